@@ -1,0 +1,1 @@
+//! ferrovm-engine (under construction)

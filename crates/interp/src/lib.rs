@@ -1,0 +1,1 @@
+//! ferrovm-interp (under construction)

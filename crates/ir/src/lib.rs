@@ -1,0 +1,1 @@
+//! ferrovm-ir (under construction)

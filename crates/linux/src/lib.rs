@@ -1,0 +1,1 @@
+//! ferrovm-linux (under construction)

@@ -1,0 +1,1 @@
+//! ferrovm-mem (under construction)

@@ -1,0 +1,1 @@
+//! ferrovm-riscv (under construction)
