@@ -1,0 +1,104 @@
+//! Constant folding and algebraic simplification.
+//!
+//! Pure integer ops whose operands are constants are evaluated with
+//! [`crate::eval`] (so folding means exactly what execution means); identities
+//! such as `x + 0`, `x | 0`, `x << 0`, `x * 1` become copies and `x & 0`,
+//! `x ^ x`, `x - x` become constants; a branch on a constant becomes a jump.
+
+use crate::block::Block;
+use crate::entities::Temp;
+use crate::eval;
+use crate::op::{BinOp, Op, Terminator};
+
+/// Folds constants in place.
+pub fn run(block: &mut Block) {
+    let mut known: Vec<Option<u64>> = vec![None; block.num_temps as usize];
+    let get = |known: &[Option<u64>], t: Temp| known.get(t.index()).copied().flatten();
+    for op in &mut block.ops {
+        let folded = match *op {
+            Op::Const { dst, value } => {
+                if let Some(k) = known.get_mut(dst.index()) {
+                    *k = Some(value);
+                }
+                continue;
+            }
+            Op::Copy { dst, src } => get(&known, src).map(|value| Op::Const { dst, value }),
+            Op::Unary { op: u, dst, src } => get(&known, src).map(|v| Op::Const { dst, value: eval::unary(u, v) }),
+            Op::Select { dst, cond, a, b } => {
+                get(&known, cond).map(|c| Op::Copy { dst, src: if c != 0 { a } else { b } })
+            }
+            Op::Binary { op: bop, dst, a, b } => match (get(&known, a), get(&known, b)) {
+                (Some(x), Some(y)) => Some(Op::Const { dst, value: eval::binary(bop, x, y) }),
+                (x, y) => simplify(bop, dst, a, b, x, y),
+            },
+            _ => None,
+        };
+        if let Some(new) = folded {
+            *op = new;
+            if let Op::Const { dst, value } = new
+                && let Some(k) = known.get_mut(dst.index())
+            {
+                *k = Some(value);
+            }
+        }
+    }
+    if let Terminator::Branch { cond, taken, fallthrough } = block.term
+        && let Some(c) = get(&known, cond)
+    {
+        block.term = Terminator::Jump { target: if c != 0 { taken } else { fallthrough } };
+    }
+}
+
+/// Identities with one constant operand (or equal operands).
+fn simplify(op: BinOp, dst: Temp, a: Temp, b: Temp, x: Option<u64>, y: Option<u64>) -> Option<Op> {
+    use BinOp::*;
+    let copy = |src| Some(Op::Copy { dst, src });
+    let constant = |value| Some(Op::Const { dst, value });
+    if a == b {
+        return match op {
+            Sub | Xor | Ne | Lt | LtU => constant(0),
+            Eq | Ge | GeU => constant(1),
+            And | Or | Min | MinU | Max | MaxU => copy(a),
+            _ => None,
+        };
+    }
+    match (op, x, y) {
+        (Add | Or | Xor, Some(0), _) => copy(b),
+        (Add | Sub | Or | Xor | Shl | Shr | Sar | Rol | Ror, _, Some(0)) => copy(a),
+        (And, _, Some(u64::MAX)) => copy(a),
+        (And, Some(u64::MAX), _) => copy(b),
+        (And | Mul, _, Some(0)) | (And | Mul, Some(0), _) => constant(0),
+        (Mul, _, Some(1)) => copy(a),
+        (Mul, Some(1), _) => copy(b),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::text::parse_blocks;
+
+    fn run(body: &str) -> String {
+        let mut b = parse_blocks(&format!("block 0x0..0x4 {{\n{body}\n}}\n")).unwrap().remove(0);
+        super::run(&mut b);
+        crate::verify::verify(&b).unwrap();
+        b.to_string()
+    }
+
+    #[test]
+    fn folds_through_eval() {
+        let out =
+            run("mark 0x0 4\nt0 = const 0x7\nt1 = const 0x0\nt2 = divu t0, t1\nset x1, t2\nbranch t2, 0x10, 0x20");
+        assert!(out.contains("t2 = const 0xffffffffffffffff"), "{out}");
+        assert!(out.contains("jump 0x10"), "{out}");
+    }
+
+    #[test]
+    fn identities() {
+        let out = run(
+            "mark 0x0 4\nt0 = get x1\nt1 = const 0x0\nt2 = add t0, t1\nt3 = xor t0, t0\nset x2, t2\nset x3, t3\njump 0x4",
+        );
+        assert!(out.contains("t2 = copy t0"), "{out}");
+        assert!(out.contains("t3 = const 0x0"), "{out}");
+    }
+}
