@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Build every guest program in src/ into bin/<name> with Debian's riscv64
+# cross compilers. Builds are reproducible: same packages => same bytes.
+#
+#   tests/guests/build.sh            build everything into bin/
+#   tests/guests/build.sh NAME...    build only these programs into bin/
+#   tests/guests/build.sh --check    rebuild everything into a temporary
+#                                    directory and fail (exit 1) if any
+#                                    committed ELF in bin/ differs or is missing
+#
+# Needs: gcc-riscv64-linux-gnu, g++-riscv64-linux-gnu (Debian 12: 12.2),
+# binutils-riscv64-linux-gnu (2.40), libc6-dev-riscv64-cross.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+
+CC=${CC:-riscv64-linux-gnu-gcc}
+CXX=${CXX:-riscv64-linux-gnu-g++}
+
+# Reproducibility: always compile from this directory with relative source
+# paths (src/NAME.c), map the absolute path away, no build id, a fixed
+# locale and time zone. Symbols are kept (no -s): the disassembler test
+# compares against objdump, symbol names included.
+export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
+REPRO=(-ffile-prefix-map="$here"=. -Wl,--build-id=none)
+WARN=(-Wall -Wextra -Wno-unused-parameter -Wno-unused-function)
+
+# Minimal tier: no libc, our own _start (src/minimal.h). The loop-pattern
+# flag stops GCC from turning our memset/memcpy loops into calls to
+# themselves.
+MINIMAL=(-O2 -static -nostdlib -ffreestanding -fno-pie -no-pie
+         -fno-stack-protector -fno-tree-loop-distribute-patterns
+         -march=rv64gc -mabi=lp64d -Wl,-z,separate-code)
+
+# Extra programs built from another program's source: "name source flags...".
+VARIANTS=(
+    "min_compressed_g src/min_compressed.c -march=rv64g"
+)
+
+flags_for() { # name -> extra flags (one per line)
+    case "$1" in
+        min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
+        threads)      printf '%s\n' -pthread ;;
+    esac
+}
+
+build_one() { # src outdir [name extra-flags...]
+    local src="$1" out="$2" base name ext
+    base="$(basename "$src")"
+    name="${3:-${base%.*}}"
+    ext="${base##*.}"
+    local extra=()
+    mapfile -t extra < <(flags_for "$name")
+    extra+=("${@:4}")
+    local cmd=()
+    # (min_bitmanip's -march comes after MINIMAL's and wins.)
+    case "$name:$ext" in
+        min_*:c|min_*:S)
+            cmd=("$CC" "${MINIMAL[@]}" "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
+                 -o "$out/$name" "src/$base" -lgcc) ;;
+        dyn_*:c)
+            cmd=("$CC" -O2 "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
+                 -o "$out/$name" "src/$base") ;;
+        *:c)
+            cmd=("$CC" -O2 -static "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
+                 -o "$out/$name" "src/$base") ;;
+        *:cc)
+            cmd=("$CXX" -O2 -static "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
+                 -o "$out/$name" "src/$base") ;;
+        *) echo "build.sh: don't know how to build $src" >&2; return 1 ;;
+    esac
+    "${cmd[@]}"
+}
+
+sources() {
+    local f
+    for f in src/*.c src/*.cc src/*.S; do
+        [ -e "$f" ] && echo "$f"
+    done | LC_ALL=C sort
+}
+
+build_variant() { # "name source flags..." outdir
+    local spec=($1)
+    build_one "${spec[1]}" "$2" "${spec[0]}" "${spec[@]:2}"
+}
+
+variant_for() { # name -> spec line, or nothing
+    local v
+    for v in "${VARIANTS[@]}"; do
+        [ "${v%% *}" = "$1" ] && { echo "$v"; return 0; }
+    done
+    return 0
+}
+
+src_for() { # name -> source path
+    local f
+    for f in src/"$1".c src/"$1".cc src/"$1".S; do
+        [ -e "$f" ] && { echo "$f"; return 0; }
+    done
+    echo "build.sh: no source for '$1'" >&2
+    return 1
+}
+
+if [ "${1:-}" = "--check" ]; then
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    status=0
+    while read -r src; do
+        build_one "$src" "$tmp"
+    done < <(sources)
+    for v in "${VARIANTS[@]}"; do
+        build_variant "$v" "$tmp"
+    done
+    for f in "$tmp"/*; do
+        name="$(basename "$f")"
+        if [ ! -e "bin/$name" ]; then
+            echo "MISSING: bin/$name is not committed" >&2; status=1
+        elif ! cmp -s "$f" "bin/$name"; then
+            echo "DIFFERS: bin/$name does not match a fresh build" >&2; status=1
+        fi
+    done
+    for f in bin/*; do
+        [ -e "$f" ] || continue
+        name="$(basename "$f")"
+        if [ ! -e "$tmp/$name" ]; then
+            echo "STALE: bin/$name has no source in src/" >&2; status=1
+        fi
+    done
+    if [ "$status" = 0 ]; then
+        echo "build.sh --check: all $(ls "$tmp" | wc -l) guest binaries match"
+    fi
+    exit "$status"
+fi
+
+mkdir -p bin
+if [ "$#" -gt 0 ]; then
+    for name in "$@"; do
+        v="$(variant_for "$name")"
+        if [ -n "$v" ]; then
+            build_variant "$v" bin
+        else
+            build_one "$(src_for "$name")" bin
+        fi
+    done
+else
+    while read -r src; do
+        build_one "$src" bin
+    done < <(sources)
+    for v in "${VARIANTS[@]}"; do
+        build_variant "$v" bin
+    done
+fi
