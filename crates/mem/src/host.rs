@@ -1,0 +1,143 @@
+//! Host memory mappings: the guest reservation and the permission table.
+//!
+//! This is where ferrovm-mem talks to the host kernel. Every `mmap` here is
+//! anonymous and private; every address passed to the kernel is checked to lie
+//! inside a mapping this module created.
+
+use core::ffi::c_void;
+use core::ptr::{self, NonNull};
+
+use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+
+use crate::{Error, PAGE_SIZE, Result};
+
+/// One anonymous host mapping, unmapped on drop.
+#[derive(Debug)]
+pub(crate) struct HostMapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl HostMapping {
+    /// Reserves `len` bytes of address space: `PROT_NONE`, no swap reserved,
+    /// nothing committed.
+    pub(crate) fn reserve(len: usize) -> Result<Self> {
+        Self::new(len, ProtFlags::empty())
+    }
+
+    /// A zero-filled read-write mapping of `len` bytes, committed lazily page
+    /// by page as it is touched.
+    pub(crate) fn zeroed(len: usize) -> Result<Self> {
+        Self::new(len, ProtFlags::READ | ProtFlags::WRITE)
+    }
+
+    fn new(len: usize, prot: ProtFlags) -> Result<Self> {
+        // SAFETY: a fresh mapping at an address of the kernel's choosing
+        // (no MAP_FIXED) cannot alias any existing memory.
+        let raw = unsafe { mmap_anonymous(ptr::null_mut(), len, prot, MapFlags::PRIVATE | MapFlags::NORESERVE) }
+            .map_err(|source| Error::Host { op: "mmap", source })?;
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(Error::Host { op: "mmap", source: rustix::io::Errno::NOMEM })?;
+        Ok(Self { ptr, len })
+    }
+
+    /// Start of the mapping.
+    #[inline]
+    pub(crate) fn ptr(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// Length of the mapping in bytes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Replaces `[off, off + len)` with fresh zero-filled read-write pages
+    /// (discarding old contents and the memory that backed them).
+    ///
+    /// # Safety
+    ///
+    /// No Rust reference may point into the range: its contents change
+    /// behind the compiler's back. Raw-pointer accesses racing with the remap
+    /// are allowed (they see old or new contents).
+    pub(crate) unsafe fn commit(&self, off: u64, len: u64) -> Result<()> {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.remap(off, len, ProtFlags::READ | ProtFlags::WRITE) }
+    }
+
+    /// Replaces `[off, off + len)` with fresh `PROT_NONE` pages, releasing the
+    /// memory that backed them.
+    ///
+    /// # Safety
+    ///
+    /// As for [`commit`](Self::commit); in addition, a racing raw-pointer
+    /// access that already passed its permission check faults in the host.
+    pub(crate) unsafe fn decommit(&self, off: u64, len: u64) -> Result<()> {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.remap(off, len, ProtFlags::empty()) }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`commit`](Self::commit).
+    unsafe fn remap(&self, off: u64, len: u64, prot: ProtFlags) -> Result<()> {
+        let bad = || Error::BadRange { addr: off, len };
+        let end = off.checked_add(len).ok_or_else(bad)?;
+        if !off.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) || end > self.len as u64 {
+            return Err(bad());
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let at = self.ptr.as_ptr().wrapping_add(off as usize);
+        // SAFETY: `[at, at + len)` is page-aligned and inside this mapping,
+        // which we own, so MAP_FIXED replaces only our own pages; the caller
+        // guarantees no Rust reference points into them.
+        let got = unsafe {
+            mmap_anonymous(
+                at.cast::<c_void>(),
+                len as usize,
+                prot,
+                MapFlags::PRIVATE | MapFlags::NORESERVE | MapFlags::FIXED,
+            )
+        }
+        .map_err(|source| Error::Host { op: "mmap", source })?;
+        debug_assert_eq!(got.cast::<u8>(), at);
+        Ok(())
+    }
+}
+
+impl Drop for HostMapping {
+    fn drop(&mut self) {
+        // SAFETY: we own the whole mapping; `&mut self` means no borrow of
+        // the owner (and so no reference into the mapping) is alive.
+        // Failure can only mean the range was already gone; nothing to do.
+        let _ = unsafe { munmap(self.ptr.as_ptr().cast::<c_void>(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_and_decommit_stay_inside() {
+        let m = HostMapping::reserve(16 * PAGE_SIZE as usize).expect("reserve");
+        assert_eq!(m.len(), 16 * PAGE_SIZE as usize);
+        // SAFETY: no references into the mapping exist in this test.
+        unsafe {
+            m.commit(PAGE_SIZE, 2 * PAGE_SIZE).expect("commit");
+            assert!(m.commit(15 * PAGE_SIZE, 2 * PAGE_SIZE).is_err());
+            assert!(m.commit(1, PAGE_SIZE).is_err());
+            assert!(m.commit(u64::MAX - 4095, PAGE_SIZE).is_err());
+            m.decommit(PAGE_SIZE, PAGE_SIZE).expect("decommit");
+        }
+        let p = m.ptr().as_ptr().wrapping_add(2 * PAGE_SIZE as usize);
+        // SAFETY: page 2 was committed read-write above and is still mapped.
+        unsafe {
+            assert_eq!(p.read(), 0);
+            p.write(7);
+            assert_eq!(p.read(), 7);
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! [`AddressSpace`]: the reservation, the permission table and the mapping
+//! operations (`mmap`/`munmap`/`mprotect` semantics), plus code-page
+//! tracking. The checked guest accesses are in `access.rs` and `atomic.rs`.
+
+use core::ops::Range;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::host::HostMapping;
+use crate::perms::page_flags;
+use crate::regions::{Mapping, Regions, round_up};
+use crate::{Error, GUEST_LIMIT, GUEST_PAGES, HOST_GUARD, PAGE_SHIFT, PAGE_SIZE, Perms, Result};
+
+/// The per-page flag table: one byte per guest page.
+pub(crate) type PageTable = [AtomicU8; GUEST_PAGES];
+
+/// A riscv64 Linux user address space backed by one host reservation.
+///
+/// Shared by all guest threads (`Send + Sync`); mapping operations serialize
+/// on an internal lock, guest accesses are lock-free. See the crate docs for
+/// the design.
+pub struct AddressSpace {
+    /// `host_base()`: guest address `a` lives at host address `base + a`.
+    base: NonNull<u8>,
+    /// The permission table, [`GUEST_PAGES`] bytes.
+    table: NonNull<PageTable>,
+    /// Region list; its lock also serializes map/unmap/protect.
+    regions: Mutex<Regions>,
+    /// Pages whose translations went stale (see [`Self::take_dirty_code_pages`]).
+    dirty_code: Mutex<Vec<u64>>,
+    /// Fast "is `dirty_code` non-empty" flag.
+    code_dirty: AtomicBool,
+    /// Owns `[base, base + GUEST_LIMIT + HOST_GUARD)`.
+    reservation: HostMapping,
+    /// Owns the permission table.
+    table_mapping: HostMapping,
+}
+
+// SAFETY: the raw pointers refer to mappings owned by this value. Guest memory
+// is only accessed through raw pointers (never Rust references), under the
+// racy-shared-memory contract in the crate docs, the permission table only
+// through atomics, and everything else sits behind a `Mutex`.
+unsafe impl Send for AddressSpace {}
+// SAFETY: as for `Send`; every `&self` method is safe to call concurrently.
+unsafe impl Sync for AddressSpace {}
+
+impl core::fmt::Debug for AddressSpace {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AddressSpace")
+            .field("base", &self.base)
+            .field("mappings", &self.lock_regions().mappings())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Validated, page-rounded `[start, end)`.
+fn page_range(addr: u64, len: u64) -> Result<(u64, u64)> {
+    if !addr.is_multiple_of(PAGE_SIZE) {
+        return Err(Error::Unaligned { addr });
+    }
+    let rounded = round_up(len).filter(|&r| r != 0);
+    match rounded.and_then(|r| addr.checked_add(r)) {
+        Some(end) if end <= GUEST_LIMIT => Ok((addr, end)),
+        _ => Err(Error::BadRange { addr, len }),
+    }
+}
+
+impl AddressSpace {
+    /// Reserves the host address space (`GUEST_LIMIT` bytes plus a
+    /// `HOST_GUARD` guard) and an empty permission table. Nothing is mapped.
+    pub fn new() -> Result<Self> {
+        let reservation = HostMapping::reserve((GUEST_LIMIT + HOST_GUARD) as usize)?;
+        let table_mapping = HostMapping::zeroed(GUEST_PAGES)?;
+        Ok(Self {
+            base: reservation.ptr(),
+            table: table_mapping.ptr().cast::<PageTable>(),
+            regions: Mutex::new(Regions::default()),
+            dirty_code: Mutex::new(Vec::new()),
+            code_dirty: AtomicBool::new(false),
+            reservation,
+            table_mapping,
+        })
+    }
+
+    /// Host address of guest address 0. Guest address `a < GUEST_LIMIT` lives
+    /// at `host_base() + a`; the reservation continues `HOST_GUARD` bytes
+    /// past `GUEST_LIMIT` as `PROT_NONE` guard. Unmapped guest pages are
+    /// `PROT_NONE` in the host, mapped ones read-write (guest permissions are
+    /// only in the permission table).
+    #[inline]
+    #[must_use]
+    pub fn host_base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
+    /// The permission table: [`GUEST_PAGES`] bytes, the entry for guest
+    /// address `a` at index `a >> PAGE_SHIFT`, bits in
+    /// [`page_flags`](crate::page_flags). For a JIT that checks permissions
+    /// inline; only read it with atomic (or at least relaxed) loads.
+    #[inline]
+    #[must_use]
+    pub fn page_table_base(&self) -> *const AtomicU8 {
+        self.table.as_ptr().cast::<AtomicU8>()
+    }
+
+    #[inline(always)]
+    pub(crate) fn table(&self) -> &PageTable {
+        debug_assert_eq!(self.table_mapping.len(), GUEST_PAGES);
+        // SAFETY: `table` points at `table_mapping`, a read-write zeroed
+        // mapping of exactly `GUEST_PAGES` bytes that lives as long as
+        // `self`; all-zero bytes are valid `AtomicU8`s and the table is only
+        // ever accessed through atomics.
+        unsafe { self.table.as_ref() }
+    }
+
+    /// Flags of the page containing `addr` (`addr < GUEST_LIMIT`).
+    #[inline(always)]
+    pub(crate) fn flags(&self, addr: u64) -> u8 {
+        self.page_entry(addr).load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    pub(crate) fn page_entry(&self, addr: u64) -> &AtomicU8 {
+        // The mask is free next to the shift and makes the index provably in
+        // bounds; callers check `addr < GUEST_LIMIT` anyway.
+        &self.table()[((addr >> PAGE_SHIFT) as usize) & (GUEST_PAGES - 1)]
+    }
+
+    fn lock_regions(&self) -> MutexGuard<'_, Regions> {
+        self.regions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Maps `[addr, addr + len)` with `perms`, zero-filled, replacing whatever
+    /// was mapped there (`mmap(MAP_FIXED | MAP_ANONYMOUS)`). `addr` must be
+    /// page-aligned; `len` is rounded up to a page.
+    pub fn map(&self, addr: u64, len: u64, perms: Perms) -> Result<()> {
+        self.map_named(addr, len, perms, None)
+    }
+
+    /// [`map`](Self::map) with a name for [`mappings`](Self::mappings)
+    /// (`[heap]`, `[stack]`, a file path).
+    pub fn map_named(&self, addr: u64, len: u64, perms: Perms, name: Option<&str>) -> Result<()> {
+        let (start, end) = page_range(addr, len)?;
+        let mut regions = self.lock_regions();
+        // Retire the old pages first, so no access can see a half-replaced
+        // page as mapped.
+        let old = regions.remove(start, end);
+        self.clear_pages(&old);
+        // SAFETY: the range is inside the reservation and guest memory is
+        // never referenced by Rust references.
+        let committed = unsafe { self.reservation.commit(start, end - start) };
+        if let Err(e) = committed {
+            // MAP_FIXED may have destroyed the old mapping even on failure:
+            // leave the range unmapped, which the bookkeeping already says.
+            // SAFETY: as above.
+            let _ = unsafe { self.reservation.decommit(start, end - start) };
+            return Err(e);
+        }
+        let flags = page_flags::MAPPED | perms.bits();
+        for page in (start..end).step_by(PAGE_SIZE as usize) {
+            self.page_entry(page).store(flags, Ordering::Relaxed);
+        }
+        regions.insert(start, end, perms, name.map(str::to_owned));
+        Ok(())
+    }
+
+    /// Unmaps `[addr, addr + len)` (`munmap`): later accesses fault as
+    /// unmapped and the host memory is released. Unmapping pages that are
+    /// not mapped is fine. `addr` must be page-aligned; `len` is rounded up.
+    pub fn unmap(&self, addr: u64, len: u64) -> Result<()> {
+        let (start, end) = page_range(addr, len)?;
+        let mut regions = self.lock_regions();
+        let old = regions.remove(start, end);
+        self.clear_pages(&old);
+        for r in &old {
+            // SAFETY: inside the reservation; guest memory is never
+            // referenced by Rust references. A guest thread racing with its
+            // own munmap may fault in the host (see crate docs).
+            unsafe { self.reservation.decommit(r.start, r.end - r.start)? };
+        }
+        Ok(())
+    }
+
+    /// Changes the permissions of `[addr, addr + len)` (`mprotect`). Every
+    /// page must be mapped, or nothing changes and the result is
+    /// [`Error::NotMapped`] (`ENOMEM`). `len == 0` does nothing. Code pages
+    /// that lose `EXEC` become dirty code.
+    pub fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<()> {
+        if len == 0 && addr.is_multiple_of(PAGE_SIZE) {
+            return Ok(());
+        }
+        let (start, end) = page_range(addr, len)?;
+        let mut regions = self.lock_regions();
+        if let Some(gap) = regions.first_gap(start, end) {
+            return Err(Error::NotMapped { addr: gap });
+        }
+        regions.protect(start, end, perms);
+        let mut dirty = Vec::new();
+        for page in (start..end).step_by(PAGE_SIZE as usize) {
+            let entry = self.page_entry(page);
+            // A CAS loop, not store: `mark_code` and stores to code pages
+            // change the CODE bit without the lock.
+            let old = entry
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
+                    let mut new = page_flags::MAPPED | perms.bits();
+                    if perms.exec() {
+                        new |= f & page_flags::CODE;
+                    }
+                    Some(new)
+                })
+                .unwrap_or_else(|f| f);
+            if old & page_flags::CODE != 0 && !perms.exec() {
+                dirty.push(page);
+            }
+        }
+        self.push_dirty(dirty);
+        Ok(())
+    }
+
+    /// Zeroes the table entries of `ranges`, recording code pages as dirty.
+    fn clear_pages(&self, ranges: &[Range<u64>]) {
+        let mut dirty = Vec::new();
+        for r in ranges {
+            for page in r.clone().step_by(PAGE_SIZE as usize) {
+                if self.page_entry(page).swap(0, Ordering::Relaxed) & page_flags::CODE != 0 {
+                    dirty.push(page);
+                }
+            }
+        }
+        self.push_dirty(dirty);
+    }
+
+    /// Guest permissions of the page containing `addr` (`Perms::NONE` if
+    /// unmapped or beyond [`GUEST_LIMIT`]).
+    #[must_use]
+    pub fn perms(&self, addr: u64) -> Perms {
+        if addr >= GUEST_LIMIT {
+            return Perms::NONE;
+        }
+        Perms::from_bits_truncate(self.flags(addr))
+    }
+
+    /// Whether every byte of `range` is mapped (with any permissions). An
+    /// empty range is mapped; one reaching past [`GUEST_LIMIT`] is not.
+    #[must_use]
+    pub fn is_mapped(&self, range: Range<u64>) -> bool {
+        if range.is_empty() {
+            return true;
+        }
+        if range.end > GUEST_LIMIT {
+            return false;
+        }
+        self.lock_regions().first_gap(range.start, range.end).is_none()
+    }
+
+    /// Finds `len` free bytes (rounded up to pages) for a Linux-style
+    /// top-down `mmap` allocator. If `hint` (rounded up to a page) is at least
+    /// [`MMAP_MIN_ADDR`](crate::MMAP_MIN_ADDR) and `[hint, hint + len)` is
+    /// free and below `GUEST_LIMIT`, returns it; otherwise returns the highest
+    /// free range ending at or below `below` (clamped to `GUEST_LIMIT`) and
+    /// starting at or above `MMAP_MIN_ADDR`. `None` if there is none (or
+    /// `len` is 0).
+    #[must_use]
+    pub fn find_free(&self, len: u64, hint: Option<u64>, below: u64) -> Option<u64> {
+        self.lock_regions().find_free(len, hint, below)
+    }
+
+    /// The current mappings in address order, adjacent equal ones merged.
+    #[must_use]
+    pub fn mappings(&self) -> Vec<Mapping> {
+        self.lock_regions().mappings()
+    }
+
+    /// Marks the page containing `addr` as holding translated code, so that
+    /// guest writes to it are reported (see
+    /// [`take_dirty_code_pages`](Self::take_dirty_code_pages)). Returns
+    /// `false` (and marks nothing) if the page is not mapped.
+    ///
+    /// Mark a page *before* reading the code to translate from it: a write
+    /// that lands between the mark and the read is then still reported.
+    pub fn mark_code(&self, addr: u64) -> bool {
+        if addr >= GUEST_LIMIT {
+            return false;
+        }
+        self.page_entry(addr)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
+                (f & page_flags::MAPPED != 0).then_some(f | page_flags::CODE)
+            })
+            .is_ok()
+    }
+
+    /// Clears the code mark of every page overlapping `[addr, addr + len)`
+    /// (after the engine dropped their translations). Does not record them as
+    /// dirty.
+    pub fn clear_code(&self, addr: u64, len: u64) {
+        let end = addr.saturating_add(len).min(GUEST_LIMIT);
+        let mut page = addr & !(PAGE_SIZE - 1);
+        while page < end {
+            let entry = self.page_entry(page);
+            // Load first: untouched parts of the table stay uncommitted.
+            if entry.load(Ordering::Relaxed) & page_flags::CODE != 0 {
+                entry.fetch_and(!page_flags::CODE, Ordering::Relaxed);
+            }
+            page += PAGE_SIZE;
+        }
+    }
+
+    /// Whether the page containing `addr` is marked as holding code.
+    #[must_use]
+    pub fn is_code(&self, addr: u64) -> bool {
+        addr < GUEST_LIMIT && self.flags(addr) & page_flags::CODE != 0
+    }
+
+    /// Whether any code page went stale since the last
+    /// [`take_dirty_code_pages`](Self::take_dirty_code_pages): one relaxed
+    /// load, meant for the run loop to poll after every block or store.
+    #[inline]
+    #[must_use]
+    pub fn code_dirty(&self) -> bool {
+        self.code_dirty.load(Ordering::Relaxed)
+    }
+
+    /// Takes the (page-aligned) addresses of code pages whose translations
+    /// went stale: written through the checked API (stores, AMOs,
+    /// `write_bytes*`), unmapped, replaced by `map`, or made non-executable.
+    /// Their code mark is already cleared; re-mark a page when translating it
+    /// again. A page may appear more than once.
+    pub fn take_dirty_code_pages(&self) -> Vec<u64> {
+        self.code_dirty.store(false, Ordering::Relaxed);
+        let mut dirty = self.dirty_code.lock().unwrap_or_else(PoisonError::into_inner);
+        core::mem::take(&mut *dirty)
+    }
+
+    pub(crate) fn push_dirty(&self, pages: Vec<u64>) {
+        if pages.is_empty() {
+            return;
+        }
+        self.dirty_code.lock().unwrap_or_else(PoisonError::into_inner).extend(pages);
+        self.code_dirty.store(true, Ordering::Release);
+    }
+
+    /// Clears the code mark of the page containing `page` and records it as
+    /// dirty, if it was marked. Called from the write slow path.
+    #[cold]
+    pub(crate) fn code_written(&self, page: u64) {
+        let old = self.page_entry(page).fetch_and(!page_flags::CODE, Ordering::Relaxed);
+        if old & page_flags::CODE != 0 {
+            self.push_dirty(vec![page & !(PAGE_SIZE - 1)]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_range_validation() {
+        assert!(matches!(page_range(1, 1), Err(Error::Unaligned { addr: 1 })));
+        assert!(matches!(page_range(0, 0), Err(Error::BadRange { .. })));
+        assert!(matches!(page_range(0, u64::MAX), Err(Error::BadRange { .. })));
+        assert!(matches!(page_range(GUEST_LIMIT - PAGE_SIZE, PAGE_SIZE + 1), Err(Error::BadRange { .. })));
+        assert_eq!(page_range(PAGE_SIZE, 1).ok(), Some((PAGE_SIZE, 2 * PAGE_SIZE)));
+        assert_eq!(page_range(GUEST_LIMIT - PAGE_SIZE, PAGE_SIZE).ok(), Some((GUEST_LIMIT - PAGE_SIZE, GUEST_LIMIT)));
+    }
+
+    #[test]
+    fn table_tracks_mappings() {
+        let s = AddressSpace::new().expect("new");
+        s.map(0x10000, 0x2000, Perms::RX).expect("map");
+        assert_eq!(s.flags(0x10000), page_flags::MAPPED | page_flags::READ | page_flags::EXEC);
+        assert_eq!(s.flags(0x11fff), page_flags::MAPPED | page_flags::READ | page_flags::EXEC);
+        assert_eq!(s.flags(0x12000), 0);
+        s.protect(0x11000, 0x1000, Perms::NONE).expect("protect");
+        assert_eq!(s.flags(0x11000), page_flags::MAPPED);
+        s.unmap(0x10000, 0x2000).expect("unmap");
+        assert_eq!(s.flags(0x10000), 0);
+        assert_eq!(s.flags(0x11000), 0);
+    }
+}
