@@ -44,6 +44,13 @@ impl Need {
     fn allows(self, flags: u8) -> bool {
         flags & self.mask == self.want
     }
+
+    /// `allows(first) && allows(last)` with one branch: the wanted bits must
+    /// be set in both, the other masked bits clear in both.
+    #[inline(always)]
+    fn allows_both(self, first: u8, last: u8) -> bool {
+        (first & last & self.want) | ((first | last) & self.mask & !self.want) == self.want
+    }
 }
 
 macro_rules! checked_load {
@@ -83,7 +90,7 @@ impl AddressSpace {
         if addr <= GUEST_LIMIT - size {
             let first = self.flags(addr);
             let last = self.flags(addr + size - 1);
-            if need.allows(first) && need.allows(last) {
+            if need.allows_both(first, last) {
                 return Ok(self.host_base().wrapping_add(addr as usize));
             }
         }
@@ -277,6 +284,17 @@ mod tests {
         assert!(!Need::READ_WRITE.allows(page_flags::MAPPED | page_flags::WRITE));
         assert!(Need::FORCE_READ.allows(page_flags::MAPPED));
         assert!(!Need::FORCE_READ.allows(0));
+    }
+
+    #[test]
+    fn allows_both_is_allows_twice() {
+        for need in [Need::READ, Need::WRITE, Need::READ_WRITE, Need::EXEC, Need::FORCE_READ, Need::FORCE_WRITE] {
+            for a in 0..32u8 {
+                for b in 0..32u8 {
+                    assert_eq!(need.allows_both(a, b), need.allows(a) && need.allows(b));
+                }
+            }
+        }
     }
 
     #[test]

@@ -61,8 +61,8 @@ fn load_ordering(ord: Ordering) -> Ordering {
 macro_rules! atomic_ops {
     ($amo:ident, $cas:ident, $load:ident, $ty:ty, $aty:ty, $sty:ty, $saty:ty) => {
         #[doc = concat!("Atomically applies `op` with `val` to the `", stringify!($ty),
-                            "` at `addr` and returns the old value (`amo*.", stringify!($ty), "`). ",
-                            "Needs natural alignment and read-write permission.")]
+                                    "` at `addr` and returns the old value (`amo*.", stringify!($ty), "`). ",
+                                    "Needs natural alignment and read-write permission.")]
         #[inline]
         pub fn $amo(&self, addr: u64, op: AmoOp, val: $ty, ord: Ordering) -> Result<$ty, Fault> {
             let p = self.check_atomic(addr, size_of::<$ty>() as u64, Need::READ_WRITE)?;
@@ -91,9 +91,9 @@ macro_rules! atomic_ops {
         }
 
         #[doc = concat!("Atomic compare-and-exchange of the `", stringify!($ty),
-                            "` at `addr` (for `sc`): `Ok(Ok(old))` if it held `expected` and now holds `new`, ",
-                            "`Ok(Err(actual))` if not. Needs natural alignment and read-write permission ",
-                            "(checked even when the exchange would fail).")]
+                                    "` at `addr` (for `sc`): `Ok(Ok(old))` if it held `expected` and now holds `new`, ",
+                                    "`Ok(Err(actual))` if not. Needs natural alignment and read-write permission ",
+                                    "(checked even when the exchange would fail).")]
         #[inline]
         pub fn $cas(&self, addr: u64, expected: $ty, new: $ty, ord: Ordering) -> Result<Result<$ty, $ty>, Fault> {
             let p = self.check_atomic(addr, size_of::<$ty>() as u64, Need::READ_WRITE)?;
@@ -103,8 +103,8 @@ macro_rules! atomic_ops {
         }
 
         #[doc = concat!("Atomic load of the `", stringify!($ty),
-                            "` at `addr` (for `lr`). Needs natural alignment and read permission. ",
-                            "`Release` is weakened to `Relaxed` and `AcqRel` to `Acquire`.")]
+                                    "` at `addr` (for `lr`). Needs natural alignment and read permission. ",
+                                    "`Release` is weakened to `Relaxed` and `AcqRel` to `Acquire`.")]
         #[inline]
         pub fn $load(&self, addr: u64, ord: Ordering) -> Result<$ty, Fault> {
             let p = self.check_atomic(addr, size_of::<$ty>() as u64, Need::READ)?;

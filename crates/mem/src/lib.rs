@@ -131,3 +131,21 @@ pub const HOST_GUARD: u64 = 1 << 32;
 /// Lowest address [`AddressSpace::find_free`] hands out, like Linux's
 /// default `vm.mmap_min_addr` (64 KiB).
 pub const MMAP_MIN_ADDR: u64 = 0x1_0000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_by_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<AddressSpace>();
+    }
+
+    #[test]
+    fn constants() {
+        assert_eq!(GUEST_LIMIT, 0x40_0000_0000);
+        assert_eq!(GUEST_PAGES, 1 << 26);
+        assert_eq!(PAGE_SIZE, 4096);
+    }
+}
