@@ -24,7 +24,7 @@ CXX=${CXX:-riscv64-linux-gnu-g++}
 # compares against objdump, symbol names included.
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 REPRO=(-ffile-prefix-map="$here"=. -Wl,--build-id=none)
-WARN=(-Wall -Wextra -Wno-unused-parameter -Wno-unused-function)
+WARN=(-Wall -Wextra -Wno-unused-parameter -Wno-unused-function -Wno-format-truncation)
 
 # Minimal tier: no libc, our own _start (src/minimal.h). The loop-pattern
 # flag stops GCC from turning our memset/memcpy loops into calls to
@@ -41,7 +41,8 @@ VARIANTS=(
 flags_for() { # name -> extra flags (one per line)
     case "$1" in
         min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
-        threads)      printf '%s\n' -pthread ;;
+        threads)      printf "%s\n" -pthread ;;
+        printf_heavy) printf "%s\n" -lm ;;
     esac
 }
 
@@ -54,20 +55,20 @@ build_one() { # src outdir [name extra-flags...]
     mapfile -t extra < <(flags_for "$name")
     extra+=("${@:4}")
     local cmd=()
-    # (min_bitmanip's -march comes after MINIMAL's and wins.)
+    # Extra flags go last: -march overrides MINIMAL's, libraries follow the source.
     case "$name:$ext" in
         min_*:c|min_*:S)
-            cmd=("$CC" "${MINIMAL[@]}" "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
-                 -o "$out/$name" "src/$base" -lgcc) ;;
+            cmd=("$CC" "${MINIMAL[@]}" "${WARN[@]}" "${REPRO[@]}"
+                 -o "$out/$name" "src/$base" "${extra[@]}" -lgcc) ;;
         dyn_*:c)
-            cmd=("$CC" -O2 "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
-                 -o "$out/$name" "src/$base") ;;
+            cmd=("$CC" -O2 "${WARN[@]}" "${REPRO[@]}"
+                 -o "$out/$name" "src/$base" "${extra[@]}") ;;
         *:c)
-            cmd=("$CC" -O2 -static "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
-                 -o "$out/$name" "src/$base") ;;
+            cmd=("$CC" -O2 -static "${WARN[@]}" "${REPRO[@]}"
+                 -o "$out/$name" "src/$base" "${extra[@]}") ;;
         *:cc)
-            cmd=("$CXX" -O2 -static "${WARN[@]}" "${REPRO[@]}" "${extra[@]}"
-                 -o "$out/$name" "src/$base") ;;
+            cmd=("$CXX" -O2 -static "${WARN[@]}" "${REPRO[@]}"
+                 -o "$out/$name" "src/$base" "${extra[@]}") ;;
         *) echo "build.sh: don't know how to build $src" >&2; return 1 ;;
     esac
     "${cmd[@]}"
