@@ -4,7 +4,7 @@
 //! Two windows of pages are exercised: a low one, and one ending at
 //! `GUEST_LIMIT` so that accesses run off the end of guest space.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 
 use ferrovm_mem::{Access, AddressSpace, AmoOp, Error, Fault, FaultKind, GUEST_LIMIT, Mapping, PAGE_SIZE, Perms};
@@ -23,6 +23,10 @@ type Page = Box<[u8; PAGE_SIZE as usize]>;
 #[derive(Default)]
 struct Model {
     pages: HashMap<u64, (Perms, Page)>,
+    /// Pages marked as code.
+    code: BTreeSet<u64>,
+    /// Code pages invalidated since the last take.
+    dirty: BTreeSet<u64>,
 }
 
 impl Model {
@@ -65,8 +69,21 @@ impl Model {
         Ok((0..len).rev().fold(0u64, |acc, i| acc << 8 | u64::from(self.byte(addr + i))))
     }
 
+    /// Code pages in `[addr, addr + len)` go stale.
+    fn invalidate(&mut self, addr: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let stale: Vec<u64> = self.code.range(addr & !(P - 1)..addr + len).copied().collect();
+        for page in stale {
+            self.code.remove(&page);
+            self.dirty.insert(page);
+        }
+    }
+
     fn write(&mut self, addr: u64, len: u64, val: u64) -> Result<(), Fault> {
         self.check(addr, len, Access::Write, Perms::write)?;
+        self.invalidate(addr, len);
         for i in 0..len {
             self.set_byte(addr + i, (val >> (8 * i)) as u8);
         }
@@ -98,6 +115,7 @@ enum Op {
     ReadBytes(u64, u64),
     WriteBytes(u64, u64, u8),
     AmoAdd(u64, u64, u64),
+    MarkCode(u64),
 }
 
 fn perms() -> impl Strategy<Value = Perms> {
@@ -133,6 +151,7 @@ fn op() -> impl Strategy<Value = Op> {
         (addr(), 0u64..600).prop_map(|(a, n)| Op::ReadBytes(a, n)),
         (addr(), 0u64..600, any::<u8>()).prop_map(|(a, n, seed)| Op::WriteBytes(a, n, seed)),
         (addr(), prop_oneof![Just(4u64), Just(8)], any::<u64>()).prop_map(|(a, s, v)| Op::AmoAdd(a, s, v)),
+        addr().prop_map(Op::MarkCode),
     ]
 }
 
@@ -165,12 +184,14 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         match *op {
             Op::Map(a, n, perms) => {
                 m.map(a, n, perms).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                model.invalidate(a, n);
                 for page in (a..a + n).step_by(P as usize) {
                     model.pages.insert(page, (perms, Box::new([0; PAGE_SIZE as usize])));
                 }
             }
             Op::Unmap(a, n) => {
                 m.unmap(a, n).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                model.invalidate(a, n);
                 for page in (a..a + n).step_by(P as usize) {
                     model.pages.remove(&page);
                 }
@@ -179,6 +200,9 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 let gap = (a..a + n).step_by(P as usize).find(|p| !model.pages.contains_key(p));
                 match (m.protect(a, n, perms), gap) {
                     (Ok(()), None) => {
+                        if !perms.exec() {
+                            model.invalidate(a, n);
+                        }
                         for page in (a..a + n).step_by(P as usize) {
                             if let Some(e) = model.pages.get_mut(&page) {
                                 e.0 = perms;
@@ -216,6 +240,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 let data: Vec<u8> = (0..n).map(|i| seed.wrapping_add(i as u8)).collect();
                 let want = model.check(a, n, Access::Write, Perms::write);
                 if want.is_ok() {
+                    model.invalidate(a, n);
                     for (i, &b) in data.iter().enumerate() {
                         model.set_byte(a + i as u64, b);
                     }
@@ -238,8 +263,20 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 };
                 prop_assert_eq!(got, want, "{:?}", op);
             }
+            Op::MarkCode(a) => {
+                let page = a & !(P - 1);
+                let mapped = model.pages.contains_key(&page);
+                if mapped {
+                    model.code.insert(page);
+                }
+                prop_assert_eq!(m.mark_code(a), mapped, "{:?}", op);
+            }
         }
         prop_assert_eq!(m.mappings(), model.mappings(), "after {:?}", op);
+        prop_assert_eq!(m.code_dirty(), !model.dirty.is_empty(), "after {:?}", op);
+        let dirty: BTreeSet<u64> = m.take_dirty_code_pages().into_iter().collect();
+        prop_assert_eq!(&dirty, &model.dirty, "after {:?}", op);
+        model.dirty.clear();
     }
     // Finally every page's permissions and every byte agree.
     for base in [LOW, HIGH] {
@@ -247,6 +284,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             let want = model.pages.get(&page).map(|(p, _)| *p);
             prop_assert_eq!(m.is_mapped(page..page + P), want.is_some());
             prop_assert_eq!(m.perms(page), want.unwrap_or(Perms::NONE));
+            prop_assert_eq!(m.is_code(page), model.code.contains(&page), "page {:#x}", page);
             if want.is_some() {
                 let mut buf = vec![0u8; P as usize];
                 m.read_bytes_force(page, &mut buf).map_err(|f| TestCaseError::fail(f.to_string()))?;
@@ -258,8 +296,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
+    // 256 cases by default; set PROPTEST_CASES for a longer run.
     #[test]
     fn matches_model(ops in prop::collection::vec(op(), 1..60)) {
         run(&ops)?;
