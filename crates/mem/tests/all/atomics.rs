@@ -117,3 +117,41 @@ fn plain_accesses_from_many_threads() {
         }
     });
 }
+
+#[test]
+fn mapping_changes_never_disturb_unrelated_accesses() {
+    // One thread flips a page between rw- and rwx (both allow loads and
+    // stores), marks it as code, and maps/unmaps other pages; the others must
+    // never see a spurious fault on the page they use.
+    let m = space();
+    m.map(0x10000, P, Perms::RW).expect("map");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let (m, stop) = (&m, &stop);
+        s.spawn(move || {
+            for i in 0..2000u64 {
+                let perms = if i % 2 == 0 { Perms::RWX } else { Perms::RW };
+                m.protect(0x10000, P, perms).expect("protect");
+                m.mark_code(0x10000);
+                let other = 0x20000 + (i % 8) * P;
+                m.map(other, P, Perms::R).expect("map");
+                m.unmap(other, P).expect("unmap");
+                m.take_dirty_code_pages();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        for t in 0..2u64 {
+            s.spawn(move || {
+                let a = 0x10000 + t * 64;
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    m.store_u64(a, i).expect("store");
+                    assert_eq!(m.load_u64(a), Ok(i));
+                    m.amo_u64(a + 8, AmoOp::Add, 1, Ordering::SeqCst).expect("amo");
+                    i += 1;
+                }
+                assert_eq!(m.load_u64(a + 8), Ok(i));
+            });
+        }
+    });
+}
