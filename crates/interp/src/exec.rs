@@ -1,0 +1,266 @@
+//! Executing a lowered block.
+
+use std::sync::atomic::Ordering as MemOrder;
+
+use ferrovm_ir::{Cpu, FenceKind, MemSize, NO_RESERVATION, Ordering, Rm, csr, eval, fp};
+use ferrovm_mem::{AddressSpace, Fault};
+
+use crate::lower::{IOp, ITerm, Lowered, MAX_SLOTS, Site};
+
+/// Why a block stopped. On every exit `cpu.pc` is the guest pc to report or
+/// resume at, and `cpu.instret` counts the instructions that completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockExit {
+    /// The block ended normally; continue at `cpu.pc`.
+    Continue,
+    /// `ecall` at `cpu.pc`; resume at `cpu.pc + 4` after handling it.
+    Ecall,
+    /// `ebreak` at `cpu.pc`.
+    Ebreak,
+    /// Illegal instruction at `cpu.pc` (raw bits if the lifter knew them).
+    Illegal {
+        /// The instruction bits (0 when not known, e.g. a bad dynamic `frm`).
+        bits: u32,
+    },
+    /// `fence.i` at `cpu.pc - 4`… resume at `cpu.pc`; translations may be stale.
+    FenceI,
+    /// A memory fault in the instruction at `cpu.pc`.
+    Fault(Fault),
+}
+
+/// The interpreter's frame: one value per slot.
+pub type Frame = [u64; MAX_SLOTS];
+
+fn ordering(o: Ordering) -> MemOrder {
+    match o {
+        Ordering::Relaxed => MemOrder::Relaxed,
+        Ordering::Acquire => MemOrder::Acquire,
+        Ordering::Release => MemOrder::Release,
+        Ordering::AcqRel => MemOrder::AcqRel,
+    }
+}
+
+#[inline]
+fn resolve(rm: Rm, cpu: &Cpu) -> Rm {
+    match rm {
+        // CheckFrm ran before any dynamic op, so frm is valid here.
+        Rm::Dyn => Rm::from_bits(cpu.frm as u8).unwrap_or(Rm::Rne),
+        r => r,
+    }
+}
+
+#[inline]
+fn load(mem: &AddressSpace, addr: u64, size: MemSize) -> Result<u64, Fault> {
+    match size {
+        MemSize::B => mem.load_u8(addr).map(u64::from),
+        MemSize::H => mem.load_u16(addr).map(u64::from),
+        MemSize::W => mem.load_u32(addr).map(u64::from),
+        MemSize::D => mem.load_u64(addr),
+    }
+}
+
+#[inline]
+fn store(mem: &AddressSpace, addr: u64, value: u64, size: MemSize) -> Result<(), Fault> {
+    match size {
+        MemSize::B => mem.store_u8(addr, value as u8),
+        MemSize::H => mem.store_u16(addr, value as u16),
+        MemSize::W => mem.store_u32(addr, value as u32),
+        MemSize::D => mem.store_u64(addr, value),
+    }
+}
+
+#[cold]
+fn fault_at(cpu: &mut Cpu, site: Site, fault: Fault) -> BlockExit {
+    cpu.pc = site.pc;
+    cpu.instret += u64::from(site.retired);
+    BlockExit::Fault(fault)
+}
+
+fn site_of(block: &Lowered, id: u16) -> Site {
+    block.sites.get(usize::from(id)).copied().unwrap_or(Site { pc: block.start, retired: 0 })
+}
+
+/// Runs one block against `cpu` and `mem`.
+#[inline(never)]
+pub fn execute(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut Frame) -> BlockExit {
+    macro_rules! r {
+        ($s:expr) => {
+            f[usize::from($s)]
+        };
+    }
+    macro_rules! try_mem {
+        ($e:expr, $site:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(fault) => return fault_at(cpu, site_of(block, $site), fault),
+            }
+        };
+    }
+    for op in block.ops.iter() {
+        match *op {
+            IOp::Const { d, v } => r!(d) = v,
+            IOp::Copy { d, s } => r!(d) = r!(s),
+            IOp::Get { d, r } => r!(d) = cpu.regs[usize::from(r & 63)],
+            IOp::Set { r, s } => cpu.regs[usize::from(r & 63)] = r!(s),
+            IOp::Add { d, a, b } => r!(d) = r!(a).wrapping_add(r!(b)),
+            IOp::AddI { d, a, i } => r!(d) = r!(a).wrapping_add(i),
+            IOp::AddW { d, a, b } => r!(d) = r!(a).wrapping_add(r!(b)) as i32 as i64 as u64,
+            IOp::AddWI { d, a, i } => r!(d) = r!(a).wrapping_add(i) as i32 as i64 as u64,
+            IOp::Sub { d, a, b } => r!(d) = r!(a).wrapping_sub(r!(b)),
+            IOp::And { d, a, b } => r!(d) = r!(a) & r!(b),
+            IOp::AndI { d, a, i } => r!(d) = r!(a) & i,
+            IOp::Or { d, a, b } => r!(d) = r!(a) | r!(b),
+            IOp::OrI { d, a, i } => r!(d) = r!(a) | i,
+            IOp::Xor { d, a, b } => r!(d) = r!(a) ^ r!(b),
+            IOp::XorI { d, a, i } => r!(d) = r!(a) ^ i,
+            IOp::ShlI { d, a, i } => r!(d) = r!(a) << (i & 63),
+            IOp::ShrI { d, a, i } => r!(d) = r!(a) >> (i & 63),
+            IOp::SarI { d, a, i } => r!(d) = ((r!(a) as i64) >> (i & 63)) as u64,
+            IOp::Lt { d, a, b } => r!(d) = u64::from((r!(a) as i64) < (r!(b) as i64)),
+            IOp::LtU { d, a, b } => r!(d) = u64::from(r!(a) < r!(b)),
+            IOp::Eq { d, a, b } => r!(d) = u64::from(r!(a) == r!(b)),
+            IOp::Ne { d, a, b } => r!(d) = u64::from(r!(a) != r!(b)),
+            IOp::Bin { op, d, a, b } => r!(d) = eval::binary(op, r!(a), r!(b)),
+            IOp::BinI { op, d, a, i } => r!(d) = eval::binary(op, r!(a), i),
+            IOp::Un { op, d, s } => r!(d) = eval::unary(op, r!(s)),
+            IOp::Select { d, c, a, b } => r!(d) = if r!(c) != 0 { r!(a) } else { r!(b) },
+            IOp::Load { d, a, off, size, signed, site } => {
+                let addr = r!(a).wrapping_add(off as i64 as u64);
+                let v = try_mem!(load(mem, addr, size), site);
+                r!(d) = eval::extend(v, size, signed);
+            }
+            IOp::Store { a, off, s, size, site } => {
+                let addr = r!(a).wrapping_add(off as i64 as u64);
+                try_mem!(store(mem, addr, r!(s), size), site);
+            }
+            IOp::Lr { d, a, size, order, site } => {
+                let addr = r!(a);
+                let v = match size {
+                    MemSize::W => try_mem!(mem.atomic_load_u32(addr, ordering(order)), site) as i32 as i64 as u64,
+                    _ => try_mem!(mem.atomic_load_u64(addr, ordering(order)), site),
+                };
+                cpu.reservation = addr;
+                cpu.reservation_value = v;
+                r!(d) = v;
+            }
+            IOp::Sc { d, a, s, size, order, site } => {
+                let addr = r!(a);
+                let held = cpu.reservation == addr;
+                let expected = cpu.reservation_value;
+                cpu.reservation = NO_RESERVATION;
+                let ord = ordering(order);
+                // Without a reservation nothing is stored, but the access is
+                // still checked (an `or` of zero): a bad address faults.
+                let ok = match (size, held) {
+                    (MemSize::W, true) => {
+                        try_mem!(mem.compare_exchange_u32(addr, expected as u32, r!(s) as u32, ord), site).is_ok()
+                    }
+                    (_, true) => try_mem!(mem.compare_exchange_u64(addr, expected, r!(s), ord), site).is_ok(),
+                    (MemSize::W, false) => {
+                        try_mem!(mem.amo_u32(addr, ferrovm_mem::AmoOp::Or, 0, ord), site);
+                        false
+                    }
+                    (_, false) => {
+                        try_mem!(mem.amo_u64(addr, ferrovm_mem::AmoOp::Or, 0, ord), site);
+                        false
+                    }
+                };
+                r!(d) = u64::from(!ok);
+            }
+            IOp::Amo { op, d, a, s, size, order, site } => {
+                let addr = r!(a);
+                let src = r!(s);
+                let old = match size {
+                    MemSize::W => {
+                        try_mem!(mem.amo_u32(addr, amo_op(op), src as u32, ordering(order)), site) as i32 as i64 as u64
+                    }
+                    _ => try_mem!(mem.amo_u64(addr, amo_op(op), src, ordering(order)), site),
+                };
+                r!(d) = old;
+            }
+            IOp::Fence { kind } => match kind {
+                FenceKind::Full | FenceKind::Tso => std::sync::atomic::fence(MemOrder::SeqCst),
+            },
+            IOp::FUn { op, prec, rm, d, s } => {
+                let (v, flags) = fp::unary(op, prec, resolve(rm, cpu), r!(s));
+                cpu.fflags |= u64::from(flags);
+                r!(d) = v;
+            }
+            IOp::FBin { op, prec, rm, d, a, b } => {
+                let (v, flags) = fp::binary(op, prec, resolve(rm, cpu), r!(a), r!(b));
+                cpu.fflags |= u64::from(flags);
+                r!(d) = v;
+            }
+            IOp::FTern { op, prec, rm, d, a, b, c } => {
+                let (v, flags) = fp::ternary(op, prec, resolve(rm, cpu), r!(a), r!(b), r!(c));
+                cpu.fflags |= u64::from(flags);
+                r!(d) = v;
+            }
+            IOp::FCvt { op, rm, d, s } => {
+                let (v, flags) = fp::convert(op, resolve(rm, cpu), r!(s));
+                cpu.fflags |= u64::from(flags);
+                r!(d) = v;
+            }
+            IOp::CheckFrm { site } => {
+                if cpu.frm > 4 {
+                    let site = site_of(block, site);
+                    cpu.pc = site.pc;
+                    cpu.instret += u64::from(site.retired);
+                    return BlockExit::Illegal { bits: 0 };
+                }
+            }
+            IOp::CsrR { d, csr } => r!(d) = csr::read(cpu, csr),
+            IOp::CsrW { csr, s } => csr::write(cpu, csr, r!(s)),
+        }
+    }
+    cpu.instret += u64::from(block.insns);
+    match block.term {
+        ITerm::Jump { target } => {
+            cpu.pc = target;
+            BlockExit::Continue
+        }
+        ITerm::Branch { c, taken, fallthrough } => {
+            cpu.pc = if r!(c) != 0 { taken } else { fallthrough };
+            BlockExit::Continue
+        }
+        ITerm::Indirect { t, .. } => {
+            cpu.pc = r!(t);
+            BlockExit::Continue
+        }
+        ITerm::Ecall { pc } => {
+            cpu.pc = pc;
+            BlockExit::Ecall
+        }
+        ITerm::Ebreak { pc } => {
+            // The ebreak itself does not retire.
+            cpu.instret -= 1;
+            cpu.pc = pc;
+            BlockExit::Ebreak
+        }
+        ITerm::Illegal { pc, bits } => {
+            cpu.instret -= 1;
+            cpu.pc = pc;
+            BlockExit::Illegal { bits }
+        }
+        ITerm::FenceI { next, .. } => {
+            cpu.pc = next;
+            BlockExit::FenceI
+        }
+    }
+}
+
+fn amo_op(op: ferrovm_ir::AmoOp) -> ferrovm_mem::AmoOp {
+    use ferrovm_ir::AmoOp as I;
+    use ferrovm_mem::AmoOp as M;
+    match op {
+        I::Swap => M::Swap,
+        I::Add => M::Add,
+        I::Xor => M::Xor,
+        I::And => M::And,
+        I::Or => M::Or,
+        I::Min => M::Min,
+        I::Max => M::Max,
+        I::MinU => M::Minu,
+        I::MaxU => M::Maxu,
+    }
+}
