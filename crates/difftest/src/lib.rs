@@ -1,0 +1,50 @@
+//! Differential testing of ferrovm against `qemu-riscv64` on random
+//! instruction sequences.
+//!
+//! A seeded generator ([`generator`]) makes cases: initial values for x1..x31,
+//! f0..f31, fcsr and a 512-byte scratch buffer, drawn from the values that
+//! matter (0, ±1, integer extremes, ±0.0, infinities, quiet and signalling
+//! NaNs, subnormals, rounding boundaries, improperly NaN-boxed singles), plus
+//! a sequence of up to 24 instruction groups over RV64 I, M, A, F, D, C,
+//! Zicsr, Zifencei, Zba, Zbb, Zbc and Zbs with every rounding mode. [`elf`]
+//! wraps a batch of cases into one tiny static ELF that loads each case's
+//! state, runs its sequence and writes all registers, fcsr and the scratch
+//! buffer to stdout. [`run`] runs the ELF under QEMU (the oracle) and ferrovm
+//! and compares the dumps location by location.
+//!
+//! # Running
+//!
+//! ```text
+//! # a few thousand cases, part of the normal test suite
+//! cargo build -p ferrovm-cli --release    # the ferrovm binary under test
+//! cargo test -p ferrovm-difftest
+//!
+//! # the long mode: 100,000 cases, 2 processes at a time
+//! cargo run -p ferrovm-difftest --release -- --cases 100000 --jobs 2
+//! # one failing case again, with its listing
+//! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
+//! ```
+//!
+//! Without `qemu-riscv64` the tests skip (fail with
+//! `FERROVM_REQUIRE_ORACLES=1`). The ferrovm binary is `$FERROVM_BIN`, or the
+//! newer of `target/{release,debug}/ferrovm`; without it (or if it cannot
+//! run the empty probe case yet) only QEMU runs, which still checks that
+//! every generated program is valid and deterministic.
+//!
+//! ```no_run
+//! use ferrovm_difftest::run::{Campaign, Subprocess, run_campaign};
+//! let qemu = Subprocess::qemu().expect("qemu-riscv64 installed");
+//! let ferrovm = Subprocess::ferrovm();
+//! let c = Campaign { seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false };
+//! let s = run_campaign(&c, &qemu, ferrovm.as_ref().map(|f| f as _))?;
+//! println!("{} cases, {} divergences", s.cases, s.divergences);
+//! # anyhow::Ok(())
+//! ```
+
+pub mod elf;
+pub mod generator;
+pub mod isa;
+pub mod known;
+pub mod run;
+pub mod rvc;
+pub mod values;

@@ -1,0 +1,84 @@
+//! `ferrovm-difftest`: the long differential-testing mode.
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use ferrovm_difftest::generator::Case;
+use ferrovm_difftest::run::{Campaign, Runner, Subprocess, run_campaign, run_cases};
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let Some(qemu) = Subprocess::qemu() else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
+    let ferrovm = Subprocess::ferrovm();
+    match &ferrovm {
+        Some(f) => eprintln!("oracle {}, subject {}", qemu.program.display(), f.program.display()),
+        None if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
+        None => bail!("no ferrovm binary (build it, set FERROVM_BIN, or pass --qemu-only)"),
+    }
+    let subject = if args.qemu_only { None } else { ferrovm.as_ref().map(|f| f as &dyn Runner) };
+    if let Some(seed) = args.replay {
+        let case = Case::generate(seed);
+        println!("case seed {seed:#x}:\n{}", case.listing());
+    }
+    let summary = if let Some(seed) = args.replay {
+        run_cases(&[Case::generate(seed)], &qemu, subject, 1)?
+    } else {
+        let campaign = Campaign {
+            seed: args.seed,
+            cases: args.cases,
+            batch: args.batch,
+            jobs: args.jobs,
+            max_reports: args.max_reports,
+            progress: true,
+        };
+        eprintln!("seed {:#x}: {} cases in batches of {}, {} jobs", args.seed, args.cases, args.batch, args.jobs);
+        run_campaign(&campaign, &qemu, subject)?
+    };
+    for e in &summary.harness_errors {
+        println!("HARNESS ERROR: {e}");
+    }
+    for d in &summary.reports {
+        println!("{d}");
+    }
+    for (name, n) in &summary.known_qemu {
+        println!("known QEMU difference {name}: {n} cases");
+    }
+    println!("{} cases, {} divergences", summary.cases, summary.divergences);
+    if summary.divergences > 0 || !summary.harness_errors.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+#[derive(Parser)]
+#[command(about = "Differential testing of ferrovm against qemu-riscv64 on random instruction sequences")]
+struct Args {
+    /// Number of cases.
+    #[arg(long, default_value_t = 100_000)]
+    cases: u64,
+    /// Campaign seed (case i has seed splitmix(seed, i)).
+    #[arg(long, default_value_t = 1, value_parser = parse_u64)]
+    seed: u64,
+    /// Cases per ELF.
+    #[arg(long, default_value_t = 200)]
+    batch: usize,
+    /// Batches run at once.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Divergence reports printed (all are counted).
+    #[arg(long, default_value_t = 20)]
+    max_reports: usize,
+    /// Run one case, by its case seed (printed in every report).
+    #[arg(long, value_parser = parse_u64)]
+    replay: Option<u64>,
+    /// Run only QEMU (validates the generated programs).
+    #[arg(long)]
+    qemu_only: bool,
+}
+
+fn parse_u64(s: &str) -> Result<u64, String> {
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => s.parse(),
+    }
+    .map_err(|e| e.to_string())
+}
