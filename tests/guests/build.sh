@@ -56,6 +56,12 @@ build_one() { # src outdir [name extra-flags...]
     extra+=("${@:4}")
     local cmd=()
     # Extra flags go last: -march overrides MINIMAL's, libraries follow the source.
+    # Without a .file directive the assembler names the STT_FILE symbol
+    # after gcc's random temporary file, and the build is not reproducible.
+    if [ "$ext" = S ] && ! grep -q '^[[:space:]]*\.file[[:space:]]' "src/$base"; then
+        echo "build.sh: src/$base needs a '.file \"$base\"' directive" >&2
+        return 1
+    fi
     case "$name:$ext" in
         min_*:c|min_*:S)
             cmd=("$CC" "${MINIMAL[@]}" "${WARN[@]}" "${REPRO[@]}"

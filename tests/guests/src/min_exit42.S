@@ -1,4 +1,5 @@
 /* min_exit42: exits with status 42 via exit_group(94), printing nothing. */
+    .file "min_exit42.S"  /* fixed STT_FILE name: reproducible builds */
 #define SYS_exit_group 94
 
     .text

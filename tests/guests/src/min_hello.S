@@ -1,5 +1,6 @@
 /* min_hello: the smallest useful guest. Prints one line with write(64) and
  * exits 0 with exit(93). No libc, no stack use, no gp. */
+    .file "min_hello.S"   /* fixed STT_FILE name: reproducible builds */
 #define SYS_write 64
 #define SYS_exit 93
 
