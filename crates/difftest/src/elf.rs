@@ -81,7 +81,8 @@ pub fn build(cases: &[Case]) -> Vec<u8> {
     // Code first: its size fixes where data starts, and the code refers to
     // data addresses. Lay data after a generous bound, then emit.
     let code_off = EHDR + 2 * PHDR;
-    let code_bound: u64 = cases.iter().map(|c| 4 * 160 + c.code.iter().map(|i| i.len()).sum::<u64>()).sum::<u64>() + 64;
+    let code_bound: u64 =
+        cases.iter().map(|c| 4 * 160 + c.code.iter().map(|i| i.size()).sum::<u64>()).sum::<u64>() + 64;
     let data_off = (code_off + code_bound).div_ceil(PAGE) * PAGE;
     let init_addr = LOAD_ADDR + data_off;
     let records_addr = init_addr + (cases.len() * SLOTS * 8) as u64;
@@ -159,7 +160,7 @@ fn emit_code(cases: &[Case], l: &Layout) -> Vec<u8> {
         for insn in &case.code {
             c.bytes.extend_from_slice(&insn.bytes());
         }
-        if c.bytes.len() % 4 != 0 {
+        if !c.bytes.len().is_multiple_of(4) {
             // Keep the harness 4-aligned (not required with RVC, but tidy).
             c.bytes.extend_from_slice(&0x0001u16.to_le_bytes()); // c.nop
         }

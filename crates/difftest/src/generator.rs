@@ -38,7 +38,7 @@ pub enum Insn {
 
 impl Insn {
     /// Length in bytes.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         match self {
             Insn::Full(_) => 4,
             Insn::Comp(_) => 2,
@@ -127,7 +127,7 @@ impl Case {
         let mut pc = 0;
         for insn in &self.code {
             out.push_str(&format!("  {pc:4x}: {}  {}\n", insn.hex(), insn.disasm()));
-            pc += insn.len();
+            pc += insn.size();
         }
         out
     }
@@ -561,7 +561,7 @@ impl<'r> SeqGen<'r> {
         let base = if op.sp_based() { 2 } else { self.xp() };
         c.rs1 = base;
         let data = if op.fp_data() {
-            self.fr()
+            if op.sp_based() { self.fr() } else { self.rng.gen_range(8..16) }
         } else if op.sp_based() {
             if op.is_store() {
                 self.xs()
@@ -701,14 +701,14 @@ impl<'r> SeqGen<'r> {
         let mut at = 0i64;
         for g in &self.groups {
             pos.push(at);
-            at += g.insns.iter().map(|i| i.len() as i64).sum::<i64>();
+            at += g.insns.iter().map(|i| i.size() as i64).sum::<i64>();
         }
         pos.push(at);
         for (gi, g) in self.groups.iter_mut().enumerate() {
             match g.fix {
                 Fixup::None => {}
                 Fixup::Direct { at, target } => {
-                    let here = pos[gi] + g.insns[..at].iter().map(|i| i.len() as i64).sum::<i64>();
+                    let here = pos[gi] + g.insns[..at].iter().map(|i| i.size() as i64).sum::<i64>();
                     let mut off = pos[target] - here;
                     if let Insn::Comp(c) = &g.insns[at]
                         && matches!(c.op, COp::Beqz | COp::Bnez)

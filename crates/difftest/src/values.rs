@@ -104,7 +104,7 @@ pub fn f64_bits(rng: &mut impl Rng) -> u64 {
         0x41e0_0000_0000_0000, // 2^31
         0x41df_ffff_ffc0_0000, // 2^31 - 1
         0x41df_ffff_ffe0_0000, // 2^31 - 0.5
-        0x41e0_0000_0000_1000, // 2^31 + 0.5 ulp-ish
+        0x41e0_0000_0010_0000, // 2^31 + 0.5
         0x41ef_ffff_ffe0_0000, // 2^32 - 1
         0x41f0_0000_0000_0000, // 2^32
         0x41ef_ffff_fff0_0000, // 2^32 - 0.5
@@ -122,7 +122,7 @@ pub fn f64_bits(rng: &mut impl Rng) -> u64 {
         0x36a0_0000_0000_0000, // f32 min subnormal
         0x3690_0000_0000_0000, // half f32 min subnormal
         0x3698_0000_0000_0000, // 0.75 f32 min subnormal
-        0x380f_ffff_e000_0000, // f32 max subnormal
+        0x380f_ffff_c000_0000, // f32 max subnormal
         0x3ca0_0000_0000_0000, // 2^-53
         0x4340_0000_0000_0000, // 2^53
         0x4330_0000_0000_0001, // 2^52 + 1
@@ -231,7 +231,9 @@ mod tests {
         assert_eq!(f64::from_bits(0x47ef_ffff_e000_0000), f64::from(f32::MAX));
         assert_eq!(f64::from_bits(0x36a0_0000_0000_0000), f64::from(f32::from_bits(1)));
         assert_eq!(f64::from_bits(0x3810_0000_0000_0000), f64::from(f32::MIN_POSITIVE));
-        assert_eq!(f64::from_bits(0x380f_ffff_e000_0000), f64::from(f32::from_bits(0x007f_ffff)));
+        assert_eq!(f64::from_bits(0x380f_ffff_c000_0000), f64::from(f32::from_bits(0x007f_ffff)));
         assert_eq!(f64::from_bits(0x3ff0_0000_1000_0000), 1.0 + 2f64.powi(-24));
+        assert_eq!(f64::from_bits(0x41e0_0000_0010_0000), 2147483648.5);
+        assert_eq!(f64::from_bits(0x41ef_ffff_fff0_0000), 4294967295.5);
     }
 }

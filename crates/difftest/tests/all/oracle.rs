@@ -1,0 +1,122 @@
+//! The harness under qemu-riscv64, and ferrovm against qemu-riscv64.
+
+use ferrovm_difftest::elf::{self, RECORD_BYTES};
+use ferrovm_difftest::generator::{Case, case_seed};
+use ferrovm_difftest::run::{Campaign, Exit, Program, Runner, Subprocess, run_campaign, run_cases};
+
+/// qemu-riscv64, or `None` (skip) — a failure if `FERROVM_REQUIRE_ORACLES=1`.
+fn qemu() -> Option<Subprocess> {
+    let q = Subprocess::qemu();
+    if q.is_none() {
+        assert!(
+            std::env::var("FERROVM_REQUIRE_ORACLES").as_deref() != Ok("1"),
+            "qemu-riscv64 not found and FERROVM_REQUIRE_ORACLES=1"
+        );
+        eprintln!("SKIP: qemu-riscv64 not installed");
+    }
+    q
+}
+
+/// The ferrovm binary if it exists and runs the probe (one case with an
+/// empty sequence) exactly like QEMU. A binary that cannot yet is skipped
+/// with a message — unless `FERROVM_REQUIRE_ORACLES=1`, where it fails.
+fn ferrovm(qemu: &Subprocess) -> Option<Subprocess> {
+    let require = std::env::var("FERROVM_REQUIRE_ORACLES").as_deref() == Ok("1");
+    let Some(f) = Subprocess::ferrovm() else {
+        assert!(!require, "no ferrovm binary and FERROVM_REQUIRE_ORACLES=1");
+        eprintln!("SKIP ferrovm side: no ferrovm binary (cargo build -p ferrovm-cli --release, or set FERROVM_BIN)");
+        return None;
+    };
+    let mut probe = Case::generate(0);
+    probe.code.clear();
+    let s = run_cases(&[probe], qemu, Some(&f), 1).expect("running the probe");
+    if s.divergences != 0 || !s.harness_errors.is_empty() {
+        let why = s.reports.first().map(|d| d.to_string()).unwrap_or_default();
+        assert!(!require, "{} fails the probe case:\n{why}", f.program.display());
+        eprintln!("SKIP ferrovm side: {} cannot run the probe case yet:\n{why}", f.program.display());
+        return None;
+    }
+    Some(f)
+}
+
+#[test]
+fn harness_runs_under_qemu_and_is_deterministic() {
+    let Some(q) = qemu() else { return };
+    let cases: Vec<Case> = (0..300).map(|i| Case::generate(case_seed(99, i))).collect();
+    let image = elf::build(&cases);
+    let path = std::env::temp_dir().join(format!("ferrovm-difftest-det-{}.elf", std::process::id()));
+    std::fs::write(&path, &image).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let program = Program { elf: &image, path: &path };
+    let a = q.run(&program).unwrap();
+    let b = q.run(&program).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(a.exit, Exit::Code(0), "{}", a.stderr);
+    assert_eq!(a.stdout.len(), cases.len() * RECORD_BYTES);
+    assert!(a.stdout == b.stdout, "two qemu runs of the same batch differ");
+}
+
+/// The CI-sized campaign: 3,000 cases against QEMU, and against ferrovm
+/// when it can run them.
+#[test]
+fn three_thousand_cases() {
+    let Some(q) = qemu() else { return };
+    let f = ferrovm(&q);
+    let seed = std::env::var("FERROVM_DIFFTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0001);
+    let c = Campaign { seed, cases: 3000, batch: 200, jobs: 2, max_reports: 10, progress: false };
+    let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
+    for e in &s.harness_errors {
+        eprintln!("HARNESS ERROR: {e}");
+    }
+    for d in &s.reports {
+        eprintln!("{d}");
+    }
+    for (name, n) in &s.known_qemu {
+        eprintln!("known QEMU difference {name}: {n} cases");
+    }
+    eprintln!("{} cases, {} compared with ferrovm, {} divergences", s.cases, s.compared, s.divergences);
+    assert!(s.harness_errors.is_empty(), "the oracle rejected generated programs");
+    assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64");
+}
+
+/// A subject that is QEMU with two injected faults on its first run: one
+/// flipped bit in x5 of case 3, and a crash in case 7.
+struct Faulty<'a> {
+    qemu: &'a Subprocess,
+    first: std::sync::atomic::AtomicBool,
+}
+
+impl Runner for Faulty<'_> {
+    fn name(&self) -> &str {
+        "faulty"
+    }
+
+    fn run(&self, program: &Program<'_>) -> anyhow::Result<ferrovm_difftest::run::RunOutput> {
+        let mut out = self.qemu.run(program)?;
+        if self.first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            out.stdout[3 * RECORD_BYTES + ferrovm_difftest::generator::SCRATCH_BYTES + 5 * 8] ^= 4;
+            out.stdout.truncate(7 * RECORD_BYTES + 100);
+            out.exit = Exit::Signal(11);
+        }
+        Ok(out)
+    }
+}
+
+#[test]
+fn divergences_are_reported_and_the_batch_continues() {
+    let Some(q) = qemu() else { return };
+    let faulty = Faulty { qemu: &q, first: true.into() };
+    let c = Campaign { seed: 3, cases: 20, batch: 20, jobs: 1, max_reports: 10, progress: false };
+    let s = run_campaign(&c, &q, Some(&faulty)).unwrap();
+    assert!(s.harness_errors.is_empty());
+    assert_eq!(s.divergences, 2);
+    assert_eq!(s.compared, 20);
+    let seeds: Vec<u64> = s.reports.iter().map(|d| d.case.seed).collect();
+    assert_eq!(seeds, vec![case_seed(3, 3), case_seed(3, 7)]);
+    let text = s.reports[0].to_string();
+    assert!(text.contains("x5 ") && text.contains("--replay"), "{text}");
+    assert!(s.reports[1].to_string().contains("killed by signal 11"), "{}", s.reports[1]);
+}
