@@ -24,6 +24,13 @@ pub fn decode(word: u32) -> Inst {
 /// [`Opcode::Illegal`] (with `len == 4`).
 #[inline]
 pub fn decode32(word: u32) -> Inst {
+    decode32_with(word, false)
+}
+
+/// [`decode32`], optionally accepting the reserved rounding modes 5 and 6
+/// (objdump names such words, printing the mode as `unknown`).
+#[inline]
+pub(crate) fn decode32_with(word: u32, any_rm: bool) -> Inst {
     let k = key(word);
     let start = BUCKET_START.get(k).copied().unwrap_or(0) as usize;
     let end = BUCKET_START.get(k + 1).copied().unwrap_or(0) as usize;
@@ -31,7 +38,7 @@ pub fn decode32(word: u32) -> Inst {
         if let Some(e) = ENTRIES.get(index as usize)
             && word & e.mask == e.matches
         {
-            return fields(e.op, e.format, word);
+            return fields(e.op, e.format, word, any_rm);
         }
     }
     Inst::illegal(word, 4)
@@ -39,7 +46,7 @@ pub fn decode32(word: u32) -> Inst {
 
 /// Extracts the operand fields of `word`, which matches `op`'s pattern.
 #[inline]
-fn fields(op: Opcode, format: Format, word: u32) -> Inst {
+fn fields(op: Opcode, format: Format, word: u32, any_rm: bool) -> Inst {
     let rd = ((word >> 7) & 0x1f) as u8;
     let rs1 = ((word >> 15) & 0x1f) as u8;
     let rs2 = ((word >> 20) & 0x1f) as u8;
@@ -74,7 +81,7 @@ fn fields(op: Opcode, format: Format, word: u32) -> Inst {
         }
     }
     // Rounding modes 5 and 6 are reserved (§11.2): the instruction is illegal.
-    if format.has_rounding_mode() && (rm == 5 || rm == 6) {
+    if !any_rm && format.has_rounding_mode() && (rm == 5 || rm == 6) {
         return Inst::illegal(word, 4);
     }
     inst

@@ -37,7 +37,8 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Flow {
                 Sh2add | Sh2addUw => 2,
                 _ => 3,
             };
-            let base = if matches!(i.op, AddUw | Sh1addUw | Sh2addUw | Sh3addUw) { cx.b.unary(UnOp::ZextW, a) } else { a };
+            let base =
+                if matches!(i.op, AddUw | Sh1addUw | Sh2addUw | Sh3addUw) { cx.b.unary(UnOp::ZextW, a) } else { a };
             let scaled = if shift == 0 { base } else { cx.b.binary_imm(BinOp::Shl, base, shift) };
             let b = cx.x(i.rs2);
             cx.b.binary(BinOp::Add, scaled, b)

@@ -14,9 +14,9 @@ use crate::{Inst, Opcode};
 pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
     use Opcode::*;
     let prec = match i.op {
-        Flw | Fsw | FmaddS | FmsubS | FnmsubS | FnmaddS | FaddS | FsubS | FmulS | FdivS | FsqrtS | FsgnjS
-        | FsgnjnS | FsgnjxS | FminS | FmaxS | FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FmvXW | FclassS | FeqS
-        | FltS | FleS | FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FmvWX | FcvtSD => Prec::S,
+        Flw | Fsw | FmaddS | FmsubS | FnmsubS | FnmaddS | FaddS | FsubS | FmulS | FdivS | FsqrtS | FsgnjS | FsgnjnS
+        | FsgnjxS | FminS | FmaxS | FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FmvXW | FclassS | FeqS | FltS | FleS
+        | FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FmvWX | FcvtSD => Prec::S,
         _ => Prec::D,
     };
     match i.op {
