@@ -136,6 +136,8 @@ impl Case {
 /// Which of the table's instructions each generator category draws from.
 struct Pools {
     int_alu: Vec<&'static Op>,
+    /// Base-I computational instructions only.
+    base_alu: Vec<&'static Op>,
     fp: Vec<&'static Op>,
     mem: Vec<&'static Op>,
     amo: Vec<&'static Op>,
@@ -150,6 +152,7 @@ fn pools() -> &'static Pools {
             // lui/auipc are Alu too; auipc results depend only on the pc,
             // which is the same under both machines (same ELF).
             int_alu: of(&|o| o.class == Class::Alu),
+            base_alu: of(&|o| o.class == Class::Alu && o.ext == Ext::I),
             fp: of(&|o| o.class == Class::Fp),
             mem: of(&|o| matches!(o.class, Class::Load(_) | Class::Store(_))),
             amo: of(&|o| matches!(o.class, Class::Amo(_))),
@@ -403,10 +406,12 @@ impl<'r> SeqGen<'r> {
                 l.rm = self.rng.gen_range(0..4);
                 insns.push(Insn::Full(l));
                 if self.rng.gen_range(0..4) != 0 {
-                    // Optionally one integer op in between (no memory access,
-                    // does not touch the address register).
+                    // Optionally one base-I op in between, which keeps this a
+                    // constrained LR/SC sequence (unprivileged spec, "Eventual
+                    // Success of Store-Conditional Instructions"); it does not
+                    // touch the address register.
                     if self.rng.r#gen::<bool>() {
-                        let op = pick(self.rng, &pools().int_alu);
+                        let op = pick(self.rng, &pools().base_alu);
                         let mut mid = self.simple(op);
                         mid.rd = self.xd_not(t);
                         insns.push(Insn::Full(mid));
@@ -594,6 +599,14 @@ impl<'r> SeqGen<'r> {
                 2 => self.rng.gen_range(0..8),
                 _ => self.rng.gen_range(0..256),
             };
+            if self.rng.gen_range(0..4) == 0 {
+                // Bits above the field: writes to them are ignored
+                // (unprivileged spec, "Floating-Point Control and Status
+                // Register": "implementations shall ignore writes to these
+                // bits and supply a zero value when read").
+                let shift = [5, 3, 8][(csr - 1) as usize];
+                v |= self.rng.gen_range(1..8) << shift;
+            }
             if imm_form {
                 v &= 31;
             }
