@@ -1,1 +1,163 @@
-fn main() {}
+//! The `ferrovm` command: run riscv64 Linux programs, disassemble them.
+//!
+//! This file only parses arguments, sets up output and maps results to exit
+//! codes; everything else lives in the library crates.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use ferrovm_engine::Config;
+use ferrovm_linux::{ExitStatus, Options, Process};
+
+/// ferrovm: a RISC-V (riscv64) virtual machine. Runs riscv64 Linux programs
+/// on this x86-64 host, like qemu-riscv64.
+#[derive(Parser, Debug)]
+#[command(name = "ferrovm", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a riscv64 Linux program. The exit status is the program's; if
+    /// the program is killed by a signal, ferrovm dies of the same signal.
+    #[command(trailing_var_arg = true)]
+    Run(RunArgs),
+    /// Disassemble every executable section of a riscv64 ELF file, in the
+    /// format of `riscv64-linux-gnu-objdump -d`.
+    Disasm {
+        /// The ELF file.
+        program: PathBuf,
+    },
+}
+
+/// Execution engines.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum EngineKind {
+    /// The IR interpreter (tier 0).
+    Interp,
+    /// Cranelift JIT for every block (not implemented yet).
+    Jit,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Execution engine.
+    #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
+    engine: EngineKind,
+    /// Print one line per system call on stderr (number, arguments, result),
+    /// like `qemu-riscv64 -strace`.
+    #[arg(long)]
+    strace: bool,
+    /// Set VAR=VALUE in the guest environment (repeatable).
+    #[arg(short = 'E', value_name = "VAR=VALUE")]
+    set_env: Vec<String>,
+    /// Remove VAR from the guest environment (repeatable).
+    #[arg(short = 'U', value_name = "VAR")]
+    unset_env: Vec<String>,
+    /// Print engine statistics on stderr when the program ends.
+    #[arg(long)]
+    stats: bool,
+    /// Disable the IR optimization passes (for measurement and debugging).
+    #[arg(long)]
+    no_opt: bool,
+    /// The riscv64 program to run.
+    program: PathBuf,
+    /// Arguments passed to the program.
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<OsString>,
+}
+
+fn guest_env(args: &RunArgs) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut env: Vec<(Vec<u8>, Vec<u8>)> =
+        std::env::vars_os().map(|(k, v)| (k.into_encoded_bytes(), v.into_encoded_bytes())).collect();
+    for var in &args.unset_env {
+        env.retain(|(k, _)| k != var.as_bytes());
+    }
+    for item in &args.set_env {
+        let Some((k, v)) = item.split_once('=') else {
+            bail!("-E expects VAR=VALUE, got `{item}`");
+        };
+        env.retain(|(key, _)| key != k.as_bytes());
+        env.push((k.as_bytes().to_vec(), v.as_bytes().to_vec()));
+    }
+    Ok(env
+        .into_iter()
+        .map(|(mut k, v)| {
+            k.push(b'=');
+            k.extend_from_slice(&v);
+            k
+        })
+        .collect())
+}
+
+/// Ends ferrovm by the signal that ended the guest, so a shell sees the same
+/// status (e.g. 139 for SIGSEGV). Core dumps are disabled first: the host
+/// process's core would describe ferrovm, not the guest.
+fn die_by_signal(signal: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: setrlimit reads a valid, initialized struct; signal() with
+    // SIG_DFL installs no Rust code as a handler, and raise() delivers the
+    // signal to this thread; none of them touches Rust-managed memory.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+    // A signal whose default action is not to terminate: exit like a shell would report it.
+    std::process::exit(128 + signal)
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if args.engine == EngineKind::Jit {
+        bail!("--engine jit is not implemented yet; use --engine interp");
+    }
+    let mut argv = vec![args.program.as_os_str().as_encoded_bytes().to_vec()];
+    argv.extend(args.args.iter().map(|a| a.as_encoded_bytes().to_vec()));
+    let options = Options {
+        argv,
+        envp: guest_env(&args)?,
+        strace: args.strace,
+        engine: Config { optimize: !args.no_opt, ..Config::default() },
+    };
+    let mut process = Process::load(&args.program, options)?;
+    let status = process.run().context("running the guest")?;
+    if args.stats {
+        let stats = process.engine().stats();
+        eprintln!("ferrovm: guest instructions retired {:>12}\n{stats}", process.cpu().instret);
+    }
+    match status {
+        ExitStatus::Exited(code) => Ok(ExitCode::from(code as u8)),
+        ExitStatus::Signaled(signal) => die_by_signal(signal.0),
+    }
+}
+
+fn disasm(program: PathBuf) -> anyhow::Result<ExitCode> {
+    bail!("{}: `ferrovm disasm` is not implemented yet", program.display())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Disasm { program } => disasm(program),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ferrovm: {e:#}");
+            ExitCode::from(125)
+        }
+    }
+}

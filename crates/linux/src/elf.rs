@@ -1,0 +1,258 @@
+//! Loading riscv64 ELF executables into guest memory.
+//!
+//! Every header field the loader uses is checked before use, so a malformed
+//! file gives a one-line [`Error::BadElf`] and never a panic or a host fault.
+
+use std::path::Path;
+
+use ferrovm_mem::{AddressSpace, GUEST_LIMIT, PAGE_SIZE, Perms};
+
+use crate::error::{Error, Result};
+
+const EM_RISCV: u16 = 243;
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+const PT_PHDR: u32 = 6;
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+const PF_R: u32 = 4;
+
+/// Where position-independent executables are placed (Linux's
+/// `ELF_ET_DYN_BASE` for riscv64: two thirds of the Sv39 user space).
+pub const PIE_BASE: u64 = 0x2a_aaaa_a000;
+
+/// Largest size the loader accepts for one segment.
+const MAX_SEGMENT: u64 = 1 << 34;
+
+/// What the loader learned, for the initial stack and `brk`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedElf {
+    /// Entry point (relocated).
+    pub entry: u64,
+    /// Guest address of the program headers (`AT_PHDR`).
+    pub phdr: u64,
+    /// Number of program headers (`AT_PHNUM`).
+    pub phnum: u64,
+    /// Size of one program header (`AT_PHENT`).
+    pub phent: u64,
+    /// Load bias (0 for `ET_EXEC`).
+    pub bias: u64,
+    /// First address past the highest segment: the initial program break.
+    pub end: u64,
+    /// Lowest mapped address.
+    pub start: u64,
+    /// The `PT_INTERP` path, for dynamically linked programs.
+    pub interp: Option<Vec<u8>>,
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    path: &'a Path,
+}
+
+impl<'a> Reader<'a> {
+    fn bad<T>(&self, message: impl Into<String>) -> Result<T> {
+        Err(Error::BadElf { path: self.path.to_path_buf(), message: message.into() })
+    }
+
+    fn bytes(&self, off: u64, len: u64, what: &str) -> Result<&'a [u8]> {
+        let end = off.checked_add(len);
+        match end.and_then(|end| self.data.get(usize::try_from(off).ok()?..usize::try_from(end).ok()?)) {
+            Some(b) => Ok(b),
+            None => self.bad(format!("{what} lies outside the file (offset {off:#x}, size {len:#x})")),
+        }
+    }
+
+    fn u16(&self, off: u64) -> Result<u16> {
+        let b = self.bytes(off, 2, "header")?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&self, off: u64) -> Result<u32> {
+        let b = self.bytes(off, 4, "header")?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&self, off: u64) -> Result<u64> {
+        let b = self.bytes(off, 8, "header")?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Segment {
+    vaddr: u64,
+    memsz: u64,
+    offset: u64,
+    filesz: u64,
+    perms: Perms,
+}
+
+fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+fn page_up(x: u64) -> Option<u64> {
+    Some(x.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1))
+}
+
+/// Checks the ELF header and program headers of `data` and maps its
+/// `PT_LOAD` segments into `mem`. `base` is where to put a position
+/// independent (`ET_DYN`) file.
+pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<LoadedElf> {
+    let r = Reader { data, path };
+    if data.len() < 64 {
+        return r.bad(format!("truncated ELF header ({} bytes)", data.len()));
+    }
+    if data[..4] != *b"\x7fELF" {
+        return r.bad("not an ELF file");
+    }
+    if data[4] != 2 {
+        return r.bad("not a 64-bit ELF file (riscv64 programs are ELFCLASS64)");
+    }
+    if data[5] != 1 {
+        return r.bad("not a little-endian ELF file");
+    }
+    let e_type = r.u16(16)?;
+    let machine = r.u16(18)?;
+    if machine != EM_RISCV {
+        return r.bad(format!("ELF machine is {machine}, not RISC-V (243)"));
+    }
+    let bias = match e_type {
+        ET_EXEC => 0,
+        ET_DYN => base,
+        other => return r.bad(format!("ELF type {other} is not an executable")),
+    };
+    let entry = r.u64(24)?;
+    let phoff = r.u64(32)?;
+    let phent = u64::from(r.u16(54)?);
+    let phnum = u64::from(r.u16(56)?);
+    if phent != 56 {
+        return r.bad(format!("program header size is {phent}, expected 56"));
+    }
+    if phnum == 0 {
+        return r.bad("no program headers");
+    }
+    r.bytes(phoff, phent * phnum, "program header table")?;
+
+    let mut segments = Vec::new();
+    let mut interp = None;
+    let mut phdr_vaddr = None;
+    for i in 0..phnum {
+        let h = phoff + i * phent;
+        let p_type = r.u32(h)?;
+        let flags = r.u32(h + 4)?;
+        let offset = r.u64(h + 8)?;
+        let vaddr = r.u64(h + 16)?;
+        let filesz = r.u64(h + 32)?;
+        let memsz = r.u64(h + 40)?;
+        match p_type {
+            PT_LOAD => {
+                if filesz > memsz {
+                    return r.bad(format!("segment {i}: file size {filesz:#x} exceeds memory size {memsz:#x}"));
+                }
+                if memsz > MAX_SEGMENT {
+                    return r.bad(format!("segment {i}: memory size {memsz:#x} is absurdly large"));
+                }
+                r.bytes(offset, filesz, &format!("segment {i}"))?;
+                let Some(vaddr) = vaddr.checked_add(bias) else {
+                    return r.bad(format!("segment {i}: address overflows"));
+                };
+                if vaddr.checked_add(memsz).is_none_or(|end| end > GUEST_LIMIT) || vaddr < ferrovm_mem::MMAP_MIN_ADDR {
+                    return r
+                        .bad(format!("segment {i}: address {vaddr:#x}+{memsz:#x} outside the guest address space"));
+                }
+                if (vaddr ^ offset) & (PAGE_SIZE - 1) != 0 && filesz > 0 {
+                    return r.bad(format!("segment {i}: address and file offset disagree modulo the page size"));
+                }
+                let mut perms = Perms::NONE;
+                if flags & PF_R != 0 {
+                    perms |= Perms::R;
+                }
+                if flags & PF_W != 0 {
+                    perms |= Perms::W;
+                }
+                if flags & PF_X != 0 {
+                    perms |= Perms::X;
+                }
+                segments.push(Segment { vaddr, memsz, offset, filesz, perms });
+            }
+            PT_INTERP => {
+                let raw = r.bytes(offset, filesz, "interpreter path")?;
+                let path = raw.split(|b| *b == 0).next().unwrap_or_default();
+                if path.is_empty() {
+                    return r.bad("empty interpreter path");
+                }
+                interp = Some(path.to_vec());
+            }
+            PT_PHDR => phdr_vaddr = Some(vaddr.wrapping_add(bias)),
+            _ => {}
+        }
+    }
+    if segments.is_empty() {
+        return r.bad("no loadable segments");
+    }
+    // Segments must be sorted and must not overlap (they may share a page).
+    for pair in segments.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if b.vaddr < a.vaddr + a.memsz {
+            return r.bad(format!("overlapping segments at {:#x} and {:#x}", a.vaddr, b.vaddr));
+        }
+    }
+    let entry = entry.wrapping_add(bias);
+    if !segments.iter().any(|s| s.perms.exec() && entry >= s.vaddr && entry < s.vaddr + s.memsz) {
+        return r.bad(format!("entry point {entry:#x} is not in an executable segment"));
+    }
+
+    // Map: pages shared by two segments get the union of their permissions.
+    let mut mapped_until = 0u64;
+    for s in &segments {
+        let start = page_down(s.vaddr);
+        let Some(end) = page_up(s.vaddr + s.memsz) else { return r.bad("segment end overflows") };
+        let fresh = start.max(mapped_until);
+        if fresh < end {
+            mem.map_named(fresh, end - fresh, s.perms | Perms::R, None)?;
+        }
+        if start < mapped_until {
+            let shared = mapped_until.min(end) - start;
+            let old = mem.perms(start);
+            mem.protect(start, shared, old | s.perms)?;
+        }
+        mapped_until = mapped_until.max(end);
+    }
+    for s in &segments {
+        let bytes = r.bytes(s.offset, s.filesz, "segment")?;
+        mem.write_bytes_force(s.vaddr, bytes)
+            .map_err(|f| Error::BadElf { path: path.to_path_buf(), message: format!("cannot write segment: {f}") })?;
+    }
+    // Now apply the exact permissions (the mapping above added R for
+    // copying); a page shared by two neighbours gets the union of theirs.
+    for s in &segments {
+        let start = page_down(s.vaddr);
+        let Some(end) = page_up(s.vaddr + s.memsz) else { continue };
+        mem.protect(start, end - start, s.perms)?;
+    }
+    for pair in segments.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if page_down(a.vaddr + a.memsz - 1) == page_down(b.vaddr) && a.memsz > 0 {
+            mem.protect(page_down(b.vaddr), PAGE_SIZE, a.perms | b.perms)?;
+        }
+    }
+
+    let end = segments.iter().map(|s| s.vaddr + s.memsz).max().unwrap_or(0);
+    let start = segments.iter().map(|s| page_down(s.vaddr)).min().unwrap_or(0);
+    // AT_PHDR: PT_PHDR if present, else the segment holding the headers.
+    let phdr = phdr_vaddr
+        .or_else(|| {
+            segments
+                .iter()
+                .find(|s| phoff >= s.offset && phoff + phent * phnum <= s.offset + s.filesz)
+                .map(|s| s.vaddr + (phoff - s.offset))
+        })
+        .unwrap_or(0);
+    Ok(LoadedElf { entry, phdr, phnum, phent, bias, end, start, interp })
+}
