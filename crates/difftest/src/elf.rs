@@ -76,8 +76,16 @@ struct Layout {
     records_addr: u64,
 }
 
+/// Which machine an image is for: they differ only where QEMU runs a
+/// spec-equivalent substitute (see [`crate::known`]), with the same layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Subject,
+    Oracle,
+}
+
 /// Builds the ELF image running `cases` in order.
-pub fn build(cases: &[Case]) -> Vec<u8> {
+pub fn build(cases: &[Case], side: Side) -> Vec<u8> {
     // Code first: its size fixes where data starts, and the code refers to
     // data addresses. Lay data after a generous bound, then emit.
     let code_off = EHDR + 2 * PHDR;
@@ -88,7 +96,7 @@ pub fn build(cases: &[Case]) -> Vec<u8> {
     let records_addr = init_addr + (cases.len() * SLOTS * 8) as u64;
     let layout = Layout { code_off, init_addr, records_addr };
 
-    let code = emit_code(cases, &layout);
+    let code = emit_code(cases, &layout, side);
     assert!(code_off + code.len() as u64 <= data_off, "code bound too small");
 
     let mut data = Vec::with_capacity(cases.len() * (SLOTS * 8 + RECORD_BYTES));
@@ -135,7 +143,7 @@ pub fn build(cases: &[Case]) -> Vec<u8> {
     elf
 }
 
-fn emit_code(cases: &[Case], l: &Layout) -> Vec<u8> {
+fn emit_code(cases: &[Case], l: &Layout, side: Side) -> Vec<u8> {
     let mut c = Code { base: LOAD_ADDR + l.code_off, bytes: Vec::new() };
     let b = BASE_REG;
     for (k, case) in cases.iter().enumerate() {
@@ -157,7 +165,11 @@ fn emit_code(cases: &[Case], l: &Layout) -> Vec<u8> {
         // 2. Scratch base.
         c.la(b, record);
         // 3. The sequence.
-        for insn in &case.code {
+        let code = match side {
+            Side::Subject => &case.code[..],
+            Side::Oracle => case.oracle_code(),
+        };
+        for insn in code {
             c.bytes.extend_from_slice(&insn.bytes());
         }
         if !c.bytes.len().is_multiple_of(4) {
@@ -215,7 +227,7 @@ mod tests {
     #[test]
     fn header_is_sane() {
         let cases: Vec<Case> = (0..3).map(Case::generate).collect();
-        let elf = build(&cases);
+        let elf = build(&cases, Side::Subject);
         assert_eq!(&elf[..4], b"\x7fELF");
         assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 243);
         let data_off = u64::from_le_bytes(elf[64 + 56 + 8..64 + 56 + 16].try_into().unwrap());

@@ -17,7 +17,7 @@
 
 use crate::isa::{Class, Ext, Form, Inst, OPS, Op, Reg, op_named};
 use crate::rvc::{CInst, COp};
-use crate::values;
+use crate::{known, values};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::OnceLock;
@@ -80,7 +80,12 @@ pub struct Case {
     /// Initial fcsr: `frm` 0..=4 in bits 7:5, `fflags` in 4:0.
     pub fcsr: u64,
     pub scratch: [u8; SCRATCH_BYTES],
+    /// The sequence ferrovm runs.
     pub code: Vec<Insn>,
+    /// The sequence QEMU runs, if it differs: the same layout with each
+    /// instruction QEMU 7.2 gets wrong replaced by a spec-equivalent sequence
+    /// (see [`crate::known`]).
+    pub oracle_code: Option<Vec<Insn>>,
 }
 
 /// The seed of case `index` of a campaign started with `master`
@@ -117,19 +122,31 @@ impl Case {
             };
             chunk.copy_from_slice(&v.to_le_bytes());
         }
-        let code = SeqGen::new(&mut rng, frm as u8).run();
-        Case { seed, x, f, fcsr, scratch, code }
+        let (code, oracle_code) = SeqGen::new(&mut rng, frm as u8).run();
+        Case { seed, x, f, fcsr, scratch, code, oracle_code }
     }
 
-    /// The sequence as numbered lines of `offset: encoding  assembly`.
+    /// The sequence as numbered lines of `offset: encoding  assembly`, with
+    /// what QEMU runs instead where that differs.
     pub fn listing(&self) -> String {
         let mut out = String::new();
         let mut pc = 0;
-        for insn in &self.code {
-            out.push_str(&format!("  {pc:4x}: {}  {}\n", insn.hex(), insn.disasm()));
+        for (k, insn) in self.code.iter().enumerate() {
+            out.push_str(&format!("  {pc:4x}: {}  {}", insn.hex(), insn.disasm()));
+            if let Some(q) = self.oracle_code.as_ref().and_then(|o| o.get(k))
+                && q.hex() != insn.hex()
+            {
+                out.push_str(&format!("    [qemu runs {}: {}]", q.hex().trim(), q.disasm()));
+            }
+            out.push('\n');
             pc += insn.size();
         }
         out
+    }
+
+    /// The sequence run by the oracle (QEMU).
+    pub fn oracle_code(&self) -> &[Insn] {
+        self.oracle_code.as_deref().unwrap_or(&self.code)
     }
 }
 
@@ -184,6 +201,8 @@ enum Fixup {
 struct Group {
     insns: Vec<Insn>,
     fix: Fixup,
+    /// What QEMU runs instead of `insns` (same sizes), if different.
+    oracle: Option<Vec<Insn>>,
 }
 
 /// Valid `frm` values as a bit set (bit k = frm k possible).
@@ -223,7 +242,7 @@ impl<'r> SeqGen<'r> {
         SeqGen { rng, hot_x, hot_f, n, groups: Vec::new(), pending_frm: vec![0; n + 1], frm: 1 << frm }
     }
 
-    fn run(mut self) -> Vec<Insn> {
+    fn run(mut self) -> (Vec<Insn>, Option<Vec<Insn>>) {
         for g in 0..self.n {
             self.frm |= self.pending_frm[g];
             let group = self.group(g);
@@ -297,11 +316,15 @@ impl<'r> SeqGen<'r> {
     // ---- groups ----------------------------------------------------------
 
     fn group(&mut self, g: usize) -> Group {
-        let single = |i: Insn| Group { insns: vec![i], fix: Fixup::None };
+        let single = |i: Insn| Group { insns: vec![i], fix: Fixup::None, oracle: None };
         match self.rng.gen_range(0..100) {
             0..=29 => {
                 let op = pick(self.rng, &pools().int_alu);
-                single(Insn::Full(self.simple(op)))
+                let i = self.simple(op);
+                match known::oracle_substitute(&i) {
+                    Some((subject, oracle)) => Group { insns: subject, fix: Fixup::None, oracle: Some(oracle) },
+                    None => single(Insn::Full(i)),
+                }
             }
             30..=64 => {
                 let op = pick(self.rng, &pools().fp);
@@ -366,13 +389,13 @@ impl<'r> SeqGen<'r> {
         if self.rng.gen_bool(0.6) {
             i.rs1 = BASE_REG;
             i.imm = addr;
-            Group { insns: vec![Insn::Full(i)], fix: Fixup::None }
+            Group { insns: vec![Insn::Full(i)], fix: Fixup::None, oracle: None }
         } else {
             let t = self.temp();
             let k = self.rng.gen_range(0..=SCRATCH_BYTES as i64);
             i.rs1 = t;
             i.imm = addr - k;
-            Group { insns: vec![self.base(t, k), Insn::Full(i)], fix: Fixup::None }
+            Group { insns: vec![self.base(t, k), Insn::Full(i)], fix: Fixup::None, oracle: None }
         }
     }
 
@@ -428,7 +451,7 @@ impl<'r> SeqGen<'r> {
                 }
             }
         }
-        Group { insns, fix: Fixup::None }
+        Group { insns, fix: Fixup::None, oracle: None }
     }
 
     fn xd_not(&mut self, t: u8) -> u8 {
@@ -582,7 +605,7 @@ impl<'r> SeqGen<'r> {
             c.rd = data;
         }
         c.imm = off;
-        Group { insns: vec![self.base(base, k), Insn::Comp(c)], fix: Fixup::None }
+        Group { insns: vec![self.base(base, k), Insn::Comp(c)], fix: Fixup::None, oracle: None }
     }
 
     /// A CSR access to fflags/frm/fcsr that leaves frm valid on every path.
@@ -622,22 +645,22 @@ impl<'r> SeqGen<'r> {
             i.imm = csr;
             if imm_form {
                 i.rs1 = v as u8;
-                return Group { insns: vec![Insn::Full(i)], fix: Fixup::None };
+                return Group { insns: vec![Insn::Full(i)], fix: Fixup::None, oracle: None };
             }
             if v == 0 && self.rng.r#gen::<bool>() {
                 i.rs1 = 0;
-                return Group { insns: vec![Insn::Full(i)], fix: Fixup::None };
+                return Group { insns: vec![Insn::Full(i)], fix: Fixup::None, oracle: None };
             }
             let t = self.temp();
             i.rs1 = t;
             let mut li = Inst::new(op_named("addi"));
             (li.rd, li.rs1, li.imm) = (t, 0, v);
-            return Group { insns: vec![Insn::Full(li), Insn::Full(i)], fix: Fixup::None };
+            return Group { insns: vec![Insn::Full(li), Insn::Full(i)], fix: Fixup::None, oracle: None };
         }
         // Nothing valid found (cannot happen for csrrc; be safe): a read.
         let mut i = Inst::new(op_named("csrrs"));
         (i.rd, i.imm) = (rd, csr);
-        Group { insns: vec![Insn::Full(i)], fix: Fixup::None }
+        Group { insns: vec![Insn::Full(i)], fix: Fixup::None, oracle: None }
     }
 
     /// A forward jump to the start of a later group (or the end).
@@ -650,12 +673,12 @@ impl<'r> SeqGen<'r> {
                 let mut b = Inst::new(op);
                 b.rs1 = self.xs();
                 b.rs2 = self.xs();
-                Group { insns: vec![Insn::Full(b)], fix: Fixup::Direct { at: 0, target } }
+                Group { insns: vec![Insn::Full(b)], fix: Fixup::Direct { at: 0, target }, oracle: None }
             }
             5 => {
                 let mut j = Inst::new(op_named("jal"));
                 j.rd = self.xd();
-                Group { insns: vec![Insn::Full(j)], fix: Fixup::Direct { at: 0, target } }
+                Group { insns: vec![Insn::Full(j)], fix: Fixup::Direct { at: 0, target }, oracle: None }
             }
             6 => {
                 let t = self.temp();
@@ -665,13 +688,21 @@ impl<'r> SeqGen<'r> {
                 j.rd = self.xd();
                 j.rs1 = t;
                 let odd = self.rng.r#gen::<bool>();
-                Group { insns: vec![Insn::Full(a), Insn::Full(j)], fix: Fixup::Indirect { at: 1, target, odd } }
+                Group {
+                    insns: vec![Insn::Full(a), Insn::Full(j)],
+                    fix: Fixup::Indirect { at: 1, target, odd },
+                    oracle: None,
+                }
             }
-            7 => Group { insns: vec![Insn::Comp(CInst::new(COp::J))], fix: Fixup::Direct { at: 0, target } },
+            7 => Group {
+                insns: vec![Insn::Comp(CInst::new(COp::J))],
+                fix: Fixup::Direct { at: 0, target },
+                oracle: None,
+            },
             8 | 9 => {
                 let mut b = CInst::new(if self.rng.r#gen::<bool>() { COp::Beqz } else { COp::Bnez });
                 b.rs1 = self.xp();
-                Group { insns: vec![Insn::Comp(b)], fix: Fixup::Direct { at: 0, target } }
+                Group { insns: vec![Insn::Comp(b)], fix: Fixup::Direct { at: 0, target }, oracle: None }
             }
             _ => {
                 let t = self.temp();
@@ -685,6 +716,7 @@ impl<'r> SeqGen<'r> {
                 Group {
                     insns: vec![Insn::Full(a), Insn::Full(add), Insn::Comp(j)],
                     fix: Fixup::Indirect { at: 1, target, odd },
+                    oracle: None,
                 }
             }
         }
@@ -709,7 +741,7 @@ impl<'r> SeqGen<'r> {
     // ---- layout ------------------------------------------------------------
 
     /// Patches jump offsets and flattens the groups.
-    fn resolve(mut self) -> Vec<Insn> {
+    fn resolve(mut self) -> (Vec<Insn>, Option<Vec<Insn>>) {
         let mut pos = Vec::with_capacity(self.groups.len() + 1);
         let mut at = 0i64;
         for g in &self.groups {
@@ -743,7 +775,12 @@ impl<'r> SeqGen<'r> {
                 }
             }
         }
-        self.groups.into_iter().flat_map(|g| g.insns).collect()
+        let oracle = self
+            .groups
+            .iter()
+            .any(|g| g.oracle.is_some())
+            .then(|| self.groups.iter().flat_map(|g| g.oracle.as_ref().unwrap_or(&g.insns)).copied().collect());
+        (self.groups.into_iter().flat_map(|g| g.insns).collect(), oracle)
     }
 }
 

@@ -40,7 +40,7 @@ fn main() -> Result<()> {
         println!("{d}");
     }
     for (name, n) in &summary.known_qemu {
-        println!("known QEMU difference {name}: {n} cases");
+        println!("known QEMU bug worked around ({name}): {n} cases");
     }
     println!("{} cases, {} divergences", summary.cases, summary.divergences);
     if summary.divergences > 0 || !summary.harness_errors.is_empty() {
