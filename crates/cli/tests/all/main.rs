@@ -1,0 +1,6 @@
+//! Integration tests of the `ferrovm` binary: whole guest programs and the
+//! command line. One test binary for the crate (see STYLE.md).
+
+mod cli;
+mod guests;
+mod support;
