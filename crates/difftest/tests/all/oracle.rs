@@ -127,7 +127,6 @@ fn divergences_are_reported_and_the_batch_continues() {
 /// workaround in `known.rs` can go.
 #[test]
 fn qemu_ctzw_bug_is_worked_around() {
-    use ferrovm_difftest::generator::Insn;
     use ferrovm_difftest::isa::{Inst, op_named};
     let Some(q) = qemu() else { return };
     let mut case = Case::generate(1);
