@@ -450,6 +450,9 @@ impl Op {
             | Op::Unary { .. }
             | Op::Binary { .. }
             | Op::Select { .. } => false,
+            // Reading a CSR changes nothing (it is not pure either: its value
+            // depends on state, so it is never CSE'd or folded).
+            Op::CsrRead { .. } => false,
             // Sign injection and classification never touch fflags.
             Op::FBinary { op, .. } => !matches!(op, FBinOp::Sgnj | FBinOp::Sgnjn | FBinOp::Sgnjx),
             Op::FUnary { op, .. } => !matches!(op, FUnOp::Class),

@@ -1,0 +1,81 @@
+//! The run loop: exits, precise state at faults, invalidation on code writes.
+
+use std::sync::Arc;
+
+use ferrovm_engine::{Engine, Exit};
+use ferrovm_ir::Cpu;
+use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
+
+const BASE: u64 = 0x10000;
+
+fn setup(words: &[u32]) -> (Engine, Cpu) {
+    let mem = Arc::new(AddressSpace::new().expect("address space"));
+    mem.map(BASE, 0x1000, Perms::RWX).expect("map code");
+    mem.map(0x20000, 0x1000, Perms::RW).expect("map data");
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    mem.write_bytes(BASE, &bytes).expect("write code");
+    (Engine::new(mem), Cpu { pc: BASE, ..Cpu::default() })
+}
+
+#[test]
+fn fault_state_is_precise() {
+    // addi a0,zero,1 ; addi a1,zero,2 ; ld a2,0(zero) ; addi a3,zero,3
+    let (mut engine, mut cpu) = setup(&[0x00100513, 0x00200593, 0x00003603, 0x00300693]);
+    match engine.run(&mut cpu) {
+        Exit::Fault(f) => {
+            assert_eq!((f.addr, f.access, f.kind), (0, Access::Read, FaultKind::Unmapped));
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+    assert_eq!(cpu.pc, BASE + 8, "pc of the faulting load");
+    assert_eq!((cpu.regs[10], cpu.regs[11], cpu.regs[13]), (1, 2, 0), "earlier writes done, later not");
+    assert_eq!(cpu.instret, 2);
+}
+
+#[test]
+fn illegal_instruction_is_an_exit_with_its_pc() {
+    // addi a0,zero,7 ; 0x00000000 (illegal)
+    let (mut engine, mut cpu) = setup(&[0x00700513, 0x0000_0000]);
+    assert_eq!(engine.run(&mut cpu), Exit::Illegal { bits: 0 });
+    assert_eq!((cpu.pc, cpu.regs[10], cpu.instret), (BASE + 4, 7, 1));
+}
+
+#[test]
+fn fetch_fault_outside_code() {
+    // jalr zero, 0(a0) with a0 = unmapped address.
+    let (mut engine, mut cpu) = setup(&[0x00050067]);
+    cpu.regs[10] = 0x5000_0000;
+    match engine.run(&mut cpu) {
+        Exit::Fault(f) => assert_eq!((f.addr, f.access), (0x5000_0000, Access::Exec)),
+        other => panic!("expected a fetch fault, got {other:?}"),
+    }
+    assert_eq!(cpu.pc, 0x5000_0000);
+}
+
+#[test]
+fn code_written_by_the_guest_is_retranslated() {
+    // Loop: li a0,1 ; ecall   — then the host patches `li a0,1` to `li a0,2`
+    // with an ordinary guest-visible write, as a store would.
+    let (mut engine, mut cpu) = setup(&[0x00100513, 0x00000073]);
+    assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+    assert_eq!(cpu.regs[10], 1);
+    engine.memory().write_bytes(BASE, &0x00200513u32.to_le_bytes()).expect("patch");
+    cpu.pc = BASE;
+    assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+    assert_eq!(cpu.regs[10], 2, "stale translation was used");
+    assert!(engine.stats().invalidations >= 1);
+}
+
+#[test]
+fn interrupt_flag_stops_an_endless_loop() {
+    // j . (an infinite loop)
+    let (mut engine, mut cpu) = setup(&[0x0000006f]);
+    let flag = engine.interrupt_flag();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        flag.store(true, std::sync::atomic::Ordering::Release);
+    });
+    assert_eq!(engine.run(&mut cpu), Exit::Interrupted);
+    t.join().expect("thread");
+    assert_eq!(cpu.pc, BASE);
+}
