@@ -25,6 +25,14 @@
 //! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
 //! ```
 //!
+//! The long mode ends with `N cases, M divergences` (exit status 1 if M > 0);
+//! each divergence prints the case seed, the sequence with encodings, the
+//! initial registers and every differing register/fcsr/memory word. Where
+//! QEMU 7.2 itself breaks the spec, QEMU runs a spec-equivalent substitute and
+//! the summary says how many cases relied on it ([`known`],
+//! `KNOWN_QEMU_DIFFERENCES.md`, which also lists what is not generated and
+//! why).
+//!
 //! Without `qemu-riscv64` the tests skip (fail with
 //! `FERROVM_REQUIRE_ORACLES=1`). The ferrovm binary is `$FERROVM_BIN`, or the
 //! newer of `target/{release,debug}/ferrovm`; without it (or if it cannot

@@ -29,6 +29,16 @@ pub fn int(rng: &mut impl Rng) -> u64 {
         64,
         31,
         32,
+        // Integers that round when converted to binary32/binary64: halfway
+        // cases (ties to even) and just above them.
+        0x100_0001,            // 2^24 + 1
+        0x100_0003,            // 2^24 + 3
+        0x20_0000_0000_0001,   // 2^53 + 1
+        0x20_0000_0000_0003,   // 2^53 + 3
+        0x7fff_ffc0,           // largest i32 that is a binary32
+        0xffff_ff80,           // largest u32 that is a binary32
+        0x7fff_ffff_ffff_fc00, // largest i64 that is a binary64
+        0xffff_ffff_ffff_f800, // largest u64 that is a binary64
     ];
     match rng.gen_range(0..10) {
         0..=3 => EDGES[rng.gen_range(0..EDGES.len())],
