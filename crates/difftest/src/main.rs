@@ -10,8 +10,8 @@ fn main() -> Result<()> {
     let Some(qemu) = Subprocess::qemu() else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
     let ferrovm = Subprocess::ferrovm();
     match &ferrovm {
+        _ if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
         Some(f) => eprintln!("oracle {}, subject {}", qemu.program.display(), f.program.display()),
-        None if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
         None => bail!("no ferrovm binary (build it, set FERROVM_BIN, or pass --qemu-only)"),
     }
     let subject = if args.qemu_only { None } else { ferrovm.as_ref().map(|f| f as &dyn Runner) };
