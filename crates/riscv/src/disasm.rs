@@ -534,6 +534,7 @@ fn render32(i: &Inst, pc: u64, exts: ExtSet, spec: PrivSpec, out: &mut Rendered)
         Sltiu if imm == 1 => out.put(format_args!("seqz\t{},{}", x(rd), x(rs1))),
         Sltiu => out.put(format_args!("sltiu\t{},{},{imm}", x(rd), x(rs1))),
         Xori if imm == -1 => out.put(format_args!("not\t{},{}", x(rd), x(rs1))),
+        Andi if imm == 255 => out.put(format_args!("zext.b\t{},{}", x(rd), x(rs1))),
         Xori | Ori | Andi => {
             let alias = match i.op {
                 Xori => "xor",

@@ -27,10 +27,11 @@ fn reg(rng: &mut impl Rng) -> u8 {
 fn signed(rng: &mut impl Rng, bits: u32) -> i64 {
     let lo = -(1i64 << (bits - 1));
     let hi = (1i64 << (bits - 1)) - 1;
-    match rng.gen_range(0..6) {
+    match rng.gen_range(0..7) {
         0 => 0,
         1 => 1,
         2 => -1,
+        6 => 255,
         3 => rng.gen_range(-64..64),
         _ => rng.gen_range(lo..=hi),
     }

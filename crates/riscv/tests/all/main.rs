@@ -10,4 +10,5 @@ mod objdump_oracle;
 mod oracle;
 mod roundtrip;
 mod table;
+mod table_rows;
 mod totality;
