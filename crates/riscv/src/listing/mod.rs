@@ -9,17 +9,21 @@
 //! from `auipc`/`lui` + `addi`/load/store/`jalr` pairs and from `gp`/`tp`
 //! relative operands.
 //!
-//! Not reproduced: synthetic `<name@plt>` symbols and symbol names taken from
-//! dynamic relocations, which only matter for dynamically linked files.
+//! For dynamically linked files it also makes objdump's synthetic
+//! `<name@plt>` symbols and names GOT slots after their dynamic relocations
+//! (`<puts@GLIBC_2.27>`).
 
 use std::io::Write;
 
-use object::elf;
-use object::read::elf::{FileHeader, SectionHeader, Sym};
+mod elf;
 
+use self::elf::{
+    BSF_DEBUGGING, BSF_FILE, BSF_FUNCTION, BSF_GLOBAL, BSF_LOCAL, BSF_OBJECT, BSF_SECTION_SYM, BSF_SYNTHETIC, ElfInfo,
+    RelocSymbol, Section, Symbol,
+};
 use crate::decode::decode;
-use crate::disasm::{Effect, ExtSet, PrivSpec, Rendered, render};
-use crate::error::{Error, Result};
+use crate::disasm::{Effect, ExtSet, Rendered, render};
+use crate::error::Result;
 
 /// Writes the `objdump -d` listing of the RISC-V ELF64 file `elf` to `out`,
 /// naming the file `elf` in the header line.
@@ -37,200 +41,6 @@ pub fn disassemble_elf_named(name: &str, elf: &[u8], out: &mut dyn Write) -> Res
         lister.section(index, out)?;
     }
     Ok(())
-}
-
-// ---- reading the ELF file ---------------------------------------------------------
-
-struct Section<'a> {
-    name: String,
-    addr: u64,
-    size: u64,
-    data: &'a [u8],
-    code: bool,
-}
-
-// BFD symbol flags that objdump's choices depend on.
-const BSF_LOCAL: u32 = 1 << 0;
-const BSF_GLOBAL: u32 = 1 << 1;
-const BSF_DEBUGGING: u32 = 1 << 2;
-const BSF_FUNCTION: u32 = 1 << 3;
-const BSF_SECTION_SYM: u32 = 1 << 4;
-const BSF_OBJECT: u32 = 1 << 5;
-const BSF_FILE: u32 = 1 << 6;
-
-#[derive(Clone)]
-struct Symbol {
-    name: String,
-    value: u64,
-    size: u64,
-    /// Index into `ElfInfo::sections`; `None` for absolute symbols.
-    section: Option<usize>,
-    flags: u32,
-}
-
-struct ElfInfo<'a> {
-    sections: Vec<Section<'a>>,
-    symbols: Vec<Symbol>,
-    relocatable: bool,
-    exts: ExtSet,
-    spec: PrivSpec,
-}
-
-impl<'a> ElfInfo<'a> {
-    fn parse(data: &'a [u8]) -> Result<ElfInfo<'a>> {
-        let ident = data.get(..20).ok_or(Error::TooShort(data.len()))?;
-        let (class, endian_byte) = (ident.get(4).copied(), ident.get(5).copied());
-        let machine = ident.get(18..20).and_then(|m| m.try_into().ok()).map_or(0, u16::from_le_bytes);
-        if class != Some(elf::ELFCLASS64) || endian_byte != Some(elf::ELFDATA2LSB) || machine != elf::EM_RISCV {
-            return Err(Error::NotRiscv64 { class: class.unwrap_or(0), machine });
-        }
-        let header = elf::FileHeader64::<object::LittleEndian>::parse(data)?;
-        let endian = header.endian()?;
-        let table = header.sections(endian, data)?;
-        let mut sections = Vec::new();
-        let mut exts = ExtSet::RV64GC;
-        let mut spec = PrivSpec::default();
-        for s in table.iter() {
-            let name = String::from_utf8_lossy(table.section_name(endian, s)?).into_owned();
-            let nobits = s.sh_type(endian) == elf::SHT_NOBITS;
-            let contents = if nobits {
-                &[][..]
-            } else {
-                s.data(endian, data).map_err(|_| Error::Truncated { name: name.clone() })?
-            };
-            if s.sh_type(endian) == elf::SHT_RISCV_ATTRIBUTES {
-                let attrs = riscv_attributes(contents);
-                if let Some(e) = attrs.arch.as_deref().and_then(ExtSet::parse) {
-                    exts = e;
-                }
-                if let Some(p) = attrs.priv_spec {
-                    spec = p;
-                }
-            }
-            sections.push(Section {
-                name,
-                addr: s.sh_addr(endian),
-                size: s.sh_size(endian),
-                data: contents,
-                code: s.sh_flags(endian) & u64::from(elf::SHF_EXECINSTR) != 0 && !nobits,
-            });
-        }
-        let mut symtab = table.symbols(endian, data, elf::SHT_SYMTAB)?;
-        if symtab.is_empty() {
-            symtab = table.symbols(endian, data, elf::SHT_DYNSYM)?;
-        }
-        let mut symbols = Vec::new();
-        for sym in symtab.iter().skip(1) {
-            let shndx = sym.st_shndx(endian);
-            if shndx == elf::SHN_UNDEF || shndx == elf::SHN_COMMON {
-                continue;
-            }
-            let section = match shndx {
-                elf::SHN_ABS => None,
-                n if usize::from(n) < sections.len() => Some(usize::from(n)),
-                _ => None,
-            };
-            let mut flags = match sym.st_bind() {
-                elf::STB_LOCAL => BSF_LOCAL,
-                elf::STB_GLOBAL => BSF_GLOBAL,
-                _ => 0,
-            };
-            flags |= match sym.st_type() {
-                elf::STT_FUNC | elf::STT_GNU_IFUNC => BSF_FUNCTION,
-                elf::STT_OBJECT => BSF_OBJECT,
-                elf::STT_SECTION => BSF_SECTION_SYM | BSF_DEBUGGING,
-                elf::STT_FILE => BSF_FILE | BSF_DEBUGGING,
-                _ => 0,
-            };
-            let mut name = String::from_utf8_lossy(symtab.symbol_name(endian, sym).unwrap_or(b"")).into_owned();
-            if sym.st_type() == elf::STT_SECTION && name.is_empty() {
-                name = section.and_then(|i| sections.get(i)).map_or_else(String::new, |s: &Section<'_>| s.name.clone());
-            }
-            // objdump's remove_useless_symbols().
-            let significant = name.starts_with(".plt") || name.starts_with(".got");
-            if name.is_empty() || (flags & (BSF_DEBUGGING | BSF_SECTION_SYM) != 0 && !significant) {
-                continue;
-            }
-            symbols.push(Symbol { name, value: sym.st_value(endian), size: sym.st_size(endian), section, flags });
-        }
-        Ok(ElfInfo { sections, symbols, relocatable: header.e_type(endian) == elf::ET_REL, exts, spec })
-    }
-}
-
-#[derive(Default)]
-struct RiscvAttributes {
-    arch: Option<String>,
-    priv_spec: Option<PrivSpec>,
-}
-
-/// Reads `Tag_RISCV_arch` and the privileged-spec version from a
-/// `.riscv.attributes` section (ELF build attributes: `'A'`, then
-/// subsections of `len:u32 vendor\0 (tag:u8 len:u32 attributes...)*`; in the
-/// `riscv` vendor odd tags carry strings and even tags ULEB128 integers).
-fn riscv_attributes(data: &[u8]) -> RiscvAttributes {
-    let mut attrs = RiscvAttributes::default();
-    let (mut major, mut minor, mut revision) = (0, 0, 0);
-    let Some((&b'A', mut rest)) = data.split_first() else { return attrs };
-    while rest.len() >= 4 {
-        let len = read_u32(rest).unwrap_or(0) as usize;
-        let Some(sub) = rest.get(4..len.max(4)) else { break };
-        rest = rest.get(len.max(4)..).unwrap_or(&[]);
-        let Some(nul) = sub.iter().position(|&b| b == 0) else { continue };
-        if sub.get(..nul) != Some(b"riscv".as_slice()) {
-            continue;
-        }
-        let mut subs = sub.get(nul + 1..).unwrap_or(&[]);
-        while let Some((&tag, after)) = subs.split_first() {
-            let size = read_u32(after).unwrap_or(0) as usize;
-            let Some(body) = subs.get(5..size.max(5)) else { break };
-            subs = subs.get(size.max(5)..).unwrap_or(&[]);
-            if tag != 1 {
-                continue; // only file-scope attributes matter
-            }
-            let mut p = body;
-            while !p.is_empty() {
-                let (tag, n) = uleb128(p);
-                p = p.get(n..).unwrap_or(&[]);
-                if tag % 2 == 1 {
-                    let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
-                    let s = String::from_utf8_lossy(p.get(..end).unwrap_or(&[])).into_owned();
-                    p = p.get(end + 1..).unwrap_or(&[]);
-                    if tag == 5 {
-                        attrs.arch = Some(s);
-                    }
-                } else {
-                    let (v, n) = uleb128(p);
-                    p = p.get(n..).unwrap_or(&[]);
-                    match tag {
-                        8 => major = v,
-                        10 => minor = v,
-                        12 => revision = v,
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    attrs.priv_spec = PrivSpec::from_numbers(major, minor, revision);
-    attrs
-}
-
-fn read_u32(b: &[u8]) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(..4)?.try_into().ok()?))
-}
-
-/// Decodes a ULEB128 number; returns it and the bytes consumed (at least 1).
-fn uleb128(b: &[u8]) -> (u64, usize) {
-    let mut v = 0u64;
-    for (i, &byte) in b.iter().enumerate() {
-        if i < 10 {
-            v |= u64::from(byte & 0x7f) << (7 * i);
-        }
-        if byte & 0x80 == 0 {
-            return (v, i + 1);
-        }
-    }
-    (v, b.len().max(1))
 }
 
 // ---- producing the listing ------------------------------------------------------
@@ -323,7 +133,7 @@ impl<'f, 'a> Lister<'f, 'a> {
                     return if fa == first { Less } else { Greater };
                 }
             }
-            let size = |s: &Symbol| if s.flags & BSF_SECTION_SYM != 0 { 0 } else { s.size };
+            let size = |s: &Symbol| if s.flags & (BSF_SECTION_SYM | BSF_SYNTHETIC) != 0 { 0 } else { s.size };
             if size(a) != size(b) {
                 return size(b).cmp(&size(a));
             }
@@ -440,12 +250,48 @@ impl<'f, 'a> Lister<'f, 'a> {
     /// objdump's `objdump_print_address` (used after branch targets and in
     /// `#` comments).
     fn print_address(&self, out: &mut String, vma: u64, sec: usize) {
+        use core::fmt::Write as _;
         if self.syms.is_empty() {
-            out.push_str(&format!("0x{vma:x}"));
-        } else {
-            let sym = self.find_symbol(vma, sec, false);
-            self.addr_with_sym(out, vma, sym, sec, true);
+            let _ = write!(out, "0x{vma:x}");
+            return;
         }
+        let place = self.find_symbol(vma, sec, false);
+        if let Some(r) = place.and_then(|p| self.reloc_symbol(vma, sec, p)) {
+            let _ = write!(out, "{vma:x} <{}", r.display);
+            if !r.undefined && r.value != vma {
+                let _ = if r.value > vma {
+                    write!(out, "-0x{:x}", r.value - vma)
+                } else {
+                    write!(out, "+0x{:x}", vma - r.value)
+                };
+            }
+            out.push('>');
+            return;
+        }
+        self.addr_with_sym(out, vma, place, sec, true);
+    }
+
+    /// The tail of `find_symbol_for_address`: when `vma` is not exactly a
+    /// symbol, a dynamic relocation at `vma` names it better.
+    fn reloc_symbol(&self, vma: u64, sec: usize, place: usize) -> Option<&RelocSymbol> {
+        let file = self.file;
+        let relocs = &file.dyn_relocs;
+        let section = file.sections.get(sec)?;
+        let want = file.relocatable && vma >= section.addr && vma < section.addr.wrapping_add(section.size);
+        let s = self.sym(place)?;
+        if want || s.flags & BSF_SYNTHETIC != 0 {
+            return None;
+        }
+        // BFD compares the section-relative `value` with the address.
+        let relative = match s.section.and_then(|i| file.sections.get(i)) {
+            Some(home) => s.value.wrapping_sub(home.addr),
+            None => s.value,
+        };
+        if relative == vma || relocs.first()?.0 > vma || relocs.last()?.0 < vma {
+            return None;
+        }
+        let i = relocs.partition_point(|r| r.0 < vma);
+        relocs.get(i..)?.iter().take_while(|r| r.0 == vma).find_map(|r| r.1.as_ref())
     }
 
     /// objdump's `disassemble_section`.
@@ -779,6 +625,7 @@ fn insn_length(half: u16) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn rejects_non_riscv_and_truncated_files() {
@@ -802,12 +649,6 @@ mod tests {
         assert!(matches!(e, Err(Error::NotRiscv64 { machine: 62, .. })), "{e:?}");
         let e = disassemble_elf(&header(243), &mut out); // RISC-V, truncated
         assert!(e.is_err(), "{e:?}");
-    }
-
-    #[test]
-    fn uleb128_reads_multi_byte_numbers() {
-        assert_eq!(uleb128(&[0xe5, 0x8e, 0x26]), (624_485, 3));
-        assert_eq!(uleb128(&[5]), (5, 1));
     }
 
     #[test]
