@@ -50,8 +50,8 @@ struct RunArgs {
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
     engine: EngineKind,
-    /// Print one line per system call on stderr (number, arguments, result),
-    /// like `qemu-riscv64 -strace`.
+    /// Print one line per system call on stderr (name, decoded arguments,
+    /// result), like `qemu-riscv64 -strace`.
     #[arg(long)]
     strace: bool,
     /// Set VAR=VALUE in the guest environment (repeatable).
@@ -60,6 +60,33 @@ struct RunArgs {
     /// Remove VAR from the guest environment (repeatable).
     #[arg(short = 'U', value_name = "VAR")]
     unset_env: Vec<String>,
+    /// Where the dynamic linker and shared libraries of a dynamically linked
+    /// program are found (a riscv64 sysroot). Default: $QEMU_LD_PREFIX, else
+    /// /usr/riscv64-linux-gnu if it exists.
+    #[arg(short = 'L', long = "sysroot", value_name = "DIR")]
+    sysroot: Option<PathBuf>,
+    /// Confined mode: DIR becomes the guest's `/`. Every path the guest names
+    /// resolves inside DIR (openat2 RESOLVE_IN_ROOT): `..`, symlinks and
+    /// /proc tricks cannot leave it. Without --root the guest sees the host's
+    /// files with ferrovm's permissions: that mode is not a security boundary.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// argv[0] for the program (default: PROGRAM as given).
+    #[arg(long, value_name = "ARG")]
+    argv0: Option<OsString>,
+    /// Initial guest working directory in confined mode (used when a guest
+    /// execve runs ferrovm again).
+    #[arg(long, value_name = "DIR", hide = true)]
+    cwd: Option<PathBuf>,
+    /// A descriptor inherited through a guest execve: GUEST=HOST.
+    #[arg(long = "fd", value_name = "GUEST=HOST", hide = true)]
+    fds: Vec<String>,
+    /// Initial signal mask (inherited through a guest execve).
+    #[arg(long, value_name = "HEX", hide = true)]
+    sigmask: Option<String>,
+    /// Signals that start ignored (inherited through a guest execve).
+    #[arg(long, value_name = "HEX", hide = true)]
+    sigign: Option<String>,
     /// Print engine statistics on stderr when the program ends.
     #[arg(long)]
     stats: bool,
@@ -123,13 +150,50 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.engine == EngineKind::Jit {
         bail!("--engine jit is not implemented yet; use --engine interp");
     }
-    let mut argv = vec![args.program.as_os_str().as_encoded_bytes().to_vec()];
+    let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
+    let mut argv = vec![argv0.into_encoded_bytes()];
     argv.extend(args.args.iter().map(|a| a.as_encoded_bytes().to_vec()));
+    let hex = |s: &Option<String>| -> anyhow::Result<u64> {
+        match s {
+            None => Ok(0),
+            Some(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).with_context(|| format!("bad mask `{s}`")),
+        }
+    };
+    let mut inherited_fds = Vec::new();
+    for item in &args.fds {
+        let parsed = item.split_once('=').and_then(|(g, h)| Some((g.parse::<u64>().ok()?, h.parse::<i32>().ok()?)));
+        let Some(pair) = parsed else { bail!("--fd expects GUEST=HOST, got `{item}`") };
+        inherited_fds.push(pair);
+    }
+    let sysroot = args.sysroot.clone().or_else(ferrovm_linux::default_sysroot);
+    // What a guest execve passes to the ferrovm that runs the new program.
+    let mut reexec_args: Vec<OsString> = vec!["--engine".into(), "interp".into()];
+    if args.strace {
+        reexec_args.push("--strace".into());
+    }
+    if args.no_opt {
+        reexec_args.push("--no-opt".into());
+    }
+    if let Some(dir) = &args.sysroot {
+        reexec_args.push("-L".into());
+        reexec_args.push(dir.clone().into_os_string());
+    }
+    if let Some(dir) = &args.root {
+        reexec_args.push("--root".into());
+        reexec_args.push(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()).into_os_string());
+    }
     let options = Options {
         argv,
         envp: guest_env(&args)?,
         strace: args.strace,
         engine: Config { optimize: !args.no_opt, ..Config::default() },
+        sysroot,
+        root: args.root.clone(),
+        reexec_args,
+        inherited_fds,
+        cwd: args.cwd.as_ref().map(|c| c.as_os_str().as_encoded_bytes().to_vec()),
+        sigmask: hex(&args.sigmask)?,
+        sigign: hex(&args.sigign)?,
     };
     let mut process = Process::load(&args.program, options)?;
     let status = process.run().context("running the guest")?;
@@ -144,7 +208,13 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn disasm(program: PathBuf) -> anyhow::Result<ExitCode> {
-    bail!("{}: `ferrovm disasm` is not implemented yet", program.display())
+    let data = std::fs::read(&program).with_context(|| format!("cannot read {}", program.display()))?;
+    let name = program.display().to_string();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    ferrovm_riscv::disassemble_elf_named(&name, &data, &mut out).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {

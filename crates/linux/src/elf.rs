@@ -209,13 +209,14 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
     }
 
     // Map: pages shared by two segments get the union of their permissions.
+    let name = path.to_string_lossy();
     let mut mapped_until = 0u64;
     for s in &segments {
         let start = page_down(s.vaddr);
         let Some(end) = page_up(s.vaddr + s.memsz) else { return r.bad("segment end overflows") };
         let fresh = start.max(mapped_until);
         if fresh < end {
-            mem.map_named(fresh, end - fresh, s.perms | Perms::R, None)?;
+            mem.map_named(fresh, end - fresh, s.perms | Perms::R, Some(&name))?;
         }
         if start < mapped_until {
             let shared = mapped_until.min(end) - start;

@@ -81,6 +81,11 @@ impl FdTable {
         slot.take().map(|_| ()).ok_or(Errno::BADF)
     }
 
+    /// Open descriptors in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &FdEntry)> {
+        self.slots.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as u64, e)))
+    }
+
     /// Sets or clears `FD_CLOEXEC`.
     pub fn set_cloexec(&mut self, fd: u64, on: bool) -> Result<(), Errno> {
         let e = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).and_then(Option::as_mut);

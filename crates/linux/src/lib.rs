@@ -16,12 +16,15 @@
 pub mod elf;
 mod error;
 pub mod fd;
+mod host;
+mod hostsig;
 mod process;
 pub mod signal;
 pub mod stack;
 mod syscall;
+pub mod vfs;
 
 pub use error::{Error, Result};
-pub use process::{ExitStatus, MINSIGSTKSZ, Options, Process};
+pub use process::{ExitStatus, MINSIGSTKSZ, Options, Process, default_sysroot};
 pub use signal::Signal;
 pub use syscall::nr;

@@ -1,28 +1,122 @@
-//! Guest signals: numbers, and the per-process handler table.
+//! Guest signals: numbers, dispositions, the pending set, and the riscv64
+//! Linux signal frame (`arch/riscv/kernel/signal.c`).
 //!
-//! Delivery of guest handlers is not implemented yet: a synchronous signal
-//! (fault, illegal instruction, breakpoint) ends the process with that signal,
-//! which is Linux's default action when no handler is installed. The table
-//! below keeps what the guest installed with `rt_sigaction` so that old
-//! actions read back correctly.
+//! A handler is entered the way the kernel's `setup_rt_frame` does it: a
+//! `struct rt_sigframe { siginfo_t info; struct ucontext uc; }` is written
+//! below the stack pointer (or on the alternate stack), `pc` = handler,
+//! `a0` = signal, `a1` = `&info`, `a2` = `&uc`, `sp` = frame, and `ra` = a
+//! two-instruction trampoline (`li a7, 139; ecall`: `rt_sigreturn`) that
+//! ferrovm maps in a page of its own, where Linux would use the vDSO's
+//! `__vdso_rt_sigreturn`. `rt_sigreturn` reads the (possibly modified)
+//! context back, so a handler can change registers, and `siglongjmp` out
+//! of a handler simply never returns through it.
+
+use ferrovm_ir::Cpu;
+use ferrovm_mem::AddressSpace;
 
 /// A Linux signal number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signal(pub i32);
 
 impl Signal {
-    /// Trace/breakpoint trap.
-    pub const SIGTRAP: Signal = Signal(5);
+    /// Hangup.
+    pub const SIGHUP: Signal = Signal(1);
+    /// Interrupt from the keyboard.
+    pub const SIGINT: Signal = Signal(2);
     /// Illegal instruction.
     pub const SIGILL: Signal = Signal(4);
-    /// Bus error (misaligned atomic).
+    /// Trace/breakpoint trap.
+    pub const SIGTRAP: Signal = Signal(5);
+    /// Abort.
+    pub const SIGABRT: Signal = Signal(6);
+    /// Bus error (misaligned atomic, access past the end of a mapped file).
     pub const SIGBUS: Signal = Signal(7);
+    /// Kill (cannot be caught).
+    pub const SIGKILL: Signal = Signal(9);
     /// Segmentation fault.
     pub const SIGSEGV: Signal = Signal(11);
+    /// Write to a pipe with no reader.
+    pub const SIGPIPE: Signal = Signal(13);
+    /// Timer (`setitimer(ITIMER_REAL)`, `alarm`).
+    pub const SIGALRM: Signal = Signal(14);
+    /// Termination request.
+    pub const SIGTERM: Signal = Signal(15);
+    /// Child stopped or exited.
+    pub const SIGCHLD: Signal = Signal(17);
+    /// Stop (cannot be caught).
+    pub const SIGSTOP: Signal = Signal(19);
+
+    /// Bit of this signal in a `sigset_t` word (0 for an invalid number).
+    pub fn bit(self) -> u64 {
+        if (1..=NSIG as i32).contains(&self.0) { 1 << (self.0 - 1) } else { 0 }
+    }
 }
 
 /// Number of signals (1..=64).
 pub const NSIG: usize = 64;
+
+/// `SIG_DFL`.
+pub const SIG_DFL: u64 = 0;
+/// `SIG_IGN`.
+pub const SIG_IGN: u64 = 1;
+
+/// `sa_flags` bits (`include/uapi/asm-generic/signal.h`).
+pub mod sa {
+    /// Do not send SIGCHLD when children stop.
+    pub const NOCLDSTOP: u64 = 0x1;
+    /// Three-argument handler with `siginfo_t`.
+    pub const SIGINFO: u64 = 0x4;
+    /// Run on the alternate signal stack.
+    pub const ONSTACK: u64 = 0x0800_0000;
+    /// Restart interrupted system calls.
+    pub const RESTART: u64 = 0x1000_0000;
+    /// Do not block the signal in its own handler.
+    pub const NODEFER: u64 = 0x4000_0000;
+    /// Reset to `SIG_DFL` on delivery.
+    pub const RESETHAND: u64 = 0x8000_0000;
+}
+
+/// `si_code` values.
+pub mod code {
+    /// Sent by `kill`.
+    pub const SI_USER: i32 = 0;
+    /// Sent by the kernel (e.g. an interval timer).
+    pub const SI_KERNEL: i32 = 0x80;
+    /// Sent by `tkill`/`tgkill` (and `raise`).
+    pub const SI_TKILL: i32 = -6;
+    /// Address not mapped.
+    pub const SEGV_MAPERR: i32 = 1;
+    /// Invalid permissions for a mapped object.
+    pub const SEGV_ACCERR: i32 = 2;
+    /// Invalid address alignment.
+    pub const BUS_ADRALN: i32 = 1;
+    /// Nonexistent physical address (past the end of a mapped file).
+    pub const BUS_ADRERR: i32 = 2;
+    /// Illegal opcode.
+    pub const ILL_ILLOPC: i32 = 1;
+    /// Breakpoint.
+    pub const TRAP_BRKPT: i32 = 1;
+}
+
+/// What a signal does when its disposition is `SIG_DFL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultAction {
+    /// End the process (with or without a core dump).
+    Terminate,
+    /// Nothing.
+    Ignore,
+    /// Stop the process (ferrovm does not stop the guest: it ignores the signal).
+    Stop,
+}
+
+/// The default action of `sig` (`signal(7)`).
+pub fn default_action(sig: Signal) -> DefaultAction {
+    match sig.0 {
+        17 | 18 | 23 | 28 => DefaultAction::Ignore, // CHLD CONT URG WINCH
+        19..=22 => DefaultAction::Stop,             // STOP TSTP TTIN TTOU
+        _ => DefaultAction::Terminate,
+    }
+}
 
 /// A guest `struct sigaction` as riscv64 Linux lays it out
 /// (`sa_handler`, `sa_flags`, `sa_mask`: 8 + 8 + 8 bytes; no restorer).
@@ -36,6 +130,89 @@ pub struct SigAction {
     pub mask: u64,
 }
 
+/// What the guest's `siginfo_t` says about one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigInfo {
+    /// The signal.
+    pub signo: Signal,
+    /// `si_code`.
+    pub code: i32,
+    /// `si_addr` for faults (SIGSEGV, SIGBUS, SIGILL, SIGTRAP).
+    pub addr: Option<u64>,
+    /// `si_pid` / `si_uid` of the sender for `kill`-like signals.
+    pub sender: Option<(u32, u32)>,
+}
+
+impl SigInfo {
+    /// A fault-like signal with `si_addr`.
+    pub fn fault(signo: Signal, code: i32, addr: u64) -> Self {
+        SigInfo { signo, code, addr: Some(addr), sender: None }
+    }
+
+    /// A signal sent by a process (`kill`, `tgkill`).
+    pub fn user(signo: Signal, code: i32, pid: u32, uid: u32) -> Self {
+        SigInfo { signo, code, addr: None, sender: Some((pid, uid)) }
+    }
+
+    /// A signal from the kernel (timers, SIGPIPE, forwarded host signals).
+    pub fn kernel(signo: Signal) -> Self {
+        SigInfo { signo, code: code::SI_KERNEL, addr: None, sender: None }
+    }
+
+    /// The 128-byte guest `siginfo_t`.
+    pub fn to_bytes(&self) -> [u8; SIGINFO_SIZE] {
+        let mut b = [0u8; SIGINFO_SIZE];
+        b[0..4].copy_from_slice(&self.signo.0.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        if let Some(addr) = self.addr {
+            b[16..24].copy_from_slice(&addr.to_le_bytes());
+        } else if let Some((pid, uid)) = self.sender {
+            b[16..20].copy_from_slice(&pid.to_le_bytes());
+            b[20..24].copy_from_slice(&uid.to_le_bytes());
+        }
+        b
+    }
+}
+
+/// `SS_ONSTACK`: currently running on the alternate stack.
+pub const SS_ONSTACK: u32 = 1;
+/// `SS_DISABLE`: no alternate stack.
+pub const SS_DISABLE: u32 = 2;
+
+/// The alternate signal stack (`stack_t`: `ss_sp`, `ss_flags`, `ss_size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AltStack {
+    /// Base address.
+    pub sp: u64,
+    /// `SS_DISABLE` or 0 (plus `SS_AUTODISARM`, which ferrovm ignores).
+    pub flags: u32,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Default for AltStack {
+    fn default() -> Self {
+        AltStack { sp: 0, flags: SS_DISABLE, size: 0 }
+    }
+}
+
+impl AltStack {
+    /// Whether `sp` lies on this stack.
+    pub fn contains(&self, sp: u64) -> bool {
+        self.flags & SS_DISABLE == 0 && sp > self.sp && sp - self.sp <= self.size
+    }
+
+    /// `stack_t` bytes as `sigaltstack` returns them, given the current sp.
+    pub fn to_bytes(&self, sp: u64) -> [u8; 24] {
+        let mut b = [0u8; 24];
+        let flags = if self.contains(sp) { SS_ONSTACK } else { self.flags & SS_DISABLE };
+        b[0..8].copy_from_slice(&self.sp.to_le_bytes());
+        b[8..12].copy_from_slice(&flags.to_le_bytes());
+        b[16..24].copy_from_slice(&self.size.to_le_bytes());
+        b
+    }
+}
+
 /// Per-process signal state.
 #[derive(Debug, Clone)]
 pub struct SignalState {
@@ -43,10 +220,277 @@ pub struct SignalState {
     pub actions: [SigAction; NSIG],
     /// Blocked signals of the (single) thread.
     pub mask: u64,
+    /// Pending signals.
+    pub pending: u64,
+    /// The `siginfo` of each pending signal (standard signals do not queue).
+    pub info: [Option<SigInfo>; NSIG],
+    /// The mask to restore after a handler interrupted `rt_sigsuspend`/`ppoll`.
+    pub saved_mask: Option<u64>,
+    /// The alternate signal stack.
+    pub altstack: AltStack,
 }
 
 impl Default for SignalState {
     fn default() -> Self {
-        SignalState { actions: [SigAction::default(); NSIG], mask: 0 }
+        SignalState {
+            actions: [SigAction::default(); NSIG],
+            mask: 0,
+            pending: 0,
+            info: [None; NSIG],
+            saved_mask: None,
+            altstack: AltStack::default(),
+        }
+    }
+}
+
+/// SIGKILL and SIGSTOP: never blocked, never caught.
+pub const UNBLOCKABLE: u64 = (1 << 8) | (1 << 18);
+
+impl SignalState {
+    /// The action for `sig` (a default one for out-of-range numbers).
+    pub fn action(&self, sig: Signal) -> SigAction {
+        usize::try_from(sig.0 - 1).ok().and_then(|i| self.actions.get(i)).copied().unwrap_or_default()
+    }
+
+    /// Replaces the action for `sig`.
+    pub fn set_action(&mut self, sig: Signal, action: SigAction) {
+        if let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.actions.get_mut(i)) {
+            *slot = action;
+        }
+    }
+
+    /// Marks `info.signo` pending (a second one of the same number merges).
+    /// A signal that is ignored is discarded at once, as Linux does.
+    pub fn raise(&mut self, info: SigInfo) {
+        let sig = info.signo;
+        let action = self.action(sig);
+        let ignored =
+            action.handler == SIG_IGN || action.handler == SIG_DFL && default_action(sig) != DefaultAction::Terminate;
+        if ignored && sig != Signal::SIGKILL {
+            return;
+        }
+        if self.pending & sig.bit() == 0
+            && let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.info.get_mut(i))
+        {
+            *slot = Some(info);
+        }
+        self.pending |= sig.bit();
+    }
+
+    /// A synchronous signal (a fault): if it is blocked or ignored, Linux
+    /// resets it to the default action and unblocks it (`force_sig_info`).
+    pub fn force(&mut self, info: SigInfo) {
+        let sig = info.signo;
+        if self.mask & sig.bit() != 0 || self.action(sig).handler == SIG_IGN {
+            self.set_action(sig, SigAction::default());
+            self.mask &= !sig.bit();
+        }
+        if let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.info.get_mut(i)) {
+            *slot = Some(info);
+        }
+        self.pending |= sig.bit();
+    }
+
+    /// Whether some pending signal is not blocked.
+    pub fn deliverable(&self) -> bool {
+        self.pending & !self.mask != 0
+    }
+
+    /// Takes the next deliverable signal: synchronous ones (with `si_addr`)
+    /// first, then the lowest number.
+    pub fn take(&mut self) -> Option<SigInfo> {
+        let ready = self.pending & !self.mask;
+        if ready == 0 {
+            return None;
+        }
+        let sync = (0..NSIG)
+            .find(|&i| ready & (1 << i) != 0 && self.info.get(i).copied().flatten().is_some_and(|s| s.addr.is_some()));
+        let i = sync.unwrap_or(ready.trailing_zeros() as usize);
+        self.pending &= !(1u64 << i);
+        let sig = Signal(i as i32 + 1);
+        Some(self.info.get_mut(i).and_then(Option::take).unwrap_or_else(|| SigInfo::kernel(sig)))
+    }
+}
+
+/// Size of the guest `siginfo_t`.
+pub const SIGINFO_SIZE: usize = 128;
+/// Offset of `uc_mcontext` in the guest `struct ucontext` (8 flags + 8 link
+/// + 24 stack + 128 sigmask area, rounded up to the sigcontext's 16-byte
+/// alignment).
+pub const UC_MCONTEXT: u64 = 176;
+/// Offset of `uc_sigmask` in `struct ucontext`.
+pub const UC_SIGMASK: u64 = 40;
+/// Offset of `uc_stack` in `struct ucontext`.
+pub const UC_STACK: u64 = 16;
+/// Size of `struct sigcontext`: 32 × 8 bytes of `user_regs_struct` plus the
+/// 528-byte `union __riscv_fp_state`.
+pub const SIGCONTEXT_SIZE: u64 = 256 + 528;
+/// Size of `struct rt_sigframe`.
+pub const FRAME_SIZE: u64 = SIGINFO_SIZE as u64 + UC_MCONTEXT + SIGCONTEXT_SIZE;
+
+/// The sigreturn trampoline: `li a7, 139` (`addi x17, x0, 139`); `ecall`.
+pub const TRAMPOLINE: [u8; 8] = {
+    let li = (139u32 << 20) | (17 << 7) | 0x13;
+    let ecall = 0x73u32;
+    let a = li.to_le_bytes();
+    let b = ecall.to_le_bytes();
+    [a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]]
+};
+
+/// Writes the signal frame for `info` and points the CPU at the handler.
+/// `saved_mask` goes into `uc_sigmask` (restored by `rt_sigreturn`).
+/// Returns `false` if the frame cannot be written (the caller then kills the
+/// process with SIGSEGV, as Linux does).
+pub fn setup_frame(
+    mem: &AddressSpace,
+    cpu: &mut Cpu,
+    state: &SignalState,
+    info: &SigInfo,
+    action: &SigAction,
+    saved_mask: u64,
+    trampoline: u64,
+) -> bool {
+    let sp = cpu.regs[2];
+    let alt = state.altstack;
+    let mut top = sp;
+    if action.flags & sa::ONSTACK != 0 && alt.flags & SS_DISABLE == 0 && !alt.contains(sp) {
+        top = alt.sp.wrapping_add(alt.size);
+    }
+    let Some(frame) = top.checked_sub(FRAME_SIZE).map(|f| f & !15) else { return false };
+    if alt.contains(sp) && !alt.contains(frame) {
+        return false; // alternate stack overflow
+    }
+    let mut b = vec![0u8; FRAME_SIZE as usize];
+    b[..SIGINFO_SIZE].copy_from_slice(&info.to_bytes());
+    let uc = SIGINFO_SIZE;
+    // uc_flags = 0, uc_link = 0.
+    let st = uc + UC_STACK as usize;
+    b[st..st + 24].copy_from_slice(&alt.to_bytes(sp));
+    let m = uc + UC_SIGMASK as usize;
+    b[m..m + 8].copy_from_slice(&saved_mask.to_le_bytes());
+    let mc = uc + UC_MCONTEXT as usize;
+    put_word(&mut b, mc, cpu.pc);
+    for r in 1..32 {
+        put_word(&mut b, mc + 8 * r, cpu.regs[r]);
+    }
+    let fp = mc + 256;
+    for r in 0..32 {
+        put_word(&mut b, fp + 8 * r, cpu.regs[32 + r]);
+    }
+    let fcsr = ((cpu.frm & 7) << 5) | (cpu.fflags & 0x1f);
+    b[fp + 256..fp + 260].copy_from_slice(&(fcsr as u32).to_le_bytes());
+    if mem.write_bytes(frame, &b).is_err() {
+        return false;
+    }
+    cpu.regs[2] = frame;
+    cpu.regs[1] = trampoline;
+    cpu.regs[10] = info.signo.0 as u64;
+    cpu.regs[11] = frame;
+    cpu.regs[12] = frame + SIGINFO_SIZE as u64;
+    cpu.pc = action.handler;
+    true
+}
+
+fn put_word(b: &mut [u8], at: usize, v: u64) {
+    if let Some(slot) = b.get_mut(at..at + 8) {
+        slot.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(slot) = b.get(at..at + 8) {
+        w.copy_from_slice(slot);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// What `rt_sigreturn` restores besides the registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restored {
+    /// The signal mask saved in the frame.
+    pub mask: u64,
+    /// The alternate stack saved in the frame (`ss_sp`, `ss_flags`, `ss_size`).
+    pub altstack: AltStack,
+}
+
+/// Reads the frame at the guest's `sp` back into the CPU (`rt_sigreturn`).
+/// Returns `None` if the frame is unreadable (Linux then sends SIGSEGV).
+pub fn restore_frame(mem: &AddressSpace, cpu: &mut Cpu) -> Option<Restored> {
+    let frame = cpu.regs[2];
+    let mut b = vec![0u8; FRAME_SIZE as usize];
+    mem.read_bytes(frame, &mut b).ok()?;
+    let uc = SIGINFO_SIZE;
+    let mc = uc + UC_MCONTEXT as usize;
+    cpu.pc = word(&b, mc);
+    for r in 1..32 {
+        cpu.regs[r] = word(&b, mc + 8 * r);
+    }
+    let fp = mc + 256;
+    for r in 0..32 {
+        cpu.regs[32 + r] = word(&b, fp + 8 * r);
+    }
+    let fcsr = word(&b, fp + 256) & 0xffff_ffff;
+    cpu.fflags = fcsr & 0x1f;
+    cpu.frm = (fcsr >> 5) & 7;
+    let st = uc + UC_STACK as usize;
+    let altstack = AltStack { sp: word(&b, st), flags: word(&b, st + 8) as u32, size: word(&b, st + 16) };
+    Some(Restored { mask: word(&b, uc + UC_SIGMASK as usize), altstack })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrovm_mem::Perms;
+
+    #[test]
+    fn frame_layout() {
+        // sizeof(struct rt_sigframe) on riscv64 Linux with the D extension.
+        assert_eq!(FRAME_SIZE, 128 + 176 + 784);
+        assert_eq!(TRAMPOLINE, [0x93, 0x08, 0xb0, 0x08, 0x73, 0, 0, 0]);
+    }
+
+    #[test]
+    fn frame_round_trip() {
+        let mem = AddressSpace::new().unwrap();
+        mem.map(0x10000, 0x10000, Perms::RW).unwrap();
+        let mut cpu = Cpu { pc: 0x1234, ..Cpu::default() };
+        for r in 1..64 {
+            cpu.regs[r] = r as u64 * 0x1111;
+        }
+        cpu.regs[2] = 0x1f000;
+        cpu.fflags = 3;
+        cpu.frm = 2;
+        let before = cpu.clone();
+        let state = SignalState::default();
+        let action = SigAction { handler: 0x5000, flags: sa::SIGINFO, mask: 0 };
+        let info = SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, 0xdead);
+        assert!(setup_frame(&mem, &mut cpu, &state, &info, &action, 0x42, 0x9000));
+        assert_eq!(cpu.pc, 0x5000);
+        assert_eq!(cpu.regs[1], 0x9000);
+        assert_eq!(cpu.regs[2] % 16, 0);
+        let mut si = [0u8; 24];
+        mem.read_bytes(cpu.regs[11], &mut si).unwrap();
+        assert_eq!(i32::from_le_bytes(si[0..4].try_into().unwrap()), 11);
+        assert_eq!(u64::from_le_bytes(si[16..24].try_into().unwrap()), 0xdead);
+        let restored = restore_frame(&mem, &mut cpu).unwrap();
+        assert_eq!(restored.mask, 0x42);
+        assert_eq!(cpu.regs, before.regs);
+        assert_eq!((cpu.pc, cpu.fflags, cpu.frm), (0x1234, 3, 2));
+    }
+
+    #[test]
+    fn pending_order_and_force() {
+        let mut s = SignalState::default();
+        s.set_action(Signal(10), SigAction { handler: 0x1000, ..SigAction::default() });
+        s.raise(SigInfo::kernel(Signal(10)));
+        s.raise(SigInfo::kernel(Signal::SIGCHLD)); // default-ignored: dropped
+        s.mask = Signal(10).bit();
+        assert!(!s.deliverable());
+        s.force(SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, 8));
+        assert_eq!(s.take().map(|i| i.signo), Some(Signal::SIGSEGV));
+        assert_eq!(s.take(), None);
+        s.mask = 0;
+        assert_eq!(s.take().map(|i| i.signo), Some(Signal(10)));
     }
 }

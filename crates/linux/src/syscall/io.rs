@@ -1,50 +1,88 @@
-//! File and descriptor system calls.
+//! Descriptor system calls: read/write and friends, dup, fcntl, pipes,
+//! directories, terminals, poll.
 
-use std::ffi::CString;
-use std::os::fd::BorrowedFd;
+use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
 
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use super::{SysResult, efault};
+use super::{SysResult, efault, get_u64s};
+use crate::fd::FdEntry;
 use crate::process::Process;
+use crate::signal::{SigInfo, Signal};
 
-/// `AT_FDCWD` as the guest passes it.
-const AT_FDCWD: u64 = -100i64 as u64;
 /// Largest single read/write, as Linux caps it (`MAX_RW_COUNT`).
 const MAX_RW: u64 = 0x7fff_f000;
 /// Most iovecs in one call (`UIO_MAXIOV`).
 const IOV_MAX: u64 = 1024;
 
-/// Reads a NUL-terminated path from guest memory.
-pub(crate) fn guest_path(p: &Process, addr: u64) -> Result<CString, Errno> {
-    let bytes = p.mem.read_cstr(addr, 4096).map_err(efault)?;
-    if bytes.len() >= 4096 {
-        return Err(Errno::NAMETOOLONG);
-    }
-    CString::new(bytes).map_err(|_| Errno::INVAL)
+fn buffer(len: u64) -> Result<Vec<u8>, Errno> {
+    let len = usize::try_from(len.min(MAX_RW)).map_err(|_| Errno::INVAL)?;
+    Ok(vec![0u8; len])
 }
 
-/// The host directory descriptor for a guest `dirfd` argument.
-fn dirfd(p: &Process, fd: u64) -> Result<BorrowedFd<'_>, Errno> {
-    if fd == AT_FDCWD { Ok(rustix::fs::CWD) } else { p.fds.get(fd & 0xffff_ffff) }
+/// A write that hit a closed pipe also raises SIGPIPE, as Linux does.
+fn pipe_check(p: &mut Process, r: Result<usize, Errno>) -> SysResult {
+    if r == Err(Errno::PIPE) {
+        p.signals.raise(SigInfo::kernel(Signal::SIGPIPE));
+    }
+    Ok(r? as u64)
+}
+
+/// The guest buffer must be writable before a host read consumes data.
+fn check_writable(p: &Process, buf: u64, len: usize) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    let end = buf.checked_add(len as u64 - 1).ok_or(Errno::FAULT)?;
+    for addr in [buf, end] {
+        if !p.mem.perms(addr).write() {
+            return Err(Errno::FAULT);
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn read(p: &mut Process, fd: u64, buf: u64, len: u64) -> SysResult {
-    let len = len.min(MAX_RW);
     let file = p.fds.get(fd)?;
-    let mut host = vec![0u8; usize::try_from(len).map_err(|_| Errno::INVAL)?];
+    let mut host = buffer(len)?;
+    check_writable(p, buf, host.len())?;
     let n = rustix::io::read(file, &mut host)?;
     p.mem.write_bytes(buf, &host[..n]).map_err(efault)?;
     Ok(n as u64)
 }
 
 pub(crate) fn write(p: &mut Process, fd: u64, buf: u64, len: u64) -> SysResult {
-    let len = len.min(MAX_RW);
     let file = p.fds.get(fd)?;
-    let mut host = vec![0u8; usize::try_from(len).map_err(|_| Errno::INVAL)?];
+    let mut host = buffer(len)?;
     p.mem.read_bytes(buf, &mut host).map_err(efault)?;
-    Ok(rustix::io::write(file, &host)? as u64)
+    let r = rustix::io::write(file, &host);
+    pipe_check(p, r)
+}
+
+pub(crate) fn pread(p: &mut Process, fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
+    if (off as i64) < 0 {
+        return Err(Errno::INVAL);
+    }
+    let file = p.fds.get(fd)?;
+    let mut host = buffer(len)?;
+    check_writable(p, buf, host.len())?;
+    let n = rustix::io::pread(file, &mut host, off)?;
+    p.mem.write_bytes(buf, &host[..n]).map_err(efault)?;
+    Ok(n as u64)
+}
+
+pub(crate) fn pwrite(p: &mut Process, fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
+    if (off as i64) < 0 {
+        return Err(Errno::INVAL);
+    }
+    let file = p.fds.get(fd)?;
+    let mut host = buffer(len)?;
+    p.mem.read_bytes(buf, &mut host).map_err(efault)?;
+    let r = rustix::io::pwrite(file, &host, off);
+    pipe_check(p, r)
 }
 
 /// Reads a guest iovec array: (base, len) pairs.
@@ -54,136 +92,258 @@ fn iovecs(p: &Process, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     }
     let mut raw = vec![0u8; count as usize * 16];
     p.mem.read_bytes(iov, &mut raw).map_err(efault)?;
-    Ok(raw
-        .chunks_exact(16)
-        .map(|c| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&c[..8]);
-            let base = u64::from_le_bytes(b);
-            b.copy_from_slice(&c[8..]);
-            (base, u64::from_le_bytes(b))
-        })
-        .collect())
+    let mut out = Vec::with_capacity(count as usize);
+    for c in raw.chunks_exact(16) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&c[..8]);
+        let base = u64::from_le_bytes(b);
+        b.copy_from_slice(&c[8..]);
+        let len = u64::from_le_bytes(b);
+        if (len as i64) < 0 {
+            return Err(Errno::INVAL);
+        }
+        out.push((base, len));
+    }
+    Ok(out)
 }
 
-pub(crate) fn writev(p: &mut Process, fd: u64, iov: u64, count: u64) -> SysResult {
-    let vecs = iovecs(p, iov, count)?;
+fn gather(p: &Process, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
-    for (base, len) in vecs {
+    for (base, len) in iovecs(p, iov, count)? {
         let len = len.min(MAX_RW.saturating_sub(data.len() as u64));
         let start = data.len();
         data.resize(start + len as usize, 0);
         p.mem.read_bytes(base, &mut data[start..]).map_err(efault)?;
     }
-    let file = p.fds.get(fd)?;
-    Ok(rustix::io::write(file, &data)? as u64)
+    Ok(data)
 }
 
-pub(crate) fn readv(p: &mut Process, fd: u64, iov: u64, count: u64) -> SysResult {
+fn scatter(p: &Process, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
+    let mut done = 0usize;
+    for &(base, len) in vecs {
+        if done >= host.len() {
+            break;
+        }
+        let take = (len as usize).min(host.len() - done);
+        p.mem.write_bytes(base, &host[done..done + take]).map_err(efault)?;
+        done += take;
+    }
+    Ok(())
+}
+
+pub(crate) fn writev(p: &mut Process, fd: u64, iov: u64, count: u64) -> SysResult {
+    let file = p.fds.get(fd)?;
+    let data = gather(p, iov, count)?;
+    let r = rustix::io::write(file, &data);
+    pipe_check(p, r)
+}
+
+pub(crate) fn pwritev(p: &mut Process, fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
+    let file = p.fds.get(fd)?;
+    let data = gather(p, iov, count)?;
+    let r = rustix::io::pwrite(file, &data, off);
+    pipe_check(p, r)
+}
+
+pub(crate) fn readv(p: &mut Process, fd: u64, iov: u64, count: u64, off: Option<u64>) -> SysResult {
     let vecs = iovecs(p, iov, count)?;
     let total: u64 = vecs.iter().map(|v| v.1).fold(0u64, u64::saturating_add).min(MAX_RW);
     let file = p.fds.get(fd)?;
     let mut host = vec![0u8; total as usize];
-    let n = rustix::io::read(file, &mut host)?;
-    let mut done = 0usize;
-    for (base, len) in vecs {
-        if done >= n {
-            break;
-        }
-        let take = (len as usize).min(n - done);
-        p.mem.write_bytes(base, &host[done..done + take]).map_err(efault)?;
-        done += take;
-    }
+    let n = match off {
+        Some(off) => rustix::io::pread(file, &mut host, off)?,
+        None => rustix::io::read(file, &mut host)?,
+    };
+    scatter(p, &vecs, &host[..n])?;
     Ok(n as u64)
-}
-
-pub(crate) fn openat(p: &mut Process, dir: u64, path: u64, flags: u64, mode: u64) -> SysResult {
-    let path = guest_path(p, path)?;
-    let flags = OFlags::from_bits_retain(flags as u32);
-    let cloexec = flags.contains(OFlags::CLOEXEC);
-    let fd = rustix::fs::openat(
-        dirfd(p, dir)?,
-        path.as_c_str(),
-        flags | OFlags::CLOEXEC,
-        Mode::from_bits_truncate(mode as u32),
-    )?;
-    p.fds.insert(fd, cloexec)
 }
 
 pub(crate) fn lseek(p: &mut Process, fd: u64, offset: u64, whence: u64) -> SysResult {
     use rustix::fs::SeekFrom;
     let pos = match whence {
+        0 if (offset as i64) < 0 => return Err(Errno::INVAL),
         0 => SeekFrom::Start(offset),
         1 => SeekFrom::Current(offset as i64),
         2 => SeekFrom::End(offset as i64),
+        3 => SeekFrom::Data(offset),
+        4 => SeekFrom::Hole(offset),
         _ => return Err(Errno::INVAL),
     };
     rustix::fs::seek(p.fds.get(fd)?, pos)
 }
 
-/// Writes a host `stat` to guest memory in riscv64's `struct stat` layout
-/// (asm-generic `stat`, 128 bytes).
-fn put_stat(p: &Process, addr: u64, st: &rustix::fs::Stat) -> Result<(), Errno> {
-    let mut b = Vec::with_capacity(128);
-    b.extend_from_slice(&st.st_dev.to_le_bytes());
-    b.extend_from_slice(&st.st_ino.to_le_bytes());
-    b.extend_from_slice(&st.st_mode.to_le_bytes());
-    b.extend_from_slice(&(st.st_nlink as u32).to_le_bytes());
-    b.extend_from_slice(&st.st_uid.to_le_bytes());
-    b.extend_from_slice(&st.st_gid.to_le_bytes());
-    b.extend_from_slice(&st.st_rdev.to_le_bytes());
-    b.extend_from_slice(&0u64.to_le_bytes());
-    b.extend_from_slice(&st.st_size.to_le_bytes());
-    b.extend_from_slice(&(st.st_blksize as i32).to_le_bytes());
-    b.extend_from_slice(&0i32.to_le_bytes());
-    b.extend_from_slice(&st.st_blocks.to_le_bytes());
-    for (sec, nsec) in
-        [(st.st_atime, st.st_atime_nsec), (st.st_mtime, st.st_mtime_nsec), (st.st_ctime, st.st_ctime_nsec)]
-    {
-        b.extend_from_slice(&sec.to_le_bytes());
-        b.extend_from_slice(&nsec.to_le_bytes());
+pub(crate) fn dup(p: &mut Process, fd: u64) -> SysResult {
+    let entry = p.fds.entry(fd)?.clone();
+    p.fds.insert_from(0, FdEntry { file: entry.file, cloexec: false })
+}
+
+pub(crate) fn dup3(p: &mut Process, old: u64, new: u64, flags: u64) -> SysResult {
+    if old == new || flags & !u64::from(OFlags::CLOEXEC.bits()) != 0 {
+        return Err(Errno::INVAL);
     }
-    b.extend_from_slice(&[0u8; 8]);
-    p.mem.write_bytes(addr, &b).map_err(efault)
+    let entry = p.fds.entry(old)?.clone();
+    let cloexec = flags != 0;
+    p.fds.insert_at(new, FdEntry { file: entry.file, cloexec })?;
+    Ok(new)
 }
 
-pub(crate) fn fstat(p: &mut Process, fd: u64, buf: u64) -> SysResult {
-    let st = rustix::fs::fstat(p.fds.get(fd)?)?;
-    put_stat(p, buf, &st)?;
-    Ok(0)
+const F_DUPFD: u64 = 0;
+const F_GETFD: u64 = 1;
+const F_SETFD: u64 = 2;
+const F_GETFL: u64 = 3;
+const F_SETFL: u64 = 4;
+const F_GETLK: u64 = 5;
+const F_SETLK: u64 = 6;
+const F_SETLKW: u64 = 7;
+const F_DUPFD_CLOEXEC: u64 = 1030;
+const F_GETPIPE_SZ: u64 = 1032;
+
+pub(crate) fn fcntl(p: &mut Process, fd: u64, cmd: u64, arg: u64) -> SysResult {
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let entry = p.fds.entry(fd)?.clone();
+            let min = usize::try_from(arg).map_err(|_| Errno::INVAL)?;
+            if min >= crate::fd::MAX_FDS {
+                return Err(Errno::INVAL);
+            }
+            p.fds.insert_from(min, FdEntry { file: entry.file, cloexec: cmd == F_DUPFD_CLOEXEC })
+        }
+        F_GETFD => Ok(u64::from(p.fds.entry(fd)?.cloexec)),
+        F_SETFD => p.fds.set_cloexec(fd, arg & 1 != 0).map(|()| 0),
+        F_GETFL => Ok(u64::from(rustix::fs::fcntl_getfl(p.fds.get(fd)?)?.bits() & !OFlags::CLOEXEC.bits())),
+        F_SETFL => {
+            rustix::fs::fcntl_setfl(p.fds.get(fd)?, OFlags::from_bits_retain(arg as u32))?;
+            Ok(0)
+        }
+        // Record locks: one process holds no conflicting locks with itself;
+        // report "unlocked" for F_GETLK (l_type = F_UNLCK) and accept sets.
+        F_GETLK => {
+            p.fds.get(fd)?;
+            p.mem.write_bytes(arg, &2u16.to_le_bytes()).map_err(efault)?;
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW => p.fds.get(fd).map(|_| 0),
+        F_GETPIPE_SZ => Ok(65536),
+        _ => Err(Errno::INVAL),
+    }
 }
 
-pub(crate) fn newfstatat(p: &mut Process, dir: u64, path: u64, buf: u64, flags: u64) -> SysResult {
-    let path = guest_path(p, path)?;
-    let flags = AtFlags::from_bits_retain(flags as u32);
-    let st = rustix::fs::statat(dirfd(p, dir)?, path.as_c_str(), flags)?;
-    put_stat(p, buf, &st)?;
-    Ok(0)
-}
-
-pub(crate) fn faccessat(p: &mut Process, dir: u64, path: u64, mode: u64) -> SysResult {
-    let path = guest_path(p, path)?;
-    let mode = rustix::fs::Access::from_bits_retain(mode as u32);
-    rustix::fs::accessat(dirfd(p, dir)?, path.as_c_str(), mode, AtFlags::empty())?;
-    Ok(0)
-}
-
-pub(crate) fn readlinkat(p: &mut Process, dir: u64, path: u64, buf: u64, len: u64) -> SysResult {
-    let path = guest_path(p, path)?;
-    let target = if path.as_bytes() == b"/proc/self/exe" {
-        p.exe.as_os_str().as_encoded_bytes().to_vec()
-    } else {
-        rustix::fs::readlinkat(dirfd(p, dir)?, path.as_c_str(), Vec::new())?.into_bytes()
+pub(crate) fn pipe2(p: &mut Process, fds: u64, flags: u64) -> SysResult {
+    let allowed = OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::DIRECT;
+    let flags = OFlags::from_bits_retain(flags as u32);
+    if !allowed.contains(flags) {
+        return Err(Errno::INVAL);
+    }
+    if !p.mem.perms(fds).write() || !p.mem.perms(fds + 7).write() {
+        return Err(Errno::FAULT);
+    }
+    let pipe_flags =
+        rustix::pipe::PipeFlags::from_bits_retain((flags - OFlags::CLOEXEC).bits()) | rustix::pipe::PipeFlags::CLOEXEC;
+    let (r, w) = rustix::pipe::pipe_with(pipe_flags)?;
+    let cloexec = flags.contains(OFlags::CLOEXEC);
+    let rfd = p.fds.insert(r, cloexec)?;
+    let wfd = match p.fds.insert(w, cloexec) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = p.fds.close(rfd);
+            return Err(e);
+        }
     };
-    let n = target.len().min(usize::try_from(len).unwrap_or(usize::MAX));
-    p.mem.write_bytes(buf, &target[..n]).map_err(efault)?;
-    Ok(n as u64)
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&(rfd as u32).to_le_bytes());
+    b[4..].copy_from_slice(&(wfd as u32).to_le_bytes());
+    p.mem.write_bytes(fds, &b).map_err(efault)?;
+    Ok(0)
+}
+
+pub(crate) fn ftruncate(p: &mut Process, fd: u64, len: u64) -> SysResult {
+    if (len as i64) < 0 {
+        return Err(Errno::INVAL);
+    }
+    rustix::fs::ftruncate(p.fds.get(fd)?, len)?;
+    Ok(0)
+}
+
+pub(crate) fn fsync(p: &mut Process, fd: u64, data_only: bool) -> SysResult {
+    let f = p.fds.get(fd)?;
+    match if data_only { rustix::fs::fdatasync(f) } else { rustix::fs::fsync(f) } {
+        // fsync of a pipe or terminal: Linux says EINVAL; keep it.
+        Ok(()) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// `d_type` of a host file type.
+fn d_type(t: rustix::fs::FileType) -> u8 {
+    use rustix::fs::FileType as T;
+    match t {
+        T::Fifo => 1,
+        T::CharacterDevice => 2,
+        T::Directory => 4,
+        T::BlockDevice => 6,
+        T::RegularFile => 8,
+        T::Symlink => 10,
+        T::Socket => 12,
+        _ => 0,
+    }
+}
+
+/// `getdents64`: host entries re-encoded as `struct linux_dirent64`
+/// (`d_ino`, `d_off`, `d_reclen`, `d_type`, `d_name`), as many as fit; the
+/// directory offset is then set just past the last one returned.
+pub(crate) fn getdents64(p: &mut Process, fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = p.fds.get(fd)?;
+    let count = count.min(MAX_RW) as usize;
+    let mut out = Vec::new();
+    let mut last_cookie = None;
+    let mut host = vec![MaybeUninit::<u8>::uninit(); count.clamp(256, 1 << 16)];
+    let mut dir = rustix::fs::RawDir::new(file.as_fd(), &mut host);
+    let mut overflow = false;
+    while let Some(entry) = dir.next() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes_with_nul();
+        let reclen = (19 + name.len()).next_multiple_of(8);
+        if out.len() + reclen > count {
+            overflow = true;
+            break;
+        }
+        let at = out.len();
+        out.resize(at + reclen, 0);
+        out[at..at + 8].copy_from_slice(&entry.ino().to_le_bytes());
+        out[at + 8..at + 16].copy_from_slice(&entry.next_entry_cookie().to_le_bytes());
+        out[at + 16..at + 18].copy_from_slice(&(reclen as u16).to_le_bytes());
+        out[at + 18] = d_type(entry.file_type());
+        out[at + 19..at + 19 + name.len()].copy_from_slice(name);
+        last_cookie = Some(entry.next_entry_cookie());
+    }
+    if overflow || !dir.is_buffer_empty() {
+        match last_cookie {
+            Some(c) => {
+                rustix::fs::seek(file, rustix::fs::SeekFrom::Start(c))?;
+            }
+            None => return Err(Errno::INVAL),
+        }
+    }
+    p.mem.write_bytes(buf, &out).map_err(efault)?;
+    Ok(out.len() as u64)
 }
 
 /// `TCGETS`.
 const TCGETS: u64 = 0x5401;
+/// `TCSETS`, `TCSETSW`, `TCSETSF`.
+const TCSETS: u64 = 0x5402;
+const TCSETSF: u64 = 0x5404;
+/// `TIOCGPGRP`.
+const TIOCGPGRP: u64 = 0x540f;
 /// `TIOCGWINSZ`.
 const TIOCGWINSZ: u64 = 0x5413;
+/// `FIONREAD`.
+const FIONREAD: u64 = 0x541b;
+/// `FIONBIO`.
+const FIONBIO: u64 = 0x5421;
+/// `FIOCLEX` / `FIONCLEX`.
+const FIONCLEX: u64 = 0x5450;
+const FIOCLEX: u64 = 0x5451;
 
 pub(crate) fn ioctl(p: &mut Process, fd: u64, request: u64, arg: u64) -> SysResult {
     let file = p.fds.get(fd)?;
@@ -226,6 +386,36 @@ pub(crate) fn ioctl(p: &mut Process, fd: u64, request: u64, arg: u64) -> SysResu
             p.mem.write_bytes(arg, &b).map_err(efault)?;
             Ok(0)
         }
+        TCSETS..=TCSETSF => {
+            if !rustix::termios::isatty(file) {
+                return Err(Errno::NOTTY);
+            }
+            let mut raw = [0u8; 36];
+            p.mem.read_bytes(arg, &mut raw).map_err(efault)?;
+            let mut t = rustix::termios::tcgetattr(file)?;
+            let flag = |i: usize| {
+                let mut w = [0u8; 4];
+                w.copy_from_slice(&raw[i * 4..i * 4 + 4]);
+                u32::from_le_bytes(w)
+            };
+            use rustix::termios::{ControlModes, InputModes, LocalModes, OutputModes, SpecialCodeIndex as C};
+            t.input_modes = InputModes::from_bits_retain(flag(0));
+            t.output_modes = OutputModes::from_bits_retain(flag(1));
+            t.control_modes = ControlModes::from_bits_retain(flag(2));
+            t.local_modes = LocalModes::from_bits_retain(flag(3));
+            for (i, idx) in
+                [C::VINTR, C::VQUIT, C::VERASE, C::VKILL, C::VEOF, C::VTIME, C::VMIN].into_iter().enumerate()
+            {
+                t.special_codes[idx] = raw[17 + i];
+            }
+            let act = match request & 0xffff_ffff {
+                TCSETS => rustix::termios::OptionalActions::Now,
+                0x5403 => rustix::termios::OptionalActions::Drain,
+                _ => rustix::termios::OptionalActions::Flush,
+            };
+            rustix::termios::tcsetattr(file, act, &t)?;
+            Ok(0)
+        }
         TIOCGWINSZ => {
             let w = rustix::termios::tcgetwinsize(file)?;
             let mut b = Vec::with_capacity(8);
@@ -235,6 +425,123 @@ pub(crate) fn ioctl(p: &mut Process, fd: u64, request: u64, arg: u64) -> SysResu
             p.mem.write_bytes(arg, &b).map_err(efault)?;
             Ok(0)
         }
+        TIOCGPGRP => {
+            let pg = rustix::termios::tcgetpgrp(file)?;
+            p.mem.write_bytes(arg, &pg.as_raw_nonzero().get().to_le_bytes()).map_err(efault)?;
+            Ok(0)
+        }
+        FIONREAD => {
+            let n = rustix::io::ioctl_fionread(file)?;
+            p.mem.write_bytes(arg, &(n as u32).to_le_bytes()).map_err(efault)?;
+            Ok(0)
+        }
+        FIONBIO => {
+            let mut b = [0u8; 4];
+            p.mem.read_bytes(arg, &mut b).map_err(efault)?;
+            rustix::io::ioctl_fionbio(file, u32::from_le_bytes(b) != 0)?;
+            Ok(0)
+        }
+        FIOCLEX | FIONCLEX => p.fds.set_cloexec(fd, request & 0xffff_ffff == FIOCLEX).map(|()| 0),
         _ => Err(Errno::NOTTY),
     }
+}
+
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`. Waits in short slices
+/// so that guest signals interrupt it (`EINTR`).
+pub(crate) fn ppoll(p: &mut Process, fds: u64, nfds: u64, tmo: u64, sigmask: u64, size: u64) -> SysResult {
+    if nfds > crate::fd::MAX_FDS as u64 {
+        return Err(Errno::INVAL);
+    }
+    let deadline = if tmo == 0 {
+        None
+    } else {
+        let [sec, nsec] = get_u64s::<2>(p, tmo)?;
+        if (sec as i64) < 0 || nsec >= 1_000_000_000 {
+            return Err(Errno::INVAL);
+        }
+        Some(Instant::now() + Duration::new(sec, nsec as u32))
+    };
+    let mut raw = vec![0u8; nfds as usize * 8];
+    p.mem.read_bytes(fds, &mut raw).map_err(efault)?;
+    if sigmask != 0 {
+        if size != 8 {
+            return Err(Errno::INVAL);
+        }
+        let [mask] = get_u64s::<1>(p, sigmask)?;
+        p.signals.saved_mask = Some(p.signals.mask);
+        p.signals.mask = mask & !crate::signal::UNBLOCKABLE;
+    }
+    let entries: Vec<(i32, i16)> = raw
+        .chunks_exact(8)
+        .map(|c| (i32::from_le_bytes([c[0], c[1], c[2], c[3]]), i16::from_le_bytes([c[4], c[5]])))
+        .collect();
+    let result = loop {
+        let now = Instant::now();
+        let mut slice = Duration::from_millis(100);
+        if let Some(d) = deadline {
+            slice = slice.min(d.saturating_duration_since(now));
+        }
+        let mut revents = vec![0i16; entries.len()];
+        let mut polled = false;
+        {
+            let mut host = Vec::new();
+            let mut index = Vec::new();
+            for (i, &(fd, events)) in entries.iter().enumerate() {
+                if fd < 0 {
+                    continue;
+                }
+                match p.fds.get(fd as u64) {
+                    Ok(f) => {
+                        host.push(rustix::event::PollFd::from_borrowed_fd(
+                            f,
+                            rustix::event::PollFlags::from_bits_retain(events as u16),
+                        ));
+                        index.push(i);
+                    }
+                    Err(_) => revents[i] = 0x20, // POLLNVAL
+                }
+            }
+            if !host.is_empty() {
+                polled = true;
+                if revents.iter().any(|r| *r != 0) {
+                    slice = Duration::ZERO;
+                }
+                let ts =
+                    rustix::time::Timespec { tv_sec: slice.as_secs() as i64, tv_nsec: i64::from(slice.subsec_nanos()) };
+                match rustix::event::poll(&mut host, Some(&ts)) {
+                    Ok(_) | Err(Errno::INTR) => {}
+                    Err(e) => break Err(e),
+                }
+                for (h, &i) in host.iter().zip(&index) {
+                    revents[i] = h.revents().bits() as i16;
+                }
+            }
+        }
+        let mut ready = 0u64;
+        for (i, r) in revents.iter().enumerate() {
+            if *r != 0 {
+                ready += 1;
+            }
+            p.mem.write_bytes(fds + i as u64 * 8 + 6, &r.to_le_bytes()).map_err(efault)?;
+        }
+        if ready > 0 {
+            break Ok(ready);
+        }
+        if !polled && p.wait_for_signal(Some(now + slice)) {
+            break Err(Errno::INTR);
+        }
+        p.poll_async();
+        if p.signals.deliverable() {
+            break Err(Errno::INTR);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break Ok(0);
+        }
+    };
+    if sigmask != 0 && result != Err(Errno::INTR) {
+        if let Some(m) = p.signals.saved_mask.take() {
+            p.signals.mask = m;
+        }
+    }
+    result
 }

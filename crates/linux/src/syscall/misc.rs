@@ -1,27 +1,12 @@
-//! Process, identity, time and signal-table system calls.
+//! Identity, limits, time, randomness, scheduling and the RISC-V specific
+//! system calls.
+
+use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
 
-use super::{SysResult, efault};
+use super::{SysResult, efault, get_u64s, put_u64s};
 use crate::process::Process;
-use crate::signal::{NSIG, SigAction};
-
-fn put_u64s(p: &Process, addr: u64, words: &[u64]) -> Result<(), Errno> {
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    p.mem.write_bytes(addr, &bytes).map_err(efault)
-}
-
-fn get_u64s<const N: usize>(p: &Process, addr: u64) -> Result<[u64; N], Errno> {
-    let mut raw = vec![0u8; N * 8];
-    p.mem.read_bytes(addr, &mut raw).map_err(efault)?;
-    let mut out = [0u64; N];
-    for (o, c) in out.iter_mut().zip(raw.chunks_exact(8)) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        *o = u64::from_le_bytes(b);
-    }
-    Ok(out)
-}
 
 /// `uname`: a riscv64 Linux machine (the host's names, riscv64 machine).
 pub(crate) fn uname(p: &mut Process, buf: u64) -> SysResult {
@@ -43,7 +28,10 @@ pub(crate) fn uname(p: &mut Process, buf: u64) -> SysResult {
     Ok(0)
 }
 
-pub(crate) fn getrandom(p: &mut Process, buf: u64, len: u64, _flags: u64) -> SysResult {
+pub(crate) fn getrandom(p: &mut Process, buf: u64, len: u64, flags: u64) -> SysResult {
+    if flags & !7 != 0 {
+        return Err(Errno::INVAL);
+    }
     let len = len.min(1 << 25) as usize;
     let mut host = vec![0u8; len];
     let n = rustix::rand::getrandom(&mut host, rustix::rand::GetRandomFlags::empty())?;
@@ -51,14 +39,9 @@ pub(crate) fn getrandom(p: &mut Process, buf: u64, len: u64, _flags: u64) -> Sys
     Ok(n as u64)
 }
 
-/// `prlimit64(pid, resource, new, old)` for the calling process: reads the
-/// host's limits, refuses to change them.
-pub(crate) fn prlimit64(p: &mut Process, pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
-    if pid != 0 && pid != u64::from(std::process::id()) {
-        return Err(Errno::PERM);
-    }
+fn resource(resource: u64) -> Result<rustix::process::Resource, Errno> {
     use rustix::process::Resource as R;
-    let res = match resource {
+    Ok(match resource {
         0 => R::Cpu,
         1 => R::Fsize,
         2 => R::Data,
@@ -76,31 +59,48 @@ pub(crate) fn prlimit64(p: &mut Process, pid: u64, resource: u64, new: u64, old:
         14 => R::Rtprio,
         15 => R::Rttime,
         _ => return Err(Errno::INVAL),
+    })
+}
+
+/// `prlimit64(pid, resource, new, old)` for the calling process: reads the
+/// host's limits; a new limit is applied to the host process (it is the
+/// guest's process), except `RLIMIT_NOFILE` above ferrovm's table size.
+pub(crate) fn prlimit64(p: &mut Process, pid: u64, res: u64, new: u64, old: u64) -> SysResult {
+    if pid != 0 && pid != u64::from(std::process::id()) {
+        return Err(Errno::PERM);
+    }
+    let r = resource(res)?;
+    let lim = rustix::process::getrlimit(r);
+    let new_lim = if new != 0 {
+        let [cur, max] = get_u64s::<2>(p, new)?;
+        if cur > max {
+            return Err(Errno::INVAL);
+        }
+        Some((cur, max))
+    } else {
+        None
     };
     if old != 0 {
-        let lim = rustix::process::getrlimit(res);
         let mut cur = lim.current.unwrap_or(u64::MAX);
         let max = lim.maximum.unwrap_or(u64::MAX);
-        if res == R::Nofile {
+        if r == rustix::process::Resource::Nofile {
             cur = cur.min(crate::fd::MAX_FDS as u64);
         }
         put_u64s(p, old, &[cur, max])?;
     }
-    if new != 0 {
-        // Accept a request that changes nothing; anything else is refused
-        // until limits are emulated.
-        let [cur, max] = get_u64s::<2>(p, new)?;
-        let lim = rustix::process::getrlimit(res);
-        if Some(cur) != lim.current && cur != u64::MAX || Some(max) != lim.maximum && max != u64::MAX {
-            return Err(Errno::PERM);
+    if let Some((cur, max)) = new_lim {
+        if r == rustix::process::Resource::Nofile {
+            return if cur <= crate::fd::MAX_FDS as u64 { Ok(0) } else { Err(Errno::PERM) };
         }
+        let to = |v: u64| (v != u64::MAX).then_some(v);
+        rustix::process::setrlimit(r, rustix::process::Rlimit { current: to(cur), maximum: to(max) })?;
     }
     Ok(0)
 }
 
-pub(crate) fn clock_gettime(p: &mut Process, clock: u64, tp: u64) -> SysResult {
+fn clock(id: u64) -> Result<rustix::time::ClockId, Errno> {
     use rustix::time::ClockId;
-    let id = match clock {
+    Ok(match id {
         0 => ClockId::Realtime,
         1 => ClockId::Monotonic,
         2 => ClockId::ProcessCPUTime,
@@ -110,9 +110,20 @@ pub(crate) fn clock_gettime(p: &mut Process, clock: u64, tp: u64) -> SysResult {
         6 => ClockId::MonotonicCoarse,
         7 => ClockId::Boottime,
         _ => return Err(Errno::INVAL),
-    };
-    let t = rustix::time::clock_gettime(id);
+    })
+}
+
+pub(crate) fn clock_gettime(p: &mut Process, id: u64, tp: u64) -> SysResult {
+    let t = rustix::time::clock_gettime(clock(id)?);
     put_u64s(p, tp, &[t.tv_sec as u64, t.tv_nsec as u64])?;
+    Ok(0)
+}
+
+pub(crate) fn clock_getres(p: &mut Process, id: u64, tp: u64) -> SysResult {
+    let t = rustix::time::clock_getres(clock(id)?);
+    if tp != 0 {
+        put_u64s(p, tp, &[t.tv_sec as u64, t.tv_nsec as u64])?;
+    }
     Ok(0)
 }
 
@@ -124,46 +135,236 @@ pub(crate) fn gettimeofday(p: &mut Process, tv: u64) -> SysResult {
     Ok(0)
 }
 
-/// `rt_sigaction(sig, act, oldact, sigsetsize)`: records the action.
-pub(crate) fn rt_sigaction(p: &mut Process, sig: u64, act: u64, old: u64, size: u64) -> SysResult {
-    if size != 8 || sig == 0 || sig as usize > NSIG {
+fn read_timespec(p: &Process, addr: u64) -> Result<Duration, Errno> {
+    let [sec, nsec] = get_u64s::<2>(p, addr)?;
+    if (sec as i64) < 0 || nsec >= 1_000_000_000 {
         return Err(Errno::INVAL);
     }
-    let idx = sig as usize - 1;
-    // SIGKILL and SIGSTOP cannot be caught.
-    if act != 0 && (sig == 9 || sig == 19) {
-        return Err(Errno::INVAL);
-    }
-    let current = p.signals.actions[idx];
-    if act != 0 {
-        let [handler, flags, mask] = get_u64s::<3>(p, act)?;
-        p.signals.actions[idx] = SigAction { handler, flags, mask };
-    }
-    if old != 0 {
-        put_u64s(p, old, &[current.handler, current.flags, current.mask])?;
+    Ok(Duration::new(sec, nsec as u32))
+}
+
+/// Sleeps until `until`, interruptible by guest signals (then `EINTR`,
+/// with the remaining time in `rem` if given).
+fn sleep_until(p: &mut Process, until: Instant, rem: u64) -> SysResult {
+    if p.wait_for_signal(Some(until)) {
+        if rem != 0 {
+            let left = until.saturating_duration_since(Instant::now());
+            put_u64s(p, rem, &[left.as_secs(), u64::from(left.subsec_nanos())])?;
+        }
+        return Err(Errno::INTR);
     }
     Ok(0)
 }
 
-/// `rt_sigprocmask(how, set, oldset, sigsetsize)`.
-pub(crate) fn rt_sigprocmask(p: &mut Process, how: u64, set: u64, old: u64, size: u64) -> SysResult {
-    if size != 8 {
+pub(crate) fn nanosleep(p: &mut Process, req: u64, rem: u64) -> SysResult {
+    let d = read_timespec(p, req)?;
+    sleep_until(p, Instant::now() + d, rem)
+}
+
+pub(crate) fn clock_nanosleep(p: &mut Process, id: u64, flags: u64, req: u64, rem: u64) -> SysResult {
+    let c = clock(id)?;
+    if matches!(id, 3) {
         return Err(Errno::INVAL);
     }
-    let current = p.signals.mask;
-    if set != 0 {
-        let [s] = get_u64s::<1>(p, set)?;
-        // SIGKILL and SIGSTOP can never be blocked.
-        let s = s & !((1 << 8) | (1 << 18));
-        p.signals.mask = match how {
-            0 => current | s,
-            1 => current & !s,
-            2 => s,
-            _ => return Err(Errno::INVAL),
-        };
+    let d = read_timespec(p, req)?;
+    if flags & 1 != 0 {
+        // TIMER_ABSTIME: convert the deadline on that clock to an Instant.
+        let now = rustix::time::clock_gettime(c);
+        let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32);
+        let left = d.saturating_sub(now);
+        return sleep_until(p, Instant::now() + left, 0);
+    }
+    sleep_until(p, Instant::now() + d, rem)
+}
+
+/// `sysinfo`: the host's (`struct sysinfo`, 112 bytes on 64-bit).
+pub(crate) fn sysinfo(p: &mut Process, buf: u64) -> SysResult {
+    let s = rustix::system::sysinfo();
+    let mut b = Vec::with_capacity(112);
+    b.extend_from_slice(&(s.uptime as u64).to_le_bytes());
+    for l in s.loads {
+        b.extend_from_slice(&(l as u64).to_le_bytes());
+    }
+    for v in [s.totalram, s.freeram, s.sharedram, s.bufferram, s.totalswap, s.freeswap] {
+        b.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    b.extend_from_slice(&s.procs.to_le_bytes());
+    b.extend_from_slice(&[0u8; 6]);
+    for v in [s.totalhigh, s.freehigh] {
+        b.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    b.extend_from_slice(&s.mem_unit.to_le_bytes());
+    b.resize(112, 0);
+    p.mem.write_bytes(buf, &b).map_err(efault)?;
+    Ok(0)
+}
+
+/// `sched_getaffinity`: the host's CPU set.
+pub(crate) fn sched_getaffinity(p: &mut Process, pid: u64, len: u64, mask: u64) -> SysResult {
+    if pid != 0 && pid != u64::from(std::process::id()) {
+        return Err(Errno::SRCH);
+    }
+    if len < 8 || len % 8 != 0 {
+        return Err(Errno::INVAL);
+    }
+    let set = rustix::thread::sched_getaffinity(None)?;
+    let bytes = (len.min(128)) as usize;
+    let mut b = vec![0u8; bytes];
+    for cpu in 0..bytes * 8 {
+        if cpu < rustix::thread::CpuSet::MAX_CPU && set.is_set(cpu) {
+            b[cpu / 8] |= 1 << (cpu % 8);
+        }
+    }
+    p.mem.write_bytes(mask, &b).map_err(efault)?;
+    Ok(bytes as u64)
+}
+
+fn timeval(d: Duration) -> [u64; 2] {
+    [d.as_secs(), u64::from(d.subsec_micros())]
+}
+
+/// `getrusage`: CPU times of this host process (the guest's), zeros for
+/// the counters ferrovm does not track.
+pub(crate) fn getrusage(p: &mut Process, who: u64, buf: u64) -> SysResult {
+    let clock = match who as i64 {
+        0 => rustix::time::ClockId::ProcessCPUTime,
+        1 => rustix::time::ClockId::ThreadCPUTime,
+        -1 => {
+            put_u64s(p, buf, &[0; 18])?;
+            return Ok(0);
+        }
+        _ => return Err(Errno::INVAL),
+    };
+    let t = rustix::time::clock_gettime(clock);
+    let cpu = Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec as u32);
+    let mut words = [0u64; 18];
+    let [s, us] = timeval(cpu);
+    words[0] = s;
+    words[1] = us;
+    put_u64s(p, buf, &words)?;
+    Ok(0)
+}
+
+/// `times`: CPU time in clock ticks (100 Hz), and the monotonic clock.
+pub(crate) fn times(p: &mut Process, buf: u64) -> SysResult {
+    let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    let ticks = cpu.tv_sec as u64 * 100 + cpu.tv_nsec as u64 / 10_000_000;
+    if buf != 0 {
+        put_u64s(p, buf, &[ticks, 0, 0, 0])?;
+    }
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    Ok(now.tv_sec as u64 * 100 + now.tv_nsec as u64 / 10_000_000)
+}
+
+/// `setitimer(which, new, old)`: `ITIMER_REAL` only.
+pub(crate) fn setitimer(p: &mut Process, which: u64, new: u64, old: u64) -> SysResult {
+    if which != 0 {
+        return Err(Errno::INVAL);
     }
     if old != 0 {
-        put_u64s(p, old, &[current])?;
+        getitimer(p, which, old)?;
+    }
+    if new != 0 {
+        let [is, ius, vs, vus] = get_u64s::<4>(p, new)?;
+        if ius >= 1_000_000 || vus >= 1_000_000 || (is as i64) < 0 || (vs as i64) < 0 {
+            return Err(Errno::INVAL);
+        }
+        let interval = Duration::new(is, ius as u32 * 1000);
+        let value = Duration::new(vs, vus as u32 * 1000);
+        if value.is_zero() {
+            p.set_itimer(None, Duration::ZERO);
+        } else {
+            p.set_itimer(Some(Instant::now() + value), interval);
+        }
     }
     Ok(0)
+}
+
+pub(crate) fn getitimer(p: &mut Process, which: u64, cur: u64) -> SysResult {
+    if which != 0 {
+        return Err(Errno::INVAL);
+    }
+    let left = p.itimer.deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(Instant::now()));
+    let [is, ius] = timeval(p.itimer.interval);
+    let [vs, vus] = timeval(left);
+    put_u64s(p, cur, &[is, ius, vs, vus])?;
+    Ok(0)
+}
+
+/// `riscv_hwprobe(pairs, count, cpusetsize, cpus, flags)`: answers the keys
+/// ferrovm knows (RV64IMAFDC + Zba/Zbb/Zbs/Zbc, misaligned access "emulated"),
+/// and -1 for the others, as the kernel does.
+pub(crate) fn riscv_hwprobe(p: &mut Process, pairs: u64, count: u64, _size: u64, _cpus: u64, flags: u64) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::INVAL);
+    }
+    let count = count.min(64);
+    for i in 0..count {
+        let at = pairs + i * 16;
+        let [key] = get_u64s::<1>(p, at)?;
+        let value: Option<u64> = match key {
+            0..=2 => Some(0),                                             // mvendorid, marchid, mimpid
+            3 => Some(1),                                                 // BASE_BEHAVIOR: IMA
+            4 => Some(1 | 2 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7)), // IMA_EXT_0: FD, C, Zba, Zbb, Zbs, Zbc
+            5 => Some(1),                                                 // CPUPERF_0: misaligned accesses emulated
+            _ => None,
+        };
+        match value {
+            Some(v) => put_u64s(p, at + 8, &[v])?,
+            None => put_u64s(p, at, &[u64::MAX, 0])?,
+        }
+    }
+    Ok(0)
+}
+
+const FUTEX_WAIT: u64 = 0;
+const FUTEX_WAKE: u64 = 1;
+const FUTEX_REQUEUE: u64 = 3;
+const FUTEX_CMP_REQUEUE: u64 = 4;
+const FUTEX_WAKE_OP: u64 = 5;
+const FUTEX_WAIT_BITSET: u64 = 9;
+const FUTEX_WAKE_BITSET: u64 = 10;
+
+/// `futex` for a single-threaded guest: nobody else can wake a waiter, so a
+/// wait either fails at once (`EAGAIN`, value changed), times out, or is
+/// ended by a signal; wakes find nobody.
+pub(crate) fn futex(p: &mut Process, addr: u64, op: u64, val: u64, timeout: u64) -> SysResult {
+    let cmd = op & 0x7f;
+    match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            if addr % 4 != 0 {
+                return Err(Errno::INVAL);
+            }
+            let cur = p.mem.load_u32(addr).map_err(efault)?;
+            if cur != val as u32 {
+                return Err(Errno::AGAIN);
+            }
+            let until = if timeout == 0 {
+                None
+            } else {
+                let d = read_timespec(p, timeout)?;
+                if cmd == FUTEX_WAIT_BITSET {
+                    // Absolute on CLOCK_MONOTONIC (or REALTIME with FUTEX_CLOCK_REALTIME).
+                    let id = if op & 256 != 0 { 0 } else { 1 };
+                    let now = rustix::time::clock_gettime(clock(id)?);
+                    let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32);
+                    Some(Instant::now() + d.saturating_sub(now))
+                } else {
+                    Some(Instant::now() + d)
+                }
+            };
+            if until.is_none() && p.signals.actions.iter().all(|a| a.handler <= 1) && p.itimer.deadline.is_none() {
+                // Would sleep forever: no thread and no signal can wake it.
+                let _ = writeln_stderr("ferrovm: futex wait with no other thread would block forever");
+            }
+            if p.wait_for_signal(until) { Err(Errno::INTR) } else { Err(Errno::TIMEDOUT) }
+        }
+        FUTEX_WAKE | FUTEX_WAKE_BITSET | FUTEX_WAKE_OP | FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => Ok(0),
+        _ => Err(Errno::NOSYS),
+    }
+}
+
+fn writeln_stderr(s: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stderr(), "{s}")
 }

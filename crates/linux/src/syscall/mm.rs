@@ -1,11 +1,22 @@
-//! Memory system calls: `brk`, `mmap`, `munmap`, `mprotect`.
+//! Memory system calls: `brk`, `mmap`, `munmap`, `mprotect`, `mremap`,
+//! `msync`, `madvise`.
+//!
+//! File mappings are copies: the file's bytes are read into guest memory.
+//! Pages wholly past the end of the file are left inaccessible and an access
+//! there is SIGBUS, as on Linux. `MAP_SHARED` file mappings are written back
+//! to the file on `msync`, `munmap` and process exit (not coherent with
+//! concurrent `write`s to the file). `MAP_SHARED | MAP_ANONYMOUS` memory is
+//! private to a process after `fork`.
+
+use std::ops::Range;
+use std::os::fd::AsRawFd;
 
 use rustix::io::Errno;
 
-use ferrovm_mem::{PAGE_SIZE, Perms};
+use ferrovm_mem::{GUEST_LIMIT, MMAP_MIN_ADDR, PAGE_SIZE, Perms};
 
 use super::SysResult;
-use crate::process::Process;
+use crate::process::{Process, SharedMap, sync_one};
 use crate::stack::{STACK_SIZE, STACK_TOP};
 
 /// Top of the mmap area: below the stack and a 128 MiB gap, as Linux lays it
@@ -14,9 +25,15 @@ pub(crate) const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (128 << 20);
 
 const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+
+const MADV_DONTNEED: u64 = 4;
 
 fn page_up(x: u64) -> Option<u64> {
     Some(x.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1))
@@ -54,19 +71,53 @@ pub(crate) fn brk(p: &mut Process, addr: u64) -> u64 {
     addr
 }
 
+/// Before `[start, end)` is unmapped or replaced: writes back and forgets
+/// shared mappings there, and forgets SIGBUS ranges there.
+fn forget(p: &mut Process, start: u64, end: u64) {
+    let mut kept = Vec::new();
+    for m in std::mem::take(&mut p.shared_maps) {
+        if m.range.end <= start || m.range.start >= end {
+            kept.push(m);
+            continue;
+        }
+        sync_one(&p.mem, &m, start..end);
+        if m.range.end > end
+            && let Ok(file) = m.file.try_clone()
+        {
+            let offset = m.offset + (end - m.range.start);
+            kept.push(SharedMap { range: end..m.range.end, file, offset });
+        }
+        if m.range.start < start {
+            kept.push(SharedMap { range: m.range.start..start, file: m.file, offset: m.offset });
+        }
+    }
+    p.shared_maps = kept;
+    let mut bus = Vec::new();
+    for r in std::mem::take(&mut p.sigbus) {
+        if r.start < start {
+            bus.push(r.start..r.end.min(start));
+        }
+        if r.end > end {
+            bus.push(r.start.max(end)..r.end);
+        }
+    }
+    p.sigbus = bus;
+}
+
 pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> SysResult {
     if len == 0 || addr & (PAGE_SIZE - 1) != 0 && flags & MAP_FIXED != 0 || offset & (PAGE_SIZE - 1) != 0 {
         return Err(Errno::INVAL);
     }
-    if flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
+    let kind = flags & MAP_SHARED_VALIDATE;
+    if kind == 0 {
         return Err(Errno::INVAL);
     }
-    let len = page_up(len).ok_or(Errno::NOMEM)?;
+    let len = page_up(len).filter(|&l| l <= GUEST_LIMIT).ok_or(Errno::NOMEM)?;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let hint = addr & !(PAGE_SIZE - 1);
     let start = if fixed {
         let end = hint.checked_add(len).ok_or(Errno::NOMEM)?;
-        if end > ferrovm_mem::GUEST_LIMIT || hint < ferrovm_mem::MMAP_MIN_ADDR {
+        if end > GUEST_LIMIT || hint < MMAP_MIN_ADDR {
             return Err(Errno::NOMEM);
         }
         if flags & MAP_FIXED_NOREPLACE != 0 && p.mem.mappings().iter().any(|m| m.start < end && m.end > hint) {
@@ -74,19 +125,38 @@ pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, 
         }
         hint
     } else {
-        let hint = (hint != 0).then_some(hint);
+        let hint = (hint >= MMAP_MIN_ADDR && hint.checked_add(len).is_some_and(|e| e <= MMAP_BASE)).then_some(hint);
         p.mem.find_free(len, hint, MMAP_BASE).ok_or(Errno::NOMEM)?
     };
-    // File contents are copied in (a private snapshot); check the fd first.
+    // File contents are copied in; check the descriptor first.
     let file = if flags & MAP_ANONYMOUS == 0 {
-        Some(p.fds.get(fd)?.try_clone_to_owned().map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::BADF))?)
+        let f = p.fds.get(fd)?.try_clone_to_owned().map_err(|_| Errno::BADF)?;
+        let st = rustix::fs::fstat(&f)?;
+        let mode = st.st_mode & 0o170000;
+        if mode == 0o040000 {
+            return Err(Errno::NODEV);
+        }
+        let fl = rustix::fs::fcntl_getfl(&f)?;
+        let acc = fl & rustix::fs::OFlags::RWMODE;
+        if acc == rustix::fs::OFlags::WRONLY || kind == MAP_SHARED && prot & 2 != 0 && acc != rustix::fs::OFlags::RDWR {
+            return Err(Errno::ACCESS);
+        }
+        Some((f, u64::try_from(st.st_size).unwrap_or(0), mode == 0o100000))
     } else {
         None
     };
-    p.mem.map(start, len, Perms::RW).map_err(|_| Errno::NOMEM)?;
+    forget(p, start, start + len);
+    let name = file.as_ref().map(|(f, ..)| {
+        let link = format!("/proc/self/fd/{}", f.as_raw_fd());
+        let host = rustix::fs::readlink(link.as_str(), Vec::new()).map(|c| c.into_bytes()).unwrap_or_default();
+        String::from_utf8_lossy(&p.vfs.guest_path(&host)).into_owned()
+    });
+    p.mem.map_named(start, len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
     p.engine.invalidate(start, len);
-    if let Some(file) = file {
-        let mut buf = vec![0u8; len as usize];
+    let mut bus: Option<Range<u64>> = None;
+    if let Some((file, size, regular)) = file {
+        let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
+        let mut buf = vec![0u8; usize::try_from(avail).map_err(|_| Errno::NOMEM)?];
         let mut done = 0usize;
         while done < buf.len() {
             match rustix::io::pread(&file, &mut buf[done..], offset + done as u64) {
@@ -100,19 +170,41 @@ pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, 
             }
         }
         p.mem.write_bytes_force(start, &buf[..done]).map_err(|_| Errno::NOMEM)?;
+        if regular {
+            let first_bus = start + page_up(avail).unwrap_or(len);
+            if first_bus < start + len {
+                bus = Some(first_bus..start + len);
+            }
+        }
+        if kind != MAP_PRIVATE {
+            p.shared_maps.push(SharedMap { range: start..start + len, file, offset });
+        }
     }
     p.mem.protect(start, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
+    if let Some(r) = bus {
+        p.mem.protect(r.start, r.end - r.start, Perms::NONE).map_err(|_| Errno::NOMEM)?;
+        p.sigbus.push(r);
+    }
     Ok(start)
 }
 
-pub(crate) fn munmap(p: &mut Process, addr: u64, len: u64) -> SysResult {
-    if addr & (PAGE_SIZE - 1) != 0 || len == 0 {
+fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
+    if addr & (PAGE_SIZE - 1) != 0 {
         return Err(Errno::INVAL);
     }
     let len = page_up(len).ok_or(Errno::INVAL)?;
-    if addr.checked_add(len).is_none_or(|e| e > ferrovm_mem::GUEST_LIMIT) {
+    if addr.checked_add(len).is_none_or(|e| e > GUEST_LIMIT) {
         return Err(Errno::INVAL);
     }
+    Ok(len)
+}
+
+pub(crate) fn munmap(p: &mut Process, addr: u64, len: u64) -> SysResult {
+    if len == 0 {
+        return Err(Errno::INVAL);
+    }
+    let len = check_range(addr, len)?;
+    forget(p, addr, addr + len);
     p.mem.unmap(addr, len).map_err(|_| Errno::INVAL)?;
     p.engine.invalidate(addr, len);
     Ok(0)
@@ -126,6 +218,104 @@ pub(crate) fn mprotect(p: &mut Process, addr: u64, len: u64, prot: u64) -> SysRe
     if len == 0 {
         return Ok(0);
     }
+    if addr.checked_add(len).is_none_or(|e| e > GUEST_LIMIT) || !p.mem.is_mapped(addr..addr + len) {
+        return Err(Errno::NOMEM);
+    }
     p.mem.protect(addr, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
+    p.engine.invalidate(addr, len);
+    Ok(0)
+}
+
+pub(crate) fn mremap(p: &mut Process, old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0 {
+        return Err(Errno::INVAL);
+    }
+    if flags & 4 != 0 {
+        return Err(Errno::INVAL); // MREMAP_DONTUNMAP: not supported
+    }
+    let old_len = check_range(old, old_len)?;
+    let new_len = page_up(new_len).filter(|&l| l != 0 && l <= GUEST_LIMIT).ok_or(Errno::INVAL)?;
+    if old_len == 0 || !p.mem.is_mapped(old..old + old_len) {
+        return Err(Errno::FAULT);
+    }
+    if flags & MREMAP_FIXED == 0 {
+        if new_len <= old_len {
+            if new_len < old_len {
+                munmap(p, old + new_len, old_len - new_len)?;
+            }
+            return Ok(old);
+        }
+        let grow_end = old.checked_add(new_len).filter(|&e| e <= MMAP_BASE.max(old + old_len));
+        if let Some(end) = grow_end
+            && !p.mem.mappings().iter().any(|m| m.start < end && m.end > old + old_len)
+        {
+            let (perms, name) = region_of(p, old + old_len - PAGE_SIZE);
+            p.mem.map_named(old + old_len, new_len - old_len, perms, name.as_deref()).map_err(|_| Errno::NOMEM)?;
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(Errno::NOMEM);
+        }
+    }
+    let dest = if flags & MREMAP_FIXED != 0 {
+        let len = check_range(new_addr, new_len)?;
+        if new_addr < MMAP_MIN_ADDR || new_addr < old + old_len && old < new_addr + len {
+            return Err(Errno::INVAL);
+        }
+        munmap(p, new_addr, len)?;
+        new_addr
+    } else {
+        p.mem.find_free(new_len, None, MMAP_BASE).ok_or(Errno::NOMEM)?
+    };
+    let (_, name) = region_of(p, old);
+    p.mem.map_named(dest, new_len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
+    let keep = old_len.min(new_len);
+    let mut buf = vec![0u8; keep as usize];
+    p.mem.read_bytes_force(old, &mut buf).map_err(|_| Errno::FAULT)?;
+    p.mem.write_bytes_force(dest, &buf).map_err(|_| Errno::FAULT)?;
+    for off in (0..new_len).step_by(PAGE_SIZE as usize) {
+        let from = old + off.min(old_len - PAGE_SIZE);
+        let _ = p.mem.protect(dest + off, PAGE_SIZE, p.mem.perms(from) & Perms::RWX);
+    }
+    munmap(p, old, old_len)?;
+    p.engine.invalidate(dest, new_len);
+    Ok(dest)
+}
+
+fn region_of(p: &Process, addr: u64) -> (Perms, Option<String>) {
+    let m = p.mem.mappings().into_iter().find(|m| m.start <= addr && addr < m.end);
+    m.map_or((Perms::RW, None), |m| (m.perms, m.name))
+}
+
+pub(crate) fn msync(p: &mut Process, addr: u64, len: u64, flags: u64) -> SysResult {
+    let len = check_range(addr, len)?;
+    if flags & !7 != 0 || flags & 5 == 5 {
+        return Err(Errno::INVAL);
+    }
+    if len > 0 && !p.mem.is_mapped(addr..addr + len) {
+        return Err(Errno::NOMEM);
+    }
+    for m in &p.shared_maps {
+        sync_one(&p.mem, m, addr..addr + len);
+    }
+    Ok(0)
+}
+
+pub(crate) fn madvise(p: &mut Process, addr: u64, len: u64, advice: u64) -> SysResult {
+    let len = check_range(addr, len)?;
+    if advice == MADV_DONTNEED {
+        // Private anonymous memory reads back as zeros afterwards.
+        for m in p.mem.mappings() {
+            let (s, e) = (m.start.max(addr), m.end.min(addr + len));
+            if s >= e || p.shared_maps.iter().any(|sm| sm.range.start < e && sm.range.end > s) {
+                continue;
+            }
+            if m.name.as_deref().is_some_and(|n| !n.starts_with('[')) {
+                continue; // a private file mapping would re-read the file; keep its data
+            }
+            p.mem.map_named(s, e - s, m.perms, m.name.as_deref()).map_err(|_| Errno::NOMEM)?;
+            p.engine.invalidate(s, e - s);
+        }
+    }
     Ok(0)
 }

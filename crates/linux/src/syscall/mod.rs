@@ -5,10 +5,14 @@
 //! never a host fault. An unknown system call returns `ENOSYS` and is reported
 //! once on stderr.
 
+mod fs;
 mod io;
 mod misc;
 mod mm;
 pub mod nr;
+mod proc;
+mod sig;
+mod strace;
 
 use std::io::Write;
 
@@ -16,10 +20,14 @@ use rustix::io::Errno;
 
 use crate::process::{ExitStatus, Process};
 
+pub(crate) use mm::MMAP_BASE;
+
 /// What a system call did.
 pub(crate) enum Outcome {
     /// Return this value in `a0` and continue after the `ecall`.
     Return(u64),
+    /// The registers were replaced (`rt_sigreturn`): continue at `cpu.pc`.
+    Resume,
     /// The process ends.
     Exit(ExitStatus),
 }
@@ -32,52 +40,189 @@ pub(crate) fn efault<T>(_: T) -> Errno {
     Errno::FAULT
 }
 
+/// Writes little-endian words to guest memory.
+pub(crate) fn put_u64s(p: &Process, addr: u64, words: &[u64]) -> Result<(), Errno> {
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    p.mem.write_bytes(addr, &bytes).map_err(efault)
+}
+
+/// Reads `N` little-endian words from guest memory.
+pub(crate) fn get_u64s<const N: usize>(p: &Process, addr: u64) -> Result<[u64; N], Errno> {
+    let mut raw = [0u8; 64];
+    let bytes = raw.get_mut(..N * 8).ok_or(Errno::INVAL)?;
+    p.mem.read_bytes(addr, bytes).map_err(efault)?;
+    let mut out = [0u64; N];
+    for (o, c) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        *o = u64::from_le_bytes(b);
+    }
+    Ok(out)
+}
+
+fn pid() -> u64 {
+    u64::from(std::process::id())
+}
+
 /// Dispatches the system call in the guest's registers.
 pub(crate) fn dispatch(p: &mut Process) -> Outcome {
     let n = p.cpu.regs[17];
     let a = [p.cpu.regs[10], p.cpu.regs[11], p.cpu.regs[12], p.cpu.regs[13], p.cpu.regs[14], p.cpu.regs[15]];
+    let pre = if p.strace { Some(strace::before(p, n, &a)) } else { None };
     let result: SysResult = match n {
         nr::EXIT | nr::EXIT_GROUP => {
-            if p.strace {
-                trace(n, &a, None);
+            if let Some(line) = pre {
+                strace::finish(line, None);
             }
             return Outcome::Exit(ExitStatus::Exited(a[0] as i32));
         }
+        nr::RT_SIGRETURN => {
+            if let Some(line) = pre {
+                strace::finish(line, None);
+            }
+            return sig::rt_sigreturn(p);
+        }
         nr::READ => io::read(p, a[0], a[1], a[2]),
         nr::WRITE => io::write(p, a[0], a[1], a[2]),
-        nr::READV => io::readv(p, a[0], a[1], a[2]),
+        nr::READV => io::readv(p, a[0], a[1], a[2], None),
         nr::WRITEV => io::writev(p, a[0], a[1], a[2]),
-        nr::OPENAT => io::openat(p, a[0], a[1], a[2], a[3]),
+        nr::PREAD64 => io::pread(p, a[0], a[1], a[2], a[3]),
+        nr::PWRITE64 => io::pwrite(p, a[0], a[1], a[2], a[3]),
+        nr::PREADV => io::readv(p, a[0], a[1], a[2], Some(a[3])),
+        nr::PWRITEV => io::pwritev(p, a[0], a[1], a[2], a[3]),
+        nr::OPENAT => fs::openat(p, a[0], a[1], a[2], a[3]),
         nr::CLOSE => p.fds.close(a[0]).map(|()| 0),
+        nr::CLOSE_RANGE => {
+            let (lo, hi) = (a[0] & 0xffff_ffff, (a[1] & 0xffff_ffff).min(crate::fd::MAX_FDS as u64));
+            for fd in lo..=hi {
+                if a[2] & 4 != 0 {
+                    let _ = p.fds.set_cloexec(fd, true);
+                } else {
+                    let _ = p.fds.close(fd);
+                }
+            }
+            Ok(0)
+        }
         nr::LSEEK => io::lseek(p, a[0], a[1], a[2]),
-        nr::FSTAT => io::fstat(p, a[0], a[1]),
-        nr::NEWFSTATAT => io::newfstatat(p, a[0], a[1], a[2], a[3]),
+        nr::DUP => io::dup(p, a[0]),
+        nr::DUP3 => io::dup3(p, a[0], a[1], a[2]),
+        nr::FCNTL => io::fcntl(p, a[0], a[1], a[2]),
+        nr::PIPE2 => io::pipe2(p, a[0], a[1]),
+        nr::FTRUNCATE => io::ftruncate(p, a[0], a[1]),
+        nr::FSYNC => io::fsync(p, a[0], false),
+        nr::FDATASYNC => io::fsync(p, a[0], true),
+        nr::GETDENTS64 => io::getdents64(p, a[0], a[1], a[2]),
         nr::IOCTL => io::ioctl(p, a[0], a[1], a[2]),
-        nr::READLINKAT => io::readlinkat(p, a[0], a[1], a[2], a[3]),
-        nr::FACCESSAT | nr::FACCESSAT2 => io::faccessat(p, a[0], a[1], a[2]),
+        nr::PPOLL => io::ppoll(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::FSTAT => fs::fstat(p, a[0], a[1]),
+        nr::NEWFSTATAT => fs::newfstatat(p, a[0], a[1], a[2], a[3]),
+        nr::STATX => fs::statx(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::READLINKAT => fs::readlinkat(p, a[0], a[1], a[2], a[3]),
+        nr::FACCESSAT => fs::faccessat(p, a[0], a[1], a[2], 0),
+        nr::FACCESSAT2 => fs::faccessat(p, a[0], a[1], a[2], a[3]),
+        nr::MKDIRAT => fs::mkdirat(p, a[0], a[1], a[2]),
+        nr::MKNODAT => fs::mknodat(p, a[0], a[1], a[2], a[3]),
+        nr::UNLINKAT => fs::unlinkat(p, a[0], a[1], a[2]),
+        nr::RENAMEAT => fs::renameat2(p, a[0], a[1], a[2], a[3], 0),
+        nr::RENAMEAT2 => fs::renameat2(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::LINKAT => fs::linkat(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::SYMLINKAT => fs::symlinkat(p, a[0], a[1], a[2]),
+        nr::FCHMODAT => fs::fchmodat(p, a[0], a[1], a[2]),
+        nr::FCHMOD => fs::fchmod(p, a[0], a[1]),
+        nr::FCHOWNAT => fs::fchownat(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::FCHOWN => fs::fchown(p, a[0], a[1], a[2]),
+        nr::UTIMENSAT => fs::utimensat(p, a[0], a[1], a[2], a[3]),
+        nr::CHDIR => fs::chdir(p, a[0]),
+        nr::FCHDIR => fs::fchdir(p, a[0]),
+        nr::GETCWD => fs::getcwd(p, a[0], a[1]),
+        nr::UMASK => fs::umask(p, a[0]),
+        nr::TRUNCATE => fs::truncate(p, a[0], a[1]),
+        nr::STATFS => fs::statfs(p, a[0], a[1]),
+        nr::FSTATFS => fs::fstatfs(p, a[0], a[1]),
+        nr::FADVISE64 => p.fds.get(a[0]).map(|_| 0),
+        nr::FLOCK => p.fds.get(a[0]).map(|_| 0),
         nr::BRK => Ok(mm::brk(p, a[0])),
         nr::MMAP => mm::mmap(p, a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MUNMAP => mm::munmap(p, a[0], a[1]),
         nr::MPROTECT => mm::mprotect(p, a[0], a[1], a[2]),
-        nr::MADVISE => Ok(0),
+        nr::MREMAP => mm::mremap(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::MSYNC => mm::msync(p, a[0], a[1], a[2]),
+        nr::MADVISE => mm::madvise(p, a[0], a[1], a[2]),
+        nr::MLOCK | nr::MUNLOCK => Ok(0),
         nr::SET_TID_ADDRESS => {
             p.tid_address = a[0];
-            Ok(u64::from(rustix::process::getpid().as_raw_nonzero().get().unsigned_abs()))
+            Ok(pid())
         }
-        nr::SET_ROBUST_LIST => Ok(0),
-        nr::RT_SIGACTION => misc::rt_sigaction(p, a[0], a[1], a[2], a[3]),
-        nr::RT_SIGPROCMASK => misc::rt_sigprocmask(p, a[0], a[1], a[2], a[3]),
+        nr::SET_ROBUST_LIST => {
+            if a[1] == 24 {
+                Ok(0)
+            } else {
+                Err(Errno::INVAL)
+            }
+        }
+        nr::RSEQ => Err(Errno::NOSYS),
+        nr::FUTEX => misc::futex(p, a[0], a[1], a[2], a[3]),
+        nr::RT_SIGACTION => sig::rt_sigaction(p, a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPROCMASK => sig::rt_sigprocmask(p, a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPENDING => sig::rt_sigpending(p, a[0], a[1]),
+        nr::RT_SIGSUSPEND => sig::rt_sigsuspend(p, a[0], a[1]),
+        nr::SIGALTSTACK => sig::sigaltstack(p, a[0], a[1]),
+        nr::KILL => sig::kill(p, a[0], a[1]),
+        nr::TKILL => sig::tgkill(p, None, a[0], a[1]),
+        nr::TGKILL => sig::tgkill(p, Some(a[0]), a[1], a[2]),
+        nr::CLONE => proc::clone(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::EXECVE => proc::execve(p, a[0], a[1], a[2]),
+        nr::WAIT4 => proc::wait4(p, a[0], a[1], a[2], a[3]),
         nr::UNAME => misc::uname(p, a[0]),
         nr::GETRANDOM => misc::getrandom(p, a[0], a[1], a[2]),
         nr::PRLIMIT64 => misc::prlimit64(p, a[0], a[1], a[2], a[3]),
-        nr::GETPID | nr::GETTID => Ok(u64::from(rustix::process::getpid().as_raw_nonzero().get().unsigned_abs())),
+        nr::GETRLIMIT => misc::prlimit64(p, 0, a[0], 0, a[1]),
+        nr::SETRLIMIT => misc::prlimit64(p, 0, a[0], a[1], 0),
+        nr::SYSINFO => misc::sysinfo(p, a[0]),
+        nr::GETPID | nr::GETTID => Ok(pid()),
         nr::GETPPID => Ok(rustix::process::getppid().map_or(0, |p| u64::from(p.as_raw_nonzero().get().unsigned_abs()))),
         nr::GETUID => Ok(u64::from(rustix::process::getuid().as_raw())),
         nr::GETEUID => Ok(u64::from(rustix::process::geteuid().as_raw())),
         nr::GETGID => Ok(u64::from(rustix::process::getgid().as_raw())),
         nr::GETEGID => Ok(u64::from(rustix::process::getegid().as_raw())),
+        nr::GETRESUID | nr::GETRESGID => {
+            let (r, e) = if n == nr::GETRESUID {
+                (rustix::process::getuid().as_raw(), rustix::process::geteuid().as_raw())
+            } else {
+                (rustix::process::getgid().as_raw(), rustix::process::getegid().as_raw())
+            };
+            [(a[0], r), (a[1], e), (a[2], e)]
+                .into_iter()
+                .try_for_each(|(ptr, v)| p.mem.write_bytes(ptr, &v.to_le_bytes()).map_err(efault))
+                .map(|()| 0)
+        }
+        nr::GETGROUPS => Ok(0),
+        nr::GETPGID => rustix::process::getpgid(rustix::process::Pid::from_raw(a[0] as i32))
+            .map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
+        nr::GETSID => rustix::process::getsid(rustix::process::Pid::from_raw(a[0] as i32))
+            .map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
+        nr::SETPGID => {
+            let pid = rustix::process::Pid::from_raw(a[0] as i32);
+            let pgid = rustix::process::Pid::from_raw(a[1] as i32);
+            rustix::process::setpgid(pid, pgid).map(|()| 0)
+        }
+        nr::SETSID => rustix::process::setsid().map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
         nr::CLOCK_GETTIME => misc::clock_gettime(p, a[0], a[1]),
+        nr::CLOCK_GETRES => misc::clock_getres(p, a[0], a[1]),
         nr::GETTIMEOFDAY => misc::gettimeofday(p, a[0]),
+        nr::NANOSLEEP => misc::nanosleep(p, a[0], a[1]),
+        nr::CLOCK_NANOSLEEP => misc::clock_nanosleep(p, a[0], a[1], a[2], a[3]),
+        nr::SETITIMER => misc::setitimer(p, a[0], a[1], a[2]),
+        nr::GETITIMER => misc::getitimer(p, a[0], a[1]),
+        nr::SCHED_GETAFFINITY => misc::sched_getaffinity(p, a[0], a[1], a[2]),
+        nr::SCHED_YIELD => {
+            rustix::thread::sched_yield();
+            Ok(0)
+        }
+        nr::GETRUSAGE => misc::getrusage(p, a[0], a[1]),
+        nr::TIMES => misc::times(p, a[0]),
+        nr::PRCTL => Err(Errno::INVAL),
+        nr::RISCV_HWPROBE => misc::riscv_hwprobe(p, a[0], a[1], a[2], a[3], a[4]),
         nr::RISCV_FLUSH_ICACHE => {
             p.engine.flush();
             Ok(0)
@@ -90,32 +235,11 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
             Err(Errno::NOSYS)
         }
     };
-    if p.strace {
-        trace(n, &a, Some(&result));
+    if let Some(line) = pre {
+        strace::finish(line, Some(&result));
     }
     Outcome::Return(match result {
         Ok(v) => v,
         Err(e) => (-i64::from(e.raw_os_error())) as u64,
     })
-}
-
-/// One `--strace` line: `name(a0, a1, ...) = result`.
-fn trace(n: u64, a: &[u64; 6], result: Option<&SysResult>) {
-    let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
-    let mut line = format!(
-        "{} {name}({:#x},{:#x},{:#x},{:#x},{:#x},{:#x})",
-        std::process::id(),
-        a[0],
-        a[1],
-        a[2],
-        a[3],
-        a[4],
-        a[5]
-    );
-    match result {
-        Some(Ok(v)) => line.push_str(&format!(" = {}", *v as i64)),
-        Some(Err(e)) => line.push_str(&format!(" = -1 errno={} ({e})", e.raw_os_error())),
-        None => {}
-    }
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
