@@ -153,7 +153,7 @@ fn oflags(v: u64) -> String {
 /// guest passed them).
 pub(super) fn before(p: &Process, n: u64, a: &[u64; 6]) -> String {
     let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
-    let mut line = format!("{} {name}(", std::process::id());
+    let mut line = format!("{name}(");
     for (i, kind) in signature(n).iter().enumerate() {
         let Some(&v) = a.get(i) else { break };
         if i > 0 {
@@ -250,6 +250,7 @@ pub(super) fn finish(mut line: String, result: Option<&SysResult>) {
         }
         None => {}
     }
-    line.push('\n');
+    // The pid is taken now: after a fork, the child's line shows the child.
+    let line = format!("{} {line}\n", std::process::id());
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
