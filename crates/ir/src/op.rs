@@ -353,7 +353,18 @@ impl Op {
 
     /// Calls `f` on every temporary this op reads, in operand order.
     pub fn for_each_use(&self, mut f: impl FnMut(Temp)) {
-        match *self {
+        let mut copy = *self;
+        copy.visit_uses(|t| f(*t));
+    }
+
+    /// Rewrites every temporary this op reads with `f`.
+    pub fn map_uses(&mut self, mut f: impl FnMut(Temp) -> Temp) {
+        self.visit_uses(|t| *t = f(*t));
+    }
+
+    /// The one place that knows which fields of each op are operands.
+    fn visit_uses(&mut self, mut f: impl FnMut(&mut Temp)) {
+        match self {
             Op::Mark { .. }
             | Op::Const { .. }
             | Op::GetReg { .. }
@@ -384,43 +395,6 @@ impl Op {
                 f(a);
                 f(b);
                 f(c);
-            }
-        }
-    }
-
-    /// Rewrites every temporary this op reads with `f`.
-    pub fn map_uses(&mut self, mut f: impl FnMut(Temp) -> Temp) {
-        match self {
-            Op::Mark { .. }
-            | Op::Const { .. }
-            | Op::GetReg { .. }
-            | Op::Fence { .. }
-            | Op::CheckFrm
-            | Op::CsrRead { .. } => {}
-            Op::Copy { src, .. }
-            | Op::SetReg { src, .. }
-            | Op::Unary { src, .. }
-            | Op::FUnary { src, .. }
-            | Op::FCvt { src, .. }
-            | Op::CsrWrite { src, .. } => *src = f(*src),
-            Op::Load { addr, .. } | Op::LoadReserved { addr, .. } => *addr = f(*addr),
-            Op::Binary { a, b, .. } | Op::FBinary { a, b, .. } => {
-                *a = f(*a);
-                *b = f(*b);
-            }
-            Op::Store { addr, src, .. } | Op::StoreConditional { addr, src, .. } | Op::Amo { addr, src, .. } => {
-                *addr = f(*addr);
-                *src = f(*src);
-            }
-            Op::Select { cond, a, b, .. } => {
-                *cond = f(*cond);
-                *a = f(*a);
-                *b = f(*b);
-            }
-            Op::FTernary { a, b, c, .. } => {
-                *a = f(*a);
-                *b = f(*b);
-                *c = f(*c);
             }
         }
     }
@@ -475,18 +449,17 @@ impl Op {
 impl Terminator {
     /// Calls `f` on every temporary the terminator reads.
     pub fn for_each_use(&self, mut f: impl FnMut(Temp)) {
-        match *self {
-            Terminator::Branch { cond, .. } => f(cond),
-            Terminator::JumpIndirect { target, .. } => f(target),
-            _ => {}
-        }
+        let mut copy = *self;
+        copy.map_uses(|t| {
+            f(t);
+            t
+        });
     }
 
     /// Rewrites every temporary the terminator reads.
     pub fn map_uses(&mut self, mut f: impl FnMut(Temp) -> Temp) {
         match self {
-            Terminator::Branch { cond, .. } => *cond = f(*cond),
-            Terminator::JumpIndirect { target, .. } => *target = f(*target),
+            Terminator::Branch { cond: t, .. } | Terminator::JumpIndirect { target: t, .. } => *t = f(*t),
             _ => {}
         }
     }
