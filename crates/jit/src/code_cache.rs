@@ -1,0 +1,410 @@
+//! Executable memory that ferrovm owns: one region reserved up front, with
+//! allocation and freeing per translation, W^X, and deferred reuse.
+//!
+//! * **One region.** [`CodeCache::new`] maps the whole byte budget at once,
+//!   so every translation lies within one contiguous range (relative calls
+//!   and jumps between translations always reach).
+//! * **W^X.** A page is either read-write (being written, never executable)
+//!   or read-execute (published, never writable); never both. Code is copied
+//!   in with [`CodeCache::write`], which makes the pages it touches writable,
+//!   and becomes runnable with [`CodeCache::publish`], which flips them to
+//!   read-execute with `mprotect`. A page shared with published code is made
+//!   writable again only while no other thread is executing compiled code
+//!   ([`Epochs::others_quiescent`]); otherwise allocation only uses pages
+//!   that hold no published code.
+//! * **Freeing is deferred** ([`Epochs`]): a freed range goes to a limbo list
+//!   tagged with the current epoch and is reused only once every thread has
+//!   left native code since, so no thread can still be executing it.
+//! * **Budget.** When no free range is big enough, [`CodeCache::alloc`]
+//!   returns `None`; the engine's policy then evicts translations or flushes
+//!   and tries again, or runs the block in the interpreter.
+
+use std::collections::BTreeMap;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use crate::{Error, Result};
+
+/// Alignment of every allocation (a cache-line half: good for branch targets).
+pub const ALIGN: usize = 32;
+
+const PAGE: usize = 4096;
+
+/// An epoch value meaning "not executing compiled code".
+const IDLE: u64 = u64::MAX;
+
+/// Epoch-based reclamation of code: who might still be running old code.
+#[derive(Debug, Default)]
+pub struct Epochs {
+    global: AtomicU64,
+    threads: Mutex<Vec<Weak<AtomicU64>>>,
+}
+
+/// One thread's registration with [`Epochs`]: it records the epoch it saw
+/// when it entered compiled code, or idle.
+#[derive(Debug)]
+pub struct Participant {
+    entered: Arc<AtomicU64>,
+}
+
+impl Participant {
+    /// Marks the thread as (possibly) executing code reachable at the
+    /// current epoch. Call before entering compiled code.
+    #[inline]
+    pub fn enter(&self, epochs: &Epochs) {
+        self.entered.store(epochs.global.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Marks the thread as out of compiled code.
+    #[inline]
+    pub fn leave(&self) {
+        self.entered.store(IDLE, Ordering::Release);
+    }
+
+    fn is(&self, other: &Arc<AtomicU64>) -> bool {
+        Arc::ptr_eq(&self.entered, other)
+    }
+}
+
+impl Epochs {
+    /// Registers a thread.
+    pub fn register(&self) -> Participant {
+        let entered = Arc::new(AtomicU64::new(IDLE));
+        let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads.retain(|w| w.strong_count() > 0);
+        threads.push(Arc::downgrade(&entered));
+        Participant { entered }
+    }
+
+    /// Ends the current epoch: code unlinked before this call is unreachable
+    /// for threads that enter compiled code after it. Returns the tag for
+    /// [`Epochs::reclaimable`].
+    pub fn advance(&self) -> u64 {
+        self.global.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Whether code freed with `tag` can no longer be running anywhere.
+    pub fn reclaimable(&self, tag: u64) -> bool {
+        let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads.iter().filter_map(Weak::upgrade).all(|e| {
+            let v = e.load(Ordering::SeqCst);
+            v == IDLE || v > tag
+        })
+    }
+
+    /// Whether every thread other than `me` is out of compiled code.
+    pub fn others_quiescent(&self, me: Option<&Participant>) -> bool {
+        let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|e| !me.is_some_and(|m| m.is(e)))
+            .all(|e| e.load(Ordering::SeqCst) == IDLE)
+    }
+}
+
+/// A range of the code cache owned by one translation.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Allocation {
+    offset: usize,
+    len: usize,
+}
+
+impl Allocation {
+    /// Size in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the allocation is empty (never: allocations are at least
+    /// [`ALIGN`] bytes).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The code region (see the module docs).
+#[derive(Debug)]
+pub struct CodeCache {
+    base: NonNull<u8>,
+    size: usize,
+    /// Free ranges: offset → length, coalesced.
+    free: BTreeMap<usize, usize>,
+    /// Freed ranges waiting for their epoch to pass.
+    limbo: Vec<(u64, Allocation)>,
+    /// Per page: currently read-execute.
+    exec: Vec<bool>,
+    /// Per page: allocations touching it.
+    users: Vec<u32>,
+    used: usize,
+    epochs: Arc<Epochs>,
+}
+
+// SAFETY: the region is owned by this value; all mutation goes through
+// `&mut self`, and compiled code only executes published pages.
+unsafe impl Send for CodeCache {}
+
+impl Drop for CodeCache {
+    fn drop(&mut self) {
+        // SAFETY: `base..base + size` is the mapping made in `new`, and no
+        // compiled code can run any more: the JIT owning this cache is gone.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.size) };
+    }
+}
+
+fn round_up(n: usize, to: usize) -> usize {
+    n.div_ceil(to) * to
+}
+
+impl CodeCache {
+    /// Reserves a region of `budget` bytes (rounded up to whole pages, at
+    /// least one page).
+    pub fn new(budget: usize, epochs: Arc<Epochs>) -> Result<Self> {
+        let size = round_up(budget.max(PAGE), PAGE);
+        // SAFETY: an anonymous private mapping at a kernel-chosen address
+        // touches no existing memory.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(Error::Mmap(std::io::Error::last_os_error()));
+        }
+        let base = NonNull::new(p.cast::<u8>()).ok_or(Error::Mmap(std::io::Error::other("null mapping")))?;
+        let pages = size / PAGE;
+        Ok(CodeCache {
+            base,
+            size,
+            free: BTreeMap::from([(0, size)]),
+            limbo: Vec::new(),
+            exec: vec![false; pages],
+            users: vec![0; pages],
+            used: 0,
+            epochs,
+        })
+    }
+
+    /// The epochs that guard reuse.
+    pub fn epochs(&self) -> &Arc<Epochs> {
+        &self.epochs
+    }
+
+    /// Total bytes of the region.
+    pub fn capacity(&self) -> usize {
+        self.size
+    }
+
+    /// Bytes allocated (including those in limbo).
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Host address of the first byte of `a`.
+    pub fn addr(&self, a: &Allocation) -> usize {
+        self.base.as_ptr() as usize + a.offset
+    }
+
+    /// Whether host address `addr` lies in the region.
+    pub fn contains(&self, addr: usize) -> bool {
+        let base = self.base.as_ptr() as usize;
+        (base..base + self.size).contains(&addr)
+    }
+
+    fn pages(offset: usize, len: usize) -> std::ops::Range<usize> {
+        offset / PAGE..(offset + len).div_ceil(PAGE)
+    }
+
+    /// Reuses limbo ranges whose epoch has passed.
+    fn reclaim(&mut self) {
+        let mut i = 0;
+        while i < self.limbo.len() {
+            if self.epochs.reclaimable(self.limbo[i].0) {
+                let (_, a) = self.limbo.swap_remove(i);
+                self.release(a);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn release(&mut self, a: Allocation) {
+        for p in Self::pages(a.offset, a.len) {
+            self.users[p] -= 1;
+        }
+        self.used -= a.len;
+        let (mut start, mut len) = (a.offset, a.len);
+        if let Some((&prev, &plen)) = self.free.range(..start).next_back()
+            && prev + plen == start
+        {
+            self.free.remove(&prev);
+            start = prev;
+            len += plen;
+        }
+        if let Some(&nlen) = self.free.get(&(start + len)) {
+            self.free.remove(&(start + len));
+            len += nlen;
+        }
+        self.free.insert(start, len);
+    }
+
+    /// Allocates `len` bytes (rounded up to [`ALIGN`]), first fit. `None`
+    /// when nothing big enough is free (the caller evicts or gives up).
+    /// `me` is the calling thread's participant, if it has one.
+    pub fn alloc(&mut self, len: usize, me: Option<&Participant>) -> Option<Allocation> {
+        let len = round_up(len.max(1), ALIGN);
+        if !self.limbo.is_empty() {
+            self.reclaim();
+        }
+        let shared_ok = self.epochs.others_quiescent(me);
+        let mut found = None;
+        for (&start, &flen) in &self.free {
+            let end = start + flen;
+            let mut at = start;
+            if !shared_ok {
+                // Skip pages that hold published code.
+                while at + len <= end && Self::pages(at, len).any(|p| self.exec[p]) {
+                    at = round_up(at + 1, PAGE);
+                }
+            }
+            if at + len <= end {
+                found = Some((start, flen, at));
+                break;
+            }
+        }
+        let (start, flen, at) = found?;
+        self.free.remove(&start);
+        if at > start {
+            self.free.insert(start, at - start);
+        }
+        if at + len < start + flen {
+            self.free.insert(at + len, start + flen - at - len);
+        }
+        for p in Self::pages(at, len) {
+            self.users[p] += 1;
+        }
+        self.used += len;
+        Some(Allocation { offset: at, len })
+    }
+
+    fn protect(&mut self, pages: std::ops::Range<usize>, exec: bool) -> Result<()> {
+        let prot = if exec { libc::PROT_READ | libc::PROT_EXEC } else { libc::PROT_READ | libc::PROT_WRITE };
+        // SAFETY: the pages lie inside the region owned by `self`. Making a
+        // page writable removes execute permission first (never RWX), and
+        // callers only do so while no other thread executes it.
+        let r = unsafe {
+            libc::mprotect(self.base.as_ptr().add(pages.start * PAGE).cast(), (pages.end - pages.start) * PAGE, prot)
+        };
+        if r != 0 {
+            return Err(Error::Mprotect(std::io::Error::last_os_error()));
+        }
+        for p in pages {
+            self.exec[p] = exec;
+        }
+        Ok(())
+    }
+
+    /// Copies `code` to the start of `a` (which must be at least as long),
+    /// making the pages it touches writable (and not executable) first.
+    pub fn write(&mut self, a: &Allocation, code: &[u8]) -> Result<()> {
+        if code.len() > a.len {
+            return Err(Error::TooLarge { len: code.len() });
+        }
+        let pages = Self::pages(a.offset, a.len);
+        if pages.clone().any(|p| self.exec[p]) {
+            self.protect(pages, false)?;
+        }
+        // SAFETY: `a` lies inside the region, its pages are now read-write,
+        // and no other allocation overlaps it; `code` is host memory outside
+        // the region.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.base.as_ptr().add(a.offset), code.len()) };
+        Ok(())
+    }
+
+    /// Makes `a` executable (read-execute, no longer writable). x86-64 keeps
+    /// instruction fetch coherent with stores, so no cache flush is needed.
+    pub fn publish(&mut self, a: &Allocation) -> Result<()> {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        self.protect(Self::pages(a.offset, a.len), true)
+    }
+
+    /// Frees `a`. The caller must have made it unreachable (unlinked every
+    /// cell pointing into it); the bytes are reused only once every thread
+    /// has left compiled code since this call.
+    pub fn free(&mut self, a: Allocation) {
+        let tag = self.epochs.advance();
+        self.limbo.push((tag, a));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(size: usize) -> CodeCache {
+        CodeCache::new(size, Arc::new(Epochs::default())).expect("cache")
+    }
+
+    #[test]
+    fn alloc_free_coalesce() {
+        let mut c = cache(2 * PAGE);
+        let a = c.alloc(100, None).expect("a");
+        let b = c.alloc(PAGE, None).expect("b");
+        assert_eq!(a.len(), 128);
+        assert_eq!(c.used(), 128 + PAGE);
+        assert!(c.alloc(PAGE, None).is_none(), "only 2 pages minus 128+4096 left");
+        c.free(a);
+        c.free(b);
+        // Nobody is in compiled code: the limbo is reclaimed at once.
+        let big = c.alloc(2 * PAGE, None).expect("everything is free again");
+        assert_eq!(big.len(), 2 * PAGE);
+    }
+
+    #[test]
+    fn freed_code_waits_for_threads_in_native_code() {
+        let epochs = Arc::new(Epochs::default());
+        let mut c = CodeCache::new(PAGE, Arc::clone(&epochs)).expect("cache");
+        let other = epochs.register();
+        let a = c.alloc(PAGE, None).expect("a");
+        other.enter(&epochs);
+        c.free(a);
+        assert!(c.alloc(64, None).is_none(), "the other thread may still run the freed code");
+        other.leave();
+        assert!(c.alloc(64, None).is_some(), "reclaimed once it left");
+    }
+
+    #[test]
+    fn published_pages_are_not_rewritten_while_others_run() {
+        let epochs = Arc::new(Epochs::default());
+        let mut c = CodeCache::new(2 * PAGE, Arc::clone(&epochs)).expect("cache");
+        let a = c.alloc(64, None).expect("a");
+        c.write(&a, &[0xc3]).expect("write");
+        c.publish(&a).expect("publish");
+        let other = epochs.register();
+        other.enter(&epochs);
+        let b = c.alloc(64, None).expect("b");
+        assert_eq!(b.offset, PAGE, "skips the page holding published code");
+        other.leave();
+        let d = c.alloc(64, None).expect("d");
+        assert_eq!(d.offset, 64, "shares the page once nobody runs code");
+    }
+
+    #[test]
+    fn write_then_publish_runs() {
+        let mut c = cache(PAGE);
+        let a = c.alloc(16, None).expect("a");
+        // mov eax, 42 ; ret
+        c.write(&a, &[0xb8, 42, 0, 0, 0, 0xc3]).expect("write");
+        c.publish(&a).expect("publish");
+        // SAFETY: the bytes are a complete x86-64 function with the C ABI,
+        // published read-execute.
+        let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(c.addr(&a)) };
+        assert_eq!(f(), 42);
+    }
+}

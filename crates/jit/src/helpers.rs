@@ -1,0 +1,383 @@
+//! The runtime helper table: `extern "C"` functions compiled code calls for
+//! what it does not inline.
+//!
+//! Compiled code calls a helper through its absolute address (an `iconst`
+//! and `call_indirect`, so machine code needs no relocations). Helpers take
+//! plain values and pointers, never panic, and reuse the exact code the
+//! interpreter runs (`ferrovm_ir::fp`, `ferrovm_ir::csr`, the checked
+//! accessors of `ferrovm_mem::AddressSpace`), so both tiers agree to the bit
+//! and to the fflag.
+//!
+//! | helper | arguments | result |
+//! |---|---|---|
+//! | `load` | ctx, addr, size code \| signed << 2 | status; value in `ctx.value` |
+//! | `store` | ctx, addr, value, size code | status |
+//! | `lr` | ctx, cpu, addr, size code \| order << 2 | status; value in `ctx.value` |
+//! | `sc` | ctx, cpu, addr, src, size code \| order << 2 | status; value in `ctx.value` |
+//! | `amo` | ctx, addr, src, size code \| order << 2 \| op << 8 | status; value in `ctx.value` |
+//! | `fp_unary`/`fp_binary`/`fp_ternary` | cpu, op \| prec << 8 \| rm << 16, operands | result; accrues `cpu.fflags` |
+//! | `fp_convert` | cpu, op \| rm << 16, operand | result; accrues `cpu.fflags` |
+//! | `csr_read` / `csr_write` | cpu, csr (, value) | value / nothing |
+//! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
+//!
+//! A status is [`OK`] or [`FAULT`] (the fault is then in `ctx.fault`). A
+//! slow-path store, AMO or store-conditional that wrote to a page holding
+//! translated code sets `ctx.exit_request`, so the block's chained exits
+//! return to the dispatcher, which drops the stale translations.
+
+use std::sync::atomic::Ordering as MemOrder;
+
+use ferrovm_ir::{AmoOp, BinOp, Cpu, CvtOp, FBinOp, FTernOp, FUnOp, MemSize, NO_RESERVATION, Ordering, Prec, Rm, UnOp};
+use ferrovm_ir::{csr, eval, fp};
+use ferrovm_mem::{AddressSpace, Fault};
+
+use crate::abi::JitContext;
+
+/// The access succeeded.
+pub const OK: u64 = 0;
+/// The access faulted; the fault is in `ctx.fault`.
+pub const FAULT: u64 = 1;
+
+/// Addresses of every helper, as compiled code calls them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Helpers {
+    pub(crate) load: usize,
+    pub(crate) store: usize,
+    pub(crate) lr: usize,
+    pub(crate) sc: usize,
+    pub(crate) amo: usize,
+    pub(crate) fp_unary: usize,
+    pub(crate) fp_binary: usize,
+    pub(crate) fp_ternary: usize,
+    pub(crate) fp_convert: usize,
+    pub(crate) csr_read: usize,
+    pub(crate) csr_write: usize,
+    pub(crate) int_unary: usize,
+    pub(crate) int_binary: usize,
+}
+
+/// The helper table.
+pub(crate) static HELPERS: std::sync::LazyLock<Helpers> = std::sync::LazyLock::new(|| Helpers {
+    load: load as *const () as usize,
+    store: store as *const () as usize,
+    lr: lr as *const () as usize,
+    sc: sc as *const () as usize,
+    amo: amo as *const () as usize,
+    fp_unary: fp_unary as *const () as usize,
+    fp_binary: fp_binary as *const () as usize,
+    fp_ternary: fp_ternary as *const () as usize,
+    fp_convert: fp_convert as *const () as usize,
+    csr_read: csr_read as *const () as usize,
+    csr_write: csr_write as *const () as usize,
+    int_unary: int_unary as *const () as usize,
+    int_binary: int_binary as *const () as usize,
+});
+
+/// Size code of a memory access (0..=3 for 1, 2, 4, 8 bytes).
+pub(crate) const fn size_code(size: MemSize) -> u32 {
+    match size {
+        MemSize::B => 0,
+        MemSize::H => 1,
+        MemSize::W => 2,
+        MemSize::D => 3,
+    }
+}
+
+fn size_of_code(code: u32) -> MemSize {
+    match code & 3 {
+        0 => MemSize::B,
+        1 => MemSize::H,
+        2 => MemSize::W,
+        _ => MemSize::D,
+    }
+}
+
+pub(crate) const fn order_code(order: Ordering) -> u32 {
+    match order {
+        Ordering::Relaxed => 0,
+        Ordering::Acquire => 1,
+        Ordering::Release => 2,
+        Ordering::AcqRel => 3,
+    }
+}
+
+fn ordering(code: u32) -> MemOrder {
+    match code & 3 {
+        0 => MemOrder::Relaxed,
+        1 => MemOrder::Acquire,
+        2 => MemOrder::Release,
+        _ => MemOrder::AcqRel,
+    }
+}
+
+/// Packs an FP op for the `fp_*` helpers.
+pub(crate) fn fp_code(op_index: usize, prec: Prec, rm: Rm) -> u32 {
+    let prec = match prec {
+        Prec::S => 0,
+        Prec::D => 1,
+    };
+    op_index as u32 | prec << 8 | u32::from(rm.bits()) << 16
+}
+
+fn unpack_fp(code: u32, cpu: &Cpu) -> (usize, Prec, Rm) {
+    let prec = if (code >> 8) & 1 == 0 { Prec::S } else { Prec::D };
+    let rm = match Rm::from_bits((code >> 16) as u8 & 7) {
+        // CheckFrm ran before any dynamic op, so frm is valid here.
+        Some(Rm::Dyn) | None => Rm::from_bits(cpu.frm as u8).unwrap_or(Rm::Rne),
+        Some(r) => r,
+    };
+    ((code & 0xff) as usize, prec, rm)
+}
+
+/// # Safety
+/// `ctx` must point to a live [`JitContext`] whose `mem` is live.
+unsafe fn parts<'a>(ctx: *mut JitContext) -> (&'a mut JitContext, &'a AddressSpace) {
+    // SAFETY: the caller guarantees both pointers; compiled code only ever
+    // passes the context the engine entered it with.
+    unsafe {
+        let ctx = &mut *ctx;
+        let mem = &*ctx.mem;
+        (ctx, mem)
+    }
+}
+
+fn status<T>(ctx: &mut JitContext, mem: &AddressSpace, r: Result<T, Fault>, write: bool) -> Result<T, u64> {
+    match r {
+        Ok(v) => {
+            if write && mem.code_dirty() {
+                ctx.exit_request.store(1, MemOrder::Relaxed);
+            }
+            Ok(v)
+        }
+        Err(f) => {
+            ctx.fault = Some(f);
+            Err(FAULT)
+        }
+    }
+}
+
+/// Slow-path load (the inline check failed: a fault, or a page-crossing
+/// access that needs both pages checked by the full path).
+///
+/// # Safety
+/// `ctx` must be the live context of the running block.
+unsafe extern "C" fn load(ctx: *mut JitContext, addr: u64, kind: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let (ctx, mem) = unsafe { parts(ctx) };
+    let size = size_of_code(kind);
+    let r = match size {
+        MemSize::B => mem.load_u8(addr).map(u64::from),
+        MemSize::H => mem.load_u16(addr).map(u64::from),
+        MemSize::W => mem.load_u32(addr).map(u64::from),
+        MemSize::D => mem.load_u64(addr),
+    };
+    match status(ctx, mem, r, false) {
+        Ok(v) => {
+            ctx.value = eval::extend(v, size, kind & 4 != 0);
+            OK
+        }
+        Err(s) => s,
+    }
+}
+
+/// Slow-path store (faults, and stores to pages holding translated code).
+///
+/// # Safety
+/// As for [`load`].
+unsafe extern "C" fn store(ctx: *mut JitContext, addr: u64, value: u64, kind: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let (ctx, mem) = unsafe { parts(ctx) };
+    let r = match size_of_code(kind) {
+        MemSize::B => mem.store_u8(addr, value as u8),
+        MemSize::H => mem.store_u16(addr, value as u16),
+        MemSize::W => mem.store_u32(addr, value as u32),
+        MemSize::D => mem.store_u64(addr, value),
+    };
+    match status(ctx, mem, r, true) {
+        Ok(()) => OK,
+        Err(s) => s,
+    }
+}
+
+/// `lr.w`/`lr.d`.
+///
+/// # Safety
+/// As for [`load`], and `cpu` is the running CPU.
+unsafe extern "C" fn lr(ctx: *mut JitContext, cpu: *mut Cpu, addr: u64, kind: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let (ctx, mem) = unsafe { parts(ctx) };
+    // SAFETY: forwarded contract; compiled code holds no reference to it.
+    let cpu = unsafe { &mut *cpu };
+    let order = ordering(kind >> 2);
+    let r = match size_of_code(kind) {
+        MemSize::W => mem.atomic_load_u32(addr, order).map(|v| v as i32 as i64 as u64),
+        _ => mem.atomic_load_u64(addr, order),
+    };
+    match status(ctx, mem, r, false) {
+        Ok(v) => {
+            cpu.reservation = addr;
+            cpu.reservation_value = v;
+            ctx.value = v;
+            OK
+        }
+        Err(s) => s,
+    }
+}
+
+/// `sc.w`/`sc.d`: the interpreter's compare-and-swap scheme.
+///
+/// # Safety
+/// As for [`lr`].
+unsafe extern "C" fn sc(ctx: *mut JitContext, cpu: *mut Cpu, addr: u64, src: u64, kind: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let (ctx, mem) = unsafe { parts(ctx) };
+    // SAFETY: forwarded contract.
+    let cpu = unsafe { &mut *cpu };
+    let held = cpu.reservation == addr;
+    let expected = cpu.reservation_value;
+    cpu.reservation = NO_RESERVATION;
+    let ord = ordering(kind >> 2);
+    let r = match (size_of_code(kind), held) {
+        (MemSize::W, true) => mem.compare_exchange_u32(addr, expected as u32, src as u32, ord).map(|r| r.is_ok()),
+        (_, true) => mem.compare_exchange_u64(addr, expected, src, ord).map(|r| r.is_ok()),
+        (MemSize::W, false) => mem.amo_u32(addr, ferrovm_mem::AmoOp::Or, 0, ord).map(|_| false),
+        (_, false) => mem.amo_u64(addr, ferrovm_mem::AmoOp::Or, 0, ord).map(|_| false),
+    };
+    match status(ctx, mem, r, true) {
+        Ok(ok) => {
+            ctx.value = u64::from(!ok);
+            OK
+        }
+        Err(s) => s,
+    }
+}
+
+fn amo_op(index: u32) -> ferrovm_mem::AmoOp {
+    use ferrovm_mem::AmoOp as M;
+    match AmoOp::ALL.get(index as usize).copied().unwrap_or(AmoOp::Swap) {
+        AmoOp::Swap => M::Swap,
+        AmoOp::Add => M::Add,
+        AmoOp::Xor => M::Xor,
+        AmoOp::And => M::And,
+        AmoOp::Or => M::Or,
+        AmoOp::Min => M::Min,
+        AmoOp::Max => M::Max,
+        AmoOp::MinU => M::Minu,
+        AmoOp::MaxU => M::Maxu,
+    }
+}
+
+/// `amo*.w`/`amo*.d`.
+///
+/// # Safety
+/// As for [`load`].
+unsafe extern "C" fn amo(ctx: *mut JitContext, addr: u64, src: u64, kind: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let (ctx, mem) = unsafe { parts(ctx) };
+    let (op, order) = (amo_op(kind >> 8), ordering(kind >> 2));
+    let r = match size_of_code(kind) {
+        MemSize::W => mem.amo_u32(addr, op, src as u32, order).map(|v| v as i32 as i64 as u64),
+        _ => mem.amo_u64(addr, op, src, order),
+    };
+    match status(ctx, mem, r, true) {
+        Ok(v) => {
+            ctx.value = v;
+            OK
+        }
+        Err(s) => s,
+    }
+}
+
+macro_rules! fp_helper {
+    ($(#[$doc:meta])* $name:ident, $kind:ident, $call:path, ($($arg:ident),*)) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// `cpu` is the running CPU.
+        unsafe extern "C" fn $name(cpu: *mut Cpu, code: u32, $($arg: u64),*) -> u64 {
+            // SAFETY: forwarded contract.
+            let cpu = unsafe { &mut *cpu };
+            let (op, prec, rm) = unpack_fp(code, cpu);
+            let op = $kind::ALL.get(op).copied().unwrap_or($kind::ALL[0]);
+            let (v, flags) = $call(op, prec, rm, $($arg),*);
+            cpu.fflags |= u64::from(flags);
+            v
+        }
+    };
+}
+
+fp_helper!(
+    /// `FUnary`.
+    fp_unary, FUnOp, fp::unary, (a)
+);
+fp_helper!(
+    /// `FBinary`.
+    fp_binary, FBinOp, fp::binary, (a, b)
+);
+fp_helper!(
+    /// `FTernary`.
+    fp_ternary, FTernOp, fp::ternary, (a, b, c)
+);
+
+/// `FCvt`.
+///
+/// # Safety
+/// `cpu` is the running CPU.
+unsafe extern "C" fn fp_convert(cpu: *mut Cpu, code: u32, a: u64) -> u64 {
+    // SAFETY: forwarded contract.
+    let cpu = unsafe { &mut *cpu };
+    let (op, _, rm) = unpack_fp(code, cpu);
+    let op = CvtOp::ALL.get(op).copied().unwrap_or(CvtOp::WS);
+    let (v, flags) = fp::convert(op, rm, a);
+    cpu.fflags |= u64::from(flags);
+    v
+}
+
+/// `CsrRead`.
+///
+/// # Safety
+/// `cpu` is the running CPU.
+unsafe extern "C" fn csr_read(cpu: *mut Cpu, csr: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    csr::read(unsafe { &*cpu }, csr as u16)
+}
+
+/// `CsrWrite`.
+///
+/// # Safety
+/// `cpu` is the running CPU.
+unsafe extern "C" fn csr_write(cpu: *mut Cpu, csr: u32, value: u64) {
+    // SAFETY: forwarded contract.
+    csr::write(unsafe { &mut *cpu }, csr as u16, value);
+}
+
+/// Integer ops not worth inlining (carry-less multiplies, `orc.b`).
+extern "C" fn int_unary(op: u32, a: u64) -> u64 {
+    UnOp::ALL.get(op as usize).map_or(0, |&op| eval::unary(op, a))
+}
+
+/// See [`int_unary`].
+extern "C" fn int_binary(op: u32, a: u64, b: u64) -> u64 {
+    BinOp::ALL.get(op as usize).map_or(0, |&op| eval::binary(op, a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_codes_are_indices() {
+        for (i, op) in FBinOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        for (i, op) in CvtOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        for (i, op) in AmoOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        let cpu = Cpu { frm: 3, ..Cpu::default() };
+        assert_eq!(unpack_fp(fp_code(5, Prec::D, Rm::Dyn), &cpu), (5, Prec::D, Rm::Rup));
+        assert_eq!(unpack_fp(fp_code(2, Prec::S, Rm::Rtz), &cpu), (2, Prec::S, Rm::Rtz));
+    }
+}

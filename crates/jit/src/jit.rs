@@ -1,0 +1,384 @@
+//! The JIT: compiles IR blocks into the code cache, links them through
+//! chaining cells, and runs them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use ferrovm_ir::{Block, Cpu};
+use ferrovm_mem::{AddressSpace, Fault};
+
+use crate::abi::{Cell, JitContext, RAS_ENTRIES, exit};
+use crate::code_cache::{Allocation, CodeCache, Epochs, Participant};
+use crate::translate::{self, Env, JUMP_CACHE_ENTRIES, Linker};
+use crate::{Error, Result};
+
+/// Default code-cache budget: 64 MiB.
+pub const DEFAULT_CODE_CACHE_SIZE: usize = 64 << 20;
+
+/// JIT options (mechanism switches; policy lives in the engine).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JitOptions {
+    /// Code-cache budget in bytes.
+    pub code_cache_size: usize,
+    /// Chain exits to compiled successors (direct cells, jump cache).
+    pub chaining: bool,
+    /// Inline caches on indirect branches and the return-address stack.
+    pub inline_cache: bool,
+    /// Fraction of compiles made to fail on purpose (testing the fallback).
+    pub fault_rate: f64,
+    /// Seed of the fault-injection generator.
+    pub fault_seed: u64,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions {
+            code_cache_size: DEFAULT_CODE_CACHE_SIZE,
+            chaining: true,
+            inline_cache: true,
+            fault_rate: 0.0,
+            fault_seed: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+}
+
+/// How compiled code stopped (see [`crate::abi::exit`]). `cpu.pc` and every
+/// register are precise, as after the interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeExit {
+    /// Continue at `cpu.pc`.
+    Continue,
+    /// `ecall` at `cpu.pc`.
+    Ecall,
+    /// `ebreak` at `cpu.pc`.
+    Ebreak,
+    /// Illegal instruction at `cpu.pc`.
+    Illegal {
+        /// Its bits (0 if unknown).
+        bits: u32,
+    },
+    /// `fence.i`: translations may be stale; resume at `cpu.pc`.
+    FenceI,
+    /// A memory fault at `cpu.pc`.
+    Fault(Fault),
+}
+
+/// What one successful compile produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compiled {
+    /// Bytes of machine code.
+    pub code_bytes: usize,
+    /// Time spent in Cranelift and the code cache.
+    pub time: Duration,
+}
+
+struct Translation {
+    alloc: Allocation,
+    entry: usize,
+    /// Inline-cache words referenced by the code.
+    data: Box<[AtomicUsize]>,
+}
+
+const CELLS_PER_CHUNK: usize = 512;
+
+/// Chaining cells by guest pc (see [`Cell`]); never freed while the JIT lives.
+struct Cells {
+    chunks: Vec<Box<[Cell]>>,
+    used: usize,
+    map: HashMap<u64, *const Cell>,
+    stub: usize,
+}
+
+impl Cells {
+    fn get_or_create(&mut self, pc: u64) -> *const Cell {
+        if let Some(&c) = self.map.get(&pc) {
+            return c;
+        }
+        if self.chunks.is_empty() || self.used == CELLS_PER_CHUNK {
+            let chunk: Box<[Cell]> =
+                (0..CELLS_PER_CHUNK).map(|_| Cell { code: AtomicUsize::new(self.stub), pc: 1 }).collect();
+            self.chunks.push(chunk);
+            self.used = 0;
+        }
+        let Some(chunk) = self.chunks.last_mut() else { unreachable!("a chunk was just pushed") };
+        let cell = &mut chunk[self.used];
+        self.used += 1;
+        cell.pc = pc;
+        let p: *const Cell = cell;
+        self.map.insert(pc, p);
+        p
+    }
+
+    fn get(&self, pc: u64) -> Option<&Cell> {
+        // SAFETY: cells live in boxed chunks that are never freed or moved
+        // while `self` lives.
+        self.map.get(&pc).map(|&c| unsafe { &*c })
+    }
+}
+
+impl Linker for Cells {
+    fn cell(&mut self, pc: u64) -> u64 {
+        self.get_or_create(pc) as u64
+    }
+}
+
+type Trampoline = unsafe extern "C" fn(*mut Cpu, *mut JitContext, usize, u64) -> u64;
+
+/// The JIT tier for one guest address space and one guest thread.
+pub struct Jit {
+    isa: OwnedTargetIsa,
+    cl: cranelift_codegen::Context,
+    fctx: FunctionBuilderContext,
+    code: CodeCache,
+    participant: Participant,
+    env: Env,
+    cells: Cells,
+    /// The sentinel cell: `pc` odd (matches no target), code = the stub.
+    sentinel: Box<Cell>,
+    jump_cache: Box<[AtomicUsize]>,
+    ctx: Box<JitContext>,
+    translations: HashMap<u64, Translation>,
+    /// Inline-cache words of freed translations, waiting for their epoch.
+    dead_data: Vec<(u64, Box<[AtomicUsize]>)>,
+    trampoline: Trampoline,
+    options: JitOptions,
+    rng: u64,
+    // Kept alive because compiled code embeds their addresses.
+    _mem: Arc<AddressSpace>,
+    _interrupt: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("options", &self.options)
+            .field("translations", &self.translations.len())
+            .field("code_used", &self.code.used())
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_isa() -> Result<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, k: &str, v: &str| {
+        flags.set(k, v).map_err(|e| Error::Setup(format!("{k}={v}: {e}")))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    let builder = cranelift_native::builder().map_err(|e| Error::Setup(e.to_string()))?;
+    builder.finish(settings::Flags::new(flags)).map_err(|e| Error::Setup(e.to_string()))
+}
+
+impl Jit {
+    /// A JIT for guest memory `mem`; compiled code polls `interrupt` at every
+    /// chained exit.
+    pub fn new(mem: Arc<AddressSpace>, interrupt: Arc<AtomicBool>, options: JitOptions) -> Result<Self> {
+        let isa = host_isa()?;
+        let epochs = Arc::new(Epochs::default());
+        let participant = epochs.register();
+        let code = CodeCache::new(options.code_cache_size, epochs)?;
+        let mut jit = Jit {
+            isa,
+            cl: cranelift_codegen::Context::new(),
+            fctx: FunctionBuilderContext::new(),
+            code,
+            participant,
+            env: Env {
+                host_base: mem.host_base() as u64,
+                page_table: mem.page_table_base() as u64,
+                interrupt: Arc::as_ptr(&interrupt) as u64,
+                jump_cache: 0,
+                chaining: options.chaining,
+                inline_cache: options.inline_cache,
+            },
+            cells: Cells { chunks: Vec::new(), used: 0, map: HashMap::new(), stub: 0 },
+            sentinel: Box::new(Cell { code: AtomicUsize::new(0), pc: 1 }),
+            jump_cache: Box::new([]),
+            ctx: Box::new(JitContext::new(Arc::as_ptr(&mem), std::ptr::null())),
+            translations: HashMap::new(),
+            dead_data: Vec::new(),
+            trampoline: unreachable_trampoline,
+            rng: options.fault_seed | 1,
+            options,
+            _mem: mem,
+            _interrupt: interrupt,
+        };
+        // The stub and the trampoline are permanent: their allocations are
+        // never freed.
+        let fe = jit.isa.frontend_config();
+        translate::build_stub(&mut jit.cl.func, &mut jit.fctx, fe);
+        let (stub, _) = jit.emit()?;
+        translate::build_trampoline(&mut jit.cl.func, &mut jit.fctx, fe);
+        let (tramp, _) = jit.emit()?;
+        // SAFETY: `tramp` is the published entry of a function with exactly
+        // the `Trampoline` signature (System V, four i64 params, one i64
+        // result), built just above.
+        jit.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
+        jit.cells.stub = stub;
+        jit.sentinel.code.store(stub, Ordering::Relaxed);
+        let sentinel: *const Cell = &*jit.sentinel;
+        jit.jump_cache = (0..JUMP_CACHE_ENTRIES).map(|_| AtomicUsize::new(sentinel as usize)).collect();
+        jit.env.jump_cache = jit.jump_cache.as_ptr() as u64;
+        jit.ctx.ras = [sentinel; RAS_ENTRIES];
+        Ok(jit)
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &JitOptions {
+        &self.options
+    }
+
+    /// Bytes of the code cache in use, and its capacity.
+    pub fn code_usage(&self) -> (usize, usize) {
+        (self.code.used(), self.code.capacity())
+    }
+
+    /// Number of compiled translations held.
+    pub fn len(&self) -> usize {
+        self.translations.len()
+    }
+
+    /// Whether no translation is held.
+    pub fn is_empty(&self) -> bool {
+        self.translations.is_empty()
+    }
+
+    /// Whether a translation for `pc` is held.
+    pub fn contains(&self, pc: u64) -> bool {
+        self.translations.contains_key(&pc)
+    }
+
+    /// Compiles the function in `self.cl.func`, copies it into the code
+    /// cache and publishes it. Returns its entry address and allocation.
+    fn emit(&mut self) -> Result<(usize, Allocation)> {
+        let compiled = self
+            .cl
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| Error::Codegen(format!("{:?}", e.inner)))?;
+        if !compiled.buffer.relocs().is_empty() {
+            return Err(Error::Codegen("machine code needs relocations".into()));
+        }
+        let bytes = compiled.code_buffer();
+        let alloc =
+            self.code.alloc(bytes.len(), Some(&self.participant)).ok_or(Error::CacheFull { len: bytes.len() })?;
+        let written = self.code.write(&alloc, bytes).and_then(|()| self.code.publish(&alloc));
+        if let Err(e) = written {
+            self.code.free(alloc);
+            return Err(e);
+        }
+        Ok((self.code.addr(&alloc), alloc))
+    }
+
+    fn inject_fault(&mut self) -> bool {
+        if self.options.fault_rate <= 0.0 {
+            return false;
+        }
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+        (r as f64 / (1u64 << 53) as f64) < self.options.fault_rate
+    }
+
+    /// Compiles `block` (for guest address `block.start`) and links it: the
+    /// cell of `block.start` now leads to it. Replaces an older translation
+    /// of the same address. On error nothing changes.
+    pub fn compile(&mut self, block: &Block) -> Result<Compiled> {
+        let started = Instant::now();
+        if self.inject_fault() {
+            return Err(Error::Injected);
+        }
+        let sentinel: *const Cell = &*self.sentinel;
+        let data: Box<[AtomicUsize]> = Box::new([AtomicUsize::new(sentinel as usize)]);
+        translate::translate(
+            &mut self.cl.func,
+            &mut self.fctx,
+            block,
+            self.env,
+            &mut self.cells,
+            data.as_ptr() as u64,
+            self.isa.frontend_config(),
+        )
+        .map_err(|e| Error::Codegen(e.0))?;
+        let (entry, alloc) = self.emit()?;
+        let code_bytes = alloc.len();
+        self.evict(block.start);
+        self.translations.insert(block.start, Translation { alloc, entry, data });
+        let cell = self.cells.get_or_create(block.start);
+        // SAFETY: cells are never freed while the JIT lives.
+        unsafe { &*cell }.code.store(entry, Ordering::Release);
+        Ok(Compiled { code_bytes, time: started.elapsed() })
+    }
+
+    /// Drops the translation of `pc`, if any: its cell goes back to the
+    /// dispatcher stub, and its code is freed once no thread can be running
+    /// it. Returns whether there was one.
+    pub fn evict(&mut self, pc: u64) -> bool {
+        let Some(t) = self.translations.remove(&pc) else { return false };
+        if let Some(cell) = self.cells.get(pc) {
+            cell.code.store(self.cells.stub, Ordering::Release);
+        }
+        self.code.free(t.alloc);
+        let tag = self.code.epochs().advance();
+        self.dead_data.push((tag, t.data));
+        let epochs = Arc::clone(self.code.epochs());
+        self.dead_data.retain(|(tag, _)| !epochs.reclaimable(*tag));
+        true
+    }
+
+    /// Drops every translation and forgets every prediction.
+    pub fn flush(&mut self) {
+        let pcs: Vec<u64> = self.translations.keys().copied().collect();
+        for pc in pcs {
+            self.evict(pc);
+        }
+        let sentinel: *const Cell = &*self.sentinel;
+        for e in self.jump_cache.iter() {
+            e.store(sentinel as usize, Ordering::Relaxed);
+        }
+        self.ctx.ras = [sentinel; RAS_ENTRIES];
+    }
+
+    /// Runs compiled code starting at `cpu.pc`, chaining through compiled
+    /// successors, until it leaves. `None` if `cpu.pc` has no translation.
+    pub fn run(&mut self, cpu: &mut Cpu) -> Option<NativeExit> {
+        let pc = cpu.pc;
+        let entry = self.translations.get(&pc)?.entry;
+        if self.options.chaining {
+            let cell = self.cells.get_or_create(pc);
+            let slot = ((pc >> 1) as usize) & (JUMP_CACHE_ENTRIES - 1);
+            self.jump_cache[slot].store(cell as usize, Ordering::Relaxed);
+        }
+        self.participant.enter(self.code.epochs());
+        // SAFETY: `entry` is the published code of a translation of `pc`
+        // built by `translate` for this address space; it accesses only
+        // `cpu` (exclusively borrowed), `ctx` (owned by `self`), guest
+        // memory through checked accesses, and cells, caches and helpers
+        // that outlive it. The trampoline's signature matches (see `new`).
+        let code = unsafe { (self.trampoline)(cpu, &mut *self.ctx, entry, pc) };
+        self.participant.leave();
+        self.ctx.exit_request.store(0, Ordering::Relaxed);
+        Some(match code {
+            exit::CONTINUE => NativeExit::Continue,
+            exit::ECALL => NativeExit::Ecall,
+            exit::EBREAK => NativeExit::Ebreak,
+            exit::ILLEGAL => NativeExit::Illegal { bits: self.ctx.illegal_bits },
+            exit::FENCE_I => NativeExit::FenceI,
+            _ => match self.ctx.fault.take() {
+                Some(f) => NativeExit::Fault(f),
+                None => NativeExit::Illegal { bits: 0 },
+            },
+        })
+    }
+}
+
+unsafe extern "C" fn unreachable_trampoline(_: *mut Cpu, _: *mut JitContext, _: usize, _: u64) -> u64 {
+    exit::CONTINUE
+}

@@ -1,0 +1,85 @@
+//! ferrovm's JIT tier: IR blocks → Cranelift → machine code in a code cache
+//! ferrovm owns.
+//!
+//! * [`translate`](crate::jit::Jit::compile) lowers every IR op and
+//!   terminator to Cranelift IR (guest registers in `Variable`s, written
+//!   back at every exit; memory through an inline range-and-permission
+//!   check with a precise-fault slow path; FP, CSRs and atomics through the
+//!   [helper table](helpers)).
+//! * [`code_cache`] owns the executable memory: one region, W^X, per
+//!   translation allocation and deferred freeing.
+//! * Compiled blocks tail-call each other through chaining [`abi::Cell`]s,
+//!   a jump cache, per-site inline caches and a return-address stack, so
+//!   execution stays in native code until something needs the engine.
+//!
+//! When to compile and what to evict is the engine's business; this crate
+//! is mechanism only.
+//!
+//! ```
+//! use std::sync::{Arc, atomic::AtomicBool};
+//! use ferrovm_ir::{Cpu, text::parse_blocks};
+//! use ferrovm_jit::{Jit, JitOptions, NativeExit};
+//! use ferrovm_mem::AddressSpace;
+//!
+//! let block = parse_blocks("block 0x1000..0x1004 {
+//!     mark 0x1000 4
+//!     t0 = get x10
+//!     t1 = const 0x5
+//!     t2 = add t0, t1
+//!     set x10, t2
+//!     ecall 0x1004
+//! }").unwrap().remove(0);
+//! let mem = Arc::new(AddressSpace::new().unwrap());
+//! let mut jit = Jit::new(mem, Arc::new(AtomicBool::new(false)), JitOptions::default()).unwrap();
+//! jit.compile(&block).unwrap();
+//! let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+//! cpu.regs[10] = 37;
+//! assert_eq!(jit.run(&mut cpu), Some(NativeExit::Ecall));
+//! assert_eq!((cpu.regs[10], cpu.pc, cpu.instret), (42, 0x1004, 1));
+//! ```
+
+pub mod abi;
+pub mod code_cache;
+pub mod helpers;
+mod int_ops;
+mod jit;
+mod translate;
+
+pub use jit::{Compiled, DEFAULT_CODE_CACHE_SIZE, Jit, JitOptions, NativeExit};
+pub use translate::JUMP_CACHE_ENTRIES;
+
+/// Why the JIT could not do something. Every error leaves the JIT usable;
+/// the engine runs the block in the interpreter instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Cranelift could not be set up for this host.
+    #[error("cannot set up Cranelift for this host: {0}")]
+    Setup(String),
+    /// Cranelift rejected the function (a ferrovm bug, degraded around).
+    #[error("code generation failed: {0}")]
+    Codegen(String),
+    /// The code cache has no free range big enough.
+    #[error("code cache full ({len} bytes wanted)")]
+    CacheFull {
+        /// Bytes wanted.
+        len: usize,
+    },
+    /// Code is larger than its allocation.
+    #[error("code of {len} bytes does not fit its allocation")]
+    TooLarge {
+        /// Bytes of code.
+        len: usize,
+    },
+    /// A compile failed on purpose (fault injection).
+    #[error("injected compile failure")]
+    Injected,
+    /// Reserving the code region failed.
+    #[error("cannot map the code cache: {0}")]
+    Mmap(std::io::Error),
+    /// Changing code-page protection failed.
+    #[error("cannot change code-cache protection: {0}")]
+    Mprotect(std::io::Error),
+}
+
+/// Result of JIT operations.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,721 @@
+//! One IR block → one Cranelift function (see [`crate::abi`] for its
+//! signature and exit protocol).
+//!
+//! Guest registers live in Cranelift `Variable`s: loaded from the `Cpu` on
+//! first use, written back (only the dirty ones) on every path that leaves
+//! the function, fault paths included. Temporaries are SSA values. Memory
+//! accesses check the range and the permission byte inline and fall back to
+//! a helper (which faults precisely, or handles stores to code pages) only
+//! when the check fails.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
+    UserFuncName, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
+use ferrovm_mem::{GUEST_LIMIT, GUEST_PAGES, PAGE_SHIFT, page_flags};
+
+use crate::abi::{RAS_ENTRIES, exit, offsets as off};
+use crate::helpers::{HELPERS, fp_code, order_code, size_code};
+use crate::int_ops::{self, RareOps};
+
+/// Entries in the direct-mapped jump cache (a power of two).
+pub const JUMP_CACHE_ENTRIES: usize = 1 << 12;
+
+/// Everything about the environment a translation embeds as constants.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Env {
+    pub(crate) host_base: u64,
+    pub(crate) page_table: u64,
+    pub(crate) interrupt: u64,
+    pub(crate) jump_cache: u64,
+    pub(crate) chaining: bool,
+    pub(crate) inline_cache: bool,
+}
+
+/// What the translator needs from the JIT besides constants.
+pub(crate) trait Linker {
+    /// Host address of the chaining cell for guest `pc` (created on demand).
+    fn cell(&mut self, pc: u64) -> u64;
+}
+
+/// The signature of every compiled block and of the dispatcher stub.
+pub(crate) fn block_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+fn helper_sig(params: usize, ret: bool) -> Signature {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend(std::iter::repeat_n(AbiParam::new(I64), params));
+    if ret {
+        sig.returns.push(AbiParam::new(I64));
+    }
+    sig
+}
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(Endianness::Little).with_notrap()
+}
+
+struct Sigs {
+    h2: SigRef,
+    h3: SigRef,
+    h4: SigRef,
+    h5: SigRef,
+    h3_void: SigRef,
+    block: SigRef,
+}
+
+struct Tr<'a, 'b, L: Linker> {
+    b: FunctionBuilder<'a>,
+    env: Env,
+    linker: &'b mut L,
+    cpu: Value,
+    ctx: Value,
+    temps: Vec<Option<Value>>,
+    regs: [Option<Variable>; Reg::COUNT],
+    dirty: [bool; Reg::COUNT],
+    site_pc: u64,
+    retired: u32,
+    insns: u32,
+    sigs: Sigs,
+    /// Address of this block's inline-cache word (for an indirect exit).
+    ic_word: u64,
+}
+
+/// Why a block could not be translated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Untranslatable(pub(crate) String);
+
+/// Calls of the rare-op helpers, by signature.
+#[derive(Clone, Copy)]
+struct Rare {
+    h2: SigRef,
+    h3: SigRef,
+}
+
+impl RareOps for Rare {
+    fn call_binary(&mut self, b: &mut FunctionBuilder<'_>, op: BinOp, x: Value, y: Value) -> Value {
+        let code = b.ins().iconst(I64, op as i64);
+        let f = b.ins().iconst(I64, HELPERS.int_binary as i64);
+        let call = b.ins().call_indirect(self.h3, f, &[code, x, y]);
+        b.inst_results(call)[0]
+    }
+
+    fn call_unary(&mut self, b: &mut FunctionBuilder<'_>, op: UnOp, x: Value) -> Value {
+        let code = b.ins().iconst(I64, op as i64);
+        let f = b.ins().iconst(I64, HELPERS.int_unary as i64);
+        let call = b.ins().call_indirect(self.h2, f, &[code, x]);
+        b.inst_results(call)[0]
+    }
+}
+
+/// Builds the Cranelift function for `block` into `func`. `ic_word` is the
+/// address of the block's inline-cache word (used only if the block ends in
+/// an indirect jump).
+pub(crate) fn translate<L: Linker>(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    block: &Block,
+    env: Env,
+    linker: &mut L,
+    ic_word: u64,
+    fe: TargetFrontendConfig,
+) -> Result<(), Untranslatable> {
+    *func = Function::with_name_signature(UserFuncName::default(), block_signature());
+    let mut b = FunctionBuilder::new(func, fctx);
+    let sigs = Sigs {
+        h2: b.import_signature(helper_sig(2, true)),
+        h3: b.import_signature(helper_sig(3, true)),
+        h4: b.import_signature(helper_sig(4, true)),
+        h5: b.import_signature(helper_sig(5, true)),
+        h3_void: b.import_signature(helper_sig(3, false)),
+        block: b.import_signature(block_signature()),
+    };
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let (cpu, ctx) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let mut tr = Tr {
+        b,
+        env,
+        linker,
+        cpu,
+        ctx,
+        temps: vec![None; block.num_temps as usize],
+        regs: [None; Reg::COUNT],
+        dirty: [false; Reg::COUNT],
+        site_pc: block.start,
+        retired: 0,
+        insns: 0,
+        sigs,
+        ic_word,
+    };
+    for op in &block.ops {
+        tr.op(op)?;
+    }
+    tr.terminator(block)?;
+    tr.b.seal_all_blocks();
+    // The frontend config only matters for stack-map and pointer-width
+    // details this code does not use.
+    tr.b.finalize(fe);
+    Ok(())
+}
+
+impl<L: Linker> Tr<'_, '_, L> {
+    fn t(&self, t: ferrovm_ir::Temp) -> Result<Value, Untranslatable> {
+        self.temps
+            .get(t.index())
+            .copied()
+            .flatten()
+            .ok_or_else(|| Untranslatable(format!("{t} used before definition")))
+    }
+
+    fn def(&mut self, t: ferrovm_ir::Temp, v: Value) -> Result<(), Untranslatable> {
+        let slot = self.temps.get_mut(t.index()).ok_or_else(|| Untranslatable(format!("{t} out of range")))?;
+        *slot = Some(v);
+        Ok(())
+    }
+
+    fn iconst(&mut self, v: u64) -> Value {
+        self.b.ins().iconst(I64, v as i64)
+    }
+
+    fn get_reg(&mut self, r: Reg) -> Value {
+        let i = r.index() & 63;
+        if i == 0 {
+            return self.b.ins().iconst(I64, 0);
+        }
+        match self.regs[i] {
+            Some(var) => self.b.use_var(var),
+            None => {
+                let var = self.b.declare_var(I64);
+                let v = self.b.ins().load(I64, flags(), self.cpu, off::CPU_REGS + 8 * i as i32);
+                self.b.def_var(var, v);
+                self.regs[i] = Some(var);
+                v
+            }
+        }
+    }
+
+    fn set_reg(&mut self, r: Reg, v: Value) {
+        let i = r.index() & 63;
+        if i == 0 {
+            return;
+        }
+        let var = match self.regs[i] {
+            Some(var) => var,
+            None => {
+                let var = self.b.declare_var(I64);
+                self.regs[i] = Some(var);
+                var
+            }
+        };
+        self.b.def_var(var, v);
+        self.dirty[i] = true;
+    }
+
+    /// Stores every dirty guest register back into the `Cpu`.
+    fn write_back(&mut self) {
+        for i in 1..Reg::COUNT {
+            if self.dirty[i]
+                && let Some(var) = self.regs[i]
+            {
+                let v = self.b.use_var(var);
+                self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
+            }
+        }
+    }
+
+    fn add_instret(&mut self, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let v = self.b.ins().load(I64, flags(), self.cpu, off::CPU_INSTRET);
+        let v = self.b.ins().iadd_imm_s(v, i64::from(n));
+        self.b.ins().store(flags(), v, self.cpu, off::CPU_INSTRET);
+    }
+
+    fn set_pc(&mut self, pc: Value) {
+        self.b.ins().store(flags(), pc, self.cpu, off::CPU_PC);
+    }
+
+    fn ret(&mut self, code: u64) {
+        let c = self.iconst(code);
+        self.b.ins().return_(&[c]);
+    }
+
+    /// A cold block that leaves with `code` at the current fault site:
+    /// registers written back, `pc` = the instruction's, `instret` += the
+    /// instructions retired before it.
+    fn side_exit(&mut self, code: u64) -> ClBlock {
+        let here = self.b.current_block();
+        let blk = self.b.create_block();
+        self.b.set_cold_block(blk);
+        self.b.switch_to_block(blk);
+        self.write_back();
+        let pc = self.iconst(self.site_pc);
+        self.set_pc(pc);
+        self.add_instret(self.retired);
+        if code == exit::ILLEGAL {
+            let zero = self.b.ins().iconst(I32, 0);
+            self.b.ins().store(flags(), zero, self.ctx, off::CTX_ILLEGAL_BITS);
+        }
+        self.ret(code);
+        if let Some(here) = here {
+            self.b.switch_to_block(here);
+        }
+        blk
+    }
+
+    fn call(&mut self, sig: SigRef, addr: usize, args: &[Value]) -> Option<Value> {
+        let f = self.b.ins().iconst(I64, addr as i64);
+        let call = self.b.ins().call_indirect(sig, f, args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// Branches to a fault exit if `status` is non-zero; continues in a new
+    /// block otherwise.
+    fn check_status(&mut self, status: Value) {
+        let fault = self.side_exit(exit::FAULT);
+        let ok = self.b.create_block();
+        self.b.ins().brif(status, fault, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+    }
+
+    fn ctx_value(&mut self) -> Value {
+        self.b.ins().load(I64, flags(), self.ctx, off::CTX_VALUE)
+    }
+
+    /// The inline access check: `addr + size <= GUEST_LIMIT` and the flags
+    /// of the first and last byte's pages allow the access (see
+    /// `ferrovm_mem`'s `Need`): non-zero if the fast path may be taken.
+    fn access_ok(&mut self, addr: Value, size: u32, write: bool) -> Value {
+        let in_range =
+            self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, addr, (GUEST_LIMIT - u64::from(size)) as i64);
+        let table = self.iconst(self.env.page_table);
+        let page_of = |b: &mut FunctionBuilder<'_>, a: Value| {
+            // Masked like the mem crate does, so an out-of-range address
+            // still reads inside the table (the range test rejects it).
+            let p = b.ins().ushr_imm_s(a, i64::from(PAGE_SHIFT));
+            let p = b.ins().band_imm_s(p, (GUEST_PAGES - 1) as i64);
+            let at = b.ins().iadd(table, p);
+            b.ins().uload8(I64, flags(), at, 0)
+        };
+        let f1 = page_of(&mut self.b, addr);
+        let (both, either) = if size > 1 {
+            let last = self.b.ins().iadd_imm_s(addr, i64::from(size - 1));
+            let f2 = page_of(&mut self.b, last);
+            (self.b.ins().band(f1, f2), self.b.ins().bor(f1, f2))
+        } else {
+            (f1, f1)
+        };
+        let flags_ok = if write {
+            let w = self.b.ins().band_imm_s(both, i64::from(page_flags::WRITE));
+            let c = self.b.ins().band_imm_s(either, i64::from(page_flags::CODE));
+            let x = self.b.ins().bor(w, c);
+            self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::from(page_flags::WRITE))
+        } else {
+            let r = self.b.ins().band_imm_s(both, i64::from(page_flags::READ));
+            self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)
+        };
+        self.b.ins().band(in_range, flags_ok)
+    }
+
+    fn host_addr(&mut self, addr: Value) -> Value {
+        let base = self.iconst(self.env.host_base);
+        self.b.ins().iadd(base, addr)
+    }
+
+    fn load(&mut self, addr: Value, size: MemSize, signed: bool) -> Value {
+        let ok = self.access_ok(addr, size.bytes(), false);
+        let (fast, slow, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let result = self.b.append_block_param(join, I64);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let p = self.host_addr(addr);
+        let v = match (size, signed) {
+            (MemSize::B, false) => self.b.ins().uload8(I64, flags(), p, 0),
+            (MemSize::B, true) => self.b.ins().sload8(I64, flags(), p, 0),
+            (MemSize::H, false) => self.b.ins().uload16(I64, flags(), p, 0),
+            (MemSize::H, true) => self.b.ins().sload16(I64, flags(), p, 0),
+            (MemSize::W, false) => self.b.ins().uload32(flags(), p, 0),
+            (MemSize::W, true) => self.b.ins().sload32(flags(), p, 0),
+            (MemSize::D, _) => self.b.ins().load(I64, flags(), p, 0),
+        };
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+
+        self.b.switch_to_block(slow);
+        let kind = self.iconst(u64::from(size_code(size) | u32::from(signed) << 2));
+        let status = self.call(self.sigs.h3, HELPERS.load, &[self.ctx, addr, kind]).unwrap_or(addr);
+        self.check_status(status);
+        let v = self.ctx_value();
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+
+        self.b.switch_to_block(join);
+        result
+    }
+
+    fn store(&mut self, addr: Value, value: Value, size: MemSize) {
+        let ok = self.access_ok(addr, size.bytes(), true);
+        let (fast, slow, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let p = self.host_addr(addr);
+        match size {
+            MemSize::B => self.b.ins().istore8(flags(), value, p, 0),
+            MemSize::H => self.b.ins().istore16(flags(), value, p, 0),
+            MemSize::W => self.b.ins().istore32(flags(), value, p, 0),
+            MemSize::D => self.b.ins().store(flags(), value, p, 0),
+        };
+        self.b.ins().jump(join, &[]);
+
+        self.b.switch_to_block(slow);
+        let kind = self.iconst(u64::from(size_code(size)));
+        let status = self.call(self.sigs.h4, HELPERS.store, &[self.ctx, addr, value, kind]).unwrap_or(addr);
+        self.check_status(status);
+        self.b.ins().jump(join, &[]);
+
+        self.b.switch_to_block(join);
+    }
+
+    fn op(&mut self, op: &Op) -> Result<(), Untranslatable> {
+        match *op {
+            Op::Mark { pc, .. } => {
+                self.site_pc = pc;
+                self.retired = self.insns;
+                self.insns += 1;
+            }
+            Op::Const { dst, value } => {
+                let v = self.iconst(value);
+                self.def(dst, v)?;
+            }
+            Op::Copy { dst, src } => {
+                let v = self.t(src)?;
+                self.def(dst, v)?;
+            }
+            Op::GetReg { dst, reg } => {
+                let v = self.get_reg(reg);
+                self.def(dst, v)?;
+            }
+            Op::SetReg { reg, src } => {
+                let v = self.t(src)?;
+                self.set_reg(reg, v);
+            }
+            Op::Unary { op, dst, src } => {
+                let x = self.t(src)?;
+                let mut rare = Rare { h2: self.sigs.h2, h3: self.sigs.h3 };
+                let v = int_ops::unary(&mut self.b, &mut rare, op, x);
+                self.def(dst, v)?;
+            }
+            Op::Binary { op, dst, a, b: bb } => {
+                let (x, y) = (self.t(a)?, self.t(bb)?);
+                let mut rare = Rare { h2: self.sigs.h2, h3: self.sigs.h3 };
+                let v = int_ops::binary(&mut self.b, &mut rare, op, x, y);
+                self.def(dst, v)?;
+            }
+            Op::Select { dst, cond, a, b } => {
+                let (c, x, y) = (self.t(cond)?, self.t(a)?, self.t(b)?);
+                let v = self.b.ins().select(c, x, y);
+                self.def(dst, v)?;
+            }
+            Op::Load { dst, addr, offset, size, signed } => {
+                let a = self.t(addr)?;
+                let a = self.b.ins().iadd_imm_s(a, i64::from(offset));
+                let v = self.load(a, size, signed);
+                self.def(dst, v)?;
+            }
+            Op::Store { addr, offset, src, size } => {
+                let (a, v) = (self.t(addr)?, self.t(src)?);
+                let a = self.b.ins().iadd_imm_s(a, i64::from(offset));
+                self.store(a, v, size);
+            }
+            Op::LoadReserved { dst, addr, size, order } => {
+                let a = self.t(addr)?;
+                let kind = self.iconst(u64::from(size_code(size) | order_code(order) << 2));
+                let status = self.call(self.sigs.h4, HELPERS.lr, &[self.ctx, self.cpu, a, kind]).unwrap_or(a);
+                self.check_status(status);
+                let v = self.ctx_value();
+                self.def(dst, v)?;
+            }
+            Op::StoreConditional { dst, addr, src, size, order } => {
+                let (a, s) = (self.t(addr)?, self.t(src)?);
+                let kind = self.iconst(u64::from(size_code(size) | order_code(order) << 2));
+                let status = self.call(self.sigs.h5, HELPERS.sc, &[self.ctx, self.cpu, a, s, kind]).unwrap_or(a);
+                self.check_status(status);
+                let v = self.ctx_value();
+                self.def(dst, v)?;
+            }
+            Op::Amo { op, dst, addr, src, size, order } => {
+                let (a, s) = (self.t(addr)?, self.t(src)?);
+                let kind = self.iconst(u64::from(size_code(size) | order_code(order) << 2 | (op as u32) << 8));
+                let status = self.call(self.sigs.h4, HELPERS.amo, &[self.ctx, a, s, kind]).unwrap_or(a);
+                self.check_status(status);
+                let v = self.ctx_value();
+                self.def(dst, v)?;
+            }
+            Op::Fence { .. } => {
+                self.b.ins().fence();
+            }
+            Op::FUnary { op, prec, rm, dst, src } => {
+                let x = self.t(src)?;
+                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
+                let v = self.call(self.sigs.h3, HELPERS.fp_unary, &[self.cpu, code, x]).unwrap_or(x);
+                self.def(dst, v)?;
+            }
+            Op::FBinary { op, prec, rm, dst, a, b } => {
+                let (x, y) = (self.t(a)?, self.t(b)?);
+                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
+                let v = self.call(self.sigs.h4, HELPERS.fp_binary, &[self.cpu, code, x, y]).unwrap_or(x);
+                self.def(dst, v)?;
+            }
+            Op::FTernary { op, prec, rm, dst, a, b, c } => {
+                let (x, y, z) = (self.t(a)?, self.t(b)?, self.t(c)?);
+                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
+                let v = self.call(self.sigs.h5, HELPERS.fp_ternary, &[self.cpu, code, x, y, z]).unwrap_or(x);
+                self.def(dst, v)?;
+            }
+            Op::FCvt { op, rm, dst, src } => {
+                let x = self.t(src)?;
+                let code = self.iconst(u64::from(fp_code(op as usize, ferrovm_ir::Prec::S, rm)));
+                let v = self.call(self.sigs.h3, HELPERS.fp_convert, &[self.cpu, code, x]).unwrap_or(x);
+                self.def(dst, v)?;
+            }
+            Op::CheckFrm => {
+                // Spec §20.2: a dynamic rounding mode with frm in 5..=7 is an
+                // illegal instruction.
+                let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
+                let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 4);
+                let illegal = self.side_exit(exit::ILLEGAL);
+                let ok = self.b.create_block();
+                self.b.ins().brif(bad, illegal, &[], ok, &[]);
+                self.b.switch_to_block(ok);
+            }
+            Op::CsrRead { dst, csr } => {
+                let c = self.iconst(u64::from(csr));
+                let v = self.call(self.sigs.h2, HELPERS.csr_read, &[self.cpu, c]).unwrap_or(c);
+                self.def(dst, v)?;
+            }
+            Op::CsrWrite { csr, src } => {
+                let v = self.t(src)?;
+                let c = self.iconst(u64::from(csr));
+                self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves towards guest `pc` through the chaining cell at `cell` (a
+    /// value), or returns to the dispatcher if chaining is off or an exit was
+    /// requested (interrupt, or code written).
+    fn chain(&mut self, pc: Value, cell: Value) {
+        if !self.env.chaining {
+            self.set_pc(pc);
+            self.ret(exit::CONTINUE);
+            return;
+        }
+        let req = self.b.ins().uload8(I64, flags(), self.ctx, off::CTX_EXIT_REQUEST);
+        let irq_at = self.iconst(self.env.interrupt);
+        let irq = self.b.ins().uload8(I64, flags(), irq_at, 0);
+        let any = self.b.ins().bor(req, irq);
+        let (leave, go) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(leave);
+        self.b.ins().brif(any, leave, &[], go, &[]);
+        self.b.switch_to_block(leave);
+        self.set_pc(pc);
+        self.ret(exit::CONTINUE);
+        self.b.switch_to_block(go);
+        let code = self.b.ins().load(I64, flags(), cell, off::CELL_CODE);
+        self.b.ins().return_call_indirect(self.sigs.block, code, &[self.cpu, self.ctx, pc]);
+    }
+
+    fn chain_direct(&mut self, target: u64) {
+        let pc = self.iconst(target);
+        let cell_addr = if self.env.chaining { self.linker.cell(target) } else { 0 };
+        let cell = self.iconst(cell_addr);
+        self.chain(pc, cell);
+    }
+
+    /// An indirect exit: the return-address stack for returns, then the
+    /// site's inline cache, then the jump cache, then the dispatcher.
+    fn chain_indirect(&mut self, target: Value, hint: IndirectHint) {
+        if !self.env.chaining {
+            self.set_pc(target);
+            self.ret(exit::CONTINUE);
+            return;
+        }
+        let hit = self.b.create_block();
+        let cell_param = self.b.append_block_param(hit, I64);
+        if self.env.inline_cache && hint == IndirectHint::Return {
+            let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
+            let new_top = self.b.ins().iadd_imm_s(top, -1);
+            self.b.ins().store(flags(), new_top, self.ctx, off::CTX_RAS_TOP);
+            let idx = self.b.ins().band_imm_s(new_top, (RAS_ENTRIES - 1) as i64);
+            let byte = self.b.ins().ishl_imm_s(idx, 3);
+            let at = self.b.ins().iadd(self.ctx, byte);
+            let cell = self.b.ins().load(I64, flags(), at, off::CTX_RAS);
+            let cpc = self.b.ins().load(I64, flags(), cell, off::CELL_PC);
+            let eq = self.b.ins().icmp(IntCC::Equal, cpc, target);
+            let next = self.b.create_block();
+            self.b.ins().brif(eq, hit, &[BlockArg::Value(cell)], next, &[]);
+            self.b.switch_to_block(next);
+        }
+        if self.env.inline_cache {
+            let word = self.iconst(self.ic_word);
+            let cell = self.b.ins().load(I64, flags(), word, 0);
+            let cpc = self.b.ins().load(I64, flags(), cell, off::CELL_PC);
+            let eq = self.b.ins().icmp(IntCC::Equal, cpc, target);
+            let next = self.b.create_block();
+            self.b.ins().brif(eq, hit, &[BlockArg::Value(cell)], next, &[]);
+            self.b.switch_to_block(next);
+        }
+        // The jump cache: direct-mapped by pc >> 1.
+        let idx = self.b.ins().ushr_imm_s(target, 1);
+        let idx = self.b.ins().band_imm_s(idx, (JUMP_CACHE_ENTRIES - 1) as i64);
+        let byte = self.b.ins().ishl_imm_s(idx, 3);
+        let jc = self.iconst(self.env.jump_cache);
+        let at = self.b.ins().iadd(jc, byte);
+        let cell = self.b.ins().load(I64, flags(), at, 0);
+        let cpc = self.b.ins().load(I64, flags(), cell, off::CELL_PC);
+        let eq = self.b.ins().icmp(IntCC::Equal, cpc, target);
+        let (fill, miss) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(eq, fill, &[], miss, &[]);
+        self.b.switch_to_block(fill);
+        if self.env.inline_cache {
+            let word = self.iconst(self.ic_word);
+            self.b.ins().store(flags(), cell, word, 0);
+        }
+        self.b.ins().jump(hit, &[BlockArg::Value(cell)]);
+        self.b.switch_to_block(miss);
+        self.set_pc(target);
+        self.ret(exit::CONTINUE);
+        self.b.switch_to_block(hit);
+        self.chain(target, cell_param);
+    }
+
+    /// Pushes the cell of the return address if this block is a call (it
+    /// sets `ra` to the address right after it).
+    fn push_return(&mut self, block: &Block) {
+        if !(self.env.chaining && self.env.inline_cache) {
+            return;
+        }
+        let mut ra_const = None;
+        let mut consts = std::collections::HashMap::new();
+        for op in &block.ops {
+            match *op {
+                Op::Const { dst, value } => {
+                    consts.insert(dst, value);
+                }
+                Op::SetReg { reg, src } if reg == Reg::x(1) => ra_const = consts.get(&src).copied(),
+                _ => {}
+            }
+        }
+        if ra_const != Some(block.end) {
+            return;
+        }
+        let cell = self.linker.cell(block.end);
+        let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
+        let idx = self.b.ins().band_imm_s(top, (RAS_ENTRIES - 1) as i64);
+        let byte = self.b.ins().ishl_imm_s(idx, 3);
+        let at = self.b.ins().iadd(self.ctx, byte);
+        let c = self.iconst(cell);
+        self.b.ins().store(flags(), c, at, off::CTX_RAS);
+        let top = self.b.ins().iadd_imm_s(top, 1);
+        self.b.ins().store(flags(), top, self.ctx, off::CTX_RAS_TOP);
+    }
+
+    fn terminator(&mut self, block: &Block) -> Result<(), Untranslatable> {
+        let n = self.insns;
+        match block.term {
+            Terminator::Jump { target } => {
+                self.write_back();
+                self.add_instret(n);
+                self.push_return(block);
+                self.chain_direct(target);
+            }
+            Terminator::Branch { cond, taken, fallthrough } => {
+                let c = self.t(cond)?;
+                self.write_back();
+                self.add_instret(n);
+                let (t, f) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(c, t, &[], f, &[]);
+                self.b.switch_to_block(t);
+                self.chain_direct(taken);
+                self.b.switch_to_block(f);
+                self.chain_direct(fallthrough);
+            }
+            Terminator::JumpIndirect { target, hint } => {
+                let t = self.t(target)?;
+                self.write_back();
+                self.add_instret(n);
+                self.push_return(block);
+                self.chain_indirect(t, hint);
+            }
+            Terminator::Ecall { pc } => self.leave(pc, n, exit::ECALL, None),
+            Terminator::Ebreak { pc } => self.leave(pc, n.saturating_sub(1), exit::EBREAK, None),
+            Terminator::Illegal { pc, bits } => self.leave(pc, n.saturating_sub(1), exit::ILLEGAL, Some(bits)),
+            Terminator::FenceI { next, .. } => self.leave(next, n, exit::FENCE_I, None),
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, pc: u64, retired: u32, code: u64, bits: Option<u32>) {
+        self.write_back();
+        self.add_instret(retired);
+        let pc = self.iconst(pc);
+        self.set_pc(pc);
+        if let Some(bits) = bits {
+            let v = self.b.ins().iconst(I32, i64::from(bits as i32));
+            self.b.ins().store(flags(), v, self.ctx, off::CTX_ILLEGAL_BITS);
+        }
+        self.ret(code);
+    }
+}
+
+/// The dispatcher stub: stores the wanted `pc` and returns
+/// [`exit::CONTINUE`]. Every cell starts pointing here.
+pub(crate) fn build_stub(func: &mut Function, fctx: &mut FunctionBuilderContext, fe: TargetFrontendConfig) {
+    *func = Function::with_name_signature(UserFuncName::default(), block_signature());
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let (cpu, pc) = (b.block_params(entry)[0], b.block_params(entry)[2]);
+    b.ins().store(flags(), pc, cpu, off::CPU_PC);
+    let c = b.ins().iconst(I64, exit::CONTINUE as i64);
+    b.ins().return_(&[c]);
+    b.seal_all_blocks();
+    b.finalize(fe);
+}
+
+/// The entry trampoline, callable from Rust with the C ABI:
+/// `extern "C" fn(cpu, ctx, code, pc) -> u64`. It calls `code` with the
+/// `tail` convention, so chained blocks replace each other's frames under it.
+pub(crate) fn build_trampoline(func: &mut Function, fctx: &mut FunctionBuilderContext, fe: TargetFrontendConfig) {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.returns.push(AbiParam::new(I64));
+    *func = Function::with_name_signature(UserFuncName::default(), sig);
+    let mut b = FunctionBuilder::new(func, fctx);
+    let tail = b.import_signature(block_signature());
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let call = b.ins().call_indirect(tail, p[2], &[p[0], p[1], p[3]]);
+    let r = b.inst_results(call)[0];
+    b.ins().return_(&[r]);
+    b.seal_all_blocks();
+    b.finalize(fe);
+}

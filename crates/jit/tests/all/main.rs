@@ -1,0 +1,1 @@
+//! Integration tests of the JIT (one binary, see STYLE.md).
