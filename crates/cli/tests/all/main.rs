@@ -3,4 +3,5 @@
 
 mod cli;
 mod guests;
+mod linux;
 mod support;

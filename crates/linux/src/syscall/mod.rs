@@ -60,6 +60,33 @@ pub(crate) fn get_u64s<const N: usize>(p: &Process, addr: u64) -> Result<[u64; N
     Ok(out)
 }
 
+/// A guest pid argument: 0 is "none" (the caller), negative is `EINVAL`
+/// (`rustix::process::Pid` must not be built from a negative number).
+pub(crate) fn pid_arg(v: u64) -> Result<Option<rustix::process::Pid>, Errno> {
+    let v = v as i32;
+    if v < 0 {
+        return Err(Errno::INVAL);
+    }
+    Ok(rustix::process::Pid::from_raw(v))
+}
+
+/// Process group and session of `pid` (0 = the caller), from
+/// `/proc/PID/stat`: rustix's `getpgid`/`getsid` cannot represent the 0 that
+/// the kernel reports for processes outside this pid namespace's sessions.
+fn proc_ids(pid: u64) -> Result<(u64, u64), Errno> {
+    let pid = match pid_arg(pid)? {
+        Some(p) => p.as_raw_nonzero().get().unsigned_abs(),
+        None => std::process::id(),
+    };
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).map_err(|_| Errno::SRCH)?;
+    let after = stat.iter().rposition(|&b| b == b')').ok_or(Errno::SRCH)?;
+    let text = String::from_utf8_lossy(stat.get(after + 1..).unwrap_or_default()).into_owned();
+    let mut fields = text.split_whitespace().skip(2);
+    let pgrp = fields.next().and_then(|f| f.parse().ok()).ok_or(Errno::SRCH)?;
+    let sid = fields.next().and_then(|f| f.parse().ok()).ok_or(Errno::SRCH)?;
+    Ok((pgrp, sid))
+}
+
 fn pid() -> u64 {
     u64::from(std::process::id())
 }
@@ -197,15 +224,9 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
                 .map(|()| 0)
         }
         nr::GETGROUPS => Ok(0),
-        nr::GETPGID => rustix::process::getpgid(rustix::process::Pid::from_raw(a[0] as i32))
-            .map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
-        nr::GETSID => rustix::process::getsid(rustix::process::Pid::from_raw(a[0] as i32))
-            .map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
-        nr::SETPGID => {
-            let pid = rustix::process::Pid::from_raw(a[0] as i32);
-            let pgid = rustix::process::Pid::from_raw(a[1] as i32);
-            rustix::process::setpgid(pid, pgid).map(|()| 0)
-        }
+        nr::GETPGID => proc_ids(a[0]).map(|(pgrp, _)| pgrp),
+        nr::GETSID => proc_ids(a[0]).map(|(_, sid)| sid),
+        nr::SETPGID => pid_arg(a[0]).and_then(|pid| rustix::process::setpgid(pid, pid_arg(a[1])?)).map(|()| 0),
         nr::SETSID => rustix::process::setsid().map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
         nr::CLOCK_GETTIME => misc::clock_gettime(p, a[0], a[1]),
         nr::CLOCK_GETRES => misc::clock_getres(p, a[0], a[1]),

@@ -231,7 +231,10 @@ pub(crate) fn wait4(p: &mut Process, pid: u64, status: u64, options: u64, rusage
         let r = match pid {
             -1 => rustix::process::waitpid(None, opts),
             0 => rustix::process::waitpgid(rustix::process::getpgrp(), opts),
-            n if n < -1 => rustix::process::waitpgid(Pid::from_raw(-n).ok_or(Errno::SRCH)?, opts),
+            n if n < -1 => {
+                let group = n.checked_neg().and_then(Pid::from_raw).ok_or(Errno::CHILD)?;
+                rustix::process::waitpgid(group, opts)
+            }
             n => rustix::process::waitpid(Some(Pid::from_raw(n).ok_or(Errno::CHILD)?), opts),
         };
         match r {

@@ -180,7 +180,8 @@ pub(crate) fn kill(p: &mut Process, pid: u64, sig: u64) -> SysResult {
         },
         -1 => return Err(Errno::PERM), // "every process": not allowed to a guest
         pid => {
-            let target = rustix::process::Pid::from_raw(pid.unsigned_abs() as i32).ok_or(Errno::SRCH)?;
+            let abs = i32::try_from(pid.unsigned_abs()).map_err(|_| Errno::SRCH)?;
+            let target = rustix::process::Pid::from_raw(abs).ok_or(Errno::SRCH)?;
             match (pid < 0, host_sig) {
                 (false, Some(s)) => rustix::process::kill_process(target, s)?,
                 (false, None) => rustix::process::test_kill_process(target)?,
