@@ -74,19 +74,11 @@ struct RunArgs {
     /// argv[0] for the program (default: PROGRAM as given).
     #[arg(long, value_name = "ARG")]
     argv0: Option<OsString>,
-    /// Initial guest working directory in confined mode (used when a guest
-    /// execve runs ferrovm again).
-    #[arg(long, value_name = "DIR", hide = true)]
-    cwd: Option<PathBuf>,
-    /// A descriptor inherited through a guest execve: GUEST=HOST.
-    #[arg(long = "fd", value_name = "GUEST=HOST", hide = true)]
-    fds: Vec<String>,
-    /// Initial signal mask (inherited through a guest execve).
-    #[arg(long, value_name = "HEX", hide = true)]
-    sigmask: Option<String>,
-    /// Signals that start ignored (inherited through a guest execve).
-    #[arg(long, value_name = "HEX", hide = true)]
-    sigign: Option<String>,
+    /// Process state carried through a guest execve, when ferrovm runs
+    /// itself on the new program: `cwd=DIR` (confined mode), `fd=GUEST:HOST`,
+    /// `sigmask=HEX`, `sigign=HEX`.
+    #[arg(long = "exec-state", value_name = "KEY=VALUE", hide = true)]
+    exec_state: Vec<String>,
     /// Print engine statistics on stderr when the program ends.
     #[arg(long)]
     stats: bool,
@@ -153,17 +145,20 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];
     argv.extend(args.args.iter().map(|a| a.as_encoded_bytes().to_vec()));
-    let hex = |s: &Option<String>| -> anyhow::Result<u64> {
-        match s {
-            None => Ok(0),
-            Some(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).with_context(|| format!("bad mask `{s}`")),
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).with_context(|| format!("bad mask `{s}`"));
+    let (mut inherited_fds, mut cwd, mut sigmask, mut sigign) = (Vec::new(), None, 0, 0);
+    for item in &args.exec_state {
+        match item.split_once('=') {
+            Some(("cwd", dir)) => cwd = Some(dir.as_bytes().to_vec()),
+            Some(("sigmask", m)) => sigmask = hex(m)?,
+            Some(("sigign", m)) => sigign = hex(m)?,
+            Some(("fd", pair)) => {
+                let parsed = pair.split_once(':').and_then(|(g, h)| Some((g.parse::<u64>().ok()?, h.parse().ok()?)));
+                let Some(pair) = parsed else { bail!("--exec-state fd= expects GUEST:HOST, got `{pair}`") };
+                inherited_fds.push(pair);
+            }
+            _ => bail!("unknown --exec-state item `{item}`"),
         }
-    };
-    let mut inherited_fds = Vec::new();
-    for item in &args.fds {
-        let parsed = item.split_once('=').and_then(|(g, h)| Some((g.parse::<u64>().ok()?, h.parse::<i32>().ok()?)));
-        let Some(pair) = parsed else { bail!("--fd expects GUEST=HOST, got `{item}`") };
-        inherited_fds.push(pair);
     }
     let sysroot = args.sysroot.clone().or_else(ferrovm_linux::default_sysroot);
     // What a guest execve passes to the ferrovm that runs the new program.
@@ -191,9 +186,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         root: args.root.clone(),
         reexec_args,
         inherited_fds,
-        cwd: args.cwd.as_ref().map(|c| c.as_os_str().as_encoded_bytes().to_vec()),
-        sigmask: hex(&args.sigmask)?,
-        sigign: hex(&args.sigign)?,
+        cwd,
+        sigmask,
+        sigign,
     };
     let mut process = Process::load(&args.program, options)?;
     let status = process.run().context("running the guest")?;

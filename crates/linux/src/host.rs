@@ -36,7 +36,7 @@ pub fn fork() -> std::io::Result<Forked> {
 }
 
 /// Takes ownership of host descriptor `raw`, inherited from the ferrovm
-/// that executed this one (`--fd GUEST=HOST`). Returns `None` if `raw` is
+/// that executed this one (`--exec-state fd=GUEST:HOST`). Returns `None` if `raw` is
 /// not an open descriptor, or is one of the standard three.
 pub fn adopt_fd(raw: RawFd) -> Option<OwnedFd> {
     if raw < 3 {

@@ -314,9 +314,9 @@ impl SignalState {
 
 /// Size of the guest `siginfo_t`.
 pub const SIGINFO_SIZE: usize = 128;
-/// Offset of `uc_mcontext` in the guest `struct ucontext` (8 flags + 8 link
-/// + 24 stack + 128 sigmask area, rounded up to the sigcontext's 16-byte
-/// alignment).
+/// Offset of `uc_mcontext` in the guest `struct ucontext`: 8 bytes of flags,
+/// 8 of link, 24 of stack and the 128-byte sigmask area, rounded up to the
+/// sigcontext's 16-byte alignment.
 pub const UC_MCONTEXT: u64 = 176;
 /// Offset of `uc_sigmask` in `struct ucontext`.
 pub const UC_SIGMASK: u64 = 40;

@@ -24,7 +24,7 @@ pub(crate) fn guest_path(p: &Process, addr: u64) -> Result<CString, Errno> {
 
 /// What a `/proc/self/...` (or `/proc/<our pid>/...`) path names, if ferrovm
 /// answers it itself.
-fn proc_self<'a>(path: &'a [u8]) -> Option<&'a [u8]> {
+fn proc_self(path: &[u8]) -> Option<&[u8]> {
     let rest = path.strip_prefix(b"/proc/")?;
     let (who, what) = rest.split_at(rest.iter().position(|&b| b == b'/')?);
     let pid = std::process::id().to_string();

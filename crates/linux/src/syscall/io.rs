@@ -538,10 +538,11 @@ pub(crate) fn ppoll(p: &mut Process, fds: u64, nfds: u64, tmo: u64, sigmask: u64
             break Ok(0);
         }
     };
-    if sigmask != 0 && result != Err(Errno::INTR) {
-        if let Some(m) = p.signals.saved_mask.take() {
-            p.signals.mask = m;
-        }
+    if sigmask != 0
+        && result != Err(Errno::INTR)
+        && let Some(m) = p.signals.saved_mask.take()
+    {
+        p.signals.mask = m;
     }
     result
 }

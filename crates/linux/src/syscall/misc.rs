@@ -183,15 +183,15 @@ pub(crate) fn sysinfo(p: &mut Process, buf: u64) -> SysResult {
     let mut b = Vec::with_capacity(112);
     b.extend_from_slice(&(s.uptime as u64).to_le_bytes());
     for l in s.loads {
-        b.extend_from_slice(&(l as u64).to_le_bytes());
+        b.extend_from_slice(&l.to_le_bytes());
     }
     for v in [s.totalram, s.freeram, s.sharedram, s.bufferram, s.totalswap, s.freeswap] {
-        b.extend_from_slice(&(v as u64).to_le_bytes());
+        b.extend_from_slice(&v.to_le_bytes());
     }
     b.extend_from_slice(&s.procs.to_le_bytes());
     b.extend_from_slice(&[0u8; 6]);
     for v in [s.totalhigh, s.freehigh] {
-        b.extend_from_slice(&(v as u64).to_le_bytes());
+        b.extend_from_slice(&v.to_le_bytes());
     }
     b.extend_from_slice(&s.mem_unit.to_le_bytes());
     b.resize(112, 0);
@@ -204,7 +204,7 @@ pub(crate) fn sched_getaffinity(p: &mut Process, pid: u64, len: u64, mask: u64) 
     if pid != 0 && pid != u64::from(std::process::id()) {
         return Err(Errno::SRCH);
     }
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::INVAL);
     }
     let set = rustix::thread::sched_getaffinity(None)?;
@@ -332,7 +332,7 @@ pub(crate) fn futex(p: &mut Process, addr: u64, op: u64, val: u64, timeout: u64)
     let cmd = op & 0x7f;
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if addr % 4 != 0 {
+            if !addr.is_multiple_of(4) {
                 return Err(Errno::INVAL);
             }
             let cur = p.mem.load_u32(addr).map_err(efault)?;

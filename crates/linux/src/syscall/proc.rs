@@ -9,7 +9,7 @@
 //!   supported: ENOSYS.
 //! * `execve` runs ferrovm itself again (`std::env::current_exe`) with the
 //!   same options on the new program: the pid stays, descriptors without
-//!   `FD_CLOEXEC` are passed on (`--fd GUEST=HOST`), ignored signals stay
+//!   `FD_CLOEXEC` are passed on (`--exec-state fd=GUEST:HOST`), ignored signals stay
 //!   ignored and the signal mask is kept.
 
 use std::ffi::OsString;
@@ -164,12 +164,14 @@ pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysRes
         cmd.arg("--argv0").arg("");
     }
     if p.vfs.root.is_some() {
-        cmd.arg("--cwd").arg(OsString::from_vec(p.vfs.getcwd()?));
+        let mut item = b"cwd=".to_vec();
+        item.extend_from_slice(&p.vfs.getcwd()?);
+        cmd.arg("--exec-state").arg(OsString::from_vec(item));
     }
     let ignored: u64 =
         (1..=64).filter(|&s| p.signals.action(Signal(s)).handler == SIG_IGN).fold(0, |m, s| m | Signal(s).bit());
-    cmd.arg(format!("--sigmask={:#x}", p.signals.mask));
-    cmd.arg(format!("--sigign={ignored:#x}"));
+    cmd.arg(format!("--exec-state=sigmask={:#x}", p.signals.mask));
+    cmd.arg(format!("--exec-state=sigign={ignored:#x}"));
     // Descriptors: 0-2 become the new process's stdio; the others without
     // FD_CLOEXEC are duplicated without it and named on the command line.
     let mut keep: Vec<OwnedFd> = Vec::new();
@@ -192,7 +194,7 @@ pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysRes
             continue;
         }
         if let Ok(dup) = rustix::io::dup(&*entry.file) {
-            cmd.arg(format!("--fd={guest}={}", dup.as_raw_fd()));
+            cmd.arg(format!("--exec-state=fd={guest}:{}", dup.as_raw_fd()));
             keep.push(dup);
         }
     }
