@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use ferrovm_engine::Config;
+use ferrovm_engine::{Config, JitConfig, Tier};
 use ferrovm_linux::{ExitStatus, Options, Process};
 
 /// ferrovm: a RISC-V (riscv64) virtual machine. Runs riscv64 Linux programs
@@ -41,7 +41,7 @@ enum Command {
 enum EngineKind {
     /// The IR interpreter (tier 0).
     Interp,
-    /// Cranelift JIT for every block (not implemented yet).
+    /// Cranelift JIT for every block.
     Jit,
 }
 
@@ -85,6 +85,18 @@ struct RunArgs {
     /// Disable the IR optimization passes (for measurement and debugging).
     #[arg(long)]
     no_opt: bool,
+    /// JIT: do not chain compiled blocks (every exit returns to the
+    /// dispatcher; for measurement).
+    #[arg(long)]
+    no_chaining: bool,
+    /// JIT: no inline caches on indirect branches and no return-address
+    /// stack (for measurement).
+    #[arg(long)]
+    no_inline_cache: bool,
+    /// JIT: code-cache budget in bytes; when full, the oldest translations
+    /// are evicted.
+    #[arg(long, value_name = "BYTES", default_value_t = ferrovm_engine::JitConfig::default().code_cache_size)]
+    code_cache_size: usize,
     /// The riscv64 program to run.
     program: PathBuf,
     /// Arguments passed to the program.
@@ -139,9 +151,13 @@ fn die_by_signal(signal: i32) -> ! {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    if args.engine == EngineKind::Jit {
-        bail!("--engine jit is not implemented yet; use --engine interp");
-    }
+    let tier = if args.engine == EngineKind::Jit { Tier::Jit } else { Tier::Interp };
+    let jit = JitConfig {
+        chaining: !args.no_chaining,
+        inline_cache: !args.no_inline_cache,
+        code_cache_size: args.code_cache_size,
+        ..JitConfig::default()
+    };
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];
     argv.extend(args.args.iter().map(|a| a.as_encoded_bytes().to_vec()));
@@ -181,7 +197,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         argv,
         envp: guest_env(&args)?,
         strace: args.strace,
-        engine: Config { optimize: !args.no_opt, ..Config::default() },
+        engine: Config { optimize: !args.no_opt, tier, jit, ..Config::default() },
         sysroot,
         root: args.root.clone(),
         reexec_args,

@@ -26,6 +26,7 @@
 //! ```
 
 mod cache;
+mod native;
 mod stats;
 
 use std::sync::Arc;
@@ -35,11 +36,13 @@ use std::time::Instant;
 use ferrovm_interp::{BlockExit, Frame, Lowered, MAX_SLOTS, execute, lower};
 use ferrovm_ir::passes::PassManager;
 use ferrovm_ir::{Block, Cpu};
+use ferrovm_jit::NativeExit;
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
 use ferrovm_riscv::lift::{LiftError, lift_block_limited};
 
-use cache::TranslationCache;
+use cache::{Translation, TranslationCache};
 pub use ferrovm_ir as ir;
+pub use native::JitConfig;
 pub use stats::Stats;
 
 /// A guest event that the environment (e.g. the Linux layer) must handle.
@@ -64,6 +67,17 @@ pub enum Exit {
     Interrupted,
 }
 
+/// Which tier runs guest blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tier {
+    /// Every block in the IR interpreter.
+    #[default]
+    Interp,
+    /// Every block compiled by the Cranelift JIT the first time it runs
+    /// (falling back to the interpreter for blocks the JIT cannot take).
+    Jit,
+}
+
 /// Options for an engine.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -71,11 +85,20 @@ pub struct Config {
     pub max_block_insns: usize,
     /// Whether to run the IR optimization passes.
     pub optimize: bool,
+    /// The execution tier.
+    pub tier: Tier,
+    /// JIT switches (used with [`Tier::Jit`]).
+    pub jit: JitConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_block_insns: ferrovm_riscv::lift::MAX_BLOCK_INSNS, optimize: true }
+        Config {
+            max_block_insns: ferrovm_riscv::lift::MAX_BLOCK_INSNS,
+            optimize: true,
+            tier: Tier::Interp,
+            jit: JitConfig::default(),
+        }
     }
 }
 
@@ -88,6 +111,7 @@ pub struct Engine {
     stats: Stats,
     interrupt: Arc<AtomicBool>,
     frame: Box<Frame>,
+    native: Option<native::Native>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -105,14 +129,27 @@ impl Engine {
     /// An engine with explicit options.
     pub fn with_config(mem: Arc<AddressSpace>, config: Config) -> Self {
         let passes = if config.optimize { PassManager::default_pipeline() } else { PassManager::empty() };
+        let interrupt = Arc::new(AtomicBool::new(false));
+        let native = match config.tier {
+            Tier::Interp => None,
+            // Degrade, don't die: without a JIT every block is interpreted.
+            Tier::Jit => match native::Native::new(&mem, &interrupt, &config.jit) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    tracing_free_warn(&format!("JIT unavailable, interpreting: {e}"));
+                    None
+                }
+            },
+        };
         Engine {
             mem,
             cache: TranslationCache::new(),
             passes,
             config,
             stats: Stats::default(),
-            interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt,
             frame: Box::new([0; MAX_SLOTS]),
+            native,
         }
     }
 
@@ -142,6 +179,25 @@ impl Engine {
     pub fn flush(&mut self) {
         self.stats.invalidations += self.cache.flush() as u64;
         self.stats.flushes += 1;
+        if let Some(n) = &mut self.native {
+            n.flush();
+        }
+    }
+
+    /// The tier actually in use ([`Tier::Interp`] if the JIT could not be
+    /// set up).
+    pub fn tier(&self) -> Tier {
+        if self.native.is_some() { Tier::Jit } else { Tier::Interp }
+    }
+
+    /// Drops translations (both tiers) that `dropped` lists.
+    fn dropped(&mut self, dropped: Vec<Translation>) {
+        self.stats.invalidations += dropped.len() as u64;
+        for t in dropped {
+            if let (Translation::Native { start }, Some(n)) = (t, &mut self.native) {
+                n.evict(start);
+            }
+        }
     }
 
     /// Drops translations of code in `[addr, addr + len)`.
@@ -149,7 +205,8 @@ impl Engine {
         let end = addr.saturating_add(len);
         let mut page = addr & !(PAGE_SIZE - 1);
         while page < end {
-            self.stats.invalidations += self.cache.invalidate_page(page) as u64;
+            let dropped = self.cache.invalidate_page(page);
+            self.dropped(dropped);
             page += PAGE_SIZE;
         }
         self.mem.clear_code(addr, len);
@@ -203,7 +260,7 @@ impl Engine {
         self.stats.translate_time += started.elapsed();
         let lowered = Arc::new(lowered);
         let pages = (first_page..=last_page).step_by(PAGE_SIZE as usize);
-        self.cache.insert(Arc::clone(&lowered), pages);
+        self.cache.insert(Translation::Interp(Arc::clone(&lowered)), pages);
         Ok(lowered)
     }
 
@@ -211,7 +268,8 @@ impl Engine {
     #[cold]
     fn sync_code(&mut self) {
         for page in self.mem.take_dirty_code_pages() {
-            self.stats.invalidations += self.cache.invalidate_page(page) as u64;
+            let dropped = self.cache.invalidate_page(page);
+            self.dropped(dropped);
         }
     }
 
@@ -225,19 +283,40 @@ impl Engine {
                 self.sync_code();
             }
             let pc = cpu.pc;
-            let block = match self.cache.get(pc) {
-                Some(b) => Arc::clone(b),
-                None => match self.translate(pc) {
-                    Ok(b) => b,
-                    Err(LiftError::Fetch { addr }) => {
-                        let kind = if self.mem.perms(addr).bits() == 0 && !self.mem.is_mapped(addr..addr + 1) {
-                            FaultKind::Unmapped
-                        } else {
-                            FaultKind::Protection
-                        };
-                        return Exit::Fault(Fault::new(addr, Access::Exec, kind));
+            let translation = match self.cache.get(pc) {
+                Some(t) => t.clone(),
+                None => {
+                    let made = if self.native.is_some() {
+                        self.translate_native(pc)
+                    } else {
+                        self.translate(pc).map(Translation::Interp)
+                    };
+                    match made {
+                        Ok(t) => t,
+                        Err(LiftError::Fetch { addr }) => return Exit::Fault(self.fetch_fault(addr)),
                     }
-                },
+                }
+            };
+            let block = match translation {
+                Translation::Interp(block) => block,
+                Translation::Native { start } => {
+                    self.stats.native_entries += 1;
+                    let ran = self.native.as_mut().and_then(|n| n.jit.run(cpu));
+                    match ran {
+                        Some(NativeExit::Continue) => {}
+                        Some(NativeExit::Ecall) => return Exit::Ecall,
+                        Some(NativeExit::Ebreak) => return Exit::Breakpoint,
+                        Some(NativeExit::Illegal { bits }) => return Exit::Illegal { bits },
+                        Some(NativeExit::Fault(f)) => return Exit::Fault(f),
+                        Some(NativeExit::FenceI) => self.flush(),
+                        // The JIT no longer holds it (evicted behind our
+                        // back): translate again.
+                        None => {
+                            self.cache.remove(start);
+                        }
+                    }
+                    continue;
+                }
             };
             self.stats.blocks_executed += 1;
             match execute(&block, cpu, &self.mem, &mut self.frame) {
@@ -253,6 +332,18 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+impl Engine {
+    /// The fault for an instruction fetch at `addr` that could not be lifted.
+    fn fetch_fault(&self, addr: u64) -> Fault {
+        let kind = if self.mem.perms(addr).bits() == 0 && !self.mem.is_mapped(addr..addr + 1) {
+            FaultKind::Unmapped
+        } else {
+            FaultKind::Protection
+        };
+        Fault::new(addr, Access::Exec, kind)
     }
 }
 

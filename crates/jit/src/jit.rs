@@ -170,6 +170,8 @@ fn host_isa() -> Result<OwnedTargetIsa> {
         flags.set(k, v).map_err(|e| Error::Setup(format!("{k}={v}: {e}")))
     };
     set(&mut flags, "opt_level", "speed")?;
+    // Cranelift's x86-64 tail calls rely on frame pointers.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     let builder = cranelift_native::builder().map_err(|e| Error::Setup(e.to_string()))?;
     builder.finish(settings::Flags::new(flags)).map_err(|e| Error::Setup(e.to_string()))
@@ -257,10 +259,22 @@ impl Jit {
     /// Compiles the function in `self.cl.func`, copies it into the code
     /// cache and publishes it. Returns its entry address and allocation.
     fn emit(&mut self) -> Result<(usize, Allocation)> {
-        let compiled = self
-            .cl
-            .compile(&*self.isa, &mut ControlPlane::default())
-            .map_err(|e| Error::Codegen(format!("{:?}", e.inner)))?;
+        // Degrade, don't die: a Cranelift panic is a compile error too.
+        let (cl, isa) = (&mut self.cl, &*self.isa);
+        let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cl.compile(isa, &mut ControlPlane::default()).map(|_| ()).map_err(|e| format!("{:?}", e.inner))
+        }));
+        match compiled {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::Codegen(e)),
+            Err(_) => {
+                self.cl.clear();
+                return Err(Error::Codegen("Cranelift panicked".into()));
+            }
+        }
+        let Some(compiled) = self.cl.compiled_code() else {
+            return Err(Error::Codegen("no compiled code".into()));
+        };
         if !compiled.buffer.relocs().is_empty() {
             return Err(Error::Codegen("machine code needs relocations".into()));
         }

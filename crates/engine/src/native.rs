@@ -1,0 +1,151 @@
+//! The JIT tier's policy: compile every block the first time it runs, evict
+//! the oldest translations when the code cache is full, and degrade to the
+//! interpreter (counted in [`crate::Stats`]) when compiling fails.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use ferrovm_jit::{Error as JitError, Jit, JitOptions};
+use ferrovm_mem::{AddressSpace, PAGE_SIZE};
+use ferrovm_riscv::lift::LiftError;
+
+use crate::cache::Translation;
+use crate::{Engine, tracing_free_warn};
+
+/// Environment variable that sets [`JitConfig::fault_rate`] when the config
+/// leaves it unset: the fraction (0.0..=1.0) of compiles made to fail.
+pub const FAULT_RATE_ENV: &str = "FERROVM_JIT_FAULT_RATE";
+
+/// Switches of the JIT tier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JitConfig {
+    /// Chain exits to compiled successors (`--no-chaining` turns it off).
+    pub chaining: bool,
+    /// Inline caches for indirect branches and the return-address stack
+    /// (`--no-inline-cache` turns them off).
+    pub inline_cache: bool,
+    /// Code-cache budget in bytes (`--code-cache-size`).
+    pub code_cache_size: usize,
+    /// Fraction of compiles made to fail on purpose, for testing the
+    /// fallback; `None` reads [`FAULT_RATE_ENV`] (default 0).
+    pub fault_rate: Option<f64>,
+}
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        JitConfig {
+            chaining: true,
+            inline_cache: true,
+            code_cache_size: ferrovm_jit::DEFAULT_CODE_CACHE_SIZE,
+            fault_rate: None,
+        }
+    }
+}
+
+/// The engine's JIT state.
+pub(crate) struct Native {
+    pub(crate) jit: Jit,
+    /// Compiled pcs, oldest first (FIFO eviction; may hold stale pcs).
+    order: VecDeque<u64>,
+}
+
+impl Native {
+    pub(crate) fn new(
+        mem: &Arc<AddressSpace>,
+        interrupt: &Arc<AtomicBool>,
+        c: &JitConfig,
+    ) -> ferrovm_jit::Result<Self> {
+        let fault_rate = c
+            .fault_rate
+            .or_else(|| std::env::var(FAULT_RATE_ENV).ok().and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0);
+        let options = JitOptions {
+            code_cache_size: c.code_cache_size,
+            chaining: c.chaining,
+            inline_cache: c.inline_cache,
+            fault_rate,
+            ..JitOptions::default()
+        };
+        Ok(Native { jit: Jit::new(Arc::clone(mem), Arc::clone(interrupt), options)?, order: VecDeque::new() })
+    }
+
+    pub(crate) fn evict(&mut self, pc: u64) {
+        self.jit.evict(pc);
+    }
+
+    pub(crate) fn flush(&mut self) {
+        self.jit.flush();
+        self.order.clear();
+    }
+}
+
+impl Engine {
+    /// Translates the block at `pc` for the JIT tier: compiled if possible,
+    /// otherwise an interpreter block.
+    pub(crate) fn translate_native(&mut self, pc: u64) -> Result<Translation, LiftError> {
+        let started = std::time::Instant::now();
+        // Mark the pages first, so a write racing with the read is noticed.
+        self.mem.mark_code(pc);
+        let block = self.translate_ir(pc, self.config.max_block_insns.max(1))?;
+        let first_page = block.start & !(PAGE_SIZE - 1);
+        let last_page = block.end.saturating_sub(1).max(block.start) & !(PAGE_SIZE - 1);
+        if last_page != first_page {
+            self.mem.mark_code(last_page);
+        }
+        let Some(native) = self.native.as_mut() else {
+            return self.translate(pc).map(Translation::Interp);
+        };
+        let outcome = loop {
+            match native.jit.compile(&block) {
+                Ok(c) => break Ok(c),
+                Err(JitError::CacheFull { .. }) => {
+                    // Evict the oldest translation and retry; with nothing
+                    // left to evict the block cannot fit at all.
+                    let mut evicted = None;
+                    while let Some(old) = native.order.pop_front() {
+                        if native.jit.evict(old) {
+                            evicted = Some(old);
+                            break;
+                        }
+                    }
+                    match evicted {
+                        Some(old) => {
+                            self.stats.jit_evictions += 1;
+                            self.cache.remove(old);
+                        }
+                        None => break Err(JitError::CacheFull { len: 0 }),
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        match outcome {
+            Ok(c) => {
+                native.order.push_back(pc);
+                self.stats.blocks_compiled += 1;
+                self.stats.insns_compiled += block.insn_count() as u64;
+                self.stats.code_bytes += c.code_bytes as u64;
+                self.stats.compile_time += c.time;
+                self.stats.blocks_translated += 1;
+                self.stats.insns_translated += block.insn_count() as u64;
+                self.stats.translate_time += started.elapsed();
+                let t = Translation::Native { start: pc };
+                let pages = (first_page..=last_page).step_by(PAGE_SIZE as usize);
+                self.cache.insert(t.clone(), pages);
+                Ok(t)
+            }
+            Err(e) => {
+                match e {
+                    JitError::Injected => self.stats.jit_injected_failures += 1,
+                    JitError::CacheFull { .. } => self.stats.jit_cache_full += 1,
+                    e => {
+                        self.stats.jit_errors += 1;
+                        tracing_free_warn(&format!("block at {pc:#x} runs in the interpreter: {e}"));
+                    }
+                }
+                self.translate(pc).map(Translation::Interp)
+            }
+        }
+    }
+}
