@@ -214,8 +214,10 @@ impl Jit {
         // The stub and the trampoline are permanent: their allocations are
         // never freed.
         let fe = jit.isa.frontend_config();
+        jit.cl.clear();
         translate::build_stub(&mut jit.cl.func, &mut jit.fctx, fe);
         let (stub, _) = jit.emit()?;
+        jit.cl.clear();
         translate::build_trampoline(&mut jit.cl.func, &mut jit.fctx, fe);
         let (tramp, _) = jit.emit()?;
         // SAFETY: `tramp` is the published entry of a function with exactly
@@ -266,7 +268,12 @@ impl Jit {
         }));
         match compiled {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::Codegen(e)),
+            Ok(Err(e)) => {
+                if std::env::var_os("FERROVM_JIT_DUMP").is_some() {
+                    eprintln!("{}", self.cl.func.display());
+                }
+                return Err(Error::Codegen(e));
+            }
             Err(_) => {
                 self.cl.clear();
                 return Err(Error::Codegen("Cranelift panicked".into()));
@@ -311,6 +318,7 @@ impl Jit {
         }
         let sentinel: *const Cell = &*self.sentinel;
         let data: Box<[AtomicUsize]> = Box::new([AtomicUsize::new(sentinel as usize)]);
+        self.cl.clear();
         translate::translate(
             &mut self.cl.func,
             &mut self.fctx,

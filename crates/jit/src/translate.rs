@@ -73,6 +73,15 @@ struct Sigs {
     block: SigRef,
 }
 
+/// A side exit waiting to be emitted.
+struct SideExit {
+    blk: ClBlock,
+    dirty: [bool; Reg::COUNT],
+    pc: u64,
+    retired: u32,
+    code: u64,
+}
+
 struct Tr<'a, 'b, L: Linker> {
     b: FunctionBuilder<'a>,
     env: Env,
@@ -88,6 +97,7 @@ struct Tr<'a, 'b, L: Linker> {
     sigs: Sigs,
     /// Address of this block's inline-cache word (for an indirect exit).
     ic_word: u64,
+    pending: Vec<SideExit>,
 }
 
 /// Why a block could not be translated.
@@ -157,11 +167,13 @@ pub(crate) fn translate<L: Linker>(
         insns: 0,
         sigs,
         ic_word,
+        pending: Vec::new(),
     };
     for op in &block.ops {
         tr.op(op)?;
     }
     tr.terminator(block)?;
+    tr.emit_side_exits();
     tr.b.seal_all_blocks();
     // The frontend config only matters for stack-map and pointer-width
     // details this code does not use.
@@ -254,25 +266,30 @@ impl<L: Linker> Tr<'_, '_, L> {
 
     /// A cold block that leaves with `code` at the current fault site:
     /// registers written back, `pc` = the instruction's, `instret` += the
-    /// instructions retired before it.
+    /// instructions retired before it. Its body is emitted after the main
+    /// path ([`Tr::emit_side_exits`]) with the dirty set of this point.
     fn side_exit(&mut self, code: u64) -> ClBlock {
-        let here = self.b.current_block();
         let blk = self.b.create_block();
         self.b.set_cold_block(blk);
-        self.b.switch_to_block(blk);
-        self.write_back();
-        let pc = self.iconst(self.site_pc);
-        self.set_pc(pc);
-        self.add_instret(self.retired);
-        if code == exit::ILLEGAL {
-            let zero = self.b.ins().iconst(I32, 0);
-            self.b.ins().store(flags(), zero, self.ctx, off::CTX_ILLEGAL_BITS);
-        }
-        self.ret(code);
-        if let Some(here) = here {
-            self.b.switch_to_block(here);
-        }
+        self.pending.push(SideExit { blk, dirty: self.dirty, pc: self.site_pc, retired: self.retired, code });
         blk
+    }
+
+    fn emit_side_exits(&mut self) {
+        for e in std::mem::take(&mut self.pending) {
+            self.b.switch_to_block(e.blk);
+            let dirty = std::mem::replace(&mut self.dirty, e.dirty);
+            self.write_back();
+            self.dirty = dirty;
+            let pc = self.iconst(e.pc);
+            self.set_pc(pc);
+            self.add_instret(e.retired);
+            if e.code == exit::ILLEGAL {
+                let zero = self.b.ins().iconst(I32, 0);
+                self.b.ins().store(flags(), zero, self.ctx, off::CTX_ILLEGAL_BITS);
+            }
+            self.ret(e.code);
+        }
     }
 
     fn call(&mut self, sig: SigRef, addr: usize, args: &[Value]) -> Option<Value> {

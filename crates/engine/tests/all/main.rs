@@ -1,4 +1,5 @@
 //! Integration tests of the engine: lifter golden files, and the run loop.
 
 mod filetests;
+mod jit_diff;
 mod run_loop;

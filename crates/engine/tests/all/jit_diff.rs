@@ -1,0 +1,216 @@
+//! Interpreter vs JIT on random instruction streams: the same start state
+//! under both tiers must end with the same exit, registers, fflags/frm,
+//! instret and memory.
+//!
+//! Instructions are random instances of random opcodes (`Opcode::ALL`,
+//! fields filled from the opcode's encoding mask), so every extension is
+//! covered evenly; branches and `jal` are pointed forward so most streams
+//! terminate, and a watchdog interrupts the rest (those cases are dropped if
+//! the interpreter did not finish either).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ferrovm_engine::{Config, Engine, Exit, JitConfig, Tier};
+use ferrovm_ir::Cpu;
+use ferrovm_mem::{AddressSpace, Perms};
+use ferrovm_riscv::{Opcode, decode, decode16, encode};
+use proptest::prelude::*;
+
+pub(crate) const CODE: u64 = 0x10000;
+const DATA: u64 = 0x20000;
+const DATA_LEN: u64 = 0x2000;
+
+/// A deterministic generator from the case's seed.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn is_branch(op: Opcode) -> bool {
+    matches!(op, Opcode::Beq | Opcode::Bne | Opcode::Blt | Opcode::Bge | Opcode::Bltu | Opcode::Bgeu | Opcode::Jal)
+}
+
+/// One random legal instruction (4 bytes, or 2 for a compressed one).
+pub(crate) fn random_insn(rng: &mut Rng) -> Vec<u8> {
+    loop {
+        if rng.below(8) == 0 {
+            let half = rng.next() as u16;
+            let inst = decode16(half);
+            if half & 3 != 3 && inst.is_legal() && !is_branch(inst.op) && inst.op != Opcode::Jalr {
+                return half.to_le_bytes().to_vec();
+            }
+            continue;
+        }
+        let op = Opcode::ALL[rng.below(Opcode::ALL.len() as u64) as usize];
+        if op == Opcode::Illegal {
+            continue;
+        }
+        let (want, mask) = op.encoding();
+        let word = want | (rng.next() as u32 & !mask);
+        let mut inst = decode(word);
+        if !inst.is_legal() || inst.len != 4 {
+            continue;
+        }
+        // `time` differs between two runs; everything else is deterministic.
+        if format!("{:?}", inst.op).starts_with("Csr") && inst.imm & 0xfff == 0xc01 {
+            continue;
+        }
+        if is_branch(inst.op) {
+            inst.imm = 4 * (1 + rng.below(6) as i64);
+            match encode(&inst) {
+                Some(w) => return w.to_le_bytes().to_vec(),
+                None => continue,
+            }
+        }
+        return word.to_le_bytes().to_vec();
+    }
+}
+
+/// A start state: registers pointing into (and around) the data pages,
+/// random FP registers, sometimes an invalid `frm`.
+pub(crate) fn random_cpu(rng: &mut Rng) -> Cpu {
+    let mut cpu = Cpu { pc: CODE, ..Cpu::default() };
+    for r in 1..32 {
+        cpu.regs[r] = match rng.below(5) {
+            0 | 1 => DATA + 0x800 + (rng.below(0x800) & !7),
+            2 => DATA + DATA_LEN - 0x800 + rng.below(0x1000),
+            3 => rng.next(),
+            _ => (rng.below(21) as i64 - 10) as u64,
+        };
+    }
+    for r in 32..64 {
+        cpu.regs[r] = match rng.below(4) {
+            0 => rng.next(),
+            1 => 0xffff_ffff_0000_0000 | (rng.next() & 0xffff_ffff),
+            2 => [0x3ff0_0000_0000_0000, 0x8000_0000_0000_0000, 0x7ff0_0000_0000_0000, 0x7ff8_0000_0000_0001]
+                [rng.below(4) as usize],
+            _ => 0xffff_ffff_0000_0000 | [0x3f80_0000, 0x8000_0000, 0x7f80_0000, 0x7fa0_0001][rng.below(4) as usize],
+        };
+    }
+    cpu.frm = if rng.below(8) == 0 { 5 + rng.below(3) } else { rng.below(5) };
+    cpu.fflags = rng.below(32);
+    cpu
+}
+
+pub(crate) fn memory(code: &[u8], data_seed: u64, code_writable: bool) -> Arc<AddressSpace> {
+    let mem = Arc::new(AddressSpace::new().expect("address space"));
+    let perms = if code_writable { Perms::RWX } else { Perms::RX };
+    mem.map(CODE, 0x1000, perms).expect("map code");
+    mem.write_bytes_force(CODE, code).expect("code");
+    mem.map(DATA, DATA_LEN, Perms::RW).expect("map data");
+    let mut rng = Rng(data_seed | 1);
+    let bytes: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
+    mem.write_bytes(DATA, &bytes).expect("data");
+    mem
+}
+
+/// Runs until the first exit, with a watchdog: `None` if it had to be
+/// interrupted.
+pub(crate) fn run_bounded(engine: &mut Engine, cpu: &mut Cpu, limit: Duration) -> Option<Exit> {
+    let flag = engine.interrupt_flag();
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            while !done.load(Ordering::Acquire) {
+                if start.elapsed() > limit {
+                    flag.store(true, Ordering::Release);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let exit = engine.run(cpu);
+    done.store(true, Ordering::Release);
+    let _ = watchdog.join();
+    (exit != Exit::Interrupted).then_some(exit)
+}
+
+pub(crate) fn jit_config(variant: u64) -> Config {
+    let jit = match variant % 4 {
+        0 | 1 => JitConfig::default(),
+        2 => JitConfig { chaining: false, ..JitConfig::default() },
+        _ => JitConfig { inline_cache: false, code_cache_size: 16 << 10, ..JitConfig::default() },
+    };
+    Config { tier: Tier::Jit, jit: JitConfig { fault_rate: Some(0.0), ..jit }, ..Config::default() }
+}
+
+fn snapshot(mem: &AddressSpace) -> Vec<u8> {
+    let mut out = vec![0; (DATA_LEN + 0x1000) as usize];
+    mem.read_bytes_force(DATA, &mut out[..DATA_LEN as usize]).expect("data");
+    mem.read_bytes_force(CODE, &mut out[DATA_LEN as usize..]).expect("code");
+    out
+}
+
+fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
+    let mut rng = Rng(seed | 1);
+    let mut code = Vec::new();
+    for _ in 0..len {
+        code.extend(random_insn(&mut rng));
+    }
+    code.extend(0x0000_0073u32.to_le_bytes()); // ecall
+    let start = random_cpu(&mut rng);
+    let code_writable = rng.below(4) == 0;
+    let data_seed = rng.next();
+
+    let mem_i = memory(&code, data_seed, code_writable);
+    let mut interp = Engine::with_config(Arc::clone(&mem_i), Config::default());
+    let mut cpu_i = start.clone();
+    let Some(exit_i) = run_bounded(&mut interp, &mut cpu_i, Duration::from_millis(300)) else {
+        return Err(TestCaseError::reject("does not terminate"));
+    };
+
+    let mem_j = memory(&code, data_seed, code_writable);
+    let mut jit = Engine::with_config(Arc::clone(&mem_j), jit_config(seed));
+    prop_assert_eq!(jit.tier(), Tier::Jit);
+    let mut cpu_j = start.clone();
+    let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
+    prop_assert_eq!(Some(exit_i), exit_j, "exit differs");
+    prop_assert_eq!(&cpu_i, &cpu_j, "cpu differs");
+    prop_assert!(snapshot(&mem_i) == snapshot(&mem_j), "memory differs");
+    prop_assert_eq!(jit.stats().jit_errors, 0, "a block fell back to the interpreter");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn interpreter_and_jit_agree(seed in any::<u64>(), len in 1usize..48) {
+        one_case(seed, len)?;
+    }
+}
+
+/// The proptest for much longer: `FERROVM_DIFF_CASES=100000 cargo test
+/// --release -p ferrovm-engine -- --ignored long_differential`.
+#[test]
+#[ignore = "long run; see the doc comment"]
+fn long_differential() {
+    let cases: u64 = std::env::var("FERROVM_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let started = Instant::now();
+    let mut rng = Rng(0x5eed_1234_5678_9abc);
+    let mut ran = 0;
+    for _ in 0..cases {
+        let (seed, len) = (rng.next(), 1 + rng.below(63) as usize);
+        match one_case(seed, len) {
+            Ok(()) => ran += 1,
+            Err(TestCaseError::Reject(_)) => {}
+            Err(e) => panic!("seed {seed:#x} len {len}: {e}"),
+        }
+    }
+    eprintln!("{ran} cases agreed ({cases} generated) in {:.1?}", started.elapsed());
+}
