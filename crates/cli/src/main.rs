@@ -97,6 +97,10 @@ struct RunArgs {
     /// are evicted.
     #[arg(long, value_name = "BYTES", default_value_t = ferrovm_engine::JitConfig::default().code_cache_size)]
     code_cache_size: usize,
+    /// JIT: make this fraction (0.0..=1.0) of compiles fail, to test the
+    /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
+    #[arg(long, value_name = "FRACTION", hide = true)]
+    jit_fault_rate: Option<f64>,
     /// The riscv64 program to run.
     program: PathBuf,
     /// Arguments passed to the program.
@@ -156,7 +160,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         chaining: !args.no_chaining,
         inline_cache: !args.no_inline_cache,
         code_cache_size: args.code_cache_size,
-        ..JitConfig::default()
+        fault_rate: args.jit_fault_rate,
     };
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];

@@ -12,7 +12,7 @@ use std::process::Command;
 use crate::support::{Outcome, ferrovm, have_oracle, root, run};
 
 /// Tags whose requirements ferrovm meets today.
-const SUPPORTED: &[&str] = &["minimal", "fp", "atomics", "bitmanip", "rvc", "fatal", "bench"];
+pub(crate) const SUPPORTED: &[&str] = &["minimal", "fp", "atomics", "bitmanip", "rvc", "fatal", "bench"];
 
 /// Programs where qemu-riscv64 7.2 disagrees with the RISC-V specification;
 /// they are checked against the committed (spec-correct) expectations only.
@@ -25,15 +25,15 @@ const QEMU_WRONG: &[(&str, &str)] = &[(
 )];
 
 /// The guest environment every program runs with (manifest header).
-const GUEST_ENV: &[(&str, &str)] = &[("FERROVM_GUEST_VAR", "guest-value")];
+pub(crate) const GUEST_ENV: &[(&str, &str)] = &[("FERROVM_GUEST_VAR", "guest-value")];
 
-struct Entry {
-    name: String,
-    tags: Vec<String>,
+pub(crate) struct Entry {
+    pub(crate) name: String,
+    pub(crate) tags: Vec<String>,
     args: Vec<String>,
 }
 
-fn manifest() -> Vec<Entry> {
+pub(crate) fn manifest() -> Vec<Entry> {
     let text = std::fs::read_to_string(root().join("tests/guests/manifest.txt")).expect("manifest exists");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -46,7 +46,7 @@ fn manifest() -> Vec<Entry> {
         .collect()
 }
 
-fn expected(name: &str) -> Outcome {
+pub(crate) fn expected(name: &str) -> Outcome {
     let dir = root().join("tests/guests/expected");
     let read = |ext: &str| std::fs::read(dir.join(format!("{name}.{ext}"))).unwrap_or_default();
     let status = String::from_utf8_lossy(&read("status")).trim().parse().expect("status file holds a number");
@@ -57,7 +57,7 @@ fn stdin_for(e: &Entry) -> Option<std::path::PathBuf> {
     e.tags.iter().any(|t| t == "stdin").then(|| root().join(format!("tests/guests/input/{}.stdin", e.name)))
 }
 
-fn under(runner: &str, pre: &[&str], e: &Entry, bin: &Path) -> Outcome {
+pub(crate) fn under(runner: &str, pre: &[&str], e: &Entry, bin: &Path) -> Outcome {
     let mut cmd = Command::new(runner);
     cmd.args(pre).arg(bin).args(&e.args);
     // Programs that write files do so under a fresh temporary directory.
@@ -69,7 +69,7 @@ fn under(runner: &str, pre: &[&str], e: &Entry, bin: &Path) -> Outcome {
     out
 }
 
-fn describe(what: &str, got: &Outcome, want: &Outcome) -> Option<String> {
+pub(crate) fn describe(what: &str, got: &Outcome, want: &Outcome) -> Option<String> {
     if got == want {
         return None;
     }

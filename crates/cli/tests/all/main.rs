@@ -3,5 +3,6 @@
 
 mod cli;
 mod guests;
+mod jit;
 mod linux;
 mod support;
