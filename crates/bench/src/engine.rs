@@ -1,0 +1,250 @@
+//! The engines a workload runs under — ferrovm's engines (with optional
+//! configuration switches), qemu-riscv64 and the native build — and how
+//! the harness finds out whether each is available. An engine that is not
+//! available is kept, with the reason, so every report can say so.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::help::{self, OptionSpec};
+use crate::measure::{self, Invocation, Scratch, Status};
+use crate::workload::Workload;
+
+/// The engine names `--engines` accepts, in report order.
+pub const ALL: &[&str] = &["native", "qemu", "interp", "jit", "tiered"];
+/// The ones that are ferrovm's own (`ferrovm run --engine NAME`).
+pub const FERROVM: &[&str] = &["interp", "jit", "tiered"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    Available,
+    Missing(String),
+}
+
+/// How an engine runs a workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// `PROGRAM PREFIX... GUEST-ELF ARGS...` (ferrovm, qemu-riscv64).
+    Guest { program: PathBuf, prefix: Vec<OsString>, env: Vec<(String, String)> },
+    /// The native x86-64 build.
+    Native,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Engine {
+    /// The engine (`interp`), or engine and configuration in validation
+    /// mode (`interp --no-opt`).
+    pub name: String,
+    pub availability: Availability,
+    pub runner: Runner,
+}
+
+impl Engine {
+    pub fn is_available(&self) -> bool {
+        self.availability == Availability::Available
+    }
+
+    /// The command that runs `w` (native build at `native_exe`) with `arg`.
+    pub fn invocation(&self, w: &Workload, native_exe: &Path, arg: Option<&str>) -> Invocation {
+        let args = arg.map(OsString::from).into_iter();
+        match &self.runner {
+            Runner::Native => Invocation { program: native_exe.to_path_buf(), args: args.collect(), env: vec![] },
+            Runner::Guest { program, prefix, env } => {
+                let mut all = prefix.clone();
+                all.push(w.guest.clone().into_os_string());
+                all.extend(args);
+                Invocation { program: program.clone(), args: all, env: env.clone() }
+            }
+        }
+    }
+}
+
+/// What `ferrovm run --help` says, or why it could not be asked.
+#[derive(Clone, Debug)]
+pub struct Ferrovm {
+    pub path: PathBuf,
+    pub options: Result<Vec<OptionSpec>, String>,
+}
+
+impl Ferrovm {
+    pub fn probe(path: &Path) -> Ferrovm {
+        let options = if !path.exists() {
+            Err(format!(
+                "no ferrovm binary at {} (build it: cargo build --release -p ferrovm-cli, or pass --ferrovm PATH)",
+                path.display()
+            ))
+        } else {
+            match Command::new(path).args(["run", "--help"]).output() {
+                Ok(out) if out.status.success() => Ok(help::parse(&String::from_utf8_lossy(&out.stdout))),
+                Ok(out) => Err(format!("`{} run --help` failed: {}", path.display(), out.status)),
+                Err(e) => Err(format!("cannot run {}: {e}", path.display())),
+            }
+        };
+        Ferrovm { path: path.to_path_buf(), options }
+    }
+
+    /// The values `--engine` accepts.
+    pub fn engines(&self) -> Vec<String> {
+        self.options
+            .as_ref()
+            .map(|o| o.iter().find(|o| o.long == "engine").map(|o| o.possible.clone()).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// `ferrovm run --engine NAME EXTRA...` with `env`, checked against the
+    /// help text and by running `probe` (a short guest program): an engine
+    /// the help does not list, or that answers "not implemented" (exit 125),
+    /// is missing. Any other failure leaves it available — its runs will
+    /// then be reported as wrong, with the error.
+    pub fn engine(
+        &self,
+        name: &str,
+        extra: &[String],
+        env: &[(String, String)],
+        probe: Option<&Workload>,
+        scratch: &Scratch,
+    ) -> Engine {
+        let mut prefix: Vec<OsString> = vec!["run".into(), "--engine".into(), name.into()];
+        prefix.extend(extra.iter().map(OsString::from));
+        let runner = Runner::Guest { program: self.path.clone(), prefix, env: env.to_vec() };
+        let label = std::iter::once(name.to_string())
+            .chain(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .chain(extra.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut engine = Engine { name: label, availability: Availability::Available, runner };
+        if let Err(why) = &self.options {
+            engine.availability = Availability::Missing(why.clone());
+            return engine;
+        }
+        if !self.engines().iter().any(|e| e == name) {
+            engine.availability = Availability::Missing(format!("`ferrovm run --help` offers no `--engine {name}`"));
+            return engine;
+        }
+        if let Some(w) = probe {
+            let inv = engine.invocation(w, Path::new("/nonexistent"), Some(&w.quick_arg));
+            match measure::run(&inv, scratch, Duration::from_secs(120)) {
+                Ok(m) if m.status == Status::Exited(125) => {
+                    let stderr = String::from_utf8_lossy(&m.stderr);
+                    if stderr.contains("not implemented") || stderr.contains("invalid value") {
+                        let line = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+                        engine.availability = Availability::Missing(line.to_string());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => engine.availability = Availability::Missing(format!("{e:#}")),
+            }
+        }
+        engine
+    }
+}
+
+/// `qemu-riscv64` at `path`, or found on PATH.
+pub fn qemu(path: Option<&Path>) -> Engine {
+    let found = match path {
+        Some(p) if p.exists() => Ok(p.to_path_buf()),
+        Some(p) => Err(format!("no qemu-riscv64 at {}", p.display())),
+        None => which("qemu-riscv64").ok_or_else(|| "qemu-riscv64 is not on PATH (apt-get install qemu-user)".into()),
+    };
+    let (program, availability) = match found {
+        Ok(p) => (p, Availability::Available),
+        Err(why) => (PathBuf::from("qemu-riscv64"), Availability::Missing(why)),
+    };
+    Engine { name: "qemu".into(), availability, runner: Runner::Guest { program, prefix: vec![], env: vec![] } }
+}
+
+pub fn native() -> Engine {
+    Engine { name: "native".into(), availability: Availability::Available, runner: Runner::Native }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Parses `--engines a,b,c`: known names only, no duplicates, report order
+/// as given.
+pub fn parse_list(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !ALL.contains(&name) {
+            anyhow::bail!("unknown engine `{name}` (known: {})", ALL.join(", "));
+        }
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("--engines lists no engine");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::parse_manifest;
+
+    fn workload() -> Workload {
+        parse_manifest(Path::new("/w"), "alu 3 integer\n").unwrap().remove(0)
+    }
+
+    #[test]
+    fn invocations() {
+        let w = workload();
+        let n = native().invocation(&w, Path::new("/n/alu"), Some("3"));
+        assert_eq!(n.display(), "/n/alu 3");
+        let q = Engine {
+            name: "qemu".into(),
+            availability: Availability::Available,
+            runner: Runner::Guest { program: "/usr/bin/qemu-riscv64".into(), prefix: vec![], env: vec![] },
+        };
+        assert_eq!(q.invocation(&w, Path::new("/n/alu"), None).display(), "/usr/bin/qemu-riscv64 /w/bin/alu");
+    }
+
+    #[test]
+    fn engine_list() {
+        assert_eq!(parse_list("interp, qemu,interp").unwrap(), ["interp", "qemu"]);
+        assert!(parse_list("interp,warp").is_err());
+        assert!(parse_list(",").is_err());
+    }
+
+    #[test]
+    fn missing_ferrovm_binary_makes_every_ferrovm_engine_missing() {
+        let dir = std::env::temp_dir().join(format!("ferrovm-bench-test-engine-{}", std::process::id()));
+        let scratch = Scratch::new(&dir).unwrap();
+        let f = Ferrovm::probe(Path::new("/nonexistent/ferrovm"));
+        let e = f.engine("interp", &[], &[], None, &scratch);
+        assert!(matches!(e.availability, Availability::Missing(ref why) if why.contains("no ferrovm binary")));
+    }
+
+    #[test]
+    fn engine_not_in_help_is_missing_and_not_implemented_is_missing() {
+        let dir = std::env::temp_dir().join(format!("ferrovm-bench-test-engine2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = Scratch::new(&dir).unwrap();
+        // A fake ferrovm: help lists interp and jit; jit says "not implemented".
+        let fake = dir.join("fake-ferrovm");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\nif [ \"$2\" = --help ]; then printf 'Options:\\n      --engine <ENGINE>\\n          Possible values:\\n          - interp: i\\n          - jit:    j\\n\\n      --no-opt\\n          x\\n'; exit 0; fi\n\
+             if [ \"$3\" = jit ]; then echo 'ferrovm: --engine jit is not implemented yet' >&2; exit 125; fi\necho ok\n",
+        )
+        .unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+        let f = Ferrovm::probe(&fake);
+        assert_eq!(f.engines(), ["interp", "jit"]);
+        let w = workload();
+        assert!(f.engine("interp", &[], &[], Some(&w), &scratch).is_available());
+        let jit = f.engine("jit", &[], &[], Some(&w), &scratch);
+        assert_eq!(jit.availability, Availability::Missing("ferrovm: --engine jit is not implemented yet".into()));
+        let tiered = f.engine("tiered", &[], &[], Some(&w), &scratch);
+        assert_eq!(
+            tiered.availability,
+            Availability::Missing("`ferrovm run --help` offers no `--engine tiered`".into())
+        );
+        let cfg = f.engine("interp", &["--no-opt".into()], &[("A".into(), "1".into())], Some(&w), &scratch);
+        assert_eq!(cfg.name, "interp A=1 --no-opt");
+    }
+}

@@ -1,0 +1,204 @@
+//! `--validate`: the performance validator. Every workload runs under every
+//! engine and every configuration switch `ferrovm run --help` offers (each
+//! `--no-*` switch alone and all together, each value of every option that
+//! lists its possible values, JIT fault injection), plus qemu-riscv64, and
+//! every output must equal the native build's. Optimizations must never
+//! change results.
+
+use crate::engine::{self, Engine, Ferrovm};
+use crate::measure::Scratch;
+use crate::workload::Workload;
+
+/// Environment variable that makes ferrovm's JIT fail compilations at
+/// random (it must fall back to the interpreter and still be right).
+pub const FAULT_ENV: (&str, &str) = ("FERROVM_JIT_FAULT_RATE", "0.5");
+
+/// Options of `ferrovm run` that are not configuration switches.
+const NOT_CONFIG: &[&str] = &["engine", "strace", "stats", "help", "version"];
+
+/// One configuration: engine, extra arguments, extra environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub engine: String,
+    pub extra: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// The configuration matrix for `engines` (ferrovm engine names), and notes
+/// on the options it does not exercise (so nothing is left out silently).
+pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) -> (Vec<Config>, Vec<String>) {
+    let options = ferrovm.options.as_deref().unwrap_or(&[]);
+    let switches: Vec<String> = options
+        .iter()
+        .filter(|o| o.value.is_none() && o.long.starts_with("no-"))
+        .map(|o| format!("--{}", o.long))
+        .collect();
+    let mut valued: Vec<String> = Vec::new();
+    let mut notes = Vec::new();
+    for o in options {
+        if NOT_CONFIG.contains(&o.long.as_str()) || o.long.starts_with("no-") && o.value.is_none() {
+            continue;
+        }
+        match (&o.value, o.possible.is_empty()) {
+            (Some(_), false) => valued.extend(o.possible.iter().map(|v| format!("--{}={v}", o.long))),
+            (Some(v), true) => notes.push(format!(
+                "not exercised: --{} <{v}> lists no possible values (add them with --config '--{}=VALUE')",
+                o.long, o.long
+            )),
+            (None, _) => notes.push(format!("not exercised: --{} is not a --no-* switch", o.long)),
+        }
+    }
+    let mut configs = Vec::new();
+    for e in engines {
+        let cfg = |extra: Vec<String>, env: Vec<(String, String)>| Config { engine: e.clone(), extra, env };
+        configs.push(cfg(vec![], vec![]));
+        for s in &switches {
+            configs.push(cfg(vec![s.clone()], vec![]));
+        }
+        if switches.len() > 1 {
+            configs.push(cfg(switches.clone(), vec![]));
+        }
+        for v in &valued {
+            configs.push(cfg(vec![v.clone()], vec![]));
+        }
+        if e != "interp" {
+            let fault = vec![(FAULT_ENV.0.to_string(), FAULT_ENV.1.to_string())];
+            configs.push(cfg(vec![], fault.clone()));
+            if !switches.is_empty() {
+                configs.push(cfg(switches.clone(), fault));
+            }
+        }
+        for u in user {
+            let (env, extra) = split_config(u);
+            configs.push(cfg(extra, env));
+        }
+    }
+    (configs, notes)
+}
+
+/// `"A=1 --x --y=2"` → env `[A=1]`, args `[--x, --y=2]`.
+pub fn split_config(s: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let mut env = Vec::new();
+    let mut args = Vec::new();
+    for word in s.split_whitespace() {
+        match word.split_once('=') {
+            Some((k, v)) if !word.starts_with('-') && args.is_empty() => env.push((k.to_string(), v.to_string())),
+            _ => args.push(word.to_string()),
+        }
+    }
+    (env, args)
+}
+
+/// Every engine of the validation run: native, qemu (if asked for) and each
+/// configuration of each ferrovm engine, probed with `probe`.
+pub fn engines(
+    ferrovm: &Ferrovm,
+    configs: &[Config],
+    with_qemu: Option<Engine>,
+    probe: Option<&Workload>,
+    scratch: &Scratch,
+) -> Vec<Engine> {
+    let mut out = vec![engine::native()];
+    out.extend(with_qemu);
+    out.extend(configs.iter().map(|c| ferrovm.engine(&c.engine, &c.extra, &c.env, probe, scratch)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::help;
+
+    fn ferrovm(help_text: &str) -> Ferrovm {
+        Ferrovm { path: PathBuf::from("/x/ferrovm"), options: Ok(help::parse(help_text)) }
+    }
+
+    const HELP: &str = "Options:
+      --engine <ENGINE>
+          Possible values:
+          - interp: i
+          - jit:    j
+
+      --strace
+          s
+  -E <VAR=VALUE>
+          e
+      --stats
+          s
+      --no-opt
+          o
+      --no-chaining
+          c
+      --eviction <POLICY>
+          [possible values: lru, flush]
+      --code-cache-size <BYTES>
+          b
+  -h, --help
+          h
+";
+
+    #[test]
+    fn matrix_from_help() {
+        let f = ferrovm(HELP);
+        let (configs, notes) =
+            configurations(&f, &["interp".into(), "jit".into()], &["--code-cache-size=65536".into()]);
+        let show: Vec<String> = configs
+            .iter()
+            .map(|c| {
+                let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{} {} {}", c.engine, env.join(" "), c.extra.join(" "))
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        assert_eq!(
+            show,
+            [
+                "interp",
+                "interp --no-opt",
+                "interp --no-chaining",
+                "interp --no-opt --no-chaining",
+                "interp --eviction=lru",
+                "interp --eviction=flush",
+                "interp --code-cache-size=65536",
+                "jit",
+                "jit --no-opt",
+                "jit --no-chaining",
+                "jit --no-opt --no-chaining",
+                "jit --eviction=lru",
+                "jit --eviction=flush",
+                "jit FERROVM_JIT_FAULT_RATE=0.5",
+                "jit FERROVM_JIT_FAULT_RATE=0.5 --no-opt --no-chaining",
+                "jit --code-cache-size=65536",
+            ]
+        );
+        assert_eq!(
+            notes,
+            [
+                "not exercised: --code-cache-size <BYTES> lists no possible values (add them with --config '--code-cache-size=VALUE')"
+            ]
+        );
+    }
+
+    #[test]
+    fn today_s_help_gives_baseline_and_no_opt() {
+        let f = ferrovm(
+            "Options:\n      --engine <ENGINE>\n          [possible values: interp, jit]\n      --no-opt\n          x\n",
+        );
+        let (configs, notes) = configurations(&f, &["interp".into()], &[]);
+        assert_eq!(configs.len(), 2);
+        assert_eq!(configs[1].extra, ["--no-opt"]);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn config_strings() {
+        assert_eq!(
+            split_config("A=1 B=x=y --k=v --z"),
+            (vec![("A".into(), "1".into()), ("B".into(), "x=y".into())], vec!["--k=v".into(), "--z".into()])
+        );
+    }
+}
