@@ -150,7 +150,15 @@ fn run(args: Args) -> anyhow::Result<bool> {
         .map(|w| workload::build_native(&args.cc, w, &target.join("native")))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
-    let ferrovm = Ferrovm::probe(&args.ferrovm.clone().unwrap_or_else(|| root.join("target/release/ferrovm")));
+    // Other builds may replace target/release/ferrovm while a long run goes
+    // on: every run of this invocation uses one private copy.
+    let ferrovm_path = args.ferrovm.clone().unwrap_or_else(|| root.join("target/release/ferrovm"));
+    let snapshot = target.join("ferrovm");
+    let ferrovm_path = match std::fs::copy(&ferrovm_path, &snapshot) {
+        Ok(_) => snapshot,
+        Err(_) => ferrovm_path, // reported as missing by the probe
+    };
+    let ferrovm = Ferrovm::probe(&ferrovm_path);
     // Availability probe: the shortest workload, at its quick size.
     let probe_dir = workload::load_manifest(&dir)?;
     let probe = probe_dir.iter().find(|w| w.name == "hello").or(probe_dir.first());

@@ -14,7 +14,11 @@ use crate::workload::Workload;
 pub const FAULT_ENV: (&str, &str) = ("FERROVM_JIT_FAULT_RATE", "0.5");
 
 /// Options of `ferrovm run` that are not configuration switches.
-const NOT_CONFIG: &[&str] = &["engine", "strace", "stats", "help", "version"];
+const NOT_CONFIG: &[&str] = &["engine", "strace", "stats", "help", "version", "sysroot", "root", "argv0"];
+
+/// The size given to `--*cache-size*` options: small enough that the suite
+/// fills the cache and exercises eviction.
+pub const SMALL_CACHE: &str = "65536";
 
 /// One configuration: engine, extra arguments, extra environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +45,7 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
         }
         match (&o.value, o.possible.is_empty()) {
             (Some(_), false) => valued.extend(o.possible.iter().map(|v| format!("--{}={v}", o.long))),
+            (Some(_), true) if o.long.contains("cache-size") => valued.push(format!("--{}={SMALL_CACHE}", o.long)),
             (Some(v), true) => notes.push(format!(
                 "not exercised: --{} <{v}> lists no possible values (add them with --config '--{}=VALUE')",
                 o.long, o.long
@@ -100,7 +105,17 @@ pub fn engines(
 ) -> Vec<Engine> {
     let mut out = vec![engine::native()];
     out.extend(with_qemu);
-    out.extend(configs.iter().map(|c| ferrovm.engine(&c.engine, &c.extra, &c.env, probe, scratch)));
+    let mut missing: Vec<&str> = Vec::new();
+    for c in configs {
+        if missing.contains(&c.engine.as_str()) {
+            continue; // reported once, by its baseline configuration
+        }
+        let e = ferrovm.engine(&c.engine, &c.extra, &c.env, probe, scratch);
+        if !e.is_available() && c.extra.is_empty() && c.env.is_empty() {
+            missing.push(&c.engine);
+        }
+        out.push(e);
+    }
     out
 }
 
@@ -135,6 +150,12 @@ mod tests {
           [possible values: lru, flush]
       --code-cache-size <BYTES>
           b
+      --sysroot <DIR>
+          s
+      --trace-file <FILE>
+          t
+      --fast
+          f
   -h, --help
           h
 ";
@@ -142,8 +163,7 @@ mod tests {
     #[test]
     fn matrix_from_help() {
         let f = ferrovm(HELP);
-        let (configs, notes) =
-            configurations(&f, &["interp".into(), "jit".into()], &["--code-cache-size=65536".into()]);
+        let (configs, notes) = configurations(&f, &["interp".into(), "jit".into()], &["--code-cache-size=1".into()]);
         let show: Vec<String> = configs
             .iter()
             .map(|c| {
@@ -164,21 +184,24 @@ mod tests {
                 "interp --eviction=lru",
                 "interp --eviction=flush",
                 "interp --code-cache-size=65536",
+                "interp --code-cache-size=1",
                 "jit",
                 "jit --no-opt",
                 "jit --no-chaining",
                 "jit --no-opt --no-chaining",
                 "jit --eviction=lru",
                 "jit --eviction=flush",
+                "jit --code-cache-size=65536",
                 "jit FERROVM_JIT_FAULT_RATE=0.5",
                 "jit FERROVM_JIT_FAULT_RATE=0.5 --no-opt --no-chaining",
-                "jit --code-cache-size=65536",
+                "jit --code-cache-size=1",
             ]
         );
         assert_eq!(
             notes,
             [
-                "not exercised: --code-cache-size <BYTES> lists no possible values (add them with --config '--code-cache-size=VALUE')"
+                "not exercised: --trace-file <FILE> lists no possible values (add them with --config '--trace-file=VALUE')",
+                "not exercised: --fast is not a --no-* switch"
             ]
         );
     }
