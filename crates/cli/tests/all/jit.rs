@@ -1,7 +1,8 @@
 //! The guest programs of `tests/guests/manifest.txt` under `--engine jit`:
 //! as is, with half of all compiles failing on purpose (those blocks run in
-//! the interpreter), and with a 64 KiB code cache that forces constant
-//! eviction. Each run must match the committed expectations exactly.
+//! the interpreter), with 64 KiB and 16 KiB code caches (16 KiB forces
+//! constant eviction), and without chaining or inline caches. Each run must
+//! match the committed expectations exactly.
 
 use crate::guests::{SUPPORTED, describe, expected, manifest, under};
 use crate::support::{ferrovm, root};

@@ -1,0 +1,84 @@
+//! Interpreter vs JIT on instruction streams made from the fuzzer's bytes.
+//!
+//! The first 256 bytes seed the registers; the rest are instruction words
+//! kept only if they decode to a legal instruction. Branches and `jal` are
+//! pointed forward and indirect jumps dropped, so every stream ends (the
+//! fuel limit is the stream length, at most 64 instructions, plus one
+//! `ecall`). Both tiers start from the same state and must end with the same
+//! exit, registers, fflags/frm, instret and memory.
+#![no_main]
+
+use std::sync::Arc;
+
+use ferrovm_engine::{Config, Engine, JitConfig, Tier};
+use ferrovm_ir::Cpu;
+use ferrovm_mem::{AddressSpace, Perms};
+use ferrovm_riscv::{Opcode, decode, encode};
+use libfuzzer_sys::fuzz_target;
+
+const CODE: u64 = 0x10000;
+const DATA: u64 = 0x20000;
+const MAX_INSNS: usize = 64;
+
+fn code_from(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, w) in bytes.chunks_exact(4).take(MAX_INSNS).enumerate() {
+        let word = u32::from_le_bytes([w[0], w[1], w[2], w[3]]) | 3;
+        let mut inst = decode(word);
+        if !inst.is_legal() || inst.op == Opcode::Jalr {
+            continue;
+        }
+        if format!("{:?}", inst.op).starts_with("Csr") && inst.imm & 0xfff == 0xc01 {
+            continue; // `time` differs between runs
+        }
+        let branch = matches!(
+            inst.op,
+            Opcode::Beq | Opcode::Bne | Opcode::Blt | Opcode::Bge | Opcode::Bltu | Opcode::Bgeu | Opcode::Jal
+        );
+        let word = if branch {
+            inst.imm = 4 * (1 + (i as i64 % 5));
+            match encode(&inst) {
+                Some(w) => w,
+                None => continue,
+            }
+        } else {
+            word
+        };
+        out.extend(word.to_le_bytes());
+    }
+    out.extend(0x73u32.to_le_bytes());
+    out
+}
+
+fn run(code: &[u8], start: &Cpu, config: Config) -> (ferrovm_engine::Exit, Cpu, Vec<u8>) {
+    let mem = Arc::new(AddressSpace::new().expect("address space"));
+    mem.map(CODE, 0x1000, Perms::RX).expect("code");
+    mem.write_bytes_force(CODE, code).expect("code");
+    mem.map(DATA, 0x2000, Perms::RW).expect("data");
+    let mut engine = Engine::with_config(Arc::clone(&mem), config);
+    let mut cpu = start.clone();
+    let exit = engine.run(&mut cpu);
+    let mut data = vec![0; 0x2000];
+    mem.read_bytes_force(DATA, &mut data).expect("data");
+    (exit, cpu, data)
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    if bytes.len() < 256 {
+        return;
+    }
+    let (regs, code) = bytes.split_at(256);
+    let mut start = Cpu { pc: CODE, ..Cpu::default() };
+    for (r, chunk) in regs.chunks_exact(8).enumerate().skip(1) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Half of the integer registers point into the data pages.
+        start.regs[r] = if r < 32 && v & 1 == 0 { DATA + 0x800 + (v >> 1) % 0x1000 } else { v };
+    }
+    start.frm = u64::from(regs[0] % 8);
+    start.fflags = u64::from(regs[1] % 32);
+    let code = code_from(code);
+    let interp = run(&code, &start, Config::default());
+    let jit = Config { tier: Tier::Jit, jit: JitConfig { fault_rate: Some(0.0), ..JitConfig::default() }, ..Config::default() };
+    let native = run(&code, &start, jit);
+    assert_eq!(interp, native, "interpreter and JIT disagree");
+});
