@@ -47,7 +47,7 @@ __attribute__((noinline)) static uint64_t bits(uint64_t n, uint64_t seed)
 
 int main(int argc, char **argv)
 {
-    long m = bench_size(argc, argv, 60);
+    long m = bench_size(argc, argv, 100);
     uint64_t n = (uint64_t)m * 1000000ULL;
     bench_result("alu", "chain", chain(n, 1));
     bench_result("alu", "muldiv", muldiv(n / 4, 7));

@@ -127,7 +127,7 @@ static void hex(const uint8_t *p, int n, char *out)
 
 int main(int argc, char **argv)
 {
-    size_t n = (size_t)bench_size(argc, argv, 24) << 20;
+    size_t n = (size_t)bench_size(argc, argv, 40) << 20;
     char text[65];
     uint8_t digest[32];
     sha256((const unsigned char *)"abc", 3, digest);

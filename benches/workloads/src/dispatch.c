@@ -83,7 +83,7 @@ static uint64_t fn_table(uint64_t n, rng_t *r)
 
 int main(int argc, char **argv)
 {
-    long rounds = bench_size(argc, argv, 20);
+    long rounds = bench_size(argc, argv, 34);
     rng_t r = { 7 };
     uint64_t hv = 0, hf = 0;
     for (long i = 0; i < rounds; i++) {

@@ -96,7 +96,7 @@ static uint64_t mandelf(int size)
 
 int main(int argc, char **argv)
 {
-    long reps = bench_size(argc, argv, 32);
+    long reps = bench_size(argc, argv, 52);
     rng_t r = { 3 };
     uint64_t hm = 0, hp = 0, hc = 0, hd = 0;
     for (long i = 0; i < reps; i++) {

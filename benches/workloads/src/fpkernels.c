@@ -119,7 +119,7 @@ static uint64_t mandel(int size)
 
 int main(int argc, char **argv)
 {
-    long reps = bench_size(argc, argv, 28);
+    long reps = bench_size(argc, argv, 44);
     rng_t r = { 2024 };
     uint64_t hm = 0, hj = 0, hb = 0, hs = 0, hd = 0;
     for (long i = 0; i < reps; i++) {

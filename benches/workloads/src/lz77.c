@@ -104,7 +104,7 @@ static size_t decompress(const unsigned char *in, unsigned char *out)
 
 int main(int argc, char **argv)
 {
-    size_t n = (size_t)bench_size(argc, argv, 16384) * 1024;
+    size_t n = (size_t)bench_size(argc, argv, 24576) * 1024;
     unsigned char *text = malloc(n), *packed = malloc(n + n / 2 + 64), *back = malloc(n);
     if (!text || !packed || !back) { perror("malloc"); return 1; }
     /* Text from a Zipf-ish vocabulary with occasional random bytes. */

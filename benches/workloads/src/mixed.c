@@ -125,7 +125,7 @@ static uint32_t crc32(const unsigned char *p, size_t n, uint32_t crc)
 
 int main(int argc, char **argv)
 {
-    long rounds = bench_size(argc, argv, 140);
+    long rounds = bench_size(argc, argv, 240);
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++)

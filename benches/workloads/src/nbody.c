@@ -85,7 +85,7 @@ static uint64_t springs(long steps)
 
 int main(int argc, char **argv)
 {
-    long steps = bench_size(argc, argv, 3000) * 1000;
+    long steps = bench_size(argc, argv, 5000) * 1000;
     double px = 0, py = 0, pz = 0;
     for (int i = 0; i < 5; i++) {
         px += bodies[i].vx * bodies[i].mass; py += bodies[i].vy * bodies[i].mass; pz += bodies[i].vz * bodies[i].mass;

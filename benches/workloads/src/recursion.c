@@ -48,7 +48,7 @@ static void release(tree_t *t)
 
 int main(int argc, char **argv)
 {
-    long n = bench_size(argc, argv, 40);
+    long n = bench_size(argc, argv, 41);
     bench_result("recursion", "fib", fib((uint32_t)n));
     int t = n > 8 ? (int)(n / 2) : 4;
     bench_result("recursion", "tak", (uint64_t)tak(t, t / 2, 0));

@@ -78,7 +78,7 @@ static uint64_t check32(const uint32_t *a, size_t n)
 
 int main(int argc, char **argv)
 {
-    size_t n = (size_t)bench_size(argc, argv, 1500) * 1000;
+    size_t n = (size_t)bench_size(argc, argv, 2500) * 1000;
     uint64_t *a = malloc(n * sizeof *a);
     uint32_t *b = calloc(n, sizeof *b), *tmp = calloc(n, sizeof *tmp);
     if (!a || !b || !tmp) { perror("malloc"); return 1; }

@@ -70,7 +70,7 @@ static uint64_t strfns(rng_t *r)
 
 int main(int argc, char **argv)
 {
-    long rounds = bench_size(argc, argv, 150);
+    long rounds = bench_size(argc, argv, 250);
     rng_t r = { 5 };
     for (int i = 0; i < BUF + 64; i++) src[i] = (unsigned char)rng_next(&r);
     for (int i = 0; i < 256; i++) {
