@@ -27,7 +27,7 @@ enum Command {
     /// Run a riscv64 Linux program. The exit status is the program's; if
     /// the program is killed by a signal, ferrovm dies of the same signal.
     #[command(trailing_var_arg = true)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Disassemble every executable section of a riscv64 ELF file, in the
     /// format of `riscv64-linux-gnu-objdump -d`.
     Disasm {
@@ -101,6 +101,10 @@ struct RunArgs {
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
     #[arg(long, value_name = "FRACTION", hide = true)]
     jit_fault_rate: Option<f64>,
+    /// JIT: interpreter runs of a block before it is compiled (0: compile
+    /// every block the first time it runs).
+    #[arg(long, value_name = "RUNS", hide = true, default_value_t = ferrovm_engine::DEFAULT_HOT_THRESHOLD)]
+    jit_hot_threshold: u32,
     /// The riscv64 program to run.
     program: PathBuf,
     /// Arguments passed to the program.
@@ -161,6 +165,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         inline_cache: !args.no_inline_cache,
         code_cache_size: args.code_cache_size,
         fault_rate: args.jit_fault_rate,
+        hot_threshold: args.jit_hot_threshold,
     };
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];
@@ -235,7 +240,7 @@ fn disasm(program: PathBuf) -> anyhow::Result<ExitCode> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Disasm { program } => disasm(program),
     };
     match result {
