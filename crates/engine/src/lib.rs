@@ -42,7 +42,7 @@ use ferrovm_riscv::lift::{LiftError, lift_block_limited};
 
 use cache::{Translation, TranslationCache};
 pub use ferrovm_ir as ir;
-pub use native::JitConfig;
+pub use native::{DEFAULT_HOT_THRESHOLD, JitConfig};
 pub use stats::Stats;
 
 /// A guest event that the environment (e.g. the Linux layer) must handle.
@@ -286,7 +286,7 @@ impl Engine {
             let translation = match self.cache.get(pc) {
                 Some(t) => t.clone(),
                 None => {
-                    let made = if self.native.is_some() {
+                    let made = if self.native.as_ref().is_some_and(native::Native::eager) {
                         self.translate_native(pc)
                     } else {
                         self.translate(pc).map(Translation::Interp)
@@ -318,6 +318,18 @@ impl Engine {
                     continue;
                 }
             };
+            // Tier up: a block the interpreter has run often enough is
+            // compiled, then run natively from the next iteration on.
+            if let Some(n) = &mut self.native
+                && n.hot(pc)
+            {
+                match self.translate_native(pc) {
+                    Ok(Translation::Native { .. }) => continue,
+                    // Compiling failed: it stays interpreted (and counts
+                    // again from zero).
+                    Ok(Translation::Interp(_)) | Err(_) => {}
+                }
+            }
             self.stats.blocks_executed += 1;
             match execute(&block, cpu, &self.mem, &mut self.frame) {
                 BlockExit::Continue => {}

@@ -17,6 +17,13 @@ use crate::{Engine, tracing_free_warn};
 /// leaves it unset: the fraction (0.0..=1.0) of compiles made to fail.
 pub const FAULT_RATE_ENV: &str = "FERROVM_JIT_FAULT_RATE";
 
+/// The [`JitConfig::hot_threshold`] `ferrovm run --engine jit` uses: a block
+/// is compiled once the interpreter has run it this many times. Cranelift
+/// costs about as much per block as interpreting it a few thousand times,
+/// so code that runs fewer times than that is cheaper left to the
+/// interpreter.
+pub const DEFAULT_HOT_THRESHOLD: u32 = 1000;
+
 /// Switches of the JIT tier.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JitConfig {
@@ -30,6 +37,12 @@ pub struct JitConfig {
     /// Fraction of compiles made to fail on purpose, for testing the
     /// fallback; `None` reads [`FAULT_RATE_ENV`] (default 0).
     pub fault_rate: Option<f64>,
+    /// Interpreter runs of a block before it is compiled: 0 compiles every
+    /// block the first time it runs (the default, which the differential
+    /// tests rely on); the command line uses [`DEFAULT_HOT_THRESHOLD`].
+    /// Counts live in a small direct-mapped table, so blocks sharing a slot
+    /// may be compiled a little early.
+    pub hot_threshold: u32,
 }
 
 impl Default for JitConfig {
@@ -39,15 +52,24 @@ impl Default for JitConfig {
             inline_cache: true,
             code_cache_size: ferrovm_jit::DEFAULT_CODE_CACHE_SIZE,
             fault_rate: None,
+            hot_threshold: 0,
         }
     }
 }
+
+/// Entries in the table of interpreter run counts (a power of two).
+const HEAT_ENTRIES: usize = 1 << 12;
 
 /// The engine's JIT state.
 pub(crate) struct Native {
     pub(crate) jit: Jit,
     /// Compiled pcs, oldest first (FIFO eviction; may hold stale pcs).
     order: VecDeque<u64>,
+    /// See [`JitConfig::hot_threshold`].
+    hot_threshold: u32,
+    /// Interpreter runs by `pc >> 1`, direct-mapped (collisions only make a
+    /// block hot sooner).
+    heat: Box<[u32]>,
 }
 
 impl Native {
@@ -67,7 +89,37 @@ impl Native {
             fault_rate,
             ..JitOptions::default()
         };
-        Ok(Native { jit: Jit::new(Arc::clone(mem), Arc::clone(interrupt), options)?, order: VecDeque::new() })
+        Ok(Native {
+            jit: Jit::new(Arc::clone(mem), Arc::clone(interrupt), options)?,
+            order: VecDeque::new(),
+            hot_threshold: c.hot_threshold,
+            heat: vec![0; HEAT_ENTRIES].into_boxed_slice(),
+        })
+    }
+
+    /// Whether a block seen for the first time at `pc` should be compiled
+    /// at once.
+    #[inline]
+    pub(crate) fn eager(&self) -> bool {
+        self.hot_threshold == 0
+    }
+
+    /// Counts a run of the interpreted block at `pc`; whether it is now hot
+    /// enough to compile. Never with [`Native::eager`]: a block that failed
+    /// to compile then stays interpreted.
+    #[inline]
+    pub(crate) fn hot(&mut self, pc: u64) -> bool {
+        if self.hot_threshold == 0 {
+            return false;
+        }
+        let slot = ((pc >> 1) as usize) & (HEAT_ENTRIES - 1);
+        let Some(h) = self.heat.get_mut(slot) else { return true };
+        *h += 1;
+        if *h >= self.hot_threshold {
+            *h = 0;
+            return true;
+        }
+        false
     }
 
     pub(crate) fn evict(&mut self, pc: u64) {

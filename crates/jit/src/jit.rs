@@ -149,6 +149,8 @@ pub struct Jit {
     trampoline: Trampoline,
     options: JitOptions,
     rng: u64,
+    /// `FERROVM_JIT_DUMP` is set: print each function's machine code.
+    dump: bool,
     // Kept alive because compiled code embeds their addresses.
     _mem: Arc<AddressSpace>,
     _interrupt: Arc<AtomicBool>,
@@ -173,6 +175,13 @@ fn host_isa() -> Result<OwnedTargetIsa> {
     // Cranelift's x86-64 tail calls rely on frame pointers.
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    // Experiment knob: `FERROVM_JIT_CL_FLAGS=opt_level=none,regalloc_algorithm=single_pass`.
+    if let Ok(extra) = std::env::var("FERROVM_JIT_CL_FLAGS") {
+        for kv in extra.split(',').filter(|kv| !kv.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, "true"));
+            set(&mut flags, k, v)?;
+        }
+    }
     let builder = cranelift_native::builder().map_err(|e| Error::Setup(e.to_string()))?;
     builder.finish(settings::Flags::new(flags)).map_err(|e| Error::Setup(e.to_string()))
 }
@@ -207,6 +216,7 @@ impl Jit {
             dead_data: Vec::new(),
             trampoline: unreachable_trampoline,
             rng: options.fault_seed | 1,
+            dump: std::env::var_os("FERROVM_JIT_DUMP").is_some(),
             options,
             _mem: mem,
             _interrupt: interrupt,
@@ -261,6 +271,7 @@ impl Jit {
     /// Compiles the function in `self.cl.func`, copies it into the code
     /// cache and publishes it. Returns its entry address and allocation.
     fn emit(&mut self) -> Result<(usize, Allocation)> {
+        self.cl.set_disasm(self.dump);
         // Degrade, don't die: a Cranelift panic is a compile error too.
         let (cl, isa) = (&mut self.cl, &*self.isa);
         let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -282,6 +293,9 @@ impl Jit {
         let Some(compiled) = self.cl.compiled_code() else {
             return Err(Error::Codegen("no compiled code".into()));
         };
+        if self.dump {
+            eprintln!("{}", compiled.vcode.as_deref().unwrap_or(""));
+        }
         if !compiled.buffer.relocs().is_empty() {
             return Err(Error::Codegen("machine code needs relocations".into()));
         }
