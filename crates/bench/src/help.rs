@@ -12,6 +12,8 @@ pub struct OptionSpec {
     pub value: Option<String>,
     /// The values listed under "Possible values:" or in `[possible values: ...]`.
     pub possible: Vec<String>,
+    /// The first line of the description (`JIT: do not chain ...`).
+    pub help: String,
 }
 
 /// Parses the options of a clap help text.
@@ -26,6 +28,9 @@ pub fn parse(help: &str) -> Vec<OptionSpec> {
             continue;
         }
         let Some(current) = options.last_mut() else { continue };
+        if current.help.is_empty() && !t.is_empty() && !t.starts_with('[') {
+            current.help = t.to_string();
+        }
         if t == "Possible values:" {
             in_possible = true;
         } else if in_possible && let Some(item) = t.strip_prefix("- ") {
@@ -73,7 +78,17 @@ fn option_line(t: &str) -> Option<OptionSpec> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(OptionSpec { long: long.to_string(), value, possible })
+    // Short help: the description follows the option on the same line.
+    let help = after
+        .strip_prefix('<')
+        .and_then(|v| v.split_once('>'))
+        .map_or(after, |(_, rest)| rest)
+        .split(" [")
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    Some(OptionSpec { long: long.to_string(), value, possible, help })
 }
 
 #[cfg(test)]
@@ -128,6 +143,9 @@ Options:
         assert_eq!(opts[2].value, None);
         assert_eq!(opts[3].possible, ["lru", "fifo", "flush"]);
         assert_eq!(opts[4].value.as_deref(), Some("BYTES"));
+        assert_eq!(opts[0].help, "Execution engine");
+        assert_eq!(opts[2].help, "Disable the IR optimization passes");
+        assert_eq!(opts[3].help, "Code cache eviction policy [default: lru] [possible values: lru, fifo, flush]");
         assert!(opts[4].possible.is_empty());
     }
 
@@ -138,5 +156,7 @@ Options:
         );
         assert_eq!(opts[0].possible, ["interp", "jit", "tiered"]);
         assert_eq!(opts[1].long, "no-opt");
+        assert_eq!(opts[0].help, "Execution engine");
+        assert_eq!(opts[1].help, "Disable");
     }
 }

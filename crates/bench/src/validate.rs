@@ -32,20 +32,22 @@ pub struct Config {
 /// on the options it does not exercise (so nothing is left out silently).
 pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) -> (Vec<Config>, Vec<String>) {
     let options = ferrovm.options.as_deref().unwrap_or(&[]);
-    let switches: Vec<String> = options
-        .iter()
-        .filter(|o| o.value.is_none() && o.long.starts_with("no-"))
-        .map(|o| format!("--{}", o.long))
-        .collect();
-    let mut valued: Vec<String> = Vec::new();
+    // Switches documented as "JIT: ..." are validated with the JIT engines
+    // only; under the interpreter they would change nothing but the bill.
+    let jit_only = |long: &str| options.iter().any(|o| o.long == long && o.help.starts_with("JIT:"));
+    let switches: Vec<String> =
+        options.iter().filter(|o| o.value.is_none() && o.long.starts_with("no-")).map(|o| o.long.clone()).collect();
+    let mut valued: Vec<(String, String)> = Vec::new();
     let mut notes = Vec::new();
     for o in options {
         if NOT_CONFIG.contains(&o.long.as_str()) || o.long.starts_with("no-") && o.value.is_none() {
             continue;
         }
         match (&o.value, o.possible.is_empty()) {
-            (Some(_), false) => valued.extend(o.possible.iter().map(|v| format!("--{}={v}", o.long))),
-            (Some(_), true) if o.long.contains("cache-size") => valued.push(format!("--{}={SMALL_CACHE}", o.long)),
+            (Some(_), false) => valued.extend(o.possible.iter().map(|v| (o.long.clone(), format!("--{}={v}", o.long)))),
+            (Some(_), true) if o.long.contains("cache-size") => {
+                valued.push((o.long.clone(), format!("--{}={SMALL_CACHE}", o.long)))
+            }
             (Some(v), true) => notes.push(format!(
                 "not exercised: --{} <{v}> lists no possible values (add them with --config '--{}=VALUE')",
                 o.long, o.long
@@ -56,6 +58,8 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
     let mut configs = Vec::new();
     for e in engines {
         let cfg = |extra: Vec<String>, env: Vec<(String, String)>| Config { engine: e.clone(), extra, env };
+        let applies = |long: &str| e != "interp" || !jit_only(long);
+        let switches: Vec<String> = switches.iter().filter(|s| applies(s)).map(|s| format!("--{s}")).collect();
         configs.push(cfg(vec![], vec![]));
         for s in &switches {
             configs.push(cfg(vec![s.clone()], vec![]));
@@ -63,8 +67,10 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
         if switches.len() > 1 {
             configs.push(cfg(switches.clone(), vec![]));
         }
-        for v in &valued {
-            configs.push(cfg(vec![v.clone()], vec![]));
+        for (long, v) in &valued {
+            if applies(long) {
+                configs.push(cfg(vec![v.clone()], vec![]));
+            }
         }
         if e != "interp" {
             let fault = vec![(FAULT_ENV.0.to_string(), FAULT_ENV.1.to_string())];
@@ -145,11 +151,11 @@ mod tests {
       --no-opt
           o
       --no-chaining
-          c
+          JIT: do not chain
       --eviction <POLICY>
           [possible values: lru, flush]
       --code-cache-size <BYTES>
-          b
+          JIT: code-cache budget
       --sysroot <DIR>
           s
       --trace-file <FILE>
@@ -179,11 +185,8 @@ mod tests {
             [
                 "interp",
                 "interp --no-opt",
-                "interp --no-chaining",
-                "interp --no-opt --no-chaining",
                 "interp --eviction=lru",
                 "interp --eviction=flush",
-                "interp --code-cache-size=65536",
                 "interp --code-cache-size=1",
                 "jit",
                 "jit --no-opt",
