@@ -41,8 +41,12 @@ enum Command {
 enum EngineKind {
     /// The IR interpreter (tier 0).
     Interp,
-    /// Cranelift JIT for every block.
+    /// Cranelift JIT: every block is compiled the first time it runs.
     Jit,
+    /// Interpreter first; a block is compiled once it has run
+    /// `--hot-threshold` times (compiles happen on the running thread for
+    /// now).
+    Tiered,
 }
 
 #[derive(clap::Args, Debug)]
@@ -101,10 +105,10 @@ struct RunArgs {
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
     #[arg(long, value_name = "FRACTION", hide = true)]
     jit_fault_rate: Option<f64>,
-    /// JIT: interpreter runs of a block before it is compiled (0: compile
-    /// every block the first time it runs).
-    #[arg(long, value_name = "RUNS", hide = true, default_value_t = ferrovm_engine::DEFAULT_HOT_THRESHOLD)]
-    jit_hot_threshold: u32,
+    /// Tiered engine: how many times a block runs in the interpreter before
+    /// it is compiled [default: 1000].
+    #[arg(long, value_name = "RUNS")]
+    hot_threshold: Option<u32>,
     /// The riscv64 program to run.
     program: PathBuf,
     /// Arguments passed to the program.
@@ -159,13 +163,20 @@ fn die_by_signal(signal: i32) -> ! {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let tier = if args.engine == EngineKind::Jit { Tier::Jit } else { Tier::Interp };
+    let tier = if args.engine == EngineKind::Interp { Tier::Interp } else { Tier::Jit };
+    if args.hot_threshold.is_some() && args.engine != EngineKind::Tiered {
+        bail!("--hot-threshold only applies to --engine tiered");
+    }
+    let hot_threshold = match args.engine {
+        EngineKind::Tiered => args.hot_threshold.unwrap_or(ferrovm_engine::DEFAULT_HOT_THRESHOLD),
+        _ => 0,
+    };
     let jit = JitConfig {
         chaining: !args.no_chaining,
         inline_cache: !args.no_inline_cache,
         code_cache_size: args.code_cache_size,
         fault_rate: args.jit_fault_rate,
-        hot_threshold: args.jit_hot_threshold,
+        hot_threshold,
     };
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];
