@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use ferrovm_ir::Terminator;
 use ferrovm_jit::{Error as JitError, Jit, JitOptions};
 use ferrovm_mem::{AddressSpace, PAGE_SIZE};
 use ferrovm_riscv::lift::LiftError;
@@ -132,7 +133,45 @@ impl Native {
     }
 }
 
+/// Most blocks a region grows to (its entry block included).
+const MAX_REGION_BLOCKS: usize = 4;
+
+/// Direct successors of `block`.
+fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
+    match block.term {
+        Terminator::Jump { target } => [Some(target), None],
+        Terminator::Branch { taken, fallthrough, .. } => [Some(taken), Some(fallthrough)],
+        _ => [None, None],
+    }
+}
+
 impl Engine {
+    /// Adds to `region` (holding the entry block) the direct successors of
+    /// its entry that branch straight back to it: the bodies of small
+    /// loops, which then run inside one compiled function. Their code pages
+    /// are marked and added to `pages`.
+    fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>) {
+        let Some(entry) = region.first() else { return };
+        let head = entry.start;
+        for target in successors(entry).into_iter().flatten() {
+            if region.len() >= MAX_REGION_BLOCKS || region.iter().any(|b| b.start == target) {
+                continue;
+            }
+            self.mem.mark_code(target);
+            let Ok(succ) = self.translate_ir(target, self.config.max_block_insns.max(1)) else { continue };
+            if !successors(&succ).contains(&Some(head)) {
+                continue;
+            }
+            let first = succ.start & !(PAGE_SIZE - 1);
+            let last = succ.end.saturating_sub(1).max(succ.start) & !(PAGE_SIZE - 1);
+            if last != first {
+                self.mem.mark_code(last);
+            }
+            pages.extend((first..=last).step_by(PAGE_SIZE as usize));
+            region.push(succ);
+        }
+    }
+
     /// Translates the block at `pc` for the JIT tier: compiled if possible,
     /// otherwise an interpreter block.
     pub(crate) fn translate_native(&mut self, pc: u64) -> Result<Translation, LiftError> {
@@ -145,11 +184,16 @@ impl Engine {
         if last_page != first_page {
             self.mem.mark_code(last_page);
         }
+        let mut pages: Vec<u64> = (first_page..=last_page).step_by(PAGE_SIZE as usize).collect();
+        let mut region = vec![block];
+        if self.native.as_ref().is_some_and(|n| n.jit.options().chaining) {
+            self.grow_region(&mut region, &mut pages);
+        }
         let Some(native) = self.native.as_mut() else {
             return self.translate(pc).map(Translation::Interp);
         };
         let outcome = loop {
-            match native.jit.compile(&block) {
+            match native.jit.compile_region(&region) {
                 Ok(c) => break Ok(c),
                 Err(JitError::CacheFull { .. }) => {
                     // Evict the oldest translation and retry; with nothing
@@ -175,16 +219,18 @@ impl Engine {
         match outcome {
             Ok(c) => {
                 native.order.push_back(pc);
-                self.stats.blocks_compiled += 1;
-                self.stats.insns_compiled += block.insn_count() as u64;
+                let insns: u64 = region.iter().map(|b| b.insn_count() as u64).sum();
+                self.stats.blocks_compiled += region.len() as u64;
+                self.stats.insns_compiled += insns;
                 self.stats.code_bytes += c.code_bytes as u64;
                 self.stats.compile_time += c.time;
-                self.stats.blocks_translated += 1;
-                self.stats.insns_translated += block.insn_count() as u64;
+                self.stats.blocks_translated += region.len() as u64;
+                self.stats.insns_translated += insns;
                 self.stats.translate_time += started.elapsed();
                 let t = Translation::Native { start: pc };
-                let pages = (first_page..=last_page).step_by(PAGE_SIZE as usize);
-                self.cache.insert(t.clone(), pages);
+                pages.sort_unstable();
+                pages.dedup();
+                self.cache.insert(t.clone(), pages.into_iter());
                 Ok(t)
             }
             Err(e) => {

@@ -174,6 +174,8 @@ fn host_isa() -> Result<OwnedTargetIsa> {
     set(&mut flags, "opt_level", "speed")?;
     // Cranelift's x86-64 tail calls rely on frame pointers.
     set(&mut flags, "preserve_frame_pointers", "true")?;
+    // Nothing unwinds through compiled code.
+    set(&mut flags, "unwind_info", "false")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     // Experiment knob: `FERROVM_JIT_CL_FLAGS=opt_level=none,regalloc_algorithm=single_pass`.
     if let Ok(extra) = std::env::var("FERROVM_JIT_CL_FLAGS") {
@@ -326,6 +328,16 @@ impl Jit {
     /// cell of `block.start` now leads to it. Replaces an older translation
     /// of the same address. On error nothing changes.
     pub fn compile(&mut self, block: &Block) -> Result<Compiled> {
+        self.compile_region(std::slice::from_ref(block))
+    }
+
+    /// Compiles the region `blocks` as one function entered at
+    /// `blocks[0].start`: direct branches
+    /// between its blocks stay in native code without leaving the function.
+    /// Linked and replaced like [`Jit::compile`]; the caller must drop the
+    /// translation when the code of any of the blocks changes.
+    pub fn compile_region(&mut self, blocks: &[Block]) -> Result<Compiled> {
+        let Some(block) = blocks.first() else { return Err(Error::Codegen("empty region".into())) };
         let started = Instant::now();
         if self.inject_fault() {
             return Err(Error::Injected);
@@ -336,7 +348,7 @@ impl Jit {
         translate::translate(
             &mut self.cl.func,
             &mut self.fctx,
-            block,
+            blocks,
             self.env,
             &mut self.cells,
             data.as_ptr() as u64,

@@ -98,6 +98,16 @@ struct Tr<'a, 'b, L: Linker> {
     /// Address of this block's inline-cache word (for an indirect exit).
     ic_word: u64,
     pending: Vec<SideExit>,
+    /// Heads of the region's blocks, by guest start address (empty for a
+    /// single block).
+    heads: Vec<(u64, ClBlock)>,
+    /// Some op may write guest memory, so a helper may set
+    /// `ctx.exit_request`: exits must poll it.
+    may_write: bool,
+    /// `cpu.instret` in a variable (regions); `None`: updated in memory.
+    instret: Option<Variable>,
+    /// Index in the region of the block being translated.
+    current: usize,
 }
 
 /// Why a block could not be translated.
@@ -127,18 +137,24 @@ impl RareOps for Rare {
     }
 }
 
-/// Builds the Cranelift function for `block` into `func`. `ic_word` is the
-/// address of the block's inline-cache word (used only if the block ends in
-/// an indirect jump).
+/// Builds the Cranelift function for the region `blocks` into `func`: the
+/// function is entered at `blocks[0]`; direct branches between the region's
+/// blocks stay inside it (a loop runs without leaving the function, guest
+/// registers in host registers), every other exit leaves as usual. A
+/// region of several blocks loads every guest register it touches on entry
+/// and writes back every register it writes at every exit. `ic_word` is the
+/// address of the inline-cache word (shared by the region's indirect
+/// exits).
 pub(crate) fn translate<L: Linker>(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    block: &Block,
+    blocks: &[Block],
     env: Env,
     linker: &mut L,
     ic_word: u64,
     fe: TargetFrontendConfig,
 ) -> Result<(), Untranslatable> {
+    let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
     let mut b = FunctionBuilder::new(func, fctx);
     let sigs = Sigs {
@@ -153,26 +169,79 @@ pub(crate) fn translate<L: Linker>(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let (cpu, ctx) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let may_write = blocks
+        .iter()
+        .flat_map(|bl| &bl.ops)
+        .any(|op| matches!(op, Op::Store { .. } | Op::StoreConditional { .. } | Op::Amo { .. }));
     let mut tr = Tr {
         b,
         env,
         linker,
         cpu,
         ctx,
-        temps: vec![None; block.num_temps as usize],
+        temps: Vec::new(),
         regs: [None; Reg::COUNT],
         dirty: [false; Reg::COUNT],
-        site_pc: block.start,
+        site_pc: first.start,
         retired: 0,
         insns: 0,
         sigs,
         ic_word,
         pending: Vec::new(),
+        heads: Vec::new(),
+        may_write,
+        instret: None,
+        current: 0,
     };
-    for op in &block.ops {
-        tr.op(op)?;
+    let targets = |bl: &Block| match bl.term {
+        Terminator::Jump { target } => [Some(target), None],
+        Terminator::Branch { taken, fallthrough, .. } => [Some(taken), Some(fallthrough)],
+        _ => [None, None],
+    };
+    let internal = blocks.iter().flat_map(targets).flatten().any(|t| blocks.iter().any(|bl| bl.start == t));
+    if blocks.len() > 1 || internal {
+        // Every register the region touches is defined on entry (a path
+        // through the region may read one another block set), and every
+        // register it writes counts as dirty everywhere.
+        let mut touched = [false; Reg::COUNT];
+        for op in blocks.iter().flat_map(|bl| &bl.ops) {
+            match *op {
+                Op::GetReg { reg, .. } => touched[reg.index() & 63] = true,
+                Op::SetReg { reg, .. } => {
+                    touched[reg.index() & 63] = true;
+                    tr.dirty[reg.index() & 63] = true;
+                }
+                _ => {}
+            }
+        }
+        tr.dirty[0] = false;
+        for (i, _) in touched.iter().enumerate().skip(1).filter(|(_, t)| **t) {
+            let var = tr.b.declare_var(I64);
+            let v = tr.b.ins().load(I64, flags(), tr.cpu, off::CPU_REGS + 8 * i as i32);
+            tr.b.def_var(var, v);
+            tr.regs[i] = Some(var);
+        }
+        let var = tr.b.declare_var(I64);
+        let v = tr.b.ins().load(I64, flags(), tr.cpu, off::CPU_INSTRET);
+        tr.b.def_var(var, v);
+        tr.instret = Some(var);
+        tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
+        tr.b.ins().jump(tr.heads[0].1, &[]);
     }
-    tr.terminator(block)?;
+    for (k, block) in blocks.iter().enumerate() {
+        if let Some(&(_, head)) = tr.heads.get(k) {
+            tr.b.switch_to_block(head);
+        }
+        tr.current = k;
+        tr.temps = vec![None; block.num_temps as usize];
+        tr.site_pc = block.start;
+        tr.retired = 0;
+        tr.insns = 0;
+        for op in &block.ops {
+            tr.op(op)?;
+        }
+        tr.terminator(block)?;
+    }
     tr.emit_side_exits();
     tr.b.seal_all_blocks();
     // The frontend config only matters for stack-map and pointer-width
@@ -234,8 +303,13 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.dirty[i] = true;
     }
 
-    /// Stores every dirty guest register back into the `Cpu`.
+    /// Stores every dirty guest register back into the `Cpu` (and
+    /// `instret`, when it lives in a variable).
     fn write_back(&mut self) {
+        if let Some(var) = self.instret {
+            let v = self.b.use_var(var);
+            self.b.ins().store(flags(), v, self.cpu, off::CPU_INSTRET);
+        }
         for i in 1..Reg::COUNT {
             if self.dirty[i]
                 && let Some(var) = self.regs[i]
@@ -248,6 +322,12 @@ impl<L: Linker> Tr<'_, '_, L> {
 
     fn add_instret(&mut self, n: u32) {
         if n == 0 {
+            return;
+        }
+        if let Some(var) = self.instret {
+            let v = self.b.use_var(var);
+            let v = self.b.ins().iadd_imm_s(v, i64::from(n));
+            self.b.def_var(var, v);
             return;
         }
         let v = self.b.ins().load(I64, flags(), self.cpu, off::CPU_INSTRET);
@@ -279,11 +359,12 @@ impl<L: Linker> Tr<'_, '_, L> {
         for e in std::mem::take(&mut self.pending) {
             self.b.switch_to_block(e.blk);
             let dirty = std::mem::replace(&mut self.dirty, e.dirty);
+            // instret first: `write_back` stores it when it is a variable.
+            self.add_instret(e.retired);
             self.write_back();
             self.dirty = dirty;
             let pc = self.iconst(e.pc);
             self.set_pc(pc);
-            self.add_instret(e.retired);
             if e.code == exit::ILLEGAL {
                 let zero = self.b.ins().iconst(I32, 0);
                 self.b.ins().store(flags(), zero, self.ctx, off::CTX_ILLEGAL_BITS);
@@ -542,19 +623,56 @@ impl<L: Linker> Tr<'_, '_, L> {
             self.ret(exit::CONTINUE);
             return;
         }
-        let req = self.b.ins().uload8(I64, flags(), self.ctx, off::CTX_EXIT_REQUEST);
+        let go = self.poll_exit(pc, false);
+        self.b.switch_to_block(go);
+        let code = self.b.ins().load(I64, flags(), cell, off::CELL_CODE);
+        self.b.ins().return_call_indirect(self.sigs.block, code, &[self.cpu, self.ctx, pc]);
+    }
+
+    /// Polls the interrupt flag (and `ctx.exit_request` if the code may
+    /// write memory): if either is set, leaves to the dispatcher at `pc`
+    /// (writing registers back first if `write_back`). Returns the block to
+    /// continue in otherwise (not yet switched to).
+    fn poll_exit(&mut self, pc: Value, write_back: bool) -> ClBlock {
         let irq_at = self.iconst(self.env.interrupt);
         let irq = self.b.ins().uload8(I64, flags(), irq_at, 0);
-        let any = self.b.ins().bor(req, irq);
+        let any = if self.may_write {
+            let req = self.b.ins().uload8(I64, flags(), self.ctx, off::CTX_EXIT_REQUEST);
+            self.b.ins().bor(req, irq)
+        } else {
+            irq
+        };
         let (leave, go) = (self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(leave);
         self.b.ins().brif(any, leave, &[], go, &[]);
         self.b.switch_to_block(leave);
+        if write_back {
+            self.write_back();
+        }
         self.set_pc(pc);
         self.ret(exit::CONTINUE);
-        self.b.switch_to_block(go);
-        let code = self.b.ins().load(I64, flags(), cell, off::CELL_CODE);
-        self.b.ins().return_call_indirect(self.sigs.block, code, &[self.cpu, self.ctx, pc]);
+        go
+    }
+
+    /// Leaves towards guest `target`: a jump inside the function if
+    /// `target` starts a block of the region, otherwise a write-back and a
+    /// chained exit.
+    /// Any cycle inside the region has an edge to a block at or before the
+    /// current one in region order: those edges poll the interrupt flag.
+    /// Forward edges poll only for `ctx.exit_request`, if code may write.
+    fn edge(&mut self, target: u64) {
+        if let Some(k) = self.heads.iter().position(|(pc, _)| *pc == target) {
+            let head = self.heads[k].1;
+            if k <= self.current || self.may_write {
+                let pc = self.iconst(target);
+                let go = self.poll_exit(pc, true);
+                self.b.switch_to_block(go);
+            }
+            self.b.ins().jump(head, &[]);
+            return;
+        }
+        self.write_back();
+        self.chain_direct(target);
     }
 
     fn chain_direct(&mut self, target: u64) {
@@ -656,26 +774,24 @@ impl<L: Linker> Tr<'_, '_, L> {
         let n = self.insns;
         match block.term {
             Terminator::Jump { target } => {
-                self.write_back();
                 self.add_instret(n);
                 self.push_return(block);
-                self.chain_direct(target);
+                self.edge(target);
             }
             Terminator::Branch { cond, taken, fallthrough } => {
                 let c = self.t(cond)?;
-                self.write_back();
                 self.add_instret(n);
                 let (t, f) = (self.b.create_block(), self.b.create_block());
                 self.b.ins().brif(c, t, &[], f, &[]);
                 self.b.switch_to_block(t);
-                self.chain_direct(taken);
+                self.edge(taken);
                 self.b.switch_to_block(f);
-                self.chain_direct(fallthrough);
+                self.edge(fallthrough);
             }
             Terminator::JumpIndirect { target, hint } => {
                 let t = self.t(target)?;
-                self.write_back();
                 self.add_instret(n);
+                self.write_back();
                 self.push_return(block);
                 self.chain_indirect(t, hint);
             }
@@ -688,8 +804,8 @@ impl<L: Linker> Tr<'_, '_, L> {
     }
 
     fn leave(&mut self, pc: u64, retired: u32, code: u64, bits: Option<u32>) {
-        self.write_back();
         self.add_instret(retired);
+        self.write_back();
         let pc = self.iconst(pc);
         self.set_pc(pc);
         if let Some(bits) = bits {
