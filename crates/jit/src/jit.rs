@@ -171,7 +171,10 @@ fn host_isa() -> Result<OwnedTargetIsa> {
     let set = |flags: &mut settings::Builder, k: &str, v: &str| {
         flags.set(k, v).map_err(|e| Error::Setup(format!("{k}={v}: {e}")))
     };
-    set(&mut flags, "opt_level", "speed")?;
+    // The IR passes already simplified the block; Cranelift's e-graph
+    // optimizer costs a third of compile time for no measurable steady-state
+    // gain (min_loop 0.27 s either way; printf_heavy 0.71 s → 0.47 s).
+    set(&mut flags, "opt_level", "none")?;
     // Cranelift's x86-64 tail calls rely on frame pointers.
     set(&mut flags, "preserve_frame_pointers", "true")?;
     // Nothing unwinds through compiled code.
