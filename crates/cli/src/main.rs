@@ -198,7 +198,25 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let sysroot = args.sysroot.clone().or_else(ferrovm_linux::default_sysroot);
     // What a guest execve passes to the ferrovm that runs the new program.
-    let mut reexec_args: Vec<OsString> = vec!["--engine".into(), "interp".into()];
+    // The new program runs on the same engine with the same switches.
+    let engine_name =
+        args.engine.to_possible_value().map_or_else(|| "interp".to_string(), |v| v.get_name().to_string());
+    let mut reexec_args: Vec<OsString> = vec!["--engine".into(), engine_name.into()];
+    if let Some(n) = args.hot_threshold {
+        reexec_args.extend(["--hot-threshold".into(), n.to_string().into()]);
+    }
+    if args.no_chaining {
+        reexec_args.push("--no-chaining".into());
+    }
+    if args.no_inline_cache {
+        reexec_args.push("--no-inline-cache".into());
+    }
+    if args.engine != EngineKind::Interp {
+        reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);
+    }
+    if let Some(rate) = args.jit_fault_rate {
+        reexec_args.extend(["--jit-fault-rate".into(), rate.to_string().into()]);
+    }
     if args.strace {
         reexec_args.push("--strace".into());
     }
