@@ -52,7 +52,8 @@ pub fn parse(help: &str) -> Vec<OptionSpec> {
 /// `-E <VAR=VALUE>`, `--engine <ENGINE>`, `-h, --help`: an option line starts
 /// with a dash; only options with a long name are returned.
 fn option_line(t: &str) -> Option<OptionSpec> {
-    if !t.starts_with('-') {
+    // `- tiered: ... `--hot-threshold` ...` is a possible value, not an option.
+    if !t.starts_with('-') || t.starts_with("- ") {
         return None;
     }
     let long_start = t.find("--")?;
@@ -110,6 +111,7 @@ Options:
           Possible values:
           - interp: The IR interpreter (tier 0)
           - jit:    Cranelift JIT for every block (not implemented yet)
+          - tiered: Interpreter first; compiled after `--hot-threshold` runs
 
           [default: interp]
 
@@ -138,7 +140,7 @@ Options:
         let names: Vec<&str> = opts.iter().map(|o| o.long.as_str()).collect();
         assert_eq!(names, ["engine", "strace", "no-opt", "eviction", "code-cache-size", "help"]);
         assert_eq!(opts[0].value.as_deref(), Some("ENGINE"));
-        assert_eq!(opts[0].possible, ["interp", "jit"]);
+        assert_eq!(opts[0].possible, ["interp", "jit", "tiered"]);
         assert_eq!(opts[1].value, None);
         assert_eq!(opts[2].value, None);
         assert_eq!(opts[3].possible, ["lru", "fifo", "flush"]);

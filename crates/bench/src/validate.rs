@@ -34,7 +34,8 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
     let options = ferrovm.options.as_deref().unwrap_or(&[]);
     // Switches documented as "JIT: ..." are validated with the JIT engines
     // only; under the interpreter they would change nothing but the bill.
-    let jit_only = |long: &str| options.iter().any(|o| o.long == long && o.help.starts_with("JIT:"));
+    // Likewise "Tiered engine: ..." options with the tiered engine only.
+    let help_of = |long: &str| options.iter().find(|o| o.long == long).map_or("", |o| o.help.as_str());
     let switches: Vec<String> =
         options.iter().filter(|o| o.value.is_none() && o.long.starts_with("no-")).map(|o| o.long.clone()).collect();
     let mut valued: Vec<(String, String)> = Vec::new();
@@ -48,6 +49,8 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
             (Some(_), true) if o.long.contains("cache-size") => {
                 valued.push((o.long.clone(), format!("--{}={SMALL_CACHE}", o.long)))
             }
+            // Compile (almost) everything at once: the tier-up path runs constantly.
+            (Some(_), true) if o.long.contains("threshold") => valued.push((o.long.clone(), format!("--{}=1", o.long))),
             (Some(v), true) => notes.push(format!(
                 "not exercised: --{} <{v}> lists no possible values (add them with --config '--{}=VALUE')",
                 o.long, o.long
@@ -58,7 +61,10 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
     let mut configs = Vec::new();
     for e in engines {
         let cfg = |extra: Vec<String>, env: Vec<(String, String)>| Config { engine: e.clone(), extra, env };
-        let applies = |long: &str| e != "interp" || !jit_only(long);
+        let applies = |long: &str| {
+            let help = help_of(long);
+            (e != "interp" || !help.starts_with("JIT:")) && (e == "tiered" || !help.starts_with("Tiered engine:"))
+        };
         let switches: Vec<String> = switches.iter().filter(|s| applies(s)).map(|s| format!("--{s}")).collect();
         configs.push(cfg(vec![], vec![]));
         for s in &switches {
