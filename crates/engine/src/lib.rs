@@ -29,6 +29,7 @@ mod cache;
 mod native;
 mod stats;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -112,6 +113,9 @@ pub struct Engine {
     interrupt: Arc<AtomicBool>,
     frame: Box<Frame>,
     native: Option<native::Native>,
+    /// One-instruction blocks for loads and stores compiled code hands back
+    /// ([`NativeExit::Slow`]), by pc; cleared whenever translations drop.
+    slow_steps: HashMap<u64, Arc<Lowered>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -150,6 +154,7 @@ impl Engine {
             interrupt,
             frame: Box::new([0; MAX_SLOTS]),
             native,
+            slow_steps: HashMap::new(),
         }
     }
 
@@ -179,6 +184,7 @@ impl Engine {
     pub fn flush(&mut self) {
         self.stats.invalidations += self.cache.flush() as u64;
         self.stats.flushes += 1;
+        self.slow_steps.clear();
         if let Some(n) = &mut self.native {
             n.flush();
         }
@@ -193,6 +199,7 @@ impl Engine {
     /// Drops translations (both tiers) that `dropped` lists.
     fn dropped(&mut self, dropped: Vec<Translation>) {
         self.stats.invalidations += dropped.len() as u64;
+        self.slow_steps.clear();
         for t in dropped {
             if let (Translation::Native { start }, Some(n)) = (t, &mut self.native) {
                 n.evict(start);
@@ -286,7 +293,7 @@ impl Engine {
             let translation = match self.cache.get(pc) {
                 Some(t) => t.clone(),
                 None => {
-                    let made = if self.native.as_ref().is_some_and(native::Native::eager) {
+                    let made = if self.native.as_ref().is_some_and(|n| n.eager(pc)) {
                         self.translate_native(pc)
                     } else {
                         self.translate(pc).map(Translation::Interp)
@@ -309,6 +316,16 @@ impl Engine {
                         Some(NativeExit::Illegal { bits }) => return Exit::Illegal { bits },
                         Some(NativeExit::Fault(f)) => return Exit::Fault(f),
                         Some(NativeExit::FenceI) => self.flush(),
+                        Some(NativeExit::Slow) => {
+                            self.stats.slow_accesses += 1;
+                            let step = match self.slow_step(cpu.pc) {
+                                Ok(step) => step,
+                                Err(LiftError::Fetch { addr }) => return Exit::Fault(self.fetch_fault(addr)),
+                            };
+                            if let Some(exit) = self.execute(&step, cpu) {
+                                return exit;
+                            }
+                        }
                         // The JIT no longer holds it (evicted behind our
                         // back): translate again.
                         None => {
@@ -330,20 +347,44 @@ impl Engine {
                     Ok(Translation::Interp(_)) | Err(_) => {}
                 }
             }
-            self.stats.blocks_executed += 1;
-            match execute(&block, cpu, &self.mem, &mut self.frame) {
-                BlockExit::Continue => {}
-                BlockExit::Ecall => return Exit::Ecall,
-                BlockExit::Ebreak => return Exit::Breakpoint,
-                BlockExit::Illegal { bits } => return Exit::Illegal { bits },
-                BlockExit::Fault(f) => return Exit::Fault(f),
-                BlockExit::FenceI => {
-                    // fence.i: make every store so far visible to instruction
-                    // fetch by re-translating.
-                    self.flush();
-                }
+            if let Some(exit) = self.execute(&block, cpu) {
+                return exit;
             }
         }
+    }
+
+    /// Interprets `block`; `Some` for a guest event.
+    fn execute(&mut self, block: &Lowered, cpu: &mut Cpu) -> Option<Exit> {
+        self.stats.blocks_executed += 1;
+        match execute(block, cpu, &self.mem, &mut self.frame) {
+            BlockExit::Continue => None,
+            BlockExit::Ecall => Some(Exit::Ecall),
+            BlockExit::Ebreak => Some(Exit::Breakpoint),
+            BlockExit::Illegal { bits } => Some(Exit::Illegal { bits }),
+            BlockExit::Fault(f) => Some(Exit::Fault(f)),
+            BlockExit::FenceI => {
+                // fence.i: make every store so far visible to instruction
+                // fetch by re-translating.
+                self.flush();
+                None
+            }
+        }
+    }
+
+    /// The one-instruction block at `pc`, for a load or store compiled code
+    /// handed back. Its page is already marked as code (the compiled block
+    /// came from it), so a write to it clears `slow_steps` like any other
+    /// translation.
+    #[cold]
+    fn slow_step(&mut self, pc: u64) -> Result<Arc<Lowered>, LiftError> {
+        if let Some(step) = self.slow_steps.get(&pc) {
+            return Ok(Arc::clone(step));
+        }
+        let block = self.translate_ir(pc, 1)?;
+        let Ok(lowered) = lower(&block) else { return Err(LiftError::Fetch { addr: pc }) };
+        let step = Arc::new(lowered);
+        self.slow_steps.insert(pc, Arc::clone(&step));
+        Ok(step)
     }
 }
 

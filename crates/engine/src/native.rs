@@ -2,7 +2,7 @@
 //! the oldest translations when the code cache is full, and degrade to the
 //! interpreter (counted in [`crate::Stats`]) when compiling fails.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -71,7 +71,15 @@ pub(crate) struct Native {
     /// Interpreter runs by `pc >> 1`, direct-mapped (collisions only make a
     /// block hot sooner).
     heat: Box<[u32]>,
+    /// Blocks evicted to make room: even with a zero threshold they are
+    /// compiled again only once [`REHEAT_THRESHOLD`] interpreted runs show
+    /// they are still hot.
+    evicted: HashSet<u64>,
 }
+
+/// Interpreter runs before a block evicted for room is compiled again under
+/// `hot_threshold` 0 (see [`Native::evicted`]).
+const REHEAT_THRESHOLD: u32 = 256;
 
 impl Native {
     pub(crate) fn new(
@@ -95,28 +103,31 @@ impl Native {
             order: VecDeque::new(),
             hot_threshold: c.hot_threshold,
             heat: vec![0; HEAT_ENTRIES].into_boxed_slice(),
+            evicted: HashSet::new(),
         })
     }
 
-    /// Whether a block seen for the first time at `pc` should be compiled
-    /// at once.
+    /// Whether the block at `pc`, not translated yet, should be compiled at
+    /// once: with a zero threshold, unless it was evicted for room before.
     #[inline]
-    pub(crate) fn eager(&self) -> bool {
-        self.hot_threshold == 0
+    pub(crate) fn eager(&self, pc: u64) -> bool {
+        self.hot_threshold == 0 && !self.evicted.contains(&pc)
     }
 
     /// Counts a run of the interpreted block at `pc`; whether it is now hot
-    /// enough to compile. Never with [`Native::eager`]: a block that failed
-    /// to compile then stays interpreted.
+    /// enough to compile. With a zero threshold only blocks evicted for
+    /// room count (a block that failed to compile stays interpreted).
     #[inline]
     pub(crate) fn hot(&mut self, pc: u64) -> bool {
-        if self.hot_threshold == 0 {
-            return false;
-        }
+        let threshold = match self.hot_threshold {
+            0 if self.evicted.is_empty() || !self.evicted.contains(&pc) => return false,
+            0 => REHEAT_THRESHOLD,
+            t => t,
+        };
         let slot = ((pc >> 1) as usize) & (HEAT_ENTRIES - 1);
         let Some(h) = self.heat.get_mut(slot) else { return true };
         *h += 1;
-        if *h >= self.hot_threshold {
+        if *h >= threshold {
             *h = 0;
             return true;
         }
@@ -192,30 +203,17 @@ impl Engine {
         let Some(native) = self.native.as_mut() else {
             return self.translate(pc).map(Translation::Interp);
         };
-        let outcome = loop {
-            match native.jit.compile_region(&region) {
-                Ok(c) => break Ok(c),
-                Err(JitError::CacheFull { .. }) => {
-                    // Evict the oldest translation and retry; with nothing
-                    // left to evict the block cannot fit at all.
-                    let mut evicted = None;
-                    while let Some(old) = native.order.pop_front() {
-                        if native.jit.evict(old) {
-                            evicted = Some(old);
-                            break;
-                        }
-                    }
-                    match evicted {
-                        Some(old) => {
-                            self.stats.jit_evictions += 1;
-                            self.cache.remove(old);
-                        }
-                        None => break Err(JitError::CacheFull { len: 0 }),
-                    }
-                }
-                Err(e) => break Err(e),
-            }
-        };
+        let mut evicted = Vec::new();
+        let order = &mut native.order;
+        let outcome = native.jit.compile_region_evicting(&region, &mut || order.pop_front(), &mut evicted);
+        for old in evicted {
+            // Evicted to make room: it runs interpreted until it is hot
+            // again, so a working set larger than the cache does not
+            // recompile on every run.
+            native.evicted.insert(old);
+            self.stats.jit_evictions += 1;
+            self.cache.remove(old);
+        }
         match outcome {
             Ok(c) => {
                 native.order.push_back(pc);

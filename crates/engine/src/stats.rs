@@ -40,6 +40,9 @@ pub struct Stats {
     pub jit_cache_full: u64,
     /// Compiled blocks evicted to make room.
     pub jit_evictions: u64,
+    /// Loads and stores compiled code handed to the interpreter (inline
+    /// check failed: misaligned, fault, or a store to a code page).
+    pub slow_accesses: u64,
 }
 
 impl fmt::Display for Stats {
@@ -65,7 +68,8 @@ impl fmt::Display for Stats {
             writeln!(f, "jit errors          {:>12}", self.jit_errors)?;
             writeln!(f, "jit injected fails  {:>12}", self.jit_injected_failures)?;
             writeln!(f, "jit cache full      {:>12}", self.jit_cache_full)?;
-            write!(f, "jit evictions       {:>12}", self.jit_evictions)?;
+            writeln!(f, "jit evictions       {:>12}", self.jit_evictions)?;
+            write!(f, "slow accesses       {:>12}", self.slow_accesses)?;
         }
         Ok(())
     }

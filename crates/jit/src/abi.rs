@@ -35,6 +35,11 @@ pub mod exit {
     pub const FENCE_I: u64 = 4;
     /// A memory fault at `cpu.pc`; details in [`super::JitContext::fault`].
     pub const FAULT: u64 = 5;
+    /// A load or store at `cpu.pc` failed the inline check (unmapped or
+    /// protected page, misaligned, beyond the guest limit, or a store to a
+    /// page holding translated code): run that instruction in the
+    /// interpreter, which does the access or faults exactly.
+    pub const SLOW: u64 = 6;
 }
 
 /// Entries in the return-address stack (a power of two).

@@ -10,8 +10,6 @@
 //!
 //! | helper | arguments | result |
 //! |---|---|---|
-//! | `load` | ctx, addr, size code \| signed << 2 | status; value in `ctx.value` |
-//! | `store` | ctx, addr, value, size code | status |
 //! | `lr` | ctx, cpu, addr, size code \| order << 2 | status; value in `ctx.value` |
 //! | `sc` | ctx, cpu, addr, src, size code \| order << 2 | status; value in `ctx.value` |
 //! | `amo` | ctx, addr, src, size code \| order << 2 \| op << 8 | status; value in `ctx.value` |
@@ -20,8 +18,12 @@
 //! | `csr_read` / `csr_write` | cpu, csr (, value) | value / nothing |
 //! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
 //!
-//! A status is [`OK`] or [`FAULT`] (the fault is then in `ctx.fault`). A
-//! slow-path store, AMO or store-conditional that wrote to a page holding
+//! Plain loads and stores have no helper: when their inline check fails,
+//! compiled code leaves with `exit::SLOW` and the engine interprets the
+//! instruction.
+//!
+//! A status is [`OK`] or [`FAULT`] (the fault is then in `ctx.fault`). An
+//! AMO or store-conditional that wrote to a page holding
 //! translated code sets `ctx.exit_request`, so the block's chained exits
 //! return to the dispatcher, which drops the stale translations.
 
@@ -41,8 +43,6 @@ pub const FAULT: u64 = 1;
 /// Addresses of every helper, as compiled code calls them.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Helpers {
-    pub(crate) load: usize,
-    pub(crate) store: usize,
     pub(crate) lr: usize,
     pub(crate) sc: usize,
     pub(crate) amo: usize,
@@ -58,8 +58,6 @@ pub(crate) struct Helpers {
 
 /// The helper table.
 pub(crate) static HELPERS: std::sync::LazyLock<Helpers> = std::sync::LazyLock::new(|| Helpers {
-    load: load as *const () as usize,
-    store: store as *const () as usize,
     lr: lr as *const () as usize,
     sc: sc as *const () as usize,
     amo: amo as *const () as usize,
@@ -156,53 +154,10 @@ fn status<T>(ctx: &mut JitContext, mem: &AddressSpace, r: Result<T, Fault>, writ
     }
 }
 
-/// Slow-path load (the inline check failed: a fault, or a page-crossing
-/// access that needs both pages checked by the full path).
-///
-/// # Safety
-/// `ctx` must be the live context of the running block.
-unsafe extern "C" fn load(ctx: *mut JitContext, addr: u64, kind: u32) -> u64 {
-    // SAFETY: forwarded contract.
-    let (ctx, mem) = unsafe { parts(ctx) };
-    let size = size_of_code(kind);
-    let r = match size {
-        MemSize::B => mem.load_u8(addr).map(u64::from),
-        MemSize::H => mem.load_u16(addr).map(u64::from),
-        MemSize::W => mem.load_u32(addr).map(u64::from),
-        MemSize::D => mem.load_u64(addr),
-    };
-    match status(ctx, mem, r, false) {
-        Ok(v) => {
-            ctx.value = eval::extend(v, size, kind & 4 != 0);
-            OK
-        }
-        Err(s) => s,
-    }
-}
-
-/// Slow-path store (faults, and stores to pages holding translated code).
-///
-/// # Safety
-/// As for [`load`].
-unsafe extern "C" fn store(ctx: *mut JitContext, addr: u64, value: u64, kind: u32) -> u64 {
-    // SAFETY: forwarded contract.
-    let (ctx, mem) = unsafe { parts(ctx) };
-    let r = match size_of_code(kind) {
-        MemSize::B => mem.store_u8(addr, value as u8),
-        MemSize::H => mem.store_u16(addr, value as u16),
-        MemSize::W => mem.store_u32(addr, value as u32),
-        MemSize::D => mem.store_u64(addr, value),
-    };
-    match status(ctx, mem, r, true) {
-        Ok(()) => OK,
-        Err(s) => s,
-    }
-}
-
 /// `lr.w`/`lr.d`.
 ///
 /// # Safety
-/// As for [`load`], and `cpu` is the running CPU.
+/// As for [`parts`], and `cpu` is the running CPU.
 unsafe extern "C" fn lr(ctx: *mut JitContext, cpu: *mut Cpu, addr: u64, kind: u32) -> u64 {
     // SAFETY: forwarded contract.
     let (ctx, mem) = unsafe { parts(ctx) };
@@ -270,7 +225,7 @@ fn amo_op(index: u32) -> ferrovm_mem::AmoOp {
 /// `amo*.w`/`amo*.d`.
 ///
 /// # Safety
-/// As for [`load`].
+/// As for [`parts`].
 unsafe extern "C" fn amo(ctx: *mut JitContext, addr: u64, src: u64, kind: u32) -> u64 {
     // SAFETY: forwarded contract.
     let (ctx, mem) = unsafe { parts(ctx) };

@@ -67,6 +67,9 @@ pub enum NativeExit {
     FenceI,
     /// A memory fault at `cpu.pc`.
     Fault(Fault),
+    /// The load or store at `cpu.pc` needs the full access path (see
+    /// [`exit::SLOW`]): interpret that one instruction, then continue.
+    Slow,
 }
 
 /// What one successful compile produced.
@@ -151,6 +154,9 @@ pub struct Jit {
     rng: u64,
     /// `FERROVM_JIT_DUMP` is set: print each function's machine code.
     dump: bool,
+    /// `FERROVM_PERF_MAP` is set: `/tmp/perf-PID.map`, so `perf report`
+    /// names compiled code by guest pc.
+    perf_map: Option<std::fs::File>,
     // Kept alive because compiled code embeds their addresses.
     _mem: Arc<AddressSpace>,
     _interrupt: Arc<AtomicBool>,
@@ -222,6 +228,10 @@ impl Jit {
             trampoline: unreachable_trampoline,
             rng: options.fault_seed | 1,
             dump: std::env::var_os("FERROVM_JIT_DUMP").is_some(),
+            perf_map: std::env::var_os("FERROVM_PERF_MAP").and_then(|_| {
+                let path = format!("/tmp/perf-{}.map", std::process::id());
+                std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
+            }),
             options,
             _mem: mem,
             _interrupt: interrupt,
@@ -276,6 +286,17 @@ impl Jit {
     /// Compiles the function in `self.cl.func`, copies it into the code
     /// cache and publishes it. Returns its entry address and allocation.
     fn emit(&mut self) -> Result<(usize, Allocation)> {
+        self.emit_evicting(&mut || None, &mut Vec::new())
+    }
+
+    /// [`Jit::emit`], making room when the cache is full by evicting the
+    /// translations `victim` names, in order (pushed onto `evicted`), so
+    /// the function is compiled once however many evictions it takes.
+    fn emit_evicting(
+        &mut self,
+        victim: &mut dyn FnMut() -> Option<u64>,
+        evicted: &mut Vec<u64>,
+    ) -> Result<(usize, Allocation)> {
         self.cl.set_disasm(self.dump);
         // Degrade, don't die: a Cranelift panic is a compile error too.
         let (cl, isa) = (&mut self.cl, &*self.isa);
@@ -304,10 +325,21 @@ impl Jit {
         if !compiled.buffer.relocs().is_empty() {
             return Err(Error::Codegen("machine code needs relocations".into()));
         }
-        let bytes = compiled.code_buffer();
-        let alloc =
-            self.code.alloc(bytes.len(), Some(&self.participant)).ok_or(Error::CacheFull { len: bytes.len() })?;
-        let written = self.code.write(&alloc, bytes).and_then(|()| self.code.publish(&alloc));
+        let bytes = compiled.code_buffer().to_vec();
+        let alloc = loop {
+            if let Some(a) = self.code.alloc(bytes.len(), Some(&self.participant)) {
+                break a;
+            }
+            match victim() {
+                Some(pc) => {
+                    if self.evict(pc) {
+                        evicted.push(pc);
+                    }
+                }
+                None => return Err(Error::CacheFull { len: bytes.len() }),
+            }
+        };
+        let written = self.code.write(&alloc, &bytes).and_then(|()| self.code.publish(&alloc));
         if let Err(e) = written {
             self.code.free(alloc);
             return Err(e);
@@ -340,6 +372,19 @@ impl Jit {
     /// Linked and replaced like [`Jit::compile`]; the caller must drop the
     /// translation when the code of any of the blocks changes.
     pub fn compile_region(&mut self, blocks: &[Block]) -> Result<Compiled> {
+        self.compile_region_evicting(blocks, &mut || None, &mut Vec::new())
+    }
+
+    /// [`Jit::compile_region`]; when the code cache is full, evicts the
+    /// translations `victim` names (oldest first, say) until the new code
+    /// fits, and lists them in `evicted`. [`Error::CacheFull`] once `victim`
+    /// has nothing left to name.
+    pub fn compile_region_evicting(
+        &mut self,
+        blocks: &[Block],
+        victim: &mut dyn FnMut() -> Option<u64>,
+        evicted: &mut Vec<u64>,
+    ) -> Result<Compiled> {
         let Some(block) = blocks.first() else { return Err(Error::Codegen("empty region".into())) };
         let started = Instant::now();
         if self.inject_fault() {
@@ -358,8 +403,16 @@ impl Jit {
             self.isa.frontend_config(),
         )
         .map_err(|e| Error::Codegen(e.0))?;
-        let (entry, alloc) = self.emit()?;
+        if self.dump {
+            eprintln!("; region at {:#x}, {} block(s)", block.start, blocks.len());
+        }
+        let (entry, alloc) = self.emit_evicting(victim, evicted)?;
         let code_bytes = alloc.len();
+        if let Some(f) = &mut self.perf_map {
+            use std::io::Write;
+            // Best effort: a profile aid, not part of the run.
+            let _ = writeln!(f, "{entry:x} {code_bytes:x} guest_{:x}_x{}", block.start, blocks.len());
+        }
         self.evict(block.start);
         self.translations.insert(block.start, Translation { alloc, entry, data });
         let cell = self.cells.get_or_create(block.start);
@@ -422,6 +475,7 @@ impl Jit {
             exit::EBREAK => NativeExit::Ebreak,
             exit::ILLEGAL => NativeExit::Illegal { bits: self.ctx.illegal_bits },
             exit::FENCE_I => NativeExit::FenceI,
+            exit::SLOW => NativeExit::Slow,
             _ => match self.ctx.fault.take() {
                 Some(f) => NativeExit::Fault(f),
                 None => NativeExit::Illegal { bits: 0 },

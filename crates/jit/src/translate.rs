@@ -3,10 +3,11 @@
 //!
 //! Guest registers live in Cranelift `Variable`s: loaded from the `Cpu` on
 //! first use, written back (only the dirty ones) on every path that leaves
-//! the function, fault paths included. Temporaries are SSA values. Memory
-//! accesses check the range and the permission byte inline and fall back to
-//! a helper (which faults precisely, or handles stores to code pages) only
-//! when the check fails.
+//! the function, fault paths included. Temporaries are SSA values. Loads and
+//! stores check alignment, range and the page's permission byte inline;
+//! when the check fails the function leaves with `exit::SLOW` before the
+//! instruction and the engine interprets it (which faults precisely, or
+//! handles a store to a code page). The fast path calls nothing.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
@@ -17,7 +18,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
-use ferrovm_mem::{GUEST_LIMIT, GUEST_PAGES, PAGE_SHIFT, page_flags};
+use ferrovm_mem::{GUEST_PAGES, PAGE_SHIFT, page_flags};
 
 use crate::abi::{RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, fp_code, order_code, size_code};
@@ -101,8 +102,9 @@ struct Tr<'a, 'b, L: Linker> {
     /// Heads of the region's blocks, by guest start address (empty for a
     /// single block).
     heads: Vec<(u64, ClBlock)>,
-    /// Some op may write guest memory, so a helper may set
-    /// `ctx.exit_request`: exits must poll it.
+    /// Some op writes guest memory through a helper (AMO, SC), which may
+    /// set `ctx.exit_request`: exits must poll it. (Plain stores never
+    /// touch a code page in compiled code: those take the slow exit.)
     may_write: bool,
     /// `cpu.instret` in a variable (regions); `None`: updated in memory.
     instret: Option<Variable>,
@@ -169,10 +171,8 @@ pub(crate) fn translate<L: Linker>(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let (cpu, ctx) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-    let may_write = blocks
-        .iter()
-        .flat_map(|bl| &bl.ops)
-        .any(|op| matches!(op, Op::Store { .. } | Op::StoreConditional { .. } | Op::Amo { .. }));
+    let may_write =
+        blocks.iter().flat_map(|bl| &bl.ops).any(|op| matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }));
     let mut tr = Tr {
         b,
         env,
@@ -392,39 +392,39 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.ins().load(I64, flags(), self.ctx, off::CTX_VALUE)
     }
 
-    /// The inline access check: `addr + size <= GUEST_LIMIT` and the flags
-    /// of the first and last byte's pages allow the access (see
-    /// `ferrovm_mem`'s `Need`): non-zero if the fast path may be taken.
-    fn access_ok(&mut self, addr: Value, size: u32, write: bool) -> Value {
-        let in_range =
-            self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, addr, (GUEST_LIMIT - u64::from(size)) as i64);
+    /// The inline access check, as a chain of predicted branches to `slow`:
+    /// the address is aligned to `size` (so the access stays in one page:
+    /// one lookup covers it), below `GUEST_LIMIT` (an aligned address
+    /// below it ends below it), and its page's flags allow the access (see
+    /// `ferrovm_mem`'s `Need`; a store also goes slow on a page holding
+    /// translated code). Leaves the builder in the fast-path block.
+    /// Misaligned accesses take the helper, which handles them exactly.
+    fn access_check(&mut self, addr: Value, size: u32, write: bool, slow: ClBlock) {
+        if size > 1 {
+            let low = self.b.ins().band_imm_s(addr, i64::from(size - 1));
+            self.branch_to(low, slow);
+        }
+        let page = self.b.ins().ushr_imm_s(addr, i64::from(PAGE_SHIFT));
+        let out = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, page, GUEST_PAGES as i64);
+        self.branch_to(out, slow);
         let table = self.iconst(self.env.page_table);
-        let page_of = |b: &mut FunctionBuilder<'_>, a: Value| {
-            // Masked like the mem crate does, so an out-of-range address
-            // still reads inside the table (the range test rejects it).
-            let p = b.ins().ushr_imm_s(a, i64::from(PAGE_SHIFT));
-            let p = b.ins().band_imm_s(p, (GUEST_PAGES - 1) as i64);
-            let at = b.ins().iadd(table, p);
-            b.ins().uload8(I64, flags(), at, 0)
-        };
-        let f1 = page_of(&mut self.b, addr);
-        let (both, either) = if size > 1 {
-            let last = self.b.ins().iadd_imm_s(addr, i64::from(size - 1));
-            let f2 = page_of(&mut self.b, last);
-            (self.b.ins().band(f1, f2), self.b.ins().bor(f1, f2))
+        let at = self.b.ins().iadd(table, page);
+        let f = self.b.ins().uload8(I64, flags(), at, 0);
+        let bad = if write {
+            let wc = self.b.ins().band_imm_s(f, i64::from(page_flags::WRITE | page_flags::CODE));
+            self.b.ins().icmp_imm_s(IntCC::NotEqual, wc, i64::from(page_flags::WRITE))
         } else {
-            (f1, f1)
+            let r = self.b.ins().band_imm_s(f, i64::from(page_flags::READ));
+            self.b.ins().icmp_imm_s(IntCC::Equal, r, 0)
         };
-        let flags_ok = if write {
-            let w = self.b.ins().band_imm_s(both, i64::from(page_flags::WRITE));
-            let c = self.b.ins().band_imm_s(either, i64::from(page_flags::CODE));
-            let x = self.b.ins().bor(w, c);
-            self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::from(page_flags::WRITE))
-        } else {
-            let r = self.b.ins().band_imm_s(both, i64::from(page_flags::READ));
-            self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)
-        };
-        self.b.ins().band(in_range, flags_ok)
+        self.branch_to(bad, slow);
+    }
+
+    /// Branches to `to` if `cond` is non-zero; continues in a new block.
+    fn branch_to(&mut self, cond: Value, to: ClBlock) {
+        let next = self.b.create_block();
+        self.b.ins().brif(cond, to, &[], next, &[]);
+        self.b.switch_to_block(next);
     }
 
     fn host_addr(&mut self, addr: Value) -> Value {
@@ -432,16 +432,16 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.ins().iadd(base, addr)
     }
 
+    /// A load: the inline check, then a plain host load. When the check
+    /// fails, the block leaves with [`exit::SLOW`] before the instruction
+    /// (state precise), and the engine runs it in the interpreter, which
+    /// faults exactly or does the access. The fast path calls nothing, so
+    /// no value has to leave a register for it.
     fn load(&mut self, addr: Value, size: MemSize, signed: bool) -> Value {
-        let ok = self.access_ok(addr, size.bytes(), false);
-        let (fast, slow, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
-        let result = self.b.append_block_param(join, I64);
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
-
-        self.b.switch_to_block(fast);
+        let slow = self.side_exit(exit::SLOW);
+        self.access_check(addr, size.bytes(), false, slow);
         let p = self.host_addr(addr);
-        let v = match (size, signed) {
+        match (size, signed) {
             (MemSize::B, false) => self.b.ins().uload8(I64, flags(), p, 0),
             (MemSize::B, true) => self.b.ins().sload8(I64, flags(), p, 0),
             (MemSize::H, false) => self.b.ins().uload16(I64, flags(), p, 0),
@@ -449,27 +449,14 @@ impl<L: Linker> Tr<'_, '_, L> {
             (MemSize::W, false) => self.b.ins().uload32(flags(), p, 0),
             (MemSize::W, true) => self.b.ins().sload32(flags(), p, 0),
             (MemSize::D, _) => self.b.ins().load(I64, flags(), p, 0),
-        };
-        self.b.ins().jump(join, &[BlockArg::Value(v)]);
-
-        self.b.switch_to_block(slow);
-        let kind = self.iconst(u64::from(size_code(size) | u32::from(signed) << 2));
-        let status = self.call(self.sigs.h3, HELPERS.load, &[self.ctx, addr, kind]).unwrap_or(addr);
-        self.check_status(status);
-        let v = self.ctx_value();
-        self.b.ins().jump(join, &[BlockArg::Value(v)]);
-
-        self.b.switch_to_block(join);
-        result
+        }
     }
 
+    /// A store, like [`Tr::load`]; stores to pages holding translated code
+    /// take the slow exit too, so the engine sees them.
     fn store(&mut self, addr: Value, value: Value, size: MemSize) {
-        let ok = self.access_ok(addr, size.bytes(), true);
-        let (fast, slow, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
-
-        self.b.switch_to_block(fast);
+        let slow = self.side_exit(exit::SLOW);
+        self.access_check(addr, size.bytes(), true, slow);
         let p = self.host_addr(addr);
         match size {
             MemSize::B => self.b.ins().istore8(flags(), value, p, 0),
@@ -477,15 +464,6 @@ impl<L: Linker> Tr<'_, '_, L> {
             MemSize::W => self.b.ins().istore32(flags(), value, p, 0),
             MemSize::D => self.b.ins().store(flags(), value, p, 0),
         };
-        self.b.ins().jump(join, &[]);
-
-        self.b.switch_to_block(slow);
-        let kind = self.iconst(u64::from(size_code(size)));
-        let status = self.call(self.sigs.h4, HELPERS.store, &[self.ctx, addr, value, kind]).unwrap_or(addr);
-        self.check_status(status);
-        self.b.ins().jump(join, &[]);
-
-        self.b.switch_to_block(join);
     }
 
     fn op(&mut self, op: &Op) -> Result<(), Untranslatable> {

@@ -79,3 +79,34 @@ fn interrupt_flag_stops_an_endless_loop() {
     t.join().expect("thread");
     assert_eq!(cpu.pc, BASE);
 }
+
+#[test]
+fn compiled_code_hands_misaligned_and_faulting_accesses_to_the_interpreter() {
+    // ld a2,0(a1) (misaligned) ; sd a2,8(a1) (misaligned) ; ld a3,0(a4)
+    // (crosses into an unmapped page: faults)
+    let code = [0x0005b603, 0x00c5b423, 0x00073683];
+    let run = |tier| {
+        let (engine, mut cpu) = setup(&code);
+        let config = ferrovm_engine::Config { tier, ..ferrovm_engine::Config::default() };
+        let mut engine = Engine::with_config(Arc::clone(engine.memory()), config);
+        engine.memory().write_bytes(0x20000, &(0u8..64).collect::<Vec<u8>>()).expect("data");
+        cpu.regs[11] = 0x20001;
+        cpu.regs[14] = 0x20ffc;
+        let exit = engine.run(&mut cpu);
+        let mut stored = [0u8; 8];
+        engine.memory().read_bytes(0x20009, &mut stored).expect("read");
+        (exit, cpu, stored, engine.stats().slow_accesses)
+    };
+    let (exit_i, cpu_i, stored_i, _) = run(ferrovm_engine::Tier::Interp);
+    let (exit_j, cpu_j, stored_j, slow) = run(ferrovm_engine::Tier::Jit);
+    match exit_j {
+        Exit::Fault(f) => assert_eq!((f.addr, f.access, f.kind), (0x21000, Access::Read, FaultKind::Unmapped)),
+        ref other => panic!("expected a fault, got {other:?}"),
+    }
+    assert_eq!(exit_i, exit_j);
+    assert_eq!((cpu_j.pc, cpu_j.instret), (BASE + 8, 2), "precise pc and count");
+    assert_eq!(cpu_j.regs[12], u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8]));
+    assert_eq!(stored_j, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!((cpu_i.regs, cpu_i.pc, stored_i), (cpu_j.regs, cpu_j.pc, stored_j));
+    assert_eq!(slow, 3, "each access failed the inline check once");
+}
