@@ -2,7 +2,7 @@
 //! the oldest translations when the code cache is full, and degrade to the
 //! interpreter (counted in [`crate::Stats`]) when compiling fails.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -71,14 +71,16 @@ pub(crate) struct Native {
     /// Interpreter runs by `pc >> 1`, direct-mapped (collisions only make a
     /// block hot sooner).
     heat: Box<[u32]>,
-    /// Blocks evicted to make room: even with a zero threshold they are
-    /// compiled again only once [`REHEAT_THRESHOLD`] interpreted runs show
-    /// they are still hot.
-    evicted: HashSet<u64>,
+    /// Blocks evicted to make room, and how often: compiled again only
+    /// once [`REHEAT_THRESHOLD`] interpreted runs, doubled for every
+    /// eviction after the first (even with a zero or tiny threshold), show
+    /// they are still hot. A working set larger than the cache then costs
+    /// compile time in proportion to the work done, not to every run.
+    evicted: HashMap<u64, u32>,
 }
 
-/// Interpreter runs before a block evicted for room is compiled again under
-/// `hot_threshold` 0 (see [`Native::evicted`]).
+/// Fewest interpreter runs before a block evicted for room is compiled
+/// again (see [`Native::evicted`]).
 const REHEAT_THRESHOLD: u32 = 256;
 
 impl Native {
@@ -96,6 +98,8 @@ impl Native {
             chaining: c.chaining,
             inline_cache: c.inline_cache,
             fault_rate,
+            // Only code that proved hot is compiled: worth optimizing.
+            optimize: c.hot_threshold > 0,
             ..JitOptions::default()
         };
         Ok(Native {
@@ -103,7 +107,7 @@ impl Native {
             order: VecDeque::new(),
             hot_threshold: c.hot_threshold,
             heat: vec![0; HEAT_ENTRIES].into_boxed_slice(),
-            evicted: HashSet::new(),
+            evicted: HashMap::new(),
         })
     }
 
@@ -111,17 +115,20 @@ impl Native {
     /// once: with a zero threshold, unless it was evicted for room before.
     #[inline]
     pub(crate) fn eager(&self, pc: u64) -> bool {
-        self.hot_threshold == 0 && !self.evicted.contains(&pc)
+        self.hot_threshold == 0 && !self.evicted.contains_key(&pc)
     }
 
     /// Counts a run of the interpreted block at `pc`; whether it is now hot
     /// enough to compile. With a zero threshold only blocks evicted for
-    /// room count (a block that failed to compile stays interpreted).
+    /// room count (a block that failed to compile stays interpreted); those
+    /// need more runs the more often they were evicted, under any
+    /// threshold.
     #[inline]
     pub(crate) fn hot(&mut self, pc: u64) -> bool {
+        let evicted = if self.evicted.is_empty() { 0 } else { self.evicted.get(&pc).copied().unwrap_or(0) };
         let threshold = match self.hot_threshold {
-            0 if self.evicted.is_empty() || !self.evicted.contains(&pc) => return false,
-            0 => REHEAT_THRESHOLD,
+            0 if evicted == 0 => return false,
+            t if evicted > 0 => t.max(REHEAT_THRESHOLD << (evicted - 1).min(12)),
             t => t,
         };
         let slot = ((pc >> 1) as usize) & (HEAT_ENTRIES - 1);
@@ -145,7 +152,7 @@ impl Native {
 }
 
 /// Most blocks a region grows to (its entry block included).
-const MAX_REGION_BLOCKS: usize = 4;
+const MAX_REGION_BLOCKS: usize = 8;
 
 /// Direct successors of `block`.
 fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
@@ -156,21 +163,66 @@ fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
     }
 }
 
+impl Native {
+    /// Interpreter runs of the block at `pc` counted so far (shared slots
+    /// may overcount).
+    fn heat(&self, pc: u64) -> u32 {
+        let slot = ((pc >> 1) as usize) & (HEAT_ENTRIES - 1);
+        self.heat.get(slot).copied().unwrap_or(0)
+    }
+}
+
 impl Engine {
-    /// Adds to `region` (holding the entry block) the direct successors of
-    /// its entry that branch straight back to it: the bodies of small
-    /// loops, which then run inside one compiled function. Their code pages
-    /// are marked and added to `pages`.
+    /// How hot the block at `pc` looks for region growing: its interpreter
+    /// run count, or the hot threshold if it was compiled already. Zero
+    /// when compiling every block eagerly (nothing has run yet).
+    fn heat(&mut self, pc: u64) -> u32 {
+        let Some(n) = &self.native else { return 0 };
+        if n.hot_threshold == 0 {
+            return 0;
+        }
+        let compiled = n.hot_threshold;
+        let counted = n.heat(pc);
+        if matches!(self.cache.get(pc), Some(Translation::Native { .. })) { compiled } else { counted }
+    }
+
+    /// Grows `region` (holding the entry block) along direct successors,
+    /// depth first and hottest successor first, so a hot loop closes inside
+    /// the region before colder side paths use up its size: successors that
+    /// are hot themselves (compiled already, or run a quarter of the hot
+    /// threshold in the interpreter), and successors of the entry that
+    /// branch straight back to it (small loop bodies, also when compiling
+    /// eagerly). Edges between the region's blocks stay inside one
+    /// compiled function, guest registers in host registers. Code pages of
+    /// added blocks are marked and added to `pages`.
     fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>) {
         let Some(entry) = region.first() else { return };
         let head = entry.start;
-        for target in successors(entry).into_iter().flatten() {
-            if region.len() >= MAX_REGION_BLOCKS || region.iter().any(|b| b.start == target) {
+        let warm = self.native.as_ref().map_or(u32::MAX, |n| (n.hot_threshold / 4).max(1));
+        // (target, heat, a successor of the entry)
+        let mut stack: Vec<(u64, u32, bool)> = Vec::new();
+        let push = |engine: &mut Engine, stack: &mut Vec<(u64, u32, bool)>, block: &ferrovm_ir::Block, of_entry| {
+            let mut succ: Vec<(u64, u32, bool)> =
+                successors(block).into_iter().flatten().map(|t| (t, engine.heat(t), of_entry)).collect();
+            // Popped hottest first.
+            succ.sort_by_key(|&(_, h, _)| h);
+            stack.extend(succ);
+        };
+        push(self, &mut stack, entry, true);
+        while let Some((target, heat, of_entry)) = stack.pop() {
+            if region.len() >= MAX_REGION_BLOCKS {
+                break;
+            }
+            if region.iter().any(|b| b.start == target) {
+                continue;
+            }
+            let hot = heat >= warm;
+            if !hot && !of_entry {
                 continue;
             }
             self.mem.mark_code(target);
             let Ok(succ) = self.translate_ir(target, self.config.max_block_insns.max(1)) else { continue };
-            if !successors(&succ).contains(&Some(head)) {
+            if !hot && !successors(&succ).contains(&Some(head)) {
                 continue;
             }
             let first = succ.start & !(PAGE_SIZE - 1);
@@ -179,6 +231,7 @@ impl Engine {
                 self.mem.mark_code(last);
             }
             pages.extend((first..=last).step_by(PAGE_SIZE as usize));
+            push(self, &mut stack, &succ, false);
             region.push(succ);
         }
     }
@@ -210,7 +263,7 @@ impl Engine {
             // Evicted to make room: it runs interpreted until it is hot
             // again, so a working set larger than the cache does not
             // recompile on every run.
-            native.evicted.insert(old);
+            *native.evicted.entry(old).or_insert(0) += 1;
             self.stats.jit_evictions += 1;
             self.cache.remove(old);
         }

@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
-use ferrovm_mem::{GUEST_PAGES, PAGE_SHIFT, page_flags};
+use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
 use crate::abi::{RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, fp_code, order_code, size_code};
@@ -394,19 +394,18 @@ impl<L: Linker> Tr<'_, '_, L> {
 
     /// The inline access check, as a chain of predicted branches to `slow`:
     /// the address is aligned to `size` (so the access stays in one page:
-    /// one lookup covers it), below `GUEST_LIMIT` (an aligned address
+    /// one lookup covers it), below [`GUEST_LIMIT`] (an aligned address
     /// below it ends below it), and its page's flags allow the access (see
     /// `ferrovm_mem`'s `Need`; a store also goes slow on a page holding
     /// translated code). Leaves the builder in the fast-path block.
     /// Misaligned accesses take the helper, which handles them exactly.
     fn access_check(&mut self, addr: Value, size: u32, write: bool, slow: ClBlock) {
-        if size > 1 {
-            let low = self.b.ins().band_imm_s(addr, i64::from(size - 1));
-            self.branch_to(low, slow);
-        }
+        // One test covers both: no bit at or above GUEST_LIMIT, and none
+        // below the access size.
+        let mask = !(GUEST_LIMIT - 1) | u64::from(size - 1);
+        let bad = self.b.ins().band_imm_s(addr, mask as i64);
+        self.branch_to(bad, slow);
         let page = self.b.ins().ushr_imm_s(addr, i64::from(PAGE_SHIFT));
-        let out = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, page, GUEST_PAGES as i64);
-        self.branch_to(out, slow);
         let table = self.iconst(self.env.page_table);
         let at = self.b.ins().iadd(table, page);
         let f = self.b.ins().uload8(I64, flags(), at, 0);

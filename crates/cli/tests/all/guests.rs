@@ -80,8 +80,11 @@ fn stdin_for(e: &Entry) -> Option<std::path::PathBuf> {
 pub(crate) fn under(runner: &str, pre: &[&str], e: &Entry, bin: &Path) -> Outcome {
     let mut cmd = Command::new(runner);
     cmd.args(pre).arg(bin).args(&e.args);
-    // Programs that write files do so under a fresh temporary directory.
-    let tmp = std::env::temp_dir().join(format!("ferrovm-guest-{}-{}", e.name, std::process::id()));
+    // Programs that write files do so under a fresh temporary directory,
+    // one per run: suites run in parallel threads of this process.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = std::env::temp_dir().join(format!("ferrovm-guest-{}-{}-{n}", e.name, std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
     cmd.current_dir(&tmp);
     let out = run(&mut cmd, GUEST_ENV, stdin_for(e).as_deref());
