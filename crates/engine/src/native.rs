@@ -154,6 +154,16 @@ impl Native {
 /// Most blocks a region grows to (its entry block included).
 const MAX_REGION_BLOCKS: usize = 8;
 
+/// Most blocks [`Engine::grow_region`] looks at to find the cycles.
+const MAX_EXPLORED: usize = 16;
+
+/// Whether `block` ends in a call (`jal` linking `ra`): its target starts
+/// another function, which a loop region does not grow into.
+fn is_call(block: &ferrovm_ir::Block) -> bool {
+    matches!(block.term, Terminator::Jump { .. })
+        && block.ops.iter().any(|op| matches!(op, ferrovm_ir::Op::SetReg { reg, .. } if *reg == ferrovm_ir::Reg::x(1)))
+}
+
 /// Direct successors of `block`.
 fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
     match block.term {
@@ -186,15 +196,17 @@ impl Engine {
         if matches!(self.cache.get(pc), Some(Translation::Native { .. })) { compiled } else { counted }
     }
 
-    /// Grows `region` (holding the entry block) along direct successors,
-    /// depth first and hottest successor first, so a hot loop closes inside
-    /// the region before colder side paths use up its size: successors that
-    /// are hot themselves (compiled already, or run a quarter of the hot
-    /// threshold in the interpreter), and successors of the entry that
-    /// branch straight back to it (small loop bodies, also when compiling
-    /// eagerly). Edges between the region's blocks stay inside one
-    /// compiled function, guest registers in host registers. Code pages of
-    /// added blocks are marked and added to `pages`.
+    /// Grows `region` (holding the entry block) into the loop around it:
+    /// explores direct successors depth first, hottest first (those hot
+    /// themselves: compiled already, or run a quarter of the hot threshold
+    /// in the interpreter; not into callees), then keeps the explored blocks
+    /// from which the entry can be reached again — the blocks of the hot
+    /// cycles through it. Eagerly compiled code (nothing has run yet) takes
+    /// only successors of the entry that branch straight back to it. Edges
+    /// between the region's blocks stay inside one compiled function, guest
+    /// registers in host registers; blocks off the cycles stay out, so they
+    /// add no register pressure to the loop. Code pages of added blocks are
+    /// marked and added to `pages`.
     fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>) {
         let Some(entry) = region.first() else { return };
         let head = entry.start;
@@ -209,11 +221,12 @@ impl Engine {
             stack.extend(succ);
         };
         push(self, &mut stack, entry, true);
+        let mut explored: Vec<ferrovm_ir::Block> = Vec::new();
         while let Some((target, heat, of_entry)) = stack.pop() {
-            if region.len() >= MAX_REGION_BLOCKS {
+            if explored.len() >= MAX_EXPLORED {
                 break;
             }
-            if region.iter().any(|b| b.start == target) {
+            if target == head || explored.iter().any(|b| b.start == target) {
                 continue;
             }
             let hot = heat >= warm;
@@ -225,13 +238,42 @@ impl Engine {
             if !hot && !successors(&succ).contains(&Some(head)) {
                 continue;
             }
+            if hot && !is_call(&succ) {
+                push(self, &mut stack, &succ, false);
+            }
+            explored.push(succ);
+        }
+        // Keep the blocks that lead back to the entry.
+        let mut keep = vec![false; explored.len()];
+        loop {
+            let mut changed = false;
+            for i in 0..explored.len() {
+                if keep[i] {
+                    continue;
+                }
+                let back = successors(&explored[i])
+                    .into_iter()
+                    .flatten()
+                    .any(|t| t == head || explored.iter().position(|b| b.start == t).is_some_and(|j| keep[j]));
+                if back {
+                    keep[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (succ, _) in explored.into_iter().zip(keep).filter(|(_, k)| *k) {
+            if region.len() >= MAX_REGION_BLOCKS {
+                break;
+            }
             let first = succ.start & !(PAGE_SIZE - 1);
             let last = succ.end.saturating_sub(1).max(succ.start) & !(PAGE_SIZE - 1);
             if last != first {
                 self.mem.mark_code(last);
             }
             pages.extend((first..=last).step_by(PAGE_SIZE as usize));
-            push(self, &mut stack, &succ, false);
             region.push(succ);
         }
     }
