@@ -152,10 +152,10 @@ impl Native {
 }
 
 /// Most blocks a region grows to (its entry block included).
-const MAX_REGION_BLOCKS: usize = 8;
+const MAX_REGION_BLOCKS: usize = 16;
 
 /// Most blocks [`Engine::grow_region`] looks at to find the cycles.
-const MAX_EXPLORED: usize = 16;
+const MAX_EXPLORED: usize = 32;
 
 /// Whether `block` ends in a call (`jal` linking `ra`): its target starts
 /// another function, which a loop region does not grow into.
