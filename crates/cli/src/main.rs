@@ -44,7 +44,8 @@ enum EngineKind {
     /// Cranelift JIT: every block is compiled the first time it runs.
     Jit,
     /// Interpreter first; a block is compiled once it has run
-    /// `--hot-threshold` times (compiles happen on the running thread for
+    /// `--hot-threshold` times, with Cranelift's optimizer and together with
+    /// the hot loop around it (compiles happen on the running thread for
     /// now).
     Tiered,
 }
