@@ -9,6 +9,8 @@
 //! instruction and the engine interprets it (which faults precisely, or
 //! handles a store to a code page). The fast path calls nothing.
 
+use std::collections::HashMap;
+
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
@@ -110,6 +112,63 @@ struct Tr<'a, 'b, L: Linker> {
     instret: Option<Variable>,
     /// Index in the region of the block being translated.
     current: usize,
+    /// Loads and stores of the current block that share a base temporary,
+    /// checked once (see [`AccessGroup`]), by base.
+    groups: HashMap<ferrovm_ir::Temp, AccessGroup>,
+    /// Index of the op being translated in its block.
+    op_index: usize,
+}
+
+/// Plain loads and stores of one block through the same base temporary
+/// (SSA: the same value) at constant offsets, each aligned to its size
+/// relative to an aligned base, spanning less than a page. One check at the
+/// first of them covers all: base aligned to the largest size, first and
+/// last byte below `GUEST_LIMIT` and in one page, and that page's flags allow
+/// every kind of access in the group. If it fails, the block leaves at the
+/// first access and the interpreter goes on one instruction at a time, so
+/// faults stay precise.
+#[derive(Clone, Copy, Debug)]
+struct AccessGroup {
+    first: usize,
+    min_off: i64,
+    max_end: i64,
+    max_size: u32,
+    read: bool,
+    write: bool,
+    count: u32,
+    groupable: bool,
+}
+
+/// The access groups of `block` worth checking once (two or more members).
+fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
+    let mut groups: HashMap<ferrovm_ir::Temp, AccessGroup> = HashMap::new();
+    for (i, op) in block.ops.iter().enumerate() {
+        let (addr, offset, size, write) = match *op {
+            Op::Load { addr, offset, size, .. } => (addr, offset, size, false),
+            Op::Store { addr, offset, size, .. } => (addr, offset, size, true),
+            _ => continue,
+        };
+        let (off, bytes) = (i64::from(offset), size.bytes());
+        let g = groups.entry(addr).or_insert(AccessGroup {
+            first: i,
+            min_off: off,
+            max_end: off + i64::from(bytes),
+            max_size: bytes,
+            read: false,
+            write: false,
+            count: 0,
+            groupable: true,
+        });
+        g.min_off = g.min_off.min(off);
+        g.max_end = g.max_end.max(off + i64::from(bytes));
+        g.max_size = g.max_size.max(bytes);
+        g.read |= !write;
+        g.write |= write;
+        g.count += 1;
+        g.groupable &= off.rem_euclid(i64::from(bytes)) == 0;
+    }
+    groups.retain(|_, g| g.count > 1 && g.groupable && g.max_end - g.min_off <= 1 << PAGE_SHIFT);
+    groups
 }
 
 /// Why a block could not be translated.
@@ -192,6 +251,8 @@ pub(crate) fn translate<L: Linker>(
         may_write,
         instret: None,
         current: 0,
+        groups: HashMap::new(),
+        op_index: 0,
     };
     let targets = |bl: &Block| match bl.term {
         Terminator::Jump { target } => [Some(target), None],
@@ -237,7 +298,9 @@ pub(crate) fn translate<L: Linker>(
         tr.site_pc = block.start;
         tr.retired = 0;
         tr.insns = 0;
-        for op in &block.ops {
+        tr.groups = access_groups(block);
+        for (i, op) in block.ops.iter().enumerate() {
+            tr.op_index = i;
             tr.op(op)?;
         }
         tr.terminator(block)?;
@@ -392,6 +455,44 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.ins().load(I64, flags(), self.ctx, off::CTX_VALUE)
     }
 
+    /// For a load or store through `addr` (whose value is `base`): whether
+    /// its [`AccessGroup`] covers it. The group's first access emits the one
+    /// check for all of them.
+    fn group_check(&mut self, addr: ferrovm_ir::Temp, base: Value) -> bool {
+        let Some(g) = self.groups.get(&addr).copied() else { return false };
+        if g.first != self.op_index {
+            return true;
+        }
+        let slow = self.side_exit(exit::SLOW);
+        let low = self.b.ins().band_imm_s(base, i64::from(g.max_size - 1));
+        self.branch_to(low, slow);
+        let first = self.b.ins().iadd_imm_s(base, g.min_off);
+        let last = self.b.ins().iadd_imm_s(base, g.max_end - 1);
+        let both = self.b.ins().bor(first, last);
+        let out = self.b.ins().band_imm_s(both, !(GUEST_LIMIT - 1) as i64);
+        self.branch_to(out, slow);
+        let diff = self.b.ins().bxor(first, last);
+        let pages = self.b.ins().ushr_imm_s(diff, i64::from(PAGE_SHIFT));
+        self.branch_to(pages, slow);
+        let page = self.b.ins().ushr_imm_s(first, i64::from(PAGE_SHIFT));
+        let table = self.iconst(self.env.page_table);
+        let at = self.b.ins().iadd(table, page);
+        let f = self.b.ins().uload8(I64, flags(), at, 0);
+        let (mut mask, mut want) = (0, 0);
+        if g.read {
+            mask |= page_flags::READ;
+            want |= page_flags::READ;
+        }
+        if g.write {
+            mask |= page_flags::WRITE | page_flags::CODE;
+            want |= page_flags::WRITE;
+        }
+        let m = self.b.ins().band_imm_s(f, i64::from(mask));
+        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, i64::from(want));
+        self.branch_to(bad, slow);
+        true
+    }
+
     /// The inline access check, as a chain of predicted branches to `slow`:
     /// the address is aligned to `size` (so the access stays in one page:
     /// one lookup covers it), below [`GUEST_LIMIT`] (an aligned address
@@ -436,9 +537,11 @@ impl<L: Linker> Tr<'_, '_, L> {
     /// (state precise), and the engine runs it in the interpreter, which
     /// faults exactly or does the access. The fast path calls nothing, so
     /// no value has to leave a register for it.
-    fn load(&mut self, addr: Value, size: MemSize, signed: bool) -> Value {
-        let slow = self.side_exit(exit::SLOW);
-        self.access_check(addr, size.bytes(), false, slow);
+    fn load(&mut self, addr: Value, size: MemSize, signed: bool, checked: bool) -> Value {
+        if !checked {
+            let slow = self.side_exit(exit::SLOW);
+            self.access_check(addr, size.bytes(), false, slow);
+        }
         let p = self.host_addr(addr);
         match (size, signed) {
             (MemSize::B, false) => self.b.ins().uload8(I64, flags(), p, 0),
@@ -453,9 +556,11 @@ impl<L: Linker> Tr<'_, '_, L> {
 
     /// A store, like [`Tr::load`]; stores to pages holding translated code
     /// take the slow exit too, so the engine sees them.
-    fn store(&mut self, addr: Value, value: Value, size: MemSize) {
-        let slow = self.side_exit(exit::SLOW);
-        self.access_check(addr, size.bytes(), true, slow);
+    fn store(&mut self, addr: Value, value: Value, size: MemSize, checked: bool) {
+        if !checked {
+            let slow = self.side_exit(exit::SLOW);
+            self.access_check(addr, size.bytes(), true, slow);
+        }
         let p = self.host_addr(addr);
         match size {
             MemSize::B => self.b.ins().istore8(flags(), value, p, 0),
@@ -506,15 +611,17 @@ impl<L: Linker> Tr<'_, '_, L> {
                 self.def(dst, v)?;
             }
             Op::Load { dst, addr, offset, size, signed } => {
-                let a = self.t(addr)?;
-                let a = self.b.ins().iadd_imm_s(a, i64::from(offset));
-                let v = self.load(a, size, signed);
+                let base = self.t(addr)?;
+                let checked = self.group_check(addr, base);
+                let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
+                let v = self.load(a, size, signed, checked);
                 self.def(dst, v)?;
             }
             Op::Store { addr, offset, src, size } => {
-                let (a, v) = (self.t(addr)?, self.t(src)?);
-                let a = self.b.ins().iadd_imm_s(a, i64::from(offset));
-                self.store(a, v, size);
+                let (base, v) = (self.t(addr)?, self.t(src)?);
+                let checked = self.group_check(addr, base);
+                let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
+                self.store(a, v, size, checked);
             }
             Op::LoadReserved { dst, addr, size, order } => {
                 let a = self.t(addr)?;

@@ -110,3 +110,38 @@ fn compiled_code_hands_misaligned_and_faulting_accesses_to_the_interpreter() {
     assert_eq!((cpu_i.regs, cpu_i.pc, stored_i), (cpu_j.regs, cpu_j.pc, stored_j));
     assert_eq!(slow, 3, "each access failed the inline check once");
 }
+
+#[test]
+fn accesses_checked_as_a_group_stay_precise() {
+    // sd a0,0(a1) ; sd a0,8(a1) ; ld a2,0(a1) ; ecall — one check covers the
+    // three accesses through a1 in compiled code.
+    let code = [0x00a5b023, 0x00a5b423, 0x0005b603, 0x00000073];
+    let run = |tier, a1: u64| {
+        let (engine, mut cpu) = setup(&code);
+        let config = ferrovm_engine::Config { tier, ..ferrovm_engine::Config::default() };
+        let mut engine = Engine::with_config(Arc::clone(engine.memory()), config);
+        cpu.regs[10] = 0x1122_3344_5566_7788;
+        cpu.regs[11] = a1;
+        let exit = engine.run(&mut cpu);
+        let mut data = vec![0u8; 0x1000];
+        engine.memory().read_bytes(0x20000, &mut data).expect("read");
+        (exit, cpu, data)
+    };
+    // In one page: the fast path.
+    let (exit_i, cpu_i, data_i) = run(ferrovm_engine::Tier::Interp, 0x20100);
+    let (exit_j, cpu_j, data_j) = run(ferrovm_engine::Tier::Jit, 0x20100);
+    assert_eq!(exit_j, Exit::Ecall);
+    assert_eq!(cpu_j.regs[12], 0x1122_3344_5566_7788);
+    assert_eq!((exit_i, cpu_i.regs, cpu_i.pc, data_i), (exit_j, cpu_j.regs, cpu_j.pc, data_j));
+    // The second store crosses into an unmapped page: the first store is
+    // done, the second faults with its own pc.
+    let (exit_i, cpu_i, data_i) = run(ferrovm_engine::Tier::Interp, 0x20ff8);
+    let (exit_j, cpu_j, data_j) = run(ferrovm_engine::Tier::Jit, 0x20ff8);
+    match exit_j {
+        Exit::Fault(f) => assert_eq!((f.addr, f.access), (0x21000, Access::Write)),
+        ref other => panic!("expected a fault, got {other:?}"),
+    }
+    assert_eq!((cpu_j.pc, cpu_j.instret), (BASE + 4, 1));
+    assert_eq!(data_j[0xff8..], 0x1122_3344_5566_7788u64.to_le_bytes());
+    assert_eq!((exit_i, cpu_i.regs, cpu_i.pc, data_i), (exit_j, cpu_j.regs, cpu_j.pc, data_j));
+}
