@@ -20,7 +20,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
-use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
+use ferrovm_mem::{GUEST_LIMIT, GUEST_PAGES, PAGE_SHIFT, page_flags};
 
 use crate::abi::{RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, fp_code, order_code, size_code};
@@ -115,21 +115,20 @@ struct Tr<'a, 'b, L: Linker> {
     /// Loads and stores of the current block that share a base temporary,
     /// checked once (see [`AccessGroup`]), by base.
     groups: HashMap<ferrovm_ir::Temp, AccessGroup>,
-    /// Index of the op being translated in its block.
-    op_index: usize,
+    /// The flag value "one check covers the group", once its first access
+    /// computed it.
+    group_ok: HashMap<ferrovm_ir::Temp, Value>,
 }
 
 /// Plain loads and stores of one block through the same base temporary
 /// (SSA: the same value) at constant offsets, each aligned to its size
-/// relative to an aligned base, spanning less than a page. One check at the
-/// first of them covers all: base aligned to the largest size, first and
-/// last byte below `GUEST_LIMIT` and in one page, and that page's flags allow
-/// every kind of access in the group. If it fails, the block leaves at the
-/// first access and the interpreter goes on one instruction at a time, so
-/// faults stay precise.
+/// relative to an aligned base, spanning at most a page. One check at the
+/// first of them covers all when it holds: base aligned to the largest
+/// size, first and last byte below `GUEST_LIMIT` and in one page, and that
+/// page's flags allow every kind of access in the group. When it does not,
+/// each access does its own check (see [`Tr::group_check`]).
 #[derive(Clone, Copy, Debug)]
 struct AccessGroup {
-    first: usize,
     min_off: i64,
     max_end: i64,
     max_size: u32,
@@ -142,7 +141,7 @@ struct AccessGroup {
 /// The access groups of `block` worth checking once (two or more members).
 fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
     let mut groups: HashMap<ferrovm_ir::Temp, AccessGroup> = HashMap::new();
-    for (i, op) in block.ops.iter().enumerate() {
+    for op in &block.ops {
         let (addr, offset, size, write) = match *op {
             Op::Load { addr, offset, size, .. } => (addr, offset, size, false),
             Op::Store { addr, offset, size, .. } => (addr, offset, size, true),
@@ -150,7 +149,6 @@ fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
         };
         let (off, bytes) = (i64::from(offset), size.bytes());
         let g = groups.entry(addr).or_insert(AccessGroup {
-            first: i,
             min_off: off,
             max_end: off + i64::from(bytes),
             max_size: bytes,
@@ -252,7 +250,7 @@ pub(crate) fn translate<L: Linker>(
         instret: None,
         current: 0,
         groups: HashMap::new(),
-        op_index: 0,
+        group_ok: HashMap::new(),
     };
     let targets = |bl: &Block| match bl.term {
         Terminator::Jump { target } => [Some(target), None],
@@ -299,8 +297,8 @@ pub(crate) fn translate<L: Linker>(
         tr.retired = 0;
         tr.insns = 0;
         tr.groups = access_groups(block);
-        for (i, op) in block.ops.iter().enumerate() {
-            tr.op_index = i;
+        tr.group_ok.clear();
+        for op in &block.ops {
             tr.op(op)?;
         }
         tr.terminator(block)?;
@@ -455,41 +453,60 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.ins().load(I64, flags(), self.ctx, off::CTX_VALUE)
     }
 
-    /// For a load or store through `addr` (whose value is `base`): whether
-    /// its [`AccessGroup`] covers it. The group's first access emits the one
-    /// check for all of them.
-    fn group_check(&mut self, addr: ferrovm_ir::Temp, base: Value) -> bool {
+    /// For a load or store through `addr` (whose value is `base`), in an
+    /// [`AccessGroup`]: the group's first access computes whether one check
+    /// covers them all (a flag value); every member then branches on that
+    /// flag past its own check, which runs only when the group check failed
+    /// (a group straddling two pages, say), so such a group costs what
+    /// ungrouped accesses cost, never a trip to the interpreter. Returns
+    /// whether the access was handled this way; the builder is then in the
+    /// block where the host access goes.
+    fn group_check(&mut self, addr: ferrovm_ir::Temp, base: Value, at: Value, size: u32, write: bool) -> bool {
         let Some(g) = self.groups.get(&addr).copied() else { return false };
-        if g.first != self.op_index {
-            return true;
-        }
+        let ok = match self.group_ok.get(&addr) {
+            Some(&ok) => ok,
+            None => {
+                let aligned = self.b.ins().band_imm_s(base, i64::from(g.max_size - 1));
+                let first = self.b.ins().iadd_imm_s(base, g.min_off);
+                let last = self.b.ins().iadd_imm_s(base, g.max_end - 1);
+                let both = self.b.ins().bor(first, last);
+                let out = self.b.ins().band_imm_s(both, !(GUEST_LIMIT - 1) as i64);
+                let diff = self.b.ins().bxor(first, last);
+                let pages = self.b.ins().ushr_imm_s(diff, i64::from(PAGE_SHIFT));
+                let any = self.b.ins().bor(aligned, out);
+                let any = self.b.ins().bor(any, pages);
+                // Masked so the table read stays in bounds whatever `first`
+                // is; `out` rejects the address anyway.
+                let page = self.b.ins().ushr_imm_s(first, i64::from(PAGE_SHIFT));
+                let page = self.b.ins().band_imm_s(page, (GUEST_PAGES - 1) as i64);
+                let table = self.iconst(self.env.page_table);
+                let at = self.b.ins().iadd(table, page);
+                let f = self.b.ins().uload8(I64, flags(), at, 0);
+                let (mut mask, mut want) = (0, 0);
+                if g.read {
+                    mask |= page_flags::READ;
+                    want |= page_flags::READ;
+                }
+                if g.write {
+                    mask |= page_flags::WRITE | page_flags::CODE;
+                    want |= page_flags::WRITE;
+                }
+                let m = self.b.ins().band_imm_s(f, i64::from(mask));
+                let flags_ok = self.b.ins().icmp_imm_s(IntCC::Equal, m, i64::from(want));
+                let none = self.b.ins().icmp_imm_s(IntCC::Equal, any, 0);
+                let ok = self.b.ins().band(none, flags_ok);
+                self.group_ok.insert(addr, ok);
+                ok
+            }
+        };
+        let (own, fast) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(own);
+        self.b.ins().brif(ok, fast, &[], own, &[]);
+        self.b.switch_to_block(own);
         let slow = self.side_exit(exit::SLOW);
-        let low = self.b.ins().band_imm_s(base, i64::from(g.max_size - 1));
-        self.branch_to(low, slow);
-        let first = self.b.ins().iadd_imm_s(base, g.min_off);
-        let last = self.b.ins().iadd_imm_s(base, g.max_end - 1);
-        let both = self.b.ins().bor(first, last);
-        let out = self.b.ins().band_imm_s(both, !(GUEST_LIMIT - 1) as i64);
-        self.branch_to(out, slow);
-        let diff = self.b.ins().bxor(first, last);
-        let pages = self.b.ins().ushr_imm_s(diff, i64::from(PAGE_SHIFT));
-        self.branch_to(pages, slow);
-        let page = self.b.ins().ushr_imm_s(first, i64::from(PAGE_SHIFT));
-        let table = self.iconst(self.env.page_table);
-        let at = self.b.ins().iadd(table, page);
-        let f = self.b.ins().uload8(I64, flags(), at, 0);
-        let (mut mask, mut want) = (0, 0);
-        if g.read {
-            mask |= page_flags::READ;
-            want |= page_flags::READ;
-        }
-        if g.write {
-            mask |= page_flags::WRITE | page_flags::CODE;
-            want |= page_flags::WRITE;
-        }
-        let m = self.b.ins().band_imm_s(f, i64::from(mask));
-        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, i64::from(want));
-        self.branch_to(bad, slow);
+        self.access_check(at, size, write, slow);
+        self.b.ins().jump(fast, &[]);
+        self.b.switch_to_block(fast);
         true
     }
 
@@ -612,15 +629,15 @@ impl<L: Linker> Tr<'_, '_, L> {
             }
             Op::Load { dst, addr, offset, size, signed } => {
                 let base = self.t(addr)?;
-                let checked = self.group_check(addr, base);
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
+                let checked = self.group_check(addr, base, a, size.bytes(), false);
                 let v = self.load(a, size, signed, checked);
                 self.def(dst, v)?;
             }
             Op::Store { addr, offset, src, size } => {
                 let (base, v) = (self.t(addr)?, self.t(src)?);
-                let checked = self.group_check(addr, base);
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
+                let checked = self.group_check(addr, base, a, size.bytes(), true);
                 self.store(a, v, size, checked);
             }
             Op::LoadReserved { dst, addr, size, order } => {
