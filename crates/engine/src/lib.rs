@@ -381,6 +381,9 @@ impl Engine {
             return Ok(Arc::clone(step));
         }
         let block = self.translate_ir(pc, 1)?;
+        // One instruction always lowers (`translate` splits blocks down to
+        // one instruction for exactly that reason); should it not, the
+        // access is reported as not executable rather than run wrongly.
         let Ok(lowered) = lower(&block) else { return Err(LiftError::Fetch { addr: pc }) };
         let step = Arc::new(lowered);
         self.slow_steps.insert(pc, Arc::clone(&step));
