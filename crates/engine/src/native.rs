@@ -61,6 +61,11 @@ impl Default for JitConfig {
 /// Entries in the table of interpreter run counts (a power of two).
 const HEAT_ENTRIES: usize = 1 << 12;
 
+/// The slot of `pc` in [`Native::heat`]: direct-mapped by `pc >> 1`.
+fn heat_slot(pc: u64) -> usize {
+    ((pc >> 1) as usize) & (HEAT_ENTRIES - 1)
+}
+
 /// The engine's JIT state.
 pub(crate) struct Native {
     pub(crate) jit: Jit,
@@ -131,8 +136,7 @@ impl Native {
             t if evicted > 0 => t.max(REHEAT_THRESHOLD << (evicted - 1).min(12)),
             t => t,
         };
-        let slot = ((pc >> 1) as usize) & (HEAT_ENTRIES - 1);
-        let Some(h) = self.heat.get_mut(slot) else { return true };
+        let Some(h) = self.heat.get_mut(heat_slot(pc)) else { return true };
         *h += 1;
         if *h >= threshold {
             *h = 0;
@@ -177,8 +181,7 @@ impl Native {
     /// Interpreter runs of the block at `pc` counted so far (shared slots
     /// may overcount).
     fn heat(&self, pc: u64) -> u32 {
-        let slot = ((pc >> 1) as usize) & (HEAT_ENTRIES - 1);
-        self.heat.get(slot).copied().unwrap_or(0)
+        self.heat.get(heat_slot(pc)).copied().unwrap_or(0)
     }
 }
 

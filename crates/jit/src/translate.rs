@@ -516,7 +516,7 @@ impl<L: Linker> Tr<'_, '_, L> {
     /// below it ends below it), and its page's flags allow the access (see
     /// `ferrovm_mem`'s `Need`; a store also goes slow on a page holding
     /// translated code). Leaves the builder in the fast-path block.
-    /// Misaligned accesses take the helper, which handles them exactly.
+    /// Misaligned accesses take the slow exit: the interpreter does them.
     fn access_check(&mut self, addr: Value, size: u32, write: bool, slow: ClBlock) {
         // One test covers both: no bit at or above GUEST_LIMIT, and none
         // below the access size.
@@ -549,16 +549,21 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.ins().iadd(base, addr)
     }
 
-    /// A load: the inline check, then a plain host load. When the check
-    /// fails, the block leaves with [`exit::SLOW`] before the instruction
+    /// The check before a load or store at `at` (`base` plus an offset,
+    /// `base` the value of temporary `addr`): its group's, or its own. When
+    /// it fails, the block leaves with [`exit::SLOW`] before the instruction
     /// (state precise), and the engine runs it in the interpreter, which
     /// faults exactly or does the access. The fast path calls nothing, so
     /// no value has to leave a register for it.
-    fn load(&mut self, addr: Value, size: MemSize, signed: bool, checked: bool) -> Value {
-        if !checked {
+    fn check(&mut self, addr: ferrovm_ir::Temp, base: Value, at: Value, size: u32, write: bool) {
+        if !self.group_check(addr, base, at, size, write) {
             let slow = self.side_exit(exit::SLOW);
-            self.access_check(addr, size.bytes(), false, slow);
+            self.access_check(at, size, write, slow);
         }
+    }
+
+    /// A plain host load of checked guest address `addr`.
+    fn load(&mut self, addr: Value, size: MemSize, signed: bool) -> Value {
         let p = self.host_addr(addr);
         match (size, signed) {
             (MemSize::B, false) => self.b.ins().uload8(I64, flags(), p, 0),
@@ -571,13 +576,10 @@ impl<L: Linker> Tr<'_, '_, L> {
         }
     }
 
-    /// A store, like [`Tr::load`]; stores to pages holding translated code
-    /// take the slow exit too, so the engine sees them.
-    fn store(&mut self, addr: Value, value: Value, size: MemSize, checked: bool) {
-        if !checked {
-            let slow = self.side_exit(exit::SLOW);
-            self.access_check(addr, size.bytes(), true, slow);
-        }
+    /// A plain host store to checked guest address `addr` (the check sent
+    /// stores to pages holding translated code to the slow exit, so the
+    /// engine sees them).
+    fn store(&mut self, addr: Value, value: Value, size: MemSize) {
         let p = self.host_addr(addr);
         match size {
             MemSize::B => self.b.ins().istore8(flags(), value, p, 0),
@@ -630,15 +632,15 @@ impl<L: Linker> Tr<'_, '_, L> {
             Op::Load { dst, addr, offset, size, signed } => {
                 let base = self.t(addr)?;
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
-                let checked = self.group_check(addr, base, a, size.bytes(), false);
-                let v = self.load(a, size, signed, checked);
+                self.check(addr, base, a, size.bytes(), false);
+                let v = self.load(a, size, signed);
                 self.def(dst, v)?;
             }
             Op::Store { addr, offset, src, size } => {
                 let (base, v) = (self.t(addr)?, self.t(src)?);
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
-                let checked = self.group_check(addr, base, a, size.bytes(), true);
-                self.store(a, v, size, checked);
+                self.check(addr, base, a, size.bytes(), true);
+                self.store(a, v, size);
             }
             Op::LoadReserved { dst, addr, size, order } => {
                 let a = self.t(addr)?;
