@@ -41,7 +41,10 @@ enum Command {
 enum EngineKind {
     /// The IR interpreter (tier 0).
     Interp,
-    /// Cranelift JIT: every block is compiled the first time it runs.
+    /// Cranelift JIT: every block is compiled the first time it runs,
+    /// quickly and unoptimized; a block that then runs `--hot-threshold`
+    /// times is recompiled with Cranelift's optimizer, together with the hot
+    /// loop around it.
     Jit,
     /// Interpreter first; a block is compiled once it has run
     /// `--hot-threshold` times, with Cranelift's optimizer and together with
@@ -106,8 +109,10 @@ struct RunArgs {
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
     #[arg(long, value_name = "FRACTION", hide = true)]
     jit_fault_rate: Option<f64>,
-    /// Tiered engine: how many times a block runs in the interpreter before
-    /// it is compiled [default: 1000].
+    /// How many runs make a block hot [default: 1000]. Tiered: runs in the
+    /// interpreter before it is compiled. Jit: runs of its first,
+    /// unoptimized translation before it is recompiled as hot code (0:
+    /// never).
     #[arg(long, value_name = "RUNS")]
     hot_threshold: Option<u32>,
     /// The riscv64 program to run.
@@ -165,12 +170,14 @@ fn die_by_signal(signal: i32) -> ! {
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let tier = if args.engine == EngineKind::Interp { Tier::Interp } else { Tier::Jit };
-    if args.hot_threshold.is_some() && args.engine != EngineKind::Tiered {
-        bail!("--hot-threshold only applies to --engine tiered");
+    if args.hot_threshold.is_some() && args.engine == EngineKind::Interp {
+        bail!("--hot-threshold applies to --engine jit and --engine tiered");
     }
-    let hot_threshold = match args.engine {
-        EngineKind::Tiered => args.hot_threshold.unwrap_or(ferrovm_engine::DEFAULT_HOT_THRESHOLD),
-        _ => 0,
+    let threshold = args.hot_threshold.unwrap_or(ferrovm_engine::DEFAULT_HOT_THRESHOLD);
+    let (hot_threshold, tier_up) = match args.engine {
+        EngineKind::Tiered => (threshold, 0),
+        EngineKind::Jit => (0, threshold),
+        EngineKind::Interp => (0, 0),
     };
     let jit = JitConfig {
         chaining: !args.no_chaining,
@@ -178,6 +185,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         code_cache_size: args.code_cache_size,
         fault_rate: args.jit_fault_rate,
         hot_threshold,
+        tier_up,
     };
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];

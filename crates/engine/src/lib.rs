@@ -294,7 +294,7 @@ impl Engine {
                 Some(t) => t.clone(),
                 None => {
                     let made = if self.native.as_ref().is_some_and(|n| n.eager(pc)) {
-                        self.translate_native(pc)
+                        self.translate_native(pc, false)
                     } else {
                         self.translate(pc).map(Translation::Interp)
                     };
@@ -316,6 +316,18 @@ impl Engine {
                         Some(NativeExit::Illegal { bits }) => return Exit::Illegal { bits },
                         Some(NativeExit::Fault(f)) => return Exit::Fault(f),
                         Some(NativeExit::FenceI) => self.flush(),
+                        Some(NativeExit::Hot) => {
+                            // Recompile as hot code; on failure the
+                            // translation it would replace keeps running.
+                            // The count starts again, so another block
+                            // sharing its slot can become hot too.
+                            if let Some(n) = &self.native {
+                                n.jit.reset_runs(cpu.pc);
+                            }
+                            if let Err(LiftError::Fetch { addr }) = self.translate_native(cpu.pc, true) {
+                                return Exit::Fault(self.fetch_fault(addr));
+                            }
+                        }
                         Some(NativeExit::Slow) => {
                             self.stats.slow_accesses += 1;
                             let step = match self.slow_step(cpu.pc) {
@@ -340,7 +352,7 @@ impl Engine {
             if let Some(n) = &mut self.native
                 && n.hot(pc)
             {
-                match self.translate_native(pc) {
+                match self.translate_native(pc, true) {
                     Ok(Translation::Native { .. }) => continue,
                     // Compiling failed: it stays interpreted (and counts
                     // again from zero).

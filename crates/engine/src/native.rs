@@ -1,13 +1,18 @@
-//! The JIT tier's policy: compile every block the first time it runs, evict
-//! the oldest translations when the code cache is full, and degrade to the
-//! interpreter (counted in [`crate::Stats`]) when compiling fails.
+//! The JIT tier's policy: which code to compile when, and how. Either every
+//! block is compiled the first time it runs, quickly and unoptimized, and
+//! recompiled with the optimizer, together with the hot loop around it, once
+//! it has run [`JitConfig::tier_up`] times (`--engine jit`); or blocks are
+//! interpreted until they have run [`JitConfig::hot_threshold`] times and
+//! then compiled that way (`--engine tiered`). The oldest translations are
+//! evicted when the code cache is full, and the interpreter takes over
+//! (counted in [`crate::Stats`]) when compiling fails.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use ferrovm_ir::Terminator;
-use ferrovm_jit::{Error as JitError, Jit, JitOptions};
+use ferrovm_jit::{Error as JitError, Flavor, Jit, JitOptions};
 use ferrovm_mem::{AddressSpace, PAGE_SIZE};
 use ferrovm_riscv::lift::LiftError;
 
@@ -18,11 +23,11 @@ use crate::{Engine, tracing_free_warn};
 /// leaves it unset: the fraction (0.0..=1.0) of compiles made to fail.
 pub const FAULT_RATE_ENV: &str = "FERROVM_JIT_FAULT_RATE";
 
-/// The [`JitConfig::hot_threshold`] `ferrovm run --engine jit` uses: a block
-/// is compiled once the interpreter has run it this many times. Cranelift
-/// costs about as much per block as interpreting it a few thousand times,
-/// so code that runs fewer times than that is cheaper left to the
-/// interpreter.
+/// The [`JitConfig::hot_threshold`] `ferrovm run --engine tiered` uses: a
+/// block is compiled once the interpreter has run it this many times.
+/// Cranelift costs about as much per block as interpreting it a few
+/// thousand times, so code that runs fewer times than that is cheaper left
+/// to the interpreter. `--engine jit` uses it as [`JitConfig::tier_up`].
 pub const DEFAULT_HOT_THRESHOLD: u32 = 1000;
 
 /// Switches of the JIT tier.
@@ -44,6 +49,11 @@ pub struct JitConfig {
     /// Counts live in a small direct-mapped table, so blocks sharing a slot
     /// may be compiled a little early.
     pub hot_threshold: u32,
+    /// With `hot_threshold` 0: blocks compiled on their first run count
+    /// their runs, and one that runs this many times is recompiled with
+    /// Cranelift's optimizer, together with the hot loop around it (it then
+    /// stops counting). 0 (the default): never recompiled.
+    pub tier_up: u32,
 }
 
 impl Default for JitConfig {
@@ -54,16 +64,9 @@ impl Default for JitConfig {
             code_cache_size: ferrovm_jit::DEFAULT_CODE_CACHE_SIZE,
             fault_rate: None,
             hot_threshold: 0,
+            tier_up: 0,
         }
     }
-}
-
-/// Entries in the table of interpreter run counts (a power of two).
-const HEAT_ENTRIES: usize = 1 << 12;
-
-/// The slot of `pc` in [`Native::heat`]: direct-mapped by `pc >> 1`.
-fn heat_slot(pc: u64) -> usize {
-    ((pc >> 1) as usize) & (HEAT_ENTRIES - 1)
 }
 
 /// The engine's JIT state.
@@ -73,9 +76,11 @@ pub(crate) struct Native {
     order: VecDeque<u64>,
     /// See [`JitConfig::hot_threshold`].
     hot_threshold: u32,
-    /// Interpreter runs by `pc >> 1`, direct-mapped (collisions only make a
-    /// block hot sooner).
-    heat: Box<[u32]>,
+    /// See [`JitConfig::tier_up`].
+    tier_up: u32,
+    /// Entry pcs of translations compiled as hot code (may hold pcs
+    /// evicted since).
+    optimized: HashSet<u64>,
     /// Blocks evicted to make room, and how often: compiled again only
     /// once [`REHEAT_THRESHOLD`] interpreted runs, doubled for every
     /// eviction after the first (even with a zero or tiny threshold), show
@@ -103,15 +108,14 @@ impl Native {
             chaining: c.chaining,
             inline_cache: c.inline_cache,
             fault_rate,
-            // Only code that proved hot is compiled: worth optimizing.
-            optimize: c.hot_threshold > 0,
             ..JitOptions::default()
         };
         Ok(Native {
             jit: Jit::new(Arc::clone(mem), Arc::clone(interrupt), options)?,
             order: VecDeque::new(),
             hot_threshold: c.hot_threshold,
-            heat: vec![0; HEAT_ENTRIES].into_boxed_slice(),
+            tier_up: if c.hot_threshold == 0 { c.tier_up } else { 0 },
+            optimized: HashSet::new(),
             evicted: HashMap::new(),
         })
     }
@@ -136,13 +140,28 @@ impl Native {
             t if evicted > 0 => t.max(REHEAT_THRESHOLD << (evicted - 1).min(12)),
             t => t,
         };
-        let Some(h) = self.heat.get_mut(heat_slot(pc)) else { return true };
-        *h += 1;
-        if *h >= threshold {
-            *h = 0;
+        if self.jit.count_run(pc) >= threshold {
+            self.jit.reset_runs(pc);
             return true;
         }
         false
+    }
+
+    /// How a translation of hot code (`hot`) or of code on its first run is
+    /// compiled.
+    fn flavor(&self, hot: bool) -> Flavor {
+        let eager = self.hot_threshold == 0;
+        Flavor {
+            // Code that proved hot is worth optimizing; under tiered, only
+            // such code is compiled.
+            optimize: hot || !eager,
+            hot_at: (eager && !hot && self.tier_up > 0).then_some(self.tier_up),
+        }
+    }
+
+    /// How many runs make a block hot (0: none ever does).
+    fn threshold(&self) -> u32 {
+        if self.hot_threshold == 0 { self.tier_up } else { self.hot_threshold }
     }
 
     pub(crate) fn evict(&mut self, pc: u64) {
@@ -152,6 +171,7 @@ impl Native {
     pub(crate) fn flush(&mut self) {
         self.jit.flush();
         self.order.clear();
+        self.optimized.clear();
     }
 }
 
@@ -177,26 +197,20 @@ fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
     }
 }
 
-impl Native {
-    /// Interpreter runs of the block at `pc` counted so far (shared slots
-    /// may overcount).
-    fn heat(&self, pc: u64) -> u32 {
-        self.heat.get(heat_slot(pc)).copied().unwrap_or(0)
-    }
-}
-
 impl Engine {
-    /// How hot the block at `pc` looks for region growing: its interpreter
-    /// run count, or the hot threshold if it was compiled already. Zero
-    /// when compiling every block eagerly (nothing has run yet).
+    /// How hot the block at `pc` looks for growing a hot region: the hot
+    /// threshold if it was compiled as hot code, else its run count so far
+    /// (shared slots may overcount): runs in the interpreter under tiered,
+    /// runs of its first translation under jit.
     fn heat(&mut self, pc: u64) -> u32 {
         let Some(n) = &self.native else { return 0 };
-        if n.hot_threshold == 0 {
-            return 0;
-        }
-        let compiled = n.hot_threshold;
-        let counted = n.heat(pc);
-        if matches!(self.cache.get(pc), Some(Translation::Native { .. })) { compiled } else { counted }
+        let hot = n.threshold();
+        let compiled = if n.hot_threshold == 0 {
+            n.optimized.contains(&pc) && n.jit.contains(pc)
+        } else {
+            matches!(self.cache.get(pc), Some(Translation::Native { .. }))
+        };
+        if compiled { hot } else { n.jit.runs(pc) }
     }
 
     /// Grows `region` (holding the entry block) into the loop around it:
@@ -204,16 +218,20 @@ impl Engine {
     /// themselves: compiled already, or run a quarter of the hot threshold
     /// in the interpreter; not into callees), then keeps the explored blocks
     /// from which the entry can be reached again — the blocks of the hot
-    /// cycles through it. Eagerly compiled code (nothing has run yet) takes
-    /// only successors of the entry that branch straight back to it. Edges
+    /// cycles through it. Code compiled on its first run (`hot` false:
+    /// nothing has run yet) takes only successors of the entry that branch
+    /// straight back to it. Edges
     /// between the region's blocks stay inside one compiled function, guest
     /// registers in host registers; blocks off the cycles stay out, so they
     /// add no register pressure to the loop. Code pages of added blocks are
     /// marked and added to `pages`.
-    fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>) {
+    fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>, hot: bool) {
         let Some(entry) = region.first() else { return };
         let head = entry.start;
-        let warm = self.native.as_ref().map_or(u32::MAX, |n| (n.hot_threshold / 4).max(1));
+        let warm = match &self.native {
+            Some(n) if hot => (n.threshold() / 4).max(1),
+            _ => u32::MAX,
+        };
         // (target, heat, a successor of the entry)
         let mut stack: Vec<(u64, u32, bool)> = Vec::new();
         let push = |engine: &mut Engine, stack: &mut Vec<(u64, u32, bool)>, block: &ferrovm_ir::Block, of_entry| {
@@ -281,9 +299,11 @@ impl Engine {
         }
     }
 
-    /// Translates the block at `pc` for the JIT tier: compiled if possible,
-    /// otherwise an interpreter block.
-    pub(crate) fn translate_native(&mut self, pc: u64) -> Result<Translation, LiftError> {
+    /// Translates the block at `pc` for the JIT tier: compiled if possible
+    /// (as hot code, optimized and with the hot loop around it, if `hot`),
+    /// otherwise an interpreter block. A translation this one was to
+    /// replace stays if compiling fails.
+    pub(crate) fn translate_native(&mut self, pc: u64, hot: bool) -> Result<Translation, LiftError> {
         let started = std::time::Instant::now();
         // Mark the pages first, so a write racing with the read is noticed.
         self.mem.mark_code(pc);
@@ -296,14 +316,15 @@ impl Engine {
         let mut pages: Vec<u64> = (first_page..=last_page).step_by(PAGE_SIZE as usize).collect();
         let mut region = vec![block];
         if self.native.as_ref().is_some_and(|n| n.jit.options().chaining) {
-            self.grow_region(&mut region, &mut pages);
+            self.grow_region(&mut region, &mut pages, hot);
         }
         let Some(native) = self.native.as_mut() else {
             return self.translate(pc).map(Translation::Interp);
         };
         let mut evicted = Vec::new();
+        let flavor = native.flavor(hot);
         let order = &mut native.order;
-        let outcome = native.jit.compile_region_evicting(&region, &mut || order.pop_front(), &mut evicted);
+        let outcome = native.jit.compile_region_evicting(&region, flavor, &mut || order.pop_front(), &mut evicted);
         for old in evicted {
             // Evicted to make room: it runs interpreted until it is hot
             // again, so a working set larger than the cache does not
@@ -323,6 +344,12 @@ impl Engine {
                 self.stats.blocks_translated += region.len() as u64;
                 self.stats.insns_translated += insns;
                 self.stats.translate_time += started.elapsed();
+                if flavor.optimize {
+                    native.optimized.insert(pc);
+                    self.stats.hot_regions += 1;
+                    self.stats.hot_blocks += region.len() as u64;
+                    self.stats.hot_compile_time += c.time;
+                }
                 let t = Translation::Native { start: pc };
                 pages.sort_unstable();
                 pages.dedup();
@@ -330,13 +357,18 @@ impl Engine {
                 Ok(t)
             }
             Err(e) => {
+                let kept = native.jit.contains(pc);
                 match e {
                     JitError::Injected => self.stats.jit_injected_failures += 1,
                     JitError::CacheFull { .. } => self.stats.jit_cache_full += 1,
                     e => {
                         self.stats.jit_errors += 1;
-                        tracing_free_warn(&format!("block at {pc:#x} runs in the interpreter: {e}"));
+                        let runs = if kept { "keeps running unoptimized" } else { "runs in the interpreter" };
+                        tracing_free_warn(&format!("block at {pc:#x} {runs}: {e}"));
                     }
+                }
+                if kept {
+                    return Ok(Translation::Native { start: pc });
                 }
                 self.translate(pc).map(Translation::Interp)
             }

@@ -43,6 +43,13 @@ pub struct Stats {
     /// Loads and stores compiled code handed to the interpreter (inline
     /// check failed: misaligned, fault, or a store to a code page).
     pub slow_accesses: u64,
+    /// Translations compiled as hot code (optimized, with the hot loop
+    /// around them); included in the compile counts above.
+    pub hot_regions: u64,
+    /// Blocks in those translations.
+    pub hot_blocks: u64,
+    /// Time spent compiling them.
+    pub hot_compile_time: Duration,
 }
 
 impl fmt::Display for Stats {
@@ -69,7 +76,10 @@ impl fmt::Display for Stats {
             writeln!(f, "jit injected fails  {:>12}", self.jit_injected_failures)?;
             writeln!(f, "jit cache full      {:>12}", self.jit_cache_full)?;
             writeln!(f, "jit evictions       {:>12}", self.jit_evictions)?;
-            write!(f, "slow accesses       {:>12}", self.slow_accesses)?;
+            writeln!(f, "slow accesses       {:>12}", self.slow_accesses)?;
+            writeln!(f, "hot regions         {:>12}", self.hot_regions)?;
+            writeln!(f, "hot region blocks   {:>12}", self.hot_blocks)?;
+            write!(f, "hot compile time    {:>12.3?}", self.hot_compile_time)?;
         }
         Ok(())
     }

@@ -40,6 +40,10 @@ pub mod exit {
     /// page holding translated code): run that instruction in the
     /// interpreter, which does the access or faults exactly.
     pub const SLOW: u64 = 6;
+    /// A block compiled with a run counter reached its count (see
+    /// [`crate::Flavor::hot_at`]) on entry, before executing anything:
+    /// `cpu.pc` is its start. Recompile it as hot code, then continue.
+    pub const HOT: u64 = 7;
 }
 
 /// Entries in the return-address stack (a power of two).

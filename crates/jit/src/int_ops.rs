@@ -2,7 +2,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::{InstBuilder, InstructionData, Opcode, Value, ValueDef};
 use cranelift_frontend::FunctionBuilder;
 use ferrovm_ir::{BinOp, UnOp};
 
@@ -21,8 +21,23 @@ fn sext32(b: &mut FunctionBuilder<'_>, v32: Value) -> Value {
     b.ins().sextend(I64, v32)
 }
 
+/// The constant `v` is defined as, if it is an `iconst`.
+fn const_of(b: &FunctionBuilder<'_>, v: Value) -> Option<i64> {
+    let ValueDef::Result(inst, _) = b.func.dfg.value_def(v) else { return None };
+    match b.func.dfg.insts[inst] {
+        InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(imm.bits()),
+        _ => None,
+    }
+}
+
+/// The low 32 bits of `v`. A constant stays a constant, so instruction
+/// selection can use an immediate (an `ireduce` hides it when Cranelift's
+/// optimizer is off: `sllw` by 7 became a register shift).
 fn lo32(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
-    b.ins().ireduce(I32, v)
+    match const_of(b, v) {
+        Some(k) => b.ins().iconst(I32, i64::from(k as i32)),
+        None => b.ins().ireduce(I32, v),
+    }
 }
 
 /// Division and remainder with the RISC-V M results for division by zero

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::control::ControlPlane;
@@ -34,11 +34,20 @@ pub struct JitOptions {
     pub fault_rate: f64,
     /// Seed of the fault-injection generator.
     pub fault_seed: u64,
+}
+
+/// How one translation is compiled (the engine's tiering policy chooses).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flavor {
     /// Run Cranelift's optimizer (`opt_level=speed`: e-graph rewrites,
     /// GVN, LICM). Compiles take about half again as long; code that has
-    /// proven hot runs faster (crypto 1.91 s → 1.13 s). Off for a policy
-    /// that compiles every block on its first run.
+    /// proven hot runs faster (crypto 1.91 s → 1.13 s). Off for code
+    /// compiled on its first run.
     pub optimize: bool,
+    /// Count the translation's runs in the profile table ([`Jit::runs`])
+    /// and leave with [`NativeExit::Hot`] on the entry that brings the count
+    /// to this value, so the engine can recompile it as hot code.
+    pub hot_at: Option<u32>,
 }
 
 impl Default for JitOptions {
@@ -49,7 +58,6 @@ impl Default for JitOptions {
             inline_cache: true,
             fault_rate: 0.0,
             fault_seed: 0x9e37_79b9_7f4a_7c15,
-            optimize: false,
         }
     }
 }
@@ -76,6 +84,18 @@ pub enum NativeExit {
     /// The load or store at `cpu.pc` needs the full access path (see
     /// [`exit::SLOW`]): interpret that one instruction, then continue.
     Slow,
+    /// The translation at `cpu.pc` reached its [`Flavor::hot_at`] count
+    /// (nothing of it ran): recompile it as hot code, then continue.
+    Hot,
+}
+
+/// Entries in the profile table (a power of two).
+pub const PROFILE_ENTRIES: usize = 1 << 12;
+
+/// The slot of guest `pc` in the profile table: direct-mapped by `pc >> 1`
+/// (blocks sharing a slot share a count, which only makes them hot sooner).
+pub fn profile_slot(pc: u64) -> usize {
+    ((pc >> 1) as usize) & (PROFILE_ENTRIES - 1)
 }
 
 /// What one successful compile produced.
@@ -141,7 +161,13 @@ type Trampoline = unsafe extern "C" fn(*mut Cpu, *mut JitContext, usize, u64) ->
 
 /// The JIT tier for one guest address space and one guest thread.
 pub struct Jit {
+    /// Code generators without and with Cranelift's optimizer.
     isa: OwnedTargetIsa,
+    isa_opt: OwnedTargetIsa,
+    /// Run counts by [`profile_slot`], shared by compiled code that counts
+    /// its runs ([`Flavor::hot_at`]) and the engine's interpreter
+    /// ([`Jit::count_run`]).
+    runs: Box<[AtomicU32]>,
     cl: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     code: CodeCache,
@@ -186,7 +212,7 @@ fn host_isa(optimize: bool) -> Result<OwnedTargetIsa> {
     // The IR passes already simplified the block. Cranelift's optimizer
     // costs a third of compile time (printf_heavy, every block compiled:
     // 0.47 s without, 0.71 s with) and pays off only on code that runs
-    // long: the tiering policy decides (`JitOptions::optimize`).
+    // long: the tiering policy decides (`Flavor::optimize`).
     set(&mut flags, "opt_level", if optimize { "speed" } else { "none" })?;
     // Cranelift's x86-64 tail calls rely on frame pointers.
     set(&mut flags, "preserve_frame_pointers", "true")?;
@@ -208,12 +234,15 @@ impl Jit {
     /// A JIT for guest memory `mem`; compiled code polls `interrupt` at every
     /// chained exit.
     pub fn new(mem: Arc<AddressSpace>, interrupt: Arc<AtomicBool>, options: JitOptions) -> Result<Self> {
-        let isa = host_isa(options.optimize)?;
+        let isa = host_isa(false)?;
+        let isa_opt = host_isa(true)?;
+        let runs: Box<[AtomicU32]> = (0..PROFILE_ENTRIES).map(|_| AtomicU32::new(0)).collect();
         let epochs = Arc::new(Epochs::default());
         let participant = epochs.register();
         let code = CodeCache::new(options.code_cache_size, epochs)?;
         let mut jit = Jit {
             isa,
+            isa_opt,
             cl: cranelift_codegen::Context::new(),
             fctx: FunctionBuilderContext::new(),
             code,
@@ -221,11 +250,13 @@ impl Jit {
             env: Env {
                 host_base: mem.host_base() as u64,
                 page_table: mem.page_table_base() as u64,
+                runs: runs.as_ptr() as u64,
                 interrupt: Arc::as_ptr(&interrupt) as u64,
                 jump_cache: 0,
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
             },
+            runs,
             cells: Cells { chunks: Vec::new(), used: 0, map: HashMap::new(), stub: 0 },
             sentinel: Box::new(Cell { code: AtomicUsize::new(0), pc: 1 }),
             jump_cache: Box::new([]),
@@ -293,7 +324,7 @@ impl Jit {
     /// Compiles the function in `self.cl.func`, copies it into the code
     /// cache and publishes it. Returns its entry address and allocation.
     fn emit(&mut self) -> Result<(usize, Allocation)> {
-        self.emit_evicting(&mut || None, &mut Vec::new())
+        self.emit_evicting(false, &mut || None, &mut Vec::new())
     }
 
     /// [`Jit::emit`], making room when the cache is full by evicting the
@@ -301,12 +332,13 @@ impl Jit {
     /// the function is compiled once however many evictions it takes.
     fn emit_evicting(
         &mut self,
+        optimize: bool,
         victim: &mut dyn FnMut() -> Option<u64>,
         evicted: &mut Vec<u64>,
     ) -> Result<(usize, Allocation)> {
         self.cl.set_disasm(self.dump);
         // Degrade, don't die: a Cranelift panic is a compile error too.
-        let (cl, isa) = (&mut self.cl, &*self.isa);
+        let (cl, isa) = (&mut self.cl, if optimize { &*self.isa_opt } else { &*self.isa });
         let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             cl.compile(isa, &mut ControlPlane::default()).map(|_| ()).map_err(|e| format!("{:?}", e.inner))
         }));
@@ -366,6 +398,27 @@ impl Jit {
         (r as f64 / (1u64 << 53) as f64) < self.options.fault_rate
     }
 
+    /// Runs of guest `pc` counted in the profile table (by compiled code
+    /// with [`Flavor::hot_at`] and by [`Jit::count_run`]; blocks sharing a
+    /// slot share a count).
+    pub fn runs(&self, pc: u64) -> u32 {
+        self.runs[profile_slot(pc)].load(Ordering::Relaxed)
+    }
+
+    /// Counts one run of guest `pc` done elsewhere (in the interpreter);
+    /// returns the new count.
+    pub fn count_run(&self, pc: u64) -> u32 {
+        let slot = &self.runs[profile_slot(pc)];
+        let n = slot.load(Ordering::Relaxed).wrapping_add(1);
+        slot.store(n, Ordering::Relaxed);
+        n
+    }
+
+    /// Sets the run count of `pc`'s slot back to zero.
+    pub fn reset_runs(&self, pc: u64) {
+        self.runs[profile_slot(pc)].store(0, Ordering::Relaxed);
+    }
+
     /// Compiles `block` (for guest address `block.start`) and links it: the
     /// cell of `block.start` now leads to it. Replaces an older translation
     /// of the same address. On error nothing changes.
@@ -379,16 +432,19 @@ impl Jit {
     /// Linked and replaced like [`Jit::compile`]; the caller must drop the
     /// translation when the code of any of the blocks changes.
     pub fn compile_region(&mut self, blocks: &[Block]) -> Result<Compiled> {
-        self.compile_region_evicting(blocks, &mut || None, &mut Vec::new())
+        self.compile_region_evicting(blocks, Flavor::default(), &mut || None, &mut Vec::new())
     }
 
-    /// [`Jit::compile_region`]; when the code cache is full, evicts the
-    /// translations `victim` names (oldest first, say) until the new code
-    /// fits, and lists them in `evicted`. [`Error::CacheFull`] once `victim`
-    /// has nothing left to name.
+    /// [`Jit::compile_region`] as `flavor` says; when the code cache is
+    /// full, evicts the translations `victim` names (oldest first, say)
+    /// until the new code fits, and lists them in `evicted`.
+    /// [`Error::CacheFull`] once `victim` has nothing left to name. If
+    /// compiling fails, an older translation of `blocks[0].start` stays in
+    /// force (unless `victim` named it).
     pub fn compile_region_evicting(
         &mut self,
         blocks: &[Block],
+        flavor: Flavor,
         victim: &mut dyn FnMut() -> Option<u64>,
         evicted: &mut Vec<u64>,
     ) -> Result<Compiled> {
@@ -407,13 +463,15 @@ impl Jit {
             self.env,
             &mut self.cells,
             data.as_ptr() as u64,
+            flavor.hot_at,
             self.isa.frontend_config(),
         )
         .map_err(|e| Error::Codegen(e.0))?;
         if self.dump {
-            eprintln!("; region at {:#x}, {} block(s)", block.start, blocks.len());
+            let how = if flavor.optimize { "optimized" } else { "unoptimized" };
+            eprintln!("; region at {:#x}, {} block(s), {how}", block.start, blocks.len());
         }
-        let (entry, alloc) = self.emit_evicting(victim, evicted)?;
+        let (entry, alloc) = self.emit_evicting(flavor.optimize, victim, evicted)?;
         let code_bytes = alloc.len();
         if let Some(f) = &mut self.perf_map {
             use std::io::Write;
@@ -483,6 +541,7 @@ impl Jit {
             exit::ILLEGAL => NativeExit::Illegal { bits: self.ctx.illegal_bits },
             exit::FENCE_I => NativeExit::FenceI,
             exit::SLOW => NativeExit::Slow,
+            exit::HOT => NativeExit::Hot,
             _ => match self.ctx.fault.take() {
                 Some(f) => NativeExit::Fault(f),
                 None => NativeExit::Illegal { bits: 0 },

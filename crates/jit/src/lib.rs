@@ -45,7 +45,7 @@ mod int_ops;
 mod jit;
 mod translate;
 
-pub use jit::{Compiled, DEFAULT_CODE_CACHE_SIZE, Jit, JitOptions, NativeExit};
+pub use jit::{Compiled, DEFAULT_CODE_CACHE_SIZE, Flavor, Jit, JitOptions, NativeExit, PROFILE_ENTRIES, profile_slot};
 pub use translate::JUMP_CACHE_ENTRIES;
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::types::{I32, I64};
+use cranelift_codegen::ir::types::{I8, I32, I64};
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
     UserFuncName, Value,
@@ -20,7 +20,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
-use ferrovm_mem::{GUEST_LIMIT, GUEST_PAGES, PAGE_SHIFT, page_flags};
+use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
 use crate::abi::{RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, fp_code, order_code, size_code};
@@ -34,6 +34,8 @@ pub const JUMP_CACHE_ENTRIES: usize = 1 << 12;
 pub(crate) struct Env {
     pub(crate) host_base: u64,
     pub(crate) page_table: u64,
+    /// The profile table (`u32` run counts by `crate::profile_slot`).
+    pub(crate) runs: u64,
     pub(crate) interrupt: u64,
     pub(crate) jump_cache: u64,
     pub(crate) chaining: bool,
@@ -115,18 +117,22 @@ struct Tr<'a, 'b, L: Linker> {
     /// Loads and stores of the current block that share a base temporary,
     /// checked once (see [`AccessGroup`]), by base.
     groups: HashMap<ferrovm_ir::Temp, AccessGroup>,
-    /// The flag value "one check covers the group", once its first access
-    /// computed it.
-    group_ok: HashMap<ferrovm_ir::Temp, Value>,
+    /// The flag "one check covers the group", once its first access
+    /// checked it.
+    group_ok: HashMap<ferrovm_ir::Temp, Variable>,
+    /// Blocks made now are on a cold path (a group's fallback checks).
+    cold: bool,
 }
 
 /// Plain loads and stores of one block through the same base temporary
-/// (SSA: the same value) at constant offsets, each aligned to its size
-/// relative to an aligned base, spanning at most a page. One check at the
-/// first of them covers all when it holds: base aligned to the largest
-/// size, first and last byte below `GUEST_LIMIT` and in one page, and that
-/// page's flags allow every kind of access in the group. When it does not,
-/// each access does its own check (see [`Tr::group_check`]).
+/// (SSA: the same value) at constant offsets, each a multiple of its size
+/// and the lowest a multiple of the largest size, spanning at most a page.
+/// One check at the first of them covers all when it holds: the lowest
+/// address aligned to the largest size (so every member is aligned) and
+/// below `GUEST_LIMIT`, all bytes in its page, and that page's flags allow
+/// every kind of access in the group. When it does not, each access does
+/// its own check (see [`Tr::group_check`]). Worth it from three members on:
+/// the group check costs about what two single checks do.
 #[derive(Clone, Copy, Debug)]
 struct AccessGroup {
     min_off: i64,
@@ -165,7 +171,12 @@ fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
         g.count += 1;
         g.groupable &= off.rem_euclid(i64::from(bytes)) == 0;
     }
-    groups.retain(|_, g| g.count > 1 && g.groupable && g.max_end - g.min_off <= 1 << PAGE_SHIFT);
+    groups.retain(|_, g| {
+        g.count > 2
+            && g.groupable
+            && g.min_off.rem_euclid(i64::from(g.max_size)) == 0
+            && g.max_end - g.min_off <= 1 << PAGE_SHIFT
+    });
     groups
 }
 
@@ -203,7 +214,10 @@ impl RareOps for Rare {
 /// region of several blocks loads every guest register it touches on entry
 /// and writes back every register it writes at every exit. `ic_word` is the
 /// address of the inline-cache word (shared by the region's indirect
-/// exits).
+/// exits). With `hot_at`, every entry first counts a run in the profile
+/// table and the one that brings the count to `hot_at` leaves with
+/// [`exit::HOT`] instead.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn translate<L: Linker>(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -211,6 +225,7 @@ pub(crate) fn translate<L: Linker>(
     env: Env,
     linker: &mut L,
     ic_word: u64,
+    hot_at: Option<u32>,
     fe: TargetFrontendConfig,
 ) -> Result<(), Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
@@ -251,6 +266,7 @@ pub(crate) fn translate<L: Linker>(
         current: 0,
         groups: HashMap::new(),
         group_ok: HashMap::new(),
+        cold: false,
     };
     let targets = |bl: &Block| match bl.term {
         Terminator::Jump { target } => [Some(target), None],
@@ -285,7 +301,12 @@ pub(crate) fn translate<L: Linker>(
         tr.b.def_var(var, v);
         tr.instret = Some(var);
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
-        tr.b.ins().jump(tr.heads[0].1, &[]);
+    }
+    if let Some(n) = hot_at {
+        tr.count_run(first.start, n);
+    }
+    if let Some(&(_, head)) = tr.heads.first() {
+        tr.b.ins().jump(head, &[]);
     }
     for (k, block) in blocks.iter().enumerate() {
         if let Some(&(_, head)) = tr.heads.get(k) {
@@ -449,39 +470,56 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.switch_to_block(ok);
     }
 
+    /// Counts this entry in the profile table; leaves with [`exit::HOT`]
+    /// (before anything ran) when the count reaches `hot_at`. Exactly
+    /// reaching it, so the exit happens once, not on every later run.
+    fn count_run(&mut self, pc: u64, hot_at: u32) {
+        let slot = crate::profile_slot(pc) as u64;
+        let at = self.iconst(self.env.runs + 4 * slot);
+        let n = self.b.ins().load(I32, flags(), at, 0);
+        let n = self.b.ins().iadd_imm_s(n, 1);
+        self.b.ins().store(flags(), n, at, 0);
+        let hot = self.b.ins().icmp_imm_s(IntCC::Equal, n, i64::from(hot_at as i32));
+        let leave = self.side_exit(exit::HOT);
+        self.branch_to(hot, leave);
+    }
+
     fn ctx_value(&mut self) -> Value {
         self.b.ins().load(I64, flags(), self.ctx, off::CTX_VALUE)
     }
 
     /// For a load or store through `addr` (whose value is `base`), in an
-    /// [`AccessGroup`]: the group's first access computes whether one check
-    /// covers them all (a flag value); every member then branches on that
-    /// flag past its own check, which runs only when the group check failed
-    /// (a group straddling two pages, say), so such a group costs what
-    /// ungrouped accesses cost, never a trip to the interpreter. Returns
-    /// whether the access was handled this way; the builder is then in the
-    /// block where the host access goes.
+    /// [`AccessGroup`]: the group's first access checks the whole group
+    /// and records the outcome in a flag; every member branches on that
+    /// flag past its own check, which runs (out of line) only when the
+    /// group check failed (a group straddling two pages, say), so such a
+    /// group costs what ungrouped accesses cost, never a trip to the
+    /// interpreter. Returns whether the access was handled this way; the
+    /// builder is then in the block where the host access goes.
     fn group_check(&mut self, addr: ferrovm_ir::Temp, base: Value, at: Value, size: u32, write: bool) -> bool {
         let Some(g) = self.groups.get(&addr).copied() else { return false };
-        let ok = match self.group_ok.get(&addr) {
-            Some(&ok) => ok,
+        let (own, fast) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(own);
+        match self.group_ok.get(&addr) {
+            Some(&var) => {
+                let ok = self.b.use_var(var);
+                self.b.ins().brif(ok, fast, &[], own, &[]);
+            }
             None => {
-                let aligned = self.b.ins().band_imm_s(base, i64::from(g.max_size - 1));
+                let var = self.b.declare_var(I8);
+                self.group_ok.insert(addr, var);
+                let fail = self.b.create_block();
+                self.b.set_cold_block(fail);
                 let first = self.b.ins().iadd_imm_s(base, g.min_off);
-                let last = self.b.ins().iadd_imm_s(base, g.max_end - 1);
-                let both = self.b.ins().bor(first, last);
-                let out = self.b.ins().band_imm_s(both, !(GUEST_LIMIT - 1) as i64);
-                let diff = self.b.ins().bxor(first, last);
-                let pages = self.b.ins().ushr_imm_s(diff, i64::from(PAGE_SHIFT));
-                let any = self.b.ins().bor(aligned, out);
-                let any = self.b.ins().bor(any, pages);
-                // Masked so the table read stays in bounds whatever `first`
-                // is; `out` rejects the address anyway.
-                let page = self.b.ins().ushr_imm_s(first, i64::from(PAGE_SHIFT));
-                let page = self.b.ins().band_imm_s(page, (GUEST_PAGES - 1) as i64);
-                let table = self.iconst(self.env.page_table);
-                let at = self.b.ins().iadd(table, page);
-                let f = self.b.ins().uload8(I64, flags(), at, 0);
+                let mask = !(GUEST_LIMIT - 1) | u64::from(g.max_size - 1);
+                let bad = self.b.ins().band_imm_s(first, mask as i64);
+                self.branch_to(bad, fail);
+                let span = g.max_end - g.min_off;
+                if span > i64::from(g.max_size) {
+                    let in_page = self.b.ins().band_imm_s(first, (1 << PAGE_SHIFT) - 1);
+                    let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, in_page, (1 << PAGE_SHIFT) - span);
+                    self.branch_to(bad, fail);
+                }
                 let (mut mask, mut want) = (0, 0);
                 if g.read {
                     mask |= page_flags::READ;
@@ -491,23 +529,39 @@ impl<L: Linker> Tr<'_, '_, L> {
                     mask |= page_flags::WRITE | page_flags::CODE;
                     want |= page_flags::WRITE;
                 }
-                let m = self.b.ins().band_imm_s(f, i64::from(mask));
-                let flags_ok = self.b.ins().icmp_imm_s(IntCC::Equal, m, i64::from(want));
-                let none = self.b.ins().icmp_imm_s(IntCC::Equal, any, 0);
-                let ok = self.b.ins().band(none, flags_ok);
-                self.group_ok.insert(addr, ok);
-                ok
+                let bad = self.page_flags_differ(first, mask, want);
+                self.branch_to(bad, fail);
+                let yes = self.b.ins().iconst(I8, 1);
+                self.b.def_var(var, yes);
+                self.b.ins().jump(fast, &[]);
+                self.b.switch_to_block(fail);
+                let no = self.b.ins().iconst(I8, 0);
+                self.b.def_var(var, no);
+                self.b.ins().jump(own, &[]);
             }
-        };
-        let (own, fast) = (self.b.create_block(), self.b.create_block());
-        self.b.set_cold_block(own);
-        self.b.ins().brif(ok, fast, &[], own, &[]);
+        }
         self.b.switch_to_block(own);
         let slow = self.side_exit(exit::SLOW);
+        let cold = std::mem::replace(&mut self.cold, true);
         self.access_check(at, size, write, slow);
+        self.cold = cold;
         self.b.ins().jump(fast, &[]);
         self.b.switch_to_block(fast);
         true
+    }
+
+    /// Whether the flags of the page holding `addr` (below [`GUEST_LIMIT`])
+    /// masked by `mask` differ from `want`.
+    fn page_flags_differ(&mut self, addr: Value, mask: u8, want: u8) -> Value {
+        let page = self.b.ins().ushr_imm_s(addr, i64::from(PAGE_SHIFT));
+        let table = self.iconst(self.env.page_table);
+        let at = self.b.ins().iadd(table, page);
+        let f = self.b.ins().uload8(I64, flags(), at, 0);
+        let m = self.b.ins().band_imm_s(f, i64::from(mask));
+        if want == 0 {
+            return m;
+        }
+        self.b.ins().icmp_imm_s(IntCC::NotEqual, m, i64::from(want))
     }
 
     /// The inline access check, as a chain of predicted branches to `slow`:
@@ -523,15 +577,10 @@ impl<L: Linker> Tr<'_, '_, L> {
         let mask = !(GUEST_LIMIT - 1) | u64::from(size - 1);
         let bad = self.b.ins().band_imm_s(addr, mask as i64);
         self.branch_to(bad, slow);
-        let page = self.b.ins().ushr_imm_s(addr, i64::from(PAGE_SHIFT));
-        let table = self.iconst(self.env.page_table);
-        let at = self.b.ins().iadd(table, page);
-        let f = self.b.ins().uload8(I64, flags(), at, 0);
         let bad = if write {
-            let wc = self.b.ins().band_imm_s(f, i64::from(page_flags::WRITE | page_flags::CODE));
-            self.b.ins().icmp_imm_s(IntCC::NotEqual, wc, i64::from(page_flags::WRITE))
+            self.page_flags_differ(addr, page_flags::WRITE | page_flags::CODE, page_flags::WRITE)
         } else {
-            let r = self.b.ins().band_imm_s(f, i64::from(page_flags::READ));
+            let r = self.page_flags_differ(addr, page_flags::READ, 0);
             self.b.ins().icmp_imm_s(IntCC::Equal, r, 0)
         };
         self.branch_to(bad, slow);
@@ -540,6 +589,9 @@ impl<L: Linker> Tr<'_, '_, L> {
     /// Branches to `to` if `cond` is non-zero; continues in a new block.
     fn branch_to(&mut self, cond: Value, to: ClBlock) {
         let next = self.b.create_block();
+        if self.cold {
+            self.b.set_cold_block(next);
+        }
         self.b.ins().brif(cond, to, &[], next, &[]);
         self.b.switch_to_block(next);
     }

@@ -4,7 +4,8 @@
 //! eviction), and without chaining or inline caches. Each run must match the
 //! committed expectations exactly.
 //!
-//! The whole suite also runs under a 64 KiB cache, and under `--engine
+//! The whole suite also runs under a 64 KiB cache, under `--engine jit`
+//! recompiling blocks as hot code after two runs, and under `--engine
 //! tiered` with a threshold of 2 (hot regions, optimized), alone and (the
 //! `minimal` tier and `hello`) with a 16 KiB cache.
 
@@ -103,6 +104,15 @@ fn guest_programs_as_hot_regions() {
 #[test]
 fn guest_programs_as_hot_regions_with_a_16k_code_cache() {
     suite_under("tiered", Programs::MinimalAndHello, &["--hot-threshold", "2", "--code-cache-size", "16384"]);
+}
+
+/// `--engine jit` recompiling nearly every block as hot code after two
+/// runs of its first translation; and with half of those compiles failing
+/// (the first translation keeps running).
+#[test]
+fn guest_programs_recompiled_as_hot_code() {
+    suite(&["--hot-threshold", "2"]);
+    suite(&["--hot-threshold", "2", "--jit-fault-rate", "0.5"]);
 }
 
 #[test]

@@ -77,7 +77,8 @@ fn engines() -> Vec<(&'static str, Config)> {
         ("jit, no chaining", jit(JitConfig { chaining: false, ..JitConfig::default() })),
         ("jit, 8 KiB cache", jit(JitConfig { code_cache_size: 8 << 10, ..JitConfig::default() })),
         ("jit, 50% failed compiles", jit(JitConfig { fault_rate: Some(0.5), ..JitConfig::default() })),
-        ("jit, tier-up after 3 runs", jit(JitConfig { hot_threshold: 3, ..JitConfig::default() })),
+        ("tiered, compiled after 3 runs", jit(JitConfig { hot_threshold: 3, ..JitConfig::default() })),
+        ("jit, recompiled as hot code after 3 runs", jit(JitConfig { tier_up: 3, ..JitConfig::default() })),
     ]
 }
 

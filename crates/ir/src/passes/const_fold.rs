@@ -3,12 +3,14 @@
 //! Pure integer ops whose operands are constants are evaluated with
 //! [`crate::eval`] (so folding means exactly what execution means); identities
 //! such as `x + 0`, `x | 0`, `x << 0`, `x * 1` become copies and `x & 0`,
-//! `x ^ x`, `x - x` become constants; a branch on a constant becomes a jump.
+//! `x ^ x`, `x - x` become constants, `addw x, 0` (RISC-V `sext.w`) and the
+//! other 32-bit ops with a neutral operand become `sextw x`; a branch on a
+//! constant becomes a jump.
 
 use crate::block::Block;
 use crate::entities::Temp;
 use crate::eval;
-use crate::op::{BinOp, Op, Terminator};
+use crate::op::{BinOp, Op, Terminator, UnOp};
 
 /// Folds constants in place.
 pub fn run(block: &mut Block) {
@@ -54,6 +56,7 @@ fn simplify(op: BinOp, dst: Temp, a: Temp, b: Temp, x: Option<u64>, y: Option<u6
     use BinOp::*;
     let copy = |src| Some(Op::Copy { dst, src });
     let constant = |value| Some(Op::Const { dst, value });
+    let sext_w = |src| Some(Op::Unary { op: UnOp::SextW, dst, src });
     if a == b {
         return match op {
             Sub | Xor | Ne | Lt | LtU => constant(0),
@@ -70,6 +73,10 @@ fn simplify(op: BinOp, dst: Temp, a: Temp, b: Temp, x: Option<u64>, y: Option<u6
         (And | Mul, _, Some(0)) | (And | Mul, Some(0), _) => constant(0),
         (Mul, _, Some(1)) => copy(a),
         (Mul, Some(1), _) => copy(b),
+        (AddW, Some(0), _) => sext_w(b),
+        (AddW | SubW | ShlW | ShrW | SarW | RolW | RorW, _, Some(0)) => sext_w(a),
+        (MulW, _, Some(1)) => sext_w(a),
+        (MulW, Some(1), _) => sext_w(b),
         _ => None,
     }
 }
@@ -100,5 +107,16 @@ mod tests {
         );
         assert!(out.contains("t2 = copy t0"), "{out}");
         assert!(out.contains("t3 = const 0x0"), "{out}");
+    }
+
+    #[test]
+    fn neutral_32_bit_ops_sign_extend() {
+        // sext.w a0, a1 is `addiw a0, a1, 0`; srliw by 0 is a sign extension too.
+        let out = run("mark 0x0 4\nt0 = get x11\nt1 = const 0x0\nt2 = addw t0, t1\nt3 = shrw t0, t1\n\
+                       t4 = subw t1, t0\nset x10, t2\nset x12, t3\nset x13, t4\njump 0x4");
+        assert!(out.contains("t2 = sextw t0"), "{out}");
+        assert!(out.contains("t3 = sextw t0"), "{out}");
+        // 0 - x is not x.
+        assert!(out.contains("t4 = subw t1, t0"), "{out}");
     }
 }
