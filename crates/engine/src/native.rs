@@ -315,7 +315,11 @@ impl Engine {
         }
         let mut pages: Vec<u64> = (first_page..=last_page).step_by(PAGE_SIZE as usize).collect();
         let mut region = vec![block];
-        if self.native.as_ref().is_some_and(|n| n.jit.options().chaining) {
+        // Code compiled on its first run that will be recompiled once hot
+        // gets its loop region then; until then a single block is cheaper
+        // to compile (growing lifts successors).
+        let grow = hot || self.native.as_ref().is_some_and(|n| n.tier_up == 0);
+        if grow && self.native.as_ref().is_some_and(|n| n.jit.options().chaining) {
             self.grow_region(&mut region, &mut pages, hot);
         }
         let Some(native) = self.native.as_mut() else {

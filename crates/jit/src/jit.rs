@@ -251,6 +251,7 @@ impl Jit {
                 host_base: mem.host_base() as u64,
                 page_table: mem.page_table_base() as u64,
                 runs: runs.as_ptr() as u64,
+                indirect: [0; 2],
                 interrupt: Arc::as_ptr(&interrupt) as u64,
                 jump_cache: 0,
                 chaining: options.chaining,
@@ -292,6 +293,13 @@ impl Jit {
         let sentinel: *const Cell = &*jit.sentinel;
         jit.jump_cache = (0..JUMP_CACHE_ENTRIES).map(|_| AtomicUsize::new(sentinel as usize)).collect();
         jit.env.jump_cache = jit.jump_cache.as_ptr() as u64;
+        for ret in [false, true] {
+            jit.cl.clear();
+            let env = jit.env;
+            translate::build_indirect(&mut jit.cl.func, &mut jit.fctx, env, &mut jit.cells, ret, fe);
+            let (code, _) = jit.emit()?;
+            jit.env.indirect[usize::from(ret)] = code as u64;
+        }
         jit.ctx.ras = [sentinel; RAS_ENTRIES];
         Ok(jit)
     }
@@ -463,7 +471,7 @@ impl Jit {
             self.env,
             &mut self.cells,
             data.as_ptr() as u64,
-            flavor.hot_at,
+            flavor,
             self.isa.frontend_config(),
         )
         .map_err(|e| Error::Codegen(e.0))?;

@@ -36,6 +36,9 @@ pub(crate) struct Env {
     pub(crate) page_table: u64,
     /// The profile table (`u32` run counts by `crate::profile_slot`).
     pub(crate) runs: u64,
+    /// The shared indirect exits ([`build_indirect`]): plain, and for
+    /// returns (0 until built).
+    pub(crate) indirect: [u64; 2],
     pub(crate) interrupt: u64,
     pub(crate) jump_cache: u64,
     pub(crate) chaining: bool,
@@ -46,6 +49,15 @@ pub(crate) struct Env {
 pub(crate) trait Linker {
     /// Host address of the chaining cell for guest `pc` (created on demand).
     fn cell(&mut self, pc: u64) -> u64;
+}
+
+/// The signature of the shared indirect exits ([`build_indirect`]):
+/// `(cpu, ctx, target, ic_word) -> exit code`, `tail` convention.
+pub(crate) fn indirect_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.returns.push(AbiParam::new(I64));
+    sig
 }
 
 /// The signature of every compiled block and of the dispatcher stub.
@@ -76,6 +88,7 @@ struct Sigs {
     h5: SigRef,
     h3_void: SigRef,
     block: SigRef,
+    indirect: SigRef,
 }
 
 /// A side exit waiting to be emitted.
@@ -100,8 +113,8 @@ struct Tr<'a, 'b, L: Linker> {
     retired: u32,
     insns: u32,
     sigs: Sigs,
-    /// Address of this block's inline-cache word (for an indirect exit).
-    ic_word: u64,
+    /// This block's inline-cache word (for an indirect exit).
+    ic_word: IcWord,
     pending: Vec<SideExit>,
     /// Heads of the region's blocks, by guest start address (empty for a
     /// single block).
@@ -122,6 +135,31 @@ struct Tr<'a, 'b, L: Linker> {
     group_ok: HashMap<ferrovm_ir::Temp, Variable>,
     /// Blocks made now are on a cold path (a group's fallback checks).
     cold: bool,
+    /// Guest registers are stored to the `Cpu` as they are set (unoptimized
+    /// single blocks): every exit then finds them there, so the side exits
+    /// of one kind share one block that takes the site as arguments. Fewer
+    /// Cranelift instructions, faster compiles, for code compiled on its
+    /// first run.
+    eager: bool,
+    /// The shared side-exit blocks in `eager` mode, by exit code; params:
+    /// the site's pc and the instructions retired before it.
+    shared: Vec<(u64, ClBlock)>,
+}
+
+/// The inline-cache word of an indirect exit: the translation's own (an
+/// address), or a parameter (the shared indirect-exit functions).
+#[derive(Clone, Copy)]
+enum IcWord {
+    Const(u64),
+    Param(Value),
+}
+
+/// Where a failed check leaves: a side-exit block of its own, or (in eager
+/// mode) a shared one with the site as arguments.
+#[derive(Clone, Copy)]
+struct Target {
+    blk: ClBlock,
+    site: Option<(u64, u32)>,
 }
 
 /// Plain loads and stores of one block through the same base temporary
@@ -214,9 +252,10 @@ impl RareOps for Rare {
 /// region of several blocks loads every guest register it touches on entry
 /// and writes back every register it writes at every exit. `ic_word` is the
 /// address of the inline-cache word (shared by the region's indirect
-/// exits). With `hot_at`, every entry first counts a run in the profile
-/// table and the one that brings the count to `hot_at` leaves with
-/// [`exit::HOT`] instead.
+/// exits). With `flavor.hot_at`, every entry first counts a run in the
+/// profile table and the one that brings the count to `hot_at` leaves with
+/// [`exit::HOT`] instead. Unoptimized single blocks store guest registers
+/// as they are set (see `Tr::eager`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn translate<L: Linker>(
     func: &mut Function,
@@ -225,49 +264,15 @@ pub(crate) fn translate<L: Linker>(
     env: Env,
     linker: &mut L,
     ic_word: u64,
-    hot_at: Option<u32>,
+    flavor: crate::Flavor,
     fe: TargetFrontendConfig,
 ) -> Result<(), Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
-    let mut b = FunctionBuilder::new(func, fctx);
-    let sigs = Sigs {
-        h2: b.import_signature(helper_sig(2, true)),
-        h3: b.import_signature(helper_sig(3, true)),
-        h4: b.import_signature(helper_sig(4, true)),
-        h5: b.import_signature(helper_sig(5, true)),
-        h3_void: b.import_signature(helper_sig(3, false)),
-        block: b.import_signature(block_signature()),
-    };
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let (cpu, ctx) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-    let may_write =
+    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(ic_word));
+    tr.site_pc = first.start;
+    tr.may_write =
         blocks.iter().flat_map(|bl| &bl.ops).any(|op| matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }));
-    let mut tr = Tr {
-        b,
-        env,
-        linker,
-        cpu,
-        ctx,
-        temps: Vec::new(),
-        regs: [None; Reg::COUNT],
-        dirty: [false; Reg::COUNT],
-        site_pc: first.start,
-        retired: 0,
-        insns: 0,
-        sigs,
-        ic_word,
-        pending: Vec::new(),
-        heads: Vec::new(),
-        may_write,
-        instret: None,
-        current: 0,
-        groups: HashMap::new(),
-        group_ok: HashMap::new(),
-        cold: false,
-    };
     let targets = |bl: &Block| match bl.term {
         Terminator::Jump { target } => [Some(target), None],
         Terminator::Branch { taken, fallthrough, .. } => [Some(taken), Some(fallthrough)],
@@ -302,7 +307,8 @@ pub(crate) fn translate<L: Linker>(
         tr.instret = Some(var);
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
     }
-    if let Some(n) = hot_at {
+    tr.eager = !flavor.optimize && tr.heads.is_empty();
+    if let Some(n) = flavor.hot_at {
         tr.count_run(first.start, n);
     }
     if let Some(&(_, head)) = tr.heads.first() {
@@ -332,7 +338,58 @@ pub(crate) fn translate<L: Linker>(
     Ok(())
 }
 
-impl<L: Linker> Tr<'_, '_, L> {
+impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
+    /// A translator for the function `b` builds, in its entry block (whose
+    /// first two params are `cpu` and `ctx`).
+    fn new(mut b: FunctionBuilder<'a>, env: Env, linker: &'b mut L, ic_word: IcWord) -> Self {
+        let sigs = Sigs {
+            h2: b.import_signature(helper_sig(2, true)),
+            h3: b.import_signature(helper_sig(3, true)),
+            h4: b.import_signature(helper_sig(4, true)),
+            h5: b.import_signature(helper_sig(5, true)),
+            h3_void: b.import_signature(helper_sig(3, false)),
+            block: b.import_signature(block_signature()),
+            indirect: b.import_signature(indirect_signature()),
+        };
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let (cpu, ctx) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        Tr {
+            b,
+            env,
+            linker,
+            cpu,
+            ctx,
+            temps: Vec::new(),
+            regs: [None; Reg::COUNT],
+            dirty: [false; Reg::COUNT],
+            site_pc: 0,
+            retired: 0,
+            insns: 0,
+            sigs,
+            ic_word,
+            pending: Vec::new(),
+            heads: Vec::new(),
+            may_write: false,
+            instret: None,
+            current: 0,
+            groups: HashMap::new(),
+            group_ok: HashMap::new(),
+            cold: false,
+            eager: false,
+            shared: Vec::new(),
+        }
+    }
+
+    /// The address of the inline-cache word, as a value.
+    fn ic_word(&mut self) -> Value {
+        match self.ic_word {
+            IcWord::Const(addr) => self.iconst(addr),
+            IcWord::Param(v) => v,
+        }
+    }
+
     fn t(&self, t: ferrovm_ir::Temp) -> Result<Value, Untranslatable> {
         self.temps
             .get(t.index())
@@ -382,7 +439,11 @@ impl<L: Linker> Tr<'_, '_, L> {
             }
         };
         self.b.def_var(var, v);
-        self.dirty[i] = true;
+        if self.eager {
+            self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
+        } else {
+            self.dirty[i] = true;
+        }
     }
 
     /// Stores every dirty guest register back into the `Cpu` (and
@@ -429,15 +490,61 @@ impl<L: Linker> Tr<'_, '_, L> {
     /// A cold block that leaves with `code` at the current fault site:
     /// registers written back, `pc` = the instruction's, `instret` += the
     /// instructions retired before it. Its body is emitted after the main
-    /// path ([`Tr::emit_side_exits`]) with the dirty set of this point.
-    fn side_exit(&mut self, code: u64) -> ClBlock {
+    /// path ([`Tr::emit_side_exits`]) with the dirty set of this point. In
+    /// eager mode nothing is dirty and the block is shared by every site.
+    fn side_exit(&mut self, code: u64) -> Target {
+        if self.eager {
+            let site = Some((self.site_pc, self.retired));
+            if let Some(&(_, blk)) = self.shared.iter().find(|(c, _)| *c == code) {
+                return Target { blk, site };
+            }
+            let blk = self.b.create_block();
+            self.b.set_cold_block(blk);
+            self.b.append_block_param(blk, I64);
+            self.b.append_block_param(blk, I64);
+            self.shared.push((code, blk));
+            return Target { blk, site };
+        }
         let blk = self.b.create_block();
         self.b.set_cold_block(blk);
         self.pending.push(SideExit { blk, dirty: self.dirty, pc: self.site_pc, retired: self.retired, code });
-        blk
+        Target { blk, site: None }
+    }
+
+    /// Branches to `to` if `cond` is non-zero; continues in a new block
+    /// (cold on a cold path).
+    fn branch_to(&mut self, cond: Value, to: Target) {
+        let next = self.b.create_block();
+        if self.cold {
+            self.b.set_cold_block(next);
+        }
+        match to.site {
+            Some((pc, retired)) => {
+                let pc = self.iconst(pc);
+                let retired = self.iconst(u64::from(retired));
+                self.b.ins().brif(cond, to.blk, &[BlockArg::Value(pc), BlockArg::Value(retired)], next, &[]);
+            }
+            None => {
+                self.b.ins().brif(cond, to.blk, &[], next, &[]);
+            }
+        }
+        self.b.switch_to_block(next);
     }
 
     fn emit_side_exits(&mut self) {
+        for (code, blk) in std::mem::take(&mut self.shared) {
+            self.b.switch_to_block(blk);
+            let (pc, retired) = (self.b.block_params(blk)[0], self.b.block_params(blk)[1]);
+            let n = self.b.ins().load(I64, flags(), self.cpu, off::CPU_INSTRET);
+            let n = self.b.ins().iadd(n, retired);
+            self.b.ins().store(flags(), n, self.cpu, off::CPU_INSTRET);
+            self.set_pc(pc);
+            if code == exit::ILLEGAL {
+                let zero = self.b.ins().iconst(I32, 0);
+                self.b.ins().store(flags(), zero, self.ctx, off::CTX_ILLEGAL_BITS);
+            }
+            self.ret(code);
+        }
         for e in std::mem::take(&mut self.pending) {
             self.b.switch_to_block(e.blk);
             let dirty = std::mem::replace(&mut self.dirty, e.dirty);
@@ -465,9 +572,7 @@ impl<L: Linker> Tr<'_, '_, L> {
     /// block otherwise.
     fn check_status(&mut self, status: Value) {
         let fault = self.side_exit(exit::FAULT);
-        let ok = self.b.create_block();
-        self.b.ins().brif(status, fault, &[], ok, &[]);
-        self.b.switch_to_block(ok);
+        self.branch_to(status, fault);
     }
 
     /// Counts this entry in the profile table; leaves with [`exit::HOT`]
@@ -510,15 +615,16 @@ impl<L: Linker> Tr<'_, '_, L> {
                 self.group_ok.insert(addr, var);
                 let fail = self.b.create_block();
                 self.b.set_cold_block(fail);
+                let fail_to = Target { blk: fail, site: None };
                 let first = self.b.ins().iadd_imm_s(base, g.min_off);
                 let mask = !(GUEST_LIMIT - 1) | u64::from(g.max_size - 1);
                 let bad = self.b.ins().band_imm_s(first, mask as i64);
-                self.branch_to(bad, fail);
+                self.branch_to(bad, fail_to);
                 let span = g.max_end - g.min_off;
                 if span > i64::from(g.max_size) {
                     let in_page = self.b.ins().band_imm_s(first, (1 << PAGE_SHIFT) - 1);
                     let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, in_page, (1 << PAGE_SHIFT) - span);
-                    self.branch_to(bad, fail);
+                    self.branch_to(bad, fail_to);
                 }
                 let (mut mask, mut want) = (0, 0);
                 if g.read {
@@ -530,7 +636,7 @@ impl<L: Linker> Tr<'_, '_, L> {
                     want |= page_flags::WRITE;
                 }
                 let bad = self.page_flags_differ(first, mask, want);
-                self.branch_to(bad, fail);
+                self.branch_to(bad, fail_to);
                 let yes = self.b.ins().iconst(I8, 1);
                 self.b.def_var(var, yes);
                 self.b.ins().jump(fast, &[]);
@@ -571,7 +677,7 @@ impl<L: Linker> Tr<'_, '_, L> {
     /// `ferrovm_mem`'s `Need`; a store also goes slow on a page holding
     /// translated code). Leaves the builder in the fast-path block.
     /// Misaligned accesses take the slow exit: the interpreter does them.
-    fn access_check(&mut self, addr: Value, size: u32, write: bool, slow: ClBlock) {
+    fn access_check(&mut self, addr: Value, size: u32, write: bool, slow: Target) {
         // One test covers both: no bit at or above GUEST_LIMIT, and none
         // below the access size.
         let mask = !(GUEST_LIMIT - 1) | u64::from(size - 1);
@@ -584,16 +690,6 @@ impl<L: Linker> Tr<'_, '_, L> {
             self.b.ins().icmp_imm_s(IntCC::Equal, r, 0)
         };
         self.branch_to(bad, slow);
-    }
-
-    /// Branches to `to` if `cond` is non-zero; continues in a new block.
-    fn branch_to(&mut self, cond: Value, to: ClBlock) {
-        let next = self.b.create_block();
-        if self.cold {
-            self.b.set_cold_block(next);
-        }
-        self.b.ins().brif(cond, to, &[], next, &[]);
-        self.b.switch_to_block(next);
     }
 
     fn host_addr(&mut self, addr: Value) -> Value {
@@ -751,9 +847,7 @@ impl<L: Linker> Tr<'_, '_, L> {
                 let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
                 let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 4);
                 let illegal = self.side_exit(exit::ILLEGAL);
-                let ok = self.b.create_block();
-                self.b.ins().brif(bad, illegal, &[], ok, &[]);
-                self.b.switch_to_block(ok);
+                self.branch_to(bad, illegal);
             }
             Op::CsrRead { dst, csr } => {
                 let c = self.iconst(u64::from(csr));
@@ -862,7 +956,7 @@ impl<L: Linker> Tr<'_, '_, L> {
             self.b.switch_to_block(next);
         }
         if self.env.inline_cache {
-            let word = self.iconst(self.ic_word);
+            let word = self.ic_word();
             let cell = self.b.ins().load(I64, flags(), word, 0);
             let cpc = self.b.ins().load(I64, flags(), cell, off::CELL_PC);
             let eq = self.b.ins().icmp(IntCC::Equal, cpc, target);
@@ -883,7 +977,7 @@ impl<L: Linker> Tr<'_, '_, L> {
         self.b.ins().brif(eq, fill, &[], miss, &[]);
         self.b.switch_to_block(fill);
         if self.env.inline_cache {
-            let word = self.iconst(self.ic_word);
+            let word = self.ic_word();
             self.b.ins().store(flags(), cell, word, 0);
         }
         self.b.ins().jump(hit, &[BlockArg::Value(cell)]);
@@ -936,6 +1030,26 @@ impl<L: Linker> Tr<'_, '_, L> {
             Terminator::Branch { cond, taken, fallthrough } => {
                 let c = self.t(cond)?;
                 self.add_instret(n);
+                let internal = self.heads.iter().any(|(pc, _)| *pc == taken || *pc == fallthrough);
+                if self.env.chaining && !internal {
+                    // Both ways leave: write back and poll once, then pick
+                    // the cell.
+                    self.write_back();
+                    let (tpc, fpc) = (self.iconst(taken), self.iconst(fallthrough));
+                    let pc = self.b.ins().select(c, tpc, fpc);
+                    let go = self.poll_exit(pc, false);
+                    self.b.switch_to_block(go);
+                    let (t, f) = (self.b.create_block(), self.b.create_block());
+                    self.b.ins().brif(c, t, &[], f, &[]);
+                    for (blk, target, pc) in [(t, taken, tpc), (f, fallthrough, fpc)] {
+                        self.b.switch_to_block(blk);
+                        let cell = self.linker.cell(target);
+                        let cell = self.iconst(cell);
+                        let code = self.b.ins().load(I64, flags(), cell, off::CELL_CODE);
+                        self.b.ins().return_call_indirect(self.sigs.block, code, &[self.cpu, self.ctx, pc]);
+                    }
+                    return Ok(());
+                }
                 let (t, f) = (self.b.create_block(), self.b.create_block());
                 self.b.ins().brif(c, t, &[], f, &[]);
                 self.b.switch_to_block(t);
@@ -948,7 +1062,17 @@ impl<L: Linker> Tr<'_, '_, L> {
                 self.add_instret(n);
                 self.write_back();
                 self.push_return(block);
-                self.chain_indirect(t, hint);
+                let shared = self.env.indirect[usize::from(hint == IndirectHint::Return)];
+                if self.eager && self.env.chaining && shared != 0 && !self.may_write {
+                    // The lookup is the same everywhere: a tail call to the
+                    // shared one keeps this function small (compiled on its
+                    // first run, its compile time is what counts).
+                    let f = self.iconst(shared);
+                    let word = self.ic_word();
+                    self.b.ins().return_call_indirect(self.sigs.indirect, f, &[self.cpu, self.ctx, t, word]);
+                } else {
+                    self.chain_indirect(t, hint);
+                }
             }
             Terminator::Ecall { pc } => self.leave(pc, n, exit::ECALL, None),
             Terminator::Ebreak { pc } => self.leave(pc, n.saturating_sub(1), exit::EBREAK, None),
@@ -985,6 +1109,28 @@ pub(crate) fn build_stub(func: &mut Function, fctx: &mut FunctionBuilderContext,
     b.ins().return_(&[c]);
     b.seal_all_blocks();
     b.finalize(fe);
+}
+
+/// A shared indirect exit: `(cpu, ctx, target, ic_word)`, written back
+/// already, continues at guest `target` through the return-address stack
+/// (if `ret`), the inline cache at `ic_word`, the jump cache or the
+/// dispatcher, exactly like an inline indirect exit.
+pub(crate) fn build_indirect<L: Linker>(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    env: Env,
+    linker: &mut L,
+    ret: bool,
+    fe: TargetFrontendConfig,
+) {
+    *func = Function::with_name_signature(UserFuncName::default(), indirect_signature());
+    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(0));
+    let entry = tr.b.current_block().expect("in the entry block");
+    let (target, word) = (tr.b.block_params(entry)[2], tr.b.block_params(entry)[3]);
+    tr.ic_word = IcWord::Param(word);
+    tr.chain_indirect(target, if ret { IndirectHint::Return } else { IndirectHint::None });
+    tr.b.seal_all_blocks();
+    tr.b.finalize(fe);
 }
 
 /// The entry trampoline, callable from Rust with the C ABI:
