@@ -31,11 +31,33 @@ impl HostMapping {
         Self::new(len, ProtFlags::READ | ProtFlags::WRITE)
     }
 
+    /// [`HostMapping::zeroed`], in the low 2 GiB of the address space if
+    /// there is room (x86-64 `MAP_32BIT`): code can then address it with a
+    /// 32-bit displacement instead of loading a 64-bit constant.
+    pub(crate) fn zeroed_low(len: usize) -> Result<Self> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // MAP_32BIT, which rustix does not name.
+            const MAP_32BIT: u32 = 0x40;
+            if let Ok(m) =
+                Self::with_flags(len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::from_bits_retain(MAP_32BIT))
+            {
+                return Ok(m);
+            }
+        }
+        Self::zeroed(len)
+    }
+
     fn new(len: usize, prot: ProtFlags) -> Result<Self> {
+        Self::with_flags(len, prot, MapFlags::empty())
+    }
+
+    fn with_flags(len: usize, prot: ProtFlags, extra: MapFlags) -> Result<Self> {
         // SAFETY: a fresh mapping at an address of the kernel's choosing
         // (no MAP_FIXED) cannot alias any existing memory.
-        let raw = unsafe { mmap_anonymous(ptr::null_mut(), len, prot, MapFlags::PRIVATE | MapFlags::NORESERVE) }
-            .map_err(|source| Error::Host { op: "mmap", source })?;
+        let raw =
+            unsafe { mmap_anonymous(ptr::null_mut(), len, prot, MapFlags::PRIVATE | MapFlags::NORESERVE | extra) }
+                .map_err(|source| Error::Host { op: "mmap", source })?;
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(Error::Host { op: "mmap", source: rustix::io::Errno::NOMEM })?;
         Ok(Self { ptr, len })
     }

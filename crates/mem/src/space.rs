@@ -71,7 +71,7 @@ impl AddressSpace {
     /// `HOST_GUARD` guard) and an empty permission table. Nothing is mapped.
     pub fn new() -> Result<Self> {
         let reservation = HostMapping::reserve((GUEST_LIMIT + HOST_GUARD) as usize)?;
-        let table_mapping = HostMapping::zeroed(GUEST_PAGES)?;
+        let table_mapping = HostMapping::zeroed_low(GUEST_PAGES)?;
         Ok(Self {
             base: reservation.ptr(),
             table: table_mapping.ptr().cast::<PageTable>(),
