@@ -109,8 +109,8 @@ struct RunArgs {
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
     #[arg(long, value_name = "FRACTION", hide = true)]
     jit_fault_rate: Option<f64>,
-    /// How many runs make a block hot [default: 1000]. Tiered: runs in the
-    /// interpreter before it is compiled. Jit: runs of its first,
+    /// JIT: how many runs make a block hot [default: 1000]. Tiered: runs in
+    /// the interpreter before it is compiled. Jit: runs of its first,
     /// unoptimized translation before it is recompiled as hot code (0:
     /// never).
     #[arg(long, value_name = "RUNS")]
