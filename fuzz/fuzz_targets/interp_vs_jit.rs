@@ -4,8 +4,9 @@
 //! kept only if they decode to a legal instruction. Branches and `jal` are
 //! pointed forward and indirect jumps dropped, so every stream ends (the
 //! fuel limit is the stream length, at most 64 instructions, plus one
-//! `ecall`). Both tiers start from the same state and must end with the same
-//! exit, registers, fflags/frm, instret and memory.
+//! `ecall`). The interpreter and the JIT (as first compiled, and as hot
+//! code) start from the same state and must end with the same exit,
+//! registers, fflags/frm, instret and memory.
 #![no_main]
 
 use std::sync::Arc;
@@ -78,7 +79,15 @@ fuzz_target!(|bytes: &[u8]| {
     start.fflags = u64::from(regs[1] % 32);
     let code = code_from(code);
     let interp = run(&code, &start, Config::default());
-    let jit = Config { tier: Tier::Jit, jit: JitConfig { fault_rate: Some(0.0), ..JitConfig::default() }, ..Config::default() };
-    let native = run(&code, &start, jit);
+    let jit = |tier_up| Config {
+        tier: Tier::Jit,
+        jit: JitConfig { fault_rate: Some(0.0), tier_up, ..JitConfig::default() },
+        ..Config::default()
+    };
+    // As first compiled (unoptimized), and recompiled as hot code at once
+    // (Cranelift's optimizer on).
+    let native = run(&code, &start, jit(0));
     assert_eq!(interp, native, "interpreter and JIT disagree");
+    let hot = run(&code, &start, jit(1));
+    assert_eq!(interp, hot, "interpreter and the JIT's hot code disagree");
 });

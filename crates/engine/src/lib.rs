@@ -247,14 +247,7 @@ impl Engine {
                     limit /= 2;
                     self.stats.split_blocks += 1;
                 }
-                Err(e) => {
-                    // One instruction never needs 256 live values; keep the
-                    // run loop total anyway by treating it as illegal.
-                    tracing_free_warn(&e.to_string());
-                    let block = ferrovm_ir::Builder::new(pc)
-                        .finish(ferrovm_ir::Terminator::Illegal { pc, bits: 0 }, pc.wrapping_add(4));
-                    break lower(&block).map_err(|_| LiftError::Fetch { addr: pc })?;
-                }
+                Err(e) => break unlowerable(pc, &e)?,
             }
         };
         let first_page = lowered.start & !(PAGE_SIZE - 1);
@@ -393,10 +386,10 @@ impl Engine {
             return Ok(Arc::clone(step));
         }
         let block = self.translate_ir(pc, 1)?;
-        // One instruction always lowers (`translate` splits blocks down to
-        // one instruction for exactly that reason); should it not, the
-        // access is reported as not executable rather than run wrongly.
-        let Ok(lowered) = lower(&block) else { return Err(LiftError::Fetch { addr: pc }) };
+        let lowered = match lower(&block) {
+            Ok(l) => l,
+            Err(e) => unlowerable(pc, &e)?,
+        };
         let step = Arc::new(lowered);
         self.slow_steps.insert(pc, Arc::clone(&step));
         Ok(step)
@@ -413,6 +406,16 @@ impl Engine {
         };
         Fault::new(addr, Access::Exec, kind)
     }
+}
+
+/// The block for a single instruction at `pc` that does not lower. One
+/// instruction never needs 256 live values; keep the run loop total anyway
+/// by treating it as illegal.
+fn unlowerable(pc: u64, e: &impl std::fmt::Display) -> Result<Lowered, LiftError> {
+    tracing_free_warn(&e.to_string());
+    let block =
+        ferrovm_ir::Builder::new(pc).finish(ferrovm_ir::Terminator::Illegal { pc, bits: 0 }, pc.wrapping_add(4));
+    lower(&block).map_err(|_| LiftError::Fetch { addr: pc })
 }
 
 /// Reports an internal, recoverable problem on stderr (once per kind of
