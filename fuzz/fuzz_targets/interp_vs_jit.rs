@@ -84,10 +84,13 @@ fuzz_target!(|bytes: &[u8]| {
         jit: JitConfig { fault_rate: Some(0.0), tier_up, ..JitConfig::default() },
         ..Config::default()
     };
-    // As first compiled (unoptimized), and recompiled as hot code at once
+    // Compiled once, unoptimized; first-run code that counts its runs
+    // (single-pass register allocation); and recompiled as hot code at once
     // (Cranelift's optimizer on).
     let native = run(&code, &start, jit(0));
     assert_eq!(interp, native, "interpreter and JIT disagree");
+    let quick = run(&code, &start, jit(1 << 30));
+    assert_eq!(interp, quick, "interpreter and the JIT's counting first-run code disagree");
     let hot = run(&code, &start, jit(1));
     assert_eq!(interp, hot, "interpreter and the JIT's hot code disagree");
 });

@@ -279,7 +279,10 @@ pub(crate) fn translate<L: Linker>(
         _ => [None, None],
     };
     let internal = blocks.iter().flat_map(targets).flatten().any(|t| blocks.iter().any(|bl| bl.start == t));
-    if blocks.len() > 1 || internal {
+    // Code that counts its runs keeps no loop inside: each iteration
+    // re-enters through the cell and counts, so a hot loop is noticed and
+    // recompiled however few times it is entered.
+    if flavor.hot_at.is_none() && (blocks.len() > 1 || internal) {
         // Every register the region touches is defined on entry (a path
         // through the region may read one another block set), and every
         // register it writes counts as dirty everywhere.

@@ -141,13 +141,16 @@ pub(crate) fn run_bounded(engine: &mut Engine, cpu: &mut Cpu, limit: Duration) -
 }
 
 pub(crate) fn jit_config(variant: u64) -> Config {
-    let jit = match variant % 4 {
+    let jit = match variant % 5 {
         0 => JitConfig::default(),
         // Every block leaves for a recompile on its first entry: the
         // stream runs as hot code (Cranelift's optimizer on).
         1 => JitConfig { tier_up: 1, ..JitConfig::default() },
         2 => JitConfig { chaining: false, ..JitConfig::default() },
-        _ => JitConfig { inline_cache: false, code_cache_size: 16 << 10, ..JitConfig::default() },
+        3 => JitConfig { inline_cache: false, code_cache_size: 16 << 10, ..JitConfig::default() },
+        // Counting first-run code (single-pass register allocation) that
+        // never gets hot here.
+        _ => JitConfig { tier_up: 1 << 30, ..JitConfig::default() },
     };
     Config { tier: Tier::Jit, jit: JitConfig { fault_rate: Some(0.0), ..jit }, ..Config::default() }
 }
@@ -186,7 +189,7 @@ fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
     prop_assert_eq!(&cpu_i, &cpu_j, "cpu differs");
     prop_assert!(snapshot(&mem_i) == snapshot(&mem_j), "memory differs");
     prop_assert_eq!(jit.stats().jit_errors, 0, "a block fell back to the interpreter");
-    if seed % 4 == 1 && jit.stats().native_entries > 0 {
+    if seed % 5 == 1 && jit.stats().native_entries > 0 {
         prop_assert!(jit.stats().hot_regions > 0, "nothing was recompiled as hot code");
     }
     Ok(())
