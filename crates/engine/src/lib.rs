@@ -74,8 +74,11 @@ pub enum Tier {
     /// Every block in the IR interpreter.
     #[default]
     Interp,
-    /// Every block compiled by the Cranelift JIT the first time it runs
-    /// (falling back to the interpreter for blocks the JIT cannot take).
+    /// The Cranelift JIT, as [`JitConfig`] says: every block compiled the
+    /// first time it runs (and recompiled as hot code after
+    /// [`JitConfig::tier_up`] runs), or interpreted until it has run
+    /// [`JitConfig::hot_threshold`] times; blocks the JIT cannot take run
+    /// in the interpreter.
     Jit,
 }
 

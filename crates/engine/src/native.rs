@@ -355,6 +355,7 @@ impl Engine {
                     native.optimized.insert(pc);
                     self.stats.hot_regions += 1;
                     self.stats.hot_blocks += region.len() as u64;
+                    self.stats.hot_insns += insns;
                     self.stats.hot_compile_time += c.time;
                 }
                 let t = Translation::Native { start: pc };

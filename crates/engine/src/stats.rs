@@ -48,6 +48,8 @@ pub struct Stats {
     pub hot_regions: u64,
     /// Blocks in those translations.
     pub hot_blocks: u64,
+    /// Guest instructions in those translations.
+    pub hot_insns: u64,
     /// Time spent compiling them.
     pub hot_compile_time: Duration,
 }
@@ -79,6 +81,7 @@ impl fmt::Display for Stats {
             writeln!(f, "slow accesses       {:>12}", self.slow_accesses)?;
             writeln!(f, "hot regions         {:>12}", self.hot_regions)?;
             writeln!(f, "hot region blocks   {:>12}", self.hot_blocks)?;
+            writeln!(f, "hot region insns    {:>12}", self.hot_insns)?;
             write!(f, "hot compile time    {:>12.3?}", self.hot_compile_time)?;
         }
         Ok(())

@@ -3,11 +3,17 @@
 //!
 //! * [`translate`](crate::jit::Jit::compile) lowers every IR op and
 //!   terminator to Cranelift IR (guest registers in `Variable`s, written
-//!   back at every exit; memory through an inline range-and-permission
-//!   check with a precise-fault slow path; FP, CSRs and atomics through the
+//!   back at every exit — or, in unoptimized single blocks, stored as they
+//!   are set; memory through an inline range-and-permission check with a
+//!   precise-fault slow path; FP, CSRs and atomics through the
 //!   [helper table](helpers)).
-//! * [`code_cache`] owns the executable memory: one region, W^X, per
-//!   translation allocation and deferred freeing.
+//! * Each translation is compiled as its [`Flavor`] says: with or without
+//!   Cranelift's optimizer, and optionally counting its runs in the profile
+//!   table so the engine can recompile it as hot code ([`NativeExit::Hot`]).
+//! * [`code_cache`] owns the executable memory: one region, W^X (code
+//!   written through `/proc/self/mem` into pages that are never writable,
+//!   or with `mprotect` flips), per translation allocation and deferred
+//!   freeing.
 //! * Compiled blocks tail-call each other through chaining [`abi::Cell`]s,
 //!   a jump cache, per-site inline caches and a return-address stack, so
 //!   execution stays in native code until something needs the engine.
