@@ -667,8 +667,9 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
         let at = self.b.ins().iadd(table, page);
         let f = self.b.ins().uload8(I64, flags(), at, 0);
         let m = self.b.ins().band_imm_s(f, i64::from(mask));
-        if want == 0 {
-            return m;
+        if mask == want && mask.is_power_of_two() {
+            // One bit that must be set: `test` + `jz`.
+            return self.b.ins().icmp_imm_s(IntCC::Equal, m, 0);
         }
         self.b.ins().icmp_imm_s(IntCC::NotEqual, m, i64::from(want))
     }
@@ -689,8 +690,7 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
         let bad = if write {
             self.page_flags_differ(addr, page_flags::WRITE | page_flags::CODE, page_flags::WRITE)
         } else {
-            let r = self.page_flags_differ(addr, page_flags::READ, 0);
-            self.b.ins().icmp_imm_s(IntCC::Equal, r, 0)
+            self.page_flags_differ(addr, page_flags::READ, page_flags::READ)
         };
         self.branch_to(bad, slow);
     }
