@@ -512,6 +512,40 @@ mod tests {
         }
     }
 
+    /// A forked child writes code into its own copy of the cache, not
+    /// through the `/proc/self/mem` its parent opened (which would write
+    /// the parent's memory).
+    #[test]
+    fn a_forked_child_writes_its_own_memory() {
+        let mut c = CodeCache::with_writes(PAGE, Arc::new(Epochs::default()), Writes::Auto).expect("cache");
+        if !c.writes_through_proc_mem() {
+            eprintln!("this kernel refuses /proc/self/mem writes to read-execute pages; nothing to check");
+            return;
+        }
+        let a = c.alloc(16, None).expect("a");
+        // mov eax, 1 ; ret
+        c.write(&a, &[0xb8, 1, 0, 0, 0, 0xc3]).expect("write");
+        c.publish(&a).expect("publish");
+        // SAFETY: a complete x86-64 function with the C ABI, published.
+        let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(c.addr(&a)) };
+        // SAFETY: the child only rewrites its copy of the cache, calls the
+        // function and leaves with _exit (no unwinding, no destructors, no
+        // locks taken that another thread of the test harness could hold).
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            // mov eax, 2 ; ret
+            let ok = c.write(&a, &[0xb8, 2, 0, 0, 0, 0xc3]).is_ok() && f() == 2;
+            // SAFETY: ends the child without running anything of the parent's.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child forked above.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the child ran its own new code");
+        assert_eq!(f(), 1, "the parent's code is untouched");
+    }
+
     /// Through `/proc/self/mem` (where this kernel allows it) pages are
     /// read-execute from the start and stay so: code goes into a page
     /// another thread may be running.
