@@ -184,11 +184,31 @@ const MAX_REGION_BLOCKS: usize = 64;
 /// Most blocks [`Engine::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
-/// Whether `block` ends in a call (`jal` linking `ra`): its target starts
-/// another function, which a loop region does not grow into.
+/// Whether `block` ends in a call (`jal` linking `ra`): a region grows into
+/// the callee only through its hot blocks, and keeps them only if a return
+/// among them leads back into the loop.
 fn is_call(block: &ferrovm_ir::Block) -> bool {
     matches!(block.term, Terminator::Jump { .. })
         && block.ops.iter().any(|op| matches!(op, ferrovm_ir::Op::SetReg { reg, .. } if *reg == ferrovm_ir::Reg::x(1)))
+}
+
+/// Most blocks of callees a region takes in (see [`Engine::grow_region`]).
+const MAX_CALLEE_BLOCKS: usize = 16;
+
+/// A block [`Engine::grow_region`] may add.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    pc: u64,
+    heat: u32,
+    /// A successor of the entry block.
+    of_entry: bool,
+    /// Reached through a call from the loop's own blocks.
+    in_callee: bool,
+}
+
+/// Whether `block` ends in a return (`ret`).
+fn is_return(block: &ferrovm_ir::Block) -> bool {
+    matches!(block.term, Terminator::JumpIndirect { hint: ferrovm_ir::IndirectHint::Return, .. })
 }
 
 /// Direct successors of `block`.
@@ -217,13 +237,16 @@ impl Engine {
     }
 
     /// Grows `region` (holding the entry block) into the loop around it:
-    /// explores direct successors depth first, hottest first (those hot
-    /// themselves: compiled already, or run 1/32 of the hot threshold
-    /// in the interpreter; not into callees), then keeps the explored blocks
-    /// from which the entry can be reached again — the blocks of the hot
-    /// cycles through it. Code compiled on its first run (`hot` false:
-    /// nothing has run yet) takes only successors of the entry that branch
-    /// straight back to it. Edges
+    /// explores successors depth first, hottest first (those hot
+    /// themselves: compiled already, or run 1/32 of the hot threshold;
+    /// through a call, a quarter of it and at most [`MAX_CALLEE_BLOCKS`]
+    /// blocks), then keeps the explored blocks from which the entry can be
+    /// reached again — the blocks of the hot cycles through it. A `ret`
+    /// counts as leading to where the calls found so far return, so a hot
+    /// callee (or a recursive call) joins the loop; compiled code checks
+    /// the return address and jumps there inside the region. Code compiled
+    /// on its first run (`hot` false: nothing has run yet) takes only
+    /// successors of the entry that branch straight back to it. Edges
     /// between the region's blocks stay inside one compiled function, guest
     /// registers in host registers; blocks off the cycles stay out, so they
     /// add no register pressure to the loop. Code pages of added blocks are
@@ -231,40 +254,71 @@ impl Engine {
     fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>, hot: bool) {
         let Some(entry) = region.first() else { return };
         let head = entry.start;
-        let warm = match &self.native {
-            Some(n) if hot => (n.threshold() / 32).max(1),
-            _ => u32::MAX,
+        let (warm, callee_hot) = match &self.native {
+            Some(n) if hot => ((n.threshold() / 32).max(1), (n.threshold() / 4).max(1)),
+            _ => (u32::MAX, u32::MAX),
         };
-        // (target, heat, a successor of the entry)
-        let mut stack: Vec<(u64, u32, bool)> = Vec::new();
-        let push = |engine: &mut Engine, stack: &mut Vec<(u64, u32, bool)>, block: &ferrovm_ir::Block, of_entry| {
-            let mut succ: Vec<(u64, u32, bool)> =
-                successors(block).into_iter().flatten().map(|t| (t, engine.heat(t), of_entry)).collect();
+        let mut stack: Vec<Candidate> = Vec::new();
+        let push = |engine: &mut Engine, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
+            let call = is_call(block);
+            let mut succ: Vec<Candidate> = successors(block)
+                .into_iter()
+                .flatten()
+                .map(|pc| Candidate {
+                    pc,
+                    heat: engine.heat(pc),
+                    of_entry: from.of_entry,
+                    in_callee: from.in_callee || call,
+                })
+                .collect();
             // Popped hottest first.
-            succ.sort_by_key(|&(_, h, _)| h);
+            succ.sort_by_key(|c| c.heat);
             stack.extend(succ);
         };
-        push(self, &mut stack, entry, true);
+        let start = Candidate { pc: head, heat: 0, of_entry: true, in_callee: false };
+        push(self, &mut stack, entry, start);
+        // Where the calls among the blocks found so far return to (and
+        // whether that is inside a callee): a return found later may come
+        // back there (inside the region when the callee's blocks are hot
+        // too; compiled code checks the address).
+        let mut continuations: Vec<(u64, bool)> = if is_call(entry) { vec![(entry.end, false)] } else { Vec::new() };
         let mut explored: Vec<ferrovm_ir::Block> = Vec::new();
-        while let Some((target, heat, of_entry)) = stack.pop() {
+        let mut callee_blocks = 0;
+        while let Some(c) = stack.pop() {
             if explored.len() >= MAX_EXPLORED {
                 break;
             }
-            if target == head || explored.iter().any(|b| b.start == target) {
+            if c.pc == head || explored.iter().any(|b| b.start == c.pc) {
                 continue;
             }
-            let hot = heat >= warm;
-            if !hot && !of_entry {
+            // Callees join only with their hot blocks, and only so many:
+            // a big library function would make the region slow to compile
+            // and mostly cold.
+            let hot =
+                if c.in_callee { c.heat >= callee_hot && callee_blocks < MAX_CALLEE_BLOCKS } else { c.heat >= warm };
+            if !hot && !c.of_entry {
                 continue;
             }
-            self.mem.mark_code(target);
-            let Ok(succ) = self.translate_ir(target, self.config.max_block_insns.max(1)) else { continue };
+            self.mem.mark_code(c.pc);
+            let Ok(succ) = self.translate_ir(c.pc, self.config.max_block_insns.max(1)) else { continue };
             if !hot && !successors(&succ).contains(&Some(head)) {
                 continue;
             }
-            if hot && !is_call(&succ) {
-                push(self, &mut stack, &succ, false);
+            if hot {
+                let from = Candidate { of_entry: false, ..c };
+                push(self, &mut stack, &succ, from);
+                if is_call(&succ) {
+                    continuations.push((succ.end, c.in_callee));
+                }
+                if is_return(&succ) {
+                    let back: Vec<Candidate> = continuations
+                        .iter()
+                        .map(|&(pc, in_callee)| Candidate { pc, heat: self.heat(pc), of_entry: false, in_callee })
+                        .collect();
+                    stack.extend(back);
+                }
             }
+            callee_blocks += usize::from(c.in_callee);
             explored.push(succ);
         }
         // Keep the blocks that lead back to the entry.
@@ -275,9 +329,11 @@ impl Engine {
                 if keep[i] {
                     continue;
                 }
+                let returns: &[(u64, bool)] = if is_return(&explored[i]) { &continuations } else { &[] };
                 let back = successors(&explored[i])
                     .into_iter()
                     .flatten()
+                    .chain(returns.iter().map(|&(pc, _)| pc))
                     .any(|t| t == head || explored.iter().position(|b| b.start == t).is_some_and(|j| keep[j]));
                 if back {
                     keep[i] = true;

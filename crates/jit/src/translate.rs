@@ -144,6 +144,8 @@ struct Tr<'a, 'b, L: Linker> {
     /// The shared side-exit blocks in `eager` mode, by exit code; params:
     /// the site's pc and the instructions retired before it.
     shared: Vec<(u64, ClBlock)>,
+    /// Where the region's calls return to (see [`Tr::return_inside`]).
+    calls: Vec<u64>,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -216,6 +218,26 @@ fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
             && g.max_end - g.min_off <= 1 << PAGE_SHIFT
     });
     groups
+}
+
+/// Whether `block` is a call: it ends in a jump and sets `ra` to the
+/// address right after it.
+fn is_call(block: &Block) -> bool {
+    if !matches!(block.term, Terminator::Jump { .. }) {
+        return false;
+    }
+    let mut ra_const = None;
+    let mut consts = HashMap::new();
+    for op in &block.ops {
+        match *op {
+            Op::Const { dst, value } => {
+                consts.insert(dst, value);
+            }
+            Op::SetReg { reg, src } if reg == Reg::x(1) => ra_const = consts.get(&src).copied(),
+            _ => {}
+        }
+    }
+    ra_const == Some(block.end)
 }
 
 /// Why a block could not be translated.
@@ -309,6 +331,7 @@ pub(crate) fn translate<L: Linker>(
         tr.b.def_var(var, v);
         tr.instret = Some(var);
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
+        tr.calls = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
     }
     tr.eager = !flavor.optimize && tr.heads.is_empty();
     if let Some(n) = flavor.hot_at {
@@ -382,6 +405,7 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
             cold: false,
             eager: false,
             shared: Vec::new(),
+            calls: Vec::new(),
         }
     }
 
@@ -991,24 +1015,25 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
         self.chain(target, cell_param);
     }
 
+    /// A return to where a call of the region comes back: if `target` is
+    /// the address after such a call (a block of the region), jump there;
+    /// otherwise continue in a new block (the exit path).
+    fn return_inside(&mut self, target: Value) {
+        let conts: Vec<u64> = self.calls.iter().copied().filter(|c| self.heads.iter().any(|(pc, _)| pc == c)).collect();
+        for c in conts {
+            let (inside, next) = (self.b.create_block(), self.b.create_block());
+            let eq = self.b.ins().icmp_imm_s(IntCC::Equal, target, c as i64);
+            self.b.ins().brif(eq, inside, &[], next, &[]);
+            self.b.switch_to_block(inside);
+            self.edge(c);
+            self.b.switch_to_block(next);
+        }
+    }
+
     /// Pushes the cell of the return address if this block is a call (it
     /// sets `ra` to the address right after it).
     fn push_return(&mut self, block: &Block) {
-        if !(self.env.chaining && self.env.inline_cache) {
-            return;
-        }
-        let mut ra_const = None;
-        let mut consts = std::collections::HashMap::new();
-        for op in &block.ops {
-            match *op {
-                Op::Const { dst, value } => {
-                    consts.insert(dst, value);
-                }
-                Op::SetReg { reg, src } if reg == Reg::x(1) => ra_const = consts.get(&src).copied(),
-                _ => {}
-            }
-        }
-        if ra_const != Some(block.end) {
+        if !(self.env.chaining && self.env.inline_cache && is_call(block)) {
             return;
         }
         let cell = self.linker.cell(block.end);
@@ -1027,7 +1052,11 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
         match block.term {
             Terminator::Jump { target } => {
                 self.add_instret(n);
-                self.push_return(block);
+                // A call into the region returns inside it too (or takes
+                // the exit path, which finds no prediction: fine).
+                if !self.heads.iter().any(|(pc, _)| *pc == target) {
+                    self.push_return(block);
+                }
                 self.edge(target);
             }
             Terminator::Branch { cond, taken, fallthrough } => {
@@ -1063,6 +1092,9 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
             Terminator::JumpIndirect { target, hint } => {
                 let t = self.t(target)?;
                 self.add_instret(n);
+                if hint == IndirectHint::Return {
+                    self.return_inside(t);
+                }
                 self.write_back();
                 self.push_return(block);
                 let shared = self.env.indirect[usize::from(hint == IndirectHint::Return)];

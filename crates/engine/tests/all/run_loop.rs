@@ -145,3 +145,55 @@ fn accesses_checked_as_a_group_stay_precise() {
     assert_eq!(data_j[0xff8..], 0x1122_3344_5566_7788u64.to_le_bytes());
     assert_eq!((exit_i, cpu_i.regs, cpu_i.pc, data_i), (exit_j, cpu_j.regs, cpu_j.pc, data_j));
 }
+
+/// A loop calling a small function, compiled as hot code: the callee's
+/// blocks join the loop's region and its `ret` comes back inside it
+/// (checked against the address after the call). Same result and
+/// instruction count as the interpreter, under both compiling policies.
+#[test]
+fn calls_inside_a_hot_region_return_inside_it() {
+    let code = [
+        0x00000513, // li a0, 0
+        0x3e800493, // li s1, 1000
+        0x00048593, // loop: mv a1, s1
+        0x014000ef, // jal ra, func
+        0x00b50533, // add a0, a0, a1
+        0xfff48493, // addi s1, s1, -1
+        0xfe0498e3, // bnez s1, loop
+        0x00000073, // ecall
+        0x00159593, // func: slli a1, a1, 1
+        0x00358593, // addi a1, a1, 3
+        0x00008067, // ret
+    ];
+    let run = |jit: Option<ferrovm_engine::JitConfig>| {
+        let (engine, mut cpu) = setup(&code);
+        let mut config = ferrovm_engine::Config::default();
+        if let Some(j) = jit {
+            config.tier = ferrovm_engine::Tier::Jit;
+            config.jit = ferrovm_engine::JitConfig { fault_rate: Some(0.0), ..j };
+        }
+        let mut engine = Engine::with_config(Arc::clone(engine.memory()), config);
+        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+        (cpu, engine.stats().clone())
+    };
+    let (interp, _) = run(None);
+    // sum over n = 1..=1000 of 2n + 3
+    assert_eq!(interp.regs[10], 1000 * 1001 + 3 * 1000);
+    for (name, jit) in [
+        ("tiered", ferrovm_engine::JitConfig { hot_threshold: 10, ..Default::default() }),
+        ("jit", ferrovm_engine::JitConfig { tier_up: 10, ..Default::default() }),
+    ] {
+        let (cpu, stats) = run(Some(jit));
+        assert_eq!(cpu, interp, "{name}");
+        assert!(stats.hot_regions > 0, "{name}: nothing compiled as hot code");
+        // The loop's region holds the callee and the code after the call
+        // (three blocks); without returns inside regions each of the
+        // three blocks is a region of its own.
+        assert!(
+            stats.hot_blocks >= stats.hot_regions + 2,
+            "{name}: {} blocks in {} regions",
+            stats.hot_blocks,
+            stats.hot_regions
+        );
+    }
+}
