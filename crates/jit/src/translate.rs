@@ -270,7 +270,9 @@ impl RareOps for Rare {
 /// Builds the Cranelift function for the region `blocks` into `func`: the
 /// function is entered at `blocks[0]`; direct branches between the region's
 /// blocks stay inside it (a loop runs without leaving the function, guest
-/// registers in host registers), every other exit leaves as usual. A
+/// registers in host registers), and so does a `ret` whose target is where
+/// a call of the region comes back (compared at run time); every other
+/// exit leaves as usual. A
 /// region of several blocks loads every guest register it touches on entry
 /// and writes back every register it writes at every exit. `ic_word` is the
 /// address of the inline-cache word (shared by the region's indirect
