@@ -479,20 +479,36 @@ mod tests {
         assert!(c.alloc(64, None).is_some(), "reclaimed once it left");
     }
 
+    /// While another thread runs compiled code, a page holding published
+    /// code takes new code only if writing never makes it writable: with
+    /// `mprotect` allocation skips to a fresh page (and shares once nobody
+    /// runs code); through `/proc/self/mem` (where this kernel allows it)
+    /// every page stays read-execute and is shared at once.
     #[test]
-    fn published_pages_are_not_made_writable_while_others_run() {
-        let epochs = Arc::new(Epochs::default());
-        let mut c = CodeCache::with_writes(2 * PAGE, Arc::clone(&epochs), Writes::Mprotect).expect("cache");
-        let a = c.alloc(64, None).expect("a");
-        c.write(&a, &[0xc3]).expect("write");
-        c.publish(&a).expect("publish");
-        let other = epochs.register();
-        other.enter(&epochs);
-        let b = c.alloc(64, None).expect("b");
-        assert_eq!(b.offset, PAGE, "skips the page holding published code");
-        other.leave();
-        let d = c.alloc(64, None).expect("d");
-        assert_eq!(d.offset, 64, "shares the page once nobody runs code");
+    fn pages_running_code_take_new_code_only_if_never_made_writable() {
+        for (writes, shared_at) in [(Writes::Mprotect, PAGE), (Writes::Auto, 64)] {
+            let epochs = Arc::new(Epochs::default());
+            let mut c = CodeCache::with_writes(2 * PAGE, Arc::clone(&epochs), writes).expect("cache");
+            if writes == Writes::Auto && !c.writes_through_proc_mem() {
+                eprintln!("this kernel refuses /proc/self/mem writes to read-execute pages; nothing to check");
+                continue;
+            }
+            let a = c.alloc(64, None).expect("a");
+            c.write(&a, &[0xc3]).expect("write");
+            c.publish(&a).expect("publish");
+            let other = epochs.register();
+            other.enter(&epochs);
+            let b = c.alloc(64, None).expect("b");
+            assert_eq!(b.offset, shared_at, "{writes:?}");
+            c.write(&b, &[0xc3]).expect("write");
+            c.publish(&b).expect("publish");
+            if writes == Writes::Auto {
+                assert!(c.exec.iter().all(|&x| x), "every page read-execute, always");
+            }
+            other.leave();
+            let d = c.alloc(64, None).expect("d");
+            assert!(d.offset < PAGE, "{writes:?}: shares the first page once nobody runs code");
+        }
     }
 
     #[test]
@@ -544,29 +560,5 @@ mod tests {
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the child ran its own new code");
         assert_eq!(f(), 1, "the parent's code is untouched");
-    }
-
-    /// Through `/proc/self/mem` (where this kernel allows it) pages are
-    /// read-execute from the start and stay so: code goes into a page
-    /// another thread may be running.
-    #[test]
-    fn proc_mem_writes_leave_pages_read_execute() {
-        let epochs = Arc::new(Epochs::default());
-        let mut c = CodeCache::with_writes(2 * PAGE, Arc::clone(&epochs), Writes::Auto).expect("cache");
-        if !c.writes_through_proc_mem() {
-            eprintln!("this kernel refuses /proc/self/mem writes to read-execute pages; nothing to check");
-            return;
-        }
-        assert!(c.exec.iter().all(|&x| x), "every page read-execute");
-        let a = c.alloc(64, None).expect("a");
-        c.write(&a, &[0xc3]).expect("write");
-        c.publish(&a).expect("publish");
-        let other = epochs.register();
-        other.enter(&epochs);
-        let b = c.alloc(64, None).expect("b");
-        assert_eq!(b.offset, 64, "shares the page: its protection never changes");
-        c.write(&b, &[0xc3]).expect("write");
-        assert!(c.exec.iter().all(|&x| x), "still read-execute");
-        other.leave();
     }
 }
