@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{Config, Engine, JitConfig, Tier};
+use std::num::NonZeroU32;
+
+use ferrovm_engine::{EngineConfig, EngineMode, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, encode};
@@ -51,14 +53,15 @@ fn code_from(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn run(code: &[u8], start: &Cpu, config: Config) -> (ferrovm_engine::Exit, Cpu, Vec<u8>) {
+fn run(code: &[u8], start: &Cpu, config: EngineConfig) -> (ferrovm_engine::Exit, Cpu, Vec<u8>) {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
     mem.map(CODE, 0x1000, Perms::RX).expect("code");
     mem.write_bytes_force(CODE, code).expect("code");
     mem.map(DATA, 0x2000, Perms::RW).expect("data");
-    let mut engine = Engine::with_config(Arc::clone(&mem), config);
-    let mut cpu = start.clone();
-    let exit = engine.run(&mut cpu);
+    let vm = Vm::new(Arc::clone(&mem), config);
+    let mut vcpu = vm.vcpu(start.clone());
+    let exit = vcpu.run();
+    let cpu = vcpu.cpu.clone();
     let mut data = vec![0; 0x2000];
     mem.read_bytes_force(DATA, &mut data).expect("data");
     (exit, cpu, data)
@@ -78,11 +81,10 @@ fuzz_target!(|bytes: &[u8]| {
     start.frm = u64::from(regs[0] % 8);
     start.fflags = u64::from(regs[1] % 32);
     let code = code_from(code);
-    let interp = run(&code, &start, Config::default());
-    let jit = |tier_up| Config {
-        tier: Tier::Jit,
-        jit: JitConfig { fault_rate: Some(0.0), tier_up, ..JitConfig::default() },
-        ..Config::default()
+    let interp = run(&code, &start, EngineConfig::default());
+    let jit = |tier_up: u32| EngineConfig {
+        mode: EngineMode::Jit { tier_up: NonZeroU32::new(tier_up) },
+        ..EngineConfig::default()
     };
     // Compiled once, unoptimized; first-run code that counts its runs
     // (single-pass register allocation); and recompiled as hot code at once

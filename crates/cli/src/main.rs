@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use ferrovm_engine::{Config, JitConfig, Tier};
+use ferrovm_engine::{CodeWrites, DEFAULT_HOT_THRESHOLD, EngineConfig, EngineMode, FaultInjection, JitOptions};
 use ferrovm_linux::{ExitStatus, Options, Process};
 
 /// ferrovm: a RISC-V (riscv64) virtual machine. Runs riscv64 Linux programs
@@ -103,7 +103,7 @@ struct RunArgs {
     no_inline_cache: bool,
     /// JIT: code-cache budget in bytes; when full, the oldest translations
     /// are evicted.
-    #[arg(long, value_name = "BYTES", default_value_t = ferrovm_engine::JitConfig::default().code_cache_size)]
+    #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
     code_cache_size: usize,
     /// JIT: make this fraction (0.0..=1.0) of compiles fail, to test the
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
@@ -168,25 +168,80 @@ fn die_by_signal(signal: i32) -> ! {
     std::process::exit(128 + signal)
 }
 
-fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let tier = if args.engine == EngineKind::Interp { Tier::Interp } else { Tier::Jit };
-    if args.hot_threshold.is_some() && args.engine == EngineKind::Interp {
-        bail!("--hot-threshold applies to --engine jit and --engine tiered");
+/// Environment variables the CLI reads for the engine (the library crates
+/// read none): see `ferrovm run --help`.
+mod env {
+    /// `FERROVM_JIT_FAULT_RATE=F`: make this fraction of compiles fail
+    /// (when `--jit-fault-rate` is not given).
+    pub const FAULT_RATE: &str = "FERROVM_JIT_FAULT_RATE";
+    /// `FERROVM_CODE_MPROTECT=1`: write code by flipping page protections
+    /// with `mprotect` instead of through `/proc/self/mem`.
+    pub const CODE_MPROTECT: &str = "FERROVM_CODE_MPROTECT";
+    /// `FERROVM_JIT_DUMP=1`: print every compiled function's machine code.
+    pub const JIT_DUMP: &str = "FERROVM_JIT_DUMP";
+    /// `FERROVM_PERF_MAP=1`: write `/tmp/perf-PID.map` for `perf report`.
+    pub const PERF_MAP: &str = "FERROVM_PERF_MAP";
+    /// `FERROVM_JIT_CL_FLAGS=name=value,...`: extra Cranelift settings.
+    pub const CL_FLAGS: &str = "FERROVM_JIT_CL_FLAGS";
+    /// `QEMU_LD_PREFIX=DIR`: the sysroot when `-L` is not given.
+    pub const LD_PREFIX: &str = "QEMU_LD_PREFIX";
+
+    /// Whether `name` is set (to anything).
+    pub fn set(name: &str) -> bool {
+        std::env::var_os(name).is_some()
     }
-    let threshold = args.hot_threshold.unwrap_or(ferrovm_engine::DEFAULT_HOT_THRESHOLD);
-    let (hot_threshold, tier_up) = match args.engine {
-        EngineKind::Tiered => (threshold, 0),
-        EngineKind::Jit => (0, threshold),
-        EngineKind::Interp => (0, 0),
+}
+
+/// The engine configuration the flags and `FERROVM_*` variables ask for.
+fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
+    let threshold = match args.hot_threshold {
+        Some(n) => std::num::NonZeroU32::new(n),
+        None => Some(DEFAULT_HOT_THRESHOLD),
     };
-    let jit = JitConfig {
+    let mode = match args.engine {
+        EngineKind::Interp => EngineMode::Interp,
+        EngineKind::Jit => EngineMode::Jit { tier_up: threshold },
+        EngineKind::Tiered => {
+            let Some(threshold) = threshold else { bail!("--engine tiered needs a --hot-threshold of at least 1") };
+            EngineMode::Tiered { threshold }
+        }
+    };
+    let rate = match args.jit_fault_rate {
+        Some(r) => Some(r),
+        None => match std::env::var(env::FAULT_RATE) {
+            Ok(v) => Some(v.trim().parse::<f64>().with_context(|| format!("{}: bad fraction `{v}`", env::FAULT_RATE))?),
+            Err(_) => None,
+        },
+    };
+    let cranelift_flags = match std::env::var(env::CL_FLAGS) {
+        Ok(v) => v
+            .split(',')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, "true"));
+                (k.to_string(), v.to_string())
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let jit = JitOptions {
         chaining: !args.no_chaining,
         inline_cache: !args.no_inline_cache,
         code_cache_size: args.code_cache_size,
-        fault_rate: args.jit_fault_rate,
-        hot_threshold,
-        tier_up,
+        fault_injection: rate.filter(|r| *r > 0.0).map(|rate| FaultInjection { rate, seed: 0x9e37_79b9_7f4a_7c15 }),
+        code_writes: if env::set(env::CODE_MPROTECT) { CodeWrites::Mprotect } else { CodeWrites::Auto },
+        dump: env::set(env::JIT_DUMP),
+        perf_map: env::set(env::PERF_MAP),
+        cranelift_flags,
     };
+    Ok(EngineConfig { mode, optimize: !args.no_opt, jit, ..EngineConfig::default() })
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if args.hot_threshold.is_some() && args.engine == EngineKind::Interp {
+        bail!("--hot-threshold applies to --engine jit and --engine tiered");
+    }
+    let engine = engine_config(&args)?;
     let argv0 = args.argv0.clone().unwrap_or_else(|| args.program.clone().into_os_string());
     let mut argv = vec![argv0.into_encoded_bytes()];
     argv.extend(args.args.iter().map(|a| a.as_encoded_bytes().to_vec()));
@@ -205,7 +260,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             _ => bail!("unknown --exec-state item `{item}`"),
         }
     }
-    let sysroot = args.sysroot.clone().or_else(ferrovm_linux::default_sysroot);
+    let sysroot = args
+        .sysroot
+        .clone()
+        .or_else(|| std::env::var_os(env::LD_PREFIX).filter(|p| !p.is_empty()).map(PathBuf::from))
+        .or_else(ferrovm_linux::default_sysroot);
     // What a guest execve passes to the ferrovm that runs the new program.
     // The new program runs on the same engine with the same switches.
     let engine_name =
@@ -244,7 +303,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         argv,
         envp: guest_env(&args)?,
         strace: args.strace,
-        engine: Config { optimize: !args.no_opt, tier, jit, ..Config::default() },
+        engine,
         sysroot,
         root: args.root.clone(),
         reexec_args,
@@ -256,7 +315,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut process = Process::load(&args.program, options)?;
     let status = process.run().context("running the guest")?;
     if args.stats {
-        let stats = process.engine().stats();
+        let stats = process.vm().stats();
         eprintln!("ferrovm: guest instructions retired {:>12}\n{stats}", process.cpu().instret);
     }
     match status {

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ferrovm_engine::{Engine, Exit};
+use ferrovm_engine::{EngineConfig, Exit, Vcpu, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Inst, Opcode, encode};
@@ -87,29 +87,31 @@ fn mixed_loop(iterations: i64) -> Vec<u32> {
     code
 }
 
-fn setup(words: &[u32]) -> (Engine, Cpu) {
+fn setup(words: &[u32]) -> (Vcpu, Cpu) {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
     mem.map(CODE, 0x1000, Perms::RX).expect("map code");
     mem.map(DATA, 0x1000, Perms::RW).expect("map data");
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.write_bytes_force(CODE, &bytes).expect("write code");
-    (Engine::new(mem), Cpu { pc: CODE, ..Cpu::default() })
+    let vm = Vm::new(mem, EngineConfig::default());
+    (vm.vcpu(Cpu::default()), Cpu { pc: CODE, ..Cpu::default() })
 }
 
 /// Runs the program to its `ecall`; returns instructions retired.
-fn run(engine: &mut Engine) -> u64 {
-    let mut cpu = Cpu { pc: CODE, ..Cpu::default() };
-    assert_eq!(engine.run(&mut cpu), Exit::Ecall);
-    cpu.instret
+fn run(vcpu: &mut Vcpu) -> u64 {
+    vcpu.cpu = Cpu { pc: CODE, ..Cpu::default() };
+    assert_eq!(vcpu.run(), Exit::Ecall);
+    vcpu.cpu.instret
 }
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("interp");
     group.sample_size(10);
     for (name, code) in [("integer_loop", integer_loop(1_000_000)), ("mixed", mixed_loop(300_000))] {
-        let (mut engine, mut cpu) = setup(&code);
-        assert_eq!(engine.run(&mut cpu), Exit::Ecall, "{name} reaches its ecall");
-        let insns = cpu.instret;
+        let (mut engine, cpu) = setup(&code);
+        engine.cpu = cpu;
+        assert_eq!(engine.run(), Exit::Ecall, "{name} reaches its ecall");
+        let insns = engine.cpu.instret;
         group.throughput(Throughput::Elements(insns));
         group.bench_function(name, |b| b.iter(|| run(&mut engine)));
     }

@@ -1,177 +1,99 @@
 //! The JIT tier's policy: which code to compile when, and how. Either every
 //! block is compiled the first time it runs, quickly and unoptimized, and
 //! recompiled with the optimizer, together with the hot loop around it, once
-//! it has run [`JitConfig::tier_up`] times (`--engine jit`); or blocks are
-//! interpreted until they have run [`JitConfig::hot_threshold`] times and
-//! then compiled that way (`--engine tiered`). The oldest translations are
+//! it has run `tier_up` times ([`EngineMode::Jit`]); or blocks are
+//! interpreted until they have run `threshold` times and then compiled that
+//! way ([`EngineMode::Tiered`]). The oldest translations are
 //! evicted when the code cache is full, and the interpreter takes over
 //! (counted in [`crate::Stats`]) when compiling fails.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
 
 use ferrovm_ir::Terminator;
-use ferrovm_jit::{Error as JitError, Flavor, Jit, JitOptions};
-use ferrovm_mem::{AddressSpace, PAGE_SIZE};
+use ferrovm_jit::abi::Cell;
+use ferrovm_jit::{Error as JitError, Flavor, Linker};
 use ferrovm_riscv::lift::LiftError;
 
-use crate::cache::Translation;
-use crate::{Engine, tracing_free_warn};
-
-/// Environment variable that sets [`JitConfig::fault_rate`] when the config
-/// leaves it unset: the fraction (0.0..=1.0) of compiles made to fail.
-pub const FAULT_RATE_ENV: &str = "FERROVM_JIT_FAULT_RATE";
-
-/// The [`JitConfig::hot_threshold`] `ferrovm run --engine tiered` uses: a
-/// block is compiled once the interpreter has run it this many times.
-/// Cranelift costs about as much per block as interpreting it a few
-/// thousand times, so code that runs fewer times than that is cheaper left
-/// to the interpreter. `--engine jit` uses it as [`JitConfig::tier_up`].
-pub const DEFAULT_HOT_THRESHOLD: u32 = 1000;
-
-/// Switches of the JIT tier.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JitConfig {
-    /// Chain exits to compiled successors (`--no-chaining` turns it off).
-    pub chaining: bool,
-    /// Inline caches for indirect branches and the return-address stack
-    /// (`--no-inline-cache` turns them off).
-    pub inline_cache: bool,
-    /// Code-cache budget in bytes (`--code-cache-size`).
-    pub code_cache_size: usize,
-    /// Fraction of compiles made to fail on purpose, for testing the
-    /// fallback; `None` reads [`FAULT_RATE_ENV`] (default 0).
-    pub fault_rate: Option<f64>,
-    /// Interpreter runs of a block before it is compiled: 0 compiles every
-    /// block the first time it runs (the default, which the differential
-    /// tests rely on); the command line uses [`DEFAULT_HOT_THRESHOLD`].
-    /// Counts live in a small direct-mapped table, so blocks sharing a slot
-    /// may be compiled a little early.
-    pub hot_threshold: u32,
-    /// With `hot_threshold` 0: blocks compiled on their first run count
-    /// their runs, and one that runs this many times is recompiled with
-    /// Cranelift's optimizer, together with the hot loop around it (it then
-    /// stops counting). 0 (the default): never recompiled.
-    pub tier_up: u32,
-}
-
-impl Default for JitConfig {
-    fn default() -> Self {
-        JitConfig {
-            chaining: true,
-            inline_cache: true,
-            code_cache_size: ferrovm_jit::DEFAULT_CODE_CACHE_SIZE,
-            fault_rate: None,
-            hot_threshold: 0,
-            tier_up: 0,
-        }
-    }
-}
-
-/// The engine's JIT state.
-pub(crate) struct Native {
-    pub(crate) jit: Jit,
-    /// Compiled pcs, oldest first (FIFO eviction; may hold stale pcs).
-    order: VecDeque<u64>,
-    /// See [`JitConfig::hot_threshold`].
-    hot_threshold: u32,
-    /// See [`JitConfig::tier_up`].
-    tier_up: u32,
-    /// Entry pcs of translations compiled as hot code (may hold pcs
-    /// evicted since).
-    optimized: HashSet<u64>,
-    /// Blocks evicted to make room, and how often: compiled again only
-    /// once [`REHEAT_THRESHOLD`] interpreted runs, doubled for every
-    /// eviction after the first (even with a zero or tiny threshold), show
-    /// they are still hot. A working set larger than the cache then costs
-    /// compile time in proportion to the work done, not to every run.
-    evicted: HashMap<u64, u32>,
-}
+use crate::config::EngineMode;
+use crate::stats::Counters;
+use crate::table::{Record, Table};
+use crate::vcpu::Vcpu;
+use crate::warn;
 
 /// Fewest interpreter runs before a block evicted for room is compiled
-/// again (see [`Native::evicted`]).
+/// again: a block evicted `n` times needs `REHEAT_THRESHOLD << (n - 1)`
+/// runs (at least the hot threshold), so a working set larger than the
+/// cache costs compile time in proportion to the work done, not to every
+/// run.
 const REHEAT_THRESHOLD: u32 = 256;
 
-impl Native {
-    pub(crate) fn new(
-        mem: &Arc<AddressSpace>,
-        interrupt: &Arc<AtomicBool>,
-        c: &JitConfig,
-    ) -> ferrovm_jit::Result<Self> {
-        let fault_rate = c
-            .fault_rate
-            .or_else(|| std::env::var(FAULT_RATE_ENV).ok().and_then(|v| v.trim().parse().ok()))
-            .unwrap_or(0.0);
-        let options = JitOptions {
-            code_cache_size: c.code_cache_size,
-            chaining: c.chaining,
-            inline_cache: c.inline_cache,
-            fault_rate,
-            ..JitOptions::default()
-        };
-        Ok(Native {
-            jit: Jit::new(Arc::clone(mem), Arc::clone(interrupt), options)?,
-            order: VecDeque::new(),
-            hot_threshold: c.hot_threshold,
-            tier_up: if c.hot_threshold == 0 { c.tier_up } else { 0 },
-            optimized: HashSet::new(),
-            evicted: HashMap::new(),
-        })
+/// Links compiled code to the table's records: their cells and counters
+/// live as long as the VM.
+struct TableLinker<'a>(&'a Table);
+
+impl Linker for TableLinker<'_> {
+    fn cell(&mut self, pc: u64) -> *const Cell {
+        // The table keeps the record (and so the cell) for the VM's life.
+        &self.0.record(pc).cell
     }
 
-    /// Whether the block at `pc`, not translated yet, should be compiled at
-    /// once: with a zero threshold, unless it was evicted for room before.
+    fn counter(&mut self, pc: u64) -> *const AtomicU32 {
+        &self.0.record(pc).runs
+    }
+}
+
+impl Vcpu {
+    /// Whether the block of `r`, not translated yet, should be compiled at
+    /// once: under [`EngineMode::Jit`], unless it was evicted for room
+    /// before.
     #[inline]
-    pub(crate) fn eager(&self, pc: u64) -> bool {
-        self.hot_threshold == 0 && !self.evicted.contains_key(&pc)
+    pub(crate) fn eager(&self, r: &Record) -> bool {
+        matches!(self.vm.mode, EngineMode::Jit { .. }) && r.evictions.load(Ordering::Relaxed) == 0
     }
 
-    /// Counts a run of the interpreted block at `pc`; whether it is now hot
-    /// enough to compile. With a zero threshold only blocks evicted for
-    /// room count (a block that failed to compile stays interpreted); those
-    /// need more runs the more often they were evicted, under any
-    /// threshold.
+    /// How many interpreter runs make the block of `r` worth compiling, if
+    /// its interpreter runs count at all: under [`EngineMode::Tiered`] the
+    /// threshold; under [`EngineMode::Jit`] only blocks evicted for room
+    /// count. A block evicted `n` times needs more runs (see
+    /// [`REHEAT_THRESHOLD`]).
     #[inline]
-    pub(crate) fn hot(&mut self, pc: u64) -> bool {
-        let evicted = if self.evicted.is_empty() { 0 } else { self.evicted.get(&pc).copied().unwrap_or(0) };
-        let threshold = match self.hot_threshold {
-            0 if evicted == 0 => return false,
-            t if evicted > 0 => t.max(REHEAT_THRESHOLD << (evicted - 1).min(12)),
-            t => t,
+    pub(crate) fn threshold(&self, r: &Record) -> Option<u32> {
+        let base = match self.vm.mode {
+            EngineMode::Tiered { threshold } => threshold.get(),
+            EngineMode::Jit { .. } => 0,
+            EngineMode::Interp => return None,
         };
-        if self.jit.count_run(pc) >= threshold {
-            self.jit.reset_runs(pc);
-            return true;
+        match r.evictions.load(Ordering::Relaxed) {
+            0 if base == 0 => None,
+            0 => Some(base),
+            n => Some(base.max(REHEAT_THRESHOLD << (n - 1).min(12))),
         }
-        false
+    }
+
+    /// How many runs make a block hot (0: none ever does).
+    fn hot_runs(&self) -> u32 {
+        match self.vm.mode {
+            EngineMode::Tiered { threshold } => threshold.get(),
+            EngineMode::Jit { tier_up } => tier_up.map_or(0, |t| t.get()),
+            EngineMode::Interp => 0,
+        }
     }
 
     /// How a translation of hot code (`hot`) or of code on its first run is
     /// compiled.
     fn flavor(&self, hot: bool) -> Flavor {
-        let eager = self.hot_threshold == 0;
+        let (eager, tier_up) = match self.vm.mode {
+            EngineMode::Jit { tier_up } => (true, tier_up),
+            _ => (false, None),
+        };
         Flavor {
             // Code that proved hot is worth optimizing; under tiered, only
             // such code is compiled.
             optimize: hot || !eager,
-            hot_at: (eager && !hot && self.tier_up > 0).then_some(self.tier_up),
+            hot_at: if eager && !hot { tier_up.map(|t| t.get()) } else { None },
         }
-    }
-
-    /// How many runs make a block hot (0: none ever does).
-    fn threshold(&self) -> u32 {
-        if self.hot_threshold == 0 { self.tier_up } else { self.hot_threshold }
-    }
-
-    pub(crate) fn evict(&mut self, pc: u64) {
-        self.jit.evict(pc);
-    }
-
-    pub(crate) fn flush(&mut self) {
-        self.jit.flush();
-        self.order.clear();
-        self.optimized.clear();
     }
 }
 
@@ -181,7 +103,7 @@ impl Native {
 /// iteration (mixed's state machine: 16 → 116 ms, 64 → 75 ms, QEMU 72).
 const MAX_REGION_BLOCKS: usize = 64;
 
-/// Most blocks [`Engine::grow_region`] looks at to find the cycles.
+/// Most blocks [`Vcpu::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
 /// Whether `block` ends in a call (`jal` linking `ra`): a region grows into
@@ -192,10 +114,10 @@ fn is_call(block: &ferrovm_ir::Block) -> bool {
         && block.ops.iter().any(|op| matches!(op, ferrovm_ir::Op::SetReg { reg, .. } if *reg == ferrovm_ir::Reg::x(1)))
 }
 
-/// Most blocks of callees a region takes in (see [`Engine::grow_region`]).
+/// Most blocks of callees a region takes in (see [`Vcpu::grow_region`]).
 const MAX_CALLEE_BLOCKS: usize = 16;
 
-/// A block [`Engine::grow_region`] may add.
+/// A block [`Vcpu::grow_region`] may add.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
     pc: u64,
@@ -220,20 +142,20 @@ fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
     }
 }
 
-impl Engine {
+impl Vcpu {
     /// How hot the block at `pc` looks for growing a hot region: the hot
-    /// threshold if it was compiled as hot code, else its run count so far
-    /// (shared slots may overcount): runs in the interpreter under tiered,
-    /// runs of its first translation under jit.
-    fn heat(&mut self, pc: u64) -> u32 {
-        let Some(n) = &self.native else { return 0 };
-        let hot = n.threshold();
-        let compiled = if n.hot_threshold == 0 {
-            n.optimized.contains(&pc) && n.jit.contains(pc)
-        } else {
-            matches!(self.cache.get(pc), Some(Translation::Native { .. }))
+    /// threshold if it was compiled as hot code (under tiered: compiled at
+    /// all), else its run count so far: runs in the interpreter under
+    /// tiered, runs of its first translation under jit.
+    fn heat(&self, pc: u64) -> u32 {
+        let Some(store) = &self.vm.store else { return 0 };
+        let Some(r) = self.vm.table.get(pc) else { return 0 };
+        let linked = r.cell.code.load(Ordering::Relaxed) != store.stub();
+        let compiled = match self.vm.mode {
+            EngineMode::Jit { .. } => linked && r.optimized.load(Ordering::Relaxed),
+            _ => linked,
         };
-        if compiled { hot } else { n.jit.runs(pc) }
+        if compiled { self.hot_runs() } else { r.runs.load(Ordering::Relaxed) }
     }
 
     /// Grows `region` (holding the entry block) into the loop around it:
@@ -254,12 +176,11 @@ impl Engine {
     fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>, hot: bool) {
         let Some(entry) = region.first() else { return };
         let head = entry.start;
-        let (warm, callee_hot) = match &self.native {
-            Some(n) if hot => ((n.threshold() / 32).max(1), (n.threshold() / 4).max(1)),
-            _ => (u32::MAX, u32::MAX),
-        };
+        let hot_runs = self.hot_runs();
+        let (warm, callee_hot) =
+            if hot { ((hot_runs / 32).max(1), (hot_runs / 4).max(1)) } else { (u32::MAX, u32::MAX) };
         let mut stack: Vec<Candidate> = Vec::new();
-        let push = |engine: &mut Engine, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
+        let push = |engine: &Vcpu, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
             let call = is_call(block);
             let mut succ: Vec<Candidate> = successors(block)
                 .into_iter()
@@ -299,8 +220,8 @@ impl Engine {
             if !hot && !c.of_entry {
                 continue;
             }
-            self.mem.mark_code(c.pc);
-            let Ok(succ) = self.translate_ir(c.pc, self.config.max_block_insns.max(1)) else { continue };
+            self.vm.mem.mark_code(c.pc);
+            let Ok(succ) = self.vm.translate_ir(c.pc, self.vm.config.max_block_insns.max(1)) else { continue };
             if !hot && !successors(&succ).contains(&Some(head)) {
                 continue;
             }
@@ -348,94 +269,128 @@ impl Engine {
             if region.len() >= MAX_REGION_BLOCKS {
                 break;
             }
-            let first = succ.start & !(PAGE_SIZE - 1);
-            let last = succ.end.saturating_sub(1).max(succ.start) & !(PAGE_SIZE - 1);
-            if last != first {
-                self.mem.mark_code(last);
-            }
-            pages.extend((first..=last).step_by(PAGE_SIZE as usize));
+            pages.extend(self.vm.pages_of(succ.start, succ.end));
             region.push(succ);
         }
     }
 
-    /// Translates the block at `pc` for the JIT tier: compiled if possible
+    /// Translates the block of `r` for the JIT tier: compiled if possible
     /// (as hot code, optimized and with the hot loop around it, if `hot`),
-    /// otherwise an interpreter block. A translation this one was to
-    /// replace stays if compiling fails.
-    pub(crate) fn translate_native(&mut self, pc: u64, hot: bool) -> Result<Translation, LiftError> {
-        let started = std::time::Instant::now();
+    /// otherwise an interpreter block. A compiled translation this one was
+    /// to replace stays if compiling fails. Whether `r` now has compiled
+    /// code.
+    pub(crate) fn translate_native(&mut self, r: &Arc<Record>, hot: bool) -> Result<bool, LiftError> {
+        let vm = Arc::clone(&self.vm);
+        let Some(store) = &vm.store else {
+            vm.translate(r, &self.shared.counters)?;
+            return Ok(false);
+        };
+        let started = Instant::now();
+        let pc = r.pc;
+        let changes = vm.table.code_changes.load(Ordering::Acquire);
         // Mark the pages first, so a write racing with the read is noticed.
-        self.mem.mark_code(pc);
-        let block = self.translate_ir(pc, self.config.max_block_insns.max(1))?;
-        let first_page = block.start & !(PAGE_SIZE - 1);
-        let last_page = block.end.saturating_sub(1).max(block.start) & !(PAGE_SIZE - 1);
-        if last_page != first_page {
-            self.mem.mark_code(last_page);
-        }
-        let mut pages: Vec<u64> = (first_page..=last_page).step_by(PAGE_SIZE as usize).collect();
+        vm.mem.mark_code(pc);
+        let block = vm.translate_ir(pc, vm.config.max_block_insns.max(1))?;
+        let mut pages = vm.pages_of(block.start, block.end);
         let mut region = vec![block];
-        // Code compiled on its first run that will be recompiled once hot
+        // Code compiled on its first run that will be recompiled when hot
         // gets its loop region then; until then a single block is cheaper
         // to compile (growing lifts successors).
-        let grow = hot || self.native.as_ref().is_some_and(|n| n.tier_up == 0);
-        if grow && self.native.as_ref().is_some_and(|n| n.jit.options().chaining) {
+        let tier_up = matches!(vm.mode, EngineMode::Jit { tier_up: Some(_) });
+        if (hot || !tier_up) && store.options().chaining {
             self.grow_region(&mut region, &mut pages, hot);
         }
-        let Some(native) = self.native.as_mut() else {
-            return self.translate(pc).map(Translation::Interp);
-        };
-        let mut evicted = Vec::new();
-        let flavor = native.flavor(hot);
-        let order = &mut native.order;
-        let outcome = native.jit.compile_region_evicting(&region, flavor, &mut || order.pop_front(), &mut evicted);
-        for old in evicted {
-            // Evicted to make room: it runs interpreted until it is hot
-            // again, so a working set larger than the cache does not
-            // recompile on every run.
-            *native.evicted.entry(old).or_insert(0) += 1;
-            self.stats.jit_evictions += 1;
-            self.cache.remove(old);
-        }
-        match outcome {
-            Ok(c) => {
-                native.order.push_back(pc);
-                let insns: u64 = region.iter().map(|b| b.insn_count() as u64).sum();
-                self.stats.blocks_compiled += region.len() as u64;
-                self.stats.insns_compiled += insns;
-                self.stats.code_bytes += c.code_bytes as u64;
-                self.stats.compile_time += c.time;
-                self.stats.blocks_translated += region.len() as u64;
-                self.stats.insns_translated += insns;
-                self.stats.translate_time += started.elapsed();
-                if flavor.optimize {
-                    native.optimized.insert(pc);
-                    self.stats.hot_regions += 1;
-                    self.stats.hot_blocks += region.len() as u64;
-                    self.stats.hot_insns += insns;
-                    self.stats.hot_compile_time += c.time;
+        let flavor = self.flavor(hot);
+        let compiler = self.compiler.get_or_insert_with(|| store.compiler());
+        let compiled = store.compile(compiler, &region, flavor, &mut TableLinker(&vm.table));
+        let counters = &self.shared.counters;
+        let installed = compiled.and_then(|mut f| {
+            // Make room by evicting the oldest translations, so the
+            // function is compiled once however many evictions it takes.
+            let code = loop {
+                match store.install(&mut f) {
+                    Err(JitError::CacheFull { .. }) => {
+                        let victim = vm.order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
+                        match victim {
+                            Some(victim) => self.evict(victim),
+                            None => return Err(JitError::CacheFull { len: f.code_bytes() }),
+                        }
+                    }
+                    other => break other?,
                 }
-                let t = Translation::Native { start: pc };
-                pages.sort_unstable();
-                pages.dedup();
-                self.cache.insert(t.clone(), pages.into_iter());
-                Ok(t)
-            }
+            };
+            Ok((f, code))
+        });
+        let (f, code) = match installed {
+            Ok(done) => done,
             Err(e) => {
-                let kept = native.jit.contains(pc);
+                let kept = r.cell.code.load(Ordering::Relaxed) != store.stub();
                 match e {
-                    JitError::Injected => self.stats.jit_injected_failures += 1,
-                    JitError::CacheFull { .. } => self.stats.jit_cache_full += 1,
+                    JitError::Injected => Counters::add(&counters.jit_injected_failures, 1),
+                    JitError::CacheFull { .. } => Counters::add(&counters.jit_cache_full, 1),
                     e => {
-                        self.stats.jit_errors += 1;
+                        Counters::add(&counters.jit_errors, 1);
                         let runs = if kept { "keeps running unoptimized" } else { "runs in the interpreter" };
-                        tracing_free_warn(&format!("block at {pc:#x} {runs}: {e}"));
+                        warn(&format!("block at {pc:#x} {runs}: {e}"));
                     }
                 }
                 if kept {
-                    return Ok(Translation::Native { start: pc });
+                    return Ok(true);
                 }
-                self.translate(pc).map(Translation::Interp)
+                vm.translate(r, counters)?;
+                return Ok(false);
             }
+        };
+        // Publish, unless the code changed while it was compiled.
+        pages.sort_unstable();
+        pages.dedup();
+        let mut index = vm.table.lock_pages();
+        if vm.table.code_changes.load(Ordering::Acquire) != changes {
+            drop(index);
+            store.retire(code);
+            Counters::add(&counters.jit_stale_compiles, 1);
+            return Ok(false);
         }
+        Table::add_pages(&mut index, pc, &pages);
+        let old = {
+            let mut st = r.state();
+            store.link(&r.cell, &code);
+            st.native.replace(code)
+        };
+        drop(index);
+        if let Some(old) = old {
+            store.retire(old);
+        }
+        r.optimized.store(flavor.optimize, Ordering::Relaxed);
+        vm.order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(pc);
+        let insns: u64 = region.iter().map(|b| b.insn_count() as u64).sum();
+        let blocks = region.len() as u64;
+        Counters::add(&counters.blocks_compiled, blocks);
+        Counters::add(&counters.insns_compiled, insns);
+        Counters::add(&counters.code_bytes, f.code_bytes() as u64);
+        Counters::add_time(&counters.compile_time, f.compile_time());
+        Counters::add(&counters.blocks_translated, blocks);
+        Counters::add(&counters.insns_translated, insns);
+        Counters::add_time(&counters.translate_time, started.elapsed());
+        if flavor.optimize {
+            Counters::add(&counters.hot_regions, 1);
+            Counters::add(&counters.hot_blocks, blocks);
+            Counters::add(&counters.hot_insns, insns);
+            Counters::add_time(&counters.hot_compile_time, f.compile_time());
+        }
+        Ok(true)
+    }
+
+    /// Evicts the compiled code entered at `pc` to make room: it runs in the
+    /// interpreter until it is hot again.
+    fn evict(&self, pc: u64) {
+        let Some(store) = &self.vm.store else { return };
+        let Some(r) = self.vm.table.get(pc) else { return };
+        let Some(code) = r.state().native.take() else { return };
+        store.unlink(&r.cell);
+        store.retire(code);
+        r.optimized.store(false, Ordering::Relaxed);
+        r.evictions.fetch_add(1, Ordering::Relaxed);
+        Counters::add(&self.shared.counters.jit_evictions, 1);
     }
 }

@@ -1,89 +1,190 @@
 //! Engine statistics, for the performance report and for tests.
+//!
+//! Each vCPU counts in its own [`Counters`] (atomics written only by the
+//! vCPU's thread, with plain loads and stores, so counting costs what a
+//! plain `u64` does); the VM adds up every vCPU's counters, live or
+//! finished, into one [`Stats`] value. Both types come from one list of
+//! fields below.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Counters the engine keeps while running.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
+macro_rules! stats {
+    ($($(#[$doc:meta])* $field:ident: $kind:ident,)*) => {
+        /// Counters the engine keeps while running (summed over every vCPU).
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct Stats {
+            $($(#[$doc])* pub $field: stats!(@type $kind),)*
+        }
+
+        /// One vCPU's (or compile thread's) counters: written by one thread,
+        /// read by any.
+        #[derive(Debug, Default)]
+        pub(crate) struct Counters {
+            $(pub(crate) $field: AtomicU64,)*
+        }
+
+        impl Counters {
+            /// A snapshot.
+            pub(crate) fn get(&self) -> Stats {
+                Stats { $($field: stats!(@from $kind, self.$field.load(Ordering::Relaxed)),)* }
+            }
+        }
+
+        impl std::ops::AddAssign<&Stats> for Stats {
+            fn add_assign(&mut self, other: &Stats) {
+                $(self.$field += other.$field;)*
+            }
+        }
+    };
+    (@type count) => { u64 };
+    (@type time) => { Duration };
+    (@from count, $v:expr) => { $v };
+    (@from time, $v:expr) => { Duration::from_nanos($v) };
+}
+
+stats! {
     /// Blocks lifted, optimized and lowered.
-    pub blocks_translated: u64,
+    blocks_translated: count,
     /// Guest instructions in those blocks.
-    pub insns_translated: u64,
+    insns_translated: count,
     /// Block executions in the interpreter.
-    pub blocks_executed: u64,
+    blocks_executed: count,
     /// Translations dropped because their code changed or was unmapped.
-    pub invalidations: u64,
-    /// Whole-cache flushes (`fence.i`).
-    pub flushes: u64,
+    invalidations: count,
+    /// Whole-cache flushes.
+    flushes: count,
     /// Blocks that had to be re-lifted smaller (too many live values).
-    pub split_blocks: u64,
+    split_blocks: count,
     /// Time spent translating.
-    pub translate_time: Duration,
+    translate_time: time,
     /// Entries from the dispatcher into compiled code (chained blocks run
     /// without coming back, so this is not a count of blocks run).
-    pub native_entries: u64,
+    native_entries: count,
     /// Blocks compiled by the JIT.
-    pub blocks_compiled: u64,
+    blocks_compiled: count,
     /// Guest instructions in those blocks.
-    pub insns_compiled: u64,
+    insns_compiled: count,
     /// Bytes of machine code produced.
-    pub code_bytes: u64,
+    code_bytes: count,
     /// Time spent compiling (Cranelift and the code cache), included in
     /// `translate_time`.
-    pub compile_time: Duration,
+    compile_time: time,
     /// Compiles that failed in Cranelift (the block ran in the interpreter).
-    pub jit_errors: u64,
+    jit_errors: count,
     /// Compiles failed on purpose by fault injection.
-    pub jit_injected_failures: u64,
+    jit_injected_failures: count,
     /// Blocks that did not fit the code cache even after eviction.
-    pub jit_cache_full: u64,
+    jit_cache_full: count,
     /// Compiled blocks evicted to make room.
-    pub jit_evictions: u64,
+    jit_evictions: count,
+    /// Compiles thrown away because the code they were made from changed
+    /// while they were being compiled.
+    jit_stale_compiles: count,
     /// Loads and stores compiled code handed to the interpreter (inline
     /// check failed: misaligned, fault, or a store to a code page).
-    pub slow_accesses: u64,
+    slow_accesses: count,
     /// Translations compiled as hot code (optimized, with the hot loop
     /// around them); included in the compile counts above.
-    pub hot_regions: u64,
+    hot_regions: count,
     /// Blocks in those translations.
-    pub hot_blocks: u64,
+    hot_blocks: count,
     /// Guest instructions in those translations.
-    pub hot_insns: u64,
+    hot_insns: count,
     /// Time spent compiling them.
-    pub hot_compile_time: Duration,
+    hot_compile_time: time,
+    /// Guest instructions retired (by finished vCPUs and, at the time of
+    /// the snapshot, running ones as of their last exit).
+    insns_retired: count,
+    /// vCPUs (guest threads) created.
+    vcpus: count,
+    /// Waits for every running vCPU to pass a safe point (before memory is
+    /// unmapped, or code changed for every thread).
+    synchronizations: count,
+}
+
+impl Counters {
+    /// Adds `n` to `counter` (only the owning thread writes it).
+    #[inline]
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.store(counter.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+    }
+
+    /// Adds `d` to a time counter.
+    #[inline]
+    pub(crate) fn add_time(counter: &AtomicU64, d: Duration) {
+        Self::add(counter, u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
 }
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "blocks translated   {:>12}", self.blocks_translated)?;
-        writeln!(f, "insns translated    {:>12}", self.insns_translated)?;
-        writeln!(f, "blocks executed     {:>12}", self.blocks_executed)?;
-        writeln!(f, "invalidations       {:>12}", self.invalidations)?;
-        writeln!(f, "cache flushes       {:>12}", self.flushes)?;
-        writeln!(f, "split blocks        {:>12}", self.split_blocks)?;
-        write!(f, "translate time      {:>12.3?}", self.translate_time)?;
+        let rows: [(&str, String); 8] = [
+            ("blocks translated", self.blocks_translated.to_string()),
+            ("insns translated", self.insns_translated.to_string()),
+            ("blocks executed", self.blocks_executed.to_string()),
+            ("invalidations", self.invalidations.to_string()),
+            ("cache flushes", self.flushes.to_string()),
+            ("split blocks", self.split_blocks.to_string()),
+            ("threads", self.vcpus.to_string()),
+            ("translate time", format!("{:.3?}", self.translate_time)),
+        ];
+        let mut first = true;
+        let mut line = |f: &mut fmt::Formatter<'_>, name: &str, value: &str| {
+            let sep = if std::mem::take(&mut first) { "" } else { "\n" };
+            write!(f, "{sep}{name:<20}{value:>12}")
+        };
+        for (name, value) in &rows {
+            line(f, name, value)?;
+        }
+        if self.synchronizations > 0 {
+            line(f, "synchronizations", &self.synchronizations.to_string())?;
+        }
         if self.blocks_compiled + self.jit_errors + self.jit_injected_failures > 0 {
             let per_block = self.compile_time.checked_div(self.blocks_compiled.max(1) as u32).unwrap_or_default();
             let per_insn = self.compile_time.checked_div(self.insns_compiled.max(1) as u32).unwrap_or_default();
-            writeln!(f)?;
-            writeln!(f, "native entries      {:>12}", self.native_entries)?;
-            writeln!(f, "blocks compiled     {:>12}", self.blocks_compiled)?;
-            writeln!(f, "insns compiled      {:>12}", self.insns_compiled)?;
-            writeln!(f, "code bytes          {:>12}", self.code_bytes)?;
-            writeln!(f, "compile time        {:>12.3?}", self.compile_time)?;
-            writeln!(f, "compile per block   {:>12.3?}", per_block)?;
-            writeln!(f, "compile per insn    {:>12.3?}", per_insn)?;
-            writeln!(f, "jit errors          {:>12}", self.jit_errors)?;
-            writeln!(f, "jit injected fails  {:>12}", self.jit_injected_failures)?;
-            writeln!(f, "jit cache full      {:>12}", self.jit_cache_full)?;
-            writeln!(f, "jit evictions       {:>12}", self.jit_evictions)?;
-            writeln!(f, "slow accesses       {:>12}", self.slow_accesses)?;
-            writeln!(f, "hot regions         {:>12}", self.hot_regions)?;
-            writeln!(f, "hot region blocks   {:>12}", self.hot_blocks)?;
-            writeln!(f, "hot region insns    {:>12}", self.hot_insns)?;
-            write!(f, "hot compile time    {:>12.3?}", self.hot_compile_time)?;
+            let jit: [(&str, String); 17] = [
+                ("native entries", self.native_entries.to_string()),
+                ("blocks compiled", self.blocks_compiled.to_string()),
+                ("insns compiled", self.insns_compiled.to_string()),
+                ("code bytes", self.code_bytes.to_string()),
+                ("compile time", format!("{:.3?}", self.compile_time)),
+                ("compile per block", format!("{per_block:.3?}")),
+                ("compile per insn", format!("{per_insn:.3?}")),
+                ("jit errors", self.jit_errors.to_string()),
+                ("jit injected fails", self.jit_injected_failures.to_string()),
+                ("jit cache full", self.jit_cache_full.to_string()),
+                ("jit evictions", self.jit_evictions.to_string()),
+                ("jit stale compiles", self.jit_stale_compiles.to_string()),
+                ("slow accesses", self.slow_accesses.to_string()),
+                ("hot regions", self.hot_regions.to_string()),
+                ("hot region blocks", self.hot_blocks.to_string()),
+                ("hot region insns", self.hot_insns.to_string()),
+                ("hot compile time", format!("{:.3?}", self.hot_compile_time)),
+            ];
+            for (name, value) in &jit {
+                line(f, name, value)?;
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_add_up() {
+        let a = Counters::default();
+        Counters::add(&a.blocks_executed, 3);
+        Counters::add_time(&a.compile_time, Duration::from_micros(5));
+        let mut total = a.get();
+        total += &a.get();
+        assert_eq!(total.blocks_executed, 6);
+        assert_eq!(total.compile_time, Duration::from_micros(10));
+        let shown = total.to_string();
+        assert!(shown.contains("blocks executed"), "{shown}");
     }
 }

@@ -1,9 +1,7 @@
 //! Executing a lowered block.
 
-use std::sync::atomic::Ordering as MemOrder;
-
-use ferrovm_ir::{Cpu, FenceKind, MemSize, NO_RESERVATION, Ordering, Rm, csr, eval, fp};
-use ferrovm_mem::{AddressSpace, Fault};
+use ferrovm_ir::{Cpu, FenceKind, MemSize, Rm, csr, eval, fp};
+use ferrovm_mem::{AddressSpace, AtomicWidth, Fault};
 
 use crate::lower::{IOp, ITerm, Lowered, MAX_SLOTS, Site};
 
@@ -31,13 +29,10 @@ pub enum BlockExit {
 /// The interpreter's frame: one value per slot.
 pub type Frame = [u64; MAX_SLOTS];
 
-fn ordering(o: Ordering) -> MemOrder {
-    match o {
-        Ordering::Relaxed => MemOrder::Relaxed,
-        Ordering::Acquire => MemOrder::Acquire,
-        Ordering::Release => MemOrder::Release,
-        Ordering::AcqRel => MemOrder::AcqRel,
-    }
+/// The width of an atomic access of `size` (the lifter only makes `.w` and
+/// `.d` ones).
+fn width(size: MemSize) -> AtomicWidth {
+    if size == MemSize::W { AtomicWidth::Word } else { AtomicWidth::Double }
 }
 
 #[inline]
@@ -135,51 +130,21 @@ pub fn execute(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut Frame
             }
             IOp::Lr { d, a, size, order, site } => {
                 let addr = r!(a);
-                let v = match size {
-                    MemSize::W => try_mem!(mem.atomic_load_u32(addr, ordering(order)), site) as i32 as i64 as u64,
-                    _ => try_mem!(mem.atomic_load_u64(addr, ordering(order)), site),
-                };
-                cpu.reservation = addr;
-                cpu.reservation_value = v;
+                let v = try_mem!(mem.load_reserved(addr, width(size), order.host()), site);
+                cpu.reserve(addr, v);
                 r!(d) = v;
             }
             IOp::Sc { d, a, s, size, order, site } => {
                 let addr = r!(a);
-                let held = cpu.reservation == addr;
-                let expected = cpu.reservation_value;
-                cpu.reservation = NO_RESERVATION;
-                let ord = ordering(order);
-                // Without a reservation nothing is stored, but the access is
-                // still checked (an `or` of zero): a bad address faults.
-                let ok = match (size, held) {
-                    (MemSize::W, true) => {
-                        try_mem!(mem.compare_exchange_u32(addr, expected as u32, r!(s) as u32, ord), site).is_ok()
-                    }
-                    (_, true) => try_mem!(mem.compare_exchange_u64(addr, expected, r!(s), ord), site).is_ok(),
-                    (MemSize::W, false) => {
-                        try_mem!(mem.amo_u32(addr, ferrovm_mem::AmoOp::Or, 0, ord), site);
-                        false
-                    }
-                    (_, false) => {
-                        try_mem!(mem.amo_u64(addr, ferrovm_mem::AmoOp::Or, 0, ord), site);
-                        false
-                    }
-                };
+                let reserved = cpu.take_reservation(addr);
+                let ok = try_mem!(mem.store_conditional(addr, width(size), reserved, r!(s), order.host()), site);
                 r!(d) = u64::from(!ok);
             }
             IOp::Amo { op, d, a, s, size, order, site } => {
-                let addr = r!(a);
-                let src = r!(s);
-                let old = match size {
-                    MemSize::W => {
-                        try_mem!(mem.amo_u32(addr, amo_op(op), src as u32, ordering(order)), site) as i32 as i64 as u64
-                    }
-                    _ => try_mem!(mem.amo_u64(addr, amo_op(op), src, ordering(order)), site),
-                };
-                r!(d) = old;
+                r!(d) = try_mem!(mem.amo(amo_op(op), r!(a), width(size), r!(s), order.host()), site);
             }
             IOp::Fence { kind } => match kind {
-                FenceKind::Full | FenceKind::Tso => std::sync::atomic::fence(MemOrder::SeqCst),
+                FenceKind::Full | FenceKind::Tso => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
             },
             IOp::FUn { op, prec, rm, d, s } => {
                 let (v, flags) = fp::unary(op, prec, resolve(rm, cpu), r!(s));
@@ -249,18 +214,34 @@ pub fn execute(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut Frame
     }
 }
 
-fn amo_op(op: ferrovm_ir::AmoOp) -> ferrovm_mem::AmoOp {
-    use ferrovm_ir::AmoOp as I;
-    use ferrovm_mem::AmoOp as M;
-    match op {
-        I::Swap => M::Swap,
-        I::Add => M::Add,
-        I::Xor => M::Xor,
-        I::And => M::And,
-        I::Or => M::Or,
-        I::Min => M::Min,
-        I::Max => M::Max,
-        I::MinU => M::Minu,
-        I::MaxU => M::Maxu,
+/// The address space's name for AMO `op` (both lists are in `funct5`
+/// order).
+pub(crate) fn amo_op(op: ferrovm_ir::AmoOp) -> ferrovm_mem::AmoOp {
+    ferrovm_mem::AmoOp::ALL[op as usize % ferrovm_mem::AmoOp::ALL.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amo_ops_convert_by_index() {
+        use ferrovm_ir::AmoOp as I;
+        use ferrovm_mem::AmoOp as M;
+        let pairs = [
+            (I::Swap, M::Swap),
+            (I::Add, M::Add),
+            (I::Xor, M::Xor),
+            (I::And, M::And),
+            (I::Or, M::Or),
+            (I::Min, M::Min),
+            (I::Max, M::Max),
+            (I::MinU, M::Minu),
+            (I::MaxU, M::Maxu),
+        ];
+        assert_eq!(pairs.len(), I::ALL.len());
+        for (i, m) in pairs {
+            assert_eq!(amo_op(i), m);
+        }
     }
 }

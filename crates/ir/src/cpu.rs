@@ -33,6 +33,23 @@ impl Default for Cpu {
 }
 
 impl Cpu {
+    /// Records the reservation an `lr` at `addr` that loaded `value` takes.
+    #[inline]
+    pub fn reserve(&mut self, addr: u64, value: u64) {
+        self.reservation = addr;
+        self.reservation_value = value;
+    }
+
+    /// For an `sc` at `addr`: the value the reservation's `lr` loaded, if
+    /// the hart holds a reservation for `addr`. Every `sc` gives up the
+    /// reservation, whether it succeeds or not.
+    #[inline]
+    pub fn take_reservation(&mut self, addr: u64) -> Option<u64> {
+        let held = self.reservation == addr;
+        self.reservation = NO_RESERVATION;
+        held.then_some(self.reservation_value)
+    }
+
     /// Integer register `xN`.
     pub fn x(&self, n: usize) -> u64 {
         self.regs[n & 31]

@@ -125,6 +125,17 @@ named_enum! {
 }
 
 impl Ordering {
+    /// The host memory ordering that gives this one: `aq` acquire, `rl`
+    /// release, both sequentially consistent (the A extension's `aqrl`).
+    pub const fn host(self) -> std::sync::atomic::Ordering {
+        match self {
+            Ordering::Relaxed => std::sync::atomic::Ordering::Relaxed,
+            Ordering::Acquire => std::sync::atomic::Ordering::Acquire,
+            Ordering::Release => std::sync::atomic::Ordering::Release,
+            Ordering::AcqRel => std::sync::atomic::Ordering::SeqCst,
+        }
+    }
+
     /// From the instruction's `aq` and `rl` bits.
     pub const fn from_bits(aq: bool, rl: bool) -> Self {
         match (aq, rl) {

@@ -17,7 +17,8 @@
 //! back, `cpu.pc` is the address to report or resume at and `cpu.instret`
 //! counts the retired instructions, exactly as the interpreter leaves them.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use ferrovm_mem::Fault;
 
@@ -49,13 +50,24 @@ pub mod exit {
 /// Entries in the return-address stack (a power of two).
 pub const RAS_ENTRIES: usize = 16;
 
+/// Entries in each vCPU's direct-mapped jump cache (a power of two).
+pub const JUMP_CACHE_ENTRIES: usize = 1 << 12;
+
+/// The bit a helper sets in [`JitContext::exit_request`] after it wrote to a
+/// page holding translated code, so that chained exits return to the
+/// dispatcher, which drops the stale translations. Other bits belong to
+/// whoever drives the JIT (the engine); compiled code only tests for
+/// non-zero.
+pub const EXIT_CODE_WRITTEN: u8 = 1 << 7;
+
 /// A chaining cell: the stable place where every exit aimed at guest `pc`
 /// finds its code. `code` starts at the dispatcher stub and is patched to the
 /// compiled block once it exists (and back when the block is evicted or
-/// invalidated). Cells are never freed while the JIT lives, so any pointer to
-/// one (a jump-cache entry, an inline cache, a return-address-stack entry)
-/// stays valid; only what it points at changes, with single-word atomic
-/// stores.
+/// invalidated). Cells are owned by the JIT's user (the engine keeps one per
+/// guest pc in its translation table) and must stay at the same address and
+/// alive as long as any compiled code, jump cache, inline cache or
+/// return-address stack may name them; only what they point at changes, with
+/// single-word atomic stores.
 #[repr(C)]
 #[derive(Debug)]
 pub struct Cell {
@@ -66,41 +78,91 @@ pub struct Cell {
     pub pc: u64,
 }
 
-/// Per-thread state shared by compiled code, the helpers and the engine.
+impl Cell {
+    /// A cell for guest `pc` leading to `code` (the dispatcher stub,
+    /// [`crate::CodeStore::stub`], for a pc with no compiled code).
+    pub const fn new(pc: u64, code: usize) -> Self {
+        Cell { code: AtomicUsize::new(code), pc }
+    }
+}
+
+/// Per-vCPU state shared by compiled code, the helpers and the engine.
 /// `#[repr(C)]` because compiled code addresses fields by offset.
+///
+/// One context belongs to one vCPU (one host thread): only that thread
+/// runs compiled code with it, and only it reads or writes the fields other
+/// than [`JitContext::exit_request`]. Any thread may set bits of
+/// `exit_request` to make the owner leave compiled code at its next
+/// chained exit or loop back edge. Every field is an atomic or sits in an
+/// `UnsafeCell`, so the owner never holds a `&mut` that another thread's
+/// `exit_request` store would alias.
 #[repr(C)]
 #[derive(Debug)]
 pub struct JitContext {
-    /// Non-zero asks chained exits to return to the dispatcher (set by a
-    /// helper that wrote to a page holding translated code, so the engine
-    /// drops stale translations before running more).
+    /// Non-zero asks compiled code to return to the dispatcher at its next
+    /// chained exit or loop back edge (bits: [`EXIT_CODE_WRITTEN`] and the
+    /// engine's own). Set by any thread; read and cleared by the owner.
     pub exit_request: AtomicU8,
     /// Bits of the illegal instruction for [`exit::ILLEGAL`].
-    pub illegal_bits: u32,
-    /// Scratch result of a slow-path load helper.
-    pub value: u64,
+    pub illegal_bits: AtomicU32,
+    /// Scratch result of a helper.
+    pub value: AtomicU64,
     /// Number of pushes on the return-address stack (wrapping; the top entry
     /// is `ras[(top - 1) % RAS_ENTRIES]`).
-    pub ras_top: u64,
+    pub ras_top: AtomicU64,
     /// Return-address stack: cells of predicted return targets.
-    pub ras: [*const Cell; RAS_ENTRIES],
-    /// The fault for [`exit::FAULT`].
-    pub fault: Option<Fault>,
+    pub ras: [AtomicPtr<Cell>; RAS_ENTRIES],
     /// Guest memory, for the helpers.
     pub mem: *const ferrovm_mem::AddressSpace,
+    /// The fault for [`exit::FAULT`] (written by helpers on the owner
+    /// thread).
+    pub fault: UnsafeCell<Option<Fault>>,
+    /// Jump cache: cells by `pc >> 1`, direct-mapped; looked up by indirect
+    /// exits when their inline cache misses.
+    pub jump_cache: [AtomicPtr<Cell>; JUMP_CACHE_ENTRIES],
 }
 
+// SAFETY: `exit_request` is the only field other threads touch, and it is an
+// atomic; the owner thread alone touches the rest (see the type docs). `mem`
+// points at an address space that outlives the context and is itself
+// `Sync`.
+unsafe impl Sync for JitContext {}
+// SAFETY: as above; the context may be created on one thread and handed to
+// the vCPU's thread.
+unsafe impl Send for JitContext {}
+
 impl JitContext {
-    pub(crate) fn new(mem: *const ferrovm_mem::AddressSpace, sentinel: *const Cell) -> Self {
+    /// A context for guest memory `mem`, every prediction pointing at
+    /// `sentinel` (a cell whose `pc` no guest target equals).
+    pub fn new(mem: *const ferrovm_mem::AddressSpace, sentinel: *const Cell) -> Self {
+        let s = sentinel.cast_mut();
         JitContext {
             exit_request: AtomicU8::new(0),
-            illegal_bits: 0,
-            value: 0,
-            ras_top: 0,
-            ras: [sentinel; RAS_ENTRIES],
-            fault: None,
+            illegal_bits: AtomicU32::new(0),
+            value: AtomicU64::new(0),
+            ras_top: AtomicU64::new(0),
+            ras: std::array::from_fn(|_| AtomicPtr::new(s)),
             mem,
+            fault: UnsafeCell::new(None),
+            jump_cache: std::array::from_fn(|_| AtomicPtr::new(s)),
         }
+    }
+
+    /// Forgets every prediction (jump cache, return-address stack).
+    pub fn forget_predictions(&self, sentinel: *const Cell) {
+        let s = sentinel.cast_mut();
+        for e in self.ras.iter().chain(self.jump_cache.iter()) {
+            e.store(s, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the fault a helper recorded.
+    ///
+    /// Only the owner thread may call this (see the type docs).
+    pub fn take_fault(&self) -> Option<Fault> {
+        // SAFETY: only the owner thread touches `fault` (type docs), and it
+        // is not running compiled code or a helper while it calls this.
+        unsafe { (*self.fault.get()).take() }
     }
 }
 
@@ -121,6 +183,7 @@ pub(crate) mod offsets {
     pub(crate) const CTX_VALUE: i32 = offset_of!(JitContext, value) as i32;
     pub(crate) const CTX_RAS_TOP: i32 = offset_of!(JitContext, ras_top) as i32;
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;
+    pub(crate) const CTX_JUMP_CACHE: i32 = offset_of!(JitContext, jump_cache) as i32;
     pub(crate) const CELL_CODE: i32 = offset_of!(Cell, code) as i32;
     pub(crate) const CELL_PC: i32 = offset_of!(Cell, pc) as i32;
 }

@@ -8,7 +8,7 @@
 //!   kernel allows it, every page is read-execute from the start and never
 //!   writable: [`CodeCache::write`] copies code in through `/proc/self/mem`
 //!   (one `pwrite`; the kernel's forced write, as a debugger's), reopened in
-//!   a forked child. Elsewhere (or with [`MPROTECT_ENV`]) `write` makes the
+//!   a forked child. Elsewhere (or with [`Writes::Mprotect`]) `write` makes the
 //!   pages it touches read-write and [`CodeCache::publish`] flips them to
 //!   read-execute with `mprotect`; a page shared with published code is
 //!   then made writable again only while no other thread is executing
@@ -28,11 +28,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::{Error, Result};
-
-/// Environment variable that makes the cache flip page protections with
-/// `mprotect` even where `/proc/self/mem` can write code (for testing and
-/// measuring that path).
-pub const MPROTECT_ENV: &str = "FERROVM_CODE_MPROTECT";
 
 /// How code gets into the region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +108,13 @@ impl Epochs {
         })
     }
 
+    /// Forgets every participant but `keep` (in a forked child, where the
+    /// other threads do not exist).
+    pub fn retain_only(&self, keep: &Participant) {
+        let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads.retain(|w| w.upgrade().is_some_and(|e| keep.is(&e)));
+    }
+
     /// Whether every thread other than `me` is out of compiled code.
     pub fn others_quiescent(&self, me: Option<&Participant>) -> bool {
         let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
@@ -165,6 +167,10 @@ pub struct CodeCache {
     /// the kernel refuses such writes; pages are then flipped with
     /// `mprotect` instead.
     mem: Option<(std::fs::File, u32)>,
+    /// With `mprotect` writes: whether a page holding published code may
+    /// take new code while no other thread runs compiled code. Off once
+    /// several threads may run code (see [`CodeCache::set_shared_pages`]).
+    shared_pages: bool,
 }
 
 // SAFETY: the region is owned by this value; all mutation goes through
@@ -186,10 +192,9 @@ fn round_up(n: usize, to: usize) -> usize {
 impl CodeCache {
     /// Reserves a region of `budget` bytes (rounded up to whole pages, at
     /// least one page), writing code through `/proc/self/mem` where the
-    /// kernel allows it, unless [`MPROTECT_ENV`] is set.
+    /// kernel allows it.
     pub fn new(budget: usize, epochs: Arc<Epochs>) -> Result<Self> {
-        let writes = if std::env::var_os(MPROTECT_ENV).is_some() { Writes::Mprotect } else { Writes::Auto };
-        Self::with_writes(budget, epochs, writes)
+        Self::with_writes(budget, epochs, Writes::Auto)
     }
 
     /// [`CodeCache::new`] with an explicit way of writing code.
@@ -222,6 +227,7 @@ impl CodeCache {
             used: 0,
             epochs,
             mem: None,
+            shared_pages: true,
         };
         if writes == Writes::Auto && cache.probe_mem_writes() {
             // Every page read-execute from now on: written only through
@@ -271,6 +277,17 @@ impl CodeCache {
     /// writable) rather than by flipping page protections.
     pub fn writes_through_proc_mem(&self) -> bool {
         self.mem.is_some()
+    }
+
+    /// With `mprotect` writes, whether a page that holds published code
+    /// may take new code once no other thread is executing compiled code
+    /// (the default). Turn it off when other threads may *start* running
+    /// code on such a page between that check and the write (several
+    /// vCPUs): pages holding published code then never become writable
+    /// again. Writes through `/proc/self/mem` never make a page writable,
+    /// so they share pages either way.
+    pub fn set_shared_pages(&mut self, shared: bool) {
+        self.shared_pages = shared;
     }
 
     /// The epochs that guard reuse.
@@ -346,7 +363,7 @@ impl CodeCache {
         }
         // Writes through /proc/self/mem never change a page's protection,
         // so pages other threads execute can take new code too.
-        let shared_ok = self.mem.is_some() || self.epochs.others_quiescent(me);
+        let shared_ok = self.mem.is_some() || self.shared_pages && self.epochs.others_quiescent(me);
         let mut found = None;
         for (&start, &flen) in &self.free {
             let end = start + flen;

@@ -24,16 +24,18 @@
 //!
 //! A status is [`OK`] or [`FAULT`] (the fault is then in `ctx.fault`). An
 //! AMO or store-conditional that wrote to a page holding
-//! translated code sets `ctx.exit_request`, so the block's chained exits
-//! return to the dispatcher, which drops the stale translations.
+//! translated code sets a bit of `ctx.exit_request`, so the block's chained
+//! exits return to the dispatcher, which drops the stale translations.
+//! LR/SC and AMOs are the address space's own (`load_reserved`,
+//! `store_conditional`, `amo`), the very functions the interpreter calls.
 
 use std::sync::atomic::Ordering as MemOrder;
 
-use ferrovm_ir::{AmoOp, BinOp, Cpu, CvtOp, FBinOp, FTernOp, FUnOp, MemSize, NO_RESERVATION, Ordering, Prec, Rm, UnOp};
+use ferrovm_ir::{BinOp, Cpu, CvtOp, FBinOp, FTernOp, FUnOp, MemSize, Ordering, Prec, Rm, UnOp};
 use ferrovm_ir::{csr, eval, fp};
-use ferrovm_mem::{AddressSpace, Fault};
+use ferrovm_mem::{AddressSpace, AtomicWidth, Fault};
 
-use crate::abi::JitContext;
+use crate::abi::{EXIT_CODE_WRITTEN, JitContext};
 
 /// The access succeeded.
 pub const OK: u64 = 0;
@@ -99,13 +101,17 @@ pub(crate) const fn order_code(order: Ordering) -> u32 {
     }
 }
 
-fn ordering(code: u32) -> MemOrder {
+fn ordering(code: u32) -> Ordering {
     match code & 3 {
-        0 => MemOrder::Relaxed,
-        1 => MemOrder::Acquire,
-        2 => MemOrder::Release,
-        _ => MemOrder::AcqRel,
+        0 => Ordering::Relaxed,
+        1 => Ordering::Acquire,
+        2 => Ordering::Release,
+        _ => Ordering::AcqRel,
     }
+}
+
+fn width(code: u32) -> AtomicWidth {
+    if size_of_code(code) == MemSize::W { AtomicWidth::Word } else { AtomicWidth::Double }
 }
 
 /// Packs an FP op for the `fp_*` helpers.
@@ -128,119 +134,90 @@ fn unpack_fp(code: u32, cpu: &Cpu) -> (usize, Prec, Rm) {
 }
 
 /// # Safety
-/// `ctx` must point to a live [`JitContext`] whose `mem` is live.
-unsafe fn parts<'a>(ctx: *mut JitContext) -> (&'a mut JitContext, &'a AddressSpace) {
+/// `ctx` must point to the running vCPU's live [`JitContext`] (this is its
+/// owner thread) whose `mem` is live.
+unsafe fn parts<'a>(ctx: *const JitContext) -> (&'a JitContext, &'a AddressSpace) {
     // SAFETY: the caller guarantees both pointers; compiled code only ever
     // passes the context the engine entered it with.
     unsafe {
-        let ctx = &mut *ctx;
+        let ctx = &*ctx;
         let mem = &*ctx.mem;
         (ctx, mem)
     }
 }
 
-fn status<T>(ctx: &mut JitContext, mem: &AddressSpace, r: Result<T, Fault>, write: bool) -> Result<T, u64> {
+/// The status of an access: its value for `OK`, or the fault recorded in
+/// `ctx` and `FAULT`. A write that touched a page holding translated code
+/// asks chained exits to return to the dispatcher.
+fn status<T>(ctx: &JitContext, mem: &AddressSpace, r: Result<T, Fault>, write: bool) -> Result<T, u64> {
     match r {
         Ok(v) => {
             if write && mem.code_dirty() {
-                ctx.exit_request.store(1, MemOrder::Relaxed);
+                ctx.exit_request.fetch_or(EXIT_CODE_WRITTEN, MemOrder::Relaxed);
             }
             Ok(v)
         }
         Err(f) => {
-            ctx.fault = Some(f);
+            // SAFETY: helpers run on the context's owner thread (see
+            // `parts`), which reads `fault` only after compiled code returned.
+            unsafe { *ctx.fault.get() = Some(f) };
             Err(FAULT)
         }
     }
 }
 
-/// `lr.w`/`lr.d`.
+/// Puts `r`'s value in `ctx.value`; the status.
+fn finish(ctx: &JitContext, mem: &AddressSpace, r: Result<u64, Fault>, write: bool) -> u64 {
+    match status(ctx, mem, r, write) {
+        Ok(v) => {
+            ctx.value.store(v, MemOrder::Relaxed);
+            OK
+        }
+        Err(s) => s,
+    }
+}
+
+/// `lr.w`/`lr.d` (the semantics: `AddressSpace::load_reserved`).
 ///
 /// # Safety
 /// As for [`parts`], and `cpu` is the running CPU.
-unsafe extern "C" fn lr(ctx: *mut JitContext, cpu: *mut Cpu, addr: u64, kind: u32) -> u64 {
+unsafe extern "C" fn lr(ctx: *const JitContext, cpu: *mut Cpu, addr: u64, kind: u32) -> u64 {
     // SAFETY: forwarded contract.
     let (ctx, mem) = unsafe { parts(ctx) };
     // SAFETY: forwarded contract; compiled code holds no reference to it.
     let cpu = unsafe { &mut *cpu };
-    let order = ordering(kind >> 2);
-    let r = match size_of_code(kind) {
-        MemSize::W => mem.atomic_load_u32(addr, order).map(|v| v as i32 as i64 as u64),
-        _ => mem.atomic_load_u64(addr, order),
-    };
-    match status(ctx, mem, r, false) {
-        Ok(v) => {
-            cpu.reservation = addr;
-            cpu.reservation_value = v;
-            ctx.value = v;
-            OK
-        }
-        Err(s) => s,
+    let r = mem.load_reserved(addr, width(kind), ordering(kind >> 2).host());
+    if let Ok(v) = r {
+        cpu.reserve(addr, v);
     }
+    finish(ctx, mem, r, false)
 }
 
-/// `sc.w`/`sc.d`: the interpreter's compare-and-swap scheme.
+/// `sc.w`/`sc.d` (the semantics: `AddressSpace::store_conditional`); the
+/// value is 0 on success, 1 on failure.
 ///
 /// # Safety
 /// As for [`lr`].
-unsafe extern "C" fn sc(ctx: *mut JitContext, cpu: *mut Cpu, addr: u64, src: u64, kind: u32) -> u64 {
+unsafe extern "C" fn sc(ctx: *const JitContext, cpu: *mut Cpu, addr: u64, src: u64, kind: u32) -> u64 {
     // SAFETY: forwarded contract.
     let (ctx, mem) = unsafe { parts(ctx) };
     // SAFETY: forwarded contract.
     let cpu = unsafe { &mut *cpu };
-    let held = cpu.reservation == addr;
-    let expected = cpu.reservation_value;
-    cpu.reservation = NO_RESERVATION;
-    let ord = ordering(kind >> 2);
-    let r = match (size_of_code(kind), held) {
-        (MemSize::W, true) => mem.compare_exchange_u32(addr, expected as u32, src as u32, ord).map(|r| r.is_ok()),
-        (_, true) => mem.compare_exchange_u64(addr, expected, src, ord).map(|r| r.is_ok()),
-        (MemSize::W, false) => mem.amo_u32(addr, ferrovm_mem::AmoOp::Or, 0, ord).map(|_| false),
-        (_, false) => mem.amo_u64(addr, ferrovm_mem::AmoOp::Or, 0, ord).map(|_| false),
-    };
-    match status(ctx, mem, r, true) {
-        Ok(ok) => {
-            ctx.value = u64::from(!ok);
-            OK
-        }
-        Err(s) => s,
-    }
+    let reserved = cpu.take_reservation(addr);
+    let r = mem.store_conditional(addr, width(kind), reserved, src, ordering(kind >> 2).host());
+    finish(ctx, mem, r.map(|ok| u64::from(!ok)), true)
 }
 
-fn amo_op(index: u32) -> ferrovm_mem::AmoOp {
-    use ferrovm_mem::AmoOp as M;
-    match AmoOp::ALL.get(index as usize).copied().unwrap_or(AmoOp::Swap) {
-        AmoOp::Swap => M::Swap,
-        AmoOp::Add => M::Add,
-        AmoOp::Xor => M::Xor,
-        AmoOp::And => M::And,
-        AmoOp::Or => M::Or,
-        AmoOp::Min => M::Min,
-        AmoOp::Max => M::Max,
-        AmoOp::MinU => M::Minu,
-        AmoOp::MaxU => M::Maxu,
-    }
-}
-
-/// `amo*.w`/`amo*.d`.
+/// `amo*.w`/`amo*.d` (the semantics: `AddressSpace::amo`).
 ///
 /// # Safety
 /// As for [`parts`].
-unsafe extern "C" fn amo(ctx: *mut JitContext, addr: u64, src: u64, kind: u32) -> u64 {
+unsafe extern "C" fn amo(ctx: *const JitContext, addr: u64, src: u64, kind: u32) -> u64 {
     // SAFETY: forwarded contract.
     let (ctx, mem) = unsafe { parts(ctx) };
-    let (op, order) = (amo_op(kind >> 8), ordering(kind >> 2));
-    let r = match size_of_code(kind) {
-        MemSize::W => mem.amo_u32(addr, op, src as u32, order).map(|v| v as i32 as i64 as u64),
-        _ => mem.amo_u64(addr, op, src, order),
-    };
-    match status(ctx, mem, r, true) {
-        Ok(v) => {
-            ctx.value = v;
-            OK
-        }
-        Err(s) => s,
-    }
+    let op = ferrovm_mem::AmoOp::ALL[(kind >> 8) as usize % ferrovm_mem::AmoOp::ALL.len()];
+    let r = mem.amo(op, addr, width(kind), src, ordering(kind >> 2).host());
+    finish(ctx, mem, r, true)
 }
 
 macro_rules! fp_helper {
@@ -328,7 +305,7 @@ mod tests {
         for (i, op) in CvtOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i);
         }
-        for (i, op) in AmoOp::ALL.iter().enumerate() {
+        for (i, op) in ferrovm_ir::AmoOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i);
         }
         let cpu = Cpu { frm: 3, ..Cpu::default() };

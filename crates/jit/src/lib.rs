@@ -1,30 +1,37 @@
 //! ferrovm's JIT tier: IR blocks → Cranelift → machine code in a code cache
 //! ferrovm owns.
 //!
-//! * [`translate`](crate::jit::Jit::compile) lowers every IR op and
+//! * [`CodeStore::compile`] lowers every IR op and
 //!   terminator to Cranelift IR (guest registers in `Variable`s, written
 //!   back at every exit — or, in unoptimized single blocks, stored as they
 //!   are set; memory through an inline range-and-permission check with a
 //!   precise-fault slow path; FP, CSRs and atomics through the
 //!   [helper table](helpers)).
 //! * Each translation is compiled as its [`Flavor`] says: with or without
-//!   Cranelift's optimizer, and optionally counting its runs in the profile
-//!   table so the engine can recompile it as hot code ([`NativeExit::Hot`]).
+//!   Cranelift's optimizer, and optionally counting its runs in a counter
+//!   the engine owns, so it can recompile it as hot code
+//!   ([`NativeExit::Hot`]).
 //! * [`code_cache`] owns the executable memory: one region, W^X (code
 //!   written through `/proc/self/mem` into pages that are never writable,
 //!   or with `mprotect` flips), per translation allocation and deferred
 //!   freeing.
 //! * Compiled blocks tail-call each other through chaining [`abi::Cell`]s,
-//!   a jump cache, per-site inline caches and a return-address stack, so
-//!   execution stays in native code until something needs the engine.
+//!   a per-vCPU jump cache, per-site inline caches and a per-vCPU
+//!   return-address stack, so execution stays in native code until
+//!   something needs the engine.
+//! * One [`CodeStore`] serves a whole VM: every vCPU ([`JitThread`]) runs
+//!   the same code, each thread that compiles has its own [`Compiler`],
+//!   and retired code is freed only once no thread can still be running it.
 //!
 //! When to compile and what to evict is the engine's business; this crate
 //! is mechanism only.
 //!
 //! ```
-//! use std::sync::{Arc, atomic::AtomicBool};
+//! use std::sync::Arc;
+//! use std::sync::atomic::AtomicU32;
 //! use ferrovm_ir::{Cpu, text::parse_blocks};
-//! use ferrovm_jit::{Jit, JitOptions, NativeExit};
+//! use ferrovm_jit::abi::Cell;
+//! use ferrovm_jit::{CodeStore, Flavor, JitOptions, Linker, NativeExit};
 //! use ferrovm_mem::AddressSpace;
 //!
 //! let block = parse_blocks("block 0x1000..0x1004 {
@@ -36,23 +43,41 @@
 //!     ecall 0x1004
 //! }").unwrap().remove(0);
 //! let mem = Arc::new(AddressSpace::new().unwrap());
-//! let mut jit = Jit::new(mem, Arc::new(AtomicBool::new(false)), JitOptions::default()).unwrap();
-//! jit.compile(&block).unwrap();
+//! let store = CodeStore::new(&mem, JitOptions::default()).unwrap();
+//! // The user owns the cells and counters (the engine keeps them in its
+//! // translation table); this block chains nowhere and counts nothing.
+//! let cell = Cell::new(0x1000, store.stub());
+//! let counter = AtomicU32::new(0);
+//! struct One<'a>(&'a Cell, &'a AtomicU32);
+//! impl Linker for One<'_> {
+//!     fn cell(&mut self, _: u64) -> *const Cell { self.0 }
+//!     fn counter(&mut self, _: u64) -> *const AtomicU32 { self.1 }
+//! }
+//! let mut compiler = store.compiler();
+//! let mut f = store.compile(&mut compiler, &[block], Flavor::default(), &mut One(&cell, &counter)).unwrap();
+//! let code = store.install(&mut f).unwrap();
+//! store.link(&cell, &code);
+//! let thread = store.thread();
 //! let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
 //! cpu.regs[10] = 37;
-//! assert_eq!(jit.run(&mut cpu), Some(NativeExit::Ecall));
+//! assert_eq!(store.run(&thread, &mut cpu, &cell), Some(NativeExit::Ecall));
 //! assert_eq!((cpu.regs[10], cpu.pc, cpu.instret), (42, 0x1004, 1));
+//! store.unlink(&cell);
+//! store.retire(code);
 //! ```
 
 pub mod abi;
 pub mod code_cache;
 pub mod helpers;
 mod int_ops;
-mod jit;
+mod store;
 mod translate;
 
-pub use jit::{Compiled, DEFAULT_CODE_CACHE_SIZE, Flavor, Jit, JitOptions, NativeExit, PROFILE_ENTRIES, profile_slot};
-pub use translate::JUMP_CACHE_ENTRIES;
+pub use code_cache::Writes;
+pub use store::{
+    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, Function, JitOptions, JitThread, Linker,
+    NativeCode, NativeExit,
+};
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;
 /// the engine runs the block in the interpreter instead.

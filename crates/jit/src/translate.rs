@@ -22,33 +22,21 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
-use crate::abi::{RAS_ENTRIES, exit, offsets as off};
+use crate::abi::{JUMP_CACHE_ENTRIES, RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, fp_code, order_code, size_code};
 use crate::int_ops::{self, RareOps};
-
-/// Entries in the direct-mapped jump cache (a power of two).
-pub const JUMP_CACHE_ENTRIES: usize = 1 << 12;
+use crate::store::Linker;
 
 /// Everything about the environment a translation embeds as constants.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Env {
     pub(crate) host_base: u64,
     pub(crate) page_table: u64,
-    /// The profile table (`u32` run counts by `crate::profile_slot`).
-    pub(crate) runs: u64,
     /// The shared indirect exits ([`build_indirect`]): plain, and for
     /// returns (0 until built).
     pub(crate) indirect: [u64; 2],
-    pub(crate) interrupt: u64,
-    pub(crate) jump_cache: u64,
     pub(crate) chaining: bool,
     pub(crate) inline_cache: bool,
-}
-
-/// What the translator needs from the JIT besides constants.
-pub(crate) trait Linker {
-    /// Host address of the chaining cell for guest `pc` (created on demand).
-    fn cell(&mut self, pc: u64) -> u64;
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):
@@ -100,7 +88,7 @@ struct SideExit {
     code: u64,
 }
 
-struct Tr<'a, 'b, L: Linker> {
+struct Tr<'a, 'b, L: Linker + ?Sized> {
     b: FunctionBuilder<'a>,
     env: Env,
     linker: &'b mut L,
@@ -120,8 +108,9 @@ struct Tr<'a, 'b, L: Linker> {
     /// single block).
     heads: Vec<(u64, ClBlock)>,
     /// Some op writes guest memory through a helper (AMO, SC), which may
-    /// set `ctx.exit_request`: exits must poll it. (Plain stores never
-    /// touch a code page in compiled code: those take the slow exit.)
+    /// set `ctx.exit_request`: forward edges inside the region poll it too.
+    /// (Plain stores never touch a code page in compiled code: those take
+    /// the slow exit.)
     may_write: bool,
     /// `cpu.instret` in a variable (regions); `None`: updated in memory.
     instret: Option<Variable>,
@@ -281,7 +270,7 @@ impl RareOps for Rare {
 /// [`exit::HOT`] instead. Unoptimized single blocks store guest registers
 /// as they are set (see `Tr::eager`).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn translate<L: Linker>(
+pub(crate) fn translate<L: Linker + ?Sized>(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     blocks: &[Block],
@@ -366,7 +355,7 @@ pub(crate) fn translate<L: Linker>(
     Ok(())
 }
 
-impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
+impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// A translator for the function `b` builds, in its entry block (whose
     /// first two params are `cpu` and `ctx`).
     fn new(mut b: FunctionBuilder<'a>, env: Env, linker: &'b mut L, ic_word: IcWord) -> Self {
@@ -608,8 +597,8 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
     /// (before anything ran) when the count reaches `hot_at`. Exactly
     /// reaching it, so the exit happens once, not on every later run.
     fn count_run(&mut self, pc: u64, hot_at: u32) {
-        let slot = crate::profile_slot(pc) as u64;
-        let at = self.iconst(self.env.runs + 4 * slot);
+        let counter = self.linker.counter(pc) as u64;
+        let at = self.iconst(counter);
         let n = self.b.ins().load(I32, flags(), at, 0);
         let n = self.b.ins().iadd_imm_s(n, 1);
         self.b.ins().store(flags(), n, at, 0);
@@ -907,19 +896,12 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
         self.b.ins().return_call_indirect(self.sigs.block, code, &[self.cpu, self.ctx, pc]);
     }
 
-    /// Polls the interrupt flag (and `ctx.exit_request` if the code may
-    /// write memory): if either is set, leaves to the dispatcher at `pc`
+    /// Polls `ctx.exit_request` (an interrupt, a code write, a request of
+    /// another thread): if it is set, leaves to the dispatcher at `pc`
     /// (writing registers back first if `write_back`). Returns the block to
     /// continue in otherwise (not yet switched to).
     fn poll_exit(&mut self, pc: Value, write_back: bool) -> ClBlock {
-        let irq_at = self.iconst(self.env.interrupt);
-        let irq = self.b.ins().uload8(I64, flags(), irq_at, 0);
-        let any = if self.may_write {
-            let req = self.b.ins().uload8(I64, flags(), self.ctx, off::CTX_EXIT_REQUEST);
-            self.b.ins().bor(req, irq)
-        } else {
-            irq
-        };
+        let any = self.b.ins().uload8(I64, flags(), self.ctx, off::CTX_EXIT_REQUEST);
         let (leave, go) = (self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(leave);
         self.b.ins().brif(any, leave, &[], go, &[]);
@@ -955,7 +937,7 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
 
     fn chain_direct(&mut self, target: u64) {
         let pc = self.iconst(target);
-        let cell_addr = if self.env.chaining { self.linker.cell(target) } else { 0 };
+        let cell_addr = if self.env.chaining { self.linker.cell(target) as u64 } else { 0 };
         let cell = self.iconst(cell_addr);
         self.chain(pc, cell);
     }
@@ -993,13 +975,12 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
             self.b.ins().brif(eq, hit, &[BlockArg::Value(cell)], next, &[]);
             self.b.switch_to_block(next);
         }
-        // The jump cache: direct-mapped by pc >> 1.
+        // The vCPU's jump cache: direct-mapped by pc >> 1.
         let idx = self.b.ins().ushr_imm_s(target, 1);
         let idx = self.b.ins().band_imm_s(idx, (JUMP_CACHE_ENTRIES - 1) as i64);
         let byte = self.b.ins().ishl_imm_s(idx, 3);
-        let jc = self.iconst(self.env.jump_cache);
-        let at = self.b.ins().iadd(jc, byte);
-        let cell = self.b.ins().load(I64, flags(), at, 0);
+        let at = self.b.ins().iadd(self.ctx, byte);
+        let cell = self.b.ins().load(I64, flags(), at, off::CTX_JUMP_CACHE);
         let cpc = self.b.ins().load(I64, flags(), cell, off::CELL_PC);
         let eq = self.b.ins().icmp(IntCC::Equal, cpc, target);
         let (fill, miss) = (self.b.create_block(), self.b.create_block());
@@ -1038,7 +1019,7 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
         if !(self.env.chaining && self.env.inline_cache && is_call(block)) {
             return;
         }
-        let cell = self.linker.cell(block.end);
+        let cell = self.linker.cell(block.end) as u64;
         let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
         let idx = self.b.ins().band_imm_s(top, (RAS_ENTRIES - 1) as i64);
         let byte = self.b.ins().ishl_imm_s(idx, 3);
@@ -1077,7 +1058,7 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
                     self.b.ins().brif(c, t, &[], f, &[]);
                     for (blk, target, pc) in [(t, taken, tpc), (f, fallthrough, fpc)] {
                         self.b.switch_to_block(blk);
-                        let cell = self.linker.cell(target);
+                        let cell = self.linker.cell(target) as u64;
                         let cell = self.iconst(cell);
                         let code = self.b.ins().load(I64, flags(), cell, off::CELL_CODE);
                         self.b.ins().return_call_indirect(self.sigs.block, code, &[self.cpu, self.ctx, pc]);
@@ -1100,7 +1081,7 @@ impl<'a, 'b, L: Linker> Tr<'a, 'b, L> {
                 self.write_back();
                 self.push_return(block);
                 let shared = self.env.indirect[usize::from(hint == IndirectHint::Return)];
-                if self.eager && self.env.chaining && shared != 0 && !self.may_write {
+                if self.eager && self.env.chaining && shared != 0 {
                     // The lookup is the same everywhere: a tail call to the
                     // shared one keeps this function small (compiled on its
                     // first run, its compile time is what counts).
@@ -1152,7 +1133,7 @@ pub(crate) fn build_stub(func: &mut Function, fctx: &mut FunctionBuilderContext,
 /// already, continues at guest `target` through the return-address stack
 /// (if `ret`), the inline cache at `ic_word`, the jump cache or the
 /// dispatcher, exactly like an inline indirect exit.
-pub(crate) fn build_indirect<L: Linker>(
+pub(crate) fn build_indirect<L: Linker + ?Sized>(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     env: Env,

@@ -12,6 +12,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use ferrovm_engine::InterruptHandle;
+
 use signal_hook::SigId;
 
 use crate::signal::{DefaultAction, SIG_DFL, Signal, SignalState, default_action};
@@ -41,9 +43,9 @@ impl std::fmt::Debug for HostSignals {
 }
 
 impl HostSignals {
-    /// Installs the forwarding handlers; `interrupt` is the engine's flag.
+    /// Installs the forwarding handlers; `interrupt` stops the vCPU.
     /// A signal that cannot be hooked is simply not forwarded.
-    pub fn install(interrupt: &Arc<AtomicBool>) -> HostSignals {
+    pub fn install(interrupt: &InterruptHandle) -> HostSignals {
         let mut hs = HostSignals { forwards: Vec::new(), ids: Vec::new() };
         for &sig in FORWARDED {
             let pending = Arc::new(AtomicBool::new(false));
@@ -51,7 +53,11 @@ impl HostSignals {
             let kill_now = Arc::new(AtomicBool::new(terminates));
             let Ok(id) = signal_hook::flag::register(sig, Arc::clone(&pending)) else { continue };
             hs.ids.push(id);
-            if let Ok(id) = signal_hook::flag::register(sig, Arc::clone(interrupt)) {
+            let handle = interrupt.clone();
+            // SAFETY: the action only sets bits of an atomic through an
+            // `Arc` the closure owns: async-signal-safe, no allocation, no
+            // lock.
+            if let Ok(id) = unsafe { signal_hook::low_level::register(sig, move || handle.interrupt()) } {
                 hs.ids.push(id);
             }
             if terminates && let Ok(id) = signal_hook::flag::register_conditional_default(sig, Arc::clone(&kill_now)) {

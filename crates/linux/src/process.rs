@@ -8,11 +8,10 @@ use std::io::Write;
 use std::ops::Range;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{Config, Engine, Exit};
+use ferrovm_engine::{EngineConfig, Exit, InterruptHandle, Vcpu, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, FaultKind, PAGE_SIZE, Perms};
 
@@ -54,7 +53,7 @@ pub struct Options {
     /// Print one line per system call on stderr (like `qemu -strace`).
     pub strace: bool,
     /// Engine options.
-    pub engine: Config,
+    pub engine: EngineConfig,
     /// Where the interpreter and libraries of a dynamically linked program
     /// are found (`-L`); see [`default_sysroot`].
     pub sysroot: Option<PathBuf>,
@@ -73,12 +72,9 @@ pub struct Options {
     pub sigign: u64,
 }
 
-/// The sysroot when `-L` is not given: `$QEMU_LD_PREFIX`, else
-/// `/usr/riscv64-linux-gnu` if it exists.
+/// The sysroot to use when none is given (`-L`, `$QEMU_LD_PREFIX`):
+/// Debian's `/usr/riscv64-linux-gnu` if it exists.
 pub fn default_sysroot() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("QEMU_LD_PREFIX").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
     let debian = Path::new("/usr/riscv64-linux-gnu");
     debian.is_dir().then(|| debian.to_path_buf())
 }
@@ -116,8 +112,8 @@ pub(crate) struct Itimer {
 /// A loaded guest program, ready to run.
 pub struct Process {
     pub(crate) mem: Arc<AddressSpace>,
-    pub(crate) engine: Engine,
-    pub(crate) cpu: Cpu,
+    pub(crate) vm: Arc<Vm>,
+    pub(crate) vcpu: Vcpu,
     pub(crate) fds: FdTable,
     pub(crate) brk: Brk,
     /// Host path of the program (what `execve("/proc/self/exe")` runs).
@@ -145,7 +141,7 @@ pub struct Process {
 
 impl std::fmt::Debug for Process {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Process").field("exe", &self.exe).field("pc", &self.cpu.pc).finish()
+        f.debug_struct("Process").field("exe", &self.exe).field("pc", &self.vcpu.cpu.pc).finish()
     }
 }
 
@@ -266,15 +262,16 @@ impl Process {
                 signals.set_action(Signal(s), signal::SigAction { handler: SIG_IGN, ..Default::default() });
             }
         }
-        let engine = Engine::with_config(Arc::clone(&mem), options.engine.clone());
-        let host_signals = HostSignals::install(&engine.interrupt_flag());
+        let vm = Vm::new(Arc::clone(&mem), options.engine.clone());
+        let vcpu = vm.vcpu(cpu);
+        let host_signals = HostSignals::install(&vcpu.interrupt_handle());
         host_signals.update(&signals);
         let umask = rustix::process::umask(rustix::fs::Mode::empty());
         rustix::process::umask(umask);
         Ok(Process {
-            engine,
+            vm,
+            vcpu,
             mem,
-            cpu,
             fds,
             brk: Brk { start: brk_start, current: brk_start, mapped_end: brk_start },
             exe,
@@ -298,17 +295,17 @@ impl Process {
 
     /// The guest CPU (for embedders and tests).
     pub fn cpu(&self) -> &Cpu {
-        &self.cpu
+        &self.vcpu.cpu
+    }
+
+    /// The VM (statistics, pass manager).
+    pub fn vm(&self) -> &Arc<Vm> {
+        &self.vm
     }
 
     /// What the loader learned about the program.
     pub fn loaded(&self) -> &LoadedElf {
         &self.elf
-    }
-
-    /// The engine (statistics, pass manager).
-    pub fn engine(&self) -> &Engine {
-        &self.engine
     }
 
     /// Runs the program until it exits or is killed.
@@ -321,21 +318,21 @@ impl Process {
 
     fn run_loop(&mut self) -> ExitStatus {
         loop {
-            let exit = self.engine.run(&mut self.cpu);
+            let exit = self.vcpu.run();
             match exit {
                 Exit::Ecall => match syscall::dispatch(self) {
                     syscall::Outcome::Return(v) => {
-                        self.cpu.regs[10] = v;
-                        self.cpu.pc = self.cpu.pc.wrapping_add(4);
+                        self.vcpu.cpu.regs[10] = v;
+                        self.vcpu.cpu.pc = self.vcpu.cpu.pc.wrapping_add(4);
                     }
                     syscall::Outcome::Resume => {}
                     syscall::Outcome::Exit(status) => return status,
                 },
                 Exit::Breakpoint => {
-                    self.signals.force(SigInfo::fault(Signal::SIGTRAP, code::TRAP_BRKPT, self.cpu.pc));
+                    self.signals.force(SigInfo::fault(Signal::SIGTRAP, code::TRAP_BRKPT, self.vcpu.cpu.pc));
                 }
                 Exit::Illegal { .. } => {
-                    self.signals.force(SigInfo::fault(Signal::SIGILL, code::ILL_ILLOPC, self.cpu.pc));
+                    self.signals.force(SigInfo::fault(Signal::SIGILL, code::ILL_ILLOPC, self.vcpu.cpu.pc));
                 }
                 Exit::Fault(f) => {
                     let info = if f.kind == FaultKind::Misaligned {
@@ -389,7 +386,7 @@ impl Process {
             None => {
                 let t = Arc::new((Mutex::new(None::<Instant>), Condvar::new()));
                 let shared = Arc::clone(&t);
-                let flag = self.engine.interrupt_flag();
+                let flag = self.vcpu.interrupt_handle();
                 let spawned = std::thread::Builder::new().name("ferrovm-itimer".into()).spawn(move || {
                     ticker_thread(&shared, &flag);
                 });
@@ -455,7 +452,7 @@ impl Process {
                     let saved = self.signals.saved_mask.take().unwrap_or(self.signals.mask);
                     let ok = signal::setup_frame(
                         &self.mem,
-                        &mut self.cpu,
+                        &mut self.vcpu.cpu,
                         &self.signals,
                         &info,
                         &action,
@@ -515,7 +512,7 @@ pub(crate) fn sync_one(mem: &AddressSpace, m: &SharedMap, range: Range<u64>) {
     }
 }
 
-fn ticker_thread(shared: &(Mutex<Option<Instant>>, Condvar), flag: &AtomicBool) {
+fn ticker_thread(shared: &(Mutex<Option<Instant>>, Condvar), flag: &InterruptHandle) {
     let (lock, cv) = shared;
     let mut guard = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     loop {
@@ -524,7 +521,7 @@ fn ticker_thread(shared: &(Mutex<Option<Instant>>, Condvar), flag: &AtomicBool) 
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    flag.store(true, Ordering::Release);
+                    flag.interrupt();
                     *guard = None;
                 } else {
                     guard = cv.wait_timeout(guard, deadline - now).unwrap_or_else(std::sync::PoisonError::into_inner).0;

@@ -40,6 +40,23 @@ pub enum AmoOp {
     Maxu,
 }
 
+impl AmoOp {
+    /// Every operation, in the A extension's `funct5` order (the same order
+    /// as `ferrovm_ir::AmoOp::ALL`, so the tiers convert by index).
+    pub const ALL: [AmoOp; 9] =
+        [AmoOp::Swap, AmoOp::Add, AmoOp::Xor, AmoOp::And, AmoOp::Or, AmoOp::Min, AmoOp::Max, AmoOp::Minu, AmoOp::Maxu];
+}
+
+/// The width of an atomic access: `.w` (32 bits, values sign-extended to
+/// 64) or `.d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AtomicWidth {
+    /// 32 bits (`lr.w`, `sc.w`, `amo*.w`).
+    Word,
+    /// 64 bits (`lr.d`, `sc.d`, `amo*.d`).
+    Double,
+}
+
 /// The strongest failure ordering allowed with success ordering `ord`.
 fn failure_ordering(ord: Ordering) -> Ordering {
     match ord {
@@ -115,7 +132,79 @@ macro_rules! atomic_ops {
     };
 }
 
+/// The A extension's semantics, used by every tier (the interpreter and
+/// the JIT's helpers call exactly these):
+///
+/// * `lr` loads atomically and the hart records the reservation: the
+///   address and the value loaded (see `ferrovm_ir::Cpu::reserve`).
+/// * `sc` stores only if the hart holds a reservation for the same address
+///   *and* memory still holds the value loaded, as one host
+///   compare-and-swap; otherwise it stores nothing (but its address is still
+///   checked, as a write: a bad address faults). It never succeeds after
+///   another thread changed the word, because the compare-and-swap sees the
+///   change.
+/// * The case it cannot see is ABA: between the `lr` and the `sc`, another
+///   thread stores a different value and then the original one again (or
+///   stores the same value). The `sc` then succeeds, where the
+///   specification says "an SC may succeed only if no store from another
+///   hart to the reservation set can be observed to have occurred between
+///   the LR and the SC" (unprivileged spec, "Load-Reserved/Store-Conditional
+///   Instructions"). QEMU's user mode does exactly the same (its `sc` is a
+///   host `cmpxchg` against the value `lr` loaded). Code that uses LR/SC for
+///   a compare-and-swap, a fetch-and-op or a lock (what compilers and libcs
+///   emit) cannot tell the difference; only a lock-free algorithm that
+///   relies on LR/SC to detect ABA (a version-less stack pop, say) could.
+/// * AMOs are one host atomic read-modify-write each.
+///
+/// Orderings come from the `aq`/`rl` bits; on an x86-64 host every atomic
+/// read-modify-write is a full barrier anyway.
 impl AddressSpace {
+    /// `lr.w`/`lr.d` at `addr`: the value, sign-extended for `.w`. The
+    /// caller records the reservation (address and value).
+    #[inline]
+    pub fn load_reserved(&self, addr: u64, width: AtomicWidth, ord: Ordering) -> Result<u64, Fault> {
+        match width {
+            AtomicWidth::Word => self.atomic_load_u32(addr, ord).map(|v| v as i32 as i64 as u64),
+            AtomicWidth::Double => self.atomic_load_u64(addr, ord),
+        }
+    }
+
+    /// `sc.w`/`sc.d` at `addr` storing `value`, where `reserved` is the
+    /// value the hart's `lr` loaded if it holds a reservation for `addr`
+    /// (`None` otherwise). Whether it stored.
+    #[inline]
+    pub fn store_conditional(
+        &self,
+        addr: u64,
+        width: AtomicWidth,
+        reserved: Option<u64>,
+        value: u64,
+        ord: Ordering,
+    ) -> Result<bool, Fault> {
+        match (width, reserved) {
+            (AtomicWidth::Word, Some(expected)) => {
+                self.compare_exchange_u32(addr, expected as u32, value as u32, ord).map(|r| r.is_ok())
+            }
+            (AtomicWidth::Double, Some(expected)) => {
+                self.compare_exchange_u64(addr, expected, value, ord).map(|r| r.is_ok())
+            }
+            // No reservation: nothing is stored, but the access is still
+            // checked as a write (an `or` of zero changes nothing).
+            (AtomicWidth::Word, None) => self.amo_u32(addr, AmoOp::Or, 0, ord).map(|_| false),
+            (AtomicWidth::Double, None) => self.amo_u64(addr, AmoOp::Or, 0, ord).map(|_| false),
+        }
+    }
+
+    /// `amo*.w`/`amo*.d` at `addr` with operand `value`: the old value,
+    /// sign-extended for `.w`.
+    #[inline]
+    pub fn amo(&self, op: AmoOp, addr: u64, width: AtomicWidth, value: u64, ord: Ordering) -> Result<u64, Fault> {
+        match width {
+            AtomicWidth::Word => self.amo_u32(addr, op, value as u32, ord).map(|v| v as i32 as i64 as u64),
+            AtomicWidth::Double => self.amo_u64(addr, op, value, ord),
+        }
+    }
+
     /// Host pointer for a naturally aligned atomic access of `size` bytes.
     #[inline(always)]
     fn check_atomic(&self, addr: u64, size: u64, need: Need) -> Result<*mut u8, Fault> {

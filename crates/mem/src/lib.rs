@@ -48,11 +48,12 @@
 //!
 //! Mapping operations update the table before releasing host pages (and
 //! after committing them), so a page is only ever *marked* mapped while it is
-//! host-accessible. A guest thread that races with its own `munmap` can still
-//! pass the check just before the unmap and then touch a `PROT_NONE` page:
-//! the host raises `SIGSEGV` with an address inside the reservation, which
-//! the engine's signal handling turns into the guest fault Linux would have
-//! raised.
+//! host-accessible. A guest thread that races with another's `munmap` may
+//! have passed its check just before the table changed; the unmap barrier
+//! ([`AddressSpace::add_unmap_barrier`]) that the engine installs waits until
+//! every running vCPU has passed a safe point (finished that access) before
+//! the host pages are released, so no checked access ever touches a
+//! released page.
 //!
 //! The `unsafe` code is small: host `mmap` calls (`host.rs`), the table
 //! reference, and one raw access per checked accessor, each after the check
@@ -102,12 +103,12 @@ mod perms;
 mod regions;
 mod space;
 
-pub use atomic::AmoOp;
+pub use atomic::{AmoOp, AtomicWidth};
 pub use error::{Error, Result};
 pub use fault::{Access, Fault, FaultKind};
 pub use perms::{Perms, page_flags};
 pub use regions::Mapping;
-pub use space::AddressSpace;
+pub use space::{AddressSpace, UnmapBarrier};
 
 /// One past the highest guest address: riscv64 Linux Sv39 user space.
 pub const GUEST_LIMIT: u64 = 1 << 38;

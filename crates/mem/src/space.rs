@@ -31,6 +31,11 @@ pub struct AddressSpace {
     dirty_code: Mutex<Vec<u64>>,
     /// Fast "is `dirty_code` non-empty" flag.
     code_dirty: AtomicBool,
+    /// Run by [`Self::unmap`] after the permission table says the pages
+    /// are gone and before the host pages are released (see
+    /// [`Self::add_unmap_barrier`]). Each returns `false` once it is no
+    /// longer needed (its owner is gone) and is then dropped.
+    unmap_barriers: Mutex<Vec<UnmapBarrier>>,
     /// Owns `[base, base + GUEST_LIMIT + HOST_GUARD)`.
     reservation: HostMapping,
     /// Owns the permission table.
@@ -53,6 +58,9 @@ impl core::fmt::Debug for AddressSpace {
             .finish_non_exhaustive()
     }
 }
+
+/// See [`AddressSpace::add_unmap_barrier`].
+pub type UnmapBarrier = Box<dyn Fn() -> bool + Send + Sync>;
 
 /// Validated, page-rounded `[start, end)`.
 fn page_range(addr: u64, len: u64) -> Result<(u64, u64)> {
@@ -78,6 +86,7 @@ impl AddressSpace {
             regions: Mutex::new(Regions::default()),
             dirty_code: Mutex::new(Vec::new()),
             code_dirty: AtomicBool::new(false),
+            unmap_barriers: Mutex::new(Vec::new()),
             reservation,
             table_mapping,
         })
@@ -168,18 +177,43 @@ impl AddressSpace {
     /// Unmaps `[addr, addr + len)` (`munmap`): later accesses fault as
     /// unmapped and the host memory is released. Unmapping pages that are
     /// not mapped is fine. `addr` must be page-aligned; `len` is rounded up.
+    ///
+    /// Between the two, the unmap barriers run (see
+    /// [`Self::add_unmap_barrier`]): an access another thread checked
+    /// against the old permissions completes before the host pages go.
     pub fn unmap(&self, addr: u64, len: u64) -> Result<()> {
         let (start, end) = page_range(addr, len)?;
         let mut regions = self.lock_regions();
         let old = regions.remove(start, end);
+        if old.is_empty() {
+            return Ok(());
+        }
         self.clear_pages(&old);
+        self.run_unmap_barriers();
         for r in &old {
             // SAFETY: inside the reservation; guest memory is never
-            // referenced by Rust references. A guest thread racing with its
-            // own munmap may fault in the host (see crate docs).
+            // referenced by Rust references, and the barriers made sure no
+            // thread is between checking an access to these pages and
+            // making it.
             unsafe { self.reservation.decommit(r.start, r.end - r.start)? };
         }
         Ok(())
+    }
+
+    /// Adds a barrier [`Self::unmap`] runs after the permission table says
+    /// the pages are unmapped and before the host pages are released. The
+    /// engine's waits until no vCPU can be between checking an access
+    /// against the old permissions and making it (a TLB shootdown, in
+    /// hardware terms), so that no thread ever touches a released page.
+    /// It runs with the mapping lock held: it must not map, unmap or
+    /// protect memory, nor wait for a thread that might. A barrier that
+    /// returns `false` is dropped.
+    pub fn add_unmap_barrier(&self, barrier: UnmapBarrier) {
+        self.unmap_barriers.lock().unwrap_or_else(PoisonError::into_inner).push(barrier);
+    }
+
+    fn run_unmap_barriers(&self) {
+        self.unmap_barriers.lock().unwrap_or_else(PoisonError::into_inner).retain(|b| b());
     }
 
     /// Changes the permissions of `[addr, addr + len)` (`mprotect`). Every
@@ -239,6 +273,14 @@ impl AddressSpace {
             return Perms::NONE;
         }
         Perms::from_bits_truncate(self.flags(addr))
+    }
+
+    /// Whether the page containing `addr` is mapped (with any
+    /// permissions), from the permission table: lock-free, unlike
+    /// [`Self::is_mapped`].
+    #[must_use]
+    pub fn page_mapped(&self, addr: u64) -> bool {
+        addr < GUEST_LIMIT && self.flags(addr) & page_flags::MAPPED != 0
     }
 
     /// Whether every byte of `range` is mapped (with any permissions). An

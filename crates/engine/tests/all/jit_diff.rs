@@ -12,11 +12,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{Config, Engine, Exit, JitConfig, Tier};
+use ferrovm_engine::{EngineConfig, EngineMode, Exit, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, decode16, encode};
 use proptest::prelude::*;
+
+use crate::support::{OneVcpu, jit};
 
 pub(crate) const CODE: u64 = 0x10000;
 const DATA: u64 = 0x20000;
@@ -118,8 +120,8 @@ pub(crate) fn memory(code: &[u8], data_seed: u64, code_writable: bool) -> Arc<Ad
 
 /// Runs until the first exit, with a watchdog: `None` if it had to be
 /// interrupted.
-pub(crate) fn run_bounded(engine: &mut Engine, cpu: &mut Cpu, limit: Duration) -> Option<Exit> {
-    let flag = engine.interrupt_flag();
+pub(crate) fn run_bounded(engine: &mut OneVcpu, cpu: &mut Cpu, limit: Duration) -> Option<Exit> {
+    let flag = engine.interrupt_handle();
     let done = Arc::new(AtomicBool::new(false));
     let watchdog = {
         let done = Arc::clone(&done);
@@ -127,7 +129,7 @@ pub(crate) fn run_bounded(engine: &mut Engine, cpu: &mut Cpu, limit: Duration) -
             let start = Instant::now();
             while !done.load(Ordering::Acquire) {
                 if start.elapsed() > limit {
-                    flag.store(true, Ordering::Release);
+                    flag.interrupt();
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(1));
@@ -140,19 +142,19 @@ pub(crate) fn run_bounded(engine: &mut Engine, cpu: &mut Cpu, limit: Duration) -
     (exit != Exit::Interrupted).then_some(exit)
 }
 
-pub(crate) fn jit_config(variant: u64) -> Config {
-    let jit = match variant % 5 {
-        0 => JitConfig::default(),
+pub(crate) fn jit_config(variant: u64) -> EngineConfig {
+    let j = JitOptions::default;
+    match variant % 5 {
+        0 => jit(None, j()),
         // Every block leaves for a recompile on its first entry: the
         // stream runs as hot code (Cranelift's optimizer on).
-        1 => JitConfig { tier_up: 1, ..JitConfig::default() },
-        2 => JitConfig { chaining: false, ..JitConfig::default() },
-        3 => JitConfig { inline_cache: false, code_cache_size: 16 << 10, ..JitConfig::default() },
+        1 => jit(Some(1), j()),
+        2 => jit(None, JitOptions { chaining: false, ..j() }),
+        3 => jit(None, JitOptions { inline_cache: false, code_cache_size: 16 << 10, ..j() }),
         // Counting first-run code (single-pass register allocation) that
         // never gets hot here.
-        _ => JitConfig { tier_up: 1 << 30, ..JitConfig::default() },
-    };
-    Config { tier: Tier::Jit, jit: JitConfig { fault_rate: Some(0.0), ..jit }, ..Config::default() }
+        _ => jit(Some(1 << 30), j()),
+    }
 }
 
 fn snapshot(mem: &AddressSpace) -> Vec<u8> {
@@ -174,15 +176,16 @@ fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
     let data_seed = rng.next();
 
     let mem_i = memory(&code, data_seed, code_writable);
-    let mut interp = Engine::with_config(Arc::clone(&mem_i), Config::default());
+    let mut interp = OneVcpu::new(Arc::clone(&mem_i), EngineConfig::default());
     let mut cpu_i = start.clone();
     let Some(exit_i) = run_bounded(&mut interp, &mut cpu_i, Duration::from_millis(300)) else {
         return Err(TestCaseError::reject("does not terminate"));
     };
 
     let mem_j = memory(&code, data_seed, code_writable);
-    let mut jit = Engine::with_config(Arc::clone(&mem_j), jit_config(seed));
-    prop_assert_eq!(jit.tier(), Tier::Jit);
+    let mut jit = OneVcpu::new(Arc::clone(&mem_j), jit_config(seed));
+    let compiles = matches!(jit.mode(), EngineMode::Jit { .. });
+    prop_assert!(compiles, "the JIT is not in use");
     let mut cpu_j = start.clone();
     let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
     prop_assert_eq!(Some(exit_i), exit_j, "exit differs");

@@ -4,3 +4,4 @@ mod filetests;
 mod jit_diff;
 mod run_loop;
 mod smc;
+mod support;

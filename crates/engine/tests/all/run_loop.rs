@@ -2,19 +2,21 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{Engine, Exit};
+use ferrovm_engine::{EngineConfig, Exit, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
+use crate::support::{OneVcpu, jit, tiered};
+
 const BASE: u64 = 0x10000;
 
-fn setup(words: &[u32]) -> (Engine, Cpu) {
+fn setup(words: &[u32]) -> (OneVcpu, Cpu) {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
     mem.map(BASE, 0x1000, Perms::RWX).expect("map code");
     mem.map(0x20000, 0x1000, Perms::RW).expect("map data");
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.write_bytes(BASE, &bytes).expect("write code");
-    (Engine::new(mem), Cpu { pc: BASE, ..Cpu::default() })
+    (OneVcpu::new(mem, EngineConfig::default()), Cpu { pc: BASE, ..Cpu::default() })
 }
 
 #[test]
@@ -70,10 +72,10 @@ fn code_written_by_the_guest_is_retranslated() {
 fn interrupt_flag_stops_an_endless_loop() {
     // j . (an infinite loop)
     let (mut engine, mut cpu) = setup(&[0x0000006f]);
-    let flag = engine.interrupt_flag();
+    let flag = engine.interrupt_handle();
     let t = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        flag.store(true, std::sync::atomic::Ordering::Release);
+        flag.interrupt();
     });
     assert_eq!(engine.run(&mut cpu), Exit::Interrupted);
     t.join().expect("thread");
@@ -85,10 +87,9 @@ fn compiled_code_hands_misaligned_and_faulting_accesses_to_the_interpreter() {
     // ld a2,0(a1) (misaligned) ; sd a2,8(a1) (misaligned) ; ld a3,0(a4)
     // (crosses into an unmapped page: faults)
     let code = [0x0005b603, 0x00c5b423, 0x00073683];
-    let run = |tier| {
+    let run = |config: EngineConfig| {
         let (engine, mut cpu) = setup(&code);
-        let config = ferrovm_engine::Config { tier, ..ferrovm_engine::Config::default() };
-        let mut engine = Engine::with_config(Arc::clone(engine.memory()), config);
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
         engine.memory().write_bytes(0x20000, &(0u8..64).collect::<Vec<u8>>()).expect("data");
         cpu.regs[11] = 0x20001;
         cpu.regs[14] = 0x20ffc;
@@ -97,8 +98,8 @@ fn compiled_code_hands_misaligned_and_faulting_accesses_to_the_interpreter() {
         engine.memory().read_bytes(0x20009, &mut stored).expect("read");
         (exit, cpu, stored, engine.stats().slow_accesses)
     };
-    let (exit_i, cpu_i, stored_i, _) = run(ferrovm_engine::Tier::Interp);
-    let (exit_j, cpu_j, stored_j, slow) = run(ferrovm_engine::Tier::Jit);
+    let (exit_i, cpu_i, stored_i, _) = run(EngineConfig::default());
+    let (exit_j, cpu_j, stored_j, slow) = run(jit(None, JitOptions::default()));
     match exit_j {
         Exit::Fault(f) => assert_eq!((f.addr, f.access, f.kind), (0x21000, Access::Read, FaultKind::Unmapped)),
         ref other => panic!("expected a fault, got {other:?}"),
@@ -116,10 +117,9 @@ fn accesses_checked_as_a_group_stay_precise() {
     // sd a0,0(a1) ; sd a0,8(a1) ; ld a2,0(a1) ; ecall — one check covers the
     // three accesses through a1 in compiled code.
     let code = [0x00a5b023, 0x00a5b423, 0x0005b603, 0x00000073];
-    let run = |tier, a1: u64| {
+    let run = |config: EngineConfig, a1: u64| {
         let (engine, mut cpu) = setup(&code);
-        let config = ferrovm_engine::Config { tier, ..ferrovm_engine::Config::default() };
-        let mut engine = Engine::with_config(Arc::clone(engine.memory()), config);
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
         cpu.regs[10] = 0x1122_3344_5566_7788;
         cpu.regs[11] = a1;
         let exit = engine.run(&mut cpu);
@@ -128,15 +128,15 @@ fn accesses_checked_as_a_group_stay_precise() {
         (exit, cpu, data)
     };
     // In one page: the fast path.
-    let (exit_i, cpu_i, data_i) = run(ferrovm_engine::Tier::Interp, 0x20100);
-    let (exit_j, cpu_j, data_j) = run(ferrovm_engine::Tier::Jit, 0x20100);
+    let (exit_i, cpu_i, data_i) = run(EngineConfig::default(), 0x20100);
+    let (exit_j, cpu_j, data_j) = run(jit(None, JitOptions::default()), 0x20100);
     assert_eq!(exit_j, Exit::Ecall);
     assert_eq!(cpu_j.regs[12], 0x1122_3344_5566_7788);
     assert_eq!((exit_i, cpu_i.regs, cpu_i.pc, data_i), (exit_j, cpu_j.regs, cpu_j.pc, data_j));
     // The second store crosses into an unmapped page: the first store is
     // done, the second faults with its own pc.
-    let (exit_i, cpu_i, data_i) = run(ferrovm_engine::Tier::Interp, 0x20ff8);
-    let (exit_j, cpu_j, data_j) = run(ferrovm_engine::Tier::Jit, 0x20ff8);
+    let (exit_i, cpu_i, data_i) = run(EngineConfig::default(), 0x20ff8);
+    let (exit_j, cpu_j, data_j) = run(jit(None, JitOptions::default()), 0x20ff8);
     match exit_j {
         Exit::Fault(f) => assert_eq!((f.addr, f.access), (0x21000, Access::Write)),
         ref other => panic!("expected a fault, got {other:?}"),
@@ -165,25 +165,18 @@ fn calls_inside_a_hot_region_return_inside_it() {
         0x00358593, // addi a1, a1, 3
         0x00008067, // ret
     ];
-    let run = |jit: Option<ferrovm_engine::JitConfig>| {
+    let run = |config: EngineConfig| {
         let (engine, mut cpu) = setup(&code);
-        let mut config = ferrovm_engine::Config::default();
-        if let Some(j) = jit {
-            config.tier = ferrovm_engine::Tier::Jit;
-            config.jit = ferrovm_engine::JitConfig { fault_rate: Some(0.0), ..j };
-        }
-        let mut engine = Engine::with_config(Arc::clone(engine.memory()), config);
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
         assert_eq!(engine.run(&mut cpu), Exit::Ecall);
-        (cpu, engine.stats().clone())
+        (cpu, engine.stats())
     };
-    let (interp, _) = run(None);
+    let (interp, _) = run(EngineConfig::default());
     // sum over n = 1..=1000 of 2n + 3
     assert_eq!(interp.regs[10], 1000 * 1001 + 3 * 1000);
-    for (name, jit) in [
-        ("tiered", ferrovm_engine::JitConfig { hot_threshold: 10, ..Default::default() }),
-        ("jit", ferrovm_engine::JitConfig { tier_up: 10, ..Default::default() }),
-    ] {
-        let (cpu, stats) = run(Some(jit));
+    for (name, config) in [("tiered", tiered(10, JitOptions::default())), ("jit", jit(Some(10), JitOptions::default()))]
+    {
+        let (cpu, stats) = run(config);
         assert_eq!(cpu, interp, "{name}");
         assert!(stats.hot_regions > 0, "{name}: nothing compiled as hot code");
         // The loop's region holds the callee and the code after the call

@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{Config, Engine, Exit, JitConfig, Tier};
+use ferrovm_engine::{EngineConfig, Exit, FaultInjection, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
+
+use crate::support::{OneVcpu, jit, tiered};
 
 const CODE: u64 = 0x10000;
 const BUF: u64 = 0x12000;
@@ -68,21 +70,21 @@ const S1: u32 = 9;
 const S2: u32 = 18;
 const S3: u32 = 19;
 
-fn engines() -> Vec<(&'static str, Config)> {
-    let jit =
-        |j: JitConfig| Config { tier: Tier::Jit, jit: JitConfig { fault_rate: Some(0.0), ..j }, ..Config::default() };
+fn engines() -> Vec<(&'static str, EngineConfig)> {
+    let j = JitOptions::default;
+    let failing = JitOptions { fault_injection: Some(FaultInjection { rate: 0.5, seed: 7 }), ..j() };
     vec![
-        ("interp", Config::default()),
-        ("jit", jit(JitConfig::default())),
-        ("jit, no chaining", jit(JitConfig { chaining: false, ..JitConfig::default() })),
-        ("jit, 8 KiB cache", jit(JitConfig { code_cache_size: 8 << 10, ..JitConfig::default() })),
-        ("jit, 50% failed compiles", jit(JitConfig { fault_rate: Some(0.5), ..JitConfig::default() })),
-        ("tiered, compiled after 3 runs", jit(JitConfig { hot_threshold: 3, ..JitConfig::default() })),
-        ("jit, recompiled as hot code after 3 runs", jit(JitConfig { tier_up: 3, ..JitConfig::default() })),
+        ("interp", EngineConfig::default()),
+        ("jit", jit(None, j())),
+        ("jit, no chaining", jit(None, JitOptions { chaining: false, ..j() })),
+        ("jit, 8 KiB cache", jit(None, JitOptions { code_cache_size: 8 << 10, ..j() })),
+        ("jit, 50% failed compiles", jit(None, failing)),
+        ("tiered, compiled after 3 runs", tiered(3, j())),
+        ("jit, recompiled as hot code after 3 runs", jit(Some(3), j())),
     ]
 }
 
-fn setup(code: &[u32], config: Config) -> (Engine, Cpu) {
+fn setup(code: &[u32], config: EngineConfig) -> (OneVcpu, Cpu) {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
     mem.map(CODE, 0x1000, Perms::RX).expect("map code");
     mem.map(BUF, 0x1000, Perms::RWX).expect("map buffer");
@@ -93,7 +95,7 @@ fn setup(code: &[u32], config: Config) -> (Engine, Cpu) {
     cpu.regs[S1 as usize] = ITERS;
     cpu.regs[T2 as usize] = u64::from(ADDI_A0_ZERO);
     cpu.regs[S3 as usize] = u64::from(RET);
-    (Engine::with_config(mem, config), cpu)
+    (OneVcpu::new(mem, config), cpu)
 }
 
 /// Sum over i = ITERS..1 of (i & 0x7ff): what the generated code returns.

@@ -152,7 +152,7 @@ pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, 
         String::from_utf8_lossy(&p.vfs.guest_path(&host)).into_owned()
     });
     p.mem.map_named(start, len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
-    p.engine.invalidate(start, len);
+    p.vm.invalidate(start, len);
     let mut bus: Option<Range<u64>> = None;
     if let Some((file, size, regular)) = file {
         let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
@@ -206,7 +206,7 @@ pub(crate) fn munmap(p: &mut Process, addr: u64, len: u64) -> SysResult {
     let len = check_range(addr, len)?;
     forget(p, addr, addr + len);
     p.mem.unmap(addr, len).map_err(|_| Errno::INVAL)?;
-    p.engine.invalidate(addr, len);
+    p.vm.invalidate(addr, len);
     Ok(0)
 }
 
@@ -222,7 +222,7 @@ pub(crate) fn mprotect(p: &mut Process, addr: u64, len: u64, prot: u64) -> SysRe
         return Err(Errno::NOMEM);
     }
     p.mem.protect(addr, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
-    p.engine.invalidate(addr, len);
+    p.vm.invalidate(addr, len);
     Ok(0)
 }
 
@@ -278,7 +278,7 @@ pub(crate) fn mremap(p: &mut Process, old: u64, old_len: u64, new_len: u64, flag
         let _ = p.mem.protect(dest + off, PAGE_SIZE, p.mem.perms(from) & Perms::RWX);
     }
     munmap(p, old, old_len)?;
-    p.engine.invalidate(dest, new_len);
+    p.vm.invalidate(dest, new_len);
     Ok(dest)
 }
 
@@ -314,7 +314,7 @@ pub(crate) fn madvise(p: &mut Process, addr: u64, len: u64, advice: u64) -> SysR
                 continue; // a private file mapping would re-read the file; keep its data
             }
             p.mem.map_named(s, e - s, m.perms, m.name.as_deref()).map_err(|_| Errno::NOMEM)?;
-            p.engine.invalidate(s, e - s);
+            p.vm.invalidate(s, e - s);
         }
     }
     Ok(0)

@@ -93,8 +93,15 @@ fn pid() -> u64 {
 
 /// Dispatches the system call in the guest's registers.
 pub(crate) fn dispatch(p: &mut Process) -> Outcome {
-    let n = p.cpu.regs[17];
-    let a = [p.cpu.regs[10], p.cpu.regs[11], p.cpu.regs[12], p.cpu.regs[13], p.cpu.regs[14], p.cpu.regs[15]];
+    let n = p.vcpu.cpu.regs[17];
+    let a = [
+        p.vcpu.cpu.regs[10],
+        p.vcpu.cpu.regs[11],
+        p.vcpu.cpu.regs[12],
+        p.vcpu.cpu.regs[13],
+        p.vcpu.cpu.regs[14],
+        p.vcpu.cpu.regs[15],
+    ];
     let pre = if p.strace { Some(strace::before(p, n, &a)) } else { None };
     let result: SysResult = match n {
         nr::EXIT | nr::EXIT_GROUP => {
@@ -245,7 +252,7 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         nr::PRCTL => Err(Errno::INVAL),
         nr::RISCV_HWPROBE => misc::riscv_hwprobe(p, a[0], a[1], a[2], a[3], a[4]),
         nr::RISCV_FLUSH_ICACHE => {
-            p.engine.flush();
+            p.vm.flush();
             Ok(0)
         }
         _ => {

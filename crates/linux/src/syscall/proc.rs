@@ -74,10 +74,10 @@ pub(crate) fn clone(p: &mut Process, flags: u64, newsp: u64, ptid: u64, tls: u64
                 p.vfork_done = Some(w);
             }
             if newsp != 0 {
-                p.cpu.regs[2] = newsp;
+                p.vcpu.cpu.regs[2] = newsp;
             }
             if flags & CLONE_SETTLS != 0 {
-                p.cpu.regs[4] = tls;
+                p.vcpu.cpu.regs[4] = tls;
             }
             let me = std::process::id();
             if flags & CLONE_CHILD_SETTID != 0 {

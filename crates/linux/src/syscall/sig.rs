@@ -92,7 +92,7 @@ pub(crate) fn rt_sigsuspend(p: &mut Process, mask: u64, size: u64) -> SysResult 
 
 /// `sigaltstack(ss, old_ss)`.
 pub(crate) fn sigaltstack(p: &mut Process, ss: u64, old: u64) -> SysResult {
-    let sp = p.cpu.regs[2];
+    let sp = p.vcpu.cpu.regs[2];
     let cur = p.signals.altstack;
     let new = if ss != 0 {
         let [base, flags, size] = get_u64s::<3>(p, ss)?;
@@ -128,10 +128,10 @@ pub(crate) fn sigaltstack(p: &mut Process, ss: u64, old: u64) -> SysResult {
 /// `rt_sigreturn`: restores the registers, mask and alternate stack saved
 /// in the frame at `sp`.
 pub(crate) fn rt_sigreturn(p: &mut Process) -> Outcome {
-    match signal::restore_frame(&p.mem, &mut p.cpu) {
+    match signal::restore_frame(&p.mem, &mut p.vcpu.cpu) {
         Some(r) => {
             p.signals.mask = r.mask & !signal::UNBLOCKABLE;
-            let sp = p.cpu.regs[2];
+            let sp = p.vcpu.cpu.regs[2];
             if !p.signals.altstack.contains(sp) && (r.altstack.flags & SS_DISABLE != 0 || r.altstack.size > 0) {
                 p.signals.altstack = if r.altstack.flags & SS_DISABLE != 0 {
                     AltStack::default()

@@ -1,0 +1,164 @@
+//! The translation table: one [`Record`] per guest pc the VM has
+//! translated, holding everything about the translations entered there —
+//! the interpreter's lowered block, the one-instruction block for a slow
+//! access, the compiled code and the chaining cell that leads to it, the
+//! profile counter — so that no second map ever has to be kept in sync with
+//! it. Shared by every vCPU.
+//!
+//! Records are never freed while the VM lives: compiled code, jump caches,
+//! inline caches and return-address stacks hold the address of their cells
+//! and counters. What a record holds changes (a translation is dropped when
+//! its code changes, compiled code is evicted for room); the record stays.
+//!
+//! Invalidation is page-granular: every translation is listed under the
+//! guest pages its code came from. Dropping translations bumps
+//! [`Table::generation`], which every vCPU checks before using its local
+//! lookup cache.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use ferrovm_interp::Lowered;
+use ferrovm_jit::NativeCode;
+use ferrovm_jit::abi::Cell;
+
+/// Everything the VM knows about the translations entered at one guest pc.
+#[derive(Debug)]
+pub(crate) struct Record {
+    /// The guest pc.
+    pub(crate) pc: u64,
+    /// Where compiled code chained to `pc` goes: its compiled translation,
+    /// or the dispatcher stub.
+    pub(crate) cell: Cell,
+    /// Runs counted for tiering (by the interpreter, or by first-run
+    /// compiled code that counts).
+    pub(crate) runs: AtomicU32,
+    /// Times its compiled code was evicted to make room (it then needs
+    /// more runs before it is compiled again).
+    pub(crate) evictions: AtomicU32,
+    /// Its compiled code is hot code (optimized, a region).
+    pub(crate) optimized: AtomicBool,
+    /// The translations themselves.
+    pub(crate) state: Mutex<State>,
+}
+
+/// The translations of a [`Record`].
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// The interpreter's block starting at the pc.
+    pub(crate) block: Option<Arc<Lowered>>,
+    /// The one-instruction block at the pc, for a load or store compiled
+    /// code handed back.
+    pub(crate) step: Option<Arc<Lowered>>,
+    /// The compiled translation entered at the pc (its cell leads to it).
+    pub(crate) native: Option<NativeCode>,
+}
+
+impl Record {
+    fn new(pc: u64, stub: usize) -> Self {
+        Record {
+            pc,
+            cell: Cell::new(pc, stub),
+            runs: AtomicU32::new(0),
+            evictions: AtomicU32::new(0),
+            optimized: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Its translations, locked.
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a run; the new count.
+    #[inline]
+    pub(crate) fn count_run(&self) -> u32 {
+        // Load and store, not an atomic add: a lost count under a race
+        // only delays tier-up a little, and a locked add on every run
+        // would cost more than the interpreter's dispatch.
+        let n = self.runs.load(Ordering::Relaxed).wrapping_add(1);
+        self.runs.store(n, Ordering::Relaxed);
+        n
+    }
+}
+
+/// The guest pages a translation's code came from.
+pub(crate) type Pages = Vec<u64>;
+
+/// The translation table (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Table {
+    records: RwLock<HashMap<u64, Arc<Record>>>,
+    /// Guest page → pcs of translations whose code lies on it.
+    by_page: Mutex<HashMap<u64, Vec<u64>>>,
+    /// Bumped whenever translations are dropped: vCPUs flush their local
+    /// lookup caches when it changes.
+    pub(crate) generation: AtomicU64,
+    /// Bumped whenever guest code changed (dirty code pages processed,
+    /// everything flushed): a compile that started before the change may
+    /// hold stale code and is thrown away.
+    pub(crate) code_changes: AtomicU64,
+    /// What an empty cell leads to.
+    stub: usize,
+}
+
+impl Table {
+    /// An empty table whose cells lead to `stub` when they have no code.
+    pub(crate) fn new(stub: usize) -> Self {
+        Table {
+            records: RwLock::new(HashMap::new()),
+            by_page: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            code_changes: AtomicU64::new(0),
+            stub,
+        }
+    }
+
+    /// The record of `pc`, if any.
+    pub(crate) fn get(&self, pc: u64) -> Option<Arc<Record>> {
+        self.records.read().unwrap_or_else(PoisonError::into_inner).get(&pc).cloned()
+    }
+
+    /// The record of `pc`, made if there is none.
+    pub(crate) fn record(&self, pc: u64) -> Arc<Record> {
+        if let Some(r) = self.get(pc) {
+            return r;
+        }
+        let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(records.entry(pc).or_insert_with(|| Arc::new(Record::new(pc, self.stub))))
+    }
+
+    /// Number of records.
+    pub(crate) fn len(&self) -> usize {
+        self.records.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Locks the page index. A translation is published into its record
+    /// with this lock held (after checking [`Table::code_changes`]), and
+    /// dropped with it held, so the two never interleave.
+    pub(crate) fn lock_pages(&self) -> MutexGuard<'_, HashMap<u64, Vec<u64>>> {
+        self.by_page.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Lists the translation entered at `pc` under each of `pages`.
+    pub(crate) fn add_pages(index: &mut HashMap<u64, Vec<u64>>, pc: u64, pages: &[u64]) {
+        for &page in pages {
+            let pcs = index.entry(page).or_default();
+            if !pcs.contains(&pc) {
+                pcs.push(pc);
+            }
+        }
+    }
+
+    /// Every record, for a flush.
+    pub(crate) fn all(&self) -> Vec<Arc<Record>> {
+        self.records.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+    }
+
+    /// Marks that translations were dropped.
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+}

@@ -1,0 +1,277 @@
+//! [`Vcpu`]: one guest thread's CPU and the run loop that dispatches its
+//! blocks to the interpreter or to compiled code.
+
+use std::sync::Arc;
+use std::sync::atomic::{Ordering, fence};
+
+use ferrovm_interp::{BlockExit, Frame, Lowered, MAX_SLOTS, execute};
+use ferrovm_ir::Cpu;
+use ferrovm_jit::{Compiler, JitThread, NativeExit};
+use ferrovm_riscv::lift::LiftError;
+
+use crate::Exit;
+use crate::stats::{Counters, Stats};
+use crate::table::Record;
+use crate::vm::{InterruptHandle, VcpuShared, Vm, request};
+
+/// Entries in a vCPU's local lookup cache (a power of two).
+const LOCAL_ENTRIES: usize = 1 << 12;
+
+#[inline]
+fn slot(pc: u64) -> usize {
+    ((pc >> 1) as usize) & (LOCAL_ENTRIES - 1)
+}
+
+/// A local lookup-cache entry: the record of `pc` and its interpreter
+/// block when it had one at lookup time.
+#[derive(Debug)]
+struct Local {
+    pc: u64,
+    record: Arc<Record>,
+    block: Option<Arc<Lowered>>,
+}
+
+/// One guest thread: its CPU state, its JIT context (exit flag,
+/// return-address stack, jump cache), a local lookup cache over the VM's
+/// translation table, and the interpreter's frame. Owned by the host
+/// thread that runs it; made by [`Vm::vcpu`].
+pub struct Vcpu {
+    /// The guest CPU state. Between runs the embedder reads and changes it
+    /// freely (system calls, signal frames).
+    pub cpu: Cpu,
+    pub(crate) vm: Arc<Vm>,
+    pub(crate) shared: Arc<VcpuShared>,
+    pub(crate) jit: Option<JitThread>,
+    pub(crate) compiler: Option<Compiler>,
+    frame: Box<Frame>,
+    local: Vec<Option<Local>>,
+    /// The table generation the local cache is valid for.
+    generation: u64,
+    /// `cpu.instret` when the vCPU was made (statistics count from there).
+    instret_base: u64,
+}
+
+impl std::fmt::Debug for Vcpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vcpu").field("pc", &self.cpu.pc).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Vcpu {
+    fn drop(&mut self) {
+        self.vm.retire_vcpu(&self.shared);
+    }
+}
+
+impl Vcpu {
+    pub(crate) fn new(vm: Arc<Vm>, cpu: Cpu, shared: Arc<VcpuShared>, jit: Option<JitThread>) -> Self {
+        let mut local = Vec::with_capacity(LOCAL_ENTRIES);
+        local.resize_with(LOCAL_ENTRIES, || None);
+        let generation = vm.table.generation.load(Ordering::Acquire);
+        Vcpu {
+            instret_base: cpu.instret,
+            cpu,
+            vm,
+            shared,
+            jit,
+            compiler: None,
+            frame: Box::new([0; MAX_SLOTS]),
+            local,
+            generation,
+        }
+    }
+
+    /// The VM this vCPU belongs to.
+    pub fn vm(&self) -> &Arc<Vm> {
+        &self.vm
+    }
+
+    /// A handle that makes [`Vcpu::run`] return [`Exit::Interrupted`] at the
+    /// next block boundary, from any thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        Vm::interrupt_handle(&self.shared)
+    }
+
+    /// This vCPU's own statistics (the VM's [`Vm::stats`] adds up all).
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.get()
+    }
+
+    /// Runs from `cpu.pc` until a guest event. On return `cpu.pc` is the
+    /// address of the instruction concerned and every register is precise.
+    pub fn run(&mut self) -> Exit {
+        self.shared.active.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `Vm::synchronize`: either that thread sees
+        // this vCPU active (and waits for it), or this vCPU sees everything
+        // that thread did before (the permission table) in what it runs.
+        fence(Ordering::SeqCst);
+        let exit = self.dispatch();
+        let c = &self.shared.counters;
+        c.insns_retired.store(self.cpu.instret.wrapping_sub(self.instret_base), Ordering::Relaxed);
+        self.shared.active.store(false, Ordering::Release);
+        exit
+    }
+
+    /// Handles requests other threads (or helpers) made; `Some` to return.
+    #[cold]
+    fn requests(&mut self) -> Option<Exit> {
+        let req = self.shared.ctx.exit_request.swap(0, Ordering::AcqRel);
+        if req & request::SYNC != 0 {
+            self.shared.safepoints.fetch_add(1, Ordering::AcqRel);
+        }
+        (req & request::INTERRUPT != 0).then_some(Exit::Interrupted)
+    }
+
+    fn dispatch(&mut self) -> Exit {
+        let vm = Arc::clone(&self.vm);
+        let mem = &*vm.mem;
+        loop {
+            if self.shared.ctx.exit_request.load(Ordering::Relaxed) != 0
+                && let Some(exit) = self.requests()
+            {
+                return exit;
+            }
+            if mem.code_dirty() {
+                vm.sync_code();
+            }
+            let generation = vm.table.generation.load(Ordering::Acquire);
+            if generation != self.generation {
+                self.local.iter_mut().for_each(|e| *e = None);
+                self.generation = generation;
+            }
+            let pc = self.cpu.pc;
+            let i = slot(pc);
+            let hit = matches!(&self.local[i], Some(l) if l.pc == pc);
+            if !hit && let Err(exit) = self.fill(&vm, pc) {
+                return exit;
+            }
+            let Some(local) = &self.local[i] else { continue };
+            // Compiled code, if the cell leads to some.
+            if let (Some(store), Some(jit)) = (&vm.store, &self.jit)
+                && local.record.cell.code.load(Ordering::Relaxed) != store.stub()
+            {
+                Counters::add(&self.shared.counters.native_entries, 1);
+                let ran = store.run(jit, &mut self.cpu, &local.record.cell);
+                if let Some(e) = ran
+                    && let Some(exit) = self.native_exit(e)
+                {
+                    return exit;
+                }
+                continue;
+            }
+            let Some(block) = &local.block else {
+                // No interpreter block and no compiled code (evicted, or
+                // dropped since): look it up again.
+                self.local[i] = None;
+                continue;
+            };
+            // Tier up: a block the interpreter has run often enough is
+            // compiled, then runs natively from the next iteration on.
+            if vm.store.is_some()
+                && let Some(threshold) = self.threshold(&local.record)
+                && local.record.count_run() >= threshold
+            {
+                let record = Arc::clone(&local.record);
+                record.runs.store(0, Ordering::Relaxed);
+                if let Ok(true) = self.translate_native(&record, true) {
+                    continue;
+                }
+                // Compiling failed: it stays interpreted (and counts again
+                // from zero).
+                let Some(Local { block: Some(block), .. }) = &self.local[i] else { continue };
+                if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
+                    return exit;
+                }
+                continue;
+            }
+            if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
+                return exit;
+            }
+        }
+    }
+
+    /// Looks `pc` up in the VM's table (translating it if needed) and fills
+    /// its local cache entry.
+    #[cold]
+    fn fill(&mut self, vm: &Vm, pc: u64) -> Result<(), Exit> {
+        let record = vm.table.record(pc);
+        let compiled = vm.store.as_ref().is_some_and(|s| record.cell.code.load(Ordering::Acquire) != s.stub());
+        let mut block = record.state().block.clone();
+        if !compiled && block.is_none() {
+            let made = if self.eager(&record) {
+                self.translate_native(&record, false).map(|_| ())
+            } else {
+                vm.translate(&record, &self.shared.counters).map(|b| block = Some(b))
+            };
+            if let Err(LiftError::Fetch { addr }) = made {
+                return Err(Exit::Fault(vm.fetch_fault(addr)));
+            }
+            if block.is_none() {
+                block = record.state().block.clone();
+            }
+        }
+        self.local[slot(pc)] = Some(Local { pc, record, block });
+        Ok(())
+    }
+
+    /// Interprets `block`; `Some` for a guest event.
+    #[inline]
+    fn interpret(
+        cpu: &mut Cpu,
+        block: &Lowered,
+        mem: &ferrovm_mem::AddressSpace,
+        frame: &mut Frame,
+        vm: &Vm,
+        shared: &VcpuShared,
+    ) -> Option<Exit> {
+        Counters::add(&shared.counters.blocks_executed, 1);
+        match execute(block, cpu, mem, frame) {
+            BlockExit::Continue => None,
+            BlockExit::Ecall => Some(Exit::Ecall),
+            BlockExit::Ebreak => Some(Exit::Breakpoint),
+            BlockExit::Illegal { bits } => Some(Exit::Illegal { bits }),
+            BlockExit::Fault(f) => Some(Exit::Fault(f)),
+            BlockExit::FenceI => {
+                // fence.i: this thread's stores to code (every one is
+                // tracked) are dropped from the translations now.
+                vm.sync_code();
+                None
+            }
+        }
+    }
+
+    /// Handles how compiled code stopped; `Some` to return.
+    fn native_exit(&mut self, e: NativeExit) -> Option<Exit> {
+        let vm = Arc::clone(&self.vm);
+        match e {
+            NativeExit::Continue => None,
+            NativeExit::Ecall => Some(Exit::Ecall),
+            NativeExit::Ebreak => Some(Exit::Breakpoint),
+            NativeExit::Illegal { bits } => Some(Exit::Illegal { bits }),
+            NativeExit::Fault(f) => Some(Exit::Fault(f)),
+            NativeExit::FenceI => {
+                vm.sync_code();
+                None
+            }
+            NativeExit::Hot => {
+                // Recompile as hot code; on failure the translation it
+                // would replace keeps running. The count starts again.
+                let record = vm.table.record(self.cpu.pc);
+                record.runs.store(0, Ordering::Relaxed);
+                match self.translate_native(&record, true) {
+                    Err(LiftError::Fetch { addr }) => Some(Exit::Fault(vm.fetch_fault(addr))),
+                    Ok(_) => None,
+                }
+            }
+            NativeExit::Slow => {
+                Counters::add(&self.shared.counters.slow_accesses, 1);
+                let record = vm.table.record(self.cpu.pc);
+                let step = match vm.slow_step(&record) {
+                    Ok(step) => step,
+                    Err(LiftError::Fetch { addr }) => return Some(Exit::Fault(vm.fetch_fault(addr))),
+                };
+                Self::interpret(&mut self.cpu, &step, &vm.mem, &mut self.frame, &vm, &self.shared)
+            }
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! [`Vm`]: what every guest thread shares — the address space, the
+//! translation table, the code store, the pass pipeline, the statistics and
+//! the registry of vCPUs (to stop them at safe points).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockWriteGuard, Weak};
+use std::time::{Duration, Instant};
+
+use ferrovm_interp::{Lowered, lower};
+use ferrovm_ir::passes::PassManager;
+use ferrovm_ir::{Block, Cpu};
+use ferrovm_jit::CodeStore;
+use ferrovm_jit::abi::JitContext;
+use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
+use ferrovm_riscv::lift::{LiftError, lift_block_limited};
+
+use crate::config::{EngineConfig, EngineMode};
+use crate::stats::{Counters, Stats};
+use crate::table::{Pages, Record, Table};
+use crate::vcpu::Vcpu;
+use crate::warn;
+
+/// Bits of a vCPU's exit request (its [`JitContext::exit_request`]) that
+/// the engine uses; the JIT's own bit is
+/// [`ferrovm_jit::abi::EXIT_CODE_WRITTEN`].
+pub(crate) mod request {
+    /// Return [`crate::Exit::Interrupted`] at the next block boundary.
+    pub(crate) const INTERRUPT: u8 = 1;
+    /// Pass a safe point ([`super::Vm::synchronize`]) and go on.
+    pub(crate) const SYNC: u8 = 2;
+}
+
+/// What other threads see of a vCPU.
+#[derive(Debug)]
+pub(crate) struct VcpuShared {
+    /// Its context: other threads set bits of `exit_request`.
+    pub(crate) ctx: Arc<JitContext>,
+    /// Inside [`Vcpu::run`] (running guest code, or about to).
+    pub(crate) active: AtomicBool,
+    /// Safe points passed at another thread's request.
+    pub(crate) safepoints: AtomicU64,
+    /// Its statistics.
+    pub(crate) counters: Counters,
+}
+
+/// A handle to ask a vCPU, from any thread, to return
+/// [`crate::Exit::Interrupted`] at its next block boundary (or, if it is not
+/// running guest code, as soon as it runs again).
+#[derive(Debug, Clone)]
+pub struct InterruptHandle {
+    shared: Arc<VcpuShared>,
+}
+
+impl InterruptHandle {
+    /// Asks the vCPU to stop.
+    pub fn interrupt(&self) {
+        self.shared.ctx.exit_request.fetch_or(request::INTERRUPT, Ordering::Release);
+    }
+
+    /// Whether an interrupt is pending (asked and not yet returned).
+    pub fn is_pending(&self) -> bool {
+        self.shared.ctx.exit_request.load(Ordering::Acquire) & request::INTERRUPT != 0
+    }
+}
+
+/// One guest address space's virtual machine: shared by every guest thread
+/// (`Send + Sync`), each of which runs on its own [`Vcpu`].
+///
+/// ```
+/// use ferrovm_engine::{EngineConfig, Exit, Vm};
+/// use ferrovm_ir::Cpu;
+/// use ferrovm_mem::{AddressSpace, Perms};
+/// use std::sync::Arc;
+///
+/// let mem = Arc::new(AddressSpace::new().unwrap());
+/// mem.map(0x10000, 0x1000, Perms::RWX).unwrap();
+/// // addi a0, a0, 1 ; ecall
+/// mem.write_bytes(0x10000, &[0x13, 0x05, 0x15, 0x00, 0x73, 0x00, 0x00, 0x00]).unwrap();
+/// let vm = Vm::new(mem, EngineConfig::default());
+/// let threads: Vec<_> = (0..4u64)
+///     .map(|i| {
+///         let mut vcpu = vm.vcpu(Cpu { pc: 0x10000, ..Cpu::default() });
+///         vcpu.cpu.regs[10] = i;
+///         std::thread::spawn(move || (vcpu.run(), vcpu.cpu.regs[10]))
+///     })
+///     .collect();
+/// for (i, t) in threads.into_iter().enumerate() {
+///     assert_eq!(t.join().unwrap(), (Exit::Ecall, i as u64 + 1));
+/// }
+/// assert_eq!(vm.stats().vcpus, 4);
+/// ```
+pub struct Vm {
+    pub(crate) mem: Arc<AddressSpace>,
+    pub(crate) config: EngineConfig,
+    /// The mode in force ([`EngineMode::Interp`] if the JIT could not be
+    /// set up).
+    pub(crate) mode: EngineMode,
+    passes: RwLock<PassManager>,
+    pub(crate) table: Table,
+    pub(crate) store: Option<CodeStore>,
+    /// Compiled pcs, oldest first (FIFO eviction; may hold stale pcs).
+    pub(crate) order: Mutex<VecDeque<u64>>,
+    vcpus: Mutex<Vec<Arc<VcpuShared>>>,
+    /// Statistics of vCPUs that are gone, and of work done outside any.
+    finished: Mutex<Stats>,
+    /// Counts done by whichever thread (invalidations, synchronizations).
+    pub(crate) shared_counters: Counters,
+}
+
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vm").field("mode", &self.mode).field("records", &self.table.len()).finish_non_exhaustive()
+    }
+}
+
+impl Vm {
+    /// A VM over guest memory `mem`. If the JIT cannot be set up on this
+    /// host, it degrades to the interpreter (with a warning; see
+    /// [`Vm::mode`]).
+    pub fn new(mem: Arc<AddressSpace>, config: EngineConfig) -> Arc<Vm> {
+        let passes = if config.optimize { PassManager::default_pipeline() } else { PassManager::empty() };
+        let mut mode = config.mode;
+        let store = if mode.compiles() {
+            match CodeStore::new(&mem, config.jit.clone()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    // Degrade, don't die: without a JIT every block is
+                    // interpreted.
+                    warn(&format!("JIT unavailable, interpreting: {e}"));
+                    mode = EngineMode::Interp;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let stub = store.as_ref().map_or(0, CodeStore::stub);
+        Arc::new_cyclic(|me: &Weak<Vm>| {
+            let me = Weak::clone(me);
+            // Unmapping memory waits until no vCPU can be between the check
+            // of an access and the access (see `synchronize`).
+            mem.add_unmap_barrier(Box::new(move || match me.upgrade() {
+                Some(vm) => {
+                    vm.synchronize();
+                    true
+                }
+                None => false,
+            }));
+            Vm {
+                mem,
+                config,
+                mode,
+                passes: RwLock::new(passes),
+                table: Table::new(stub),
+                store,
+                order: Mutex::new(VecDeque::new()),
+                vcpus: Mutex::new(Vec::new()),
+                finished: Mutex::new(Stats::default()),
+                shared_counters: Counters::default(),
+            }
+        })
+    }
+
+    /// A new vCPU (a guest thread) starting from `cpu`.
+    pub fn vcpu(self: &Arc<Self>, cpu: Cpu) -> Vcpu {
+        let jit = self.store.as_ref().map(CodeStore::thread);
+        let ctx = match &jit {
+            Some(t) => Arc::clone(t.context()),
+            // The interpreter polls the same flag.
+            None => Arc::new(JitContext::new(Arc::as_ptr(&self.mem), std::ptr::null())),
+        };
+        let shared = Arc::new(VcpuShared {
+            ctx,
+            active: AtomicBool::new(false),
+            safepoints: AtomicU64::new(0),
+            counters: Counters::default(),
+        });
+        Counters::add(&shared.counters.vcpus, 1);
+        self.lock_vcpus().push(Arc::clone(&shared));
+        Vcpu::new(Arc::clone(self), cpu, shared, jit)
+    }
+
+    /// Called when a vCPU goes away: its statistics stay in the totals.
+    pub(crate) fn retire_vcpu(&self, shared: &Arc<VcpuShared>) {
+        self.lock_vcpus().retain(|v| !Arc::ptr_eq(v, shared));
+        *self.finished.lock().unwrap_or_else(PoisonError::into_inner) += &shared.counters.get();
+    }
+
+    fn lock_vcpus(&self) -> MutexGuard<'_, Vec<Arc<VcpuShared>>> {
+        self.vcpus.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A handle that interrupts the vCPU behind `shared`.
+    pub(crate) fn interrupt_handle(shared: &Arc<VcpuShared>) -> InterruptHandle {
+        InterruptHandle { shared: Arc::clone(shared) }
+    }
+
+    /// Guest memory.
+    pub fn memory(&self) -> &Arc<AddressSpace> {
+        &self.mem
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The mode in force ([`EngineMode::Interp`] if the JIT could not be
+    /// set up on this host).
+    pub fn mode(&self) -> EngineMode {
+        self.mode
+    }
+
+    /// The pass pipeline, to add user passes (affects blocks translated from
+    /// now on; call [`Vm::flush`] to re-translate existing ones).
+    pub fn passes_mut(&self) -> RwLockWriteGuard<'_, PassManager> {
+        self.passes.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Statistics so far, summed over every vCPU (running ones as of now,
+    /// counted by their own threads).
+    pub fn stats(&self) -> Stats {
+        let mut total = self.finished.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        for v in self.lock_vcpus().iter() {
+            total += &v.counters.get();
+        }
+        total += &self.shared_counters.get();
+        total
+    }
+
+    /// Drops every translation.
+    pub fn flush(&self) {
+        let mut index = self.table.lock_pages();
+        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        index.clear();
+        let mut n = 0;
+        for r in self.table.all() {
+            n += self.drop_record(&r);
+        }
+        drop(index);
+        self.table.bump_generation();
+        self.order.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
+        self.shared_counters.flushes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops translations of code in `[addr, addr + len)` and clears the
+    /// code marks of those pages.
+    pub fn invalidate(&self, addr: u64, len: u64) {
+        let end = addr.saturating_add(len);
+        let pages: Pages = (addr & !(PAGE_SIZE - 1)..end).step_by(PAGE_SIZE as usize).collect();
+        self.drop_pages(&pages);
+        self.mem.clear_code(addr, len);
+    }
+
+    /// Drops the translations whose code pages were written, unmapped or
+    /// made non-executable since the last call (by any thread). When it
+    /// returns, no translation made from the old contents of those pages
+    /// can be entered any more (a vCPU already running one finishes its
+    /// current block or loop iteration).
+    pub fn sync_code(&self) {
+        // Holding the page index across taking and dropping: a thread
+        // that finds nothing to take (another took it) waits here until
+        // the drop is done, so after a `fence.i` its own stores are seen.
+        let mut index = self.table.lock_pages();
+        let pages = self.mem.take_dirty_code_pages();
+        if pages.is_empty() {
+            return;
+        }
+        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        let n = self.drop_pages_locked(&mut index, &pages);
+        drop(index);
+        self.table.bump_generation();
+        self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn drop_pages(&self, pages: &[u64]) {
+        let mut index = self.table.lock_pages();
+        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        let n = self.drop_pages_locked(&mut index, pages);
+        drop(index);
+        self.table.bump_generation();
+        self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn drop_pages_locked(&self, index: &mut std::collections::HashMap<u64, Vec<u64>>, pages: &[u64]) -> u64 {
+        let mut n = 0;
+        for page in pages {
+            for pc in index.remove(page).unwrap_or_default() {
+                if let Some(r) = self.table.get(pc) {
+                    n += self.drop_record(&r);
+                }
+            }
+        }
+        n
+    }
+
+    /// Drops every translation of `r`; how many there were.
+    fn drop_record(&self, r: &Record) -> u64 {
+        let mut st = r.state();
+        let mut n = u64::from(st.block.take().is_some()) + u64::from(st.step.take().is_some());
+        if let Some(native) = st.native.take() {
+            n += 1;
+            if let Some(store) = &self.store {
+                store.unlink(&r.cell);
+                store.retire(native);
+            }
+        }
+        r.optimized.store(false, Ordering::Relaxed);
+        n
+    }
+
+    /// Waits until every vCPU that is running guest code (other than the
+    /// caller, which is not) has passed a safe point: finished the block or
+    /// loop iteration it was in. Used before memory is released (an access
+    /// checked against the old permissions has then completed) and before
+    /// `riscv_flush_icache` returns (every thread then runs the new code).
+    /// A vCPU blocked in a system call is not running guest code and is not
+    /// waited for.
+    pub fn synchronize(&self) {
+        fence(Ordering::SeqCst);
+        let vcpus: Vec<Arc<VcpuShared>> = self.lock_vcpus().clone();
+        let mut waiting = Vec::new();
+        for v in vcpus {
+            if v.active.load(Ordering::SeqCst) {
+                let seen = v.safepoints.load(Ordering::Acquire);
+                v.ctx.exit_request.fetch_or(request::SYNC, Ordering::AcqRel);
+                waiting.push((v, seen));
+            }
+        }
+        if waiting.is_empty() {
+            return;
+        }
+        self.shared_counters.synchronizations.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        for (v, seen) in waiting {
+            let mut spins = 0u32;
+            while v.active.load(Ordering::Acquire) && v.safepoints.load(Ordering::Acquire) == seen {
+                spins += 1;
+                if spins < 64 {
+                    std::hint::spin_loop();
+                } else if spins < 1024 {
+                    std::thread::yield_now();
+                } else {
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+                if started.elapsed() > Duration::from_secs(10) && spins.is_multiple_of(100_000) {
+                    warn("a vCPU has not reached a safe point for 10 s");
+                }
+            }
+        }
+    }
+
+    /// In a forked child: only `keep` (the forking thread's vCPU) exists;
+    /// forget the others, which did not survive the fork.
+    pub fn after_fork_child(&self, keep: &Vcpu) {
+        let mut vcpus = self.lock_vcpus();
+        let (alive, gone): (Vec<_>, Vec<_>) = vcpus.drain(..).partition(|v| Arc::ptr_eq(v, &keep.shared));
+        *vcpus = alive;
+        drop(vcpus);
+        let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
+        for v in gone {
+            *finished += &v.counters.get();
+        }
+        drop(finished);
+        if let (Some(store), Some(jit)) = (&self.store, &keep.jit) {
+            store.after_fork_child(jit);
+        }
+    }
+}
+
+/// Translation: lifting, passes, lowering.
+impl Vm {
+    /// Lifts and optimizes the block at `pc` (no caching). Exposed for tools
+    /// and tests that want to see the IR.
+    pub fn translate_ir(&self, pc: u64, max_insns: usize) -> Result<Block, LiftError> {
+        let mem = &self.mem;
+        let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
+        let mut block = lift_block_limited(pc, max_insns, &mut fetch)?;
+        let passes = self.passes.read().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = passes.run(&mut block) {
+            // A broken pass is a ferrovm bug; running the unoptimized block is
+            // still correct, so degrade rather than die.
+            warn(&e.to_string());
+            block = lift_block_limited(pc, max_insns, &mut fetch)?;
+        }
+        Ok(block)
+    }
+
+    /// The guest pages `block` came from (marking the last as code too).
+    pub(crate) fn pages_of(&self, start: u64, end: u64) -> Pages {
+        let first = start & !(PAGE_SIZE - 1);
+        let last = end.saturating_sub(1).max(start) & !(PAGE_SIZE - 1);
+        if last != first {
+            self.mem.mark_code(last);
+        }
+        (first..=last).step_by(PAGE_SIZE as usize).collect()
+    }
+
+    /// Translates the block at `r.pc` for the interpreter and keeps it in
+    /// `r` (unless its code changed meanwhile: then it is returned, to run
+    /// once, but not kept).
+    pub(crate) fn translate(&self, r: &Record, counters: &Counters) -> Result<Arc<Lowered>, LiftError> {
+        let started = Instant::now();
+        let pc = r.pc;
+        let changes = self.table.code_changes.load(Ordering::Acquire);
+        let mut limit = self.config.max_block_insns.max(1);
+        // Mark the pages first, so a write racing with the read is noticed.
+        self.mem.mark_code(pc);
+        let lowered = loop {
+            let block = self.translate_ir(pc, limit)?;
+            match lower(&block) {
+                Ok(l) => break l,
+                Err(_) if limit > 1 => {
+                    limit /= 2;
+                    Counters::add(&counters.split_blocks, 1);
+                }
+                Err(e) => break unlowerable(pc, &e)?,
+            }
+        };
+        let pages = self.pages_of(lowered.start, lowered.end);
+        Counters::add(&counters.blocks_translated, 1);
+        Counters::add(&counters.insns_translated, u64::from(lowered.insns));
+        Counters::add_time(&counters.translate_time, started.elapsed());
+        let lowered = Arc::new(lowered);
+        let mut index = self.table.lock_pages();
+        if self.table.code_changes.load(Ordering::Acquire) == changes {
+            Table::add_pages(&mut index, pc, &pages);
+            r.state().block = Some(Arc::clone(&lowered));
+        }
+        Ok(lowered)
+    }
+
+    /// The one-instruction block at `r.pc`, for a load or store compiled
+    /// code handed back.
+    #[cold]
+    pub(crate) fn slow_step(&self, r: &Record) -> Result<Arc<Lowered>, LiftError> {
+        if let Some(step) = &r.state().step {
+            return Ok(Arc::clone(step));
+        }
+        let changes = self.table.code_changes.load(Ordering::Acquire);
+        self.mem.mark_code(r.pc);
+        let block = self.translate_ir(r.pc, 1)?;
+        let lowered = match lower(&block) {
+            Ok(l) => l,
+            Err(e) => unlowerable(r.pc, &e)?,
+        };
+        let pages = self.pages_of(lowered.start, lowered.end);
+        let step = Arc::new(lowered);
+        let mut index = self.table.lock_pages();
+        if self.table.code_changes.load(Ordering::Acquire) == changes {
+            Table::add_pages(&mut index, r.pc, &pages);
+            r.state().step = Some(Arc::clone(&step));
+        }
+        Ok(step)
+    }
+
+    /// The fault for an instruction fetch at `addr` that could not be lifted.
+    pub(crate) fn fetch_fault(&self, addr: u64) -> Fault {
+        // The permission table, not the region list: a running vCPU never
+        // takes the address space's lock (an unmapping thread may hold it
+        // while it waits for this vCPU to pass a safe point).
+        let kind = if self.mem.page_mapped(addr) { FaultKind::Protection } else { FaultKind::Unmapped };
+        Fault::new(addr, Access::Exec, kind)
+    }
+}
+
+/// The block for a single instruction at `pc` that does not lower. One
+/// instruction never needs 256 live values; keep the run loop total anyway
+/// by treating it as illegal.
+pub(crate) fn unlowerable(pc: u64, e: &impl std::fmt::Display) -> Result<Lowered, LiftError> {
+    warn(&e.to_string());
+    let block =
+        ferrovm_ir::Builder::new(pc).finish(ferrovm_ir::Terminator::Illegal { pc, bits: 0 }, pc.wrapping_add(4));
+    lower(&block).map_err(|_| LiftError::Fetch { addr: pc })
+}

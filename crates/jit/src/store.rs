@@ -1,0 +1,630 @@
+//! The JIT of one VM: a [`CodeStore`] shared by every thread (code cache,
+//! code generators, the permanent stubs), a [`Compiler`] per compiling
+//! thread, and a [`JitThread`] per vCPU (its context and its epoch
+//! registration).
+//!
+//! The store never decides what to compile or evict: its user (the
+//! engine) compiles a region into a [`Function`], installs it
+//! ([`CodeStore::install`], which says [`Error::CacheFull`] when there is
+//! no room, so that the user evicts and retries), links it into the
+//! translation's [`Cell`] ([`CodeStore::link`]) and, once the cell no longer
+//! leads to it, retires it ([`CodeStore::retire`]): its bytes are reused
+//! only after every thread has left compiled code since (epochs).
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use ferrovm_ir::{Block, Cpu};
+use ferrovm_mem::{AddressSpace, Fault};
+
+use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, exit};
+use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
+use crate::translate::{self, Env};
+use crate::{Error, Result};
+
+/// Default code-cache budget: 64 MiB.
+pub const DEFAULT_CODE_CACHE_SIZE: usize = 64 << 20;
+
+/// Compiles made to fail on purpose, to test the fallback paths.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FaultInjection {
+    /// Fraction (0.0..=1.0) of compiles that fail.
+    pub rate: f64,
+    /// Seed of each compiler's generator.
+    pub seed: u64,
+}
+
+/// JIT options (mechanism switches; policy lives in the engine).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JitOptions {
+    /// Code-cache budget in bytes.
+    pub code_cache_size: usize,
+    /// Chain exits to compiled successors (direct cells, jump cache).
+    pub chaining: bool,
+    /// Inline caches on indirect branches and the return-address stack.
+    pub inline_cache: bool,
+    /// Make some compiles fail on purpose.
+    pub fault_injection: Option<FaultInjection>,
+    /// How code gets into the code cache.
+    pub code_writes: Writes,
+    /// Print every compiled function's machine code on stderr.
+    pub dump: bool,
+    /// Append `START LEN NAME` lines to `/tmp/perf-PID.map`, so `perf
+    /// report` names compiled code by guest pc.
+    pub perf_map: bool,
+    /// Extra Cranelift settings (`name`, `value`), applied to every
+    /// compile (an experiment knob).
+    pub cranelift_flags: Vec<(String, String)>,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions {
+            code_cache_size: DEFAULT_CODE_CACHE_SIZE,
+            chaining: true,
+            inline_cache: true,
+            fault_injection: None,
+            code_writes: Writes::Auto,
+            dump: false,
+            perf_map: false,
+            cranelift_flags: Vec::new(),
+        }
+    }
+}
+
+/// How one translation is compiled (the engine's tiering policy chooses).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flavor {
+    /// Run Cranelift's optimizer (`opt_level=speed`: e-graph rewrites,
+    /// GVN, LICM). Compiles take about half again as long; code that has
+    /// proven hot runs faster (crypto 1.91 s → 1.13 s). Off for code
+    /// compiled on its first run.
+    pub optimize: bool,
+    /// Count the translation's runs in the counter its [`Linker`] gives
+    /// for the entry pc, and leave with [`NativeExit::Hot`] on the entry
+    /// that brings the count to this value, so the engine can recompile it
+    /// as hot code.
+    pub hot_at: Option<u32>,
+}
+
+/// How compiled code stopped (see [`crate::abi::exit`]). `cpu.pc` and every
+/// register are precise, as after the interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeExit {
+    /// Continue at `cpu.pc`.
+    Continue,
+    /// `ecall` at `cpu.pc`.
+    Ecall,
+    /// `ebreak` at `cpu.pc`.
+    Ebreak,
+    /// Illegal instruction at `cpu.pc`.
+    Illegal {
+        /// Its bits (0 if unknown).
+        bits: u32,
+    },
+    /// `fence.i`: translations may be stale; resume at `cpu.pc`.
+    FenceI,
+    /// A memory fault at `cpu.pc`.
+    Fault(Fault),
+    /// The load or store at `cpu.pc` needs the full access path (see
+    /// [`exit::SLOW`]): interpret that one instruction, then continue.
+    Slow,
+    /// The translation at `cpu.pc` reached its [`Flavor::hot_at`] count
+    /// (nothing of it ran): recompile it as hot code, then continue.
+    Hot,
+}
+
+/// What the translator needs from the JIT's user besides constants: the
+/// stable addresses of per-pc state. Both must stay valid (same address)
+/// as long as compiled code that embeds them can run.
+pub trait Linker {
+    /// The chaining cell of guest `pc` (created on demand).
+    fn cell(&mut self, pc: u64) -> *const Cell;
+    /// The run counter of guest `pc` (for [`Flavor::hot_at`]).
+    fn counter(&mut self, pc: u64) -> *const AtomicU32;
+}
+
+/// A compiled function, not yet in the code cache.
+#[derive(Debug)]
+pub struct Function {
+    bytes: Vec<u8>,
+    data: Box<[AtomicUsize]>,
+    /// Guest address the function is entered at.
+    start: u64,
+    /// Blocks in the region.
+    blocks: usize,
+    time: Duration,
+}
+
+impl Function {
+    /// Bytes of machine code.
+    pub fn code_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Time spent in Cranelift.
+    pub fn compile_time(&self) -> Duration {
+        self.time
+    }
+}
+
+/// A function in the code cache, owned by one translation. Give it back
+/// with [`CodeStore::retire`] once no cell leads to it any more (dropping
+/// it instead leaks its bytes in the cache).
+#[derive(Debug)]
+#[must_use = "code in the cache is freed only by CodeStore::retire"]
+pub struct NativeCode {
+    alloc: Allocation,
+    entry: usize,
+    /// Inline-cache words referenced by the code.
+    data: Box<[AtomicUsize]>,
+}
+
+impl NativeCode {
+    /// Host address of the entry point.
+    pub fn entry(&self) -> usize {
+        self.entry
+    }
+
+    /// Bytes of the cache it occupies.
+    pub fn len(&self) -> usize {
+        self.alloc.len()
+    }
+
+    /// Whether it occupies nothing (never).
+    pub fn is_empty(&self) -> bool {
+        self.alloc.is_empty()
+    }
+}
+
+/// Cranelift's working memory: one per thread that compiles.
+pub struct Compiler {
+    cl: cranelift_codegen::Context,
+    fctx: FunctionBuilderContext,
+    rng: u64,
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiler").finish_non_exhaustive()
+    }
+}
+
+/// One vCPU's part of the JIT: its context (exit flag, return-address
+/// stack, jump cache) and its epoch registration.
+#[derive(Debug)]
+pub struct JitThread {
+    ctx: Arc<JitContext>,
+    participant: Participant,
+}
+
+impl JitThread {
+    /// The context compiled code runs with; other threads may set bits of
+    /// its `exit_request`.
+    pub fn context(&self) -> &Arc<JitContext> {
+        &self.ctx
+    }
+}
+
+type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, usize, u64) -> u64;
+
+/// What the store's lock guards.
+struct Code {
+    cache: CodeCache,
+    /// Inline-cache words of retired code, waiting for their epoch.
+    dead_data: Vec<(u64, Box<[AtomicUsize]>)>,
+    perf_map: Option<std::fs::File>,
+    /// JIT threads made so far (see [`CodeStore::thread`]).
+    threads: usize,
+}
+
+/// The JIT state a whole VM shares (see the module docs). `Send + Sync`.
+pub struct CodeStore {
+    /// Code generators by [`Effort`]: plain, quick, optimizing.
+    isa: OwnedTargetIsa,
+    isa_quick: OwnedTargetIsa,
+    isa_opt: OwnedTargetIsa,
+    code: Mutex<Code>,
+    epochs: Arc<Epochs>,
+    env: Env,
+    stub: usize,
+    trampoline: Trampoline,
+    /// The sentinel cell: `pc` odd (matches no target), code = the stub.
+    sentinel: Box<Cell>,
+    options: JitOptions,
+    /// Keeps the address space alive: compiled code embeds its addresses.
+    mem: Arc<AddressSpace>,
+}
+
+impl std::fmt::Debug for CodeStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeStore").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+/// How hard Cranelift works on a translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Effort {
+    /// `opt_level=speed` (hot code).
+    Optimize,
+    /// No optimizer (code compiled on its first run that stays).
+    Plain,
+    /// No optimizer and regalloc2's single-pass allocator: compiles about a
+    /// quarter faster, code somewhat slower. For first-run code that is
+    /// recompiled once hot (hello 60 -> 45 ms, bigprog 431 -> 331 ms; the
+    /// integer workloads equal or faster).
+    Quick,
+}
+
+impl Flavor {
+    fn effort(self) -> Effort {
+        match (self.optimize, self.hot_at) {
+            (true, _) => Effort::Optimize,
+            (false, Some(_)) => Effort::Quick,
+            (false, None) => Effort::Plain,
+        }
+    }
+}
+
+fn host_isa(effort: Effort, extra: &[(String, String)]) -> Result<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, k: &str, v: &str| {
+        flags.set(k, v).map_err(|e| Error::Setup(format!("{k}={v}: {e}")))
+    };
+    // The IR passes already simplified the block. Cranelift's optimizer
+    // costs a third of compile time (printf_heavy, every block compiled:
+    // 0.47 s without, 0.71 s with) and pays off only on code that runs
+    // long: the tiering policy decides (`Flavor::optimize`).
+    set(&mut flags, "opt_level", if effort == Effort::Optimize { "speed" } else { "none" })?;
+    if effort == Effort::Quick {
+        set(&mut flags, "regalloc_algorithm", "single_pass")?;
+    }
+    // Cranelift's x86-64 tail calls rely on frame pointers.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    // Nothing unwinds through compiled code.
+    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    for (k, v) in extra {
+        set(&mut flags, k, v)?;
+    }
+    let builder = cranelift_native::builder().map_err(|e| Error::Setup(e.to_string()))?;
+    builder.finish(settings::Flags::new(flags)).map_err(|e| Error::Setup(e.to_string()))
+}
+
+/// A linker for the permanent functions, which link nothing.
+struct NoLinks(*const Cell, *const AtomicU32);
+
+impl Linker for NoLinks {
+    fn cell(&mut self, _: u64) -> *const Cell {
+        self.0
+    }
+
+    fn counter(&mut self, _: u64) -> *const AtomicU32 {
+        self.1
+    }
+}
+
+impl CodeStore {
+    /// A JIT for guest memory `mem`.
+    pub fn new(mem: &Arc<AddressSpace>, options: JitOptions) -> Result<Self> {
+        let extra = &options.cranelift_flags;
+        let isa = host_isa(Effort::Plain, extra)?;
+        let isa_quick = host_isa(Effort::Quick, extra)?;
+        let isa_opt = host_isa(Effort::Optimize, extra)?;
+        let epochs = Arc::new(Epochs::default());
+        let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
+        let perf_map = options.perf_map.then(|| {
+            let path = format!("/tmp/perf-{}.map", std::process::id());
+            std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
+        });
+        let mut store = CodeStore {
+            isa,
+            isa_quick,
+            isa_opt,
+            code: Mutex::new(Code { cache, dead_data: Vec::new(), perf_map: perf_map.flatten(), threads: 0 }),
+            epochs,
+            env: Env {
+                host_base: mem.host_base() as u64,
+                page_table: mem.page_table_base() as u64,
+                indirect: [0; 2],
+                chaining: options.chaining,
+                inline_cache: options.inline_cache,
+            },
+            stub: 0,
+            trampoline: unreachable_trampoline,
+            sentinel: Box::new(Cell::new(1, 0)),
+            options,
+            mem: Arc::clone(mem),
+        };
+        // The stub, the trampoline and the shared indirect exits are
+        // permanent: their code is never retired.
+        let mut c = store.compiler();
+        let fe = store.isa.frontend_config();
+        c.cl.clear();
+        translate::build_stub(&mut c.cl.func, &mut c.fctx, fe);
+        store.stub = store.emit_permanent(&mut c)?;
+        c.cl.clear();
+        translate::build_trampoline(&mut c.cl.func, &mut c.fctx, fe);
+        let tramp = store.emit_permanent(&mut c)?;
+        // SAFETY: `tramp` is the published entry of a function with exactly
+        // the `Trampoline` signature (System V, four i64 params, one i64
+        // result), built just above.
+        store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
+        store.sentinel.code.store(store.stub, Ordering::Relaxed);
+        let dummy = AtomicU32::new(0);
+        for ret in [false, true] {
+            c.cl.clear();
+            let mut links = NoLinks(&*store.sentinel, &dummy);
+            translate::build_indirect(&mut c.cl.func, &mut c.fctx, store.env, &mut links, ret, fe);
+            store.env.indirect[usize::from(ret)] = store.emit_permanent(&mut c)? as u64;
+        }
+        Ok(store)
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &JitOptions {
+        &self.options
+    }
+
+    /// The dispatcher stub: where a [`Cell`] with no compiled code leads.
+    pub fn stub(&self) -> usize {
+        self.stub
+    }
+
+    /// The sentinel cell (matches no guest pc).
+    pub fn sentinel(&self) -> *const Cell {
+        &*self.sentinel
+    }
+
+    /// Bytes of the code cache in use, and its capacity.
+    pub fn code_usage(&self) -> (usize, usize) {
+        let code = self.lock();
+        (code.cache.used(), code.cache.capacity())
+    }
+
+    /// Whether code is written through `/proc/self/mem` (pages never
+    /// writable) rather than by flipping page protections.
+    pub fn writes_through_proc_mem(&self) -> bool {
+        self.lock().cache.writes_through_proc_mem()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Code> {
+        self.code.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Working memory for compiling on the calling thread.
+    pub fn compiler(&self) -> Compiler {
+        let seed = self.options.fault_injection.map_or(1, |f| f.seed);
+        Compiler { cl: cranelift_codegen::Context::new(), fctx: FunctionBuilderContext::new(), rng: seed | 1 }
+    }
+
+    /// The JIT part of a new vCPU.
+    pub fn thread(&self) -> JitThread {
+        let mut code = self.lock();
+        code.threads += 1;
+        if code.threads > 1 {
+            // With `mprotect` writes, a page holding published code is made
+            // writable only while no other thread can run it; from the
+            // second vCPU on, nothing proves that any more.
+            code.cache.set_shared_pages(false);
+        }
+        JitThread {
+            ctx: Arc::new(JitContext::new(Arc::as_ptr(&self.mem), self.sentinel())),
+            participant: self.epochs.register(),
+        }
+    }
+
+    /// Compiles the function in `c.cl.func` (a permanent one), installs and
+    /// publishes it; returns its entry.
+    fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
+        let bytes = c.emit(&self.isa, self.options.dump)?;
+        let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, time: Duration::ZERO };
+        let code = self.install(&mut f)?;
+        let entry = code.entry;
+        // Permanent: never retired.
+        std::mem::forget(code);
+        Ok(entry)
+    }
+
+    /// Compiles the region `blocks` as one function entered at
+    /// `blocks[0].start`, as `flavor` says: direct branches between its
+    /// blocks stay in native code without leaving the function. The result
+    /// still has to be [installed](Self::install) and
+    /// [linked](Self::link); the caller must unlink and retire it when the
+    /// code of any of the blocks changes.
+    pub fn compile(
+        &self,
+        c: &mut Compiler,
+        blocks: &[Block],
+        flavor: Flavor,
+        linker: &mut dyn Linker,
+    ) -> Result<Function> {
+        let Some(block) = blocks.first() else { return Err(Error::Codegen("empty region".into())) };
+        let started = Instant::now();
+        if c.inject_fault(self.options.fault_injection) {
+            return Err(Error::Injected);
+        }
+        let data: Box<[AtomicUsize]> = Box::new([AtomicUsize::new(self.sentinel() as usize)]);
+        c.cl.clear();
+        translate::translate(
+            &mut c.cl.func,
+            &mut c.fctx,
+            blocks,
+            self.env,
+            linker,
+            data.as_ptr() as u64,
+            flavor,
+            self.isa.frontend_config(),
+        )
+        .map_err(|e| Error::Codegen(e.0))?;
+        if self.options.dump {
+            let how = if flavor.optimize { "optimized" } else { "unoptimized" };
+            eprintln!("; region at {:#x}, {} block(s), {how}", block.start, blocks.len());
+        }
+        let isa = match flavor.effort() {
+            Effort::Optimize => &self.isa_opt,
+            Effort::Plain => &self.isa,
+            Effort::Quick => &self.isa_quick,
+        };
+        let bytes = c.emit(isa, self.options.dump)?;
+        Ok(Function { bytes, data, start: block.start, blocks: blocks.len(), time: started.elapsed() })
+    }
+
+    /// Copies `f` into the code cache and makes it executable.
+    /// [`Error::CacheFull`] when no free range is big enough: the caller
+    /// retires something and tries again with the same `f` (or gives up).
+    /// On success the inline-cache words the code refers to move from `f`
+    /// into the result.
+    pub fn install(&self, f: &mut Function) -> Result<NativeCode> {
+        let mut code = self.lock();
+        let Some(alloc) = code.cache.alloc(f.bytes.len(), None) else {
+            return Err(Error::CacheFull { len: f.bytes.len() });
+        };
+        let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
+        if let Err(e) = written {
+            code.cache.free(alloc);
+            return Err(e);
+        }
+        let entry = code.cache.addr(&alloc);
+        if f.blocks > 0
+            && let Some(map) = &mut code.perf_map
+        {
+            // Best effort: a profile aid, not part of the run.
+            let _ = writeln!(map, "{entry:x} {:x} guest_{:x}_x{}", alloc.len(), f.start, f.blocks);
+        }
+        // The code embeds the words' address: move them, never copy.
+        let data = std::mem::take(&mut f.data);
+        Ok(NativeCode { alloc, entry, data })
+    }
+
+    /// Makes `cell` lead to `code` (every chained exit aimed at its pc now
+    /// runs it).
+    pub fn link(&self, cell: &Cell, code: &NativeCode) {
+        cell.code.store(code.entry, Ordering::Release);
+    }
+
+    /// Makes `cell` lead back to the dispatcher.
+    pub fn unlink(&self, cell: &Cell) {
+        cell.code.store(self.stub, Ordering::Release);
+    }
+
+    /// Frees `code`, which no cell leads to any more: its bytes are reused
+    /// once every thread has left compiled code since this call.
+    pub fn retire(&self, native: NativeCode) {
+        let mut code = self.lock();
+        code.cache.free(native.alloc);
+        let tag = self.epochs.advance();
+        code.dead_data.push((tag, native.data));
+        let epochs = &self.epochs;
+        code.dead_data.retain(|(tag, _)| !epochs.reclaimable(*tag));
+    }
+
+    /// Runs compiled code for `cpu.pc` through `cell` (the cell of
+    /// `cpu.pc`), chaining through compiled successors, until it leaves.
+    /// `None` if the cell leads to no compiled code.
+    pub fn run(&self, th: &JitThread, cpu: &mut Cpu, cell: &Cell) -> Option<NativeExit> {
+        let pc = cpu.pc;
+        // Enter the epoch before reading the code pointer: code unlinked
+        // after this point stays allocated until this thread leaves.
+        th.participant.enter(&self.epochs);
+        let entry = cell.code.load(Ordering::Acquire);
+        if entry == self.stub {
+            th.participant.leave();
+            return None;
+        }
+        let ctx = &*th.ctx;
+        if self.options.chaining {
+            let slot = ((pc >> 1) as usize) & (JUMP_CACHE_ENTRIES - 1);
+            ctx.jump_cache[slot].store(std::ptr::from_ref(cell).cast_mut(), Ordering::Relaxed);
+        }
+        // SAFETY: `entry` is the published code of a translation of `pc`
+        // built by `translate` for this address space and still allocated
+        // (this thread's epoch is entered); it accesses only `cpu`
+        // (exclusively borrowed), `ctx` (this vCPU's, owned by this thread),
+        // guest memory through checked accesses, and cells, caches and
+        // helpers that outlive it. The trampoline's signature matches (see
+        // `new`).
+        let code = unsafe { (self.trampoline)(cpu, ctx, entry, pc) };
+        th.participant.leave();
+        Some(match code {
+            exit::CONTINUE => NativeExit::Continue,
+            exit::ECALL => NativeExit::Ecall,
+            exit::EBREAK => NativeExit::Ebreak,
+            exit::ILLEGAL => NativeExit::Illegal { bits: ctx.illegal_bits.load(Ordering::Relaxed) },
+            exit::FENCE_I => NativeExit::FenceI,
+            exit::SLOW => NativeExit::Slow,
+            exit::HOT => NativeExit::Hot,
+            _ => match ctx.take_fault() {
+                Some(f) => NativeExit::Fault(f),
+                None => NativeExit::Illegal { bits: 0 },
+            },
+        })
+    }
+
+    /// In a forked child, where only the thread of `keep` exists: the other
+    /// threads' epoch registrations no longer hold back reuse.
+    pub fn after_fork_child(&self, keep: &JitThread) {
+        self.epochs.retain_only(&keep.participant);
+    }
+
+    /// The epochs that guard reuse of retired code.
+    pub fn epochs(&self) -> &Arc<Epochs> {
+        &self.epochs
+    }
+}
+
+impl Compiler {
+    /// Compiles the function in `self.cl.func` with `isa` into machine
+    /// code without relocations.
+    fn emit(&mut self, isa: &OwnedTargetIsa, dump: bool) -> Result<Vec<u8>> {
+        self.cl.set_disasm(dump);
+        // Degrade, don't die: a Cranelift panic is a compile error too.
+        let cl = &mut self.cl;
+        let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cl.compile(&**isa, &mut ControlPlane::default()).map(|_| ()).map_err(|e| format!("{:?}", e.inner))
+        }));
+        match compiled {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                if dump {
+                    eprintln!("{}", self.cl.func.display());
+                }
+                return Err(Error::Codegen(e));
+            }
+            Err(_) => {
+                self.cl.clear();
+                return Err(Error::Codegen("Cranelift panicked".into()));
+            }
+        }
+        let Some(compiled) = self.cl.compiled_code() else {
+            return Err(Error::Codegen("no compiled code".into()));
+        };
+        if dump {
+            eprintln!("{}", compiled.vcode.as_deref().unwrap_or(""));
+        }
+        if !compiled.buffer.relocs().is_empty() {
+            return Err(Error::Codegen("machine code needs relocations".into()));
+        }
+        Ok(compiled.code_buffer().to_vec())
+    }
+
+    fn inject_fault(&mut self, f: Option<FaultInjection>) -> bool {
+        let Some(f) = f.filter(|f| f.rate > 0.0) else { return false };
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+        (r as f64 / (1u64 << 53) as f64) < f.rate
+    }
+}
+
+unsafe extern "C" fn unreachable_trampoline(_: *mut Cpu, _: *const JitContext, _: usize, _: u64) -> u64 {
+    exit::CONTINUE
+}
