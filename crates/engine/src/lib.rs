@@ -45,7 +45,7 @@ pub use config::{CodeWrites, DEFAULT_HOT_THRESHOLD, EngineConfig, EngineMode, Fa
 pub use ferrovm_ir as ir;
 pub use stats::Stats;
 pub use vcpu::Vcpu;
-pub use vm::{InterruptHandle, Vm};
+pub use vm::{ForkGuard, InterruptHandle, Vm};
 
 /// A guest event that the environment (e.g. the Linux layer) must handle.
 /// On every exit, `cpu.pc` is the address of the instruction concerned and

@@ -105,6 +105,9 @@ impl Vcpu {
         // this vCPU active (and waits for it), or this vCPU sees everything
         // that thread did before (the permission table) in what it runs.
         fence(Ordering::SeqCst);
+        if self.vm.paused.load(Ordering::Acquire) {
+            self.vm.park(&self.shared);
+        }
         let exit = self.dispatch();
         let c = &self.shared.counters;
         c.insns_retired.store(self.cpu.instret.wrapping_sub(self.instret_base), Ordering::Relaxed);
@@ -118,6 +121,9 @@ impl Vcpu {
         let req = self.shared.ctx.exit_request.swap(0, Ordering::AcqRel);
         if req & request::SYNC != 0 {
             self.shared.safepoints.fetch_add(1, Ordering::AcqRel);
+        }
+        if req & request::PAUSE != 0 && self.vm.paused.load(Ordering::Acquire) {
+            self.vm.park(&self.shared);
         }
         (req & request::INTERRUPT != 0).then_some(Exit::Interrupted)
     }

@@ -29,6 +29,8 @@ pub(crate) mod request {
     pub(crate) const INTERRUPT: u8 = 1;
     /// Pass a safe point ([`super::Vm::synchronize`]) and go on.
     pub(crate) const SYNC: u8 = 2;
+    /// Stop at a safe point while the VM is paused ([`super::Vm::prepare_fork`]).
+    pub(crate) const PAUSE: u8 = 4;
 }
 
 /// What other threads see of a vCPU.
@@ -106,6 +108,9 @@ pub struct Vm {
     finished: Mutex<Stats>,
     /// Counts done by whichever thread (invalidations, synchronizations).
     pub(crate) shared_counters: Counters,
+    /// Set while a thread forks the host process: every other vCPU waits
+    /// at a safe point, holding nothing.
+    pub(crate) paused: AtomicBool,
 }
 
 impl std::fmt::Debug for Vm {
@@ -158,6 +163,7 @@ impl Vm {
                 vcpus: Mutex::new(Vec::new()),
                 finished: Mutex::new(Stats::default()),
                 shared_counters: Counters::default(),
+                paused: AtomicBool::new(false),
             }
         })
     }
@@ -352,9 +358,50 @@ impl Vm {
         }
     }
 
+    /// Prepares a host `fork` by the thread of `me` (not running guest
+    /// code): every other vCPU stops at a safe point, where it holds no
+    /// lock, and every lock of the VM and its address space is taken, so
+    /// that the child, in which only the forking thread exists, finds
+    /// everything consistent. Finish with [`ForkGuard::parent`] or
+    /// [`ForkGuard::child`].
+    pub fn prepare_fork<'a>(&'a self, me: &Vcpu) -> ForkGuard<'a> {
+        self.paused.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let others: Vec<Arc<VcpuShared>> =
+            self.lock_vcpus().iter().filter(|v| !Arc::ptr_eq(v, &me.shared)).cloned().collect();
+        for v in &others {
+            v.ctx.exit_request.fetch_or(request::PAUSE, Ordering::AcqRel);
+        }
+        for v in &others {
+            while v.active.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+        }
+        // The order every other path takes them in: the page index before
+        // a record's state before the code store.
+        let pages = self.table.lock_pages();
+        let store = self.store.as_ref().map(CodeStore::lock_for_fork);
+        let order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        let passes = self.passes.write().unwrap_or_else(PoisonError::into_inner);
+        let mem = self.mem.lock_for_fork();
+        ForkGuard { vm: self, _pages: pages, _store: store, _order: order, _passes: passes, _mem: mem }
+    }
+
+    /// A vCPU at its safe point while the VM is paused: waits, counted as
+    /// not running guest code (it holds nothing and checked nothing).
+    #[cold]
+    pub(crate) fn park(&self, shared: &VcpuShared) {
+        shared.active.store(false, Ordering::Release);
+        while self.paused.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        shared.active.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
     /// In a forked child: only `keep` (the forking thread's vCPU) exists;
     /// forget the others, which did not survive the fork.
-    pub fn after_fork_child(&self, keep: &Vcpu) {
+    fn after_fork_child(&self, keep: &Vcpu) {
         let mut vcpus = self.lock_vcpus();
         let (alive, gone): (Vec<_>, Vec<_>) = vcpus.drain(..).partition(|v| Arc::ptr_eq(v, &keep.shared));
         *vcpus = alive;
@@ -367,6 +414,40 @@ impl Vm {
         if let (Some(store), Some(jit)) = (&self.store, &keep.jit) {
             store.after_fork_child(jit);
         }
+    }
+}
+
+/// The VM prepared for a host `fork` (see [`Vm::prepare_fork`]).
+#[must_use = "finish with parent() or child()"]
+pub struct ForkGuard<'a> {
+    vm: &'a Vm,
+    _pages: MutexGuard<'a, std::collections::HashMap<u64, Vec<u64>>>,
+    _store: Option<MutexGuard<'a, ferrovm_jit::StoreState>>,
+    _order: MutexGuard<'a, VecDeque<u64>>,
+    _passes: RwLockWriteGuard<'a, PassManager>,
+    _mem: ferrovm_mem::ForkLock<'a>,
+}
+
+impl std::fmt::Debug for ForkGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForkGuard").finish_non_exhaustive()
+    }
+}
+
+impl ForkGuard<'_> {
+    /// In the parent after the fork (or when it failed): everything goes on.
+    pub fn parent(self) {
+        let vm = self.vm;
+        drop(self);
+        vm.paused.store(false, Ordering::Release);
+    }
+
+    /// In the child: only the forking thread's vCPU `keep` exists.
+    pub fn child(self, keep: &Vcpu) {
+        let vm = self.vm;
+        drop(self);
+        vm.paused.store(false, Ordering::Release);
+        vm.after_fork_child(keep);
     }
 }
 

@@ -76,7 +76,7 @@ mod translate;
 pub use code_cache::Writes;
 pub use store::{
     CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, Function, JitOptions, JitThread, Linker,
-    NativeCode, NativeExit,
+    NativeCode, NativeExit, StoreState,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

@@ -214,8 +214,8 @@ impl JitThread {
 
 type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, usize, u64) -> u64;
 
-/// What the store's lock guards.
-struct Code {
+/// What the store's lock guards (see [`CodeStore::lock_for_fork`]).
+pub struct StoreState {
     cache: CodeCache,
     /// Inline-cache words of retired code, waiting for their epoch.
     dead_data: Vec<(u64, Box<[AtomicUsize]>)>,
@@ -230,7 +230,7 @@ pub struct CodeStore {
     isa: OwnedTargetIsa,
     isa_quick: OwnedTargetIsa,
     isa_opt: OwnedTargetIsa,
-    code: Mutex<Code>,
+    code: Mutex<StoreState>,
     epochs: Arc<Epochs>,
     env: Env,
     stub: usize,
@@ -327,7 +327,7 @@ impl CodeStore {
             isa,
             isa_quick,
             isa_opt,
-            code: Mutex::new(Code { cache, dead_data: Vec::new(), perf_map: perf_map.flatten(), threads: 0 }),
+            code: Mutex::new(StoreState { cache, dead_data: Vec::new(), perf_map: perf_map.flatten(), threads: 0 }),
             epochs,
             env: Env {
                 host_base: mem.host_base() as u64,
@@ -394,7 +394,7 @@ impl CodeStore {
         self.lock().cache.writes_through_proc_mem()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Code> {
+    fn lock(&self) -> MutexGuard<'_, StoreState> {
         self.code.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -565,6 +565,12 @@ impl CodeStore {
                 None => NativeExit::Illegal { bits: 0 },
             },
         })
+    }
+
+    /// Holds the store's lock across a host `fork`, so the child never
+    /// finds it held by a thread that does not exist there.
+    pub fn lock_for_fork(&self) -> MutexGuard<'_, StoreState> {
+        self.lock()
     }
 
     /// In a forked child, where only the thread of `keep` exists: the other

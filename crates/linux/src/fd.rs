@@ -2,7 +2,7 @@
 //! descriptors that ferrovm owns. Keeping a table (rather than passing host
 //! numbers through) keeps ferrovm's own descriptors out of the guest's reach.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use rustix::io::Errno;
@@ -40,9 +40,11 @@ impl FdTable {
         Ok(t)
     }
 
-    /// The host descriptor for guest `fd`, or `EBADF`.
-    pub fn get(&self, fd: u64) -> Result<BorrowedFd<'_>, Errno> {
-        self.entry(fd).map(|e| e.file.as_fd())
+    /// The host descriptor for guest `fd`, or `EBADF`. It stays open while
+    /// it is held, even if the guest closes `fd` meanwhile (another thread
+    /// may: the table's lock is not held across system calls).
+    pub fn get(&self, fd: u64) -> Result<Arc<OwnedFd>, Errno> {
+        self.entry(fd).map(|e| Arc::clone(&e.file))
     }
 
     /// The entry for guest `fd`, or `EBADF`.

@@ -22,6 +22,7 @@ mod process;
 pub mod signal;
 pub mod stack;
 mod syscall;
+mod thread;
 pub mod vfs;
 
 pub use error::{Error, Result};

@@ -1,27 +1,30 @@
-//! A guest process: its memory, CPU, descriptors and the run loop that
-//! hands system calls to [`crate::syscall`], turns guest faults into the
-//! signals Linux would raise, and delivers signals to guest handlers.
+//! A guest process: what its threads share (memory and the VM, descriptors,
+//! signal dispositions and process-directed signals, the file system view,
+//! the program break, the thread list), loading a program, ending the
+//! process (`exit_group`, a fatal signal), and sending it signals.
+//! Each guest thread is a [`Thread`] on its own host thread.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::Write;
 use std::ops::Range;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{EngineConfig, Exit, InterruptHandle, Vcpu, Vm};
+use ferrovm_engine::{EngineConfig, Vm};
 use ferrovm_ir::Cpu;
-use ferrovm_mem::{AddressSpace, FaultKind, PAGE_SIZE, Perms};
+use ferrovm_mem::{AddressSpace, PAGE_SIZE, Perms};
 
 use crate::elf::{self, LoadedElf};
 use crate::error::{Error, Result};
 use crate::fd::{FdEntry, FdTable};
-use crate::hostsig::HostSignals;
-use crate::signal::{self, DefaultAction, SIG_DFL, SIG_IGN, SigInfo, Signal, code, sa};
+use crate::signal::{self, SIG_IGN, SigInfo, Signal};
 use crate::stack::{self, StackInput};
 use crate::syscall;
+use crate::thread::{Thread, ThreadEnd, ThreadHandle};
 use crate::vfs::Vfs;
 
 /// How the guest process ended.
@@ -100,7 +103,7 @@ pub(crate) struct SharedMap {
     pub offset: u64,
 }
 
-/// `ITIMER_REAL`, with a helper thread that interrupts the engine when it
+/// `ITIMER_REAL`, with a helper thread that raises `SIGALRM` when it
 /// expires.
 #[derive(Debug, Default)]
 pub(crate) struct Itimer {
@@ -109,39 +112,94 @@ pub(crate) struct Itimer {
     ticker: Option<Arc<(Mutex<Option<Instant>>, Condvar)>>,
 }
 
-/// A loaded guest program, ready to run.
-pub struct Process {
+/// Signal state the threads share: dispositions and process-directed
+/// pending signals.
+#[derive(Debug, Default)]
+pub(crate) struct ProcSignals {
+    pub actions: signal::Actions,
+    pub pending: signal::Pending,
+}
+
+/// The guest threads.
+#[derive(Debug, Default)]
+pub(crate) struct Threads {
+    /// Live threads by tid.
+    pub by_tid: HashMap<u32, Arc<ThreadHandle>>,
+    /// The thread group leader's tid (the pid).
+    pub leader: u32,
+    /// The leader's exit code, once it exited alone (`exit`, not
+    /// `exit_group`): the process's status when the last thread ends.
+    pub leader_exit: Option<i32>,
+}
+
+/// What every thread of a guest process shares.
+pub(crate) struct Proc {
     pub(crate) mem: Arc<AddressSpace>,
     pub(crate) vm: Arc<Vm>,
-    pub(crate) vcpu: Vcpu,
-    pub(crate) fds: FdTable,
-    pub(crate) brk: Brk,
+    /// The process id (the host's: guest threads are host threads).
+    pub(crate) pid: u32,
+    files: Mutex<FdTable>,
+    vfs: Mutex<Vfs>,
+    pub(crate) umask: AtomicU32,
+    pub(crate) brk: Mutex<Brk>,
+    signals: Mutex<ProcSignals>,
+    threads: Mutex<Threads>,
+    /// Signalled when a thread ends or the group exits.
+    ended: Condvar,
+    /// The status of a group exit (`exit_group`, a fatal signal), once one
+    /// began.
+    exit: Mutex<Option<ExitStatus>>,
+    exiting: AtomicBool,
+    pub(crate) shared_maps: Mutex<Vec<SharedMap>>,
+    /// Pages wholly past the end of a mapped file: an access is SIGBUS.
+    pub(crate) sigbus: Mutex<Vec<Range<u64>>>,
+    pub(crate) itimer: Mutex<Itimer>,
+    pub(crate) reported_unknown: Mutex<HashSet<u64>>,
     /// Host path of the program (what `execve("/proc/self/exe")` runs).
     pub(crate) exe: PathBuf,
     /// The path `/proc/self/exe` shows the guest.
     pub(crate) guest_exe: Vec<u8>,
     pub(crate) strace: bool,
-    pub(crate) reported_unknown: HashSet<u64>,
-    pub(crate) signals: signal::SignalState,
-    pub(crate) host_signals: HostSignals,
-    pub(crate) tid_address: u64,
-    pub(crate) elf: LoadedElf,
-    pub(crate) vfs: Vfs,
     pub(crate) trampoline: u64,
-    pub(crate) shared_maps: Vec<SharedMap>,
-    /// Pages wholly past the end of a mapped file: an access is SIGBUS.
-    pub(crate) sigbus: Vec<Range<u64>>,
-    pub(crate) itimer: Itimer,
+    pub(crate) elf: LoadedElf,
     pub(crate) options: Options,
-    pub(crate) umask: u32,
     /// In a `vfork` child: the pipe end whose closing (at `execve` or exit)
     /// releases the parent.
-    pub(crate) vfork_done: Option<OwnedFd>,
+    pub(crate) vfork_done: Mutex<Option<OwnedFd>>,
+}
+
+/// The locks of a process held across a host `fork` ([`Proc::lock_for_fork`]).
+pub(crate) struct ForkLocks<'a> {
+    _stdout: std::io::StdoutLock<'static>,
+    _stderr: std::io::StderrLock<'static>,
+    _threads: MutexGuard<'a, Threads>,
+    _signals: MutexGuard<'a, ProcSignals>,
+    _vfs: MutexGuard<'a, Vfs>,
+    _files: MutexGuard<'a, FdTable>,
+    _brk: MutexGuard<'a, Brk>,
+    _shared_maps: MutexGuard<'a, Vec<SharedMap>>,
+    _sigbus: MutexGuard<'a, Vec<Range<u64>>>,
+    _itimer: MutexGuard<'a, Itimer>,
+    _reported: MutexGuard<'a, HashSet<u64>>,
+    _vfork_done: MutexGuard<'a, Option<OwnedFd>>,
+    _exit: MutexGuard<'a, Option<ExitStatus>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A loaded guest program, ready to run: its shared state and its first
+/// thread, which runs on the caller's thread ([`Process::run`]); the threads
+/// it creates run on host threads of their own.
+pub struct Process {
+    proc: Arc<Proc>,
+    leader: Thread,
 }
 
 impl std::fmt::Debug for Process {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Process").field("exe", &self.exe).field("pc", &self.vcpu.cpu.pc).finish()
+        f.debug_struct("Process").field("exe", &self.proc.exe).field("pc", &self.leader.vcpu.cpu.pc).finish()
     }
 }
 
@@ -256,241 +314,285 @@ impl Process {
         if let (Some(root), Some(cwd)) = (&mut vfs.root, &options.cwd) {
             root.cwd.clone_from(cwd);
         }
-        let mut signals = signal::SignalState { mask: options.sigmask & !signal::UNBLOCKABLE, ..Default::default() };
+        let mut actions = signal::Actions::default();
         for s in 1..=signal::NSIG as i32 {
             if options.sigign & Signal(s).bit() != 0 && s != 9 && s != 19 {
-                signals.set_action(Signal(s), signal::SigAction { handler: SIG_IGN, ..Default::default() });
+                actions.set(Signal(s), signal::SigAction { handler: SIG_IGN, ..Default::default() });
             }
         }
         let vm = Vm::new(Arc::clone(&mem), options.engine.clone());
-        let vcpu = vm.vcpu(cpu);
-        let host_signals = HostSignals::install(&vcpu.interrupt_handle());
-        host_signals.update(&signals);
         let umask = rustix::process::umask(rustix::fs::Mode::empty());
         rustix::process::umask(umask);
-        Ok(Process {
-            vm,
-            vcpu,
+        let pid = std::process::id();
+        let mask = options.sigmask & !signal::UNBLOCKABLE;
+        let proc = Arc::new(Proc {
+            vm: Arc::clone(&vm),
             mem,
-            fds,
-            brk: Brk { start: brk_start, current: brk_start, mapped_end: brk_start },
+            pid,
+            files: Mutex::new(fds),
+            vfs: Mutex::new(vfs),
+            umask: AtomicU32::new(umask.bits()),
+            brk: Mutex::new(Brk { start: brk_start, current: brk_start, mapped_end: brk_start }),
+            signals: Mutex::new(ProcSignals { actions, pending: signal::Pending::default() }),
+            threads: Mutex::new(Threads::default()),
+            ended: Condvar::new(),
+            exit: Mutex::new(None),
+            exiting: AtomicBool::new(false),
+            shared_maps: Mutex::new(Vec::new()),
+            sigbus: Mutex::new(Vec::new()),
+            itimer: Mutex::new(Itimer::default()),
+            reported_unknown: Mutex::new(HashSet::new()),
             exe,
             guest_exe,
             strace: options.strace,
-            reported_unknown: HashSet::new(),
-            signals,
-            host_signals,
-            tid_address: 0,
-            elf: loaded,
-            vfs,
             trampoline,
-            shared_maps: Vec::new(),
-            sigbus: Vec::new(),
-            itimer: Itimer::default(),
+            elf: loaded,
             options,
-            umask: umask.bits(),
-            vfork_done: None,
-        })
+            vfork_done: Mutex::new(None),
+        });
+        // Host signals are forwarded by one thread of their own; every
+        // other thread blocks them.
+        crate::hostsig::block_forwarded();
+        crate::host::safe::install_kick_handler();
+        crate::hostsig::start_router(&proc);
+        let leader = Thread::new(Arc::clone(&proc), vm.vcpu(cpu), mask);
+        proc.threads().leader = leader.tid();
+        Ok(Process { proc, leader })
     }
 
-    /// The guest CPU (for embedders and tests).
+    /// The first thread's CPU (for embedders and tests).
     pub fn cpu(&self) -> &Cpu {
-        &self.vcpu.cpu
+        &self.leader.vcpu.cpu
     }
 
     /// The VM (statistics, pass manager).
     pub fn vm(&self) -> &Arc<Vm> {
-        &self.vm
+        &self.proc.vm
     }
 
     /// What the loader learned about the program.
     pub fn loaded(&self) -> &LoadedElf {
-        &self.elf
+        &self.proc.elf
     }
 
-    /// Runs the program until it exits or is killed.
+    /// Runs the program until it exits or is killed: the first thread runs
+    /// here; if it ends alone (`exit`) while other threads run, this waits
+    /// for them, as the process lives on until its last thread ends.
     pub fn run(&mut self) -> Result<ExitStatus> {
-        let status = self.run_loop();
-        self.sync_shared_maps();
+        let status = match self.leader.run() {
+            ThreadEnd::Group => self.proc.exit_status(),
+            ThreadEnd::Exited(code) => self.proc.wait_for_threads(code),
+        };
+        self.proc.sync_shared_maps();
         let _ = std::io::stderr().flush();
         Ok(status)
     }
+}
 
-    fn run_loop(&mut self) -> ExitStatus {
-        loop {
-            let exit = self.vcpu.run();
-            match exit {
-                Exit::Ecall => match syscall::dispatch(self) {
-                    syscall::Outcome::Return(v) => {
-                        self.vcpu.cpu.regs[10] = v;
-                        self.vcpu.cpu.pc = self.vcpu.cpu.pc.wrapping_add(4);
-                    }
-                    syscall::Outcome::Resume => {}
-                    syscall::Outcome::Exit(status) => return status,
-                },
-                Exit::Breakpoint => {
-                    self.signals.force(SigInfo::fault(Signal::SIGTRAP, code::TRAP_BRKPT, self.vcpu.cpu.pc));
-                }
-                Exit::Illegal { .. } => {
-                    self.signals.force(SigInfo::fault(Signal::SIGILL, code::ILL_ILLOPC, self.vcpu.cpu.pc));
-                }
-                Exit::Fault(f) => {
-                    let info = if f.kind == FaultKind::Misaligned {
-                        SigInfo::fault(Signal::SIGBUS, code::BUS_ADRALN, f.addr)
-                    } else if self.sigbus.iter().any(|r| r.contains(&f.addr)) {
-                        SigInfo::fault(Signal::SIGBUS, code::BUS_ADRERR, f.addr)
-                    } else if f.kind == FaultKind::Unmapped {
-                        SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, f.addr)
-                    } else {
-                        SigInfo::fault(Signal::SIGSEGV, code::SEGV_ACCERR, f.addr)
-                    };
-                    self.signals.force(info);
-                }
-                Exit::Interrupted => {}
+impl Proc {
+    /// The descriptor table.
+    pub(crate) fn files(&self) -> MutexGuard<'_, FdTable> {
+        lock(&self.files)
+    }
+
+    /// The file-system view (cwd, root, sysroot). Lock it before
+    /// [`Proc::files`] when both are needed.
+    pub(crate) fn vfs(&self) -> MutexGuard<'_, Vfs> {
+        lock(&self.vfs)
+    }
+
+    /// Dispositions and process-directed pending signals.
+    pub(crate) fn signals(&self) -> MutexGuard<'_, ProcSignals> {
+        lock(&self.signals)
+    }
+
+    /// The thread list.
+    pub(crate) fn threads(&self) -> MutexGuard<'_, Threads> {
+        lock(&self.threads)
+    }
+
+    /// Whether the process is ending (`exit_group` or a fatal signal): every
+    /// thread stops at its next chance.
+    pub(crate) fn exiting(&self) -> bool {
+        self.exiting.load(Ordering::Acquire)
+    }
+
+    /// Ends the process with `status` (the first group exit wins): every
+    /// other thread is stopped and woken.
+    pub(crate) fn group_exit(&self, status: ExitStatus) {
+        {
+            let mut exit = lock(&self.exit);
+            if exit.is_none() {
+                *exit = Some(status);
             }
-            if let Some(status) = self.deliver_signals() {
-                return status;
-            }
+        }
+        self.exiting.store(true, Ordering::Release);
+        let threads = self.threads();
+        for t in threads.by_tid.values() {
+            t.wake();
+        }
+        self.ended.notify_all();
+    }
+
+    /// The status of the group exit (a group exit must have begun).
+    fn exit_status(&self) -> ExitStatus {
+        lock(&self.exit).unwrap_or(ExitStatus::Exited(0))
+    }
+
+    /// The leader ended alone with `code`: waits until the last thread is
+    /// gone (or a group exit), as the process lives on until then.
+    fn wait_for_threads(&self, code: i32) -> ExitStatus {
+        let mut threads = self.threads();
+        threads.leader_exit = Some(code);
+        while !threads.by_tid.is_empty() && !self.exiting() {
+            threads = self.ended.wait(threads).unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(threads);
+        match *lock(&self.exit) {
+            Some(status) => status,
+            None => ExitStatus::Exited(code),
         }
     }
 
-    /// Moves host signals and an expired interval timer into the pending set.
-    pub(crate) fn poll_async(&mut self) {
-        self.host_signals.collect(&mut self.signals);
-        if let Some(deadline) = self.itimer.deadline {
-            let now = Instant::now();
-            if now >= deadline {
-                self.signals.raise(SigInfo::kernel(Signal::SIGALRM));
-                if self.itimer.interval.is_zero() {
-                    self.set_itimer(None, Duration::ZERO);
-                } else {
-                    let mut next = deadline + self.itimer.interval;
-                    while next <= now {
-                        next += self.itimer.interval;
-                    }
-                    self.set_itimer(Some(next), self.itimer.interval);
-                }
-            }
+    /// A thread other than the leader ended.
+    pub(crate) fn thread_ended(&self, tid: u32) {
+        let mut threads = self.threads();
+        threads.by_tid.remove(&tid);
+        if threads.by_tid.is_empty() {
+            self.ended.notify_all();
         }
+    }
+
+    /// Sends a process-directed signal: it becomes pending for the process
+    /// (unless ignored) and one thread that does not block it is woken to
+    /// take it (the leader first, as Linux prefers the main thread).
+    pub(crate) fn send(&self, info: SigInfo) {
+        {
+            let mut sig = self.signals();
+            if sig.actions.discards(info.signo) {
+                return;
+            }
+            sig.pending.add(info);
+        }
+        let threads = self.threads();
+        let bit = info.signo.bit();
+        let leader = threads.by_tid.get(&threads.leader);
+        let target =
+            leader.into_iter().chain(threads.by_tid.values()).find(|t| t.mask.load(Ordering::Acquire) & bit == 0);
+        if let Some(t) = target {
+            t.wake();
+        }
+    }
+
+    /// Sends a signal to thread `tid` of this process; `false` if there is
+    /// no such thread.
+    pub(crate) fn send_to_thread(&self, tid: u32, info: SigInfo) -> bool {
+        let Some(t) = self.threads().by_tid.get(&tid).cloned() else { return false };
+        if !self.signals().actions.discards(info.signo) {
+            t.pending().add(info);
+            t.wake();
+        }
+        true
     }
 
     /// Arms (or disarms) `ITIMER_REAL`.
-    pub(crate) fn set_itimer(&mut self, deadline: Option<Instant>, interval: Duration) {
-        self.itimer.deadline = deadline;
-        self.itimer.interval = interval;
-        if deadline.is_none() && self.itimer.ticker.is_none() {
+    pub(crate) fn set_itimer(self: &Arc<Self>, deadline: Option<Instant>, interval: Duration) {
+        let mut itimer = lock(&self.itimer);
+        itimer.deadline = deadline;
+        itimer.interval = interval;
+        if deadline.is_none() && itimer.ticker.is_none() {
             return;
         }
-        let ticker = match &self.itimer.ticker {
+        let ticker = match &itimer.ticker {
             Some(t) => Arc::clone(t),
             None => {
                 let t = Arc::new((Mutex::new(None::<Instant>), Condvar::new()));
                 let shared = Arc::clone(&t);
-                let flag = self.vcpu.interrupt_handle();
+                let proc = Arc::downgrade(self);
                 let spawned = std::thread::Builder::new().name("ferrovm-itimer".into()).spawn(move || {
-                    ticker_thread(&shared, &flag);
+                    ticker_thread(&shared, &proc);
                 });
                 if spawned.is_err() {
-                    return; // the timer then fires only at system calls
+                    return; // the timer then never fires
                 }
-                self.itimer.ticker = Some(Arc::clone(&t));
+                itimer.ticker = Some(Arc::clone(&t));
                 t
             }
         };
-        let (lock, cv) = &*ticker;
-        *lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = deadline;
+        drop(itimer);
+        let (lock_, cv) = &*ticker;
+        *lock(lock_) = deadline;
         cv.notify_all();
     }
 
-    /// After a host `fork`, in the child: helper threads do not exist there,
-    /// and Linux clears interval timers in the child.
-    pub(crate) fn after_fork_child(&mut self) {
-        self.itimer = Itimer::default();
-        self.signals.pending = 0;
+    /// The interval timer fired: raises `SIGALRM` and re-arms it.
+    fn itimer_fired(self: &Arc<Self>) {
+        let (deadline, interval) = {
+            let itimer = lock(&self.itimer);
+            (itimer.deadline, itimer.interval)
+        };
+        let Some(deadline) = deadline else { return };
+        let now = Instant::now();
+        if now < deadline {
+            return;
+        }
+        if interval.is_zero() {
+            self.set_itimer(None, Duration::ZERO);
+        } else {
+            let mut next = deadline + interval;
+            while next <= now {
+                next += interval;
+            }
+            self.set_itimer(Some(next), interval);
+        }
+        self.send(SigInfo::kernel(Signal::SIGALRM));
     }
 
-    /// Waits until a signal can be delivered or `until` passes. Returns
-    /// whether a signal is deliverable.
-    pub(crate) fn wait_for_signal(&mut self, until: Option<Instant>) -> bool {
-        loop {
-            self.poll_async();
-            if self.signals.deliverable() {
-                return true;
-            }
-            let now = Instant::now();
-            if until.is_some_and(|u| now >= u) {
-                return false;
-            }
-            let mut nap = Duration::from_millis(2);
-            if let Some(u) = until {
-                nap = nap.min(u - now);
-            }
-            if let Some(d) = self.itimer.deadline {
-                nap = nap.min(d.saturating_duration_since(now));
-            }
-            std::thread::sleep(nap);
+    /// After a host `fork`, in the child: only the forking thread exists;
+    /// helper threads do not either (Linux clears interval timers in the
+    /// child), and pending process signals are not inherited.
+    pub(crate) fn after_fork_child(self: &Arc<Self>, me: &Arc<ThreadHandle>) {
+        {
+            let mut threads = self.threads();
+            threads.by_tid.clear();
+            threads.by_tid.insert(me.tid, Arc::clone(me));
+            threads.leader = me.tid;
+            threads.leader_exit = None;
         }
+        *lock(&self.itimer) = Itimer::default();
+        self.signals().pending = signal::Pending::default();
+        crate::hostsig::start_router(self);
     }
 
-    /// Delivers every deliverable pending signal: guest handlers get a
-    /// frame, default actions end the process. Returns the exit status if
-    /// the process is killed.
-    pub(crate) fn deliver_signals(&mut self) -> Option<ExitStatus> {
-        self.poll_async();
-        let mut delivered = false;
-        while let Some(info) = self.signals.take() {
-            let sig = info.signo;
-            let action = self.signals.action(sig);
-            match action.handler {
-                SIG_IGN if sig != Signal::SIGKILL => {}
-                SIG_DFL | SIG_IGN => {
-                    if sig == Signal::SIGKILL || signal::default_action(sig) == DefaultAction::Terminate {
-                        return Some(ExitStatus::Signaled(sig));
-                    }
-                }
-                _ => {
-                    let saved = self.signals.saved_mask.take().unwrap_or(self.signals.mask);
-                    let ok = signal::setup_frame(
-                        &self.mem,
-                        &mut self.vcpu.cpu,
-                        &self.signals,
-                        &info,
-                        &action,
-                        saved,
-                        self.trampoline,
-                    );
-                    if !ok {
-                        return Some(ExitStatus::Signaled(Signal::SIGSEGV));
-                    }
-                    let mut mask = self.signals.mask | action.mask;
-                    if action.flags & sa::NODEFER == 0 {
-                        mask |= sig.bit();
-                    }
-                    self.signals.mask = mask & !signal::UNBLOCKABLE;
-                    if action.flags & sa::RESETHAND != 0 {
-                        self.signals.set_action(sig, signal::SigAction::default());
-                    }
-                    delivered = true;
-                }
-            }
+    /// Takes every lock of the process (and the standard streams') for a
+    /// host `fork`, in the one order, so the child never finds one held by
+    /// a thread that does not exist there. No path holds one of them while
+    /// it takes an earlier one.
+    pub(crate) fn lock_for_fork(&self) -> ForkLocks<'_> {
+        ForkLocks {
+            _stdout: std::io::stdout().lock(),
+            _stderr: std::io::stderr().lock(),
+            _threads: self.threads(),
+            _signals: self.signals(),
+            _vfs: self.vfs(),
+            _files: self.files(),
+            _brk: lock(&self.brk),
+            _shared_maps: lock(&self.shared_maps),
+            _sigbus: lock(&self.sigbus),
+            _itimer: lock(&self.itimer),
+            _reported: lock(&self.reported_unknown),
+            _vfork_done: lock(&self.vfork_done),
+            _exit: lock(&self.exit),
         }
-        if !delivered && let Some(mask) = self.signals.saved_mask.take() {
-            self.signals.mask = mask;
-        }
-        if delivered {
-            self.host_signals.update(&self.signals);
-        }
-        None
     }
 
     /// Writes `MAP_SHARED` file mappings back to their files.
-    pub(crate) fn sync_shared_maps(&mut self) {
-        for m in &self.shared_maps {
+    pub(crate) fn sync_shared_maps(&self) {
+        for m in lock(&self.shared_maps).iter() {
             sync_one(&self.mem, m, m.range.clone());
         }
     }
 }
-
 /// Writes the part `range` of shared mapping `m` back to its file (only up
 /// to the file's current size: a shared mapping does not extend a file).
 pub(crate) fn sync_one(mem: &AddressSpace, m: &SharedMap, range: Range<u64>) {
@@ -512,19 +614,24 @@ pub(crate) fn sync_one(mem: &AddressSpace, m: &SharedMap, range: Range<u64>) {
     }
 }
 
-fn ticker_thread(shared: &(Mutex<Option<Instant>>, Condvar), flag: &InterruptHandle) {
-    let (lock, cv) = shared;
-    let mut guard = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+fn ticker_thread(shared: &(Mutex<Option<Instant>>, Condvar), proc: &std::sync::Weak<Proc>) {
+    let (lock_, cv) = shared;
+    let mut guard = lock(lock_);
     loop {
         match *guard {
-            None => guard = cv.wait(guard).unwrap_or_else(std::sync::PoisonError::into_inner),
+            None => guard = cv.wait(guard).unwrap_or_else(PoisonError::into_inner),
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    flag.interrupt();
                     *guard = None;
+                    drop(guard);
+                    match proc.upgrade() {
+                        Some(p) => p.itimer_fired(),
+                        None => return,
+                    }
+                    guard = lock(lock_);
                 } else {
-                    guard = cv.wait_timeout(guard, deadline - now).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+                    guard = cv.wait_timeout(guard, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
                 }
             }
         }

@@ -213,102 +213,110 @@ impl AltStack {
     }
 }
 
-/// Per-process signal state.
-#[derive(Debug, Clone)]
-pub struct SignalState {
-    /// Installed actions, index = signal number - 1.
-    pub actions: [SigAction; NSIG],
-    /// Blocked signals of the (single) thread.
-    pub mask: u64,
-    /// Pending signals.
-    pub pending: u64,
-    /// The `siginfo` of each pending signal (standard signals do not queue).
-    pub info: [Option<SigInfo>; NSIG],
-    /// The mask to restore after a handler interrupted `rt_sigsuspend`/`ppoll`.
-    pub saved_mask: Option<u64>,
-    /// The alternate signal stack.
-    pub altstack: AltStack,
-}
-
-impl Default for SignalState {
-    fn default() -> Self {
-        SignalState {
-            actions: [SigAction::default(); NSIG],
-            mask: 0,
-            pending: 0,
-            info: [None; NSIG],
-            saved_mask: None,
-            altstack: AltStack::default(),
-        }
-    }
-}
-
 /// SIGKILL and SIGSTOP: never blocked, never caught.
 pub const UNBLOCKABLE: u64 = (1 << 8) | (1 << 18);
 
-impl SignalState {
+/// A process's signal dispositions (shared by all its threads).
+#[derive(Debug, Clone)]
+pub struct Actions([SigAction; NSIG]);
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions([SigAction::default(); NSIG])
+    }
+}
+
+impl Actions {
     /// The action for `sig` (a default one for out-of-range numbers).
-    pub fn action(&self, sig: Signal) -> SigAction {
-        usize::try_from(sig.0 - 1).ok().and_then(|i| self.actions.get(i)).copied().unwrap_or_default()
+    pub fn get(&self, sig: Signal) -> SigAction {
+        usize::try_from(sig.0 - 1).ok().and_then(|i| self.0.get(i)).copied().unwrap_or_default()
     }
 
     /// Replaces the action for `sig`.
-    pub fn set_action(&mut self, sig: Signal, action: SigAction) {
-        if let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.actions.get_mut(i)) {
+    pub fn set(&mut self, sig: Signal, action: SigAction) {
+        if let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.0.get_mut(i)) {
             *slot = action;
         }
     }
 
-    /// Marks `info.signo` pending (a second one of the same number merges).
-    /// A signal that is ignored is discarded at once, as Linux does.
-    pub fn raise(&mut self, info: SigInfo) {
+    /// Whether `sig` is discarded as soon as it is raised: ignored, or left
+    /// at a default action that does nothing (ferrovm does not stop
+    /// processes, so the stop signals count as ignored too).
+    pub fn discards(&self, sig: Signal) -> bool {
+        let action = self.get(sig);
+        sig != Signal::SIGKILL
+            && (action.handler == SIG_IGN
+                || action.handler == SIG_DFL && default_action(sig) != DefaultAction::Terminate)
+    }
+
+    /// Signals whose handler is `SIG_IGN` (kept through `execve`).
+    pub fn ignored(&self) -> u64 {
+        (1..=NSIG as i32).filter(|&s| self.get(Signal(s)).handler == SIG_IGN).fold(0, |m, s| m | Signal(s).bit())
+    }
+}
+
+/// Pending signals with their `siginfo` (standard signals do not queue:
+/// a second one of a pending number merges into the first).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The pending signal numbers as a `sigset_t` word.
+    pub bits: u64,
+    info: [Option<SigInfo>; NSIG],
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending { bits: 0, info: [None; NSIG] }
+    }
+}
+
+impl Pending {
+    /// Adds `info.signo` (merging with one already pending).
+    pub fn add(&mut self, info: SigInfo) {
         let sig = info.signo;
-        let action = self.action(sig);
-        let ignored =
-            action.handler == SIG_IGN || action.handler == SIG_DFL && default_action(sig) != DefaultAction::Terminate;
-        if ignored && sig != Signal::SIGKILL {
-            return;
-        }
-        if self.pending & sig.bit() == 0
+        if self.bits & sig.bit() == 0
             && let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.info.get_mut(i))
         {
             *slot = Some(info);
         }
-        self.pending |= sig.bit();
+        self.bits |= sig.bit();
     }
 
-    /// A synchronous signal (a fault): if it is blocked or ignored, Linux
-    /// resets it to the default action and unblocks it (`force_sig_info`).
-    pub fn force(&mut self, info: SigInfo) {
-        let sig = info.signo;
-        if self.mask & sig.bit() != 0 || self.action(sig).handler == SIG_IGN {
-            self.set_action(sig, SigAction::default());
-            self.mask &= !sig.bit();
-        }
-        if let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.info.get_mut(i)) {
+    /// Adds `info`, replacing the `siginfo` of one already pending (a fault
+    /// must report its own address).
+    pub fn replace(&mut self, info: SigInfo) {
+        if let Some(slot) = usize::try_from(info.signo.0 - 1).ok().and_then(|i| self.info.get_mut(i)) {
             *slot = Some(info);
         }
-        self.pending |= sig.bit();
+        self.bits |= info.signo.bit();
     }
 
-    /// Whether some pending signal is not blocked.
-    pub fn deliverable(&self) -> bool {
-        self.pending & !self.mask != 0
+    /// Drops `sig` if it is pending.
+    pub fn remove(&mut self, sig: Signal) {
+        self.bits &= !sig.bit();
+        if let Some(slot) = usize::try_from(sig.0 - 1).ok().and_then(|i| self.info.get_mut(i)) {
+            *slot = None;
+        }
     }
 
-    /// Takes the next deliverable signal: synchronous ones (with `si_addr`)
-    /// first, then the lowest number.
-    pub fn take(&mut self) -> Option<SigInfo> {
-        let ready = self.pending & !self.mask;
+    /// Takes the next signal among `allowed`: synchronous ones (with
+    /// `si_addr`) first, then the lowest number.
+    pub fn take(&mut self, allowed: u64) -> Option<SigInfo> {
+        let ready = self.bits & allowed;
         if ready == 0 {
             return None;
         }
         let sync = (0..NSIG)
             .find(|&i| ready & (1 << i) != 0 && self.info.get(i).copied().flatten().is_some_and(|s| s.addr.is_some()));
         let i = sync.unwrap_or(ready.trailing_zeros() as usize);
-        self.pending &= !(1u64 << i);
+        self.bits &= !(1u64 << i);
         let sig = Signal(i as i32 + 1);
         Some(self.info.get_mut(i).and_then(Option::take).unwrap_or_else(|| SigInfo::kernel(sig)))
+    }
+
+    /// Whether one of the pending signals is a synchronous one (a fault).
+    pub fn has_fault(&self) -> bool {
+        self.info.iter().flatten().any(|i| i.addr.is_some())
     }
 }
 
@@ -344,14 +352,13 @@ pub const TRAMPOLINE: [u8; 8] = {
 pub fn setup_frame(
     mem: &AddressSpace,
     cpu: &mut Cpu,
-    state: &SignalState,
+    alt: AltStack,
     info: &SigInfo,
     action: &SigAction,
     saved_mask: u64,
     trampoline: u64,
 ) -> bool {
     let sp = cpu.regs[2];
-    let alt = state.altstack;
     let mut top = sp;
     if action.flags & sa::ONSTACK != 0 && alt.flags & SS_DISABLE == 0 && !alt.contains(sp) {
         top = alt.sp.wrapping_add(alt.size);
@@ -462,10 +469,9 @@ mod tests {
         cpu.fflags = 3;
         cpu.frm = 2;
         let before = cpu.clone();
-        let state = SignalState::default();
         let action = SigAction { handler: 0x5000, flags: sa::SIGINFO, mask: 0 };
         let info = SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, 0xdead);
-        assert!(setup_frame(&mem, &mut cpu, &state, &info, &action, 0x42, 0x9000));
+        assert!(setup_frame(&mem, &mut cpu, AltStack::default(), &info, &action, 0x42, 0x9000));
         assert_eq!(cpu.pc, 0x5000);
         assert_eq!(cpu.regs[1], 0x9000);
         assert_eq!(cpu.regs[2] % 16, 0);
@@ -480,17 +486,18 @@ mod tests {
     }
 
     #[test]
-    fn pending_order_and_force() {
-        let mut s = SignalState::default();
-        s.set_action(Signal(10), SigAction { handler: 0x1000, ..SigAction::default() });
-        s.raise(SigInfo::kernel(Signal(10)));
-        s.raise(SigInfo::kernel(Signal::SIGCHLD)); // default-ignored: dropped
-        s.mask = Signal(10).bit();
-        assert!(!s.deliverable());
-        s.force(SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, 8));
-        assert_eq!(s.take().map(|i| i.signo), Some(Signal::SIGSEGV));
-        assert_eq!(s.take(), None);
-        s.mask = 0;
-        assert_eq!(s.take().map(|i| i.signo), Some(Signal(10)));
+    fn pending_order() {
+        let mut actions = Actions::default();
+        actions.set(Signal(10), SigAction { handler: 0x1000, ..SigAction::default() });
+        assert!(!actions.discards(Signal(10)));
+        assert!(actions.discards(Signal::SIGCHLD), "default-ignored");
+        let mut p = Pending::default();
+        p.add(SigInfo::kernel(Signal(10)));
+        p.add(SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, 8));
+        assert!(p.has_fault());
+        assert_eq!(p.take(!Signal(10).bit()).map(|i| i.signo), Some(Signal::SIGSEGV), "faults first");
+        assert_eq!(p.take(!Signal(10).bit()), None, "10 is blocked");
+        assert_eq!(p.take(u64::MAX).map(|i| i.signo), Some(Signal(10)));
+        assert_eq!(p.bits, 0);
     }
 }

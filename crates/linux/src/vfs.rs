@@ -17,6 +17,7 @@
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
@@ -28,17 +29,21 @@ pub const AT_FDCWD: u64 = -100i64 as u64;
 
 /// A host directory to resolve a name against.
 #[derive(Debug)]
-pub enum Dir<'a> {
-    /// A descriptor owned elsewhere (the guest's, or the host cwd).
-    Borrowed(BorrowedFd<'a>),
+pub enum Dir {
+    /// The host's working directory.
+    Cwd,
+    /// A guest descriptor (held, so another thread closing it meanwhile
+    /// does not matter).
+    Guest(Arc<OwnedFd>),
     /// A directory opened for this one lookup.
     Owned(OwnedFd),
 }
 
-impl AsFd for Dir<'_> {
+impl AsFd for Dir {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
-            Dir::Borrowed(b) => *b,
+            Dir::Cwd => rustix::fs::CWD,
+            Dir::Guest(f) => f.as_fd(),
             Dir::Owned(o) => o.as_fd(),
         }
     }
@@ -101,7 +106,7 @@ impl Vfs {
         let mut base = if is_dfd_cwd(dirfd) {
             root.cwd.clone()
         } else {
-            Self::guest_path_of_fd(root, fds.get(dirfd & 0xffff_ffff)?)?
+            Self::guest_path_of_fd(root, fds.get(dirfd & 0xffff_ffff)?.as_fd())?
         };
         if !base.ends_with(b"/") {
             base.push(b'/');
@@ -140,14 +145,14 @@ impl Vfs {
     /// The host directory and final name for an operation that does not
     /// follow a symlink in the last component (`unlinkat`, `mkdirat`,
     /// `readlinkat`, `lstat`, ...).
-    pub fn at<'a>(&self, fds: &'a FdTable, dirfd: u64, path: &CStr) -> Result<(Dir<'a>, CString), Errno> {
+    pub fn at(&self, fds: &FdTable, dirfd: u64, path: &CStr) -> Result<(Dir, CString), Errno> {
         let bytes = path.to_bytes();
         let Some(root) = &self.root else {
             if let Some(redirected) = self.redirect(bytes) {
-                return Ok((Dir::Borrowed(rustix::fs::CWD), redirected));
+                return Ok((Dir::Cwd, redirected));
             }
-            let dir = if is_dfd_cwd(dirfd) { rustix::fs::CWD } else { fds.get(dirfd & 0xffff_ffff)? };
-            return Ok((Dir::Borrowed(dir), path.to_owned()));
+            let dir = if is_dfd_cwd(dirfd) { Dir::Cwd } else { Dir::Guest(fds.get(dirfd & 0xffff_ffff)?) };
+            return Ok((dir, path.to_owned()));
         };
         if bytes.is_empty() {
             return Err(Errno::NOENT);

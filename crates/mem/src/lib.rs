@@ -108,7 +108,7 @@ pub use error::{Error, Result};
 pub use fault::{Access, Fault, FaultKind};
 pub use perms::{Perms, page_flags};
 pub use regions::Mapping;
-pub use space::{AddressSpace, UnmapBarrier};
+pub use space::{AddressSpace, ForkLock, UnmapBarrier};
 
 /// One past the highest guest address: riscv64 Linux Sv39 user space.
 pub const GUEST_LIMIT: u64 = 1 << 38;

@@ -59,6 +59,20 @@ impl core::fmt::Debug for AddressSpace {
     }
 }
 
+/// The address space's locks, held across a host `fork` (see
+/// [`AddressSpace::lock_for_fork`]).
+pub struct ForkLock<'a> {
+    _regions: MutexGuard<'a, Regions>,
+    _dirty: MutexGuard<'a, Vec<u64>>,
+    _barriers: MutexGuard<'a, Vec<UnmapBarrier>>,
+}
+
+impl core::fmt::Debug for ForkLock<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ForkLock").finish_non_exhaustive()
+    }
+}
+
 /// See [`AddressSpace::add_unmap_barrier`].
 pub type UnmapBarrier = Box<dyn Fn() -> bool + Send + Sync>;
 
@@ -198,6 +212,16 @@ impl AddressSpace {
             unsafe { self.reservation.decommit(r.start, r.end - r.start)? };
         }
         Ok(())
+    }
+
+    /// Holds the address space's locks across a host `fork`, so the child
+    /// never finds one held by a thread that does not exist there.
+    pub fn lock_for_fork(&self) -> ForkLock<'_> {
+        ForkLock {
+            _regions: self.lock_regions(),
+            _dirty: self.dirty_code.lock().unwrap_or_else(PoisonError::into_inner),
+            _barriers: self.unmap_barriers.lock().unwrap_or_else(PoisonError::into_inner),
+        }
     }
 
     /// Adds a barrier [`Self::unmap`] runs after the permission table says

@@ -28,6 +28,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "process",
     "exec",
     "oracle-native",
+    "threads",
 ];
 
 /// Where dynamically linked programs find their interpreter and libraries

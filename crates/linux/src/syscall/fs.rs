@@ -10,11 +10,11 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::{SysResult, efault, get_u64s};
-use crate::process::Process;
+use crate::thread::Thread;
 use crate::vfs::AT_FDCWD;
 
 /// Reads a NUL-terminated path from guest memory.
-pub(crate) fn guest_path(p: &Process, addr: u64) -> Result<CString, Errno> {
+pub(crate) fn guest_path(p: &Thread, addr: u64) -> Result<CString, Errno> {
     let bytes = p.mem.read_cstr(addr, 4096).map_err(efault)?;
     if bytes.len() >= 4096 {
         return Err(Errno::NAMETOOLONG);
@@ -32,7 +32,7 @@ fn proc_self(path: &[u8]) -> Option<&[u8]> {
 }
 
 /// `/proc/self/maps` text for the guest's mappings.
-pub(crate) fn maps_text(p: &Process) -> Vec<u8> {
+pub(crate) fn maps_text(p: &Thread) -> Vec<u8> {
     let mut out = Vec::new();
     for m in p.mem.mappings() {
         let perms = m.perms;
@@ -65,29 +65,29 @@ fn memfd_with(name: &CStr, data: &[u8]) -> Result<OwnedFd, Errno> {
     Ok(fd)
 }
 
-pub(crate) fn openat(p: &mut Process, dir: u64, path: u64, flags: u64, mode: u64) -> SysResult {
+pub(crate) fn openat(p: &mut Thread, dir: u64, path: u64, flags: u64, mode: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let flags = OFlags::from_bits_retain(flags as u32);
     let cloexec = flags.contains(OFlags::CLOEXEC);
     let mode = Mode::from_bits_truncate(mode as u32);
     let fd = match proc_self(path.as_bytes()) {
         Some(b"exe") => {
-            let exe = CString::new(p.exe.as_os_str().as_encoded_bytes()).map_err(|_| Errno::INVAL)?;
-            if p.vfs.root.is_some() {
-                p.vfs.open(&p.fds, AT_FDCWD, &exe, flags, mode)?
+            let exe = CString::new(p.proc.exe.as_os_str().as_encoded_bytes()).map_err(|_| Errno::INVAL)?;
+            if p.vfs().root.is_some() {
+                p.vfs().open(&p.fds(), AT_FDCWD, &exe, flags, mode)?
             } else {
                 rustix::fs::open(exe.as_c_str(), flags | OFlags::CLOEXEC, mode)?
             }
         }
         Some(b"maps") => memfd_with(c"maps", &maps_text(p))?,
-        _ => p.vfs.open(&p.fds, dir, &path, flags, mode)?,
+        _ => p.vfs().open(&p.fds(), dir, &path, flags, mode)?,
     };
-    p.fds.insert(fd, cloexec)
+    p.fds().insert(fd, cloexec)
 }
 
 /// Writes a host `stat` to guest memory in riscv64's `struct stat` layout
 /// (asm-generic `stat`, 128 bytes).
-fn put_stat(p: &Process, addr: u64, st: &rustix::fs::Stat) -> Result<(), Errno> {
+fn put_stat(p: &Thread, addr: u64, st: &rustix::fs::Stat) -> Result<(), Errno> {
     let mut b = Vec::with_capacity(128);
     b.extend_from_slice(&st.st_dev.to_le_bytes());
     b.extend_from_slice(&st.st_ino.to_le_bytes());
@@ -111,8 +111,8 @@ fn put_stat(p: &Process, addr: u64, st: &rustix::fs::Stat) -> Result<(), Errno> 
     p.mem.write_bytes(addr, &b).map_err(efault)
 }
 
-pub(crate) fn fstat(p: &mut Process, fd: u64, buf: u64) -> SysResult {
-    let st = rustix::fs::fstat(p.fds.get(fd)?)?;
+pub(crate) fn fstat(p: &mut Thread, fd: u64, buf: u64) -> SysResult {
+    let st = rustix::fs::fstat(p.fds().get(fd)?)?;
     put_stat(p, buf, &st)?;
     Ok(0)
 }
@@ -120,7 +120,7 @@ pub(crate) fn fstat(p: &mut Process, fd: u64, buf: u64) -> SysResult {
 /// Runs a stat-like host call on `(dir, path, flags)`, honouring
 /// `AT_EMPTY_PATH` and `AT_SYMLINK_NOFOLLOW` in both file-system modes.
 fn stat_target<T>(
-    p: &Process,
+    p: &Thread,
     dir: u64,
     path: &CStr,
     flags: AtFlags,
@@ -130,19 +130,22 @@ fn stat_target<T>(
         if !flags.contains(AtFlags::EMPTY_PATH) {
             return Err(Errno::NOENT);
         }
-        let fd = if dir & 0xffff_ffff == AT_FDCWD & 0xffff_ffff { rustix::fs::CWD } else { p.fds.get(dir)? };
-        return f(fd, c"", flags);
+        if dir & 0xffff_ffff == AT_FDCWD & 0xffff_ffff {
+            return f(rustix::fs::CWD, c"", flags);
+        }
+        let fd = p.fds().get(dir)?;
+        return f(std::os::fd::AsFd::as_fd(&*fd), c"", flags);
     }
-    if p.vfs.root.is_some() && !flags.contains(AtFlags::SYMLINK_NOFOLLOW) {
+    if p.vfs().root.is_some() && !flags.contains(AtFlags::SYMLINK_NOFOLLOW) {
         // Follow symlinks inside the root: open the target, stat the descriptor.
-        let fd = p.vfs.open(&p.fds, dir, path, OFlags::PATH, Mode::empty())?;
+        let fd = p.vfs().open(&p.fds(), dir, path, OFlags::PATH, Mode::empty())?;
         return f(std::os::fd::AsFd::as_fd(&fd), c"", flags | AtFlags::EMPTY_PATH);
     }
-    let (d, name) = p.vfs.at(&p.fds, dir, path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, path)?;
     f(std::os::fd::AsFd::as_fd(&d), &name, flags)
 }
 
-pub(crate) fn newfstatat(p: &mut Process, dir: u64, path: u64, buf: u64, flags: u64) -> SysResult {
+pub(crate) fn newfstatat(p: &mut Thread, dir: u64, path: u64, buf: u64, flags: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let flags = AtFlags::from_bits_retain(flags as u32);
     let st = stat_target(p, dir, &path, flags, |d, n, f| rustix::fs::statat(d, n, f))?;
@@ -150,7 +153,7 @@ pub(crate) fn newfstatat(p: &mut Process, dir: u64, path: u64, buf: u64, flags: 
     Ok(0)
 }
 
-pub(crate) fn statx(p: &mut Process, dir: u64, path: u64, flags: u64, mask: u64, buf: u64) -> SysResult {
+pub(crate) fn statx(p: &mut Thread, dir: u64, path: u64, flags: u64, mask: u64, buf: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let flags = AtFlags::from_bits_retain(flags as u32);
     let mask = rustix::fs::StatxFlags::from_bits_retain(mask as u32);
@@ -181,36 +184,36 @@ pub(crate) fn statx(p: &mut Process, dir: u64, path: u64, flags: u64, mask: u64,
     Ok(0)
 }
 
-pub(crate) fn faccessat(p: &mut Process, dir: u64, path: u64, mode: u64, flags: u64) -> SysResult {
+pub(crate) fn faccessat(p: &mut Thread, dir: u64, path: u64, mode: u64, flags: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let access = rustix::fs::Access::from_bits_retain(mode as u32);
     let flags = AtFlags::from_bits_retain(flags as u32) & (AtFlags::EACCESS | AtFlags::SYMLINK_NOFOLLOW);
-    if p.vfs.root.is_some() && !flags.contains(AtFlags::SYMLINK_NOFOLLOW) {
-        let fd = p.vfs.open(&p.fds, dir, &path, OFlags::PATH, Mode::empty())?;
+    if p.vfs().root.is_some() && !flags.contains(AtFlags::SYMLINK_NOFOLLOW) {
+        let fd = p.vfs().open(&p.fds(), dir, &path, OFlags::PATH, Mode::empty())?;
         rustix::fs::accessat(&fd, c"", access, flags | AtFlags::EMPTY_PATH)?;
         return Ok(0);
     }
-    let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
     rustix::fs::accessat(d, name.as_c_str(), access, flags)?;
     Ok(0)
 }
 
-pub(crate) fn readlinkat(p: &mut Process, dir: u64, path: u64, buf: u64, len: u64) -> SysResult {
+pub(crate) fn readlinkat(p: &mut Thread, dir: u64, path: u64, buf: u64, len: u64) -> SysResult {
     let path = guest_path(p, path)?;
     if (len as i64) <= 0 {
         return Err(Errno::INVAL);
     }
     let target = match proc_self(path.as_bytes()) {
-        Some(b"exe") => p.guest_exe.clone(),
+        Some(b"exe") => p.proc.guest_exe.clone(),
         Some(what) if what.starts_with(b"fd/") => {
             let n: u64 = std::str::from_utf8(&what[3..]).ok().and_then(|s| s.parse().ok()).ok_or(Errno::NOENT)?;
-            let host = p.fds.get(n).map_err(|_| Errno::NOENT)?;
+            let host = p.fds().get(n).map_err(|_| Errno::NOENT)?;
             let link = format!("/proc/self/fd/{}", host.as_raw_fd());
-            p.vfs.guest_path(rustix::fs::readlink(link.as_str(), Vec::new())?.as_bytes())
+            p.vfs().guest_path(rustix::fs::readlink(link.as_str(), Vec::new())?.as_bytes())
         }
-        Some(b"cwd") => p.vfs.getcwd()?,
+        Some(b"cwd") => p.vfs().getcwd()?,
         _ => {
-            let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+            let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
             rustix::fs::readlinkat(d, name.as_c_str(), Vec::new())?.into_bytes()
         }
     };
@@ -219,75 +222,75 @@ pub(crate) fn readlinkat(p: &mut Process, dir: u64, path: u64, buf: u64, len: u6
     Ok(n as u64)
 }
 
-pub(crate) fn mkdirat(p: &mut Process, dir: u64, path: u64, mode: u64) -> SysResult {
+pub(crate) fn mkdirat(p: &mut Thread, dir: u64, path: u64, mode: u64) -> SysResult {
     let path = guest_path(p, path)?;
-    let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
     rustix::fs::mkdirat(d, name.as_c_str(), Mode::from_bits_truncate(mode as u32))?;
     Ok(0)
 }
 
-pub(crate) fn mknodat(p: &mut Process, dir: u64, path: u64, mode: u64, dev: u64) -> SysResult {
+pub(crate) fn mknodat(p: &mut Thread, dir: u64, path: u64, mode: u64, dev: u64) -> SysResult {
     let path = guest_path(p, path)?;
-    let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
     let kind = rustix::fs::FileType::from_raw_mode(mode as u32);
     rustix::fs::mknodat(d, name.as_c_str(), kind, Mode::from_bits_truncate(mode as u32), dev)?;
     Ok(0)
 }
 
-pub(crate) fn unlinkat(p: &mut Process, dir: u64, path: u64, flags: u64) -> SysResult {
+pub(crate) fn unlinkat(p: &mut Thread, dir: u64, path: u64, flags: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let flags = AtFlags::from_bits_retain(flags as u32);
     if !(AtFlags::REMOVEDIR).contains(flags) {
         return Err(Errno::INVAL);
     }
-    let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
     rustix::fs::unlinkat(d, name.as_c_str(), flags)?;
     Ok(0)
 }
 
-pub(crate) fn renameat2(p: &mut Process, od: u64, op: u64, nd: u64, np: u64, flags: u64) -> SysResult {
+pub(crate) fn renameat2(p: &mut Thread, od: u64, op: u64, nd: u64, np: u64, flags: u64) -> SysResult {
     let op = guest_path(p, op)?;
     let np = guest_path(p, np)?;
-    let (d1, n1) = p.vfs.at(&p.fds, od, &op)?;
-    let (d2, n2) = p.vfs.at(&p.fds, nd, &np)?;
+    let (d1, n1) = p.vfs().at(&p.fds(), od, &op)?;
+    let (d2, n2) = p.vfs().at(&p.fds(), nd, &np)?;
     let flags = rustix::fs::RenameFlags::from_bits(flags as u32).ok_or(Errno::INVAL)?;
     rustix::fs::renameat_with(d1, n1.as_c_str(), d2, n2.as_c_str(), flags)?;
     Ok(0)
 }
 
-pub(crate) fn linkat(p: &mut Process, od: u64, op: u64, nd: u64, np: u64, flags: u64) -> SysResult {
+pub(crate) fn linkat(p: &mut Thread, od: u64, op: u64, nd: u64, np: u64, flags: u64) -> SysResult {
     let op = guest_path(p, op)?;
     let np = guest_path(p, np)?;
     let flags = AtFlags::from_bits_retain(flags as u32) & AtFlags::SYMLINK_FOLLOW;
-    let (d1, n1) = p.vfs.at(&p.fds, od, &op)?;
-    let (d2, n2) = p.vfs.at(&p.fds, nd, &np)?;
+    let (d1, n1) = p.vfs().at(&p.fds(), od, &op)?;
+    let (d2, n2) = p.vfs().at(&p.fds(), nd, &np)?;
     rustix::fs::linkat(d1, n1.as_c_str(), d2, n2.as_c_str(), flags)?;
     Ok(0)
 }
 
-pub(crate) fn symlinkat(p: &mut Process, target: u64, dir: u64, path: u64) -> SysResult {
+pub(crate) fn symlinkat(p: &mut Thread, target: u64, dir: u64, path: u64) -> SysResult {
     let target = guest_path(p, target)?;
     let path = guest_path(p, path)?;
-    let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
     rustix::fs::symlinkat(target.as_c_str(), d, name.as_c_str())?;
     Ok(0)
 }
 
-pub(crate) fn fchmodat(p: &mut Process, dir: u64, path: u64, mode: u64) -> SysResult {
+pub(crate) fn fchmodat(p: &mut Thread, dir: u64, path: u64, mode: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let mode = Mode::from_bits_truncate(mode as u32);
-    if p.vfs.root.is_some() {
-        let fd = p.vfs.open(&p.fds, dir, &path, OFlags::RDONLY, Mode::empty())?;
+    if p.vfs().root.is_some() {
+        let fd = p.vfs().open(&p.fds(), dir, &path, OFlags::RDONLY, Mode::empty())?;
         rustix::fs::fchmod(&fd, mode)?;
         return Ok(0);
     }
-    let (d, name) = p.vfs.at(&p.fds, dir, &path)?;
+    let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
     rustix::fs::chmodat(d, name.as_c_str(), mode, AtFlags::empty())?;
     Ok(0)
 }
 
-pub(crate) fn fchmod(p: &mut Process, fd: u64, mode: u64) -> SysResult {
-    rustix::fs::fchmod(p.fds.get(fd)?, Mode::from_bits_truncate(mode as u32))?;
+pub(crate) fn fchmod(p: &mut Thread, fd: u64, mode: u64) -> SysResult {
+    rustix::fs::fchmod(p.fds().get(fd)?, Mode::from_bits_truncate(mode as u32))?;
     Ok(0)
 }
 
@@ -297,7 +300,7 @@ fn owner(uid: u64, gid: u64) -> (Option<rustix::fs::Uid>, Option<rustix::fs::Gid
     (uid, gid)
 }
 
-pub(crate) fn fchownat(p: &mut Process, dir: u64, path: u64, uid: u64, gid: u64, flags: u64) -> SysResult {
+pub(crate) fn fchownat(p: &mut Thread, dir: u64, path: u64, uid: u64, gid: u64, flags: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let (uid, gid) = owner(uid, gid);
     let flags = AtFlags::from_bits_retain(flags as u32);
@@ -305,13 +308,13 @@ pub(crate) fn fchownat(p: &mut Process, dir: u64, path: u64, uid: u64, gid: u64,
     r.map(|()| 0)
 }
 
-pub(crate) fn fchown(p: &mut Process, fd: u64, uid: u64, gid: u64) -> SysResult {
+pub(crate) fn fchown(p: &mut Thread, fd: u64, uid: u64, gid: u64) -> SysResult {
     let (uid, gid) = owner(uid, gid);
-    rustix::fs::fchown(p.fds.get(fd)?, uid, gid)?;
+    rustix::fs::fchown(p.fds().get(fd)?, uid, gid)?;
     Ok(0)
 }
 
-pub(crate) fn utimensat(p: &mut Process, dir: u64, path: u64, times: u64, flags: u64) -> SysResult {
+pub(crate) fn utimensat(p: &mut Thread, dir: u64, path: u64, times: u64, flags: u64) -> SysResult {
     use rustix::fs::{Timestamps, UTIME_NOW};
     let ts = if times == 0 {
         let now = rustix::time::Timespec { tv_sec: 0, tv_nsec: UTIME_NOW };
@@ -326,7 +329,7 @@ pub(crate) fn utimensat(p: &mut Process, dir: u64, path: u64, times: u64, flags:
     let flags = AtFlags::from_bits_retain(flags as u32);
     if path == 0 {
         // utimensat(fd, NULL, ...) is futimens.
-        rustix::fs::futimens(p.fds.get(dir)?, &ts)?;
+        rustix::fs::futimens(p.fds().get(dir)?, &ts)?;
         return Ok(0);
     }
     let path = guest_path(p, path)?;
@@ -334,24 +337,24 @@ pub(crate) fn utimensat(p: &mut Process, dir: u64, path: u64, times: u64, flags:
     Ok(0)
 }
 
-pub(crate) fn chdir(p: &mut Process, path: u64) -> SysResult {
+pub(crate) fn chdir(p: &mut Thread, path: u64) -> SysResult {
     let path = guest_path(p, path)?;
-    let fd = p.vfs.open(&p.fds, AT_FDCWD, &path, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
-    p.vfs.chdir(std::os::fd::AsFd::as_fd(&fd))?;
+    let fd = p.vfs().open(&p.fds(), AT_FDCWD, &path, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+    p.vfs().chdir(std::os::fd::AsFd::as_fd(&fd))?;
     Ok(0)
 }
 
-pub(crate) fn fchdir(p: &mut Process, fd: u64) -> SysResult {
-    let dir = p.fds.get(fd)?.try_clone_to_owned().map_err(|_| Errno::BADF)?;
+pub(crate) fn fchdir(p: &mut Thread, fd: u64) -> SysResult {
+    let dir = p.fds().get(fd)?;
     if rustix::fs::fstat(&dir)?.st_mode & 0o170000 != 0o040000 {
         return Err(Errno::NOTDIR);
     }
-    p.vfs.chdir(std::os::fd::AsFd::as_fd(&dir))?;
+    p.vfs().chdir(std::os::fd::AsFd::as_fd(&*dir))?;
     Ok(0)
 }
 
-pub(crate) fn getcwd(p: &mut Process, buf: u64, size: u64) -> SysResult {
-    let mut cwd = p.vfs.getcwd()?;
+pub(crate) fn getcwd(p: &mut Thread, buf: u64, size: u64) -> SysResult {
+    let mut cwd = p.vfs().getcwd()?;
     cwd.push(0);
     if (cwd.len() as u64) > size {
         return Err(Errno::RANGE);
@@ -360,25 +363,25 @@ pub(crate) fn getcwd(p: &mut Process, buf: u64, size: u64) -> SysResult {
     Ok(cwd.len() as u64)
 }
 
-pub(crate) fn umask(p: &mut Process, mask: u64) -> SysResult {
-    let old = p.umask;
-    p.umask = mask as u32 & 0o777;
-    rustix::process::umask(Mode::from_bits_truncate(p.umask));
+pub(crate) fn umask(p: &mut Thread, mask: u64) -> SysResult {
+    let new = mask as u32 & 0o777;
+    let old = p.proc.umask.swap(new, std::sync::atomic::Ordering::AcqRel);
+    rustix::process::umask(Mode::from_bits_truncate(new));
     Ok(u64::from(old))
 }
 
-pub(crate) fn truncate(p: &mut Process, path: u64, len: u64) -> SysResult {
+pub(crate) fn truncate(p: &mut Thread, path: u64, len: u64) -> SysResult {
     let path = guest_path(p, path)?;
     if (len as i64) < 0 {
         return Err(Errno::INVAL);
     }
-    let fd = p.vfs.open(&p.fds, AT_FDCWD, &path, OFlags::WRONLY, Mode::empty())?;
+    let fd = p.vfs().open(&p.fds(), AT_FDCWD, &path, OFlags::WRONLY, Mode::empty())?;
     rustix::fs::ftruncate(&fd, len)?;
     Ok(0)
 }
 
 /// `struct statfs` (asm-generic, 64-bit: 120 bytes).
-fn put_statfs(p: &Process, buf: u64, s: &rustix::fs::StatFs) -> Result<(), Errno> {
+fn put_statfs(p: &Thread, buf: u64, s: &rustix::fs::StatFs) -> Result<(), Errno> {
     let mut b = Vec::with_capacity(120);
     for v in [s.f_type as u64, s.f_bsize as u64, s.f_blocks, s.f_bfree, s.f_bavail, s.f_files, s.f_ffree] {
         b.extend_from_slice(&v.to_le_bytes());
@@ -391,16 +394,16 @@ fn put_statfs(p: &Process, buf: u64, s: &rustix::fs::StatFs) -> Result<(), Errno
     p.mem.write_bytes(buf, &b).map_err(efault)
 }
 
-pub(crate) fn statfs(p: &mut Process, path: u64, buf: u64) -> SysResult {
+pub(crate) fn statfs(p: &mut Thread, path: u64, buf: u64) -> SysResult {
     let path = guest_path(p, path)?;
-    let fd = p.vfs.open(&p.fds, AT_FDCWD, &path, OFlags::PATH, Mode::empty())?;
+    let fd = p.vfs().open(&p.fds(), AT_FDCWD, &path, OFlags::PATH, Mode::empty())?;
     let s = rustix::fs::fstatfs(&fd)?;
     put_statfs(p, buf, &s)?;
     Ok(0)
 }
 
-pub(crate) fn fstatfs(p: &mut Process, fd: u64, buf: u64) -> SysResult {
-    let s = rustix::fs::fstatfs(p.fds.get(fd)?)?;
+pub(crate) fn fstatfs(p: &mut Thread, fd: u64, buf: u64) -> SysResult {
+    let s = rustix::fs::fstatfs(p.fds().get(fd)?)?;
     put_statfs(p, buf, &s)?;
     Ok(0)
 }

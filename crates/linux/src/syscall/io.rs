@@ -10,8 +10,9 @@ use rustix::io::Errno;
 
 use super::{SysResult, efault, get_u64s};
 use crate::fd::FdEntry;
-use crate::process::Process;
+use crate::host;
 use crate::signal::{SigInfo, Signal};
+use crate::thread::Thread;
 
 /// Largest single read/write, as Linux caps it (`MAX_RW_COUNT`).
 const MAX_RW: u64 = 0x7fff_f000;
@@ -23,16 +24,17 @@ fn buffer(len: u64) -> Result<Vec<u8>, Errno> {
     Ok(vec![0u8; len])
 }
 
-/// A write that hit a closed pipe also raises SIGPIPE, as Linux does.
-fn pipe_check(p: &mut Process, r: Result<usize, Errno>) -> SysResult {
+/// A write that hit a closed pipe also raises SIGPIPE (for the writing
+/// thread), as Linux does.
+fn pipe_check(p: &mut Thread, r: Result<usize, Errno>) -> SysResult {
     if r == Err(Errno::PIPE) {
-        p.signals.raise(SigInfo::kernel(Signal::SIGPIPE));
+        p.raise(SigInfo::kernel(Signal::SIGPIPE));
     }
     Ok(r? as u64)
 }
 
 /// The guest buffer must be writable before a host read consumes data.
-fn check_writable(p: &Process, buf: u64, len: usize) -> Result<(), Errno> {
+fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
@@ -45,28 +47,32 @@ fn check_writable(p: &Process, buf: u64, len: usize) -> Result<(), Errno> {
     Ok(())
 }
 
-pub(crate) fn read(p: &mut Process, fd: u64, buf: u64, len: u64) -> SysResult {
-    let file = p.fds.get(fd)?;
+/// `read`: into a host buffer, then guest memory; a guest signal
+/// interrupts it while it waits (restarted with `SA_RESTART`).
+pub(crate) fn read(p: &mut Thread, fd: u64, buf: u64, len: u64) -> SysResult {
+    let file = p.fds().get(fd)?;
     let mut host = buffer(len)?;
     check_writable(p, buf, host.len())?;
-    let n = rustix::io::read(file, &mut host)?;
+    let n = p.blocking(|kick| host::read(kick, file.as_fd(), &mut host))?;
     p.mem.write_bytes(buf, &host[..n]).map_err(efault)?;
     Ok(n as u64)
 }
 
-pub(crate) fn write(p: &mut Process, fd: u64, buf: u64, len: u64) -> SysResult {
-    let file = p.fds.get(fd)?;
+/// `write`: guest memory into a host buffer, then the host's `write`,
+/// interruptible while it waits (a full pipe).
+pub(crate) fn write(p: &mut Thread, fd: u64, buf: u64, len: u64) -> SysResult {
+    let file = p.fds().get(fd)?;
     let mut host = buffer(len)?;
     p.mem.read_bytes(buf, &mut host).map_err(efault)?;
-    let r = rustix::io::write(file, &host);
+    let r = p.blocking(|kick| host::write(kick, file.as_fd(), &host));
     pipe_check(p, r)
 }
 
-pub(crate) fn pread(p: &mut Process, fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
+pub(crate) fn pread(p: &mut Thread, fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
     if (off as i64) < 0 {
         return Err(Errno::INVAL);
     }
-    let file = p.fds.get(fd)?;
+    let file = p.fds().get(fd)?;
     let mut host = buffer(len)?;
     check_writable(p, buf, host.len())?;
     let n = rustix::io::pread(file, &mut host, off)?;
@@ -74,11 +80,11 @@ pub(crate) fn pread(p: &mut Process, fd: u64, buf: u64, len: u64, off: u64) -> S
     Ok(n as u64)
 }
 
-pub(crate) fn pwrite(p: &mut Process, fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
+pub(crate) fn pwrite(p: &mut Thread, fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
     if (off as i64) < 0 {
         return Err(Errno::INVAL);
     }
-    let file = p.fds.get(fd)?;
+    let file = p.fds().get(fd)?;
     let mut host = buffer(len)?;
     p.mem.read_bytes(buf, &mut host).map_err(efault)?;
     let r = rustix::io::pwrite(file, &host, off);
@@ -86,7 +92,7 @@ pub(crate) fn pwrite(p: &mut Process, fd: u64, buf: u64, len: u64, off: u64) -> 
 }
 
 /// Reads a guest iovec array: (base, len) pairs.
-fn iovecs(p: &Process, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::INVAL);
     }
@@ -107,7 +113,7 @@ fn iovecs(p: &Process, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     Ok(out)
 }
 
-fn gather(p: &Process, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
+fn gather(p: &Thread, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
     for (base, len) in iovecs(p, iov, count)? {
         let len = len.min(MAX_RW.saturating_sub(data.len() as u64));
@@ -118,7 +124,7 @@ fn gather(p: &Process, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     Ok(data)
 }
 
-fn scatter(p: &Process, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
+fn scatter(p: &Thread, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
     let mut done = 0usize;
     for &(base, len) in vecs {
         if done >= host.len() {
@@ -131,34 +137,34 @@ fn scatter(p: &Process, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-pub(crate) fn writev(p: &mut Process, fd: u64, iov: u64, count: u64) -> SysResult {
-    let file = p.fds.get(fd)?;
+pub(crate) fn writev(p: &mut Thread, fd: u64, iov: u64, count: u64) -> SysResult {
+    let file = p.fds().get(fd)?;
     let data = gather(p, iov, count)?;
-    let r = rustix::io::write(file, &data);
+    let r = p.blocking(|kick| host::write(kick, file.as_fd(), &data));
     pipe_check(p, r)
 }
 
-pub(crate) fn pwritev(p: &mut Process, fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
-    let file = p.fds.get(fd)?;
+pub(crate) fn pwritev(p: &mut Thread, fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
+    let file = p.fds().get(fd)?;
     let data = gather(p, iov, count)?;
     let r = rustix::io::pwrite(file, &data, off);
     pipe_check(p, r)
 }
 
-pub(crate) fn readv(p: &mut Process, fd: u64, iov: u64, count: u64, off: Option<u64>) -> SysResult {
+pub(crate) fn readv(p: &mut Thread, fd: u64, iov: u64, count: u64, off: Option<u64>) -> SysResult {
     let vecs = iovecs(p, iov, count)?;
     let total: u64 = vecs.iter().map(|v| v.1).fold(0u64, u64::saturating_add).min(MAX_RW);
-    let file = p.fds.get(fd)?;
+    let file = p.fds().get(fd)?;
     let mut host = vec![0u8; total as usize];
     let n = match off {
-        Some(off) => rustix::io::pread(file, &mut host, off)?,
-        None => rustix::io::read(file, &mut host)?,
+        Some(off) => rustix::io::pread(&file, &mut host, off)?,
+        None => p.blocking(|kick| host::read(kick, file.as_fd(), &mut host))?,
     };
     scatter(p, &vecs, &host[..n])?;
     Ok(n as u64)
 }
 
-pub(crate) fn lseek(p: &mut Process, fd: u64, offset: u64, whence: u64) -> SysResult {
+pub(crate) fn lseek(p: &mut Thread, fd: u64, offset: u64, whence: u64) -> SysResult {
     use rustix::fs::SeekFrom;
     let pos = match whence {
         0 if (offset as i64) < 0 => return Err(Errno::INVAL),
@@ -169,21 +175,21 @@ pub(crate) fn lseek(p: &mut Process, fd: u64, offset: u64, whence: u64) -> SysRe
         4 => SeekFrom::Hole(offset),
         _ => return Err(Errno::INVAL),
     };
-    rustix::fs::seek(p.fds.get(fd)?, pos)
+    rustix::fs::seek(p.fds().get(fd)?, pos)
 }
 
-pub(crate) fn dup(p: &mut Process, fd: u64) -> SysResult {
-    let entry = p.fds.entry(fd)?.clone();
-    p.fds.insert_from(0, FdEntry { file: entry.file, cloexec: false })
+pub(crate) fn dup(p: &mut Thread, fd: u64) -> SysResult {
+    let entry = p.fds().entry(fd)?.clone();
+    p.fds().insert_from(0, FdEntry { file: entry.file, cloexec: false })
 }
 
-pub(crate) fn dup3(p: &mut Process, old: u64, new: u64, flags: u64) -> SysResult {
+pub(crate) fn dup3(p: &mut Thread, old: u64, new: u64, flags: u64) -> SysResult {
     if old == new || flags & !u64::from(OFlags::CLOEXEC.bits()) != 0 {
         return Err(Errno::INVAL);
     }
-    let entry = p.fds.entry(old)?.clone();
+    let entry = p.fds().entry(old)?.clone();
     let cloexec = flags != 0;
-    p.fds.insert_at(new, FdEntry { file: entry.file, cloexec })?;
+    p.fds().insert_at(new, FdEntry { file: entry.file, cloexec })?;
     Ok(new)
 }
 
@@ -198,37 +204,37 @@ const F_SETLKW: u64 = 7;
 const F_DUPFD_CLOEXEC: u64 = 1030;
 const F_GETPIPE_SZ: u64 = 1032;
 
-pub(crate) fn fcntl(p: &mut Process, fd: u64, cmd: u64, arg: u64) -> SysResult {
+pub(crate) fn fcntl(p: &mut Thread, fd: u64, cmd: u64, arg: u64) -> SysResult {
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
-            let entry = p.fds.entry(fd)?.clone();
+            let entry = p.fds().entry(fd)?.clone();
             let min = usize::try_from(arg).map_err(|_| Errno::INVAL)?;
             if min >= crate::fd::MAX_FDS {
                 return Err(Errno::INVAL);
             }
-            p.fds.insert_from(min, FdEntry { file: entry.file, cloexec: cmd == F_DUPFD_CLOEXEC })
+            p.fds().insert_from(min, FdEntry { file: entry.file, cloexec: cmd == F_DUPFD_CLOEXEC })
         }
-        F_GETFD => Ok(u64::from(p.fds.entry(fd)?.cloexec)),
-        F_SETFD => p.fds.set_cloexec(fd, arg & 1 != 0).map(|()| 0),
-        F_GETFL => Ok(u64::from(rustix::fs::fcntl_getfl(p.fds.get(fd)?)?.bits() & !OFlags::CLOEXEC.bits())),
+        F_GETFD => Ok(u64::from(p.fds().entry(fd)?.cloexec)),
+        F_SETFD => p.fds().set_cloexec(fd, arg & 1 != 0).map(|()| 0),
+        F_GETFL => Ok(u64::from(rustix::fs::fcntl_getfl(p.fds().get(fd)?)?.bits() & !OFlags::CLOEXEC.bits())),
         F_SETFL => {
-            rustix::fs::fcntl_setfl(p.fds.get(fd)?, OFlags::from_bits_retain(arg as u32))?;
+            rustix::fs::fcntl_setfl(p.fds().get(fd)?, OFlags::from_bits_retain(arg as u32))?;
             Ok(0)
         }
         // Record locks: one process holds no conflicting locks with itself;
         // report "unlocked" for F_GETLK (l_type = F_UNLCK) and accept sets.
         F_GETLK => {
-            p.fds.get(fd)?;
+            p.fds().get(fd)?;
             p.mem.write_bytes(arg, &2u16.to_le_bytes()).map_err(efault)?;
             Ok(0)
         }
-        F_SETLK | F_SETLKW => p.fds.get(fd).map(|_| 0),
+        F_SETLK | F_SETLKW => p.fds().get(fd).map(|_| 0),
         F_GETPIPE_SZ => Ok(65536),
         _ => Err(Errno::INVAL),
     }
 }
 
-pub(crate) fn pipe2(p: &mut Process, fds: u64, flags: u64) -> SysResult {
+pub(crate) fn pipe2(p: &mut Thread, fds: u64, flags: u64) -> SysResult {
     let allowed = OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::DIRECT;
     let flags = OFlags::from_bits_retain(flags as u32);
     if !allowed.contains(flags) {
@@ -241,11 +247,11 @@ pub(crate) fn pipe2(p: &mut Process, fds: u64, flags: u64) -> SysResult {
         rustix::pipe::PipeFlags::from_bits_retain((flags - OFlags::CLOEXEC).bits()) | rustix::pipe::PipeFlags::CLOEXEC;
     let (r, w) = rustix::pipe::pipe_with(pipe_flags)?;
     let cloexec = flags.contains(OFlags::CLOEXEC);
-    let rfd = p.fds.insert(r, cloexec)?;
-    let wfd = match p.fds.insert(w, cloexec) {
+    let rfd = p.fds().insert(r, cloexec)?;
+    let wfd = match p.fds().insert(w, cloexec) {
         Ok(w) => w,
         Err(e) => {
-            let _ = p.fds.close(rfd);
+            let _ = p.fds().close(rfd);
             return Err(e);
         }
     };
@@ -256,16 +262,16 @@ pub(crate) fn pipe2(p: &mut Process, fds: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-pub(crate) fn ftruncate(p: &mut Process, fd: u64, len: u64) -> SysResult {
+pub(crate) fn ftruncate(p: &mut Thread, fd: u64, len: u64) -> SysResult {
     if (len as i64) < 0 {
         return Err(Errno::INVAL);
     }
-    rustix::fs::ftruncate(p.fds.get(fd)?, len)?;
+    rustix::fs::ftruncate(p.fds().get(fd)?, len)?;
     Ok(0)
 }
 
-pub(crate) fn fsync(p: &mut Process, fd: u64, data_only: bool) -> SysResult {
-    let f = p.fds.get(fd)?;
+pub(crate) fn fsync(p: &mut Thread, fd: u64, data_only: bool) -> SysResult {
+    let f = p.fds().get(fd)?;
     match if data_only { rustix::fs::fdatasync(f) } else { rustix::fs::fsync(f) } {
         // fsync of a pipe or terminal: Linux says EINVAL; keep it.
         Ok(()) => Ok(0),
@@ -291,8 +297,8 @@ fn d_type(t: rustix::fs::FileType) -> u8 {
 /// `getdents64`: host entries re-encoded as `struct linux_dirent64`
 /// (`d_ino`, `d_off`, `d_reclen`, `d_type`, `d_name`), as many as fit; the
 /// directory offset is then set just past the last one returned.
-pub(crate) fn getdents64(p: &mut Process, fd: u64, buf: u64, count: u64) -> SysResult {
-    let file = p.fds.get(fd)?;
+pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = p.fds().get(fd)?;
     let count = count.min(MAX_RW) as usize;
     let mut out = Vec::new();
     let mut last_cookie = None;
@@ -345,8 +351,9 @@ const FIONBIO: u64 = 0x5421;
 const FIONCLEX: u64 = 0x5450;
 const FIOCLEX: u64 = 0x5451;
 
-pub(crate) fn ioctl(p: &mut Process, fd: u64, request: u64, arg: u64) -> SysResult {
-    let file = p.fds.get(fd)?;
+pub(crate) fn ioctl(p: &mut Thread, fd: u64, request: u64, arg: u64) -> SysResult {
+    let held = p.fds().get(fd)?;
+    let file = held.as_fd();
     match request & 0xffff_ffff {
         TCGETS => {
             if !rustix::termios::isatty(file) {
@@ -441,108 +448,89 @@ pub(crate) fn ioctl(p: &mut Process, fd: u64, request: u64, arg: u64) -> SysResu
             rustix::io::ioctl_fionbio(file, u32::from_le_bytes(b) != 0)?;
             Ok(0)
         }
-        FIOCLEX | FIONCLEX => p.fds.set_cloexec(fd, request & 0xffff_ffff == FIOCLEX).map(|()| 0),
+        FIOCLEX | FIONCLEX => p.fds().set_cloexec(fd, request & 0xffff_ffff == FIOCLEX).map(|()| 0),
         _ => Err(Errno::NOTTY),
     }
 }
 
-/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`. Waits in short slices
-/// so that guest signals interrupt it (`EINTR`).
-pub(crate) fn ppoll(p: &mut Process, fds: u64, nfds: u64, tmo: u64, sigmask: u64, size: u64) -> SysResult {
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`: the host's `ppoll`
+/// on the guest descriptors, with the guest mask (if given) in force while
+/// it waits; a guest signal interrupts it (`EINTR` after a handler, a
+/// restart otherwise).
+pub(crate) fn ppoll(p: &mut Thread, fds: u64, nfds: u64, tmo: u64, sigmask: u64, size: u64) -> SysResult {
     if nfds > crate::fd::MAX_FDS as u64 {
         return Err(Errno::INVAL);
     }
-    let deadline = if tmo == 0 {
+    let timeout = if tmo == 0 {
         None
     } else {
         let [sec, nsec] = get_u64s::<2>(p, tmo)?;
         if (sec as i64) < 0 || nsec >= 1_000_000_000 {
             return Err(Errno::INVAL);
         }
-        Some(Instant::now() + Duration::new(sec, nsec as u32))
+        Some(Duration::new(sec, nsec as u32))
     };
     let mut raw = vec![0u8; nfds as usize * 8];
     p.mem.read_bytes(fds, &mut raw).map_err(efault)?;
-    if sigmask != 0 {
+    let mask = if sigmask != 0 {
         if size != 8 {
             return Err(Errno::INVAL);
         }
-        let [mask] = get_u64s::<1>(p, sigmask)?;
-        p.signals.saved_mask = Some(p.signals.mask);
-        p.signals.mask = mask & !crate::signal::UNBLOCKABLE;
+        let [m] = get_u64s::<1>(p, sigmask)?;
+        Some(m)
+    } else {
+        None
+    };
+    // Hold the descriptors (a guest fd closed meanwhile stays open here);
+    // a guest fd that is not open gets POLLNVAL.
+    let mut files = Vec::new();
+    let mut host = Vec::new();
+    for c in raw.chunks_exact(8) {
+        let fd = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        let events = i16::from_le_bytes([c[4], c[5]]);
+        let file = if fd < 0 { None } else { p.fds().get(fd as u64).ok() };
+        let raw_fd = match &file {
+            Some(f) => std::os::fd::AsRawFd::as_raw_fd(&**f),
+            // A negative fd is skipped by the kernel (revents 0).
+            None if fd < 0 => -1,
+            // Not open: polled as -1, reported as POLLNVAL below.
+            None => -1,
+        };
+        host.push(libc::pollfd { fd: raw_fd, events, revents: 0 });
+        files.push((fd, file));
     }
-    let entries: Vec<(i32, i16)> = raw
-        .chunks_exact(8)
-        .map(|c| (i32::from_le_bytes([c[0], c[1], c[2], c[3]]), i16::from_le_bytes([c[4], c[5]])))
-        .collect();
+    let nval = files.iter().filter(|(fd, f)| *fd >= 0 && f.is_none()).count();
+    let old = p.mask();
+    if let Some(m) = mask {
+        p.saved_mask = Some(old);
+        p.set_mask(m);
+    }
+    // With an invalid descriptor the answer is ready at once.
+    let wait = if nval > 0 { Some(Duration::ZERO) } else { timeout };
+    let deadline = wait.map(|d| Instant::now() + d);
     let result = loop {
-        let now = Instant::now();
-        let mut slice = Duration::from_millis(100);
-        if let Some(d) = deadline {
-            slice = slice.min(d.saturating_duration_since(now));
-        }
-        let mut revents = vec![0i16; entries.len()];
-        let mut polled = false;
-        {
-            let mut host = Vec::new();
-            let mut index = Vec::new();
-            for (i, &(fd, events)) in entries.iter().enumerate() {
-                if fd < 0 {
-                    continue;
-                }
-                match p.fds.get(fd as u64) {
-                    Ok(f) => {
-                        host.push(rustix::event::PollFd::from_borrowed_fd(
-                            f,
-                            rustix::event::PollFlags::from_bits_retain(events as u16),
-                        ));
-                        index.push(i);
-                    }
-                    Err(_) => revents[i] = 0x20, // POLLNVAL
-                }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match host::ppoll(&p.me.kick, &mut host, left) {
+            Err(Errno::INTR) if !p.deliverable() && !p.proc.exiting() => {
+                // A kick for a signal another thread took: poll on.
+                p.me.kick.store(0, std::sync::atomic::Ordering::Release);
             }
-            if !host.is_empty() {
-                polled = true;
-                if revents.iter().any(|r| *r != 0) {
-                    slice = Duration::ZERO;
-                }
-                let ts =
-                    rustix::time::Timespec { tv_sec: slice.as_secs() as i64, tv_nsec: i64::from(slice.subsec_nanos()) };
-                match rustix::event::poll(&mut host, Some(&ts)) {
-                    Ok(_) | Err(Errno::INTR) => {}
-                    Err(e) => break Err(e),
-                }
-                for (h, &i) in host.iter().zip(&index) {
-                    revents[i] = h.revents().bits() as i16;
-                }
-            }
-        }
-        let mut ready = 0u64;
-        for (i, r) in revents.iter().enumerate() {
-            if *r != 0 {
-                ready += 1;
-            }
-            p.mem.write_bytes(fds + i as u64 * 8 + 6, &r.to_le_bytes()).map_err(efault)?;
-        }
-        if ready > 0 {
-            break Ok(ready);
-        }
-        if !polled && p.wait_for_signal(Some(now + slice)) {
-            break Err(Errno::INTR);
-        }
-        p.poll_async();
-        if p.signals.deliverable() {
-            break Err(Errno::INTR);
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break Ok(0);
+            Err(Errno::INTR) => break Err(crate::syscall::Restart::NoHandler.errno()),
+            other => break other,
         }
     };
-    if sigmask != 0
-        && result != Err(Errno::INTR)
-        && let Some(m) = p.signals.saved_mask.take()
-    {
-        p.signals.mask = m;
+    let mut ready = 0u64;
+    for (i, ((fd, file), h)) in files.iter().zip(&host).enumerate() {
+        let revents = if *fd >= 0 && file.is_none() { 0x20 } else { h.revents }; // POLLNVAL
+        if revents != 0 {
+            ready += 1;
+        }
+        p.mem.write_bytes(fds + i as u64 * 8 + 6, &revents.to_le_bytes()).map_err(efault)?;
     }
-    result
+    if mask.is_some() && !matches!(result, Err(e) if e == crate::syscall::Restart::NoHandler.errno()) {
+        p.saved_mask = None;
+        p.set_mask(old);
+    }
+    result?;
+    Ok(ready)
 }

@@ -5,11 +5,14 @@ use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
 
+use std::sync::atomic::AtomicU32;
+
 use super::{SysResult, efault, get_u64s, put_u64s};
-use crate::process::Process;
+use crate::host;
+use crate::thread::Thread;
 
 /// `uname`: a riscv64 Linux machine (the host's names, riscv64 machine).
-pub(crate) fn uname(p: &mut Process, buf: u64) -> SysResult {
+pub(crate) fn uname(p: &mut Thread, buf: u64) -> SysResult {
     let host = rustix::system::uname();
     let field = |s: &[u8]| {
         let mut f = [0u8; 65];
@@ -28,7 +31,7 @@ pub(crate) fn uname(p: &mut Process, buf: u64) -> SysResult {
     Ok(0)
 }
 
-pub(crate) fn getrandom(p: &mut Process, buf: u64, len: u64, flags: u64) -> SysResult {
+pub(crate) fn getrandom(p: &mut Thread, buf: u64, len: u64, flags: u64) -> SysResult {
     if flags & !7 != 0 {
         return Err(Errno::INVAL);
     }
@@ -65,7 +68,7 @@ fn resource(resource: u64) -> Result<rustix::process::Resource, Errno> {
 /// `prlimit64(pid, resource, new, old)` for the calling process: reads the
 /// host's limits; a new limit is applied to the host process (it is the
 /// guest's process), except `RLIMIT_NOFILE` above ferrovm's table size.
-pub(crate) fn prlimit64(p: &mut Process, pid: u64, res: u64, new: u64, old: u64) -> SysResult {
+pub(crate) fn prlimit64(p: &mut Thread, pid: u64, res: u64, new: u64, old: u64) -> SysResult {
     if pid != 0 && pid != u64::from(std::process::id()) {
         return Err(Errno::PERM);
     }
@@ -113,13 +116,13 @@ fn clock(id: u64) -> Result<rustix::time::ClockId, Errno> {
     })
 }
 
-pub(crate) fn clock_gettime(p: &mut Process, id: u64, tp: u64) -> SysResult {
+pub(crate) fn clock_gettime(p: &mut Thread, id: u64, tp: u64) -> SysResult {
     let t = rustix::time::clock_gettime(clock(id)?);
     put_u64s(p, tp, &[t.tv_sec as u64, t.tv_nsec as u64])?;
     Ok(0)
 }
 
-pub(crate) fn clock_getres(p: &mut Process, id: u64, tp: u64) -> SysResult {
+pub(crate) fn clock_getres(p: &mut Thread, id: u64, tp: u64) -> SysResult {
     let t = rustix::time::clock_getres(clock(id)?);
     if tp != 0 {
         put_u64s(p, tp, &[t.tv_sec as u64, t.tv_nsec as u64])?;
@@ -127,7 +130,7 @@ pub(crate) fn clock_getres(p: &mut Process, id: u64, tp: u64) -> SysResult {
     Ok(0)
 }
 
-pub(crate) fn gettimeofday(p: &mut Process, tv: u64) -> SysResult {
+pub(crate) fn gettimeofday(p: &mut Thread, tv: u64) -> SysResult {
     if tv != 0 {
         let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
         put_u64s(p, tv, &[t.tv_sec as u64, (t.tv_nsec / 1000) as u64])?;
@@ -135,7 +138,7 @@ pub(crate) fn gettimeofday(p: &mut Process, tv: u64) -> SysResult {
     Ok(0)
 }
 
-fn read_timespec(p: &Process, addr: u64) -> Result<Duration, Errno> {
+fn read_timespec(p: &Thread, addr: u64) -> Result<Duration, Errno> {
     let [sec, nsec] = get_u64s::<2>(p, addr)?;
     if (sec as i64) < 0 || nsec >= 1_000_000_000 {
         return Err(Errno::INVAL);
@@ -143,25 +146,30 @@ fn read_timespec(p: &Process, addr: u64) -> Result<Duration, Errno> {
     Ok(Duration::new(sec, nsec as u32))
 }
 
-/// Sleeps until `until`, interruptible by guest signals (then `EINTR`,
-/// with the remaining time in `rem` if given).
-fn sleep_until(p: &mut Process, until: Instant, rem: u64) -> SysResult {
-    if p.wait_for_signal(Some(until)) {
-        if rem != 0 {
-            let left = until.saturating_duration_since(Instant::now());
-            put_u64s(p, rem, &[left.as_secs(), u64::from(left.subsec_nanos())])?;
+/// Sleeps until `until`: a guest signal that runs a handler (or ends the
+/// process) interrupts it with `EINTR` (nanosleep is never restarted
+/// after a handler, `SA_RESTART` or not), writing the time left to `rem`
+/// if given; other signals do not end it.
+fn sleep_until(p: &mut Thread, until: Instant, rem: u64) -> SysResult {
+    while p.wait_for_signal(Some(until)) {
+        if p.interrupting() || p.proc.exiting() {
+            if rem != 0 {
+                let left = until.saturating_duration_since(Instant::now());
+                put_u64s(p, rem, &[left.as_secs(), u64::from(left.subsec_nanos())])?;
+            }
+            return Err(Errno::INTR);
         }
-        return Err(Errno::INTR);
+        std::thread::yield_now();
     }
     Ok(0)
 }
 
-pub(crate) fn nanosleep(p: &mut Process, req: u64, rem: u64) -> SysResult {
+pub(crate) fn nanosleep(p: &mut Thread, req: u64, rem: u64) -> SysResult {
     let d = read_timespec(p, req)?;
     sleep_until(p, Instant::now() + d, rem)
 }
 
-pub(crate) fn clock_nanosleep(p: &mut Process, id: u64, flags: u64, req: u64, rem: u64) -> SysResult {
+pub(crate) fn clock_nanosleep(p: &mut Thread, id: u64, flags: u64, req: u64, rem: u64) -> SysResult {
     let c = clock(id)?;
     if matches!(id, 3) {
         return Err(Errno::INVAL);
@@ -178,7 +186,7 @@ pub(crate) fn clock_nanosleep(p: &mut Process, id: u64, flags: u64, req: u64, re
 }
 
 /// `sysinfo`: the host's (`struct sysinfo`, 112 bytes on 64-bit).
-pub(crate) fn sysinfo(p: &mut Process, buf: u64) -> SysResult {
+pub(crate) fn sysinfo(p: &mut Thread, buf: u64) -> SysResult {
     let s = rustix::system::sysinfo();
     let mut b = Vec::with_capacity(112);
     b.extend_from_slice(&(s.uptime as u64).to_le_bytes());
@@ -200,7 +208,7 @@ pub(crate) fn sysinfo(p: &mut Process, buf: u64) -> SysResult {
 }
 
 /// `sched_getaffinity`: the host's CPU set.
-pub(crate) fn sched_getaffinity(p: &mut Process, pid: u64, len: u64, mask: u64) -> SysResult {
+pub(crate) fn sched_getaffinity(p: &mut Thread, pid: u64, len: u64, mask: u64) -> SysResult {
     if pid != 0 && pid != u64::from(std::process::id()) {
         return Err(Errno::SRCH);
     }
@@ -225,7 +233,7 @@ fn timeval(d: Duration) -> [u64; 2] {
 
 /// `getrusage`: CPU times of this host process (the guest's), zeros for
 /// the counters ferrovm does not track.
-pub(crate) fn getrusage(p: &mut Process, who: u64, buf: u64) -> SysResult {
+pub(crate) fn getrusage(p: &mut Thread, who: u64, buf: u64) -> SysResult {
     let clock = match who as i64 {
         0 => rustix::time::ClockId::ProcessCPUTime,
         1 => rustix::time::ClockId::ThreadCPUTime,
@@ -246,7 +254,7 @@ pub(crate) fn getrusage(p: &mut Process, who: u64, buf: u64) -> SysResult {
 }
 
 /// `times`: CPU time in clock ticks (100 Hz), and the monotonic clock.
-pub(crate) fn times(p: &mut Process, buf: u64) -> SysResult {
+pub(crate) fn times(p: &mut Thread, buf: u64) -> SysResult {
     let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
     let ticks = cpu.tv_sec as u64 * 100 + cpu.tv_nsec as u64 / 10_000_000;
     if buf != 0 {
@@ -257,7 +265,7 @@ pub(crate) fn times(p: &mut Process, buf: u64) -> SysResult {
 }
 
 /// `setitimer(which, new, old)`: `ITIMER_REAL` only.
-pub(crate) fn setitimer(p: &mut Process, which: u64, new: u64, old: u64) -> SysResult {
+pub(crate) fn setitimer(p: &mut Thread, which: u64, new: u64, old: u64) -> SysResult {
     if which != 0 {
         return Err(Errno::INVAL);
     }
@@ -272,20 +280,24 @@ pub(crate) fn setitimer(p: &mut Process, which: u64, new: u64, old: u64) -> SysR
         let interval = Duration::new(is, ius as u32 * 1000);
         let value = Duration::new(vs, vus as u32 * 1000);
         if value.is_zero() {
-            p.set_itimer(None, Duration::ZERO);
+            p.proc.set_itimer(None, Duration::ZERO);
         } else {
-            p.set_itimer(Some(Instant::now() + value), interval);
+            p.proc.set_itimer(Some(Instant::now() + value), interval);
         }
     }
     Ok(0)
 }
 
-pub(crate) fn getitimer(p: &mut Process, which: u64, cur: u64) -> SysResult {
+pub(crate) fn getitimer(p: &mut Thread, which: u64, cur: u64) -> SysResult {
     if which != 0 {
         return Err(Errno::INVAL);
     }
-    let left = p.itimer.deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(Instant::now()));
-    let [is, ius] = timeval(p.itimer.interval);
+    let (deadline, interval) = {
+        let itimer = p.proc.itimer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (itimer.deadline, itimer.interval)
+    };
+    let left = deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(Instant::now()));
+    let [is, ius] = timeval(interval);
     let [vs, vus] = timeval(left);
     put_u64s(p, cur, &[is, ius, vs, vus])?;
     Ok(0)
@@ -294,7 +306,7 @@ pub(crate) fn getitimer(p: &mut Process, which: u64, cur: u64) -> SysResult {
 /// `riscv_hwprobe(pairs, count, cpusetsize, cpus, flags)`: answers the keys
 /// ferrovm knows (RV64IMAFDC + Zba/Zbb/Zbs/Zbc, misaligned access "emulated"),
 /// and -1 for the others, as the kernel does.
-pub(crate) fn riscv_hwprobe(p: &mut Process, pairs: u64, count: u64, _size: u64, _cpus: u64, flags: u64) -> SysResult {
+pub(crate) fn riscv_hwprobe(p: &mut Thread, pairs: u64, count: u64, _size: u64, _cpus: u64, flags: u64) -> SysResult {
     if flags != 0 {
         return Err(Errno::INVAL);
     }
@@ -318,53 +330,104 @@ pub(crate) fn riscv_hwprobe(p: &mut Process, pairs: u64, count: u64, _size: u64,
 }
 
 const FUTEX_WAIT: u64 = 0;
-const FUTEX_WAKE: u64 = 1;
+const FUTEX_FD: u64 = 2;
 const FUTEX_REQUEUE: u64 = 3;
 const FUTEX_CMP_REQUEUE: u64 = 4;
 const FUTEX_WAKE_OP: u64 = 5;
+const FUTEX_LOCK_PI: u64 = 6;
 const FUTEX_WAIT_BITSET: u64 = 9;
-const FUTEX_WAKE_BITSET: u64 = 10;
+const FUTEX_WAIT_REQUEUE_PI: u64 = 11;
+const FUTEX_CMP_REQUEUE_PI: u64 = 12;
+const FUTEX_LOCK_PI2: u64 = 13;
+/// `FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME`: the rest is the command.
+const FUTEX_FLAGS: u64 = 128 | 256;
 
-/// `futex` for a single-threaded guest: nobody else can wake a waiter, so a
-/// wait either fails at once (`EAGAIN`, value changed), times out, or is
-/// ended by a signal; wakes find nobody.
-pub(crate) fn futex(p: &mut Process, addr: u64, op: u64, val: u64, timeout: u64) -> SysResult {
-    let cmd = op & 0x7f;
-    match cmd {
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if !addr.is_multiple_of(4) {
-                return Err(Errno::INVAL);
-            }
-            let cur = p.mem.load_u32(addr).map_err(efault)?;
-            if cur != val as u32 {
-                return Err(Errno::AGAIN);
-            }
-            let until = if timeout == 0 {
-                None
-            } else {
-                let d = read_timespec(p, timeout)?;
-                if cmd == FUTEX_WAIT_BITSET {
-                    // Absolute on CLOCK_MONOTONIC (or REALTIME with FUTEX_CLOCK_REALTIME).
-                    let id = if op & 256 != 0 { 0 } else { 1 };
-                    let now = rustix::time::clock_gettime(clock(id)?);
-                    let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32);
-                    Some(Instant::now() + d.saturating_sub(now))
-                } else {
-                    Some(Instant::now() + d)
-                }
-            };
-            if until.is_none() && p.signals.actions.iter().all(|a| a.handler <= 1) && p.itimer.deadline.is_none() {
-                // Would sleep forever: no thread and no signal can wake it.
-                let _ = writeln_stderr("ferrovm: futex wait with no other thread would block forever");
-            }
-            if p.wait_for_signal(until) { Err(Errno::INTR) } else { Err(Errno::TIMEDOUT) }
-        }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET | FUTEX_WAKE_OP | FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => Ok(0),
-        _ => Err(Errno::NOSYS),
+/// `futex(uaddr, op, val, timeout or val2, uaddr2, val3)`: the host's futex
+/// on the guest words (guest memory is host memory, guest thread ids are
+/// host thread ids), so waiters and wakers in any thread meet, and the PI
+/// and robust protocols work as on Linux. Waits are interruptible by guest
+/// signals.
+pub(crate) fn futex(p: &mut Thread, addr: u64, op: u64, val: u64, arg: u64, addr2: u64, val3: u64) -> SysResult {
+    if op > u64::from(u32::MAX) {
+        return Err(Errno::NOSYS);
     }
+    let cmd = op & !FUTEX_FLAGS;
+    if cmd == FUTEX_FD || cmd > FUTEX_LOCK_PI2 {
+        return Err(Errno::NOSYS);
+    }
+    if !addr.is_multiple_of(4) {
+        return Err(Errno::INVAL);
+    }
+    let word = host::futex_word(&p.mem, addr).ok_or(Errno::FAULT)?;
+    let second =
+        matches!(cmd, FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_WAIT_REQUEUE_PI | FUTEX_CMP_REQUEUE_PI);
+    let word2 = if second {
+        if !addr2.is_multiple_of(4) {
+            return Err(Errno::INVAL);
+        }
+        Some(host::futex_word(&p.mem, addr2).ok_or(Errno::FAULT)?)
+    } else {
+        None
+    };
+    let timed = matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET | FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_WAIT_REQUEUE_PI);
+    let timeout = if timed && arg != 0 {
+        // struct timespec: the same 16 bytes on riscv64 and x86-64.
+        let [sec, nsec] = get_u64s::<2>(p, arg)?;
+        Some(libc::timespec { tv_sec: sec as i64, tv_nsec: nsec as i64 })
+    } else {
+        None
+    };
+    let fourth = if timed { host::FutexArg::Timeout(timeout.as_ref()) } else { host::FutexArg::Value(arg) };
+    // The waits block (and a guest signal interrupts them); wakes, requeues
+    // and the PI unlock and trylock return at once.
+    let call = |kick: &AtomicU32| host::futex(kick, word, op, val, fourth, word2, val3);
+    if timed { p.blocking(call) } else { call(&p.me.kick) }
 }
 
-fn writeln_stderr(s: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    writeln!(std::io::stderr(), "{s}")
+/// `sched_setaffinity(pid, len, mask)`: for this thread (pid 0), a thread
+/// of the process or another process: the host's.
+pub(crate) fn sched_setaffinity(p: &mut Thread, pid: u64, len: u64, mask: u64) -> SysResult {
+    let len = len.min(128) as usize;
+    let mut b = vec![0u8; len];
+    p.mem.read_bytes(mask, &mut b).map_err(efault)?;
+    let mut set = rustix::thread::CpuSet::new();
+    for cpu in 0..len * 8 {
+        if cpu < rustix::thread::CpuSet::MAX_CPU && b[cpu / 8] & (1 << (cpu % 8)) != 0 {
+            set.set(cpu);
+        }
+    }
+    let pid = if pid == 0 { None } else { super::pid_arg(pid)? };
+    rustix::thread::sched_setaffinity(pid, &set)?;
+    Ok(0)
+}
+
+const PR_SET_PDEATHSIG: u64 = 1;
+const PR_GET_PDEATHSIG: u64 = 2;
+const PR_GET_DUMPABLE: u64 = 3;
+const PR_SET_DUMPABLE: u64 = 4;
+const PR_SET_NAME: u64 = 15;
+const PR_GET_NAME: u64 = 16;
+
+/// `prctl(option, arg2, ...)`: the thread name (the host thread's, so
+/// `/proc/self/task/TID/comm` shows it), and harmless process flags.
+pub(crate) fn prctl(p: &mut Thread, option: u64, arg2: u64) -> SysResult {
+    match option {
+        PR_SET_NAME => {
+            let mut name = p.mem.read_cstr(arg2, 16).map_err(efault)?;
+            name.truncate(15);
+            let name = std::ffi::CString::new(name).map_err(|_| Errno::INVAL)?;
+            rustix::thread::set_name(&name)?;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut name = rustix::thread::name()?.into_bytes_with_nul();
+            name.resize(16, 0);
+            p.mem.write_bytes(arg2, &name).map_err(efault)?;
+            Ok(0)
+        }
+        PR_SET_PDEATHSIG | PR_SET_DUMPABLE => Ok(0),
+        PR_GET_PDEATHSIG => put_u64s(p, arg2, &[0]).map(|()| 0),
+        PR_GET_DUMPABLE => Ok(1),
+        _ => Err(Errno::INVAL),
+    }
 }

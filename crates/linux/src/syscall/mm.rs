@@ -16,8 +16,9 @@ use rustix::io::Errno;
 use ferrovm_mem::{GUEST_LIMIT, MMAP_MIN_ADDR, PAGE_SIZE, Perms};
 
 use super::SysResult;
-use crate::process::{Process, SharedMap, sync_one};
+use crate::process::{SharedMap, sync_one};
 use crate::stack::{STACK_SIZE, STACK_TOP};
+use crate::thread::Thread;
 
 /// Top of the mmap area: below the stack and a 128 MiB gap, as Linux lays it
 /// out (`mmap_base`).
@@ -44,8 +45,9 @@ fn perms(prot: u64) -> Perms {
 }
 
 /// `brk`: returns the new break, or the old one if it cannot move.
-pub(crate) fn brk(p: &mut Process, addr: u64) -> u64 {
-    let b = p.brk;
+pub(crate) fn brk(p: &mut Thread, addr: u64) -> u64 {
+    let mut brk = p.proc.brk.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let b = *brk;
     if addr < b.start {
         return b.current;
     }
@@ -60,22 +62,23 @@ pub(crate) fn brk(p: &mut Process, addr: u64) -> u64 {
         if clash || p.mem.map_named(b.mapped_end, grow, Perms::RW, Some("[heap]")).is_err() {
             return b.current;
         }
-        p.brk.mapped_end = want_end;
+        brk.mapped_end = want_end;
     } else if want_end < b.mapped_end {
         if p.mem.unmap(want_end, b.mapped_end - want_end).is_err() {
             return b.current;
         }
-        p.brk.mapped_end = want_end;
+        brk.mapped_end = want_end;
     }
-    p.brk.current = addr;
+    brk.current = addr;
     addr
 }
 
 /// Before `[start, end)` is unmapped or replaced: writes back and forgets
 /// shared mappings there, and forgets SIGBUS ranges there.
-fn forget(p: &mut Process, start: u64, end: u64) {
+fn forget(p: &mut Thread, start: u64, end: u64) {
     let mut kept = Vec::new();
-    for m in std::mem::take(&mut p.shared_maps) {
+    let mut shared = p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for m in std::mem::take(&mut *shared) {
         if m.range.end <= start || m.range.start >= end {
             kept.push(m);
             continue;
@@ -91,9 +94,11 @@ fn forget(p: &mut Process, start: u64, end: u64) {
             kept.push(SharedMap { range: m.range.start..start, file: m.file, offset: m.offset });
         }
     }
-    p.shared_maps = kept;
+    *shared = kept;
+    drop(shared);
     let mut bus = Vec::new();
-    for r in std::mem::take(&mut p.sigbus) {
+    let mut sigbus = p.proc.sigbus.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for r in std::mem::take(&mut *sigbus) {
         if r.start < start {
             bus.push(r.start..r.end.min(start));
         }
@@ -101,10 +106,10 @@ fn forget(p: &mut Process, start: u64, end: u64) {
             bus.push(r.start.max(end)..r.end);
         }
     }
-    p.sigbus = bus;
+    *sigbus = bus;
 }
 
-pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> SysResult {
+pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> SysResult {
     if len == 0 || addr & (PAGE_SIZE - 1) != 0 && flags & MAP_FIXED != 0 || offset & (PAGE_SIZE - 1) != 0 {
         return Err(Errno::INVAL);
     }
@@ -130,7 +135,7 @@ pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, 
     };
     // File contents are copied in; check the descriptor first.
     let file = if flags & MAP_ANONYMOUS == 0 {
-        let f = p.fds.get(fd)?.try_clone_to_owned().map_err(|_| Errno::BADF)?;
+        let f = p.fds().get(fd)?.try_clone().map_err(|_| Errno::BADF)?;
         let st = rustix::fs::fstat(&f)?;
         let mode = st.st_mode & 0o170000;
         if mode == 0o040000 {
@@ -149,10 +154,10 @@ pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, 
     let name = file.as_ref().map(|(f, ..)| {
         let link = format!("/proc/self/fd/{}", f.as_raw_fd());
         let host = rustix::fs::readlink(link.as_str(), Vec::new()).map(|c| c.into_bytes()).unwrap_or_default();
-        String::from_utf8_lossy(&p.vfs.guest_path(&host)).into_owned()
+        String::from_utf8_lossy(&p.vfs().guest_path(&host)).into_owned()
     });
     p.mem.map_named(start, len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
-    p.vm.invalidate(start, len);
+    p.proc.vm.invalidate(start, len);
     let mut bus: Option<Range<u64>> = None;
     if let Some((file, size, regular)) = file {
         let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
@@ -177,13 +182,17 @@ pub(crate) fn mmap(p: &mut Process, addr: u64, len: u64, prot: u64, flags: u64, 
             }
         }
         if kind != MAP_PRIVATE {
-            p.shared_maps.push(SharedMap { range: start..start + len, file, offset });
+            p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(SharedMap {
+                range: start..start + len,
+                file,
+                offset,
+            });
         }
     }
     p.mem.protect(start, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
     if let Some(r) = bus {
         p.mem.protect(r.start, r.end - r.start, Perms::NONE).map_err(|_| Errno::NOMEM)?;
-        p.sigbus.push(r);
+        p.proc.sigbus.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(r);
     }
     Ok(start)
 }
@@ -199,18 +208,18 @@ fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
     Ok(len)
 }
 
-pub(crate) fn munmap(p: &mut Process, addr: u64, len: u64) -> SysResult {
+pub(crate) fn munmap(p: &mut Thread, addr: u64, len: u64) -> SysResult {
     if len == 0 {
         return Err(Errno::INVAL);
     }
     let len = check_range(addr, len)?;
     forget(p, addr, addr + len);
     p.mem.unmap(addr, len).map_err(|_| Errno::INVAL)?;
-    p.vm.invalidate(addr, len);
+    p.proc.vm.invalidate(addr, len);
     Ok(0)
 }
 
-pub(crate) fn mprotect(p: &mut Process, addr: u64, len: u64, prot: u64) -> SysResult {
+pub(crate) fn mprotect(p: &mut Thread, addr: u64, len: u64, prot: u64) -> SysResult {
     if addr & (PAGE_SIZE - 1) != 0 {
         return Err(Errno::INVAL);
     }
@@ -222,11 +231,11 @@ pub(crate) fn mprotect(p: &mut Process, addr: u64, len: u64, prot: u64) -> SysRe
         return Err(Errno::NOMEM);
     }
     p.mem.protect(addr, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
-    p.vm.invalidate(addr, len);
+    p.proc.vm.invalidate(addr, len);
     Ok(0)
 }
 
-pub(crate) fn mremap(p: &mut Process, old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+pub(crate) fn mremap(p: &mut Thread, old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
     if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0 {
         return Err(Errno::INVAL);
     }
@@ -278,16 +287,16 @@ pub(crate) fn mremap(p: &mut Process, old: u64, old_len: u64, new_len: u64, flag
         let _ = p.mem.protect(dest + off, PAGE_SIZE, p.mem.perms(from) & Perms::RWX);
     }
     munmap(p, old, old_len)?;
-    p.vm.invalidate(dest, new_len);
+    p.proc.vm.invalidate(dest, new_len);
     Ok(dest)
 }
 
-fn region_of(p: &Process, addr: u64) -> (Perms, Option<String>) {
+fn region_of(p: &Thread, addr: u64) -> (Perms, Option<String>) {
     let m = p.mem.mappings().into_iter().find(|m| m.start <= addr && addr < m.end);
     m.map_or((Perms::RW, None), |m| (m.perms, m.name))
 }
 
-pub(crate) fn msync(p: &mut Process, addr: u64, len: u64, flags: u64) -> SysResult {
+pub(crate) fn msync(p: &mut Thread, addr: u64, len: u64, flags: u64) -> SysResult {
     let len = check_range(addr, len)?;
     if flags & !7 != 0 || flags & 5 == 5 {
         return Err(Errno::INVAL);
@@ -295,26 +304,34 @@ pub(crate) fn msync(p: &mut Process, addr: u64, len: u64, flags: u64) -> SysResu
     if len > 0 && !p.mem.is_mapped(addr..addr + len) {
         return Err(Errno::NOMEM);
     }
-    for m in &p.shared_maps {
+    for m in p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
         sync_one(&p.mem, m, addr..addr + len);
     }
     Ok(0)
 }
 
-pub(crate) fn madvise(p: &mut Process, addr: u64, len: u64, advice: u64) -> SysResult {
+pub(crate) fn madvise(p: &mut Thread, addr: u64, len: u64, advice: u64) -> SysResult {
     let len = check_range(addr, len)?;
     if advice == MADV_DONTNEED {
         // Private anonymous memory reads back as zeros afterwards.
+        let shared: Vec<Range<u64>> = p
+            .proc
+            .shared_maps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|sm| sm.range.clone())
+            .collect();
         for m in p.mem.mappings() {
             let (s, e) = (m.start.max(addr), m.end.min(addr + len));
-            if s >= e || p.shared_maps.iter().any(|sm| sm.range.start < e && sm.range.end > s) {
+            if s >= e || shared.iter().any(|sm| sm.start < e && sm.end > s) {
                 continue;
             }
             if m.name.as_deref().is_some_and(|n| !n.starts_with('[')) {
                 continue; // a private file mapping would re-read the file; keep its data
             }
             p.mem.map_named(s, e - s, m.perms, m.name.as_deref()).map_err(|_| Errno::NOMEM)?;
-            p.vm.invalidate(s, e - s);
+            p.proc.vm.invalidate(s, e - s);
         }
     }
     Ok(0)

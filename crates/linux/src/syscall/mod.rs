@@ -18,7 +18,8 @@ use std::io::Write;
 
 use rustix::io::Errno;
 
-use crate::process::{ExitStatus, Process};
+use crate::process::ExitStatus;
+use crate::thread::Thread;
 
 pub(crate) use mm::MMAP_BASE;
 
@@ -28,8 +29,46 @@ pub(crate) enum Outcome {
     Return(u64),
     /// The registers were replaced (`rt_sigreturn`): continue at `cpu.pc`.
     Resume,
-    /// The process ends.
+    /// A guest signal interrupted it: it restarts or fails with `EINTR`,
+    /// as [`Restart`] and the signal's action say.
+    Interrupted(Restart),
+    /// The calling thread ends (`exit`) with this code.
+    ExitThread(i32),
+    /// The process ends (`exit_group`).
     Exit(ExitStatus),
+}
+
+/// How a system call a signal interrupted goes on (the kernel's
+/// `-ERESTART*` codes, which never reach the guest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Restart {
+    /// `ERESTARTSYS`: restarted if no handler runs or the handler has
+    /// `SA_RESTART`; otherwise `EINTR`.
+    Sys,
+    /// `ERESTARTNOHAND`: restarted only if no handler runs (`poll`,
+    /// `select`, `epoll_wait`, sleeps).
+    NoHandler,
+}
+
+impl Restart {
+    const SYS: i32 = 512;
+    const NOHAND: i32 = 514;
+
+    /// The errno a handler returns to say it was interrupted this way.
+    pub(crate) fn errno(self) -> Errno {
+        Errno::from_raw_os_error(match self {
+            Restart::Sys => Self::SYS,
+            Restart::NoHandler => Self::NOHAND,
+        })
+    }
+
+    fn of(e: Errno) -> Option<Restart> {
+        match e.raw_os_error() {
+            Self::SYS => Some(Restart::Sys),
+            Self::NOHAND => Some(Restart::NoHandler),
+            _ => None,
+        }
+    }
 }
 
 /// A syscall's value or errno.
@@ -41,13 +80,13 @@ pub(crate) fn efault<T>(_: T) -> Errno {
 }
 
 /// Writes little-endian words to guest memory.
-pub(crate) fn put_u64s(p: &Process, addr: u64, words: &[u64]) -> Result<(), Errno> {
+pub(crate) fn put_u64s(p: &Thread, addr: u64, words: &[u64]) -> Result<(), Errno> {
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     p.mem.write_bytes(addr, &bytes).map_err(efault)
 }
 
 /// Reads `N` little-endian words from guest memory.
-pub(crate) fn get_u64s<const N: usize>(p: &Process, addr: u64) -> Result<[u64; N], Errno> {
+pub(crate) fn get_u64s<const N: usize>(p: &Thread, addr: u64) -> Result<[u64; N], Errno> {
     let mut raw = [0u8; 64];
     let bytes = raw.get_mut(..N * 8).ok_or(Errno::INVAL)?;
     p.mem.read_bytes(addr, bytes).map_err(efault)?;
@@ -87,12 +126,8 @@ fn proc_ids(pid: u64) -> Result<(u64, u64), Errno> {
     Ok((pgrp, sid))
 }
 
-fn pid() -> u64 {
-    u64::from(std::process::id())
-}
-
 /// Dispatches the system call in the guest's registers.
-pub(crate) fn dispatch(p: &mut Process) -> Outcome {
+pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
     let n = p.vcpu.cpu.regs[17];
     let a = [
         p.vcpu.cpu.regs[10],
@@ -102,13 +137,14 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         p.vcpu.cpu.regs[14],
         p.vcpu.cpu.regs[15],
     ];
-    let pre = if p.strace { Some(strace::before(p, n, &a)) } else { None };
+    let pre = if p.proc.strace { Some(strace::before(p, n, &a)) } else { None };
     let result: SysResult = match n {
         nr::EXIT | nr::EXIT_GROUP => {
             if let Some(line) = pre {
                 strace::finish(line, None);
             }
-            return Outcome::Exit(ExitStatus::Exited(a[0] as i32));
+            let code = a[0] as i32 & 0xff;
+            return if n == nr::EXIT { Outcome::ExitThread(code) } else { Outcome::Exit(ExitStatus::Exited(code)) };
         }
         nr::RT_SIGRETURN => {
             if let Some(line) = pre {
@@ -125,14 +161,14 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         nr::PREADV => io::readv(p, a[0], a[1], a[2], Some(a[3])),
         nr::PWRITEV => io::pwritev(p, a[0], a[1], a[2], a[3]),
         nr::OPENAT => fs::openat(p, a[0], a[1], a[2], a[3]),
-        nr::CLOSE => p.fds.close(a[0]).map(|()| 0),
+        nr::CLOSE => p.fds().close(a[0]).map(|()| 0),
         nr::CLOSE_RANGE => {
             let (lo, hi) = (a[0] & 0xffff_ffff, (a[1] & 0xffff_ffff).min(crate::fd::MAX_FDS as u64));
             for fd in lo..=hi {
                 if a[2] & 4 != 0 {
-                    let _ = p.fds.set_cloexec(fd, true);
+                    let _ = p.fds().set_cloexec(fd, true);
                 } else {
-                    let _ = p.fds.close(fd);
+                    let _ = p.fds().close(fd);
                 }
             }
             Ok(0)
@@ -173,8 +209,8 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         nr::TRUNCATE => fs::truncate(p, a[0], a[1]),
         nr::STATFS => fs::statfs(p, a[0], a[1]),
         nr::FSTATFS => fs::fstatfs(p, a[0], a[1]),
-        nr::FADVISE64 => p.fds.get(a[0]).map(|_| 0),
-        nr::FLOCK => p.fds.get(a[0]).map(|_| 0),
+        nr::FADVISE64 => p.fds().get(a[0]).map(|_| 0),
+        nr::FLOCK => p.fds().get(a[0]).map(|_| 0),
         nr::BRK => Ok(mm::brk(p, a[0])),
         nr::MMAP => mm::mmap(p, a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MUNMAP => mm::munmap(p, a[0], a[1]),
@@ -184,27 +220,33 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         nr::MADVISE => mm::madvise(p, a[0], a[1], a[2]),
         nr::MLOCK | nr::MUNLOCK => Ok(0),
         nr::SET_TID_ADDRESS => {
-            p.tid_address = a[0];
-            Ok(pid())
+            p.clear_child_tid = a[0];
+            Ok(u64::from(p.tid()))
         }
         nr::SET_ROBUST_LIST => {
+            // sizeof(struct robust_list_head) on 64-bit Linux.
             if a[1] == 24 {
+                p.robust_list = a[0];
                 Ok(0)
             } else {
                 Err(Errno::INVAL)
             }
         }
+        nr::GET_ROBUST_LIST => proc::get_robust_list(p, a[0], a[1], a[2]),
         nr::RSEQ => Err(Errno::NOSYS),
-        nr::FUTEX => misc::futex(p, a[0], a[1], a[2], a[3]),
+        nr::MEMBARRIER => Err(Errno::NOSYS),
+        nr::FUTEX => misc::futex(p, a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::RT_SIGACTION => sig::rt_sigaction(p, a[0], a[1], a[2], a[3]),
         nr::RT_SIGPROCMASK => sig::rt_sigprocmask(p, a[0], a[1], a[2], a[3]),
         nr::RT_SIGPENDING => sig::rt_sigpending(p, a[0], a[1]),
         nr::RT_SIGSUSPEND => sig::rt_sigsuspend(p, a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => sig::rt_sigtimedwait(p, a[0], a[1], a[2], a[3]),
         nr::SIGALTSTACK => sig::sigaltstack(p, a[0], a[1]),
         nr::KILL => sig::kill(p, a[0], a[1]),
         nr::TKILL => sig::tgkill(p, None, a[0], a[1]),
         nr::TGKILL => sig::tgkill(p, Some(a[0]), a[1], a[2]),
         nr::CLONE => proc::clone(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::CLONE3 => proc::clone3(p, a[0], a[1]),
         nr::EXECVE => proc::execve(p, a[0], a[1], a[2]),
         nr::WAIT4 => proc::wait4(p, a[0], a[1], a[2], a[3]),
         nr::UNAME => misc::uname(p, a[0]),
@@ -213,7 +255,8 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         nr::GETRLIMIT => misc::prlimit64(p, 0, a[0], 0, a[1]),
         nr::SETRLIMIT => misc::prlimit64(p, 0, a[0], a[1], 0),
         nr::SYSINFO => misc::sysinfo(p, a[0]),
-        nr::GETPID | nr::GETTID => Ok(pid()),
+        nr::GETPID => Ok(u64::from(p.proc.pid)),
+        nr::GETTID => Ok(u64::from(p.tid())),
         nr::GETPPID => Ok(rustix::process::getppid().map_or(0, |p| u64::from(p.as_raw_nonzero().get().unsigned_abs()))),
         nr::GETUID => Ok(u64::from(rustix::process::getuid().as_raw())),
         nr::GETEUID => Ok(u64::from(rustix::process::geteuid().as_raw())),
@@ -243,20 +286,31 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
         nr::SETITIMER => misc::setitimer(p, a[0], a[1], a[2]),
         nr::GETITIMER => misc::getitimer(p, a[0], a[1]),
         nr::SCHED_GETAFFINITY => misc::sched_getaffinity(p, a[0], a[1], a[2]),
+        nr::SCHED_SETAFFINITY => misc::sched_setaffinity(p, a[0], a[1], a[2]),
         nr::SCHED_YIELD => {
             rustix::thread::sched_yield();
             Ok(0)
         }
         nr::GETRUSAGE => misc::getrusage(p, a[0], a[1]),
         nr::TIMES => misc::times(p, a[0]),
-        nr::PRCTL => Err(Errno::INVAL),
+        nr::PRCTL => misc::prctl(p, a[0], a[1]),
         nr::RISCV_HWPROBE => misc::riscv_hwprobe(p, a[0], a[1], a[2], a[3], a[4]),
         nr::RISCV_FLUSH_ICACHE => {
-            p.vm.flush();
-            Ok(0)
+            // Every thread runs the new code once this returns: the
+            // translations of written code are dropped and every running
+            // vCPU passes a safe point (Linux's IPI of `fence.i` to every
+            // hart).
+            if a[2] & !1 != 0 {
+                Err(Errno::INVAL)
+            } else {
+                p.proc.vm.sync_code();
+                p.proc.vm.synchronize();
+                Ok(0)
+            }
         }
         _ => {
-            if p.reported_unknown.insert(n) {
+            let first = p.proc.reported_unknown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(n);
+            if first {
                 let name = nr::name(n).map_or_else(|| format!("#{n}"), str::to_string);
                 let _ = writeln!(std::io::stderr(), "ferrovm: unsupported syscall {name}, returning ENOSYS");
             }
@@ -266,8 +320,11 @@ pub(crate) fn dispatch(p: &mut Process) -> Outcome {
     if let Some(line) = pre {
         strace::finish(line, Some(&result));
     }
-    Outcome::Return(match result {
-        Ok(v) => v,
-        Err(e) => (-i64::from(e.raw_os_error())) as u64,
-    })
+    match result {
+        Ok(v) => Outcome::Return(v),
+        Err(e) => match Restart::of(e) {
+            Some(how) => Outcome::Interrupted(how),
+            None => Outcome::Return((-i64::from(e.raw_os_error())) as u64),
+        },
+    }
 }

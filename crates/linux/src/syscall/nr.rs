@@ -68,6 +68,7 @@ syscalls! {
     SET_TID_ADDRESS      "set_tid_address"      96,
     FUTEX                "futex"                98,
     SET_ROBUST_LIST      "set_robust_list"      99,
+    GET_ROBUST_LIST      "get_robust_list"      100,
     NANOSLEEP            "nanosleep"            101,
     GETITIMER            "getitimer"            102,
     SETITIMER            "setitimer"            103,

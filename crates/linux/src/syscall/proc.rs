@@ -1,12 +1,17 @@
-//! Processes: `clone` as `fork`, `execve` of another riscv64 program,
-//! `wait4`.
+//! Processes and threads: `clone`/`clone3` of a thread or a process,
+//! `execve` of another riscv64 program, `wait4`.
 //!
+//! * A thread (`CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+//!   CLONE_THREAD`, the set glibc, musl and Go use) runs on a new host
+//!   thread, sharing the VM ([`Thread::spawn_thread`]). Other combinations
+//!   that share memory without being a thread are `EINVAL`, with a note.
 //! * `fork`/`vfork`/`clone(SIGCHLD)` fork the whole host process: the child
-//!   is a copy of ferrovm with a copy-on-write copy of guest memory. For
-//!   `CLONE_VFORK` the parent waits until the child has called `execve` or
-//!   exited, as Linux does (memory is still copied, not shared). Thread
-//!   creation (`CLONE_VM` without `CLONE_VFORK`, `CLONE_THREAD`) is not
-//!   supported: ENOSYS.
+//!   is a copy of ferrovm with a copy-on-write copy of guest memory, and
+//!   only the calling thread goes on there; every other thread is stopped
+//!   at a safe point and every lock taken for the fork, so the child finds
+//!   them consistent. For `CLONE_VFORK` the parent waits until the child
+//!   has called `execve` or exited, as Linux does (memory is still copied,
+//!   not shared).
 //! * `execve` runs ferrovm itself again (`std::env::current_exe`) with the
 //!   same options on the new program: the pid stays, descriptors without
 //!   `FD_CLOEXEC` are passed on (`--exec-state fd=GUEST:HOST`), ignored signals stay
@@ -16,42 +21,100 @@ use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
-use std::time::{Duration, Instant};
 
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use super::fs::guest_path;
 use super::{SysResult, efault, get_u64s, put_u64s};
-use crate::host::{Forked, fork};
-use crate::process::Process;
-use crate::signal::{SIG_IGN, Signal};
+use crate::host::{self, Forked};
+use crate::thread::Thread;
 use crate::vfs::AT_FDCWD;
 
 const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
 const CLONE_SIGHAND: u64 = 0x800;
 const CLONE_VFORK: u64 = 0x4000;
 const CLONE_THREAD: u64 = 0x1_0000;
+const CLONE_SYSVSEM: u64 = 0x4_0000;
 const CLONE_SETTLS: u64 = 0x8_0000;
 const CLONE_PARENT_SETTID: u64 = 0x10_0000;
 const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+const CLONE_DETACHED: u64 = 0x40_0000;
 const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+/// What a new thread must share.
+const THREAD: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+/// What else a thread's `clone` may ask for.
+const THREAD_EXTRA: u64 =
+    CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
+/// What a process's `clone` may ask for besides the exit signal.
+const FORK_FLAGS: u64 =
+    CLONE_VFORK | CLONE_VM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+
+/// Says once that a `clone` flag combination is not supported.
+fn unsupported(p: &Thread, flags: u64) {
+    let first =
+        p.proc.reported_unknown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(u64::MAX - flags);
+    if first {
+        eprintln!("ferrovm: clone flags {flags:#x} are not supported (only threads and fork/vfork), returning EINVAL");
+    }
+}
 
 /// `clone(flags, newsp, parent_tid, tls, child_tid)` (riscv64 argument order).
-pub(crate) fn clone(p: &mut Process, flags: u64, newsp: u64, ptid: u64, tls: u64, ctid: u64) -> SysResult {
-    let thread = flags & (CLONE_THREAD | CLONE_SIGHAND) != 0 || flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0;
-    if thread {
-        if p.reported_unknown.insert(u64::MAX) {
-            eprintln!("ferrovm: guest threads (clone with CLONE_VM/CLONE_THREAD) are not supported, returning ENOSYS");
+pub(crate) fn clone(p: &mut Thread, flags: u64, newsp: u64, ptid: u64, tls: u64, ctid: u64) -> SysResult {
+    let exit_signal = flags & 0xff;
+    clone_with(p, flags & !0xff, exit_signal, newsp, ptid, tls, ctid)
+}
+
+/// `clone3(args, size)`: `struct clone_args` (flags, pidfd, child_tid,
+/// parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+/// cgroup; 8 bytes each, at least the first 64 given).
+pub(crate) fn clone3(p: &mut Thread, args: u64, size: u64) -> SysResult {
+    if !(64..=4096).contains(&size) {
+        return Err(Errno::INVAL);
+    }
+    let [flags, pidfd, ctid, ptid, exit_signal, stack, stack_size, tls] = get_u64s::<8>(p, args)?;
+    if size >= 80 {
+        let [_, set_tid_size] = get_u64s::<2>(p, args + 64)?;
+        if set_tid_size != 0 {
+            return Err(Errno::INVAL);
         }
-        return Err(Errno::NOSYS);
+    }
+    if pidfd != 0 || flags & 0xff != 0 || exit_signal > 64 {
+        // CLONE_PIDFD and the old-style exit signal in flags.
+        unsupported(p, flags);
+        return Err(Errno::INVAL);
+    }
+    let newsp = if stack == 0 { 0 } else { stack.checked_add(stack_size).ok_or(Errno::INVAL)? };
+    clone_with(p, flags, exit_signal, newsp, ptid, tls, ctid)
+}
+
+fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, ptid: u64, tls: u64, ctid: u64) -> SysResult {
+    if flags & CLONE_THREAD != 0 || flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        if flags & THREAD != THREAD || flags & !(THREAD | THREAD_EXTRA) != 0 || exit_signal != 0 {
+            unsupported(p, flags | exit_signal);
+            return Err(Errno::INVAL);
+        }
+        let tid = p.spawn_thread(
+            newsp,
+            (flags & CLONE_SETTLS != 0).then_some(tls),
+            (flags & CLONE_PARENT_SETTID != 0).then_some(ptid),
+            (flags & CLONE_CHILD_SETTID != 0).then_some(ctid),
+            (flags & CLONE_CHILD_CLEARTID != 0).then_some(ctid),
+        )?;
+        return Ok(u64::from(tid));
+    }
+    if flags & !FORK_FLAGS != 0 {
+        unsupported(p, flags | exit_signal);
+        return Err(Errno::INVAL);
     }
     // The vfork parent waits for EOF on this pipe: the child's end closes
     // on execve (FD_CLOEXEC) or exit.
     let vfork_pipe =
         if flags & CLONE_VFORK != 0 { Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?) } else { None };
     let _ = std::io::Write::flush(&mut std::io::stderr());
-    match fork().map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::AGAIN))? {
+    match p.fork_host().map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::AGAIN))? {
         Forked::Parent(pid) => {
             if let Some((r, w)) = vfork_pipe {
                 drop(w);
@@ -68,10 +131,9 @@ pub(crate) fn clone(p: &mut Process, flags: u64, newsp: u64, ptid: u64, tls: u64
             Ok(u64::from(pid))
         }
         Forked::Child => {
-            p.after_fork_child();
             if let Some((r, w)) = vfork_pipe {
                 drop(r);
-                p.vfork_done = Some(w);
+                *p.proc.vfork_done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(w);
             }
             if newsp != 0 {
                 p.vcpu.cpu.regs[2] = newsp;
@@ -84,15 +146,26 @@ pub(crate) fn clone(p: &mut Process, flags: u64, newsp: u64, ptid: u64, tls: u64
                 let _ = p.mem.write_bytes(ctid, &me.to_le_bytes());
             }
             if flags & CLONE_CHILD_CLEARTID != 0 {
-                p.tid_address = ctid;
+                p.clear_child_tid = ctid;
             }
             Ok(0)
         }
     }
 }
 
+/// `get_robust_list(tid, head_ptr, len_ptr)`: this thread's, or another
+/// thread's of the process (0 for none set).
+pub(crate) fn get_robust_list(p: &mut Thread, tid: u64, head: u64, len: u64) -> SysResult {
+    if tid != 0 && tid as u32 != p.tid() {
+        return if p.proc.threads().by_tid.contains_key(&(tid as u32)) { Err(Errno::PERM) } else { Err(Errno::SRCH) };
+    }
+    put_u64s(p, head, &[p.robust_list])?;
+    put_u64s(p, len, &[24])?;
+    Ok(0)
+}
+
 /// Reads a NULL-terminated array of guest strings (`argv`, `envp`).
-fn string_array(p: &Process, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+fn string_array(p: &Thread, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut out = Vec::new();
     if addr == 0 {
         return Ok(out);
@@ -117,21 +190,21 @@ fn string_array(p: &Process, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
 }
 
 /// `execve(path, argv, envp)`.
-pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysResult {
+pub(crate) fn execve(p: &mut Thread, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = guest_path(p, path)?;
     let argv = string_array(p, argv)?;
     let envp = string_array(p, envp)?;
     // Which program: /proc/self/exe is the guest program.
     let program: Vec<u8> = match path.as_bytes() {
-        b"/proc/self/exe" => p.exe.as_os_str().as_encoded_bytes().to_vec(),
+        b"/proc/self/exe" => p.proc.exe.as_os_str().as_encoded_bytes().to_vec(),
         other if other == format!("/proc/{}/exe", std::process::id()).as_bytes() => {
-            p.exe.as_os_str().as_encoded_bytes().to_vec()
+            p.proc.exe.as_os_str().as_encoded_bytes().to_vec()
         }
         other => other.to_vec(),
     };
     let cpath = std::ffi::CString::new(program.clone()).map_err(|_| Errno::INVAL)?;
     // The checks Linux makes before the point of no return.
-    let file = p.vfs.open(&p.fds, AT_FDCWD, &cpath, OFlags::RDONLY, Mode::empty())?;
+    let file = p.vfs().open(&p.fds(), AT_FDCWD, &cpath, OFlags::RDONLY, Mode::empty())?;
     let st = rustix::fs::fstat(&file)?;
     if st.st_mode & 0o170000 != 0o100000 {
         return Err(Errno::ACCESS);
@@ -145,8 +218,8 @@ pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysRes
         return Err(Errno::NOEXEC);
     }
     drop(file);
-    let program = if p.vfs.root.is_some() && !program.starts_with(b"/") {
-        let mut abs = p.vfs.getcwd()?;
+    let program = if p.vfs().root.is_some() && !program.starts_with(b"/") {
+        let mut abs = p.vfs().getcwd()?;
         abs.push(b'/');
         abs.extend_from_slice(&program);
         abs
@@ -157,26 +230,25 @@ pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysRes
     let ferrovm = std::env::current_exe().map_err(|_| Errno::NOEXEC)?;
     let mut cmd = std::process::Command::new(ferrovm);
     cmd.arg("run");
-    cmd.args(&p.options.reexec_args);
+    cmd.args(&p.proc.options.reexec_args);
     if let Some(a0) = argv.first() {
         cmd.arg("--argv0").arg(OsString::from_vec(a0.clone()));
     } else {
         cmd.arg("--argv0").arg("");
     }
-    if p.vfs.root.is_some() {
+    if p.vfs().root.is_some() {
         let mut item = b"cwd=".to_vec();
-        item.extend_from_slice(&p.vfs.getcwd()?);
+        item.extend_from_slice(&p.vfs().getcwd()?);
         cmd.arg("--exec-state").arg(OsString::from_vec(item));
     }
-    let ignored: u64 =
-        (1..=64).filter(|&s| p.signals.action(Signal(s)).handler == SIG_IGN).fold(0, |m, s| m | Signal(s).bit());
-    cmd.arg(format!("--exec-state=sigmask={:#x}", p.signals.mask));
+    let ignored = p.proc.signals().actions.ignored();
+    cmd.arg(format!("--exec-state=sigmask={:#x}", p.mask()));
     cmd.arg(format!("--exec-state=sigign={ignored:#x}"));
     // Descriptors: 0-2 become the new process's stdio; the others without
     // FD_CLOEXEC are duplicated without it and named on the command line.
     let mut keep: Vec<OwnedFd> = Vec::new();
     for (i, stdio) in (0..3u64).zip(0..) {
-        let s = match p.fds.entry(i) {
+        let s = match p.fds().entry(i) {
             Ok(e) if !e.cloexec => match e.file.try_clone() {
                 Ok(f) => std::process::Stdio::from(f),
                 Err(_) => std::process::Stdio::null(),
@@ -189,7 +261,7 @@ pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysRes
             _ => cmd.stderr(s),
         };
     }
-    for (guest, entry) in p.fds.iter() {
+    for (guest, entry) in p.fds().iter() {
         if guest < 3 || entry.cloexec {
             continue;
         }
@@ -211,53 +283,33 @@ pub(crate) fn execve(p: &mut Process, path: u64, argv: u64, envp: u64) -> SysRes
             cmd.env(OsString::from_vec(k), OsString::from_vec(v));
         }
     }
-    p.sync_shared_maps();
+    p.proc.sync_shared_maps();
     let _ = std::io::Write::flush(&mut std::io::stderr());
+    // Linux ends the other threads first; the host's execve does exactly
+    // that to their host threads.
     let err = cmd.exec();
     drop(keep);
     Err(Errno::from_io_error(&err).unwrap_or(Errno::NOEXEC))
 }
 
-/// `wait4(pid, status, options, rusage)`. Polls the host (`WNOHANG`) so that
-/// guest signals can interrupt the wait.
-pub(crate) fn wait4(p: &mut Process, pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
-    use rustix::process::{Pid, WaitOptions};
-    const WNOHANG: u64 = 1;
-    let pid = pid as i32;
+/// `wait4(pid, status, options, rusage)`: the host's, on the host's
+/// children (a guest's children are ferrovm processes); a guest signal
+/// interrupts it.
+pub(crate) fn wait4(p: &mut Thread, pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
     if options & !(1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000) != 0 {
         return Err(Errno::INVAL);
     }
-    let opts = WaitOptions::from_bits_retain((options & 0xa) as u32) | WaitOptions::NOHANG;
-    let mut nap = Duration::from_micros(50);
-    loop {
-        let r = match pid {
-            -1 => rustix::process::waitpid(None, opts),
-            0 => rustix::process::waitpgid(rustix::process::getpgrp(), opts),
-            n if n < -1 => {
-                let group = n.checked_neg().and_then(Pid::from_raw).ok_or(Errno::CHILD)?;
-                rustix::process::waitpgid(group, opts)
-            }
-            n => rustix::process::waitpid(Some(Pid::from_raw(n).ok_or(Errno::CHILD)?), opts),
-        };
-        match r {
-            Ok(Some((child, st))) => {
-                if status != 0 {
-                    p.mem.write_bytes(status, &st.as_raw().to_le_bytes()).map_err(efault)?;
-                }
-                if rusage != 0 {
-                    put_u64s(p, rusage, &[0; 18])?;
-                }
-                return Ok(u64::from(child.as_raw_nonzero().get().unsigned_abs()));
-            }
-            Ok(None) if options & WNOHANG != 0 => return Ok(0),
-            Ok(None) => {
-                if p.wait_for_signal(Some(Instant::now() + nap)) {
-                    return Err(Errno::INTR);
-                }
-                nap = (nap * 2).min(Duration::from_millis(10));
-            }
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
+    let mut st = 0i32;
+    let mut usage = [0u8; 144];
+    let child = p.blocking(|kick| host::wait4(kick, pid as i32, &mut st, options as i32, &mut usage))?;
+    if child != 0 {
+        if status != 0 {
+            p.mem.write_bytes(status, &st.to_le_bytes()).map_err(efault)?;
+        }
+        // struct rusage: the same 144 bytes on riscv64 and x86-64.
+        if rusage != 0 {
+            p.mem.write_bytes(rusage, &usage).map_err(efault)?;
         }
     }
+    Ok(child)
 }

@@ -4,11 +4,12 @@
 use rustix::io::Errno;
 
 use super::{Outcome, SysResult, efault, get_u64s, put_u64s};
-use crate::process::Process;
 use crate::signal::{self, AltStack, NSIG, SS_DISABLE, SigAction, SigInfo, Signal, code};
+use crate::thread::Thread;
 
-/// `rt_sigaction(sig, act, oldact, sigsetsize)`.
-pub(crate) fn rt_sigaction(p: &mut Process, sig: u64, act: u64, old: u64, size: u64) -> SysResult {
+/// `rt_sigaction(sig, act, oldact, sigsetsize)`: dispositions are the
+/// process's, shared by its threads.
+pub(crate) fn rt_sigaction(p: &mut Thread, sig: u64, act: u64, old: u64, size: u64) -> SysResult {
     if size != 8 || sig == 0 || sig > NSIG as u64 {
         return Err(Errno::INVAL);
     }
@@ -16,35 +17,38 @@ pub(crate) fn rt_sigaction(p: &mut Process, sig: u64, act: u64, old: u64, size: 
     if act != 0 && (sig == Signal::SIGKILL || sig == Signal::SIGSTOP) {
         return Err(Errno::INVAL);
     }
-    let current = p.signals.action(sig);
     let new = if act != 0 {
         let [handler, flags, mask] = get_u64s::<3>(p, act)?;
         Some(SigAction { handler, flags, mask: mask & !signal::UNBLOCKABLE })
     } else {
         None
     };
+    let current = p.proc.signals().actions.get(sig);
     if old != 0 {
         put_u64s(p, old, &[current.handler, current.flags, current.mask])?;
     }
     if let Some(new) = new {
-        p.signals.set_action(sig, new);
-        // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards it.
-        let ignored = new.handler == signal::SIG_IGN
-            || new.handler == signal::SIG_DFL && signal::default_action(sig) != signal::DefaultAction::Terminate;
-        if ignored {
-            p.signals.pending &= !sig.bit();
+        let mut ps = p.proc.signals();
+        ps.actions.set(sig, new);
+        // Setting SIG_IGN (or SIG_DFL for a default-ignored signal)
+        // discards it, pending for the process or any thread.
+        if ps.actions.discards(sig) {
+            ps.pending.remove(sig);
+            drop(ps);
+            for t in p.proc.threads().by_tid.values() {
+                t.pending().remove(sig);
+            }
         }
-        p.host_signals.update(&p.signals);
     }
     Ok(0)
 }
 
-/// `rt_sigprocmask(how, set, oldset, sigsetsize)`.
-pub(crate) fn rt_sigprocmask(p: &mut Process, how: u64, set: u64, old: u64, size: u64) -> SysResult {
+/// `rt_sigprocmask(how, set, oldset, sigsetsize)`: this thread's mask.
+pub(crate) fn rt_sigprocmask(p: &mut Thread, how: u64, set: u64, old: u64, size: u64) -> SysResult {
     if size != 8 {
         return Err(Errno::INVAL);
     }
-    let current = p.signals.mask;
+    let current = p.mask();
     let new = if set != 0 {
         let [s] = get_u64s::<1>(p, set)?;
         let s = s & !signal::UNBLOCKABLE;
@@ -61,39 +65,109 @@ pub(crate) fn rt_sigprocmask(p: &mut Process, how: u64, set: u64, old: u64, size
         put_u64s(p, old, &[current])?;
     }
     if let Some(m) = new {
-        p.signals.mask = m;
-        p.host_signals.update(&p.signals);
+        p.set_mask(m);
     }
     Ok(0)
 }
 
-pub(crate) fn rt_sigpending(p: &mut Process, set: u64, size: u64) -> SysResult {
+/// `rt_sigpending(set, sigsetsize)`: blocked signals pending for this
+/// thread or the process.
+pub(crate) fn rt_sigpending(p: &mut Thread, set: u64, size: u64) -> SysResult {
     if size != 8 {
         return Err(Errno::INVAL);
     }
-    p.poll_async();
-    put_u64s(p, set, &[p.signals.pending & p.signals.mask])?;
+    let pending = p.me.pending().bits | p.proc.signals().pending.bits;
+    put_u64s(p, set, &[pending & p.mask()])?;
     Ok(0)
 }
 
-/// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` until a handler
-/// runs; always `EINTR`. The old mask comes back after the handler.
-pub(crate) fn rt_sigsuspend(p: &mut Process, mask: u64, size: u64) -> SysResult {
+/// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` until a signal
+/// that runs a handler (or ends the process) arrives; always `EINTR`. The
+/// old mask comes back after the handler.
+pub(crate) fn rt_sigsuspend(p: &mut Thread, mask: u64, size: u64) -> SysResult {
     if size != 8 {
         return Err(Errno::INVAL);
     }
     let [m] = get_u64s::<1>(p, mask)?;
-    let old = p.signals.mask;
-    p.signals.mask = m & !signal::UNBLOCKABLE;
-    p.signals.saved_mask = Some(old);
-    p.wait_for_signal(None);
+    let old = p.mask();
+    p.set_mask(m);
+    p.saved_mask = Some(old);
+    while !(p.wait_for_signal(None) && p.interrupting()) {
+        // An ignored signal is dropped as it is delivered; keep waiting.
+        if p.deliverable() {
+            discard_ignored(p);
+        }
+        if p.proc.exiting() {
+            break;
+        }
+    }
     Err(Errno::INTR)
 }
 
+/// Drops deliverable signals that would do nothing (ignored ones).
+fn discard_ignored(p: &mut Thread) {
+    let allowed = !p.mask();
+    let ps = p.proc.signals();
+    let quiet: u64 = (1..=NSIG as i32).map(Signal).filter(|&s| ps.actions.discards(s)).fold(0, |m, s| m | s.bit());
+    drop(ps);
+    for s in (1..=NSIG as i32).map(Signal).filter(|s| quiet & allowed & s.bit() != 0) {
+        p.me.pending().remove(s);
+        p.proc.signals().pending.remove(s);
+    }
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending
+/// signal of `set` (blocked ones included) without running its handler;
+/// waits for one until `timeout` (`EAGAIN` then).
+pub(crate) fn rt_sigtimedwait(p: &mut Thread, set: u64, info: u64, timeout: u64, size: u64) -> SysResult {
+    if size != 8 {
+        return Err(Errno::INVAL);
+    }
+    let [want] = get_u64s::<1>(p, set)?;
+    let want = want & !signal::UNBLOCKABLE;
+    let until = if timeout == 0 {
+        None
+    } else {
+        let [sec, nsec] = get_u64s::<2>(p, timeout)?;
+        if (sec as i64) < 0 || nsec >= 1_000_000_000 {
+            return Err(Errno::INVAL);
+        }
+        Some(std::time::Instant::now() + std::time::Duration::new(sec, nsec as u32))
+    };
+    // The waited-for signals are taken even when blocked: unblock them for
+    // the wait, as the kernel does, so that a signal for the process is
+    // routed here too.
+    let old = p.mask();
+    p.set_mask(old & !want);
+    let taken = loop {
+        let own = p.me.pending().take(want);
+        if let Some(i) = own.or_else(|| p.proc.signals().pending.take(want)) {
+            break Ok(i);
+        }
+        if p.deliverable() && p.interrupting() {
+            // Another signal, with a handler: EINTR after it runs.
+            break Err(Errno::INTR);
+        }
+        if until.is_some_and(|u| std::time::Instant::now() >= u) {
+            break Err(Errno::AGAIN);
+        }
+        if p.proc.exiting() {
+            break Err(Errno::INTR);
+        }
+        p.wait_for_signal(until);
+    };
+    p.set_mask(old);
+    let i = taken?;
+    if info != 0 {
+        p.mem.write_bytes(info, &i.to_bytes()).map_err(efault)?;
+    }
+    Ok(i.signo.0 as u64)
+}
+
 /// `sigaltstack(ss, old_ss)`.
-pub(crate) fn sigaltstack(p: &mut Process, ss: u64, old: u64) -> SysResult {
+pub(crate) fn sigaltstack(p: &mut Thread, ss: u64, old: u64) -> SysResult {
     let sp = p.vcpu.cpu.regs[2];
-    let cur = p.signals.altstack;
+    let cur = p.altstack;
     let new = if ss != 0 {
         let [base, flags, size] = get_u64s::<3>(p, ss)?;
         if cur.contains(sp) {
@@ -120,55 +194,50 @@ pub(crate) fn sigaltstack(p: &mut Process, ss: u64, old: u64) -> SysResult {
         p.mem.write_bytes(old, &cur.to_bytes(sp)).map_err(efault)?;
     }
     if let Some(n) = new {
-        p.signals.altstack = n;
+        p.altstack = n;
     }
     Ok(0)
 }
 
 /// `rt_sigreturn`: restores the registers, mask and alternate stack saved
 /// in the frame at `sp`.
-pub(crate) fn rt_sigreturn(p: &mut Process) -> Outcome {
+pub(crate) fn rt_sigreturn(p: &mut Thread) -> Outcome {
     match signal::restore_frame(&p.mem, &mut p.vcpu.cpu) {
         Some(r) => {
-            p.signals.mask = r.mask & !signal::UNBLOCKABLE;
+            p.set_mask(r.mask);
             let sp = p.vcpu.cpu.regs[2];
-            if !p.signals.altstack.contains(sp) && (r.altstack.flags & SS_DISABLE != 0 || r.altstack.size > 0) {
-                p.signals.altstack = if r.altstack.flags & SS_DISABLE != 0 {
+            if !p.altstack.contains(sp) && (r.altstack.flags & SS_DISABLE != 0 || r.altstack.size > 0) {
+                p.altstack = if r.altstack.flags & SS_DISABLE != 0 {
                     AltStack::default()
                 } else {
                     AltStack { flags: 0, ..r.altstack }
                 };
             }
-            p.host_signals.update(&p.signals);
             Outcome::Resume
         }
         None => {
-            p.signals.force(SigInfo::fault(Signal::SIGSEGV, code::SI_KERNEL, 0));
+            p.force(SigInfo::fault(Signal::SIGSEGV, code::SI_KERNEL, 0));
             Outcome::Resume
         }
     }
-}
-
-fn own_pid() -> u64 {
-    u64::from(std::process::id())
 }
 
 fn uid() -> u32 {
     rustix::process::getuid().as_raw()
 }
 
-/// `kill(pid, sig)`: to itself (pid = own pid, 0 or -1 for a lone process
-/// group member is treated as itself only when it is the own pid), the
-/// signal becomes pending in the guest; to another process, the host
-/// signal is sent (a child ferrovm forwards it to its guest).
-pub(crate) fn kill(p: &mut Process, pid: u64, sig: u64) -> SysResult {
+/// `kill(pid, sig)`: to its own process, the signal becomes pending for
+/// the guest process (a thread that does not block it takes it); to
+/// another process, the host signal is sent (a child ferrovm forwards it to
+/// its guest).
+pub(crate) fn kill(p: &mut Thread, pid: u64, sig: u64) -> SysResult {
     if sig > NSIG as u64 {
         return Err(Errno::INVAL);
     }
     let pid = pid as i32;
-    if pid == std::process::id() as i32 {
+    if pid == p.proc.pid as i32 {
         if sig != 0 {
-            p.signals.raise(SigInfo::user(Signal(sig as i32), code::SI_USER, std::process::id(), uid()));
+            p.proc.send(SigInfo::user(Signal(sig as i32), code::SI_USER, p.proc.pid, uid()));
         }
         return Ok(0);
     }
@@ -197,17 +266,33 @@ fn host_signal(sig: i32) -> Result<rustix::process::Signal, Errno> {
     rustix::process::Signal::from_named_raw(sig).ok_or(Errno::INVAL)
 }
 
-/// `tgkill(tgid, tid, sig)` / `tkill(tid, sig)`: the guest has one thread,
-/// whose tid is the pid.
-pub(crate) fn tgkill(p: &mut Process, tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
+/// `tgkill(tgid, tid, sig)` / `tkill(tid, sig)`: to a thread of this
+/// process, the signal is pending for that thread; to another process,
+/// the host signal goes to that process (its ferrovm routes it).
+pub(crate) fn tgkill(p: &mut Thread, tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
     if sig > NSIG as u64 || (tid as i32) <= 0 || tgid.is_some_and(|t| (t as i32) <= 0) {
         return Err(Errno::INVAL);
     }
-    if tid != own_pid() || tgid.is_some_and(|t| t != own_pid()) {
-        return Err(Errno::SRCH);
+    let tid = tid as u32;
+    if tgid.is_none_or(|t| t as u32 == p.proc.pid) {
+        let info = SigInfo::user(Signal(sig as i32), code::SI_TKILL, p.proc.pid, uid());
+        if tid == p.tid() {
+            if sig != 0 {
+                p.raise(info);
+            }
+            return Ok(0);
+        }
+        if sig == 0 {
+            return if p.proc.threads().by_tid.contains_key(&tid) { Ok(0) } else { Err(Errno::SRCH) };
+        }
+        return if p.proc.send_to_thread(tid, info) { Ok(0) } else { Err(Errno::SRCH) };
     }
-    if sig != 0 {
-        p.signals.raise(SigInfo::user(Signal(sig as i32), code::SI_TKILL, std::process::id(), uid()));
+    // Another process: its threads block host signals and one of them
+    // routes what arrives for the process.
+    let target = rustix::process::Pid::from_raw(tgid.unwrap_or(0) as i32).ok_or(Errno::SRCH)?;
+    match sig {
+        0 => rustix::process::test_kill_process(target)?,
+        s => rustix::process::kill_process(target, host_signal(s as i32)?)?,
     }
     Ok(0)
 }

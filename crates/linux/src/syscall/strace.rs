@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use super::{SysResult, nr};
-use crate::process::Process;
+use crate::thread::Thread;
 
 /// How to show one argument.
 #[derive(Clone, Copy)]
@@ -151,7 +151,7 @@ fn oflags(v: u64) -> String {
 
 /// Formats the call (before it runs, so that arguments are seen as the
 /// guest passed them).
-pub(super) fn before(p: &Process, n: u64, a: &[u64; 6]) -> String {
+pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> String {
     let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
     let mut line = format!("{name}(");
     for (i, kind) in signature(n).iter().enumerate() {

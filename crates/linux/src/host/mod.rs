@@ -1,0 +1,211 @@
+//! The host operations the safe wrappers (`rustix`, `std`) do not offer
+//! safely: `fork` of the whole ferrovm process (for a guest
+//! `fork`/`vfork`/`clone(SIGCHLD)`), adopting a descriptor that a parent
+//! ferrovm passed through `execve`, blocking system calls that guest
+//! signals interrupt ([`safe`]), and the host `futex` on guest memory. This
+//! module is the only `unsafe` in the crate.
+
+pub mod safe;
+
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+use ferrovm_mem::{AddressSpace, GUEST_LIMIT};
+
+/// Result of [`fork`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// In the parent: the child's pid.
+    Parent(u32),
+    /// In the child.
+    Child,
+}
+
+/// Forks the host process (ferrovm and its guest). The child gets a
+/// copy-on-write copy of guest memory and of every ferrovm data structure.
+///
+/// Only the calling thread exists in the child. ferrovm runs a guest process
+/// on one thread; helper threads (the interval-timer ticker) are restarted on
+/// demand. A guest with several threads cannot be forked this way (the
+/// caller refuses it).
+pub fn fork() -> std::io::Result<Forked> {
+    // SAFETY: `fork` has no memory-safety preconditions of its own; the
+    // hazard is running non-async-signal-safe code in the child of a
+    // multi-threaded parent. glibc's fork runs the atfork handlers (malloc's
+    // locks are reset) and the calling thread is the only one that holds
+    // ferrovm's guest state, so the child continues with consistent data.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid.unsigned_abs())),
+    }
+}
+
+/// Takes ownership of host descriptor `raw`, inherited from the ferrovm
+/// that executed this one (`--exec-state fd=GUEST:HOST`). Returns `None` if `raw` is
+/// not an open descriptor, or is one of the standard three.
+pub fn adopt_fd(raw: RawFd) -> Option<OwnedFd> {
+    if raw < 3 {
+        return None;
+    }
+    // SAFETY: borrowing a raw descriptor number for the duration of one
+    // `fcntl(F_DUPFD_CLOEXEC)` is sound even if the number is not open
+    // (the call then fails with EBADF); we never close `raw` itself.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
+    let owned = rustix::io::fcntl_dupfd_cloexec(borrowed, 3).ok()?;
+    // Keep the inherited number out of further `execve`s.
+    let _ = rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC);
+    Some(owned)
+}
+
+/// Sleeps until a guest signal kicks the thread (`flag`, see [`safe`]) or
+/// `timeout` passes.
+pub fn sleep(flag: &AtomicU32, timeout: Option<Duration>) {
+    let ts = timeout.map(|d| libc::timespec {
+        tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(d.subsec_nanos() as i32),
+    });
+    let at = ts.as_ref().map_or(0, |t| std::ptr::from_ref(t) as u64);
+    // SAFETY: ppoll with no descriptors, a timeout that is null or points
+    // at `ts` (alive for the call), and no signal mask.
+    let _ = unsafe { safe::safe_syscall(flag, libc::SYS_ppoll, [0, 0, at, 0, 8, 0]) };
+}
+
+/// The host address of a 32-bit futex word in guest memory (see
+/// [`futex_word`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FutexWord(u64);
+
+/// The futex word at guest `addr`, if it is aligned, inside the guest
+/// address space and readable by the guest.
+pub fn futex_word(mem: &AddressSpace, addr: u64) -> Option<FutexWord> {
+    let ok = addr.is_multiple_of(4) && addr < GUEST_LIMIT - 4 && mem.perms(addr).read();
+    ok.then(|| FutexWord(mem.host_base() as u64 + addr))
+}
+
+/// `FUTEX_WAKE` (shared, as the kernel itself wakes `clear_child_tid` and
+/// robust futexes) of up to `n` waiters on the guest word at `addr`.
+pub fn futex_wake(mem: &AddressSpace, addr: u64, n: i32) {
+    let Some(word) = futex_word(mem, addr) else { return };
+    // SAFETY: FUTEX_WAKE uses the address as the key of the wait queue; the
+    // word lies in the guest reservation, which ferrovm owns.
+    unsafe { libc::syscall(libc::SYS_futex, word.0, libc::FUTEX_WAKE, n, 0, 0, 0) };
+}
+
+/// The fourth argument of a `futex` operation.
+#[derive(Debug, Clone, Copy)]
+pub enum FutexArg<'a> {
+    /// A timeout (`FUTEX_WAIT`, `FUTEX_WAIT_BITSET`, the PI waits).
+    Timeout(Option<&'a libc::timespec>),
+    /// A number (`val2` of the requeue and wake-op operations), or unused.
+    Value(u64),
+}
+
+/// The guest `futex` system call on the host futex, on guest words: `op`
+/// as the guest gave it (private and clock flags included); blocking
+/// operations are interruptible through `flag`. Guest and host thread ids
+/// are the same, so the PI operations' owner ids mean the same to the host
+/// kernel.
+pub fn futex(
+    flag: &AtomicU32,
+    word: FutexWord,
+    op: u64,
+    val: u64,
+    arg: FutexArg<'_>,
+    word2: Option<FutexWord>,
+    val3: u64,
+) -> Result<u64, rustix::io::Errno> {
+    let a4 = match arg {
+        FutexArg::Timeout(t) => t.map_or(0, |t| std::ptr::from_ref(t) as u64),
+        FutexArg::Value(v) => v,
+    };
+    let args = [word.0, op, val, a4, word2.map_or(0, |w| w.0), val3];
+    // SAFETY: the words lie in the guest reservation, which ferrovm owns
+    // (an unmapped guest page is PROT_NONE in the host: EFAULT, not a
+    // fault), and the timeout is null or a live reference.
+    unsafe { safe::safe_syscall(flag, libc::SYS_futex, args) }
+}
+
+fn sigset(signals: &[i32]) -> libc::sigset_t {
+    // SAFETY: sigemptyset initializes the zeroed set; sigaddset only writes
+    // it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Blocks `signals` in the calling host thread.
+pub fn block_signals(signals: &[i32]) {
+    let set = sigset(signals);
+    // SAFETY: pthread_sigmask reads a valid set and writes nothing back.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+}
+
+/// Waits for one of `signals` (blocked in every thread) and takes it.
+pub fn wait_signal(signals: &[i32]) -> i32 {
+    let set = sigset(signals);
+    loop {
+        // SAFETY: sigwaitinfo reads a valid set; a null info pointer is
+        // allowed.
+        let s = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+        if s > 0 {
+            return s;
+        }
+    }
+}
+
+/// `wait4(pid, &status, options, &rusage)` on the host, interruptible
+/// through `flag`; the child's pid, or 0 with `WNOHANG` and none ready.
+pub fn wait4(
+    flag: &AtomicU32,
+    pid: i32,
+    status: &mut i32,
+    options: i32,
+    rusage: &mut [u8; 144],
+) -> Result<u64, rustix::io::Errno> {
+    let args = [pid as u64, std::ptr::from_mut(status) as u64, options as u64, rusage.as_mut_ptr() as u64, 0, 0];
+    // SAFETY: `status` and `rusage` (the size of the host's struct rusage)
+    // are valid for writes for the whole call.
+    unsafe { safe::safe_syscall(flag, libc::SYS_wait4, args) }
+}
+
+/// `read(fd, buf)` on the host, interruptible through `flag`.
+pub fn read(flag: &AtomicU32, fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let args = [fd.as_raw_fd() as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0];
+    // SAFETY: `buf` is valid for writes of its length; `fd` is open.
+    unsafe { safe::safe_syscall(flag, libc::SYS_read, args) }.map(|n| n as usize)
+}
+
+/// `write(fd, buf)` on the host, interruptible through `flag`.
+pub fn write(flag: &AtomicU32, fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let args = [fd.as_raw_fd() as u64, buf.as_ptr() as u64, buf.len() as u64, 0, 0, 0];
+    // SAFETY: `buf` is valid for reads of its length; `fd` is open.
+    unsafe { safe::safe_syscall(flag, libc::SYS_write, args) }.map(|n| n as usize)
+}
+
+/// `ppoll(fds, timeout)` on the host (no signal mask: guest masks are
+/// ferrovm's business), interruptible through `flag`.
+pub fn ppoll(
+    flag: &AtomicU32,
+    fds: &mut [libc::pollfd],
+    timeout: Option<Duration>,
+) -> Result<usize, rustix::io::Errno> {
+    let ts = timeout.map(|d| libc::timespec {
+        tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(d.subsec_nanos() as i32),
+    });
+    let at = ts.as_ref().map_or(0, |t| std::ptr::from_ref(t) as u64);
+    let args = [fds.as_mut_ptr() as u64, fds.len() as u64, at, 0, 8, 0];
+    // SAFETY: `fds` is valid for reads and writes of its length, the
+    // timeout null or a live value.
+    unsafe { safe::safe_syscall(flag, libc::SYS_ppoll, args) }.map(|n| n as usize)
+}
