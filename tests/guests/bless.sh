@@ -78,7 +78,7 @@ run_prog() {
 native_build() { # name -> path of a host build of src/name.*
     local name="$1" src extra=()
     src="$(ls src/"$name".c src/"$name".cc 2>/dev/null | head -n1)"
-    case "$name" in threads) extra=(-pthread) ;; printf_heavy) extra=(-lm) ;; esac
+    case "$name" in threads|thr_*) extra=(-pthread) ;; printf_heavy) extra=(-lm) ;; esac
     "$HOST_CC" -O2 -w -o "$tmp/native-$name" "$src" "${extra[@]}"
     echo "$tmp/native-$name"
 }
