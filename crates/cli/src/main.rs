@@ -145,29 +145,6 @@ fn guest_env(args: &RunArgs) -> anyhow::Result<Vec<Vec<u8>>> {
         .collect())
 }
 
-/// Ends ferrovm by the signal that ended the guest, so a shell sees the same
-/// status (e.g. 139 for SIGSEGV). Core dumps are disabled first: the host
-/// process's core would describe ferrovm, not the guest.
-fn die_by_signal(signal: i32) -> ! {
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: setrlimit reads a valid, initialized struct; signal() with
-    // SIG_DFL installs no Rust code as a handler, and raise() delivers the
-    // signal to this thread; none of them touches Rust-managed memory.
-    unsafe {
-        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
-        libc::signal(signal, libc::SIG_DFL);
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, signal);
-        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-        libc::raise(signal);
-    }
-    // A signal whose default action is not to terminate: exit like a shell would report it.
-    std::process::exit(128 + signal)
-}
-
 /// Environment variables the CLI reads for the engine (the library crates
 /// read none): see `ferrovm run --help`.
 mod env {
@@ -320,7 +297,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     match status {
         ExitStatus::Exited(code) => Ok(ExitCode::from(code as u8)),
-        ExitStatus::Signaled(signal) => die_by_signal(signal.0),
+        status @ ExitStatus::Signaled(_) => status.end_host_process(),
     }
 }
 

@@ -44,6 +44,20 @@ impl ExitStatus {
             ExitStatus::Signaled(s) => 128 + s.0,
         }
     }
+
+    /// Ends the host process with this status: the exit code, or death by
+    /// the same signal (without a core dump).
+    pub fn end_host_process(self) -> ! {
+        match self {
+            ExitStatus::Exited(c) => {
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                let _ = std::io::stderr().flush();
+                std::process::exit(c & 0xff)
+            }
+            ExitStatus::Signaled(s) => crate::host::die_by_signal(s.0),
+        }
+    }
 }
 
 /// How to start a program.
@@ -136,8 +150,9 @@ pub(crate) struct Threads {
 pub(crate) struct Proc {
     pub(crate) mem: Arc<AddressSpace>,
     pub(crate) vm: Arc<Vm>,
-    /// The process id (the host's: guest threads are host threads).
-    pub(crate) pid: u32,
+    /// The process id (the host's: guest threads are host threads); a
+    /// forked child has its own.
+    pid: AtomicU32,
     files: Mutex<FdTable>,
     vfs: Mutex<Vfs>,
     pub(crate) umask: AtomicU32,
@@ -150,6 +165,8 @@ pub(crate) struct Proc {
     /// began.
     exit: Mutex<Option<ExitStatus>>,
     exiting: AtomicBool,
+    /// See [`Proc::driver`].
+    driver: AtomicU32,
     pub(crate) shared_maps: Mutex<Vec<SharedMap>>,
     /// Pages wholly past the end of a mapped file: an access is SIGBUS.
     pub(crate) sigbus: Mutex<Vec<Range<u64>>>,
@@ -328,7 +345,7 @@ impl Process {
         let proc = Arc::new(Proc {
             vm: Arc::clone(&vm),
             mem,
-            pid,
+            pid: AtomicU32::new(pid),
             files: Mutex::new(fds),
             vfs: Mutex::new(vfs),
             umask: AtomicU32::new(umask.bits()),
@@ -338,6 +355,7 @@ impl Process {
             ended: Condvar::new(),
             exit: Mutex::new(None),
             exiting: AtomicBool::new(false),
+            driver: AtomicU32::new(pid),
             shared_maps: Mutex::new(Vec::new()),
             sigbus: Mutex::new(Vec::new()),
             itimer: Mutex::new(Itimer::default()),
@@ -379,17 +397,17 @@ impl Process {
     /// here; if it ends alone (`exit`) while other threads run, this waits
     /// for them, as the process lives on until its last thread ends.
     pub fn run(&mut self) -> Result<ExitStatus> {
-        let status = match self.leader.run() {
-            ThreadEnd::Group => self.proc.exit_status(),
-            ThreadEnd::Exited(code) => self.proc.wait_for_threads(code),
-        };
-        self.proc.sync_shared_maps();
-        let _ = std::io::stderr().flush();
-        Ok(status)
+        let end = self.leader.run();
+        Ok(self.proc.finish(end))
     }
 }
 
 impl Proc {
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid.load(Ordering::Acquire)
+    }
+
     /// The descriptor table.
     pub(crate) fn files(&self) -> MutexGuard<'_, FdTable> {
         lock(&self.files)
@@ -437,6 +455,26 @@ impl Proc {
     /// The status of the group exit (a group exit must have begun).
     fn exit_status(&self) -> ExitStatus {
         lock(&self.exit).unwrap_or(ExitStatus::Exited(0))
+    }
+
+    /// The host thread that ends the process (waits for the last thread and
+    /// reports the status): the one that runs [`Process::run`], or in a
+    /// forked child the thread that forked.
+    pub(crate) fn driver(&self) -> u32 {
+        self.driver.load(Ordering::Acquire)
+    }
+
+    /// The driver's thread is done with `end`: the process's status, once
+    /// every thread is gone or the group exited; shared mappings are
+    /// written back.
+    pub(crate) fn finish(&self, end: ThreadEnd) -> ExitStatus {
+        let status = match end {
+            ThreadEnd::Group => self.exit_status(),
+            ThreadEnd::Exited(code) => self.wait_for_threads(code),
+        };
+        self.sync_shared_maps();
+        let _ = std::io::stderr().flush();
+        status
     }
 
     /// The leader ended alone with `code`: waits until the last thread is
@@ -559,6 +597,8 @@ impl Proc {
             threads.leader = me.tid;
             threads.leader_exit = None;
         }
+        self.driver.store(me.tid, Ordering::Release);
+        self.pid.store(std::process::id(), Ordering::Release);
         *lock(&self.itimer) = Itimer::default();
         self.signals().pending = signal::Pending::default();
         crate::hostsig::start_router(self);

@@ -398,9 +398,15 @@ impl Thread {
                     t.proc.thread_ended(t.tid());
                     return;
                 }
-                // Either way the host thread ends here; the process's status is
-                // decided by whoever ends it.
-                let _ = t.run();
+                let end = t.run();
+                // In a forked child the thread that forked ends the process
+                // (there is no `Process::run` there); elsewhere the host
+                // thread just ends.
+                if t.proc.driver() == t.tid() {
+                    let proc = Arc::clone(&t.proc);
+                    drop(t);
+                    proc.finish(end).end_host_process();
+                }
             });
         if spawned.is_err() {
             return Err(Errno::AGAIN);

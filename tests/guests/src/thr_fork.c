@@ -169,10 +169,13 @@ int main(void)
     pthread_create(&hold, NULL, holder, NULL);
     while (sem_wait(&holder_ready) != 0)
         ;
-    for (int i = 0; i < 2; i++) {
+    /* A post wakes whichever early thread is waiting: post both, then
+     * join both (joining early[i] after each post would wait forever when
+     * the first post woke early[1]). */
+    for (int i = 0; i < 2; i++)
         sem_post(&early_go);
+    for (int i = 0; i < 2; i++)
         pthread_join(early[i], NULL);
-    }
     long seen = wait_for_progress(0);
     printf("parent: 2 spinners running, holder holds the mutex\n");
     fflush(stdout);

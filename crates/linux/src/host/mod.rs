@@ -209,3 +209,29 @@ pub fn ppoll(
     // timeout null or a live value.
     unsafe { safe::safe_syscall(flag, libc::SYS_ppoll, args) }.map(|n| n as usize)
 }
+
+/// Ends this host process the way a guest that died of `signal` ends: by
+/// the same signal, so a shell sees the same status (e.g. 139 for
+/// SIGSEGV). Core dumps are disabled first: the host process's core would
+/// describe ferrovm, not the guest.
+pub fn die_by_signal(signal: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: setrlimit reads a valid, initialized struct; signal() with
+    // SIG_DFL installs no Rust code as a handler, and raise() delivers the
+    // signal to this thread; none of them touches Rust-managed memory.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+    // A signal whose default action is not to terminate: exit like a shell
+    // would report it.
+    std::process::exit(128 + signal)
+}

@@ -255,7 +255,7 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::GETRLIMIT => misc::prlimit64(p, 0, a[0], 0, a[1]),
         nr::SETRLIMIT => misc::prlimit64(p, 0, a[0], a[1], 0),
         nr::SYSINFO => misc::sysinfo(p, a[0]),
-        nr::GETPID => Ok(u64::from(p.proc.pid)),
+        nr::GETPID => Ok(u64::from(p.proc.pid())),
         nr::GETTID => Ok(u64::from(p.tid())),
         nr::GETPPID => Ok(rustix::process::getppid().map_or(0, |p| u64::from(p.as_raw_nonzero().get().unsigned_abs()))),
         nr::GETUID => Ok(u64::from(rustix::process::getuid().as_raw())),

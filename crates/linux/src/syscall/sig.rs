@@ -235,9 +235,9 @@ pub(crate) fn kill(p: &mut Thread, pid: u64, sig: u64) -> SysResult {
         return Err(Errno::INVAL);
     }
     let pid = pid as i32;
-    if pid == p.proc.pid as i32 {
+    if pid == p.proc.pid() as i32 {
         if sig != 0 {
-            p.proc.send(SigInfo::user(Signal(sig as i32), code::SI_USER, p.proc.pid, uid()));
+            p.proc.send(SigInfo::user(Signal(sig as i32), code::SI_USER, p.proc.pid(), uid()));
         }
         return Ok(0);
     }
@@ -274,8 +274,8 @@ pub(crate) fn tgkill(p: &mut Thread, tgid: Option<u64>, tid: u64, sig: u64) -> S
         return Err(Errno::INVAL);
     }
     let tid = tid as u32;
-    if tgid.is_none_or(|t| t as u32 == p.proc.pid) {
-        let info = SigInfo::user(Signal(sig as i32), code::SI_TKILL, p.proc.pid, uid());
+    if tgid.is_none_or(|t| t as u32 == p.proc.pid()) {
+        let info = SigInfo::user(Signal(sig as i32), code::SI_TKILL, p.proc.pid(), uid());
         if tid == p.tid() {
             if sig != 0 {
                 p.raise(info);

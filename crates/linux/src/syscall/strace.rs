@@ -250,7 +250,8 @@ pub(super) fn finish(mut line: String, result: Option<&SysResult>) {
         }
         None => {}
     }
-    // The pid is taken now: after a fork, the child's line shows the child.
-    let line = format!("{} {line}\n", std::process::id());
+    // The thread id (the pid in a single-threaded process, as QEMU shows
+    // it), taken now: after a fork, the child's line shows the child.
+    let line = format!("{} {line}\n", rustix::thread::gettid().as_raw_nonzero());
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
