@@ -33,6 +33,7 @@
 //! ```
 
 mod config;
+mod fault;
 mod native;
 mod stats;
 mod table;

@@ -141,6 +141,11 @@ impl Vm {
             None
         };
         let stub = store.as_ref().map_or(0, CodeStore::stub);
+        crate::fault::install();
+        if let Some(s) = &store {
+            let (start, end) = s.code_range();
+            crate::fault::add_code_range(start, end);
+        }
         Arc::new_cyclic(|me: &Weak<Vm>| {
             let me = Weak::clone(me);
             // Unmapping memory waits until no vCPU can be between the check

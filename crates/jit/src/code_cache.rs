@@ -310,6 +310,11 @@ impl CodeCache {
         self.base.as_ptr() as usize + a.offset
     }
 
+    /// The region's host start address and size.
+    pub fn region(&self) -> (usize, usize) {
+        (self.base.as_ptr() as usize, self.size)
+    }
+
     /// Whether host address `addr` lies in the region.
     pub fn contains(&self, addr: usize) -> bool {
         let base = self.base.as_ptr() as usize;

@@ -382,6 +382,14 @@ impl CodeStore {
         &*self.sentinel
     }
 
+    /// The host address range of the code cache: compiled code runs there
+    /// and nowhere else.
+    pub fn code_range(&self) -> (usize, usize) {
+        let code = self.lock();
+        let (start, size) = code.cache.region();
+        (start, start + size)
+    }
+
     /// Bytes of the code cache in use, and its capacity.
     pub fn code_usage(&self) -> (usize, usize) {
         let code = self.lock();

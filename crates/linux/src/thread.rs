@@ -497,12 +497,16 @@ impl Thread {
     fn futex_death(&self, addr: u64, pi: bool) {
         let tid = self.tid();
         loop {
-            let Ok(old) = self.mem.load_u32(addr) else { return };
+            let mut word = [0u8; 4];
+            if self.mem.read_bytes(addr, &mut word).is_err() {
+                return;
+            }
+            let old = u32::from_le_bytes(word);
             if old & FUTEX_TID_MASK != tid {
                 return;
             }
             let new = (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-            match self.mem.compare_exchange_u32(addr, old, new, Ordering::SeqCst) {
+            match self.mem.compare_exchange_u32_syscall(addr, old, new) {
                 Ok(Ok(_)) => {
                     if !pi && old & FUTEX_WAITERS != 0 {
                         host::futex_wake(&self.mem, addr, 1);

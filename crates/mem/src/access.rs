@@ -7,8 +7,6 @@
 //! in their native width (`load_u16` returns `u16`); the caller sign- or
 //! zero-extends.
 
-use core::ptr;
-
 use crate::perms::page_flags;
 use crate::{Access, AddressSpace, Fault, FaultKind, GUEST_LIMIT, PAGE_SIZE};
 
@@ -232,16 +230,41 @@ impl AddressSpace {
         // read-write) inside the reservation, or `buf` is empty; `buf` is
         // host memory outside the reservation, so they cannot overlap. The
         // source may be written concurrently by guest threads: racy shared
-        // memory, never referenced (crate docs).
-        unsafe { ptr::copy_nonoverlapping(p.cast_const(), buf.as_mut_ptr(), buf.len()) };
-        Ok(())
+        // memory, never referenced (crate docs). If another thread unmaps it
+        // meanwhile, the copy faults and returns `false` (see `fixup`).
+        if unsafe { crate::fixup::copy(buf.as_mut_ptr(), p.cast_const(), buf.len()) } {
+            Ok(())
+        } else {
+            Err(Fault::new(addr, need.access, FaultKind::Unmapped))
+        }
     }
 
     fn write_with(&self, addr: u64, data: &[u8], need: Need) -> Result<(), Fault> {
         let p = self.check_range(addr, data.len(), need)?;
         // SAFETY: as in `read_with`, with the roles swapped.
-        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
-        Ok(())
+        if unsafe { crate::fixup::copy(p, data.as_ptr(), data.len()) } {
+            Ok(())
+        } else {
+            Err(Fault::new(addr, need.access, FaultKind::Unmapped))
+        }
+    }
+
+    /// Compare-and-swap of the 32-bit guest word at `addr` for code that
+    /// does not run guest code (a system call, thread exit): like
+    /// [`compare_exchange_u32`](Self::compare_exchange_u32), and a page that
+    /// another thread unmaps meanwhile is a fault, not a host crash.
+    pub fn compare_exchange_u32_syscall(&self, addr: u64, expected: u32, new: u32) -> Result<Result<u32, u32>, Fault> {
+        if addr & 3 != 0 {
+            return Err(Fault::new(addr, Access::Write, FaultKind::Misaligned));
+        }
+        let p = self.check(addr, 4, Need::READ_WRITE)?;
+        // SAFETY: `check` proved the aligned word inside a mapped page of the
+        // reservation; a concurrent unmap makes the routine report a fault.
+        match unsafe { crate::fixup::cas32(p.cast(), expected, new) } {
+            Some(old) if old == expected => Ok(Ok(old)),
+            Some(old) => Ok(Err(old)),
+            None => Err(Fault::new(addr, Access::Write, FaultKind::Unmapped)),
+        }
     }
 
     /// Reads a NUL-terminated string of at most `max` bytes *including* the

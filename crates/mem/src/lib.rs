@@ -98,6 +98,7 @@ mod access;
 mod atomic;
 mod error;
 mod fault;
+pub mod fixup;
 mod host;
 mod perms;
 mod regions;

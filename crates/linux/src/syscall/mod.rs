@@ -2,8 +2,8 @@
 //! `a0`..`a5`, result or `-errno` in `a0`).
 //!
 //! Every guest pointer is checked through guest memory; a bad one is `EFAULT`,
-//! never a host fault. An unknown system call returns `ENOSYS` and is reported
-//! once on stderr.
+//! never a host fault. An unknown system call returns `ENOSYS`, silently
+//! (`--strace` shows it).
 
 mod fs;
 mod io;
@@ -13,8 +13,6 @@ pub mod nr;
 mod proc;
 mod sig;
 mod strace;
-
-use std::io::Write;
 
 use rustix::io::Errno;
 
@@ -309,11 +307,9 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
             }
         }
         _ => {
-            let first = p.proc.reported_unknown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(n);
-            if first {
-                let name = nr::name(n).map_or_else(|| format!("#{n}"), str::to_string);
-                let _ = writeln!(std::io::stderr(), "ferrovm: unsupported syscall {name}, returning ENOSYS");
-            }
+            // Silent, as under QEMU: a program that probes for a system call
+            // copes with ENOSYS, and a note would change its output.
+            // `--strace` shows it.
             Err(Errno::NOSYS)
         }
     };

@@ -1,0 +1,105 @@
+//! The host `SIGSEGV`/`SIGBUS` handler: a host fault that belongs to the
+//! guest becomes a guest fault, never a ferrovm crash.
+//!
+//! * A fault in a guest-memory copy of a thread that is not running guest
+//!   code (a system call reading a buffer that another guest thread just
+//!   unmapped) resumes at the copy's fault exit, which reports a guest
+//!   fault to its caller (`EFAULT` for the system call); see
+//!   [`ferrovm_mem::fixup`].
+//! * Guest code itself never faults in the host: the interpreter and
+//!   compiled code check every access against the permission table, and an
+//!   unmap releases host pages only after every running vCPU passed a safe
+//!   point (the unmap barrier, [`crate::Vm::synchronize`]), so no access
+//!   checked against the old permissions is still in flight. A host fault
+//!   at a pc in compiled code is therefore a ferrovm bug: it is reported
+//!   with the guest address it touched and ends the process as the guest
+//!   would have died (`SIGSEGV`), instead of a bare crash.
+//! * Anything else (a fault in ferrovm itself, a Rust stack overflow) goes
+//!   to the handler that was installed before, or to the default action.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Code-cache ranges (start, end) of the live JIT code stores, to tell a
+/// fault in compiled code; slots are claimed once and never moved.
+static CODE_RANGES: [(AtomicUsize, AtomicUsize); 8] = [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 8];
+
+/// The actions that were installed before ours.
+static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
+
+/// Installs the handler for `SIGSEGV` and `SIGBUS` (once per process).
+pub(crate) fn install() {
+    PREVIOUS.get_or_init(|| {
+        // SAFETY: sigaction with zeroed, then filled structs; the handler
+        // only reads the fault context and, for a known fixup, rewrites the
+        // saved pc; otherwise it restores the previous action.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_fault as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+            libc::sigemptyset(&mut sa.sa_mask);
+            let mut old: [libc::sigaction; 2] = std::mem::zeroed();
+            libc::sigaction(libc::SIGSEGV, &sa, &mut old[0]);
+            libc::sigaction(libc::SIGBUS, &sa, &mut old[1]);
+            old
+        }
+    });
+}
+
+/// Records a code cache's host range, so a fault there is recognized.
+pub(crate) fn add_code_range(start: usize, end: usize) {
+    for (s, e) in &CODE_RANGES {
+        if s.compare_exchange(0, start, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            e.store(end, Ordering::Release);
+            return;
+        }
+    }
+}
+
+fn in_compiled_code(pc: usize) -> bool {
+    CODE_RANGES.iter().any(|(s, e)| {
+        let (s, e) = (s.load(Ordering::Acquire), e.load(Ordering::Acquire));
+        s != 0 && (s..e).contains(&pc)
+    })
+}
+
+extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo and ucontext for an
+    // SA_SIGINFO handler; only the saved rip is read and, at a known fixup,
+    // rewritten to the fault exit of the same routine (same stack).
+    let (pc, addr) = unsafe {
+        let uc = uc.cast::<libc::ucontext_t>();
+        let rip = &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize];
+        if let Some(landing) = ferrovm_mem::fixup::fixup(*rip as usize) {
+            *rip = landing as i64;
+            return;
+        }
+        (*rip as usize, (*info).si_addr() as usize)
+    };
+    if in_compiled_code(pc) {
+        // Async-signal-safe: a fixed message through write(2).
+        let mut msg = *b"ferrovm: internal error: host fault in compiled code at host address 0x0000000000000000\n";
+        let hex = b"0123456789abcdef";
+        let digits = msg.len() - 17;
+        for i in 0..16 {
+            msg[digits + i] = hex[(addr >> (60 - 4 * i)) & 15];
+        }
+        // SAFETY: writes a stack buffer to stderr.
+        unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+    }
+    // Not a guest fault ferrovm can resume: the previous action takes it
+    // (Rust's stack-overflow report, or the default: the process dies).
+    let Some(previous) = PREVIOUS.get() else { return };
+    let old = if sig == libc::SIGBUS { &previous[1] } else { &previous[0] };
+    // SAFETY: restores the previous action for this signal; the faulting
+    // instruction runs again on return and raises it under that action.
+    unsafe {
+        if old.sa_flags & libc::SA_SIGINFO != 0 && old.sa_sigaction > 1 {
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(old.sa_sigaction);
+            f(sig, info, uc);
+        } else {
+            libc::sigaction(sig, old, std::ptr::null_mut());
+        }
+    }
+}
