@@ -96,6 +96,7 @@ APT::Architecture "riscv64";
 APT::Architectures { "riscv64"; };
 APT::Sandbox::User "$(id -un)";
 Acquire::Languages "none";
+Acquire::GzipIndexes "true";
 Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
@@ -293,11 +294,14 @@ done
     for u in "${USED[@]}"; do echo "pkg $u"; done
 } > "$NEW/.ferrovm-sysroot"
 if [ -n "$(ls -A "$DIR")" ] && [ ! -f "$STAMP" ]; then
-    die "$DIR is not empty and was not made by sysroot.sh: not replacing it"
+    die "$DIR is not empty and was not made by sysroot.sh: not replacing it (remove it, or name another directory)"
 fi
 rm -rf "$DIR.old"
 mv "$DIR" "$DIR.old"
 mv "$NEW" "$DIR"
 rm -rf "$DIR.old"
 trap - EXIT
+# The index is only needed to download (and downloading always updates it
+# first): keep the .debs, drop the rest.
+rm -rf "$APTDIR/lists" "$APTDIR/cache"
 log "$DIR ready: ${#USED[@]} packages, $(du -sh "$DIR" | cut -f1)"
