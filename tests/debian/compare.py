@@ -394,6 +394,10 @@ def run_step(cmd: list[str], cwd: Path, step: Step, timeout: float) -> StepResul
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         status = "TIMEOUT"
+    except BaseException:  # ^C: do not leave the guest (its own session) running
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     finally:
         for f in (stdin, stdout):
             if hasattr(f, "close"):
