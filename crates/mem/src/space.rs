@@ -166,24 +166,35 @@ impl AddressSpace {
     pub fn map_named(&self, addr: u64, len: u64, perms: Perms, name: Option<&str>) -> Result<()> {
         let (start, end) = page_range(addr, len)?;
         let mut regions = self.lock_regions();
-        // Retire the old pages first, so no access can see a half-replaced
-        // page as mapped.
+        // Pages mapped before stay mapped (with their old permissions) until
+        // the new ones are in place: the host replaces each page atomically,
+        // so another thread's access meanwhile sees the old or the new page,
+        // as on Linux, never a fault. Their translations go stale now.
         let old = regions.remove(start, end);
-        self.clear_pages(&old);
+        self.retire_code(&old);
         // SAFETY: the range is inside the reservation and guest memory is
         // never referenced by Rust references.
         let committed = unsafe { self.reservation.commit(start, end - start) };
         if let Err(e) = committed {
             // MAP_FIXED may have destroyed the old mapping even on failure:
-            // leave the range unmapped, which the bookkeeping already says.
-            // SAFETY: as above.
+            // leave the range unmapped.
+            self.clear_pages(&old);
+            self.run_unmap_barriers();
+            // SAFETY: as above; no thread is between a check against the old
+            // table and its access any more (the barriers).
             let _ = unsafe { self.reservation.decommit(start, end - start) };
             return Err(e);
         }
         let flags = page_flags::MAPPED | perms.bits();
+        // A page marked as code meanwhile (a translation read it while it
+        // was being replaced) is stale: report it.
+        let mut dirty = Vec::new();
         for page in (start..end).step_by(PAGE_SIZE as usize) {
-            self.page_entry(page).store(flags, Ordering::Relaxed);
+            if self.page_entry(page).swap(flags, Ordering::Relaxed) & page_flags::CODE != 0 {
+                dirty.push(page);
+            }
         }
+        self.push_dirty(dirty);
         regions.insert(start, end, perms, name.map(str::to_owned));
         Ok(())
     }
@@ -274,6 +285,23 @@ impl AddressSpace {
         }
         self.push_dirty(dirty);
         Ok(())
+    }
+
+    /// Clears the code marks of `ranges`, recording those pages as dirty
+    /// (their contents are being replaced).
+    fn retire_code(&self, ranges: &[Range<u64>]) {
+        let mut dirty = Vec::new();
+        for r in ranges {
+            for page in r.clone().step_by(PAGE_SIZE as usize) {
+                let entry = self.page_entry(page);
+                if entry.load(Ordering::Relaxed) & page_flags::CODE != 0
+                    && entry.fetch_and(!page_flags::CODE, Ordering::Relaxed) & page_flags::CODE != 0
+                {
+                    dirty.push(page);
+                }
+            }
+        }
+        self.push_dirty(dirty);
     }
 
     /// Zeroes the table entries of `ranges`, recording code pages as dirty.

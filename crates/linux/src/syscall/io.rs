@@ -294,6 +294,15 @@ fn d_type(t: rustix::fs::FileType) -> u8 {
     }
 }
 
+/// If `dir` is this process's `/proc/PID/task`: the guest's thread ids
+/// (the host process also has ferrovm's helper threads there).
+fn task_dir_threads(p: &Thread, dir: &std::os::fd::OwnedFd) -> Option<Vec<u32>> {
+    let link = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(dir));
+    let path = rustix::fs::readlink(link.as_str(), Vec::new()).ok()?;
+    let want = format!("/proc/{}/task", p.proc.pid());
+    (path.as_bytes() == want.as_bytes()).then(|| p.proc.threads().by_tid.keys().copied().collect())
+}
+
 /// `getdents64`: host entries re-encoded as `struct linux_dirent64`
 /// (`d_ino`, `d_off`, `d_reclen`, `d_type`, `d_name`), as many as fit; the
 /// directory offset is then set just past the last one returned.
@@ -305,9 +314,18 @@ pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysRe
     let mut host = vec![MaybeUninit::<u8>::uninit(); count.clamp(256, 1 << 16)];
     let mut dir = rustix::fs::RawDir::new(file.as_fd(), &mut host);
     let mut overflow = false;
+    // `/proc/self/task` lists the guest's threads, not ferrovm's helpers.
+    let tids = task_dir_threads(p, &file);
     while let Some(entry) = dir.next() {
         let entry = entry?;
         let name = entry.file_name().to_bytes_with_nul();
+        if let Some(tids) = &tids {
+            let tid = std::str::from_utf8(entry.file_name().to_bytes()).ok().and_then(|n| n.parse::<u32>().ok());
+            if tid.is_some_and(|t| !tids.contains(&t)) {
+                last_cookie = Some(entry.next_entry_cookie());
+                continue;
+            }
+        }
         let reclen = (19 + name.len()).next_multiple_of(8);
         if out.len() + reclen > count {
             overflow = true;

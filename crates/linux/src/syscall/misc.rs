@@ -207,15 +207,15 @@ pub(crate) fn sysinfo(p: &mut Thread, buf: u64) -> SysResult {
     Ok(0)
 }
 
-/// `sched_getaffinity`: the host's CPU set.
+/// `sched_getaffinity(pid, len, mask)`: the host's CPU set of that thread.
 pub(crate) fn sched_getaffinity(p: &mut Thread, pid: u64, len: u64, mask: u64) -> SysResult {
-    if pid != 0 && pid != u64::from(std::process::id()) {
-        return Err(Errno::SRCH);
-    }
     if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::INVAL);
     }
-    let set = rustix::thread::sched_getaffinity(None)?;
+    // This thread (0), a thread of the process or another process: guest
+    // thread ids are host thread ids.
+    let pid = if pid == 0 { None } else { super::pid_arg(pid)? };
+    let set = rustix::thread::sched_getaffinity(pid)?;
     let bytes = (len.min(128)) as usize;
     let mut b = vec![0u8; bytes];
     for cpu in 0..bytes * 8 {
