@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Run a riscv64 Linux program. The exit status is the program's; if
     /// the program is killed by a signal, ferrovm dies of the same signal.
-    #[command(trailing_var_arg = true)]
+    #[command(trailing_var_arg = true, after_help = RUN_ENV_HELP)]
     Run(Box<RunArgs>),
     /// Disassemble every executable section of a riscv64 ELF file, in the
     /// format of `riscv64-linux-gnu-objdump -d`.
@@ -35,6 +35,20 @@ enum Command {
         program: PathBuf,
     },
 }
+
+/// The environment variables `ferrovm run` reads (the library crates read
+/// none; see `mod env`).
+const RUN_ENV_HELP: &str = "\
+Environment:
+  QEMU_LD_PREFIX=DIR         the sysroot when -L is not given
+  FERROVM_JIT_FAULT_RATE=F   make this fraction of compiles fail (testing the fallback)
+  FERROVM_CODE_MPROTECT=1    write compiled code by flipping page protections with
+                             mprotect instead of through /proc/self/mem
+  FERROVM_PERF_MAP=1         write /tmp/perf-PID.map so perf report names compiled code
+  FERROVM_JIT_DUMP=1         print every compiled function's machine code on stderr
+  FERROVM_JIT_CL_FLAGS=k=v,. extra Cranelift settings (an experiment knob)
+
+Guest threads run on host threads of their own, in parallel, sharing one VM.";
 
 /// Execution engines.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
