@@ -5,7 +5,8 @@
 # environment plus FERROVM_GUEST_VAR, stdin from /dev/null or input/).
 #
 #   tests/guests/stress.sh [--runs N] [--engines LIST] [--tag TAG]
-#                          [--timeout SECS] [--ferrovm PATH] [NAME...]
+#                          [--timeout SECS] [--ferrovm PATH]
+#                          [--ferrovm-args "ARGS"] [NAME...]
 #
 # Defaults: 100 runs, engines interp,jit,tiered, tag threads, 120 s per
 # run, target/release/ferrovm. Exits 1 if anything failed; prints one line
@@ -19,6 +20,7 @@ engines=interp,jit,tiered
 tag=threads
 timeout=120
 ferrovm="$root/target/release/ferrovm"
+extra=()
 names=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -27,7 +29,8 @@ while [ $# -gt 0 ]; do
         --tag) tag="$2"; shift 2 ;;
         --timeout) timeout="$2"; shift 2 ;;
         --ferrovm) ferrovm="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --ferrovm-args) read -r -a extra <<<"$2"; shift 2 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "stress.sh: unknown option $1" >&2; exit 2 ;;
         *) names+=("$1"); shift ;;
     esac
@@ -55,7 +58,7 @@ while read -r name tags args; do
             status=0
             # shellcheck disable=SC2086
             (cd "$scratch" && env -i FERROVM_GUEST_VAR=guest-value timeout -k 5 "$timeout" \
-                "$ferrovm" run --engine "$engine" "${sysroot[@]}" "$here/bin/$name" $args \
+                "$ferrovm" run --engine "$engine" "${extra[@]}" "${sysroot[@]}" "$here/bin/$name" $args \
                 <"$stdin" >"$scratch/out" 2>"$scratch/err") || status=$?
             ms=$(( ($(date +%s%N) - start) / 1000000 ))
             (( ms > slowest )) && slowest=$ms

@@ -156,6 +156,9 @@ pub(crate) struct Proc {
     files: Mutex<FdTable>,
     vfs: Mutex<Vfs>,
     pub(crate) umask: AtomicU32,
+    /// Serializes the guest's address-space system calls (see
+    /// [`Proc::mm_lock`]).
+    mm: Mutex<()>,
     pub(crate) brk: Mutex<Brk>,
     signals: Mutex<ProcSignals>,
     threads: Mutex<Threads>,
@@ -191,6 +194,7 @@ pub(crate) struct ForkLocks<'a> {
     _stderr: std::io::StderrLock<'static>,
     _threads: MutexGuard<'a, Threads>,
     _signals: MutexGuard<'a, ProcSignals>,
+    _mm: MutexGuard<'a, ()>,
     _vfs: MutexGuard<'a, Vfs>,
     _files: MutexGuard<'a, FdTable>,
     _brk: MutexGuard<'a, Brk>,
@@ -349,6 +353,7 @@ impl Process {
             files: Mutex::new(fds),
             vfs: Mutex::new(vfs),
             umask: AtomicU32::new(umask.bits()),
+            mm: Mutex::new(()),
             brk: Mutex::new(Brk { start: brk_start, current: brk_start, mapped_end: brk_start }),
             signals: Mutex::new(ProcSignals { actions, pending: signal::Pending::default() }),
             threads: Mutex::new(Threads::default()),
@@ -406,6 +411,15 @@ impl Proc {
     /// The process id.
     pub(crate) fn pid(&self) -> u32 {
         self.pid.load(Ordering::Acquire)
+    }
+
+    /// The guest's address-space lock: `mmap`, `munmap`, `mprotect`,
+    /// `mremap`, `brk`, `msync` and `madvise` run one at a time, as under
+    /// Linux's mmap lock, so that choosing a free range and mapping it are
+    /// one step for the guest. Lock it before [`Proc::vfs`] and
+    /// [`Proc::files`].
+    pub(crate) fn mm_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.mm)
     }
 
     /// The descriptor table.
@@ -614,6 +628,7 @@ impl Proc {
             _stderr: std::io::stderr().lock(),
             _threads: self.threads(),
             _signals: self.signals(),
+            _mm: self.mm_lock(),
             _vfs: self.vfs(),
             _files: self.files(),
             _brk: lock(&self.brk),

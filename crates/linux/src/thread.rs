@@ -23,8 +23,11 @@ use crate::signal::{self, AltStack, DefaultAction, SIG_DFL, SIG_IGN, SigAction, 
 use crate::syscall::{self, Outcome, Restart};
 
 /// Host stack of a guest thread's host thread (ferrovm's own frames: the
-/// run loop, the interpreter, Cranelift).
-const HOST_STACK: usize = 8 << 20;
+/// run loop, the interpreter, Cranelift, which is iterative; Rust's test
+/// threads compile hot regions on 2 MiB). Small enough for glibc to keep a
+/// few in its stack cache: a program that starts and ends thousands of
+/// threads then maps and frees (and TLB-shoots down) far less.
+const HOST_STACK: usize = 4 << 20;
 
 /// What other threads see of a guest thread.
 #[derive(Debug)]

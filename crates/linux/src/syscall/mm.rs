@@ -7,6 +7,10 @@
 //! to the file on `msync`, `munmap` and process exit (not coherent with
 //! concurrent `write`s to the file). `MAP_SHARED | MAP_ANONYMOUS` memory is
 //! private to a process after `fork`.
+//!
+//! Translations of code these calls replace, unmap or make non-executable
+//! are dropped from one place: the address space records such pages as
+//! dirty code and every vCPU drops their translations before it runs on.
 
 use std::ops::Range;
 use std::os::fd::AsRawFd;
@@ -157,7 +161,6 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
         String::from_utf8_lossy(&p.vfs().guest_path(&host)).into_owned()
     });
     p.mem.map_named(start, len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
-    p.proc.vm.invalidate(start, len);
     let mut bus: Option<Range<u64>> = None;
     if let Some((file, size, regular)) = file {
         let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
@@ -215,7 +218,6 @@ pub(crate) fn munmap(p: &mut Thread, addr: u64, len: u64) -> SysResult {
     let len = check_range(addr, len)?;
     forget(p, addr, addr + len);
     p.mem.unmap(addr, len).map_err(|_| Errno::INVAL)?;
-    p.proc.vm.invalidate(addr, len);
     Ok(0)
 }
 
@@ -231,7 +233,6 @@ pub(crate) fn mprotect(p: &mut Thread, addr: u64, len: u64, prot: u64) -> SysRes
         return Err(Errno::NOMEM);
     }
     p.mem.protect(addr, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
-    p.proc.vm.invalidate(addr, len);
     Ok(0)
 }
 
@@ -287,7 +288,6 @@ pub(crate) fn mremap(p: &mut Thread, old: u64, old_len: u64, new_len: u64, flags
         let _ = p.mem.protect(dest + off, PAGE_SIZE, p.mem.perms(from) & Perms::RWX);
     }
     munmap(p, old, old_len)?;
-    p.proc.vm.invalidate(dest, new_len);
     Ok(dest)
 }
 
@@ -331,7 +331,6 @@ pub(crate) fn madvise(p: &mut Thread, addr: u64, len: u64, advice: u64) -> SysRe
                 continue; // a private file mapping would re-read the file; keep its data
             }
             p.mem.map_named(s, e - s, m.perms, m.name.as_deref()).map_err(|_| Errno::NOMEM)?;
-            p.proc.vm.invalidate(s, e - s);
         }
     }
     Ok(0)

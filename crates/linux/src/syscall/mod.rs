@@ -209,13 +209,22 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::FSTATFS => fs::fstatfs(p, a[0], a[1]),
         nr::FADVISE64 => p.fds().get(a[0]).map(|_| 0),
         nr::FLOCK => p.fds().get(a[0]).map(|_| 0),
-        nr::BRK => Ok(mm::brk(p, a[0])),
-        nr::MMAP => mm::mmap(p, a[0], a[1], a[2], a[3], a[4], a[5]),
-        nr::MUNMAP => mm::munmap(p, a[0], a[1]),
-        nr::MPROTECT => mm::mprotect(p, a[0], a[1], a[2]),
-        nr::MREMAP => mm::mremap(p, a[0], a[1], a[2], a[3], a[4]),
-        nr::MSYNC => mm::msync(p, a[0], a[1], a[2]),
-        nr::MADVISE => mm::madvise(p, a[0], a[1], a[2]),
+        // The address-space calls run one at a time (Linux's mmap lock): a
+        // choice of free range and the mapping that takes it are one step,
+        // so two threads never map the same range.
+        nr::BRK | nr::MMAP | nr::MUNMAP | nr::MPROTECT | nr::MREMAP | nr::MSYNC | nr::MADVISE => {
+            let proc = std::sync::Arc::clone(&p.proc);
+            let _mm = proc.mm_lock();
+            match n {
+                nr::BRK => Ok(mm::brk(p, a[0])),
+                nr::MMAP => mm::mmap(p, a[0], a[1], a[2], a[3], a[4], a[5]),
+                nr::MUNMAP => mm::munmap(p, a[0], a[1]),
+                nr::MPROTECT => mm::mprotect(p, a[0], a[1], a[2]),
+                nr::MREMAP => mm::mremap(p, a[0], a[1], a[2], a[3], a[4]),
+                nr::MSYNC => mm::msync(p, a[0], a[1], a[2]),
+                _ => mm::madvise(p, a[0], a[1], a[2]),
+            }
+        }
         nr::MLOCK | nr::MUNLOCK => Ok(0),
         nr::SET_TID_ADDRESS => {
             p.clear_child_tid = a[0];
