@@ -479,15 +479,7 @@ pub(crate) fn ppoll(p: &mut Thread, fds: u64, nfds: u64, tmo: u64, sigmask: u64,
     if nfds > crate::fd::MAX_FDS as u64 {
         return Err(Errno::INVAL);
     }
-    let timeout = if tmo == 0 {
-        None
-    } else {
-        let [sec, nsec] = get_u64s::<2>(p, tmo)?;
-        if (sec as i64) < 0 || nsec >= 1_000_000_000 {
-            return Err(Errno::INVAL);
-        }
-        Some(Duration::new(sec, nsec as u32))
-    };
+    let timeout = if tmo == 0 { None } else { Some(super::misc::read_timespec(p, tmo)?) };
     let mut raw = vec![0u8; nfds as usize * 8];
     p.mem.read_bytes(fds, &mut raw).map_err(efault)?;
     let mask = if sigmask != 0 {

@@ -138,7 +138,9 @@ pub(crate) fn gettimeofday(p: &mut Thread, tv: u64) -> SysResult {
     Ok(0)
 }
 
-fn read_timespec(p: &Thread, addr: u64) -> Result<Duration, Errno> {
+/// A guest `struct timespec` (the same 16 bytes on riscv64 and x86-64) as
+/// a duration; `EINVAL` for a negative or unnormalized one.
+pub(crate) fn read_timespec(p: &Thread, addr: u64) -> Result<Duration, Errno> {
     let [sec, nsec] = get_u64s::<2>(p, addr)?;
     if (sec as i64) < 0 || nsec >= 1_000_000_000 {
         return Err(Errno::INVAL);

@@ -3,6 +3,7 @@
 
 use rustix::io::Errno;
 
+use super::misc::read_timespec;
 use super::{Outcome, SysResult, efault, get_u64s, put_u64s};
 use crate::signal::{self, AltStack, NSIG, SS_DISABLE, SigAction, SigInfo, Signal, code};
 use crate::thread::Thread;
@@ -125,15 +126,7 @@ pub(crate) fn rt_sigtimedwait(p: &mut Thread, set: u64, info: u64, timeout: u64,
     }
     let [want] = get_u64s::<1>(p, set)?;
     let want = want & !signal::UNBLOCKABLE;
-    let until = if timeout == 0 {
-        None
-    } else {
-        let [sec, nsec] = get_u64s::<2>(p, timeout)?;
-        if (sec as i64) < 0 || nsec >= 1_000_000_000 {
-            return Err(Errno::INVAL);
-        }
-        Some(std::time::Instant::now() + std::time::Duration::new(sec, nsec as u32))
-    };
+    let until = if timeout == 0 { None } else { Some(std::time::Instant::now() + read_timespec(p, timeout)?) };
     // The waited-for signals are taken even when blocked: unblock them for
     // the wait, as the kernel does, so that a signal for the process is
     // routed here too.
