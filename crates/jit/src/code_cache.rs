@@ -25,7 +25,8 @@
 //!   one vCPU, two, a vCPU entering twice, and [`Epochs::others_quiescent`]:
 //!   `RUSTFLAGS="--cfg loom" cargo test -p ferrovm-jit --release --lib
 //!   --target-dir target/loom loom` (seconds, after a first build of a few
-//!   minutes).
+//!   minutes). `tests/all/stress.rs` runs the same with real threads and
+//!   code in a tiny cache.
 //! * **Budget.** When no free range is big enough, [`CodeCache::alloc`]
 //!   returns `None`; the engine's policy then evicts translations or flushes
 //!   and tries again, or runs the block in the interpreter.
@@ -410,8 +411,10 @@ impl CodeCache {
             let end = start + flen;
             let mut at = start;
             if !shared_ok {
-                // Skip pages that hold published code.
-                while at + len <= end && Self::pages(at, len).any(|p| self.exec[p]) {
+                // Skip pages that hold published code. A page whose code
+                // has all been freed and reclaimed holds none: no thread
+                // can be running there any more.
+                while at + len <= end && Self::pages(at, len).any(|p| self.exec[p] && self.users[p] > 0) {
                     at = round_up(at + 1, PAGE);
                 }
             }
@@ -569,6 +572,35 @@ mod tests {
             other.leave();
             let d = c.alloc(64, None).expect("d");
             assert!(d.offset < PAGE, "{writes:?}: shares the first page once nobody runs code");
+        }
+    }
+
+    /// With `mprotect` writes and page sharing off (several vCPUs), a page
+    /// whose code has all been freed and reclaimed is no longer a page
+    /// holding published code: it takes new code again (else a full cache
+    /// stays full whatever is evicted).
+    #[test]
+    fn pages_whose_code_was_all_reclaimed_take_new_code_without_sharing() {
+        let epochs = Arc::new(Epochs::default());
+        let mut c = CodeCache::with_writes(2 * PAGE, Arc::clone(&epochs), Writes::Mprotect).expect("cache");
+        c.set_shared_pages(false);
+        let other = epochs.register();
+        for round in 0..3 {
+            let a = c.alloc(PAGE, None).unwrap_or_else(|| panic!("round {round}: a"));
+            let b = c.alloc(64, None).unwrap_or_else(|| panic!("round {round}: b"));
+            for x in [&a, &b] {
+                c.write(x, &[0xc3]).expect("write");
+                c.publish(x).expect("publish");
+            }
+            other.enter(&epochs);
+            assert!(c.alloc(64, None).is_none(), "round {round}: both pages hold published code");
+            c.free(a);
+            assert!(c.alloc(64, None).is_none(), "round {round}: the other thread may still run a");
+            other.leave();
+            let d = c.alloc(64, None).unwrap_or_else(|| panic!("round {round}: a's page, reclaimed"));
+            assert_eq!(d.offset, 0, "round {round}");
+            c.free(b);
+            c.free(d);
         }
     }
 
