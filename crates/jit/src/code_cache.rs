@@ -18,15 +18,25 @@
 //! * **Freeing is deferred** ([`Epochs`]): a freed range goes to a limbo list
 //!   tagged with the current epoch and is reused only once every thread has
 //!   left native code since, so no thread can still be executing it.
+//! * **Model-checked.** That protocol (a vCPU enters its epoch, loads a
+//!   cell, runs the code, leaves; a writer unlinks, frees, reclaims and
+//!   rewrites the bytes) is checked with [loom](https://docs.rs/loom) in
+//!   `code_cache/loom_model.rs`, on the real [`Epochs`] and allocator, for
+//!   one vCPU, two, a vCPU entering twice, and [`Epochs::others_quiescent`]:
+//!   `RUSTFLAGS="--cfg loom" cargo test -p ferrovm-jit --release --lib
+//!   --target-dir target/loom loom` (seconds, after a first build of a few
+//!   minutes). `tests/all/stress.rs` runs the same with real threads and
+//!   code in a tiny cache.
 //! * **Budget.** When no free range is big enough, [`CodeCache::alloc`]
 //!   returns `None`; the engine's policy then evicts translations or flushes
 //!   and tries again, or runs the block in the interpreter.
 
 use std::collections::BTreeMap;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 
+use crate::sync::{AtomicU64, Mutex, fence};
 use crate::{Error, Result};
 
 /// How code gets into the region.
@@ -49,15 +59,24 @@ const PAGE: usize = 4096;
 /// An epoch value meaning "not executing compiled code".
 const IDLE: u64 = u64::MAX;
 
+/// An epoch value meaning "the participant is gone": out of compiled code
+/// for good.
+const GONE: u64 = u64::MAX - 1;
+
 /// Epoch-based reclamation of code: who might still be running old code.
 #[derive(Debug, Default)]
 pub struct Epochs {
     global: AtomicU64,
-    threads: Mutex<Vec<Weak<AtomicU64>>>,
+    /// Each participant's slot. A slot outlives its participant, which
+    /// stores [`GONE`] in it when dropped: a slot is forgotten only once
+    /// that store is seen (with `Acquire`), so whatever the thread did in
+    /// compiled code happens before any later reuse of the code.
+    threads: Mutex<Vec<Arc<AtomicU64>>>,
 }
 
 /// One thread's registration with [`Epochs`]: it records the epoch it saw
-/// when it entered compiled code, or idle.
+/// when it entered compiled code, or idle; dropping it records that the
+/// thread is gone.
 #[derive(Debug)]
 pub struct Participant {
     entered: Arc<AtomicU64>,
@@ -65,10 +84,21 @@ pub struct Participant {
 
 impl Participant {
     /// Marks the thread as (possibly) executing code reachable at the
-    /// current epoch. Call before entering compiled code.
+    /// current epoch. Call before loading a code pointer to enter compiled
+    /// code.
     #[inline]
     pub fn enter(&self, epochs: &Epochs) {
-        self.entered.store(epochs.global.load(Ordering::SeqCst), Ordering::SeqCst);
+        // Release: a reclaimer that reads this epoch (newer than its tag)
+        // also sees everything this thread did before, including reading
+        // code it ran while entered earlier.
+        self.entered.store(epochs.global.load(Ordering::SeqCst), Ordering::Release);
+        // The store above must reach a reclaimer before this thread loads
+        // a code pointer: a store-then-load order that only a SeqCst fence
+        // gives. It pairs with the fence in `reclaimable`: either the
+        // reclaimer sees this epoch, or this thread sees the cell's
+        // unlink. (SeqCst accesses alone would not do: the cell's are
+        // Release/Acquire.)
+        fence(Ordering::SeqCst);
     }
 
     /// Marks the thread as out of compiled code.
@@ -82,13 +112,19 @@ impl Participant {
     }
 }
 
+impl Drop for Participant {
+    fn drop(&mut self) {
+        self.entered.store(GONE, Ordering::Release);
+    }
+}
+
 impl Epochs {
     /// Registers a thread.
     pub fn register(&self) -> Participant {
         let entered = Arc::new(AtomicU64::new(IDLE));
         let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
-        threads.retain(|w| w.strong_count() > 0);
-        threads.push(Arc::downgrade(&entered));
+        threads.retain(|e| e.load(Ordering::Acquire) != GONE);
+        threads.push(Arc::clone(&entered));
         Participant { entered }
     }
 
@@ -102,9 +138,11 @@ impl Epochs {
     /// Whether code freed with `tag` can no longer be running anywhere.
     pub fn reclaimable(&self, tag: u64) -> bool {
         let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
-        threads.iter().filter_map(Weak::upgrade).all(|e| {
+        // Orders the caller's unlinks before the loads below (see `enter`).
+        fence(Ordering::SeqCst);
+        threads.iter().all(|e| {
             let v = e.load(Ordering::SeqCst);
-            v == IDLE || v > tag
+            matches!(v, IDLE | GONE) || v > tag
         })
     }
 
@@ -112,17 +150,16 @@ impl Epochs {
     /// other threads do not exist).
     pub fn retain_only(&self, keep: &Participant) {
         let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
-        threads.retain(|w| w.upgrade().is_some_and(|e| keep.is(&e)));
+        threads.retain(|e| keep.is(e));
     }
 
     /// Whether every thread other than `me` is out of compiled code.
     pub fn others_quiescent(&self, me: Option<&Participant>) -> bool {
         let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
-        threads
-            .iter()
-            .filter_map(Weak::upgrade)
-            .filter(|e| !me.is_some_and(|m| m.is(e)))
-            .all(|e| e.load(Ordering::SeqCst) == IDLE)
+        // As in `reclaimable`: a thread that entered before this point is
+        // seen (one that enters after it is not: this is a snapshot).
+        fence(Ordering::SeqCst);
+        threads.iter().filter(|e| !me.is_some_and(|m| m.is(e))).all(|e| matches!(e.load(Ordering::SeqCst), IDLE | GONE))
     }
 }
 
@@ -374,8 +411,10 @@ impl CodeCache {
             let end = start + flen;
             let mut at = start;
             if !shared_ok {
-                // Skip pages that hold published code.
-                while at + len <= end && Self::pages(at, len).any(|p| self.exec[p]) {
+                // Skip pages that hold published code. A page whose code
+                // has all been freed and reclaimed holds none: no thread
+                // can be running there any more.
+                while at + len <= end && Self::pages(at, len).any(|p| self.exec[p] && self.users[p] > 0) {
                     at = round_up(at + 1, PAGE);
                 }
             }
@@ -465,6 +504,9 @@ impl CodeCache {
     }
 }
 
+#[cfg(all(test, loom))]
+mod loom_model;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +572,35 @@ mod tests {
             other.leave();
             let d = c.alloc(64, None).expect("d");
             assert!(d.offset < PAGE, "{writes:?}: shares the first page once nobody runs code");
+        }
+    }
+
+    /// With `mprotect` writes and page sharing off (several vCPUs), a page
+    /// whose code has all been freed and reclaimed is no longer a page
+    /// holding published code: it takes new code again (else a full cache
+    /// stays full whatever is evicted).
+    #[test]
+    fn pages_whose_code_was_all_reclaimed_take_new_code_without_sharing() {
+        let epochs = Arc::new(Epochs::default());
+        let mut c = CodeCache::with_writes(2 * PAGE, Arc::clone(&epochs), Writes::Mprotect).expect("cache");
+        c.set_shared_pages(false);
+        let other = epochs.register();
+        for round in 0..3 {
+            let a = c.alloc(PAGE, None).unwrap_or_else(|| panic!("round {round}: a"));
+            let b = c.alloc(64, None).unwrap_or_else(|| panic!("round {round}: b"));
+            for x in [&a, &b] {
+                c.write(x, &[0xc3]).expect("write");
+                c.publish(x).expect("publish");
+            }
+            other.enter(&epochs);
+            assert!(c.alloc(64, None).is_none(), "round {round}: both pages hold published code");
+            c.free(a);
+            assert!(c.alloc(64, None).is_none(), "round {round}: the other thread may still run a");
+            other.leave();
+            let d = c.alloc(64, None).unwrap_or_else(|| panic!("round {round}: a's page, reclaimed"));
+            assert_eq!(d.offset, 0, "round {round}");
+            c.free(b);
+            c.free(d);
         }
     }
 

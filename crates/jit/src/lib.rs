@@ -71,6 +71,7 @@ pub mod code_cache;
 pub mod helpers;
 mod int_ops;
 mod store;
+mod sync;
 mod translate;
 
 pub use code_cache::Writes;

@@ -1,1 +1,3 @@
 //! Integration tests of the JIT (one binary, see STYLE.md).
+
+mod stress;
