@@ -81,7 +81,8 @@ pub struct Plan<'a> {
     pub natives: &'a [PathBuf],
     pub engines: &'a [Engine],
     pub runs: usize,
-    /// argv[1]: `None` for the default size, or each workload's quick size.
+    /// Each workload's quick size as its size argument, or none (the
+    /// default size); see `Workload::args`.
     pub quick: bool,
     pub timeout: Duration,
 }
@@ -93,10 +94,6 @@ pub trait Progress {
 }
 
 impl Plan<'_> {
-    fn arg<'w>(&self, w: &'w Workload) -> Option<&'w str> {
-        self.quick.then_some(w.quick_arg.as_str())
-    }
-
     /// Number of measured runs the plan will make at most.
     pub fn total_runs(&self) -> u64 {
         let avail = self.engines.iter().filter(|e| e.is_available()).count();
@@ -109,7 +106,7 @@ impl Plan<'_> {
         let native = crate::engine::native();
         let mut out = Vec::new();
         for (w, exe) in self.workloads.iter().zip(self.natives) {
-            let inv = native.invocation(w, exe, self.arg(w));
+            let inv = native.invocation(w, exe, &w.args(self.quick));
             let m = measure::run(&inv, scratch, self.timeout)?;
             if m.status != Status::Exited(0) || m.stdout.is_empty() {
                 bail!(
@@ -137,7 +134,7 @@ impl Plan<'_> {
                         continue;
                     }
                     progress.start(&w.name, &engine.name, round + 1, self.runs);
-                    let inv = engine.invocation(w, &self.natives[wi], self.arg(w));
+                    let inv = engine.invocation(w, &self.natives[wi], &w.args(self.quick));
                     let m = measure::run(&inv, scratch, self.timeout)?;
                     match check::verdict(&expected[wi], &m) {
                         Ok(()) => measured[ei].push(m),
