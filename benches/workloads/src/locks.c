@@ -144,7 +144,7 @@ int main(int argc, char **argv)
         }
     }
     char *size_argv[] = { argv[0], argc > 2 ? argv[2] : NULL };
-    nupdates = (uint64_t)bench_size(argc > 2 ? 2 : 1, size_argv, 16) << 16;
+    nupdates = (uint64_t)bench_size(argc > 2 ? 2 : 1, size_argv, 96) << 16;
 
     pthread_barrier_init(&barrier, NULL, (unsigned)nthreads);
     pthread_t tid[MAX_THREADS];
