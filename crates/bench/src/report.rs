@@ -306,10 +306,13 @@ impl Report {
             }
             row
         };
-        t.push(geo("geomean vs native", &|g| g.vs_native.map(|x| (x, g.count_native))));
-        let steady = self.workloads.iter().filter(|w| !w.is_startup() && !w.is_threaded()).count();
-        t.push(geo("geomean vs native, steady", &|g| g.steady_vs_native.map(|x| (x, steady))));
-        t.push(geo("geomean vs qemu", &|g| g.vs_qemu.map(|x| (x, g.count_qemu))));
+        // The suite's rows, unless the run has only threaded workloads.
+        if self.threaded().count() < self.workloads.len() {
+            t.push(geo("geomean vs native", &|g| g.vs_native.map(|x| (x, g.count_native))));
+            let steady = self.workloads.iter().filter(|w| !w.is_startup() && !w.is_threaded()).count();
+            t.push(geo("geomean vs native, steady", &|g| g.steady_vs_native.map(|x| (x, steady))));
+            t.push(geo("geomean vs qemu", &|g| g.vs_qemu.map(|x| (x, g.count_qemu))));
+        }
         if self.threaded().next().is_some() {
             t.push(geo("geomean vs native, threads", &|g| g.threads_vs_native.map(|x| (x, g.threads_count_native))));
             t.push(geo("geomean vs qemu, threads", &|g| g.threads_vs_qemu.map(|x| (x, g.threads_count_qemu))));
@@ -751,6 +754,16 @@ mod tests {
         assert_eq!(json["workloads"][3]["arg"], "1");
         assert!(json["workloads"][0].get("threads").is_none());
         assert_eq!(json["geomeans"][1]["threads_count_native"], 3);
+    }
+
+    #[test]
+    fn only_threaded_workloads_only_threads_rows() {
+        let mut res = threaded_results();
+        res.workloads.drain(..2);
+        res.cells.drain(..2);
+        let r = Report::new(&res, machine(), "cmd".into(), 1, false);
+        let labels: Vec<String> = r.summary_table().rows.into_iter().map(|row| row[0].clone()).collect();
+        assert_eq!(&labels[4..], ["geomean vs native, threads", "geomean vs qemu, threads"]);
     }
 
     #[test]
