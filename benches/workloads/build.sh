@@ -31,8 +31,9 @@ export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
 REPRO=(-ffile-prefix-map="$here"=. -Wl,--build-id=none)
 # -ffp-contract=off: riscv64 has fused multiply-add and GCC would contract
 # a*b+c into it by default, while x86-64 (no FMA in the base ISA) cannot;
-# the results must be bit-identical to the native build's.
-FLAGS=(-O2 -static -ffp-contract=off -Wall -Wextra -Wno-unused-parameter)
+# the results must be bit-identical to the native build's. -pthread for the
+# threaded workloads (parallel, locks); it changes no other binary.
+FLAGS=(-O2 -static -ffp-contract=off -pthread -Wall -Wextra -Wno-unused-parameter)
 
 build_one() { # name outdir
     "$CC" "${FLAGS[@]}" "${REPRO[@]}" -o "$2/$1" "src/$1.c" -lm

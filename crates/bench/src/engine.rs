@@ -46,9 +46,10 @@ impl Engine {
         self.availability == Availability::Available
     }
 
-    /// The command that runs `w` (native build at `native_exe`) with `arg`.
-    pub fn invocation(&self, w: &Workload, native_exe: &Path, arg: Option<&str>) -> Invocation {
-        let args = arg.map(OsString::from).into_iter();
+    /// The command that runs `w` (native build at `native_exe`) with `args`
+    /// (`Workload::args`).
+    pub fn invocation(&self, w: &Workload, native_exe: &Path, args: &[String]) -> Invocation {
+        let args = args.iter().map(OsString::from);
         match &self.runner {
             Runner::Native => Invocation { program: native_exe.to_path_buf(), args: args.collect(), env: vec![] },
             Runner::Guest { program, prefix, env } => {
@@ -124,7 +125,7 @@ impl Ferrovm {
             return engine;
         }
         if let Some(w) = probe {
-            let inv = engine.invocation(w, Path::new("/nonexistent"), Some(&w.quick_arg));
+            let inv = engine.invocation(w, Path::new("/nonexistent"), &w.args(true));
             match measure::run(&inv, scratch, Duration::from_secs(120)) {
                 Ok(m) if m.status == Status::Exited(125) => {
                     let stderr = String::from_utf8_lossy(&m.stderr);
@@ -193,14 +194,20 @@ mod tests {
     #[test]
     fn invocations() {
         let w = workload();
-        let n = native().invocation(&w, Path::new("/n/alu"), Some("3"));
+        let n = native().invocation(&w, Path::new("/n/alu"), &w.args(true));
         assert_eq!(n.display(), "/n/alu 3");
         let q = Engine {
             name: "qemu".into(),
             availability: Availability::Available,
             runner: Runner::Guest { program: "/usr/bin/qemu-riscv64".into(), prefix: vec![], env: vec![] },
         };
-        assert_eq!(q.invocation(&w, Path::new("/n/alu"), None).display(), "/usr/bin/qemu-riscv64 /w/bin/alu");
+        assert_eq!(q.invocation(&w, Path::new("/n/alu"), &w.args(false)).display(), "/usr/bin/qemu-riscv64 /w/bin/alu");
+        let t = parse_manifest(Path::new("/w"), "par@2 5 [no-validate] threads\n").unwrap().remove(0);
+        assert_eq!(
+            q.invocation(&t, Path::new("/n/par"), &t.args(true)).display(),
+            "/usr/bin/qemu-riscv64 /w/bin/par 2 5"
+        );
+        assert_eq!(native().invocation(&t, Path::new("/n/par"), &t.args(false)).display(), "/n/par 2");
     }
 
     #[test]

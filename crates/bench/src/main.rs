@@ -87,6 +87,8 @@ struct Args {
     timeout: u64,
     /// Validation mode: every workload under every engine and every
     /// configuration switch of `ferrovm run`; all outputs must agree.
+    /// Workloads tagged [no-validate] in manifest.txt (the threaded ones)
+    /// are left out unless --filter selects them.
     #[arg(long)]
     validate: bool,
     /// With --validate: an extra configuration for each ferrovm engine,
@@ -141,6 +143,8 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let target = root.join("target/ferrovm-bench");
     let scratch = Scratch::new(&target.join("tmp"))?;
     let workloads = workload::filter(workload::load_manifest(&dir)?, args.filter.as_deref())?;
+    let (workloads, skipped) =
+        if args.validate { workload::for_validation(workloads, args.filter.is_some()) } else { (workloads, vec![]) };
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let names = engine::parse_list(&args.engines)?;
 
@@ -212,7 +216,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let report = Report::new(&results, Machine::detect(), command, plan.runs, args.quick);
     let mut all_right = report.wrong.is_empty();
     if args.validate {
-        print!("{}", validation_text(&report));
+        print!("{}", validation_text(&report, &skipped));
         if let Some(req) = &args.require {
             for name in req.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                 for e in report.engines.iter().filter(|e| e.name.split(' ').next() == Some(name)) {
@@ -243,9 +247,18 @@ fn run(args: Args) -> anyhow::Result<bool> {
     Ok(all_right)
 }
 
-/// One line per configuration: how many workloads agree with native.
-fn validation_text(report: &Report) -> String {
+/// One line per configuration: how many workloads agree with native; a
+/// line naming the workloads left out.
+fn validation_text(report: &Report, skipped: &[workload::Workload]) -> String {
     let mut s = format!("{}\n\n", report.header());
+    if !skipped.is_empty() {
+        let names: Vec<&str> = skipped.iter().map(|w| w.name.as_str()).collect();
+        s.push_str(&format!(
+            "SKIPPED  {}: tagged [{}] in manifest.txt (--filter selects them)\n",
+            names.join(", "),
+            workload::TAG_NO_VALIDATE
+        ));
+    }
     let n = report.workloads.len();
     for (ei, e) in report.engines.iter().enumerate() {
         if let Some(why) = &e.missing {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::engine::Availability;
 use crate::stats::geomean;
 use crate::suite::{Cell, Results};
+use crate::workload::Workload;
 
 /// Where and how the numbers were taken.
 #[derive(Clone, Debug, Serialize)]
@@ -74,11 +75,32 @@ pub struct ResultReport {
 pub struct WorkloadReport {
     pub name: String,
     pub description: String,
-    /// argv[1], or null for the default size.
+    /// The size argument (the quick size), or null for the default size.
     pub arg: Option<String>,
+    /// `bin/PROGRAM` (the name without `@THREADS`).
+    pub program: String,
+    /// For a threaded workload (`PROGRAM@THREADS`): the thread count. These
+    /// are left out of the suite's geomeans (see `Geomean`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// Every argument the program got (thread count, then `arg`).
+    pub args: Vec<String>,
     pub results: Vec<ResultReport>,
 }
 
+impl WorkloadReport {
+    fn is_startup(&self) -> bool {
+        self.description.starts_with("startup")
+    }
+
+    fn is_threaded(&self) -> bool {
+        self.threads.is_some()
+    }
+}
+
+/// Geomeans of one engine's ratios. The threaded workloads are left out of
+/// `vs_native`, `steady_vs_native` and `vs_qemu` (so these stay comparable
+/// with runs made before they existed) and have their own `threads_*`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Geomean {
     pub engine: String,
@@ -89,6 +111,36 @@ pub struct Geomean {
     pub steady_vs_native: Option<f64>,
     pub vs_qemu: Option<f64>,
     pub count_qemu: usize,
+    /// The threaded workloads alone: ratios to native and to qemu.
+    pub threads_vs_native: Option<f64>,
+    pub threads_count_native: usize,
+    pub threads_vs_qemu: Option<f64>,
+    pub threads_count_qemu: usize,
+}
+
+/// Thread scaling of one threaded program: the speed-up of `workload`
+/// (`threads` threads) over `base_workload` (the fewest threads run of the
+/// same program), which does the same total work.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scaling {
+    pub program: String,
+    pub workload: String,
+    pub threads: u32,
+    pub base_workload: String,
+    pub base_threads: u32,
+    /// One per engine, in report order.
+    pub speedups: Vec<Speedup>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Speedup {
+    pub engine: String,
+    /// "ok", or "missing" / "wrong" when either workload's result is.
+    pub status: &'static str,
+    /// Median wall time of `base_workload` / median wall time of `workload`
+    /// (above 1: more threads are faster).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speedup: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -110,6 +162,8 @@ pub struct Report {
     pub engines: Vec<EngineReport>,
     pub workloads: Vec<WorkloadReport>,
     pub geomeans: Vec<Geomean>,
+    /// Thread scaling of the threaded programs run with several thread counts.
+    pub scaling: Vec<Scaling>,
     /// Every run whose output was wrong; these have no numbers.
     pub wrong: Vec<Wrong>,
 }
@@ -171,6 +225,9 @@ impl Report {
                 name: w.name.clone(),
                 description: w.description.clone(),
                 arg: quick.then(|| w.quick_arg.clone()),
+                program: w.program.clone(),
+                threads: w.threads,
+                args: w.args(quick),
                 results,
             });
         }
@@ -179,32 +236,40 @@ impl Report {
             .iter()
             .enumerate()
             .map(|(ei, e)| {
-                let ratios = |steady: bool, field: fn(&ResultReport) -> Option<f64>| -> Vec<f64> {
+                let ratios = |which: fn(&Workload) -> bool, field: fn(&ResultReport) -> Option<f64>| -> Vec<f64> {
                     workloads
                         .iter()
                         .zip(&results.workloads)
-                        .filter(|(_, w)| !(steady && w.is_startup()))
+                        .filter(|(_, w)| which(w))
                         .filter_map(|(wr, _)| field(&wr.results[ei]))
                         .collect()
                 };
-                let vn = ratios(false, |r| r.ratio_native);
-                let vq = ratios(false, |r| r.ratio_qemu);
+                let suite: fn(&Workload) -> bool = |w| !w.is_threaded();
+                let vn = ratios(suite, |r| r.ratio_native);
+                let vq = ratios(suite, |r| r.ratio_qemu);
+                let tn = ratios(Workload::is_threaded, |r| r.ratio_native);
+                let tq = ratios(Workload::is_threaded, |r| r.ratio_qemu);
                 Geomean {
                     engine: e.name.clone(),
                     vs_native: geomean(&vn),
                     count_native: vn.len(),
-                    steady_vs_native: geomean(&ratios(true, |r| r.ratio_native)),
+                    steady_vs_native: geomean(&ratios(|w| !w.is_threaded() && !w.is_startup(), |r| r.ratio_native)),
                     vs_qemu: geomean(&vq),
                     count_qemu: vq.len(),
+                    threads_vs_native: geomean(&tn),
+                    threads_count_native: tn.len(),
+                    threads_vs_qemu: geomean(&tq),
+                    threads_count_qemu: tq.len(),
                 }
             })
             .collect();
+        let scaling = scaling(&workloads);
         let wrong = results
             .wrong()
             .into_iter()
             .map(|(w, e, run, reason)| Wrong { workload: w.into(), engine: e.into(), run, reason: reason.into() })
             .collect();
-        Report { tool: "ferrovm-bench", command, machine, runs, quick, engines, workloads, geomeans, wrong }
+        Report { tool: "ferrovm-bench", command, machine, runs, quick, engines, workloads, geomeans, scaling, wrong }
     }
 
     pub fn to_json(&self) -> String {
@@ -241,15 +306,57 @@ impl Report {
             }
             row
         };
-        t.push(geo("geomean vs native", &|g| g.vs_native.map(|x| (x, g.count_native))));
-        let steady = self.workloads.len() - self.startup_count();
-        t.push(geo("geomean vs native, steady", &|g| g.steady_vs_native.map(|x| (x, steady))));
-        t.push(geo("geomean vs qemu", &|g| g.vs_qemu.map(|x| (x, g.count_qemu))));
+        // The suite's rows, unless the run has only threaded workloads.
+        if self.threaded().count() < self.workloads.len() {
+            t.push(geo("geomean vs native", &|g| g.vs_native.map(|x| (x, g.count_native))));
+            let steady = self.workloads.iter().filter(|w| !w.is_startup() && !w.is_threaded()).count();
+            t.push(geo("geomean vs native, steady", &|g| g.steady_vs_native.map(|x| (x, steady))));
+            t.push(geo("geomean vs qemu", &|g| g.vs_qemu.map(|x| (x, g.count_qemu))));
+        }
+        if self.threaded().next().is_some() {
+            t.push(geo("geomean vs native, threads", &|g| g.threads_vs_native.map(|x| (x, g.threads_count_native))));
+            t.push(geo("geomean vs qemu, threads", &|g| g.threads_vs_qemu.map(|x| (x, g.threads_count_qemu))));
+        }
         t
     }
 
-    fn startup_count(&self) -> usize {
-        self.workloads.iter().filter(|w| w.description.starts_with("startup")).count()
+    fn threaded(&self) -> impl Iterator<Item = &WorkloadReport> {
+        self.workloads.iter().filter(|w| w.is_threaded())
+    }
+
+    /// Says which workloads the geomean rows leave out (none without
+    /// threaded workloads).
+    pub fn geomean_note(&self) -> Option<String> {
+        let names: Vec<&str> = self.threaded().map(|w| w.name.as_str()).collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "The geomean rows leave out the {} threaded workloads ({}); the `threads` rows are over those alone.",
+                names.len(),
+                names.join(", ")
+            )
+        })
+    }
+
+    /// Speed-up of each threaded program's larger thread counts over its
+    /// fewest, per engine: `parallel: 2 vs 1 threads | 1.98x | ...`.
+    pub fn scaling_table(&self) -> Table {
+        let mut t =
+            Table::new(std::iter::once("threads".to_string()).chain(self.engines.iter().map(|e| e.name.clone())));
+        for s in &self.scaling {
+            let mut row = vec![format!("{}: {} vs {} threads", s.program, s.threads, s.base_threads)];
+            row.extend(s.speedups.iter().map(|x| match (x.status, x.speedup) {
+                ("ok", Some(v)) => times(v),
+                ("wrong", _) => "WRONG".into(),
+                _ => "missing".into(),
+            }));
+            t.push(row);
+        }
+        t
+    }
+
+    fn scaling_heading(&self) -> &'static str {
+        "Thread scaling: speed-up of N threads over the fewest (median wall time with the fewest / with N; \
+         the same total work; above 1x is faster):"
     }
 
     /// One row per (workload, available engine): wall, user+sys, peak RSS, ratios.
@@ -310,6 +417,13 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut s = format!("{}\n\nMedian wall time in seconds (ratio to native):\n", self.header());
         s.push_str(&self.summary_table().plain());
+        if let Some(note) = self.geomean_note() {
+            s.push_str(&format!("{note}\n"));
+        }
+        if !self.scaling.is_empty() {
+            s.push_str(&format!("\n{}\n", self.scaling_heading()));
+            s.push_str(&self.scaling_table().plain());
+        }
         s.push_str(
             "\nPer engine: median wall and user+sys time, peak RSS (max over runs), ratios of median wall time:\n",
         );
@@ -323,6 +437,13 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut s = format!("{}.\n\nMedian wall time in seconds (ratio to native):\n\n", self.header());
         s.push_str(&self.summary_table().markdown());
+        if let Some(note) = self.geomean_note() {
+            s.push_str(&format!("\n{note}\n"));
+        }
+        if !self.scaling.is_empty() {
+            s.push_str(&format!("\n{}\n\n", self.scaling_heading()));
+            s.push_str(&self.scaling_table().markdown());
+        }
         s.push_str("\nMedian wall and user+sys time, peak RSS (max over runs), ratios of median wall time:\n\n");
         s.push_str(&self.detail_table().markdown());
         let notes = self.notes();
@@ -334,6 +455,54 @@ impl Report {
         }
         s
     }
+}
+
+/// Pairs each threaded program's runs with more threads with its run with
+/// the fewest, in report order.
+fn scaling(workloads: &[WorkloadReport]) -> Vec<Scaling> {
+    let mut out = Vec::new();
+    let mut programs: Vec<&str> = Vec::new();
+    for w in workloads.iter().filter(|w| w.is_threaded()) {
+        if !programs.contains(&w.program.as_str()) {
+            programs.push(&w.program);
+        }
+    }
+    for p in programs {
+        let mut runs: Vec<&WorkloadReport> = workloads.iter().filter(|w| w.program == p && w.is_threaded()).collect();
+        runs.sort_by_key(|w| w.threads);
+        let Some((base, more)) = runs.split_first() else { continue };
+        for w in more {
+            let speedups = base
+                .results
+                .iter()
+                .zip(&w.results)
+                .map(|(b, r)| {
+                    let status = if b.status == "missing" || r.status == "missing" {
+                        "missing"
+                    } else if b.status == "wrong" || r.status == "wrong" {
+                        "wrong"
+                    } else {
+                        "ok"
+                    };
+                    let wall = |x: &ResultReport| x.numbers.as_ref().map(|s| s.median_wall_s);
+                    let speedup = match (wall(b), wall(r)) {
+                        (Some(b), Some(r)) if status == "ok" && r > 0.0 => Some(b / r),
+                        _ => None,
+                    };
+                    Speedup { engine: r.engine.clone(), status, speedup }
+                })
+                .collect();
+            out.push(Scaling {
+                program: p.to_string(),
+                workload: w.name.clone(),
+                threads: w.threads.unwrap_or(1),
+                base_workload: base.name.clone(),
+                base_threads: base.threads.unwrap_or(1),
+                speedups,
+            });
+        }
+    }
+    out
 }
 
 fn secs(s: f64) -> String {
@@ -500,6 +669,111 @@ mod tests {
         assert_eq!(json["workloads"][0]["results"][2]["median_wall_s"], 16.0);
         assert_eq!(json["engines"][3]["missing"], "not implemented yet");
         assert!(r.to_markdown().contains("| b | 2.000 | 2.000 (1.00x) | WRONG | missing |"));
+    }
+
+    /// `a` and `hello` as in `results()`, then a threaded program at 1 and 2
+    /// threads and one at 2 and 4 (whose 4-thread run is wrong under qemu).
+    fn threaded_results() -> Results {
+        let manifest = "a 1 x\nhello 1 startup: hi\npar@1 1 threads: p\npar@2 1 threads: p\n\
+                        lk@2 1 [no-validate] threads: l\nlk@4 1 [no-validate] threads: l\n";
+        let wrong = || Cell::Wrong { run: 1, reason: "exit status 1".into() };
+        Results {
+            workloads: parse_manifest(Path::new("/w"), manifest).unwrap(),
+            engines: vec![engine("native", None), engine("qemu", None), engine("jit", Some("n"))],
+            cells: vec![
+                vec![ok(1.0), ok(4.0), Cell::Missing("n".into())],
+                vec![ok(0.001), ok(0.004), Cell::Missing("n".into())],
+                vec![ok(2.0), ok(8.0), Cell::Missing("n".into())],
+                vec![ok(1.0), ok(5.0), Cell::Missing("n".into())],
+                vec![ok(1.0), ok(2.0), Cell::Missing("n".into())],
+                vec![ok(1.5), wrong(), Cell::Missing("n".into())],
+            ],
+        }
+    }
+
+    #[test]
+    fn threaded_workloads_have_their_own_geomeans_and_scaling() {
+        let r = Report::new(&threaded_results(), machine(), "cmd".into(), 1, true);
+        let q = &r.geomeans[1];
+        // The suite's geomeans are those of `a` and `hello` alone.
+        assert_eq!((q.count_native, q.count_qemu), (2, 2));
+        assert!((q.vs_native.unwrap() - 4.0).abs() < 1e-9);
+        assert!((q.steady_vs_native.unwrap() - 4.0).abs() < 1e-9);
+        // Threads: par@1 4x, par@2 5x, lk@2 2x native; lk@4 is wrong.
+        assert_eq!(q.threads_count_native, 3);
+        assert!((q.threads_vs_native.unwrap() - 40.0f64.cbrt()).abs() < 1e-9);
+        assert_eq!(r.geomeans[0].threads_count_qemu, 3);
+        assert_eq!(r.geomeans[2].threads_vs_native, None);
+
+        assert_eq!(r.scaling.len(), 2);
+        let par = &r.scaling[0];
+        assert_eq!((par.program.as_str(), par.threads, par.base_threads), ("par", 2, 1));
+        assert_eq!((par.workload.as_str(), par.base_workload.as_str()), ("par@2", "par@1"));
+        assert_eq!(par.speedups[0].speedup, Some(2.0));
+        assert_eq!(par.speedups[1].speedup, Some(8.0 / 5.0));
+        assert_eq!(par.speedups[2].status, "missing");
+        let lk = &r.scaling[1];
+        assert_eq!((lk.threads, lk.base_threads), (4, 2));
+        assert_eq!((lk.speedups[1].status, lk.speedups[1].speedup), ("wrong", None));
+
+        let table = r.scaling_table();
+        assert_eq!(table.head, ["threads", "native", "qemu", "jit"]);
+        assert_eq!(table.rows[0], ["par: 2 vs 1 threads", "2.00x", "1.60x", "missing"]);
+        assert_eq!(table.rows[1], ["lk: 4 vs 2 threads", "0.67x", "WRONG", "missing"]);
+
+        let summary = r.summary_table();
+        let labels: Vec<&str> = summary.rows.iter().map(|row| row[0].as_str()).collect();
+        assert_eq!(
+            &labels[6..],
+            [
+                "geomean vs native",
+                "geomean vs native, steady",
+                "geomean vs qemu",
+                "geomean vs native, threads",
+                "geomean vs qemu, threads"
+            ]
+        );
+        assert_eq!(summary.rows[6][2], "4.00x (of 2)");
+        assert_eq!(summary.rows[9][2], "3.42x (of 3)");
+
+        let note = "The geomean rows leave out the 4 threaded workloads (par@1, par@2, lk@2, lk@4)";
+        let text = r.to_text();
+        assert!(text.contains(note));
+        assert!(text.contains("Thread scaling: speed-up of N threads over the fewest"));
+        assert!(text.contains("par: 2 vs 1 threads"));
+        let md = r.to_markdown();
+        assert!(md.contains(note));
+        assert!(md.contains("| par: 2 vs 1 threads | 2.00x | 1.60x | missing |"));
+
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(json["scaling"][0]["speedups"][0]["speedup"], 2.0);
+        assert_eq!(json["scaling"][1]["speedups"][1]["status"], "wrong");
+        assert_eq!(json["workloads"][3]["threads"], 2);
+        assert_eq!(json["workloads"][3]["program"], "par");
+        assert_eq!(json["workloads"][3]["args"], serde_json::json!(["2", "1"]));
+        assert_eq!(json["workloads"][3]["arg"], "1");
+        assert!(json["workloads"][0].get("threads").is_none());
+        assert_eq!(json["geomeans"][1]["threads_count_native"], 3);
+    }
+
+    #[test]
+    fn only_threaded_workloads_only_threads_rows() {
+        let mut res = threaded_results();
+        res.workloads.drain(..2);
+        res.cells.drain(..2);
+        let r = Report::new(&res, machine(), "cmd".into(), 1, false);
+        let labels: Vec<String> = r.summary_table().rows.into_iter().map(|row| row[0].clone()).collect();
+        assert_eq!(&labels[4..], ["geomean vs native, threads", "geomean vs qemu, threads"]);
+    }
+
+    #[test]
+    fn no_threaded_workloads_no_threads_rows() {
+        let r = Report::new(&results(), machine(), "cmd".into(), 1, false);
+        assert_eq!(r.summary_table().rows.len(), 6);
+        assert!(r.scaling.is_empty() && r.geomean_note().is_none());
+        assert!(!r.to_text().contains("Thread scaling"));
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(json["scaling"], serde_json::json!([]));
     }
 
     #[test]

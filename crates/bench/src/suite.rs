@@ -4,6 +4,7 @@
 //! native reference. A wrong run ends that pair's measurement: it gets no
 //! number, only the reason.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -81,7 +82,8 @@ pub struct Plan<'a> {
     pub natives: &'a [PathBuf],
     pub engines: &'a [Engine],
     pub runs: usize,
-    /// argv[1]: `None` for the default size, or each workload's quick size.
+    /// Each workload's quick size as its size argument, or none (the
+    /// default size); see `Workload::args`.
     pub quick: bool,
     pub timeout: Duration,
 }
@@ -93,10 +95,6 @@ pub trait Progress {
 }
 
 impl Plan<'_> {
-    fn arg<'w>(&self, w: &'w Workload) -> Option<&'w str> {
-        self.quick.then_some(w.quick_arg.as_str())
-    }
-
     /// Number of measured runs the plan will make at most.
     pub fn total_runs(&self) -> u64 {
         let avail = self.engines.iter().filter(|e| e.is_available()).count();
@@ -109,7 +107,7 @@ impl Plan<'_> {
         let native = crate::engine::native();
         let mut out = Vec::new();
         for (w, exe) in self.workloads.iter().zip(self.natives) {
-            let inv = native.invocation(w, exe, self.arg(w));
+            let inv = native.invocation(w, exe, &w.args(self.quick));
             let m = measure::run(&inv, scratch, self.timeout)?;
             if m.status != Status::Exited(0) || m.stdout.is_empty() {
                 bail!(
@@ -126,40 +124,67 @@ impl Plan<'_> {
 
     pub fn run(&self, expected: &[Expected], scratch: &Scratch, progress: &dyn Progress) -> anyhow::Result<Results> {
         let mut cells = Vec::new();
-        for (wi, w) in self.workloads.iter().enumerate() {
-            let mut measured: Vec<Vec<Measurement>> = vec![Vec::new(); self.engines.len()];
-            let mut wrong: Vec<Option<(usize, String)>> = vec![None; self.engines.len()];
-            for round in 0..self.runs {
-                for k in 0..self.engines.len() {
-                    let ei = (k + round) % self.engines.len();
+        let mut first = 0;
+        while first < self.workloads.len() {
+            // One program's thread counts (`parallel@1`, `parallel@2`) take
+            // turns within each round, so drift hits their speed-up least.
+            let program = &self.workloads[first].program;
+            let len = self.workloads[first..].iter().take_while(|w| &w.program == program).count();
+            cells.extend(self.run_group(first..first + len, expected, scratch, progress)?);
+            first += len;
+        }
+        Ok(Results { workloads: self.workloads.to_vec(), engines: self.engines.to_vec(), cells })
+    }
+
+    /// The rows of `self.workloads[group]`: every round runs each of them
+    /// under each engine.
+    fn run_group(
+        &self,
+        group: Range<usize>,
+        expected: &[Expected],
+        scratch: &Scratch,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<Vec<Vec<Cell>>> {
+        let ne = self.engines.len();
+        let mut measured: Vec<Vec<Vec<Measurement>>> = vec![vec![Vec::new(); ne]; group.len()];
+        let mut wrong: Vec<Vec<Option<(usize, String)>>> = vec![vec![None; ne]; group.len()];
+        for round in 0..self.runs {
+            for (gi, wi) in group.clone().enumerate() {
+                let w = &self.workloads[wi];
+                for k in 0..ne {
+                    let ei = (k + round) % ne;
                     let engine = &self.engines[ei];
-                    if !engine.is_available() || wrong[ei].is_some() {
+                    if !engine.is_available() || wrong[gi][ei].is_some() {
                         continue;
                     }
                     progress.start(&w.name, &engine.name, round + 1, self.runs);
-                    let inv = engine.invocation(w, &self.natives[wi], self.arg(w));
+                    let inv = engine.invocation(w, &self.natives[wi], &w.args(self.quick));
                     let m = measure::run(&inv, scratch, self.timeout)?;
                     match check::verdict(&expected[wi], &m) {
-                        Ok(()) => measured[ei].push(m),
-                        Err(reason) => wrong[ei] = Some((round + 1, reason)),
+                        Ok(()) => measured[gi][ei].push(m),
+                        Err(reason) => wrong[gi][ei] = Some((round + 1, reason)),
                     }
                     progress.finish_one();
                 }
             }
-            let row = self
-                .engines
-                .iter()
-                .zip(measured)
-                .zip(wrong)
-                .map(|((engine, runs), wrong)| match (&engine.availability, wrong) {
-                    (Availability::Missing(why), _) => Cell::Missing(why.clone()),
-                    (_, Some((run, reason))) => Cell::Wrong { run, reason },
-                    (Availability::Available, None) => Cell::Ok(summarize(&runs)),
-                })
-                .collect();
-            cells.push(row);
         }
-        Ok(Results { workloads: self.workloads.to_vec(), engines: self.engines.to_vec(), cells })
+        let rows = measured
+            .into_iter()
+            .zip(wrong)
+            .map(|(measured, wrong)| {
+                self.engines
+                    .iter()
+                    .zip(measured)
+                    .zip(wrong)
+                    .map(|((engine, runs), wrong)| match (&engine.availability, wrong) {
+                        (Availability::Missing(why), _) => Cell::Missing(why.clone()),
+                        (_, Some((run, reason))) => Cell::Wrong { run, reason },
+                        (Availability::Available, None) => Cell::Ok(summarize(&runs)),
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(rows)
     }
 }
 
@@ -282,6 +307,46 @@ pub(crate) mod tests {
                 "good/native/2",
                 "good/native/3",
                 "good/fine/3"
+            ]
+        );
+    }
+
+    #[test]
+    fn thread_counts_of_one_program_take_turns() {
+        let f = fake("turns", &[("a", "echo sum 42\n"), ("p", "echo sum 42\n")]);
+        // The fake suite as a, p@1, p@2 (both run bin/p and p's native).
+        let workloads = parse_manifest(&f.dir, "a 1 x\np@1 1 threads\np@2 1 threads\n").unwrap();
+        let natives = vec![f.natives[0].clone(), f.natives[1].clone(), f.natives[1].clone()];
+        let engines = vec![crate::engine::native(), sh_engine("fine", &[])];
+        let plan = Plan {
+            workloads: &workloads,
+            natives: &natives,
+            engines: &engines,
+            runs: 2,
+            quick: false,
+            timeout: Duration::from_secs(60),
+        };
+        let scratch = Scratch::new(&f.dir).unwrap();
+        let expected = plan.references(&scratch).unwrap();
+        let log = Log::default();
+        let r = plan.run(&expected, &scratch, &log).unwrap();
+        assert_eq!(r.cells.len(), 3);
+        assert!(r.cells.iter().flatten().all(|c| c.summary().is_some_and(|s| s.wall_s.len() == 2)));
+        assert_eq!(
+            log.0.borrow().as_slice(),
+            [
+                "a/native/1",
+                "a/fine/1",
+                "a/fine/2",
+                "a/native/2",
+                "p@1/native/1",
+                "p@1/fine/1",
+                "p@2/native/1",
+                "p@2/fine/1",
+                "p@1/fine/2",
+                "p@1/native/2",
+                "p@2/fine/2",
+                "p@2/native/2"
             ]
         );
     }

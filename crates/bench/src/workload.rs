@@ -10,19 +10,37 @@ use anyhow::{Context, bail};
 /// Flags of the native build. Keep in sync with FLAGS in
 /// `benches/workloads/build.sh` (the riscv64 build): same optimization, same
 /// static linking, and no FMA contraction so FP results are bit-identical.
-pub const NATIVE_FLAGS: &[&str] = &["-O2", "-static", "-ffp-contract=off", "-w"];
+/// `-pthread` for the threaded workloads (it changes no other binary).
+pub const NATIVE_FLAGS: &[&str] = &["-O2", "-static", "-ffp-contract=off", "-pthread", "-w"];
+
+/// Manifest tag: `--validate` leaves the workload out unless `--filter`
+/// selects it (the threaded workloads, until ferrovm runs guest threads).
+pub const TAG_NO_VALIDATE: &str = "no-validate";
+/// The tags a manifest line may carry (`[tag]` words after the quick size).
+pub const TAGS: &[&str] = &[TAG_NO_VALIDATE];
+/// Highest thread count a `NAME@THREADS` manifest entry may ask for.
+pub const MAX_THREADS: u32 = 64;
 
 /// One workload of the suite.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workload {
+    /// The manifest name: `PROGRAM`, or `PROGRAM@THREADS` for one thread
+    /// count of a threaded program (`parallel@2`).
     pub name: String,
-    /// argv[1] for `--quick` runs.
+    /// The program: `bin/PROGRAM` and `src/PROGRAM.c`.
+    pub program: String,
+    /// For `PROGRAM@THREADS`: the thread count, passed as argv[1] (the size,
+    /// if any, follows as argv[2]).
+    pub threads: Option<u32>,
+    /// The size argument for `--quick` runs.
     pub quick_arg: String,
-    /// The rest of the manifest line.
+    /// `[tag]` words of the manifest line, without the brackets.
+    pub tags: Vec<String>,
+    /// The rest of the manifest line; its first word is the category.
     pub description: String,
-    /// The riscv64 ELF (`bin/NAME`).
+    /// The riscv64 ELF (`bin/PROGRAM`).
     pub guest: PathBuf,
-    /// The C source (`src/NAME.c`).
+    /// The C source (`src/PROGRAM.c`).
     pub source: PathBuf,
 }
 
@@ -32,10 +50,27 @@ impl Workload {
     pub fn is_startup(&self) -> bool {
         self.description.starts_with("startup")
     }
+
+    /// Threaded workloads (`PROGRAM@THREADS`) are kept out of the suite's
+    /// geomeans and get their own rows and the thread-scaling table.
+    pub fn is_threaded(&self) -> bool {
+        self.threads.is_some()
+    }
+
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+
+    /// The program's arguments: the thread count (threaded workloads), then
+    /// the quick size with `quick` (none: the program's default size).
+    pub fn args(&self, quick: bool) -> Vec<String> {
+        let threads = self.threads.map(|t| t.to_string());
+        threads.into_iter().chain(quick.then(|| self.quick_arg.clone())).collect()
+    }
 }
 
-/// Reads `manifest.txt` in `dir`: `name quick-size description...` per line,
-/// `#` comments.
+/// Reads `manifest.txt` in `dir`: `name quick-size [tag]... description...`
+/// per line, `#` comments (see the manifest's header).
 pub fn load_manifest(dir: &Path) -> anyhow::Result<Vec<Workload>> {
     let path = dir.join("manifest.txt");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -43,28 +78,55 @@ pub fn load_manifest(dir: &Path) -> anyhow::Result<Vec<Workload>> {
 }
 
 pub fn parse_manifest(dir: &Path, text: &str) -> anyhow::Result<Vec<Workload>> {
-    let mut out = Vec::new();
+    let mut out: Vec<Workload> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut words = line.split_whitespace();
+        let mut words = line.split_whitespace().peekable();
         let (Some(name), Some(quick)) = (words.next(), words.next()) else {
             bail!("line {}: expected `name quick-size description`", i + 1);
         };
+        let (program, threads) = match name.split_once('@') {
+            None => (name, None),
+            Some((program, n)) => match n.parse::<u32>() {
+                Ok(t) if (1..=MAX_THREADS).contains(&t) && !program.is_empty() => (program, Some(t)),
+                _ => bail!("line {}: `{name}`: expected PROGRAM@THREADS with THREADS in 1..={MAX_THREADS}", i + 1),
+            },
+        };
+        let mut tags = Vec::new();
+        while let Some(tag) = words.peek().and_then(|w| w.strip_prefix('[')?.strip_suffix(']')) {
+            if !TAGS.contains(&tag) {
+                bail!("line {}: unknown tag `[{tag}]` (known: {})", i + 1, TAGS.join(", "));
+            }
+            tags.push(tag.to_string());
+            words.next();
+        }
+        if out.iter().any(|w| w.name == name) {
+            bail!("line {}: `{name}` appears twice", i + 1);
+        }
         out.push(Workload {
             name: name.to_string(),
+            program: program.to_string(),
+            threads,
             quick_arg: quick.to_string(),
+            tags,
             description: words.collect::<Vec<_>>().join(" "),
-            guest: dir.join("bin").join(name),
-            source: dir.join("src").join(format!("{name}.c")),
+            guest: dir.join("bin").join(program),
+            source: dir.join("src").join(format!("{program}.c")),
         });
     }
     if out.is_empty() {
         bail!("no workloads");
     }
     Ok(out)
+}
+
+/// Splits `--validate`'s workloads: those tagged `[no-validate]` are left
+/// out (second list) unless `--filter` was given and selected them.
+pub fn for_validation(all: Vec<Workload>, filtered: bool) -> (Vec<Workload>, Vec<Workload>) {
+    all.into_iter().partition(|w| filtered || !w.has_tag(TAG_NO_VALIDATE))
 }
 
 /// Keeps the workloads whose name contains any of the comma-separated
@@ -84,10 +146,11 @@ pub fn filter(all: Vec<Workload>, filter: Option<&str>) -> anyhow::Result<Vec<Wo
 /// unless an up-to-date build is there; returns its path.
 pub fn build_native(cc: &str, w: &Workload, out_dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let exe = out_dir.join(&w.name);
+    // One build per program: `parallel@1` and `parallel@2` share it.
+    let exe = out_dir.join(&w.program);
     let header = w.source.with_file_name("bench.h");
     // The stamp records the command line, so a change of flags rebuilds.
-    let stamp = out_dir.join(format!("{}.cmd", w.name));
+    let stamp = out_dir.join(format!("{}.cmd", w.program));
     let cmdline = format!("{cc} {} -o {} {} -lm", NATIVE_FLAGS.join(" "), exe.display(), w.source.display());
     let stamp_ok = std::fs::read_to_string(&stamp).is_ok_and(|s| s == cmdline);
     if stamp_ok && is_newer(&exe, &[&w.source, &header]) {
@@ -132,8 +195,41 @@ mod tests {
         assert_eq!(w[1].source, Path::new("/w/src/hello.c"));
         assert!(!w[0].is_startup());
         assert!(w[1].is_startup());
+        assert_eq!(w[0].program, "alu");
+        assert_eq!((w[0].threads, w[0].tags.len()), (None, 0));
+        assert_eq!(w[0].args(true), ["1"]);
+        assert!(w[0].args(false).is_empty());
         assert!(parse_manifest(Path::new("/w"), "alu\n").is_err());
         assert!(parse_manifest(Path::new("/w"), "# nothing\n").is_err());
+    }
+
+    #[test]
+    fn parses_threaded_entries_and_tags() {
+        let text = "par@1 3 [no-validate] threads: one\npar@2 3 [no-validate] threads: two [not a tag]\n";
+        let w = parse_manifest(Path::new("/w"), text).unwrap();
+        assert_eq!((w[0].name.as_str(), w[0].program.as_str(), w[0].threads), ("par@1", "par", Some(1)));
+        assert_eq!(w[1].threads, Some(2));
+        assert_eq!(w[1].guest, Path::new("/w/bin/par"));
+        assert_eq!(w[1].source, Path::new("/w/src/par.c"));
+        assert_eq!(w[1].tags, ["no-validate"]);
+        assert_eq!(w[1].description, "threads: two [not a tag]");
+        assert!(w[1].is_threaded() && w[1].has_tag(TAG_NO_VALIDATE));
+        assert_eq!(w[1].args(true), ["2", "3"]);
+        assert_eq!(w[1].args(false), ["2"]);
+        for bad in
+            ["par@0 1 x\n", "par@ 1 x\n", "@2 1 x\n", "par@x 1 x\n", "par@65 1 x\n", "a 1 [nope] x\n", "a 1 x\na 2 y\n"]
+        {
+            assert!(parse_manifest(Path::new("/w"), bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn validation_leaves_out_tagged_workloads_unless_filtered() {
+        let all = parse_manifest(Path::new("/w"), "alu 1 x\npar@2 1 [no-validate] threads\n").unwrap();
+        let (run, skipped) = for_validation(all.clone(), false);
+        assert_eq!((run.len(), skipped[0].name.as_str()), (1, "par@2"));
+        let (run, skipped) = for_validation(filter(all, Some("par")).unwrap(), true);
+        assert_eq!((run[0].name.as_str(), skipped.len()), ("par@2", 0));
     }
 
     #[test]
@@ -158,8 +254,16 @@ mod tests {
             .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".c").map(str::to_string))
             .collect();
         sources.sort();
-        let mut names: Vec<String> = all.iter().map(|w| w.name.clone()).collect();
+        let mut names: Vec<String> = all.iter().map(|w| w.program.clone()).collect();
         names.sort();
+        names.dedup();
         assert_eq!(sources, names, "every src/*.c is in manifest.txt and vice versa");
+        // A threaded program's lines differ in thread count only.
+        for w in all.iter().filter(|w| w.is_threaded()) {
+            assert!(w.description.starts_with("threads"), "{}: category `threads`", w.name);
+            assert!(
+                all.iter().filter(|x| x.program == w.program).all(|x| x.is_threaded() && x.quick_arg == w.quick_arg)
+            );
+        }
     }
 }
