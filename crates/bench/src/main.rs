@@ -87,8 +87,8 @@ struct Args {
     timeout: u64,
     /// Validation mode: every workload under every engine and every
     /// configuration switch of `ferrovm run`; all outputs must agree.
-    /// Workloads tagged [no-validate] in manifest.txt (the threaded ones)
-    /// are left out unless --filter selects them.
+    /// Workloads tagged [no-validate] in manifest.txt are left out unless
+    /// --filter selects them.
     #[arg(long)]
     validate: bool,
     /// With --validate: an extra configuration for each ferrovm engine,
