@@ -14,7 +14,7 @@ use crate::workload::Workload;
 pub const FAULT_ENV: (&str, &str) = ("FERROVM_JIT_FAULT_RATE", "0.5");
 
 /// Options of `ferrovm run` that are not configuration switches.
-const NOT_CONFIG: &[&str] = &["engine", "strace", "stats", "help", "version", "sysroot", "root", "argv0"];
+const NOT_CONFIG: &[&str] = &["engine", "strace", "stats", "stats-json", "help", "version", "sysroot", "root", "argv0"];
 
 /// The size given to `--*cache-size*` options: small enough that the suite
 /// fills the cache and exercises eviction.
@@ -51,6 +51,13 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
             }
             // Compile (almost) everything at once: the tier-up path runs constantly.
             (Some(_), true) if o.long.contains("threshold") => valued.push((o.long.clone(), format!("--{}=1", o.long))),
+            // A ratio of 0 compiles whatever the cost model says.
+            (Some(_), true) if o.long.ends_with("-ratio") => valued.push((o.long.clone(), format!("--{}=0", o.long))),
+            // Compiles on the guest thread, and on more workers than cores.
+            (Some(_), true) if o.long.ends_with("-threads") => {
+                valued.push((o.long.clone(), format!("--{}=0", o.long)));
+                valued.push((o.long.clone(), format!("--{}=2", o.long)));
+            }
             (Some(v), true) => notes.push(format!(
                 "not exercised: --{} <{v}> lists no possible values (add them with --config '--{}=VALUE')",
                 o.long, o.long

@@ -10,7 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use ferrovm_engine::{CodeWrites, DEFAULT_HOT_THRESHOLD, EngineConfig, EngineMode, FaultInjection, JitOptions};
+use ferrovm_engine::{
+    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
+    FaultInjection, JitOptions,
+};
 use ferrovm_linux::{ExitStatus, Options, Process};
 
 /// ferrovm: a RISC-V (riscv64) virtual machine. Runs riscv64 Linux programs
@@ -57,20 +60,22 @@ enum EngineKind {
     Interp,
     /// Cranelift JIT: every block is compiled the first time it runs,
     /// quickly and unoptimized; a block that then runs `--hot-threshold`
-    /// times is recompiled with Cranelift's optimizer, together with the hot
-    /// loop around it.
+    /// times (default 1000) is recompiled with Cranelift's optimizer,
+    /// together with the hot loop around it. For measurement.
     Jit,
-    /// Interpreter first; a block is compiled once it has run
-    /// `--hot-threshold` times, with Cranelift's optimizer and together with
-    /// the hot loop around it (compiles happen on the running thread for
-    /// now).
+    /// The default. Interpreter first; the hotspot detector weighs each
+    /// block from its decaying run count, its size and the measured speeds
+    /// of both tiers, and when compiling saves more than the cost model
+    /// says it costs, a compile worker compiles it (with Cranelift's
+    /// optimizer, together with the hot loop around it) while the guest
+    /// goes on interpreting.
     Tiered,
 }
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
+    #[arg(long, value_enum, default_value_t = EngineKind::Tiered)]
     engine: EngineKind,
     /// Print one line per system call on stderr (name, decoded arguments,
     /// result), like `qemu-riscv64 -strace`.
@@ -101,9 +106,14 @@ struct RunArgs {
     /// `sigmask=HEX`, `sigign=HEX`.
     #[arg(long = "exec-state", value_name = "KEY=VALUE", hide = true)]
     exec_state: Vec<String>,
-    /// Print engine statistics on stderr when the program ends.
+    /// Print engine statistics on stderr when the program ends (the
+    /// tiering report: compiles, queue, code cache, exits, cost model,
+    /// hottest code).
     #[arg(long)]
     stats: bool,
+    /// Write the same statistics as JSON to FILE when the program ends.
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
     /// Disable the IR optimization passes (for measurement and debugging).
     #[arg(long)]
     no_opt: bool,
@@ -115,18 +125,20 @@ struct RunArgs {
     /// stack (for measurement).
     #[arg(long)]
     no_inline_cache: bool,
-    /// JIT: code-cache budget in bytes; when full, the oldest translations
-    /// are evicted.
+    /// JIT: code-cache budget in bytes; when full, the eviction policy
+    /// picks translations to evict (never exceeded).
     #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
     code_cache_size: usize,
+    #[command(flatten)]
+    tuning: Tuning,
     /// JIT: make this fraction (0.0..=1.0) of compiles fail, to test the
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
     #[arg(long, value_name = "FRACTION", hide = true)]
     jit_fault_rate: Option<f64>,
-    /// JIT: how many runs make a block hot [default: 1000]. Tiered: runs in
-    /// the interpreter before it is compiled. Jit: runs of its first,
-    /// unoptimized translation before it is recompiled as hot code (0:
-    /// never).
+    /// JIT: how many runs make a block hot. Tiered: interpreter runs
+    /// before a block is first weighed for compiling [default: 50]. Jit:
+    /// runs of its first, unoptimized translation before it is recompiled
+    /// as hot code [default: 1000; 0: never].
     #[arg(long, value_name = "RUNS")]
     hot_threshold: Option<u32>,
     /// The riscv64 program to run.
@@ -134,6 +146,166 @@ struct RunArgs {
     /// Arguments passed to the program.
     #[arg(allow_hyphen_values = true)]
     args: Vec<OsString>,
+}
+
+/// The tiering policy's knobs (see the engine's `HotspotConfig`). Each is
+/// passed on to the ferrovm that runs a program the guest `execve`s.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct Tuning {
+    /// JIT: compile workers (background threads that compile while the
+    /// guest runs) [default: available cores - 1, at least 1; 0: compile on
+    /// the guest thread, which waits].
+    #[arg(long, value_name = "N")]
+    compile_threads: Option<usize>,
+    /// Tiered engine: how compile costs and savings are predicted: `fixed`
+    /// constants, or a model `learned` online from this run's compiles and
+    /// measured speeds.
+    #[arg(long, value_enum, value_name = "MODEL")]
+    cost_model: Option<CostModelArg>,
+    /// JIT: what leaves the code cache when it is full: least recently
+    /// used, least frequently used, first in, lowest expected benefit per
+    /// byte, or random.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    eviction: Option<EvictionArg>,
+    /// Tiered engine: saving/cost ratio a block must reach to be compiled,
+    /// at the start (it adapts to the compile load) [default: 1].
+    #[arg(long, value_name = "RATIO")]
+    hot_ratio: Option<f64>,
+    /// Tiered engine: bounds of the adapted ratio [default: 0.25 and 64].
+    #[arg(long, value_name = "RATIO")]
+    hot_ratio_min: Option<f64>,
+    /// Tiered engine: see --hot-ratio-min.
+    #[arg(long, value_name = "RATIO")]
+    hot_ratio_max: Option<f64>,
+    /// Tiered engine: keep the ratio fixed instead of adapting it to the
+    /// compile queue and the workers' load.
+    #[arg(long)]
+    no_hot_adaptive: bool,
+    /// Tiered engine: length of a decay window of the hotspot scores, in
+    /// milliseconds [default: 10].
+    #[arg(long, value_name = "MS")]
+    hot_window_ms: Option<u64>,
+    /// Tiered engine: fraction of a score kept from one window to the next,
+    /// in (0, 1) [default: 0.5].
+    #[arg(long, value_name = "FRACTION")]
+    hot_decay: Option<f64>,
+    /// Tiered engine: the longest future the detector counts on, in
+    /// milliseconds [default: 2000].
+    #[arg(long, value_name = "MS")]
+    hot_horizon_ms: Option<u64>,
+    /// Tiered engine: exponent of a block's size in its saving per run
+    /// [default: 1].
+    #[arg(long, value_name = "W")]
+    hot_size_weight: Option<f64>,
+    /// Tiered engine: weight (0..=1) of the measured interpreter and
+    /// compiled-code speeds against fixed priors [default: 1].
+    #[arg(long, value_name = "W")]
+    hot_time_weight: Option<f64>,
+    /// Tiered engine: share (0..=1) of its time a compile worker may spend
+    /// compiling before the ratio rises [default: 0.75].
+    #[arg(long, value_name = "FRACTION")]
+    compile_budget: Option<f64>,
+}
+
+/// `--cost-model` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CostModelArg {
+    Fixed,
+    Learned,
+}
+
+/// `--eviction` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum EvictionArg {
+    Lru,
+    Lfu,
+    Fifo,
+    Value,
+    Random,
+}
+
+impl Tuning {
+    /// The same knobs as `ferrovm run` arguments.
+    fn to_args(&self) -> Vec<OsString> {
+        let mut out: Vec<OsString> = Vec::new();
+        let mut put = |name: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push(format!("--{name}={v}").into());
+            }
+        };
+        let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_string());
+        put("compile-threads", self.compile_threads.map(|v| v.to_string()));
+        put("cost-model", self.cost_model.and_then(|v| name(v.to_possible_value())));
+        put("eviction", self.eviction.and_then(|v| name(v.to_possible_value())));
+        put("hot-ratio", self.hot_ratio.map(|v| v.to_string()));
+        put("hot-ratio-min", self.hot_ratio_min.map(|v| v.to_string()));
+        put("hot-ratio-max", self.hot_ratio_max.map(|v| v.to_string()));
+        put("hot-window-ms", self.hot_window_ms.map(|v| v.to_string()));
+        put("hot-decay", self.hot_decay.map(|v| v.to_string()));
+        put("hot-horizon-ms", self.hot_horizon_ms.map(|v| v.to_string()));
+        put("hot-size-weight", self.hot_size_weight.map(|v| v.to_string()));
+        put("hot-time-weight", self.hot_time_weight.map(|v| v.to_string()));
+        put("compile-budget", self.compile_budget.map(|v| v.to_string()));
+        if self.no_hot_adaptive {
+            out.push("--no-hot-adaptive".into());
+        }
+        out
+    }
+
+    /// Applies the knobs to `config`.
+    fn apply(&self, config: &mut EngineConfig) -> anyhow::Result<()> {
+        if let Some(n) = self.compile_threads {
+            config.compile_threads = match std::num::NonZeroUsize::new(n) {
+                Some(n) => CompileThreads::Workers(n),
+                None => CompileThreads::Guest,
+            };
+        }
+        if let Some(m) = self.cost_model {
+            config.cost_model = match m {
+                CostModelArg::Fixed => CostModelKind::Fixed,
+                CostModelArg::Learned => CostModelKind::Learned,
+            };
+        }
+        if let Some(e) = self.eviction {
+            config.eviction = Eviction::Builtin(match e {
+                EvictionArg::Lru => EvictionKind::Lru,
+                EvictionArg::Lfu => EvictionKind::Lfu,
+                EvictionArg::Fifo => EvictionKind::Fifo,
+                EvictionArg::Value => EvictionKind::Value,
+                EvictionArg::Random => EvictionKind::Random,
+            });
+        }
+        let h = &mut config.hotspot;
+        if let Some(v) = self.hot_ratio {
+            h.ratio = v;
+        }
+        if let Some(v) = self.hot_ratio_min {
+            h.min_ratio = v;
+        }
+        if let Some(v) = self.hot_ratio_max {
+            h.max_ratio = v;
+        }
+        h.adaptive = !self.no_hot_adaptive;
+        if let Some(v) = self.hot_window_ms {
+            h.window = std::time::Duration::from_millis(v);
+        }
+        if let Some(v) = self.hot_decay {
+            h.decay = v;
+        }
+        if let Some(v) = self.hot_horizon_ms {
+            h.horizon = std::time::Duration::from_millis(v);
+        }
+        if let Some(v) = self.hot_size_weight {
+            h.size_weight = v;
+        }
+        if let Some(v) = self.hot_time_weight {
+            h.time_weight = v;
+        }
+        if let Some(v) = self.compile_budget {
+            h.compile_budget = v;
+        }
+        h.validate().map_err(|e| anyhow::anyhow!("hotspot settings: {e}"))
+    }
 }
 
 fn guest_env(args: &RunArgs) -> anyhow::Result<Vec<Vec<u8>>> {
@@ -185,18 +357,26 @@ mod env {
 
 /// The engine configuration the flags and `FERROVM_*` variables ask for.
 fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
-    let threshold = match args.hot_threshold {
-        Some(n) => std::num::NonZeroU32::new(n),
-        None => Some(DEFAULT_HOT_THRESHOLD),
-    };
-    let mode = match args.engine {
+    let mut config = EngineConfig::default();
+    config.mode = match args.engine {
         EngineKind::Interp => EngineMode::Interp,
-        EngineKind::Jit => EngineMode::Jit { tier_up: threshold },
+        EngineKind::Jit => EngineMode::Jit {
+            tier_up: match args.hot_threshold {
+                Some(n) => std::num::NonZeroU32::new(n),
+                None => Some(DEFAULT_TIER_UP),
+            },
+        },
         EngineKind::Tiered => {
-            let Some(threshold) = threshold else { bail!("--engine tiered needs a --hot-threshold of at least 1") };
-            EngineMode::Tiered { threshold }
+            if let Some(n) = args.hot_threshold {
+                let Some(n) = std::num::NonZeroU32::new(n) else {
+                    bail!("--engine tiered needs a --hot-threshold of at least 1")
+                };
+                config.hotspot.min_runs = n;
+            }
+            EngineMode::Tiered
         }
     };
+    args.tuning.apply(&mut config)?;
     let rate = match args.jit_fault_rate {
         Some(r) => Some(r),
         None => match std::env::var(env::FAULT_RATE) {
@@ -225,7 +405,9 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         perf_map: env::set(env::PERF_MAP),
         cranelift_flags,
     };
-    Ok(EngineConfig { mode, optimize: !args.no_opt, jit, ..EngineConfig::default() })
+    config.optimize = !args.no_opt;
+    config.jit = jit;
+    Ok(config)
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -273,6 +455,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.engine != EngineKind::Interp {
         reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);
     }
+    reexec_args.extend(args.tuning.to_args());
     if let Some(rate) = args.jit_fault_rate {
         reexec_args.extend(["--jit-fault-rate".into(), rate.to_string().into()]);
     }
@@ -305,10 +488,16 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut process = Process::load(&args.program, options)?;
     let status = process.run().context("running the guest")?;
-    if args.stats {
-        let stats = process.vm().stats();
-        // Every thread's instructions: the VM adds up its vCPUs.
-        eprintln!("ferrovm: guest instructions retired {:>12}\n{stats}", stats.insns_retired);
+    if args.stats || args.stats_json.is_some() {
+        // Every thread's work: the VM adds up its vCPUs and workers.
+        let report = process.vm().report();
+        if args.stats {
+            eprintln!("ferrovm: guest instructions retired {:>12}\n{report}", report.stats.insns_retired);
+        }
+        if let Some(path) = &args.stats_json {
+            std::fs::write(path, report.to_json())
+                .with_context(|| format!("cannot write the statistics to {}", path.display()))?;
+        }
     }
     match status {
         ExitStatus::Exited(code) => Ok(ExitCode::from(code as u8)),

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ferrovm_engine::{EngineConfig, Exit, Vcpu, Vm};
+use ferrovm_engine::{EngineConfig, EngineMode, Exit, Vcpu, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Inst, Opcode, encode};
@@ -93,7 +93,7 @@ fn setup(words: &[u32]) -> (Vcpu, Cpu) {
     mem.map(DATA, 0x1000, Perms::RW).expect("map data");
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.write_bytes_force(CODE, &bytes).expect("write code");
-    let vm = Vm::new(mem, EngineConfig::default());
+    let vm = Vm::new(mem, EngineConfig { mode: EngineMode::Interp, ..EngineConfig::default() });
     (vm.vcpu(Cpu::default()), Cpu { pc: CODE, ..Cpu::default() })
 }
 

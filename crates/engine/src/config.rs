@@ -2,24 +2,24 @@
 //! CLI from its flags and `FERROVM_*` variables). The library reads no
 //! environment variables.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::sync::Arc;
 
 pub use ferrovm_jit::{FaultInjection, JitOptions, Writes as CodeWrites};
 
-/// How many runs make a block hot by default: under
-/// [`EngineMode::Tiered`] the interpreter runs a block this many times
-/// before it is compiled; under [`EngineMode::Jit`] a block's first
-/// translation runs this many times before it is recompiled as hot code.
-/// Cranelift costs about as much per block as interpreting it a few
-/// thousand times, so code that runs fewer times than that is cheaper left
-/// to the interpreter.
-pub const DEFAULT_HOT_THRESHOLD: NonZeroU32 = NonZeroU32::new(1000).expect("non-zero");
+pub use crate::cost::CostModelKind;
+pub use crate::evict::{EvictionKind, EvictionPolicy};
+pub use crate::hotspot::HotspotConfig;
+
+/// How many runs of a block's first translation make it hot under
+/// [`EngineMode::Jit`] by default (its recompile as hot code is then asked
+/// for, and weighed like any other).
+pub const DEFAULT_TIER_UP: NonZeroU32 = NonZeroU32::new(1000).expect("non-zero");
 
 /// Which tiers run guest code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EngineMode {
     /// Every block in the IR interpreter.
-    #[default]
     Interp,
     /// Every block compiled the first time it runs, quickly (no optimizer,
     /// single-pass register allocation when it will be recompiled). With
@@ -30,19 +30,73 @@ pub enum EngineMode {
         /// Runs before a block is recompiled as hot code.
         tier_up: Option<NonZeroU32>,
     },
-    /// Blocks run in the interpreter until they have run `threshold`
-    /// times, then are compiled as hot code (optimized, with the hot loop
-    /// around them).
-    Tiered {
-        /// Interpreter runs before a block is compiled.
-        threshold: NonZeroU32,
-    },
+    /// Blocks run in the interpreter until the hotspot detector finds that
+    /// compiling them would save more time than it costs
+    /// ([`HotspotConfig`], [`CostModelKind`]); then they are compiled as
+    /// hot code (optimized, with the hot loop around them). The default.
+    #[default]
+    Tiered,
 }
 
 impl EngineMode {
     /// Whether the mode uses the JIT at all.
     pub fn compiles(self) -> bool {
         !matches!(self, EngineMode::Interp)
+    }
+}
+
+/// Where compiles run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileThreads {
+    /// On the guest thread that asked, which waits (`--compile-threads 0`).
+    Guest,
+    /// On this many background workers, fed by one queue ordered by
+    /// expected benefit; the guest keeps interpreting meanwhile.
+    Workers(NonZeroUsize),
+}
+
+impl Default for CompileThreads {
+    /// The available cores but one, at least one worker.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        CompileThreads::Workers(NonZeroUsize::new(cores.saturating_sub(1)).unwrap_or(NonZeroUsize::MIN))
+    }
+}
+
+/// Makes a fresh eviction policy (one per VM).
+pub type EvictionFactory = Arc<dyn Fn() -> Box<dyn EvictionPolicy> + Send + Sync>;
+
+/// Which translations leave the code cache when it is full.
+#[derive(Clone)]
+pub enum Eviction {
+    /// One of ferrovm's policies.
+    Builtin(EvictionKind),
+    /// A policy of the embedder's own.
+    Custom(EvictionFactory),
+}
+
+impl Default for Eviction {
+    fn default() -> Self {
+        Eviction::Builtin(EvictionKind::Lru)
+    }
+}
+
+impl std::fmt::Debug for Eviction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Eviction::Builtin(k) => write!(f, "Builtin({k})"),
+            Eviction::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+impl Eviction {
+    /// A fresh policy.
+    pub(crate) fn build(&self, seed: u64) -> Box<dyn EvictionPolicy> {
+        match self {
+            Eviction::Builtin(k) => k.build(seed),
+            Eviction::Custom(make) => make(),
+        }
     }
 }
 
@@ -58,15 +112,27 @@ pub struct EngineConfig {
     /// JIT switches (used by [`EngineMode::Jit`] and
     /// [`EngineMode::Tiered`]).
     pub jit: JitOptions,
+    /// When code is hot enough to compile.
+    pub hotspot: HotspotConfig,
+    /// How compile costs and savings are predicted.
+    pub cost_model: CostModelKind,
+    /// Where compiles run.
+    pub compile_threads: CompileThreads,
+    /// What leaves the code cache when it is full.
+    pub eviction: Eviction,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
-            mode: EngineMode::Interp,
+            mode: EngineMode::default(),
             optimize: true,
             max_block_insns: ferrovm_riscv::lift::MAX_BLOCK_INSNS,
             jit: JitOptions::default(),
+            hotspot: HotspotConfig::default(),
+            cost_model: CostModelKind::default(),
+            compile_threads: CompileThreads::default(),
+            eviction: Eviction::default(),
         }
     }
 }

@@ -33,17 +33,27 @@
 //! ```
 
 mod config;
+pub mod cost;
+pub mod evict;
 mod fault;
+pub mod hotspot;
 mod native;
+mod queue;
+pub mod report;
 mod stats;
 mod table;
 mod vcpu;
 mod vm;
+mod workers;
 
 use ferrovm_mem::Fault;
 
-pub use config::{CodeWrites, DEFAULT_HOT_THRESHOLD, EngineConfig, EngineMode, FaultInjection, JitOptions};
+pub use config::{
+    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
+    EvictionKind, EvictionPolicy, FaultInjection, HotspotConfig, JitOptions,
+};
 pub use ferrovm_ir as ir;
+pub use report::Report;
 pub use stats::Stats;
 pub use vcpu::Vcpu;
 pub use vm::{ForkGuard, InterruptHandle, Vm};

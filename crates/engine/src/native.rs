@@ -1,33 +1,33 @@
-//! The JIT tier's policy: which code to compile when, and how. Either every
-//! block is compiled the first time it runs, quickly and unoptimized, and
-//! recompiled with the optimizer, together with the hot loop around it, once
-//! it has run `tier_up` times ([`EngineMode::Jit`]); or blocks are
-//! interpreted until they have run `threshold` times and then compiled that
-//! way ([`EngineMode::Tiered`]). The oldest translations are
-//! evicted when the code cache is full, and the interpreter takes over
-//! (counted in [`crate::Stats`]) when compiling fails.
+//! The JIT tier's policy: which code to compile when, and how. Under
+//! [`EngineMode::Tiered`] blocks are interpreted until the hotspot detector
+//! ([`crate::hotspot`]) finds that compiling them saves more than it costs;
+//! then they are compiled as hot code (optimized, with the hot loop around
+//! them) by a compile worker while the guest goes on interpreting, or on
+//! the guest thread with [`CompileThreads::Guest`]. Under
+//! [`EngineMode::Jit`] every block is compiled the first time it runs,
+//! quickly and unoptimized, and recompiled as hot code once it has run
+//! `tier_up` times. A hot region whose side exit turns hot is re-formed
+//! with it. When the code cache is full the eviction policy picks what
+//! leaves; the interpreter takes over (counted in [`crate::Stats`]) when
+//! compiling fails.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use ferrovm_ir::Terminator;
 use ferrovm_jit::abi::Cell;
-use ferrovm_jit::{Error as JitError, Flavor, Linker};
+use ferrovm_jit::{Compiler, Error as JitError, Flavor, Linker};
 use ferrovm_riscv::lift::LiftError;
 
-use crate::config::EngineMode;
+use crate::config::{CompileThreads, EngineMode};
+use crate::cost::Features;
+use crate::queue::{Pushed, Request};
 use crate::stats::Counters;
 use crate::table::{Record, Table};
 use crate::vcpu::Vcpu;
+use crate::vm::{VcpuShared, Vm};
 use crate::warn;
-
-/// Fewest interpreter runs before a block evicted for room is compiled
-/// again: a block evicted `n` times needs `REHEAT_THRESHOLD << (n - 1)`
-/// runs (at least the hot threshold), so a working set larger than the
-/// cache costs compile time in proportion to the work done, not to every
-/// run.
-const REHEAT_THRESHOLD: u32 = 256;
 
 /// Links compiled code to the table's records: their cells and counters
 /// live as long as the VM.
@@ -44,7 +44,35 @@ impl Linker for TableLinker<'_> {
     }
 }
 
+/// Most times one region is re-formed because a side exit turned hot.
+const MAX_REFORMS: u32 = 4;
+
+/// How a compile ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The translation now has compiled code.
+    Compiled,
+    /// Compiling failed; `kept` if older compiled code stays in place.
+    Failed { kept: bool },
+    /// The code changed while it was compiled: thrown away.
+    Stale,
+    /// A re-formed region would not have held the block that asked for it.
+    Missed,
+}
+
 impl Vcpu {
+    /// Whether interpreter runs of `r` count toward compiling it: under
+    /// [`EngineMode::Tiered`], and under [`EngineMode::Jit`] for blocks
+    /// evicted for room (the others are compiled on their first run).
+    #[inline]
+    pub(crate) fn counts(&self, r: &Record) -> bool {
+        match self.vm.mode {
+            EngineMode::Tiered => true,
+            EngineMode::Jit { .. } => r.evictions.load(Ordering::Relaxed) > 0,
+            EngineMode::Interp => false,
+        }
+    }
+
     /// Whether the block of `r`, not translated yet, should be compiled at
     /// once: under [`EngineMode::Jit`], unless it was evicted for room
     /// before.
@@ -53,38 +81,101 @@ impl Vcpu {
         matches!(self.vm.mode, EngineMode::Jit { .. }) && r.evictions.load(Ordering::Relaxed) == 0
     }
 
-    /// How many interpreter runs make the block of `r` worth compiling, if
-    /// its interpreter runs count at all: under [`EngineMode::Tiered`] the
-    /// threshold; under [`EngineMode::Jit`] only blocks evicted for room
-    /// count. A block evicted `n` times needs more runs (see
-    /// [`REHEAT_THRESHOLD`]).
-    #[inline]
-    pub(crate) fn threshold(&self, r: &Record) -> Option<u32> {
-        let base = match self.vm.mode {
-            EngineMode::Tiered { threshold } => threshold.get(),
-            EngineMode::Jit { .. } => 0,
-            EngineMode::Interp => return None,
-        };
-        match r.evictions.load(Ordering::Relaxed) {
-            0 if base == 0 => None,
-            0 => Some(base),
-            n => Some(base.max(REHEAT_THRESHOLD << (n - 1).min(12))),
+    /// Weighs compiling `r`, whose interpreter runs reached its next
+    /// evaluation (see [`crate::hotspot`]): folds the runs into its score
+    /// and, if the expected saving exceeds the predicted cost times the
+    /// threshold ratio, asks for it to be compiled (on this thread, or
+    /// queued for a worker). Whether it now has compiled code.
+    #[cold]
+    pub(crate) fn evaluate(&mut self, r: &Arc<Record>, insns: u32) -> bool {
+        let vm = Arc::clone(&self.vm);
+        let cfg = &vm.config.hotspot;
+        let now = vm.clock.window();
+        let runs = r.runs.swap(0, Ordering::Relaxed);
+        let count = r.score.add(cfg, runs, now);
+        vm.maintain_if_due(&self.shared.counters);
+        Counters::add(&self.shared.counters.evaluations, 1);
+        if r.queued.load(Ordering::Acquire) {
+            r.next_eval.store(crate::hotspot::MAX_EVAL_INTERVAL, Ordering::Relaxed);
+            return false;
         }
+        let expected = cfg.expected_runs(count, vm.clock.elapsed());
+        let features = r.state().features;
+        let (interp, native) = vm.rates();
+        let cost_ns = features.map_or(0.0, |f| vm.lock_model().predict_compile_us(&f)) * 1000.0;
+        let saving = cfg.saving_per_run(insns, interp, native) * expected;
+        let needed = cost_ns * vm.threshold.get();
+        if saving < needed || count < cfg.min_runs.get() as f32 {
+            r.next_eval.store(cfg.next_evaluation(count, saving, needed), Ordering::Relaxed);
+            return false;
+        }
+        r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
+        // A side exit of a hot region turned hot: re-form the region with
+        // it, if that region is compiled and has not been re-formed often.
+        let reform = vm.region_exiting_to(r.pc);
+        let req = Request::new(Arc::clone(r), saving - cost_ns, reform);
+        self.submit(req)
     }
 
-    /// How many runs make a block hot (0: none ever does).
+    /// Compiles `req` on this thread or queues it for a worker (see
+    /// [`CompileThreads`]). Whether `req`'s translation has compiled code now.
+    pub(crate) fn submit(&mut self, req: Request) -> bool {
+        let vm = Arc::clone(&self.vm);
+        let counters = &self.shared.counters;
+        Counters::add(&counters.compile_requests, 1);
+        if let CompileThreads::Workers(_) = vm.config.compile_threads {
+            vm.start_workers();
+            match vm.queue.push(req) {
+                Pushed::Queued => {}
+                Pushed::Merged => Counters::add(&counters.compile_merged, 1),
+                Pushed::Refused => Counters::add(&counters.compile_refused, 1),
+            }
+            return false;
+        }
+        // On the guest thread, which waits: the pause is measured.
+        let Some(store) = &vm.store else { return false };
+        let started = Instant::now();
+        let compiler = self.compiler.get_or_insert_with(|| store.compiler());
+        let r = Arc::clone(&req.record);
+        let outcome = vm.serve(compiler, &self.shared, &req);
+        Counters::max(&counters.compile_pause_max, started.elapsed());
+        Counters::add(&counters.compile_pauses, 1);
+        matches!(outcome, Ok(Outcome::Compiled)) && r.cell.code.load(Ordering::Relaxed) != store.stub()
+    }
+
+    /// Translates the block of `r` for the JIT tier on this thread:
+    /// compiled if possible (as hot code if `hot`), otherwise an
+    /// interpreter block. A compiled translation this one was to replace
+    /// stays if compiling fails. Whether `r` now has compiled code.
+    pub(crate) fn translate_native(&mut self, r: &Arc<Record>, hot: bool) -> Result<bool, LiftError> {
+        let vm = Arc::clone(&self.vm);
+        let Some(store) = &vm.store else {
+            vm.translate(r, &self.shared.counters)?;
+            return Ok(false);
+        };
+        let started = Instant::now();
+        let compiler = self.compiler.get_or_insert_with(|| store.compiler());
+        let outcome = vm.compile(compiler, &self.shared, r, hot, None);
+        Counters::max(&self.shared.counters.compile_pause_max, started.elapsed());
+        Counters::add(&self.shared.counters.compile_pauses, 1);
+        Ok(matches!(outcome?, Outcome::Compiled | Outcome::Failed { kept: true }))
+    }
+}
+
+impl Vm {
+    /// How many runs make a block hot for region growing under
+    /// [`EngineMode::Jit`] (0: none ever does).
     fn hot_runs(&self) -> u32 {
-        match self.vm.mode {
-            EngineMode::Tiered { threshold } => threshold.get(),
+        match self.mode {
             EngineMode::Jit { tier_up } => tier_up.map_or(0, |t| t.get()),
-            EngineMode::Interp => 0,
+            _ => 0,
         }
     }
 
     /// How a translation of hot code (`hot`) or of code on its first run is
     /// compiled.
     fn flavor(&self, hot: bool) -> Flavor {
-        let (eager, tier_up) = match self.vm.mode {
+        let (eager, tier_up) = match self.mode {
             EngineMode::Jit { tier_up } => (true, tier_up),
             _ => (false, None),
         };
@@ -95,6 +186,269 @@ impl Vcpu {
             hot_at: if eager && !hot { tier_up.map(|t| t.get()) } else { None },
         }
     }
+
+    /// The compiled hot region that exits to `pc` and may be re-formed to
+    /// take it in, if any.
+    fn region_exiting_to(&self, pc: u64) -> Option<Arc<Record>> {
+        let store = self.store.as_ref()?;
+        let exits = self.exits.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = exits.get(&pc)?;
+        entries.iter().filter_map(|&e| self.table.get(e)).find(|r| {
+            r.optimized.load(Ordering::Relaxed)
+                && r.cell.code.load(Ordering::Relaxed) != store.stub()
+                && r.reforms.load(Ordering::Relaxed) < MAX_REFORMS
+                && !r.queued.load(Ordering::Relaxed)
+        })
+    }
+
+    /// Carries out a compile request (on a worker or a guest thread); the
+    /// caller marks it [done](Request::done).
+    pub(crate) fn serve(&self, compiler: &mut Compiler, who: &VcpuShared, req: &Request) -> Result<Outcome, LiftError> {
+        let counters = &who.counters;
+        let waited = req.queued_at.elapsed();
+        Counters::add_time(&counters.compile_queue_wait, waited);
+        self.log_wait(waited);
+        let out = match &req.reform {
+            Some(region) => {
+                // The region's entry is queued with the request's, so a
+                // second re-form of it merges.
+                let out = if region.queued.swap(true, Ordering::AcqRel) {
+                    Outcome::Missed
+                } else {
+                    let out = self.compile(compiler, who, region, true, Some(req.record.pc));
+                    region.queued.store(false, Ordering::Release);
+                    out?
+                };
+                if out == Outcome::Compiled {
+                    region.reforms.fetch_add(1, Ordering::Relaxed);
+                    Counters::add(&counters.regions_reformed, 1);
+                    Outcome::Compiled
+                } else {
+                    // The block is not on the region's hot cycles: it gets
+                    // its own.
+                    self.compile(compiler, who, &req.record, true, None)?
+                }
+            }
+            None => self.compile(compiler, who, &req.record, true, None)?,
+        };
+        Ok(out)
+    }
+
+    /// Compiles the translation of `r` (as hot code, optimized and with the
+    /// hot loop around it, if `hot`), installs it (evicting as the policy
+    /// says to make room) and publishes it. With `must_hold`, gives up
+    /// before compiling if the region would not hold that pc. Without a
+    /// compiled translation afterwards (and none kept), `r` gets an
+    /// interpreter block.
+    pub(crate) fn compile(
+        &self,
+        compiler: &mut Compiler,
+        who: &VcpuShared,
+        r: &Arc<Record>,
+        hot: bool,
+        must_hold: Option<u64>,
+    ) -> Result<Outcome, LiftError> {
+        let counters = &who.counters;
+        let Some(store) = &self.store else { return Ok(Outcome::Failed { kept: false }) };
+        let started = Instant::now();
+        let pc = r.pc;
+        let changes = self.table.code_changes.load(Ordering::Acquire);
+        // Lifting reads guest memory: take part in `synchronize`, so that
+        // no page is unmapped under the read.
+        let region = {
+            let _reading = self.reading(who);
+            // Mark the pages first, so a write racing with the read is noticed.
+            self.mem.mark_code(pc);
+            let block = self.translate_ir(pc, self.config.max_block_insns.max(1))?;
+            let mut pages = self.pages_of(block.start, block.end);
+            let mut region = vec![block];
+            // Code compiled on its first run that will be recompiled when
+            // hot gets its loop region then; until then a single block is
+            // cheaper to compile (growing lifts successors).
+            let tier_up = matches!(self.mode, EngineMode::Jit { tier_up: Some(_) });
+            if (hot || !tier_up) && store.options().chaining {
+                self.grow_region(&mut region, &mut pages, hot, r);
+            }
+            pages.sort_unstable();
+            pages.dedup();
+            (region, pages)
+        };
+        let (region, pages) = region;
+        if let Some(want) = must_hold
+            && !region.iter().any(|b| b.start == want)
+        {
+            return Ok(Outcome::Missed);
+        }
+        let flavor = self.flavor(hot);
+        let features = Features::of(&region);
+        let compiled = store.compile(compiler, &region, flavor, &mut TableLinker(&self.table));
+        let installed = compiled.and_then(|mut f| {
+            // Make room as the eviction policy says, so the function is
+            // compiled once however many evictions it takes.
+            let code = loop {
+                match store.install(&mut f) {
+                    Err(JitError::CacheFull { .. }) => {
+                        if !self.evict_one(counters, r.pc) {
+                            return Err(JitError::CacheFull { len: f.code_bytes() });
+                        }
+                    }
+                    other => break other?,
+                }
+            };
+            Ok((f, code))
+        });
+        let (f, code) = match installed {
+            Ok(done) => done,
+            Err(e) => {
+                let kept = r.cell.code.load(Ordering::Relaxed) != store.stub();
+                match e {
+                    JitError::Injected => Counters::add(&counters.jit_injected_failures, 1),
+                    JitError::CacheFull { .. } => Counters::add(&counters.jit_cache_full, 1),
+                    e => {
+                        Counters::add(&counters.jit_errors, 1);
+                        let runs = if kept { "keeps running unoptimized" } else { "runs in the interpreter" };
+                        warn(&format!("block at {pc:#x} {runs}: {e}"));
+                    }
+                }
+                if !kept && r.state().block.is_none() {
+                    let _reading = self.reading(who);
+                    self.translate(r, counters)?;
+                }
+                return Ok(Outcome::Failed { kept });
+            }
+        };
+        let compile_time = f.compile_time();
+        self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
+        // Publish, unless the code changed while it was compiled.
+        let mut index = self.table.lock_pages();
+        if self.table.code_changes.load(Ordering::Acquire) != changes {
+            drop(index);
+            store.retire(code);
+            Counters::add(&counters.jit_stale_compiles, 1);
+            return Ok(Outcome::Stale);
+        }
+        Table::add_pages(&mut index, pc, &pages);
+        let insns: u32 = region.iter().map(|b| b.insn_count() as u32).sum();
+        let bytes = code.len();
+        let old = {
+            let mut st = r.state();
+            store.link(&r.cell, &code);
+            Counters::add(&counters.chain_links, 1);
+            st.native_insns = insns;
+            st.native.replace(code)
+        };
+        drop(index);
+        let tick = self.tick.load(Ordering::Relaxed);
+        r.used.store(tick, Ordering::Relaxed);
+        let benefit = self.benefit(r);
+        {
+            let mut policy = self.lock_policy();
+            if old.is_some() {
+                policy.remove(pc);
+            }
+            policy.insert(pc, bytes, benefit, u64::from(tick));
+        }
+        if let Some(old) = old {
+            store.retire(old);
+        } else {
+            self.lock_compiled().push(Arc::clone(r));
+        }
+        r.optimized.store(flavor.optimize, Ordering::Relaxed);
+        if flavor.optimize {
+            let mut exits = self.exits.lock().unwrap_or_else(PoisonError::into_inner);
+            for b in &region {
+                for t in successors(b).into_iter().flatten() {
+                    if !region.iter().any(|x| x.start == t) {
+                        let e = exits.entry(t).or_default();
+                        if !e.contains(&pc) {
+                            e.push(pc);
+                        }
+                    }
+                }
+            }
+        }
+        self.note_code_bytes();
+        self.log_compile(compile_time);
+        let blocks = region.len() as u64;
+        let insns = u64::from(insns);
+        Counters::add(&counters.blocks_compiled, blocks);
+        Counters::add(&counters.insns_compiled, insns);
+        Counters::add(&counters.code_bytes, f.code_bytes() as u64);
+        Counters::add_time(&counters.compile_time, compile_time);
+        Counters::add(&counters.blocks_translated, blocks);
+        Counters::add(&counters.insns_translated, insns);
+        Counters::add_time(&counters.translate_time, started.elapsed());
+        if flavor.optimize {
+            Counters::add(&counters.hot_regions, 1);
+            Counters::add(&counters.hot_blocks, blocks);
+            Counters::add(&counters.hot_insns, insns);
+            Counters::add_time(&counters.hot_compile_time, compile_time);
+        }
+        Ok(Outcome::Compiled)
+    }
+
+    /// The expected saving of `r`'s compiled code per maintenance tick (ns),
+    /// from its score: what the `value` eviction policy weighs.
+    pub(crate) fn benefit(&self, r: &Record) -> f64 {
+        let cfg = &self.config.hotspot;
+        let count = r.score.at(cfg, self.clock.window());
+        let insns = r.state().native_insns;
+        let (interp, native) = self.rates();
+        f64::from(count) * (1.0 - cfg.decay) * cfg.saving_per_run(insns, interp, native)
+    }
+
+    /// Evicts one translation as the policy says (not `keep`, which is
+    /// being compiled); whether one was.
+    pub(crate) fn evict_one(&self, counters: &Counters, keep: u64) -> bool {
+        let tick = self.tick.load(Ordering::Relaxed);
+        let protected = |pc: u64| {
+            pc == keep || self.table.get(pc).is_some_and(|r| r.used.load(Ordering::Relaxed).saturating_add(1) >= tick)
+        };
+        let victim = self.lock_policy().victim(u64::from(tick), &protected);
+        match victim {
+            Some(pc) => {
+                self.evict(pc, counters);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Evicts the coldest translation if it is not protected (recently
+    /// used); whether one was.
+    pub(crate) fn evict_cold(&self, counters: &Counters) -> bool {
+        let tick = self.tick.load(Ordering::Relaxed);
+        let protected =
+            |pc: u64| self.table.get(pc).is_some_and(|r| r.used.load(Ordering::Relaxed).saturating_add(1) >= tick);
+        let mut policy = self.lock_policy();
+        let Some(pc) = policy.victim(u64::from(tick), &protected) else { return false };
+        if protected(pc) {
+            // Everything left is hot: keep it (the policy learns it again).
+            if let Some(r) = self.table.get(pc) {
+                let bytes = r.state().native.as_ref().map_or(0, ferrovm_jit::NativeCode::len);
+                policy.insert(pc, bytes, 0.0, u64::from(tick));
+            }
+            return false;
+        }
+        drop(policy);
+        self.evict(pc, counters);
+        true
+    }
+
+    /// Evicts the compiled code entered at `pc` to make room. It runs in
+    /// the interpreter again, weighed at its next run: if it is still hot,
+    /// it is recompiled in the background.
+    fn evict(&self, pc: u64, counters: &Counters) {
+        let Some(store) = &self.store else { return };
+        let Some(r) = self.table.get(pc) else { return };
+        let Some(code) = r.state().native.take() else { return };
+        store.unlink(&r.cell);
+        store.retire(code);
+        r.optimized.store(false, Ordering::Relaxed);
+        r.evictions.fetch_add(1, Ordering::Relaxed);
+        r.next_eval.store(1, Ordering::Relaxed);
+        Counters::add(&counters.jit_evictions, 1);
+    }
 }
 
 /// Most blocks a region grows to (its entry block included). A loop with
@@ -103,7 +457,7 @@ impl Vcpu {
 /// iteration (mixed's state machine: 16 → 116 ms, 64 → 75 ms, QEMU 72).
 const MAX_REGION_BLOCKS: usize = 64;
 
-/// Most blocks [`Vcpu::grow_region`] looks at to find the cycles.
+/// Most blocks [`Vm::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
 /// Whether `block` ends in a call (`jal` linking `ra`): a region grows into
@@ -114,10 +468,10 @@ fn is_call(block: &ferrovm_ir::Block) -> bool {
         && block.ops.iter().any(|op| matches!(op, ferrovm_ir::Op::SetReg { reg, .. } if *reg == ferrovm_ir::Reg::x(1)))
 }
 
-/// Most blocks of callees a region takes in (see [`Vcpu::grow_region`]).
+/// Most blocks of callees a region takes in (see [`Vm::grow_region`]).
 const MAX_CALLEE_BLOCKS: usize = 16;
 
-/// A block [`Vcpu::grow_region`] may add.
+/// A block [`Vm::grow_region`] may add.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
     pc: u64,
@@ -142,20 +496,27 @@ fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
     }
 }
 
-impl Vcpu {
-    /// How hot the block at `pc` looks for growing a hot region: the hot
-    /// threshold if it was compiled as hot code (under tiered: compiled at
-    /// all), else its run count so far: runs in the interpreter under
-    /// tiered, runs of its first translation under jit.
-    fn heat(&self, pc: u64) -> u32 {
-        let Some(store) = &self.vm.store else { return 0 };
-        let Some(r) = self.vm.table.get(pc) else { return 0 };
+impl Vm {
+    /// How hot the block at `pc` looks for growing a hot region: `hot` if
+    /// it was compiled as hot code (under tiered: compiled at all), else
+    /// its runs: under tiered its score as of window `now` plus the runs
+    /// not folded in yet, under jit the runs of its first translation.
+    fn heat(&self, pc: u64, hot: u32, now: u32) -> u32 {
+        let Some(store) = &self.store else { return 0 };
+        let Some(r) = self.table.get(pc) else { return 0 };
         let linked = r.cell.code.load(Ordering::Relaxed) != store.stub();
-        let compiled = match self.vm.mode {
+        let compiled = match self.mode {
             EngineMode::Jit { .. } => linked && r.optimized.load(Ordering::Relaxed),
             _ => linked,
         };
-        if compiled { self.hot_runs() } else { r.runs.load(Ordering::Relaxed) }
+        let runs = r.runs.load(Ordering::Relaxed);
+        if compiled {
+            hot
+        } else if matches!(self.mode, EngineMode::Tiered) {
+            (r.score.at(&self.config.hotspot, now) as u32).saturating_add(runs)
+        } else {
+            runs
+        }
     }
 
     /// Grows `region` (holding the entry block) into the loop around it:
@@ -173,21 +534,28 @@ impl Vcpu {
     /// registers in host registers; blocks off the cycles stay out, so they
     /// add no register pressure to the loop. Code pages of added blocks are
     /// marked and added to `pages`.
-    fn grow_region(&mut self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>, hot: bool) {
+    fn grow_region(&self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>, hot: bool, r: &Record) {
         let Some(entry) = region.first() else { return };
         let head = entry.start;
-        let hot_runs = self.hot_runs();
+        let now = self.clock.window();
+        // Under tiered, hot relative to the entry's own score.
+        let hot_runs = match self.mode {
+            EngineMode::Tiered => {
+                (r.score.at(&self.config.hotspot, now) as u32).max(self.config.hotspot.min_runs.get())
+            }
+            _ => self.hot_runs(),
+        };
         let (warm, callee_hot) =
             if hot { ((hot_runs / 32).max(1), (hot_runs / 4).max(1)) } else { (u32::MAX, u32::MAX) };
         let mut stack: Vec<Candidate> = Vec::new();
-        let push = |engine: &Vcpu, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
+        let push = |engine: &Vm, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
             let call = is_call(block);
             let mut succ: Vec<Candidate> = successors(block)
                 .into_iter()
                 .flatten()
                 .map(|pc| Candidate {
                     pc,
-                    heat: engine.heat(pc),
+                    heat: engine.heat(pc, hot_runs, now),
                     of_entry: from.of_entry,
                     in_callee: from.in_callee || call,
                 })
@@ -220,8 +588,8 @@ impl Vcpu {
             if !hot && !c.of_entry {
                 continue;
             }
-            self.vm.mem.mark_code(c.pc);
-            let Ok(succ) = self.vm.translate_ir(c.pc, self.vm.config.max_block_insns.max(1)) else { continue };
+            self.mem.mark_code(c.pc);
+            let Ok(succ) = self.translate_ir(c.pc, self.config.max_block_insns.max(1)) else { continue };
             if !hot && !successors(&succ).contains(&Some(head)) {
                 continue;
             }
@@ -234,7 +602,12 @@ impl Vcpu {
                 if is_return(&succ) {
                     let back: Vec<Candidate> = continuations
                         .iter()
-                        .map(|&(pc, in_callee)| Candidate { pc, heat: self.heat(pc), of_entry: false, in_callee })
+                        .map(|&(pc, in_callee)| Candidate {
+                            pc,
+                            heat: self.heat(pc, hot_runs, now),
+                            of_entry: false,
+                            in_callee,
+                        })
                         .collect();
                     stack.extend(back);
                 }
@@ -269,128 +642,8 @@ impl Vcpu {
             if region.len() >= MAX_REGION_BLOCKS {
                 break;
             }
-            pages.extend(self.vm.pages_of(succ.start, succ.end));
+            pages.extend(self.pages_of(succ.start, succ.end));
             region.push(succ);
         }
-    }
-
-    /// Translates the block of `r` for the JIT tier: compiled if possible
-    /// (as hot code, optimized and with the hot loop around it, if `hot`),
-    /// otherwise an interpreter block. A compiled translation this one was
-    /// to replace stays if compiling fails. Whether `r` now has compiled
-    /// code.
-    pub(crate) fn translate_native(&mut self, r: &Arc<Record>, hot: bool) -> Result<bool, LiftError> {
-        let vm = Arc::clone(&self.vm);
-        let Some(store) = &vm.store else {
-            vm.translate(r, &self.shared.counters)?;
-            return Ok(false);
-        };
-        let started = Instant::now();
-        let pc = r.pc;
-        let changes = vm.table.code_changes.load(Ordering::Acquire);
-        // Mark the pages first, so a write racing with the read is noticed.
-        vm.mem.mark_code(pc);
-        let block = vm.translate_ir(pc, vm.config.max_block_insns.max(1))?;
-        let mut pages = vm.pages_of(block.start, block.end);
-        let mut region = vec![block];
-        // Code compiled on its first run that will be recompiled when hot
-        // gets its loop region then; until then a single block is cheaper
-        // to compile (growing lifts successors).
-        let tier_up = matches!(vm.mode, EngineMode::Jit { tier_up: Some(_) });
-        if (hot || !tier_up) && store.options().chaining {
-            self.grow_region(&mut region, &mut pages, hot);
-        }
-        let flavor = self.flavor(hot);
-        let compiler = self.compiler.get_or_insert_with(|| store.compiler());
-        let compiled = store.compile(compiler, &region, flavor, &mut TableLinker(&vm.table));
-        let counters = &self.shared.counters;
-        let installed = compiled.and_then(|mut f| {
-            // Make room by evicting the oldest translations, so the
-            // function is compiled once however many evictions it takes.
-            let code = loop {
-                match store.install(&mut f) {
-                    Err(JitError::CacheFull { .. }) => {
-                        let victim = vm.order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
-                        match victim {
-                            Some(victim) => self.evict(victim),
-                            None => return Err(JitError::CacheFull { len: f.code_bytes() }),
-                        }
-                    }
-                    other => break other?,
-                }
-            };
-            Ok((f, code))
-        });
-        let (f, code) = match installed {
-            Ok(done) => done,
-            Err(e) => {
-                let kept = r.cell.code.load(Ordering::Relaxed) != store.stub();
-                match e {
-                    JitError::Injected => Counters::add(&counters.jit_injected_failures, 1),
-                    JitError::CacheFull { .. } => Counters::add(&counters.jit_cache_full, 1),
-                    e => {
-                        Counters::add(&counters.jit_errors, 1);
-                        let runs = if kept { "keeps running unoptimized" } else { "runs in the interpreter" };
-                        warn(&format!("block at {pc:#x} {runs}: {e}"));
-                    }
-                }
-                if kept {
-                    return Ok(true);
-                }
-                vm.translate(r, counters)?;
-                return Ok(false);
-            }
-        };
-        // Publish, unless the code changed while it was compiled.
-        pages.sort_unstable();
-        pages.dedup();
-        let mut index = vm.table.lock_pages();
-        if vm.table.code_changes.load(Ordering::Acquire) != changes {
-            drop(index);
-            store.retire(code);
-            Counters::add(&counters.jit_stale_compiles, 1);
-            return Ok(false);
-        }
-        Table::add_pages(&mut index, pc, &pages);
-        let old = {
-            let mut st = r.state();
-            store.link(&r.cell, &code);
-            st.native.replace(code)
-        };
-        drop(index);
-        if let Some(old) = old {
-            store.retire(old);
-        }
-        r.optimized.store(flavor.optimize, Ordering::Relaxed);
-        vm.order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(pc);
-        let insns: u64 = region.iter().map(|b| b.insn_count() as u64).sum();
-        let blocks = region.len() as u64;
-        Counters::add(&counters.blocks_compiled, blocks);
-        Counters::add(&counters.insns_compiled, insns);
-        Counters::add(&counters.code_bytes, f.code_bytes() as u64);
-        Counters::add_time(&counters.compile_time, f.compile_time());
-        Counters::add(&counters.blocks_translated, blocks);
-        Counters::add(&counters.insns_translated, insns);
-        Counters::add_time(&counters.translate_time, started.elapsed());
-        if flavor.optimize {
-            Counters::add(&counters.hot_regions, 1);
-            Counters::add(&counters.hot_blocks, blocks);
-            Counters::add(&counters.hot_insns, insns);
-            Counters::add_time(&counters.hot_compile_time, f.compile_time());
-        }
-        Ok(true)
-    }
-
-    /// Evicts the compiled code entered at `pc` to make room: it runs in the
-    /// interpreter until it is hot again.
-    fn evict(&self, pc: u64) {
-        let Some(store) = &self.vm.store else { return };
-        let Some(r) = self.vm.table.get(pc) else { return };
-        let Some(code) = r.state().native.take() else { return };
-        store.unlink(&r.cell);
-        store.retire(code);
-        r.optimized.store(false, Ordering::Relaxed);
-        r.evictions.fetch_add(1, Ordering::Relaxed);
-        Counters::add(&self.shared.counters.jit_evictions, 1);
     }
 }

@@ -32,21 +32,36 @@ macro_rules! stats {
             }
         }
 
+        impl Stats {
+            /// Every field with its name, for the report.
+            pub fn fields(&self) -> Vec<(&'static str, crate::report::Value)> {
+                vec![$((stringify!($field), stats!(@value $kind, self.$field)),)*]
+            }
+        }
+
         impl std::ops::AddAssign<&Stats> for Stats {
             fn add_assign(&mut self, other: &Stats) {
-                $(self.$field += other.$field;)*
+                $(stats!(@add $kind, self.$field, other.$field);)*
             }
         }
     };
     (@type count) => { u64 };
     (@type time) => { Duration };
+    (@type max_time) => { Duration };
     (@from count, $v:expr) => { $v };
     (@from time, $v:expr) => { Duration::from_nanos($v) };
+    (@from max_time, $v:expr) => { Duration::from_nanos($v) };
+    (@add max_time, $a:expr, $b:expr) => { $a = $a.max($b) };
+    (@value count, $v:expr) => { crate::report::Value::Count($v) };
+    (@value $kind:ident, $v:expr) => { crate::report::Value::Time($v) };
+    (@add $kind:ident, $a:expr, $b:expr) => { $a += $b };
 }
 
 stats! {
     /// Blocks lifted, optimized and lowered.
     blocks_translated: count,
+    /// Dispatcher lookups that missed the vCPU's local cache.
+    lookup_misses: count,
     /// Guest instructions in those blocks.
     insns_translated: count,
     /// Block executions in the interpreter.
@@ -102,6 +117,49 @@ stats! {
     /// Waits for every running vCPU to pass a safe point (before memory is
     /// unmapped, or code changed for every thread).
     synchronizations: count,
+    /// Indirect jumps taken by compiled code, and of those the returns.
+    indirect_jumps: count,
+    returns: count,
+    /// Returns the return-address stack did not predict, indirect jumps
+    /// their inline cache missed, and those the jump cache missed too (back
+    /// to the dispatcher).
+    ras_misses: count,
+    ic_misses: count,
+    jump_cache_misses: count,
+    /// Times the hotspot detector weighed compiling a translation.
+    evaluations: count,
+    /// Compiles asked for (as hot code).
+    compile_requests: count,
+    /// Requests merged into one already queued or being compiled.
+    compile_merged: count,
+    /// Requests refused because the queue was full.
+    compile_refused: count,
+    /// Queued requests dropped because their code changed meanwhile.
+    compile_stale_dropped: count,
+    /// Time requests waited in the queue (summed).
+    compile_queue_wait: time,
+    /// Compiles that made a guest thread wait (on the guest thread).
+    compile_pauses: count,
+    /// The longest of those waits.
+    compile_pause_max: max_time,
+    /// Time compile workers spent serving requests.
+    worker_busy: time,
+    /// Hot regions re-formed because a side exit turned hot.
+    regions_reformed: count,
+    /// Cells linked to new compiled code (chain patches: every chained
+    /// jump to that pc now goes there).
+    chain_links: count,
+    /// Maintenance runs (once per hotspot window).
+    maintenance_runs: count,
+    /// Exits from compiled code back to the dispatcher, by reason: a
+    /// jump to code not compiled (or not chained), a system call or
+    /// breakpoint, a load or store handed to the interpreter, a hot
+    /// counter, anything else (faults, illegal instructions, fence.i).
+    exits_chain: count,
+    exits_ecall: count,
+    exits_slow: count,
+    exits_hot: count,
+    exits_other: count,
 }
 
 impl Counters {
@@ -109,6 +167,15 @@ impl Counters {
     #[inline]
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.store(counter.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+    }
+
+    /// Raises a max-time counter to `d`.
+    #[inline]
+    pub(crate) fn max(counter: &AtomicU64, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        if ns > counter.load(Ordering::Relaxed) {
+            counter.store(ns, Ordering::Relaxed);
+        }
     }
 
     /// Adds `d` to a time counter.

@@ -23,6 +23,9 @@ use ferrovm_interp::Lowered;
 use ferrovm_jit::NativeCode;
 use ferrovm_jit::abi::Cell;
 
+use crate::cost::Features;
+use crate::hotspot::Score;
+
 /// Everything the VM knows about the translations entered at one guest pc.
 #[derive(Debug)]
 pub(crate) struct Record {
@@ -31,12 +34,26 @@ pub(crate) struct Record {
     /// Where compiled code chained to `pc` goes: its compiled translation,
     /// or the dispatcher stub.
     pub(crate) cell: Cell,
-    /// Runs counted for tiering (by the interpreter, or by first-run
-    /// compiled code that counts).
+    /// Runs counted for tiering since its last evaluation (by the
+    /// interpreter, or by first-run compiled code that counts).
     pub(crate) runs: AtomicU32,
-    /// Times its compiled code was evicted to make room (it then needs
-    /// more runs before it is compiled again).
+    /// The run count at which the interpreter next weighs compiling it.
+    pub(crate) next_eval: AtomicU32,
+    /// Its hotspot score (decaying run count; see [`crate::hotspot`]).
+    pub(crate) score: Score,
+    /// Times its compiled code was evicted to make room.
     pub(crate) evictions: AtomicU32,
+    /// Bumped whenever its translations are dropped: a compile request
+    /// made before is stale.
+    pub(crate) version: AtomicU64,
+    /// A compile of it is queued or running (see [`crate::queue`]).
+    pub(crate) queued: AtomicBool,
+    /// Entries into its compiled code from the dispatcher since the last
+    /// maintenance, and the maintenance tick of the last one.
+    pub(crate) entries: AtomicU32,
+    pub(crate) used: AtomicU32,
+    /// Times its region was re-formed because a side exit turned hot.
+    pub(crate) reforms: AtomicU32,
     /// Its compiled code is hot code (optimized, a region).
     pub(crate) optimized: AtomicBool,
     /// The translations themselves.
@@ -53,15 +70,26 @@ pub(crate) struct State {
     pub(crate) step: Option<Arc<Lowered>>,
     /// The compiled translation entered at the pc (its cell leads to it).
     pub(crate) native: Option<NativeCode>,
+    /// Cost-model features of the interpreter's block.
+    pub(crate) features: Option<Features>,
+    /// Guest instructions in the blocks of the compiled translation.
+    pub(crate) native_insns: u32,
 }
 
 impl Record {
-    fn new(pc: u64, stub: usize) -> Self {
+    pub(crate) fn new(pc: u64, stub: usize) -> Self {
         Record {
             pc,
             cell: Cell::new(pc, stub),
             runs: AtomicU32::new(0),
+            next_eval: AtomicU32::new(0),
+            score: Score::default(),
             evictions: AtomicU32::new(0),
+            version: AtomicU64::new(0),
+            queued: AtomicBool::new(false),
+            entries: AtomicU32::new(0),
+            used: AtomicU32::new(0),
+            reforms: AtomicU32::new(0),
             optimized: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
@@ -102,17 +130,22 @@ pub(crate) struct Table {
     pub(crate) code_changes: AtomicU64,
     /// What an empty cell leads to.
     stub: usize,
+    /// Runs before a new record's first evaluation.
+    first_eval: u32,
 }
 
 impl Table {
-    /// An empty table whose cells lead to `stub` when they have no code.
-    pub(crate) fn new(stub: usize) -> Self {
+    /// An empty table whose cells lead to `stub` when they have no code,
+    /// whose records are first weighed for compiling after `first_eval`
+    /// runs.
+    pub(crate) fn new(stub: usize, first_eval: u32) -> Self {
         Table {
             records: RwLock::new(HashMap::new()),
             by_page: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             code_changes: AtomicU64::new(0),
             stub,
+            first_eval,
         }
     }
 
@@ -127,7 +160,11 @@ impl Table {
             return r;
         }
         let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(records.entry(pc).or_insert_with(|| Arc::new(Record::new(pc, self.stub))))
+        Arc::clone(records.entry(pc).or_insert_with(|| {
+            let r = Record::new(pc, self.stub);
+            r.next_eval.store(self.first_eval, Ordering::Relaxed);
+            Arc::new(r)
+        }))
     }
 
     /// Number of records.

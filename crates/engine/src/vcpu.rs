@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, fence};
+use std::time::{Duration, Instant};
 
 use ferrovm_interp::{BlockExit, Frame, Lowered, MAX_SLOTS, execute};
 use ferrovm_ir::Cpu;
@@ -10,6 +11,7 @@ use ferrovm_jit::{Compiler, JitThread, NativeExit};
 use ferrovm_riscv::lift::LiftError;
 
 use crate::Exit;
+use crate::queue::Request;
 use crate::stats::{Counters, Stats};
 use crate::table::Record;
 use crate::vm::{InterruptHandle, VcpuShared, Vm, request};
@@ -49,6 +51,55 @@ pub struct Vcpu {
     generation: u64,
     /// `cpu.instret` when the vCPU was made (statistics count from there).
     instret_base: u64,
+    /// Timing samples for the cost model.
+    samples: Samples,
+}
+
+/// Interpreted blocks between two timed ones, and entries into compiled
+/// code between two timed ones.
+const INTERP_SAMPLE: u32 = 512;
+const NATIVE_SAMPLE: u32 = 64;
+/// Samples gathered before they are handed to the cost model.
+const SAMPLE_BATCH: u32 = 16;
+
+/// A vCPU's timing samples, handed to the cost model in batches.
+#[derive(Debug)]
+struct Samples {
+    interp_due: u32,
+    native_due: u32,
+    interp: (u64, u64),
+    native: (u64, u64),
+    batched: u32,
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        Samples { interp_due: INTERP_SAMPLE, native_due: NATIVE_SAMPLE, interp: (0, 0), native: (0, 0), batched: 0 }
+    }
+}
+
+impl Samples {
+    fn interp(&mut self, insns: u64, took: Duration, vm: &Vm) {
+        self.interp_due = INTERP_SAMPLE;
+        self.interp.0 += insns;
+        self.interp.1 += u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.flush_if_due(vm);
+    }
+
+    fn native(&mut self, insns: u64, took: Duration, vm: &Vm) {
+        self.native_due = NATIVE_SAMPLE;
+        self.native.0 += insns;
+        self.native.1 += u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.flush_if_due(vm);
+    }
+
+    fn flush_if_due(&mut self, vm: &Vm) {
+        self.batched += 1;
+        if self.batched >= SAMPLE_BATCH {
+            vm.observe_speeds(std::mem::take(&mut self.interp), std::mem::take(&mut self.native));
+            self.batched = 0;
+        }
+    }
 }
 
 impl std::fmt::Debug for Vcpu {
@@ -78,6 +129,7 @@ impl Vcpu {
             frame: Box::new([0; MAX_SLOTS]),
             local,
             generation,
+            samples: Samples::default(),
         }
     }
 
@@ -111,6 +163,16 @@ impl Vcpu {
         let exit = self.dispatch();
         let c = &self.shared.counters;
         c.insns_retired.store(self.cpu.instret.wrapping_sub(self.instret_base), Ordering::Relaxed);
+        let ctx = &self.shared.ctx;
+        for (from, to) in [
+            (&ctx.indirect_jumps, &c.indirect_jumps),
+            (&ctx.returns, &c.returns),
+            (&ctx.ras_misses, &c.ras_misses),
+            (&ctx.ic_misses, &c.ic_misses),
+            (&ctx.jump_cache_misses, &c.jump_cache_misses),
+        ] {
+            to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
         self.shared.active.store(false, Ordering::Release);
         exit
     }
@@ -157,7 +219,18 @@ impl Vcpu {
                 && local.record.cell.code.load(Ordering::Relaxed) != store.stub()
             {
                 Counters::add(&self.shared.counters.native_entries, 1);
-                let ran = store.run(jit, &mut self.cpu, &local.record.cell);
+                let r = &local.record;
+                r.entries.store(r.entries.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+                self.samples.native_due = self.samples.native_due.wrapping_sub(1);
+                let ran = if self.samples.native_due == 0 {
+                    // Sampled: how fast compiled code runs.
+                    let (t, before) = (Instant::now(), self.cpu.instret);
+                    let ran = store.run(jit, &mut self.cpu, &local.record.cell);
+                    self.samples.native(self.cpu.instret.wrapping_sub(before), t.elapsed(), &vm);
+                    ran
+                } else {
+                    store.run(jit, &mut self.cpu, &local.record.cell)
+                };
                 if let Some(e) = ran
                     && let Some(exit) = self.native_exit(e)
                 {
@@ -172,24 +245,35 @@ impl Vcpu {
                 continue;
             };
             // Tier up: a block the interpreter has run often enough is
-            // compiled, then runs natively from the next iteration on.
+            // weighed for compiling; compiled (here, or by a worker while
+            // it goes on running here), it runs natively from the next
+            // time on.
             if vm.store.is_some()
-                && let Some(threshold) = self.threshold(&local.record)
-                && local.record.count_run() >= threshold
+                && self.counts(&local.record)
+                && local.record.count_run() >= local.record.next_eval.load(Ordering::Relaxed)
             {
-                let record = Arc::clone(&local.record);
-                record.runs.store(0, Ordering::Relaxed);
-                if let Ok(true) = self.translate_native(&record, true) {
+                let (record, insns) = (Arc::clone(&local.record), block.insns);
+                if self.evaluate(&record, insns) {
                     continue;
                 }
-                // Compiling failed: it stays interpreted (and counts again
-                // from zero).
                 let Some(Local { block: Some(block), .. }) = &self.local[i] else { continue };
                 if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
                     return exit;
                 }
                 continue;
             }
+            self.samples.interp_due = self.samples.interp_due.wrapping_sub(1);
+            if self.samples.interp_due == 0 {
+                // Sampled: how fast the interpreter runs.
+                let (t, before) = (Instant::now(), self.cpu.instret);
+                let exit = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared);
+                self.samples.interp(self.cpu.instret.wrapping_sub(before), t.elapsed(), &vm);
+                if let Some(exit) = exit {
+                    return exit;
+                }
+                continue;
+            }
+            self.shared.ctx.current.store(pc, Ordering::Relaxed);
             if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
                 return exit;
             }
@@ -200,6 +284,7 @@ impl Vcpu {
     /// its local cache entry.
     #[cold]
     fn fill(&mut self, vm: &Vm, pc: u64) -> Result<(), Exit> {
+        Counters::add(&self.shared.counters.lookup_misses, 1);
         let record = vm.table.record(pc);
         let compiled = vm.store.as_ref().is_some_and(|s| record.cell.code.load(Ordering::Acquire) != s.stub());
         let mut block = record.state().block.clone();
@@ -249,6 +334,17 @@ impl Vcpu {
     /// Handles how compiled code stopped; `Some` to return.
     fn native_exit(&mut self, e: NativeExit) -> Option<Exit> {
         let vm = Arc::clone(&self.vm);
+        let c = &self.shared.counters;
+        Counters::add(
+            match e {
+                NativeExit::Continue => &c.exits_chain,
+                NativeExit::Ecall | NativeExit::Ebreak => &c.exits_ecall,
+                NativeExit::Slow => &c.exits_slow,
+                NativeExit::Hot => &c.exits_hot,
+                NativeExit::Illegal { .. } | NativeExit::Fault(_) | NativeExit::FenceI => &c.exits_other,
+            },
+            1,
+        );
         match e {
             NativeExit::Continue => None,
             NativeExit::Ecall => Some(Exit::Ecall),
@@ -260,14 +356,15 @@ impl Vcpu {
                 None
             }
             NativeExit::Hot => {
-                // Recompile as hot code; on failure the translation it
-                // would replace keeps running. The count starts again.
+                // Recompile as hot code (the first-run translation keeps
+                // running meanwhile, and if that fails). The count starts
+                // again.
                 let record = vm.table.record(self.cpu.pc);
-                record.runs.store(0, Ordering::Relaxed);
-                match self.translate_native(&record, true) {
-                    Err(LiftError::Fetch { addr }) => Some(Exit::Fault(vm.fetch_fault(addr))),
-                    Ok(_) => None,
-                }
+                let runs = record.runs.swap(0, Ordering::Relaxed);
+                let now = vm.clock.window();
+                let count = record.score.add(&vm.config.hotspot, runs, now);
+                self.submit(Request::new(record, f64::from(count), None));
+                None
             }
             NativeExit::Slow => {
                 Counters::add(&self.shared.counters.slow_accesses, 1);

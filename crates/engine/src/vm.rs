@@ -2,8 +2,8 @@
 //! translation table, the code store, the pass pipeline, the statistics and
 //! the registry of vCPUs (to stop them at safe points).
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockWriteGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -15,11 +15,16 @@ use ferrovm_jit::abi::JitContext;
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
 use ferrovm_riscv::lift::{LiftError, lift_block_limited};
 
-use crate::config::{EngineConfig, EngineMode};
+use crate::config::{CostModelKind, EngineConfig, EngineMode, EvictionPolicy};
+use crate::cost::{CostModel, Features};
+use crate::hotspot::{Clock, Threshold};
+use crate::queue::CompileQueue;
+use crate::report::{Distribution, Hot, Report, hit_rate};
 use crate::stats::{Counters, Stats};
 use crate::table::{Pages, Record, Table};
 use crate::vcpu::Vcpu;
 use crate::warn;
+use crate::workers::{Maintenance, Pool};
 
 /// Bits of a vCPU's exit request (its [`JitContext::exit_request`]) that
 /// the engine uses; the JIT's own bit is
@@ -44,6 +49,8 @@ pub(crate) struct VcpuShared {
     pub(crate) safepoints: AtomicU64,
     /// Its statistics.
     pub(crate) counters: Counters,
+    /// A compile worker, not a guest thread.
+    pub(crate) worker: bool,
 }
 
 /// A handle to ask a vCPU, from any thread, to return
@@ -101,8 +108,35 @@ pub struct Vm {
     passes: RwLock<PassManager>,
     pub(crate) table: Table,
     pub(crate) store: Option<CodeStore>,
-    /// Compiled pcs, oldest first (FIFO eviction; may hold stale pcs).
-    pub(crate) order: Mutex<VecDeque<u64>>,
+    /// Picks what leaves the code cache.
+    policy: Mutex<Box<dyn EvictionPolicy>>,
+    /// Records with compiled code (and some that lost it since), for
+    /// maintenance.
+    compiled: Mutex<Vec<Arc<Record>>>,
+    /// Guest pc → entries of the hot regions that exit to it.
+    pub(crate) exits: Mutex<HashMap<u64, Vec<u64>>>,
+    /// Predicts compile costs and savings.
+    model: Mutex<CostModel>,
+    /// The hotspot detector's clock and adaptive threshold.
+    pub(crate) clock: Clock,
+    pub(crate) threshold: Threshold,
+    /// The window maintenance last ran in.
+    pub(crate) tick: AtomicU32,
+    pub(crate) maintenance: Mutex<Maintenance>,
+    /// Compile requests, for the workers.
+    pub(crate) queue: Arc<CompileQueue>,
+    pub(crate) pool: Mutex<Pool>,
+    /// Held (shared) by a worker while it serves a request; a host fork
+    /// takes it exclusively.
+    pub(crate) fork_gate: RwLock<()>,
+    /// Every compile's duration, and every served request's wait in the
+    /// queue, for the report.
+    compile_log: Mutex<Vec<Duration>>,
+    wait_log: Mutex<Vec<Duration>>,
+    /// Most bytes of compiled code live at once.
+    code_peak: AtomicU64,
+    /// Profile samples: translation entry pc → times a vCPU was found in it.
+    pub(crate) profile: Mutex<HashMap<u64, u64>>,
     vcpus: Mutex<Vec<Arc<VcpuShared>>>,
     /// Statistics of vCPUs that are gone, and of work done outside any.
     finished: Mutex<Stats>,
@@ -111,6 +145,13 @@ pub struct Vm {
     /// Set while a thread forks the host process: every other vCPU waits
     /// at a safe point, holding nothing.
     pub(crate) paused: AtomicBool,
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        // Workers hold only a weak reference: they end.
+        self.queue.shutdown();
+    }
 }
 
 impl std::fmt::Debug for Vm {
@@ -159,12 +200,26 @@ impl Vm {
             }));
             Vm {
                 mem,
-                config,
                 mode,
                 passes: RwLock::new(passes),
-                table: Table::new(stub),
+                table: Table::new(stub, config.hotspot.min_runs.get()),
                 store,
-                order: Mutex::new(VecDeque::new()),
+                policy: Mutex::new(config.eviction.build(0x5eed)),
+                compiled: Mutex::new(Vec::new()),
+                exits: Mutex::new(HashMap::new()),
+                model: Mutex::new(CostModel::new(config.cost_model)),
+                clock: Clock::new(config.hotspot.window),
+                threshold: Threshold::new(&config.hotspot),
+                tick: AtomicU32::new(0),
+                maintenance: Mutex::new(Maintenance::default()),
+                queue: Arc::new(CompileQueue::default()),
+                pool: Mutex::new(Pool::default()),
+                fork_gate: RwLock::new(()),
+                compile_log: Mutex::new(Vec::new()),
+                wait_log: Mutex::new(Vec::new()),
+                code_peak: AtomicU64::new(0),
+                profile: Mutex::new(HashMap::new()),
+                config,
                 vcpus: Mutex::new(Vec::new()),
                 finished: Mutex::new(Stats::default()),
                 shared_counters: Counters::default(),
@@ -186,10 +241,80 @@ impl Vm {
             active: AtomicBool::new(false),
             safepoints: AtomicU64::new(0),
             counters: Counters::default(),
+            worker: false,
         });
         Counters::add(&shared.counters.vcpus, 1);
         self.lock_vcpus().push(Arc::clone(&shared));
         Vcpu::new(Arc::clone(self), cpu, shared, jit)
+    }
+
+    /// Registers a compile worker (it takes part in `synchronize` and
+    /// `prepare_fork` like a vCPU, and counts in the statistics).
+    pub(crate) fn register_worker(&self) -> Arc<VcpuShared> {
+        let ctx = Arc::new(JitContext::new(Arc::as_ptr(&self.mem), std::ptr::null()));
+        let shared = Arc::new(VcpuShared {
+            ctx,
+            active: AtomicBool::new(false),
+            safepoints: AtomicU64::new(0),
+            counters: Counters::default(),
+            worker: true,
+        });
+        self.lock_vcpus().push(Arc::clone(&shared));
+        shared
+    }
+
+    pub(crate) fn lock_policy(&self) -> MutexGuard<'_, Box<dyn EvictionPolicy>> {
+        self.policy.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn lock_model(&self) -> MutexGuard<'_, CostModel> {
+        self.model.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn lock_compiled(&self) -> MutexGuard<'_, Vec<Arc<Record>>> {
+        self.compiled.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes a compile's duration.
+    pub(crate) fn log_compile(&self, took: Duration) {
+        self.compile_log.lock().unwrap_or_else(PoisonError::into_inner).push(took);
+    }
+
+    /// Notes how long a served request waited in the queue.
+    pub(crate) fn log_wait(&self, waited: Duration) {
+        self.wait_log.lock().unwrap_or_else(PoisonError::into_inner).push(waited);
+    }
+
+    /// The interpreter's and compiled code's time per guest instruction
+    /// (ns): the cost model's measurements, weighted against its priors
+    /// by [`crate::HotspotConfig::time_weight`].
+    pub(crate) fn rates(&self) -> (f64, f64) {
+        let w = self.config.hotspot.time_weight;
+        let prior = CostModel::new(CostModelKind::Fixed);
+        let model = self.lock_model();
+        let mix = |m: f64, p: f64| w * m + (1.0 - w) * p;
+        (
+            mix(model.interp_ns_per_insn(), prior.interp_ns_per_insn()),
+            mix(model.native_ns_per_insn(), prior.native_ns_per_insn()),
+        )
+    }
+
+    /// Feeds sampled interpreter and compiled-code timings to the model.
+    pub(crate) fn observe_speeds(&self, interp: (u64, u64), native: (u64, u64)) {
+        let mut model = self.lock_model();
+        if interp.0 > 0 {
+            model.observe_interp(interp.0, interp.1);
+        }
+        if native.0 > 0 {
+            model.observe_native(native.0, native.1);
+        }
+    }
+
+    /// Notes the bytes of compiled code live now (for the peak).
+    pub(crate) fn note_code_bytes(&self) {
+        if let Some(store) = &self.store {
+            self.code_peak.fetch_max(store.code_usage().0 as u64, Ordering::Relaxed);
+        }
     }
 
     /// Called when a vCPU goes away: its statistics stay in the totals.
@@ -240,6 +365,66 @@ impl Vm {
         total
     }
 
+    /// The performance report: the statistics with the distributions,
+    /// code-cache, cost-model and profile figures that go with them.
+    pub fn report(&self) -> Report {
+        let stats = self.stats();
+        let lock = |m: &Mutex<Vec<Duration>>| m.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let (live, capacity) = self.store.as_ref().map_or((0, 0), CodeStore::code_usage);
+        let model_error = self.lock_model().error();
+        let (interp, native) = self.rates();
+        let lookups = stats.blocks_executed + stats.native_entries;
+        let profile = self.profile.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let samples: u64 = profile.values().sum();
+        let mut hottest: Vec<Hot> = profile
+            .into_iter()
+            .map(|(pc, n)| Hot { pc, samples: n, share: n as f64 / samples.max(1) as f64 })
+            .collect();
+        hottest.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.pc.cmp(&b.pc)));
+        hottest.truncate(10);
+        Report {
+            mode: format!("{:?}", self.mode),
+            eviction: self.lock_policy().name().to_string(),
+            cost_model: self.config.cost_model.to_string(),
+            compile_threads: self.worker_count() as u64,
+            threshold_ratio: self.threshold.get(),
+            compile: Distribution::of(&mut lock(&self.compile_log)),
+            queue_wait: Distribution::of(&mut lock(&self.wait_log)),
+            code_bytes_live: live as u64,
+            code_bytes_peak: self.code_peak.load(Ordering::Relaxed).max(live as u64),
+            code_capacity: capacity as u64,
+            lookup_hit_rate: hit_rate(stats.lookup_misses, lookups),
+            ras_hit_rate: hit_rate(stats.ras_misses, stats.returns),
+            // Returns the stack missed go on to the inline cache too.
+            ic_hit_rate: hit_rate(
+                stats.ic_misses,
+                stats.indirect_jumps.saturating_sub(stats.returns.saturating_sub(stats.ras_misses)),
+            ),
+            jump_cache_hit_rate: hit_rate(stats.jump_cache_misses, stats.ic_misses),
+            model_samples: model_error.samples,
+            model_error_us: model_error.mean_abs_us,
+            model_error_rel: model_error.mean_rel,
+            interp_ns_per_insn: interp,
+            native_ns_per_insn: native,
+            profile_samples: samples,
+            hottest,
+            stats,
+        }
+    }
+
+    /// Samples where each running vCPU is (the translation it entered
+    /// last), for the report's hottest code.
+    pub(crate) fn sample_profile(&self) {
+        let vcpus: Vec<Arc<VcpuShared>> = self.lock_vcpus().clone();
+        let mut profile = self.profile.lock().unwrap_or_else(PoisonError::into_inner);
+        for v in vcpus.iter().filter(|v| !v.worker && v.active.load(Ordering::Relaxed)) {
+            let pc = v.ctx.current.load(Ordering::Relaxed);
+            if pc != 0 {
+                *profile.entry(pc).or_default() += 1;
+            }
+        }
+    }
+
     /// Drops every translation.
     pub fn flush(&self) {
         let mut index = self.table.lock_pages();
@@ -251,7 +436,6 @@ impl Vm {
         }
         drop(index);
         self.table.bump_generation();
-        self.order.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
         self.shared_counters.flushes.fetch_add(1, Ordering::Relaxed);
     }
@@ -310,13 +494,18 @@ impl Vm {
     /// Drops every translation of `r`; how many there were.
     fn drop_record(&self, r: &Record) -> u64 {
         let mut st = r.state();
+        r.version.fetch_add(1, Ordering::AcqRel);
         let mut n = u64::from(st.block.take().is_some()) + u64::from(st.step.take().is_some());
-        if let Some(native) = st.native.take() {
+        st.features = None;
+        let native = st.native.take();
+        drop(st);
+        if let Some(native) = native {
             n += 1;
             if let Some(store) = &self.store {
                 store.unlink(&r.cell);
                 store.retire(native);
             }
+            self.lock_policy().remove(r.pc);
         }
         r.optimized.store(false, Ordering::Relaxed);
         n
@@ -370,6 +559,9 @@ impl Vm {
     /// everything consistent. Finish with [`ForkGuard::parent`] or
     /// [`ForkGuard::child`].
     pub fn prepare_fork<'a>(&'a self, me: &Vcpu) -> ForkGuard<'a> {
+        // Compile workers finish what they are doing first (they may wait
+        // for locks a running vCPU holds, so before pausing those).
+        let gate = self.fork_gate.write().unwrap_or_else(PoisonError::into_inner);
         self.paused.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         let others: Vec<Arc<VcpuShared>> =
@@ -386,10 +578,10 @@ impl Vm {
         // a record's state before the code store.
         let pages = self.table.lock_pages();
         let store = self.store.as_ref().map(CodeStore::lock_for_fork);
-        let order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        let queue = self.queue.lock_for_fork();
         let passes = self.passes.write().unwrap_or_else(PoisonError::into_inner);
         let mem = self.mem.lock_for_fork();
-        ForkGuard { vm: self, _pages: pages, _store: store, _order: order, _passes: passes, _mem: mem }
+        ForkGuard { vm: self, _pages: pages, _store: store, _queue: queue, _passes: passes, _mem: mem, _gate: gate }
     }
 
     /// A vCPU at its safe point while the VM is paused: waits, counted as
@@ -419,6 +611,12 @@ impl Vm {
         if let (Some(store), Some(jit)) = (&self.store, &keep.jit) {
             store.after_fork_child(jit);
         }
+        // The workers did not survive: what they had queued or were
+        // compiling may be asked for again (new workers start then).
+        self.queue.clear();
+        for r in self.table.all() {
+            r.queued.store(false, Ordering::Relaxed);
+        }
     }
 }
 
@@ -428,9 +626,10 @@ pub struct ForkGuard<'a> {
     vm: &'a Vm,
     _pages: MutexGuard<'a, std::collections::HashMap<u64, Vec<u64>>>,
     _store: Option<MutexGuard<'a, ferrovm_jit::StoreState>>,
-    _order: MutexGuard<'a, VecDeque<u64>>,
+    _queue: MutexGuard<'a, crate::queue::Inner>,
     _passes: RwLockWriteGuard<'a, PassManager>,
     _mem: ferrovm_mem::ForkLock<'a>,
+    _gate: RwLockWriteGuard<'a, ()>,
 }
 
 impl std::fmt::Debug for ForkGuard<'_> {
@@ -494,15 +693,15 @@ impl Vm {
         let mut limit = self.config.max_block_insns.max(1);
         // Mark the pages first, so a write racing with the read is noticed.
         self.mem.mark_code(pc);
-        let lowered = loop {
+        let (lowered, features) = loop {
             let block = self.translate_ir(pc, limit)?;
             match lower(&block) {
-                Ok(l) => break l,
+                Ok(l) => break (l, Features::of(std::slice::from_ref(&block))),
                 Err(_) if limit > 1 => {
                     limit /= 2;
                     Counters::add(&counters.split_blocks, 1);
                 }
-                Err(e) => break unlowerable(pc, &e)?,
+                Err(e) => break (unlowerable(pc, &e)?, Features::default()),
             }
         };
         let pages = self.pages_of(lowered.start, lowered.end);
@@ -513,7 +712,9 @@ impl Vm {
         let mut index = self.table.lock_pages();
         if self.table.code_changes.load(Ordering::Acquire) == changes {
             Table::add_pages(&mut index, pc, &pages);
-            r.state().block = Some(Arc::clone(&lowered));
+            let mut st = r.state();
+            st.block = Some(Arc::clone(&lowered));
+            st.features = Some(features);
         }
         Ok(lowered)
     }

@@ -120,10 +120,23 @@ pub struct JitContext {
     /// Jump cache: cells by `pc >> 1`, direct-mapped; looked up by indirect
     /// exits when their inline cache misses.
     pub jump_cache: [AtomicPtr<Cell>; JUMP_CACHE_ENTRIES],
+    /// Guest pc of the translation the owner entered last (compiled code
+    /// stores it on entry, the dispatcher before interpreting a block):
+    /// what a sampling profiler on another thread reads.
+    pub current: AtomicU64,
+    /// Indirect exits taken by compiled code, and of those the returns;
+    /// misses of the return-address stack (returns it did not predict),
+    /// of the inline caches and of the jump cache (exits that went back to
+    /// the dispatcher). Counted by compiled code; read by the owner.
+    pub indirect_jumps: AtomicU64,
+    pub returns: AtomicU64,
+    pub ras_misses: AtomicU64,
+    pub ic_misses: AtomicU64,
+    pub jump_cache_misses: AtomicU64,
 }
 
-// SAFETY: `exit_request` is the only field other threads touch, and it is an
-// atomic; the owner thread alone touches the rest (see the type docs). `mem`
+// SAFETY: `exit_request` and `current` are the only fields other threads
+// touch, and they are atomics; the owner thread alone touches the rest (see the type docs). `mem`
 // points at an address space that outlives the context and is itself
 // `Sync`.
 unsafe impl Sync for JitContext {}
@@ -145,6 +158,12 @@ impl JitContext {
             mem,
             fault: UnsafeCell::new(None),
             jump_cache: std::array::from_fn(|_| AtomicPtr::new(s)),
+            current: AtomicU64::new(0),
+            indirect_jumps: AtomicU64::new(0),
+            returns: AtomicU64::new(0),
+            ras_misses: AtomicU64::new(0),
+            ic_misses: AtomicU64::new(0),
+            jump_cache_misses: AtomicU64::new(0),
         }
     }
 
@@ -180,6 +199,12 @@ pub(crate) mod offsets {
     pub(crate) const CPU_INSTRET: i32 = offset_of!(Cpu, instret) as i32;
     pub(crate) const CTX_EXIT_REQUEST: i32 = offset_of!(JitContext, exit_request) as i32;
     pub(crate) const CTX_ILLEGAL_BITS: i32 = offset_of!(JitContext, illegal_bits) as i32;
+    pub(crate) const CTX_CURRENT: i32 = offset_of!(JitContext, current) as i32;
+    pub(crate) const CTX_INDIRECT: i32 = offset_of!(JitContext, indirect_jumps) as i32;
+    pub(crate) const CTX_RETURNS: i32 = offset_of!(JitContext, returns) as i32;
+    pub(crate) const CTX_RAS_MISSES: i32 = offset_of!(JitContext, ras_misses) as i32;
+    pub(crate) const CTX_IC_MISSES: i32 = offset_of!(JitContext, ic_misses) as i32;
+    pub(crate) const CTX_JC_MISSES: i32 = offset_of!(JitContext, jump_cache_misses) as i32;
     pub(crate) const CTX_VALUE: i32 = offset_of!(JitContext, value) as i32;
     pub(crate) const CTX_RAS_TOP: i32 = offset_of!(JitContext, ras_top) as i32;
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;

@@ -428,6 +428,13 @@ impl CodeStore {
         }
     }
 
+    /// Code will be installed by threads that are not vCPUs (compile
+    /// workers) while vCPUs run other code: with `mprotect` writes, no page
+    /// holding published code may be made writable again.
+    pub fn allow_concurrent_installs(&self) {
+        self.lock().cache.set_shared_pages(false);
+    }
+
     /// Compiles the function in `c.cl.func` (a permanent one), installs and
     /// publishes it; returns its entry.
     fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {

@@ -284,6 +284,9 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
     let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(ic_word));
     tr.site_pc = first.start;
+    // For the sampling profiler: which translation this thread is in.
+    let entered = tr.iconst(first.start);
+    tr.b.ins().store(flags(), entered, tr.ctx, off::CTX_CURRENT);
     tr.may_write =
         blocks.iter().flat_map(|bl| &bl.ops).any(|op| matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }));
     let targets = |bl: &Block| match bl.term {
@@ -952,6 +955,10 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
         let hit = self.b.create_block();
         let cell_param = self.b.append_block_param(hit, I64);
+        self.bump(off::CTX_INDIRECT);
+        if hint == IndirectHint::Return {
+            self.bump(off::CTX_RETURNS);
+        }
         if self.env.inline_cache && hint == IndirectHint::Return {
             let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
             let new_top = self.b.ins().iadd_imm_s(top, -1);
@@ -965,6 +972,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             let next = self.b.create_block();
             self.b.ins().brif(eq, hit, &[BlockArg::Value(cell)], next, &[]);
             self.b.switch_to_block(next);
+            self.bump(off::CTX_RAS_MISSES);
         }
         if self.env.inline_cache {
             let word = self.ic_word();
@@ -974,6 +982,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             let next = self.b.create_block();
             self.b.ins().brif(eq, hit, &[BlockArg::Value(cell)], next, &[]);
             self.b.switch_to_block(next);
+            self.bump(off::CTX_IC_MISSES);
         }
         // The vCPU's jump cache: direct-mapped by pc >> 1.
         let idx = self.b.ins().ushr_imm_s(target, 1);
@@ -992,10 +1001,19 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
         self.b.ins().jump(hit, &[BlockArg::Value(cell)]);
         self.b.switch_to_block(miss);
+        self.bump(off::CTX_JC_MISSES);
         self.set_pc(target);
         self.ret(exit::CONTINUE);
         self.b.switch_to_block(hit);
         self.chain(target, cell_param);
+    }
+
+    /// Adds one to the context's counter at `offset` (statistics; only the
+    /// owner thread writes it).
+    fn bump(&mut self, offset: i32) {
+        let n = self.b.ins().load(I64, flags(), self.ctx, offset);
+        let n = self.b.ins().iadd_imm_s(n, 1);
+        self.b.ins().store(flags(), n, self.ctx, offset);
     }
 
     /// A return to where a call of the region comes back: if `target` is

@@ -92,3 +92,67 @@ fn disasm_matches_objdump() {
         }
     }
 }
+
+/// `--stats` and `--stats-json` print the same report, and its counts are
+/// consistent with each other. `printf_heavy` under the default engine,
+/// forced to compile early (`--hot-ratio 0`) on the guest thread so the
+/// run is deterministic.
+#[test]
+fn stats_report_and_json_agree_and_add_up() {
+    let json_path = std::env::temp_dir().join(format!("ferrovm-stats-agree-{}.json", std::process::id()));
+    let out = run(
+        Command::new(ferrovm())
+            .args(["run", "--stats", "--hot-ratio", "0", "--hot-threshold", "10", "--compile-threads", "0"])
+            .arg(format!("--stats-json={}", json_path.display()))
+            .arg(root().join("tests/guests/bin/printf_heavy")),
+        &[],
+        None,
+    );
+    assert_eq!(out.status, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let printed: std::collections::HashMap<String, String> = err
+        .lines()
+        .skip_while(|l| !l.starts_with("ferrovm: guest instructions retired"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("hottest"))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.to_string()))
+        })
+        .collect();
+    let json = std::fs::read_to_string(&json_path).expect("--stats-json wrote the file");
+    let _ = std::fs::remove_file(&json_path);
+    let mut compared = 0;
+    for line in json.lines().map(str::trim).filter(|l| l.starts_with('"') && !l.starts_with("\"hottest\"")) {
+        let (k, v) = line.trim_end_matches(',').split_once(": ").expect("key: value");
+        let k = k.trim_matches('"');
+        let shown = printed.get(k).unwrap_or_else(|| panic!("{k} is in the JSON but not in --stats:\n{err}"));
+        match (v.parse::<f64>(), shown.strip_suffix("ms")) {
+            // Times: JSON in seconds, printed in ms with three decimals.
+            (Ok(secs), Some(ms)) => {
+                let ms: f64 = ms.parse().expect("a number of ms");
+                assert!((secs * 1e3 - ms).abs() <= 0.0006, "{k}: JSON {secs} s, printed {ms} ms");
+            }
+            (Ok(x), None) => {
+                let y: f64 = shown.parse().expect("a number");
+                assert!((x - y).abs() <= 0.0001 * x.abs().max(1.0), "{k}: JSON {x}, printed {y}");
+            }
+            (Err(_), _) => assert_eq!(v.trim_matches('"'), shown, "{k}"),
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, printed.len(), "the printed report has entries the JSON lacks");
+    let n = |k: &str| -> f64 { printed[k].trim_end_matches("ms").parse().expect("a number") };
+    // Counts that must agree.
+    assert!(n("stats.hot_regions") > 0.0, "nothing compiled:\n{err}");
+    assert_eq!(n("compile.count"), n("stats.hot_regions"), "every compile is a hot region under tiered");
+    assert_eq!(n("stats.compile_pauses"), n("stats.compile_requests"), "compiles ran on the guest thread");
+    assert!(n("stats.hot_blocks") <= n("stats.blocks_compiled"));
+    assert!(n("stats.hot_insns") >= n("stats.hot_blocks"), "a block holds at least one instruction");
+    let exits = ["chain", "ecall", "slow", "hot", "other"].iter().map(|e| n(&format!("stats.exits_{e}"))).sum::<f64>();
+    assert!(exits <= n("stats.native_entries") && exits > 0.0, "exits {exits} vs entries");
+    assert!(n("code_bytes_live") <= n("code_bytes_peak") && n("code_bytes_peak") <= n("code_capacity"));
+    assert!(n("stats.compile_time") <= n("stats.translate_time"), "compile time is part of translate time");
+    assert_eq!(n("stats.vcpus"), 1.0);
+    assert!(n("stats.insns_retired") > 0.0);
+}

@@ -1,14 +1,15 @@
-//! The guest programs of `tests/guests/manifest.txt` under `--engine jit`:
-//! as is, with half of all compiles failing on purpose (those blocks run in
-//! the interpreter), with 64 KiB and 16 KiB code caches (both force constant
-//! eviction), and without chaining or inline caches. Each run must match the
-//! committed expectations exactly.
-//!
-//! The whole suite also runs under a 64 KiB cache, under `--engine jit`
-//! recompiling blocks as hot code after two runs, and under `--engine
-//! tiered` with a threshold of 2 (hot regions, optimized), alone and (the
-//! `minimal` tier and `hello`) with a 16 KiB cache.
+//! The guest programs of `tests/guests/manifest.txt` under the JIT
+//! engines: `--engine jit` as is, with half of all compiles failing on
+//! purpose (those blocks run in the interpreter), with 64 KiB and 16 KiB
+//! code caches (both force constant eviction), and without chaining or
+//! inline caches; the default engine (tiered, background compile workers)
+//! with each eviction policy under constant eviction, with 0, 1 and 2
+//! compile threads, with both cost models and with failing compiles. Each
+//! run must match the committed expectations exactly, and every suite reads
+//! the statistics (`--stats-json`) to prove that what it claims to test
+//! happened: code was compiled, evicted, failed on purpose.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::guests::{SUPPORTED, describe, expected, manifest, under};
@@ -21,18 +22,43 @@ enum Programs {
     MinimalAndHello,
 }
 
-fn suite(extra: &[&str]) {
-    suite_of(Programs::All, extra);
+/// Statistics summed over a suite's runs, by `--stats-json` key.
+struct Totals(HashMap<String, f64>);
+
+impl Totals {
+    fn get(&self, key: &str) -> f64 {
+        self.0.get(key).copied().unwrap_or(0.0)
+    }
+
+    /// Asserts that `key` summed to more than zero (`what` says why it
+    /// should have).
+    fn some(&self, key: &str, what: &str) -> &Self {
+        assert!(self.get(key) > 0.0, "{what}: {key} is {} over the suite", self.get(key));
+        self
+    }
 }
 
-fn suite_of(which: Programs, extra: &[&str]) {
-    suite_under("jit", which, extra);
+/// The numbers of a `--stats-json` file (a flat object; `hottest` skipped).
+fn stats_numbers(json: &str) -> HashMap<String, f64> {
+    json.lines()
+        .filter_map(|l| {
+            let (k, v) = l.trim().trim_end_matches(',').split_once(": ")?;
+            Some((k.trim_matches('"').to_string(), v.parse::<f64>().ok()?))
+        })
+        .collect()
 }
 
-fn suite_under(engine: &str, which: Programs, extra: &[&str]) {
-    let mut pre = vec!["run", "--engine", engine];
-    pre.extend_from_slice(extra);
+fn suite(extra: &[&str]) -> Totals {
+    suite_of(Programs::All, extra)
+}
+
+fn suite_of(which: Programs, extra: &[&str]) -> Totals {
+    suite_under("jit", which, extra)
+}
+
+fn suite_under(engine: &str, which: Programs, extra: &[&str]) -> Totals {
     let mut failures = Vec::new();
+    let mut totals: HashMap<String, f64> = HashMap::new();
     let mut ran = 0;
     for e in manifest() {
         if !e.tags.iter().all(|t| SUPPORTED.contains(&t.as_str())) {
@@ -45,7 +71,15 @@ fn suite_under(engine: &str, which: Programs, extra: &[&str]) {
         if dynamic && !Path::new(crate::guests::SYSROOT).join("lib").exists() {
             continue;
         }
-        let mut pre = pre.clone();
+        let json = std::env::temp_dir().join(format!(
+            "ferrovm-stats-{}-{}-{}.json",
+            e.name,
+            std::process::id(),
+            RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let json_arg = format!("--stats-json={}", json.display());
+        let mut pre = vec!["run", "--engine", engine, json_arg.as_str()];
+        pre.extend_from_slice(extra);
         if dynamic {
             pre.extend_from_slice(&["-L", crate::guests::SYSROOT]);
         }
@@ -55,31 +89,45 @@ fn suite_under(engine: &str, which: Programs, extra: &[&str]) {
         if let Some(m) = describe(&format!("{} under {}", e.name, pre.join(" ")), &got, &expected(&e.name)) {
             failures.push(m);
         }
+        // A program killed by a signal writes no statistics.
+        if let Ok(text) = std::fs::read_to_string(&json) {
+            for (k, v) in stats_numbers(&text) {
+                *totals.entry(k).or_default() += v;
+            }
+            let _ = std::fs::remove_file(&json);
+        }
     }
     assert!(ran >= 10, "only {ran} guest programs ran");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    Totals(totals)
 }
+
+static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 #[test]
 fn guest_programs_under_the_jit() {
-    suite(&[]);
+    suite(&[]).some("stats.blocks_compiled", "every block is compiled under --engine jit");
 }
 
 #[test]
 fn guest_programs_with_half_of_all_compiles_failing() {
-    suite(&["--jit-fault-rate", "0.5"]);
+    suite(&["--jit-fault-rate", "0.5"])
+        .some("stats.jit_injected_failures", "compiles failed on purpose")
+        .some("stats.blocks_compiled", "the others compiled");
 }
 
 #[test]
 fn guest_programs_with_a_64k_code_cache() {
-    suite_of(Programs::MinimalAndHello, &["--code-cache-size", "65536"]);
+    suite_of(Programs::MinimalAndHello, &["--code-cache-size", "65536"])
+        .some("stats.jit_evictions", "a 64 KiB cache overflows");
 }
 
 /// 16 KiB evicts constantly even for the minimal programs (e.g. `min_sort`:
 /// 160 compiles, 126 evictions).
 #[test]
 fn guest_programs_with_a_16k_code_cache() {
-    suite_of(Programs::MinimalAndHello, &["--code-cache-size", "16384"]);
+    suite_of(Programs::MinimalAndHello, &["--code-cache-size", "16384"])
+        .some("stats.jit_evictions", "a 16 KiB cache overflows");
 }
 
 /// The whole suite under a 64 KiB cache: blocks evicted for room run
@@ -87,7 +135,7 @@ fn guest_programs_with_a_16k_code_cache() {
 /// every block on every run.
 #[test]
 fn whole_suite_with_a_64k_code_cache() {
-    suite(&["--code-cache-size", "65536"]);
+    suite(&["--code-cache-size", "65536"]).some("stats.jit_evictions", "a 64 KiB cache overflows");
 }
 
 /// The tiered engine with a tiny threshold: nearly every block is compiled
@@ -95,7 +143,9 @@ fn whole_suite_with_a_64k_code_cache() {
 /// successors), after running in the interpreter first.
 #[test]
 fn guest_programs_as_hot_regions() {
-    suite_under("tiered", Programs::All, &["--hot-threshold", "2"]);
+    suite_under("tiered", Programs::All, &["--hot-threshold", "2", "--hot-ratio", "0"])
+        .some("stats.hot_regions", "hot regions compiled")
+        .some("compile.count", "compiles timed");
 }
 
 /// Hot regions under constant eviction (the `minimal` tier and `hello`: a
@@ -103,7 +153,13 @@ fn guest_programs_as_hot_regions() {
 /// measure Cranelift in a debug build).
 #[test]
 fn guest_programs_as_hot_regions_with_a_16k_code_cache() {
-    suite_under("tiered", Programs::MinimalAndHello, &["--hot-threshold", "2", "--code-cache-size", "16384"]);
+    suite_under(
+        "tiered",
+        Programs::MinimalAndHello,
+        &["--hot-threshold", "2", "--hot-ratio", "0", "--code-cache-size", "16384"],
+    )
+    .some("stats.hot_regions", "hot regions compiled")
+    .some("stats.jit_evictions", "a 16 KiB cache overflows");
 }
 
 /// `--engine jit` recompiling nearly every block as hot code after two
@@ -111,11 +167,59 @@ fn guest_programs_as_hot_regions_with_a_16k_code_cache() {
 /// (the first translation keeps running).
 #[test]
 fn guest_programs_recompiled_as_hot_code() {
-    suite(&["--hot-threshold", "2"]);
-    suite(&["--hot-threshold", "2", "--jit-fault-rate", "0.5"]);
+    suite(&["--hot-threshold", "2"]).some("stats.hot_regions", "first-run code recompiled as hot");
+    suite(&["--hot-threshold", "2", "--jit-fault-rate", "0.5"])
+        .some("stats.hot_regions", "first-run code recompiled as hot")
+        .some("stats.jit_injected_failures", "compiles failed on purpose");
 }
 
 #[test]
 fn guest_programs_without_chaining_or_inline_caches() {
-    suite(&["--no-chaining", "--no-inline-cache"]);
+    suite(&["--no-chaining", "--no-inline-cache"]).some("stats.blocks_compiled", "blocks compiled");
+}
+
+/// The default engine (tiered, compile workers), forced to compile nearly
+/// everything (`--hot-threshold 2 --hot-ratio 0`) into a 16 KiB cache,
+/// under each eviction policy.
+#[test]
+fn default_engine_with_each_eviction_policy() {
+    for policy in ["lru", "lfu", "fifo", "value", "random"] {
+        suite_under(
+            "tiered",
+            Programs::MinimalAndHello,
+            &["--eviction", policy, "--hot-threshold", "2", "--hot-ratio", "0", "--code-cache-size", "16384"],
+        )
+        .some("stats.jit_evictions", &format!("{policy}: a 16 KiB cache overflows"));
+    }
+}
+
+/// The default engine with its compiles on the guest thread (0), on one
+/// and on two workers, and with each cost model; forced to compile early
+/// so the compile paths run.
+#[test]
+fn default_engine_with_0_1_2_compile_threads_and_both_cost_models() {
+    for extra in [
+        ["--compile-threads", "0", "--cost-model", "fixed"],
+        ["--compile-threads", "1", "--cost-model", "learned"],
+        ["--compile-threads", "2", "--cost-model", "fixed"],
+    ] {
+        let mut args = extra.to_vec();
+        args.extend(["--hot-threshold", "2", "--hot-ratio", "0"]);
+        let t = suite_under("tiered", Programs::All, &args);
+        t.some("stats.hot_regions", &format!("{}: hot regions compiled", extra.join(" ")));
+        if extra[1] == "0" {
+            t.some("stats.compile_pauses", "compiles on the guest thread");
+        } else {
+            t.some("stats.worker_busy", "compiles on workers");
+        }
+    }
+}
+
+/// The default engine as users get it (no knobs), and with half of all
+/// compiles failing.
+#[test]
+fn default_engine_as_is_and_with_failing_compiles() {
+    suite_under("tiered", Programs::All, &[]).some("stats.evaluations", "blocks weighed for compiling");
+    suite_under("tiered", Programs::All, &["--jit-fault-rate", "0.5", "--hot-threshold", "2", "--hot-ratio", "0"])
+        .some("stats.jit_injected_failures", "compiles failed on purpose");
 }

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use ferrovm_engine::{EngineConfig, Vm};
+use ferrovm_engine::Vm;
+
+use crate::support::interp;
 use ferrovm_mem::{AddressSpace, Perms};
 
 const PAGE: u64 = 0x40000;
@@ -17,7 +19,7 @@ const PAGE: u64 = 0x40000;
 #[test]
 fn a_copy_whose_host_page_vanished_is_a_guest_fault() {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
-    let _vm = Vm::new(Arc::clone(&mem), EngineConfig::default()); // installs the handler
+    let _vm = Vm::new(Arc::clone(&mem), interp()); // installs the handler
     mem.map(PAGE, 0x2000, Perms::RW).expect("map");
     mem.write_bytes(PAGE, &[1; 64]).expect("mapped: the copy works");
     let host = mem.host_base() as usize + PAGE as usize;
@@ -43,7 +45,7 @@ fn a_copy_whose_host_page_vanished_is_a_guest_fault() {
 #[test]
 fn copies_racing_with_unmap_never_crash() {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
-    let _vm = Vm::new(Arc::clone(&mem), EngineConfig::default());
+    let _vm = Vm::new(Arc::clone(&mem), interp());
     mem.map(PAGE, 0x10000, Perms::RW).expect("map");
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));

@@ -18,7 +18,7 @@ use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, decode16, encode};
 use proptest::prelude::*;
 
-use crate::support::{OneVcpu, jit};
+use crate::support::{OneVcpu, interp, jit};
 
 pub(crate) const CODE: u64 = 0x10000;
 const DATA: u64 = 0x20000;
@@ -176,7 +176,7 @@ fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
     let data_seed = rng.next();
 
     let mem_i = memory(&code, data_seed, code_writable);
-    let mut interp = OneVcpu::new(Arc::clone(&mem_i), EngineConfig::default());
+    let mut interp = OneVcpu::new(Arc::clone(&mem_i), interp());
     let mut cpu_i = start.clone();
     let Some(exit_i) = run_bounded(&mut interp, &mut cpu_i, Duration::from_millis(300)) else {
         return Err(TestCaseError::reject("does not terminate"));

@@ -6,7 +6,7 @@ use ferrovm_engine::{EngineConfig, Exit, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
-use crate::support::{OneVcpu, jit, tiered};
+use crate::support::{OneVcpu, interp, jit, tiered};
 
 const BASE: u64 = 0x10000;
 
@@ -16,7 +16,7 @@ fn setup(words: &[u32]) -> (OneVcpu, Cpu) {
     mem.map(0x20000, 0x1000, Perms::RW).expect("map data");
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.write_bytes(BASE, &bytes).expect("write code");
-    (OneVcpu::new(mem, EngineConfig::default()), Cpu { pc: BASE, ..Cpu::default() })
+    (OneVcpu::new(mem, interp()), Cpu { pc: BASE, ..Cpu::default() })
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn compiled_code_hands_misaligned_and_faulting_accesses_to_the_interpreter() {
         engine.memory().read_bytes(0x20009, &mut stored).expect("read");
         (exit, cpu, stored, engine.stats().slow_accesses)
     };
-    let (exit_i, cpu_i, stored_i, _) = run(EngineConfig::default());
+    let (exit_i, cpu_i, stored_i, _) = run(interp());
     let (exit_j, cpu_j, stored_j, slow) = run(jit(None, JitOptions::default()));
     match exit_j {
         Exit::Fault(f) => assert_eq!((f.addr, f.access, f.kind), (0x21000, Access::Read, FaultKind::Unmapped)),
@@ -128,14 +128,14 @@ fn accesses_checked_as_a_group_stay_precise() {
         (exit, cpu, data)
     };
     // In one page: the fast path.
-    let (exit_i, cpu_i, data_i) = run(EngineConfig::default(), 0x20100);
+    let (exit_i, cpu_i, data_i) = run(interp(), 0x20100);
     let (exit_j, cpu_j, data_j) = run(jit(None, JitOptions::default()), 0x20100);
     assert_eq!(exit_j, Exit::Ecall);
     assert_eq!(cpu_j.regs[12], 0x1122_3344_5566_7788);
     assert_eq!((exit_i, cpu_i.regs, cpu_i.pc, data_i), (exit_j, cpu_j.regs, cpu_j.pc, data_j));
     // The second store crosses into an unmapped page: the first store is
     // done, the second faults with its own pc.
-    let (exit_i, cpu_i, data_i) = run(EngineConfig::default(), 0x20ff8);
+    let (exit_i, cpu_i, data_i) = run(interp(), 0x20ff8);
     let (exit_j, cpu_j, data_j) = run(jit(None, JitOptions::default()), 0x20ff8);
     match exit_j {
         Exit::Fault(f) => assert_eq!((f.addr, f.access), (0x21000, Access::Write)),
@@ -171,7 +171,7 @@ fn calls_inside_a_hot_region_return_inside_it() {
         assert_eq!(engine.run(&mut cpu), Exit::Ecall);
         (cpu, engine.stats())
     };
-    let (interp, _) = run(EngineConfig::default());
+    let (interp, _) = run(interp());
     // sum over n = 1..=1000 of 2n + 3
     assert_eq!(interp.regs[10], 1000 * 1001 + 3 * 1000);
     for (name, config) in [("tiered", tiered(10, JitOptions::default())), ("jit", jit(Some(10), JitOptions::default()))]

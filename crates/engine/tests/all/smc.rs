@@ -9,7 +9,7 @@ use ferrovm_engine::{EngineConfig, Exit, FaultInjection, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 
-use crate::support::{OneVcpu, jit, tiered};
+use crate::support::{OneVcpu, interp, jit, tiered};
 
 const CODE: u64 = 0x10000;
 const BUF: u64 = 0x12000;
@@ -74,7 +74,7 @@ fn engines() -> Vec<(&'static str, EngineConfig)> {
     let j = JitOptions::default;
     let failing = JitOptions { fault_injection: Some(FaultInjection { rate: 0.5, seed: 7 }), ..j() };
     vec![
-        ("interp", EngineConfig::default()),
+        ("interp", interp()),
         ("jit", jit(None, j())),
         ("jit, no chaining", jit(None, JitOptions { chaining: false, ..j() })),
         ("jit, 8 KiB cache", jit(None, JitOptions { code_cache_size: 8 << 10, ..j() })),

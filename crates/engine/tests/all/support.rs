@@ -4,7 +4,9 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use ferrovm_engine::{EngineConfig, EngineMode, Exit, InterruptHandle, JitOptions, Stats, Vcpu, Vm};
+use ferrovm_engine::{
+    CompileThreads, EngineConfig, EngineMode, Exit, HotspotConfig, InterruptHandle, JitOptions, Stats, Vcpu, Vm,
+};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::AddressSpace;
 
@@ -47,17 +49,32 @@ impl OneVcpu {
 }
 
 /// `--engine jit`: every block compiled on its first run, recompiled as
-/// hot code after `tier_up` runs (never with `None`).
+/// hot code after `tier_up` runs (never with `None`), on the guest thread
+/// (deterministic).
 pub(crate) fn jit(tier_up: Option<u32>, jit: JitOptions) -> EngineConfig {
     EngineConfig {
         mode: EngineMode::Jit { tier_up: tier_up.and_then(NonZeroU32::new) },
         jit,
+        compile_threads: CompileThreads::Guest,
         ..EngineConfig::default()
     }
 }
 
-/// `--engine tiered`: interpreted until `threshold` runs, then compiled.
+/// `--engine tiered`, made deterministic: interpreted until `threshold`
+/// runs, then compiled on the guest thread whatever the cost model says.
 pub(crate) fn tiered(threshold: u32, jit: JitOptions) -> EngineConfig {
-    let threshold = NonZeroU32::new(threshold).expect("a threshold of at least 1");
-    EngineConfig { mode: EngineMode::Tiered { threshold }, jit, ..EngineConfig::default() }
+    let min_runs = NonZeroU32::new(threshold).expect("a threshold of at least 1");
+    let hotspot = HotspotConfig { min_runs, ratio: 0.0, adaptive: false, ..HotspotConfig::default() };
+    EngineConfig {
+        mode: EngineMode::Tiered,
+        jit,
+        hotspot,
+        compile_threads: CompileThreads::Guest,
+        ..EngineConfig::default()
+    }
+}
+
+/// `--engine interp`.
+pub(crate) fn interp() -> EngineConfig {
+    EngineConfig { mode: EngineMode::Interp, ..EngineConfig::default() }
 }

@@ -1,0 +1,371 @@
+//! Hotspot detection: which translations are worth compiling, from
+//! per-translation scores that decay over time.
+//!
+//! Every translation counts its interpreter runs (a plain counter on the
+//! fast path). Every so often — after [`HotspotConfig::min_runs`] runs, then
+//! after as many as the last evaluation said were missing — the counter is
+//! folded into the translation's **score**: an exponentially decaying run
+//! count (an EWMA over time windows of [`HotspotConfig::window`], each
+//! keeping [`HotspotConfig::decay`] of the last). From the score follow the
+//! recent run rate and the runs to expect from now on (the rate over the
+//! time the program has run so far, capped at
+//! [`HotspotConfig::horizon`]: code that has run for long is likely to run
+//! as long again). Weighted by the block's size and the measured time an
+//! interpreted instruction takes against a compiled one, that is the time
+//! compiling would save; the cost model predicts what compiling costs, and
+//! the translation is compiled when the saving exceeds the cost times the
+//! **threshold ratio**. The ratio adapts ([`Threshold`]): it rises while
+//! the compile queue is long or compiling takes more than its share of
+//! time, and falls while the workers are idle.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Knobs of the hotspot detector (each has a `ferrovm run` flag).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HotspotConfig {
+    /// Interpreter runs before a translation is first weighed
+    /// (`--hot-threshold`).
+    pub min_runs: NonZeroU32,
+    /// Saving / cost a translation must reach to be compiled, at the start
+    /// (`--hot-ratio`).
+    pub ratio: f64,
+    /// Whether the ratio adapts to the compile load (`--hot-adaptive`).
+    pub adaptive: bool,
+    /// Bounds of the adapted ratio (`--hot-ratio-min`, `--hot-ratio-max`).
+    pub min_ratio: f64,
+    /// See `min_ratio`.
+    pub max_ratio: f64,
+    /// Length of a decay window (`--hot-window-ms`).
+    pub window: Duration,
+    /// Fraction of a score kept from one window to the next
+    /// (`--hot-decay`, in `(0, 1)`).
+    pub decay: f64,
+    /// Longest future to count on (`--hot-horizon-ms`).
+    pub horizon: Duration,
+    /// Exponent of a block's instruction count in its saving per run
+    /// (`--hot-size-weight`; 1: proportional to size).
+    pub size_weight: f64,
+    /// Weight of the measured interpreter and compiled-code speeds against
+    /// the cost model's priors (`--hot-time-weight`, `0..=1`).
+    pub time_weight: f64,
+    /// Share of wall time each compile worker may spend compiling before
+    /// the ratio rises (`--compile-budget`, `0..=1`).
+    pub compile_budget: f64,
+}
+
+impl Default for HotspotConfig {
+    fn default() -> Self {
+        HotspotConfig {
+            min_runs: NonZeroU32::new(50).expect("non-zero"),
+            ratio: 1.0,
+            adaptive: true,
+            min_ratio: 0.25,
+            max_ratio: 64.0,
+            window: Duration::from_millis(10),
+            decay: 0.5,
+            horizon: Duration::from_secs(2),
+            size_weight: 1.0,
+            time_weight: 1.0,
+            compile_budget: 0.75,
+        }
+    }
+}
+
+/// Most runs between two evaluations of one translation.
+pub(crate) const MAX_EVAL_INTERVAL: u32 = 1 << 14;
+
+impl HotspotConfig {
+    /// Checks the knobs' ranges; a message naming the bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(format!("{name} must be in 0..=1, got {v}")) }
+        };
+        if !(self.decay > 0.0 && self.decay < 1.0) {
+            return Err(format!("decay must be in (0, 1), got {}", self.decay));
+        }
+        unit("time weight", self.time_weight)?;
+        unit("compile budget", self.compile_budget)?;
+        if !(self.min_ratio >= 0.0 && self.min_ratio <= self.max_ratio && self.max_ratio.is_finite()) {
+            return Err(format!(
+                "ratio bounds must satisfy 0 <= min <= max, got {} and {}",
+                self.min_ratio, self.max_ratio
+            ));
+        }
+        if !(self.ratio >= 0.0 && self.ratio.is_finite()) {
+            return Err(format!("ratio must be a finite number >= 0, got {}", self.ratio));
+        }
+        if !(self.size_weight >= 0.0 && self.size_weight <= 4.0) {
+            return Err(format!("size weight must be in 0..=4, got {}", self.size_weight));
+        }
+        if self.window.is_zero() || self.horizon < self.window {
+            return Err("the window must be positive and the horizon at least one window".into());
+        }
+        Ok(())
+    }
+
+    /// The score `count` stamped in window `from`, as of window `to`.
+    pub(crate) fn decayed(&self, count: f32, from: u32, to: u32) -> f32 {
+        let windows = to.saturating_sub(from);
+        if windows == 0 {
+            return count;
+        }
+        if windows > 64 {
+            return 0.0;
+        }
+        (f64::from(count) * self.decay.powi(windows as i32)) as f32
+    }
+
+    /// Runs to expect from a translation whose score is `count`, in a
+    /// program that has run `elapsed`: its recent rate (a steady rate `r`
+    /// per window gives a score of `r / (1 - decay)`) over the time run so
+    /// far, at least the windows the score spans and at most the horizon.
+    pub(crate) fn expected_runs(&self, count: f32, elapsed: Duration) -> f64 {
+        let per_window = f64::from(count) * (1.0 - self.decay);
+        let window = self.window.as_secs_f64();
+        let span = 1.0 / (1.0 - self.decay);
+        let windows = (elapsed.as_secs_f64() / window).clamp(span, (self.horizon.as_secs_f64() / window).max(span));
+        per_window * windows
+    }
+
+    /// The time (ns) one run of a block of `insns` instructions saves once
+    /// compiled, from the per-instruction times (ns) of the interpreter and
+    /// of compiled code.
+    pub(crate) fn saving_per_run(&self, insns: u32, interp_ns: f64, native_ns: f64) -> f64 {
+        f64::from(insns.max(1)).powf(self.size_weight) * (interp_ns - native_ns).max(0.0)
+    }
+
+    /// Runs until the next evaluation of a translation whose evaluation
+    /// found `saving` against `needed` after `count` (decayed) runs: about
+    /// the runs that would close the gap, within sensible bounds.
+    pub(crate) fn next_evaluation(&self, count: f32, saving: f64, needed: f64) -> u32 {
+        let min = self.min_runs.get().min(64);
+        if saving.is_nan() || saving <= 0.0 || !needed.is_finite() {
+            return MAX_EVAL_INTERVAL;
+        }
+        let missing = f64::from(count.max(1.0)) * (needed / saving - 1.0);
+        (missing.ceil().max(f64::from(min)) as u32).min(MAX_EVAL_INTERVAL)
+    }
+}
+
+/// A decaying score in one atomic word: the decayed run count (an `f32`)
+/// and the window it is as of.
+#[derive(Debug, Default)]
+pub(crate) struct Score(AtomicU64);
+
+impl Score {
+    /// The count and its window.
+    pub(crate) fn get(&self) -> (f32, u32) {
+        let v = self.0.load(Ordering::Relaxed);
+        (f32::from_bits((v >> 32) as u32), v as u32)
+    }
+
+    /// Folds `runs` into the score as of window `now`; the new count.
+    /// Evaluations of one translation racing on two threads may lose one's
+    /// runs: a score is an estimate.
+    pub(crate) fn add(&self, cfg: &HotspotConfig, runs: u32, now: u32) -> f32 {
+        let (count, at) = self.get();
+        let count = cfg.decayed(count, at, now) + runs as f32;
+        self.set(count, now);
+        count
+    }
+
+    /// Sets the count as of window `now`.
+    pub(crate) fn set(&self, count: f32, now: u32) {
+        self.0.store((u64::from(count.to_bits()) << 32) | u64::from(now), Ordering::Relaxed);
+    }
+
+    /// The count as of window `now`.
+    pub(crate) fn at(&self, cfg: &HotspotConfig, now: u32) -> f32 {
+        let (count, at) = self.get();
+        cfg.decayed(count, at, now)
+    }
+}
+
+/// The VM's clock in decay windows.
+#[derive(Debug)]
+pub(crate) struct Clock {
+    start: Instant,
+    window_ns: u64,
+}
+
+impl Clock {
+    pub(crate) fn new(window: Duration) -> Self {
+        Clock { start: Instant::now(), window_ns: u64::try_from(window.as_nanos()).unwrap_or(u64::MAX).max(1) }
+    }
+
+    /// Time since the VM started.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// The current window.
+    pub(crate) fn window(&self) -> u32 {
+        Self::window_of(self.elapsed(), self.window_ns)
+    }
+
+    fn window_of(elapsed: Duration, window_ns: u64) -> u32 {
+        u32::try_from(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX) / window_ns).unwrap_or(u32::MAX)
+    }
+}
+
+/// What the compile pipeline looked like over the last maintenance period.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Load {
+    /// Requests waiting.
+    pub(crate) queued: usize,
+    /// Compile workers (0: compiles run on guest threads).
+    pub(crate) workers: usize,
+    /// Share of the period the workers (all together, per worker) spent
+    /// compiling, `0..=1`.
+    pub(crate) busy: f64,
+}
+
+/// The adaptive threshold ratio (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Threshold(AtomicU64);
+
+impl Threshold {
+    pub(crate) fn new(cfg: &HotspotConfig) -> Self {
+        Threshold(AtomicU64::new(cfg.ratio.to_bits()))
+    }
+
+    /// The ratio in force.
+    pub(crate) fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Adapts the ratio to `load`: up by a quarter when the queue holds more
+    /// than two requests per worker or the workers were busier than the
+    /// budget, down by a fifth when nothing waits and they were mostly idle.
+    /// Returns the new ratio.
+    pub(crate) fn adapt(&self, cfg: &HotspotConfig, load: Load) -> f64 {
+        let ratio = self.get();
+        if !cfg.adaptive {
+            return ratio;
+        }
+        let workers = load.workers.max(1);
+        let new = if load.queued > 2 * workers || load.busy > cfg.compile_budget {
+            ratio * 1.25
+        } else if load.queued == 0 && load.busy < cfg.compile_budget / 4.0 {
+            ratio * 0.8
+        } else {
+            ratio
+        };
+        let new = new.clamp(cfg.min_ratio, cfg.max_ratio);
+        self.0.store(new.to_bits(), Ordering::Relaxed);
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> HotspotConfig {
+        HotspotConfig::default()
+    }
+
+    #[test]
+    fn scores_decay_per_window() {
+        let c = cfg();
+        let s = Score::default();
+        assert_eq!(s.add(&c, 100, 0), 100.0);
+        assert_eq!(s.add(&c, 0, 0), 100.0);
+        // Two windows later, a quarter is left (decay 0.5).
+        assert_eq!(s.at(&c, 2), 25.0);
+        assert_eq!(s.add(&c, 10, 2), 35.0);
+        // Long gone.
+        assert_eq!(s.at(&c, 200), 0.0);
+        // A stamp from the future (a racing writer) does not grow it.
+        assert_eq!(c.decayed(8.0, 5, 3), 8.0);
+    }
+
+    #[test]
+    fn steady_rate_converges_to_rate_over_one_minus_decay() {
+        let c = cfg();
+        let s = Score::default();
+        for w in 0..60 {
+            s.add(&c, 100, w);
+        }
+        let count = s.at(&c, 59);
+        assert!((count - 200.0).abs() < 0.01, "{count}");
+        // Over a long run, the expected runs are the rate over the horizon.
+        let expected = c.expected_runs(count, Duration::from_secs(60));
+        assert!((expected - 100.0 * 200.0).abs() < 1.0, "{expected}");
+        // Early on, no less than the score itself.
+        assert!((c.expected_runs(count, Duration::ZERO) - 200.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn expected_runs_grow_with_elapsed_time_up_to_the_horizon() {
+        let c = cfg();
+        let mut last = 0.0;
+        for ms in [0, 5, 20, 100, 1000, 2000, 5000] {
+            let e = c.expected_runs(50.0, Duration::from_millis(ms));
+            assert!(e >= last, "{ms} ms: {e} < {last}");
+            last = e;
+        }
+        assert_eq!(c.expected_runs(50.0, Duration::from_secs(2)), c.expected_runs(50.0, Duration::from_secs(100)));
+    }
+
+    #[test]
+    fn saving_weighs_size_and_speeds() {
+        let mut c = cfg();
+        assert_eq!(c.saving_per_run(10, 8.0, 1.0), 70.0);
+        // Compiled code slower than the interpreter saves nothing.
+        assert_eq!(c.saving_per_run(10, 1.0, 8.0), 0.0);
+        c.size_weight = 0.0;
+        assert_eq!(c.saving_per_run(10, 8.0, 1.0), 7.0);
+    }
+
+    #[test]
+    fn next_evaluation_closes_the_gap_within_bounds() {
+        let c = cfg();
+        // Half the needed saving after 100 runs: about 100 more.
+        assert_eq!(c.next_evaluation(100.0, 50.0, 100.0), 100);
+        assert_eq!(c.next_evaluation(100.0, 99.9, 100.0), 50);
+        assert_eq!(c.next_evaluation(100.0, 0.0, 100.0), MAX_EVAL_INTERVAL);
+        assert_eq!(c.next_evaluation(1.0, 1e-9, 1e9), MAX_EVAL_INTERVAL);
+    }
+
+    #[test]
+    fn threshold_rises_under_load_and_falls_when_idle() {
+        let c = cfg();
+        let t = Threshold::new(&c);
+        assert_eq!(t.get(), 1.0);
+        assert_eq!(t.adapt(&c, Load { queued: 10, workers: 1, busy: 0.2 }), 1.25);
+        assert_eq!(t.adapt(&c, Load { queued: 0, workers: 1, busy: 0.9 }), 1.5625);
+        // In between: unchanged.
+        assert_eq!(t.adapt(&c, Load { queued: 1, workers: 1, busy: 0.5 }), 1.5625);
+        let idle = Load { queued: 0, workers: 1, busy: 0.0 };
+        for _ in 0..100 {
+            t.adapt(&c, idle);
+        }
+        assert_eq!(t.get(), c.min_ratio);
+        for _ in 0..100 {
+            t.adapt(&c, Load { queued: 100, workers: 2, busy: 1.0 });
+        }
+        assert_eq!(t.get(), c.max_ratio);
+        let fixed = HotspotConfig { adaptive: false, ..cfg() };
+        let t = Threshold::new(&fixed);
+        assert_eq!(t.adapt(&fixed, Load { queued: 100, workers: 1, busy: 1.0 }), 1.0);
+    }
+
+    #[test]
+    fn validate_rejects_bad_knobs() {
+        assert!(cfg().validate().is_ok());
+        assert!(HotspotConfig { decay: 1.0, ..cfg() }.validate().is_err());
+        assert!(HotspotConfig { compile_budget: 2.0, ..cfg() }.validate().is_err());
+        assert!(HotspotConfig { min_ratio: 5.0, max_ratio: 1.0, ..cfg() }.validate().is_err());
+        assert!(HotspotConfig { ratio: f64::NAN, ..cfg() }.validate().is_err());
+        assert!(HotspotConfig { window: Duration::ZERO, ..cfg() }.validate().is_err());
+    }
+
+    #[test]
+    fn clock_counts_windows() {
+        assert_eq!(Clock::window_of(Duration::from_millis(25), 10_000_000), 2);
+        assert_eq!(Clock::window_of(Duration::from_secs(u64::MAX), 1), u32::MAX);
+    }
+}

@@ -1,0 +1,218 @@
+//! Background compilation: the compile workers and the VM's periodic
+//! maintenance.
+//!
+//! Workers are host threads that are not guest threads. They start when the
+//! first compile is asked for, take requests from the VM's
+//! [`CompileQueue`](crate::queue::CompileQueue), and compile, install and
+//! publish them while the guest threads go on interpreting; a guest thread
+//! picks the new code up at its next block boundary (the record's cell
+//! leads to it). A worker takes part in [`Vm::synchronize`] while it reads
+//! guest memory (lifting), and finishes its current request before a host
+//! `fork` (the VM's fork gate); none survives into a forked child, where
+//! they are started again at the next request.
+//!
+//! Maintenance runs once per hotspot window, on whichever thread gets
+//! there first (a worker when there are any): it adapts the threshold
+//! ratio to the compile load, tells the eviction policy which compiled code
+//! ran, and evicts cold code before the cache fills so that installs rarely
+//! have to.
+
+use std::sync::atomic::{Ordering, fence};
+use std::sync::{Arc, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crate::config::CompileThreads;
+use crate::hotspot::Load;
+use crate::queue::CompileQueue;
+use crate::stats::Counters;
+use crate::vm::{VcpuShared, Vm};
+
+/// Fill level of the code cache above which maintenance evicts cold code,
+/// and the level it evicts down to (percent).
+const HIGH_WATER: usize = 90;
+const LOW_WATER: usize = 80;
+
+/// The workers of one process (see [`Pool::start`]).
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    /// The process that started them (a forked child has none).
+    pid: u32,
+    workers: Vec<Arc<VcpuShared>>,
+}
+
+/// What maintenance remembers between runs.
+#[derive(Debug)]
+pub(crate) struct Maintenance {
+    at: Instant,
+    busy: Duration,
+}
+
+impl Default for Maintenance {
+    fn default() -> Self {
+        Maintenance { at: Instant::now(), busy: Duration::ZERO }
+    }
+}
+
+/// A thread reading guest memory outside a vCPU (see [`Vm::reading`]).
+pub(crate) struct Reading<'a>(Option<&'a VcpuShared>);
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        if let Some(w) = self.0 {
+            w.active.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Vm {
+    /// Starts the compile workers if this process has none.
+    pub(crate) fn start_workers(self: &Arc<Self>) {
+        let CompileThreads::Workers(n) = self.config.compile_threads else { return };
+        let pid = std::process::id();
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.pid == pid || self.store.is_none() {
+            return;
+        }
+        pool.pid = pid;
+        pool.workers.clear();
+        if let Some(store) = &self.store {
+            // Code is now installed while vCPUs run other code.
+            store.allow_concurrent_installs();
+        }
+        for i in 0..n.get() {
+            let shared = self.register_worker();
+            let (vm, queue, me) = (Arc::downgrade(self), Arc::clone(&self.queue), Arc::clone(&shared));
+            let spawned =
+                std::thread::Builder::new().name(format!("ferrovm-jit-{i}")).spawn(move || worker(&vm, &queue, &me));
+            match spawned {
+                Ok(_) => pool.workers.push(shared),
+                Err(e) => {
+                    crate::warn(&format!("cannot start a compile worker: {e}"));
+                    self.retire_vcpu(&shared);
+                }
+            }
+        }
+    }
+
+    /// Compile workers running.
+    pub(crate) fn worker_count(&self) -> usize {
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.pid == std::process::id() { pool.workers.len() } else { 0 }
+    }
+
+    /// Marks `who` as reading guest memory until the guard drops, if it is
+    /// a worker (a vCPU is running guest code already): [`Vm::synchronize`]
+    /// waits for it, and it waits while the VM is paused.
+    pub(crate) fn reading<'a>(&self, who: &'a VcpuShared) -> Reading<'a> {
+        if !who.worker {
+            return Reading(None);
+        }
+        who.active.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `synchronize` (see `Vcpu::run`).
+        fence(Ordering::SeqCst);
+        if self.paused.load(Ordering::Acquire) {
+            self.park(who);
+        }
+        Reading(Some(who))
+    }
+
+    /// Runs maintenance if a new window has begun and no other thread is
+    /// at it.
+    pub(crate) fn maintain_if_due(&self, counters: &Counters) {
+        let now = self.clock.window();
+        if self.tick.load(Ordering::Relaxed) >= now {
+            return;
+        }
+        let Ok(mut m) = self.maintenance.try_lock() else { return };
+        if self.tick.load(Ordering::Relaxed) >= now {
+            return;
+        }
+        self.tick.store(now, Ordering::Relaxed);
+        self.maintain(&mut m, counters, now);
+    }
+
+    fn maintain(&self, m: &mut Maintenance, counters: &Counters, tick: u32) {
+        Counters::add(&counters.maintenance_runs, 1);
+        self.sample_profile();
+        // The load: queue length, share of time the workers compiled.
+        let workers: Vec<Arc<VcpuShared>> = {
+            let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+            if pool.pid == std::process::id() { pool.workers.clone() } else { Vec::new() }
+        };
+        let busy: Duration = workers.iter().map(|w| w.counters.get().worker_busy).sum();
+        let period = m.at.elapsed();
+        let share = if workers.is_empty() || period.is_zero() {
+            0.0
+        } else {
+            (busy.saturating_sub(m.busy).as_secs_f64() / period.as_secs_f64() / workers.len() as f64).min(1.0)
+        };
+        m.at = Instant::now();
+        m.busy = busy;
+        let load = Load { queued: self.queue.len(), workers: workers.len(), busy: share };
+        self.threshold.adapt(&self.config.hotspot, load);
+        let Some(store) = &self.store else { return };
+        // Tell the policy what ran; forget what is no longer compiled.
+        let (interp, native) = self.rates();
+        let cfg = &self.config.hotspot;
+        let mut touched = Vec::new();
+        self.lock_compiled().retain(|r| {
+            if r.cell.code.load(Ordering::Relaxed) == store.stub() {
+                return false;
+            }
+            let uses = r.entries.swap(0, Ordering::Relaxed);
+            if uses > 0 {
+                r.used.store(tick, Ordering::Relaxed);
+                let count = r.score.at(cfg, tick).max(uses as f32);
+                let insns = r.state().native_insns;
+                let benefit = f64::from(count) * (1.0 - cfg.decay) * cfg.saving_per_run(insns, interp, native);
+                touched.push((r.pc, u64::from(uses), benefit));
+            }
+            true
+        });
+        {
+            let mut policy = self.lock_policy();
+            for (pc, uses, benefit) in touched {
+                policy.touch(pc, uses, benefit, u64::from(tick));
+            }
+        }
+        // Evict cold code before the cache fills.
+        let (used, capacity) = store.code_usage();
+        if used * 100 > capacity * HIGH_WATER {
+            while store.code_usage().0 * 100 > capacity * LOW_WATER {
+                if !self.evict_cold(counters) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A compile worker's loop.
+fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
+    let mut compiler = None;
+    loop {
+        let wait = match vm.upgrade() {
+            Some(vm) => vm.config.hotspot.window,
+            None => return,
+        };
+        let (req, stale) = queue.pop(wait);
+        let Some(vm) = vm.upgrade() else { return };
+        Counters::add(&me.counters.compile_stale_dropped, stale);
+        // Not across a host fork (see `Vm::prepare_fork`).
+        let _gate = vm.fork_gate.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(req) = req {
+            let started = Instant::now();
+            if let Some(store) = &vm.store {
+                let compiler = compiler.get_or_insert_with(|| store.compiler());
+                // A block that cannot be lifted stays interpreted; the
+                // guest meets the fault itself.
+                let _ = vm.serve(compiler, me, &req);
+            }
+            req.done();
+            Counters::add_time(&me.counters.worker_busy, started.elapsed());
+        } else if queue.is_shut_down() {
+            return;
+        }
+        vm.maintain_if_due(&me.counters);
+    }
+}
