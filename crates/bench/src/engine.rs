@@ -168,18 +168,30 @@ fn which(name: &str) -> Option<PathBuf> {
 /// as given.
 pub fn parse_list(list: &str) -> anyhow::Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for spec in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let (name, args) = split_spec(spec);
         if !ALL.contains(&name) {
             anyhow::bail!("unknown engine `{name}` (known: {})", ALL.join(", "));
         }
-        if !out.iter().any(|n| n == name) {
-            out.push(name.to_string());
+        if !args.is_empty() && !FERROVM.contains(&name) {
+            anyhow::bail!("`{spec}`: only ferrovm's engines take arguments");
+        }
+        if !out.iter().any(|n| n == spec) {
+            out.push(spec.to_string());
         }
     }
     if out.is_empty() {
         anyhow::bail!("--engines lists no engine");
     }
     Ok(out)
+}
+
+/// `"tiered:--compile-threads=0:--eviction=lfu"` → `("tiered", [the two
+/// arguments])`: a ferrovm engine with extra `ferrovm run` arguments.
+pub fn split_spec(spec: &str) -> (&str, Vec<String>) {
+    let mut parts = spec.split(':');
+    let name = parts.next().unwrap_or_default();
+    (name, parts.filter(|a| !a.is_empty()).map(str::to_string).collect())
 }
 
 #[cfg(test)]
@@ -189,6 +201,17 @@ mod tests {
 
     fn workload() -> Workload {
         parse_manifest(Path::new("/w"), "alu 3 integer\n").unwrap().remove(0)
+    }
+
+    #[test]
+    fn engine_specs_take_ferrovm_arguments() {
+        assert_eq!(
+            parse_list("native,tiered,tiered:--compile-threads=0,tiered").unwrap(),
+            ["native", "tiered", "tiered:--compile-threads=0"]
+        );
+        assert_eq!(split_spec("jit:--a:--b=1"), ("jit", vec!["--a".to_string(), "--b=1".to_string()]));
+        assert!(parse_list("qemu:--x").is_err());
+        assert!(parse_list("bogus:--x").is_err());
     }
 
     #[test]

@@ -49,6 +49,8 @@ use crate::suite::{Plan, Progress};
 #[command(name = "ferrovm-bench", version, about)]
 struct Args {
     /// Engines to run, in report order: native, qemu, interp, jit, tiered.
+    /// A ferrovm engine may carry extra `ferrovm run` arguments after colons
+    /// (`tiered:--compile-threads=0`), to compare configurations in one run.
     /// Unavailable ones are reported as missing.
     #[arg(long, default_value = "native,qemu,interp,jit,tiered")]
     engines: String,
@@ -172,6 +174,9 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let (engines, notes) = if args.validate {
         let ferrovm_engines: Vec<String> =
             names.iter().filter(|n| engine::FERROVM.contains(&n.as_str())).cloned().collect();
+        if names.iter().any(|n| n.contains(':')) {
+            anyhow::bail!("--validate takes plain engine names; give extra arguments with --config");
+        }
         let (configs, notes) = validate::configurations(&ferrovm, &ferrovm_engines, &args.configs);
         (validate::engines(&ferrovm, &configs, qemu, probe, &scratch), notes)
     } else {
@@ -180,7 +185,10 @@ fn run(args: Args) -> anyhow::Result<bool> {
             .map(|n| match n.as_str() {
                 "native" => engine::native(),
                 "qemu" => engine::qemu(args.qemu.as_deref()),
-                e => ferrovm.engine(e, &[], &[], probe, &scratch),
+                spec => {
+                    let (e, extra) = engine::split_spec(spec);
+                    ferrovm.engine(e, &extra, &[], probe, &scratch)
+                }
             })
             .collect();
         (engines, vec![])
