@@ -82,14 +82,14 @@ impl Samples {
     fn interp(&mut self, insns: u64, took: Duration, vm: &Vm) {
         self.interp_due = INTERP_SAMPLE;
         self.interp.0 += insns;
-        self.interp.1 += u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.interp.1 += vm.clock.net_of_timer(took);
         self.flush_if_due(vm);
     }
 
     fn native(&mut self, insns: u64, took: Duration, vm: &Vm) {
         self.native_due = NATIVE_SAMPLE;
         self.native.0 += insns;
-        self.native.1 += u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.native.1 += vm.clock.net_of_timer(took);
         self.flush_if_due(vm);
     }
 
