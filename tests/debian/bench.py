@@ -432,7 +432,7 @@ def geomean(xs: list[float]) -> float | None:
 
 
 # the statistics shown in the tables (every one goes into the JSON)
-SHOWN_STATS = [("guest instructions retired", "insns"), ("translate time", "translate"),
+SHOWN_STATS = [("guest instructions retired", "guest insns"), ("translate time", "translate"),
                ("compile time", "compile"), ("hot regions", "hot regions"),
                ("blocks compiled", "blocks compiled"), ("hot compile time", "hot compile")]
 
@@ -467,11 +467,11 @@ class Table:
 def markdown(report: dict, runners: list[BenchRunner]) -> str:
     ferro = [r for r in runners if r.ferrovm]
     m = report["machine"]
-    out = [f"Median wall time of {report['runs']} runs (user+sys CPU time in the JSON), and the ratio to "
-           f"qemu-riscv64 ({report['qemu']['version']}); > 1x is slower than QEMU. "
-           f"{m['cpu']}, {m['cores']} cores, load {report['loadavg_start']} at the start. "
-           f"ferrovm {report['ferrovm']['sha256'][:12]} (repository {report['repo_commit']}), "
-           f"`{report['command']}`.", ""]
+    out = [f"Median wall time of {report['runs']} runs (user+sys CPU time in the JSON) and the ratio to "
+           f"QEMU ({report['qemu']['version']}); > 1x is slower than QEMU. "
+           f"{m['cpu']}, {m['cores']} cores, load average {report['loadavg_start']} at the start, "
+           f"{report['loadavg_end']} at the end. ferrovm sha256 {report['ferrovm']['sha256'][:12]} "
+           f"(repository {report['repo_commit']}), `{report['command']}`.", ""]
     out.append("| case | qemu | " + " | ".join(f"{r.name} (`{r.args}`)" for r in ferro) + " |")
     out.append("|---|---:|" + "---:|" * len(ferro))
     for c in report["cases"]:
