@@ -205,6 +205,9 @@ struct Tuning {
     /// compiling before the ratio rises [default: 0.75].
     #[arg(long, value_name = "FRACTION")]
     compile_budget: Option<f64>,
+    /// JIT: most blocks a hot region grows to [default: 64].
+    #[arg(long, value_name = "N")]
+    max_region_blocks: Option<std::num::NonZeroUsize>,
 }
 
 /// `--cost-model` values.
@@ -246,6 +249,7 @@ impl Tuning {
         put("hot-size-weight", self.hot_size_weight.map(|v| v.to_string()));
         put("hot-time-weight", self.hot_time_weight.map(|v| v.to_string()));
         put("compile-budget", self.compile_budget.map(|v| v.to_string()));
+        put("max-region-blocks", self.max_region_blocks.map(|v| v.to_string()));
         if self.no_hot_adaptive {
             out.push("--no-hot-adaptive".into());
         }
@@ -303,6 +307,9 @@ impl Tuning {
         }
         if let Some(v) = self.compile_budget {
             h.compile_budget = v;
+        }
+        if let Some(v) = self.max_region_blocks {
+            h.max_region_blocks = v;
         }
         h.validate().map_err(|e| anyhow::anyhow!("hotspot settings: {e}"))
     }

@@ -18,7 +18,7 @@
 //! the compile queue is long or compiling takes more than its share of
 //! time, and falls while the workers are idle.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,12 @@ pub struct HotspotConfig {
     /// Share of wall time each compile worker may spend compiling before
     /// the ratio rises (`--compile-budget`, `0..=1`).
     pub compile_budget: f64,
+    /// Most blocks a hot region grows to, its entry included
+    /// (`--max-region-blocks`). A loop with many paths (a tokenizer's state
+    /// machine) needs dozens, and each region that holds only part of it
+    /// costs its own compile and a chained exit per iteration; but
+    /// Cranelift's optimizer costs more than linearly in a function's size.
+    pub max_region_blocks: NonZeroUsize,
 }
 
 impl Default for HotspotConfig {
@@ -69,6 +75,7 @@ impl Default for HotspotConfig {
             size_weight: 1.0,
             time_weight: 1.0,
             compile_budget: 0.75,
+            max_region_blocks: NonZeroUsize::new(64).expect("non-zero"),
         }
     }
 }
@@ -203,7 +210,11 @@ impl Clock {
             })
             .min()
             .unwrap_or(0);
-        Clock { start: Instant::now(), window_ns: u64::try_from(window.as_nanos()).unwrap_or(u64::MAX).max(1), timer_ns }
+        Clock {
+            start: Instant::now(),
+            window_ns: u64::try_from(window.as_nanos()).unwrap_or(u64::MAX).max(1),
+            timer_ns,
+        }
     }
 
     /// A timed sample's duration in ns, less the cost of timing it.

@@ -139,6 +139,7 @@ impl Vcpu {
         let r = Arc::clone(&req.record);
         let outcome = vm.serve(compiler, &self.shared, &req);
         Counters::max(&counters.compile_pause_max, started.elapsed());
+        Counters::add_time(&counters.compile_pause_time, started.elapsed());
         Counters::add(&counters.compile_pauses, 1);
         matches!(outcome, Ok(Outcome::Compiled)) && r.cell.code.load(Ordering::Relaxed) != store.stub()
     }
@@ -157,6 +158,7 @@ impl Vcpu {
         let compiler = self.compiler.get_or_insert_with(|| store.compiler());
         let outcome = vm.compile(compiler, &self.shared, r, hot, None);
         Counters::max(&self.shared.counters.compile_pause_max, started.elapsed());
+        Counters::add_time(&self.shared.counters.compile_pause_time, started.elapsed());
         Counters::add(&self.shared.counters.compile_pauses, 1);
         Ok(matches!(outcome?, Outcome::Compiled | Outcome::Failed { kept: true }))
     }
@@ -451,12 +453,6 @@ impl Vm {
     }
 }
 
-/// Most blocks a region grows to (its entry block included). A loop with
-/// many paths (a tokenizer's state machine) needs dozens; each region that
-/// holds only part of it costs its own compile and a chained exit per
-/// iteration (mixed's state machine: 16 → 116 ms, 64 → 75 ms, QEMU 72).
-const MAX_REGION_BLOCKS: usize = 64;
-
 /// Most blocks [`Vm::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
@@ -639,7 +635,7 @@ impl Vm {
             }
         }
         for (succ, _) in explored.into_iter().zip(keep).filter(|(_, k)| *k) {
-            if region.len() >= MAX_REGION_BLOCKS {
+            if region.len() >= self.config.hotspot.max_region_blocks.get() {
                 break;
             }
             pages.extend(self.pages_of(succ.start, succ.end));

@@ -140,8 +140,9 @@ stats! {
     compile_queue_wait: time,
     /// Compiles that made a guest thread wait (on the guest thread).
     compile_pauses: count,
-    /// The longest of those waits.
+    /// The longest of those waits, and all of them.
     compile_pause_max: max_time,
+    compile_pause_time: time,
     /// Time compile workers spent serving requests.
     worker_busy: time,
     /// Hot regions re-formed because a side exit turned hot.

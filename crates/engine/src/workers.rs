@@ -139,12 +139,18 @@ impl Vm {
             let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
             if pool.pid == std::process::id() { pool.workers.clone() } else { Vec::new() }
         };
-        let busy: Duration = workers.iter().map(|w| w.counters.get().worker_busy).sum();
+        // Without workers, the time guest threads spent compiling (shared
+        // out over one thread: the one that waited).
+        let busy: Duration = if workers.is_empty() {
+            self.stats().compile_pause_time
+        } else {
+            workers.iter().map(|w| w.counters.get().worker_busy).sum()
+        };
         let period = m.at.elapsed();
-        let share = if workers.is_empty() || period.is_zero() {
+        let share = if period.is_zero() {
             0.0
         } else {
-            (busy.saturating_sub(m.busy).as_secs_f64() / period.as_secs_f64() / workers.len() as f64).min(1.0)
+            (busy.saturating_sub(m.busy).as_secs_f64() / period.as_secs_f64() / workers.len().max(1) as f64).min(1.0)
         };
         m.at = Instant::now();
         m.busy = busy;
