@@ -158,8 +158,8 @@ struct Tuning {
     #[arg(long, value_name = "N")]
     compile_threads: Option<usize>,
     /// Tiered engine: how compile costs and savings are predicted: `fixed`
-    /// constants, or a model `learned` online from this run's compiles and
-    /// measured speeds.
+    /// constants [default], or a model `learned` online from this run's
+    /// compiles and measured speeds.
     #[arg(long, value_enum, value_name = "MODEL")]
     cost_model: Option<CostModelArg>,
     /// JIT: what leaves the code cache when it is full: least recently
