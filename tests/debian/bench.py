@@ -228,14 +228,7 @@ def env_for(case: BenchCase, cwd: Path, pycache: Path | None, write_pyc: bool) -
 def run_once(argv: list[str], case: BenchCase, cwd: Path, env: dict[str, str], timeout: float) -> Output:
     """Runs argv in a fresh cwd, stdout and stderr to files (no pipes, so
     wait4 can reap it and give its rusage)."""
-    if cwd.exists():
-        shutil.rmtree(cwd)
-    cwd.mkdir(parents=True)
-    for name, src in case.files.items():
-        try:
-            os.link(src, cwd / name)
-        except OSError:
-            shutil.copyfile(src, cwd / name)
+    compare.fresh_dir(cwd, case.files)
     out_p, err_p = cwd / "stdout", cwd / "stderr"
     stdin = open(case.stdin, "rb") if case.stdin else subprocess.DEVNULL
     timed_out = threading.Event()

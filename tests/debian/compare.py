@@ -405,15 +405,21 @@ def run_step(cmd: list[str], cwd: Path, step: Step, timeout: float) -> StepResul
     return StepResult(cmd, status, out or b"", err or b"", time.perf_counter() - t0)
 
 
-def run_case(case: Case, runner: Runner, sysroot: Path, cwd: Path, timeout: float) -> RunResult:
+def fresh_dir(cwd: Path, files: dict) -> None:
+    """Empties (or makes) cwd and puts a case's input files in it
+    (hard links where possible)."""
     if cwd.exists():
         shutil.rmtree(cwd)
     cwd.mkdir(parents=True)
-    for name, src in case.files.items():
+    for name, src in files.items():
         try:
             os.link(src, cwd / name)
         except OSError:
             shutil.copyfile(src, cwd / name)
+
+
+def run_case(case: Case, runner: Runner, sysroot: Path, cwd: Path, timeout: float) -> RunResult:
+    fresh_dir(cwd, case.files)
     results = []
     problems = []
     t0 = time.perf_counter()

@@ -1,9 +1,10 @@
 //! The JIT tier's policy: which code to compile when, and how. Under
 //! [`EngineMode::Tiered`] blocks are interpreted until the hotspot detector
 //! ([`crate::hotspot`]) finds that compiling them saves more than it costs;
-//! then they are compiled as hot code (optimized, with the hot loop around
-//! them) by a compile worker while the guest goes on interpreting, or on
-//! the guest thread with [`CompileThreads::Guest`]. Under
+//! then a compile worker gives them quick first-tier code (the block alone,
+//! no optimizer: served ahead of the queue) and then hot code (optimized,
+//! with the hot loop around them) while the guest goes on running; with
+//! [`CompileThreads::Guest`] the guest thread compiles the hot code itself. Under
 //! [`EngineMode::Jit`] every block is compiled the first time it runs,
 //! quickly and unoptimized, and recompiled as hot code once it has run
 //! `tier_up` times. A hot region whose side exit turns hot is re-formed
@@ -46,6 +47,23 @@ impl Linker for TableLinker<'_> {
 
 /// Most times one region is re-formed because a side exit turned hot.
 const MAX_REFORMS: u32 = 4;
+
+/// Runs of quick first-tier code after which it asks again for its
+/// optimized region (in case that request was refused or dropped).
+const QUICK_TIER_UP: u32 = 4096;
+
+/// What a compile makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Under [`EngineMode::Jit`], a block on its first run.
+    FirstRun,
+    /// Under [`EngineMode::Tiered`], quick first-tier code for a block that
+    /// turned hot, while its optimized region waits in the queue: the
+    /// block alone, no optimizer, single-pass register allocation.
+    Quick,
+    /// Hot code: optimized, with the hot loop around it.
+    Hot,
+}
 
 /// How a compile ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +131,15 @@ impl Vcpu {
         // A side exit of a hot region turned hot: re-form the region with
         // it, if that region is compiled and has not been re-formed often.
         let reform = vm.region_exiting_to(r.pc);
-        let req = Request::new(Arc::clone(r), saving - cost_ns, reform);
+        let priority = saving - cost_ns;
+        // With workers, a block with no code gets quick first-tier code
+        // first (served ahead of everything), then its optimized region:
+        // the guest runs native code long before a big region is ready.
+        let quick = reform.is_none()
+            && matches!(vm.config.compile_threads, CompileThreads::Workers(_))
+            && r.cell.code.load(Ordering::Relaxed) == vm.store.as_ref().map_or(0, |s| s.stub());
+        let req =
+            if quick { Request::quick(Arc::clone(r), priority) } else { Request::new(Arc::clone(r), priority, reform) };
         self.submit(req)
     }
 
@@ -156,7 +182,8 @@ impl Vcpu {
         };
         let started = Instant::now();
         let compiler = self.compiler.get_or_insert_with(|| store.compiler());
-        let outcome = vm.compile(compiler, &self.shared, r, hot, None);
+        let kind = if hot { Kind::Hot } else { Kind::FirstRun };
+        let outcome = vm.compile(compiler, &self.shared, r, kind, None);
         Counters::max(&self.shared.counters.compile_pause_max, started.elapsed());
         Counters::add_time(&self.shared.counters.compile_pause_time, started.elapsed());
         Counters::add(&self.shared.counters.compile_pauses, 1);
@@ -174,9 +201,13 @@ impl Vm {
         }
     }
 
-    /// How a translation of hot code (`hot`) or of code on its first run is
-    /// compiled.
-    fn flavor(&self, hot: bool) -> Flavor {
+    /// How a translation of `kind` is compiled.
+    fn flavor(&self, kind: Kind) -> Flavor {
+        let hot = match kind {
+            Kind::Hot => true,
+            Kind::FirstRun => false,
+            Kind::Quick => return Flavor { optimize: false, hot_at: Some(QUICK_TIER_UP) },
+        };
         let (eager, tier_up) = match self.mode {
             EngineMode::Jit { tier_up } => (true, tier_up),
             _ => (false, None),
@@ -217,7 +248,7 @@ impl Vm {
                 let out = if region.queued.swap(true, Ordering::AcqRel) {
                     Outcome::Missed
                 } else {
-                    let out = self.compile(compiler, who, region, true, Some(req.record.pc));
+                    let out = self.compile(compiler, who, region, Kind::Hot, Some(req.record.pc));
                     region.queued.store(false, Ordering::Release);
                     out?
                 };
@@ -228,10 +259,11 @@ impl Vm {
                 } else {
                     // The block is not on the region's hot cycles: it gets
                     // its own.
-                    self.compile(compiler, who, &req.record, true, None)?
+                    self.compile(compiler, who, &req.record, Kind::Hot, None)?
                 }
             }
-            None => self.compile(compiler, who, &req.record, true, None)?,
+            None if req.quick => self.compile(compiler, who, &req.record, Kind::Quick, None)?,
+            None => self.compile(compiler, who, &req.record, Kind::Hot, None)?,
         };
         Ok(out)
     }
@@ -247,9 +279,10 @@ impl Vm {
         compiler: &mut Compiler,
         who: &VcpuShared,
         r: &Arc<Record>,
-        hot: bool,
+        kind: Kind,
         must_hold: Option<u64>,
     ) -> Result<Outcome, LiftError> {
+        let hot = kind == Kind::Hot;
         let counters = &who.counters;
         let Some(store) = &self.store else { return Ok(Outcome::Failed { kept: false }) };
         let started = Instant::now();
@@ -268,7 +301,7 @@ impl Vm {
             // hot gets its loop region then; until then a single block is
             // cheaper to compile (growing lifts successors).
             let tier_up = matches!(self.mode, EngineMode::Jit { tier_up: Some(_) });
-            if (hot || !tier_up) && store.options().chaining {
+            if (hot || (kind == Kind::FirstRun && !tier_up)) && store.options().chaining {
                 self.grow_region(&mut region, &mut pages, hot, r);
             }
             pages.sort_unstable();
@@ -281,7 +314,7 @@ impl Vm {
         {
             return Ok(Outcome::Missed);
         }
-        let flavor = self.flavor(hot);
+        let flavor = self.flavor(kind);
         let features = Features::of(&region);
         let compiled = store.compile(compiler, &region, flavor, &mut TableLinker(&self.table));
         let installed = compiled.and_then(|mut f| {
@@ -380,6 +413,9 @@ impl Vm {
         Counters::add(&counters.blocks_translated, blocks);
         Counters::add(&counters.insns_translated, insns);
         Counters::add_time(&counters.translate_time, started.elapsed());
+        if kind == Kind::Quick {
+            Counters::add(&counters.quick_compiles, 1);
+        }
         if flavor.optimize {
             Counters::add(&counters.hot_regions, 1);
             Counters::add(&counters.hot_blocks, blocks);
@@ -501,10 +537,8 @@ impl Vm {
         let Some(store) = &self.store else { return 0 };
         let Some(r) = self.table.get(pc) else { return 0 };
         let linked = r.cell.code.load(Ordering::Relaxed) != store.stub();
-        let compiled = match self.mode {
-            EngineMode::Jit { .. } => linked && r.optimized.load(Ordering::Relaxed),
-            _ => linked,
-        };
+        // Hot code; first-run and quick code count their runs.
+        let compiled = linked && r.optimized.load(Ordering::Relaxed);
         let runs = r.runs.load(Ordering::Relaxed);
         if compiled {
             hot

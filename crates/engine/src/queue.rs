@@ -31,13 +31,21 @@ pub(crate) struct Request {
     /// Re-form the region entered at this pc instead, because this
     /// translation, one of its side exits, turned hot.
     pub(crate) reform: Option<Arc<Record>>,
+    /// Quick first-tier code for the block alone (no optimizer), asked
+    /// for ahead of its optimized region: served before every other kind.
+    pub(crate) quick: bool,
     seq: u64,
 }
 
 impl Request {
     pub(crate) fn new(record: Arc<Record>, priority: f64, reform: Option<Arc<Record>>) -> Self {
         let version = record.version.load(Ordering::Acquire);
-        Request { record, priority, version, queued_at: Instant::now(), reform, seq: 0 }
+        Request { record, priority, version, queued_at: Instant::now(), reform, quick: false, seq: 0 }
+    }
+
+    /// A request for quick first-tier code (see [`Request::quick`]).
+    pub(crate) fn quick(record: Arc<Record>, priority: f64) -> Self {
+        Request { quick: true, ..Request::new(record, priority, None) }
     }
 
     /// Whether the translation changed since it was asked for.
@@ -61,9 +69,13 @@ impl PartialOrd for Request {
 }
 
 impl Ord for Request {
-    /// Higher priority first; among equals, the older first.
+    /// Quick requests first; then higher priority first; among equals,
+    /// the older first.
     fn cmp(&self, other: &Self) -> CmpOrdering {
-        self.priority.total_cmp(&other.priority).then_with(|| other.seq.cmp(&self.seq))
+        self.quick
+            .cmp(&other.quick)
+            .then_with(|| self.priority.total_cmp(&other.priority))
+            .then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -205,6 +217,10 @@ mod tests {
         }
         let order: Vec<u64> = std::iter::from_fn(|| q.pop(NOW).0.map(|r| r.record.pc)).collect();
         assert_eq!(order, [0xb, 0xd, 0xc, 0xa]);
+        // Quick requests go first whatever their priority.
+        q.push(Request::new(record(0x1), 9.0, None));
+        q.push(Request::quick(record(0x2), 0.5));
+        assert_eq!(q.pop(NOW).0.map(|r| r.record.pc), Some(0x2));
     }
 
     #[test]

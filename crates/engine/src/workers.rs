@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use crate::config::CompileThreads;
 use crate::hotspot::Load;
-use crate::queue::CompileQueue;
+use crate::native::Outcome;
+use crate::queue::{CompileQueue, Request};
 use crate::stats::Counters;
 use crate::vm::{VcpuShared, Vm};
 
@@ -208,13 +209,18 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
         let _gate = vm.fork_gate.read().unwrap_or_else(PoisonError::into_inner);
         if let Some(req) = req {
             let started = Instant::now();
-            if let Some(store) = &vm.store {
-                let compiler = compiler.get_or_insert_with(|| store.compiler());
-                // A block that cannot be lifted stays interpreted; the
-                // guest meets the fault itself.
-                let _ = vm.serve(compiler, me, &req);
-            }
+            // A block that cannot be lifted stays interpreted; the guest
+            // meets the fault itself.
+            let out = match &vm.store {
+                Some(store) => vm.serve(compiler.get_or_insert_with(|| store.compiler()), me, &req),
+                None => Ok(Outcome::Failed { kept: false }),
+            };
             req.done();
+            if req.quick && matches!(out, Ok(Outcome::Compiled)) {
+                // Its optimized region next, in turn.
+                Counters::add(&me.counters.compile_requests, 1);
+                vm.queue.push(Request::new(Arc::clone(&req.record), req.priority, None));
+            }
             Counters::add_time(&me.counters.worker_busy, started.elapsed());
         } else if queue.is_shut_down() {
             return;
