@@ -66,9 +66,9 @@ enum EngineKind {
     /// The default. Interpreter first; the hotspot detector weighs each
     /// block from its decaying run count, its size and the measured speeds
     /// of both tiers, and when compiling saves more than the cost model
-    /// says it costs, a compile worker compiles it (with Cranelift's
-    /// optimizer, together with the hot loop around it) while the guest
-    /// goes on interpreting.
+    /// says it costs, a compile worker gives it quick first-tier code and
+    /// then compiles it with Cranelift's optimizer, together with the hot
+    /// loop around it, while the guest goes on running.
     Tiered,
 }
 

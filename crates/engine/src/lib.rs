@@ -10,7 +10,12 @@
 //!
 //! [`Vcpu::run`] looks the current pc up; on a miss the front end lifts the
 //! block, the IR passes optimize it and the interpreter lowers it (or the
-//! JIT compiles it, as the [`EngineMode`] says); then it runs it. It keeps
+//! JIT compiles it, as the [`EngineMode`] says); then it runs it. Under the
+//! default [`EngineMode::Tiered`], the hotspot detector ([`hotspot`]) and
+//! the cost model ([`cost`]) decide what is worth compiling; compile
+//! workers ([`CompileThreads`]) compile it in the background, and the
+//! eviction policy ([`evict`]) keeps the code cache within its budget.
+//! [`Vm::report`] tells what was decided and what it cost. It keeps
 //! going until the guest does something the environment must handle, and
 //! returns that as an [`Exit`] value: a system call, a breakpoint, an
 //! illegal instruction, a memory fault. It knows nothing about Linux;
