@@ -15,8 +15,8 @@ use ferrovm_jit::abi::JitContext;
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
 use ferrovm_riscv::lift::{LiftError, lift_block_limited};
 
-use crate::config::{CostModelKind, EngineConfig, EngineMode, EvictionPolicy};
-use crate::cost::{CostModel, Features};
+use crate::config::{EngineConfig, EngineMode, EvictionPolicy};
+use crate::cost::{CostModel, Features, PRIOR_INTERP_NS_PER_INSN, PRIOR_NATIVE_NS_PER_INSN};
 use crate::hotspot::{Clock, Threshold};
 use crate::queue::CompileQueue;
 use crate::report::{Distribution, Hot, Report, hit_rate};
@@ -290,12 +290,11 @@ impl Vm {
     /// by [`crate::HotspotConfig::time_weight`].
     pub(crate) fn rates(&self) -> (f64, f64) {
         let w = self.config.hotspot.time_weight;
-        let prior = CostModel::new(CostModelKind::Fixed);
         let model = self.lock_model();
         let mix = |m: f64, p: f64| w * m + (1.0 - w) * p;
         (
-            mix(model.interp_ns_per_insn(), prior.interp_ns_per_insn()),
-            mix(model.native_ns_per_insn(), prior.native_ns_per_insn()),
+            mix(model.interp_ns_per_insn(), PRIOR_INTERP_NS_PER_INSN),
+            mix(model.native_ns_per_insn(), PRIOR_NATIVE_NS_PER_INSN),
         )
     }
 
