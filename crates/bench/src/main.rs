@@ -94,7 +94,8 @@ struct Args {
     #[arg(long)]
     validate: bool,
     /// With --validate: an extra configuration for each ferrovm engine,
-    /// e.g. 'FERROVM_X=1 --code-cache-size=65536' (repeatable).
+    /// e.g. 'FERROVM_X=1 --code-cache-size=65536' (repeatable; a value that
+    /// starts with `--` needs the `--config=...` form).
     #[arg(long = "config", value_name = "ARGS")]
     configs: Vec<String>,
     /// With --validate: fail if any of these engines is missing.

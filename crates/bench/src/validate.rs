@@ -59,7 +59,7 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
                 valued.push((o.long.clone(), format!("--{}=2", o.long)));
             }
             (Some(v), true) => notes.push(format!(
-                "not exercised: --{} <{v}> lists no possible values (add them with --config '--{}=VALUE')",
+                "not exercised: --{} <{v}> lists no possible values (add them with --config='--{}=VALUE')",
                 o.long, o.long
             )),
             (None, _) => notes.push(format!("not exercised: --{} is not a --no-* switch", o.long)),
@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(
             notes,
             [
-                "not exercised: --trace-file <FILE> lists no possible values (add them with --config '--trace-file=VALUE')",
+                "not exercised: --trace-file <FILE> lists no possible values (add them with --config='--trace-file=VALUE')",
                 "not exercised: --fast is not a --no-* switch"
             ]
         );
