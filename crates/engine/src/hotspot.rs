@@ -143,6 +143,13 @@ impl HotspotConfig {
         f64::from(insns.max(1)).powf(self.size_weight) * (interp_ns - native_ns).max(0.0)
     }
 
+    /// The time (ns) compiled code of `insns` instructions saves per decay
+    /// window at the rate a score of `count` stands for: what eviction
+    /// weighs.
+    pub(crate) fn saving_per_window(&self, count: f32, insns: u32, interp_ns: f64, native_ns: f64) -> f64 {
+        f64::from(count) * (1.0 - self.decay) * self.saving_per_run(insns, interp_ns, native_ns)
+    }
+
     /// Runs until the next evaluation of a translation whose evaluation
     /// found `saving` against `needed` after `count` (decayed) runs: about
     /// the runs that would close the gap, within sensible bounds.

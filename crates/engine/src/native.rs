@@ -432,16 +432,20 @@ impl Vm {
         let count = r.score.at(cfg, self.clock.window());
         let insns = r.state().native_insns;
         let (interp, native) = self.rates();
-        f64::from(count) * (1.0 - cfg.decay) * cfg.saving_per_run(insns, interp, native)
+        cfg.saving_per_window(count, insns, interp, native)
+    }
+
+    /// Whether the compiled code entered at `pc` ran in maintenance tick
+    /// `tick` or the one before (the hot/cold split: evicted last).
+    fn recently_used(&self, pc: u64, tick: u32) -> bool {
+        self.table.get(pc).is_some_and(|r| r.used.load(Ordering::Relaxed).saturating_add(1) >= tick)
     }
 
     /// Evicts one translation as the policy says (not `keep`, which is
     /// being compiled); whether one was.
     pub(crate) fn evict_one(&self, counters: &Counters, keep: u64) -> bool {
         let tick = self.tick.load(Ordering::Relaxed);
-        let protected = |pc: u64| {
-            pc == keep || self.table.get(pc).is_some_and(|r| r.used.load(Ordering::Relaxed).saturating_add(1) >= tick)
-        };
+        let protected = |pc: u64| pc == keep || self.recently_used(pc, tick);
         let victim = self.lock_policy().victim(u64::from(tick), &protected);
         match victim {
             Some(pc) => {
@@ -456,8 +460,7 @@ impl Vm {
     /// used); whether one was.
     pub(crate) fn evict_cold(&self, counters: &Counters) -> bool {
         let tick = self.tick.load(Ordering::Relaxed);
-        let protected =
-            |pc: u64| self.table.get(pc).is_some_and(|r| r.used.load(Ordering::Relaxed).saturating_add(1) >= tick);
+        let protected = |pc: u64| self.recently_used(pc, tick);
         let mut policy = self.lock_policy();
         let Some(pc) = policy.victim(u64::from(tick), &protected) else { return false };
         if protected(pc) {

@@ -171,7 +171,7 @@ impl Vm {
                 r.used.store(tick, Ordering::Relaxed);
                 let count = r.score.at(cfg, tick).max(uses as f32);
                 let insns = r.state().native_insns;
-                let benefit = f64::from(count) * (1.0 - cfg.decay) * cfg.saving_per_run(insns, interp, native);
+                let benefit = cfg.saving_per_window(count, insns, interp, native);
                 touched.push((r.pc, u64::from(uses), benefit));
             }
             true
