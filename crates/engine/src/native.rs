@@ -111,7 +111,11 @@ impl Vcpu {
         let now = vm.clock.window();
         let runs = r.runs.swap(0, Ordering::Relaxed);
         let count = r.score.add(cfg, runs, now);
-        vm.maintain_if_due(&self.shared.counters);
+        // With compile workers, they do the maintenance (off the guest's
+        // path); without, the first guest thread into a new window does.
+        if matches!(vm.config.compile_threads, crate::CompileThreads::Guest) {
+            vm.maintain_if_due(&self.shared.counters);
+        }
         Counters::add(&self.shared.counters.evaluations, 1);
         if r.queued.load(Ordering::Acquire) {
             r.next_eval.store(crate::hotspot::MAX_EVAL_INTERVAL, Ordering::Relaxed);
