@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::host::HostMapping;
+use crate::host::{HostMapping, SharedBacking};
 use crate::perms::page_flags;
 use crate::regions::{Mapping, Regions, round_up};
 use crate::{Error, GUEST_LIMIT, GUEST_PAGES, HOST_GUARD, PAGE_SHIFT, PAGE_SIZE, Perms, Result};
@@ -164,6 +164,50 @@ impl AddressSpace {
     /// [`map`](Self::map) with a name for [`mappings`](Self::mappings)
     /// (`[heap]`, `[stack]`, a file path).
     pub fn map_named(&self, addr: u64, len: u64, perms: Perms, name: Option<&str>) -> Result<()> {
+        self.map_with(addr, len, perms, name, |start, len| {
+            // SAFETY: the range is inside the reservation and guest memory
+            // is never referenced by Rust references.
+            unsafe { self.reservation.commit(start, len) }
+        })
+    }
+
+    /// Maps `[addr, addr + len)` with `perms` onto host memory that other
+    /// processes can share (`mmap(MAP_SHARED)` of a file or of shared
+    /// anonymous memory, a System V segment): the host pages are mapped
+    /// `MAP_SHARED | MAP_FIXED` straight into the reservation, so writes
+    /// are coherent with the file (or segment) and survive a host `fork`
+    /// shared. Replaces whatever was mapped there, like [`Self::map`].
+    ///
+    /// The host protection is read-write, or read-only when `backing` is
+    /// read-only; the guest's permissions stay in the table, and the caller
+    /// must never give the guest `WRITE` on a read-only backing (a store
+    /// would then fault in the host).
+    pub fn map_shared(
+        &self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        name: Option<&str>,
+        backing: SharedBacking<'_>,
+    ) -> Result<()> {
+        self.map_with(addr, len, perms, name, |start, len| {
+            // SAFETY: the range is inside the reservation (checked by
+            // `map_with`) and guest memory is never referenced by Rust
+            // references.
+            unsafe { self.reservation.map_shared(start, len, backing) }
+        })
+    }
+
+    /// The common part of [`Self::map_named`] and [`Self::map_shared`]:
+    /// `commit(start, len)` puts fresh host pages at `[start, start + len)`.
+    fn map_with(
+        &self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        name: Option<&str>,
+        commit: impl FnOnce(u64, u64) -> Result<()>,
+    ) -> Result<()> {
         let (start, end) = page_range(addr, len)?;
         let mut regions = self.lock_regions();
         // Pages mapped before stay mapped (with their old permissions) until
@@ -172,9 +216,7 @@ impl AddressSpace {
         // as on Linux, never a fault. Their translations go stale now.
         let old = regions.remove(start, end);
         self.retire_code(&old);
-        // SAFETY: the range is inside the reservation and guest memory is
-        // never referenced by Rust references.
-        let committed = unsafe { self.reservation.commit(start, end - start) };
+        let committed = commit(start, end - start);
         if let Err(e) = committed {
             // MAP_FIXED may have destroyed the old mapping even on failure:
             // leave the range unmapped.

@@ -433,3 +433,14 @@ pub(crate) fn prctl(p: &mut Thread, option: u64, arg2: u64) -> SysResult {
         _ => Err(Errno::INVAL),
     }
 }
+
+/// `personality(persona)`: `0xffffffff` asks; anything else is recorded
+/// and the old value returned (ferrovm runs every persona as `PER_LINUX`).
+pub(crate) fn personality(p: &mut Thread, persona: u64) -> SysResult {
+    use std::sync::atomic::Ordering;
+    let persona = persona as u32;
+    if persona == u32::MAX {
+        return Ok(u64::from(p.proc.personality.load(Ordering::Relaxed)));
+    }
+    Ok(u64::from(p.proc.personality.swap(persona, Ordering::Relaxed)))
+}
