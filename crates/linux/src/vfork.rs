@@ -37,9 +37,28 @@ const PM_SOFT_DIRTY: u64 = 1 << 55;
 const PM_EXCLUSIVE: u64 = 1 << 56;
 
 /// Starts tracking the child's writes (in the child, right after the
-/// fork). Returns whether soft-dirty tracking is on.
+/// fork). Returns whether soft-dirty tracking works: clearing must succeed
+/// and a page written afterwards must show the bit (kernels without
+/// `CONFIG_MEM_SOFT_DIRTY` accept the clear and never set it).
 pub(crate) fn start_tracking() -> bool {
-    std::fs::OpenOptions::new().write(true).open("/proc/self/clear_refs").and_then(|mut f| f.write_all(b"4")).is_ok()
+    let cleared =
+        std::fs::OpenOptions::new().write(true).open("/proc/self/clear_refs").and_then(|mut f| f.write_all(b"4"));
+    if cleared.is_err() {
+        return false;
+    }
+    let mut probe = vec![0u8; 2 * PAGE_SIZE as usize];
+    let at = probe.as_ptr() as u64;
+    let page = (at + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    if let Some(b) = probe.get_mut((page - at) as usize) {
+        // Volatile-free is fine: the read below happens after the write
+        // through `probe`, which stays alive.
+        *b = 1;
+    }
+    let Ok(pagemap) = std::fs::File::open("/proc/self/pagemap") else { return false };
+    let mut e = [0u8; 8];
+    let ok = pagemap.read_exact_at(&mut e, page / PAGE_SIZE * 8).is_ok() && u64::from_le_bytes(e) & PM_SOFT_DIRTY != 0;
+    drop(std::hint::black_box(probe));
+    ok
 }
 
 /// The guest ranges the child may have written and the parent should get

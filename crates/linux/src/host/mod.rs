@@ -393,3 +393,65 @@ pub fn pidfd_send_signal(
     let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), sig, pi, flags) };
     if r < 0 { Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL)) } else { Ok(r as u64) }
 }
+
+/// Largest argument structure of the terminal `ioctl`s
+/// ([`tty_ioctl_shape`]): `struct termios`, 36 bytes.
+pub const TTY_IOCTL_MAX: usize = 36;
+
+/// How a terminal `ioctl` uses its argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoctlDir {
+    /// The kernel reads a structure from it.
+    In,
+    /// The kernel writes a structure to it.
+    Out,
+    /// It is a number (or unused).
+    Value,
+}
+
+/// The terminal `ioctl`s ferrovm passes to the host, with the size of
+/// their structure and its direction (asm-generic numbers, which x86-64
+/// shares).
+pub fn tty_ioctl_shape(request: u32) -> Option<(usize, IoctlDir)> {
+    use IoctlDir::{In, Out, Value};
+    Some(match request {
+        0x5401 => (36, Out),                   // TCGETS
+        0x5402..=0x5404 => (36, In),           // TCSETS, TCSETSW, TCSETSF
+        0x5409..=0x540b => (0, Value),         // TCSBRK, TCXONC, TCFLSH
+        0x540e => (0, Value),                  // TIOCSCTTY
+        0x540f => (4, Out),                    // TIOCGPGRP
+        0x5410 => (4, In),                     // TIOCSPGRP
+        0x5411 => (4, Out),                    // TIOCOUTQ
+        0x5413 => (8, Out),                    // TIOCGWINSZ
+        0x5414 => (8, In),                     // TIOCSWINSZ
+        0x541b => (4, Out),                    // FIONREAD
+        0x5422 => (0, Value),                  // TIOCNOTTY
+        0x5429 => (4, Out),                    // TIOCGSID
+        0x8004_5430 => (4, Out),               // TIOCGPTN
+        0x4004_5431 => (4, In),                // TIOCSPTLCK
+        0x8004_5439 => (4, Out),               // TIOCGPTLCK
+        _ => return None,
+    })
+}
+
+/// A terminal `ioctl` ([`tty_ioctl_shape`]) on the host: `buf` holds the
+/// structure (or receives it); `value` is the argument of the `Value` ones.
+pub fn tty_ioctl(
+    fd: BorrowedFd<'_>,
+    request: u32,
+    buf: &mut [u8; TTY_IOCTL_MAX],
+    value: u64,
+) -> Result<u64, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let Some((_, dir)) = tty_ioctl_shape(request) else { return Err(rustix::io::Errno::NOTTY) };
+    let arg = if dir == IoctlDir::Value { value as usize } else { buf.as_mut_ptr() as usize };
+    // SAFETY: every request in `tty_ioctl_shape` reads or writes at most
+    // TTY_IOCTL_MAX bytes at its argument, which is `buf` (valid for both),
+    // or takes a number.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::c_ulong::from(request), arg) };
+    if r < 0 {
+        Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::NOTTY))
+    } else {
+        Ok(r as u64)
+    }
+}
