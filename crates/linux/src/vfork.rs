@@ -73,7 +73,7 @@ fn private_ranges(proc: &Proc) -> Vec<Range<u64>> {
         .collect();
     let mut out = Vec::new();
     for m in proc.mem.mappings() {
-        let mut pieces = vec![m.start..m.end];
+        let mut pieces: Vec<Range<u64>> = std::iter::once(m.start..m.end).collect();
         for s in &shared {
             pieces = pieces
                 .into_iter()

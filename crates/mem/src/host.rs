@@ -157,7 +157,11 @@ impl HostMapping {
                 // (the kernel maps the segment's size, rounded to pages).
                 let got = unsafe { libc::shmat(id, at.cast::<c_void>(), flags) };
                 if got as isize == -1 {
-                    return Err(Error::Host { op: "shmat", source: rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL) });
+                    return Err(Error::Host {
+                        op: "shmat",
+                        source: rustix::io::Errno::from_io_error(&std::io::Error::last_os_error())
+                            .unwrap_or(rustix::io::Errno::INVAL),
+                    });
                 }
                 debug_assert_eq!(got.cast::<u8>(), at);
             }

@@ -107,9 +107,9 @@ mod space;
 pub use atomic::{AmoOp, AtomicWidth};
 pub use error::{Error, Result};
 pub use fault::{Access, Fault, FaultKind};
+pub use host::SharedBacking;
 pub use perms::{Perms, page_flags};
 pub use regions::Mapping;
-pub use host::SharedBacking;
 pub use space::{AddressSpace, ForkLock, UnmapBarrier};
 
 /// One past the highest guest address: riscv64 Linux Sv39 user space.

@@ -211,11 +211,7 @@ fn cat2_elf(resolve: u64) -> Vec<u8> {
 fn cat_with(dirfd: i32, openat2: Option<u64>) -> Vec<u8> {
     use Insn::*;
     let open: Vec<Insn> = match openat2 {
-        None => vec![
-            Word(addi(A2, ZERO, 0)),
-            Word(addi(A3, ZERO, 0)),
-            Word(addi(A7, ZERO, 56)),
-        ],
+        None => vec![Word(addi(A2, ZERO, 0)), Word(addi(A3, ZERO, 0)), Word(addi(A7, ZERO, 56))],
         Some(_) => vec![Word(lui(A2, 0x20)), Word(addi(A3, ZERO, 24)), Word(addi(A7, ZERO, 437))],
     };
     let mut prog = vec![Word(ld(A1, SP, 16)), Word(addi(A0, ZERO, dirfd))];

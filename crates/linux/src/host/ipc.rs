@@ -48,7 +48,11 @@ pub fn ctl(msg: bool, id: i32, cmd: i32, buf: Option<&mut [u8; CTL_BUF]>) -> Res
     // SAFETY: `buf` is null or CTL_BUF bytes, valid for reads and writes,
     // larger than any structure these commands use.
     let r = unsafe { libc::syscall(nr, id, cmd, b) };
-    if r < 0 { Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL)) } else { Ok(r as u64) }
+    if r < 0 {
+        Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL))
+    } else {
+        Ok(r as u64)
+    }
 }
 
 /// What `semctl`'s fourth argument is.
@@ -75,7 +79,11 @@ pub fn semctl(id: i32, num: i32, cmd: i32, arg: SemArg<'_>) -> Result<u64, Errno
     // SAFETY: the argument is a number or a buffer valid for reads and
     // writes of what the command uses (see above).
     let r = unsafe { libc::syscall(libc::SYS_semctl, id, num, cmd, a) };
-    if r < 0 { Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL)) } else { Ok(r as u64) }
+    if r < 0 {
+        Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL))
+    } else {
+        Ok(r as u64)
+    }
 }
 
 /// `semtimedop(id, sops, nsops, timeout)`, interruptible through `flag`:
@@ -101,6 +109,10 @@ pub fn msgrcv(flag: &AtomicU32, id: i32, msg: &mut [u8], typ: i64, flags: i32) -
     let size = msg.len().saturating_sub(8) as u64;
     // SAFETY: the kernel writes at most 8 + size bytes of `msg`.
     unsafe {
-        safe::safe_syscall(flag, libc::SYS_msgrcv, [id as u64, msg.as_mut_ptr() as u64, size, typ as u64, flags as u64, 0])
+        safe::safe_syscall(
+            flag,
+            libc::SYS_msgrcv,
+            [id as u64, msg.as_mut_ptr() as u64, size, typ as u64, flags as u64, 0],
+        )
     }
 }

@@ -334,22 +334,29 @@ pub enum CopyCall {
     CopyFileRange,
 }
 
-/// One of [`CopyCall`] on the host, interruptible through `flag`; the
-/// offsets are updated as the kernel updates them.
+/// One side of a [`copy_between`]: a descriptor and its optional offset
+/// (`loff_t *`), updated as the kernel updates it.
+#[derive(Debug)]
+pub struct CopyEnd<'a> {
+    /// The descriptor.
+    pub fd: BorrowedFd<'a>,
+    /// The offset, or `None` for the descriptor's own position.
+    pub offset: Option<&'a mut i64>,
+}
+
+/// One of [`CopyCall`] on the host, interruptible through `flag`.
 pub fn copy_between(
     flag: &AtomicU32,
     call: CopyCall,
-    fd_in: BorrowedFd<'_>,
-    off_in: Option<&mut i64>,
-    fd_out: BorrowedFd<'_>,
-    off_out: Option<&mut i64>,
+    input: CopyEnd<'_>,
+    output: CopyEnd<'_>,
     len: usize,
     flags: u32,
 ) -> Result<u64, rustix::io::Errno> {
     use std::os::fd::AsRawFd;
-    let (i, o) = (fd_in.as_raw_fd() as u64, fd_out.as_raw_fd() as u64);
-    let pi = off_in.map_or(0, |r| std::ptr::from_mut(r) as u64);
-    let po = off_out.map_or(0, |r| std::ptr::from_mut(r) as u64);
+    let (i, o) = (input.fd.as_raw_fd() as u64, output.fd.as_raw_fd() as u64);
+    let pi = input.offset.map_or(0, |r| std::ptr::from_mut(r) as u64);
+    let po = output.offset.map_or(0, |r| std::ptr::from_mut(r) as u64);
     let (nr, args) = match call {
         CopyCall::Splice => (libc::SYS_splice, [i, pi, o, po, len as u64, u64::from(flags)]),
         CopyCall::Tee => (libc::SYS_tee, [i, o, len as u64, u64::from(flags), 0, 0]),
@@ -372,8 +379,7 @@ pub fn waitid(
     options: u32,
     rusage: &mut [u8; 144],
 ) -> Result<u64, rustix::io::Errno> {
-    let args =
-        [u64::from(idtype), id, info.as_mut_ptr() as u64, u64::from(options), rusage.as_mut_ptr() as u64, 0];
+    let args = [u64::from(idtype), id, info.as_mut_ptr() as u64, u64::from(options), rusage.as_mut_ptr() as u64, 0];
     // SAFETY: `info` (sizeof(siginfo_t)) and `rusage` (sizeof(struct
     // rusage)) are valid for writes for the whole call.
     unsafe { safe::safe_syscall(flag, libc::SYS_waitid, args) }
@@ -391,7 +397,11 @@ pub fn pidfd_send_signal(
     // SAFETY: `info` is null or a live siginfo-sized buffer the kernel only
     // reads; the descriptor is borrowed for the call.
     let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), sig, pi, flags) };
-    if r < 0 { Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL)) } else { Ok(r as u64) }
+    if r < 0 {
+        Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL))
+    } else {
+        Ok(r as u64)
+    }
 }
 
 /// Largest argument structure of the terminal `ioctl`s
@@ -415,21 +425,21 @@ pub enum IoctlDir {
 pub fn tty_ioctl_shape(request: u32) -> Option<(usize, IoctlDir)> {
     use IoctlDir::{In, Out, Value};
     Some(match request {
-        0x5401 => (36, Out),                   // TCGETS
-        0x5402..=0x5404 => (36, In),           // TCSETS, TCSETSW, TCSETSF
-        0x5409..=0x540b => (0, Value),         // TCSBRK, TCXONC, TCFLSH
-        0x540e => (0, Value),                  // TIOCSCTTY
-        0x540f => (4, Out),                    // TIOCGPGRP
-        0x5410 => (4, In),                     // TIOCSPGRP
-        0x5411 => (4, Out),                    // TIOCOUTQ
-        0x5413 => (8, Out),                    // TIOCGWINSZ
-        0x5414 => (8, In),                     // TIOCSWINSZ
-        0x541b => (4, Out),                    // FIONREAD
-        0x5422 => (0, Value),                  // TIOCNOTTY
-        0x5429 => (4, Out),                    // TIOCGSID
-        0x8004_5430 => (4, Out),               // TIOCGPTN
-        0x4004_5431 => (4, In),                // TIOCSPTLCK
-        0x8004_5439 => (4, Out),               // TIOCGPTLCK
+        0x5401 => (36, Out),           // TCGETS
+        0x5402..=0x5404 => (36, In),   // TCSETS, TCSETSW, TCSETSF
+        0x5409..=0x540b => (0, Value), // TCSBRK, TCXONC, TCFLSH
+        0x540e => (0, Value),          // TIOCSCTTY
+        0x540f => (4, Out),            // TIOCGPGRP
+        0x5410 => (4, In),             // TIOCSPGRP
+        0x5411 => (4, Out),            // TIOCOUTQ
+        0x5413 => (8, Out),            // TIOCGWINSZ
+        0x5414 => (8, In),             // TIOCSWINSZ
+        0x541b => (4, Out),            // FIONREAD
+        0x5422 => (0, Value),          // TIOCNOTTY
+        0x5429 => (4, Out),            // TIOCGSID
+        0x8004_5430 => (4, Out),       // TIOCGPTN
+        0x4004_5431 => (4, In),        // TIOCSPTLCK
+        0x8004_5439 => (4, Out),       // TIOCGPTLCK
         _ => return None,
     })
 }
@@ -454,4 +464,18 @@ pub fn tty_ioctl(
     } else {
         Ok(r as u64)
     }
+}
+
+/// `getrusage(who)` on the host, as the bytes of `struct rusage` (144
+/// bytes, the same layout on riscv64 and x86-64).
+pub fn getrusage(who: i32) -> Result<[u8; 144], rustix::io::Errno> {
+    let mut out = [0u8; 144];
+    // SAFETY: `out` is exactly sizeof(struct rusage) and valid for writes.
+    let r = unsafe { libc::syscall(libc::SYS_getrusage, who, out.as_mut_ptr()) };
+    if r < 0 {
+        return Err(
+            rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL)
+        );
+    }
+    Ok(out)
 }

@@ -8,7 +8,7 @@ use std::os::fd::AsFd;
 use rustix::io::Errno;
 
 use super::{SysResult, efault};
-use crate::host::{self, CopyCall};
+use crate::host::{self, CopyCall, CopyEnd};
 use crate::thread::Thread;
 
 /// Reads an optional `loff_t` argument.
@@ -39,7 +39,9 @@ fn copy(p: &mut Thread, call: CopyCall, fds: [u64; 2], offs: [u64; 2], len: u64,
     let len = usize::try_from(len.min(0x7fff_f000)).unwrap_or(0x7fff_f000);
     let flags = u32::try_from(flags).map_err(|_| Errno::INVAL)?;
     let n = p.blocking(|kick| {
-        host::copy_between(kick, call, fin.as_fd(), oin.as_mut(), fout.as_fd(), oout.as_mut(), len, flags)
+        let input = CopyEnd { fd: fin.as_fd(), offset: oin.as_mut() };
+        let output = CopyEnd { fd: fout.as_fd(), offset: oout.as_mut() };
+        host::copy_between(kick, call, input, output, len, flags)
     })?;
     offset_out(p, offs[0], oin)?;
     offset_out(p, offs[1], oout)?;

@@ -216,7 +216,11 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
 
 /// Records a host-shared mapping.
 pub(crate) fn push_shared(p: &Thread, range: Range<u64>, writable: bool, kind: SharedKind) {
-    p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(SharedMap { range, writable, kind });
+    p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(SharedMap {
+        range,
+        writable,
+        kind,
+    });
 }
 
 fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {

@@ -166,12 +166,12 @@ pub(crate) fn shmat(p: &mut Thread, id: u64, addr: u64, flags: u64) -> SysResult
     };
     forget(p, start, start + len);
     let name = format!("/SYSV{key:08x} (deleted)");
-    p.mem
-        .map_shared(start, len, perms, Some(&name), SharedBacking::SysV { id: id_of(id), writable })
-        .map_err(|e| match e {
+    p.mem.map_shared(start, len, perms, Some(&name), SharedBacking::SysV { id: id_of(id), writable }).map_err(|e| {
+        match e {
             ferrovm_mem::Error::Host { source, .. } => source,
             _ => Errno::INVAL,
-        })?;
+        }
+    })?;
     push_shared(p, start..start + len, writable, SharedKind::SysV(id_of(id)));
     Ok(start)
 }

@@ -51,7 +51,11 @@ pub(crate) fn pidfd_open(p: &mut Thread, pid: u64, flags: u64) -> SysResult {
         return Err(Errno::INVAL);
     }
     let pid = rustix::process::Pid::from_raw(pid as i32).ok_or(Errno::INVAL)?;
-    let f = if flags & nonblock != 0 { rustix::process::PidfdFlags::NONBLOCK } else { rustix::process::PidfdFlags::empty() };
+    let f = if flags & nonblock != 0 {
+        rustix::process::PidfdFlags::NONBLOCK
+    } else {
+        rustix::process::PidfdFlags::empty()
+    };
     let fd = rustix::process::pidfd_open(pid, f)?;
     // Linux makes a pidfd close-on-exec.
     p.fds().insert(fd, true)
