@@ -514,4 +514,30 @@ mod tests {
         assert_eq!(s.flags(0x10000), 0);
         assert_eq!(s.flags(0x11000), 0);
     }
+
+    #[test]
+    fn shared_mappings_are_the_files() {
+        let s = AddressSpace::new().expect("new");
+        let fd = rustix::fs::memfd_create(c"ferrovm-mem-test", rustix::fs::MemfdFlags::CLOEXEC).expect("memfd");
+        rustix::fs::ftruncate(&fd, 2 * PAGE_SIZE).expect("ftruncate");
+        rustix::io::pwrite(&fd, b"from the file", PAGE_SIZE).expect("pwrite");
+        let backing = SharedBacking::File { fd: std::os::fd::AsFd::as_fd(&fd), offset: 0, writable: true };
+        s.map_shared(0x10000, 2 * PAGE_SIZE, Perms::RW, Some("shared"), backing).expect("map_shared");
+        // Guest stores reach the file, file writes reach the guest.
+        s.write_bytes(0x10000, b"from the guest").expect("store");
+        let mut buf = [0u8; 14];
+        rustix::io::pread(&fd, &mut buf, 0).expect("pread");
+        assert_eq!(&buf, b"from the guest");
+        let mut got = [0u8; 13];
+        s.read_bytes(0x10000 + PAGE_SIZE, &mut got).expect("load");
+        assert_eq!(&got, b"from the file");
+        assert_eq!(s.perms(0x10000), Perms::RW);
+        // Unmapping detaches: the range is private and unmapped again.
+        s.unmap(0x10000, 2 * PAGE_SIZE).expect("unmap");
+        assert!(!s.page_mapped(0x10000));
+        // A read-only backing with a bad range is refused cleanly.
+        let ro = SharedBacking::File { fd: std::os::fd::AsFd::as_fd(&fd), offset: 1, writable: false };
+        assert!(s.map_shared(0x10000, PAGE_SIZE, Perms::R, None, ro).is_err());
+        assert!(!s.page_mapped(0x10000));
+    }
 }

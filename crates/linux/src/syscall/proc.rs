@@ -233,13 +233,14 @@ const EM_X86_64: u16 = 62;
 
 /// Parses a `#!` line as Linux's `binfmt_script` does: the interpreter
 /// ends at a blank; the rest of the line, blanks trimmed, is one optional
-/// argument. A line the buffer cuts inside the interpreter's name is
-/// `ENOEXEC`.
-fn parse_shebang(head: &[u8]) -> Result<Image, Errno> {
+/// argument. `head` is the file's first [`BINPRM_BUF_SIZE`] bytes (all of
+/// it if `whole` is true: Linux's zero-filled buffer then ends the line);
+/// a line the buffer cuts inside the interpreter's name is `ENOEXEC`.
+fn parse_shebang(head: &[u8], whole: bool) -> Result<Image, Errno> {
     let rest = head.strip_prefix(b"#!").ok_or(Errno::NOEXEC)?;
     let (line, complete) = match rest.iter().position(|&b| b == b'\n') {
         Some(i) => (&rest[..i], true),
-        None => (rest, false),
+        None => (rest, whole || rest.contains(&0)),
     };
     let line = match line.iter().position(|&b| b == 0) {
         Some(i) => &line[..i],
@@ -282,7 +283,7 @@ fn examine(p: &Thread, program: &[u8]) -> Result<Image, Errno> {
     }
     let head = &head[..n];
     if head.starts_with(b"#!") {
-        return parse_shebang(head);
+        return parse_shebang(head, n < BINPRM_BUF_SIZE);
     }
     if n < 20 || head[..4] != *b"\x7fELF" || head[4] != 2 {
         return Err(Errno::NOEXEC);
@@ -451,4 +452,33 @@ pub(crate) fn wait4(p: &mut Thread, pid: u64, status: u64, options: u64, rusage:
         }
     }
     Ok(child)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(interp: &str, arg: Option<&str>) -> Result<Image, Errno> {
+        Ok(Image::Script { interp: interp.as_bytes().to_vec(), arg: arg.map(|a| a.as_bytes().to_vec()) })
+    }
+
+    #[test]
+    fn shebang_lines_parse_as_linux_does() {
+        assert_eq!(parse_shebang(b"#!/bin/sh\necho", true), script("/bin/sh", None));
+        assert_eq!(
+            parse_shebang(b"#! \t/usr/bin/env  python3 -u \t\n", true),
+            script("/usr/bin/env", Some("python3 -u"))
+        );
+        assert_eq!(parse_shebang(b"#!/bin/sh", true), script("/bin/sh", None));
+        assert_eq!(parse_shebang(b"#!/bin/sh -e", true), script("/bin/sh", Some("-e")));
+        assert_eq!(parse_shebang(b"#!\n", true), Err(Errno::NOEXEC));
+        assert_eq!(parse_shebang(b"#!   \n", true), Err(Errno::NOEXEC));
+        // The 256-byte buffer cuts the interpreter's name: ENOEXEC; it cuts
+        // the argument: the interpreter still runs.
+        let long = format!("#!/{}", "x".repeat(300));
+        assert_eq!(parse_shebang(&long.as_bytes()[..BINPRM_BUF_SIZE], false), Err(Errno::NOEXEC));
+        let cut_arg = format!("#!/bin/sh {}", "y".repeat(300));
+        assert!(matches!(parse_shebang(&cut_arg.as_bytes()[..BINPRM_BUF_SIZE], false), Ok(Image::Script { .. })));
+        assert_eq!(parse_shebang(b"ELF", true), Err(Errno::NOEXEC));
+    }
 }

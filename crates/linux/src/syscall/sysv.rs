@@ -319,3 +319,23 @@ pub(crate) fn msgrcv(p: &mut Thread, id: u64, msgp: u64, size: u64, typ: u64, fl
     p.mem.write_bytes(msgp, got).map_err(efault)?;
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semid_ds_layouts_translate() {
+        // x86-64: otime at 48, ctime at 64, nsems at 80 (an unused word
+        // after each time); riscv64 (asm-generic): 48, 56, 64.
+        let mut host = [0u8; CTL_BUF];
+        host[..IPC_PERM].fill(0xab);
+        host[48..56].copy_from_slice(&111u64.to_le_bytes());
+        host[64..72].copy_from_slice(&222u64.to_le_bytes());
+        host[80..88].copy_from_slice(&3u64.to_le_bytes());
+        let guest = semid_to_guest(&host);
+        assert_eq!(&guest[..IPC_PERM], &host[..IPC_PERM]);
+        assert_eq!([word(&guest, 48), word(&guest, 56), word(&guest, 64)], [111, 222, 3]);
+        assert_eq!(semid_to_host(&guest), host);
+    }
+}
