@@ -276,10 +276,12 @@ pub fn exec_native(
         // SAFETY: this runs in this process right before execve (no fork):
         // the descriptors in `plan` are open (their owners are alive in the
         // caller), dup/dup2/close only touch descriptor numbers, and the
-        // signal calls take valid sets. If execve then fails, the guest's
-        // descriptors have been rearranged: the caller reports the error
-        // and the process goes on with the guest's own table unchanged
-        // (only host numbers moved).
+        // signal calls take valid sets. If execve then fails (after the
+        // caller's checks: E2BIG, ENOMEM), a descriptor ferrovm itself held
+        // at one of the guest's numbers has been replaced and stdio the
+        // guest closed is closed: the caller reports the error, but this
+        // process may have lost descriptors of its own (Linux kills a
+        // process that fails past the point of no return).
         unsafe {
             let mut moved = Vec::with_capacity(plan.len());
             for &(g, h) in &plan {
