@@ -23,6 +23,7 @@ pub mod signal;
 pub mod stack;
 mod syscall;
 mod thread;
+mod vfork;
 pub mod vfs;
 
 pub use error::{Error, Result};

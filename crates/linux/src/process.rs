@@ -107,14 +107,25 @@ pub(crate) struct Brk {
     pub mapped_end: u64,
 }
 
-/// A `MAP_SHARED` file mapping: guest memory is written back to the file
-/// on `msync`, `munmap` and exit (ferrovm copies file data into guest memory
-/// rather than mapping the host file).
-#[derive(Debug)]
+/// A guest range mapped onto shared host memory (`MAP_SHARED`, `shmat`):
+/// it is shared with other processes already, so a `vfork` child does not
+/// copy it back, and it never becomes writable if its host pages are not.
+#[derive(Debug, Clone)]
 pub(crate) struct SharedMap {
     pub range: Range<u64>,
-    pub file: OwnedFd,
-    pub offset: u64,
+    /// Whether the host pages are writable.
+    pub writable: bool,
+    pub kind: SharedKind,
+}
+
+/// What a [`SharedMap`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SharedKind {
+    /// `mmap(MAP_SHARED)`.
+    Mmap,
+    /// A System V segment attached at the range's start (`shmat`), with
+    /// its host id.
+    SysV(i32),
 }
 
 /// `ITIMER_REAL`, with a helper thread that raises `SIGALRM` when it
@@ -185,7 +196,22 @@ pub(crate) struct Proc {
     pub(crate) options: Options,
     /// In a `vfork` child: the pipe end whose closing (at `execve` or exit)
     /// releases the parent.
-    pub(crate) vfork_done: Mutex<Option<OwnedFd>>,
+    pub(crate) vfork_done: Mutex<Option<VforkChild>>,
+    /// `personality(2)`'s value.
+    pub(crate) personality: AtomicU32,
+}
+
+/// A `vfork` child's link to its waiting parent (see [`crate::vfork`]).
+#[derive(Debug)]
+pub(crate) struct VforkChild {
+    /// The pipe's write end: closing it (at `execve` or exit) releases the
+    /// parent.
+    pub pipe: OwnedFd,
+    /// Whether memory is shared with the parent (`CLONE_VM`): the pages the
+    /// child wrote go back to it.
+    pub shares_memory: bool,
+    /// Whether soft-dirty tracking is on (see [`crate::vfork`]).
+    pub soft_dirty: bool,
 }
 
 /// The locks of a process held across a host `fork` ([`Proc::lock_for_fork`]).
@@ -202,7 +228,7 @@ pub(crate) struct ForkLocks<'a> {
     _sigbus: MutexGuard<'a, Vec<Range<u64>>>,
     _itimer: MutexGuard<'a, Itimer>,
     _reported: MutexGuard<'a, HashSet<u64>>,
-    _vfork_done: MutexGuard<'a, Option<OwnedFd>>,
+    _vfork_done: MutexGuard<'a, Option<VforkChild>>,
     _exit: MutexGuard<'a, Option<ExitStatus>>,
 }
 
@@ -372,6 +398,7 @@ impl Process {
             elf: loaded,
             options,
             vfork_done: Mutex::new(None),
+            personality: AtomicU32::new(0),
         });
         // Host signals are forwarded by one thread of their own; every
         // other thread blocks them.
@@ -486,7 +513,7 @@ impl Proc {
             ThreadEnd::Group => self.exit_status(),
             ThreadEnd::Exited(code) => self.wait_for_threads(code),
         };
-        self.sync_shared_maps();
+        self.vfork_release();
         let _ = std::io::stderr().flush();
         status
     }
@@ -618,6 +645,15 @@ impl Proc {
         crate::hostsig::start_router(self);
     }
 
+    /// In a `vfork` child sharing memory, at `execve` or exit: sends the
+    /// pages it wrote back to the waiting parent (see [`crate::vfork`]).
+    pub(crate) fn vfork_release(&self) {
+        let link = lock(&self.vfork_done);
+        if let Some(v) = link.as_ref().filter(|v| v.shares_memory) {
+            crate::vfork::send_written(self, v.soft_dirty, &v.pipe);
+        }
+    }
+
     /// Takes every lock of the process (and the standard streams') for a
     /// host `fork`, in the one order, so the child never finds one held by
     /// a thread that does not exist there. No path holds one of them while
@@ -639,33 +675,6 @@ impl Proc {
             _vfork_done: lock(&self.vfork_done),
             _exit: lock(&self.exit),
         }
-    }
-
-    /// Writes `MAP_SHARED` file mappings back to their files.
-    pub(crate) fn sync_shared_maps(&self) {
-        for m in lock(&self.shared_maps).iter() {
-            sync_one(&self.mem, m, m.range.clone());
-        }
-    }
-}
-/// Writes the part `range` of shared mapping `m` back to its file (only up
-/// to the file's current size: a shared mapping does not extend a file).
-pub(crate) fn sync_one(mem: &AddressSpace, m: &SharedMap, range: Range<u64>) {
-    let start = range.start.max(m.range.start);
-    let end = range.end.min(m.range.end);
-    if start >= end {
-        return;
-    }
-    let Ok(st) = rustix::fs::fstat(&m.file) else { return };
-    let file_off = m.offset + (start - m.range.start);
-    let size = u64::try_from(st.st_size).unwrap_or(0);
-    if file_off >= size {
-        return;
-    }
-    let len = (end - start).min(size - file_off);
-    let mut buf = vec![0u8; len as usize];
-    if mem.read_bytes_force(start, &mut buf).is_ok() {
-        let _ = rustix::io::pwrite(&m.file, &buf, file_off);
     }
 }
 

@@ -249,6 +249,16 @@ impl Actions {
                 || action.handler == SIG_DFL && default_action(sig) != DefaultAction::Terminate)
     }
 
+    /// Resets every handled signal to `SIG_DFL`, keeping ignored ones
+    /// (`execve`, `clone(CLONE_CLEAR_SIGHAND)`).
+    pub fn reset_handlers(&mut self) {
+        for a in &mut self.0 {
+            if a.handler != SIG_IGN {
+                *a = SigAction::default();
+            }
+        }
+    }
+
     /// Signals whose handler is `SIG_IGN` (kept through `execve`).
     pub fn ignored(&self) -> u64 {
         (1..=NSIG as i32).filter(|&s| self.get(Signal(s)).handler == SIG_IGN).fold(0, |m, s| m | Signal(s).bit())

@@ -116,6 +116,16 @@ impl Vfs {
     }
 
     fn open_in_root(root: &Root, abs: &[u8], flags: OFlags, mode: Mode) -> Result<OwnedFd, Errno> {
+        Self::open_in_root_with(root, abs, flags, mode, ResolveFlags::empty())
+    }
+
+    fn open_in_root_with(
+        root: &Root,
+        abs: &[u8],
+        flags: OFlags,
+        mode: Mode,
+        resolve: ResolveFlags,
+    ) -> Result<OwnedFd, Errno> {
         let rel = abs.trim_start_matches(b"/");
         let rel = if rel.is_empty() { &b"."[..] } else { rel };
         let rel = CString::new(rel).map_err(|_| Errno::INVAL)?;
@@ -125,7 +135,7 @@ impl Vfs {
             rel.as_c_str(),
             flags | OFlags::CLOEXEC,
             mode,
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+            resolve | ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
         )
     }
 
@@ -186,6 +196,49 @@ impl Vfs {
         }
         let (dir, name) = self.at(fds, dirfd, path)?;
         rustix::fs::openat(dir, name.as_c_str(), flags | OFlags::CLOEXEC, mode)
+    }
+
+    /// Opens `(dirfd, path)` like `openat2` with the guest's `resolve`
+    /// flags. In confined mode a lookup the guest confines to its directory
+    /// (`RESOLVE_BENEATH`, `RESOLVE_IN_ROOT`) runs from that directory,
+    /// which is inside the root, without magic links; any other resolves
+    /// inside the root like every path.
+    pub fn open2(
+        &self,
+        fds: &FdTable,
+        dirfd: u64,
+        path: &CStr,
+        flags: OFlags,
+        mode: Mode,
+        resolve: ResolveFlags,
+    ) -> Result<OwnedFd, Errno> {
+        let beneath = resolve.intersects(ResolveFlags::BENEATH | ResolveFlags::IN_ROOT);
+        let Some(root) = &self.root else {
+            if !beneath && let Some(r) = self.redirect(path.to_bytes()) {
+                return rustix::fs::openat2(rustix::fs::CWD, r.as_c_str(), flags | OFlags::CLOEXEC, mode, resolve);
+            }
+            let dir = if is_dfd_cwd(dirfd) { Dir::Cwd } else { Dir::Guest(fds.get(dirfd & 0xffff_ffff)?) };
+            return rustix::fs::openat2(dir, path, flags | OFlags::CLOEXEC, mode, resolve);
+        };
+        if beneath {
+            let dir = if is_dfd_cwd(dirfd) {
+                Dir::Owned(Self::open_in_root(root, &root.cwd, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?)
+            } else {
+                Dir::Guest(fds.get(dirfd & 0xffff_ffff)?)
+            };
+            return rustix::fs::openat2(
+                dir,
+                path,
+                flags | OFlags::CLOEXEC,
+                mode,
+                resolve | ResolveFlags::NO_MAGICLINKS,
+            );
+        }
+        if path.is_empty() {
+            return Err(Errno::NOENT);
+        }
+        let abs = self.absolute(root, fds, dirfd, path.to_bytes())?;
+        Self::open_in_root_with(root, &abs, flags, mode, resolve)
     }
 
     /// Opens a program or interpreter to load: in confined mode inside the

@@ -1,15 +1,42 @@
 //! Host memory mappings: the guest reservation and the permission table.
 //!
 //! This is where ferrovm-mem talks to the host kernel. Every `mmap` here is
-//! anonymous and private; every address passed to the kernel is checked to lie
-//! inside a mapping this module created.
+//! anonymous and private, except [`HostMapping::map_shared`] (a file or a
+//! System V segment the guest shares); every address passed to the kernel is
+//! checked to lie inside a mapping this module created.
 
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
+use std::os::fd::BorrowedFd;
 
-use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+use rustix::mm::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
 use crate::{Error, PAGE_SIZE, Result};
+
+/// Host memory that a guest mapping shares with other processes (see
+/// [`AddressSpace::map_shared`](crate::AddressSpace::map_shared)).
+#[derive(Debug, Clone, Copy)]
+pub enum SharedBacking<'a> {
+    /// A file (or a memfd for shared anonymous memory) from `offset`
+    /// (page-aligned); read-only if `writable` is false (the descriptor
+    /// may then be open read-only).
+    File {
+        /// The file.
+        fd: BorrowedFd<'a>,
+        /// Offset in the file of the first page.
+        offset: u64,
+        /// Map it writable (the descriptor must be open for writing).
+        writable: bool,
+    },
+    /// A System V shared-memory segment (`shmat` on the host), read-only
+    /// if `writable` is false.
+    SysV {
+        /// The host segment id.
+        id: i32,
+        /// Attach it writable.
+        writable: bool,
+    },
+}
 
 /// One anonymous host mapping, unmapped on drop.
 #[derive(Debug)]
@@ -99,19 +126,68 @@ impl HostMapping {
         unsafe { self.remap(off, len, ProtFlags::empty()) }
     }
 
+    /// Replaces `[off, off + len)` with a shared mapping of `backing`.
+    ///
     /// # Safety
     ///
     /// As for [`commit`](Self::commit).
-    unsafe fn remap(&self, off: u64, len: u64, prot: ProtFlags) -> Result<()> {
+    pub(crate) unsafe fn map_shared(&self, off: u64, len: u64, backing: SharedBacking<'_>) -> Result<()> {
+        let at = self.checked_range(off, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        match backing {
+            SharedBacking::File { fd, offset, writable } => {
+                let prot = if writable { ProtFlags::READ | ProtFlags::WRITE } else { ProtFlags::READ };
+                // SAFETY: `[at, at + len)` is page-aligned and inside this
+                // mapping, which we own, so MAP_FIXED replaces only our own
+                // pages; the caller guarantees no Rust reference points into
+                // them.
+                let got = unsafe {
+                    mmap(at.cast::<c_void>(), len as usize, prot, MapFlags::SHARED | MapFlags::FIXED, fd, offset)
+                }
+                .map_err(|source| Error::Host { op: "mmap", source })?;
+                debug_assert_eq!(got.cast::<u8>(), at);
+            }
+            SharedBacking::SysV { id, writable } => {
+                let flags = libc::SHM_REMAP | if writable { 0 } else { libc::SHM_RDONLY };
+                // SAFETY: as above: SHM_REMAP replaces our own pages at a
+                // page-aligned address inside the reservation. The segment
+                // may be smaller than `len`; the caller sizes `len` to it
+                // (the kernel maps the segment's size, rounded to pages).
+                let got = unsafe { libc::shmat(id, at.cast::<c_void>(), flags) };
+                if got as isize == -1 {
+                    return Err(Error::Host {
+                        op: "shmat",
+                        source: rustix::io::Errno::from_io_error(&std::io::Error::last_os_error())
+                            .unwrap_or(rustix::io::Errno::INVAL),
+                    });
+                }
+                debug_assert_eq!(got.cast::<u8>(), at);
+            }
+        }
+        Ok(())
+    }
+
+    /// The host address of `[off, off + len)`, which must be page-aligned
+    /// and inside this mapping.
+    fn checked_range(&self, off: u64, len: u64) -> Result<*mut u8> {
         let bad = || Error::BadRange { addr: off, len };
         let end = off.checked_add(len).ok_or_else(bad)?;
         if !off.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) || end > self.len as u64 {
             return Err(bad());
         }
+        Ok(self.ptr.as_ptr().wrapping_add(off as usize))
+    }
+
+    /// # Safety
+    ///
+    /// As for [`commit`](Self::commit).
+    unsafe fn remap(&self, off: u64, len: u64, prot: ProtFlags) -> Result<()> {
+        let at = self.checked_range(off, len)?;
         if len == 0 {
             return Ok(());
         }
-        let at = self.ptr.as_ptr().wrapping_add(off as usize);
         // SAFETY: `[at, at + len)` is page-aligned and inside this mapping,
         // which we own, so MAP_FIXED replaces only our own pages; the caller
         // guarantees no Rust reference points into them.

@@ -107,6 +107,7 @@ mod space;
 pub use atomic::{AmoOp, AtomicWidth};
 pub use error::{Error, Result};
 pub use fault::{Access, Fault, FaultKind};
+pub use host::SharedBacking;
 pub use perms::{Perms, page_flags};
 pub use regions::Mapping;
 pub use space::{AddressSpace, ForkLock, UnmapBarrier};

@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::host::HostMapping;
+use crate::host::{HostMapping, SharedBacking};
 use crate::perms::page_flags;
 use crate::regions::{Mapping, Regions, round_up};
 use crate::{Error, GUEST_LIMIT, GUEST_PAGES, HOST_GUARD, PAGE_SHIFT, PAGE_SIZE, Perms, Result};
@@ -164,6 +164,50 @@ impl AddressSpace {
     /// [`map`](Self::map) with a name for [`mappings`](Self::mappings)
     /// (`[heap]`, `[stack]`, a file path).
     pub fn map_named(&self, addr: u64, len: u64, perms: Perms, name: Option<&str>) -> Result<()> {
+        self.map_with(addr, len, perms, name, |start, len| {
+            // SAFETY: the range is inside the reservation and guest memory
+            // is never referenced by Rust references.
+            unsafe { self.reservation.commit(start, len) }
+        })
+    }
+
+    /// Maps `[addr, addr + len)` with `perms` onto host memory that other
+    /// processes can share (`mmap(MAP_SHARED)` of a file or of shared
+    /// anonymous memory, a System V segment): the host pages are mapped
+    /// `MAP_SHARED | MAP_FIXED` straight into the reservation, so writes
+    /// are coherent with the file (or segment) and survive a host `fork`
+    /// shared. Replaces whatever was mapped there, like [`Self::map`].
+    ///
+    /// The host protection is read-write, or read-only when `backing` is
+    /// read-only; the guest's permissions stay in the table, and the caller
+    /// must never give the guest `WRITE` on a read-only backing (a store
+    /// would then fault in the host).
+    pub fn map_shared(
+        &self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        name: Option<&str>,
+        backing: SharedBacking<'_>,
+    ) -> Result<()> {
+        self.map_with(addr, len, perms, name, |start, len| {
+            // SAFETY: the range is inside the reservation (checked by
+            // `map_with`) and guest memory is never referenced by Rust
+            // references.
+            unsafe { self.reservation.map_shared(start, len, backing) }
+        })
+    }
+
+    /// The common part of [`Self::map_named`] and [`Self::map_shared`]:
+    /// `commit(start, len)` puts fresh host pages at `[start, start + len)`.
+    fn map_with(
+        &self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        name: Option<&str>,
+        commit: impl FnOnce(u64, u64) -> Result<()>,
+    ) -> Result<()> {
         let (start, end) = page_range(addr, len)?;
         let mut regions = self.lock_regions();
         // Pages mapped before stay mapped (with their old permissions) until
@@ -172,9 +216,7 @@ impl AddressSpace {
         // as on Linux, never a fault. Their translations go stale now.
         let old = regions.remove(start, end);
         self.retire_code(&old);
-        // SAFETY: the range is inside the reservation and guest memory is
-        // never referenced by Rust references.
-        let committed = unsafe { self.reservation.commit(start, end - start) };
+        let committed = commit(start, end - start);
         if let Err(e) = committed {
             // MAP_FIXED may have destroyed the old mapping even on failure:
             // leave the range unmapped.
@@ -471,5 +513,31 @@ mod tests {
         s.unmap(0x10000, 0x2000).expect("unmap");
         assert_eq!(s.flags(0x10000), 0);
         assert_eq!(s.flags(0x11000), 0);
+    }
+
+    #[test]
+    fn shared_mappings_are_the_files() {
+        let s = AddressSpace::new().expect("new");
+        let fd = rustix::fs::memfd_create(c"ferrovm-mem-test", rustix::fs::MemfdFlags::CLOEXEC).expect("memfd");
+        rustix::fs::ftruncate(&fd, 2 * PAGE_SIZE).expect("ftruncate");
+        rustix::io::pwrite(&fd, b"from the file", PAGE_SIZE).expect("pwrite");
+        let backing = SharedBacking::File { fd: std::os::fd::AsFd::as_fd(&fd), offset: 0, writable: true };
+        s.map_shared(0x10000, 2 * PAGE_SIZE, Perms::RW, Some("shared"), backing).expect("map_shared");
+        // Guest stores reach the file, file writes reach the guest.
+        s.write_bytes(0x10000, b"from the guest").expect("store");
+        let mut buf = [0u8; 14];
+        rustix::io::pread(&fd, &mut buf, 0).expect("pread");
+        assert_eq!(&buf, b"from the guest");
+        let mut got = [0u8; 13];
+        s.read_bytes(0x10000 + PAGE_SIZE, &mut got).expect("load");
+        assert_eq!(&got, b"from the file");
+        assert_eq!(s.perms(0x10000), Perms::RW);
+        // Unmapping detaches: the range is private and unmapped again.
+        s.unmap(0x10000, 2 * PAGE_SIZE).expect("unmap");
+        assert!(!s.page_mapped(0x10000));
+        // A read-only backing with a bad range is refused cleanly.
+        let ro = SharedBacking::File { fd: std::os::fd::AsFd::as_fd(&fd), offset: 1, writable: false };
+        assert!(s.map_shared(0x10000, PAGE_SIZE, Perms::R, None, ro).is_err());
+        assert!(!s.page_mapped(0x10000));
     }
 }

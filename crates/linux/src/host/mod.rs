@@ -5,6 +5,7 @@
 //! signals interrupt ([`safe`]), and the host `futex` on guest memory. This
 //! module is the only `unsafe` in the crate.
 
+pub mod ipc;
 pub mod safe;
 
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
@@ -234,4 +235,249 @@ pub fn die_by_signal(signal: i32) -> ! {
     // A signal whose default action is not to terminate: exit like a shell
     // would report it.
     std::process::exit(128 + signal)
+}
+
+/// Replaces this process with a host-architecture program (a guest's
+/// `execve` of an x86-64 binary, as under QEMU with binfmt_misc): `argv`
+/// and `envp` as given, guest descriptor `g` at host number `g` (the guest's
+/// descriptors without `FD_CLOEXEC`; host stdio the guest closed is closed),
+/// the guest's signal mask and ignored signals. Returns only on failure.
+pub fn exec_native(
+    program: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    fds: &[(u64, std::sync::Arc<OwnedFd>)],
+    mask: u64,
+    ignored: u64,
+) -> std::io::Error {
+    use std::ffi::OsStr;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(OsStr::from_bytes(program));
+    if let Some(a0) = argv.first() {
+        cmd.arg0(OsStr::from_bytes(a0));
+    }
+    cmd.args(argv.iter().skip(1).map(|a| OsStr::from_bytes(a)));
+    cmd.env_clear();
+    for e in envp {
+        let (k, v) = match e.iter().position(|&b| b == b'=') {
+            Some(i) => (&e[..i], &e[i + 1..]),
+            None => (&e[..], &b""[..]),
+        };
+        if !k.is_empty() {
+            cmd.env(OsStr::from_bytes(k), OsStr::from_bytes(v));
+        }
+    }
+    let plan: Vec<(i32, i32)> =
+        fds.iter().filter_map(|(g, f)| Some((i32::try_from(*g).ok()?, f.as_raw_fd()))).collect();
+    let above = plan.iter().map(|&(g, _)| g).max().unwrap_or(2).max(2) + 1;
+    let hook = move || -> std::io::Result<()> {
+        // SAFETY: this runs in this process right before execve (no fork):
+        // the descriptors in `plan` are open (their owners are alive in the
+        // caller), dup/dup2/close only touch descriptor numbers, and the
+        // signal calls take valid sets. If execve then fails (after the
+        // caller's checks: E2BIG, ENOMEM), a descriptor ferrovm itself held
+        // at one of the guest's numbers has been replaced and stdio the
+        // guest closed is closed: the caller reports the error, but this
+        // process may have lost descriptors of its own (Linux kills a
+        // process that fails past the point of no return).
+        unsafe {
+            let mut moved = Vec::with_capacity(plan.len());
+            for &(g, h) in &plan {
+                let t = libc::fcntl(h, libc::F_DUPFD_CLOEXEC, above);
+                if t < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                moved.push((g, t));
+            }
+            for fd in 0..3 {
+                if !plan.iter().any(|&(g, _)| g == fd) {
+                    libc::close(fd);
+                }
+            }
+            for &(g, t) in &moved {
+                if libc::dup2(t, g) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in 1..=64 {
+                if mask & (1u64 << (s - 1)) != 0 {
+                    libc::sigaddset(&mut set, s);
+                }
+                let ign = ignored & (1u64 << (s - 1)) != 0;
+                if s != libc::SIGKILL && s != libc::SIGSTOP {
+                    libc::signal(s, if ign { libc::SIG_IGN } else { libc::SIG_DFL });
+                }
+            }
+            libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        }
+        Ok(())
+    };
+    // SAFETY: see the hook: it runs in this process before execve and only
+    // moves descriptors and sets signal state.
+    unsafe { cmd.pre_exec(hook) };
+    cmd.exec()
+}
+
+/// The host system calls that copy between descriptors with optional
+/// offsets (see [`copy_between`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyCall {
+    /// `splice(in, off_in, out, off_out, len, flags)`.
+    Splice,
+    /// `tee(in, out, len, flags)`.
+    Tee,
+    /// `sendfile(out, in, offset, len)` (the offset is the input's).
+    Sendfile,
+    /// `copy_file_range(in, off_in, out, off_out, len, flags)`.
+    CopyFileRange,
+}
+
+/// One side of a [`copy_between`]: a descriptor and its optional offset
+/// (`loff_t *`), updated as the kernel updates it.
+#[derive(Debug)]
+pub struct CopyEnd<'a> {
+    /// The descriptor.
+    pub fd: BorrowedFd<'a>,
+    /// The offset, or `None` for the descriptor's own position.
+    pub offset: Option<&'a mut i64>,
+}
+
+/// One of [`CopyCall`] on the host, interruptible through `flag`.
+pub fn copy_between(
+    flag: &AtomicU32,
+    call: CopyCall,
+    input: CopyEnd<'_>,
+    output: CopyEnd<'_>,
+    len: usize,
+    flags: u32,
+) -> Result<u64, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let (i, o) = (input.fd.as_raw_fd() as u64, output.fd.as_raw_fd() as u64);
+    let pi = input.offset.map_or(0, |r| std::ptr::from_mut(r) as u64);
+    let po = output.offset.map_or(0, |r| std::ptr::from_mut(r) as u64);
+    let (nr, args) = match call {
+        CopyCall::Splice => (libc::SYS_splice, [i, pi, o, po, len as u64, u64::from(flags)]),
+        CopyCall::Tee => (libc::SYS_tee, [i, o, len as u64, u64::from(flags), 0, 0]),
+        CopyCall::Sendfile => (libc::SYS_sendfile, [o, i, pi, len as u64, 0, 0]),
+        CopyCall::CopyFileRange => (libc::SYS_copy_file_range, [i, pi, o, po, len as u64, u64::from(flags)]),
+    };
+    // SAFETY: descriptors are borrowed (open for the call); the offset
+    // pointers are null or live exclusive references to an i64 (loff_t).
+    unsafe { safe::safe_syscall(flag, nr, args) }
+}
+
+/// `waitid(idtype, id, &info, options, &rusage)` on the host,
+/// interruptible through `flag` (`siginfo_t` and `struct rusage` have the
+/// same layout on riscv64 and x86-64).
+pub fn waitid(
+    flag: &AtomicU32,
+    idtype: u32,
+    id: u64,
+    info: &mut [u8; 128],
+    options: u32,
+    rusage: &mut [u8; 144],
+) -> Result<u64, rustix::io::Errno> {
+    let args = [u64::from(idtype), id, info.as_mut_ptr() as u64, u64::from(options), rusage.as_mut_ptr() as u64, 0];
+    // SAFETY: `info` (sizeof(siginfo_t)) and `rusage` (sizeof(struct
+    // rusage)) are valid for writes for the whole call.
+    unsafe { safe::safe_syscall(flag, libc::SYS_waitid, args) }
+}
+
+/// `pidfd_send_signal(pidfd, sig, info, flags)` on the host.
+pub fn pidfd_send_signal(
+    pidfd: BorrowedFd<'_>,
+    sig: i32,
+    info: Option<&[u8; 128]>,
+    flags: u32,
+) -> Result<u64, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let pi = info.map_or(0, |i| i.as_ptr() as u64);
+    // SAFETY: `info` is null or a live siginfo-sized buffer the kernel only
+    // reads; the descriptor is borrowed for the call.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), sig, pi, flags) };
+    if r < 0 {
+        Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL))
+    } else {
+        Ok(r as u64)
+    }
+}
+
+/// Largest argument structure of the terminal `ioctl`s
+/// ([`tty_ioctl_shape`]): `struct termios`, 36 bytes.
+pub const TTY_IOCTL_MAX: usize = 36;
+
+/// How a terminal `ioctl` uses its argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoctlDir {
+    /// The kernel reads a structure from it.
+    In,
+    /// The kernel writes a structure to it.
+    Out,
+    /// It is a number (or unused).
+    Value,
+}
+
+/// The terminal `ioctl`s ferrovm passes to the host, with the size of
+/// their structure and its direction (asm-generic numbers, which x86-64
+/// shares).
+pub fn tty_ioctl_shape(request: u32) -> Option<(usize, IoctlDir)> {
+    use IoctlDir::{In, Out, Value};
+    Some(match request {
+        0x5401 => (36, Out),           // TCGETS
+        0x5402..=0x5404 => (36, In),   // TCSETS, TCSETSW, TCSETSF
+        0x5409..=0x540b => (0, Value), // TCSBRK, TCXONC, TCFLSH
+        0x540e => (0, Value),          // TIOCSCTTY
+        0x540f => (4, Out),            // TIOCGPGRP
+        0x5410 => (4, In),             // TIOCSPGRP
+        0x5411 => (4, Out),            // TIOCOUTQ
+        0x5413 => (8, Out),            // TIOCGWINSZ
+        0x5414 => (8, In),             // TIOCSWINSZ
+        0x541b => (4, Out),            // FIONREAD
+        0x5422 => (0, Value),          // TIOCNOTTY
+        0x5429 => (4, Out),            // TIOCGSID
+        0x8004_5430 => (4, Out),       // TIOCGPTN
+        0x4004_5431 => (4, In),        // TIOCSPTLCK
+        0x8004_5439 => (4, Out),       // TIOCGPTLCK
+        _ => return None,
+    })
+}
+
+/// A terminal `ioctl` ([`tty_ioctl_shape`]) on the host: `buf` holds the
+/// structure (or receives it); `value` is the argument of the `Value` ones.
+pub fn tty_ioctl(
+    fd: BorrowedFd<'_>,
+    request: u32,
+    buf: &mut [u8; TTY_IOCTL_MAX],
+    value: u64,
+) -> Result<u64, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let Some((_, dir)) = tty_ioctl_shape(request) else { return Err(rustix::io::Errno::NOTTY) };
+    let arg = if dir == IoctlDir::Value { value as usize } else { buf.as_mut_ptr() as usize };
+    // SAFETY: every request in `tty_ioctl_shape` reads or writes at most
+    // TTY_IOCTL_MAX bytes at its argument, which is `buf` (valid for both),
+    // or takes a number.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::c_ulong::from(request), arg) };
+    if r < 0 {
+        Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::NOTTY))
+    } else {
+        Ok(r as u64)
+    }
+}
+
+/// `getrusage(who)` on the host, as the bytes of `struct rusage` (144
+/// bytes, the same layout on riscv64 and x86-64).
+pub fn getrusage(who: i32) -> Result<[u8; 144], rustix::io::Errno> {
+    let mut out = [0u8; 144];
+    // SAFETY: `out` is exactly sizeof(struct rusage) and valid for writes.
+    let r = unsafe { libc::syscall(libc::SYS_getrusage, who, out.as_mut_ptr()) };
+    if r < 0 {
+        return Err(
+            rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL)
+        );
+    }
+    Ok(out)
 }

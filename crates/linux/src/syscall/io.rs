@@ -352,121 +352,45 @@ pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysRe
     Ok(out.len() as u64)
 }
 
-/// `TCGETS`.
-const TCGETS: u64 = 0x5401;
-/// `TCSETS`, `TCSETSW`, `TCSETSF`.
-const TCSETS: u64 = 0x5402;
-const TCSETSF: u64 = 0x5404;
-/// `TIOCGPGRP`.
-const TIOCGPGRP: u64 = 0x540f;
-/// `TIOCGWINSZ`.
-const TIOCGWINSZ: u64 = 0x5413;
-/// `FIONREAD`.
-const FIONREAD: u64 = 0x541b;
 /// `FIONBIO`.
 const FIONBIO: u64 = 0x5421;
 /// `FIOCLEX` / `FIONCLEX`.
 const FIONCLEX: u64 = 0x5450;
 const FIOCLEX: u64 = 0x5451;
 
+/// `ioctl(fd, request, arg)`. Terminal requests go to the host as they
+/// are: `struct termios` (asm-generic: four flag words, `c_line`,
+/// `c_cc[19]`), `struct winsize` and the flag values are the same on
+/// riscv64 and x86-64 (x86 uses the asm-generic termbits), so only the
+/// bytes are copied through checked guest memory.
 pub(crate) fn ioctl(p: &mut Thread, fd: u64, request: u64, arg: u64) -> SysResult {
     let held = p.fds().get(fd)?;
     let file = held.as_fd();
-    match request & 0xffff_ffff {
-        TCGETS => {
-            if !rustix::termios::isatty(file) {
-                return Err(Errno::NOTTY);
-            }
-            let t = rustix::termios::tcgetattr(file)?;
-            // struct termios (asm-generic): 4 x u32 flags, c_line, c_cc[19].
-            let mut b = Vec::with_capacity(36);
-            for flag in [t.input_modes.bits(), t.output_modes.bits(), t.control_modes.bits(), t.local_modes.bits()] {
-                b.extend_from_slice(&flag.to_le_bytes());
-            }
-            b.push(t.line_discipline as u8);
-            use rustix::termios::SpecialCodeIndex as C;
-            // c_cc in Linux's order (VINTR = 0 .. VEOL2 = 16), padded to 19.
-            for idx in [
-                C::VINTR,
-                C::VQUIT,
-                C::VERASE,
-                C::VKILL,
-                C::VEOF,
-                C::VTIME,
-                C::VMIN,
-                C::VSWTC,
-                C::VSTART,
-                C::VSTOP,
-                C::VSUSP,
-                C::VEOL,
-                C::VREPRINT,
-                C::VDISCARD,
-                C::VWERASE,
-                C::VLNEXT,
-                C::VEOL2,
-            ] {
-                b.push(t.special_codes[idx]);
-            }
-            b.resize(36, 0);
-            p.mem.write_bytes(arg, &b).map_err(efault)?;
-            Ok(0)
+    let request = request & 0xffff_ffff;
+    if let Some((size, dir)) = crate::host::tty_ioctl_shape(request as u32) {
+        use crate::host::IoctlDir;
+        let mut buf = [0u8; crate::host::TTY_IOCTL_MAX];
+        let bytes = buf.get_mut(..size).ok_or(Errno::INVAL)?;
+        match dir {
+            IoctlDir::In => p.mem.read_bytes(arg, bytes).map_err(efault)?,
+            IoctlDir::Out if !p.mem.perms(arg).write() => return Err(Errno::FAULT),
+            _ => {}
         }
-        TCSETS..=TCSETSF => {
-            if !rustix::termios::isatty(file) {
-                return Err(Errno::NOTTY);
-            }
-            let mut raw = [0u8; 36];
-            p.mem.read_bytes(arg, &mut raw).map_err(efault)?;
-            let mut t = rustix::termios::tcgetattr(file)?;
-            let flag = |i: usize| {
-                let mut w = [0u8; 4];
-                w.copy_from_slice(&raw[i * 4..i * 4 + 4]);
-                u32::from_le_bytes(w)
-            };
-            use rustix::termios::{ControlModes, InputModes, LocalModes, OutputModes, SpecialCodeIndex as C};
-            t.input_modes = InputModes::from_bits_retain(flag(0));
-            t.output_modes = OutputModes::from_bits_retain(flag(1));
-            t.control_modes = ControlModes::from_bits_retain(flag(2));
-            t.local_modes = LocalModes::from_bits_retain(flag(3));
-            for (i, idx) in
-                [C::VINTR, C::VQUIT, C::VERASE, C::VKILL, C::VEOF, C::VTIME, C::VMIN].into_iter().enumerate()
-            {
-                t.special_codes[idx] = raw[17 + i];
-            }
-            let act = match request & 0xffff_ffff {
-                TCSETS => rustix::termios::OptionalActions::Now,
-                0x5403 => rustix::termios::OptionalActions::Drain,
-                _ => rustix::termios::OptionalActions::Flush,
-            };
-            rustix::termios::tcsetattr(file, act, &t)?;
-            Ok(0)
+        let value = if dir == IoctlDir::Value { arg } else { 0 };
+        let r = crate::host::tty_ioctl(file, request as u32, &mut buf, value)?;
+        if dir == IoctlDir::Out {
+            p.mem.write_bytes(arg, buf.get(..size).unwrap_or_default()).map_err(efault)?;
         }
-        TIOCGWINSZ => {
-            let w = rustix::termios::tcgetwinsize(file)?;
-            let mut b = Vec::with_capacity(8);
-            for v in [w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel] {
-                b.extend_from_slice(&v.to_le_bytes());
-            }
-            p.mem.write_bytes(arg, &b).map_err(efault)?;
-            Ok(0)
-        }
-        TIOCGPGRP => {
-            let pg = rustix::termios::tcgetpgrp(file)?;
-            p.mem.write_bytes(arg, &pg.as_raw_nonzero().get().to_le_bytes()).map_err(efault)?;
-            Ok(0)
-        }
-        FIONREAD => {
-            let n = rustix::io::ioctl_fionread(file)?;
-            p.mem.write_bytes(arg, &(n as u32).to_le_bytes()).map_err(efault)?;
-            Ok(0)
-        }
+        return Ok(r);
+    }
+    match request {
         FIONBIO => {
             let mut b = [0u8; 4];
             p.mem.read_bytes(arg, &mut b).map_err(efault)?;
             rustix::io::ioctl_fionbio(file, u32::from_le_bytes(b) != 0)?;
             Ok(0)
         }
-        FIOCLEX | FIONCLEX => p.fds().set_cloexec(fd, request & 0xffff_ffff == FIOCLEX).map(|()| 0),
+        FIOCLEX | FIONCLEX => p.fds().set_cloexec(fd, request == FIOCLEX).map(|()| 0),
         _ => Err(Errno::NOTTY),
     }
 }

@@ -236,22 +236,15 @@ fn timeval(d: Duration) -> [u64; 2] {
 /// `getrusage`: CPU times of this host process (the guest's), zeros for
 /// the counters ferrovm does not track.
 pub(crate) fn getrusage(p: &mut Thread, who: u64, buf: u64) -> SysResult {
-    let clock = match who as i64 {
-        0 => rustix::time::ClockId::ProcessCPUTime,
-        1 => rustix::time::ClockId::ThreadCPUTime,
-        -1 => {
-            put_u64s(p, buf, &[0; 18])?;
-            return Ok(0);
-        }
+    // RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD: the host's (a guest
+    // thread is a host thread and its children are host processes; the
+    // process's figures include ferrovm's own helper threads).
+    let who = match who as i64 {
+        w @ -1..=1 => w as i32,
         _ => return Err(Errno::INVAL),
     };
-    let t = rustix::time::clock_gettime(clock);
-    let cpu = Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec as u32);
-    let mut words = [0u64; 18];
-    let [s, us] = timeval(cpu);
-    words[0] = s;
-    words[1] = us;
-    put_u64s(p, buf, &words)?;
+    let usage = crate::host::getrusage(who)?;
+    p.mem.write_bytes(buf, &usage).map_err(efault)?;
     Ok(0)
 }
 
@@ -432,4 +425,15 @@ pub(crate) fn prctl(p: &mut Thread, option: u64, arg2: u64) -> SysResult {
         PR_GET_DUMPABLE => Ok(1),
         _ => Err(Errno::INVAL),
     }
+}
+
+/// `personality(persona)`: `0xffffffff` asks; anything else is recorded
+/// and the old value returned (ferrovm runs every persona as `PER_LINUX`).
+pub(crate) fn personality(p: &mut Thread, persona: u64) -> SysResult {
+    use std::sync::atomic::Ordering;
+    let persona = persona as u32;
+    if persona == u32::MAX {
+        return Ok(u64::from(p.proc.personality.load(Ordering::Relaxed)));
+    }
+    Ok(u64::from(p.proc.personality.swap(persona, Ordering::Relaxed)))
 }

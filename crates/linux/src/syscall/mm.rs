@@ -1,26 +1,30 @@
 //! Memory system calls: `brk`, `mmap`, `munmap`, `mprotect`, `mremap`,
 //! `msync`, `madvise`.
 //!
-//! File mappings are copies: the file's bytes are read into guest memory.
-//! Pages wholly past the end of the file are left inaccessible and an access
-//! there is SIGBUS, as on Linux. `MAP_SHARED` file mappings are written back
-//! to the file on `msync`, `munmap` and process exit (not coherent with
-//! concurrent `write`s to the file). `MAP_SHARED | MAP_ANONYMOUS` memory is
-//! private to a process after `fork`.
+//! `MAP_PRIVATE` file mappings are copies: the file's bytes are read into
+//! guest memory. `MAP_SHARED` mappings are the host's own: the file (or, for
+//! `MAP_SHARED | MAP_ANONYMOUS`, a host memfd) is mapped `MAP_SHARED |
+//! MAP_FIXED` straight into the guest reservation
+//! ([`AddressSpace::map_shared`](ferrovm_mem::AddressSpace::map_shared)), so
+//! they are coherent with `read`/`write` and stay shared with forked
+//! children. Pages wholly past the end of the file are left inaccessible
+//! and an access there is SIGBUS, as on Linux (the file growing later does
+//! not make them accessible; `mremap` of a shared mapping copies it into
+//! private memory).
 //!
 //! Translations of code these calls replace, unmap or make non-executable
 //! are dropped from one place: the address space records such pages as
 //! dirty code and every vCPU drops their translations before it runs on.
 
 use std::ops::Range;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
 use rustix::io::Errno;
 
-use ferrovm_mem::{GUEST_LIMIT, MMAP_MIN_ADDR, PAGE_SIZE, Perms};
+use ferrovm_mem::{GUEST_LIMIT, MMAP_MIN_ADDR, PAGE_SIZE, Perms, SharedBacking};
 
 use super::SysResult;
-use crate::process::{SharedMap, sync_one};
+use crate::process::{SharedKind, SharedMap};
 use crate::stack::{STACK_SIZE, STACK_TOP};
 use crate::thread::Thread;
 
@@ -28,7 +32,6 @@ use crate::thread::Thread;
 /// out (`mmap_base`).
 pub(crate) const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (128 << 20);
 
-const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
 const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_FIXED: u64 = 0x10;
@@ -77,9 +80,9 @@ pub(crate) fn brk(p: &mut Thread, addr: u64) -> u64 {
     addr
 }
 
-/// Before `[start, end)` is unmapped or replaced: writes back and forgets
-/// shared mappings there, and forgets SIGBUS ranges there.
-fn forget(p: &mut Thread, start: u64, end: u64) {
+/// Before `[start, end)` is unmapped or replaced: forgets shared mappings
+/// and SIGBUS ranges there.
+pub(crate) fn forget(p: &Thread, start: u64, end: u64) {
     let mut kept = Vec::new();
     let mut shared = p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for m in std::mem::take(&mut *shared) {
@@ -87,15 +90,11 @@ fn forget(p: &mut Thread, start: u64, end: u64) {
             kept.push(m);
             continue;
         }
-        sync_one(&p.mem, &m, start..end);
-        if m.range.end > end
-            && let Ok(file) = m.file.try_clone()
-        {
-            let offset = m.offset + (end - m.range.start);
-            kept.push(SharedMap { range: end..m.range.end, file, offset });
+        if m.range.end > end {
+            kept.push(SharedMap { range: end..m.range.end, ..m });
         }
         if m.range.start < start {
-            kept.push(SharedMap { range: m.range.start..start, file: m.file, offset: m.offset });
+            kept.push(SharedMap { range: m.range.start..start, ..m });
         }
     }
     *shared = kept;
@@ -137,37 +136,62 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
         let hint = (hint >= MMAP_MIN_ADDR && hint.checked_add(len).is_some_and(|e| e <= MMAP_BASE)).then_some(hint);
         p.mem.find_free(len, hint, MMAP_BASE).ok_or(Errno::NOMEM)?
     };
-    // File contents are copied in; check the descriptor first.
-    let file = if flags & MAP_ANONYMOUS == 0 {
-        let f = p.fds().get(fd)?.try_clone().map_err(|_| Errno::BADF)?;
-        let st = rustix::fs::fstat(&f)?;
-        let mode = st.st_mode & 0o170000;
-        if mode == 0o040000 {
-            return Err(Errno::NODEV);
+    let shared = kind != MAP_PRIVATE;
+    if flags & MAP_ANONYMOUS != 0 {
+        forget(p, start, start + len);
+        let name = shared.then_some("/dev/zero (deleted)");
+        if shared {
+            // Shared anonymous memory is a host memfd of its own, shared
+            // with forked children.
+            let fd = rustix::fs::memfd_create(c"ferrovm-shared", rustix::fs::MemfdFlags::CLOEXEC)?;
+            rustix::fs::ftruncate(&fd, len)?;
+            let backing = SharedBacking::File { fd: fd.as_fd(), offset: 0, writable: true };
+            p.mem.map_shared(start, len, perms(prot), name, backing).map_err(|_| Errno::NOMEM)?;
+            push_shared(p, start..start + len, true, SharedKind::Mmap);
+        } else {
+            p.mem.map_named(start, len, perms(prot), name).map_err(|_| Errno::NOMEM)?;
         }
-        let fl = rustix::fs::fcntl_getfl(&f)?;
-        let acc = fl & rustix::fs::OFlags::RWMODE;
-        if acc == rustix::fs::OFlags::WRONLY || kind == MAP_SHARED && prot & 2 != 0 && acc != rustix::fs::OFlags::RDWR {
-            return Err(Errno::ACCESS);
-        }
-        Some((f, u64::try_from(st.st_size).unwrap_or(0), mode == 0o100000))
-    } else {
-        None
-    };
+        return Ok(start);
+    }
+    // A file: check the descriptor first.
+    let f = p.fds().get(fd)?;
+    let st = rustix::fs::fstat(&*f)?;
+    let mode = st.st_mode & 0o170000;
+    if mode == 0o040000 {
+        return Err(Errno::NODEV);
+    }
+    let fl = rustix::fs::fcntl_getfl(&*f)?;
+    let acc = fl & rustix::fs::OFlags::RWMODE;
+    if acc == rustix::fs::OFlags::WRONLY || shared && prot & 2 != 0 && acc != rustix::fs::OFlags::RDWR {
+        return Err(Errno::ACCESS);
+    }
+    let size = u64::try_from(st.st_size).unwrap_or(0);
+    let regular = mode == 0o100000;
     forget(p, start, start + len);
-    let name = file.as_ref().map(|(f, ..)| {
+    let name = {
         let link = format!("/proc/self/fd/{}", f.as_raw_fd());
         let host = rustix::fs::readlink(link.as_str(), Vec::new()).map(|c| c.into_bytes()).unwrap_or_default();
         String::from_utf8_lossy(&p.vfs().guest_path(&host)).into_owned()
-    });
-    p.mem.map_named(start, len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
-    let mut bus: Option<Range<u64>> = None;
-    if let Some((file, size, regular)) = file {
-        let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
+    };
+    // The bytes the file backs; pages wholly past its end are SIGBUS.
+    let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
+    let backed = if regular { page_up(avail).unwrap_or(len).min(len) } else { len };
+    if shared {
+        let writable = acc == rustix::fs::OFlags::RDWR;
+        if backed > 0 {
+            let backing = SharedBacking::File { fd: f.as_fd(), offset, writable };
+            p.mem.map_shared(start, backed, perms(prot), Some(&name), backing).map_err(|e| match e {
+                ferrovm_mem::Error::Host { source, .. } => source,
+                _ => Errno::NOMEM,
+            })?;
+            push_shared(p, start..start + backed, writable, SharedKind::Mmap);
+        }
+    } else {
+        p.mem.map_named(start, len, Perms::RW, Some(&name)).map_err(|_| Errno::NOMEM)?;
         let mut buf = vec![0u8; usize::try_from(avail).map_err(|_| Errno::NOMEM)?];
         let mut done = 0usize;
         while done < buf.len() {
-            match rustix::io::pread(&file, &mut buf[done..], offset + done as u64) {
+            match rustix::io::pread(&*f, &mut buf[done..], offset + done as u64) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(Errno::INTR) => continue,
@@ -178,26 +202,25 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
             }
         }
         p.mem.write_bytes_force(start, &buf[..done]).map_err(|_| Errno::NOMEM)?;
-        if regular {
-            let first_bus = start + page_up(avail).unwrap_or(len);
-            if first_bus < start + len {
-                bus = Some(first_bus..start + len);
-            }
-        }
-        if kind != MAP_PRIVATE {
-            p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(SharedMap {
-                range: start..start + len,
-                file,
-                offset,
-            });
+        if backed > 0 {
+            p.mem.protect(start, backed, perms(prot)).map_err(|_| Errno::NOMEM)?;
         }
     }
-    p.mem.protect(start, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
-    if let Some(r) = bus {
-        p.mem.protect(r.start, r.end - r.start, Perms::NONE).map_err(|_| Errno::NOMEM)?;
+    if backed < len {
+        let r = start + backed..start + len;
+        p.mem.map_named(r.start, r.end - r.start, Perms::NONE, Some(&name)).map_err(|_| Errno::NOMEM)?;
         p.proc.sigbus.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(r);
     }
     Ok(start)
+}
+
+/// Records a host-shared mapping.
+pub(crate) fn push_shared(p: &Thread, range: Range<u64>, writable: bool, kind: SharedKind) {
+    p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(SharedMap {
+        range,
+        writable,
+        kind,
+    });
 }
 
 fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
@@ -231,6 +254,17 @@ pub(crate) fn mprotect(p: &mut Thread, addr: u64, len: u64, prot: u64) -> SysRes
     }
     if addr.checked_add(len).is_none_or(|e| e > GUEST_LIMIT) || !p.mem.is_mapped(addr..addr + len) {
         return Err(Errno::NOMEM);
+    }
+    // A read-only shared mapping stays read-only (its host pages are).
+    if prot & 2 != 0
+        && p.proc
+            .shared_maps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|m| !m.writable && m.range.start < addr + len && m.range.end > addr)
+    {
+        return Err(Errno::ACCESS);
     }
     p.mem.protect(addr, len, perms(prot)).map_err(|_| Errno::NOMEM)?;
     Ok(0)
@@ -304,9 +338,7 @@ pub(crate) fn msync(p: &mut Thread, addr: u64, len: u64, flags: u64) -> SysResul
     if len > 0 && !p.mem.is_mapped(addr..addr + len) {
         return Err(Errno::NOMEM);
     }
-    for m in p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
-        sync_one(&p.mem, m, addr..addr + len);
-    }
+    // Shared mappings are the host's page cache already: nothing to write.
     Ok(0)
 }
 

@@ -5,6 +5,8 @@
 //! never a host fault. An unknown system call returns `ENOSYS`, silently
 //! (`--strace` shows it).
 
+mod copy;
+mod fileops;
 mod fs;
 mod io;
 mod misc;
@@ -13,6 +15,8 @@ pub mod nr;
 mod proc;
 mod sig;
 mod strace;
+mod sysv;
+mod wait;
 
 use rustix::io::Errno;
 
@@ -160,17 +164,6 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::PWRITEV => io::pwritev(p, a[0], a[1], a[2], a[3]),
         nr::OPENAT => fs::openat(p, a[0], a[1], a[2], a[3]),
         nr::CLOSE => p.fds().close(a[0]).map(|()| 0),
-        nr::CLOSE_RANGE => {
-            let (lo, hi) = (a[0] & 0xffff_ffff, (a[1] & 0xffff_ffff).min(crate::fd::MAX_FDS as u64));
-            for fd in lo..=hi {
-                if a[2] & 4 != 0 {
-                    let _ = p.fds().set_cloexec(fd, true);
-                } else {
-                    let _ = p.fds().close(fd);
-                }
-            }
-            Ok(0)
-        }
         nr::LSEEK => io::lseek(p, a[0], a[1], a[2]),
         nr::DUP => io::dup(p, a[0]),
         nr::DUP3 => io::dup3(p, a[0], a[1], a[2]),
@@ -315,6 +308,35 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
                 Ok(0)
             }
         }
+        // Processes, files and memory (issue 13): waitid, pidfds, zero-copy
+        // transfers, memfd, openat2, System V IPC, personality.
+        nr::WAITID => wait::waitid(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::PIDFD_OPEN => wait::pidfd_open(p, a[0], a[1]),
+        nr::PIDFD_SEND_SIGNAL => wait::pidfd_send_signal(p, a[0], a[1], a[2], a[3]),
+        nr::OPENAT2 => fileops::openat2(p, a[0], a[1], a[2], a[3]),
+        nr::MEMFD_CREATE => fileops::memfd_create(p, a[0], a[1]),
+        nr::FALLOCATE => fileops::fallocate(p, a[0], a[1], a[2], a[3]),
+        nr::CLOSE_RANGE => fileops::close_range(p, a[0], a[1], a[2]),
+        nr::NAME_TO_HANDLE_AT => fileops::name_to_handle_at(p, a[1], a[2], a[4]),
+        nr::COPY_FILE_RANGE => copy::copy_file_range(p, a),
+        nr::SENDFILE => copy::sendfile(p, a[0], a[1], a[2], a[3]),
+        nr::SPLICE => copy::splice(p, a),
+        nr::TEE => copy::tee(p, a[0], a[1], a[2], a[3]),
+        nr::SHMGET => sysv::shmget(a[0], a[1], a[2]),
+        nr::SHMCTL => sysv::shmctl(p, a[0], a[1], a[2]),
+        nr::SHMAT => sysv::shmat(p, a[0], a[1], a[2]),
+        nr::SHMDT => sysv::shmdt(p, a[0]),
+        nr::SEMGET => sysv::semget(a[0], a[1], a[2]),
+        nr::SEMCTL => sysv::semctl(p, a[0], a[1], a[2], a[3]),
+        nr::SEMOP => sysv::semtimedop(p, a[0], a[1], a[2], 0),
+        nr::SEMTIMEDOP => sysv::semtimedop(p, a[0], a[1], a[2], a[3]),
+        nr::MSGGET => sysv::msgget(a[0], a[1]),
+        nr::MSGCTL => sysv::msgctl(p, a[0], a[1], a[2]),
+        nr::MSGSND => sysv::msgsnd(p, a[0], a[1], a[2], a[3]),
+        nr::MSGRCV => sysv::msgrcv(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::PERSONALITY => misc::personality(p, a[0]),
+        // Landlock: not supported (programs probe and go on without it).
+        nr::LANDLOCK_CREATE_RULESET | nr::LANDLOCK_ADD_RULE | nr::LANDLOCK_RESTRICT_SELF => Err(Errno::NOSYS),
         _ => {
             // Silent, as under QEMU: a program that probes for a system call
             // copes with ENOSYS, and a note would change its output.

@@ -10,8 +10,10 @@
 //!   only the calling thread goes on there; every other thread is stopped
 //!   at a safe point and every lock taken for the fork, so the child finds
 //!   them consistent. For `CLONE_VFORK` the parent waits until the child
-//!   has called `execve` or exited, as Linux does (memory is still copied,
-//!   not shared).
+//!   has called `execve` or exited, as Linux does; with `CLONE_VM` too
+//!   (`vfork`, `posix_spawn`) the pages the child wrote are copied back
+//!   into the parent first, so it sees what it would have with shared
+//!   memory ([`crate::vfork`]).
 //! * `execve` runs ferrovm itself again (`std::env::current_exe`) with the
 //!   same options on the new program: the pid stays, descriptors without
 //!   `FD_CLOEXEC` are passed on (`--exec-state fd=GUEST:HOST`), ignored signals stay
@@ -19,7 +21,7 @@
 
 use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
 
 use rustix::fs::{Mode, OFlags};
@@ -28,6 +30,7 @@ use rustix::io::Errno;
 use super::fs::guest_path;
 use super::{SysResult, efault, get_u64s, put_u64s};
 use crate::host::{self, Forked};
+use crate::process::VforkChild;
 use crate::thread::Thread;
 use crate::vfs::AT_FDCWD;
 
@@ -44,14 +47,20 @@ const CLONE_PARENT_SETTID: u64 = 0x10_0000;
 const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
 const CLONE_DETACHED: u64 = 0x40_0000;
 const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
 /// What a new thread must share.
 const THREAD: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
 /// What else a thread's `clone` may ask for.
 const THREAD_EXTRA: u64 =
     CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
 /// What a process's `clone` may ask for besides the exit signal.
-const FORK_FLAGS: u64 =
-    CLONE_VFORK | CLONE_VM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+const FORK_FLAGS: u64 = CLONE_VFORK
+    | CLONE_VM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID
+    | CLONE_CHILD_SETTID
+    | CLONE_CLEAR_SIGHAND;
 
 /// Says once that a `clone` flag combination is not supported.
 fn unsupported(p: &Thread, flags: u64) {
@@ -122,12 +131,15 @@ fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, ptid: u6
         Forked::Parent(pid) => {
             if let Some((r, w)) = vfork_pipe {
                 drop(w);
-                let mut b = [0u8; 1];
-                while let Ok(n) = rustix::io::read(&r, &mut b) {
-                    if n == 0 {
-                        break;
-                    }
-                }
+                let shared: Vec<_> = p
+                    .proc
+                    .shared_maps
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .iter()
+                    .map(|m| m.range.clone())
+                    .collect();
+                crate::vfork::receive_written(&p.mem, &shared, r);
             }
             if flags & CLONE_PARENT_SETTID != 0 {
                 p.mem.write_bytes(ptid, &pid.to_le_bytes()).map_err(efault)?;
@@ -137,7 +149,13 @@ fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, ptid: u6
         Forked::Child => {
             if let Some((r, w)) = vfork_pipe {
                 drop(r);
-                *p.proc.vfork_done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(w);
+                let shares_memory = flags & CLONE_VM != 0;
+                let soft_dirty = shares_memory && crate::vfork::start_tracking();
+                *p.proc.vfork_done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(VforkChild { pipe: w, shares_memory, soft_dirty });
+            }
+            if flags & CLONE_CLEAR_SIGHAND != 0 {
+                p.proc.signals().actions.reset_handlers();
             }
             if newsp != 0 {
                 p.vcpu.cpu.regs[2] = newsp;
@@ -193,35 +211,153 @@ fn string_array(p: &Thread, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     Ok(out)
 }
 
+/// What `execve` found at a path.
+#[derive(Debug, PartialEq, Eq)]
+enum Image {
+    /// A riscv64 ELF: ferrovm runs it.
+    Riscv,
+    /// An ELF of the host's architecture: it runs natively, as under QEMU
+    /// with binfmt_misc (not in confined mode).
+    Host,
+    /// A `#!` script: its interpreter and optional argument.
+    Script { interp: Vec<u8>, arg: Option<Vec<u8>> },
+}
+
+/// Linux's `BINPRM_BUF_SIZE`: how much of a file `execve` looks at.
+const BINPRM_BUF_SIZE: usize = 256;
+/// Linux's limit on nested interpreters (`BINPRM_MAX_RECURSION`).
+const MAX_INTERP_DEPTH: usize = 4;
+/// `e_machine` values.
+const EM_RISCV: u16 = 243;
+const EM_X86_64: u16 = 62;
+
+/// Parses a `#!` line as Linux's `binfmt_script` does: the interpreter
+/// ends at a blank; the rest of the line, blanks trimmed, is one optional
+/// argument. `head` is the file's first [`BINPRM_BUF_SIZE`] bytes (all of
+/// it if `whole` is true: Linux's zero-filled buffer then ends the line);
+/// a line the buffer cuts inside the interpreter's name is `ENOEXEC`.
+fn parse_shebang(head: &[u8], whole: bool) -> Result<Image, Errno> {
+    let rest = head.strip_prefix(b"#!").ok_or(Errno::NOEXEC)?;
+    let (line, complete) = match rest.iter().position(|&b| b == b'\n') {
+        Some(i) => (&rest[..i], true),
+        None => (rest, whole || rest.contains(&0)),
+    };
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = line.iter().position(|b| !blank(b)).ok_or(Errno::NOEXEC)?;
+    let line = &line[start..];
+    let end = line.iter().position(blank);
+    if end.is_none() && !complete {
+        return Err(Errno::NOEXEC);
+    }
+    let interp = line[..end.unwrap_or(line.len())].to_vec();
+    let arg = end.map(|e| &line[e..]).and_then(|a| {
+        let s = a.iter().position(|b| !blank(b))?;
+        let e = a.iter().rposition(|b| !blank(b))?;
+        Some(a[s..=e].to_vec())
+    });
+    Ok(Image::Script { interp, arg })
+}
+
+/// Opens `program` as `execve` would and says what it is (the checks
+/// Linux makes before the point of no return).
+fn examine(p: &Thread, program: &[u8]) -> Result<Image, Errno> {
+    let cpath = std::ffi::CString::new(program).map_err(|_| Errno::INVAL)?;
+    let file = p.vfs().open(&p.fds(), AT_FDCWD, &cpath, OFlags::RDONLY, Mode::empty())?;
+    let st = rustix::fs::fstat(&file)?;
+    if st.st_mode & 0o170000 != 0o100000 || st.st_mode & 0o111 == 0 {
+        return Err(Errno::ACCESS);
+    }
+    let mut head = [0u8; BINPRM_BUF_SIZE];
+    let mut n = 0;
+    while n < head.len() {
+        match rustix::io::pread(&file, &mut head[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = &head[..n];
+    if head.starts_with(b"#!") {
+        return parse_shebang(head, n < BINPRM_BUF_SIZE);
+    }
+    if n < 20 || head[..4] != *b"\x7fELF" || head[4] != 2 {
+        return Err(Errno::NOEXEC);
+    }
+    match u16::from_le_bytes([head[18], head[19]]) {
+        EM_RISCV => Ok(Image::Riscv),
+        // Confined mode runs nothing but riscv64 code (a host binary
+        // would see the host's whole file system).
+        EM_X86_64 if cfg!(target_arch = "x86_64") && p.vfs().root.is_none() => Ok(Image::Host),
+        _ => Err(Errno::NOEXEC),
+    }
+}
+
+/// Where an interpreter named in a `#!` line is found: in confined mode
+/// inside the root (the path is resolved there like any other); otherwise
+/// under the sysroot (`-L`) if it exists there, else on the host, as
+/// QEMU's binfmt handler finds it.
+fn interpreter_path(p: &Thread, interp: &[u8]) -> Vec<u8> {
+    if p.vfs().root.is_none()
+        && interp.starts_with(b"/")
+        && let Some(sysroot) = &p.proc.options.sysroot
+    {
+        let mut full = sysroot.as_os_str().as_encoded_bytes().to_vec();
+        full.extend_from_slice(interp);
+        if std::path::Path::new(std::ffi::OsStr::from_bytes(&full)).is_file() {
+            return full;
+        }
+    }
+    interp.to_vec()
+}
+
 /// `execve(path, argv, envp)`.
 pub(crate) fn execve(p: &mut Thread, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = guest_path(p, path)?;
-    let argv = string_array(p, argv)?;
+    let mut argv = string_array(p, argv)?;
     let envp = string_array(p, envp)?;
     // Which program: /proc/self/exe is the guest program.
-    let program: Vec<u8> = match path.as_bytes() {
+    let mut program: Vec<u8> = match path.as_bytes() {
         b"/proc/self/exe" => p.proc.exe.as_os_str().as_encoded_bytes().to_vec(),
         other if other == format!("/proc/{}/exe", std::process::id()).as_bytes() => {
             p.proc.exe.as_os_str().as_encoded_bytes().to_vec()
         }
         other => other.to_vec(),
     };
-    let cpath = std::ffi::CString::new(program.clone()).map_err(|_| Errno::INVAL)?;
-    // The checks Linux makes before the point of no return.
-    let file = p.vfs().open(&p.fds(), AT_FDCWD, &cpath, OFlags::RDONLY, Mode::empty())?;
-    let st = rustix::fs::fstat(&file)?;
-    if st.st_mode & 0o170000 != 0o100000 {
-        return Err(Errno::ACCESS);
+    // `#!` scripts: the interpreter runs with (interpreter, [argument],
+    // the path as given, argv[1..]), up to Linux's nesting limit.
+    let mut depth = 0;
+    let image = loop {
+        match examine(p, &program)? {
+            Image::Script { interp, arg } => {
+                depth += 1;
+                if depth > MAX_INTERP_DEPTH {
+                    return Err(Errno::LOOP);
+                }
+                let script = if depth == 1 { path.as_bytes().to_vec() } else { program.clone() };
+                let mut new_argv = vec![interp.clone()];
+                new_argv.extend(arg);
+                new_argv.push(script);
+                new_argv.extend(argv.into_iter().skip(1));
+                argv = new_argv;
+                program = interpreter_path(p, &interp);
+            }
+            image => break image,
+        }
+    };
+    if image == Image::Host {
+        p.proc.vfork_release();
+        let _ = std::io::Write::flush(&mut std::io::stderr());
+        let fds: Vec<(u64, std::sync::Arc<OwnedFd>)> =
+            p.fds().iter().filter(|(_, e)| !e.cloexec).map(|(g, e)| (g, std::sync::Arc::clone(&e.file))).collect();
+        let ignored = p.proc.signals().actions.ignored();
+        let err = host::exec_native(&program, &argv, &envp, &fds, p.mask(), ignored);
+        return Err(Errno::from_io_error(&err).unwrap_or(Errno::NOEXEC));
     }
-    if st.st_mode & 0o111 == 0 {
-        return Err(Errno::ACCESS);
-    }
-    let mut head = [0u8; 20];
-    let n = rustix::io::pread(&file, &mut head, 0)?;
-    if n < 20 || head[..4] != *b"\x7fELF" || head[4] != 2 || u16::from_le_bytes([head[18], head[19]]) != 243 {
-        return Err(Errno::NOEXEC);
-    }
-    drop(file);
     let program = if p.vfs().root.is_some() && !program.starts_with(b"/") {
         let mut abs = p.vfs().getcwd()?;
         abs.push(b'/');
@@ -287,7 +423,7 @@ pub(crate) fn execve(p: &mut Thread, path: u64, argv: u64, envp: u64) -> SysResu
             cmd.env(OsString::from_vec(k), OsString::from_vec(v));
         }
     }
-    p.proc.sync_shared_maps();
+    p.proc.vfork_release();
     let _ = std::io::Write::flush(&mut std::io::stderr());
     // Linux ends the other threads first; the host's execve does exactly
     // that to their host threads.
@@ -316,4 +452,33 @@ pub(crate) fn wait4(p: &mut Thread, pid: u64, status: u64, options: u64, rusage:
         }
     }
     Ok(child)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(interp: &str, arg: Option<&str>) -> Result<Image, Errno> {
+        Ok(Image::Script { interp: interp.as_bytes().to_vec(), arg: arg.map(|a| a.as_bytes().to_vec()) })
+    }
+
+    #[test]
+    fn shebang_lines_parse_as_linux_does() {
+        assert_eq!(parse_shebang(b"#!/bin/sh\necho", true), script("/bin/sh", None));
+        assert_eq!(
+            parse_shebang(b"#! \t/usr/bin/env  python3 -u \t\n", true),
+            script("/usr/bin/env", Some("python3 -u"))
+        );
+        assert_eq!(parse_shebang(b"#!/bin/sh", true), script("/bin/sh", None));
+        assert_eq!(parse_shebang(b"#!/bin/sh -e", true), script("/bin/sh", Some("-e")));
+        assert_eq!(parse_shebang(b"#!\n", true), Err(Errno::NOEXEC));
+        assert_eq!(parse_shebang(b"#!   \n", true), Err(Errno::NOEXEC));
+        // The 256-byte buffer cuts the interpreter's name: ENOEXEC; it cuts
+        // the argument: the interpreter still runs.
+        let long = format!("#!/{}", "x".repeat(300));
+        assert_eq!(parse_shebang(&long.as_bytes()[..BINPRM_BUF_SIZE], false), Err(Errno::NOEXEC));
+        let cut_arg = format!("#!/bin/sh {}", "y".repeat(300));
+        assert!(matches!(parse_shebang(&cut_arg.as_bytes()[..BINPRM_BUF_SIZE], false), Ok(Image::Script { .. })));
+        assert_eq!(parse_shebang(b"ELF", true), Err(Errno::NOEXEC));
+    }
 }
