@@ -186,6 +186,10 @@ pub(crate) struct Proc {
     /// In a `vfork` child: the pipe end whose closing (at `execve` or exit)
     /// releases the parent.
     pub(crate) vfork_done: Mutex<Option<OwnedFd>>,
+    /// Socket state (confined-mode `AF_UNIX` names).
+    pub(crate) net: syscall::net::NetState,
+    /// Event-API state (the emulated signalfds).
+    pub(crate) events: syscall::event::EventState,
 }
 
 /// The locks of a process held across a host `fork` ([`Proc::lock_for_fork`]).
@@ -204,6 +208,8 @@ pub(crate) struct ForkLocks<'a> {
     _reported: MutexGuard<'a, HashSet<u64>>,
     _vfork_done: MutexGuard<'a, Option<OwnedFd>>,
     _exit: MutexGuard<'a, Option<ExitStatus>>,
+    _unix_names: MutexGuard<'a, syscall::net::UnixNames>,
+    _signalfds: MutexGuard<'a, Vec<syscall::event::SignalFd>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -372,6 +378,8 @@ impl Process {
             elf: loaded,
             options,
             vfork_done: Mutex::new(None),
+            net: syscall::net::NetState::default(),
+            events: syscall::event::EventState::default(),
         });
         // Host signals are forwarded by one thread of their own; every
         // other thread blocks them.
@@ -534,6 +542,8 @@ impl Proc {
         if let Some(t) = target {
             t.wake();
         }
+        drop(threads);
+        syscall::event::sync_signalfds(self);
     }
 
     /// Sends a signal to thread `tid` of this process; `false` if there is
@@ -543,6 +553,7 @@ impl Proc {
         if !self.signals().actions.discards(info.signo) {
             t.pending().add(info);
             t.wake();
+            syscall::event::sync_signalfds(self);
         }
         true
     }
@@ -638,6 +649,8 @@ impl Proc {
             _reported: lock(&self.reported_unknown),
             _vfork_done: lock(&self.vfork_done),
             _exit: lock(&self.exit),
+            _unix_names: self.net.names(),
+            _signalfds: self.events.signalfds(),
         }
     }
 

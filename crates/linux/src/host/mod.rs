@@ -5,6 +5,7 @@
 //! signals interrupt ([`safe`]), and the host `futex` on guest memory. This
 //! module is the only `unsafe` in the crate.
 
+pub mod net;
 pub mod safe;
 
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};

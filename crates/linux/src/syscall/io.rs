@@ -34,7 +34,7 @@ fn pipe_check(p: &mut Thread, r: Result<usize, Errno>) -> SysResult {
 }
 
 /// The guest buffer must be writable before a host read consumes data.
-fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
+pub(crate) fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
@@ -51,6 +51,9 @@ fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
 /// interrupts it while it waits (restarted with `SA_RESTART`).
 pub(crate) fn read(p: &mut Thread, fd: u64, buf: u64, len: u64) -> SysResult {
     let file = p.fds().get(fd)?;
+    if let Some(r) = super::event::read_signalfd(p, &file, buf, len) {
+        return r;
+    }
     let mut host = buffer(len)?;
     check_writable(p, buf, host.len())?;
     let n = p.blocking(|kick| host::read(kick, file.as_fd(), &mut host))?;
@@ -92,7 +95,7 @@ pub(crate) fn pwrite(p: &mut Thread, fd: u64, buf: u64, len: u64, off: u64) -> S
 }
 
 /// Reads a guest iovec array: (base, len) pairs.
-fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+pub(crate) fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::INVAL);
     }
@@ -114,8 +117,13 @@ fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 }
 
 fn gather(p: &Thread, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
+    gather_vecs(p, &iovecs(p, iov, count)?)
+}
+
+/// The bytes of guest buffers `vecs`, concatenated (at most `MAX_RW`).
+pub(crate) fn gather_vecs(p: &Thread, vecs: &[(u64, u64)]) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
-    for (base, len) in iovecs(p, iov, count)? {
+    for &(base, len) in vecs {
         let len = len.min(MAX_RW.saturating_sub(data.len() as u64));
         let start = data.len();
         data.resize(start + len as usize, 0);
@@ -124,7 +132,7 @@ fn gather(p: &Thread, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     Ok(data)
 }
 
-fn scatter(p: &Thread, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
+pub(crate) fn scatter(p: &Thread, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
     let mut done = 0usize;
     for &(base, len) in vecs {
         if done >= host.len() {

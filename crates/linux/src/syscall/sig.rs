@@ -150,6 +150,7 @@ pub(crate) fn rt_sigtimedwait(p: &mut Thread, set: u64, info: u64, timeout: u64,
         p.wait_for_signal(until);
     };
     p.set_mask(old);
+    super::event::sync_signalfds(&p.proc);
     let i = taken?;
     if info != 0 {
         p.mem.write_bytes(info, &i.to_bytes()).map_err(efault)?;
