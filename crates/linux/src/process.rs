@@ -194,6 +194,7 @@ pub(crate) struct Proc {
 
 /// The locks of a process held across a host `fork` ([`Proc::lock_for_fork`]).
 pub(crate) struct ForkLocks<'a> {
+    _signalfds: MutexGuard<'a, Vec<syscall::event::SignalFd>>,
     _stdout: std::io::StdoutLock<'static>,
     _stderr: std::io::StderrLock<'static>,
     _threads: MutexGuard<'a, Threads>,
@@ -209,7 +210,6 @@ pub(crate) struct ForkLocks<'a> {
     _vfork_done: MutexGuard<'a, Option<OwnedFd>>,
     _exit: MutexGuard<'a, Option<ExitStatus>>,
     _unix_names: MutexGuard<'a, syscall::net::UnixNames>,
-    _signalfds: MutexGuard<'a, Vec<syscall::event::SignalFd>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -635,6 +635,7 @@ impl Proc {
     /// it takes an earlier one.
     pub(crate) fn lock_for_fork(&self) -> ForkLocks<'_> {
         ForkLocks {
+            _signalfds: self.events.signalfds(),
             _stdout: std::io::stdout().lock(),
             _stderr: std::io::stderr().lock(),
             _threads: self.threads(),
@@ -650,7 +651,6 @@ impl Proc {
             _vfork_done: lock(&self.vfork_done),
             _exit: lock(&self.exit),
             _unix_names: self.net.names(),
-            _signalfds: self.events.signalfds(),
         }
     }
 

@@ -198,3 +198,11 @@ pub fn epoll_ctl(epfd: BorrowedFd<'_>, op: i32, fd: BorrowedFd<'_>, event: Epoll
     // SAFETY: `ev` is a live epoll_event for the call.
     check(unsafe { libc::epoll_ctl(epfd.as_raw_fd(), op, fd.as_raw_fd(), &mut ev) }).map(|_| ())
 }
+
+/// `ioctl(fd, request, buf)` for a request whose argument points at `buf`
+/// (read and written by the kernel; the caller sized it for the request).
+pub fn ioctl_buf(fd: BorrowedFd<'_>, request: u32, buf: &mut [u8]) -> Result<i32, Errno> {
+    // SAFETY: the caller only passes requests whose argument is a buffer
+    // of at most `buf.len()` bytes, and `buf` is exclusively borrowed.
+    check(unsafe { libc::ioctl(fd.as_raw_fd(), request as _, buf.as_mut_ptr()) })
+}

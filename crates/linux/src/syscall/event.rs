@@ -93,12 +93,15 @@ pub(crate) fn sync_signalfds(proc: &Proc) {
     if proc.events.count.load(Ordering::Acquire) == 0 {
         return;
     }
+    // The pending sets are read under the signalfd lock, so two syncs
+    // cannot apply stale views in the wrong order (lock order: signalfds,
+    // then signals and threads; `Proc::lock_for_fork` takes it first too).
+    let mut fds = proc.events.signalfds();
     let mut pending = proc.signals().pending.bits;
     let handles: Vec<_> = proc.threads().by_tid.values().cloned().collect();
     for t in handles {
         pending |= t.pending().bits;
     }
-    let mut fds = proc.events.signalfds();
     fds.retain(|s| s.file.strong_count() > 0);
     proc.events.count.store(fds.len(), Ordering::Release);
     for s in fds.iter_mut() {
@@ -140,12 +143,17 @@ fn read_sigmask(p: &Thread, addr: u64, size: u64) -> Result<Option<u64>, Errno> 
 /// Runs `wait` (a host wait the thread's kick interrupts, given the time
 /// left) with guest mask `mask` in force, until it returns for another
 /// reason than a kick for a signal that another thread took. A signal for
-/// this thread ends it with `ERESTARTNOHAND`; the temporary mask then stays
-/// saved for the handler, as `ppoll` and `pselect6` do.
-fn wait_with_mask<T>(
+/// this thread (one already pending that the temporary mask unblocks too)
+/// ends it with `ERESTARTNOHAND`; the temporary mask then stays saved for
+/// the handler, as `ppoll` and `pselect6` do. `idle(&result)` says whether
+/// a result reports nothing ready: then a deliverable signal makes it
+/// `ERESTARTNOHAND` as well (Linux's `poll`/`select` check for signals
+/// even with a zero timeout).
+pub(crate) fn wait_with_mask<T>(
     p: &mut Thread,
     mask: Option<u64>,
     timeout: Option<Duration>,
+    idle: impl Fn(&T) -> bool,
     mut wait: impl FnMut(&AtomicU32, Option<Duration>) -> Result<T, Errno>,
 ) -> Result<T, Errno> {
     let old = p.mask();
@@ -155,12 +163,16 @@ fn wait_with_mask<T>(
     }
     let deadline = timeout.map(|d| Instant::now() + d);
     let result = loop {
+        if p.deliverable() && timeout != Some(Duration::ZERO) {
+            break Err(Restart::NoHandler.errno());
+        }
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         match wait(&p.me.kick, left) {
             Err(Errno::INTR) if !p.deliverable() && !p.proc.exiting() => {
                 p.me.kick.store(0, Ordering::Release);
             }
             Err(Errno::INTR) => break Err(Restart::NoHandler.errno()),
+            Ok(r) if idle(&r) && p.deliverable() => break Err(Restart::NoHandler.errno()),
             other => break other,
         }
     };
@@ -215,7 +227,9 @@ fn epoll_wait(
     let batch = (max as usize).min(EPOLL_BATCH);
     super::io::check_writable(p, events, batch * EPOLL_EVENT as usize)?;
     let mut out = Vec::with_capacity(batch);
-    let n = wait_with_mask(p, sigmask, timeout, |kick, left| {
+    // epoll_wait with nothing ready and a zero timeout returns 0, signal
+    // or not (`ep_poll`).
+    let n = wait_with_mask(p, sigmask, timeout, |_| false, |kick, left| {
         host::net::epoll_wait(kick, ep.as_fd(), &mut out, batch, left)
     })?;
     let mut b = Vec::with_capacity(n * EPOLL_EVENT as usize);
@@ -490,7 +504,7 @@ pub(crate) fn pselect6(p: &mut Thread, nfds: u64, r: u64, w: u64, e: u64, tmo: u
         files.push((fd, file));
     }
     let started = Instant::now();
-    let result = wait_with_mask(p, sigmask, timeout, |kick, left| host::ppoll(kick, &mut host_fds, left));
+    let result = wait_with_mask(p, sigmask, timeout, |&n| n == 0, |kick, left| host::ppoll(kick, &mut host_fds, left));
     if let (Some(t), Some(addr)) = (timeout, (tmo != 0).then_some(tmo)) {
         let left = t.saturating_sub(started.elapsed());
         let _ = put_u64s(p, addr, &[left.as_secs(), u64::from(left.subsec_nanos())]);

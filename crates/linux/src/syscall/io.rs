@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
@@ -379,6 +379,9 @@ const FIOCLEX: u64 = 0x5451;
 
 pub(crate) fn ioctl(p: &mut Thread, fd: u64, request: u64, arg: u64) -> SysResult {
     let held = p.fds().get(fd)?;
+    if let Some(r) = super::net::ioctl(p, &held, request, arg) {
+        return r;
+    }
     let file = held.as_fd();
     match request & 0xffff_ffff {
         TCGETS => {
@@ -518,25 +521,10 @@ pub(crate) fn ppoll(p: &mut Thread, fds: u64, nfds: u64, tmo: u64, sigmask: u64,
         files.push((fd, file));
     }
     let nval = files.iter().filter(|(fd, f)| *fd >= 0 && f.is_none()).count();
-    let old = p.mask();
-    if let Some(m) = mask {
-        p.saved_mask = Some(old);
-        p.set_mask(m);
-    }
     // With an invalid descriptor the answer is ready at once.
     let wait = if nval > 0 { Some(Duration::ZERO) } else { timeout };
-    let deadline = wait.map(|d| Instant::now() + d);
-    let result = loop {
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match host::ppoll(&p.me.kick, &mut host, left) {
-            Err(Errno::INTR) if !p.deliverable() && !p.proc.exiting() => {
-                // A kick for a signal another thread took: poll on.
-                p.me.kick.store(0, std::sync::atomic::Ordering::Release);
-            }
-            Err(Errno::INTR) => break Err(crate::syscall::Restart::NoHandler.errno()),
-            other => break other,
-        }
-    };
+    let idle = |&n: &usize| n == 0 && nval == 0;
+    let result = super::event::wait_with_mask(p, mask, wait, idle, |kick, left| host::ppoll(kick, &mut host, left));
     let mut ready = 0u64;
     for (i, ((fd, file), h)) in files.iter().zip(&host).enumerate() {
         let revents = if *fd >= 0 && file.is_none() { 0x20 } else { h.revents }; // POLLNVAL
@@ -544,10 +532,6 @@ pub(crate) fn ppoll(p: &mut Thread, fds: u64, nfds: u64, tmo: u64, sigmask: u64,
             ready += 1;
         }
         p.mem.write_bytes(fds + i as u64 * 8 + 6, &revents.to_le_bytes()).map_err(efault)?;
-    }
-    if mask.is_some() && !matches!(result, Err(e) if e == crate::syscall::Restart::NoHandler.errno()) {
-        p.saved_mask = None;
-        p.set_mask(old);
     }
     result?;
     Ok(ready)

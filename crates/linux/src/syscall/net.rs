@@ -612,6 +612,60 @@ pub(crate) fn recvmmsg(p: &mut Thread, fd: u64, vec: u64, n: u64, flags: u64, ti
     Ok(done)
 }
 
+/// Socket `ioctl`s (`None`: not one of them). Their arguments are
+/// `struct ifreq` (40 bytes, no pointers), an `int`, a `struct timeval` or
+/// `timespec`, all laid out alike on both architectures, and
+/// `SIOCGIFCONF`'s `struct ifconf`, whose buffer pointer is replaced.
+pub(crate) fn ioctl(p: &mut Thread, file: &OwnedFd, request: u64, arg: u64) -> Option<SysResult> {
+    use linux_raw_sys::ioctl as io;
+    let request = request as u32;
+    let size = match request {
+        io::SIOCGIFNAME
+        | io::SIOCGIFFLAGS
+        | io::SIOCGIFADDR
+        | io::SIOCGIFDSTADDR
+        | io::SIOCGIFBRDADDR
+        | io::SIOCGIFNETMASK
+        | io::SIOCGIFMETRIC
+        | io::SIOCGIFMTU
+        | io::SIOCGIFHWADDR
+        | io::SIOCGIFINDEX
+        | io::SIOCGIFTXQLEN
+        | io::SIOCGIFMAP => size_of::<linux_raw_sys::if_arp::ifreq>(),
+        io::SIOCATMARK => 4,
+        // SIOCGSTAMPNS_OLD (0x8907) is not in linux-raw-sys.
+        io::SIOCGSTAMP | 0x8907 | io::SIOCGSTAMP_NEW | io::SIOCGSTAMPNS_NEW => 16,
+        io::SIOCGIFCONF => return Some(ifconf(p, file, arg)),
+        _ => return None,
+    };
+    let mut buf = vec![0u8; size];
+    Some((|| {
+        p.mem.read_bytes(arg, &mut buf).map_err(efault)?;
+        let r = host::net::ioctl_buf(file.as_fd(), request, &mut buf)?;
+        p.mem.write_bytes(arg, &buf).map_err(efault)?;
+        Ok(r as u64)
+    })())
+}
+
+/// `SIOCGIFCONF`: `struct ifconf { int ifc_len; char *ifc_buf; }`.
+fn ifconf(p: &Thread, file: &OwnedFd, arg: u64) -> SysResult {
+    let [len, ptr] = super::get_u64s::<2>(p, arg)?;
+    let len = (len & 0xffff_ffff) as i32;
+    let mut host = vec![0u8; if ptr == 0 { 0 } else { (len.max(0) as u64).min(OPT_MAX) as usize }];
+    let mut conf = [0u8; 16];
+    conf[..4].copy_from_slice(&(host.len() as i32).to_le_bytes());
+    if ptr != 0 {
+        conf[8..].copy_from_slice(&(host.as_mut_ptr() as u64).to_le_bytes());
+    }
+    host::net::ioctl_buf(file.as_fd(), linux_raw_sys::ioctl::SIOCGIFCONF, &mut conf)?;
+    let got = (le_u32(&conf, 0) as usize).min(if ptr == 0 { usize::MAX } else { host.len() });
+    if ptr != 0 {
+        p.mem.write_bytes(ptr, &host[..got]).map_err(efault)?;
+    }
+    p.mem.write_bytes(arg, &(got as u32).to_le_bytes()).map_err(efault)?;
+    Ok(0)
+}
+
 /// Whether socket option `(level, name)` is passed to the host (its value
 /// holds no pointer or descriptor, or is translated below).
 fn option_allowed(level: i32, name: i32) -> bool {
@@ -732,5 +786,7 @@ mod tests {
         assert_eq!(size_of::<ln::mmsghdr>(), MMSGHDR as usize);
         assert_eq!(size_of::<ln::cmsghdr>(), CMSGHDR);
         assert_eq!(size_of::<ln::__kernel_sockaddr_storage>(), SOCKADDR_MAX);
+        assert_eq!(size_of::<linux_raw_sys::if_arp::ifreq>(), 40);
+        assert_eq!(size_of::<linux_raw_sys::if_arp::ifconf>(), 16);
     }
 }
