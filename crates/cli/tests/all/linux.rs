@@ -629,12 +629,12 @@ fn nonblocking(rng: &mut XorShift, nr: u64, a: &mut [u64; 6]) {
             a[0] = 1;
             a[1] |= O_NONBLOCK;
         }
-        242 => a[3] |= O_NONBLOCK,           // accept4
-        19 | 85 => a[1] |= O_NONBLOCK,       // eventfd2, timerfd_create
-        26 => a[0] |= O_NONBLOCK,            // inotify_init1
-        74 => a[3] |= O_NONBLOCK,            // signalfd4
-        22 => a[3] = rng.below(3),           // epoll_pwait
-        25 if a[1] == 4 => a[2] |= O_NONBLOCK, // fcntl(F_SETFL)
+        242 => a[3] |= O_NONBLOCK,                      // accept4
+        19 | 85 => a[1] |= O_NONBLOCK,                  // eventfd2, timerfd_create
+        26 => a[0] |= O_NONBLOCK,                       // inotify_init1
+        74 => a[3] |= O_NONBLOCK,                       // signalfd4
+        22 => a[3] = rng.below(3),                      // epoll_pwait
+        25 if a[1] == 4 => a[2] |= O_NONBLOCK,          // fcntl(F_SETFL)
         29 if a[1] & 0xffff_ffff == 0x5421 => a[1] = 0, // ioctl(FIONBIO)
         _ => {}
     }

@@ -141,7 +141,11 @@ pub fn sockname(fd: BorrowedFd<'_>, peer: bool, name: &mut [u8]) -> Result<u32, 
     let at = name.as_mut_ptr().cast();
     // SAFETY: `name` is writable for `len` bytes and `len` is a live u32.
     let r = unsafe {
-        if peer { libc::getpeername(fd.as_raw_fd(), at, &mut len) } else { libc::getsockname(fd.as_raw_fd(), at, &mut len) }
+        if peer {
+            libc::getpeername(fd.as_raw_fd(), at, &mut len)
+        } else {
+            libc::getsockname(fd.as_raw_fd(), at, &mut len)
+        }
     };
     check(r).map(|_| len)
 }

@@ -229,9 +229,13 @@ fn epoll_wait(
     let mut out = Vec::with_capacity(batch);
     // epoll_wait with nothing ready and a zero timeout returns 0, signal
     // or not (`ep_poll`).
-    let n = wait_with_mask(p, sigmask, timeout, |_| false, |kick, left| {
-        host::net::epoll_wait(kick, ep.as_fd(), &mut out, batch, left)
-    })?;
+    let n = wait_with_mask(
+        p,
+        sigmask,
+        timeout,
+        |_| false,
+        |kick, left| host::net::epoll_wait(kick, ep.as_fd(), &mut out, batch, left),
+    )?;
     let mut b = Vec::with_capacity(n * EPOLL_EVENT as usize);
     for &(ev, data) in out.iter().take(n) {
         b.extend_from_slice(&ev.to_le_bytes());
@@ -289,7 +293,12 @@ pub(crate) fn timerfd_create(p: &mut Thread, clock: u64, flags: u64) -> SysResul
 }
 
 fn put_itimerspec(p: &Thread, addr: u64, t: &rustix::time::Itimerspec) -> Result<(), Errno> {
-    let words = [t.it_interval.tv_sec as u64, t.it_interval.tv_nsec as u64, t.it_value.tv_sec as u64, t.it_value.tv_nsec as u64];
+    let words = [
+        t.it_interval.tv_sec as u64,
+        t.it_interval.tv_nsec as u64,
+        t.it_value.tv_sec as u64,
+        t.it_value.tv_nsec as u64,
+    ];
     put_u64s(p, addr, &words)
 }
 
@@ -460,9 +469,9 @@ pub(crate) fn inotify_rm_watch(p: &mut Thread, fd: u64, wd: u64) -> SysResult {
 // -------------------------------------------------------------- pselect6
 
 /// `POLLIN_SET`, `POLLOUT_SET`, `POLLEX_SET` of the kernel's `select`.
-const POLLIN_SET: i16 = (libc::POLLRDNORM | libc::POLLRDBAND | libc::POLLIN | libc::POLLHUP | libc::POLLERR) as i16;
-const POLLOUT_SET: i16 = (libc::POLLWRBAND | libc::POLLWRNORM | libc::POLLOUT | libc::POLLERR) as i16;
-const POLLEX_SET: i16 = libc::POLLPRI as i16;
+const POLLIN_SET: i16 = (lg::POLLRDNORM | lg::POLLRDBAND | lg::POLLIN | lg::POLLHUP | lg::POLLERR) as i16;
+const POLLOUT_SET: i16 = (lg::POLLWRBAND | lg::POLLWRNORM | lg::POLLOUT | lg::POLLERR) as i16;
+const POLLEX_SET: i16 = lg::POLLPRI as i16;
 
 /// `pselect6(nfds, readfds, writefds, exceptfds, timeout, {sigmask,
 /// size})`: the sets name guest descriptors; the host polls their host
@@ -494,7 +503,7 @@ pub(crate) fn pselect6(p: &mut Thread, nfds: u64, r: u64, w: u64, e: u64, tmo: u
     let mut files = Vec::new();
     let mut host_fds = Vec::new();
     for fd in 0..n {
-        let wanted = [libc::POLLIN as i16, libc::POLLOUT as i16, libc::POLLPRI as i16];
+        let wanted = [lg::POLLIN as i16, lg::POLLOUT as i16, lg::POLLPRI as i16];
         let events = sets.iter().zip(wanted).filter(|(s, _)| bit(s, fd)).fold(0i16, |a, (_, ev)| a | ev);
         if events == 0 {
             continue;
