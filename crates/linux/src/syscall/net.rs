@@ -67,6 +67,10 @@ const MSGHDR: u64 = 56;
 const MMSGHDR: u64 = 64;
 /// `sizeof(struct cmsghdr)` (`cmsg_len` is a `size_t`).
 const CMSGHDR: usize = 16;
+/// `sizeof(struct ifreq)` on 64-bit Linux: `IFNAMSIZ` (16) and a 24-byte
+/// union (`linux-raw-sys`'s bindgen `ifreq` is larger: it must not be used
+/// for the size, or the guest's neighbouring memory would be overwritten).
+const IFREQ: usize = 40;
 /// Most messages in one `sendmmsg`/`recvmmsg` (`UIO_MAXIOV`).
 const MMSG_MAX: u64 = 1024;
 
@@ -631,7 +635,7 @@ pub(crate) fn ioctl(p: &mut Thread, file: &OwnedFd, request: u64, arg: u64) -> O
         | io::SIOCGIFHWADDR
         | io::SIOCGIFINDEX
         | io::SIOCGIFTXQLEN
-        | io::SIOCGIFMAP => size_of::<linux_raw_sys::if_arp::ifreq>(),
+        | io::SIOCGIFMAP => IFREQ,
         io::SIOCATMARK => 4,
         // SIOCGSTAMPNS_OLD (0x8907) is not in linux-raw-sys.
         io::SIOCGSTAMP | 0x8907 | io::SIOCGSTAMP_NEW | io::SIOCGSTAMPNS_NEW => 16,
@@ -786,7 +790,6 @@ mod tests {
         assert_eq!(size_of::<ln::mmsghdr>(), MMSGHDR as usize);
         assert_eq!(size_of::<ln::cmsghdr>(), CMSGHDR);
         assert_eq!(size_of::<ln::__kernel_sockaddr_storage>(), SOCKADDR_MAX);
-        assert_eq!(size_of::<linux_raw_sys::if_arp::ifreq>(), 40);
         assert_eq!(size_of::<linux_raw_sys::if_arp::ifconf>(), 16);
     }
 }
