@@ -79,11 +79,15 @@ static void rights(const char *dir) {
         char buf[64] = {0};
         if (pread(got[0], buf, 28, 0) != 28) _exit(21);
         int cloexec = fcntl(got[0], F_GETFD) & FD_CLOEXEC;
-        char line[160];
-        int len = snprintf(line, sizeof line, "child got '%s' and a file: %s", data, buf);
+        /* Everything the child has to say goes through the passed pipe, so
+         * the output's order does not depend on scheduling. */
+        char line[300];
+        int len = snprintf(line, sizeof line,
+                           "child: received descriptors are distinct and new: %s, cloexec %s\n"
+                           "child got '%s' and a file: %s",
+                           got[0] != got[1] && got[0] > 2 && got[1] > 2 ? "yes" : "no", cloexec ? "yes" : "no",
+                           data, buf);
         write(got[1], line, len);
-        printf("child: received descriptors are distinct and new: %s, cloexec %s\n",
-               got[0] != got[1] && got[0] > 2 && got[1] > 2 ? "yes" : "no", cloexec ? "yes" : "no");
         _exit(0);
     }
     close(sv[1]);
@@ -91,11 +95,11 @@ static void rights(const char *dir) {
     check(send_fds(sv[0], fds, 2, "two fds") == 7, "sendmsg SCM_RIGHTS");
     close(p[1]);
     close(f);
-    char buf[256] = {0};
+    char buf[512] = {0};
     size_t got = 0;
     ssize_t n;
     while ((n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0) got += n;
-    printf("parent read: %s", buf);
+    printf("parent read:\n%s", buf);
     int status;
     waitpid(pid, &status, 0);
     printf("child exit %d\n", WEXITSTATUS(status));
