@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,15 @@ int main(void) {
     sigset_t pend;
     sigpending(&pend);
     check(!sigismember(&pend, SIGUSR1) && !sigismember(&pend, SIGUSR2), "no longer pending");
+
+    raise(SIGUSR1);
+    char part1[64], part2[200];
+    struct iovec iov[2] = {{part1, sizeof part1}, {part2, sizeof part2}};
+    struct signalfd_siginfo joined;
+    n = readv(sfd, iov, 2);
+    memcpy(&joined, part1, 64);
+    memcpy((char *)&joined + 64, part2, 64);
+    check(n == sizeof joined && joined.ssi_signo == SIGUSR1, "readv across two iovecs");
 
     printf("epoll on the signalfd, signal from a child:\n");
     int ep = epoll_create1(0);

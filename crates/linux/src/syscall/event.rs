@@ -394,15 +394,37 @@ fn take_signal(p: &Thread, mask: u64) -> Option<SigInfo> {
 /// not, read it as a host file).
 pub(crate) fn read_signalfd(p: &mut Thread, file: &Arc<OwnedFd>, buf: u64, len: u64) -> Option<SysResult> {
     let mask = p.proc.events.mask_of(file)?;
-    Some(signalfd_read(p, file, mask, buf, len))
+    let room = (len / SIGNALFD_SIGINFO as u64).min(64) as usize;
+    Some((|| {
+        super::io::check_writable(p, buf, room * SIGNALFD_SIGINFO)?;
+        let out = signalfd_read(p, file, mask, room)?;
+        p.mem.write_bytes(buf, &out).map_err(efault)?;
+        Ok(out.len() as u64)
+    })())
 }
 
-fn signalfd_read(p: &mut Thread, file: &Arc<OwnedFd>, mask: u64, buf: u64, len: u64) -> SysResult {
-    let room = (len / SIGNALFD_SIGINFO as u64).min(64) as usize;
+/// A `readv` of guest descriptor `file` if it is a signalfd, into guest
+/// buffers `vecs` (each `signalfd_siginfo` whole, as the kernel does).
+pub(crate) fn readv_signalfd(p: &mut Thread, file: &Arc<OwnedFd>, vecs: &[(u64, u64)]) -> Option<SysResult> {
+    let mask = p.proc.events.mask_of(file)?;
+    let total = vecs.iter().map(|v| v.1).fold(0u64, u64::saturating_add);
+    let room = (total / SIGNALFD_SIGINFO as u64).min(64) as usize;
+    Some((|| {
+        for &(base, len) in vecs {
+            super::io::check_writable(p, base, len.min(1 << 16) as usize)?;
+        }
+        let out = signalfd_read(p, file, mask, room)?;
+        super::io::scatter(p, vecs, &out)?;
+        Ok(out.len() as u64)
+    })())
+}
+
+/// Takes up to `room` signals of `mask` (waiting for one unless the
+/// descriptor is non-blocking) as `signalfd_siginfo` bytes.
+fn signalfd_read(p: &mut Thread, file: &Arc<OwnedFd>, mask: u64, room: usize) -> Result<Vec<u8>, Errno> {
     if room == 0 {
         return Err(Errno::INVAL);
     }
-    super::io::check_writable(p, buf, room * SIGNALFD_SIGINFO)?;
     loop {
         let mut out = Vec::new();
         while out.len() < room * SIGNALFD_SIGINFO {
@@ -411,8 +433,7 @@ fn signalfd_read(p: &mut Thread, file: &Arc<OwnedFd>, mask: u64, buf: u64, len: 
         }
         if !out.is_empty() {
             sync_signalfds(&p.proc);
-            p.mem.write_bytes(buf, &out).map_err(efault)?;
-            return Ok(out.len() as u64);
+            return Ok(out);
         }
         if rustix::fs::fcntl_getfl(&**file)?.contains(OFlags::NONBLOCK) {
             return Err(Errno::AGAIN);

@@ -163,6 +163,11 @@ pub(crate) fn readv(p: &mut Thread, fd: u64, iov: u64, count: u64, off: Option<u
     let vecs = iovecs(p, iov, count)?;
     let total: u64 = vecs.iter().map(|v| v.1).fold(0u64, u64::saturating_add).min(MAX_RW);
     let file = p.fds().get(fd)?;
+    if off.is_none()
+        && let Some(r) = super::event::readv_signalfd(p, &file, &vecs)
+    {
+        return r;
+    }
     let mut host = vec![0u8; total as usize];
     let n = match off {
         Some(off) => rustix::io::pread(&file, &mut host, off)?,

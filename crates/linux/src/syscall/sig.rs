@@ -39,6 +39,7 @@ pub(crate) fn rt_sigaction(p: &mut Thread, sig: u64, act: u64, old: u64, size: u
             for t in p.proc.threads().by_tid.values() {
                 t.pending().remove(sig);
             }
+            super::event::sync_signalfds(&p.proc);
         }
     }
     Ok(0)
