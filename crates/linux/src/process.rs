@@ -626,6 +626,7 @@ impl Proc {
         self.pid.store(std::process::id(), Ordering::Release);
         *lock(&self.itimer) = Itimer::default();
         self.signals().pending = signal::Pending::default();
+        syscall::event::after_fork_child(self);
         crate::hostsig::start_router(self);
     }
 

@@ -117,6 +117,20 @@ int main(void) {
     check(read(bfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGUSR2, "blocking read returns SIGUSR2");
     waitpid(pid, NULL, 0);
 
+    printf("after fork, each process reads its own signals:\n");
+    pid = fork();
+    if (pid == 0) {
+        raise(SIGUSR2);
+        struct signalfd_siginfo c;
+        int ok = read(sfd, &c, sizeof c) == sizeof c && c.ssi_signo == SIGUSR2 && c.ssi_pid == (unsigned)getpid();
+        _exit(ok ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child read its SIGUSR2");
+    pfd.revents = 0;
+    check(poll(&pfd, 1, 0) == 0, "the parent's signalfd stays empty");
+
     printf("bad arguments:\n");
     errno = 0;
     check(read(sfd, &si, 64) == -1 && errno == EINVAL, "short buffer: EINVAL");

@@ -203,6 +203,16 @@ pub fn epoll_ctl(epfd: BorrowedFd<'_>, op: i32, fd: BorrowedFd<'_>, event: Epoll
     check(unsafe { libc::epoll_ctl(epfd.as_raw_fd(), op, fd.as_raw_fd(), &mut ev) }).map(|_| ())
 }
 
+/// Makes descriptor number `target` refer to what `with` refers to
+/// (`dup3`), in this process only: a forked child's copy of a descriptor
+/// gets an object of its own while every holder of `target` keeps it.
+pub fn replace_fd(target: BorrowedFd<'_>, with: &OwnedFd) -> Result<(), Errno> {
+    // SAFETY: `target` stays open (it now names another open file), so no
+    // holder of it is left with a closed or reused number; `with` is only
+    // read.
+    check(unsafe { libc::dup3(with.as_raw_fd(), target.as_raw_fd(), libc::O_CLOEXEC) }).map(|_| ())
+}
+
 /// `ioctl(fd, request, buf)` for a request whose argument points at `buf`
 /// (read and written by the kernel; the caller sized it for the request).
 pub fn ioctl_buf(fd: BorrowedFd<'_>, request: u32, buf: &mut [u8]) -> Result<i32, Errno> {

@@ -119,6 +119,29 @@ pub(crate) fn sync_signalfds(proc: &Proc) {
     }
 }
 
+/// In a forked child: each signalfd gets an `eventfd` of its own (its
+/// readiness is the child's pending signals, not the parent's), under the
+/// same descriptor number.
+pub(crate) fn after_fork_child(proc: &Proc) {
+    if proc.events.count.load(Ordering::Acquire) == 0 {
+        return;
+    }
+    for s in proc.events.signalfds().iter_mut() {
+        let Some(file) = s.file.upgrade() else { continue };
+        let nonblock = rustix::fs::fcntl_getfl(&*file).is_ok_and(|f| f.contains(OFlags::NONBLOCK));
+        let mut flags = rustix::event::EventfdFlags::CLOEXEC;
+        if nonblock {
+            flags |= rustix::event::EventfdFlags::NONBLOCK;
+        }
+        if let Ok(fresh) = rustix::event::eventfd(0, flags)
+            && host::net::replace_fd(file.as_fd(), &fresh).is_ok()
+        {
+            s.ready = false;
+        }
+    }
+    sync_signalfds(proc);
+}
+
 /// Empties an eventfd without blocking (whatever its `O_NONBLOCK`).
 fn drain(file: &OwnedFd) {
     let mut fds = [rustix::event::PollFd::new(file, rustix::event::PollFlags::IN)];
