@@ -686,8 +686,9 @@ fn option_allowed(level: i32, name: i32) -> bool {
         // 64..=131: iptables, arptables and ebtables (their tables hold
         // user pointers); 1024 and up: IPVS.
         IPPROTO_IP => !(64..=131).contains(&name) && name < 1024,
-        // 64..=69: ip6tables.
-        IPPROTO_IPV6 => !(64..=69).contains(&name) && name < 1024,
+        // 64, 65, 68, 69: ip6tables (66 and 67 are IPV6_RECVTCLASS and
+        // IPV6_TCLASS).
+        IPPROTO_IPV6 => !matches!(name, 64 | 65 | 68 | 69) && name < 1024,
         IPPROTO_TCP => name != ln::TCP_ZEROCOPY_RECEIVE as i32,
         IPPROTO_UDP | IPPROTO_UDPLITE | IPPROTO_RAW | IPPROTO_ICMPV6 | SOL_NETLINK => true,
         _ => false,
@@ -781,6 +782,9 @@ mod tests {
         assert!(option_allowed(SOL_SOCKET, ln::SO_REUSEADDR as i32));
         assert!(option_allowed(ln::IPPROTO_IP as i32, ln::IP_TTL as i32));
         assert!(!option_allowed(ln::IPPROTO_IP as i32, 64), "IPT_SO_SET_REPLACE");
+        assert!(!option_allowed(ln::IPPROTO_IPV6 as i32, 64), "IP6T_SO_SET_REPLACE");
+        assert!(option_allowed(ln::IPPROTO_IPV6 as i32, ln::IPV6_TCLASS as i32));
+        assert!(option_allowed(ln::IPPROTO_IPV6 as i32, ln::IPV6_RECVTCLASS as i32));
         assert!(!option_allowed(ln::IPPROTO_TCP as i32, ln::TCP_ZEROCOPY_RECEIVE as i32));
         assert!(!option_allowed(263, 1), "SOL_PACKET");
         // The layouts this module passes through unchanged.
