@@ -39,7 +39,13 @@ pub fn start_router(proc: &Arc<Proc>) {
         loop {
             let sig = host::wait_signal(FORWARDED);
             let Some(p) = proc.upgrade() else { return };
-            p.send(SigInfo::kernel(Signal(sig)));
+            // kill, sigqueue and tgkill (codes <= 0) name their sender.
+            let info = if sig.code <= 0 {
+                SigInfo::user(Signal(sig.signo), sig.code, sig.sender.0, sig.sender.1)
+            } else {
+                SigInfo::kernel(Signal(sig.signo))
+            };
+            p.send(info);
         }
     });
 }

@@ -199,6 +199,10 @@ pub(crate) struct Proc {
     pub(crate) vfork_done: Mutex<Option<VforkChild>>,
     /// `personality(2)`'s value.
     pub(crate) personality: AtomicU32,
+    /// Socket state (confined-mode `AF_UNIX` names).
+    pub(crate) net: syscall::net::NetState,
+    /// Event-API state (the emulated signalfds).
+    pub(crate) events: syscall::event::EventState,
 }
 
 /// A `vfork` child's link to its waiting parent (see [`crate::vfork`]).
@@ -216,6 +220,7 @@ pub(crate) struct VforkChild {
 
 /// The locks of a process held across a host `fork` ([`Proc::lock_for_fork`]).
 pub(crate) struct ForkLocks<'a> {
+    _signalfds: MutexGuard<'a, Vec<syscall::event::SignalFd>>,
     _stdout: std::io::StdoutLock<'static>,
     _stderr: std::io::StderrLock<'static>,
     _threads: MutexGuard<'a, Threads>,
@@ -230,6 +235,7 @@ pub(crate) struct ForkLocks<'a> {
     _reported: MutexGuard<'a, HashSet<u64>>,
     _vfork_done: MutexGuard<'a, Option<VforkChild>>,
     _exit: MutexGuard<'a, Option<ExitStatus>>,
+    _unix_names: MutexGuard<'a, syscall::net::UnixNames>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -399,6 +405,8 @@ impl Process {
             options,
             vfork_done: Mutex::new(None),
             personality: AtomicU32::new(0),
+            net: syscall::net::NetState::default(),
+            events: syscall::event::EventState::default(),
         });
         // Host signals are forwarded by one thread of their own; every
         // other thread blocks them.
@@ -561,6 +569,8 @@ impl Proc {
         if let Some(t) = target {
             t.wake();
         }
+        drop(threads);
+        syscall::event::sync_signalfds(self);
     }
 
     /// Sends a signal to thread `tid` of this process; `false` if there is
@@ -570,6 +580,7 @@ impl Proc {
         if !self.signals().actions.discards(info.signo) {
             t.pending().add(info);
             t.wake();
+            syscall::event::sync_signalfds(self);
         }
         true
     }
@@ -642,6 +653,7 @@ impl Proc {
         self.pid.store(std::process::id(), Ordering::Release);
         *lock(&self.itimer) = Itimer::default();
         self.signals().pending = signal::Pending::default();
+        syscall::event::after_fork_child(self);
         crate::hostsig::start_router(self);
     }
 
@@ -660,6 +672,7 @@ impl Proc {
     /// it takes an earlier one.
     pub(crate) fn lock_for_fork(&self) -> ForkLocks<'_> {
         ForkLocks {
+            _signalfds: self.events.signalfds(),
             _stdout: std::io::stdout().lock(),
             _stderr: std::io::stderr().lock(),
             _threads: self.threads(),
@@ -674,6 +687,7 @@ impl Proc {
             _reported: lock(&self.reported_unknown),
             _vfork_done: lock(&self.vfork_done),
             _exit: lock(&self.exit),
+            _unix_names: self.net.names(),
         }
     }
 }

@@ -253,6 +253,7 @@ impl Thread {
     pub(crate) fn raise(&mut self, info: SigInfo) {
         if !self.proc.signals().actions.discards(info.signo) {
             self.me.pending().add(info);
+            syscall::event::sync_signalfds(&self.proc);
         }
     }
 
@@ -356,6 +357,7 @@ impl Thread {
                 }
             }
         }
+        syscall::event::sync_signalfds(&self.proc);
         // No handler ran for an interrupted system call: it restarts.
         if let Some(i) = self.interrupted.take() {
             self.vcpu.cpu.regs[10] = i.a0;

@@ -29,6 +29,8 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "exec",
     "oracle-native",
     "threads",
+    "net",
+    "events",
 ];
 
 /// Where dynamically linked programs find their interpreter and libraries

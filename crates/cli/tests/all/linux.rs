@@ -101,6 +101,10 @@ fn ld(rd: u32, rs1: u32, imm: i32) -> u32 {
 fn lui(rd: u32, imm20: u32) -> u32 {
     (imm20 << 12) | (rd << 7) | 0x37
 }
+fn sd(rs2: u32, rs1: u32, imm: i32) -> u32 {
+    let i = imm as u32 & 0xfff;
+    ((i >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (3 << 12) | ((i & 0x1f) << 7) | 0x23
+}
 fn sub(rd: u32, rs1: u32, rs2: u32) -> u32 {
     (0x20 << 25) | (rs2 << 20) | (rs1 << 15) | (rd << 7) | 0x33
 }
@@ -445,6 +449,122 @@ fn confined_execve_stays_inside() {
     }
 }
 
+/// An `AF_UNIX` stream socket on `path` (in rodata): `bind` (then
+/// `getsockname`, whose address it writes to stdout) or `connect`. Exits 0,
+/// or with the errno of the call that failed.
+fn unix_socket_elf(path: &str, bind: bool) -> Vec<u8> {
+    use Insn::*;
+    let mut addr = 1u16.to_le_bytes().to_vec();
+    addr.extend_from_slice(path.as_bytes());
+    addr.push(0);
+    let mut prog = vec![
+        Word(addi(A0, ZERO, 1)),
+        Word(addi(A1, ZERO, 1)),
+        Word(addi(A2, ZERO, 0)),
+        Word(addi(A7, ZERO, 198)), // socket
+        Word(ECALL),
+        Branch(4, A0, ZERO, "fail"),
+        Word(addi(S1, A0, 0)),
+        Word(lui(A1, 0x20)),
+        Word(addi(A2, ZERO, addr.len() as i32)),
+        Word(addi(A7, ZERO, if bind { 200 } else { 203 })), // bind / connect
+        Word(ECALL),
+        Branch(4, A0, ZERO, "fail"),
+    ];
+    if bind {
+        prog.extend([
+            Word(lui(S0, 0x40)),
+            Word(addi(A3, ZERO, 110)),
+            Word(sd(A3, S0, 256)),
+            Word(addi(A0, S1, 0)),
+            Word(addi(A1, S0, 0)),
+            Word(addi(A2, S0, 256)),
+            Word(addi(A7, ZERO, 204)), // getsockname
+            Word(ECALL),
+            Branch(4, A0, ZERO, "fail"),
+            Word(ld(A2, S0, 256)),
+            Word(addi(A1, S0, 0)),
+            Word(addi(A0, ZERO, 1)),
+            Word(addi(A7, ZERO, 64)), // write
+            Word(ECALL),
+        ]);
+    }
+    prog.extend([
+        Word(addi(A0, ZERO, 0)),
+        Word(addi(A7, ZERO, 94)),
+        Word(ECALL),
+        Label("fail"),
+        Word(sub(A0, ZERO, A0)),
+        Word(addi(A7, ZERO, 94)),
+        Word(ECALL),
+    ]);
+    elf(&assemble(&prog), &addr)
+}
+
+#[test]
+fn confined_mode_unix_sockets_stay_inside() {
+    let (top, jail) = escape_fixture();
+    let outside = top.0.join("outside.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&outside).expect("bind outside");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let link = |target: &Path, name: &str| std::os::unix::fs::symlink(target, jail.join(name)).expect("symlink");
+    link(&outside, "sock-abs-link");
+    link(Path::new("../outside.sock"), "sock-rel-link");
+    let outside_str = outside.to_str().expect("utf-8").to_string();
+    let guest = |name: &str, path: &str, bind: bool| {
+        let exe = jail.join(name);
+        write_exe(&exe, &unix_socket_elf(path, bind));
+        run_with_timeout(
+            Command::new(ferrovm()).arg("run").arg("--root").arg(&jail).arg(format!("/{name}")).current_dir(&jail),
+            Duration::from_secs(30),
+        )
+    };
+    // connect: every route to the socket outside the root fails.
+    for (i, a) in [
+        outside_str.as_str(),
+        "/../outside.sock",
+        "../../outside.sock",
+        "sock-abs-link",
+        "sock-rel-link",
+        "top-dir/outside.sock",
+        "sub/deeper/up/outside.sock",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = guest(&format!("connect{i}"), a, false);
+        assert_ne!(out.status, 0, "connect({a}) reached a socket: {out:?}");
+        assert!(listener.accept().is_err(), "connect({a}) escaped the root");
+    }
+    // bind: whatever the name, the socket file is created inside the root,
+    // and getsockname gives back the guest's name, not a host path.
+    let host_top = top.0.to_str().expect("utf-8").to_string();
+    for (i, a) in [
+        "/../escaped0.sock".to_string(),
+        "top-dir/escaped1.sock".to_string(),
+        format!("{host_top}/escaped2.sock"),
+        "sub/deeper/up/escaped3.sock".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = guest(&format!("bind{i}"), a, true);
+        assert!(!top.0.join(format!("escaped{i}.sock")).exists(), "bind({a}) created a socket outside the root");
+        let name = String::from_utf8_lossy(&out.stdout);
+        assert!(!name.contains(&host_top) || out.status != 0, "bind({a}): getsockname leaked {name:?}");
+    }
+    // Inside the root, bind and connect work, and the name is the guest's.
+    let out = guest("bind-ok", "/sub/inside.sock", true);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert_eq!(out.stdout, b"\x01\0/sub/inside.sock\0", "getsockname");
+    assert!(jail.join("sub/inside.sock").exists());
+    let server = std::os::unix::net::UnixListener::bind(jail.join("served.sock")).expect("bind inside");
+    server.set_nonblocking(true).expect("nonblocking");
+    let out = guest("connect-ok", "sub/../served.sock", false);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(server.accept().is_ok(), "the guest did not connect inside the root");
+}
+
 // ---------------------------------------------------------------------------
 // Malformed ELF files.
 
@@ -566,10 +686,12 @@ fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Outcome {
 
 /// Syscalls the fuzzer never makes: they end or fork the process, sleep or
 /// block by design, signal other processes, install handlers at random
-/// addresses, or change host limits.
+/// addresses, or change host limits. (`accept` is `accept4` without flags:
+/// the socket it returns would block; `accept4` is made with
+/// `SOCK_NONBLOCK`, see [`nonblocking`].)
 const NEVER: &[u64] = &[
     93, 94, 220, 435, 221, 129, 130, 131, 139, 101, 115, 73, 72, 98, 133, 103, 261, 164, 134, 157, 154, 59, 33, 260,
-    95, 137,
+    95, 137, 441, 202,
     // pidfd_send_signal signals other processes; System V objects are
     // host-wide: creating them outlives the test, the ctl calls could
     // remove another process's and shmat could map another process's
@@ -581,6 +703,39 @@ const NEVER: &[u64] = &[
 /// or the call table (`shmdt` unmaps too).
 const MEMORY: &[u64] = &[222, 215, 226, 216, 233, 227, 214, 197];
 
+/// The socket and event-API calls (and the descriptor calls they meet).
+const NET_EVENTS: &[u64] = &[
+    198, 199, 200, 201, 242, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 243, 269, 19, 20, 21, 22, 26, 27, 28,
+    74, 85, 86, 87, 63, 64, 25, 29, 57, 24,
+];
+
+/// `O_NONBLOCK`, which is also `SOCK_NONBLOCK`, `EFD_NONBLOCK`,
+/// `TFD_NONBLOCK`, `IN_NONBLOCK` and `SFD_NONBLOCK`.
+const O_NONBLOCK: u64 = 0o4000;
+
+/// Keeps the socket and event calls from blocking by design: every
+/// descriptor they create is non-blocking (and stays so: `F_SETFL` keeps
+/// `O_NONBLOCK`, `FIONBIO` is not made), `epoll_pwait` waits at most 2 ms
+/// (`epoll_pwait2`, whose timeout is a pointer, is in [`NEVER`]). Sockets
+/// are `AF_UNIX` only, so random addresses never send packets to a network
+/// and random netlink messages never reach the host's configuration.
+fn nonblocking(rng: &mut XorShift, nr: u64, a: &mut [u64; 6]) {
+    match nr {
+        198 | 199 => {
+            a[0] = 1;
+            a[1] |= O_NONBLOCK;
+        }
+        242 => a[3] |= O_NONBLOCK,                      // accept4
+        19 | 85 => a[1] |= O_NONBLOCK,                  // eventfd2, timerfd_create
+        26 => a[0] |= O_NONBLOCK,                       // inotify_init1
+        74 => a[3] |= O_NONBLOCK,                       // signalfd4
+        22 => a[3] = rng.below(3),                      // epoll_pwait
+        25 if a[1] == 4 => a[2] |= O_NONBLOCK,          // fcntl(F_SETFL)
+        29 if a[1] & 0xffff_ffff == 0x5421 => a[1] = 0, // ioctl(FIONBIO)
+        _ => {}
+    }
+}
+
 fn fuzz_program(rng: &mut XorShift, calls: usize, memory: bool) -> Vec<u8> {
     const SCRATCH: u64 = 0x40000;
     let mut table = Vec::new();
@@ -590,6 +745,9 @@ fn fuzz_program(rng: &mut XorShift, calls: usize, memory: bool) -> Vec<u8> {
         let nr = match rng.below(10) {
             0 => rng.below(1000),
             1 => rng.next(),
+            // A fifth of the calls are socket and event calls, so that they
+            // meet the descriptors they create.
+            2 | 3 => NET_EVENTS[rng.below(NET_EVENTS.len() as u64) as usize],
             _ => known[rng.below(known.len() as u64) as usize],
         };
         if NEVER.contains(&nr) || MEMORY.contains(&nr) && !memory {
@@ -616,6 +774,7 @@ fn fuzz_program(rng: &mut XorShift, calls: usize, memory: bool) -> Vec<u8> {
                 *a = SCRATCH + 0x1000 * rng.below(0x100);
             }
         }
+        nonblocking(rng, nr, &mut args);
         table.extend_from_slice(&nr.to_le_bytes());
         for a in args {
             table.extend_from_slice(&a.to_le_bytes());

@@ -6,6 +6,7 @@
 //! module is the only `unsafe` in the crate.
 
 pub mod ipc;
+pub mod net;
 pub mod safe;
 
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
@@ -149,15 +150,30 @@ pub fn block_signals(signals: &[i32]) {
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
+/// A host signal taken by [`wait_signal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostSignal {
+    /// The number.
+    pub signo: i32,
+    /// `si_code`.
+    pub code: i32,
+    /// `si_pid` and `si_uid` (meaningful for `kill`-like codes, <= 0).
+    pub sender: (u32, u32),
+}
+
 /// Waits for one of `signals` (blocked in every thread) and takes it.
-pub fn wait_signal(signals: &[i32]) -> i32 {
+pub fn wait_signal(signals: &[i32]) -> HostSignal {
     let set = sigset(signals);
     loop {
-        // SAFETY: sigwaitinfo reads a valid set; a null info pointer is
-        // allowed.
-        let s = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+        // SAFETY: an all-zero siginfo_t is a valid value to be overwritten.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: sigwaitinfo reads a valid set and writes `info`.
+        let s = unsafe { libc::sigwaitinfo(&set, &mut info) };
         if s > 0 {
-            return s;
+            // SAFETY: si_pid/si_uid read the union's kill member, which
+            // the kernel fills for every code (zero where unused).
+            let sender = unsafe { (info.si_pid().unsigned_abs(), info.si_uid()) };
+            return HostSignal { signo: s, code: info.si_code, sender };
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
@@ -34,7 +34,7 @@ fn pipe_check(p: &mut Thread, r: Result<usize, Errno>) -> SysResult {
 }
 
 /// The guest buffer must be writable before a host read consumes data.
-fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
+pub(crate) fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
@@ -51,6 +51,9 @@ fn check_writable(p: &Thread, buf: u64, len: usize) -> Result<(), Errno> {
 /// interrupts it while it waits (restarted with `SA_RESTART`).
 pub(crate) fn read(p: &mut Thread, fd: u64, buf: u64, len: u64) -> SysResult {
     let file = p.fds().get(fd)?;
+    if let Some(r) = super::event::read_signalfd(p, &file, buf, len) {
+        return r;
+    }
     let mut host = buffer(len)?;
     check_writable(p, buf, host.len())?;
     let n = p.blocking(|kick| host::read(kick, file.as_fd(), &mut host))?;
@@ -92,7 +95,7 @@ pub(crate) fn pwrite(p: &mut Thread, fd: u64, buf: u64, len: u64, off: u64) -> S
 }
 
 /// Reads a guest iovec array: (base, len) pairs.
-fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+pub(crate) fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::INVAL);
     }
@@ -114,8 +117,13 @@ fn iovecs(p: &Thread, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 }
 
 fn gather(p: &Thread, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
+    gather_vecs(p, &iovecs(p, iov, count)?)
+}
+
+/// The bytes of guest buffers `vecs`, concatenated (at most `MAX_RW`).
+pub(crate) fn gather_vecs(p: &Thread, vecs: &[(u64, u64)]) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
-    for (base, len) in iovecs(p, iov, count)? {
+    for &(base, len) in vecs {
         let len = len.min(MAX_RW.saturating_sub(data.len() as u64));
         let start = data.len();
         data.resize(start + len as usize, 0);
@@ -124,7 +132,7 @@ fn gather(p: &Thread, iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     Ok(data)
 }
 
-fn scatter(p: &Thread, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
+pub(crate) fn scatter(p: &Thread, vecs: &[(u64, u64)], host: &[u8]) -> Result<(), Errno> {
     let mut done = 0usize;
     for &(base, len) in vecs {
         if done >= host.len() {
@@ -155,6 +163,11 @@ pub(crate) fn readv(p: &mut Thread, fd: u64, iov: u64, count: u64, off: Option<u
     let vecs = iovecs(p, iov, count)?;
     let total: u64 = vecs.iter().map(|v| v.1).fold(0u64, u64::saturating_add).min(MAX_RW);
     let file = p.fds().get(fd)?;
+    if off.is_none()
+        && let Some(r) = super::event::readv_signalfd(p, &file, &vecs)
+    {
+        return r;
+    }
     let mut host = vec![0u8; total as usize];
     let n = match off {
         Some(off) => rustix::io::pread(&file, &mut host, off)?,
@@ -365,6 +378,9 @@ const FIOCLEX: u64 = 0x5451;
 /// bytes are copied through checked guest memory.
 pub(crate) fn ioctl(p: &mut Thread, fd: u64, request: u64, arg: u64) -> SysResult {
     let held = p.fds().get(fd)?;
+    if let Some(r) = super::net::ioctl(p, &held, request, arg) {
+        return r;
+    }
     let file = held.as_fd();
     let request = request & 0xffff_ffff;
     if let Some((size, dir)) = crate::host::tty_ioctl_shape(request as u32) {
@@ -434,25 +450,10 @@ pub(crate) fn ppoll(p: &mut Thread, fds: u64, nfds: u64, tmo: u64, sigmask: u64,
         files.push((fd, file));
     }
     let nval = files.iter().filter(|(fd, f)| *fd >= 0 && f.is_none()).count();
-    let old = p.mask();
-    if let Some(m) = mask {
-        p.saved_mask = Some(old);
-        p.set_mask(m);
-    }
     // With an invalid descriptor the answer is ready at once.
     let wait = if nval > 0 { Some(Duration::ZERO) } else { timeout };
-    let deadline = wait.map(|d| Instant::now() + d);
-    let result = loop {
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match host::ppoll(&p.me.kick, &mut host, left) {
-            Err(Errno::INTR) if !p.deliverable() && !p.proc.exiting() => {
-                // A kick for a signal another thread took: poll on.
-                p.me.kick.store(0, std::sync::atomic::Ordering::Release);
-            }
-            Err(Errno::INTR) => break Err(crate::syscall::Restart::NoHandler.errno()),
-            other => break other,
-        }
-    };
+    let idle = |&n: &usize| n == 0 && nval == 0;
+    let result = super::event::wait_with_mask(p, mask, wait, idle, |kick, left| host::ppoll(kick, &mut host, left));
     let mut ready = 0u64;
     for (i, ((fd, file), h)) in files.iter().zip(&host).enumerate() {
         let revents = if *fd >= 0 && file.is_none() { 0x20 } else { h.revents }; // POLLNVAL
@@ -460,10 +461,6 @@ pub(crate) fn ppoll(p: &mut Thread, fds: u64, nfds: u64, tmo: u64, sigmask: u64,
             ready += 1;
         }
         p.mem.write_bytes(fds + i as u64 * 8 + 6, &revents.to_le_bytes()).map_err(efault)?;
-    }
-    if mask.is_some() && !matches!(result, Err(e) if e == crate::syscall::Restart::NoHandler.errno()) {
-        p.saved_mask = None;
-        p.set_mask(old);
     }
     result?;
     Ok(ready)

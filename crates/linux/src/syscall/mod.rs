@@ -7,10 +7,12 @@
 
 mod copy;
 mod fileops;
+pub(crate) mod event;
 mod fs;
 mod io;
 mod misc;
 mod mm;
+pub(crate) mod net;
 pub mod nr;
 mod proc;
 mod sig;
@@ -337,6 +339,39 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::PERSONALITY => misc::personality(p, a[0]),
         // Landlock: not supported (programs probe and go on without it).
         nr::LANDLOCK_CREATE_RULESET | nr::LANDLOCK_ADD_RULE | nr::LANDLOCK_RESTRICT_SELF => Err(Errno::NOSYS),
+        // ---- Sockets and event APIs (net.rs, event.rs) ----
+        nr::SOCKET => net::socket(p, a[0], a[1], a[2]),
+        nr::SOCKETPAIR => net::socketpair(p, a[0], a[1], a[2], a[3]),
+        nr::BIND => net::bind(p, a[0], a[1], a[2]),
+        nr::LISTEN => net::listen(p, a[0], a[1]),
+        nr::ACCEPT => net::accept4(p, a[0], a[1], a[2], 0),
+        nr::ACCEPT4 => net::accept4(p, a[0], a[1], a[2], a[3]),
+        nr::CONNECT => net::connect(p, a[0], a[1], a[2]),
+        nr::GETSOCKNAME => net::getsockname(p, a[0], a[1], a[2]),
+        nr::GETPEERNAME => net::getpeername(p, a[0], a[1], a[2]),
+        nr::SENDTO => net::sendto(p, a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::RECVFROM => net::recvfrom(p, a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::SENDMSG => net::sendmsg(p, a[0], a[1], a[2]),
+        nr::RECVMSG => net::recvmsg(p, a[0], a[1], a[2]),
+        nr::SENDMMSG => net::sendmmsg(p, a[0], a[1], a[2], a[3]),
+        nr::RECVMMSG => net::recvmmsg(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::SHUTDOWN => net::shutdown(p, a[0], a[1]),
+        nr::SETSOCKOPT => net::setsockopt(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::GETSOCKOPT => net::getsockopt(p, a[0], a[1], a[2], a[3], a[4]),
+        nr::EPOLL_CREATE1 => event::epoll_create1(p, a[0]),
+        nr::EPOLL_CTL => event::epoll_ctl(p, a[0], a[1], a[2], a[3]),
+        nr::EPOLL_PWAIT => event::epoll_pwait(p, a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::EPOLL_PWAIT2 => event::epoll_pwait2(p, a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::EVENTFD2 => event::eventfd2(p, a[0], a[1]),
+        nr::TIMERFD_CREATE => event::timerfd_create(p, a[0], a[1]),
+        nr::TIMERFD_SETTIME => event::timerfd_settime(p, a[0], a[1], a[2], a[3]),
+        nr::TIMERFD_GETTIME => event::timerfd_gettime(p, a[0], a[1]),
+        nr::SIGNALFD4 => event::signalfd4(p, a[0], a[1], a[2], a[3]),
+        nr::INOTIFY_INIT1 => event::inotify_init1(p, a[0]),
+        nr::INOTIFY_ADD_WATCH => event::inotify_add_watch(p, a[0], a[1], a[2]),
+        nr::INOTIFY_RM_WATCH => event::inotify_rm_watch(p, a[0], a[1]),
+        nr::PSELECT6 => event::pselect6(p, a[0], a[1], a[2], a[3], a[4], a[5]),
+        // ---- end of sockets and event APIs ----
         _ => {
             // Silent, as under QEMU: a program that probes for a system call
             // copes with ENOSYS, and a note would change its output.

@@ -39,6 +39,7 @@ pub(crate) fn rt_sigaction(p: &mut Thread, sig: u64, act: u64, old: u64, size: u
             for t in p.proc.threads().by_tid.values() {
                 t.pending().remove(sig);
             }
+            super::event::sync_signalfds(&p.proc);
         }
     }
     Ok(0)
@@ -150,6 +151,7 @@ pub(crate) fn rt_sigtimedwait(p: &mut Thread, set: u64, info: u64, timeout: u64,
         p.wait_for_signal(until);
     };
     p.set_mask(old);
+    super::event::sync_signalfds(&p.proc);
     let i = taken?;
     if info != 0 {
         p.mem.write_bytes(info, &i.to_bytes()).map_err(efault)?;
