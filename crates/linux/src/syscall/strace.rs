@@ -114,8 +114,8 @@ fn signature(name: &str) -> &'static [Arg] {
         "mremap" => &[Ptr, Int, Int, Hex, Ptr],
         "kill" | "tkill" => &[Int, Sig],
         "tgkill" => &[Int, Int, Sig],
-        "rt_sigaction" => &[Sig, Ptr, Ptr, Int],
-        "rt_sigprocmask" => &[SigHow, Ptr, Ptr, Int],
+        "rt_sigaction" => &[Sig, Ptr, Ptr],
+        "rt_sigprocmask" => &[SigHow, Ptr, Ptr],
         "wait4" => &[Int, Ptr, Hex, Ptr],
         "clone" => &[Hex, Ptr, Ptr, Ptr, Ptr],
         "clock_gettime" | "clock_getres" => &[Int, Ptr],
@@ -282,7 +282,8 @@ fn flags(out: &mut String, table: Flags, v: u64) {
         }
     }
     if rest != 0 || sep.is_empty() {
-        let _ = write!(out, "{sep}{rest:#x}");
+        out.push_str(sep);
+        hex(out, rest);
     }
 }
 
@@ -305,6 +306,16 @@ fn escape(out: &mut String, bytes: &[u8], truncated: bool) {
     if truncated {
         out.push_str("...");
     }
+}
+
+/// C's `%#x` (QEMU's format for raw values): `0` without a prefix.
+fn hex(out: &mut String, v: u64) {
+    let _ = if v == 0 { write!(out, "0") } else { write!(out, "{v:#x}") };
+}
+
+/// C's `%#o` (modes): `0644`, and `0`.
+fn octal(out: &mut String, v: u64) {
+    let _ = if v == 0 { write!(out, "0") } else { write!(out, "0{v:o}") };
 }
 
 fn pointer(out: &mut String, v: u64) {
@@ -380,11 +391,10 @@ fn stat(out: &mut String, p: &Thread, addr: u64) -> bool {
     let _ = write!(out, "{{st_dev={:#x},st_ino={},st_mode=", u64_at(0), u64_at(8));
     match name_of(S_IFMT, mode & 0o170000) {
         Some(kind) => {
-            let _ = write!(out, "{kind}|{:#o}", mode & 0o7777);
+            let _ = write!(out, "{kind}|");
+            octal(out, mode & 0o7777);
         }
-        None => {
-            let _ = write!(out, "{mode:#o}");
-        }
+        None => octal(out, mode),
     }
     let _ = write!(
         out,
@@ -428,9 +438,7 @@ pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> Pending {
             Arg::Int => {
                 let _ = write!(line, "{}", v as i64);
             }
-            Arg::Hex => {
-                let _ = write!(line, "{v:#x}");
-            }
+            Arg::Hex => hex(&mut line, v),
             Arg::Ptr => pointer(&mut line, v),
             Arg::Fd if v & 0xffff_ffff == 0xffff_ff9c => line.push_str("AT_FDCWD"),
             Arg::Fd => {
@@ -458,9 +466,7 @@ pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> Pending {
                     flags(&mut line, OPEN, v & !3);
                 }
             }
-            Arg::Mode => {
-                let _ = write!(line, "{v:#o}");
-            }
+            Arg::Mode => octal(&mut line, v),
             Arg::Sig => match SIGNAMES.get(v as usize) {
                 Some(s) if v > 0 => line.push_str(s),
                 _ => {
@@ -565,7 +571,7 @@ mod tests {
         assert_eq!(f(MAP, 0x22), "MAP_PRIVATE|MAP_ANONYMOUS");
         assert_eq!(f(MAP, 0x802), "MAP_PRIVATE|MAP_DENYWRITE");
         assert_eq!(f(AT, 0x1000), "AT_EMPTY_PATH");
-        assert_eq!(f(AT, 0), "0x0");
+        assert_eq!(f(AT, 0), "0");
         assert_eq!(f(AT, 0x1201), "AT_EACCESS|AT_EMPTY_PATH|0x1");
         assert_eq!(f(ACCESS, 4), "R_OK");
         assert_eq!(f(OPEN, 0o2000000), "O_CLOEXEC");
