@@ -208,7 +208,7 @@ struct RunArgs {
     hot_threshold: Option<u32>,
     /// The riscv64 program to run, then its arguments: everything after
     /// PROGRAM is passed to it unchanged, even what looks like an option.
-    #[arg(value_name = "PROGRAM [ARGS]", required = true, num_args = 1.., trailing_var_arg = true)]
+    #[arg(value_name = "PROGRAM [ARGS]", num_args = 1.., trailing_var_arg = true)]
     command: Vec<OsString>,
 }
 
@@ -524,7 +524,7 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
             (PathBuf::from(program), rest)
         }
         Some((program, rest)) => (PathBuf::from(program), args.command.get(..=rest.len()).unwrap_or_default()),
-        None => bail!("no program to run"),
+        None => bail!("no program to run (usage: PROGRAM [ARGS]... after the options)"),
     };
     let argv0 = args
         .argv0

@@ -48,8 +48,18 @@ pub fn spellings(cmd: &mut clap::Command, args: &mut [OsString], start: usize) {
                 Some((n, _)) => (n, true),
                 None => (long, false),
             };
+            let mut chars = name.chars();
+            let (first, one_char) = (chars.next(), chars.next().is_none());
             if !inline && cmd.get_arguments().any(|a| a.get_long() == Some(name) && takes_value(a)) {
                 i += 1;
+            } else if one_char && !cmd.get_arguments().any(|a| a.get_long() == Some(name)) {
+                // `--0 ARG` is QEMU's `-0 ARG`.
+                if let Some(short) = cmd.get_arguments().find(|a| a.get_short() == first) {
+                    args[i - 1] = format!("-{name}").into();
+                    if !inline && takes_value(short) {
+                        i += 1;
+                    }
+                }
             }
             continue;
         }

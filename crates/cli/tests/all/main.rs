@@ -5,4 +5,5 @@ mod cli;
 mod guests;
 mod jit;
 mod linux;
+mod cli_qemu;
 mod support;
