@@ -61,7 +61,9 @@ pub struct BinfmtArgs {
 pub fn line(name: &str, interpreter: &Path, flags: &str) -> anyhow::Result<String> {
     for c in flags.chars() {
         if !FLAGS.iter().any(|&(f, _)| f == c) {
-            bail!("binfmt flag `{c}` is not supported (ferrovm-riscv64 handles F and P; O and C pass the program as a descriptor, which it does not read)");
+            bail!(
+                "binfmt flag `{c}` is not supported (ferrovm-riscv64 handles F and P; O and C pass the program as a descriptor, which it does not read)"
+            );
         }
     }
     if name.is_empty() || name.contains([':', '/']) || name == "." || name == ".." {

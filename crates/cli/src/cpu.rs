@@ -109,7 +109,9 @@ pub fn check(spec: &str) -> anyhow::Result<()> {
         };
         match ext {
             Ext::Lack(what) if on => {
-                bail!("-cpu {model}: ferrovm does not implement the {what} extension (it runs RV64GC + Zba/Zbb/Zbc/Zbs)")
+                bail!(
+                    "-cpu {model}: ferrovm does not implement the {what} extension (it runs RV64GC + Zba/Zbb/Zbc/Zbs)"
+                )
             }
             _ if key == "i" && !on => bail!("-cpu {model}: the I base ISA cannot be turned off"),
             _ => {}

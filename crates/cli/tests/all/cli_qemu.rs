@@ -86,7 +86,12 @@ const CASES: &[Case] = &[
     Case { args: &["--0", "other", "@print_args"], env: &[], want: &["argv[0]=other"], not: &[] },
     Case { args: &["-strace", "@print_args", "z"], env: &[], want: &["argv[1]=z"], not: &[] },
     // -cpu that ferrovm runs.
-    Case { args: &["-cpu", "rv64,v=false,zba=true", "@print_args"], env: &[], want: &["argv[0]=.../print_args"], not: &[] },
+    Case {
+        args: &["-cpu", "rv64,v=false,zba=true", "@print_args"],
+        env: &[],
+        want: &["argv[0]=.../print_args"],
+        not: &[],
+    },
     Case { args: &["-cpu", "sifive-u54", "@print_args"], env: &[], want: &["argv[0]=.../print_args"], not: &[] },
     // QEMU_SET_ENV / QEMU_UNSET_ENV, and the options applied after them.
     Case {
@@ -105,7 +110,12 @@ const CASES: &[Case] = &[
     Case { args: &["@print_args"], env: &[("QEMU_ARGV0", "fromenv")], want: &["argv[0]=fromenv"], not: &[] },
     Case { args: &["-0", "flag", "@print_args"], env: &[("QEMU_ARGV0", "fromenv")], want: &["argv[0]=flag"], not: &[] },
     // QEMU_CPU that ferrovm runs; QEMU_STRACE leaves stdout alone.
-    Case { args: &["@print_args"], env: &[("QEMU_CPU", "rv64,Zfh=false")], want: &["env QEMU_CPU=rv64,Zfh=false"], not: &[] },
+    Case {
+        args: &["@print_args"],
+        env: &[("QEMU_CPU", "rv64,Zfh=false")],
+        want: &["env QEMU_CPU=rv64,Zfh=false"],
+        not: &[],
+    },
     Case { args: &["@print_args"], env: &[("QEMU_STRACE", "")], want: &["env QEMU_STRACE="], not: &[] },
 ];
 
@@ -188,7 +198,9 @@ fn stack_size_option_and_variable() {
     let probe = guest("stack_probe");
     let probe = probe.to_str().expect("utf-8 path");
     let qemu = have_oracle("qemu-riscv64");
-    let cases: &[(&[&str], &[(&str, &str)], i32)] = &[
+    // Arguments, environment, expected status.
+    type StackCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], i32);
+    let cases: &[StackCase] = &[
         (&["-s", "8M", probe, "12288"], &[], 139),
         (&["-s", "16M", probe, "12288"], &[], 0),
         (&["-s", "16384k", probe, "12288"], &[], 0),
@@ -434,20 +446,17 @@ fn binfmt_registration_in_a_namespace() {
 #[test]
 fn strace_decodes_arguments() {
     let dir = scratch("strace");
-    let out = run(Command::new(ferrovm()).args(["run", "--strace"]).arg(guest("strace_probe")).current_dir(&dir), &[], None);
+    let out =
+        run(Command::new(ferrovm()).args(["run", "--strace"]).arg(guest("strace_probe")).current_dir(&dir), &[], None);
     assert_eq!((out.status, text(&out.stdout)), (0, "done\n".into()), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     // Each line is "PID call"; the PID is the same throughout.
     let calls: Vec<&str> = err.lines().filter_map(|l| l.split_once(' ').map(|(_, c)| c)).collect();
-    let has = |prefix: &str, then: &str| {
-        calls.iter().any(|c| c.strip_prefix(prefix).is_some_and(|rest| rest.contains(then)))
-    };
+    let has =
+        |prefix: &str, then: &str| calls.iter().any(|c| c.strip_prefix(prefix).is_some_and(|rest| rest.contains(then)));
     for (prefix, then) in [
         ("umask(022)", " = 18"),
-        (
-            "openat(AT_FDCWD,\"/nonexistent/strace_probe\",O_RDONLY)",
-            " = -1 errno=2 (No such file or directory)",
-        ),
+        ("openat(AT_FDCWD,\"/nonexistent/strace_probe\",O_RDONLY)", " = -1 errno=2 (No such file or directory)"),
         ("openat(AT_FDCWD,\"strace_probe.tmp\",O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC,0640)", " = 3"),
         ("newfstatat(3,\"\",{st_dev=", ",st_mode=S_IFREG|0640,st_nlink=1,"),
         ("mmap(NULL,8192,PROT_READ|PROT_WRITE,MAP_PRIVATE|MAP_ANONYMOUS,-1,0) = 0x", ""),
@@ -467,7 +476,8 @@ fn strace_decodes_arguments() {
     assert_eq!(addr.len(), 16, "mmap's result is printed with 16 hex digits: {mmap}");
 
     if have_oracle("qemu-riscv64") {
-        let q = run(Command::new("qemu-riscv64").arg("-strace").arg(guest("strace_probe")).current_dir(&dir), &[], None);
+        let q =
+            run(Command::new("qemu-riscv64").arg("-strace").arg(guest("strace_probe")).current_dir(&dir), &[], None);
         let qerr = text(&q.stderr);
         let same = |c: &&str| {
             ["umask(", "openat(", "unlinkat(", "bind(", "close(3)", "rt_sigprocmask(SIG_", "exit_group("]

@@ -426,8 +426,7 @@ pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> Pending {
     for (i, &kind) in sig.iter().enumerate() {
         let Some(&v) = a.get(i) else { break };
         let next = a.get(i + 1).copied().unwrap_or(0);
-        if kind == Arg::Skip || kind == Arg::Mode && i > 0 && sig[i - 1] == Arg::OFlags && a[i - 1] & 0o20000100 == 0
-        {
+        if kind == Arg::Skip || kind == Arg::Mode && i > 0 && sig[i - 1] == Arg::OFlags && a[i - 1] & 0o20000100 == 0 {
             continue;
         }
         if !first {
