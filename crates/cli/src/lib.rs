@@ -66,7 +66,10 @@ enum Command {
 /// ferrovm-riscv64: run a riscv64 Linux program with ferrovm, taking
 /// qemu-riscv64's command line (no subcommand), so that it can be the
 /// binfmt_misc interpreter for riscv64 programs (see `ferrovm binfmt`).
-/// Options go before PROGRAM: everything after it is the program's.
+/// Options go before PROGRAM: everything after it is the program's. Started
+/// by binfmt_misc for an entry with the P (preserve-argv0) flag, which the
+/// kernel announces in AT_FLAGS, the argument after PROGRAM is the
+/// program's own argv[0], as with qemu-riscv64.
 #[derive(Parser, Debug)]
 #[command(name = "ferrovm-riscv64", version, long_about = None, after_help = RUN_ENV_HELP)]
 struct QemuCli {

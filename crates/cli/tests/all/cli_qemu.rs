@@ -320,6 +320,20 @@ fn help_explains_the_qemu_command_line() {
     }
 }
 
+/// `ferrovm` started through a link named `ferrovm-riscv64` takes QEMU's
+/// command line too (no `run`).
+#[test]
+fn a_link_named_ferrovm_riscv64_takes_qemus_command_line() {
+    let dir = scratch("link");
+    let link = dir.join("ferrovm-riscv64");
+    std::os::unix::fs::symlink(ferrovm(), &link).expect("symlink");
+    let out = run(Command::new(&link).args(["-0", "linked"]).arg(guest("print_args")).arg("-h"), &[], None);
+    assert_eq!(out.status, 0, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("argv[0]=linked\nargv[1]=-h\n"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 const MAGIC: &str = r"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xf3\x00";
 const MASK: &str = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff";
 
