@@ -13,8 +13,10 @@ use crate::workload::Workload;
 /// random (it must fall back to the interpreter and still be right).
 pub const FAULT_ENV: (&str, &str) = ("FERROVM_JIT_FAULT_RATE", "0.5");
 
-/// Options of `ferrovm run` that are not configuration switches.
-const NOT_CONFIG: &[&str] = &["engine", "strace", "stats", "stats-json", "help", "version", "sysroot", "root", "argv0"];
+/// Options of `ferrovm run` that are not configuration switches (the
+/// guest's set-up, not the engine's).
+const NOT_CONFIG: &[&str] =
+    &["engine", "strace", "stats", "stats-json", "help", "version", "sysroot", "root", "argv0", "stack-size", "cpu"];
 
 /// The size given to `--*cache-size*` options: small enough that the suite
 /// fills the cache and exercises eviction.

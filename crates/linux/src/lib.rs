@@ -29,4 +29,5 @@ pub mod vfs;
 pub use error::{Error, Result};
 pub use process::{ExitStatus, MINSIGSTKSZ, Options, Process, default_sysroot};
 pub use signal::Signal;
+pub use stack::MAX_STACK_SIZE;
 pub use syscall::nr;

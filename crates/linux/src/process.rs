@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::ops::Range;
 use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -76,8 +77,11 @@ pub struct Options {
     pub sysroot: Option<PathBuf>,
     /// Confined mode: this directory is the guest's `/` (`--root`).
     pub root: Option<PathBuf>,
-    /// Command-line options that recreate this configuration when the guest
-    /// `execve`s another program (ferrovm runs itself again with them).
+    /// The command line (after the program name) that recreates this
+    /// configuration when the guest `execve`s another program: ferrovm runs
+    /// itself again (`std::env::current_exe`) with these arguments, then
+    /// `--argv0`, `--exec-state` items, `--`, the program and its arguments.
+    /// For the `ferrovm` binary it starts with `run`.
     pub reexec_args: Vec<OsString>,
     /// Descriptors inherited through a guest `execve`: (guest fd, host fd).
     pub inherited_fds: Vec<(u64, i32)>,
@@ -87,6 +91,9 @@ pub struct Options {
     pub sigmask: u64,
     /// Signals that start out ignored (inherited through `execve`).
     pub sigign: u64,
+    /// Size of the initial stack mapping (QEMU's `-s`); `None`: 8 MiB.
+    /// At most [`crate::MAX_STACK_SIZE`].
+    pub stack_size: Option<u64>,
 }
 
 /// The sysroot to use when none is given (`-L`, `$QEMU_LD_PREFIX`):
@@ -285,6 +292,11 @@ impl Process {
             }
             None => Vfs::default(),
         };
+        // In confined mode a relative program path is a guest path relative
+        // to the guest's working directory (`/` unless an `execve` set it).
+        if let (Some(root), Some(cwd)) = (&mut vfs.root, &options.cwd) {
+            root.cwd.clone_from(cwd);
+        }
         let data = read_program(&vfs, path, false)?;
         let mem = Arc::new(AddressSpace::new()?);
         let loaded = elf::load(&mem, &data, path, elf::PIE_BASE)?;
@@ -336,7 +348,7 @@ impl Process {
             interp_base,
             ids,
         };
-        let sp = stack::build(&mem, &loaded, &input)?;
+        let sp = stack::build(&mem, &loaded, &input, options.stack_size.unwrap_or(stack::STACK_SIZE))?;
         let mut cpu = Cpu { pc: entry, ..Cpu::default() };
         cpu.regs[2] = sp;
         let brk_start = (loaded.end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
@@ -357,16 +369,20 @@ impl Process {
             }
         }
         let (exe, guest_exe) = match &vfs.root {
-            Some(_) => (path.to_path_buf(), path.as_os_str().as_encoded_bytes().to_vec()),
+            // `/proc/self/exe` is absolute and canonical, as Linux shows it
+            // (static glibc's `_dl_get_origin` asserts it starts with `/`).
+            Some(_) => {
+                let guest = vfs
+                    .program_guest_path(path.as_os_str().as_encoded_bytes())
+                    .map_err(|e| Error::Read { path: path.to_path_buf(), source: std::io::Error::from(e) })?;
+                (PathBuf::from(OsString::from_vec(guest.clone())), guest)
+            }
             None => {
                 let exe = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
                 let guest = exe.as_os_str().as_encoded_bytes().to_vec();
                 (exe, guest)
             }
         };
-        if let (Some(root), Some(cwd)) = (&mut vfs.root, &options.cwd) {
-            root.cwd.clone_from(cwd);
-        }
         let mut actions = signal::Actions::default();
         for s in 1..=signal::NSIG as i32 {
             if options.sigign & Signal(s).bit() != 0 && s != 9 && s != 19 {

@@ -11,6 +11,10 @@ use crate::error::Result;
 pub const STACK_TOP: u64 = ferrovm_mem::GUEST_LIMIT - PAGE_SIZE;
 /// Size of the initial stack mapping (the default `RLIMIT_STACK`).
 pub const STACK_SIZE: u64 = 8 << 20;
+/// The largest stack [`build`] maps (`Options::stack_size`, QEMU's `-s`):
+/// the default stack and the 128 MiB gap Linux leaves below it for growth,
+/// minus a guard page above the mmap area.
+pub const MAX_STACK_SIZE: u64 = STACK_SIZE + (128 << 20) - PAGE_SIZE;
 
 /// Auxiliary-vector keys (`include/uapi/linux/auxvec.h`).
 pub mod at {
@@ -83,10 +87,12 @@ impl Pusher<'_> {
     }
 }
 
-/// Maps the stack and writes the initial process image onto it. Returns the
-/// initial stack pointer (pointing at `argc`).
-pub fn build(mem: &AddressSpace, elf: &LoadedElf, input: &StackInput<'_>) -> Result<u64> {
-    mem.map_named(STACK_TOP - STACK_SIZE, STACK_SIZE, Perms::RW, Some("[stack]"))?;
+/// Maps a stack of `size` bytes (rounded up to pages, at most
+/// [`MAX_STACK_SIZE`]) and writes the initial process image onto it.
+/// Returns the initial stack pointer (pointing at `argc`).
+pub fn build(mem: &AddressSpace, elf: &LoadedElf, input: &StackInput<'_>, size: u64) -> Result<u64> {
+    let size = size.clamp(PAGE_SIZE, MAX_STACK_SIZE).next_multiple_of(PAGE_SIZE);
+    mem.map_named(STACK_TOP - size, size, Perms::RW, Some("[stack]"))?;
     let fault = |f: Fault| crate::error::Error::Host {
         context: "writing the initial stack",
         source: std::io::Error::other(f.to_string()),

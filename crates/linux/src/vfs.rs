@@ -256,6 +256,20 @@ impl Vfs {
         rustix::fs::open(c.as_c_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
     }
 
+    /// The canonical absolute guest path of the program at `path` (what
+    /// `/proc/self/exe` shows): in confined mode the guest path of the file
+    /// [`Vfs::open_program`] opens; otherwise the host's canonical path.
+    pub fn program_guest_path(&self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let fd = self.open_program(path, false)?;
+        match &self.root {
+            Some(root) => Self::guest_path_of_fd(root, fd.as_fd()),
+            None => {
+                let link = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+                Ok(rustix::fs::readlink(link.as_str(), Vec::new())?.into_bytes())
+            }
+        }
+    }
+
     /// `chdir` to an opened directory.
     pub fn chdir(&mut self, dir: BorrowedFd<'_>) -> Result<(), Errno> {
         if let Some(root) = &mut self.root {

@@ -2,6 +2,7 @@
 //! command line. One test binary for the crate (see STYLE.md).
 
 mod cli;
+mod cli_qemu;
 mod guests;
 mod jit;
 mod linux;

@@ -9,6 +9,11 @@ pub fn ferrovm() -> &'static str {
     env!("CARGO_BIN_EXE_ferrovm")
 }
 
+/// The `ferrovm-riscv64` binary under test (qemu-riscv64's command line).
+pub fn ferrovm_riscv64() -> &'static str {
+    env!("CARGO_BIN_EXE_ferrovm-riscv64")
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

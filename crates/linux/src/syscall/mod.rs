@@ -145,14 +145,14 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
     let result: SysResult = match n {
         nr::EXIT | nr::EXIT_GROUP => {
             if let Some(line) = pre {
-                strace::finish(line, None);
+                strace::finish(p, n, line, None);
             }
             let code = a[0] as i32 & 0xff;
             return if n == nr::EXIT { Outcome::ExitThread(code) } else { Outcome::Exit(ExitStatus::Exited(code)) };
         }
         nr::RT_SIGRETURN => {
             if let Some(line) = pre {
-                strace::finish(line, None);
+                strace::finish(p, n, line, None);
             }
             return sig::rt_sigreturn(p);
         }
@@ -380,7 +380,7 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         }
     };
     if let Some(line) = pre {
-        strace::finish(line, Some(&result));
+        strace::finish(p, n, line, Some(&result));
     }
     match result {
         Ok(v) => Outcome::Return(v),

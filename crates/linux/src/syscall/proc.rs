@@ -15,7 +15,7 @@
 //!   into the parent first, so it sees what it would have with shared
 //!   memory ([`crate::vfork`]).
 //! * `execve` runs ferrovm itself again (`std::env::current_exe`) with the
-//!   same options on the new program: the pid stays, descriptors without
+//!   same options on the new program (`Options::reexec_args`): the pid stays, descriptors without
 //!   `FD_CLOEXEC` are passed on (`--exec-state fd=GUEST:HOST`), ignored signals stay
 //!   ignored and the signal mask is kept.
 
@@ -369,7 +369,6 @@ pub(crate) fn execve(p: &mut Thread, path: u64, argv: u64, envp: u64) -> SysResu
 
     let ferrovm = std::env::current_exe().map_err(|_| Errno::NOEXEC)?;
     let mut cmd = std::process::Command::new(ferrovm);
-    cmd.arg("run");
     cmd.args(&p.proc.options.reexec_args);
     if let Some(a0) = argv.first() {
         cmd.arg("--argv0").arg(OsString::from_vec(a0.clone()));

@@ -1,206 +1,229 @@
 //! `--strace`: one line per system call on stderr, with decoded arguments
-//! and the result, in the style of `qemu-riscv64 -strace`:
+//! and the result, in the format of `qemu-riscv64 -strace`
+//! (`linux-user/strace.c`):
 //!
 //! ```text
-//! 12345 openat(AT_FDCWD,"/etc/passwd",O_RDONLY|O_CLOEXEC,0) = 3
-//! 12345 write(1,"hello\n",6) = 6
+//! 12345 openat(AT_FDCWD,"/etc/ld.so.cache",O_RDONLY|O_CLOEXEC) = 3
+//! 12345 mmap(NULL,34175,PROT_READ,MAP_PRIVATE,3,0) = 0x0000004002824000
+//! 12345 newfstatat(3,"",{st_mode=S_IFREG|0644,st_size=34175,...},AT_EMPTY_PATH) = 0
+//! 12345 connect(3,{sin_family=AF_INET,sin_port=htons(80),sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+//! 12345 kill(12345,SIGUSR1) = 0
 //! 12345 read(7,0x3ffffff000,16) = -1 errno=9 (Bad file descriptor)
 //! ```
+//!
+//! What each call's arguments are is one table ([`signature`], by name);
+//! flag sets are tables of names ([`PROT`], [`MAP`], [`OPEN`], ...).
+//! Structures the call fills in (`struct stat`) are decoded after the call
+//! when it succeeded; everything else is decoded before it runs, as the
+//! guest passed it.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::ops::Range;
 
 use super::{SysResult, nr};
 use crate::thread::Thread;
 
 /// How to show one argument.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Arg {
     /// Signed decimal.
     Int,
-    /// Hexadecimal (pointers, flags without names).
+    /// Hexadecimal (`%#x`: buffers, values without names).
     Hex,
+    /// An address (`NULL`, or 16 hex digits as QEMU's `print_pointer`).
+    Ptr,
     /// A descriptor (`AT_FDCWD` by name).
     Fd,
     /// A NUL-terminated guest string.
     Str,
     /// A guest buffer whose length is the next argument (shown for writes).
     Buf,
-    /// `open` flags.
+    /// `open` flags; the mode (next argument) is shown only with `O_CREAT`
+    /// or `O_TMPFILE`, as QEMU does.
     OFlags,
     /// Octal mode.
     Mode,
     /// A signal number.
     Sig,
+    /// `mmap`/`mprotect` protection.
+    Prot,
+    /// `mmap` flags.
+    MapFlags,
+    /// `AT_*` flags of the `*at` calls.
+    AtFlags,
+    /// `access` mode (`R_OK|W_OK`).
+    Access,
+    /// `rt_sigprocmask` how.
+    SigHow,
+    /// Socket domain (`PF_INET`).
+    Domain,
+    /// Socket type (`SOCK_STREAM|SOCK_CLOEXEC`).
+    SockType,
+    /// A `struct sockaddr` whose length is the next argument (printed
+    /// after it with `", "`, as QEMU's `print_sockaddr` does).
+    SockAddr,
+    /// A `struct stat` the call fills in: decoded after a successful call.
+    StatOut,
+    /// Not shown (the length a `SockAddr` already printed).
+    Skip,
 }
 
-fn signature(n: u64) -> &'static [Arg] {
+/// The arguments of the call named `name`; unknown calls show six hex
+/// values, `get*` calls none.
+fn signature(name: &str) -> &'static [Arg] {
     use Arg::*;
-    match n {
-        nr::READ | nr::GETDENTS64 => &[Fd, Hex, Int],
-        nr::WRITE => &[Fd, Buf, Int],
-        nr::PREAD64 => &[Fd, Hex, Int, Int],
-        nr::PWRITE64 => &[Fd, Buf, Int, Int],
-        nr::READV | nr::WRITEV => &[Fd, Hex, Int],
-        nr::OPENAT => &[Fd, Str, OFlags, Mode],
-        nr::CLOSE | nr::DUP | nr::FSYNC | nr::FDATASYNC | nr::FCHDIR => &[Fd],
-        nr::DUP3 => &[Fd, Fd, Hex],
-        nr::FCNTL | nr::IOCTL => &[Fd, Hex, Hex],
-        nr::LSEEK => &[Fd, Int, Int],
-        nr::FSTAT | nr::FSTATFS => &[Fd, Hex],
-        nr::NEWFSTATAT => &[Fd, Str, Hex, Hex],
-        nr::STATX => &[Fd, Str, Hex, Hex, Hex],
-        nr::READLINKAT => &[Fd, Str, Hex, Int],
-        nr::FACCESSAT | nr::FACCESSAT2 => &[Fd, Str, Mode, Hex],
-        nr::MKDIRAT => &[Fd, Str, Mode],
-        nr::UNLINKAT => &[Fd, Str, Hex],
-        nr::RENAMEAT | nr::RENAMEAT2 => &[Fd, Str, Fd, Str, Hex],
-        nr::LINKAT => &[Fd, Str, Fd, Str, Hex],
-        nr::SYMLINKAT => &[Str, Fd, Str],
-        nr::FCHMODAT => &[Fd, Str, Mode],
-        nr::UTIMENSAT => &[Fd, Str, Hex, Hex],
-        nr::CHDIR | nr::STATFS => &[Str, Hex],
-        nr::TRUNCATE => &[Str, Int],
-        nr::FTRUNCATE => &[Fd, Int],
-        nr::GETCWD => &[Hex, Int],
-        nr::UMASK => &[Mode],
-        nr::PIPE2 => &[Hex, Hex],
-        nr::EXECVE => &[Str, Hex, Hex],
-        nr::EXIT | nr::EXIT_GROUP => &[Int],
-        nr::BRK => &[Hex],
-        nr::MMAP => &[Hex, Int, Hex, Hex, Fd, Hex],
-        nr::MUNMAP => &[Hex, Int],
-        nr::MPROTECT | nr::MSYNC | nr::MADVISE => &[Hex, Int, Hex],
-        nr::MREMAP => &[Hex, Int, Int, Hex, Hex],
-        nr::KILL => &[Int, Sig],
-        nr::TKILL => &[Int, Sig],
-        nr::TGKILL => &[Int, Int, Sig],
-        nr::RT_SIGACTION => &[Sig, Hex, Hex, Int],
-        nr::RT_SIGPROCMASK => &[Int, Hex, Hex, Int],
-        nr::WAIT4 => &[Int, Hex, Hex, Hex],
-        nr::CLONE => &[Hex, Hex, Hex, Hex, Hex],
-        nr::CLOCK_GETTIME | nr::CLOCK_GETRES => &[Int, Hex],
-        nr::NANOSLEEP => &[Hex, Hex],
-        nr::SET_TID_ADDRESS | nr::UNAME | nr::SYSINFO | nr::TIMES => &[Hex],
-        nr::GETRANDOM => &[Hex, Int, Hex],
-        nr::PRLIMIT64 => &[Int, Int, Hex, Hex],
-        nr::FUTEX => &[Hex, Int, Int, Hex, Hex, Int],
-        nr::SIGALTSTACK => &[Hex, Hex],
-        nr::SET_ROBUST_LIST => &[Hex, Int],
-        _ if nr::name(n).is_some_and(|s| s.starts_with("get")) => &[],
+    match name {
+        "read" | "getdents64" => &[Fd, Hex, Int],
+        "write" => &[Fd, Buf, Int],
+        "pread64" => &[Fd, Hex, Int, Int],
+        "pwrite64" => &[Fd, Buf, Int, Int],
+        "readv" | "writev" => &[Fd, Hex, Int],
+        "openat" => &[Fd, Str, OFlags, Mode],
+        "close" | "dup" | "fsync" | "fdatasync" | "fchdir" => &[Fd],
+        "dup3" => &[Fd, Fd, Hex],
+        "fcntl" | "ioctl" => &[Fd, Hex, Hex],
+        "lseek" => &[Fd, Int, Int],
+        "fstat" => &[Fd, StatOut],
+        "fstatfs" => &[Fd, Ptr],
+        "newfstatat" => &[Fd, Str, StatOut, AtFlags],
+        "statx" => &[Fd, Str, AtFlags, Hex, Ptr],
+        "readlinkat" => &[Fd, Str, Ptr, Int],
+        "faccessat" | "faccessat2" => &[Fd, Str, Access, AtFlags],
+        "mkdirat" => &[Fd, Str, Mode],
+        "unlinkat" => &[Fd, Str, AtFlags],
+        "renameat" | "renameat2" => &[Fd, Str, Fd, Str, Hex],
+        "linkat" => &[Fd, Str, Fd, Str, AtFlags],
+        "symlinkat" => &[Str, Fd, Str],
+        "fchmodat" => &[Fd, Str, Mode],
+        "fchownat" => &[Fd, Str, Int, Int, AtFlags],
+        "utimensat" => &[Fd, Str, Ptr, AtFlags],
+        "chdir" | "statfs" => &[Str, Ptr],
+        "truncate" => &[Str, Int],
+        "ftruncate" => &[Fd, Int],
+        "getcwd" => &[Ptr, Int],
+        "umask" => &[Mode],
+        "pipe2" => &[Ptr, OFlags],
+        "execve" => &[Str, Ptr, Ptr],
+        "exit" | "exit_group" => &[Int],
+        "brk" => &[Ptr],
+        "mmap" => &[Ptr, Int, Prot, MapFlags, Fd, Hex],
+        "munmap" => &[Ptr, Int],
+        "mprotect" => &[Ptr, Int, Prot],
+        "msync" | "madvise" => &[Ptr, Int, Hex],
+        "mremap" => &[Ptr, Int, Int, Hex, Ptr],
+        "kill" | "tkill" => &[Int, Sig],
+        "tgkill" => &[Int, Int, Sig],
+        "rt_sigaction" => &[Sig, Ptr, Ptr],
+        "rt_sigprocmask" => &[SigHow, Ptr, Ptr],
+        "wait4" => &[Int, Ptr, Hex, Ptr],
+        "clone" => &[Hex, Ptr, Ptr, Ptr, Ptr],
+        "clock_gettime" | "clock_getres" => &[Int, Ptr],
+        "nanosleep" => &[Ptr, Ptr],
+        "set_tid_address" | "uname" | "sysinfo" | "times" => &[Ptr],
+        "getrandom" => &[Ptr, Int, Hex],
+        "prlimit64" => &[Int, Int, Ptr, Ptr],
+        "futex" => &[Ptr, Int, Int, Ptr, Ptr, Int],
+        "sigaltstack" => &[Ptr, Ptr],
+        "set_robust_list" => &[Ptr, Int],
+        "socket" => &[Domain, SockType, Int],
+        "socketpair" => &[Domain, SockType, Int, Ptr],
+        "connect" | "bind" => &[Fd, SockAddr, Skip],
+        "sendto" => &[Fd, Buf, Int, Hex, SockAddr, Skip],
+        "accept" | "getsockname" | "getpeername" => &[Fd, Ptr, Ptr],
+        "accept4" => &[Fd, Ptr, Ptr, Hex],
+        "listen" | "shutdown" => &[Fd, Int],
+        "recvfrom" => &[Fd, Ptr, Int, Hex, Ptr, Ptr],
+        "sendmsg" | "recvmsg" => &[Fd, Ptr, Hex],
+        "setsockopt" | "getsockopt" => &[Fd, Int, Int, Ptr, Int],
+        _ if name.starts_with("get") => &[],
         _ => &[Hex, Hex, Hex, Hex, Hex, Hex],
     }
 }
 
-fn escape(out: &mut String, bytes: &[u8], truncated: bool) {
-    out.push('"');
-    for &b in bytes {
-        match b {
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            b'\r' => out.push_str("\\r"),
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\{b:o}");
-            }
-        }
-    }
-    out.push('"');
-    if truncated {
-        out.push_str("...");
-    }
-}
+/// A flag set: names of single bits or of multi-bit values, in the order
+/// QEMU prints them (`linux-user/strace.c`). A value of 0 names the empty
+/// set (`PROT_NONE`).
+type Flags = &'static [(u64, &'static str)];
 
-fn oflags(v: u64) -> String {
-    const NAMES: &[(u64, &str)] = &[
-        (0o100, "O_CREAT"),
-        (0o200, "O_EXCL"),
-        (0o400, "O_NOCTTY"),
-        (0o1000, "O_TRUNC"),
-        (0o2000, "O_APPEND"),
-        (0o4000, "O_NONBLOCK"),
-        (0o10000, "O_DSYNC"),
-        (0o40000, "O_DIRECT"),
-        (0o200000, "O_DIRECTORY"),
-        (0o400000, "O_NOFOLLOW"),
-        (0o1000000, "O_NOATIME"),
-        (0o2000000, "O_CLOEXEC"),
-        (0o10000000, "O_PATH"),
-    ];
-    let mut s = match v & 3 {
-        0 => "O_RDONLY".to_string(),
-        1 => "O_WRONLY".to_string(),
-        2 => "O_RDWR".to_string(),
-        _ => "O_ACCMODE".to_string(),
-    };
-    let mut rest = v & !3;
-    for &(bit, name) in NAMES {
-        if rest & bit != 0 {
-            s.push('|');
-            s.push_str(name);
-            rest &= !bit;
-        }
-    }
-    if rest != 0 {
-        let _ = write!(s, "|{rest:#o}");
-    }
-    s
-}
+const PROT: Flags = &[
+    (0, "PROT_NONE"),
+    (0x4, "PROT_EXEC"),
+    (0x1, "PROT_READ"),
+    (0x2, "PROT_WRITE"),
+    (0x0100_0000, "PROT_GROWSDOWN"),
+    (0x0200_0000, "PROT_GROWSUP"),
+];
 
-/// Formats the call (before it runs, so that arguments are seen as the
-/// guest passed them).
-pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> String {
-    let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
-    let mut line = format!("{name}(");
-    for (i, kind) in signature(n).iter().enumerate() {
-        let Some(&v) = a.get(i) else { break };
-        if i > 0 {
-            line.push(',');
-        }
-        match kind {
-            Arg::Int => {
-                let _ = write!(line, "{}", v as i64);
-            }
-            Arg::Hex => {
-                let _ = write!(line, "{v:#x}");
-            }
-            Arg::Fd if v & 0xffff_ffff == 0xffff_ff9c => line.push_str("AT_FDCWD"),
-            Arg::Fd => {
-                let _ = write!(line, "{}", v as i32);
-            }
-            Arg::Str => match p.mem.read_cstr(v, 256) {
-                Ok(s) => escape(&mut line, &s, s.len() >= 256),
-                Err(_) => {
-                    let _ = write!(line, "{v:#x}");
-                }
-            },
-            Arg::Buf => {
-                let len = a.get(i + 1).copied().unwrap_or(0).min(64) as usize;
-                let mut buf = vec![0u8; len];
-                if p.mem.read_bytes(v, &mut buf).is_ok() {
-                    escape(&mut line, &buf, a.get(i + 1).copied().unwrap_or(0) > 64);
-                } else {
-                    let _ = write!(line, "{v:#x}");
-                }
-            }
-            Arg::OFlags => line.push_str(&oflags(v)),
-            Arg::Mode => {
-                let _ = write!(line, "{v:#o}");
-            }
-            Arg::Sig => match v {
-                1..=31 => line.push_str(SIGNAMES.get(v as usize).copied().unwrap_or("?")),
-                _ => {
-                    let _ = write!(line, "{v}");
-                }
-            },
-        }
-    }
-    line.push(')');
-    line
-}
+const MAP: Flags = &[
+    (0x01, "MAP_SHARED"),
+    (0x02, "MAP_PRIVATE"),
+    (0x10, "MAP_FIXED"),
+    (0x20, "MAP_ANONYMOUS"),
+    (0x0100, "MAP_GROWSDOWN"),
+    (0x0800, "MAP_DENYWRITE"),
+    (0x1000, "MAP_EXECUTABLE"),
+    (0x2000, "MAP_LOCKED"),
+    (0x4000, "MAP_NORESERVE"),
+    (0x8000, "MAP_POPULATE"),
+    (0x1_0000, "MAP_NONBLOCK"),
+    (0x2_0000, "MAP_STACK"),
+    (0x4_0000, "MAP_HUGETLB"),
+    (0x10_0000, "MAP_FIXED_NOREPLACE"),
+];
 
+const OPEN: Flags = &[
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o4010000, "O_SYNC"),
+    (0o10000, "O_DSYNC"),
+    (0o20000, "O_ASYNC"),
+    (0o40000, "O_DIRECT"),
+    (0o100000, "O_LARGEFILE"),
+    (0o20200000, "O_TMPFILE"),
+    (0o200000, "O_DIRECTORY"),
+    (0o400000, "O_NOFOLLOW"),
+    (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o10000000, "O_PATH"),
+];
+
+const AT: Flags = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_EACCESS"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+];
+
+const ACCESS: Flags = &[(0, "F_OK"), (4, "R_OK"), (2, "W_OK"), (1, "X_OK")];
+
+const SOCK_FLAGS: Flags = &[(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")];
+
+/// Single values (not bit sets).
+type Names = &'static [(u64, &'static str)];
+
+const SIG_HOW: Names = &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
+
+const DOMAINS: Names = &[(1, "UNIX"), (2, "INET"), (10, "INET6"), (16, "NETLINK"), (17, "PACKET")];
+
+const SOCK_TYPES: Names = &[(1, "SOCK_STREAM"), (2, "SOCK_DGRAM"), (3, "SOCK_RAW"), (5, "SOCK_SEQPACKET")];
+
+const S_IFMT: Names = &[
+    (0o140000, "S_IFSOCK"),
+    (0o120000, "S_IFLNK"),
+    (0o100000, "S_IFREG"),
+    (0o060000, "S_IFBLK"),
+    (0o040000, "S_IFDIR"),
+    (0o020000, "S_IFCHR"),
+    (0o010000, "S_IFIFO"),
+];
+
+/// Signal names, index = riscv64 (generic) signal number.
 const SIGNAMES: [&str; 32] = [
     "0",
     "SIGHUP",
@@ -236,17 +259,290 @@ const SIGNAMES: [&str; 32] = [
     "SIGSYS",
 ];
 
-/// Adds the result and prints the line.
-pub(super) fn finish(mut line: String, result: Option<&SysResult>) {
+fn name_of(names: Names, v: u64) -> Option<&'static str> {
+    names.iter().find(|&&(n, _)| n == v).map(|&(_, s)| s)
+}
+
+/// QEMU's `print_flags`: the names whose bits are all set, joined with `|`,
+/// then what is left in hex; the zero name for an empty set.
+fn flags(out: &mut String, table: Flags, v: u64) {
+    if v == 0
+        && let Some(&(_, zero)) = table.iter().find(|&&(bits, _)| bits == 0)
+    {
+        out.push_str(zero);
+        return;
+    }
+    let mut rest = v;
+    let mut sep = "";
+    for &(bits, name) in table {
+        if bits != 0 && rest & bits == bits {
+            let _ = write!(out, "{sep}{name}");
+            rest &= !bits;
+            sep = "|";
+        }
+    }
+    if rest != 0 || sep.is_empty() {
+        out.push_str(sep);
+        hex(out, rest);
+    }
+}
+
+fn escape(out: &mut String, bytes: &[u8], truncated: bool) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\{b:o}");
+            }
+        }
+    }
+    out.push('"');
+    if truncated {
+        out.push_str("...");
+    }
+}
+
+/// C's `%#x` (QEMU's format for raw values): `0` without a prefix.
+fn hex(out: &mut String, v: u64) {
+    let _ = if v == 0 { write!(out, "0") } else { write!(out, "{v:#x}") };
+}
+
+/// C's `%#o` (modes): `0644`, and `0`.
+fn octal(out: &mut String, v: u64) {
+    let _ = if v == 0 { write!(out, "0") } else { write!(out, "0{v:o}") };
+}
+
+fn pointer(out: &mut String, v: u64) {
+    if v == 0 {
+        out.push_str("NULL");
+    } else {
+        let _ = write!(out, "{v:#018x}");
+    }
+}
+
+/// QEMU's `print_sockaddr`: the address, then `", "` and its length.
+fn sockaddr(out: &mut String, p: &Thread, addr: u64, len: u64) {
+    let mut sa = vec![0u8; len.min(128) as usize];
+    if addr == 0 || sa.len() < 2 || p.mem.read_bytes(addr, &mut sa).is_err() {
+        let _ = write!(out, "{addr:#x}, {}", len as i64);
+        return;
+    }
+    let family = u16::from_le_bytes([sa[0], sa[1]]);
+    let port = |sa: &[u8]| sa.get(2..4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    match (family, name_of(DOMAINS, u64::from(family))) {
+        (1, _) => {
+            let path = &sa[2..];
+            let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+            out.push_str("{sun_family=AF_UNIX,sun_path=");
+            escape(out, &path[..end], false);
+            out.push('}');
+        }
+        (2, _) if sa.len() >= 8 => {
+            let _ = write!(
+                out,
+                "{{sin_family=AF_INET,sin_port=htons({}),sin_addr=inet_addr(\"{}.{}.{}.{}\")}}",
+                port(&sa),
+                sa[4],
+                sa[5],
+                sa[6],
+                sa[7]
+            );
+        }
+        (10, _) if sa.len() >= 24 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&sa[8..24]);
+            let _ = write!(
+                out,
+                "{{sin6_family=AF_INET6,sin6_port=htons({}),sin6_addr=inet_pton(\"{}\")}}",
+                port(&sa),
+                std::net::Ipv6Addr::from(a)
+            );
+        }
+        (16, _) if sa.len() >= 12 => {
+            let word = |i: usize| u32::from_le_bytes([sa[i], sa[i + 1], sa[i + 2], sa[i + 3]]);
+            let _ = write!(out, "{{nl_family=AF_NETLINK,nl_pid={},nl_groups={}}}", word(4), word(8));
+        }
+        _ => {
+            let _ = write!(out, "{{sa_family={family}, sa_data={{");
+            for (i, b) in sa.iter().skip(2).take(14).enumerate() {
+                let _ = write!(out, "{}{b:02x}", if i > 0 { ", " } else { "" });
+            }
+            out.push_str("}}");
+        }
+    }
+    let _ = write!(out, ", {}", len as i64);
+}
+
+/// A riscv64 (asm-generic, 128-byte) `struct stat`, the fields strace shows.
+fn stat(out: &mut String, p: &Thread, addr: u64) -> bool {
+    let mut b = [0u8; 128];
+    if p.mem.read_bytes(addr, &mut b).is_err() {
+        return false;
+    }
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
+    let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or([0; 4]));
+    let mode = u64::from(u32_at(16));
+    let _ = write!(out, "{{st_dev={:#x},st_ino={},st_mode=", u64_at(0), u64_at(8));
+    match name_of(S_IFMT, mode & 0o170000) {
+        Some(kind) => {
+            let _ = write!(out, "{kind}|");
+            octal(out, mode & 0o7777);
+        }
+        None => octal(out, mode),
+    }
+    let _ = write!(
+        out,
+        ",st_nlink={},st_uid={},st_gid={},st_size={},...}}",
+        u32_at(20),
+        u32_at(24),
+        u32_at(28),
+        u64_at(48) as i64
+    );
+    true
+}
+
+/// A call being traced: its line so far, and a structure to decode into
+/// it once the call has filled it in.
+pub(super) struct Pending {
+    line: String,
+    /// Where in `line` the structure's address stands, and the address.
+    out: Option<(Range<usize>, u64)>,
+}
+
+/// Formats the call (before it runs, so that arguments are seen as the
+/// guest passed them).
+pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> Pending {
+    let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
+    let mut line = format!("{name}(");
+    let mut out = None;
+    let sig = signature(&name);
+    let mut first = true;
+    for (i, &kind) in sig.iter().enumerate() {
+        let Some(&v) = a.get(i) else { break };
+        let next = a.get(i + 1).copied().unwrap_or(0);
+        if kind == Arg::Skip || kind == Arg::Mode && i > 0 && sig[i - 1] == Arg::OFlags && a[i - 1] & 0o20000100 == 0 {
+            continue;
+        }
+        if !first {
+            line.push(',');
+        }
+        first = false;
+        match kind {
+            Arg::Int => {
+                let _ = write!(line, "{}", v as i64);
+            }
+            Arg::Hex => hex(&mut line, v),
+            Arg::Ptr => pointer(&mut line, v),
+            Arg::Fd if v & 0xffff_ffff == 0xffff_ff9c => line.push_str("AT_FDCWD"),
+            Arg::Fd => {
+                let _ = write!(line, "{}", v as i32);
+            }
+            Arg::Str => match p.mem.read_cstr(v, 256) {
+                Ok(s) => escape(&mut line, &s, s.len() >= 256),
+                Err(_) => {
+                    let _ = write!(line, "{v:#x}");
+                }
+            },
+            Arg::Buf => {
+                let len = next.min(64) as usize;
+                let mut buf = vec![0u8; len];
+                if p.mem.read_bytes(v, &mut buf).is_ok() {
+                    escape(&mut line, &buf, next > 64);
+                } else {
+                    let _ = write!(line, "{v:#x}");
+                }
+            }
+            Arg::OFlags => {
+                line.push_str(["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][(v & 3) as usize]);
+                if v & !3 != 0 {
+                    line.push('|');
+                    flags(&mut line, OPEN, v & !3);
+                }
+            }
+            Arg::Mode => octal(&mut line, v),
+            Arg::Sig => match SIGNAMES.get(v as usize) {
+                Some(s) if v > 0 => line.push_str(s),
+                _ => {
+                    let _ = write!(line, "{}", v as i64);
+                }
+            },
+            Arg::Prot => flags(&mut line, PROT, v),
+            Arg::MapFlags => flags(&mut line, MAP, v),
+            Arg::AtFlags => flags(&mut line, AT, v),
+            Arg::Access => flags(&mut line, ACCESS, v),
+            Arg::SigHow => match name_of(SIG_HOW, v) {
+                Some(s) => line.push_str(s),
+                None => {
+                    let _ = write!(line, "{v}");
+                }
+            },
+            Arg::Domain => match name_of(DOMAINS, v) {
+                Some(s) => {
+                    let _ = write!(line, "PF_{s}");
+                }
+                None => {
+                    let _ = write!(line, "{v}");
+                }
+            },
+            Arg::SockType => {
+                match name_of(SOCK_TYPES, v & 0xf) {
+                    Some(s) => line.push_str(s),
+                    None => {
+                        let _ = write!(line, "{}", v & 0xf);
+                    }
+                }
+                if v & !0xf != 0 {
+                    line.push('|');
+                    flags(&mut line, SOCK_FLAGS, v & !0xf);
+                }
+            }
+            Arg::SockAddr => sockaddr(&mut line, p, v, next),
+            Arg::StatOut => {
+                let start = line.len();
+                pointer(&mut line, v);
+                out = Some((start..line.len(), v));
+            }
+            Arg::Skip => {}
+        }
+    }
+    line.push(')');
+    Pending { line, out }
+}
+
+/// The text of a host errno, as `strerror` gives it.
+fn strerror(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    match text.strip_suffix(&format!(" (os error {errno})")) {
+        Some(s) => s.to_string(),
+        None => text,
+    }
+}
+
+/// Adds what the call filled in and its result, and prints the line.
+pub(super) fn finish(p: &Thread, n: u64, pending: Pending, result: Option<&SysResult>) {
+    let Pending { mut line, out } = pending;
+    if let (Some((range, addr)), Some(Ok(_))) = (out, result) {
+        let mut text = String::new();
+        if stat(&mut text, p, addr) {
+            line.replace_range(range, &text);
+        }
+    }
     match result {
-        Some(Ok(v)) if (*v as i64) < 0 || *v > 0xffff_ffff => {
-            let _ = write!(line, " = {v:#x}");
+        // Addresses, as QEMU's `print_syscall_ret_addr`.
+        Some(Ok(v)) if matches!(n, nr::MMAP | nr::BRK | nr::MREMAP) => {
+            let _ = write!(line, " = {v:#018x}");
         }
         Some(Ok(v)) => {
-            let _ = write!(line, " = {v}");
+            let _ = write!(line, " = {}", *v as i64);
         }
         Some(Err(e)) => {
-            let _ = write!(line, " = -1 errno={} ({e})", e.raw_os_error());
+            let _ = write!(line, " = -1 errno={} ({})", e.raw_os_error(), strerror(e.raw_os_error()));
         }
         None => {}
     }
@@ -254,4 +550,36 @@ pub(super) fn finish(mut line: String, result: Option<&SysResult>) {
     // it), taken now: after a fork, the child's line shows the child.
     let line = format!("{} {line}\n", rustix::thread::gettid().as_raw_nonzero());
     let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(table: Flags, v: u64) -> String {
+        let mut s = String::new();
+        flags(&mut s, table, v);
+        s
+    }
+
+    #[test]
+    fn flag_sets_print_as_qemu_does() {
+        assert_eq!(f(PROT, 0), "PROT_NONE");
+        assert_eq!(f(PROT, 5), "PROT_EXEC|PROT_READ");
+        assert_eq!(f(PROT, 3), "PROT_READ|PROT_WRITE");
+        assert_eq!(f(MAP, 0x22), "MAP_PRIVATE|MAP_ANONYMOUS");
+        assert_eq!(f(MAP, 0x802), "MAP_PRIVATE|MAP_DENYWRITE");
+        assert_eq!(f(AT, 0x1000), "AT_EMPTY_PATH");
+        assert_eq!(f(AT, 0), "0");
+        assert_eq!(f(AT, 0x1201), "AT_EACCESS|AT_EMPTY_PATH|0x1");
+        assert_eq!(f(ACCESS, 4), "R_OK");
+        assert_eq!(f(OPEN, 0o2000000), "O_CLOEXEC");
+        assert_eq!(f(OPEN, 0o4010000), "O_SYNC");
+    }
+
+    #[test]
+    fn errno_text_is_strerror() {
+        assert_eq!(strerror(2), "No such file or directory");
+        assert_eq!(strerror(38), "Function not implemented");
+    }
 }

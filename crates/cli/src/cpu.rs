@@ -1,0 +1,148 @@
+//! `-cpu MODEL[,PROPERTY=VALUE...]`: the CPU models and properties
+//! qemu-riscv64 7.2 accepts, checked against what ferrovm implements
+//! (RV64GC + Zba/Zbb/Zbc/Zbs). A model or an extension ferrovm lacks is
+//! refused with a message saying so; turning an extension off is accepted
+//! but changes nothing (ferrovm's decoder always has its instructions), as
+//! are properties that only matter to a whole-system emulator.
+
+use anyhow::bail;
+
+/// QEMU 7.2's riscv64 CPU models (`qemu-riscv64 -cpu help`), and whether
+/// ferrovm runs what each one runs.
+const MODELS: &[(&str, Option<&str>)] = &[
+    ("any", None),
+    ("rv64", None),
+    ("shakti-c", None),
+    ("sifive-e51", None),
+    ("sifive-u54", None),
+    ("x-rv128", Some("ferrovm runs RV64 programs only (x-rv128 is QEMU's experimental 128-bit CPU)")),
+];
+
+/// What ferrovm does with a boolean property set to on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ext {
+    /// Implemented (or a mode/system feature a user-mode VM has no use
+    /// for): accepted.
+    Have,
+    /// An extension ferrovm does not implement: refused when turned on.
+    Lack(&'static str),
+}
+
+/// The boolean properties of QEMU 7.2's `rv64` CPU (`target/riscv/cpu.c`,
+/// `riscv_cpu_extensions`; names are case-sensitive, as in QEMU).
+#[rustfmt::skip]
+const BOOL_PROPS: &[(&str, Ext)] = &[
+    ("i", Ext::Have), ("m", Ext::Have), ("a", Ext::Have), ("f", Ext::Have), ("d", Ext::Have),
+    ("c", Ext::Have), ("g", Ext::Have), ("s", Ext::Have), ("u", Ext::Have), ("h", Ext::Have),
+    ("Zicsr", Ext::Have), ("Zifencei", Ext::Have), ("Zihintpause", Ext::Have), ("zmmul", Ext::Have),
+    ("zba", Ext::Have), ("zbb", Ext::Have), ("zbc", Ext::Have), ("zbs", Ext::Have),
+    ("zbkc", Ext::Have), // clmul and clmulh, a subset of Zbc
+    ("mmu", Ext::Have), ("pmp", Ext::Have), ("debug", Ext::Have), ("svinval", Ext::Have),
+    ("svnapot", Ext::Have), ("svpbmt", Ext::Have), ("x-epmp", Ext::Have), ("x-smaia", Ext::Have),
+    ("x-ssaia", Ext::Have),
+    ("v", Ext::Lack("V (vectors)")), ("e", Ext::Lack("E (the 16-register base)")),
+    ("Zfh", Ext::Lack("Zfh (half-precision floating point)")),
+    ("Zfhmin", Ext::Lack("Zfhmin (half-precision floating point)")),
+    ("Zve32f", Ext::Lack("Zve32f (vectors)")), ("Zve64f", Ext::Lack("Zve64f (vectors)")),
+    ("zbkb", Ext::Lack("Zbkb (bit manipulation for cryptography)")),
+    ("zbkx", Ext::Lack("Zbkx (crossbar permutations)")),
+    ("zk", Ext::Lack("Zk (scalar cryptography)")), ("zkn", Ext::Lack("Zkn (NIST cryptography)")),
+    ("zknd", Ext::Lack("Zknd (AES decryption)")), ("zkne", Ext::Lack("Zkne (AES encryption)")),
+    ("zknh", Ext::Lack("Zknh (SHA-2)")), ("zkr", Ext::Lack("Zkr (entropy source)")),
+    ("zks", Ext::Lack("Zks (ShangMi cryptography)")), ("zksed", Ext::Lack("Zksed (SM4)")),
+    ("zksh", Ext::Lack("Zksh (SM3)")), ("zkt", Ext::Lack("Zkt (data-independent timing)")),
+    ("zdinx", Ext::Lack("Zdinx (floating point in integer registers)")),
+    ("zfinx", Ext::Lack("Zfinx (floating point in integer registers)")),
+    ("zhinx", Ext::Lack("Zhinx (half precision in integer registers)")),
+    ("zhinxmin", Ext::Lack("Zhinxmin (half precision in integer registers)")),
+    ("x-j", Ext::Lack("J (dynamically translated languages)")),
+    ("xventanacondops", Ext::Lack("XVentanaCondOps (Ventana conditional operations)")),
+];
+
+/// Valued properties of `rv64` that describe the privileged architecture
+/// or vector parameters; a user-mode VM without vectors has no use for
+/// them, so any value is accepted.
+const OTHER_PROPS: &[&str] = &["priv_spec", "vext_spec", "vlen", "elen", "mvendorid", "marchid", "mimpid"];
+
+/// QEMU's boolean values (`qapi` `parse_type_bool`, as `-cpu` reads them).
+fn boolean(v: &str) -> Option<bool> {
+    match v {
+        "on" | "yes" | "true" | "y" => Some(true),
+        "off" | "no" | "false" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// What `-cpu help` prints (QEMU's list, one model a line).
+pub fn help() -> String {
+    MODELS.iter().map(|(m, _)| format!("{m}\n")).collect()
+}
+
+/// Checks `-cpu` (or `QEMU_CPU`) `spec`; `Ok` if ferrovm runs what a CPU
+/// of that description runs.
+pub fn check(spec: &str) -> anyhow::Result<()> {
+    if spec.is_empty() {
+        bail!("-cpu: the CPU model must not be empty");
+    }
+    let mut parts = spec.split(',');
+    let model = parts.next().unwrap_or_default();
+    match MODELS.iter().find(|(m, _)| *m == model) {
+        None => bail!("-cpu: unknown CPU model `{model}` (`-cpu help` lists them)"),
+        Some((_, Some(why))) => bail!("-cpu {model}: {why}"),
+        Some(_) => {}
+    }
+    for prop in parts.filter(|p| !p.is_empty()) {
+        let Some((key, value)) = prop.split_once('=') else {
+            bail!("-cpu: expected PROPERTY=VALUE, found `{prop}`");
+        };
+        if model != "rv64" && model != "any" {
+            bail!("-cpu {model}: the model has no property `{key}` (properties apply to rv64)");
+        }
+        if OTHER_PROPS.contains(&key) {
+            continue;
+        }
+        let Some(&(_, ext)) = BOOL_PROPS.iter().find(|(k, _)| *k == key) else {
+            bail!("-cpu {model}: no property `{key}`");
+        };
+        let Some(on) = boolean(value) else {
+            bail!("-cpu {model}: property `{key}` expects on or off, got `{value}`");
+        };
+        match ext {
+            Ext::Lack(what) if on => {
+                bail!(
+                    "-cpu {model}: ferrovm does not implement the {what} extension (it runs RV64GC + Zba/Zbb/Zbc/Zbs)"
+                )
+            }
+            _ if key == "i" && !on => bail!("-cpu {model}: the I base ISA cannot be turned off"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn qemu_cpu_strings() {
+        for ok in ["rv64", "any", "sifive-u54", "rv64,v=false", "rv64,zba=true,zbb=on", "rv64,vlen=128", "rv64,"] {
+            assert!(check(ok).is_ok(), "{ok}: {:?}", check(ok));
+        }
+        for (bad, says) in [
+            ("rv64,v=true", "V (vectors)"),
+            ("rv64,Zfh=on", "Zfh"),
+            ("rv64,zk=yes", "Zk"),
+            ("x-rv128", "RV64"),
+            ("rv32", "unknown CPU model"),
+            ("rv64,v", "PROPERTY=VALUE"),
+            ("rv64,v=1", "on or off"),
+            ("rv64,zfh=true", "no property"),
+            ("sifive-u54,f=false", "rv64"),
+            ("", "empty"),
+        ] {
+            let err = check(bad).expect_err(bad).to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+}
