@@ -69,6 +69,7 @@
 pub mod abi;
 pub mod code_cache;
 pub mod helpers;
+mod host_fp;
 mod int_ops;
 mod store;
 mod sync;
@@ -76,7 +77,7 @@ mod translate;
 
 pub use code_cache::Writes;
 pub use store::{
-    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, Function, JitOptions, JitThread, Linker,
+    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread, Linker,
     NativeCode, NativeExit, StoreState,
 };
 

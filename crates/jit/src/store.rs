@@ -61,6 +61,20 @@ pub struct JitOptions {
     /// Extra Cranelift settings (`name`, `value`), applied to every
     /// compile (an experiment knob).
     pub cranelift_flags: Vec<(String, String)>,
+    /// How compiled code does floating point.
+    pub fp: FpLowering,
+}
+
+/// How compiled code does floating point. Both are bit-exact (results and
+/// `fflags`) to `ferrovm_ir::fp`, which the interpreter runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FpLowering {
+    /// The host's FPU (see [`crate::host_fp`]), with SoftFloat for what it
+    /// cannot do exactly. On a host that is not x86-64 this is `Soft`.
+    #[default]
+    Host,
+    /// A SoftFloat helper call for every FP operation (for measurement).
+    Soft,
 }
 
 impl Default for JitOptions {
@@ -74,6 +88,7 @@ impl Default for JitOptions {
             dump: false,
             perf_map: false,
             cranelift_flags: Vec::new(),
+            fp: FpLowering::default(),
         }
     }
 }
@@ -317,6 +332,7 @@ impl CodeStore {
         let isa = host_isa(Effort::Plain, extra)?;
         let isa_quick = host_isa(Effort::Quick, extra)?;
         let isa_opt = host_isa(Effort::Optimize, extra)?;
+        let fp = translate::HostFp::new(options.fp, &*isa);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
         let perf_map = options.perf_map.then(|| {
@@ -335,6 +351,7 @@ impl CodeStore {
                 indirect: [0; 2],
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
+                fp,
             },
             stub: 0,
             trampoline: unreachable_trampoline,
@@ -565,7 +582,14 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
+        let host_fp = self.env.fp.is_some();
+        if host_fp {
+            crate::host_fp::enter();
+        }
         let code = unsafe { (self.trampoline)(cpu, ctx, entry, pc) };
+        if host_fp {
+            crate::host_fp::leave(cpu);
+        }
         th.participant.leave();
         Some(match code {
             exit::CONTINUE => NativeExit::Continue,

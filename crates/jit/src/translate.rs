@@ -23,9 +23,12 @@ use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp}
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
 use crate::abi::{JUMP_CACHE_ENTRIES, RAS_ENTRIES, exit, offsets as off};
-use crate::helpers::{HELPERS, fp_code, order_code, size_code};
+use crate::helpers::{HELPERS, order_code, size_code};
 use crate::int_ops::{self, RareOps};
 use crate::store::Linker;
+
+mod fp;
+pub(crate) use fp::HostFp;
 
 /// Everything about the environment a translation embeds as constants.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +40,8 @@ pub(crate) struct Env {
     pub(crate) indirect: [u64; 2],
     pub(crate) chaining: bool,
     pub(crate) inline_cache: bool,
+    /// FP on the host FPU (`None`: every FP op calls SoftFloat).
+    pub(crate) fp: Option<HostFp>,
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):
@@ -135,6 +140,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     shared: Vec<(u64, ClBlock)>,
     /// Where the region's calls return to (see [`Tr::return_inside`]).
     calls: Vec<u64>,
+    /// The zero that pins host FP operations to the current guest block
+    /// (see `Tr::pin`), once loaded in it.
+    fp_zero: Option<Value>,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -281,6 +289,8 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     fe: TargetFrontendConfig,
 ) -> Result<(), Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
+    let mut env = env;
+    env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
     let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(ic_word));
     tr.site_pc = first.start;
@@ -340,6 +350,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         }
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
+        tr.fp_zero = None;
         tr.site_pc = block.start;
         tr.retired = 0;
         tr.insns = 0;
@@ -400,6 +411,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             eager: false,
             shared: Vec::new(),
             calls: Vec::new(),
+            fp_zero: None,
         }
     }
 
@@ -840,26 +852,22 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             }
             Op::FUnary { op, prec, rm, dst, src } => {
                 let x = self.t(src)?;
-                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
-                let v = self.call(self.sigs.h3, HELPERS.fp_unary, &[self.cpu, code, x]).unwrap_or(x);
+                let v = self.f_unary(op, prec, rm, x);
                 self.def(dst, v)?;
             }
             Op::FBinary { op, prec, rm, dst, a, b } => {
                 let (x, y) = (self.t(a)?, self.t(b)?);
-                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
-                let v = self.call(self.sigs.h4, HELPERS.fp_binary, &[self.cpu, code, x, y]).unwrap_or(x);
+                let v = self.f_binary(op, prec, rm, x, y);
                 self.def(dst, v)?;
             }
             Op::FTernary { op, prec, rm, dst, a, b, c } => {
                 let (x, y, z) = (self.t(a)?, self.t(b)?, self.t(c)?);
-                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
-                let v = self.call(self.sigs.h5, HELPERS.fp_ternary, &[self.cpu, code, x, y, z]).unwrap_or(x);
+                let v = self.f_ternary(op, prec, rm, x, y, z);
                 self.def(dst, v)?;
             }
             Op::FCvt { op, rm, dst, src } => {
                 let x = self.t(src)?;
-                let code = self.iconst(u64::from(fp_code(op as usize, ferrovm_ir::Prec::S, rm)));
-                let v = self.call(self.sigs.h3, HELPERS.fp_convert, &[self.cpu, code, x]).unwrap_or(x);
+                let v = self.f_convert(op, rm, x);
                 self.def(dst, v)?;
             }
             Op::CheckFrm => {
@@ -872,13 +880,16 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             }
             Op::CsrRead { dst, csr } => {
                 let c = self.iconst(u64::from(csr));
-                let v = self.call(self.sigs.h2, HELPERS.csr_read, &[self.cpu, c]).unwrap_or(c);
+                // With host FP, `fflags` is folded in from the host first.
+                let f = if self.env.fp.is_some() { HELPERS.csr_read_host_fp } else { HELPERS.csr_read };
+                let v = self.call(self.sigs.h2, f, &[self.cpu, c]).unwrap_or(c);
                 self.def(dst, v)?;
             }
             Op::CsrWrite { csr, src } => {
                 let v = self.t(src)?;
                 let c = self.iconst(u64::from(csr));
-                self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
+                let f = if self.env.fp.is_some() { HELPERS.csr_write_host_fp } else { HELPERS.csr_write };
+                self.call(self.sigs.h3_void, f, &[self.cpu, c, v]);
             }
         }
         Ok(())
