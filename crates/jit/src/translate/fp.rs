@@ -127,6 +127,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// Starts a host path for `op`; `bad` (an `i8` truth value), when
     /// given, sends the op to SoftFloat instead.
     fn split(&mut self, op: Soft, bad: Option<Value>) -> Split {
+        self.zero();
         let mut s = Split { soft: None, op };
         if let Some(bad) = bad {
             self.bail(&mut s, bad);
@@ -220,18 +221,25 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// a loop (raising its flags where the guest never ran it); ORing in a
     /// zero loaded in this block keeps it here.
     fn pin(&mut self, x: Value) -> Value {
-        if !self.env.fp.is_some_and(|f| f.optimized) {
-            return x;
+        match self.zero() {
+            Some(z) => self.b.ins().bor(x, z),
+            None => x,
         }
-        let z = match self.fp_zero {
-            Some(z) => z,
-            None => {
-                let z = self.b.ins().load(I64, flags(), self.ctx, off::CTX_FP_ZERO);
-                self.fp_zero = Some(z);
-                z
-            }
-        };
-        self.b.ins().bor(x, z)
+    }
+
+    /// The zero [`Tr::pin`] ORs in, loaded at its first use in the guest
+    /// block, which is always on the block's main line (never inside one
+    /// op's host or SoftFloat path: [`Tr::split`] loads it before it
+    /// branches), so it dominates the rest of the block. `None` when
+    /// Cranelift's optimizer is off (nothing moves then).
+    fn zero(&mut self) -> Option<Value> {
+        if !self.env.fp.is_some_and(|f| f.optimized) {
+            return None;
+        }
+        if self.fp_zero.is_none() {
+            self.fp_zero = Some(self.b.ins().load(I64, flags(), self.ctx, off::CTX_FP_ZERO));
+        }
+        self.fp_zero
     }
 
     /// Keeps the host FP instruction that computed `v` even if the guest

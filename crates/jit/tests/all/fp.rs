@@ -394,3 +394,46 @@ fn soft_lowering_matches() {
         }
     }
 }
+
+/// Several host FP ops in one block, each with its own fallback path: the
+/// code stays well-formed (Cranelift's verifier runs in debug builds) and
+/// every op's result and flags are SoftFloat's.
+#[test]
+fn chains_of_ops_match_softfloat() {
+    let body = "    t0 = get f1\n    t1 = get f2\n    t2 = fadd.d.dyn t0, t1\n    t3 = fmul.d.rne t2, t1\n    t4 = fmadd.d.dyn t3, t0, t2\n    t5 = fsqrt.d.rne t4\n    t6 = fcvt.w.d.rne t5\n    t7 = fcvt.d.l.dyn t6\n    t8 = fdiv.d.dyn t7, t0\n    t9 = fmin.d.rne t8, t1\n    t10 = flt.d.rne t9, t0\n    t11 = fcvt.s.d.dyn t9\n    t12 = fsub.s.rne t11, t11\n    set f10, t8\n    set f11, t9\n    set f12, t10\n    set f13, t12";
+    let chain = |a: u64, b: u64, rm: Rm| {
+        let mut fl = 0u8;
+        let mut f = |(v, f): (u64, u8)| {
+            fl |= f;
+            v
+        };
+        let t2 = f(fp::binary(FBinOp::Add, Prec::D, rm, a, b));
+        let t3 = f(fp::binary(FBinOp::Mul, Prec::D, Rm::Rne, t2, b));
+        let t4 = f(fp::ternary(FTernOp::Madd, Prec::D, rm, t3, a, t2));
+        let t5 = f(fp::unary(FUnOp::Sqrt, Prec::D, Rm::Rne, t4));
+        let t6 = f(fp::convert(CvtOp::WD, Rm::Rne, t5));
+        let t7 = f(fp::convert(CvtOp::DL, rm, t6));
+        let t8 = f(fp::binary(FBinOp::Div, Prec::D, rm, t7, a));
+        let t9 = f(fp::binary(FBinOp::Min, Prec::D, Rm::Rne, t8, b));
+        let t10 = f(fp::binary(FBinOp::Lt, Prec::D, Rm::Rne, t9, a));
+        let t11 = f(fp::convert(CvtOp::SD, rm, t9));
+        let t12 = f(fp::binary(FBinOp::Sub, Prec::S, Rm::Rne, t11, t11));
+        ([t8, t9, t10, t12], fl)
+    };
+    for optimize in [false, true] {
+        let c = Compiled::new(body, optimize, FpLowering::Host);
+        for &a in &doubles() {
+            for &b in doubles().iter().step_by(5) {
+                for frm in [0, 1, 4] {
+                    let mut cpu = Cpu { pc: 0x1000, frm, ..Cpu::default() };
+                    cpu.regs[Reg::f(1).index()] = a;
+                    cpu.regs[Reg::f(2).index()] = b;
+                    assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
+                    let got: Vec<u64> = (10..14).map(|i| cpu.regs[Reg::f(i).index()]).collect();
+                    let (want, fl) = chain(a, b, Rm::from_bits(frm as u8).unwrap());
+                    assert_eq!((got, cpu.fflags), (want.to_vec(), u64::from(fl)), "a={a:#x} b={b:#x} frm={frm} opt={optimize}");
+                }
+            }
+        }
+    }
+}
