@@ -16,7 +16,7 @@
 //! | `fp_unary`/`fp_binary`/`fp_ternary` | cpu, op \| prec << 8 \| rm << 16, operands | result; accrues `cpu.fflags` |
 //! | `fp_convert` | cpu, op \| rm << 16, operand | result; accrues `cpu.fflags` |
 //! | `csr_read` / `csr_write` | cpu, csr (, value) | value / nothing |
-//! | `csr_read_host_fp` / `csr_write_host_fp` | the same, for code doing FP on the host: the host's pending flags are folded into `cpu.fflags` first ([`crate::host_fp`]) | value / nothing |
+//! | `csr_read_host_fp` / `csr_write_host_fp` | the same, for code doing FP on the host: `fflags` includes the flags pending in the host FPU ([`crate::host_fp`]) | value / nothing |
 //! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
 //!
 //! Plain loads and stores have no helper: when their inline check fails,
@@ -288,26 +288,35 @@ unsafe extern "C" fn csr_write(cpu: *mut Cpu, csr: u32, value: u64) {
     csr::write(unsafe { &mut *cpu }, csr as u16, value);
 }
 
-/// `CsrRead` in code that does FP on the host.
+/// `CsrRead` in code that does FP on the host: `fflags` (alone or in
+/// `fcsr`) includes the flags still pending in the host FPU. Reading them
+/// does not fold them into `cpu.fflags`, so a read costs one `stmxcsr`
+/// (glibc reads and restores `fflags` around every quiet compare).
 ///
 /// # Safety
 /// `cpu` is the running CPU.
 unsafe extern "C" fn csr_read_host_fp(cpu: *mut Cpu, csr: u32) -> u64 {
     // SAFETY: forwarded contract.
-    let cpu = unsafe { &mut *cpu };
-    crate::host_fp::sync(cpu);
-    csr::read(cpu, csr as u16)
+    let cpu = unsafe { &*cpu };
+    let v = csr::read(cpu, csr as u16);
+    match csr as u16 {
+        csr::FFLAGS | csr::FCSR => v | crate::host_fp::pending(),
+        _ => v,
+    }
 }
 
-/// `CsrWrite` in code that does FP on the host: flags raised before the
-/// write are folded in first, so a write to `fflags` clears them too.
+/// `CsrWrite` in code that does FP on the host: a write of `fflags` (alone
+/// or in `fcsr`) also drops the flags pending in the host FPU, which it
+/// replaces.
 ///
 /// # Safety
 /// `cpu` is the running CPU.
 unsafe extern "C" fn csr_write_host_fp(cpu: *mut Cpu, csr: u32, value: u64) {
     // SAFETY: forwarded contract.
     let cpu = unsafe { &mut *cpu };
-    crate::host_fp::sync(cpu);
+    if matches!(csr as u16, csr::FFLAGS | csr::FCSR) {
+        crate::host_fp::discard();
+    }
     csr::write(cpu, csr as u16, value);
 }
 

@@ -8,9 +8,10 @@
 //! host raises exactly the IEEE 754 flags RISC-V accrues, with tininess
 //! detected after rounding on both (x86: Intel SDM vol. 1 §4.9.1.5;
 //! RISC-V: spec §20.2), so no operation computes its own flags: the
-//! host's sticky flags collect them, and [`leave`] (when compiled code
-//! returns to the engine) and [`sync`] (when a CSR helper is about to read
-//! or write `fflags`) fold them into `cpu.fflags`:
+//! host's sticky flags collect them, and [`leave`] folds them into
+//! `cpu.fflags` when compiled code returns to the engine. In between, the
+//! CSR helpers add the [`pending`] flags to what a read of `fflags`
+//! returns, and a write of `fflags` [`discard`]s them. The mapping:
 //!
 //! | MXCSR | bit | `fflags` |
 //! |---|---|---|
@@ -94,14 +95,24 @@ pub(crate) fn enter() {
     }
 }
 
-/// Folds the flags compiled code raised since [`enter`] (or the last
-/// [`sync`]) into `cpu.fflags` and clears them.
-pub(crate) fn sync(cpu: &mut Cpu) {
+/// Folds the flags compiled code raised since [`enter`] into `cpu.fflags`
+/// and clears them.
+fn sync(cpu: &mut Cpu) {
     let m = get();
     if m & FLAG_BITS != 0 {
         cpu.fflags |= fflags_of(m);
         set(GUEST_MXCSR);
     }
+}
+
+/// The `fflags` bits of the flags pending in the host FPU.
+pub(crate) fn pending() -> u64 {
+    fflags_of(get())
+}
+
+/// Drops the flags pending in the host FPU (`fflags` is being written).
+pub(crate) fn discard() {
+    set(GUEST_MXCSR);
 }
 
 /// After compiled code returned: as [`sync`].
