@@ -116,6 +116,11 @@ pub struct JitContext {
     /// hoist the operation out of a loop to where the guest would not have
     /// run it (its flags would be raised there).
     pub fp_zero: AtomicU64,
+    /// Where the `stmxcsr` stub of host FP stores the host's MXCSR.
+    pub fp_mxcsr: AtomicU32,
+    /// The MXCSR the `ldmxcsr` stub of host FP loads: guest mode, no
+    /// flags (see [`crate::host_fp`]).
+    pub fp_guest_mxcsr: AtomicU32,
     /// Number of pushes on the return-address stack (wrapping; the top entry
     /// is `ras[(top - 1) % RAS_ENTRIES]`).
     pub ras_top: AtomicU64,
@@ -164,6 +169,8 @@ impl JitContext {
             value: AtomicU64::new(0),
             fp_sink: AtomicU64::new(0),
             fp_zero: AtomicU64::new(0),
+            fp_mxcsr: AtomicU32::new(0),
+            fp_guest_mxcsr: AtomicU32::new(crate::host_fp::GUEST_MXCSR),
             ras_top: AtomicU64::new(0),
             ras: std::array::from_fn(|_| AtomicPtr::new(s)),
             mem,
@@ -220,6 +227,8 @@ pub(crate) mod offsets {
     pub(crate) const CTX_VALUE: i32 = offset_of!(JitContext, value) as i32;
     pub(crate) const CTX_FP_SINK: i32 = offset_of!(JitContext, fp_sink) as i32;
     pub(crate) const CTX_FP_ZERO: i32 = offset_of!(JitContext, fp_zero) as i32;
+    pub(crate) const CTX_FP_MXCSR: i32 = offset_of!(JitContext, fp_mxcsr) as i32;
+    pub(crate) const CTX_FP_GUEST_MXCSR: i32 = offset_of!(JitContext, fp_guest_mxcsr) as i32;
     pub(crate) const CTX_RAS_TOP: i32 = offset_of!(JitContext, ras_top) as i32;
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;
     pub(crate) const CTX_JUMP_CACHE: i32 = offset_of!(JitContext, jump_cache) as i32;

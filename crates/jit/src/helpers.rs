@@ -16,7 +16,6 @@
 //! | `fp_unary`/`fp_binary`/`fp_ternary` | cpu, op \| prec << 8 \| rm << 16, operands | result; accrues `cpu.fflags` |
 //! | `fp_convert` | cpu, op \| rm << 16, operand | result; accrues `cpu.fflags` |
 //! | `csr_read` / `csr_write` | cpu, csr (, value) | value / nothing |
-//! | `csr_read_host_fp` / `csr_write_host_fp` | the same, for code doing FP on the host: `fflags` includes the flags pending in the host FPU ([`crate::host_fp`]) | value / nothing |
 //! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
 //!
 //! Plain loads and stores have no helper: when their inline check fails,
@@ -55,8 +54,6 @@ pub(crate) struct Helpers {
     pub(crate) fp_convert: usize,
     pub(crate) csr_read: usize,
     pub(crate) csr_write: usize,
-    pub(crate) csr_read_host_fp: usize,
-    pub(crate) csr_write_host_fp: usize,
     pub(crate) int_unary: usize,
     pub(crate) int_binary: usize,
 }
@@ -72,8 +69,6 @@ pub(crate) static HELPERS: std::sync::LazyLock<Helpers> = std::sync::LazyLock::n
     fp_convert: fp_convert as *const () as usize,
     csr_read: csr_read as *const () as usize,
     csr_write: csr_write as *const () as usize,
-    csr_read_host_fp: csr_read_host_fp as *const () as usize,
-    csr_write_host_fp: csr_write_host_fp as *const () as usize,
     int_unary: int_unary as *const () as usize,
     int_binary: int_binary as *const () as usize,
 });
@@ -286,38 +281,6 @@ unsafe extern "C" fn csr_read(cpu: *mut Cpu, csr: u32) -> u64 {
 unsafe extern "C" fn csr_write(cpu: *mut Cpu, csr: u32, value: u64) {
     // SAFETY: forwarded contract.
     csr::write(unsafe { &mut *cpu }, csr as u16, value);
-}
-
-/// `CsrRead` in code that does FP on the host: `fflags` (alone or in
-/// `fcsr`) includes the flags still pending in the host FPU. Reading them
-/// does not fold them into `cpu.fflags`, so a read costs one `stmxcsr`
-/// (glibc reads and restores `fflags` around every quiet compare).
-///
-/// # Safety
-/// `cpu` is the running CPU.
-unsafe extern "C" fn csr_read_host_fp(cpu: *mut Cpu, csr: u32) -> u64 {
-    // SAFETY: forwarded contract.
-    let cpu = unsafe { &*cpu };
-    let v = csr::read(cpu, csr as u16);
-    match csr as u16 {
-        csr::FFLAGS | csr::FCSR => v | crate::host_fp::pending(),
-        _ => v,
-    }
-}
-
-/// `CsrWrite` in code that does FP on the host: a write of `fflags` (alone
-/// or in `fcsr`) also drops the flags pending in the host FPU, which it
-/// replaces.
-///
-/// # Safety
-/// `cpu` is the running CPU.
-unsafe extern "C" fn csr_write_host_fp(cpu: *mut Cpu, csr: u32, value: u64) {
-    // SAFETY: forwarded contract.
-    let cpu = unsafe { &mut *cpu };
-    if matches!(csr as u16, csr::FFLAGS | csr::FCSR) {
-        crate::host_fp::discard();
-    }
-    csr::write(cpu, csr as u16, value);
 }
 
 /// Integer ops not worth inlining (carry-less multiplies, `orc.b`).

@@ -9,9 +9,11 @@
 //! detected after rounding on both (x86: Intel SDM vol. 1 §4.9.1.5;
 //! RISC-V: spec §20.2), so no operation computes its own flags: the
 //! host's sticky flags collect them, and [`leave`] folds them into
-//! `cpu.fflags` when compiled code returns to the engine. In between, the
-//! CSR helpers add the [`pending`] flags to what a read of `fflags`
-//! returns, and a write of `fflags` [`discard`]s them. The mapping:
+//! `cpu.fflags` when compiled code returns to the engine. In between,
+//! compiled code reads MXCSR through a two-instruction stub ([`stubs`]) when
+//! the guest reads `fflags` (the value is `cpu.fflags` with the host's
+//! flags added), and clears the host's flags through the other when the
+//! guest writes `fflags`. The mapping:
 //!
 //! | MXCSR | bit | `fflags` |
 //! |---|---|---|
@@ -39,7 +41,7 @@ use ferrovm_ir::Cpu;
 
 /// MXCSR for guest code: round to nearest, all exceptions masked, flags
 /// clear, no FTZ/DAZ (the Linux default).
-const GUEST_MXCSR: u32 = 0x1f80;
+pub(crate) const GUEST_MXCSR: u32 = 0x1f80;
 /// The sticky flags that map to `fflags` (all but DE).
 const FLAG_BITS: u32 = 0x3d;
 
@@ -62,6 +64,34 @@ pub(crate) const fn fflags_of(mxcsr: u32) -> u64 {
         f |= 1;
     }
     f
+}
+
+/// [`fflags_of`] for every value of the six flag bits: compiled code
+/// looks the host's flags up here.
+pub(crate) static FFLAGS_OF: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = fflags_of(i as u32) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Machine code of the two stubs compiled code calls (with Cranelift's
+/// `preserve_all` convention: they clobber nothing) to reach MXCSR, which
+/// Cranelift IR cannot name; each takes the [`crate::abi::JitContext`] in
+/// `rdi`: `stmxcsr [rdi + fp_mxcsr]; ret` and `ldmxcsr [rdi +
+/// fp_guest_mxcsr]; ret` (Intel SDM vol. 2: `0F AE /3`, `0F AE /2`, ModRM
+/// mod=10 with rm=rdi and a 32-bit displacement).
+pub(crate) fn stubs() -> [Vec<u8>; 2] {
+    let stub = |reg: u8, off: i32| {
+        let mut v = vec![0x0f, 0xae, 0x80 | reg << 3 | 7];
+        v.extend(off.to_le_bytes());
+        v.push(0xc3);
+        v
+    };
+    [stub(3, crate::abi::offsets::CTX_FP_MXCSR), stub(2, crate::abi::offsets::CTX_FP_GUEST_MXCSR)]
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -105,16 +135,6 @@ fn sync(cpu: &mut Cpu) {
     }
 }
 
-/// The `fflags` bits of the flags pending in the host FPU.
-pub(crate) fn pending() -> u64 {
-    fflags_of(get())
-}
-
-/// Drops the flags pending in the host FPU (`fflags` is being written).
-pub(crate) fn discard() {
-    set(GUEST_MXCSR);
-}
-
 /// After compiled code returned: as [`sync`].
 pub(crate) fn leave(cpu: &mut Cpu) {
     sync(cpu);
@@ -128,6 +148,14 @@ pub(crate) const SUPPORTED: bool = cfg!(target_arch = "x86_64");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stub_encodings() {
+        let [st, ld] = stubs();
+        assert_eq!(st[..3], [0x0f, 0xae, 0x9f]);
+        assert_eq!(ld[..3], [0x0f, 0xae, 0x97]);
+        assert_eq!((st.len(), st[7]), (8, 0xc3));
+    }
 
     #[test]
     fn flag_mapping() {

@@ -374,6 +374,20 @@ impl CodeStore {
         // result), built just above.
         store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
         store.sentinel.code.store(store.stub, Ordering::Relaxed);
+        if store.env.fp.is_some() {
+            // The MXCSR stubs host FP calls (machine code: Cranelift IR
+            // cannot name MXCSR).
+            let [read, clear] = crate::host_fp::stubs().map(|bytes| {
+                let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, time: Duration::ZERO };
+                let code = store.install(&mut f)?;
+                let entry = code.entry;
+                // Permanent: never retired.
+                std::mem::forget(code);
+                Ok::<usize, Error>(entry)
+            });
+            let (read, clear) = (read?, clear?);
+            store.env.fp = store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, ..fp });
+        }
         let dummy = AtomicU32::new(0);
         for ret in [false, true] {
             c.cl.clear();

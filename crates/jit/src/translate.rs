@@ -80,6 +80,8 @@ struct Sigs {
     h4: SigRef,
     h5: SigRef,
     h3_void: SigRef,
+    /// The MXCSR stubs of host FP (`preserve_all`: they clobber nothing).
+    stub: SigRef,
     block: SigRef,
     indirect: SigRef,
 }
@@ -140,9 +142,8 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     shared: Vec<(u64, ClBlock)>,
     /// Where the region's calls return to (see [`Tr::return_inside`]).
     calls: Vec<u64>,
-    /// The zero that pins host FP operations to the current guest block
-    /// (see `Tr::pin`), once loaded in it.
-    fp_zero: Option<Value>,
+    /// Values of host FP code reused within the current guest block.
+    fp_block: fp::BlockValues,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -350,7 +351,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         }
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
-        tr.fp_zero = None;
+        tr.fp_block = fp::BlockValues::default();
         tr.site_pc = block.start;
         tr.retired = 0;
         tr.insns = 0;
@@ -379,6 +380,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             h4: b.import_signature(helper_sig(4, true)),
             h5: b.import_signature(helper_sig(5, true)),
             h3_void: b.import_signature(helper_sig(3, false)),
+            stub: b.import_signature({
+                let mut sig = Signature::new(CallConv::PreserveAll);
+                sig.params.push(AbiParam::new(I64));
+                sig
+            }),
             block: b.import_signature(block_signature()),
             indirect: b.import_signature(indirect_signature()),
         };
@@ -411,7 +417,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             eager: false,
             shared: Vec::new(),
             calls: Vec::new(),
-            fp_zero: None,
+            fp_block: fp::BlockValues::default(),
         }
     }
 
@@ -879,17 +885,21 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 self.branch_to(bad, illegal);
             }
             Op::CsrRead { dst, csr } => {
-                let c = self.iconst(u64::from(csr));
-                // With host FP, `fflags` is folded in from the host first.
-                let f = if self.env.fp.is_some() { HELPERS.csr_read_host_fp } else { HELPERS.csr_read };
-                let v = self.call(self.sigs.h2, f, &[self.cpu, c]).unwrap_or(c);
+                let v = match self.csr_read_host_fp(csr) {
+                    Some(v) => v,
+                    None => {
+                        let c = self.iconst(u64::from(csr));
+                        self.call(self.sigs.h2, HELPERS.csr_read, &[self.cpu, c]).unwrap_or(c)
+                    }
+                };
                 self.def(dst, v)?;
             }
             Op::CsrWrite { csr, src } => {
                 let v = self.t(src)?;
-                let c = self.iconst(u64::from(csr));
-                let f = if self.env.fp.is_some() { HELPERS.csr_write_host_fp } else { HELPERS.csr_write };
-                self.call(self.sigs.h3_void, f, &[self.cpu, c, v]);
+                if !self.csr_write_host_fp(csr, v) {
+                    let c = self.iconst(u64::from(csr));
+                    self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
+                }
             }
         }
         Ok(())

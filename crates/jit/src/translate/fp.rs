@@ -61,6 +61,21 @@ pub(crate) struct HostFp {
     /// Cranelift's optimizer runs: it folds conversions of constants, and
     /// it moves pure instructions (see [`Tr::pin`]).
     pub(crate) optimized: bool,
+    /// The MXCSR stubs ([`crate::host_fp::stubs`]): store it in
+    /// `ctx.fp_mxcsr`, load guest mode (clearing the flags).
+    pub(crate) read_mxcsr: usize,
+    pub(crate) clear_mxcsr: usize,
+}
+
+/// Values host FP code computes once per guest block, on the block's main
+/// line (never inside one op's host or SoftFloat path), so they dominate
+/// the rest of the block.
+#[derive(Clone, Copy, Default)]
+pub(super) struct BlockValues {
+    /// The zero [`Tr::pin`] ORs in (only with the optimizer).
+    zero: Option<Value>,
+    /// `frm != 0`: dynamic rounding is not the host's (until a CSR write).
+    dyn_not_nearest: Option<Value>,
 }
 
 impl HostFp {
@@ -71,7 +86,7 @@ impl HostFp {
             return None;
         }
         let has = |name: &str| isa.isa_flags().iter().any(|f| f.name == name && f.as_bool() == Some(true));
-        Some(HostFp { fma: has("has_fma"), round: has("has_sse41"), optimized: false })
+        Some(HostFp { fma: has("has_fma"), round: has("has_sse41"), optimized: false, read_mxcsr: 0, clear_mxcsr: 0 })
     }
 }
 
@@ -167,8 +182,11 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         match rm {
             Rm::Rne => Some(None),
             Rm::Dyn => {
-                let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
-                Some(Some(self.b.ins().icmp_imm_s(IntCC::NotEqual, frm, 0)))
+                if self.fp_block.dyn_not_nearest.is_none() {
+                    let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
+                    self.fp_block.dyn_not_nearest = Some(self.b.ins().icmp_imm_s(IntCC::NotEqual, frm, 0));
+                }
+                Some(self.fp_block.dyn_not_nearest)
             }
             _ => None,
         }
@@ -236,10 +254,10 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if !self.env.fp.is_some_and(|f| f.optimized) {
             return None;
         }
-        if self.fp_zero.is_none() {
-            self.fp_zero = Some(self.b.ins().load(I64, flags(), self.ctx, off::CTX_FP_ZERO));
+        if self.fp_block.zero.is_none() {
+            self.fp_block.zero = Some(self.b.ins().load(I64, flags(), self.ctx, off::CTX_FP_ZERO));
         }
-        self.fp_zero
+        self.fp_block.zero
     }
 
     /// Keeps the host FP instruction that computed `v` even if the guest
@@ -261,6 +279,61 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().store(flags(), f, self.cpu, off::CPU_FFLAGS);
         self.b.ins().jump(next, &[]);
         self.b.switch_to_block(next);
+    }
+
+    /// `CsrRead` of `fflags`, `frm` or `fcsr` with host FP, inline: the
+    /// host's pending flags are added to `cpu.fflags` (MXCSR through the
+    /// read stub, its flag bits mapped by a table). `None` for other CSRs.
+    pub(super) fn csr_read_host_fp(&mut self, csr: u16) -> Option<Value> {
+        let host = self.env.fp?;
+        if !matches!(csr, ferrovm_ir::csr::FFLAGS | ferrovm_ir::csr::FRM | ferrovm_ir::csr::FCSR) {
+            return None;
+        }
+        let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
+        let frm = self.b.ins().band_imm_s(frm, 7);
+        if csr == ferrovm_ir::csr::FRM {
+            return Some(frm);
+        }
+        let f = self.iconst(host.read_mxcsr as u64);
+        self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
+        let m = self.b.ins().uload32(flags(), self.ctx, off::CTX_FP_MXCSR);
+        let m = self.b.ins().band_imm_s(m, 63);
+        let table = self.iconst(crate::host_fp::FFLAGS_OF.as_ptr() as u64);
+        let at = self.b.ins().iadd(table, m);
+        let pending = self.b.ins().uload8(I64, flags(), at, 0);
+        let fl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FFLAGS);
+        let fl = self.b.ins().band_imm_s(fl, 0x1f);
+        let fl = self.b.ins().bor(fl, pending);
+        Some(if csr == ferrovm_ir::csr::FCSR {
+            let r = self.b.ins().ishl_imm_s(frm, 5);
+            self.b.ins().bor(r, fl)
+        } else {
+            fl
+        })
+    }
+
+    /// `CsrWrite` of `fflags`, `frm` or `fcsr` with host FP, inline: a
+    /// write of `fflags` also clears the host's pending flags (the clear
+    /// stub). False for other CSRs.
+    pub(super) fn csr_write_host_fp(&mut self, csr: u16, v: Value) -> bool {
+        use ferrovm_ir::csr::{FCSR, FFLAGS, FRM};
+        let Some(host) = self.env.fp else { return false };
+        if !matches!(csr, FFLAGS | FRM | FCSR) {
+            return false;
+        }
+        if matches!(csr, FFLAGS | FCSR) {
+            let f = self.iconst(host.clear_mxcsr as u64);
+            self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
+            let fl = self.b.ins().band_imm_s(v, 0x1f);
+            self.b.ins().store(flags(), fl, self.cpu, off::CPU_FFLAGS);
+        }
+        if matches!(csr, FRM | FCSR) {
+            let frm = if csr == FCSR { self.b.ins().ushr_imm_s(v, 5) } else { v };
+            let frm = self.b.ins().band_imm_s(frm, 7);
+            self.b.ins().store(flags(), frm, self.cpu, off::CPU_FRM);
+            self.fp_block.dyn_not_nearest = None;
+        }
+        true
     }
 
     /// `FUnary`.

@@ -373,14 +373,24 @@ fn dead_results_still_raise_flags() {
 /// returns them, a write of `fflags` replaces them.
 #[test]
 fn csr_accesses_see_host_flags() {
-    let c = Compiled::new(
-        "    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.rne t0, t1\n    t3 = csrr 0x1\n    set f10, t3\n    t4 = const 0\n    csrw 0x1, t4\n    t5 = fadd.d.rne t0, t1",
-        true,
-        FpLowering::Host,
-    );
-    // 1/3: inexact; after the write only the second op's (exact) flags.
-    let regs = [(Reg::f(1), 0x3ff0_0000_0000_0000), (Reg::f(2), 0x4008_0000_0000_0000)];
-    assert_eq!(c.run(&regs, 0), (u64::from(fp::NX), 0));
+    for optimize in [false, true] {
+        let c = Compiled::new(
+            "    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.rne t0, t1\n    t3 = csrr 0x1\n    set f10, t3\n    t4 = const 0\n    csrw 0x1, t4\n    t5 = fadd.d.rne t0, t1\n    t6 = csrr 0x3\n    set f11, t6\n    t7 = const 0x41\n    csrw 0x3, t7\n    t8 = fdiv.d.dyn t1, t0\n    t9 = csrr 0x2\n    set f12, t9",
+            optimize,
+            FpLowering::Host,
+        );
+        // 1/3: inexact; after the write only the second op's (exact)
+        // flags, with frm 3 in fcsr; then fcsr = 0x41 (frm 2, NX), and
+        // 3/1 under rdn (SoftFloat: frm is not 0) is exact.
+        let regs = [(Reg::f(1), 0x3ff0_0000_0000_0000), (Reg::f(2), 0x4008_0000_0000_0000)];
+        let mut cpu = Cpu { pc: 0x1000, frm: 3, ..Cpu::default() };
+        for &(r, v) in &regs {
+            cpu.regs[r.index()] = v;
+        }
+        assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
+        let got: Vec<u64> = (10..13).map(|i| cpu.regs[Reg::f(i).index()]).collect();
+        assert_eq!((got, cpu.fflags, cpu.frm), (vec![u64::from(fp::NX), 3 << 5, 2], 1, 2), "opt={optimize}");
+    }
 }
 
 /// The SoftFloat lowering gives the same answers (spot check: it is what
