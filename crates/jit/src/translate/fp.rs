@@ -10,12 +10,13 @@
 //!
 //! * `fadd`/`fsub`/`fmul`/`fdiv`/`fsqrt`, `fcvt.s.d`, `fcvt.d.s`: the host
 //!   raises the RISC-V flags (invalid for signalling NaNs and invalid
-//!   operations, never for quiet NaNs); a NaN result becomes the canonical
-//!   NaN (spec §20.3) with integer ops.
-//! * `fmadd` family (only where the host has FMA): a NaN result goes to
-//!   SoftFloat, which recomputes result and flags, because RISC-V raises
-//!   invalid for ∞ × 0 + qNaN (spec §20.6) and x86 need not. The host's own
-//!   flags for such a case are a subset of SoftFloat's, so none is wrong.
+//!   operations, never for quiet NaNs). A NaN result (rare) goes to
+//!   SoftFloat, which gives the canonical NaN (spec §20.3) and raises the
+//!   same flags again.
+//! * `fmadd` family (only where the host has FMA): the same; there
+//!   SoftFloat also raises invalid for ∞ × 0 + qNaN (spec §20.6), which
+//!   x86 need not. The host's own flags for a NaN result are always a
+//!   subset of SoftFloat's, so none is wrong.
 //! * `feq`: the host compare is quiet, as `feq` is. `flt`/`fle` signal on
 //!   quiet NaNs too (spec §20.8): unordered operands go to SoftFloat.
 //! * `fmin`/`fmax`: NaN operands go to SoftFloat; otherwise the result is
@@ -224,14 +225,17 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, t, inf as i64)
     }
 
-    /// `x`'s bits with a NaN replaced by the canonical NaN (spec §20.3).
-    fn canonical(&mut self, prec: Prec, x: Value) -> Value {
-        let nan = self.is_nan(prec, x);
-        let canon = self.iconst(match prec {
-            Prec::S => ferrovm_ir::fp::CANONICAL_NAN_S,
-            Prec::D => ferrovm_ir::fp::CANONICAL_NAN_D,
-        });
-        self.b.ins().select(nan, canon, x)
+    /// The bits of the host's result `r` (a float), or SoftFloat's when `r`
+    /// is a NaN: RISC-V's is canonical (spec §20.3), and SoftFloat raises
+    /// every flag the host did for it (invalid, for a signalling NaN
+    /// operand or an invalid operation) and, for `fmadd` of ∞ × 0 and a
+    /// quiet NaN, the invalid flag the host may not. The test (a quiet
+    /// compare; `r` is never a signalling NaN) decides a branch, which
+    /// also keeps the instruction that computed `r`, used or not.
+    fn checked(&mut self, s: &mut Split, prec: Prec, r: Value) -> Value {
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+        self.bail(s, nan);
+        self.from_float(prec, r)
     }
 
     /// `x`, tied to the current guest block for Cranelift's optimizer: a
@@ -343,13 +347,11 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             return self.soft(soft);
         }
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-        let s = self.split(soft, bad);
+        let mut s = self.split(soft, bad);
         let x = self.pin(x);
         let f = self.to_float(prec, x);
         let r = self.b.ins().sqrt(f);
-        let r = self.from_float(prec, r);
-        let r = self.canonical(prec, r);
-        self.anchor(r);
+        let r = self.checked(&mut s, prec, r);
         self.join(s, r)
     }
 
@@ -383,7 +385,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             }
             FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div => {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-                let s = self.split(soft, bad);
+                let mut s = self.split(soft, bad);
                 let x = self.pin(x);
                 let (a, b) = (self.to_float(prec, x), self.to_float(prec, y));
                 let r = match op {
@@ -392,9 +394,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     FBinOp::Mul => self.b.ins().fmul(a, b),
                     _ => self.b.ins().fdiv(a, b),
                 };
-                let r = self.from_float(prec, r);
-                let r = self.canonical(prec, r);
-                self.anchor(r);
+                let r = self.checked(&mut s, prec, r);
                 self.join(s, r)
             }
             FBinOp::Eq => {
@@ -464,10 +464,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             FTernOp::Nmadd => (self.b.ins().fneg(a), self.b.ins().fneg(c)),
         };
         let r = self.b.ins().fma(a, b, c);
-        let r = self.from_float(prec, r);
-        // The branch keeps the instruction (no anchor needed).
-        let nan = self.is_nan(prec, r);
-        self.bail(&mut s, nan);
+        let r = self.checked(&mut s, prec, r);
         self.join(s, r)
     }
 
@@ -479,23 +476,20 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         match op {
             DS => {
                 // Exact in every rounding mode.
+                let mut s = self.split(soft, None);
                 let x = self.pin(x);
                 let f = self.to_float(Prec::S, x);
                 let r = self.b.ins().fpromote(F64, f);
-                let r = self.from_float(Prec::D, r);
-                let r = self.canonical(Prec::D, r);
-                self.anchor(r);
-                r
+                let r = self.checked(&mut s, Prec::D, r);
+                self.join(s, r)
             }
             SD => {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-                let s = self.split(soft, bad);
+                let mut s = self.split(soft, bad);
                 let x = self.pin(x);
                 let f = self.to_float(Prec::D, x);
                 let r = self.b.ins().fdemote(F32, f);
-                let r = self.from_float(Prec::S, r);
-                let r = self.canonical(Prec::S, r);
-                self.anchor(r);
+                let r = self.checked(&mut s, Prec::S, r);
                 self.join(s, r)
             }
             DW | DWu => {
