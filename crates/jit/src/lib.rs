@@ -80,8 +80,8 @@ mod translate;
 
 pub use code_cache::Writes;
 pub use store::{
-    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread, Linker,
-    NativeCode, NativeExit, StoreState,
+    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
+    Linker, NativeCode, NativeExit, StoreState,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

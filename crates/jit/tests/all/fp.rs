@@ -219,7 +219,11 @@ fn unary_and_binary_ops_match_softfloat() {
                 for &frm in frms(rm) {
                     for &a in &vals {
                         let got = c.run(&[(Reg::f(1), a)], frm);
-                        check(&format!("{op}.{prec}.{rm} {a:#x} frm={frm}"), got, fp::unary(op, prec, resolve(rm, frm), a));
+                        check(
+                            &format!("{op}.{prec}.{rm} {a:#x} frm={frm}"),
+                            got,
+                            fp::unary(op, prec, resolve(rm, frm), a),
+                        );
                     }
                 }
                 for op in FBinOp::ALL.iter().copied() {
@@ -327,7 +331,11 @@ fn constant_operands_keep_their_flags() {
                     optimize,
                     FpLowering::Host,
                 );
-                check(&format!("fcvt.{}.rne const {a:#x} opt={optimize}", op.name()), c.run(&[], 0), fp::convert(op, Rm::Rne, a));
+                check(
+                    &format!("fcvt.{}.rne const {a:#x} opt={optimize}", op.name()),
+                    c.run(&[], 0),
+                    fp::convert(op, Rm::Rne, a),
+                );
             }
         }
     }
@@ -363,7 +371,12 @@ fn dead_results_still_raise_flags() {
                 optimize,
                 FpLowering::Host,
             );
-            let regs = [(Reg::f(1), 0x7fe0_0000_0000_0000), (Reg::f(2), 0), (Reg::f(3), 0x7ff8_0000_0000_0000), (Reg::f(4), 0x7ff0_0000_0000_0001)];
+            let regs = [
+                (Reg::f(1), 0x7fe0_0000_0000_0000),
+                (Reg::f(2), 0),
+                (Reg::f(3), 0x7ff8_0000_0000_0000),
+                (Reg::f(4), 0x7ff0_0000_0000_0001),
+            ];
             assert_eq!(c.run(&regs, 0), (0, u64::from(want)), "{body} opt={optimize}");
         }
     }
@@ -397,10 +410,18 @@ fn csr_accesses_see_host_flags() {
 /// every FP op did before).
 #[test]
 fn soft_lowering_matches() {
-    let c = Compiled::new("    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.dyn t0, t1\n    set f10, t2", true, FpLowering::Soft);
+    let c = Compiled::new(
+        "    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.dyn t0, t1\n    set f10, t2",
+        true,
+        FpLowering::Soft,
+    );
     for &a in &doubles() {
         for &b in &doubles() {
-            check("soft fdiv", c.run(&[(Reg::f(1), a), (Reg::f(2), b)], 0), fp::binary(FBinOp::Div, Prec::D, Rm::Rne, a, b));
+            check(
+                "soft fdiv",
+                c.run(&[(Reg::f(1), a), (Reg::f(2), b)], 0),
+                fp::binary(FBinOp::Div, Prec::D, Rm::Rne, a, b),
+            );
         }
     }
 }
@@ -441,7 +462,11 @@ fn chains_of_ops_match_softfloat() {
                     assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
                     let got: Vec<u64> = (10..14).map(|i| cpu.regs[Reg::f(i).index()]).collect();
                     let (want, fl) = chain(a, b, Rm::from_bits(frm as u8).unwrap());
-                    assert_eq!((got, cpu.fflags), (want.to_vec(), u64::from(fl)), "a={a:#x} b={b:#x} frm={frm} opt={optimize}");
+                    assert_eq!(
+                        (got, cpu.fflags),
+                        (want.to_vec(), u64::from(fl)),
+                        "a={a:#x} b={b:#x} frm={frm} opt={optimize}"
+                    );
                 }
             }
         }
