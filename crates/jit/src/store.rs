@@ -589,6 +589,10 @@ impl CodeStore {
             let slot = ((pc >> 1) as usize) & (JUMP_CACHE_ENTRIES - 1);
             ctx.jump_cache[slot].store(std::ptr::from_ref(cell).cast_mut(), Ordering::Relaxed);
         }
+        let host_fp = self.env.fp.is_some();
+        if host_fp {
+            crate::host_fp::enter();
+        }
         // SAFETY: `entry` is the published code of a translation of `pc`
         // built by `translate` for this address space and still allocated
         // (this thread's epoch is entered); it accesses only `cpu`
@@ -596,10 +600,6 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
-        let host_fp = self.env.fp.is_some();
-        if host_fp {
-            crate::host_fp::enter();
-        }
         let code = unsafe { (self.trampoline)(cpu, ctx, entry, pc) };
         if host_fp {
             crate::host_fp::leave(cpu);

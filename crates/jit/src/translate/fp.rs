@@ -193,7 +193,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         }
     }
 
-    fn to_float(&mut self, prec: Prec, x: Value) -> Value {
+    fn float_of(&mut self, prec: Prec, x: Value) -> Value {
         match prec {
             Prec::S => {
                 let lo = self.b.ins().ireduce(I32, x);
@@ -203,7 +203,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         }
     }
 
-    fn from_float(&mut self, prec: Prec, f: Value) -> Value {
+    fn bits_of(&mut self, prec: Prec, f: Value) -> Value {
         match prec {
             Prec::S => {
                 let lo = self.b.ins().bitcast(I32, MemFlagsData::new(), f);
@@ -235,7 +235,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     fn checked(&mut self, s: &mut Split, prec: Prec, r: Value) -> Value {
         let nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
         self.bail(s, nan);
-        self.from_float(prec, r)
+        self.bits_of(prec, r)
     }
 
     /// `x`, tied to the current guest block for Cranelift's optimizer: a
@@ -349,7 +349,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
         let mut s = self.split(soft, bad);
         let x = self.pin(x);
-        let f = self.to_float(prec, x);
+        let f = self.float_of(prec, x);
         let r = self.b.ins().sqrt(f);
         let r = self.checked(&mut s, prec, r);
         self.join(s, r)
@@ -387,7 +387,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
                 let mut s = self.split(soft, bad);
                 let x = self.pin(x);
-                let (a, b) = (self.to_float(prec, x), self.to_float(prec, y));
+                let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
                 let r = match op {
                     FBinOp::Add => self.b.ins().fadd(a, b),
                     FBinOp::Sub => self.b.ins().fsub(a, b),
@@ -400,7 +400,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             FBinOp::Eq => {
                 // Quiet compare: invalid only for signalling NaNs, as feq.
                 let x = self.pin(x);
-                let (a, b) = (self.to_float(prec, x), self.to_float(prec, y));
+                let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
                 let r = self.b.ins().fcmp(FloatCC::Equal, a, b);
                 let r = self.b.ins().uextend(I64, r);
                 self.anchor(r);
@@ -411,7 +411,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 // which SoftFloat raises then too) decides a branch, which
                 // keeps it; the ordered compare raises nothing.
                 let x = self.pin(x);
-                let (a, b) = (self.to_float(prec, x), self.to_float(prec, y));
+                let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
                 let unordered = self.b.ins().fcmp(FloatCC::Unordered, a, b);
                 let s = self.split(soft, Some(unordered));
                 let cc = if op == FBinOp::Lt { FloatCC::LessThan } else { FloatCC::LessThanOrEqual };
@@ -423,7 +423,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let (na, nb) = (self.is_nan(prec, x), self.is_nan(prec, y));
                 let any = self.b.ins().bor(na, nb);
                 let s = self.split(soft, Some(any));
-                let (a, b) = (self.to_float(prec, x), self.to_float(prec, y));
+                let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
                 let lt = self.b.ins().fcmp(FloatCC::LessThan, a, b);
                 let eq = self.b.ins().fcmp(FloatCC::Equal, a, b);
                 // Equal operands are equal bits or ±0: min ORs the signs,
@@ -455,7 +455,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
         let mut s = self.split(soft, bad);
         let x = self.pin(x);
-        let (a, b, c) = (self.to_float(prec, x), self.to_float(prec, y), self.to_float(prec, z));
+        let (a, b, c) = (self.float_of(prec, x), self.float_of(prec, y), self.float_of(prec, z));
         // Negation flips the sign bit only (no flags, sNaN stays sNaN).
         let (a, c) = match op {
             FTernOp::Madd => (a, c),
@@ -478,7 +478,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 // Exact in every rounding mode.
                 let mut s = self.split(soft, None);
                 let x = self.pin(x);
-                let f = self.to_float(Prec::S, x);
+                let f = self.float_of(Prec::S, x);
                 let r = self.b.ins().fpromote(F64, f);
                 let r = self.checked(&mut s, Prec::D, r);
                 self.join(s, r)
@@ -487,7 +487,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
                 let mut s = self.split(soft, bad);
                 let x = self.pin(x);
-                let f = self.to_float(Prec::D, x);
+                let f = self.float_of(Prec::D, x);
                 let r = self.b.ins().fdemote(F32, f);
                 let r = self.checked(&mut s, Prec::S, r);
                 self.join(s, r)
@@ -501,7 +501,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     let wide = self.b.ins().uextend(I64, lo);
                     self.b.ins().fcvt_from_sint(F64, wide)
                 };
-                self.from_float(Prec::D, r)
+                self.bits_of(Prec::D, r)
             }
             SW | SWu | SL | SLu | DL | DLu => {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
@@ -540,7 +540,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     let inexact = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, top, 1 << bits);
                     self.accrue_if(inexact, ferrovm_ir::fp::NX);
                 }
-                let r = self.from_float(prec, r);
+                let r = self.bits_of(prec, r);
                 self.anchor(r);
                 self.join(s, r)
             }
@@ -589,7 +589,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.bail(&mut s, out);
         // `fcvt_to_sint` may trap (it never does here: the operand is in
         // range), so Cranelift keeps it in place, rounding and all.
-        let f = self.to_float(prec, x);
+        let f = self.float_of(prec, x);
         let f = match rm {
             Rm::Rtz => f,
             Rm::Rdn => self.b.ins().floor(f),
