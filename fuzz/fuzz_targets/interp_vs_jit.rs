@@ -1,6 +1,7 @@
 //! Interpreter vs JIT on instruction streams made from the fuzzer's bytes.
 //!
-//! The first 256 bytes seed the registers; the rest are instruction words
+//! The first 512 bytes seed the registers (integer and FP, a quarter of the
+//! FP ones from a table of special values); the rest are instruction words
 //! kept only if they decode to a legal instruction. Branches and `jal` are
 //! pointed forward and indirect jumps dropped, so every stream ends (the
 //! fuel limit is the stream length, at most 64 instructions, plus one
@@ -67,16 +68,46 @@ fn run(code: &[u8], start: &Cpu, config: EngineConfig) -> (ferrovm_engine::Exit,
     (exit, cpu, data)
 }
 
+/// Doubles whose upper halves are interesting singles too: ±0, 1,
+/// infinity, quiet and signalling NaNs, subnormals, the normal extremes,
+/// rounding halfway cases, integer-conversion edges, values whose products
+/// overflow or underflow.
+const FP_EDGES: [u64; 14] = [
+    0,
+    0x3ff0_0000_0000_0000,
+    0x7ff0_0000_0000_0000,
+    0x7ff8_0000_0000_0001,
+    0x7ff0_0000_0000_0001,
+    0x0000_0000_0000_0001,
+    0x000f_ffff_ffff_ffff,
+    0x0010_0000_0000_0000,
+    0x7fef_ffff_ffff_ffff,
+    0x3fe0_0000_0000_0000,
+    0x3ff8_0000_0000_0000,
+    0x41df_ffff_ffe0_0000,
+    0x43e0_0000_0000_0000,
+    0x5fe0_0000_0000_0000,
+];
+
 fuzz_target!(|bytes: &[u8]| {
-    if bytes.len() < 256 {
+    if bytes.len() < 512 {
         return;
     }
-    let (regs, code) = bytes.split_at(256);
+    let (regs, code) = bytes.split_at(512);
     let mut start = Cpu { pc: CODE, ..Cpu::default() };
     for (r, chunk) in regs.chunks_exact(8).enumerate().skip(1) {
         let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        // Half of the integer registers point into the data pages.
-        start.regs[r] = if r < 32 && v & 1 == 0 { DATA + 0x800 + (v >> 1) % 0x1000 } else { v };
+        start.regs[r] = match (r < 32, v & 3) {
+            // Half of the integer registers point into the data pages.
+            (true, 0 | 2) => DATA + 0x800 + (v >> 1) % 0x1000,
+            // A quarter of the FP registers hold a value FP operations
+            // treat specially, as a double or a NaN-boxed single.
+            (false, 0) => {
+                let e = FP_EDGES[(v >> 3) as usize % FP_EDGES.len()] ^ ((v >> 2 & 1) << 63);
+                if v & 1 << 8 != 0 { 0xffff_ffff_0000_0000 | (e >> 32) } else { e }
+            }
+            _ => v,
+        };
     }
     start.frm = u64::from(regs[0] % 8);
     start.fflags = u64::from(regs[1] % 32);

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
-    FaultInjection, JitOptions,
+    FaultInjection, FpLowering, JitOptions,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -193,6 +193,11 @@ struct RunArgs {
     /// stack (for measurement).
     #[arg(long)]
     no_inline_cache: bool,
+    /// JIT: floating point through SoftFloat calls instead of the host
+    /// FPU (same results and flags; for measurement, and for hosts where
+    /// the FPU path cannot run).
+    #[arg(long)]
+    soft_float: bool,
     /// JIT: code-cache budget in bytes; when full, the eviction policy
     /// picks translations to evict (never exceeded).
     #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
@@ -484,6 +489,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         dump: env::set(env::JIT_DUMP),
         perf_map: env::set(env::PERF_MAP),
         cranelift_flags,
+        fp: if args.soft_float { FpLowering::Soft } else { FpLowering::Host },
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
@@ -577,6 +583,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if args.no_inline_cache {
         reexec_args.push("--no-inline-cache".into());
+    }
+    if args.soft_float {
+        reexec_args.push("--soft-float".into());
     }
     if args.engine != EngineKind::Interp {
         reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);

@@ -8,10 +8,13 @@ use ferrovm_difftest::run::{Campaign, Runner, Subprocess, run_campaign, run_case
 fn main() -> Result<()> {
     let args = Args::parse();
     let Some(qemu) = Subprocess::qemu() else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
-    let ferrovm = Subprocess::ferrovm();
+    let mut ferrovm = Subprocess::ferrovm();
+    if let Some(f) = &mut ferrovm {
+        f.args.extend(args.ferrovm_args.iter().cloned());
+    }
     match &ferrovm {
         _ if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
-        Some(f) => eprintln!("oracle {}, subject {}", qemu.program.display(), f.program.display()),
+        Some(f) => eprintln!("oracle {}, subject {} {}", qemu.program.display(), f.program.display(), f.args.join(" ")),
         None => bail!("no ferrovm binary (build it, set FERROVM_BIN, or pass --qemu-only)"),
     }
     let subject = if args.qemu_only { None } else { ferrovm.as_ref().map(|f| f as &dyn Runner) };
@@ -73,6 +76,11 @@ struct Args {
     /// Run only QEMU (validates the generated programs).
     #[arg(long)]
     qemu_only: bool,
+    /// An extra `ferrovm run` argument (repeatable), e.g.
+    /// `--ferrovm-arg=--engine=jit` so every block runs compiled (the
+    /// default engine interprets code that runs once, as these cases do).
+    #[arg(long = "ferrovm-arg", value_name = "ARG", allow_hyphen_values = true)]
+    ferrovm_args: Vec<String>,
 }
 
 fn parse_u64(s: &str) -> Result<u64, String> {

@@ -107,6 +107,20 @@ pub struct JitContext {
     pub illegal_bits: AtomicU32,
     /// Scratch result of a helper.
     pub value: AtomicU64,
+    /// Where compiled code stores the result of every FP operation it runs
+    /// on the host FPU, so Cranelift never drops one whose value is dead
+    /// (its flags still count). Never read.
+    pub fp_sink: AtomicU64,
+    /// Always 0. Compiled code ORs it (loaded in the guest block) into an
+    /// operand of every host FP operation, so Cranelift's optimizer cannot
+    /// hoist the operation out of a loop to where the guest would not have
+    /// run it (its flags would be raised there).
+    pub fp_zero: AtomicU64,
+    /// Where the `stmxcsr` stub of host FP stores the host's MXCSR.
+    pub fp_mxcsr: AtomicU32,
+    /// The MXCSR the `ldmxcsr` stub of host FP loads: guest mode, no
+    /// flags (see [`crate::host_fp`]).
+    pub fp_guest_mxcsr: AtomicU32,
     /// Number of pushes on the return-address stack (wrapping; the top entry
     /// is `ras[(top - 1) % RAS_ENTRIES]`).
     pub ras_top: AtomicU64,
@@ -153,6 +167,10 @@ impl JitContext {
             exit_request: AtomicU8::new(0),
             illegal_bits: AtomicU32::new(0),
             value: AtomicU64::new(0),
+            fp_sink: AtomicU64::new(0),
+            fp_zero: AtomicU64::new(0),
+            fp_mxcsr: AtomicU32::new(0),
+            fp_guest_mxcsr: AtomicU32::new(crate::host_fp::GUEST_MXCSR),
             ras_top: AtomicU64::new(0),
             ras: std::array::from_fn(|_| AtomicPtr::new(s)),
             mem,
@@ -196,6 +214,7 @@ pub(crate) mod offsets {
     pub(crate) const CPU_REGS: i32 = offset_of!(Cpu, regs) as i32;
     pub(crate) const CPU_PC: i32 = offset_of!(Cpu, pc) as i32;
     pub(crate) const CPU_FRM: i32 = offset_of!(Cpu, frm) as i32;
+    pub(crate) const CPU_FFLAGS: i32 = offset_of!(Cpu, fflags) as i32;
     pub(crate) const CPU_INSTRET: i32 = offset_of!(Cpu, instret) as i32;
     pub(crate) const CTX_EXIT_REQUEST: i32 = offset_of!(JitContext, exit_request) as i32;
     pub(crate) const CTX_ILLEGAL_BITS: i32 = offset_of!(JitContext, illegal_bits) as i32;
@@ -206,6 +225,10 @@ pub(crate) mod offsets {
     pub(crate) const CTX_IC_MISSES: i32 = offset_of!(JitContext, ic_misses) as i32;
     pub(crate) const CTX_JC_MISSES: i32 = offset_of!(JitContext, jump_cache_misses) as i32;
     pub(crate) const CTX_VALUE: i32 = offset_of!(JitContext, value) as i32;
+    pub(crate) const CTX_FP_SINK: i32 = offset_of!(JitContext, fp_sink) as i32;
+    pub(crate) const CTX_FP_ZERO: i32 = offset_of!(JitContext, fp_zero) as i32;
+    pub(crate) const CTX_FP_MXCSR: i32 = offset_of!(JitContext, fp_mxcsr) as i32;
+    pub(crate) const CTX_FP_GUEST_MXCSR: i32 = offset_of!(JitContext, fp_guest_mxcsr) as i32;
     pub(crate) const CTX_RAS_TOP: i32 = offset_of!(JitContext, ras_top) as i32;
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;
     pub(crate) const CTX_JUMP_CACHE: i32 = offset_of!(JitContext, jump_cache) as i32;

@@ -5,7 +5,10 @@
 //!   terminator to Cranelift IR (guest registers in `Variable`s, written
 //!   back at every exit — or, in unoptimized single blocks, stored as they
 //!   are set; memory through an inline range-and-permission check with a
-//!   precise-fault slow path; FP, CSRs and atomics through the
+//!   precise-fault slow path; FP on the host FPU, bit-exact to SoftFloat,
+//!   with its sticky flags folded into `fflags` lazily ([`host_fp`];
+//!   [`FpLowering::Soft`] calls SoftFloat for every op); CSRs, atomics and
+//!   FP cases the host cannot do exactly through the
 //!   [helper table](helpers)).
 //! * Each translation is compiled as its [`Flavor`] says: with or without
 //!   Cranelift's optimizer, and optionally counting its runs in a counter
@@ -69,6 +72,7 @@
 pub mod abi;
 pub mod code_cache;
 pub mod helpers;
+pub mod host_fp;
 mod int_ops;
 mod store;
 mod sync;
@@ -76,8 +80,8 @@ mod translate;
 
 pub use code_cache::Writes;
 pub use store::{
-    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, Function, JitOptions, JitThread, Linker,
-    NativeCode, NativeExit, StoreState,
+    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
+    Linker, NativeCode, NativeExit, StoreState,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

@@ -61,6 +61,20 @@ pub struct JitOptions {
     /// Extra Cranelift settings (`name`, `value`), applied to every
     /// compile (an experiment knob).
     pub cranelift_flags: Vec<(String, String)>,
+    /// How compiled code does floating point.
+    pub fp: FpLowering,
+}
+
+/// How compiled code does floating point. Both are bit-exact (results and
+/// `fflags`) to `ferrovm_ir::fp`, which the interpreter runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FpLowering {
+    /// The host's FPU (see [`crate::host_fp`]), with SoftFloat for what it
+    /// cannot do exactly. On a host that is not x86-64 this is `Soft`.
+    #[default]
+    Host,
+    /// A SoftFloat helper call for every FP operation (for measurement).
+    Soft,
 }
 
 impl Default for JitOptions {
@@ -74,6 +88,7 @@ impl Default for JitOptions {
             dump: false,
             perf_map: false,
             cranelift_flags: Vec::new(),
+            fp: FpLowering::default(),
         }
     }
 }
@@ -317,6 +332,7 @@ impl CodeStore {
         let isa = host_isa(Effort::Plain, extra)?;
         let isa_quick = host_isa(Effort::Quick, extra)?;
         let isa_opt = host_isa(Effort::Optimize, extra)?;
+        let fp = translate::HostFp::new(options.fp, &*isa);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
         let perf_map = options.perf_map.then(|| {
@@ -335,6 +351,7 @@ impl CodeStore {
                 indirect: [0; 2],
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
+                fp,
             },
             stub: 0,
             trampoline: unreachable_trampoline,
@@ -357,6 +374,20 @@ impl CodeStore {
         // result), built just above.
         store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
         store.sentinel.code.store(store.stub, Ordering::Relaxed);
+        if store.env.fp.is_some() {
+            // The MXCSR stubs host FP calls (machine code: Cranelift IR
+            // cannot name MXCSR).
+            let [read, clear] = crate::host_fp::stubs().map(|bytes| {
+                let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, time: Duration::ZERO };
+                let code = store.install(&mut f)?;
+                let entry = code.entry;
+                // Permanent: never retired.
+                std::mem::forget(code);
+                Ok::<usize, Error>(entry)
+            });
+            let (read, clear) = (read?, clear?);
+            store.env.fp = store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, ..fp });
+        }
         let dummy = AtomicU32::new(0);
         for ret in [false, true] {
             c.cl.clear();
@@ -558,6 +589,10 @@ impl CodeStore {
             let slot = ((pc >> 1) as usize) & (JUMP_CACHE_ENTRIES - 1);
             ctx.jump_cache[slot].store(std::ptr::from_ref(cell).cast_mut(), Ordering::Relaxed);
         }
+        let host_fp = self.env.fp.is_some();
+        if host_fp {
+            crate::host_fp::enter();
+        }
         // SAFETY: `entry` is the published code of a translation of `pc`
         // built by `translate` for this address space and still allocated
         // (this thread's epoch is entered); it accesses only `cpu`
@@ -566,6 +601,9 @@ impl CodeStore {
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
         let code = unsafe { (self.trampoline)(cpu, ctx, entry, pc) };
+        if host_fp {
+            crate::host_fp::leave(cpu);
+        }
         th.participant.leave();
         Some(match code {
             exit::CONTINUE => NativeExit::Continue,

@@ -23,9 +23,12 @@ use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp}
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
 use crate::abi::{JUMP_CACHE_ENTRIES, RAS_ENTRIES, exit, offsets as off};
-use crate::helpers::{HELPERS, fp_code, order_code, size_code};
+use crate::helpers::{HELPERS, order_code, size_code};
 use crate::int_ops::{self, RareOps};
 use crate::store::Linker;
+
+mod fp;
+pub(crate) use fp::HostFp;
 
 /// Everything about the environment a translation embeds as constants.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +40,8 @@ pub(crate) struct Env {
     pub(crate) indirect: [u64; 2],
     pub(crate) chaining: bool,
     pub(crate) inline_cache: bool,
+    /// FP on the host FPU (`None`: every FP op calls SoftFloat).
+    pub(crate) fp: Option<HostFp>,
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):
@@ -75,6 +80,8 @@ struct Sigs {
     h4: SigRef,
     h5: SigRef,
     h3_void: SigRef,
+    /// The MXCSR stubs of host FP (`preserve_all`: they clobber nothing).
+    stub: SigRef,
     block: SigRef,
     indirect: SigRef,
 }
@@ -135,6 +142,8 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     shared: Vec<(u64, ClBlock)>,
     /// Where the region's calls return to (see [`Tr::return_inside`]).
     calls: Vec<u64>,
+    /// Values of host FP code reused within the current guest block.
+    fp_block: fp::BlockValues,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -281,6 +290,8 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     fe: TargetFrontendConfig,
 ) -> Result<(), Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
+    let mut env = env;
+    env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
     let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(ic_word));
     tr.site_pc = first.start;
@@ -340,6 +351,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         }
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
+        tr.fp_block = fp::BlockValues::default();
         tr.site_pc = block.start;
         tr.retired = 0;
         tr.insns = 0;
@@ -368,6 +380,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             h4: b.import_signature(helper_sig(4, true)),
             h5: b.import_signature(helper_sig(5, true)),
             h3_void: b.import_signature(helper_sig(3, false)),
+            stub: b.import_signature({
+                let mut sig = Signature::new(CallConv::PreserveAll);
+                sig.params.push(AbiParam::new(I64));
+                sig
+            }),
             block: b.import_signature(block_signature()),
             indirect: b.import_signature(indirect_signature()),
         };
@@ -400,6 +417,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             eager: false,
             shared: Vec::new(),
             calls: Vec::new(),
+            fp_block: fp::BlockValues::default(),
         }
     }
 
@@ -840,26 +858,22 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             }
             Op::FUnary { op, prec, rm, dst, src } => {
                 let x = self.t(src)?;
-                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
-                let v = self.call(self.sigs.h3, HELPERS.fp_unary, &[self.cpu, code, x]).unwrap_or(x);
+                let v = self.f_unary(op, prec, rm, x);
                 self.def(dst, v)?;
             }
             Op::FBinary { op, prec, rm, dst, a, b } => {
                 let (x, y) = (self.t(a)?, self.t(b)?);
-                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
-                let v = self.call(self.sigs.h4, HELPERS.fp_binary, &[self.cpu, code, x, y]).unwrap_or(x);
+                let v = self.f_binary(op, prec, rm, x, y);
                 self.def(dst, v)?;
             }
             Op::FTernary { op, prec, rm, dst, a, b, c } => {
                 let (x, y, z) = (self.t(a)?, self.t(b)?, self.t(c)?);
-                let code = self.iconst(u64::from(fp_code(op as usize, prec, rm)));
-                let v = self.call(self.sigs.h5, HELPERS.fp_ternary, &[self.cpu, code, x, y, z]).unwrap_or(x);
+                let v = self.f_ternary(op, prec, rm, x, y, z);
                 self.def(dst, v)?;
             }
             Op::FCvt { op, rm, dst, src } => {
                 let x = self.t(src)?;
-                let code = self.iconst(u64::from(fp_code(op as usize, ferrovm_ir::Prec::S, rm)));
-                let v = self.call(self.sigs.h3, HELPERS.fp_convert, &[self.cpu, code, x]).unwrap_or(x);
+                let v = self.f_convert(op, rm, x);
                 self.def(dst, v)?;
             }
             Op::CheckFrm => {
@@ -871,14 +885,21 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 self.branch_to(bad, illegal);
             }
             Op::CsrRead { dst, csr } => {
-                let c = self.iconst(u64::from(csr));
-                let v = self.call(self.sigs.h2, HELPERS.csr_read, &[self.cpu, c]).unwrap_or(c);
+                let v = match self.csr_read_host_fp(csr) {
+                    Some(v) => v,
+                    None => {
+                        let c = self.iconst(u64::from(csr));
+                        self.call(self.sigs.h2, HELPERS.csr_read, &[self.cpu, c]).unwrap_or(c)
+                    }
+                };
                 self.def(dst, v)?;
             }
             Op::CsrWrite { csr, src } => {
                 let v = self.t(src)?;
-                let c = self.iconst(u64::from(csr));
-                self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
+                if !self.csr_write_host_fp(csr, v) {
+                    let c = self.iconst(u64::from(csr));
+                    self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
+                }
             }
         }
         Ok(())

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{EngineConfig, EngineMode, Exit, JitOptions};
+use ferrovm_engine::{EngineConfig, EngineMode, Exit, FpLowering, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, decode16, encode};
@@ -80,6 +80,54 @@ pub(crate) fn random_insn(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
+/// Doubles that FP operations treat specially: ±0 (with the sign added at
+/// random), 1, infinity, quiet and signalling NaNs, subnormals, the normal
+/// extremes, halfway cases of rounding to integers and to single precision,
+/// values at the edges of integer conversions, values whose products or
+/// sums overflow or underflow.
+const EDGES_D: [u64; 20] = [
+    0,
+    0x3ff0_0000_0000_0000,
+    0x7ff0_0000_0000_0000,
+    0x7ff8_0000_0000_0001,
+    0x7ff0_0000_0000_0001,
+    0x0000_0000_0000_0001,
+    0x000f_ffff_ffff_ffff,
+    0x0010_0000_0000_0000,
+    0x7fef_ffff_ffff_ffff,
+    0x3fe0_0000_0000_0000,
+    0x3ff8_0000_0000_0000,
+    0x3fb9_9999_9999_999a,
+    0x3ff0_0000_1000_0000,
+    0x41df_ffff_ffe0_0000,
+    0x41f0_0000_0000_0000,
+    0x43e0_0000_0000_0000,
+    0x47ef_ffff_f000_0000,
+    0x36a0_0000_0000_0000,
+    0x2000_0000_0000_0000,
+    0x5fe0_0000_0000_0000,
+];
+
+/// The same for singles (NaN-boxed by the caller).
+const EDGES_S: [u64; 16] = [
+    0,
+    0x3f80_0000,
+    0x7f80_0000,
+    0x7fc0_0001,
+    0x7fa0_0001,
+    0x0000_0001,
+    0x007f_ffff,
+    0x0080_0000,
+    0x7f7f_ffff,
+    0x3f00_0000,
+    0x3fc0_0000,
+    0x3dcc_cccd,
+    0x4f00_0000,
+    0x5f00_0000,
+    0x1f80_0000,
+    0x5f80_0000,
+];
+
 /// A start state: registers pointing into (and around) the data pages,
 /// random FP registers, sometimes an invalid `frm`.
 pub(crate) fn random_cpu(rng: &mut Rng) -> Cpu {
@@ -93,12 +141,12 @@ pub(crate) fn random_cpu(rng: &mut Rng) -> Cpu {
         };
     }
     for r in 32..64 {
+        let sign = rng.below(2);
         cpu.regs[r] = match rng.below(4) {
             0 => rng.next(),
             1 => 0xffff_ffff_0000_0000 | (rng.next() & 0xffff_ffff),
-            2 => [0x3ff0_0000_0000_0000, 0x8000_0000_0000_0000, 0x7ff0_0000_0000_0000, 0x7ff8_0000_0000_0001]
-                [rng.below(4) as usize],
-            _ => 0xffff_ffff_0000_0000 | [0x3f80_0000, 0x8000_0000, 0x7f80_0000, 0x7fa0_0001][rng.below(4) as usize],
+            2 => EDGES_D[rng.below(EDGES_D.len() as u64) as usize] ^ (sign << 63),
+            _ => 0xffff_ffff_0000_0000 | (EDGES_S[rng.below(EDGES_S.len() as u64) as usize] ^ (sign << 31)),
         };
     }
     cpu.frm = if rng.below(8) == 0 { 5 + rng.below(3) } else { rng.below(5) };
@@ -150,7 +198,8 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
         // stream runs as hot code (Cranelift's optimizer on).
         1 => jit(Some(1), j()),
         2 => jit(None, JitOptions { chaining: false, ..j() }),
-        3 => jit(None, JitOptions { inline_cache: false, code_cache_size: 16 << 10, ..j() }),
+        // Also the SoftFloat lowering of FP (the host FPU's is the default).
+        3 => jit(None, JitOptions { inline_cache: false, code_cache_size: 16 << 10, fp: FpLowering::Soft, ..j() }),
         // Counting first-run code (single-pass register allocation) that
         // never gets hot here.
         _ => jit(Some(1 << 30), j()),

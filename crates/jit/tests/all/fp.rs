@@ -1,0 +1,474 @@
+//! FP on the host FPU against SoftFloat (`ferrovm_ir::fp`), bit for bit and
+//! flag for flag: every op, both precisions, every rounding mode (static,
+//! and dynamic with each `frm`), on operands of every class (±0,
+//! subnormals, normals at rounding boundaries, the largest finite values,
+//! infinities, quiet and signalling NaNs, integers that round), compiled
+//! with and without Cranelift's optimizer.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+
+use ferrovm_ir::text::parse_blocks;
+use ferrovm_ir::{Cpu, CvtOp, FBinOp, FTernOp, FUnOp, Prec, Reg, Rm, fp};
+use ferrovm_jit::abi::Cell;
+use ferrovm_jit::{CodeStore, Flavor, FpLowering, JitOptions, JitThread, Linker, NativeCode, NativeExit};
+use ferrovm_mem::AddressSpace;
+
+struct One<'a>(&'a Cell, &'a AtomicU32);
+
+impl Linker for One<'_> {
+    fn cell(&mut self, _: u64) -> *const Cell {
+        self.0
+    }
+    fn counter(&mut self, _: u64) -> *const AtomicU32 {
+        self.1
+    }
+}
+
+/// One compiled block, run with operands in f1, f2, f3 (or x1 for
+/// integer → float conversions); the result in f10, flags in `fflags`.
+struct Compiled {
+    store: CodeStore,
+    thread: JitThread,
+    cell: Box<Cell>,
+    _counter: Box<AtomicU32>,
+    code: Option<NativeCode>,
+}
+
+impl Compiled {
+    fn new(body: &str, optimize: bool, fp: FpLowering) -> Compiled {
+        let text = format!("block 0x1000..0x1004 {{\n    mark 0x1000 4\n{body}\n    ecall 0x1004\n}}");
+        let block = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}")).remove(0);
+        let mem = Arc::new(AddressSpace::new().unwrap());
+        let store = CodeStore::new(&mem, JitOptions { fp, ..JitOptions::default() }).unwrap();
+        let cell = Box::new(Cell::new(0x1000, store.stub()));
+        let counter = Box::new(AtomicU32::new(0));
+        let mut compiler = store.compiler();
+        let flavor = Flavor { optimize, hot_at: None };
+        let mut f = store.compile(&mut compiler, &[block], flavor, &mut One(&cell, &counter)).unwrap();
+        let code = store.install(&mut f).unwrap();
+        store.link(&cell, &code);
+        let thread = store.thread();
+        Compiled { store, thread, cell, _counter: counter, code: Some(code) }
+    }
+
+    /// Runs with `regs` set; (f10, fflags).
+    fn run(&self, regs: &[(Reg, u64)], frm: u64) -> (u64, u64) {
+        let mut cpu = Cpu { pc: 0x1000, frm, ..Cpu::default() };
+        for &(r, v) in regs {
+            cpu.regs[r.index()] = v;
+        }
+        assert_eq!(self.store.run(&self.thread, &mut cpu, &self.cell), Some(NativeExit::Ecall));
+        (cpu.regs[Reg::f(10).index()], cpu.fflags)
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        self.store.unlink(&self.cell);
+        if let Some(code) = self.code.take() {
+            self.store.retire(code);
+        }
+    }
+}
+
+const RMS: [Rm; 6] = [Rm::Rne, Rm::Rtz, Rm::Rdn, Rm::Rup, Rm::Rmm, Rm::Dyn];
+
+/// The mode SoftFloat is given: `dyn` resolved with `frm`.
+fn resolve(rm: Rm, frm: u64) -> Rm {
+    if rm == Rm::Dyn { Rm::from_bits(frm as u8).unwrap() } else { rm }
+}
+
+/// `frm` values to run a block with.
+fn frms(rm: Rm) -> &'static [u64] {
+    if rm == Rm::Dyn { &[0, 1, 2, 3, 4] } else { &[0] }
+}
+
+fn doubles() -> Vec<u64> {
+    let mut v: Vec<u64> = vec![
+        0x0000_0000_0000_0000,
+        0x7ff0_0000_0000_0000,
+        0x7ff8_0000_0000_0000,
+        0x7ff8_0000_0000_0001,
+        0x7ff0_0000_0000_0001,
+        0x7ff4_0000_0000_0000,
+        0x0000_0000_0000_0001,
+        0x000f_ffff_ffff_ffff,
+        0x0010_0000_0000_0000,
+        0x0010_0000_0000_0001,
+        0x001f_ffff_ffff_ffff,
+        0x7fef_ffff_ffff_ffff,
+        0x7fe0_0000_0000_0000,
+        0x3ff0_0000_0000_0000,
+        0x3ff0_0000_0000_0001,
+        0x3fe0_0000_0000_0000,
+        0x3ff8_0000_0000_0000,
+        0x4004_0000_0000_0000,
+        0x400c_0000_0000_0000,
+        0x3fb9_9999_9999_999a, // 0.1
+        0x41df_ffff_ffc0_0000, // 2^31 - 1
+        0x41df_ffff_ffe0_0000, // 2^31 - 0.5
+        0x41cf_ffff_ffe0_0000, // 2^30 - 0.5...
+        0x41e0_0000_0000_0000, // 2^31
+        0x41ef_ffff_ffe0_0000, // 2^32 - 1
+        0x43df_ffff_ffff_ffff,
+        0x43e0_0000_0000_0000,
+        0x43cf_ffff_ffff_ffff,
+        0x3ff0_0000_1000_0000, // halfway for binary32
+        0x47ef_ffff_f000_0000, // f32 max + half ulp
+        0x36a0_0000_0000_0000, // f32 min subnormal
+        0x3690_0000_0000_0000, // half of it
+        0x380f_ffff_c000_0000, // f32 max subnormal
+        0x3810_0000_0000_0000, // f32 min normal
+        0x3ca0_0000_0000_0000, // 2^-53
+        0x2000_0000_0000_0000, // 2^-511: products underflow
+        0x5fe0_0000_0000_0000, // 2^511: products overflow
+    ];
+    let neg: Vec<u64> = v.iter().map(|x| x ^ (1 << 63)).collect();
+    v.extend(neg);
+    v
+}
+
+fn singles() -> Vec<u64> {
+    let mut v: Vec<u64> = vec![
+        0x0000_0000,
+        0x7f80_0000,
+        0x7fc0_0000,
+        0x7fc0_0001,
+        0x7f80_0001,
+        0x7fa0_0000,
+        0x0000_0001,
+        0x007f_ffff,
+        0x0080_0000,
+        0x0080_0001,
+        0x00ff_ffff,
+        0x7f7f_ffff,
+        0x7f00_0000,
+        0x3f80_0000,
+        0x3f80_0001,
+        0x3f00_0000,
+        0x3fc0_0000,
+        0x4020_0000,
+        0x3dcc_cccd, // 0.1
+        0x4eff_ffff, // below 2^31
+        0x4f00_0000, // 2^31
+        0x4e80_0000, // 2^30
+        0x4f7f_ffff, // below 2^32
+        0x5eff_ffff, // below 2^63
+        0x5f00_0000, // 2^63
+        0x4b80_0001, // 2^24 + 2
+        0x3380_0000, // 2^-24
+        0x1f80_0000, // 2^-64: products underflow
+        0x5f80_0000, // 2^64: products overflow
+    ];
+    let neg: Vec<u64> = v.iter().map(|x| x ^ (1 << 31)).collect();
+    v.extend(neg);
+    v
+}
+
+fn ints() -> Vec<u64> {
+    let mut v: Vec<u64> = vec![
+        0,
+        1,
+        2,
+        3,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        0x100_0001,
+        0x100_0003,
+        0x7fff_ffc0,
+        0xffff_ff80,
+        0x20_0000_0000_0001,
+        0x7fff_ffff_ffff_ffff,
+        0x7fff_ffff_ffff_fc00,
+        0xffff_ffff_ffff_f800,
+        0x8000_0000_0000_0000,
+        0x8000_0000_0000_0001,
+        0xffff_ffff_8000_0000,
+        0x1234_5678_9abc_def1,
+    ];
+    let neg: Vec<u64> = v.iter().map(|x| x.wrapping_neg()).collect();
+    v.extend(neg);
+    v
+}
+
+fn values(prec: Prec) -> Vec<u64> {
+    match prec {
+        Prec::S => singles(),
+        Prec::D => doubles(),
+    }
+}
+
+fn check(what: &str, got: (u64, u64), want: (u64, u8)) {
+    assert_eq!(got, (want.0, u64::from(want.1)), "{what}: (result, fflags)");
+}
+
+#[test]
+fn unary_and_binary_ops_match_softfloat() {
+    for optimize in [false, true] {
+        for prec in [Prec::S, Prec::D] {
+            let vals = values(prec);
+            for rm in RMS {
+                let op = FUnOp::Sqrt;
+                let c = Compiled::new(
+                    &format!("    t0 = get f1\n    t1 = {op}.{prec}.{rm} t0\n    set f10, t1"),
+                    optimize,
+                    FpLowering::Host,
+                );
+                for &frm in frms(rm) {
+                    for &a in &vals {
+                        let got = c.run(&[(Reg::f(1), a)], frm);
+                        check(
+                            &format!("{op}.{prec}.{rm} {a:#x} frm={frm}"),
+                            got,
+                            fp::unary(op, prec, resolve(rm, frm), a),
+                        );
+                    }
+                }
+                for op in FBinOp::ALL.iter().copied() {
+                    // Ops without rounding are lifted with rne only.
+                    if !matches!(op, FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div) && rm != Rm::Rne {
+                        continue;
+                    }
+                    let c = Compiled::new(
+                        &format!("    t0 = get f1\n    t1 = get f2\n    t2 = {op}.{prec}.{rm} t0, t1\n    set f10, t2"),
+                        optimize,
+                        FpLowering::Host,
+                    );
+                    for &frm in frms(rm) {
+                        for &a in &vals {
+                            for &b in &vals {
+                                let got = c.run(&[(Reg::f(1), a), (Reg::f(2), b)], frm);
+                                let want = fp::binary(op, prec, resolve(rm, frm), a, b);
+                                check(&format!("{op}.{prec}.{rm} {a:#x}, {b:#x} frm={frm} opt={optimize}"), got, want);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_multiply_add_matches_softfloat() {
+    for optimize in [false, true] {
+        for prec in [Prec::S, Prec::D] {
+            // A third of the values, so the cube stays small.
+            let vals: Vec<u64> = values(prec).into_iter().step_by(3).collect();
+            for rm in [Rm::Rne, Rm::Rtz, Rm::Dyn] {
+                for op in FTernOp::ALL.iter().copied() {
+                    let c = Compiled::new(
+                        &format!(
+                            "    t0 = get f1\n    t1 = get f2\n    t2 = get f3\n    t3 = {op}.{prec}.{rm} t0, t1, t2\n    set f10, t3"
+                        ),
+                        optimize,
+                        FpLowering::Host,
+                    );
+                    for &frm in &frms(rm)[..frms(rm).len().min(2)] {
+                        for &a in &vals {
+                            for &b in &vals {
+                                for &z in &vals {
+                                    let got = c.run(&[(Reg::f(1), a), (Reg::f(2), b), (Reg::f(3), z)], frm);
+                                    let want = fp::ternary(op, prec, resolve(rm, frm), a, b, z);
+                                    check(&format!("{op}.{prec}.{rm} {a:#x}, {b:#x}, {z:#x} frm={frm}"), got, want);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn conversions_match_softfloat() {
+    for optimize in [false, true] {
+        for op in CvtOp::ALL.iter().copied() {
+            let name = op.name();
+            // `to.from`: the operand's kind is after the dot.
+            let from = name.split('.').nth(1).unwrap_or("");
+            let (src, vals) = match from {
+                "s" => (Reg::f(1), singles()),
+                "d" => (Reg::f(1), doubles()),
+                _ => (Reg::x(1), ints()),
+            };
+            for rm in RMS {
+                let c = Compiled::new(
+                    &format!("    t0 = get {src}\n    t1 = fcvt.{name}.{rm} t0\n    set f10, t1"),
+                    optimize,
+                    FpLowering::Host,
+                );
+                for &frm in frms(rm) {
+                    for &a in &vals {
+                        let got = c.run(&[(src, a)], frm);
+                        let want = fp::convert(op, resolve(rm, frm), a);
+                        check(&format!("fcvt.{name}.{rm} {a:#x} frm={frm} opt={optimize}"), got, want);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Operands known when compiling: Cranelift's optimizer folds what it can
+/// (an integer → float conversion of a constant); the flags must survive.
+#[test]
+fn constant_operands_keep_their_flags() {
+    for op in CvtOp::ALL.iter().copied() {
+        let from = op.name().split('.').nth(1).unwrap_or("");
+        let vals = match from {
+            "s" => singles(),
+            "d" => doubles(),
+            _ => ints(),
+        };
+        for &a in &vals {
+            for optimize in [false, true] {
+                let c = Compiled::new(
+                    &format!("    t0 = const {a:#x}\n    t1 = fcvt.{}.rne t0\n    set f10, t1", op.name()),
+                    optimize,
+                    FpLowering::Host,
+                );
+                check(
+                    &format!("fcvt.{}.rne const {a:#x} opt={optimize}", op.name()),
+                    c.run(&[], 0),
+                    fp::convert(op, Rm::Rne, a),
+                );
+            }
+        }
+    }
+    let (a, b) = (0x3fb9_9999_9999_999a_u64, 0x3fc9_9999_9999_999a_u64); // 0.1, 0.2
+    for optimize in [false, true] {
+        let c = Compiled::new(
+            &format!("    t0 = const {a:#x}\n    t1 = const {b:#x}\n    t2 = fadd.d.rne t0, t1\n    set f10, t2"),
+            optimize,
+            FpLowering::Host,
+        );
+        check("fadd.d.rne const", c.run(&[], 0), fp::binary(FBinOp::Add, Prec::D, Rm::Rne, a, b));
+    }
+}
+
+/// An op whose result nobody uses still raises its flags.
+#[test]
+fn dead_results_still_raise_flags() {
+    for optimize in [false, true] {
+        for (body, want) in [
+            ("    t2 = fdiv.d.rne t0, t1", fp::DZ),
+            ("    t2 = fadd.d.rne t0, t0", fp::OF | fp::NX),
+            ("    t2 = fsqrt.d.rne t1", 0),
+            ("    t2 = fmul.d.dyn t0, t0", fp::OF | fp::NX),
+            ("    t2 = flt.d.rne t0, t3", fp::NV),
+            ("    t2 = feq.d.rne t0, t4", fp::NV),
+            ("    t2 = fcvt.s.d.rne t0", fp::OF | fp::NX),
+            ("    t2 = fmadd.d.rne t0, t0, t1", fp::OF | fp::NX),
+        ] {
+            let c = Compiled::new(
+                &format!(
+                    "    t0 = get f1\n    t1 = get f2\n    t3 = get f3\n    t4 = get f4\n{body}\n    t5 = const 0\n    set f10, t5"
+                ),
+                optimize,
+                FpLowering::Host,
+            );
+            let regs = [
+                (Reg::f(1), 0x7fe0_0000_0000_0000),
+                (Reg::f(2), 0),
+                (Reg::f(3), 0x7ff8_0000_0000_0000),
+                (Reg::f(4), 0x7ff0_0000_0000_0001),
+            ];
+            assert_eq!(c.run(&regs, 0), (0, u64::from(want)), "{body} opt={optimize}");
+        }
+    }
+}
+
+/// Flags raised in compiled code before a CSR access are seen by it: a read
+/// returns them, a write of `fflags` replaces them.
+#[test]
+fn csr_accesses_see_host_flags() {
+    for optimize in [false, true] {
+        let c = Compiled::new(
+            "    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.rne t0, t1\n    t3 = csrr 0x1\n    set f10, t3\n    t4 = const 0\n    csrw 0x1, t4\n    t5 = fadd.d.rne t0, t1\n    t6 = csrr 0x3\n    set f11, t6\n    t7 = const 0x41\n    csrw 0x3, t7\n    t8 = fdiv.d.dyn t1, t0\n    t9 = csrr 0x2\n    set f12, t9",
+            optimize,
+            FpLowering::Host,
+        );
+        // 1/3: inexact; after the write only the second op's (exact)
+        // flags, with frm 3 in fcsr; then fcsr = 0x41 (frm 2, NX), and
+        // 3/1 under rdn (SoftFloat: frm is not 0) is exact.
+        let regs = [(Reg::f(1), 0x3ff0_0000_0000_0000), (Reg::f(2), 0x4008_0000_0000_0000)];
+        let mut cpu = Cpu { pc: 0x1000, frm: 3, ..Cpu::default() };
+        for &(r, v) in &regs {
+            cpu.regs[r.index()] = v;
+        }
+        assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
+        let got: Vec<u64> = (10..13).map(|i| cpu.regs[Reg::f(i).index()]).collect();
+        assert_eq!((got, cpu.fflags, cpu.frm), (vec![u64::from(fp::NX), 3 << 5, 2], 1, 2), "opt={optimize}");
+    }
+}
+
+/// The SoftFloat lowering gives the same answers (spot check: it is what
+/// every FP op did before).
+#[test]
+fn soft_lowering_matches() {
+    let c = Compiled::new(
+        "    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.dyn t0, t1\n    set f10, t2",
+        true,
+        FpLowering::Soft,
+    );
+    for &a in &doubles() {
+        for &b in &doubles() {
+            check(
+                "soft fdiv",
+                c.run(&[(Reg::f(1), a), (Reg::f(2), b)], 0),
+                fp::binary(FBinOp::Div, Prec::D, Rm::Rne, a, b),
+            );
+        }
+    }
+}
+
+/// Several host FP ops in one block, each with its own fallback path: the
+/// code stays well-formed (Cranelift's verifier runs in debug builds) and
+/// every op's result and flags are SoftFloat's.
+#[test]
+fn chains_of_ops_match_softfloat() {
+    let body = "    t0 = get f1\n    t1 = get f2\n    t2 = fadd.d.dyn t0, t1\n    t3 = fmul.d.rne t2, t1\n    t4 = fmadd.d.dyn t3, t0, t2\n    t5 = fsqrt.d.rne t4\n    t6 = fcvt.w.d.rne t5\n    t7 = fcvt.d.l.dyn t6\n    t8 = fdiv.d.dyn t7, t0\n    t9 = fmin.d.rne t8, t1\n    t10 = flt.d.rne t9, t0\n    t11 = fcvt.s.d.dyn t9\n    t12 = fsub.s.rne t11, t11\n    set f10, t8\n    set f11, t9\n    set f12, t10\n    set f13, t12";
+    let chain = |a: u64, b: u64, rm: Rm| {
+        let mut fl = 0u8;
+        let mut f = |(v, f): (u64, u8)| {
+            fl |= f;
+            v
+        };
+        let t2 = f(fp::binary(FBinOp::Add, Prec::D, rm, a, b));
+        let t3 = f(fp::binary(FBinOp::Mul, Prec::D, Rm::Rne, t2, b));
+        let t4 = f(fp::ternary(FTernOp::Madd, Prec::D, rm, t3, a, t2));
+        let t5 = f(fp::unary(FUnOp::Sqrt, Prec::D, Rm::Rne, t4));
+        let t6 = f(fp::convert(CvtOp::WD, Rm::Rne, t5));
+        let t7 = f(fp::convert(CvtOp::DL, rm, t6));
+        let t8 = f(fp::binary(FBinOp::Div, Prec::D, rm, t7, a));
+        let t9 = f(fp::binary(FBinOp::Min, Prec::D, Rm::Rne, t8, b));
+        let t10 = f(fp::binary(FBinOp::Lt, Prec::D, Rm::Rne, t9, a));
+        let t11 = f(fp::convert(CvtOp::SD, rm, t9));
+        let t12 = f(fp::binary(FBinOp::Sub, Prec::S, Rm::Rne, t11, t11));
+        ([t8, t9, t10, t12], fl)
+    };
+    for optimize in [false, true] {
+        let c = Compiled::new(body, optimize, FpLowering::Host);
+        for &a in &doubles() {
+            for &b in doubles().iter().step_by(5) {
+                for frm in [0, 1, 4] {
+                    let mut cpu = Cpu { pc: 0x1000, frm, ..Cpu::default() };
+                    cpu.regs[Reg::f(1).index()] = a;
+                    cpu.regs[Reg::f(2).index()] = b;
+                    assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
+                    let got: Vec<u64> = (10..14).map(|i| cpu.regs[Reg::f(i).index()]).collect();
+                    let (want, fl) = chain(a, b, Rm::from_bits(frm as u8).unwrap());
+                    assert_eq!(
+                        (got, cpu.fflags),
+                        (want.to_vec(), u64::from(fl)),
+                        "a={a:#x} b={b:#x} frm={frm} opt={optimize}"
+                    );
+                }
+            }
+        }
+    }
+}
