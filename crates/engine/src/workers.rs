@@ -167,7 +167,7 @@ impl Vm {
         // is near: below half the budget it runs every POLICY_EVERY-th
         // window (uses accumulate in `entries` meanwhile, nothing is lost).
         let (used, capacity) = store.code_usage();
-        if used * 2 < capacity && tick % POLICY_EVERY != 0 {
+        if used * 2 < capacity && !tick.is_multiple_of(POLICY_EVERY) {
             return;
         }
         let (interp, native) = self.rates();

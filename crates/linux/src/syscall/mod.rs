@@ -6,8 +6,8 @@
 //! (`--strace` shows it).
 
 mod copy;
-mod fileops;
 pub(crate) mod event;
+mod fileops;
 mod fs;
 mod io;
 mod misc;
