@@ -686,6 +686,11 @@ impl Proc {
     /// host `fork`, in the one order, so the child never finds one held by
     /// a thread that does not exist there. No path holds one of them while
     /// it takes an earlier one.
+    /// The guest ranges of the shared mappings (`MAP_SHARED`, SysV `shmat`).
+    pub(crate) fn shared_ranges(&self) -> Vec<std::ops::Range<u64>> {
+        lock(&self.shared_maps).iter().map(|m| m.range.clone()).collect()
+    }
+
     pub(crate) fn lock_for_fork(&self) -> ForkLocks<'_> {
         ForkLocks {
             _signalfds: self.events.signalfds(),

@@ -64,13 +64,7 @@ pub(crate) fn start_tracking() -> bool {
 /// The guest ranges the child may have written and the parent should get
 /// back: every mapping, minus the shared ones.
 fn private_ranges(proc: &Proc) -> Vec<Range<u64>> {
-    let shared: Vec<Range<u64>> = proc
-        .shared_maps
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-        .map(|m| m.range.clone())
-        .collect();
+    let shared: Vec<Range<u64>> = proc.shared_ranges();
     let mut out = Vec::new();
     for m in proc.mem.mappings() {
         let mut pieces: Vec<Range<u64>> = std::iter::once(m.start..m.end).collect();

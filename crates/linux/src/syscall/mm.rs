@@ -346,14 +346,7 @@ pub(crate) fn madvise(p: &mut Thread, addr: u64, len: u64, advice: u64) -> SysRe
     let len = check_range(addr, len)?;
     if advice == MADV_DONTNEED {
         // Private anonymous memory reads back as zeros afterwards.
-        let shared: Vec<Range<u64>> = p
-            .proc
-            .shared_maps
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|sm| sm.range.clone())
-            .collect();
+        let shared: Vec<Range<u64>> = p.proc.shared_ranges();
         for m in p.mem.mappings() {
             let (s, e) = (m.start.max(addr), m.end.min(addr + len));
             if s >= e || shared.iter().any(|sm| sm.start < e && sm.end > s) {

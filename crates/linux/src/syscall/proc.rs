@@ -131,14 +131,7 @@ fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, ptid: u6
         Forked::Parent(pid) => {
             if let Some((r, w)) = vfork_pipe {
                 drop(w);
-                let shared: Vec<_> = p
-                    .proc
-                    .shared_maps
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .iter()
-                    .map(|m| m.range.clone())
-                    .collect();
+                let shared: Vec<_> = p.proc.shared_ranges();
                 crate::vfork::receive_written(&p.mem, &shared, r);
             }
             if flags & CLONE_PARENT_SETTID != 0 {
