@@ -70,6 +70,12 @@ fn resource(resource: u64) -> Result<rustix::process::Resource, Errno> {
 /// guest's process), except `RLIMIT_NOFILE` above ferrovm's table size.
 pub(crate) fn prlimit64(p: &mut Thread, pid: u64, res: u64, new: u64, old: u64) -> SysResult {
     if pid != 0 && pid != u64::from(std::process::id()) {
+        // Another process's limits are not ferrovm's to change; one that
+        // does not exist (a negative pid never does) is ESRCH, as Linux says.
+        let Some(other) = rustix::process::Pid::from_raw(pid as i32).filter(|_| (pid as i32) > 0) else {
+            return Err(Errno::SRCH);
+        };
+        rustix::process::test_kill_process(other)?;
         return Err(Errno::PERM);
     }
     let r = resource(res)?;
