@@ -496,6 +496,18 @@ def fmt_time(s: float) -> str:
     return f"{s:7.2f}s"
 
 
+def select(cases: list, patterns: list[str], tool: str) -> list | None:
+    """The cases whose name matches one of the shell-style patterns; None
+    (after saying which) if a pattern matches nothing."""
+    import fnmatch
+
+    for pat in patterns:
+        if not any(fnmatch.fnmatchcase(c.name, pat) for c in cases):
+            print(f"{tool}: no case matches {pat!r} (--list shows them)", file=sys.stderr)
+            return None
+    return [c for c in cases if any(fnmatch.fnmatchcase(c.name, p) for p in patterns)]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="*", help="case names or shell-style patterns (default: all)")
@@ -543,14 +555,9 @@ def main() -> int:
     if args.threads_only:
         cases = [c for c in cases if c.threads]
     if args.cases:
-        import fnmatch
-
-        names = {c.name for c in cases}
-        for pat in args.cases:
-            if not any(fnmatch.fnmatchcase(n, pat) for n in names):
-                print(f"compare.py: no case matches {pat!r} (--list shows them)", file=sys.stderr)
-                return 2
-        cases = [c for c in cases if any(fnmatch.fnmatchcase(c.name, p) for p in args.cases)]
+        cases = select(cases, args.cases, "compare.py")
+        if cases is None:
+            return 2
     if args.list:
         for c in cases:
             print(f"{c.name:24} {'threads' if c.threads else 'single ':8} {c.what}")

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import fnmatch
 import hashlib
 import http.server
 import json
@@ -245,12 +244,9 @@ def main() -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     cases = build_cases(workdir)
     if args.cases:
-        names = [c.name for c in cases]
-        for pat in args.cases:
-            if not any(fnmatch.fnmatchcase(n, pat) for n in names):
-                print(f"compat.py: no case matches {pat!r} (--list shows them)", file=sys.stderr)
-                return 2
-        cases = [c for c in cases if any(fnmatch.fnmatchcase(c.name, p) for p in args.cases)]
+        cases = compare.select(cases, args.cases, "compat.py")
+        if cases is None:
+            return 2
     if args.list:
         for c in cases:
             print(f"{c.name:44} {c.what}")
