@@ -125,19 +125,14 @@ pub(crate) fn enter() {
     }
 }
 
-/// Folds the flags compiled code raised since [`enter`] into `cpu.fflags`
-/// and clears them.
-fn sync(cpu: &mut Cpu) {
+/// After compiled code returned: folds the flags it raised since [`enter`]
+/// into `cpu.fflags` and clears them.
+pub(crate) fn leave(cpu: &mut Cpu) {
     let m = get();
     if m & FLAG_BITS != 0 {
         cpu.fflags |= fflags_of(m);
         set(GUEST_MXCSR);
     }
-}
-
-/// After compiled code returned: as [`sync`].
-pub(crate) fn leave(cpu: &mut Cpu) {
-    sync(cpu);
 }
 
 /// Whether this host can run FP on its FPU the way the lowering expects
