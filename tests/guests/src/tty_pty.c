@@ -58,6 +58,8 @@ int main(void) {
     printf("TCGETS bad pointer: %s\n", r < 0 && errno == EFAULT ? "EFAULT" : "other");
     r = ioctl(0, TCGETS, &t);
     printf("TCGETS on /dev/null: %s\n", r < 0 && errno == ENOTTY ? "ENOTTY" : "other");
+    /* glibc's tcsendbreak is TCSBRKP; tcdrain is TCSBRK 1. */
+    printf("tcsendbreak: %d, tcdrain: %d\n", tcsendbreak(slave, 0), tcdrain(slave));
     close(slave);
     close(master);
     return 0;

@@ -454,6 +454,8 @@ pub fn tty_ioctl_shape(request: u32) -> Option<(usize, IoctlDir)> {
         0x5414 => (8, In),             // TIOCSWINSZ
         0x541b => (4, Out),            // FIONREAD
         0x5422 => (0, Value),          // TIOCNOTTY
+        0x5425 => (0, Value),          // TCSBRKP (glibc's tcsendbreak)
+        0x5427..=0x5428 => (0, Value), // TIOCSBRK, TIOCCBRK
         0x5429 => (4, Out),            // TIOCGSID
         0x8004_5430 => (4, Out),       // TIOCGPTN
         0x4004_5431 => (4, In),        // TIOCSPTLCK
