@@ -60,7 +60,8 @@ const FORK_FLAGS: u64 = CLONE_VFORK
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID
     | CLONE_CHILD_SETTID
-    | CLONE_CLEAR_SIGHAND;
+    | CLONE_CLEAR_SIGHAND
+    | CLONE_PIDFD;
 
 /// Says once that a `clone` flag combination is not supported.
 fn unsupported(p: &Thread, flags: u64) {
@@ -74,7 +75,21 @@ fn unsupported(p: &Thread, flags: u64) {
 /// `clone(flags, newsp, parent_tid, tls, child_tid)` (riscv64 argument order).
 pub(crate) fn clone(p: &mut Thread, flags: u64, newsp: u64, ptid: u64, tls: u64, ctid: u64) -> SysResult {
     let exit_signal = flags & 0xff;
-    clone_with(p, flags & !0xff, exit_signal, newsp, ptid, tls, ctid)
+    // With CLONE_PIDFD, `clone` stores the descriptor where the parent's
+    // tid would go, so the two cannot be asked for together.
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 {
+        return Err(Errno::INVAL);
+    }
+    clone_with(p, flags & !0xff, exit_signal, newsp, Tids { parent: ptid, child: ctid, pidfd: ptid }, tls)
+}
+
+/// Where `clone` writes the new task's tid (parent's and child's memory)
+/// and, with CLONE_PIDFD, the parent's descriptor for the child.
+#[derive(Clone, Copy)]
+struct Tids {
+    parent: u64,
+    child: u64,
+    pidfd: u64,
 }
 
 /// `clone3(args, size)`: `struct clone_args` (flags, pidfd, child_tid,
@@ -92,19 +107,19 @@ pub(crate) fn clone3(p: &mut Thread, args: u64, size: u64) -> SysResult {
         }
     }
     // The exit signal has a field of its own (CSIGNAL bits in flags are
-    // invalid); `pidfd` only counts with CLONE_PIDFD, which is not
-    // supported.
-    let _ = pidfd;
-    if flags & (0xff | CLONE_PIDFD) != 0 || exit_signal > 64 {
+    // invalid); `pidfd` only counts with CLONE_PIDFD.
+    if flags & 0xff != 0 || exit_signal > 64 {
         unsupported(p, flags);
         return Err(Errno::INVAL);
     }
     let newsp = if stack == 0 { 0 } else { stack.checked_add(stack_size).ok_or(Errno::INVAL)? };
-    clone_with(p, flags, exit_signal, newsp, ptid, tls, ctid)
+    clone_with(p, flags, exit_signal, newsp, Tids { parent: ptid, child: ctid, pidfd }, tls)
 }
 
-fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, ptid: u64, tls: u64, ctid: u64) -> SysResult {
+fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, tids: Tids, tls: u64) -> SysResult {
+    let Tids { parent: ptid, child: ctid, pidfd: pidfd_at } = tids;
     if flags & CLONE_THREAD != 0 || flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        // A pidfd for a thread (Linux 6.9's PIDFD_THREAD) is not supported.
         if flags & THREAD != THREAD || flags & !(THREAD | THREAD_EXTRA) != 0 || exit_signal != 0 {
             unsupported(p, flags | exit_signal);
             return Err(Errno::INVAL);
@@ -136,6 +151,15 @@ fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, ptid: u6
             }
             if flags & CLONE_PARENT_SETTID != 0 {
                 p.mem.write_bytes(ptid, &pid.to_le_bytes()).map_err(efault)?;
+            }
+            if flags & CLONE_PIDFD != 0 {
+                // The child is ours and not yet waited for (a zombie at
+                // worst), so its host pidfd names it. Linux makes it
+                // close-on-exec.
+                let host = rustix::process::Pid::from_raw(pid as i32).ok_or(Errno::AGAIN)?;
+                let fd = rustix::process::pidfd_open(host, rustix::process::PidfdFlags::empty())?;
+                let guest_fd = p.fds().insert(fd, true)?;
+                p.mem.write_bytes(pidfd_at, &(guest_fd as u32).to_le_bytes()).map_err(efault)?;
             }
             Ok(u64::from(pid))
         }
