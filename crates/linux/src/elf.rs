@@ -1,23 +1,18 @@
 //! Loading riscv64 ELF executables into guest memory.
 //!
-//! Every header field the loader uses is checked before use, so a malformed
-//! file gives a one-line [`Error::BadElf`] and never a panic or a host fault.
+//! The headers are read with the `object` crate; every field the loader
+//! uses is checked before use, so a malformed file gives a one-line
+//! [`Error::BadElf`] and never a panic or a host fault.
 
 use std::path::Path;
 
 use ferrovm_mem::{AddressSpace, GUEST_LIMIT, PAGE_SIZE, Perms};
 
-use crate::error::{Error, Result};
+use object::elf::{self, FileHeader64};
+use object::read::elf::{FileHeader, ProgramHeader};
+use object::{Endianness, LittleEndian};
 
-const EM_RISCV: u16 = 243;
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const PT_LOAD: u32 = 1;
-const PT_INTERP: u32 = 3;
-const PT_PHDR: u32 = 6;
-const PF_X: u32 = 1;
-const PF_W: u32 = 2;
-const PF_R: u32 = 4;
+use crate::error::{Error, Result};
 
 /// Where position-independent executables are placed (Linux's
 /// `ELF_ET_DYN_BASE` for riscv64: two thirds of the Sv39 user space).
@@ -64,23 +59,6 @@ impl<'a> Reader<'a> {
             None => self.bad(format!("{what} lies outside the file (offset {off:#x}, size {len:#x})")),
         }
     }
-
-    fn u16(&self, off: u64) -> Result<u16> {
-        let b = self.bytes(off, 2, "header")?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&self, off: u64) -> Result<u32> {
-        let b = self.bytes(off, 4, "header")?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn u64(&self, off: u64) -> Result<u64> {
-        let b = self.bytes(off, 8, "header")?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -111,47 +89,55 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
     if data[..4] != *b"\x7fELF" {
         return r.bad("not an ELF file");
     }
-    if data[4] != 2 {
+    if data[4] != elf::ELFCLASS64 {
         return r.bad("not a 64-bit ELF file (riscv64 programs are ELFCLASS64)");
     }
-    if data[5] != 1 {
+    if data[5] != elf::ELFDATA2LSB {
         return r.bad("not a little-endian ELF file");
     }
-    let e_type = r.u16(16)?;
-    let machine = r.u16(18)?;
-    if machine != EM_RISCV {
-        return r.bad(format!("ELF machine is {machine}, not RISC-V (243)"));
+    // The identification bytes are checked above, so `object` only fails
+    // here on what it checks beyond them (version, header size).
+    let header = match FileHeader64::<LittleEndian>::parse(data) {
+        Ok(h) => h,
+        Err(e) => return r.bad(format!("bad ELF header: {e}")),
+    };
+    let le = LittleEndian;
+    let e_type = header.e_type(le);
+    let machine = header.e_machine(le);
+    if machine != elf::EM_RISCV {
+        return r.bad(format!("ELF machine is {machine}, not RISC-V ({})", elf::EM_RISCV));
     }
     let bias = match e_type {
-        ET_EXEC => 0,
-        ET_DYN => base,
+        elf::ET_EXEC => 0,
+        elf::ET_DYN => base,
         other => return r.bad(format!("ELF type {other} is not an executable")),
     };
-    let entry = r.u64(24)?;
-    let phoff = r.u64(32)?;
-    let phent = u64::from(r.u16(54)?);
-    let phnum = u64::from(r.u16(56)?);
-    if phent != 56 {
+    let entry = header.e_entry(le);
+    let phoff = header.e_phoff(le);
+    let phent = u64::from(header.e_phentsize(le));
+    if phent != size_of::<elf::ProgramHeader64<Endianness>>() as u64 {
         return r.bad(format!("program header size is {phent}, expected 56"));
     }
+    let headers = match header.program_headers(le, data) {
+        Ok(h) => h,
+        Err(e) => return r.bad(format!("program header table: {e}")),
+    };
+    let phnum = headers.len() as u64;
     if phnum == 0 {
         return r.bad("no program headers");
     }
-    r.bytes(phoff, phent * phnum, "program header table")?;
 
     let mut segments = Vec::new();
     let mut interp = None;
     let mut phdr_vaddr = None;
-    for i in 0..phnum {
-        let h = phoff + i * phent;
-        let p_type = r.u32(h)?;
-        let flags = r.u32(h + 4)?;
-        let offset = r.u64(h + 8)?;
-        let vaddr = r.u64(h + 16)?;
-        let filesz = r.u64(h + 32)?;
-        let memsz = r.u64(h + 40)?;
-        match p_type {
-            PT_LOAD => {
+    for (i, h) in headers.iter().enumerate() {
+        let flags = h.p_flags(le);
+        let offset = h.p_offset(le);
+        let vaddr = h.p_vaddr(le);
+        let filesz = h.p_filesz(le);
+        let memsz = h.p_memsz(le);
+        match h.p_type(le) {
+            elf::PT_LOAD => {
                 if filesz > memsz {
                     return r.bad(format!("segment {i}: file size {filesz:#x} exceeds memory size {memsz:#x}"));
                 }
@@ -170,18 +156,18 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
                     return r.bad(format!("segment {i}: address and file offset disagree modulo the page size"));
                 }
                 let mut perms = Perms::NONE;
-                if flags & PF_R != 0 {
+                if flags & elf::PF_R != 0 {
                     perms |= Perms::R;
                 }
-                if flags & PF_W != 0 {
+                if flags & elf::PF_W != 0 {
                     perms |= Perms::W;
                 }
-                if flags & PF_X != 0 {
+                if flags & elf::PF_X != 0 {
                     perms |= Perms::X;
                 }
                 segments.push(Segment { vaddr, memsz, offset, filesz, perms });
             }
-            PT_INTERP => {
+            elf::PT_INTERP => {
                 let raw = r.bytes(offset, filesz, "interpreter path")?;
                 let path = raw.split(|b| *b == 0).next().unwrap_or_default();
                 if path.is_empty() {
@@ -189,7 +175,7 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
                 }
                 interp = Some(path.to_vec());
             }
-            PT_PHDR => phdr_vaddr = Some(vaddr.wrapping_add(bias)),
+            elf::PT_PHDR => phdr_vaddr = Some(vaddr.wrapping_add(bias)),
             _ => {}
         }
     }
