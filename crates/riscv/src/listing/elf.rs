@@ -6,7 +6,8 @@
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 
-use crate::disasm::{ExtSet, PrivSpec};
+use crate::disasm::PrivSpec;
+use crate::isa::ExtSet;
 use crate::error::{Error, Result};
 
 pub(super) struct Section<'a> {

@@ -22,7 +22,8 @@ use self::elf::{
     RelocSymbol, Section, Symbol,
 };
 use crate::decode::decode;
-use crate::disasm::{Effect, ExtSet, Rendered, render};
+use crate::disasm::{Effect, Rendered, render};
+use crate::isa::ExtSet;
 use crate::error::Result;
 
 /// Writes the `objdump -d` listing of the RISC-V ELF64 file `elf` to `out`,
