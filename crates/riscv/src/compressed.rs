@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn reserved_encodings_are_illegal() {
-        for h in [0x0000u16, 0x6101, 0x8002, 0x2001, 0x4002, 0x6002, 0x9c7d, 0x8c40, 0x8000] {
+        for h in [0x0000u16, 0x6101, 0x8002, 0x2001, 0x4002, 0x6002, 0x9c7d, 0x8c40, 0x9c79] {
             assert_eq!(decode16(h).op, Opcode::Illegal, "{h:#06x}");
         }
         assert_eq!(decode16(0x6001).op, Opcode::Illegal); // c.lui x0, 0
@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(rvc_ext(0x6081), Ext::Zcmop);
         assert_eq!(rvc_ext(0x9c61), Ext::Zcb);
         assert_eq!(rvc_ext(0x8824), Ext::Zcb);
-        assert_eq!(rvc_ext(0x9c41), Ext::C); // c.subw
+        assert_eq!(rvc_ext(0x9c01), Ext::C); // c.subw
         assert_eq!(rvc_ext(0x6085), Ext::C); // c.lui ra,0x1
     }
 

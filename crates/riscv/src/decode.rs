@@ -227,7 +227,9 @@ mod tests {
                 _ => 0,
             })
             .max();
-        assert!(max <= Some(8), "largest bucket: {max:?}");
+        // The largest is the FP-to-FP conversions and Zfa's fround/froundnx
+        // (funct5 01000, any rounding mode): rare instructions.
+        assert!(max <= Some(16), "largest bucket: {max:?}");
     }
 
     #[test]

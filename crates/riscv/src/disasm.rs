@@ -153,10 +153,18 @@ pub fn disasm(inst: &Inst, pc: u64) -> String {
 /// tells apart the RVC HINTs that expand to the same [`Inst`], and prints
 /// unrecognised bits as objdump does (`.4byte\t0x...`).
 pub fn disasm_word(word: u32, pc: u64) -> String {
+    disasm_word_isa(word, pc, ExtSet::ALL)
+}
+
+/// [`disasm_word`] as objdump prints it for an ELF whose ISA attribute names
+/// `exts`: instructions of other extensions print as raw bits, and hint
+/// extensions in `exts` (`zicbop`, `zihintpause`, `zihintntl`) get their
+/// names.
+pub fn disasm_word_isa(word: u32, pc: u64, exts: ExtSet) -> String {
     let inst = crate::decode(word);
     let bits = if inst.len == 2 { word & 0xffff } else { word };
     let mut out = Rendered::default();
-    render(&inst, Some(bits), pc, ExtSet::ALL, PrivSpec::default(), &mut out);
+    render(&inst, Some(bits), pc, exts, PrivSpec::default(), &mut out);
     out.text
 }
 
@@ -174,7 +182,7 @@ pub(crate) fn render(inst: &Inst, raw: Option<u32>, pc: u64, exts: ExtSet, spec:
         if inst.len == 4 {
             // objdump names FP instructions with a reserved rounding mode.
             let lenient = crate::decode::decode32_with(bits, true);
-            if lenient.is_legal() && exts.accepts(&lenient) {
+            if lenient.is_legal() && exts.accepts(&lenient, Some(bits)) {
                 if !render32(&lenient, pc, exts, spec, out) {
                     out.clear();
                     raw_bits(4, bits, out);
@@ -187,7 +195,7 @@ pub(crate) fn render(inst: &Inst, raw: Option<u32>, pc: u64, exts: ExtSet, spec:
         raw_bits(inst.len, bits, out);
         return;
     }
-    if !exts.accepts(inst) {
+    if !exts.accepts(inst, raw) {
         let bits = raw.unwrap_or(inst.imm as u32);
         raw_bits(inst.len, bits, out);
         return;

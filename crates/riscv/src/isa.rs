@@ -242,7 +242,7 @@ impl ExtSet {
         let mut unknown = Vec::new();
         for part in rest.split('_').filter(|p| !p.is_empty()) {
             if part.starts_with(['z', 's', 'x', 'h']) {
-                let name = part.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'p');
+                let name = strip_version(part);
                 let known = match name {
                     "zk" | "zkn" => bits(&[Ext::Zbkb, Ext::Zbkc, Ext::Zbkx, Ext::Zkt]) | 1 << 63,
                     _ if name.starts_with("zv") => Self::bit(Ext::V),
@@ -344,12 +344,23 @@ impl ExtSet {
         op_ok && extra_ok && rvc_ok
     }
 
-    /// Whether objdump would disassemble `inst` under this ISA (which does
-    /// not look at the Zcb/Zcmop split: objdump 2.40 knows neither).
-    pub(crate) fn accepts(self, inst: &Inst) -> bool {
-        let raw = if inst.len == 2 { 0x0001 } else { 0 };
+    /// Whether objdump would disassemble `inst` under this ISA. Without the
+    /// raw bits a 16-bit instruction counts as plain C.
+    pub(crate) fn accepts(self, inst: &Inst, raw: Option<u32>) -> bool {
+        let raw = raw.unwrap_or(if inst.len == 2 { 0x0001 } else { 0 });
         self.allows(inst, raw)
     }
+}
+
+/// `zicbop1p0` → `zicbop`, `zba1` → `zba`: drops a trailing
+/// `<major>[p<minor>]` version (a name itself may end in `p`).
+fn strip_version(part: &str) -> &str {
+    let no_minor = part.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = match no_minor.strip_suffix('p') {
+        Some(before) if no_minor.len() < part.len() && before.ends_with(|c: char| c.is_ascii_digit()) => before,
+        _ => no_minor,
+    };
+    base.trim_end_matches(|c: char| c.is_ascii_digit())
 }
 
 impl core::fmt::Display for ExtSet {
@@ -380,6 +391,14 @@ mod tests {
         assert!(e.is_some_and(|e| e.has(Ext::Zicsr) && e.has(Ext::Zifencei)));
         assert_eq!(ExtSet::parse("rv64gc"), Some(ExtSet::RV64GC));
         assert_eq!(ExtSet::parse("x86"), None);
+    }
+
+    #[test]
+    fn versions_are_stripped() {
+        assert_eq!(strip_version("zicbop1p0"), "zicbop");
+        assert_eq!(strip_version("zicbop"), "zicbop");
+        assert_eq!(strip_version("zba1"), "zba");
+        assert_eq!(strip_version("zvl128b1p0"), "zvl128b");
     }
 
     #[test]

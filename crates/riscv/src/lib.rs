@@ -44,7 +44,7 @@ mod table;
 
 pub use compressed::{decode16, rvc_ext};
 pub use decode::{decode, decode32};
-pub use disasm::{FREG_NAMES, PrivSpec, XREG_NAMES, csr_name, disasm, disasm_word};
+pub use disasm::{FREG_NAMES, PrivSpec, XREG_NAMES, csr_name, disasm, disasm_word, disasm_word_isa};
 pub use encode::encode;
 pub use error::{Error, Result};
 pub use inst::{Ext, Format, Inst, Opcode, RegFile};

@@ -10,5 +10,7 @@ mod objdump_oracle;
 mod oracle;
 mod roundtrip;
 mod table;
+mod spec_rows;
+mod spec_rows_data;
 mod table_rows;
 mod totality;
