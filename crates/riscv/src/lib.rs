@@ -49,4 +49,4 @@ pub use encode::encode;
 pub use error::{Error, Result};
 pub use inst::{Ext, Format, Inst, Opcode, RegFile};
 pub use isa::{ExtSet, Missing};
-pub use listing::{disassemble_elf, disassemble_elf_named};
+pub use listing::{disassemble_elf, disassemble_elf_named, elf_arch};

@@ -20,6 +20,7 @@ mod rv64m;
 mod zfa;
 mod zicsr;
 
+pub use cmo::CACHE_BLOCK;
 use ferrovm_ir::{Block, Builder, Prec, Reg, Rm, Temp, Terminator, UnOp};
 
 use crate::{Ext, ExtSet, Inst, Opcode, decode};

@@ -26,6 +26,13 @@ use crate::disasm::{Effect, Rendered, render};
 use crate::isa::ExtSet;
 use crate::error::Result;
 
+/// The ISA string an ELF records in its `.riscv.attributes` section
+/// (`Tag_RISCV_arch`, e.g. `rv64i2p1_m2p0_a2p1_..._zicond1p0`), if any; check
+/// it with [`crate::ExtSet::check_requirements`].
+pub fn elf_arch(elf: &[u8]) -> Option<String> {
+    self::elf::arch_attribute(elf)
+}
+
 /// Writes the `objdump -d` listing of the RISC-V ELF64 file `elf` to `out`,
 /// naming the file `elf` in the header line.
 pub fn disassemble_elf(elf: &[u8], out: &mut dyn Write) -> Result<()> {
