@@ -161,7 +161,8 @@ struct RunArgs {
     #[arg(long, value_name = "MODEL[,PROP=VALUE...]")]
     cpu: Option<String>,
     /// The guest ISA: a profile, rv64gc, rva22u64 or rva23u64 (RVA23U64
-    /// without the vector extension, plus Zfh and Zbc: the default), or an
+    /// without the vector extension, plus Zfh and Zbc), max (everything
+    /// ferrovm implements: rva23u64 plus Zbkb/Zbkc/Zbkx; the default), or an
     /// ISA string such as rv64gc_zba_zbb_zicond. Instructions outside it
     /// raise SIGILL, AT_HWCAP and riscv_hwprobe report exactly it, and a
     /// program whose ELF attributes ask for more is refused.
@@ -527,13 +528,13 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         (Some(_), Some(_)) if args.cpu.is_some() => bail!("give one of --isa and -cpu"),
         (Some(name), _) => ExtSet::from_profile_or_isa(name).map_err(|m| {
             anyhow::anyhow!(
-                "--isa {name}: not a profile (rv64gc, rva22u64, rva23u64) or an ISA string ferrovm implements \
+                "--isa {name}: not a profile (rv64gc, rva22u64, rva23u64, max) or an ISA string ferrovm implements \
                  (unknown or missing: {})",
                 m.names.join(", ")
             )
         })?,
         (None, Some(cpu)) => cpu::isa(cpu)?,
-        (None, None) => ExtSet::RVA23U64,
+        (None, None) => ExtSet::IMPLEMENTED,
     };
     if !ExtSet::IMPLEMENTED.contains(isa) {
         let lacking: Vec<&str> = isa.iter().filter(|&e| !ExtSet::IMPLEMENTED.has(e)).map(|e| e.name()).collect();

@@ -137,7 +137,7 @@ impl Default for EngineConfig {
             cost_model: CostModelKind::default(),
             compile_threads: CompileThreads::default(),
             eviction: Eviction::default(),
-            isa: ExtSet::RVA23U64,
+            isa: ExtSet::IMPLEMENTED,
         }
     }
 }

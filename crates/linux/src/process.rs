@@ -274,16 +274,17 @@ pub const INTERP_BASE: u64 = syscall::MMAP_BASE - (64 << 20);
 /// machine's ISA lacks (the vector extension, say): it would stop with
 /// SIGILL somewhere, or worse pick a code path by its own detection.
 fn check_isa(data: &[u8], path: &Path, isa: ExtSet) -> Result<()> {
+    // The guest ISA is in the message only through what it lacks.
     let Some(arch) = ferrovm_engine::riscv::elf_arch(data) else { return Ok(()) };
     isa.check_requirements(&arch).map_err(|missing| Error::BadElf {
         path: path.to_path_buf(),
         message: format!(
-            "built for {arch}, which needs {} that the guest ISA {isa} lacks{}",
+            "built for {arch}, needs {}, which the guest ISA lacks{}",
             missing.names.join(", "),
             if missing.names.iter().any(|n| n == "v" || n.starts_with("zv")) {
                 " (ferrovm does not implement the vector extension)"
             } else {
-                " (choose another with --isa)"
+                " (see --isa)"
             }
         ),
     })

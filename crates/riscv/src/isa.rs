@@ -169,10 +169,11 @@ impl ExtSet {
         Ext::ALL.iter().copied().filter(move |&e| self.has(e))
     }
 
-    /// A profile or an ISA string: `rv64gc`, `rva22u64`, `rva23u64`, or
-    /// anything [`ExtSet::parse_strict`] reads.
+    /// A profile or an ISA string: `rv64gc`, `rva22u64`, `rva23u64`, `max`
+    /// ([`ExtSet::IMPLEMENTED`]), or anything [`ExtSet::parse_strict`] reads.
     pub fn from_profile_or_isa(name: &str) -> Result<ExtSet, Missing> {
         match name.to_ascii_lowercase().as_str() {
+            "max" => Ok(ExtSet::IMPLEMENTED),
             "rv64gc" => Ok(ExtSet::RV64GC),
             "rva22u64" => Ok(ExtSet::RVA22U64),
             "rva23u64" => Ok(ExtSet::RVA23U64),
