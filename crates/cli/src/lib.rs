@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
-    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind, ExtSet,
-    FaultInjection, FpLowering, JitOptions,
+    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
+    ExtSet, FaultInjection, FpLowering, JitOptions,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 

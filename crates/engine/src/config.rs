@@ -5,8 +5,8 @@
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 
-pub use ferrovm_riscv::ExtSet;
 pub use ferrovm_jit::{FaultInjection, FpLowering, JitOptions, Writes as CodeWrites};
+pub use ferrovm_riscv::ExtSet;
 
 pub use crate::cost::CostModelKind;
 pub use crate::evict::{EvictionKind, EvictionPolicy};

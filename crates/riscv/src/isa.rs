@@ -93,16 +93,36 @@ const RVA22U64: u64 = RV64GC
 /// RVA22U64 plus V (not here), Zvfhmin/Zvbb/Zvkt (vector: not here),
 /// Zihintntl, Zicond, Zimop, Zcmop, Zcb, Zfa, Zawrs; optional and
 /// implemented: Zfh, Zbc.
-const RVA23U64: u64 = RVA22U64
-    | bits(&[Ext::Zihintntl, Ext::Zicond, Ext::Zimop, Ext::Zcmop, Ext::Zcb, Ext::Zfa, Ext::Zawrs, Ext::Zbc]);
+const RVA23U64: u64 =
+    RVA22U64 | bits(&[Ext::Zihintntl, Ext::Zicond, Ext::Zimop, Ext::Zcmop, Ext::Zcb, Ext::Zfa, Ext::Zawrs, Ext::Zbc]);
 
 /// Extension names an ISA string may carry that need nothing ferrovm lacks:
 /// profile rules met by construction (see the module docs), counters,
 /// subsets of implemented extensions, and supervisor/machine-level ones
 /// that do not change what a user-mode program can run.
 const SATISFIED: &[&str] = &[
-    "zicntr", "zihpm", "ziccif", "ziccrse", "ziccamoa", "zicclsm", "za64rs", "za128rs", "zic64b", "zaamo", "zalrsc",
-    "zca", "zcd", "zce", "zcf", "zkt", "zmmul", "zihintpause", "zihintntl", "zicbop", "zifencei", "zicsr",
+    "zicntr",
+    "zihpm",
+    "ziccif",
+    "ziccrse",
+    "ziccamoa",
+    "zicclsm",
+    "za64rs",
+    "za128rs",
+    "zic64b",
+    "zaamo",
+    "zalrsc",
+    "zca",
+    "zcd",
+    "zce",
+    "zcf",
+    "zkt",
+    "zmmul",
+    "zihintpause",
+    "zihintntl",
+    "zicbop",
+    "zifencei",
+    "zicsr",
 ];
 
 /// Why an ISA string asks for more than a set has.

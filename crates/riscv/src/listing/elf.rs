@@ -7,8 +7,8 @@ use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 
 use crate::disasm::PrivSpec;
-use crate::isa::ExtSet;
 use crate::error::{Error, Result};
+use crate::isa::ExtSet;
 
 pub(super) struct Section<'a> {
     pub(super) name: String,

@@ -23,8 +23,8 @@ use self::elf::{
 };
 use crate::decode::decode;
 use crate::disasm::{Effect, Rendered, render};
-use crate::isa::ExtSet;
 use crate::error::Result;
+use crate::isa::ExtSet;
 
 /// The ISA string an ELF records in its `.riscv.attributes` section
 /// (`Tag_RISCV_arch`, e.g. `rv64i2p1_m2p0_a2p1_..._zicond1p0`), if any; check
