@@ -66,9 +66,16 @@ fn zicond_architecture_test_vectors() {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for line in text.lines().filter(|l| l.starts_with("TEST_RR_OP(")) {
             let args: Vec<&str> = line.trim_start_matches("TEST_RR_OP(").split(',').collect();
-            let [_, _, _, _, want, a, b, ..] = args[..] else { panic!("odd line {line}") };
-            let (Some(want), Some(a), Some(b)) = (number(want), number(a), number(b)) else {
+            let [_, rd, _, _, want, a, b, ..] = args[..] else { panic!("odd line {line}") };
+            let (Some(mut want), Some(a), Some(b)) = (number(want), number(a), number(b)) else {
                 panic!("odd numbers in {line}")
+            };
+            // With rd = x0 the result goes nowhere: a0 must keep its value.
+            let word = if rd.trim() == "x0" {
+                want = 0x5a5a;
+                word & !(0x1f << 7)
+            } else {
+                word
             };
             cases += 1;
             // Every case under the interpreter, every seventh compiled too.
