@@ -517,12 +517,12 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         Some(c) => Some(c.clone()),
         None => from_env(qemu::var::CPU).map(|v| text_of(v, qemu::var::CPU)).transpose()?,
     };
-    if let Some(cpu) = &cpu {
-        if cpu == "help" || cpu == "?" {
-            // QEMU lists the models and exits with status 1.
-            print!("{}", cpu::help());
-            return Ok(ExitCode::FAILURE);
-        }
+    if let Some(cpu) = &cpu
+        && (cpu == "help" || cpu == "?")
+    {
+        // QEMU lists the models and exits with status 1.
+        print!("{}", cpu::help());
+        return Ok(ExitCode::FAILURE);
     }
     let isa = match (&args.isa, &cpu) {
         (Some(_), Some(_)) if args.cpu.is_some() => bail!("give one of --isa and -cpu"),

@@ -26,10 +26,10 @@ pub struct ExtSet(u64);
 
 const fn bits(exts: &[Ext]) -> u64 {
     let mut set = 0;
-    let mut i = 0;
-    while i < exts.len() {
-        set |= ExtSet::bit(exts[i]);
-        i += 1;
+    let mut rest = exts;
+    while let [first, tail @ ..] = rest {
+        set |= ExtSet::bit(*first);
+        rest = tail;
     }
     set
 }

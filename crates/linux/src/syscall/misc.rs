@@ -523,3 +523,28 @@ pub(crate) fn personality(p: &mut Thread, persona: u64) -> SysResult {
     }
     Ok(u64::from(p.proc.personality.swap(persona, Ordering::Relaxed)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hwprobe_reports_exactly_the_isa() {
+        let ext0 = |isa| hwprobe_value(isa, hwprobe::KEY_IMA_EXT_0).unwrap_or(0);
+        // rv64gc: FD, C (+ Zca, Zcd), Zaamo/Zalrsc, Zicntr and nothing else.
+        let gc = ext0(ExtSet::RV64GC);
+        assert_eq!(gc, 1 | 1 << 1 | 1 << 43 | 1 << 45 | 1 << 56 | 1 << 57 | 1 << 50);
+        let rva23 = ext0(ExtSet::RVA23U64);
+        for bit in [3, 4, 5, 6, 7, 27, 28, 29, 32, 35, 36, 42, 44, 47, 48, 55] {
+            assert!(rva23 & 1 << bit != 0, "bit {bit}");
+        }
+        assert_eq!(rva23 & (1 << 2 | 1 << 8 | 1 << 9 | 1 << 10), 0, "no V, no Zbk* in rva23u64");
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & (1 << 8 | 1 << 9 | 1 << 10), 1 << 8 | 1 << 9 | 1 << 10);
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 2, 0, "never V");
+        assert_eq!(hwprobe_value(ExtSet::RVA23U64, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), Some(64));
+        assert_eq!(hwprobe_value(ExtSet::RV64GC, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), None);
+        assert_eq!(hwprobe_value(ExtSet::RVA23U64, 7), None, "unknown keys are -1");
+        let hwcap = crate::stack::hwcap(ExtSet::RVA23U64);
+        assert_eq!(hwcap, [b'I', b'M', b'A', b'F', b'D', b'C'].iter().fold(0, |b, l| b | 1 << (l - b'A')));
+    }
+}
