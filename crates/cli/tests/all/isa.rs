@@ -35,7 +35,8 @@ fn the_isa_decides_what_is_illegal() {
     // --isa rv64gc, and its first czero.eqz is SIGILL there.
     let out = run(Command::new(ferrovm()).args(["run", "--isa", "rv64gc"]).arg(guest("min_rva23")), &[], None);
     assert_eq!(out.status, 128 + 4, "SIGILL");
-    for isa in ["rva23u64", "max", "rv64gc_zba_zbb_zicond_zfa_zfh_zcb_zcmop_zimop_zicboz_zicbom_zicbop_zihintntl_zawrs"] {
+    for isa in ["rva23u64", "max", "rv64gc_zba_zbb_zicond_zfa_zfh_zcb_zcmop_zimop_zicboz_zicbom_zicbop_zihintntl_zawrs"]
+    {
         let out = run(Command::new(ferrovm()).args(["run", "--isa", isa]).arg(guest("min_rva23")), &[], None);
         assert_eq!(out.status, 0, "--isa {isa}: {}", String::from_utf8_lossy(&out.stdout));
     }
