@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MARCH = "rv64gc_zba_zbb_zbc_zbs_zicsr_zifencei"
+MARCH = "rv64gc_zba_zbb_zbc_zbs_zicsr_zifencei_zfh_zbkb_zbkx_zicbom_zicboz_zicbop_zawrs_zihintpause"
 
 FILES = {
     "rv64i": ("RV64I base integer instructions and Zifencei", [
@@ -87,6 +87,33 @@ FILES = {
         "bext a0,a1,a2", "bexti a0,a1,5", "binv a0,a1,a2", "binvi a0,a1,5", "bset a0,a1,a2",
         "bseti a0,a1,5",
     ]),
+    "zbk": ("Zbkb and Zbkx (scalar crypto bit manipulation); Zbkc is Zbc's clmul/clmulh", [
+        "pack a0,a1,a2", "packh a0,a1,a2", "packw a0,a1,a2", "brev8 a0,a1", "xperm4 a0,a1,a2",
+        "xperm8 a0,a1,a2",
+    ]),
+    "zfh": ("Zfhmin and Zfh: half precision (NaN-boxed in 64-bit registers; SoftFloat in the JIT)", [
+        "flh fa0,2(a1)", "fsh fa0,2(a1)", "fmv.x.h a0,fa1", "fmv.h.x fa0,a1", "fcvt.s.h fa0,fa1",
+        "fcvt.h.s fa0,fa1,rtz", "fcvt.d.h fa0,fa1", "fcvt.h.d fa0,fa1", "fmadd.h fa0,fa1,fa2,fa3",
+        "fadd.h fa0,fa1,fa2", "fdiv.h fa0,fa1,fa2,rup", "fsqrt.h fa0,fa1", "fsgnjn.h fa0,fa1,fa2",
+        "fmin.h fa0,fa1,fa2", "flt.h a0,fa1,fa2", "fclass.h a0,fa1", "fcvt.w.h a0,fa1,rtz",
+        "fcvt.h.lu fa0,a1",
+    ]),
+    "cmo": ("Zicbom, Zicboz, Zicbop, Zawrs, Zihintpause: cache blocks and hints", [
+        "cbo.zero (a0)", "cbo.clean (a0)", "cbo.flush (a0)", "cbo.inval (a0)", "prefetch.r 64(a0)",
+        "pause", "wrs.nto", "wrs.sto",
+    ]),
+    # binutils 2.40 does not know these: `.insn` words, named after `#`.
+    "rva23": ("Zicond, Zfa, Zimop, Zcb, Zcmop (encodings from the specifications)", [
+        ".insn 4, 0x0ec5d533 # czero.eqz a0,a1,a2", ".insn 4, 0x0ec5f533 # czero.nez a0,a1,a2",
+        ".insn 4, 0xf0180553 # fli.s fa0,0x1p+0", ".insn 4, 0xf41e8553 # fli.h fa0,0x1p+16",
+        ".insn 4, 0x28b52553 # fminm.s fa0,fa0,fa1", ".insn 4, 0x2ab53553 # fmaxm.d fa0,fa0,fa1",
+        ".insn 4, 0x42450553 # fround.d fa0,fa0,rne", ".insn 4, 0x40557553 # froundnx.s fa0,fa0",
+        ".insn 4, 0xc2851653 # fcvtmod.w.d a2,fa0,rtz", ".insn 4, 0xa2b54653 # fleq.d a2,fa0,fa1",
+        ".insn 4, 0xa0b55653 # fltq.s a2,fa0,fa1", ".insn 4, 0x81c5c573 # mop.r.0 a0,a1",
+        ".insn 4, 0xcec5c573 # mop.rr.7 a0,a1,a2", ".insn 2, 0x8064 # c.lbu s1,3(s0)",
+        ".insn 2, 0x8c04 # c.sh s1,0(s0)", ".insn 2, 0x9c61 # c.zext.b s0", ".insn 2, 0x9c75 # c.not s0",
+        ".insn 2, 0x9c45 # c.mul s0,s1", ".insn 2, 0x6181 # c.mop.3",
+    ]),
     "rvc": ("C extension: compressed instructions expand to base instructions", [
         "c.addi4spn a0,sp,16", "c.fld fa0,8(a1)", "c.lw a0,4(a1)", "c.ld a0,8(a1)", "c.fsd fa0,8(a1)",
         "c.sw a0,4(a1)", "c.sd a0,8(a1)", "c.nop", "c.addi a0,-1", "c.addiw a0,1", "c.li a0,-5",
@@ -116,6 +143,8 @@ def assemble(lines, rvc):
         m = re.match(r"\s+[0-9a-f]+:\s+([0-9a-f]+)\s+(.*)$", l)
         if m:
             out.append((m.group(1), " ".join(m.group(2).split())))
+    # `.insn` lines name their instruction after `#` (objdump says .4byte).
+    out = [(w, line.split("#", 1)[1].strip() if "#" in line else text) for (w, text), line in zip(out, lines)]
     if len(out) != len(lines):
         sys.exit(f"expected {len(lines)} instructions, objdump shows {len(out)}")
     return out
@@ -124,7 +153,7 @@ def assemble(lines, rvc):
 def main():
     for name, (title, cases) in FILES.items():
         flat = [part for case in cases for part in case.split("|")]
-        words = iter(assemble(flat, name == "rvc"))
+        words = iter(assemble(flat, name in ("rvc", "rva23")))
         path = os.path.join(HERE, f"{name}.ft")
         old = open(path).read() if os.path.exists(path) else ""
         bodies = {}

@@ -41,6 +41,7 @@ VARIANTS=(
 flags_for() { # name -> extra flags (one per line)
     case "$1" in
         min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
+        min_zfh_zbk) printf '%s\n' -march=rv64gc_zfh_zbkb_zbkx ;;
         threads|thr_*) printf "%s\n" -pthread ;;
         printf_heavy) printf "%s\n" -lm ;;
     esac

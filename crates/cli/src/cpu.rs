@@ -1,11 +1,15 @@
 //! `-cpu MODEL[,PROPERTY=VALUE...]`: the CPU models and properties
-//! qemu-riscv64 7.2 accepts, checked against what ferrovm implements
-//! (RV64GC + Zba/Zbb/Zbc/Zbs). A model or an extension ferrovm lacks is
-//! refused with a message saying so; turning an extension off is accepted
-//! but changes nothing (ferrovm's decoder always has its instructions), as
-//! are properties that only matter to a whole-system emulator.
+//! qemu-riscv64 7.2 accepts, turned into the guest ISA ([`isa`]) the way
+//! QEMU builds its CPU: the model's extensions (QEMU 7.2's `rv64`: RV64GC +
+//! Zihintpause + Zba/Zbb/Zbc/Zbs), then each property turning one on or off.
+//! A model or an extension ferrovm lacks is refused with a message saying
+//! so; properties that only matter to a whole-system emulator are accepted
+//! and change nothing. (QEMU 7.2 has no property for Zicond, Zfa, Zcb,
+//! Zicbom... : those come with `--isa` only.)
 
 use anyhow::bail;
+use ferrovm_engine::ExtSet;
+use ferrovm_engine::riscv::Ext as IsaExt;
 
 /// QEMU 7.2's riscv64 CPU models (`qemu-riscv64 -cpu help`), and whether
 /// ferrovm runs what each one runs.
@@ -17,6 +21,46 @@ const MODELS: &[(&str, Option<&str>)] = &[
     ("sifive-u54", None),
     ("x-rv128", Some("ferrovm runs RV64 programs only (x-rv128 is QEMU's experimental 128-bit CPU)")),
 ];
+
+/// The extensions of QEMU 7.2's model (`target/riscv/cpu.c`: `rv64` and
+/// `any` are RV64GC with the default-on properties Zihintpause and
+/// Zba/Zbb/Zbc/Zbs; `sifive-u54` and `shakti-c` RV64GC; `sifive-e51`
+/// RV64IMAC).
+fn model_isa(model: &str) -> ExtSet {
+    let gc = ExtSet::RV64GC;
+    match model {
+        "sifive-u54" | "shakti-c" => gc,
+        "sifive-e51" => gc.without(IsaExt::F).without(IsaExt::D),
+        _ => gc.with(IsaExt::Zihintpause).with(IsaExt::Zba).with(IsaExt::Zbb).with(IsaExt::Zbc).with(IsaExt::Zbs),
+    }
+}
+
+/// The ferrovm extension a QEMU property switches (`None`: a property
+/// with no instructions a user-mode program can see).
+fn prop_ext(key: &str) -> Option<IsaExt> {
+    Some(match key {
+        "m" => IsaExt::M,
+        "a" => IsaExt::A,
+        "f" => IsaExt::F,
+        "d" => IsaExt::D,
+        "c" => IsaExt::C,
+        "Zicsr" => IsaExt::Zicsr,
+        "Zifencei" => IsaExt::Zifencei,
+        "Zihintpause" => IsaExt::Zihintpause,
+        "zmmul" => IsaExt::Zmmul,
+        "zba" => IsaExt::Zba,
+        "zbb" => IsaExt::Zbb,
+        "zbc" => IsaExt::Zbc,
+        "zbs" => IsaExt::Zbs,
+        "zbkb" => IsaExt::Zbkb,
+        "zbkc" => IsaExt::Zbkc,
+        "zbkx" => IsaExt::Zbkx,
+        "zkt" => IsaExt::Zkt,
+        "Zfh" => IsaExt::Zfh,
+        "Zfhmin" => IsaExt::Zfhmin,
+        _ => return None,
+    })
+}
 
 /// What ferrovm does with a boolean property set to on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,21 +80,18 @@ const BOOL_PROPS: &[(&str, Ext)] = &[
     ("c", Ext::Have), ("g", Ext::Have), ("s", Ext::Have), ("u", Ext::Have), ("h", Ext::Have),
     ("Zicsr", Ext::Have), ("Zifencei", Ext::Have), ("Zihintpause", Ext::Have), ("zmmul", Ext::Have),
     ("zba", Ext::Have), ("zbb", Ext::Have), ("zbc", Ext::Have), ("zbs", Ext::Have),
-    ("zbkc", Ext::Have), // clmul and clmulh, a subset of Zbc
+    ("zbkb", Ext::Have), ("zbkc", Ext::Have), ("zbkx", Ext::Have), ("zkt", Ext::Have),
+    ("Zfh", Ext::Have), ("Zfhmin", Ext::Have),
     ("mmu", Ext::Have), ("pmp", Ext::Have), ("debug", Ext::Have), ("svinval", Ext::Have),
     ("svnapot", Ext::Have), ("svpbmt", Ext::Have), ("x-epmp", Ext::Have), ("x-smaia", Ext::Have),
     ("x-ssaia", Ext::Have),
     ("v", Ext::Lack("V (vectors)")), ("e", Ext::Lack("E (the 16-register base)")),
-    ("Zfh", Ext::Lack("Zfh (half-precision floating point)")),
-    ("Zfhmin", Ext::Lack("Zfhmin (half-precision floating point)")),
     ("Zve32f", Ext::Lack("Zve32f (vectors)")), ("Zve64f", Ext::Lack("Zve64f (vectors)")),
-    ("zbkb", Ext::Lack("Zbkb (bit manipulation for cryptography)")),
-    ("zbkx", Ext::Lack("Zbkx (crossbar permutations)")),
     ("zk", Ext::Lack("Zk (scalar cryptography)")), ("zkn", Ext::Lack("Zkn (NIST cryptography)")),
     ("zknd", Ext::Lack("Zknd (AES decryption)")), ("zkne", Ext::Lack("Zkne (AES encryption)")),
     ("zknh", Ext::Lack("Zknh (SHA-2)")), ("zkr", Ext::Lack("Zkr (entropy source)")),
     ("zks", Ext::Lack("Zks (ShangMi cryptography)")), ("zksed", Ext::Lack("Zksed (SM4)")),
-    ("zksh", Ext::Lack("Zksh (SM3)")), ("zkt", Ext::Lack("Zkt (data-independent timing)")),
+    ("zksh", Ext::Lack("Zksh (SM3)")),
     ("zdinx", Ext::Lack("Zdinx (floating point in integer registers)")),
     ("zfinx", Ext::Lack("Zfinx (floating point in integer registers)")),
     ("zhinx", Ext::Lack("Zhinx (half precision in integer registers)")),
@@ -78,9 +119,9 @@ pub fn help() -> String {
     MODELS.iter().map(|(m, _)| format!("{m}\n")).collect()
 }
 
-/// Checks `-cpu` (or `QEMU_CPU`) `spec`; `Ok` if ferrovm runs what a CPU
-/// of that description runs.
-pub fn check(spec: &str) -> anyhow::Result<()> {
+/// Checks `-cpu` (or `QEMU_CPU`) `spec`; the guest ISA if ferrovm runs what
+/// a CPU of that description runs.
+pub fn isa(spec: &str) -> anyhow::Result<ExtSet> {
     if spec.is_empty() {
         bail!("-cpu: the CPU model must not be empty");
     }
@@ -91,6 +132,7 @@ pub fn check(spec: &str) -> anyhow::Result<()> {
         Some((_, Some(why))) => bail!("-cpu {model}: {why}"),
         Some(_) => {}
     }
+    let mut set = model_isa(model);
     for prop in parts.filter(|p| !p.is_empty()) {
         let Some((key, value)) = prop.split_once('=') else {
             bail!("-cpu: expected PROPERTY=VALUE, found `{prop}`");
@@ -109,20 +151,27 @@ pub fn check(spec: &str) -> anyhow::Result<()> {
         };
         match ext {
             Ext::Lack(what) if on => {
-                bail!(
-                    "-cpu {model}: ferrovm does not implement the {what} extension (it runs RV64GC + Zba/Zbb/Zbc/Zbs)"
-                )
+                bail!("-cpu {model}: ferrovm does not implement the {what} extension (`--isa` lists what it has)")
             }
             _ if key == "i" && !on => bail!("-cpu {model}: the I base ISA cannot be turned off"),
             _ => {}
         }
+        if key == "g" {
+            for e in [IsaExt::M, IsaExt::A, IsaExt::F, IsaExt::D, IsaExt::Zicsr, IsaExt::Zifencei] {
+                set = if on { set.with(e) } else { set.without(e) };
+            }
+        } else if let Some(e) = prop_ext(key) {
+            set = if on { set.with(e) } else { set.without(e) };
+        }
     }
-    Ok(())
+    Ok(set)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::isa as check;
+    use ferrovm_engine::ExtSet;
+    use ferrovm_engine::riscv::Ext;
 
     #[test]
     fn qemu_cpu_strings() {
@@ -131,7 +180,6 @@ mod tests {
         }
         for (bad, says) in [
             ("rv64,v=true", "V (vectors)"),
-            ("rv64,Zfh=on", "Zfh"),
             ("rv64,zk=yes", "Zk"),
             ("x-rv128", "RV64"),
             ("rv32", "unknown CPU model"),
@@ -144,5 +192,15 @@ mod tests {
             let err = check(bad).expect_err(bad).to_string();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn properties_shape_the_isa() {
+        let rv64 = check("rv64").expect("rv64");
+        assert!(rv64.has(Ext::Zbb) && !rv64.has(Ext::Zfh) && !rv64.has(Ext::Zicond));
+        let zfh = check("rv64,Zfh=on,zba=off").expect("Zfh");
+        assert!(zfh.has(Ext::Zfh) && zfh.has(Ext::Zfhmin) && !zfh.has(Ext::Zba));
+        assert_eq!(check("sifive-u54").ok(), Some(ExtSet::RV64GC));
+        assert!(check("sifive-e51").is_ok_and(|e| !e.has(Ext::F)));
     }
 }

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
-    FaultInjection, FpLowering, JitOptions,
+    ExtSet, FaultInjection, FpLowering, JitOptions,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -154,11 +154,20 @@ struct RunArgs {
     stack_size: Option<String>,
     /// The CPU, as QEMU's -cpu (also $QEMU_CPU): rv64 (or any, sifive-u54,
     /// sifive-e51, shakti-c) with QEMU's extension properties, e.g.
-    /// rv64,v=false,zba=true. ferrovm runs RV64GC + Zba/Zbb/Zbc/Zbs:
-    /// turning on an extension it lacks (v, Zfh, zk...) is an error;
-    /// turning one off changes nothing. `-cpu help` lists the models.
+    /// rv64,Zfh=true,zba=false: the guest ISA is the model's (rv64: RV64GC +
+    /// Zihintpause + Zba/Zbb/Zbc/Zbs) with those turned on or off; turning
+    /// on one ferrovm lacks (v, zk...) is an error. `-cpu help` lists the
+    /// models. Not together with --isa.
     #[arg(long, value_name = "MODEL[,PROP=VALUE...]")]
     cpu: Option<String>,
+    /// The guest ISA: a profile, rv64gc, rva22u64 or rva23u64 (RVA23U64
+    /// without the vector extension, plus Zfh and Zbc), max (everything
+    /// ferrovm implements: rva23u64 plus Zbkb/Zbkc/Zbkx; the default), or an
+    /// ISA string such as rv64gc_zba_zbb_zicond. Instructions outside it
+    /// raise SIGILL, AT_HWCAP and riscv_hwprobe report exactly it, and a
+    /// program whose ELF attributes ask for more is refused.
+    #[arg(long, value_name = "PROFILE|ISA")]
+    isa: Option<String>,
     /// Confined mode: DIR becomes the guest's `/`. Every path the guest names
     /// resolves inside DIR (openat2 RESOLVE_IN_ROOT): `..`, symlinks and
     /// /proc tricks cannot leave it. Without --root the guest sees the host's
@@ -508,13 +517,28 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         Some(c) => Some(c.clone()),
         None => from_env(qemu::var::CPU).map(|v| text_of(v, qemu::var::CPU)).transpose()?,
     };
-    if let Some(cpu) = &cpu {
-        if cpu == "help" || cpu == "?" {
-            // QEMU lists the models and exits with status 1.
-            print!("{}", cpu::help());
-            return Ok(ExitCode::FAILURE);
-        }
-        cpu::check(cpu)?;
+    if let Some(cpu) = &cpu
+        && (cpu == "help" || cpu == "?")
+    {
+        // QEMU lists the models and exits with status 1.
+        print!("{}", cpu::help());
+        return Ok(ExitCode::FAILURE);
+    }
+    let isa = match (&args.isa, &cpu) {
+        (Some(_), Some(_)) if args.cpu.is_some() => bail!("give one of --isa and -cpu"),
+        (Some(name), _) => ExtSet::from_profile_or_isa(name).map_err(|m| {
+            anyhow::anyhow!(
+                "--isa {name}: not a profile (rv64gc, rva22u64, rva23u64, max) or an ISA string ferrovm implements \
+                 (unknown or missing: {})",
+                m.names.join(", ")
+            )
+        })?,
+        (None, Some(cpu)) => cpu::isa(cpu)?,
+        (None, None) => ExtSet::IMPLEMENTED,
+    };
+    if !ExtSet::IMPLEMENTED.contains(isa) {
+        let lacking: Vec<&str> = isa.iter().filter(|&e| !ExtSet::IMPLEMENTED.has(e)).map(|e| e.name()).collect();
+        bail!("--isa: ferrovm does not implement {} (the vector extension is not implemented yet)", lacking.join(", "));
     }
     let stack_size = match &args.stack_size {
         Some(s) => qemu::stack_size(s).context("-s")?,
@@ -524,7 +548,8 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         },
     };
     let strace = args.strace || from_env(qemu::var::STRACE).is_some();
-    let engine = engine_config(&args)?;
+    let mut engine = engine_config(&args)?;
+    engine.isa = isa;
     // binfmt_misc's preserve-argv0 flag (ferrovm-riscv64 as the
     // interpreter): PROGRAM is followed by the program's own argv[0]
     // (QEMU: `if (optind + 1 < argc && preserve_argv0) optind++`).
@@ -599,6 +624,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if let Some(size) = &args.stack_size {
         reexec_args.push(format!("--stack-size={size}").into());
+    }
+    if let Some(isa) = &args.isa {
+        reexec_args.push(format!("--isa={isa}").into());
     }
     if let Some(cpu) = &args.cpu {
         reexec_args.push(format!("--cpu={cpu}").into());

@@ -858,6 +858,6 @@ mod tests {
     #[test]
     fn every_extension_is_covered() {
         use Ext::*;
-        assert_eq!(covered_extensions(), vec![I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs]);
+        assert_eq!(covered_extensions(), vec![I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs, Zfh, Zbkb, Zbkx]);
     }
 }

@@ -25,6 +25,9 @@ pub enum Ext {
     Zbb,
     Zbc,
     Zbs,
+    Zfh,
+    Zbkb,
+    Zbkx,
 }
 
 /// Register class of an operand field; `N` means the field is fixed by the
@@ -109,7 +112,7 @@ pub struct Op {
 impl Op {
     /// Conversions that are exact, whose `rm` field GNU `as` refuses to print.
     pub fn rm_ignored(&self) -> bool {
-        matches!(self.name, "fcvt.d.w" | "fcvt.d.wu" | "fcvt.d.s")
+        matches!(self.name, "fcvt.d.w" | "fcvt.d.wu" | "fcvt.d.s" | "fcvt.s.h" | "fcvt.d.h")
     }
 }
 
@@ -355,6 +358,48 @@ pub static OPS: &[Op] = &[
     op("binvi",  Ext::Zbs, Shamt6, Alu, r(0x13, 1, 0x34), X, X, N),
     op("bset",   Ext::Zbs, R, Alu, r(0x33, 1, 0x14), X, X, X),
     op("bseti",  Ext::Zbs, Shamt6, Alu, r(0x13, 1, 0x14), X, X, N),
+    // Zbkb, Zbkx (scalar crypto 1.0.1)
+    op("pack",   Ext::Zbkb, R, Alu, r(0x33, 4, 0x04), X, X, X),
+    op("packh",  Ext::Zbkb, R, Alu, r(0x33, 7, 0x04), X, X, X),
+    op("packw",  Ext::Zbkb, R, Alu, r(0x3b, 4, 0x04), X, X, X),
+    op("brev8",  Ext::Zbkb, R, Alu, i(0x13, 5, 0x687), X, X, N),
+    op("xperm4", Ext::Zbkx, R, Alu, r(0x33, 2, 0x14), X, X, X),
+    op("xperm8", Ext::Zbkx, R, Alu, r(0x33, 4, 0x14), X, X, X),
+    // Zfhmin, Zfh (fmt = 10)
+    op("flh",       Ext::Zfh, Form::I, Class::Load(2), i(0x07, 1, 0), F, X, N),
+    op("fsh",       Ext::Zfh, Form::S, Class::Store(2), i(0x27, 1, 0), N, X, F),
+    op("fmadd.h",   Ext::Zfh, R4, Fp, 0x43 | (2 << 25), F, F, F),
+    op("fmsub.h",   Ext::Zfh, R4, Fp, 0x47 | (2 << 25), F, F, F),
+    op("fnmsub.h",  Ext::Zfh, R4, Fp, 0x4b | (2 << 25), F, F, F),
+    op("fnmadd.h",  Ext::Zfh, R4, Fp, 0x4f | (2 << 25), F, F, F),
+    op("fadd.h",    Ext::Zfh, RRm, Fp, r(0x53, 0, 0x02), F, F, F),
+    op("fsub.h",    Ext::Zfh, RRm, Fp, r(0x53, 0, 0x06), F, F, F),
+    op("fmul.h",    Ext::Zfh, RRm, Fp, r(0x53, 0, 0x0a), F, F, F),
+    op("fdiv.h",    Ext::Zfh, RRm, Fp, r(0x53, 0, 0x0e), F, F, F),
+    op("fsqrt.h",   Ext::Zfh, RRm, Fp, fp2(0x2e, 0, 0), F, F, N),
+    op("fsgnj.h",   Ext::Zfh, R, Fp, r(0x53, 0, 0x12), F, F, F),
+    op("fsgnjn.h",  Ext::Zfh, R, Fp, r(0x53, 1, 0x12), F, F, F),
+    op("fsgnjx.h",  Ext::Zfh, R, Fp, r(0x53, 2, 0x12), F, F, F),
+    op("fmin.h",    Ext::Zfh, R, Fp, r(0x53, 0, 0x16), F, F, F),
+    op("fmax.h",    Ext::Zfh, R, Fp, r(0x53, 1, 0x16), F, F, F),
+    op("fcvt.w.h",  Ext::Zfh, RRm, Fp, fp2(0x62, 0, 0), X, F, N),
+    op("fcvt.wu.h", Ext::Zfh, RRm, Fp, fp2(0x62, 1, 0), X, F, N),
+    op("fcvt.l.h",  Ext::Zfh, RRm, Fp, fp2(0x62, 2, 0), X, F, N),
+    op("fcvt.lu.h", Ext::Zfh, RRm, Fp, fp2(0x62, 3, 0), X, F, N),
+    op("fmv.x.h",   Ext::Zfh, R, Fp, fp2(0x72, 0, 0), X, F, N),
+    op("fclass.h",  Ext::Zfh, R, Fp, fp2(0x72, 0, 1), X, F, N),
+    op("feq.h",     Ext::Zfh, R, Fp, r(0x53, 2, 0x52), X, F, F),
+    op("flt.h",     Ext::Zfh, R, Fp, r(0x53, 1, 0x52), X, F, F),
+    op("fle.h",     Ext::Zfh, R, Fp, r(0x53, 0, 0x52), X, F, F),
+    op("fcvt.h.w",  Ext::Zfh, RRm, Fp, fp2(0x6a, 0, 0), F, X, N),
+    op("fcvt.h.wu", Ext::Zfh, RRm, Fp, fp2(0x6a, 1, 0), F, X, N),
+    op("fcvt.h.l",  Ext::Zfh, RRm, Fp, fp2(0x6a, 2, 0), F, X, N),
+    op("fcvt.h.lu", Ext::Zfh, RRm, Fp, fp2(0x6a, 3, 0), F, X, N),
+    op("fmv.h.x",   Ext::Zfh, R, Fp, fp2(0x7a, 0, 0), F, X, N),
+    op("fcvt.s.h",  Ext::Zfh, RRm, Fp, fp2(0x20, 2, 0), F, F, N),
+    op("fcvt.h.s",  Ext::Zfh, RRm, Fp, fp2(0x22, 0, 0), F, F, N),
+    op("fcvt.d.h",  Ext::Zfh, RRm, Fp, fp2(0x21, 2, 0), F, F, N),
+    op("fcvt.h.d",  Ext::Zfh, RRm, Fp, fp2(0x22, 1, 0), F, F, N),
 ];
 
 /// The row named `name`. Panics on a name not in the table: callers pass
@@ -433,7 +478,7 @@ impl Inst {
         }
     }
 
-    /// Assembly text GNU `as -march=rv64gc_zba_zbb_zbc_zbs` accepts and
+    /// Assembly text GNU `as -march=rv64gc_zba_zbb_zbc_zbs_zfh_zbkb_zbkx` accepts and
     /// encodes to [`Inst::encode`] (branch targets are written `.+off`).
     pub fn disasm(&self) -> String {
         let o = self.op;

@@ -72,7 +72,7 @@ impl Subprocess {
         Some(Subprocess {
             name: "qemu".to_string(),
             program,
-            args: vec!["-cpu".into(), "rv64,zba=true,zbb=true,zbc=true,zbs=true".into()],
+            args: vec!["-cpu".into(), "rv64,zba=true,zbb=true,zbc=true,zbs=true,Zfh=true,zbkb=true,zbkx=true".into()],
             timeout: Duration::from_secs(60),
         })
     }

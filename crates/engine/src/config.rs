@@ -6,6 +6,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 
 pub use ferrovm_jit::{FaultInjection, FpLowering, JitOptions, Writes as CodeWrites};
+pub use ferrovm_riscv::ExtSet;
 
 pub use crate::cost::CostModelKind;
 pub use crate::evict::{EvictionKind, EvictionPolicy};
@@ -120,6 +121,9 @@ pub struct EngineConfig {
     pub compile_threads: CompileThreads,
     /// What leaves the code cache when it is full.
     pub eviction: Eviction,
+    /// The guest ISA: an instruction outside it is illegal (SIGILL), and
+    /// `AT_HWCAP`/`riscv_hwprobe` report exactly it.
+    pub isa: ExtSet,
 }
 
 impl Default for EngineConfig {
@@ -133,6 +137,7 @@ impl Default for EngineConfig {
             cost_model: CostModelKind::default(),
             compile_threads: CompileThreads::default(),
             eviction: Eviction::default(),
+            isa: ExtSet::IMPLEMENTED,
         }
     }
 }

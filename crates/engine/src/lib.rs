@@ -55,9 +55,10 @@ use ferrovm_mem::Fault;
 
 pub use config::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
-    EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions,
+    EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions,
 };
 pub use ferrovm_ir as ir;
+pub use ferrovm_riscv as riscv;
 pub use report::Report;
 pub use stats::Stats;
 pub use vcpu::Vcpu;

@@ -13,7 +13,7 @@ use ferrovm_ir::{Block, Cpu};
 use ferrovm_jit::CodeStore;
 use ferrovm_jit::abi::JitContext;
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
-use ferrovm_riscv::lift::{LiftError, lift_block_limited};
+use ferrovm_riscv::lift::{LiftError, lift_block_isa};
 
 use crate::config::{EngineConfig, EngineMode, EvictionPolicy};
 use crate::cost::{CostModel, Features, PRIOR_INTERP_NS_PER_INSN, PRIOR_NATIVE_NS_PER_INSN};
@@ -661,13 +661,13 @@ impl Vm {
     pub fn translate_ir(&self, pc: u64, max_insns: usize) -> Result<Block, LiftError> {
         let mem = &self.mem;
         let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
-        let mut block = lift_block_limited(pc, max_insns, &mut fetch)?;
+        let mut block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
         let passes = self.passes.read().unwrap_or_else(PoisonError::into_inner);
         if let Err(e) = passes.run(&mut block) {
             // A broken pass is a ferrovm bug; running the unoptimized block is
             // still correct, so degrade rather than die.
             warn(&e.to_string());
-            block = lift_block_limited(pc, max_insns, &mut fetch)?;
+            block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
         }
         Ok(block)
     }

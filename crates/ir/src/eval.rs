@@ -107,7 +107,27 @@ pub fn binary(op: BinOp, a: u64, b: u64) -> u64 {
         BinOp::Bclr => a & !(1 << (b & 63)),
         BinOp::Binv => a ^ (1 << (b & 63)),
         BinOp::Bext => (a >> (b & 63)) & 1,
+        BinOp::Pack => (a & 0xffff_ffff) | b << 32,
+        BinOp::PackH => (a & 0xff) | (b & 0xff) << 8,
+        BinOp::PackW => sext32((a & 0xffff) | (b & 0xffff) << 16),
+        BinOp::Xperm4 => xperm(a, b, 4),
+        BinOp::Xperm8 => xperm(a, b, 8),
     }
+}
+
+/// Zbkx `xperm4`/`xperm8` (scalar crypto 1.0.1, §"xperm"): element `i` of
+/// the result is element `b[i]` of `a`, or 0 past the end.
+fn xperm(a: u64, b: u64, bits: u32) -> u64 {
+    let mask = (1u64 << bits) - 1;
+    let mut r = 0;
+    for i in (0..64).step_by(bits as usize) {
+        let index = (b >> i) & mask;
+        let shift = index * u64::from(bits);
+        if shift < 64 {
+            r |= ((a >> shift) & mask) << i;
+        }
+    }
+    r
 }
 
 /// Evaluates a one-operand integer operation (see [`UnOp`]).
@@ -146,6 +166,15 @@ pub fn unary(op: UnOp, a: u64) -> u64 {
                 0x7fc0_0000
             }
         }
+        UnOp::NanBoxH => a | 0xffff_ffff_ffff_0000,
+        UnOp::NanUnboxH => {
+            if a >> 16 == 0xffff_ffff_ffff {
+                a & 0xffff
+            } else {
+                0x7e00
+            }
+        }
+        UnOp::Brev8 => a.reverse_bits().swap_bytes(),
     }
 }
 
@@ -225,6 +254,21 @@ mod tests {
     fn bitmanip() {
         assert_eq!(unary(UnOp::OrcB, 0x0100_2000_0000_0003), 0xff00_ff00_0000_00ff);
         assert_eq!(unary(UnOp::Rev8, 0x0102_0304_0506_0708), 0x0807_0605_0403_0201);
+        assert_eq!(unary(UnOp::Brev8, 0x0102_0304_0506_0780), 0x8040_c020_a060_e001);
+        assert_eq!(unary(UnOp::NanUnboxH, 0xffff_ffff_ffff_3c00), 0x3c00);
+        assert_eq!(unary(UnOp::NanUnboxH, 0xffff_ffff_0000_3c00), 0x7e00);
+        assert_eq!(unary(UnOp::NanBoxH, 0x3c00), 0xffff_ffff_ffff_3c00);
+    }
+
+    #[test]
+    fn zbkb_zbkx() {
+        assert_eq!(binary(BinOp::Pack, 0xaaaa_aaaa_1234_5678, 0xbbbb_bbbb_9abc_def0), 0x9abc_def0_1234_5678);
+        assert_eq!(binary(BinOp::PackH, 0x1234, 0x5678), 0x7834);
+        assert_eq!(binary(BinOp::PackW, 0x1234, 0x8765), 0xffff_ffff_8765_1234);
+        // xperm8 with indices 0..7 reversed is rev8; index >= 8 gives 0.
+        assert_eq!(binary(BinOp::Xperm8, 0x0102_0304_0506_0708, 0x0001_0203_0405_0607), 0x0807_0605_0403_0201);
+        assert_eq!(binary(BinOp::Xperm8, 0x0102_0304_0506_0708, 0x0000_0000_0000_0008), 0x0808_0808_0808_0800);
+        assert_eq!(binary(BinOp::Xperm4, 0xfedc_ba98_7654_3210, 0x0123_4567_89ab_cdef), 0x0123_4567_89ab_cdef);
         assert_eq!(binary(BinOp::Clmul, 3, 3), 5);
         assert_eq!(binary(BinOp::ClmulH, 1 << 63, 2), 1);
         assert_eq!(binary(BinOp::ClmulR, 1 << 63, 1 << 63), 1 << 63);

@@ -12,7 +12,7 @@
 //! `frm`) and returns the result bits and the exception flags it raised, in
 //! `fflags` layout (NV=16, DZ=8, OF=4, UF=2, NX=1). Singles are the low 32 bits.
 
-use softfloat_wrapper::{ExceptionFlags, F32, F64, Float, RoundingMode};
+use softfloat_wrapper::{ExceptionFlags, F16, F32, F64, Float, RoundingMode};
 
 use crate::op::{CvtOp, FBinOp, FTernOp, FUnOp, Prec, Rm};
 
@@ -31,6 +31,8 @@ pub const NX: u8 = 1;
 pub const CANONICAL_NAN_S: u64 = 0x7fc0_0000;
 /// Canonical double-precision NaN.
 pub const CANONICAL_NAN_D: u64 = 0x7ff8_0000_0000_0000;
+/// Canonical half-precision NaN (Zfh).
+pub const CANONICAL_NAN_H: u64 = 0x7e00;
 
 /// Maps a static rounding mode to SoftFloat's. `Dyn` must be resolved first;
 /// it is treated as round-to-nearest-even here only to stay total.
@@ -60,6 +62,12 @@ fn is_nan_s(x: u32) -> bool {
 }
 fn is_snan_s(x: u32) -> bool {
     is_nan_s(x) && x & 0x0040_0000 == 0
+}
+fn is_nan_h(x: u16) -> bool {
+    x & 0x7fff > 0x7c00
+}
+fn is_snan_h(x: u16) -> bool {
+    is_nan_h(x) && x & 0x0200 == 0
 }
 fn is_nan_d(x: u64) -> bool {
     x & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000
@@ -98,16 +106,14 @@ fn classify(sign: bool, exp_all_ones: bool, exp_zero: bool, frac_zero: bool, qui
 /// `fmin`/`fmax` (spec §20.6): minimumNumber/maximumNumber, -0 < +0, a NaN
 /// operand is ignored unless both are NaN (then the canonical NaN), and only
 /// signalling NaNs raise NV.
-fn min_max(prec: Prec, is_max: bool, a: u64, b: u64) -> (u64, u8) {
-    let (a_nan, b_nan, a_snan, b_snan, canon, sign_bit) = match prec {
-        Prec::S => {
-            let (x, y) = (a as u32, b as u32);
-            (is_nan_s(x), is_nan_s(y), is_snan_s(x), is_snan_s(y), CANONICAL_NAN_S, 1u64 << 31)
-        }
-        Prec::D => (is_nan_d(a), is_nan_d(b), is_snan_d(a), is_snan_d(b), CANONICAL_NAN_D, 1u64 << 63),
-    };
-    let flags = if a_snan || b_snan { NV } else { 0 };
+/// With `nan_wins` (Zfa `fminm`/`fmaxm`, IEEE 754-2019 minimum/maximum) any
+/// NaN operand gives the canonical NaN.
+fn min_max(prec: Prec, is_max: bool, nan_wins: bool, a: u64, b: u64) -> (u64, u8) {
+    let (a_nan, b_nan) = (is_nan(prec, a), is_nan(prec, b));
+    let (canon, sign_bit) = (canonical_nan(prec), sign(prec));
+    let flags = if is_snan(prec, a) || is_snan(prec, b) { NV } else { 0 };
     let result = match (a_nan, b_nan) {
+        (true, _) | (_, true) if nan_wins => canon,
         (true, true) => canon,
         (true, false) => b,
         (false, true) => a,
@@ -115,6 +121,7 @@ fn min_max(prec: Prec, is_max: bool, a: u64, b: u64) -> (u64, u8) {
             let a_less = match prec {
                 Prec::S => F32::from_bits(a as u32).lt_quiet(F32::from_bits(b as u32)),
                 Prec::D => F64::from_bits(a).lt_quiet(F64::from_bits(b)),
+                Prec::H => F16::from_bits(a as u16).lt_quiet(F16::from_bits(b as u16)),
             };
             let both_zero = (a | b) & !sign_bit & mask(prec) == 0;
             if both_zero {
@@ -134,13 +141,112 @@ fn mask(prec: Prec) -> u64 {
     match prec {
         Prec::S => 0xffff_ffff,
         Prec::D => u64::MAX,
+        Prec::H => 0xffff,
     }
+}
+
+fn sign(prec: Prec) -> u64 {
+    match prec {
+        Prec::S => 1 << 31,
+        Prec::D => 1 << 63,
+        Prec::H => 1 << 15,
+    }
+}
+
+fn canonical_nan(prec: Prec) -> u64 {
+    match prec {
+        Prec::S => CANONICAL_NAN_S,
+        Prec::D => CANONICAL_NAN_D,
+        Prec::H => CANONICAL_NAN_H,
+    }
+}
+
+fn is_nan(prec: Prec, x: u64) -> bool {
+    match prec {
+        Prec::S => is_nan_s(x as u32),
+        Prec::D => is_nan_d(x),
+        Prec::H => is_nan_h(x as u16),
+    }
+}
+
+fn is_snan(prec: Prec, x: u64) -> bool {
+    match prec {
+        Prec::S => is_snan_s(x as u32),
+        Prec::D => is_snan_d(x),
+        Prec::H => is_snan_h(x as u16),
+    }
+}
+
+/// Zfa `fround`/`froundnx`: round to an integral value in mode `m`.
+/// SoftFloat's roundToInt gives the canonical NaN (and NV for a signalling
+/// one); `froundnx` also raises inexact when the value changed, which for a
+/// non-NaN is exactly when the bits changed.
+fn round_integral(prec: Prec, m: RoundingMode, exact: bool, a: u64) -> (u64, u8) {
+    let (r, mut flags) = with_flags(|| match prec {
+        Prec::S => u64::from(F32::from_bits(a as u32).round_to_integral(m).to_bits()),
+        Prec::D => F64::from_bits(a).round_to_integral(m).to_bits(),
+        Prec::H => u64::from(F16::from_bits(a as u16).round_to_integral(m).to_bits()),
+    });
+    // SoftFloat (non-exact) raises no inexact; keep only what it raised.
+    flags &= !NX;
+    if exact && !is_nan(prec, a) && r != a & mask(prec) {
+        flags |= NX;
+    }
+    (r, flags)
+}
+
+/// Zfa `fcvtmod.w.d` (Zfa §"FCVTMOD.W.D"): truncate, keep the low 32 bits
+/// of the integer, sign-extend. NaN and infinity give 0 and NV; a value
+/// whose truncation is outside the `i32` range gives NV; otherwise a
+/// non-integral value gives NX.
+fn fcvtmod_w_d(a: u64) -> (u64, u8) {
+    let exp = ((a >> 52) & 0x7ff) as i64;
+    let negative = a >> 63 != 0;
+    if exp == 0x7ff {
+        return (0, NV);
+    }
+    if exp < 1023 {
+        // |a| < 1: truncates to 0.
+        let nonzero = a & !(1 << 63) != 0;
+        return (0, if nonzero { NX } else { 0 });
+    }
+    let mant = (a & 0x000f_ffff_ffff_ffff) | 1 << 52;
+    let shift = exp - 1075; // value = mant * 2^shift
+    let (int, frac) = if shift >= 0 {
+        // Past 2^(64+53) every bit of the low 32 is zero anyway.
+        let int = if shift < 64 { u128::from(mant) << shift } else { 0 };
+        (int, false)
+    } else {
+        let s = (-shift) as u32;
+        (u128::from(mant >> s), mant & ((1u64 << s) - 1) != 0)
+    };
+    let huge = shift >= 64;
+    let low = int as u32;
+    let value = if negative { low.wrapping_neg() } else { low };
+    let in_range = !huge && if negative { int <= 1 << 31 } else { int < 1 << 31 };
+    let flags = if !in_range {
+        NV
+    } else if frac {
+        NX
+    } else {
+        0
+    };
+    (value as i32 as i64 as u64, flags)
 }
 
 /// One-operand FP operation.
 pub fn unary(op: FUnOp, prec: Prec, rm: Rm, a: u64) -> (u64, u8) {
     let m = mode(rm);
     match (op, prec) {
+        (FUnOp::Round, _) => round_integral(prec, m, false, a),
+        (FUnOp::RoundNx, _) => round_integral(prec, m, true, a),
+        (FUnOp::Sqrt, Prec::H) => with_flags(|| u64::from(F16::from_bits(a as u16).sqrt(m).to_bits())),
+        (FUnOp::Class, Prec::H) => {
+            let x = a as u16;
+            let frac = x & 0x03ff;
+            let exp = (x >> 10) & 0x1f;
+            (classify(x >> 15 != 0, exp == 0x1f, exp == 0, frac == 0, frac & 0x0200 != 0), 0)
+        }
         (FUnOp::Sqrt, Prec::S) => with_flags(|| u64::from(F32::from_bits(a as u32).sqrt(m).to_bits())),
         (FUnOp::Sqrt, Prec::D) => with_flags(|| F64::from_bits(a).sqrt(m).to_bits()),
         (FUnOp::Class, Prec::S) => {
@@ -160,17 +266,30 @@ pub fn unary(op: FUnOp, prec: Prec, rm: Rm, a: u64) -> (u64, u8) {
 /// Two-operand FP operation.
 pub fn binary(op: FBinOp, prec: Prec, rm: Rm, a: u64, b: u64) -> (u64, u8) {
     let m = mode(rm);
-    let sign = match prec {
-        Prec::S => 1u64 << 31,
-        Prec::D => 1u64 << 63,
-    };
+    let sign = sign(prec);
     match op {
         FBinOp::Sgnj => ((a & !sign) | (b & sign), 0),
         FBinOp::Sgnjn => ((a & !sign) | (!b & sign), 0),
         FBinOp::Sgnjx => (a ^ (b & sign), 0),
-        FBinOp::Min => min_max(prec, false, a, b),
-        FBinOp::Max => min_max(prec, true, a, b),
+        FBinOp::Min => min_max(prec, false, false, a, b),
+        FBinOp::Max => min_max(prec, true, false, a, b),
+        FBinOp::Minm => min_max(prec, false, true, a, b),
+        FBinOp::Maxm => min_max(prec, true, true, a, b),
         _ => match prec {
+            Prec::H => {
+                let (x, y) = (F16::from_bits(a as u16), F16::from_bits(b as u16));
+                with_flags(|| match op {
+                    FBinOp::Add => u64::from(x.add(y, m).to_bits()),
+                    FBinOp::Sub => u64::from(x.sub(y, m).to_bits()),
+                    FBinOp::Mul => u64::from(x.mul(y, m).to_bits()),
+                    FBinOp::Div => u64::from(x.div(y, m).to_bits()),
+                    FBinOp::Eq => u64::from(x.eq(y)),
+                    FBinOp::Lt => u64::from(x.lt(y)),
+                    FBinOp::Ltq => u64::from(x.lt_quiet(y)),
+                    FBinOp::Leq => u64::from(x.le_quiet(y)),
+                    _ => u64::from(x.le(y)),
+                })
+            }
             Prec::S => {
                 let (x, y) = (F32::from_bits(a as u32), F32::from_bits(b as u32));
                 with_flags(|| match op {
@@ -180,6 +299,8 @@ pub fn binary(op: FBinOp, prec: Prec, rm: Rm, a: u64, b: u64) -> (u64, u8) {
                     FBinOp::Div => u64::from(x.div(y, m).to_bits()),
                     FBinOp::Eq => u64::from(x.eq(y)),
                     FBinOp::Lt => u64::from(x.lt(y)),
+                    FBinOp::Ltq => u64::from(x.lt_quiet(y)),
+                    FBinOp::Leq => u64::from(x.le_quiet(y)),
                     _ => u64::from(x.le(y)),
                 })
             }
@@ -192,6 +313,8 @@ pub fn binary(op: FBinOp, prec: Prec, rm: Rm, a: u64, b: u64) -> (u64, u8) {
                     FBinOp::Div => x.div(y, m).to_bits(),
                     FBinOp::Eq => u64::from(x.eq(y)),
                     FBinOp::Lt => u64::from(x.lt(y)),
+                    FBinOp::Ltq => u64::from(x.lt_quiet(y)),
+                    FBinOp::Leq => u64::from(x.le_quiet(y)),
                     _ => u64::from(x.le(y)),
                 })
             }
@@ -202,10 +325,7 @@ pub fn binary(op: FBinOp, prec: Prec, rm: Rm, a: u64, b: u64) -> (u64, u8) {
 /// Fused multiply-add family, one rounding (spec §20.6).
 pub fn ternary(op: FTernOp, prec: Prec, rm: Rm, a: u64, b: u64, c: u64) -> (u64, u8) {
     let m = mode(rm);
-    let sign = match prec {
-        Prec::S => 1u64 << 31,
-        Prec::D => 1u64 << 63,
-    };
+    let sign = sign(prec);
     // Negating an operand flips its sign bit; NaN results are canonical anyway
     // and a signalling NaN stays signalling, so the flags are unchanged.
     let (a, c) = match op {
@@ -220,6 +340,10 @@ pub fn ternary(op: FTernOp, prec: Prec, rm: Rm, a: u64, b: u64, c: u64) -> (u64,
             u64::from(x.fused_mul_add(y, z, m).to_bits())
         }),
         Prec::D => with_flags(|| F64::from_bits(a).fused_mul_add(F64::from_bits(b), F64::from_bits(c), m).to_bits()),
+        Prec::H => with_flags(|| {
+            let (x, y, z) = (F16::from_bits(a as u16), F16::from_bits(b as u16), F16::from_bits(c as u16));
+            u64::from(x.fused_mul_add(y, z, m).to_bits())
+        }),
     }
 }
 
@@ -227,8 +351,12 @@ pub fn ternary(op: FTernOp, prec: Prec, rm: Rm, a: u64, b: u64, c: u64) -> (u64,
 /// to 64 bits, also for the unsigned `wu` forms.
 pub fn convert(op: CvtOp, rm: Rm, a: u64) -> (u64, u8) {
     let m = mode(rm);
+    if op == CvtOp::WDMod {
+        return fcvtmod_w_d(a);
+    }
     let s = || F32::from_bits(a as u32);
     let d = || F64::from_bits(a);
+    let h = || F16::from_bits(a as u16);
     let w = |v: i32| v as i64 as u64;
     let wu = |v: u32| v as i32 as i64 as u64;
     with_flags(|| match op {
@@ -250,6 +378,19 @@ pub fn convert(op: CvtOp, rm: Rm, a: u64) -> (u64, u8) {
         CvtOp::DLu => F64::from_u64(a, m).to_bits(),
         CvtOp::SD => u64::from(d().to_f32(m).to_bits()),
         CvtOp::DS => s().to_f64(m).to_bits(),
+        CvtOp::WH => w(h().to_i32(m, true)),
+        CvtOp::WuH => wu(h().to_u32(m, true)),
+        CvtOp::LH => h().to_i64(m, true) as u64,
+        CvtOp::LuH => h().to_u64(m, true),
+        CvtOp::HW => u64::from(F16::from_i32(a as i32, m).to_bits()),
+        CvtOp::HWu => u64::from(F16::from_u32(a as u32, m).to_bits()),
+        CvtOp::HL => u64::from(F16::from_i64(a as i64, m).to_bits()),
+        CvtOp::HLu => u64::from(F16::from_u64(a, m).to_bits()),
+        CvtOp::SH => u64::from(h().to_f32(m).to_bits()),
+        CvtOp::HS => u64::from(s().to_f16(m).to_bits()),
+        CvtOp::DH => h().to_f64(m).to_bits(),
+        CvtOp::HD => u64::from(d().to_f16(m).to_bits()),
+        CvtOp::WDMod => 0, // handled above
     })
 }
 
@@ -310,6 +451,48 @@ mod tests {
         // Spec §20.6: invalid even when the addend is a quiet NaN.
         let inf = 0x7f80_0000;
         assert_eq!(ternary(FTernOp::Madd, Prec::S, Rm::Rne, inf, 0, 0x7fc0_0000), (CANONICAL_NAN_S, NV));
+    }
+
+    #[test]
+    fn half_precision() {
+        const ONE_H: u64 = 0x3c00;
+        assert_eq!(binary(FBinOp::Add, Prec::H, Rm::Rne, ONE_H, ONE_H), (0x4000, 0));
+        // 65504 + 32 rounds to +inf with overflow and inexact.
+        assert_eq!(binary(FBinOp::Add, Prec::H, Rm::Rne, 0x7bff, 0x5000), (0x7c00, OF | NX));
+        assert_eq!(binary(FBinOp::Div, Prec::H, Rm::Rne, 0, 0), (CANONICAL_NAN_H, NV));
+        assert_eq!(convert(CvtOp::SH, Rm::Rne, ONE_H), (ONE_S, 0));
+        assert_eq!(convert(CvtOp::HS, Rm::Rne, 0x3f80_0001), (ONE_H, NX));
+        assert_eq!(convert(CvtOp::HD, Rm::Rne, ONE_D), (ONE_H, 0));
+        assert_eq!(convert(CvtOp::WH, Rm::Rtz, 0xfc00), (0xffff_ffff_8000_0000, NV));
+        assert_eq!(unary(FUnOp::Class, Prec::H, Rm::Rne, 0x0001).0, 1 << 5);
+        assert_eq!(unary(FUnOp::Class, Prec::H, Rm::Rne, 0x7c01).0, 1 << 8);
+    }
+
+    #[test]
+    fn zfa_ops() {
+        // fminm: a NaN operand wins (canonical), unlike fmin.
+        assert_eq!(binary(FBinOp::Minm, Prec::S, Rm::Rne, 0x7fc0_0000, ONE_S), (CANONICAL_NAN_S, 0));
+        assert_eq!(binary(FBinOp::Maxm, Prec::D, Rm::Rne, ONE_D, 0x7ff0_0000_0000_0001), (CANONICAL_NAN_D, NV));
+        assert_eq!(binary(FBinOp::Minm, Prec::S, Rm::Rne, 0, 0x8000_0000), (0x8000_0000, 0));
+        // fltq/fleq are quiet on quiet NaNs.
+        assert_eq!(binary(FBinOp::Ltq, Prec::S, Rm::Rne, 0x7fc0_0000, ONE_S), (0, 0));
+        assert_eq!(binary(FBinOp::Leq, Prec::S, Rm::Rne, SNAN_S, ONE_S), (0, NV));
+        assert_eq!(binary(FBinOp::Leq, Prec::D, Rm::Rne, ONE_D, ONE_D), (1, 0));
+        // fround raises no inexact; froundnx does.
+        let two_and_half = 0x4004_0000_0000_0000;
+        assert_eq!(unary(FUnOp::Round, Prec::D, Rm::Rne, two_and_half), (0x4000_0000_0000_0000, 0));
+        assert_eq!(unary(FUnOp::RoundNx, Prec::D, Rm::Rne, two_and_half), (0x4000_0000_0000_0000, NX));
+        assert_eq!(unary(FUnOp::RoundNx, Prec::D, Rm::Rup, two_and_half), (0x4008_0000_0000_0000, NX));
+        assert_eq!(unary(FUnOp::RoundNx, Prec::S, Rm::Rne, SNAN_S), (CANONICAL_NAN_S, NV));
+        assert_eq!(unary(FUnOp::RoundNx, Prec::S, Rm::Rne, 0xbe80_0000), (0x8000_0000, NX)); // -0.25 -> -0
+        // fcvtmod.w.d: modular, NV out of range, NX for fractions.
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0x41f0_0000_0000_0000), (0, NV)); // 2^32
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0x41f0_0000_0010_0000), (1, NV)); // 2^32 + 1
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0xc1e0_0000_0000_0000), (0xffff_ffff_8000_0000, 0)); // -2^31
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0xbff8_0000_0000_0000), (u64::MAX, NX)); // -1.5
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0x7ff0_0000_0000_0000), (0, NV));
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0x3fe0_0000_0000_0000), (0, NX)); // 0.5
+        assert_eq!(convert(CvtOp::WDMod, Rm::Rtz, 0x4330_0000_0000_0001), (1, NV)); // 2^52 + 1
     }
 
     #[test]

@@ -78,6 +78,18 @@ named_enum! {
         Binv = "binv",
         /// `(a >> (b & 63)) & 1` (Zbs).
         Bext = "bext",
+        /// `zext32(a) | b << 32` (Zbkb `pack`).
+        Pack = "pack",
+        /// `(a & 0xff) | (b & 0xff) << 8` (Zbkb `packh`).
+        PackH = "packh",
+        /// `sext32((a & 0xffff) | (b & 0xffff) << 16)` (Zbkb `packw`).
+        PackW = "packw",
+        /// Nibble lookup: each 4-bit element `i` of `b` picks nibble `i` of
+        /// `a`, 0 when `i >= 16` (Zbkx `xperm4`).
+        Xperm4 = "xperm4",
+        /// Byte lookup: each byte `i` of `b` picks byte `i` of `a`, 0 when
+        /// `i >= 8` (Zbkx `xperm8`).
+        Xperm8 = "xperm8",
     }
 }
 
@@ -99,6 +111,13 @@ named_enum! {
         /// upper 32 are all ones, else the canonical NaN `0x7fc00000`
         /// (spec §20.2, "NaN Boxing of Narrower Values"). Result zero-extended.
         NanUnbox = "nanunbox",
+        /// NaN-box a half: `x | 0xffff_ffff_ffff_0000` (spec §20.2).
+        NanBoxH = "nanboxh",
+        /// Unbox a half: the low 16 bits if the upper 48 are all ones, else
+        /// the canonical half NaN `0x7e00` (spec §20.2, Zfh §"NaN boxing").
+        NanUnboxH = "nanunboxh",
+        /// Reverse the bits of each byte (Zbkb `brev8`).
+        Brev8 = "brev8",
     }
 }
 
@@ -156,12 +175,14 @@ named_enum! {
 }
 
 named_enum! {
-    /// Floating-point precision: `s` is IEEE binary32, `d` binary64.
+    /// Floating-point precision: `s` is IEEE binary32, `d` binary64, `h`
+    /// binary16 (Zfh).
     ///
-    /// Single-precision operands and results live in the low 32 bits of a
-    /// temporary (upper bits zero); boxing into 64-bit FP registers is explicit
-    /// with [`UnOp::NanBox`]/[`UnOp::NanUnbox`].
-    pub enum Prec { S = "s", D = "d", }
+    /// Single- and half-precision operands and results live in the low 32
+    /// or 16 bits of a temporary (upper bits zero); boxing into 64-bit FP
+    /// registers is explicit with [`UnOp::NanBox`]/[`UnOp::NanUnbox`] and
+    /// [`UnOp::NanBoxH`]/[`UnOp::NanUnboxH`].
+    pub enum Prec { S = "s", D = "d", H = "h", }
 }
 
 named_enum! {
@@ -201,7 +222,11 @@ impl Rm {
 named_enum! {
     /// One-operand floating-point operations. `sqrt` rounds and may raise
     /// flags; `class` gives the 10-bit `fclass` mask and raises nothing.
-    pub enum FUnOp { Sqrt = "fsqrt", Class = "fclass", }
+    /// `round` and `roundnx` (Zfa `fround`/`froundnx`) round to an integral
+    /// value in the given mode; `roundnx` raises inexact when the value
+    /// changes, `round` does not; both raise invalid only for signalling
+    /// NaNs, and a NaN input gives the canonical NaN.
+    pub enum FUnOp { Sqrt = "fsqrt", Class = "fclass", Round = "fround", RoundNx = "froundnx", }
 }
 
 named_enum! {
@@ -216,6 +241,12 @@ named_enum! {
         Min = "fmin", Max = "fmax",
         Sgnj = "fsgnj", Sgnjn = "fsgnjn", Sgnjx = "fsgnjx",
         Eq = "feq", Lt = "flt", Le = "fle",
+        /// Zfa `fminm`/`fmaxm`: IEEE 754-2019 minimum/maximum, like
+        /// `fmin`/`fmax` except that a NaN operand gives the canonical NaN.
+        Minm = "fminm", Maxm = "fmaxm",
+        /// Zfa `fleq`/`fltq`: quiet `fle`/`flt` (invalid only for signalling
+        /// NaNs).
+        Leq = "fleq", Ltq = "fltq",
     }
 }
 
@@ -236,6 +267,14 @@ named_enum! {
         WD = "w.d", WuD = "wu.d", LD = "l.d", LuD = "lu.d",
         DW = "d.w", DWu = "d.wu", DL = "d.l", DLu = "d.lu",
         SD = "s.d", DS = "d.s",
+        WH = "w.h", WuH = "wu.h", LH = "l.h", LuH = "lu.h",
+        HW = "h.w", HWu = "h.wu", HL = "h.l", HLu = "h.lu",
+        SH = "s.h", HS = "h.s", DH = "d.h", HD = "h.d",
+        /// Zfa `fcvtmod.w.d`: the double truncated, modulo 2^32,
+        /// sign-extended; invalid for NaN, infinity and out-of-range values,
+        /// inexact when not integral (and not invalid); NaN and infinity
+        /// give 0.
+        WDMod = "wmod.d",
     }
 }
 

@@ -119,12 +119,17 @@ pub(crate) fn fp_code(op_index: usize, prec: Prec, rm: Rm) -> u32 {
     let prec = match prec {
         Prec::S => 0,
         Prec::D => 1,
+        Prec::H => 2,
     };
     op_index as u32 | prec << 8 | u32::from(rm.bits()) << 16
 }
 
 fn unpack_fp(code: u32, cpu: &Cpu) -> (usize, Prec, Rm) {
-    let prec = if (code >> 8) & 1 == 0 { Prec::S } else { Prec::D };
+    let prec = match (code >> 8) & 3 {
+        0 => Prec::S,
+        1 => Prec::D,
+        _ => Prec::H,
+    };
     let rm = match Rm::from_bits((code >> 16) as u8 & 7) {
         // CheckFrm ran before any dynamic op, so frm is valid here.
         Some(Rm::Dyn) | None => Rm::from_bits(cpu.frm as u8).unwrap_or(Rm::Rne),
@@ -311,5 +316,6 @@ mod tests {
         let cpu = Cpu { frm: 3, ..Cpu::default() };
         assert_eq!(unpack_fp(fp_code(5, Prec::D, Rm::Dyn), &cpu), (5, Prec::D, Rm::Rup));
         assert_eq!(unpack_fp(fp_code(2, Prec::S, Rm::Rtz), &cpu), (2, Prec::S, Rm::Rtz));
+        assert_eq!(unpack_fp(fp_code(3, Prec::H, Rm::Rmm), &cpu), (3, Prec::H, Rm::Rmm));
     }
 }

@@ -128,7 +128,25 @@ pub(crate) fn binary(b: &mut FunctionBuilder<'_>, rare: &mut impl RareOps, op: B
         MaxU => b.ins().umax(x, y),
         Rol => b.ins().rotl(x, y),
         Ror => b.ins().rotr(x, y),
-        Clmul | ClmulH | ClmulR => rare.call_binary(b, op, x, y),
+        Clmul | ClmulH | ClmulR | Xperm4 | Xperm8 => rare.call_binary(b, op, x, y),
+        Pack => {
+            let lo = b.ins().band_imm_s(x, 0xffff_ffff);
+            let hi = b.ins().ishl_imm_s(y, 32);
+            b.ins().bor(lo, hi)
+        }
+        PackH => {
+            let lo = b.ins().band_imm_s(x, 0xff);
+            let hi = b.ins().band_imm_s(y, 0xff);
+            let hi = b.ins().ishl_imm_s(hi, 8);
+            b.ins().bor(lo, hi)
+        }
+        PackW => {
+            let lo = b.ins().band_imm_s(x, 0xffff);
+            let hi = b.ins().ishl_imm_s(y, 16);
+            let v = b.ins().bor(lo, hi);
+            let w = b.ins().ireduce(I32, v);
+            b.ins().sextend(I64, w)
+        }
         Bset | Bclr | Binv => {
             let one = b.ins().iconst(I64, 1);
             let bit = b.ins().ishl(one, y);
@@ -176,7 +194,16 @@ pub(crate) fn unary(b: &mut FunctionBuilder<'_>, rare: &mut impl RareOps, op: Un
             b.ins().uextend(I64, r)
         }
         Rev8 => b.ins().bswap(x),
-        OrcB => rare.call_unary(b, op, x),
+        OrcB | Brev8 => rare.call_unary(b, op, x),
+        NanBoxH => b.ins().bor_imm_s(x, 0xffff_ffff_ffff_0000_u64 as i64),
+        NanUnboxH => {
+            // A half is valid only if the upper 48 bits are all ones.
+            let hi = b.ins().ushr_imm_s(x, 16);
+            let boxed = b.ins().icmp_imm_s(IntCC::Equal, hi, 0xffff_ffff_ffff);
+            let lo = b.ins().band_imm_s(x, 0xffff);
+            let nan = b.ins().iconst(I64, 0x7e00);
+            b.ins().select(boxed, lo, nan)
+        }
         NanBox => b.ins().bor_imm_s(x, 0xffff_ffff_0000_0000_u64 as i64),
         NanUnbox => {
             // Spec §20.2: a single is valid only if the upper 32 bits are all

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{EngineConfig, Vm};
+use ferrovm_engine::{EngineConfig, ExtSet, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, PAGE_SIZE, Perms};
 
@@ -270,6 +270,26 @@ pub const MINSIGSTKSZ: u64 = 2048;
 /// it at the top of the mmap region.
 pub const INTERP_BASE: u64 = syscall::MMAP_BASE - (64 << 20);
 
+/// Refuses a program whose `.riscv.attributes` ask for an extension the
+/// machine's ISA lacks (the vector extension, say): it would stop with
+/// SIGILL somewhere, or worse pick a code path by its own detection.
+fn check_isa(data: &[u8], path: &Path, isa: ExtSet) -> Result<()> {
+    // The guest ISA is in the message only through what it lacks.
+    let Some(arch) = ferrovm_engine::riscv::elf_arch(data) else { return Ok(()) };
+    isa.check_requirements(&arch).map_err(|missing| Error::BadElf {
+        path: path.to_path_buf(),
+        message: format!(
+            "built for {arch}, needs {}, which the guest ISA lacks{}",
+            missing.names.join(", "),
+            if missing.names.iter().any(|n| n == "v" || n.starts_with("zv")) {
+                " (ferrovm does not implement the vector extension)"
+            } else {
+                " (see --isa)"
+            }
+        ),
+    })
+}
+
 fn read_program(vfs: &Vfs, path: &Path, interp: bool) -> Result<Vec<u8>> {
     let bytes = path.as_os_str().as_encoded_bytes();
     let fd = vfs
@@ -298,6 +318,7 @@ impl Process {
             root.cwd.clone_from(cwd);
         }
         let data = read_program(&vfs, path, false)?;
+        check_isa(&data, path, options.engine.isa)?;
         let mem = Arc::new(AddressSpace::new()?);
         let loaded = elf::load(&mem, &data, path, elf::PIE_BASE)?;
         let mut entry = loaded.entry;
@@ -347,6 +368,7 @@ impl Process {
             random,
             interp_base,
             ids,
+            hwcap: stack::hwcap(options.engine.isa),
         };
         let sp = stack::build(&mem, &loaded, &input, options.stack_size.unwrap_or(stack::STACK_SIZE))?;
         let mut cpu = Cpu { pc: entry, ..Cpu::default() };

@@ -3,6 +3,8 @@
 
 use ferrovm_mem::{AddressSpace, Fault, PAGE_SIZE, Perms};
 
+use ferrovm_engine::riscv::{Ext, ExtSet};
+
 use crate::elf::LoadedElf;
 use crate::error::Result;
 
@@ -39,17 +41,16 @@ pub mod at {
     pub const MINSIGSTKSZ: u64 = 51;
 }
 
-/// `AT_HWCAP` for RV64IMAFDC: one bit per single-letter extension.
-pub const HWCAP: u64 = {
-    let letters = *b"IMAFDC";
-    let mut bits = 0u64;
-    let mut i = 0;
-    while i < letters.len() {
-        bits |= 1 << (letters[i] - b'A');
-        i += 1;
-    }
-    bits
-};
+/// `AT_HWCAP` for the ISA `isa`: one bit per single-letter extension
+/// (`1 << (letter - 'A')`, as Linux's `COMPAT_HWCAP_ISA_*`), for the
+/// letters Linux reports (I, M, A, F, D, C, V); the multi-letter extensions
+/// are `riscv_hwprobe`'s business.
+pub fn hwcap(isa: ExtSet) -> u64 {
+    [(Ext::I, b'I'), (Ext::M, b'M'), (Ext::A, b'A'), (Ext::F, b'F'), (Ext::D, b'D'), (Ext::C, b'C'), (Ext::V, b'V')]
+        .iter()
+        .filter(|(e, _)| isa.has(*e))
+        .fold(0, |bits, (_, letter)| bits | 1 << (letter - b'A'))
+}
 
 /// What the process needs besides the ELF: arguments and environment.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +67,8 @@ pub struct StackInput<'a> {
     pub interp_base: u64,
     /// Real and effective ids for the auxv.
     pub ids: (u32, u32, u32, u32),
+    /// `AT_HWCAP` (see [`hwcap`]).
+    pub hwcap: u64,
 }
 
 struct Pusher<'m> {
@@ -124,7 +127,7 @@ pub fn build(mem: &AddressSpace, elf: &LoadedElf, input: &StackInput<'_>, size: 
         (at::EUID, u64::from(euid)),
         (at::GID, u64::from(gid)),
         (at::EGID, u64::from(egid)),
-        (at::HWCAP, HWCAP),
+        (at::HWCAP, input.hwcap),
         (at::CLKTCK, 100),
         (at::SECURE, 0),
         (at::RANDOM, random),

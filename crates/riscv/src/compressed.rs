@@ -16,12 +16,20 @@
 //!
 //! `rd'`, `rs1'`, `rs2'` are 3-bit fields naming `x8..x15` (or `f8..f15`).
 //!
+//! Zcb (code-size reduction 1.0, §"Zcb") takes reserved quadrant-0 and
+//! quadrant-1 space for `c.lbu`, `c.lhu`, `c.lh`, `c.sb`, `c.sh`, `c.zext.b`,
+//! `c.sext.b`, `c.zext.h`, `c.sext.h`, `c.zext.w`, `c.not` and `c.mul`; they
+//! expand to the 32-bit instruction of the same name. Zcmop takes the
+//! reserved `c.lui x{1,3,..,15}, 0` space for `c.mop.n`, which writes no
+//! register: it decodes as `addi x0, x0, 0`. Which extension a 16-bit word
+//! needs is [`rvc_ext`]'s answer (the decoder itself accepts all of them).
+//!
 //! Table 16.5-16.7 rules followed here: encodings marked *reserved* decode as
 //! [`Opcode::Illegal`] (including the all-zero word, §16.1); encodings marked
 //! *HINT* decode as the ordinary instruction they expand to (e.g. `c.li x0, 5`
 //! is `addi x0, x0, 5`), since executing a HINT is executing that instruction.
 
-use crate::inst::{Inst, Opcode};
+use crate::inst::{Ext, Inst, Opcode};
 
 /// Decodes a 16-bit RVC instruction. Reserved encodings and words whose low
 /// two bits are `0b11` are [`Opcode::Illegal`] with `len == 2`.
@@ -45,7 +53,18 @@ pub fn decode16(half: u16) -> Inst {
         (0, 0b001) => i_type(Opcode::Fld, rdp, rs1p, cl_d_offset(h)), // c.fld
         (0, 0b010) => i_type(Opcode::Lw, rdp, rs1p, cl_w_offset(h)),  // c.lw
         (0, 0b011) => i_type(Opcode::Ld, rdp, rs1p, cl_d_offset(h)),  // c.ld
-        (0, 0b100) => illegal,                                        // reserved
+        (0, 0b100) => match bits(h, 12, 10) {
+            // Zcb: c.lbu (uimm[0] = bit 6, uimm[1] = bit 5), c.lhu/c.lh
+            // (uimm[1] = bit 5, bit 6 picks lh), c.sb, c.sh.
+            0b000 => i_type(Opcode::Lbu, rdp, rs1p, (bits(h, 6, 6) | bits(h, 5, 5) << 1) as i64),
+            0b001 => {
+                let op = if bits(h, 6, 6) == 0 { Opcode::Lhu } else { Opcode::Lh };
+                i_type(op, rdp, rs1p, (bits(h, 5, 5) << 1) as i64)
+            }
+            0b010 => s_type(Opcode::Sb, rs1p, rdp, (bits(h, 6, 6) | bits(h, 5, 5) << 1) as i64),
+            0b011 if bits(h, 6, 6) == 0 => s_type(Opcode::Sh, rs1p, rdp, (bits(h, 5, 5) << 1) as i64),
+            _ => illegal, // reserved
+        },
         (0, 0b101) => s_type(Opcode::Fsd, rs1p, rdp, cl_d_offset(h)), // c.fsd
         (0, 0b110) => s_type(Opcode::Sw, rs1p, rdp, cl_w_offset(h)),  // c.sw
         (0, 0b111) => s_type(Opcode::Sd, rs1p, rdp, cl_d_offset(h)),  // c.sd
@@ -78,7 +97,12 @@ pub fn decode16(half: u16) -> Inst {
         (1, 0b011) => {
             // c.lui: nzimm == 0 is reserved; rd == 0 is a HINT.
             let imm = sext(bits(h, 12, 12) << 17 | bits(h, 6, 2) << 12, 18);
-            if imm == 0 { illegal } else { Inst { op: Opcode::Lui, rd, imm, ..base() } }
+            match (imm, rd) {
+                // Zcmop c.mop.n (rd = 2n + 1 < 16): writes nothing.
+                (0, 1 | 3 | 5 | 7 | 9 | 11 | 13 | 15) => i_type(Opcode::Addi, 0, 0, 0),
+                (0, _) => illegal,
+                _ => Inst { op: Opcode::Lui, rd, imm, ..base() },
+            }
         }
         (1, 0b100) => match bits(h, 11, 10) {
             // c.srli / c.srai: shamt == 0 is a HINT on RV64 (§16.5).
@@ -93,7 +117,19 @@ pub fn decode16(half: u16) -> Inst {
                     (0, _) => Opcode::And,
                     (_, 0b00) => Opcode::Subw,
                     (_, 0b01) => Opcode::Addw,
-                    _ => return illegal, // reserved
+                    (_, 0b10) => Opcode::Mul, // Zcb c.mul
+                    _ => {
+                        // Zcb c.zext.b .. c.not (bits 4:2), on rd'.
+                        return match bits(h, 4, 2) {
+                            0b000 => i_type(Opcode::Andi, rs1p, rs1p, 0xff),
+                            0b001 => i_type(Opcode::SextB, rs1p, rs1p, 0),
+                            0b010 => i_type(Opcode::ZextH, rs1p, rs1p, 0),
+                            0b011 => i_type(Opcode::SextH, rs1p, rs1p, 0),
+                            0b100 => r_type(Opcode::AddUw, rs1p, rs1p, 0),
+                            0b101 => i_type(Opcode::Xori, rs1p, rs1p, -1),
+                            _ => illegal, // reserved
+                        };
+                    }
                 };
                 r_type(op, rs1p, rs1p, rdp)
             }
@@ -155,6 +191,22 @@ pub fn decode16(half: u16) -> Inst {
         (2, 0b110) => s_type(Opcode::Sw, 2, rs2, (bits(h, 12, 9) << 2 | bits(h, 8, 7) << 6) as i64), // c.swsp
         (2, 0b111) => s_type(Opcode::Sd, 2, rs2, css_d_offset(h)),  // c.sdsp
         _ => illegal,                                               // quadrant 3 is not RVC
+    }
+}
+
+/// The extension a (valid) 16-bit encoding belongs to: [`Ext::Zcb`] and
+/// [`Ext::Zcmop`] for theirs, [`Ext::C`] for the rest. The expansion may
+/// need more (`c.fld` needs D, Zcb's `c.mul` M or Zmmul, `c.sext.b` Zbb):
+/// that is the expanded opcode's [`Opcode::ext`].
+pub fn rvc_ext(half: u16) -> Ext {
+    let h = u32::from(half);
+    match (h & 3, h >> 13) {
+        (0, 0b100) => Ext::Zcb,
+        (1, 0b100) if bits(h, 12, 10) == 0b111 && bits(h, 6, 5) >= 0b10 => Ext::Zcb,
+        (1, 0b011) if bits(h, 12, 12) == 0 && bits(h, 6, 2) == 0 && bits(h, 7, 7) == 1 && bits(h, 11, 11) == 0 => {
+            Ext::Zcmop
+        }
+        _ => Ext::C,
     }
 }
 
@@ -252,10 +304,30 @@ mod tests {
 
     #[test]
     fn reserved_encodings_are_illegal() {
-        for h in [0x0000u16, 0x6101, 0x8002, 0x9c61, 0x9c41, 0x2001, 0x4002, 0x6002, 0x8000] {
+        for h in [0x0000u16, 0x6101, 0x8002, 0x2001, 0x4002, 0x6002, 0x9c7d, 0x8c40, 0x9c79] {
             assert_eq!(decode16(h).op, Opcode::Illegal, "{h:#06x}");
         }
         assert_eq!(decode16(0x6001).op, Opcode::Illegal); // c.lui x0, 0
+        assert_eq!(decode16(0x6101).op, Opcode::Illegal); // c.lui x2, 0 is c.addi16sp 0
+        assert_eq!(decode16(0x6201).op, Opcode::Illegal); // c.lui x4, 0: not a c.mop
+    }
+
+    #[test]
+    fn zcb_and_zcmop() {
+        assert_eq!(d(0x8024), (Opcode::Lbu, 9, 8, 0, 2)); // c.lbu s1,2(s0)
+        assert_eq!(d(0x8424), (Opcode::Lhu, 9, 8, 0, 2)); // c.lhu s1,2(s0)
+        assert_eq!(d(0x8444), (Opcode::Lh, 9, 8, 0, 0)); // c.lh s1,0(s0)
+        assert_eq!(d(0x8824), (Opcode::Sb, 0, 8, 9, 2)); // c.sb s1,2(s0)
+        assert_eq!(d(0x8c24), (Opcode::Sh, 0, 8, 9, 2)); // c.sh s1,2(s0)
+        assert_eq!(d(0x9c61), (Opcode::Andi, 8, 8, 0, 255)); // c.zext.b s0
+        assert_eq!(d(0x9c75), (Opcode::Xori, 8, 8, 0, -1)); // c.not s0
+        assert_eq!(d(0x9c45), (Opcode::Mul, 8, 8, 9, 0)); // c.mul s0,s1
+        assert_eq!(d(0x6081), (Opcode::Addi, 0, 0, 0, 0)); // c.mop.1
+        assert_eq!(rvc_ext(0x6081), Ext::Zcmop);
+        assert_eq!(rvc_ext(0x9c61), Ext::Zcb);
+        assert_eq!(rvc_ext(0x8824), Ext::Zcb);
+        assert_eq!(rvc_ext(0x9c01), Ext::C); // c.subw
+        assert_eq!(rvc_ext(0x6085), Ext::C); // c.lui ra,0x1
     }
 
     #[test]

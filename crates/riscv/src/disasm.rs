@@ -13,6 +13,7 @@ use core::fmt::Write as _;
 
 use crate::csr_names::CSR_NAMES;
 use crate::inst::{Ext, Inst, Opcode};
+use crate::isa::ExtSet;
 
 /// ABI names of the integer registers.
 pub const XREG_NAMES: [&str; 32] = [
@@ -27,6 +28,14 @@ pub const FREG_NAMES: [&str; 32] = [
 ];
 
 const RM_NAMES: [&str; 8] = ["rne", "rtz", "rdn", "rup", "rmm", "unknown", "unknown", "dyn"];
+
+/// How objdump (binutils 2.41 and later, `%a` of the value) prints the
+/// `fli` constants, by index (Zfa spec, table "fli.s/fli.d/fli.h").
+const FLI_NAMES: [&str; 32] = [
+    "-0x1p+0", "min", "0x1p-16", "0x1p-15", "0x1p-8", "0x1p-7", "0x1p-4", "0x1p-3", "0x1p-2", "0x1.4p-2", "0x1.8p-2",
+    "0x1.cp-2", "0x1p-1", "0x1.4p-1", "0x1.8p-1", "0x1.cp-1", "0x1p+0", "0x1.4p+0", "0x1.8p+0", "0x1.cp+0", "0x1p+1",
+    "0x1.4p+1", "0x1.8p+1", "0x1p+2", "0x1p+3", "0x1p+4", "0x1p+7", "0x1p+8", "0x1p+15", "0x1p+16", "inf", "nan",
+];
 
 const PRED_SUCC: [&str; 16] =
     ["unknown", "w", "r", "rw", "o", "ow", "or", "orw", "i", "iw", "ir", "irw", "io", "iow", "ior", "iorw"];
@@ -76,129 +85,6 @@ pub fn csr_name(csr: u16, spec: PrivSpec) -> Option<&'static str> {
         .take_while(|&&(n, _, _)| n == csr)
         .find(|&&(_, _, versions)| versions & bit != 0)
         .map(|&(_, name, _)| name)
-}
-
-/// A set of ISA extensions, as named in an ISA string (`rv64imafdc_zba`).
-/// Besides [`Ext`] it knows `c` and the few extensions that only change how
-/// objdump prints things (`zihintpause`, `zmmul`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ExtSet(u32);
-
-const C_BIT: u32 = 1 << 16;
-const ZIHINTPAUSE_BIT: u32 = 1 << 17;
-const ZMMUL_BIT: u32 = 1 << 18;
-
-impl ExtSet {
-    /// Every extension ferrovm supports (without `zihintpause`, so the
-    /// `pause` hint prints as the `fence w,unknown` it is, like objdump does
-    /// unless an ELF declares that extension).
-    pub const ALL: ExtSet = ExtSet(0x7ff | C_BIT | ZMMUL_BIT);
-    /// What objdump assumes when the ELF has no ISA attribute: `rv64gc`.
-    pub const RV64GC: ExtSet = ExtSet(
-        Self::bit(Ext::I)
-            | Self::bit(Ext::M)
-            | Self::bit(Ext::A)
-            | Self::bit(Ext::F)
-            | Self::bit(Ext::D)
-            | Self::bit(Ext::Zicsr)
-            | Self::bit(Ext::Zifencei)
-            | C_BIT,
-    );
-
-    const fn bit(ext: Ext) -> u32 {
-        1 << (ext as u32)
-    }
-
-    /// Whether `ext` is in the set.
-    pub const fn has(self, ext: Ext) -> bool {
-        self.0 & Self::bit(ext) != 0
-    }
-
-    /// Whether the compressed extension is in the set.
-    pub const fn has_c(self) -> bool {
-        self.0 & C_BIT != 0
-    }
-
-    /// Parses an ISA string the way objdump reads `Tag_RISCV_arch` and
-    /// `$x<isa>` mapping symbols: `rv64` + single-letter extensions (with
-    /// optional `2p1`-style versions) + `_`-separated multi-letter ones.
-    /// Implied extensions are added (`g` = `imafd_zicsr_zifencei`, `d` → `f`,
-    /// `f` → `zicsr`, `i` older than 2.1 → `zicsr_zifencei`).
-    pub fn parse(isa: &str) -> Option<ExtSet> {
-        let lower = isa.to_ascii_lowercase();
-        let rest = lower.strip_prefix("rv64").or_else(|| lower.strip_prefix("rv32"))?;
-        let mut set = 0u32;
-        for part in rest.split('_') {
-            if part.starts_with(['z', 's', 'x', 'h']) {
-                let name = part.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'p');
-                set |= match name {
-                    "zicsr" => Self::bit(Ext::Zicsr),
-                    "zifencei" => Self::bit(Ext::Zifencei),
-                    "zba" => Self::bit(Ext::Zba),
-                    "zbb" => Self::bit(Ext::Zbb),
-                    "zbc" => Self::bit(Ext::Zbc),
-                    "zbs" => Self::bit(Ext::Zbs),
-                    "zihintpause" => ZIHINTPAUSE_BIT,
-                    "zmmul" => ZMMUL_BIT,
-                    _ => 0,
-                };
-                continue;
-            }
-            set |= Self::parse_single_letters(part);
-        }
-        if set & Self::bit(Ext::D) != 0 {
-            set |= Self::bit(Ext::F);
-        }
-        if set & Self::bit(Ext::F) != 0 {
-            set |= Self::bit(Ext::Zicsr);
-        }
-        Some(ExtSet(set))
-    }
-
-    /// Single-letter extensions with optional versions: `i2p1m2p0ac`.
-    fn parse_single_letters(part: &str) -> u32 {
-        let mut set = 0;
-        let mut chars = part.chars().peekable();
-        while let Some(c) = chars.next() {
-            let mut version = String::new();
-            while let Some(&d) = chars.peek() {
-                if d.is_ascii_digit() || d == 'p' {
-                    version.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            match c {
-                'i' | 'e' => {
-                    set |= Self::bit(Ext::I);
-                    // Before version 2.1, I included Zicsr and Zifencei.
-                    let major_minor = version.split_once('p').unwrap_or((version.as_str(), "0"));
-                    if !version.is_empty() && major_minor < ("2", "1") {
-                        set |= Self::bit(Ext::Zicsr) | Self::bit(Ext::Zifencei);
-                    }
-                }
-                'g' => set |= Self::RV64GC.0 & !C_BIT,
-                'm' => set |= Self::bit(Ext::M),
-                'a' => set |= Self::bit(Ext::A),
-                'f' => set |= Self::bit(Ext::F),
-                'd' => set |= Self::bit(Ext::D),
-                'c' => set |= C_BIT,
-                _ => {}
-            }
-        }
-        set
-    }
-
-    /// Whether objdump would disassemble `inst` under this ISA.
-    fn accepts(self, inst: &Inst) -> bool {
-        let ext = inst.op.ext();
-        let ext_ok = self.has(ext)
-            || (ext == Ext::M
-                && self.0 & ZMMUL_BIT != 0
-                && matches!(inst.op, Opcode::Mul | Opcode::Mulh | Opcode::Mulhsu | Opcode::Mulhu | Opcode::Mulw));
-        ext_ok && (inst.len != 2 || self.has_c())
-    }
 }
 
 /// What the renderer tells objdump's address tracking (see `listing.rs`).
@@ -267,10 +153,18 @@ pub fn disasm(inst: &Inst, pc: u64) -> String {
 /// tells apart the RVC HINTs that expand to the same [`Inst`], and prints
 /// unrecognised bits as objdump does (`.4byte\t0x...`).
 pub fn disasm_word(word: u32, pc: u64) -> String {
+    disasm_word_isa(word, pc, ExtSet::ALL)
+}
+
+/// [`disasm_word`] as objdump prints it for an ELF whose ISA attribute names
+/// `exts`: instructions of other extensions print as raw bits, and hint
+/// extensions in `exts` (`zicbop`, `zihintpause`, `zihintntl`) get their
+/// names.
+pub fn disasm_word_isa(word: u32, pc: u64, exts: ExtSet) -> String {
     let inst = crate::decode(word);
     let bits = if inst.len == 2 { word & 0xffff } else { word };
     let mut out = Rendered::default();
-    render(&inst, Some(bits), pc, ExtSet::ALL, PrivSpec::default(), &mut out);
+    render(&inst, Some(bits), pc, exts, PrivSpec::default(), &mut out);
     out.text
 }
 
@@ -288,7 +182,7 @@ pub(crate) fn render(inst: &Inst, raw: Option<u32>, pc: u64, exts: ExtSet, spec:
         if inst.len == 4 {
             // objdump names FP instructions with a reserved rounding mode.
             let lenient = crate::decode::decode32_with(bits, true);
-            if lenient.is_legal() && exts.accepts(&lenient) {
+            if lenient.is_legal() && exts.accepts(&lenient, Some(bits)) {
                 if !render32(&lenient, pc, exts, spec, out) {
                     out.clear();
                     raw_bits(4, bits, out);
@@ -301,7 +195,7 @@ pub(crate) fn render(inst: &Inst, raw: Option<u32>, pc: u64, exts: ExtSet, spec:
         raw_bits(inst.len, bits, out);
         return;
     }
-    if !exts.accepts(inst) {
+    if !exts.accepts(inst, raw) {
         let bits = raw.unwrap_or(inst.imm as u32);
         raw_bits(inst.len, bits, out);
         return;
@@ -360,6 +254,10 @@ fn render16(i: &Inst, raw: Option<u16>, pc: u64, out: &mut Rendered) -> bool {
         Addi if i.rs1 == 0 && i.rd != 0 => out.put(format_args!("li\t{},{}", x(i.rd), i.imm)),
         Addi if i.rd == 0 => match (funct3, i.imm) {
             (Some(0b010), imm) => out.put(format_args!("c.li\tzero,{imm}")),
+            // Zcmop c.mop.n (`c.lui x(2n+1), 0`).
+            (Some(0b011), _) => {
+                out.put(format_args!("c.mop.{}", raw.map_or(0, |h| (h >> 7) & 0x1f)));
+            }
             (_, 0) => out.put(format_args!("nop")),
             (_, imm) => out.put(format_args!("c.nop\t{imm}")),
         },
@@ -397,6 +295,7 @@ fn render16(i: &Inst, raw: Option<u16>, pc: u64, out: &mut Rendered) -> bool {
             (0, imm) => out.put(format_args!("c.slli\tzero,0x{imm:x}")),
             (rd, imm) => out.put(format_args!("sll\t{0},{0},0x{1:x}", x(rd), imm)),
         },
+        Andi if i.imm == 255 => out.put(format_args!("zext.b\t{0},{0}", x(i.rd))), // Zcb
         Andi => out.put(format_args!("and\t{0},{0},{1}", x(i.rd), i.imm)),
         Sub | Xor | Or | And | Subw | Addw => {
             out.put(format_args!("{}\t{1},{1},{2}", i.op.name(), x(i.rd), x(i.rs2)));
@@ -432,6 +331,13 @@ fn render16(i: &Inst, raw: Option<u16>, pc: u64, out: &mut Rendered) -> bool {
             }
         }
         Ebreak => out.put(format_args!("ebreak")),
+        // Zcb (binutils 2.41 and later print the 32-bit mnemonics).
+        Lbu | Lhu | Lh => out.put(format_args!("{}\t{},{}({})", i.op.name(), x(i.rd), i.imm, x(i.rs1))),
+        Sb | Sh => out.put(format_args!("{}\t{},{}({})", i.op.name(), x(i.rs2), i.imm, x(i.rs1))),
+        SextB | SextH | ZextH => out.put(format_args!("{}\t{1},{1}", i.op.name(), x(i.rd))),
+        AddUw => out.put(format_args!("zext.w\t{0},{0}", x(i.rd))),
+        Xori => out.put(format_args!("not\t{0},{0}", x(i.rd))),
+        Mul => out.put(format_args!("mul\t{0},{0},{1}", x(i.rd), x(i.rs2))),
         _ => return false,
     }
     true
@@ -533,6 +439,15 @@ fn render32(i: &Inst, pc: u64, exts: ExtSet, spec: PrivSpec, out: &mut Rendered)
         Slti => out.put(format_args!("slti\t{},{},{imm}", x(rd), x(rs1))),
         Sltiu if imm == 1 => out.put(format_args!("seqz\t{},{}", x(rd), x(rs1))),
         Sltiu => out.put(format_args!("sltiu\t{},{},{imm}", x(rd), x(rs1))),
+        // Zicbop: `ori x0` with offset[4:0] = 0, 1, 3 (CMO spec §"prefetch").
+        Ori if rd == 0 && exts.has(Ext::Zicbop) && matches!(imm & 0x1f, 0 | 1 | 3) => {
+            let which = match imm & 0x1f {
+                0 => "i",
+                1 => "r",
+                _ => "w",
+            };
+            out.put(format_args!("prefetch.{which}\t{}({})", imm & !0x1f, x(rs1)));
+        }
         Xori if imm == -1 => out.put(format_args!("not\t{},{}", x(rd), x(rs1))),
         Andi if imm == 255 => out.put(format_args!("zext.b\t{},{}", x(rd), x(rs1))),
         Xori | Ori | Andi => {
@@ -571,7 +486,7 @@ fn render32(i: &Inst, pc: u64, exts: ExtSet, spec: PrivSpec, out: &mut Rendered)
             let (fm, pred, succ) = ((imm >> 8) & 0xf, (imm >> 4) & 0xf, imm & 0xf);
             match (rd, rs1, fm, pred, succ) {
                 (0, 0, 0, 0xf, 0xf) => out.put(format_args!("fence")),
-                (0, 0, 0, 1, 0) if exts.0 & ZIHINTPAUSE_BIT != 0 => out.put(format_args!("pause")),
+                (0, 0, 0, 1, 0) if exts.has(Ext::Zihintpause) => out.put(format_args!("pause")),
                 (0, 0, 0, p, s) => out.put(format_args!(
                     "fence\t{},{}",
                     PRED_SUCC.get(p as usize).copied().unwrap_or("unknown"),
@@ -590,20 +505,47 @@ fn render32(i: &Inst, pc: u64, exts: ExtSet, spec: PrivSpec, out: &mut Rendered)
         | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD | AmominuD | AmomaxuD => {
             out.put(format_args!("{name}{}\t{},{},({})", aqrl_suffix(i.rm), x(rd), x(rs2), x(rs1)))
         }
-        FsgnjS | FsgnjnS | FsgnjxS | FsgnjD | FsgnjnD | FsgnjxD if rs1 == rs2 => {
+        FsgnjS | FsgnjnS | FsgnjxS | FsgnjD | FsgnjnD | FsgnjxD | FsgnjH | FsgnjnH | FsgnjxH if rs1 == rs2 => {
             let alias = match i.op {
                 FsgnjS => "fmv.s",
                 FsgnjnS => "fneg.s",
                 FsgnjxS => "fabs.s",
                 FsgnjD => "fmv.d",
                 FsgnjnD => "fneg.d",
-                _ => "fabs.d",
+                FsgnjxD => "fabs.d",
+                FsgnjH => "fmv.h",
+                FsgnjnH => "fneg.h",
+                _ => "fabs.h",
             };
             out.put(format_args!("{alias}\t{},{}", f(rd), f(rs1)));
         }
         // These conversions are exact; objdump only knows them with rm = 0.
-        FcvtDS | FcvtDW | FcvtDWu if i.rm != 0 => return false,
-        FcvtDS => out.put(format_args!("{name}\t{},{}", f(rd), f(rs1))),
+        FcvtDS | FcvtDW | FcvtDWu | FcvtSH | FcvtDH if i.rm != 0 => return false,
+        FcvtDS | FcvtSH | FcvtDH => out.put(format_args!("{name}\t{},{}", f(rd), f(rs1))),
+        Flh => {
+            out.put(format_args!("{name}\t{},{imm}({})", f(rd), x(rs1)));
+            out.use_base(rs1, imm);
+        }
+        Fsh => {
+            out.put(format_args!("{name}\t{},{imm}({})", f(rs2), x(rs1)));
+            out.use_base(rs1, imm);
+        }
+        // Zihintntl: `add x0, x0, x2..x5` (binutils 2.41 names them).
+        Add if rd == 0 && rs1 == 0 && (2..=5).contains(&rs2) && exts.has(Ext::Zihintntl) => {
+            let which = ["p1", "pall", "s1", "all"].get(usize::from(rs2 - 2)).copied().unwrap_or("?");
+            out.put(format_args!("ntl.{which}"));
+        }
+        // `packw rd, rs1, x0` is Zbb's `zext.h` only where Zbb is known.
+        ZextH if !exts.has(Ext::Zbb) => out.put(format_args!("packw\t{},{},zero", x(rd), x(rs1))),
+        CboInval | CboClean | CboFlush | CboZero => out.put(format_args!("{name}\t({})", x(rs1))),
+        WrsNto | WrsSto => out.put(format_args!("{name}")),
+        MopR => out.put(format_args!("mop.r.{imm}\t{},{}", x(rd), x(rs1))),
+        MopRr => out.put(format_args!("mop.rr.{imm}\t{},{},{}", x(rd), x(rs1), x(rs2))),
+        FliS | FliD | FliH => {
+            let value = FLI_NAMES.get(usize::from(rs1)).copied().unwrap_or("?");
+            out.put(format_args!("{name}\t{},{value}", f(rd)));
+        }
+        FcvtmodWD => out.put(format_args!("{name}\t{},{},rtz", x(rd), f(rs1))),
         FcvtDW | FcvtDWu => out.put(format_args!("{name}\t{},{}", f(rd), x(rs1))),
         _ => return render_generic(i, out),
     }
@@ -780,16 +722,5 @@ mod tests {
         assert_eq!(csr_name(0x000, PrivSpec::V1_11), Some("ustatus"));
         assert_eq!(csr_name(0x000, PrivSpec::V1_12), None);
         assert_eq!(csr_name(0x30a, PrivSpec::V1_12), Some("menvcfg"));
-    }
-
-    #[test]
-    fn parses_isa_strings() {
-        let hello = "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zifencei2p0_zmmul1p0";
-        let e = ExtSet::parse(hello);
-        assert!(e.is_some_and(|e| e.has(Ext::D) && e.has_c() && !e.has(Ext::Zba)));
-        let e = ExtSet::parse("rv64i2p0_m2p0");
-        assert!(e.is_some_and(|e| e.has(Ext::Zicsr) && e.has(Ext::Zifencei)));
-        assert_eq!(ExtSet::parse("rv64gc"), Some(ExtSet::RV64GC));
-        assert_eq!(ExtSet::parse("x86"), None);
     }
 }

@@ -29,7 +29,16 @@ pub fn encode(inst: &Inst) -> Option<u32> {
     let word = matches
         | match format {
             Format::R | Format::FR | Format::FCmp => rd | rs1 | rs2,
-            Format::RUnary | Format::FToX | Format::XToF => rd | rs1,
+            Format::RUnary | Format::FToX | Format::XToF | Format::FLi => rd | rs1,
+            Format::Cbo => rs1,
+            Format::MopR => {
+                let n = (imm as u32) & 0x1f;
+                rd | rs1 | (n & 0x10) << 26 | (n & 0xc) << 24 | (n & 3) << 20
+            }
+            Format::MopRR => {
+                let n = (imm as u32) & 7;
+                rd | rs1 | rs2 | (n & 4) << 28 | (n & 3) << 26
+            }
             Format::I | Format::Load | Format::FLoad | Format::FenceI => rd | rs1 | ((imm as u32) << 20),
             Format::Store | Format::FStore => rs1 | rs2 | (((imm as u32) >> 5) << 25) | (((imm as u32) & 0x1f) << 7),
             Format::B => {

@@ -73,6 +73,50 @@ pub enum Ext {
     Zbc,
     /// Single-bit instructions.
     Zbs,
+    /// Compressed instructions (no [`Opcode`] has it: RVC decodes to the
+    /// 32-bit expansion; it is here so that ISA sets can name it).
+    C,
+    /// Integer conditional operations (`czero.eqz`, `czero.nez`).
+    Zicond,
+    /// Bit manipulation for cryptography (`pack`, `packh`, `packw`, `brev8`;
+    /// it also contains Zbb's rotates, `andn`/`orn`/`xnor` and `rev8`).
+    Zbkb,
+    /// Carry-less multiplication for cryptography (`clmul`, `clmulh`: the
+    /// [`Ext::Zbc`] rows).
+    Zbkc,
+    /// Crossbar permutations (`xperm4`, `xperm8`).
+    Zbkx,
+    /// May-be-operations (`mop.r.n`, `mop.rr.n`).
+    Zimop,
+    /// Compressed may-be-operations (`c.mop.n`; RVC only).
+    Zcmop,
+    /// Additional compressed instructions (`c.lbu`, `c.mul`...; RVC only).
+    Zcb,
+    /// Wait-on-reservation-set (`wrs.nto`, `wrs.sto`).
+    Zawrs,
+    /// Cache-block management (`cbo.clean`, `cbo.flush`, `cbo.inval`).
+    Zicbom,
+    /// Cache-block zero (`cbo.zero`).
+    Zicboz,
+    /// Cache-block prefetch hints (`prefetch.i/r/w`: `ori` HINTs, no opcode).
+    Zicbop,
+    /// Minimal half precision: loads, stores, moves and conversions.
+    Zfhmin,
+    /// Half-precision arithmetic (the rest of the `.h` instructions).
+    Zfh,
+    /// Additional FP instructions (`fli`, `fminm`, `fround`, `fleq`...).
+    Zfa,
+    /// The `pause` hint (a `fence` encoding, no opcode).
+    Zihintpause,
+    /// Non-temporal locality hints (`ntl.*`: `add` HINTs, no opcode).
+    Zihintntl,
+    /// Multiplication without division (the `mul*` rows of [`Ext::M`]).
+    Zmmul,
+    /// Data-independent execution latency (a property, no instructions).
+    Zkt,
+    /// The vector extension 1.0 (not implemented: named so that a program
+    /// that needs it can be told so).
+    V,
 }
 
 impl Ext {
@@ -90,7 +134,67 @@ impl Ext {
             Ext::Zbb => "zbb",
             Ext::Zbc => "zbc",
             Ext::Zbs => "zbs",
+            Ext::C => "c",
+            Ext::Zicond => "zicond",
+            Ext::Zbkb => "zbkb",
+            Ext::Zbkc => "zbkc",
+            Ext::Zbkx => "zbkx",
+            Ext::Zimop => "zimop",
+            Ext::Zcmop => "zcmop",
+            Ext::Zcb => "zcb",
+            Ext::Zawrs => "zawrs",
+            Ext::Zicbom => "zicbom",
+            Ext::Zicboz => "zicboz",
+            Ext::Zicbop => "zicbop",
+            Ext::Zfhmin => "zfhmin",
+            Ext::Zfh => "zfh",
+            Ext::Zfa => "zfa",
+            Ext::Zihintpause => "zihintpause",
+            Ext::Zihintntl => "zihintntl",
+            Ext::Zmmul => "zmmul",
+            Ext::Zkt => "zkt",
+            Ext::V => "v",
         }
+    }
+
+    /// Every extension, in declaration order.
+    pub const ALL: &'static [Ext] = &[
+        Ext::I,
+        Ext::M,
+        Ext::A,
+        Ext::F,
+        Ext::D,
+        Ext::Zicsr,
+        Ext::Zifencei,
+        Ext::Zba,
+        Ext::Zbb,
+        Ext::Zbc,
+        Ext::Zbs,
+        Ext::C,
+        Ext::Zicond,
+        Ext::Zbkb,
+        Ext::Zbkc,
+        Ext::Zbkx,
+        Ext::Zimop,
+        Ext::Zcmop,
+        Ext::Zcb,
+        Ext::Zawrs,
+        Ext::Zicbom,
+        Ext::Zicboz,
+        Ext::Zicbop,
+        Ext::Zfhmin,
+        Ext::Zfh,
+        Ext::Zfa,
+        Ext::Zihintpause,
+        Ext::Zihintntl,
+        Ext::Zmmul,
+        Ext::Zkt,
+        Ext::V,
+    ];
+
+    /// Looks an extension up by its ISA-string name.
+    pub fn from_name(name: &str) -> Option<Ext> {
+        Ext::ALL.iter().copied().find(|e| e.name() == name)
     }
 }
 
@@ -170,6 +274,14 @@ pub enum Format {
     XToFRm,
     /// `rd, frs1, frs2` (FP compares).
     FCmp,
+    /// `(rs1)`: cache-block operations (`cbo.*`).
+    Cbo,
+    /// `rd, rs1` plus the MOP number `n` (0..=31) in `imm` (`mop.r.n`).
+    MopR,
+    /// `rd, rs1, rs2` plus the MOP number `n` (0..=7) in `imm` (`mop.rr.n`).
+    MopRR,
+    /// `frd, index`: `fli`, with the 5-bit constant index in `rs1`.
+    FLi,
 }
 
 const RD: u32 = 0x0000_0f80;
@@ -182,17 +294,20 @@ const IMM_S: u32 = 0xfe00_0f80;
 const IMM_U: u32 = 0xffff_f000;
 const SHAMT6: u32 = 0x03f0_0000;
 const AQRL: u32 = 0x0600_0000;
+/// `mop.r.n`'s `n`: bits 30, 27:26, 21:20.
+const MOP_R_N: u32 = 0x4c30_0000;
+/// `mop.rr.n`'s `n`: bits 30, 27:26.
+const MOP_RR_N: u32 = 0x4c00_0000;
 
 impl Format {
     /// Register file of `rd`, if the format has an `rd` operand.
     pub const fn rd(self) -> Option<RegFile> {
         use Format::*;
         match self {
-            R | RUnary | I | Load | U | J | Shift | ShiftW | Amo | Lr | Csr | CsrI | FToX | FToXRm | FCmp => {
-                Some(RegFile::X)
-            }
-            FLoad | FR | FRRm | FR4 | FUnaryRm | XToF | XToFRm => Some(RegFile::F),
-            Store | B | Fence | FenceI | None | FStore => Option::None,
+            R | RUnary | I | Load | U | J | Shift | ShiftW | Amo | Lr | Csr | CsrI | FToX | FToXRm | FCmp | MopR
+            | MopRR => Some(RegFile::X),
+            FLoad | FR | FRRm | FR4 | FUnaryRm | XToF | XToFRm | FLi => Some(RegFile::F),
+            Store | B | Fence | FenceI | None | FStore | Cbo => Option::None,
         }
     }
 
@@ -201,11 +316,10 @@ impl Format {
     pub const fn rs1(self) -> Option<RegFile> {
         use Format::*;
         match self {
-            R | RUnary | I | Load | Store | B | Shift | ShiftW | Amo | Lr | Csr | FLoad | FStore | XToF | XToFRm => {
-                Some(RegFile::X)
-            }
+            R | RUnary | I | Load | Store | B | Shift | ShiftW | Amo | Lr | Csr | FLoad | FStore | XToF | XToFRm
+            | Cbo | MopR | MopRR => Some(RegFile::X),
             FR | FRRm | FR4 | FUnaryRm | FToX | FToXRm | FCmp => Some(RegFile::F),
-            U | J | CsrI | Fence | FenceI | None => Option::None,
+            U | J | CsrI | Fence | FenceI | None | FLi => Option::None,
         }
     }
 
@@ -213,7 +327,7 @@ impl Format {
     pub const fn rs2(self) -> Option<RegFile> {
         use Format::*;
         match self {
-            R | Store | B | Amo => Some(RegFile::X),
+            R | Store | B | Amo | MopRR => Some(RegFile::X),
             FStore | FR | FRRm | FR4 | FCmp => Some(RegFile::F),
             _ => Option::None,
         }
@@ -230,7 +344,10 @@ impl Format {
     /// Whether `Inst::imm` is meaningful.
     pub const fn has_imm(self) -> bool {
         use Format::*;
-        matches!(self, I | Load | Store | B | U | J | Shift | ShiftW | Csr | CsrI | Fence | FenceI | FLoad | FStore)
+        matches!(
+            self,
+            I | Load | Store | B | U | J | Shift | ShiftW | Csr | CsrI | Fence | FenceI | FLoad | FStore | MopR | MopRR
+        )
     }
 
     /// Whether `Inst::rm` is meaningful (a rounding mode, or `aq`/`rl` for
@@ -252,7 +369,10 @@ impl Format {
         use Format::*;
         match self {
             R | FR | FCmp => RD | RS1 | RS2,
-            RUnary | FToX | XToF => RD | RS1,
+            RUnary | FToX | XToF | FLi => RD | RS1,
+            Cbo => RS1,
+            MopR => RD | RS1 | MOP_R_N,
+            MopRR => RD | RS1 | RS2 | MOP_RR_N,
             I | Load | FLoad | FenceI | Csr | CsrI | Fence => RD | RS1 | IMM_I,
             Store | FStore | B => RS1 | RS2 | IMM_S,
             U | J => RD | IMM_U,
@@ -282,7 +402,7 @@ macro_rules! define_opcodes {
         /// Every instruction ferrovm decodes: the CamelCase of its canonical
         /// mnemonic, one variant per real instruction (see `table.rs`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[repr(u8)]
+        #[repr(u16)]
         pub enum Opcode {
             /// Not a valid instruction (reserved, unknown, or outside the
             /// supported extensions).
@@ -377,7 +497,12 @@ const _: () = {
         let mut j = i + 1;
         while j < ENTRIES.len() {
             let f = &ENTRIES[j];
-            assert!((e.matches ^ f.matches) & e.mask & f.mask != 0, "two instruction patterns overlap");
+            // Rows may only overlap when the earlier one is a strict
+            // specialization of the later (`zext.h` of `packw`): the decoder
+            // tries rows in table order, so the special case wins.
+            let disjoint = (e.matches ^ f.matches) & e.mask & f.mask != 0;
+            let special = e.mask & f.mask == f.mask && e.mask != f.mask && e.matches & f.mask == f.matches;
+            assert!(disjoint || special, "two instruction patterns overlap");
             j += 1;
         }
         i += 1;

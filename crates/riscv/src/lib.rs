@@ -5,7 +5,11 @@
 //! ([`disasm`], [`disasm_word`], and whole-file listings with
 //! [`disassemble_elf`]).
 //!
-//! Supported: RV64I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs.
+//! Supported: RV64I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs,
+//! Zicond, Zfa, Zfhmin, Zfh, Zcb, Zcmop, Zimop, Zawrs, Zicbom, Zicboz,
+//! Zbkb, Zbkc, Zbkx, and the hint extensions Zicbop, Zihintpause and
+//! Zihintntl: RVA23U64 without the vector extensions ([`ExtSet`] names the
+//! profiles).
 //! Compressed instructions decode to the [`Inst`] of their 32-bit expansion
 //! (with `len == 2`), so later stages never see RVC.
 //!
@@ -34,13 +38,15 @@ mod disasm;
 mod encode;
 mod error;
 mod inst;
+mod isa;
 mod listing;
 mod table;
 
-pub use compressed::decode16;
+pub use compressed::{decode16, rvc_ext};
 pub use decode::{decode, decode32};
-pub use disasm::{ExtSet, FREG_NAMES, PrivSpec, XREG_NAMES, csr_name, disasm, disasm_word};
+pub use disasm::{FREG_NAMES, PrivSpec, XREG_NAMES, csr_name, disasm, disasm_word, disasm_word_isa};
 pub use encode::encode;
 pub use error::{Error, Result};
 pub use inst::{Ext, Format, Inst, Opcode, RegFile};
-pub use listing::{disassemble_elf, disassemble_elf_named};
+pub use isa::{ExtSet, Missing};
+pub use listing::{disassemble_elf, disassemble_elf_named, elf_arch};

@@ -244,6 +244,92 @@ macro_rules! for_each_inst {
             Binvi     "binvi"      Shift    Zbs      "011010 ...... ..... 001 ..... 0010011",
             Bset      "bset"       R        Zbs      "0010100 ..... ..... 001 ..... 0110011",
             Bseti     "bseti"      Shift    Zbs      "001010 ...... ..... 001 ..... 0010011",
+            // ---- Zicond 1.0 (czero: rd = condition ? 0 : rs1) ------------------------
+            CzeroEqz  "czero.eqz"  R        Zicond   "0000111 ..... ..... 101 ..... 0110011",
+            CzeroNez  "czero.nez"  R        Zicond   "0000111 ..... ..... 111 ..... 0110011",
+            // ---- Zbkb (scalar crypto 1.0.1 §2; ror/rol/andn/rev8... are Zbb's rows) -
+            // `zext.h` is `packw rd, rs1, x0`: its row above is the specialization and
+            // wins (the overlap check allows an earlier, strictly narrower pattern).
+            Pack      "pack"       R        Zbkb     "0000100 ..... ..... 100 ..... 0110011",
+            Packh     "packh"      R        Zbkb     "0000100 ..... ..... 111 ..... 0110011",
+            Packw     "packw"      R        Zbkb     "0000100 ..... ..... 100 ..... 0111011",
+            Brev8     "brev8"      RUnary   Zbkb     "0110100 00111 ..... 101 ..... 0010011",
+            // ---- Zbkx (scalar crypto 1.0.1 §2) --------------------------------------
+            Xperm4    "xperm4"     R        Zbkx     "0010100 ..... ..... 010 ..... 0110011",
+            Xperm8    "xperm8"     R        Zbkx     "0010100 ..... ..... 100 ..... 0110011",
+            // ---- Zimop (may-be-operations: rd = 0 until redefined) ------------------
+            // mop.r.n: n[4] = bit 30, n[3:2] = bits 27:26, n[1:0] = bits 21:20.
+            MopR      "mop.r"      MopR     Zimop    "1.00..0111.. ..... 100 ..... 1110011",
+            // mop.rr.n: n[2] = bit 30, n[1:0] = bits 27:26.
+            MopRr     "mop.rr"     MopRR    Zimop    "1.00..1 ..... ..... 100 ..... 1110011",
+            // ---- Zawrs 1.01 (wait on reservation set) -------------------------------
+            WrsNto    "wrs.nto"    None     Zawrs    "000000001101 00000 000 00000 1110011",
+            WrsSto    "wrs.sto"    None     Zawrs    "000000011101 00000 000 00000 1110011",
+            // ---- Zicbom/Zicboz 1.0 (CMO: MISC-MEM, funct3 = 010, rd = 0) -------------
+            CboInval  "cbo.inval"  Cbo      Zicbom   "000000000000 ..... 010 00000 0001111",
+            CboClean  "cbo.clean"  Cbo      Zicbom   "000000000001 ..... 010 00000 0001111",
+            CboFlush  "cbo.flush"  Cbo      Zicbom   "000000000010 ..... 010 00000 0001111",
+            CboZero   "cbo.zero"   Cbo      Zicboz   "000000000100 ..... 010 00000 0001111",
+            // ---- Zfhmin / Zfh 1.0 (fmt = 10: half precision) -------------------------
+            Flh       "flh"        FLoad    Zfhmin   "............ ..... 001 ..... 0000111",
+            Fsh       "fsh"        FStore   Zfhmin   "....... ..... ..... 001 ..... 0100111",
+            FmvXH     "fmv.x.h"    FToX     Zfhmin   "1110010 00000 ..... 000 ..... 1010011",
+            FmvHX     "fmv.h.x"    XToF     Zfhmin   "1111010 00000 ..... 000 ..... 1010011",
+            FcvtSH    "fcvt.s.h"   FUnaryRm Zfhmin   "0100000 00010 ..... ... ..... 1010011",
+            FcvtHS    "fcvt.h.s"   FUnaryRm Zfhmin   "0100010 00000 ..... ... ..... 1010011",
+            FcvtDH    "fcvt.d.h"   FUnaryRm Zfhmin   "0100001 00010 ..... ... ..... 1010011",
+            FcvtHD    "fcvt.h.d"   FUnaryRm Zfhmin   "0100010 00001 ..... ... ..... 1010011",
+            FmaddH    "fmadd.h"    FR4      Zfh      "..... 10 ..... ..... ... ..... 1000011",
+            FmsubH    "fmsub.h"    FR4      Zfh      "..... 10 ..... ..... ... ..... 1000111",
+            FnmsubH   "fnmsub.h"   FR4      Zfh      "..... 10 ..... ..... ... ..... 1001011",
+            FnmaddH   "fnmadd.h"   FR4      Zfh      "..... 10 ..... ..... ... ..... 1001111",
+            FaddH     "fadd.h"     FRRm     Zfh      "0000010 ..... ..... ... ..... 1010011",
+            FsubH     "fsub.h"     FRRm     Zfh      "0000110 ..... ..... ... ..... 1010011",
+            FmulH     "fmul.h"     FRRm     Zfh      "0001010 ..... ..... ... ..... 1010011",
+            FdivH     "fdiv.h"     FRRm     Zfh      "0001110 ..... ..... ... ..... 1010011",
+            FsqrtH    "fsqrt.h"    FUnaryRm Zfh      "0101110 00000 ..... ... ..... 1010011",
+            FsgnjH    "fsgnj.h"    FR       Zfh      "0010010 ..... ..... 000 ..... 1010011",
+            FsgnjnH   "fsgnjn.h"   FR       Zfh      "0010010 ..... ..... 001 ..... 1010011",
+            FsgnjxH   "fsgnjx.h"   FR       Zfh      "0010010 ..... ..... 010 ..... 1010011",
+            FminH     "fmin.h"     FR       Zfh      "0010110 ..... ..... 000 ..... 1010011",
+            FmaxH     "fmax.h"     FR       Zfh      "0010110 ..... ..... 001 ..... 1010011",
+            FeqH      "feq.h"      FCmp     Zfh      "1010010 ..... ..... 010 ..... 1010011",
+            FltH      "flt.h"      FCmp     Zfh      "1010010 ..... ..... 001 ..... 1010011",
+            FleH      "fle.h"      FCmp     Zfh      "1010010 ..... ..... 000 ..... 1010011",
+            FclassH   "fclass.h"   FToX     Zfh      "1110010 00000 ..... 001 ..... 1010011",
+            FcvtWH    "fcvt.w.h"   FToXRm   Zfh      "1100010 00000 ..... ... ..... 1010011",
+            FcvtWuH   "fcvt.wu.h"  FToXRm   Zfh      "1100010 00001 ..... ... ..... 1010011",
+            FcvtLH    "fcvt.l.h"   FToXRm   Zfh      "1100010 00010 ..... ... ..... 1010011",
+            FcvtLuH   "fcvt.lu.h"  FToXRm   Zfh      "1100010 00011 ..... ... ..... 1010011",
+            FcvtHW    "fcvt.h.w"   XToFRm   Zfh      "1101010 00000 ..... ... ..... 1010011",
+            FcvtHWu   "fcvt.h.wu"  XToFRm   Zfh      "1101010 00001 ..... ... ..... 1010011",
+            FcvtHL    "fcvt.h.l"   XToFRm   Zfh      "1101010 00010 ..... ... ..... 1010011",
+            FcvtHLu   "fcvt.h.lu"  XToFRm   Zfh      "1101010 00011 ..... ... ..... 1010011",
+            // ---- Zfa 1.0 (fmvh.x.d and fmvp.d.x are RV32-only: not listed) -----------
+            // fli: the rs1 field indexes the constant table (Zfa Table "fli").
+            FliS      "fli.s"      FLi      Zfa      "1111000 00001 ..... 000 ..... 1010011",
+            FliD      "fli.d"      FLi      Zfa      "1111001 00001 ..... 000 ..... 1010011",
+            FliH      "fli.h"      FLi      Zfa      "1111010 00001 ..... 000 ..... 1010011",
+            FminmS    "fminm.s"    FR       Zfa      "0010100 ..... ..... 010 ..... 1010011",
+            FmaxmS    "fmaxm.s"    FR       Zfa      "0010100 ..... ..... 011 ..... 1010011",
+            FminmD    "fminm.d"    FR       Zfa      "0010101 ..... ..... 010 ..... 1010011",
+            FmaxmD    "fmaxm.d"    FR       Zfa      "0010101 ..... ..... 011 ..... 1010011",
+            FminmH    "fminm.h"    FR       Zfa      "0010110 ..... ..... 010 ..... 1010011",
+            FmaxmH    "fmaxm.h"    FR       Zfa      "0010110 ..... ..... 011 ..... 1010011",
+            FroundS   "fround.s"   FUnaryRm Zfa      "0100000 00100 ..... ... ..... 1010011",
+            FroundnxS "froundnx.s" FUnaryRm Zfa      "0100000 00101 ..... ... ..... 1010011",
+            FroundD   "fround.d"   FUnaryRm Zfa      "0100001 00100 ..... ... ..... 1010011",
+            FroundnxD "froundnx.d" FUnaryRm Zfa      "0100001 00101 ..... ... ..... 1010011",
+            FroundH   "fround.h"   FUnaryRm Zfa      "0100010 00100 ..... ... ..... 1010011",
+            FroundnxH "froundnx.h" FUnaryRm Zfa      "0100010 00101 ..... ... ..... 1010011",
+            // fcvtmod.w.d: the rm field must be rtz (001).
+            FcvtmodWD "fcvtmod.w.d" FToX    Zfa      "1100001 01000 ..... 001 ..... 1010011",
+            FleqS     "fleq.s"     FCmp     Zfa      "1010000 ..... ..... 100 ..... 1010011",
+            FltqS     "fltq.s"     FCmp     Zfa      "1010000 ..... ..... 101 ..... 1010011",
+            FleqD     "fleq.d"     FCmp     Zfa      "1010001 ..... ..... 100 ..... 1010011",
+            FltqD     "fltq.d"     FCmp     Zfa      "1010001 ..... ..... 101 ..... 1010011",
+            FleqH     "fleq.h"     FCmp     Zfa      "1010010 ..... ..... 100 ..... 1010011",
+            FltqH     "fltq.h"     FCmp     Zfa      "1010010 ..... ..... 101 ..... 1010011",
         }
     };
 }

@@ -28,6 +28,8 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "process",
     "exec",
     "oracle-native",
+    "oracle-spec",
+    "qemu-ext",
     "threads",
     "net",
     "events",
@@ -145,9 +147,17 @@ fn guest_programs_match_expectations_and_qemu() {
         }
         // `oracle-native` programs do what qemu-riscv64 7.2 cannot (exec a
         // riscv64 binary); their expectations come from a native build.
-        let qemu_can = !e.tags.iter().any(|t| t == "oracle-native");
+        // `oracle-spec` ones use extensions qemu-riscv64 7.2 lacks (they
+        // check themselves against the specifications' values); `qemu-ext`
+        // ones need QEMU's Zfh/Zbk* properties turned on.
+        let qemu_can = !e.tags.iter().any(|t| t == "oracle-native" || t == "oracle-spec");
         if qemu && qemu_can && !QEMU_WRONG.iter().any(|(n, _)| *n == e.name) {
-            let qemu_args: &[&str] = if dynamic { &["-L", SYSROOT] } else { &[] };
+            let ext = e.tags.iter().any(|t| t == "qemu-ext");
+            let qemu_args: &[&str] = match (dynamic, ext) {
+                (true, _) => &["-L", SYSROOT],
+                (false, true) => &["-cpu", "rv64,Zfh=true,zbkb=true,zbkx=true"],
+                (false, false) => &[],
+            };
             let mut oracle = under("qemu-riscv64", qemu_args, &e, &bin);
             // qemu reports a fatal guest signal on stderr itself; Linux does not.
             let text = String::from_utf8_lossy(&oracle.stderr).into_owned();

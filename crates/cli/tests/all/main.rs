@@ -4,6 +4,7 @@
 mod cli;
 mod cli_qemu;
 mod guests;
+mod isa;
 mod jit;
 mod linux;
 mod support;

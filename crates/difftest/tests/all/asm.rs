@@ -51,7 +51,8 @@ fn encodings_match_gnu_as() {
     std::fs::create_dir_all(&dir).unwrap();
     let (s, o, b) = (dir.join("t.s"), dir.join("t.o"), dir.join("t.bin"));
     std::fs::write(&s, &src).unwrap();
-    let out = Command::new(asm).args(["-march=rv64gc_zba_zbb_zbc_zbs", "-o"]).arg(&o).arg(&s).output().unwrap();
+    let out =
+        Command::new(asm).args(["-march=rv64gc_zba_zbb_zbc_zbs_zfh_zbkb_zbkx", "-o"]).arg(&o).arg(&s).output().unwrap();
     assert!(out.status.success(), "as failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(objcopy).args(["-O", "binary", "-j", ".text"]).arg(&o).arg(&b).output().unwrap();
     assert!(out.status.success(), "objcopy failed:\n{}", String::from_utf8_lossy(&out.stderr));

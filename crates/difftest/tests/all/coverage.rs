@@ -12,6 +12,42 @@ use std::collections::BTreeSet;
 const NOT_GENERATED: &[(&str, &str)] = &[
     ("ecall", "a system call, not a computation; the harness uses it for write/exit"),
     ("ebreak", "raises SIGTRAP; the case would end"),
+    // qemu-riscv64 7.2 implements none of these (no -cpu property): their
+    // oracles are the spec-derived unit tests (ferrovm-ir's fp.rs/eval.rs,
+    // the riscv crate's spec rows), the self-checking guest min_rva23, and
+    // the engine's interpreter-vs-JIT random streams (jit_diff.rs).
+    ("czero.eqz", "Zicond: not in qemu-riscv64 7.2"),
+    ("czero.nez", "Zicond: not in qemu-riscv64 7.2"),
+    ("mop.r", "Zimop: not in qemu-riscv64 7.2"),
+    ("mop.rr", "Zimop: not in qemu-riscv64 7.2"),
+    ("wrs.nto", "Zawrs: not in qemu-riscv64 7.2"),
+    ("wrs.sto", "Zawrs: not in qemu-riscv64 7.2"),
+    ("cbo.inval", "Zicbom: not in qemu-riscv64 7.2 (and SIGILL in user mode)"),
+    ("cbo.clean", "Zicbom: not in qemu-riscv64 7.2"),
+    ("cbo.flush", "Zicbom: not in qemu-riscv64 7.2"),
+    ("cbo.zero", "Zicboz: not in qemu-riscv64 7.2"),
+    ("fli.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("fli.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fli.h", "Zfa: not in qemu-riscv64 7.2"),
+    ("fminm.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("fmaxm.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("fminm.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fmaxm.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fminm.h", "Zfa: not in qemu-riscv64 7.2"),
+    ("fmaxm.h", "Zfa: not in qemu-riscv64 7.2"),
+    ("fround.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("froundnx.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("fround.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("froundnx.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fround.h", "Zfa: not in qemu-riscv64 7.2"),
+    ("froundnx.h", "Zfa: not in qemu-riscv64 7.2"),
+    ("fcvtmod.w.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fleq.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("fltq.s", "Zfa: not in qemu-riscv64 7.2"),
+    ("fleq.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fltq.d", "Zfa: not in qemu-riscv64 7.2"),
+    ("fleq.h", "Zfa: not in qemu-riscv64 7.2"),
+    ("fltq.h", "Zfa: not in qemu-riscv64 7.2"),
 ];
 
 /// The 32-bit instruction a compressed one expands to (unprivileged spec,
@@ -77,6 +113,8 @@ fn ferrovm_decodes_every_generated_word_as_intended() {
             Insn::Full(i) => (decode(i.encode()), i.op.name, 4),
             Insn::Comp(c) => (decode16(c.encode()), expansion(c.op), 2),
         };
+        // `packw rd, rs1, x0` is `zext.h`, as the spec defines it.
+        let want = if want == "packw" && got.op.name() == "zext.h" { "zext.h" } else { want };
         if got.op.name() != want || got.len != len {
             wrong.push(format!("{} {}: ferrovm decodes {:?}", insn.hex(), insn.disasm(), got));
         }

@@ -34,6 +34,11 @@
 //!   inexact itself (cold).
 //! * `fclass`: SoftFloat (no flags; rare).
 //!
+//! * Half precision (Zfh) and the Zfa operations (`fminm`/`fmaxm`,
+//!   `fleq`/`fltq`, `fround`/`froundnx`, `fcvtmod.w.d`): SoftFloat only, in
+//!   this first cut (the host has no binary16 arithmetic before AVX-512
+//!   FP16; the Zfa ones are rare).
+//!
 //! No host FP instruction runs for an operand the host would flag
 //! differently: every check before one is integer code, or a quiet compare
 //! whose only flag (invalid on a signalling NaN) the op raises anyway.
@@ -111,9 +116,19 @@ const SIGN_D: i64 = i64::MIN;
 
 fn float_ty(prec: Prec) -> cranelift_codegen::ir::Type {
     match prec {
-        Prec::S => F32,
+        Prec::S | Prec::H => F32,
         Prec::D => F64,
     }
+}
+
+/// Whether the op always goes to SoftFloat (see the module docs).
+fn soft_only(prec: Prec) -> bool {
+    prec == Prec::H
+}
+
+fn soft_only_cvt(op: CvtOp) -> bool {
+    use CvtOp::*;
+    matches!(op, WH | WuH | LH | LuH | HW | HWu | HL | HLu | SH | HS | DH | HD | WDMod)
 }
 
 impl<L: Linker + ?Sized> Tr<'_, '_, L> {
@@ -195,7 +210,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
 
     fn float_of(&mut self, prec: Prec, x: Value) -> Value {
         match prec {
-            Prec::S => {
+            // Halves never reach the host path (`soft_only`).
+            Prec::S | Prec::H => {
                 let lo = self.b.ins().ireduce(I32, x);
                 self.b.ins().bitcast(F32, MemFlagsData::new(), lo)
             }
@@ -205,7 +221,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
 
     fn bits_of(&mut self, prec: Prec, f: Value) -> Value {
         match prec {
-            Prec::S => {
+            Prec::S | Prec::H => {
                 let lo = self.b.ins().bitcast(I32, MemFlagsData::new(), f);
                 self.b.ins().uextend(I64, lo)
             }
@@ -220,6 +236,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let (shift, inf) = match prec {
             Prec::S => (33, 0xff00_0000_0000_0000u64),
             Prec::D => (1, 0xffe0_0000_0000_0000u64),
+            Prec::H => (49, 0xf800_0000_0000_0000u64),
         };
         let t = self.b.ins().ishl_imm_s(x, shift);
         self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, t, inf as i64)
@@ -343,7 +360,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// `FUnary`.
     pub(super) fn f_unary(&mut self, op: FUnOp, prec: Prec, rm: Rm, x: Value) -> Value {
         let soft = Soft::Unary(op, prec, rm, x);
-        if self.env.fp.is_none() || op != FUnOp::Sqrt {
+        if self.env.fp.is_none() || op != FUnOp::Sqrt || soft_only(prec) {
             return self.soft(soft);
         }
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
@@ -358,11 +375,14 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// `FBinary`.
     pub(super) fn f_binary(&mut self, op: FBinOp, prec: Prec, rm: Rm, x: Value, y: Value) -> Value {
         let soft = Soft::Binary(op, prec, rm, x, y);
-        if self.env.fp.is_none() {
+        if self.env.fp.is_none()
+            || soft_only(prec)
+            || matches!(op, FBinOp::Minm | FBinOp::Maxm | FBinOp::Leq | FBinOp::Ltq)
+        {
             return self.soft(soft);
         }
         let sign = match prec {
-            Prec::S => SIGN_S,
+            Prec::S | Prec::H => SIGN_S,
             Prec::D => SIGN_D,
         };
         let mask = self.mask(prec);
@@ -419,6 +439,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let r = self.b.ins().uextend(I64, r);
                 self.join(s, r)
             }
+            FBinOp::Minm | FBinOp::Maxm | FBinOp::Leq | FBinOp::Ltq => self.soft(soft),
             FBinOp::Min | FBinOp::Max => {
                 let (na, nb) = (self.is_nan(prec, x), self.is_nan(prec, y));
                 let any = self.b.ins().bor(na, nb);
@@ -443,13 +464,14 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         match prec {
             Prec::S => 0xffff_ffff,
             Prec::D => -1,
+            Prec::H => 0xffff,
         }
     }
 
     /// `FTernary`.
     pub(super) fn f_ternary(&mut self, op: FTernOp, prec: Prec, rm: Rm, x: Value, y: Value, z: Value) -> Value {
         let soft = Soft::Ternary(op, prec, rm, x, y, z);
-        if !self.env.fp.is_some_and(|f| f.fma) {
+        if !self.env.fp.is_some_and(|f| f.fma) || soft_only(prec) {
             return self.soft(soft);
         }
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
@@ -472,6 +494,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     pub(super) fn f_convert(&mut self, op: CvtOp, rm: Rm, x: Value) -> Value {
         let soft = Soft::Convert(op, rm, x);
         let Some(host) = self.env.fp else { return self.soft(soft) };
+        if soft_only_cvt(op) {
+            return self.soft(soft);
+        }
         use CvtOp::*;
         match op {
             DS => {
@@ -545,6 +570,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 self.join(s, r)
             }
             WS | WuS | LS | LuS | WD | WuD | LD | LuD => self.float_to_int(op, rm, x, host),
+            WH | WuH | LH | LuH | HW | HWu | HL | HLu | SH | HS | DH | HD | WDMod => self.soft(soft),
         }
     }
 
@@ -554,7 +580,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let soft = Soft::Convert(op, rm, x);
         let prec = if matches!(op, WS | WuS | LS | LuS) { Prec::S } else { Prec::D };
         let (mant, bias) = match prec {
-            Prec::S => (23, 127),
+            Prec::S | Prec::H => (23, 127),
             Prec::D => (52, 1023),
         };
         let unsigned = matches!(op, WuS | LuS | WuD | LuD);

@@ -1,5 +1,6 @@
 //! FP on the host FPU against SoftFloat (`ferrovm_ir::fp`), bit for bit and
-//! flag for flag: every op, both precisions, every rounding mode (static,
+//! flag for flag: every op, every precision (half precision and Zfa's ops
+//! go to SoftFloat helpers from compiled code), every rounding mode (static,
 //! and dynamic with each `frm`), on operands of every class (±0,
 //! subnormals, normals at rounding boundaries, the largest finite values,
 //! infinities, quiet and signalling NaNs, integers that round), compiled
@@ -193,10 +194,21 @@ fn ints() -> Vec<u64> {
     v
 }
 
+/// Half-precision operands (Zfh: SoftFloat in both tiers, so this checks
+/// the JIT's helper calls): zeros, ±1, subnormals, the largest finite,
+/// infinities, NaNs, values at rounding boundaries.
+fn halves() -> Vec<u64> {
+    vec![
+        0x0000, 0x8000, 0x3c00, 0xbc00, 0x0001, 0x03ff, 0x0400, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0x3555,
+        0x4248, 0x3800, 0x3e00, 0x4100, 0x6400, 0x1400,
+    ]
+}
+
 fn values(prec: Prec) -> Vec<u64> {
     match prec {
         Prec::S => singles(),
         Prec::D => doubles(),
+        Prec::H => halves(),
     }
 }
 
@@ -207,23 +219,24 @@ fn check(what: &str, got: (u64, u64), want: (u64, u8)) {
 #[test]
 fn unary_and_binary_ops_match_softfloat() {
     for optimize in [false, true] {
-        for prec in [Prec::S, Prec::D] {
+        for prec in [Prec::S, Prec::D, Prec::H] {
             let vals = values(prec);
             for rm in RMS {
-                let op = FUnOp::Sqrt;
-                let c = Compiled::new(
-                    &format!("    t0 = get f1\n    t1 = {op}.{prec}.{rm} t0\n    set f10, t1"),
-                    optimize,
-                    FpLowering::Host,
-                );
-                for &frm in frms(rm) {
-                    for &a in &vals {
-                        let got = c.run(&[(Reg::f(1), a)], frm);
-                        check(
-                            &format!("{op}.{prec}.{rm} {a:#x} frm={frm}"),
-                            got,
-                            fp::unary(op, prec, resolve(rm, frm), a),
-                        );
+                for op in [FUnOp::Sqrt, FUnOp::Round, FUnOp::RoundNx] {
+                    let c = Compiled::new(
+                        &format!("    t0 = get f1\n    t1 = {op}.{prec}.{rm} t0\n    set f10, t1"),
+                        optimize,
+                        FpLowering::Host,
+                    );
+                    for &frm in frms(rm) {
+                        for &a in &vals {
+                            let got = c.run(&[(Reg::f(1), a)], frm);
+                            check(
+                                &format!("{op}.{prec}.{rm} {a:#x} frm={frm}"),
+                                got,
+                                fp::unary(op, prec, resolve(rm, frm), a),
+                            );
+                        }
                     }
                 }
                 for op in FBinOp::ALL.iter().copied() {
@@ -254,7 +267,7 @@ fn unary_and_binary_ops_match_softfloat() {
 #[test]
 fn fused_multiply_add_matches_softfloat() {
     for optimize in [false, true] {
-        for prec in [Prec::S, Prec::D] {
+        for prec in [Prec::S, Prec::D, Prec::H] {
             // A third of the values, so the cube stays small.
             let vals: Vec<u64> = values(prec).into_iter().step_by(3).collect();
             for rm in [Rm::Rne, Rm::Rtz, Rm::Dyn] {
@@ -293,6 +306,7 @@ fn conversions_match_softfloat() {
             let (src, vals) = match from {
                 "s" => (Reg::f(1), singles()),
                 "d" => (Reg::f(1), doubles()),
+                "h" => (Reg::f(1), halves()),
                 _ => (Reg::x(1), ints()),
             };
             for rm in RMS {
@@ -322,6 +336,7 @@ fn constant_operands_keep_their_flags() {
         let vals = match from {
             "s" => singles(),
             "d" => doubles(),
+            "h" => halves(),
             _ => ints(),
         };
         for &a in &vals {

@@ -1,6 +1,7 @@
 //! Identity, limits, time, randomness, scheduling and the RISC-V specific
 //! system calls.
 
+use ferrovm_engine::riscv::{Ext, ExtSet};
 use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
@@ -305,29 +306,108 @@ pub(crate) fn getitimer(p: &mut Thread, which: u64, cur: u64) -> SysResult {
 }
 
 /// `riscv_hwprobe(pairs, count, cpusetsize, cpus, flags)`: answers the keys
-/// ferrovm knows (RV64IMAFDC + Zba/Zbb/Zbs/Zbc, misaligned access "emulated"),
-/// and -1 for the others, as the kernel does.
+/// of Linux's `arch/riscv/include/uapi/asm/hwprobe.h` (linux-raw-sys has only
+/// the syscall number) for exactly the guest ISA, so that glibc's and the
+/// program's own dispatch pick code ferrovm runs; -1 for unknown keys, as
+/// the kernel does. All harts are alike, so the CPU set is not looked at;
+/// `flags` (`RISCV_HWPROBE_WHICH_CPUS`) is not supported: EINVAL, as a
+/// kernel older than 6.9 answers.
 pub(crate) fn riscv_hwprobe(p: &mut Thread, pairs: u64, count: u64, _size: u64, _cpus: u64, flags: u64) -> SysResult {
     if flags != 0 {
         return Err(Errno::INVAL);
     }
+    let isa = p.proc.vm.config().isa;
     let count = count.min(64);
     for i in 0..count {
         let at = pairs + i * 16;
         let [key] = get_u64s::<1>(p, at)?;
-        let value: Option<u64> = match key {
-            0..=2 => Some(0),                                             // mvendorid, marchid, mimpid
-            3 => Some(1),                                                 // BASE_BEHAVIOR: IMA
-            4 => Some(1 | 2 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7)), // IMA_EXT_0: FD, C, Zba, Zbb, Zbs, Zbc
-            5 => Some(1),                                                 // CPUPERF_0: misaligned accesses emulated
-            _ => None,
-        };
-        match value {
+        match hwprobe_value(isa, key) {
             Some(v) => put_u64s(p, at + 8, &[v])?,
             None => put_u64s(p, at, &[u64::MAX, 0])?,
         }
     }
     Ok(0)
+}
+
+/// `asm/hwprobe.h` keys and values.
+mod hwprobe {
+    pub const KEY_MVENDORID: u64 = 0;
+    pub const KEY_MIMPID: u64 = 2;
+    pub const KEY_BASE_BEHAVIOR: u64 = 3;
+    pub const BASE_BEHAVIOR_IMA: u64 = 1 << 0;
+    pub const KEY_IMA_EXT_0: u64 = 4;
+    pub const KEY_CPUPERF_0: u64 = 5;
+    pub const MISALIGNED_EMULATED: u64 = 1 << 0;
+    pub const KEY_ZICBOZ_BLOCK_SIZE: u64 = 6;
+    pub const KEY_MISALIGNED_SCALAR_PERF: u64 = 9;
+    pub const KEY_ZICBOM_BLOCK_SIZE: u64 = 12;
+}
+
+/// `RISCV_HWPROBE_IMA_*`/`RISCV_HWPROBE_EXT_*` bit of `KEY_IMA_EXT_0` for
+/// each extension ferrovm can have (FD, Zca/Zcd for C, Zaamo/Zalrsc for A
+/// are handled by [`hwprobe_value`]).
+const IMA_EXT_0: &[(Ext, u32)] = &[
+    (Ext::V, 2),
+    (Ext::Zba, 3),
+    (Ext::Zbb, 4),
+    (Ext::Zbs, 5),
+    (Ext::Zicboz, 6),
+    (Ext::Zbc, 7),
+    (Ext::Zbkb, 8),
+    (Ext::Zbkc, 9),
+    (Ext::Zbkx, 10),
+    (Ext::Zkt, 16),
+    (Ext::Zfh, 27),
+    (Ext::Zfhmin, 28),
+    (Ext::Zihintntl, 29),
+    (Ext::Zfa, 32),
+    (Ext::Zicond, 35),
+    (Ext::Zihintpause, 36),
+    (Ext::Zimop, 42),
+    (Ext::Zcb, 44),
+    (Ext::Zcmop, 47),
+    (Ext::Zawrs, 48),
+    (Ext::Zicbom, 55),
+];
+
+/// The value of hwprobe `key` for a machine with `isa`, or `None` for a key
+/// ferrovm does not know.
+pub(crate) fn hwprobe_value(isa: ExtSet, key: u64) -> Option<u64> {
+    use hwprobe::*;
+    let block = ferrovm_engine::riscv::lift::CACHE_BLOCK;
+    Some(match key {
+        KEY_MVENDORID..=KEY_MIMPID => 0,
+        KEY_BASE_BEHAVIOR => BASE_BEHAVIOR_IMA,
+        KEY_IMA_EXT_0 => {
+            let mut v = 0;
+            if isa.has(Ext::F) && isa.has(Ext::D) {
+                v |= 1 << 0; // IMA_FD
+            }
+            if isa.has(Ext::C) {
+                v |= 1 << 1 | 1 << 43; // IMA_C, EXT_ZCA
+                if isa.has(Ext::D) {
+                    v |= 1 << 45; // EXT_ZCD
+                }
+            }
+            if isa.has(Ext::A) {
+                v |= 1 << 56 | 1 << 57; // EXT_ZAAMO, EXT_ZALRSC
+            }
+            if isa.has(Ext::Zicsr) {
+                v |= 1 << 50; // EXT_ZICNTR: cycle, time, instret
+            }
+            for &(ext, bit) in IMA_EXT_0 {
+                if isa.has(ext) {
+                    v |= 1 << bit;
+                }
+            }
+            v
+        }
+        // Misaligned accesses work, at no particular speed.
+        KEY_CPUPERF_0 | KEY_MISALIGNED_SCALAR_PERF => MISALIGNED_EMULATED,
+        KEY_ZICBOZ_BLOCK_SIZE if isa.has(Ext::Zicboz) => block,
+        KEY_ZICBOM_BLOCK_SIZE if isa.has(Ext::Zicbom) => block,
+        _ => return None,
+    })
 }
 
 const FUTEX_WAIT: u64 = 0;
@@ -442,4 +522,29 @@ pub(crate) fn personality(p: &mut Thread, persona: u64) -> SysResult {
         return Ok(u64::from(p.proc.personality.load(Ordering::Relaxed)));
     }
     Ok(u64::from(p.proc.personality.swap(persona, Ordering::Relaxed)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hwprobe_reports_exactly_the_isa() {
+        let ext0 = |isa| hwprobe_value(isa, hwprobe::KEY_IMA_EXT_0).unwrap_or(0);
+        // rv64gc: FD, C (+ Zca, Zcd), Zaamo/Zalrsc, Zicntr and nothing else.
+        let gc = ext0(ExtSet::RV64GC);
+        assert_eq!(gc, 1 | 1 << 1 | 1 << 43 | 1 << 45 | 1 << 56 | 1 << 57 | 1 << 50);
+        let rva23 = ext0(ExtSet::RVA23U64);
+        for bit in [3, 4, 5, 6, 7, 27, 28, 29, 32, 35, 36, 42, 44, 47, 48, 55] {
+            assert!(rva23 & 1 << bit != 0, "bit {bit}");
+        }
+        assert_eq!(rva23 & (1 << 2 | 1 << 8 | 1 << 9 | 1 << 10), 0, "no V, no Zbk* in rva23u64");
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & (1 << 8 | 1 << 9 | 1 << 10), 1 << 8 | 1 << 9 | 1 << 10);
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 2, 0, "never V");
+        assert_eq!(hwprobe_value(ExtSet::RVA23U64, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), Some(64));
+        assert_eq!(hwprobe_value(ExtSet::RV64GC, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), None);
+        assert_eq!(hwprobe_value(ExtSet::RVA23U64, 7), None, "unknown keys are -1");
+        let hwcap = crate::stack::hwcap(ExtSet::RVA23U64);
+        assert_eq!(hwcap, [b'I', b'M', b'A', b'F', b'D', b'C'].iter().fold(0, |b, l| b | 1 << (l - b'A')));
+    }
 }

@@ -1,4 +1,5 @@
-//! Zba, Zbb, Zbc and Zbs (bit-manipulation spec 1.0.0, chapter 2).
+//! Zba, Zbb, Zbc and Zbs (bit-manipulation spec 1.0.0, chapter 2), Zbkb and
+//! Zbkx (scalar cryptography 1.0.1, chapter 2), and Zicond 1.0.
 
 use ferrovm_ir::{BinOp, UnOp};
 
@@ -19,6 +20,7 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Flow {
         ZextH => Some(UnOp::ZextH),
         OrcB => Some(UnOp::OrcB),
         Rev8 => Some(UnOp::Rev8),
+        Brev8 => Some(UnOp::Brev8),
         _ => None,
     };
     if let Some(op) = unary {
@@ -29,6 +31,12 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Flow {
     }
     let a = cx.x(i.rs1);
     let v = match i.op {
+        // Zicond: czero.eqz rd = rs2 == 0 ? 0 : rs1; czero.nez rd = rs2 != 0 ? 0 : rs1.
+        CzeroEqz | CzeroNez => {
+            let cond = cx.x(i.rs2);
+            let zero = cx.imm(0);
+            if i.op == CzeroEqz { cx.b.select(cond, a, zero) } else { cx.b.select(cond, zero, a) }
+        }
         // rd = rs2 + (zext32(rs1) << n) / rd = rs2 + (rs1 << n).
         AddUw | Sh1add | Sh2add | Sh3add | Sh1addUw | Sh2addUw | Sh3addUw => {
             let shift = match i.op {
@@ -77,6 +85,11 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Flow {
                 Bclr => BinOp::Bclr,
                 Bext => BinOp::Bext,
                 Binv => BinOp::Binv,
+                Pack => BinOp::Pack,
+                Packh => BinOp::PackH,
+                Packw => BinOp::PackW,
+                Xperm4 => BinOp::Xperm4,
+                Xperm8 => BinOp::Xperm8,
                 _ => BinOp::Bset,
             };
             let b = cx.x(i.rs2);

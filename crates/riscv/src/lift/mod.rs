@@ -5,20 +5,25 @@
 //! instruction that ends the block (control flow, `ecall`, `ebreak`,
 //! `fence.i`, an illegal instruction) or the size limit, and emits a `mark`
 //! before each instruction. Handlers live per extension (`rv64i.rs`,
-//! `rv64m.rs`, `rv64a.rs`, `rv64fd.rs`, `zicsr.rs`, `bitmanip.rs`) and are a
+//! `rv64m.rs`, `rv64a.rs`, `rv64fd.rs` (with Zfh), `zfa.rs`, `zicsr.rs`,
+//! `bitmanip.rs` (with Zicond and Zbk*), `cmo.rs` (Zicbom/Zicboz, Zimop,
+//! Zawrs)) and are a
 //! few lines each over the helpers in [`Ctx`]. Compressed instructions arrive
 //! already expanded by the decoder, so there is no separate RVC lifter.
 
 mod bitmanip;
+mod cmo;
 mod rv64a;
 mod rv64fd;
 mod rv64i;
 mod rv64m;
+mod zfa;
 mod zicsr;
 
+pub use cmo::CACHE_BLOCK;
 use ferrovm_ir::{Block, Builder, Prec, Reg, Rm, Temp, Terminator, UnOp};
 
-use crate::{Ext, Inst, Opcode, decode};
+use crate::{Ext, ExtSet, Inst, Opcode, decode};
 
 /// Most instructions lifted into one block.
 pub const MAX_BLOCK_INSNS: usize = 64;
@@ -68,12 +73,14 @@ impl Ctx {
         self.b.get(Reg::f(r))
     }
 
-    /// `f[r]` as an operand of precision `prec`: singles are unboxed (spec
-    /// §20.2: an improperly boxed single reads as the canonical NaN).
+    /// `f[r]` as an operand of precision `prec`: singles and halves are
+    /// unboxed (spec §20.2: an improperly boxed value reads as the canonical
+    /// NaN).
     pub fn f(&mut self, r: u8, prec: Prec) -> Temp {
         let raw = self.f_raw(r);
         match prec {
             Prec::S => self.b.unary(UnOp::NanUnbox, raw),
+            Prec::H => self.b.unary(UnOp::NanUnboxH, raw),
             Prec::D => raw,
         }
     }
@@ -82,6 +89,7 @@ impl Ctx {
     pub fn set_f(&mut self, r: u8, prec: Prec, t: Temp) {
         let v = match prec {
             Prec::S => self.b.unary(UnOp::NanBox, t),
+            Prec::H => self.b.unary(UnOp::NanBoxH, t),
             Prec::D => t,
         };
         self.b.set(Reg::f(r), v);
@@ -119,9 +127,24 @@ fn lift_inst(cx: &mut Ctx, inst: &Inst, pc: u64) -> Option<Flow> {
         Ext::I | Ext::Zifencei => rv64i::lift(cx, inst, pc),
         Ext::M => Some(rv64m::lift(cx, inst)),
         Ext::A => rv64a::lift(cx, inst),
-        Ext::F | Ext::D => rv64fd::lift(cx, inst),
+        Ext::F | Ext::D | Ext::Zfhmin | Ext::Zfh => rv64fd::lift(cx, inst),
+        Ext::Zfa => zfa::lift(cx, inst),
         Ext::Zicsr => zicsr::lift(cx, inst),
-        Ext::Zba | Ext::Zbb | Ext::Zbc | Ext::Zbs => Some(bitmanip::lift(cx, inst)),
+        Ext::Zba | Ext::Zbb | Ext::Zbc | Ext::Zbs | Ext::Zbkb | Ext::Zbkx | Ext::Zicond => {
+            Some(bitmanip::lift(cx, inst))
+        }
+        Ext::Zimop | Ext::Zawrs | Ext::Zicbom | Ext::Zicboz => cmo::lift(cx, inst),
+        // No opcode belongs to these (RVC expands, hints are base opcodes).
+        Ext::C
+        | Ext::Zbkc
+        | Ext::Zcmop
+        | Ext::Zcb
+        | Ext::Zicbop
+        | Ext::Zihintpause
+        | Ext::Zihintntl
+        | Ext::Zmmul
+        | Ext::Zkt
+        | Ext::V => None,
     }
 }
 
@@ -148,10 +171,23 @@ pub fn lift_block(pc: u64, fetch: &mut dyn FnMut(u64) -> Option<u16>) -> Result<
     lift_block_limited(pc, MAX_BLOCK_INSNS, fetch)
 }
 
-/// [`lift_block`] with an explicit instruction limit (at least 1).
+/// [`lift_block`] with an explicit instruction limit (at least 1), for a
+/// machine with every extension ferrovm implements ([`ExtSet::IMPLEMENTED`]).
 pub fn lift_block_limited(
     start: u64,
     max_insns: usize,
+    fetch: &mut dyn FnMut(u64) -> Option<u16>,
+) -> Result<Block, LiftError> {
+    lift_block_isa(start, max_insns, ExtSet::IMPLEMENTED, fetch)
+}
+
+/// [`lift_block_limited`] for a machine with the extensions `isa`: an
+/// instruction outside it ends the block as an illegal instruction (the
+/// guest gets SIGILL), exactly like an encoding nobody defines.
+pub fn lift_block_isa(
+    start: u64,
+    max_insns: usize,
+    isa: ExtSet,
     fetch: &mut dyn FnMut(u64) -> Option<u16>,
 ) -> Result<Block, LiftError> {
     let mut cx = Ctx { b: Builder::new(start), frm_checked: false };
@@ -167,7 +203,7 @@ pub fn lift_block_limited(
         let len = u64::from(inst.len);
         cx.b.mark(pc, inst.len);
         let before = cx.b.len();
-        let flow = lift_inst(&mut cx, &inst, pc);
+        let flow = if isa.allows(&inst, word) { lift_inst(&mut cx, &inst, pc) } else { None };
         let next = pc.wrapping_add(len);
         match flow {
             Some(Flow::Next) => pc = next,

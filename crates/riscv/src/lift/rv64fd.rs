@@ -1,8 +1,9 @@
-//! F and D extensions (spec chapters 20 and 21).
+//! F, D, Zfhmin and Zfh (spec chapters 20, 21 and 23).
 //!
 //! Single-precision operands are unboxed on every read and results NaN-boxed
 //! on every write (spec §20.2), except where the spec moves raw bits:
-//! `fsw`, `fmv.x.w` (sign-extends the low 32 bits) and `fmv.w.x`. Arithmetic
+//! `fsw`, `fmv.x.w` (sign-extends the low 32 bits) and `fmv.w.x`; halves
+//! likewise (`fsh`, `fmv.x.h`, `fmv.h.x` move raw bits). Arithmetic
 //! carries the instruction's rounding mode; a reserved mode (5, 6) is an
 //! illegal instruction, and a dynamic one is checked against `frm` at run time.
 
@@ -17,26 +18,33 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
         Flw | Fsw | FmaddS | FmsubS | FnmsubS | FnmaddS | FaddS | FsubS | FmulS | FdivS | FsqrtS | FsgnjS | FsgnjnS
         | FsgnjxS | FminS | FmaxS | FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FmvXW | FclassS | FeqS | FltS | FleS
         | FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FmvWX | FcvtSD => Prec::S,
+        Flh | Fsh | FmaddH | FmsubH | FnmsubH | FnmaddH | FaddH | FsubH | FmulH | FdivH | FsqrtH | FsgnjH | FsgnjnH
+        | FsgnjxH | FminH | FmaxH | FcvtWH | FcvtWuH | FcvtLH | FcvtLuH | FmvXH | FclassH | FeqH | FltH | FleH
+        | FcvtHW | FcvtHWu | FcvtHL | FcvtHLu | FmvHX => Prec::H,
         _ => Prec::D,
     };
+    let size = match prec {
+        Prec::S => MemSize::W,
+        Prec::D => MemSize::D,
+        Prec::H => MemSize::H,
+    };
     match i.op {
-        Flw | Fld => {
+        Flw | Fld | Flh => {
             let base = cx.x(i.rs1);
-            let size = if prec == Prec::S { MemSize::W } else { MemSize::D };
             let v = cx.b.load(base, i.imm as i32, size, false);
             cx.set_f(i.rd, prec, v);
         }
-        Fsw | Fsd => {
+        Fsw | Fsd | Fsh => {
             let base = cx.x(i.rs1);
             let v = cx.f_raw(i.rs2);
-            let size = if prec == Prec::S { MemSize::W } else { MemSize::D };
             cx.b.store(base, i.imm as i32, v, size);
         }
-        FmaddS | FmsubS | FnmsubS | FnmaddS | FmaddD | FmsubD | FnmsubD | FnmaddD => {
+        FmaddS | FmsubS | FnmsubS | FnmaddS | FmaddD | FmsubD | FnmsubD | FnmaddD | FmaddH | FmsubH | FnmsubH
+        | FnmaddH => {
             let op = match i.op {
-                FmaddS | FmaddD => FTernOp::Madd,
-                FmsubS | FmsubD => FTernOp::Msub,
-                FnmsubS | FnmsubD => FTernOp::Nmsub,
+                FmaddS | FmaddD | FmaddH => FTernOp::Madd,
+                FmsubS | FmsubD | FmsubH => FTernOp::Msub,
+                FnmsubS | FnmsubD | FnmsubH => FTernOp::Nmsub,
                 _ => FTernOp::Nmadd,
             };
             let rm = cx.rm(i)?;
@@ -44,11 +52,11 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
             let v = cx.b.fternary(op, prec, rm, a, b, c);
             cx.set_f(i.rd, prec, v);
         }
-        FaddS | FsubS | FmulS | FdivS | FaddD | FsubD | FmulD | FdivD => {
+        FaddS | FsubS | FmulS | FdivS | FaddD | FsubD | FmulD | FdivD | FaddH | FsubH | FmulH | FdivH => {
             let op = match i.op {
-                FaddS | FaddD => FBinOp::Add,
-                FsubS | FsubD => FBinOp::Sub,
-                FmulS | FmulD => FBinOp::Mul,
+                FaddS | FaddD | FaddH => FBinOp::Add,
+                FsubS | FsubD | FsubH => FBinOp::Sub,
+                FmulS | FmulD | FmulH => FBinOp::Mul,
                 _ => FBinOp::Div,
             };
             let rm = cx.rm(i)?;
@@ -56,35 +64,36 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
             let v = cx.b.fbinary(op, prec, rm, a, b);
             cx.set_f(i.rd, prec, v);
         }
-        FsqrtS | FsqrtD => {
+        FsqrtS | FsqrtD | FsqrtH => {
             let rm = cx.rm(i)?;
             let a = cx.f(i.rs1, prec);
             let v = cx.b.funary(FUnOp::Sqrt, prec, rm, a);
             cx.set_f(i.rd, prec, v);
         }
-        FsgnjS | FsgnjnS | FsgnjxS | FminS | FmaxS | FsgnjD | FsgnjnD | FsgnjxD | FminD | FmaxD => {
+        FsgnjS | FsgnjnS | FsgnjxS | FminS | FmaxS | FsgnjD | FsgnjnD | FsgnjxD | FminD | FmaxD | FsgnjH | FsgnjnH
+        | FsgnjxH | FminH | FmaxH => {
             let op = match i.op {
-                FsgnjS | FsgnjD => FBinOp::Sgnj,
-                FsgnjnS | FsgnjnD => FBinOp::Sgnjn,
-                FsgnjxS | FsgnjxD => FBinOp::Sgnjx,
-                FminS | FminD => FBinOp::Min,
+                FsgnjS | FsgnjD | FsgnjH => FBinOp::Sgnj,
+                FsgnjnS | FsgnjnD | FsgnjnH => FBinOp::Sgnjn,
+                FsgnjxS | FsgnjxD | FsgnjxH => FBinOp::Sgnjx,
+                FminS | FminD | FminH => FBinOp::Min,
                 _ => FBinOp::Max,
             };
             let (a, b) = (cx.f(i.rs1, prec), cx.f(i.rs2, prec));
             let v = cx.b.fbinary(op, prec, Rm::Rne, a, b);
             cx.set_f(i.rd, prec, v);
         }
-        FeqS | FltS | FleS | FeqD | FltD | FleD => {
+        FeqS | FltS | FleS | FeqD | FltD | FleD | FeqH | FltH | FleH => {
             let op = match i.op {
-                FeqS | FeqD => FBinOp::Eq,
-                FltS | FltD => FBinOp::Lt,
+                FeqS | FeqD | FeqH => FBinOp::Eq,
+                FltS | FltD | FltH => FBinOp::Lt,
                 _ => FBinOp::Le,
             };
             let (a, b) = (cx.f(i.rs1, prec), cx.f(i.rs2, prec));
             let v = cx.b.fbinary(op, prec, Rm::Rne, a, b);
             cx.set_x(i.rd, v);
         }
-        FclassS | FclassD => {
+        FclassS | FclassD | FclassH => {
             let a = cx.f(i.rs1, prec);
             let v = cx.b.funary(FUnOp::Class, prec, Rm::Rne, a);
             cx.set_x(i.rd, v);
@@ -93,6 +102,16 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
             let raw = cx.f_raw(i.rs1);
             let v = cx.b.unary(UnOp::SextW, raw);
             cx.set_x(i.rd, v);
+        }
+        FmvXH => {
+            let raw = cx.f_raw(i.rs1);
+            let v = cx.b.unary(UnOp::SextH, raw);
+            cx.set_x(i.rd, v);
+        }
+        FmvHX => {
+            let x = cx.x(i.rs1);
+            let v = cx.b.unary(UnOp::NanBoxH, x);
+            cx.b.set(ferrovm_ir::Reg::f(i.rd), v);
         }
         FmvXD => {
             let raw = cx.f_raw(i.rs1);
@@ -107,8 +126,13 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
             let x = cx.x(i.rs1);
             cx.b.set(ferrovm_ir::Reg::f(i.rd), x);
         }
-        FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FcvtWD | FcvtWuD | FcvtLD | FcvtLuD => {
+        FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FcvtWD | FcvtWuD | FcvtLD | FcvtLuD | FcvtWH | FcvtWuH | FcvtLH
+        | FcvtLuH => {
             let op = match i.op {
+                FcvtWH => CvtOp::WH,
+                FcvtWuH => CvtOp::WuH,
+                FcvtLH => CvtOp::LH,
+                FcvtLuH => CvtOp::LuH,
                 FcvtWS => CvtOp::WS,
                 FcvtWuS => CvtOp::WuS,
                 FcvtLS => CvtOp::LS,
@@ -123,8 +147,13 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
             let v = cx.b.fcvt(op, rm, a);
             cx.set_x(i.rd, v);
         }
-        FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FcvtDW | FcvtDWu | FcvtDL | FcvtDLu => {
+        FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FcvtDW | FcvtDWu | FcvtDL | FcvtDLu | FcvtHW | FcvtHWu | FcvtHL
+        | FcvtHLu => {
             let op = match i.op {
+                FcvtHW => CvtOp::HW,
+                FcvtHWu => CvtOp::HWu,
+                FcvtHL => CvtOp::HL,
+                FcvtHLu => CvtOp::HLu,
                 FcvtSW => CvtOp::SW,
                 FcvtSWu => CvtOp::SWu,
                 FcvtSL => CvtOp::SL,
@@ -150,6 +179,18 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
             let a = cx.f(i.rs1, Prec::S);
             let v = cx.b.fcvt(CvtOp::DS, rm, a);
             cx.set_f(i.rd, Prec::D, v);
+        }
+        FcvtSH | FcvtHS | FcvtDH | FcvtHD => {
+            let (op, from, to) = match i.op {
+                FcvtSH => (CvtOp::SH, Prec::H, Prec::S),
+                FcvtHS => (CvtOp::HS, Prec::S, Prec::H),
+                FcvtDH => (CvtOp::DH, Prec::H, Prec::D),
+                _ => (CvtOp::HD, Prec::D, Prec::H),
+            };
+            let rm = cx.rm(i)?;
+            let a = cx.f(i.rs1, from);
+            let v = cx.b.fcvt(op, rm, a);
+            cx.set_f(i.rd, to, v);
         }
         _ => return None,
     }

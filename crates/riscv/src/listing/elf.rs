@@ -6,8 +6,9 @@
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 
-use crate::disasm::{ExtSet, PrivSpec};
+use crate::disasm::PrivSpec;
 use crate::error::{Error, Result};
+use crate::isa::ExtSet;
 
 pub(super) struct Section<'a> {
     pub(super) name: String,
@@ -136,6 +137,16 @@ impl<'a> ElfInfo<'a> {
 }
 
 /// The BFD flags of an ELF symbol (`elf_slurp_symbol_table`).
+/// The `Tag_RISCV_arch` string of a riscv64 ELF's `.riscv.attributes`
+/// section, if the file has one (`None` for anything unparsable too).
+pub(crate) fn arch_attribute(data: &[u8]) -> Option<String> {
+    let header = elf::FileHeader64::<object::LittleEndian>::parse(data).ok()?;
+    let endian = header.endian().ok()?;
+    let table = header.sections(endian, data).ok()?;
+    let s = table.iter().find(|s| s.sh_type(endian) == elf::SHT_RISCV_ATTRIBUTES)?;
+    riscv_attributes(s.data(endian, data).ok()?).arch
+}
+
 fn bfd_flags(bind: u8, kind: u8, shndx: u16) -> u32 {
     let defined = shndx != elf::SHN_UNDEF && shndx != elf::SHN_COMMON;
     let binding = match bind {

@@ -22,8 +22,16 @@ use self::elf::{
     RelocSymbol, Section, Symbol,
 };
 use crate::decode::decode;
-use crate::disasm::{Effect, ExtSet, Rendered, render};
+use crate::disasm::{Effect, Rendered, render};
 use crate::error::Result;
+use crate::isa::ExtSet;
+
+/// The ISA string an ELF records in its `.riscv.attributes` section
+/// (`Tag_RISCV_arch`, e.g. `rv64i2p1_m2p0_a2p1_..._zicond1p0`), if any; check
+/// it with [`crate::ExtSet::check_requirements`].
+pub fn elf_arch(elf: &[u8]) -> Option<String> {
+    self::elf::arch_attribute(elf)
+}
 
 /// Writes the `objdump -d` listing of the RISC-V ELF64 file `elf` to `out`,
 /// naming the file `elf` in the header line.

@@ -9,6 +9,8 @@ mod elf_listing;
 mod objdump_oracle;
 mod oracle;
 mod roundtrip;
+mod spec_rows;
+mod spec_rows_data;
 mod table;
 mod table_rows;
 mod totality;

@@ -2,18 +2,19 @@
 //! disassemble exactly as binutils 2.40 `objdump -d` prints them.
 
 use crate::arb::random_inst;
-use crate::oracle::objdump_words;
-use ferrovm_riscv::{Opcode, decode, disasm, disasm_word, encode};
+use crate::oracle::{MARCH, objdump_words};
+use ferrovm_riscv::{ExtSet, Opcode, decode, disasm, disasm_word, disasm_word_isa, encode};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// Compares our text for `words` with objdump's, panicking with a report of
 /// (up to 40) mismatches.
 fn compare(words: &[(u32, u8)], test: &str) {
     let Some(expected) = objdump_words(words, test) else { return };
+    let exts = ExtSet::parse(MARCH).expect("valid ISA string");
     let mut bad = Vec::new();
     let mut pc = 0u64;
     for (&(w, len), want) in words.iter().zip(&expected) {
-        let got = disasm_word(w, pc);
+        let got = disasm_word_isa(w, pc, exts);
         pc += u64::from(len);
         let got = crate::oracle::strip_annotations(&got);
         if got != want {

@@ -51,7 +51,7 @@ pub fn objdump_words(words: &[(u32, u8)], test: &str) -> Option<Vec<String>> {
     }
     std::fs::write(&src, text).expect("write .s");
     let status =
-        Command::new(AS).args(["-march=rv64gc_zba_zbb_zbc_zbs", "-o"]).arg(&obj).arg(&src).status().expect("run as");
+        Command::new(AS).arg(format!("-march={MARCH}")).arg("-o").arg(&obj).arg(&src).status().expect("run as");
     assert!(status.success(), "as failed");
     let lines: Vec<String> = objdump(&obj)
         .lines()
@@ -67,6 +67,12 @@ pub fn objdump_words(words: &[(u32, u8)], test: &str) -> Option<Vec<String>> {
     assert_eq!(lines.len(), words.len(), "one objdump line per word");
     Some(lines)
 }
+
+/// Every extension ferrovm implements that binutils 2.40 knows, without the
+/// hint extensions (their encodings print as the base instructions they
+/// are). Zicond, Zfa, Zimop, Zcb, Zcmop and Zihintntl are newer than 2.40:
+/// `tests/all/spec_rows.rs` checks them against the specifications.
+pub const MARCH: &str = "rv64gc_zba_zbb_zbc_zbs_zfh_zicbom_zicboz_zawrs_zbkb_zbkx";
 
 /// `beqz\ts0,10 <.text+0x10>` -> `beqz\ts0,10`; drops ` # ...` comments too.
 pub fn strip_annotations(text: &str) -> &str {
