@@ -39,6 +39,7 @@
 
 mod config;
 pub mod cost;
+pub mod debug;
 pub mod evict;
 mod fault;
 pub mod hotspot;
@@ -59,6 +60,7 @@ pub use config::{
 };
 pub use ferrovm_ir as ir;
 pub use report::Report;
+pub use debug::{Stop, Watch, WatchKind};
 pub use stats::Stats;
 pub use vcpu::Vcpu;
 pub use vm::{ForkGuard, InterruptHandle, Vm};
@@ -83,6 +85,10 @@ pub enum Exit {
     /// The vCPU was interrupted ([`InterruptHandle::interrupt`]); `cpu.pc`
     /// is where execution resumes.
     Interrupted,
+    /// A stop the embedder asked for (a stop address, a single step, the
+    /// instruction budget, a watched range: see [`debug`]); `cpu.pc` is
+    /// the next instruction to run.
+    Debug(Stop),
 }
 
 /// Reports an internal, recoverable problem on stderr (a degraded but

@@ -45,7 +45,9 @@ pub struct Vcpu {
     pub(crate) shared: Arc<VcpuShared>,
     pub(crate) jit: Option<JitThread>,
     pub(crate) compiler: Option<Compiler>,
-    frame: Box<Frame>,
+    pub(crate) frame: Box<Frame>,
+    /// Its single-step switch, instruction budget and step translations.
+    pub(crate) debug: crate::debug::VcpuDebug,
     local: Vec<Option<Local>>,
     /// The table generation the local cache is valid for.
     generation: u64,
@@ -127,6 +129,7 @@ impl Vcpu {
             jit,
             compiler: None,
             frame: Box::new([0; MAX_SLOTS]),
+            debug: crate::debug::VcpuDebug::default(),
             local,
             generation,
             samples: Samples::default(),
@@ -160,7 +163,14 @@ impl Vcpu {
         if self.vm.paused.load(Ordering::Acquire) {
             self.vm.park(&self.shared);
         }
-        let exit = self.dispatch();
+        let exit = loop {
+            // The debug loop while anything is armed (see `crate::debug`);
+            // each loop hands over to the other when that changes.
+            let exit = if self.debug_wanted() { self.debug_dispatch() } else { self.dispatch() };
+            if let Some(exit) = exit {
+                break exit;
+            }
+        };
         let c = &self.shared.counters;
         c.insns_retired.store(self.cpu.instret.wrapping_sub(self.instret_base), Ordering::Relaxed);
         let ctx = &self.shared.ctx;
@@ -179,7 +189,7 @@ impl Vcpu {
 
     /// Handles requests other threads (or helpers) made; `Some` to return.
     #[cold]
-    fn requests(&mut self) -> Option<Exit> {
+    pub(crate) fn requests(&mut self) -> Option<Exit> {
         let req = self.shared.ctx.exit_request.swap(0, Ordering::AcqRel);
         if req & request::SYNC != 0 {
             self.shared.safepoints.fetch_add(1, Ordering::AcqRel);
@@ -190,14 +200,18 @@ impl Vcpu {
         (req & request::INTERRUPT != 0).then_some(Exit::Interrupted)
     }
 
-    fn dispatch(&mut self) -> Exit {
+    /// The normal run loop; `None` when the debug loop must take over.
+    fn dispatch(&mut self) -> Option<Exit> {
         let vm = Arc::clone(&self.vm);
         let mem = &*vm.mem;
         loop {
-            if self.shared.ctx.exit_request.load(Ordering::Relaxed) != 0
-                && let Some(exit) = self.requests()
-            {
-                return exit;
+            if self.shared.ctx.exit_request.load(Ordering::Relaxed) != 0 {
+                if let Some(exit) = self.requests() {
+                    return Some(exit);
+                }
+                if self.debug_wanted() {
+                    return None;
+                }
             }
             if mem.code_dirty() {
                 vm.sync_code();
@@ -211,7 +225,7 @@ impl Vcpu {
             let i = slot(pc);
             let hit = matches!(&self.local[i], Some(l) if l.pc == pc);
             if !hit && let Err(exit) = self.fill(&vm, pc) {
-                return exit;
+                return Some(exit);
             }
             let Some(local) = &self.local[i] else { continue };
             // Compiled code, if the cell leads to some.
@@ -234,7 +248,7 @@ impl Vcpu {
                 if let Some(e) = ran
                     && let Some(exit) = self.native_exit(e)
                 {
-                    return exit;
+                    return Some(exit);
                 }
                 continue;
             }
@@ -258,7 +272,7 @@ impl Vcpu {
                 }
                 let Some(Local { block: Some(block), .. }) = &self.local[i] else { continue };
                 if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
-                    return exit;
+                    return Some(exit);
                 }
                 continue;
             }
@@ -269,13 +283,13 @@ impl Vcpu {
                 let exit = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared);
                 self.samples.interp(self.cpu.instret.wrapping_sub(before), t.elapsed(), &vm);
                 if let Some(exit) = exit {
-                    return exit;
+                    return Some(exit);
                 }
                 continue;
             }
             self.shared.ctx.current.store(pc, Ordering::Relaxed);
             if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
-                return exit;
+                return Some(exit);
             }
         }
     }
