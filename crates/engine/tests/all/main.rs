@@ -1,5 +1,6 @@
 //! Integration tests of the engine: lifter golden files, and the run loop.
 
+mod debug;
 mod faults;
 mod filetests;
 mod jit_diff;
