@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ferrovm_engine::{Stop, Watch, WatchKind};
 use ferrovm_linux::{ExitStatus, Signal};
-use gdbstub::common::{Signal as GdbSignal, Tid};
+use gdbstub::common::{Pid, Signal as GdbSignal, Tid};
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event as LoopEvent, WaitForStopReasonError};
 use gdbstub::stub::{BaseStopReason, MultiThreadStopReason};
@@ -24,6 +24,7 @@ use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
     SwBreakpointOps,
 };
+use gdbstub::target::ext::extended_mode::{Args, AttachKind, ExtendedMode, ExtendedModeOps, ShouldTerminate};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
 use crate::arch::{CoreRegs, Reg, Rv64gc};
@@ -93,10 +94,40 @@ impl Target for GuestTarget {
         Some(self)
     }
 
+    // For `kill`: only in extended mode does gdbstub answer `vKill` (gdb
+    // waits for that `OK`). Starting or attaching to other programs is
+    // not offered.
+    fn support_extended_mode(&mut self) -> Option<ExtendedModeOps<'_, Self>> {
+        Some(self)
+    }
+
     // Breakpoints are the engine's stop addresses, never instructions
     // written into guest memory.
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
         true
+    }
+}
+
+impl ExtendedMode for GuestTarget {
+    fn run(&mut self, _filename: Option<&[u8]>, _args: Args<'_, '_>) -> TargetResult<Pid, Self> {
+        Err(TargetError::NonFatal)
+    }
+
+    fn attach(&mut self, _pid: Pid) -> TargetResult<(), Self> {
+        Err(TargetError::NonFatal)
+    }
+
+    fn query_if_attached(&mut self, _pid: Pid) -> TargetResult<AttachKind, Self> {
+        // The stub started the program: gdb's `quit` kills it.
+        Ok(AttachKind::Run)
+    }
+
+    fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
+        Ok(ShouldTerminate::Yes)
+    }
+
+    fn restart(&mut self) -> Result<(), Self::Error> {
+        Err("restarting is not supported".into())
     }
 }
 
