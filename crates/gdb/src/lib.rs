@@ -66,10 +66,11 @@ impl Stub {
         let hub = Hub::new(Arc::clone(process.vm()));
         process.set_debugger(Arc::clone(&hub) as Arc<dyn ferrovm_linux::Debugger>);
         let served = Arc::clone(&hub);
+        let auxv = initial_auxv(process);
         let thread = std::thread::Builder::new()
             .name("ferrovm-gdb".into())
             .spawn(move || {
-                let ended = serve(&served, &listener);
+                let ended = serve(&served, &listener, auxv);
                 if ended == Ended::Kill {
                     on_kill();
                 }
@@ -97,13 +98,13 @@ impl Stub {
 }
 
 /// Serves one connection.
-fn serve(hub: &Arc<Hub>, listener: &TcpListener) -> Ended {
+fn serve(hub: &Arc<Hub>, listener: &TcpListener, auxv: Vec<u8>) -> Ended {
     let Ok((conn, _)) = listener.accept() else {
         hub.detach();
         return Ended::Detached;
     };
     hub.wait_first();
-    let mut target = GuestTarget::new(Arc::clone(hub));
+    let mut target = GuestTarget::new(Arc::clone(hub), auxv);
     let ended = match GdbStub::new(conn).run_blocking::<EventLoop>(&mut target) {
         Ok(DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_)) => Ended::Exited,
         Ok(DisconnectReason::Kill) => Ended::Kill,
@@ -117,4 +118,37 @@ fn serve(hub: &Arc<Hub>, listener: &TcpListener) -> Ended {
         hub.detach();
     }
     ended
+}
+
+/// The auxiliary vector on the initial stack of a process that has not
+/// run yet (`argc`, `argv`, 0, `envp`, 0, then the pairs up to `AT_NULL`),
+/// as bytes; empty if the stack cannot be read.
+fn initial_auxv(process: &Process) -> Vec<u8> {
+    let mem = process.vm().memory();
+    let word = |addr: u64| {
+        let mut b = [0u8; 8];
+        mem.read_bytes_force(addr, &mut b).ok().map(|()| u64::from_le_bytes(b))
+    };
+    let sp = process.cpu().regs[2];
+    let mut at = sp;
+    let Some(argc) = word(at) else { return Vec::new() };
+    at = at.wrapping_add(8 * (argc.saturating_add(2)));
+    // The environment, up to its 0.
+    while let Some(w) = word(at) {
+        at = at.wrapping_add(8);
+        if w == 0 {
+            break;
+        }
+    }
+    let mut auxv = Vec::new();
+    for _ in 0..64 {
+        let (Some(key), Some(value)) = (word(at), word(at.wrapping_add(8))) else { break };
+        auxv.extend_from_slice(&key.to_le_bytes());
+        auxv.extend_from_slice(&value.to_le_bytes());
+        at = at.wrapping_add(16);
+        if key == 0 {
+            break;
+        }
+    }
+    auxv
 }

@@ -24,6 +24,7 @@ use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
     SwBreakpointOps,
 };
+use gdbstub::target::ext::auxv::{Auxv, AuxvOps};
 use gdbstub::target::ext::extended_mode::{Args, AttachKind, ExtendedMode, ExtendedModeOps, ShouldTerminate};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
@@ -41,11 +42,14 @@ pub(crate) struct GuestTarget {
     /// Stop addresses set by gdb, with how many of its breakpoints (soft
     /// and hard) sit at each.
     stops: HashMap<u64, u32>,
+    /// The auxiliary vector the program started with (gdb finds a PIE's
+    /// load address and the dynamic linker in it).
+    auxv: Vec<u8>,
 }
 
 impl GuestTarget {
-    pub(crate) fn new(hub: Arc<Hub>) -> Self {
-        GuestTarget { hub, actions: Vec::new(), locked: false, stops: HashMap::new() }
+    pub(crate) fn new(hub: Arc<Hub>, auxv: Vec<u8>) -> Self {
+        GuestTarget { hub, actions: Vec::new(), locked: false, stops: HashMap::new(), auxv }
     }
 
     fn add_stop(&mut self, addr: u64) {
@@ -101,10 +105,24 @@ impl Target for GuestTarget {
         Some(self)
     }
 
+    fn support_auxv(&mut self) -> Option<AuxvOps<'_, Self>> {
+        Some(self)
+    }
+
     // Breakpoints are the engine's stop addresses, never instructions
     // written into guest memory.
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
         true
+    }
+}
+
+impl Auxv for GuestTarget {
+    fn get_auxv(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.auxv.len());
+        let part = &self.auxv[start..];
+        let n = part.len().min(length).min(buf.len());
+        buf[..n].copy_from_slice(&part[..n]);
+        Ok(n)
     }
 }
 

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use crate::support::{ferrovm, ferrovm_riscv64, have_oracle, root};
 
 const GDB: &str = "gdb-multiarch";
+/// The riscv64 sysroot (dynamic programs' libraries, for ferrovm and gdb).
+const SYSROOT: &str = "/usr/riscv64-linux-gnu";
 
 fn guests() -> PathBuf {
     root().join("tests/guests")
@@ -61,7 +63,10 @@ impl Debuggee {
         let dir = std::env::temp_dir().join(format!("ferrovm-gdb-{}-{}", std::process::id(), self.port));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let file = dir.join("script.gdb");
-        let header = format!("set pagination off\nset confirm off\nset width 0\ntarget remote :{}\n", self.port);
+        let header = format!(
+            "set pagination off\nset confirm off\nset width 0\nset sysroot {SYSROOT}\ntarget remote :{}\n",
+            self.port
+        );
         std::fs::write(&file, header + script).expect("write the script");
         let out = Command::new("timeout")
             .args(["120", GDB, "-nx", "-batch", "-x"])
@@ -221,4 +226,25 @@ fn qemu_gdb_variable_and_the_qemu_binary() {
     assert!(transcript.contains("in _start ()"), "{transcript}");
     assert!(transcript.contains("[Inferior 1 (process 1) exited normally]"), "{transcript}");
     assert_eq!((guest.as_str(), status), ("value 36 d 6.75 counter 2\ncounter 7\n", 0));
+}
+
+#[test]
+fn dynamic_programs_show_their_shared_libraries() {
+    if !have_oracle(GDB) {
+        return;
+    }
+    if !std::path::Path::new(SYSROOT).join("lib").exists() {
+        assert!(!crate::support::oracles_required(), "{SYSROOT} is missing but FERROVM_REQUIRE_ORACLES=1");
+        eprintln!("note: {SYSROOT} not installed; skipping");
+        return;
+    }
+    // A PIE started by the dynamic linker: gdb finds both through the
+    // auxiliary vector, and libc through the linker's list.
+    let d = Debuggee::start(ferrovm(), &["run", "-L", SYSROOT], "bin/dyn_hello", false);
+    let (transcript, guest, status) = d.debug("break main\ncontinue\nbreak puts\ncontinue\nbt\ncontinue\n");
+    assert!(transcript.contains("Breakpoint 1, 0x0000002aaaaaa70e in main ()"), "{transcript}");
+    assert!(transcript.contains("in puts () from /usr/riscv64-linux-gnu/lib/libc.so.6"), "{transcript}");
+    assert!(transcript.contains("#1  0x0000002aaaaaa712 in main ()"), "{transcript}");
+    assert!(guest.starts_with("hello from a dynamically linked riscv64 program\n"), "{guest}");
+    assert_eq!(status, 0);
 }
