@@ -58,9 +58,9 @@ pub use config::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
     EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions,
 };
+pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;
 pub use report::Report;
-pub use debug::{Stop, Watch, WatchKind};
 pub use stats::Stats;
 pub use vcpu::Vcpu;
 pub use vm::{ForkGuard, InterruptHandle, Vm};

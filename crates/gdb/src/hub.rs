@@ -117,7 +117,7 @@ impl Hub {
 
     /// Holds the thread until gdb releases it; returns the signal gdb gave.
     fn hold<'a>(&'a self, mut st: MutexGuard<'a, State>, id: Id, t: &mut DebugThread<'_>) -> Option<Signal> {
-        let Some(slot) = st.threads.get_mut(&id) else { return None };
+        let slot = st.threads.get_mut(&id)?;
         slot.cpu = t.vcpu.cpu.clone();
         slot.place = Place::Held;
         slot.dirty = false;
@@ -133,7 +133,7 @@ impl Hub {
             st = self.changed.wait_timeout(st, Duration::from_millis(50)).unwrap_or_else(PoisonError::into_inner).0;
         }
         let detached = self.inert(&st);
-        let Some(slot) = st.threads.get_mut(&id) else { return None };
+        let slot = st.threads.get_mut(&id)?;
         if slot.dirty {
             t.vcpu.cpu = slot.cpu.clone();
             slot.dirty = false;
@@ -150,7 +150,7 @@ impl Hub {
         if self.inert(&st) {
             return self.run_free(t);
         }
-        let Some(id) = Self::id_of(&st, t.tid) else { return None };
+        let id = Self::id_of(&st, t.tid)?;
         if let Some(s) = st.threads.get_mut(&id) {
             s.hold = true;
         }
@@ -375,4 +375,3 @@ impl Debugger for Hub {
         self.report(t, Event::Signal(sig))
     }
 }
-

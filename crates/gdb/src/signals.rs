@@ -8,7 +8,8 @@ use gdbstub::common::Signal as GdbSignal;
 /// gdb's number of each Linux signal 1..=31 (index = Linux number); 0 for
 /// none (SIGSTKFLT has no gdb number).
 const TO_GDB: [u8; 32] = [
-    0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15, 0, 20, 19, 17, 18, 21, 22, 16, 24, 25, 26, 27, 28, 23, 32, 12,
+    0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15, 0, 20, 19, 17, 18, 21, 22, 16, 24, 25, 26, 27, 28, 23, 32,
+    12,
 ];
 
 /// gdb's `GDB_SIGNAL_REALTIME_33`; 34..=63 follow it; 32 is apart.

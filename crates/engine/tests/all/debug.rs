@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{EngineConfig, Exit, JitOptions, Stop, Watch, WatchKind, Vm};
+use ferrovm_engine::{EngineConfig, Exit, JitOptions, Stop, Vm, Watch, WatchKind};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 
