@@ -203,6 +203,11 @@ impl Vm {
         self.rearm();
     }
 
+    /// Whether any stop address or watched range is set.
+    pub fn debug_armed(&self) -> bool {
+        self.debug.armed.load(Ordering::Acquire)
+    }
+
     /// Whether `pc` is a stop address.
     pub fn is_stop(&self, pc: u64) -> bool {
         self.debug.stops.read().unwrap_or_else(PoisonError::into_inner).contains(&pc)

@@ -108,7 +108,14 @@ impl Hub {
 
     /// Whether the hooks are inert (detached, or in a forked child).
     fn inert(&self, st: &State) -> bool {
-        st.detached || std::process::id() != self.pid
+        st.detached || self.foreign()
+    }
+
+    /// In a forked child of the debugged process: nobody listens there,
+    /// and the state's lock may have been held by the stub thread at the
+    /// fork (so it is not taken).
+    fn foreign(&self) -> bool {
+        std::process::id() != self.pid
     }
 
     fn id_of(st: &State, tid: u32) -> Option<Id> {
@@ -123,7 +130,7 @@ impl Hub {
         slot.dirty = false;
         self.changed.notify_all();
         loop {
-            if self.inert(&st) || st.exit.is_some() {
+            if self.inert(&st) || st.exit.is_some() || t.process_exiting() {
                 break;
             }
             match st.threads.get(&id) {
@@ -144,13 +151,24 @@ impl Hub {
         slot.signal.take()
     }
 
-    /// Reports `event` of thread `id` and holds it.
+    /// Reports `event` of thread `id` and holds it. Nobody listening, a
+    /// signal is delivered as it is.
     fn report(&self, t: &mut DebugThread<'_>, event: Event) -> Option<Signal> {
+        let unheard = match event {
+            Event::Signal(sig) => Some(sig),
+            _ => None,
+        };
+        if self.foreign() {
+            self.run_free(t);
+            return unheard;
+        }
         let mut st = self.lock();
         if self.inert(&st) {
-            return self.run_free(t);
+            drop(st);
+            self.run_free(t);
+            return unheard;
         }
-        let id = Self::id_of(&st, t.tid)?;
+        let Some(id) = Self::id_of(&st, t.tid) else { return unheard };
         if let Some(s) = st.threads.get_mut(&id) {
             s.hold = true;
         }
@@ -160,10 +178,11 @@ impl Hub {
     }
 
     /// Nobody listens: clear what would stop the thread again.
-    fn run_free(&self, t: &mut DebugThread<'_>) -> Option<Signal> {
-        self.vm.clear_debug();
+    fn run_free(&self, t: &mut DebugThread<'_>) {
+        if self.vm.debug_armed() {
+            self.vm.clear_debug();
+        }
         t.vcpu.set_step(false);
-        None
     }
 
     // The stub's side.
@@ -297,6 +316,9 @@ impl Hub {
 
 impl Debugger for Hub {
     fn thread_started(&self, tid: u32, interrupt: InterruptHandle) {
+        if self.foreign() {
+            return;
+        }
         let mut st = self.lock();
         if self.inert(&st) {
             return;
@@ -323,6 +345,9 @@ impl Debugger for Hub {
     }
 
     fn thread_exited(&self, tid: u32) {
+        if self.foreign() {
+            return;
+        }
         let mut st = self.lock();
         if let Some(id) = Self::id_of(&st, tid) {
             st.threads.remove(&id);
@@ -332,10 +357,13 @@ impl Debugger for Hub {
     }
 
     fn checkpoint(&self, t: &mut DebugThread<'_>) -> Option<Signal> {
+        if self.foreign() {
+            self.run_free(t);
+            return None;
+        }
         let mut st = self.lock();
         if self.inert(&st) {
-            drop(st);
-            return if std::process::id() != self.pid { self.run_free(t) } else { None };
+            return None;
         }
         let id = Self::id_of(&st, t.tid)?;
         let slot = st.threads.get_mut(&id)?;
@@ -352,6 +380,9 @@ impl Debugger for Hub {
     }
 
     fn syscall(&self, t: &mut DebugThread<'_>) {
+        if self.foreign() {
+            return;
+        }
         let mut st = self.lock();
         if self.inert(&st) {
             return;

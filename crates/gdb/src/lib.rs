@@ -55,6 +55,8 @@ pub enum Ended {
 pub struct Stub {
     hub: Arc<Hub>,
     thread: JoinHandle<Ended>,
+    /// The host process it serves.
+    pid: u32,
 }
 
 impl Stub {
@@ -81,7 +83,7 @@ impl Stub {
                 hub.detach();
                 std::thread::spawn(|| Ended::Detached)
             });
-        Stub { hub, thread }
+        Stub { hub, thread, pid: std::process::id() }
     }
 
     /// Whether the session has ended (gdb detached or killed the program).
@@ -91,7 +93,12 @@ impl Stub {
 
     /// The process ended with `status`: tells gdb and waits for the
     /// session to end.
+    /// In a forked child of the guest (whose first thread forked) there
+    /// is no session: it returns [`Ended::Detached`] at once.
     pub fn finish(self, status: ExitStatus) -> Ended {
+        if std::process::id() != self.pid {
+            return Ended::Detached;
+        }
         self.hub.exited(status);
         self.thread.join().unwrap_or(Ended::Detached)
     }

@@ -13,6 +13,8 @@
 //! Without a debugger none of this is called (one `Option` test per
 //! return from the engine and per signal delivered).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use ferrovm_engine::{InterruptHandle, Stop, Vcpu};
 
 use crate::signal::Signal;
@@ -24,6 +26,16 @@ pub struct DebugThread<'a> {
     pub tid: u32,
     /// Its vCPU: registers in `vcpu.cpu`, single-step and budget switches.
     pub vcpu: &'a mut Vcpu,
+    /// The process's "exiting" flag.
+    pub(crate) exiting: &'a AtomicBool,
+}
+
+impl DebugThread<'_> {
+    /// Whether the process is ending (`exit_group`, a fatal signal): a
+    /// hook holding the thread must let it go, to end.
+    pub fn process_exiting(&self) -> bool {
+        self.exiting.load(Ordering::Acquire)
+    }
 }
 
 /// What a debugger is told by the guest's threads (see the module docs).

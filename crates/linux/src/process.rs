@@ -512,6 +512,11 @@ impl Proc {
 
     /// Whether the process is ending (`exit_group` or a fatal signal): every
     /// thread stops at its next chance.
+    pub(crate) fn exiting_flag(&self) -> &AtomicBool {
+        &self.exiting
+    }
+
+    /// Whether a group exit began.
     pub(crate) fn exiting(&self) -> bool {
         self.exiting.load(Ordering::Acquire)
     }

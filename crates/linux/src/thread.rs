@@ -183,7 +183,7 @@ impl Thread {
 
     /// This thread as a debugger hook sees it.
     fn debug_view(&mut self) -> DebugThread<'_> {
-        DebugThread { tid: self.me.tid, vcpu: &mut self.vcpu }
+        DebugThread { tid: self.me.tid, vcpu: &mut self.vcpu, exiting: self.proc.exiting_flag() }
     }
 
     /// A debugger checkpoint (see [`crate::debug`]).
