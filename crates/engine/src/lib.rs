@@ -18,7 +18,10 @@
 //! [`Vm::report`] tells what was decided and what it cost. It keeps
 //! going until the guest does something the environment must handle, and
 //! returns that as an [`Exit`] value: a system call, a breakpoint, an
-//! illegal instruction, a memory fault. It knows nothing about Linux;
+//! illegal instruction, a memory fault. Stop addresses, watched memory
+//! ranges, single steps and instruction budgets ([`debug`]) make it stop
+//! where a debugger or an embedder asks, under every engine, at no cost
+//! while none is set. It knows nothing about Linux;
 //! `ferrovm-linux` drives it.
 //!
 //! ```

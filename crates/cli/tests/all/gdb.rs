@@ -248,3 +248,18 @@ fn dynamic_programs_show_their_shared_libraries() {
     assert!(guest.starts_with("hello from a dynamically linked riscv64 program\n"), "{guest}");
     assert_eq!(status, 0);
 }
+
+#[test]
+fn forked_children_run_free() {
+    if !have_oracle(GDB) {
+        return;
+    }
+    // Children forked by the main thread and by a second thread, while a
+    // breakpoint is set: gdb follows the parent, the children run on
+    // alone and exit with their own statuses.
+    let d = Debuggee::start(ferrovm(), &["run"], "bin/thr_fork", false);
+    let (transcript, guest, status) = d.debug("break main\ncontinue\ncontinue\n");
+    assert!(transcript.contains("[Inferior 1 (process 1) exited normally]"), "{transcript}");
+    let want = std::fs::read_to_string(guests().join("expected/thr_fork.stdout")).expect("expected output");
+    assert_eq!((guest, status), (want, 0));
+}
