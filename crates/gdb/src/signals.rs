@@ -12,9 +12,11 @@ const TO_GDB: [u8; 32] = [
     12,
 ];
 
-/// gdb's `GDB_SIGNAL_REALTIME_33`; 34..=63 follow it; 32 is apart.
+/// gdb's `GDB_SIGNAL_REALTIME_33`; 34..=63 follow it; 32 and 64 are apart.
 const GDB_RT33: u8 = 45;
 const GDB_RT32: u8 = 77;
+/// gdb's `GDB_SIGNAL_REALTIME_64`.
+const GDB_RT64: u8 = 78;
 /// gdb's "unknown signal".
 const GDB_UNKNOWN: u8 = 143;
 
@@ -24,6 +26,7 @@ pub(crate) fn to_gdb(sig: Signal) -> GdbSignal {
         s @ 1..=31 => TO_GDB[s as usize],
         32 => GDB_RT32,
         s @ 33..=63 => GDB_RT33 + (s - 33) as u8,
+        64 => GDB_RT64,
         _ => GDB_UNKNOWN,
     };
     GdbSignal(if n == 0 { GDB_UNKNOWN } else { n })
@@ -40,6 +43,7 @@ pub(crate) fn from_gdb(sig: GdbSignal) -> Option<Signal> {
     }
     match g {
         GDB_RT32 => Some(Signal(32)),
+        GDB_RT64 => Some(Signal(64)),
         _ if (GDB_RT33..GDB_RT33 + 31).contains(&g) => Some(Signal(i32::from(g - GDB_RT33) + 33)),
         _ => None,
     }
