@@ -246,9 +246,15 @@ impl Vcpu {
     /// Stops after every instruction ([`Stop::Step`]) while set. An
     /// `ecall` counts as one instruction with its system call: the stop
     /// comes before the instruction after it.
+    ///
+    /// Setting it again while it is set keeps a step that is already
+    /// done: after an `ecall` the stop still comes right after its system
+    /// call.
     pub fn set_step(&mut self, step: bool) {
         self.debug.step = step;
-        self.debug.stepped = false;
+        if !step {
+            self.debug.stepped = false;
+        }
     }
 
     /// Stops after `n` more instructions ([`Stop::Budget`]); `None`: no
@@ -341,7 +347,7 @@ impl Vcpu {
             };
             // The instruction completed (an `ecall` completes with its
             // system call, which the caller makes now).
-            self.debug.stepped = true;
+            self.debug.stepped = self.debug.step;
             if exit.is_some() {
                 return exit;
             }

@@ -159,3 +159,21 @@ fn stops_set_from_another_thread_stop_a_running_vcpu() {
         setter.join().expect("setter");
     }
 }
+
+#[test]
+fn a_step_over_an_ecall_stops_right_after_its_system_call() {
+    for config in configs() {
+        let mode = config.mode;
+        let (_vm, mut vcpu) = warmed(config);
+        vcpu.cpu.pc = ECALL;
+        vcpu.set_step(true);
+        assert_eq!(vcpu.run(), Exit::Ecall, "{mode:?}");
+        // The embedder makes the system call, and steps on (set again, as
+        // a debugger releasing the thread does).
+        vcpu.cpu.pc += 4;
+        vcpu.set_step(true);
+        let instret = vcpu.cpu.instret;
+        assert_eq!(vcpu.run(), Exit::Debug(Stop::Step), "{mode:?}");
+        assert_eq!((vcpu.cpu.pc, vcpu.cpu.instret), (ECALL + 4, instret), "{mode:?}: nothing ran after the ecall");
+    }
+}
