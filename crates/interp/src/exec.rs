@@ -90,6 +90,10 @@ pub enum MemAccess {
 /// debugger's watchpoints, the embedding API's memory hooks). The access
 /// goes ahead whatever the observer does; it notes what it wants to report.
 pub trait Observer {
+    /// Whether it looks at all: when `false` the calls and the computing
+    /// of their arguments are compiled out.
+    const ACTIVE: bool = true;
+
     /// `size` bytes at `addr` are about to be accessed.
     fn access(&mut self, addr: u64, size: u8, kind: MemAccess);
 }
@@ -97,6 +101,8 @@ pub trait Observer {
 /// The observer that sees nothing: [`execute`] runs with it, so the
 /// observed path costs the normal one nothing (it is compiled away).
 impl Observer for () {
+    const ACTIVE: bool = false;
+
     #[inline(always)]
     fn access(&mut self, _: u64, _: u8, _: MemAccess) {}
 }
@@ -165,32 +171,43 @@ fn run<O: Observer>(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut 
             IOp::Select { d, c, a, b } => r!(d) = if r!(c) != 0 { r!(a) } else { r!(b) },
             IOp::Load { d, a, off, size, signed, site } => {
                 let addr = r!(a).wrapping_add(off as i64 as u64);
-                observer.access(addr, size.bytes() as u8, MemAccess::Read);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Read);
+                }
                 let v = try_mem!(load(mem, addr, size), site);
                 r!(d) = eval::extend(v, size, signed);
             }
             IOp::Store { a, off, s, size, site } => {
                 let addr = r!(a).wrapping_add(off as i64 as u64);
-                observer.access(addr, size.bytes() as u8, MemAccess::Write);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Write);
+                }
                 try_mem!(store(mem, addr, r!(s), size), site);
             }
             IOp::Lr { d, a, size, order, site } => {
                 let addr = r!(a);
-                observer.access(addr, size.bytes() as u8, MemAccess::Read);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Read);
+                }
                 let v = try_mem!(mem.load_reserved(addr, width(size), order.host()), site);
                 cpu.reserve(addr, v);
                 r!(d) = v;
             }
             IOp::Sc { d, a, s, size, order, site } => {
                 let addr = r!(a);
-                observer.access(addr, size.bytes() as u8, MemAccess::Write);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Write);
+                }
                 let reserved = cpu.take_reservation(addr);
                 let ok = try_mem!(mem.store_conditional(addr, width(size), reserved, r!(s), order.host()), site);
                 r!(d) = u64::from(!ok);
             }
             IOp::Amo { op, d, a, s, size, order, site } => {
-                observer.access(r!(a), size.bytes() as u8, MemAccess::ReadWrite);
-                r!(d) = try_mem!(mem.amo(amo_op(op), r!(a), width(size), r!(s), order.host()), site);
+                let addr = r!(a);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::ReadWrite);
+                }
+                r!(d) = try_mem!(mem.amo(amo_op(op), addr, width(size), r!(s), order.host()), site);
             }
             IOp::Fence { kind } => match kind {
                 FenceKind::Full | FenceKind::Tso => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
