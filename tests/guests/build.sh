@@ -43,6 +43,7 @@ flags_for() { # name -> extra flags (one per line)
         min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
         min_zfh_zbk) printf '%s\n' -march=rv64gc_zfh_zbkb_zbkx ;;
         threads|thr_*) printf "%s\n" -pthread ;;
+        gdb_*) printf "%s\n" -g -O0 -pthread ;;
         printf_heavy) printf "%s\n" -lm ;;
     esac
 }

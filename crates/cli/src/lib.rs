@@ -95,6 +95,7 @@ Environment:
   QEMU_STACK_SIZE=SIZE       -s SIZE
   QEMU_CPU=MODEL[,PROP=VAL]  --cpu MODEL[,PROP=VAL...]
   QEMU_ARGV0=ARG             -0 ARG
+  QEMU_GDB=PORT              -g PORT
   FERROVM_JIT_FAULT_RATE=F   make this fraction of compiles fail (testing the fallback)
   FERROVM_CODE_MPROTECT=1    write compiled code by flipping page protections with
                              mprotect instead of through /proc/self/mem
@@ -174,6 +175,12 @@ struct RunArgs {
     /// files with ferrovm's permissions: that mode is not a security boundary.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Wait for gdb on TCP PORT of 127.0.0.1 before the first guest
+    /// instruction, as qemu-riscv64 -g (also $QEMU_GDB); then `target
+    /// remote :PORT` in gdb-multiarch. Port 0 picks a free port and prints
+    /// it on stderr.
+    #[arg(short = 'g', long = "gdb", value_name = "PORT")]
+    gdb: Option<u16>,
     /// argv[0] for the program (default: $QEMU_ARGV0, else PROGRAM as
     /// given).
     #[arg(short = '0', long, value_name = "ARG")]
@@ -656,8 +663,31 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         sigign,
         stack_size: Some(stack_size),
     };
+    let gdb_port = match args.gdb {
+        Some(port) => Some(port),
+        None => match from_env(qemu::var::GDB) {
+            Some(v) => Some(text_of(v, qemu::var::GDB)?.parse::<u16>().context(qemu::var::GDB)?),
+            None => None,
+        },
+    };
     let mut process = Process::load(&program, options)?;
+    let stub = match gdb_port {
+        Some(port) => {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+                .with_context(|| format!("-g: cannot listen on port {port}"))?;
+            if port == 0 {
+                eprintln!("ferrovm: gdb stub listening on port {}", listener.local_addr()?.port());
+            }
+            // gdb's `kill`: the program dies as of SIGKILL.
+            let kill = || ExitStatus::Signaled(ferrovm_linux::Signal::SIGKILL).end_host_process();
+            Some(ferrovm_gdb::Stub::start(&process, listener, kill))
+        }
+        None => None,
+    };
     let status = process.run().context("running the guest")?;
+    if let Some(stub) = stub {
+        stub.finish(status);
+    }
     if args.stats || args.stats_json.is_some() {
         // Every thread's work: the VM adds up its vCPUs and workers.
         let report = process.vm().report();

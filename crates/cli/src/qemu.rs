@@ -26,6 +26,8 @@ pub mod var {
     pub const CPU: &str = "QEMU_CPU";
     /// `-0 ARGV0`.
     pub const ARGV0: &str = "QEMU_ARGV0";
+    /// `-g PORT`.
+    pub const GDB: &str = "QEMU_GDB";
 }
 
 /// Rewrites QEMU's single-dash long options (`-strace`, `-cpu rv64`, and

@@ -18,7 +18,10 @@
 //! [`Vm::report`] tells what was decided and what it cost. It keeps
 //! going until the guest does something the environment must handle, and
 //! returns that as an [`Exit`] value: a system call, a breakpoint, an
-//! illegal instruction, a memory fault. It knows nothing about Linux;
+//! illegal instruction, a memory fault. Stop addresses, watched memory
+//! ranges, single steps and instruction budgets ([`debug`]) make it stop
+//! where a debugger or an embedder asks, under every engine, at no cost
+//! while none is set. It knows nothing about Linux;
 //! `ferrovm-linux` drives it.
 //!
 //! ```
@@ -39,6 +42,7 @@
 
 mod config;
 pub mod cost;
+pub mod debug;
 pub mod evict;
 mod fault;
 pub mod hotspot;
@@ -57,6 +61,7 @@ pub use config::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
     EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions,
 };
+pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;
 pub use ferrovm_riscv as riscv;
 pub use report::Report;
@@ -84,6 +89,10 @@ pub enum Exit {
     /// The vCPU was interrupted ([`InterruptHandle::interrupt`]); `cpu.pc`
     /// is where execution resumes.
     Interrupted,
+    /// A stop the embedder asked for (a stop address, a single step, the
+    /// instruction budget, a watched range: see [`debug`]); `cpu.pc` is
+    /// the next instruction to run.
+    Debug(Stop),
 }
 
 /// Reports an internal, recoverable problem on stderr (a degraded but

@@ -47,7 +47,9 @@ pub struct Vcpu {
     pub(crate) shared: Arc<VcpuShared>,
     pub(crate) jit: Option<JitThread>,
     pub(crate) compiler: Option<Compiler>,
-    frame: Box<Frame>,
+    pub(crate) frame: Box<Frame>,
+    /// Its single-step switch, instruction budget and step translations.
+    pub(crate) debug: crate::debug::VcpuDebug,
     local: Vec<Option<Local>>,
     /// The table generation the local cache is valid for.
     generation: u64,
@@ -129,6 +131,7 @@ impl Vcpu {
             jit,
             compiler: None,
             frame: Box::new([0; MAX_SLOTS]),
+            debug: crate::debug::VcpuDebug::default(),
             local,
             generation,
             samples: Samples::default(),
@@ -162,7 +165,14 @@ impl Vcpu {
         if self.vm.paused.load(Ordering::Acquire) {
             self.vm.park(&self.shared);
         }
-        let exit = self.dispatch();
+        let exit = loop {
+            // The debug loop while anything is armed (see `crate::debug`);
+            // each loop hands over to the other when that changes.
+            let exit = if self.debug_wanted() { self.debug_dispatch() } else { self.dispatch() };
+            if let Some(exit) = exit {
+                break exit;
+            }
+        };
         let c = &self.shared.counters;
         c.insns_retired.store(self.cpu.instret.wrapping_sub(self.instret_base), Ordering::Relaxed);
         let ctx = &self.shared.ctx;
@@ -181,7 +191,7 @@ impl Vcpu {
 
     /// Handles requests other threads (or helpers) made; `Some` to return.
     #[cold]
-    fn requests(&mut self) -> Option<Exit> {
+    pub(crate) fn requests(&mut self) -> Option<Exit> {
         let req = self.shared.ctx.exit_request.swap(0, Ordering::AcqRel);
         if req & request::SYNC != 0 {
             self.shared.safepoints.fetch_add(1, Ordering::AcqRel);
@@ -192,14 +202,18 @@ impl Vcpu {
         (req & request::INTERRUPT != 0).then_some(Exit::Interrupted)
     }
 
-    fn dispatch(&mut self) -> Exit {
+    /// The normal run loop; `None` when the debug loop must take over.
+    fn dispatch(&mut self) -> Option<Exit> {
         let vm = Arc::clone(&self.vm);
         let mem = &*vm.mem;
         loop {
-            if self.shared.ctx.exit_request.load(Ordering::Relaxed) != 0
-                && let Some(exit) = self.requests()
-            {
-                return exit;
+            if self.shared.ctx.exit_request.load(Ordering::Relaxed) != 0 {
+                if let Some(exit) = self.requests() {
+                    return Some(exit);
+                }
+                if self.debug_wanted() {
+                    return None;
+                }
             }
             if mem.code_dirty() {
                 vm.sync_code();
@@ -213,7 +227,7 @@ impl Vcpu {
             let i = slot(pc);
             let hit = matches!(&self.local[i], Some(l) if l.pc == pc);
             if !hit && let Err(exit) = self.fill(&vm, pc) {
-                return exit;
+                return Some(exit);
             }
             let Some(local) = &self.local[i] else { continue };
             // Compiled code, if the cell leads to some.
@@ -236,7 +250,7 @@ impl Vcpu {
                 if let Some(e) = ran
                     && let Some(exit) = self.native_exit(e)
                 {
-                    return exit;
+                    return Some(exit);
                 }
                 continue;
             }
@@ -260,7 +274,7 @@ impl Vcpu {
                 }
                 let Some(Local { block: Some(block), .. }) = &self.local[i] else { continue };
                 if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
-                    return exit;
+                    return Some(exit);
                 }
                 continue;
             }
@@ -271,13 +285,13 @@ impl Vcpu {
                 let exit = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared);
                 self.samples.interp(self.cpu.instret.wrapping_sub(before), t.elapsed(), &vm);
                 if let Some(exit) = exit {
-                    return exit;
+                    return Some(exit);
                 }
                 continue;
             }
             self.shared.ctx.current.store(pc, Ordering::Relaxed);
             if let Some(exit) = Self::interpret(&mut self.cpu, block, mem, &mut self.frame, &vm, &self.shared) {
-                return exit;
+                return Some(exit);
             }
         }
     }

@@ -36,6 +36,8 @@ pub(crate) mod request {
     pub(crate) const SYNC: u8 = 2;
     /// Stop at a safe point while the VM is paused ([`super::Vm::prepare_fork`]).
     pub(crate) const PAUSE: u8 = 4;
+    /// Look at the debug state ([`crate::debug`]): something was armed.
+    pub(crate) const DEBUG: u8 = 8;
 }
 
 /// What other threads see of a vCPU.
@@ -145,6 +147,8 @@ pub struct Vm {
     /// Set while a thread forks the host process: every other vCPU waits
     /// at a safe point, holding nothing.
     pub(crate) paused: AtomicBool,
+    /// Stop addresses and watched ranges (see [`crate::debug`]).
+    pub(crate) debug: crate::debug::Debug,
 }
 
 impl Drop for Vm {
@@ -224,6 +228,7 @@ impl Vm {
                 finished: Mutex::new(Stats::default()),
                 shared_counters: Counters::default(),
                 paused: AtomicBool::new(false),
+                debug: crate::debug::Debug::default(),
             }
         })
     }
@@ -408,6 +413,14 @@ impl Vm {
             profile_samples: samples,
             hottest,
             stats,
+        }
+    }
+
+    /// Sets request bits `bits` of every vCPU (they look at them at their
+    /// next block boundary).
+    pub(crate) fn request_all(&self, bits: u8) {
+        for v in self.lock_vcpus().iter().filter(|v| !v.worker) {
+            v.ctx.exit_request.fetch_or(bits, Ordering::AcqRel);
         }
     }
 

@@ -75,9 +75,59 @@ fn site_of(block: &Lowered, id: u16) -> Site {
     block.sites.get(usize::from(id)).copied().unwrap_or(Site { pc: block.start, retired: 0 })
 }
 
+/// How an instruction touches memory, as told to an [`Observer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemAccess {
+    /// A load (or `lr`).
+    Read,
+    /// A store (or `sc`, whether it succeeds or not).
+    Write,
+    /// An AMO: read and written.
+    ReadWrite,
+}
+
+/// Sees every guest memory access of a block before it is made (the
+/// debugger's watchpoints, the embedding API's memory hooks). The access
+/// goes ahead whatever the observer does; it notes what it wants to report.
+pub trait Observer {
+    /// Whether it looks at all: when `false` the calls and the computing
+    /// of their arguments are compiled out.
+    const ACTIVE: bool = true;
+
+    /// `size` bytes at `addr` are about to be accessed.
+    fn access(&mut self, addr: u64, size: u8, kind: MemAccess);
+}
+
+/// The observer that sees nothing: [`execute`] runs with it, so the
+/// observed path costs the normal one nothing (it is compiled away).
+impl Observer for () {
+    const ACTIVE: bool = false;
+
+    #[inline(always)]
+    fn access(&mut self, _: u64, _: u8, _: MemAccess) {}
+}
+
 /// Runs one block against `cpu` and `mem`.
 #[inline(never)]
 pub fn execute(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut Frame) -> BlockExit {
+    run(block, cpu, mem, f, &mut ())
+}
+
+/// Runs one block like [`execute`], telling `observer` of every memory
+/// access before it is made.
+#[inline(never)]
+pub fn execute_observed(
+    block: &Lowered,
+    cpu: &mut Cpu,
+    mem: &AddressSpace,
+    f: &mut Frame,
+    observer: &mut impl Observer,
+) -> BlockExit {
+    run(block, cpu, mem, f, observer)
+}
+
+#[inline(always)]
+fn run<O: Observer>(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut Frame, observer: &mut O) -> BlockExit {
     macro_rules! r {
         ($s:expr) => {
             f[usize::from($s)]
@@ -121,27 +171,43 @@ pub fn execute(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut Frame
             IOp::Select { d, c, a, b } => r!(d) = if r!(c) != 0 { r!(a) } else { r!(b) },
             IOp::Load { d, a, off, size, signed, site } => {
                 let addr = r!(a).wrapping_add(off as i64 as u64);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Read);
+                }
                 let v = try_mem!(load(mem, addr, size), site);
                 r!(d) = eval::extend(v, size, signed);
             }
             IOp::Store { a, off, s, size, site } => {
                 let addr = r!(a).wrapping_add(off as i64 as u64);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Write);
+                }
                 try_mem!(store(mem, addr, r!(s), size), site);
             }
             IOp::Lr { d, a, size, order, site } => {
                 let addr = r!(a);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Read);
+                }
                 let v = try_mem!(mem.load_reserved(addr, width(size), order.host()), site);
                 cpu.reserve(addr, v);
                 r!(d) = v;
             }
             IOp::Sc { d, a, s, size, order, site } => {
                 let addr = r!(a);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::Write);
+                }
                 let reserved = cpu.take_reservation(addr);
                 let ok = try_mem!(mem.store_conditional(addr, width(size), reserved, r!(s), order.host()), site);
                 r!(d) = u64::from(!ok);
             }
             IOp::Amo { op, d, a, s, size, order, site } => {
-                r!(d) = try_mem!(mem.amo(amo_op(op), r!(a), width(size), r!(s), order.host()), site);
+                let addr = r!(a);
+                if O::ACTIVE {
+                    observer.access(addr, size.bytes() as u8, MemAccess::ReadWrite);
+                }
+                r!(d) = try_mem!(mem.amo(amo_op(op), addr, width(size), r!(s), order.host()), site);
             }
             IOp::Fence { kind } => match kind {
                 FenceKind::Full | FenceKind::Tso => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),

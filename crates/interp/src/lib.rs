@@ -33,5 +33,5 @@
 mod exec;
 mod lower;
 
-pub use exec::{BlockExit, Frame, execute};
+pub use exec::{BlockExit, Frame, MemAccess, Observer, execute, execute_observed};
 pub use lower::{IOp, ITerm, LowerError, Lowered, MAX_SLOTS, Site, lower};

@@ -13,6 +13,7 @@
 //! # Ok::<(), ferrovm_linux::Error>(())
 //! ```
 
+pub mod debug;
 pub mod elf;
 mod error;
 pub mod fd;
@@ -26,6 +27,7 @@ mod thread;
 mod vfork;
 pub mod vfs;
 
+pub use debug::{DebugThread, Debugger};
 pub use error::{Error, Result};
 pub use process::{ExitStatus, MINSIGSTKSZ, Options, Process, default_sysroot};
 pub use signal::Signal;

@@ -19,6 +19,7 @@ use ferrovm_engine::{EngineConfig, ExtSet, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, PAGE_SIZE, Perms};
 
+use crate::debug::Debugger;
 use crate::elf::{self, LoadedElf};
 use crate::error::{Error, Result};
 use crate::fd::{FdEntry, FdTable};
@@ -210,6 +211,8 @@ pub(crate) struct Proc {
     pub(crate) net: syscall::net::NetState,
     /// Event-API state (the emulated signalfds).
     pub(crate) events: syscall::event::EventState,
+    /// The debugger attached ([`Process::set_debugger`]).
+    debugger: std::sync::RwLock<Option<Arc<dyn Debugger>>>,
 }
 
 /// A `vfork` child's link to its waiting parent (see [`crate::vfork`]).
@@ -445,6 +448,7 @@ impl Process {
             personality: AtomicU32::new(0),
             net: syscall::net::NetState::default(),
             events: syscall::event::EventState::default(),
+            debugger: std::sync::RwLock::new(None),
         });
         // Host signals are forwarded by one thread of their own; every
         // other thread blocks them.
@@ -454,6 +458,13 @@ impl Process {
         let leader = Thread::new(Arc::clone(&proc), vm.vcpu(cpu), mask);
         proc.threads().leader = leader.tid();
         Ok(Process { proc, leader })
+    }
+
+    /// Attaches a debugger: every thread calls its hooks from now on (see
+    /// [`crate::debug`]). Set it before [`Process::run`] to hold the first
+    /// thread before its first instruction.
+    pub fn set_debugger(&self, debugger: Arc<dyn Debugger>) {
+        *self.proc.debugger.write().unwrap_or_else(PoisonError::into_inner) = Some(debugger);
     }
 
     /// The first thread's CPU (for embedders and tests).
@@ -481,6 +492,11 @@ impl Process {
 }
 
 impl Proc {
+    /// The debugger attached, if any.
+    pub(crate) fn debugger(&self) -> Option<Arc<dyn Debugger>> {
+        self.debugger.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// The process id.
     pub(crate) fn pid(&self) -> u32 {
         self.pid.load(Ordering::Acquire)
@@ -518,6 +534,11 @@ impl Proc {
 
     /// Whether the process is ending (`exit_group` or a fatal signal): every
     /// thread stops at its next chance.
+    pub(crate) fn exiting_flag(&self) -> &AtomicBool {
+        &self.exiting
+    }
+
+    /// Whether a group exit began.
     pub(crate) fn exiting(&self) -> bool {
         self.exiting.load(Ordering::Acquire)
     }

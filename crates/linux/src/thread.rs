@@ -17,6 +17,7 @@ use ferrovm_engine::{Exit, InterruptHandle, Vcpu};
 use ferrovm_mem::{AddressSpace, FaultKind};
 use rustix::io::Errno;
 
+use crate::debug::{DebugThread, Debugger};
 use crate::host;
 use crate::process::{ExitStatus, Proc};
 use crate::signal::{self, AltStack, DefaultAction, SIG_DFL, SIG_IGN, SigAction, SigInfo, Signal, code, sa};
@@ -168,12 +169,40 @@ impl Thread {
 
     /// Runs the thread until it exits or the process ends.
     pub(crate) fn run(&mut self) -> ThreadEnd {
+        let debugger = self.proc.debugger();
+        if let Some(d) = &debugger {
+            d.thread_started(self.tid(), self.vcpu.interrupt_handle());
+            self.debug_checkpoint(d.as_ref());
+        }
+        let end = self.run_loop(debugger.as_deref());
+        if let Some(d) = &debugger {
+            d.thread_exited(self.tid());
+        }
+        end
+    }
+
+    /// This thread as a debugger hook sees it.
+    fn debug_view(&mut self) -> DebugThread<'_> {
+        DebugThread { tid: self.me.tid, vcpu: &mut self.vcpu, exiting: self.proc.exiting_flag() }
+    }
+
+    /// A debugger checkpoint (see [`crate::debug`]).
+    fn debug_checkpoint(&mut self, d: &dyn Debugger) {
+        if let Some(sig) = d.checkpoint(&mut self.debug_view()) {
+            self.raise(SigInfo::kernel(sig));
+        }
+    }
+
+    fn run_loop(&mut self, debugger: Option<&dyn Debugger>) -> ThreadEnd {
         loop {
             if self.proc.exiting() {
                 return ThreadEnd::Group;
             }
             match self.vcpu.run() {
                 Exit::Ecall => {
+                    if let Some(d) = debugger {
+                        d.syscall(&mut self.debug_view());
+                    }
                     let a0 = self.vcpu.cpu.regs[10];
                     match syscall::dispatch(self) {
                         Outcome::Return(v) => {
@@ -223,6 +252,23 @@ impl Thread {
                     self.force(info);
                 }
                 Exit::Interrupted => {}
+                Exit::Debug(stop) => match debugger {
+                    Some(d) => {
+                        if let Some(sig) = d.stop(&mut self.debug_view(), stop) {
+                            self.raise(SigInfo::kernel(sig));
+                        }
+                    }
+                    // Nobody to tell (a forked child of a debugged
+                    // process): run free.
+                    None => {
+                        self.vcpu.vm().clear_debug();
+                        self.vcpu.set_step(false);
+                        self.vcpu.set_budget(None);
+                    }
+                },
+            }
+            if let Some(d) = debugger {
+                self.debug_checkpoint(d);
             }
             if self.proc.exiting() {
                 return ThreadEnd::Group;
@@ -311,7 +357,13 @@ impl Thread {
         loop {
             let mask = self.mask();
             let own = self.me.pending().take(!mask);
-            let Some(info) = own.or_else(|| self.proc.signals().pending.take(!mask)) else { break };
+            let Some(mut info) = own.or_else(|| self.proc.signals().pending.take(!mask)) else { break };
+            if let Some(d) = self.proc.debugger() {
+                match d.signal(&mut self.debug_view(), info.signo) {
+                    Some(sig) => info.signo = sig,
+                    None => continue,
+                }
+            }
             let sig = info.signo;
             let action = self.proc.signals().actions.get(sig);
             match action.handler {

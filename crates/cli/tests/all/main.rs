@@ -3,6 +3,7 @@
 
 mod cli;
 mod cli_qemu;
+mod gdb;
 mod guests;
 mod isa;
 mod jit;
