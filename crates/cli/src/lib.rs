@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
-    FaultInjection, FpLowering, JitOptions,
+    FaultInjection, FpLowering, JitOptions, MemAccess,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -198,6 +198,12 @@ struct RunArgs {
     /// the FPU path cannot run).
     #[arg(long)]
     soft_float: bool,
+    /// JIT: check every guest load and store inline (limit, alignment,
+    /// permission byte) instead of a plain host access whose faults the
+    /// host reports (for measurement, and the fallback where the host
+    /// cannot mirror guest page protection).
+    #[arg(long, visible_alias = "mem-checks")]
+    checked_memory: bool,
     /// JIT: code-cache budget in bytes; when full, the eviction policy
     /// picks translations to evict (never exceeded).
     #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
@@ -490,6 +496,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         perf_map: env::set(env::PERF_MAP),
         cranelift_flags,
         fp: if args.soft_float { FpLowering::Soft } else { FpLowering::Host },
+        mem: if args.checked_memory { MemAccess::Checked } else { MemAccess::Direct },
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
@@ -586,6 +593,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if args.soft_float {
         reexec_args.push("--soft-float".into());
+    }
+    if args.checked_memory {
+        reexec_args.push("--checked-memory".into());
     }
     if args.engine != EngineKind::Interp {
         reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);

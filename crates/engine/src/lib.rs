@@ -55,7 +55,7 @@ use ferrovm_mem::Fault;
 
 pub use config::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
-    EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions,
+    EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions, MemAccess,
 };
 pub use ferrovm_ir as ir;
 pub use report::Report;

@@ -151,6 +151,7 @@ impl Drop for Vm {
     fn drop(&mut self) {
         // Workers hold only a weak reference: they end.
         self.queue.shutdown();
+        crate::fault::remove_space(&self.mem);
     }
 }
 
@@ -183,6 +184,7 @@ impl Vm {
         };
         let stub = store.as_ref().map_or(0, CodeStore::stub);
         crate::fault::install();
+        crate::fault::add_space(&mem);
         if let Some(s) = &store {
             let (start, end) = s.code_range();
             crate::fault::add_code_range(start, end);

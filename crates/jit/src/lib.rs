@@ -71,6 +71,7 @@
 
 pub mod abi;
 pub mod code_cache;
+pub mod fault;
 pub mod helpers;
 pub mod host_fp;
 mod int_ops;
@@ -81,7 +82,7 @@ mod translate;
 pub use code_cache::Writes;
 pub use store::{
     CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
-    Linker, NativeCode, NativeExit, StoreState,
+    Linker, MemAccess, NativeCode, NativeExit, StoreState,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;
