@@ -165,7 +165,8 @@ pub struct JitContext {
     /// The stack pointer [`crate::fault`]'s entry saved: where a host fault
     /// in compiled code returns to.
     pub entry_sp: UnsafeCell<usize>,
-    /// Host faults that left compiled code (see [`crate::fault`]).
+    /// [`exit::SITE`] exits: direct loads and stores that faulted in the
+    /// host (see [`crate::fault`]) or were beyond the guest limit.
     pub mem_faults: AtomicU64,
 }
 

@@ -145,7 +145,6 @@ pub unsafe fn redirect(uc: *mut core::ffi::c_void) -> bool {
         // contract.
         unsafe {
             let sp = *(*ctx).entry_sp.get();
-            (*ctx).mem_faults.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let uc = uc.cast::<libc::ucontext_t>();
             let gregs = &mut (*uc).uc_mcontext.gregs;
             gregs[libc::REG_RSP as usize] = sp as i64;

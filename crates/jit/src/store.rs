@@ -648,6 +648,7 @@ impl CodeStore {
             exit::HOT => NativeExit::Hot,
             exit::SITE => {
                 let site = ctx.site.load(Ordering::Relaxed);
+                ctx.mem_faults.fetch_add(1, Ordering::Relaxed);
                 cpu.pc = site & ((1 << SITE_PC_BITS) - 1);
                 cpu.instret = cpu.instret.wrapping_add(site >> SITE_PC_BITS);
                 NativeExit::Slow

@@ -3,11 +3,19 @@
 //!
 //! Guest registers live in Cranelift `Variable`s: loaded from the `Cpu` on
 //! first use, written back (only the dirty ones) on every path that leaves
-//! the function, fault paths included. Temporaries are SSA values. Loads and
-//! stores check alignment, range and the page's permission byte inline;
-//! when the check fails the function leaves with `exit::SLOW` before the
-//! instruction and the engine interprets it (which faults precisely, or
-//! handles a store to a code page). The fast path calls nothing.
+//! the function, fault paths included. Temporaries are SSA values.
+//!
+//! Loads and stores are *direct* by default ([`crate::MemAccess::Direct`]):
+//! the guest registers set since the previous access are stored into the
+//! `Cpu`, the site (pc, instructions retired) into the context, the address
+//! is compared against `GUEST_LIMIT` once, and the access is a plain host
+//! load or store; a host fault leaves through [`crate::fault`] with the
+//! `Cpu` exact at the access. With [`crate::MemAccess::Checked`] they check
+//! alignment, range and the page's permission byte inline; when the check
+//! fails the function leaves with `exit::SLOW` before the instruction. In
+//! both cases the engine interprets that instruction (which faults
+//! precisely, or handles a store to a code page). The fast path calls
+//! nothing.
 
 use std::collections::HashMap;
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{EngineConfig, EngineMode, Exit, FpLowering, JitOptions};
+use ferrovm_engine::{EngineConfig, EngineMode, Exit, FpLowering, JitOptions, MemAccess};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, decode16, encode};
@@ -163,6 +163,16 @@ pub(crate) fn memory(code: &[u8], data_seed: u64, code_writable: bool) -> Arc<Ad
     let mut rng = Rng(data_seed | 1);
     let bytes: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
     mem.write_bytes(DATA, &bytes).expect("data");
+    // A read-only page right after the data and an unmapped one after
+    // it: registers near the end of the data make loads and stores that
+    // straddle into them, stores that fault on the read-only page, and
+    // accesses that fault on the unmapped one (SEGV_ACCERR and
+    // SEGV_MAPERR, from compiled code: host faults when memory access is
+    // direct).
+    if data_seed % 2 == 0 {
+        mem.map(DATA + DATA_LEN, 0x1000, Perms::R).expect("map read-only");
+        mem.write_bytes_force(DATA + DATA_LEN, &bytes[..0x1000]).expect("read-only data");
+    }
     mem
 }
 
@@ -197,7 +207,8 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
         // Every block leaves for a recompile on its first entry: the
         // stream runs as hot code (Cranelift's optimizer on).
         1 => jit(Some(1), j()),
-        2 => jit(None, JitOptions { chaining: false, ..j() }),
+        // Also the inline-checked memory access (direct is the default).
+        2 => jit(None, JitOptions { chaining: false, mem: MemAccess::Checked, ..j() }),
         // Also the SoftFloat lowering of FP (the host FPU's is the default).
         3 => jit(None, JitOptions { inline_cache: false, code_cache_size: 16 << 10, fp: FpLowering::Soft, ..j() }),
         // Counting first-run code (single-pass register allocation) that
@@ -207,13 +218,16 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
 }
 
 fn snapshot(mem: &AddressSpace) -> Vec<u8> {
-    let mut out = vec![0; (DATA_LEN + 0x1000) as usize];
+    let mut out = vec![0; (DATA_LEN + 0x2000) as usize];
     mem.read_bytes_force(DATA, &mut out[..DATA_LEN as usize]).expect("data");
+    let _ = mem.read_bytes_force(DATA + DATA_LEN, &mut out[(DATA_LEN + 0x1000) as usize..]);
     mem.read_bytes_force(CODE, &mut out[DATA_LEN as usize..]).expect("code");
     out
 }
 
-fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
+/// One case; `Ok` carries the JIT's host faults (direct loads and stores
+/// that faulted in the host and were finished by the interpreter).
+fn one_case(seed: u64, len: usize) -> Result<u64, TestCaseError> {
     let mut rng = Rng(seed | 1);
     let mut code = Vec::new();
     for _ in 0..len {
@@ -244,7 +258,7 @@ fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
     if seed % 5 == 1 && jit.stats().native_entries > 0 {
         prop_assert!(jit.stats().hot_regions > 0, "nothing was recompiled as hot code");
     }
-    Ok(())
+    Ok(jit.stats().host_faults)
 }
 
 proptest! {
@@ -254,6 +268,30 @@ proptest! {
     fn interpreter_and_jit_agree(seed in any::<u64>(), len in 1usize..48) {
         one_case(seed, len)?;
     }
+}
+
+/// Faulting loads and stores in compiled code without inline checks: the
+/// same cases as above, many of which fault (wild pointers, the unmapped
+/// and read-only pages after the data, stores into the code page), agree
+/// with the interpreter, and some of those faults really were host faults
+/// in compiled code (not a check that sent them to the interpreter).
+#[test]
+fn host_faults_in_compiled_code_agree() {
+    let mut rng = Rng(0xfa17_5eed_0bad_c0de);
+    let (mut faults, mut ran) = (0, 0);
+    for _ in 0..300 {
+        let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
+        match one_case(seed, len) {
+            Ok(n) => {
+                faults += n;
+                ran += 1;
+            }
+            Err(TestCaseError::Reject(_)) => {}
+            Err(e) => panic!("seed {seed:#x} len {len}: {e}"),
+        }
+    }
+    assert!(ran > 200, "{ran} cases ran");
+    assert!(faults > 20, "only {faults} host faults in compiled code over {ran} cases");
 }
 
 /// The proptest for much longer: `FERROVM_DIFF_CASES=100000 cargo test
@@ -268,7 +306,7 @@ fn long_differential() {
     for _ in 0..cases {
         let (seed, len) = (rng.next(), 1 + rng.below(63) as usize);
         match one_case(seed, len) {
-            Ok(()) => ran += 1,
+            Ok(_) => ran += 1,
             Err(TestCaseError::Reject(_)) => {}
             Err(e) => panic!("seed {seed:#x} len {len}: {e}"),
         }
