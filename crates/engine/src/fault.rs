@@ -124,7 +124,10 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             if unsafe { ferrovm_jit::fault::redirect(uc) } {
                 return;
             }
-        } else if mem.resolve_host_fault(addr) {
+        } else if mem.resolve_host_fault(addr, {
+            // SAFETY: as above; x86-64's page-fault error code, bit 1: a write.
+            unsafe { (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_ERR as usize] & 2 != 0 }
+        }) {
             // A checked access that raced with a code page's write
             // protection: it runs again and succeeds.
             return;

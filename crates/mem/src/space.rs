@@ -209,34 +209,45 @@ impl AddressSpace {
         Ok(true)
     }
 
-    /// For the host fault handler: a host fault at host address `host`
-    /// that mirroring caused although the guest may make the access (a
-    /// write to a page write-protected because it holds translated code,
-    /// by a checked access that raced with [`Self::mark_code`]). Records
-    /// the page as written code, makes it writable and returns `true`: the
-    /// faulting instruction can run again. `false` for any other address.
+    /// For the host fault handler: a host fault at host address `host` (a
+    /// write if `write`) that mirroring caused although the guest may make
+    /// the access: a write to a page write-protected because it holds
+    /// translated code, by a checked access that raced with
+    /// [`Self::mark_code`] (the page is recorded as written code and made
+    /// writable), or an access racing with another thread's `map` or
+    /// `protect` that raises the page's protection. Returns `true` if the
+    /// faulting instruction can run again; `false` for any other fault.
     ///
     /// Called in a signal handler: it takes this space's protection and
     /// dirty-page locks and may allocate, which is sound only because the
     /// interrupted instruction is a guest access (no lock of this space is
     /// held and no allocation is under way on this thread there).
     #[must_use]
-    pub fn resolve_host_fault(&self, host: usize) -> bool {
+    pub fn resolve_host_fault(&self, host: usize, write: bool) -> bool {
         let base = self.host_base() as usize;
         if !self.mirrors_protection() || host < base || host - base >= GUEST_LIMIT as usize {
             return false;
         }
         let page = (host - base) as u64 & !(PAGE_SIZE - 1);
         let flags = self.flags(page);
-        if flags & (page_flags::MAPPED | page_flags::WRITE) != page_flags::MAPPED | page_flags::WRITE {
+        if flags & page_flags::MAPPED == 0 {
             return false;
         }
-        if flags & page_flags::CODE != 0 {
-            self.code_written(page);
-        } else {
-            // Made writable meanwhile (or about to be): make sure.
-            let _ = self.sync_host_prot(page, page + PAGE_SIZE);
+        if write {
+            if flags & page_flags::WRITE == 0 {
+                return false;
+            }
+            if flags & page_flags::CODE != 0 {
+                self.code_written(page);
+                return true;
+            }
+        } else if flags & page_flags::PERMS == 0 {
+            return false;
         }
+        // The table allows it: the host protection is being raised by
+        // another thread's `map`/`protect` (table first, host after), or
+        // was just lowered back: bring it in line and run it again.
+        let _ = self.sync_host_prot(page, page + PAGE_SIZE);
         true
     }
 
@@ -408,6 +419,11 @@ impl AddressSpace {
         }
         self.push_dirty(dirty);
         regions.insert(start, end, perms, name.map(str::to_owned));
+        if !old.is_empty() && self.mirrors_protection() {
+            // As in `protect`: accesses checked against the old pages'
+            // permissions complete first.
+            self.run_unmap_barriers();
+        }
         self.sync_host_prot(start, end)
     }
 
@@ -478,6 +494,7 @@ impl AddressSpace {
         }
         regions.protect(start, end, perms);
         let mut dirty = Vec::new();
+        let mut lost = false;
         for page in (start..end).step_by(PAGE_SIZE as usize) {
             let entry = self.page_entry(page);
             // A CAS loop, not store: `mark_code` and stores to code pages
@@ -494,8 +511,15 @@ impl AddressSpace {
             if old & page_flags::CODE != 0 && !perms.exec() {
                 dirty.push(page);
             }
+            lost |= old & page_flags::PERMS & !perms.bits() != 0;
         }
         self.push_dirty(dirty);
+        if lost && self.mirrors_protection() {
+            // An access another thread checked against the old
+            // permissions completes before the host forbids it (as in
+            // `unmap`).
+            self.run_unmap_barriers();
+        }
         self.sync_host_prot(start, end)
     }
 
