@@ -113,7 +113,12 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // SAFETY: the kernel passes a valid siginfo and ucontext for an
     // SA_SIGINFO handler; only the saved rip is read and, at a known fixup,
     // rewritten to the fault exit of the same routine (same stack).
-    let (pc, addr) = unsafe { ((*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_RIP as usize] as usize, (*info).si_addr() as usize) };
+    let (pc, addr) = unsafe {
+        (
+            (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_RIP as usize] as usize,
+            (*info).si_addr() as usize,
+        )
+    };
     // Only faults the kernel raised for an access (not a kill(2)).
     // SAFETY: as above.
     let from_kernel = unsafe { (*info).si_code } > 0;

@@ -109,7 +109,8 @@ pub(crate) unsafe fn enter(trampoline: Trampoline, cpu: *mut Cpu, ctx: &JitConte
         // SAFETY: forwarded contract; the entry follows the C ABI and
         // writes only the stack-pointer slot, which belongs to `ctx` (this
         // thread's).
-        let r = unsafe { ferrovm_jit_enter(trampoline, cpu, std::ptr::from_ref(ctx).cast(), code, pc, ctx.entry_sp.get()) };
+        let r =
+            unsafe { ferrovm_jit_enter(trampoline, cpu, std::ptr::from_ref(ctx).cast(), code, pc, ctx.entry_sp.get()) };
         ACTIVE.with(|a| a.set(prev));
         r
     }

@@ -24,8 +24,8 @@ use ferrovm_ir::{Block, Cpu};
 use ferrovm_mem::{AddressSpace, Fault};
 
 use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, SITE_PC_BITS, exit};
-use crate::fault::Trampoline;
 use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
+use crate::fault::Trampoline;
 use crate::translate::{self, Env};
 use crate::{Error, Result};
 
@@ -250,7 +250,6 @@ impl JitThread {
     }
 }
 
-
 /// What the store's lock guards (see [`CodeStore::lock_for_fork`]).
 pub struct StoreState {
     cache: CodeCache,
@@ -356,9 +355,8 @@ impl CodeStore {
         let isa_opt = host_isa(Effort::Optimize, extra)?;
         let fp = translate::HostFp::new(options.fp, &*isa);
         // Direct access needs the host to fault where the guest would.
-        let direct = options.mem == MemAccess::Direct
-            && crate::fault::SUPPORTED
-            && mem.mirror_protection().unwrap_or(false);
+        let direct =
+            options.mem == MemAccess::Direct && crate::fault::SUPPORTED && mem.mirror_protection().unwrap_or(false);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
         let perf_map = options.perf_map.then(|| {

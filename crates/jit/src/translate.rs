@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
-    TrapCode, UserFuncName, Value,
+    AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode,
+    UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};

@@ -320,9 +320,8 @@ impl AddressSpace {
             if self.flags(page) & page_flags::MAPPED != 0 {
                 // SAFETY: inside the reservation, a mapped page; see
                 // `sync_host_prot_locked`.
-                let _ = unsafe {
-                    self.reservation.protect(page, PAGE_SIZE, MprotectFlags::READ | MprotectFlags::WRITE)
-                };
+                let _ =
+                    unsafe { self.reservation.protect(page, PAGE_SIZE, MprotectFlags::READ | MprotectFlags::WRITE) };
             }
             page += PAGE_SIZE;
         }
