@@ -198,12 +198,12 @@ struct RunArgs {
     /// the FPU path cannot run).
     #[arg(long)]
     soft_float: bool,
-    /// JIT: check every guest load and store inline (limit, alignment,
-    /// permission byte) instead of a plain host access whose faults the
-    /// host reports (for measurement, and the fallback where the host
-    /// cannot mirror guest page protection).
-    #[arg(long, visible_alias = "mem-checks")]
-    checked_memory: bool,
+    /// JIT: guest loads and stores as plain host accesses without inline
+    /// checks: the host protection mirrors guest permissions and a host
+    /// fault leaves compiled code at the access (experimental; the default
+    /// checks every access inline: limit, alignment, permission byte).
+    #[arg(long)]
+    direct_memory: bool,
     /// JIT: code-cache budget in bytes; when full, the eviction policy
     /// picks translations to evict (never exceeded).
     #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
@@ -496,7 +496,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         perf_map: env::set(env::PERF_MAP),
         cranelift_flags,
         fp: if args.soft_float { FpLowering::Soft } else { FpLowering::Host },
-        mem: if args.checked_memory { MemAccess::Checked } else { MemAccess::Direct },
+        mem: if args.direct_memory { MemAccess::Direct } else { MemAccess::Checked },
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
@@ -594,8 +594,8 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     if args.soft_float {
         reexec_args.push("--soft-float".into());
     }
-    if args.checked_memory {
-        reexec_args.push("--checked-memory".into());
+    if args.direct_memory {
+        reexec_args.push("--direct-memory".into());
     }
     if args.engine != EngineKind::Interp {
         reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);
