@@ -31,12 +31,13 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Code-cache ranges (start, end) of the live JIT code stores, to tell a
-/// fault in compiled code; slots are claimed once and never moved.
-static CODE_RANGES: [(AtomicUsize, AtomicUsize); 8] = [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 8];
+/// fault in compiled code; a VM frees its slot when it goes away (many VMs
+/// come and go in one process: `execve`, tests).
+static CODE_RANGES: [(AtomicUsize, AtomicUsize); 64] = [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 64];
 
 /// The address spaces of the live VMs (`*const AddressSpace`, 0 when
 /// free), to tell a fault in a guest reservation.
-static SPACES: [AtomicUsize; 8] = [const { AtomicUsize::new(0) }; 8];
+static SPACES: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
 
 /// Registers `mem` (kept alive by its VM until [`remove_space`]).
 pub(crate) fn add_space(mem: &std::sync::Arc<ferrovm_mem::AddressSpace>) {
@@ -98,6 +99,16 @@ pub(crate) fn add_code_range(start: usize, end: usize) {
         if s.compare_exchange(0, start, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             e.store(end, Ordering::Release);
             return;
+        }
+    }
+}
+
+/// Forgets a code cache's range (its VM is going away).
+pub(crate) fn remove_code_range(start: usize) {
+    for (s, e) in &CODE_RANGES {
+        if s.load(Ordering::Acquire) == start {
+            e.store(0, Ordering::Release);
+            let _ = s.compare_exchange(start, 0, Ordering::AcqRel, Ordering::Acquire);
         }
     }
 }

@@ -152,6 +152,9 @@ impl Drop for Vm {
         // Workers hold only a weak reference: they end.
         self.queue.shutdown();
         crate::fault::remove_space(&self.mem);
+        if let Some(s) = &self.store {
+            crate::fault::remove_code_range(s.code_range().0);
+        }
     }
 }
 

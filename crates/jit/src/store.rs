@@ -80,10 +80,8 @@ pub enum MemAccess {
     /// [`crate::fault::redirect`]). Guest registers changed since the last
     /// access are stored before each one. `Checked` on a host where this
     /// cannot work (not x86-64 Linux, or a page size other than 4 KiB).
-    /// Not the default yet: one self-modifying-code case (an 8 KiB code
-    /// cache, no `fence.i`, `crates/engine/tests/all/smc.rs`) still runs
-    /// stale code, and the register stores cost more than the checks on
-    /// register-heavy code (`benches/results/memfast.md`).
+    /// Not the default yet: the register stores cost more than the checks
+    /// on register-heavy code (`benches/results/memfast.md`).
     Direct,
     /// An inline check of the limit, alignment and the page's permission
     /// byte before every access, leaving compiled code when it fails.
