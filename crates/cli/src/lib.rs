@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
-    ExtSet, FaultInjection, FpLowering, JitOptions,
+    ExtSet, FaultInjection, FpLowering, JitOptions, MemAccess,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -214,6 +214,12 @@ struct RunArgs {
     /// the FPU path cannot run).
     #[arg(long)]
     soft_float: bool,
+    /// JIT: guest loads and stores as plain host accesses without inline
+    /// checks: the host protection mirrors guest permissions and a host
+    /// fault leaves compiled code at the access (experimental; the default
+    /// checks every access inline: limit, alignment, permission byte).
+    #[arg(long)]
+    direct_memory: bool,
     /// JIT: code-cache budget in bytes; when full, the eviction policy
     /// picks translations to evict (never exceeded).
     #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
@@ -506,6 +512,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         perf_map: env::set(env::PERF_MAP),
         cranelift_flags,
         fp: if args.soft_float { FpLowering::Soft } else { FpLowering::Host },
+        mem: if args.direct_memory { MemAccess::Direct } else { MemAccess::Checked },
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
@@ -618,6 +625,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if args.soft_float {
         reexec_args.push("--soft-float".into());
+    }
+    if args.direct_memory {
+        reexec_args.push("--direct-memory".into());
     }
     if args.engine != EngineKind::Interp {
         reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);

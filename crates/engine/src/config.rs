@@ -5,7 +5,7 @@
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 
-pub use ferrovm_jit::{FaultInjection, FpLowering, JitOptions, Writes as CodeWrites};
+pub use ferrovm_jit::{FaultInjection, FpLowering, JitOptions, MemAccess, Writes as CodeWrites};
 pub use ferrovm_riscv::ExtSet;
 
 pub use crate::cost::CostModelKind;

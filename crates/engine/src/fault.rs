@@ -6,14 +6,24 @@
 //!   unmapped) resumes at the copy's fault exit, which reports a guest
 //!   fault to its caller (`EFAULT` for the system call); see
 //!   [`ferrovm_mem::fixup`].
-//! * Guest code itself never faults in the host: the interpreter and
-//!   compiled code check every access against the permission table, and an
-//!   unmap releases host pages only after every running vCPU passed a safe
-//!   point (the unmap barrier, [`crate::Vm::synchronize`]), so no access
-//!   checked against the old permissions is still in flight. A host fault
-//!   at a pc in compiled code is therefore a ferrovm bug: it is reported
-//!   with the guest address it touched and ends the process as the guest
-//!   would have died (`SIGSEGV`), instead of a bare crash.
+//! * Compiled code without inline checks ([`ferrovm_jit::MemAccess::Direct`])
+//!   faults in the host wherever the guest access would fault (the address
+//!   space mirrors guest permissions in the host protection, and pages
+//!   holding translated code are write-protected): a fault at a pc in
+//!   compiled code with an address in a guest reservation leaves compiled
+//!   code at the access ([`ferrovm_jit::fault::redirect`]) and the engine
+//!   runs that instruction in the interpreter, which raises the precise
+//!   guest fault or does the write to code.
+//! * With mirroring, a checked access (the interpreter, a helper, a system
+//!   call's copy) can race with another thread write-protecting a code
+//!   page; [`ferrovm_mem::AddressSpace::resolve_host_fault`] makes the
+//!   page writable (recording the code as stale) and the access runs again.
+//! * Otherwise guest code never faults in the host: an unmap releases host
+//!   pages only after every running vCPU passed a safe point (the unmap
+//!   barrier, [`crate::Vm::synchronize`]). Any other host fault at a pc in
+//!   compiled code is a ferrovm bug: it is reported with the address it
+//!   touched and ends the process as the guest would have died
+//!   (`SIGSEGV`), instead of a bare crash.
 //! * Anything else (a fault in ferrovm itself, a Rust stack overflow) goes
 //!   to the handler that was installed before, or to the default action.
 
@@ -21,8 +31,45 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Code-cache ranges (start, end) of the live JIT code stores, to tell a
-/// fault in compiled code; slots are claimed once and never moved.
-static CODE_RANGES: [(AtomicUsize, AtomicUsize); 8] = [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 8];
+/// fault in compiled code; a VM frees its slot when it goes away (many VMs
+/// come and go in one process: `execve`, tests).
+static CODE_RANGES: [(AtomicUsize, AtomicUsize); 64] = [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 64];
+
+/// The address spaces of the live VMs (`*const AddressSpace`, 0 when
+/// free), to tell a fault in a guest reservation.
+static SPACES: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
+
+/// Registers `mem` (kept alive by its VM until [`remove_space`]).
+pub(crate) fn add_space(mem: &std::sync::Arc<ferrovm_mem::AddressSpace>) {
+    let p = std::sync::Arc::as_ptr(mem) as usize;
+    for s in &SPACES {
+        if s.compare_exchange(0, p, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            return;
+        }
+    }
+}
+
+/// Forgets `mem` (its VM is going away).
+pub(crate) fn remove_space(mem: &std::sync::Arc<ferrovm_mem::AddressSpace>) {
+    let p = std::sync::Arc::as_ptr(mem) as usize;
+    for s in &SPACES {
+        let _ = s.compare_exchange(p, 0, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// The registered address space whose reservation holds host address
+/// `addr`.
+fn space_of(addr: usize) -> Option<&'static ferrovm_mem::AddressSpace> {
+    SPACES.iter().find_map(|s| {
+        let p = s.load(Ordering::Acquire) as *const ferrovm_mem::AddressSpace;
+        // SAFETY: a registered space stays alive until its VM removes it
+        // (VMs are dropped only once their vCPUs are gone).
+        let mem = unsafe { p.as_ref() }?;
+        let base = mem.host_base() as usize;
+        let len = (ferrovm_mem::GUEST_LIMIT + ferrovm_mem::HOST_GUARD) as usize;
+        (addr >= base && addr - base < len).then_some(mem)
+    })
+}
 
 /// The actions that were installed before ours.
 static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
@@ -56,6 +103,16 @@ pub(crate) fn add_code_range(start: usize, end: usize) {
     }
 }
 
+/// Forgets a code cache's range (its VM is going away).
+pub(crate) fn remove_code_range(start: usize) {
+    for (s, e) in &CODE_RANGES {
+        if s.load(Ordering::Acquire) == start {
+            e.store(0, Ordering::Release);
+            let _ = s.compare_exchange(start, 0, Ordering::AcqRel, Ordering::Acquire);
+        }
+    }
+}
+
 fn in_compiled_code(pc: usize) -> bool {
     CODE_RANGES.iter().any(|(s, e)| {
         let (s, e) = (s.load(Ordering::Acquire), e.load(Ordering::Acquire));
@@ -68,14 +125,38 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // SA_SIGINFO handler; only the saved rip is read and, at a known fixup,
     // rewritten to the fault exit of the same routine (same stack).
     let (pc, addr) = unsafe {
-        let uc = uc.cast::<libc::ucontext_t>();
-        let rip = &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize];
+        (
+            (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_RIP as usize] as usize,
+            (*info).si_addr() as usize,
+        )
+    };
+    // Only faults the kernel raised for an access (not a kill(2)).
+    // SAFETY: as above.
+    let from_kernel = unsafe { (*info).si_code } > 0;
+    if from_kernel && let Some(mem) = space_of(addr) {
+        if in_compiled_code(pc) {
+            // SAFETY: `uc` is this fault's context; the pc is in compiled
+            // code and the address in a guest reservation.
+            if unsafe { ferrovm_jit::fault::redirect(uc) } {
+                return;
+            }
+        } else if mem.resolve_host_fault(addr, {
+            // SAFETY: as above; x86-64's page-fault error code, bit 1: a write.
+            unsafe { (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_ERR as usize] & 2 != 0 }
+        }) {
+            // A checked access that raced with a code page's write
+            // protection: it runs again and succeeds.
+            return;
+        }
+    }
+    // SAFETY: as above.
+    unsafe {
+        let rip = &mut (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_RIP as usize];
         if let Some(landing) = ferrovm_mem::fixup::fixup(*rip as usize) {
             *rip = landing as i64;
             return;
         }
-        (*rip as usize, (*info).si_addr() as usize)
-    };
+    }
     if in_compiled_code(pc) {
         // Async-signal-safe: a fixed message through write(2).
         let mut msg = *b"ferrovm: internal error: host fault in compiled code at host address 0x0000000000000000\n";

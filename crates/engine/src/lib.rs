@@ -59,7 +59,7 @@ use ferrovm_mem::Fault;
 
 pub use config::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
-    EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions,
+    EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions, MemAccess,
 };
 pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;

@@ -182,6 +182,7 @@ impl Vcpu {
             (&ctx.ras_misses, &c.ras_misses),
             (&ctx.ic_misses, &c.ic_misses),
             (&ctx.jump_cache_misses, &c.jump_cache_misses),
+            (&ctx.mem_faults, &c.host_faults),
         ] {
             to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
         }

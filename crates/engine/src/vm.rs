@@ -155,6 +155,10 @@ impl Drop for Vm {
     fn drop(&mut self) {
         // Workers hold only a weak reference: they end.
         self.queue.shutdown();
+        crate::fault::remove_space(&self.mem);
+        if let Some(s) = &self.store {
+            crate::fault::remove_code_range(s.code_range().0);
+        }
     }
 }
 
@@ -187,6 +191,7 @@ impl Vm {
         };
         let stub = store.as_ref().map_or(0, CodeStore::stub);
         crate::fault::install();
+        crate::fault::add_space(&mem);
         if let Some(s) = &store {
             let (start, end) = s.code_range();
             crate::fault::add_code_range(start, end);

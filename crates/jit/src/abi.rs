@@ -45,7 +45,19 @@ pub mod exit {
     /// [`crate::Flavor::hot_at`]) on entry, before executing anything:
     /// `cpu.pc` is its start. Recompile it as hot code, then continue.
     pub const HOT: u64 = 7;
+    /// A load or store without inline check ([`crate::MemAccess::Direct`])
+    /// could not be made: its address is beyond the guest limit, or it
+    /// faulted in the host and the fault handler left compiled code
+    /// ([`crate::fault`]). Guest registers are in the `Cpu` already; the
+    /// site is in [`super::JitContext::site`]. The engine sees
+    /// [`crate::NativeExit::Slow`] at that instruction.
+    pub const SITE: u64 = 8;
 }
+
+/// [`JitContext::site`]: the guest pc of a load or store in its low
+/// [`SITE_PC_BITS`] bits, the instructions its block retired before it
+/// above.
+pub const SITE_PC_BITS: u32 = 40;
 
 /// Entries in the return-address stack (a power of two).
 pub const RAS_ENTRIES: usize = 16;
@@ -147,6 +159,15 @@ pub struct JitContext {
     pub ras_misses: AtomicU64,
     pub ic_misses: AtomicU64,
     pub jump_cache_misses: AtomicU64,
+    /// The last load or store compiled code without inline checks started
+    /// (see [`SITE_PC_BITS`]): written before each one.
+    pub site: AtomicU64,
+    /// The stack pointer [`crate::fault`]'s entry saved: where a host fault
+    /// in compiled code returns to.
+    pub entry_sp: UnsafeCell<usize>,
+    /// [`exit::SITE`] exits: direct loads and stores that faulted in the
+    /// host (see [`crate::fault`]) or were beyond the guest limit.
+    pub mem_faults: AtomicU64,
 }
 
 // SAFETY: `exit_request` and `current` are the only fields other threads
@@ -182,6 +203,9 @@ impl JitContext {
             ras_misses: AtomicU64::new(0),
             ic_misses: AtomicU64::new(0),
             jump_cache_misses: AtomicU64::new(0),
+            site: AtomicU64::new(0),
+            entry_sp: UnsafeCell::new(0),
+            mem_faults: AtomicU64::new(0),
         }
     }
 
@@ -232,6 +256,7 @@ pub(crate) mod offsets {
     pub(crate) const CTX_RAS_TOP: i32 = offset_of!(JitContext, ras_top) as i32;
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;
     pub(crate) const CTX_JUMP_CACHE: i32 = offset_of!(JitContext, jump_cache) as i32;
+    pub(crate) const CTX_SITE: i32 = offset_of!(JitContext, site) as i32;
     pub(crate) const CELL_CODE: i32 = offset_of!(Cell, code) as i32;
     pub(crate) const CELL_PC: i32 = offset_of!(Cell, pc) as i32;
 }

@@ -4,8 +4,10 @@
 //! * [`CodeStore::compile`] lowers every IR op and
 //!   terminator to Cranelift IR (guest registers in `Variable`s, written
 //!   back at every exit — or, in unoptimized single blocks, stored as they
-//!   are set; memory through an inline range-and-permission check with a
-//!   precise-fault slow path; FP on the host FPU, bit-exact to SoftFloat,
+//!   are set; memory through plain host accesses whose host faults leave
+//!   compiled code precisely ([`fault`]), or with [`MemAccess::Checked`]
+//!   an inline range-and-permission check with a precise-fault slow path;
+//!   FP on the host FPU, bit-exact to SoftFloat,
 //!   with its sticky flags folded into `fflags` lazily ([`host_fp`];
 //!   [`FpLowering::Soft`] calls SoftFloat for every op); CSRs, atomics and
 //!   FP cases the host cannot do exactly through the
@@ -71,6 +73,7 @@
 
 pub mod abi;
 pub mod code_cache;
+pub mod fault;
 pub mod helpers;
 pub mod host_fp;
 mod int_ops;
@@ -81,7 +84,7 @@ mod translate;
 pub use code_cache::Writes;
 pub use store::{
     CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
-    Linker, NativeCode, NativeExit, StoreState,
+    Linker, MemAccess, NativeCode, NativeExit, StoreState,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

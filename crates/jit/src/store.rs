@@ -23,8 +23,9 @@ use cranelift_frontend::FunctionBuilderContext;
 use ferrovm_ir::{Block, Cpu};
 use ferrovm_mem::{AddressSpace, Fault};
 
-use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, exit};
+use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, SITE_PC_BITS, exit};
 use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
+use crate::fault::Trampoline;
 use crate::translate::{self, Env};
 use crate::{Error, Result};
 
@@ -63,6 +64,29 @@ pub struct JitOptions {
     pub cranelift_flags: Vec<(String, String)>,
     /// How compiled code does floating point.
     pub fp: FpLowering,
+    /// How compiled code accesses guest memory.
+    pub mem: MemAccess,
+}
+
+/// How compiled code loads and stores guest memory. Both give the guest
+/// exactly what the interpreter gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemAccess {
+    /// A plain host access with no inline check but a compare against the
+    /// guest limit: the address space mirrors guest permissions in the
+    /// host protection ([`AddressSpace::mirror_protection`], turned on by
+    /// [`CodeStore::new`]), and a host fault leaves compiled code at the
+    /// access ([`crate::fault`]; the engine's `SIGSEGV` handler must call
+    /// [`crate::fault::redirect`]). Guest registers changed since the last
+    /// access are stored before each one. `Checked` on a host where this
+    /// cannot work (not x86-64 Linux, or a page size other than 4 KiB).
+    /// Not the default yet: the register stores cost more than the checks
+    /// on register-heavy code (`benches/results/memfast.md`).
+    Direct,
+    /// An inline check of the limit, alignment and the page's permission
+    /// byte before every access, leaving compiled code when it fails.
+    #[default]
+    Checked,
 }
 
 /// How compiled code does floating point. Both are bit-exact (results and
@@ -89,6 +113,7 @@ impl Default for JitOptions {
             perf_map: false,
             cranelift_flags: Vec::new(),
             fp: FpLowering::default(),
+            mem: MemAccess::default(),
         }
     }
 }
@@ -227,8 +252,6 @@ impl JitThread {
     }
 }
 
-type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, usize, u64) -> u64;
-
 /// What the store's lock guards (see [`CodeStore::lock_for_fork`]).
 pub struct StoreState {
     cache: CodeCache,
@@ -333,6 +356,9 @@ impl CodeStore {
         let isa_quick = host_isa(Effort::Quick, extra)?;
         let isa_opt = host_isa(Effort::Optimize, extra)?;
         let fp = translate::HostFp::new(options.fp, &*isa);
+        // Direct access needs the host to fault where the guest would.
+        let direct =
+            options.mem == MemAccess::Direct && crate::fault::SUPPORTED && mem.mirror_protection().unwrap_or(false);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
         let perf_map = options.perf_map.then(|| {
@@ -352,6 +378,7 @@ impl CodeStore {
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
                 fp,
+                direct,
             },
             stub: 0,
             trampoline: unreachable_trampoline,
@@ -396,6 +423,12 @@ impl CodeStore {
             store.env.indirect[usize::from(ret)] = store.emit_permanent(&mut c)? as u64;
         }
         Ok(store)
+    }
+
+    /// Whether compiled code accesses guest memory without inline checks
+    /// ([`MemAccess::Direct`] asked for and possible on this host).
+    pub fn direct_memory(&self) -> bool {
+        self.env.direct
     }
 
     /// The options in force.
@@ -600,7 +633,7 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
-        let code = unsafe { (self.trampoline)(cpu, ctx, entry, pc) };
+        let code = unsafe { crate::fault::enter(self.trampoline, cpu, ctx, entry, pc) };
         if host_fp {
             crate::host_fp::leave(cpu);
         }
@@ -613,6 +646,13 @@ impl CodeStore {
             exit::FENCE_I => NativeExit::FenceI,
             exit::SLOW => NativeExit::Slow,
             exit::HOT => NativeExit::Hot,
+            exit::SITE => {
+                let site = ctx.site.load(Ordering::Relaxed);
+                ctx.mem_faults.fetch_add(1, Ordering::Relaxed);
+                cpu.pc = site & ((1 << SITE_PC_BITS) - 1);
+                cpu.instret = cpu.instret.wrapping_add(site >> SITE_PC_BITS);
+                NativeExit::Slow
+            }
             _ => match ctx.take_fault() {
                 Some(f) => NativeExit::Fault(f),
                 None => NativeExit::Illegal { bits: 0 },

@@ -3,18 +3,26 @@
 //!
 //! Guest registers live in Cranelift `Variable`s: loaded from the `Cpu` on
 //! first use, written back (only the dirty ones) on every path that leaves
-//! the function, fault paths included. Temporaries are SSA values. Loads and
-//! stores check alignment, range and the page's permission byte inline;
-//! when the check fails the function leaves with `exit::SLOW` before the
-//! instruction and the engine interprets it (which faults precisely, or
-//! handles a store to a code page). The fast path calls nothing.
+//! the function, fault paths included. Temporaries are SSA values.
+//!
+//! Loads and stores are *direct* by default ([`crate::MemAccess::Direct`]):
+//! the guest registers set since the previous access are stored into the
+//! `Cpu`, the site (pc, instructions retired) into the context, the address
+//! is compared against `GUEST_LIMIT` once, and the access is a plain host
+//! load or store; a host fault leaves through [`crate::fault`] with the
+//! `Cpu` exact at the access. With [`crate::MemAccess::Checked`] they check
+//! alignment, range and the page's permission byte inline; when the check
+//! fails the function leaves with `exit::SLOW` before the instruction. In
+//! both cases the engine interprets that instruction (which faults
+//! precisely, or handles a store to a code page). The fast path calls
+//! nothing.
 
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
+    AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode,
     UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
@@ -42,6 +50,8 @@ pub(crate) struct Env {
     pub(crate) inline_cache: bool,
     /// FP on the host FPU (`None`: every FP op calls SoftFloat).
     pub(crate) fp: Option<HostFp>,
+    /// Loads and stores without inline checks ([`crate::MemAccess::Direct`]).
+    pub(crate) direct: bool,
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):
@@ -144,6 +154,15 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     calls: Vec<u64>,
     /// Values of host FP code reused within the current guest block.
     fp_block: fp::BlockValues,
+    /// Direct memory access: guest registers set since they were last
+    /// stored into the `Cpu` (see [`Tr::sync`]).
+    unsynced: [bool; Reg::COUNT],
+    /// Direct memory access: the `instret` variable changed since it was
+    /// last stored.
+    instret_unsynced: bool,
+    /// Direct memory access: the cold block that leaves with
+    /// [`exit::SITE`] (an address beyond the guest limit).
+    site_exit: Option<ClBlock>,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -348,6 +367,9 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     for (k, block) in blocks.iter().enumerate() {
         if let Some(&(_, head)) = tr.heads.get(k) {
             tr.b.switch_to_block(head);
+            // Every edge into a head synced (`Tr::edge`).
+            tr.unsynced = [false; Reg::COUNT];
+            tr.instret_unsynced = false;
         }
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
@@ -418,6 +440,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             shared: Vec::new(),
             calls: Vec::new(),
             fp_block: fp::BlockValues::default(),
+            unsynced: [false; Reg::COUNT],
+            instret_unsynced: false,
+            site_exit: None,
         }
     }
 
@@ -482,6 +507,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
         } else {
             self.dirty[i] = true;
+            self.unsynced[i] = true;
         }
     }
 
@@ -510,6 +536,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             let v = self.b.use_var(var);
             let v = self.b.ins().iadd_imm_s(v, i64::from(n));
             self.b.def_var(var, v);
+            self.instret_unsynced = true;
             return;
         }
         let v = self.b.ins().load(I64, flags(), self.cpu, off::CPU_INSTRET);
@@ -571,6 +598,12 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     }
 
     fn emit_side_exits(&mut self) {
+        if let Some(blk) = self.site_exit.take() {
+            // Registers are in the `Cpu` and the site in the context
+            // already (`Tr::direct_site`).
+            self.b.switch_to_block(blk);
+            self.ret(exit::SITE);
+        }
         for (code, blk) in std::mem::take(&mut self.shared) {
             self.b.switch_to_block(blk);
             let (pc, retired) = (self.b.block_params(blk)[0], self.b.block_params(blk)[1]);
@@ -749,17 +782,77 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
     }
 
+    /// Stores what [`exit::SITE`] needs before a direct load or store:
+    /// the guest registers (and `instret`) set since the last store of
+    /// them, so the `Cpu` is exact at this access if it faults, then
+    /// nothing until the next one changes a register. (QEMU's TCG does
+    /// the same: it syncs its globals before every guest memory op.)
+    fn sync(&mut self) {
+        for i in 1..Reg::COUNT {
+            if self.unsynced[i]
+                && let Some(var) = self.regs[i]
+            {
+                let v = self.b.use_var(var);
+                self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
+            }
+        }
+        self.unsynced = [false; Reg::COUNT];
+        if self.instret_unsynced
+            && let Some(var) = self.instret
+        {
+            let v = self.b.use_var(var);
+            self.b.ins().store(flags(), v, self.cpu, off::CPU_INSTRET);
+        }
+        self.instret_unsynced = false;
+    }
+
+    /// Before a direct load or store at guest address `at`
+    /// ([`crate::MemAccess::Direct`]): the `Cpu` brought up to date
+    /// ([`Tr::sync`]), the site recorded in `ctx.site`, and one compare
+    /// against the guest limit (the only address check: the reservation
+    /// covers `[0, GUEST_LIMIT)` and a guard past it, and the host
+    /// protection mirrors the guest's, so any other bad access faults in
+    /// the host and leaves through [`crate::fault`]).
+    fn direct_site(&mut self, at: Value) {
+        self.sync();
+        let word = self.site_pc | u64::from(self.retired) << crate::abi::SITE_PC_BITS;
+        let word = self.iconst(word);
+        self.b.ins().store(flags(), word, self.ctx, off::CTX_SITE);
+        let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, at, (GUEST_LIMIT - 1) as i64);
+        let exit_blk = match self.site_exit {
+            Some(blk) => blk,
+            None => {
+                let blk = self.b.create_block();
+                self.b.set_cold_block(blk);
+                self.site_exit = Some(blk);
+                blk
+            }
+        };
+        self.branch_to(beyond, Target { blk: exit_blk, site: None });
+    }
+
+    /// Flags of a guest load or store: it may fault (a direct one does,
+    /// when the guest access would).
+    fn guest_flags(&self) -> MemFlagsData {
+        if self.env.direct {
+            MemFlagsData::new().with_endianness(Endianness::Little).with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
+        } else {
+            flags()
+        }
+    }
+
     /// A plain host load of checked guest address `addr`.
     fn load(&mut self, addr: Value, size: MemSize, signed: bool) -> Value {
         let p = self.host_addr(addr);
+        let fl = self.guest_flags();
         match (size, signed) {
-            (MemSize::B, false) => self.b.ins().uload8(I64, flags(), p, 0),
-            (MemSize::B, true) => self.b.ins().sload8(I64, flags(), p, 0),
-            (MemSize::H, false) => self.b.ins().uload16(I64, flags(), p, 0),
-            (MemSize::H, true) => self.b.ins().sload16(I64, flags(), p, 0),
-            (MemSize::W, false) => self.b.ins().uload32(flags(), p, 0),
-            (MemSize::W, true) => self.b.ins().sload32(flags(), p, 0),
-            (MemSize::D, _) => self.b.ins().load(I64, flags(), p, 0),
+            (MemSize::B, false) => self.b.ins().uload8(I64, fl, p, 0),
+            (MemSize::B, true) => self.b.ins().sload8(I64, fl, p, 0),
+            (MemSize::H, false) => self.b.ins().uload16(I64, fl, p, 0),
+            (MemSize::H, true) => self.b.ins().sload16(I64, fl, p, 0),
+            (MemSize::W, false) => self.b.ins().uload32(fl, p, 0),
+            (MemSize::W, true) => self.b.ins().sload32(fl, p, 0),
+            (MemSize::D, _) => self.b.ins().load(I64, fl, p, 0),
         }
     }
 
@@ -768,11 +861,12 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// engine sees them).
     fn store(&mut self, addr: Value, value: Value, size: MemSize) {
         let p = self.host_addr(addr);
+        let fl = self.guest_flags();
         match size {
-            MemSize::B => self.b.ins().istore8(flags(), value, p, 0),
-            MemSize::H => self.b.ins().istore16(flags(), value, p, 0),
-            MemSize::W => self.b.ins().istore32(flags(), value, p, 0),
-            MemSize::D => self.b.ins().store(flags(), value, p, 0),
+            MemSize::B => self.b.ins().istore8(fl, value, p, 0),
+            MemSize::H => self.b.ins().istore16(fl, value, p, 0),
+            MemSize::W => self.b.ins().istore32(fl, value, p, 0),
+            MemSize::D => self.b.ins().store(fl, value, p, 0),
         };
     }
 
@@ -819,14 +913,22 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             Op::Load { dst, addr, offset, size, signed } => {
                 let base = self.t(addr)?;
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
-                self.check(addr, base, a, size.bytes(), false);
+                if self.env.direct {
+                    self.direct_site(a);
+                } else {
+                    self.check(addr, base, a, size.bytes(), false);
+                }
                 let v = self.load(a, size, signed);
                 self.def(dst, v)?;
             }
             Op::Store { addr, offset, src, size } => {
                 let (base, v) = (self.t(addr)?, self.t(src)?);
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
-                self.check(addr, base, a, size.bytes(), true);
+                if self.env.direct {
+                    self.direct_site(a);
+                } else {
+                    self.check(addr, base, a, size.bytes(), true);
+                }
                 self.store(a, v, size);
             }
             Op::LoadReserved { dst, addr, size, order } => {
@@ -951,6 +1053,14 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let pc = self.iconst(target);
                 let go = self.poll_exit(pc, true);
                 self.b.switch_to_block(go);
+            }
+            if self.env.direct {
+                // Every block of the region starts with the `Cpu` up to
+                // date (see `Tr::sync`). Other edges of this terminator
+                // still need what this one stores.
+                let saved = (self.unsynced, self.instret_unsynced);
+                self.sync();
+                (self.unsynced, self.instret_unsynced) = saved;
             }
             self.b.ins().jump(head, &[]);
             return;

@@ -226,6 +226,14 @@ impl AddressSpace {
 
     fn read_with(&self, addr: u64, buf: &mut [u8], need: Need) -> Result<(), Fault> {
         let p = self.check_range(addr, buf.len(), need)?;
+        if need.mask & page_flags::MAPPED != 0 {
+            // Forced: the host may protect the pages more than this needs.
+            return self.with_host_access(addr, buf.len() as u64, || Self::copy_from(p, addr, buf, need));
+        }
+        Self::copy_from(p, addr, buf, need)
+    }
+
+    fn copy_from(p: *mut u8, addr: u64, buf: &mut [u8], need: Need) -> Result<(), Fault> {
         // SAFETY: `check_range` proved the guest range mapped (host
         // read-write) inside the reservation, or `buf` is empty; `buf` is
         // host memory outside the reservation, so they cannot overlap. The
@@ -240,7 +248,17 @@ impl AddressSpace {
     }
 
     fn write_with(&self, addr: u64, data: &[u8], need: Need) -> Result<(), Fault> {
+        // Code pages in the range are marked written here (before the host
+        // protection is lifted: that takes the same lock).
         let p = self.check_range(addr, data.len(), need)?;
+        if need.mask & page_flags::MAPPED != 0 {
+            // Forced: the host may protect the pages more than this needs.
+            return self.with_host_access(addr, data.len() as u64, || Self::copy_to(p, addr, data, need));
+        }
+        Self::copy_to(p, addr, data, need)
+    }
+
+    fn copy_to(p: *mut u8, addr: u64, data: &[u8], need: Need) -> Result<(), Fault> {
         // SAFETY: as in `read_with`, with the roles swapped.
         if unsafe { crate::fixup::copy(p, data.as_ptr(), data.len()) } {
             Ok(())

@@ -9,7 +9,7 @@ use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 use std::os::fd::BorrowedFd;
 
-use rustix::mm::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
+use rustix::mm::{MapFlags, MprotectFlags, ProtFlags, mmap, mmap_anonymous, mprotect, munmap};
 
 use crate::{Error, PAGE_SIZE, Result};
 
@@ -167,6 +167,25 @@ impl HostMapping {
             }
         }
         Ok(())
+    }
+
+    /// Changes the host protection of `[off, off + len)` (page-aligned,
+    /// inside this mapping) to `prot`; the contents stay.
+    ///
+    /// # Safety
+    ///
+    /// As for [`commit`](Self::commit); in addition, a racing raw-pointer
+    /// access the new protection forbids faults in the host.
+    pub(crate) unsafe fn protect(&self, off: u64, len: u64, prot: MprotectFlags) -> Result<()> {
+        let at = self.checked_range(off, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: `[at, at + len)` is page-aligned and inside this mapping,
+        // which we own; the caller guarantees no Rust reference points into
+        // it.
+        unsafe { mprotect(at.cast::<c_void>(), len as usize, prot) }
+            .map_err(|source| Error::Host { op: "mprotect", source })
     }
 
     /// The host address of `[off, off + len)`, which must be page-aligned

@@ -9,8 +9,18 @@
 //!   `a` lives at host address `host_base() + a`; no translation, no software
 //!   TLB. Every checked access first proves `a + size <= GUEST_LIMIT`, so no
 //!   guest address reaches host memory outside the reservation.
-//! * **Host protection is coarse.** Mapped guest pages are host read-write,
-//!   unmapped ones `PROT_NONE`; the host never executes guest memory.
+//! * **Host protection is coarse, or mirrors the guest's.** By default
+//!   mapped guest pages are host read-write, unmapped ones `PROT_NONE`; the
+//!   host never executes guest memory. After
+//!   [`AddressSpace::mirror_protection`] (what a JIT without inline checks
+//!   turns on), read-only guest pages are host read-only, inaccessible
+//!   ones `PROT_NONE`, and writable pages holding translated code
+//!   (`CODE`) host read-only too, so that a plain host access faults where
+//!   the guest's would and a store to code faults instead of being checked
+//!   (as QEMU's user mode write-protects pages with translations). The
+//!   host fault handler finishes such stores through the checked path
+//!   ([`AddressSpace::resolve_host_fault`] for checked accesses that raced
+//!   with a page's write protection).
 //! * **Guest permissions are in software**: a permission table with one
 //!   `AtomicU8` per 4 KiB page ([`GUEST_PAGES`] = 2^26 entries, a lazily
 //!   committed anonymous mapping, so only touched parts use memory). The bits

@@ -7,6 +7,8 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use rustix::mm::MprotectFlags;
+
 use crate::host::{HostMapping, SharedBacking};
 use crate::perms::page_flags;
 use crate::regions::{Mapping, Regions, round_up};
@@ -36,6 +38,12 @@ pub struct AddressSpace {
     /// [`Self::add_unmap_barrier`]). Each returns `false` once it is no
     /// longer needed (its owner is gone) and is then dropped.
     unmap_barriers: Mutex<Vec<UnmapBarrier>>,
+    /// Host protection mirrors guest permissions (see
+    /// [`Self::mirrors_protection`]).
+    mirror: AtomicBool,
+    /// Serializes host protection changes, so the last `mprotect` of a page
+    /// always reflects its latest flags (see [`Self::sync_host_prot`]).
+    prot_lock: Mutex<()>,
     /// Owns `[base, base + GUEST_LIMIT + HOST_GUARD)`.
     reservation: HostMapping,
     /// Owns the permission table.
@@ -101,6 +109,8 @@ impl AddressSpace {
             dirty_code: Mutex::new(Vec::new()),
             code_dirty: AtomicBool::new(false),
             unmap_barriers: Mutex::new(Vec::new()),
+            mirror: AtomicBool::new(false),
+            prot_lock: Mutex::new(()),
             reservation,
             table_mapping,
         })
@@ -109,8 +119,8 @@ impl AddressSpace {
     /// Host address of guest address 0. Guest address `a < GUEST_LIMIT` lives
     /// at `host_base() + a`; the reservation continues `HOST_GUARD` bytes
     /// past `GUEST_LIMIT` as `PROT_NONE` guard. Unmapped guest pages are
-    /// `PROT_NONE` in the host, mapped ones read-write (guest permissions are
-    /// only in the permission table).
+    /// `PROT_NONE` in the host; mapped ones have the host protection
+    /// [`Self::mirrors_protection`] describes.
     #[inline]
     #[must_use]
     pub fn host_base(&self) -> *mut u8 {
@@ -148,6 +158,176 @@ impl AddressSpace {
         // The mask is free next to the shift and makes the index provably in
         // bounds; callers check `addr < GUEST_LIMIT` anyway.
         &self.table()[((addr >> PAGE_SHIFT) as usize) & (GUEST_PAGES - 1)]
+    }
+
+    /// Whether the host protection of every guest page mirrors its guest
+    /// permissions, so that a plain host access through
+    /// [`Self::host_base`] faults in the host exactly when the guest access
+    /// would fault (what compiled code without inline checks relies on):
+    ///
+    /// | guest page | host protection |
+    /// |---|---|
+    /// | unmapped, or mapped with no permission | `PROT_NONE` |
+    /// | readable or executable, not writable | `PROT_READ` |
+    /// | writable, holding no translated code | `PROT_READ \| PROT_WRITE` |
+    /// | writable and holding translated code ([`page_flags::CODE`]) | `PROT_READ` |
+    ///
+    /// So a store to a page holding translated code faults in the host too
+    /// (the fault handler sends it to the checked path, which records the
+    /// page as dirty code and makes it writable again). Two cases are
+    /// coarser than the guest's: an execute-only page is host-readable (the
+    /// decoder reads it), and a write-only page is host-readable (x86-64
+    /// has no write-only pages; neither has Linux on RISC-V).
+    ///
+    /// Off until [`Self::mirror_protection`] turns it on: every mapped page
+    /// is then host read-write and only the permission table says what the
+    /// guest may do (compiled code must check inline).
+    #[must_use]
+    pub fn mirrors_protection(&self) -> bool {
+        self.mirror.load(Ordering::Relaxed)
+    }
+
+    /// Turns on mirroring of guest permissions in the host protection (see
+    /// [`Self::mirrors_protection`]) for the mappings that exist and every
+    /// later change. Returns whether it is on: not on a host whose page
+    /// size is not 4 KiB.
+    ///
+    /// With mirroring, a checked access can race with another thread's
+    /// [`Self::mark_code`] (checked before the mark, stored after the
+    /// write protection): the host fault handler must then call
+    /// [`Self::resolve_host_fault`], which makes the store succeed as it
+    /// would have before the mark.
+    pub fn mirror_protection(&self) -> Result<bool> {
+        if rustix::param::page_size() != PAGE_SIZE as usize {
+            return Ok(false);
+        }
+        let regions = self.lock_regions();
+        self.mirror.store(true, Ordering::Relaxed);
+        for m in regions.mappings() {
+            self.sync_host_prot(m.start, m.end)?;
+        }
+        Ok(true)
+    }
+
+    /// For the host fault handler: a host fault at host address `host` (a
+    /// write if `write`) that mirroring caused although the guest may make
+    /// the access: a write to a page write-protected because it holds
+    /// translated code, by a checked access that raced with
+    /// [`Self::mark_code`] (the page is recorded as written code and made
+    /// writable), or an access racing with another thread's `map` or
+    /// `protect` that raises the page's protection. Returns `true` if the
+    /// faulting instruction can run again; `false` for any other fault.
+    ///
+    /// Called in a signal handler: it takes this space's protection and
+    /// dirty-page locks and may allocate, which is sound only because the
+    /// interrupted instruction is a guest access (no lock of this space is
+    /// held and no allocation is under way on this thread there).
+    #[must_use]
+    pub fn resolve_host_fault(&self, host: usize, write: bool) -> bool {
+        let base = self.host_base() as usize;
+        if !self.mirrors_protection() || host < base || host - base >= GUEST_LIMIT as usize {
+            return false;
+        }
+        let page = (host - base) as u64 & !(PAGE_SIZE - 1);
+        let flags = self.flags(page);
+        if flags & page_flags::MAPPED == 0 {
+            return false;
+        }
+        if write {
+            if flags & page_flags::WRITE == 0 {
+                return false;
+            }
+            if flags & page_flags::CODE != 0 {
+                self.code_written(page);
+                return true;
+            }
+        } else if flags & page_flags::PERMS == 0 {
+            return false;
+        }
+        // The table allows it: the host protection is being raised by
+        // another thread's `map`/`protect` (table first, host after), or
+        // was just lowered back: bring it in line and run it again.
+        let _ = self.sync_host_prot(page, page + PAGE_SIZE);
+        true
+    }
+
+    /// The host protection for a page with table entry `flags` (see
+    /// [`Self::mirrors_protection`]).
+    fn host_prot(flags: u8) -> MprotectFlags {
+        if flags & page_flags::MAPPED == 0 {
+            MprotectFlags::empty()
+        } else if flags & page_flags::WRITE != 0 && flags & page_flags::CODE == 0 {
+            MprotectFlags::READ | MprotectFlags::WRITE
+        } else if flags & (page_flags::READ | page_flags::WRITE | page_flags::EXEC) != 0 {
+            MprotectFlags::READ
+        } else {
+            MprotectFlags::empty()
+        }
+    }
+
+    /// Sets the host protection of the pages of `[start, end)` (mapped
+    /// ones; page-aligned) from their table entries, one `mprotect` per run
+    /// of equal protection. Under `prot_lock`, and reading the entries
+    /// after taking it, so the last call for a page reflects its last
+    /// flags change whatever the interleaving.
+    fn sync_host_prot(&self, start: u64, end: u64) -> Result<()> {
+        if !self.mirrors_protection() || start >= end {
+            return Ok(());
+        }
+        let _guard = self.prot_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.sync_host_prot_locked(start, end)
+    }
+
+    fn sync_host_prot_locked(&self, start: u64, end: u64) -> Result<()> {
+        let mut run: Option<(u64, MprotectFlags)> = None;
+        let mut page = start;
+        while page <= end {
+            let prot = (page < end).then(|| Self::host_prot(self.flags(page)));
+            match (run, prot) {
+                (Some((_, p)), Some(q)) if p == q => {}
+                _ => {
+                    if let Some((from, p)) = run {
+                        // SAFETY: inside the reservation; guest memory is
+                        // never referenced by Rust references, and an access
+                        // the new protection forbids is one the guest may
+                        // not make (it faults, as the permission table says).
+                        unsafe { self.reservation.protect(from, page - from, p)? };
+                    }
+                    run = prot.map(|q| (page, q));
+                }
+            }
+            page += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` with `[addr, addr + len)` host read-write (the loader and
+    /// `mremap` writing pages the guest may not), then restores the
+    /// mirrored protection. Another thread's access to those pages in the
+    /// meantime is not stopped by the host (the checked paths still stop
+    /// it).
+    pub(crate) fn with_host_access<T>(&self, addr: u64, len: u64, f: impl FnOnce() -> T) -> T {
+        if !self.mirrors_protection() || len == 0 {
+            return f();
+        }
+        let start = addr & !(PAGE_SIZE - 1);
+        let end = addr.saturating_add(len).saturating_add(PAGE_SIZE - 1).min(GUEST_LIMIT) & !(PAGE_SIZE - 1);
+        let _guard = self.prot_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only mapped pages: unmapped ones stay PROT_NONE (the copy faults
+        // there and reports it).
+        let mut page = start;
+        while page < end {
+            if self.flags(page) & page_flags::MAPPED != 0 {
+                // SAFETY: inside the reservation, a mapped page; see
+                // `sync_host_prot_locked`.
+                let _ =
+                    unsafe { self.reservation.protect(page, PAGE_SIZE, MprotectFlags::READ | MprotectFlags::WRITE) };
+            }
+            page += PAGE_SIZE;
+        }
+        let r = f();
+        let _ = self.sync_host_prot_locked(start, end);
+        r
     }
 
     fn lock_regions(&self) -> MutexGuard<'_, Regions> {
@@ -238,7 +418,12 @@ impl AddressSpace {
         }
         self.push_dirty(dirty);
         regions.insert(start, end, perms, name.map(str::to_owned));
-        Ok(())
+        if !old.is_empty() && self.mirrors_protection() {
+            // As in `protect`: accesses checked against the old pages'
+            // permissions complete first.
+            self.run_unmap_barriers();
+        }
+        self.sync_host_prot(start, end)
     }
 
     /// Unmaps `[addr, addr + len)` (`munmap`): later accesses fault as
@@ -308,6 +493,7 @@ impl AddressSpace {
         }
         regions.protect(start, end, perms);
         let mut dirty = Vec::new();
+        let mut lost = false;
         for page in (start..end).step_by(PAGE_SIZE as usize) {
             let entry = self.page_entry(page);
             // A CAS loop, not store: `mark_code` and stores to code pages
@@ -324,9 +510,16 @@ impl AddressSpace {
             if old & page_flags::CODE != 0 && !perms.exec() {
                 dirty.push(page);
             }
+            lost |= old & page_flags::PERMS & !perms.bits() != 0;
         }
         self.push_dirty(dirty);
-        Ok(())
+        if lost && self.mirrors_protection() {
+            // An access another thread checked against the old
+            // permissions completes before the host forbids it (as in
+            // `unmap`).
+            self.run_unmap_barriers();
+        }
+        self.sync_host_prot(start, end)
     }
 
     /// Clears the code marks of `ranges`, recording those pages as dirty
@@ -419,11 +612,20 @@ impl AddressSpace {
         if addr >= GUEST_LIMIT {
             return false;
         }
-        self.page_entry(addr)
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
-                (f & page_flags::MAPPED != 0).then_some(f | page_flags::CODE)
-            })
-            .is_ok()
+        match self.page_entry(addr).fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
+            (f & page_flags::MAPPED != 0).then_some(f | page_flags::CODE)
+        }) {
+            Ok(old) => {
+                if old & (page_flags::WRITE | page_flags::CODE) == page_flags::WRITE {
+                    // Write-protect it in the host: compiled code's stores
+                    // then fault there instead of checking every time.
+                    let page = addr & !(PAGE_SIZE - 1);
+                    let _ = self.sync_host_prot(page, page + PAGE_SIZE);
+                }
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Clears the code mark of every page overlapping `[addr, addr + len)`
@@ -435,8 +637,10 @@ impl AddressSpace {
         while page < end {
             let entry = self.page_entry(page);
             // Load first: untouched parts of the table stay uncommitted.
-            if entry.load(Ordering::Relaxed) & page_flags::CODE != 0 {
-                entry.fetch_and(!page_flags::CODE, Ordering::Relaxed);
+            if entry.load(Ordering::Relaxed) & page_flags::CODE != 0
+                && entry.fetch_and(!page_flags::CODE, Ordering::Relaxed) & page_flags::WRITE != 0
+            {
+                let _ = self.sync_host_prot(page, page + PAGE_SIZE);
             }
             page += PAGE_SIZE;
         }
@@ -482,7 +686,12 @@ impl AddressSpace {
     pub(crate) fn code_written(&self, page: u64) {
         let old = self.page_entry(page).fetch_and(!page_flags::CODE, Ordering::Relaxed);
         if old & page_flags::CODE != 0 {
-            self.push_dirty(vec![page & !(PAGE_SIZE - 1)]);
+            let page = page & !(PAGE_SIZE - 1);
+            if old & page_flags::WRITE != 0 {
+                // Writable again in the host (the caller writes it next).
+                let _ = self.sync_host_prot(page, page + PAGE_SIZE);
+            }
+            self.push_dirty(vec![page]);
         }
     }
 }

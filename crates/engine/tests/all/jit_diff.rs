@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{EngineConfig, EngineMode, Exit, FpLowering, JitOptions};
+use ferrovm_engine::{EngineConfig, EngineMode, Exit, FpLowering, JitOptions, MemAccess};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, decode16, encode};
@@ -163,6 +163,16 @@ pub(crate) fn memory(code: &[u8], data_seed: u64, code_writable: bool) -> Arc<Ad
     let mut rng = Rng(data_seed | 1);
     let bytes: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
     mem.write_bytes(DATA, &bytes).expect("data");
+    // A read-only page right after the data and an unmapped one after
+    // it: registers near the end of the data make loads and stores that
+    // straddle into them, stores that fault on the read-only page, and
+    // accesses that fault on the unmapped one (SEGV_ACCERR and
+    // SEGV_MAPERR, from compiled code: host faults when memory access is
+    // direct).
+    if data_seed.is_multiple_of(2) {
+        mem.map(DATA + DATA_LEN, 0x1000, Perms::R).expect("map read-only");
+        mem.write_bytes_force(DATA + DATA_LEN, &bytes[..0x1000]).expect("read-only data");
+    }
     mem
 }
 
@@ -197,7 +207,8 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
         // Every block leaves for a recompile on its first entry: the
         // stream runs as hot code (Cranelift's optimizer on).
         1 => jit(Some(1), j()),
-        2 => jit(None, JitOptions { chaining: false, ..j() }),
+        // Also direct memory access (inline checks are the default).
+        2 => jit(None, JitOptions { chaining: false, mem: MemAccess::Direct, ..j() }),
         // Also the SoftFloat lowering of FP (the host FPU's is the default).
         3 => jit(None, JitOptions { inline_cache: false, code_cache_size: 16 << 10, fp: FpLowering::Soft, ..j() }),
         // Counting first-run code (single-pass register allocation) that
@@ -207,13 +218,16 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
 }
 
 fn snapshot(mem: &AddressSpace) -> Vec<u8> {
-    let mut out = vec![0; (DATA_LEN + 0x1000) as usize];
+    let mut out = vec![0; (DATA_LEN + 0x2000) as usize];
     mem.read_bytes_force(DATA, &mut out[..DATA_LEN as usize]).expect("data");
-    mem.read_bytes_force(CODE, &mut out[DATA_LEN as usize..]).expect("code");
+    let _ = mem.read_bytes_force(DATA + DATA_LEN, &mut out[(DATA_LEN + 0x1000) as usize..]);
+    mem.read_bytes_force(CODE, &mut out[DATA_LEN as usize..(DATA_LEN + 0x1000) as usize]).expect("code");
     out
 }
 
-fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
+/// One case; `Ok` carries the JIT's host faults (direct loads and stores
+/// that faulted in the host and were finished by the interpreter).
+fn one_case(seed: u64, len: usize, direct: bool) -> Result<u64, TestCaseError> {
     let mut rng = Rng(seed | 1);
     let mut code = Vec::new();
     for _ in 0..len {
@@ -232,7 +246,14 @@ fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
     };
 
     let mem_j = memory(&code, data_seed, code_writable);
-    let mut jit = OneVcpu::new(Arc::clone(&mem_j), jit_config(seed));
+    let config = if direct {
+        // Direct memory access, as first-run code or as hot code.
+        let tier_up = (seed % 2 == 1).then_some(1);
+        jit(tier_up, JitOptions { mem: MemAccess::Direct, ..JitOptions::default() })
+    } else {
+        jit_config(seed)
+    };
+    let mut jit = OneVcpu::new(Arc::clone(&mem_j), config);
     let compiles = matches!(jit.mode(), EngineMode::Jit { .. });
     prop_assert!(compiles, "the JIT is not in use");
     let mut cpu_j = start.clone();
@@ -241,10 +262,10 @@ fn one_case(seed: u64, len: usize) -> Result<(), TestCaseError> {
     prop_assert_eq!(&cpu_i, &cpu_j, "cpu differs");
     prop_assert!(snapshot(&mem_i) == snapshot(&mem_j), "memory differs");
     prop_assert_eq!(jit.stats().jit_errors, 0, "a block fell back to the interpreter");
-    if seed % 5 == 1 && jit.stats().native_entries > 0 {
+    if !direct && seed % 5 == 1 && jit.stats().native_entries > 0 {
         prop_assert!(jit.stats().hot_regions > 0, "nothing was recompiled as hot code");
     }
-    Ok(())
+    Ok(jit.stats().host_faults)
 }
 
 proptest! {
@@ -252,8 +273,32 @@ proptest! {
 
     #[test]
     fn interpreter_and_jit_agree(seed in any::<u64>(), len in 1usize..48) {
-        one_case(seed, len)?;
+        one_case(seed, len, false)?;
     }
+}
+
+/// Faulting loads and stores in compiled code without inline checks: the
+/// same cases as above, many of which fault (wild pointers, the unmapped
+/// and read-only pages after the data, stores into the code page), agree
+/// with the interpreter, and some of those faults really were host faults
+/// in compiled code (not a check that sent them to the interpreter).
+#[test]
+fn host_faults_in_compiled_code_agree() {
+    let mut rng = Rng(0xfa17_5eed_0bad_c0de);
+    let (mut faults, mut ran) = (0, 0);
+    for _ in 0..300 {
+        let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
+        match one_case(seed, len, true) {
+            Ok(n) => {
+                faults += n;
+                ran += 1;
+            }
+            Err(TestCaseError::Reject(_)) => {}
+            Err(e) => panic!("seed {seed:#x} len {len}: {e}"),
+        }
+    }
+    assert!(ran > 200, "{ran} cases ran");
+    assert!(faults > 20, "only {faults} host faults in compiled code over {ran} cases");
 }
 
 /// The proptest for much longer: `FERROVM_DIFF_CASES=100000 cargo test
@@ -267,8 +312,8 @@ fn long_differential() {
     let mut ran = 0;
     for _ in 0..cases {
         let (seed, len) = (rng.next(), 1 + rng.below(63) as usize);
-        match one_case(seed, len) {
-            Ok(()) => ran += 1,
+        match one_case(seed, len, false) {
+            Ok(_) => ran += 1,
             Err(TestCaseError::Reject(_)) => {}
             Err(e) => panic!("seed {seed:#x} len {len}: {e}"),
         }

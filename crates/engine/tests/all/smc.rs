@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{EngineConfig, Exit, FaultInjection, JitOptions};
+use ferrovm_engine::{EngineConfig, Exit, FaultInjection, JitOptions, MemAccess};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 
@@ -81,6 +81,14 @@ fn engines() -> Vec<(&'static str, EngineConfig)> {
         ("jit, 50% failed compiles", jit(None, failing)),
         ("tiered, compiled after 3 runs", tiered(3, j())),
         ("jit, recompiled as hot code after 3 runs", jit(Some(3), j())),
+        // Stores to code pages fault in the host (write-protected pages).
+        ("jit, direct memory", jit(None, JitOptions { mem: MemAccess::Direct, ..j() })),
+        (
+            "jit, 8 KiB cache, direct memory",
+            jit(None, JitOptions { code_cache_size: 8 << 10, mem: MemAccess::Direct, ..j() }),
+        ),
+        ("tiered, direct memory", tiered(3, JitOptions { mem: MemAccess::Direct, ..j() })),
+        ("hot code, direct memory", jit(Some(3), JitOptions { mem: MemAccess::Direct, ..j() })),
     ]
 }
 
