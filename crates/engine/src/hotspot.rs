@@ -14,7 +14,7 @@
 //! interpreted instruction takes against a compiled one, that is the time
 //! compiling would save; the cost model predicts what compiling costs, and
 //! the translation is compiled when the saving exceeds the cost times the
-//! **threshold ratio**. The ratio adapts ([`Threshold`]): it rises while
+//! **threshold ratio**. The ratio adapts (`Threshold`): it rises while
 //! the compile queue is long or compiling takes more than its share of
 //! time, and falls while the workers are idle.
 
