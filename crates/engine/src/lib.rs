@@ -42,7 +42,9 @@ pub mod cost;
 pub mod evict;
 mod fault;
 pub mod hotspot;
+pub mod log;
 mod native;
+pub mod profile;
 mod queue;
 pub mod report;
 mod stats;
@@ -54,10 +56,11 @@ mod workers;
 use ferrovm_mem::Fault;
 
 pub use config::{
-    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
+    BlockTrace, ProfileConfig, CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
     EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions,
 };
 pub use ferrovm_ir as ir;
+pub use ferrovm_jit::{GuestSymbols, describe_pc};
 pub use report::Report;
 pub use stats::Stats;
 pub use vcpu::Vcpu;

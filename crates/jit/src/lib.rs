@@ -74,13 +74,15 @@ pub mod code_cache;
 pub mod helpers;
 pub mod host_fp;
 mod int_ops;
+mod perf;
 mod store;
 mod sync;
 mod translate;
 
 pub use code_cache::Writes;
+pub use perf::disassemble;
 pub use store::{
-    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
+    CodeStore, Compiler, GuestSymbols, describe_pc, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
     Linker, NativeCode, NativeExit, StoreState,
 };
 
