@@ -43,6 +43,7 @@ flags_for() { # name -> extra flags (one per line)
         min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
         threads|thr_*) printf "%s\n" -pthread ;;
         printf_heavy) printf "%s\n" -lm ;;
+        prof_hot) printf "%s\n" -fno-omit-frame-pointer ;;
     esac
 }
 

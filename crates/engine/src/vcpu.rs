@@ -229,7 +229,7 @@ impl Vcpu {
             let host = host.unwrap_or(0);
             tracing::info!(
                 target: crate::log::target::EXEC,
-                "Trace {tid}: {host:#014x} [{pc:016x}] {}",
+                "Trace {tid}: {host:#x} [0000000000000000/{pc:016x}/00000000/00000000] {}",
                 self.vm.describe(pc)
             );
         }

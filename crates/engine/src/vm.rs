@@ -753,10 +753,13 @@ impl Vm {
                     self.mem.fetch_u32(pc)
                 };
                 let Ok(word) = word else { continue };
-                let bits = if len == 2 { format!("{word:04x}    ") } else { format!("{word:08x}") };
-                let _ = write!(out, "\n{pc:#010x}:  {bits}  {}", ferrovm_riscv::disasm_word(word, pc));
+                let bits = if len == 2 { format!("{word:04x}") } else { format!("{word:08x}") };
+                let text = ferrovm_riscv::disasm_word(word, pc);
+                let (mnemonic, operands) = text.split_once('\t').unwrap_or((&text, ""));
+                let _ = write!(out, "\n{pc:#018x}:  {bits:<16}  {mnemonic:<23} {operands}");
             }
         }
+        out.push('\n');
         out
     }
 

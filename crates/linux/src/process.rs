@@ -420,7 +420,7 @@ impl Process {
         if tracing::enabled!(target: ferrovm_engine::log::target::PAGE, tracing::Level::INFO) {
             tracing::info!(
                 target: ferrovm_engine::log::target::PAGE,
-                "guest_base  {:#x}\n{}\nstart_brk   {brk_start:#018x}\nentry       {entry:#018x}\nstack       {sp:#018x}",
+                "guest_base  {:#x}\npage layout changed following binary load\n{}\nstart_brk   {brk_start:#018x}\nentry       {entry:#018x}\nstack       {sp:#018x}",
                 mem.host_base() as usize,
                 page_table(&mem)
             );
@@ -478,6 +478,11 @@ impl Process {
     /// The VM (statistics, pass manager).
     pub fn vm(&self) -> &Arc<Vm> {
         &self.proc.vm
+    }
+
+    /// The guest's symbols (program, interpreter, mapped libraries).
+    pub fn symbols(&self) -> &Arc<crate::Symbols> {
+        &self.proc.symbols
     }
 
     /// What the loader learned about the program.
