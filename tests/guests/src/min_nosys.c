@@ -1,5 +1,5 @@
 /* min_nosys: system calls Linux does not have (number 999, and 250, in
- * first of riscv64's unassigned arch-specific range) return -ENOSYS (-38);
+ * riscv64's arch-specific range but unassigned) return -ENOSYS (-38);
  * ferrovm and QEMU say nothing unless asked (`-d unimp`). */
 #include "minimal.h"
 
