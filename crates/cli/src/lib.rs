@@ -85,8 +85,8 @@ const RUN_ENV_HELP: &str = "\
 qemu-riscv64 compatibility:
   Everything after PROGRAM is the program's own arguments, even when they look like
   options (`ferrovm run grep -E 'a|b' f`). QEMU's spellings work too: -L, -E, -U,
-  -0, -s, and -strace / -cpu with one dash (any long option may be written with one
-  dash). Each QEMU_* variable below stands for its option; an option given on the
+  -0, -s, -d, -D, and -strace / -cpu with one dash (any long option may be written
+  with one dash). Each QEMU_* variable below stands for its option; an option given on the
   command line wins (-E/-U lists apply after QEMU_SET_ENV/QEMU_UNSET_ENV, in order).
 
 Environment:
@@ -103,6 +103,16 @@ Environment:
   FERROVM_PERF_MAP=1         --perf-map
   FERROVM_JIT_DUMP=1         print every compiled function's machine code on stderr
   FERROVM_JIT_CL_FLAGS=k=v,. extra Cranelift settings (an experiment knob)
+
+Diagnostics:
+  -d LIST [-D FILE]          log QEMU's categories (in_asm, op, op_opt, out_asm, exec, cpu,
+                             int, strace, unimp, page, nochain) and ferrovm's tier and cache,
+                             to stderr or FILE; `-d help` lists them. Library users get the
+                             same events as `tracing` events with targets `ferrovm::CATEGORY`
+  --profile FILE             sample the guest (per-thread CPU-time timers); the hottest
+                             functions go to FILE, call stacks to FILE.folded (flamegraph.pl)
+  --perf-map, --jitdump DIR  name compiled code by guest function for `perf report`, and
+                             write the jitdump `perf inject --jit` reads (`perf annotate`)
 
 Guest threads run on host threads of their own, in parallel, sharing one VM.";
 
