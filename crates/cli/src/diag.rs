@@ -53,7 +53,10 @@ pub fn help() -> String {
     for c in CATEGORIES {
         out.push_str(&format!("{:<15} {}\n", c.name, c.help));
     }
-    out.push_str(&format!("{:<15} {}\n", "nochain", "do not chain compiled code, so that exec and cpu show complete traces"));
+    out.push_str(&format!(
+        "{:<15} {}\n",
+        "nochain", "do not chain compiled code, so that exec and cpu show complete traces"
+    ));
     out
 }
 
@@ -65,9 +68,7 @@ pub fn parse(list: &str) -> anyhow::Result<Option<Selection>> {
             "help" | "?" => return Ok(None),
             "nochain" => sel.nochain = true,
             name => {
-                let Some(c) = category(name) else {
-                    bail!("-d: unknown log category `{name}` (`-d help` lists them)")
-                };
+                let Some(c) = category(name) else { bail!("-d: unknown log category `{name}` (`-d help` lists them)") };
                 sel.exec |= name == "exec";
                 sel.cpu |= name == "cpu";
                 if !sel.targets.contains(&c.target) {
@@ -94,8 +95,7 @@ struct LogWriter {
 
 impl LogWriter {
     fn wants(&self, m: &Metadata<'_>) -> bool {
-        self.targets.contains(&m.target())
-            || (*m.level() <= tracing::Level::WARN && m.target().starts_with("ferrovm"))
+        self.targets.contains(&m.target()) || (*m.level() <= tracing::Level::WARN && m.target().starts_with("ferrovm"))
     }
 }
 
@@ -172,9 +172,9 @@ pub fn install(sel: &Selection, strace: bool, file: Option<&Path>) -> anyhow::Re
         sel.targets.push(ferrovm_engine::log::target::STRACE);
     }
     let sink = match file {
-        Some(path) => Sink::File(
-            std::fs::File::create(path).with_context(|| format!("-D: cannot create {}", path.display()))?,
-        ),
+        Some(path) => {
+            Sink::File(std::fs::File::create(path).with_context(|| format!("-D: cannot create {}", path.display()))?)
+        }
         None => Sink::Stderr,
     };
     let writer = LogWriter { targets: sel.targets.clone(), sink: Mutex::new(sink) };

@@ -557,7 +557,8 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         },
         None => None,
     };
-    let strace = args.strace || from_env(qemu::var::STRACE).is_some() || selection.as_ref().is_some_and(|s| s.has("strace"));
+    let strace =
+        args.strace || from_env(qemu::var::STRACE).is_some() || selection.as_ref().is_some_and(|s| s.has("strace"));
     let mut engine = engine_config(&args)?;
     if let Some(sel) = &selection {
         diag::configure(sel, &mut engine);

@@ -56,8 +56,9 @@ mod workers;
 use ferrovm_mem::Fault;
 
 pub use config::{
-    BlockTrace, ProfileConfig, CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
-    EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions,
+    BlockTrace, CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction,
+    EvictionFactory, EvictionKind, EvictionPolicy, FaultInjection, FpLowering, HotspotConfig, JitOptions,
+    ProfileConfig,
 };
 pub use ferrovm_ir as ir;
 pub use ferrovm_jit::{GuestSymbols, describe_pc};

@@ -60,7 +60,11 @@ pub mod target {
 pub const CATEGORIES: &[Category] = &[
     Category { name: "in_asm", target: target::IN_ASM, help: "show guest instructions of each translated block" },
     Category { name: "op", target: target::OP, help: "show the IR of each block as lifted" },
-    Category { name: "op_opt", target: target::OP_OPT, help: "show the IR of each block after the optimization passes" },
+    Category {
+        name: "op_opt",
+        target: target::OP_OPT,
+        help: "show the IR of each block after the optimization passes",
+    },
     Category {
         name: "out_asm",
         target: target::OUT_ASM,
@@ -81,7 +85,11 @@ pub const CATEGORIES: &[Category] = &[
     Category { name: "unimp", target: target::UNIMP, help: "show unsupported system calls and features" },
     Category { name: "page", target: target::PAGE, help: "show the guest memory map after loading and each change" },
     Category { name: "tier", target: target::TIER, help: "show compile decisions and their reasons (ferrovm)" },
-    Category { name: "cache", target: target::CACHE, help: "show code-cache evictions, invalidations, flushes (ferrovm)" },
+    Category {
+        name: "cache",
+        target: target::CACHE,
+        help: "show code-cache evictions, invalidations, flushes (ferrovm)",
+    },
 ];
 
 /// The category called `name`.

@@ -191,7 +191,12 @@ impl Drop for ThreadTimer {
 
 impl Profiler {
     pub(crate) fn new(hz: u32) -> Self {
-        Profiler { hz: hz.max(1), stacks: Mutex::new(HashMap::new()), samples: AtomicU64::new(0), compiled: AtomicU64::new(0) }
+        Profiler {
+            hz: hz.max(1),
+            stacks: Mutex::new(HashMap::new()),
+            samples: AtomicU64::new(0),
+            compiled: AtomicU64::new(0),
+        }
     }
 
     pub(crate) fn hz(&self) -> u32 {

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use ferrovm_interp::{Lowered, lower};
 use ferrovm_ir::passes::PassManager;
 use ferrovm_ir::{Block, Cpu};
-use ferrovm_jit::{CodeStore, GuestSymbols};
 use ferrovm_jit::abi::JitContext;
+use ferrovm_jit::{CodeStore, GuestSymbols};
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
 use ferrovm_riscv::lift::{LiftError, lift_block_limited};
 
@@ -747,11 +747,7 @@ impl Vm {
         let mut out = format!("----------------\nIN: {}", self.describe(block.start));
         for op in &block.ops {
             if let ferrovm_ir::Op::Mark { pc, len } = *op {
-                let word = if len == 2 {
-                    self.mem.fetch_u16(pc).map(u32::from)
-                } else {
-                    self.mem.fetch_u32(pc)
-                };
+                let word = if len == 2 { self.mem.fetch_u16(pc).map(u32::from) } else { self.mem.fetch_u32(pc) };
                 let Ok(word) = word else { continue };
                 let bits = if len == 2 { format!("{word:04x}") } else { format!("{word:08x}") };
                 let text = ferrovm_riscv::disasm_word(word, pc);

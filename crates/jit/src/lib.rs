@@ -82,8 +82,8 @@ mod translate;
 pub use code_cache::Writes;
 pub use perf::disassemble;
 pub use store::{
-    CodeStore, Compiler, GuestSymbols, describe_pc, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
-    Linker, NativeCode, NativeExit, StoreState,
+    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, GuestSymbols,
+    JitOptions, JitThread, Linker, NativeCode, NativeExit, StoreState, describe_pc,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

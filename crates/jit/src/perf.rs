@@ -131,7 +131,10 @@ mod tests {
     fn disassembles_host_code() {
         // push %rbp; mov %rsp,%rbp; ret
         let text = disassemble(&[0x55, 0x48, 0x89, 0xe5, 0xc3], 0x1000);
-        assert_eq!(text, "0x0000000000001000:  push %rbp\n0x0000000000001001:  mov %rsp,%rbp\n0x0000000000001004:  ret");
+        assert_eq!(
+            text,
+            "0x0000000000001000:  push %rbp\n0x0000000000001001:  mov %rsp,%rbp\n0x0000000000001004:  ret"
+        );
     }
 
     #[test]

@@ -389,7 +389,10 @@ impl CodeStore {
             isa,
             isa_quick,
             isa_opt,
-            code: Mutex::new(StoreState { cache, dead_data: Vec::new(), perf_map: perf_map.flatten(),
+            code: Mutex::new(StoreState {
+                cache,
+                dead_data: Vec::new(),
+                perf_map: perf_map.flatten(),
                 jitdump,
                 live: std::collections::BTreeMap::new(),
                 threads: 0,
@@ -430,14 +433,8 @@ impl CodeStore {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
             // cannot name MXCSR).
             let [read, clear] = crate::host_fp::stubs().map(|bytes| {
-                let mut f = Function {
-                    bytes,
-                    data: Box::new([]),
-                    start: 0,
-                    blocks: 0,
-                    optimized: false,
-                    time: Duration::ZERO,
-                };
+                let mut f =
+                    Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
                 let code = store.install(&mut f)?;
                 let entry = code.entry;
                 // Permanent: never retired.
@@ -529,14 +526,7 @@ impl CodeStore {
     /// publishes it; returns its entry.
     fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
         let bytes = c.emit(&self.isa, self.options.dump)?;
-        let mut f = Function {
-                    bytes,
-                    data: Box::new([]),
-                    start: 0,
-                    blocks: 0,
-                    optimized: false,
-                    time: Duration::ZERO,
-                };
+        let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
         let code = self.install(&mut f)?;
         let entry = code.entry;
         // Permanent: never retired.

@@ -158,7 +158,9 @@ fn unimp_reports_unsupported_syscalls_only_when_asked() {
 fn page_shows_the_memory_map_and_its_changes() {
     let (out, log) = logged("page", &[], "hello", &[]);
     assert_eq!(out.status, 0);
-    assert!(log.contains("page layout changed following binary load\nstart            end              size             prot\n"));
+    assert!(log.contains(
+        "page layout changed following binary load\nstart            end              size             prot\n"
+    ));
     assert!(log.lines().any(|l| l.starts_with("0000000000010000-") && l.contains(" r-x ")), "{log}");
     assert!(log.contains("[stack]") && log.contains("entry       0x"), "{log}");
     // glibc's start-up grows the heap.
@@ -196,7 +198,10 @@ fn nochain_runs_without_chaining() {
 fn tier_and_cache_explain_compiles_and_invalidations() {
     let (out, log) = logged("tier", &[], "prof_hot", &["3000000"]);
     assert_eq!(out.status, 0);
-    assert!(log.lines().any(|l| l.starts_with("compile 0x") && l.contains("hot_loop") && l.contains(">= cost")), "{log}");
+    assert!(
+        log.lines().any(|l| l.starts_with("compile 0x") && l.contains("hot_loop") && l.contains(">= cost")),
+        "{log}"
+    );
     assert!(log.lines().any(|l| l.starts_with("compiled 0x") && l.contains("optimized (hot)")), "{log}");
     assert!(log.lines().any(|l| l.starts_with("wait 0x") && l.contains("< cost")), "{log}");
     // A program that writes code it then runs: its translations go.
@@ -223,7 +228,11 @@ fn profiled(engine: &str, iterations: &str) -> (String, String) {
     let dir = scratch(&format!("profile-{engine}"));
     let path = dir.join("profile.txt");
     let out = run(
-        Command::new(ferrovm()).args(["run", "--engine", engine, "--profile"]).arg(&path).arg(guest("prof_hot")).arg(iterations),
+        Command::new(ferrovm())
+            .args(["run", "--engine", engine, "--profile"])
+            .arg(&path)
+            .arg(guest("prof_hot"))
+            .arg(iterations),
         &[],
         None,
     );
