@@ -15,7 +15,9 @@
 //! the cost model ([`cost`]) decide what is worth compiling; compile
 //! workers ([`CompileThreads`]) compile it in the background, and the
 //! eviction policy ([`evict`]) keeps the code cache within its budget.
-//! [`Vm::report`] tells what was decided and what it cost. It keeps
+//! [`Vm::report`] tells what was decided and what it cost; [`log`] lists
+//! the `tracing` targets of its diagnostics (QEMU's `-d` categories), and
+//! [`profile`] samples the guest's pcs and call stacks. It keeps
 //! going until the guest does something the environment must handle, and
 //! returns that as an [`Exit`] value: a system call, a breakpoint, an
 //! illegal instruction, a memory fault. It knows nothing about Linux;
