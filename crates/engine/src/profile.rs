@@ -51,6 +51,9 @@ pub struct Profile {
     pub samples: u64,
     /// Of those, samples whose host pc was in compiled code.
     pub in_compiled_code: u64,
+    /// Time the vCPUs spent taking the samples (not counting the signal
+    /// delivery and the exit from compiled code): the profiler's own cost.
+    pub sampling_time: std::time::Duration,
 }
 
 /// The profiler of one VM.
@@ -60,6 +63,7 @@ pub(crate) struct Profiler {
     stacks: Mutex<HashMap<Vec<u64>, u64>>,
     samples: AtomicU64,
     compiled: AtomicU64,
+    spent_ns: AtomicU64,
 }
 
 /// What the signal handler reaches on its thread.
@@ -196,6 +200,7 @@ impl Profiler {
             stacks: Mutex::new(HashMap::new()),
             samples: AtomicU64::new(0),
             compiled: AtomicU64::new(0),
+            spent_ns: AtomicU64::new(0),
         }
     }
 
@@ -206,12 +211,14 @@ impl Profiler {
     /// Records one sample: `cpu` at a block boundary, `compiled` if the
     /// timer found the thread in compiled code.
     pub(crate) fn record(&self, cpu: &Cpu, mem: &AddressSpace, compiled: bool) {
+        let started = std::time::Instant::now();
         let stack = walk(cpu, mem);
         self.samples.fetch_add(1, Ordering::Relaxed);
         if compiled {
             self.compiled.fetch_add(1, Ordering::Relaxed);
         }
         *self.stacks.lock().unwrap_or_else(PoisonError::into_inner).entry(stack).or_default() += 1;
+        self.spent_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> Profile {
@@ -223,6 +230,7 @@ impl Profiler {
             stacks,
             samples: self.samples.load(Ordering::Relaxed),
             in_compiled_code: self.compiled.load(Ordering::Relaxed),
+            sampling_time: std::time::Duration::from_nanos(self.spent_ns.load(Ordering::Relaxed)),
         }
     }
 }
