@@ -3,6 +3,7 @@
 mod faults;
 mod filetests;
 mod jit_diff;
+mod log;
 mod run_loop;
 mod smc;
 mod support;
