@@ -56,8 +56,7 @@ fn events(config: EngineConfig) -> Vec<(String, String)> {
         assert_eq!(vcpu.run(), Exit::Ecall);
         assert_eq!(vcpu.cpu.regs[10], 42);
     });
-    let events = seen.lock().unwrap().clone();
-    events
+    seen.lock().unwrap().clone()
 }
 
 #[test]
