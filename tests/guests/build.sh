@@ -45,6 +45,7 @@ flags_for() { # name -> extra flags (one per line)
         threads|thr_*) printf "%s\n" -pthread ;;
         gdb_*) printf "%s\n" -g -O0 -pthread ;;
         printf_heavy) printf "%s\n" -lm ;;
+        prof_hot) printf "%s\n" -fno-omit-frame-pointer ;;
     esac
 }
 

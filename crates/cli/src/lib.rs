@@ -9,6 +9,8 @@
 
 mod binfmt;
 mod cpu;
+mod diag;
+mod profile;
 mod qemu;
 
 use std::ffi::OsString;
@@ -83,8 +85,8 @@ const RUN_ENV_HELP: &str = "\
 qemu-riscv64 compatibility:
   Everything after PROGRAM is the program's own arguments, even when they look like
   options (`ferrovm run grep -E 'a|b' f`). QEMU's spellings work too: -L, -E, -U,
-  -0, -s, and -strace / -cpu with one dash (any long option may be written with one
-  dash). Each QEMU_* variable below stands for its option; an option given on the
+  -0, -s, -d, -D, and -strace / -cpu with one dash (any long option may be written
+  with one dash). Each QEMU_* variable below stands for its option; an option given on the
   command line wins (-E/-U lists apply after QEMU_SET_ENV/QEMU_UNSET_ENV, in order).
 
 Environment:
@@ -99,9 +101,19 @@ Environment:
   FERROVM_JIT_FAULT_RATE=F   make this fraction of compiles fail (testing the fallback)
   FERROVM_CODE_MPROTECT=1    write compiled code by flipping page protections with
                              mprotect instead of through /proc/self/mem
-  FERROVM_PERF_MAP=1         write /tmp/perf-PID.map so perf report names compiled code
+  FERROVM_PERF_MAP=1         --perf-map
   FERROVM_JIT_DUMP=1         print every compiled function's machine code on stderr
   FERROVM_JIT_CL_FLAGS=k=v,. extra Cranelift settings (an experiment knob)
+
+Diagnostics:
+  -d LIST [-D FILE]          log QEMU's categories (in_asm, op, op_opt, out_asm, exec, cpu,
+                             int, strace, unimp, page, nochain) and ferrovm's tier and cache,
+                             to stderr or FILE; `-d help` lists them. Library users get the
+                             same events as `tracing` events with targets `ferrovm::CATEGORY`
+  --profile FILE             sample the guest (per-thread CPU-time timers); the hottest
+                             functions go to FILE, call stacks to FILE.folded (flamegraph.pl)
+  --perf-map, --jitdump DIR  name compiled code by guest function for `perf report`, and
+                             write the jitdump `perf inject --jit` reads (`perf annotate`)
 
 Guest threads run on host threads of their own, in parallel, sharing one VM.";
 
@@ -226,6 +238,10 @@ struct RunArgs {
     code_cache_size: usize,
     #[command(flatten)]
     tuning: Tuning,
+    #[command(flatten)]
+    log: diag::LogArgs,
+    #[command(flatten)]
+    profile: profile::ProfileArgs,
     /// JIT: make this fraction (0.0..=1.0) of compiles fail, to test the
     /// interpreter fallback (default: $FERROVM_JIT_FAULT_RATE, else 0).
     #[arg(long, value_name = "FRACTION", hide = true)]
@@ -509,13 +525,20 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         fault_injection: rate.filter(|r| *r > 0.0).map(|rate| FaultInjection { rate, seed: 0x9e37_79b9_7f4a_7c15 }),
         code_writes: if env::set(env::CODE_MPROTECT) { CodeWrites::Mprotect } else { CodeWrites::Auto },
         dump: env::set(env::JIT_DUMP),
-        perf_map: env::set(env::PERF_MAP),
+        perf_map: args.profile.perf_map || env::set(env::PERF_MAP),
+        jitdump: args.profile.jitdump.clone(),
+        block_exits: false,
         cranelift_flags,
         fp: if args.soft_float { FpLowering::Soft } else { FpLowering::Host },
         mem: if args.direct_memory { MemAccess::Direct } else { MemAccess::Checked },
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
+    if args.profile.profile.is_some() {
+        config.profile = Some(ferrovm_engine::ProfileConfig {
+            hz: args.profile.profile_hz.unwrap_or(ferrovm_engine::profile::DEFAULT_HZ),
+        });
+    }
     Ok(config)
 }
 
@@ -561,8 +584,24 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
             None => qemu::default_stack_size(),
         },
     };
-    let strace = args.strace || from_env(qemu::var::STRACE).is_some();
+    let selection = match &args.log.log {
+        Some(list) => match diag::parse(list)? {
+            Some(sel) => Some(sel),
+            None => {
+                // QEMU prints the categories and exits with status 1.
+                print!("{}", diag::help());
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        None => None,
+    };
+    let strace =
+        args.strace || from_env(qemu::var::STRACE).is_some() || selection.as_ref().is_some_and(|s| s.has("strace"));
     let mut engine = engine_config(&args)?;
+    if let Some(sel) = &selection {
+        diag::configure(sel, &mut engine);
+        diag::install(sel, strace, args.log.logfile.as_deref())?;
+    }
     engine.isa = isa;
     // binfmt_misc's preserve-argv0 flag (ferrovm-riscv64 as the
     // interpreter): PROGRAM is followed by the program's own argv[0]
@@ -680,6 +719,7 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
             None => None,
         },
     };
+    let pid = std::process::id();
     let mut process = Process::load(&program, options)?;
     let stub = match gdb_port {
         Some(port) => {
@@ -697,6 +737,14 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     let status = process.run().context("running the guest")?;
     if let Some(stub) = stub {
         stub.finish(status);
+    }
+    // A forked child returns here too: only the process started writes
+    // the profile.
+    if let Some(path) = &args.profile.profile
+        && std::process::id() == pid
+        && let Some(p) = process.vm().profile()
+    {
+        profile::write(path, &p, process.symbols())?;
     }
     if args.stats || args.stats_json.is_some() {
         // Every thread's work: the VM adds up its vCPUs and workers.

@@ -124,6 +124,43 @@ pub struct EngineConfig {
     /// The guest ISA: an instruction outside it is illegal (SIGILL), and
     /// `AT_HWCAP`/`riscv_hwprobe` report exactly it.
     pub isa: ExtSet,
+    /// Per-block logging (`-d exec`, `-d cpu`), decided when the VM is
+    /// made: when on, every block returns to the dispatcher.
+    pub trace: BlockTrace,
+    /// Sample every guest thread's pc ([`crate::profile`]).
+    pub profile: Option<ProfileConfig>,
+}
+
+/// Which per-block events the run loop emits (see [`crate::log`]). Any of
+/// them makes every block return to the dispatcher (no chaining, no loops
+/// inside compiled code, single-block translations), as QEMU's `-d exec`
+/// wants `-d nochain`; with none, the run loop has no logging code at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockTrace {
+    /// A `ferrovm::exec` event at each block entry.
+    pub exec: bool,
+    /// A `ferrovm::cpu` event (the registers) at each block entry.
+    pub cpu: bool,
+}
+
+impl BlockTrace {
+    /// Whether any per-block event is on.
+    pub fn any(self) -> bool {
+        self.exec || self.cpu
+    }
+}
+
+/// The guest profiler's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProfileConfig {
+    /// Samples per second of each guest thread's CPU time.
+    pub hz: u32,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        ProfileConfig { hz: crate::profile::DEFAULT_HZ }
+    }
 }
 
 impl Default for EngineConfig {
@@ -138,6 +175,8 @@ impl Default for EngineConfig {
             compile_threads: CompileThreads::default(),
             eviction: Eviction::default(),
             isa: ExtSet::IMPLEMENTED,
+            trace: BlockTrace::default(),
+            profile: None,
         }
     }
 }

@@ -15,7 +15,9 @@
 //! the cost model ([`cost`]) decide what is worth compiling; compile
 //! workers ([`CompileThreads`]) compile it in the background, and the
 //! eviction policy ([`evict`]) keeps the code cache within its budget.
-//! [`Vm::report`] tells what was decided and what it cost. It keeps
+//! [`Vm::report`] tells what was decided and what it cost; [`log`] lists
+//! the `tracing` targets of its diagnostics (QEMU's `-d` categories), and
+//! [`profile`] samples the guest's pcs and call stacks. It keeps
 //! going until the guest does something the environment must handle, and
 //! returns that as an [`Exit`] value: a system call, a breakpoint, an
 //! illegal instruction, a memory fault. Stop addresses, watched memory
@@ -46,7 +48,9 @@ pub mod debug;
 pub mod evict;
 mod fault;
 pub mod hotspot;
+pub mod log;
 mod native;
+pub mod profile;
 mod queue;
 pub mod report;
 mod stats;
@@ -58,11 +62,13 @@ mod workers;
 use ferrovm_mem::Fault;
 
 pub use config::{
-    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionFactory,
-    EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions, MemAccess,
+    BlockTrace, CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction,
+    EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions,
+    MemAccess, ProfileConfig,
 };
 pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;
+pub use ferrovm_jit::{GuestSymbols, describe_pc};
 pub use ferrovm_riscv as riscv;
 pub use report::Report;
 pub use stats::Stats;

@@ -134,6 +134,16 @@ impl Vcpu {
         let needed = cost_ns * vm.threshold.get();
         if saving < needed || count < cfg.min_runs.get() as f32 {
             r.next_eval.store(cfg.next_evaluation(count, saving, needed), Ordering::Relaxed);
+            tracing::info!(
+                target: crate::log::target::TIER,
+                "wait {:#x} {}: score {count:.0}, saving {:.0} us < cost {:.0} us x ratio {:.2}{}",
+                r.pc,
+                vm.describe(r.pc),
+                saving / 1e3,
+                cost_ns / 1e3,
+                vm.threshold.get(),
+                if count < cfg.min_runs.get() as f32 { " (too few runs)" } else { "" }
+            );
             return false;
         }
         r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
@@ -147,6 +157,20 @@ impl Vcpu {
         let quick = reform.is_none()
             && matches!(vm.config.compile_threads, CompileThreads::Workers(_))
             && r.cell.code.load(Ordering::Relaxed) == vm.store.as_ref().map_or(0, |s| s.stub());
+        tracing::info!(
+            target: crate::log::target::TIER,
+            "compile {:#x} {}: score {count:.0}, saving {:.0} us >= cost {:.0} us x ratio {:.2}; {}",
+            r.pc,
+            vm.describe(r.pc),
+            saving / 1e3,
+            cost_ns / 1e3,
+            vm.threshold.get(),
+            match (&reform, quick) {
+                (Some(region), _) => format!("re-form the region at {:#x} with it", region.pc),
+                (None, true) => "quick first-tier code first, then its optimized region".to_string(),
+                (None, false) => "its optimized region".to_string(),
+            }
+        );
         let req =
             if quick { Request::quick(Arc::clone(r), priority) } else { Request::new(Arc::clone(r), priority, reform) };
         self.submit(req)
@@ -349,6 +373,7 @@ impl Vm {
                     JitError::Injected => Counters::add(&counters.jit_injected_failures, 1),
                     JitError::CacheFull { .. } => Counters::add(&counters.jit_cache_full, 1),
                     e => {
+                        tracing::info!(target: crate::log::target::TIER, "compile {pc:#x} failed: {e}");
                         Counters::add(&counters.jit_errors, 1);
                         let runs = if kept { "keeps running unoptimized" } else { "runs in the interpreter" };
                         warn(&format!("block at {pc:#x} {runs}: {e}"));
@@ -411,6 +436,19 @@ impl Vm {
                 }
             }
         }
+        tracing::info!(
+            target: crate::log::target::TIER,
+            "compiled {pc:#x} {}: {} block(s), {insns} insns, {bytes} bytes, {:?}, {} ({})",
+            self.describe(pc),
+            region.len(),
+            compile_time,
+            if flavor.optimize { "optimized" } else { "unoptimized" },
+            match kind {
+                Kind::Hot => "hot",
+                Kind::FirstRun => "first run",
+                Kind::Quick => "quick first tier",
+            }
+        );
         self.note_code_bytes();
         self.log_compile(compile_time);
         let blocks = region.len() as u64;
@@ -492,6 +530,13 @@ impl Vm {
         let Some(store) = &self.store else { return };
         let Some(r) = self.table.get(pc) else { return };
         let Some(code) = r.state().native.take() else { return };
+        tracing::info!(
+            target: crate::log::target::CACHE,
+            "evict: {pc:#x} {} ({} bytes, policy {})",
+            self.describe(pc),
+            code.len(),
+            self.lock_policy().name()
+        );
         store.unlink(&r.cell);
         store.retire(code);
         r.optimized.store(false, Ordering::Relaxed);

@@ -57,6 +57,8 @@ pub struct Vcpu {
     instret_base: u64,
     /// Timing samples for the cost model.
     samples: Samples,
+    /// The profiler's timer on the thread that runs this vCPU.
+    timer: Option<crate::profile::ThreadTimer>,
 }
 
 /// Interpreted blocks between two timed ones, and entries into compiled
@@ -135,6 +137,7 @@ impl Vcpu {
             local,
             generation,
             samples: Samples::default(),
+            timer: None,
         }
     }
 
@@ -165,10 +168,27 @@ impl Vcpu {
         if self.vm.paused.load(Ordering::Acquire) {
             self.vm.park(&self.shared);
         }
+        if let Some(p) = &self.vm.profiler
+            && !self.timer.as_ref().is_some_and(crate::profile::ThreadTimer::on_this_thread)
+        {
+            // First run on this thread (or in a forked child, which
+            // inherits no timers): sample this thread from now on.
+            if let Some(old) = self.timer.take() {
+                old.forget();
+            }
+            self.timer = crate::profile::ThreadTimer::arm(&self.shared.ctx, p.hz());
+        }
+        let trace = self.vm.config.trace.any();
         let exit = loop {
             // The debug loop while anything is armed (see `crate::debug`);
             // each loop hands over to the other when that changes.
-            let exit = if self.debug_wanted() { self.debug_dispatch() } else { self.dispatch() };
+            let exit = if self.debug_wanted() {
+                self.debug_dispatch()
+            } else if trace {
+                self.dispatch::<true>()
+            } else {
+                self.dispatch::<false>()
+            };
             if let Some(exit) = exit {
                 break exit;
             }
@@ -200,11 +220,48 @@ impl Vcpu {
         if req & request::PAUSE != 0 && self.vm.paused.load(Ordering::Acquire) {
             self.vm.park(&self.shared);
         }
+        if req & request::SAMPLE != 0 {
+            self.take_sample();
+        }
         (req & request::INTERRUPT != 0).then_some(Exit::Interrupted)
     }
 
+    /// Records a profile sample (the timer fired on this thread): the
+    /// registers are precise here, at a block boundary.
+    #[cold]
+    fn take_sample(&mut self) {
+        let (Some(profiler), Some(timer)) = (&self.vm.profiler, &self.timer) else { return };
+        let rip = timer.rip() as usize;
+        let compiled = self.vm.store.as_ref().is_some_and(|s| {
+            let (start, end) = s.code_range();
+            (start..end).contains(&rip) && s.translation_at(rip).is_some()
+        });
+        profiler.record(&self.cpu, &self.vm.mem, compiled);
+    }
+
+    /// `-d exec` and `-d cpu` for the block about to run at `cpu.pc`
+    /// (`host`: its compiled code, if it runs compiled).
+    #[cold]
+    fn trace_block(&self, host: Option<usize>) {
+        let pc = self.cpu.pc;
+        let tid = rustix::thread::gettid().as_raw_nonzero();
+        if tracing::enabled!(target: crate::log::target::EXEC, tracing::Level::INFO) {
+            let host = host.unwrap_or(0);
+            tracing::info!(
+                target: crate::log::target::EXEC,
+                "Trace {tid}: {host:#x} [0000000000000000/{pc:016x}/00000000/00000000] {}",
+                self.vm.describe(pc)
+            );
+        }
+        if tracing::enabled!(target: crate::log::target::CPU, tracing::Level::INFO) {
+            tracing::info!(target: crate::log::target::CPU, "{}", crate::log::format_cpu(&self.cpu));
+        }
+    }
+
     /// The normal run loop; `None` when the debug loop must take over.
-    fn dispatch(&mut self) -> Option<Exit> {
+    /// `TRACE` (from [`crate::EngineConfig::trace`]) adds the per-block
+    /// events, so without it the loop has no logging code.
+    fn dispatch<const TRACE: bool>(&mut self) -> Option<Exit> {
         let vm = Arc::clone(&self.vm);
         let mem = &*vm.mem;
         loop {
@@ -235,6 +292,10 @@ impl Vcpu {
             if let (Some(store), Some(jit)) = (&vm.store, &self.jit)
                 && local.record.cell.code.load(Ordering::Relaxed) != store.stub()
             {
+                if TRACE {
+                    self.trace_block(Some(local.record.cell.code.load(Ordering::Relaxed)));
+                }
+                let Some(local) = &self.local[i] else { continue };
                 Counters::add(&self.shared.counters.native_entries, 1);
                 let r = &local.record;
                 r.entries.store(r.entries.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
@@ -255,6 +316,10 @@ impl Vcpu {
                 }
                 continue;
             }
+            if TRACE && local.block.is_some() {
+                self.trace_block(None);
+            }
+            let Some(local) = &self.local[i] else { continue };
             let Some(block) = &local.block else {
                 // No interpreter block and no compiled code (evicted, or
                 // dropped since): look it up again.

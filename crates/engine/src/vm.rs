@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use ferrovm_interp::{Lowered, lower};
 use ferrovm_ir::passes::PassManager;
 use ferrovm_ir::{Block, Cpu};
-use ferrovm_jit::CodeStore;
 use ferrovm_jit::abi::JitContext;
+use ferrovm_jit::{CodeStore, GuestSymbols};
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, PAGE_SIZE};
 use ferrovm_riscv::lift::{LiftError, lift_block_isa};
 
@@ -38,6 +38,9 @@ pub(crate) mod request {
     pub(crate) const PAUSE: u8 = 4;
     /// Look at the debug state ([`crate::debug`]): something was armed.
     pub(crate) const DEBUG: u8 = 8;
+    /// The profiler's timer fired on the vCPU's thread: take a sample at
+    /// the next block boundary ([`crate::profile`]).
+    pub(crate) const SAMPLE: u8 = 16;
 }
 
 /// What other threads see of a vCPU.
@@ -149,6 +152,11 @@ pub struct Vm {
     pub(crate) paused: AtomicBool,
     /// Stop addresses and watched ranges (see [`crate::debug`]).
     pub(crate) debug: crate::debug::Debug,
+    /// The guest's symbols, for logs and the profiler (see
+    /// [`Vm::set_symbols`]).
+    symbols: std::sync::OnceLock<Arc<dyn GuestSymbols>>,
+    /// The guest profiler, with [`EngineConfig::profile`].
+    pub(crate) profiler: Option<crate::profile::Profiler>,
 }
 
 impl Drop for Vm {
@@ -172,7 +180,15 @@ impl Vm {
     /// A VM over guest memory `mem`. If the JIT cannot be set up on this
     /// host, it degrades to the interpreter (with a warning; see
     /// [`Vm::mode`]).
-    pub fn new(mem: Arc<AddressSpace>, config: EngineConfig) -> Arc<Vm> {
+    pub fn new(mem: Arc<AddressSpace>, mut config: EngineConfig) -> Arc<Vm> {
+        if config.trace.any() {
+            // Per-block events: every block goes back to the dispatcher,
+            // which emits them (the run loop decides this once, here).
+            config.jit.chaining = false;
+            config.jit.inline_cache = false;
+            config.jit.block_exits = true;
+        }
+        let profiler = config.profile.map(|p| crate::profile::Profiler::new(p.hz));
         let passes = if config.optimize { PassManager::default_pipeline() } else { PassManager::empty() };
         let mut mode = config.mode;
         let store = if mode.compiles() {
@@ -234,8 +250,36 @@ impl Vm {
                 shared_counters: Counters::default(),
                 paused: AtomicBool::new(false),
                 debug: crate::debug::Debug::default(),
+                symbols: std::sync::OnceLock::new(),
+                profiler,
             }
         })
+    }
+
+    /// Gives the VM the guest's symbols (the Linux layer does, from the
+    /// program's and its libraries' symbol tables): logs, the profiler and
+    /// the perf map name guest code by them. Only the first call counts.
+    pub fn set_symbols(&self, symbols: Arc<dyn GuestSymbols>) {
+        if let Some(store) = &self.store {
+            store.set_symbols(Arc::clone(&symbols));
+        }
+        let _ = self.symbols.set(symbols);
+    }
+
+    /// The guest's symbols, if given.
+    pub fn symbols(&self) -> Option<&dyn GuestSymbols> {
+        self.symbols.get().map(|s| &**s)
+    }
+
+    /// `name+0xoff` of guest `pc` (or `0xPC` without symbols).
+    pub fn describe(&self, pc: u64) -> String {
+        ferrovm_jit::describe_pc(self.symbols(), pc)
+    }
+
+    /// The profile gathered so far, with [`EngineConfig::profile`]: every
+    /// sampled guest call stack (leaf first) and how often it was seen.
+    pub fn profile(&self) -> Option<crate::profile::Profile> {
+        self.profiler.as_ref().map(crate::profile::Profiler::snapshot)
     }
 
     /// A new vCPU (a guest thread) starting from `cpu`.
@@ -453,6 +497,7 @@ impl Vm {
         }
         drop(index);
         self.table.bump_generation();
+        tracing::info!(target: crate::log::target::CACHE, "flush: {n} translation(s) dropped");
         self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
         self.shared_counters.flushes.fetch_add(1, Ordering::Relaxed);
     }
@@ -499,10 +544,23 @@ impl Vm {
     fn drop_pages_locked(&self, index: &mut std::collections::HashMap<u64, Vec<u64>>, pages: &[u64]) -> u64 {
         let mut n = 0;
         for page in pages {
+            let mut dropped = Vec::new();
             for pc in index.remove(page).unwrap_or_default() {
                 if let Some(r) = self.table.get(pc) {
-                    n += self.drop_record(&r);
+                    let k = self.drop_record(&r);
+                    n += k;
+                    if k > 0 {
+                        dropped.push(pc);
+                    }
                 }
+            }
+            if !dropped.is_empty() {
+                tracing::info!(
+                    target: crate::log::target::CACHE,
+                    "invalidate: page {page:#x} changed, {} translation(s) dropped: {}",
+                    dropped.len(),
+                    dropped.iter().map(|pc| self.describe(*pc)).collect::<Vec<_>>().join(", ")
+                );
             }
         }
         n
@@ -680,6 +738,13 @@ impl Vm {
         let mem = &self.mem;
         let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
         let mut block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
+        use crate::log::target;
+        if tracing::enabled!(target: target::IN_ASM, tracing::Level::INFO) {
+            tracing::info!(target: target::IN_ASM, "{}", self.in_asm(&block));
+        }
+        if tracing::enabled!(target: target::OP, tracing::Level::INFO) {
+            tracing::info!(target: target::OP, "OP: {}\n{block}", self.describe(pc));
+        }
         let passes = self.passes.read().unwrap_or_else(PoisonError::into_inner);
         if let Err(e) = passes.run(&mut block) {
             // A broken pass is a ferrovm bug; running the unoptimized block is
@@ -687,7 +752,29 @@ impl Vm {
             warn(&e.to_string());
             block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
         }
+        if tracing::enabled!(target: target::OP_OPT, tracing::Level::INFO) {
+            tracing::info!(target: target::OP_OPT, "OP after optimization: {}\n{block}", self.describe(pc));
+        }
         Ok(block)
+    }
+
+    /// `-d in_asm`'s text for `block`: its guest instructions as QEMU
+    /// prints them (address, encoding, disassembly).
+    fn in_asm(&self, block: &Block) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("----------------\nIN: {}", self.describe(block.start));
+        for op in &block.ops {
+            if let ferrovm_ir::Op::Mark { pc, len } = *op {
+                let word = if len == 2 { self.mem.fetch_u16(pc).map(u32::from) } else { self.mem.fetch_u32(pc) };
+                let Ok(word) = word else { continue };
+                let bits = if len == 2 { format!("{word:04x}") } else { format!("{word:08x}") };
+                let text = ferrovm_riscv::disasm_word(word, pc);
+                let (mnemonic, operands) = text.split_once('\t').unwrap_or((&text, ""));
+                let _ = write!(out, "\n{pc:#018x}:  {bits:<16}  {mnemonic:<23} {operands}");
+            }
+        }
+        out.push('\n');
+        out
     }
 
     /// The guest pages `block` came from (marking the last as code too).

@@ -77,14 +77,16 @@ pub mod fault;
 pub mod helpers;
 pub mod host_fp;
 mod int_ops;
+mod perf;
 mod store;
 mod sync;
 mod translate;
 
 pub use code_cache::Writes;
+pub use perf::disassemble;
 pub use store::{
-    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, JitOptions, JitThread,
-    Linker, MemAccess, NativeCode, NativeExit, StoreState,
+    CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, GuestSymbols,
+    JitOptions, JitThread, Linker, MemAccess, NativeCode, NativeExit, StoreState, describe_pc,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

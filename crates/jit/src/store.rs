@@ -57,8 +57,17 @@ pub struct JitOptions {
     /// Print every compiled function's machine code on stderr.
     pub dump: bool,
     /// Append `START LEN NAME` lines to `/tmp/perf-PID.map`, so `perf
-    /// report` names compiled code by guest pc.
+    /// report` names compiled code by guest symbol (see
+    /// [`CodeStore::set_symbols`]).
     pub perf_map: bool,
+    /// Write a jitdump file (`DIR/jit-PID.dump`, the format `perf inject
+    /// --jit` reads) with every compiled function's name and machine code,
+    /// so `perf annotate` shows the host code of a guest function.
+    pub jitdump: Option<std::path::PathBuf>,
+    /// Every guest block boundary leaves compiled code for the dispatcher
+    /// (no branch inside a translation, not even a loop back to its own
+    /// head): per-block tracing (`exec`, `cpu`) sees every block.
+    pub block_exits: bool,
     /// Extra Cranelift settings (`name`, `value`), applied to every
     /// compile (an experiment knob).
     pub cranelift_flags: Vec<(String, String)>,
@@ -111,6 +120,8 @@ impl Default for JitOptions {
             code_writes: Writes::Auto,
             dump: false,
             perf_map: false,
+            jitdump: None,
+            block_exits: false,
             cranelift_flags: Vec::new(),
             fp: FpLowering::default(),
             mem: MemAccess::default(),
@@ -179,6 +190,8 @@ pub struct Function {
     start: u64,
     /// Blocks in the region.
     blocks: usize,
+    /// Compiled with Cranelift's optimizer.
+    optimized: bool,
     time: Duration,
 }
 
@@ -258,6 +271,10 @@ pub struct StoreState {
     /// Inline-cache words of retired code, waiting for their epoch.
     dead_data: Vec<(u64, Box<[AtomicUsize]>)>,
     perf_map: Option<std::fs::File>,
+    jitdump: Option<crate::perf::JitDump>,
+    /// Live translations by host entry: (end, guest pc, blocks), for
+    /// [`CodeStore::translation_at`].
+    live: std::collections::BTreeMap<usize, (usize, u64)>,
     /// JIT threads made so far (see [`CodeStore::thread`]).
     threads: usize,
 }
@@ -278,6 +295,28 @@ pub struct CodeStore {
     options: JitOptions,
     /// Keeps the address space alive: compiled code embeds its addresses.
     mem: Arc<AddressSpace>,
+    /// Guest symbols, for the names in the perf map and the jitdump.
+    symbols: std::sync::OnceLock<Arc<dyn GuestSymbols>>,
+}
+
+/// Names guest addresses (the guest program's and its libraries' symbol
+/// tables). The embedder provides it ([`CodeStore::set_symbols`]); the JIT
+/// uses it to name compiled code for perf, the engine for `-d` logs and
+/// the profiler. Lookups must not take the guest address space's locks
+/// (they happen on threads running guest code).
+pub trait GuestSymbols: Send + Sync {
+    /// The function containing guest `pc`: its name and `pc`'s offset
+    /// into it.
+    fn lookup(&self, pc: u64) -> Option<(String, u64)>;
+}
+
+/// `name+0xoff` for guest `pc` if `symbols` know it, else `0xPC`.
+pub fn describe_pc(symbols: Option<&dyn GuestSymbols>, pc: u64) -> String {
+    match symbols.and_then(|s| s.lookup(pc)) {
+        Some((name, 0)) => name,
+        Some((name, off)) => format!("{name}+{off:#x}"),
+        None => format!("{pc:#x}"),
+    }
 }
 
 impl std::fmt::Debug for CodeStore {
@@ -365,11 +404,25 @@ impl CodeStore {
             let path = format!("/tmp/perf-{}.map", std::process::id());
             std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
         });
+        let jitdump = options.jitdump.as_deref().and_then(|dir| match crate::perf::JitDump::create(dir) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::warn!(target: "ferrovm::perf", "cannot write a jitdump in {}: {e}", dir.display());
+                None
+            }
+        });
         let mut store = CodeStore {
             isa,
             isa_quick,
             isa_opt,
-            code: Mutex::new(StoreState { cache, dead_data: Vec::new(), perf_map: perf_map.flatten(), threads: 0 }),
+            code: Mutex::new(StoreState {
+                cache,
+                dead_data: Vec::new(),
+                perf_map: perf_map.flatten(),
+                jitdump,
+                live: std::collections::BTreeMap::new(),
+                threads: 0,
+            }),
             epochs,
             env: Env {
                 host_base: mem.host_base() as u64,
@@ -377,6 +430,7 @@ impl CodeStore {
                 indirect: [0; 2],
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
+                block_exits: options.block_exits,
                 fp,
                 direct,
             },
@@ -385,6 +439,7 @@ impl CodeStore {
             sentinel: Box::new(Cell::new(1, 0)),
             options,
             mem: Arc::clone(mem),
+            symbols: std::sync::OnceLock::new(),
         };
         // The stub, the trampoline and the shared indirect exits are
         // permanent: their code is never retired.
@@ -405,7 +460,8 @@ impl CodeStore {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
             // cannot name MXCSR).
             let [read, clear] = crate::host_fp::stubs().map(|bytes| {
-                let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, time: Duration::ZERO };
+                let mut f =
+                    Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
                 let code = store.install(&mut f)?;
                 let entry = code.entry;
                 // Permanent: never retired.
@@ -503,7 +559,7 @@ impl CodeStore {
     /// publishes it; returns its entry.
     fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
         let bytes = c.emit(&self.isa, self.options.dump)?;
-        let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, time: Duration::ZERO };
+        let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
         let code = self.install(&mut f)?;
         let entry = code.entry;
         // Permanent: never retired.
@@ -552,7 +608,14 @@ impl CodeStore {
             Effort::Quick => &self.isa_quick,
         };
         let bytes = c.emit(isa, self.options.dump)?;
-        Ok(Function { bytes, data, start: block.start, blocks: blocks.len(), time: started.elapsed() })
+        Ok(Function {
+            bytes,
+            data,
+            start: block.start,
+            blocks: blocks.len(),
+            optimized: flavor.optimize,
+            time: started.elapsed(),
+        })
     }
 
     /// Copies `f` into the code cache and makes it executable.
@@ -571,11 +634,30 @@ impl CodeStore {
             return Err(e);
         }
         let entry = code.cache.addr(&alloc);
-        if f.blocks > 0
-            && let Some(map) = &mut code.perf_map
-        {
-            // Best effort: a profile aid, not part of the run.
-            let _ = writeln!(map, "{entry:x} {:x} guest_{:x}_x{}", alloc.len(), f.start, f.blocks);
+        if f.blocks > 0 {
+            code.live.insert(entry, (entry + f.bytes.len(), f.start));
+            let out_asm = tracing::enabled!(target: "ferrovm::out_asm", tracing::Level::INFO);
+            if code.perf_map.is_some() || code.jitdump.is_some() || out_asm {
+                let name = format!("riscv64:{}", describe_pc(self.symbols.get().map(|s| &**s), f.start));
+                if let Some(map) = &mut code.perf_map {
+                    // Best effort: a profile aid, not part of the run.
+                    let _ = writeln!(map, "{entry:x} {:x} {name} ({} blocks)", f.bytes.len(), f.blocks);
+                }
+                if let Some(dump) = &mut code.jitdump {
+                    dump.code_load(&name, entry as u64, &f.bytes);
+                }
+                if out_asm {
+                    let how = if f.optimized { "optimized" } else { "unoptimized" };
+                    let text = crate::perf::disassemble(&f.bytes, entry as u64);
+                    tracing::info!(
+                        target: "ferrovm::out_asm",
+                        "OUT: [size={}] guest {:#x} {name}, {} block(s), {how}\n{text}",
+                        f.bytes.len(),
+                        f.start,
+                        f.blocks
+                    );
+                }
+            }
         }
         // The code embeds the words' address: move them, never copy.
         let data = std::mem::take(&mut f.data);
@@ -597,6 +679,7 @@ impl CodeStore {
     /// once every thread has left compiled code since this call.
     pub fn retire(&self, native: NativeCode) {
         let mut code = self.lock();
+        code.live.remove(&native.entry);
         code.cache.free(native.alloc);
         let tag = self.epochs.advance();
         code.dead_data.push((tag, native.data));
@@ -670,6 +753,25 @@ impl CodeStore {
     /// threads' epoch registrations no longer hold back reuse.
     pub fn after_fork_child(&self, keep: &JitThread) {
         self.epochs.retain_only(&keep.participant);
+    }
+
+    /// Gives the JIT the guest's symbols (for the perf map and the
+    /// jitdump); only the first call counts.
+    pub fn set_symbols(&self, symbols: Arc<dyn GuestSymbols>) {
+        let _ = self.symbols.set(symbols);
+    }
+
+    /// The guest symbols given to [`Self::set_symbols`].
+    pub fn symbols(&self) -> Option<&Arc<dyn GuestSymbols>> {
+        self.symbols.get()
+    }
+
+    /// The guest entry pc of the live translation whose machine code holds
+    /// host address `host_pc`, if any (a profiler's sample).
+    pub fn translation_at(&self, host_pc: usize) -> Option<u64> {
+        let code = self.lock();
+        let (_, &(end, pc)) = code.live.range(..=host_pc).next_back()?;
+        (host_pc < end).then_some(pc)
     }
 
     /// The epochs that guard reuse of retired code.

@@ -48,6 +48,9 @@ pub(crate) struct Env {
     pub(crate) indirect: [u64; 2],
     pub(crate) chaining: bool,
     pub(crate) inline_cache: bool,
+    /// Every guest block boundary leaves to the dispatcher, even a branch
+    /// back to the region's own head (per-block tracing).
+    pub(crate) block_exits: bool,
     /// FP on the host FPU (`None`: every FP op calls SoftFloat).
     pub(crate) fp: Option<HostFp>,
     /// Loads and stores without inline checks ([`crate::MemAccess::Direct`]).
@@ -1047,7 +1050,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// current one in region order: those edges poll the interrupt flag.
     /// Forward edges poll only for `ctx.exit_request`, if code may write.
     fn edge(&mut self, target: u64) {
-        if let Some(k) = self.heads.iter().position(|(pc, _)| *pc == target) {
+        if !self.env.block_exits
+            && let Some(k) = self.heads.iter().position(|(pc, _)| *pc == target)
+        {
             let head = self.heads[k].1;
             if k <= self.current || self.may_write {
                 let pc = self.iconst(target);

@@ -194,6 +194,8 @@ pub(crate) struct Proc {
     pub(crate) sigbus: Mutex<Vec<Range<u64>>>,
     pub(crate) itimer: Mutex<Itimer>,
     pub(crate) reported_unknown: Mutex<HashSet<u64>>,
+    /// The guest's symbols (program, interpreter, mapped libraries).
+    pub(crate) symbols: Arc<crate::Symbols>,
     /// Host path of the program (what `execve("/proc/self/exe")` runs).
     pub(crate) exe: PathBuf,
     /// The path `/proc/self/exe` shows the guest.
@@ -293,16 +295,33 @@ fn check_isa(data: &[u8], path: &Path, isa: ExtSet) -> Result<()> {
     })
 }
 
-fn read_program(vfs: &Vfs, path: &Path, interp: bool) -> Result<Vec<u8>> {
+/// Reads the program (or interpreter) at `path`; also the host path of the
+/// file read (for its symbols).
+fn read_program(vfs: &Vfs, path: &Path, interp: bool) -> Result<(Vec<u8>, PathBuf)> {
     let bytes = path.as_os_str().as_encoded_bytes();
     let fd = vfs
         .open_program(bytes, interp)
         .map_err(|e| Error::Read { path: path.to_path_buf(), source: std::io::Error::from(e) })?;
+    let host = crate::symbols::fd_path(&fd).unwrap_or_else(|| path.to_path_buf());
     let mut file = std::fs::File::from(fd);
     let mut data = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut data)
         .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-    Ok(data)
+    Ok((data, host))
+}
+
+/// The guest memory map as QEMU's `-d page` prints it: `start-end size
+/// prot` a line, then the name.
+pub(crate) fn page_table(mem: &ferrovm_mem::AddressSpace) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("start            end              size             prot");
+    for m in mem.mappings() {
+        let _ = write!(out, "\n{:016x}-{:016x} {:016x} {}", m.start, m.end, m.end - m.start, m.perms);
+        if let Some(name) = &m.name {
+            let _ = write!(out, " {name}");
+        }
+    }
+    out
 }
 
 impl Process {
@@ -320,16 +339,17 @@ impl Process {
         if let (Some(root), Some(cwd)) = (&mut vfs.root, &options.cwd) {
             root.cwd.clone_from(cwd);
         }
-        let data = read_program(&vfs, path, false)?;
+        let (data, program_host) = read_program(&vfs, path, false)?;
         check_isa(&data, path, options.engine.isa)?;
         let mem = Arc::new(AddressSpace::new()?);
         let loaded = elf::load(&mem, &data, path, elf::PIE_BASE)?;
         let mut entry = loaded.entry;
         let mut interp_base = 0;
+        let mut interp_module = None;
         if let Some(interp) = &loaded.interp {
             vfs.sysroot.clone_from(&options.sysroot);
             let ipath = PathBuf::from(String::from_utf8_lossy(interp).into_owned());
-            let idata = read_program(&vfs, &ipath, true).map_err(|e| Error::BadElf {
+            let (idata, ihost) = read_program(&vfs, &ipath, true).map_err(|e| Error::BadElf {
                 path: path.to_path_buf(),
                 message: format!(
                     "cannot load interpreter {} ({}); give the riscv64 sysroot with -L DIR",
@@ -349,6 +369,7 @@ impl Process {
             }
             entry = iloaded.entry;
             interp_base = iloaded.bias;
+            interp_module = Some((iloaded.start, iloaded.end, ihost, iloaded.bias));
         }
         let argv = if options.argv.is_empty() {
             vec![path.as_os_str().as_encoded_bytes().to_vec()]
@@ -415,6 +436,20 @@ impl Process {
             }
         }
         let vm = Vm::new(Arc::clone(&mem), options.engine.clone());
+        let symbols = Arc::new(crate::Symbols::default());
+        symbols.add_loaded(loaded.start, loaded.end, &program_host, loaded.bias);
+        if let Some((start, end, path, bias)) = &interp_module {
+            symbols.add_loaded(*start, *end, path, *bias);
+        }
+        vm.set_symbols(Arc::clone(&symbols) as Arc<dyn ferrovm_engine::GuestSymbols>);
+        if tracing::enabled!(target: ferrovm_engine::log::target::PAGE, tracing::Level::INFO) {
+            tracing::info!(
+                target: ferrovm_engine::log::target::PAGE,
+                "guest_base  {:#x}\npage layout changed following binary load\n{}\nstart_brk   {brk_start:#018x}\nentry       {entry:#018x}\nstack       {sp:#018x}",
+                mem.host_base() as usize,
+                page_table(&mem)
+            );
+        }
         let umask = rustix::process::umask(rustix::fs::Mode::empty());
         rustix::process::umask(umask);
         let pid = std::process::id();
@@ -438,6 +473,7 @@ impl Process {
             sigbus: Mutex::new(Vec::new()),
             itimer: Mutex::new(Itimer::default()),
             reported_unknown: Mutex::new(HashSet::new()),
+            symbols: Arc::clone(&symbols),
             exe,
             guest_exe,
             strace: options.strace,
@@ -475,6 +511,11 @@ impl Process {
     /// The VM (statistics, pass manager).
     pub fn vm(&self) -> &Arc<Vm> {
         &self.proc.vm
+    }
+
+    /// The guest's symbols (program, interpreter, mapped libraries).
+    pub fn symbols(&self) -> &Arc<crate::Symbols> {
+        &self.proc.symbols
     }
 
     /// What the loader learned about the program.

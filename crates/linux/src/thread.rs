@@ -370,6 +370,13 @@ impl Thread {
                 SIG_IGN if sig != Signal::SIGKILL => {}
                 SIG_DFL | SIG_IGN => {
                     if sig == Signal::SIGKILL || signal::default_action(sig) == DefaultAction::Terminate {
+                        tracing::info!(
+                            target: ferrovm_engine::log::target::INT,
+                            "signal {} ({}) at pc {:#x}: default action, the process is killed",
+                            crate::syscall::signal_name(sig.0),
+                            sig.0,
+                            self.vcpu.cpu.pc
+                        );
                         return Some(ExitStatus::Signaled(sig));
                     }
                 }
@@ -384,6 +391,16 @@ impl Thread {
                             self.vcpu.cpu.pc = i.pc;
                         }
                     }
+                    tracing::info!(
+                        target: ferrovm_engine::log::target::INT,
+                        "signal {} ({}) delivered at pc {:#x} {} to handler {:#x} {}",
+                        crate::syscall::signal_name(sig.0),
+                        sig.0,
+                        self.vcpu.cpu.pc,
+                        self.proc.vm.describe(self.vcpu.cpu.pc),
+                        action.handler,
+                        self.proc.vm.describe(action.handler)
+                    );
                     let saved = self.saved_mask.take().unwrap_or(mask);
                     let ok = signal::setup_frame(
                         &self.mem,

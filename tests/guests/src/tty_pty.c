@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,10 @@ int main(void) {
            got.ws_xpixel, got.ws_ypixel);
 
     write(master, "hello", 5);
-    usleep(20000);
+    /* Wait until the line discipline has the bytes (a fixed sleep was not
+       enough on a loaded machine). */
+    struct pollfd pfd = {.fd = slave, .events = POLLIN};
+    poll(&pfd, 1, 10000);
     int avail = -1;
     printf("FIONREAD: %d -> %d\n", ioctl(slave, FIONREAD, &avail), avail);
     char buf[16] = {0};

@@ -3,6 +3,7 @@
 
 mod cli;
 mod cli_qemu;
+mod diag;
 mod gdb;
 mod guests;
 mod isa;

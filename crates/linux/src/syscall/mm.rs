@@ -18,6 +18,10 @@
 
 use std::ops::Range;
 use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStringExt as _;
+
+/// `PROT_EXEC` of `mmap`'s `prot`.
+const PROT_EXEC: u64 = linux_raw_sys::general::PROT_EXEC as u64;
 
 use rustix::io::Errno;
 
@@ -83,6 +87,7 @@ pub(crate) fn brk(p: &mut Thread, addr: u64) -> u64 {
 /// Before `[start, end)` is unmapped or replaced: forgets shared mappings
 /// and SIGBUS ranges there.
 pub(crate) fn forget(p: &Thread, start: u64, end: u64) {
+    p.proc.symbols.remove(start, end);
     let mut kept = Vec::new();
     let mut shared = p.proc.shared_maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for m in std::mem::take(&mut *shared) {
@@ -168,11 +173,14 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
     let size = u64::try_from(st.st_size).unwrap_or(0);
     let regular = mode == 0o100000;
     forget(p, start, start + len);
-    let name = {
-        let link = format!("/proc/self/fd/{}", f.as_raw_fd());
-        let host = rustix::fs::readlink(link.as_str(), Vec::new()).map(|c| c.into_bytes()).unwrap_or_default();
-        String::from_utf8_lossy(&p.vfs().guest_path(&host)).into_owned()
-    };
+    let link = format!("/proc/self/fd/{}", f.as_raw_fd());
+    let host = rustix::fs::readlink(link.as_str(), Vec::new()).map(|c| c.into_bytes()).unwrap_or_default();
+    let name = String::from_utf8_lossy(&p.vfs().guest_path(&host)).into_owned();
+    if prot & PROT_EXEC != 0 {
+        // A library (or any code) mapped from a file: its symbols.
+        let path = std::path::PathBuf::from(std::ffi::OsString::from_vec(host.clone()));
+        p.proc.symbols.add_mapping(start, start + len, &path, offset);
+    }
     // The bytes the file backs; pages wholly past its end are SIGBUS.
     let avail = if regular { size.saturating_sub(offset).min(len) } else { len };
     let backed = if regular { page_up(avail).unwrap_or(len).min(len) } else { len };

@@ -17,6 +17,7 @@ pub mod nr;
 mod proc;
 mod sig;
 mod strace;
+pub(crate) use strace::signal_name;
 mod sysv;
 mod wait;
 
@@ -373,14 +374,25 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::PSELECT6 => event::pselect6(p, a[0], a[1], a[2], a[3], a[4], a[5]),
         // ---- end of sockets and event APIs ----
         _ => {
-            // Silent, as under QEMU: a program that probes for a system call
-            // copes with ENOSYS, and a note would change its output.
-            // `--strace` shows it.
+            // Silent by default, as under QEMU: a program that probes for a
+            // system call copes with ENOSYS, and a note would change its
+            // output. `-d unimp` and `--strace` show it.
+            tracing::info!(target: ferrovm_engine::log::target::UNIMP, "Unsupported syscall: {n}");
             Err(Errno::NOSYS)
         }
     };
     if let Some(line) = pre {
         strace::finish(p, n, line, Some(&result));
+    }
+    if matches!(n, nr::MMAP | nr::MUNMAP | nr::MPROTECT | nr::MREMAP | nr::BRK)
+        && tracing::enabled!(target: ferrovm_engine::log::target::PAGE, tracing::Level::INFO)
+    {
+        let name = nr::name(n).unwrap_or("mmap");
+        tracing::info!(
+            target: ferrovm_engine::log::target::PAGE,
+            "page layout changed following {name}\n{}",
+            crate::process::page_table(&p.mem)
+        );
     }
     match result {
         Ok(v) => Outcome::Return(v),

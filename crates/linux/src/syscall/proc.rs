@@ -68,7 +68,10 @@ fn unsupported(p: &Thread, flags: u64) {
     let first =
         p.proc.reported_unknown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(u64::MAX - flags);
     if first {
-        eprintln!("ferrovm: clone flags {flags:#x} are not supported (only threads and fork/vfork), returning EINVAL");
+        tracing::info!(
+            target: ferrovm_engine::log::target::UNIMP,
+            "clone flags {flags:#x} are not supported (only threads and fork/vfork), returning EINVAL"
+        );
     }
 }
 

@@ -259,6 +259,11 @@ const SIGNAMES: [&str; 32] = [
     "SIGSYS",
 ];
 
+/// The name of signal `sig` (`SIGSEGV`), or its number for real-time ones.
+pub(crate) fn signal_name(sig: i32) -> String {
+    usize::try_from(sig).ok().and_then(|i| SIGNAMES.get(i)).map_or_else(|| format!("SIGRT{sig}"), |n| n.to_string())
+}
+
 fn name_of(names: Names, v: u64) -> Option<&'static str> {
     names.iter().find(|&&(n, _)| n == v).map(|&(_, s)| s)
 }
@@ -548,8 +553,14 @@ pub(super) fn finish(p: &Thread, n: u64, pending: Pending, result: Option<&SysRe
     }
     // The thread id (the pid in a single-threaded process, as QEMU shows
     // it), taken now: after a fork, the child's line shows the child.
-    let line = format!("{} {line}\n", rustix::thread::gettid().as_raw_nonzero());
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    let line = format!("{} {line}", rustix::thread::gettid().as_raw_nonzero());
+    // A `ferrovm::strace` event, which the CLI writes as is; with no
+    // subscriber at all (a library user), straight to stderr.
+    if tracing::dispatcher::has_been_set() {
+        tracing::info!(target: ferrovm_engine::log::target::STRACE, "{line}");
+    } else {
+        let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+    }
 }
 
 #[cfg(test)]
