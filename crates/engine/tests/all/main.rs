@@ -5,7 +5,6 @@ mod debug;
 mod faults;
 mod filetests;
 mod jit_diff;
-mod log;
 mod run_loop;
 mod smc;
 mod support;

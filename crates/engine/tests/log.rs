@@ -1,6 +1,11 @@
 //! The `-d` categories as a library user sees them: `tracing` events on
 //! targets `ferrovm::*`, through the user's own subscriber; and the
 //! per-block ones only when the configuration asks for them.
+//!
+//! A test binary of its own: `tracing` caches whether a call site is
+//! enabled process-wide, and a test on another thread that hits a call
+//! site first with no subscriber can leave it disabled for this test's
+//! scoped subscriber (seen as a lost `out_asm` event in the shared binary).
 
 use std::sync::{Arc, Mutex};
 
