@@ -48,13 +48,8 @@ impl Linker for TableLinker<'_> {
 /// Most times one region is re-formed because a side exit turned hot.
 const MAX_REFORMS: u32 = 4;
 
-/// Runs of quick first-tier code after which it asks for its optimized
-/// region. An optimized region costs about ten times the block's quick
-/// compile and saves much less per run than quick code saved over the
-/// interpreter, so quick code has to prove hot first: queueing every
-/// region right after its quick code spent most of the workers' time on
-/// regions of short-lived code (Python start-up) while new hot blocks
-/// waited interpreted.
+/// Runs of quick first-tier code after which it asks again for its
+/// optimized region (in case that request was refused or dropped).
 const QUICK_TIER_UP: u32 = 4096;
 
 /// What a compile makes.
@@ -63,7 +58,7 @@ pub(crate) enum Kind {
     /// Under [`EngineMode::Jit`], a block on its first run.
     FirstRun,
     /// Under [`EngineMode::Tiered`], quick first-tier code for a block that
-    /// turned hot, before its optimized region (see [`QUICK_TIER_UP`]): the
+    /// turned hot, while its optimized region waits in the queue: the
     /// block alone, no optimizer, single-pass register allocation.
     Quick,
     /// Hot code: optimized, with the hot loop around it.
@@ -152,8 +147,8 @@ impl Vcpu {
         let reform = vm.region_exiting_to(r.pc);
         let priority = saving - cost_ns;
         // With workers, a block with no code gets quick first-tier code
-        // first (served ahead of everything); its optimized region comes
-        // when the quick code has run QUICK_TIER_UP times.
+        // first (served ahead of everything), then its optimized region:
+        // the guest runs native code long before a big region is ready.
         let quick = reform.is_none()
             && matches!(vm.config.compile_threads, CompileThreads::Workers(_))
             && r.cell.code.load(Ordering::Relaxed) == vm.store.as_ref().map_or(0, |s| s.stub());

@@ -32,7 +32,7 @@ pub(crate) struct Request {
     /// translation, one of its side exits, turned hot.
     pub(crate) reform: Option<Arc<Record>>,
     /// Quick first-tier code for the block alone (no optimizer), asked
-    /// for before its optimized region: served before every other kind.
+    /// for ahead of its optimized region: served before every other kind.
     pub(crate) quick: bool,
     seq: u64,
 }

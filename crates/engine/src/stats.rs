@@ -150,8 +150,8 @@ stats! {
     compile_pause_time: time,
     /// Time compile workers spent serving requests.
     worker_busy: time,
-    /// Quick first-tier compiles (a block alone, no optimizer), made before
-    /// its optimized region.
+    /// Quick first-tier compiles (a block alone, no optimizer) made while
+    /// its optimized region waited.
     quick_compiles: count,
     /// Hot regions re-formed because a side exit turned hot.
     regions_reformed: count,

@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use crate::config::CompileThreads;
 use crate::hotspot::Load;
-use crate::queue::CompileQueue;
+use crate::native::Outcome;
+use crate::queue::{CompileQueue, Request};
 use crate::stats::Counters;
 use crate::vm::{VcpuShared, Vm};
 
@@ -221,10 +222,16 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
             let started = Instant::now();
             // A block that cannot be lifted stays interpreted; the guest
             // meets the fault itself.
-            if let Some(store) = &vm.store {
-                let _ = vm.serve(compiler.get_or_insert_with(|| store.compiler()), me, &req);
-            }
+            let out = match &vm.store {
+                Some(store) => vm.serve(compiler.get_or_insert_with(|| store.compiler()), me, &req),
+                None => Ok(Outcome::Failed { kept: false }),
+            };
             req.done();
+            if req.quick && matches!(out, Ok(Outcome::Compiled)) {
+                // Its optimized region next, in turn.
+                Counters::add(&me.counters.compile_requests, 1);
+                vm.queue.push(Request::new(Arc::clone(&req.record), req.priority, None));
+            }
             Counters::add_time(&me.counters.worker_busy, started.elapsed());
         } else if queue.is_shut_down() {
             return;
