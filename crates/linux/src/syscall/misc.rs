@@ -462,7 +462,22 @@ pub(crate) fn futex(p: &mut Thread, addr: u64, op: u64, val: u64, arg: u64, addr
     // The waits block (and a guest signal interrupts them); wakes, requeues
     // and the PI unlock and trylock return at once.
     let call = |kick: &AtomicU32| host::futex(kick, word, op, val, fourth, word2, val3);
-    if timed { p.blocking(call) } else { call(&p.me.kick) }
+    if timed {
+        return p.blocking(call);
+    }
+    // These never block, and Linux never fails them with EINTR (glibc
+    // aborts when FUTEX_WAKE does: "The futex facility returned an
+    // unexpected error code"). The thread's kick flag, set by a pending
+    // guest signal, made the host call return EINTR before it ran; a
+    // flag no signal sets, and a retry should a host signal still cut in,
+    // keep a pending signal from failing them.
+    let quiet = AtomicU32::new(0);
+    loop {
+        match call(&quiet) {
+            Err(Errno::INTR) => continue,
+            r => return r,
+        }
+    }
 }
 
 /// `sched_setaffinity(pid, len, mask)`: for this thread (pid 0), a thread
