@@ -34,39 +34,8 @@ const fn bits(exts: &[Ext]) -> u64 {
     set
 }
 
-/// What ferrovm implements and decodes (everything but V).
-const IMPLEMENTED: u64 = bits(&[
-    Ext::I,
-    Ext::M,
-    Ext::A,
-    Ext::F,
-    Ext::D,
-    Ext::Zicsr,
-    Ext::Zifencei,
-    Ext::Zba,
-    Ext::Zbb,
-    Ext::Zbc,
-    Ext::Zbs,
-    Ext::C,
-    Ext::Zicond,
-    Ext::Zbkb,
-    Ext::Zbkc,
-    Ext::Zbkx,
-    Ext::Zimop,
-    Ext::Zcmop,
-    Ext::Zcb,
-    Ext::Zawrs,
-    Ext::Zicbom,
-    Ext::Zicboz,
-    Ext::Zicbop,
-    Ext::Zfhmin,
-    Ext::Zfh,
-    Ext::Zfa,
-    Ext::Zihintpause,
-    Ext::Zihintntl,
-    Ext::Zmmul,
-    Ext::Zkt,
-]);
+/// What ferrovm implements and decodes: every extension but V.
+const IMPLEMENTED: u64 = bits(Ext::ALL) & !ExtSet::bit(Ext::V);
 
 const RV64GC: u64 = bits(&[Ext::I, Ext::M, Ext::A, Ext::F, Ext::D, Ext::Zicsr, Ext::Zifencei, Ext::C]);
 
