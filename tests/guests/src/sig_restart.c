@@ -1,11 +1,14 @@
 /* sig_restart: blocking system calls interrupted by a signal with a
  * handler, with and without SA_RESTART (signal(7), "Interruption of system
- * calls and library functions by signal handlers"). SIGALRM arrives 30 ms
- * into each call; the handler makes the call's condition true, so a
- * restarted call completes:
+ * calls and library functions by signal handlers"). SIGALRM arrives 100 ms
+ * into each call (a margin for a loaded machine, where the code between
+ * arming the timer and the call may first have to be compiled); the handler
+ * makes the call's condition true, so a restarted call completes:
  *   read (pipe), write (full pipe), wait4, futex wait: restarted with
  *     SA_RESTART, EINTR without;
- *   nanosleep, poll, sigsuspend (and pause): EINTR either way.
+ *   nanosleep, poll, sigsuspend (and pause): EINTR either way. For these
+ *   the timer repeats, so a signal that still came before the call (the
+ *   handler does nothing) cannot leave sigsuspend or pause waiting forever.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,6 +62,7 @@ static void change_futex(void)
 
 static void arm(int restart, void (*then)(void))
 {
+    const struct timeval first = {0, 100000};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
@@ -66,8 +70,16 @@ static void arm(int restart, void (*then)(void))
     sigaction(SIGALRM, &sa, NULL);
     on_alarm = then;
     handled = 0;
-    struct itimerval it = {{0, 0}, {0, 30000}};
+    /* One signal for a handler that changes the call's condition; a
+     * signal every 100 ms for the others. */
+    struct itimerval it = {then ? (struct timeval){0, 0} : first, first};
     setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm(void)
+{
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
 }
 
 static const char *outcome(long r)
@@ -82,6 +94,7 @@ static const char *outcome(long r)
 
 static void report(const char *call, int restart, long r)
 {
+    disarm();
     printf("%-10s %-12s %s (handler ran: %s)\n", call, restart ? "SA_RESTART:" : "no restart:", outcome(r),
            handled ? "yes" : "no");
 }
@@ -118,10 +131,10 @@ int main(void)
         close(pipefd[0]);
         close(pipefd[1]);
 
-        /* wait4 for a child that exits after 150 ms */
+        /* wait4 for a child that exits after 300 ms */
         pid_t child = fork();
         if (child == 0) {
-            struct timespec ts = {0, 150000000};
+            struct timespec ts = {0, 300000000};
             nanosleep(&ts, NULL);
             _exit(9);
         }
@@ -136,10 +149,11 @@ int main(void)
         futex_word = 0;
         arm(restart, change_futex);
         r = syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-        if (r < 0 && errno == EAGAIN)
+        if (r < 0 && errno == EAGAIN) {
+            disarm();
             printf("%-10s %-12s restarted, then EAGAIN (handler ran: %s)\n", "futex", restart ? "SA_RESTART:" : "no restart:",
                    handled ? "yes" : "no");
-        else
+        } else
             report("futex", restart, r);
 
         /* nanosleep: 2 s, cut short */

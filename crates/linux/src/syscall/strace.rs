@@ -522,6 +522,14 @@ pub(super) fn before(p: &Thread, n: u64, a: &[u64; 6]) -> Pending {
 
 /// The text of a host errno, as `strerror` gives it.
 fn strerror(errno: i32) -> String {
+    // A call a signal interrupted shows the kernel's restart code before
+    // the restart logic turns it into a restart or EINTR; QEMU prints
+    // `errno=512 (To be restarted)` for it.
+    match errno {
+        512 => return "To be restarted".to_string(),
+        514 => return "To be restarted if no handler".to_string(),
+        _ => {}
+    }
     let text = std::io::Error::from_raw_os_error(errno).to_string();
     match text.strip_suffix(&format!(" (os error {errno})")) {
         Some(s) => s.to_string(),
@@ -566,6 +574,13 @@ pub(super) fn finish(p: &Thread, n: u64, pending: Pending, result: Option<&SysRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restart_codes_are_named_as_qemu_names_them() {
+        assert_eq!(strerror(512), "To be restarted");
+        assert_eq!(strerror(514), "To be restarted if no handler");
+        assert_eq!(strerror(4), "Interrupted system call");
+    }
 
     fn f(table: Flags, v: u64) -> String {
         let mut s = String::new();
