@@ -115,8 +115,10 @@ pub fn run(inv: &Invocation, scratch: &Scratch, timeout: Duration) -> anyhow::Re
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || match done_rx.recv_timeout(timeout) {
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            // SAFETY: kill() only sends a signal; the pid is our unreaped child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // The pid is our unreaped child, so it names no other process.
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
             true
         }
         _ => false,
@@ -129,6 +131,7 @@ pub fn run(inv: &Invocation, scratch: &Scratch, timeout: Duration) -> anyhow::Re
     let mut raw_status = 0;
     // SAFETY: rusage is plain old data; an all-zero value is valid.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // libc, not rustix: rustix's waits do not return the child's rusage.
     // SAFETY: both pointers are valid for writes for the duration of the call.
     let reaped = unsafe { libc::wait4(pid, &mut raw_status, 0, &mut usage) };
     if reaped != pid {
@@ -154,17 +157,13 @@ pub fn run(inv: &Invocation, scratch: &Scratch, timeout: Duration) -> anyhow::Re
 
 /// Blocks until child `pid` has exited, without reaping it.
 fn wait_exited(pid: libc::pid_t) -> anyhow::Result<()> {
+    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    let child = Pid::from_raw(pid).context("no child pid")?;
     loop {
-        // SAFETY: siginfo_t is plain old data; an all-zero value is valid.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is valid for writes; WNOWAIT leaves the child reapable.
-        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
-        if r == 0 {
-            return Ok(());
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            bail!("waitid({pid}) failed: {e}");
+        match waitid(WaitId::Pid(child), WaitIdOptions::EXITED | WaitIdOptions::NOWAIT) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => bail!("waitid({pid}) failed: {e}"),
         }
     }
 }

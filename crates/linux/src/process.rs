@@ -269,7 +269,7 @@ impl std::fmt::Debug for Process {
 }
 
 /// Linux's `MINSIGSTKSZ` for riscv64, reported in `AT_MINSIGSTKSZ`.
-pub const MINSIGSTKSZ: u64 = 2048;
+pub const MINSIGSTKSZ: u64 = linux_raw_sys::general::MINSIGSTKSZ as u64;
 
 /// Where the dynamic linker goes: just below the mmap area, as Linux puts
 /// it at the top of the mmap region.

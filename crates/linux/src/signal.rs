@@ -63,39 +63,39 @@ pub const SIG_IGN: u64 = 1;
 /// `sa_flags` bits (`include/uapi/asm-generic/signal.h`).
 pub mod sa {
     /// Do not send SIGCHLD when children stop.
-    pub const NOCLDSTOP: u64 = 0x1;
+    pub const NOCLDSTOP: u64 = linux_raw_sys::general::SA_NOCLDSTOP as u64;
     /// Three-argument handler with `siginfo_t`.
-    pub const SIGINFO: u64 = 0x4;
+    pub const SIGINFO: u64 = linux_raw_sys::general::SA_SIGINFO as u64;
     /// Run on the alternate signal stack.
-    pub const ONSTACK: u64 = 0x0800_0000;
+    pub const ONSTACK: u64 = linux_raw_sys::general::SA_ONSTACK as u64;
     /// Restart interrupted system calls.
-    pub const RESTART: u64 = 0x1000_0000;
+    pub const RESTART: u64 = linux_raw_sys::general::SA_RESTART as u64;
     /// Do not block the signal in its own handler.
-    pub const NODEFER: u64 = 0x4000_0000;
+    pub const NODEFER: u64 = linux_raw_sys::general::SA_NODEFER as u64;
     /// Reset to `SIG_DFL` on delivery.
-    pub const RESETHAND: u64 = 0x8000_0000;
+    pub const RESETHAND: u64 = linux_raw_sys::general::SA_RESETHAND as u64;
 }
 
 /// `si_code` values.
 pub mod code {
     /// Sent by `kill`.
-    pub const SI_USER: i32 = 0;
+    pub const SI_USER: i32 = linux_raw_sys::general::SI_USER as i32;
     /// Sent by the kernel (e.g. an interval timer).
-    pub const SI_KERNEL: i32 = 0x80;
+    pub const SI_KERNEL: i32 = linux_raw_sys::general::SI_KERNEL as i32;
     /// Sent by `tkill`/`tgkill` (and `raise`).
-    pub const SI_TKILL: i32 = -6;
+    pub const SI_TKILL: i32 = linux_raw_sys::general::SI_TKILL;
     /// Address not mapped.
-    pub const SEGV_MAPERR: i32 = 1;
+    pub const SEGV_MAPERR: i32 = linux_raw_sys::general::SEGV_MAPERR as i32;
     /// Invalid permissions for a mapped object.
-    pub const SEGV_ACCERR: i32 = 2;
+    pub const SEGV_ACCERR: i32 = linux_raw_sys::general::SEGV_ACCERR as i32;
     /// Invalid address alignment.
-    pub const BUS_ADRALN: i32 = 1;
+    pub const BUS_ADRALN: i32 = linux_raw_sys::general::BUS_ADRALN as i32;
     /// Nonexistent physical address (past the end of a mapped file).
-    pub const BUS_ADRERR: i32 = 2;
+    pub const BUS_ADRERR: i32 = linux_raw_sys::general::BUS_ADRERR as i32;
     /// Illegal opcode.
-    pub const ILL_ILLOPC: i32 = 1;
+    pub const ILL_ILLOPC: i32 = linux_raw_sys::general::ILL_ILLOPC as i32;
     /// Breakpoint.
-    pub const TRAP_BRKPT: i32 = 1;
+    pub const TRAP_BRKPT: i32 = linux_raw_sys::general::TRAP_BRKPT as i32;
 }
 
 /// What a signal does when its disposition is `SIG_DFL`.
@@ -175,9 +175,9 @@ impl SigInfo {
 }
 
 /// `SS_ONSTACK`: currently running on the alternate stack.
-pub const SS_ONSTACK: u32 = 1;
+pub const SS_ONSTACK: u32 = linux_raw_sys::general::SS_ONSTACK;
 /// `SS_DISABLE`: no alternate stack.
-pub const SS_DISABLE: u32 = 2;
+pub const SS_DISABLE: u32 = linux_raw_sys::general::SS_DISABLE;
 
 /// The alternate signal stack (`stack_t`: `ss_sp`, `ss_flags`, `ss_size`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,25 +20,25 @@ pub const MAX_STACK_SIZE: u64 = STACK_SIZE + (128 << 20) - PAGE_SIZE;
 
 /// Auxiliary-vector keys (`include/uapi/linux/auxvec.h`).
 pub mod at {
-    pub const NULL: u64 = 0;
-    pub const PHDR: u64 = 3;
-    pub const PHENT: u64 = 4;
-    pub const PHNUM: u64 = 5;
-    pub const PAGESZ: u64 = 6;
-    pub const BASE: u64 = 7;
-    pub const FLAGS: u64 = 8;
-    pub const ENTRY: u64 = 9;
-    pub const UID: u64 = 11;
-    pub const EUID: u64 = 12;
-    pub const GID: u64 = 13;
-    pub const EGID: u64 = 14;
-    pub const HWCAP: u64 = 16;
-    pub const CLKTCK: u64 = 17;
-    pub const SECURE: u64 = 23;
-    pub const RANDOM: u64 = 25;
-    pub const HWCAP2: u64 = 26;
-    pub const EXECFN: u64 = 31;
-    pub const MINSIGSTKSZ: u64 = 51;
+    pub const NULL: u64 = linux_raw_sys::auxvec::AT_NULL as u64;
+    pub const PHDR: u64 = linux_raw_sys::auxvec::AT_PHDR as u64;
+    pub const PHENT: u64 = linux_raw_sys::auxvec::AT_PHENT as u64;
+    pub const PHNUM: u64 = linux_raw_sys::auxvec::AT_PHNUM as u64;
+    pub const PAGESZ: u64 = linux_raw_sys::auxvec::AT_PAGESZ as u64;
+    pub const BASE: u64 = linux_raw_sys::auxvec::AT_BASE as u64;
+    pub const FLAGS: u64 = linux_raw_sys::auxvec::AT_FLAGS as u64;
+    pub const ENTRY: u64 = linux_raw_sys::auxvec::AT_ENTRY as u64;
+    pub const UID: u64 = linux_raw_sys::auxvec::AT_UID as u64;
+    pub const EUID: u64 = linux_raw_sys::auxvec::AT_EUID as u64;
+    pub const GID: u64 = linux_raw_sys::auxvec::AT_GID as u64;
+    pub const EGID: u64 = linux_raw_sys::auxvec::AT_EGID as u64;
+    pub const HWCAP: u64 = linux_raw_sys::auxvec::AT_HWCAP as u64;
+    pub const CLKTCK: u64 = linux_raw_sys::auxvec::AT_CLKTCK as u64;
+    pub const SECURE: u64 = linux_raw_sys::auxvec::AT_SECURE as u64;
+    pub const RANDOM: u64 = linux_raw_sys::auxvec::AT_RANDOM as u64;
+    pub const HWCAP2: u64 = linux_raw_sys::auxvec::AT_HWCAP2 as u64;
+    pub const EXECFN: u64 = linux_raw_sys::auxvec::AT_EXECFN as u64;
+    pub const MINSIGSTKSZ: u64 = linux_raw_sys::auxvec::AT_MINSIGSTKSZ as u64;
 }
 
 /// `AT_HWCAP` for the ISA `isa`: one bit per single-letter extension

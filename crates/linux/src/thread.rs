@@ -108,12 +108,12 @@ impl std::fmt::Debug for Thread {
     }
 }
 
-const FUTEX_WAITERS: u32 = 0x8000_0000;
-const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
-const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+const FUTEX_WAITERS: u32 = linux_raw_sys::general::FUTEX_WAITERS;
+const FUTEX_OWNER_DIED: u32 = linux_raw_sys::general::FUTEX_OWNER_DIED;
+const FUTEX_TID_MASK: u32 = linux_raw_sys::general::FUTEX_TID_MASK;
 /// Most entries of a robust list walked at exit (the kernel's
 /// `ROBUST_LIST_LIMIT`).
-const ROBUST_LIST_LIMIT: usize = 2048;
+const ROBUST_LIST_LIMIT: usize = linux_raw_sys::general::ROBUST_LIST_LIMIT as usize;
 
 impl Thread {
     /// The calling host thread as guest thread of `proc`, running `vcpu`

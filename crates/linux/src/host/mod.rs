@@ -235,12 +235,13 @@ pub fn die_by_signal(signal: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: setrlimit reads a valid, initialized struct; signal() with
-    // SIG_DFL installs no Rust code as a handler, and raise() delivers the
-    // signal to this thread; none of them touches Rust-managed memory.
+    let no_core = rustix::process::Rlimit { current: Some(0), maximum: Some(0) };
+    let _ = rustix::process::setrlimit(rustix::process::Resource::Core, no_core);
+    // SAFETY: signal() with SIG_DFL installs no Rust code as a handler, and
+    // raise() delivers the signal to this thread; none of them touches
+    // Rust-managed memory. (rustix has no signal-disposition calls outside
+    // its `runtime` feature, which is not for programs with a libc.)
     unsafe {
-        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
         libc::signal(signal, libc::SIG_DFL);
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);

@@ -196,11 +196,18 @@ pub fn epoll_wait(
     Ok(n)
 }
 
-/// `epoll_ctl(epfd, op, fd, {events, data})`.
+/// `epoll_ctl(epfd, op, fd, {events, data})`; the event bits pass through
+/// as the guest gave them.
 pub fn epoll_ctl(epfd: BorrowedFd<'_>, op: i32, fd: BorrowedFd<'_>, event: EpollEvent) -> Result<(), Errno> {
-    let mut ev = libc::epoll_event { events: event.0, u64: event.1 };
-    // SAFETY: `ev` is a live epoll_event for the call.
-    check(unsafe { libc::epoll_ctl(epfd.as_raw_fd(), op, fd.as_raw_fd(), &mut ev) }).map(|_| ())
+    use linux_raw_sys::general as lg;
+    use rustix::event::epoll;
+    let (flags, data) = (epoll::EventFlags::from_bits_retain(event.0), epoll::EventData::new_u64(event.1));
+    match op as u32 {
+        lg::EPOLL_CTL_ADD => epoll::add(epfd, fd, data, flags),
+        lg::EPOLL_CTL_MOD => epoll::modify(epfd, fd, data, flags),
+        lg::EPOLL_CTL_DEL => epoll::delete(epfd, fd),
+        _ => Err(Errno::INVAL),
+    }
 }
 
 /// Makes descriptor number `target` refer to what `with` refers to

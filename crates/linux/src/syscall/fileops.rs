@@ -47,7 +47,7 @@ pub(crate) fn openat2(p: &mut Thread, dir: u64, path: u64, how: u64, size: u64) 
 
 /// `MFD_CLOEXEC`, the one flag ferrovm keeps for itself (host descriptors
 /// are always close-on-exec; the guest's flag is in the descriptor table).
-const MFD_CLOEXEC: u64 = 1;
+const MFD_CLOEXEC: u64 = linux_raw_sys::general::MFD_CLOEXEC as u64;
 /// Linux's limit on a memfd name (`NAME_MAX` minus `"memfd:"`).
 const MFD_NAME_MAX: usize = 249;
 

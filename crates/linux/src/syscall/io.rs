@@ -206,16 +206,16 @@ pub(crate) fn dup3(p: &mut Thread, old: u64, new: u64, flags: u64) -> SysResult 
     Ok(new)
 }
 
-const F_DUPFD: u64 = 0;
-const F_GETFD: u64 = 1;
-const F_SETFD: u64 = 2;
-const F_GETFL: u64 = 3;
-const F_SETFL: u64 = 4;
-const F_GETLK: u64 = 5;
-const F_SETLK: u64 = 6;
-const F_SETLKW: u64 = 7;
-const F_DUPFD_CLOEXEC: u64 = 1030;
-const F_GETPIPE_SZ: u64 = 1032;
+const F_DUPFD: u64 = linux_raw_sys::general::F_DUPFD as u64;
+const F_GETFD: u64 = linux_raw_sys::general::F_GETFD as u64;
+const F_SETFD: u64 = linux_raw_sys::general::F_SETFD as u64;
+const F_GETFL: u64 = linux_raw_sys::general::F_GETFL as u64;
+const F_SETFL: u64 = linux_raw_sys::general::F_SETFL as u64;
+const F_GETLK: u64 = linux_raw_sys::general::F_GETLK as u64;
+const F_SETLK: u64 = linux_raw_sys::general::F_SETLK as u64;
+const F_SETLKW: u64 = linux_raw_sys::general::F_SETLKW as u64;
+const F_DUPFD_CLOEXEC: u64 = linux_raw_sys::general::F_DUPFD_CLOEXEC as u64;
+const F_GETPIPE_SZ: u64 = linux_raw_sys::general::F_GETPIPE_SZ as u64;
 
 pub(crate) fn fcntl(p: &mut Thread, fd: u64, cmd: u64, arg: u64) -> SysResult {
     match cmd {
@@ -366,10 +366,10 @@ pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysRe
 }
 
 /// `FIONBIO`.
-const FIONBIO: u64 = 0x5421;
+const FIONBIO: u64 = linux_raw_sys::ioctl::FIONBIO as u64;
 /// `FIOCLEX` / `FIONCLEX`.
-const FIONCLEX: u64 = 0x5450;
-const FIOCLEX: u64 = 0x5451;
+const FIONCLEX: u64 = linux_raw_sys::ioctl::FIONCLEX as u64;
+const FIOCLEX: u64 = linux_raw_sys::ioctl::FIOCLEX as u64;
 
 /// `ioctl(fd, request, arg)`. Terminal requests go to the host as they
 /// are: `struct termios` (asm-generic: four flag words, `c_line`,

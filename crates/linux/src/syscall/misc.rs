@@ -410,16 +410,16 @@ pub(crate) fn hwprobe_value(isa: ExtSet, key: u64) -> Option<u64> {
     })
 }
 
-const FUTEX_WAIT: u64 = 0;
-const FUTEX_FD: u64 = 2;
-const FUTEX_REQUEUE: u64 = 3;
-const FUTEX_CMP_REQUEUE: u64 = 4;
-const FUTEX_WAKE_OP: u64 = 5;
-const FUTEX_LOCK_PI: u64 = 6;
-const FUTEX_WAIT_BITSET: u64 = 9;
-const FUTEX_WAIT_REQUEUE_PI: u64 = 11;
-const FUTEX_CMP_REQUEUE_PI: u64 = 12;
-const FUTEX_LOCK_PI2: u64 = 13;
+const FUTEX_WAIT: u64 = linux_raw_sys::general::FUTEX_WAIT as u64;
+const FUTEX_FD: u64 = linux_raw_sys::general::FUTEX_FD as u64;
+const FUTEX_REQUEUE: u64 = linux_raw_sys::general::FUTEX_REQUEUE as u64;
+const FUTEX_CMP_REQUEUE: u64 = linux_raw_sys::general::FUTEX_CMP_REQUEUE as u64;
+const FUTEX_WAKE_OP: u64 = linux_raw_sys::general::FUTEX_WAKE_OP as u64;
+const FUTEX_LOCK_PI: u64 = linux_raw_sys::general::FUTEX_LOCK_PI as u64;
+const FUTEX_WAIT_BITSET: u64 = linux_raw_sys::general::FUTEX_WAIT_BITSET as u64;
+const FUTEX_WAIT_REQUEUE_PI: u64 = linux_raw_sys::general::FUTEX_WAIT_REQUEUE_PI as u64;
+const FUTEX_CMP_REQUEUE_PI: u64 = linux_raw_sys::general::FUTEX_CMP_REQUEUE_PI as u64;
+const FUTEX_LOCK_PI2: u64 = linux_raw_sys::general::FUTEX_LOCK_PI2 as u64;
 /// `FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME`: the rest is the command.
 const FUTEX_FLAGS: u64 = 128 | 256;
 
@@ -497,12 +497,12 @@ pub(crate) fn sched_setaffinity(p: &mut Thread, pid: u64, len: u64, mask: u64) -
     Ok(0)
 }
 
-const PR_SET_PDEATHSIG: u64 = 1;
-const PR_GET_PDEATHSIG: u64 = 2;
-const PR_GET_DUMPABLE: u64 = 3;
-const PR_SET_DUMPABLE: u64 = 4;
-const PR_SET_NAME: u64 = 15;
-const PR_GET_NAME: u64 = 16;
+const PR_SET_PDEATHSIG: u64 = linux_raw_sys::prctl::PR_SET_PDEATHSIG as u64;
+const PR_GET_PDEATHSIG: u64 = linux_raw_sys::prctl::PR_GET_PDEATHSIG as u64;
+const PR_GET_DUMPABLE: u64 = linux_raw_sys::prctl::PR_GET_DUMPABLE as u64;
+const PR_SET_DUMPABLE: u64 = linux_raw_sys::prctl::PR_SET_DUMPABLE as u64;
+const PR_SET_NAME: u64 = linux_raw_sys::prctl::PR_SET_NAME as u64;
+const PR_GET_NAME: u64 = linux_raw_sys::prctl::PR_GET_NAME as u64;
 
 /// `prctl(option, arg2, ...)`: the thread name (the host thread's, so
 /// `/proc/self/task/TID/comm` shows it), and harmless process flags.

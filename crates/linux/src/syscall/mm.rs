@@ -36,16 +36,16 @@ use crate::thread::Thread;
 /// out (`mmap_base`).
 pub(crate) const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (128 << 20);
 
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_SHARED_VALIDATE: u64 = 0x03;
-const MAP_FIXED: u64 = 0x10;
-const MAP_ANONYMOUS: u64 = 0x20;
-const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+const MAP_PRIVATE: u64 = linux_raw_sys::general::MAP_PRIVATE as u64;
+const MAP_SHARED_VALIDATE: u64 = linux_raw_sys::general::MAP_SHARED_VALIDATE as u64;
+const MAP_FIXED: u64 = linux_raw_sys::general::MAP_FIXED as u64;
+const MAP_ANONYMOUS: u64 = linux_raw_sys::general::MAP_ANONYMOUS as u64;
+const MAP_FIXED_NOREPLACE: u64 = linux_raw_sys::general::MAP_FIXED_NOREPLACE as u64;
 
-const MREMAP_MAYMOVE: u64 = 1;
-const MREMAP_FIXED: u64 = 2;
+const MREMAP_MAYMOVE: u64 = linux_raw_sys::general::MREMAP_MAYMOVE as u64;
+const MREMAP_FIXED: u64 = linux_raw_sys::general::MREMAP_FIXED as u64;
 
-const MADV_DONTNEED: u64 = 4;
+const MADV_DONTNEED: u64 = linux_raw_sys::general::MADV_DONTNEED as u64;
 
 fn page_up(x: u64) -> Option<u64> {
     Some(x.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1))

@@ -34,20 +34,20 @@ use crate::process::VforkChild;
 use crate::thread::Thread;
 use crate::vfs::AT_FDCWD;
 
-const CLONE_VM: u64 = 0x100;
-const CLONE_FS: u64 = 0x200;
-const CLONE_FILES: u64 = 0x400;
-const CLONE_SIGHAND: u64 = 0x800;
-const CLONE_PIDFD: u64 = 0x1000;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_THREAD: u64 = 0x1_0000;
-const CLONE_SYSVSEM: u64 = 0x4_0000;
-const CLONE_SETTLS: u64 = 0x8_0000;
-const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-const CLONE_DETACHED: u64 = 0x40_0000;
-const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+const CLONE_VM: u64 = linux_raw_sys::general::CLONE_VM as u64;
+const CLONE_FS: u64 = linux_raw_sys::general::CLONE_FS as u64;
+const CLONE_FILES: u64 = linux_raw_sys::general::CLONE_FILES as u64;
+const CLONE_SIGHAND: u64 = linux_raw_sys::general::CLONE_SIGHAND as u64;
+const CLONE_PIDFD: u64 = linux_raw_sys::general::CLONE_PIDFD as u64;
+const CLONE_VFORK: u64 = linux_raw_sys::general::CLONE_VFORK as u64;
+const CLONE_THREAD: u64 = linux_raw_sys::general::CLONE_THREAD as u64;
+const CLONE_SYSVSEM: u64 = linux_raw_sys::general::CLONE_SYSVSEM as u64;
+const CLONE_SETTLS: u64 = linux_raw_sys::general::CLONE_SETTLS as u64;
+const CLONE_PARENT_SETTID: u64 = linux_raw_sys::general::CLONE_PARENT_SETTID as u64;
+const CLONE_CHILD_CLEARTID: u64 = linux_raw_sys::general::CLONE_CHILD_CLEARTID as u64;
+const CLONE_DETACHED: u64 = linux_raw_sys::general::CLONE_DETACHED as u64;
+const CLONE_CHILD_SETTID: u64 = linux_raw_sys::general::CLONE_CHILD_SETTID as u64;
+const CLONE_CLEAR_SIGHAND: u64 = linux_raw_sys::general::CLONE_CLEAR_SIGHAND;
 /// What a new thread must share.
 const THREAD: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
 /// What else a thread's `clone` may ask for.

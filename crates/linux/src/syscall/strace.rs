@@ -21,6 +21,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::Range;
 
+use linux_raw_sys::general as lg;
+use linux_raw_sys::net as ln;
+
 use super::{SysResult, nr};
 use crate::thread::Thread;
 
@@ -146,82 +149,74 @@ fn signature(name: &str) -> &'static [Arg] {
 /// set (`PROT_NONE`).
 type Flags = &'static [(u64, &'static str)];
 
-const PROT: Flags = &[
-    (0, "PROT_NONE"),
-    (0x4, "PROT_EXEC"),
-    (0x1, "PROT_READ"),
-    (0x2, "PROT_WRITE"),
-    (0x0100_0000, "PROT_GROWSDOWN"),
-    (0x0200_0000, "PROT_GROWSUP"),
-];
+/// `(value, "NAME")` pairs from `linux-raw-sys`. Its constants are the
+/// host's (x86-64), and these are the guest's (riscv64): the two share the
+/// asm-generic values of every constant named here (mman, fcntl, stat,
+/// socket), so the host's numbers are the guest's. `CONST => "text"`
+/// prints a name other than the constant's.
+macro_rules! named {
+    ($m:ident: $($c:ident $(=> $n:literal)?),* $(,)?) => { &[$(($m::$c as u64, named!(@name $c $($n)?))),*] };
+    (@name $c:ident) => { stringify!($c) };
+    (@name $c:ident $n:literal) => { $n };
+}
 
-const MAP: Flags = &[
-    (0x01, "MAP_SHARED"),
-    (0x02, "MAP_PRIVATE"),
-    (0x10, "MAP_FIXED"),
-    (0x20, "MAP_ANONYMOUS"),
-    (0x0100, "MAP_GROWSDOWN"),
-    (0x0800, "MAP_DENYWRITE"),
-    (0x1000, "MAP_EXECUTABLE"),
-    (0x2000, "MAP_LOCKED"),
-    (0x4000, "MAP_NORESERVE"),
-    (0x8000, "MAP_POPULATE"),
-    (0x1_0000, "MAP_NONBLOCK"),
-    (0x2_0000, "MAP_STACK"),
-    (0x4_0000, "MAP_HUGETLB"),
-    (0x10_0000, "MAP_FIXED_NOREPLACE"),
-];
+const PROT: Flags = named!(lg: PROT_NONE, PROT_EXEC, PROT_READ, PROT_WRITE, PROT_GROWSDOWN, PROT_GROWSUP);
 
-const OPEN: Flags = &[
-    (0o100, "O_CREAT"),
-    (0o200, "O_EXCL"),
-    (0o400, "O_NOCTTY"),
-    (0o1000, "O_TRUNC"),
-    (0o2000, "O_APPEND"),
-    (0o4000, "O_NONBLOCK"),
-    (0o4010000, "O_SYNC"),
-    (0o10000, "O_DSYNC"),
-    (0o20000, "O_ASYNC"),
-    (0o40000, "O_DIRECT"),
-    (0o100000, "O_LARGEFILE"),
-    (0o20200000, "O_TMPFILE"),
-    (0o200000, "O_DIRECTORY"),
-    (0o400000, "O_NOFOLLOW"),
-    (0o1000000, "O_NOATIME"),
-    (0o2000000, "O_CLOEXEC"),
-    (0o10000000, "O_PATH"),
-];
+const MAP: Flags = named!(lg:
+    MAP_SHARED,
+    MAP_PRIVATE,
+    MAP_FIXED,
+    MAP_ANONYMOUS,
+    MAP_GROWSDOWN,
+    MAP_DENYWRITE,
+    MAP_EXECUTABLE,
+    MAP_LOCKED,
+    MAP_NORESERVE,
+    MAP_POPULATE,
+    MAP_NONBLOCK,
+    MAP_STACK,
+    MAP_HUGETLB,
+    MAP_FIXED_NOREPLACE,
+);
 
-const AT: Flags = &[
-    (0x100, "AT_SYMLINK_NOFOLLOW"),
-    (0x200, "AT_EACCESS"),
-    (0x400, "AT_SYMLINK_FOLLOW"),
-    (0x800, "AT_NO_AUTOMOUNT"),
-    (0x1000, "AT_EMPTY_PATH"),
-];
+const OPEN: Flags = named!(lg:
+    O_CREAT,
+    O_EXCL,
+    O_NOCTTY,
+    O_TRUNC,
+    O_APPEND,
+    O_NONBLOCK,
+    O_SYNC,
+    O_DSYNC,
+    FASYNC => "O_ASYNC",
+    O_DIRECT,
+    O_LARGEFILE,
+    O_TMPFILE,
+    O_DIRECTORY,
+    O_NOFOLLOW,
+    O_NOATIME,
+    O_CLOEXEC,
+    O_PATH,
+);
 
-const ACCESS: Flags = &[(0, "F_OK"), (4, "R_OK"), (2, "W_OK"), (1, "X_OK")];
+const AT: Flags = named!(lg: AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_SYMLINK_FOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH);
 
-const SOCK_FLAGS: Flags = &[(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")];
+const ACCESS: Flags = named!(lg: F_OK, R_OK, W_OK, X_OK);
+
+/// The kernel defines `SOCK_CLOEXEC` and `SOCK_NONBLOCK` as the `O_` flags.
+const SOCK_FLAGS: Flags = named!(lg: O_CLOEXEC => "SOCK_CLOEXEC", O_NONBLOCK => "SOCK_NONBLOCK");
 
 /// Single values (not bit sets).
 type Names = &'static [(u64, &'static str)];
 
-const SIG_HOW: Names = &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
+const SIG_HOW: Names = named!(lg: SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK);
 
-const DOMAINS: Names = &[(1, "UNIX"), (2, "INET"), (10, "INET6"), (16, "NETLINK"), (17, "PACKET")];
+/// Address families, as QEMU names them (without `AF_`).
+const DOMAINS: Names = named!(ln: AF_UNIX => "UNIX", AF_INET => "INET", AF_INET6 => "INET6", AF_NETLINK => "NETLINK", AF_PACKET => "PACKET");
 
-const SOCK_TYPES: Names = &[(1, "SOCK_STREAM"), (2, "SOCK_DGRAM"), (3, "SOCK_RAW"), (5, "SOCK_SEQPACKET")];
+const SOCK_TYPES: Names = named!(ln: SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET);
 
-const S_IFMT: Names = &[
-    (0o140000, "S_IFSOCK"),
-    (0o120000, "S_IFLNK"),
-    (0o100000, "S_IFREG"),
-    (0o060000, "S_IFBLK"),
-    (0o040000, "S_IFDIR"),
-    (0o020000, "S_IFCHR"),
-    (0o010000, "S_IFIFO"),
-];
+const S_IFMT: Names = named!(lg: S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO);
 
 /// Signal names, index = riscv64 (generic) signal number.
 const SIGNAMES: [&str; 32] = [

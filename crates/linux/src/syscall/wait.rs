@@ -15,7 +15,7 @@ use crate::signal::{NSIG, SigInfo, Signal};
 use crate::thread::Thread;
 
 /// `P_ALL`, `P_PID`, `P_PGID`, `P_PIDFD`.
-const P_PIDFD: u64 = 3;
+const P_PIDFD: u64 = linux_raw_sys::general::P_PIDFD as u64;
 /// `WNOHANG | WUNTRACED(WSTOPPED) | WEXITED | WCONTINUED | WNOWAIT |
 /// __WNOTHREAD | __WALL | __WCLONE`.
 const WAITID_OPTIONS: u64 = 1 | 2 | 4 | 8 | 0x0100_0000 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000;
