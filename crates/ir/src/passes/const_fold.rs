@@ -5,7 +5,10 @@
 //! such as `x + 0`, `x | 0`, `x << 0`, `x * 1` become copies and `x & 0`,
 //! `x ^ x`, `x - x` become constants, `addw x, 0` (RISC-V `sext.w`) and the
 //! other 32-bit ops with a neutral operand become `sextw x`; a branch on a
-//! constant becomes a jump.
+//! constant becomes a jump. Unboxing a value boxed in the same block
+//! (`nanunbox (nanbox x)`, the single an FP op or `flw` just wrote, read
+//! back by the next FP op) is `zextw x`, and likewise `zexth` for halves:
+//! the box's all-ones check and the canonical-NaN select go away.
 
 use crate::block::Block;
 use crate::entities::Temp;
@@ -16,7 +19,14 @@ use crate::op::{BinOp, Op, Terminator, UnOp};
 pub fn run(block: &mut Block) {
     let mut known: Vec<Option<u64>> = vec![None; block.num_temps as usize];
     let get = |known: &[Option<u64>], t: Temp| known.get(t.index()).copied().flatten();
+    // For each temp made by `nanbox`/`nanboxh`: what was boxed, and how.
+    let mut boxed: Vec<Option<(UnOp, Temp)>> = vec![None; block.num_temps as usize];
     for op in &mut block.ops {
+        if let Op::Unary { op: u @ (UnOp::NanBox | UnOp::NanBoxH), dst, src } = *op
+            && let Some(b) = boxed.get_mut(dst.index())
+        {
+            *b = Some((u, src));
+        }
         let folded = match *op {
             Op::Const { dst, value } => {
                 if let Some(k) = known.get_mut(dst.index()) {
@@ -25,7 +35,16 @@ pub fn run(block: &mut Block) {
                 continue;
             }
             Op::Copy { dst, src } => get(&known, src).map(|value| Op::Const { dst, value }),
-            Op::Unary { op: u, dst, src } => get(&known, src).map(|v| Op::Const { dst, value: eval::unary(u, v) }),
+            Op::Unary { op: u, dst, src } => match (get(&known, src), boxed.get(src.index()).copied().flatten()) {
+                (Some(v), _) => Some(Op::Const { dst, value: eval::unary(u, v) }),
+                (None, Some((UnOp::NanBox, x))) if u == UnOp::NanUnbox => {
+                    Some(Op::Unary { op: UnOp::ZextW, dst, src: x })
+                }
+                (None, Some((UnOp::NanBoxH, x))) if u == UnOp::NanUnboxH => {
+                    Some(Op::Unary { op: UnOp::ZextH, dst, src: x })
+                }
+                _ => None,
+            },
             Op::Select { dst, cond, a, b } => {
                 get(&known, cond).map(|c| Op::Copy { dst, src: if c != 0 { a } else { b } })
             }
@@ -107,6 +126,35 @@ mod tests {
         );
         assert!(out.contains("t2 = copy t0"), "{out}");
         assert!(out.contains("t3 = const 0x0"), "{out}");
+    }
+
+    #[test]
+    fn unboxing_what_was_just_boxed_is_a_zero_extension() {
+        let out = run("mark 0x0 4\nt0 = get x1\nt1 = nanbox t0\nt2 = nanunbox t1\nt3 = nanboxh t0\n\
+                       t4 = nanunboxh t3\nt5 = nanunboxh t1\nt6 = get f1\nt7 = nanunbox t6\n\
+                       set f2, t2\nset f3, t4\nset f4, t5\nset f5, t7\njump 0x4");
+        assert!(out.contains("t2 = zextw t0"), "{out}");
+        assert!(out.contains("t4 = zexth t0"), "{out}");
+        // A half unboxed from a single's box, or a register's value, keeps its check.
+        assert!(out.contains("t5 = nanunboxh t1"), "{out}");
+        assert!(out.contains("t7 = nanunbox t6"), "{out}");
+    }
+
+    #[test]
+    fn unboxing_folds_the_same_as_evaluation() {
+        // nanunbox(nanbox x) == zextw x for every x, the high bits included.
+        for x in [0u64, 0x3f80_0000, 0xdead_beef_7fc0_0001, u64::MAX, 0x1_0000_0000] {
+            let boxed = crate::eval::unary(crate::op::UnOp::NanBox, x);
+            assert_eq!(
+                crate::eval::unary(crate::op::UnOp::NanUnbox, boxed),
+                crate::eval::unary(crate::op::UnOp::ZextW, x)
+            );
+            let boxed = crate::eval::unary(crate::op::UnOp::NanBoxH, x);
+            assert_eq!(
+                crate::eval::unary(crate::op::UnOp::NanUnboxH, boxed),
+                crate::eval::unary(crate::op::UnOp::ZextH, x)
+            );
+        }
     }
 
     #[test]
