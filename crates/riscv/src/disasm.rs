@@ -9,6 +9,8 @@
 //! `auipc`/`lui` defined, which base register and offset an instruction used),
 //! and where the printed branch target is.
 
+mod vector;
+
 use core::fmt::Write as _;
 
 use crate::csr_names::CSR_NAMES;
@@ -346,6 +348,9 @@ fn render16(i: &Inst, raw: Option<u16>, pc: u64, out: &mut Rendered) -> bool {
 /// Renders a 32-bit instruction. Returns false if objdump would not name it.
 fn render32(i: &Inst, pc: u64, exts: ExtSet, spec: PrivSpec, out: &mut Rendered) -> bool {
     use Opcode::*;
+    if i.op.ext() == Ext::V {
+        return vector::render(i, out);
+    }
     let name = i.op.name();
     let (rd, rs1, rs2, imm) = (i.rd, i.rs1, i.rs2, i.imm);
     match i.op {

@@ -26,6 +26,8 @@ pub fn encode(inst: &Inst) -> Option<u32> {
     let rs2 = reg(inst.rs2) << 20;
     let rm = u32::from(inst.rm & 7) << 12;
     let imm = inst.imm;
+    let vm = u32::from(inst.rm & 1) << 25;
+    let nf = u32::from(inst.rs3 & 7) << 29;
     let word = matches
         | match format {
             Format::R | Format::FR | Format::FCmp => rd | rs1 | rs2,
@@ -63,6 +65,19 @@ pub fn encode(inst: &Inst) -> Option<u32> {
             Format::FRRm => rd | rs1 | rs2 | rm,
             Format::FR4 => rd | rs1 | rs2 | rm | (reg(inst.rs3) << 27),
             Format::FUnaryRm | Format::FToXRm | Format::XToFRm => rd | rs1 | rm,
+            Format::VSetvli => rd | rs1 | (((imm as u32) & 0x7ff) << 20),
+            Format::VSetivli => rd | rs1 | (((imm as u32) & 0x3ff) << 20),
+            Format::VMemWhole | Format::VMvV | Format::VMvX | Format::VMvF => rd | rs1,
+            Format::VMvI => rd | (((imm as u32) & 0x1f) << 15),
+            Format::VVNm | Format::VXNm | Format::VFNm => rd | rs1 | rs2,
+            Format::VINm => rd | rs2 | (((imm as u32) & 0x1f) << 15),
+            Format::VToX | Format::VToF | Format::VMvR => rd | rs2,
+            Format::VId => rd | vm,
+            Format::VToXM | Format::VUnary => rd | rs2 | vm,
+            Format::VI | Format::VIU => rd | rs2 | vm | (((imm as u32) & 0x1f) << 15),
+            Format::VV | Format::VX | Format::VF | Format::VVMac | Format::VXMac | Format::VFMac => rd | rs1 | rs2 | vm,
+            Format::VMem => rd | rs1 | vm | nf,
+            Format::VMemStrided | Format::VMemIndexed => rd | rs1 | rs2 | vm | nf,
         };
     let back = decode32(word);
     (back == Inst { len: 4, ..*inst }).then_some(word)

@@ -205,6 +205,8 @@ pub enum RegFile {
     X,
     /// Floating-point registers `f0..f31`.
     F,
+    /// Vector registers `v0..v31`.
+    V,
 }
 
 /// Operand layout of an instruction: which [`Inst`] fields are meaningful and
@@ -282,6 +284,66 @@ pub enum Format {
     MopRR,
     /// `frd, index`: `fli`, with the 5-bit constant index in `rs1`.
     FLi,
+    // ---- V 1.0. For all of these `rd` is `vd` (or `vs3` of a store), `rs2`
+    // is `vs2`, `rm` is the `vm` bit (1 = unmasked) where the format has it,
+    // and `rs3` is `nf` (fields 31:29) of loads and stores.
+    /// `rd, rs1, vtypei`: `vsetvli` with the 11-bit `zimm` in `imm`.
+    VSetvli,
+    /// `rd, uimm, vtypei`: `vsetivli` with the 5-bit AVL in `rs1` and the
+    /// 10-bit `zimm` in `imm`.
+    VSetivli,
+    /// `vd, (rs1), vm` with `nf`: unit-stride and fault-only-first.
+    VMem,
+    /// `vd, (rs1), rs2, vm` with `nf`: strided.
+    VMemStrided,
+    /// `vd, (rs1), vs2, vm` with `nf`: indexed.
+    VMemIndexed,
+    /// `vd, (rs1)`: whole-register and mask loads/stores (`nf`, `vm` fixed).
+    VMemWhole,
+    /// `vd, vs2, vs1, vm`.
+    VV,
+    /// `vd, vs2, rs1, vm`.
+    VX,
+    /// `vd, vs2, simm5, vm` (`imm` sign-extended).
+    VI,
+    /// `vd, vs2, uimm5, vm` (`imm` zero-extended: shifts, slides, gathers).
+    VIU,
+    /// `vd, vs2, frs1, vm`.
+    VF,
+    /// `vd, vs1, vs2, vm`: multiply-add operand order.
+    VVMac,
+    /// `vd, rs1, vs2, vm`.
+    VXMac,
+    /// `vd, frs1, vs2, vm`.
+    VFMac,
+    /// `vd, vs2, vs1` with `vm` fixed by the opcode (`, v0` when it is 0).
+    VVNm,
+    /// `vd, vs2, rs1` with `vm` fixed.
+    VXNm,
+    /// `vd, vs2, simm5` with `vm` fixed.
+    VINm,
+    /// `vd, vs2, frs1` with `vm` fixed.
+    VFNm,
+    /// `vd, vs1` (`vmv.v.v`).
+    VMvV,
+    /// `vd, rs1` (`vmv.v.x`, `vmv.s.x`).
+    VMvX,
+    /// `vd, simm5` (`vmv.v.i`).
+    VMvI,
+    /// `vd, frs1` (`vfmv.v.f`, `vfmv.s.f`).
+    VMvF,
+    /// `rd, vs2` (`vmv.x.s`).
+    VToX,
+    /// `frd, vs2` (`vfmv.f.s`).
+    VToF,
+    /// `rd, vs2, vm` (`vcpop.m`, `vfirst.m`).
+    VToXM,
+    /// `vd, vs2, vm`: unary operations (`vzext.vf2`, `vmsbf.m`, `vfsqrt.v`...).
+    VUnary,
+    /// `vd, vm` (`vid.v`).
+    VId,
+    /// `vd, vs2` (`vmv<nr>r.v`).
+    VMvR,
 }
 
 const RD: u32 = 0x0000_0f80;
@@ -298,6 +360,14 @@ const AQRL: u32 = 0x0600_0000;
 const MOP_R_N: u32 = 0x4c30_0000;
 /// `mop.rr.n`'s `n`: bits 30, 27:26.
 const MOP_RR_N: u32 = 0x4c00_0000;
+/// The vector mask bit `vm`.
+const VM: u32 = 0x0200_0000;
+/// The segment count `nf` of vector loads and stores (bits 31:29).
+const NF: u32 = 0xe000_0000;
+/// `vsetvli`'s `zimm[10:0]` (bits 30:20).
+const ZIMM11: u32 = 0x7ff0_0000;
+/// `vsetivli`'s `zimm[9:0]` (bits 29:20).
+const ZIMM10: u32 = 0x3ff0_0000;
 
 impl Format {
     /// Register file of `rd`, if the format has an `rd` operand.
@@ -305,8 +375,10 @@ impl Format {
         use Format::*;
         match self {
             R | RUnary | I | Load | U | J | Shift | ShiftW | Amo | Lr | Csr | CsrI | FToX | FToXRm | FCmp | MopR
-            | MopRR => Some(RegFile::X),
-            FLoad | FR | FRRm | FR4 | FUnaryRm | XToF | XToFRm | FLi => Some(RegFile::F),
+            | MopRR | VSetvli | VSetivli | VToX | VToXM => Some(RegFile::X),
+            FLoad | FR | FRRm | FR4 | FUnaryRm | XToF | XToFRm | FLi | VToF => Some(RegFile::F),
+            VMem | VMemStrided | VMemIndexed | VMemWhole | VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac | VVNm
+            | VXNm | VINm | VFNm | VMvV | VMvX | VMvI | VMvF | VUnary | VId | VMvR => Some(RegFile::V),
             Store | B | Fence | FenceI | None | FStore | Cbo => Option::None,
         }
     }
@@ -317,9 +389,12 @@ impl Format {
         use Format::*;
         match self {
             R | RUnary | I | Load | Store | B | Shift | ShiftW | Amo | Lr | Csr | FLoad | FStore | XToF | XToFRm
-            | Cbo | MopR | MopRR => Some(RegFile::X),
-            FR | FRRm | FR4 | FUnaryRm | FToX | FToXRm | FCmp => Some(RegFile::F),
-            U | J | CsrI | Fence | FenceI | None | FLi => Option::None,
+            | Cbo | MopR | MopRR | VSetvli | VMem | VMemStrided | VMemIndexed | VMemWhole | VX | VXMac | VXNm
+            | VMvX => Some(RegFile::X),
+            FR | FRRm | FR4 | FUnaryRm | FToX | FToXRm | FCmp | VF | VFMac | VFNm | VMvF => Some(RegFile::F),
+            VV | VVMac | VVNm | VMvV => Some(RegFile::V),
+            U | J | CsrI | Fence | FenceI | None | FLi | VSetivli | VI | VIU | VINm | VMvI | VToX | VToF | VToXM
+            | VUnary | VId | VMvR => Option::None,
         }
     }
 
@@ -327,8 +402,10 @@ impl Format {
     pub const fn rs2(self) -> Option<RegFile> {
         use Format::*;
         match self {
-            R | Store | B | Amo | MopRR => Some(RegFile::X),
+            R | Store | B | Amo | MopRR | VMemStrided => Some(RegFile::X),
             FStore | FR | FRRm | FR4 | FCmp => Some(RegFile::F),
+            VMemIndexed | VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac | VVNm | VXNm | VINm | VFNm | VToX | VToF
+            | VToXM | VUnary | VMvR => Some(RegFile::V),
             _ => Option::None,
         }
     }
@@ -346,7 +423,27 @@ impl Format {
         use Format::*;
         matches!(
             self,
-            I | Load | Store | B | U | J | Shift | ShiftW | Csr | CsrI | Fence | FenceI | FLoad | FStore | MopR | MopRR
+            I | Load
+                | Store
+                | B
+                | U
+                | J
+                | Shift
+                | ShiftW
+                | Csr
+                | CsrI
+                | Fence
+                | FenceI
+                | FLoad
+                | FStore
+                | MopR
+                | MopRR
+                | VSetvli
+                | VSetivli
+                | VI
+                | VIU
+                | VINm
+                | VMvI
         )
     }
 
@@ -355,6 +452,20 @@ impl Format {
     pub const fn has_rm(self) -> bool {
         use Format::*;
         matches!(self, Amo | Lr | FRRm | FR4 | FUnaryRm | FToXRm | XToFRm)
+    }
+
+    /// Whether `rm` holds the vector mask bit `vm` (1 = unmasked).
+    pub const fn has_vm(self) -> bool {
+        use Format::*;
+        matches!(
+            self,
+            VMem | VMemStrided | VMemIndexed | VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac | VToXM | VUnary | VId
+        )
+    }
+
+    /// Whether `rs3` holds the segment count `nf` (vector loads and stores).
+    pub const fn has_nf(self) -> bool {
+        matches!(self, Format::VMem | Format::VMemStrided | Format::VMemIndexed)
     }
 
     /// Whether `rm` is a floating-point rounding mode (so 5 and 6 are
@@ -384,6 +495,16 @@ impl Format {
             FRRm => RD | RS1 | RS2 | RM,
             FR4 => RD | RS1 | RS2 | RS3 | RM,
             FUnaryRm | FToXRm | XToFRm => RD | RS1 | RM,
+            VSetvli => RD | RS1 | ZIMM11,
+            VSetivli => RD | RS1 | ZIMM10,
+            VMem => RD | RS1 | VM | NF,
+            VMemStrided | VMemIndexed => RD | RS1 | RS2 | VM | NF,
+            VMemWhole | VMvV | VMvX | VMvI | VMvF => RD | RS1,
+            VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac => RD | RS1 | RS2 | VM,
+            VVNm | VXNm | VINm | VFNm => RD | RS1 | RS2,
+            VToX | VToF | VMvR => RD | RS2,
+            VToXM | VUnary => RD | RS2 | VM,
+            VId => RD | VM,
         }
     }
 }

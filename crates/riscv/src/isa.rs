@@ -110,7 +110,8 @@ impl ExtSet {
     /// which prints `pause` as the `fence w,unknown` it is, like objdump
     /// does unless an ELF declares that extension.
     pub const ALL: ExtSet =
-        ExtSet(IMPLEMENTED & !bits(&[Ext::Zihintpause, Ext::Zicbop, Ext::Zihintntl, Ext::Zkt])).implied();
+        ExtSet((IMPLEMENTED | ExtSet::bit(Ext::V)) & !bits(&[Ext::Zihintpause, Ext::Zicbop, Ext::Zihintntl, Ext::Zkt]))
+            .implied();
     /// Everything ferrovm executes: RVA23U64 without the vector extensions,
     /// plus Zfh, Zbc, Zbkb, Zbkc and Zbkx.
     pub const IMPLEMENTED: ExtSet = ExtSet(IMPLEMENTED).implied();

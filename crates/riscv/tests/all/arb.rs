@@ -43,7 +43,7 @@ fn try_random_inst(op: Opcode, rng: &mut impl Rng) -> Option<Inst> {
     if format.rd().is_some() {
         i.rd = reg(rng);
     }
-    if format.rs1().is_some() || format == Format::CsrI {
+    if format.rs1().is_some() || matches!(format, Format::CsrI | Format::VSetivli) {
         i.rs1 = reg(rng);
     }
     if format.rs2().is_some() {
@@ -51,6 +51,12 @@ fn try_random_inst(op: Opcode, rng: &mut impl Rng) -> Option<Inst> {
     }
     if format.rs3().is_some() {
         i.rs3 = reg(rng);
+    }
+    if format.has_nf() {
+        i.rs3 = rng.gen_range(0..8);
+    }
+    if format.has_vm() {
+        i.rm = rng.gen_range(0..2);
     }
     if format.has_rounding_mode() {
         i.rm = [0, 1, 2, 3, 4, 7, 7, 7][rng.gen_range(0..8)];
@@ -72,6 +78,13 @@ fn try_random_inst(op: Opcode, rng: &mut impl Rng) -> Option<Inst> {
         Format::J => signed(rng, 20) * 2,
         Format::U => signed(rng, 20) << 12,
         Format::Shift => rng.gen_range(0..64),
+        Format::VI | Format::VINm | Format::VMvI => signed(rng, 5),
+        Format::VIU => rng.gen_range(0..32),
+        Format::VSetvli | Format::VSetivli => {
+            let width = if format == Format::VSetivli { 0x3ff } else { 0x7ff };
+            let zimm: i64 = if rng.gen_ratio(1, 4) { rng.gen_range(0..0x800) } else { rng.gen_range(0..0x100) };
+            zimm & width
+        }
         Format::ShiftW => rng.gen_range(0..32),
         Format::Csr | Format::CsrI => match rng.gen_range(0..4) {
             0 => rng.gen_range(1..4),

@@ -17,6 +17,12 @@ fn compare(words: &[(u32, u8)], test: &str) {
         let got = disasm_word_isa(w, pc, exts);
         pc += u64::from(len);
         let got = crate::oracle::strip_annotations(&got);
+        // binutils 2.40 bug: with V enabled, the `vmsge.vx`/`vmsgeu.vx`
+        // assembler macros (INSN_MACRO rows) match words no instruction
+        // claims, 16-bit ones included; the hardware has no such encoding.
+        if got.starts_with(".") && (want.starts_with("vmsge.vx") || want.starts_with("vmsgeu.vx")) {
+            continue;
+        }
         if got != want {
             bad.push(format!("{w:08x}: ours {got:?}, objdump {want:?}"));
         }

@@ -72,7 +72,7 @@ pub fn objdump_words(words: &[(u32, u8)], test: &str) -> Option<Vec<String>> {
 /// hint extensions (their encodings print as the base instructions they
 /// are). Zicond, Zfa, Zimop, Zcb, Zcmop and Zihintntl are newer than 2.40:
 /// `tests/all/spec_rows.rs` checks them against the specifications.
-pub const MARCH: &str = "rv64gc_zba_zbb_zbc_zbs_zfh_zicbom_zicboz_zawrs_zbkb_zbkx";
+pub const MARCH: &str = "rv64gcv_zba_zbb_zbc_zbs_zfh_zicbom_zicboz_zawrs_zbkb_zbkx";
 
 /// `beqz\ts0,10 <.text+0x10>` -> `beqz\ts0,10`; drops ` # ...` comments too.
 pub fn strip_annotations(text: &str) -> &str {
