@@ -129,6 +129,12 @@ pub struct EngineConfig {
     pub trace: BlockTrace,
     /// Sample every guest thread's pc ([`crate::profile`]).
     pub profile: Option<ProfileConfig>,
+    /// Every block returns to the run loop, as with [`BlockTrace`] (no
+    /// chaining, no loops inside compiled code, single-block
+    /// translations), so that per-block stops ([`crate::Vcpu::set_block_stops`],
+    /// the embedding API's block hooks) work in compiled code. Off, a
+    /// per-block stop makes the vCPU interpret instead.
+    pub block_exits: bool,
 }
 
 /// Which per-block events the run loop emits (see [`crate::log`]). Any of
@@ -177,6 +183,7 @@ impl Default for EngineConfig {
             isa: ExtSet::IMPLEMENTED,
             trace: BlockTrace::default(),
             profile: None,
+            block_exits: false,
         }
     }
 }

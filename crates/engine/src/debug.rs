@@ -79,6 +79,7 @@ use ferrovm_interp::{BlockExit, Lowered, MemAccess, Observer, execute_observed};
 use ferrovm_riscv::lift::LiftError;
 
 use crate::Exit;
+use crate::hooks::WatchHit;
 use crate::vcpu::Vcpu;
 use crate::vm::{Vm, request};
 
@@ -92,6 +93,9 @@ pub enum Stop {
     Step,
     /// The instruction budget ran out ([`Vcpu::set_budget`]).
     Budget,
+    /// `cpu.pc` starts a block and block stops are on
+    /// ([`Vcpu::set_block_stops`]); the block has not run.
+    Block,
     /// The instruction before `cpu.pc` accessed a watched range.
     Watch {
         /// The start of the watched range.
@@ -139,6 +143,8 @@ pub(crate) struct Debug {
     /// Something is set: stop addresses or watched ranges.
     armed: AtomicBool,
     stops: RwLock<BTreeSet<u64>>,
+    /// Stop ranges `[start, end)` ([`Vm::add_stop_range`]).
+    pub(crate) ranges: RwLock<Vec<(u64, u64)>>,
     watches: RwLock<Vec<Watch>>,
 }
 
@@ -200,6 +206,7 @@ impl Vm {
     pub fn clear_debug(&self) {
         self.debug.stops.write().unwrap_or_else(PoisonError::into_inner).clear();
         self.debug.watches.write().unwrap_or_else(PoisonError::into_inner).clear();
+        self.debug.ranges.write().unwrap_or_else(PoisonError::into_inner).clear();
         self.rearm();
     }
 
@@ -214,31 +221,42 @@ impl Vm {
     }
 
     /// Sets `armed` from the sets, and sends every vCPU to look.
-    fn rearm(&self) {
+    pub(crate) fn rearm(&self) {
         let armed = !self.debug.stops.read().unwrap_or_else(PoisonError::into_inner).is_empty()
-            || !self.debug.watches.read().unwrap_or_else(PoisonError::into_inner).is_empty();
+            || !self.debug.watches.read().unwrap_or_else(PoisonError::into_inner).is_empty()
+            || !self.debug.ranges.read().unwrap_or_else(PoisonError::into_inner).is_empty();
         self.debug.armed.store(armed, Ordering::SeqCst);
         self.request_all(request::DEBUG);
     }
 }
 
-/// Notes which watched range an instruction's accesses hit.
+/// Notes which watched range an instruction's accesses hit (the first
+/// names the stop), and every access that hit one.
 struct Watcher<'a> {
     watches: &'a [Watch],
     hit: Option<Stop>,
+    hits: &'a mut Vec<WatchHit>,
 }
 
 impl Observer for Watcher<'_> {
     fn access(&mut self, addr: u64, size: u8, kind: MemAccess) {
-        if self.hit.is_some() {
-            return;
-        }
         let end = addr.saturating_add(u64::from(size));
-        self.hit = self
+        let Some(w) = self
             .watches
             .iter()
             .find(|w| w.kind.matches(kind) && addr < w.addr.saturating_add(w.len.max(1)) && w.addr < end)
-            .map(|w| Stop::Watch { addr: w.addr, kind: w.kind });
+        else {
+            return;
+        };
+        if self.hit.is_none() {
+            self.hit = Some(Stop::Watch { addr: w.addr, kind: w.kind });
+        }
+        let kind = match kind {
+            MemAccess::Read => WatchKind::Read,
+            MemAccess::Write => WatchKind::Write,
+            MemAccess::ReadWrite => WatchKind::Access,
+        };
+        self.hits.push(WatchHit { addr, size, kind });
     }
 }
 
@@ -271,7 +289,10 @@ impl Vcpu {
     /// Whether the debug loop must run.
     #[inline]
     pub(crate) fn debug_wanted(&self) -> bool {
-        self.vm.debug.armed.load(Ordering::Relaxed) || self.debug.step || self.debug.budget.is_some()
+        self.vm.debug.armed.load(Ordering::Relaxed)
+            || self.debug.step
+            || self.debug.budget.is_some()
+            || (self.hooks.block_stops && !self.vm.config.block_exits)
     }
 
     /// The debug loop (see the module docs): `None` when nothing is armed
@@ -287,6 +308,7 @@ impl Vcpu {
                 return Some(exit);
             }
             if !self.debug_wanted() {
+                self.hooks.next_in_block = None;
                 return None;
             }
             if mem.code_dirty() {
@@ -305,22 +327,45 @@ impl Vcpu {
                 return Some(Exit::Debug(Stop::Budget));
             }
             let pc = self.cpu.pc;
+            // A block starts here unless the last step ended inside one.
+            let boundary = self.hooks.next_in_block != Some(pc);
+            if boundary && self.hooks.block_stops && self.block_boundary() {
+                return Some(crate::hooks::BLOCK);
+            }
+            if self.hooks.skip.is_some_and(|s| s != pc) {
+                self.hooks.skip = None;
+            }
+            let skip = self.hooks.skip == Some(pc);
             let stops = vm.debug.stops.read().unwrap_or_else(PoisonError::into_inner);
-            if stops.contains(&pc) {
+            let ranges = vm.debug.ranges.read().unwrap_or_else(PoisonError::into_inner).clone();
+            if !skip && (stops.contains(&pc) || ranges.iter().any(|&(s, e)| (s..e).contains(&pc))) {
                 return Some(Exit::Debug(Stop::Address));
             }
             let watches = vm.debug.watches.read().unwrap_or_else(PoisonError::into_inner).clone();
-            // Whole blocks when only stop addresses are set and none is
-            // inside this one.
-            let whole = if !self.debug.step && self.debug.budget.is_none() && watches.is_empty() {
+            // Whole blocks when only stop addresses (and a budget it
+            // covers) are set and none is inside this one; the first
+            // instruction of a block being stepped through is not one.
+            let whole = if !self.debug.step && watches.is_empty() && boundary {
                 match self.debug_block(pc) {
-                    Ok(b) => b.filter(|b| stops.range(b.start..b.end).next().is_none()),
+                    Ok(b) => b.filter(|b| {
+                        stops.range(b.start..b.end).next().is_none()
+                            && !ranges.iter().any(|&(s, e)| s < b.end && b.start < e)
+                            && self.debug.budget.is_none_or(|left| u64::from(b.insns) <= left)
+                    }),
                     Err(exit) => return Some(exit),
                 }
             } else {
                 None
             };
             drop(stops);
+            if self.hooks.block_stops && whole.is_none() && boundary {
+                // Stepping through a block: where it ends.
+                match self.debug_block(pc) {
+                    Ok(b) => self.hooks.block_end = b.map_or(pc, |b| b.end),
+                    Err(exit) => return Some(exit),
+                }
+            }
+            let stepping = whole.is_none();
             let block = match whole {
                 Some(b) => b,
                 None => match self.debug_step(pc) {
@@ -329,8 +374,14 @@ impl Vcpu {
                 },
             };
             let before = self.cpu.instret;
-            let mut watcher = Watcher { watches: &watches, hit: None };
+            self.hooks.hits.clear();
+            let mut watcher = Watcher { watches: &watches, hit: None, hits: &mut self.hooks.hits };
             let exit = execute_observed(&block, &mut self.cpu, mem, &mut self.frame, &mut watcher);
+            let hit = watcher.hit;
+            self.hooks.skip = None;
+            self.hooks.next_in_block =
+                (self.hooks.block_stops && stepping && self.cpu.pc == block.end && block.end < self.hooks.block_end)
+                    .then_some(self.cpu.pc);
             if let Some(left) = &mut self.debug.budget {
                 *left = left.saturating_sub(self.cpu.instret.wrapping_sub(before));
             }
@@ -351,7 +402,7 @@ impl Vcpu {
             if exit.is_some() {
                 return exit;
             }
-            if let Some(stop) = watcher.hit {
+            if let Some(stop) = hit {
                 self.debug.stepped = false;
                 return Some(Exit::Debug(stop));
             }

@@ -50,6 +50,8 @@ pub struct Vcpu {
     pub(crate) frame: Box<Frame>,
     /// Its single-step switch, instruction budget and step translations.
     pub(crate) debug: crate::debug::VcpuDebug,
+    /// Block stops, stop skipping, watch hits ([`crate::hooks`]).
+    pub(crate) hooks: crate::hooks::VcpuHooks,
     local: Vec<Option<Local>>,
     /// The table generation the local cache is valid for.
     generation: u64,
@@ -134,6 +136,7 @@ impl Vcpu {
             compiler: None,
             frame: Box::new([0; MAX_SLOTS]),
             debug: crate::debug::VcpuDebug::default(),
+            hooks: crate::hooks::VcpuHooks::default(),
             local,
             generation,
             samples: Samples::default(),
@@ -178,7 +181,7 @@ impl Vcpu {
             }
             self.timer = crate::profile::ThreadTimer::arm(&self.shared.ctx, p.hz());
         }
-        let trace = self.vm.config.trace.any();
+        let trace = self.vm.config.trace.any() || self.vm.config.block_exits;
         let exit = loop {
             // The debug loop while anything is armed (see `crate::debug`);
             // each loop hands over to the other when that changes.
@@ -259,11 +262,13 @@ impl Vcpu {
     }
 
     /// The normal run loop; `None` when the debug loop must take over.
-    /// `TRACE` (from [`crate::EngineConfig::trace`]) adds the per-block
-    /// events, so without it the loop has no logging code.
+    /// `TRACE` (from [`crate::EngineConfig::trace`] or
+    /// [`crate::EngineConfig::block_exits`]) adds the per-block events and
+    /// stops, so without it the loop has no logging code.
     fn dispatch<const TRACE: bool>(&mut self) -> Option<Exit> {
         let vm = Arc::clone(&self.vm);
         let mem = &*vm.mem;
+        let trace = vm.config.trace.any();
         loop {
             if self.shared.ctx.exit_request.load(Ordering::Relaxed) != 0 {
                 if let Some(exit) = self.requests() {
@@ -282,6 +287,9 @@ impl Vcpu {
                 self.generation = generation;
             }
             let pc = self.cpu.pc;
+            if TRACE && self.hooks.block_stops && self.block_boundary() {
+                return Some(crate::hooks::BLOCK);
+            }
             let i = slot(pc);
             let hit = matches!(&self.local[i], Some(l) if l.pc == pc);
             if !hit && let Err(exit) = self.fill(&vm, pc) {
@@ -292,7 +300,7 @@ impl Vcpu {
             if let (Some(store), Some(jit)) = (&vm.store, &self.jit)
                 && local.record.cell.code.load(Ordering::Relaxed) != store.stub()
             {
-                if TRACE {
+                if TRACE && trace {
                     self.trace_block(Some(local.record.cell.code.load(Ordering::Relaxed)));
                 }
                 let Some(local) = &self.local[i] else { continue };
@@ -316,7 +324,7 @@ impl Vcpu {
                 }
                 continue;
             }
-            if TRACE && local.block.is_some() {
+            if TRACE && trace && local.block.is_some() {
                 self.trace_block(None);
             }
             let Some(local) = &self.local[i] else { continue };
@@ -455,7 +463,10 @@ impl Vcpu {
                     Ok(step) => step,
                     Err(LiftError::Fetch { addr }) => return Some(Exit::Fault(vm.fetch_fault(addr))),
                 };
-                Self::interpret(&mut self.cpu, &step, &vm.mem, &mut self.frame, &vm, &self.shared)
+                let exit = Self::interpret(&mut self.cpu, &step, &vm.mem, &mut self.frame, &vm, &self.shared);
+                // The rest of the block is not a block of its own.
+                self.hooks.stopped_at = Some((self.cpu.pc, self.cpu.instret));
+                exit
             }
         }
     }

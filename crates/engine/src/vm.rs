@@ -72,6 +72,12 @@ impl InterruptHandle {
         self.shared.ctx.exit_request.fetch_or(request::INTERRUPT, Ordering::Release);
     }
 
+    /// Withdraws an interrupt that is pending (asked and not yet
+    /// returned), as if it had not been asked.
+    pub fn cancel(&self) {
+        self.shared.ctx.exit_request.fetch_and(!request::INTERRUPT, Ordering::AcqRel);
+    }
+
     /// Whether an interrupt is pending (asked and not yet returned).
     pub fn is_pending(&self) -> bool {
         self.shared.ctx.exit_request.load(Ordering::Acquire) & request::INTERRUPT != 0
@@ -181,9 +187,10 @@ impl Vm {
     /// host, it degrades to the interpreter (with a warning; see
     /// [`Vm::mode`]).
     pub fn new(mem: Arc<AddressSpace>, mut config: EngineConfig) -> Arc<Vm> {
-        if config.trace.any() {
-            // Per-block events: every block goes back to the dispatcher,
-            // which emits them (the run loop decides this once, here).
+        if config.trace.any() || config.block_exits {
+            // Per-block events and stops: every block goes back to the
+            // dispatcher, which emits them (the run loop decides this
+            // once, here).
             config.jit.chaining = false;
             config.jit.inline_cache = false;
             config.jit.block_exits = true;

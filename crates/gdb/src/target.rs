@@ -363,7 +363,7 @@ pub(crate) fn stop_reason(id: Id, event: Event) -> MultiThreadStopReason<u64> {
             };
             BaseStopReason::Watch { tid: t, kind, addr }
         }
-        Event::Stop(Stop::Step | Stop::Budget) => {
+        Event::Stop(Stop::Step | Stop::Budget | Stop::Block) => {
             BaseStopReason::SignalWithThread { tid: t, signal: GdbSignal::SIGTRAP }
         }
         Event::Signal(sig) => BaseStopReason::SignalWithThread { tid: t, signal: to_gdb(sig) },

@@ -707,7 +707,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                     want |= page_flags::READ;
                 }
                 if g.write {
-                    mask |= page_flags::WRITE | page_flags::CODE;
+                    mask |= page_flags::WRITE | page_flags::WRITE_SLOW;
                     want |= page_flags::WRITE;
                 }
                 let bad = self.page_flags_differ(first, mask, want);
@@ -760,7 +760,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         let bad = self.b.ins().band_imm_s(addr, mask as i64);
         self.branch_to(bad, slow);
         let bad = if write {
-            self.page_flags_differ(addr, page_flags::WRITE | page_flags::CODE, page_flags::WRITE)
+            self.page_flags_differ(addr, page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::WRITE)
         } else {
             self.page_flags_differ(addr, page_flags::READ, page_flags::READ)
         };

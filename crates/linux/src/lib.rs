@@ -17,6 +17,7 @@ pub mod debug;
 pub mod elf;
 mod error;
 pub mod fd;
+pub mod filter;
 mod host;
 mod hostsig;
 mod process;

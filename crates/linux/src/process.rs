@@ -215,6 +215,8 @@ pub(crate) struct Proc {
     pub(crate) events: syscall::event::EventState,
     /// The debugger attached ([`Process::set_debugger`]).
     debugger: std::sync::RwLock<Option<Arc<dyn Debugger>>>,
+    /// The embedder's system-call filter ([`Process::set_syscall_filter`]).
+    filter: std::sync::RwLock<Option<crate::filter::SyscallFilter>>,
 }
 
 /// A `vfork` child's link to its waiting parent (see [`crate::vfork`]).
@@ -485,6 +487,7 @@ impl Process {
             net: syscall::net::NetState::default(),
             events: syscall::event::EventState::default(),
             debugger: std::sync::RwLock::new(None),
+            filter: std::sync::RwLock::new(None),
         });
         // Host signals are forwarded by one thread of their own; every
         // other thread blocks them.
@@ -501,6 +504,37 @@ impl Process {
     /// thread before its first instruction.
     pub fn set_debugger(&self, debugger: Arc<dyn Debugger>) {
         *self.proc.debugger.write().unwrap_or_else(PoisonError::into_inner) = Some(debugger);
+    }
+
+    /// Sets the system-call filter every thread consults before each
+    /// system call (see [`crate::filter`]); `None` removes it. Threads and
+    /// `fork`ed children keep it; an `execve`d program does not.
+    pub fn set_syscall_filter(&self, filter: Option<crate::filter::SyscallFilter>) {
+        *self.proc.filter.write().unwrap_or_else(PoisonError::into_inner) = filter;
+    }
+
+    /// The first thread's vCPU, for an embedder that runs it itself
+    /// (the embedding API): run it, then give each [`Exit`] to
+    /// [`Process::handle_exit`]. Threads the guest creates run on their
+    /// own host threads as usual.
+    ///
+    /// [`Exit`]: ferrovm_engine::Exit
+    pub fn vcpu_mut(&mut self) -> &mut ferrovm_engine::Vcpu {
+        &mut self.leader.vcpu
+    }
+
+    /// Handles one return of the first thread's vCPU as [`Process::run`]
+    /// does (a system call, the signal for a fault or an illegal
+    /// instruction, signal delivery); `Some` with the status when the
+    /// process ended (or the first thread did, and then the last of the
+    /// others: this waits for them).
+    pub fn handle_exit(&mut self, exit: ferrovm_engine::Exit) -> Option<ExitStatus> {
+        if self.proc.exiting() {
+            return Some(self.proc.finish(crate::thread::ThreadEnd::Group));
+        }
+        let debugger = self.proc.debugger();
+        let end = self.leader.handle_exit(exit, debugger.as_deref())?;
+        Some(self.proc.finish(end))
     }
 
     /// The first thread's CPU (for embedders and tests).
@@ -533,6 +567,11 @@ impl Process {
 }
 
 impl Proc {
+    /// The system-call filter, if any.
+    pub(crate) fn syscall_filter(&self) -> Option<crate::filter::SyscallFilter> {
+        self.filter.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// The debugger attached, if any.
     pub(crate) fn debugger(&self) -> Option<Arc<dyn Debugger>> {
         self.debugger.read().unwrap_or_else(PoisonError::into_inner).clone()

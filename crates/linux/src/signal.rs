@@ -45,6 +45,8 @@ impl Signal {
     pub const SIGCHLD: Signal = Signal(17);
     /// Stop (cannot be caught).
     pub const SIGSTOP: Signal = Signal(19);
+    /// Bad system call (a [`crate::filter::Verdict::Kill`]).
+    pub const SIGSYS: Signal = Signal(31);
 
     /// Bit of this signal in a `sigset_t` word (0 for an invalid number).
     pub fn bit(self) -> u64 {

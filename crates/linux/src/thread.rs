@@ -198,86 +198,92 @@ impl Thread {
             if self.proc.exiting() {
                 return ThreadEnd::Group;
             }
-            match self.vcpu.run() {
-                Exit::Ecall => {
-                    if let Some(d) = debugger {
-                        d.syscall(&mut self.debug_view());
-                    }
-                    let a0 = self.vcpu.cpu.regs[10];
-                    match syscall::dispatch(self) {
-                        Outcome::Return(v) => {
-                            self.vcpu.cpu.regs[10] = v;
-                            self.vcpu.cpu.pc = self.vcpu.cpu.pc.wrapping_add(4);
-                        }
-                        Outcome::Resume => {}
-                        Outcome::Interrupted(how) => {
-                            let pc = self.vcpu.cpu.pc;
-                            self.interrupted = Some(Interrupted { how, a0, pc });
-                            self.vcpu.cpu.regs[10] = (-i64::from(Errno::INTR.raw_os_error())) as u64;
-                            self.vcpu.cpu.pc = pc.wrapping_add(4);
-                        }
-                        Outcome::ExitThread(code) => {
-                            self.exit_thread();
-                            return ThreadEnd::Exited(code);
-                        }
-                        Outcome::Exit(status) => {
-                            self.proc.group_exit(status);
-                            return ThreadEnd::Group;
-                        }
-                    }
-                }
-                Exit::Breakpoint => {
-                    self.force(SigInfo::fault(Signal::SIGTRAP, code::TRAP_BRKPT, self.vcpu.cpu.pc));
-                }
-                Exit::Illegal { .. } => {
-                    self.force(SigInfo::fault(Signal::SIGILL, code::ILL_ILLOPC, self.vcpu.cpu.pc));
-                }
-                Exit::Fault(f) => {
-                    let past_eof = self
-                        .proc
-                        .sigbus
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .iter()
-                        .any(|r| r.contains(&f.addr));
-                    let info = if f.kind == FaultKind::Misaligned {
-                        SigInfo::fault(Signal::SIGBUS, code::BUS_ADRALN, f.addr)
-                    } else if past_eof {
-                        SigInfo::fault(Signal::SIGBUS, code::BUS_ADRERR, f.addr)
-                    } else if f.kind == FaultKind::Unmapped {
-                        SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, f.addr)
-                    } else {
-                        SigInfo::fault(Signal::SIGSEGV, code::SEGV_ACCERR, f.addr)
-                    };
-                    self.force(info);
-                }
-                Exit::Interrupted => {}
-                Exit::Debug(stop) => match debugger {
-                    Some(d) => {
-                        if let Some(sig) = d.stop(&mut self.debug_view(), stop) {
-                            self.raise(SigInfo::kernel(sig));
-                        }
-                    }
-                    // Nobody to tell (a forked child of a debugged
-                    // process): run free.
-                    None => {
-                        self.vcpu.vm().clear_debug();
-                        self.vcpu.set_step(false);
-                        self.vcpu.set_budget(None);
-                    }
-                },
-            }
-            if let Some(d) = debugger {
-                self.debug_checkpoint(d);
-            }
-            if self.proc.exiting() {
-                return ThreadEnd::Group;
-            }
-            if let Some(status) = self.deliver_signals() {
-                self.proc.group_exit(status);
-                return ThreadEnd::Group;
+            let exit = self.vcpu.run();
+            if let Some(end) = self.handle_exit(exit, debugger) {
+                return end;
             }
         }
+    }
+
+    /// Handles one return of the vCPU as Linux would (a system call, a
+    /// signal for a fault, a debugger stop), then delivers pending
+    /// signals; `Some` when the thread or the process ended.
+    pub(crate) fn handle_exit(&mut self, exit: Exit, debugger: Option<&dyn Debugger>) -> Option<ThreadEnd> {
+        match exit {
+            Exit::Ecall => {
+                if let Some(d) = debugger {
+                    d.syscall(&mut self.debug_view());
+                }
+                let a0 = self.vcpu.cpu.regs[10];
+                match syscall::dispatch(self) {
+                    Outcome::Return(v) => {
+                        self.vcpu.cpu.regs[10] = v;
+                        self.vcpu.cpu.pc = self.vcpu.cpu.pc.wrapping_add(4);
+                    }
+                    Outcome::Resume => {}
+                    Outcome::Interrupted(how) => {
+                        let pc = self.vcpu.cpu.pc;
+                        self.interrupted = Some(Interrupted { how, a0, pc });
+                        self.vcpu.cpu.regs[10] = (-i64::from(Errno::INTR.raw_os_error())) as u64;
+                        self.vcpu.cpu.pc = pc.wrapping_add(4);
+                    }
+                    Outcome::ExitThread(code) => {
+                        self.exit_thread();
+                        return Some(ThreadEnd::Exited(code));
+                    }
+                    Outcome::Exit(status) => {
+                        self.proc.group_exit(status);
+                        return Some(ThreadEnd::Group);
+                    }
+                }
+            }
+            Exit::Breakpoint => {
+                self.force(SigInfo::fault(Signal::SIGTRAP, code::TRAP_BRKPT, self.vcpu.cpu.pc));
+            }
+            Exit::Illegal { .. } => {
+                self.force(SigInfo::fault(Signal::SIGILL, code::ILL_ILLOPC, self.vcpu.cpu.pc));
+            }
+            Exit::Fault(f) => {
+                let past_eof =
+                    self.proc.sigbus.lock().unwrap_or_else(PoisonError::into_inner).iter().any(|r| r.contains(&f.addr));
+                let info = if f.kind == FaultKind::Misaligned {
+                    SigInfo::fault(Signal::SIGBUS, code::BUS_ADRALN, f.addr)
+                } else if past_eof {
+                    SigInfo::fault(Signal::SIGBUS, code::BUS_ADRERR, f.addr)
+                } else if f.kind == FaultKind::Unmapped {
+                    SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, f.addr)
+                } else {
+                    SigInfo::fault(Signal::SIGSEGV, code::SEGV_ACCERR, f.addr)
+                };
+                self.force(info);
+            }
+            Exit::Interrupted => {}
+            Exit::Debug(stop) => match debugger {
+                Some(d) => {
+                    if let Some(sig) = d.stop(&mut self.debug_view(), stop) {
+                        self.raise(SigInfo::kernel(sig));
+                    }
+                }
+                // Nobody to tell (a forked child of a debugged
+                // process): run free.
+                None => {
+                    self.vcpu.vm().clear_debug();
+                    self.vcpu.set_step(false);
+                    self.vcpu.set_budget(None);
+                }
+            },
+        }
+        if let Some(d) = debugger {
+            self.debug_checkpoint(d);
+        }
+        if self.proc.exiting() {
+            return Some(ThreadEnd::Group);
+        }
+        if let Some(status) = self.deliver_signals() {
+            self.proc.group_exit(status);
+            return Some(ThreadEnd::Group);
+        }
+        None
     }
 
     /// A synchronous signal (a fault) for this thread: if it is blocked or

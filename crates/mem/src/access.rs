@@ -23,10 +23,10 @@ pub(crate) struct Need {
 impl Need {
     pub(crate) const READ: Need = Need { mask: page_flags::READ, want: page_flags::READ, access: Access::Read };
     pub(crate) const WRITE: Need =
-        Need { mask: page_flags::WRITE | page_flags::CODE, want: page_flags::WRITE, access: Access::Write };
+        Need { mask: page_flags::WRITE | page_flags::WRITE_SLOW, want: page_flags::WRITE, access: Access::Write };
     /// AMOs and store-conditional: read and write, reported as a write.
     pub(crate) const READ_WRITE: Need = Need {
-        mask: page_flags::READ | page_flags::WRITE | page_flags::CODE,
+        mask: page_flags::READ | page_flags::WRITE | page_flags::WRITE_SLOW,
         want: page_flags::READ | page_flags::WRITE,
         access: Access::Write,
     };
@@ -35,7 +35,7 @@ impl Need {
     const FORCE_READ: Need = Need { mask: page_flags::MAPPED, want: page_flags::MAPPED, access: Access::Read };
     /// `write_bytes_force`: mapped, whatever the permissions.
     const FORCE_WRITE: Need =
-        Need { mask: page_flags::MAPPED | page_flags::CODE, want: page_flags::MAPPED, access: Access::Write };
+        Need { mask: page_flags::MAPPED | page_flags::WRITE_SLOW, want: page_flags::MAPPED, access: Access::Write };
 
     /// Whether `flags` allow the access (`CODE` included: see above).
     #[inline(always)]
@@ -110,17 +110,17 @@ impl AddressSpace {
                 return Err(Fault::new(at, need.access, FaultKind::Unmapped));
             }
             let flags = self.flags(page);
-            if !need.allows(flags & !page_flags::CODE) {
+            if !need.allows(flags & !page_flags::WRITE_SLOW) {
                 let kind = if flags & page_flags::MAPPED == 0 { FaultKind::Unmapped } else { FaultKind::Protection };
                 return Err(Fault::new(at, need.access, kind));
             }
-            code |= flags & page_flags::CODE != 0;
+            code |= flags & page_flags::WRITE_SLOW != 0;
             page = page.saturating_add(PAGE_SIZE);
         }
         if code && need.mask & page_flags::CODE != 0 {
             let mut page = addr & !(PAGE_SIZE - 1);
             while page < end {
-                self.code_written(page);
+                self.page_written(page);
                 page += PAGE_SIZE;
             }
         }

@@ -39,6 +39,11 @@
 //!   [`AddressSpace::code_dirty`] (one relaxed load) and takes the pages with
 //!   [`AddressSpace::take_dirty_code_pages`]. `unmap`, `map` over code and
 //!   `protect` removing `EXEC` record pages the same way.
+//! * **Snapshots** ([`AddressSpace::snapshot`], [`AddressSpace::restore`])
+//!   use the same mechanism: every page is marked `TRACK`, so the first
+//!   store to each takes the slow path, which logs it; a restore copies
+//!   back only the logged pages. Stores test `flags & (WRITE |
+//!   WRITE_SLOW) == WRITE`, `WRITE_SLOW` being `CODE | TRACK`.
 //! * **Mappings** (`map`/`unmap`/`protect`, `find_free`, `mappings`) keep a
 //!   `BTreeMap` of regions behind a `Mutex`, which also serializes them. The
 //!   permission table is what accesses read, lock-free.
@@ -112,6 +117,7 @@ pub mod fixup;
 mod host;
 mod perms;
 mod regions;
+mod snapshot;
 mod space;
 
 pub use atomic::{AmoOp, AtomicWidth};
@@ -120,6 +126,7 @@ pub use fault::{Access, Fault, FaultKind};
 pub use host::SharedBacking;
 pub use perms::{Perms, page_flags};
 pub use regions::Mapping;
+pub use snapshot::{MemSnapshot, Restored};
 pub use space::{AddressSpace, ForkLock, UnmapBarrier};
 
 /// One past the highest guest address: riscv64 Linux Sv39 user space.

@@ -24,6 +24,15 @@ pub mod page_flags {
     /// records the page as dirty code (see
     /// [`AddressSpace::take_dirty_code_pages`](crate::AddressSpace::take_dirty_code_pages)).
     pub const CODE: u8 = 1 << 4;
+    /// Writes to this page are logged since the last snapshot (see
+    /// [`AddressSpace::snapshot`](crate::AddressSpace::snapshot)): the first
+    /// write through the checked API takes the slow path, which clears this
+    /// bit and records the page, so a restore copies back only the pages
+    /// written since.
+    pub const TRACK: u8 = 1 << 5;
+    /// The bits that send a store to the slow path (a JIT checking stores
+    /// inline tests `flags & (WRITE | WRITE_SLOW) == WRITE`).
+    pub const WRITE_SLOW: u8 = CODE | TRACK;
     /// The bits that come from [`Perms`](super::Perms).
     pub const PERMS: u8 = READ | WRITE | EXEC;
 }

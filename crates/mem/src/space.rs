@@ -4,7 +4,7 @@
 
 use core::ops::Range;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rustix::mm::MprotectFlags;
@@ -33,6 +33,15 @@ pub struct AddressSpace {
     dirty_code: Mutex<Vec<u64>>,
     /// Fast "is `dirty_code` non-empty" flag.
     code_dirty: AtomicBool,
+    /// Pages written since they were marked [`page_flags::TRACK`]
+    /// (see `snapshot.rs`).
+    pub(crate) write_log: Mutex<Vec<u64>>,
+    /// Counts `map`, `unmap` and `protect` calls: a snapshot restores only
+    /// written pages if the layout did not change since.
+    pub(crate) layout_changes: AtomicU64,
+    /// The snapshot whose writes are being tracked, and `layout_changes`
+    /// when tracking began.
+    pub(crate) tracked: Mutex<Option<(u64, u64)>>,
     /// Run by [`Self::unmap`] after the permission table says the pages
     /// are gone and before the host pages are released (see
     /// [`Self::add_unmap_barrier`]). Each returns `false` once it is no
@@ -72,6 +81,7 @@ impl core::fmt::Debug for AddressSpace {
 pub struct ForkLock<'a> {
     _regions: MutexGuard<'a, Regions>,
     _dirty: MutexGuard<'a, Vec<u64>>,
+    _writes: MutexGuard<'a, Vec<u64>>,
     _barriers: MutexGuard<'a, Vec<UnmapBarrier>>,
 }
 
@@ -108,6 +118,9 @@ impl AddressSpace {
             regions: Mutex::new(Regions::default()),
             dirty_code: Mutex::new(Vec::new()),
             code_dirty: AtomicBool::new(false),
+            write_log: Mutex::new(Vec::new()),
+            layout_changes: AtomicU64::new(0),
+            tracked: Mutex::new(None),
             unmap_barriers: Mutex::new(Vec::new()),
             mirror: AtomicBool::new(false),
             prot_lock: Mutex::new(()),
@@ -170,7 +183,7 @@ impl AddressSpace {
     /// | unmapped, or mapped with no permission | `PROT_NONE` |
     /// | readable or executable, not writable | `PROT_READ` |
     /// | writable, holding no translated code | `PROT_READ \| PROT_WRITE` |
-    /// | writable and holding translated code ([`page_flags::CODE`]) | `PROT_READ` |
+    /// | writable and holding translated code ([`page_flags::CODE`]) or tracked for a snapshot ([`page_flags::TRACK`]) | `PROT_READ` |
     ///
     /// So a store to a page holding translated code faults in the host too
     /// (the fault handler sends it to the checked path, which records the
@@ -237,8 +250,8 @@ impl AddressSpace {
             if flags & page_flags::WRITE == 0 {
                 return false;
             }
-            if flags & page_flags::CODE != 0 {
-                self.code_written(page);
+            if flags & page_flags::WRITE_SLOW != 0 {
+                self.page_written(page);
                 return true;
             }
         } else if flags & page_flags::PERMS == 0 {
@@ -256,7 +269,7 @@ impl AddressSpace {
     fn host_prot(flags: u8) -> MprotectFlags {
         if flags & page_flags::MAPPED == 0 {
             MprotectFlags::empty()
-        } else if flags & page_flags::WRITE != 0 && flags & page_flags::CODE == 0 {
+        } else if flags & page_flags::WRITE != 0 && flags & page_flags::WRITE_SLOW == 0 {
             MprotectFlags::READ | MprotectFlags::WRITE
         } else if flags & (page_flags::READ | page_flags::WRITE | page_flags::EXEC) != 0 {
             MprotectFlags::READ
@@ -270,7 +283,7 @@ impl AddressSpace {
     /// of equal protection. Under `prot_lock`, and reading the entries
     /// after taking it, so the last call for a page reflects its last
     /// flags change whatever the interleaving.
-    fn sync_host_prot(&self, start: u64, end: u64) -> Result<()> {
+    pub(crate) fn sync_host_prot(&self, start: u64, end: u64) -> Result<()> {
         if !self.mirrors_protection() || start >= end {
             return Ok(());
         }
@@ -390,6 +403,7 @@ impl AddressSpace {
     ) -> Result<()> {
         let (start, end) = page_range(addr, len)?;
         let mut regions = self.lock_regions();
+        self.layout_changes.fetch_add(1, Ordering::Relaxed);
         // Pages mapped before stay mapped (with their old permissions) until
         // the new ones are in place: the host replaces each page atomically,
         // so another thread's access meanwhile sees the old or the new page,
@@ -440,6 +454,7 @@ impl AddressSpace {
         if old.is_empty() {
             return Ok(());
         }
+        self.layout_changes.fetch_add(1, Ordering::Relaxed);
         self.clear_pages(&old);
         self.run_unmap_barriers();
         for r in &old {
@@ -458,6 +473,7 @@ impl AddressSpace {
         ForkLock {
             _regions: self.lock_regions(),
             _dirty: self.dirty_code.lock().unwrap_or_else(PoisonError::into_inner),
+            _writes: self.write_log.lock().unwrap_or_else(PoisonError::into_inner),
             _barriers: self.unmap_barriers.lock().unwrap_or_else(PoisonError::into_inner),
         }
     }
@@ -492,6 +508,7 @@ impl AddressSpace {
             return Err(Error::NotMapped { addr: gap });
         }
         regions.protect(start, end, perms);
+        self.layout_changes.fetch_add(1, Ordering::Relaxed);
         let mut dirty = Vec::new();
         let mut lost = false;
         for page in (start..end).step_by(PAGE_SIZE as usize) {
@@ -500,7 +517,8 @@ impl AddressSpace {
             // change the CODE bit without the lock.
             let old = entry
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
-                    let mut new = page_flags::MAPPED | perms.bits();
+                    // Writes stay tracked.
+                    let mut new = page_flags::MAPPED | perms.bits() | (f & page_flags::TRACK);
                     if perms.exec() {
                         new |= f & page_flags::CODE;
                     }
@@ -616,7 +634,7 @@ impl AddressSpace {
             (f & page_flags::MAPPED != 0).then_some(f | page_flags::CODE)
         }) {
             Ok(old) => {
-                if old & (page_flags::WRITE | page_flags::CODE) == page_flags::WRITE {
+                if old & (page_flags::WRITE | page_flags::WRITE_SLOW) == page_flags::WRITE {
                     // Write-protect it in the host: compiled code's stores
                     // then fault there instead of checking every time.
                     let page = addr & !(PAGE_SIZE - 1);
@@ -680,18 +698,25 @@ impl AddressSpace {
         self.code_dirty.store(true, Ordering::Release);
     }
 
-    /// Clears the code mark of the page containing `page` and records it as
-    /// dirty, if it was marked. Called from the write slow path.
+    /// The page containing `page` is being written through the checked
+    /// API: clears its code mark and records it as dirty code, if it was
+    /// marked, and clears its write-tracking mark and logs it, if it was
+    /// tracked. Called from the write slow path.
     #[cold]
-    pub(crate) fn code_written(&self, page: u64) {
-        let old = self.page_entry(page).fetch_and(!page_flags::CODE, Ordering::Relaxed);
-        if old & page_flags::CODE != 0 {
+    pub(crate) fn page_written(&self, page: u64) {
+        let old = self.page_entry(page).fetch_and(!page_flags::WRITE_SLOW, Ordering::Relaxed);
+        if old & page_flags::WRITE_SLOW != 0 {
             let page = page & !(PAGE_SIZE - 1);
             if old & page_flags::WRITE != 0 {
                 // Writable again in the host (the caller writes it next).
                 let _ = self.sync_host_prot(page, page + PAGE_SIZE);
             }
-            self.push_dirty(vec![page]);
+            if old & page_flags::TRACK != 0 {
+                self.write_log.lock().unwrap_or_else(PoisonError::into_inner).push(page);
+            }
+            if old & page_flags::CODE != 0 {
+                self.push_dirty(vec![page]);
+            }
         }
     }
 }

@@ -142,6 +142,16 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         p.vcpu.cpu.regs[14],
         p.vcpu.cpu.regs[15],
     ];
+    if let Some(filter) = p.proc.syscall_filter() {
+        let call = crate::filter::SyscallInfo { nr: n, args: a, tid: p.tid(), pc: p.vcpu.cpu.pc, mem: &p.mem };
+        match filter(&call) {
+            crate::filter::Verdict::Allow => {}
+            crate::filter::Verdict::Deny(errno) => {
+                return Outcome::Return((-i64::from(errno.unsigned_abs())) as u64);
+            }
+            crate::filter::Verdict::Kill => return Outcome::Exit(ExitStatus::Signaled(crate::Signal::SIGSYS)),
+        }
+    }
     let pre = if p.proc.strace { Some(strace::before(p, n, &a)) } else { None };
     let result: SysResult = match n {
         nr::EXIT | nr::EXIT_GROUP => {
