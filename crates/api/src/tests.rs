@@ -291,3 +291,12 @@ fn registers() {
     assert!(matches!(m.reg(Reg::X(32)), Err(Error::BadRegister(_))));
     assert_eq!(Reg::arg(3).expect("a3"), Reg::A3);
 }
+
+#[test]
+fn machines_move_between_threads() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<Machine>();
+    send_sync::<StopHandle>();
+    send::<Snapshot>();
+}
