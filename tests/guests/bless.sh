@@ -49,6 +49,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 QEMU_EXT_CPU="rv64,Zfh=true,zbkb=true,zbkx=true"
+QEMU_VECTOR_CPU="rv64,v=true,vlen=128,vext_spec=v1.0"
 
 has_tag() { # tags tag
     case ",$1," in *",$2,"*) return 0 ;; esac
@@ -70,6 +71,12 @@ run_prog() {
     # qemu-riscv64 7.2's rv64 has Zfh and Zbk* behind properties.
     if has_tag "$tags" qemu-ext && [ "$(basename "${cmd[0]:-}")" = qemu-riscv64 ]; then
         cmd+=(-cpu "$QEMU_EXT_CPU")
+    fi
+    # Vector programs: V is off by default in qemu and in ferrovm.
+    if has_tag "$tags" vector && [ "$(basename "${cmd[0]:-}")" = qemu-riscv64 ]; then
+        cmd+=(-cpu "$QEMU_VECTOR_CPU")
+    elif has_tag "$tags" vector && [ -n "${cmd[0]:-}" ]; then
+        cmd+=(--isa max)
     fi
     local status=0
     # (The braces' 2>/dev/null silences bash's "Segmentation fault" notice

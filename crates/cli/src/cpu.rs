@@ -58,6 +58,7 @@ fn prop_ext(key: &str) -> Option<IsaExt> {
         "zkt" => IsaExt::Zkt,
         "Zfh" => IsaExt::Zfh,
         "Zfhmin" => IsaExt::Zfhmin,
+        "v" => IsaExt::V,
         _ => return None,
     })
 }
@@ -85,7 +86,7 @@ const BOOL_PROPS: &[(&str, Ext)] = &[
     ("mmu", Ext::Have), ("pmp", Ext::Have), ("debug", Ext::Have), ("svinval", Ext::Have),
     ("svnapot", Ext::Have), ("svpbmt", Ext::Have), ("x-epmp", Ext::Have), ("x-smaia", Ext::Have),
     ("x-ssaia", Ext::Have),
-    ("v", Ext::Lack("V (vectors)")), ("e", Ext::Lack("E (the 16-register base)")),
+    ("v", Ext::Have), ("e", Ext::Lack("E (the 16-register base)")),
     ("Zve32f", Ext::Lack("Zve32f (vectors)")), ("Zve64f", Ext::Lack("Zve64f (vectors)")),
     ("zk", Ext::Lack("Zk (scalar cryptography)")), ("zkn", Ext::Lack("Zkn (NIST cryptography)")),
     ("zknd", Ext::Lack("Zknd (AES decryption)")), ("zkne", Ext::Lack("Zkne (AES encryption)")),
@@ -101,9 +102,21 @@ const BOOL_PROPS: &[(&str, Ext)] = &[
 ];
 
 /// Valued properties of `rv64` that describe the privileged architecture
-/// or vector parameters; a user-mode VM without vectors has no use for
-/// them, so any value is accepted.
+/// or vector parameters: accepted (`vlen` is read by [`vlen`]).
 const OTHER_PROPS: &[&str] = &["priv_spec", "vext_spec", "vlen", "elen", "mvendorid", "marchid", "mimpid"];
+
+/// The `vlen=N` property of a `-cpu` string, if it has one.
+pub fn vlen(spec: &str) -> anyhow::Result<Option<u32>> {
+    for prop in spec.split(',').skip(1) {
+        if let Some(v) = prop.strip_prefix("vlen=") {
+            return match v.parse() {
+                Ok(n) => Ok(Some(n)),
+                Err(_) => bail!("-cpu: vlen expects a number of bits, got `{v}`"),
+            };
+        }
+    }
+    Ok(None)
+}
 
 /// QEMU's boolean values (`qapi` `parse_type_bool`, as `-cpu` reads them).
 fn boolean(v: &str) -> Option<bool> {
@@ -179,7 +192,6 @@ mod tests {
             assert!(check(ok).is_ok(), "{ok}: {:?}", check(ok));
         }
         for (bad, says) in [
-            ("rv64,v=true", "V (vectors)"),
             ("rv64,zk=yes", "Zk"),
             ("x-rv128", "RV64"),
             ("rv32", "unknown CPU model"),
@@ -202,5 +214,8 @@ mod tests {
         assert!(zfh.has(Ext::Zfh) && zfh.has(Ext::Zfhmin) && !zfh.has(Ext::Zba));
         assert_eq!(check("sifive-u54").ok(), Some(ExtSet::RV64GC));
         assert!(check("sifive-e51").is_ok_and(|e| !e.has(Ext::F)));
+        assert!(check("rv64,v=true,vlen=256,vext_spec=v1.0").is_ok_and(|e| e.has(Ext::V)));
+        assert!(!check("rv64").is_ok_and(|e| e.has(Ext::V)));
+        assert_eq!(super::vlen("rv64,v=true,vlen=256").ok(), Some(Some(256)));
     }
 }

@@ -175,12 +175,17 @@ struct RunArgs {
     cpu: Option<String>,
     /// The guest ISA: a profile, rv64gc, rva22u64 or rva23u64 (RVA23U64
     /// without the vector extension, plus Zfh and Zbc), max (everything
-    /// ferrovm implements: rva23u64 plus Zbkb/Zbkc/Zbkx; the default), or an
-    /// ISA string such as rv64gc_zba_zbb_zicond. Instructions outside it
+    /// ferrovm implements: rva23u64 plus Zbkb/Zbkc/Zbkx and V), or an
+    /// ISA string such as rv64gc_zba_zbb_zicond or rv64gcv. The default is
+    /// max without V (QEMU's default CPU has no vectors). Instructions outside it
     /// raise SIGILL, AT_HWCAP and riscv_hwprobe report exactly it, and a
     /// program whose ELF attributes ask for more is refused.
     #[arg(long, value_name = "PROFILE|ISA")]
     isa: Option<String>,
+    /// VLEN in bits when the ISA has V: a power of two from 64 to 1024
+    /// [default: 128] (also `-cpu rv64,v=true,vlen=N`).
+    #[arg(long, value_name = "BITS")]
+    vlen: Option<u32>,
     /// Confined mode: DIR becomes the guest's `/`. Every path the guest names
     /// resolves inside DIR (openat2 RESOLVE_IN_ROOT): `..`, symlinks and
     /// /proc tricks cannot leave it. Without --root the guest sees the host's
@@ -571,12 +576,22 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
             )
         })?,
         (None, Some(cpu)) => cpu::isa(cpu)?,
-        (None, None) => ExtSet::IMPLEMENTED,
+        (None, None) => ExtSet::DEFAULT,
     };
     if !ExtSet::IMPLEMENTED.contains(isa) {
         let lacking: Vec<&str> = isa.iter().filter(|&e| !ExtSet::IMPLEMENTED.has(e)).map(|e| e.name()).collect();
-        bail!("--isa: ferrovm does not implement {} (the vector extension is not implemented yet)", lacking.join(", "));
+        bail!("--isa: ferrovm does not implement {}", lacking.join(", "));
     }
+    let vlen_bits = match (args.vlen, cpu.as_deref().map(cpu::vlen).transpose()?.flatten()) {
+        (Some(_), Some(_)) => bail!("give one of --vlen and -cpu ...,vlen="),
+        (Some(v), None) | (None, Some(v)) => Some(v),
+        (None, None) => None,
+    };
+    let vlen = match vlen_bits {
+        Some(bits) => ferrovm_engine::Vlen::new(bits)
+            .ok_or_else(|| anyhow::anyhow!("--vlen {bits}: VLEN must be a power of two from 64 to 1024"))?,
+        None => ferrovm_engine::Vlen::DEFAULT,
+    };
     let stack_size = match &args.stack_size {
         Some(s) => qemu::stack_size(s).context("-s")?,
         None => match from_env(qemu::var::STACK_SIZE) {
@@ -603,6 +618,7 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         diag::install(sel, strace, args.log.logfile.as_deref())?;
     }
     engine.isa = isa;
+    engine.vlen = vlen;
     // binfmt_misc's preserve-argv0 flag (ferrovm-riscv64 as the
     // interpreter): PROGRAM is followed by the program's own argv[0]
     // (QEMU: `if (optind + 1 < argc && preserve_argv0) optind++`).
@@ -686,6 +702,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if let Some(cpu) = &args.cpu {
         reexec_args.push(format!("--cpu={cpu}").into());
+    }
+    if let Some(vlen) = args.vlen {
+        reexec_args.push(format!("--vlen={vlen}").into());
     }
     if args.no_opt {
         reexec_args.push("--no-opt".into());

@@ -5,6 +5,7 @@
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 
+pub use ferrovm_ir::vector::Vlen;
 pub use ferrovm_jit::{FaultInjection, FpLowering, JitOptions, MemAccess, Writes as CodeWrites};
 pub use ferrovm_riscv::ExtSet;
 
@@ -124,6 +125,8 @@ pub struct EngineConfig {
     /// The guest ISA: an instruction outside it is illegal (SIGILL), and
     /// `AT_HWCAP`/`riscv_hwprobe` report exactly it.
     pub isa: ExtSet,
+    /// VLEN of the vector unit (used when `isa` has V).
+    pub vlen: Vlen,
     /// Per-block logging (`-d exec`, `-d cpu`), decided when the VM is
     /// made: when on, every block returns to the dispatcher.
     pub trace: BlockTrace,
@@ -180,7 +183,8 @@ impl Default for EngineConfig {
             cost_model: CostModelKind::default(),
             compile_threads: CompileThreads::default(),
             eviction: Eviction::default(),
-            isa: ExtSet::IMPLEMENTED,
+            isa: ExtSet::DEFAULT,
+            vlen: Vlen::DEFAULT,
             trace: BlockTrace::default(),
             profile: None,
             block_exits: false,

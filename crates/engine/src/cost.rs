@@ -273,7 +273,8 @@ impl Features {
             | Op::FTernary { .. }
             | Op::FCvt { .. }
             | Op::CsrRead { .. }
-            | Op::CsrWrite { .. } => true,
+            | Op::CsrWrite { .. }
+            | Op::Vector { .. } => true,
             Op::Binary { op, .. } => matches!(op, BinOp::Clmul | BinOp::ClmulH | BinOp::ClmulR),
             Op::Unary { op, .. } => matches!(op, UnOp::OrcB),
             _ => false,

@@ -1,5 +1,6 @@
 //! Executing a lowered block.
 
+use ferrovm_ir::vector::{self, VMemory, VTrap};
 use ferrovm_ir::{Cpu, FenceKind, MemSize, Rm, csr, eval, fp};
 use ferrovm_mem::{AddressSpace, AtomicWidth, Fault};
 
@@ -61,6 +62,30 @@ fn store(mem: &AddressSpace, addr: u64, value: u64, size: MemSize) -> Result<(),
         MemSize::H => mem.store_u16(addr, value as u16),
         MemSize::W => mem.store_u32(addr, value as u32),
         MemSize::D => mem.store_u64(addr, value),
+    }
+}
+
+/// Guest memory for the vector unit: the address space's checked accessors.
+pub struct VecMem<'a>(pub &'a AddressSpace);
+
+impl VMemory for VecMem<'_> {
+    type Fault = Fault;
+
+    fn load(&mut self, addr: u64, size: usize) -> Result<u64, Fault> {
+        load(self.0, addr, mem_size(size))
+    }
+
+    fn store(&mut self, addr: u64, size: usize, value: u64) -> Result<(), Fault> {
+        store(self.0, addr, value, mem_size(size))
+    }
+}
+
+fn mem_size(bytes: usize) -> MemSize {
+    match bytes {
+        1 => MemSize::B,
+        2 => MemSize::H,
+        4 => MemSize::W,
+        _ => MemSize::D,
     }
 }
 
@@ -242,6 +267,16 @@ fn run<O: Observer>(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut 
             }
             IOp::CsrR { d, csr } => r!(d) = csr::read(cpu, csr),
             IOp::CsrW { csr, s } => csr::write(cpu, csr, r!(s)),
+            IOp::Vector { inst, d, a, b, site } => match vector::execute(cpu, inst, r!(a), r!(b), &mut VecMem(mem)) {
+                Ok(v) => r!(d) = v,
+                Err(VTrap::Fault(fault)) => return fault_at(cpu, site_of(block, site), fault),
+                Err(VTrap::Illegal) => {
+                    let site = site_of(block, site);
+                    cpu.pc = site.pc;
+                    cpu.instret += u64::from(site.retired);
+                    return BlockExit::Illegal { bits: 0 };
+                }
+            },
         }
     }
     cpu.instret += u64::from(block.insns);

@@ -78,6 +78,7 @@ pub enum IOp {
     CheckFrm { site: SiteId },
     CsrR { d: Slot, csr: u16 },
     CsrW { csr: u16, s: Slot },
+    Vector { inst: ferrovm_ir::vector::VInst, d: Slot, a: Slot, b: Slot, site: SiteId },
 }
 
 /// How a lowered block ends.
@@ -390,6 +391,12 @@ pub fn lower(block: &Block) -> Result<Lowered, LowerError> {
                 let s = u!(src);
                 free(&mut slots, &dying);
                 Some(IOp::CsrW { csr, s })
+            }
+            Op::Vector { inst, dst, a, b } => {
+                let (x, y) = (u!(a), u!(b));
+                free(&mut slots, &dying);
+                let site = site(&mut sites, site_pc, retired)?;
+                Some(IOp::Vector { inst, d: slots.def(dst)?, a: x, b: y, site })
             }
         };
         if let Some(iop) = lowered {

@@ -170,6 +170,12 @@ impl Builder {
         self.ops.push(Op::CsrWrite { csr, src });
     }
 
+    /// A vector instruction with scalar operands `a` and `b`; its scalar
+    /// result.
+    pub fn vector(&mut self, inst: crate::vector::VInst, a: Temp, b: Temp) -> Temp {
+        self.def(|dst| Op::Vector { inst, dst, a, b })
+    }
+
     /// Drops every op from index `len` on (used to abandon a partly lifted
     /// instruction).
     pub fn truncate(&mut self, len: usize) {

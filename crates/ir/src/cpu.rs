@@ -1,11 +1,16 @@
 //! The guest CPU state that IR operates on.
 
+use crate::vector::VState;
+
 /// No reservation is held (see [`Cpu::reservation`]).
 pub const NO_RESERVATION: u64 = u64::MAX;
 
 /// Architectural state of one guest hart (one guest thread).
 ///
-/// `#[repr(C)]` because compiled code addresses fields by offset.
+/// `#[repr(C)]` because compiled code addresses fields by offset. The
+/// vector state is the last field, so the offsets of the others do not
+/// depend on it (and compiled code never touches it: vector instructions
+/// run in a helper).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct Cpu {
@@ -24,11 +29,22 @@ pub struct Cpu {
     /// Value loaded by the last `lr` (an `sc` succeeds only if memory still
     /// holds it: the same compare-and-swap scheme QEMU uses).
     pub reservation_value: u64,
+    /// Vector registers and CSRs (see [`crate::vector`]).
+    pub vector: VState,
 }
 
 impl Default for Cpu {
     fn default() -> Self {
-        Cpu { regs: [0; 64], pc: 0, fflags: 0, frm: 0, instret: 0, reservation: NO_RESERVATION, reservation_value: 0 }
+        Cpu {
+            regs: [0; 64],
+            pc: 0,
+            fflags: 0,
+            frm: 0,
+            instret: 0,
+            reservation: NO_RESERVATION,
+            reservation_value: 0,
+            vector: VState::default(),
+        }
     }
 }
 

@@ -37,6 +37,7 @@ pub mod fp;
 pub mod op;
 pub mod passes;
 pub mod text;
+pub mod vector;
 pub mod verify;
 
 pub use block::Block;

@@ -6,6 +6,7 @@
 //! implementation of every pure operation is in [`crate::eval`].
 
 use crate::entities::{Reg, Temp};
+use crate::vector::VInst;
 
 /// Defines a fieldless enum with a text name per variant, `Display`, a
 /// `from_name` parser and an `ALL` list. Used for every operator kind so the
@@ -351,6 +352,11 @@ pub enum Op {
     CsrRead { dst: Temp, csr: u16 },
     /// Write a CSR (one the lifter accepted as writable).
     CsrWrite { csr: u16, src: Temp },
+    /// One vector instruction, run by [`crate::vector::execute`] on the
+    /// vector state with scalar operands `a` and `b`; `dst` is its scalar
+    /// result. May fault (memory, at an element) or be illegal (`vtype`,
+    /// register groups), both precisely.
+    Vector { inst: VInst, dst: Temp, a: Temp, b: Temp },
 }
 
 /// How a block ends.
@@ -391,7 +397,8 @@ impl Op {
             | Op::FBinary { dst, .. }
             | Op::FTernary { dst, .. }
             | Op::FCvt { dst, .. }
-            | Op::CsrRead { dst, .. } => Some(dst),
+            | Op::CsrRead { dst, .. }
+            | Op::Vector { dst, .. } => Some(dst),
             Op::Mark { .. }
             | Op::SetReg { .. }
             | Op::Store { .. }
@@ -428,7 +435,7 @@ impl Op {
             | Op::FCvt { src, .. }
             | Op::CsrWrite { src, .. } => f(src),
             Op::Load { addr, .. } | Op::LoadReserved { addr, .. } => f(addr),
-            Op::Binary { a, b, .. } | Op::FBinary { a, b, .. } => {
+            Op::Binary { a, b, .. } | Op::FBinary { a, b, .. } | Op::Vector { a, b, .. } => {
                 f(a);
                 f(b);
             }
@@ -461,6 +468,7 @@ impl Op {
                 | Op::StoreConditional { .. }
                 | Op::Amo { .. }
                 | Op::CheckFrm
+                | Op::Vector { .. }
         )
     }
 

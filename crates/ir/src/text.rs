@@ -63,6 +63,8 @@ impl Display for Op {
             Op::CheckFrm => write!(f, "checkfrm"),
             Op::CsrRead { dst, csr } => write!(f, "{dst} = csrr {csr:#x}"),
             Op::CsrWrite { csr, src } => write!(f, "csrw {csr:#x}, {src}"),
+            // The packed `VInst` (see `VInst::pack`), then the scalar operands.
+            Op::Vector { inst, dst, a, b } => write!(f, "{dst} = vector {:#x}, {a}, {b}", inst.pack()),
         }
     }
 }
@@ -208,6 +210,13 @@ fn parse_op(cur: &mut Cursor<'_>) -> Result<Op, ParseError> {
             ("copy", []) => Op::Copy { dst, src: cur.temp()? },
             ("get", []) => Op::GetReg { dst, reg: cur.reg()? },
             ("select", []) => Op::Select { dst, cond: cur.temp()?, a: cur.temp()?, b: cur.temp()? },
+            ("vector", []) => {
+                let bits = cur.int()?;
+                let Some(inst) = crate::vector::VInst::unpack(bits) else {
+                    return cur.err("bad vector instruction");
+                };
+                Op::Vector { inst, dst, a: cur.temp()?, b: cur.temp()? }
+            }
             ("csrr", []) => {
                 let csr = cur.int()?;
                 Op::CsrRead { dst, csr: u16::try_from(csr).or_else(|_| cur.err("CSR out of range"))? }

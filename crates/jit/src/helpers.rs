@@ -17,6 +17,7 @@
 //! | `fp_convert` | cpu, op \| rm << 16, operand | result; accrues `cpu.fflags` |
 //! | `csr_read` / `csr_write` | cpu, csr (, value) | value / nothing |
 //! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
+//! | `vector` | ctx, cpu, packed `VInst`, a, b | status ([`ILLEGAL`] too); value in `ctx.value` |
 //!
 //! Plain loads and stores have no helper: when their inline check fails,
 //! compiled code leaves with `exit::SLOW` and the engine interprets the
@@ -41,6 +42,9 @@ use crate::abi::{EXIT_CODE_WRITTEN, JitContext};
 pub const OK: u64 = 0;
 /// The access faulted; the fault is in `ctx.fault`.
 pub const FAULT: u64 = 1;
+/// The instruction is illegal (a vector instruction under `vtype.vill`,
+/// with a misaligned register group...).
+pub const ILLEGAL: u64 = 2;
 
 /// Addresses of every helper, as compiled code calls them.
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +60,7 @@ pub(crate) struct Helpers {
     pub(crate) csr_write: usize,
     pub(crate) int_unary: usize,
     pub(crate) int_binary: usize,
+    pub(crate) vector: usize,
 }
 
 /// The helper table.
@@ -71,6 +76,7 @@ pub(crate) static HELPERS: std::sync::LazyLock<Helpers> = std::sync::LazyLock::n
     csr_write: csr_write as *const () as usize,
     int_unary: int_unary as *const () as usize,
     int_binary: int_binary as *const () as usize,
+    vector: vector as *const () as usize,
 });
 
 /// Size code of a memory access (0..=3 for 1, 2, 4, 8 bytes).
@@ -286,6 +292,50 @@ unsafe extern "C" fn csr_read(cpu: *mut Cpu, csr: u32) -> u64 {
 unsafe extern "C" fn csr_write(cpu: *mut Cpu, csr: u32, value: u64) {
     // SAFETY: forwarded contract.
     csr::write(unsafe { &mut *cpu }, csr as u16, value);
+}
+
+/// Guest memory for the vector unit: the checked accessors.
+struct VecMem<'a>(&'a AddressSpace);
+
+impl ferrovm_ir::vector::VMemory for VecMem<'_> {
+    type Fault = Fault;
+
+    fn load(&mut self, addr: u64, size: usize) -> Result<u64, Fault> {
+        match size {
+            1 => self.0.load_u8(addr).map(u64::from),
+            2 => self.0.load_u16(addr).map(u64::from),
+            4 => self.0.load_u32(addr).map(u64::from),
+            _ => self.0.load_u64(addr),
+        }
+    }
+
+    fn store(&mut self, addr: u64, size: usize, value: u64) -> Result<(), Fault> {
+        match size {
+            1 => self.0.store_u8(addr, value as u8),
+            2 => self.0.store_u16(addr, value as u16),
+            4 => self.0.store_u32(addr, value as u32),
+            _ => self.0.store_u64(addr, value),
+        }
+    }
+}
+
+/// `Vector`: one vector instruction (the semantics:
+/// `ferrovm_ir::vector::execute`, which the interpreter runs too).
+///
+/// # Safety
+/// As for [`parts`], and `cpu` is the running CPU.
+unsafe extern "C" fn vector(ctx: *const JitContext, cpu: *mut Cpu, inst: u64, a: u64, b: u64) -> u64 {
+    use ferrovm_ir::vector::{VInst, VTrap, execute};
+    // SAFETY: forwarded contract.
+    let (ctx, mem) = unsafe { parts(ctx) };
+    // SAFETY: forwarded contract; compiled code holds no reference to it.
+    let cpu = unsafe { &mut *cpu };
+    let Some(inst) = VInst::unpack(inst) else { return ILLEGAL };
+    match execute(cpu, inst, a, b, &mut VecMem(mem)) {
+        Ok(v) => finish(ctx, mem, Ok(v), true),
+        Err(VTrap::Fault(f)) => finish(ctx, mem, Err(f), true),
+        Err(VTrap::Illegal) => ILLEGAL,
+    }
 }
 
 /// Integer ops not worth inlining (carry-less multiplies, `orc.b`).

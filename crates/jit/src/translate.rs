@@ -1006,6 +1006,18 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                     self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
                 }
             }
+            Op::Vector { inst, dst, a, b } => {
+                let (x, y) = (self.t(a)?, self.t(b)?);
+                let packed = self.iconst(inst.pack());
+                let status =
+                    self.call(self.sigs.h5, HELPERS.vector, &[self.ctx, self.cpu, packed, x, y]).unwrap_or(packed);
+                let is_illegal = self.b.ins().icmp_imm_s(IntCC::Equal, status, crate::helpers::ILLEGAL as i64);
+                let illegal = self.side_exit(exit::ILLEGAL);
+                self.branch_to(is_illegal, illegal);
+                self.check_status(status);
+                let v = self.ctx_value();
+                self.def(dst, v)?;
+            }
         }
         Ok(())
     }

@@ -289,7 +289,7 @@ fn check_isa(data: &[u8], path: &Path, isa: ExtSet) -> Result<()> {
             "built for {arch}, needs {}, which the guest ISA lacks{}",
             missing.names.join(", "),
             if missing.names.iter().any(|n| n == "v" || n.starts_with("zv")) {
-                " (ferrovm does not implement the vector extension)"
+                " (the vector extension is off by default: --isa rv64gcv, --isa max or -cpu rv64,v=true)"
             } else {
                 " (see --isa)"
             }
@@ -398,6 +398,7 @@ impl Process {
         };
         let sp = stack::build(&mem, &loaded, &input, options.stack_size.unwrap_or(stack::STACK_SIZE))?;
         let mut cpu = Cpu { pc: entry, ..Cpu::default() };
+        cpu.vector = ferrovm_engine::ir::vector::VState::new(options.engine.vlen);
         cpu.regs[2] = sp;
         let brk_start = (loaded.end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
         let trampoline = mem.find_free(PAGE_SIZE, None, INTERP_BASE).ok_or(Error::Host {

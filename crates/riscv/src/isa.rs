@@ -34,8 +34,9 @@ const fn bits(exts: &[Ext]) -> u64 {
     set
 }
 
-/// What ferrovm implements and decodes: every extension but V.
-const IMPLEMENTED: u64 = bits(Ext::ALL) & !ExtSet::bit(Ext::V);
+/// What ferrovm implements and decodes: every extension (V without its
+/// floating-point instructions, see `lift/vector.rs`).
+const IMPLEMENTED: u64 = bits(Ext::ALL);
 
 const RV64GC: u64 = bits(&[Ext::I, Ext::M, Ext::A, Ext::F, Ext::D, Ext::Zicsr, Ext::Zifencei, Ext::C]);
 
@@ -115,6 +116,10 @@ impl ExtSet {
     /// Everything ferrovm executes: RVA23U64 without the vector extensions,
     /// plus Zfh, Zbc, Zbkb, Zbkc and Zbkx.
     pub const IMPLEMENTED: ExtSet = ExtSet(IMPLEMENTED).implied();
+    /// The default machine: [`ExtSet::IMPLEMENTED`] without V, as QEMU's
+    /// default CPU has no vectors (`--isa rv64gcv` or `-cpu rv64,v=true`
+    /// turn them on).
+    pub const DEFAULT: ExtSet = ExtSet(IMPLEMENTED & !ExtSet::bit(Ext::V)).implied();
     /// `rv64gc` (`imafd_zicsr_zifencei` + `c`), also what objdump assumes
     /// when the ELF has no ISA attribute.
     pub const RV64GC: ExtSet = ExtSet(RV64GC).implied();
@@ -397,7 +402,7 @@ mod tests {
         assert!(ExtSet::RVA22U64.contains(ExtSet::RV64GC));
         assert!(ExtSet::RVA23U64.contains(ExtSet::RVA22U64));
         assert!(ExtSet::IMPLEMENTED.contains(ExtSet::RVA23U64));
-        assert!(!ExtSet::IMPLEMENTED.has(Ext::V));
+        assert!(ExtSet::IMPLEMENTED.has(Ext::V) && !ExtSet::DEFAULT.has(Ext::V));
         assert!(ExtSet::RVA23U64.has(Ext::Zicond) && !ExtSet::RVA22U64.has(Ext::Zicond));
     }
 

@@ -30,6 +30,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "oracle-native",
     "oracle-spec",
     "qemu-ext",
+    "vector",
     "threads",
     "net",
     "events",
@@ -139,7 +140,12 @@ fn guest_programs_match_expectations_and_qemu() {
             eprintln!("note: {SYSROOT} not installed; skipping {}", e.name);
             continue;
         }
-        let run_args: &[&str] = if dynamic { &["run", "-L", SYSROOT] } else { &["run"] };
+        let vector = e.tags.iter().any(|t| t == "vector");
+        let run_args: &[&str] = match (dynamic, vector) {
+            (true, _) => &["run", "-L", SYSROOT],
+            (false, true) => &["run", "--isa", "max"],
+            (false, false) => &["run"],
+        };
         let got = under(ferrovm(), run_args, &e, &bin);
         ran += 1;
         if let Some(m) = describe(&format!("{} vs expected/", e.name), &got, &want) {
@@ -153,10 +159,11 @@ fn guest_programs_match_expectations_and_qemu() {
         let qemu_can = !e.tags.iter().any(|t| t == "oracle-native" || t == "oracle-spec");
         if qemu && qemu_can && !QEMU_WRONG.iter().any(|(n, _)| *n == e.name) {
             let ext = e.tags.iter().any(|t| t == "qemu-ext");
-            let qemu_args: &[&str] = match (dynamic, ext) {
-                (true, _) => &["-L", SYSROOT],
-                (false, true) => &["-cpu", "rv64,Zfh=true,zbkb=true,zbkx=true"],
-                (false, false) => &[],
+            let qemu_args: &[&str] = match (dynamic, ext, vector) {
+                (true, ..) => &["-L", SYSROOT],
+                (false, true, _) => &["-cpu", "rv64,Zfh=true,zbkb=true,zbkx=true"],
+                (false, false, true) => &["-cpu", "rv64,v=true,vlen=128,vext_spec=v1.0"],
+                (false, false, false) => &[],
             };
             let mut oracle = under("qemu-riscv64", qemu_args, &e, &bin);
             // qemu reports a fatal guest signal on stderr itself; Linux does not.

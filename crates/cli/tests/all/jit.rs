@@ -83,6 +83,9 @@ fn suite_under(engine: &str, which: Programs, extra: &[&str]) -> Totals {
         if dynamic {
             pre.extend_from_slice(&["-L", crate::guests::SYSROOT]);
         }
+        if e.tags.iter().any(|t| t == "vector") {
+            pre.extend_from_slice(&["--isa", "max"]);
+        }
         let bin = root().join("tests/guests/bin").join(&e.name);
         let got = under(ferrovm(), &pre, &e, &bin);
         ran += 1;

@@ -555,7 +555,8 @@ mod tests {
         }
         assert_eq!(rva23 & (1 << 2 | 1 << 8 | 1 << 9 | 1 << 10), 0, "no V, no Zbk* in rva23u64");
         assert_eq!(ext0(ExtSet::IMPLEMENTED) & (1 << 8 | 1 << 9 | 1 << 10), 1 << 8 | 1 << 9 | 1 << 10);
-        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 2, 0, "never V");
+        assert_eq!(ext0(ExtSet::DEFAULT) & 1 << 2, 0, "no V by default");
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 2, 1 << 2, "IMA_V with V");
         assert_eq!(hwprobe_value(ExtSet::RVA23U64, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), Some(64));
         assert_eq!(hwprobe_value(ExtSet::RV64GC, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), None);
         assert_eq!(hwprobe_value(ExtSet::RVA23U64, 7), None, "unknown keys are -1");

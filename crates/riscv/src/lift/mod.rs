@@ -17,6 +17,7 @@ mod rv64a;
 mod rv64fd;
 mod rv64i;
 mod rv64m;
+mod vector;
 mod zfa;
 mod zicsr;
 
@@ -55,6 +56,8 @@ pub(crate) struct Ctx {
     /// Whether `frm` has been checked since the block start or the last write
     /// to `frm`/`fcsr` (see [`ferrovm_ir::Op::CheckFrm`]).
     frm_checked: bool,
+    /// The machine's extensions (the vector CSRs exist only with V).
+    pub isa: ExtSet,
 }
 
 impl Ctx {
@@ -143,8 +146,8 @@ fn lift_inst(cx: &mut Ctx, inst: &Inst, pc: u64) -> Option<Flow> {
         | Ext::Zihintpause
         | Ext::Zihintntl
         | Ext::Zmmul
-        | Ext::Zkt
-        | Ext::V => None,
+        | Ext::Zkt => None,
+        Ext::V => vector::lift(cx, inst),
     }
 }
 
@@ -190,7 +193,7 @@ pub fn lift_block_isa(
     isa: ExtSet,
     fetch: &mut dyn FnMut(u64) -> Option<u16>,
 ) -> Result<Block, LiftError> {
-    let mut cx = Ctx { b: Builder::new(start), frm_checked: false };
+    let mut cx = Ctx { b: Builder::new(start), frm_checked: false, isa };
     let mut pc = start;
     for n in 0..max_insns.max(1) {
         let Some(word) = fetch_word(pc, fetch) else {

@@ -6,7 +6,7 @@
 use ferrovm_ir::{BinOp, csr};
 
 use super::{Ctx, Flow};
-use crate::{Inst, Opcode};
+use crate::{Ext, Inst, Opcode};
 
 pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
     use Opcode::*;
@@ -15,7 +15,7 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
         Csrrw | Csrrwi => true,
         _ => i.rs1 != 0,
     };
-    if !csr::exists(number) || (writes && !csr::writable(number)) {
+    if !csr::exists(number) || (writes && !csr::writable(number)) || (csr::is_vector(number) && !cx.isa.has(Ext::V)) {
         return None;
     }
     let old = cx.b.csr_read(number);

@@ -1,0 +1,294 @@
+//! The vector extension (RISC-V "V" 1.0): its architectural state
+//! ([`VState`]), the decoded operation an [`Op::Vector`](crate::Op::Vector)
+//! carries ([`VInst`]), and [`execute`], the one implementation both tiers
+//! run (the interpreter directly, compiled code through a helper).
+//!
+//! A vector instruction is one IR op: its scalar operands (`x[rs1]`,
+//! `x[rs2]`, or an immediate) arrive as temporaries, its scalar result (the
+//! new `vl` of `vsetvl*`, `vmv.x.s`, `vcpop.m`, `vfirst.m`) leaves as one;
+//! the vector registers and `vl`/`vtype`/`vstart`/`vxrm`/`vxsat` live in
+//! [`VState`], the last field of [`Cpu`](crate::Cpu), which no compiled code
+//! caches.
+//!
+//! Tail and inactive elements are left undisturbed whatever the
+//! agnostic bits say (allowed by spec §31.3.4.3, and what QEMU does by
+//! default). Vector floating point is not implemented (the lifter raises
+//! an illegal instruction for it).
+
+mod exec;
+
+pub use exec::execute;
+
+/// The largest VLEN supported, in bytes (VLEN = 1024 bits).
+pub const VLEN_MAX_BYTES: usize = 128;
+
+/// `vtype.vill` (bit XLEN-1).
+pub const VILL: u64 = 1 << 63;
+
+/// The vector register length VLEN, in bits: a power of two from 64 to 1024.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Vlen(u32);
+
+impl Vlen {
+    /// VLEN = 128, the minimum the V extension requires (Zvl128b) and QEMU's
+    /// default.
+    pub const DEFAULT: Vlen = Vlen(128);
+
+    /// `bits` if it is a power of two in 64..=1024.
+    pub const fn new(bits: u32) -> Option<Vlen> {
+        if bits.is_power_of_two() && bits >= 64 && bits <= 1024 { Some(Vlen(bits)) } else { None }
+    }
+
+    /// VLEN in bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// VLEN in bytes (`vlenb`).
+    pub const fn bytes(self) -> u64 {
+        (self.0 / 8) as u64
+    }
+}
+
+impl Default for Vlen {
+    fn default() -> Self {
+        Vlen::DEFAULT
+    }
+}
+
+/// Vector state of one hart (spec §31.3): 32 registers of `vlenb` bytes each
+/// (stored back to back, so a register group is a contiguous byte range) and
+/// the vector CSRs. `#[repr(C)]` as the last field of the `#[repr(C)]`
+/// [`Cpu`](crate::Cpu).
+#[derive(Clone, PartialEq, Eq)]
+#[repr(C)]
+pub struct VState {
+    /// VLEN / 8.
+    pub vlenb: u64,
+    /// `vl`.
+    pub vl: u64,
+    /// `vtype` ([`VILL`] set when the last `vsetvl*` asked for a
+    /// configuration ferrovm does not support).
+    pub vtype: u64,
+    /// `vstart`: the element a trapped instruction resumes at.
+    pub vstart: u64,
+    /// Fixed-point rounding mode (`vxrm`, 2 bits).
+    pub vxrm: u64,
+    /// Fixed-point saturation flag (`vxsat`, 1 bit).
+    pub vxsat: u64,
+    /// `v0`..`v31`, `vlenb` bytes each, little-endian elements.
+    pub regs: [u8; 32 * VLEN_MAX_BYTES],
+}
+
+impl VState {
+    /// The reset state for `vlen`: registers zero, `vtype.vill` set (QEMU's
+    /// reset value), `vl` 0.
+    pub fn new(vlen: Vlen) -> VState {
+        VState { vlenb: vlen.bytes(), vl: 0, vtype: VILL, vstart: 0, vxrm: 0, vxsat: 0, regs: [0; 32 * VLEN_MAX_BYTES] }
+    }
+
+    /// The bytes of register `v[n]`.
+    pub fn reg(&self, n: usize) -> &[u8] {
+        let b = self.vlenb as usize;
+        self.regs.get(n * b..(n + 1) * b).unwrap_or(&[])
+    }
+
+    /// The bytes of register `v[n]`, writable.
+    pub fn reg_mut(&mut self, n: usize) -> &mut [u8] {
+        let b = self.vlenb as usize;
+        self.regs.get_mut(n * b..(n + 1) * b).unwrap_or(&mut [])
+    }
+}
+
+impl Default for VState {
+    fn default() -> Self {
+        VState::new(Vlen::DEFAULT)
+    }
+}
+
+impl core::fmt::Debug for VState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VState")
+            .field("vlenb", &self.vlenb)
+            .field("vl", &self.vl)
+            .field("vtype", &format_args!("{:#x}", self.vtype))
+            .field("vstart", &self.vstart)
+            .field("vxrm", &self.vxrm)
+            .field("vxsat", &self.vxsat)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! vops {
+    ($($v:ident = $s:literal,)*) => {
+        /// What a vector instruction does, independent of where its first
+        /// source comes from (see [`VInst::scalar`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        #[expect(missing_docs, reason = "each variant is named after the V 1.0 mnemonic it implements")]
+        pub enum VOp { $($v,)* }
+
+        impl VOp {
+            /// Every operation, in declaration order (`ALL[op as usize] == op`).
+            pub const ALL: &'static [VOp] = &[$(VOp::$v,)*];
+
+            /// The name in the text form (the mnemonic without `v` and the
+            /// operand suffix; `_w` marks the `.wv`/`.wx` widening forms).
+            pub const fn name(self) -> &'static str {
+                match self { $(VOp::$v => $s,)* }
+            }
+
+            /// Parses [`VOp::name`].
+            pub fn from_name(s: &str) -> Option<VOp> {
+                match s { $($s => Some(VOp::$v),)* _ => None }
+            }
+        }
+    };
+}
+
+#[rustfmt::skip]
+vops! {
+    // configuration
+    Setvli = "setvli", Setivli = "setivli", Setvl = "setvl",
+    // loads and stores (`imm` = log2 of the element width in bytes, or of
+    // the register count for whole-register ones)
+    Le = "le", Leff = "leff", Lse = "lse", Luxei = "luxei", Loxei = "loxei", Lr = "lr", Lm = "lm",
+    Se = "se", Sse = "sse", Suxei = "suxei", Soxei = "soxei", Sr = "sr", Sm = "sm",
+    // single-width integer
+    Add = "add", Sub = "sub", Rsub = "rsub", Minu = "minu", Min = "min", Maxu = "maxu", Max = "max",
+    And = "and", Or = "or", Xor = "xor", Sll = "sll", Srl = "srl", Sra = "sra",
+    Mul = "mul", Mulh = "mulh", Mulhu = "mulhu", Mulhsu = "mulhsu",
+    Divu = "divu", Div = "div", Remu = "remu", Rem = "rem",
+    Macc = "macc", Nmsac = "nmsac", Madd = "madd", Nmsub = "nmsub",
+    Merge = "merge", Mv = "mv",
+    Adc = "adc", Sbc = "sbc", Madc = "madc", Msbc = "msbc",
+    // fixed point
+    Saddu = "saddu", Sadd = "sadd", Ssubu = "ssubu", Ssub = "ssub",
+    Aaddu = "aaddu", Aadd = "aadd", Asubu = "asubu", Asub = "asub",
+    Smul = "smul", Ssrl = "ssrl", Ssra = "ssra", Nclipu = "nclipu", Nclip = "nclip",
+    // compares (mask results)
+    Mseq = "mseq", Msne = "msne", Msltu = "msltu", Mslt = "mslt", Msleu = "msleu", Msle = "msle",
+    Msgtu = "msgtu", Msgt = "msgt",
+    // widening and narrowing
+    Waddu = "waddu", Wadd = "wadd", Wsubu = "wsubu", Wsub = "wsub",
+    WadduW = "waddu_w", WaddW = "wadd_w", WsubuW = "wsubu_w", WsubW = "wsub_w",
+    Wmulu = "wmulu", Wmulsu = "wmulsu", Wmul = "wmul",
+    Wmaccu = "wmaccu", Wmacc = "wmacc", Wmaccsu = "wmaccsu", Wmaccus = "wmaccus",
+    Nsrl = "nsrl", Nsra = "nsra",
+    Zext2 = "zext.vf2", Zext4 = "zext.vf4", Zext8 = "zext.vf8",
+    Sext2 = "sext.vf2", Sext4 = "sext.vf4", Sext8 = "sext.vf8",
+    // reductions
+    Redsum = "redsum", Redand = "redand", Redor = "redor", Redxor = "redxor",
+    Redminu = "redminu", Redmin = "redmin", Redmaxu = "redmaxu", Redmax = "redmax",
+    Wredsumu = "wredsumu", Wredsum = "wredsum",
+    // masks
+    Mandn = "mandn", Mand = "mand", Mor = "mor", Mxor = "mxor", Morn = "morn", Mnand = "mnand",
+    Mnor = "mnor", Mxnor = "mxnor",
+    Cpop = "cpop", First = "first", Msbf = "msbf", Msof = "msof", Msif = "msif", Iota = "iota", Id = "id",
+    // moves and permutations
+    MvXS = "mv.x.s", MvSX = "mv.s.x", Mvr = "mvr",
+    Slideup = "slideup", Slidedown = "slidedown", Slide1up = "slide1up", Slide1down = "slide1down",
+    Rgather = "rgather", Rgatherei16 = "rgatherei16", Compress = "compress",
+}
+
+impl core::fmt::Display for VOp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A decoded vector instruction, as [`Op::Vector`](crate::Op::Vector)
+/// carries it (8 bytes, so ops stay small).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VInst {
+    /// The operation.
+    pub op: VOp,
+    /// `vd` (or `vs3` of a store; `rd` of `vsetvl*`).
+    pub vd: u8,
+    /// `vs1` (or `rs1` of `vsetvl*`, the AVL of `vsetivli`).
+    pub vs1: u8,
+    /// `vs2`.
+    pub vs2: u8,
+    /// Bit 0: `vm` (1 = unmasked); bit 1: the first source is the scalar
+    /// operand `a` (`.vx`/`.vi`/`.wx` forms) rather than `v[vs1]`; bits
+    /// 4..=6: `nf` of loads and stores.
+    pub flags: u8,
+    /// `zimm` of `vsetvli`/`vsetivli`, the element/register-count code of
+    /// loads and stores, 0 otherwise.
+    pub imm: i16,
+}
+
+impl VInst {
+    /// Unmasked.
+    pub const UNMASKED: u8 = 1;
+    /// The first source is the scalar operand.
+    pub const SCALAR: u8 = 2;
+
+    /// Whether the instruction is unmasked (`vm` = 1).
+    pub const fn unmasked(self) -> bool {
+        self.flags & Self::UNMASKED != 0
+    }
+
+    /// Whether the first source operand is the scalar `a`.
+    pub const fn scalar(self) -> bool {
+        self.flags & Self::SCALAR != 0
+    }
+
+    /// `nf` (segments minus one) of a load or store.
+    pub const fn nf(self) -> u8 {
+        (self.flags >> 4) & 7
+    }
+
+    /// Packs the instruction into 64 bits (how compiled code hands it to the
+    /// helper).
+    pub const fn pack(self) -> u64 {
+        (self.op as u64)
+            | (self.vd as u64) << 8
+            | (self.vs1 as u64) << 16
+            | (self.vs2 as u64) << 24
+            | (self.flags as u64) << 32
+            | (self.imm as u16 as u64) << 40
+    }
+
+    /// The inverse of [`VInst::pack`] (`None` for a bad operation number).
+    pub fn unpack(bits: u64) -> Option<VInst> {
+        Some(VInst {
+            op: *VOp::ALL.get((bits & 0xff) as usize)?,
+            vd: (bits >> 8) as u8,
+            vs1: (bits >> 16) as u8,
+            vs2: (bits >> 24) as u8,
+            flags: (bits >> 32) as u8,
+            imm: (bits >> 40) as u16 as i16,
+        })
+    }
+}
+
+impl core::fmt::Display for VInst {
+    /// `add v1, v2, v3 m` style: operation, `vd`, `vs2`, `vs1` (or `a` for
+    /// the scalar forms), then flags and `imm`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {} {} {} {:#x} {}", self.op, self.vd, self.vs2, self.vs1, self.flags, self.imm)
+    }
+}
+
+/// Guest memory as the vector unit sees it: element-sized accesses that may
+/// fault. The interpreter and the JIT's helper implement it over the
+/// address space with its checked accessors.
+pub trait VMemory {
+    /// Why an access failed.
+    type Fault;
+    /// Loads `size` (1, 2, 4 or 8) bytes, zero-extended.
+    fn load(&mut self, addr: u64, size: usize) -> Result<u64, Self::Fault>;
+    /// Stores the low `size` bytes of `value`.
+    fn store(&mut self, addr: u64, size: usize, value: u64) -> Result<(), Self::Fault>;
+}
+
+/// Why a vector instruction trapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VTrap<F> {
+    /// An illegal instruction: `vtype.vill`, a misaligned register group,
+    /// a reserved encoding (spec §31.3.4.2, §31.3.4.3).
+    Illegal,
+    /// A memory fault at an element; `vstart` holds its index.
+    Fault(F),
+}

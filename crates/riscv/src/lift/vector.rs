@@ -1,0 +1,177 @@
+//! V 1.0: every vector instruction becomes one `vector` op
+//! ([`ferrovm_ir::Op::Vector`]) carrying a [`VInst`]; its scalar operands
+//! (`x[rs1]`, `x[rs2]` or the immediate) are temporaries and a scalar result
+//! (`vsetvl*`, `vmv.x.s`, `vcpop.m`, `vfirst.m`) is written to `x[rd]`.
+//! The semantics are [`ferrovm_ir::vector::execute`]. Vector floating point
+//! is not implemented: those encodings are illegal instructions here.
+
+use std::sync::OnceLock;
+
+use ferrovm_ir::vector::{VInst, VOp};
+
+use super::{Ctx, Flow};
+use crate::{Format, Inst, Opcode};
+
+/// What an opcode becomes: the operation, the scalar-source flag, the
+/// `imm` field and a fixed `nf` (whole-register forms).
+#[derive(Clone, Copy)]
+struct Shape {
+    op: VOp,
+    scalar: bool,
+    imm: i16,
+    nf: u8,
+}
+
+/// The element-width code of a load/store mnemonic (`vle16.v` → 1).
+fn eew_code(name: &str) -> Option<i16> {
+    let digits: String = name.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    Some(match digits.as_str() {
+        "8" => 0,
+        "16" => 1,
+        "32" => 2,
+        "64" => 3,
+        _ => return None,
+    })
+}
+
+/// Maps one V opcode by its mnemonic (the table's names are the spec's).
+fn shape(op: Opcode) -> Option<Shape> {
+    let name = op.name();
+    let format = op.format();
+    let scalar = matches!(
+        format,
+        Format::VX
+            | Format::VI
+            | Format::VIU
+            | Format::VXNm
+            | Format::VINm
+            | Format::VMvX
+            | Format::VMvI
+            | Format::VXMac
+    );
+    let plain = |op| Some(Shape { op, scalar, imm: 0, nf: 0 });
+    match op {
+        Opcode::Vsetvli => return plain(VOp::Setvli),
+        Opcode::Vsetivli => return plain(VOp::Setivli),
+        Opcode::Vsetvl => return plain(VOp::Setvl),
+        Opcode::VlmV => return plain(VOp::Lm),
+        Opcode::VsmV => return plain(VOp::Sm),
+        _ => {}
+    }
+    if matches!(format, Format::VMem | Format::VMemStrided | Format::VMemIndexed | Format::VMemWhole) {
+        let (vop, nf) = if let Some(rest) = name.strip_prefix("vl").filter(|r| r.contains("re")) {
+            // vl<n>re<w>.v
+            let n: u8 = rest.split('r').next()?.parse().ok()?;
+            (VOp::Lr, n - 1)
+        } else if let Some(rest) = name.strip_prefix("vs").filter(|r| r.ends_with("r.v")) {
+            let n: u8 = rest.trim_end_matches("r.v").parse().ok()?;
+            (VOp::Sr, n - 1)
+        } else {
+            let stem: String = name.chars().take_while(|c| !c.is_ascii_digit()).collect();
+            let vop = match (stem.as_str(), name.ends_with("ff.v")) {
+                ("vle", true) => VOp::Leff,
+                ("vle", false) => VOp::Le,
+                ("vlse", _) => VOp::Lse,
+                ("vluxei", _) => VOp::Luxei,
+                ("vloxei", _) => VOp::Loxei,
+                ("vse", _) => VOp::Se,
+                ("vsse", _) => VOp::Sse,
+                ("vsuxei", _) => VOp::Suxei,
+                ("vsoxei", _) => VOp::Soxei,
+                _ => return None,
+            };
+            (vop, 0)
+        };
+        let imm = match vop {
+            VOp::Lr => eew_code(name.split("re").nth(1)?)?,
+            VOp::Sr => 0,
+            _ => eew_code(name)?,
+        };
+        return Some(Shape { op: vop, scalar: false, imm, nf });
+    }
+    let body = name.strip_prefix('v')?;
+    let (base, suffix) = body.split_once('.')?;
+    let (bits, _) = op.encoding();
+    if bits & 0x7f == 0x57 && matches!((bits >> 12) & 7, 0b001 | 0b101) {
+        return None; // OPFVV/OPFVF, vector floating point: not implemented
+    }
+    if let Some(n) = base.strip_prefix("mv").and_then(|r| r.strip_suffix('r')) {
+        return Some(Shape { op: VOp::Mvr, scalar: false, imm: n.parse().ok()?, nf: 0 });
+    }
+    let key = match (base, suffix) {
+        ("waddu" | "wadd" | "wsubu" | "wsub", "wv" | "wx") => format!("{base}_w"),
+        ("zext" | "sext", _) | ("mv", "x.s" | "s.x") => format!("{base}.{suffix}"),
+        _ => base.to_owned(),
+    };
+    plain(VOp::from_name(&key)?)
+}
+
+/// The shape of every opcode, indexed by `Opcode as usize`.
+fn shapes() -> &'static [Option<Shape>] {
+    static SHAPES: OnceLock<Vec<Option<Shape>>> = OnceLock::new();
+    SHAPES.get_or_init(|| {
+        let mut v = vec![None; Opcode::ALL.len() + 1];
+        for &op in Opcode::ALL {
+            if op.ext() == crate::Ext::V
+                && let Some(slot) = v.get_mut(op as usize)
+            {
+                *slot = shape(op);
+            }
+        }
+        v
+    })
+}
+
+pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
+    let s = shapes().get(i.op as usize).copied().flatten()?;
+    let format = i.op.format();
+    let vm = if format.has_vm() { i.rm & 1 } else { u8::from(i.op.encoding().0 & (1 << 25) != 0) };
+    let nf = if format.has_nf() { i.rs3 } else { s.nf };
+    let imm = match s.op {
+        VOp::Setvli | VOp::Setivli => i.imm as i16,
+        _ => s.imm,
+    };
+    let flags = vm | if s.scalar { VInst::SCALAR } else { 0 } | (nf & 7) << 4;
+    let inst = VInst { op: s.op, vd: i.rd, vs1: i.rs1, vs2: i.rs2, flags, imm };
+    let a = match format {
+        Format::VI | Format::VIU | Format::VINm | Format::VMvI => cx.imm(i.imm),
+        Format::VSetivli => cx.imm(0),
+        _ => cx.x(i.rs1),
+    };
+    let b = match format {
+        Format::VMemStrided | Format::R => cx.x(i.rs2),
+        _ => cx.imm(0),
+    };
+    let r = cx.b.vector(inst, a, b);
+    if matches!(format, Format::VSetvli | Format::VSetivli | Format::R | Format::VToX | Format::VToXM) {
+        cx.set_x(i.rd, r);
+    }
+    Some(Flow::Next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_integer_vector_opcode_has_a_shape() {
+        let missing: Vec<&str> = Opcode::ALL
+            .iter()
+            .filter(|op| op.ext() == crate::Ext::V && shape(**op).is_none())
+            .map(|op| op.name())
+            .filter(|n| !n.starts_with("vf") && !n.starts_with("vmf") || *n == "vfirst.m")
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+        let f = |op| shape(op).map(|s| (s.op, s.imm, s.nf, s.scalar));
+        assert_eq!(f(Opcode::Vl4re16V), Some((VOp::Lr, 1, 3, false)));
+        assert_eq!(f(Opcode::Vs8rV), Some((VOp::Sr, 0, 7, false)));
+        assert_eq!(f(Opcode::Vluxei32V), Some((VOp::Luxei, 2, 0, false)));
+        assert_eq!(f(Opcode::VwadduWx), Some((VOp::WadduW, 0, 0, true)));
+        assert_eq!(f(Opcode::VzextVf4), Some((VOp::Zext4, 0, 0, false)));
+        assert_eq!(f(Opcode::VmvXS), Some((VOp::MvXS, 0, 0, false)));
+        assert_eq!(f(Opcode::Vmv2rV), Some((VOp::Mvr, 2, 0, false)));
+        assert_eq!(f(Opcode::VaddVi), Some((VOp::Add, 0, 0, true)));
+        assert_eq!(f(Opcode::VfirstM), Some((VOp::First, 0, 0, false)));
+        assert!(shape(Opcode::VfaddVv).is_none());
+    }
+}
