@@ -94,6 +94,90 @@ pub(crate) fn stubs() -> [Vec<u8>; 2] {
     [stub(3, crate::abi::offsets::CTX_FP_MXCSR), stub(2, crate::abi::offsets::CTX_FP_GUEST_MXCSR)]
 }
 
+/// Machine code of a *preserving thunk* for the SoftFloat helper at
+/// `helper` (a System V function of up to five integer arguments with an
+/// integer result): compiled code calls it with Cranelift's `preserve_all`
+/// convention, the helper's arguments in the first five System V argument
+/// registers (unused ones anything) and the [`crate::abi::JitContext`] in
+/// the sixth (`r9`); the thunk stores the helper's result in `ctx.value`,
+/// where the compiled code reloads it (a `preserve_all` signature has no
+/// return values). Every register the System V convention lets the
+/// helper clobber (`rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`–`r11`,
+/// `xmm0`–`xmm15`, whole 128 bits) is saved around the call and restored,
+/// so the compiled code's common path keeps its values in registers across
+/// a call it almost never makes (a NaN result, a rounding mode other than
+/// the host's) instead of spilling them around it.
+///
+/// ```text
+/// push rax; push rcx; push rdx; push rsi; push rdi; push r8; push r9; push r10; push r11
+/// sub rsp, 256                       ; 16 xmm slots
+/// movdqu [rsp + 16*i], xmm<i>        ; i = 0..16
+/// mov rax, helper; call rax
+/// mov rcx, [rsp + 272]               ; the saved r9: ctx
+/// mov [rcx + value], rax
+/// movdqu xmm<i>, [rsp + 16*i]
+/// add rsp, 256
+/// pop r11; ...; pop rax
+/// ret
+/// ```
+///
+/// (Intel SDM vol. 2: `push`/`pop` `50+r`/`58+r` with REX.B for r8–r15;
+/// `movdqu` `F3 0F 7F /r` (store) and `F3 0F 6F /r` (load), ModRM mod=10
+/// rm=100 with SIB `24` (base rsp) and a 32-bit displacement, REX.R for
+/// xmm8–15; `sub`/`add r/m64, imm32` `REX.W 81 /5` and `/0`; `mov rax,
+/// imm64` `REX.W B8`; `call rax` `FF D0`; `mov r64, r/m64` `REX.W 8B /r`
+/// and `mov r/m64, r64` `REX.W 89 /r`.) Entered with `rsp` ≡ 8 (mod 16)
+/// (after the caller's `call`), nine pushes and 256 bytes leave it ≡ 0 at
+/// the inner call, as the System V ABI wants.
+pub(crate) fn preserving_thunk(helper: usize) -> Vec<u8> {
+    // rax, rcx, rdx, rsi, rdi, r8, r9, r10, r11 by number.
+    const SAVED: [u8; 9] = [0, 1, 2, 6, 7, 8, 9, 10, 11];
+    const FRAME: i32 = 16 * 16;
+    // Where the pushed r9 is, above the xmm slots (r11 and r10 pushed after it).
+    const R9_SLOT: i32 = FRAME + 16;
+    let mut v = Vec::with_capacity(192);
+    for r in SAVED {
+        if r >= 8 {
+            v.push(0x41);
+        }
+        v.push(0x50 + (r & 7));
+    }
+    v.extend([0x48, 0x81, 0xec]);
+    v.extend(FRAME.to_le_bytes());
+    let movdqu = |v: &mut Vec<u8>, op: u8, x: u8| {
+        v.push(0xf3);
+        if x >= 8 {
+            v.push(0x44);
+        }
+        v.extend([0x0f, op, 0x84 | (x & 7) << 3, 0x24]);
+        v.extend((16 * i32::from(x)).to_le_bytes());
+    };
+    for x in 0..16 {
+        movdqu(&mut v, 0x7f, x);
+    }
+    v.extend([0x48, 0xb8]);
+    v.extend((helper as u64).to_le_bytes());
+    v.extend([0xff, 0xd0]);
+    // mov rcx, [rsp + R9_SLOT]; mov [rcx + CTX_VALUE], rax
+    v.extend([0x48, 0x8b, 0x8c, 0x24]);
+    v.extend(R9_SLOT.to_le_bytes());
+    v.extend([0x48, 0x89, 0x81]);
+    v.extend(crate::abi::offsets::CTX_VALUE.to_le_bytes());
+    for x in 0..16 {
+        movdqu(&mut v, 0x6f, x);
+    }
+    v.extend([0x48, 0x81, 0xc4]);
+    v.extend(FRAME.to_le_bytes());
+    for r in SAVED.into_iter().rev() {
+        if r >= 8 {
+            v.push(0x41);
+        }
+        v.push(0x58 + (r & 7));
+    }
+    v.push(0xc3);
+    v
+}
+
 #[cfg(target_arch = "x86_64")]
 fn get() -> u32 {
     let mut v: u32 = 0;
@@ -150,6 +234,28 @@ mod tests {
         assert_eq!(st[..3], [0x0f, 0xae, 0x9f]);
         assert_eq!(ld[..3], [0x0f, 0xae, 0x97]);
         assert_eq!((st.len(), st[7]), (8, 0xc3));
+    }
+
+    #[test]
+    fn thunk_encoding() {
+        let t = preserving_thunk(0x1122_3344_5566_7788);
+        // push rax ... push r11, then sub rsp, 256.
+        assert_eq!(t[..13], [0x50, 0x51, 0x52, 0x56, 0x57, 0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53]);
+        assert_eq!(t[13..20], [0x48, 0x81, 0xec, 0x00, 0x01, 0, 0]);
+        // movdqu [rsp+0], xmm0 and movdqu [rsp+0xf0], xmm15.
+        assert_eq!(t[20..29], [0xf3, 0x0f, 0x7f, 0x84, 0x24, 0, 0, 0, 0]);
+        let call = t.windows(2).position(|w| w == [0xff, 0xd0]).unwrap();
+        assert_eq!(t[call - 8..call], 0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(t[call - 20..call - 10], [0xf3, 0x44, 0x0f, 0x7f, 0xbc, 0x24, 0xf0, 0, 0, 0]);
+        // The saved r9 (ctx) is at rsp + 256 + 16; the result goes to ctx.value.
+        assert_eq!(t[call + 2..call + 10], [0x48, 0x8b, 0x8c, 0x24, 0x10, 0x01, 0, 0]);
+        let value = crate::abi::offsets::CTX_VALUE.to_le_bytes();
+        assert_eq!(t[call + 10..call + 17], [0x48, 0x89, 0x81, value[0], value[1], value[2], value[3]]);
+        // Restores mirror the saves.
+        assert_eq!(
+            t[t.len() - 14..],
+            [0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, 0x5f, 0x5e, 0x5a, 0x59, 0x58, 0xc3]
+        );
     }
 
     #[test]

@@ -469,7 +469,18 @@ impl CodeStore {
                 Ok::<usize, Error>(entry)
             });
             let (read, clear) = (read?, clear?);
-            store.env.fp = store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, ..fp });
+            let mut thunks = [0; 4];
+            for kind in translate::SoftKind::ALL {
+                let bytes = crate::host_fp::preserving_thunk(kind.helper());
+                let mut f =
+                    Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
+                let code = store.install(&mut f)?;
+                thunks[kind as usize] = code.entry;
+                // Permanent: never retired.
+                std::mem::forget(code);
+            }
+            store.env.fp =
+                store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, thunks, ..fp });
         }
         let dummy = AtomicU32::new(0);
         for ret in [false, true] {

@@ -36,7 +36,8 @@ use crate::int_ops::{self, RareOps};
 use crate::store::Linker;
 
 mod fp;
-pub(crate) use fp::HostFp;
+mod fregs;
+pub(crate) use fp::{HostFp, SoftKind};
 
 /// Everything about the environment a translation embeds as constants.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +96,9 @@ struct Sigs {
     h3_void: SigRef,
     /// The MXCSR stubs of host FP (`preserve_all`: they clobber nothing).
     stub: SigRef,
+    /// The preserving thunks of the SoftFloat helpers (`preserve_all`, six
+    /// arguments, the result in `ctx.value`).
+    thunk: SigRef,
     block: SigRef,
     indirect: SigRef,
 }
@@ -157,6 +161,8 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     calls: Vec<u64>,
     /// Values of host FP code reused within the current guest block.
     fp_block: fp::BlockValues,
+    /// Float shadows of the FP registers ([`fregs`]).
+    fregs: fregs::Shadows,
     /// Direct memory access: guest registers set since they were last
     /// stored into the `Cpu` (see [`Tr::sync`]).
     unsynced: [bool; Reg::COUNT],
@@ -328,6 +334,9 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         _ => [None, None],
     };
     let internal = blocks.iter().flat_map(targets).flatten().any(|t| blocks.iter().any(|bl| bl.start == t));
+    if env.fp.is_some() {
+        tr.fregs.set_double_registers(fregs::double_registers(blocks));
+    }
     // Code that counts its runs keeps no loop inside: each iteration
     // re-enters through the cell and counts, so a hot loop is noticed and
     // recompiled however few times it is entered.
@@ -349,7 +358,11 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.dirty[0] = false;
         for (i, _) in touched.iter().enumerate().skip(1).filter(|(_, t)| **t) {
             let var = tr.b.declare_var(I64);
-            let v = tr.b.ins().load(I64, flags(), tr.cpu, off::CPU_REGS + 8 * i as i32);
+            let v = if i >= 32 && tr.env.fp.is_some() {
+                tr.load_fp_reg(i)
+            } else {
+                tr.b.ins().load(I64, flags(), tr.cpu, off::CPU_REGS + 8 * i as i32)
+            };
             tr.b.def_var(var, v);
             tr.regs[i] = Some(var);
         }
@@ -377,6 +390,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
         tr.fp_block = fp::BlockValues::default();
+        tr.fregs.new_block();
         tr.site_pc = block.start;
         tr.retired = 0;
         tr.insns = 0;
@@ -408,6 +422,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             stub: b.import_signature({
                 let mut sig = Signature::new(CallConv::PreserveAll);
                 sig.params.push(AbiParam::new(I64));
+                sig
+            }),
+            thunk: b.import_signature({
+                let mut sig = Signature::new(CallConv::PreserveAll);
+                sig.params.extend(std::iter::repeat_n(AbiParam::new(I64), 6));
                 sig
             }),
             block: b.import_signature(block_signature()),
@@ -443,6 +462,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             shared: Vec::new(),
             calls: Vec::new(),
             fp_block: fp::BlockValues::default(),
+            fregs: fregs::Shadows::default(),
             unsynced: [false; Reg::COUNT],
             instret_unsynced: false,
             site_exit: None,
@@ -480,15 +500,35 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         if i == 0 {
             return self.b.ins().iconst(I64, 0);
         }
-        match self.regs[i] {
-            Some(var) => self.b.use_var(var),
+        let v = match self.regs[i] {
+            // A double-primary register is read from its float shadow.
+            Some(_) if self.double_primary(i) => None,
+            Some(var) => Some(self.b.use_var(var)),
             None => {
                 let var = self.b.declare_var(I64);
-                let v = self.b.ins().load(I64, flags(), self.cpu, off::CPU_REGS + 8 * i as i32);
+                let v = if i >= 32 && self.env.fp.is_some() {
+                    self.load_fp_reg(i)
+                } else {
+                    self.b.ins().load(I64, flags(), self.cpu, off::CPU_REGS + 8 * i as i32)
+                };
                 self.b.def_var(var, v);
                 self.regs[i] = Some(var);
-                v
+                Some(v)
             }
+        };
+        match v {
+            Some(v) if i < 32 || self.env.fp.is_none() => v,
+            // `read_fp_reg` reads a double-primary register itself.
+            v => self.read_fp_reg(i, v),
+        }
+    }
+
+    /// The value of guest register `i` to store into the `Cpu` (a dirty
+    /// register, defined).
+    fn reg_to_store(&mut self, i: usize, var: Variable) -> Value {
+        match self.write_back_fp(i) {
+            Some(f) => f,
+            None => self.b.use_var(var),
         }
     }
 
@@ -506,6 +546,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             }
         };
         self.b.def_var(var, v);
+        if i >= 32 && self.env.fp.is_some() {
+            self.define_shadows(i, v, None);
+        }
         if self.eager {
             self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
         } else {
@@ -525,7 +568,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             if self.dirty[i]
                 && let Some(var) = self.regs[i]
             {
-                let v = self.b.use_var(var);
+                let v = self.reg_to_store(i, var);
                 self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
             }
         }
@@ -795,7 +838,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             if self.unsynced[i]
                 && let Some(var) = self.regs[i]
             {
-                let v = self.b.use_var(var);
+                let v = self.reg_to_store(i, var);
                 self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
             }
         }
@@ -900,6 +943,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let x = self.t(src)?;
                 let mut rare = Rare { h2: self.sigs.h2, h3: self.sigs.h3 };
                 let v = int_ops::unary(&mut self.b, &mut rare, op, x);
+                self.unary_shadow(op, x, v);
                 self.def(dst, v)?;
             }
             Op::Binary { op, dst, a, b: bb } => {

@@ -9,6 +9,13 @@
 //! (`nanunbox (nanbox x)`, the single an FP op or `flw` just wrote, read
 //! back by the next FP op) is `zextw x`, and likewise `zexth` for halves:
 //! the box's all-ones check and the canonical-NaN select go away.
+//!
+//! The pass sees through copies (the `get` of a register set earlier in the
+//! block, which register caching turned into a copy, say): a copy of a
+//! constant is that constant, a copy of a box is that box, and equal
+//! operands are equal through copies too. It runs before copy propagation,
+//! so without this a value an FP op wrote and the next one read back would
+//! keep its box check.
 
 use crate::block::Block;
 use crate::entities::Temp;
@@ -21,11 +28,24 @@ pub fn run(block: &mut Block) {
     let get = |known: &[Option<u64>], t: Temp| known.get(t.index()).copied().flatten();
     // For each temp made by `nanbox`/`nanboxh`: what was boxed, and how.
     let mut boxed: Vec<Option<(UnOp, Temp)>> = vec![None; block.num_temps as usize];
+    // For each temp: the temp it copies, through any chain of copies.
+    let mut root: Vec<Temp> = (0..block.num_temps).map(Temp).collect();
+    let resolve = |root: &[Temp], t: Temp| root.get(t.index()).copied().unwrap_or(t);
     for op in &mut block.ops {
         if let Op::Unary { op: u @ (UnOp::NanBox | UnOp::NanBoxH), dst, src } = *op
             && let Some(b) = boxed.get_mut(dst.index())
         {
             *b = Some((u, src));
+        }
+        if let Op::Copy { dst, src } = *op {
+            let r = resolve(&root, src);
+            if let Some(slot) = root.get_mut(dst.index()) {
+                *slot = r;
+            }
+            let b = boxed.get(r.index()).copied().flatten();
+            if let Some(slot) = boxed.get_mut(dst.index()) {
+                *slot = b;
+            }
         }
         let folded = match *op {
             Op::Const { dst, value } => {
@@ -50,7 +70,7 @@ pub fn run(block: &mut Block) {
             }
             Op::Binary { op: bop, dst, a, b } => match (get(&known, a), get(&known, b)) {
                 (Some(x), Some(y)) => Some(Op::Const { dst, value: eval::binary(bop, x, y) }),
-                (x, y) => simplify(bop, dst, a, b, x, y),
+                (x, y) => simplify(bop, dst, resolve(&root, a), resolve(&root, b), x, y),
             },
             _ => None,
         };
@@ -138,6 +158,22 @@ mod tests {
         // A half unboxed from a single's box, or a register's value, keeps its check.
         assert!(out.contains("t5 = nanunboxh t1"), "{out}");
         assert!(out.contains("t7 = nanunbox t6"), "{out}");
+    }
+
+    #[test]
+    fn folds_through_copies() {
+        // fadd.s fa0, ...; fmul.s fa1, fa0, ...: register caching made the
+        // second read of fa0 a copy of the box the first op wrote.
+        let out = run("mark 0x0 4\nt0 = get x1\nt1 = nanbox t0\nt2 = copy t1\nt3 = copy t2\n\
+                       t4 = nanunbox t3\nt5 = get x2\nt6 = copy t5\nt7 = xor t5, t6\n\
+                       t8 = const 0x3\nt9 = copy t8\nt10 = add t5, t9\n\
+                       set f2, t4\nset x3, t7\nset x4, t10\njump 0x4");
+        assert!(out.contains("t4 = zextw t0"), "{out}");
+        assert!(out.contains("t7 = const 0x0"), "{out}");
+        assert!(out.contains("t9 = const 0x3"), "{out}");
+        // A copy of a plain register value is not a box: the check stays.
+        let out = run("mark 0x0 4\nt0 = get f1\nt1 = copy t0\nt2 = nanunbox t1\nset f2, t2\njump 0x4");
+        assert!(out.contains("t2 = nanunbox t1"), "{out}");
     }
 
     #[test]

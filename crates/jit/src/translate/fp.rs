@@ -71,6 +71,33 @@ pub(crate) struct HostFp {
     /// `ctx.fp_mxcsr`, load guest mode (clearing the flags).
     pub(crate) read_mxcsr: usize,
     pub(crate) clear_mxcsr: usize,
+    /// The preserving thunks ([`crate::host_fp::preserving_thunk`]) of the
+    /// SoftFloat helpers, by [`SoftKind`]; 0 until installed.
+    pub(crate) thunks: [usize; 4],
+}
+
+/// The SoftFloat helpers host FP reaches through a preserving thunk, in
+/// the order of [`HostFp::thunks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SoftKind {
+    Unary,
+    Binary,
+    Ternary,
+    Convert,
+}
+
+impl SoftKind {
+    pub(crate) const ALL: [SoftKind; 4] = [SoftKind::Unary, SoftKind::Binary, SoftKind::Ternary, SoftKind::Convert];
+
+    /// The helper's address.
+    pub(crate) fn helper(self) -> usize {
+        match self {
+            SoftKind::Unary => HELPERS.fp_unary,
+            SoftKind::Binary => HELPERS.fp_binary,
+            SoftKind::Ternary => HELPERS.fp_ternary,
+            SoftKind::Convert => HELPERS.fp_convert,
+        }
+    }
 }
 
 /// Values host FP code computes once per guest block, on the block's main
@@ -82,6 +109,9 @@ pub(super) struct BlockValues {
     zero: Option<Value>,
     /// `frm != 0`: dynamic rounding is not the host's (until a CSR write).
     dyn_not_nearest: Option<Value>,
+    /// The zero as an `F64` and an `F32`, for [`Tr::pin_f`].
+    zero_d: Option<Value>,
+    zero_s: Option<Value>,
 }
 
 impl HostFp {
@@ -92,7 +122,14 @@ impl HostFp {
             return None;
         }
         let has = |name: &str| isa.isa_flags().iter().any(|f| f.name == name && f.as_bool() == Some(true));
-        Some(HostFp { fma: has("has_fma"), round: has("has_sse41"), optimized: false, read_mxcsr: 0, clear_mxcsr: 0 })
+        Some(HostFp {
+            fma: has("has_fma"),
+            round: has("has_sse41"),
+            optimized: false,
+            read_mxcsr: 0,
+            clear_mxcsr: 0,
+            thunks: [0; 4],
+        })
     }
 }
 
@@ -132,27 +169,35 @@ fn soft_only_cvt(op: CvtOp) -> bool {
 }
 
 impl<L: Linker + ?Sized> Tr<'_, '_, L> {
-    /// The SoftFloat helper call for `op`.
+    /// The SoftFloat helper call for `op`: through the helper's preserving
+    /// thunk with host FP (it clobbers nothing, so no value of the op's
+    /// surroundings is spilled for a call that is almost never made), a
+    /// plain System V call otherwise.
     fn soft(&mut self, op: Soft) -> Value {
         let code = |i: usize, prec, rm| u64::from(fp_code(i, prec, rm));
-        match op {
-            Soft::Unary(o, p, rm, x) => {
-                let c = self.iconst(code(o as usize, p, rm));
-                self.call(self.sigs.h3, HELPERS.fp_unary, &[self.cpu, c, x]).unwrap_or(x)
-            }
-            Soft::Binary(o, p, rm, x, y) => {
-                let c = self.iconst(code(o as usize, p, rm));
-                self.call(self.sigs.h4, HELPERS.fp_binary, &[self.cpu, c, x, y]).unwrap_or(x)
-            }
+        let (kind, c, args) = match op {
+            Soft::Unary(o, p, rm, x) => (SoftKind::Unary, code(o as usize, p, rm), [Some(x), None, None]),
+            Soft::Binary(o, p, rm, x, y) => (SoftKind::Binary, code(o as usize, p, rm), [Some(x), Some(y), None]),
             Soft::Ternary(o, p, rm, x, y, z) => {
-                let c = self.iconst(code(o as usize, p, rm));
-                self.call(self.sigs.h5, HELPERS.fp_ternary, &[self.cpu, c, x, y, z]).unwrap_or(x)
+                (SoftKind::Ternary, code(o as usize, p, rm), [Some(x), Some(y), Some(z)])
             }
-            Soft::Convert(o, rm, x) => {
-                let c = self.iconst(code(o as usize, Prec::S, rm));
-                self.call(self.sigs.h3, HELPERS.fp_convert, &[self.cpu, c, x]).unwrap_or(x)
-            }
+            Soft::Convert(o, rm, x) => (SoftKind::Convert, code(o as usize, Prec::S, rm), [Some(x), None, None]),
+        };
+        let c = self.iconst(c);
+        let mut all = vec![self.cpu, c];
+        all.extend(args.into_iter().flatten());
+        let n = all.len();
+        let thunk = self.env.fp.map_or(0, |f| f.thunks[kind as usize]);
+        if thunk != 0 {
+            // Unused argument registers carry anything; ctx goes in the sixth.
+            let mut six = all.clone();
+            six.resize(5, c);
+            six.push(self.ctx);
+            self.call(self.sigs.thunk, thunk, &six);
+            return self.ctx_value();
         }
+        let sig = [self.sigs.h3, self.sigs.h4, self.sigs.h5][n - 3];
+        self.call(sig, kind.helper(), &all).unwrap_or(c)
     }
 
     /// Starts a host path for `op`; `bad` (an `i8` truth value), when
@@ -191,6 +236,48 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         v
     }
 
+    /// Ends the host path with its float result `host` (of `prec`); the
+    /// op's value, as bits. The float reaches the code after the op as
+    /// itself (a block parameter of the float type: the SoftFloat path's
+    /// bits become a float there), and is remembered as the float of the
+    /// result (see [`super::fregs`]), so the next op reading it needs no
+    /// move between register files.
+    fn join_float(&mut self, s: Split, prec: Prec, host: Value) -> Value {
+        let f = match s.soft {
+            None => host,
+            Some(soft) => {
+                let join = self.b.create_block();
+                let f = self.b.append_block_param(join, float_ty(prec));
+                self.b.ins().jump(join, &[BlockArg::Value(host)]);
+                self.b.switch_to_block(soft);
+                // SoftFloat's single results are zero-extended: exactly
+                // what `bits_of` gives back after the round trip.
+                let r = self.soft(s.op);
+                let r = self.float_raw(prec, r);
+                self.b.ins().jump(join, &[BlockArg::Value(r)]);
+                self.b.switch_to_block(join);
+                f
+            }
+        };
+        let bits = self.bits_of(prec, f);
+        self.remember(prec, bits, f);
+        bits
+    }
+
+    /// The op's value (as [`Tr::join_float`]): the host's result `r` (a
+    /// float), or SoftFloat's when `r` is a NaN: RISC-V's is canonical
+    /// (spec §20.3), and SoftFloat raises
+    /// every flag the host did for it (invalid, for a signalling NaN
+    /// operand or an invalid operation) and, for `fmadd` of ∞ × 0 and a
+    /// quiet NaN, the invalid flag the host may not. The test (a quiet
+    /// compare; `r` is never a signalling NaN) decides a branch, which
+    /// also keeps the instruction that computed `r`, used or not.
+    fn finish(&mut self, mut s: Split, prec: Prec, r: Value) -> Value {
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+        self.bail(&mut s, nan);
+        self.join_float(s, prec, r)
+    }
+
     /// Whether the host may round as `rm` says: `Some(None)` always (round
     /// to nearest), `Some(Some(bad))` unless `bad` (dynamic: `frm` is not
     /// 0), `None` never.
@@ -205,17 +292,6 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 Some(self.fp_block.dyn_not_nearest)
             }
             _ => None,
-        }
-    }
-
-    fn float_of(&mut self, prec: Prec, x: Value) -> Value {
-        match prec {
-            // Halves never reach the host path (`soft_only`).
-            Prec::S | Prec::H => {
-                let lo = self.b.ins().ireduce(I32, x);
-                self.b.ins().bitcast(F32, MemFlagsData::new(), lo)
-            }
-            Prec::D => self.b.ins().bitcast(F64, MemFlagsData::new(), x),
         }
     }
 
@@ -242,19 +318,6 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, t, inf as i64)
     }
 
-    /// The bits of the host's result `r` (a float), or SoftFloat's when `r`
-    /// is a NaN: RISC-V's is canonical (spec §20.3), and SoftFloat raises
-    /// every flag the host did for it (invalid, for a signalling NaN
-    /// operand or an invalid operation) and, for `fmadd` of ∞ × 0 and a
-    /// quiet NaN, the invalid flag the host may not. The test (a quiet
-    /// compare; `r` is never a signalling NaN) decides a branch, which
-    /// also keeps the instruction that computed `r`, used or not.
-    fn checked(&mut self, s: &mut Split, prec: Prec, r: Value) -> Value {
-        let nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
-        self.bail(s, nan);
-        self.bits_of(prec, r)
-    }
-
     /// `x`, tied to the current guest block for Cranelift's optimizer: a
     /// host FP instruction is pure to Cranelift, which may hoist one out of
     /// a loop (raising its flags where the guest never ran it); ORing in a
@@ -263,6 +326,36 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         match self.zero() {
             Some(z) => self.b.ins().bor(x, z),
             None => x,
+        }
+    }
+
+    /// The float `f` of `prec`, tied to the current guest block like
+    /// [`Tr::pin`] (a bitwise OR with a float zero loaded in this block:
+    /// `orps`/`orpd`, exact for every bit pattern). The zero is loaded on
+    /// the main line by [`Tr::fzero`], which the op calls before it splits.
+    fn pin_f(&mut self, prec: Prec, f: Value) -> Value {
+        let z = match prec {
+            Prec::D => self.fp_block.zero_d,
+            Prec::S | Prec::H => self.fp_block.zero_s,
+        };
+        match z {
+            Some(z) => self.b.ins().bor(f, z),
+            None => f,
+        }
+    }
+
+    /// Loads the float zero [`Tr::pin_f`] uses for `prec`, on the main
+    /// line (once per guest block). Nothing without the optimizer.
+    fn fzero(&mut self, prec: Prec) {
+        if !self.env.fp.is_some_and(|f| f.optimized) {
+            return;
+        }
+        let (slot, ty) = match prec {
+            Prec::D => (&mut self.fp_block.zero_d, F64),
+            Prec::S | Prec::H => (&mut self.fp_block.zero_s, F32),
+        };
+        if slot.is_none() {
+            *slot = Some(self.b.ins().load(ty, flags(), self.ctx, off::CTX_FP_ZERO));
         }
     }
 
@@ -364,12 +457,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             return self.soft(soft);
         }
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-        let mut s = self.split(soft, bad);
-        let x = self.pin(x);
         let f = self.float_of(prec, x);
+        self.fzero(prec);
+        let s = self.split(soft, bad);
+        let f = self.pin_f(prec, f);
         let r = self.b.ins().sqrt(f);
-        let r = self.checked(&mut s, prec, r);
-        self.join(s, r)
+        self.finish(s, prec, r)
     }
 
     /// `FBinary`.
@@ -405,22 +498,23 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             }
             FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div => {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-                let mut s = self.split(soft, bad);
-                let x = self.pin(x);
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
+                self.fzero(prec);
+                let s = self.split(soft, bad);
+                let a = self.pin_f(prec, a);
                 let r = match op {
                     FBinOp::Add => self.b.ins().fadd(a, b),
                     FBinOp::Sub => self.b.ins().fsub(a, b),
                     FBinOp::Mul => self.b.ins().fmul(a, b),
                     _ => self.b.ins().fdiv(a, b),
                 };
-                let r = self.checked(&mut s, prec, r);
-                self.join(s, r)
+                self.finish(s, prec, r)
             }
             FBinOp::Eq => {
                 // Quiet compare: invalid only for signalling NaNs, as feq.
-                let x = self.pin(x);
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
+                self.fzero(prec);
+                let a = self.pin_f(prec, a);
                 let r = self.b.ins().fcmp(FloatCC::Equal, a, b);
                 let r = self.b.ins().uextend(I64, r);
                 self.anchor(r);
@@ -430,8 +524,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 // The unordered test (quiet: invalid for signalling NaNs,
                 // which SoftFloat raises then too) decides a branch, which
                 // keeps it; the ordered compare raises nothing.
-                let x = self.pin(x);
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
+                self.fzero(prec);
+                let a = self.pin_f(prec, a);
                 let unordered = self.b.ins().fcmp(FloatCC::Unordered, a, b);
                 let s = self.split(soft, Some(unordered));
                 let cc = if op == FBinOp::Lt { FloatCC::LessThan } else { FloatCC::LessThanOrEqual };
@@ -443,8 +538,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             FBinOp::Min | FBinOp::Max => {
                 let (na, nb) = (self.is_nan(prec, x), self.is_nan(prec, y));
                 let any = self.b.ins().bor(na, nb);
-                let s = self.split(soft, Some(any));
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
+                let s = self.split(soft, Some(any));
                 let lt = self.b.ins().fcmp(FloatCC::LessThan, a, b);
                 let eq = self.b.ins().fcmp(FloatCC::Equal, a, b);
                 // Equal operands are equal bits or ±0: min ORs the signs,
@@ -475,9 +570,10 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             return self.soft(soft);
         }
         let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-        let mut s = self.split(soft, bad);
-        let x = self.pin(x);
         let (a, b, c) = (self.float_of(prec, x), self.float_of(prec, y), self.float_of(prec, z));
+        self.fzero(prec);
+        let s = self.split(soft, bad);
+        let a = self.pin_f(prec, a);
         // Negation flips the sign bit only (no flags, sNaN stays sNaN).
         let (a, c) = match op {
             FTernOp::Madd => (a, c),
@@ -486,8 +582,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             FTernOp::Nmadd => (self.b.ins().fneg(a), self.b.ins().fneg(c)),
         };
         let r = self.b.ins().fma(a, b, c);
-        let r = self.checked(&mut s, prec, r);
-        self.join(s, r)
+        self.finish(s, prec, r)
     }
 
     /// `FCvt`.
@@ -501,21 +596,21 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         match op {
             DS => {
                 // Exact in every rounding mode.
-                let mut s = self.split(soft, None);
-                let x = self.pin(x);
                 let f = self.float_of(Prec::S, x);
+                self.fzero(Prec::S);
+                let s = self.split(soft, None);
+                let f = self.pin_f(Prec::S, f);
                 let r = self.b.ins().fpromote(F64, f);
-                let r = self.checked(&mut s, Prec::D, r);
-                self.join(s, r)
+                self.finish(s, Prec::D, r)
             }
             SD => {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
-                let mut s = self.split(soft, bad);
-                let x = self.pin(x);
                 let f = self.float_of(Prec::D, x);
+                self.fzero(Prec::D);
+                let s = self.split(soft, bad);
+                let f = self.pin_f(Prec::D, f);
                 let r = self.b.ins().fdemote(F32, f);
-                let r = self.checked(&mut s, Prec::S, r);
-                self.join(s, r)
+                self.finish(s, Prec::S, r)
             }
             DW | DWu => {
                 // Exact in every rounding mode, raises nothing.
@@ -526,7 +621,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     let wide = self.b.ins().uextend(I64, lo);
                     self.b.ins().fcvt_from_sint(F64, wide)
                 };
-                self.bits_of(Prec::D, r)
+                let bits = self.bits_of(Prec::D, r);
+                self.remember(Prec::D, bits, r);
+                bits
             }
             SW | SWu | SL | SLu | DL | DLu => {
                 let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
@@ -565,9 +662,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     let inexact = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, top, 1 << bits);
                     self.accrue_if(inexact, ferrovm_ir::fp::NX);
                 }
-                let r = self.bits_of(prec, r);
-                self.anchor(r);
-                self.join(s, r)
+                let bits = self.bits_of(prec, r);
+                self.anchor(bits);
+                self.join_float(s, prec, r)
             }
             WS | WuS | LS | LuS | WD | WuD | LD | LuD => self.float_to_int(op, rm, x, host),
             WH | WuH | LH | LuH | HW | HWu | HL | HLu | SH | HS | DH | HD | WDMod => self.soft(soft),
@@ -611,11 +708,11 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             self.b.ins().band_imm_s(e, m)
         };
         let out = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, e, bias + limit);
+        let f = self.float_of(prec, x);
         let mut s = self.split(soft, bad);
         self.bail(&mut s, out);
         // `fcvt_to_sint` may trap (it never does here: the operand is in
         // range), so Cranelift keeps it in place, rounding and all.
-        let f = self.float_of(prec, x);
         let f = match rm {
             Rm::Rtz => f,
             Rm::Rdn => self.b.ins().floor(f),
