@@ -300,3 +300,31 @@ fn machines_move_between_threads() {
     send_sync::<StopHandle>();
     send::<Snapshot>();
 }
+
+#[test]
+fn a_linux_program_with_its_writes_taken_by_a_hook() {
+    let hello = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/guests/bin/hello");
+    let mut m = Machine::linux(&hello, linux::Options::default()).expect("load");
+    assert!(m.process().is_some());
+    // write(1, ...) goes to a buffer instead of stdout; every other call
+    // goes to the Linux layer.
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let o = Arc::clone(&out);
+    let calls = Arc::new(Mutex::new(0));
+    let c = Arc::clone(&calls);
+    m.hook_ecall(move |m| {
+        *c.lock().expect("lock") += 1;
+        let [nr, fd, buf, len] = [Reg::A7, Reg::A0, Reg::A1, Reg::A2].map(|r| m.reg(r).expect("reg"));
+        if nr != linux::nr::WRITE || fd != 1 {
+            return Ecall::Pass;
+        }
+        let mut bytes = vec![0; len as usize];
+        m.read(buf, &mut bytes).expect("read");
+        o.lock().expect("lock").extend_from_slice(&bytes);
+        Ecall::Return(len)
+    });
+    assert_eq!(m.run().expect("run"), Outcome::Exited(ExitStatus::Exited(0)));
+    let out = String::from_utf8(out.lock().expect("lock").clone()).expect("utf-8");
+    assert!(out.starts_with("hello, world\n"), "{out:?}");
+    assert!(*calls.lock().expect("lock") > 5);
+}

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{EngineConfig, Exit, JitOptions, Stop, Vm, Watch, WatchKind};
+use ferrovm_engine::{EngineConfig, Exit, JitOptions, Stop, Vm, Watch, WatchHit, WatchKind};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 
@@ -175,5 +175,57 @@ fn a_step_over_an_ecall_stops_right_after_its_system_call() {
         let instret = vcpu.cpu.instret;
         assert_eq!(vcpu.run(), Exit::Debug(Stop::Step), "{mode:?}");
         assert_eq!((vcpu.cpu.pc, vcpu.cpu.instret), (ECALL + 4, instret), "{mode:?}: nothing ran after the ecall");
+    }
+}
+
+/// Block stops (`crate::hooks`): once before every block, under every
+/// engine, from compiled code with `block_exits` and from the debug loop
+/// without; stop ranges resumed past without removing them; the watched
+/// accesses of the instruction before a watch stop.
+#[test]
+fn block_stops_stop_ranges_and_watch_hits() {
+    for block_exits in [true, false] {
+        for config in configs() {
+            let mode = config.mode;
+            let (vm, mut vcpu) = warmed(EngineConfig { block_exits, ..config });
+            vcpu.set_block_stops(true);
+            let mut starts = Vec::new();
+            loop {
+                match vcpu.run() {
+                    Exit::Debug(Stop::Block) => starts.push(vcpu.cpu.pc),
+                    Exit::Ecall => break,
+                    other => panic!("{mode:?} {block_exits}: {other:?}"),
+                }
+            }
+            // The first block runs to the first `bnez`, the loop block
+            // 999 more times, then the `ecall`'s.
+            assert_eq!(starts.len(), 1001, "{mode:?} {block_exits}");
+            assert_eq!((starts[0], starts[1], starts[999], starts[1000]), (BASE, BASE + 8, BASE + 8, ECALL));
+            vcpu.set_block_stops(false);
+
+            vm.add_stop_range(STORE, STORE + 4);
+            vcpu.cpu.pc = BASE;
+            let mut stops = 0;
+            loop {
+                match vcpu.run() {
+                    Exit::Debug(Stop::Address) => {
+                        assert_eq!(vcpu.cpu.pc, STORE, "{mode:?} {block_exits}");
+                        stops += 1;
+                        vcpu.resume_past_stop();
+                    }
+                    Exit::Ecall => break,
+                    other => panic!("{mode:?} {block_exits}: {other:?}"),
+                }
+            }
+            assert_eq!(stops, 1000, "{mode:?} {block_exits}");
+            assert!(vm.remove_stop_range(STORE, STORE + 4));
+
+            vm.add_watch(Watch { addr: DATA, len: 8, kind: WatchKind::Write });
+            vcpu.cpu.pc = BASE;
+            assert_eq!(vcpu.run(), Exit::Debug(Stop::Watch { addr: DATA, kind: WatchKind::Write }));
+            assert_eq!(vcpu.watch_hits(), [WatchHit { addr: DATA, size: 4, kind: WatchKind::Write }]);
+            vm.clear_debug();
+            assert_eq!(vcpu.run(), Exit::Ecall, "{mode:?} {block_exits}");
+        }
     }
 }
