@@ -23,7 +23,8 @@
 //! illegal instruction, a memory fault. Stop addresses, watched memory
 //! ranges, single steps and instruction budgets ([`debug`]) make it stop
 //! where a debugger or an embedder asks, under every engine, at no cost
-//! while none is set. It knows nothing about Linux;
+//! while none is set; per-block stops and stop ranges ([`hooks`]) are
+//! what the embedding API's hooks (the `ferrovm` crate) stand on. It knows nothing about Linux;
 //! `ferrovm-linux` drives it.
 //!
 //! ```
