@@ -34,13 +34,15 @@ pub const MAX_GROUPS: usize = 24;
 pub enum Insn {
     Full(Inst),
     Comp(CInst),
+    /// A raw 32-bit instruction (the vector mode's, see [`crate::vector`]).
+    Word(u32),
 }
 
 impl Insn {
     /// Length in bytes.
     pub fn size(&self) -> u64 {
         match self {
-            Insn::Full(_) => 4,
+            Insn::Full(_) | Insn::Word(_) => 4,
             Insn::Comp(_) => 2,
         }
     }
@@ -50,6 +52,7 @@ impl Insn {
         match self {
             Insn::Full(i) => i.encode().to_le_bytes().to_vec(),
             Insn::Comp(c) => c.encode().to_le_bytes().to_vec(),
+            Insn::Word(w) => w.to_le_bytes().to_vec(),
         }
     }
 
@@ -57,6 +60,7 @@ impl Insn {
         match self {
             Insn::Full(i) => i.disasm(),
             Insn::Comp(c) => c.disasm(),
+            Insn::Word(w) => format!(".4byte 0x{w:08x}"),
         }
     }
 
@@ -65,6 +69,7 @@ impl Insn {
         match self {
             Insn::Full(i) => format!("{:08x}", i.encode()),
             Insn::Comp(c) => format!("    {:04x}", c.encode()),
+            Insn::Word(w) => format!("{w:08x}"),
         }
     }
 }
@@ -124,6 +129,16 @@ impl Case {
         }
         let (code, oracle_code) = SeqGen::new(&mut rng, frm as u8).run();
         Case { seed, x, f, fcsr, scratch, code, oracle_code }
+    }
+
+    /// The vector-mode case for `seed`: the scalar case's initial state
+    /// with a vector sequence (see [`crate::vector`]).
+    pub fn generate_vector(seed: u64) -> Case {
+        let mut case = Case::generate(seed);
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x7665_6374_6f72);
+        case.code = crate::vector::sequence(&mut rng);
+        case.oracle_code = None;
+        case
     }
 
     /// The sequence as numbered lines of `offset: encoding  assembly`, with
@@ -765,6 +780,8 @@ impl<'r> SeqGen<'r> {
                     match &mut g.insns[at] {
                         Insn::Full(i) => i.imm = off,
                         Insn::Comp(c) => c.imm = off,
+                        // Raw words never need a fixup (vector mode only).
+                        Insn::Word(_) => {}
                     }
                 }
                 Fixup::Indirect { at, target, odd } => {

@@ -23,6 +23,8 @@
 //! cargo run -p ferrovm-difftest --release -- --cases 100000 --jobs 2
 //! # one failing case again, with its listing
 //! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
+//! # V 1.0 integer sequences (VLEN 128) instead of scalar ones
+//! cargo run -p ferrovm-difftest --release -- --vector --cases 100000 --jobs 2
 //! ```
 //!
 //! The long mode ends with `N cases, M divergences` (exit status 1 if M > 0);
@@ -43,7 +45,7 @@
 //! use ferrovm_difftest::run::{Campaign, Subprocess, run_campaign};
 //! let qemu = Subprocess::qemu().expect("qemu-riscv64 installed");
 //! let ferrovm = Subprocess::ferrovm();
-//! let c = Campaign { seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false };
+//! let c = Campaign { seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: false };
 //! let s = run_campaign(&c, &qemu, ferrovm.as_ref().map(|f| f as _))?;
 //! println!("{} cases, {} divergences", s.cases, s.divergences);
 //! # anyhow::Ok(())
@@ -56,3 +58,4 @@ pub mod known;
 pub mod run;
 pub mod rvc;
 pub mod values;
+pub mod vector;

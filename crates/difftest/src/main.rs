@@ -7,11 +7,16 @@ use ferrovm_difftest::run::{Campaign, Runner, Subprocess, run_campaign, run_case
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let Some(qemu) = Subprocess::qemu() else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
+    let qemu = if args.vector { Subprocess::qemu_vector() } else { Subprocess::qemu() };
+    let Some(qemu) = qemu else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
     let mut ferrovm = Subprocess::ferrovm();
     if let Some(f) = &mut ferrovm {
+        if args.vector {
+            f.args.extend(["--isa=max".to_string(), format!("--vlen={}", ferrovm_difftest::vector::VLEN)]);
+        }
         f.args.extend(args.ferrovm_args.iter().cloned());
     }
+    let make = if args.vector { Case::generate_vector } else { Case::generate };
     match &ferrovm {
         _ if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
         Some(f) => eprintln!("oracle {}, subject {} {}", qemu.program.display(), f.program.display(), f.args.join(" ")),
@@ -19,11 +24,11 @@ fn main() -> Result<()> {
     }
     let subject = if args.qemu_only { None } else { ferrovm.as_ref().map(|f| f as &dyn Runner) };
     if let Some(seed) = args.replay {
-        let case = Case::generate(seed);
+        let case = make(seed);
         println!("case seed {seed:#x}:\n{}", case.listing());
     }
     let summary = if let Some(seed) = args.replay {
-        run_cases(&[Case::generate(seed)], &qemu, subject, 1)?
+        run_cases(&[make(seed)], &qemu, subject, 1)?
     } else {
         let campaign = Campaign {
             seed: args.seed,
@@ -32,6 +37,7 @@ fn main() -> Result<()> {
             jobs: args.jobs,
             max_reports: args.max_reports,
             progress: true,
+            vector: args.vector,
         };
         eprintln!("seed {:#x}: {} cases in batches of {}, {} jobs", args.seed, args.cases, args.batch, args.jobs);
         run_campaign(&campaign, &qemu, subject)?
@@ -55,6 +61,10 @@ fn main() -> Result<()> {
 #[derive(Parser)]
 #[command(about = "Differential testing of ferrovm against qemu-riscv64 on random instruction sequences")]
 struct Args {
+    /// Random V 1.0 integer sequences (VLEN 128; QEMU runs with
+    /// `-cpu rv64,v=true,vlen=128,vext_spec=v1.0`, ferrovm with `--isa=max`).
+    #[arg(long)]
+    vector: bool,
     /// Number of cases.
     #[arg(long, default_value_t = 100_000)]
     cases: u64,

@@ -62,6 +62,13 @@ pub struct Subprocess {
 }
 
 impl Subprocess {
+    /// `qemu-riscv64` with V 1.0 at VLEN 128, for vector cases.
+    pub fn qemu_vector() -> Option<Subprocess> {
+        let mut q = Subprocess::qemu()?;
+        q.args = vec!["-cpu".into(), format!("rv64,v=true,vlen={},vext_spec=v1.0", crate::vector::VLEN)];
+        Some(q)
+    }
+
     /// `qemu-riscv64` (or `$FERROVM_QEMU`), with every extension the
     /// generator uses switched on explicitly.
     pub fn qemu() -> Option<Subprocess> {
@@ -318,6 +325,8 @@ pub struct Campaign {
     /// Stop collecting divergence reports after this many (still counting).
     pub max_reports: usize,
     pub progress: bool,
+    /// Vector cases ([`Case::generate_vector`]) instead of scalar ones.
+    pub vector: bool,
 }
 
 /// What a campaign found.
@@ -365,7 +374,8 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
                     }
                     let lo = b * c.batch as u64;
                     let hi = (lo + c.batch as u64).min(c.cases);
-                    let cases: Vec<Case> = (lo..hi).map(|i| Case::generate(case_seed(c.seed, i))).collect();
+                    let make = if c.vector { Case::generate_vector } else { Case::generate };
+                    let cases: Vec<Case> = (lo..hi).map(|i| make(case_seed(c.seed, i))).collect();
                     let path = dir.join(format!("r{tag}-b{b}.elf"));
                     if let Err(e) = run_batch(&cases, &path, oracle, subject, c.max_reports, &summary) {
                         *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);

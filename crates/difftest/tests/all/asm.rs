@@ -38,7 +38,7 @@ fn encodings_match_gnu_as() {
                 continue;
             }
             src.push_str(match insn {
-                Insn::Full(_) => ".option norvc\n",
+                Insn::Full(_) | Insn::Word(_) => ".option norvc\n",
                 Insn::Comp(_) => ".option rvc\n",
             });
             src.push_str(&insn.disasm());

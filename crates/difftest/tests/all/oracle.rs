@@ -66,7 +66,7 @@ fn three_thousand_cases() {
     let Some(q) = qemu() else { return };
     let f = ferrovm(&q);
     let seed = std::env::var("FERROVM_DIFFTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0001);
-    let c = Campaign { seed, cases: 3000, batch: 200, jobs: 2, max_reports: 10, progress: false };
+    let c = Campaign { seed, cases: 3000, batch: 200, jobs: 2, max_reports: 10, progress: false, vector: false };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
     for e in &s.harness_errors {
         eprintln!("HARNESS ERROR: {e}");
@@ -80,6 +80,24 @@ fn three_thousand_cases() {
     eprintln!("{} cases, {} compared with ferrovm, {} divergences", s.cases, s.compared, s.divergences);
     assert!(s.harness_errors.is_empty(), "the oracle rejected generated programs");
     assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64");
+}
+
+/// A small vector campaign (V 1.0 integer sequences at VLEN 128; the long
+/// one is `ferrovm-difftest --vector`).
+#[test]
+fn two_hundred_vector_cases() {
+    let Some(q) = qemu().and_then(|_| Subprocess::qemu_vector()) else { return };
+    let mut f = ferrovm(&q);
+    if let Some(f) = &mut f {
+        f.args.extend(["--isa=max".to_string(), "--vlen=128".to_string()]);
+    }
+    let c = Campaign { seed: 0x7ec, cases: 200, batch: 200, jobs: 1, max_reports: 5, progress: false, vector: true };
+    let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
+    for d in &s.reports {
+        eprintln!("{d}");
+    }
+    assert!(s.harness_errors.is_empty(), "the oracle rejected generated vector programs: {:?}", s.harness_errors);
+    assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64 on vector cases");
 }
 
 /// A subject that is QEMU with two injected faults on its first run: one
@@ -109,7 +127,7 @@ impl Runner for Faulty<'_> {
 fn divergences_are_reported_and_the_batch_continues() {
     let Some(q) = qemu() else { return };
     let faulty = Faulty { qemu: &q, first: true.into() };
-    let c = Campaign { seed: 3, cases: 20, batch: 20, jobs: 1, max_reports: 10, progress: false };
+    let c = Campaign { seed: 3, cases: 20, batch: 20, jobs: 1, max_reports: 10, progress: false, vector: false };
     let s = run_campaign(&c, &q, Some(&faulty)).unwrap();
     assert!(s.harness_errors.is_empty());
     assert_eq!(s.divergences, 2);

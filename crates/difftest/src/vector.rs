@@ -1,0 +1,506 @@
+//! The `--vector` mode: random V 1.0 integer sequences (VLEN = 128).
+//!
+//! A vector case reuses the scalar harness unchanged: its sequence starts by
+//! loading `v0..v15` from scratch bytes 256..512, runs random `vsetvli`/
+//! `vsetivli` and vector instructions over `v0..v15` whose memory accesses
+//! stay inside scratch bytes 0..256, then stores `vl`, `vtype`, `vxsat` and
+//! `vxrm` into `x28..x31` and `v0..v15` back over scratch bytes 256..512.
+//! The scalar dump then compares everything. The generator models `vl`,
+//! SEW and LMUL (AVLs are immediates or VLMAX) so that it only emits legal
+//! instructions: register groups aligned, no forbidden overlaps, masked
+//! destinations other than `v0`, and accesses in bounds. Encodings are built
+//! here from the spec's field layout (V 1.0 §31.10), independently of
+//! ferrovm's table.
+
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::generator::{BASE_REG, Insn};
+
+/// `$g.w(word)` with the word computed first (it may draw from `$g`).
+macro_rules! push {
+    ($g:ident, $e:expr) => {{
+        let word = $e;
+        $g.w(word)
+    }};
+}
+
+/// VLEN the cases assume (QEMU runs with `vlen=128`).
+pub const VLEN: u32 = 128;
+
+const OP_V: u32 = 0x57;
+const LOAD_FP: u32 = 0x07;
+const STORE_FP: u32 = 0x27;
+const IVV: u32 = 0;
+const MVV: u32 = 2;
+const IVI: u32 = 3;
+const IVX: u32 = 4;
+const MVX: u32 = 6;
+/// Scalar registers the sequence may use as AVL/stride/scalar operands and
+/// address temporaries (x27 is the harness's scratch base).
+const T_ADDR: u8 = 26;
+
+fn opv(f6: u32, vm: u32, vs2: u8, s1: u32, f3: u32, vd: u8) -> u32 {
+    f6 << 26 | vm << 25 | u32::from(vs2) << 20 | (s1 & 31) << 15 | f3 << 12 | u32::from(vd) << 7 | OP_V
+}
+
+fn itype(imm: i32, rs1: u8, f3: u32, rd: u8, opcode: u32) -> u32 {
+    ((imm as u32) & 0xfff) << 20 | u32::from(rs1) << 15 | f3 << 12 | u32::from(rd) << 7 | opcode
+}
+
+/// The generator's model of the vector unit.
+struct Model {
+    /// log2(SEW in bytes).
+    sew: u32,
+    /// log2(LMUL).
+    lmul: i32,
+    vl: u32,
+}
+
+impl Model {
+    fn vlmax_of(sew: u32, lmul: i32) -> u32 {
+        let bits = if lmul >= 0 { VLEN << lmul } else { VLEN >> -lmul };
+        bits / (8 << sew)
+    }
+}
+
+struct VGen<'r> {
+    rng: &'r mut StdRng,
+    m: Model,
+    out: Vec<Insn>,
+}
+
+impl VGen<'_> {
+    fn w(&mut self, word: u32) {
+        self.out.push(Insn::Word(word));
+    }
+
+    /// A register group of 2^`emul` registers in v0..v15, aligned.
+    fn group(&mut self, emul: i32) -> u8 {
+        let n = 1u8 << emul.max(0);
+        self.rng.gen_range(0..16 / n) * n
+    }
+
+    fn disjoint(a: u8, ea: i32, b: u8, eb: i32) -> bool {
+        let (na, nb) = (1u8 << ea.max(0), 1u8 << eb.max(0));
+        a + na <= b || b + nb <= a
+    }
+
+    /// A scalar source register with a value the case chose (x1..x25).
+    fn xs(&mut self) -> u8 {
+        if self.rng.gen_ratio(1, 8) { 0 } else { self.rng.gen_range(1..26) }
+    }
+
+    /// `vsetvli`/`vsetivli` with a random legal vtype and a known vl.
+    fn vset(&mut self) {
+        let sew = self.rng.gen_range(0..4u32);
+        let lmul = loop {
+            let l = self.rng.gen_range(-3..=3i32);
+            // SEW <= LMUL * ELEN (ELEN = 64).
+            if l >= 0 || (64 >> -l) >= (8 << sew) {
+                break l;
+            }
+        };
+        let vlmax = Model::vlmax_of(sew, lmul);
+        let (ta, ma) = (self.rng.gen_range(0..2u32), self.rng.gen_range(0..2u32));
+        let vtype = ma << 7 | ta << 6 | sew << 3 | (lmul as u32 & 7);
+        let vl = if self.rng.gen_ratio(1, 2) {
+            // vsetvli x28, x0, vtype: VLMAX.
+            push!(self, itype(vtype as i32, 0, 7, 28, OP_V));
+            vlmax
+        } else {
+            let avl = self.rng.gen_range(0..32u32);
+            push!(self, 0xc000_0000 | vtype << 20 | avl << 15 | 7 << 12 | 28 << 7 | OP_V);
+            avl.min(vlmax)
+        };
+        self.m = Model { sew, lmul, vl };
+    }
+
+    /// `addi x26, x27, off`.
+    fn base(&mut self, off: u32) {
+        push!(self, itype(off as i32, BASE_REG, 0, T_ADDR, 0x13));
+    }
+
+    fn vm(&mut self) -> u32 {
+        u32::from(self.rng.gen_ratio(3, 4))
+    }
+
+    /// One random instruction under the current configuration.
+    fn one(&mut self) {
+        let (sew, lm, vl) = (self.m.sew, self.m.lmul, self.m.vl);
+        match self.rng.gen_range(0..100) {
+            0..=7 => self.vset(),
+            8..=9 => {
+                // csrwi vxrm, r
+                let r = self.rng.gen_range(0..4);
+                push!(self, 0x00a << 20 | r << 15 | 5 << 12 | 0x73);
+            }
+            10..=19 => self.memory(),
+            20..=49 => {
+                // single-width: (funct6, funct3 kinds) over IVV/IVX/IVI and MVV/MVX
+                const OPS: &[(u32, &str)] = &[
+                    (0b000000, "vxi"),
+                    (0b000010, "vx"),
+                    (0b000011, "xi"),
+                    (0b000100, "vx"),
+                    (0b000101, "vx"),
+                    (0b000110, "vx"),
+                    (0b000111, "vx"),
+                    (0b001001, "vxi"),
+                    (0b001010, "vxi"),
+                    (0b001011, "vxi"),
+                    (0b100101, "vxu"),
+                    (0b101000, "vxu"),
+                    (0b101001, "vxu"),
+                    (0b100000, "vxi"),
+                    (0b100001, "vxi"),
+                    (0b100010, "vx"),
+                    (0b100011, "vx"),
+                    (0b100111, "vx"),
+                    (0b101010, "vxu"),
+                    (0b101011, "vxu"),
+                    (0b010111, "m"),
+                    (0b010000, "c"),
+                    (0b010010, "c"),
+                ];
+                const MOPS: &[u32] = &[
+                    0b001000, 0b001001, 0b001010, 0b001011, 0b100000, 0b100001, 0b100010, 0b100011, 0b100100, 0b100101,
+                    0b100110, 0b100111, 0b101001, 0b101011, 0b101101, 0b101111,
+                ];
+                let vd = self.group(lm);
+                let vs2 = self.group(lm);
+                let vs1 = self.group(lm);
+                let mut vm = self.vm();
+                if self.rng.gen_ratio(1, 3) {
+                    let f6 = MOPS[self.rng.gen_range(0..MOPS.len())];
+                    if vm == 0 && vd == 0 {
+                        vm = 1;
+                    }
+                    if self.rng.gen_ratio(1, 2) {
+                        push!(self, opv(f6, vm, vs2, u32::from(vs1), MVV, vd));
+                    } else {
+                        let x = self.xs();
+                        push!(self, opv(f6, vm, vs2, u32::from(x), MVX, vd));
+                    }
+                    return;
+                }
+                let (f6, kinds) = OPS[self.rng.gen_range(0..OPS.len())];
+                let kind = kinds.as_bytes()[self.rng.gen_range(0..kinds.len())];
+                if kinds == "m" || kinds == "c" {
+                    // vmerge/vmv.v.* and vadc/vsbc: vm = 0 uses v0, vd != v0.
+                    let vd = if vd == 0 { 1u8 << lm.max(0) } else { vd };
+                    let (vm, vs2) = if kinds == "m" && self.rng.gen_ratio(1, 2) { (1, 0) } else { (0, vs2) };
+                    let (f3, s1) = match self.rng.gen_range(0..3) {
+                        0 => (IVV, u32::from(vs1)),
+                        1 => (IVX, u32::from(self.xs())),
+                        _ if kinds == "c" && f6 == 0b010010 => (IVV, u32::from(vs1)),
+                        _ => (IVI, self.rng.gen_range(0..32)),
+                    };
+                    push!(self, opv(f6, vm, vs2, s1, f3, vd));
+                    return;
+                }
+                if vm == 0 && vd == 0 {
+                    vm = 1;
+                }
+                let word = match kind {
+                    b'v' => opv(f6, vm, vs2, u32::from(vs1), IVV, vd),
+                    b'x' => {
+                        let x = self.xs();
+                        opv(f6, vm, vs2, u32::from(x), IVX, vd)
+                    }
+                    _ => opv(f6, vm, vs2, self.rng.gen_range(0..32), IVI, vd),
+                };
+                push!(self, word);
+            }
+            50..=59 => {
+                // compares and vmadc/vmsbc: mask destination, no overlap with
+                // the sources when LMUL > 1.
+                const CMPS: &[(u32, &str)] = &[
+                    (0b011000, "vxi"),
+                    (0b011001, "vxi"),
+                    (0b011010, "vx"),
+                    (0b011011, "vx"),
+                    (0b011100, "vxi"),
+                    (0b011101, "vxi"),
+                    (0b011110, "xi"),
+                    (0b011111, "xi"),
+                    (0b010001, "vxi"),
+                    (0b010011, "vx"),
+                ];
+                let (f6, kinds) = CMPS[self.rng.gen_range(0..CMPS.len())];
+                let kind = kinds.as_bytes()[self.rng.gen_range(0..kinds.len())];
+                let (vs2, vs1, vd) = loop {
+                    let (a, b, r) = (self.group(lm), self.group(lm), self.rng.gen_range(0..16u8));
+                    if lm <= 0 || (Self::disjoint(r, 0, a, lm) && Self::disjoint(r, 0, b, lm)) {
+                        break (a, b, r);
+                    }
+                };
+                let vm = self.vm();
+                let (f3, s1) = match kind {
+                    b'v' => (IVV, u32::from(vs1)),
+                    b'x' => (IVX, u32::from(self.xs())),
+                    _ => (IVI, self.rng.gen_range(0..32)),
+                };
+                push!(self, opv(f6, vm, vs2, s1, f3, vd));
+            }
+            60..=67 => {
+                // widening (sew <= 32, lmul <= 2) and narrowing
+                if sew >= 3 || lm >= 3 {
+                    return self.vset();
+                }
+                let vd = self.group(lm + 1);
+                let (vs2, vs1) = loop {
+                    let (a, b) = (self.group(lm + 1), self.group(lm));
+                    if Self::disjoint(a, lm + 1, vd, lm + 1) && Self::disjoint(b, lm, vd, lm + 1) {
+                        break (a, b);
+                    }
+                };
+                let vm = if vd == 0 { 1 } else { self.vm() };
+                if self.rng.gen_ratio(1, 3) {
+                    // narrowing: vd (lmul) <- vs2 (2 lmul), vs1/x/uimm shift
+                    let f6 = 0b101100 + self.rng.gen_range(0..4);
+                    let vdn = loop {
+                        let r = self.group(lm);
+                        if Self::disjoint(r, lm, vs2, lm + 1) && (vm == 1 || r != 0) {
+                            break r;
+                        }
+                    };
+                    let (f3, s1) = match self.rng.gen_range(0..3) {
+                        0 if Self::disjoint(vs1, lm, vdn, lm) || vs1 == vdn => (IVV, u32::from(vs1)),
+                        1 => (IVX, u32::from(self.xs())),
+                        _ => (IVI, self.rng.gen_range(0..32)),
+                    };
+                    push!(self, opv(f6, vm, vs2, s1, f3, vdn));
+                    return;
+                }
+                const W: &[u32] = &[
+                    0b110000, 0b110001, 0b110010, 0b110011, 0b110100, 0b110101, 0b110110, 0b110111, 0b111000, 0b111010,
+                    0b111011, 0b111100, 0b111101, 0b111111,
+                ];
+                let f6 = W[self.rng.gen_range(0..W.len())];
+                let wide2 = (0b110100..=0b110111).contains(&f6);
+                let src2 = if wide2 {
+                    vs2
+                } else {
+                    loop {
+                        let r = self.group(lm);
+                        if Self::disjoint(r, lm, vd, lm + 1) {
+                            break r;
+                        }
+                    }
+                };
+                if self.rng.gen_ratio(1, 2) {
+                    push!(self, opv(f6, vm, src2, u32::from(vs1), MVV, vd));
+                } else {
+                    let x = self.xs();
+                    push!(self, opv(f6, vm, src2, u32::from(x), MVX, vd));
+                }
+            }
+            68..=73 => {
+                // reductions: vd, vs1 single registers
+                let f6 = self.rng.gen_range(0..8);
+                let vs2 = self.group(lm);
+                let (vd, vs1) = (self.rng.gen_range(0..16), self.rng.gen_range(0..16));
+                push!(self, opv(f6, self.vm(), vs2, vs1, MVV, vd));
+                if sew < 3 && self.rng.gen_ratio(1, 3) {
+                    let f6 = 0b110000 + self.rng.gen_range(0..2);
+                    push!(self, opv(f6, self.vm(), vs2, vs1, IVV, vd));
+                }
+            }
+            74..=79 => {
+                // mask logical, vcpop/vfirst, vmsbf/vmsif/vmsof, viota, vid
+                let (vd, vs2, vs1) =
+                    (self.rng.gen_range(0..16u8), self.rng.gen_range(0..16u8), self.rng.gen_range(0..16u32));
+                match self.rng.gen_range(0..5) {
+                    0 | 1 => push!(self, opv(0b011000 + self.rng.gen_range(0..8), 1, vs2, vs1, MVV, vd)),
+                    2 => {
+                        let rd = 28 + self.rng.gen_range(0..2);
+                        let which = 0b10000 + self.rng.gen_range(0..2);
+                        push!(self, opv(0b010000, self.vm(), vs2, which, MVV, rd));
+                    }
+                    3 => {
+                        let vm = self.vm();
+                        if vd != vs2 && (vm == 1 || vd != 0) {
+                            push!(self, opv(0b010100, vm, vs2, self.rng.gen_range(1..4), MVV, vd));
+                        }
+                    }
+                    _ => {
+                        let g = self.group(lm);
+                        let vm = if g == 0 { 1 } else { self.vm() };
+                        if self.rng.gen_ratio(1, 2) {
+                            push!(self, opv(0b010100, vm, 0, 0b10001, MVV, g));
+                        } else if Self::disjoint(g, lm, vs2, 0) && (vm == 1 || Self::disjoint(g, lm, 0, 0)) {
+                            push!(self, opv(0b010100, vm, vs2, 0b10000, MVV, g));
+                        }
+                    }
+                }
+            }
+            80..=89 => {
+                // permutations
+                let vd = self.group(lm);
+                let (vs2, vs1) = loop {
+                    let (a, b) = (self.group(lm), self.group(lm));
+                    if Self::disjoint(a, lm, vd, lm) && Self::disjoint(b, lm, vd, lm) {
+                        break (a, b);
+                    }
+                };
+                if vs2 == vd {
+                    return;
+                }
+                let vm = if vd == 0 { 1 } else { self.vm() };
+                let x = self.xs();
+                let word = match self.rng.gen_range(0..9) {
+                    0 => opv(0b001110, vm, vs2, self.rng.gen_range(0..32), IVI, vd),
+                    1 => opv(0b001110, vm, vs2, u32::from(x), IVX, vd),
+                    2 => opv(0b001111, vm, vs2, self.rng.gen_range(0..32), IVI, vd),
+                    3 => opv(0b001111, vm, vs2, u32::from(x), IVX, vd),
+                    4 => opv(0b001110 + self.rng.gen_range(0..2), vm, vs2, u32::from(x), MVX, vd),
+                    5 => opv(0b001100, vm, vs2, u32::from(vs1), IVV, vd),
+                    6 => opv(0b001100, vm, vs2, self.rng.gen_range(0..32), IVI, vd),
+                    7 => {
+                        // vcompress.vm: vs1 a mask register outside vd's group
+                        let m = loop {
+                            let r = self.rng.gen_range(0..16u8);
+                            if Self::disjoint(r, 0, vd, lm) {
+                                break r;
+                            }
+                        };
+                        opv(0b010111, 1, vs2, u32::from(m), MVV, vd)
+                    }
+                    _ => {
+                        // vmv.x.s x29 / vmv.s.x
+                        if self.rng.gen_ratio(1, 2) {
+                            opv(0b010000, 1, vs2, 0, MVV, 29)
+                        } else {
+                            opv(0b010000, 1, 0, u32::from(x), MVX, vd)
+                        }
+                    }
+                };
+                push!(self, word);
+            }
+            90..=94 => {
+                // vzext/vsext
+                let f = self.rng.gen_range(1..=3u32);
+                if sew < f || lm - (f as i32) < -3 {
+                    return;
+                }
+                let vd = self.group(lm);
+                let vs2 = loop {
+                    let r = self.group(lm - f as i32);
+                    if Self::disjoint(r, lm - f as i32, vd, lm) {
+                        break r;
+                    }
+                };
+                let vm = if vd == 0 { 1 } else { self.vm() };
+                let code = (4 - f) * 2 + self.rng.gen_range(0..2);
+                push!(self, opv(0b010010, vm, vs2, code, MVV, vd));
+            }
+            _ => {
+                // vmv<nr>r.v
+                let nr = [1u8, 2, 4, 8][self.rng.gen_range(0..4)];
+                let e = nr.trailing_zeros() as i32;
+                let (vd, vs2) = (self.group(e), self.group(e));
+                push!(self, opv(0b100111, 1, vs2, u32::from(nr - 1), IVI, vd));
+            }
+        }
+        let _ = vl;
+    }
+
+    /// A load or store inside scratch bytes 0..256.
+    fn memory(&mut self) {
+        let (sew, lm, vl) = (self.m.sew, self.m.lmul, self.m.vl);
+        let width = |eew: u32| [0u32, 5, 6, 7][eew as usize];
+        let store = self.rng.gen_ratio(1, 2);
+        let opcode = if store { STORE_FP } else { LOAD_FP };
+        match self.rng.gen_range(0..4) {
+            0 | 1 => {
+                // unit-stride or strided, maybe segmented
+                let eew = self.rng.gen_range(0..4u32);
+                let emul = eew as i32 - sew as i32 + lm;
+                if !(-3..=3).contains(&emul) {
+                    return;
+                }
+                let regs = 1u32 << emul.max(0);
+                let nf = self.rng.gen_range(1..=(8 / regs).min(4));
+                let vd = (self.rng.gen_range(0..=(16 - nf * regs) / regs) * regs) as u8;
+                let vm = if !store && vd == 0 { 1 } else { self.vm() };
+                let strided = self.rng.gen_ratio(1, 2);
+                let stride = if strided { [0i32, 1, 2, -1][self.rng.gen_range(0..4)] * (nf << eew) as i32 } else { 0 };
+                let span = vl.max(1) as i32 * stride.abs() + ((vl * nf) << eew) as i32;
+                if span > 200 {
+                    return;
+                }
+                let off = if stride < 0 { 228 } else { self.rng.gen_range(0..(256 - span).clamp(1, 56)) as u32 };
+                self.base(off);
+                let mop = if strided {
+                    push!(self, itype(stride, 0, 0, 29, 0x13)); // li x29, stride
+                    0b10 << 26 | 29 << 20
+                } else if !store && self.rng.gen_ratio(1, 4) {
+                    0b10000 << 20 // fault-only-first (no fault here)
+                } else {
+                    0
+                };
+                let word = (nf - 1) << 29
+                    | mop
+                    | vm << 25
+                    | u32::from(T_ADDR) << 15
+                    | width(eew) << 12
+                    | u32::from(vd) << 7
+                    | opcode;
+                push!(self, word);
+            }
+            2 => {
+                // whole registers: vl<n>re<eew>.v / vs<n>r.v
+                let n = [1u32, 2, 4, 8][self.rng.gen_range(0..4)];
+                let vd = (self.rng.gen_range(0..16 / n) * n) as u8;
+                let eew = if store { 0 } else { self.rng.gen_range(0..4) };
+                let off = self.rng.gen_range(0..(256 - 16 * n).clamp(1, 64));
+                self.base(off);
+                push!(
+                    self,
+                    (n - 1) << 29
+                        | 1 << 25
+                        | 0b01000 << 20
+                        | u32::from(T_ADDR) << 15
+                        | width(eew) << 12
+                        | u32::from(vd) << 7
+                        | opcode
+                );
+            }
+            _ => {
+                // vlm.v / vsm.v
+                let vd = self.rng.gen_range(0..16u8);
+                let off = self.rng.gen_range(0..200);
+                self.base(off);
+                push!(self, 1 << 25 | 0b01011 << 20 | u32::from(T_ADDR) << 15 | u32::from(vd) << 7 | opcode);
+            }
+        }
+        let _ = sew;
+    }
+}
+
+/// The sequence of a vector case (see the module docs).
+pub fn sequence(rng: &mut StdRng) -> Vec<Insn> {
+    let mut g = VGen { rng, m: Model { sew: 0, lmul: 0, vl: 0 }, out: Vec::new() };
+    // Load v0..v15 from scratch 256..512 (e8, m8: 128 bytes a group).
+    push!(g, itype(0b0000_0011, 0, 7, 28, OP_V)); // vsetvli x28, x0, e8, m8
+    g.base(256);
+    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | LOAD_FP); // v0
+    g.base(384);
+    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | LOAD_FP);
+    g.vset();
+    let n = g.rng.gen_range(4..=20);
+    for _ in 0..n {
+        g.one();
+    }
+    // Scalar view of the vector CSRs, then v0..v15 over scratch 256..512.
+    for (rd, csr) in [(28u8, 0xc20), (29, 0xc21), (30, 0x009), (31, 0x00a)] {
+        push!(g, itype(csr, 0, 2, rd, 0x73));
+    }
+    push!(g, itype(0b0000_0011, 0, 7, 25, OP_V)); // vsetvli x25, x0, e8, m8
+    g.base(256);
+    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | STORE_FP); // v0
+    g.base(384);
+    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | STORE_FP);
+    g.out
+}
