@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
     CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
-    ExtSet, FaultInjection, FpLowering, JitOptions, MemAccess,
+    ExtSet, FaultInjection, FirstTier, FpLowering, JitOptions, MemAccess,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -272,6 +272,14 @@ struct Tuning {
     /// the guest thread, which waits].
     #[arg(long, value_name = "N")]
     compile_threads: Option<usize>,
+    /// JIT: the compiler of first-tier code (a block's code before its
+    /// optimized region, and first-run code under --engine jit):
+    /// `baseline` machine code from templates, tens of microseconds per
+    /// block on the guest thread [default], or `cranelift` without its
+    /// optimizer (about a millisecond, on a compile worker). Blocks the
+    /// baseline compiler does not do (FP, CSRs) go to Cranelift.
+    #[arg(long, value_enum, value_name = "COMPILER")]
+    first_tier: Option<FirstTierArg>,
     /// Tiered engine: how compile costs and savings are predicted: `fixed`
     /// constants [default], or a model `learned` online from this run's
     /// compiles and measured speeds.
@@ -332,6 +340,13 @@ enum CostModelArg {
     Learned,
 }
 
+/// `--first-tier` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FirstTierArg {
+    Baseline,
+    Cranelift,
+}
+
 /// `--eviction` values.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum EvictionArg {
@@ -353,6 +368,7 @@ impl Tuning {
         };
         let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_string());
         put("compile-threads", self.compile_threads.map(|v| v.to_string()));
+        put("first-tier", self.first_tier.and_then(|v| name(v.to_possible_value())));
         put("cost-model", self.cost_model.and_then(|v| name(v.to_possible_value())));
         put("eviction", self.eviction.and_then(|v| name(v.to_possible_value())));
         put("hot-ratio", self.hot_ratio.map(|v| v.to_string()));
@@ -377,6 +393,12 @@ impl Tuning {
             config.compile_threads = match std::num::NonZeroUsize::new(n) {
                 Some(n) => CompileThreads::Workers(n),
                 None => CompileThreads::Guest,
+            };
+        }
+        if let Some(t) = self.first_tier {
+            config.first_tier = match t {
+                FirstTierArg::Baseline => FirstTier::Baseline,
+                FirstTierArg::Cranelift => FirstTier::Cranelift,
             };
         }
         if let Some(m) = self.cost_model {

@@ -47,6 +47,24 @@ impl EngineMode {
     }
 }
 
+/// Which compiler makes first-tier code: the quick code a block gets
+/// under [`EngineMode::Tiered`] when it turns hot, before its optimized
+/// region (with compile workers), and the counting code of every block's
+/// first run under [`EngineMode::Jit`] with a `tier_up`. Hot code is
+/// always Cranelift's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstTier {
+    /// The baseline compiler: machine code from templates, op by op, in
+    /// tens of microseconds per block, on the guest thread (no queue).
+    /// Blocks it does not compile (FP, CSR accesses) go to Cranelift,
+    /// counted in [`crate::Stats::baseline_fallbacks`].
+    #[default]
+    Baseline,
+    /// Cranelift without its optimizer (about a millisecond per block),
+    /// on a compile worker under [`EngineMode::Tiered`].
+    Cranelift,
+}
+
 /// Where compiles run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompileThreads {
@@ -120,6 +138,8 @@ pub struct EngineConfig {
     pub cost_model: CostModelKind,
     /// Where compiles run.
     pub compile_threads: CompileThreads,
+    /// Which compiler makes first-tier code.
+    pub first_tier: FirstTier,
     /// What leaves the code cache when it is full.
     pub eviction: Eviction,
     /// The guest ISA: an instruction outside it is illegal (SIGILL), and
@@ -182,6 +202,7 @@ impl Default for EngineConfig {
             hotspot: HotspotConfig::default(),
             cost_model: CostModelKind::default(),
             compile_threads: CompileThreads::default(),
+            first_tier: FirstTier::default(),
             eviction: Eviction::default(),
             isa: ExtSet::DEFAULT,
             vlen: Vlen::DEFAULT,

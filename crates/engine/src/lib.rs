@@ -65,8 +65,8 @@ use ferrovm_mem::Fault;
 
 pub use config::{
     BlockTrace, CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction,
-    EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FpLowering, HotspotConfig, JitOptions,
-    MemAccess, ProfileConfig, Vlen,
+    EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FirstTier, FpLowering, HotspotConfig,
+    JitOptions, MemAccess, ProfileConfig, Vlen,
 };
 pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;

@@ -1,12 +1,14 @@
 //! The JIT tier's policy: which code to compile when, and how. Under
 //! [`EngineMode::Tiered`] blocks are interpreted until the hotspot detector
 //! ([`crate::hotspot`]) finds that compiling them saves more than it costs;
-//! then a compile worker gives them quick first-tier code (the block alone,
-//! no optimizer: served ahead of the queue) and then hot code (optimized,
-//! with the hot loop around them) while the guest goes on running; with
+//! then they get quick first-tier code (the block alone: from the baseline
+//! compiler on the guest thread, or from Cranelift without its optimizer on
+//! a compile worker, ahead of the queue; see [`FirstTier`]) and then a
+//! compile worker gives them hot code (optimized, with the hot loop around
+//! them) while the guest goes on running; with
 //! [`CompileThreads::Guest`] the guest thread compiles the hot code itself. Under
 //! [`EngineMode::Jit`] every block is compiled the first time it runs,
-//! quickly and unoptimized, and recompiled as hot code once it has run
+//! quickly (first-tier code), and recompiled as hot code once it has run
 //! `tier_up` times. A hot region whose side exit turns hot is re-formed
 //! with it. When the code cache is full the eviction policy picks what
 //! leaves; the interpreter takes over (counted in [`crate::Stats`]) when
@@ -21,7 +23,7 @@ use ferrovm_jit::abi::Cell;
 use ferrovm_jit::{Compiler, Error as JitError, Flavor, Linker};
 use ferrovm_riscv::lift::LiftError;
 
-use crate::config::{CompileThreads, EngineMode};
+use crate::config::{CompileThreads, EngineMode, FirstTier};
 use crate::cost::Features;
 use crate::queue::{Pushed, Request};
 use crate::stats::Counters;
@@ -61,6 +63,11 @@ pub(crate) enum Kind {
     /// turned hot, while its optimized region waits in the queue: the
     /// block alone, no optimizer, single-pass register allocation.
     Quick,
+    /// Under [`EngineMode::Tiered`] with [`FirstTier::Baseline`], the
+    /// same quick code from the baseline compiler, on the guest thread
+    /// that found the block hot; [`Outcome::Unsupported`] for a block it
+    /// does not compile (then it is asked of a worker as [`Kind::Quick`]).
+    Baseline,
     /// Hot code: optimized, with the hot loop around it.
     Hot,
 }
@@ -76,6 +83,8 @@ pub(crate) enum Outcome {
     Stale,
     /// A re-formed region would not have held the block that asked for it.
     Missed,
+    /// [`Kind::Baseline`]: the baseline compiler does not compile the block.
+    Unsupported,
 }
 
 impl Vcpu {
@@ -166,9 +175,30 @@ impl Vcpu {
                 (None, false) => "its optimized region".to_string(),
             }
         );
+        if quick && vm.config.first_tier == FirstTier::Baseline {
+            // Baseline code now, on this thread (tens of microseconds),
+            // then the optimized region from a worker, in turn.
+            match self.compile_baseline(r) {
+                Ok(Outcome::Compiled) => {
+                    self.submit(Request::new(Arc::clone(r), priority, None));
+                    return true;
+                }
+                Ok(Outcome::Unsupported) => {}
+                _ => return false,
+            }
+        }
         let req =
             if quick { Request::quick(Arc::clone(r), priority) } else { Request::new(Arc::clone(r), priority, reform) };
         self.submit(req)
+    }
+
+    /// Compiles the block of `r` with the baseline compiler on this thread
+    /// ([`Kind::Baseline`]).
+    fn compile_baseline(&mut self, r: &Arc<Record>) -> Result<Outcome, LiftError> {
+        let vm = Arc::clone(&self.vm);
+        let Some(store) = &vm.store else { return Ok(Outcome::Failed { kept: false }) };
+        let compiler = self.compiler.get_or_insert_with(|| store.compiler());
+        vm.compile(compiler, &self.shared, r, Kind::Baseline, None)
     }
 
     /// Compiles `req` on this thread or queues it for a worker (see
@@ -234,7 +264,7 @@ impl Vm {
         let hot = match kind {
             Kind::Hot => true,
             Kind::FirstRun => false,
-            Kind::Quick => return Flavor { optimize: false, hot_at: Some(QUICK_TIER_UP) },
+            Kind::Quick | Kind::Baseline => return Flavor { optimize: false, hot_at: Some(QUICK_TIER_UP) },
         };
         let (eager, tier_up) = match self.mode {
             EngineMode::Jit { tier_up } => (true, tier_up),
@@ -344,7 +374,33 @@ impl Vm {
         }
         let flavor = self.flavor(kind);
         let features = Features::of(&region);
-        let compiled = store.compile(compiler, &region, flavor, &mut TableLinker(&self.table));
+        // First-tier code of a single block: the baseline compiler's if
+        // it takes the block, else Cranelift's.
+        let first_tier = match kind {
+            Kind::Baseline => true,
+            Kind::FirstRun => {
+                self.config.first_tier == FirstTier::Baseline && region.len() == 1 && flavor.hot_at.is_some()
+            }
+            Kind::Quick | Kind::Hot => false,
+        };
+        let mut baseline = false;
+        let compiled = match first_tier
+            .then(|| store.compile_baseline(compiler, &region[0], flavor, &mut TableLinker(&self.table)))
+        {
+            Some(Err(JitError::Unsupported(why))) => {
+                Counters::add(&counters.baseline_fallbacks, 1);
+                tracing::info!(target: crate::log::target::TIER, "baseline {pc:#x}: {why}; Cranelift instead");
+                if kind == Kind::Baseline {
+                    return Ok(Outcome::Unsupported);
+                }
+                store.compile(compiler, &region, flavor, &mut TableLinker(&self.table))
+            }
+            Some(done) => {
+                baseline = done.is_ok();
+                done
+            }
+            None => store.compile(compiler, &region, flavor, &mut TableLinker(&self.table)),
+        };
         let installed = compiled.and_then(|mut f| {
             // Make room as the eviction policy says, so the function is
             // compiled once however many evictions it takes.
@@ -382,7 +438,10 @@ impl Vm {
             }
         };
         let compile_time = f.compile_time();
-        self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
+        if !baseline {
+            // The model predicts Cranelift's compiles (what tiering weighs).
+            self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
+        }
         // Publish, unless the code changed while it was compiled.
         let mut index = self.table.lock_pages();
         if self.table.code_changes.load(Ordering::Acquire) != changes {
@@ -437,15 +496,29 @@ impl Vm {
             self.describe(pc),
             region.len(),
             compile_time,
-            if flavor.optimize { "optimized" } else { "unoptimized" },
+            if baseline {
+                "baseline"
+            } else if flavor.optimize {
+                "optimized"
+            } else {
+                "unoptimized"
+            },
             match kind {
                 Kind::Hot => "hot",
                 Kind::FirstRun => "first run",
                 Kind::Quick => "quick first tier",
+                Kind::Baseline => "baseline first tier",
             }
         );
         self.note_code_bytes();
-        self.log_compile(compile_time);
+        if baseline {
+            Counters::add(&counters.baseline_compiles, 1);
+            Counters::add_time(&counters.baseline_compile_time, compile_time);
+            Counters::max(&counters.baseline_compile_max, compile_time);
+            Counters::add(&counters.baseline_code_bytes, f.code_bytes() as u64);
+        } else {
+            self.log_compile(compile_time);
+        }
         let blocks = region.len() as u64;
         let insns = u64::from(insns);
         Counters::add(&counters.blocks_compiled, blocks);

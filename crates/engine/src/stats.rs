@@ -153,6 +153,17 @@ stats! {
     /// Quick first-tier compiles (a block alone, no optimizer) made while
     /// its optimized region waited.
     quick_compiles: count,
+    /// Blocks compiled by the baseline compiler (first-tier code from
+    /// templates; included in the compile counts above), the time it took
+    /// (on guest threads), the longest of those compiles, and the bytes of
+    /// code made.
+    baseline_compiles: count,
+    baseline_compile_time: time,
+    baseline_compile_max: max_time,
+    baseline_code_bytes: count,
+    /// First-tier compiles the baseline compiler left to Cranelift (blocks
+    /// with FP or CSR accesses).
+    baseline_fallbacks: count,
     /// Hot regions re-formed because a side exit turned hot.
     regions_reformed: count,
     /// Cells linked to new compiled code (chain patches: every chained
@@ -220,7 +231,7 @@ impl fmt::Display for Stats {
         if self.blocks_compiled + self.jit_errors + self.jit_injected_failures > 0 {
             let per_block = self.compile_time.checked_div(self.blocks_compiled.max(1) as u32).unwrap_or_default();
             let per_insn = self.compile_time.checked_div(self.insns_compiled.max(1) as u32).unwrap_or_default();
-            let jit: [(&str, String); 18] = [
+            let jit: [(&str, String); 20] = [
                 ("native entries", self.native_entries.to_string()),
                 ("blocks compiled", self.blocks_compiled.to_string()),
                 ("insns compiled", self.insns_compiled.to_string()),
@@ -239,6 +250,8 @@ impl fmt::Display for Stats {
                 ("hot region blocks", self.hot_blocks.to_string()),
                 ("hot region insns", self.hot_insns.to_string()),
                 ("hot compile time", format!("{:.3?}", self.hot_compile_time)),
+                ("baseline compiles", self.baseline_compiles.to_string()),
+                ("baseline fallbacks", self.baseline_fallbacks.to_string()),
             ];
             for (name, value) in &jit {
                 line(f, name, value)?;

@@ -12,6 +12,11 @@
 //!   [`FpLowering::Soft`] calls SoftFloat for every op); CSRs, atomics and
 //!   FP cases the host cannot do exactly through the
 //!   [helper table](helpers)).
+//! * [`CodeStore::compile_baseline`] compiles a single block without
+//!   Cranelift: x86-64 machine code from per-op templates (`baseline.rs`),
+//!   in tens of microseconds, with the same calling convention, exits,
+//!   chaining and memory checks; blocks with FP or CSR accesses are left
+//!   to Cranelift ([`Error::Unsupported`]).
 //! * Each translation is compiled as its [`Flavor`] says: with or without
 //!   Cranelift's optimizer, and optionally counting its runs in a counter
 //!   the engine owns, so it can recompile it as hot code
@@ -72,6 +77,7 @@
 //! ```
 
 pub mod abi;
+mod baseline;
 pub mod code_cache;
 pub mod fault;
 pub mod helpers;
@@ -111,6 +117,10 @@ pub enum Error {
         /// Bytes of code.
         len: usize,
     },
+    /// The baseline compiler does not do an op of the block (FP, CSRs):
+    /// compile it with Cranelift instead.
+    #[error("not for the baseline compiler: {0}")]
+    Unsupported(String),
     /// A compile failed on purpose (fault injection).
     #[error("injected compile failure")]
     Injected,

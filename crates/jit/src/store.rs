@@ -240,6 +240,8 @@ impl NativeCode {
 pub struct Compiler {
     cl: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
+    /// The baseline compiler's assembler (made on first use).
+    asm: Option<crate::baseline::Assembler>,
     rng: u64,
 }
 
@@ -540,7 +542,12 @@ impl CodeStore {
     /// Working memory for compiling on the calling thread.
     pub fn compiler(&self) -> Compiler {
         let seed = self.options.fault_injection.map_or(1, |f| f.seed);
-        Compiler { cl: cranelift_codegen::Context::new(), fctx: FunctionBuilderContext::new(), rng: seed | 1 }
+        Compiler {
+            cl: cranelift_codegen::Context::new(),
+            fctx: FunctionBuilderContext::new(),
+            asm: None,
+            rng: seed | 1,
+        }
     }
 
     /// The JIT part of a new vCPU.
@@ -627,6 +634,43 @@ impl CodeStore {
             optimized: flavor.optimize,
             time: started.elapsed(),
         })
+    }
+
+    /// Compiles the single block `block` with the baseline compiler
+    /// ([`crate::baseline`]): machine code from templates, in a few tens of
+    /// microseconds where Cranelift takes a millisecond, for code compiled
+    /// on its first run. The code follows the same contract as
+    /// [`Self::compile`]'s (with `flavor.optimize` off): chaining, exits,
+    /// memory checks, the run counter of `flavor.hot_at`.
+    /// [`Error::Unsupported`] for a block it does not compile (FP, CSR
+    /// accesses): compile that one with [`Self::compile`].
+    pub fn compile_baseline(
+        &self,
+        c: &mut Compiler,
+        block: &Block,
+        flavor: Flavor,
+        linker: &mut dyn Linker,
+    ) -> Result<Function> {
+        let started = Instant::now();
+        crate::baseline::supports(block).map_err(|e| Error::Unsupported(e.0))?;
+        if flavor.optimize {
+            return Err(Error::Unsupported("optimized code".into()));
+        }
+        if c.inject_fault(self.options.fault_injection) {
+            return Err(Error::Injected);
+        }
+        let data: Box<[AtomicUsize]> = Box::new([AtomicUsize::new(self.sentinel() as usize)]);
+        let asm = match &mut c.asm {
+            Some(asm) => asm,
+            None => c.asm.insert(crate::baseline::Assembler::new().map_err(|e| Error::Codegen(e.0))?),
+        };
+        let bytes = crate::baseline::compile(asm, block, self.env, linker, data.as_ptr() as u64, flavor.hot_at)
+            .map_err(|e| Error::Unsupported(e.0))?;
+        if self.options.dump {
+            eprintln!("; block at {:#x}, baseline", block.start);
+            eprintln!("{}", crate::perf::disassemble(&bytes, 0));
+        }
+        Ok(Function { bytes, data, start: block.start, blocks: 1, optimized: false, time: started.elapsed() })
     }
 
     /// Copies `f` into the code cache and makes it executable.

@@ -248,7 +248,7 @@ fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
 
 /// Whether `block` is a call: it ends in a jump and sets `ra` to the
 /// address right after it.
-fn is_call(block: &Block) -> bool {
+pub(crate) fn is_call(block: &Block) -> bool {
     if !matches!(block.term, Terminator::Jump { .. }) {
         return false;
     }

@@ -109,7 +109,23 @@ static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::ne
 
 #[test]
 fn guest_programs_under_the_jit() {
-    suite(&[]).some("stats.blocks_compiled", "every block is compiled under --engine jit");
+    suite(&[])
+        .some("stats.blocks_compiled", "every block is compiled under --engine jit")
+        .some("stats.baseline_compiles", "first-run code from the baseline compiler (the default first tier)");
+}
+
+/// The same programs give the same output whichever compiler makes
+/// first-tier code: Cranelift's under `--engine jit` (and no baseline code
+/// at all), and the baseline compiler's quick code under the default
+/// engine with a compile worker (its optimized regions from Cranelift).
+#[test]
+fn guest_programs_under_each_first_tier() {
+    let t = suite_of(Programs::MinimalAndHello, &["--first-tier", "cranelift"]);
+    t.some("stats.blocks_compiled", "first-run code from Cranelift");
+    assert_eq!(t.get("stats.baseline_compiles"), 0.0, "--first-tier cranelift made baseline code");
+    let args = ["--first-tier", "baseline", "--compile-threads", "1", "--hot-threshold", "2", "--hot-ratio", "0"];
+    suite_under("tiered", Programs::MinimalAndHello, &args)
+        .some("stats.baseline_compiles", "quick code from the baseline compiler under tiered");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ferrovm_engine::{EngineConfig, EngineMode, Exit, FpLowering, JitOptions, MemAccess};
+use ferrovm_engine::{EngineConfig, EngineMode, Exit, FirstTier, FpLowering, JitOptions, MemAccess, Stats};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, Perms};
 use ferrovm_riscv::{Opcode, decode, decode16, encode};
@@ -200,9 +200,13 @@ pub(crate) fn run_bounded(engine: &mut OneVcpu, cpu: &mut Cpu, limit: Duration) 
     (exit != Exit::Interrupted).then_some(exit)
 }
 
+/// JIT configurations the differential tests cycle through (by seed).
+pub(crate) const VARIANTS: u64 = 7;
+
 pub(crate) fn jit_config(variant: u64) -> EngineConfig {
     let j = JitOptions::default;
-    match variant % 5 {
+    let cranelift = |config: EngineConfig| EngineConfig { first_tier: FirstTier::Cranelift, ..config };
+    match variant % VARIANTS {
         0 => jit(None, j()),
         // Every block leaves for a recompile on its first entry: the
         // stream runs as hot code (Cranelift's optimizer on).
@@ -211,9 +215,14 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
         2 => jit(None, JitOptions { chaining: false, mem: MemAccess::Direct, ..j() }),
         // Also the SoftFloat lowering of FP (the host FPU's is the default).
         3 => jit(None, JitOptions { inline_cache: false, code_cache_size: 16 << 10, fp: FpLowering::Soft, ..j() }),
-        // Counting first-run code (single-pass register allocation) that
-        // never gets hot here.
-        _ => jit(Some(1 << 30), j()),
+        // Counting first-run code from Cranelift (single-pass register
+        // allocation) that never gets hot here.
+        4 => cranelift(jit(Some(1 << 30), j())),
+        // The same from the baseline compiler (Cranelift for the blocks
+        // it leaves), with inline checks, and with direct memory access
+        // and no inline caches.
+        5 => jit(Some(1 << 30), j()),
+        _ => jit(Some(1 << 30), JitOptions { mem: MemAccess::Direct, inline_cache: false, ..j() }),
     }
 }
 
@@ -228,10 +237,33 @@ fn snapshot(mem: &AddressSpace) -> Vec<u8> {
 /// One case; `Ok` carries the JIT's host faults (direct loads and stores
 /// that faulted in the host and were finished by the interpreter).
 fn one_case(seed: u64, len: usize, direct: bool) -> Result<u64, TestCaseError> {
+    let config = if direct {
+        // Direct memory access, as first-run code or as hot code.
+        let tier_up = (seed % 2 == 1).then_some(1);
+        jit(tier_up, JitOptions { mem: MemAccess::Direct, ..JitOptions::default() })
+    } else {
+        jit_config(seed)
+    };
+    let stats = run_case(seed, len, random_insn, config)?;
+    if !direct && seed % VARIANTS == 1 && stats.native_entries > 0 {
+        prop_assert!(stats.hot_regions > 0, "nothing was recompiled as hot code");
+    }
+    Ok(stats.host_faults)
+}
+
+/// Runs `len` instructions from `insn` (then an `ecall`) from a random
+/// start state in the interpreter and under `config`; both must agree.
+/// The JIT's statistics.
+fn run_case(
+    seed: u64,
+    len: usize,
+    insn: fn(&mut Rng) -> Vec<u8>,
+    config: EngineConfig,
+) -> Result<Stats, TestCaseError> {
     let mut rng = Rng(seed | 1);
     let mut code = Vec::new();
     for _ in 0..len {
-        code.extend(random_insn(&mut rng));
+        code.extend(insn(&mut rng));
     }
     code.extend(0x0000_0073u32.to_le_bytes()); // ecall
     let start = random_cpu(&mut rng);
@@ -246,13 +278,6 @@ fn one_case(seed: u64, len: usize, direct: bool) -> Result<u64, TestCaseError> {
     };
 
     let mem_j = memory(&code, data_seed, code_writable);
-    let config = if direct {
-        // Direct memory access, as first-run code or as hot code.
-        let tier_up = (seed % 2 == 1).then_some(1);
-        jit(tier_up, JitOptions { mem: MemAccess::Direct, ..JitOptions::default() })
-    } else {
-        jit_config(seed)
-    };
     let mut jit = OneVcpu::new(Arc::clone(&mem_j), config);
     let compiles = matches!(jit.mode(), EngineMode::Jit { .. });
     prop_assert!(compiles, "the JIT is not in use");
@@ -262,10 +287,56 @@ fn one_case(seed: u64, len: usize, direct: bool) -> Result<u64, TestCaseError> {
     prop_assert_eq!(&cpu_i, &cpu_j, "cpu differs");
     prop_assert!(snapshot(&mem_i) == snapshot(&mem_j), "memory differs");
     prop_assert_eq!(jit.stats().jit_errors, 0, "a block fell back to the interpreter");
-    if !direct && seed % 5 == 1 && jit.stats().native_entries > 0 {
-        prop_assert!(jit.stats().hot_regions > 0, "nothing was recompiled as hot code");
+    Ok(jit.stats())
+}
+
+/// One random instruction the baseline compiler compiles (no FP
+/// arithmetic, no CSR access; FP loads and stores are integer IR).
+fn random_int_insn(rng: &mut Rng) -> Vec<u8> {
+    loop {
+        let bytes = random_insn(rng);
+        let name = match *bytes.as_slice() {
+            [a, b] => format!("{:?}", decode16(u16::from_le_bytes([a, b])).op),
+            [a, b, c, d] => format!("{:?}", decode(u32::from_le_bytes([a, b, c, d])).op),
+            _ => continue,
+        };
+        let fp_or_csr = name.starts_with("Csr") || (name.starts_with('F') && !name.starts_with("Fence"));
+        let fp_memory = matches!(name.as_str(), "Flw" | "Fld" | "Flh" | "Fsw" | "Fsd" | "Fsh");
+        if !fp_or_csr || fp_memory {
+            return bytes;
+        }
     }
-    Ok(jit.stats().host_faults)
+}
+
+/// The baseline compiler on integer code: as first-run code under
+/// `--engine jit` (counting, never hot), with inline checks and with
+/// direct memory access, chained and not. Every case agrees with the
+/// interpreter, and the statistics prove that the baseline compiler made
+/// the code (no block fell back to Cranelift).
+#[test]
+fn baseline_code_agrees_with_the_interpreter() {
+    let mut rng = Rng(0xba5e_11e0_c0de_0001);
+    let (mut compiles, mut ran) = (0, 0);
+    for i in 0..120u64 {
+        let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
+        let options = match i % 3 {
+            0 => JitOptions::default(),
+            1 => JitOptions { mem: MemAccess::Direct, ..JitOptions::default() },
+            _ => JitOptions { chaining: false, ..JitOptions::default() },
+        };
+        let config = EngineConfig { first_tier: FirstTier::Baseline, ..jit(Some(1 << 30), options) };
+        match run_case(seed, len, random_int_insn, config) {
+            Ok(stats) => {
+                assert_eq!(stats.baseline_fallbacks, 0, "seed {seed:#x}: a block went to Cranelift");
+                compiles += stats.baseline_compiles;
+                ran += 1;
+            }
+            Err(TestCaseError::Reject(_)) => {}
+            Err(e) => panic!("seed {seed:#x} len {len}: {e}"),
+        }
+    }
+    assert!(ran > 80, "{ran} cases ran");
+    assert!(compiles > ran, "only {compiles} baseline compiles over {ran} cases");
 }
 
 proptest! {

@@ -1,0 +1,918 @@
+//! The baseline compiler: one IR block straight to x86-64 machine code,
+//! op by op from templates (with `iced-x86`'s code assembler), for code
+//! compiled on its first run or as a quick first tier. It compiles in tens
+//! of microseconds where Cranelift takes about a millisecond; its code is
+//! slower than Cranelift's, and code that stays hot is recompiled by
+//! Cranelift anyway.
+//!
+//! Its code follows the same contract as Cranelift's block code
+//! ([`crate::abi`]): the `tail` convention (`cpu` in `rdi`, `ctx` in
+//! `rsi`, `pc` in `rdx`, the exit code in `rax`), chained exits that
+//! tail-call through [`Cell`](crate::abi::Cell)s after polling
+//! `ctx.exit_request`, the shared indirect exits, the return-address
+//! stack, the run counter of [`crate::Flavor::hot_at`], and precise state at
+//! every exit. It is what Cranelift's unoptimized single blocks are
+//! ("eager" mode in `translate.rs`): guest registers live in the `Cpu`
+//! and are stored as they are set, so every side exit only adds the
+//! instructions retired before its site and sets `pc`.
+//!
+//! * `rbx` holds `cpu`, `r12` `ctx`, `r13` the host base of guest memory,
+//!   `r14` the page-permission table (all callee-saved, pushed on entry);
+//!   IR temporaries live in stack slots (`[rsp + 8 * t]`), constants are
+//!   folded into the ops that use them.
+//! * Loads and stores do exactly the checks Cranelift's do: with
+//!   [`crate::MemAccess::Checked`] the alignment-and-limit test and the
+//!   page's permission byte, leaving with `exit::SLOW` before the
+//!   instruction when either fails; with [`crate::MemAccess::Direct`] the
+//!   site word in `ctx.site`, the limit compare and a plain host access
+//!   whose fault leaves through [`crate::fault`]. LR/SC, AMOs and the rare
+//!   integer ops call the same helpers ([`crate::helpers`]).
+//! * Blocks with FP operations or CSR accesses are not compiled here
+//!   ([`Unsupported`]): the caller compiles them with Cranelift.
+
+use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
+use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
+use iced_x86::code_asm::*;
+use iced_x86::{IcedError, Register};
+
+use crate::abi::{RAS_ENTRIES, SITE_PC_BITS, exit, offsets as off};
+use crate::helpers::{HELPERS, order_code, size_code};
+use crate::store::Linker;
+use crate::translate::{Env, is_call};
+
+/// Most IR temporaries a block may have here (its frame holds one slot
+/// each: 4 KiB at most, below a stack guard page).
+const MAX_TEMPS: u32 = 480;
+
+/// Why a block was not compiled by the baseline compiler: it holds an op it
+/// does not do (the caller compiles it with Cranelift instead), or the
+/// assembler failed (a ferrovm bug, degraded around the same way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unsupported(pub(crate) String);
+
+impl From<IcedError> for Unsupported {
+    fn from(e: IcedError) -> Self {
+        Unsupported(format!("assembler: {e}"))
+    }
+}
+
+type R<T = ()> = Result<T, Unsupported>;
+
+/// The assembler's working memory, kept by a [`crate::Compiler`].
+pub(crate) struct Assembler(CodeAssembler);
+
+impl Assembler {
+    pub(crate) fn new() -> R<Self> {
+        Ok(Assembler(CodeAssembler::new(64)?))
+    }
+}
+
+/// Whether the baseline compiler can compile every op of `block`.
+pub(crate) fn supports(block: &Block) -> Result<(), Unsupported> {
+    for op in &block.ops {
+        match op {
+            Op::FUnary { .. } | Op::FBinary { .. } | Op::FTernary { .. } | Op::FCvt { .. } | Op::CheckFrm => {
+                return Err(Unsupported("floating point".into()));
+            }
+            Op::CsrRead { .. } | Op::CsrWrite { .. } => return Err(Unsupported("CSR access".into())),
+            _ => {}
+        }
+    }
+    if block.num_temps > MAX_TEMPS {
+        return Err(Unsupported(format!("{} temporaries", block.num_temps)));
+    }
+    Ok(())
+}
+
+/// A cold exit stub: leaves with `code` at guest `pc`, `retired`
+/// instructions of the block retired before it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stub {
+    pc: u64,
+    retired: u32,
+    code: u64,
+}
+
+struct Bl<'a, L: Linker + ?Sized> {
+    a: CodeAssembler,
+    env: Env,
+    linker: &'a mut L,
+    /// Constant temporaries (folded into their uses, never stored).
+    consts: Vec<Option<u64>>,
+    defined: Vec<bool>,
+    site_pc: u64,
+    retired: u32,
+    insns: u32,
+    /// Exit stubs, emitted after the main path, and their labels.
+    stubs: Vec<(Stub, CodeLabel)>,
+    /// The shared tail of the stubs: `rcx` retired, `rdx` pc, `eax` code.
+    stub_tail: CodeLabel,
+    /// The stub leaving with `exit::SITE` (direct memory access).
+    site_exit: Option<CodeLabel>,
+    frame: i32,
+}
+
+/// Compiles `block` into machine code (position independent: every
+/// address outside it is an absolute constant). `ic_word` is the address
+/// of the block's inline-cache word; with `hot_at`, each entry counts a run
+/// in the linker's counter for the block's pc and the entry that brings it
+/// to `hot_at` leaves with `exit::HOT` before anything runs.
+pub(crate) fn compile<L: Linker + ?Sized>(
+    asm: &mut Assembler,
+    block: &Block,
+    env: Env,
+    linker: &mut L,
+    ic_word: u64,
+    hot_at: Option<u32>,
+) -> R<Vec<u8>> {
+    supports(block)?;
+    let mut a = std::mem::replace(&mut asm.0, CodeAssembler::new(64)?);
+    a.reset();
+    let n = block.num_temps as usize;
+    let frame = ((8 * n as i32) + 15) & !15;
+    let stub_tail = a.create_label();
+    let mut this = Bl {
+        a,
+        env,
+        linker,
+        consts: vec![None; n],
+        defined: vec![false; n],
+        site_pc: block.start,
+        retired: 0,
+        insns: 0,
+        stubs: Vec::new(),
+        stub_tail,
+        site_exit: None,
+        frame,
+    };
+    let out = this.block(block, ic_word, hot_at).and_then(|()| Ok(this.a.assemble(0)?));
+    this.a.reset();
+    asm.0 = this.a;
+    out
+}
+
+impl<L: Linker + ?Sized> Bl<'_, L> {
+    fn block(&mut self, block: &Block, ic_word: u64, hot_at: Option<u32>) -> R {
+        self.prologue(block)?;
+        // For the sampling profiler: which translation this thread is in.
+        self.mov_imm(rax, block.start)?;
+        self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), rax)?;
+        if let Some(n) = hot_at {
+            self.count_run(block.start, n)?;
+        }
+        for op in &block.ops {
+            self.op(op)?;
+        }
+        self.terminator(block, ic_word)?;
+        self.emit_stubs()
+    }
+
+    fn prologue(&mut self, block: &Block) -> R {
+        let a = &mut self.a;
+        // Entered with rsp = 8 mod 16 (a call, or a tail call that left
+        // the caller's frame as it found it): five pushes make it 0.
+        a.push(rbp)?;
+        a.mov(rbp, rsp)?;
+        a.push(rbx)?;
+        a.push(r12)?;
+        a.push(r13)?;
+        a.push(r14)?;
+        a.mov(rbx, rdi)?;
+        a.mov(r12, rsi)?;
+        if self.frame > 0 {
+            a.sub(rsp, self.frame)?;
+        }
+        let memory = block.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
+        if memory {
+            self.mov_imm(r13, self.env.host_base)?;
+            if !self.env.direct {
+                self.mov_imm(r14, self.env.page_table)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Restores the callee-saved registers and the caller's frame (`rax`,
+    /// `rcx`, `rdx`, `rsi`, `rdi` untouched); a `ret` or a tail jump
+    /// follows.
+    fn epilogue(&mut self) -> R {
+        let a = &mut self.a;
+        a.lea(rsp, ptr(rbp - 32))?;
+        a.pop(r14)?;
+        a.pop(r13)?;
+        a.pop(r12)?;
+        a.pop(rbx)?;
+        a.pop(rbp)?;
+        Ok(())
+    }
+
+    /// Returns exit code `code` (registers and `pc` set already).
+    fn ret(&mut self, code: u64) -> R {
+        self.a.mov(eax, code as u32)?;
+        self.epilogue()?;
+        self.a.ret()?;
+        Ok(())
+    }
+
+    /// `r = v`, in the shortest form.
+    fn mov_imm(&mut self, r: AsmRegister64, v: u64) -> R {
+        let r32 = match Register::from(r) {
+            Register::RAX => Some(eax),
+            Register::RCX => Some(ecx),
+            Register::RDX => Some(edx),
+            Register::R13 => Some(r13d),
+            Register::R14 => Some(r14d),
+            _ => None,
+        };
+        match (u32::try_from(v), r32) {
+            (Ok(v32), Some(r32)) => self.a.mov(r32, v32)?,
+            _ => self.a.mov(r, v)?,
+        }
+        Ok(())
+    }
+
+    fn slot(t: Temp) -> AsmMemoryOperand {
+        qword_ptr(rsp + 8 * t.index() as i32)
+    }
+
+    fn check_temp(&self, t: Temp) -> R<usize> {
+        match self.defined.get(t.index()) {
+            Some(true) => Ok(t.index()),
+            _ => Err(Unsupported(format!("{t} used before definition"))),
+        }
+    }
+
+    /// Loads temporary `t` into `r`.
+    fn get(&mut self, r: AsmRegister64, t: Temp) -> R {
+        let i = self.check_temp(t)?;
+        match self.consts[i] {
+            Some(v) => self.mov_imm(r, v),
+            None => Ok(self.a.mov(r, Self::slot(t))?),
+        }
+    }
+
+    /// The constant temporary `t` holds, if it fits a sign-extended imm32.
+    fn imm32(&self, t: Temp) -> Option<i32> {
+        self.consts.get(t.index()).copied().flatten().and_then(|v| i32::try_from(v as i64).ok())
+    }
+
+    /// Defines temporary `t` as the value in `r`.
+    fn def(&mut self, t: Temp, r: AsmRegister64) -> R {
+        let i = t.index();
+        if i >= self.defined.len() {
+            return Err(Unsupported(format!("{t} out of range")));
+        }
+        self.defined[i] = true;
+        self.consts[i] = None;
+        self.a.mov(Self::slot(t), r)?;
+        Ok(())
+    }
+
+    fn def_const(&mut self, t: Temp, v: u64) -> R {
+        let i = t.index();
+        if i >= self.defined.len() {
+            return Err(Unsupported(format!("{t} out of range")));
+        }
+        self.defined[i] = true;
+        self.consts[i] = Some(v);
+        Ok(())
+    }
+
+    /// The label of the exit stub leaving with `code` at the current site.
+    fn stub(&mut self, code: u64) -> CodeLabel {
+        let s = Stub { pc: self.site_pc, retired: self.retired, code };
+        if let Some((_, l)) = self.stubs.iter().find(|(x, _)| *x == s) {
+            return *l;
+        }
+        let l = self.a.create_label();
+        self.stubs.push((s, l));
+        l
+    }
+
+    fn emit_stubs(&mut self) -> R {
+        for (s, mut l) in std::mem::take(&mut self.stubs) {
+            self.a.set_label(&mut l)?;
+            self.a.mov(ecx, s.retired)?;
+            self.mov_imm(rdx, s.pc)?;
+            self.a.mov(eax, s.code as u32)?;
+            self.a.jmp(self.stub_tail)?;
+        }
+        let mut tail = self.stub_tail;
+        self.a.set_label(&mut tail)?;
+        self.a.add(qword_ptr(rbx + off::CPU_INSTRET), rcx)?;
+        self.a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
+        self.epilogue()?;
+        self.a.ret()?;
+        if let Some(mut l) = self.site_exit.take() {
+            // Registers are in the `Cpu` and the site in the context.
+            self.a.set_label(&mut l)?;
+            self.ret(exit::SITE)?;
+        }
+        Ok(())
+    }
+
+    fn add_instret(&mut self, n: u32) -> R {
+        if n > 0 {
+            self.a.add(qword_ptr(rbx + off::CPU_INSTRET), n as i32)?;
+        }
+        Ok(())
+    }
+
+    /// Counts this entry in the profile table; leaves with `exit::HOT`
+    /// (before anything ran) when the count reaches `hot_at` exactly.
+    fn count_run(&mut self, pc: u64, hot_at: u32) -> R {
+        let counter = self.linker.counter(pc) as u64;
+        self.mov_imm(rax, counter)?;
+        self.a.mov(ecx, dword_ptr(rax))?;
+        self.a.add(ecx, 1)?;
+        self.a.mov(dword_ptr(rax), ecx)?;
+        self.a.cmp(ecx, hot_at as i32)?;
+        let hot = self.stub(exit::HOT);
+        self.a.je(hot)?;
+        Ok(())
+    }
+
+    /// Calls helper `f` with the System V convention; arguments are in
+    /// place already. Temporaries live in the frame, so nothing is saved.
+    fn call(&mut self, f: usize) -> R {
+        self.mov_imm(rax, f as u64)?;
+        self.a.call(rax)?;
+        Ok(())
+    }
+
+    /// Leaves with `exit::FAULT` at the current site if the helper's
+    /// status in `rax` is non-zero.
+    fn check_status(&mut self) -> R {
+        let fault = self.stub(exit::FAULT);
+        self.a.test(rax, rax)?;
+        self.a.jne(fault)?;
+        Ok(())
+    }
+
+    fn op(&mut self, op: &Op) -> R {
+        match *op {
+            Op::Mark { pc, .. } => {
+                self.site_pc = pc;
+                self.retired = self.insns;
+                self.insns += 1;
+            }
+            Op::Const { dst, value } => self.def_const(dst, value)?,
+            Op::Copy { dst, src } => {
+                let i = self.check_temp(src)?;
+                match self.consts[i] {
+                    Some(v) => self.def_const(dst, v)?,
+                    None => {
+                        self.get(rax, src)?;
+                        self.def(dst, rax)?;
+                    }
+                }
+            }
+            Op::GetReg { dst, reg } => {
+                let i = reg.index() & 63;
+                if i == 0 {
+                    self.def_const(dst, 0)?;
+                } else {
+                    self.a.mov(rax, qword_ptr(rbx + (off::CPU_REGS + 8 * i as i32)))?;
+                    self.def(dst, rax)?;
+                }
+            }
+            Op::SetReg { reg, src } => {
+                let i = reg.index() & 63;
+                if i != 0 {
+                    let at = qword_ptr(rbx + (off::CPU_REGS + 8 * i as i32));
+                    match self.imm32(src) {
+                        Some(k) => self.a.mov(at, k)?,
+                        None => {
+                            self.get(rax, src)?;
+                            self.a.mov(at, rax)?;
+                        }
+                    }
+                }
+            }
+            Op::Unary { op, dst, src } => {
+                self.get(rax, src)?;
+                self.unary(op)?;
+                self.def(dst, rax)?;
+            }
+            Op::Binary { op, dst, a, b } => {
+                self.binary(op, a, b)?;
+                self.def(dst, rax)?;
+            }
+            Op::Select { dst, cond, a, b } => {
+                self.get(rcx, cond)?;
+                self.get(rax, a)?;
+                self.get(rdx, b)?;
+                self.a.test(rcx, rcx)?;
+                self.a.cmove(rax, rdx)?;
+                self.def(dst, rax)?;
+            }
+            Op::Load { dst, addr, offset, size, signed } => {
+                self.address(addr, offset, size, false)?;
+                let at = r13 + rax;
+                match (size, signed) {
+                    (MemSize::B, false) => self.a.movzx(eax, byte_ptr(at))?,
+                    (MemSize::B, true) => self.a.movsx(rax, byte_ptr(at))?,
+                    (MemSize::H, false) => self.a.movzx(eax, word_ptr(at))?,
+                    (MemSize::H, true) => self.a.movsx(rax, word_ptr(at))?,
+                    (MemSize::W, false) => self.a.mov(eax, dword_ptr(at))?,
+                    (MemSize::W, true) => self.a.movsxd(rax, dword_ptr(at))?,
+                    (MemSize::D, _) => self.a.mov(rax, qword_ptr(at))?,
+                }
+                self.def(dst, rax)?;
+            }
+            Op::Store { addr, offset, src, size } => {
+                self.address(addr, offset, size, true)?;
+                self.get(rcx, src)?;
+                let at = r13 + rax;
+                match size {
+                    MemSize::B => self.a.mov(byte_ptr(at), cl)?,
+                    MemSize::H => self.a.mov(word_ptr(at), cx)?,
+                    MemSize::W => self.a.mov(dword_ptr(at), ecx)?,
+                    MemSize::D => self.a.mov(qword_ptr(at), rcx)?,
+                }
+            }
+            Op::LoadReserved { dst, addr, size, order } => {
+                self.a.mov(rdi, r12)?;
+                self.a.mov(rsi, rbx)?;
+                self.get(rdx, addr)?;
+                self.a.mov(ecx, size_code(size) | order_code(order) << 2)?;
+                self.call(HELPERS.lr)?;
+                self.check_status()?;
+                self.a.mov(rax, qword_ptr(r12 + off::CTX_VALUE))?;
+                self.def(dst, rax)?;
+            }
+            Op::StoreConditional { dst, addr, src, size, order } => {
+                self.a.mov(rdi, r12)?;
+                self.a.mov(rsi, rbx)?;
+                self.get(rdx, addr)?;
+                self.get(rcx, src)?;
+                self.a.mov(r8d, size_code(size) | order_code(order) << 2)?;
+                self.call(HELPERS.sc)?;
+                self.check_status()?;
+                self.a.mov(rax, qword_ptr(r12 + off::CTX_VALUE))?;
+                self.def(dst, rax)?;
+            }
+            Op::Amo { op, dst, addr, src, size, order } => {
+                self.a.mov(rdi, r12)?;
+                self.get(rsi, addr)?;
+                self.get(rdx, src)?;
+                self.a.mov(ecx, size_code(size) | order_code(order) << 2 | (op as u32) << 8)?;
+                self.call(HELPERS.amo)?;
+                self.check_status()?;
+                self.a.mov(rax, qword_ptr(r12 + off::CTX_VALUE))?;
+                self.def(dst, rax)?;
+            }
+            // What Cranelift's `fence` is on x86-64.
+            Op::Fence { .. } => self.a.mfence()?,
+            Op::FUnary { .. }
+            | Op::FBinary { .. }
+            | Op::FTernary { .. }
+            | Op::FCvt { .. }
+            | Op::CheckFrm
+            | Op::CsrRead { .. }
+            | Op::CsrWrite { .. } => return Err(Unsupported("floating point or CSR access".into())),
+        }
+        Ok(())
+    }
+
+    /// Computes the guest address `addr + offset` of a load or store of
+    /// `size` into `rax` and checks it as Cranelift's block code does
+    /// (see the module docs); afterwards `[r13 + rax]` is the host access.
+    fn address(&mut self, addr: Temp, offset: i32, size: MemSize, write: bool) -> R {
+        self.get(rax, addr)?;
+        if offset != 0 {
+            self.a.add(rax, offset)?;
+        }
+        if self.env.direct {
+            let word = self.site_pc | u64::from(self.retired) << SITE_PC_BITS;
+            self.mov_imm(rcx, word)?;
+            self.a.mov(qword_ptr(r12 + off::CTX_SITE), rcx)?;
+            self.mov_imm(rcx, GUEST_LIMIT - 1)?;
+            self.a.cmp(rax, rcx)?;
+            let l = match self.site_exit {
+                Some(l) => l,
+                None => {
+                    let l = self.a.create_label();
+                    self.site_exit = Some(l);
+                    l
+                }
+            };
+            self.a.ja(l)?;
+            return Ok(());
+        }
+        let slow = self.stub(exit::SLOW);
+        // One test covers both: no bit at or above GUEST_LIMIT, and none
+        // below the access size.
+        let mask = !(GUEST_LIMIT - 1) | u64::from(size.bytes() - 1);
+        self.mov_imm(rcx, mask)?;
+        self.a.test(rax, rcx)?;
+        self.a.jne(slow)?;
+        self.a.mov(rcx, rax)?;
+        self.a.shr(rcx, PAGE_SHIFT)?;
+        self.a.movzx(ecx, byte_ptr(r14 + rcx))?;
+        if write {
+            // A store also goes slow on a page holding translated code.
+            self.a.and(ecx, u32::from(page_flags::WRITE | page_flags::CODE))?;
+            self.a.cmp(ecx, u32::from(page_flags::WRITE))?;
+            self.a.jne(slow)?;
+        } else {
+            self.a.test(cl, u32::from(page_flags::READ))?;
+            self.a.je(slow)?;
+        }
+        Ok(())
+    }
+
+    /// `rax = op rax`.
+    fn unary(&mut self, op: UnOp) -> R {
+        use UnOp::*;
+        let a = &mut self.a;
+        match op {
+            Not => a.not(rax)?,
+            Neg => a.neg(rax)?,
+            SextB => a.movsx(rax, al)?,
+            SextH => a.movsx(rax, ax)?,
+            SextW => a.movsxd(rax, eax)?,
+            ZextB => a.movzx(eax, al)?,
+            ZextH => a.movzx(eax, ax)?,
+            ZextW => a.mov(eax, eax)?,
+            Rev8 => a.bswap(rax)?,
+            NanBox => {
+                a.mov(rcx, 0xffff_ffff_0000_0000_u64)?;
+                a.or(rax, rcx)?;
+            }
+            NanBoxH => {
+                a.mov(rcx, 0xffff_ffff_ffff_0000_u64)?;
+                a.or(rax, rcx)?;
+            }
+            // The rest through the helper that runs the interpreter's
+            // own evaluation.
+            _ => {
+                a.mov(rsi, rax)?;
+                a.mov(edi, op as u32)?;
+                self.call(HELPERS.int_unary)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `rax = a op b`.
+    fn binary(&mut self, op: BinOp, x: Temp, y: Temp) -> R {
+        use BinOp::*;
+        let k = self.imm32(y);
+        self.get(rax, x)?;
+        // Immediate forms for a constant right operand.
+        if let Some(k) = k {
+            let done = match op {
+                Add => Some(self.a.add(rax, k)),
+                Sub => Some(self.a.sub(rax, k)),
+                And => Some(self.a.and(rax, k)),
+                Or => Some(self.a.or(rax, k)),
+                Xor => Some(self.a.xor(rax, k)),
+                Shl => Some(self.a.shl(rax, k & 63)),
+                Shr => Some(self.a.shr(rax, k & 63)),
+                Sar => Some(self.a.sar(rax, k & 63)),
+                _ => None,
+            };
+            if let Some(done) = done {
+                done?;
+                return Ok(());
+            }
+        }
+        self.get(rcx, y)?;
+        let a = &mut self.a;
+        match op {
+            Add => a.add(rax, rcx)?,
+            Sub => a.sub(rax, rcx)?,
+            And => a.and(rax, rcx)?,
+            Or => a.or(rax, rcx)?,
+            Xor => a.xor(rax, rcx)?,
+            // x86 masks shift and rotate counts to the width, as RISC-V does.
+            Shl => a.shl(rax, cl)?,
+            Shr => a.shr(rax, cl)?,
+            Sar => a.sar(rax, cl)?,
+            Rol => a.rol(rax, cl)?,
+            Ror => a.ror(rax, cl)?,
+            Mul => a.imul_2(rax, rcx)?,
+            MulH => {
+                a.imul(rcx)?;
+                a.mov(rax, rdx)?;
+            }
+            MulHU => {
+                a.mul(rcx)?;
+                a.mov(rax, rdx)?;
+            }
+            Eq | Ne | Lt | LtU | Ge | GeU => {
+                a.cmp(rax, rcx)?;
+                match op {
+                    Eq => a.sete(al)?,
+                    Ne => a.setne(al)?,
+                    Lt => a.setl(al)?,
+                    LtU => a.setb(al)?,
+                    Ge => a.setge(al)?,
+                    _ => a.setae(al)?,
+                }
+                a.movzx(eax, al)?;
+            }
+            AddW | SubW | ShlW | ShrW | SarW | MulW | RolW | RorW => {
+                match op {
+                    AddW => a.add(eax, ecx)?,
+                    SubW => a.sub(eax, ecx)?,
+                    ShlW => a.shl(eax, cl)?,
+                    ShrW => a.shr(eax, cl)?,
+                    SarW => a.sar(eax, cl)?,
+                    MulW => a.imul_2(eax, ecx)?,
+                    RolW => a.rol(eax, cl)?,
+                    _ => a.ror(eax, cl)?,
+                }
+                a.movsxd(rax, eax)?;
+            }
+            AndN => {
+                a.not(rcx)?;
+                a.and(rax, rcx)?;
+            }
+            OrN => {
+                a.not(rcx)?;
+                a.or(rax, rcx)?;
+            }
+            XNor => {
+                a.xor(rax, rcx)?;
+                a.not(rax)?;
+            }
+            Min | MinU | Max | MaxU => {
+                a.cmp(rax, rcx)?;
+                match op {
+                    Min => a.cmovg(rax, rcx)?,
+                    MinU => a.cmova(rax, rcx)?,
+                    Max => a.cmovl(rax, rcx)?,
+                    _ => a.cmovb(rax, rcx)?,
+                }
+            }
+            // Division (with RISC-V's results for zero and overflow) and
+            // the rare bit-manipulation ops: the interpreter's evaluation.
+            _ => {
+                a.mov(rdx, rcx)?;
+                a.mov(rsi, rax)?;
+                a.mov(edi, op as u32)?;
+                self.call(HELPERS.int_binary)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves towards guest `target` (a constant) through its chaining
+    /// cell, or to the dispatcher.
+    fn chain_direct(&mut self, target: u64) -> R {
+        if !self.env.chaining {
+            self.mov_imm(rax, target)?;
+            self.a.mov(qword_ptr(rbx + off::CPU_PC), rax)?;
+            return self.ret(exit::CONTINUE);
+        }
+        // An exit request (an interrupt, code written): to the dispatcher.
+        let leave = self.stub_at(target, exit::CONTINUE);
+        self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
+        self.a.jne(leave)?;
+        self.tail_call(target)
+    }
+
+    /// A stub leaving with `code` at `pc`, nothing more retired.
+    fn stub_at(&mut self, pc: u64, code: u64) -> CodeLabel {
+        let (site, retired) = (self.site_pc, self.retired);
+        (self.site_pc, self.retired) = (pc, 0);
+        let l = self.stub(code);
+        (self.site_pc, self.retired) = (site, retired);
+        l
+    }
+
+    /// Tail-calls the code of `target`'s cell (exit request polled).
+    fn tail_call(&mut self, target: u64) -> R {
+        let cell = self.linker.cell(target) as u64;
+        self.mov_imm(rax, cell)?;
+        self.a.mov(rax, qword_ptr(rax + off::CELL_CODE))?;
+        self.mov_imm(rdx, target)?;
+        self.a.mov(rdi, rbx)?;
+        self.a.mov(rsi, r12)?;
+        self.epilogue()?;
+        self.a.jmp(rax)?;
+        Ok(())
+    }
+
+    /// Pushes the cell of the return address if `block` is a call.
+    fn push_return(&mut self, block: &Block) -> R {
+        if !(self.env.chaining && self.env.inline_cache && is_call(block)) {
+            return Ok(());
+        }
+        let cell = self.linker.cell(block.end) as u64;
+        self.a.mov(rax, qword_ptr(r12 + off::CTX_RAS_TOP))?;
+        self.a.mov(ecx, eax)?;
+        self.a.and(ecx, (RAS_ENTRIES - 1) as u32)?;
+        self.mov_imm(rdx, cell)?;
+        self.a.mov(qword_ptr(r12 + rcx * 8 + off::CTX_RAS), rdx)?;
+        self.a.add(rax, 1)?;
+        self.a.mov(qword_ptr(r12 + off::CTX_RAS_TOP), rax)?;
+        Ok(())
+    }
+
+    fn terminator(&mut self, block: &Block, ic_word: u64) -> R {
+        let n = self.insns;
+        match block.term {
+            Terminator::Jump { target } => {
+                self.add_instret(n)?;
+                self.push_return(block)?;
+                self.chain_direct(target)?;
+            }
+            Terminator::Branch { cond, taken, fallthrough } => {
+                self.get(rax, cond)?;
+                self.add_instret(n)?;
+                if !self.env.chaining {
+                    self.mov_imm(rcx, fallthrough)?;
+                    self.mov_imm(rdx, taken)?;
+                    self.a.test(rax, rax)?;
+                    self.a.cmovne(rcx, rdx)?;
+                    self.a.mov(qword_ptr(rbx + off::CPU_PC), rcx)?;
+                    return self.ret(exit::CONTINUE);
+                }
+                let (leave_t, leave_f) =
+                    (self.stub_at(taken, exit::CONTINUE), self.stub_at(fallthrough, exit::CONTINUE));
+                let mut not_taken = self.a.create_label();
+                self.a.test(rax, rax)?;
+                self.a.je(not_taken)?;
+                self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
+                self.a.jne(leave_t)?;
+                self.tail_call(taken)?;
+                self.a.set_label(&mut not_taken)?;
+                self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
+                self.a.jne(leave_f)?;
+                self.tail_call(fallthrough)?;
+            }
+            Terminator::JumpIndirect { target, hint } => {
+                self.get(rdx, target)?;
+                self.add_instret(n)?;
+                self.push_return(block)?;
+                if !self.env.chaining {
+                    self.a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
+                    return self.ret(exit::CONTINUE);
+                }
+                let shared = self.env.indirect[usize::from(hint == IndirectHint::Return)];
+                if shared == 0 {
+                    return Err(Unsupported("no shared indirect exit".into()));
+                }
+                // The shared lookup: (cpu, ctx, target, ic_word).
+                self.a.mov(rdi, rbx)?;
+                self.a.mov(rsi, r12)?;
+                self.mov_imm(rcx, ic_word)?;
+                self.mov_imm(rax, shared)?;
+                self.epilogue()?;
+                self.a.jmp(rax)?;
+            }
+            Terminator::Ecall { pc } => self.leave(pc, n, exit::ECALL, None)?,
+            Terminator::Ebreak { pc } => self.leave(pc, n.saturating_sub(1), exit::EBREAK, None)?,
+            Terminator::Illegal { pc, bits } => self.leave(pc, n.saturating_sub(1), exit::ILLEGAL, Some(bits))?,
+            Terminator::FenceI { next, .. } => self.leave(next, n, exit::FENCE_I, None)?,
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, pc: u64, retired: u32, code: u64, bits: Option<u32>) -> R {
+        self.add_instret(retired)?;
+        self.mov_imm(rax, pc)?;
+        self.a.mov(qword_ptr(rbx + off::CPU_PC), rax)?;
+        if let Some(bits) = bits {
+            self.a.mov(dword_ptr(r12 + off::CTX_ILLEGAL_BITS), bits)?;
+        }
+        self.ret(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU32;
+
+    use ferrovm_ir::Cpu;
+    use ferrovm_ir::text::parse_blocks;
+    use ferrovm_mem::{AddressSpace, Perms};
+
+    use crate::abi::Cell;
+    use crate::{CodeStore, Error, Flavor, JitOptions, Linker, NativeExit};
+
+    struct One<'a>(&'a Cell, &'a AtomicU32);
+
+    impl Linker for One<'_> {
+        fn cell(&mut self, _: u64) -> *const Cell {
+            self.0
+        }
+
+        fn counter(&mut self, _: u64) -> *const AtomicU32 {
+            self.1
+        }
+    }
+
+    /// Compiles `text` (one block) with the baseline compiler and runs it
+    /// once from `cpu`.
+    fn run(text: &str, cpu: &mut Cpu, mem: &Arc<AddressSpace>, hot_at: Option<u32>) -> crate::Result<NativeExit> {
+        let block = parse_blocks(text).expect("parses").remove(0);
+        let store = CodeStore::new(mem, JitOptions::default())?;
+        let cell = Cell::new(block.start, store.stub());
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let flavor = Flavor { optimize: false, hot_at };
+        let mut f = store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter))?;
+        let code = store.install(&mut f)?;
+        store.link(&cell, &code);
+        let thread = store.thread();
+        let exit = store.run(&thread, cpu, &cell).expect("compiled code ran");
+        store.unlink(&cell);
+        store.retire(code);
+        Ok(exit)
+    }
+
+    #[test]
+    fn integer_ops_loads_and_stores() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        mem.map(0x20000, 0x1000, Perms::RW).expect("map");
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[10] = 0x20000;
+        cpu.regs[11] = 7;
+        let exit = run(
+            "block 0x1000..0x1010 {
+                mark 0x1000 4
+                t0 = get x10
+                t1 = get x11
+                t2 = const 0x5
+                t3 = mulw t1, t2
+                store.64 t0+8, t3
+                mark 0x1004 4
+                t4 = load.8u t0+8
+                t5 = const 0x3
+                t6 = shl t4, t5
+                set x12, t6
+                mark 0x1008 4
+                t7 = const 0xffffffffffffffff
+                t8 = ltu t1, t7
+                set x13, t8
+                mark 0x100c 4
+                ecall 0x100c
+            }",
+            &mut cpu,
+            &mem,
+            None,
+        )
+        .expect("compiles");
+        assert_eq!(exit, NativeExit::Ecall);
+        assert_eq!((cpu.regs[12], cpu.regs[13], cpu.pc, cpu.instret), (35 * 8, 1, 0x100c, 4));
+        let mut stored = [0; 8];
+        mem.read_bytes(0x20008, &mut stored).expect("stored");
+        assert_eq!(u64::from_le_bytes(stored), 35);
+    }
+
+    #[test]
+    fn a_failed_check_leaves_precisely() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        let exit = run(
+            "block 0x1000..0x1008 {
+                mark 0x1000 4
+                t0 = const 0x7
+                set x5, t0
+                mark 0x1004 4
+                t1 = load.64u t0+0
+                set x6, t1
+                ecall 0x1008
+            }",
+            &mut cpu,
+            &mem,
+            None,
+        )
+        .expect("compiles");
+        assert_eq!(exit, NativeExit::Slow, "unmapped and misaligned: the interpreter does it");
+        assert_eq!((cpu.pc, cpu.instret, cpu.regs[5], cpu.regs[6]), (0x1004, 1, 7, 0));
+    }
+
+    #[test]
+    fn counting_code_leaves_hot_before_running() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        let text = "block 0x1000..0x1004 {
+            mark 0x1000 4
+            t0 = const 0x1
+            set x5, t0
+            ecall 0x1000
+        }";
+        assert_eq!(run(text, &mut cpu, &mem, Some(1)).expect("compiles"), NativeExit::Hot);
+        assert_eq!((cpu.pc, cpu.instret, cpu.regs[5]), (0x1000, 0, 0));
+    }
+
+    #[test]
+    fn floating_point_is_left_to_cranelift() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let mut cpu = Cpu::default();
+        let text = "block 0x1000..0x1004 {
+            mark 0x1000 4
+            t0 = get f1
+            t1 = fadd.d.rne t0, t0
+            set f2, t1
+            ecall 0x1004
+        }";
+        assert!(matches!(run(text, &mut cpu, &mem, None), Err(Error::Unsupported(_))));
+    }
+}
