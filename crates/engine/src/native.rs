@@ -51,8 +51,19 @@ impl Linker for TableLinker<'_> {
 const MAX_REFORMS: u32 = 4;
 
 /// Runs of quick first-tier code after which it asks again for its
-/// optimized region (in case that request was refused or dropped).
+/// optimized region (in case that request was refused or dropped, or was
+/// not worth making when the baseline code was).
 const QUICK_TIER_UP: u32 = 4096;
+
+/// What the tiering policy expects a baseline compile to cost (ns): a
+/// block takes 10-30 us on an idle machine (`baseline_compile_time` over
+/// `baseline_compiles` in `--stats`).
+const BASELINE_COMPILE_NS: f64 = 30_000.0;
+
+/// How much slower than optimized code the tiering policy expects baseline
+/// code to run, per instruction (it keeps guest registers and temporaries
+/// in memory): what an optimized region saves over it.
+const BASELINE_SLOWDOWN: f64 = 3.0;
 
 /// What a compile makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +147,33 @@ impl Vcpu {
         let cost_ns = features.map_or(0.0, |f| vm.lock_model().predict_compile_us(&f)) * 1000.0;
         let saving = cfg.saving_per_run(insns, interp, native) * expected;
         let needed = cost_ns * vm.threshold.get();
+        // A block without compiled code gets baseline code as soon as that
+        // pays for its own (small) compile; its optimized region only when
+        // that pays for Cranelift's.
+        let baseline = vm.config.first_tier == FirstTier::Baseline
+            && matches!(vm.mode, EngineMode::Tiered)
+            && vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub());
+        // Its region is weighed again once the baseline code has run
+        // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). The threshold ratio
+        // that adapts to the workers' load does not apply: the guest thread
+        // compiles baseline code.
+        let first_needed = if baseline { BASELINE_COMPILE_NS * cfg.ratio } else { needed };
+        if baseline && saving >= first_needed && count >= cfg.min_runs.get() as f32 {
+            match self.compile_baseline(r) {
+                Ok(Outcome::Compiled) => {
+                    tracing::info!(
+                        target: crate::log::target::TIER,
+                        "baseline {:#x} {}: score {count:.0}, saving {:.0} us",
+                        r.pc,
+                        vm.describe(r.pc),
+                        saving / 1e3,
+                    );
+                    return true;
+                }
+                Ok(Outcome::Unsupported) => {}
+                _ => return false,
+            }
+        }
         if saving < needed || count < cfg.min_runs.get() as f32 {
             r.next_eval.store(cfg.next_evaluation(count, saving, needed), Ordering::Relaxed);
             tracing::info!(
@@ -190,6 +228,46 @@ impl Vcpu {
         let req =
             if quick { Request::quick(Arc::clone(r), priority) } else { Request::new(Arc::clone(r), priority, reform) };
         self.submit(req)
+    }
+
+    /// Under [`EngineMode::Tiered`] with [`FirstTier::Baseline`], quick
+    /// code of `r` reached its run count ([`QUICK_TIER_UP`]): asks for its
+    /// optimized region if what that saves over baseline code now pays
+    /// for Cranelift's compile; the count starts again either way.
+    pub(crate) fn reweigh(&mut self, r: &Arc<Record>) {
+        let vm = Arc::clone(&self.vm);
+        let cfg = &vm.config.hotspot;
+        let runs = r.runs.swap(0, Ordering::Relaxed);
+        let count = r.score.add(cfg, runs, vm.clock.window());
+        Counters::add(&self.shared.counters.evaluations, 1);
+        if r.queued.load(Ordering::Acquire) {
+            return;
+        }
+        let (insns, features) = {
+            let st = r.state();
+            (st.native_insns, st.features)
+        };
+        let expected = cfg.expected_runs(count, vm.clock.elapsed());
+        // What optimized code saves over baseline code (estimated; the
+        // samples do not tell the two kinds of compiled code apart).
+        let (_, native) = vm.rates();
+        let cost_ns = features.map_or(0.0, |f| vm.lock_model().predict_compile_us(&f)) * 1000.0;
+        let saving = cfg.saving_per_run(insns, native * BASELINE_SLOWDOWN, native) * expected;
+        let worth = saving >= cost_ns * vm.threshold.get();
+        tracing::info!(
+            target: crate::log::target::TIER,
+            "reweigh {:#x} {}: score {count:.0}, saving {:.0} us {} cost {:.0} us x ratio {:.2}",
+            r.pc,
+            vm.describe(r.pc),
+            saving / 1e3,
+            if worth { ">=" } else { "<" },
+            cost_ns / 1e3,
+            vm.threshold.get(),
+        );
+        if worth {
+            let reform = vm.region_exiting_to(r.pc);
+            self.submit(Request::new(Arc::clone(r), saving - cost_ns, reform));
+        }
     }
 
     /// Compiles the block of `r` with the baseline compiler on this thread

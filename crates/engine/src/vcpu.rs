@@ -11,6 +11,7 @@ use ferrovm_jit::{Compiler, JitThread, NativeExit};
 use ferrovm_riscv::lift::LiftError;
 
 use crate::Exit;
+use crate::config::{EngineMode, FirstTier};
 use crate::queue::Request;
 use crate::stats::{Counters, Stats};
 use crate::table::Record;
@@ -450,6 +451,10 @@ impl Vcpu {
                 // running meanwhile, and if that fails). The count starts
                 // again.
                 let record = vm.table.record(self.cpu.pc);
+                if matches!(vm.mode, EngineMode::Tiered) && vm.config.first_tier == FirstTier::Baseline {
+                    self.reweigh(&record);
+                    return None;
+                }
                 let runs = record.runs.swap(0, Ordering::Relaxed);
                 let now = vm.clock.window();
                 let count = record.score.add(&vm.config.hotspot, runs, now);

@@ -33,7 +33,7 @@
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 use iced_x86::code_asm::*;
-use iced_x86::{IcedError, Register};
+use iced_x86::{Encoder, IcedError, Instruction, OpKind, Register};
 
 use crate::abi::{RAS_ENTRIES, SITE_PC_BITS, exit, offsets as off};
 use crate::helpers::{HELPERS, order_code, size_code};
@@ -94,7 +94,7 @@ struct Stub {
 }
 
 struct Bl<'a, L: Linker + ?Sized> {
-    a: CodeAssembler,
+    a: &'a mut CodeAssembler,
     env: Env,
     linker: &'a mut L,
     /// Constant temporaries (folded into their uses, never stored).
@@ -126,8 +126,10 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     hot_at: Option<u32>,
 ) -> R<Vec<u8>> {
     supports(block)?;
-    let mut a = std::mem::replace(&mut asm.0, CodeAssembler::new(64)?);
+    let a = &mut asm.0;
     a.reset();
+    // Every branch is rel32 (and forward): `encode` patches them.
+    a.set_prefer_short_branch(false);
     let n = block.num_temps as usize;
     let frame = ((8 * n as i32) + 15) & !15;
     let stub_tail = a.create_label();
@@ -145,10 +147,52 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         site_exit: None,
         frame,
     };
-    let out = this.block(block, ic_word, hot_at).and_then(|()| Ok(this.a.assemble(0)?));
+    let built = this.block(block, ic_word, hot_at);
+    let instructions = this.a.take_instructions();
     this.a.reset();
-    asm.0 = this.a;
-    out
+    built?;
+    encode(&instructions)
+}
+
+/// Encodes `instructions` (from the code assembler: a labelled
+/// instruction's `ip` is its label's id, a branch's target a label id)
+/// at address 0. Every branch is a rel32 one to a label, so each is
+/// encoded once and patched when its label's offset is known: no block
+/// encoder (which allocates per instruction and relaxes branch sizes),
+/// a fraction of its cost.
+fn encode(instructions: &[Instruction]) -> R<Vec<u8>> {
+    let mut enc = Encoder::new(64);
+    let mut labels: Vec<(u64, usize)> = Vec::new();
+    let mut fixups: Vec<(usize, u64)> = Vec::new();
+    let mut at = 0usize;
+    for ins in instructions {
+        if ins.ip() != 0 {
+            labels.push((ins.ip(), at));
+        }
+        let len = if ins.op0_kind() == OpKind::NearBranch64 {
+            let mut near = *ins;
+            // A placeholder target (the displacement is patched below).
+            near.set_near_branch64(at as u64);
+            let len = enc.encode(&near, at as u64)?;
+            fixups.push((at + len, ins.near_branch64()));
+            len
+        } else {
+            enc.encode(ins, at as u64)?
+        };
+        at += len;
+    }
+    let mut bytes = enc.take_buffer();
+    for (end, label) in fixups {
+        let Some(&(_, target)) = labels.iter().find(|(id, _)| *id == label) else {
+            return Err(Unsupported(format!("branch to an unplaced label {label}")));
+        };
+        let disp = i32::try_from(target as i64 - end as i64).map_err(|_| Unsupported("branch too far".into()))?;
+        match bytes.get_mut(end - 4..end) {
+            Some(slot) => slot.copy_from_slice(&disp.to_le_bytes()),
+            None => return Err(Unsupported("branch without a displacement".into())),
+        }
+    }
+    Ok(bytes)
 }
 
 impl<L: Linker + ?Sized> Bl<'_, L> {

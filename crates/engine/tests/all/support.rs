@@ -5,7 +5,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use ferrovm_engine::{
-    CompileThreads, EngineConfig, EngineMode, Exit, HotspotConfig, InterruptHandle, JitOptions, Stats, Vcpu, Vm,
+    CompileThreads, EngineConfig, EngineMode, Exit, FirstTier, HotspotConfig, InterruptHandle, JitOptions, Stats, Vcpu,
+    Vm,
 };
 use ferrovm_ir::Cpu;
 use ferrovm_mem::AddressSpace;
@@ -61,7 +62,9 @@ pub(crate) fn jit(tier_up: Option<u32>, jit: JitOptions) -> EngineConfig {
 }
 
 /// `--engine tiered`, made deterministic: interpreted until `threshold`
-/// runs, then compiled on the guest thread whatever the cost model says.
+/// runs, then compiled as hot code on the guest thread whatever the cost
+/// model says (no baseline first tier, which would make it wait for
+/// thousands of runs of baseline code).
 pub(crate) fn tiered(threshold: u32, jit: JitOptions) -> EngineConfig {
     let min_runs = NonZeroU32::new(threshold).expect("a threshold of at least 1");
     let hotspot = HotspotConfig { min_runs, ratio: 0.0, adaptive: false, ..HotspotConfig::default() };
@@ -70,6 +73,7 @@ pub(crate) fn tiered(threshold: u32, jit: JitOptions) -> EngineConfig {
         jit,
         hotspot,
         compile_threads: CompileThreads::Guest,
+        first_tier: FirstTier::Cranelift,
         ..EngineConfig::default()
     }
 }
