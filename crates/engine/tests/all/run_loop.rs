@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{EngineConfig, Exit, JitOptions};
+use ferrovm_engine::{EngineConfig, Exit, FirstTier, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
@@ -189,4 +189,35 @@ fn calls_inside_a_hot_region_return_inside_it() {
             stats.hot_regions
         );
     }
+}
+
+/// The default first tier under tiered: a hot loop gets baseline code at
+/// its first evaluation, and once that code has run `QUICK_TIER_UP` (4096)
+/// times, its optimized region; the result is the interpreter's.
+#[test]
+fn tiered_loops_get_baseline_code_then_their_region() {
+    let code = [
+        0x00000513, // li a0, 0
+        0x000034b7, // lui s1, 3  (12288 iterations)
+        0x00048593, // loop: mv a1, s1
+        0x00159593, // slli a1, a1, 1
+        0x00b50533, // add a0, a0, a1
+        0xfff48493, // addi s1, s1, -1
+        0xfe0498e3, // bnez s1, loop
+        0x00000073, // ecall
+    ];
+    let run = |config: EngineConfig| {
+        let (engine, mut cpu) = setup(&code);
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
+        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+        (cpu, engine.stats())
+    };
+    let (want, _) = run(interp());
+    assert_eq!(want.regs[10], 12288 * 12289);
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    let (cpu, stats) = run(config);
+    assert_eq!(cpu, want);
+    assert!(stats.baseline_compiles > 0, "no baseline code");
+    assert_eq!(stats.baseline_fallbacks, 0);
+    assert!(stats.hot_regions > 0, "the loop never got its optimized region");
 }
