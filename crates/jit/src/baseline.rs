@@ -27,7 +27,7 @@
 //!   site word in `ctx.site`, the limit compare and a plain host access
 //!   whose fault leaves through [`crate::fault`]. LR/SC, AMOs and the rare
 //!   integer ops call the same helpers ([`crate::helpers`]).
-//! * Blocks with FP operations or CSR accesses are not compiled here
+//! * Blocks with FP or vector operations or CSR accesses are not compiled here
 //!   ([`Unsupported`]): the caller compiles them with Cranelift.
 
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
@@ -75,6 +75,7 @@ pub(crate) fn supports(block: &Block) -> Result<(), Unsupported> {
                 return Err(Unsupported("floating point".into()));
             }
             Op::CsrRead { .. } | Op::CsrWrite { .. } => return Err(Unsupported("CSR access".into())),
+            Op::Vector { .. } => return Err(Unsupported("vector".into())),
             _ => {}
         }
     }
@@ -514,7 +515,8 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             | Op::FCvt { .. }
             | Op::CheckFrm
             | Op::CsrRead { .. }
-            | Op::CsrWrite { .. } => return Err(Unsupported("floating point or CSR access".into())),
+            | Op::CsrWrite { .. }
+            | Op::Vector { .. } => return Err(Unsupported("floating point, vector or CSR access".into())),
         }
         Ok(())
     }
