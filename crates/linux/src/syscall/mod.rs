@@ -20,6 +20,7 @@ mod strace;
 pub(crate) use strace::signal_name;
 mod sysv;
 mod wait;
+mod xattr;
 
 use rustix::io::Errno;
 
@@ -205,6 +206,18 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::FCHMOD => fs::fchmod(p, a[0], a[1]),
         nr::FCHOWNAT => fs::fchownat(p, a[0], a[1], a[2], a[3], a[4]),
         nr::FCHOWN => fs::fchown(p, a[0], a[1], a[2]),
+        nr::SETXATTR => xattr::setxattr(p, xattr::Target::Path, a[0], a[1], a[2], a[3], a[4]),
+        nr::LSETXATTR => xattr::setxattr(p, xattr::Target::LinkPath, a[0], a[1], a[2], a[3], a[4]),
+        nr::FSETXATTR => xattr::setxattr(p, xattr::Target::Fd, a[0], a[1], a[2], a[3], a[4]),
+        nr::GETXATTR => xattr::getxattr(p, xattr::Target::Path, a[0], a[1], a[2], a[3]),
+        nr::LGETXATTR => xattr::getxattr(p, xattr::Target::LinkPath, a[0], a[1], a[2], a[3]),
+        nr::FGETXATTR => xattr::getxattr(p, xattr::Target::Fd, a[0], a[1], a[2], a[3]),
+        nr::LISTXATTR => xattr::listxattr(p, xattr::Target::Path, a[0], a[1], a[2]),
+        nr::LLISTXATTR => xattr::listxattr(p, xattr::Target::LinkPath, a[0], a[1], a[2]),
+        nr::FLISTXATTR => xattr::listxattr(p, xattr::Target::Fd, a[0], a[1], a[2]),
+        nr::REMOVEXATTR => xattr::removexattr(p, xattr::Target::Path, a[0], a[1]),
+        nr::LREMOVEXATTR => xattr::removexattr(p, xattr::Target::LinkPath, a[0], a[1]),
+        nr::FREMOVEXATTR => xattr::removexattr(p, xattr::Target::Fd, a[0], a[1]),
         nr::UTIMENSAT => fs::utimensat(p, a[0], a[1], a[2], a[3]),
         nr::CHDIR => fs::chdir(p, a[0]),
         nr::FCHDIR => fs::fchdir(p, a[0]),

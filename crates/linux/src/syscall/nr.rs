@@ -17,6 +17,18 @@ macro_rules! syscalls {
 
 #[rustfmt::skip]
 syscalls! {
+    SETXATTR             "setxattr"             5,
+    LSETXATTR            "lsetxattr"            6,
+    FSETXATTR            "fsetxattr"            7,
+    GETXATTR             "getxattr"             8,
+    LGETXATTR            "lgetxattr"            9,
+    FGETXATTR            "fgetxattr"            10,
+    LISTXATTR            "listxattr"            11,
+    LLISTXATTR           "llistxattr"           12,
+    FLISTXATTR           "flistxattr"           13,
+    REMOVEXATTR          "removexattr"          14,
+    LREMOVEXATTR         "lremovexattr"         15,
+    FREMOVEXATTR         "fremovexattr"         16,
     GETCWD               "getcwd"               17,
     EVENTFD2             "eventfd2"             19,
     EPOLL_CREATE1        "epoll_create1"        20,
