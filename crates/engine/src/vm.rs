@@ -163,6 +163,12 @@ pub struct Vm {
     symbols: std::sync::OnceLock<Arc<dyn GuestSymbols>>,
     /// The guest profiler, with [`EngineConfig::profile`].
     pub(crate) profiler: Option<crate::profile::Profiler>,
+    /// The CPU clocks of the compile workers running, and the CPU time of
+    /// those that ended (see [`Vm::guest_cpu_time`]).
+    pub(crate) worker_clocks: Mutex<crate::workers::WorkerClocks>,
+    /// The largest guest CPU time reported so far, in ns: it never goes
+    /// back.
+    guest_cpu_floor_ns: AtomicU64,
 }
 
 impl Drop for Vm {
@@ -259,8 +265,25 @@ impl Vm {
                 debug: crate::debug::Debug::default(),
                 symbols: std::sync::OnceLock::new(),
                 profiler,
+                worker_clocks: Mutex::new(crate::workers::WorkerClocks::default()),
+                guest_cpu_floor_ns: AtomicU64::new(0),
             }
         })
+    }
+
+    /// CPU time of the guest's threads: the host process's CPU time less
+    /// what the compile workers used (`CLOCK_PROCESS_CPUTIME_ID` as the
+    /// guest sees it: a program that sleeps must not see the compiler
+    /// work). The workers' clocks are read first, so the difference can
+    /// only be a little high, never low; it never goes back.
+    pub fn guest_cpu_time(&self) -> Duration {
+        let clocks = self.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner);
+        let workers = clocks.total_ns();
+        let host = crate::workers::cpu_ns(libc::CLOCK_PROCESS_CPUTIME_ID);
+        drop(clocks);
+        let guest = host.saturating_sub(workers);
+        let floor = self.guest_cpu_floor_ns.fetch_max(guest, Ordering::Relaxed);
+        Duration::from_nanos(guest.max(floor))
     }
 
     /// Gives the VM the guest's symbols (the Linux layer does, from the
@@ -696,6 +719,9 @@ impl Vm {
         // The workers did not survive: what they had queued or were
         // compiling may be asked for again (new workers start then).
         self.queue.clear();
+        // A new process: its CPU time starts at zero.
+        *self.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
+        self.guest_cpu_floor_ns.store(0, Ordering::Relaxed);
         for r in self.table.all() {
             r.queued.store(false, Ordering::Relaxed);
         }

@@ -206,8 +206,68 @@ impl Vm {
 }
 
 /// A compile worker's loop.
+/// CPU time of host clock `id` in ns (0 if it cannot be read).
+pub(crate) fn cpu_ns(id: libc::clockid_t) -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec for the call's duration.
+    if unsafe { libc::clock_gettime(id, &mut t) } != 0 {
+        return 0;
+    }
+    u64::try_from(t.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(t.tv_nsec).unwrap_or(0)
+}
+
+/// The compile workers' CPU clocks, so that the guest's CPU time can
+/// leave them out ([`Vm::guest_cpu_time`]). A worker takes its clock out
+/// (under the lock) before its thread ends, so a clock read here is never
+/// a dead thread's.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerClocks {
+    running: Vec<libc::clockid_t>,
+    /// CPU time of the workers that ended, in ns.
+    ended_ns: u64,
+}
+
+impl WorkerClocks {
+    /// CPU time of every worker of this process so far, in ns.
+    pub(crate) fn total_ns(&self) -> u64 {
+        self.ended_ns + self.running.iter().map(|&c| cpu_ns(c)).sum::<u64>()
+    }
+}
+
+/// A worker's entry in [`WorkerClocks`], for as long as its thread runs.
+struct ClockEntry<'a> {
+    vm: &'a Weak<Vm>,
+    clock: Option<libc::clockid_t>,
+}
+
+impl<'a> ClockEntry<'a> {
+    fn register(vm: &'a Weak<Vm>) -> Self {
+        let mut id: libc::clockid_t = 0;
+        // SAFETY: `id` is a valid place for the clock id; pthread_self()
+        // is this (running) thread.
+        let ok = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) } == 0;
+        let clock = ok.then_some(id);
+        if let (Some(id), Some(vm)) = (clock, vm.upgrade()) {
+            vm.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner).running.push(id);
+        }
+        ClockEntry { vm, clock }
+    }
+}
+
+impl Drop for ClockEntry<'_> {
+    fn drop(&mut self) {
+        let (Some(id), Some(vm)) = (self.clock, self.vm.upgrade()) else { return };
+        let mut clocks = vm.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = clocks.running.iter().position(|&c| c == id) {
+            clocks.running.swap_remove(i);
+            clocks.ended_ns += cpu_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+        }
+    }
+}
+
 fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
     let mut compiler = None;
+    let _clock = ClockEntry::register(vm);
     loop {
         let wait = match vm.upgrade() {
             Some(vm) => vm.config.hotspot.window,

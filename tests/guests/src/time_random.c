@@ -1,6 +1,7 @@
 /* time_random: clocks, sleeping and randomness, printing only properties
  * ("ok"), never values. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -49,6 +50,22 @@ int main(void)
     ok("CLOCK_THREAD_CPUTIME_ID readable", clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c2) == 0);
     ok("CLOCK_BOOTTIME readable", clock_gettime(CLOCK_BOOTTIME, &c2) == 0);
     ok("invalid clock id gives EINVAL", clock_gettime(12345, &c2) == -1 && errno == EINVAL);
+    clockid_t cid;
+    ok("pthread_getcpuclockid(self) clock readable",
+       pthread_getcpuclockid(pthread_self(), &cid) == 0 && clock_gettime(cid, &c2) == 0);
+    ok("clock_settime(CLOCK_MONOTONIC) gives EINVAL", clock_settime(CLOCK_MONOTONIC, &c2) == -1 && errno == EINVAL);
+
+    /* Process CPU time is the program's own: it does not run on while the
+     * program sleeps (an emulator's compiler threads must not show). Some
+     * work first, so that a JIT has something to compile meanwhile. */
+    volatile unsigned long sink = 0;
+    for (unsigned long i = 0; i < 300000; i++)
+        sink += i * i ^ (sink >> 3);
+    struct timespec p1, p2, tenth = {0, 100000000};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p1);
+    nanosleep(&tenth, NULL);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p2);
+    ok("CPU time during a 100 ms sleep < 30 ms", ns(p2) - ns(p1) >= 0 && ns(p2) - ns(p1) < 30000000);
 
     struct timespec before, after, req = {0, 1000000}, rem;
     clock_gettime(CLOCK_MONOTONIC, &before);

@@ -123,16 +123,73 @@ fn clock(id: u64) -> Result<rustix::time::ClockId, Errno> {
     })
 }
 
+/// A guest clock id as the host's: the numbers are the same on riscv64 and
+/// x86-64 (`CLOCK_*`, and the CPU clocks of a pid or tid that
+/// `clock_getcpuclockid`/`pthread_getcpuclockid` encode, since guest
+/// threads are host threads with their ids); a descriptor clock
+/// (`FD_TO_CLOCKID`, low bits 3) names a guest descriptor, which becomes
+/// the host's, held open while the call runs.
+fn host_clock(p: &Thread, id: u64) -> Result<(libc::clockid_t, Option<std::sync::Arc<std::os::fd::OwnedFd>>), Errno> {
+    let id = id as i32;
+    if id < 0 && id & 7 == 3 {
+        let fd = p.fds().get(u64::from(!(id >> 3) as u32))?;
+        let host = (!std::os::fd::AsRawFd::as_raw_fd(&*fd) << 3) | 3;
+        return Ok((host, Some(fd)));
+    }
+    Ok((id, None))
+}
+
+/// Calls `clock_*` on the host with the raw clock id (rustix's `ClockId`
+/// cannot name the CPU clocks of other threads); `EINVAL` comes back from
+/// the host for ids it does not know.
+fn host_timespec(
+    f: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int,
+    id: libc::clockid_t,
+) -> Result<[u64; 2], Errno> {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec for the call's duration;
+    // `f` is libc's clock_gettime or clock_getres, which write only it.
+    if unsafe { f(id, &mut t) } != 0 {
+        return Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL));
+    }
+    Ok([t.tv_sec as u64, t.tv_nsec as u64])
+}
+
+/// `CLOCK_PROCESS_CPUTIME_ID`: the guest's threads only, not ferrovm's
+/// compile workers (a program that sleeps sees no CPU time go by).
+const PROCESS_CPUTIME: u64 = 2;
+
 pub(crate) fn clock_gettime(p: &mut Thread, id: u64, tp: u64) -> SysResult {
-    let t = rustix::time::clock_gettime(clock(id)?);
-    put_u64s(p, tp, &[t.tv_sec as u64, t.tv_nsec as u64])?;
+    let t = if id as i32 == PROCESS_CPUTIME as i32 {
+        let t = p.proc.vm.guest_cpu_time();
+        [t.as_secs(), u64::from(t.subsec_nanos())]
+    } else {
+        let (host, _held) = host_clock(p, id)?;
+        host_timespec(libc::clock_gettime, host)?
+    };
+    put_u64s(p, tp, &t)?;
     Ok(0)
 }
 
 pub(crate) fn clock_getres(p: &mut Thread, id: u64, tp: u64) -> SysResult {
-    let t = rustix::time::clock_getres(clock(id)?);
+    let (host, _held) = host_clock(p, id)?;
+    let t = host_timespec(libc::clock_getres, host)?;
     if tp != 0 {
-        put_u64s(p, tp, &[t.tv_sec as u64, t.tv_nsec as u64])?;
+        put_u64s(p, tp, &t)?;
+    }
+    Ok(0)
+}
+
+/// `clock_settime`, passed to the host as `qemu-riscv64` does: the host
+/// decides (`EPERM` without privilege, `EINVAL` for clocks that cannot be
+/// set).
+pub(crate) fn clock_settime(p: &mut Thread, id: u64, tp: u64) -> SysResult {
+    let [sec, nsec] = get_u64s::<2>(p, tp)?;
+    let (host, _held) = host_clock(p, id)?;
+    let t = libc::timespec { tv_sec: sec as i64, tv_nsec: nsec as i64 };
+    // SAFETY: `t` is a valid timespec the call only reads.
+    if unsafe { libc::clock_settime(host, &t) } != 0 {
+        return Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL));
     }
     Ok(0)
 }

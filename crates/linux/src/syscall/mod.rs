@@ -305,6 +305,7 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::SETPGID => pid_arg(a[0]).and_then(|pid| rustix::process::setpgid(pid, pid_arg(a[1])?)).map(|()| 0),
         nr::SETSID => rustix::process::setsid().map(|p| u64::from(p.as_raw_nonzero().get().unsigned_abs())),
         nr::CLOCK_GETTIME => misc::clock_gettime(p, a[0], a[1]),
+        nr::CLOCK_SETTIME => misc::clock_settime(p, a[0], a[1]),
         nr::CLOCK_GETRES => misc::clock_getres(p, a[0], a[1]),
         nr::GETTIMEOFDAY => misc::gettimeofday(p, a[0]),
         nr::NANOSLEEP => misc::nanosleep(p, a[0], a[1]),

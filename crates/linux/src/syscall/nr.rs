@@ -99,6 +99,7 @@ syscalls! {
     NANOSLEEP            "nanosleep"            101,
     GETITIMER            "getitimer"            102,
     SETITIMER            "setitimer"            103,
+    CLOCK_SETTIME        "clock_settime"        112,
     CLOCK_GETTIME        "clock_gettime"        113,
     CLOCK_GETRES         "clock_getres"         114,
     CLOCK_NANOSLEEP      "clock_nanosleep"      115,

@@ -24,7 +24,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
 
-use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use super::fs::guest_path;
@@ -32,7 +31,6 @@ use super::{SysResult, efault, get_u64s, put_u64s};
 use crate::host::{self, Forked};
 use crate::process::VforkChild;
 use crate::thread::Thread;
-use crate::vfs::AT_FDCWD;
 
 const CLONE_VM: u64 = linux_raw_sys::general::CLONE_VM as u64;
 const CLONE_FS: u64 = linux_raw_sys::general::CLONE_FS as u64;
@@ -285,8 +283,12 @@ fn parse_shebang(head: &[u8], whole: bool) -> Result<Image, Errno> {
 /// Opens `program` as `execve` would and says what it is (the checks
 /// Linux makes before the point of no return).
 fn examine(p: &Thread, program: &[u8]) -> Result<Image, Errno> {
-    let cpath = std::ffi::CString::new(program).map_err(|_| Errno::INVAL)?;
-    let file = p.vfs().open(&p.fds(), AT_FDCWD, &cpath, OFlags::RDONLY, Mode::empty())?;
+    // The file the new process will load (see `Vfs::open_program`): as
+    // with `qemu-riscv64`, whose execve goes to the host kernel, the
+    // sysroot (`-L`) is not searched for the program itself, so
+    // `/usr/bin/bunzip2` is the host's (run natively) even where the
+    // sysroot has one too.
+    let file = p.vfs().open_program(program, false)?;
     let st = rustix::fs::fstat(&file)?;
     if st.st_mode & 0o170000 != 0o100000 || st.st_mode & 0o111 == 0 {
         return Err(Errno::ACCESS);

@@ -129,7 +129,7 @@ fn signature(name: &str) -> &'static [Arg] {
         "rt_sigprocmask" => &[SigHow, Ptr, Ptr],
         "wait4" => &[Int, Ptr, Hex, Ptr],
         "clone" => &[Hex, Ptr, Ptr, Ptr, Ptr],
-        "clock_gettime" | "clock_getres" => &[Int, Ptr],
+        "clock_gettime" | "clock_getres" | "clock_settime" => &[Int, Ptr],
         "nanosleep" => &[Ptr, Ptr],
         "set_tid_address" | "uname" | "sysinfo" | "times" => &[Ptr],
         "getrandom" => &[Ptr, Int, Hex],

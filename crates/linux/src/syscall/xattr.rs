@@ -38,7 +38,10 @@ pub(crate) enum Target {
 /// a guest path, or the guest's own descriptor.
 enum Handle {
     /// The descriptor stays open while the call names it.
-    Path { _open: OwnedFd, path: CString },
+    Path {
+        _open: OwnedFd,
+        path: CString,
+    },
     Fd(std::sync::Arc<OwnedFd>),
 }
 
@@ -96,7 +99,15 @@ pub(crate) fn listxattr(p: &mut Thread, target: Target, arg: u64, buf: u64, size
     })
 }
 
-pub(crate) fn setxattr(p: &mut Thread, target: Target, arg: u64, name: u64, value: u64, size: u64, flags: u64) -> SysResult {
+pub(crate) fn setxattr(
+    p: &mut Thread,
+    target: Target,
+    arg: u64,
+    name: u64,
+    value: u64,
+    size: u64,
+    flags: u64,
+) -> SysResult {
     let flags = XattrFlags::from_bits(flags as u32).ok_or(Errno::INVAL)?;
     if size > SIZE_MAX {
         return Err(Errno::TOOBIG);
