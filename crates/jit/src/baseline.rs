@@ -557,8 +557,9 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.a.shr(rcx, PAGE_SHIFT)?;
         self.a.movzx(ecx, byte_ptr(r14 + rcx))?;
         if write {
-            // A store also goes slow on a page holding translated code.
-            self.a.and(ecx, u32::from(page_flags::WRITE | page_flags::CODE))?;
+            // A store also goes slow on a page holding translated code or
+            // one a snapshot tracks (`WRITE_SLOW`).
+            self.a.and(ecx, u32::from(page_flags::WRITE | page_flags::WRITE_SLOW))?;
             self.a.cmp(ecx, u32::from(page_flags::WRITE))?;
             self.a.jne(slow)?;
         } else {
