@@ -243,7 +243,7 @@ fn cpu_accepts_and_rejects() {
         // ferrovm refuses to run it on a machine without (QEMU 7.2 does
         // not look).
         ("rv64,c=off", false, "needs c"),
-        ("rv64,v=true", false, "V (vectors)"),
+        ("rv64,v=true", true, ""),
         ("rv64,zkne=true", false, "Zkne"),
         ("rv64,Zve64f=true", false, "Zve64f"),
         ("x-rv128", false, "RV64"),

@@ -198,10 +198,15 @@ fn nochain_runs_without_chaining() {
 fn tier_and_cache_explain_compiles_and_invalidations() {
     let (out, log) = logged("tier", &[], "prof_hot", &["3000000"]);
     assert_eq!(out.status, 0);
+    // The decision for the hot loop's optimized code: `compile` under the
+    // Cranelift first tier, `reweigh` once baseline code runs it.
     assert!(
-        log.lines().any(|l| l.starts_with("compile 0x") && l.contains("hot_loop") && l.contains(">= cost")),
+        log.lines().any(|l| (l.starts_with("compile 0x") || l.starts_with("reweigh 0x"))
+            && l.contains("hot_loop")
+            && l.contains(">= cost")),
         "{log}"
     );
+    assert!(log.lines().any(|l| l.starts_with("baseline 0x") && l.contains("hot_loop")), "{log}");
     assert!(log.lines().any(|l| l.starts_with("compiled 0x") && l.contains("optimized (hot)")), "{log}");
     assert!(log.lines().any(|l| l.starts_with("wait 0x") && l.contains("< cost")), "{log}");
     // A program that writes code it then runs: its translations go.

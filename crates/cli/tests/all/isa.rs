@@ -63,7 +63,6 @@ fn the_attribute_check_names_what_is_missing() {
 #[test]
 fn bad_isa_arguments_are_errors() {
     for (args, says) in [
-        (&["--isa", "rv64gcv"][..], "vector"),
         (&["--isa", "rva99"][..], "not a profile"),
         (&["--isa", "rv64gc_zfoo"][..], "zfoo"),
         (&["--isa", "rv64gc", "-cpu", "rv64"][..], "one of --isa and -cpu"),
