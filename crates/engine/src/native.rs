@@ -158,6 +158,8 @@ impl Vcpu {
         // that adapts to the workers' load does not apply: the guest thread
         // compiles baseline code.
         let first_needed = if baseline { BASELINE_COMPILE_NS * cfg.ratio } else { needed };
+        // Tried (and refused) here: not again below for the same block.
+        let mut baseline_refused = false;
         if baseline && saving >= first_needed && count >= cfg.min_runs.get() as f32 {
             match self.compile_baseline(r) {
                 Ok(Outcome::Compiled) => {
@@ -170,7 +172,7 @@ impl Vcpu {
                     );
                     return true;
                 }
-                Ok(Outcome::Unsupported) => {}
+                Ok(Outcome::Unsupported) => baseline_refused = true,
                 _ => return false,
             }
         }
@@ -213,7 +215,7 @@ impl Vcpu {
                 (None, false) => "its optimized region".to_string(),
             }
         );
-        if quick && vm.config.first_tier == FirstTier::Baseline {
+        if quick && vm.config.first_tier == FirstTier::Baseline && !baseline_refused {
             // Baseline code now, on this thread (tens of microseconds),
             // then the optimized region from a worker, in turn.
             match self.compile_baseline(r) {

@@ -63,6 +63,17 @@ pub(super) struct Shadows {
     read_unboxed: HashMap<Value, (usize, u32)>,
 }
 
+/// Which float of an `I64` value [`Tr::known`] looks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// The `F64` with the same 64 bits ([`Shadows::d`]).
+    Bits64,
+    /// The `F32` whose bits are its low 32 ([`Shadows::s`]).
+    Low32,
+    /// The `F32` of its `nanunbox` ([`Shadows::unboxed`]).
+    Unboxed,
+}
+
 /// Which FP registers `blocks` write with double-precision results (through
 /// copies too): those are [`Shadows::d_primary`].
 pub(super) fn double_registers(blocks: &[Block]) -> [bool; 32] {
@@ -120,6 +131,23 @@ impl Shadows {
     fn current(&self, (i, n): (usize, u32)) -> bool {
         self.defs.get(i) == Some(&n)
     }
+
+    /// The floats remembered for values of this block, of `kind`.
+    fn cache(&mut self, kind: Known) -> &mut HashMap<Value, Value> {
+        match kind {
+            Known::Bits64 => &mut self.d,
+            Known::Low32 => &mut self.s,
+            Known::Unboxed => &mut self.unboxed,
+        }
+    }
+
+    /// The register reads whose shadow is the float of `kind`.
+    fn source(&self, kind: Known) -> &HashMap<Value, (usize, u32)> {
+        match kind {
+            Known::Low32 => &self.read_unboxed,
+            Known::Bits64 | Known::Unboxed => &self.read,
+        }
+    }
 }
 
 impl<L: Linker + ?Sized> Tr<'_, '_, L> {
@@ -145,12 +173,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     pub(super) fn define_shadows(&mut self, r: usize, v: Value, f: Option<Value>) {
         let i = r - 32;
         let (vd, vs) = self.shadow_vars(i);
-        let d = match f.or_else(|| self.known_d(v)) {
+        let d = match f.or_else(|| self.known(v, Known::Bits64)) {
             Some(d) => d,
             None => self.b.ins().bitcast(F64, MemFlagsData::new(), v),
         };
         self.b.def_var(vd, d);
-        let s = match self.known_unboxed(v) {
+        let s = match self.known(v, Known::Unboxed) {
             Some(s) => s,
             None => {
                 let u = self.nanunbox_bits(v);
@@ -213,49 +241,20 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         Some(self.b.use_var(vd))
     }
 
-    /// The `F64` known to have the bits of `v`.
-    fn known_d(&mut self, v: Value) -> Option<Value> {
-        if let Some(&f) = self.fregs.d.get(&v) {
-            return Some(f);
+    /// The float `kind` of `v`: remembered for the block, or the shadow of
+    /// the FP register `v` was read from, if that is still current.
+    fn known(&mut self, v: Value, kind: Known) -> Option<Value> {
+        if let Some(&known) = self.fregs.cache(kind).get(&v) {
+            return Some(known);
         }
-        let &(i, n) = self.fregs.read.get(&v)?;
+        let &(i, n) = self.fregs.source(kind).get(&v)?;
         if !self.fregs.current((i, n)) {
             return None;
         }
-        let (vd, _) = self.shadow_vars(i);
-        let f = self.b.use_var(vd);
-        self.fregs.d.insert(v, f);
-        Some(f)
-    }
-
-    /// The `F32` known to have the low 32 bits of `v`.
-    fn known_s(&mut self, v: Value) -> Option<Value> {
-        if let Some(&f) = self.fregs.s.get(&v) {
-            return Some(f);
-        }
-        let &(i, n) = self.fregs.read_unboxed.get(&v)?;
-        if !self.fregs.current((i, n)) {
-            return None;
-        }
-        let (_, vs) = self.shadow_vars(i);
-        let f = self.b.use_var(vs);
-        self.fregs.s.insert(v, f);
-        Some(f)
-    }
-
-    /// The `F32` known to be `nanunbox(v)`.
-    fn known_unboxed(&mut self, v: Value) -> Option<Value> {
-        if let Some(&f) = self.fregs.unboxed.get(&v) {
-            return Some(f);
-        }
-        let &(i, n) = self.fregs.read.get(&v)?;
-        if !self.fregs.current((i, n)) {
-            return None;
-        }
-        let (_, vs) = self.shadow_vars(i);
-        let f = self.b.use_var(vs);
-        self.fregs.unboxed.insert(v, f);
-        Some(f)
+        let (vd, vs) = self.shadow_vars(i);
+        let known = self.b.use_var(if kind == Known::Bits64 { vd } else { vs });
+        self.fregs.cache(kind).insert(v, known);
+        Some(known)
     }
 
     /// After the integer op `op` made `dst` from `src` on the main line:
@@ -270,13 +269,13 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 }
             }
             UnOp::NanBox => {
-                if let Some(f) = self.known_s(src) {
+                if let Some(f) = self.known(src, Known::Low32) {
                     self.fregs.s.insert(dst, f);
                     self.fregs.unboxed.insert(dst, f);
                 }
             }
             UnOp::ZextW => {
-                if let Some(f) = self.known_s(src) {
+                if let Some(f) = self.known(src, Known::Low32) {
                     self.fregs.s.insert(dst, f);
                 }
             }
@@ -289,8 +288,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// block's main line: the result is remembered.
     pub(super) fn float_of(&mut self, prec: Prec, x: Value) -> Value {
         let known = match prec {
-            Prec::D => self.known_d(x),
-            Prec::S => self.known_s(x),
+            Prec::D => self.known(x, Known::Bits64),
+            Prec::S => self.known(x, Known::Low32),
             Prec::H => None,
         };
         if let Some(f) = known {
