@@ -136,8 +136,7 @@ impl Case {
     pub fn generate_vector(seed: u64) -> Case {
         let mut case = Case::generate(seed);
         let mut rng = StdRng::seed_from_u64(seed ^ 0x7665_6374_6f72);
-        case.code = crate::vector::sequence(&mut rng);
-        case.oracle_code = None;
+        crate::vector::prepare(&mut case, &mut rng);
         case
     }
 

@@ -41,6 +41,9 @@ pub fn oracle_substitute(i: &Inst) -> Option<(Vec<Insn>, Vec<Insn>)> {
 
 /// Which substitutions `case` relies on (for the summary).
 pub fn substitutions(case: &Case) -> Vec<&'static str> {
+    if case.code.iter().any(|i| matches!(i, Insn::Word(_))) {
+        return crate::vector::substitutions(case);
+    }
     let uses = |name: &str| case.code.iter().any(|i| matches!(i, Insn::Full(x) if x.op.name == name));
     if case.oracle_code.is_some() && uses("ctzw") { vec![CTZW] } else { Vec::new() }
 }

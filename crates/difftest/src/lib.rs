@@ -23,7 +23,7 @@
 //! cargo run -p ferrovm-difftest --release -- --cases 100000 --jobs 2
 //! # one failing case again, with its listing
 //! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
-//! # V 1.0 integer sequences (VLEN 128) instead of scalar ones
+//! # V 1.0 integer and FP sequences (VLEN 128) instead of scalar ones
 //! cargo run -p ferrovm-difftest --release -- --vector --cases 100000 --jobs 2
 //! ```
 //!

@@ -61,7 +61,7 @@ fn main() -> Result<()> {
 #[derive(Parser)]
 #[command(about = "Differential testing of ferrovm against qemu-riscv64 on random instruction sequences")]
 struct Args {
-    /// Random V 1.0 integer sequences (VLEN 128; QEMU runs with
+    /// Random V 1.0 integer and floating-point sequences (VLEN 128; QEMU runs with
     /// `-cpu rv64,v=true,vlen=128,vext_spec=v1.0`, ferrovm with `--isa=max`).
     #[arg(long)]
     vector: bool,

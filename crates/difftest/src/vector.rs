@@ -1,4 +1,5 @@
-//! The `--vector` mode: random V 1.0 integer sequences (VLEN = 128).
+//! The `--vector` mode: random V 1.0 sequences (VLEN = 128), integer and
+//! floating point.
 //!
 //! A vector case reuses the scalar harness unchanged: its sequence starts by
 //! loading `v0..v15` from scratch bytes 256..512, runs random `vsetvli`/
@@ -11,11 +12,25 @@
 //! destinations other than `v0`, and accesses in bounds. Encodings are built
 //! here from the spec's field layout (V 1.0 §31.10), independently of
 //! ferrovm's table.
+//!
+//! Half of the cases are floating-point ones ([`prepare`]): their vector
+//! registers start from FP bit patterns (zeros, infinities, quiet and
+//! signalling NaNs, subnormals, rounding boundaries; `values::f32_bits` and
+//! `values::f64_bits`), and three quarters of their instructions are vector
+//! FP at SEW 32 and 64 (plus the int16 ↔ binary32 conversions at SEW 16):
+//! every arithmetic, FMA, widening, compare, estimate, conversion, move,
+//! slide and reduction instruction of V 1.0, `.vf` forms reading `f0..f31`
+//! (improperly NaN-boxed ones included), with `frm` set to every rounding
+//! mode and `fflags` swapped into `x1..x25` along the way so that each
+//! instruction's flags show. QEMU 7.2 aborts on every `rtz` conversion (see
+//! `KNOWN_QEMU_DIFFERENCES.md`); QEMU runs the same conversion under
+//! `frm = rtz` instead ([`RTZ`]).
 
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::generator::{BASE_REG, Insn};
+use crate::generator::{BASE_REG, Case, Insn};
+use crate::values;
 
 /// `$g.w(word)` with the word computed first (it may draw from `$g`).
 macro_rules! push {
@@ -36,6 +51,17 @@ const MVV: u32 = 2;
 const IVI: u32 = 3;
 const IVX: u32 = 4;
 const MVX: u32 = 6;
+const FVV: u32 = 1;
+const FVF: u32 = 5;
+/// `frm` and `fflags`.
+const FRM: u32 = 0x002;
+const FFLAGS: u32 = 0x001;
+
+/// Name under which cases using the `rtz` substitution are counted: QEMU
+/// 7.2 aborts translating any `vf[w,n]cvt.rtz.*` (an assertion in
+/// `decode_save_opc`), so QEMU runs the non-`rtz` conversion with `frm`
+/// set to RTZ around it, which the spec defines to be the same.
+pub const RTZ: &str = "qemu-7.2-vector-rtz";
 /// Scalar registers the sequence may use as AVL/stride/scalar operands and
 /// address temporaries (x27 is the harness's scratch base).
 const T_ADDR: u8 = 26;
@@ -68,11 +94,24 @@ struct VGen<'r> {
     rng: &'r mut StdRng,
     m: Model,
     out: Vec<Insn>,
+    /// What QEMU runs, when it differs from `out` (see [`RTZ`]).
+    oracle: Vec<Insn>,
+    substituted: bool,
+    /// A floating-point case.
+    fp: bool,
 }
 
 impl VGen<'_> {
     fn w(&mut self, word: u32) {
         self.out.push(Insn::Word(word));
+        self.oracle.push(Insn::Word(word));
+    }
+
+    /// `word` for ferrovm, `oracle` for QEMU, at the same address.
+    fn w2(&mut self, word: u32, oracle: u32) {
+        self.out.push(Insn::Word(word));
+        self.oracle.push(Insn::Word(oracle));
+        self.substituted |= word != oracle;
     }
 
     /// A register group of 2^`emul` registers in v0..v15, aligned.
@@ -94,6 +133,11 @@ impl VGen<'_> {
     /// `vsetvli`/`vsetivli` with a random legal vtype and a known vl.
     fn vset(&mut self) {
         let sew = self.rng.gen_range(0..4u32);
+        self.vset_sew(sew);
+    }
+
+    /// [`VGen::vset`] with SEW = 8 << `sew`.
+    fn vset_sew(&mut self, sew: u32) {
         let lmul = loop {
             let l = self.rng.gen_range(-3..=3i32);
             // SEW <= LMUL * ELEN (ELEN = 64).
@@ -127,6 +171,9 @@ impl VGen<'_> {
 
     /// One random instruction under the current configuration.
     fn one(&mut self) {
+        if self.fp && self.rng.gen_ratio(3, 4) {
+            return self.fp_one();
+        }
         let (sew, lm, vl) = (self.m.sew, self.m.lmul, self.m.vl);
         match self.rng.gen_range(0..100) {
             0..=7 => self.vset(),
@@ -406,6 +453,254 @@ impl VGen<'_> {
         let _ = vl;
     }
 
+    /// An FP scalar register.
+    fn fs(&mut self) -> u32 {
+        self.rng.gen_range(0..32)
+    }
+
+    /// `vm` for an instruction writing the (non-mask) group at `vd`.
+    fn vm_for(&mut self, vd: u8) -> u32 {
+        if vd == 0 { 1 } else { self.vm() }
+    }
+
+    /// Two groups of 2^`ea` and 2^`eb` registers that do not overlap.
+    fn two_disjoint(&mut self, ea: i32, eb: i32) -> (u8, u8) {
+        loop {
+            let (a, b) = (self.group(ea), self.group(eb));
+            if Self::disjoint(a, ea, b, eb) {
+                return (a, b);
+            }
+        }
+    }
+
+    /// One random vector FP instruction (or what it needs first: a `vtype`
+    /// with an FP SEW, an `frm` write, an `fflags` swap).
+    fn fp_one(&mut self) {
+        let (sew, lm) = (self.m.sew, self.m.lmul);
+        if sew == 1 && self.rng.gen_ratio(1, 2) {
+            return self.fp_convert();
+        }
+        if sew < 2 {
+            let s = if self.rng.gen_ratio(1, 8) { 1 } else { self.rng.gen_range(2..4) };
+            return self.vset_sew(s);
+        }
+        match self.rng.gen_range(0..100) {
+            0..=3 => {
+                // csrwi frm, 0..=4
+                let r = self.rng.gen_range(0..5);
+                push!(self, FRM << 20 | r << 15 | 5 << 12 | 0x73);
+            }
+            4..=7 => {
+                // csrrwi xk, fflags, 0: the flags so far into x1..x25
+                let rd = self.rng.gen_range(1..26u32);
+                push!(self, FFLAGS << 20 | 5 << 12 | rd << 7 | 0x73);
+            }
+            8..=29 => {
+                // single width: (funct6, has .vv)
+                const OPS: &[(u32, bool)] = &[
+                    (0b000000, true),
+                    (0b000010, true),
+                    (0b100111, false),
+                    (0b100100, true),
+                    (0b100000, true),
+                    (0b100001, false),
+                    (0b000100, true),
+                    (0b000110, true),
+                    (0b001000, true),
+                    (0b001001, true),
+                    (0b001010, true),
+                ];
+                let (f6, vv) = OPS[self.rng.gen_range(0..OPS.len())];
+                self.fp_arith(f6, vv);
+            }
+            30..=41 => {
+                let f6 = 0b101000 + self.rng.gen_range(0..8);
+                self.fp_arith(f6, true);
+            }
+            42..=49 => {
+                // vfsqrt, vfrsqrt7, vfrec7, vfclass
+                let code = [0u32, 4, 5, 16][self.rng.gen_range(0..4)];
+                let (vd, vs2) = (self.group(lm), self.group(lm));
+                let vm = self.vm_for(vd);
+                push!(self, opv(0b010011, vm, vs2, code, FVV, vd));
+            }
+            50..=59 => {
+                // compares: (funct6, has .vv)
+                const CMPS: &[(u32, bool)] = &[
+                    (0b011000, true),
+                    (0b011001, true),
+                    (0b011011, true),
+                    (0b011100, true),
+                    (0b011101, false),
+                    (0b011111, false),
+                ];
+                let (f6, vv) = CMPS[self.rng.gen_range(0..CMPS.len())];
+                let (vs2, vs1, vd) = loop {
+                    let (a, b, r) = (self.group(lm), self.group(lm), self.rng.gen_range(0..16u8));
+                    if lm <= 0 || (Self::disjoint(r, 0, a, lm) && Self::disjoint(r, 0, b, lm)) {
+                        break (a, b, r);
+                    }
+                };
+                let vm = self.vm();
+                let word = if vv && self.rng.gen_ratio(1, 2) {
+                    opv(f6, vm, vs2, u32::from(vs1), FVV, vd)
+                } else {
+                    opv(f6, vm, vs2, self.fs(), FVF, vd)
+                };
+                push!(self, word);
+            }
+            60..=69 => self.fp_widen(),
+            70..=81 => self.fp_convert(),
+            82..=89 => self.fp_move(),
+            _ => {
+                // reductions (single registers for vd and vs1[0])
+                let widen = sew == 2 && self.rng.gen_ratio(1, 3);
+                let f6 = if widen { 0b110001 + 2 * self.rng.gen_range(0..2) } else { 1 + 2 * self.rng.gen_range(0..4) };
+                let vs2 = self.group(lm);
+                let (vd, vs1) = (self.rng.gen_range(0..16u8), self.rng.gen_range(0..16u32));
+                push!(self, opv(f6, self.vm(), vs2, vs1, FVV, vd));
+            }
+        }
+    }
+
+    /// A single-width arithmetic or FMA instruction, `.vv` (if `vv`) or `.vf`.
+    fn fp_arith(&mut self, f6: u32, vv: bool) {
+        let lm = self.m.lmul;
+        let (vd, vs2, vs1) = (self.group(lm), self.group(lm), self.group(lm));
+        let vm = self.vm_for(vd);
+        let word = if vv && self.rng.gen_ratio(1, 2) {
+            opv(f6, vm, vs2, u32::from(vs1), FVV, vd)
+        } else {
+            opv(f6, vm, vs2, self.fs(), FVF, vd)
+        };
+        push!(self, word);
+    }
+
+    /// Widening arithmetic and FMA: SEW 32 → 64, LMUL ≤ 4.
+    fn fp_widen(&mut self) {
+        let lm = self.m.lmul;
+        if self.m.sew != 2 || lm >= 3 {
+            return self.vset_sew(2);
+        }
+        // (funct6, .w form, has .vv)
+        const W: &[(u32, bool)] = &[
+            (0b110000, false),
+            (0b110010, false),
+            (0b110100, true),
+            (0b110110, true),
+            (0b111000, false),
+            (0b111100, false),
+            (0b111101, false),
+            (0b111110, false),
+            (0b111111, false),
+        ];
+        let (f6, wide2) = W[self.rng.gen_range(0..W.len())];
+        let vd = self.group(lm + 1);
+        let vs2 = if wide2 {
+            self.group(lm + 1)
+        } else {
+            loop {
+                let r = self.group(lm);
+                if Self::disjoint(r, lm, vd, lm + 1) {
+                    break r;
+                }
+            }
+        };
+        let vs1 = loop {
+            let r = self.group(lm);
+            if Self::disjoint(r, lm, vd, lm + 1) {
+                break r;
+            }
+        };
+        let vm = self.vm_for(vd);
+        let word = if self.rng.gen_ratio(1, 2) {
+            opv(f6, vm, vs2, u32::from(vs1), FVV, vd)
+        } else {
+            opv(f6, vm, vs2, self.fs(), FVF, vd)
+        };
+        push!(self, word);
+    }
+
+    /// `vfcvt`, `vfwcvt`, `vfncvt` (VFUNARY0), under the current SEW when it
+    /// has that form.
+    fn fp_convert(&mut self) {
+        let (sew, lm) = (self.m.sew, self.m.lmul);
+        // (vs1 code, SEWs allowed (bit = log2 SEW bytes), width change)
+        const CVT: &[(u32, u32, i32)] = &[
+            (0b00000, 0b1100, 0),
+            (0b00001, 0b1100, 0),
+            (0b00010, 0b1100, 0),
+            (0b00011, 0b1100, 0),
+            (0b00110, 0b1100, 0),
+            (0b00111, 0b1100, 0),
+            (0b01000, 0b0100, 1),
+            (0b01001, 0b0100, 1),
+            (0b01010, 0b0110, 1),
+            (0b01011, 0b0110, 1),
+            (0b01100, 0b0100, 1),
+            (0b01110, 0b0100, 1),
+            (0b01111, 0b0100, 1),
+            (0b10000, 0b0110, -1),
+            (0b10001, 0b0110, -1),
+            (0b10010, 0b0100, -1),
+            (0b10011, 0b0100, -1),
+            (0b10100, 0b0100, -1),
+            (0b10101, 0b0100, -1),
+            (0b10110, 0b0110, -1),
+            (0b10111, 0b0110, -1),
+        ];
+        let (code, sews, width) = CVT[self.rng.gen_range(0..CVT.len())];
+        if sews & (1 << sew) == 0 || (width != 0 && lm >= 3) {
+            return;
+        }
+        let (vd, vs2) = match width {
+            0 => (self.group(lm), self.group(lm)),
+            1 => self.two_disjoint(lm + 1, lm),
+            _ => self.two_disjoint(lm, lm + 1),
+        };
+        let vm = self.vm_for(vd);
+        let word = opv(0b010010, vm, vs2, code, FVV, vd);
+        // The rtz forms are codes x0110/x0111; QEMU runs x0000/x0001 with
+        // frm = rtz (see RTZ).
+        if code & 0b00110 == 0b00110 {
+            let plain = opv(0b010010, vm, vs2, code & !0b00110, FVV, vd);
+            let t = u32::from(T_ADDR);
+            self.w2(FRM << 20 | 2 << 12 | t << 7 | 0x73, FRM << 20 | 1 << 15 | 5 << 12 | t << 7 | 0x73);
+            self.w2(word, plain);
+            self.w(FRM << 20 | t << 15 | 1 << 12 | 0x73);
+        } else {
+            self.w(word);
+        }
+    }
+
+    /// `vfmerge.vfm`, `vfmv.v.f`, `vfmv.f.s`, `vfmv.s.f`, `vfslide1up.vf`,
+    /// `vfslide1down.vf`.
+    fn fp_move(&mut self) {
+        let lm = self.m.lmul;
+        let f = self.fs();
+        let word = match self.rng.gen_range(0..6) {
+            0 => {
+                let vd = loop {
+                    let r = self.group(lm);
+                    if r != 0 {
+                        break r;
+                    }
+                };
+                let vs2 = self.group(lm);
+                opv(0b010111, 0, vs2, f, FVF, vd)
+            }
+            1 => opv(0b010111, 1, 0, f, FVF, self.group(lm)),
+            2 => opv(0b010000, 1, self.rng.gen_range(0..16), 0, FVV, f as u8),
+            3 => opv(0b010000, 1, 0, f, FVF, self.rng.gen_range(0..16)),
+            k => {
+                let (vd, vs2) = self.two_disjoint(lm, lm);
+                let vm = self.vm_for(vd);
+                opv(0b001110 + (k as u32 - 4), vm, vs2, f, FVF, vd)
+            }
+        };
+        push!(self, word);
+    }
+
     /// A load or store inside scratch bytes 0..256.
     fn memory(&mut self) {
         let (sew, lm, vl) = (self.m.sew, self.m.lmul, self.m.vl);
@@ -479,9 +774,36 @@ impl VGen<'_> {
     }
 }
 
-/// The sequence of a vector case (see the module docs).
-pub fn sequence(rng: &mut StdRng) -> Vec<Insn> {
-    let mut g = VGen { rng, m: Model { sew: 0, lmul: 0, vl: 0 }, out: Vec::new() };
+/// Makes `case` (a scalar case's initial state) a vector case: for an FP
+/// case, FP bit patterns in the scratch bytes the vector registers start
+/// from; then the sequence, and QEMU's version of it if that differs.
+pub fn prepare(case: &mut Case, rng: &mut StdRng) {
+    let fp = rng.gen_ratio(1, 2);
+    if fp {
+        for chunk in case.scratch[256..].chunks_exact_mut(8) {
+            let v = match rng.gen_range(0..5) {
+                0 | 1 => u64::from(values::f32_bits(rng)) | (u64::from(values::f32_bits(rng)) << 32),
+                2 | 3 => values::f64_bits(rng),
+                _ => values::int(rng),
+            };
+            chunk.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    let (code, oracle) = sequence(rng, fp);
+    case.code = code;
+    case.oracle_code = oracle;
+}
+
+/// Which substitutions a vector case relies on (for the summary).
+pub fn substitutions(case: &Case) -> Vec<&'static str> {
+    if case.oracle_code.is_some() { vec![RTZ] } else { Vec::new() }
+}
+
+/// The sequence of a vector case (see the module docs), and QEMU's if it
+/// differs.
+pub fn sequence(rng: &mut StdRng, fp: bool) -> (Vec<Insn>, Option<Vec<Insn>>) {
+    let mut g =
+        VGen { rng, m: Model { sew: 0, lmul: 0, vl: 0 }, out: Vec::new(), oracle: Vec::new(), substituted: false, fp };
     // Load v0..v15 from scratch 256..512 (e8, m8: 128 bytes a group).
     push!(g, itype(0b0000_0011, 0, 7, 28, OP_V)); // vsetvli x28, x0, e8, m8
     g.base(256);
@@ -502,5 +824,63 @@ pub fn sequence(rng: &mut StdRng) -> Vec<Insn> {
     push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | STORE_FP); // v0
     g.base(384);
     push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | STORE_FP);
-    g.out
+    let oracle = g.substituted.then_some(g.oracle);
+    (g.out, oracle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use std::collections::BTreeSet;
+
+    /// Every vector FP instruction shape appears in a few thousand cases:
+    /// each OPFVV/OPFVF funct6, each VFUNARY0/VFUNARY1 code, and the `rtz`
+    /// forms only where QEMU runs a substitute.
+    #[test]
+    fn fp_cases_cover_every_vector_fp_instruction() {
+        let mut seen = BTreeSet::new();
+        let mut rtz_substituted = 0;
+        for seed in 0..3000u64 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let (code, oracle) = sequence(&mut rng, true);
+            for (k, insn) in code.iter().enumerate() {
+                let Insn::Word(w) = *insn else { continue };
+                let (f3, f6, vs1) = ((w >> 12) & 7, w >> 26, (w >> 15) & 31);
+                if w & 0x7f != OP_V || !(f3 == FVV || f3 == FVF) {
+                    continue;
+                }
+                let unary = f3 == FVV && (f6 == 0b010010 || f6 == 0b010011);
+                seen.insert((f6, f3, if unary { vs1 } else { 0 }));
+                if unary && f6 == 0b010010 && vs1 & 0b00110 == 0b00110 {
+                    let q = oracle.as_ref().and_then(|o| o.get(k)).copied();
+                    assert!(matches!(q, Some(Insn::Word(q)) if q != w), "rtz at {k} not substituted");
+                    rtz_substituted += 1;
+                }
+            }
+        }
+        let mut want = BTreeSet::new();
+        for f6 in [
+            0b000000, 0b000010, 0b000100, 0b000110, 0b001000, 0b001001, 0b001010, 0b011000, 0b011001, 0b011011,
+            0b011100, 0b100000, 0b100100, 0b101000, 0b101001, 0b101010, 0b101011, 0b101100, 0b101101, 0b101110,
+            0b101111, 0b110000, 0b110010, 0b110100, 0b110110, 0b111000, 0b111100, 0b111101, 0b111110, 0b111111,
+        ] {
+            want.extend([(f6, FVV, 0), (f6, FVF, 0)]);
+        }
+        for f6 in [0b100111, 0b100001, 0b011101, 0b011111, 0b001110, 0b001111, 0b010111, 0b010000] {
+            want.insert((f6, FVF, 0));
+        }
+        for f6 in [0b000001, 0b000011, 0b000101, 0b000111, 0b110001, 0b110011, 0b010000] {
+            want.insert((f6, FVV, 0));
+        }
+        for code in [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23] {
+            want.insert((0b010010, FVV, code));
+        }
+        for code in [0, 4, 5, 16] {
+            want.insert((0b010011, FVV, code));
+        }
+        let missing: Vec<_> = want.difference(&seen).collect();
+        assert!(missing.is_empty(), "never generated (funct6, funct3, vs1): {missing:?}");
+        assert!(rtz_substituted > 0);
+    }
 }

@@ -394,6 +394,144 @@ pub fn convert(op: CvtOp, rm: Rm, a: u64) -> (u64, u8) {
     })
 }
 
+/// The exponent width, fraction width and bias of a precision.
+const fn layout(prec: Prec) -> (u32, u32, i64) {
+    match prec {
+        Prec::H => (5, 10, 15),
+        Prec::S => (8, 23, 127),
+        Prec::D => (11, 52, 1023),
+    }
+}
+
+/// A finite nonzero value's normalized exponent and fraction (V spec
+/// "vfrsqrt7"/"vfrec7": a subnormal's exponent is 0 minus the number of
+/// leading zeros of its fraction, and the fraction is shifted left by 1
+/// minus that exponent, dropping the leading 1).
+fn normalized(prec: Prec, a: u64) -> (i64, u64) {
+    let (e, m, _) = layout(prec);
+    let frac_mask = (1u64 << m) - 1;
+    let exp = ((a >> m) & ((1 << e) - 1)) as i64;
+    let frac = a & frac_mask;
+    if exp != 0 {
+        return (exp, frac);
+    }
+    let lz = i64::from(frac.leading_zeros()) - i64::from(64 - m);
+    (-lz, (frac << (lz + 1)) & frac_mask)
+}
+
+/// `vfrsqrt7.v`'s significand table (V spec, "vfrsqrt7.v common-case
+/// lookup table contents"), indexed by exponent LSB and the 6 high
+/// fraction bits.
+#[rustfmt::skip]
+const RSQRT7: [u8; 128] = [
+    52, 51, 50, 48, 47, 46, 44, 43, 42, 41, 40, 39, 38, 36, 35, 34, 33, 32, 31, 30, 30, 29, 28, 27, 26, 25,
+    24, 23, 23, 22, 21, 20, 19, 19, 18, 17, 16, 16, 15, 14, 14, 13, 12, 12, 11, 10, 10, 9, 9, 8, 7, 7, 6, 6,
+    5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 127, 125, 123, 121, 119, 118, 116, 114, 113, 111, 109, 108, 106, 105, 103,
+    102, 100, 99, 97, 96, 95, 93, 92, 91, 90, 88, 87, 86, 85, 84, 83, 82, 80, 79, 78, 77, 76, 75, 74, 73, 72,
+    71, 70, 70, 69, 68, 67, 66, 65, 64, 63, 63, 62, 61, 60, 59, 59, 58, 57, 56, 56, 55, 54, 53,
+];
+
+/// `vfrec7.v`'s significand table (V spec, "vfrec7.v common-case lookup
+/// table contents"), indexed by the 7 high fraction bits.
+#[rustfmt::skip]
+const REC7: [u8; 128] = [
+    127, 125, 123, 121, 119, 117, 116, 114, 112, 110, 109, 107, 105, 104, 102, 100, 99, 97, 96, 94, 93, 91,
+    90, 88, 87, 85, 84, 83, 81, 80, 79, 77, 76, 75, 74, 72, 71, 70, 69, 68, 66, 65, 64, 63, 62, 61, 60, 59,
+    58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 40, 39, 38, 37, 36, 35, 35,
+    34, 33, 32, 31, 31, 30, 29, 28, 28, 27, 26, 25, 25, 24, 23, 23, 22, 21, 21, 20, 19, 19, 18, 17, 17, 16,
+    15, 15, 14, 14, 13, 12, 12, 11, 11, 10, 9, 9, 8, 8, 7, 7, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0,
+];
+
+/// `vfrsqrt7.v` on one element (V spec "Vector Floating-Point Reciprocal
+/// Square-Root Estimate Instruction"): 7-bit estimate of 1/sqrt(a),
+/// independent of the rounding mode.
+pub fn rsqrt7(prec: Prec, a: u64) -> (u64, u8) {
+    let (e, m, bias) = layout(prec);
+    let a = a & mask(prec);
+    let sign_bit = sign(prec);
+    let inf = ((1u64 << e) - 1) << m;
+    if is_nan(prec, a) {
+        return (canonical_nan(prec), if is_snan(prec, a) { NV } else { 0 });
+    }
+    match a {
+        _ if a & !sign_bit == 0 => (a | inf, DZ), // ±0 -> ±inf
+        _ if a & sign_bit != 0 => (canonical_nan(prec), NV),
+        _ if a == inf => (0, 0),
+        _ => {
+            let (exp, frac) = normalized(prec, a);
+            let index = ((exp & 1) as usize) << 6 | (frac >> (m - 6)) as usize;
+            let out_exp = (3 * bias - 1 - exp) / 2;
+            let table = u64::from(RSQRT7.get(index).copied().unwrap_or(0));
+            ((out_exp as u64) << m | table << (m - 7), 0)
+        }
+    }
+}
+
+/// `vfrec7.v` on one element (V spec "Vector Floating-Point Reciprocal
+/// Estimate Instruction"): 7-bit estimate of 1/a; the rounding mode only
+/// matters when a tiny subnormal's reciprocal overflows.
+pub fn rec7(prec: Prec, rm: Rm, a: u64) -> (u64, u8) {
+    let (e, m, bias) = layout(prec);
+    let a = a & mask(prec);
+    let sign_bit = sign(prec);
+    let negative = a & sign_bit != 0;
+    let inf = ((1u64 << e) - 1) << m;
+    if is_nan(prec, a) {
+        return (canonical_nan(prec), if is_snan(prec, a) { NV } else { 0 });
+    }
+    let mag = a & !sign_bit;
+    if mag == inf {
+        return (a & sign_bit, 0);
+    }
+    if mag == 0 {
+        return (a | inf, DZ);
+    }
+    let (exp, frac) = normalized(prec, a);
+    let out_exp = 2 * bias - 1 - exp;
+    if !(-1..=2 * bias).contains(&out_exp) {
+        // Overflow: infinity or the largest finite value, by rounding mode.
+        let to_inf = match rm {
+            Rm::Rne | Rm::Rmm | Rm::Dyn => true,
+            Rm::Rtz => false,
+            Rm::Rdn => negative,
+            Rm::Rup => !negative,
+        };
+        let mag = if to_inf { inf } else { inf - 1 };
+        return ((a & sign_bit) | mag, OF | NX);
+    }
+    let table = u64::from(REC7.get((frac >> (m - 7)) as usize).copied().unwrap_or(0)) << (m - 7);
+    let (out_exp, out_frac) =
+        if out_exp <= 0 { (0, (table | 1 << m) >> (1 - out_exp)) } else { (out_exp as u64, table) };
+    ((a & sign_bit) | out_exp << m | out_frac, 0)
+}
+
+/// `vfncvt.rod.f.f.w` (V spec "Narrowing Floating-Point/Integer
+/// Type-Convert Instructions"): double to single rounding towards odd —
+/// truncate, then set the lowest significand bit if anything was lost.
+/// Flags are those of the truncation (SoftFloat's round-to-odd raises the
+/// same), and a finite value too large gives the largest finite single.
+pub fn narrow_round_odd(a: u64) -> (u64, u8) {
+    let (r, flags) = convert(CvtOp::SD, Rm::Rtz, a);
+    let finite = r & 0x7f80_0000 != 0x7f80_0000;
+    if flags & NX != 0 && finite { (r | 1, flags) } else { (r, flags) }
+}
+
+/// A single to a 16-bit integer (`vfncvt.x[u].f.w` with SEW = 16),
+/// saturating as the scalar conversions do (spec §20.7 Table 20.4): the
+/// 32-bit conversion, then out-of-range results clamp with only NV raised.
+pub fn single_to_i16(signed: bool, rm: Rm, a: u64) -> (u64, u8) {
+    let (r, flags) = convert(if signed { CvtOp::WS } else { CvtOp::WuS }, rm, a);
+    let (lo, hi) = if signed { (-0x8000i64, 0x7fffi64) } else { (0, 0xffff) };
+    let v = if signed { r as i32 as i64 } else { i64::from(r as u32) };
+    if v > hi {
+        (hi as u64, NV)
+    } else if v < lo {
+        (lo as u64 & 0xffff, NV)
+    } else {
+        (v as u64 & 0xffff, flags)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,5 +641,46 @@ mod tests {
         assert_eq!(unary(FUnOp::Class, Prec::S, Rm::Rne, SNAN_S).0, 1 << 8);
         assert_eq!(unary(FUnOp::Class, Prec::D, Rm::Rne, CANONICAL_NAN_D).0, 1 << 9);
         assert_eq!(unary(FUnOp::Class, Prec::D, Rm::Rne, ONE_D).0, 1 << 6);
+    }
+
+    #[test]
+    fn estimates_match_the_spec_examples() {
+        // V spec: vfrsqrt7(0x00718abc) = 0x5f080000, vfrsqrt7(0x7f765432) =
+        // 0x1f820000, vfrec7(0x00718abc) = 0x7e900000, vfrec7(0x7f765432) =
+        // 0x00214000 (SEW = 32).
+        assert_eq!(rsqrt7(Prec::S, 0x0071_8abc), (0x5f08_0000, 0));
+        assert_eq!(rsqrt7(Prec::S, 0x7f76_5432), (0x1f82_0000, 0));
+        assert_eq!(rec7(Prec::S, Rm::Rne, 0x0071_8abc), (0x7e90_0000, 0));
+        assert_eq!(rec7(Prec::S, Rm::Rne, 0x7f76_5432), (0x0021_4000, 0));
+        // Special cases.
+        assert_eq!(rsqrt7(Prec::S, 0x8000_0000), (0xff80_0000, DZ));
+        assert_eq!(rsqrt7(Prec::D, 0xbff0_0000_0000_0000), (CANONICAL_NAN_D, NV));
+        assert_eq!(rsqrt7(Prec::S, 0x7f80_0000), (0, 0));
+        assert_eq!(rec7(Prec::S, Rm::Rne, 0xff80_0000), (0x8000_0000, 0));
+        assert_eq!(rec7(Prec::S, Rm::Rne, SNAN_S), (CANONICAL_NAN_S, NV));
+        // rsqrt7(1.0): exponent 1023 (LSB 1), fraction 0: table[64] = 127,
+        // so 2^-1 * (1 + 127/128).
+        assert_eq!(rsqrt7(Prec::D, ONE_D), (0x3fef_e000_0000_0000, 0));
+        // A tiny subnormal overflows: infinity or the largest finite by rm.
+        assert_eq!(rec7(Prec::S, Rm::Rne, 1), (0x7f80_0000, OF | NX));
+        assert_eq!(rec7(Prec::S, Rm::Rtz, 1), (0x7f7f_ffff, OF | NX));
+        assert_eq!(rec7(Prec::S, Rm::Rup, 0x8000_0001), (0xff7f_ffff, OF | NX));
+        assert_eq!(rec7(Prec::S, Rm::Rdn, 0x8000_0001), (0xff80_0000, OF | NX));
+    }
+
+    #[test]
+    fn round_to_odd_and_16_bit_conversions() {
+        // 1 + 2^-24 is halfway between two singles: RNE rounds to 1.0,
+        // round-to-odd gives 1 + 2^-23.
+        assert_eq!(narrow_round_odd(0x3ff0_0000_1000_0000), (0x3f80_0001, NX));
+        assert_eq!(narrow_round_odd(ONE_D), (ONE_S, 0));
+        assert_eq!(narrow_round_odd(0x7ff0_0000_0000_0000), (0x7f80_0000, 0));
+        assert_eq!(narrow_round_odd(0x47f0_0000_0000_0000).0, 0x7f7f_ffff);
+        // 40000.0 does not fit in an i16: 0x7fff with NV only.
+        assert_eq!(single_to_i16(true, Rm::Rne, 0x471c_4000), (0x7fff, NV));
+        assert_eq!(single_to_i16(true, Rm::Rne, 0xc71c_4000), (0x8000, NV));
+        assert_eq!(single_to_i16(false, Rm::Rne, 0x471c_4000), (40000, 0));
+        assert_eq!(single_to_i16(false, Rm::Rne, 0x7fc0_0000), (0xffff, NV));
+        assert_eq!(single_to_i16(true, Rm::Rne, 0x3fc0_0000), (2, NX));
     }
 }

@@ -182,3 +182,39 @@ fn guest_programs_match_expectations_and_qemu() {
     assert!(ran >= 10, "only {ran} guest programs ran");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The vector programs give the same output at every VLEN from 128 to 1024
+/// (they are written so that it does not depend on VLEN), interpreted and
+/// compiled, and so does qemu-riscv64 at the same VLENs.
+#[test]
+fn vector_programs_at_every_vlen_under_each_engine() {
+    let qemu = have_oracle("qemu-riscv64");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for e in manifest().into_iter().filter(|e| e.tags.iter().any(|t| t == "vector")) {
+        let bin = root().join("tests/guests/bin").join(&e.name);
+        let want = expected(&e.name);
+        for vlen in [128, 256, 512, 1024] {
+            let v = format!("--vlen={vlen}");
+            for engine in ["interp", "jit"] {
+                let pre = ["run", "--engine", engine, "--isa", "max", v.as_str()];
+                ran += 1;
+                if let Some(m) =
+                    describe(&format!("{} under {}", e.name, pre.join(" ")), &under(ferrovm(), &pre, &e, &bin), &want)
+                {
+                    failures.push(m);
+                }
+            }
+            if qemu {
+                let cpu = format!("rv64,v=true,vlen={vlen},vext_spec=v1.0");
+                let mut oracle = under("qemu-riscv64", &["-cpu", &cpu], &e, &bin);
+                oracle.stderr.clear();
+                if let Some(m) = describe(&format!("{} under qemu -cpu {cpu}", e.name), &oracle, &want) {
+                    failures.push(m);
+                }
+            }
+        }
+    }
+    assert!(ran >= 16, "only {ran} runs");
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}

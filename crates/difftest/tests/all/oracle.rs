@@ -82,7 +82,7 @@ fn three_thousand_cases() {
     assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64");
 }
 
-/// A small vector campaign (V 1.0 integer sequences at VLEN 128; the long
+/// A small vector campaign (V 1.0 integer and FP sequences at VLEN 128; the long
 /// one is `ferrovm-difftest --vector`).
 #[test]
 fn two_hundred_vector_cases() {

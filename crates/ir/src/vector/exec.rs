@@ -11,14 +11,14 @@ use crate::cpu::Cpu;
 
 /// The active configuration: `vtype` decoded, `vl`, `vstart`.
 #[derive(Clone, Copy)]
-struct Cfg {
+pub(super) struct Cfg {
     /// SEW in bytes.
-    sew: usize,
+    pub sew: usize,
     /// log2(LMUL), -3..=3.
-    lmul: i32,
-    vl: usize,
-    vstart: usize,
-    vlmax: usize,
+    pub lmul: i32,
+    pub vl: usize,
+    pub vstart: usize,
+    pub vlmax: usize,
 }
 
 fn vlmax(vlenb: u64, sew: usize, lmul: i32) -> usize {
@@ -51,16 +51,16 @@ fn cfg(v: &VState) -> Option<Cfg> {
     Some(Cfg { sew, lmul, vl: v.vl as usize, vstart: v.vstart as usize, vlmax: vlmax(v.vlenb, sew, lmul) })
 }
 
-const fn ones(bytes: usize) -> u64 {
+pub(super) const fn ones(bytes: usize) -> u64 {
     if bytes >= 8 { u64::MAX } else { (1u64 << (bytes * 8)) - 1 }
 }
 
-const fn sext(x: u64, bytes: usize) -> i64 {
+pub(super) const fn sext(x: u64, bytes: usize) -> i64 {
     let sh = 64 - (bytes as u32) * 8;
     ((x << sh) as i64) >> sh
 }
 
-fn get(v: &VState, reg: u8, i: usize, sz: usize) -> u64 {
+pub(super) fn get(v: &VState, reg: u8, i: usize, sz: usize) -> u64 {
     let off = usize::from(reg) * v.vlenb as usize + i * sz;
     let mut buf = [0u8; 8];
     if let (Some(src), Some(dst)) = (v.regs.get(off..off + sz), buf.get_mut(..sz)) {
@@ -69,7 +69,7 @@ fn get(v: &VState, reg: u8, i: usize, sz: usize) -> u64 {
     u64::from_le_bytes(buf)
 }
 
-fn set(v: &mut VState, reg: u8, i: usize, sz: usize, value: u64) {
+pub(super) fn set(v: &mut VState, reg: u8, i: usize, sz: usize, value: u64) {
     let off = usize::from(reg) * v.vlenb as usize + i * sz;
     let bytes = value.to_le_bytes();
     if let (Some(dst), Some(src)) = (v.regs.get_mut(off..off + sz), bytes.get(..sz)) {
@@ -77,31 +77,31 @@ fn set(v: &mut VState, reg: u8, i: usize, sz: usize, value: u64) {
     }
 }
 
-fn bit(v: &VState, reg: u8, i: usize) -> bool {
+pub(super) fn bit(v: &VState, reg: u8, i: usize) -> bool {
     let off = usize::from(reg) * v.vlenb as usize + i / 8;
     v.regs.get(off).is_some_and(|b| b >> (i % 8) & 1 != 0)
 }
 
-fn set_bit(v: &mut VState, reg: u8, i: usize, on: bool) {
+pub(super) fn set_bit(v: &mut VState, reg: u8, i: usize, on: bool) {
     let off = usize::from(reg) * v.vlenb as usize + i / 8;
     if let Some(b) = v.regs.get_mut(off) {
         *b = (*b & !(1 << (i % 8))) | (u8::from(on) << (i % 8));
     }
 }
 
-fn active(v: &VState, inst: VInst, i: usize) -> bool {
+pub(super) fn active(v: &VState, inst: VInst, i: usize) -> bool {
     inst.unmasked() || bit(v, 0, i)
 }
 
 /// Whether a register group of 2^`emul` registers may start at `reg`
 /// (spec §31.3.4.2: groups are aligned and end at v31).
-fn group_ok(reg: u8, emul: i32) -> bool {
+pub(super) fn group_ok(reg: u8, emul: i32) -> bool {
     let n = if emul > 0 { 1u32 << emul } else { 1 };
     (-3..=3).contains(&emul) && u32::from(reg) % n == 0 && u32::from(reg) + n <= 32
 }
 
 /// Whether the groups `[a, a + 2^ea)` and `[b, b + 2^eb)` share a register.
-fn overlap(a: u8, ea: i32, b: u8, eb: i32) -> bool {
+pub(super) fn overlap(a: u8, ea: i32, b: u8, eb: i32) -> bool {
     let (na, nb) = (1u8 << ea.max(0), 1u8 << eb.max(0));
     a < b.saturating_add(nb) && b < a.saturating_add(na)
 }
@@ -113,6 +113,7 @@ type R<F> = Result<u64, VTrap<F>>;
 /// `vmv.x.s`, `vcpop.m`, `vfirst.m`; 0 for the rest).
 pub fn execute<M: VMemory>(cpu: &mut Cpu, inst: VInst, a: u64, b: u64, mem: &mut M) -> R<M::Fault> {
     use VOp::*;
+    let frm = cpu.frm;
     let v = &mut cpu.vector;
     match inst.op {
         Setvli | Setivli | Setvl => return Ok(setvl(v, inst, a, b)),
@@ -120,14 +121,22 @@ pub fn execute<M: VMemory>(cpu: &mut Cpu, inst: VInst, a: u64, b: u64, mem: &mut
         _ => {}
     }
     let Some(c) = cfg(v) else { return Err(VTrap::Illegal) };
+    let mut fflags = 0;
     let r = match inst.op {
         Setvli | Setivli | Setvl | Lr | Sr => Ok(0),
         Le | Leff | Lse | Luxei | Loxei | Lm | Se | Sse | Suxei | Soxei | Sm => memory(v, c, inst, a, b, mem),
+        op if op.is_fp() => super::fp::compute(v, c, inst, a, frm)
+            .map(|(r, flags)| {
+                fflags = flags;
+                r
+            })
+            .map_err(|()| VTrap::Illegal),
         _ => compute(v, c, inst, a).map_err(|()| VTrap::Illegal),
     };
     if r.is_ok() {
         v.vstart = 0;
     }
+    cpu.fflags |= u64::from(fflags);
     r
 }
 
@@ -372,7 +381,7 @@ fn compare(op: VOp, x: u64, y: u64, sz: usize) -> bool {
 
 /// Everything but configuration and memory.
 #[expect(clippy::too_many_lines, reason = "one dispatch over the V 1.0 operation groups, each a few lines")]
-fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64, ()> {
+pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64, ()> {
     use VOp::*;
     let sz = c.sew;
     let (vd, vs1, vs2) = (inst.vd, inst.vs1, inst.vs2);
@@ -753,6 +762,8 @@ fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64, ()> {
             }
         }
         Setvli | Setivli | Setvl | Le | Leff | Lse | Luxei | Loxei | Lr | Lm | Se | Sse | Suxei | Soxei | Sr | Sm => {}
+        // Floating point: `super::fp`.
+        _ => return Err(()),
     }
     if sat {
         v.vxsat = 1;

@@ -12,10 +12,14 @@
 //!
 //! Tail and inactive elements are left undisturbed whatever the
 //! agnostic bits say (allowed by spec §31.3.4.3, and what QEMU does by
-//! default). Vector floating point is not implemented (the lifter raises
-//! an illegal instruction for it).
+//! default). Vector floating point (`fp`) supports SEW 32 and 64 (F and
+//! D elements); SEW 16 FP (Zvfh, Zvfhmin) is an illegal instruction. Each
+//! element operation calls the scalar reference semantics in
+//! [`crate::fp`], so vector and scalar FP agree bit for bit, `fflags`
+//! included.
 
 mod exec;
+mod fp;
 
 pub use exec::execute;
 
@@ -189,6 +193,41 @@ vops! {
     MvXS = "mv.x.s", MvSX = "mv.s.x", Mvr = "mvr",
     Slideup = "slideup", Slidedown = "slidedown", Slide1up = "slide1up", Slide1down = "slide1down",
     Rgather = "rgather", Rgatherei16 = "rgatherei16", Compress = "compress",
+    // floating point (§31.13-31.16; everything from `Fadd` on is FP, see
+    // `VOp::is_fp`): single width
+    Fadd = "fadd", Fsub = "fsub", Frsub = "frsub", Fmul = "fmul", Fdiv = "fdiv", Frdiv = "frdiv",
+    Fmin = "fmin", Fmax = "fmax", Fsgnj = "fsgnj", Fsgnjn = "fsgnjn", Fsgnjx = "fsgnjx",
+    Fmacc = "fmacc", Fnmacc = "fnmacc", Fmsac = "fmsac", Fnmsac = "fnmsac",
+    Fmadd = "fmadd", Fnmadd = "fnmadd", Fmsub = "fmsub", Fnmsub = "fnmsub",
+    Fsqrt = "fsqrt", Frsqrt7 = "frsqrt7", Frec7 = "frec7", Fclass = "fclass",
+    // FP widening
+    Fwadd = "fwadd", Fwsub = "fwsub", FwaddW = "fwadd_w", FwsubW = "fwsub_w", Fwmul = "fwmul",
+    Fwmacc = "fwmacc", Fwnmacc = "fwnmacc", Fwmsac = "fwmsac", Fwnmsac = "fwnmsac",
+    // FP compares (mask results)
+    Mfeq = "mfeq", Mfne = "mfne", Mflt = "mflt", Mfle = "mfle", Mfgt = "mfgt", Mfge = "mfge",
+    // FP moves and slides
+    Fmerge = "fmerge", FmvVF = "fmv.v.f", FmvFS = "fmv.f.s", FmvSF = "fmv.s.f",
+    Fslide1up = "fslide1up", Fslide1down = "fslide1down",
+    // FP conversions
+    FcvtXuF = "fcvt.xu.f", FcvtXF = "fcvt.x.f", FcvtFXu = "fcvt.f.xu", FcvtFX = "fcvt.f.x",
+    FcvtRtzXuF = "fcvt.rtz.xu.f", FcvtRtzXF = "fcvt.rtz.x.f",
+    FwcvtXuF = "fwcvt.xu.f", FwcvtXF = "fwcvt.x.f", FwcvtFXu = "fwcvt.f.xu", FwcvtFX = "fwcvt.f.x",
+    FwcvtFF = "fwcvt.f.f", FwcvtRtzXuF = "fwcvt.rtz.xu.f", FwcvtRtzXF = "fwcvt.rtz.x.f",
+    FncvtXuF = "fncvt.xu.f", FncvtXF = "fncvt.x.f", FncvtFXu = "fncvt.f.xu", FncvtFX = "fncvt.f.x",
+    FncvtFF = "fncvt.f.f", FncvtRodFF = "fncvt.rod.f.f", FncvtRtzXuF = "fncvt.rtz.xu.f",
+    FncvtRtzXF = "fncvt.rtz.x.f",
+    // FP reductions
+    Fredusum = "fredusum", Fredosum = "fredosum", Fredmin = "fredmin", Fredmax = "fredmax",
+    Fwredusum = "fwredusum", Fwredosum = "fwredosum",
+}
+
+impl VOp {
+    /// Whether this is a floating-point operation (it reads `frm`, may
+    /// accrue `fflags`, and is illegal while `frm` holds a reserved value:
+    /// V 1.0 §31.10.1).
+    pub const fn is_fp(self) -> bool {
+        self as u8 >= VOp::Fadd as u8
+    }
 }
 
 impl core::fmt::Display for VOp {

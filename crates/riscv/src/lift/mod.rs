@@ -108,11 +108,20 @@ impl Ctx {
     /// the first dynamic-mode op of a block.
     pub fn rm(&mut self, inst: &Inst) -> Option<Rm> {
         let rm = Rm::from_bits(inst.rm)?;
-        if rm == Rm::Dyn && !self.frm_checked {
+        if rm == Rm::Dyn {
+            self.check_frm();
+        }
+        Some(rm)
+    }
+
+    /// Emits the `frm` check (once per block until `frm` is written) for an
+    /// instruction that uses the dynamic rounding mode without an `rm` field
+    /// (vector floating point).
+    pub fn check_frm(&mut self) {
+        if !self.frm_checked {
             self.b.check_frm();
             self.frm_checked = true;
         }
-        Some(rm)
     }
 
     /// After a write to `frm` (directly or through `fcsr`).

@@ -2,11 +2,14 @@
 //! ([`ferrovm_ir::Op::Vector`]) carrying a [`VInst`]; its scalar operands
 //! (`x[rs1]`, `x[rs2]` or the immediate) are temporaries and a scalar result
 //! (`vsetvl*`, `vmv.x.s`, `vcpop.m`, `vfirst.m`) is written to `x[rd]`.
-//! The semantics are [`ferrovm_ir::vector::execute`]. Vector floating point
-//! is not implemented: those encodings are illegal instructions here.
+//! The semantics are [`ferrovm_ir::vector::execute`]. Floating-point ones
+//! take the raw `f[rs1]` as `a` (the executor NaN-unboxes it for SEW 32),
+//! write `vfmv.f.s`'s result to `f[rd]`, and are preceded by the `frm`
+//! check of the scalar FP instructions ([`ferrovm_ir::Op::CheckFrm`]).
 
 use std::sync::OnceLock;
 
+use ferrovm_ir::Reg;
 use ferrovm_ir::vector::{VInst, VOp};
 
 use super::{Ctx, Flow};
@@ -48,6 +51,10 @@ fn shape(op: Opcode) -> Option<Shape> {
             | Format::VMvX
             | Format::VMvI
             | Format::VXMac
+            | Format::VF
+            | Format::VFMac
+            | Format::VFNm
+            | Format::VMvF
     );
     let plain = |op| Some(Shape { op, scalar, imm: 0, nf: 0 });
     match op {
@@ -91,16 +98,14 @@ fn shape(op: Opcode) -> Option<Shape> {
     }
     let body = name.strip_prefix('v')?;
     let (base, suffix) = body.split_once('.')?;
-    let (bits, _) = op.encoding();
-    if bits & 0x7f == 0x57 && matches!((bits >> 12) & 7, 0b001 | 0b101) {
-        return None; // OPFVV/OPFVF, vector floating point: not implemented
-    }
     if let Some(n) = base.strip_prefix("mv").and_then(|r| r.strip_suffix('r')) {
         return Some(Shape { op: VOp::Mvr, scalar: false, imm: n.parse().ok()?, nf: 0 });
     }
     let key = match (base, suffix) {
-        ("waddu" | "wadd" | "wsubu" | "wsub", "wv" | "wx") => format!("{base}_w"),
-        ("zext" | "sext", _) | ("mv", "x.s" | "s.x") => format!("{base}.{suffix}"),
+        ("waddu" | "wadd" | "wsubu" | "wsub", "wv" | "wx") | ("fwadd" | "fwsub", "wv" | "wf") => format!("{base}_w"),
+        ("zext" | "sext", _) | ("mv", "x.s" | "s.x") | ("fmv", _) => format!("{base}.{suffix}"),
+        // vfcvt.xu.f.v → fcvt.xu.f (the operand-shape suffix dropped)
+        ("fcvt" | "fwcvt" | "fncvt", _) => format!("{base}.{}", suffix.get(..suffix.len().saturating_sub(2))?),
         _ => base.to_owned(),
     };
     plain(VOp::from_name(&key)?)
@@ -133,9 +138,16 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
     };
     let flags = vm | if s.scalar { VInst::SCALAR } else { 0 } | (nf & 7) << 4;
     let inst = VInst { op: s.op, vd: i.rd, vs1: i.rs1, vs2: i.rs2, flags, imm };
+    if s.op.is_fp() {
+        // V 1.0 §31.10.1: a reserved frm makes every vector FP instruction
+        // illegal, even those that do not round.
+        cx.check_frm();
+    }
     let a = match format {
         Format::VI | Format::VIU | Format::VINm | Format::VMvI => cx.imm(i.imm),
-        Format::VSetivli => cx.imm(0),
+        Format::VSetivli | Format::VToF => cx.imm(0),
+        // The raw f[rs1]: whether it is NaN-unboxed depends on SEW.
+        Format::VF | Format::VFMac | Format::VFNm | Format::VMvF => cx.f_raw(i.rs1),
         _ => cx.x(i.rs1),
     };
     let b = match format {
@@ -145,6 +157,9 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
     let r = cx.b.vector(inst, a, b);
     if matches!(format, Format::VSetvli | Format::VSetivli | Format::R | Format::VToX | Format::VToXM) {
         cx.set_x(i.rd, r);
+    } else if format == Format::VToF {
+        // vfmv.f.s: the element, already NaN-boxed for SEW 32.
+        cx.b.set(Reg::f(i.rd), r);
     }
     Some(Flow::Next)
 }
@@ -154,12 +169,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_integer_vector_opcode_has_a_shape() {
+    fn every_vector_opcode_has_a_shape() {
         let missing: Vec<&str> = Opcode::ALL
             .iter()
             .filter(|op| op.ext() == crate::Ext::V && shape(**op).is_none())
             .map(|op| op.name())
-            .filter(|n| !n.starts_with("vf") && !n.starts_with("vmf") || *n == "vfirst.m")
             .collect();
         assert!(missing.is_empty(), "{missing:?}");
         let f = |op| shape(op).map(|s| (s.op, s.imm, s.nf, s.scalar));
@@ -172,6 +186,14 @@ mod tests {
         assert_eq!(f(Opcode::Vmv2rV), Some((VOp::Mvr, 2, 0, false)));
         assert_eq!(f(Opcode::VaddVi), Some((VOp::Add, 0, 0, true)));
         assert_eq!(f(Opcode::VfirstM), Some((VOp::First, 0, 0, false)));
-        assert!(shape(Opcode::VfaddVv).is_none());
+        assert_eq!(f(Opcode::VfaddVf), Some((VOp::Fadd, 0, 0, true)));
+        assert_eq!(f(Opcode::VfwaddWf), Some((VOp::FwaddW, 0, 0, true)));
+        assert_eq!(f(Opcode::VfncvtRodFFW), Some((VOp::FncvtRodFF, 0, 0, false)));
+        assert_eq!(f(Opcode::VfwcvtRtzXuFV), Some((VOp::FwcvtRtzXuF, 0, 0, false)));
+        assert_eq!(f(Opcode::VfmvFS), Some((VOp::FmvFS, 0, 0, false)));
+        assert_eq!(f(Opcode::VfmvVF), Some((VOp::FmvVF, 0, 0, true)));
+        assert_eq!(f(Opcode::VfmergeVfm), Some((VOp::Fmerge, 0, 0, true)));
+        assert_eq!(f(Opcode::VmfgeVf), Some((VOp::Mfge, 0, 0, true)));
+        assert_eq!(f(Opcode::VfwredosumVs), Some((VOp::Fwredosum, 0, 0, false)));
     }
 }

@@ -1,0 +1,525 @@
+//! Vector floating point (V 1.0 §31.13-31.16, and the FP moves, slides and
+//! reductions of §31.14, §31.16): element loops over the scalar reference
+//! semantics in [`crate::fp`], so every element is computed — rounding
+//! mode, NaN canonicalization, exception flags — exactly as the scalar F/D
+//! instruction would compute it.
+//!
+//! Elements are F (SEW 32) or D (SEW 64) values; SEW 16 FP needs Zvfh or
+//! Zvfhmin, which ferrovm does not implement, so those forms are illegal
+//! (§31.13: "If the EEW of a vector floating-point operand does not
+//! correspond to a supported IEEE floating-point type, the instruction
+//! encoding is reserved"). The integer-side widths of the conversions are
+//! independent of that: `vfwcvt.f.x[u].v` at SEW 16 (int16 → binary32) and
+//! `vfncvt.x[u].f.w` at SEW 16 (binary32 → int16) are legal.
+//!
+//! Element values are never NaN-boxed; only a scalar `f[rs1]` operand is
+//! checked for a valid NaN box when SEW is 32 (§31.10.1: "If FLEN > SEW,
+//! the value in the f registers is checked for a valid NaN-boxed value,
+//! in which case the least-significant SEW bits of the f register are used,
+//! else the canonical NaN value is used"), and `vfmv.f.s` NaN-boxes the
+//! element it writes to `f[rd]`.
+//!
+//! Only active elements raise exception flags (§31.13.1). Reductions add in
+//! element order: that is what `vfredosum` must do and a valid tree for
+//! `vfredusum` (§31.15.3).
+
+use super::exec::{Cfg, active, compute as integer, get, group_ok, overlap, set, set_bit};
+use super::{VInst, VOp, VState};
+use crate::eval;
+use crate::fp as sf;
+use crate::op::{CvtOp, FBinOp, FTernOp, FUnOp, Prec, Rm, UnOp};
+
+/// The precision of SEW-wide FP elements (32 → F, 64 → D).
+fn prec_of(sew: usize) -> Result<Prec, ()> {
+    match sew {
+        4 => Ok(Prec::S),
+        8 => Ok(Prec::D),
+        _ => Err(()),
+    }
+}
+
+/// The FP scalar operand `f[rs1]` as a SEW-wide value.
+fn scalar_operand(prec: Prec, raw: u64) -> u64 {
+    match prec {
+        Prec::S => eval::unary(UnOp::NanUnbox, raw),
+        _ => raw,
+    }
+}
+
+/// Whether a destination group (`dst`, EMUL 2^`de`) may share registers
+/// with a source group of another EEW (`src`, 2^`se`) (§31.5.2): when the
+/// destination EEW is the wider (`widening`), only in the highest-numbered
+/// part of the destination and only if the source EMUL is at least 1;
+/// when it is the narrower (narrowing, mask results), only in the
+/// lowest-numbered part of the source.
+fn overlap_ok(dst: u8, de: i32, src: u8, se: i32, widening: bool) -> bool {
+    if !overlap(dst, de, src, se) {
+        return true;
+    }
+    let (dn, sn) = (1u8 << de.max(0), 1u8 << se.max(0));
+    if widening { se >= 0 && src == dst + dn - sn } else { src == dst }
+}
+
+/// Runs a vector FP instruction; `a` is the raw `f[rs1]` of the `.vf`
+/// forms. Returns the scalar result (`vfmv.f.s`) and the exception flags
+/// the active elements raised; `Err` for an illegal instruction.
+#[expect(clippy::too_many_lines, reason = "one dispatch over the FP operation groups, each a few lines")]
+pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> Result<(u64, u8), ()> {
+    use VOp::*;
+    // §31.10.1: an invalid frm is reserved for every vector FP instruction.
+    let rm = match Rm::from_bits(frm as u8) {
+        Some(Rm::Dyn) | None => return Err(()),
+        Some(rm) => rm,
+    };
+    let (sz, lm) = (c.sew, c.lmul);
+    let (vd, vs1, vs2) = (inst.vd, inst.vs1, inst.vs2);
+    let scalar = inst.scalar();
+    let check = |ok: bool| if ok { Ok(()) } else { Err(()) };
+    let mask_dest = matches!(
+        inst.op,
+        Mfeq | Mfne
+            | Mflt
+            | Mfle
+            | Mfgt
+            | Mfge
+            | FmvFS
+            | Fredusum
+            | Fredosum
+            | Fredmin
+            | Fredmax
+            | Fwredusum
+            | Fwredosum
+    );
+    check(mask_dest || inst.unmasked() || vd != 0)?;
+    let mut flags = 0u8;
+    let mut acc = |(r, f): (u64, u8)| {
+        flags |= f;
+        r
+    };
+    let body = c.vstart..c.vl;
+    match inst.op {
+        Fadd | Fsub | Frsub | Fmul | Fdiv | Frdiv | Fmin | Fmax | Fsgnj | Fsgnjn | Fsgnjx => {
+            let p = prec_of(sz)?;
+            check(group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
+            let f = scalar_operand(p, a);
+            for i in body {
+                if !active(v, inst, i) {
+                    continue;
+                }
+                let (x, y) = (get(v, vs2, i, sz), if scalar { f } else { get(v, vs1, i, sz) });
+                let (op, l, r) = match inst.op {
+                    Fadd => (FBinOp::Add, x, y),
+                    Fsub => (FBinOp::Sub, x, y),
+                    Frsub => (FBinOp::Sub, y, x),
+                    Fmul => (FBinOp::Mul, x, y),
+                    Fdiv => (FBinOp::Div, x, y),
+                    Frdiv => (FBinOp::Div, y, x),
+                    Fmin => (FBinOp::Min, x, y),
+                    Fmax => (FBinOp::Max, x, y),
+                    Fsgnj => (FBinOp::Sgnj, x, y),
+                    Fsgnjn => (FBinOp::Sgnjn, x, y),
+                    _ => (FBinOp::Sgnjx, x, y),
+                };
+                let r = acc(sf::binary(op, p, rm, l, r));
+                set(v, vd, i, sz, r);
+            }
+        }
+        Fmacc | Fnmacc | Fmsac | Fnmsac | Fmadd | Fnmadd | Fmsub | Fnmsub => {
+            let p = prec_of(sz)?;
+            check(group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
+            let f = scalar_operand(p, a);
+            for i in body {
+                if !active(v, inst, i) {
+                    continue;
+                }
+                let (x, y, d) = (get(v, vs2, i, sz), if scalar { f } else { get(v, vs1, i, sz) }, get(v, vd, i, sz));
+                // §31.13.6: the "acc" forms overwrite the addend, the "add"
+                // forms the multiplicand.
+                let (op, m1, m2, addend) = match inst.op {
+                    Fmacc => (FTernOp::Madd, y, x, d),
+                    Fnmacc => (FTernOp::Nmadd, y, x, d),
+                    Fmsac => (FTernOp::Msub, y, x, d),
+                    Fnmsac => (FTernOp::Nmsub, y, x, d),
+                    Fmadd => (FTernOp::Madd, y, d, x),
+                    Fnmadd => (FTernOp::Nmadd, y, d, x),
+                    Fmsub => (FTernOp::Msub, y, d, x),
+                    _ => (FTernOp::Nmsub, y, d, x),
+                };
+                let r = acc(sf::ternary(op, p, rm, m1, m2, addend));
+                set(v, vd, i, sz, r);
+            }
+        }
+        Fsqrt | Frsqrt7 | Frec7 | Fclass => {
+            let p = prec_of(sz)?;
+            check(group_ok(vd, lm) && group_ok(vs2, lm))?;
+            for i in body {
+                if !active(v, inst, i) {
+                    continue;
+                }
+                let x = get(v, vs2, i, sz);
+                let r = acc(match inst.op {
+                    Fsqrt => sf::unary(FUnOp::Sqrt, p, rm, x),
+                    Frsqrt7 => sf::rsqrt7(p, x),
+                    Frec7 => sf::rec7(p, rm, x),
+                    _ => sf::unary(FUnOp::Class, p, rm, x),
+                });
+                set(v, vd, i, sz, r);
+            }
+        }
+        Fwadd | Fwsub | FwaddW | FwsubW | Fwmul | Fwmacc | Fwnmacc | Fwmsac | Fwnmsac => {
+            // §31.13.3/5/7: binary32 sources widened exactly to binary64
+            // (a signalling NaN raises NV there), one binary64 operation.
+            check(sz == 4 && lm < 3)?;
+            let wide2 = matches!(inst.op, FwaddW | FwsubW);
+            let e2 = if wide2 { lm + 1 } else { lm };
+            check(
+                group_ok(vd, lm + 1)
+                    && group_ok(vs2, e2)
+                    && overlap_ok(vd, lm + 1, vs2, e2, !wide2)
+                    && (scalar || (group_ok(vs1, lm) && overlap_ok(vd, lm + 1, vs1, lm, true))),
+            )?;
+            let f = scalar_operand(Prec::S, a);
+            for i in body {
+                if !active(v, inst, i) {
+                    continue;
+                }
+                let x = if wide2 { get(v, vs2, i, 8) } else { acc(sf::convert(CvtOp::DS, rm, get(v, vs2, i, 4))) };
+                let y = acc(sf::convert(CvtOp::DS, rm, if scalar { f } else { get(v, vs1, i, 4) }));
+                let d = get(v, vd, i, 8);
+                let r = acc(match inst.op {
+                    Fwadd | FwaddW => sf::binary(FBinOp::Add, Prec::D, rm, x, y),
+                    Fwsub | FwsubW => sf::binary(FBinOp::Sub, Prec::D, rm, x, y),
+                    Fwmul => sf::binary(FBinOp::Mul, Prec::D, rm, x, y),
+                    Fwmacc => sf::ternary(FTernOp::Madd, Prec::D, rm, y, x, d),
+                    Fwnmacc => sf::ternary(FTernOp::Nmadd, Prec::D, rm, y, x, d),
+                    Fwmsac => sf::ternary(FTernOp::Msub, Prec::D, rm, y, x, d),
+                    _ => sf::ternary(FTernOp::Nmsub, Prec::D, rm, y, x, d),
+                });
+                set(v, vd, i, 8, r);
+            }
+        }
+        Mfeq | Mfne | Mflt | Mfle | Mfgt | Mfge => {
+            let p = prec_of(sz)?;
+            check(
+                group_ok(vs2, lm)
+                    && overlap_ok(vd, 0, vs2, lm, false)
+                    && (scalar || (group_ok(vs1, lm) && overlap_ok(vd, 0, vs1, lm, false))),
+            )?;
+            let f = scalar_operand(p, a);
+            let mut out = Vec::with_capacity(c.vl);
+            for i in body {
+                if !active(v, inst, i) {
+                    continue;
+                }
+                let (x, y) = (get(v, vs2, i, sz), if scalar { f } else { get(v, vs1, i, sz) });
+                let r = match inst.op {
+                    Mfeq => acc(sf::binary(FBinOp::Eq, p, rm, x, y)) != 0,
+                    Mfne => acc(sf::binary(FBinOp::Eq, p, rm, x, y)) == 0,
+                    Mflt => acc(sf::binary(FBinOp::Lt, p, rm, x, y)) != 0,
+                    Mfle => acc(sf::binary(FBinOp::Le, p, rm, x, y)) != 0,
+                    Mfgt => acc(sf::binary(FBinOp::Lt, p, rm, y, x)) != 0,
+                    _ => acc(sf::binary(FBinOp::Le, p, rm, y, x)) != 0,
+                };
+                out.push((i, r));
+            }
+            for (i, r) in out {
+                set_bit(v, vd, i, r);
+            }
+        }
+        FcvtXuF | FcvtXF | FcvtFXu | FcvtFX | FcvtRtzXuF | FcvtRtzXF => {
+            let p = prec_of(sz)?;
+            check(group_ok(vd, lm) && group_ok(vs2, lm))?;
+            let (op, rm) = match (inst.op, p) {
+                (FcvtXuF, Prec::S) => (CvtOp::WuS, rm),
+                (FcvtXF, Prec::S) => (CvtOp::WS, rm),
+                (FcvtFXu, Prec::S) => (CvtOp::SWu, rm),
+                (FcvtFX, Prec::S) => (CvtOp::SW, rm),
+                (FcvtRtzXuF, Prec::S) => (CvtOp::WuS, Rm::Rtz),
+                (FcvtRtzXF, Prec::S) => (CvtOp::WS, Rm::Rtz),
+                (FcvtXuF, _) => (CvtOp::LuD, rm),
+                (FcvtXF, _) => (CvtOp::LD, rm),
+                (FcvtFXu, _) => (CvtOp::DLu, rm),
+                (FcvtFX, _) => (CvtOp::DL, rm),
+                (FcvtRtzXuF, _) => (CvtOp::LuD, Rm::Rtz),
+                _ => (CvtOp::LD, Rm::Rtz),
+            };
+            for i in body {
+                if active(v, inst, i) {
+                    let r = acc(sf::convert(op, rm, get(v, vs2, i, sz)));
+                    set(v, vd, i, sz, r);
+                }
+            }
+        }
+        FwcvtXuF | FwcvtXF | FwcvtFXu | FwcvtFX | FwcvtFF | FwcvtRtzXuF | FwcvtRtzXF => {
+            // SEW-wide source, 2*SEW-wide result. The integer → FP forms
+            // read int16 (into binary32) or int32 (into binary64); the
+            // others read binary32 (binary16 would need Zvfh/Zvfhmin).
+            let int_src = matches!(inst.op, FwcvtFXu | FwcvtFX);
+            check(lm < 3 && (sz == 4 || (int_src && sz == 2)))?;
+            check(group_ok(vd, lm + 1) && group_ok(vs2, lm) && overlap_ok(vd, lm + 1, vs2, lm, true))?;
+            let (op, rm) = match (inst.op, sz) {
+                (FwcvtXuF, _) => (CvtOp::LuS, rm),
+                (FwcvtXF, _) => (CvtOp::LS, rm),
+                (FwcvtRtzXuF, _) => (CvtOp::LuS, Rm::Rtz),
+                (FwcvtRtzXF, _) => (CvtOp::LS, Rm::Rtz),
+                (FwcvtFF, _) => (CvtOp::DS, rm),
+                (FwcvtFXu, 2) => (CvtOp::SWu, rm),
+                (FwcvtFX, 2) => (CvtOp::SW, rm),
+                (FwcvtFXu, _) => (CvtOp::DWu, rm),
+                _ => (CvtOp::DW, rm),
+            };
+            for i in body {
+                if active(v, inst, i) {
+                    let x = get(v, vs2, i, sz);
+                    // Sign-extend a signed int16 (the int32 ones are read as
+                    // 32 bits by the conversion itself).
+                    let x = if inst.op == FwcvtFX && sz == 2 { x as u16 as i16 as i64 as u64 } else { x };
+                    let r = acc(sf::convert(op, rm, x));
+                    set(v, vd, i, sz * 2, r);
+                }
+            }
+        }
+        FncvtXuF | FncvtXF | FncvtFXu | FncvtFX | FncvtFF | FncvtRodFF | FncvtRtzXuF | FncvtRtzXF => {
+            // 2*SEW-wide source, SEW-wide result. binary32 → int16 is legal
+            // at SEW 16; everything else needs SEW 32.
+            let to_int = matches!(inst.op, FncvtXuF | FncvtXF | FncvtRtzXuF | FncvtRtzXF);
+            check(lm < 3 && (sz == 4 || (to_int && sz == 2)))?;
+            check(group_ok(vd, lm) && group_ok(vs2, lm + 1) && overlap_ok(vd, lm, vs2, lm + 1, false))?;
+            let rtz = matches!(inst.op, FncvtRtzXuF | FncvtRtzXF);
+            let rm = if rtz { Rm::Rtz } else { rm };
+            let signed = matches!(inst.op, FncvtXF | FncvtRtzXF);
+            for i in body {
+                if !active(v, inst, i) {
+                    continue;
+                }
+                let x = get(v, vs2, i, sz * 2);
+                let r = acc(match (inst.op, sz) {
+                    (_, 2) => sf::single_to_i16(signed, rm, x),
+                    (FncvtFXu, _) => sf::convert(CvtOp::SLu, rm, x),
+                    (FncvtFX, _) => sf::convert(CvtOp::SL, rm, x),
+                    (FncvtFF, _) => sf::convert(CvtOp::SD, rm, x),
+                    (FncvtRodFF, _) => sf::narrow_round_odd(x),
+                    _ => sf::convert(if signed { CvtOp::WD } else { CvtOp::WuD }, rm, x),
+                });
+                set(v, vd, i, sz, r);
+            }
+        }
+        Fredusum | Fredosum | Fredmin | Fredmax | Fwredusum | Fwredosum => {
+            // §31.15.3-4: vs1[0] and the active elements, in element order;
+            // with no active element vs1[0] is copied unchanged.
+            let widen = matches!(inst.op, Fwredusum | Fwredosum);
+            let p = if widen {
+                check(sz == 4)?;
+                Prec::D
+            } else {
+                prec_of(sz)?
+            };
+            check(c.vstart == 0 && group_ok(vs2, lm))?;
+            if c.vl > 0 {
+                let w = if widen { 8 } else { sz };
+                let mut sum = get(v, vs1, 0, w);
+                for i in 0..c.vl {
+                    if !active(v, inst, i) {
+                        continue;
+                    }
+                    let x = get(v, vs2, i, sz);
+                    let x = if widen { acc(sf::convert(CvtOp::DS, rm, x)) } else { x };
+                    let op = match inst.op {
+                        Fredmin => FBinOp::Min,
+                        Fredmax => FBinOp::Max,
+                        _ => FBinOp::Add,
+                    };
+                    sum = acc(sf::binary(op, p, rm, sum, x));
+                }
+                set(v, vd, 0, w, sum);
+            }
+        }
+        FmvFS => {
+            // §31.16.2: element 0 to f[rd], whatever vl and vstart are.
+            let p = prec_of(sz)?;
+            let x = get(v, vs2, 0, sz);
+            return Ok((if p == Prec::S { eval::unary(UnOp::NanBox, x) } else { x }, 0));
+        }
+        Fmerge | FmvVF | FmvSF | Fslide1up | Fslide1down => {
+            // The integer forms with the FP scalar as their operand.
+            let p = prec_of(sz)?;
+            let op = match inst.op {
+                Fmerge => Merge,
+                FmvVF => Mv,
+                FmvSF => MvSX,
+                Fslide1up => Slide1up,
+                _ => Slide1down,
+            };
+            integer(v, c, VInst { op, ..inst }, scalar_operand(p, a))?;
+        }
+        _ => return Err(()),
+    }
+    Ok((0, flags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{VILL, execute};
+    use super::*;
+    use crate::cpu::Cpu;
+    use crate::fp::{CANONICAL_NAN_S, DZ, NV, NX};
+
+    struct NoMem;
+
+    impl super::super::VMemory for NoMem {
+        type Fault = ();
+        fn load(&mut self, _: u64, _: usize) -> Result<u64, ()> {
+            Err(())
+        }
+        fn store(&mut self, _: u64, _: usize, _: u64) -> Result<(), ()> {
+            Err(())
+        }
+    }
+
+    fn vi(op: VOp, vd: u8, vs2: u8, vs1: u8, flags: u8) -> VInst {
+        VInst { op, vd, vs1, vs2, flags, imm: 0 }
+    }
+
+    /// A CPU with `vl` elements of SEW `sew` bytes, LMUL 1.
+    fn cpu(sew: usize, vl: u64) -> Cpu {
+        let mut cpu = Cpu::default();
+        let vsew = sew.trailing_zeros() as u64;
+        execute(
+            &mut cpu,
+            VInst { op: VOp::Setivli, vd: 0, vs1: vl as u8, vs2: 0, flags: 1, imm: (vsew << 3) as i16 },
+            0,
+            0,
+            &mut NoMem,
+        )
+        .unwrap();
+        cpu
+    }
+
+    fn put(cpu: &mut Cpu, reg: u8, sz: usize, xs: &[u64]) {
+        for (i, &x) in xs.iter().enumerate() {
+            set(&mut cpu.vector, reg, i, sz, x);
+        }
+    }
+
+    fn read(cpu: &Cpu, reg: u8, sz: usize, n: usize) -> Vec<u64> {
+        (0..n).map(|i| get(&cpu.vector, reg, i, sz)).collect()
+    }
+
+    const ONE: u64 = 0x3f80_0000;
+    const TWO: u64 = 0x4000_0000;
+    const THREE: u64 = 0x4040_0000;
+
+    #[test]
+    fn add_is_per_element_with_masks_tail_and_flags() {
+        let mut c = cpu(4, 3);
+        put(&mut c, 2, 4, &[ONE, 0x7f80_0001, 0x7f7f_ffff, ONE]);
+        put(&mut c, 3, 4, &[TWO, ONE, 0x7f7f_ffff, ONE]);
+        put(&mut c, 1, 4, &[7, 7, 7, 7]);
+        c.vector.regs[0] = 0b101; // v0: elements 0 and 2 active
+        execute(&mut c, vi(VOp::Fadd, 1, 2, 3, 0), 0, 0, &mut NoMem).unwrap();
+        // Element 1 (an sNaN) is inactive: no NV; element 2 overflows.
+        assert_eq!(read(&c, 1, 4, 4), [THREE, 7, 0x7f80_0000, 7]);
+        assert_eq!(c.fflags, 4 | 1);
+        execute(&mut c, vi(VOp::Fadd, 1, 2, 3, 1), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 4, 2), [THREE, CANONICAL_NAN_S]);
+        assert_eq!(c.fflags & u64::from(NV), u64::from(NV));
+    }
+
+    #[test]
+    fn scalar_operand_is_unboxed_and_frm_is_used() {
+        let mut c = cpu(4, 2);
+        put(&mut c, 2, 4, &[ONE, ONE]);
+        // A properly boxed 2.0, and an improperly boxed one (canonical NaN).
+        execute(&mut c, vi(VOp::Fmul, 1, 2, 0, 3), 0xffff_ffff_0000_0000 | TWO, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 4, 2), [TWO, TWO]);
+        execute(&mut c, vi(VOp::Fmul, 1, 2, 0, 3), TWO, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 4, 2), [CANONICAL_NAN_S, CANONICAL_NAN_S]);
+        // 1/3 rounds down under RDN, up under RUP.
+        c.frm = 2;
+        put(&mut c, 2, 4, &[THREE, THREE]);
+        execute(&mut c, vi(VOp::Frdiv, 1, 2, 0, 3), 0xffff_ffff_0000_0000 | ONE, 0, &mut NoMem).unwrap();
+        let down = read(&c, 1, 4, 1)[0];
+        c.frm = 3;
+        execute(&mut c, vi(VOp::Frdiv, 1, 2, 0, 3), 0xffff_ffff_0000_0000 | ONE, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 4, 1)[0], down + 1);
+        assert_eq!(c.fflags, u64::from(NX));
+        // A reserved frm makes every FP instruction illegal.
+        c.frm = 5;
+        let r = execute(&mut c, vi(VOp::Fsgnj, 1, 2, 2, 1), 0, 0, &mut NoMem);
+        assert_eq!(r, Err(super::super::VTrap::Illegal));
+    }
+
+    #[test]
+    fn sew_16_fp_is_illegal_but_int16_conversions_are_not() {
+        let mut c = cpu(2, 2);
+        let r = execute(&mut c, vi(VOp::Fadd, 1, 2, 3, 1), 0, 0, &mut NoMem);
+        assert_eq!(r, Err(super::super::VTrap::Illegal));
+        put(&mut c, 2, 2, &[0xffff, 3]);
+        execute(&mut c, vi(VOp::FwcvtFX, 4, 2, 0, 1), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 4, 4, 2), [0xbf80_0000, 0x4040_0000]);
+        put(&mut c, 6, 4, &[0x4f00_0000, 0x3fc0_0000]); // 2^31, 1.5
+        execute(&mut c, vi(VOp::FncvtXF, 8, 6, 0, 1), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 8, 2, 2), [0x7fff, 2]);
+        assert_eq!(c.fflags, u64::from(NV | NX));
+    }
+
+    #[test]
+    fn fma_forms_pick_their_operands() {
+        let mut c = cpu(8, 1);
+        let d = |x: f64| x.to_bits();
+        let run = |c: &mut Cpu, op| {
+            put(c, 1, 8, &[d(10.0)]);
+            put(c, 2, 8, &[d(3.0)]);
+            put(c, 3, 8, &[d(2.0)]);
+            execute(c, vi(op, 1, 2, 3, 1), 0, 0, &mut NoMem).unwrap();
+            f64::from_bits(read(c, 1, 8, 1)[0])
+        };
+        // vd = 10, vs2 = 3, vs1 = 2.
+        assert_eq!(run(&mut c, VOp::Fmacc), 16.0);
+        assert_eq!(run(&mut c, VOp::Fnmacc), -16.0);
+        assert_eq!(run(&mut c, VOp::Fmsac), -4.0);
+        assert_eq!(run(&mut c, VOp::Fnmsac), 4.0);
+        assert_eq!(run(&mut c, VOp::Fmadd), 23.0);
+        assert_eq!(run(&mut c, VOp::Fnmadd), -23.0);
+        assert_eq!(run(&mut c, VOp::Fmsub), 17.0);
+        assert_eq!(run(&mut c, VOp::Fnmsub), -17.0);
+    }
+
+    #[test]
+    fn reductions_compares_moves_and_estimates() {
+        let mut c = cpu(4, 4);
+        put(&mut c, 2, 4, &[ONE, TWO, THREE, 0x7fc0_0000]);
+        put(&mut c, 3, 4, &[ONE]);
+        c.vector.regs[0] = 0b0111;
+        execute(&mut c, vi(VOp::Fredosum, 4, 2, 3, 0), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 4, 4, 1), [0x40e0_0000]); // 1 + 1 + 2 + 3 = 7
+        execute(&mut c, vi(VOp::Fredmax, 4, 2, 3, 1), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 4, 4, 1), [THREE]); // the quiet NaN is ignored
+        put(&mut c, 7, 8, &[1f64.to_bits()]);
+        execute(&mut c, vi(VOp::Fwredosum, 6, 2, 7, 0), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 6, 8, 1), [7f64.to_bits()]);
+        assert_eq!(c.fflags, 0);
+        // vmflt.vf: vs2 < 2.0; vmfne with a NaN is true; vmflt signals on it.
+        execute(&mut c, vi(VOp::Mflt, 5, 2, 0, 3), 0xffff_ffff_0000_0000 | TWO, 0, &mut NoMem).unwrap();
+        assert_eq!(c.vector.regs[5 * 16] & 0xf, 0b0001);
+        assert_eq!(c.fflags, u64::from(NV));
+        execute(&mut c, vi(VOp::Mfne, 5, 2, 2, 1), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(c.vector.regs[5 * 16] & 0xf, 0b1000);
+        // vfmv.f.s NaN-boxes; vfmv.s.f writes element 0 only.
+        let r = execute(&mut c, vi(VOp::FmvFS, 1, 2, 0, 1), 0, 0, &mut NoMem);
+        assert_eq!(r, Ok(0xffff_ffff_0000_0000 | ONE));
+        execute(&mut c, vi(VOp::FmvSF, 2, 0, 0, 3), 0xffff_ffff_0000_0000 | THREE, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 2, 4, 2), [THREE, TWO]);
+        // vfrec7(2.0) = 2^-2 * (1 + 127/128) (table[0] = 127); vfrec7(+0) = +inf.
+        c.fflags = 0;
+        put(&mut c, 2, 4, &[TWO, 0]);
+        execute(&mut c, vi(VOp::Frec7, 1, 2, 0, 1), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 4, 2), [0x3eff_0000, 0x7f80_0000]);
+        assert_eq!(c.fflags, u64::from(DZ));
+        // A reduction with vstart != 0 is illegal; so is anything after vill.
+        c.vector.vstart = 1;
+        assert!(execute(&mut c, vi(VOp::Fredosum, 4, 2, 3, 1), 0, 0, &mut NoMem).is_err());
+        c.vector.vtype = VILL;
+        assert!(execute(&mut c, vi(VOp::FmvFS, 1, 2, 0, 1), 0, 0, &mut NoMem).is_err());
+    }
+}
