@@ -660,16 +660,13 @@ impl VGen<'_> {
         };
         let vm = self.vm_for(vd);
         let word = opv(0b010010, vm, vs2, code, FVV, vd);
-        // The rtz forms are codes x0110/x0111; QEMU runs x0000/x0001 with
-        // frm = rtz (see RTZ).
-        if code & 0b00110 == 0b00110 {
-            let plain = opv(0b010010, vm, vs2, code & !0b00110, FVV, vd);
-            let t = u32::from(T_ADDR);
-            self.w2(FRM << 20 | 2 << 12 | t << 7 | 0x73, FRM << 20 | 1 << 15 | 5 << 12 | t << 7 | 0x73);
-            self.w2(word, plain);
-            self.w(FRM << 20 | t << 15 | 1 << 12 | 0x73);
-        } else {
-            self.w(word);
+        match rtz_substitute(word) {
+            Some((subject, oracle)) => {
+                for (w, q) in subject.into_iter().zip(oracle) {
+                    self.w2(w, q);
+                }
+            }
+            None => self.w(word),
         }
     }
 
@@ -772,6 +769,26 @@ impl VGen<'_> {
         }
         let _ = sew;
     }
+}
+
+/// For a `vf[w,n]cvt.rtz.*` word: what ferrovm runs
+/// (`csrr x26, frm; <word>; csrw frm, x26`) and what QEMU runs at the same
+/// addresses (`csrrwi x26, frm, 1; <the conversion without rtz>; csrw frm,
+/// x26`), see [`RTZ`]. `None` for any other word.
+pub fn rtz_substitute(word: u32) -> Option<([u32; 3], [u32; 3])> {
+    let code = (word >> 15) & 31;
+    let vfunary0 = word & 0x7f == OP_V && (word >> 12) & 7 == FVV && word >> 26 == 0b010010;
+    // The rtz forms are codes x0110/x0111; without rtz, x0000/x0001.
+    if !vfunary0 || code & 0b00110 != 0b00110 {
+        return None;
+    }
+    let plain = word & !(0b00110 << 15);
+    let t = u32::from(T_ADDR);
+    let restore = FRM << 20 | t << 15 | 1 << 12 | 0x73;
+    Some((
+        [FRM << 20 | 2 << 12 | t << 7 | 0x73, word, restore],
+        [FRM << 20 | 1 << 15 | 5 << 12 | t << 7 | 0x73, plain, restore],
+    ))
 }
 
 /// Makes `case` (a scalar case's initial state) a vector case: for an FP

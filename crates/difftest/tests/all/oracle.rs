@@ -169,3 +169,35 @@ fn qemu_ctzw_bug_is_worked_around() {
     assert_eq!(x2(elf::Side::Subject), 63, "QEMU's ctzw bug (fixed in QEMU 8.0)");
     assert_eq!(x2(elf::Side::Oracle), 32, "the spec value via bseti + ctz");
 }
+
+/// QEMU 7.2 aborts on every vector `rtz` conversion
+/// (`KNOWN_QEMU_DIFFERENCES.md`), and runs the substitute the vector mode
+/// gives it: `vfcvt.x.f.v` under `frm` = RTZ. If this fails because QEMU
+/// now runs `vfcvt.rtz.x.f.v`, the workaround (`vector::RTZ`) can go.
+#[test]
+fn qemu_vector_rtz_bug_is_worked_around() {
+    use ferrovm_difftest::generator::Insn;
+    let Some(q) = qemu().and_then(|_| Subprocess::qemu_vector()) else { return };
+    let mut case = Case::generate(1);
+    // vsetivli x28, 4, e32, m1; then vfcvt.rtz.x.f.v v1, v2.
+    let vset = 0xc000_0000 | 0b010_000 << 20 | 4 << 15 | 7 << 12 | 28 << 7 | 0x57;
+    let rtz = 0b010010 << 26 | 1 << 25 | 2 << 20 | 0b00111 << 15 | 1 << 12 | 1 << 7 | 0x57;
+    let (subject, oracle) = ferrovm_difftest::vector::rtz_substitute(rtz).unwrap();
+    let words = |w: [u32; 3]| std::iter::once(vset).chain(w).map(Insn::Word).collect::<Vec<_>>();
+    case.code = words(subject);
+    case.oracle_code = Some(words(oracle));
+    let run = |side| {
+        let image = elf::build(std::slice::from_ref(&case), side);
+        let path = std::env::temp_dir().join(format!("ferrovm-difftest-rtz-{}-{side:?}.elf", std::process::id()));
+        std::fs::write(&path, &image).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let out = q.run(&Program { elf: &image, path: &path }).unwrap();
+        let _ = std::fs::remove_file(&path);
+        ferrovm_difftest::run::parse(&out.stdout).len()
+    };
+    assert_eq!(run(elf::Side::Subject), 0, "QEMU 7.2 aborts on vfcvt.rtz.x.f.v");
+    assert_eq!(run(elf::Side::Oracle), 1, "the substitute runs");
+}
