@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MARCH = "rv64gc_zba_zbb_zbc_zbs_zicsr_zifencei_zfh_zbkb_zbkx_zicbom_zicboz_zicbop_zawrs_zihintpause"
+MARCH = "rv64gcv_zba_zbb_zbc_zbs_zicsr_zifencei_zfh_zbkb_zbkx_zicbom_zicboz_zicbop_zawrs_zihintpause"
 
 FILES = {
     "rv64i": ("RV64I base integer instructions and Zifencei", [
@@ -113,6 +113,13 @@ FILES = {
         ".insn 4, 0xcec5c573 # mop.rr.7 a0,a1,a2", ".insn 2, 0x8064 # c.lbu s1,3(s0)",
         ".insn 2, 0x8c04 # c.sh s1,0(s0)", ".insn 2, 0x9c61 # c.zext.b s0", ".insn 2, 0x9c75 # c.not s0",
         ".insn 2, 0x9c45 # c.mul s0,s1", ".insn 2, 0x6181 # c.mop.3",
+    ]),
+    "vector": ("V 1.0: one vector op per instruction; FP ones take the raw f register and check frm", [
+        "vsetvli t0,a0,e32,m2,ta,ma", "vle32.v v2,(a0)", "vadd.vx v2,v4,a1", "vmv.x.s a0,v2",
+        "vfadd.vv v2,v4,v6", "vfadd.vf v2,v4,fa0", "vfmacc.vf v2,fa0,v4,v0.t", "vfwmul.vf v4,v2,fa1",
+        "vmflt.vf v0,v2,fa0", "vfmv.f.s fa0,v2", "vfmv.s.f v2,fa0", "vfmerge.vfm v2,v4,fa0,v0",
+        "vfcvt.rtz.x.f.v v2,v4", "vfncvt.rod.f.f.w v2,v4", "vfredosum.vs v1,v2,v3",
+        "vfadd.vv v2,v4,v6|vfmul.vv v2,v2,v6", "fsrm a1|vfsqrt.v v2,v4",
     ]),
     "rvc": ("C extension: compressed instructions expand to base instructions", [
         "c.addi4spn a0,sp,16", "c.fld fa0,8(a1)", "c.lw a0,4(a1)", "c.ld a0,8(a1)", "c.fsd fa0,8(a1)",
