@@ -1,5 +1,5 @@
 //! The baseline compiler: one IR block straight to x86-64 machine code,
-//! op by op from templates (with `iced-x86`'s code assembler), for code
+//! op by op from templates (through its own emitter, [`x64`]), for code
 //! compiled on its first run or as a quick first tier. It compiles in tens
 //! of microseconds where Cranelift takes about a millisecond; its code is
 //! slower than Cranelift's, and code that stays hot is recompiled by
@@ -32,13 +32,15 @@
 
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
-use iced_x86::code_asm::*;
-use iced_x86::{Encoder, IcedError, Instruction, OpKind, Register};
 
 use crate::abi::{RAS_ENTRIES, SITE_PC_BITS, exit, offsets as off};
 use crate::helpers::{HELPERS, order_code, size_code};
 use crate::store::Linker;
 use crate::translate::{Env, is_call};
+
+mod x64;
+
+use x64::*;
 
 /// Most IR temporaries a block may have here (its frame holds one slot
 /// each: 4 KiB at most, below a stack guard page).
@@ -50,20 +52,14 @@ const MAX_TEMPS: u32 = 480;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Unsupported(pub(crate) String);
 
-impl From<IcedError> for Unsupported {
-    fn from(e: IcedError) -> Self {
-        Unsupported(format!("assembler: {e}"))
-    }
-}
-
 type R<T = ()> = Result<T, Unsupported>;
 
-/// The assembler's working memory, kept by a [`crate::Compiler`].
-pub(crate) struct Assembler(CodeAssembler);
+/// The emitter's working memory, kept by a [`crate::Compiler`].
+pub(crate) struct Assembler(X64);
 
 impl Assembler {
     pub(crate) fn new() -> R<Self> {
-        Ok(Assembler(CodeAssembler::new(64)?))
+        Ok(Assembler(X64::new()))
     }
 }
 
@@ -95,7 +91,7 @@ struct Stub {
 }
 
 struct Bl<'a, L: Linker + ?Sized> {
-    a: &'a mut CodeAssembler,
+    a: &'a mut X64,
     env: Env,
     linker: &'a mut L,
     /// Constant temporaries (folded into their uses, never stored).
@@ -110,6 +106,17 @@ struct Bl<'a, L: Linker + ?Sized> {
     stub_tail: CodeLabel,
     /// The stub leaving with `exit::SITE` (direct memory access).
     site_exit: Option<CodeLabel>,
+    /// The shared tail of a two-way branch's chained exits: `rax` the
+    /// target's cell, `rdx` its pc.
+    chain_tail: Option<CodeLabel>,
+    /// Uses of each temporary in the block (its ops and terminator).
+    uses: Vec<u32>,
+    /// Temporaries whose only use took the value from the register that
+    /// defined them (their slot was never written).
+    unstored: Vec<bool>,
+    /// The last temporary defined, while its store is the last thing
+    /// emitted: (temporary, register, position before the store, after).
+    last_def: Option<(Temp, AsmRegister64, Position, Position)>,
     frame: i32,
 }
 
@@ -129,8 +136,6 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     supports(block)?;
     let a = &mut asm.0;
     a.reset();
-    // Every branch is rel32 (and forward): `encode` patches them.
-    a.set_prefer_short_branch(false);
     let n = block.num_temps as usize;
     let frame = ((8 * n as i32) + 15) & !15;
     let stub_tail = a.create_label();
@@ -146,54 +151,18 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         stubs: Vec::new(),
         stub_tail,
         site_exit: None,
+        chain_tail: None,
+        uses: block.use_counts(),
+        unstored: vec![false; n],
+        last_def: None,
         frame,
     };
     let built = this.block(block, ic_word, hot_at);
-    let instructions = this.a.take_instructions();
-    this.a.reset();
-    built?;
-    encode(&instructions)
-}
-
-/// Encodes `instructions` (from the code assembler: a labelled
-/// instruction's `ip` is its label's id, a branch's target a label id)
-/// at address 0. Every branch is a rel32 one to a label, so each is
-/// encoded once and patched when its label's offset is known: no block
-/// encoder (which allocates per instruction and relaxes branch sizes),
-/// a fraction of its cost.
-fn encode(instructions: &[Instruction]) -> R<Vec<u8>> {
-    let mut enc = Encoder::new(64);
-    let mut labels: Vec<(u64, usize)> = Vec::new();
-    let mut fixups: Vec<(usize, u64)> = Vec::new();
-    let mut at = 0usize;
-    for ins in instructions {
-        if ins.ip() != 0 {
-            labels.push((ins.ip(), at));
-        }
-        let len = if ins.op0_kind() == OpKind::NearBranch64 {
-            let mut near = *ins;
-            // A placeholder target (the displacement is patched below).
-            near.set_near_branch64(at as u64);
-            let len = enc.encode(&near, at as u64)?;
-            fixups.push((at + len, ins.near_branch64()));
-            len
-        } else {
-            enc.encode(ins, at as u64)?
-        };
-        at += len;
+    if let Err(e) = built {
+        this.a.reset();
+        return Err(e);
     }
-    let mut bytes = enc.take_buffer();
-    for (end, label) in fixups {
-        let Some(&(_, target)) = labels.iter().find(|(id, _)| *id == label) else {
-            return Err(Unsupported(format!("branch to an unplaced label {label}")));
-        };
-        let disp = i32::try_from(target as i64 - end as i64).map_err(|_| Unsupported("branch too far".into()))?;
-        match bytes.get_mut(end - 4..end) {
-            Some(slot) => slot.copy_from_slice(&disp.to_le_bytes()),
-            None => return Err(Unsupported("branch without a displacement".into())),
-        }
-    }
-    Ok(bytes)
+    this.a.finish()
 }
 
 impl<L: Linker + ?Sized> Bl<'_, L> {
@@ -261,22 +230,14 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 
     /// `r = v`, in the shortest form.
     fn mov_imm(&mut self, r: AsmRegister64, v: u64) -> R {
-        let r32 = match Register::from(r) {
-            Register::RAX => Some(eax),
-            Register::RCX => Some(ecx),
-            Register::RDX => Some(edx),
-            Register::R13 => Some(r13d),
-            Register::R14 => Some(r14d),
-            _ => None,
-        };
-        match (u32::try_from(v), r32) {
-            (Ok(v32), Some(r32)) => self.a.mov(r32, v32)?,
-            _ => self.a.mov(r, v)?,
+        // Writing a 32-bit register zero-extends into the 64-bit one.
+        match u32::try_from(v) {
+            Ok(v32) => self.a.mov(Gpr::<32>(r.0), v32),
+            Err(_) => self.a.mov(r, v),
         }
-        Ok(())
     }
 
-    fn slot(t: Temp) -> AsmMemoryOperand {
+    fn slot(t: Temp) -> Mem {
         qword_ptr(rsp + 8 * t.index() as i32)
     }
 
@@ -290,10 +251,28 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// Loads temporary `t` into `r`.
     fn get(&mut self, r: AsmRegister64, t: Temp) -> R {
         let i = self.check_temp(t)?;
-        match self.consts[i] {
-            Some(v) => self.mov_imm(r, v),
-            None => Ok(self.a.mov(r, Self::slot(t))?),
+        if let Some(v) = self.consts[i] {
+            return self.mov_imm(r, v);
         }
+        // Defined by the instruction just before: the value is still in
+        // its register, and a temporary used only here needs no slot.
+        if let Some((d, held, before, after)) = self.last_def.take()
+            && d == t
+            && self.a.position() == after
+        {
+            if self.uses[i] == 1 && self.a.undo(before) {
+                self.unstored[i] = true;
+            }
+            if held != r {
+                self.a.mov(r, held)?;
+            }
+            return Ok(());
+        }
+        if self.unstored[i] {
+            // A use the count missed: never read a slot not written.
+            return Err(Unsupported(format!("{t} read again after its only use")));
+        }
+        self.a.mov(r, Self::slot(t))
     }
 
     /// The constant temporary `t` holds, if it fits a sign-extended imm32.
@@ -309,7 +288,9 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         }
         self.defined[i] = true;
         self.consts[i] = None;
+        let before = self.a.position();
         self.a.mov(Self::slot(t), r)?;
+        self.last_def = Some((t, r, before, self.a.position()));
         Ok(())
     }
 
@@ -340,6 +321,22 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.a.mov(ecx, s.retired)?;
             self.mov_imm(rdx, s.pc)?;
             self.a.mov(eax, s.code as u32)?;
+            self.a.jmp(self.stub_tail)?;
+        }
+        if let Some(mut chain) = self.chain_tail.take() {
+            // `rax` the cell, `rdx` the pc (everything retired already).
+            let mut leave = self.a.create_label();
+            self.a.set_label(&mut chain)?;
+            self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
+            self.a.jne(leave)?;
+            self.a.mov(rax, qword_ptr(rax + off::CELL_CODE))?;
+            self.a.mov(rdi, rbx)?;
+            self.a.mov(rsi, r12)?;
+            self.epilogue()?;
+            self.a.jmp(rax)?;
+            self.a.set_label(&mut leave)?;
+            self.a.mov(ecx, 0u32)?;
+            self.a.mov(eax, exit::CONTINUE as u32)?;
             self.a.jmp(self.stub_tail)?;
         }
         let mut tail = self.stub_tail;
@@ -778,18 +775,21 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                     self.a.mov(qword_ptr(rbx + off::CPU_PC), rcx)?;
                     return self.ret(exit::CONTINUE);
                 }
-                let (leave_t, leave_f) =
-                    (self.stub_at(taken, exit::CONTINUE), self.stub_at(fallthrough, exit::CONTINUE));
+                // Each way loads its cell and pc, then one shared tail
+                // polls the exit request and tail-calls.
                 let mut not_taken = self.a.create_label();
+                let tail = self.a.create_label();
+                self.chain_tail = Some(tail);
                 self.a.test(rax, rax)?;
                 self.a.je(not_taken)?;
-                self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
-                self.a.jne(leave_t)?;
-                self.tail_call(taken)?;
+                let (cell_t, cell_f) = (self.linker.cell(taken) as u64, self.linker.cell(fallthrough) as u64);
+                self.mov_imm(rax, cell_t)?;
+                self.mov_imm(rdx, taken)?;
+                self.a.jmp(tail)?;
                 self.a.set_label(&mut not_taken)?;
-                self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
-                self.a.jne(leave_f)?;
-                self.tail_call(fallthrough)?;
+                self.mov_imm(rax, cell_f)?;
+                self.mov_imm(rdx, fallthrough)?;
+                self.a.jmp(tail)?;
             }
             Terminator::JumpIndirect { target, hint } => {
                 self.get(rdx, target)?;
