@@ -93,6 +93,13 @@ pub const PRIOR_INTERP_NS_PER_INSN: f64 = 8.0;
 /// ns: a few host instructions plus the memory checks, about 1 ns.
 pub const PRIOR_NATIVE_NS_PER_INSN: f64 = 1.0;
 
+/// What a baseline compile of one block costs before any is measured, ns:
+/// lifting, passes, code and install together. The fixed model keeps it
+/// (on a loaded 2-CPU machine python3's start-up measured 10-20 µs a block
+/// for the code alone, `baseline_compile_time` over `baseline_compiles`);
+/// the learned model learns it from every baseline compile.
+pub const PRIOR_BASELINE_COMPILE_NS: f64 = 30_000.0;
+
 /// By default a compile must save this many times what it costs: it has to
 /// repay the error of both predictions (the fixed model is easily off by
 /// half, and expected executions are an extrapolation) and the core it takes
@@ -508,6 +515,8 @@ pub struct CostModel {
     interp: Rate,
     /// Compiled code ns per guest instruction.
     native: Rate,
+    /// Baseline compiles, ns per block (a "rate" over blocks).
+    baseline: Rate,
     /// A compile must save this many times its cost.
     margin: f64,
     /// Errors of the compile-cost predictions.
@@ -525,6 +534,7 @@ impl CostModel {
             compile,
             interp: Rate::new(PRIOR_INTERP_NS_PER_INSN),
             native: Rate::new(PRIOR_NATIVE_NS_PER_INSN),
+            baseline: Rate::new(PRIOR_BASELINE_COMPILE_NS),
             margin: DEFAULT_MARGIN,
             errors: ErrorSums::default(),
         }
@@ -597,6 +607,19 @@ impl CostModel {
         if let Compile::Learned(_) = self.compile {
             self.native.observe(insns, elapsed_ns);
         }
+    }
+
+    /// Tells the model a baseline compile of one block took `elapsed_ns`
+    /// from lifting to install (the fixed model ignores it).
+    pub fn observe_baseline_compile(&mut self, elapsed_ns: u64) {
+        if let Compile::Learned(_) = self.compile {
+            self.baseline.observe(1, elapsed_ns);
+        }
+    }
+
+    /// What a baseline compile of one block costs, ns.
+    pub fn baseline_compile_ns(&self) -> f64 {
+        self.baseline.get()
     }
 
     /// What the interpreter costs per guest instruction, ns.
@@ -908,6 +931,24 @@ mod tests {
             assert!(p >= MIN_COMPILE_US, "{p}");
         }
         assert!(model.predict_compile_us(&Features::default()) >= MIN_COMPILE_US);
+    }
+
+    #[test]
+    fn the_learned_model_learns_what_baseline_compiles_cost() {
+        let mut fixed = CostModel::new(CostModelKind::Fixed);
+        let mut learned = CostModel::new(CostModelKind::Learned);
+        assert_eq!(learned.baseline_compile_ns(), PRIOR_BASELINE_COMPILE_NS);
+        for _ in 0..200 {
+            fixed.observe_baseline_compile(8_000);
+            learned.observe_baseline_compile(8_000);
+        }
+        assert_eq!(fixed.baseline_compile_ns(), PRIOR_BASELINE_COMPILE_NS, "fixed constants");
+        assert!((learned.baseline_compile_ns() - 8_000.0).abs() < 1e-6, "{}", learned.baseline_compile_ns());
+        // Slower compiles (a loaded machine) raise it again.
+        for _ in 0..200 {
+            learned.observe_baseline_compile(40_000);
+        }
+        assert!(learned.baseline_compile_ns() > 39_000.0, "{}", learned.baseline_compile_ns());
     }
 
     #[test]

@@ -55,11 +55,6 @@ const MAX_REFORMS: u32 = 4;
 /// not worth making when the baseline code was).
 const QUICK_TIER_UP: u32 = 4096;
 
-/// What the tiering policy expects a baseline compile to cost (ns): a
-/// block takes 10-30 us on an idle machine (`baseline_compile_time` over
-/// `baseline_compiles` in `--stats`).
-const BASELINE_COMPILE_NS: f64 = 30_000.0;
-
 /// How much slower than optimized code the tiering policy expects baseline
 /// code to run, per instruction (it keeps guest registers and temporaries
 /// in memory): what an optimized region saves over it.
@@ -144,7 +139,10 @@ impl Vcpu {
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
         let features = r.state().features;
         let (interp, native) = vm.rates();
-        let cost_ns = features.map_or(0.0, |f| vm.lock_model().predict_compile_us(&f)) * 1000.0;
+        let (cost_ns, baseline_ns) = {
+            let model = vm.lock_model();
+            (features.map_or(0.0, |f| model.predict_compile_us(&f)) * 1000.0, model.baseline_compile_ns())
+        };
         let saving = cfg.saving_per_run(insns, interp, native) * expected;
         let needed = cost_ns * vm.threshold.get();
         // A block without compiled code gets baseline code as soon as that
@@ -157,7 +155,7 @@ impl Vcpu {
         // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). The threshold ratio
         // that adapts to the workers' load does not apply: the guest thread
         // compiles baseline code.
-        let first_needed = if baseline { BASELINE_COMPILE_NS * cfg.ratio } else { needed };
+        let first_needed = if baseline { baseline_ns * cfg.ratio } else { needed };
         // Tried (and refused) here: not again below for the same block.
         let mut baseline_refused = false;
         if baseline && saving >= first_needed && count >= cfg.min_runs.get() as f32 {
@@ -518,7 +516,11 @@ impl Vm {
             }
         };
         let compile_time = f.compile_time();
-        if !baseline {
+        if baseline {
+            // The whole cost of a baseline compile, lifting to install: what
+            // the evaluation weighs against a block's saving.
+            self.lock_model().observe_baseline_compile(started.elapsed().as_nanos() as u64);
+        } else {
             // The model predicts Cranelift's compiles (what tiering weighs).
             self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
         }

@@ -489,6 +489,7 @@ impl Vm {
             model_error_rel: model_error.mean_rel,
             interp_ns_per_insn: interp,
             native_ns_per_insn: native,
+            baseline_compile_us: self.lock_model().baseline_compile_ns() / 1e3,
             profile_samples: samples,
             hottest,
             stats,

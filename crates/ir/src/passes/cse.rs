@@ -1,7 +1,7 @@
 //! Common-subexpression elimination over pure ops: a second computation of
 //! the same operation on the same operands becomes a copy of the first.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::block::Block;
 use crate::entities::Temp;
@@ -27,8 +27,10 @@ fn key(op: &Op) -> Option<Op> {
 }
 
 /// Replaces repeated pure computations with copies of the first result.
+/// (Fx hashing: the pass runs on every block translated, and SipHash's
+/// DoS resistance buys nothing on ops.)
 pub fn run(block: &mut Block) {
-    let mut seen: HashMap<Op, Temp> = HashMap::new();
+    let mut seen: FxHashMap<Op, Temp> = FxHashMap::default();
     for op in &mut block.ops {
         let (Some(k), Some(dst)) = (key(op), op.dst()) else { continue };
         match seen.get(&k) {
