@@ -448,8 +448,7 @@ impl Vcpu {
             }
             NativeExit::Hot => {
                 // Recompile as hot code (the first-run translation keeps
-                // running meanwhile, and if that fails). The count starts
-                // again.
+                // running meanwhile, and if that fails).
                 let record = vm.table.record(self.cpu.pc);
                 if matches!(vm.mode, EngineMode::Tiered) && vm.config.first_tier == FirstTier::Baseline {
                     self.reweigh(&record);
@@ -458,7 +457,20 @@ impl Vcpu {
                 let runs = record.runs.swap(0, Ordering::Relaxed);
                 let now = vm.clock.window();
                 let count = record.score.add(&vm.config.hotspot, runs, now);
-                self.submit(Request::new(record, f64::from(count), None));
+                self.submit(Request::new(Arc::clone(&record), f64::from(count), None));
+                // While a worker has the request, the count goes on past
+                // the threshold (the code leaves only when its count
+                // *reaches* it), so the first-run code runs instead of
+                // leaving again at once: with a threshold of 1 it would
+                // never run, and the guest thread would spin through the
+                // dispatcher until its hot code came, taking the CPU from
+                // the worker compiling it. Otherwise (compiled here,
+                // refused, or the request ends without hot code: see
+                // `worker`) the count starts again and asks again at the
+                // threshold.
+                if record.queued.load(Ordering::Acquire) {
+                    record.runs.fetch_add(runs, Ordering::Relaxed);
+                }
                 None
             }
             NativeExit::Slow => {

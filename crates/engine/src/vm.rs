@@ -614,6 +614,8 @@ impl Vm {
             self.lock_policy().remove(r.pc);
         }
         r.optimized.store(false, Ordering::Relaxed);
+        // New code counts its runs from the start.
+        r.runs.store(0, Ordering::Relaxed);
         n
     }
 

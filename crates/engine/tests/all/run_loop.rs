@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{EngineConfig, Exit, FirstTier, JitOptions};
+use ferrovm_engine::{CompileThreads, EngineConfig, Exit, FirstTier, JitOptions};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
@@ -220,4 +220,36 @@ fn tiered_loops_get_baseline_code_then_their_region() {
     assert!(stats.baseline_compiles > 0, "no baseline code");
     assert_eq!(stats.baseline_fallbacks, 0);
     assert!(stats.hot_regions > 0, "the loop never got its optimized region");
+}
+
+/// `--engine jit --hot-threshold 1` with a compile worker: each block's
+/// first-run code leaves once to ask for its hot code, then runs while the
+/// worker compiles (it used to leave again on every run, so the guest
+/// thread spun through the dispatcher until the hot code came: millions of
+/// exits, the worker starved of CPU). The result is the interpreter's.
+#[test]
+fn first_run_code_runs_while_its_hot_code_compiles() {
+    let code = [
+        0x00000513, // li a0, 0
+        0x000034b7, // lui s1, 3  (12288 iterations)
+        0x00048593, // loop: mv a1, s1
+        0x00159593, // slli a1, a1, 1
+        0x00b50533, // add a0, a0, a1
+        0xfff48493, // addi s1, s1, -1
+        0xfe0498e3, // bnez s1, loop
+        0x00000073, // ecall
+    ];
+    let run = |config: EngineConfig| {
+        let (engine, mut cpu) = setup(&code);
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
+        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+        (cpu, engine.stats())
+    };
+    let (want, _) = run(interp());
+    let workers = CompileThreads::Workers(std::num::NonZeroUsize::MIN);
+    let (cpu, stats) = run(EngineConfig { compile_threads: workers, ..jit(Some(1), JitOptions::default()) });
+    assert_eq!(cpu, want);
+    // Three blocks, one exit each to ask (a failed compile would ask
+    // again, but nothing fails here).
+    assert!(stats.exits_hot <= 3, "{} hot exits for 3 blocks", stats.exits_hot);
 }
