@@ -25,7 +25,24 @@
 //! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
 //! # V 1.0 integer and FP sequences (VLEN 128) instead of scalar ones
 //! cargo run -p ferrovm-difftest --release -- --vector --cases 100000 --jobs 2
+//! # every case compiled (first-run code only: a case runs each block once)
+//! cargo run -p ferrovm-difftest --release -- --ferrovm-arg=--engine=jit
+//! # every block compiled as an optimized region before it runs (on the
+//! # guest thread, so the same code runs every time)
+//! cargo run -p ferrovm-difftest --release -- --ferrovm-arg=--engine=jit \
+//!     --ferrovm-arg=--hot-threshold=1 --ferrovm-arg=--compile-threads=0
 //! ```
+//!
+//! With `--hot-threshold=1` but compile workers, which code a block runs
+//! depends on timing: its first-run code asks for its region and runs
+//! while a worker compiles it, so straight-line cases mostly test
+//! first-run code; `--compile-threads=0` makes the guest thread wait.
+//!
+//! A run that writes no record for `--stall-timeout` seconds (default
+//! [`run::STALL_TIMEOUT`], 30 s) is killed and the case it was in counts as
+//! a divergence, a timeout (the summary says how many); the rest of the
+//! batch runs again from the next case. The limit is per case, so a batch
+//! under a loaded machine is never cut short while it makes progress.
 //!
 //! The long mode ends with `N cases, M divergences` (exit status 1 if M > 0);
 //! each divergence prints the case seed, the sequence with encodings, the

@@ -8,9 +8,12 @@ use ferrovm_difftest::run::{Campaign, Runner, Subprocess, run_campaign, run_case
 fn main() -> Result<()> {
     let args = Args::parse();
     let qemu = if args.vector { Subprocess::qemu_vector() } else { Subprocess::qemu() };
-    let Some(qemu) = qemu else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
+    let Some(mut qemu) = qemu else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
+    let stall = std::time::Duration::from_secs(args.stall_timeout);
+    qemu.stall_timeout = stall;
     let mut ferrovm = Subprocess::ferrovm();
     if let Some(f) = &mut ferrovm {
+        f.stall_timeout = stall;
         if args.vector {
             f.args.extend(["--isa=max".to_string(), format!("--vlen={}", ferrovm_difftest::vector::VLEN)]);
         }
@@ -51,7 +54,10 @@ fn main() -> Result<()> {
     for (name, n) in &summary.known_qemu {
         println!("known QEMU bug worked around ({name}): {n} cases");
     }
-    println!("{} cases, {} divergences", summary.cases, summary.divergences);
+    match summary.timeouts {
+        0 => println!("{} cases, {} divergences", summary.cases, summary.divergences),
+        t => println!("{} cases, {} divergences ({t} of them timeouts)", summary.cases, summary.divergences),
+    }
     if summary.divergences > 0 || !summary.harness_errors.is_empty() {
         std::process::exit(1);
     }
@@ -80,6 +86,11 @@ struct Args {
     /// Divergence reports printed (all are counted).
     #[arg(long, default_value_t = 20)]
     max_reports: usize,
+    /// Seconds a run may go without finishing a case (writing its record)
+    /// before it is killed and the case counts as a timeout. Per case, not
+    /// per batch: see `run::STALL_TIMEOUT` for why 30 s.
+    #[arg(long, value_name = "SECS", default_value_t = ferrovm_difftest::run::STALL_TIMEOUT.as_secs())]
+    stall_timeout: u64,
     /// Run one case, by its case seed (printed in every report).
     #[arg(long, value_parser = parse_u64)]
     replay: Option<u64>,

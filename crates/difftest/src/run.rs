@@ -10,8 +10,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A program to run: the image, and the same image as a file.
@@ -20,12 +20,28 @@ pub struct Program<'a> {
     pub path: &'a Path,
 }
 
+/// How long a run may go without writing to stdout before it counts as
+/// hung ([`Exit::Timeout`]); see [`Subprocess::stall_timeout`].
+///
+/// Every case writes its record when it ends, so this bounds one case, not
+/// a batch: a batch is as long as it needs while it makes progress. One
+/// case takes milliseconds (the slowest configuration, `--engine=jit
+/// --hot-threshold=1 --compile-threads=0`, compiles each block as an
+/// optimized region first: about 20 ms a case on an idle machine, 200 ms
+/// at most), so 30 s is a hundred times that and more: a machine loaded
+/// tenfold still finishes every case well inside it, and a real hang
+/// (an endless loop, a deadlock) is still found in half a minute.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Code(i32),
     Signal(i32),
-    Timeout,
+    /// Killed after writing nothing for this long (the stall timeout).
+    Timeout {
+        stalled: Duration,
+    },
 }
 
 impl fmt::Display for Exit {
@@ -33,7 +49,7 @@ impl fmt::Display for Exit {
         match self {
             Exit::Code(c) => write!(f, "exit code {c}"),
             Exit::Signal(s) => write!(f, "killed by signal {s}"),
-            Exit::Timeout => write!(f, "timed out"),
+            Exit::Timeout { stalled } => write!(f, "timed out (no output for {} s)", stalled.as_secs()),
         }
     }
 }
@@ -58,7 +74,10 @@ pub struct Subprocess {
     pub name: String,
     pub program: PathBuf,
     pub args: Vec<String>,
-    pub timeout: Duration,
+    /// The run is killed ([`Exit::Timeout`]) when it has written nothing to
+    /// stdout for this long ([`STALL_TIMEOUT`] by default): a case that
+    /// does not end, whatever the batch's length.
+    pub stall_timeout: Duration,
 }
 
 impl Subprocess {
@@ -80,7 +99,7 @@ impl Subprocess {
             name: "qemu".to_string(),
             program,
             args: vec!["-cpu".into(), "rv64,zba=true,zbb=true,zbc=true,zbs=true,Zfh=true,zbkb=true,zbkx=true".into()],
-            timeout: Duration::from_secs(60),
+            stall_timeout: STALL_TIMEOUT,
         })
     }
 
@@ -105,7 +124,7 @@ impl Subprocess {
             name: "ferrovm".to_string(),
             program,
             args: vec!["run".into()],
-            timeout: Duration::from_secs(60),
+            stall_timeout: STALL_TIMEOUT,
         })
     }
 }
@@ -130,15 +149,29 @@ impl Runner for Subprocess {
             .with_context(|| format!("spawning {}", self.program.display()))?;
         let mut out = child.stdout.take().context("stdout")?;
         let mut err = child.stderr.take().context("stderr")?;
+        // Bytes read from stdout so far: progress (see `STALL_TIMEOUT`).
+        let progress = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&progress);
         let out_t = std::thread::spawn(move || {
             let mut v = Vec::new();
-            out.read_to_end(&mut v).map(|_| v)
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                match out.read(&mut buf) {
+                    Ok(0) => break Ok(v),
+                    Ok(n) => {
+                        v.extend_from_slice(&buf[..n]);
+                        seen.fetch_add(n, Ordering::Relaxed);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                }
+            }
         });
         let err_t = std::thread::spawn(move || {
             let mut v = Vec::new();
             err.read_to_end(&mut v).map(|_| v)
         });
-        let deadline = Instant::now() + self.timeout;
+        let (mut read, mut last) = (0, Instant::now());
         let mut nap = Duration::from_micros(200);
         let exit = loop {
             if let Some(status) = child.try_wait()? {
@@ -149,10 +182,13 @@ impl Runner for Subprocess {
                     (None, None) => Exit::Code(-1),
                 };
             }
-            if Instant::now() > deadline {
+            let now = progress.load(Ordering::Relaxed);
+            if now != read {
+                (read, last) = (now, Instant::now());
+            } else if last.elapsed() > self.stall_timeout {
                 let _ = child.kill();
                 let _ = child.wait();
-                break Exit::Timeout;
+                break Exit::Timeout { stalled: self.stall_timeout };
             }
             std::thread::sleep(nap);
             nap = (nap * 2).min(Duration::from_millis(5));
@@ -336,6 +372,9 @@ pub struct Summary {
     /// Cases compared against the subject (0 without one).
     pub compared: u64,
     pub divergences: u64,
+    /// Of the divergences, how many are the subject timing out in a case
+    /// ([`Exit::Timeout`]; also counted in `divergences`).
+    pub timeouts: u64,
     pub reports: Vec<Divergence>,
     /// Cases that relied on a documented QEMU-bug workaround (a substitution
     /// or an excused difference), by name.
@@ -496,6 +535,7 @@ fn run_batch(
                 let k = n.min(rest.len() - 1);
                 sum.compared += u64::from(n < q_done);
                 sum.divergences += 1;
+                sum.timeouts += u64::from(matches!(s.exit, Exit::Timeout { .. }));
                 if sum.reports.len() < max_reports {
                     sum.reports.push(Divergence {
                         case: rest[k].clone(),
@@ -521,6 +561,35 @@ mod tests {
     fn fcsr_description() {
         assert_eq!(describe_fcsr(0x49), "0x49 (frm=rdn, flags=DZ NX)");
         assert_eq!(describe_fcsr(0), "0x0 (frm=rne, flags=-)");
+    }
+
+    fn sh(script: &str, stall: Duration) -> RunOutput {
+        let r = Subprocess {
+            name: "sh".into(),
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into(), "sh".into()],
+            stall_timeout: stall,
+        };
+        r.run(&Program { elf: &[], path: Path::new("/dev/null") }).expect("running /bin/sh")
+    }
+
+    /// A run that goes on writing is not cut short, however long it takes
+    /// in all (1.5 s here, three times the stall timeout).
+    #[test]
+    fn runs_that_make_progress_are_not_timed_out() {
+        let out = sh("i=0; while [ $i -lt 15 ]; do printf x; sleep 0.1; i=$((i+1)); done", Duration::from_millis(500));
+        assert_eq!(out.exit, Exit::Code(0), "{}", out.stderr);
+        assert_eq!(out.stdout, vec![b'x'; 15]);
+    }
+
+    /// A run that stops writing is killed after the stall timeout; what it
+    /// wrote before is kept.
+    #[test]
+    fn a_run_that_stops_writing_times_out() {
+        let stall = Duration::from_millis(300);
+        let out = sh("printf abc; exec sleep 60", stall);
+        assert_eq!(out.exit, Exit::Timeout { stalled: stall });
+        assert_eq!(out.stdout, b"abc");
     }
 
     #[test]
