@@ -6,7 +6,8 @@
  * infinities, quiet and signalling NaNs, subnormals, rounding boundaries)
  * under each rounding mode, printing a hash of the result bits and the
  * fflags each operation raised; finally a reserved frm makes a vector FP
- * instruction raise SIGILL. Output does not depend on VLEN (sums are
+ * instruction raise SIGILL, and so do reserved register groups, overlaps
+ * and element widths. Output does not depend on VLEN (sums are
  * ordered or exact). Built with -march=rv64gcv; run with --isa max
  * (ferrovm) or -cpu rv64,v=true,vext_spec=v1.0 (qemu). No rtz conversions:
  * qemu 7.2 aborts on them (crates/difftest/KNOWN_QEMU_DIFFERENCES.md). */
@@ -368,5 +369,60 @@ int main(void) {
     set_frm(0);
     __asm__ volatile("vfadd.vv v1, v2, v3\n");
     printf("sigill with frm=5: %d\n", (int)sigills);
+
+    /* Reserved encodings trap, legal neighbours do not (V 1.0 "Vector
+     * Operands": misaligned groups, "Vector Masking": a masked vd = v0,
+     * the overlap rules for widening, narrowing and mask results, a SEW
+     * that is no FP type, and vfslide1up's vd = vs2). One digit each:
+     * 1 = SIGILL. */
+    static const char *const names[] = {
+        "misaligned vd",        "misaligned vs2",       "masked vd=v0",        "e8 fadd",
+        "e64 fwadd",            "fwadd vd=vs2 low",     "fwadd vd=vs2 high",   "fwadd.wv vd=vs2",
+        "fwadd.wv vs2 odd",     "fwadd mf2 overlap",    "fncvt vd=vs2",        "fncvt vd=vs2+1",
+        "fncvt vs2 odd",        "mflt vd apart",        "mflt vd=vs2",         "mflt vd=vs2+1",
+        "fslide1up vd=vs2",     "fslide1down vd=vs2",   "fredosum vd=v0 mask", "fwredosum e32",
+        "fwredosum e64",        "fmerge vd=v0",         "fwcvt.f.f e64",       "fmv.f.s any vs2",
+        "fwadd m8",             "fwmacc vd=vs1 low",    "fwmacc vd=vs1 high",  "masked fsgnj",
+    };
+    char got[sizeof names / sizeof names[0] + 1];
+#define TRY(k, vset, insn)                                                                   \
+    do {                                                                                     \
+        int before = sigills;                                                                \
+        __asm__ volatile("li t1, 4\n" vset "\n" insn "\n" ::: "t1", "t2", "fa0", "memory");  \
+        got[k] = sigills != before ? '1' : '0';                                              \
+    } while (0)
+#define M2 "vsetvli t2, t1, e32, m2, ta, ma"
+#define M1 "vsetvli t2, t1, e32, m1, ta, ma"
+    TRY(0, M2, "vfadd.vv v3, v4, v6");
+    TRY(1, M2, "vfadd.vv v2, v5, v6");
+    TRY(2, M2, "vfadd.vv v0, v4, v6, v0.t");
+    TRY(3, "vsetvli t2, t1, e8, m1, ta, ma", "vfadd.vv v2, v4, v6");
+    TRY(4, "vsetvli t2, t1, e64, m1, ta, ma", "vfwadd.vv v2, v4, v6");
+    TRY(5, M1, "vfwadd.vv v2, v2, v6");
+    TRY(6, M1, "vfwadd.vv v2, v3, v6");
+    TRY(7, M1, "vfwadd.wv v2, v2, v6");
+    TRY(8, M1, "vfwadd.wv v2, v3, v6");
+    TRY(9, "vsetvli t2, t1, e32, mf2, ta, ma", "vfwadd.vv v2, v2, v6");
+    TRY(10, M1, "vfncvt.f.f.w v2, v2");
+    TRY(11, M1, "vfncvt.f.f.w v3, v2");
+    TRY(12, M1, "vfncvt.f.f.w v2, v3");
+    TRY(13, M2, "vmflt.vv v3, v4, v6");
+    TRY(14, M2, "vmflt.vv v4, v4, v6");
+    TRY(15, M2, "vmflt.vv v5, v4, v6");
+    TRY(16, M1, "vfslide1up.vf v2, v2, fa0");
+    TRY(17, M1, "vfslide1down.vf v2, v2, fa0");
+    TRY(18, M1, "vfredosum.vs v0, v2, v3, v0.t");
+    TRY(19, M1, "vfwredosum.vs v1, v2, v3");
+    TRY(20, "vsetvli t2, t1, e64, m1, ta, ma", "vfwredosum.vs v1, v2, v3");
+    TRY(21, M1, "vfmerge.vfm v0, v2, fa0, v0");
+    TRY(22, "vsetvli t2, t1, e64, m1, ta, ma", "vfwcvt.f.f.v v2, v4");
+    TRY(23, M2, "vfmv.f.s fa0, v3");
+    TRY(24, "vsetvli t2, t1, e32, m8, ta, ma", "vfwadd.vv v0, v8, v16");
+    TRY(25, M1, "vfwmacc.vv v2, v2, v6");
+    TRY(26, M1, "vfwmacc.vv v2, v3, v6");
+    TRY(27, M1, "vfsgnj.vv v2, v4, v6, v0.t");
+    got[sizeof got - 1] = 0;
+    printf("reserved encodings trap: %s\n", got);
+    for (size_t k = 0; k + 1 < sizeof got; k++) printf("  %-20s %c\n", names[k], got[k]);
     return 0;
 }
