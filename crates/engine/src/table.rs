@@ -15,7 +15,6 @@
 //! [`Table::generation`], which every vCPU checks before using its local
 //! lookup cache.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
@@ -130,7 +129,7 @@ pub(crate) struct Table {
     /// large programs.
     records: RwLock<FxHashMap<u64, Arc<Record>>>,
     /// Guest page → pcs of translations whose code lies on it.
-    by_page: Mutex<HashMap<u64, Vec<u64>>>,
+    by_page: Mutex<FxHashMap<u64, Vec<u64>>>,
     /// Bumped whenever translations are dropped: vCPUs flush their local
     /// lookup caches when it changes.
     pub(crate) generation: AtomicU64,
@@ -151,7 +150,7 @@ impl Table {
     pub(crate) fn new(stub: usize, first_eval: u32) -> Self {
         Table {
             records: RwLock::new(FxHashMap::default()),
-            by_page: Mutex::new(HashMap::new()),
+            by_page: Mutex::new(FxHashMap::default()),
             generation: AtomicU64::new(0),
             code_changes: AtomicU64::new(0),
             stub,
@@ -185,12 +184,12 @@ impl Table {
     /// Locks the page index. A translation is published into its record
     /// with this lock held (after checking [`Table::code_changes`]), and
     /// dropped with it held, so the two never interleave.
-    pub(crate) fn lock_pages(&self) -> MutexGuard<'_, HashMap<u64, Vec<u64>>> {
+    pub(crate) fn lock_pages(&self) -> MutexGuard<'_, FxHashMap<u64, Vec<u64>>> {
         self.by_page.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Lists the translation entered at `pc` under each of `pages`.
-    pub(crate) fn add_pages(index: &mut HashMap<u64, Vec<u64>>, pc: u64, pages: &[u64]) {
+    pub(crate) fn add_pages(index: &mut FxHashMap<u64, Vec<u64>>, pc: u64, pages: &[u64]) {
         for &page in pages {
             let pcs = index.entry(page).or_default();
             if !pcs.contains(&pc) {

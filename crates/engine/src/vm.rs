@@ -572,7 +572,7 @@ impl Vm {
         self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
     }
 
-    fn drop_pages_locked(&self, index: &mut std::collections::HashMap<u64, Vec<u64>>, pages: &[u64]) -> u64 {
+    fn drop_pages_locked(&self, index: &mut rustc_hash::FxHashMap<u64, Vec<u64>>, pages: &[u64]) -> u64 {
         let mut n = 0;
         for page in pages {
             let mut dropped = Vec::new();
@@ -735,7 +735,7 @@ impl Vm {
 #[must_use = "finish with parent() or child()"]
 pub struct ForkGuard<'a> {
     vm: &'a Vm,
-    _pages: MutexGuard<'a, std::collections::HashMap<u64, Vec<u64>>>,
+    _pages: MutexGuard<'a, rustc_hash::FxHashMap<u64, Vec<u64>>>,
     _store: Option<MutexGuard<'a, ferrovm_jit::StoreState>>,
     _queue: MutexGuard<'a, crate::queue::Inner>,
     _passes: RwLockWriteGuard<'a, PassManager>,
