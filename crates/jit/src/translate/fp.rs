@@ -539,7 +539,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let (na, nb) = (self.is_nan(prec, x), self.is_nan(prec, y));
                 let any = self.b.ins().bor(na, nb);
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
+                self.fzero(prec);
                 let s = self.split(soft, Some(any));
+                // Pinned: a compare of a signalling NaN raises invalid, and
+                // one hoisted out of a loop, above the NaN test, would raise
+                // it on paths that skip this op.
+                let a = self.pin_f(prec, a);
                 let lt = self.b.ins().fcmp(FloatCC::LessThan, a, b);
                 let eq = self.b.ins().fcmp(FloatCC::Equal, a, b);
                 // Equal operands are equal bits or ±0: min ORs the signs,
@@ -709,15 +714,29 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         };
         let out = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, e, bias + limit);
         let f = self.float_of(prec, x);
+        self.fzero(prec);
         let mut s = self.split(soft, bad);
         self.bail(&mut s, out);
         // `fcvt_to_sint` may trap (it never does here: the operand is in
-        // range), so Cranelift keeps it in place, rounding and all.
+        // range), so Cranelift keeps it in place. The rounding before it
+        // is pure to Cranelift: pinned, or a loop-invariant operand's
+        // `roundss` would be hoisted out of the loop, above the range test,
+        // and raise inexact for an operand SoftFloat converts (out of
+        // range: invalid only) or on a path that skips the op.
         let f = match rm {
             Rm::Rtz => f,
-            Rm::Rdn => self.b.ins().floor(f),
-            Rm::Rup => self.b.ins().ceil(f),
-            _ => self.b.ins().nearest(f),
+            Rm::Rdn => {
+                let f = self.pin_f(prec, f);
+                self.b.ins().floor(f)
+            }
+            Rm::Rup => {
+                let f = self.pin_f(prec, f);
+                self.b.ins().ceil(f)
+            }
+            _ => {
+                let f = self.pin_f(prec, f);
+                self.b.ins().nearest(f)
+            }
         };
         let r = match (wide, unsigned) {
             (false, false) => {

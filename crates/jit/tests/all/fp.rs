@@ -487,3 +487,53 @@ fn chains_of_ops_match_softfloat() {
         }
     }
 }
+
+/// FP ops inside a compiled loop whose operands do not change in it: a
+/// host instruction that can raise a flag runs where the guest runs the op,
+/// never before its test (Cranelift hoists pure instructions out of loops:
+/// the `roundss` of a loop-invariant operand went above the range test of
+/// `fcvt.lu.s.rdn`, so converting -2.5 raised inexact besides invalid). The
+/// loop is one block that runs the op three times; its flags must be
+/// SoftFloat's.
+#[test]
+fn loop_invariant_ops_raise_flags_only_where_they_run() {
+    /// An op, its operand, and SoftFloat's (result, flags).
+    type Case = (&'static str, u64, fn(u64) -> (u64, u8));
+    let ops: &[Case] = &[
+        ("fcvt.lu.s.rdn", 0xffff_ffff_c020_0000, |a| fp::convert(CvtOp::LuS, Rm::Rdn, a)), // -2.5
+        ("fcvt.wu.s.rup", 0xffff_ffff_c020_0000, |a| fp::convert(CvtOp::WuS, Rm::Rup, a)),
+        ("fcvt.l.s.rne", 0xffff_ffff_7f00_0000, |a| fp::convert(CvtOp::LS, Rm::Rne, a)), // 2^127
+        ("fcvt.wu.d.rdn", 0xc004_0000_0000_0000, |a| fp::convert(CvtOp::WuD, Rm::Rdn, a)), // -2.5
+        ("fcvt.w.d.rup", 0x41f0_0000_0000_0000, |a| fp::convert(CvtOp::WD, Rm::Rup, a)), // 2^32
+        ("fcvt.l.d.dyn", 0x7ff4_0000_0000_0000, |a| fp::convert(CvtOp::LD, Rm::Rne, a)), // sNaN
+        ("fcvt.lu.d.rne", 0xbfe8_0000_0000_0000, |a| fp::convert(CvtOp::LuD, Rm::Rne, a)), // -0.75
+    ];
+    for &(op, a, want) in ops {
+        let single = op.ends_with(".s.rdn") || op.ends_with(".s.rup") || op.ends_with(".s.rne");
+        // The operand as the lifter reads a single: unboxed.
+        let read = if single { "    t8 = get f1\n    t0 = nanunbox t8" } else { "    t0 = get f1" };
+        let text = format!(
+            "block 0x1000..0x1008 {{\n    mark 0x1000 4\n{read}\n    t1 = {op} t0\n    set x10, t1\n    mark 0x1004 4\n    t2 = get x6\n    t3 = const 0xffffffffffffffff\n    t4 = add t2, t3\n    set x6, t4\n    branch t4, 0x1000, 0x1008\n}}\n\
+             block 0x1008..0x100c {{\n    mark 0x1008 4\n    ecall 0x1008\n}}"
+        );
+        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+        let mem = Arc::new(AddressSpace::new().unwrap());
+        let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
+        let cell = Cell::new(0x1000, store.stub());
+        let counter = AtomicU32::new(0);
+        let mut compiler = store.compiler();
+        let flavor = Flavor { optimize: true, hot_at: None };
+        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
+        let code = store.install(&mut f).unwrap();
+        store.link(&cell, &code);
+        let thread = store.thread();
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[Reg::x(6).index()] = 3;
+        cpu.regs[Reg::f(1).index()] = a;
+        assert_eq!(store.run(&thread, &mut cpu, &cell), Some(NativeExit::Ecall), "{op}");
+        let (v, flags) = want(a);
+        assert_eq!((cpu.pc, cpu.regs[Reg::x(10).index()], cpu.fflags), (0x1008, v, u64::from(flags)), "{op} of {a:#x}");
+        store.unlink(&cell);
+        store.retire(code);
+    }
+}
