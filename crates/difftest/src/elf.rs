@@ -3,7 +3,8 @@
 //! Per case the harness code
 //! 1. points x27 at the case's init block, loads fcsr, f0..f31, x1..x31;
 //! 2. points x27 at the case's 512-byte scratch buffer;
-//! 3. runs the sequence;
+//! 3. runs the sequence (for a case with `iterations` > 1, that many times:
+//!    see [`LOOP_REG`]);
 //! 4. stores fcsr, x1..x31, f0..f31 right after the scratch buffer and
 //!    `write(1, scratch, RECORD_BYTES)`s scratch + registers as one record.
 //!
@@ -23,6 +24,22 @@ pub const LOAD_ADDR: u64 = 0x10000;
 pub const SLOTS: usize = 64;
 /// Bytes one case writes to stdout: scratch buffer, then the register dump.
 pub const RECORD_BYTES: usize = SCRATCH_BYTES + SLOTS * 8;
+
+/// The register the loop of a case with several iterations counts in.
+///
+/// The loop is the sequence followed by
+/// `csrrwi x0, frm, FRM; ld t, 512(x27); addi t, t, -1; sd t, 512(x27);
+/// bnez t, start` with `t` = this register: the count lives in the
+/// record's first dump slot (written with fcsr at the end), so the sequence
+/// keeps every register as its input, and `t` is clobbered only between
+/// iterations, the same way on both machines (it ends as 0). `frm` goes
+/// back to the case's initial mode, which is what the generator's rounding
+/// mode tracking assumes at the start of the sequence. Every access of the
+/// sequence is to the scratch buffer through `x27` and every jump goes
+/// forward within it, so running it again is as safe as running it once;
+/// with `--hot-threshold=1` the loop is one compiled region, back edge and
+/// all.
+pub const LOOP_REG: u8 = 31;
 
 const EHDR: u64 = 64;
 const PHDR: u64 = 56;
@@ -90,7 +107,7 @@ pub fn build(cases: &[Case], side: Side) -> Vec<u8> {
     // data addresses. Lay data after a generous bound, then emit.
     let code_off = EHDR + 2 * PHDR;
     let code_bound: u64 =
-        cases.iter().map(|c| 4 * 160 + c.code.iter().map(|i| i.size()).sum::<u64>()).sum::<u64>() + 64;
+        cases.iter().map(|c| 4 * 168 + c.code.iter().map(|i| i.size()).sum::<u64>()).sum::<u64>() + 64;
     let data_off = (code_off + code_bound).div_ceil(PAGE) * PAGE;
     let init_addr = LOAD_ADDR + data_off;
     let records_addr = init_addr + (cases.len() * SLOTS * 8) as u64;
@@ -111,7 +128,9 @@ pub fn build(cases: &[Case], side: Side) -> Vec<u8> {
     }
     for c in cases {
         data.extend_from_slice(&c.scratch);
-        data.extend_from_slice(&[0u8; SLOTS * 8]);
+        // The first dump slot holds the loop count until the dump.
+        data.extend_from_slice(&u64::from(c.iterations.max(1)).to_le_bytes());
+        data.extend_from_slice(&[0u8; SLOTS * 8 - 8]);
     }
 
     let mut elf = Vec::with_capacity((data_off as usize) + data.len());
@@ -165,6 +184,7 @@ fn emit_code(cases: &[Case], l: &Layout, side: Side) -> Vec<u8> {
         // 2. Scratch base.
         c.la(b, record);
         // 3. The sequence.
+        let start = c.pc();
         let code = match side {
             Side::Subject => &case.code[..],
             Side::Oracle => case.oracle_code(),
@@ -175,6 +195,16 @@ fn emit_code(cases: &[Case], l: &Layout, side: Side) -> Vec<u8> {
         if !c.bytes.len().is_multiple_of(4) {
             // Keep the harness 4-aligned (not required with RVC, but tidy).
             c.bytes.extend_from_slice(&0x0001u16.to_le_bytes()); // c.nop
+        }
+        if case.iterations > 1 {
+            let t = LOOP_REG;
+            let frm = ((case.fcsr >> 5) & 7) as u8;
+            c.op("csrrwi", 0, frm, 0, 2); // frm = the initial mode
+            c.op("ld", t, b, 0, dump);
+            c.op("addi", t, t, 0, -1);
+            c.op("sd", 0, b, t, dump);
+            let back = start as i64 - c.pc() as i64;
+            c.op("bne", 0, t, 0, back);
         }
         // 4. Dump.
         for x in 1..32u8 {
@@ -233,5 +263,23 @@ mod tests {
         let data_off = u64::from_le_bytes(elf[64 + 56 + 8..64 + 56 + 16].try_into().unwrap());
         assert_eq!(data_off % PAGE, 0);
         assert_eq!(elf.len() as u64, data_off + 3 * (SLOTS * 8 + RECORD_BYTES) as u64);
+    }
+
+    /// A looped case: its count in the record's first dump slot, and the
+    /// tail (five instructions, the last a `bne` back) after the sequence.
+    #[test]
+    fn looped_cases_carry_their_count_and_tail() {
+        let once = Case::generate(5);
+        let looped = Case { iterations: 3, ..once.clone() };
+        let (a, b) = (build(std::slice::from_ref(&once), Side::Subject), build(&[looped], Side::Subject));
+        assert_eq!(a.len(), b.len(), "the data starts at the same page");
+        let count_at = a.len() - RECORD_BYTES + SCRATCH_BYTES;
+        assert_eq!(a[count_at..count_at + 8], 1u64.to_le_bytes());
+        assert_eq!(b[count_at..count_at + 8], 3u64.to_le_bytes());
+        let code = (EHDR + 2 * PHDR) as usize;
+        let differ = (code..a.len()).find(|&k| a[k] != b[k]).expect("the tail");
+        let word = |k: usize| u32::from_le_bytes(b[k..k + 4].try_into().unwrap());
+        let bne = word(differ + 16);
+        assert_eq!((bne & 0x707f, (bne >> 15) & 31, bne >> 31), (0x1063, u32::from(LOOP_REG), 1), "{bne:#x}");
     }
 }

@@ -91,6 +91,9 @@ pub struct Case {
     /// instruction QEMU 7.2 gets wrong replaced by a spec-equivalent sequence
     /// (see [`crate::known`]).
     pub oracle_code: Option<Vec<Insn>>,
+    /// How many times the harness runs the sequence, in a loop (1: once;
+    /// see [`crate::elf`]). Not drawn from the seed: a campaign sets it.
+    pub iterations: u32,
 }
 
 /// The seed of case `index` of a campaign started with `master`
@@ -128,7 +131,7 @@ impl Case {
             chunk.copy_from_slice(&v.to_le_bytes());
         }
         let (code, oracle_code) = SeqGen::new(&mut rng, frm as u8).run();
-        Case { seed, x, f, fcsr, scratch, code, oracle_code }
+        Case { seed, x, f, fcsr, scratch, code, oracle_code, iterations: 1 }
     }
 
     /// The vector-mode case for `seed`: the scalar case's initial state

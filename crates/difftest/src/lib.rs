@@ -31,6 +31,10 @@
 //! # guest thread, so the same code runs every time)
 //! cargo run -p ferrovm-difftest --release -- --ferrovm-arg=--engine=jit \
 //!     --ferrovm-arg=--hot-threshold=1 --ferrovm-arg=--compile-threads=0
+//! # the same with each sequence run 3 times in a loop: each case's loop is
+//! # one compiled region, back edge and all (see `elf::LOOP_REG`)
+//! cargo run -p ferrovm-difftest --release -- --loop 3 --ferrovm-arg=--engine=jit \
+//!     --ferrovm-arg=--hot-threshold=1 --ferrovm-arg=--compile-threads=0
 //! ```
 //!
 //! With `--hot-threshold=1` but compile workers, which code a block runs
@@ -62,7 +66,9 @@
 //! use ferrovm_difftest::run::{Campaign, Subprocess, run_campaign};
 //! let qemu = Subprocess::qemu().expect("qemu-riscv64 installed");
 //! let ferrovm = Subprocess::ferrovm();
-//! let c = Campaign { seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: false };
+//! let c = Campaign {
+//!     seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: false, iterations: 1,
+//! };
 //! let s = run_campaign(&c, &qemu, ferrovm.as_ref().map(|f| f as _))?;
 //! println!("{} cases, {} divergences", s.cases, s.divergences);
 //! # anyhow::Ok(())

@@ -19,7 +19,14 @@ fn main() -> Result<()> {
         }
         f.args.extend(args.ferrovm_args.iter().cloned());
     }
-    let make = if args.vector { Case::generate_vector } else { Case::generate };
+    if args.vector && args.iterations > 1 {
+        bail!("--loop is for scalar cases only");
+    }
+    let iterations = args.iterations.max(1);
+    let make = move |seed| {
+        let case = if args.vector { Case::generate_vector(seed) } else { Case::generate(seed) };
+        Case { iterations, ..case }
+    };
     match &ferrovm {
         _ if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
         Some(f) => eprintln!("oracle {}, subject {} {}", qemu.program.display(), f.program.display(), f.args.join(" ")),
@@ -41,8 +48,13 @@ fn main() -> Result<()> {
             max_reports: args.max_reports,
             progress: true,
             vector: args.vector,
+            iterations,
         };
-        eprintln!("seed {:#x}: {} cases in batches of {}, {} jobs", args.seed, args.cases, args.batch, args.jobs);
+        let looped = if iterations > 1 { format!(", each looped {iterations} times") } else { String::new() };
+        eprintln!(
+            "seed {:#x}: {} cases in batches of {}, {} jobs{looped}",
+            args.seed, args.cases, args.batch, args.jobs
+        );
         run_campaign(&campaign, &qemu, subject)?
     };
     for e in &summary.harness_errors {
@@ -91,6 +103,11 @@ struct Args {
     /// per batch: see `run::STALL_TIMEOUT` for why 30 s.
     #[arg(long, value_name = "SECS", default_value_t = ferrovm_difftest::run::STALL_TIMEOUT.as_secs())]
     stall_timeout: u64,
+    /// Run each case's sequence this many times in a loop (a back edge
+    /// for the JIT: with `--hot-threshold=1` the loop becomes one
+    /// optimized region, FP registers carried around it). Scalar cases.
+    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
+    iterations: u32,
     /// Run one case, by its case seed (printed in every report).
     #[arg(long, value_parser = parse_u64)]
     replay: Option<u64>,

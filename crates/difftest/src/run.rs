@@ -314,7 +314,8 @@ impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.case;
         writeln!(f, "DIVERGENCE: case seed {:#018x}", c.seed)?;
-        writeln!(f, "replay: cargo run -p ferrovm-difftest --release -- --replay {:#x}", c.seed)?;
+        let looped = if c.iterations > 1 { format!(" --loop {}", c.iterations) } else { String::new() };
+        writeln!(f, "replay: cargo run -p ferrovm-difftest --release -- --replay {:#x}{looped}", c.seed)?;
         writeln!(f, "sequence:")?;
         write!(f, "{}", c.listing())?;
         writeln!(f, "initial state: fcsr = {}", describe_fcsr(c.fcsr))?;
@@ -363,6 +364,8 @@ pub struct Campaign {
     pub progress: bool,
     /// Vector cases ([`Case::generate_vector`]) instead of scalar ones.
     pub vector: bool,
+    /// Times each case's sequence runs, in a loop ([`Case::iterations`]).
+    pub iterations: u32,
 }
 
 /// What a campaign found.
@@ -414,7 +417,8 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
                     let lo = b * c.batch as u64;
                     let hi = (lo + c.batch as u64).min(c.cases);
                     let make = if c.vector { Case::generate_vector } else { Case::generate };
-                    let cases: Vec<Case> = (lo..hi).map(|i| make(case_seed(c.seed, i))).collect();
+                    let cases: Vec<Case> =
+                        (lo..hi).map(|i| Case { iterations: c.iterations, ..make(case_seed(c.seed, i)) }).collect();
                     let path = dir.join(format!("r{tag}-b{b}.elf"));
                     if let Err(e) = run_batch(&cases, &path, oracle, subject, c.max_reports, &summary) {
                         *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);

@@ -66,7 +66,16 @@ fn three_thousand_cases() {
     let Some(q) = qemu() else { return };
     let f = ferrovm(&q);
     let seed = std::env::var("FERROVM_DIFFTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0001);
-    let c = Campaign { seed, cases: 3000, batch: 200, jobs: 2, max_reports: 10, progress: false, vector: false };
+    let c = Campaign {
+        seed,
+        cases: 3000,
+        batch: 200,
+        jobs: 2,
+        max_reports: 10,
+        progress: false,
+        vector: false,
+        iterations: 1,
+    };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
     for e in &s.harness_errors {
         eprintln!("HARNESS ERROR: {e}");
@@ -91,7 +100,16 @@ fn two_hundred_vector_cases() {
     if let Some(f) = &mut f {
         f.args.extend(["--isa=max".to_string(), "--vlen=128".to_string()]);
     }
-    let c = Campaign { seed: 0x7ec, cases: 200, batch: 200, jobs: 1, max_reports: 5, progress: false, vector: true };
+    let c = Campaign {
+        seed: 0x7ec,
+        cases: 200,
+        batch: 200,
+        jobs: 1,
+        max_reports: 5,
+        progress: false,
+        vector: true,
+        iterations: 1,
+    };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
     for d in &s.reports {
         eprintln!("{d}");
@@ -127,7 +145,16 @@ impl Runner for Faulty<'_> {
 fn divergences_are_reported_and_the_batch_continues() {
     let Some(q) = qemu() else { return };
     let faulty = Faulty { qemu: &q, first: true.into() };
-    let c = Campaign { seed: 3, cases: 20, batch: 20, jobs: 1, max_reports: 10, progress: false, vector: false };
+    let c = Campaign {
+        seed: 3,
+        cases: 20,
+        batch: 20,
+        jobs: 1,
+        max_reports: 10,
+        progress: false,
+        vector: false,
+        iterations: 1,
+    };
     let s = run_campaign(&c, &q, Some(&faulty)).unwrap();
     assert!(s.harness_errors.is_empty());
     assert_eq!(s.divergences, 2);
@@ -200,4 +227,54 @@ fn qemu_vector_rtz_bug_is_worked_around() {
     };
     assert_eq!(run(elf::Side::Subject), 0, "QEMU 7.2 aborts on vfcvt.rtz.x.f.v");
     assert_eq!(run(elf::Side::Oracle), 1, "the substitute runs");
+}
+
+/// Looped cases (`--loop N`): the harness really runs a sequence N times
+/// (under QEMU, most records of a twice-run batch differ from the
+/// once-run one), and ferrovm agrees with QEMU on them with every block
+/// compiled as an optimized region before it runs, so that each case's
+/// loop is one compiled region with its back edge (FP registers carried
+/// around it in host registers).
+#[test]
+fn looped_cases() {
+    let Some(q) = qemu() else { return };
+    let records = |iterations: u32| {
+        let cases: Vec<Case> = (0..40).map(|i| Case { iterations, ..Case::generate(case_seed(0x100b, i)) }).collect();
+        let image = elf::build(&cases, elf::Side::Oracle);
+        let path = std::env::temp_dir().join(format!("ferrovm-difftest-loop-{}-{iterations}.elf", std::process::id()));
+        std::fs::write(&path, &image).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let out = q.run(&Program { elf: &image, path: &path }).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(out.exit, Exit::Code(0), "{}", out.stderr);
+        ferrovm_difftest::run::parse(&out.stdout)
+    };
+    let (once, twice) = (records(1), records(2));
+    assert_eq!((once.len(), twice.len()), (40, 40));
+    let changed = once.iter().zip(&twice).filter(|(a, b)| a != b).count();
+    assert!(changed > 20, "only {changed} of 40 records change when the sequences run twice");
+
+    let mut f = ferrovm(&q);
+    if let Some(f) = &mut f {
+        f.args.extend(["--engine=jit", "--hot-threshold=1", "--compile-threads=0"].map(String::from));
+    }
+    let c = Campaign {
+        seed: 0x100b,
+        cases: 40,
+        batch: 40,
+        jobs: 1,
+        max_reports: 5,
+        progress: false,
+        vector: false,
+        iterations: 3,
+    };
+    let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
+    for d in &s.reports {
+        eprintln!("{d}");
+    }
+    assert!(s.harness_errors.is_empty(), "the oracle rejected looped programs: {:?}", s.harness_errors);
+    assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64 on looped cases");
 }
