@@ -21,7 +21,7 @@ use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crate::config::{CompileThreads, EngineMode};
+use crate::config::CompileThreads;
 use crate::hotspot::Load;
 use crate::native::Outcome;
 use crate::queue::{CompileQueue, Request};
@@ -287,10 +287,11 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
                 None => Ok(Outcome::Failed { kept: false }),
             };
             req.done();
-            if !req.quick && !matches!(out, Ok(Outcome::Compiled)) && matches!(vm.mode, EngineMode::Jit { .. }) {
-                // No hot code came of it: the first-run code, whose count
-                // went on past the threshold while this was pending (see
-                // `Vcpu::native_exit`), asks again once it reaches it anew.
+            if !req.quick && !matches!(out, Ok(Outcome::Compiled)) {
+                // No hot code came of it: first-run (or quick) code, whose
+                // count went on past the threshold while this was pending
+                // (see `Vcpu::native_exit`), asks again once it reaches it
+                // anew.
                 req.record.runs.store(0, Ordering::Relaxed);
             }
             if req.quick && matches!(out, Ok(Outcome::Compiled)) {
