@@ -228,8 +228,6 @@ pub(crate) struct VforkChild {
     /// Whether memory is shared with the parent (`CLONE_VM`): the pages the
     /// child wrote go back to it.
     pub shares_memory: bool,
-    /// Whether soft-dirty tracking is on (see [`crate::vfork`]).
-    pub soft_dirty: bool,
 }
 
 /// The locks of a process held across a host `fork` ([`Proc::lock_for_fork`]).
@@ -798,11 +796,11 @@ impl Proc {
     }
 
     /// In a `vfork` child sharing memory, at `execve` or exit: sends the
-    /// pages it wrote back to the waiting parent (see [`crate::vfork`]).
+    /// bytes it changed back to the waiting parent (see [`crate::vfork`]).
     pub(crate) fn vfork_release(&self) {
         let link = lock(&self.vfork_done);
         if let Some(v) = link.as_ref().filter(|v| v.shares_memory) {
-            crate::vfork::send_written(self, v.soft_dirty, &v.pipe);
+            crate::vfork::send_written(self, &v.pipe);
         }
     }
 

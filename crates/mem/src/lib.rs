@@ -127,7 +127,7 @@ pub use host::SharedBacking;
 pub use perms::{Perms, page_flags};
 pub use regions::Mapping;
 pub use snapshot::{MemSnapshot, Restored};
-pub use space::{AddressSpace, ForkLock, UnmapBarrier};
+pub use space::{AddressSpace, ForkLock, UnmapBarrier, WrittenPage};
 
 /// One past the highest guest address: riscv64 Linux Sv39 user space.
 pub const GUEST_LIMIT: u64 = 1 << 38;

@@ -1,5 +1,7 @@
 //! Memory snapshots: a copy of every mapping, and a restore that copies
-//! back only the pages written since (the fuzzing loop's reset).
+//! back only the pages written since (the fuzzing loop's reset); and
+//! write recording ([`AddressSpace::record_writes`]), the same tracking
+//! keeping each written page's contents from before its first write.
 //!
 //! [`AddressSpace::snapshot`] copies every mapped page and marks every
 //! mapped page [`page_flags::TRACK`]. A store to a tracked page takes the
@@ -172,6 +174,25 @@ impl AddressSpace {
         }
     }
 
+    /// Starts recording the guest's writes: every mapped page is marked
+    /// tracked, as for a snapshot, and the first store to each keeps the
+    /// page's contents from before it; [`Self::take_recorded_writes`]
+    /// returns them. A `vfork` child whose memory is a copy of its
+    /// parent's uses it to send back exactly the bytes it changed. Any
+    /// snapshot's restore becomes full.
+    pub fn record_writes(&self) {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        *self.originals.lock().unwrap_or_else(PoisonError::into_inner) = Some(Vec::new());
+        self.track_all(id, &self.mappings());
+    }
+
+    /// Stops recording ([`Self::record_writes`]): each page written since
+    /// it began, once, with its contents before the first write. Pages
+    /// mapped after recording began are not in it.
+    pub fn take_recorded_writes(&self) -> Vec<crate::WrittenPage> {
+        self.originals.lock().unwrap_or_else(PoisonError::into_inner).take().unwrap_or_default()
+    }
+
     /// Pages written since the last snapshot or restore (each once).
     pub fn written_pages(&self) -> u64 {
         let mut log = self.write_log.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -222,6 +243,28 @@ mod tests {
         mem.protect(0x10000, PAGE_SIZE, Perms::R).expect("protect");
         assert!(mem.restore(&snap).expect("restore").full);
         assert_eq!(mem.perms(0x10000), Perms::RW);
+    }
+
+    #[test]
+    fn recorded_writes_keep_the_contents_before() {
+        let mem = AddressSpace::new().expect("new");
+        mem.map(0x10000, 0x4000, Perms::RW).expect("map");
+        mem.store_u64(0x10008, 7).expect("store");
+        mem.record_writes();
+        mem.store_u64(0x10008, 8).expect("store");
+        mem.store_u64(0x10010, 9).expect("store");
+        mem.write_bytes(0x12ffe, &[1, 2, 3, 4]).expect("write across pages");
+        let rec = mem.take_recorded_writes();
+        let pages: Vec<u64> = rec.iter().map(|(p, _)| *p).collect();
+        assert_eq!(pages, vec![0x10000, 0x12000, 0x13000]);
+        let (_, first) = &rec[0];
+        assert_eq!(first.len(), PAGE_SIZE as usize);
+        assert_eq!(first[8..16], 7u64.to_le_bytes());
+        assert!(first[16..].iter().all(|&b| b == 0));
+        assert_eq!(mem.load_u64(0x10008), Ok(8));
+        // Recording stopped: later writes are not kept.
+        mem.store_u64(0x11000, 1).expect("store");
+        assert!(mem.take_recorded_writes().is_empty());
     }
 
     #[test]

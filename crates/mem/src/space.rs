@@ -14,6 +14,10 @@ use crate::perms::page_flags;
 use crate::regions::{Mapping, Regions, round_up};
 use crate::{Error, GUEST_LIMIT, GUEST_PAGES, HOST_GUARD, PAGE_SHIFT, PAGE_SIZE, Perms, Result};
 
+/// A page written while recording ([`AddressSpace::record_writes`]): its
+/// address and its contents before the first write.
+pub type WrittenPage = (u64, Box<[u8]>);
+
 /// The per-page flag table: one byte per guest page.
 pub(crate) type PageTable = [AtomicU8; GUEST_PAGES];
 
@@ -36,6 +40,9 @@ pub struct AddressSpace {
     /// Pages written since they were marked [`page_flags::TRACK`]
     /// (see `snapshot.rs`).
     pub(crate) write_log: Mutex<Vec<u64>>,
+    /// While recording ([`Self::record_writes`]): each logged page's
+    /// contents before its first write.
+    pub(crate) originals: Mutex<Option<Vec<WrittenPage>>>,
     /// Counts `map`, `unmap` and `protect` calls: a snapshot restores only
     /// written pages if the layout did not change since.
     pub(crate) layout_changes: AtomicU64,
@@ -119,6 +126,7 @@ impl AddressSpace {
             dirty_code: Mutex::new(Vec::new()),
             code_dirty: AtomicBool::new(false),
             write_log: Mutex::new(Vec::new()),
+            originals: Mutex::new(None),
             layout_changes: AtomicU64::new(0),
             tracked: Mutex::new(None),
             unmap_barriers: Mutex::new(Vec::new()),
@@ -713,6 +721,14 @@ impl AddressSpace {
             }
             if old & page_flags::TRACK != 0 {
                 self.write_log.lock().unwrap_or_else(PoisonError::into_inner).push(page);
+                let mut originals = self.originals.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(originals) = originals.as_mut() {
+                    // Before the caller's write: the page as it was.
+                    let mut data = vec![0; PAGE_SIZE as usize].into_boxed_slice();
+                    if self.read_bytes_force(page, &mut data).is_ok() {
+                        originals.push((page, data));
+                    }
+                }
             }
             if old & page_flags::CODE != 0 {
                 self.push_dirty(vec![page]);

@@ -168,9 +168,11 @@ fn clone_with(p: &mut Thread, flags: u64, exit_signal: u64, newsp: u64, tids: Ti
             if let Some((r, w)) = vfork_pipe {
                 drop(r);
                 let shares_memory = flags & CLONE_VM != 0;
-                let soft_dirty = shares_memory && crate::vfork::start_tracking();
+                if shares_memory {
+                    crate::vfork::start_tracking(&p.mem);
+                }
                 *p.proc.vfork_done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Some(VforkChild { pipe: w, shares_memory, soft_dirty });
+                    Some(VforkChild { pipe: w, shares_memory });
             }
             if flags & CLONE_CLEAR_SIGHAND != 0 {
                 p.proc.signals().actions.reset_handlers();
