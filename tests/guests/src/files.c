@@ -3,6 +3,7 @@
  * it creates and removes them again), else a fresh mkdtemp under $TMPDIR or
  * /tmp that is removed at the end. Only deterministic facts are printed:
  * sizes, contents, errno names, never paths, inode numbers or times. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -198,6 +199,18 @@ int main(int argc, char **argv)
         CHECK("stat via absolute path", stat(path("rel.txt"), &st));
         CHECK("unlink rel.txt", unlink("rel.txt"));
         CHECK("chdir back", chdir(cwd));
+    }
+
+    {
+        /* Pipe capacity: set, read back on the other end; stdin (/dev/null) is not a pipe. */
+        int pfd[2];
+        CHECK("pipe", pipe(pfd));
+        printf("F_SETPIPE_SZ 8192 -> %d\n", fcntl(pfd[1], F_SETPIPE_SZ, 8192));
+        printf("F_GETPIPE_SZ read end -> %d\n", fcntl(pfd[0], F_GETPIPE_SZ));
+        int r = fcntl(0, F_GETPIPE_SZ);
+        printf("F_GETPIPE_SZ on a file -> %d %s\n", r, r < 0 && errno == EBADF ? "EBADF" : "?");
+        close(pfd[0]);
+        close(pfd[1]);
     }
 
     if (own_dir)

@@ -216,6 +216,7 @@ const F_SETLK: u64 = linux_raw_sys::general::F_SETLK as u64;
 const F_SETLKW: u64 = linux_raw_sys::general::F_SETLKW as u64;
 const F_DUPFD_CLOEXEC: u64 = linux_raw_sys::general::F_DUPFD_CLOEXEC as u64;
 const F_GETPIPE_SZ: u64 = linux_raw_sys::general::F_GETPIPE_SZ as u64;
+const F_SETPIPE_SZ: u64 = linux_raw_sys::general::F_SETPIPE_SZ as u64;
 
 pub(crate) fn fcntl(p: &mut Thread, fd: u64, cmd: u64, arg: u64) -> SysResult {
     match cmd {
@@ -242,7 +243,10 @@ pub(crate) fn fcntl(p: &mut Thread, fd: u64, cmd: u64, arg: u64) -> SysResult {
             Ok(0)
         }
         F_SETLK | F_SETLKW => p.fds().get(fd).map(|_| 0),
-        F_GETPIPE_SZ => Ok(65536),
+        // The host pipe's own capacity (EBADF for a descriptor that is not
+        // a pipe, EPERM past /proc/sys/fs/pipe-max-size, as on Linux).
+        F_GETPIPE_SZ => Ok(rustix::pipe::fcntl_getpipe_size(&*p.fds().get(fd)?)? as u64),
+        F_SETPIPE_SZ => Ok(rustix::pipe::fcntl_setpipe_size(&*p.fds().get(fd)?, arg as u32 as usize)? as u64),
         _ => Err(Errno::INVAL),
     }
 }
