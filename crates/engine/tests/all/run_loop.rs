@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{CompileThreads, EngineConfig, Exit, FirstTier, JitOptions};
+use ferrovm_engine::{CompileThreads, EngineConfig, Exit, FirstTier, JitOptions, Stats};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
@@ -191,27 +191,33 @@ fn calls_inside_a_hot_region_return_inside_it() {
     }
 }
 
+/// `a0 = sum of 2 * i for i in 1..=12288`: a hot loop of one block.
+const SUM_LOOP: [u32; 8] = [
+    0x00000513, // li a0, 0
+    0x000034b7, // lui s1, 3  (12288 iterations)
+    0x00048593, // loop: mv a1, s1
+    0x00159593, // slli a1, a1, 1
+    0x00b50533, // add a0, a0, a1
+    0xfff48493, // addi s1, s1, -1
+    0xfe0498e3, // bnez s1, loop
+    0x00000073, // ecall
+];
+
+/// Runs [`SUM_LOOP`] to its `ecall` under `config`: the registers and
+/// the statistics.
+fn run_sum_loop(config: EngineConfig) -> (Cpu, Stats) {
+    let (engine, mut cpu) = setup(&SUM_LOOP);
+    let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
+    assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+    (cpu, engine.stats())
+}
+
 /// The default first tier under tiered: a hot loop gets baseline code at
 /// its first evaluation, and once that code has run `QUICK_TIER_UP` (4096)
 /// times, its optimized region; the result is the interpreter's.
 #[test]
 fn tiered_loops_get_baseline_code_then_their_region() {
-    let code = [
-        0x00000513, // li a0, 0
-        0x000034b7, // lui s1, 3  (12288 iterations)
-        0x00048593, // loop: mv a1, s1
-        0x00159593, // slli a1, a1, 1
-        0x00b50533, // add a0, a0, a1
-        0xfff48493, // addi s1, s1, -1
-        0xfe0498e3, // bnez s1, loop
-        0x00000073, // ecall
-    ];
-    let run = |config: EngineConfig| {
-        let (engine, mut cpu) = setup(&code);
-        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
-        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
-        (cpu, engine.stats())
-    };
+    let run = run_sum_loop;
     let (want, _) = run(interp());
     assert_eq!(want.regs[10], 12288 * 12289);
     let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
@@ -229,22 +235,7 @@ fn tiered_loops_get_baseline_code_then_their_region() {
 /// exits, the worker starved of CPU). The result is the interpreter's.
 #[test]
 fn first_run_code_runs_while_its_hot_code_compiles() {
-    let code = [
-        0x00000513, // li a0, 0
-        0x000034b7, // lui s1, 3  (12288 iterations)
-        0x00048593, // loop: mv a1, s1
-        0x00159593, // slli a1, a1, 1
-        0x00b50533, // add a0, a0, a1
-        0xfff48493, // addi s1, s1, -1
-        0xfe0498e3, // bnez s1, loop
-        0x00000073, // ecall
-    ];
-    let run = |config: EngineConfig| {
-        let (engine, mut cpu) = setup(&code);
-        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
-        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
-        (cpu, engine.stats())
-    };
+    let run = run_sum_loop;
     let (want, _) = run(interp());
     let workers = CompileThreads::Workers(std::num::NonZeroUsize::MIN);
     let (cpu, stats) = run(EngineConfig { compile_threads: workers, ..jit(Some(1), JitOptions::default()) });
