@@ -101,6 +101,10 @@ fn fields(op: Opcode, format: Format, word: u32, any_rm: bool) -> Inst {
         Format::VToXM | Format::VUnary => (inst.rd, inst.rs2, inst.rm) = (rd, rs2, vm),
         Format::VI => (inst.rd, inst.rs2, inst.imm, inst.rm) = (rd, rs2, simm5(rs1), vm),
         Format::VIU => (inst.rd, inst.rs2, inst.imm, inst.rm) = (rd, rs2, i64::from(rs1), vm),
+        Format::VIU6 => {
+            let uimm = i64::from(rs1) | i64::from((word >> 26) & 1) << 5;
+            (inst.rd, inst.rs2, inst.imm, inst.rm) = (rd, rs2, uimm, vm);
+        }
         Format::VV | Format::VX | Format::VF | Format::VVMac | Format::VXMac | Format::VFMac => {
             (inst.rd, inst.rs1, inst.rs2, inst.rm) = (rd, rs1, rs2, vm);
         }

@@ -348,7 +348,7 @@ fn render16(i: &Inst, raw: Option<u16>, pc: u64, out: &mut Rendered) -> bool {
 /// Renders a 32-bit instruction. Returns false if objdump would not name it.
 fn render32(i: &Inst, pc: u64, exts: ExtSet, spec: PrivSpec, out: &mut Rendered) -> bool {
     use Opcode::*;
-    if i.op.ext() == Ext::V {
+    if i.op.ext().has_vector_opcodes() {
         return vector::render(i, out);
     }
     let name = i.op.name();

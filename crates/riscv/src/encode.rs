@@ -75,6 +75,7 @@ pub fn encode(inst: &Inst) -> Option<u32> {
             Format::VId => rd | vm,
             Format::VToXM | Format::VUnary => rd | rs2 | vm,
             Format::VI | Format::VIU => rd | rs2 | vm | (((imm as u32) & 0x1f) << 15),
+            Format::VIU6 => rd | rs2 | vm | (((imm as u32) & 0x1f) << 15) | (((imm as u32 >> 5) & 1) << 26),
             Format::VV | Format::VX | Format::VF | Format::VVMac | Format::VXMac | Format::VFMac => rd | rs1 | rs2 | vm,
             Format::VMem => rd | rs1 | vm | nf,
             Format::VMemStrided | Format::VMemIndexed => rd | rs1 | rs2 | vm | nf,

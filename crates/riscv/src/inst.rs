@@ -114,9 +114,21 @@ pub enum Ext {
     Zmmul,
     /// Data-independent execution latency (a property, no instructions).
     Zkt,
-    /// The vector extension 1.0 (not implemented: named so that a program
-    /// that needs it can be told so).
+    /// The vector extension 1.0.
     V,
+    /// Vector basic bit manipulation (`vandn`, `vbrev`, `vclz`, `vrol`,
+    /// `vwsll`...; vector cryptography spec 1.0). Needs [`Ext::V`].
+    Zvbb,
+    /// The subset of [`Ext::Zvbb`] for cryptography (`vandn`, `vbrev8`,
+    /// `vrev8`, `vrol`, `vror`): no opcode of its own.
+    Zvkb,
+    /// Vector data-independent execution latency (a property, no
+    /// instructions).
+    Zvkt,
+    /// Minimal half-precision vector FP: the binary16 <-> binary32
+    /// conversions `vfwcvt.f.f.v` and `vfncvt.f.f.w` at SEW 16 (no opcode of
+    /// its own: the V rows at another SEW).
+    Zvfhmin,
 }
 
 impl Ext {
@@ -154,6 +166,10 @@ impl Ext {
             Ext::Zmmul => "zmmul",
             Ext::Zkt => "zkt",
             Ext::V => "v",
+            Ext::Zvbb => "zvbb",
+            Ext::Zvkb => "zvkb",
+            Ext::Zvkt => "zvkt",
+            Ext::Zvfhmin => "zvfhmin",
         }
     }
 
@@ -190,7 +206,17 @@ impl Ext {
         Ext::Zmmul,
         Ext::Zkt,
         Ext::V,
+        Ext::Zvbb,
+        Ext::Zvkb,
+        Ext::Zvkt,
+        Ext::Zvfhmin,
     ];
+
+    /// Whether the extension's opcodes are vector instructions (lifted to
+    /// [`ferrovm_ir::Op::Vector`], disassembled by the vector printer).
+    pub const fn has_vector_opcodes(self) -> bool {
+        matches!(self, Ext::V | Ext::Zvbb)
+    }
 
     /// Looks an extension up by its ISA-string name.
     pub fn from_name(name: &str) -> Option<Ext> {
@@ -308,6 +334,9 @@ pub enum Format {
     VI,
     /// `vd, vs2, uimm5, vm` (`imm` zero-extended: shifts, slides, gathers).
     VIU,
+    /// `vd, vs2, uimm6, vm`: `vror.vi` (Zvbb), whose rotate amount has its
+    /// bit 5 in instruction bit 26 and bits 4:0 in the `vs1` field.
+    VIU6,
     /// `vd, vs2, frs1, vm`.
     VF,
     /// `vd, vs1, vs2, vm`: multiply-add operand order.
@@ -366,6 +395,8 @@ const VM: u32 = 0x0200_0000;
 const NF: u32 = 0xe000_0000;
 /// `vsetvli`'s `zimm[10:0]` (bits 30:20).
 const ZIMM11: u32 = 0x7ff0_0000;
+/// `vror.vi`'s `uimm[5]` (bit 26).
+const ZIMM6_HI: u32 = 0x0400_0000;
 /// `vsetivli`'s `zimm[9:0]` (bits 29:20).
 const ZIMM10: u32 = 0x3ff0_0000;
 
@@ -377,8 +408,8 @@ impl Format {
             R | RUnary | I | Load | U | J | Shift | ShiftW | Amo | Lr | Csr | CsrI | FToX | FToXRm | FCmp | MopR
             | MopRR | VSetvli | VSetivli | VToX | VToXM => Some(RegFile::X),
             FLoad | FR | FRRm | FR4 | FUnaryRm | XToF | XToFRm | FLi | VToF => Some(RegFile::F),
-            VMem | VMemStrided | VMemIndexed | VMemWhole | VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac | VVNm
-            | VXNm | VINm | VFNm | VMvV | VMvX | VMvI | VMvF | VUnary | VId | VMvR => Some(RegFile::V),
+            VMem | VMemStrided | VMemIndexed | VMemWhole | VV | VX | VI | VIU | VIU6 | VF | VVMac | VXMac | VFMac
+            | VVNm | VXNm | VINm | VFNm | VMvV | VMvX | VMvI | VMvF | VUnary | VId | VMvR => Some(RegFile::V),
             Store | B | Fence | FenceI | None | FStore | Cbo => Option::None,
         }
     }
@@ -393,8 +424,8 @@ impl Format {
             | VMvX => Some(RegFile::X),
             FR | FRRm | FR4 | FUnaryRm | FToX | FToXRm | FCmp | VF | VFMac | VFNm | VMvF => Some(RegFile::F),
             VV | VVMac | VVNm | VMvV => Some(RegFile::V),
-            U | J | CsrI | Fence | FenceI | None | FLi | VSetivli | VI | VIU | VINm | VMvI | VToX | VToF | VToXM
-            | VUnary | VId | VMvR => Option::None,
+            U | J | CsrI | Fence | FenceI | None | FLi | VSetivli | VI | VIU | VIU6 | VINm | VMvI | VToX | VToF
+            | VToXM | VUnary | VId | VMvR => Option::None,
         }
     }
 
@@ -404,8 +435,8 @@ impl Format {
         match self {
             R | Store | B | Amo | MopRR | VMemStrided => Some(RegFile::X),
             FStore | FR | FRRm | FR4 | FCmp => Some(RegFile::F),
-            VMemIndexed | VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac | VVNm | VXNm | VINm | VFNm | VToX | VToF
-            | VToXM | VUnary | VMvR => Some(RegFile::V),
+            VMemIndexed | VV | VX | VI | VIU | VIU6 | VF | VVMac | VXMac | VFMac | VVNm | VXNm | VINm | VFNm | VToX
+            | VToF | VToXM | VUnary | VMvR => Some(RegFile::V),
             _ => Option::None,
         }
     }
@@ -442,6 +473,7 @@ impl Format {
                 | VSetivli
                 | VI
                 | VIU
+                | VIU6
                 | VINm
                 | VMvI
         )
@@ -459,7 +491,20 @@ impl Format {
         use Format::*;
         matches!(
             self,
-            VMem | VMemStrided | VMemIndexed | VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac | VToXM | VUnary | VId
+            VMem | VMemStrided
+                | VMemIndexed
+                | VV
+                | VX
+                | VI
+                | VIU
+                | VIU6
+                | VF
+                | VVMac
+                | VXMac
+                | VFMac
+                | VToXM
+                | VUnary
+                | VId
         )
     }
 
@@ -501,6 +546,7 @@ impl Format {
             VMemStrided | VMemIndexed => RD | RS1 | RS2 | VM | NF,
             VMemWhole | VMvV | VMvX | VMvI | VMvF => RD | RS1,
             VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac => RD | RS1 | RS2 | VM,
+            VIU6 => RD | RS1 | RS2 | VM | ZIMM6_HI,
             VVNm | VXNm | VINm | VFNm => RD | RS1 | RS2,
             VToX | VToF | VMvR => RD | RS2,
             VToXM | VUnary => RD | RS2 | VM,

@@ -9,9 +9,8 @@
 //!
 //! Profiles follow the RVA profiles specification (RVA22U64 and RVA23U64,
 //! "RISC-V Profiles" 1.0): the mandatory user-mode extensions that have
-//! instructions or visible behaviour, minus the vector extension (V and the
-//! Zv* extensions, which ferrovm does not implement), plus the optional
-//! extensions ferrovm implements (Zfh, Zbc). The `Zic*`/`Za*` "rules" of the
+//! instructions or visible behaviour (RVA23U64's V, Zvbb, Zvfhmin and Zvkt
+//! included), plus the optional extensions ferrovm implements (Zfh, Zbc). The `Zic*`/`Za*` "rules" of the
 //! profiles (Ziccif, Ziccrse, Ziccamoa, Zicclsm, Za64rs, Zic64b) have no
 //! instructions: ferrovm meets them (aligned and misaligned accesses work,
 //! LR/SC reservation granule ≤ 64 bytes, 64-byte cache blocks), so an ISA
@@ -34,9 +33,11 @@ const fn bits(exts: &[Ext]) -> u64 {
     set
 }
 
-/// What ferrovm implements and decodes: every extension (V without its
-/// floating-point instructions, see `lift/vector.rs`).
+/// What ferrovm implements and decodes: every extension.
 const IMPLEMENTED: u64 = bits(Ext::ALL);
+
+/// The vector extensions: off on the default machine, like QEMU's.
+const VECTOR: u64 = bits(&[Ext::V, Ext::Zvbb, Ext::Zvkb, Ext::Zvkt, Ext::Zvfhmin]);
 
 const RV64GC: u64 = bits(&[Ext::I, Ext::M, Ext::A, Ext::F, Ext::D, Ext::Zicsr, Ext::Zifencei, Ext::C]);
 
@@ -60,11 +61,23 @@ const RVA22U64: u64 = RV64GC
     ]);
 
 /// RVA23U64 mandatory (profiles spec §"RVA23U64 Mandatory Extensions"):
-/// RVA22U64 plus V (not here), Zvfhmin/Zvbb/Zvkt (vector: not here),
-/// Zihintntl, Zicond, Zimop, Zcmop, Zcb, Zfa, Zawrs; optional and
-/// implemented: Zfh, Zbc.
-const RVA23U64: u64 =
-    RVA22U64 | bits(&[Ext::Zihintntl, Ext::Zicond, Ext::Zimop, Ext::Zcmop, Ext::Zcb, Ext::Zfa, Ext::Zawrs, Ext::Zbc]);
+/// RVA22U64 plus V, Zvfhmin, Zvbb, Zvkt, Zihintntl, Zicond, Zimop, Zcmop,
+/// Zcb, Zfa, Zawrs; optional and implemented: Zfh, Zbc.
+const RVA23U64: u64 = RVA22U64
+    | bits(&[
+        Ext::V,
+        Ext::Zvfhmin,
+        Ext::Zvbb,
+        Ext::Zvkt,
+        Ext::Zihintntl,
+        Ext::Zicond,
+        Ext::Zimop,
+        Ext::Zcmop,
+        Ext::Zcb,
+        Ext::Zfa,
+        Ext::Zawrs,
+        Ext::Zbc,
+    ]);
 
 /// Extension names an ISA string may carry that need nothing ferrovm lacks:
 /// profile rules met by construction (see the module docs), counters,
@@ -111,21 +124,20 @@ impl ExtSet {
     /// which prints `pause` as the `fence w,unknown` it is, like objdump
     /// does unless an ELF declares that extension.
     pub const ALL: ExtSet =
-        ExtSet((IMPLEMENTED | ExtSet::bit(Ext::V)) & !bits(&[Ext::Zihintpause, Ext::Zicbop, Ext::Zihintntl, Ext::Zkt]))
-            .implied();
-    /// Everything ferrovm executes: RVA23U64 without the vector extensions,
-    /// plus Zfh, Zbc, Zbkb, Zbkc and Zbkx.
+        ExtSet(IMPLEMENTED & !bits(&[Ext::Zihintpause, Ext::Zicbop, Ext::Zihintntl, Ext::Zkt, Ext::Zvkt])).implied();
+    /// Everything ferrovm executes: RVA23U64 plus Zfh, Zbc, Zbkb, Zbkc and
+    /// Zbkx.
     pub const IMPLEMENTED: ExtSet = ExtSet(IMPLEMENTED).implied();
-    /// The default machine: [`ExtSet::IMPLEMENTED`] without V, as QEMU's
-    /// default CPU has no vectors (`--isa rv64gcv` or `-cpu rv64,v=true`
-    /// turn them on).
-    pub const DEFAULT: ExtSet = ExtSet(IMPLEMENTED & !ExtSet::bit(Ext::V)).implied();
+    /// The default machine: [`ExtSet::IMPLEMENTED`] without the vector
+    /// extensions, as QEMU's default CPU has no vectors (`--isa rv64gcv`,
+    /// `--isa rva23u64` or `-cpu rv64,v=true` turn them on).
+    pub const DEFAULT: ExtSet = ExtSet(IMPLEMENTED & !VECTOR).implied();
     /// `rv64gc` (`imafd_zicsr_zifencei` + `c`), also what objdump assumes
     /// when the ELF has no ISA attribute.
     pub const RV64GC: ExtSet = ExtSet(RV64GC).implied();
     /// The RVA22U64 profile (see the module docs for what is included).
     pub const RVA22U64: ExtSet = ExtSet(RVA22U64).implied();
-    /// The RVA23U64 profile without the vector extensions.
+    /// The RVA23U64 profile.
     pub const RVA23U64: ExtSet = ExtSet(RVA23U64).implied();
 
     const fn bit(ext: Ext) -> u64 {
@@ -177,7 +189,8 @@ impl ExtSet {
     }
 
     /// Adds what extensions imply (`d` → `f`, `f` → `zicsr`, `zfh` →
-    /// `zfhmin`, `m` → `zmmul`, the half-precision and FP extensions → `f`).
+    /// `zfhmin`, `m` → `zmmul`, the half-precision and FP extensions → `f`,
+    /// `zvbb` → `zvkb`, the `zv*` extensions → `v`).
     const fn implied(self) -> ExtSet {
         let mut s = self.0;
         if s & Self::bit(Ext::Zfh) != 0 {
@@ -191,6 +204,13 @@ impl ExtSet {
         }
         if s & Self::bit(Ext::M) != 0 {
             s |= Self::bit(Ext::Zmmul);
+        }
+        if s & Self::bit(Ext::Zvbb) != 0 {
+            s |= Self::bit(Ext::Zvkb);
+        }
+        // Every Zv* extension is built on a vector unit (Zve32x at least).
+        if s & VECTOR != 0 {
+            s |= Self::bit(Ext::V);
         }
         ExtSet(s)
     }
@@ -241,7 +261,9 @@ impl ExtSet {
                 let name = strip_version(part);
                 let known = match name {
                     "zk" | "zkn" => bits(&[Ext::Zbkb, Ext::Zbkc, Ext::Zbkx, Ext::Zkt]) | 1 << 63,
-                    _ if name.starts_with("zv") => Self::bit(Ext::V),
+                    // The embedded vector subsets and VLEN guarantees: V
+                    // covers them (VLEN >= 128 unless --vlen 64 says otherwise).
+                    _ if name.starts_with("zve") || name.starts_with("zvl") => Self::bit(Ext::V),
                     // Supervisor-, machine- and hypervisor-level extensions
                     // change nothing a user-mode program can run.
                     _ if name.starts_with(['s', 'h']) => 0,
@@ -328,6 +350,13 @@ impl ExtSet {
                 }
                 Ext::Zbc => self.has(Ext::Zbkc) && matches!(inst.op, Clmul | Clmulh),
                 Ext::Zfhmin => self.has(Ext::Zfh),
+                Ext::Zvbb => {
+                    self.has(Ext::Zvkb)
+                        && matches!(
+                            inst.op,
+                            VandnVv | VandnVx | Vbrev8V | Vrev8V | VrolVv | VrolVx | VrorVv | VrorVx | VrorVi
+                        )
+                }
                 _ => false,
             };
         // The half-precision Zfa forms exist only with Zfh (Zfa §"fli.h...").
@@ -413,8 +442,17 @@ mod tests {
                      zihintntl1p0_zihintpause2p0_zihpm2p0_zimop1p0_zmmul1p0_za64rs1p0_zaamo1p0_zalrsc1p0_\
                      zawrs1p0_zfa1p0_zfhmin1p0_zca1p0_zcb1p0_zcd1p0_zcmop1p0_zba1p0_zbb1p0_zbs1p0_zkt1p0_\
                      zvbb1p0_zve32f1p0_zve64d1p0_zvl128b1p0_supm1p0";
-        let err = ExtSet::RVA23U64.check_requirements(rva23).map_err(|m| m.names);
-        assert_eq!(err, Err(vec!["v".to_owned()]));
+        assert_eq!(ExtSet::RVA23U64.check_requirements(rva23), Ok(()));
+        assert_eq!(ExtSet::RVA23U64.check_requirements(&format!("{rva23}_zvfhmin1p0_zvkt1p0_zvkb1p0")), Ok(()));
+        let err = ExtSet::RVA22U64.check_requirements(rva23).map_err(|m| m.names);
+        assert!(err.is_err_and(|n| n.contains(&"v".to_owned()) && n.contains(&"zvbb".to_owned())));
+        // Vector crypto beyond Zvkb is not implemented: named, not ignored.
+        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvknha1p0").map_err(|m| m.names);
+        assert_eq!(err, Err(vec!["zvkned".to_owned(), "zvknha".to_owned()]));
+        assert_eq!(
+            ExtSet::DEFAULT.check_requirements("rv64gc_zvbb"),
+            Err(Missing { names: vec!["v".into(), "zvbb".into(), "zvkb".into()] })
+        );
         let without_v = rva23.replace("_v1p0", "").replace("_zvbb1p0_zve32f1p0_zve64d1p0_zvl128b1p0", "");
         assert_eq!(ExtSet::RVA23U64.check_requirements(&without_v), Ok(()));
         let err = ExtSet::RV64GC.check_requirements(&without_v).map_err(|m| m.names);
@@ -436,6 +474,19 @@ mod tests {
         let ror = decode(0x60c5_d533); // ror a0,a1,a2: Zbb and Zbkb
         assert!(ExtSet::RV64GC.with(Ext::Zbkb).allows(&ror, 0));
         assert!(!ExtSet::RV64GC.allows(&ror, 0));
+    }
+
+    #[test]
+    fn zvbb_needs_zvbb_and_zvkb_has_its_subset() {
+        let vandn = decode(0x0621_80d7); // vandn.vv v1,v2,v3
+        let vclz = decode(0x4a26_20d7); // vclz.v v1,v2
+        let rv64gcv = ExtSet::RV64GC.with(Ext::V);
+        assert!(!rv64gcv.allows(&vandn, 0) && !rv64gcv.allows(&vclz, 0));
+        let zvkb = rv64gcv.with(Ext::Zvkb);
+        assert!(zvkb.allows(&vandn, 0) && !zvkb.allows(&vclz, 0));
+        assert!(ExtSet::RVA23U64.allows(&vandn, 0) && ExtSet::RVA23U64.allows(&vclz, 0));
+        assert!(!ExtSet::DEFAULT.allows(&vclz, 0) && !ExtSet::DEFAULT.has(Ext::Zvfhmin));
+        assert!(ExtSet::RV64GC.with(Ext::Zvfhmin).has(Ext::V), "zv* implies v");
     }
 
     #[test]

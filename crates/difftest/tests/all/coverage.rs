@@ -96,10 +96,11 @@ fn every_ferrovm_instruction_is_generated() {
             Insn::Word(_) => false,
         };
     }
-    // Vector instructions come from the `--vector` mode (src/vector.rs).
+    // Vector instructions come from the `--vector` mode (src/vector.rs);
+    // Zvbb, which QEMU 7.2 lacks, from none (see tests/guests/vector_rva23).
     let missing: Vec<&str> = Opcode::ALL
         .iter()
-        .filter(|o| o.ext() != ferrovm_riscv::Ext::V)
+        .filter(|o| !o.ext().has_vector_opcodes())
         .map(|o| o.name())
         .filter(|n| !seen.contains(n) && !NOT_GENERATED.iter().any(|(x, _)| x == n))
         .collect();

@@ -106,6 +106,20 @@ pub(super) fn overlap(a: u8, ea: i32, b: u8, eb: i32) -> bool {
     a < b.saturating_add(nb) && b < a.saturating_add(na)
 }
 
+/// Whether a destination group (`dst`, EMUL 2^`de`) may share registers
+/// with a source group of another EEW (`src`, 2^`se`) (§31.5.2): when the
+/// destination EEW is the wider (`widening`), only in the highest-numbered
+/// part of the destination and only if the source EMUL is at least 1;
+/// when it is the narrower (narrowing, mask results), only in the
+/// lowest-numbered part of the source.
+pub(super) fn overlap_ok(dst: u8, de: i32, src: u8, se: i32, widening: bool) -> bool {
+    if !overlap(dst, de, src, se) {
+        return true;
+    }
+    let (dn, sn) = (1u8 << de.max(0), 1u8 << se.max(0));
+    if widening { se >= 0 && src == dst + dn - sn } else { src == dst }
+}
+
 type R<F> = Result<u64, VTrap<F>>;
 
 /// Runs `inst` with scalar operands `a` (`x[rs1]` or the immediate) and
@@ -154,19 +168,30 @@ fn setvl(v: &mut VState, inst: VInst, a: u64, b: u64) -> u64 {
         _ if rd != 0 => u64::MAX,
         _ => v.vl,
     };
-    v.vstart = 0;
-    match decode_vtype(vtype) {
-        Some((sew, lmul)) => {
-            let max = vlmax(v.vlenb, sew, lmul) as u64;
-            v.vtype = vtype;
-            v.vl = avl.min(max);
+    v.configure(avl, vtype)
+}
+
+impl VState {
+    /// What `vsetvl` does with an application vector length and a `vtype`
+    /// (§31.6): `vl` = min(`avl`, VLMAX), or `vtype.vill` and `vl` = 0 for
+    /// a configuration ferrovm does not support; `vstart` = 0. Returns the
+    /// new `vl`. (Also how `rt_sigreturn` puts back a saved `vl`/`vtype`,
+    /// as Linux's restore does with `vsetvl`.)
+    pub fn configure(&mut self, avl: u64, vtype: u64) -> u64 {
+        self.vstart = 0;
+        match decode_vtype(vtype) {
+            Some((sew, lmul)) => {
+                let max = vlmax(self.vlenb, sew, lmul) as u64;
+                self.vtype = vtype;
+                self.vl = avl.min(max);
+            }
+            None => {
+                self.vtype = VILL;
+                self.vl = 0;
+            }
         }
-        None => {
-            v.vtype = VILL;
-            v.vl = 0;
-        }
+        self.vl
     }
-    v.vl
 }
 
 /// Whole-register loads and stores (§31.7.9): `nf` + 1 registers, no
@@ -356,11 +381,36 @@ fn binop(op: VOp, x: u64, y: u64, sz: usize, vxrm: u64, sat: &mut bool) -> u64 {
                 clamp(roundoff_s(i128::from(sx) * i128::from(sy), bits - 1, vxrm), sat)
             }
         }
+        // Zvbb: the rotate amount is the low log2(SEW) bits.
+        Andn => x & !y,
+        Rol => rotate_left(x, sh, bits),
+        Ror => rotate_left(x, (bits - sh) & (bits - 1), bits),
         Ssrl => roundoff_u(u128::from(x), sh, vxrm) as u64,
         Ssra => roundoff_s(i128::from(sx), sh, vxrm) as u64,
         _ => 0,
     };
     r & m
+}
+
+/// `x` (the low `bits` bits) rotated left by `sh` < `bits`.
+fn rotate_left(x: u64, sh: u32, bits: u32) -> u64 {
+    if sh == 0 { x } else { (x << sh | x >> (bits - sh)) & ones(bits as usize / 8) }
+}
+
+/// Zvbb's unary element operations on an element of `sz` bytes.
+fn bitop(op: VOp, x: u64, sz: usize) -> u64 {
+    let bits = (sz * 8) as u32;
+    // The element in the high bits of a u64, so the u64 operations give
+    // the element's answer (and a count of `bits` for zero).
+    let top = x << (64 - bits);
+    match op {
+        VOp::Brev => top.reverse_bits(),
+        VOp::Brev8 => u64::from_le_bytes(x.to_le_bytes().map(u8::reverse_bits)),
+        VOp::Rev8 => top.swap_bytes(),
+        VOp::Clz => u64::from(top.leading_zeros().min(bits)),
+        VOp::Ctz => u64::from(x.trailing_zeros().min(bits)),
+        _ => u64::from(x.count_ones()),
+    }
 }
 
 /// Compares (§31.11.8).
@@ -431,7 +481,8 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
     let mut result = 0;
     match inst.op {
         Add | Sub | Rsub | Minu | Min | Maxu | Max | And | Or | Xor | Sll | Srl | Sra | Mul | Mulh | Mulhu | Mulhsu
-        | Divu | Div | Remu | Rem | Saddu | Sadd | Ssubu | Ssub | Aaddu | Aadd | Asubu | Asub | Smul | Ssrl | Ssra => {
+        | Divu | Div | Remu | Rem | Saddu | Sadd | Ssubu | Ssub | Aaddu | Aadd | Asubu | Asub | Smul | Ssrl | Ssra
+        | Andn | Rol | Ror => {
             check(group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
             for i in c.vstart..c.vl {
                 if active(v, inst, i) {
@@ -536,6 +587,35 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
                     _ => zy.wrapping_mul(sx).wrapping_add(d),
                 };
                 set(v, vd, i, w, r & ones(w));
+            }
+        }
+        Brev | Brev8 | Rev8 | Clz | Ctz | CpopV => {
+            check(group_ok(vd, lm) && group_ok(vs2, lm))?;
+            for i in c.vstart..c.vl {
+                if active(v, inst, i) {
+                    let r = bitop(inst.op, get(v, vs2, i, sz), sz);
+                    set(v, vd, i, sz, r & ones(sz));
+                }
+            }
+        }
+        Wsll => {
+            // Zvbb vwsll: 2*SEW = zext(vs2) << (the low log2(2*SEW) bits of
+            // vs1/rs1/uimm5), with the widening overlap rules (§31.5.2).
+            check(
+                sz <= 4
+                    && lm < 3
+                    && group_ok(vd, lm + 1)
+                    && group_ok(vs2, lm)
+                    && overlap_ok(vd, lm + 1, vs2, lm, true)
+                    && (scalar || (group_ok(vs1, lm) && overlap_ok(vd, lm + 1, vs1, lm, true))),
+            )?;
+            let w = sz * 2;
+            for i in c.vstart..c.vl {
+                if active(v, inst, i) {
+                    let sh = src1(v, i, sz) & (w as u64 * 8 - 1);
+                    let r = get(v, vs2, i, sz) << sh;
+                    set(v, vd, i, w, r & ones(w));
+                }
             }
         }
         Nsrl | Nsra | Nclipu | Nclip => {
@@ -825,6 +905,93 @@ mod tests {
         // A store that runs off the end faults at element 2 with vstart = 2.
         let r = execute(&mut cpu, vi(VOp::Se, 2, 0, 0, 1, 2), 56, 0, &mut mem);
         assert_eq!((r, cpu.vector.vstart), (Err(VTrap::Fault(64)), 2));
+    }
+
+    /// Runs `vsetivli` for `vl` elements of `sew` bytes (LMUL 1), then
+    /// `inst` with scalar `a`.
+    fn run(cpu: &mut Cpu, sew: usize, vl: u8, inst: VInst, a: u64) -> R<u64> {
+        let vsew = sew.trailing_zeros() as i16;
+        execute(cpu, vi(VOp::Setivli, 0, 0, vl, 1, vsew << 3), 0, 0, &mut Flat(vec![]))?;
+        execute(cpu, inst, a, 0, &mut Flat(vec![]))
+    }
+
+    fn put(cpu: &mut Cpu, reg: u8, sz: usize, xs: &[u64]) {
+        for (i, &x) in xs.iter().enumerate() {
+            set(&mut cpu.vector, reg, i, sz, x);
+        }
+    }
+
+    fn read(cpu: &Cpu, reg: u8, sz: usize, n: usize) -> Vec<u64> {
+        (0..n).map(|i| get(&cpu.vector, reg, i, sz)).collect()
+    }
+
+    /// Zvbb's unary operations, each element by hand from the definitions
+    /// of vector cryptography spec 1.0 "Zvbb".
+    #[test]
+    fn zvbb_unary_operations() {
+        let cases: &[(VOp, usize, [u64; 4], [u64; 4])] = &[
+            (VOp::Brev8, 1, [0x01, 0x80, 0xf0, 0x00], [0x80, 0x01, 0x0f, 0x00]),
+            (VOp::Brev8, 4, [0x1234_5678, 1, 0, 0xff00_0001], [0x482c_6a1e, 0x80, 0, 0xff00_0080]),
+            (VOp::Rev8, 1, [0x12, 0x34, 0, 0xff], [0x12, 0x34, 0, 0xff]),
+            (VOp::Rev8, 4, [0x1122_3344, 1, 0, 0xff00_0000], [0x4433_2211, 0x0100_0000, 0, 0xff]),
+            (VOp::Brev, 2, [0x0001, 0x8000, 0x1234, 0xffff], [0x8000, 0x0001, 0x2c48, 0xffff]),
+            (VOp::Clz, 1, [0, 1, 0x80, 0x10], [8, 7, 0, 3]),
+            (VOp::Clz, 8, [0, 1 << 40, 0, 0], [64, 23, 0, 0]),
+            (VOp::Ctz, 8, [u64::MAX, 1 << 63, 0, 0], [0, 63, 0, 0]),
+            (VOp::Ctz, 2, [0, 0x8000, 1, 0x0100], [16, 15, 0, 8]),
+            (VOp::CpopV, 4, [0, 0xffff_ffff, 0x8000_0001, 0x0f0f], [0, 32, 2, 8]),
+        ];
+        for &(op, sz, src, want) in cases {
+            // VLEN 128 holds two 64-bit elements in one register.
+            let n = 4.min(16 / sz);
+            let mut cpu = Cpu::default();
+            put(&mut cpu, 2, sz, &src[..n]);
+            run(&mut cpu, sz, n as u8, vi(op, 1, 2, 0, 1, 0), 0).unwrap();
+            assert_eq!(read(&cpu, 1, sz, n), want[..n], "{op:?} at SEW {}", sz * 8);
+        }
+    }
+
+    #[test]
+    fn zvbb_rotates_andn_and_masks() {
+        let mut cpu = Cpu::default();
+        put(&mut cpu, 2, 1, &[0x81, 0x81, 0x81, 0x0f]);
+        put(&mut cpu, 3, 1, &[1, 9, 0, 4]);
+        // The amount is the low 3 bits at SEW 8: 9 rotates by 1.
+        run(&mut cpu, 1, 4, vi(VOp::Rol, 1, 2, 3, 1, 0), 0).unwrap();
+        assert_eq!(read(&cpu, 1, 1, 4), [0x03, 0x03, 0x81, 0xf0]);
+        run(&mut cpu, 1, 4, vi(VOp::Ror, 1, 2, 3, 1, 0), 0).unwrap();
+        assert_eq!(read(&cpu, 1, 1, 4), [0xc0, 0xc0, 0x81, 0xf0]);
+        // vandn.vx: vs2 & !x[rs1]; masked: element 1 and 3 are inactive.
+        put(&mut cpu, 1, 1, &[0xaa; 4]);
+        cpu.vector.regs[0] = 0b0101;
+        run(&mut cpu, 1, 4, vi(VOp::Andn, 1, 2, 0, VInst::SCALAR, 0), 0x0f).unwrap();
+        assert_eq!(read(&cpu, 1, 1, 4), [0x80, 0xaa, 0x80, 0xaa]);
+        // vror.vi 63 at SEW 64 is a rotate left by 1.
+        put(&mut cpu, 2, 8, &[0x8000_0000_0000_0001]);
+        run(&mut cpu, 8, 1, vi(VOp::Ror, 1, 2, 0, 1 | VInst::SCALAR, 0), 63).unwrap();
+        assert_eq!(read(&cpu, 1, 8, 1), [3]);
+        // Masked with vd = v0 is reserved.
+        assert_eq!(run(&mut cpu, 1, 4, vi(VOp::Clz, 0, 2, 0, 0, 0), 0), Err(VTrap::Illegal));
+    }
+
+    #[test]
+    fn zvbb_widening_shift() {
+        let mut cpu = Cpu::default();
+        put(&mut cpu, 2, 1, &[0xff, 0x01, 0x80, 0x7f]);
+        put(&mut cpu, 3, 1, &[8, 15, 16, 0x1f]);
+        // The low log2(2*SEW) = 4 bits: 16 shifts by 0, 0x1f by 15.
+        run(&mut cpu, 1, 4, vi(VOp::Wsll, 4, 2, 3, 1, 0), 0).unwrap();
+        assert_eq!(read(&cpu, 4, 2, 4), [0xff00, 0x8000, 0x0080, 0x8000]);
+        put(&mut cpu, 6, 4, &[0xffff_ffff, 1]);
+        run(&mut cpu, 4, 2, vi(VOp::Wsll, 4, 6, 0, 1 | VInst::SCALAR, 0), 33).unwrap();
+        assert_eq!(read(&cpu, 4, 8, 2), [0x1_ffff_fffe_0000_0000, 0x2_0000_0000].map(|x: u128| x as u64));
+        // SEW 64 has no wider type; vd overlapping the lower part of its
+        // source, or an odd destination group, are reserved.
+        assert_eq!(run(&mut cpu, 8, 1, vi(VOp::Wsll, 4, 6, 0, 3, 0), 1), Err(VTrap::Illegal));
+        assert_eq!(run(&mut cpu, 1, 4, vi(VOp::Wsll, 4, 4, 3, 1, 0), 0), Err(VTrap::Illegal));
+        assert_eq!(run(&mut cpu, 1, 4, vi(VOp::Wsll, 5, 2, 3, 1, 0), 0), Err(VTrap::Illegal));
+        // The highest-numbered part of the destination may be the source.
+        assert_eq!(run(&mut cpu, 1, 4, vi(VOp::Wsll, 4, 5, 3, 1, 0), 0), Ok(0));
     }
 
     #[test]

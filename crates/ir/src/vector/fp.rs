@@ -4,8 +4,9 @@
 //! mode, NaN canonicalization, exception flags — exactly as the scalar F/D
 //! instruction would compute it.
 //!
-//! Elements are F (SEW 32) or D (SEW 64) values; SEW 16 FP needs Zvfh or
-//! Zvfhmin, which ferrovm does not implement, so those forms are illegal
+//! Elements are F (SEW 32) or D (SEW 64) values, plus binary16 for the
+//! two Zvfhmin conversions when the lifter says the machine has it
+//! ([`VInst::half`]); the rest of SEW 16 FP needs Zvfh and is illegal
 //! (§31.13: "If the EEW of a vector floating-point operand does not
 //! correspond to a supported IEEE floating-point type, the instruction
 //! encoding is reserved"). The integer-side widths of the conversions are
@@ -23,7 +24,7 @@
 //! element order: that is what `vfredosum` must do and a valid tree for
 //! `vfredusum` (§31.15.3).
 
-use super::exec::{Cfg, active, compute as integer, get, group_ok, overlap, set, set_bit};
+use super::exec::{Cfg, active, compute as integer, get, group_ok, overlap_ok, set, set_bit};
 use super::{VInst, VOp, VState};
 use crate::eval;
 use crate::fp as sf;
@@ -44,20 +45,6 @@ fn scalar_operand(prec: Prec, raw: u64) -> u64 {
         Prec::S => eval::unary(UnOp::NanUnbox, raw),
         _ => raw,
     }
-}
-
-/// Whether a destination group (`dst`, EMUL 2^`de`) may share registers
-/// with a source group of another EEW (`src`, 2^`se`) (§31.5.2): when the
-/// destination EEW is the wider (`widening`), only in the highest-numbered
-/// part of the destination and only if the source EMUL is at least 1;
-/// when it is the narrower (narrowing, mask results), only in the
-/// lowest-numbered part of the source.
-fn overlap_ok(dst: u8, de: i32, src: u8, se: i32, widening: bool) -> bool {
-    if !overlap(dst, de, src, se) {
-        return true;
-    }
-    let (dn, sn) = (1u8 << de.max(0), 1u8 << se.max(0));
-    if widening { se >= 0 && src == dst + dn - sn } else { src == dst }
 }
 
 /// Runs a vector FP instruction; `a` is the raw `f[rs1]` of the `.vf`
@@ -252,16 +239,19 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
         }
         FwcvtXuF | FwcvtXF | FwcvtFXu | FwcvtFX | FwcvtFF | FwcvtRtzXuF | FwcvtRtzXF => {
             // SEW-wide source, 2*SEW-wide result. The integer → FP forms
-            // read int16 (into binary32) or int32 (into binary64); the
-            // others read binary32 (binary16 would need Zvfh/Zvfhmin).
+            // read int16 (into binary32) or int32 (into binary64);
+            // vfwcvt.f.f.v reads binary16 with Zvfhmin (`inst.half()`); the
+            // others read binary32 (binary16 would need Zvfh).
             let int_src = matches!(inst.op, FwcvtFXu | FwcvtFX);
-            check(lm < 3 && (sz == 4 || (int_src && sz == 2)))?;
+            let half_src = inst.op == FwcvtFF && inst.half();
+            check(lm < 3 && (sz == 4 || ((int_src || half_src) && sz == 2)))?;
             check(group_ok(vd, lm + 1) && group_ok(vs2, lm) && overlap_ok(vd, lm + 1, vs2, lm, true))?;
             let (op, rm) = match (inst.op, sz) {
                 (FwcvtXuF, _) => (CvtOp::LuS, rm),
                 (FwcvtXF, _) => (CvtOp::LS, rm),
                 (FwcvtRtzXuF, _) => (CvtOp::LuS, Rm::Rtz),
                 (FwcvtRtzXF, _) => (CvtOp::LS, Rm::Rtz),
+                (FwcvtFF, 2) => (CvtOp::SH, rm),
                 (FwcvtFF, _) => (CvtOp::DS, rm),
                 (FwcvtFXu, 2) => (CvtOp::SWu, rm),
                 (FwcvtFX, 2) => (CvtOp::SW, rm),
@@ -280,10 +270,12 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             }
         }
         FncvtXuF | FncvtXF | FncvtFXu | FncvtFX | FncvtFF | FncvtRodFF | FncvtRtzXuF | FncvtRtzXF => {
-            // 2*SEW-wide source, SEW-wide result. binary32 → int16 is legal
-            // at SEW 16; everything else needs SEW 32.
+            // 2*SEW-wide source, SEW-wide result. binary32 → int16, and
+            // binary32 → binary16 with Zvfhmin, are legal at SEW 16;
+            // everything else needs SEW 32.
             let to_int = matches!(inst.op, FncvtXuF | FncvtXF | FncvtRtzXuF | FncvtRtzXF);
-            check(lm < 3 && (sz == 4 || (to_int && sz == 2)))?;
+            let to_half = inst.op == FncvtFF && inst.half();
+            check(lm < 3 && (sz == 4 || ((to_int || to_half) && sz == 2)))?;
             check(group_ok(vd, lm) && group_ok(vs2, lm + 1) && overlap_ok(vd, lm, vs2, lm + 1, false))?;
             let rtz = matches!(inst.op, FncvtRtzXuF | FncvtRtzXF);
             let rm = if rtz { Rm::Rtz } else { rm };
@@ -294,6 +286,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
                 }
                 let x = get(v, vs2, i, sz * 2);
                 let r = acc(match (inst.op, sz) {
+                    (FncvtFF, 2) => sf::convert(CvtOp::HS, rm, x),
                     (_, 2) => sf::single_to_i16(signed, rm, x),
                     (FncvtFXu, _) => sf::convert(CvtOp::SLu, rm, x),
                     (FncvtFX, _) => sf::convert(CvtOp::SL, rm, x),
@@ -362,7 +355,7 @@ mod tests {
     use super::super::{VILL, execute};
     use super::*;
     use crate::cpu::Cpu;
-    use crate::fp::{CANONICAL_NAN_S, DZ, NV, NX};
+    use crate::fp::{CANONICAL_NAN_S, DZ, NV, NX, OF};
 
     struct NoMem;
 
@@ -461,6 +454,33 @@ mod tests {
         execute(&mut c, vi(VOp::FncvtXF, 8, 6, 0, 1), 0, 0, &mut NoMem).unwrap();
         assert_eq!(read(&c, 8, 2, 2), [0x7fff, 2]);
         assert_eq!(c.fflags, u64::from(NV | NX));
+    }
+
+    /// Zvfhmin: binary16 <-> binary32 at SEW 16 when the lifter marks the
+    /// instruction [`VInst::HALF`], reserved without it; the other SEW 16
+    /// FP operations stay reserved either way (they need Zvfh).
+    #[test]
+    fn zvfhmin_converts_half_only_when_the_machine_has_it() {
+        let mut c = cpu(2, 4);
+        // 1.0, -2.0, the smallest subnormal, a signalling NaN.
+        put(&mut c, 2, 2, &[0x3c00, 0xc000, 0x0001, 0x7c01]);
+        let r = execute(&mut c, vi(VOp::FwcvtFF, 4, 2, 0, 1), 0, 0, &mut NoMem);
+        assert_eq!(r, Err(super::super::VTrap::Illegal));
+        execute(&mut c, vi(VOp::FwcvtFF, 4, 2, 0, 1 | VInst::HALF), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 4, 4, 4), [ONE, 0xc000_0000, 0x3380_0000, CANONICAL_NAN_S]);
+        assert_eq!(c.fflags, u64::from(NV));
+        // Back: 1.0 exact, 65520 overflows to inf (OF|NX), 1 + 2^-11 rounds to even.
+        c.fflags = 0;
+        put(&mut c, 6, 4, &[ONE, 0x477f_f000, 0x3f80_1000, 0xc000_0000]);
+        execute(&mut c, vi(VOp::FncvtFF, 8, 6, 0, 1 | VInst::HALF), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 8, 2, 4), [0x3c00, 0x7c00, 0x3c00, 0xc000]);
+        assert_eq!(c.fflags, u64::from(OF | NX));
+        let r = execute(&mut c, vi(VOp::FncvtFF, 8, 6, 0, 1), 0, 0, &mut NoMem);
+        assert_eq!(r, Err(super::super::VTrap::Illegal));
+        for op in [VOp::FncvtRodFF, VOp::Fadd, VOp::FcvtXF] {
+            let r = execute(&mut c, vi(op, 8, 6, 6, 1 | VInst::HALF), 0, 0, &mut NoMem);
+            assert_eq!(r, Err(super::super::VTrap::Illegal), "{op:?}");
+        }
     }
 
     #[test]

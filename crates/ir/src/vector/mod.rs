@@ -13,7 +13,8 @@
 //! Tail and inactive elements are left undisturbed whatever the
 //! agnostic bits say (allowed by spec §31.3.4.3, and what QEMU does by
 //! default). Vector floating point (`fp`) supports SEW 32 and 64 (F and
-//! D elements); SEW 16 FP (Zvfh, Zvfhmin) is an illegal instruction. Each
+//! D elements) and, with Zvfhmin, the binary16 <-> binary32 conversions;
+//! the rest of SEW 16 FP (Zvfh) is an illegal instruction. Each
 //! element operation calls the scalar reference semantics in
 //! [`crate::fp`], so vector and scalar FP agree bit for bit, `fflags`
 //! included.
@@ -193,6 +194,10 @@ vops! {
     MvXS = "mv.x.s", MvSX = "mv.s.x", Mvr = "mvr",
     Slideup = "slideup", Slidedown = "slidedown", Slide1up = "slide1up", Slide1down = "slide1down",
     Rgather = "rgather", Rgatherei16 = "rgatherei16", Compress = "compress",
+    // Zvbb (vector cryptography spec 1.0 "Zvbb"): `CpopV` is `vcpop.v`, the
+    // per-element count (`Cpop` is the mask `vcpop.m`)
+    Andn = "andn", Rol = "rol", Ror = "ror", Wsll = "wsll",
+    Brev = "brev", Brev8 = "brev8", Rev8 = "rev8", Clz = "clz", Ctz = "ctz", CpopV = "cpop.v",
     // floating point (§31.13-31.16; everything from `Fadd` on is FP, see
     // `VOp::is_fp`): single width
     Fadd = "fadd", Fsub = "fsub", Frsub = "frsub", Fmul = "fmul", Fdiv = "fdiv", Frdiv = "frdiv",
@@ -249,8 +254,9 @@ pub struct VInst {
     /// `vs2`.
     pub vs2: u8,
     /// Bit 0: `vm` (1 = unmasked); bit 1: the first source is the scalar
-    /// operand `a` (`.vx`/`.vi`/`.wx` forms) rather than `v[vs1]`; bits
-    /// 4..=6: `nf` of loads and stores.
+    /// operand `a` (`.vx`/`.vi`/`.wx` forms) rather than `v[vs1]`; bit 2:
+    /// binary16 elements are legal ([`VInst::HALF`]); bits 4..=6: `nf` of
+    /// loads and stores.
     pub flags: u8,
     /// `zimm` of `vsetvli`/`vsetivli`, the element/register-count code of
     /// loads and stores, 0 otherwise.
@@ -262,6 +268,10 @@ impl VInst {
     pub const UNMASKED: u8 = 1;
     /// The first source is the scalar operand.
     pub const SCALAR: u8 = 2;
+    /// The machine has binary16 vector elements for this instruction
+    /// (Zvfhmin's conversions): the lifter sets it from the guest ISA, so
+    /// SEW 16 FP stays reserved on a machine without them.
+    pub const HALF: u8 = 4;
 
     /// Whether the instruction is unmasked (`vm` = 1).
     pub const fn unmasked(self) -> bool {
@@ -271,6 +281,11 @@ impl VInst {
     /// Whether the first source operand is the scalar `a`.
     pub const fn scalar(self) -> bool {
         self.flags & Self::SCALAR != 0
+    }
+
+    /// Whether binary16 elements are legal ([`VInst::HALF`]).
+    pub const fn half(self) -> bool {
+        self.flags & Self::HALF != 0
     }
 
     /// `nf` (segments minus one) of a load or store.

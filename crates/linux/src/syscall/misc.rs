@@ -414,9 +414,13 @@ const IMA_EXT_0: &[(Ext, u32)] = &[
     (Ext::Zbkc, 9),
     (Ext::Zbkx, 10),
     (Ext::Zkt, 16),
+    (Ext::Zvbb, 17),
+    (Ext::Zvkb, 19),
+    (Ext::Zvkt, 26),
     (Ext::Zfh, 27),
     (Ext::Zfhmin, 28),
     (Ext::Zihintntl, 29),
+    (Ext::Zvfhmin, 31),
     (Ext::Zfa, 32),
     (Ext::Zicond, 35),
     (Ext::Zihintpause, 36),
@@ -451,6 +455,11 @@ pub(crate) fn hwprobe_value(isa: ExtSet, key: u64) -> Option<u64> {
             }
             if isa.has(Ext::Zicsr) {
                 v |= 1 << 50; // EXT_ZICNTR: cycle, time, instret
+            }
+            if isa.has(Ext::V) {
+                // V contains the embedded subsets: EXT_ZVE32X, EXT_ZVE32F,
+                // EXT_ZVE64X, EXT_ZVE64F, EXT_ZVE64D.
+                v |= 0x1f << 37;
             }
             for &(ext, bit) in IMA_EXT_0 {
                 if isa.has(ext) {
@@ -610,14 +619,20 @@ mod tests {
         for bit in [3, 4, 5, 6, 7, 27, 28, 29, 32, 35, 36, 42, 44, 47, 48, 55] {
             assert!(rva23 & 1 << bit != 0, "bit {bit}");
         }
-        assert_eq!(rva23 & (1 << 2 | 1 << 8 | 1 << 9 | 1 << 10), 0, "no V, no Zbk* in rva23u64");
+        assert_eq!(rva23 & (1 << 8 | 1 << 9 | 1 << 10), 0, "no Zbk* in rva23u64");
+        // V, Zve32x..Zve64d, Zvbb (and its Zvkb), Zvkt, Zvfhmin.
+        for bit in [2, 17, 19, 26, 31, 37, 38, 39, 40, 41] {
+            assert!(rva23 & 1 << bit != 0, "bit {bit}");
+        }
+        assert_eq!(rva23 & 1 << 30, 0, "no Zvfh");
+        assert_eq!(ext0(ExtSet::RVA22U64) & (1 << 2 | 1 << 17 | 0x1f << 37), 0, "no vectors in rva22u64");
         assert_eq!(ext0(ExtSet::IMPLEMENTED) & (1 << 8 | 1 << 9 | 1 << 10), 1 << 8 | 1 << 9 | 1 << 10);
-        assert_eq!(ext0(ExtSet::DEFAULT) & 1 << 2, 0, "no V by default");
+        assert_eq!(ext0(ExtSet::DEFAULT) & (1 << 2 | 1 << 17 | 1 << 31), 0, "no vectors by default");
         assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 2, 1 << 2, "IMA_V with V");
         assert_eq!(hwprobe_value(ExtSet::RVA23U64, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), Some(64));
         assert_eq!(hwprobe_value(ExtSet::RV64GC, hwprobe::KEY_ZICBOZ_BLOCK_SIZE), None);
         assert_eq!(hwprobe_value(ExtSet::RVA23U64, 7), None, "unknown keys are -1");
         let hwcap = crate::stack::hwcap(ExtSet::RVA23U64);
-        assert_eq!(hwcap, [b'I', b'M', b'A', b'F', b'D', b'C'].iter().fold(0, |b, l| b | 1 << (l - b'A')));
+        assert_eq!(hwcap, [b'I', b'M', b'A', b'F', b'D', b'C', b'V'].iter().fold(0, |b, l| b | 1 << (l - b'A')));
     }
 }

@@ -142,7 +142,7 @@ pub(crate) fn render(i: &Inst, out: &mut Rendered) -> bool {
             out.put(format_args!("{name}\t{},{},{}", v(rd), v(rs2), x(rs1)));
             mask(i, out);
         }
-        Format::VI | Format::VIU => {
+        Format::VI | Format::VIU | Format::VIU6 => {
             out.put(format_args!("{name}\t{},{},{imm}", v(rd), v(rs2)));
             mask(i, out);
         }

@@ -155,8 +155,11 @@ fn lift_inst(cx: &mut Ctx, inst: &Inst, pc: u64) -> Option<Flow> {
         | Ext::Zihintpause
         | Ext::Zihintntl
         | Ext::Zmmul
-        | Ext::Zkt => None,
-        Ext::V => vector::lift(cx, inst),
+        | Ext::Zkt
+        | Ext::Zvkb
+        | Ext::Zvkt
+        | Ext::Zvfhmin => None,
+        Ext::V | Ext::Zvbb => vector::lift(cx, inst),
     }
 }
 

@@ -1,4 +1,4 @@
-//! V 1.0: every vector instruction becomes one `vector` op
+//! V 1.0 and Zvbb: every vector instruction becomes one `vector` op
 //! ([`ferrovm_ir::Op::Vector`]) carrying a [`VInst`]; its scalar operands
 //! (`x[rs1]`, `x[rs2]` or the immediate) are temporaries and a scalar result
 //! (`vsetvl*`, `vmv.x.s`, `vcpop.m`, `vfirst.m`) is written to `x[rd]`.
@@ -13,7 +13,7 @@ use ferrovm_ir::Reg;
 use ferrovm_ir::vector::{VInst, VOp};
 
 use super::{Ctx, Flow};
-use crate::{Format, Inst, Opcode};
+use crate::{Ext, Format, Inst, Opcode};
 
 /// What an opcode becomes: the operation, the scalar-source flag, the
 /// `imm` field and a fixed `nf` (whole-register forms).
@@ -46,6 +46,7 @@ fn shape(op: Opcode) -> Option<Shape> {
         Format::VX
             | Format::VI
             | Format::VIU
+            | Format::VIU6
             | Format::VXNm
             | Format::VINm
             | Format::VMvX
@@ -103,7 +104,7 @@ fn shape(op: Opcode) -> Option<Shape> {
     }
     let key = match (base, suffix) {
         ("waddu" | "wadd" | "wsubu" | "wsub", "wv" | "wx") | ("fwadd" | "fwsub", "wv" | "wf") => format!("{base}_w"),
-        ("zext" | "sext", _) | ("mv", "x.s" | "s.x") | ("fmv", _) => format!("{base}.{suffix}"),
+        ("zext" | "sext", _) | ("mv", "x.s" | "s.x") | ("fmv", _) | ("cpop", "v") => format!("{base}.{suffix}"),
         // vfcvt.xu.f.v → fcvt.xu.f (the operand-shape suffix dropped)
         ("fcvt" | "fwcvt" | "fncvt", _) => format!("{base}.{}", suffix.get(..suffix.len().saturating_sub(2))?),
         _ => base.to_owned(),
@@ -117,7 +118,7 @@ fn shapes() -> &'static [Option<Shape>] {
     SHAPES.get_or_init(|| {
         let mut v = vec![None; Opcode::ALL.len() + 1];
         for &op in Opcode::ALL {
-            if op.ext() == crate::Ext::V
+            if op.ext().has_vector_opcodes()
                 && let Some(slot) = v.get_mut(op as usize)
             {
                 *slot = shape(op);
@@ -136,7 +137,10 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
         VOp::Setvli | VOp::Setivli => i.imm as i16,
         _ => s.imm,
     };
-    let flags = vm | if s.scalar { VInst::SCALAR } else { 0 } | (nf & 7) << 4;
+    // Zvfhmin: binary16 <-> binary32 conversions (SEW 16 FP stays reserved
+    // otherwise, V 1.0 §31.13).
+    let half = cx.isa.has(Ext::Zvfhmin) && matches!(s.op, VOp::FwcvtFF | VOp::FncvtFF);
+    let flags = vm | if s.scalar { VInst::SCALAR } else { 0 } | if half { VInst::HALF } else { 0 } | (nf & 7) << 4;
     let inst = VInst { op: s.op, vd: i.rd, vs1: i.rs1, vs2: i.rs2, flags, imm };
     if s.op.is_fp() {
         // V 1.0 §31.10.1: a reserved frm makes every vector FP instruction
@@ -144,7 +148,7 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
         cx.check_frm();
     }
     let a = match format {
-        Format::VI | Format::VIU | Format::VINm | Format::VMvI => cx.imm(i.imm),
+        Format::VI | Format::VIU | Format::VIU6 | Format::VINm | Format::VMvI => cx.imm(i.imm),
         Format::VSetivli | Format::VToF => cx.imm(0),
         // The raw f[rs1]: whether it is NaN-unboxed depends on SEW.
         Format::VF | Format::VFMac | Format::VFNm | Format::VMvF => cx.f_raw(i.rs1),
@@ -172,7 +176,7 @@ mod tests {
     fn every_vector_opcode_has_a_shape() {
         let missing: Vec<&str> = Opcode::ALL
             .iter()
-            .filter(|op| op.ext() == crate::Ext::V && shape(**op).is_none())
+            .filter(|op| op.ext().has_vector_opcodes() && shape(**op).is_none())
             .map(|op| op.name())
             .collect();
         assert!(missing.is_empty(), "{missing:?}");
@@ -195,5 +199,11 @@ mod tests {
         assert_eq!(f(Opcode::VfmergeVfm), Some((VOp::Fmerge, 0, 0, true)));
         assert_eq!(f(Opcode::VmfgeVf), Some((VOp::Mfge, 0, 0, true)));
         assert_eq!(f(Opcode::VfwredosumVs), Some((VOp::Fwredosum, 0, 0, false)));
+        assert_eq!(f(Opcode::VcpopV), Some((VOp::CpopV, 0, 0, false)));
+        assert_eq!(f(Opcode::VcpopM), Some((VOp::Cpop, 0, 0, false)));
+        assert_eq!(f(Opcode::VrorVi), Some((VOp::Ror, 0, 0, true)));
+        assert_eq!(f(Opcode::VwsllVx), Some((VOp::Wsll, 0, 0, true)));
+        assert_eq!(f(Opcode::VandnVv), Some((VOp::Andn, 0, 0, false)));
+        assert_eq!(f(Opcode::Vbrev8V), Some((VOp::Brev8, 0, 0, false)));
     }
 }

@@ -80,6 +80,7 @@ fn try_random_inst(op: Opcode, rng: &mut impl Rng) -> Option<Inst> {
         Format::Shift => rng.gen_range(0..64),
         Format::VI | Format::VINm | Format::VMvI => signed(rng, 5),
         Format::VIU => rng.gen_range(0..32),
+        Format::VIU6 => rng.gen_range(0..64),
         Format::VSetvli | Format::VSetivli => {
             let width = if format == Format::VSetivli { 0x3ff } else { 0x7ff };
             let zimm: i64 = if rng.gen_ratio(1, 4) { rng.gen_range(0..0x800) } else { rng.gen_range(0..0x100) };

@@ -1,12 +1,14 @@
 //! Spec-derived table rows for the extensions binutils 2.40 does not know
-//! (Zicond, Zimop, Zfa, Zcb, Zcmop, Zihintntl) and the hint names objdump
+//! (Zicond, Zimop, Zfa, Zcb, Zcmop, Zihintntl, Zvbb) and the hint names objdump
 //! only prints when the ELF declares the hint extension (Zicbop, Zihintpause).
 //!
 //! Encodings are built from the specifications' bit layouts (Zfa, Zcb and
 //! fli rows cross-checked with the encodings in binutils' own testsuite,
 //! gas/testsuite/gas/riscv/{zfa,zcb}.d); the text is binutils 2.41+ syntax
 //! (`%a` for fli constants; the Zcb aliases `lbu`, `zext.b`, `mul`... that
-//! objdump prints without -Mno-aliases). `hint` as in `table_rows.rs`.
+//! objdump prints without -Mno-aliases; Zvbb as binutils 2.42 prints the
+//! vector crypto instructions, which is the spec's assembly syntax with
+//! objdump's comma spacing). `hint` as in `table_rows.rs`.
 
 #[rustfmt::skip]
 pub const SPEC_ROWS: &[(u32, u8, &str, bool)] = &[
@@ -73,4 +75,61 @@ pub const SPEC_ROWS: &[(u32, u8, &str, bool)] = &[
     (0x6081, 2, "c.mop.1", true),
     (0x6781, 2, "c.mop.15", true),
     (0x6581, 2, "c.mop.11", true),
+    // Zvbb, the encodings of LLVM's MC tests (test/MC/RISCV/rvv/zvbb.s) printed
+    // the binutils way (no spaces after commas):
+    (0x04940557, 4, "vandn.vv\tv10,v9,v8,v0.t", false),
+    (0x04954557, 4, "vandn.vx\tv10,v9,a0,v0.t", false),
+    (0x48942557, 4, "vbrev8.v\tv10,v9,v0.t", false),
+    (0x48952557, 4, "vbrev.v\tv10,v9,v0.t", false),
+    (0x48962557, 4, "vclz.v\tv10,v9,v0.t", false),
+    (0x48972557, 4, "vcpop.v\tv10,v9,v0.t", false),
+    (0x4896a557, 4, "vctz.v\tv10,v9,v0.t", false),
+    (0x4894a557, 4, "vrev8.v\tv10,v9,v0.t", false),
+    (0x54940557, 4, "vrol.vv\tv10,v9,v8,v0.t", false),
+    (0x54954557, 4, "vrol.vx\tv10,v9,a0,v0.t", false),
+    (0x50940557, 4, "vror.vv\tv10,v9,v8,v0.t", false),
+    (0x50954557, 4, "vror.vx\tv10,v9,a0,v0.t", false),
+    (0x5490b557, 4, "vror.vi\tv10,v9,33,v0.t", false),
+    (0xd4940557, 4, "vwsll.vv\tv10,v9,v8,v0.t", false),
+    (0xd4954557, 4, "vwsll.vx\tv10,v9,a0,v0.t", false),
+    (0xd49eb557, 4, "vwsll.vi\tv10,v9,29,v0.t", false),
+    // Zvbb, built from the riscv-opcodes rv_zvbb field layout:
+    (0x062180d7, 4, "vandn.vv\tv1,v2,v3", false),
+    (0x044a0457, 4, "vandn.vv\tv8,v4,v20,v0.t", false),
+    (0x07ee8fd7, 4, "vandn.vv\tv31,v30,v29", false),
+    (0x062540d7, 4, "vandn.vx\tv1,v2,a0", false),
+    (0x04cfc257, 4, "vandn.vx\tv4,v12,t6,v0.t", false),
+    (0x522180d7, 4, "vror.vv\tv1,v2,v3", false),
+    (0x504a0457, 4, "vror.vv\tv8,v4,v20,v0.t", false),
+    (0x53ee8fd7, 4, "vror.vv\tv31,v30,v29", false),
+    (0x522540d7, 4, "vror.vx\tv1,v2,a0", false),
+    (0x50cfc257, 4, "vror.vx\tv4,v12,t6,v0.t", false),
+    (0x562180d7, 4, "vrol.vv\tv1,v2,v3", false),
+    (0x544a0457, 4, "vrol.vv\tv8,v4,v20,v0.t", false),
+    (0x57ee8fd7, 4, "vrol.vv\tv31,v30,v29", false),
+    (0x562540d7, 4, "vrol.vx\tv1,v2,a0", false),
+    (0x54cfc257, 4, "vrol.vx\tv4,v12,t6,v0.t", false),
+    (0xd62180d7, 4, "vwsll.vv\tv1,v2,v3", false),
+    (0xd44a0857, 4, "vwsll.vv\tv16,v4,v20,v0.t", false),
+    (0xd7ee8fd7, 4, "vwsll.vv\tv31,v30,v29", false),
+    (0xd62540d7, 4, "vwsll.vx\tv1,v2,a0", false),
+    (0xd4cfc257, 4, "vwsll.vx\tv4,v12,t6,v0.t", false),
+    (0x522030d7, 4, "vror.vi\tv1,v2,0", false),
+    (0x508fb257, 4, "vror.vi\tv4,v8,31,v0.t", false),
+    (0x565031d7, 4, "vror.vi\tv3,v5,32", false),
+    (0x547fb357, 4, "vror.vi\tv6,v7,63,v0.t", false),
+    (0xd6103157, 4, "vwsll.vi\tv2,v1,0", false),
+    (0xd48fb257, 4, "vwsll.vi\tv4,v8,31,v0.t", false),
+    (0x4a2420d7, 4, "vbrev8.v\tv1,v2", false),
+    (0x49042c57, 4, "vbrev8.v\tv24,v16,v0.t", false),
+    (0x4a24a0d7, 4, "vrev8.v\tv1,v2", false),
+    (0x4904ac57, 4, "vrev8.v\tv24,v16,v0.t", false),
+    (0x4a2520d7, 4, "vbrev.v\tv1,v2", false),
+    (0x49052c57, 4, "vbrev.v\tv24,v16,v0.t", false),
+    (0x4a2620d7, 4, "vclz.v\tv1,v2", false),
+    (0x49062c57, 4, "vclz.v\tv24,v16,v0.t", false),
+    (0x4a26a0d7, 4, "vctz.v\tv1,v2", false),
+    (0x4906ac57, 4, "vctz.v\tv24,v16,v0.t", false),
+    (0x4a2720d7, 4, "vcpop.v\tv1,v2", false),
+    (0x49072c57, 4, "vcpop.v\tv24,v16,v0.t", false),
 ];
