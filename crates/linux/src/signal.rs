@@ -10,6 +10,22 @@
 //! `__vdso_rt_sigreturn`. `rt_sigreturn` reads the (possibly modified)
 //! context back, so a handler can change registers, and `siglongjmp` out
 //! of a handler simply never returns through it.
+//!
+//! On a machine with the vector extension the frame carries the vector
+//! state the way Linux 6.5+ lays it out (`setup_sigcontext`/`save_v_state`,
+//! uapi `asm/sigcontext.h`): the last 8 bytes of the 528-byte FP union are
+//! the first extension header (`sc_extdesc.hdr`, after the `reserved` word
+//! that must stay 0), a `RISCV_V_MAGIC` record `{magic, size}` followed by
+//! `struct __riscv_v_ext_state {vstart, vl, vtype, vcsr, vlenb, datap}` and
+//! the 32 registers (`datap` points at them, 16-byte aligned), then an end
+//! header `{0, 0}`; the frame grows by the record's size. `rt_sigreturn`
+//! walks the headers as the kernel's `restore_sigcontext` does: the
+//! registers come back from wherever `datap` points, `vl`/`vtype` through
+//! what `vsetvl` would make of them, and an unknown record, a record of the
+//! wrong size or a nonzero `reserved` word is a bad frame (SIGSEGV). Linux
+//! adds the record only once the thread has used the vector unit; ferrovm
+//! adds it whenever the machine has V (the ABI lets a handler find it or
+//! not, by walking the headers).
 
 use ferrovm_ir::Cpu;
 use ferrovm_mem::AddressSpace;
@@ -348,6 +364,49 @@ pub const SIGCONTEXT_SIZE: u64 = 256 + 528;
 /// Size of `struct rt_sigframe`.
 pub const FRAME_SIZE: u64 = SIGINFO_SIZE as u64 + UC_MCONTEXT + SIGCONTEXT_SIZE;
 
+/// `RISCV_V_MAGIC`: the vector-state record of the extended context.
+pub const RISCV_V_MAGIC: u32 = 0x5346_5457;
+/// Offset in `struct sigcontext` of `sc_extdesc.reserved` (the FP union's
+/// word 129), which a frame must keep 0.
+const EXT_RESERVED: usize = 256 + 516;
+/// Offset in `struct sigcontext` of the first extension header
+/// (`sc_extdesc.hdr`).
+const EXT_HDR: usize = 256 + 520;
+/// `struct __riscv_v_ext_state` without the register data: `vstart`, `vl`,
+/// `vtype`, `vcsr`, `vlenb`, `datap`.
+const V_STATE_SIZE: usize = 48;
+/// Most extension headers `rt_sigreturn` walks (Linux knows one record).
+const MAX_RECORDS: usize = 8;
+
+/// The size of the vector record for `vlenb`-byte registers (Linux's
+/// `riscv_v_sc_size`): header, state, 32 registers.
+pub const fn v_record_size(vlenb: u64) -> u64 {
+    8 + V_STATE_SIZE as u64 + 32 * vlenb
+}
+
+/// The size of the frame (Linux's `get_rt_frame_size`): the `rt_sigframe`,
+/// the vector record when there is one, rounded up to 16 bytes.
+pub const fn frame_size(vlenb: Option<u64>) -> u64 {
+    let record = match vlenb {
+        Some(b) => v_record_size(b),
+        None => 0,
+    };
+    (FRAME_SIZE + record).next_multiple_of(16)
+}
+
+/// Where and how a frame is built: the thread's alternate stack, the
+/// sigreturn trampoline, and whether the machine has the vector extension
+/// (then the frame carries the vector state).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameTarget {
+    /// The alternate signal stack.
+    pub alt: AltStack,
+    /// Where the handler returns to (`rt_sigreturn`).
+    pub trampoline: u64,
+    /// Whether the vector state goes into the frame.
+    pub vector: bool,
+}
+
 /// The sigreturn trampoline: `li a7, 139` (`addi x17, x0, 139`); `ecall`.
 pub const TRAMPOLINE: [u8; 8] = {
     let li = (139u32 << 20) | (17 << 7) | 0x13;
@@ -364,22 +423,24 @@ pub const TRAMPOLINE: [u8; 8] = {
 pub fn setup_frame(
     mem: &AddressSpace,
     cpu: &mut Cpu,
-    alt: AltStack,
+    target: FrameTarget,
     info: &SigInfo,
     action: &SigAction,
     saved_mask: u64,
-    trampoline: u64,
 ) -> bool {
+    let alt = target.alt;
     let sp = cpu.regs[2];
     let mut top = sp;
     if action.flags & sa::ONSTACK != 0 && alt.flags & SS_DISABLE == 0 && !alt.contains(sp) {
         top = alt.sp.wrapping_add(alt.size);
     }
-    let Some(frame) = top.checked_sub(FRAME_SIZE).map(|f| f & !15) else { return false };
+    let vlenb = target.vector.then_some(cpu.vector.vlenb);
+    let size = frame_size(vlenb);
+    let Some(frame) = top.checked_sub(size).map(|f| f & !15) else { return false };
     if alt.contains(sp) && !alt.contains(frame) {
         return false; // alternate stack overflow
     }
-    let mut b = vec![0u8; FRAME_SIZE as usize];
+    let mut b = vec![0u8; size as usize];
     b[..SIGINFO_SIZE].copy_from_slice(&info.to_bytes());
     let uc = SIGINFO_SIZE;
     // uc_flags = 0, uc_link = 0.
@@ -398,16 +459,42 @@ pub fn setup_frame(
     }
     let fcsr = ((cpu.frm & 7) << 5) | (cpu.fflags & 0x1f);
     b[fp + 256..fp + 260].copy_from_slice(&(fcsr as u32).to_le_bytes());
+    if let Some(vlenb) = vlenb {
+        save_vector(&mut b, mc + EXT_HDR, frame, cpu, vlenb);
+    }
+    // The end header after the last record is {0, 0}: already zero.
     if mem.write_bytes(frame, &b).is_err() {
         return false;
     }
     cpu.regs[2] = frame;
-    cpu.regs[1] = trampoline;
+    cpu.regs[1] = target.trampoline;
     cpu.regs[10] = info.signo.0 as u64;
     cpu.regs[11] = frame;
     cpu.regs[12] = frame + SIGINFO_SIZE as u64;
     cpu.pc = action.handler;
     true
+}
+
+/// The vector record at `at` in the frame buffer `b` (guest address
+/// `frame`): header, `__riscv_v_ext_state`, the registers.
+fn save_vector(b: &mut [u8], at: usize, frame: u64, cpu: &Cpu, vlenb: u64) {
+    let v = &cpu.vector;
+    let head = [RISCV_V_MAGIC, v_record_size(vlenb) as u32];
+    for (k, w) in head.iter().enumerate() {
+        if let Some(slot) = b.get_mut(at + 4 * k..at + 4 * k + 4) {
+            slot.copy_from_slice(&w.to_le_bytes());
+        }
+    }
+    let state = at + 8;
+    let data = state + V_STATE_SIZE;
+    let vcsr = (v.vxrm & 3) << 1 | (v.vxsat & 1);
+    for (k, w) in [v.vstart, v.vl, v.vtype, vcsr, vlenb, frame + data as u64].into_iter().enumerate() {
+        put_word(b, state + 8 * k, w);
+    }
+    let n = 32 * vlenb as usize;
+    if let (Some(dst), Some(src)) = (b.get_mut(data..data + n), v.regs.get(..n)) {
+        dst.copy_from_slice(src);
+    }
 }
 
 fn put_word(b: &mut [u8], at: usize, v: u64) {
@@ -433,9 +520,11 @@ pub struct Restored {
     pub altstack: AltStack,
 }
 
-/// Reads the frame at the guest's `sp` back into the CPU (`rt_sigreturn`).
-/// Returns `None` if the frame is unreadable (Linux then sends SIGSEGV).
-pub fn restore_frame(mem: &AddressSpace, cpu: &mut Cpu) -> Option<Restored> {
+/// Reads the frame at the guest's `sp` back into the CPU (`rt_sigreturn`);
+/// `vector` says whether the machine has the vector extension. Returns
+/// `None` if the frame is unreadable or malformed (Linux then sends
+/// SIGSEGV).
+pub fn restore_frame(mem: &AddressSpace, cpu: &mut Cpu, vector: bool) -> Option<Restored> {
     let frame = cpu.regs[2];
     let mut b = vec![0u8; FRAME_SIZE as usize];
     mem.read_bytes(frame, &mut b).ok()?;
@@ -452,14 +541,55 @@ pub fn restore_frame(mem: &AddressSpace, cpu: &mut Cpu) -> Option<Restored> {
     let fcsr = word(&b, fp + 256) & 0xffff_ffff;
     cpu.fflags = fcsr & 0x1f;
     cpu.frm = (fcsr >> 5) & 7;
+    if word(&b, mc + EXT_RESERVED) & 0xffff_ffff != 0 {
+        return None;
+    }
+    restore_extensions(mem, cpu, frame + (mc + EXT_HDR) as u64, vector)?;
     let st = uc + UC_STACK as usize;
     let altstack = AltStack { sp: word(&b, st), flags: word(&b, st + 8) as u32, size: word(&b, st + 16) };
     Some(Restored { mask: word(&b, uc + UC_SIGMASK as usize), altstack })
 }
 
+/// Walks the extension records from the header at guest address `at` to
+/// the end header, restoring the vector state from its record.
+fn restore_extensions(mem: &AddressSpace, cpu: &mut Cpu, mut at: u64, vector: bool) -> Option<()> {
+    for _ in 0..MAX_RECORDS {
+        let mut head = [0u8; 8];
+        mem.read_bytes(at, &mut head).ok()?;
+        let magic = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        match magic {
+            0 => return (size == 0).then_some(()),
+            RISCV_V_MAGIC if vector && u64::from(size) == v_record_size(cpu.vector.vlenb) => {
+                restore_vector(mem, cpu, at + 8)?;
+            }
+            _ => return None,
+        }
+        at = at.wrapping_add(u64::from(size));
+    }
+    None
+}
+
+/// The vector state from the `__riscv_v_ext_state` at `at` (Linux's
+/// `__restore_v_state` and `__vstate_csr_restore`).
+fn restore_vector(mem: &AddressSpace, cpu: &mut Cpu, at: u64) -> Option<()> {
+    let mut state = [0u8; V_STATE_SIZE];
+    mem.read_bytes(at, &mut state).ok()?;
+    let [vstart, vl, vtype, vcsr, _vlenb, datap] = core::array::from_fn(|k| word(&state, 8 * k));
+    let v = &mut cpu.vector;
+    let n = 32 * v.vlenb as usize;
+    mem.read_bytes(datap, v.regs.get_mut(..n)?).ok()?;
+    v.configure(vl, vtype);
+    v.vstart = vstart;
+    v.vxrm = (vcsr >> 1) & 3;
+    v.vxsat = vcsr & 1;
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferrovm_ir::vector::VState;
     use ferrovm_mem::Perms;
 
     #[test]
@@ -483,7 +613,8 @@ mod tests {
         let before = cpu.clone();
         let action = SigAction { handler: 0x5000, flags: sa::SIGINFO, mask: 0 };
         let info = SigInfo::fault(Signal::SIGSEGV, code::SEGV_MAPERR, 0xdead);
-        assert!(setup_frame(&mem, &mut cpu, AltStack::default(), &info, &action, 0x42, 0x9000));
+        let target = FrameTarget { alt: AltStack::default(), trampoline: 0x9000, vector: false };
+        assert!(setup_frame(&mem, &mut cpu, target, &info, &action, 0x42));
         assert_eq!(cpu.pc, 0x5000);
         assert_eq!(cpu.regs[1], 0x9000);
         assert_eq!(cpu.regs[2] % 16, 0);
@@ -491,10 +622,69 @@ mod tests {
         mem.read_bytes(cpu.regs[11], &mut si).unwrap();
         assert_eq!(i32::from_le_bytes(si[0..4].try_into().unwrap()), 11);
         assert_eq!(u64::from_le_bytes(si[16..24].try_into().unwrap()), 0xdead);
-        let restored = restore_frame(&mem, &mut cpu).unwrap();
+        let restored = restore_frame(&mem, &mut cpu, false).unwrap();
         assert_eq!(restored.mask, 0x42);
         assert_eq!(cpu.regs, before.regs);
         assert_eq!((cpu.pc, cpu.fflags, cpu.frm), (0x1234, 3, 2));
+    }
+
+    /// The vector record as Linux lays it out (VLEN 128: 56 + 512 bytes,
+    /// the frame 1088 + 568 rounded up to 1664), read back by
+    /// `rt_sigreturn` through `datap`, with `vl`/`vtype` put back as
+    /// `vsetvl` would.
+    #[test]
+    fn vector_state_round_trip() {
+        let mem = AddressSpace::new().unwrap();
+        mem.map(0x10000, 0x10000, Perms::RW).unwrap();
+        let mut cpu = Cpu { pc: 0x1234, ..Cpu::default() };
+        cpu.regs[2] = 0x1f008;
+        let v = &mut cpu.vector;
+        for (k, b) in v.regs.iter_mut().take(32 * 16).enumerate() {
+            *b = k as u8 ^ 0x5a;
+        }
+        v.configure(3, 0b01_010_001); // e32, m2, ta
+        (v.vstart, v.vxrm, v.vxsat) = (1, 2, 1);
+        let before = cpu.vector.clone();
+        assert_eq!(frame_size(Some(16)), 1664);
+        let target = FrameTarget { alt: AltStack::default(), trampoline: 0x9000, vector: true };
+        let action = SigAction { handler: 0x5000, flags: sa::SIGINFO, mask: 0 };
+        assert!(setup_frame(&mem, &mut cpu, target, &SigInfo::kernel(Signal(10)), &action, 0));
+        let frame = cpu.regs[2];
+        assert_eq!(frame, (0x1f008 - 1664) & !15);
+        let sc = frame + SIGINFO_SIZE as u64 + UC_MCONTEXT;
+        let hdr = sc + EXT_HDR as u64;
+        let mut rec = [0u8; 56];
+        mem.read_bytes(hdr, &mut rec).unwrap();
+        let w = |k: usize| word(&rec, 8 + 8 * k);
+        assert_eq!(&rec[..8], &[0x57, 0x54, 0x46, 0x53, 0x38, 2, 0, 0][..], "magic, size 568");
+        assert_eq!([w(0), w(1), w(2), w(3), w(4)], [1, 3, 0b01_010_001, 5, 16]);
+        assert_eq!(w(5), hdr + 56, "datap right after the state");
+        assert_eq!(w(5) % 16, 0);
+        let mut end = [0xffu8; 8];
+        mem.read_bytes(hdr + 568, &mut end).unwrap();
+        assert_eq!(end, [0; 8], "end header");
+        assert!(hdr + 576 <= frame + 1664);
+        // The handler clobbers the live state and edits v1's first byte in
+        // the frame; sigreturn restores the frame's version.
+        cpu.vector = VState::default();
+        mem.write_bytes(w(5) + 16, &[0xee]).unwrap();
+        restore_frame(&mem, &mut cpu, true).unwrap();
+        let mut want = before.clone();
+        want.regs[16] = 0xee;
+        assert_eq!(cpu.vector, want);
+        // Without V, or with a wrong size, the record is a bad frame; so is
+        // a nonzero reserved word.
+        cpu.regs[2] = frame;
+        assert!(restore_frame(&mem, &mut cpu, false).is_none());
+        cpu.regs[2] = frame;
+        mem.write_bytes(hdr + 4, &[0x40]).unwrap();
+        assert!(restore_frame(&mem, &mut cpu, true).is_none());
+        mem.write_bytes(hdr, &[0; 8]).unwrap();
+        cpu.regs[2] = frame;
+        assert!(restore_frame(&mem, &mut cpu, true).is_some(), "an end header alone is fine");
+        mem.write_bytes(sc + EXT_RESERVED as u64, &[1]).unwrap();
+        cpu.regs[2] = frame;
+        assert!(restore_frame(&mem, &mut cpu, true).is_none());
     }
 
     #[test]

@@ -408,15 +408,12 @@ impl Thread {
                         self.proc.vm.describe(action.handler)
                     );
                     let saved = self.saved_mask.take().unwrap_or(mask);
-                    let ok = signal::setup_frame(
-                        &self.mem,
-                        &mut self.vcpu.cpu,
-                        self.altstack,
-                        &info,
-                        &action,
-                        saved,
-                        self.proc.trampoline,
-                    );
+                    let target = signal::FrameTarget {
+                        alt: self.altstack,
+                        trampoline: self.proc.trampoline,
+                        vector: self.proc.vm.config().isa.has(ferrovm_engine::riscv::Ext::V),
+                    };
+                    let ok = signal::setup_frame(&self.mem, &mut self.vcpu.cpu, target, &info, &action, saved);
                     if !ok {
                         return Some(ExitStatus::Signaled(Signal::SIGSEGV));
                     }

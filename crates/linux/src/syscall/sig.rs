@@ -197,7 +197,8 @@ pub(crate) fn sigaltstack(p: &mut Thread, ss: u64, old: u64) -> SysResult {
 /// `rt_sigreturn`: restores the registers, mask and alternate stack saved
 /// in the frame at `sp`.
 pub(crate) fn rt_sigreturn(p: &mut Thread) -> Outcome {
-    match signal::restore_frame(&p.mem, &mut p.vcpu.cpu) {
+    let vector = p.proc.vm.config().isa.has(ferrovm_engine::riscv::Ext::V);
+    match signal::restore_frame(&p.mem, &mut p.vcpu.cpu, vector) {
         Some(r) => {
             p.set_mask(r.mask);
             let sp = p.vcpu.cpu.regs[2];
