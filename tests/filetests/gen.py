@@ -120,6 +120,12 @@ FILES = {
         "vmflt.vf v0,v2,fa0", "vfmv.f.s fa0,v2", "vfmv.s.f v2,fa0", "vfmerge.vfm v2,v4,fa0,v0",
         "vfcvt.rtz.x.f.v v2,v4", "vfncvt.rod.f.f.w v2,v4", "vfredosum.vs v1,v2,v3",
         "vfadd.vv v2,v4,v6|vfmul.vv v2,v2,v6", "fsrm a1|vfsqrt.v v2,v4",
+        # Zvfhmin: the lifter marks the f.f conversions HALF (flags bit 2).
+        "vfwcvt.f.f.v v4,v2", "vfncvt.f.f.w v2,v4",
+        # Zvbb (binutils 2.40 does not know it): `.insn` words.
+        ".insn 4, 0x062180d7 # vandn.vv v1,v2,v3", ".insn 4, 0x062540d7 # vandn.vx v1,v2,a0",
+        ".insn 4, 0x547fb357 # vror.vi v6,v7,63,v0.t", ".insn 4, 0xd62540d7 # vwsll.vx v1,v2,a0",
+        ".insn 4, 0x4a2720d7 # vcpop.v v1,v2", ".insn 4, 0x4a24a0d7 # vrev8.v v1,v2",
     ]),
     "rvc": ("C extension: compressed instructions expand to base instructions", [
         "c.addi4spn a0,sp,16", "c.fld fa0,8(a1)", "c.lw a0,4(a1)", "c.ld a0,8(a1)", "c.fsd fa0,8(a1)",
