@@ -17,7 +17,9 @@
 //! registers start from FP bit patterns (zeros, infinities, quiet and
 //! signalling NaNs, subnormals, rounding boundaries; `values::f32_bits` and
 //! `values::f64_bits`), and three quarters of their instructions are vector
-//! FP at SEW 32 and 64 (plus the int16 ↔ binary32 conversions at SEW 16):
+//! FP at SEW 16 (binary16: ferrovm's `--isa=max` has Zvfh; QEMU 7.2 runs
+//! binary16 vector FP without asking for it), 32 and 64, plus the
+//! int8 ↔ binary16 conversions at SEW 8:
 //! every arithmetic, FMA, widening, compare, estimate, conversion, move,
 //! slide and reduction instruction of V 1.0, `.vf` forms reading `f0..f31`
 //! (improperly NaN-boxed ones included), with `frm` set to every rounding
@@ -477,11 +479,14 @@ impl VGen<'_> {
     /// with an FP SEW, an `frm` write, an `fflags` swap).
     fn fp_one(&mut self) {
         let (sew, lm) = (self.m.sew, self.m.lmul);
-        if sew == 1 && self.rng.gen_ratio(1, 2) {
+        // SEW 16 is binary16 (Zvfh, in ferrovm's --isa max; QEMU 7.2 runs
+        // binary16 vector FP without asking for it); SEW 8 has only the
+        // int8 <-> binary16 conversions.
+        if sew == 0 && self.rng.gen_ratio(1, 3) {
             return self.fp_convert();
         }
-        if sew < 2 {
-            let s = if self.rng.gen_ratio(1, 8) { 1 } else { self.rng.gen_range(2..4) };
+        if sew == 0 {
+            let s = if self.rng.gen_ratio(1, 8) { self.rng.gen_range(0..2) } else { self.rng.gen_range(1..4) };
             return self.vset_sew(s);
         }
         match self.rng.gen_range(0..100) {
@@ -554,7 +559,7 @@ impl VGen<'_> {
             82..=89 => self.fp_move(),
             _ => {
                 // reductions (single registers for vd and vs1[0])
-                let widen = sew == 2 && self.rng.gen_ratio(1, 3);
+                let widen = sew <= 2 && self.rng.gen_ratio(1, 3);
                 let f6 = if widen { 0b110001 + 2 * self.rng.gen_range(0..2) } else { 1 + 2 * self.rng.gen_range(0..4) };
                 let vs2 = self.group(lm);
                 let (vd, vs1) = (self.rng.gen_range(0..16u8), self.rng.gen_range(0..16u32));
@@ -576,11 +581,12 @@ impl VGen<'_> {
         push!(self, word);
     }
 
-    /// Widening arithmetic and FMA: SEW 32 → 64, LMUL ≤ 4.
+    /// Widening arithmetic and FMA: SEW 16 → 32 or 32 → 64, LMUL ≤ 4.
     fn fp_widen(&mut self) {
         let lm = self.m.lmul;
-        if self.m.sew != 2 || lm >= 3 {
-            return self.vset_sew(2);
+        if !(1..=2).contains(&self.m.sew) || lm >= 3 {
+            let s = self.rng.gen_range(1..3);
+            return self.vset_sew(s);
         }
         // (funct6, .w form, has .vv)
         const W: &[(u32, bool)] = &[
@@ -627,27 +633,27 @@ impl VGen<'_> {
         let (sew, lm) = (self.m.sew, self.m.lmul);
         // (vs1 code, SEWs allowed (bit = log2 SEW bytes), width change)
         const CVT: &[(u32, u32, i32)] = &[
-            (0b00000, 0b1100, 0),
-            (0b00001, 0b1100, 0),
-            (0b00010, 0b1100, 0),
-            (0b00011, 0b1100, 0),
-            (0b00110, 0b1100, 0),
-            (0b00111, 0b1100, 0),
-            (0b01000, 0b0100, 1),
-            (0b01001, 0b0100, 1),
-            (0b01010, 0b0110, 1),
-            (0b01011, 0b0110, 1),
-            (0b01100, 0b0100, 1),
-            (0b01110, 0b0100, 1),
-            (0b01111, 0b0100, 1),
-            (0b10000, 0b0110, -1),
-            (0b10001, 0b0110, -1),
-            (0b10010, 0b0100, -1),
-            (0b10011, 0b0100, -1),
-            (0b10100, 0b0100, -1),
-            (0b10101, 0b0100, -1),
-            (0b10110, 0b0110, -1),
-            (0b10111, 0b0110, -1),
+            (0b00000, 0b1110, 0),
+            (0b00001, 0b1110, 0),
+            (0b00010, 0b1110, 0),
+            (0b00011, 0b1110, 0),
+            (0b00110, 0b1110, 0),
+            (0b00111, 0b1110, 0),
+            (0b01000, 0b0110, 1),
+            (0b01001, 0b0110, 1),
+            (0b01010, 0b0111, 1),
+            (0b01011, 0b0111, 1),
+            (0b01100, 0b0110, 1),
+            (0b01110, 0b0110, 1),
+            (0b01111, 0b0110, 1),
+            (0b10000, 0b0111, -1),
+            (0b10001, 0b0111, -1),
+            (0b10010, 0b0110, -1),
+            (0b10011, 0b0110, -1),
+            (0b10100, 0b0110, -1),
+            (0b10101, 0b0110, -1),
+            (0b10110, 0b0111, -1),
+            (0b10111, 0b0111, -1),
         ];
         let (code, sews, width) = CVT[self.rng.gen_range(0..CVT.len())];
         if sews & (1 << sew) == 0 || (width != 0 && lm >= 3) {
@@ -899,5 +905,33 @@ mod tests {
         let missing: Vec<_> = want.difference(&seen).collect();
         assert!(missing.is_empty(), "never generated (funct6, funct3, vs1): {missing:?}");
         assert!(rtz_substituted > 0);
+    }
+
+    /// FP at SEW 16 (binary16, Zvfh) and the int8 <-> binary16 conversions
+    /// at SEW 8 are generated: the SEW of the last `vset{i}vli` before each
+    /// FP instruction.
+    #[test]
+    fn fp_cases_include_binary16() {
+        let mut per_sew = [0usize; 4];
+        for seed in 0..1000u64 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let (code, _) = sequence(&mut rng, true);
+            let mut sew = 0;
+            for insn in &code {
+                let Insn::Word(w) = *insn else { continue };
+                let f3 = (w >> 12) & 7;
+                if w & 0x7f != OP_V {
+                    continue;
+                }
+                // vsetvli (bit 31 = 0) or vsetivli (bits 31:30 = 11): vsew
+                // is bits 25:23 in both.
+                if f3 == 7 && (w >> 31 == 0 || w >> 30 == 3) {
+                    sew = (w >> 23) & 7;
+                } else if (f3 == FVV || f3 == FVF) && sew < 4 {
+                    per_sew[sew as usize] += 1;
+                }
+            }
+        }
+        assert!(per_sew.iter().all(|&n| n > 0), "FP instructions per SEW 8/16/32/64: {per_sew:?}");
     }
 }

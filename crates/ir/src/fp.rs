@@ -506,30 +506,47 @@ pub fn rec7(prec: Prec, rm: Rm, a: u64) -> (u64, u8) {
 }
 
 /// `vfncvt.rod.f.f.w` (V spec "Narrowing Floating-Point/Integer
-/// Type-Convert Instructions"): double to single rounding towards odd —
-/// truncate, then set the lowest significand bit if anything was lost.
-/// Flags are those of the truncation (SoftFloat's round-to-odd raises the
-/// same), and a finite value too large gives the largest finite single.
-pub fn narrow_round_odd(a: u64) -> (u64, u8) {
-    let (r, flags) = convert(CvtOp::SD, Rm::Rtz, a);
-    let finite = r & 0x7f80_0000 != 0x7f80_0000;
+/// Type-Convert Instructions"): double to single (or, with Zvfh, single to
+/// half: `to` = [`Prec::H`]) rounding towards odd — truncate, then set the
+/// lowest significand bit if anything was lost. Flags are those of the
+/// truncation (SoftFloat's round-to-odd raises the same), and a finite
+/// value too large gives the largest finite result.
+pub fn narrow_round_odd(to: Prec, a: u64) -> (u64, u8) {
+    let (op, inf) = if to == Prec::H { (CvtOp::HS, 0x7c00) } else { (CvtOp::SD, 0x7f80_0000) };
+    let (r, flags) = convert(op, Rm::Rtz, a);
+    let finite = r & inf != inf;
     if flags & NX != 0 && finite { (r | 1, flags) } else { (r, flags) }
 }
 
-/// A single to a 16-bit integer (`vfncvt.x[u].f.w` with SEW = 16),
-/// saturating as the scalar conversions do (spec §20.7 Table 20.4): the
-/// 32-bit conversion, then out-of-range results clamp with only NV raised.
-pub fn single_to_i16(signed: bool, rm: Rm, a: u64) -> (u64, u8) {
-    let (r, flags) = convert(if signed { CvtOp::WS } else { CvtOp::WuS }, rm, a);
-    let (lo, hi) = if signed { (-0x8000i64, 0x7fffi64) } else { (0, 0xffff) };
+/// A float of precision `prec` to a `bits`-bit integer (`vfncvt.x[u].f.w`
+/// with SEW = 8 or 16, `vfcvt.x[u].f.v` at SEW 16), saturating as the
+/// scalar conversions do (spec §20.7 Table 20.4): the 32-bit conversion,
+/// then out-of-range results clamp with only NV raised.
+pub fn float_to_narrow_int(prec: Prec, bits: u32, signed: bool, rm: Rm, a: u64) -> (u64, u8) {
+    let op = match (prec, signed) {
+        (Prec::H, true) => CvtOp::WH,
+        (Prec::H, false) => CvtOp::WuH,
+        (Prec::S, true) => CvtOp::WS,
+        (Prec::S, false) => CvtOp::WuS,
+        (Prec::D, true) => CvtOp::WD,
+        (Prec::D, false) => CvtOp::WuD,
+    };
+    let (r, flags) = convert(op, rm, a);
+    let (lo, hi) = if signed { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) } else { (0, (1i64 << bits) - 1) };
     let v = if signed { r as i32 as i64 } else { i64::from(r as u32) };
+    let m = (1u64 << bits) - 1;
     if v > hi {
         (hi as u64, NV)
     } else if v < lo {
-        (lo as u64 & 0xffff, NV)
+        (lo as u64 & m, NV)
     } else {
-        (v as u64 & 0xffff, flags)
+        (v as u64 & m, flags)
     }
+}
+
+/// A single to a 16-bit integer (`vfncvt.x[u].f.w` with SEW = 16).
+pub fn single_to_i16(signed: bool, rm: Rm, a: u64) -> (u64, u8) {
+    float_to_narrow_int(Prec::S, 16, signed, rm, a)
 }
 
 #[cfg(test)]
@@ -672,10 +689,14 @@ mod tests {
     fn round_to_odd_and_16_bit_conversions() {
         // 1 + 2^-24 is halfway between two singles: RNE rounds to 1.0,
         // round-to-odd gives 1 + 2^-23.
-        assert_eq!(narrow_round_odd(0x3ff0_0000_1000_0000), (0x3f80_0001, NX));
-        assert_eq!(narrow_round_odd(ONE_D), (ONE_S, 0));
-        assert_eq!(narrow_round_odd(0x7ff0_0000_0000_0000), (0x7f80_0000, 0));
-        assert_eq!(narrow_round_odd(0x47f0_0000_0000_0000).0, 0x7f7f_ffff);
+        assert_eq!(narrow_round_odd(Prec::S, 0x3ff0_0000_1000_0000), (0x3f80_0001, NX));
+        assert_eq!(narrow_round_odd(Prec::S, ONE_D), (ONE_S, 0));
+        assert_eq!(narrow_round_odd(Prec::S, 0x7ff0_0000_0000_0000), (0x7f80_0000, 0));
+        assert_eq!(narrow_round_odd(Prec::S, 0x47f0_0000_0000_0000).0, 0x7f7f_ffff);
+        // Single to half (Zvfh): 1 + 2^-11 is lost, so the last bit is set; too large is 65504.
+        assert_eq!(narrow_round_odd(Prec::H, 0x3f80_1000), (0x3c01, NX));
+        assert_eq!(narrow_round_odd(Prec::H, 0x4780_0000).0, 0x7bff);
+        assert_eq!(float_to_narrow_int(Prec::H, 8, false, Rm::Rne, 0xbc00), (0, NV));
         // 40000.0 does not fit in an i16: 0x7fff with NV only.
         assert_eq!(single_to_i16(true, Rm::Rne, 0x471c_4000), (0x7fff, NV));
         assert_eq!(single_to_i16(true, Rm::Rne, 0xc71c_4000), (0x8000, NV));

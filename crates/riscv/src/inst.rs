@@ -129,6 +129,10 @@ pub enum Ext {
     /// conversions `vfwcvt.f.f.v` and `vfncvt.f.f.w` at SEW 16 (no opcode of
     /// its own: the V rows at another SEW).
     Zvfhmin,
+    /// Half-precision vector FP: every vector FP instruction on binary16
+    /// elements (SEW 16), and the widening/narrowing forms to and from
+    /// them. No opcode of its own.
+    Zvfh,
 }
 
 impl Ext {
@@ -170,6 +174,7 @@ impl Ext {
             Ext::Zvkb => "zvkb",
             Ext::Zvkt => "zvkt",
             Ext::Zvfhmin => "zvfhmin",
+            Ext::Zvfh => "zvfh",
         }
     }
 
@@ -210,6 +215,7 @@ impl Ext {
         Ext::Zvkb,
         Ext::Zvkt,
         Ext::Zvfhmin,
+        Ext::Zvfh,
     ];
 
     /// Whether the extension's opcodes are vector instructions (lifted to

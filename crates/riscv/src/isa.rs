@@ -37,7 +37,7 @@ const fn bits(exts: &[Ext]) -> u64 {
 const IMPLEMENTED: u64 = bits(Ext::ALL);
 
 /// The vector extensions: off on the default machine, like QEMU's.
-const VECTOR: u64 = bits(&[Ext::V, Ext::Zvbb, Ext::Zvkb, Ext::Zvkt, Ext::Zvfhmin]);
+const VECTOR: u64 = bits(&[Ext::V, Ext::Zvbb, Ext::Zvkb, Ext::Zvkt, Ext::Zvfhmin, Ext::Zvfh]);
 
 const RV64GC: u64 = bits(&[Ext::I, Ext::M, Ext::A, Ext::F, Ext::D, Ext::Zicsr, Ext::Zifencei, Ext::C]);
 
@@ -190,9 +190,14 @@ impl ExtSet {
 
     /// Adds what extensions imply (`d` → `f`, `f` → `zicsr`, `zfh` →
     /// `zfhmin`, `m` → `zmmul`, the half-precision and FP extensions → `f`,
-    /// `zvbb` → `zvkb`, the `zv*` extensions → `v`).
+    /// `zvbb` → `zvkb`, `zvfh` → `zvfhmin` and `zfhmin`, the `zv*`
+    /// extensions → `v`).
     const fn implied(self) -> ExtSet {
         let mut s = self.0;
+        // Zvfh needs Zvfhmin and scalar Zfhmin (Zvfh: "depends on ... Zfhmin").
+        if s & Self::bit(Ext::Zvfh) != 0 {
+            s |= Self::bit(Ext::Zvfhmin) | Self::bit(Ext::Zfhmin);
+        }
         if s & Self::bit(Ext::Zfh) != 0 {
             s |= Self::bit(Ext::Zfhmin);
         }
@@ -487,6 +492,9 @@ mod tests {
         assert!(ExtSet::RVA23U64.allows(&vandn, 0) && ExtSet::RVA23U64.allows(&vclz, 0));
         assert!(!ExtSet::DEFAULT.allows(&vclz, 0) && !ExtSet::DEFAULT.has(Ext::Zvfhmin));
         assert!(ExtSet::RV64GC.with(Ext::Zvfhmin).has(Ext::V), "zv* implies v");
+        let zvfh = ExtSet::RV64GC.with(Ext::Zvfh);
+        assert!(zvfh.has(Ext::Zvfhmin) && zvfh.has(Ext::Zfhmin) && zvfh.has(Ext::V));
+        assert!(!ExtSet::RVA23U64.has(Ext::Zvfh) && ExtSet::IMPLEMENTED.has(Ext::Zvfh));
     }
 
     #[test]

@@ -9,10 +9,12 @@
  *     qemu-riscv64 does implement;
  *   - Zvfhmin against IEEE 754 binary16 values worked out by hand (the
  *     table below), with the fflags each conversion raises.
+ *   - Zvfh (binary16 arithmetic, which --isa max has) against
+ *     hand-worked binary16 values.
  * Each SEW, masked and unmasked, with tail and inactive elements checked
  * undisturbed; then reserved encodings (vwsll at SEW 64, vwsll's
  * destination overlapping the low part of its source, misaligned groups,
- * a masked vd = v0, vfncvt.rod.f.f.w and vfadd at SEW 16) raise SIGILL.
+ * a masked vd = v0, FP at SEW 8, widening from SEW 64) raise SIGILL.
  * Prints "ok"/"FAIL" lines; nothing depends on VLEN (>= 128). Built with
  * -march=rv64gcv_zbb_zbkb; run with --isa rva23u64 or max (ferrovm). */
 #define _GNU_SOURCE
@@ -281,6 +283,62 @@ static void zvfhmin(void) {
     printf("%s vfwcvt.f.f.v m2 masked %08x\n", ok ? "ok  " : "FAIL", hsh);
 }
 
+/* Zvfh: binary16 arithmetic, hand-worked (1 sign, 5 exponent bits with
+ * bias 15, 10 fraction bits): a + b, a * b, fma, sqrt, the widening sum
+ * into binary32, and binary16 -> int16 with its flags. */
+static void zvfh(void) {
+    static const uint16_t a[4] = {0x3c00, 0x4000, 0x7bff, 0x3555}; /* 1, 2, 65504, 0.33325 */
+    static const uint16_t b[4] = {0x4000, 0x3800, 0x7bff, 0x4200}; /* 2, 0.5, 65504, 3 */
+    static const struct {
+        const char *name;
+        uint16_t want[4];
+        unsigned flags;
+    } ops[] = {
+        /* 3, 2.5, inf (OF NX); 3.333251953125 = 2 * (1 + 682.625/1024) rounds to 683 */
+        {"vfadd.vv", {0x4200, 0x4100, 0x7c00, 0x42ab}, 0x05},
+        /* 2, 1, inf; 0.999755859375 = 0.5 * (1 + 1023.5/1024) ties to even: 1.0 */
+        {"vfmul.vv", {0x4000, 0x3c00, 0x7c00, 0x3c00}, 0x05},
+        /* vd = a*b + a: 3, 3, inf, 4a = 1.3330078125 exactly */
+        {"vfmacc.vv", {0x4200, 0x4200, 0x7c00, 0x3d55}, 0x05},
+        {"vfsqrt.v", {0x3c00, 0x3da8, 0x5bff, 0x389e}, 0x01},   /* 1, 1.4141, 255.9, 0.5771 */
+    };
+    for (unsigned k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        uint16_t got[4];
+        take_flags();
+        __asm__ volatile("vsetivli zero, 4, e16, m1, ta, ma\n"
+                         "vle16.v v2, (%1)\n"
+                         "vle16.v v3, (%2)\n"
+                         "vmv.v.v v4, v2\n"
+                         : : "r"(got), "r"(a), "r"(b) : "memory");
+        switch (k) {
+        case 0: __asm__ volatile("vfadd.vv v4, v2, v3"); break;
+        case 1: __asm__ volatile("vfmul.vv v4, v2, v3"); break;
+        case 2: __asm__ volatile("vfmacc.vv v4, v2, v3"); break;
+        default: __asm__ volatile("vfsqrt.v v4, v2"); break;
+        }
+        __asm__ volatile("vse16.v v4, (%0)" : : "r"(got) : "memory");
+        unsigned f = take_flags();
+        int ok = memcmp(got, ops[k].want, sizeof got) == 0 && f == ops[k].flags;
+        failures += !ok;
+        printf("%s %-9s e16 %04x %04x %04x %04x flags %02x\n", ok ? "ok  " : "FAIL", ops[k].name, got[0], got[1],
+               got[2], got[3], f);
+    }
+    uint32_t wsum[4];
+    take_flags();
+    __asm__ volatile("vsetivli zero, 4, e16, m1, ta, ma\n"
+                     "vle16.v v2, (%1)\n"
+                     "vle16.v v3, (%2)\n"
+                     "vfwadd.vv v4, v2, v3\n"
+                     "vsetivli zero, 4, e32, m2, ta, ma\n"
+                     "vse32.v v4, (%0)\n"
+                     : : "r"(wsum), "r"(a), "r"(b) : "memory");
+    unsigned f = take_flags();
+    /* 3, 2.5, 131008 (finite in binary32), 3.33325 (0x3555 = 0.333251953125 exactly). */
+    int ok = wsum[0] == 0x40400000 && wsum[1] == 0x40200000 && wsum[2] == 0x47ffe000 && wsum[3] == 0x40555400 && f == 0;
+    failures += !ok;
+    printf("%s vfwadd.vv e16 %08x %08x %08x %08x flags %02x\n", ok ? "ok  " : "FAIL", wsum[0], wsum[1], wsum[2], wsum[3], f);
+}
+
 static volatile sig_atomic_t sigills;
 
 static void on_sigill(int sig, siginfo_t *info, void *uc) {
@@ -332,6 +390,7 @@ int main(void) {
     printf("%s model = scalar zbb/zbkb at e64\n", agree ? "ok  " : "FAIL");
 
     zvfhmin();
+    zvfh();
 
     /* Reserved encodings trap, legal neighbours do not. One digit each:
      * 1 = SIGILL. */
@@ -344,6 +403,7 @@ int main(void) {
         "vwsll e64",       "vwsll vd=vs2 low", "vwsll vd=vs2 high", "vwsll vd odd",  "vwsll.vi m8",
         "vclz vd=v0 mask", "vclz vd=v0",       "vror m2 vd odd",    "vror.vi e64 63", "vandn vs1 odd m2",
         "vfncvt.rod e16",  "vfadd e16",        "vfwcvt.f.f e16",    "vfncvt.f.f e16", "vcpop e8 mf8",
+        "vfadd e8",        "vfwadd e64",
     };
     enum { NT = sizeof names / sizeof names[0] };
     char got[NT + 1];
@@ -365,16 +425,19 @@ int main(void) {
     TRY(7, E(16, m2), OPV(0x14, 1, 4, 6, IVV, 3));
     TRY(8, E(64, m1), OPV(0x15, 1, 4, 31, IVI, 2));
     TRY(9, E(16, m2), OPV(0x01, 1, 4, 7, IVV, 2));
-    /* vfncvt.rod.f.f.w v2, v4 and vfadd.vv v2, v4, v6 need Zvfh; the two
-     * Zvfhmin conversions do not. */
+    /* vfncvt.rod.f.f.w v2, v4 and vfadd.vv v2, v4, v6 need Zvfh (which
+     * --isa max has), the two Zvfhmin conversions do not; SEW 8 is no FP
+     * type, and widening from SEW 64 has nothing to widen to. */
     TRY(10, E(16, m1), OPV(0x12, 1, 4, 0x15, 1, 2));
     TRY(11, E(16, m1), OPV(0x00, 1, 4, 6, 1, 2));
     TRY(12, E(16, m1), OPV(0x12, 1, 4, 0x0c, 1, 2));
     TRY(13, E(16, m1), OPV(0x12, 1, 4, 0x14, 1, 2));
     TRY(14, E(8, mf8), OPV(0x12, 1, 4, 0x0e, MVV, 2));
+    TRY(15, E(8, m1), OPV(0x00, 1, 4, 6, 1, 2));
+    TRY(16, E(64, m1), OPV(0x30, 1, 4, 6, 1, 2));
     got[NT] = 0;
     for (int k = 0; k < NT; k++) printf("%-18s %c\n", names[k], got[k]);
-    static const char want[] = "110111010111000";
+    static const char want[] = "11011101010000011";
     int ok = strcmp(got, want) == 0;
     failures += !ok;
     printf("%s reserved encodings %s\n", ok ? "ok  " : "FAIL", got);

@@ -41,7 +41,12 @@ fn number(s: &str) -> Option<u64> {
 
 /// Runs `word; ecall` with a1 = `a`, a2 = `b`; a0 afterwards.
 fn run_one(word: u32, a: u64, b: u64, config: EngineConfig) -> (Exit, u64) {
-    let mut code = word.to_le_bytes().to_vec();
+    run_words(&[word], a, b, config)
+}
+
+/// Runs `words; ecall` with a1 = `a`, a2 = `b`; a0 afterwards.
+fn run_words(words: &[u32], a: u64, b: u64, config: EngineConfig) -> (Exit, u64) {
+    let mut code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     code.extend(ECALL.to_le_bytes());
     let mem = memory(&code, 1, false);
     let mut engine = OneVcpu::new(Arc::clone(&mem), config);
@@ -110,6 +115,32 @@ fn instructions_outside_the_guest_isa_are_illegal() {
             } else {
                 assert!(matches!(exit, Exit::Illegal { .. }), "{isa}: {exit:?}");
                 assert_eq!(a0, 0x5a5a, "{isa}: nothing executed");
+            }
+        }
+    }
+}
+
+/// Binary16 vector FP exists only with Zvfh (V 1.0 "Zvfh"; SEW 16 FP is
+/// reserved otherwise), and Zvfhmin has only the two conversions: the
+/// lifter decides from the guest ISA, so both tiers agree.
+#[test]
+fn binary16_vector_fp_follows_zvfh_and_zvfhmin() {
+    // vsetivli zero, 4, e16, m1, ta, ma
+    const E16: u32 = 0xcc82_7057;
+    // vfadd.vv v1, v2, v3 and vfwcvt.f.f.v v4, v2
+    const VFADD: u32 = 0x0221_90d7;
+    const VFWCVT: u32 = 0x4a26_1257;
+    let v = ExtSet::RV64GC.with(ferrovm_engine::riscv::Ext::V);
+    let zvfhmin = v.with(ferrovm_engine::riscv::Ext::Zvfhmin);
+    let zvfh = v.with(ferrovm_engine::riscv::Ext::Zvfh);
+    for (isa, add_ok, cvt_ok) in [(v, false, false), (zvfhmin, false, true), (zvfh, true, true)] {
+        for config in [interp(), jit(None, JitOptions::default())] {
+            for (word, ok) in [(VFADD, add_ok), (VFWCVT, cvt_ok)] {
+                let (exit, _) = run_words(&[E16, word], 0, 0, EngineConfig { isa, ..config.clone() });
+                assert_eq!(exit == Exit::Ecall, ok, "{isa} {word:#x}: {exit:?}");
+                if !ok {
+                    assert!(matches!(exit, Exit::Illegal { .. }), "{isa} {word:#x}: {exit:?}");
+                }
             }
         }
     }

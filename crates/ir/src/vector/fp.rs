@@ -4,9 +4,9 @@
 //! mode, NaN canonicalization, exception flags — exactly as the scalar F/D
 //! instruction would compute it.
 //!
-//! Elements are F (SEW 32) or D (SEW 64) values, plus binary16 for the
-//! two Zvfhmin conversions when the lifter says the machine has it
-//! ([`VInst::half`]); the rest of SEW 16 FP needs Zvfh and is illegal
+//! Elements are F (SEW 32) or D (SEW 64) values, plus binary16 (SEW 16)
+//! where the lifter says the machine has it ([`VInst::half`]: Zvfh, or
+//! Zvfhmin's two conversions); without that, SEW 16 FP is illegal
 //! (§31.13: "If the EEW of a vector floating-point operand does not
 //! correspond to a supported IEEE floating-point type, the instruction
 //! encoding is reserved"). The integer-side widths of the conversions are
@@ -14,7 +14,7 @@
 //! `vfncvt.x[u].f.w` at SEW 16 (binary32 → int16) are legal.
 //!
 //! Element values are never NaN-boxed; only a scalar `f[rs1]` operand is
-//! checked for a valid NaN box when SEW is 32 (§31.10.1: "If FLEN > SEW,
+//! checked for a valid NaN box when SEW is 16 or 32 (§31.10.1: "If FLEN > SEW,
 //! the value in the f registers is checked for a valid NaN-boxed value,
 //! in which case the least-significant SEW bits of the f register are used,
 //! else the canonical NaN value is used"), and `vfmv.f.s` NaN-boxes the
@@ -30,20 +30,32 @@ use crate::eval;
 use crate::fp as sf;
 use crate::op::{CvtOp, FBinOp, FTernOp, FUnOp, Prec, Rm, UnOp};
 
-/// The precision of SEW-wide FP elements (32 → F, 64 → D).
-fn prec_of(sew: usize) -> Result<Prec, ()> {
+/// The precision of SEW-wide FP elements (16 → H when binary16 elements
+/// are legal for `inst`, 32 → F, 64 → D).
+fn prec_of(sew: usize, inst: VInst) -> Result<Prec, ()> {
     match sew {
+        2 if inst.half() => Ok(Prec::H),
         4 => Ok(Prec::S),
         8 => Ok(Prec::D),
         _ => Err(()),
     }
 }
 
+/// The precision twice as wide as `p` and the exact conversion to it.
+fn widened(p: Prec) -> Result<(Prec, CvtOp), ()> {
+    match p {
+        Prec::H => Ok((Prec::S, CvtOp::SH)),
+        Prec::S => Ok((Prec::D, CvtOp::DS)),
+        Prec::D => Err(()),
+    }
+}
+
 /// The FP scalar operand `f[rs1]` as a SEW-wide value.
 fn scalar_operand(prec: Prec, raw: u64) -> u64 {
     match prec {
+        Prec::H => eval::unary(UnOp::NanUnboxH, raw),
         Prec::S => eval::unary(UnOp::NanUnbox, raw),
-        _ => raw,
+        Prec::D => raw,
     }
 }
 
@@ -86,7 +98,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
     let body = c.vstart..c.vl;
     match inst.op {
         Fadd | Fsub | Frsub | Fmul | Fdiv | Frdiv | Fmin | Fmax | Fsgnj | Fsgnjn | Fsgnjx => {
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             check(group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
             let f = scalar_operand(p, a);
             for i in body {
@@ -112,7 +124,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             }
         }
         Fmacc | Fnmacc | Fmsac | Fnmsac | Fmadd | Fnmadd | Fmsub | Fnmsub => {
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             check(group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
             let f = scalar_operand(p, a);
             for i in body {
@@ -137,7 +149,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             }
         }
         Fsqrt | Frsqrt7 | Frec7 | Fclass => {
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             check(group_ok(vd, lm) && group_ok(vs2, lm))?;
             for i in body {
                 if !active(v, inst, i) {
@@ -154,9 +166,11 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             }
         }
         Fwadd | Fwsub | FwaddW | FwsubW | Fwmul | Fwmacc | Fwnmacc | Fwmsac | Fwnmsac => {
-            // §31.13.3/5/7: binary32 sources widened exactly to binary64
-            // (a signalling NaN raises NV there), one binary64 operation.
-            check(sz == 4 && lm < 3)?;
+            // §31.13.3/5/7: SEW sources widened exactly to 2*SEW (a
+            // signalling NaN raises NV there), one 2*SEW operation:
+            // binary32 → binary64, or binary16 → binary32 with Zvfh.
+            let (wp, up) = widened(prec_of(sz, inst)?)?;
+            check(lm < 3)?;
             let wide2 = matches!(inst.op, FwaddW | FwsubW);
             let e2 = if wide2 { lm + 1 } else { lm };
             check(
@@ -165,28 +179,29 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
                     && overlap_ok(vd, lm + 1, vs2, e2, !wide2)
                     && (scalar || (group_ok(vs1, lm) && overlap_ok(vd, lm + 1, vs1, lm, true))),
             )?;
-            let f = scalar_operand(Prec::S, a);
+            let f = scalar_operand(prec_of(sz, inst)?, a);
+            let w = 2 * sz;
             for i in body {
                 if !active(v, inst, i) {
                     continue;
                 }
-                let x = if wide2 { get(v, vs2, i, 8) } else { acc(sf::convert(CvtOp::DS, rm, get(v, vs2, i, 4))) };
-                let y = acc(sf::convert(CvtOp::DS, rm, if scalar { f } else { get(v, vs1, i, 4) }));
-                let d = get(v, vd, i, 8);
+                let x = if wide2 { get(v, vs2, i, w) } else { acc(sf::convert(up, rm, get(v, vs2, i, sz))) };
+                let y = acc(sf::convert(up, rm, if scalar { f } else { get(v, vs1, i, sz) }));
+                let d = get(v, vd, i, w);
                 let r = acc(match inst.op {
-                    Fwadd | FwaddW => sf::binary(FBinOp::Add, Prec::D, rm, x, y),
-                    Fwsub | FwsubW => sf::binary(FBinOp::Sub, Prec::D, rm, x, y),
-                    Fwmul => sf::binary(FBinOp::Mul, Prec::D, rm, x, y),
-                    Fwmacc => sf::ternary(FTernOp::Madd, Prec::D, rm, y, x, d),
-                    Fwnmacc => sf::ternary(FTernOp::Nmadd, Prec::D, rm, y, x, d),
-                    Fwmsac => sf::ternary(FTernOp::Msub, Prec::D, rm, y, x, d),
-                    _ => sf::ternary(FTernOp::Nmsub, Prec::D, rm, y, x, d),
+                    Fwadd | FwaddW => sf::binary(FBinOp::Add, wp, rm, x, y),
+                    Fwsub | FwsubW => sf::binary(FBinOp::Sub, wp, rm, x, y),
+                    Fwmul => sf::binary(FBinOp::Mul, wp, rm, x, y),
+                    Fwmacc => sf::ternary(FTernOp::Madd, wp, rm, y, x, d),
+                    Fwnmacc => sf::ternary(FTernOp::Nmadd, wp, rm, y, x, d),
+                    Fwmsac => sf::ternary(FTernOp::Msub, wp, rm, y, x, d),
+                    _ => sf::ternary(FTernOp::Nmsub, wp, rm, y, x, d),
                 });
-                set(v, vd, i, 8, r);
+                set(v, vd, i, w, r);
             }
         }
         Mfeq | Mfne | Mflt | Mfle | Mfgt | Mfge => {
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             check(
                 group_ok(vs2, lm)
                     && overlap_ok(vd, 0, vs2, lm, false)
@@ -214,8 +229,26 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             }
         }
         FcvtXuF | FcvtXF | FcvtFXu | FcvtFX | FcvtRtzXuF | FcvtRtzXF => {
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             check(group_ok(vd, lm) && group_ok(vs2, lm))?;
+            if p == Prec::H {
+                // binary16 <-> 16-bit integers (Zvfh).
+                for i in body {
+                    if active(v, inst, i) {
+                        let x = get(v, vs2, i, 2);
+                        let r = acc(match inst.op {
+                            FcvtXuF => sf::float_to_narrow_int(p, 16, false, rm, x),
+                            FcvtXF => sf::float_to_narrow_int(p, 16, true, rm, x),
+                            FcvtRtzXuF => sf::float_to_narrow_int(p, 16, false, Rm::Rtz, x),
+                            FcvtRtzXF => sf::float_to_narrow_int(p, 16, true, Rm::Rtz, x),
+                            FcvtFXu => sf::convert(CvtOp::HWu, rm, x),
+                            _ => sf::convert(CvtOp::HW, rm, x as u16 as i16 as i64 as u64),
+                        });
+                        set(v, vd, i, 2, r);
+                    }
+                }
+                return Ok((0, flags));
+            }
             let (op, rm) = match (inst.op, p) {
                 (FcvtXuF, Prec::S) => (CvtOp::WuS, rm),
                 (FcvtXF, Prec::S) => (CvtOp::WS, rm),
@@ -244,9 +277,21 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             // others read binary32 (binary16 would need Zvfh).
             let int_src = matches!(inst.op, FwcvtFXu | FwcvtFX);
             let half_src = inst.op == FwcvtFF && inst.half();
-            check(lm < 3 && (sz == 4 || ((int_src || half_src) && sz == 2)))?;
+            // With Zvfh (`inst.half()` on every FP instruction) also
+            // binary16 → int32 at SEW 16 and int8 → binary16 at SEW 8.
+            let zvfh = inst.half() && inst.op != FwcvtFF;
+            check(
+                lm < 3
+                    && (sz == 4 || (sz == 2 && (int_src || half_src || zvfh)) || (sz == 1 && int_src && inst.half())),
+            )?;
             check(group_ok(vd, lm + 1) && group_ok(vs2, lm) && overlap_ok(vd, lm + 1, vs2, lm, true))?;
             let (op, rm) = match (inst.op, sz) {
+                (FwcvtXuF, 2) => (CvtOp::WuH, rm),
+                (FwcvtXF, 2) => (CvtOp::WH, rm),
+                (FwcvtRtzXuF, 2) => (CvtOp::WuH, Rm::Rtz),
+                (FwcvtRtzXF, 2) => (CvtOp::WH, Rm::Rtz),
+                (FwcvtFXu, 1) => (CvtOp::HWu, rm),
+                (FwcvtFX, 1) => (CvtOp::HW, rm),
                 (FwcvtXuF, _) => (CvtOp::LuS, rm),
                 (FwcvtXF, _) => (CvtOp::LS, rm),
                 (FwcvtRtzXuF, _) => (CvtOp::LuS, Rm::Rtz),
@@ -261,9 +306,9 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             for i in body {
                 if active(v, inst, i) {
                     let x = get(v, vs2, i, sz);
-                    // Sign-extend a signed int16 (the int32 ones are read as
-                    // 32 bits by the conversion itself).
-                    let x = if inst.op == FwcvtFX && sz == 2 { x as u16 as i16 as i64 as u64 } else { x };
+                    // Sign-extend a signed int8/int16 (the int32 ones are read
+                    // as 32 bits by the conversion itself).
+                    let x = if inst.op == FwcvtFX && sz < 4 { super::exec::sext(x, sz) as u64 } else { x };
                     let r = acc(sf::convert(op, rm, x));
                     set(v, vd, i, sz * 2, r);
                 }
@@ -275,7 +320,12 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             // everything else needs SEW 32.
             let to_int = matches!(inst.op, FncvtXuF | FncvtXF | FncvtRtzXuF | FncvtRtzXF);
             let to_half = inst.op == FncvtFF && inst.half();
-            check(lm < 3 && (sz == 4 || ((to_int || to_half) && sz == 2)))?;
+            // With Zvfh also int32 → binary16 and round-to-odd binary32 →
+            // binary16 at SEW 16, and binary16 → int8 at SEW 8.
+            let zvfh = inst.half() && inst.op != FncvtFF;
+            check(
+                lm < 3 && (sz == 4 || (sz == 2 && (to_int || to_half || zvfh)) || (sz == 1 && to_int && inst.half())),
+            )?;
             check(group_ok(vd, lm) && group_ok(vs2, lm + 1) && overlap_ok(vd, lm, vs2, lm + 1, false))?;
             let rtz = matches!(inst.op, FncvtRtzXuF | FncvtRtzXF);
             let rm = if rtz { Rm::Rtz } else { rm };
@@ -287,11 +337,15 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
                 let x = get(v, vs2, i, sz * 2);
                 let r = acc(match (inst.op, sz) {
                     (FncvtFF, 2) => sf::convert(CvtOp::HS, rm, x),
+                    (FncvtRodFF, 2) => sf::narrow_round_odd(Prec::H, x),
+                    (FncvtFXu, 2) => sf::convert(CvtOp::HWu, rm, x),
+                    (FncvtFX, 2) => sf::convert(CvtOp::HW, rm, x),
                     (_, 2) => sf::single_to_i16(signed, rm, x),
+                    (_, 1) => sf::float_to_narrow_int(Prec::H, 8, signed, rm, x),
                     (FncvtFXu, _) => sf::convert(CvtOp::SLu, rm, x),
                     (FncvtFX, _) => sf::convert(CvtOp::SL, rm, x),
                     (FncvtFF, _) => sf::convert(CvtOp::SD, rm, x),
-                    (FncvtRodFF, _) => sf::narrow_round_odd(x),
+                    (FncvtRodFF, _) => sf::narrow_round_odd(Prec::S, x),
                     _ => sf::convert(if signed { CvtOp::WD } else { CvtOp::WuD }, rm, x),
                 });
                 set(v, vd, i, sz, r);
@@ -301,22 +355,18 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
             // §31.15.3-4: vs1[0] and the active elements, in element order;
             // with no active element vs1[0] is copied unchanged.
             let widen = matches!(inst.op, Fwredusum | Fwredosum);
-            let p = if widen {
-                check(sz == 4)?;
-                Prec::D
-            } else {
-                prec_of(sz)?
-            };
+            let narrow = prec_of(sz, inst)?;
+            let (p, up) = if widen { widened(narrow)? } else { (narrow, CvtOp::DS) };
             check(c.vstart == 0 && group_ok(vs2, lm))?;
             if c.vl > 0 {
-                let w = if widen { 8 } else { sz };
+                let w = if widen { 2 * sz } else { sz };
                 let mut sum = get(v, vs1, 0, w);
                 for i in 0..c.vl {
                     if !active(v, inst, i) {
                         continue;
                     }
                     let x = get(v, vs2, i, sz);
-                    let x = if widen { acc(sf::convert(CvtOp::DS, rm, x)) } else { x };
+                    let x = if widen { acc(sf::convert(up, rm, x)) } else { x };
                     let op = match inst.op {
                         Fredmin => FBinOp::Min,
                         Fredmax => FBinOp::Max,
@@ -329,13 +379,18 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
         }
         FmvFS => {
             // §31.16.2: element 0 to f[rd], whatever vl and vstart are.
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             let x = get(v, vs2, 0, sz);
-            return Ok((if p == Prec::S { eval::unary(UnOp::NanBox, x) } else { x }, 0));
+            let boxed = match p {
+                Prec::H => eval::unary(UnOp::NanBoxH, x),
+                Prec::S => eval::unary(UnOp::NanBox, x),
+                Prec::D => x,
+            };
+            return Ok((boxed, 0));
         }
         Fmerge | FmvVF | FmvSF | Fslide1up | Fslide1down => {
             // The integer forms with the FP scalar as their operand.
-            let p = prec_of(sz)?;
+            let p = prec_of(sz, inst)?;
             let op = match inst.op {
                 Fmerge => Merge,
                 FmvVF => Mv,
@@ -477,10 +532,63 @@ mod tests {
         assert_eq!(c.fflags, u64::from(OF | NX));
         let r = execute(&mut c, vi(VOp::FncvtFF, 8, 6, 0, 1), 0, 0, &mut NoMem);
         assert_eq!(r, Err(super::super::VTrap::Illegal));
+        // Without Zvfh the lifter marks no other instruction HALF.
         for op in [VOp::FncvtRodFF, VOp::Fadd, VOp::FcvtXF] {
-            let r = execute(&mut c, vi(op, 8, 6, 6, 1 | VInst::HALF), 0, 0, &mut NoMem);
+            let r = execute(&mut c, vi(op, 8, 6, 6, 1), 0, 0, &mut NoMem);
             assert_eq!(r, Err(super::super::VTrap::Illegal), "{op:?}");
         }
+    }
+
+    /// Zvfh: binary16 elements for every FP instruction (the lifter marks
+    /// them all HALF), through the scalar Zfh reference; values worked out
+    /// by hand (binary16: 1 sign, 5 exponent bits, bias 15, 10 fraction
+    /// bits).
+    #[test]
+    fn zvfh_runs_binary16_arithmetic_and_its_widening_forms() {
+        const H: u8 = 1 | VInst::HALF;
+        let mut c = cpu(2, 3);
+        // 1.0, 2.0, 65504; 2.0, 0.5, 65504.
+        put(&mut c, 2, 2, &[0x3c00, 0x4000, 0x7bff]);
+        put(&mut c, 3, 2, &[0x4000, 0x3800, 0x7bff]);
+        execute(&mut c, vi(VOp::Fadd, 1, 2, 3, H), 0, 0, &mut NoMem).unwrap();
+        // 3.0, 2.5, and 131008 overflows to +inf.
+        assert_eq!(read(&c, 1, 2, 3), [0x4200, 0x4100, 0x7c00]);
+        assert_eq!(c.fflags, u64::from(OF | NX));
+        // .vf: the f register NaN-unboxed to 16 bits (an unboxed value is the
+        // canonical NaN 0x7e00).
+        c.fflags = 0;
+        execute(&mut c, vi(VOp::Fmul, 1, 2, 0, H | 2), 0xffff_ffff_ffff_3800, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 2, 3), [0x3800, 0x3c00, 0x77ff]);
+        execute(&mut c, vi(VOp::Fmul, 1, 2, 0, H | 2), 0x3800, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 1, 2, 3), [0x7e00; 3]);
+        // vfwadd.vv: binary16 sources, one binary32 sum (65504 + 65504 is
+        // finite there).
+        c.fflags = 0;
+        execute(&mut c, vi(VOp::Fwadd, 4, 2, 3, H), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 4, 4, 3), [0x4040_0000, 0x4020_0000, 0x47ff_e000]);
+        assert_eq!(c.fflags, 0);
+        // vfncvt.rod.f.f.w: 1 + 2^-11 is inexact in binary16: truncate and
+        // set the last bit; vfncvt.x.f.w to int8 saturates.
+        put(&mut c, 6, 4, &[0x3f80_1000, 0x3f80_0000, 0xc000_0000]);
+        execute(&mut c, vi(VOp::FncvtRodFF, 8, 6, 0, H), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 8, 2, 3), [0x3c01, 0x3c00, 0xc000]);
+        let mut c8 = cpu(1, 2);
+        put(&mut c8, 6, 2, &[0x5bd0, 0xd800]); // 250.0, -128.0
+        execute(&mut c8, vi(VOp::FncvtXF, 8, 6, 0, H), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c8, 8, 1, 2), [0x7f, 0x80]);
+        assert_eq!(c8.fflags, u64::from(NV));
+        // int8 -> binary16 and binary16 <-> int16; vfmv.f.s NaN-boxes.
+        put(&mut c8, 2, 1, &[0xff, 100]);
+        execute(&mut c8, vi(VOp::FwcvtFX, 4, 2, 0, H), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c8, 4, 2, 2), [0xbc00, 0x5640]);
+        execute(&mut c, vi(VOp::FcvtXF, 10, 1, 0, H), 0, 0, &mut NoMem).unwrap();
+        put(&mut c, 11, 2, &[0xfffe]);
+        execute(&mut c, vi(VOp::FcvtFX, 12, 11, 0, H), 0, 0, &mut NoMem).unwrap();
+        assert_eq!(read(&c, 12, 2, 1), [0xc000]);
+        let r = execute(&mut c, vi(VOp::FmvFS, 0, 2, 0, H), 0, 0, &mut NoMem);
+        assert_eq!(r, Ok(0xffff_ffff_ffff_3c00));
+        // Widening needs SEW 16 or 32, and SEW 8 FP stays reserved.
+        assert!(execute(&mut c8, vi(VOp::Fadd, 1, 2, 3, H), 0, 0, &mut NoMem).is_err());
     }
 
     #[test]

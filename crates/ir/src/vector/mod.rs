@@ -13,8 +13,10 @@
 //! Tail and inactive elements are left undisturbed whatever the
 //! agnostic bits say (allowed by spec §31.3.4.3, and what QEMU does by
 //! default). Vector floating point (`fp`) supports SEW 32 and 64 (F and
-//! D elements) and, with Zvfhmin, the binary16 <-> binary32 conversions;
-//! the rest of SEW 16 FP (Zvfh) is an illegal instruction. Each
+//! D elements) and binary16 elements where the lifter says the machine
+//! has them ([`VInst::HALF`]: every FP instruction with Zvfh, the two
+//! binary16 <-> binary32 conversions with Zvfhmin); otherwise SEW 16 FP is
+//! an illegal instruction. Each
 //! element operation calls the scalar reference semantics in
 //! [`crate::fp`], so vector and scalar FP agree bit for bit, `fflags`
 //! included.
@@ -269,8 +271,9 @@ impl VInst {
     /// The first source is the scalar operand.
     pub const SCALAR: u8 = 2;
     /// The machine has binary16 vector elements for this instruction
-    /// (Zvfhmin's conversions): the lifter sets it from the guest ISA, so
-    /// SEW 16 FP stays reserved on a machine without them.
+    /// (every FP instruction with Zvfh, the two conversions with Zvfhmin):
+    /// the lifter sets it from the guest ISA, so SEW 16 FP stays reserved
+    /// on a machine without them.
     pub const HALF: u8 = 4;
 
     /// Whether the instruction is unmasked (`vm` = 1).

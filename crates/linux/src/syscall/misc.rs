@@ -420,6 +420,7 @@ const IMA_EXT_0: &[(Ext, u32)] = &[
     (Ext::Zfh, 27),
     (Ext::Zfhmin, 28),
     (Ext::Zihintntl, 29),
+    (Ext::Zvfh, 30),
     (Ext::Zvfhmin, 31),
     (Ext::Zfa, 32),
     (Ext::Zicond, 35),
@@ -624,7 +625,8 @@ mod tests {
         for bit in [2, 17, 19, 26, 31, 37, 38, 39, 40, 41] {
             assert!(rva23 & 1 << bit != 0, "bit {bit}");
         }
-        assert_eq!(rva23 & 1 << 30, 0, "no Zvfh");
+        assert_eq!(rva23 & 1 << 30, 0, "no Zvfh in rva23u64");
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 30, 1 << 30, "Zvfh in max");
         assert_eq!(ext0(ExtSet::RVA22U64) & (1 << 2 | 1 << 17 | 0x1f << 37), 0, "no vectors in rva22u64");
         assert_eq!(ext0(ExtSet::IMPLEMENTED) & (1 << 8 | 1 << 9 | 1 << 10), 1 << 8 | 1 << 9 | 1 << 10);
         assert_eq!(ext0(ExtSet::DEFAULT) & (1 << 2 | 1 << 17 | 1 << 31), 0, "no vectors by default");

@@ -158,7 +158,8 @@ fn lift_inst(cx: &mut Ctx, inst: &Inst, pc: u64) -> Option<Flow> {
         | Ext::Zkt
         | Ext::Zvkb
         | Ext::Zvkt
-        | Ext::Zvfhmin => None,
+        | Ext::Zvfhmin
+        | Ext::Zvfh => None,
         Ext::V | Ext::Zvbb => vector::lift(cx, inst),
     }
 }

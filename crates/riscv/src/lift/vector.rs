@@ -137,9 +137,11 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
         VOp::Setvli | VOp::Setivli => i.imm as i16,
         _ => s.imm,
     };
-    // Zvfhmin: binary16 <-> binary32 conversions (SEW 16 FP stays reserved
-    // otherwise, V 1.0 §31.13).
-    let half = cx.isa.has(Ext::Zvfhmin) && matches!(s.op, VOp::FwcvtFF | VOp::FncvtFF);
+    // binary16 elements: every FP instruction with Zvfh, the binary16 <->
+    // binary32 conversions with Zvfhmin (SEW 16 FP is reserved otherwise,
+    // V 1.0 §31.13).
+    let half = (cx.isa.has(Ext::Zvfh) && s.op.is_fp())
+        || (cx.isa.has(Ext::Zvfhmin) && matches!(s.op, VOp::FwcvtFF | VOp::FncvtFF));
     let flags = vm | if s.scalar { VInst::SCALAR } else { 0 } | if half { VInst::HALF } else { 0 } | (nf & 7) << 4;
     let inst = VInst { op: s.op, vd: i.rd, vs1: i.rs1, vs2: i.rs2, flags, imm };
     if s.op.is_fp() {
