@@ -21,8 +21,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
-    CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction, EvictionKind,
-    ExtSet, FaultInjection, FirstTier, FpLowering, JitOptions, MemAccess,
+    CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction,
+    EvictionKind, ExtSet, FaultInjection, FirstTier, FpLowering, JitOptions, MemAccess,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -280,6 +280,12 @@ struct Tuning {
     /// baseline compiler does not do (FP, CSRs) go to Cranelift.
     #[arg(long, value_enum, value_name = "COMPILER")]
     first_tier: Option<FirstTierArg>,
+    /// Tiered engine with the baseline first tier: what runs a block before
+    /// it is hot: `baseline` code made on its first run (blocks the
+    /// baseline compiler does not do are interpreted) [default], or
+    /// `interp`, the interpreter until the block is hot.
+    #[arg(long, value_enum, value_name = "TIER")]
+    cold_code: Option<ColdCodeArg>,
     /// Tiered engine: how compile costs and savings are predicted: `fixed`
     /// constants [default], or a model `learned` online from this run's
     /// compiles and measured speeds.
@@ -347,6 +353,13 @@ enum FirstTierArg {
     Cranelift,
 }
 
+/// `--cold-code` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColdCodeArg {
+    Baseline,
+    Interp,
+}
+
 /// `--eviction` values.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum EvictionArg {
@@ -369,6 +382,7 @@ impl Tuning {
         let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_string());
         put("compile-threads", self.compile_threads.map(|v| v.to_string()));
         put("first-tier", self.first_tier.and_then(|v| name(v.to_possible_value())));
+        put("cold-code", self.cold_code.and_then(|v| name(v.to_possible_value())));
         put("cost-model", self.cost_model.and_then(|v| name(v.to_possible_value())));
         put("eviction", self.eviction.and_then(|v| name(v.to_possible_value())));
         put("hot-ratio", self.hot_ratio.map(|v| v.to_string()));
@@ -399,6 +413,12 @@ impl Tuning {
             config.first_tier = match t {
                 FirstTierArg::Baseline => FirstTier::Baseline,
                 FirstTierArg::Cranelift => FirstTier::Cranelift,
+            };
+        }
+        if let Some(c) = self.cold_code {
+            config.cold_code = match c {
+                ColdCodeArg::Baseline => ColdCode::Baseline,
+                ColdCodeArg::Interp => ColdCode::Interpret,
             };
         }
         if let Some(m) = self.cost_model {

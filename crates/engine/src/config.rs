@@ -65,6 +65,28 @@ pub enum FirstTier {
     Cranelift,
 }
 
+/// What runs a block the first time, under [`EngineMode::Tiered`] with
+/// [`FirstTier::Baseline`].
+///
+/// Large programs run most of their blocks only a few times (Python's
+/// start-up: 40,000 blocks, 28,000 of them fewer than 50 times), so what
+/// a block costs before it turns hot is mostly what translating it costs:
+/// an interpreter block (lifting, the IR passes, lowering) and, once hot,
+/// the same block lifted again for the baseline compiler cost about twice
+/// what baseline code alone does, and interpreting it is several times
+/// slower than running that code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColdCode {
+    /// The baseline compiler, on the block's first run; blocks it does not
+    /// compile (FP, CSR accesses, vector) are interpreted. Its code counts
+    /// runs, and the block's optimized region is weighed as for quick
+    /// first-tier code. Counted in [`crate::Stats::baseline_cold`].
+    #[default]
+    Baseline,
+    /// The interpreter, until the hotspot detector finds the block hot.
+    Interpret,
+}
+
 /// Where compiles run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompileThreads {
@@ -140,6 +162,8 @@ pub struct EngineConfig {
     pub compile_threads: CompileThreads,
     /// Which compiler makes first-tier code.
     pub first_tier: FirstTier,
+    /// What runs a block before it is hot.
+    pub cold_code: ColdCode,
     /// What leaves the code cache when it is full.
     pub eviction: Eviction,
     /// The guest ISA: an instruction outside it is illegal (SIGILL), and
@@ -203,6 +227,7 @@ impl Default for EngineConfig {
             cost_model: CostModelKind::default(),
             compile_threads: CompileThreads::default(),
             first_tier: FirstTier::default(),
+            cold_code: ColdCode::default(),
             eviction: Eviction::default(),
             isa: ExtSet::DEFAULT,
             vlen: Vlen::DEFAULT,

@@ -10,7 +10,9 @@
 //!
 //! [`Vcpu::run`] looks the current pc up; on a miss the front end lifts the
 //! block, the IR passes optimize it and the interpreter lowers it (or the
-//! JIT compiles it, as the [`EngineMode`] says); then it runs it. Under the
+//! JIT compiles it, as the [`EngineMode`] and [`ColdCode`] say: by
+//! default the baseline compiler makes code for a block on its first run,
+//! and only blocks it does not compile are interpreted); then it runs it. Under the
 //! default [`EngineMode::Tiered`], the hotspot detector ([`hotspot`]) and
 //! the cost model ([`cost`]) decide what is worth compiling; compile
 //! workers ([`CompileThreads`]) compile it in the background, and the
@@ -64,9 +66,9 @@ mod workers;
 use ferrovm_mem::Fault;
 
 pub use config::{
-    BlockTrace, CodeWrites, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction,
-    EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FirstTier, FpLowering, HotspotConfig,
-    JitOptions, MemAccess, ProfileConfig, Vlen,
+    BlockTrace, CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode,
+    Eviction, EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FirstTier, FpLowering,
+    HotspotConfig, JitOptions, MemAccess, ProfileConfig, Vlen,
 };
 pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;

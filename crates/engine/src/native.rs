@@ -23,7 +23,7 @@ use ferrovm_jit::abi::Cell;
 use ferrovm_jit::{Compiler, Error as JitError, Flavor, Linker};
 use ferrovm_riscv::lift::LiftError;
 
-use crate::config::{CompileThreads, EngineMode, FirstTier};
+use crate::config::{ColdCode, CompileThreads, EngineMode, FirstTier};
 use crate::cost::Features;
 use crate::queue::{Pushed, Request};
 use crate::stats::Counters;
@@ -114,6 +114,38 @@ impl Vcpu {
         matches!(self.vm.mode, EngineMode::Jit { .. }) && r.evictions.load(Ordering::Relaxed) == 0
     }
 
+    /// Whether the block of `r`, not translated yet, gets baseline code on
+    /// its first run ([`ColdCode::Baseline`]): under [`EngineMode::Tiered`]
+    /// with [`FirstTier::Baseline`], unless the baseline compiler refused it
+    /// or its code was evicted for room before (then the interpreter runs
+    /// it until it is hot again, as under [`EngineMode::Jit`]).
+    #[inline]
+    pub(crate) fn cold_baseline(&self, r: &Record) -> bool {
+        let vm = &self.vm;
+        matches!(vm.mode, EngineMode::Tiered)
+            && vm.config.first_tier == FirstTier::Baseline
+            && vm.config.cold_code == ColdCode::Baseline
+            && vm.store.is_some()
+            && r.evictions.load(Ordering::Relaxed) == 0
+            && !r.baseline_refused.load(Ordering::Relaxed)
+    }
+
+    /// Translates the block of `r` on its first run under
+    /// [`ColdCode::Baseline`]: baseline code, or an interpreter block if the
+    /// baseline compiler does not compile it.
+    pub(crate) fn translate_cold(&mut self, r: &Arc<Record>) -> Result<(), LiftError> {
+        match self.compile_baseline(r)? {
+            Outcome::Compiled => {
+                Counters::add(&self.shared.counters.baseline_cold, 1);
+                Ok(())
+            }
+            Outcome::Unsupported => self.vm.translate(r, &self.shared.counters).map(|_| ()),
+            // A failed compile left an interpreter block; stale code runs
+            // from a fresh lookup.
+            Outcome::Failed { .. } | Outcome::Stale | Outcome::Missed => Ok(()),
+        }
+    }
+
     /// Weighs compiling `r`, whose interpreter runs reached its next
     /// evaluation (see [`crate::hotspot`]): folds the runs into its score
     /// and, if the expected saving exceeds the predicted cost times the
@@ -139,10 +171,8 @@ impl Vcpu {
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
         let features = r.state().features;
         let (interp, native) = vm.rates();
-        let (cost_ns, baseline_ns) = {
-            let model = vm.lock_model();
-            (features.map_or(0.0, |f| model.predict_compile_us(&f)) * 1000.0, model.baseline_compile_ns())
-        };
+        let cost_ns = vm.region_cost_ns(features.as_ref());
+        let baseline_ns = vm.lock_model().baseline_compile_ns();
         let saving = cfg.saving_per_run(insns, interp, native) * expected;
         let needed = cost_ns * vm.threshold.get();
         // A block without compiled code gets baseline code as soon as that
@@ -150,6 +180,7 @@ impl Vcpu {
         // that pays for Cranelift's.
         let baseline = vm.config.first_tier == FirstTier::Baseline
             && matches!(vm.mode, EngineMode::Tiered)
+            && !r.baseline_refused.load(Ordering::Relaxed)
             && vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub());
         // Its region is weighed again once the baseline code has run
         // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). The threshold ratio
@@ -251,7 +282,7 @@ impl Vcpu {
         // What optimized code saves over baseline code (estimated; the
         // samples do not tell the two kinds of compiled code apart).
         let (_, native) = vm.rates();
-        let cost_ns = features.map_or(0.0, |f| vm.lock_model().predict_compile_us(&f)) * 1000.0;
+        let cost_ns = vm.region_cost_ns(features.as_ref());
         let saving = cfg.saving_per_run(insns, native * BASELINE_SLOWDOWN, native) * expected;
         let worth = saving >= cost_ns * vm.threshold.get();
         tracing::info!(
@@ -271,12 +302,16 @@ impl Vcpu {
     }
 
     /// Compiles the block of `r` with the baseline compiler on this thread
-    /// ([`Kind::Baseline`]).
+    /// ([`Kind::Baseline`]); a block it refuses is marked, not asked again.
     fn compile_baseline(&mut self, r: &Arc<Record>) -> Result<Outcome, LiftError> {
         let vm = Arc::clone(&self.vm);
         let Some(store) = &vm.store else { return Ok(Outcome::Failed { kept: false }) };
         let compiler = self.compiler.get_or_insert_with(|| store.compiler());
-        vm.compile(compiler, &self.shared, r, Kind::Baseline, None)
+        let out = vm.compile(compiler, &self.shared, r, Kind::Baseline, None)?;
+        if out == Outcome::Unsupported {
+            r.baseline_refused.store(true, Ordering::Relaxed);
+        }
+        Ok(out)
     }
 
     /// Compiles `req` on this thread or queues it for a worker (see
@@ -370,6 +405,12 @@ impl Vm {
         })
     }
 
+    /// Whether an optimized region holding the block at `pc` (not as its
+    /// entry) was published after `since`.
+    fn covered_since(&self, pc: u64, since: Instant) -> bool {
+        self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&pc).is_some_and(|&at| at > since)
+    }
+
     /// Carries out a compile request (on a worker or a guest thread); the
     /// caller marks it [done](Request::done).
     pub(crate) fn serve(&self, compiler: &mut Compiler, who: &VcpuShared, req: &Request) -> Result<Outcome, LiftError> {
@@ -399,6 +440,16 @@ impl Vm {
                 }
             }
             None if req.quick => self.compile(compiler, who, &req.record, Kind::Quick, None)?,
+            None if self.covered_since(req.record.pc, req.queued_at) => {
+                // While it waited, the hot loop around its block got its
+                // region from another block's request (the blocks of a
+                // loop turn hot together, and a big region takes a
+                // worker tens of milliseconds): compiling its own would
+                // make the same loop again. If its code stays hot on its
+                // own (entered from outside that region), it asks again.
+                Counters::add(&counters.compile_covered_dropped, 1);
+                Outcome::Missed
+            }
             None => self.compile(compiler, who, &req.record, Kind::Hot, None)?,
         };
         Ok(out)
@@ -523,6 +574,9 @@ impl Vm {
         } else {
             // The model predicts Cranelift's compiles (what tiering weighs).
             self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
+            if kind == Kind::Hot {
+                self.observe_region_compile(compile_time);
+            }
         }
         // Publish, unless the code changed while it was compiled.
         let mut index = self.table.lock_pages();
@@ -540,6 +594,11 @@ impl Vm {
             store.link(&r.cell, &code);
             Counters::add(&counters.chain_links, 1);
             st.native_insns = insns;
+            if kind == Kind::Baseline {
+                // What weighing its optimized region needs (a block
+                // compiled on its first run has no interpreter block).
+                st.features = Some(features);
+            }
             st.native.replace(code)
         };
         drop(index);
@@ -559,6 +618,13 @@ impl Vm {
             self.lock_compiled().push(Arc::clone(r));
         }
         r.optimized.store(flavor.optimize, Ordering::Relaxed);
+        if kind == Kind::Hot {
+            let now = Instant::now();
+            let mut covered = self.covered.lock().unwrap_or_else(PoisonError::into_inner);
+            for b in region.iter().filter(|b| b.start != pc) {
+                covered.insert(b.start, now);
+            }
+        }
         if flavor.optimize {
             let mut exits = self.exits.lock().unwrap_or_else(PoisonError::into_inner);
             for b in &region {

@@ -141,6 +141,9 @@ stats! {
     compile_refused: count,
     /// Queued requests dropped because their code changed meanwhile.
     compile_stale_dropped: count,
+    /// Hot-code requests dropped because, while they waited, an optimized
+    /// region compiled for another block took their block in.
+    compile_covered_dropped: count,
     /// Time requests waited in the queue (summed).
     compile_queue_wait: time,
     /// Compiles that made a guest thread wait (on the guest thread).
@@ -161,6 +164,9 @@ stats! {
     baseline_compile_time: time,
     baseline_compile_max: max_time,
     baseline_code_bytes: count,
+    /// Of those, blocks compiled on their first run (cold code, never
+    /// interpreted: see [`crate::ColdCode`]).
+    baseline_cold: count,
     /// First-tier compiles the baseline compiler left to Cranelift (blocks
     /// with FP or CSR accesses).
     baseline_fallbacks: count,
@@ -231,7 +237,7 @@ impl fmt::Display for Stats {
         if self.blocks_compiled + self.jit_errors + self.jit_injected_failures > 0 {
             let per_block = self.compile_time.checked_div(self.blocks_compiled.max(1) as u32).unwrap_or_default();
             let per_insn = self.compile_time.checked_div(self.insns_compiled.max(1) as u32).unwrap_or_default();
-            let jit: [(&str, String); 20] = [
+            let jit: [(&str, String); 21] = [
                 ("native entries", self.native_entries.to_string()),
                 ("blocks compiled", self.blocks_compiled.to_string()),
                 ("insns compiled", self.insns_compiled.to_string()),
@@ -251,6 +257,7 @@ impl fmt::Display for Stats {
                 ("hot region insns", self.hot_insns.to_string()),
                 ("hot compile time", format!("{:.3?}", self.hot_compile_time)),
                 ("baseline compiles", self.baseline_compiles.to_string()),
+                ("baseline on first run", self.baseline_cold.to_string()),
                 ("baseline fallbacks", self.baseline_fallbacks.to_string()),
             ];
             for (name, value) in &jit {

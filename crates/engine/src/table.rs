@@ -62,6 +62,9 @@ pub(crate) struct Record {
     pub(crate) reforms: AtomicU32,
     /// Its compiled code is hot code (optimized, a region).
     pub(crate) optimized: AtomicBool,
+    /// The baseline compiler refused its block (FP, CSR, vector ops): not
+    /// asked again, the interpreter runs it until it is hot.
+    pub(crate) baseline_refused: AtomicBool,
     /// The translations themselves.
     pub(crate) state: Mutex<State>,
 }
@@ -97,6 +100,7 @@ impl Record {
             used: AtomicU32::new(0),
             reforms: AtomicU32::new(0),
             optimized: AtomicBool::new(false),
+            baseline_refused: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
     }

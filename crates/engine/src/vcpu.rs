@@ -382,6 +382,8 @@ impl Vcpu {
         if !compiled && block.is_none() {
             let made = if self.eager(&record) {
                 self.translate_native(&record, false).map(|_| ())
+            } else if self.cold_baseline(&record) {
+                self.translate_cold(&record)
             } else {
                 vm.translate(&record, &self.shared.counters).map(|b| block = Some(b))
             };

@@ -126,6 +126,10 @@ pub struct Vm {
     compiled: Mutex<Vec<Arc<Record>>>,
     /// Guest pc → entries of the hot regions that exit to it.
     pub(crate) exits: Mutex<HashMap<u64, Vec<u64>>>,
+    /// Guest pc → when an optimized region holding its block (not as its
+    /// entry) was last published: a hot-code request for it made before
+    /// then is dropped (see [`Vm::serve`]).
+    pub(crate) covered: Mutex<HashMap<u64, Instant>>,
     /// Predicts compile costs and savings.
     model: Mutex<CostModel>,
     /// The hotspot detector's clock and adaptive threshold.
@@ -146,6 +150,9 @@ pub struct Vm {
     wait_log: Mutex<Vec<Duration>>,
     /// Most bytes of compiled code live at once.
     code_peak: AtomicU64,
+    /// What compiling an optimized region has cost, ns: an exponentially
+    /// weighted mean of the measured compiles (0 before the first).
+    region_compile_ns: AtomicU64,
     /// Profile samples: translation entry pc → times a vCPU was found in it.
     pub(crate) profile: Mutex<HashMap<u64, u64>>,
     vcpus: Mutex<Vec<Arc<VcpuShared>>>,
@@ -245,6 +252,7 @@ impl Vm {
                 policy: Mutex::new(config.eviction.build(0x5eed)),
                 compiled: Mutex::new(Vec::new()),
                 exits: Mutex::new(HashMap::new()),
+                covered: Mutex::new(HashMap::new()),
                 model: Mutex::new(CostModel::new(config.cost_model)),
                 clock: Clock::new(config.hotspot.window),
                 threshold: Threshold::new(&config.hotspot),
@@ -256,6 +264,7 @@ impl Vm {
                 compile_log: Mutex::new(Vec::new()),
                 wait_log: Mutex::new(Vec::new()),
                 code_peak: AtomicU64::new(0),
+                region_compile_ns: AtomicU64::new(0),
                 profile: Mutex::new(HashMap::new()),
                 config,
                 vcpus: Mutex::new(Vec::new()),
@@ -362,6 +371,28 @@ impl Vm {
     /// Notes a compile's duration.
     pub(crate) fn log_compile(&self, took: Duration) {
         self.compile_log.lock().unwrap_or_else(PoisonError::into_inner).push(took);
+    }
+
+    /// Notes what compiling an optimized region took.
+    pub(crate) fn observe_region_compile(&self, took: Duration) {
+        // Load and store: a lost sample between two workers only shifts
+        // the mean a little.
+        let old = self.region_compile_ns.load(Ordering::Relaxed);
+        let took = took.as_nanos().min(u128::from(u64::MAX / 2)) as u64;
+        let new = if old == 0 { took } else { old - old / REGION_COST_WEIGHT + took / REGION_COST_WEIGHT };
+        self.region_compile_ns.store(new.max(1), Ordering::Relaxed);
+    }
+
+    /// What compiling the optimized region grown from a block of features
+    /// `f` is expected to cost, ns: what the cost model predicts for the
+    /// block, or what regions have cost on average, whichever is more. The
+    /// model sees only the block, while the region holds the hot loop
+    /// around it (up to 64 blocks, and Cranelift's time grows faster than
+    /// its size: `bzip2 -9`'s regions took 120 ms each where the model
+    /// predicted well under 1 ms for their entry blocks).
+    pub(crate) fn region_cost_ns(&self, f: Option<&Features>) -> f64 {
+        let predicted = f.map_or(0.0, |f| self.lock_model().predict_compile_us(f)) * 1000.0;
+        predicted.max(self.region_compile_ns.load(Ordering::Relaxed) as f64)
     }
 
     /// Notes how long a served request waited in the queue.
@@ -765,6 +796,10 @@ impl ForkGuard<'_> {
         vm.after_fork_child(keep);
     }
 }
+
+/// Weight of the newest sample in [`Vm::region_compile_ns`]'s mean, as
+/// 1 / this: the mean follows the last dozen or so regions.
+const REGION_COST_WEIGHT: u64 = 8;
 
 /// Translation: lifting, passes, lowering.
 impl Vm {

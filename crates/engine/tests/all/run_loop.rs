@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{CompileThreads, EngineConfig, Exit, FirstTier, JitOptions, Stats};
+use ferrovm_engine::{ColdCode, CompileThreads, EngineConfig, Exit, FirstTier, JitOptions, Stats};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
@@ -212,20 +212,73 @@ fn run_sum_loop(config: EngineConfig) -> (Cpu, Stats) {
     (cpu, engine.stats())
 }
 
-/// The default first tier under tiered: a hot loop gets baseline code at
-/// its first evaluation, and once that code has run `QUICK_TIER_UP` (4096)
-/// times, its optimized region; the result is the interpreter's.
+/// The baseline first tier under tiered with cold code interpreted: a hot
+/// loop gets baseline code at its first evaluation, and once that code has
+/// run `QUICK_TIER_UP` (4096) times, its optimized region; the result is
+/// the interpreter's.
 #[test]
 fn tiered_loops_get_baseline_code_then_their_region() {
     let run = run_sum_loop;
     let (want, _) = run(interp());
     assert_eq!(want.regs[10], 12288 * 12289);
-    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    let config = EngineConfig {
+        first_tier: FirstTier::Baseline,
+        cold_code: ColdCode::Interpret,
+        ..tiered(10, JitOptions::default())
+    };
     let (cpu, stats) = run(config);
     assert_eq!(cpu, want);
     assert!(stats.baseline_compiles > 0, "no baseline code");
+    assert_eq!(stats.baseline_cold, 0, "cold code got baseline code");
+    assert!(stats.blocks_executed > 0, "nothing was interpreted");
     assert_eq!(stats.baseline_fallbacks, 0);
     assert!(stats.hot_regions > 0, "the loop never got its optimized region");
+}
+
+/// The default cold code under tiered: every block gets baseline code on
+/// its first run (none is interpreted), and the loop its optimized region
+/// once that code has run `QUICK_TIER_UP` times; the result is the
+/// interpreter's.
+#[test]
+fn tiered_cold_blocks_get_baseline_code_on_their_first_run() {
+    let (want, _) = run_sum_loop(interp());
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    assert_eq!(config.cold_code, ColdCode::Baseline, "the default");
+    let (cpu, stats) = run_sum_loop(config);
+    assert_eq!(cpu, want);
+    assert_eq!(stats.blocks_executed, 0, "a block was interpreted");
+    assert!(stats.baseline_cold >= 2, "the loop and its entry block: {}", stats.baseline_cold);
+    assert_eq!(stats.baseline_cold, stats.baseline_compiles);
+    assert!(stats.hot_regions > 0, "the loop never got its optimized region");
+}
+
+/// A block the baseline compiler does not compile (FP) is interpreted from
+/// its first run, and the compiler is not asked again at its evaluations;
+/// the blocks around it get baseline code.
+#[test]
+fn tiered_cold_blocks_the_baseline_compiler_refuses_are_interpreted() {
+    let program = [
+        0x00a00493, // li s1, 10
+        0x0040006f, // j loop
+        0xd2257053, // loop: fcvt.d.l ft0, a0
+        0x00150513, // addi a0, a0, 1
+        0xfff48493, // addi s1, s1, -1
+        0xfe049ae3, // bnez s1, loop
+        0x00000073, // ecall
+    ];
+    let run = |config| {
+        let (engine, mut cpu) = setup(&program);
+        let mut engine = crate::support::OneVcpu::new(Arc::clone(engine.memory()), config);
+        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+        (cpu, engine.stats())
+    };
+    let (want, _) = run(interp());
+    assert_eq!(want.regs[10], 10);
+    let (cpu, stats) = run(EngineConfig { first_tier: FirstTier::Baseline, ..tiered(2, JitOptions::default()) });
+    assert_eq!(cpu, want);
+    assert_eq!(stats.baseline_cold, 2, "the entry block and the ecall");
+    assert_eq!(stats.baseline_fallbacks, 1, "the FP loop, refused once (not again when it turned hot)");
+    assert!(stats.blocks_executed >= 1, "the FP loop ran in the interpreter until hot");
 }
 
 /// `--engine jit --hot-threshold 1` with a compile worker: each block's
