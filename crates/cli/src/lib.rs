@@ -300,7 +300,7 @@ struct Tuning {
     /// at the start (it adapts to the compile load) [default: 1].
     #[arg(long, value_name = "RATIO")]
     hot_ratio: Option<f64>,
-    /// Tiered engine: bounds of the adapted ratio [default: 0.25 and 64].
+    /// Tiered engine: bounds of the adapted ratio [default: 1 and 64].
     #[arg(long, value_name = "RATIO")]
     hot_ratio_min: Option<f64>,
     /// Tiered engine: see --hot-ratio-min.

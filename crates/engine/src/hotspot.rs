@@ -34,6 +34,11 @@ pub struct HotspotConfig {
     /// Whether the ratio adapts to the compile load (`--hot-adaptive`).
     pub adaptive: bool,
     /// Bounds of the adapted ratio (`--hot-ratio-min`, `--hot-ratio-max`).
+    /// The ratio falls no lower than 1 by default: a compile on an idle
+    /// worker still takes a core's time (counted in the process's CPU time,
+    /// and taken from other processes on a loaded host), so it must at least
+    /// pay for itself. At 0.25, Python's start-up compiled 190 regions that
+    /// cost more than they saved (benches/results/2026-12-03-cold-baseline.md).
     pub min_ratio: f64,
     /// See `min_ratio`.
     pub max_ratio: f64,
@@ -67,7 +72,7 @@ impl Default for HotspotConfig {
             min_runs: NonZeroU32::new(50).expect("non-zero"),
             ratio: 1.0,
             adaptive: true,
-            min_ratio: 0.25,
+            min_ratio: 1.0,
             max_ratio: 64.0,
             window: Duration::from_millis(10),
             decay: 0.5,
