@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use ferrovm_engine::ir::vector::Vlen;
+use ferrovm_engine::riscv::Ext;
 use ferrovm_engine::{EngineConfig, ExtSet, Vm};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{AddressSpace, PAGE_SIZE, Perms};
@@ -271,6 +273,16 @@ impl std::fmt::Debug for Process {
 /// Linux's `MINSIGSTKSZ` for riscv64, reported in `AT_MINSIGSTKSZ`.
 pub const MINSIGSTKSZ: u64 = linux_raw_sys::general::MINSIGSTKSZ as u64;
 
+/// `AT_MINSIGSTKSZ`: at least [`MINSIGSTKSZ`], and at least the signal
+/// frame, which with the vector extension carries 32 registers of VLEN
+/// (Linux reports its frame size there, `get_rt_frame_size`; at VLEN 512
+/// and up the frame is larger than 2048 bytes, and an alternate stack
+/// sized from a smaller value would overflow).
+pub(crate) fn min_signal_stack(isa: ExtSet, vlen: Vlen) -> u64 {
+    let vlenb = isa.has(Ext::V).then_some(vlen.bytes());
+    MINSIGSTKSZ.max(signal::frame_size(vlenb))
+}
+
 /// Where the dynamic linker goes: just below the mmap area, as Linux puts
 /// it at the top of the mmap region.
 pub const INTERP_BASE: u64 = syscall::MMAP_BASE - (64 << 20);
@@ -393,6 +405,7 @@ impl Process {
             interp_base,
             ids,
             hwcap: stack::hwcap(options.engine.isa),
+            minsigstksz: min_signal_stack(options.engine.isa, options.engine.vlen),
         };
         let sp = stack::build(&mem, &loaded, &input, options.stack_size.unwrap_or(stack::STACK_SIZE))?;
         let mut cpu = Cpu { pc: entry, ..Cpu::default() };

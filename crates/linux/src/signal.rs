@@ -687,6 +687,19 @@ mod tests {
         assert!(restore_frame(&mem, &mut cpu, true).is_none());
     }
 
+    /// `AT_MINSIGSTKSZ` is never below the frame (VLEN 1024: 1088 + 56 +
+    /// 4096 rounded up to 5248 bytes).
+    #[test]
+    fn min_signal_stack_covers_the_vector_frame() {
+        use crate::process::min_signal_stack;
+        use ferrovm_engine::ir::vector::Vlen;
+        use ferrovm_engine::riscv::{Ext, ExtSet};
+        let v = ExtSet::RV64GC.with(Ext::V);
+        assert_eq!(min_signal_stack(ExtSet::RV64GC, Vlen::DEFAULT), 2048);
+        assert_eq!(min_signal_stack(v, Vlen::DEFAULT), 2048, "the 1664-byte frame fits");
+        assert_eq!(min_signal_stack(v, Vlen::new(1024).expect("a valid VLEN")), 5248);
+    }
+
     #[test]
     fn pending_order() {
         let mut actions = Actions::default();

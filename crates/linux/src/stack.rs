@@ -69,6 +69,9 @@ pub struct StackInput<'a> {
     pub ids: (u32, u32, u32, u32),
     /// `AT_HWCAP` (see [`hwcap`]).
     pub hwcap: u64,
+    /// `AT_MINSIGSTKSZ` (see [`crate::process::min_signal_stack`]); 0 is
+    /// read as [`crate::MINSIGSTKSZ`].
+    pub minsigstksz: u64,
 }
 
 struct Pusher<'m> {
@@ -133,7 +136,7 @@ pub fn build(mem: &AddressSpace, elf: &LoadedElf, input: &StackInput<'_>, size: 
         (at::RANDOM, random),
         (at::HWCAP2, 0),
         (at::EXECFN, execfn),
-        (at::MINSIGSTKSZ, crate::MINSIGSTKSZ),
+        (at::MINSIGSTKSZ, input.minsigstksz.max(crate::MINSIGSTKSZ)),
     ];
     // argc, argv..., 0, envp..., 0, auxv pairs..., AT_NULL 0.
     let words = 1 + argv.len() + 1 + envp.len() + 1 + 2 * (auxv.len() + 1);
