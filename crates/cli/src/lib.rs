@@ -226,6 +226,11 @@ struct RunArgs {
     /// stack (for measurement).
     #[arg(long)]
     no_inline_cache: bool,
+    /// JIT: a block that turns hot inside a compiled hot region gets a
+    /// region of its own instead of entering that region at its own block
+    /// (for measurement).
+    #[arg(long)]
+    no_region_entries: bool,
     /// JIT: floating point through SoftFloat calls instead of the host
     /// FPU (same results and flags; for measurement, and for hosts where
     /// the FPU path cannot run).
@@ -568,6 +573,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
     let jit = JitOptions {
         chaining: !args.no_chaining,
         inline_cache: !args.no_inline_cache,
+        region_entries: !args.no_region_entries,
         code_cache_size: args.code_cache_size,
         fault_injection: rate.filter(|r| *r > 0.0).map(|rate| FaultInjection { rate, seed: 0x9e37_79b9_7f4a_7c15 }),
         code_writes: if env::set(env::CODE_MPROTECT) { CodeWrites::Mprotect } else { CodeWrites::Auto },
@@ -719,6 +725,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if args.no_inline_cache {
         reexec_args.push("--no-inline-cache".into());
+    }
+    if args.no_region_entries {
+        reexec_args.push("--no-region-entries".into());
     }
     if args.soft_float {
         reexec_args.push("--soft-float".into());

@@ -408,7 +408,7 @@ impl Vm {
     /// Whether an optimized region holding the block at `pc` (not as its
     /// entry) was published after `since`.
     fn covered_since(&self, pc: u64, since: Instant) -> bool {
-        self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&pc).is_some_and(|&at| at > since)
+        self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&pc).is_some_and(|&(_, at)| at > since)
     }
 
     /// Carries out a compile request (on a worker or a guest thread); the
@@ -440,6 +440,7 @@ impl Vm {
                 }
             }
             None if req.quick => self.compile(compiler, who, &req.record, Kind::Quick, None)?,
+            None if self.alias(counters, &req.record) => Outcome::Compiled,
             None if self.covered_since(req.record.pc, req.queued_at) => {
                 // While it waited, the hot loop around its block got its
                 // region from another block's request (the blocks of a
@@ -589,6 +590,7 @@ impl Vm {
         Table::add_pages(&mut index, pc, &pages);
         let insns: u32 = region.iter().map(|b| b.insn_count() as u32).sum();
         let bytes = code.len();
+        let entries = store.region_entries(&region, flavor);
         let old = {
             let mut st = r.state();
             store.link(&r.cell, &code);
@@ -599,6 +601,12 @@ impl Vm {
                 // compiled on its first run has no interpreter block).
                 st.features = Some(features);
             }
+            st.region_heads = entries;
+            // Records that entered the old code inside follow it if they can.
+            self.unlink_aliases(pc, &mut st, Some(&code));
+            // If it led into another region, that region's list forgets it
+            // when it next looks (the alias no longer names it).
+            st.alias = None;
             st.native.replace(code)
         };
         drop(index);
@@ -622,7 +630,7 @@ impl Vm {
             let now = Instant::now();
             let mut covered = self.covered.lock().unwrap_or_else(PoisonError::into_inner);
             for b in region.iter().filter(|b| b.start != pc) {
-                covered.insert(b.start, now);
+                covered.insert(b.start, (pc, now));
             }
         }
         if flavor.optimize {
@@ -745,7 +753,13 @@ impl Vm {
     fn evict(&self, pc: u64, counters: &Counters) {
         let Some(store) = &self.store else { return };
         let Some(r) = self.table.get(pc) else { return };
-        let Some(code) = r.state().native.take() else { return };
+        let code = {
+            let mut st = r.state();
+            let Some(code) = st.native.take() else { return };
+            self.unlink_aliases(pc, &mut st, None);
+            st.region_heads.clear();
+            code
+        };
         tracing::info!(
             target: crate::log::target::CACHE,
             "evict: {pc:#x} {} ({} bytes, policy {})",

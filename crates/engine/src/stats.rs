@@ -172,6 +172,9 @@ stats! {
     baseline_fallbacks: count,
     /// Hot regions re-formed because a side exit turned hot.
     regions_reformed: count,
+    /// Blocks that turned hot inside a compiled hot region and were linked
+    /// to enter it there instead of getting a region of their own.
+    region_aliases: count,
     /// Cells linked to new compiled code (chain patches: every chained
     /// jump to that pc now goes there).
     chain_links: count,

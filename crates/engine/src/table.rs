@@ -83,6 +83,15 @@ pub(crate) struct State {
     pub(crate) features: Option<Features>,
     /// Guest instructions in the blocks of the compiled translation.
     pub(crate) native_insns: u32,
+    /// The pcs inside its compiled region at which the region's code may
+    /// be entered too ([`ferrovm_jit::region_entries`]).
+    pub(crate) region_heads: Vec<u64>,
+    /// Records whose cells lead into its compiled region (each entered at
+    /// its own pc; see [`State::alias`]). Unlinked whenever that code goes.
+    pub(crate) aliases: Vec<u64>,
+    /// The entry pc of the hot region whose code its cell leads to, when
+    /// it has no compiled code of its own but lies inside that region.
+    pub(crate) alias: Option<u64>,
 }
 
 impl Record {

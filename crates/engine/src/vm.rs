@@ -126,10 +126,11 @@ pub struct Vm {
     compiled: Mutex<Vec<Arc<Record>>>,
     /// Guest pc → entries of the hot regions that exit to it.
     pub(crate) exits: Mutex<HashMap<u64, Vec<u64>>>,
-    /// Guest pc → when an optimized region holding its block (not as its
-    /// entry) was last published: a hot-code request for it made before
-    /// then is dropped (see [`Vm::serve`]).
-    pub(crate) covered: Mutex<HashMap<u64, Instant>>,
+    /// Guest pc → the entry of the latest optimized region that holds its
+    /// block (not as its entry) and when that region was published: a
+    /// hot-code request for it enters that region there ([`Vm::alias`]),
+    /// or, made before then, is dropped (see [`Vm::serve`]).
+    pub(crate) covered: Mutex<HashMap<u64, (u64, Instant)>>,
     /// Predicts compile costs and savings.
     model: Mutex<CostModel>,
     /// The hotspot detector's clock and adaptive threshold.
@@ -635,6 +636,13 @@ impl Vm {
         let mut n = u64::from(st.block.take().is_some()) + u64::from(st.step.take().is_some());
         st.features = None;
         let native = st.native.take();
+        if let Some(store) = &self.store {
+            if st.alias.take().is_some() {
+                store.unlink(&r.cell);
+            }
+            self.unlink_aliases(r.pc, &mut st, None);
+        }
+        st.region_heads.clear();
         drop(st);
         if let Some(native) = native {
             n += 1;
@@ -648,6 +656,88 @@ impl Vm {
         // New code counts its runs from the start.
         r.runs.store(0, Ordering::Relaxed);
         n
+    }
+
+    /// The records whose cells lead into the region entered at `entry`
+    /// (its state `st`, locked) leave it: each is linked to `to` if that
+    /// code may be entered at its pc, otherwise unlinked (it runs as
+    /// before it was hot and may be compiled again). Call before the
+    /// region's old code is retired.
+    pub(crate) fn unlink_aliases(
+        &self,
+        entry: u64,
+        st: &mut crate::table::State,
+        to: Option<&ferrovm_jit::NativeCode>,
+    ) {
+        let Some(store) = &self.store else { return };
+        let heads = &st.region_heads;
+        st.aliases.retain(|&pc| {
+            let Some(x) = self.table.get(pc) else { return false };
+            let mut xst = x.state();
+            if xst.alias != Some(entry) {
+                return false;
+            }
+            match to {
+                Some(code) if heads.contains(&pc) => {
+                    store.link(&x.cell, code);
+                    true
+                }
+                _ => {
+                    xst.alias = None;
+                    store.unlink(&x.cell);
+                    x.optimized.store(false, Ordering::Relaxed);
+                    x.runs.store(0, Ordering::Relaxed);
+                    false
+                }
+            }
+        });
+    }
+
+    /// Links the cell of `x` into the compiled hot region that holds its
+    /// block, if there is one, instead of compiling a region of its own:
+    /// loops are entered at more than one pc (a loop head, the return
+    /// point of a call inside it, the blocks after a side exit), and
+    /// without this each entry compiled the same loop again. Whether `x`
+    /// now leads to optimized code.
+    pub(crate) fn alias(&self, counters: &Counters, x: &Arc<Record>) -> bool {
+        let Some(store) = &self.store else { return false };
+        let entry = match self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&x.pc) {
+            Some(&(entry, _)) if entry != x.pc => entry,
+            _ => return false,
+        };
+        let Some(region) = self.table.get(entry) else { return false };
+        // The page lock orders this with invalidation and publishing.
+        let _index = self.table.lock_pages();
+        let mut rst = region.state();
+        let Some(code) = rst.native.as_ref() else { return false };
+        if !region.optimized.load(Ordering::Relaxed) || !rst.region_heads.contains(&x.pc) {
+            return false;
+        }
+        let old = {
+            let mut xst = x.state();
+            if xst.alias.is_some() {
+                return false;
+            }
+            store.link(&x.cell, code);
+            xst.alias = Some(entry);
+            xst.native_insns = rst.native_insns;
+            xst.native.take()
+        };
+        rst.aliases.push(x.pc);
+        x.optimized.store(true, Ordering::Relaxed);
+        drop(rst);
+        if let Some(old) = old {
+            store.retire(old);
+            self.lock_policy().remove(x.pc);
+        }
+        Counters::add(&counters.region_aliases, 1);
+        tracing::info!(
+            target: crate::log::target::TIER,
+            "alias {:#x} {}: entered inside the hot region at {entry:#x}",
+            x.pc,
+            self.describe(x.pc)
+        );
+        true
     }
 
     /// Waits until every vCPU that is running guest code (other than the

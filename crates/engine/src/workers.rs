@@ -181,9 +181,21 @@ impl Vm {
             if uses > 0 {
                 r.used.store(tick, Ordering::Relaxed);
                 let count = r.score.at(cfg, tick).max(uses as f32);
-                let insns = r.state().native_insns;
+                let (insns, alias) = {
+                    let st = r.state();
+                    (st.native_insns, st.alias)
+                };
                 let benefit = cfg.saving_per_window(count, insns, interp, native);
-                touched.push((r.pc, u64::from(uses), benefit));
+                // Entries into a region at one of its other blocks count
+                // for the region (the policy holds only its entry).
+                let pc = match alias.and_then(|a| self.table.get(a)) {
+                    Some(region) => {
+                        region.used.store(tick, Ordering::Relaxed);
+                        region.pc
+                    }
+                    None => r.pc,
+                };
+                touched.push((pc, u64::from(uses), benefit));
             }
             true
         });

@@ -71,6 +71,11 @@ pub struct JitOptions {
     /// Extra Cranelift settings (`name`, `value`), applied to every
     /// compile (an experiment knob).
     pub cranelift_flags: Vec<(String, String)>,
+    /// An optimized region may be entered at any of its blocks
+    /// ([`crate::region_entries`]): a block that turns hot inside a
+    /// compiled region is linked to it instead of compiling the same loop
+    /// again as a region of its own. Off only for measurement.
+    pub region_entries: bool,
     /// How compiled code does floating point.
     pub fp: FpLowering,
     /// How compiled code accesses guest memory.
@@ -123,6 +128,7 @@ impl Default for JitOptions {
             jitdump: None,
             block_exits: false,
             cranelift_flags: Vec::new(),
+            region_entries: true,
             fp: FpLowering::default(),
             mem: MemAccess::default(),
         }
@@ -433,6 +439,7 @@ impl CodeStore {
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
                 block_exits: options.block_exits,
+                region_entries: options.region_entries,
                 fp,
                 direct,
             },
@@ -503,6 +510,13 @@ impl CodeStore {
     /// The options in force.
     pub fn options(&self) -> &JitOptions {
         &self.options
+    }
+
+    /// The guest pcs, besides the first block's, at which code compiled
+    /// from `blocks` as `flavor` may be entered: the engine may link those
+    /// blocks' cells to it (see [`JitOptions::region_entries`]).
+    pub fn region_entries(&self, blocks: &[ferrovm_ir::Block], flavor: Flavor) -> Vec<u64> {
+        crate::translate::region_entries(&self.env, blocks, flavor)
     }
 
     /// The dispatcher stub: where a [`Cell`] with no compiled code leads.

@@ -26,7 +26,7 @@ use cranelift_codegen::ir::{
     UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
@@ -52,6 +52,9 @@ pub(crate) struct Env {
     /// Every guest block boundary leaves to the dispatcher, even a branch
     /// back to the region's own head (per-block tracing).
     pub(crate) block_exits: bool,
+    /// Optimized regions may be entered at any of their blocks
+    /// ([`region_entries`]).
+    pub(crate) region_entries: bool,
     /// FP on the host FPU (`None`: every FP op calls SoftFloat).
     pub(crate) fp: Option<HostFp>,
     /// Loads and stores without inline checks ([`crate::MemAccess::Direct`]).
@@ -305,7 +308,23 @@ impl RareOps for Rare {
 /// exits). With `flavor.hot_at`, every entry first counts a run in the
 /// profile table and the one that brings the count to `hot_at` leaves with
 /// [`exit::HOT`] instead. Unoptimized single blocks store guest registers
-/// as they are set (see `Tr::eager`).
+/// as they are set (see `Tr::eager`). An optimized region of several blocks
+/// may be entered at any of them ([`region_entries`]): the pc it is entered
+/// with picks the block.
+/// The guest pcs at which compiled code of `blocks` compiled as `flavor`
+/// may be entered (besides the first block's): every other block of an
+/// optimized region, unless [`crate::JitOptions::region_entries`] is off
+/// (see [`translate`]). The engine links those blocks'
+/// cells to the region's code instead of compiling regions of their own
+/// that would hold the same loop again.
+pub(crate) fn region_entries(env: &Env, blocks: &[Block], flavor: crate::Flavor) -> Vec<u64> {
+    if env.region_entries && flavor.optimize && flavor.hot_at.is_none() && blocks.len() > 1 {
+        blocks[1..].iter().map(|b| b.start).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn translate<L: Linker + ?Sized>(
     func: &mut Function,
@@ -377,8 +396,27 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     if let Some(n) = flavor.hot_at {
         tr.count_run(first.start, n);
     }
-    if let Some(&(_, head)) = tr.heads.first() {
-        tr.b.ins().jump(head, &[]);
+    if let Some(&(start, head)) = tr.heads.first() {
+        if !region_entries(&tr.env, blocks, flavor).is_empty() {
+            // A hot region is entered at any of its blocks: the engine
+            // links the cells of its other blocks to this code too
+            // ([`region_entries`]), and the pc it is entered with picks
+            // the head. Every register the region touches was loaded
+            // above, whichever block that is.
+            let entry = tr.b.current_block().expect("in the entry block");
+            let pc = tr.b.block_params(entry)[2];
+            let others = tr.b.create_block();
+            let at_start = tr.b.ins().icmp_imm_s(IntCC::Equal, pc, start as i64);
+            tr.b.ins().brif(at_start, head, &[], others, &[]);
+            tr.b.switch_to_block(others);
+            let mut switch = Switch::new();
+            for &(pc, blk) in &tr.heads[1..] {
+                switch.set_entry(u128::from(pc), blk);
+            }
+            switch.emit(&mut tr.b, pc, head);
+        } else {
+            tr.b.ins().jump(head, &[]);
+        }
     }
     for (k, block) in blocks.iter().enumerate() {
         if let Some(&(_, head)) = tr.heads.get(k) {
