@@ -84,7 +84,7 @@ pub(crate) struct State {
     /// Guest instructions in the blocks of the compiled translation.
     pub(crate) native_insns: u32,
     /// The pcs inside its compiled region at which the region's code may
-    /// be entered too ([`ferrovm_jit::region_entries`]).
+    /// be entered too ([`ferrovm_jit::CodeStore::region_entries`]).
     pub(crate) region_heads: Vec<u64>,
     /// Records whose cells lead into its compiled region (each entered at
     /// its own pc; see [`State::alias`]). Unlinked whenever that code goes.
