@@ -44,7 +44,7 @@ flags_for() { # name -> extra flags (one per line)
         min_zfh_zbk) printf '%s\n' -march=rv64gc_zfh_zbkb_zbkx ;;
         vector|vector_fp|vector_signal) printf '%s\n' -march=rv64gcv ;;
         vector_rva23) printf '%s\n' -march=rv64gcv_zbb_zbkb ;;
-        threads|thr_*) printf "%s\n" -pthread ;;
+        threads|thr_*|proc_ids) printf "%s\n" -pthread ;;
         gdb_*) printf "%s\n" -g -O0 -pthread ;;
         printf_heavy) printf "%s\n" -lm ;;
         prof_hot) printf "%s\n" -fno-omit-frame-pointer ;;

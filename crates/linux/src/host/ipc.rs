@@ -7,24 +7,13 @@ use std::sync::atomic::AtomicU32;
 
 use rustix::io::Errno;
 
-use super::safe;
+use super::{plain, safe};
 
 /// Size of the buffer `shmctl`/`msgctl`/`semctl` structures use: larger
 /// than `struct shmid64_ds` (112 bytes), `struct msqid64_ds` (120),
 /// x86-64's `struct semid64_ds` (104), `struct shminfo64`, `struct
 /// shm_info`, `struct seminfo` and `struct msginfo`.
 pub const CTL_BUF: usize = 128;
-
-fn plain(nr: i64, args: [u64; 6]) -> Result<u64, Errno> {
-    // SAFETY: none of the arguments of these calls is a pointer (the
-    // callers pass only integers), so the kernel touches no memory of ours.
-    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
-    if r < 0 {
-        Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL))
-    } else {
-        Ok(r as u64)
-    }
-}
 
 /// `shmget(key, size, flags)`.
 pub fn shmget(key: i32, size: u64, flags: i32) -> Result<u64, Errno> {

@@ -5,6 +5,7 @@
 //! signals interrupt ([`safe`]), and the host `futex` on guest memory. This
 //! module is the only `unsafe` in the crate.
 
+pub mod cred;
 pub mod ipc;
 pub mod net;
 pub mod safe;
@@ -94,6 +95,19 @@ pub fn futex_wake(mem: &AddressSpace, addr: u64, n: i32) {
     // SAFETY: FUTEX_WAKE uses the address as the key of the wait queue; the
     // word lies in the guest reservation, which ferrovm owns.
     unsafe { libc::syscall(libc::SYS_futex, word.0, libc::FUTEX_WAKE, n, 0, 0, 0) };
+}
+
+/// A system call whose arguments are all integers (never pointers), made as
+/// it is, on the calling thread.
+fn plain(nr: i64, args: [u64; 6]) -> Result<u64, rustix::io::Errno> {
+    // SAFETY: none of the arguments of these calls is a pointer (the
+    // callers pass only integers), so the kernel touches no memory of ours.
+    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
+    if r < 0 {
+        Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL))
+    } else {
+        Ok(r as u64)
+    }
 }
 
 /// The fourth argument of a `futex` operation.

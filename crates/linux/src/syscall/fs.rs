@@ -31,6 +31,28 @@ fn proc_self(path: &[u8]) -> Option<&[u8]> {
     (who == b"self" || who == b"thread-self" || who == pid.as_bytes()).then(|| &what[1..])
 }
 
+/// The guest descriptor an absolute path names through the kernel's magic
+/// links: `/proc/self/fd/N` (and the other spellings [`proc_self`]
+/// accepts), `/dev/fd/N`, `/dev/stdin`, `/dev/stdout`, `/dev/stderr`. The
+/// host would resolve them to ferrovm's own descriptor numbers.
+fn guest_fd_path(path: &[u8]) -> Option<u64> {
+    let n = match path {
+        b"/dev/stdin" => return Some(0),
+        b"/dev/stdout" => return Some(1),
+        b"/dev/stderr" => return Some(2),
+        _ => proc_self(path).and_then(|w| w.strip_prefix(b"fd/")).or_else(|| path.strip_prefix(b"/dev/fd/"))?,
+    };
+    (!n.is_empty() && n.len() < 8 && n.iter().all(u8::is_ascii_digit))
+        .then(|| std::str::from_utf8(n).ok()?.parse().ok())?
+}
+
+/// The host path of the file guest descriptor `fd` holds (`ENOENT` if it is
+/// not open, as for a missing `/proc/self/fd` entry).
+fn host_fd_path(p: &Thread, fd: u64) -> Result<String, Errno> {
+    let host = p.fds().get(fd).map_err(|_| Errno::NOENT)?;
+    Ok(format!("/proc/self/fd/{}", host.as_raw_fd()))
+}
+
 /// `/proc/self/maps` text for the guest's mappings.
 pub(crate) fn maps_text(p: &Thread) -> Vec<u8> {
     let mut out = Vec::new();
@@ -80,6 +102,11 @@ pub(crate) fn openat(p: &mut Thread, dir: u64, path: u64, flags: u64, mode: u64)
             }
         }
         Some(b"maps") => memfd_with(c"maps", &maps_text(p))?,
+        // Reopens the file the guest already holds (a magic link, as in
+        // the kernel: it never resolves through the root).
+        _ if let Some(n) = guest_fd_path(path.as_bytes()) => {
+            rustix::fs::open(host_fd_path(p, n)?.as_str(), flags | OFlags::CLOEXEC, mode)?
+        }
         _ => p.vfs().open(&p.fds(), dir, &path, flags, mode)?,
     };
     p.fds().insert(fd, cloexec)
@@ -136,6 +163,12 @@ fn stat_target<T>(
         let fd = p.fds().get(dir)?;
         return f(std::os::fd::AsFd::as_fd(&*fd), c"", flags);
     }
+    if !flags.contains(AtFlags::SYMLINK_NOFOLLOW)
+        && let Some(n) = guest_fd_path(path.to_bytes())
+    {
+        let fd = p.fds().get(n).map_err(|_| Errno::NOENT)?;
+        return f(std::os::fd::AsFd::as_fd(&*fd), c"", flags | AtFlags::EMPTY_PATH);
+    }
     if p.vfs().root.is_some() && !flags.contains(AtFlags::SYMLINK_NOFOLLOW) {
         // Follow symlinks inside the root: open the target, stat the descriptor.
         let fd = p.vfs().open(&p.fds(), dir, path, OFlags::PATH, Mode::empty())?;
@@ -188,6 +221,13 @@ pub(crate) fn faccessat(p: &mut Thread, dir: u64, path: u64, mode: u64, flags: u
     let path = guest_path(p, path)?;
     let access = rustix::fs::Access::from_bits_retain(mode as u32);
     let flags = AtFlags::from_bits_retain(flags as u32) & (AtFlags::EACCESS | AtFlags::SYMLINK_NOFOLLOW);
+    if !flags.contains(AtFlags::SYMLINK_NOFOLLOW)
+        && let Some(n) = guest_fd_path(path.to_bytes())
+    {
+        let fd = p.fds().get(n).map_err(|_| Errno::NOENT)?;
+        rustix::fs::accessat(&*fd, c"", access, flags | AtFlags::EMPTY_PATH)?;
+        return Ok(0);
+    }
     if p.vfs().root.is_some() && !flags.contains(AtFlags::SYMLINK_NOFOLLOW) {
         let fd = p.vfs().open(&p.fds(), dir, &path, OFlags::PATH, Mode::empty())?;
         rustix::fs::accessat(&fd, c"", access, flags | AtFlags::EMPTY_PATH)?;
@@ -205,13 +245,10 @@ pub(crate) fn readlinkat(p: &mut Thread, dir: u64, path: u64, buf: u64, len: u64
     }
     let target = match proc_self(path.as_bytes()) {
         Some(b"exe") => p.proc.guest_exe.clone(),
-        Some(what) if what.starts_with(b"fd/") => {
-            let n: u64 = std::str::from_utf8(&what[3..]).ok().and_then(|s| s.parse().ok()).ok_or(Errno::NOENT)?;
-            let host = p.fds().get(n).map_err(|_| Errno::NOENT)?;
-            let link = format!("/proc/self/fd/{}", host.as_raw_fd());
-            p.vfs().guest_path(rustix::fs::readlink(link.as_str(), Vec::new())?.as_bytes())
-        }
         Some(b"cwd") => p.vfs().getcwd()?,
+        _ if let Some(n) = guest_fd_path(path.as_bytes()) => {
+            p.vfs().guest_path(rustix::fs::readlink(host_fd_path(p, n)?.as_str(), Vec::new())?.as_bytes())
+        }
         _ => {
             let (d, name) = p.vfs().at(&p.fds(), dir, &path)?;
             rustix::fs::readlinkat(d, name.as_c_str(), Vec::new())?.into_bytes()

@@ -320,12 +320,78 @@ fn task_dir_threads(p: &Thread, dir: &std::os::fd::OwnedFd) -> Option<Vec<u32>> 
     (path.as_bytes() == want.as_bytes()).then(|| p.proc.threads().by_tid.keys().copied().collect())
 }
 
+/// If `dir` is this process's `/proc/PID/fd` (or one of its threads'
+/// `/proc/PID/task/TID/fd`): the host lists ferrovm's descriptors there,
+/// whose numbers are not the guest's.
+fn is_fd_dir(p: &Thread, dir: &std::os::fd::OwnedFd) -> bool {
+    let link = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(dir));
+    let Ok(path) = rustix::fs::readlink(link.as_str(), Vec::new()) else { return false };
+    let Some(rest) = path.to_bytes().strip_prefix(format!("/proc/{}/", p.proc.pid()).as_bytes()) else {
+        return false;
+    };
+    rest == b"fd"
+        || rest
+            .strip_prefix(b"task/")
+            .and_then(|r| r.strip_suffix(b"/fd"))
+            .is_some_and(|tid| !tid.is_empty() && tid.iter().all(u8::is_ascii_digit))
+}
+
+/// Appends one `struct linux_dirent64` to `out` if it fits in `count`.
+fn push_dirent(out: &mut Vec<u8>, count: usize, ino: u64, off: u64, kind: u8, name: &[u8]) -> bool {
+    let reclen = (19 + name.len() + 1).next_multiple_of(8);
+    if out.len() + reclen > count {
+        return false;
+    }
+    let at = out.len();
+    out.resize(at + reclen, 0);
+    out[at..at + 8].copy_from_slice(&ino.to_le_bytes());
+    out[at + 8..at + 16].copy_from_slice(&off.to_le_bytes());
+    out[at + 16..at + 18].copy_from_slice(&(reclen as u16).to_le_bytes());
+    out[at + 18] = kind;
+    out[at + 19..at + 19 + name.len()].copy_from_slice(name);
+    true
+}
+
+/// `getdents64` of a `/proc/.../fd` directory: `.`, `..` and the guest's
+/// descriptors, at the kernel's positions (0 and 1 for the dots, `fd + 2`
+/// for descriptor `fd`), which the host directory's offset keeps between
+/// calls.
+fn fd_dir_entries(p: &Thread, dir: &std::os::fd::OwnedFd, buf: u64, count: usize) -> SysResult {
+    use rustix::fs::SeekFrom;
+    let from = rustix::fs::seek(dir, SeekFrom::Current(0))?;
+    let fds: Vec<u64> = p.fds().iter().map(|(fd, _)| fd).collect();
+    let dots = [(0u64, &b"."[..]), (1, &b".."[..])];
+    let entries = dots
+        .into_iter()
+        .map(|(pos, name)| (pos, name.to_vec(), 4u8))
+        .chain(fds.into_iter().map(|fd| (fd + 2, fd.to_string().into_bytes(), 10u8)));
+    let mut out = Vec::new();
+    let mut next = None;
+    for (pos, name, kind) in entries.filter(|&(pos, ..)| pos >= from) {
+        if !push_dirent(&mut out, count, pos + 1, pos + 1, kind, &name) {
+            if out.is_empty() {
+                return Err(Errno::INVAL);
+            }
+            break;
+        }
+        next = Some(pos + 1);
+    }
+    if let Some(next) = next {
+        rustix::fs::seek(dir, SeekFrom::Start(next))?;
+    }
+    p.mem.write_bytes(buf, &out).map_err(efault)?;
+    Ok(out.len() as u64)
+}
+
 /// `getdents64`: host entries re-encoded as `struct linux_dirent64`
 /// (`d_ino`, `d_off`, `d_reclen`, `d_type`, `d_name`), as many as fit; the
 /// directory offset is then set just past the last one returned.
 pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysResult {
     let file = p.fds().get(fd)?;
     let count = count.min(MAX_RW) as usize;
+    if is_fd_dir(p, &file) {
+        return fd_dir_entries(p, &file, buf, count);
+    }
     let mut out = Vec::new();
     let mut last_cookie = None;
     let mut host = vec![MaybeUninit::<u8>::uninit(); count.clamp(256, 1 << 16)];
@@ -335,7 +401,7 @@ pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysRe
     let tids = task_dir_threads(p, &file);
     while let Some(entry) = dir.next() {
         let entry = entry?;
-        let name = entry.file_name().to_bytes_with_nul();
+        let name = entry.file_name().to_bytes();
         if let Some(tids) = &tids {
             let tid = std::str::from_utf8(entry.file_name().to_bytes()).ok().and_then(|n| n.parse::<u32>().ok());
             if tid.is_some_and(|t| !tids.contains(&t)) {
@@ -343,18 +409,11 @@ pub(crate) fn getdents64(p: &mut Thread, fd: u64, buf: u64, count: u64) -> SysRe
                 continue;
             }
         }
-        let reclen = (19 + name.len()).next_multiple_of(8);
-        if out.len() + reclen > count {
+        let (ino, cookie, kind) = (entry.ino(), entry.next_entry_cookie(), d_type(entry.file_type()));
+        if !push_dirent(&mut out, count, ino, cookie, kind, name) {
             overflow = true;
             break;
         }
-        let at = out.len();
-        out.resize(at + reclen, 0);
-        out[at..at + 8].copy_from_slice(&entry.ino().to_le_bytes());
-        out[at + 8..at + 16].copy_from_slice(&entry.next_entry_cookie().to_le_bytes());
-        out[at + 16..at + 18].copy_from_slice(&(reclen as u16).to_le_bytes());
-        out[at + 18] = d_type(entry.file_type());
-        out[at + 19..at + 19 + name.len()].copy_from_slice(name);
         last_cookie = Some(entry.next_entry_cookie());
     }
     if overflow || !dir.is_buffer_empty() {

@@ -6,6 +6,7 @@
 //! (`--strace` shows it).
 
 mod copy;
+mod cred;
 pub(crate) mod event;
 mod fileops;
 mod fs;
@@ -24,6 +25,7 @@ mod xattr;
 
 use rustix::io::Errno;
 
+use crate::host::cred::SetIds;
 use crate::process::ExitStatus;
 use crate::thread::Thread;
 
@@ -288,18 +290,18 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::GETEUID => Ok(u64::from(rustix::process::geteuid().as_raw())),
         nr::GETGID => Ok(u64::from(rustix::process::getgid().as_raw())),
         nr::GETEGID => Ok(u64::from(rustix::process::getegid().as_raw())),
-        nr::GETRESUID | nr::GETRESGID => {
-            let (r, e) = if n == nr::GETRESUID {
-                (rustix::process::getuid().as_raw(), rustix::process::geteuid().as_raw())
-            } else {
-                (rustix::process::getgid().as_raw(), rustix::process::getegid().as_raw())
-            };
-            [(a[0], r), (a[1], e), (a[2], e)]
-                .into_iter()
-                .try_for_each(|(ptr, v)| p.mem.write_bytes(ptr, &v.to_le_bytes()).map_err(efault))
-                .map(|()| 0)
-        }
-        nr::GETGROUPS => Ok(0),
+        nr::GETRESUID => cred::getres(p, true, &a[..3]),
+        nr::GETRESGID => cred::getres(p, false, &a[..3]),
+        nr::GETGROUPS => cred::getgroups(p, a[0], a[1]),
+        nr::SETGROUPS => cred::setgroups(p, a[0], a[1]),
+        nr::SETUID => cred::set_ids(SetIds::Uid, &a),
+        nr::SETGID => cred::set_ids(SetIds::Gid, &a),
+        nr::SETREUID => cred::set_ids(SetIds::ReUid, &a),
+        nr::SETREGID => cred::set_ids(SetIds::ReGid, &a),
+        nr::SETRESUID => cred::set_ids(SetIds::ResUid, &a),
+        nr::SETRESGID => cred::set_ids(SetIds::ResGid, &a),
+        nr::SETFSUID => cred::set_ids(SetIds::FsUid, &a),
+        nr::SETFSGID => cred::set_ids(SetIds::FsGid, &a),
         nr::GETPGID => proc_ids(a[0]).map(|(pgrp, _)| pgrp),
         nr::GETSID => proc_ids(a[0]).map(|(_, sid)| sid),
         nr::SETPGID => pid_arg(a[0]).and_then(|pid| rustix::process::setpgid(pid, pid_arg(a[1])?)).map(|()| 0),
