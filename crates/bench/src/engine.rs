@@ -56,7 +56,8 @@ impl Engine {
                 let mut all = prefix.clone();
                 all.push(w.guest.clone().into_os_string());
                 all.extend(args);
-                Invocation { program: program.clone(), args: all, env: env.clone() }
+                let env = env.iter().cloned().chain(w.guest_env()).collect();
+                Invocation { program: program.clone(), args: all, env }
             }
         }
     }
@@ -231,6 +232,11 @@ mod tests {
             "/usr/bin/qemu-riscv64 /w/bin/par 2 5"
         );
         assert_eq!(native().invocation(&t, Path::new("/n/par"), &t.args(false)).display(), "/n/par 2");
+        let v = parse_manifest(Path::new("/w"), "vec 5 [vector] vector loops\n").unwrap().remove(0);
+        let env = [("QEMU_CPU".to_string(), crate::workload::VECTOR_CPU.to_string())];
+        assert_eq!(q.invocation(&v, Path::new("/n/vec"), &v.args(true)).env, env);
+        assert_eq!(q.invocation(&w, Path::new("/n/alu"), &w.args(true)).env, []);
+        assert_eq!(native().invocation(&v, Path::new("/n/vec"), &v.args(true)).env, []);
     }
 
     #[test]

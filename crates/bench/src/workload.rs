@@ -16,8 +16,15 @@ pub const NATIVE_FLAGS: &[&str] = &["-O2", "-static", "-ffp-contract=off", "-pth
 /// Manifest tag: `--validate` leaves the workload out unless `--filter`
 /// selects it (the threaded workloads, until ferrovm runs guest threads).
 pub const TAG_NO_VALIDATE: &str = "no-validate";
+/// Manifest tag: the program uses the vector extension (V 1.0). Guest
+/// engines run it with `QEMU_CPU` set to [`VECTOR_CPU`], which
+/// qemu-riscv64 and ferrovm both read (ferrovm's default ISA, like QEMU's
+/// default CPU, has no V).
+pub const TAG_VECTOR: &str = "vector";
+/// The CPU vector workloads run on: V 1.0 at VLEN 128.
+pub const VECTOR_CPU: &str = "rv64,v=true,vlen=128,vext_spec=v1.0";
 /// The tags a manifest line may carry (`[tag]` words after the quick size).
-pub const TAGS: &[&str] = &[TAG_NO_VALIDATE];
+pub const TAGS: &[&str] = &[TAG_NO_VALIDATE, TAG_VECTOR];
 /// Highest thread count a `NAME@THREADS` manifest entry may ask for.
 pub const MAX_THREADS: u32 = 64;
 
@@ -59,6 +66,12 @@ impl Workload {
 
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
+    }
+
+    /// Environment variables a guest engine (ferrovm, qemu-riscv64) runs
+    /// the program with besides the engine's own (see [`TAG_VECTOR`]).
+    pub fn guest_env(&self) -> Vec<(String, String)> {
+        if self.has_tag(TAG_VECTOR) { vec![("QEMU_CPU".into(), VECTOR_CPU.into())] } else { Vec::new() }
     }
 
     /// The program's arguments: the thread count (threaded workloads), then

@@ -231,6 +231,10 @@ struct RunArgs {
     /// (for measurement).
     #[arg(long)]
     no_region_entries: bool,
+    /// JIT: every vector instruction through the per-element helper, none
+    /// as host SIMD (for measurement).
+    #[arg(long)]
+    no_vector_simd: bool,
     /// JIT: floating point through SoftFloat calls instead of the host
     /// FPU (same results and flags; for measurement, and for hosts where
     /// the FPU path cannot run).
@@ -574,6 +578,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         chaining: !args.no_chaining,
         inline_cache: !args.no_inline_cache,
         region_entries: !args.no_region_entries,
+        vector_simd: !args.no_vector_simd,
         code_cache_size: args.code_cache_size,
         fault_injection: rate.filter(|r| *r > 0.0).map(|rate| FaultInjection { rate, seed: 0x9e37_79b9_7f4a_7c15 }),
         code_writes: if env::set(env::CODE_MPROTECT) { CodeWrites::Mprotect } else { CodeWrites::Auto },
@@ -728,6 +733,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if args.no_region_entries {
         reexec_args.push("--no-region-entries".into());
+    }
+    if args.no_vector_simd {
+        reexec_args.push("--no-vector-simd".into());
     }
     if args.soft_float {
         reexec_args.push("--soft-float".into());

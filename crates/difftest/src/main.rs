@@ -19,9 +19,6 @@ fn main() -> Result<()> {
         }
         f.args.extend(args.ferrovm_args.iter().cloned());
     }
-    if args.vector && args.iterations > 1 {
-        bail!("--loop is for scalar cases only");
-    }
     let iterations = args.iterations.max(1);
     let make = move |seed| {
         let case = if args.vector { Case::generate_vector(seed) } else { Case::generate(seed) };
@@ -105,7 +102,11 @@ struct Args {
     stall_timeout: u64,
     /// Run each case's sequence this many times in a loop (a back edge
     /// for the JIT: with `--hot-threshold=1` the loop becomes one
-    /// optimized region, FP registers carried around it). Scalar cases.
+    /// optimized region, FP registers carried around it). With `--vector`
+    /// each iteration starts from what the last one left: `v0..v15` (read
+    /// back from the scratch bytes it stored them to) and `x25`, `x28..x30`
+    /// (its last `vsetvli` and CSR reads); `x31`, the loop counter, ends
+    /// as 0 instead of holding `vxrm`.
     #[arg(long = "loop", value_name = "N", default_value_t = 1)]
     iterations: u32,
     /// Run one case, by its case seed (printed in every report).

@@ -131,6 +131,13 @@ stats! {
     ras_misses: count,
     ic_misses: count,
     jump_cache_misses: count,
+    /// Vector instructions compiled code ran inline (host SIMD, or
+    /// `vsetvli`'s few integer ops), and those it handed to the vector
+    /// helper (shapes not lowered, or a run-time check that failed: a
+    /// tail, `vstart` != 0, an access near a page end or to a page it may
+    /// not touch). The interpreter's vector instructions count in neither.
+    vector_simd: count,
+    vector_helper: count,
     /// Times the hotspot detector weighed compiling a translation.
     evaluations: count,
     /// Compiles asked for (as hot code).
@@ -265,6 +272,10 @@ impl fmt::Display for Stats {
             ];
             for (name, value) in &jit {
                 line(f, name, value)?;
+            }
+            if self.vector_simd + self.vector_helper > 0 {
+                line(f, "vector inline", &self.vector_simd.to_string())?;
+                line(f, "vector helper", &self.vector_helper.to_string())?;
             }
         }
         Ok(())

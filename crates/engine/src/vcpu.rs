@@ -207,6 +207,8 @@ impl Vcpu {
             (&ctx.ic_misses, &c.ic_misses),
             (&ctx.jump_cache_misses, &c.jump_cache_misses),
             (&ctx.mem_faults, &c.host_faults),
+            (&ctx.vector_simd, &c.vector_simd),
+            (&ctx.vector_helper, &c.vector_helper),
         ] {
             to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
         }

@@ -168,6 +168,13 @@ pub struct JitContext {
     /// [`exit::SITE`] exits: direct loads and stores that faulted in the
     /// host (see [`crate::fault`]) or were beyond the guest limit.
     pub mem_faults: AtomicU64,
+    /// Vector instructions compiled code ran as host SIMD, and those it
+    /// ran through the vector helper (every shape not lowered, and the
+    /// lowered ones whose run-time check failed: a tail, `vstart` != 0, an
+    /// access near a page end or to a page it may not touch). Counted by
+    /// compiled code and the helper; read by the owner.
+    pub vector_simd: AtomicU64,
+    pub vector_helper: AtomicU64,
 }
 
 // SAFETY: `exit_request` and `current` are the only fields other threads
@@ -206,6 +213,8 @@ impl JitContext {
             site: AtomicU64::new(0),
             entry_sp: UnsafeCell::new(0),
             mem_faults: AtomicU64::new(0),
+            vector_simd: AtomicU64::new(0),
+            vector_helper: AtomicU64::new(0),
         }
     }
 
@@ -232,6 +241,7 @@ pub(crate) mod offsets {
     use std::mem::offset_of;
 
     use ferrovm_ir::Cpu;
+    use ferrovm_ir::vector::VState;
 
     use super::{Cell, JitContext};
 
@@ -240,6 +250,12 @@ pub(crate) mod offsets {
     pub(crate) const CPU_FRM: i32 = offset_of!(Cpu, frm) as i32;
     pub(crate) const CPU_FFLAGS: i32 = offset_of!(Cpu, fflags) as i32;
     pub(crate) const CPU_INSTRET: i32 = offset_of!(Cpu, instret) as i32;
+    const CPU_VECTOR: usize = offset_of!(Cpu, vector);
+    pub(crate) const CPU_VLENB: i32 = (CPU_VECTOR + offset_of!(VState, vlenb)) as i32;
+    pub(crate) const CPU_VL: i32 = (CPU_VECTOR + offset_of!(VState, vl)) as i32;
+    pub(crate) const CPU_VTYPE: i32 = (CPU_VECTOR + offset_of!(VState, vtype)) as i32;
+    pub(crate) const CPU_VSTART: i32 = (CPU_VECTOR + offset_of!(VState, vstart)) as i32;
+    pub(crate) const CPU_VREGS: i32 = (CPU_VECTOR + offset_of!(VState, regs)) as i32;
     pub(crate) const CTX_EXIT_REQUEST: i32 = offset_of!(JitContext, exit_request) as i32;
     pub(crate) const CTX_ILLEGAL_BITS: i32 = offset_of!(JitContext, illegal_bits) as i32;
     pub(crate) const CTX_CURRENT: i32 = offset_of!(JitContext, current) as i32;
@@ -256,6 +272,7 @@ pub(crate) mod offsets {
     pub(crate) const CTX_RAS_TOP: i32 = offset_of!(JitContext, ras_top) as i32;
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;
     pub(crate) const CTX_JUMP_CACHE: i32 = offset_of!(JitContext, jump_cache) as i32;
+    pub(crate) const CTX_VECTOR_SIMD: i32 = offset_of!(JitContext, vector_simd) as i32;
     pub(crate) const CTX_SITE: i32 = offset_of!(JitContext, site) as i32;
     pub(crate) const CELL_CODE: i32 = offset_of!(Cell, code) as i32;
     pub(crate) const CELL_PC: i32 = offset_of!(Cell, pc) as i32;

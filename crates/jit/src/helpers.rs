@@ -330,6 +330,7 @@ unsafe extern "C" fn vector(ctx: *const JitContext, cpu: *mut Cpu, inst: u64, a:
     let (ctx, mem) = unsafe { parts(ctx) };
     // SAFETY: forwarded contract; compiled code holds no reference to it.
     let cpu = unsafe { &mut *cpu };
+    ctx.vector_helper.store(ctx.vector_helper.load(MemOrder::Relaxed).wrapping_add(1), MemOrder::Relaxed);
     let Some(inst) = VInst::unpack(inst) else { return ILLEGAL };
     match execute(cpu, inst, a, b, &mut VecMem(mem)) {
         Ok(v) => finish(ctx, mem, Ok(v), true),

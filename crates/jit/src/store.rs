@@ -80,6 +80,10 @@ pub struct JitOptions {
     pub fp: FpLowering,
     /// How compiled code accesses guest memory.
     pub mem: MemAccess,
+    /// Common vector instructions as host SIMD (see the `translate::vector`
+    /// module); off, every vector instruction calls the helper (for
+    /// measurement).
+    pub vector_simd: bool,
 }
 
 /// How compiled code loads and stores guest memory. Both give the guest
@@ -131,6 +135,7 @@ impl Default for JitOptions {
             region_entries: true,
             fp: FpLowering::default(),
             mem: MemAccess::default(),
+            vector_simd: true,
         }
     }
 }
@@ -442,6 +447,7 @@ impl CodeStore {
                 region_entries: options.region_entries,
                 fp,
                 direct,
+                vector_simd: options.vector_simd,
             },
             stub: 0,
             trampoline: unreachable_trampoline,

@@ -37,6 +37,7 @@ use crate::store::Linker;
 
 mod fp;
 mod fregs;
+mod vector;
 pub(crate) use fp::{HostFp, SoftKind};
 
 /// Everything about the environment a translation embeds as constants.
@@ -59,6 +60,9 @@ pub(crate) struct Env {
     pub(crate) fp: Option<HostFp>,
     /// Loads and stores without inline checks ([`crate::MemAccess::Direct`]).
     pub(crate) direct: bool,
+    /// Common vector shapes as host SIMD ([`vector`]); off: every vector
+    /// instruction calls the helper.
+    pub(crate) vector_simd: bool,
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):
@@ -175,6 +179,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Direct memory access: the cold block that leaves with
     /// [`exit::SITE`] (an address beyond the guest limit).
     site_exit: Option<ClBlock>,
+    /// The `vtype` in effect, when a `vsetvli` earlier in the current
+    /// guest block fixed it ([`vector`]).
+    vtype: Option<u64>,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -434,6 +441,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.insns = 0;
         tr.groups = access_groups(block);
         tr.group_ok.clear();
+        tr.vtype = None;
         for op in &block.ops {
             tr.op(op)?;
         }
@@ -504,6 +512,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             unsynced: [false; Reg::COUNT],
             instret_unsynced: false,
             site_exit: None,
+            vtype: None,
         }
     }
 
@@ -1088,18 +1097,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                     self.call(self.sigs.h3_void, HELPERS.csr_write, &[self.cpu, c, v]);
                 }
             }
-            Op::Vector { inst, dst, a, b } => {
-                let (x, y) = (self.t(a)?, self.t(b)?);
-                let packed = self.iconst(inst.pack());
-                let status =
-                    self.call(self.sigs.h5, HELPERS.vector, &[self.ctx, self.cpu, packed, x, y]).unwrap_or(packed);
-                let is_illegal = self.b.ins().icmp_imm_s(IntCC::Equal, status, crate::helpers::ILLEGAL as i64);
-                let illegal = self.side_exit(exit::ILLEGAL);
-                self.branch_to(is_illegal, illegal);
-                self.check_status(status);
-                let v = self.ctx_value();
-                self.def(dst, v)?;
-            }
+            Op::Vector { inst, dst, a, b } => self.vector(inst, dst, a, b)?,
         }
         Ok(())
     }

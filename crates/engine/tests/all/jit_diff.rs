@@ -21,11 +21,11 @@ use proptest::prelude::*;
 use crate::support::{OneVcpu, interp, jit};
 
 pub(crate) const CODE: u64 = 0x10000;
-const DATA: u64 = 0x20000;
-const DATA_LEN: u64 = 0x2000;
+pub(crate) const DATA: u64 = 0x20000;
+pub(crate) const DATA_LEN: u64 = 0x2000;
 
 /// A deterministic generator from the case's seed.
-pub(crate) struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     pub(crate) fn next(&mut self) -> u64 {
@@ -35,7 +35,7 @@ impl Rng {
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -228,7 +228,7 @@ pub(crate) fn jit_config(variant: u64) -> EngineConfig {
     }
 }
 
-fn snapshot(mem: &AddressSpace) -> Vec<u8> {
+pub(crate) fn snapshot(mem: &AddressSpace) -> Vec<u8> {
     let mut out = vec![0; (DATA_LEN + 0x2000) as usize];
     mem.read_bytes_force(DATA, &mut out[..DATA_LEN as usize]).expect("data");
     let _ = mem.read_bytes_force(DATA + DATA_LEN, &mut out[(DATA_LEN + 0x1000) as usize..]);

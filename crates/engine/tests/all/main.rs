@@ -8,3 +8,4 @@ mod jit_diff;
 mod run_loop;
 mod smc;
 mod support;
+mod vector_diff;

@@ -29,7 +29,7 @@ fn vlmax(vlenb: u64, sew: usize, lmul: i32) -> usize {
 /// `vtype` decoded, or `None` when it is one ferrovm does not support
 /// (spec §31.3.4: SEW > ELEN = 64, LMUL 4 (reserved), SEW > LMUL × ELEN,
 /// any reserved bit).
-fn decode_vtype(vtype: u64) -> Option<(usize, i32)> {
+pub(super) fn decode_vtype(vtype: u64) -> Option<(usize, i32)> {
     let vsew = (vtype >> 3) & 7;
     let vlmul = (vtype & 7) as i32;
     if vtype >> 8 != 0 || vsew > 3 || vlmul == 4 {
@@ -157,11 +157,7 @@ pub fn execute<M: VMemory>(cpu: &mut Cpu, inst: VInst, a: u64, b: u64, mem: &mut
 /// `vsetvli`/`vsetivli`/`vsetvl` (§31.6): `vl` = min(AVL, VLMAX).
 fn setvl(v: &mut VState, inst: VInst, a: u64, b: u64) -> u64 {
     let (rd, rs1) = (inst.vd, inst.vs1);
-    let vtype = match inst.op {
-        VOp::Setvl => b,
-        VOp::Setivli => (inst.imm as u64) & 0x3ff,
-        _ => (inst.imm as u64) & 0x7ff,
-    };
+    let vtype = inst.vtype_imm().unwrap_or(b);
     let avl = match inst.op {
         VOp::Setivli => u64::from(rs1),
         _ if rs1 != 0 => a,

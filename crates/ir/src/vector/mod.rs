@@ -296,6 +296,16 @@ impl VInst {
         (self.flags >> 4) & 7
     }
 
+    /// The `vtype` a `vsetvli`/`vsetivli` asks for (its `zimm`); `None`
+    /// for every other instruction (`vsetvl` takes it from a register).
+    pub const fn vtype_imm(self) -> Option<u64> {
+        match self.op {
+            VOp::Setivli => Some((self.imm as u64) & 0x3ff),
+            VOp::Setvli => Some((self.imm as u64) & 0x7ff),
+            _ => None,
+        }
+    }
+
     /// Packs the instruction into 64 bits (how compiled code hands it to the
     /// helper).
     pub const fn pack(self) -> u64 {
@@ -325,6 +335,30 @@ impl core::fmt::Display for VInst {
     /// the scalar forms), then flags and `imm`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{} {} {} {} {:#x} {}", self.op, self.vd, self.vs2, self.vs1, self.flags, self.imm)
+    }
+}
+
+/// SEW in bytes and log2(LMUL) of `vtype`, or `None` for a `vtype` ferrovm
+/// does not support (`vsetvl*` then sets [`VILL`]; `vill` itself is such a
+/// value).
+pub fn vtype_shape(vtype: u64) -> Option<(usize, i32)> {
+    exec::decode_vtype(vtype)
+}
+
+/// The `vtype` in effect after `inst`, when it is known without running
+/// it (`before`: the one in effect before it, if known): `vsetvli` and
+/// `vsetivli` set their immediate (or [`VILL`] when it is one ferrovm does
+/// not support), `vsetvl` one from a register (unknown), every other
+/// instruction leaves it alone. What lets compiled code specialize the
+/// instructions after a `vsetvli` to their element width and LMUL.
+pub fn vtype_after(inst: VInst, before: Option<u64>) -> Option<u64> {
+    match inst.op {
+        VOp::Setvl => None,
+        VOp::Setvli | VOp::Setivli => {
+            let vtype = inst.vtype_imm()?;
+            Some(if vtype_shape(vtype).is_some() { vtype } else { VILL })
+        }
+        _ => before,
     }
 }
 

@@ -1,0 +1,294 @@
+//! Interpreter vs JIT on random vector sequences: the shapes compiled code
+//! runs as host SIMD (unit-stride loads and stores, element-wise integer
+//! arithmetic after a `vsetvli`) next to ones it leaves to the helper
+//! (masked, segments, fractional LMUL, byte multiplies, `.vv` shifts,
+//! reductions), at VLEN 128 and 256, with AVLs that leave tails, accesses
+//! that straddle into the read-only and unmapped pages after the data (and
+//! fault there), misaligned register groups (illegal), and half of the
+//! sequences looping so they run as compiled loops. Both tiers must end
+//! with the same exit, `Cpu` (vector state included) and memory, and the
+//! statistics must show SIMD code and the helper both ran.
+//!
+//! Encodings follow the V 1.0 field layout (§31.10): OP-V is `funct6 vm
+//! vs2 vs1/rs1/imm funct3 vd 1010111`; unit-stride loads and stores are
+//! `nf mew 00 vm 00000 rs1 width vd 0000111/0100111`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrovm_engine::{EngineConfig, ExtSet, Stats};
+use ferrovm_ir::vector::{VState, Vlen};
+use proptest::test_runner::TestCaseError;
+
+use crate::jit_diff::{DATA, DATA_LEN, Rng, jit_config, memory, random_cpu, run_bounded, snapshot};
+use crate::support::{OneVcpu, interp};
+
+const OPV: u32 = 0x57;
+/// funct3 of the OP-V forms.
+const IVV: u32 = 0;
+const MVV: u32 = 2;
+const IVI: u32 = 3;
+const IVX: u32 = 4;
+const MVX: u32 = 6;
+
+/// Base registers of loads and stores (x10..x15), AVLs (x16..x20),
+/// scalar operands (x21..x25), the loop counter (x30).
+const BASES: std::ops::Range<u32> = 10..16;
+const AVLS: std::ops::Range<u32> = 16..21;
+const SCALARS: std::ops::Range<u32> = 21..26;
+const COUNTER: u32 = 30;
+
+fn opv(f6: u32, vm: u32, vs2: u32, s1: u32, f3: u32, vd: u32) -> u32 {
+    f6 << 26 | vm << 25 | vs2 << 20 | (s1 & 31) << 15 | f3 << 12 | vd << 7 | OPV
+}
+
+/// The generator's guess of the vector configuration (log2 SEW in bytes,
+/// log2 LMUL), to pick mostly legal register groups.
+struct Gen {
+    rng: Rng,
+    sew: u32,
+    lmul: i32,
+}
+
+impl Gen {
+    fn pick(&mut self, r: std::ops::Range<u32>) -> u32 {
+        r.start + self.rng.below(u64::from(r.end - r.start)) as u32
+    }
+
+    /// A register group for EMUL 2^`emul`: aligned, or (rarely) not.
+    fn group(&mut self, emul: i32) -> u32 {
+        let n = 1u32 << emul.clamp(0, 3);
+        if self.rng.below(40) == 0 {
+            return self.rng.below(32) as u32;
+        }
+        self.rng.below(u64::from(32 / n)) as u32 * n
+    }
+
+    fn vm(&mut self) -> u32 {
+        u32::from(self.rng.below(6) != 0)
+    }
+
+    fn vset(&mut self) -> u32 {
+        self.sew = self.rng.below(4) as u32;
+        self.lmul = match self.rng.below(8) {
+            0 => -(1 + self.rng.below(3) as i32),
+            _ => self.rng.below(4) as i32,
+        };
+        let vlmul = (self.lmul & 7) as u32;
+        let vtype = (self.rng.below(4) as u32) << 6 | self.sew << 3 | vlmul;
+        let rd = 5 + self.rng.below(3) as u32;
+        if self.rng.below(5) == 0 {
+            // vsetivli rd, uimm, vtype
+            let uimm = self.rng.below(32) as u32;
+            return 3 << 30 | vtype << 20 | uimm << 15 | 7 << 12 | rd << 7 | OPV;
+        }
+        // vsetvli rd, rs1, vtype: rs1 an AVL register or x0 (VLMAX).
+        let rs1 = if self.rng.below(3) == 0 { 0 } else { self.pick(AVLS) };
+        vtype << 20 | rs1 << 15 | 7 << 12 | rd << 7 | OPV
+    }
+
+    fn memory(&mut self) -> u32 {
+        let eew = self.rng.below(4) as u32;
+        let width = [0b000, 0b101, 0b110, 0b111][eew as usize];
+        let emul = eew as i32 - self.sew as i32 + self.lmul;
+        let vd = self.group(emul);
+        let nf = if self.rng.below(10) == 0 { 1 } else { 0 };
+        let rs1 = self.pick(BASES);
+        let vm = self.vm();
+        let opcode = if self.rng.below(2) == 0 { 0x07 } else { 0x27 };
+        nf << 29 | vm << 25 | rs1 << 15 | width << 12 | vd << 7 | opcode
+    }
+
+    fn arith(&mut self) -> u32 {
+        // (funct6, forms: bit 0 .vv, bit 1 .vx, bit 2 .vi, OPM?)
+        const OPS: [(u32, u32, bool); 18] = [
+            (0b000000, 7, false), // vadd
+            (0b000010, 3, false), // vsub
+            (0b000011, 6, false), // vrsub
+            (0b000100, 3, false), // vminu
+            (0b000101, 3, false), // vmin
+            (0b000110, 3, false), // vmaxu
+            (0b000111, 3, false), // vmax
+            (0b001001, 7, false), // vand
+            (0b001010, 7, false), // vor
+            (0b001011, 7, false), // vxor
+            (0b010111, 7, false), // vmv.v.* (vm = 1) / vmerge
+            (0b100101, 7, false), // vsll
+            (0b101000, 7, false), // vsrl
+            (0b101001, 7, false), // vsra
+            (0b100101, 3, true),  // vmul
+            (0b101101, 3, true),  // vmacc
+            (0b101001, 3, true),  // vmadd
+            (0b000000, 1, true),  // vredsum.vs
+        ];
+        let (f6, forms, m) = OPS[self.rng.below(OPS.len() as u64) as usize];
+        let form = loop {
+            let f = self.rng.below(3) as u32;
+            if forms >> f & 1 != 0 {
+                break f;
+            }
+        };
+        let vd = self.group(self.lmul);
+        let vs2 = self.group(self.lmul);
+        let vm = if f6 == 0b010111 && self.rng.below(4) != 0 { 1 } else { self.vm() };
+        // vmv.v.* has vs2 = 0.
+        let vs2 = if f6 == 0b010111 && vm == 1 { 0 } else { vs2 };
+        let (s1, f3) = match (form, m) {
+            (0, false) => (self.group(self.lmul), IVV),
+            (0, true) => (self.group(self.lmul), MVV),
+            (1, false) => (self.pick(SCALARS), IVX),
+            (1, true) => (self.pick(SCALARS), MVX),
+            _ => (self.rng.below(32) as u32, IVI),
+        };
+        opv(f6, vm, vs2, s1, f3, vd)
+    }
+}
+
+/// A random sequence (`vsetvli` first most of the time), looping back to
+/// its start while `x30` counts down when `looped`, then `ecall`.
+fn program(rng: &mut Rng, looped: bool) -> Vec<u8> {
+    let mut g = Gen { rng: Rng(rng.next() | 1), sew: 0, lmul: 0 };
+    let mut words = Vec::new();
+    if g.rng.below(8) != 0 {
+        words.push(g.vset());
+    }
+    for _ in 0..1 + g.rng.below(24) {
+        let w = match g.rng.below(10) {
+            0 => g.vset(),
+            1..=4 => g.memory(),
+            _ => g.arith(),
+        };
+        words.push(w);
+    }
+    if looped {
+        // addi x30, x30, -1; bne x30, x0, start
+        words.push(0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13);
+        let off = -(4 * words.len() as i32);
+        let imm = off as u32;
+        let b = (imm >> 12 & 1) << 31
+            | (imm >> 5 & 0x3f) << 25
+            | COUNTER << 15
+            | 1 << 12
+            | (imm >> 1 & 0xf) << 8
+            | (imm >> 11 & 1) << 7
+            | 0x63;
+        words.push(b);
+    }
+    words.push(0x73); // ecall
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// The start state: random scalar registers, base registers in and near
+/// the end of the data (so accesses straddle into the pages after it),
+/// AVLs around VLMAX, random vector registers and configuration.
+fn start(rng: &mut Rng) -> ferrovm_ir::Cpu {
+    let mut cpu = random_cpu(rng);
+    for r in BASES {
+        cpu.regs[r as usize] = match rng.below(4) {
+            0 | 1 => DATA + rng.below(DATA_LEN - 0x100),
+            // Within 256 bytes of the end of the data, or of the page
+            // before it, at any alignment.
+            2 => DATA + DATA_LEN - 0x100 + rng.below(0x100),
+            _ => DATA + 0x1000 - 0x100 + rng.below(0x100),
+        };
+    }
+    for r in AVLS {
+        cpu.regs[r as usize] = match rng.below(3) {
+            0 => rng.below(20),
+            1 => [16, 32, 64, 128, 256][rng.below(5) as usize],
+            _ => rng.below(1000),
+        };
+    }
+    cpu.regs[COUNTER as usize] = 1 + rng.below(4);
+    let vlen = if rng.below(4) == 0 { 256 } else { 128 };
+    let mut v = VState::new(Vlen::new(vlen).expect("a legal VLEN"));
+    for b in v.regs.iter_mut() {
+        *b = rng.next() as u8;
+    }
+    if rng.below(2) == 0 {
+        let (sew, lmul) = (rng.below(4), rng.below(4));
+        v.configure(rng.below(40), sew << 3 | lmul);
+    }
+    cpu.vector = v;
+    cpu
+}
+
+/// One case: the interpreter and `config` (with V) from the same start.
+fn one_case(seed: u64, config: EngineConfig) -> Result<Stats, TestCaseError> {
+    let mut rng = Rng(seed | 1);
+    let looped = rng.below(2) == 0;
+    let code = program(&mut rng, looped);
+    let cpu = start(&mut rng);
+    let data_seed = rng.next();
+    let with_v = |config: EngineConfig| EngineConfig { isa: ExtSet::IMPLEMENTED, ..config };
+
+    let mem_i = memory(&code, data_seed, false);
+    let mut interp = OneVcpu::new(Arc::clone(&mem_i), with_v(interp()));
+    let mut cpu_i = cpu.clone();
+    let exit_i = run_bounded(&mut interp, &mut cpu_i, Duration::from_secs(5));
+
+    let mem_j = memory(&code, data_seed, false);
+    let mut jit = OneVcpu::new(Arc::clone(&mem_j), with_v(config));
+    let mut cpu_j = cpu.clone();
+    let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
+    if exit_i != exit_j {
+        return Err(TestCaseError::fail(format!("exit differs: {exit_i:?} vs {exit_j:?}")));
+    }
+    if cpu_i != cpu_j {
+        let (vi, vj) = (&cpu_i.vector, &cpu_j.vector);
+        let reg = (0..32).find(|&r| vi.reg(r) != vj.reg(r));
+        return Err(TestCaseError::fail(format!(
+            "cpu differs: pc {:#x} vs {:#x}; {vi:?} vs {vj:?}; first differing vector register {reg:?}",
+            cpu_i.pc, cpu_j.pc
+        )));
+    }
+    if snapshot(&mem_i) != snapshot(&mem_j) {
+        return Err(TestCaseError::fail("memory differs"));
+    }
+    if jit.stats().jit_errors != 0 {
+        return Err(TestCaseError::fail("a block fell back to the interpreter"));
+    }
+    Ok(jit.stats())
+}
+
+/// 600 sequences under every JIT configuration of the differential tests
+/// (first-run code, hot regions, direct memory access, ...): all agree,
+/// and both the SIMD code and the helper ran many times.
+#[test]
+fn vector_sequences_agree_and_run_as_simd() {
+    let mut rng = Rng(0x0517_d0c5_eed5_0001);
+    let (mut simd, mut helper) = (0, 0);
+    for i in 0..600u64 {
+        let seed = rng.next();
+        match one_case(seed, jit_config(i)) {
+            Ok(s) => {
+                simd += s.vector_simd;
+                helper += s.vector_helper;
+            }
+            Err(e) => panic!("seed {seed:#x} variant {i}: {e}"),
+        }
+    }
+    assert!(simd > 2000, "only {simd} vector instructions ran as SIMD");
+    assert!(helper > 2000, "only {helper} vector instructions ran in the helper");
+}
+
+/// The same for longer: `FERROVM_DIFF_CASES=100000 cargo test --release
+/// -p ferrovm-engine -- --ignored long_vector_differential`.
+#[test]
+#[ignore = "long run; see the doc comment"]
+fn long_vector_differential() {
+    let cases: u64 = std::env::var("FERROVM_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let mut rng = Rng(0x0517_d0c5_eed5_0002);
+    let (mut simd, mut helper) = (0, 0);
+    for i in 0..cases {
+        let seed = rng.next();
+        match one_case(seed, jit_config(i)) {
+            Ok(s) => {
+                simd += s.vector_simd;
+                helper += s.vector_helper;
+            }
+            Err(e) => panic!("seed {seed:#x} variant {i}: {e}"),
+        }
+    }
+    eprintln!("{cases} cases agreed; {simd} vector instructions as SIMD, {helper} in the helper");
+}

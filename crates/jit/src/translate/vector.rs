@@ -1,0 +1,360 @@
+//! Vector instructions in compiled code: the shapes vector loops are made
+//! of as host SIMD, everything else through the vector helper
+//! (`ferrovm_ir::vector::execute`, the code the interpreter runs).
+//!
+//! * `vsetvli`/`vsetivli` run inline: `vl` = min(AVL, VLMAX) with VLMAX from
+//!   `vlenb`, `vtype` their immediate (or `vill`), `vstart` = 0. From there
+//!   to the end of the guest block the translator knows SEW and LMUL
+//!   ([`ferrovm_ir::vector::vtype_after`]).
+//! * With SEW and LMUL >= 1 known, unmasked instructions of these shapes
+//!   ([`plan`]) run as one 128-bit `I8X16`..`I64X2` value per register of
+//!   each group, loaded from and stored back to the register file in the
+//!   `Cpu` (nothing stays in host registers between instructions yet):
+//!   unit-stride loads and stores without segments (`vle<eew>.v`,
+//!   `vse<eew>.v`), and in their `.vv`, `.vx` and `.vi` forms `vadd`,
+//!   `vsub`, `vrsub`, `vand`, `vor`, `vxor`, `vmul` (SEW >= 16: the host has
+//!   no byte multiply), `vminu`, `vmin`, `vmaxu`, `vmax`, `vmacc`, `vnmsac`,
+//!   `vmadd`, `vnmsub`, `vmv.v.*`, and `vsll`/`vsrl`/`vsra` with a scalar
+//!   shift amount (`.vx`, `.vi`).
+//! * Those run as SIMD only when a run-time check holds: VLEN is 128
+//!   (`vlenb` = 16), `vstart` = 0, `vl` = VLMAX (no tail), and for a load
+//!   or store the whole group's bytes lie below the guest limit in one page
+//!   whose permission byte allows the access (for a store, not a page
+//!   holding translated code). Otherwise (a loop's last, shorter
+//!   iteration; an access near the end of a page; anything that may
+//!   fault) the helper runs the instruction, which leaves tail elements
+//!   undisturbed and faults precisely at the element.
+//!
+//! [`JitContext::vector_simd`](crate::abi::JitContext::vector_simd) and
+//! `vector_helper` count how many ran which way.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I8, I8X16, I16, I16X8, I32, I32X4, I64, I64X2};
+use cranelift_codegen::ir::{BlockArg, InstBuilder, Type, Value};
+use ferrovm_ir::vector::{VILL, VInst, VOp, vtype_after, vtype_shape};
+use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
+
+use super::{Tr, Untranslatable, flags};
+use crate::abi::{exit, offsets as off};
+use crate::helpers::HELPERS;
+use crate::store::Linker;
+
+/// `vlenb` the SIMD code is made for: one host vector per register.
+const VLENB: i64 = 16;
+
+/// How a lowered instruction runs on its register groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Plan {
+    /// A unit-stride load or store of `regs` whole registers from or to
+    /// the `16 * regs` bytes at `x[rs1]`.
+    Mem { store: bool, regs: u8 },
+    /// An element-wise operation on groups of `regs` registers with
+    /// elements of type `lane`.
+    Lanes { lane: Type, regs: u8 },
+}
+
+/// The lowering of `inst` when the `vtype` in effect is `vtype`, and VLMAX
+/// (what `vl` must be for the SIMD code to run); `None`: the helper runs
+/// it. Mirrors the legality checks of `ferrovm_ir::vector::execute`, so a
+/// planned instruction is never one that traps as illegal there.
+pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
+    use VOp::*;
+    let (sew, lmul) = vtype_shape(vtype?)?;
+    if !inst.unmasked() || lmul < 0 {
+        return None;
+    }
+    let vlmax = (VLENB << lmul) / sew as i64;
+    let sew_log = sew.trailing_zeros() as i32;
+    let group = |reg: u8, emul: i32| {
+        let n = 1u32 << emul;
+        u32::from(reg) % n == 0 && u32::from(reg) + n <= 32
+    };
+    let scalar = inst.scalar();
+    match inst.op {
+        Le | Se => {
+            let emul = i32::from(inst.imm & 3) - sew_log + lmul;
+            let ok = inst.nf() == 0 && (0..=3).contains(&emul) && group(inst.vd, emul);
+            ok.then(|| (Plan::Mem { store: inst.op == Se, regs: 1 << emul }, vlmax))
+        }
+        Add | Sub | Rsub | And | Or | Xor | Mul | Minu | Min | Maxu | Max | Macc | Nmsac | Madd | Nmsub | Mv | Sll
+        | Srl | Sra => {
+            let lane = match sew {
+                1 => I8,
+                2 => I16,
+                4 => I32,
+                _ => I64,
+            };
+            let byte_mul = sew == 1 && matches!(inst.op, Mul | Macc | Nmsac | Madd | Nmsub);
+            let shift_vv = !scalar && matches!(inst.op, Sll | Srl | Sra);
+            let ok = !byte_mul
+                && !shift_vv
+                && group(inst.vd, lmul)
+                && (inst.op == Mv || group(inst.vs2, lmul))
+                && (scalar || group(inst.vs1, lmul));
+            ok.then(|| (Plan::Lanes { lane, regs: 1 << lmul }, vlmax))
+        }
+        _ => None,
+    }
+}
+
+fn vector_type(lane: Type) -> Type {
+    match lane {
+        I8 => I8X16,
+        I16 => I16X8,
+        I32 => I32X4,
+        _ => I64X2,
+    }
+}
+
+/// Offset in the `Cpu` of register `v[reg]` when `vlenb` is [`VLENB`].
+fn vreg(reg: u8) -> i32 {
+    off::CPU_VREGS + i32::from(reg) * VLENB as i32
+}
+
+impl<L: Linker + ?Sized> Tr<'_, '_, L> {
+    /// `Op::Vector`.
+    pub(super) fn vector(
+        &mut self,
+        inst: VInst,
+        dst: ferrovm_ir::Temp,
+        a: ferrovm_ir::Temp,
+        b: ferrovm_ir::Temp,
+    ) -> Result<(), Untranslatable> {
+        let before = self.vtype;
+        self.vtype = vtype_after(inst, before);
+        if !self.env.vector_simd {
+            let v = self.vector_call(inst, a, b)?;
+            return self.def(dst, v);
+        }
+        if let Some(vtype) = inst.vtype_imm() {
+            let v = self.vsetvli(inst, vtype, a)?;
+            return self.def(dst, v);
+        }
+        let Some((plan, vlmax)) = plan(inst, before) else {
+            let v = self.vector_call(inst, a, b)?;
+            return self.def(dst, v);
+        };
+        let (slow, join) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(slow);
+        self.b.append_block_param(join, I64);
+        // The shape the SIMD code is for: vlenb = 16, vstart = 0, vl = VLMAX.
+        let vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
+        let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
+        let vstart = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VSTART);
+        let x = self.b.ins().bxor_imm_s(vlenb, VLENB);
+        let y = self.b.ins().bxor_imm_s(vl, vlmax);
+        let any = self.b.ins().bor(x, y);
+        let bad = self.b.ins().bor(any, vstart);
+        self.leave_if(bad, slow);
+        match plan {
+            Plan::Mem { store, regs } => {
+                let addr = self.t(a)?;
+                let bytes = i64::from(regs) * VLENB;
+                // Below the limit (so the page-table lookup is in range)
+                // and within one page.
+                let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, addr, (GUEST_LIMIT as i64) - bytes);
+                let in_page = self.b.ins().band_imm_s(addr, (1 << PAGE_SHIFT) - 1);
+                let spans = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, in_page, (1 << PAGE_SHIFT) - bytes);
+                let bad = self.b.ins().bor(beyond, spans);
+                self.leave_if(bad, slow);
+                let bad = if store {
+                    self.page_flags_differ(addr, page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::WRITE)
+                } else {
+                    self.page_flags_differ(addr, page_flags::READ, page_flags::READ)
+                };
+                self.leave_if(bad, slow);
+                let host = self.host_addr(addr);
+                for k in 0..regs {
+                    let at = i32::from(k) * VLENB as i32;
+                    let reg = vreg(inst.vd + k);
+                    if store {
+                        let v = self.b.ins().load(I8X16, flags(), self.cpu, reg);
+                        self.b.ins().store(flags(), v, host, at);
+                    } else {
+                        let v = self.b.ins().load(I8X16, flags(), host, at);
+                        self.b.ins().store(flags(), v, self.cpu, reg);
+                    }
+                }
+            }
+            Plan::Lanes { lane, regs } => {
+                let ty = vector_type(lane);
+                let splat = if inst.scalar() {
+                    let s = self.t(a)?;
+                    let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
+                    Some((s, self.b.ins().splat(ty, s)))
+                } else {
+                    None
+                };
+                for k in 0..regs {
+                    let y = match splat {
+                        Some((_, v)) => v,
+                        None => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs1 + k)),
+                    };
+                    let r = if inst.op == VOp::Mv {
+                        y
+                    } else {
+                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                        let d = matches!(inst.op, VOp::Macc | VOp::Nmsac | VOp::Madd | VOp::Nmsub)
+                            .then(|| self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vd + k)));
+                        self.lanes(inst.op, x, y, d, splat.map(|(s, _)| s))
+                    };
+                    self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd + k));
+                }
+            }
+        }
+        self.bump(off::CTX_VECTOR_SIMD);
+        let zero = self.iconst(0);
+        self.b.ins().jump(join, &[BlockArg::Value(zero)]);
+        self.b.switch_to_block(slow);
+        let cold = std::mem::replace(&mut self.cold, true);
+        let v = self.vector_call(inst, a, b)?;
+        self.cold = cold;
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(join);
+        let v = self.b.block_params(join)[0];
+        self.def(dst, v)
+    }
+
+    /// One element-wise operation on a register's worth of lanes: `x` from
+    /// `vs2`, `y` from `vs1` or the scalar (`scalar`: its value, for the
+    /// shifts), `d` the destination's old value (multiply-adds).
+    fn lanes(&mut self, op: VOp, x: Value, y: Value, d: Option<Value>, scalar: Option<Value>) -> Value {
+        let ins = self.b.ins();
+        match (op, d, scalar) {
+            (VOp::Add, ..) => ins.iadd(x, y),
+            (VOp::Sub, ..) => ins.isub(x, y),
+            (VOp::Rsub, ..) => ins.isub(y, x),
+            (VOp::And, ..) => ins.band(x, y),
+            (VOp::Or, ..) => ins.bor(x, y),
+            (VOp::Xor, ..) => ins.bxor(x, y),
+            (VOp::Mul, ..) => ins.imul(x, y),
+            (VOp::Minu, ..) => ins.umin(x, y),
+            (VOp::Min, ..) => ins.smin(x, y),
+            (VOp::Maxu, ..) => ins.umax(x, y),
+            (VOp::Max, ..) => ins.smax(x, y),
+            // Cranelift takes a vector shift's amount modulo the lane
+            // width, as RISC-V does (the low log2(SEW) bits).
+            (VOp::Sll, _, Some(s)) => ins.ishl(x, s),
+            (VOp::Srl, _, Some(s)) => ins.ushr(x, s),
+            (VOp::Sra, _, Some(s)) => ins.sshr(x, s),
+            (VOp::Macc, Some(d), _) => {
+                let p = ins.imul(y, x);
+                self.b.ins().iadd(p, d)
+            }
+            (VOp::Nmsac, Some(d), _) => {
+                let p = ins.imul(y, x);
+                self.b.ins().isub(d, p)
+            }
+            (VOp::Madd, Some(d), _) => {
+                let p = ins.imul(y, d);
+                self.b.ins().iadd(p, x)
+            }
+            (VOp::Nmsub, Some(d), _) => {
+                let p = ins.imul(y, d);
+                self.b.ins().isub(x, p)
+            }
+            // `plan` admits no other shape.
+            _ => y,
+        }
+    }
+
+    /// Branches to the cold block `slow` if `bad` is non-zero.
+    fn leave_if(&mut self, bad: Value, slow: cranelift_codegen::ir::Block) {
+        let next = self.b.create_block();
+        if self.cold {
+            self.b.set_cold_block(next);
+        }
+        self.b.ins().brif(bad, slow, &[], next, &[]);
+        self.b.switch_to_block(next);
+    }
+
+    /// `vsetvli`/`vsetivli` asking for `vtype` (its immediate), inline:
+    /// what `VState::configure` does. Returns the new `vl`.
+    fn vsetvli(&mut self, inst: VInst, vtype: u64, a: ferrovm_ir::Temp) -> Result<Value, Untranslatable> {
+        let (vl, vtype) = match vtype_shape(vtype) {
+            None => (self.iconst(0), VILL),
+            Some((sew, lmul)) => {
+                let vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
+                // VLMAX = vlenb * LMUL / SEW, all powers of two.
+                let shift = lmul - sew.trailing_zeros() as i32;
+                let vlmax = if shift >= 0 {
+                    self.b.ins().ishl_imm_s(vlenb, i64::from(shift))
+                } else {
+                    self.b.ins().ushr_imm_s(vlenb, i64::from(-shift))
+                };
+                // AVL (§31.6.2): the immediate, x[rs1], VLMAX (rs1 = x0,
+                // rd != x0) or the current vl (both x0).
+                let avl = match inst.op {
+                    VOp::Setivli => Some(self.iconst(u64::from(inst.vs1))),
+                    _ if inst.vs1 != 0 => Some(self.t(a)?),
+                    _ if inst.vd != 0 => None,
+                    _ => Some(self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL)),
+                };
+                let vl = match avl {
+                    Some(avl) => self.b.ins().umin(avl, vlmax),
+                    None => vlmax,
+                };
+                (vl, vtype)
+            }
+        };
+        let vtype = self.iconst(vtype);
+        let zero = self.iconst(0);
+        self.b.ins().store(flags(), vl, self.cpu, off::CPU_VL);
+        self.b.ins().store(flags(), vtype, self.cpu, off::CPU_VTYPE);
+        self.b.ins().store(flags(), zero, self.cpu, off::CPU_VSTART);
+        self.bump(off::CTX_VECTOR_SIMD);
+        Ok(vl)
+    }
+
+    /// The vector helper runs `inst`; leaves through a side exit if it
+    /// trapped. Returns its scalar result.
+    fn vector_call(&mut self, inst: VInst, a: ferrovm_ir::Temp, b: ferrovm_ir::Temp) -> Result<Value, Untranslatable> {
+        let (x, y) = (self.t(a)?, self.t(b)?);
+        let packed = self.iconst(inst.pack());
+        let status = self.call(self.sigs.h5, HELPERS.vector, &[self.ctx, self.cpu, packed, x, y]).unwrap_or(packed);
+        let is_illegal = self.b.ins().icmp_imm_s(IntCC::Equal, status, crate::helpers::ILLEGAL as i64);
+        let illegal = self.side_exit(exit::ILLEGAL);
+        self.branch_to(is_illegal, illegal);
+        self.check_status(status);
+        Ok(self.ctx_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst(op: VOp, vd: u8, vs2: u8, vs1: u8, flags: u8, imm: i16) -> VInst {
+        VInst { op, vd, vs1, vs2, flags, imm }
+    }
+
+    const E32M2: u64 = 0b010_001;
+    const E8M8: u64 = 0b000_011;
+
+    #[test]
+    fn plans_the_common_shapes_and_leaves_the_rest() {
+        let u = VInst::UNMASKED;
+        let s = VInst::SCALAR;
+        // vle32.v v8, (a0) at e32 m2: two registers, VLMAX 8.
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 2), Some(E32M2)), Some((Plan::Mem { store: false, regs: 2 }, 8)));
+        // vse8.v at e32 m2: EMUL 1/2, not lowered.
+        assert_eq!(plan(inst(VOp::Se, 8, 0, 10, u, 0), Some(E32M2)), None);
+        // vle8.v at e8 m8 into v8: eight registers, VLMAX 128.
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 0), Some(E8M8)), Some((Plan::Mem { store: false, regs: 8 }, 128)));
+        // Misaligned group, masked, segments, unknown vtype, vill.
+        assert_eq!(plan(inst(VOp::Le, 9, 0, 10, u, 2), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, 0, 2), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u | 0x10, 2), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 2), None), None);
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 2), Some(VILL)), None);
+        // vadd.vx v8, v10, a0; vmul.vv at e8 (no byte multiply); vsll.vv.
+        let lanes = Some((Plan::Lanes { lane: I32, regs: 2 }, 8));
+        assert_eq!(plan(inst(VOp::Add, 8, 10, 10, u | s, 0), Some(E32M2)), lanes);
+        assert_eq!(plan(inst(VOp::Mul, 8, 16, 24, u, 0), Some(E8M8)), None);
+        assert_eq!(plan(inst(VOp::Sll, 8, 10, 12, u, 0), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Sll, 8, 10, 12, u | s, 0), Some(E32M2)), lanes);
+        // vmv.v.v ignores vs2; reductions are not lowered.
+        assert_eq!(plan(inst(VOp::Mv, 8, 1, 12, u, 0), Some(E32M2)), lanes);
+        assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, u, 0), Some(E32M2)), None);
+    }
+}
