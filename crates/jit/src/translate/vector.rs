@@ -17,13 +17,14 @@
 //!   `vmadd`, `vnmsub`, `vmv.v.*`, and `vsll`/`vsrl`/`vsra` with a scalar
 //!   shift amount (`.vx`, `.vi`).
 //! * Those run as SIMD only when a run-time check holds: VLEN is 128
-//!   (`vlenb` = 16), `vstart` = 0, `vl` = VLMAX (no tail), and for a load
-//!   or store the whole group's bytes lie below the guest limit in one page
-//!   whose permission byte allows the access (for a store, not a page
-//!   holding translated code). Otherwise (a loop's last, shorter
-//!   iteration; an access near the end of a page; anything that may
-//!   fault) the helper runs the instruction, which leaves tail elements
-//!   undisturbed and faults precisely at the element.
+//!   (`vlenb` = 16), `vstart` = 0, and for a load or store the whole
+//!   group's bytes lie below the guest limit in pages (one or two) whose
+//!   permission bytes allow the access (for a store, none holding
+//!   translated code). With a tail (`vl` < VLMAX: a loop's last, shorter
+//!   iteration) loads and arithmetic compute whole registers and blend the
+//!   old tail elements back in (tail undisturbed, as the helper leaves
+//!   them); a store with a tail, or an access that may fault, goes to the
+//!   helper, which faults precisely at the element.
 //!
 //! [`JitContext::vector_simd`](crate::abi::JitContext::vector_simd) and
 //! `vector_helper` count how many ran which way.
@@ -32,7 +33,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I8X16, I16, I16X8, I32, I32X4, I64, I64X2};
 use cranelift_codegen::ir::{BlockArg, InstBuilder, Type, Value};
 use ferrovm_ir::vector::{VILL, VInst, VOp, vtype_after, vtype_shape};
-use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
+use ferrovm_mem::{GUEST_LIMIT, page_flags};
 
 use super::{Tr, Untranslatable, flags};
 use crate::abi::{exit, offsets as off};
@@ -46,8 +47,8 @@ const VLENB: i64 = 16;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Plan {
     /// A unit-stride load or store of `regs` whole registers from or to
-    /// the `16 * regs` bytes at `x[rs1]`.
-    Mem { store: bool, regs: u8 },
+    /// the `16 * regs` bytes at `x[rs1]`, elements of type `lane`.
+    Mem { store: bool, regs: u8, lane: Type },
     /// An element-wise operation on groups of `regs` registers with
     /// elements of type `lane`.
     Lanes { lane: Type, regs: u8 },
@@ -74,7 +75,8 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
         Le | Se => {
             let emul = i32::from(inst.imm & 3) - sew_log + lmul;
             let ok = inst.nf() == 0 && (0..=3).contains(&emul) && group(inst.vd, emul);
-            ok.then(|| (Plan::Mem { store: inst.op == Se, regs: 1 << emul }, vlmax))
+            let lane = [I8, I16, I32, I64][usize::from(inst.imm as u8 & 3)];
+            ok.then(|| (Plan::Mem { store: inst.op == Se, regs: 1 << emul, lane }, vlmax))
         }
         Add | Sub | Rsub | And | Or | Xor | Mul | Minu | Min | Maxu | Max | Macc | Nmsac | Madd | Nmsub | Mv | Sll
         | Srl | Sra => {
@@ -95,6 +97,16 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
         }
         _ => None,
     }
+}
+
+/// What the SIMD code of an instruction works on besides its registers.
+#[derive(Clone, Copy)]
+enum Operand {
+    /// The host address of a load's or store's bytes.
+    Host(Value),
+    /// The scalar operand (narrowed to the element) and its splat.
+    Scalar(Value, Value),
+    None,
 }
 
 fn vector_type(lane: Type) -> Type {
@@ -137,71 +149,69 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let (slow, join) = (self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(slow);
         self.b.append_block_param(join, I64);
-        // The shape the SIMD code is for: vlenb = 16, vstart = 0, vl = VLMAX.
+        // The shape the SIMD code is for: vlenb = 16, vstart = 0, and vl =
+        // VLMAX for a store (a tail would need a masked store), vl <= VLMAX
+        // for the rest (a tail is blended in).
+        let tails = !matches!(plan, Plan::Mem { store: true, .. });
         let vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
         let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
         let vstart = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VSTART);
         let x = self.b.ins().bxor_imm_s(vlenb, VLENB);
-        let y = self.b.ins().bxor_imm_s(vl, vlmax);
+        let y = if tails {
+            let over = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, vl, vlmax);
+            self.b.ins().uextend(I64, over)
+        } else {
+            self.b.ins().bxor_imm_s(vl, vlmax)
+        };
         let any = self.b.ins().bor(x, y);
         let bad = self.b.ins().bor(any, vstart);
         self.leave_if(bad, slow);
-        match plan {
-            Plan::Mem { store, regs } => {
+        let operand = match plan {
+            Plan::Mem { store, regs, .. } => {
                 let addr = self.t(a)?;
                 let bytes = i64::from(regs) * VLENB;
-                // Below the limit (so the page-table lookup is in range)
-                // and within one page.
+                // Below the limit (so the page-table lookups are in
+                // range); the bytes (at most 128) span one page or two,
+                // and the pages of the first and the last byte allow it.
                 let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, addr, (GUEST_LIMIT as i64) - bytes);
-                let in_page = self.b.ins().band_imm_s(addr, (1 << PAGE_SHIFT) - 1);
-                let spans = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, in_page, (1 << PAGE_SHIFT) - bytes);
-                let bad = self.b.ins().bor(beyond, spans);
-                self.leave_if(bad, slow);
-                let bad = if store {
-                    self.page_flags_differ(addr, page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::WRITE)
+                self.leave_if(beyond, slow);
+                let (mask, want) = if store {
+                    (page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::WRITE)
                 } else {
-                    self.page_flags_differ(addr, page_flags::READ, page_flags::READ)
+                    (page_flags::READ, page_flags::READ)
                 };
+                let last = self.b.ins().iadd_imm_s(addr, bytes - 1);
+                let first_bad = self.page_flags_differ(addr, mask, want);
+                let last_bad = self.page_flags_differ(last, mask, want);
+                let bad = self.b.ins().bor(first_bad, last_bad);
                 self.leave_if(bad, slow);
                 let host = self.host_addr(addr);
-                for k in 0..regs {
-                    let at = i32::from(k) * VLENB as i32;
-                    let reg = vreg(inst.vd + k);
-                    if store {
-                        let v = self.b.ins().load(I8X16, flags(), self.cpu, reg);
-                        self.b.ins().store(flags(), v, host, at);
-                    } else {
-                        let v = self.b.ins().load(I8X16, flags(), host, at);
-                        self.b.ins().store(flags(), v, self.cpu, reg);
-                    }
-                }
+                Operand::Host(host)
             }
-            Plan::Lanes { lane, regs } => {
-                let ty = vector_type(lane);
-                let splat = if inst.scalar() {
-                    let s = self.t(a)?;
-                    let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
-                    Some((s, self.b.ins().splat(ty, s)))
-                } else {
-                    None
-                };
-                for k in 0..regs {
-                    let y = match splat {
-                        Some((_, v)) => v,
-                        None => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs1 + k)),
-                    };
-                    let r = if inst.op == VOp::Mv {
-                        y
-                    } else {
-                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
-                        let d = matches!(inst.op, VOp::Macc | VOp::Nmsac | VOp::Madd | VOp::Nmsub)
-                            .then(|| self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vd + k)));
-                        self.lanes(inst.op, x, y, d, splat.map(|(s, _)| s))
-                    };
-                    self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd + k));
-                }
+            Plan::Lanes { lane, .. } if inst.scalar() => {
+                let s = self.t(a)?;
+                let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
+                Operand::Scalar(s, self.b.ins().splat(vector_type(lane), s))
             }
+            Plan::Lanes { .. } => Operand::None,
+        };
+        let done = self.b.create_block();
+        if tails {
+            // The whole group, or (a loop's last iteration) the first vl
+            // elements with the tail left as it was.
+            let (full, part) = (self.b.create_block(), self.b.create_block());
+            let is_full = self.b.ins().icmp_imm_s(IntCC::Equal, vl, vlmax);
+            self.b.ins().brif(is_full, full, &[], part, &[]);
+            self.b.switch_to_block(full);
+            self.simd(inst, plan, operand, None);
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(part);
+            self.simd(inst, plan, operand, Some(vl));
+        } else {
+            self.simd(inst, plan, operand, None);
         }
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
         self.bump(off::CTX_VECTOR_SIMD);
         let zero = self.iconst(0);
         self.b.ins().jump(join, &[BlockArg::Value(zero)]);
@@ -213,6 +223,75 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.switch_to_block(join);
         let v = self.b.block_params(join)[0];
         self.def(dst, v)
+    }
+
+    /// The SIMD code of `inst` as `plan` says, for `vl` = VLMAX, or with
+    /// `vl` (fewer) only the first `vl` elements written.
+    fn simd(&mut self, inst: VInst, plan: Plan, operand: Operand, vl: Option<Value>) {
+        match (plan, operand) {
+            (Plan::Mem { store: true, regs, .. }, Operand::Host(host)) => {
+                for k in 0..regs {
+                    let v = self.b.ins().load(I8X16, flags(), self.cpu, vreg(inst.vd + k));
+                    self.b.ins().store(flags(), v, host, i32::from(k) * VLENB as i32);
+                }
+            }
+            (Plan::Mem { store: false, regs, lane }, Operand::Host(host)) => {
+                let ty = vector_type(lane);
+                for k in 0..regs {
+                    // The whole register is read even with a tail: its
+                    // bytes are in the page checked readable.
+                    let v = self.b.ins().load(ty, flags(), host, i32::from(k) * VLENB as i32);
+                    let v = self.blend(lane, k, v, inst.vd, vl);
+                    self.b.ins().store(flags(), v, self.cpu, vreg(inst.vd + k));
+                }
+            }
+            (Plan::Lanes { lane, regs }, operand) => {
+                let ty = vector_type(lane);
+                let scalar = match operand {
+                    Operand::Scalar(s, v) => Some((s, v)),
+                    _ => None,
+                };
+                for k in 0..regs {
+                    let y = match scalar {
+                        Some((_, v)) => v,
+                        None => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs1 + k)),
+                    };
+                    let r = if inst.op == VOp::Mv {
+                        y
+                    } else {
+                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                        let d = matches!(inst.op, VOp::Macc | VOp::Nmsac | VOp::Madd | VOp::Nmsub)
+                            .then(|| self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vd + k)));
+                        self.lanes(inst.op, x, y, d, scalar.map(|(s, _)| s))
+                    };
+                    let r = self.blend(lane, k, r, inst.vd, vl);
+                    self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd + k));
+                }
+            }
+            // `vector` makes no other pair.
+            _ => {}
+        }
+    }
+
+    /// `new` for register `k` of the group at `vd`, with the elements at
+    /// and past `vl` (when there is a tail) taken from the register's old
+    /// value: tail undisturbed.
+    fn blend(&mut self, lane: Type, k: u8, new: Value, vd: u8, vl: Option<Value>) -> Value {
+        let Some(vl) = vl else { return new };
+        let ty = vector_type(lane);
+        let bytes = lane.bytes() as usize;
+        let lanes = VLENB as usize / bytes;
+        // Element indices of this register's lanes, little-endian.
+        let index: Vec<u8> = (0..lanes)
+            .flat_map(|i| ((usize::from(k) * lanes + i) as u64).to_le_bytes().into_iter().take(bytes))
+            .collect();
+        let c = self.b.func.dfg.constants.insert(index.into());
+        let index = self.b.ins().vconst(ty, c);
+        let n = if lane == I64 { vl } else { self.b.ins().ireduce(lane, vl) };
+        let n = self.b.ins().splat(ty, n);
+        let live = self.b.ins().icmp(IntCC::UnsignedLessThan, index, n);
+        let old = self.b.ins().load(ty, flags(), self.cpu, vreg(vd + k));
+        self.b.ins().bitselect(live, new, old)
     }
 
     /// One element-wise operation on a register's worth of lanes: `x` from
@@ -336,11 +415,17 @@ mod tests {
         let u = VInst::UNMASKED;
         let s = VInst::SCALAR;
         // vle32.v v8, (a0) at e32 m2: two registers, VLMAX 8.
-        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 2), Some(E32M2)), Some((Plan::Mem { store: false, regs: 2 }, 8)));
+        assert_eq!(
+            plan(inst(VOp::Le, 8, 0, 10, u, 2), Some(E32M2)),
+            Some((Plan::Mem { store: false, regs: 2, lane: I32 }, 8))
+        );
         // vse8.v at e32 m2: EMUL 1/2, not lowered.
         assert_eq!(plan(inst(VOp::Se, 8, 0, 10, u, 0), Some(E32M2)), None);
         // vle8.v at e8 m8 into v8: eight registers, VLMAX 128.
-        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 0), Some(E8M8)), Some((Plan::Mem { store: false, regs: 8 }, 128)));
+        assert_eq!(
+            plan(inst(VOp::Le, 8, 0, 10, u, 0), Some(E8M8)),
+            Some((Plan::Mem { store: false, regs: 8, lane: I8 }, 128))
+        );
         // Misaligned group, masked, segments, unknown vtype, vill.
         assert_eq!(plan(inst(VOp::Le, 9, 0, 10, u, 2), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, 0, 2), Some(E32M2)), None);
