@@ -1,6 +1,7 @@
 // posix_spawn error reporting through vfork's shared memory, vfork itself,
 // execve of #! scripts whose interpreter is this (riscv64) program, the
-// interpreter nesting limit, and openat2's RESOLVE_* flags.
+// interpreter nesting limit, execveat (fexecve of a descriptor, a program
+// relative to a directory descriptor), and openat2's RESOLVE_* flags.
 // oracle-native: qemu-riscv64 7.2 runs vfork as fork (posix_spawn then
 // reports success and the child exits 127), cannot exec a riscv64
 // interpreter without binfmt_misc, and has no openat2.
@@ -40,6 +41,20 @@ static void write_file(const char *path, const char *text, int mode) {
         exit(1);
     }
     close(fd);
+}
+
+// execveat(dir, path, argv, flags) in a child; its status.
+static int execveat_and_wait(int dir, const char *path, char *const argv[], int flags) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        syscall(SYS_execveat, dir, path, argv, environ, flags);
+        printf("  execveat: %s\n", errname(errno));
+        fflush(stdout);
+        _exit(99);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int run_and_wait(char *const argv[]) {
@@ -125,8 +140,23 @@ int main(int argc, char **argv) {
     printf("missing interpreter:\n");
     printf("  status %d\n", run_and_wait(margv));
 
-    // openat2.
+    // execveat: fexecve (an open descriptor of this program), a script
+    // relative to a directory descriptor, and the errors.
     int dfd = open(dir, O_PATH | O_DIRECTORY);
+    int self = open(exe, O_RDONLY | O_CLOEXEC);
+    char *fargv[] = {"fexecve", "interp", "by-descriptor", NULL};
+    printf("fexecve of this program:\n");
+    printf("  status %d\n", execveat_and_wait(self, "", fargv, AT_EMPTY_PATH));
+    char *rargv[] = {"script1", "relative", NULL};
+    printf("execveat of a script relative to a directory:\n");
+    printf("  status %d\n", execveat_and_wait(dfd, "script1", rargv, 0));
+    printf("execveat empty path without AT_EMPTY_PATH:\n");
+    printf("  status %d\n", execveat_and_wait(self, "", fargv, 0));
+    printf("execveat unknown flag:\n");
+    printf("  status %d\n", execveat_and_wait(dfd, "script1", rargv, 0x40000));
+    close(self);
+
+    // openat2.
     struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_BENEATH};
     int fd = syscall(SYS_openat2, dfd, "plain", &how, sizeof how);
     printf("openat2 beneath plain: %s\n", fd >= 0 ? "ok" : errname(errno));

@@ -720,6 +720,11 @@ const NEVER: &[u64] = &[
     424, 186, 187, 188, 189, 190, 191, 192, 193, 194, 195, 196,
     // clock_settime goes to the host: as root it would set the host's clock.
     112,
+    // execveat replaces the process like execve; sched_setparam,
+    // sched_setscheduler and setpriority go to the host: with random ids
+    // they would change other host processes, and a real-time policy could
+    // starve the machine.
+    281, 118, 119, 140,
 ];
 /// Memory syscalls: only in the second round, and never aimed at the code
 /// or the call table (`shmdt` unmaps too).

@@ -97,17 +97,56 @@ pub fn futex_wake(mem: &AddressSpace, addr: u64, n: i32) {
     unsafe { libc::syscall(libc::SYS_futex, word.0, libc::FUTEX_WAKE, n, 0, 0, 0) };
 }
 
-/// A system call whose arguments are all integers (never pointers), made as
-/// it is, on the calling thread.
-fn plain(nr: i64, args: [u64; 6]) -> Result<u64, rustix::io::Errno> {
-    // SAFETY: none of the arguments of these calls is a pointer (the
-    // callers pass only integers), so the kernel touches no memory of ours.
-    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
+/// The result of a raw `libc::syscall`: the value, or the error in `errno`.
+fn checked(r: libc::c_long) -> Result<u64, rustix::io::Errno> {
     if r < 0 {
         Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL))
     } else {
         Ok(r as u64)
     }
+}
+
+/// A system call whose arguments are all integers (never pointers), made as
+/// it is, on the calling thread.
+pub(crate) fn plain(nr: i64, args: [u64; 6]) -> Result<u64, rustix::io::Errno> {
+    // SAFETY: none of the arguments of these calls is a pointer (the
+    // callers pass only integers), so the kernel touches no memory of ours.
+    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
+    checked(r)
+}
+
+/// The scheduling calls that take a `struct sched_param` (one `int`, laid
+/// out alike on riscv64 and x86-64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedParam {
+    Set,
+    Get,
+    SetScheduler(i32),
+}
+
+/// `sched_setparam`/`sched_getparam`/`sched_setscheduler` of thread `pid`
+/// (0: the caller; guest thread ids are host thread ids) with the priority
+/// in `priority` (read back for `Get`).
+pub fn sched_param(call: SchedParam, pid: i32, priority: &mut i32) -> Result<u64, rustix::io::Errno> {
+    let param = std::ptr::from_mut(priority);
+    // SAFETY: `param` points at a live `i32`, which is all of `struct
+    // sched_param`; the kernel reads or writes only that.
+    let r = unsafe {
+        match call {
+            SchedParam::Set => libc::syscall(libc::SYS_sched_setparam, pid, param),
+            SchedParam::Get => libc::syscall(libc::SYS_sched_getparam, pid, param),
+            SchedParam::SetScheduler(policy) => libc::syscall(libc::SYS_sched_setscheduler, pid, policy, param),
+        }
+    };
+    checked(r)
+}
+
+/// `sched_rr_get_interval(pid)`: the round-robin time slice.
+pub fn sched_rr_interval(pid: i32) -> Result<libc::timespec, rustix::io::Errno> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a live `struct timespec` the kernel writes.
+    let r = unsafe { libc::syscall(libc::SYS_sched_rr_get_interval, pid, std::ptr::from_mut(&mut ts)) };
+    checked(r).map(|_| ts)
 }
 
 /// The fourth argument of a `futex` operation.
@@ -430,11 +469,7 @@ pub fn pidfd_send_signal(
     // SAFETY: `info` is null or a live siginfo-sized buffer the kernel only
     // reads; the descriptor is borrowed for the call.
     let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), sig, pi, flags) };
-    if r < 0 {
-        Err(rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::INVAL))
-    } else {
-        Ok(r as u64)
-    }
+    checked(r)
 }
 
 /// Largest argument structure of the terminal `ioctl`s

@@ -279,8 +279,8 @@ pub(crate) fn sched_getaffinity(p: &mut Thread, pid: u64, len: u64, mask: u64) -
         return Err(Errno::INVAL);
     }
     // This thread (0), a thread of the process or another process: guest
-    // thread ids are host thread ids.
-    let pid = if pid == 0 { None } else { super::pid_arg(pid)? };
+    // thread ids are host thread ids. No task has a negative id.
+    let pid = if pid == 0 { None } else { super::pid_arg(pid).map_err(|_| Errno::SRCH)? };
     let set = rustix::thread::sched_getaffinity(pid)?;
     let bytes = (len.min(128)) as usize;
     let mut b = vec![0u8; bytes];
@@ -549,6 +549,36 @@ pub(crate) fn futex(p: &mut Thread, addr: u64, op: u64, val: u64, arg: u64, addr
 
 /// `sched_setaffinity(pid, len, mask)`: for this thread (pid 0), a thread
 /// of the process or another process: the host's.
+/// `sched_setparam`, `sched_getparam` and `sched_setscheduler` on the
+/// host: guest thread ids are host thread ids, and `struct sched_param`
+/// is one `int` on both.
+pub(crate) fn sched_param(p: &mut Thread, call: host::SchedParam, pid: u64, param: u64) -> SysResult {
+    if param == 0 || (pid as i32) < 0 {
+        return Err(Errno::INVAL);
+    }
+    let mut priority = 0i32;
+    if call != host::SchedParam::Get {
+        let mut b = [0u8; 4];
+        p.mem.read_bytes(param, &mut b).map_err(efault)?;
+        priority = i32::from_le_bytes(b);
+    }
+    let r = host::sched_param(call, pid as i32, &mut priority)?;
+    if call == host::SchedParam::Get {
+        p.mem.write_bytes(param, &priority.to_le_bytes()).map_err(efault)?;
+    }
+    Ok(r)
+}
+
+/// `sched_rr_get_interval(pid, ts)`.
+pub(crate) fn sched_rr_get_interval(p: &mut Thread, pid: u64, ts: u64) -> SysResult {
+    if (pid as i32) < 0 {
+        return Err(Errno::INVAL);
+    }
+    let t = host::sched_rr_interval(pid as i32)?;
+    put_u64s(p, ts, &[t.tv_sec as u64, t.tv_nsec as u64])?;
+    Ok(0)
+}
+
 pub(crate) fn sched_setaffinity(p: &mut Thread, pid: u64, len: u64, mask: u64) -> SysResult {
     let len = len.min(128) as usize;
     let mut b = vec![0u8; len];

@@ -25,6 +25,7 @@ mod xattr;
 
 use rustix::io::Errno;
 
+use crate::host;
 use crate::host::cred::SetIds;
 use crate::process::ExitStatus;
 use crate::thread::Thread;
@@ -276,6 +277,7 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::CLONE => proc::clone(p, a[0], a[1], a[2], a[3], a[4]),
         nr::CLONE3 => proc::clone3(p, a[0], a[1]),
         nr::EXECVE => proc::execve(p, a[0], a[1], a[2]),
+        nr::EXECVEAT => proc::execveat(p, a[0], a[1], a[2], a[3], a[4]),
         nr::WAIT4 => proc::wait4(p, a[0], a[1], a[2], a[3]),
         nr::UNAME => misc::uname(p, a[0]),
         nr::GETRANDOM => misc::getrandom(p, a[0], a[1], a[2]),
@@ -316,6 +318,22 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
         nr::GETITIMER => misc::getitimer(p, a[0], a[1]),
         nr::SCHED_GETAFFINITY => misc::sched_getaffinity(p, a[0], a[1], a[2]),
         nr::SCHED_SETAFFINITY => misc::sched_setaffinity(p, a[0], a[1], a[2]),
+        nr::SCHED_SETPARAM => misc::sched_param(p, host::SchedParam::Set, a[0], a[1]),
+        nr::SCHED_GETPARAM => misc::sched_param(p, host::SchedParam::Get, a[0], a[1]),
+        nr::SCHED_SETSCHEDULER => misc::sched_param(p, host::SchedParam::SetScheduler(a[1] as i32), a[0], a[2]),
+        nr::SCHED_RR_GET_INTERVAL => misc::sched_rr_get_interval(p, a[0], a[1]),
+        // Integers only, and the same on both: straight to the host.
+        nr::SCHED_GETSCHEDULER => host::plain(libc::SYS_sched_getscheduler, [a[0] as i32 as u64, 0, 0, 0, 0, 0]),
+        nr::SCHED_GET_PRIORITY_MAX => {
+            host::plain(libc::SYS_sched_get_priority_max, [a[0] as i32 as u64, 0, 0, 0, 0, 0])
+        }
+        nr::SCHED_GET_PRIORITY_MIN => {
+            host::plain(libc::SYS_sched_get_priority_min, [a[0] as i32 as u64, 0, 0, 0, 0, 0])
+        }
+        nr::GETPRIORITY => host::plain(libc::SYS_getpriority, [a[0] as i32 as u64, a[1] as i32 as u64, 0, 0, 0, 0]),
+        nr::SETPRIORITY => {
+            host::plain(libc::SYS_setpriority, [a[0] as i32 as u64, a[1] as i32 as u64, a[2] as i32 as u64, 0, 0, 0])
+        }
         nr::SCHED_YIELD => {
             rustix::thread::sched_yield();
             Ok(0)

@@ -19,7 +19,7 @@
 //!   `FD_CLOEXEC` are passed on (`--exec-state fd=GUEST:HOST`), ignored signals stay
 //!   ignored and the signal mask is kept.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
@@ -342,6 +342,49 @@ fn interpreter_path(p: &Thread, interp: &[u8]) -> Vec<u8> {
 /// `execve(path, argv, envp)`.
 pub(crate) fn execve(p: &mut Thread, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = guest_path(p, path)?;
+    exec_path(p, path, argv, envp)
+}
+
+/// `execveat(dirfd, path, argv, envp, flags)` (glibc's `fexecve` is
+/// `execveat(fd, "", ..., AT_EMPTY_PATH)`): the program named relative to
+/// `dirfd`, or the file `dirfd` holds, run by [`execve`]'s rules. The file
+/// is found by its path, so a descriptor of a deleted file (a `memfd`, say)
+/// cannot be run: `ENOENT`.
+pub(crate) fn execveat(p: &mut Thread, dir: u64, path: u64, argv: u64, envp: u64, flags: u64) -> SysResult {
+    const AT_EMPTY_PATH: u64 = linux_raw_sys::general::AT_EMPTY_PATH as u64;
+    const AT_SYMLINK_NOFOLLOW: u64 = linux_raw_sys::general::AT_SYMLINK_NOFOLLOW as u64;
+    // The kernel's order: the name first, then the flags.
+    let name = guest_path(p, path)?;
+    if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
+        return Err(Errno::NOENT);
+    }
+    if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
+        return Err(Errno::INVAL);
+    }
+    let at_cwd = dir as i32 == linux_raw_sys::general::AT_FDCWD;
+    if name.as_bytes().starts_with(b"/") || (at_cwd && !name.is_empty()) {
+        return exec_path(p, name, argv, envp);
+    }
+    if at_cwd {
+        // The working directory itself: a directory is not executable.
+        return Err(Errno::ACCESS);
+    }
+    let file = p.fds().get(dir)?;
+    let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let host = rustix::fs::readlink(link.as_str(), Vec::new())?;
+    let mut full = p.vfs().guest_path(host.as_bytes());
+    if full.ends_with(b" (deleted)") || !full.starts_with(b"/") {
+        return Err(Errno::NOENT);
+    }
+    if !name.is_empty() {
+        full.push(b'/');
+        full.extend_from_slice(name.as_bytes());
+    }
+    exec_path(p, CString::new(full).map_err(|_| Errno::INVAL)?, argv, envp)
+}
+
+/// `execve` of the guest path `path`.
+fn exec_path(p: &mut Thread, path: CString, argv: u64, envp: u64) -> SysResult {
     let mut argv = string_array(p, argv)?;
     let envp = string_array(p, envp)?;
     // Which program: /proc/self/exe is the guest program.
