@@ -55,6 +55,12 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
             (Some(_), true) if o.long.contains("threshold") => valued.push((o.long.clone(), format!("--{}=1", o.long))),
             // A ratio of 0 compiles whatever the cost model says.
             (Some(_), true) if o.long.ends_with("-ratio") => valued.push((o.long.clone(), format!("--{}=0", o.long))),
+            // Cold blocks interpreted once or twice before their baseline
+            // code (from the IR kept from their translation).
+            (Some(_), true) if o.long == "cold-runs" => {
+                valued.push((o.long.clone(), format!("--{}=1", o.long)));
+                valued.push((o.long.clone(), format!("--{}=2", o.long)));
+            }
             // Compiles on the guest thread, and on more workers than cores.
             (Some(_), true) if o.long.ends_with("-threads") => {
                 valued.push((o.long.clone(), format!("--{}=0", o.long)));

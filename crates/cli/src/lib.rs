@@ -21,8 +21,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ferrovm_engine::{
-    CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode, Eviction,
-    EvictionKind, ExtSet, FaultInjection, FirstTier, FpLowering, JitOptions, MemAccess,
+    CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_COLD_RUNS, DEFAULT_TIER_UP, EngineConfig, EngineMode,
+    Eviction, EvictionKind, ExtSet, FaultInjection, FirstTier, FpLowering, JitOptions, MemAccess,
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
@@ -290,11 +290,17 @@ struct Tuning {
     #[arg(long, value_enum, value_name = "COMPILER")]
     first_tier: Option<FirstTierArg>,
     /// Tiered engine with the baseline first tier: what runs a block before
-    /// it is hot: `baseline` code made on its first run (blocks the
-    /// baseline compiler does not do are interpreted) [default], or
-    /// `interp`, the interpreter until the block is hot.
+    /// it is hot: `baseline` code, made on its first run or after
+    /// --cold-runs runs in the interpreter (blocks the baseline compiler
+    /// does not do stay interpreted) [default], or `interp`, the
+    /// interpreter until the block is hot.
     #[arg(long, value_enum, value_name = "TIER")]
     cold_code: Option<ColdCodeArg>,
+    /// Tiered engine, --cold-code baseline: interpreted runs of a block
+    /// before its baseline code, while at most half the recent cold blocks
+    /// run that often (0: baseline code on the first run) [default: 0].
+    #[arg(long, value_name = "N")]
+    cold_runs: Option<u32>,
     /// Tiered engine: how compile costs and savings are predicted: `fixed`
     /// constants [default], or a model `learned` online from this run's
     /// compiles and measured speeds.
@@ -312,6 +318,11 @@ struct Tuning {
     /// Tiered engine: bounds of the adapted ratio [default: 1 and 64].
     #[arg(long, value_name = "RATIO")]
     hot_ratio_min: Option<f64>,
+    /// Tiered engine: lowest the adapted ratio falls once the compile
+    /// workers have been idle for a while (at most --hot-ratio-min)
+    /// [default: 1].
+    #[arg(long, value_name = "RATIO")]
+    hot_ratio_idle_min: Option<f64>,
     /// Tiered engine: see --hot-ratio-min.
     #[arg(long, value_name = "RATIO")]
     hot_ratio_max: Option<f64>,
@@ -392,10 +403,12 @@ impl Tuning {
         put("compile-threads", self.compile_threads.map(|v| v.to_string()));
         put("first-tier", self.first_tier.and_then(|v| name(v.to_possible_value())));
         put("cold-code", self.cold_code.and_then(|v| name(v.to_possible_value())));
+        put("cold-runs", self.cold_runs.map(|v| v.to_string()));
         put("cost-model", self.cost_model.and_then(|v| name(v.to_possible_value())));
         put("eviction", self.eviction.and_then(|v| name(v.to_possible_value())));
         put("hot-ratio", self.hot_ratio.map(|v| v.to_string()));
         put("hot-ratio-min", self.hot_ratio_min.map(|v| v.to_string()));
+        put("hot-ratio-idle-min", self.hot_ratio_idle_min.map(|v| v.to_string()));
         put("hot-ratio-max", self.hot_ratio_max.map(|v| v.to_string()));
         put("hot-window-ms", self.hot_window_ms.map(|v| v.to_string()));
         put("hot-decay", self.hot_decay.map(|v| v.to_string()));
@@ -426,9 +439,12 @@ impl Tuning {
         }
         if let Some(c) = self.cold_code {
             config.cold_code = match c {
-                ColdCodeArg::Baseline => ColdCode::Baseline,
+                ColdCodeArg::Baseline => ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS },
                 ColdCodeArg::Interp => ColdCode::Interpret,
             };
+        }
+        if let (Some(n), ColdCode::Baseline { interpreted }) = (self.cold_runs, &mut config.cold_code) {
+            *interpreted = n;
         }
         if let Some(m) = self.cost_model {
             config.cost_model = match m {
@@ -451,6 +467,9 @@ impl Tuning {
         }
         if let Some(v) = self.hot_ratio_min {
             h.min_ratio = v;
+        }
+        if let Some(v) = self.hot_ratio_idle_min {
+            h.idle_min_ratio = v;
         }
         if let Some(v) = self.hot_ratio_max {
             h.max_ratio = v;

@@ -65,7 +65,7 @@ pub enum FirstTier {
     Cranelift,
 }
 
-/// What runs a block the first time, under [`EngineMode::Tiered`] with
+/// What runs a block before it is hot, under [`EngineMode::Tiered`] with
 /// [`FirstTier::Baseline`].
 ///
 /// Large programs run most of their blocks only a few times (Python's
@@ -74,17 +74,40 @@ pub enum FirstTier {
 /// an interpreter block (lifting, the IR passes, lowering) and, once hot,
 /// the same block lifted again for the baseline compiler cost about twice
 /// what baseline code alone does, and interpreting it is several times
-/// slower than running that code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// slower than running that code. But a block that runs once or twice
+/// (start-up code, a generated program's functions) costs less
+/// interpreted: lowering is cheaper than baseline code generation and
+/// installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColdCode {
-    /// The baseline compiler, on the block's first run; blocks it does not
-    /// compile (FP, CSR accesses, vector) are interpreted. Its code counts
-    /// runs, and the block's optimized region is weighed as for quick
-    /// first-tier code. Counted in [`crate::Stats::baseline_cold`].
-    #[default]
-    Baseline,
+    /// The interpreter for the block's first `interpreted` runs, then the
+    /// baseline compiler, from the IR the interpreter's block was lowered
+    /// from (kept until then, so the block is lifted once), as long as at
+    /// most half of the recent cold blocks ran that often (otherwise, and
+    /// with 0, baseline code on its first run). Blocks the baseline compiler does
+    /// not compile (FP, CSR accesses, vector) are interpreted. Its code
+    /// counts runs, and the block's optimized region is weighed as for
+    /// quick first-tier code. Counted in [`crate::Stats::baseline_cold`].
+    Baseline {
+        /// Interpreted runs before baseline code (`--cold-runs`).
+        interpreted: u32,
+    },
     /// The interpreter, until the hotspot detector finds the block hot.
     Interpret,
+}
+
+/// Interpreted runs of a block before its baseline code by default (see
+/// [`ColdCode::Baseline`]): none. Two (interpreting blocks first while
+/// most of them do not run a third time) made bigprog 0.106 s of CPU
+/// time instead of 0.143 s (the interpreter alone: 0.091 s), but Python's
+/// imports took 8% more CPU time, in same-run measurements on a host at
+/// load 12 (benches/results/2026-12-03-cold-runs.md).
+pub const DEFAULT_COLD_RUNS: u32 = 0;
+
+impl Default for ColdCode {
+    fn default() -> Self {
+        ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS }
+    }
 }
 
 /// Where compiles run.

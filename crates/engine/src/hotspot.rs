@@ -16,10 +16,13 @@
 //! the translation is compiled when the saving exceeds the cost times the
 //! **threshold ratio**. The ratio adapts (`Threshold`): it rises while
 //! the compile queue is long or compiling takes more than its share of
-//! time, and falls while the workers are idle.
+//! time, and falls while the workers are idle: to
+//! [`HotspotConfig::min_ratio`], and below it, to
+//! [`HotspotConfig::idle_min_ratio`], once they have been idle for
+//! [`IDLE_PERIODS`] maintenance periods in a row.
 
 use std::num::{NonZeroU32, NonZeroUsize};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Knobs of the hotspot detector (each has a `ferrovm run` flag).
@@ -34,12 +37,23 @@ pub struct HotspotConfig {
     /// Whether the ratio adapts to the compile load (`--hot-adaptive`).
     pub adaptive: bool,
     /// Bounds of the adapted ratio (`--hot-ratio-min`, `--hot-ratio-max`).
-    /// The ratio falls no lower than 1 by default: a compile on an idle
-    /// worker still takes a core's time (counted in the process's CPU time,
-    /// and taken from other processes on a loaded host), so it must at least
-    /// pay for itself. At 0.25, Python's start-up compiled 190 regions that
-    /// cost more than they saved (benches/results/2026-12-03-cold-baseline.md).
+    /// The ratio falls no lower than 1 by default while the workers have
+    /// compiled lately: a compile on an idle worker still takes a core's
+    /// time (counted in the process's CPU time, and taken from other
+    /// processes on a loaded host), so it must at least pay for itself. At
+    /// 0.25, Python's start-up compiled 190 regions that cost more than they
+    /// saved (benches/results/2026-12-03-cold-baseline.md).
     pub min_ratio: f64,
+    /// Lowest the ratio falls once the workers have been idle for ten
+    /// maintenance periods in a row (a tenth of a second or more)
+    /// (`--hot-ratio-idle-min`; `min_ratio` if that is lower). A program
+    /// that has stopped making new hot code for that long runs its hot
+    /// loops for long, and there a few more compiles pay back what the
+    /// estimate misses (the chained exits between a region and the small
+    /// blocks it calls or returns to: `lz77` 1.83 s at 1, 1.56 s at 0.25).
+    /// 1 by default, as `min_ratio`: at 0.25 Python's imports took more
+    /// CPU time (benches/results/2026-12-03-cold-runs.md).
+    pub idle_min_ratio: f64,
     /// See `min_ratio`.
     pub max_ratio: f64,
     /// Length of a decay window (`--hot-window-ms`).
@@ -73,6 +87,7 @@ impl Default for HotspotConfig {
             ratio: 1.0,
             adaptive: true,
             min_ratio: 1.0,
+            idle_min_ratio: 1.0,
             max_ratio: 64.0,
             window: Duration::from_millis(10),
             decay: 0.5,
@@ -87,6 +102,13 @@ impl Default for HotspotConfig {
 
 /// Most runs between two evaluations of one translation.
 pub(crate) const MAX_EVAL_INTERVAL: u32 = 1 << 14;
+
+/// Idle maintenance periods in a row (no request waiting, the workers
+/// busy less than a quarter of their budget) after which the threshold
+/// ratio may fall below [`HotspotConfig::min_ratio`] (see
+/// [`HotspotConfig::idle_min_ratio`]): with the default window, a tenth of
+/// a second or more. Any busier period ends the run.
+pub(crate) const IDLE_PERIODS: u32 = 10;
 
 impl HotspotConfig {
     /// Checks the knobs' ranges; a message naming the bad one.
@@ -104,6 +126,9 @@ impl HotspotConfig {
                 "ratio bounds must satisfy 0 <= min <= max, got {} and {}",
                 self.min_ratio, self.max_ratio
             ));
+        }
+        if !(self.idle_min_ratio >= 0.0 && self.idle_min_ratio.is_finite()) {
+            return Err(format!("the idle ratio floor must be a finite number >= 0, got {}", self.idle_min_ratio));
         }
         if !(self.ratio >= 0.0 && self.ratio.is_finite()) {
             return Err(format!("ratio must be a finite number >= 0, got {}", self.ratio));
@@ -202,6 +227,57 @@ impl Score {
     }
 }
 
+/// The share of recent cold blocks, interpreted first under
+/// [`crate::ColdCode::Baseline`], that went on to run often enough for
+/// their baseline code. Interpreting first pays where most do not (a
+/// block that runs once or twice costs a lowering instead of baseline
+/// code generation and installation: bigprog, static start-up code) and
+/// costs where most do (the lowering and interpreted runs come on top of
+/// the baseline compile: Python's imports, 9% more CPU time), so above
+/// [`COLD_REACH_MAX`] cold blocks get baseline code on their first run,
+/// all but every [`COLD_REACH_SAMPLE`]-th, which keeps the share measured.
+#[derive(Debug, Default)]
+pub(crate) struct ColdReach {
+    /// Cold blocks so far.
+    blocks: AtomicU32,
+    /// Recent cold blocks interpreted first, and those of them that got
+    /// their baseline code (both halved every [`COLD_REACH_WINDOW`]).
+    interpreted: AtomicU32,
+    reached: AtomicU32,
+}
+
+/// See [`ColdReach`].
+pub(crate) const COLD_REACH_MAX: f64 = 0.5;
+/// See [`ColdReach`].
+pub(crate) const COLD_REACH_SAMPLE: u32 = 8;
+/// Interpreted cold blocks between two halvings of [`ColdReach`]'s counts.
+const COLD_REACH_WINDOW: u32 = 4096;
+
+impl ColdReach {
+    /// Whether the next cold block is to be interpreted first (counted if
+    /// so). Counts race between threads: the share is an estimate.
+    pub(crate) fn interpret_next(&self) -> bool {
+        let n = self.blocks.fetch_add(1, Ordering::Relaxed);
+        let interpreted = self.interpreted.load(Ordering::Relaxed);
+        let reached = self.reached.load(Ordering::Relaxed);
+        let share = f64::from(reached) / f64::from(interpreted.max(1));
+        if share > COLD_REACH_MAX && !n.is_multiple_of(COLD_REACH_SAMPLE) {
+            return false;
+        }
+        if interpreted >= COLD_REACH_WINDOW {
+            self.interpreted.store(interpreted / 2, Ordering::Relaxed);
+            self.reached.store(reached / 2, Ordering::Relaxed);
+        }
+        self.interpreted.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// A cold block interpreted first got its baseline code.
+    pub(crate) fn reached(&self) {
+        self.reached.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// The VM's clock in decay windows.
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -263,37 +339,47 @@ pub(crate) struct Load {
 
 /// The adaptive threshold ratio (see the module docs).
 #[derive(Debug)]
-pub(crate) struct Threshold(AtomicU64);
+pub(crate) struct Threshold {
+    ratio: AtomicU64,
+    /// Idle maintenance periods in a row.
+    idle: AtomicU32,
+}
 
 impl Threshold {
     pub(crate) fn new(cfg: &HotspotConfig) -> Self {
-        Threshold(AtomicU64::new(cfg.ratio.to_bits()))
+        Threshold { ratio: AtomicU64::new(cfg.ratio.to_bits()), idle: AtomicU32::new(0) }
     }
 
     /// The ratio in force.
     pub(crate) fn get(&self) -> f64 {
-        f64::from_bits(self.0.load(Ordering::Relaxed))
+        f64::from_bits(self.ratio.load(Ordering::Relaxed))
     }
 
     /// Adapts the ratio to `load`: up by a quarter when the queue holds more
     /// than two requests per worker or the workers were busier than the
-    /// budget, down by a fifth when nothing waits and they were mostly idle.
-    /// Returns the new ratio.
+    /// budget, down by a fifth when nothing waits and they were mostly idle
+    /// (below [`HotspotConfig::min_ratio`] only after [`IDLE_PERIODS`] such
+    /// periods in a row). Returns the new ratio.
     pub(crate) fn adapt(&self, cfg: &HotspotConfig, load: Load) -> f64 {
         let ratio = self.get();
         if !cfg.adaptive {
             return ratio;
         }
         let workers = load.workers.max(1);
+        let idle = load.queued == 0 && load.busy < cfg.compile_budget / 4.0;
+        // One thread maintains at a time: load and store.
+        let idle_run = if idle { self.idle.load(Ordering::Relaxed).saturating_add(1) } else { 0 };
+        self.idle.store(idle_run, Ordering::Relaxed);
         let new = if load.queued > 2 * workers || load.busy > cfg.compile_budget {
             ratio * 1.25
-        } else if load.queued == 0 && load.busy < cfg.compile_budget / 4.0 {
+        } else if idle {
             ratio * 0.8
         } else {
             ratio
         };
-        let new = new.clamp(cfg.min_ratio, cfg.max_ratio);
-        self.0.store(new.to_bits(), Ordering::Relaxed);
+        let floor = if idle_run >= IDLE_PERIODS { cfg.idle_min_ratio.min(cfg.min_ratio) } else { cfg.min_ratio };
+        let new = new.clamp(floor, cfg.max_ratio);
+        self.ratio.store(new.to_bits(), Ordering::Relaxed);
         new
     }
 }
@@ -371,7 +457,7 @@ mod tests {
 
     #[test]
     fn threshold_rises_under_load_and_falls_when_idle() {
-        let c = cfg();
+        let c = HotspotConfig { idle_min_ratio: 0.25, ..cfg() };
         let t = Threshold::new(&c);
         assert_eq!(t.get(), 1.0);
         assert_eq!(t.adapt(&c, Load { queued: 10, workers: 1, busy: 0.2 }), 1.25);
@@ -379,10 +465,19 @@ mod tests {
         // In between: unchanged.
         assert_eq!(t.adapt(&c, Load { queued: 1, workers: 1, busy: 0.5 }), 1.5625);
         let idle = Load { queued: 0, workers: 1, busy: 0.0 };
-        for _ in 0..100 {
+        for _ in 1..IDLE_PERIODS {
             t.adapt(&c, idle);
         }
         assert_eq!(t.get(), c.min_ratio);
+        // Idle for long: down to the idle floor.
+        for _ in 0..100 {
+            t.adapt(&c, idle);
+        }
+        assert_eq!(t.get(), c.idle_min_ratio);
+        // A busy period ends the idle run: back above the floor at once,
+        // and not below `min_ratio` again for a while.
+        assert_eq!(t.adapt(&c, Load { queued: 0, workers: 1, busy: 0.9 }), c.min_ratio);
+        assert_eq!(t.adapt(&c, idle), c.min_ratio);
         for _ in 0..100 {
             t.adapt(&c, Load { queued: 100, workers: 2, busy: 1.0 });
         }
@@ -399,7 +494,38 @@ mod tests {
         assert!(HotspotConfig { compile_budget: 2.0, ..cfg() }.validate().is_err());
         assert!(HotspotConfig { min_ratio: 5.0, max_ratio: 1.0, ..cfg() }.validate().is_err());
         assert!(HotspotConfig { ratio: f64::NAN, ..cfg() }.validate().is_err());
+        assert!(HotspotConfig { idle_min_ratio: -1.0, ..cfg() }.validate().is_err());
         assert!(HotspotConfig { window: Duration::ZERO, ..cfg() }.validate().is_err());
+    }
+
+    #[test]
+    fn cold_blocks_are_interpreted_first_while_few_reach_their_baseline_code() {
+        let c = ColdReach::default();
+        // None reaches: every block is interpreted first.
+        assert!((0..10_000).all(|_| c.interpret_next()));
+        // Now every one does: soon only the sampled ones are.
+        let mut first = 0;
+        for _ in 0..10_000 {
+            if c.interpret_next() {
+                first += 1;
+                c.reached();
+            }
+        }
+        let tail: usize = (0..800)
+            .filter(|_| {
+                c.interpret_next() && {
+                    c.reached();
+                    true
+                }
+            })
+            .count();
+        assert!(first < 10_000, "{first}");
+        assert_eq!(tail, 800 / COLD_REACH_SAMPLE as usize);
+        // They stop reaching: after a window or so, all are interpreted first again.
+        for _ in 0..20_000 {
+            c.interpret_next();
+        }
+        assert!((0..100).all(|_| c.interpret_next()));
     }
 
     #[test]

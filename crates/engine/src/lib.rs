@@ -66,8 +66,8 @@ mod workers;
 use ferrovm_mem::Fault;
 
 pub use config::{
-    BlockTrace, CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_TIER_UP, EngineConfig, EngineMode,
-    Eviction, EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FirstTier, FpLowering,
+    BlockTrace, CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_COLD_RUNS, DEFAULT_TIER_UP, EngineConfig,
+    EngineMode, Eviction, EvictionFactory, EvictionKind, EvictionPolicy, ExtSet, FaultInjection, FirstTier, FpLowering,
     HotspotConfig, JitOptions, MemAccess, ProfileConfig, Vlen,
 };
 pub use debug::{Stop, Watch, WatchKind};

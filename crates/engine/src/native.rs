@@ -114,8 +114,8 @@ impl Vcpu {
         matches!(self.vm.mode, EngineMode::Jit { .. }) && r.evictions.load(Ordering::Relaxed) == 0
     }
 
-    /// Whether the block of `r`, not translated yet, gets baseline code on
-    /// its first run ([`ColdCode::Baseline`]): under [`EngineMode::Tiered`]
+    /// Whether the block of `r`, not translated yet, gets baseline code
+    /// before it is hot ([`ColdCode::Baseline`]): under [`EngineMode::Tiered`]
     /// with [`FirstTier::Baseline`], unless the baseline compiler refused it
     /// or its code was evicted for room before (then the interpreter runs
     /// it until it is hot again, as under [`EngineMode::Jit`]).
@@ -124,7 +124,7 @@ impl Vcpu {
         let vm = &self.vm;
         matches!(vm.mode, EngineMode::Tiered)
             && vm.config.first_tier == FirstTier::Baseline
-            && vm.config.cold_code == ColdCode::Baseline
+            && matches!(vm.config.cold_code, ColdCode::Baseline { .. })
             && vm.store.is_some()
             && r.evictions.load(Ordering::Relaxed) == 0
             && !r.baseline_refused.load(Ordering::Relaxed)
@@ -132,8 +132,26 @@ impl Vcpu {
 
     /// Translates the block of `r` on its first run under
     /// [`ColdCode::Baseline`]: baseline code, or an interpreter block if the
-    /// baseline compiler does not compile it.
+    /// baseline compiler does not compile it; with interpreted runs first
+    /// (while most cold blocks do not reach their baseline code: see
+    /// [`crate::hotspot::ColdReach`]), an interpreter block that keeps its
+    /// IR for the baseline compile at the end of those runs
+    /// ([`Vcpu::evaluate`]).
     pub(crate) fn translate_cold(&mut self, r: &Arc<Record>) -> Result<(), LiftError> {
+        if let ColdCode::Baseline { interpreted: runs @ 1.. } = self.vm.config.cold_code
+            && self.vm.cold_reach.interpret_next()
+        {
+            // Weighed when the count reaches `next_eval`, before that run.
+            r.next_eval.store(runs.saturating_add(1), Ordering::Relaxed);
+            return self.vm.translate_keeping(r, &self.shared.counters, true).map(|_| ());
+        }
+        self.compile_cold(r)
+    }
+
+    /// Baseline code for the block of `r`, which has not turned hot
+    /// ([`ColdCode::Baseline`]), or an interpreter block if the baseline
+    /// compiler does not compile it.
+    fn compile_cold(&mut self, r: &Arc<Record>) -> Result<(), LiftError> {
         match self.compile_baseline(r)? {
             Outcome::Compiled => {
                 Counters::add(&self.shared.counters.baseline_cold, 1);
@@ -158,6 +176,23 @@ impl Vcpu {
         let now = vm.clock.window();
         let runs = r.runs.swap(0, Ordering::Relaxed);
         let count = r.score.add(cfg, runs, now);
+        if r.state().ir.is_some() && !r.queued.load(Ordering::Acquire) {
+            // Its interpreted runs under [`ColdCode::Baseline`] are over:
+            // baseline code from the kept IR, whatever the score.
+            let stub = vm.store.as_ref().map_or(0, |s| s.stub());
+            if r.cell.code.load(Ordering::Relaxed) == stub {
+                Counters::add(&self.shared.counters.evaluations, 1);
+                r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
+                // Refused or failed, its interpreter block runs on and is
+                // weighed as any other.
+                vm.cold_reach.reached();
+                if let Ok(Outcome::Compiled) = self.compile_baseline(r) {
+                    Counters::add(&self.shared.counters.baseline_cold, 1);
+                    return true;
+                }
+                return false;
+            }
+        }
         // With compile workers, they do the maintenance (off the guest's
         // path); without, the first guest thread into a new window does.
         if matches!(vm.config.compile_threads, crate::CompileThreads::Guest) {
@@ -475,14 +510,25 @@ impl Vm {
         let Some(store) = &self.store else { return Ok(Outcome::Failed { kept: false }) };
         let started = Instant::now();
         let pc = r.pc;
-        let changes = self.table.code_changes.load(Ordering::Acquire);
+        // A baseline compile takes the IR its interpreter block kept, if
+        // any: with the page index locked, as translations are dropped,
+        // so it is not from code that changed before `changes`.
+        let (changes, kept) = if kind == Kind::Baseline {
+            let _index = self.table.lock_pages();
+            (self.table.code_changes.load(Ordering::Acquire), r.state().ir.take())
+        } else {
+            (self.table.code_changes.load(Ordering::Acquire), None)
+        };
         // Lifting reads guest memory: take part in `synchronize`, so that
         // no page is unmapped under the read.
         let region = {
             let _reading = self.reading(who);
             // Mark the pages first, so a write racing with the read is noticed.
             self.mem.mark_code(pc);
-            let block = self.translate_ir(pc, self.config.max_block_insns.max(1))?;
+            let block = match kept {
+                Some(block) => block,
+                None => self.translate_ir(pc, self.config.max_block_insns.max(1))?,
+            };
             let mut pages = self.pages_of(block.start, block.end);
             let mut region = vec![block];
             // Code compiled on its first run that will be recompiled when

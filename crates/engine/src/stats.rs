@@ -171,8 +171,9 @@ stats! {
     baseline_compile_time: time,
     baseline_compile_max: max_time,
     baseline_code_bytes: count,
-    /// Of those, blocks compiled on their first run (cold code, never
-    /// interpreted: see [`crate::ColdCode`]).
+    /// Of those, blocks compiled before they were hot (cold code, on their
+    /// first run or after their few interpreted runs: see
+    /// [`crate::ColdCode`]).
     baseline_cold: count,
     /// First-tier compiles the baseline compiler left to Cranelift (blocks
     /// with FP or CSR accesses).
@@ -267,7 +268,7 @@ impl fmt::Display for Stats {
                 ("hot region insns", self.hot_insns.to_string()),
                 ("hot compile time", format!("{:.3?}", self.hot_compile_time)),
                 ("baseline compiles", self.baseline_compiles.to_string()),
-                ("baseline on first run", self.baseline_cold.to_string()),
+                ("baseline for cold code", self.baseline_cold.to_string()),
                 ("baseline fallbacks", self.baseline_fallbacks.to_string()),
             ];
             for (name, value) in &jit {

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use ferrovm_interp::Lowered;
+use ferrovm_ir::Block;
 use ferrovm_jit::NativeCode;
 use ferrovm_jit::abi::Cell;
 use rustc_hash::FxHashMap;
@@ -81,6 +82,11 @@ pub(crate) struct State {
     pub(crate) native: Option<NativeCode>,
     /// Cost-model features of the interpreter's block.
     pub(crate) features: Option<Features>,
+    /// The IR the interpreter's block was lowered from, kept for the
+    /// block's baseline code under [`crate::ColdCode::Baseline`] with
+    /// interpreted runs first (so it is not lifted twice); taken by that
+    /// compile.
+    pub(crate) ir: Option<Block>,
     /// Guest instructions in the blocks of the compiled translation.
     pub(crate) native_insns: u32,
     /// The pcs inside its compiled region at which the region's code may

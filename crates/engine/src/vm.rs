@@ -17,7 +17,7 @@ use ferrovm_riscv::lift::{LiftError, lift_block_isa};
 
 use crate::config::{EngineConfig, EngineMode, EvictionPolicy};
 use crate::cost::{CostModel, Features, PRIOR_INTERP_NS_PER_INSN, PRIOR_NATIVE_NS_PER_INSN};
-use crate::hotspot::{Clock, Threshold};
+use crate::hotspot::{Clock, ColdReach, Threshold};
 use crate::queue::CompileQueue;
 use crate::report::{Distribution, Hot, Report, hit_rate};
 use crate::stats::{Counters, Stats};
@@ -136,6 +136,8 @@ pub struct Vm {
     /// The hotspot detector's clock and adaptive threshold.
     pub(crate) clock: Clock,
     pub(crate) threshold: Threshold,
+    /// Whether cold blocks are interpreted first ([`crate::ColdCode`]).
+    pub(crate) cold_reach: ColdReach,
     /// The window maintenance last ran in.
     pub(crate) tick: AtomicU32,
     pub(crate) maintenance: Mutex<Maintenance>,
@@ -257,6 +259,7 @@ impl Vm {
                 model: Mutex::new(CostModel::new(config.cost_model)),
                 clock: Clock::new(config.hotspot.window),
                 threshold: Threshold::new(&config.hotspot),
+                cold_reach: ColdReach::default(),
                 tick: AtomicU32::new(0),
                 maintenance: Mutex::new(Maintenance::default()),
                 queue: Arc::new(CompileQueue::default()),
@@ -635,6 +638,7 @@ impl Vm {
         r.version.fetch_add(1, Ordering::AcqRel);
         let mut n = u64::from(st.block.take().is_some()) + u64::from(st.step.take().is_some());
         st.features = None;
+        st.ir = None;
         let native = st.native.take();
         if let Some(store) = &self.store {
             if st.alias.take().is_some() {
@@ -952,21 +956,35 @@ impl Vm {
     /// `r` (unless its code changed meanwhile: then it is returned, to run
     /// once, but not kept).
     pub(crate) fn translate(&self, r: &Record, counters: &Counters) -> Result<Arc<Lowered>, LiftError> {
+        self.translate_keeping(r, counters, false)
+    }
+
+    /// [`Vm::translate`], keeping the block's IR in `r` too if `keep_ir`
+    /// (see [`crate::table::State::ir`]).
+    pub(crate) fn translate_keeping(
+        &self,
+        r: &Record,
+        counters: &Counters,
+        keep_ir: bool,
+    ) -> Result<Arc<Lowered>, LiftError> {
         let started = Instant::now();
         let pc = r.pc;
         let changes = self.table.code_changes.load(Ordering::Acquire);
         let mut limit = self.config.max_block_insns.max(1);
         // Mark the pages first, so a write racing with the read is noticed.
         self.mem.mark_code(pc);
-        let (lowered, features) = loop {
+        let (lowered, features, ir) = loop {
             let block = self.translate_ir(pc, limit)?;
             match lower(&block) {
-                Ok(l) => break (l, Features::of(std::slice::from_ref(&block))),
+                Ok(l) => {
+                    let features = Features::of(std::slice::from_ref(&block));
+                    break (l, features, keep_ir.then_some(block));
+                }
                 Err(_) if limit > 1 => {
                     limit /= 2;
                     Counters::add(&counters.split_blocks, 1);
                 }
-                Err(e) => break (unlowerable(pc, &e)?, Features::default()),
+                Err(e) => break (unlowerable(pc, &e)?, Features::default(), None),
             }
         };
         let pages = self.pages_of(lowered.start, lowered.end);
@@ -980,6 +998,7 @@ impl Vm {
             let mut st = r.state();
             st.block = Some(Arc::clone(&lowered));
             st.features = Some(features);
+            st.ir = ir;
         }
         Ok(lowered)
     }

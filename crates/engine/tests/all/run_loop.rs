@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{ColdCode, CompileThreads, EngineConfig, Exit, FirstTier, JitOptions, Stats};
+use ferrovm_engine::{ColdCode, CompileThreads, DEFAULT_COLD_RUNS, EngineConfig, Exit, FirstTier, JitOptions, Stats};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
@@ -243,12 +243,35 @@ fn tiered_loops_get_baseline_code_then_their_region() {
 fn tiered_cold_blocks_get_baseline_code_on_their_first_run() {
     let (want, _) = run_sum_loop(interp());
     let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
-    assert_eq!(config.cold_code, ColdCode::Baseline, "the default");
+    assert_eq!(config.cold_code, ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS }, "the default");
+    assert_eq!(DEFAULT_COLD_RUNS, 0);
     let (cpu, stats) = run_sum_loop(config);
     assert_eq!(cpu, want);
     assert_eq!(stats.blocks_executed, 0, "a block was interpreted");
     assert!(stats.baseline_cold >= 2, "the loop and its entry block: {}", stats.baseline_cold);
     assert_eq!(stats.baseline_cold, stats.baseline_compiles);
+    assert!(stats.hot_regions > 0, "the loop never got its optimized region");
+}
+
+/// Cold code with interpreted runs first (`--cold-runs 2`): a block is
+/// interpreted for its first two runs and gets baseline code (from the IR
+/// kept from its translation) at its third; blocks that run fewer times
+/// are only interpreted. The loop gets its optimized region as before; the
+/// result is the interpreter's.
+#[test]
+fn tiered_cold_blocks_are_interpreted_then_get_baseline_code() {
+    let (want, _) = run_sum_loop(interp());
+    let config = EngineConfig {
+        first_tier: FirstTier::Baseline,
+        cold_code: ColdCode::Baseline { interpreted: 2 },
+        ..tiered(10, JitOptions::default())
+    };
+    let (cpu, stats) = run_sum_loop(config);
+    assert_eq!(cpu, want);
+    // The entry block and the `ecall` block run once, the loop's block
+    // twice before its baseline code.
+    assert_eq!(stats.blocks_executed, 4, "interpreted runs");
+    assert_eq!(stats.baseline_cold, 1, "only the loop's block runs often enough");
     assert!(stats.hot_regions > 0, "the loop never got its optimized region");
 }
 
@@ -274,7 +297,12 @@ fn tiered_cold_blocks_the_baseline_compiler_refuses_are_interpreted() {
     };
     let (want, _) = run(interp());
     assert_eq!(want.regs[10], 10);
-    let (cpu, stats) = run(EngineConfig { first_tier: FirstTier::Baseline, ..tiered(2, JitOptions::default()) });
+    let config = EngineConfig {
+        first_tier: FirstTier::Baseline,
+        cold_code: ColdCode::Baseline { interpreted: 0 },
+        ..tiered(2, JitOptions::default())
+    };
+    let (cpu, stats) = run(config);
     assert_eq!(cpu, want);
     assert_eq!(stats.baseline_cold, 2, "the entry block and the ecall");
     assert_eq!(stats.baseline_fallbacks, 1, "the FP loop, refused once (not again when it turned hot)");
