@@ -68,6 +68,9 @@ impl Engine {
 pub struct Ferrovm {
     pub path: PathBuf,
     pub options: Result<Vec<OptionSpec>, String>,
+    /// How engine labels name this binary (`@NAME`), when it is not the
+    /// default one.
+    pub tag: Option<String>,
 }
 
 impl Ferrovm {
@@ -84,7 +87,7 @@ impl Ferrovm {
                 Err(e) => Err(format!("cannot run {}: {e}", path.display())),
             }
         };
-        Ferrovm { path: path.to_path_buf(), options }
+        Ferrovm { path: path.to_path_buf(), options, tag: None }
     }
 
     /// The values `--engine` accepts.
@@ -111,7 +114,11 @@ impl Ferrovm {
         let mut prefix: Vec<OsString> = vec!["run".into(), "--engine".into(), name.into()];
         prefix.extend(extra.iter().map(OsString::from));
         let runner = Runner::Guest { program: self.path.clone(), prefix, env: env.to_vec() };
-        let label = std::iter::once(name.to_string())
+        let head = match &self.tag {
+            Some(tag) => format!("{name}@{tag}"),
+            None => name.to_string(),
+        };
+        let label = std::iter::once(head)
             .chain(env.iter().map(|(k, v)| format!("{k}={v}")))
             .chain(extra.iter().cloned())
             .collect::<Vec<_>>()
@@ -170,12 +177,12 @@ fn which(name: &str) -> Option<PathBuf> {
 pub fn parse_list(list: &str) -> anyhow::Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for spec in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let (name, args) = split_spec(spec);
+        let Spec { name, binary, args, env } = split_spec(spec);
         if !ALL.contains(&name) {
             anyhow::bail!("unknown engine `{name}` (known: {})", ALL.join(", "));
         }
-        if !args.is_empty() && !FERROVM.contains(&name) {
-            anyhow::bail!("`{spec}`: only ferrovm's engines take arguments");
+        if (binary.is_some() || !args.is_empty() || !env.is_empty()) && !FERROVM.contains(&name) {
+            anyhow::bail!("`{spec}`: only ferrovm's engines take a binary or arguments");
         }
         if !out.iter().any(|n| n == spec) {
             out.push(spec.to_string());
@@ -187,12 +194,37 @@ pub fn parse_list(list: &str) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-/// `"tiered:--compile-threads=0:--eviction=lfu"` → `("tiered", [the two
-/// arguments])`: a ferrovm engine with extra `ferrovm run` arguments.
-pub fn split_spec(spec: &str) -> (&str, Vec<String>) {
+/// A ferrovm engine as `--engines` gives it: `NAME[@BINARY][:ARG]...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec<'a> {
+    pub name: &'a str,
+    /// Another ferrovm binary than `--ferrovm`'s (to compare two builds
+    /// in one run).
+    pub binary: Option<&'a str>,
+    /// Extra `ferrovm run` arguments.
+    pub args: Vec<String>,
+    /// `VAR=VALUE` parts: environment variables of the runs.
+    pub env: Vec<(String, String)>,
+}
+
+/// `"tiered:--compile-threads=0:--eviction=lfu"` → `tiered` with the two
+/// arguments; `"tiered@/old/ferrovm:FERROVM_X=1"` → `tiered` of the
+/// binary `/old/ferrovm` with `FERROVM_X=1` in its environment.
+pub fn split_spec(spec: &str) -> Spec<'_> {
     let mut parts = spec.split(':');
-    let name = parts.next().unwrap_or_default();
-    (name, parts.filter(|a| !a.is_empty()).map(str::to_string).collect())
+    let head = parts.next().unwrap_or_default();
+    let (name, binary) = match head.split_once('@') {
+        Some((name, binary)) => (name, Some(binary)),
+        None => (head, None),
+    };
+    let (mut args, mut env) = (Vec::new(), Vec::new());
+    for a in parts.filter(|a| !a.is_empty()) {
+        match a.split_once('=') {
+            Some((var, value)) if !a.starts_with('-') => env.push((var.to_string(), value.to_string())),
+            _ => args.push(a.to_string()),
+        }
+    }
+    Spec { name, binary, args, env }
 }
 
 #[cfg(test)]
@@ -210,7 +242,12 @@ mod tests {
             parse_list("native,tiered,tiered:--compile-threads=0,tiered").unwrap(),
             ["native", "tiered", "tiered:--compile-threads=0"]
         );
-        assert_eq!(split_spec("jit:--a:--b=1"), ("jit", vec!["--a".to_string(), "--b=1".to_string()]));
+        let spec = split_spec("jit:--a:--b=1");
+        assert_eq!((spec.name, spec.binary, spec.args), ("jit", None, vec!["--a".to_string(), "--b=1".to_string()]));
+        let spec = split_spec("tiered@/old/ferrovm:X=1:--c");
+        assert_eq!((spec.name, spec.binary), ("tiered", Some("/old/ferrovm")));
+        assert_eq!((spec.args, spec.env), (vec!["--c".to_string()], vec![("X".to_string(), "1".to_string())]));
+        assert!(parse_list("qemu@/x").is_err());
         assert!(parse_list("qemu:--x").is_err());
         assert!(parse_list("bogus:--x").is_err());
     }

@@ -50,7 +50,10 @@ use crate::suite::{Plan, Progress};
 struct Args {
     /// Engines to run, in report order: native, qemu, interp, jit, tiered.
     /// A ferrovm engine may carry extra `ferrovm run` arguments after colons
-    /// (`tiered:--compile-threads=0`), to compare configurations in one run.
+    /// (`tiered:--compile-threads=0`), environment variables of its runs
+    /// the same way (`tiered:FERROVM_X=1`), and another ferrovm binary
+    /// after an `@` (`tiered@/old/ferrovm`), to compare configurations or
+    /// builds in one run.
     /// Unavailable ones are reported as missing.
     #[arg(long, default_value = "native,qemu,interp,jit,tiered")]
     engines: String,
@@ -139,6 +142,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// A private copy of the ferrovm binary at `path` under `target` (the
+/// `n`-th of this run), or `path` itself if it cannot be copied (the
+/// probe then reports it missing).
+fn snapshot_of(path: &Path, target: &Path, n: &mut usize) -> PathBuf {
+    let snapshot = target.join(if *n == 0 { "ferrovm".to_string() } else { format!("ferrovm-{n}") });
+    *n += 1;
+    match std::fs::copy(path, &snapshot) {
+        Ok(_) => snapshot,
+        Err(_) => path.to_path_buf(),
+    }
+}
+
 /// Returns whether everything was right.
 fn run(args: Args) -> anyhow::Result<bool> {
     let root = workspace_root();
@@ -160,12 +175,8 @@ fn run(args: Args) -> anyhow::Result<bool> {
     // Other builds may replace target/release/ferrovm while a long run goes
     // on: every run of this invocation uses one private copy.
     let ferrovm_path = args.ferrovm.clone().unwrap_or_else(|| root.join("target/release/ferrovm"));
-    let snapshot = target.join("ferrovm");
-    let ferrovm_path = match std::fs::copy(&ferrovm_path, &snapshot) {
-        Ok(_) => snapshot,
-        Err(_) => ferrovm_path, // reported as missing by the probe
-    };
-    let ferrovm = Ferrovm::probe(&ferrovm_path);
+    let mut snapshots = 0;
+    let ferrovm = Ferrovm::probe(&snapshot_of(&ferrovm_path, &target, &mut snapshots));
     // Availability probe: the shortest workload, at its quick size.
     let probe_dir = workload::load_manifest(&dir)?;
     let probe = probe_dir.iter().find(|w| w.name == "hello").or(probe_dir.first());
@@ -175,8 +186,10 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let (engines, notes) = if args.validate {
         let ferrovm_engines: Vec<String> =
             names.iter().filter(|n| engine::FERROVM.contains(&n.as_str())).cloned().collect();
-        if names.iter().any(|n| n.contains(':')) {
-            anyhow::bail!("--validate takes plain engine names; give extra arguments with --config");
+        if names.iter().any(|n| n.contains(':') || n.contains('@')) {
+            anyhow::bail!(
+                "--validate takes plain engine names; give extra arguments with --config (and another binary with --ferrovm)"
+            );
         }
         let (configs, notes) = validate::configurations(&ferrovm, &ferrovm_engines, &args.configs);
         (validate::engines(&ferrovm, &configs, qemu, probe, &scratch), notes)
@@ -187,8 +200,16 @@ fn run(args: Args) -> anyhow::Result<bool> {
                 "native" => engine::native(),
                 "qemu" => engine::qemu(args.qemu.as_deref()),
                 spec => {
-                    let (e, extra) = engine::split_spec(spec);
-                    ferrovm.engine(e, &extra, &[], probe, &scratch)
+                    let spec = engine::split_spec(spec);
+                    match spec.binary {
+                        Some(binary) => {
+                            let other = snapshot_of(Path::new(binary), &target, &mut snapshots);
+                            let mut other = Ferrovm::probe(&other);
+                            other.tag = Some(binary.to_string());
+                            other.engine(spec.name, &spec.args, &spec.env, probe, &scratch)
+                        }
+                        None => ferrovm.engine(spec.name, &spec.args, &spec.env, probe, &scratch),
+                    }
                 }
             })
             .collect();

@@ -154,7 +154,7 @@ mod tests {
     use crate::help;
 
     fn ferrovm(help_text: &str) -> Ferrovm {
-        Ferrovm { path: PathBuf::from("/x/ferrovm"), options: Ok(help::parse(help_text)) }
+        Ferrovm { path: PathBuf::from("/x/ferrovm"), options: Ok(help::parse(help_text)), tag: None }
     }
 
     const HELP: &str = "Options:
