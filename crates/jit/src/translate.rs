@@ -182,6 +182,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// The `vtype` in effect, when a `vsetvli` earlier in the current
     /// guest block fixed it ([`vector`]).
     vtype: Option<u64>,
+    /// Regions: the registers dirty at the head of each block (see
+    /// [`dirty_on_entry`]).
+    dirty_in: Vec<[bool; Reg::COUNT]>,
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -276,6 +279,56 @@ pub(crate) fn is_call(block: &Block) -> bool {
     ra_const == Some(block.end)
 }
 
+/// For each block of a region, the guest registers that some path from an
+/// entry of the region to the block's head may have set: what an exit
+/// there has to write back. Every other register still holds in the `Cpu`
+/// the value the region loaded on entry, so an exit leaves it alone, and a
+/// loop that only reads a register does not keep a copy of it alive for
+/// the write-back. A forward may-analysis over the region's internal edges
+/// (direct jumps and branches to its blocks, and returns to where a call
+/// of the region comes back, see [`Tr::return_inside`]); nothing is dirty
+/// where the region is entered.
+fn dirty_on_entry(blocks: &[Block], calls: &[u64]) -> Vec<[bool; Reg::COUNT]> {
+    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    let succs: Vec<Vec<usize>> = blocks
+        .iter()
+        .map(|bl| match bl.term {
+            Terminator::Jump { target } => index(target).into_iter().collect(),
+            Terminator::Branch { taken, fallthrough, .. } => {
+                index(taken).into_iter().chain(index(fallthrough)).collect()
+            }
+            Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => {
+                calls.iter().filter_map(|&c| index(c)).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    let sets: Vec<u64> = blocks
+        .iter()
+        .map(|bl| {
+            bl.ops.iter().fold(0u64, |m, op| match *op {
+                Op::SetReg { reg, .. } => m | 1 << (reg.index() & 63),
+                _ => m,
+            }) & !1
+        })
+        .collect();
+    let mut dirty_in = vec![0u64; blocks.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for k in 0..blocks.len() {
+            let out = dirty_in[k] | sets[k];
+            for &s in &succs[k] {
+                if dirty_in[s] | out != dirty_in[s] {
+                    dirty_in[s] |= out;
+                    changed = true;
+                }
+            }
+        }
+    }
+    dirty_in.into_iter().map(|m| std::array::from_fn(|i| m >> i & 1 != 0)).collect()
+}
+
 /// Why a block could not be translated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Untranslatable(pub(crate) String);
@@ -310,7 +363,8 @@ impl RareOps for Rare {
 /// a call of the region comes back (compared at run time); every other
 /// exit leaves as usual. A
 /// region of several blocks loads every guest register it touches on entry
-/// and writes back every register it writes at every exit. `ic_word` is the
+/// and writes back at each exit the registers some path to it may have
+/// set ([`dirty_on_entry`]). `ic_word` is the
 /// address of the inline-cache word (shared by the region's indirect
 /// exits). With `flavor.hot_at`, every entry first counts a run in the
 /// profile table and the one that brings the count to `hot_at` leaves with
@@ -368,20 +422,14 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     // recompiled however few times it is entered.
     if flavor.hot_at.is_none() && (blocks.len() > 1 || internal) {
         // Every register the region touches is defined on entry (a path
-        // through the region may read one another block set), and every
-        // register it writes counts as dirty everywhere.
+        // through the region may read one another block set). Which ones
+        // are dirty is tracked per path ([`dirty_on_entry`]).
         let mut touched = [false; Reg::COUNT];
         for op in blocks.iter().flat_map(|bl| &bl.ops) {
-            match *op {
-                Op::GetReg { reg, .. } => touched[reg.index() & 63] = true,
-                Op::SetReg { reg, .. } => {
-                    touched[reg.index() & 63] = true;
-                    tr.dirty[reg.index() & 63] = true;
-                }
-                _ => {}
+            if let Op::GetReg { reg, .. } | Op::SetReg { reg, .. } = *op {
+                touched[reg.index() & 63] = true;
             }
         }
-        tr.dirty[0] = false;
         for (i, _) in touched.iter().enumerate().skip(1).filter(|(_, t)| **t) {
             let var = tr.b.declare_var(I64);
             let v = if i >= 32 && tr.env.fp.is_some() {
@@ -398,6 +446,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.instret = Some(var);
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
         tr.calls = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
+        tr.dirty_in = dirty_on_entry(blocks, &tr.calls);
     }
     tr.eager = !flavor.optimize && tr.heads.is_empty();
     if let Some(n) = flavor.hot_at {
@@ -428,6 +477,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     for (k, block) in blocks.iter().enumerate() {
         if let Some(&(_, head)) = tr.heads.get(k) {
             tr.b.switch_to_block(head);
+            tr.dirty = tr.dirty_in[k];
             // Every edge into a head synced (`Tr::edge`).
             tr.unsynced = [false; Reg::COUNT];
             tr.instret_unsynced = false;
@@ -513,6 +563,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             instret_unsynced: false,
             site_exit: None,
             vtype: None,
+            dirty_in: Vec::new(),
         }
     }
 
@@ -1416,4 +1467,44 @@ pub(crate) fn build_trampoline(func: &mut Function, fctx: &mut FunctionBuilderCo
     b.ins().return_(&[r]);
     b.seal_all_blocks();
     b.finalize(fe);
+}
+
+#[cfg(test)]
+mod tests {
+    use ferrovm_ir::text::parse_blocks;
+
+    use super::*;
+
+    /// The registers of `set` as a dirty set.
+    fn regs(set: &[usize]) -> [bool; Reg::COUNT] {
+        std::array::from_fn(|i| set.contains(&i))
+    }
+
+    #[test]
+    fn exits_write_back_what_their_paths_set() {
+        // 0x0: loop head; 0x8: loop body setting x5 (and x0, never
+        // dirty); 0x10: after the loop, sets x6 and calls 0x40; 0x14: where
+        // the call comes back, reached by the return of 0x40, which sets
+        // x7; 0x20: only ever entered from outside (a region entry).
+        let blocks = parse_blocks(
+            "block 0x0..0x8 {\n mark 0x0 4\n t0 = get x5\n branch t0, 0x8, 0x10\n}\n\
+             block 0x8..0x10 {\n mark 0x8 4\n t0 = const 0x1\n set x5, t0\n set x0, t0\n jump 0x0\n}\n\
+             block 0x10..0x14 {\n mark 0x10 4\n t0 = const 0x14\n set x6, t0\n set x1, t0\n jump 0x40\n}\n\
+             block 0x14..0x18 {\n mark 0x14 4\n t0 = get x1\n jump_indirect t0 return\n}\n\
+             block 0x40..0x44 {\n mark 0x40 4\n t0 = get x1\n set x7, t0\n jump_indirect t0 return\n}\n\
+             block 0x20..0x24 {\n mark 0x20 4\n t0 = const 0x1\n set x8, t0\n jump 0x0\n}\n",
+        )
+        .unwrap();
+        let calls: Vec<u64> = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
+        assert_eq!(calls, [0x14]);
+        let dirty = dirty_on_entry(&blocks, &calls);
+        // The loop sees x5 (its own) and x8 (from the entry at 0x20), and
+        // nothing the code after it sets.
+        assert_eq!(dirty[0], regs(&[5, 8]));
+        assert_eq!(dirty[1], regs(&[5, 8]));
+        assert_eq!(dirty[2], regs(&[5, 8]));
+        assert_eq!(dirty[4], regs(&[1, 5, 6, 8]));
+        assert_eq!(dirty[3], regs(&[1, 5, 6, 7, 8]));
+        assert_eq!(dirty[5], regs(&[]));
+    }
 }
