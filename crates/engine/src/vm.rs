@@ -814,7 +814,18 @@ impl Vm {
         let queue = self.queue.lock_for_fork();
         let passes = self.passes.write().unwrap_or_else(PoisonError::into_inner);
         let mem = self.mem.lock_for_fork();
-        ForkGuard { vm: self, _pages: pages, _store: store, _queue: queue, _passes: passes, _mem: mem, _gate: gate }
+        // Last: a leaf lock that compile workers take as they start and end.
+        let clocks = self.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner);
+        ForkGuard {
+            vm: self,
+            _pages: pages,
+            _store: store,
+            _queue: queue,
+            _passes: passes,
+            _mem: mem,
+            clocks,
+            _gate: gate,
+        }
     }
 
     /// A vCPU at its safe point while the VM is paused: waits, counted as
@@ -847,8 +858,6 @@ impl Vm {
         // The workers did not survive: what they had queued or were
         // compiling may be asked for again (new workers start then).
         self.queue.clear();
-        // A new process: its CPU time starts at zero.
-        *self.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
         self.guest_cpu_floor_ns.store(0, Ordering::Relaxed);
         for r in self.table.all() {
             r.queued.store(false, Ordering::Relaxed);
@@ -865,6 +874,9 @@ pub struct ForkGuard<'a> {
     _queue: MutexGuard<'a, crate::queue::Inner>,
     _passes: RwLockWriteGuard<'a, PassManager>,
     _mem: ferrovm_mem::ForkLock<'a>,
+    /// Held across the fork: a worker that held it then would not exist
+    /// in the child to let it go (the child deadlocked in `thr_vfork`).
+    clocks: MutexGuard<'a, crate::workers::WorkerClocks>,
     _gate: RwLockWriteGuard<'a, ()>,
 }
 
@@ -883,7 +895,10 @@ impl ForkGuard<'_> {
     }
 
     /// In the child: only the forking thread's vCPU `keep` exists.
-    pub fn child(self, keep: &Vcpu) {
+    pub fn child(mut self, keep: &Vcpu) {
+        // A new process: its CPU time starts at zero, and its workers'
+        // clocks are gone with the workers.
+        *self.clocks = Default::default();
         let vm = self.vm;
         drop(self);
         vm.paused.store(false, Ordering::Release);

@@ -12,13 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok, const char *detail) {
-    printf("%s: %s%s\n", what, ok ? "ok" : "FAIL ", ok ? "" : detail);
-    if (!ok)
-        failures++;
-}
+#include "checks.h"
 
 static void descriptors(void) {
     int p[2];

@@ -18,13 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok, const char *detail) {
-    printf("%s: %s%s\n", what, ok ? "ok" : "FAIL ", ok ? "" : detail);
-    if (!ok)
-        failures++;
-}
+#include "checks.h"
 
 static int res_is(int user, unsigned r, unsigned e, unsigned s, char *detail, size_t n) {
     unsigned a, b, c;

@@ -251,34 +251,11 @@ fn one_case(seed: u64, config: EngineConfig) -> Result<Stats, TestCaseError> {
     Ok(jit.stats())
 }
 
-/// 600 sequences under every JIT configuration of the differential tests
-/// (first-run code, hot regions, direct memory access, ...): all agree,
-/// and both the SIMD code and the helper ran many times.
-#[test]
-fn vector_sequences_agree_and_run_as_simd() {
-    let mut rng = Rng(0x0517_d0c5_eed5_0001);
-    let (mut simd, mut helper) = (0, 0);
-    for i in 0..600u64 {
-        let seed = rng.next();
-        match one_case(seed, jit_config(i)) {
-            Ok(s) => {
-                simd += s.vector_simd;
-                helper += s.vector_helper;
-            }
-            Err(e) => panic!("seed {seed:#x} variant {i}: {e}"),
-        }
-    }
-    assert!(simd > 2000, "only {simd} vector instructions ran as SIMD");
-    assert!(helper > 2000, "only {helper} vector instructions ran in the helper");
-}
-
-/// The same for longer: `FERROVM_DIFF_CASES=100000 cargo test --release
-/// -p ferrovm-engine -- --ignored long_vector_differential`.
-#[test]
-#[ignore = "long run; see the doc comment"]
-fn long_vector_differential() {
-    let cases: u64 = std::env::var("FERROVM_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let mut rng = Rng(0x0517_d0c5_eed5_0002);
+/// `cases` random cases from `seed`, each under the next JIT configuration;
+/// panics at the first disagreement. Returns how many vector instructions
+/// ran as SIMD and how many in the helper.
+fn run_cases(seed: u64, cases: u64) -> (u64, u64) {
+    let mut rng = Rng(seed);
     let (mut simd, mut helper) = (0, 0);
     for i in 0..cases {
         let seed = rng.next();
@@ -290,5 +267,25 @@ fn long_vector_differential() {
             Err(e) => panic!("seed {seed:#x} variant {i}: {e}"),
         }
     }
+    (simd, helper)
+}
+
+/// 600 sequences under every JIT configuration of the differential tests
+/// (first-run code, hot regions, direct memory access, ...): all agree,
+/// and both the SIMD code and the helper ran many times.
+#[test]
+fn vector_sequences_agree_and_run_as_simd() {
+    let (simd, helper) = run_cases(0x0517_d0c5_eed5_0001, 600);
+    assert!(simd > 2000, "only {simd} vector instructions ran as SIMD");
+    assert!(helper > 2000, "only {helper} vector instructions ran in the helper");
+}
+
+/// The same for longer: `FERROVM_DIFF_CASES=100000 cargo test --release
+/// -p ferrovm-engine -- --ignored long_vector_differential`.
+#[test]
+#[ignore = "long run; see the doc comment"]
+fn long_vector_differential() {
+    let cases: u64 = std::env::var("FERROVM_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let (simd, helper) = run_cases(0x0517_d0c5_eed5_0002, cases);
     eprintln!("{cases} cases agreed; {simd} vector instructions as SIMD, {helper} in the helper");
 }
