@@ -176,7 +176,11 @@ impl Vcpu {
         let now = vm.clock.window();
         let runs = r.runs.swap(0, Ordering::Relaxed);
         let count = r.score.add(cfg, runs, now);
-        if r.state().ir.is_some() && !r.queued.load(Ordering::Acquire) {
+        // IR is kept only with interpreted cold runs: no lock otherwise.
+        if matches!(vm.config.cold_code, ColdCode::Baseline { interpreted: 1.. })
+            && r.state().ir.is_some()
+            && !r.queued.load(Ordering::Acquire)
+        {
             // Its interpreted runs under [`ColdCode::Baseline`] are over:
             // baseline code from the kept IR, whatever the score.
             let stub = vm.store.as_ref().map_or(0, |s| s.stub());
