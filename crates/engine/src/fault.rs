@@ -9,15 +9,16 @@
 //! * Compiled code without inline checks ([`ferrovm_jit::MemAccess::Direct`])
 //!   faults in the host wherever the guest access would fault (the address
 //!   space mirrors guest permissions in the host protection, and pages
-//!   holding translated code are write-protected): a fault at a pc in
-//!   compiled code with an address in a guest reservation leaves compiled
-//!   code at the access ([`ferrovm_jit::fault::redirect`]) and the engine
-//!   runs that instruction in the interpreter, which raises the precise
-//!   guest fault or does the write to code.
+//!   holding translated code are write-protected): a fault at a direct
+//!   access in compiled code with an address in a guest reservation
+//!   resumes at the access's side exit ([`ferrovm_jit::fault::redirect`])
+//!   and the engine runs that instruction in the interpreter, which raises
+//!   the precise guest fault or does the write to code.
 //! * With mirroring, a checked access (the interpreter, a helper, a system
-//!   call's copy) can race with another thread write-protecting a code
-//!   page; [`ferrovm_mem::AddressSpace::resolve_host_fault`] makes the
-//!   page writable (recording the code as stale) and the access runs again.
+//!   call's copy, a vector access in compiled code) can race with another
+//!   thread write-protecting a code page;
+//!   [`ferrovm_mem::AddressSpace::resolve_host_fault`] makes the page
+//!   writable (recording the code as stale) and the access runs again.
 //! * Otherwise guest code never faults in the host: an unmap releases host
 //!   pages only after every running vCPU passed a safe point (the unmap
 //!   barrier, [`crate::Vm::synchronize`]). Any other host fault at a pc in
@@ -134,13 +135,12 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // SAFETY: as above.
     let from_kernel = unsafe { (*info).si_code } > 0;
     if from_kernel && let Some(mem) = space_of(addr) {
-        if in_compiled_code(pc) {
-            // SAFETY: `uc` is this fault's context; the pc is in compiled
-            // code and the address in a guest reservation.
-            if unsafe { ferrovm_jit::fault::redirect(uc) } {
-                return;
-            }
-        } else if mem.resolve_host_fault(addr, {
+        // SAFETY: `uc` is this fault's context; the pc is in compiled code
+        // and the address in a guest reservation.
+        if in_compiled_code(pc) && unsafe { ferrovm_jit::fault::redirect(uc) } {
+            return;
+        }
+        if mem.resolve_host_fault(addr, {
             // SAFETY: as above; x86-64's page-fault error code, bit 1: a write.
             unsafe { (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_ERR as usize] & 2 != 0 }
         }) {

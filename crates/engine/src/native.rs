@@ -618,6 +618,9 @@ impl Vm {
             }
         };
         let compile_time = f.compile_time();
+        if f.checked_fallback() {
+            Counters::add(&counters.checked_fallbacks, 1);
+        }
         if baseline {
             // The whole cost of a baseline compile, lifting to install: what
             // the evaluation weighs against a block's saving.

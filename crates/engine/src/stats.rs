@@ -102,9 +102,12 @@ stats! {
     slow_accesses: count,
     /// Of those, loads and stores without inline checks that faulted in
     /// the host (direct memory access: a guest fault, or a store to a page
-    /// holding translated code) or whose address was beyond the guest
-    /// limit.
+    /// holding translated code).
     host_faults: count,
+    /// Translations that got inline checks although direct memory access
+    /// was asked for: their machine code put something between an
+    /// access's limit branch and the access (`ferrovm_jit::fault`).
+    checked_fallbacks: count,
     /// Translations compiled as hot code (optimized, with the hot loop
     /// around them); included in the compile counts above.
     hot_regions: count,
@@ -248,7 +251,7 @@ impl fmt::Display for Stats {
         if self.blocks_compiled + self.jit_errors + self.jit_injected_failures > 0 {
             let per_block = self.compile_time.checked_div(self.blocks_compiled.max(1) as u32).unwrap_or_default();
             let per_insn = self.compile_time.checked_div(self.insns_compiled.max(1) as u32).unwrap_or_default();
-            let jit: [(&str, String); 21] = [
+            let jit: [(&str, String); 22] = [
                 ("native entries", self.native_entries.to_string()),
                 ("blocks compiled", self.blocks_compiled.to_string()),
                 ("insns compiled", self.insns_compiled.to_string()),
@@ -263,6 +266,7 @@ impl fmt::Display for Stats {
                 ("jit stale compiles", self.jit_stale_compiles.to_string()),
                 ("slow accesses", self.slow_accesses.to_string()),
                 ("host faults", self.host_faults.to_string()),
+                ("checked fallbacks", self.checked_fallbacks.to_string()),
                 ("hot regions", self.hot_regions.to_string()),
                 ("hot region blocks", self.hot_blocks.to_string()),
                 ("hot region insns", self.hot_insns.to_string()),

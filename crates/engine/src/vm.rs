@@ -331,7 +331,7 @@ impl Vm {
         let ctx = match &jit {
             Some(t) => Arc::clone(t.context()),
             // The interpreter polls the same flag.
-            None => Arc::new(JitContext::new(Arc::as_ptr(&self.mem), std::ptr::null())),
+            None => Arc::new(JitContext::new(&self.mem, std::ptr::null())),
         };
         let shared = Arc::new(VcpuShared {
             ctx,
@@ -348,7 +348,7 @@ impl Vm {
     /// Registers a compile worker (it takes part in `synchronize` and
     /// `prepare_fork` like a vCPU, and counts in the statistics).
     pub(crate) fn register_worker(&self) -> Arc<VcpuShared> {
-        let ctx = Arc::new(JitContext::new(Arc::as_ptr(&self.mem), std::ptr::null()));
+        let ctx = Arc::new(JitContext::new(&self.mem, std::ptr::null()));
         let shared = Arc::new(VcpuShared {
             ctx,
             active: AtomicBool::new(false),

@@ -38,26 +38,15 @@ pub mod exit {
     pub const FAULT: u64 = 5;
     /// A load or store at `cpu.pc` failed the inline check (unmapped or
     /// protected page, misaligned, beyond the guest limit, or a store to a
-    /// page holding translated code): run that instruction in the
-    /// interpreter, which does the access or faults exactly.
+    /// page holding translated code), or a direct one faulted in the host
+    /// ([`crate::fault`]): run that instruction in the interpreter, which
+    /// does the access or faults exactly.
     pub const SLOW: u64 = 6;
     /// A block compiled with a run counter reached its count (see
     /// [`crate::Flavor::hot_at`]) on entry, before executing anything:
     /// `cpu.pc` is its start. Recompile it as hot code, then continue.
     pub const HOT: u64 = 7;
-    /// A load or store without inline check ([`crate::MemAccess::Direct`])
-    /// could not be made: its address is beyond the guest limit, or it
-    /// faulted in the host and the fault handler left compiled code
-    /// ([`crate::fault`]). Guest registers are in the `Cpu` already; the
-    /// site is in [`super::JitContext::site`]. The engine sees
-    /// [`crate::NativeExit::Slow`] at that instruction.
-    pub const SITE: u64 = 8;
 }
-
-/// [`JitContext::site`]: the guest pc of a load or store in its low
-/// [`SITE_PC_BITS`] bits, the instructions its block retired before it
-/// above.
-pub const SITE_PC_BITS: u32 = 40;
 
 /// Entries in the return-address stack (a power of two).
 pub const RAS_ENTRIES: usize = 16;
@@ -140,6 +129,10 @@ pub struct JitContext {
     pub ras: [AtomicPtr<Cell>; RAS_ENTRIES],
     /// Guest memory, for the helpers.
     pub mem: *const ferrovm_mem::AddressSpace,
+    /// Its host base (where guest address 0 is), for compiled code's
+    /// direct accesses: a value in a register rather than a constant, so
+    /// that an access is one instruction (see [`crate::fault`]).
+    pub host_base: u64,
     /// The fault for [`exit::FAULT`] (written by helpers on the owner
     /// thread).
     pub fault: UnsafeCell<Option<Fault>>,
@@ -159,14 +152,9 @@ pub struct JitContext {
     pub ras_misses: AtomicU64,
     pub ic_misses: AtomicU64,
     pub jump_cache_misses: AtomicU64,
-    /// The last load or store compiled code without inline checks started
-    /// (see [`SITE_PC_BITS`]): written before each one.
-    pub site: AtomicU64,
-    /// The stack pointer [`crate::fault`]'s entry saved: where a host fault
-    /// in compiled code returns to.
-    pub entry_sp: UnsafeCell<usize>,
-    /// [`exit::SITE`] exits: direct loads and stores that faulted in the
-    /// host (see [`crate::fault`]) or were beyond the guest limit.
+    /// Direct loads and stores that faulted in the host and left compiled
+    /// code through their side exit (see [`crate::fault`]); counted by the
+    /// fault handler.
     pub mem_faults: AtomicU64,
     /// Vector instructions compiled code ran as host SIMD, and those it
     /// ran through the vector helper (every shape not lowered, and the
@@ -189,7 +177,7 @@ unsafe impl Send for JitContext {}
 impl JitContext {
     /// A context for guest memory `mem`, every prediction pointing at
     /// `sentinel` (a cell whose `pc` no guest target equals).
-    pub fn new(mem: *const ferrovm_mem::AddressSpace, sentinel: *const Cell) -> Self {
+    pub fn new(mem: &ferrovm_mem::AddressSpace, sentinel: *const Cell) -> Self {
         let s = sentinel.cast_mut();
         JitContext {
             exit_request: AtomicU8::new(0),
@@ -201,7 +189,8 @@ impl JitContext {
             fp_guest_mxcsr: AtomicU32::new(crate::host_fp::GUEST_MXCSR),
             ras_top: AtomicU64::new(0),
             ras: std::array::from_fn(|_| AtomicPtr::new(s)),
-            mem,
+            mem: std::ptr::from_ref(mem),
+            host_base: mem.host_base() as u64,
             fault: UnsafeCell::new(None),
             jump_cache: std::array::from_fn(|_| AtomicPtr::new(s)),
             current: AtomicU64::new(0),
@@ -210,8 +199,6 @@ impl JitContext {
             ras_misses: AtomicU64::new(0),
             ic_misses: AtomicU64::new(0),
             jump_cache_misses: AtomicU64::new(0),
-            site: AtomicU64::new(0),
-            entry_sp: UnsafeCell::new(0),
             mem_faults: AtomicU64::new(0),
             vector_simd: AtomicU64::new(0),
             vector_helper: AtomicU64::new(0),
@@ -259,6 +246,7 @@ pub(crate) mod offsets {
     pub(crate) const CTX_EXIT_REQUEST: i32 = offset_of!(JitContext, exit_request) as i32;
     pub(crate) const CTX_ILLEGAL_BITS: i32 = offset_of!(JitContext, illegal_bits) as i32;
     pub(crate) const CTX_CURRENT: i32 = offset_of!(JitContext, current) as i32;
+    pub(crate) const CTX_HOST_BASE: i32 = offset_of!(JitContext, host_base) as i32;
     pub(crate) const CTX_INDIRECT: i32 = offset_of!(JitContext, indirect_jumps) as i32;
     pub(crate) const CTX_RETURNS: i32 = offset_of!(JitContext, returns) as i32;
     pub(crate) const CTX_RAS_MISSES: i32 = offset_of!(JitContext, ras_misses) as i32;
@@ -273,7 +261,6 @@ pub(crate) mod offsets {
     pub(crate) const CTX_RAS: i32 = offset_of!(JitContext, ras) as i32;
     pub(crate) const CTX_JUMP_CACHE: i32 = offset_of!(JitContext, jump_cache) as i32;
     pub(crate) const CTX_VECTOR_SIMD: i32 = offset_of!(JitContext, vector_simd) as i32;
-    pub(crate) const CTX_SITE: i32 = offset_of!(JitContext, site) as i32;
     pub(crate) const CELL_CODE: i32 = offset_of!(Cell, code) as i32;
     pub(crate) const CELL_PC: i32 = offset_of!(Cell, pc) as i32;
 }

@@ -33,7 +33,7 @@
 use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
-use crate::abi::{RAS_ENTRIES, SITE_PC_BITS, exit, offsets as off};
+use crate::abi::{RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, order_code, size_code};
 use crate::store::Linker;
 use crate::translate::{Env, is_call};
@@ -104,8 +104,8 @@ struct Bl<'a, L: Linker + ?Sized> {
     stubs: Vec<(Stub, CodeLabel)>,
     /// The shared tail of the stubs: `rcx` retired, `rdx` pc, `eax` code.
     stub_tail: CodeLabel,
-    /// The stub leaving with `exit::SITE` (direct memory access).
-    site_exit: Option<CodeLabel>,
+    /// Offsets of the direct guest accesses ([`crate::fault::fault_sites`]).
+    accesses: Vec<u32>,
     /// The shared tail of a two-way branch's chained exits: `rax` the
     /// target's cell, `rdx` its pc.
     chain_tail: Option<CodeLabel>,
@@ -132,7 +132,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     linker: &mut L,
     ic_word: u64,
     hot_at: Option<u32>,
-) -> R<Vec<u8>> {
+) -> R<(Vec<u8>, Vec<u32>)> {
     supports(block)?;
     let a = &mut asm.0;
     a.reset();
@@ -150,7 +150,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         insns: 0,
         stubs: Vec::new(),
         stub_tail,
-        site_exit: None,
+        accesses: Vec::new(),
         chain_tail: None,
         uses: block.use_counts(),
         unstored: vec![false; n],
@@ -162,7 +162,8 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         this.a.reset();
         return Err(e);
     }
-    this.a.finish()
+    let accesses = std::mem::take(&mut this.accesses);
+    Ok((this.a.finish()?, accesses))
 }
 
 impl<L: Linker + ?Sized> Bl<'_, L> {
@@ -345,11 +346,6 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
         self.epilogue()?;
         self.a.ret()?;
-        if let Some(mut l) = self.site_exit.take() {
-            // Registers are in the `Cpu` and the site in the context.
-            self.a.set_label(&mut l)?;
-            self.ret(exit::SITE)?;
-        }
         Ok(())
     }
 
@@ -463,8 +459,14 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.def(dst, rax)?;
             }
             Op::Store { addr, offset, src, size } => {
-                self.address(addr, offset, size, true)?;
-                self.get(rcx, src)?;
+                if self.env.direct {
+                    // Nothing between the limit branch and the access.
+                    self.get(rcx, src)?;
+                    self.address(addr, offset, size, true)?;
+                } else {
+                    self.address(addr, offset, size, true)?;
+                    self.get(rcx, src)?;
+                }
                 let at = r13 + rax;
                 match size {
                     MemSize::B => self.a.mov(byte_ptr(at), cl)?,
@@ -527,20 +529,14 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.a.add(rax, offset)?;
         }
         if self.env.direct {
-            let word = self.site_pc | u64::from(self.retired) << SITE_PC_BITS;
-            self.mov_imm(rcx, word)?;
-            self.a.mov(qword_ptr(r12 + off::CTX_SITE), rcx)?;
-            self.mov_imm(rcx, GUEST_LIMIT - 1)?;
-            self.a.cmp(rax, rcx)?;
-            let l = match self.site_exit {
-                Some(l) => l,
-                None => {
-                    let l = self.a.create_label();
-                    self.site_exit = Some(l);
-                    l
-                }
-            };
-            self.a.ja(l)?;
+            // The limit compare, its branch to the slow exit, and then
+            // (the caller's next instruction) the access: a host fault
+            // there resumes at the exit (see `crate::fault`).
+            let slow = self.stub(exit::SLOW);
+            self.a.mov(rdx, rax)?;
+            self.a.shr(rdx, GUEST_LIMIT.trailing_zeros())?;
+            self.a.jne(slow)?;
+            self.accesses.push(self.a.offset() as u32);
             return Ok(());
         }
         let slow = self.stub(exit::SLOW);

@@ -1,132 +1,206 @@
 //! Leaving compiled code from a host fault: what makes loads and stores
-//! without inline checks ([`crate::MemAccess::Direct`]) precise.
+//! without inline checks ([`crate::MemAccess::Direct`]) precise, with
+//! nothing stored before them.
 //!
-//! Compiled code enters through [`enter`], a few instructions of assembly
-//! that save the callee-saved registers and the stack pointer in the
-//! vCPU's [`JitContext`] before calling the trampoline. A guest load or
-//! store in compiled code is a plain host access into the reservation;
-//! before it, compiled code stores every guest register it changed since
-//! the last access into the `Cpu` and the site (guest pc and instructions
-//! retired in the block) into [`JitContext::site`] (see
-//! `translate.rs`). When the access faults in the host (an unmapped or
-//! protected guest page, the guard past `GUEST_LIMIT`, or a store to a
-//! page write-protected because it holds translated code), the engine's
-//! `SIGSEGV` handler calls [`redirect`], which makes the signal return into
-//! [`enter`]'s epilogue with the exit code [`exit::SITE`](crate::abi::exit::SITE),
-//! as if compiled code had returned it: a `longjmp` done by `sigreturn`.
-//! [`CodeStore::run`](crate::CodeStore::run) then sets `cpu.pc` and
-//! `cpu.instret` from the site and reports [`NativeExit::Slow`]: the engine
-//! runs that one instruction in the interpreter, which faults exactly (the
-//! guest's `SIGSEGV`/`SIGBUS` with the right address and code) or, for a
-//! write to code, does the store and drops the stale translations.
+//! A direct load or store is two machine instructions: a conditional
+//! branch (the guest-limit compare, taken for an address beyond
+//! `GUEST_LIMIT`) to a side exit at the guest instruction, which writes the
+//! dirty guest registers back, sets `pc` and `instret` and leaves with
+//! [`exit::SLOW`](crate::abi::exit::SLOW), and, right after it, the plain
+//! host access. When the access faults in the host (an unmapped or
+//! protected guest page, the guard past `GUEST_LIMIT`, a store to a page
+//! write-protected because it holds translated code), the machine state is
+//! the state at the branch, so the engine's `SIGSEGV` handler calls
+//! [`redirect`], which resumes the thread at the branch's target: the side
+//! exit runs as if the branch had been taken, and the engine runs the
+//! instruction in the interpreter, which faults exactly (the guest's
+//! `SIGSEGV`/`SIGBUS` with the right address and code) or does the access
+//! (a write to code drops the stale translations).
 //!
-//! [`NativeExit::Slow`]: crate::NativeExit::Slow
+//! That layout is not left to chance. Cranelift records every instruction
+//! that may trap; [`fault_sites`] decodes the function and accepts it only
+//! if each guest access starts right after a conditional branch whose
+//! target [`branch_target`] finds from the bytes before the access alone
+//! (what the handler does at run time); otherwise the function is compiled
+//! again with inline checks. The accepted offsets go into the code store's
+//! [`FaultSites`], one bit per byte of the code cache, and the handler
+//! redirects only at a marked address.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use ferrovm_ir::Cpu;
 
-use crate::abi::{JitContext, exit};
+use crate::abi::JitContext;
 
 thread_local! {
-    /// The context of the compiled code this thread is running (set by
-    /// [`enter`] around the call), or null. Const-initialized without a
-    /// destructor: a plain `#[thread_local]` the signal handler can read.
-    static ACTIVE: Cell<*const JitContext> = const { Cell::new(std::ptr::null()) };
+    /// The context of the compiled code this thread is running and its
+    /// store's fault sites (set by [`enter`] around the call), or nulls.
+    /// Const-initialized without a destructor: a plain `#[thread_local]`
+    /// the signal handler can read.
+    static ACTIVE: Cell<(*const JitContext, *const FaultSites)> =
+        const { Cell::new((std::ptr::null(), std::ptr::null())) };
 }
-
-#[cfg(target_arch = "x86_64")]
-core::arch::global_asm!(
-    ".text",
-    ".globl ferrovm_jit_enter",
-    ".type ferrovm_jit_enter, @function",
-    // System V: trampoline in rdi, cpu in rsi, ctx in rdx, code in rcx, pc
-    // in r8, the stack-pointer slot in r9. Calls trampoline(cpu, ctx, code,
-    // pc) and returns its result; `ferrovm_jit_enter_fault` (with rsp set
-    // to the saved value) returns exit::SITE from the same frame.
-    "ferrovm_jit_enter:",
-    "    push rbp",
-    "    mov rbp, rsp",
-    "    push rbx",
-    "    push r12",
-    "    push r13",
-    "    push r14",
-    "    push r15",
-    "    sub rsp, 8",
-    "    mov [r9], rsp",
-    "    mov rax, rdi",
-    "    mov rdi, rsi",
-    "    mov rsi, rdx",
-    "    mov rdx, rcx",
-    "    mov rcx, r8",
-    "    call rax",
-    "ferrovm_jit_enter_epilogue:",
-    "    add rsp, 8",
-    "    pop r15",
-    "    pop r14",
-    "    pop r13",
-    "    pop r12",
-    "    pop rbx",
-    "    pop rbp",
-    "    ret",
-    ".globl ferrovm_jit_enter_fault",
-    "ferrovm_jit_enter_fault:",
-    "    mov eax, {site}",
-    "    jmp ferrovm_jit_enter_epilogue",
-    ".size ferrovm_jit_enter, . - ferrovm_jit_enter",
-    site = const exit::SITE,
-);
 
 /// The trampoline's signature (see `translate::build_trampoline`).
 pub(crate) type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, usize, u64) -> u64;
 
-#[cfg(target_arch = "x86_64")]
-unsafe extern "C" {
-    fn ferrovm_jit_enter(
-        trampoline: Trampoline,
-        cpu: *mut Cpu,
-        ctx: *const core::ffi::c_void,
-        code: usize,
-        pc: u64,
-        sp_slot: *mut usize,
-    ) -> u64;
-    static ferrovm_jit_enter_fault: u8;
-}
+/// Whether this host can leave compiled code from a fault (x86-64 Linux).
+pub(crate) const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));
 
-/// Whether this host can leave compiled code from a fault (x86-64).
-pub(crate) const SUPPORTED: bool = cfg!(target_arch = "x86_64");
-
-/// Calls `trampoline(cpu, ctx, code, pc)` so that a host fault in the
-/// compiled code it runs can leave through [`redirect`].
+/// Calls `trampoline(cpu, ctx, code, pc)` so that a host fault at a marked
+/// site of `sites` in the compiled code it runs resumes at its side exit
+/// ([`redirect`]).
 ///
 /// # Safety
 ///
-/// As for calling `trampoline` directly.
-pub(crate) unsafe fn enter(trampoline: Trampoline, cpu: *mut Cpu, ctx: &JitContext, code: usize, pc: u64) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let prev = ACTIVE.with(|a| a.replace(ctx));
-        // SAFETY: forwarded contract; the entry follows the C ABI and
-        // writes only the stack-pointer slot, which belongs to `ctx` (this
-        // thread's).
-        let r =
-            unsafe { ferrovm_jit_enter(trampoline, cpu, std::ptr::from_ref(ctx).cast(), code, pc, ctx.entry_sp.get()) };
-        ACTIVE.with(|a| a.set(prev));
-        r
-    }
-    #[cfg(not(target_arch = "x86_64"))]
+/// As for calling `trampoline` directly; `sites` belongs to the store the
+/// code lives in.
+pub(crate) unsafe fn enter(
+    trampoline: Trampoline,
+    cpu: *mut Cpu,
+    ctx: &JitContext,
+    sites: &FaultSites,
+    code: usize,
+    pc: u64,
+) -> u64 {
+    let prev = ACTIVE.with(|a| a.replace((std::ptr::from_ref(ctx), std::ptr::from_ref(sites))));
     // SAFETY: forwarded contract.
-    unsafe {
-        trampoline(cpu, ctx, code, pc)
+    let r = unsafe { trampoline(cpu, ctx, code, pc) };
+    ACTIVE.with(|a| a.set(prev));
+    r
+}
+
+/// The target of the conditional branch that ends right before an
+/// instruction, from the 6 bytes before it: a `jcc rel32` (`0f 8x` and a
+/// 32-bit displacement) or else a `jcc rel8` (`7x` and an 8-bit one), as
+/// an offset from the instruction's start. Only meaningful where
+/// [`fault_sites`] verified that this rule finds the real branch; the
+/// handler relies on exactly this function.
+fn branch_target(before: [u8; 6]) -> Option<i64> {
+    if before[0] == 0x0f && before[1] & 0xf0 == 0x80 {
+        let rel = i32::from_le_bytes([before[2], before[3], before[4], before[5]]);
+        Some(i64::from(rel))
+    } else if before[4] & 0xf0 == 0x70 {
+        Some(i64::from(before[5] as i8))
+    } else {
+        None
+    }
+}
+
+/// Checks the machine code `code` of one function whose guest accesses
+/// start at the offsets `accesses` (Cranelift's trap records, or the
+/// baseline compiler's): each must be an instruction that starts right
+/// after a conditional branch whose target [`branch_target`] finds, inside
+/// the function and not the access itself. Returns the sites to mark, or
+/// the indexes (into `accesses`) of those whose layout does not allow
+/// direct access (the register allocator put a move between the branch
+/// and the access, say): the caller checks those inline instead.
+pub(crate) fn fault_sites(code: &[u8], accesses: &[u32]) -> Result<Vec<u32>, Vec<usize>> {
+    use iced_x86::{Decoder, DecoderOptions};
+    let Some(&last) = accesses.iter().max() else { return Ok(Vec::new()) };
+    // Instruction starts up to the last access, and by end offset, whether
+    // the instruction is a conditional branch (and to where).
+    let mut ends = std::collections::HashMap::new();
+    let mut starts = std::collections::HashSet::new();
+    let mut decoder = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
+    while decoder.can_decode() && decoder.ip() <= u64::from(last) {
+        let insn = decoder.decode();
+        if insn.is_invalid() {
+            return Err((0..accesses.len()).collect());
+        }
+        let (start, end) = (insn.ip(), insn.next_ip());
+        starts.insert(start);
+        let bytes = &code[start as usize..end as usize];
+        let jcc =
+            matches!(*bytes, [0x0f, b, _, _, _, _] if b & 0xf0 == 0x80) || matches!(*bytes, [b, _] if b & 0xf0 == 0x70);
+        ends.insert(end, jcc.then(|| insn.near_branch_target()));
+    }
+    let valid = |at: u32| {
+        let t = u64::from(at);
+        let Some(Some(target)) = ends.get(&t) else { return false };
+        let found = (at >= 6)
+            .then(|| branch_target(code[at as usize - 6..at as usize].try_into().expect("6 bytes")))
+            .flatten()
+            .map(|rel| t as i64 + rel);
+        starts.contains(&t) && found == Some(*target as i64) && *target != t && *target < code.len() as u64
+    };
+    let bad: Vec<usize> = (0..accesses.len()).filter(|&i| !valid(accesses[i])).collect();
+    if bad.is_empty() { Ok(accesses.to_vec()) } else { Err(bad) }
+}
+
+/// One bit per byte of a code cache: set at the first byte of every direct
+/// guest access of the code installed there ([`fault_sites`]). Written by
+/// the installing thread before the code is published, cleared before a
+/// range is reused (only once no thread can run the old code), read by the
+/// signal handler: plain atomics, no locks.
+pub struct FaultSites {
+    start: usize,
+    bits: Box<[AtomicU8]>,
+}
+
+impl std::fmt::Debug for FaultSites {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultSites").field("start", &self.start).field("bytes", &(self.bits.len() * 8)).finish()
+    }
+}
+
+impl FaultSites {
+    /// Sites for the code range `[start, start + len)`.
+    pub(crate) fn new(start: usize, len: usize) -> Self {
+        let n = len.div_ceil(8);
+        // Zeroed memory (the allocator maps fresh pages for a large one, so
+        // untouched parts of the map cost nothing).
+        let bits = Box::<[AtomicU8]>::new_zeroed_slice(n);
+        // SAFETY: an all-zero `AtomicU8` is a valid value (0).
+        let bits = unsafe { bits.assume_init() };
+        FaultSites { start, bits }
+    }
+
+    fn slot(&self, addr: usize) -> Option<(&AtomicU8, u8)> {
+        let off = addr.checked_sub(self.start)?;
+        Some((self.bits.get(off / 8)?, 1 << (off % 8)))
+    }
+
+    /// Marks `addr` (a direct access of code about to be published).
+    pub(crate) fn mark(&self, addr: usize) {
+        if let Some((b, m)) = self.slot(addr) {
+            b.fetch_or(m, Ordering::Release);
+        }
+    }
+
+    /// Clears every mark in `[addr, addr + len)` (a range about to be
+    /// reused: no thread can be running what was there).
+    pub(crate) fn clear(&self, addr: usize, len: usize) {
+        let mut a = addr;
+        let end = addr + len;
+        while a < end {
+            let Some((b, m)) = self.slot(a) else { return };
+            if m == 1 && end - a >= 8 {
+                b.store(0, Ordering::Relaxed);
+                a += 8;
+            } else {
+                b.fetch_and(!m, Ordering::Relaxed);
+                a += 1;
+            }
+        }
+    }
+
+    /// Whether `addr` is a marked site.
+    pub(crate) fn is_site(&self, addr: usize) -> bool {
+        self.slot(addr).is_some_and(|(b, m)| b.load(Ordering::Acquire) & m != 0)
     }
 }
 
 /// For the host `SIGSEGV`/`SIGBUS` handler, on a fault at a pc inside
 /// compiled code (the caller checked that, and that the faulting address
 /// is in the guest reservation): if this thread is running compiled code
-/// entered through [`enter`], rewrites the signal context `uc` so that the
-/// handler returns into `enter`'s epilogue with [`exit::SITE`] and returns
-/// `true`. `false` (context untouched) otherwise.
+/// entered through [`enter`] and the pc is a marked direct access, rewrites
+/// the signal context `uc` so that the thread resumes at the side exit of
+/// that access (the target of the branch before it) and returns `true`.
+/// `false` (context untouched) otherwise: an access with an inline check
+/// (a vector access, say) that raced with another thread's protection
+/// change is the caller's to resolve.
 ///
 /// # Safety
 ///
@@ -135,21 +209,25 @@ pub(crate) unsafe fn enter(trampoline: Trampoline, cpu: *mut Cpu, ctx: &JitConte
 pub unsafe fn redirect(uc: *mut core::ffi::c_void) -> bool {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
-        let ctx = ACTIVE.with(Cell::get);
-        if ctx.is_null() {
+        let (ctx, sites) = ACTIVE.with(Cell::get);
+        if ctx.is_null() || sites.is_null() {
             return false;
         }
-        // SAFETY: `ctx` is the live context `enter` set for this thread
-        // (cleared before `enter` returns), so its `entry_sp` slot holds
-        // the stack pointer `ferrovm_jit_enter` saved below its frame; the
-        // registers it restores are its own pushes. `uc` is valid per the
-        // contract.
+        // SAFETY: `ctx` and `sites` are what `enter` set for this thread
+        // (cleared before `enter` returns), alive while it runs; `uc` is
+        // valid per the contract. A marked pc has 6 bytes of this
+        // function's code before it (`fault_sites` checked that), and code
+        // stays mapped while this thread is in its epoch.
         unsafe {
-            let sp = *(*ctx).entry_sp.get();
             let uc = uc.cast::<libc::ucontext_t>();
-            let gregs = &mut (*uc).uc_mcontext.gregs;
-            gregs[libc::REG_RSP as usize] = sp as i64;
-            gregs[libc::REG_RIP as usize] = (&raw const ferrovm_jit_enter_fault) as i64;
+            let rip = (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+            if !(*sites).is_site(rip) {
+                return false;
+            }
+            let before = std::ptr::read((rip - 6) as *const [u8; 6]);
+            let Some(rel) = branch_target(before) else { return false };
+            (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] = rip as i64 + rel;
+            (*ctx).mem_faults.fetch_add(1, Ordering::Relaxed);
         }
         true
     }
@@ -157,5 +235,46 @@ pub unsafe fn redirect(uc: *mut core::ffi::c_void) -> bool {
     {
         let _ = uc;
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_branch_before_an_access_is_found_from_its_bytes() {
+        // jcc rel32 (ja +4, to the ret), then mov rax, [rbx + rcx]
+        let code = [0x0f, 0x87, 0x04, 0, 0, 0, 0x48, 0x8b, 0x04, 0x0b, 0xc3];
+        assert_eq!(fault_sites(&code, &[6]), Ok(vec![6]));
+        // jcc rel8 (jne +2) then the access, then two bytes to land on.
+        let code = [0x90, 0x90, 0x90, 0x90, 0x75, 0x04, 0x48, 0x8b, 0x04, 0x0b, 0xc3, 0xc3];
+        assert_eq!(fault_sites(&code, &[6]), Ok(vec![6]));
+    }
+
+    #[test]
+    fn anything_between_the_branch_and_the_access_is_refused() {
+        // ja, a register move, then the access.
+        let code = [0x0f, 0x87, 0x20, 0, 0, 0, 0x48, 0x89, 0xc1, 0x48, 0x8b, 0x04, 0x0b, 0xc3];
+        assert_eq!(fault_sites(&code, &[9]), Err(vec![0]));
+        // An unconditional jump before it.
+        let code = [0xe9, 0x10, 0, 0, 0, 0x48, 0x8b, 0x04, 0x0b, 0xc3];
+        assert_eq!(fault_sites(&code, &[5]), Err(vec![0]));
+        // Not an instruction boundary.
+        let code = [0x0f, 0x87, 0x04, 0, 0, 0, 0x48, 0x8b, 0x04, 0x0b, 0xc3];
+        assert_eq!(fault_sites(&code, &[6, 7]), Err(vec![1]));
+        // A branch to the access itself (the fall-through).
+        let code = [0x0f, 0x87, 0, 0, 0, 0, 0x48, 0x8b, 0x04, 0x0b, 0xc3];
+        assert_eq!(fault_sites(&code, &[6]), Err(vec![0]));
+    }
+
+    #[test]
+    fn marks_are_set_cleared_and_bounded() {
+        let sites = FaultSites::new(0x1000, 64);
+        sites.mark(0x1003);
+        assert!(sites.is_site(0x1003));
+        assert!(!sites.is_site(0x1004) && !sites.is_site(0xfff) && !sites.is_site(0x1000 + 64 * 8));
+        sites.clear(0x1000, 8);
+        assert!(!sites.is_site(0x1003));
     }
 }

@@ -17,13 +17,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::TrapCode;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use ferrovm_ir::{Block, Cpu};
 use ferrovm_mem::{AddressSpace, Fault};
 
-use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, SITE_PC_BITS, exit};
+use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, exit};
 use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
 use crate::fault::Trampoline;
 use crate::translate::{self, Env};
@@ -93,13 +94,13 @@ pub enum MemAccess {
     /// A plain host access with no inline check but a compare against the
     /// guest limit: the address space mirrors guest permissions in the
     /// host protection ([`AddressSpace::mirror_protection`], turned on by
-    /// [`CodeStore::new`]), and a host fault leaves compiled code at the
-    /// access ([`crate::fault`]; the engine's `SIGSEGV` handler must call
-    /// [`crate::fault::redirect`]). Guest registers changed since the last
-    /// access are stored before each one. `Checked` on a host where this
-    /// cannot work (not x86-64 Linux, or a page size other than 4 KiB).
-    /// Not the default yet: the register stores cost more than the checks
-    /// on register-heavy code (`benches/results/memfast.md`).
+    /// [`CodeStore::new`]), and a host fault resumes at the access's side
+    /// exit, the target of its limit branch ([`crate::fault`]; the engine's
+    /// `SIGSEGV` handler must call [`crate::fault::redirect`]). Nothing is
+    /// stored before an access. An access whose machine code does not sit
+    /// right after its branch (a register move between them) is checked
+    /// inline instead. `Checked` on a host where this cannot work (not
+    /// x86-64 Linux, or a page size other than 4 KiB).
     Direct,
     /// An inline check of the limit, alignment and the page's permission
     /// byte before every access, leaving compiled code when it fails.
@@ -204,6 +205,11 @@ pub struct Function {
     /// Compiled with Cranelift's optimizer.
     optimized: bool,
     time: Duration,
+    /// Offsets of its direct guest accesses ([`crate::fault::fault_sites`]).
+    sites: Vec<u32>,
+    /// Some of its accesses were compiled with inline checks because its
+    /// machine code did not allow them direct (see [`crate::fault`]).
+    checked_fallback: bool,
 }
 
 impl Function {
@@ -212,9 +218,30 @@ impl Function {
         self.bytes.len()
     }
 
+    /// Code that is not a translation (stubs, trampolines).
+    fn permanent(bytes: Vec<u8>) -> Self {
+        Function {
+            bytes,
+            data: Box::new([]),
+            start: 0,
+            blocks: 0,
+            optimized: false,
+            time: Duration::ZERO,
+            sites: Vec::new(),
+            checked_fallback: false,
+        }
+    }
+
     /// Time spent in Cranelift.
     pub fn compile_time(&self) -> Duration {
         self.time
+    }
+
+    /// Whether direct memory access was asked for but some of this
+    /// function's accesses got inline checks: its machine code did not put
+    /// them right after their limit branch (see [`crate::fault`]).
+    pub fn checked_fallback(&self) -> bool {
+        self.checked_fallback
     }
 }
 
@@ -310,6 +337,9 @@ pub struct CodeStore {
     mem: Arc<AddressSpace>,
     /// Guest symbols, for the names in the perf map and the jitdump.
     symbols: std::sync::OnceLock<Arc<dyn GuestSymbols>>,
+    /// The direct guest accesses of the installed code, for the fault
+    /// handler ([`crate::fault`]).
+    sites: crate::fault::FaultSites,
 }
 
 /// Names guest addresses (the guest program's and its libraries' symbol
@@ -413,6 +443,10 @@ impl CodeStore {
             options.mem == MemAccess::Direct && crate::fault::SUPPORTED && mem.mirror_protection().unwrap_or(false);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
+        let sites = {
+            let (start, len) = cache.region();
+            crate::fault::FaultSites::new(start, len)
+        };
         let perf_map = options.perf_map.then(|| {
             let path = format!("/tmp/perf-{}.map", std::process::id());
             std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
@@ -455,6 +489,7 @@ impl CodeStore {
             options,
             mem: Arc::clone(mem),
             symbols: std::sync::OnceLock::new(),
+            sites,
         };
         // The stub, the trampoline and the shared indirect exits are
         // permanent: their code is never retired.
@@ -475,8 +510,7 @@ impl CodeStore {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
             // cannot name MXCSR).
             let [read, clear] = crate::host_fp::stubs().map(|bytes| {
-                let mut f =
-                    Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
+                let mut f = Function::permanent(bytes);
                 let code = store.install(&mut f)?;
                 let entry = code.entry;
                 // Permanent: never retired.
@@ -487,8 +521,7 @@ impl CodeStore {
             let mut thunks = [0; 4];
             for kind in translate::SoftKind::ALL {
                 let bytes = crate::host_fp::preserving_thunk(kind.helper());
-                let mut f =
-                    Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
+                let mut f = Function::permanent(bytes);
                 let code = store.install(&mut f)?;
                 thunks[kind as usize] = code.entry;
                 // Permanent: never retired.
@@ -580,10 +613,7 @@ impl CodeStore {
             // second vCPU on, nothing proves that any more.
             code.cache.set_shared_pages(false);
         }
-        JitThread {
-            ctx: Arc::new(JitContext::new(Arc::as_ptr(&self.mem), self.sentinel())),
-            participant: self.epochs.register(),
-        }
+        JitThread { ctx: Arc::new(JitContext::new(&self.mem, self.sentinel())), participant: self.epochs.register() }
     }
 
     /// Code will be installed by threads that are not vCPUs (compile
@@ -596,8 +626,8 @@ impl CodeStore {
     /// Compiles the function in `c.cl.func` (a permanent one), installs and
     /// publishes it; returns its entry.
     fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
-        let bytes = c.emit(&self.isa, self.options.dump)?;
-        let mut f = Function { bytes, data: Box::new([]), start: 0, blocks: 0, optimized: false, time: Duration::ZERO };
+        let (bytes, _) = c.emit(&self.isa, self.options.dump)?;
+        let mut f = Function::permanent(bytes);
         let code = self.install(&mut f)?;
         let entry = code.entry;
         // Permanent: never retired.
@@ -624,28 +654,61 @@ impl CodeStore {
             return Err(Error::Injected);
         }
         let data: Box<[AtomicUsize]> = Box::new([AtomicUsize::new(self.sentinel() as usize)]);
-        c.cl.clear();
-        translate::translate(
-            &mut c.cl.func,
-            &mut c.fctx,
-            blocks,
-            self.env,
-            linker,
-            data.as_ptr() as u64,
-            flavor,
-            self.isa.frontend_config(),
-        )
-        .map_err(|e| Error::Codegen(e.0))?;
-        if self.options.dump {
-            let how = if flavor.optimize { "optimized" } else { "unoptimized" };
-            eprintln!("; region at {:#x}, {} block(s), {how}", block.start, blocks.len());
-        }
         let isa = match flavor.effort() {
             Effort::Optimize => &self.isa_opt,
             Effort::Plain => &self.isa,
             Effort::Quick => &self.isa_quick,
         };
-        let bytes = c.emit(isa, self.options.dump)?;
+        let how = if flavor.optimize { "optimized" } else { "unoptimized" };
+        let mut env = self.env;
+        // Direct accesses whose machine code did not put them right after
+        // their limit branch (see `crate::fault`): compiled again with
+        // those checked inline, a few times, then every access checked.
+        let mut checked = Vec::new();
+        let mut attempts = 0;
+        let (bytes, sites) = loop {
+            c.cl.clear();
+            translate::translate(
+                &mut c.cl.func,
+                &mut c.fctx,
+                blocks,
+                env,
+                linker,
+                data.as_ptr() as u64,
+                flavor,
+                self.isa.frontend_config(),
+                &checked,
+            )
+            .map_err(|e| Error::Codegen(e.0))?;
+            if self.options.dump {
+                eprintln!("; region at {:#x}, {} block(s), {how}", block.start, blocks.len());
+            }
+            let (bytes, traps) = c.emit(isa, self.options.dump)?;
+            if !env.direct {
+                break (bytes, Vec::new());
+            }
+            // Only guest accesses carry these trap codes.
+            let accesses: Vec<(u32, u32)> =
+                traps.iter().filter_map(|&(at, code)| Some((at, translate::access_number(code)?))).collect();
+            let offsets: Vec<u32> = accesses.iter().map(|&(at, _)| at).collect();
+            match crate::fault::fault_sites(&bytes, &offsets) {
+                Ok(sites) => break (bytes, sites),
+                Err(bad) => {
+                    attempts += 1;
+                    tracing::debug!(
+                        target: "ferrovm::jit",
+                        "region at {:#x}: {} access(es) checked inline (layout)",
+                        block.start,
+                        bad.len()
+                    );
+                    if attempts >= 3 {
+                        env.direct = false;
+                    }
+                    checked.extend(bad.iter().map(|&i| accesses[i].1));
+                }
+            }
+        };
+        let checked_fallback = !checked.is_empty();
         Ok(Function {
             bytes,
             data,
@@ -653,6 +716,8 @@ impl CodeStore {
             blocks: blocks.len(),
             optimized: flavor.optimize,
             time: started.elapsed(),
+            sites,
+            checked_fallback,
         })
     }
 
@@ -684,13 +749,31 @@ impl CodeStore {
             Some(asm) => asm,
             None => c.asm.insert(crate::baseline::Assembler::new().map_err(|e| Error::Codegen(e.0))?),
         };
-        let bytes = crate::baseline::compile(asm, block, self.env, linker, data.as_ptr() as u64, flavor.hot_at)
-            .map_err(|e| Error::Unsupported(e.0))?;
+        let (bytes, accesses) =
+            crate::baseline::compile(asm, block, self.env, linker, data.as_ptr() as u64, flavor.hot_at)
+                .map_err(|e| Error::Unsupported(e.0))?;
+        // Its templates put each access right after its branch; checked
+        // all the same, as Cranelift's code is.
+        let sites = if self.env.direct {
+            crate::fault::fault_sites(&bytes, &accesses)
+                .map_err(|bad| Error::Unsupported(format!("{} direct access(es) not after their branch", bad.len())))?
+        } else {
+            Vec::new()
+        };
         if self.options.dump {
             eprintln!("; block at {:#x}, baseline", block.start);
             eprintln!("{}", crate::perf::disassemble(&bytes, 0));
         }
-        Ok(Function { bytes, data, start: block.start, blocks: 1, optimized: false, time: started.elapsed() })
+        Ok(Function {
+            bytes,
+            data,
+            start: block.start,
+            blocks: 1,
+            optimized: false,
+            time: started.elapsed(),
+            sites,
+            checked_fallback: false,
+        })
     }
 
     /// Copies `f` into the code cache and makes it executable.
@@ -703,12 +786,18 @@ impl CodeStore {
         let Some(alloc) = code.cache.alloc(f.bytes.len(), None) else {
             return Err(Error::CacheFull { len: f.bytes.len() });
         };
+        let entry = code.cache.addr(&alloc);
+        // The range is reused only once no thread can be running what was
+        // there; its sites are marked before the code can run.
+        self.sites.clear(entry, alloc.len());
+        for &at in &f.sites {
+            self.sites.mark(entry + at as usize);
+        }
         let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
         if let Err(e) = written {
             code.cache.free(alloc);
             return Err(e);
         }
-        let entry = code.cache.addr(&alloc);
         if f.blocks > 0 {
             code.live.insert(entry, (entry + f.bytes.len(), f.start));
             let out_asm = tracing::enabled!(target: "ferrovm::out_asm", tracing::Level::INFO);
@@ -791,7 +880,7 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
-        let code = unsafe { crate::fault::enter(self.trampoline, cpu, ctx, entry, pc) };
+        let code = unsafe { crate::fault::enter(self.trampoline, cpu, ctx, &self.sites, entry, pc) };
         if host_fp {
             crate::host_fp::leave(cpu);
         }
@@ -804,13 +893,6 @@ impl CodeStore {
             exit::FENCE_I => NativeExit::FenceI,
             exit::SLOW => NativeExit::Slow,
             exit::HOT => NativeExit::Hot,
-            exit::SITE => {
-                let site = ctx.site.load(Ordering::Relaxed);
-                ctx.mem_faults.fetch_add(1, Ordering::Relaxed);
-                cpu.pc = site & ((1 << SITE_PC_BITS) - 1);
-                cpu.instret = cpu.instret.wrapping_add(site >> SITE_PC_BITS);
-                NativeExit::Slow
-            }
             _ => match ctx.take_fault() {
                 Some(f) => NativeExit::Fault(f),
                 None => NativeExit::Illegal { bits: 0 },
@@ -855,10 +937,15 @@ impl CodeStore {
     }
 }
 
+/// Where a function's trapping instructions start, and their trap codes.
+type Traps = Vec<(u32, TrapCode)>;
+
 impl Compiler {
     /// Compiles the function in `self.cl.func` with `isa` into machine
-    /// code without relocations.
-    fn emit(&mut self, isa: &OwnedTargetIsa, dump: bool) -> Result<Vec<u8>> {
+    /// code without relocations, and the offsets of its guest accesses
+    /// (the instructions that may trap: only guest loads and stores carry a
+    /// trap code).
+    fn emit(&mut self, isa: &OwnedTargetIsa, dump: bool) -> Result<(Vec<u8>, Traps)> {
         self.cl.set_disasm(dump);
         // Degrade, don't die: a Cranelift panic is a compile error too.
         let cl = &mut self.cl;
@@ -887,7 +974,8 @@ impl Compiler {
         if !compiled.buffer.relocs().is_empty() {
             return Err(Error::Codegen("machine code needs relocations".into()));
         }
-        Ok(compiled.code_buffer().to_vec())
+        let accesses = compiled.buffer.traps().iter().map(|t| (t.offset, t.code)).collect();
+        Ok((compiled.code_buffer().to_vec(), accesses))
     }
 
     fn inject_fault(&mut self, f: Option<FaultInjection>) -> bool {

@@ -5,17 +5,17 @@
 //! first use, written back (only the dirty ones) on every path that leaves
 //! the function, fault paths included. Temporaries are SSA values.
 //!
-//! Loads and stores are *direct* by default ([`crate::MemAccess::Direct`]):
-//! the guest registers set since the previous access are stored into the
-//! `Cpu`, the site (pc, instructions retired) into the context, the address
-//! is compared against `GUEST_LIMIT` once, and the access is a plain host
-//! load or store; a host fault leaves through [`crate::fault`] with the
-//! `Cpu` exact at the access. With [`crate::MemAccess::Checked`] they check
-//! alignment, range and the page's permission byte inline; when the check
-//! fails the function leaves with `exit::SLOW` before the instruction. In
-//! both cases the engine interprets that instruction (which faults
-//! precisely, or handles a store to a code page). The fast path calls
-//! nothing.
+//! Loads and stores are *direct* with [`crate::MemAccess::Direct`]: the
+//! address is compared against `GUEST_LIMIT` once, and the access is a
+//! plain host load or store. The compare's branch goes to a side exit at
+//! the instruction (registers written back, `pc` set), and a host fault at
+//! the access resumes at that same side exit ([`crate::fault`]), so the
+//! state is precise without storing anything before the access. With
+//! [`crate::MemAccess::Checked`] they check alignment, range and the
+//! page's permission byte inline and leave through the same kind of side
+//! exit when the check fails. In both cases the engine interprets that
+//! instruction (which faults precisely, or does the access: misaligned
+//! across a page, a store to a code page). The fast path calls nothing.
 
 use std::collections::HashMap;
 
@@ -170,21 +170,37 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     fp_block: fp::BlockValues,
     /// Float shadows of the FP registers ([`fregs`]).
     fregs: fregs::Shadows,
-    /// Direct memory access: guest registers set since they were last
-    /// stored into the `Cpu` (see [`Tr::sync`]).
-    unsynced: [bool; Reg::COUNT],
-    /// Direct memory access: the `instret` variable changed since it was
-    /// last stored.
-    instret_unsynced: bool,
-    /// Direct memory access: the cold block that leaves with
-    /// [`exit::SITE`] (an address beyond the guest limit).
-    site_exit: Option<ClBlock>,
     /// The `vtype` in effect, when a `vsetvli` earlier in the current
     /// guest block fixed it ([`vector`]).
     vtype: Option<u64>,
     /// Regions: the registers dirty at the head of each block (see
     /// [`dirty_on_entry`]).
     dirty_in: Vec<[bool; Reg::COUNT]>,
+    /// Direct memory access: the host base of guest memory, loaded from the
+    /// context on entry (see [`Tr::direct_check`]).
+    host_base: Option<Value>,
+    /// Direct memory access: guest loads and stores so far (their number is
+    /// their trap code, see [`access_tag`]), and those to check inline
+    /// instead (their machine code did not allow a direct access).
+    accesses: u32,
+    checked: Vec<u32>,
+}
+
+/// Most direct accesses in one function: each has its own trap code (its
+/// number plus one), so that an access whose layout does not allow direct
+/// access can be told and checked inline instead; the rest are checked.
+pub(crate) const MAX_DIRECT_ACCESSES: u32 = 250;
+
+/// The trap code of direct access number `n` (below
+/// [`MAX_DIRECT_ACCESSES`]), and back.
+fn access_tag(n: u32) -> TrapCode {
+    TrapCode::user(n as u8 + 1).expect("below the reserved trap codes")
+}
+
+/// The number of the direct access with trap code `code`, if it is one.
+pub(crate) fn access_number(code: TrapCode) -> Option<u32> {
+    let n = u32::from(code.as_raw().get()) - 1;
+    (n < MAX_DIRECT_ACCESSES && access_tag(n) == code).then_some(n)
 }
 
 /// The inline-cache word of an indirect exit: the translation's own (an
@@ -396,16 +412,25 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     ic_word: u64,
     flavor: crate::Flavor,
     fe: TargetFrontendConfig,
+    checked: &[u32],
 ) -> Result<(), Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
     let mut env = env;
     env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
     let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(ic_word));
+    tr.checked = checked.to_vec();
     tr.site_pc = first.start;
     // For the sampling profiler: which translation this thread is in.
     let entered = tr.iconst(first.start);
     tr.b.ins().store(flags(), entered, tr.ctx, off::CTX_CURRENT);
+    if env.direct {
+        // Not a constant: the optimizer would fold the constant and an
+        // access's offset into a new constant materialized right before the
+        // access, between it and its limit branch. A plain load (not
+        // `readonly`) stays here in the entry block.
+        tr.host_base = Some(tr.b.ins().load(I64, flags(), tr.ctx, off::CTX_HOST_BASE));
+    }
     tr.may_write =
         blocks.iter().flat_map(|bl| &bl.ops).any(|op| matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }));
     let targets = |bl: &Block| match bl.term {
@@ -478,9 +503,6 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         if let Some(&(_, head)) = tr.heads.get(k) {
             tr.b.switch_to_block(head);
             tr.dirty = tr.dirty_in[k];
-            // Every edge into a head synced (`Tr::edge`).
-            tr.unsynced = [false; Reg::COUNT];
-            tr.instret_unsynced = false;
         }
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
@@ -559,11 +581,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             calls: Vec::new(),
             fp_block: fp::BlockValues::default(),
             fregs: fregs::Shadows::default(),
-            unsynced: [false; Reg::COUNT],
-            instret_unsynced: false,
-            site_exit: None,
             vtype: None,
             dirty_in: Vec::new(),
+            host_base: None,
+            accesses: 0,
+            checked: Vec::new(),
         }
     }
 
@@ -651,7 +673,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
         } else {
             self.dirty[i] = true;
-            self.unsynced[i] = true;
         }
     }
 
@@ -680,7 +701,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             let v = self.b.use_var(var);
             let v = self.b.ins().iadd_imm_s(v, i64::from(n));
             self.b.def_var(var, v);
-            self.instret_unsynced = true;
             return;
         }
         let v = self.b.ins().load(I64, flags(), self.cpu, off::CPU_INSTRET);
@@ -742,12 +762,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     }
 
     fn emit_side_exits(&mut self) {
-        if let Some(blk) = self.site_exit.take() {
-            // Registers are in the `Cpu` and the site in the context
-            // already (`Tr::direct_site`).
-            self.b.switch_to_block(blk);
-            self.ret(exit::SITE);
-        }
         for (code, blk) in std::mem::take(&mut self.shared) {
             self.b.switch_to_block(blk);
             let (pc, retired) = (self.b.block_params(blk)[0], self.b.block_params(blk)[1]);
@@ -926,69 +940,59 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
     }
 
-    /// Stores what [`exit::SITE`] needs before a direct load or store:
-    /// the guest registers (and `instret`) set since the last store of
-    /// them, so the `Cpu` is exact at this access if it faults, then
-    /// nothing until the next one changes a register. (QEMU's TCG does
-    /// the same: it syncs its globals before every guest memory op.)
-    fn sync(&mut self) {
-        for i in 1..Reg::COUNT {
-            if self.unsynced[i]
-                && let Some(var) = self.regs[i]
-            {
-                let v = self.reg_to_store(i, var);
-                self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
-            }
-        }
-        self.unsynced = [false; Reg::COUNT];
-        if self.instret_unsynced
-            && let Some(var) = self.instret
-        {
-            let v = self.b.use_var(var);
-            self.b.ins().store(flags(), v, self.cpu, off::CPU_INSTRET);
-        }
-        self.instret_unsynced = false;
-    }
-
     /// Before a direct load or store at guest address `at`
-    /// ([`crate::MemAccess::Direct`]): the `Cpu` brought up to date
-    /// ([`Tr::sync`]), the site recorded in `ctx.site`, and one compare
-    /// against the guest limit (the only address check: the reservation
-    /// covers `[0, GUEST_LIMIT)` and a guard past it, and the host
-    /// protection mirrors the guest's, so any other bad access faults in
-    /// the host and leaves through [`crate::fault`]).
-    fn direct_site(&mut self, at: Value) {
-        self.sync();
-        let word = self.site_pc | u64::from(self.retired) << crate::abi::SITE_PC_BITS;
-        let word = self.iconst(word);
-        self.b.ins().store(flags(), word, self.ctx, off::CTX_SITE);
-        let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, at, (GUEST_LIMIT - 1) as i64);
-        let exit_blk = match self.site_exit {
-            Some(blk) => blk,
-            None => {
-                let blk = self.b.create_block();
-                self.b.set_cold_block(blk);
-                self.site_exit = Some(blk);
-                blk
-            }
+    /// ([`crate::MemAccess::Direct`]): one compare against the guest limit
+    /// (the reservation covers `[0, GUEST_LIMIT)` and a guard past it),
+    /// whose branch goes to a side exit at this instruction, exactly as a
+    /// failed check does. Returns the host address, computed before the
+    /// branch: the access must be the next machine instruction after the
+    /// branch, because a host fault there is resumed at the branch's
+    /// target (see [`crate::fault`], which verifies that layout in the
+    /// machine code).
+    ///
+    /// `stored` is a store's value: the branch's condition depends on it
+    /// (ORed in through a zero the optimizer cannot see), so that it is
+    /// computed before the branch; the optimizer would otherwise sink a
+    /// value used only by the store to right before it.
+    fn direct_check(&mut self, at: Value, stored: Option<Value>) -> Value {
+        let p = match self.host_base {
+            Some(base) => self.b.ins().iadd(base, at),
+            None => self.host_addr(at),
         };
-        self.branch_to(beyond, Target { blk: exit_blk, site: None });
+        let mut beyond = self.b.ins().ushr_imm_s(at, i64::from(GUEST_LIMIT.trailing_zeros()));
+        if let (Some(v), Some(base)) = (stored, self.host_base) {
+            // The host base is page-aligned: its low bit is 0.
+            let zero = self.b.ins().band_imm_s(base, 1);
+            let v = if self.b.func.dfg.value_type(v) == I64 { v } else { self.b.ins().uextend(I64, v) };
+            let none = self.b.ins().band(v, zero);
+            beyond = self.b.ins().bor(beyond, none);
+        }
+        let slow = self.side_exit(exit::SLOW);
+        self.branch_to(beyond, slow);
+        p
     }
 
-    /// Flags of a guest load or store: it may fault (a direct one does,
-    /// when the guest access would).
-    fn guest_flags(&self) -> MemFlagsData {
-        if self.env.direct {
-            MemFlagsData::new().with_endianness(Endianness::Little).with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
-        } else {
-            flags()
+    /// The number of the next guest load or store if it is to be direct
+    /// (its trap code, see [`access_tag`]), `None` to check it inline.
+    fn next_access(&mut self) -> Option<u32> {
+        let n = self.accesses;
+        self.accesses += 1;
+        (self.env.direct && n < MAX_DIRECT_ACCESSES && !self.checked.contains(&n)).then_some(n)
+    }
+
+    /// Flags of a guest load or store: a direct one (number `direct`) may
+    /// fault, when the guest access would, with its own trap code.
+    fn guest_flags(direct: Option<u32>) -> MemFlagsData {
+        match direct {
+            Some(n) => MemFlagsData::new().with_endianness(Endianness::Little).with_trap_code(Some(access_tag(n))),
+            None => flags(),
         }
     }
 
-    /// A plain host load of checked guest address `addr`.
-    fn load(&mut self, addr: Value, size: MemSize, signed: bool) -> Value {
-        let p = self.host_addr(addr);
-        let fl = self.guest_flags();
+    /// A plain host load from host address `p` (a checked guest address,
+    /// or a direct one).
+    fn load(&mut self, p: Value, size: MemSize, signed: bool, direct: Option<u32>) -> Value {
+        let fl = Self::guest_flags(direct);
         match (size, signed) {
             (MemSize::B, false) => self.b.ins().uload8(I64, fl, p, 0),
             (MemSize::B, true) => self.b.ins().sload8(I64, fl, p, 0),
@@ -1003,9 +1007,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// A plain host store to checked guest address `addr` (the check sent
     /// stores to pages holding translated code to the slow exit, so the
     /// engine sees them).
-    fn store(&mut self, addr: Value, value: Value, size: MemSize) {
-        let p = self.host_addr(addr);
-        let fl = self.guest_flags();
+    fn store(&mut self, p: Value, value: Value, size: MemSize, direct: Option<u32>) {
+        let fl = Self::guest_flags(direct);
         match size {
             MemSize::B => self.b.ins().istore8(fl, value, p, 0),
             MemSize::H => self.b.ins().istore16(fl, value, p, 0),
@@ -1058,23 +1061,27 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             Op::Load { dst, addr, offset, size, signed } => {
                 let base = self.t(addr)?;
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
-                if self.env.direct {
-                    self.direct_site(a);
+                let direct = self.next_access();
+                let p = if direct.is_some() {
+                    self.direct_check(a, None)
                 } else {
                     self.check(addr, base, a, size.bytes(), false);
-                }
-                let v = self.load(a, size, signed);
+                    self.host_addr(a)
+                };
+                let v = self.load(p, size, signed, direct);
                 self.def(dst, v)?;
             }
             Op::Store { addr, offset, src, size } => {
                 let (base, v) = (self.t(addr)?, self.t(src)?);
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
-                if self.env.direct {
-                    self.direct_site(a);
+                let direct = self.next_access();
+                let p = if direct.is_some() {
+                    self.direct_check(a, Some(v))
                 } else {
                     self.check(addr, base, a, size.bytes(), true);
-                }
-                self.store(a, v, size);
+                    self.host_addr(a)
+                };
+                self.store(p, v, size, direct);
             }
             Op::LoadReserved { dst, addr, size, order } => {
                 let a = self.t(addr)?;
@@ -1201,14 +1208,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let pc = self.iconst(target);
                 let go = self.poll_exit(pc, true);
                 self.b.switch_to_block(go);
-            }
-            if self.env.direct {
-                // Every block of the region starts with the `Cpu` up to
-                // date (see `Tr::sync`). Other edges of this terminator
-                // still need what this one stores.
-                let saved = (self.unsynced, self.instret_unsynced);
-                self.sync();
-                (self.unsynced, self.instret_unsynced) = saved;
             }
             self.b.ins().jump(head, &[]);
             return;

@@ -235,6 +235,11 @@ impl X64 {
         X64 { buf: Vec::with_capacity(1024), labels: Vec::with_capacity(16), fixups: Vec::with_capacity(16), placed: 0 }
     }
 
+    /// Bytes emitted so far (the offset of the next instruction).
+    pub(crate) fn offset(&self) -> usize {
+        self.buf.len()
+    }
+
     pub(crate) fn position(&self) -> Position {
         Position { len: self.buf.len(), placed: self.placed }
     }
@@ -630,9 +635,6 @@ impl X64 {
     }
     pub(crate) fn jne(&mut self, l: CodeLabel) -> R {
         self.jcc(Cc::Ne, l)
-    }
-    pub(crate) fn ja(&mut self, l: CodeLabel) -> R {
-        self.jcc(Cc::A, l)
     }
 
     /// `jmp label` or `jmp reg`.
@@ -1061,16 +1063,15 @@ mod tests {
         a.set_label(&mut back).unwrap();
         a.je(fwd).unwrap();
         a.jne(back).unwrap();
-        a.ja(fwd).unwrap();
         a.jmp(back).unwrap();
         a.mfence().unwrap();
         a.set_label(&mut fwd).unwrap();
         a.ret().unwrap();
         let code = a.finish().unwrap();
-        // je/ja rel32 (6 bytes each), jne rel32, jmp rel32 (5), mfence (3):
-        // `fwd` is at 0x1a, `back` at 0.
-        assert_eq!(text(&code), ["je 0x000000000000001A", "jne 0", "ja 0x000000000000001A", "jmp 0", "mfence", "ret"]);
-        assert_eq!(code.len(), 6 + 6 + 6 + 5 + 3 + 1);
+        // je and jne rel32 (6 bytes each), jmp rel32 (5), mfence (3):
+        // `fwd` is at 0x14, `back` at 0.
+        assert_eq!(text(&code), ["je 0x0000000000000014", "jne 0", "jmp 0", "mfence", "ret"]);
+        assert_eq!(code.len(), 6 + 6 + 5 + 3 + 1);
     }
 
     #[test]
