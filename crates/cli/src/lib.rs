@@ -240,9 +240,10 @@ struct RunArgs {
     /// the FPU path cannot run).
     #[arg(long)]
     soft_float: bool,
-    /// JIT: guest loads and stores as plain host accesses without inline
-    /// checks: the host protection mirrors guest permissions and a host
-    /// fault leaves compiled code at the access (experimental; the default
+    /// JIT: guest loads and stores as plain host accesses with one compare
+    /// against the guest limit: the host protection mirrors guest
+    /// permissions, and a host fault resumes at the access's own exit,
+    /// nothing stored before it (experimental, not faster yet; the default
     /// checks every access inline: limit, alignment, permission byte).
     #[arg(long)]
     direct_memory: bool,

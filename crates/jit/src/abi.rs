@@ -129,10 +129,7 @@ pub struct JitContext {
     pub ras: [AtomicPtr<Cell>; RAS_ENTRIES],
     /// Guest memory, for the helpers.
     pub mem: *const ferrovm_mem::AddressSpace,
-    /// Its host base (where guest address 0 is), for compiled code's
-    /// direct accesses: a value in a register rather than a constant, so
-    /// that an access is one instruction (see [`crate::fault`]).
-    pub host_base: u64,
+
     /// The fault for [`exit::FAULT`] (written by helpers on the owner
     /// thread).
     pub fault: UnsafeCell<Option<Fault>>,
@@ -190,7 +187,6 @@ impl JitContext {
             ras_top: AtomicU64::new(0),
             ras: std::array::from_fn(|_| AtomicPtr::new(s)),
             mem: std::ptr::from_ref(mem),
-            host_base: mem.host_base() as u64,
             fault: UnsafeCell::new(None),
             jump_cache: std::array::from_fn(|_| AtomicPtr::new(s)),
             current: AtomicU64::new(0),
@@ -246,7 +242,7 @@ pub(crate) mod offsets {
     pub(crate) const CTX_EXIT_REQUEST: i32 = offset_of!(JitContext, exit_request) as i32;
     pub(crate) const CTX_ILLEGAL_BITS: i32 = offset_of!(JitContext, illegal_bits) as i32;
     pub(crate) const CTX_CURRENT: i32 = offset_of!(JitContext, current) as i32;
-    pub(crate) const CTX_HOST_BASE: i32 = offset_of!(JitContext, host_base) as i32;
+
     pub(crate) const CTX_INDIRECT: i32 = offset_of!(JitContext, indirect_jumps) as i32;
     pub(crate) const CTX_RETURNS: i32 = offset_of!(JitContext, returns) as i32;
     pub(crate) const CTX_RAS_MISSES: i32 = offset_of!(JitContext, ras_misses) as i32;

@@ -50,7 +50,10 @@ pub(crate) const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", target_os = 
 
 /// Calls `trampoline(cpu, ctx, code, pc)` so that a host fault at a marked
 /// site of `sites` in the compiled code it runs resumes at its side exit
-/// ([`redirect`]).
+/// ([`redirect`]), with `host_base` in `r15`: with direct memory access,
+/// Cranelift's pinned register, where compiled code finds the host base of
+/// guest memory (nothing else in compiled code writes it; the helpers it
+/// calls preserve it, as the C ABI says).
 ///
 /// # Safety
 ///
@@ -63,10 +66,34 @@ pub(crate) unsafe fn enter(
     sites: &FaultSites,
     code: usize,
     pc: u64,
+    host_base: u64,
 ) -> u64 {
     let prev = ACTIVE.with(|a| a.replace((std::ptr::from_ref(ctx), std::ptr::from_ref(sites))));
+    let r;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: forwarded contract: a C-ABI call of `trampoline` with its four
+    // arguments. `r15` is declared clobbered (the compiler saves and
+    // restores it: the pinned register is not callee-saved in compiled
+    // code), and so are the C ABI's caller-saved registers.
+    unsafe {
+        core::arch::asm!(
+            "call {f}",
+            f = in(reg) trampoline,
+            in("rdi") cpu,
+            in("rsi") std::ptr::from_ref(ctx),
+            in("rdx") code,
+            in("rcx") pc,
+            inout("r15") host_base => _,
+            lateout("rax") r,
+            clobber_abi("C"),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
     // SAFETY: forwarded contract.
-    let r = unsafe { trampoline(cpu, ctx, code, pc) };
+    unsafe {
+        let _ = host_base;
+        r = trampoline(cpu, ctx, code, pc);
+    }
     ACTIVE.with(|a| a.set(prev));
     r
 }

@@ -392,7 +392,7 @@ impl Flavor {
     }
 }
 
-fn host_isa(effort: Effort, extra: &[(String, String)]) -> Result<OwnedTargetIsa> {
+fn host_isa(effort: Effort, direct: bool, extra: &[(String, String)]) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, k: &str, v: &str| {
         flags.set(k, v).map_err(|e| Error::Setup(format!("{k}={v}: {e}")))
@@ -410,6 +410,11 @@ fn host_isa(effort: Effort, extra: &[(String, String)]) -> Result<OwnedTargetIsa
     // Nothing unwinds through compiled code.
     set(&mut flags, "unwind_info", "false")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    // Direct memory access: the host base of guest memory lives in the
+    // pinned register (r15), as QEMU keeps its guest base in a reserved
+    // register: never spilled, no register to load it into before an
+    // access ([`crate::fault::enter`] sets it).
+    set(&mut flags, "enable_pinned_reg", if direct { "true" } else { "false" })?;
     for (k, v) in extra {
         set(&mut flags, k, v)?;
     }
@@ -434,13 +439,13 @@ impl CodeStore {
     /// A JIT for guest memory `mem`.
     pub fn new(mem: &Arc<AddressSpace>, options: JitOptions) -> Result<Self> {
         let extra = &options.cranelift_flags;
-        let isa = host_isa(Effort::Plain, extra)?;
-        let isa_quick = host_isa(Effort::Quick, extra)?;
-        let isa_opt = host_isa(Effort::Optimize, extra)?;
-        let fp = translate::HostFp::new(options.fp, &*isa);
         // Direct access needs the host to fault where the guest would.
         let direct =
             options.mem == MemAccess::Direct && crate::fault::SUPPORTED && mem.mirror_protection().unwrap_or(false);
+        let isa = host_isa(Effort::Plain, direct, extra)?;
+        let isa_quick = host_isa(Effort::Quick, direct, extra)?;
+        let isa_opt = host_isa(Effort::Optimize, direct, extra)?;
+        let fp = translate::HostFp::new(options.fp, &*isa);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
         let sites = {
@@ -880,7 +885,8 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
-        let code = unsafe { crate::fault::enter(self.trampoline, cpu, ctx, &self.sites, entry, pc) };
+        let code =
+            unsafe { crate::fault::enter(self.trampoline, cpu, ctx, &self.sites, entry, pc, self.env.host_base) };
         if host_fp {
             crate::host_fp::leave(cpu);
         }

@@ -176,9 +176,6 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Regions: the registers dirty at the head of each block (see
     /// [`dirty_on_entry`]).
     dirty_in: Vec<[bool; Reg::COUNT]>,
-    /// Direct memory access: the host base of guest memory, loaded from the
-    /// context on entry (see [`Tr::direct_check`]).
-    host_base: Option<Value>,
     /// Direct memory access: guest loads and stores so far (their number is
     /// their trap code, see [`access_tag`]), and those to check inline
     /// instead (their machine code did not allow a direct access).
@@ -424,13 +421,6 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     // For the sampling profiler: which translation this thread is in.
     let entered = tr.iconst(first.start);
     tr.b.ins().store(flags(), entered, tr.ctx, off::CTX_CURRENT);
-    if env.direct {
-        // Not a constant: the optimizer would fold the constant and an
-        // access's offset into a new constant materialized right before the
-        // access, between it and its limit branch. A plain load (not
-        // `readonly`) stays here in the entry block.
-        tr.host_base = Some(tr.b.ins().load(I64, flags(), tr.ctx, off::CTX_HOST_BASE));
-    }
     tr.may_write =
         blocks.iter().flat_map(|bl| &bl.ops).any(|op| matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }));
     let targets = |bl: &Block| match bl.term {
@@ -583,7 +573,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             fregs: fregs::Shadows::default(),
             vtype: None,
             dirty_in: Vec::new(),
-            host_base: None,
             accesses: 0,
             checked: Vec::new(),
         }
@@ -944,29 +933,24 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// ([`crate::MemAccess::Direct`]): one compare against the guest limit
     /// (the reservation covers `[0, GUEST_LIMIT)` and a guard past it),
     /// whose branch goes to a side exit at this instruction, exactly as a
-    /// failed check does. Returns the host address, computed before the
-    /// branch: the access must be the next machine instruction after the
-    /// branch, because a host fault there is resumed at the branch's
-    /// target (see [`crate::fault`], which verifies that layout in the
-    /// machine code).
+    /// failed check does. Returns the host address (the pinned base plus
+    /// `at`, which the access folds into its address operand). The access
+    /// must be the next machine instruction after the branch, because a
+    /// host fault there is resumed at the branch's target (see
+    /// [`crate::fault`], which verifies that layout in the machine code).
     ///
-    /// `stored` is a store's value: the branch's condition depends on it
-    /// (ORed in through a zero the optimizer cannot see), so that it is
-    /// computed before the branch; the optimizer would otherwise sink a
-    /// value used only by the store to right before it.
-    fn direct_check(&mut self, at: Value, stored: Option<Value>) -> Value {
-        let p = match self.host_base {
-            Some(base) => self.b.ins().iadd(base, at),
-            None => self.host_addr(at),
-        };
-        let mut beyond = self.b.ins().ushr_imm_s(at, i64::from(GUEST_LIMIT.trailing_zeros()));
-        if let (Some(v), Some(base)) = (stored, self.host_base) {
-            // The host base is page-aligned: its low bit is 0.
-            let zero = self.b.ins().band_imm_s(base, 1);
-            let v = if self.b.func.dfg.value_type(v) == I64 { v } else { self.b.ins().uextend(I64, v) };
-            let none = self.b.ins().band(v, zero);
-            beyond = self.b.ins().bor(beyond, none);
-        }
+    /// A store whose value the optimizer computes only after the branch
+    /// (it sinks a value used by the store alone to right before it) fails
+    /// that check and is compiled again with an inline check.
+    fn direct_check(&mut self, at: Value) -> Value {
+        // The host base is in the pinned register (see `store::host_isa`),
+        // not a constant: the optimizer would fold a constant and the
+        // access's offset into a new constant materialized right before the
+        // access, between it and its branch.
+        let base = self.b.ins().get_pinned_reg(I64);
+        let p = self.b.ins().iadd(base, at);
+        // A constant is fine here: it is used before the branch.
+        let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, at, GUEST_LIMIT as i64);
         let slow = self.side_exit(exit::SLOW);
         self.branch_to(beyond, slow);
         p
@@ -1063,7 +1047,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
                 let direct = self.next_access();
                 let p = if direct.is_some() {
-                    self.direct_check(a, None)
+                    self.direct_check(a)
                 } else {
                     self.check(addr, base, a, size.bytes(), false);
                     self.host_addr(a)
@@ -1076,7 +1060,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
                 let direct = self.next_access();
                 let p = if direct.is_some() {
-                    self.direct_check(a, Some(v))
+                    self.direct_check(a)
                 } else {
                     self.check(addr, base, a, size.bytes(), true);
                     self.host_addr(a)
