@@ -358,6 +358,10 @@ struct Tuning {
     /// JIT: most blocks a hot region grows to [default: 64].
     #[arg(long, value_name = "N")]
     max_region_blocks: Option<std::num::NonZeroUsize>,
+    /// JIT: most blocks of called functions a hot region takes in
+    /// [default: 16].
+    #[arg(long, value_name = "N")]
+    max_callee_blocks: Option<usize>,
 }
 
 /// `--cost-model` values.
@@ -418,6 +422,7 @@ impl Tuning {
         put("hot-time-weight", self.hot_time_weight.map(|v| v.to_string()));
         put("compile-budget", self.compile_budget.map(|v| v.to_string()));
         put("max-region-blocks", self.max_region_blocks.map(|v| v.to_string()));
+        put("max-callee-blocks", self.max_callee_blocks.map(|v| v.to_string()));
         if self.no_hot_adaptive {
             out.push("--no-hot-adaptive".into());
         }
@@ -496,6 +501,9 @@ impl Tuning {
         }
         if let Some(v) = self.max_region_blocks {
             h.max_region_blocks = v;
+        }
+        if let Some(v) = self.max_callee_blocks {
+            h.max_callee_blocks = v;
         }
         h.validate().map_err(|e| anyhow::anyhow!("hotspot settings: {e}"))
     }

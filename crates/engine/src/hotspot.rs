@@ -78,6 +78,16 @@ pub struct HotspotConfig {
     /// costs its own compile and a chained exit per iteration; but
     /// Cranelift's optimizer costs more than linearly in a function's size.
     pub max_region_blocks: NonZeroUsize,
+    /// Most blocks of called functions a hot region takes in, among its
+    /// [`max_region_blocks`](Self::max_region_blocks)
+    /// (`--max-callee-blocks`), not counting those that run about as
+    /// often as the region's entry (half to twice its score): those are on
+    /// every pass through the loop, and a loop cut short of one exits the
+    /// region on every pass, or (when the cut block is a callee's return)
+    /// loses its cycle and becomes a region of one block. The rest, paths
+    /// a callee takes now and then and its own inner loops, would make the
+    /// region slow to compile.
+    pub max_callee_blocks: usize,
 }
 
 impl Default for HotspotConfig {
@@ -96,6 +106,7 @@ impl Default for HotspotConfig {
             time_weight: 1.0,
             compile_budget: 0.75,
             max_region_blocks: NonZeroUsize::new(64).expect("non-zero"),
+            max_callee_blocks: 16,
         }
     }
 }

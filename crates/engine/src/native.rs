@@ -840,9 +840,6 @@ fn is_call(block: &ferrovm_ir::Block) -> bool {
         && block.ops.iter().any(|op| matches!(op, ferrovm_ir::Op::SetReg { reg, .. } if *reg == ferrovm_ir::Reg::x(1)))
 }
 
-/// Most blocks of callees a region takes in (see [`Vm::grow_region`]).
-const MAX_CALLEE_BLOCKS: usize = 16;
-
 /// A block [`Vm::grow_region`] may add.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
@@ -852,6 +849,8 @@ struct Candidate {
     of_entry: bool,
     /// Reached through a call from the loop's own blocks.
     in_callee: bool,
+    /// Its heat is its counted runs, not that of code compiled as hot.
+    counted: bool,
 }
 
 /// Whether `block` ends in a return (`ret`).
@@ -873,26 +872,35 @@ impl Vm {
     /// it was compiled as hot code (under tiered: compiled at all), else
     /// its runs: under tiered its score as of window `now` plus the runs
     /// not folded in yet, under jit the runs of its first translation.
-    fn heat(&self, pc: u64, hot: u32, now: u32) -> u32 {
-        let Some(store) = &self.store else { return 0 };
-        let Some(r) = self.table.get(pc) else { return 0 };
+    /// With whether it is counted runs (hot code counts none).
+    fn heat(&self, pc: u64, hot: u32, now: u32) -> (u32, bool) {
+        let Some(store) = &self.store else { return (0, true) };
+        let Some(r) = self.table.get(pc) else { return (0, true) };
         let linked = r.cell.code.load(Ordering::Relaxed) != store.stub();
         // Hot code; first-run and quick code count their runs.
         let compiled = linked && r.optimized.load(Ordering::Relaxed);
         let runs = r.runs.load(Ordering::Relaxed);
         if compiled {
-            hot
+            (hot, false)
         } else if matches!(self.mode, EngineMode::Tiered) {
-            (r.score.at(&self.config.hotspot, now) as u32).saturating_add(runs)
+            ((r.score.at(&self.config.hotspot, now) as u32).saturating_add(runs), true)
         } else {
-            runs
+            (runs, true)
         }
+    }
+
+    /// A [`Candidate`] at `pc` for [`Vm::grow_region`].
+    fn candidate(&self, pc: u64, hot: u32, now: u32, of_entry: bool, in_callee: bool) -> Candidate {
+        let (heat, counted) = self.heat(pc, hot, now);
+        Candidate { pc, heat, of_entry, in_callee, counted }
     }
 
     /// Grows `region` (holding the entry block) into the loop around it:
     /// explores successors depth first, hottest first (those hot
     /// themselves: compiled already, or run 1/32 of the hot threshold;
-    /// through a call, a quarter of it and at most [`MAX_CALLEE_BLOCKS`]
+    /// through a call, a quarter of it and, besides those that run about as
+    /// often as the entry, at most
+    /// [`HotspotConfig::max_callee_blocks`](crate::HotspotConfig::max_callee_blocks)
     /// blocks), then keeps the explored blocks from which the entry can be
     /// reached again — the blocks of the hot cycles through it. A `ret`
     /// counts as leading to where the calls found so far return, so a hot
@@ -923,18 +931,13 @@ impl Vm {
             let mut succ: Vec<Candidate> = successors(block)
                 .into_iter()
                 .flatten()
-                .map(|pc| Candidate {
-                    pc,
-                    heat: engine.heat(pc, hot_runs, now),
-                    of_entry: from.of_entry,
-                    in_callee: from.in_callee || call,
-                })
+                .map(|pc| engine.candidate(pc, hot_runs, now, from.of_entry, from.in_callee || call))
                 .collect();
             // Popped hottest first.
             succ.sort_by_key(|c| c.heat);
             stack.extend(succ);
         };
-        let start = Candidate { pc: head, heat: 0, of_entry: true, in_callee: false };
+        let start = Candidate { pc: head, heat: 0, of_entry: true, in_callee: false, counted: true };
         push(self, &mut stack, entry, start);
         // Where the calls among the blocks found so far return to (and
         // whether that is inside a callee): a return found later may come
@@ -943,6 +946,7 @@ impl Vm {
         let mut continuations: Vec<(u64, bool)> = if is_call(entry) { vec![(entry.end, false)] } else { Vec::new() };
         let mut explored: Vec<ferrovm_ir::Block> = Vec::new();
         let mut callee_blocks = 0;
+        let max_callee = self.config.hotspot.max_callee_blocks;
         while let Some(c) = stack.pop() {
             if explored.len() >= MAX_EXPLORED {
                 break;
@@ -952,9 +956,17 @@ impl Vm {
             }
             // Callees join only with their hot blocks, and only so many:
             // a big library function would make the region slow to compile
-            // and mostly cold.
-            let hot =
-                if c.in_callee { c.heat >= callee_hot && callee_blocks < MAX_CALLEE_BLOCKS } else { c.heat >= warm };
+            // and mostly cold. A callee block that runs about as often as
+            // the entry is on every pass through the loop, which needs it
+            // (`locks` calls `pthread_mutex_lock` and `_unlock`, eighteen
+            // such blocks on one path): it does not count. Code compiled
+            // as hot counts no runs, so it always counts.
+            let steady = c.in_callee && c.counted && c.heat >= hot_runs / 2 && c.heat <= hot_runs.saturating_mul(2);
+            let hot = if c.in_callee {
+                c.heat >= callee_hot && (steady || callee_blocks < max_callee)
+            } else {
+                c.heat >= warm
+            };
             if !hot && !c.of_entry {
                 continue;
             }
@@ -972,17 +984,12 @@ impl Vm {
                 if is_return(&succ) {
                     let back: Vec<Candidate> = continuations
                         .iter()
-                        .map(|&(pc, in_callee)| Candidate {
-                            pc,
-                            heat: self.heat(pc, hot_runs, now),
-                            of_entry: false,
-                            in_callee,
-                        })
+                        .map(|&(pc, in_callee)| self.candidate(pc, hot_runs, now, false, in_callee))
                         .collect();
                     stack.extend(back);
                 }
             }
-            callee_blocks += usize::from(c.in_callee);
+            callee_blocks += usize::from(c.in_callee && !steady);
             explored.push(succ);
         }
         // Keep the blocks that lead back to the entry.

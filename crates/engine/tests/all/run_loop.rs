@@ -191,6 +191,64 @@ fn calls_inside_a_hot_region_return_inside_it() {
     }
 }
 
+/// `jal ra, offset`.
+fn jal_ra(offset: i32) -> u32 {
+    let o = offset as u32;
+    ((o >> 20 & 1) << 31) | ((o >> 1 & 0x3ff) << 21) | ((o >> 11 & 1) << 20) | ((o >> 12 & 0xff) << 12) | 0xef
+}
+
+/// A loop that calls two functions of nine blocks each, all run on every
+/// iteration (as the `locks` workload calls `pthread_mutex_lock` and
+/// `pthread_mutex_unlock`), under the default first tier: its region
+/// holds the loop's three blocks and all eighteen of the callees', once.
+/// (When every callee block counted against the limit of sixteen, the
+/// cut fell on the second callee's return and lost the cycle: a region
+/// of one block, then eleven more for the rest.)
+#[test]
+fn hot_regions_take_in_the_hot_blocks_of_two_callees() {
+    const ITERATIONS: u64 = 20_000;
+    const CALLEE_BLOCKS: usize = 9;
+    let callee_words = 2 * CALLEE_BLOCKS as i32;
+    let mut code = vec![
+        0x00000513,                     // li a0, 0
+        0x000054b7,                     // lui s1, 5
+        0xe204849b,                     // addiw s1, s1, -480 (20000 iterations)
+        0x0040006f,                     // j loop
+        0x00048593,                     // loop: mv a1, s1
+        jal_ra(4 * 5),                  // jal ra, f
+        jal_ra(4 * (4 + callee_words)), // jal ra, g
+        0xfff48493,                     // addi s1, s1, -1
+        0xfe0498e3,                     // bnez s1, loop
+        0x00000073,                     // ecall
+    ];
+    // f and g: eight blocks `addi a0, a0, 1 ; bnez s1, .+4`, then
+    // `add a0, a0, a1 ; ret`.
+    for _ in 0..2 {
+        for _ in 1..CALLEE_BLOCKS {
+            code.extend([0x00150513, 0x00049263]);
+        }
+        code.extend([0x00b50533, 0x00008067]);
+    }
+    let run = |config: EngineConfig| {
+        let (engine, mut cpu) = setup(&code);
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
+        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+        (cpu, engine.stats())
+    };
+    let (want, _) = run(interp());
+    let n = ITERATIONS;
+    assert_eq!(want.regs[10], 2 * (CALLEE_BLOCKS as u64 - 1) * n + n * (n + 1));
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    assert_eq!(config.cold_code, ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS }, "the default");
+    let (cpu, stats) = run(config);
+    assert_eq!(cpu, want);
+    assert_eq!(
+        (stats.hot_regions, stats.hot_blocks),
+        (1, 3 + 2 * CALLEE_BLOCKS as u64),
+        "one region: the loop with both callees"
+    );
+}
+
 /// `a0 = sum of 2 * i for i in 1..=12288`: a hot loop of one block.
 const SUM_LOOP: [u32; 8] = [
     0x00000513, // li a0, 0
