@@ -24,8 +24,9 @@
 //!   [`crate::MemAccess::Checked`] the alignment-and-limit test and the
 //!   page's permission byte, leaving with `exit::SLOW` before the
 //!   instruction when either fails; with [`crate::MemAccess::Direct`] the
-//!   site word in `ctx.site`, the limit compare and a plain host access
-//!   whose fault leaves through [`crate::fault`]. LR/SC, AMOs and the rare
+//!   limit compare, whose branch goes to that same exit, and right after
+//!   it the plain host access, whose fault resumes at the exit
+//!   ([`crate::fault`]). LR/SC, AMOs and the rare
 //!   integer ops call the same helpers ([`crate::helpers`]).
 //! * Blocks with FP or vector operations or CSR accesses are not compiled here
 //!   ([`Unsupported`]): the caller compiles them with Cranelift.
