@@ -61,6 +61,16 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
                 valued.push((o.long.clone(), format!("--{}=1", o.long)));
                 valued.push((o.long.clone(), format!("--{}=2", o.long)));
             }
+            // Regions of one block, and regions that take in no callee.
+            (Some(_), true) if o.long == "max-region-blocks" => {
+                valued.push((o.long.clone(), format!("--{}=1", o.long)))
+            }
+            (Some(_), true) if o.long == "max-callee-blocks" => {
+                valued.push((o.long.clone(), format!("--{}=0", o.long)))
+            }
+            (Some(_), true) if o.long == "steady-callee-blocks" => {
+                valued.push((o.long.clone(), format!("--{}=64", o.long)))
+            }
             // Compiles on the guest thread, and on more workers than cores.
             (Some(_), true) if o.long.ends_with("-threads") => {
                 valued.push((o.long.clone(), format!("--{}=0", o.long)));

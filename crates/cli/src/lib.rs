@@ -362,6 +362,11 @@ struct Tuning {
     /// [default: 16].
     #[arg(long, value_name = "N")]
     max_callee_blocks: Option<usize>,
+    /// JIT: blocks of called functions a hot region takes in past
+    /// --max-callee-blocks when they run about as often as the region's
+    /// entry, on every pass through its loop [default: 0].
+    #[arg(long, value_name = "N")]
+    steady_callee_blocks: Option<usize>,
 }
 
 /// `--cost-model` values.
@@ -423,6 +428,7 @@ impl Tuning {
         put("compile-budget", self.compile_budget.map(|v| v.to_string()));
         put("max-region-blocks", self.max_region_blocks.map(|v| v.to_string()));
         put("max-callee-blocks", self.max_callee_blocks.map(|v| v.to_string()));
+        put("steady-callee-blocks", self.steady_callee_blocks.map(|v| v.to_string()));
         if self.no_hot_adaptive {
             out.push("--no-hot-adaptive".into());
         }
@@ -504,6 +510,9 @@ impl Tuning {
         }
         if let Some(v) = self.max_callee_blocks {
             h.max_callee_blocks = v;
+        }
+        if let Some(v) = self.steady_callee_blocks {
+            h.steady_callee_blocks = v;
         }
         h.validate().map_err(|e| anyhow::anyhow!("hotspot settings: {e}"))
     }

@@ -80,14 +80,24 @@ pub struct HotspotConfig {
     pub max_region_blocks: NonZeroUsize,
     /// Most blocks of called functions a hot region takes in, among its
     /// [`max_region_blocks`](Self::max_region_blocks)
-    /// (`--max-callee-blocks`), not counting those that run about as
-    /// often as the region's entry (half to twice its score): those are on
-    /// every pass through the loop, and a loop cut short of one exits the
-    /// region on every pass, or (when the cut block is a callee's return)
-    /// loses its cycle and becomes a region of one block. The rest, paths
-    /// a callee takes now and then and its own inner loops, would make the
-    /// region slow to compile.
+    /// (`--max-callee-blocks`): a big library function would make the
+    /// region slow to compile. They are taken depth first, hottest first,
+    /// so when a loop's callees have more hot blocks, which are left out is
+    /// a matter of order.
     pub max_callee_blocks: usize,
+    /// Blocks of called functions a hot region takes in past
+    /// [`max_callee_blocks`](Self::max_callee_blocks) when they run about
+    /// as often as the region's entry (half to twice its score), on every
+    /// pass through the loop (`--steady-callee-blocks`). A loop cut short
+    /// of one exits its region on every pass, or, when the cut block is a
+    /// callee's return, loses its cycle: `locks`' mutex loop is one path of
+    /// 22 blocks, 18 of them in `pthread_mutex_lock` and `_unlock`, and at
+    /// 0 its region is 1 block in some runs and 20 in others, at 16 22 in
+    /// every run. 0 by default: strings' loops, which call a dozen glibc
+    /// functions a pass, then take regions of up to 64 blocks, and ran
+    /// slower in five of six comparisons, by 6% to 37%
+    /// (benches/results/2026-12-03-callee-blocks.md).
+    pub steady_callee_blocks: usize,
 }
 
 impl Default for HotspotConfig {
@@ -107,6 +117,7 @@ impl Default for HotspotConfig {
             compile_budget: 0.75,
             max_region_blocks: NonZeroUsize::new(64).expect("non-zero"),
             max_callee_blocks: 16,
+            steady_callee_blocks: 0,
         }
     }
 }

@@ -898,10 +898,11 @@ impl Vm {
     /// Grows `region` (holding the entry block) into the loop around it:
     /// explores successors depth first, hottest first (those hot
     /// themselves: compiled already, or run 1/32 of the hot threshold;
-    /// through a call, a quarter of it and, besides those that run about as
-    /// often as the entry, at most
+    /// through a call, a quarter of it and at most
     /// [`HotspotConfig::max_callee_blocks`](crate::HotspotConfig::max_callee_blocks)
-    /// blocks), then keeps the explored blocks from which the entry can be
+    /// blocks, and then
+    /// [`HotspotConfig::steady_callee_blocks`](crate::HotspotConfig::steady_callee_blocks)
+    /// more that run about as often as the entry), then keeps the explored blocks from which the entry can be
     /// reached again — the blocks of the hot cycles through it. A `ret`
     /// counts as leading to where the calls found so far return, so a hot
     /// callee (or a recursive call) joins the loop; compiled code checks
@@ -947,6 +948,7 @@ impl Vm {
         let mut explored: Vec<ferrovm_ir::Block> = Vec::new();
         let mut callee_blocks = 0;
         let max_callee = self.config.hotspot.max_callee_blocks;
+        let (mut steady_blocks, max_steady) = (0, self.config.hotspot.steady_callee_blocks);
         while let Some(c) = stack.pop() {
             if explored.len() >= MAX_EXPLORED {
                 break;
@@ -956,14 +958,12 @@ impl Vm {
             }
             // Callees join only with their hot blocks, and only so many:
             // a big library function would make the region slow to compile
-            // and mostly cold. A callee block that runs about as often as
-            // the entry is on every pass through the loop, which needs it
-            // (`locks` calls `pthread_mutex_lock` and `_unlock`, eighteen
-            // such blocks on one path): it does not count. Code compiled
-            // as hot counts no runs, so it always counts.
+            // and mostly cold. Past that, with `max_steady`, blocks that
+            // run about as often as the entry, on every pass through the
+            // loop (code compiled as hot counts no runs: not those).
             let steady = c.in_callee && c.counted && c.heat >= hot_runs / 2 && c.heat <= hot_runs.saturating_mul(2);
             let hot = if c.in_callee {
-                c.heat >= callee_hot && (steady || callee_blocks < max_callee)
+                c.heat >= callee_hot && (callee_blocks < max_callee || steady && steady_blocks < max_steady)
             } else {
                 c.heat >= warm
             };
@@ -989,7 +989,11 @@ impl Vm {
                     stack.extend(back);
                 }
             }
-            callee_blocks += usize::from(c.in_callee && !steady);
+            if c.in_callee && callee_blocks < max_callee {
+                callee_blocks += 1;
+            } else if c.in_callee {
+                steady_blocks += 1;
+            }
             explored.push(succ);
         }
         // Keep the blocks that lead back to the entry.

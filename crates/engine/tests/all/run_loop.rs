@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use ferrovm_engine::{ColdCode, CompileThreads, DEFAULT_COLD_RUNS, EngineConfig, Exit, FirstTier, JitOptions, Stats};
+use ferrovm_engine::{
+    ColdCode, CompileThreads, DEFAULT_COLD_RUNS, EngineConfig, Exit, FirstTier, HotspotConfig, JitOptions, Stats,
+};
 use ferrovm_ir::Cpu;
 use ferrovm_mem::{Access, AddressSpace, FaultKind, Perms};
 
@@ -199,13 +201,13 @@ fn jal_ra(offset: i32) -> u32 {
 
 /// A loop that calls two functions of nine blocks each, all run on every
 /// iteration (as the `locks` workload calls `pthread_mutex_lock` and
-/// `pthread_mutex_unlock`), under the default first tier: its region
-/// holds the loop's three blocks and all eighteen of the callees', once.
-/// (When every callee block counted against the limit of sixteen, the
-/// cut fell on the second callee's return and lost the cycle: a region
-/// of one block, then eleven more for the rest.)
+/// `pthread_mutex_unlock`), under the default first tier. With the
+/// default limit of sixteen callee blocks the cut falls on the second
+/// callee's return and loses the cycle (a region of one block, then more
+/// for the rest); with `steady_callee_blocks` the loop's region holds its
+/// three blocks and all eighteen of the callees', once.
 #[test]
-fn hot_regions_take_in_the_hot_blocks_of_two_callees() {
+fn hot_regions_take_in_the_steady_blocks_of_two_callees() {
     const ITERATIONS: u64 = 20_000;
     const CALLEE_BLOCKS: usize = 9;
     let callee_words = 2 * CALLEE_BLOCKS as i32;
@@ -240,7 +242,11 @@ fn hot_regions_take_in_the_hot_blocks_of_two_callees() {
     assert_eq!(want.regs[10], 2 * (CALLEE_BLOCKS as u64 - 1) * n + n * (n + 1));
     let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
     assert_eq!(config.cold_code, ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS }, "the default");
-    let (cpu, stats) = run(config);
+    let (cpu, stats) = run(config.clone());
+    assert_eq!(cpu, want);
+    assert!(stats.hot_regions > 1, "the default limit splits the loop: {} region(s)", stats.hot_regions);
+    let hotspot = HotspotConfig { steady_callee_blocks: 16, ..config.hotspot.clone() };
+    let (cpu, stats) = run(EngineConfig { hotspot, ..config });
     assert_eq!(cpu, want);
     assert_eq!(
         (stats.hot_regions, stats.hot_blocks),
