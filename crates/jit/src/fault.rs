@@ -49,7 +49,7 @@ pub(crate) type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, u
 pub(crate) const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));
 
 /// Calls `trampoline(cpu, ctx, code, pc)` so that a host fault at a marked
-/// site of `sites` in the compiled code it runs resumes at its side exit
+/// site of `sites` (`None` without direct access) in the compiled code it runs resumes at its side exit
 /// ([`redirect`]), with `host_base` in `r15`: with direct memory access,
 /// Cranelift's pinned register, where compiled code finds the host base of
 /// guest memory (nothing else in compiled code writes it; the helpers it
@@ -63,12 +63,13 @@ pub(crate) unsafe fn enter(
     trampoline: Trampoline,
     cpu: *mut Cpu,
     ctx: &JitContext,
-    sites: &FaultSites,
+    sites: Option<&FaultSites>,
     code: usize,
     pc: u64,
     host_base: u64,
 ) -> u64 {
-    let prev = ACTIVE.with(|a| a.replace((std::ptr::from_ref(ctx), std::ptr::from_ref(sites))));
+    let prev =
+        ACTIVE.with(|a| a.replace((std::ptr::from_ref(ctx), sites.map_or(std::ptr::null(), std::ptr::from_ref))));
     let r;
     #[cfg(target_arch = "x86_64")]
     // SAFETY: forwarded contract: a C-ABI call of `trampoline` with its four

@@ -338,8 +338,8 @@ pub struct CodeStore {
     /// Guest symbols, for the names in the perf map and the jitdump.
     symbols: std::sync::OnceLock<Arc<dyn GuestSymbols>>,
     /// The direct guest accesses of the installed code, for the fault
-    /// handler ([`crate::fault`]).
-    sites: crate::fault::FaultSites,
+    /// handler ([`crate::fault`]); only with direct memory access.
+    sites: Option<crate::fault::FaultSites>,
 }
 
 /// Names guest addresses (the guest program's and its libraries' symbol
@@ -448,10 +448,10 @@ impl CodeStore {
         let fp = translate::HostFp::new(options.fp, &*isa);
         let epochs = Arc::new(Epochs::default());
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
-        let sites = {
+        let sites = direct.then(|| {
             let (start, len) = cache.region();
             crate::fault::FaultSites::new(start, len)
-        };
+        });
         let perf_map = options.perf_map.then(|| {
             let path = format!("/tmp/perf-{}.map", std::process::id());
             std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
@@ -794,9 +794,11 @@ impl CodeStore {
         let entry = code.cache.addr(&alloc);
         // The range is reused only once no thread can be running what was
         // there; its sites are marked before the code can run.
-        self.sites.clear(entry, alloc.len());
-        for &at in &f.sites {
-            self.sites.mark(entry + at as usize);
+        if let Some(sites) = &self.sites {
+            sites.clear(entry, alloc.len());
+            for &at in &f.sites {
+                sites.mark(entry + at as usize);
+            }
         }
         let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
         if let Err(e) = written {
@@ -885,8 +887,9 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
-        let code =
-            unsafe { crate::fault::enter(self.trampoline, cpu, ctx, &self.sites, entry, pc, self.env.host_base) };
+        let code = unsafe {
+            crate::fault::enter(self.trampoline, cpu, ctx, self.sites.as_ref(), entry, pc, self.env.host_base)
+        };
         if host_fp {
             crate::host_fp::leave(cpu);
         }
