@@ -33,7 +33,7 @@ FILES = {
         "sub a0,a1,a2", "sll a0,a1,a2", "slt a0,a1,a2", "sltu a0,a1,a2", "xor a0,a1,a2", "srl a0,a1,a2",
         "sra a0,a1,a2", "or a0,a1,a2", "and a0,a1,a2", "addiw a0,a1,1", "slliw a0,a1,31",
         "srliw a0,a1,31", "sraiw a0,a1,31", "addw a0,a1,a2", "subw a0,a1,a2", "sllw a0,a1,a2",
-        "srlw a0,a1,a2", "sraw a0,a1,a2", "fence rw,rw", "fence.tso", "ecall", "ebreak", "fence.i",
+        "srlw a0,a1,a2", "sraw a0,a1,a2", "fence rw,rw", "fence.tso", "fence iorw,ow", "fence r,rw", "fence w,r", "ecall", "ebreak", "fence.i",
         "addi a0,zero,0", "add zero,a1,a2",
         "addi a0,a0,1|addi a0,a0,2|sd a0,0(sp)|addi a0,a0,3",
         "mv a1,a0|mv a2,a1|add a3,a2,a1",

@@ -235,7 +235,10 @@ fn run<O: Observer>(block: &Lowered, cpu: &mut Cpu, mem: &AddressSpace, f: &mut 
                 r!(d) = try_mem!(mem.amo(amo_op(op), addr, width(size), r!(s), order.host()), site);
             }
             IOp::Fence { kind } => match kind {
-                FenceKind::Full | FenceKind::Tso => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
+                FenceKind::Full => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
+                // No instruction on x86-64; keeps the compiler from
+                // reordering the accesses around it.
+                FenceKind::Tso => std::sync::atomic::fence(std::sync::atomic::Ordering::AcqRel),
             },
             IOp::FUn { op, prec, rm, d, s } => {
                 let (v, flags) = fp::unary(op, prec, resolve(rm, cpu), r!(s));

@@ -280,11 +280,17 @@ named_enum! {
 }
 
 named_enum! {
-    /// Kinds of `fence`.
+    /// Kinds of `fence`, by what they order (RVWMO, unprivileged spec
+    /// "Memory Ordering Instructions").
     pub enum FenceKind {
-        /// An ordinary `fence` with predecessor/successor sets.
+        /// A fence that orders earlier stores before later loads (its
+        /// predecessor set has `w` or `o`, its successor set `r` or `i`),
+        /// among anything else: a full barrier on every host.
         Full = "full",
-        /// `fence.tso`.
+        /// `fence.tso`, and every fence that orders no earlier store before
+        /// a later load (`fence rw,w` before a release store, `fence r,rw`
+        /// after an acquire load): what a TSO host (x86-64) does without any
+        /// instruction.
         Tso = "tso",
     }
 }

@@ -31,7 +31,7 @@
 //! * Blocks with FP or vector operations or CSR accesses are not compiled here
 //!   ([`Unsupported`]): the caller compiles them with Cranelift.
 
-use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
+use ferrovm_ir::{BinOp, Block, FenceKind, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
 use crate::abi::{RAS_ENTRIES, exit, offsets as off};
@@ -507,8 +507,10 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.a.mov(rax, qword_ptr(r12 + off::CTX_VALUE))?;
                 self.def(dst, rax)?;
             }
-            // What Cranelift's `fence` is on x86-64.
-            Op::Fence { .. } => self.a.mfence()?,
+            // What Cranelift's `fence` is on x86-64; a TSO fence is no
+            // instruction (see `ferrovm_ir::FenceKind`).
+            Op::Fence { kind: FenceKind::Full } => self.a.mfence()?,
+            Op::Fence { kind: FenceKind::Tso } => {}
             Op::FUnary { .. }
             | Op::FBinary { .. }
             | Op::FTernary { .. }

@@ -22,12 +22,12 @@ use std::collections::HashMap;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode,
-    UserFuncName, Value,
+    AbiParam, AtomicRmwOp, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef,
+    Signature, TrapCode, UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
-use ferrovm_ir::{BinOp, Block, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
+use ferrovm_ir::{BinOp, Block, FenceKind, IndirectHint, MemSize, Op, Reg, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
 use crate::abi::{JUMP_CACHE_ENTRIES, RAS_ENTRIES, exit, offsets as off};
@@ -911,6 +911,54 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         self.branch_to(bad, slow);
     }
 
+    /// An AMO at guest address `at` with operand `src`, inline: the check
+    /// a store's is plus read permission (`Need::READ_WRITE` in
+    /// `ferrovm_mem`: aligned, readable and writable, no translated code on
+    /// the page), then one host atomic read-modify-write, the instruction
+    /// the `fetch_*` of `AddressSpace::amo` compiles to (a `lock`ed
+    /// instruction, or a `lock cmpxchg` loop for min/max). Anything the
+    /// check refuses leaves with [`exit::SLOW`] before the instruction, and
+    /// the interpreter runs it through `AddressSpace::amo`, which faults
+    /// exactly; so faults, alignment and permissions have one
+    /// implementation, and this is the fast path of its success case.
+    /// Every `lock`ed x86-64 instruction is a full barrier, the strongest
+    /// ordering `aq`/`rl` can ask for.
+    fn amo(&mut self, op: ferrovm_ir::AmoOp, at: Value, src: Value, size: MemSize) -> Value {
+        use ferrovm_ir::AmoOp as A;
+        let slow = self.side_exit(exit::SLOW);
+        let mask = !(GUEST_LIMIT - 1) | u64::from(size.bytes() - 1);
+        let bad = self.b.ins().band_imm_s(at, mask as i64);
+        self.branch_to(bad, slow);
+        let bad = self.page_flags_differ(
+            at,
+            page_flags::READ | page_flags::WRITE | page_flags::WRITE_SLOW,
+            page_flags::READ | page_flags::WRITE,
+        );
+        self.branch_to(bad, slow);
+        let p = self.host_addr(at);
+        let rmw = match op {
+            A::Swap => AtomicRmwOp::Xchg,
+            A::Add => AtomicRmwOp::Add,
+            A::Xor => AtomicRmwOp::Xor,
+            A::And => AtomicRmwOp::And,
+            A::Or => AtomicRmwOp::Or,
+            A::Min => AtomicRmwOp::Smin,
+            A::Max => AtomicRmwOp::Smax,
+            A::MinU => AtomicRmwOp::Umin,
+            A::MaxU => AtomicRmwOp::Umax,
+        };
+        // Aligned (checked above) and mapped (the unmap barrier keeps the
+        // page while this code runs, as for every checked access).
+        let fl = flags().with_aligned();
+        if size == MemSize::W {
+            let x = self.b.ins().ireduce(I32, src);
+            let old = self.b.ins().atomic_rmw(I32, fl, rmw, p, x);
+            self.b.ins().sextend(I64, old)
+        } else {
+            self.b.ins().atomic_rmw(I64, fl, rmw, p, src)
+        }
+    }
+
     fn host_addr(&mut self, addr: Value) -> Value {
         let base = self.iconst(self.env.host_base);
         self.b.ins().iadd(base, addr)
@@ -1083,17 +1131,19 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let v = self.ctx_value();
                 self.def(dst, v)?;
             }
-            Op::Amo { op, dst, addr, src, size, order } => {
+            Op::Amo { op, dst, addr, src, size, .. } => {
                 let (a, s) = (self.t(addr)?, self.t(src)?);
-                let kind = self.iconst(u64::from(size_code(size) | order_code(order) << 2 | (op as u32) << 8));
-                let status = self.call(self.sigs.h4, HELPERS.amo, &[self.ctx, a, s, kind]).unwrap_or(a);
-                self.check_status(status);
-                let v = self.ctx_value();
+                let v = self.amo(op, a, s, size);
                 self.def(dst, v)?;
             }
-            Op::Fence { .. } => {
+            Op::Fence { kind: FenceKind::Full } => {
                 self.b.ins().fence();
             }
+            // Nothing on x86-64 (see `FenceKind::Tso`). Cranelift keeps
+            // guest loads and stores in program order; the one liberty its
+            // alias analysis takes, reusing a value it loaded or stored
+            // before, is one a plain RVWMO access may already see.
+            Op::Fence { kind: FenceKind::Tso } => {}
             Op::FUnary { op, prec, rm, dst, src } => {
                 let x = self.t(src)?;
                 let v = self.f_unary(op, prec, rm, x);

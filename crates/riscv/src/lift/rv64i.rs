@@ -126,16 +126,27 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst, pc: u64) -> Option<Flow> {
             let v = cx.b.binary(op, a, b);
             cx.set_x(i.rd, v);
         }
-        Fence => {
-            // fm = 1000 with pred = succ = RW is fence.tso (spec §2.7); any
-            // other fm is treated as a normal fence, as the spec requires.
-            let kind = if (imm >> 8) & 0xf == 0b1000 { FenceKind::Tso } else { FenceKind::Full };
-            cx.b.fence(kind);
-        }
+        Fence => cx.b.fence(fence_kind(imm)),
         Ecall => return Some(Flow::End(Terminator::Ecall { pc })),
         Ebreak => return Some(Flow::End(Terminator::Ebreak { pc })),
         FenceI => return Some(Flow::End(Terminator::FenceI { pc, next })),
         _ => return None,
     }
     Some(Flow::Next)
+}
+
+/// What a `fence` with immediate `imm` (`fm[11:8] pred[7:4] succ[3:0]`,
+/// each set `i o r w` from bit 3 down) orders. fm = 1000 with pred = succ
+/// = RW is `fence.tso` (spec §2.7); any other fm is treated as a normal
+/// fence, as the spec requires. A normal fence is [`FenceKind::Full`] only
+/// if it orders a store (or output) before a load (or input): everything
+/// else TSO already guarantees. Device I/O counts as memory here (a user
+/// process has none of its own), hence `o` with `w` and `i` with `r`.
+fn fence_kind(imm: i64) -> FenceKind {
+    let (fm, pred, succ) = ((imm >> 8) & 0xf, (imm >> 4) & 0xf, imm & 0xf);
+    if fm == 0b1000 && pred == 0b0011 && succ == 0b0011 {
+        return FenceKind::Tso;
+    }
+    let (stores_before, loads_after) = (pred & 0b0101 != 0, succ & 0b1010 != 0);
+    if stores_before && loads_after { FenceKind::Full } else { FenceKind::Tso }
 }
