@@ -96,6 +96,7 @@ fn fields(op: Opcode, format: Format, word: u32, any_rm: bool) -> Inst {
         Format::VMvI => (inst.rd, inst.imm) = (rd, simm5(rs1)),
         Format::VVNm | Format::VXNm | Format::VFNm => (inst.rd, inst.rs1, inst.rs2) = (rd, rs1, rs2),
         Format::VINm => (inst.rd, inst.rs2, inst.imm) = (rd, rs2, simm5(rs1)),
+        Format::VIUNm => (inst.rd, inst.rs2, inst.imm) = (rd, rs2, i64::from(rs1)),
         Format::VToX | Format::VToF | Format::VMvR => (inst.rd, inst.rs2) = (rd, rs2),
         Format::VId => (inst.rd, inst.rm) = (rd, vm),
         Format::VToXM | Format::VUnary => (inst.rd, inst.rs2, inst.rm) = (rd, rs2, vm),

@@ -70,7 +70,7 @@ pub fn encode(inst: &Inst) -> Option<u32> {
             Format::VMemWhole | Format::VMvV | Format::VMvX | Format::VMvF => rd | rs1,
             Format::VMvI => rd | (((imm as u32) & 0x1f) << 15),
             Format::VVNm | Format::VXNm | Format::VFNm => rd | rs1 | rs2,
-            Format::VINm => rd | rs2 | (((imm as u32) & 0x1f) << 15),
+            Format::VINm | Format::VIUNm => rd | rs2 | (((imm as u32) & 0x1f) << 15),
             Format::VToX | Format::VToF | Format::VMvR => rd | rs2,
             Format::VId => rd | vm,
             Format::VToXM | Format::VUnary => rd | rs2 | vm,

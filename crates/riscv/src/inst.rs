@@ -125,6 +125,14 @@ pub enum Ext {
     /// Vector data-independent execution latency (a property, no
     /// instructions).
     Zvkt,
+    /// Vector AES (`vaesef`, `vaesem`, `vaesdf`, `vaesdm`, `vaesz`,
+    /// `vaeskf1`, `vaeskf2`; vector cryptography spec 1.0). Needs [`Ext::V`].
+    Zvkned,
+    /// Vector SHA-256 (`vsha2ms`, `vsha2ch`, `vsha2cl` at SEW 32).
+    Zvknha,
+    /// Vector SHA-256 and SHA-512: the [`Ext::Zvknha`] opcodes, at SEW 32
+    /// or 64. No opcode of its own.
+    Zvknhb,
     /// Minimal half-precision vector FP: the binary16 <-> binary32
     /// conversions `vfwcvt.f.f.v` and `vfncvt.f.f.w` at SEW 16 (no opcode of
     /// its own: the V rows at another SEW).
@@ -173,6 +181,9 @@ impl Ext {
             Ext::Zvbb => "zvbb",
             Ext::Zvkb => "zvkb",
             Ext::Zvkt => "zvkt",
+            Ext::Zvkned => "zvkned",
+            Ext::Zvknha => "zvknha",
+            Ext::Zvknhb => "zvknhb",
             Ext::Zvfhmin => "zvfhmin",
             Ext::Zvfh => "zvfh",
         }
@@ -214,6 +225,9 @@ impl Ext {
         Ext::Zvbb,
         Ext::Zvkb,
         Ext::Zvkt,
+        Ext::Zvkned,
+        Ext::Zvknha,
+        Ext::Zvknhb,
         Ext::Zvfhmin,
         Ext::Zvfh,
     ];
@@ -221,7 +235,7 @@ impl Ext {
     /// Whether the extension's opcodes are vector instructions (lifted to
     /// [`ferrovm_ir::Op::Vector`], disassembled by the vector printer).
     pub const fn has_vector_opcodes(self) -> bool {
-        matches!(self, Ext::V | Ext::Zvbb)
+        matches!(self, Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha)
     }
 
     /// Looks an extension up by its ISA-string name.
@@ -357,6 +371,8 @@ pub enum Format {
     VXNm,
     /// `vd, vs2, simm5` with `vm` fixed.
     VINm,
+    /// `vd, vs2, uimm5` with `vm` fixed (`vaeskf1.vi`, `vaeskf2.vi`).
+    VIUNm,
     /// `vd, vs2, frs1` with `vm` fixed.
     VFNm,
     /// `vd, vs1` (`vmv.v.v`).
@@ -415,7 +431,7 @@ impl Format {
             | MopRR | VSetvli | VSetivli | VToX | VToXM => Some(RegFile::X),
             FLoad | FR | FRRm | FR4 | FUnaryRm | XToF | XToFRm | FLi | VToF => Some(RegFile::F),
             VMem | VMemStrided | VMemIndexed | VMemWhole | VV | VX | VI | VIU | VIU6 | VF | VVMac | VXMac | VFMac
-            | VVNm | VXNm | VINm | VFNm | VMvV | VMvX | VMvI | VMvF | VUnary | VId | VMvR => Some(RegFile::V),
+            | VVNm | VXNm | VINm | VIUNm | VFNm | VMvV | VMvX | VMvI | VMvF | VUnary | VId | VMvR => Some(RegFile::V),
             Store | B | Fence | FenceI | None | FStore | Cbo => Option::None,
         }
     }
@@ -430,8 +446,8 @@ impl Format {
             | VMvX => Some(RegFile::X),
             FR | FRRm | FR4 | FUnaryRm | FToX | FToXRm | FCmp | VF | VFMac | VFNm | VMvF => Some(RegFile::F),
             VV | VVMac | VVNm | VMvV => Some(RegFile::V),
-            U | J | CsrI | Fence | FenceI | None | FLi | VSetivli | VI | VIU | VIU6 | VINm | VMvI | VToX | VToF
-            | VToXM | VUnary | VId | VMvR => Option::None,
+            U | J | CsrI | Fence | FenceI | None | FLi | VSetivli | VI | VIU | VIU6 | VINm | VIUNm | VMvI | VToX
+            | VToF | VToXM | VUnary | VId | VMvR => Option::None,
         }
     }
 
@@ -441,8 +457,8 @@ impl Format {
         match self {
             R | Store | B | Amo | MopRR | VMemStrided => Some(RegFile::X),
             FStore | FR | FRRm | FR4 | FCmp => Some(RegFile::F),
-            VMemIndexed | VV | VX | VI | VIU | VIU6 | VF | VVMac | VXMac | VFMac | VVNm | VXNm | VINm | VFNm | VToX
-            | VToF | VToXM | VUnary | VMvR => Some(RegFile::V),
+            VMemIndexed | VV | VX | VI | VIU | VIU6 | VF | VVMac | VXMac | VFMac | VVNm | VXNm | VINm | VIUNm
+            | VFNm | VToX | VToF | VToXM | VUnary | VMvR => Some(RegFile::V),
             _ => Option::None,
         }
     }
@@ -481,6 +497,7 @@ impl Format {
                 | VIU
                 | VIU6
                 | VINm
+                | VIUNm
                 | VMvI
         )
     }
@@ -553,7 +570,7 @@ impl Format {
             VMemWhole | VMvV | VMvX | VMvI | VMvF => RD | RS1,
             VV | VX | VI | VIU | VF | VVMac | VXMac | VFMac => RD | RS1 | RS2 | VM,
             VIU6 => RD | RS1 | RS2 | VM | ZIMM6_HI,
-            VVNm | VXNm | VINm | VFNm => RD | RS1 | RS2,
+            VVNm | VXNm | VINm | VIUNm | VFNm => RD | RS1 | RS2,
             VToX | VToF | VMvR => RD | RS2,
             VToXM | VUnary => RD | RS2 | VM,
             VId => RD | VM,

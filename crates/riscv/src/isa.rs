@@ -37,7 +37,12 @@ const fn bits(exts: &[Ext]) -> u64 {
 const IMPLEMENTED: u64 = bits(Ext::ALL);
 
 /// The vector extensions: off on the default machine, like QEMU's.
-const VECTOR: u64 = bits(&[Ext::V, Ext::Zvbb, Ext::Zvkb, Ext::Zvkt, Ext::Zvfhmin, Ext::Zvfh]);
+const VECTOR: u64 =
+    bits(&[Ext::V, Ext::Zvbb, Ext::Zvkb, Ext::Zvkt, Ext::Zvkned, Ext::Zvknha, Ext::Zvknhb, Ext::Zvfhmin, Ext::Zvfh]);
+
+/// `zvkn` (vector cryptography spec 1.0, "Zvkn - NIST Algorithm Suite"):
+/// shorthand for Zvkned, Zvknhb, Zvkb and Zvkt.
+const ZVKN: u64 = bits(&[Ext::Zvkned, Ext::Zvknhb, Ext::Zvkb, Ext::Zvkt]);
 
 const RV64GC: u64 = bits(&[Ext::I, Ext::M, Ext::A, Ext::F, Ext::D, Ext::Zicsr, Ext::Zifencei, Ext::C]);
 
@@ -266,6 +271,9 @@ impl ExtSet {
                 let name = strip_version(part);
                 let known = match name {
                     "zk" | "zkn" => bits(&[Ext::Zbkb, Ext::Zbkc, Ext::Zbkx, Ext::Zkt]) | 1 << 63,
+                    "zvkn" => ZVKN,
+                    // Zvkn plus Zvbc or Zvkg, which ferrovm lacks.
+                    "zvknc" | "zvkng" => ZVKN | 1 << 63,
                     // The embedded vector subsets and VLEN guarantees: V
                     // covers them (VLEN >= 128 unless --vlen 64 says otherwise).
                     _ if name.starts_with("zve") || name.starts_with("zvl") => Self::bit(Ext::V),
@@ -282,7 +290,8 @@ impl ExtSet {
                     },
                 };
                 if known & 1 << 63 != 0 {
-                    // zkn/zk also need the AES/SHA instructions ferrovm lacks.
+                    // zkn/zk also need the scalar AES/SHA instructions, zvknc/zvkng
+                    // Zvbc/Zvkg, which ferrovm lacks.
                     unknown.push(name.to_owned());
                 }
                 set |= known & !(1 << 63);
@@ -355,6 +364,8 @@ impl ExtSet {
                 }
                 Ext::Zbc => self.has(Ext::Zbkc) && matches!(inst.op, Clmul | Clmulh),
                 Ext::Zfhmin => self.has(Ext::Zfh),
+                // Zvknhb is Zvknha's instructions with SEW 64 as well.
+                Ext::Zvknha => self.has(Ext::Zvknhb),
                 Ext::Zvbb => {
                     self.has(Ext::Zvkb)
                         && matches!(
@@ -451,9 +462,12 @@ mod tests {
         assert_eq!(ExtSet::RVA23U64.check_requirements(&format!("{rva23}_zvfhmin1p0_zvkt1p0_zvkb1p0")), Ok(()));
         let err = ExtSet::RVA22U64.check_requirements(rva23).map_err(|m| m.names);
         assert!(err.is_err_and(|n| n.contains(&"v".to_owned()) && n.contains(&"zvbb".to_owned())));
-        // Vector crypto beyond Zvkb is not implemented: named, not ignored.
-        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvknha1p0").map_err(|m| m.names);
-        assert_eq!(err, Err(vec!["zvkned".to_owned(), "zvknha".to_owned()]));
+        // Zvkned/Zvknh* are implemented, Zvkg/Zvks*/Zvbc not: named, not ignored.
+        assert_eq!(ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvknha1p0_zvkn1p0"), Ok(()));
+        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvkg1p0_zvkng1p0").map_err(|m| m.names);
+        assert_eq!(err, Err(vec!["zvkg".to_owned(), "zvkng".to_owned()]));
+        let err = ExtSet::RVA23U64.check_requirements("rv64gcv_zvkned1p0").map_err(|m| m.names);
+        assert_eq!(err, Err(vec!["zvkned".to_owned()]));
         assert_eq!(
             ExtSet::DEFAULT.check_requirements("rv64gc_zvbb"),
             Err(Missing { names: vec!["v".into(), "zvbb".into(), "zvkb".into()] })
@@ -479,6 +493,22 @@ mod tests {
         let ror = decode(0x60c5_d533); // ror a0,a1,a2: Zbb and Zbkb
         assert!(ExtSet::RV64GC.with(Ext::Zbkb).allows(&ror, 0));
         assert!(!ExtSet::RV64GC.allows(&ror, 0));
+    }
+
+    #[test]
+    fn vector_crypto_follows_its_extensions() {
+        let vaesef = decode(0xa291_a577); // vaesef.vv v10,v9
+        let vsha2ms = decode(0xb694_2577); // vsha2ms.vv v10,v9,v8
+        let rv64gcv = ExtSet::RV64GC.with(Ext::V);
+        assert!(!rv64gcv.allows(&vaesef, 0) && !rv64gcv.allows(&vsha2ms, 0));
+        assert!(!ExtSet::RVA23U64.allows(&vaesef, 0) && !ExtSet::DEFAULT.allows(&vaesef, 0));
+        assert!(rv64gcv.with(Ext::Zvkned).allows(&vaesef, 0));
+        assert!(rv64gcv.with(Ext::Zvknha).allows(&vsha2ms, 0) && rv64gcv.with(Ext::Zvknhb).allows(&vsha2ms, 0));
+        assert!(ExtSet::IMPLEMENTED.allows(&vaesef, 0) && ExtSet::IMPLEMENTED.allows(&vsha2ms, 0));
+        let zvkn = ExtSet::from_profile_or_isa("rv64gc_zvkn").ok();
+        assert!(zvkn.is_some_and(|s| {
+            s.has(Ext::V) && s.has(Ext::Zvkned) && s.has(Ext::Zvknhb) && s.has(Ext::Zvkb) && !s.has(Ext::Zvbb)
+        }));
     }
 
     #[test]

@@ -629,6 +629,25 @@ macro_rules! for_each_inst {
             VwsllVv         "vwsll.vv"           VV           Zvbb     "110101 . ..... ..... 000 ..... 1010111",
             VwsllVx         "vwsll.vx"           VX           Zvbb     "110101 . ..... ..... 100 ..... 1010111",
             VwsllVi         "vwsll.vi"           VIU          Zvbb     "110101 . ..... ..... 011 ..... 1010111",
+            // ---- Zvkned, Zvknh[ab] (vector cryptography spec 1.0; riscv-opcodes
+            // rv_zvkned, rv_zvknha). OP-P (1110111) with OPMVV; vm is fixed
+            // to 1 (no masked forms, so the formats without `vm`); the .vs
+            // forms are funct6 101001, the .vv ones 101000, told apart from
+            // each other by the vs1 field.
+            VaesdmVv        "vaesdm.vv"          VMvR         Zvkned   "101000 1 ..... 00000 010 ..... 1110111",
+            VaesdmVs        "vaesdm.vs"          VMvR         Zvkned   "101001 1 ..... 00000 010 ..... 1110111",
+            VaesdfVv        "vaesdf.vv"          VMvR         Zvkned   "101000 1 ..... 00001 010 ..... 1110111",
+            VaesdfVs        "vaesdf.vs"          VMvR         Zvkned   "101001 1 ..... 00001 010 ..... 1110111",
+            VaesemVv        "vaesem.vv"          VMvR         Zvkned   "101000 1 ..... 00010 010 ..... 1110111",
+            VaesemVs        "vaesem.vs"          VMvR         Zvkned   "101001 1 ..... 00010 010 ..... 1110111",
+            VaesefVv        "vaesef.vv"          VMvR         Zvkned   "101000 1 ..... 00011 010 ..... 1110111",
+            VaesefVs        "vaesef.vs"          VMvR         Zvkned   "101001 1 ..... 00011 010 ..... 1110111",
+            VaeszVs         "vaesz.vs"           VMvR         Zvkned   "101001 1 ..... 00111 010 ..... 1110111",
+            Vaeskf1Vi       "vaeskf1.vi"         VIUNm        Zvkned   "100010 1 ..... ..... 010 ..... 1110111",
+            Vaeskf2Vi       "vaeskf2.vi"         VIUNm        Zvkned   "101010 1 ..... ..... 010 ..... 1110111",
+            Vsha2msVv       "vsha2ms.vv"         VVNm         Zvknha   "101101 1 ..... ..... 010 ..... 1110111",
+            Vsha2chVv       "vsha2ch.vv"         VVNm         Zvknha   "101110 1 ..... ..... 010 ..... 1110111",
+            Vsha2clVv       "vsha2cl.vv"         VVNm         Zvknha   "101111 1 ..... ..... 010 ..... 1110111",
             VfredusumVs     "vfredusum.vs"       VV           V        "000001 . ..... ..... 001 ..... 1010111",
             VfredosumVs     "vfredosum.vs"       VV           V        "000011 . ..... ..... 001 ..... 1010111",
             VfredminVs      "vfredmin.vs"        VV           V        "000101 . ..... ..... 001 ..... 1010111",

@@ -145,6 +145,7 @@ pub fn execute<M: VMemory>(cpu: &mut Cpu, inst: VInst, a: u64, b: u64, mem: &mut
                 r
             })
             .map_err(|()| VTrap::Illegal),
+        op if op.is_crypto() => super::crypto::compute(v, c, inst, a).map_err(|()| VTrap::Illegal),
         _ => compute(v, c, inst, a).map_err(|()| VTrap::Illegal),
     };
     if r.is_ok() {

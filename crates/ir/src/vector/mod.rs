@@ -21,6 +21,7 @@
 //! [`crate::fp`], so vector and scalar FP agree bit for bit, `fflags`
 //! included.
 
+mod crypto;
 mod exec;
 mod fp;
 
@@ -200,8 +201,8 @@ vops! {
     // per-element count (`Cpop` is the mask `vcpop.m`)
     Andn = "andn", Rol = "rol", Ror = "ror", Wsll = "wsll",
     Brev = "brev", Brev8 = "brev8", Rev8 = "rev8", Clz = "clz", Ctz = "ctz", CpopV = "cpop.v",
-    // floating point (§31.13-31.16; everything from `Fadd` on is FP, see
-    // `VOp::is_fp`): single width
+    // floating point (§31.13-31.16; everything from `Fadd` to `Fwredosum`
+    // is FP, see `VOp::is_fp`): single width
     Fadd = "fadd", Fsub = "fsub", Frsub = "frsub", Fmul = "fmul", Fdiv = "fdiv", Frdiv = "frdiv",
     Fmin = "fmin", Fmax = "fmax", Fsgnj = "fsgnj", Fsgnjn = "fsgnjn", Fsgnjx = "fsgnjx",
     Fmacc = "fmacc", Fnmacc = "fnmacc", Fmsac = "fmsac", Fnmsac = "fnmsac",
@@ -226,6 +227,14 @@ vops! {
     // FP reductions
     Fredusum = "fredusum", Fredosum = "fredosum", Fredmin = "fredmin", Fredmax = "fredmax",
     Fwredusum = "fwredusum", Fwredosum = "fwredosum",
+    // Zvkned and Zvknh[ab] (vector cryptography spec 1.0), after the FP
+    // ones so the numbers of the rest stay put: element-group instructions
+    // (`crypto`, see `VOp::is_crypto`); the `.vs` forms take their round
+    // key from element group 0 of `vs2`.
+    AesdmVv = "aesdm.vv", AesdmVs = "aesdm.vs", AesdfVv = "aesdf.vv", AesdfVs = "aesdf.vs",
+    AesemVv = "aesem.vv", AesemVs = "aesem.vs", AesefVv = "aesef.vv", AesefVs = "aesef.vs",
+    AeszVs = "aesz.vs", Aeskf1 = "aeskf1", Aeskf2 = "aeskf2",
+    Sha2ms = "sha2ms", Sha2ch = "sha2ch", Sha2cl = "sha2cl",
 }
 
 impl VOp {
@@ -233,7 +242,16 @@ impl VOp {
     /// accrue `fflags`, and is illegal while `frm` holds a reserved value:
     /// V 1.0 §31.10.1).
     pub const fn is_fp(self) -> bool {
-        self as u8 >= VOp::Fadd as u8
+        self as u8 >= VOp::Fadd as u8 && self as u8 <= VOp::Fwredosum as u8
+    }
+}
+
+impl VOp {
+    /// Whether this is a vector crypto element-group instruction
+    /// (`crypto`): unmasked, on element groups of 4 (EGS), with the
+    /// vector cryptography spec's constraints on SEW, `vl` and `vstart`.
+    pub const fn is_crypto(self) -> bool {
+        self as u8 >= VOp::AesdmVv as u8
     }
 }
 
@@ -257,7 +275,8 @@ pub struct VInst {
     pub vs2: u8,
     /// Bit 0: `vm` (1 = unmasked); bit 1: the first source is the scalar
     /// operand `a` (`.vx`/`.vi`/`.wx` forms) rather than `v[vs1]`; bit 2:
-    /// binary16 elements are legal ([`VInst::HALF`]); bits 4..=6: `nf` of
+    /// binary16 elements are legal ([`VInst::HALF`]); bit 3: SEW 64 is legal
+    /// for `vsha2*` ([`VInst::SHA512`]); bits 4..=6: `nf` of
     /// loads and stores.
     pub flags: u8,
     /// `zimm` of `vsetvli`/`vsetivli`, the element/register-count code of
@@ -275,6 +294,9 @@ impl VInst {
     /// the lifter sets it from the guest ISA, so SEW 16 FP stays reserved
     /// on a machine without them.
     pub const HALF: u8 = 4;
+    /// `vsha2*` may run at SEW 64 (SHA-512): the machine has Zvknhb, not
+    /// only Zvknha (the lifter sets it from the guest ISA).
+    pub const SHA512: u8 = 8;
 
     /// Whether the instruction is unmasked (`vm` = 1).
     pub const fn unmasked(self) -> bool {

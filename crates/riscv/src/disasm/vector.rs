@@ -162,7 +162,7 @@ pub(crate) fn render(i: &Inst, out: &mut Rendered) -> bool {
             out.put(format_args!("{name}\t{},{},{}", v(rd), f(rs1), v(rs2)));
             mask(i, out);
         }
-        Format::VVNm | Format::VXNm | Format::VINm | Format::VFNm => {
+        Format::VVNm | Format::VXNm | Format::VINm | Format::VIUNm | Format::VFNm => {
             let src1 = match i.op.format() {
                 Format::VVNm => v(rs1).to_owned(),
                 Format::VXNm => x(rs1).to_owned(),

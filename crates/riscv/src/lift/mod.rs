@@ -158,9 +158,10 @@ fn lift_inst(cx: &mut Ctx, inst: &Inst, pc: u64) -> Option<Flow> {
         | Ext::Zkt
         | Ext::Zvkb
         | Ext::Zvkt
+        | Ext::Zvknhb
         | Ext::Zvfhmin
         | Ext::Zvfh => None,
-        Ext::V | Ext::Zvbb => vector::lift(cx, inst),
+        Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha => vector::lift(cx, inst),
     }
 }
 

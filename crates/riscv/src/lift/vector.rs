@@ -1,4 +1,4 @@
-//! V 1.0 and Zvbb: every vector instruction becomes one `vector` op
+//! V 1.0, Zvbb, Zvkned and Zvknh[ab]: every vector instruction becomes one `vector` op
 //! ([`ferrovm_ir::Op::Vector`]) carrying a [`VInst`]; its scalar operands
 //! (`x[rs1]`, `x[rs2]` or the immediate) are temporaries and a scalar result
 //! (`vsetvl*`, `vmv.x.s`, `vcpop.m`, `vfirst.m`) is written to `x[rd]`.
@@ -49,6 +49,7 @@ fn shape(op: Opcode) -> Option<Shape> {
             | Format::VIU6
             | Format::VXNm
             | Format::VINm
+            | Format::VIUNm
             | Format::VMvX
             | Format::VMvI
             | Format::VXMac
@@ -104,7 +105,11 @@ fn shape(op: Opcode) -> Option<Shape> {
     }
     let key = match (base, suffix) {
         ("waddu" | "wadd" | "wsubu" | "wsub", "wv" | "wx") | ("fwadd" | "fwsub", "wv" | "wf") => format!("{base}_w"),
-        ("zext" | "sext", _) | ("mv", "x.s" | "s.x") | ("fmv", _) | ("cpop", "v") => format!("{base}.{suffix}"),
+        ("zext" | "sext", _)
+        | ("mv", "x.s" | "s.x")
+        | ("fmv", _)
+        | ("cpop", "v")
+        | ("aesdm" | "aesdf" | "aesem" | "aesef" | "aesz", _) => format!("{base}.{suffix}"),
         // vfcvt.xu.f.v → fcvt.xu.f (the operand-shape suffix dropped)
         ("fcvt" | "fwcvt" | "fncvt", _) => format!("{base}.{}", suffix.get(..suffix.len().saturating_sub(2))?),
         _ => base.to_owned(),
@@ -142,7 +147,13 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
     // V 1.0 §31.13).
     let half = (cx.isa.has(Ext::Zvfh) && s.op.is_fp())
         || (cx.isa.has(Ext::Zvfhmin) && matches!(s.op, VOp::FwcvtFF | VOp::FncvtFF));
-    let flags = vm | if s.scalar { VInst::SCALAR } else { 0 } | if half { VInst::HALF } else { 0 } | (nf & 7) << 4;
+    // SHA-512 (vsha2* at SEW 64) needs Zvknhb; Zvknha has SHA-256 only.
+    let sha512 = cx.isa.has(Ext::Zvknhb) && matches!(s.op, VOp::Sha2ms | VOp::Sha2ch | VOp::Sha2cl);
+    let flags = vm
+        | if s.scalar { VInst::SCALAR } else { 0 }
+        | if half { VInst::HALF } else { 0 }
+        | if sha512 { VInst::SHA512 } else { 0 }
+        | (nf & 7) << 4;
     let inst = VInst { op: s.op, vd: i.rd, vs1: i.rs1, vs2: i.rs2, flags, imm };
     if s.op.is_fp() {
         // V 1.0 §31.10.1: a reserved frm makes every vector FP instruction
@@ -150,7 +161,7 @@ pub(crate) fn lift(cx: &mut Ctx, i: &Inst) -> Option<Flow> {
         cx.check_frm();
     }
     let a = match format {
-        Format::VI | Format::VIU | Format::VIU6 | Format::VINm | Format::VMvI => cx.imm(i.imm),
+        Format::VI | Format::VIU | Format::VIU6 | Format::VINm | Format::VIUNm | Format::VMvI => cx.imm(i.imm),
         Format::VSetivli | Format::VToF => cx.imm(0),
         // The raw f[rs1]: whether it is NaN-unboxed depends on SEW.
         Format::VF | Format::VFMac | Format::VFNm | Format::VMvF => cx.f_raw(i.rs1),
@@ -207,5 +218,10 @@ mod tests {
         assert_eq!(f(Opcode::VwsllVx), Some((VOp::Wsll, 0, 0, true)));
         assert_eq!(f(Opcode::VandnVv), Some((VOp::Andn, 0, 0, false)));
         assert_eq!(f(Opcode::Vbrev8V), Some((VOp::Brev8, 0, 0, false)));
+        assert_eq!(f(Opcode::VaesefVs), Some((VOp::AesefVs, 0, 0, false)));
+        assert_eq!(f(Opcode::VaesdmVv), Some((VOp::AesdmVv, 0, 0, false)));
+        assert_eq!(f(Opcode::VaeszVs), Some((VOp::AeszVs, 0, 0, false)));
+        assert_eq!(f(Opcode::Vaeskf2Vi), Some((VOp::Aeskf2, 0, 0, true)));
+        assert_eq!(f(Opcode::Vsha2clVv), Some((VOp::Sha2cl, 0, 0, false)));
     }
 }

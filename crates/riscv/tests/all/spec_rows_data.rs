@@ -1,5 +1,5 @@
 //! Spec-derived table rows for the extensions binutils 2.40 does not know
-//! (Zicond, Zimop, Zfa, Zcb, Zcmop, Zihintntl, Zvbb) and the hint names objdump
+//! (Zicond, Zimop, Zfa, Zcb, Zcmop, Zihintntl, Zvbb, Zvkned, Zvknh[ab]) and the hint names objdump
 //! only prints when the ELF declares the hint extension (Zicbop, Zihintpause).
 //!
 //! Encodings are built from the specifications' bit layouts (Zfa, Zcb and
@@ -132,4 +132,51 @@ pub const SPEC_ROWS: &[(u32, u8, &str, bool)] = &[
     (0x4906ac57, 4, "vctz.v\tv24,v16,v0.t", false),
     (0x4a2720d7, 4, "vcpop.v\tv1,v2", false),
     (0x49072c57, 4, "vcpop.v\tv24,v16,v0.t", false),
+    // Zvkned and Zvknh[ab], the encodings of LLVM's MC tests
+    // (test/MC/RISCV/rvv/zvkned.s, zvknh.s) printed the binutils way:
+    (0xa290a577, 4, "vaesdf.vv	v10,v9", false),
+    (0xa690a577, 4, "vaesdf.vs	v10,v9", false),
+    (0xa291a577, 4, "vaesef.vv	v10,v9", false),
+    (0xa691a577, 4, "vaesef.vs	v10,v9", false),
+    (0xa2902577, 4, "vaesdm.vv	v10,v9", false),
+    (0xa6902577, 4, "vaesdm.vs	v10,v9", false),
+    (0xa2912577, 4, "vaesem.vv	v10,v9", false),
+    (0xa6912577, 4, "vaesem.vs	v10,v9", false),
+    (0x8a90a577, 4, "vaeskf1.vi	v10,v9,1", false),
+    (0x8a9fa577, 4, "vaeskf1.vi	v10,v9,31", false),
+    (0xaa912577, 4, "vaeskf2.vi	v10,v9,2", false),
+    (0xaa9fa577, 4, "vaeskf2.vi	v10,v9,31", false),
+    (0xa693a577, 4, "vaesz.vs	v10,v9", false),
+    (0xb6942577, 4, "vsha2ms.vv	v10,v9,v8", false),
+    (0xba942577, 4, "vsha2ch.vv	v10,v9,v8", false),
+    (0xbe942577, 4, "vsha2cl.vv	v10,v9,v8", false),
+    // Zvkned and Zvknh[ab], built from the riscv-opcodes rv_zvkned and rv_zvknha field layouts:
+    (0xa22020f7, 4, "vaesdm.vv\tv1,v2", false),
+    (0xa3f02877, 4, "vaesdm.vv\tv16,v31", false),
+    (0xa62020f7, 4, "vaesdm.vs\tv1,v2", false),
+    (0xa7f02877, 4, "vaesdm.vs\tv16,v31", false),
+    (0xa220a0f7, 4, "vaesdf.vv\tv1,v2", false),
+    (0xa3f0a877, 4, "vaesdf.vv\tv16,v31", false),
+    (0xa620a0f7, 4, "vaesdf.vs\tv1,v2", false),
+    (0xa7f0a877, 4, "vaesdf.vs\tv16,v31", false),
+    (0xa22120f7, 4, "vaesem.vv\tv1,v2", false),
+    (0xa3f12877, 4, "vaesem.vv\tv16,v31", false),
+    (0xa62120f7, 4, "vaesem.vs\tv1,v2", false),
+    (0xa7f12877, 4, "vaesem.vs\tv16,v31", false),
+    (0xa221a0f7, 4, "vaesef.vv\tv1,v2", false),
+    (0xa3f1a877, 4, "vaesef.vv\tv16,v31", false),
+    (0xa621a0f7, 4, "vaesef.vs\tv1,v2", false),
+    (0xa7f1a877, 4, "vaesef.vs\tv16,v31", false),
+    (0xa623a0f7, 4, "vaesz.vs\tv1,v2", false),
+    (0xa7f3a877, 4, "vaesz.vs\tv16,v31", false),
+    (0x8a2020f7, 4, "vaeskf1.vi\tv1,v2,0", false),
+    (0x8b872477, 4, "vaeskf1.vi\tv8,v24,14", false),
+    (0xaa2020f7, 4, "vaeskf2.vi\tv1,v2,0", false),
+    (0xab872477, 4, "vaeskf2.vi\tv8,v24,14", false),
+    (0xb621a0f7, 4, "vsha2ms.vv\tv1,v2,v3", false),
+    (0xb7eeaff7, 4, "vsha2ms.vv\tv31,v30,v29", false),
+    (0xba21a0f7, 4, "vsha2ch.vv\tv1,v2,v3", false),
+    (0xbbeeaff7, 4, "vsha2ch.vv\tv31,v30,v29", false),
+    (0xbe21a0f7, 4, "vsha2cl.vv\tv1,v2,v3", false),
+    (0xbfeeaff7, 4, "vsha2cl.vv\tv31,v30,v29", false),
 ];
