@@ -42,7 +42,7 @@ flags_for() { # name -> extra flags (one per line)
     case "$1" in
         min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
         min_zfh_zbk) printf '%s\n' -march=rv64gc_zfh_zbkb_zbkx ;;
-        vector|vector_fp|vector_signal) printf '%s\n' -march=rv64gcv ;;
+        vector|vector_fp|vector_signal|vector_crypto) printf '%s\n' -march=rv64gcv ;;
         vector_rva23) printf '%s\n' -march=rv64gcv_zbb_zbkb ;;
         threads|thr_*|proc_ids) printf "%s\n" -pthread ;;
         gdb_*) printf "%s\n" -g -O0 -pthread ;;
