@@ -302,6 +302,11 @@ struct Tuning {
     /// run that often (0: baseline code on the first run) [default: 0].
     #[arg(long, value_name = "N")]
     cold_runs: Option<u32>,
+    /// Tiered engine, --cold-code baseline: run the IR optimization passes
+    /// on a block given baseline code on its first run too (by default they
+    /// run only when it turns hot: for measurement).
+    #[arg(long)]
+    cold_opt: bool,
     /// Tiered engine: how compile costs and savings are predicted: `fixed`
     /// constants [default], or a model `learned` online from this run's
     /// compiles and measured speeds.
@@ -432,6 +437,9 @@ impl Tuning {
         if self.no_hot_adaptive {
             out.push("--no-hot-adaptive".into());
         }
+        if self.cold_opt {
+            out.push("--cold-opt".into());
+        }
         out
     }
 
@@ -458,6 +466,7 @@ impl Tuning {
         if let (Some(n), ColdCode::Baseline { interpreted }) = (self.cold_runs, &mut config.cold_code) {
             *interpreted = n;
         }
+        config.optimize_cold = self.cold_opt;
         if let Some(m) = self.cost_model {
             config.cost_model = match m {
                 CostModelArg::Fixed => CostModelKind::Fixed,

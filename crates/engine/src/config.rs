@@ -172,6 +172,14 @@ pub struct EngineConfig {
     pub mode: EngineMode,
     /// Whether to run the IR optimization passes.
     pub optimize: bool,
+    /// Whether to run them on a block the baseline compiler compiles on its
+    /// first run ([`ColdCode::Baseline`]). Off by default: most such blocks
+    /// run a few times, the passes took a third of the time of a cold
+    /// block's translation (more than the baseline compiler), and a block
+    /// that turns hot is lifted and optimized again for its region.
+    /// (Off: bigprog 0.074 s of CPU instead of 0.117 s, python3 -c pass
+    /// 0.61 s instead of 0.79 s; benches/results/2026-12-04-cold-path.md.)
+    pub optimize_cold: bool,
     /// Largest number of guest instructions in one block.
     pub max_block_insns: usize,
     /// JIT switches (used by [`EngineMode::Jit`] and
@@ -244,6 +252,7 @@ impl Default for EngineConfig {
         EngineConfig {
             mode: EngineMode::default(),
             optimize: true,
+            optimize_cold: false,
             max_block_insns: ferrovm_riscv::lift::MAX_BLOCK_INSNS,
             jit: JitOptions::default(),
             hotspot: HotspotConfig::default(),

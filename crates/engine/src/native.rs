@@ -188,11 +188,20 @@ impl Vcpu {
                 Counters::add(&self.shared.counters.evaluations, 1);
                 r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
                 // Refused or failed, its interpreter block runs on and is
-                // weighed as any other.
+                // weighed as any other (optimized, if it was not: see
+                // `EngineConfig::optimize_cold`).
                 vm.cold_reach.reached();
-                if let Ok(Outcome::Compiled) = self.compile_baseline(r) {
-                    Counters::add(&self.shared.counters.baseline_cold, 1);
-                    return true;
+                match self.compile_baseline(r) {
+                    Ok(Outcome::Compiled) => {
+                        Counters::add(&self.shared.counters.baseline_cold, 1);
+                        return true;
+                    }
+                    Ok(Outcome::Unsupported)
+                        if !vm.config.optimize_cold && vm.translate(r, &self.shared.counters).is_ok() =>
+                    {
+                        self.forget_local(r.pc);
+                    }
+                    _ => {}
                 }
                 return false;
             }
@@ -531,7 +540,11 @@ impl Vm {
             self.mem.mark_code(pc);
             let block = match kept {
                 Some(block) => block,
-                None => self.translate_ir(pc, self.config.max_block_insns.max(1))?,
+                None => self.translate_ir_with(
+                    pc,
+                    self.config.max_block_insns.max(1),
+                    kind != Kind::Baseline || self.config.optimize_cold,
+                )?,
             };
             let mut pages = self.pages_of(block.start, block.end);
             let mut region = vec![block];

@@ -400,6 +400,15 @@ impl Vcpu {
         Ok(())
     }
 
+    /// Drops `pc`'s local lookup-cache entry (its record got a new
+    /// interpreter block): the next dispatch looks it up again.
+    pub(crate) fn forget_local(&mut self, pc: u64) {
+        let i = slot(pc);
+        if matches!(&self.local[i], Some(l) if l.pc == pc) {
+            self.local[i] = None;
+        }
+    }
+
     /// Interprets `block`; `Some` for a guest event.
     #[inline]
     fn interpret(

@@ -915,6 +915,11 @@ impl Vm {
     /// Lifts and optimizes the block at `pc` (no caching). Exposed for tools
     /// and tests that want to see the IR.
     pub fn translate_ir(&self, pc: u64, max_insns: usize) -> Result<Block, LiftError> {
+        self.translate_ir_with(pc, max_insns, true)
+    }
+
+    /// [`Vm::translate_ir`], without the passes unless `optimize`.
+    pub(crate) fn translate_ir_with(&self, pc: u64, max_insns: usize, optimize: bool) -> Result<Block, LiftError> {
         let mem = &self.mem;
         let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
         let mut block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
@@ -924,6 +929,11 @@ impl Vm {
         }
         if tracing::enabled!(target: target::OP, tracing::Level::INFO) {
             tracing::info!(target: target::OP, "OP: {}\n{block}", self.describe(pc));
+        }
+        // `-d op_opt` shows every block after the passes, so with it on
+        // they run on cold blocks too.
+        if !optimize && !tracing::enabled!(target: target::OP_OPT, tracing::Level::INFO) {
+            return Ok(block);
         }
         let passes = self.passes.read().unwrap_or_else(PoisonError::into_inner);
         if let Err(e) = passes.run(&mut block) {
@@ -988,8 +998,11 @@ impl Vm {
         let mut limit = self.config.max_block_insns.max(1);
         // Mark the pages first, so a write racing with the read is noticed.
         self.mem.mark_code(pc);
+        // A cold block interpreted before its baseline code is optimized
+        // as that code would be (see `EngineConfig::optimize_cold`).
+        let optimize = !keep_ir || self.config.optimize_cold;
         let (lowered, features, ir) = loop {
-            let block = self.translate_ir(pc, limit)?;
+            let block = self.translate_ir_with(pc, limit, optimize)?;
             match lower(&block) {
                 Ok(l) => {
                     let features = Features::of(std::slice::from_ref(&block));

@@ -317,6 +317,30 @@ fn tiered_cold_blocks_get_baseline_code_on_their_first_run() {
     assert!(stats.hot_regions > 0, "the loop never got its optimized region");
 }
 
+/// The IR passes run on a block given baseline code on its first run only
+/// with `optimize_cold` (`--cold-opt`): without them its code is larger (the
+/// loop reads back `a1` it just wrote, which register caching would
+/// forward), with them as large as from the interpreter's optimized IR.
+/// Both give the interpreter's result, and the loop its optimized region.
+#[test]
+fn cold_blocks_are_not_optimized_unless_asked() {
+    let (want, _) = run_sum_loop(interp());
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    assert!(!config.optimize_cold, "the default");
+    let (cpu, plain) = run_sum_loop(config.clone());
+    assert_eq!(cpu, want);
+    let (cpu, optimized) = run_sum_loop(EngineConfig { optimize_cold: true, ..config });
+    assert_eq!(cpu, want);
+    assert_eq!(plain.baseline_cold, optimized.baseline_cold);
+    assert!(
+        plain.baseline_code_bytes > optimized.baseline_code_bytes,
+        "unoptimized {} bytes, optimized {}",
+        plain.baseline_code_bytes,
+        optimized.baseline_code_bytes
+    );
+    assert!(plain.hot_regions > 0 && optimized.hot_regions > 0, "the loop never got its optimized region");
+}
+
 /// Cold code with interpreted runs first (`--cold-runs 2`): a block is
 /// interpreted for its first two runs and gets baseline code (from the IR
 /// kept from its translation) at its third; blocks that run fewer times
@@ -366,11 +390,19 @@ fn tiered_cold_blocks_the_baseline_compiler_refuses_are_interpreted() {
         cold_code: ColdCode::Baseline { interpreted: 0 },
         ..tiered(2, JitOptions::default())
     };
-    let (cpu, stats) = run(config);
+    let (cpu, stats) = run(config.clone());
     assert_eq!(cpu, want);
     assert_eq!(stats.baseline_cold, 2, "the entry block and the ecall");
     assert_eq!(stats.baseline_fallbacks, 1, "the FP loop, refused once (not again when it turned hot)");
     assert!(stats.blocks_executed >= 1, "the FP loop ran in the interpreter until hot");
+    // Interpreted first (unoptimized, as baseline code would be), then
+    // refused at its third run: it is translated again, optimized, for
+    // the interpreter runs until it is hot.
+    let cold_runs = EngineConfig { cold_code: ColdCode::Baseline { interpreted: 2 }, ..config };
+    let (cpu, stats) = run(cold_runs);
+    assert_eq!(cpu, want);
+    assert_eq!(stats.baseline_fallbacks, 1, "the FP loop, refused once");
+    assert_eq!(stats.blocks_translated - stats.blocks_compiled, 4, "3 blocks, the loop twice: {stats:?}");
 }
 
 /// `--engine jit --hot-threshold 1` with a compile worker: each block's
