@@ -36,7 +36,16 @@ impl Block {
 
     /// Counts, per temporary, how many times it is read (ops and terminator).
     pub fn use_counts(&self) -> Vec<u32> {
-        let mut counts = vec![0u32; self.num_temps as usize];
+        let mut counts = Vec::new();
+        self.use_counts_into(&mut counts);
+        counts
+    }
+
+    /// [`Block::use_counts`] into `counts` (its old contents dropped), for
+    /// a caller that reuses the vector.
+    pub fn use_counts_into(&self, counts: &mut Vec<u32>) {
+        counts.clear();
+        counts.resize(self.num_temps as usize, 0);
         let mut bump = |t: Temp| {
             if let Some(c) = counts.get_mut(t.index()) {
                 *c += 1;
@@ -46,6 +55,5 @@ impl Block {
             op.for_each_use(&mut bump);
         }
         self.term.for_each_use(&mut bump);
-        counts
     }
 }

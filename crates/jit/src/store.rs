@@ -327,7 +327,7 @@ pub struct CodeStore {
     isa_opt: OwnedTargetIsa,
     code: Mutex<StoreState>,
     epochs: Arc<Epochs>,
-    env: Env,
+    pub(crate) env: Env,
     stub: usize,
     trampoline: Trampoline,
     /// The sentinel cell: `pc` odd (matches no target), code = the stub.
