@@ -154,7 +154,11 @@ macro_rules! atomic_ops {
 ///   a compare-and-swap, a fetch-and-op or a lock (what compilers and libcs
 ///   emit) cannot tell the difference; only a lock-free algorithm that
 ///   relies on LR/SC to detect ABA (a version-less stack pop, say) could.
-/// * AMOs are one host atomic read-modify-write each.
+/// * AMOs are one host atomic read-modify-write each. Cranelift's code
+///   (`ferrovm_jit`'s `Tr::amo`) emits that same locked instruction inline
+///   when its inline check (`Need::READ_WRITE`'s test of the page flags) passes, and
+///   leaves every other case (misaligned, unmapped, read-only, a code page)
+///   to the interpreter, which calls [`AddressSpace::amo`].
 ///
 /// Orderings come from the `aq`/`rl` bits; on an x86-64 host every atomic
 /// read-modify-write is a full barrier anyway.
