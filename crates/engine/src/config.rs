@@ -111,20 +111,39 @@ impl Default for ColdCode {
 }
 
 /// Where compiles run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CompileThreads {
     /// On the guest thread that asked, which waits (`--compile-threads 0`).
     Guest,
     /// On this many background workers, fed by one queue ordered by
     /// expected benefit; the guest keeps interpreting meanwhile.
     Workers(NonZeroUsize),
+    /// As [`CompileThreads::Workers`], with the available cores but one, at
+    /// least one, counted when the first worker starts: counting reads the
+    /// cgroup's CPU quota (`available_parallelism`), half a millisecond of
+    /// a 7 ms static hello world, which never compiles hot code. The
+    /// default.
+    #[default]
+    Auto,
 }
 
-impl Default for CompileThreads {
-    /// The available cores but one, at least one worker.
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        CompileThreads::Workers(NonZeroUsize::new(cores.saturating_sub(1)).unwrap_or(NonZeroUsize::MIN))
+impl CompileThreads {
+    /// How many workers compile, or `None` for the guest thread
+    /// ([`CompileThreads::Auto`] counts the cores now).
+    pub fn workers(self) -> Option<NonZeroUsize> {
+        match self {
+            CompileThreads::Guest => None,
+            CompileThreads::Workers(n) => Some(n),
+            CompileThreads::Auto => {
+                let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+                Some(NonZeroUsize::new(cores.saturating_sub(1)).unwrap_or(NonZeroUsize::MIN))
+            }
+        }
+    }
+
+    /// Whether compile workers compile (not the guest thread).
+    pub fn on_workers(self) -> bool {
+        !matches!(self, CompileThreads::Guest)
     }
 }
 

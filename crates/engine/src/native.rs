@@ -6,7 +6,7 @@
 //! a compile worker, ahead of the queue; see [`FirstTier`]) and then a
 //! compile worker gives them hot code (optimized, with the hot loop around
 //! them) while the guest goes on running; with
-//! [`CompileThreads::Guest`] the guest thread compiles the hot code itself. Under
+//! [`crate::CompileThreads::Guest`] the guest thread compiles the hot code itself. Under
 //! [`EngineMode::Jit`] every block is compiled the first time it runs,
 //! quickly (first-tier code), and recompiled as hot code once it has run
 //! `tier_up` times. A hot region whose side exit turns hot is re-formed
@@ -23,7 +23,7 @@ use ferrovm_jit::abi::Cell;
 use ferrovm_jit::{Compiler, Error as JitError, Flavor, Linker};
 use ferrovm_riscv::lift::LiftError;
 
-use crate::config::{ColdCode, CompileThreads, EngineMode, FirstTier};
+use crate::config::{ColdCode, EngineMode, FirstTier};
 use crate::cost::Features;
 use crate::queue::{Pushed, Request};
 use crate::stats::Counters;
@@ -276,7 +276,7 @@ impl Vcpu {
         // first (served ahead of everything), then its optimized region:
         // the guest runs native code long before a big region is ready.
         let quick = reform.is_none()
-            && matches!(vm.config.compile_threads, CompileThreads::Workers(_))
+            && vm.config.compile_threads.on_workers()
             && r.cell.code.load(Ordering::Relaxed) == vm.store.as_ref().map_or(0, |s| s.stub());
         tracing::info!(
             target: crate::log::target::TIER,
@@ -363,12 +363,12 @@ impl Vcpu {
     }
 
     /// Compiles `req` on this thread or queues it for a worker (see
-    /// [`CompileThreads`]). Whether `req`'s translation has compiled code now.
+    /// [`crate::CompileThreads`]). Whether `req`'s translation has compiled code now.
     pub(crate) fn submit(&mut self, req: Request) -> bool {
         let vm = Arc::clone(&self.vm);
         let counters = &self.shared.counters;
         Counters::add(&counters.compile_requests, 1);
-        if let CompileThreads::Workers(_) = vm.config.compile_threads {
+        if vm.config.compile_threads.on_workers() {
             vm.start_workers();
             match vm.queue.push(req) {
                 Pushed::Queued => {}

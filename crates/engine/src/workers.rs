@@ -21,7 +21,6 @@ use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crate::config::CompileThreads;
 use crate::hotspot::Load;
 use crate::native::Outcome;
 use crate::queue::{CompileQueue, Request};
@@ -71,12 +70,15 @@ impl Drop for Reading<'_> {
 impl Vm {
     /// Starts the compile workers if this process has none.
     pub(crate) fn start_workers(self: &Arc<Self>) {
-        let CompileThreads::Workers(n) = self.config.compile_threads else { return };
+        if !self.config.compile_threads.on_workers() {
+            return;
+        }
         let pid = std::process::id();
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         if pool.pid == pid || self.store.is_none() {
             return;
         }
+        let Some(n) = self.config.compile_threads.workers() else { return };
         pool.pid = pid;
         pool.workers.clear();
         if let Some(store) = &self.store {
