@@ -12,7 +12,7 @@
 //! memory order (byte `r + 4c` is row `r` of column `c`, FIPS-197 §3.4),
 //! which is what `vle32.v` of the plaintext leaves in it.
 
-use super::exec::{Cfg, get, group_ok, overlap, set};
+use super::exec::{Cfg, group_ok, overlap};
 use super::{VInst, VOp, VState};
 
 /// Elements per element group for every instruction here.
@@ -43,14 +43,14 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
     }
     for g in c.vstart / EGS..c.vl / EGS {
         if sha {
-            let sz = c.sew;
-            let word = |v: &VState, reg: u8, j: usize| get(v, reg, g * EGS + j, sz);
-            let d: [u64; 4] = core::array::from_fn(|j| word(v, vd, j));
-            let s2: [u64; 4] = core::array::from_fn(|j| word(v, vs2, j));
-            let s1: [u64; 4] = core::array::from_fn(|j| word(v, vs1, j));
-            let out = if sz == 4 { Sha::<4>::run(inst.op, d, s2, s1) } else { Sha::<8>::run(inst.op, d, s2, s1) };
-            for (j, x) in out.into_iter().enumerate() {
-                set(v, vd, g * EGS + j, sz, x);
+            if c.sew == 4 {
+                let (d, s2, s1) =
+                    (sha_group::<4, 16>(v, vd, g), sha_group::<4, 16>(v, vs2, g), sha_group::<4, 16>(v, vs1, g));
+                sha_put::<4, 16>(v, vd, g, Sha::<4>::run(inst.op, d, s2, s1));
+            } else {
+                let (d, s2, s1) =
+                    (sha_group::<8, 32>(v, vd, g), sha_group::<8, 32>(v, vs2, g), sha_group::<8, 32>(v, vs1, g));
+                sha_put::<8, 32>(v, vd, g, Sha::<8>::run(inst.op, d, s2, s1));
             }
             continue;
         }
@@ -70,45 +70,106 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
     Ok(0)
 }
 
+/// Element group `g` (of `N` bytes) of the register group at `reg`: a
+/// register group is contiguous in the register file, so the group is
+/// the `N` bytes at `reg * vlenb + g * N` (zeros out of range, which the
+/// shape checks rule out).
+fn load<const N: usize>(v: &VState, reg: u8, g: usize) -> [u8; N] {
+    let off = usize::from(reg) * v.vlenb as usize + g * N;
+    v.regs.get(off..off + N).and_then(|s| <[u8; N]>::try_from(s).ok()).unwrap_or([0; N])
+}
+
+fn store<const N: usize>(v: &mut VState, reg: u8, g: usize, bytes: [u8; N]) {
+    let off = usize::from(reg) * v.vlenb as usize + g * N;
+    if let Some(dst) = v.regs.get_mut(off..off + N) {
+        dst.copy_from_slice(&bytes);
+    }
+}
+
 /// Element group `g` of the 32-bit register group at `reg`, as 16 bytes.
 fn group(v: &VState, reg: u8, g: usize) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (j, chunk) in out.chunks_exact_mut(4).enumerate() {
-        chunk.copy_from_slice(&(get(v, reg, g * EGS + j, 4) as u32).to_le_bytes());
+    load::<16>(v, reg, g)
+}
+
+fn put_group(v: &mut VState, reg: u8, g: usize, bytes: [u8; 16]) {
+    store::<16>(v, reg, g, bytes);
+}
+
+/// The four SEW-bit words (`B` bytes each) of element group `g`.
+fn sha_group<const B: usize, const N: usize>(v: &VState, reg: u8, g: usize) -> [u64; 4] {
+    let bytes = load::<N>(v, reg, g);
+    let mut out = [0u64; 4];
+    for (w, chunk) in out.iter_mut().zip(bytes.chunks_exact(B)) {
+        let mut le = [0u8; 8];
+        if let Some(dst) = le.get_mut(..B) {
+            dst.copy_from_slice(chunk);
+        }
+        *w = u64::from_le_bytes(le);
     }
     out
 }
 
-fn put_group(v: &mut VState, reg: u8, g: usize, bytes: [u8; 16]) {
-    for (j, chunk) in bytes.chunks_exact(4).enumerate() {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(chunk);
-        set(v, reg, g * EGS + j, 4, u64::from(u32::from_le_bytes(w)));
+fn sha_put<const B: usize, const N: usize>(v: &mut VState, reg: u8, g: usize, words: [u64; 4]) {
+    let mut bytes = [0u8; N];
+    for (chunk, w) in bytes.chunks_exact_mut(B).zip(words) {
+        if let Some(src) = w.to_le_bytes().get(..B) {
+            chunk.copy_from_slice(src);
+        }
     }
+    store::<N>(v, reg, g, bytes);
 }
 
-fn xor(a: [u8; 16], b: [u8; 16]) -> [u8; 16] {
-    core::array::from_fn(|i| a[i] ^ b[i])
+fn xor(mut a: [u8; 16], b: [u8; 16]) -> [u8; 16] {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x ^= y;
+    }
+    a
 }
 
-fn sub_bytes(s: [u8; 16], table: &[u8; 256]) -> [u8; 16] {
-    s.map(|b| table[usize::from(b)])
+fn sub_bytes(mut s: [u8; 16], table: &[u8; 256]) -> [u8; 16] {
+    for b in &mut s {
+        *b = table[usize::from(*b)];
+    }
+    s
 }
 
-/// ShiftRows (FIPS-197 §5.1.2): row `r` rotates left by `r` columns.
+/// Where ShiftRows (FIPS-197 §5.1.2: row `r` rotates left by `r` columns)
+/// takes byte `i` from: row `i % 4` of column `(i / 4 + i % 4) % 4`.
+const SHIFT: [usize; 16] = {
+    let mut t = [0; 16];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = i % 4 + 4 * ((i / 4 + i % 4) % 4);
+        i += 1;
+    }
+    t
+};
+
+/// The same for InvShiftRows (§5.3.1: row `r` rotates right by `r`).
+const INV_SHIFT: [usize; 16] = {
+    let mut t = [0; 16];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = i % 4 + 4 * ((i / 4 + 4 - i % 4) % 4);
+        i += 1;
+    }
+    t
+};
+
+fn permute(s: [u8; 16], from: &[usize; 16]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (o, &f) in out.iter_mut().zip(from) {
+        *o = s[f];
+    }
+    out
+}
+
 fn shift_rows(s: [u8; 16]) -> [u8; 16] {
-    core::array::from_fn(|i| {
-        let (r, c) = (i % 4, i / 4);
-        s[r + 4 * ((c + r) % 4)]
-    })
+    permute(s, &SHIFT)
 }
 
-/// InvShiftRows (§5.3.1): row `r` rotates right by `r` columns.
 fn inv_shift_rows(s: [u8; 16]) -> [u8; 16] {
-    core::array::from_fn(|i| {
-        let (r, c) = (i % 4, i / 4);
-        s[r + 4 * ((c + 4 - r) % 4)]
-    })
+    permute(s, &INV_SHIFT)
 }
 
 /// Multiplication by x in GF(2^8) mod x^8 + x^4 + x^3 + x + 1 (§4.2.1).
@@ -116,32 +177,33 @@ const fn xtime(b: u8) -> u8 {
     (b << 1) ^ if b & 0x80 != 0 { 0x1b } else { 0 }
 }
 
-const fn gmul(mut a: u8, mut b: u8) -> u8 {
-    let mut p = 0;
-    while b != 0 {
-        if b & 1 != 0 {
-            p ^= a;
-        }
-        a = xtime(a);
-        b >>= 1;
+/// MixColumns (§5.1.3), each column `{02}a0 + {03}a1 + a2 + a3`... as
+/// `a_i + t + {02}(a_i + a_(i+1))` with `t` the sum of the column.
+fn mix_columns(mut s: [u8; 16]) -> [u8; 16] {
+    for col in s.chunks_exact_mut(4) {
+        let [a0, a1, a2, a3] = [col[0], col[1], col[2], col[3]];
+        let t = a0 ^ a1 ^ a2 ^ a3;
+        col[0] = a0 ^ t ^ xtime(a0 ^ a1);
+        col[1] = a1 ^ t ^ xtime(a1 ^ a2);
+        col[2] = a2 ^ t ^ xtime(a2 ^ a3);
+        col[3] = a3 ^ t ^ xtime(a3 ^ a0);
     }
-    p
+    s
 }
 
-/// MixColumns (§5.1.3) with the matrix rows `m`, or InvMixColumns (§5.3.3).
-fn mix(s: [u8; 16], m: [u8; 4]) -> [u8; 16] {
-    core::array::from_fn(|i| {
-        let (r, c) = (i % 4, i / 4);
-        (0..4).fold(0, |acc, k| acc ^ gmul(m[(k + 4 - r) % 4], s[4 * c + k]))
-    })
-}
-
-fn mix_columns(s: [u8; 16]) -> [u8; 16] {
-    mix(s, [2, 3, 1, 1])
-}
-
-fn inv_mix_columns(s: [u8; 16]) -> [u8; 16] {
-    mix(s, [0x0e, 0x0b, 0x0d, 0x09])
+/// InvMixColumns (§5.3.3): the inverse matrix is MixColumns' times
+/// `{04}x^2 + {05}` (so a column first gets `{04}(a0 + a2)` added to its
+/// even bytes and `{04}(a1 + a3)` to its odd ones).
+fn inv_mix_columns(mut s: [u8; 16]) -> [u8; 16] {
+    for col in s.chunks_exact_mut(4) {
+        let u = xtime(xtime(col[0] ^ col[2]));
+        let v = xtime(xtime(col[1] ^ col[3]));
+        col[0] ^= u;
+        col[1] ^= v;
+        col[2] ^= u;
+        col[3] ^= v;
+    }
+    mix_columns(s)
 }
 
 /// The words of an element group (word 0 = bytes 0..4, little-endian).
@@ -325,6 +387,7 @@ const INV_SBOX: [u8; 256] = {
 mod tests {
     use super::*;
     use crate::cpu::Cpu;
+    use crate::vector::exec::{get, set};
     use crate::vector::{VMemory, VTrap, execute};
 
     struct NoMem;

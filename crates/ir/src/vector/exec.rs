@@ -60,20 +60,40 @@ pub(super) const fn sext(x: u64, bytes: usize) -> i64 {
     ((x << sh) as i64) >> sh
 }
 
-pub(super) fn get(v: &VState, reg: u8, i: usize, sz: usize) -> u64 {
-    let off = usize::from(reg) * v.vlenb as usize + i * sz;
+/// `N` bytes of the register file at `off`, zero-extended (0 out of range).
+fn read<const N: usize>(regs: &[u8], off: usize) -> u64 {
     let mut buf = [0u8; 8];
-    if let (Some(src), Some(dst)) = (v.regs.get(off..off + sz), buf.get_mut(..sz)) {
+    if let (Some(src), Some(dst)) = (regs.get(off..off + N), buf.get_mut(..N)) {
         dst.copy_from_slice(src);
     }
     u64::from_le_bytes(buf)
 }
 
+fn write<const N: usize>(regs: &mut [u8], off: usize, value: u64) {
+    if let (Some(dst), Some(src)) = (regs.get_mut(off..off + N), value.to_le_bytes().get(..N)) {
+        dst.copy_from_slice(src);
+    }
+}
+
+// `get`/`set` dispatch on the element size so each copy has a constant
+// length (a variable-length `copy_from_slice` is a `memcpy` call).
+pub(super) fn get(v: &VState, reg: u8, i: usize, sz: usize) -> u64 {
+    let off = usize::from(reg) * v.vlenb as usize + i * sz;
+    match sz {
+        1 => read::<1>(&v.regs, off),
+        2 => read::<2>(&v.regs, off),
+        4 => read::<4>(&v.regs, off),
+        _ => read::<8>(&v.regs, off),
+    }
+}
+
 pub(super) fn set(v: &mut VState, reg: u8, i: usize, sz: usize, value: u64) {
     let off = usize::from(reg) * v.vlenb as usize + i * sz;
-    let bytes = value.to_le_bytes();
-    if let (Some(dst), Some(src)) = (v.regs.get_mut(off..off + sz), bytes.get(..sz)) {
-        dst.copy_from_slice(src);
+    match sz {
+        1 => write::<1>(&mut v.regs, off, value),
+        2 => write::<2>(&mut v.regs, off, value),
+        4 => write::<4>(&mut v.regs, off, value),
+        _ => write::<8>(&mut v.regs, off, value),
     }
 }
 
