@@ -342,6 +342,11 @@ impl Clock {
         Self::window_of(self.elapsed(), self.window_ns)
     }
 
+    /// The window `t` fell in.
+    pub(crate) fn window_at(&self, t: Instant) -> u32 {
+        Self::window_of(t.saturating_duration_since(self.start), self.window_ns)
+    }
+
     fn window_of(elapsed: Duration, window_ns: u64) -> u32 {
         u32::try_from(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX) / window_ns).unwrap_or(u32::MAX)
     }
@@ -412,6 +417,18 @@ mod tests {
 
     fn cfg() -> HotspotConfig {
         HotspotConfig::default()
+    }
+
+    /// A time's window counts whole windows since the clock started;
+    /// before the start is window 0.
+    #[test]
+    fn window_at_counts_whole_windows() {
+        let clock = Clock::new(Duration::from_millis(10));
+        let start = clock.start;
+        assert_eq!(clock.window_at(start), 0);
+        assert_eq!(clock.window_at(start + Duration::from_millis(25)), 2);
+        assert_eq!(clock.window_at(start + Duration::from_millis(30)), 3);
+        assert!(clock.window_at(Instant::now()) <= clock.window());
     }
 
     #[test]

@@ -609,6 +609,9 @@ impl Vm {
             };
             Ok((f, code))
         });
+        // One clock read for what follows (each is a `clock_gettime`; a
+        // cold block's compile read the clock six times).
+        let installed_at = Instant::now();
         let (f, code) = match installed {
             Ok(done) => done,
             Err(e) => {
@@ -637,7 +640,7 @@ impl Vm {
         if baseline {
             // The whole cost of a baseline compile, lifting to install: what
             // the evaluation weighs against a block's saving.
-            self.lock_model().observe_baseline_compile(started.elapsed().as_nanos() as u64);
+            self.lock_model().observe_baseline_compile((installed_at - started).as_nanos() as u64);
         } else {
             // The model predicts Cranelift's compiles (what tiering weighs).
             self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
@@ -678,7 +681,7 @@ impl Vm {
         drop(index);
         let tick = self.tick.load(Ordering::Relaxed);
         r.used.store(tick, Ordering::Relaxed);
-        let benefit = self.benefit(r);
+        let benefit = self.benefit_at(r, self.clock.window_at(installed_at));
         {
             let mut policy = self.lock_policy();
             if old.is_some() {
@@ -749,7 +752,7 @@ impl Vm {
         Counters::add_time(&counters.compile_time, compile_time);
         Counters::add(&counters.blocks_translated, blocks);
         Counters::add(&counters.insns_translated, insns);
-        Counters::add_time(&counters.translate_time, started.elapsed());
+        Counters::add_time(&counters.translate_time, installed_at - started);
         if kind == Kind::Quick {
             Counters::add(&counters.quick_compiles, 1);
         }
@@ -765,8 +768,13 @@ impl Vm {
     /// The expected saving of `r`'s compiled code per maintenance tick (ns),
     /// from its score: what the `value` eviction policy weighs.
     pub(crate) fn benefit(&self, r: &Record) -> f64 {
+        self.benefit_at(r, self.clock.window())
+    }
+
+    /// [`Vm::benefit`] as of decay window `window`.
+    fn benefit_at(&self, r: &Record, window: u32) -> f64 {
         let cfg = &self.config.hotspot;
-        let count = r.score.at(cfg, self.clock.window());
+        let count = r.score.at(cfg, window);
         let insns = r.state().native_insns;
         let (interp, native) = self.rates();
         cfg.saving_per_window(count, insns, interp, native)
