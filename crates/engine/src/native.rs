@@ -766,12 +766,8 @@ impl Vm {
     }
 
     /// The expected saving of `r`'s compiled code per maintenance tick (ns),
-    /// from its score: what the `value` eviction policy weighs.
-    pub(crate) fn benefit(&self, r: &Record) -> f64 {
-        self.benefit_at(r, self.clock.window())
-    }
-
-    /// [`Vm::benefit`] as of decay window `window`.
+    /// from its score as of decay window `window`: what the `value`
+    /// eviction policy weighs.
     fn benefit_at(&self, r: &Record, window: u32) -> f64 {
         let cfg = &self.config.hotspot;
         let count = r.score.at(cfg, window);
