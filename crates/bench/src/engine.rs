@@ -46,6 +46,18 @@ impl Engine {
         self.availability == Availability::Available
     }
 
+    /// Whether this is qemu-riscv64 (not ferrovm, not native).
+    pub fn is_qemu(&self) -> bool {
+        matches!(&self.runner, Runner::Guest { program, .. }
+            if program.file_name().is_some_and(|f| f.to_string_lossy().starts_with("qemu")))
+    }
+
+    /// Why the engine cannot run `w` although it is available (qemu and
+    /// the extensions it lacks), or `None`.
+    pub fn cannot_run(&self, w: &Workload) -> Option<String> {
+        if self.is_qemu() { w.qemu_lacks() } else { None }
+    }
+
     /// The command that runs `w` (native build at `native_exe`) with `args`
     /// (`Workload::args`).
     pub fn invocation(&self, w: &Workload, native_exe: &Path, args: &[String]) -> Invocation {

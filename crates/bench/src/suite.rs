@@ -154,7 +154,7 @@ impl Plan<'_> {
                 for k in 0..ne {
                     let ei = (k + round) % ne;
                     let engine = &self.engines[ei];
-                    if !engine.is_available() || wrong[gi][ei].is_some() {
+                    if !engine.is_available() || wrong[gi][ei].is_some() || engine.cannot_run(w).is_some() {
                         continue;
                     }
                     progress.start(&w.name, &engine.name, round + 1, self.runs);
@@ -171,13 +171,16 @@ impl Plan<'_> {
         let rows = measured
             .into_iter()
             .zip(wrong)
-            .map(|(measured, wrong)| {
+            .zip(group)
+            .map(|((measured, wrong), wi)| {
+                let w = &self.workloads[wi];
                 self.engines
                     .iter()
                     .zip(measured)
                     .zip(wrong)
                     .map(|((engine, runs), wrong)| match (&engine.availability, wrong) {
                         (Availability::Missing(why), _) => Cell::Missing(why.clone()),
+                        (_, _) if let Some(why) = engine.cannot_run(w) => Cell::Missing(why),
                         (_, Some((run, reason))) => Cell::Wrong { run, reason },
                         (Availability::Available, None) => Cell::Ok(summarize(&runs)),
                     })

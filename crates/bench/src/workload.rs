@@ -23,8 +23,14 @@ pub const TAG_NO_VALIDATE: &str = "no-validate";
 pub const TAG_VECTOR: &str = "vector";
 /// The CPU vector workloads run on: V 1.0 at VLEN 128.
 pub const VECTOR_CPU: &str = "rv64,v=true,vlen=128,vext_spec=v1.0";
+/// Manifest tag: the program uses the vector crypto extensions (Zvkned,
+/// Zvknha) besides V, which qemu-riscv64 7.2 lacks and no `QEMU_CPU` of
+/// it names. ferrovm runs it with [`VECTOR_CPU`] and `FERROVM_ISA=max`;
+/// qemu is not run (its cell is missing, with the reason): the program's
+/// scalar build (`NAME_scalar`) is what qemu's number comes from.
+pub const TAG_VECTOR_CRYPTO: &str = "vector-crypto";
 /// The tags a manifest line may carry (`[tag]` words after the quick size).
-pub const TAGS: &[&str] = &[TAG_NO_VALIDATE, TAG_VECTOR];
+pub const TAGS: &[&str] = &[TAG_NO_VALIDATE, TAG_VECTOR, TAG_VECTOR_CRYPTO];
 /// Highest thread count a `NAME@THREADS` manifest entry may ask for.
 pub const MAX_THREADS: u32 = 64;
 
@@ -71,7 +77,22 @@ impl Workload {
     /// Environment variables a guest engine (ferrovm, qemu-riscv64) runs
     /// the program with besides the engine's own (see [`TAG_VECTOR`]).
     pub fn guest_env(&self) -> Vec<(String, String)> {
-        if self.has_tag(TAG_VECTOR) { vec![("QEMU_CPU".into(), VECTOR_CPU.into())] } else { Vec::new() }
+        let mut env = Vec::new();
+        if self.has_tag(TAG_VECTOR) || self.has_tag(TAG_VECTOR_CRYPTO) {
+            env.push(("QEMU_CPU".into(), VECTOR_CPU.into()));
+        }
+        if self.has_tag(TAG_VECTOR_CRYPTO) {
+            env.push(("FERROVM_ISA".into(), "max".into()));
+        }
+        env
+    }
+
+    /// Why qemu-riscv64 7.2 cannot run the program, if it cannot (see
+    /// [`TAG_VECTOR_CRYPTO`]).
+    pub fn qemu_lacks(&self) -> Option<String> {
+        self.has_tag(TAG_VECTOR_CRYPTO).then(|| {
+            "qemu-riscv64 7.2 lacks the vector crypto extensions (Zvkned, Zvknha); see the _scalar build".into()
+        })
     }
 
     /// The program's arguments: the thread count (threaded workloads), then
@@ -214,6 +235,17 @@ mod tests {
         assert!(w[0].args(false).is_empty());
         assert!(parse_manifest(Path::new("/w"), "alu\n").is_err());
         assert!(parse_manifest(Path::new("/w"), "# nothing\n").is_err());
+    }
+
+    #[test]
+    fn vector_crypto_workloads_get_max_and_no_qemu() {
+        let text = "v 1 [vector] vector: v\nvc 1 [vector-crypto] vector: vc\nvc_scalar 1 vector: its scalar build\n";
+        let w = parse_manifest(Path::new("/w"), text).unwrap();
+        assert_eq!(w[0].guest_env(), [("QEMU_CPU".to_string(), VECTOR_CPU.to_string())]);
+        assert!(w[0].qemu_lacks().is_none() && w[2].qemu_lacks().is_none() && w[2].guest_env().is_empty());
+        let env = w[1].guest_env();
+        assert!(env.contains(&("FERROVM_ISA".into(), "max".into())) && env.iter().any(|(k, _)| k == "QEMU_CPU"));
+        assert!(w[1].qemu_lacks().is_some());
     }
 
     #[test]

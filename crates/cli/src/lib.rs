@@ -98,6 +98,8 @@ Environment:
   QEMU_CPU=MODEL[,PROP=VAL]  --cpu MODEL[,PROP=VAL...]
   QEMU_ARGV0=ARG             -0 ARG
   QEMU_GDB=PORT              -g PORT
+  FERROVM_ISA=PROFILE|ISA    --isa PROFILE|ISA (with QEMU_CPU too: it wins over the
+                             CPU's extensions, QEMU_CPU's vlen= still applies)
   FERROVM_JIT_FAULT_RATE=F   make this fraction of compiles fail (testing the fallback)
   FERROVM_CODE_MPROTECT=1    write compiled code by flipping page protections with
                              mprotect instead of through /proc/self/mem
@@ -565,6 +567,10 @@ mod env {
     /// `FERROVM_JIT_FAULT_RATE=F`: make this fraction of compiles fail
     /// (when `--jit-fault-rate` is not given).
     pub const FAULT_RATE: &str = "FERROVM_JIT_FAULT_RATE";
+    /// `FERROVM_ISA=NAME`: `--isa NAME` (how the benchmark harness gives a
+    /// workload an ISA no `QEMU_CPU` spelling of QEMU 7.2 names, such as
+    /// `max`'s vector crypto).
+    pub const ISA: &str = "FERROVM_ISA";
     /// `FERROVM_CODE_MPROTECT=1`: write code by flipping page protections
     /// with `mprotect` instead of through `/proc/self/mem`.
     pub const CODE_MPROTECT: &str = "FERROVM_CODE_MPROTECT";
@@ -665,8 +671,12 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         print!("{}", cpu::help());
         return Ok(ExitCode::FAILURE);
     }
-    let isa = match (&args.isa, &cpu) {
-        (Some(_), Some(_)) if args.cpu.is_some() => bail!("give one of --isa and -cpu"),
+    let isa_arg = match &args.isa {
+        Some(name) => Some(name.clone()),
+        None => from_env(env::ISA).map(|v| text_of(v, env::ISA)).transpose()?,
+    };
+    let isa = match (&isa_arg, &cpu) {
+        (Some(_), Some(_)) if args.cpu.is_some() && args.isa.is_some() => bail!("give one of --isa and -cpu"),
         (Some(name), _) => ExtSet::from_profile_or_isa(name).map_err(|m| {
             anyhow::anyhow!(
                 "--isa {name}: not a profile (rv64gc, rva22u64, rva23u64, max) or an ISA string ferrovm implements \
