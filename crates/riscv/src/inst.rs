@@ -133,6 +133,8 @@ pub enum Ext {
     /// Vector SHA-256 and SHA-512: the [`Ext::Zvknha`] opcodes, at SEW 32
     /// or 64. No opcode of its own.
     Zvknhb,
+    /// Vector GCM/GMAC (`vghsh`, `vgmul`: GHASH multiplies in GF(2^128)).
+    Zvkg,
     /// Minimal half-precision vector FP: the binary16 <-> binary32
     /// conversions `vfwcvt.f.f.v` and `vfncvt.f.f.w` at SEW 16 (no opcode of
     /// its own: the V rows at another SEW).
@@ -184,6 +186,7 @@ impl Ext {
             Ext::Zvkned => "zvkned",
             Ext::Zvknha => "zvknha",
             Ext::Zvknhb => "zvknhb",
+            Ext::Zvkg => "zvkg",
             Ext::Zvfhmin => "zvfhmin",
             Ext::Zvfh => "zvfh",
         }
@@ -228,6 +231,7 @@ impl Ext {
         Ext::Zvkned,
         Ext::Zvknha,
         Ext::Zvknhb,
+        Ext::Zvkg,
         Ext::Zvfhmin,
         Ext::Zvfh,
     ];
@@ -235,7 +239,7 @@ impl Ext {
     /// Whether the extension's opcodes are vector instructions (lifted to
     /// [`ferrovm_ir::Op::Vector`], disassembled by the vector printer).
     pub const fn has_vector_opcodes(self) -> bool {
-        matches!(self, Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha)
+        matches!(self, Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha | Ext::Zvkg)
     }
 
     /// Looks an extension up by its ISA-string name.

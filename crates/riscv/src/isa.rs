@@ -37,8 +37,18 @@ const fn bits(exts: &[Ext]) -> u64 {
 const IMPLEMENTED: u64 = bits(Ext::ALL);
 
 /// The vector extensions: off on the default machine, like QEMU's.
-const VECTOR: u64 =
-    bits(&[Ext::V, Ext::Zvbb, Ext::Zvkb, Ext::Zvkt, Ext::Zvkned, Ext::Zvknha, Ext::Zvknhb, Ext::Zvfhmin, Ext::Zvfh]);
+const VECTOR: u64 = bits(&[
+    Ext::V,
+    Ext::Zvbb,
+    Ext::Zvkb,
+    Ext::Zvkt,
+    Ext::Zvkned,
+    Ext::Zvknha,
+    Ext::Zvknhb,
+    Ext::Zvkg,
+    Ext::Zvfhmin,
+    Ext::Zvfh,
+]);
 
 /// `zvkn` (vector cryptography spec 1.0, "Zvkn - NIST Algorithm Suite"):
 /// shorthand for Zvkned, Zvknhb, Zvkb and Zvkt.
@@ -272,8 +282,9 @@ impl ExtSet {
                 let known = match name {
                     "zk" | "zkn" => bits(&[Ext::Zbkb, Ext::Zbkc, Ext::Zbkx, Ext::Zkt]) | 1 << 63,
                     "zvkn" => ZVKN,
-                    // Zvkn plus Zvbc or Zvkg, which ferrovm lacks.
-                    "zvknc" | "zvkng" => ZVKN | 1 << 63,
+                    "zvkng" => ZVKN | Self::bit(Ext::Zvkg),
+                    // Zvkn plus Zvbc, which ferrovm lacks.
+                    "zvknc" => ZVKN | 1 << 63,
                     // The embedded vector subsets and VLEN guarantees: V
                     // covers them (VLEN >= 128 unless --vlen 64 says otherwise).
                     _ if name.starts_with("zve") || name.starts_with("zvl") => Self::bit(Ext::V),
@@ -290,8 +301,8 @@ impl ExtSet {
                     },
                 };
                 if known & 1 << 63 != 0 {
-                    // zkn/zk also need the scalar AES/SHA instructions, zvknc/zvkng
-                    // Zvbc/Zvkg, which ferrovm lacks.
+                    // zkn/zk also need the scalar AES/SHA instructions, zvknc
+                    // Zvbc, which ferrovm lacks.
                     unknown.push(name.to_owned());
                 }
                 set |= known & !(1 << 63);
@@ -464,8 +475,9 @@ mod tests {
         assert!(err.is_err_and(|n| n.contains(&"v".to_owned()) && n.contains(&"zvbb".to_owned())));
         // Zvkned/Zvknh* are implemented, Zvkg/Zvks*/Zvbc not: named, not ignored.
         assert_eq!(ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvknha1p0_zvkn1p0"), Ok(()));
-        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvkg1p0_zvkng1p0").map_err(|m| m.names);
-        assert_eq!(err, Err(vec!["zvkg".to_owned(), "zvkng".to_owned()]));
+        assert_eq!(ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvkg1p0_zvkng1p0"), Ok(()));
+        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvbc1p0_zvksh1p0_zvknc1p0").map_err(|m| m.names);
+        assert_eq!(err, Err(vec!["zvbc".to_owned(), "zvksh".to_owned(), "zvknc".to_owned()]));
         let err = ExtSet::RVA23U64.check_requirements("rv64gcv_zvkned1p0").map_err(|m| m.names);
         assert_eq!(err, Err(vec!["zvkned".to_owned()]));
         assert_eq!(

@@ -648,6 +648,9 @@ macro_rules! for_each_inst {
             Vsha2msVv       "vsha2ms.vv"         VVNm         Zvknha   "101101 1 ..... ..... 010 ..... 1110111",
             Vsha2chVv       "vsha2ch.vv"         VVNm         Zvknha   "101110 1 ..... ..... 010 ..... 1110111",
             Vsha2clVv       "vsha2cl.vv"         VVNm         Zvknha   "101111 1 ..... ..... 010 ..... 1110111",
+            // ---- Zvkg (riscv-opcodes rv_zvkg): OP-P OPMVV, vm fixed to 1.
+            VghshVv         "vghsh.vv"           VVNm         Zvkg     "101100 1 ..... ..... 010 ..... 1110111",
+            VgmulVv         "vgmul.vv"           VMvR         Zvkg     "101000 1 ..... 10001 010 ..... 1110111",
             VfredusumVs     "vfredusum.vs"       VV           V        "000001 . ..... ..... 001 ..... 1010111",
             VfredosumVs     "vfredosum.vs"       VV           V        "000011 . ..... ..... 001 ..... 1010111",
             VfredminVs      "vfredmin.vs"        VV           V        "000101 . ..... ..... 001 ..... 1010111",

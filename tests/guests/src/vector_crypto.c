@@ -18,6 +18,7 @@
  *     multiple of 4, a .vs destination overlapping its key, vsha2ms's
  *     destination overlapping a source, a masked (vm = 0) encoding, and
  *     LMUL * VLEN < 128 (which depends on VLEN: checked against vlenb).
+ *   - Zvkg: GHASH of the GCM spec's test case 2 with vghsh.vv, and vgmul.vv;
  * Prints "ok"/"FAIL" lines; the same at every VLEN >= 128. Built with
  * -march=rv64gcv; run with --isa max (ferrovm). */
 #define _GNU_SOURCE
@@ -197,6 +198,23 @@ __asm__(
     "  vse32.v v2, (a1)\n"
     "  ret\n"
 
+    /* ghash2(h, c, len, out): GHASH over two blocks with vghsh.vv, then
+     * vgmul.vv of the first block alone (out[0] = Y2, out[1] = C * H). */
+    ".globl ghash2\nghash2:\n"
+    "  vsetivli zero, 4, e32, m1, ta, ma\n"
+    "  vle32.v v3, (a0)\n"
+    "  vle32.v v4, (a1)\n"
+    "  vle32.v v5, (a2)\n"
+    "  vmv.v.i v1, 0\n"
+    "  opp 0x2c, 3, 4, 1\n" /* vghsh.vv v1, v3, v4 */
+    "  opp 0x2c, 3, 5, 1\n" /* vghsh.vv v1, v3, v5 */
+    "  vse32.v v1, (a3)\n"
+    "  vmv.v.v v2, v4\n"
+    "  opp 0x28, 3, 0x11, 2\n" /* vgmul.vv v2, v3 */
+    "  addi a3, a3, 16\n"
+    "  vse32.v v2, (a3)\n"
+    "  ret\n"
+
     /* sha512_block(abef, cdgh, data, k): one 128-byte block at SEW 64,
      * LMUL 2 (every group is two registers at VLEN 128). */
     ".globl sha512_block\nsha512_block:\n"
@@ -236,6 +254,8 @@ void aes_enc_vv(const void *rk, long nr, uint8_t *blocks, long n);
 void aes_dec_vv(const void *rk, long nr, uint8_t *blocks, long n);
 void sha256_block(uint32_t abef[4], uint32_t cdgh[4], const uint8_t *data, const uint32_t *k);
 void sha512_block(uint64_t abef[4], uint64_t cdgh[4], const uint8_t *data, const uint64_t *k);
+void ghash2(const uint8_t h[16], const uint8_t c[16], const uint8_t len[16], uint8_t out[2][16]);
+
 
 static int failures;
 
@@ -410,6 +430,23 @@ static void sha_tests(void) {
     }
 }
 
+/* The GCM specification's test case 2 (zero key and IV, one zero block):
+ * H, the ciphertext, GHASH(H, {}, C), and (C * H) from the first step. */
+static void ghash_tests(void) {
+    uint8_t h[16], c[16], len[16] = {0}, want[16], out[2][16], once[2][16];
+    unhex("66e94bd4ef8a2c3b884cfa59ca342b2e", h, 16);
+    unhex("0388dace60b6a392f328c2b971b2fe78", c, 16);
+    len[15] = 0x80;
+    unhex("f38cbb1ad69223dcc3457ae5b6b0f885", want, 16);
+    ghash2(h, c, len, out);
+    check("ghash GCM test case 2 (vghsh.vv)", memcmp(out[0], want, 16) == 0);
+    print_hex("  ghash", out[0], 16);
+    /* vghsh with a zero length block leaves Y1 * H; vgmul gives C * H = Y1. */
+    uint8_t zero[16] = {0};
+    ghash2(h, c, zero, once);
+    check("vgmul.vv: C * H is vghsh's first step", memcmp(out[1], once[1], 16) == 0 && memcmp(out[1], zero, 16) != 0);
+}
+
 static volatile sig_atomic_t sigills;
 
 static void on_sigill(int sig, siginfo_t *info, void *uc) {
@@ -453,6 +490,7 @@ static void reserved_tests(void) {
 int main(void) {
     aes_tests();
     sha_tests();
+    ghash_tests();
     reserved_tests();
     printf("%s\n", failures ? "FAILED" : "all ok");
     return failures != 0;

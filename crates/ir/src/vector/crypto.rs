@@ -1,5 +1,5 @@
-//! The vector crypto element-group instructions: Zvkned (AES) and
-//! Zvknh[ab] (SHA-2), as the vector cryptography spec 1.0 defines them
+//! The vector crypto element-group instructions: Zvkned (AES),
+//! Zvknh[ab] (SHA-2) and Zvkg (GHASH), as the vector cryptography spec 1.0 defines them
 //! (riscv-crypto `doc/vector/insns/*.adoc`, whose Sail this follows).
 //!
 //! Each works on element groups of EGS = 4 elements of SEW bits (EGW = 128
@@ -23,6 +23,7 @@ const EGS: usize = 4;
 pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64, ()> {
     use VOp::*;
     let sha = matches!(inst.op, Sha2ms | Sha2ch | Sha2cl);
+    let ghsh = inst.op == Ghsh;
     let sew_ok = c.sew == 4 || (sha && c.sew == 8 && inst.flags & VInst::SHA512 != 0);
     let egw_bytes = EGS * c.sew;
     let group_bytes = if c.lmul >= 0 { (v.vlenb as usize) << c.lmul } else { (v.vlenb as usize) >> -c.lmul };
@@ -37,7 +38,8 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
         && c.vstart.is_multiple_of(EGS)
         && group_ok(vd, lm)
         && if vs_form { group_ok(vs2, scalar_emul) && !overlap(vd, lm, vs2, scalar_emul) } else { group_ok(vs2, lm) }
-        && (!sha || (group_ok(vs1, lm) && !overlap(vd, lm, vs1, lm) && !overlap(vd, lm, vs2, lm)));
+        && (!sha || (group_ok(vs1, lm) && !overlap(vd, lm, vs1, lm) && !overlap(vd, lm, vs2, lm)))
+        && (!ghsh || group_ok(vs1, lm));
     if !ok {
         return Err(());
     }
@@ -63,6 +65,8 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
             AesdmVv | AesdmVs => inv_mix_columns(xor(sub_bytes(inv_shift_rows(state), &INV_SBOX), key)),
             AeszVs => xor(state, key),
             Aeskf1 => key_forward_128(key, a),
+            Ghsh => ghash_mul(xor(state, group(v, vs1, g)), key),
+            Gmul => ghash_mul(state, key),
             _ => key_forward_256(state, key, a),
         };
         put_group(v, vd, g, out);
@@ -262,6 +266,32 @@ fn key_forward_256(prev: [u8; 16], key: [u8; 16], uimm: u64) -> [u8; 16] {
     let w1 = w0 ^ p[1];
     let w2 = w1 ^ p[2];
     unwords([w0, w1, w2, w2 ^ p[3]])
+}
+
+/// Reverses the bits of each byte (`brev8`).
+fn brev8(x: u128) -> u128 {
+    u128::from_le_bytes(x.to_le_bytes().map(u8::reverse_bits))
+}
+
+/// `vghsh`/`vgmul`'s product `y · h` in GF(2^128) mod x^128 + x^7 + x^2 +
+/// x + 1 (NIST SP 800-38D §6.3), the operands and the result in GCM's
+/// byte order: bits reversed within each byte on the way in and out, as
+/// the spec's pseudo-code does (Zvkg, `vghsh.vv`).
+fn ghash_mul(y: [u8; 16], h: [u8; 16]) -> [u8; 16] {
+    let s = brev8(u128::from_le_bytes(y));
+    let mut h = brev8(u128::from_le_bytes(h));
+    let mut z = 0u128;
+    for bit in 0..128 {
+        if s >> bit & 1 != 0 {
+            z ^= h;
+        }
+        let reduce = h >> 127 != 0;
+        h <<= 1;
+        if reduce {
+            h ^= 0x87;
+        }
+    }
+    brev8(z).to_le_bytes()
 }
 
 /// SHA-2 with words of `B` bytes: SHA-256 (4) or SHA-512 (8), FIPS 180-4
@@ -482,6 +512,28 @@ mod tests {
             let want = xor(mix_columns(shift_rows(sub_bytes(plain, &SBOX))), hex(k0));
             assert_eq!(group(&cpu.vector, 2, 0), want);
         }
+    }
+
+    /// The GCM spec's test case 2 (AES-128, zero key, one zero block):
+    /// GHASH over the ciphertext and the length block, with vghsh, and
+    /// vgmul's plain product.
+    #[test]
+    fn ghash_gcm_test_case_2() {
+        let mut cpu = Cpu::default();
+        setvl(&mut cpu, 4, 2, 0);
+        put(&mut cpu, 3, 0, hex("66e94bd4ef8a2c3b884cfa59ca342b2e"));
+        put(&mut cpu, 4, 0, hex("0388dace60b6a392f328c2b971b2fe78"));
+        put(&mut cpu, 5, 0, hex("00000000000000000000000000000080"));
+        put(&mut cpu, 1, 0, [0; 16]);
+        run(&mut cpu, vi(VOp::Ghsh, 1, 3, 4), 0).unwrap();
+        let y1 = group(&cpu.vector, 1, 0);
+        run(&mut cpu, vi(VOp::Ghsh, 1, 3, 5), 0).unwrap();
+        assert_eq!(group(&cpu.vector, 1, 0), hex("f38cbb1ad69223dcc3457ae5b6b0f885"));
+        put(&mut cpu, 2, 0, hex("0388dace60b6a392f328c2b971b2fe78"));
+        run(&mut cpu, vi(VOp::Gmul, 2, 3, 0), 0).unwrap();
+        assert_eq!(group(&cpu.vector, 2, 0), y1);
+        setvl(&mut cpu, 4, 3, 1);
+        assert_eq!(run(&mut cpu, vi(VOp::Gmul, 2, 4, 0), 0), Err(VTrap::Illegal), "SEW 64");
     }
 
     /// Out-of-range round numbers map into range by flipping `uimm[3]`.

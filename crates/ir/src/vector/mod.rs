@@ -227,7 +227,7 @@ vops! {
     // FP reductions
     Fredusum = "fredusum", Fredosum = "fredosum", Fredmin = "fredmin", Fredmax = "fredmax",
     Fwredusum = "fwredusum", Fwredosum = "fwredosum",
-    // Zvkned and Zvknh[ab] (vector cryptography spec 1.0), after the FP
+    // Zvkned, Zvknh[ab] and Zvkg (vector cryptography spec 1.0), after the FP
     // ones so the numbers of the rest stay put: element-group instructions
     // (`crypto`, see `VOp::is_crypto`); the `.vs` forms take their round
     // key from element group 0 of `vs2`.
@@ -235,6 +235,8 @@ vops! {
     AesemVv = "aesem.vv", AesemVs = "aesem.vs", AesefVv = "aesef.vv", AesefVs = "aesef.vs",
     AeszVs = "aesz.vs", Aeskf1 = "aeskf1", Aeskf2 = "aeskf2",
     Sha2ms = "sha2ms", Sha2ch = "sha2ch", Sha2cl = "sha2cl",
+    // Zvkg.
+    Ghsh = "ghsh", Gmul = "gmul",
 }
 
 impl VOp {

@@ -223,5 +223,7 @@ mod tests {
         assert_eq!(f(Opcode::VaeszVs), Some((VOp::AeszVs, 0, 0, false)));
         assert_eq!(f(Opcode::Vaeskf2Vi), Some((VOp::Aeskf2, 0, 0, true)));
         assert_eq!(f(Opcode::Vsha2clVv), Some((VOp::Sha2cl, 0, 0, false)));
+        assert_eq!(f(Opcode::VghshVv), Some((VOp::Ghsh, 0, 0, false)));
+        assert_eq!(f(Opcode::VgmulVv), Some((VOp::Gmul, 0, 0, false)));
     }
 }

@@ -179,4 +179,11 @@ pub const SPEC_ROWS: &[(u32, u8, &str, bool)] = &[
     (0xbbeeaff7, 4, "vsha2ch.vv\tv31,v30,v29", false),
     (0xbe21a0f7, 4, "vsha2cl.vv\tv1,v2,v3", false),
     (0xbfeeaff7, 4, "vsha2cl.vv\tv31,v30,v29", false),
+    // Zvkg, LLVM's MC test encodings (test/MC/RISCV/rvv/zvkg.s), then rows from rv_zvkg:
+    (0xb2942577, 4, "vghsh.vv\tv10,v9,v8", false),
+    (0xa298a577, 4, "vgmul.vv\tv10,v9", false),
+    (0xb221a0f7, 4, "vghsh.vv\tv1,v2,v3", false),
+    (0xb3eeaff7, 4, "vghsh.vv\tv31,v30,v29", false),
+    (0xa228a0f7, 4, "vgmul.vv\tv1,v2", false),
+    (0xa3f8a877, 4, "vgmul.vv\tv16,v31", false),
 ];
