@@ -4,7 +4,8 @@
 //! (masked, segments, fractional LMUL, byte multiplies, `.vv` shifts,
 //! reductions), at VLEN 128 and 256, with AVLs that leave tails, accesses
 //! that straddle into the read-only and unmapped pages after the data (and
-//! fault there), misaligned register groups (illegal), and half of the
+//! fault there), misaligned register groups (illegal), the vector crypto
+//! instructions (Zvkned, Zvknh[ab], Zvkg; mostly illegal shapes), and half of the
 //! sequences looping so they run as compiled loops. Both tiers must end
 //! with the same exit, `Cpu` (vector state included) and memory, and the
 //! statistics must show SIMD code and the helper both ran.
@@ -144,6 +145,39 @@ impl Gen {
     }
 }
 
+impl Gen {
+    /// A vector crypto instruction (Zvkned, Zvknh[ab], Zvkg: OP-P, vm = 1)
+    /// on random registers: legal only at SEW 32 (64 for vsha2*) with `vl`
+    /// a multiple of 4 and groups that fit, so most trap as illegal and
+    /// both tiers must agree on which.
+    fn crypto(&mut self) -> u32 {
+        // (funct6, vs1: None = a register, Some = the fixed field / uimm)
+        const OPS: [(u32, Option<u32>); 16] = [
+            (0b101000, Some(0)),    // vaesdm.vv
+            (0b101001, Some(0)),    // vaesdm.vs
+            (0b101000, Some(1)),    // vaesdf.vv
+            (0b101001, Some(1)),    // vaesdf.vs
+            (0b101000, Some(2)),    // vaesem.vv
+            (0b101001, Some(2)),    // vaesem.vs
+            (0b101000, Some(3)),    // vaesef.vv
+            (0b101001, Some(3)),    // vaesef.vs
+            (0b101001, Some(7)),    // vaesz.vs
+            (0b100010, None),       // vaeskf1.vi (uimm)
+            (0b101010, None),       // vaeskf2.vi (uimm)
+            (0b101101, None),       // vsha2ms.vv
+            (0b101110, None),       // vsha2ch.vv
+            (0b101111, None),       // vsha2cl.vv
+            (0b101100, None),       // vghsh.vv
+            (0b101000, Some(0x11)), // vgmul.vv
+        ];
+        let (f6, fixed) = OPS[self.rng.below(OPS.len() as u64) as usize];
+        let vd = self.group(self.lmul);
+        let vs2 = self.group(self.lmul);
+        let vs1 = fixed.unwrap_or_else(|| self.group(self.lmul));
+        f6 << 26 | 1 << 25 | vs2 << 20 | vs1 << 15 | MVV << 12 | vd << 7 | 0x77
+    }
+}
+
 /// A random sequence (`vsetvli` first most of the time), looping back to
 /// its start while `x30` counts down when `looped`, then `ecall`.
 fn program(rng: &mut Rng, looped: bool) -> Vec<u8> {
@@ -156,6 +190,7 @@ fn program(rng: &mut Rng, looped: bool) -> Vec<u8> {
         let w = match g.rng.below(10) {
             0 => g.vset(),
             1..=4 => g.memory(),
+            5 if g.rng.below(3) == 0 => g.crypto(),
             _ => g.arith(),
         };
         words.push(w);
