@@ -255,14 +255,20 @@ fn one_case(seed: u64, config: EngineConfig) -> Result<Stats, TestCaseError> {
     let code = program(&mut rng, looped);
     let cpu = start(&mut rng);
     let data_seed = rng.next();
+    compare(&code, &cpu, data_seed, config)
+}
+
+/// Runs `code` from `cpu` under the interpreter and `config` (with V);
+/// both must end alike.
+fn compare(code: &[u8], cpu: &ferrovm_ir::Cpu, data_seed: u64, config: EngineConfig) -> Result<Stats, TestCaseError> {
     let with_v = |config: EngineConfig| EngineConfig { isa: ExtSet::IMPLEMENTED, ..config };
 
-    let mem_i = memory(&code, data_seed, false);
+    let mem_i = memory(code, data_seed, false);
     let mut interp = OneVcpu::new(Arc::clone(&mem_i), with_v(interp()));
     let mut cpu_i = cpu.clone();
     let exit_i = run_bounded(&mut interp, &mut cpu_i, Duration::from_secs(5));
 
-    let mem_j = memory(&code, data_seed, false);
+    let mem_j = memory(code, data_seed, false);
     let mut jit = OneVcpu::new(Arc::clone(&mem_j), with_v(config));
     let mut cpu_j = cpu.clone();
     let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
@@ -313,6 +319,41 @@ fn vector_sequences_agree_and_run_as_simd() {
     let (simd, helper) = run_cases(0x0517_d0c5_eed5_0001, 600);
     assert!(simd > 2000, "only {simd} vector instructions ran as SIMD");
     assert!(helper > 2000, "only {helper} vector instructions ran in the helper");
+}
+
+/// Every single-width integer reduction (`vredsum` .. `vredmax`) at each
+/// SEW with `vl` = VLMAX (LMUL 2, VLEN 128), in a loop: the interpreter and
+/// each JIT configuration agree, and compiled code never called the helper
+/// for them (they ran as SIMD).
+#[test]
+fn reductions_run_as_simd_and_agree() {
+    let mut rng = Rng(0x0517_d0c5_eed5_0003);
+    let mut case = 0;
+    for sew in 0..4u32 {
+        for f6 in 0..8u32 {
+            // vsetvli x5, x0, e<sew>, m2, ta, ma; vred*.vs v1, v2, v4 (vs2 = v2..v3)
+            let words = [
+                (3 << 6 | sew << 3 | 1) << 20 | 7 << 12 | 5 << 7 | OPV,
+                opv(f6, 1, 2, 4, MVV, 1),
+                // addi x30, x30, -1; bne x30, x0, start; ecall
+                0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                0xfe0f1ae3,
+                0x73,
+            ];
+            let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut cpu = random_cpu(&mut rng);
+            cpu.regs[COUNTER as usize] = 50;
+            let mut v = VState::new(Vlen::DEFAULT);
+            for b in v.regs.iter_mut() {
+                *b = rng.next() as u8;
+            }
+            cpu.vector = v;
+            let stats = compare(&code, &cpu, rng.next(), jit_config(case))
+                .unwrap_or_else(|e| panic!("SEW {} funct6 {f6:#b}: {e}", 8 << sew));
+            assert_eq!(stats.vector_helper, 0, "SEW {} funct6 {f6:#b} went to the helper", 8 << sew);
+            case += 1;
+        }
+    }
 }
 
 /// The same for longer: `FERROVM_DIFF_CASES=100000 cargo test --release

@@ -15,7 +15,10 @@
 //!   `vsub`, `vrsub`, `vand`, `vor`, `vxor`, `vmul` (SEW >= 16: the host has
 //!   no byte multiply), `vminu`, `vmin`, `vmaxu`, `vmax`, `vmacc`, `vnmsac`,
 //!   `vmadd`, `vnmsub`, `vmv.v.*`, and `vsll`/`vsrl`/`vsra` with a scalar
-//!   shift amount (`.vx`, `.vi`).
+//!   shift amount (`.vx`, `.vi`); and the single-width integer
+//!   reductions `vredsum`, `vredand`, `vredor`, `vredxor`, `vredminu`,
+//!   `vredmin`, `vredmaxu`, `vredmax` (the group folded lane-wise, then
+//!   its lanes and `vs1[0]` into `vd[0]`) when `vl` = VLMAX.
 //! * Those run as SIMD only when a run-time check holds: VLEN is 128
 //!   (`vlenb` = 16), `vstart` = 0, and for a load or store the whole
 //!   group's bytes lie below the guest limit in pages (one or two) whose
@@ -52,6 +55,9 @@ pub(super) enum Plan {
     /// An element-wise operation on groups of `regs` registers with
     /// elements of type `lane`.
     Lanes { lane: Type, regs: u8 },
+    /// A single-width integer reduction (`vred*.vs`) of a group of `regs`
+    /// registers into element 0 of `vd`, for `vl` = VLMAX only.
+    Reduce { lane: Type, regs: u8 },
 }
 
 /// The lowering of `inst` when the `vtype` in effect is `vtype`, and VLMAX
@@ -94,6 +100,12 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
                 && (inst.op == Mv || group(inst.vs2, lmul))
                 && (scalar || group(inst.vs1, lmul));
             ok.then(|| (Plan::Lanes { lane, regs: 1 << lmul }, vlmax))
+        }
+        // The executor's checks: vstart = 0 (checked at run time) and an
+        // aligned vs2 group; vd and vs1 are single registers.
+        Redsum | Redand | Redor | Redxor | Redminu | Redmin | Redmaxu | Redmax => {
+            let lane = [I8, I16, I32, I64][sew_log as usize];
+            group(inst.vs2, lmul).then(|| (Plan::Reduce { lane, regs: 1 << lmul }, vlmax))
         }
         _ => None,
     }
@@ -152,7 +164,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         // The shape the SIMD code is for: vlenb = 16, vstart = 0, and vl =
         // VLMAX for a store (a tail would need a masked store), vl <= VLMAX
         // for the rest (a tail is blended in).
-        let tails = !matches!(plan, Plan::Mem { store: true, .. });
+        let tails = !matches!(plan, Plan::Mem { store: true, .. } | Plan::Reduce { .. });
         let vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
         let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
         let vstart = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VSTART);
@@ -193,7 +205,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
                 Operand::Scalar(s, self.b.ins().splat(vector_type(lane), s))
             }
-            Plan::Lanes { .. } => Operand::None,
+            Plan::Lanes { .. } | Plan::Reduce { .. } => Operand::None,
         };
         let done = self.b.create_block();
         if tails {
@@ -268,8 +280,40 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd + k));
                 }
             }
+            (Plan::Reduce { lane, regs }, _) => {
+                // The group folded register by register, then the lanes
+                // and vs1[0]: the operations are associative and
+                // commutative, so any order gives the executor's answer.
+                let ty = vector_type(lane);
+                let mut acc = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2));
+                for k in 1..regs {
+                    let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                    acc = self.reduce(inst.op, acc, x);
+                }
+                let mut r = self.b.ins().load(lane, flags(), self.cpu, vreg(inst.vs1));
+                for i in 0..(VLENB as u32 / lane.bytes()) {
+                    let x = self.b.ins().extractlane(acc, i as u8);
+                    r = self.reduce(inst.op, r, x);
+                }
+                self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd));
+            }
             // `vector` makes no other pair.
             _ => {}
+        }
+    }
+
+    /// A reduction's combining operation, on vectors or scalars.
+    fn reduce(&mut self, op: VOp, x: Value, y: Value) -> Value {
+        let ins = self.b.ins();
+        match op {
+            VOp::Redand => ins.band(x, y),
+            VOp::Redor => ins.bor(x, y),
+            VOp::Redxor => ins.bxor(x, y),
+            VOp::Redminu => ins.umin(x, y),
+            VOp::Redmin => ins.smin(x, y),
+            VOp::Redmaxu => ins.umax(x, y),
+            VOp::Redmax => ins.smax(x, y),
+            _ => ins.iadd(x, y),
         }
     }
 
@@ -440,6 +484,13 @@ mod tests {
         assert_eq!(plan(inst(VOp::Sll, 8, 10, 12, u | s, 0), Some(E32M2)), lanes);
         // vmv.v.v ignores vs2; reductions are not lowered.
         assert_eq!(plan(inst(VOp::Mv, 8, 1, 12, u, 0), Some(E32M2)), lanes);
-        assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, u, 0), Some(E32M2)), None);
+        let reduce = Some((Plan::Reduce { lane: I32, regs: 2 }, 8));
+        assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, u, 0), Some(E32M2)), reduce);
+        assert_eq!(
+            plan(inst(VOp::Redmaxu, 1, 10, 3, u, 0), Some(E32M2)),
+            Some((Plan::Reduce { lane: I32, regs: 2 }, 8))
+        );
+        assert_eq!(plan(inst(VOp::Redsum, 8, 11, 12, u, 0), Some(E32M2)), None, "misaligned vs2");
+        assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, 0, 0), Some(E32M2)), None, "masked");
     }
 }
