@@ -909,16 +909,23 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// translated code). Leaves the builder in the fast-path block.
     /// Misaligned accesses take the slow exit: the interpreter does them.
     fn access_check(&mut self, addr: Value, size: u32, write: bool, slow: Target) {
+        let (mask, want) = if write {
+            (page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::WRITE)
+        } else {
+            (page_flags::READ, page_flags::READ)
+        };
+        self.access_check_flags(addr, size, mask, want, slow);
+    }
+
+    /// [`Tr::access_check`] for an access whose page flags masked by
+    /// `mask` must equal `want` (the pair `ferrovm_mem`'s `Need` holds).
+    fn access_check_flags(&mut self, addr: Value, size: u32, mask: u8, want: u8, slow: Target) {
         // One test covers both: no bit at or above GUEST_LIMIT, and none
         // below the access size.
-        let mask = !(GUEST_LIMIT - 1) | u64::from(size - 1);
-        let bad = self.b.ins().band_imm_s(addr, mask as i64);
+        let bits = !(GUEST_LIMIT - 1) | u64::from(size - 1);
+        let bad = self.b.ins().band_imm_s(addr, bits as i64);
         self.branch_to(bad, slow);
-        let bad = if write {
-            self.page_flags_differ(addr, page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::WRITE)
-        } else {
-            self.page_flags_differ(addr, page_flags::READ, page_flags::READ)
-        };
+        let bad = self.page_flags_differ(addr, mask, want);
         self.branch_to(bad, slow);
     }
 
@@ -937,15 +944,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     fn amo(&mut self, op: ferrovm_ir::AmoOp, at: Value, src: Value, size: MemSize) -> Value {
         use ferrovm_ir::AmoOp as A;
         let slow = self.side_exit(exit::SLOW);
-        let mask = !(GUEST_LIMIT - 1) | u64::from(size.bytes() - 1);
-        let bad = self.b.ins().band_imm_s(at, mask as i64);
-        self.branch_to(bad, slow);
-        let bad = self.page_flags_differ(
-            at,
-            page_flags::READ | page_flags::WRITE | page_flags::WRITE_SLOW,
-            page_flags::READ | page_flags::WRITE,
-        );
-        self.branch_to(bad, slow);
+        let (mask, want) =
+            (page_flags::READ | page_flags::WRITE | page_flags::WRITE_SLOW, page_flags::READ | page_flags::WRITE);
+        self.access_check_flags(at, size.bytes(), mask, want, slow);
         let p = self.host_addr(at);
         let rmw = match op {
             A::Swap => AtomicRmwOp::Xchg,
