@@ -150,14 +150,6 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Loads and stores of the current block that share a base temporary,
     /// checked once (see [`AccessGroup`]), by base.
     groups: HashMap<ferrovm_ir::Temp, AccessGroup>,
-    /// Per temporary of the current block: whether its value depends on a
-    /// guest load (or an atomic) in this block. Loads are not pure to
-    /// Cranelift, so nothing computed from one can be hoisted out of a
-    /// loop.
-    tied: Vec<bool>,
-    /// Whether the current op's operands are all untied: its host FP
-    /// instruction must be pinned to the block ([`Tr::pin`]).
-    fp_pin: bool,
     /// The flag "one check covers the group", once its first access
     /// checked it.
     group_ok: HashMap<ferrovm_ir::Temp, Variable>,
@@ -504,7 +496,6 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         }
         tr.current = k;
         tr.temps = vec![None; block.num_temps as usize];
-        tr.tied = vec![false; block.num_temps as usize];
         tr.fp_block = fp::BlockValues::default();
         tr.fregs.new_block();
         tr.site_pc = block.start;
@@ -514,7 +505,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.group_ok.clear();
         tr.vtype = None;
         for op in &block.ops {
-            tr.op_tied(op)?;
+            tr.op(op)?;
         }
         tr.terminator(block)?;
     }
@@ -573,8 +564,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             instret: None,
             current: 0,
             groups: HashMap::new(),
-            tied: Vec::new(),
-            fp_pin: true,
             group_ok: HashMap::new(),
             cold: false,
             eager: false,
@@ -1059,25 +1048,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             MemSize::W => self.b.ins().istore32(fl, value, p, 0),
             MemSize::D => self.b.ins().store(fl, value, p, 0),
         };
-    }
-
-    /// [`Tr::op`], tracking which temporaries are tied to this guest
-    /// block (see [`Tr::tied`]): a load's value, and every value computed
-    /// from one. An FP op with a tied operand stays in its block without
-    /// [`Tr::pin`], whose OR would lengthen its dependency chain.
-    fn op_tied(&mut self, op: &Op) -> Result<(), Untranslatable> {
-        let mut tied = false;
-        op.for_each_use(|t| tied |= self.tied.get(t.index()).copied().unwrap_or(false));
-        self.fp_pin = !tied;
-        self.op(op)?;
-        let loads =
-            matches!(op, Op::Load { .. } | Op::LoadReserved { .. } | Op::StoreConditional { .. } | Op::Amo { .. });
-        if let Some(dst) = op.dst().filter(|_| tied || loads)
-            && let Some(slot) = self.tied.get_mut(dst.index())
-        {
-            *slot = true;
-        }
-        Ok(())
     }
 
     fn op(&mut self, op: &Op) -> Result<(), Untranslatable> {

@@ -321,14 +321,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// `x`, tied to the current guest block for Cranelift's optimizer: a
     /// host FP instruction is pure to Cranelift, which may hoist one out of
     /// a loop (raising its flags where the guest never ran it); ORing in a
-    /// zero loaded in this block keeps it here. Only for an op none of
-    /// whose operands is tied to the block already (computed from a guest
-    /// load in it: [`Tr::op_tied`]): such an op cannot be hoisted, and the
-    /// OR would only add a cycle to its dependency chain.
+    /// zero loaded in this block keeps it here.
     fn pin(&mut self, x: Value) -> Value {
-        if !self.fp_pin {
-            return x;
-        }
         match self.zero() {
             Some(z) => self.b.ins().bor(x, z),
             None => x,
@@ -340,9 +334,6 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// `orps`/`orpd`, exact for every bit pattern). The zero is loaded on
     /// the main line by [`Tr::fzero`], which the op calls before it splits.
     fn pin_f(&mut self, prec: Prec, f: Value) -> Value {
-        if !self.fp_pin {
-            return f;
-        }
         let z = match prec {
             Prec::D => self.fp_block.zero_d,
             Prec::S | Prec::H => self.fp_block.zero_s,
@@ -356,7 +347,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// Loads the float zero [`Tr::pin_f`] uses for `prec`, on the main
     /// line (once per guest block). Nothing without the optimizer.
     fn fzero(&mut self, prec: Prec) {
-        if !self.fp_pin || !self.env.fp.is_some_and(|f| f.optimized) {
+        if !self.env.fp.is_some_and(|f| f.optimized) {
             return;
         }
         let (slot, ty) = match prec {
