@@ -45,6 +45,11 @@ impl Linker for TableLinker<'_> {
     fn counter(&mut self, pc: u64) -> *const AtomicU32 {
         &self.0.record(pc).runs
     }
+
+    fn vtype(&mut self, pc: u64) -> Option<u64> {
+        let vtype = self.0.get(pc)?.vtype.load(Ordering::Relaxed);
+        (vtype & ferrovm_ir::vector::VILL == 0).then_some(vtype)
+    }
 }
 
 /// Most times one region is re-formed because a side exit turned hot.
@@ -171,6 +176,7 @@ impl Vcpu {
     /// queued for a worker). Whether it now has compiled code.
     #[cold]
     pub(crate) fn evaluate(&mut self, r: &Arc<Record>, insns: u32) -> bool {
+        r.vtype.store(self.cpu.vector.vtype, Ordering::Relaxed);
         let vm = Arc::clone(&self.vm);
         let cfg = &vm.config.hotspot;
         let now = vm.clock.window();
@@ -314,6 +320,7 @@ impl Vcpu {
     /// optimized region if what that saves over baseline code now pays
     /// for Cranelift's compile; the count starts again either way.
     pub(crate) fn reweigh(&mut self, r: &Arc<Record>) {
+        r.vtype.store(self.cpu.vector.vtype, Ordering::Relaxed);
         let vm = Arc::clone(&self.vm);
         let cfg = &vm.config.hotspot;
         let runs = r.runs.swap(0, Ordering::Relaxed);
@@ -394,6 +401,7 @@ impl Vcpu {
     /// interpreter block. A compiled translation this one was to replace
     /// stays if compiling fails. Whether `r` now has compiled code.
     pub(crate) fn translate_native(&mut self, r: &Arc<Record>, hot: bool) -> Result<bool, LiftError> {
+        r.vtype.store(self.cpu.vector.vtype, Ordering::Relaxed);
         let vm = Arc::clone(&self.vm);
         let Some(store) = &vm.store else {
             vm.translate(r, &self.shared.counters)?;

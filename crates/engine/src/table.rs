@@ -66,6 +66,10 @@ pub(crate) struct Record {
     /// The baseline compiler refused its block (FP, CSR, vector ops): not
     /// asked again, the interpreter runs it until it is hot.
     pub(crate) baseline_refused: AtomicBool,
+    /// The `vtype` a vCPU had at the block's entry when it last weighed
+    /// compiling it (`vill` until then): what compiled code of the block
+    /// guesses before its first `vsetvl*` ([`ferrovm_jit::Linker::vtype`]).
+    pub(crate) vtype: AtomicU64,
     /// The translations themselves.
     pub(crate) state: Mutex<State>,
 }
@@ -116,6 +120,7 @@ impl Record {
             reforms: AtomicU32::new(0),
             optimized: AtomicBool::new(false),
             baseline_refused: AtomicBool::new(false),
+            vtype: AtomicU64::new(ferrovm_ir::vector::VILL),
             state: Mutex::new(State::default()),
         }
     }

@@ -482,6 +482,7 @@ impl Vcpu {
                 // Recompile as hot code (the first-run translation keeps
                 // running meanwhile, and if that fails).
                 let record = vm.table.record(self.cpu.pc);
+                record.vtype.store(self.cpu.vector.vtype, Ordering::Relaxed);
                 if matches!(vm.mode, EngineMode::Tiered) && vm.config.first_tier == FirstTier::Baseline {
                     self.reweigh(&record);
                     return None;

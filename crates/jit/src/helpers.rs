@@ -18,6 +18,7 @@
 //! | `csr_read` / `csr_write` | cpu, csr (, value) | value / nothing |
 //! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
 //! | `vector` | ctx, cpu, packed `VInst`, a, b | status ([`ILLEGAL`] too); value in `ctx.value` |
+//! | `vector_crypto` | cpu, packed `VInst`, `uimm` | nothing (a crypto instruction compiled code checked) |
 //!
 //! Plain loads and stores have no helper: when their inline check fails,
 //! compiled code leaves with `exit::SLOW` and the engine interprets the
@@ -61,6 +62,7 @@ pub(crate) struct Helpers {
     pub(crate) int_unary: usize,
     pub(crate) int_binary: usize,
     pub(crate) vector: usize,
+    pub(crate) vector_crypto: usize,
 }
 
 /// The helper table.
@@ -77,6 +79,7 @@ pub(crate) static HELPERS: std::sync::LazyLock<Helpers> = std::sync::LazyLock::n
     int_unary: int_unary as *const () as usize,
     int_binary: int_binary as *const () as usize,
     vector: vector as *const () as usize,
+    vector_crypto: vector_crypto as *const () as usize,
 });
 
 /// Size code of a memory access (0..=3 for 1, 2, 4, 8 bytes).
@@ -336,6 +339,21 @@ unsafe extern "C" fn vector(ctx: *const JitContext, cpu: *mut Cpu, inst: u64, a:
         Ok(v) => finish(ctx, mem, Ok(v), true),
         Err(VTrap::Fault(f)) => finish(ctx, mem, Err(f), true),
         Err(VTrap::Illegal) => ILLEGAL,
+    }
+}
+
+/// A vector crypto instruction at SEW 32 whose shape compiled code checked
+/// (legal register groups, `vl` a multiple of 4 and at most VLMAX,
+/// `vstart` 0): its element groups on the host's AES and SHA instructions
+/// ([`crate::host_crypto`]), without `execute`'s decoding and checks.
+///
+/// # Safety
+/// `cpu` points to the `Cpu` of the running vCPU.
+unsafe extern "C" fn vector_crypto(cpu: *mut Cpu, inst: u64, uimm: u64) {
+    // SAFETY: forwarded contract; compiled code holds no reference to it.
+    let cpu = unsafe { &mut *cpu };
+    if let Some(inst) = ferrovm_ir::vector::VInst::unpack(inst) {
+        crate::host_crypto::run(&mut cpu.vector, inst, uimm);
     }
 }
 

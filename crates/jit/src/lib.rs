@@ -81,6 +81,7 @@ mod baseline;
 pub mod code_cache;
 pub mod fault;
 pub mod helpers;
+mod host_crypto;
 pub mod host_fp;
 mod int_ops;
 mod perf;

@@ -191,6 +191,15 @@ pub trait Linker {
     fn cell(&mut self, pc: u64) -> *const Cell;
     /// The run counter of guest `pc` (for [`Flavor::hot_at`]).
     fn counter(&mut self, pc: u64) -> *const AtomicU32;
+    /// The `vtype` the guest had when it last entered the block at `pc`,
+    /// if the user saw one: vector instructions of a block that sets none
+    /// of its own are specialized to it (SIMD), behind a run-time check
+    /// that sends them to the helper when the live `vtype` differs. A
+    /// loop's body rarely has a `vsetvli`: it is set once before the loop.
+    fn vtype(&mut self, pc: u64) -> Option<u64> {
+        let _ = pc;
+        None
+    }
 }
 
 /// A compiled function, not yet in the code cache.

@@ -171,8 +171,8 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Float shadows of the FP registers ([`fregs`]).
     fregs: fregs::Shadows,
     /// The `vtype` in effect, when a `vsetvli` earlier in the current
-    /// guest block fixed it ([`vector`]).
-    vtype: Option<u64>,
+    /// guest block fixed it or the block's profile suggests it ([`vector`]).
+    vtype: Option<vector::Vtype>,
     /// Regions: the registers dirty at the head of each block (see
     /// [`dirty_on_entry`]).
     dirty_in: Vec<[bool; Reg::COUNT]>,
@@ -503,7 +503,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.insns = 0;
         tr.groups = access_groups(block);
         tr.group_ok.clear();
-        tr.vtype = None;
+        tr.vtype = tr.linker.vtype(block.start).or_else(|| tr.linker.vtype(first.start)).map(vector::Vtype::Guessed);
         for op in &block.ops {
             tr.op(op)?;
         }

@@ -356,6 +356,120 @@ fn reductions_run_as_simd_and_agree() {
     }
 }
 
+/// `vrev8.v` and `vmerge.vvm` (what SHA-256 code runs between its
+/// `vsha2*`) at SEW 16, 32 and 64, LMUL 2, with `vl` = VLMAX and with a
+/// tail (`vl` = 3), in a loop: the interpreter and each JIT configuration
+/// agree, and compiled code never called the helper for them.
+#[test]
+fn rev8_and_merge_run_as_simd_and_agree() {
+    let mut rng = Rng(0x0517_d0c5_eed5_0006);
+    let mut case = 0;
+    for sew in 1..4u32 {
+        for tail in [false, true] {
+            let vtype = 3 << 6 | sew << 3 | 1;
+            let words = [
+                if tail {
+                    // vsetivli x5, 3, e<sew>, m2, ta, ma
+                    3 << 30 | vtype << 20 | 3 << 15 | 7 << 12 | 5 << 7 | OPV
+                } else {
+                    // vsetvli x5, x0, e<sew>, m2, ta, ma
+                    vtype << 20 | 7 << 12 | 5 << 7 | OPV
+                },
+                opv(0b010010, 1, 8, 9, MVV, 4),    // vrev8.v v4, v8
+                opv(0b010111, 0, 16, 20, IVV, 12), // vmerge.vvm v12, v16, v20, v0
+                opv(0b010111, 0, 16, 21, IVX, 14), // vmerge.vxm v14, v16, x21, v0
+                0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                0xfe0f16e3, // bne x30, x0, start
+                0x73,
+            ];
+            let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut cpu = random_cpu(&mut rng);
+            cpu.regs[COUNTER as usize] = 30;
+            let mut v = VState::new(Vlen::DEFAULT);
+            for b in v.regs.iter_mut() {
+                *b = rng.next() as u8;
+            }
+            cpu.vector = v;
+            let stats = compare(&code, &cpu, rng.next(), jit_config(case))
+                .unwrap_or_else(|e| panic!("SEW {} tail {tail}: {e}", 8 << sew));
+            assert_eq!(stats.vector_helper, 0, "SEW {} tail {tail} went to the helper", 8 << sew);
+            assert!(stats.vector_simd >= 4 * 30, "SEW {} tail {tail}: {} as SIMD", 8 << sew, stats.vector_simd);
+            case += 1;
+        }
+    }
+}
+
+/// A loop of `body` (then `addi x30, x30, -1; bne x30, x0, start;
+/// ecall`) from a start state with `vl` = 4 at e32 m1 and no `vsetvli`
+/// before it, under each JIT configuration: the interpreter and compiled
+/// code agree; their statistics added up.
+fn loop_without_vsetvli(body: &[u32], seed: u64) -> (u64, u64) {
+    let mut rng = Rng(seed);
+    let mut words = body.to_vec();
+    let back = -(4 * words.len() as i32 + 4) as u32;
+    words.push(0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13);
+    words.push(
+        (back >> 12 & 1) << 31
+            | (back >> 5 & 0x3f) << 25
+            | COUNTER << 15
+            | 1 << 12
+            | (back >> 1 & 0xf) << 8
+            | (back >> 11 & 1) << 7
+            | 0x63,
+    );
+    words.push(0x73);
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let (mut simd, mut helper) = (0, 0);
+    for variant in 0..7 {
+        let mut cpu = random_cpu(&mut rng);
+        cpu.regs[COUNTER as usize] = 40;
+        (cpu.regs[6], cpu.regs[7]) = (E32M1, 4);
+        let mut v = VState::new(Vlen::DEFAULT);
+        for b in v.regs.iter_mut() {
+            *b = rng.next() as u8;
+        }
+        v.configure(4, E32M1);
+        cpu.vector = v;
+        let stats =
+            compare(&code, &cpu, rng.next(), jit_config(variant)).unwrap_or_else(|e| panic!("variant {variant}: {e}"));
+        simd += stats.vector_simd;
+        helper += stats.vector_helper;
+    }
+    (simd, helper)
+}
+
+/// `vtype` e32 m1 (vsew 2, vlmul 0).
+const E32M1: u64 = 0b010_000;
+
+/// A loop body without a `vsetvli` (the configuration is set before the
+/// loop, as real code does): compiled code guesses the `vtype` the block
+/// was entered with, so its `vadd.vv` runs as SIMD, never in the helper.
+#[test]
+fn blocks_without_vsetvli_run_as_simd_on_the_entry_vtype() {
+    let (simd, helper) = loop_without_vsetvli(&[opv(0, 1, 8, 12, IVV, 4)], 0x0517_d0c5_eed5_0004);
+    assert_eq!(helper, 0, "the vadd.vv went to the helper");
+    assert!(simd >= 7 * 40, "only {simd} ran as SIMD");
+}
+
+/// The same block entered with a `vtype` that alternates between e32 and
+/// e8 (a `vsetvl` after the `vadd.vv` flips it every iteration): the
+/// run-time check sends the runs whose `vtype` is not the guessed one to
+/// the helper, and the results still agree with the interpreter's.
+#[test]
+fn a_guessed_vtype_that_changes_falls_back_to_the_helper() {
+    // vadd.vv v4, v8, v12; xori x6, x6, 0x10; vsetvl x0, x7, x6
+    let body = [
+        opv(0, 1, 8, 12, IVV, 4),
+        0x10 << 20 | 6 << 15 | 4 << 12 | 6 << 7 | 0x13,
+        0x8000_0000 | 6 << 20 | 7 << 15 | 7 << 12 | OPV,
+    ];
+    let (simd, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0005);
+    // Each iteration's vsetvl runs in the helper, and so does every other
+    // vadd.vv (some configurations interpret the first runs).
+    assert!(helper >= 7 * (40 + 10), "only {helper} ran in the helper");
+    assert!(simd >= 7 * 10, "only {simd} ran as SIMD");
+}
+
 /// The same for longer: `FERROVM_DIFF_CASES=100000 cargo test --release
 /// -p ferrovm-engine -- --ignored long_vector_differential`.
 #[test]

@@ -21,57 +21,97 @@ const EGS: usize = 4;
 /// Runs the crypto instruction `inst`; `a` is the `uimm` of `vaeskf1/2`.
 /// `Err(())` is an illegal instruction.
 pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64, ()> {
-    use VOp::*;
-    let sha = matches!(inst.op, Sha2ms | Sha2ch | Sha2cl);
-    let ghsh = inst.op == Ghsh;
-    let sew_ok = c.sew == 4 || (sha && c.sew == 8 && inst.flags & VInst::SHA512 != 0);
-    let egw_bytes = EGS * c.sew;
-    let group_bytes = if c.lmul >= 0 { (v.vlenb as usize) << c.lmul } else { (v.vlenb as usize) >> -c.lmul };
-    // A `.vs` operand is one element group: one register, or as many as it
-    // takes when VLEN < EGW.
-    let scalar_emul = (egw_bytes / v.vlenb as usize).max(1).trailing_zeros() as i32;
-    let vs_form = matches!(inst.op, AesdmVs | AesdfVs | AesemVs | AesefVs | AeszVs);
-    let (vd, vs1, vs2, lm) = (inst.vd, inst.vs1, inst.vs2, c.lmul);
-    let ok = sew_ok
-        && group_bytes >= egw_bytes
-        && c.vl.is_multiple_of(EGS)
-        && c.vstart.is_multiple_of(EGS)
-        && group_ok(vd, lm)
-        && if vs_form { group_ok(vs2, scalar_emul) && !overlap(vd, lm, vs2, scalar_emul) } else { group_ok(vs2, lm) }
-        && (!sha || (group_ok(vs1, lm) && !overlap(vd, lm, vs1, lm) && !overlap(vd, lm, vs2, lm)))
-        && (!ghsh || group_ok(vs1, lm));
-    if !ok {
+    if !shape_ok(inst, c.sew, c.lmul, v.vlenb) || !c.vl.is_multiple_of(EGS) || !c.vstart.is_multiple_of(EGS) {
         return Err(());
     }
-    for g in c.vstart / EGS..c.vl / EGS {
-        if sha {
-            if c.sew == 4 {
-                let (d, s2, s1) =
-                    (sha_group::<4, 16>(v, vd, g), sha_group::<4, 16>(v, vs2, g), sha_group::<4, 16>(v, vs1, g));
-                sha_put::<4, 16>(v, vd, g, Sha::<4>::run(inst.op, d, s2, s1));
-            } else {
-                let (d, s2, s1) =
-                    (sha_group::<8, 32>(v, vd, g), sha_group::<8, 32>(v, vs2, g), sha_group::<8, 32>(v, vs1, g));
-                sha_put::<8, 32>(v, vd, g, Sha::<8>::run(inst.op, d, s2, s1));
-            }
-            continue;
-        }
-        let state = group(v, vd, g);
-        let key = group(v, vs2, if vs_form { 0 } else { g });
-        let out = match inst.op {
-            AesefVv | AesefVs => xor(shift_rows(sub_bytes(state, &SBOX)), key),
-            AesemVv | AesemVs => xor(mix_columns(shift_rows(sub_bytes(state, &SBOX))), key),
-            AesdfVv | AesdfVs => xor(sub_bytes(inv_shift_rows(state), &INV_SBOX), key),
-            AesdmVv | AesdmVs => inv_mix_columns(xor(sub_bytes(inv_shift_rows(state), &INV_SBOX), key)),
-            AeszVs => xor(state, key),
-            Aeskf1 => key_forward_128(key, a),
-            Ghsh => ghash_mul(xor(state, group(v, vs1, g)), key),
-            Gmul => ghash_mul(state, key),
-            _ => key_forward_256(state, key, a),
-        };
-        put_group(v, vd, g, out);
+    let groups = c.vstart / EGS..c.vl / EGS;
+    if c.sew == 4 {
+        run_groups32(v, inst, a, groups, group32);
+        return Ok(0);
+    }
+    // SHA-512 (`shape_ok` allows SEW 64 for nothing else).
+    let (vd, vs1, vs2) = (inst.vd, inst.vs1, inst.vs2);
+    for g in groups {
+        let (d, s2, s1) = (sha_group::<8, 32>(v, vd, g), sha_group::<8, 32>(v, vs2, g), sha_group::<8, 32>(v, vs1, g));
+        sha_put::<8, 32>(v, vd, g, Sha::<8>::run(inst.op, d, s2, s1));
     }
     Ok(0)
+}
+
+/// Whether the crypto instruction `inst` may run at SEW `sew` bytes,
+/// log2(LMUL) `lmul` and VLEN `vlenb` bytes, `vl` and `vstart` aside
+/// (they must be multiples of EGS): the instruction's SEW (32, or 64 for
+/// `vsha2*` with Zvknhb), LMUL × VLEN >= EGW, aligned register groups, and
+/// a destination that overlaps neither `vs2` of a `.vs` form nor a source
+/// of `vsha2*`.
+pub fn shape_ok(inst: VInst, sew: usize, lmul: i32, vlenb: u64) -> bool {
+    use VOp::*;
+    let sha = matches!(inst.op, Sha2ms | Sha2ch | Sha2cl);
+    let sew_ok = sew == 4 || (sha && sew == 8 && inst.flags & VInst::SHA512 != 0);
+    let egw_bytes = EGS * sew;
+    let group_bytes = if lmul >= 0 { (vlenb as usize) << lmul } else { (vlenb as usize) >> -lmul };
+    // A `.vs` operand is one element group: one register, or as many as it
+    // takes when VLEN < EGW.
+    let scalar_emul = (egw_bytes / (vlenb as usize).max(1)).max(1).trailing_zeros() as i32;
+    let (vd, vs1, vs2, lm) = (inst.vd, inst.vs1, inst.vs2, lmul);
+    sew_ok
+        && group_bytes >= egw_bytes
+        && group_ok(vd, lm)
+        && if vs_form(inst.op) {
+            group_ok(vs2, scalar_emul) && !overlap(vd, lm, vs2, scalar_emul)
+        } else {
+            group_ok(vs2, lm)
+        }
+        && (!sha || (group_ok(vs1, lm) && !overlap(vd, lm, vs1, lm) && !overlap(vd, lm, vs2, lm)))
+        && (inst.op != Ghsh || group_ok(vs1, lm))
+}
+
+/// The `.vs` forms: their round key is element group 0 of `vs2`.
+const fn vs_form(op: VOp) -> bool {
+    matches!(op, VOp::AesdmVs | VOp::AesdfVs | VOp::AesemVs | VOp::AesefVs | VOp::AeszVs)
+}
+
+/// One element group of `kernel`'s operands: the groups of `vd`, `vs2`
+/// (group 0 for a `.vs` form) and `vs1` (zeros unless `vsha2*` or
+/// `vghsh` read it), and `uimm`.
+pub type GroupFn = fn(VOp, [u8; 16], [u8; 16], [u8; 16], u64) -> [u8; 16];
+
+/// Runs the element groups `groups` of `inst`, a crypto instruction at
+/// SEW 32 whose shape is legal ([`shape_ok`]), each through `kernel`:
+/// [`group32`], or a host's AES and SHA instructions computing the same.
+pub fn run_groups32(v: &mut VState, inst: VInst, a: u64, groups: core::ops::Range<usize>, kernel: GroupFn) {
+    let reads_vs1 = matches!(inst.op, VOp::Sha2ms | VOp::Sha2ch | VOp::Sha2cl | VOp::Ghsh);
+    for g in groups {
+        let s1 = if reads_vs1 { group(v, inst.vs1, g) } else { [0; 16] };
+        let key = group(v, inst.vs2, if vs_form(inst.op) { 0 } else { g });
+        let out = kernel(inst.op, group(v, inst.vd, g), key, s1, a);
+        put_group(v, inst.vd, g, out);
+    }
+}
+
+/// One element group of a crypto instruction at SEW 32: the new group of
+/// `vd` from its old one `d`, that of `vs2` (the round key of the AES
+/// rounds, `{a, b, e, f}` of `vsha2c[hl]`) `s2`, that of `vs1` `s1`, and
+/// `uimm` (`vaeskf1/2`).
+pub fn group32(op: VOp, d: [u8; 16], s2: [u8; 16], s1: [u8; 16], uimm: u64) -> [u8; 16] {
+    use VOp::*;
+    match op {
+        AesefVv | AesefVs => xor(shift_rows(sub_bytes(d, &SBOX)), s2),
+        AesemVv | AesemVs => xor(mix_columns(shift_rows(sub_bytes(d, &SBOX))), s2),
+        AesdfVv | AesdfVs => xor(sub_bytes(inv_shift_rows(d), &INV_SBOX), s2),
+        AesdmVv | AesdmVs => inv_mix_columns(xor(sub_bytes(inv_shift_rows(d), &INV_SBOX), s2)),
+        AeszVs => xor(d, s2),
+        Aeskf1 => key_forward_128(s2, uimm),
+        Aeskf2 => key_forward_256(d, s2, uimm),
+        Ghsh => ghash_mul(xor(d, s1), s2),
+        Gmul => ghash_mul(d, s2),
+        Sha2ms | Sha2ch | Sha2cl => {
+            let w = |b: [u8; 16]| words(b).map(u64::from);
+            unwords(Sha::<4>::run(op, w(d), w(s2), w(s1)).map(|x| x as u32))
+        }
+        // Not a crypto instruction: `shape_ok` callers never get here.
+        _ => d,
+    }
 }
 
 /// Element group `g` (of `N` bytes) of the register group at `reg`: a

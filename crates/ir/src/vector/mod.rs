@@ -21,7 +21,7 @@
 //! [`crate::fp`], so vector and scalar FP agree bit for bit, `fflags`
 //! included.
 
-mod crypto;
+pub mod crypto;
 mod exec;
 mod fp;
 

@@ -5,7 +5,11 @@
 //! * `vsetvli`/`vsetivli` run inline: `vl` = min(AVL, VLMAX) with VLMAX from
 //!   `vlenb`, `vtype` their immediate (or `vill`), `vstart` = 0. From there
 //!   to the end of the guest block the translator knows SEW and LMUL
-//!   ([`ferrovm_ir::vector::vtype_after`]).
+//!   ([`ferrovm_ir::vector::vtype_after`]). Before the block's first
+//!   `vsetvl*` (a loop body that has none: real code sets `vtype` once
+//!   before the loop) it assumes the `vtype` the engine saw at the
+//!   block's entry ([`Linker::vtype`], a [`Vtype::Guessed`]), and the
+//!   SIMD code checks it at run time with the other conditions below.
 //! * With SEW and LMUL >= 1 known, unmasked instructions of these shapes
 //!   ([`plan`]) run as one 128-bit `I8X16`..`I64X2` value per register of
 //!   each group, loaded from and stored back to the register file in the
@@ -14,13 +18,21 @@
 //!   `vse<eew>.v`), and in their `.vv`, `.vx` and `.vi` forms `vadd`,
 //!   `vsub`, `vrsub`, `vand`, `vor`, `vxor`, `vmul` (SEW >= 16: the host has
 //!   no byte multiply), `vminu`, `vmin`, `vmaxu`, `vmax`, `vmacc`, `vnmsac`,
-//!   `vmadd`, `vnmsub`, `vmv.v.*`, and `vsll`/`vsrl`/`vsra` with a scalar
+//!   `vmadd`, `vnmsub`, `vmv.v.*`, `vmerge.v*m` (SEW >= 16: a byte of
+//!   `v0` per register), `vrev8.v` (one byte shuffle), and
+//!   `vsll`/`vsrl`/`vsra` with a scalar
 //!   shift amount (`.vx`, `.vi`); and the single-width integer
 //!   reductions `vredsum`, `vredand`, `vredor`, `vredxor`, `vredminu`,
 //!   `vredmin`, `vredmaxu`, `vredmax` (the group folded lane-wise, then
 //!   its lanes and `vs1[0]` into `vd[0]`) when `vl` = VLMAX.
+//! * The vector crypto instructions at SEW 32 (Zvkned, Zvknha, Zvkg) of a
+//!   legal shape ([`crypto::shape_ok`], the executor's own check) and
+//!   with `vl` a multiple of 4 call a helper of their own
+//!   (`helpers::vector_crypto`: the element groups on the host's AES-NI
+//!   and SHA-NI, [`crate::host_crypto`]) instead of the generic one.
 //! * Those run as SIMD only when a run-time check holds: VLEN is 128
-//!   (`vlenb` = 16), `vstart` = 0, and for a load or store the whole
+//!   (`vlenb` = 16), `vstart` = 0, `vtype` the guessed one (if it is a
+//!   guess), and for a load or store the whole
 //!   group's bytes lie below the guest limit in pages (one or two) whose
 //!   permission bytes allow the access (for a store, none holding
 //!   translated code). With a tail (`vl` < VLMAX: a loop's last, shorter
@@ -30,12 +42,13 @@
 //!   helper, which faults precisely at the element.
 //!
 //! [`JitContext::vector_simd`](crate::abi::JitContext::vector_simd) and
-//! `vector_helper` count how many ran which way.
+//! `vector_helper` count how many ran which way (the crypto helper's
+//! instructions count as SIMD: they skip the generic helper).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I8X16, I16, I16X8, I32, I32X4, I64, I64X2};
-use cranelift_codegen::ir::{BlockArg, InstBuilder, Type, Value};
-use ferrovm_ir::vector::{VILL, VInst, VOp, vtype_after, vtype_shape};
+use cranelift_codegen::ir::{BlockArg, Endianness, InstBuilder, MemFlagsData, Type, Value};
+use ferrovm_ir::vector::{VILL, VInst, VOp, crypto, vtype_after, vtype_shape};
 use ferrovm_mem::{GUEST_LIMIT, page_flags};
 
 use super::{Tr, Untranslatable, flags};
@@ -45,6 +58,26 @@ use crate::store::Linker;
 
 /// `vlenb` the SIMD code is made for: one host vector per register.
 const VLENB: i64 = 16;
+
+/// The `vtype` the translator assumes at a point of a guest block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Vtype {
+    /// Set by a `vsetvli`/`vsetivli` earlier in the block.
+    Known(u64),
+    /// The one the guest had at the block's entry when the engine profiled
+    /// it ([`Linker::vtype`]): the SIMD code checks it at run time, and
+    /// the helper runs the instruction when it differs (so a block entered
+    /// with another `vtype` is still right, only slower).
+    Guessed(u64),
+}
+
+impl Vtype {
+    fn value(self) -> u64 {
+        match self {
+            Vtype::Known(v) | Vtype::Guessed(v) => v,
+        }
+    }
+}
 
 /// How a lowered instruction runs on its register groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +91,10 @@ pub(super) enum Plan {
     /// A single-width integer reduction (`vred*.vs`) of a group of `regs`
     /// registers into element 0 of `vd`, for `vl` = VLMAX only.
     Reduce { lane: Type, regs: u8 },
+    /// A vector crypto instruction at SEW 32 (Zvkned, Zvknha, Zvkg) of a
+    /// legal shape, for `vl` a multiple of 4: its element groups by the
+    /// crypto helper, on the host's AES and SHA instructions.
+    Crypto,
 }
 
 /// The lowering of `inst` when the `vtype` in effect is `vtype`, and VLMAX
@@ -67,7 +104,8 @@ pub(super) enum Plan {
 pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
     use VOp::*;
     let (sew, lmul) = vtype_shape(vtype?)?;
-    if !inst.unmasked() || lmul < 0 {
+    // vmerge is masked by definition (its "mask" is what it selects by).
+    if (!inst.unmasked() && inst.op != Merge) || lmul < 0 {
         return None;
     }
     let vlmax = (VLENB << lmul) / sew as i64;
@@ -85,7 +123,7 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
             ok.then(|| (Plan::Mem { store: inst.op == Se, regs: 1 << emul, lane }, vlmax))
         }
         Add | Sub | Rsub | And | Or | Xor | Mul | Minu | Min | Maxu | Max | Macc | Nmsac | Madd | Nmsub | Mv | Sll
-        | Srl | Sra => {
+        | Srl | Sra | Merge | Rev8 => {
             let lane = match sew {
                 1 => I8,
                 2 => I16,
@@ -94,11 +132,17 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
             };
             let byte_mul = sew == 1 && matches!(inst.op, Mul | Macc | Nmsac | Madd | Nmsub);
             let shift_vv = !scalar && matches!(inst.op, Sll | Srl | Sra);
+            // vmerge: SEW >= 16 (one mask byte per register, see
+            // `merge_mask`), and never into v0 (masked: illegal; unmasked,
+            // the executor reads each mask bit after writing the elements
+            // before it).
+            let merge_ok = inst.op != Merge || (sew >= 2 && inst.vd != 0);
             let ok = !byte_mul
                 && !shift_vv
+                && merge_ok
                 && group(inst.vd, lmul)
                 && (inst.op == Mv || group(inst.vs2, lmul))
-                && (scalar || group(inst.vs1, lmul));
+                && (scalar || inst.op == Rev8 || group(inst.vs1, lmul));
             ok.then(|| (Plan::Lanes { lane, regs: 1 << lmul }, vlmax))
         }
         // The executor's checks: vstart = 0 (checked at run time) and an
@@ -106,6 +150,9 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
         Redsum | Redand | Redor | Redxor | Redminu | Redmin | Redmaxu | Redmax => {
             let lane = [I8, I16, I32, I64][sew_log as usize];
             group(inst.vs2, lmul).then(|| (Plan::Reduce { lane, regs: 1 << lmul }, vlmax))
+        }
+        op if op.is_crypto() => {
+            (sew == 4 && crypto::shape_ok(inst, sew, lmul, VLENB as u64)).then_some((Plan::Crypto, vlmax))
         }
         _ => None,
     }
@@ -145,7 +192,10 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         b: ferrovm_ir::Temp,
     ) -> Result<(), Untranslatable> {
         let before = self.vtype;
-        self.vtype = vtype_after(inst, before);
+        self.vtype = match (before, vtype_after(inst, before.map(Vtype::value))) {
+            (Some(Vtype::Guessed(_)), Some(v)) if inst.vtype_imm().is_none() => Some(Vtype::Guessed(v)),
+            (_, v) => v.map(Vtype::Known),
+        };
         if !self.env.vector_simd {
             let v = self.vector_call(inst, a, b)?;
             return self.def(dst, v);
@@ -154,7 +204,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             let v = self.vsetvli(inst, vtype, a)?;
             return self.def(dst, v);
         }
-        let Some((plan, vlmax)) = plan(inst, before) else {
+        let Some((plan, vlmax)) = plan(inst, before.map(Vtype::value)) else {
             let v = self.vector_call(inst, a, b)?;
             return self.def(dst, v);
         };
@@ -163,7 +213,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.append_block_param(join, I64);
         // The shape the SIMD code is for: vlenb = 16, vstart = 0, and vl =
         // VLMAX for a store (a tail would need a masked store), vl <= VLMAX
-        // for the rest (a tail is blended in).
+        // for the rest (a tail is blended in); and the guessed vtype, if it
+        // is one.
         let tails = !matches!(plan, Plan::Mem { store: true, .. } | Plan::Reduce { .. });
         let vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
         let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
@@ -171,12 +222,24 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let x = self.b.ins().bxor_imm_s(vlenb, VLENB);
         let y = if tails {
             let over = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, vl, vlmax);
-            self.b.ins().uextend(I64, over)
+            let over = self.b.ins().uextend(I64, over);
+            if plan == Plan::Crypto {
+                // Whole element groups only.
+                let part = self.b.ins().band_imm_s(vl, 3);
+                self.b.ins().bor(over, part)
+            } else {
+                over
+            }
         } else {
             self.b.ins().bxor_imm_s(vl, vlmax)
         };
         let any = self.b.ins().bor(x, y);
-        let bad = self.b.ins().bor(any, vstart);
+        let mut bad = self.b.ins().bor(any, vstart);
+        if let Some(Vtype::Guessed(guess)) = before {
+            let vtype = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VTYPE);
+            let other = self.b.ins().bxor_imm_s(vtype, guess as i64);
+            bad = self.b.ins().bor(bad, other);
+        }
         self.leave_if(bad, slow);
         let operand = match plan {
             Plan::Mem { store, regs, .. } => {
@@ -205,10 +268,13 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
                 Operand::Scalar(s, self.b.ins().splat(vector_type(lane), s))
             }
-            Plan::Lanes { .. } | Plan::Reduce { .. } => Operand::None,
+            Plan::Lanes { .. } | Plan::Reduce { .. } | Plan::Crypto => Operand::None,
         };
         let done = self.b.create_block();
-        if tails {
+        if plan == Plan::Crypto {
+            let (uimm, packed) = (self.t(a)?, self.iconst(inst.pack()));
+            self.call(self.sigs.h3_void, HELPERS.vector_crypto, &[self.cpu, packed, uimm]);
+        } else if tails {
             // The whole group, or (a loop's last iteration) the first vl
             // elements with the tail left as it was.
             let (full, part) = (self.b.create_block(), self.b.create_block());
@@ -266,10 +332,17 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 for k in 0..regs {
                     let y = match scalar {
                         Some((_, v)) => v,
+                        None if inst.op == VOp::Rev8 => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k)),
                         None => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs1 + k)),
                     };
                     let r = if inst.op == VOp::Mv {
                         y
+                    } else if inst.op == VOp::Rev8 {
+                        self.rev8(lane, y)
+                    } else if inst.op == VOp::Merge {
+                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                        let take = self.merge_mask(lane, k);
+                        self.b.ins().bitselect(take, y, x)
                     } else {
                         let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
                         let d = matches!(inst.op, VOp::Macc | VOp::Nmsac | VOp::Madd | VOp::Nmsub)
@@ -300,6 +373,36 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             // `vector` makes no other pair.
             _ => {}
         }
+    }
+
+    /// The lanes of register `k` of a group whose mask bit in `v0` is set
+    /// (all ones) or clear (zeros), for lanes of 16 bits or more: the
+    /// register's `16 / SEW` <= 8 bits lie in one byte of `v0`.
+    fn merge_mask(&mut self, lane: Type, k: u8) -> Value {
+        let ty = vector_type(lane);
+        let n = VLENB as u32 / lane.bytes();
+        let (byte, shift) = (u32::from(k) * n / 8, u32::from(k) * n % 8);
+        let m = self.b.ins().uload8(lane, flags(), self.cpu, vreg(0) + byte as i32);
+        let m = self.b.ins().splat(ty, m);
+        let bits: Vec<u8> =
+            (0..n).flat_map(|i| (1u64 << (shift + i)).to_le_bytes().into_iter().take(lane.bytes() as usize)).collect();
+        let c = self.b.func.dfg.constants.insert(bits.into());
+        let bits = self.b.ins().vconst(ty, c);
+        let m = self.b.ins().band(m, bits);
+        let c = self.b.func.dfg.constants.insert(vec![0u8; VLENB as usize].into());
+        let zero = self.b.ins().vconst(ty, c);
+        self.b.ins().icmp(IntCC::NotEqual, m, zero)
+    }
+
+    /// `vrev8.v` (Zvbb): the bytes of each lane reversed, one byte shuffle.
+    fn rev8(&mut self, lane: Type, x: Value) -> Value {
+        let b = lane.bytes() as u8;
+        let order: Vec<u8> = (0..VLENB as u8).map(|i| i / b * b + (b - 1 - i % b)).collect();
+        let order = self.b.func.dfg.immediates.push(order.into());
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        let bytes = self.b.ins().bitcast(I8X16, little, x);
+        let r = self.b.ins().shuffle(bytes, bytes, order);
+        self.b.ins().bitcast(vector_type(lane), little, r)
     }
 
     /// A reduction's combining operation, on vectors or scalars.
@@ -492,5 +595,25 @@ mod tests {
         );
         assert_eq!(plan(inst(VOp::Redsum, 8, 11, 12, u, 0), Some(E32M2)), None, "misaligned vs2");
         assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, 0, 0), Some(E32M2)), None, "masked");
+    }
+
+    #[test]
+    fn plans_the_legal_crypto_shapes() {
+        let u = VInst::UNMASKED;
+        const E32M4: u64 = 0b010_010;
+        const E64M2: u64 = 0b011_001;
+        const E32MF2: u64 = 0b010_111;
+        // vaesem.vs v4, v17 at e32 m4; vsha2ms.vv v10, v9, v13 at e32 m1.
+        assert_eq!(plan(inst(VOp::AesemVs, 4, 17, 2, u, 0), Some(E32M4)), Some((Plan::Crypto, 16)));
+        assert_eq!(plan(inst(VOp::Sha2ms, 10, 9, 13, u, 0), Some(0b010_000)), Some((Plan::Crypto, 4)));
+        // A .vs key inside the destination group, a misaligned group,
+        // SEW 64 (SHA-512 stays with the executor), LMUL 1/2.
+        assert_eq!(plan(inst(VOp::AesemVs, 4, 6, 2, u, 0), Some(E32M4)), None);
+        assert_eq!(plan(inst(VOp::AesemVv, 4, 6, 2, u, 0), Some(E32M4)), None);
+        let sha512 = inst(VOp::Sha2ms, 2, 4, 6, u | VInst::SHA512, 0);
+        assert_eq!(plan(sha512, Some(E64M2)), None);
+        assert_eq!(plan(inst(VOp::AesemVs, 4, 17, 2, u, 0), Some(E32MF2)), None);
+        // vsha2ch's destination may not overlap a source.
+        assert_eq!(plan(inst(VOp::Sha2ch, 2, 2, 8, u, 0), Some(0b010_000)), None);
     }
 }
