@@ -11,25 +11,22 @@
 //! 16 bytes in FIPS-197 order in both, and `vsha2c[hl]`'s `{a, b, e, f}` /
 //! `{c, d, g, h}` groups are `sha256rnds2`'s ABEF / CDGH operands.
 
-use ferrovm_ir::vector::crypto::{GroupFn, group32, run_groups32};
+use ferrovm_ir::vector::crypto::{group32, run_groups32};
 use ferrovm_ir::vector::{VInst, VOp, VState};
 
 /// Runs the element groups `0..vl / 4` of `inst`, a crypto instruction at
 /// SEW 32 whose shape compiled code checked (legal register groups, `vl`
-/// a multiple of 4, `vstart` 0).
+/// a multiple of 4, `vstart` 0): on AES-NI and SHA-NI if the host has
+/// both, with the interpreter's [`group32`] otherwise.
 pub(crate) fn run(v: &mut VState, inst: VInst, uimm: u64) {
     let groups = 0..(v.vl / 4) as usize;
-    run_groups32(v, inst, uimm, groups, kernel());
-}
-
-/// The group function for this host: the AES-NI / SHA-NI one if it has
-/// both, the interpreter's otherwise.
-fn kernel() -> GroupFn {
     #[cfg(target_arch = "x86_64")]
     if x86::available() {
-        return x86::group;
+        // SAFETY: the host has the target features `x86::run` needs.
+        unsafe { x86::run(v, inst, uimm, groups) };
+        return;
     }
-    group32
+    run_groups32(v, inst, uimm, groups, group32);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -40,7 +37,7 @@ mod x86 {
         _mm_sha256rnds2_epu32, _mm_storeu_si128, _mm_unpackhi_epi64, _mm_xor_si128,
     };
 
-    use super::{VOp, group32};
+    use super::{VInst, VOp, VState, group32, run_groups32};
 
     /// Whether the host has AES-NI and SHA-NI (and SSSE3 for `palignr`).
     /// The standard library caches the CPUID answer.
@@ -50,17 +47,31 @@ mod x86 {
             && std::arch::is_x86_feature_detected!("ssse3")
     }
 
-    /// [`group32`] on AES-NI and SHA-NI. Only returned by
-    /// [`super::kernel`] when [`available`] says the host has them.
+    /// [`super::run`] on AES-NI and SHA-NI: the group loop compiled with
+    /// those features, so [`host`] inlines into it.
+    ///
+    /// # Safety
+    /// The host must have AES-NI, SHA-NI and SSSE3 ([`available`]).
+    #[target_feature(enable = "aes,sha,ssse3")]
+    pub(super) unsafe fn run(v: &mut VState, inst: VInst, uimm: u64, groups: core::ops::Range<usize>) {
+        // SAFETY: this function's own contract.
+        run_groups32(v, inst, uimm, groups, |op, d, s2, s1, a| unsafe { host(op, d, s2, s1, a) });
+    }
+
+    /// [`group32`] on AES-NI and SHA-NI, for the tests.
+    #[cfg(test)]
     pub(super) fn group(op: VOp, d: [u8; 16], s2: [u8; 16], s1: [u8; 16], uimm: u64) -> [u8; 16] {
-        // SAFETY: `kernel` hands this function out only when `available()`
-        // found the target features `host` is compiled for.
+        assert!(available());
+        // SAFETY: the host has the features (asserted).
         unsafe { host(op, d, s2, s1, uimm) }
     }
 
+    /// One element group of `op`.
+    ///
     /// # Safety
     /// The host must have AES-NI, SHA-NI and SSSE3.
     #[target_feature(enable = "aes,sha,ssse3")]
+    #[inline]
     unsafe fn host(op: VOp, d: [u8; 16], s2: [u8; 16], s1: [u8; 16], uimm: u64) -> [u8; 16] {
         use VOp::*;
         // SAFETY: unaligned loads of 16-byte arrays.

@@ -71,15 +71,20 @@ const fn vs_form(op: VOp) -> bool {
     matches!(op, VOp::AesdmVs | VOp::AesdfVs | VOp::AesemVs | VOp::AesefVs | VOp::AeszVs)
 }
 
-/// One element group of `kernel`'s operands: the groups of `vd`, `vs2`
-/// (group 0 for a `.vs` form) and `vs1` (zeros unless `vsha2*` or
-/// `vghsh` read it), and `uimm`.
-pub type GroupFn = fn(VOp, [u8; 16], [u8; 16], [u8; 16], u64) -> [u8; 16];
-
 /// Runs the element groups `groups` of `inst`, a crypto instruction at
 /// SEW 32 whose shape is legal ([`shape_ok`]), each through `kernel`:
 /// [`group32`], or a host's AES and SHA instructions computing the same.
-pub fn run_groups32(v: &mut VState, inst: VInst, a: u64, groups: core::ops::Range<usize>, kernel: GroupFn) {
+/// `kernel` gets the operation, the groups of `vd`, `vs2` (group 0 for a
+/// `.vs` form) and `vs1` (zeros unless `vsha2*` or `vghsh` read it), and
+/// `a`; it returns the new group of `vd`.
+#[inline]
+pub fn run_groups32(
+    v: &mut VState,
+    inst: VInst,
+    a: u64,
+    groups: core::ops::Range<usize>,
+    kernel: impl Fn(VOp, [u8; 16], [u8; 16], [u8; 16], u64) -> [u8; 16],
+) {
     let reads_vs1 = matches!(inst.op, VOp::Sha2ms | VOp::Sha2ch | VOp::Sha2cl | VOp::Ghsh);
     for g in groups {
         let s1 = if reads_vs1 { group(v, inst.vs1, g) } else { [0; 16] };
@@ -118,11 +123,13 @@ pub fn group32(op: VOp, d: [u8; 16], s2: [u8; 16], s1: [u8; 16], uimm: u64) -> [
 /// register group is contiguous in the register file, so the group is
 /// the `N` bytes at `reg * vlenb + g * N` (zeros out of range, which the
 /// shape checks rule out).
+#[inline]
 fn load<const N: usize>(v: &VState, reg: u8, g: usize) -> [u8; N] {
     let off = usize::from(reg) * v.vlenb as usize + g * N;
     v.regs.get(off..off + N).and_then(|s| <[u8; N]>::try_from(s).ok()).unwrap_or([0; N])
 }
 
+#[inline]
 fn store<const N: usize>(v: &mut VState, reg: u8, g: usize, bytes: [u8; N]) {
     let off = usize::from(reg) * v.vlenb as usize + g * N;
     if let Some(dst) = v.regs.get_mut(off..off + N) {
@@ -131,10 +138,12 @@ fn store<const N: usize>(v: &mut VState, reg: u8, g: usize, bytes: [u8; N]) {
 }
 
 /// Element group `g` of the 32-bit register group at `reg`, as 16 bytes.
+#[inline]
 fn group(v: &VState, reg: u8, g: usize) -> [u8; 16] {
     load::<16>(v, reg, g)
 }
 
+#[inline]
 fn put_group(v: &mut VState, reg: u8, g: usize, bytes: [u8; 16]) {
     store::<16>(v, reg, g, bytes);
 }
