@@ -1,5 +1,5 @@
 //! The vector crypto element-group instructions: Zvkned (AES),
-//! Zvknh[ab] (SHA-2) and Zvkg (GHASH), as the vector cryptography spec 1.0 defines them
+//! Zvknh\[ab\] (SHA-2) and Zvkg (GHASH), as the vector cryptography spec 1.0 defines them
 //! (riscv-crypto `doc/vector/insns/*.adoc`, whose Sail this follows).
 //!
 //! Each works on element groups of EGS = 4 elements of SEW bits (EGW = 128
@@ -11,6 +11,11 @@
 //! of `vsha2*`. The AES state of an element group is its 16 bytes in
 //! memory order (byte `r + 4c` is row `r` of column `c`, FIPS-197 §3.4),
 //! which is what `vle32.v` of the plaintext leaves in it.
+//!
+//! [`shape_ok`] (the legality check), [`group32`] (one element group) and
+//! [`run_groups32`] (which groups, from which registers) are public for
+//! compiled code, which runs the same groups on the host's AES-NI and
+//! SHA-NI (`ferrovm_jit`'s `host_crypto`).
 
 use super::exec::{Cfg, group_ok, overlap};
 use super::{VInst, VOp, VState};

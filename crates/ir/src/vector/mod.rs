@@ -1,7 +1,10 @@
 //! The vector extension (RISC-V "V" 1.0): its architectural state
 //! ([`VState`]), the decoded operation an [`Op::Vector`](crate::Op::Vector)
 //! carries ([`VInst`]), and [`execute`], the one implementation both tiers
-//! run (the interpreter directly, compiled code through a helper).
+//! run (the interpreter directly, compiled code through a helper). Compiled
+//! code runs the vector crypto instructions' element groups on the host's
+//! AES and SHA instructions when it has them, wired by the same
+//! [`crypto::run_groups32`] and checked against [`crypto::group32`].
 //!
 //! A vector instruction is one IR op: its scalar operands (`x[rs1]`,
 //! `x[rs2]`, or an immediate) arrive as temporaries, its scalar result (the
