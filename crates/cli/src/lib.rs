@@ -242,11 +242,20 @@ struct RunArgs {
     /// the FPU path cannot run).
     #[arg(long)]
     soft_float: bool,
-    /// JIT: guest loads and stores as plain host accesses with one compare
-    /// against the guest limit: the host protection mirrors guest
-    /// permissions, and a host fault resumes at the access's own exit,
-    /// nothing stored before it (experimental, not faster yet; the default
-    /// checks every access inline: limit, alignment, permission byte).
+    /// JIT: check every guest load and store inline (limit, alignment,
+    /// permission byte) and leave compiled code when a check fails. By
+    /// default they are plain host accesses: the host protection mirrors
+    /// guest permissions, so a guest fault arrives as a host fault, and
+    /// pages holding translated code are write-protected. Registers are
+    /// then precise at a fault only once something can see them (a
+    /// handler for SIGSEGV or SIGBUS, a debugger); before that a fault
+    /// ends the program and only its pc matters.
+    #[arg(long, conflicts_with = "direct_memory")]
+    checked_memory: bool,
+    /// JIT: guest loads and stores as plain host accesses after one
+    /// compare against the guest limit, whose branch is where a host fault
+    /// resumes: registers always precise at a fault (for measurement; the
+    /// default needs no branch).
     #[arg(long)]
     direct_memory: bool,
     /// JIT: code-cache budget in bytes; when full, the eviction policy
@@ -640,7 +649,14 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         block_exits: false,
         cranelift_flags,
         fp: if args.soft_float { FpLowering::Soft } else { FpLowering::Host },
-        mem: if args.direct_memory { MemAccess::Direct } else { MemAccess::Checked },
+        mem: if args.checked_memory {
+            MemAccess::Checked
+        } else if args.direct_memory || args.gdb.is_some() {
+            // A debugger sees the registers at every fault.
+            MemAccess::Direct
+        } else {
+            MemAccess::Trap
+        },
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
@@ -798,6 +814,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     }
     if args.direct_memory {
         reexec_args.push("--direct-memory".into());
+    }
+    if args.checked_memory {
+        reexec_args.push("--checked-memory".into());
     }
     if args.engine != EngineKind::Interp {
         reexec_args.extend(["--code-cache-size".into(), args.code_cache_size.to_string().into()]);

@@ -14,6 +14,12 @@
 //!   resumes at the access's side exit ([`ferrovm_jit::fault::redirect`])
 //!   and the engine runs that instruction in the interpreter, which raises
 //!   the precise guest fault or does the write to code.
+//! * Trap-mode code ([`ferrovm_jit::MemAccess::Trap`]) has no branch before
+//!   its accesses: a store into a page holding translated code is made
+//!   possible ([`ferrovm_mem::AddressSpace::resolve_host_fault`]) and runs
+//!   again; any other fault there is a guest fault, and the thread leaves
+//!   compiled code at once ([`ferrovm_jit::fault::abort`]) with `pc` at the
+//!   access.
 //! * With mirroring, a checked access (the interpreter, a helper, a system
 //!   call's copy, a vector access in compiled code) can race with another
 //!   thread write-protecting a code page;
@@ -144,8 +150,18 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             // SAFETY: as above; x86-64's page-fault error code, bit 1: a write.
             unsafe { (*uc.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_ERR as usize] & 2 != 0 }
         }) {
-            // A checked access that raced with a code page's write
-            // protection: it runs again and succeeds.
+            // A store into a page holding translated code (by a trap-mode
+            // access, or a checked one that raced with the page's write
+            // protection): it runs again and succeeds, and compiled code
+            // leaves at its next block boundary to drop what is stale.
+            if in_compiled_code(pc) {
+                ferrovm_jit::fault::note_code_write();
+            }
+            return;
+        }
+        // SAFETY: as above.
+        if in_compiled_code(pc) && unsafe { ferrovm_jit::fault::abort(uc, addr) } {
+            // A guest fault at a trap-mode access: the engine delivers it.
             return;
         }
     }

@@ -552,6 +552,20 @@ impl Vm {
         }
     }
 
+    /// From now on the guest may see its registers at a memory fault (it
+    /// installed a handler for `SIGSEGV` or `SIGBUS`, or a debugger is
+    /// attached): compiled code must make them precise there. Under
+    /// [`ferrovm_jit::MemAccess::Trap`] that means no more trap-mode code:
+    /// what exists is dropped, and this returns once no vCPU runs it.
+    /// Cheap when nothing changes.
+    pub fn require_precise_faults(&self) {
+        if self.store.as_ref().is_some_and(CodeStore::require_precise) {
+            tracing::info!(target: crate::log::target::CACHE, "precise faults needed: trap-mode code dropped");
+            self.flush();
+            self.synchronize();
+        }
+    }
+
     /// Drops every translation.
     pub fn flush(&self) {
         let mut index = self.table.lock_pages();

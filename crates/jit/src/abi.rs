@@ -46,6 +46,11 @@ pub mod exit {
     /// [`crate::Flavor::hot_at`]) on entry, before executing anything:
     /// `cpu.pc` is its start. Recompile it as hot code, then continue.
     pub const HOT: u64 = 7;
+    /// A trap-mode access ([`crate::MemAccess::Trap`]) faulted in the host
+    /// and the address space could not resolve it: a guest fault at the
+    /// access, with only `cpu.pc` precise (see [`crate::fault::abort`]).
+    /// Never returned by compiled code itself.
+    pub const TRAP: u64 = 8;
 }
 
 /// Entries in the return-address stack (a power of two).

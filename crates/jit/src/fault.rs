@@ -34,12 +34,39 @@ use ferrovm_ir::Cpu;
 use crate::abi::JitContext;
 
 thread_local! {
-    /// The context of the compiled code this thread is running and its
-    /// store's fault sites (set by [`enter`] around the call), or nulls.
-    /// Const-initialized without a destructor: a plain `#[thread_local]`
-    /// the signal handler can read.
-    static ACTIVE: Cell<(*const JitContext, *const FaultSites)> =
-        const { Cell::new((std::ptr::null(), std::ptr::null())) };
+    /// The context of the compiled code this thread is running, its
+    /// store's fault sites and the way back out of it (set by [`enter`]
+    /// around the call), or nulls. Const-initialized without a destructor:
+    /// a plain `#[thread_local]` the signal handler can read.
+    static ACTIVE: Cell<(*const JitContext, *const FaultSites, *const JumpBuf)> =
+        const { Cell::new((std::ptr::null(), std::ptr::null(), std::ptr::null())) };
+}
+
+/// Where [`abort`] resumes a thread that faulted at a trap-mode access
+/// ([`crate::MemAccess::Trap`]): the stack pointer and frame pointer that
+/// [`enter`]'s call of the trampoline had, and the address right after
+/// that call; and what the fault was. The first three are written by
+/// `enter`'s assembly, the rest by [`abort`]; `enter` reads them after the
+/// call. `repr(C)`: the assembly writes the fields by offset.
+#[repr(C)]
+#[derive(Default)]
+struct JumpBuf {
+    rsp: Cell<usize>,
+    resume: Cell<usize>,
+    rbp: Cell<usize>,
+    fault_rip: Cell<usize>,
+    fault_addr: Cell<usize>,
+    write: Cell<bool>,
+}
+
+/// A host fault at a trap-mode access that left compiled code
+/// ([`abort`]): where in the machine code, the host address it touched,
+/// and whether it was a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Trapped {
+    pub(crate) rip: usize,
+    pub(crate) addr: usize,
+    pub(crate) write: bool,
 }
 
 /// The trampoline's signature (see `translate::build_trampoline`).
@@ -49,8 +76,11 @@ pub(crate) type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, u
 pub(crate) const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));
 
 /// Calls `trampoline(cpu, ctx, code, pc)` so that a host fault at a marked
-/// site of `sites` (`None` without direct access) in the compiled code it runs resumes at its side exit
-/// ([`redirect`]), with `host_base` in `r15`: with direct memory access,
+/// site of `sites` (`None` without direct access) in the compiled code it
+/// runs resumes at its side exit ([`redirect`]) or, at a trap-mode site,
+/// leaves the call ([`abort`]: the result is then
+/// [`exit::TRAP`](crate::abi::exit::TRAP) and the fault comes back as
+/// well), with `host_base` in `r15`: with direct memory access,
 /// Cranelift's pinned register, where compiled code finds the host base of
 /// guest memory (nothing else in compiled code writes it; the helpers it
 /// calls preserve it, as the C ABI says).
@@ -67,19 +97,44 @@ pub(crate) unsafe fn enter(
     code: usize,
     pc: u64,
     host_base: u64,
-) -> u64 {
-    let prev =
-        ACTIVE.with(|a| a.replace((std::ptr::from_ref(ctx), sites.map_or(std::ptr::null(), std::ptr::from_ref))));
+) -> (u64, Option<Trapped>) {
+    let jb = JumpBuf::default();
+    let prev = ACTIVE.with(|a| {
+        a.replace((std::ptr::from_ref(ctx), sites.map_or(std::ptr::null(), std::ptr::from_ref), &raw const jb))
+    });
     let r;
     #[cfg(target_arch = "x86_64")]
     // SAFETY: forwarded contract: a C-ABI call of `trampoline` with its four
     // arguments. `r15` is declared clobbered (the compiler saves and
     // restores it: the pinned register is not callee-saved in compiled
-    // code), and so are the C ABI's caller-saved registers.
+    // code), and so are the C ABI's caller-saved registers. The other
+    // callee-saved registers are pushed here and popped after the call,
+    // also when `abort` resumes at label 2 (with this call's stack and
+    // frame pointer, whatever compiled code left in the registers): so
+    // both ways out leave them as they were. `jb` outlives the call.
     unsafe {
         core::arch::asm!(
-            "call {f}",
-            f = in(reg) trampoline,
+            "push rbp",
+            "push rbx",
+            "push r12",
+            "push r13",
+            "push r14",
+            "mov rbp, rsp",
+            "and rsp, -16",
+            "mov [r11], rsp",
+            "mov [r11 + 16], rbp",
+            "lea rax, [rip + 2f]",
+            "mov [r11 + 8], rax",
+            "call r10",
+            "2:",
+            "mov rsp, rbp",
+            "pop r14",
+            "pop r13",
+            "pop r12",
+            "pop rbx",
+            "pop rbp",
+            in("r10") trampoline,
+            in("r11") &raw const jb,
             in("rdi") cpu,
             in("rsi") std::ptr::from_ref(ctx),
             in("rdx") code,
@@ -96,7 +151,12 @@ pub(crate) unsafe fn enter(
         r = trampoline(cpu, ctx, code, pc);
     }
     ACTIVE.with(|a| a.set(prev));
-    r
+    let trapped = (r == crate::abi::exit::TRAP).then(|| Trapped {
+        rip: jb.fault_rip.get(),
+        addr: jb.fault_addr.get(),
+        write: jb.write.get(),
+    });
+    (r, trapped)
 }
 
 /// The target of the conditional branch that ends right before an
@@ -165,6 +225,8 @@ pub(crate) fn fault_sites(code: &[u8], accesses: &[u32]) -> Result<Vec<u32>, Vec
 pub struct FaultSites {
     start: usize,
     bits: Box<[AtomicU8]>,
+    /// The same for trap-mode accesses ([`crate::MemAccess::Trap`]).
+    traps: Box<[AtomicU8]>,
 }
 
 impl std::fmt::Debug for FaultSites {
@@ -179,20 +241,23 @@ impl FaultSites {
         let n = len.div_ceil(8);
         // Zeroed memory (the allocator maps fresh pages for a large one, so
         // untouched parts of the map cost nothing).
-        let bits = Box::<[AtomicU8]>::new_zeroed_slice(n);
-        // SAFETY: an all-zero `AtomicU8` is a valid value (0).
-        let bits = unsafe { bits.assume_init() };
-        FaultSites { start, bits }
+        let zeroed = || {
+            let bits = Box::<[AtomicU8]>::new_zeroed_slice(n);
+            // SAFETY: an all-zero `AtomicU8` is a valid value (0).
+            unsafe { bits.assume_init() }
+        };
+        FaultSites { start, bits: zeroed(), traps: zeroed() }
     }
 
-    fn slot(&self, addr: usize) -> Option<(&AtomicU8, u8)> {
+    fn slot<'a>(&self, bits: &'a [AtomicU8], addr: usize) -> Option<(&'a AtomicU8, u8)> {
         let off = addr.checked_sub(self.start)?;
-        Some((self.bits.get(off / 8)?, 1 << (off % 8)))
+        Some((bits.get(off / 8)?, 1 << (off % 8)))
     }
 
-    /// Marks `addr` (a direct access of code about to be published).
-    pub(crate) fn mark(&self, addr: usize) {
-        if let Some((b, m)) = self.slot(addr) {
+    /// Marks `addr` (a direct access of code about to be published; a
+    /// trap-mode one with `trap`).
+    pub(crate) fn mark(&self, addr: usize, trap: bool) {
+        if let Some((b, m)) = self.slot(if trap { &self.traps } else { &self.bits }, addr) {
             b.fetch_or(m, Ordering::Release);
         }
     }
@@ -200,23 +265,30 @@ impl FaultSites {
     /// Clears every mark in `[addr, addr + len)` (a range about to be
     /// reused: no thread can be running what was there).
     pub(crate) fn clear(&self, addr: usize, len: usize) {
-        let mut a = addr;
-        let end = addr + len;
-        while a < end {
-            let Some((b, m)) = self.slot(a) else { return };
-            if m == 1 && end - a >= 8 {
-                b.store(0, Ordering::Relaxed);
-                a += 8;
-            } else {
-                b.fetch_and(!m, Ordering::Relaxed);
-                a += 1;
+        for bits in [&self.bits, &self.traps] {
+            let mut a = addr;
+            let end = addr + len;
+            while a < end {
+                let Some((b, m)) = self.slot(bits, a) else { break };
+                if m == 1 && end - a >= 8 {
+                    b.store(0, Ordering::Relaxed);
+                    a += 8;
+                } else {
+                    b.fetch_and(!m, Ordering::Relaxed);
+                    a += 1;
+                }
             }
         }
     }
 
-    /// Whether `addr` is a marked site.
+    /// Whether `addr` is a marked direct-access site.
     pub(crate) fn is_site(&self, addr: usize) -> bool {
-        self.slot(addr).is_some_and(|(b, m)| b.load(Ordering::Acquire) & m != 0)
+        self.slot(&self.bits, addr).is_some_and(|(b, m)| b.load(Ordering::Acquire) & m != 0)
+    }
+
+    /// Whether `addr` is a marked trap-mode site.
+    pub(crate) fn is_trap_site(&self, addr: usize) -> bool {
+        self.slot(&self.traps, addr).is_some_and(|(b, m)| b.load(Ordering::Acquire) & m != 0)
     }
 }
 
@@ -237,7 +309,7 @@ impl FaultSites {
 pub unsafe fn redirect(uc: *mut core::ffi::c_void) -> bool {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
-        let (ctx, sites) = ACTIVE.with(Cell::get);
+        let (ctx, sites, _) = ACTIVE.with(Cell::get);
         if ctx.is_null() || sites.is_null() {
             return false;
         }
@@ -262,6 +334,73 @@ pub unsafe fn redirect(uc: *mut core::ffi::c_void) -> bool {
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
     {
         let _ = uc;
+        false
+    }
+}
+
+/// For the host `SIGSEGV`/`SIGBUS` handler, after it resolved a fault in
+/// compiled code by making a page writable (a store into a page holding
+/// translated code, most often): the code this thread runs leaves at its
+/// next block boundary (trap-mode regions that store poll there, see
+/// `translate`), where the dispatcher drops the stale translations. A
+/// store is then seen by instruction fetch from the next guest block on.
+pub fn note_code_write() {
+    let (ctx, _, _) = ACTIVE.with(Cell::get);
+    // SAFETY: a non-null `ctx` is what `enter` set for this thread, alive
+    // while it runs.
+    if let Some(ctx) = unsafe { ctx.as_ref() } {
+        ctx.exit_request.fetch_or(crate::abi::EXIT_CODE_WRITTEN, Ordering::Relaxed);
+    }
+}
+
+/// For the host `SIGSEGV`/`SIGBUS` handler, on a fault at a pc inside
+/// compiled code at address `addr` that the address space could not
+/// resolve (a real guest fault): if this thread is running compiled code
+/// entered through [`enter`] and the pc is a marked trap-mode access
+/// ([`crate::MemAccess::Trap`]), rewrites the signal context `uc` so that
+/// the thread resumes right after `enter`'s call, with its stack, frame
+/// pointer and [`exit::TRAP`](crate::abi::exit::TRAP) as the result, and
+/// returns `true`; `enter` hands back the fault. Nothing of the compiled
+/// code's frame is needed again: it is abandoned. `false` (context
+/// untouched) otherwise.
+///
+/// # Safety
+///
+/// `uc` is the `ucontext_t` the kernel passed to an `SA_SIGINFO` handler
+/// for a fault on this thread.
+pub unsafe fn abort(uc: *mut core::ffi::c_void, addr: usize) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        let (ctx, sites, jb) = ACTIVE.with(Cell::get);
+        if ctx.is_null() || sites.is_null() || jb.is_null() {
+            return false;
+        }
+        // SAFETY: `ctx`, `sites` and `jb` are what `enter` set for this
+        // thread (cleared before `enter` returns), alive while it runs; `uc`
+        // is valid per the contract.
+        unsafe {
+            let uc = uc.cast::<libc::ucontext_t>();
+            let gregs = &mut (*uc).uc_mcontext.gregs;
+            let rip = gregs[libc::REG_RIP as usize] as usize;
+            if !(*sites).is_trap_site(rip) {
+                return false;
+            }
+            let jb = &*jb;
+            jb.fault_rip.set(rip);
+            jb.fault_addr.set(addr);
+            // x86-64's page-fault error code, bit 1: a write.
+            jb.write.set(gregs[libc::REG_ERR as usize] & 2 != 0);
+            gregs[libc::REG_RSP as usize] = jb.rsp.get() as i64;
+            gregs[libc::REG_RBP as usize] = jb.rbp.get() as i64;
+            gregs[libc::REG_RIP as usize] = jb.resume.get() as i64;
+            gregs[libc::REG_RAX as usize] = crate::abi::exit::TRAP as i64;
+            (*ctx).mem_faults.fetch_add(1, Ordering::Relaxed);
+        }
+        true
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        let _ = (uc, addr);
         false
     }
 }
@@ -299,10 +438,12 @@ mod tests {
     #[test]
     fn marks_are_set_cleared_and_bounded() {
         let sites = FaultSites::new(0x1000, 64);
-        sites.mark(0x1003);
-        assert!(sites.is_site(0x1003));
+        sites.mark(0x1003, false);
+        sites.mark(0x1005, true);
+        assert!(sites.is_site(0x1003) && !sites.is_trap_site(0x1003));
+        assert!(sites.is_trap_site(0x1005) && !sites.is_site(0x1005));
         assert!(!sites.is_site(0x1004) && !sites.is_site(0xfff) && !sites.is_site(0x1000 + 64 * 8));
         sites.clear(0x1000, 8);
-        assert!(!sites.is_site(0x1003));
+        assert!(!sites.is_site(0x1003) && !sites.is_trap_site(0x1005));
     }
 }

@@ -12,7 +12,7 @@
 //! only after every thread has left compiled code since (epochs).
 
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use ferrovm_ir::{Block, Cpu};
-use ferrovm_mem::{AddressSpace, Fault};
+use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, GUEST_LIMIT};
 
 use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, exit};
 use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
@@ -87,10 +87,27 @@ pub struct JitOptions {
     pub vector_simd: bool,
 }
 
-/// How compiled code loads and stores guest memory. Both give the guest
-/// exactly what the interpreter gives it.
+/// How compiled code loads and stores guest memory. All give the guest
+/// what the interpreter gives it; they differ in what a fault costs and in
+/// how much of the state is precise when one ends the process.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MemAccess {
+    /// Plain host accesses without a branch: the guest address is clamped
+    /// to [`ferrovm_mem::GUEST_LIMIT`] (one compare and a conditional move;
+    /// beyond it lies the reservation's guard) and added to the host base
+    /// in the pinned register. The host protection mirrors guest
+    /// permissions, so a guest fault is a host fault at the access, which
+    /// leaves compiled code ([`crate::fault::abort`]) with `cpu.pc` at the
+    /// faulting access and the other registers where the code last wrote
+    /// them back: not precise. Such code runs only while nothing can see
+    /// the difference, that is while the guest has no handler for the
+    /// fault's signal (it ends the process); [`CodeStore::require_precise`]
+    /// switches to [`Self::Direct`] code for good (the caller drops the
+    /// code compiled before). A store into a page holding translated code
+    /// faults too; the handler makes the page writable and records the
+    /// code as stale, and the store runs again. `Direct` where this cannot
+    /// work.
+    Trap,
     /// A plain host access with no inline check but a compare against the
     /// guest limit: the address space mirrors guest permissions in the
     /// host protection ([`AddressSpace::mirror_protection`], turned on by
@@ -213,9 +230,14 @@ pub struct Function {
     blocks: usize,
     /// Compiled with Cranelift's optimizer.
     optimized: bool,
+    /// Compiled by the baseline compiler (not Cranelift).
+    baseline: bool,
     time: Duration,
     /// Offsets of its direct guest accesses ([`crate::fault::fault_sites`]).
     sites: Vec<u32>,
+    /// Offsets of its trap-mode guest accesses
+    /// ([`MemAccess::Trap`]) and the guest pc of each.
+    traps: Vec<(u32, u64)>,
     /// Some of its accesses were compiled with inline checks because its
     /// machine code did not allow them direct (see [`crate::fault`]).
     checked_fallback: bool,
@@ -227,6 +249,15 @@ impl Function {
         self.bytes.len()
     }
 
+    /// How it was compiled, as profiles and logs name it.
+    fn how(&self) -> &'static str {
+        match (self.baseline, self.optimized) {
+            (true, _) => "baseline",
+            (false, true) => "optimized",
+            (false, false) => "unoptimized",
+        }
+    }
+
     /// Code that is not a translation (stubs, trampolines).
     fn permanent(bytes: Vec<u8>) -> Self {
         Function {
@@ -235,8 +266,10 @@ impl Function {
             start: 0,
             blocks: 0,
             optimized: false,
+            baseline: false,
             time: Duration::ZERO,
             sites: Vec::new(),
+            traps: Vec::new(),
             checked_fallback: false,
         }
     }
@@ -321,11 +354,23 @@ pub struct StoreState {
     dead_data: Vec<(u64, Box<[AtomicUsize]>)>,
     perf_map: Option<std::fs::File>,
     jitdump: Option<crate::perf::JitDump>,
-    /// Live translations by host entry: (end, guest pc, blocks), for
-    /// [`CodeStore::translation_at`].
-    live: std::collections::BTreeMap<usize, (usize, u64)>,
+    /// Live translations by host entry, for [`CodeStore::translation_at`]
+    /// and for the guest pc of a trap-mode access that faulted.
+    live: std::collections::BTreeMap<usize, Live>,
     /// JIT threads made so far (see [`CodeStore::thread`]).
     threads: usize,
+}
+
+/// A live translation's machine code, in [`StoreState::live`].
+#[derive(Debug)]
+struct Live {
+    /// Host address past its end.
+    end: usize,
+    /// The guest pc it is entered at.
+    pc: u64,
+    /// Its trap-mode accesses: offset from the entry and guest pc, by
+    /// offset.
+    traps: Box<[(u32, u64)]>,
 }
 
 /// The JIT state a whole VM shares (see the module docs). `Send + Sync`.
@@ -349,6 +394,9 @@ pub struct CodeStore {
     /// The direct guest accesses of the installed code, for the fault
     /// handler ([`crate::fault`]); only with direct memory access.
     sites: Option<crate::fault::FaultSites>,
+    /// [`MemAccess::Trap`] code is no longer compiled (see
+    /// [`Self::require_precise`]).
+    precise: AtomicBool,
 }
 
 /// Names guest addresses (the guest program's and its libraries' symbol
@@ -449,8 +497,9 @@ impl CodeStore {
     pub fn new(mem: &Arc<AddressSpace>, options: JitOptions) -> Result<Self> {
         let extra = &options.cranelift_flags;
         // Direct access needs the host to fault where the guest would.
-        let direct =
-            options.mem == MemAccess::Direct && crate::fault::SUPPORTED && mem.mirror_protection().unwrap_or(false);
+        let direct = matches!(options.mem, MemAccess::Direct | MemAccess::Trap)
+            && crate::fault::SUPPORTED
+            && mem.mirror_protection().unwrap_or(false);
         let isa = host_isa(Effort::Plain, direct, extra)?;
         let isa_quick = host_isa(Effort::Quick, direct, extra)?;
         let isa_opt = host_isa(Effort::Optimize, direct, extra)?;
@@ -495,6 +544,7 @@ impl CodeStore {
                 region_entries: options.region_entries,
                 fp,
                 direct,
+                trap: direct && options.mem == MemAccess::Trap,
                 vector_simd: options.vector_simd,
             },
             stub: 0,
@@ -504,6 +554,7 @@ impl CodeStore {
             mem: Arc::clone(mem),
             symbols: std::sync::OnceLock::new(),
             sites,
+            precise: AtomicBool::new(false),
         };
         // The stub, the trampoline and the shared indirect exits are
         // permanent: their code is never retired.
@@ -640,7 +691,7 @@ impl CodeStore {
     /// Compiles the function in `c.cl.func` (a permanent one), installs and
     /// publishes it; returns its entry.
     fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
-        let (bytes, _) = c.emit(&self.isa, self.options.dump)?;
+        let (bytes, _, _) = c.emit(&self.isa, self.options.dump)?;
         let mut f = Function::permanent(bytes);
         let code = self.install(&mut f)?;
         let entry = code.entry;
@@ -675,14 +726,15 @@ impl CodeStore {
         };
         let how = if flavor.optimize { "optimized" } else { "unoptimized" };
         let mut env = self.env;
+        env.trap &= !self.precise.load(Ordering::Acquire);
         // Direct accesses whose machine code did not put them right after
         // their limit branch (see `crate::fault`): compiled again with
         // those checked inline, a few times, then every access checked.
         let mut checked = Vec::new();
         let mut attempts = 0;
-        let (bytes, sites) = loop {
+        let (bytes, sites, traps) = loop {
             c.cl.clear();
-            translate::translate(
+            let pcs = translate::translate(
                 &mut c.cl.func,
                 &mut c.fctx,
                 blocks,
@@ -697,16 +749,29 @@ impl CodeStore {
             if self.options.dump {
                 eprintln!("; region at {:#x}, {} block(s), {how}", block.start, blocks.len());
             }
-            let (bytes, traps) = c.emit(isa, self.options.dump)?;
+            let (bytes, traps, srclocs) = c.emit(isa, self.options.dump)?;
             if !env.direct {
-                break (bytes, Vec::new());
+                break (bytes, Vec::new(), Vec::new());
             }
             // Only guest accesses carry these trap codes.
             let accesses: Vec<(u32, u32)> =
                 traps.iter().filter_map(|&(at, code)| Some((at, translate::access_number(code)?))).collect();
+            if env.trap {
+                // Any layout will do; each access's guest pc is its
+                // instruction's source location (an index into `pcs`).
+                let pc_at = |at: u32| {
+                    let i = srclocs.partition_point(|&(start, _, _)| start <= at);
+                    i.checked_sub(1)
+                        .map(|i| srclocs[i])
+                        .filter(|&(_, end, _)| at < end)
+                        .and_then(|(_, _, loc)| pcs.get(loc as usize).copied())
+                };
+                let traps = accesses.iter().map(|&(at, _)| (at, pc_at(at).unwrap_or(block.start))).collect();
+                break (bytes, Vec::new(), traps);
+            }
             let offsets: Vec<u32> = accesses.iter().map(|&(at, _)| at).collect();
             match crate::fault::fault_sites(&bytes, &offsets) {
-                Ok(sites) => break (bytes, sites),
+                Ok(sites) => break (bytes, sites, Vec::new()),
                 Err(bad) => {
                     attempts += 1;
                     tracing::debug!(
@@ -729,8 +794,10 @@ impl CodeStore {
             start: block.start,
             blocks: blocks.len(),
             optimized: flavor.optimize,
+            baseline: false,
             time: started.elapsed(),
             sites,
+            traps,
             checked_fallback,
         })
     }
@@ -784,8 +851,10 @@ impl CodeStore {
             start: block.start,
             blocks: 1,
             optimized: false,
+            baseline: true,
             time: started.elapsed(),
             sites,
+            traps: Vec::new(),
             checked_fallback: false,
         })
     }
@@ -806,7 +875,10 @@ impl CodeStore {
         if let Some(sites) = &self.sites {
             sites.clear(entry, alloc.len());
             for &at in &f.sites {
-                sites.mark(entry + at as usize);
+                sites.mark(entry + at as usize, false);
+            }
+            for &(at, _) in &f.traps {
+                sites.mark(entry + at as usize, true);
             }
         }
         let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
@@ -815,26 +887,30 @@ impl CodeStore {
             return Err(e);
         }
         if f.blocks > 0 {
-            code.live.insert(entry, (entry + f.bytes.len(), f.start));
+            let traps = std::mem::take(&mut f.traps).into_boxed_slice();
+            code.live.insert(entry, Live { end: entry + f.bytes.len(), pc: f.start, traps });
             let out_asm = tracing::enabled!(target: "ferrovm::out_asm", tracing::Level::INFO);
             if code.perf_map.is_some() || code.jitdump.is_some() || out_asm {
-                let name = format!("riscv64:{}", describe_pc(self.symbols.get().map(|s| &**s), f.start));
+                let how = f.how();
+                let name = format!(
+                    "riscv64:{} ({} blocks, {how})",
+                    describe_pc(self.symbols.get().map(|s| &**s), f.start),
+                    f.blocks
+                );
                 if let Some(map) = &mut code.perf_map {
                     // Best effort: a profile aid, not part of the run.
-                    let _ = writeln!(map, "{entry:x} {:x} {name} ({} blocks)", f.bytes.len(), f.blocks);
+                    let _ = writeln!(map, "{entry:x} {:x} {name}", f.bytes.len());
                 }
                 if let Some(dump) = &mut code.jitdump {
                     dump.code_load(&name, entry as u64, &f.bytes);
                 }
                 if out_asm {
-                    let how = if f.optimized { "optimized" } else { "unoptimized" };
                     let text = crate::perf::disassemble(&f.bytes, entry as u64);
                     tracing::info!(
                         target: "ferrovm::out_asm",
-                        "OUT: [size={}] guest {:#x} {name}, {} block(s), {how}\n{text}",
+                        "OUT: [size={}] guest {:#x} {name}\n{text}",
                         f.bytes.len(),
-                        f.start,
-                        f.blocks
+                        f.start
                     );
                 }
             }
@@ -896,7 +972,7 @@ impl CodeStore {
         // guest memory through checked accesses, and cells, caches and
         // helpers that outlive it. The trampoline's signature matches (see
         // `new`).
-        let code = unsafe {
+        let (code, trapped) = unsafe {
             crate::fault::enter(self.trampoline, cpu, ctx, self.sites.as_ref(), entry, pc, self.env.host_base)
         };
         if host_fp {
@@ -911,11 +987,30 @@ impl CodeStore {
             exit::FENCE_I => NativeExit::FenceI,
             exit::SLOW => NativeExit::Slow,
             exit::HOT => NativeExit::Hot,
+            exit::TRAP if let Some(t) = trapped => NativeExit::Fault(self.trap_fault(cpu, t)),
             _ => match ctx.take_fault() {
                 Some(f) => NativeExit::Fault(f),
                 None => NativeExit::Illegal { bits: 0 },
             },
         })
+    }
+
+    /// The guest fault of a trap-mode access that left compiled code
+    /// ([`crate::fault::abort`]); sets `cpu.pc` to the access. The
+    /// registers are where the code last wrote them back (see
+    /// [`MemAccess::Trap`]).
+    fn trap_fault(&self, cpu: &mut Cpu, t: crate::fault::Trapped) -> Fault {
+        if let Some(pc) = self.trap_pc(t.rip) {
+            cpu.pc = pc;
+        }
+        // An address clamped to the limit faulted in the guard past it:
+        // the guest address itself is not known any more, only that it was
+        // beyond the limit.
+        let addr = (t.addr as u64).wrapping_sub(self.env.host_base).min(GUEST_LIMIT);
+        let access = if t.write { Access::Write } else { Access::Read };
+        let kind =
+            if addr < GUEST_LIMIT && self.mem.page_mapped(addr) { FaultKind::Protection } else { FaultKind::Unmapped };
+        Fault::new(addr, access, kind)
     }
 
     /// Holds the store's lock across a host `fork`, so the child never
@@ -945,8 +1040,27 @@ impl CodeStore {
     /// host address `host_pc`, if any (a profiler's sample).
     pub fn translation_at(&self, host_pc: usize) -> Option<u64> {
         let code = self.lock();
-        let (_, &(end, pc)) = code.live.range(..=host_pc).next_back()?;
-        (host_pc < end).then_some(pc)
+        let (_, live) = code.live.range(..=host_pc).next_back()?;
+        (host_pc < live.end).then_some(live.pc)
+    }
+
+    /// The guest pc of the trap-mode access at host address `host_pc`.
+    fn trap_pc(&self, host_pc: usize) -> Option<u64> {
+        let code = self.lock();
+        let (&entry, live) = code.live.range(..=host_pc).next_back()?;
+        let off = u32::try_from(host_pc - entry).ok()?;
+        let i = live.traps.binary_search_by_key(&off, |&(at, _)| at).ok()?;
+        Some(live.traps[i].1)
+    }
+
+    /// Compiles no more [`MemAccess::Trap`] code: the guest can now see the
+    /// registers at a fault (it installed a handler for `SIGSEGV` or
+    /// `SIGBUS`, or a debugger is attached). Code compiled from now on is
+    /// [`MemAccess::Direct`] code. Returns whether trap-mode code may exist:
+    /// the caller must then drop every translation and wait until no
+    /// thread runs it any more.
+    pub fn require_precise(&self) -> bool {
+        self.env.trap && !self.precise.swap(true, Ordering::AcqRel)
     }
 
     /// The epochs that guard reuse of retired code.
@@ -958,12 +1072,16 @@ impl CodeStore {
 /// Where a function's trapping instructions start, and their trap codes.
 type Traps = Vec<(u32, TrapCode)>;
 
+/// A function's machine code ranges `[start, end)` by source location,
+/// sorted.
+type SrcLocs = Vec<(u32, u32, u32)>;
+
 impl Compiler {
     /// Compiles the function in `self.cl.func` with `isa` into machine
     /// code without relocations, and the offsets of its guest accesses
     /// (the instructions that may trap: only guest loads and stores carry a
     /// trap code).
-    fn emit(&mut self, isa: &OwnedTargetIsa, dump: bool) -> Result<(Vec<u8>, Traps)> {
+    fn emit(&mut self, isa: &OwnedTargetIsa, dump: bool) -> Result<(Vec<u8>, Traps, SrcLocs)> {
         self.cl.set_disasm(dump);
         // Degrade, don't die: a Cranelift panic is a compile error too.
         let cl = &mut self.cl;
@@ -993,7 +1111,14 @@ impl Compiler {
             return Err(Error::Codegen("machine code needs relocations".into()));
         }
         let accesses = compiled.buffer.traps().iter().map(|t| (t.offset, t.code)).collect();
-        Ok((compiled.code_buffer().to_vec(), accesses))
+        let srclocs = compiled
+            .buffer
+            .get_srclocs_sorted()
+            .iter()
+            .filter(|l| !l.loc.is_default())
+            .map(|l| (l.start, l.end, l.loc.bits()))
+            .collect();
+        Ok((compiled.code_buffer().to_vec(), accesses, srclocs))
     }
 
     fn inject_fault(&mut self, f: Option<FaultInjection>) -> bool {

@@ -23,7 +23,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I32, I64};
 use cranelift_codegen::ir::{
     AbiParam, AtomicRmwOp, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef,
-    Signature, TrapCode, UserFuncName, Value,
+    Signature, SourceLoc, TrapCode, UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
@@ -60,6 +60,9 @@ pub(crate) struct Env {
     pub(crate) fp: Option<HostFp>,
     /// Loads and stores without inline checks ([`crate::MemAccess::Direct`]).
     pub(crate) direct: bool,
+    /// Direct loads and stores without their limit branch
+    /// ([`crate::MemAccess::Trap`]; only with `direct`).
+    pub(crate) trap: bool,
     /// Common vector shapes as host SIMD ([`vector`]); off: every vector
     /// instruction calls the helper.
     pub(crate) vector_simd: bool,
@@ -181,6 +184,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// instead (their machine code did not allow a direct access).
     accesses: u32,
     checked: Vec<u32>,
+    /// With `env.trap`: the guest pc of each source location set (a
+    /// location is an index into this).
+    pcs: Vec<u64>,
 }
 
 /// Most direct accesses in one function: each has its own trap code (its
@@ -410,7 +416,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     flavor: crate::Flavor,
     fe: TargetFrontendConfig,
     checked: &[u32],
-) -> Result<(), Untranslatable> {
+) -> Result<Vec<u64>, Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
     let mut env = env;
     env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
@@ -421,8 +427,12 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     // For the sampling profiler: which translation this thread is in.
     let entered = tr.iconst(first.start);
     tr.b.ins().store(flags(), entered, tr.ctx, off::CTX_CURRENT);
-    tr.may_write =
-        blocks.iter().flat_map(|bl| &bl.ops).any(|op| matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }));
+    // Trap-mode stores into translated code do not leave compiled code
+    // (`fault::note_code_write`): the region polls at every edge.
+    let trap_stores = env.direct && env.trap;
+    tr.may_write = blocks.iter().flat_map(|bl| &bl.ops).any(|op| {
+        matches!(op, Op::StoreConditional { .. } | Op::Amo { .. }) || (trap_stores && matches!(op, Op::Store { .. }))
+    });
     let targets = |bl: &Block| match bl.term {
         Terminator::Jump { target } => [Some(target), None],
         Terminator::Branch { taken, fallthrough, .. } => [Some(taken), Some(fallthrough)],
@@ -514,7 +524,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     // The frontend config only matters for stack-map and pointer-width
     // details this code does not use.
     tr.b.finalize(fe);
-    Ok(())
+    Ok(tr.pcs)
 }
 
 impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
@@ -575,6 +585,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             dirty_in: Vec::new(),
             accesses: 0,
             checked: Vec::new(),
+            pcs: Vec::new(),
         }
     }
 
@@ -991,12 +1002,21 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// A store whose value the optimizer computes only after the branch
     /// (it sinks a value used by the store alone to right before it) fails
     /// that check and is compiled again with an inline check.
+    ///
+    /// With `env.trap` ([`crate::MemAccess::Trap`]) there is no branch: the
+    /// address is clamped to the guest limit, so an address beyond it
+    /// faults in the guard that follows the reservation.
     fn direct_check(&mut self, at: Value) -> Value {
         // The host base is in the pinned register (see `store::host_isa`),
         // not a constant: the optimizer would fold a constant and the
         // access's offset into a new constant materialized right before the
         // access, between it and its branch.
         let base = self.b.ins().get_pinned_reg(I64);
+        if self.env.trap {
+            let limit = self.iconst(GUEST_LIMIT);
+            let at = self.b.ins().umin(at, limit);
+            return self.b.ins().iadd(base, at);
+        }
         let p = self.b.ins().iadd(base, at);
         // A constant is fine here: it is used before the branch.
         let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, at, GUEST_LIMIT as i64);
@@ -1010,6 +1030,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     fn next_access(&mut self) -> Option<u32> {
         let n = self.accesses;
         self.accesses += 1;
+        if self.env.direct && self.env.trap {
+            // Any number of them; told apart by their source location
+            // (the guest pc), not their trap code.
+            return Some(0);
+        }
         (self.env.direct && n < MAX_DIRECT_ACCESSES && !self.checked.contains(&n)).then_some(n)
     }
 
@@ -1054,6 +1079,13 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         match *op {
             Op::Mark { pc, .. } => {
                 self.site_pc = pc;
+                if self.env.trap {
+                    // Where a faulting trap-mode access is: the source
+                    // location of the instructions that follow names their
+                    // guest pc (see `CodeStore::compile`).
+                    self.b.set_srcloc(SourceLoc::new(self.pcs.len() as u32));
+                    self.pcs.push(pc);
+                }
                 self.retired = self.insns;
                 self.insns += 1;
             }

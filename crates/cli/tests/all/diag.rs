@@ -84,7 +84,7 @@ fn out_asm_shows_host_code_of_a_compiled_block() {
     let (out, log) = logged("out_asm", &["--engine", "jit"], "prof_hot", &["20000"]);
     assert_eq!(out.status, 0);
     let head = log.lines().find(|l| l.starts_with("OUT: [size=")).unwrap_or_else(|| panic!("no OUT header:\n{log}"));
-    assert!(head.contains("guest 0x") && head.contains("block(s)"), "{head}");
+    assert!(head.contains("guest 0x") && head.contains(" blocks, "), "{head}");
     // x86-64 instructions, one a line: `0xADDR:  mnemonic operands`.
     let insns: Vec<&str> = log.lines().filter(|l| l.starts_with("0x") && l.contains(":  ")).collect();
     assert!(insns.len() > 20, "{log}");
@@ -325,6 +325,12 @@ fn perf_map_and_jitdump_name_compiled_code_by_guest_symbol() {
     // `START LEN NAME`, named by guest symbol.
     assert!(map.lines().any(|l| l.split(' ').nth(2).is_some_and(|n| n.starts_with("riscv64:hot_loop"))), "{map}");
     assert!(map.lines().all(|l| l.split(' ').count() >= 3 && !l.contains("guest_")), "{map}");
+    // Each names how it was compiled: the hot loop first on its first run
+    // (baseline code, or Cranelift's for what the baseline compiler
+    // refuses), then optimized.
+    let how = |l: &str, how: &str| l.contains("riscv64:hot_loop") && l.ends_with(&format!(", {how})"));
+    assert!(map.lines().any(|l| how(l, "optimized")), "{map}");
+    assert!(map.lines().any(|l| how(l, "baseline") || how(l, "unoptimized")), "{map}");
     let records = jitdump_records(&dir.join(format!("jit-{pid}.dump")));
     assert!(records.iter().any(|(n, size)| n.starts_with("riscv64:hot_loop") && *size > 0), "{records:?}");
     assert!(records.iter().any(|(n, _)| n.starts_with("riscv64:main")), "{records:?}");

@@ -89,6 +89,10 @@ fn engines() -> Vec<(&'static str, EngineConfig)> {
         ),
         ("tiered, direct memory", tiered(3, JitOptions { mem: MemAccess::Direct, ..j() })),
         ("hot code, direct memory", jit(Some(3), JitOptions { mem: MemAccess::Direct, ..j() })),
+        // No branch before an access: a store to a code page is made
+        // possible in the signal handler and runs again.
+        ("tiered, trap memory", tiered(3, JitOptions { mem: MemAccess::Trap, ..j() })),
+        ("hot code, trap memory", jit(Some(3), JitOptions { mem: MemAccess::Trap, ..j() })),
     ]
 }
 

@@ -29,6 +29,14 @@ pub(crate) fn rt_sigaction(p: &mut Thread, sig: u64, act: u64, old: u64, size: u
         put_u64s(p, old, &[current.handler, current.flags, current.mask])?;
     }
     if let Some(new) = new {
+        if (sig == Signal::SIGSEGV || sig == Signal::SIGBUS)
+            && new.handler != signal::SIG_DFL
+            && new.handler != signal::SIG_IGN
+        {
+            // The handler sees the registers at a fault: no more compiled
+            // code that leaves them imprecise there.
+            p.proc.vm.require_precise_faults();
+        }
         let mut ps = p.proc.signals();
         ps.actions.set(sig, new);
         // Setting SIG_IGN (or SIG_DFL for a default-ignored signal)
