@@ -17,6 +17,14 @@
 //! `SIGSEGV`/`SIGBUS` with the right address and code) or does the access
 //! (a write to code drops the stale translations).
 //!
+//! A trap-mode access ([`crate::MemAccess::Trap`]) has no branch: its
+//! address is clamped to the limit. A host fault there that the address
+//! space cannot resolve leaves compiled code altogether ([`abort`]): the
+//! thread resumes right after [`enter`]'s call, as if the compiled code had
+//! returned [`exit::TRAP`](crate::abi::exit::TRAP), and the store finds
+//! the access's guest pc from the host pc. Resolved faults (a store into a
+//! page holding translated code) run again ([`note_code_write`]).
+//!
 //! That layout is not left to chance. Cranelift records every instruction
 //! that may trap; [`fault_sites`] decodes the function and accepts it only
 //! if each guest access starts right after a conditional branch whose

@@ -5,8 +5,10 @@
 //!   terminator to Cranelift IR (guest registers in `Variable`s, written
 //!   back at every exit — or, in unoptimized single blocks, stored as they
 //!   are set; memory through plain host accesses whose host faults leave
-//!   compiled code precisely ([`fault`]), or with [`MemAccess::Checked`]
-//!   an inline range-and-permission check with a precise-fault slow path;
+//!   compiled code ([`fault`]): with only the pc precise and no branch
+//!   ([`MemAccess::Trap`]), or precisely after a limit branch
+//!   ([`MemAccess::Direct`]), or with [`MemAccess::Checked`] an inline
+//!   range-and-permission check with a precise-fault slow path;
 //!   FP on the host FPU, bit-exact to SoftFloat,
 //!   with its sticky flags folded into `fflags` lazily ([`host_fp`];
 //!   [`FpLowering::Soft`] calls SoftFloat for every op); CSRs, atomics and
