@@ -102,11 +102,11 @@ pub enum MemAccess {
     /// them back: not precise. Such code runs only while nothing can see
     /// the difference, that is while the guest has no handler for the
     /// fault's signal (it ends the process); [`CodeStore::require_precise`]
-    /// switches to [`Self::Direct`] code for good (the caller drops the
+    /// switches to [`Self::Checked`] code for good (the caller drops the
     /// code compiled before). A store into a page holding translated code
     /// faults too; the handler makes the page writable and records the
-    /// code as stale, and the store runs again. `Direct` where this cannot
-    /// work.
+    /// code as stale, and the store runs again. Baseline code checks
+    /// inline. `Checked` where this cannot work.
     Trap,
     /// A plain host access with no inline check but a compare against the
     /// guest limit: the address space mirrors guest permissions in the
@@ -726,7 +726,13 @@ impl CodeStore {
         };
         let how = if flavor.optimize { "optimized" } else { "unoptimized" };
         let mut env = self.env;
-        env.trap &= !self.precise.load(Ordering::Acquire);
+        if env.trap && self.precise.load(Ordering::Acquire) {
+            // Precise faults from now on: inline checks (a guest fault
+            // costs no host signal then; programs with a SIGSEGV handler
+            // tend to fault on purpose).
+            env.trap = false;
+            env.direct = false;
+        }
         // Direct accesses whose machine code did not put them right after
         // their limit branch (see `crate::fault`): compiled again with
         // those checked inline, a few times, then every access checked.
@@ -830,12 +836,16 @@ impl CodeStore {
             Some(asm) => asm,
             None => c.asm.insert(crate::baseline::Assembler::new().map_err(|e| Error::Codegen(e.0))?),
         };
-        let (bytes, accesses) =
-            crate::baseline::compile(asm, block, self.env, linker, data.as_ptr() as u64, flavor.hot_at)
-                .map_err(|e| Error::Unsupported(e.0))?;
+        // Under trap mode, baseline code (short-lived, first-run code)
+        // checks inline: that needs no host fault for a store into code,
+        // and no decoding of its machine code for fault sites.
+        let mut env = self.env;
+        env.direct &= !env.trap;
+        let (bytes, accesses) = crate::baseline::compile(asm, block, env, linker, data.as_ptr() as u64, flavor.hot_at)
+            .map_err(|e| Error::Unsupported(e.0))?;
         // Its templates put each access right after its branch; checked
         // all the same, as Cranelift's code is.
-        let sites = if self.env.direct {
+        let sites = if env.direct {
             crate::fault::fault_sites(&bytes, &accesses)
                 .map_err(|bad| Error::Unsupported(format!("{} direct access(es) not after their branch", bad.len())))?
         } else {
@@ -1055,8 +1065,8 @@ impl CodeStore {
 
     /// Compiles no more [`MemAccess::Trap`] code: the guest can now see the
     /// registers at a fault (it installed a handler for `SIGSEGV` or
-    /// `SIGBUS`, or a debugger is attached). Code compiled from now on is
-    /// [`MemAccess::Direct`] code. Returns whether trap-mode code may exist:
+    /// `SIGBUS`, or a debugger is attached). Code compiled from now on
+    /// checks its accesses inline. Returns whether trap-mode code may exist:
     /// the caller must then drop every translation and wait until no
     /// thread runs it any more.
     pub fn require_precise(&self) -> bool {
