@@ -9,7 +9,12 @@
 #                                    committed ELF in bin/ differs or is missing
 #
 # Needs: gcc-riscv64-linux-gnu, g++-riscv64-linux-gnu (Debian 12: 12.2),
-# binutils-riscv64-linux-gnu (2.40), libc6-dev-riscv64-cross.
+# binutils-riscv64-linux-gnu (2.40), libc6-dev-riscv64-cross; and for the
+# vector_clang_* programs Debian's clang (Debian 12: 14.0.6), which compiles
+# for riscv64 against the cross gcc's sysroot and links with its GNU ld (lld
+# 14 cannot link glibc's objects: "R_RISCV_ALIGN requires unimplemented
+# linker relaxation"). Without clang those programs are skipped, with a
+# message, and their committed ELFs are left alone.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,6 +22,7 @@ cd "$here"
 
 CC=${CC:-riscv64-linux-gnu-gcc}
 CXX=${CXX:-riscv64-linux-gnu-g++}
+CLANG=${CLANG:-clang}
 
 # Reproducibility: always compile from this directory with relative source
 # paths (src/NAME.c), map the absolute path away, no build id, a fixed
@@ -33,9 +39,20 @@ MINIMAL=(-O2 -static -nostdlib -ffreestanding -fno-pie -no-pie
          -fno-stack-protector -fno-tree-loop-distribute-patterns
          -march=rv64gc -mabi=lp64d -Wl,-z,separate-code)
 
+# clang 14 knows neither -march=rva23u64 nor Zicond/Zvbb: rv64gcv is the
+# vector part of RVA23U64 it can target. It auto-vectorizes for V only when
+# asked: -mllvm -scalable-vectorization=on (VLEN-agnostic loops over vsetvli
+# and vlenb) or -mllvm -riscv-v-vector-bits-min=128 (fixed-length vectors,
+# vsetivli). -ffp-contract=off keeps a*b+c unfused, as a host build is.
+CLANG_FLAGS=(--target=riscv64-linux-gnu -march=rv64gcv -static)
+CLANG_WARN=(-Wall -Wextra -Wno-unused-parameter -Wno-unused-function)
+have_clang() { command -v "$CLANG" >/dev/null 2>&1; }
+is_clang_prog() { case "$1" in vector_clang_*) return 0 ;; esac; return 1; }
+
 # Extra programs built from another program's source: "name source flags...".
 VARIANTS=(
     "min_compressed_g src/min_compressed.c -march=rv64g"
+    "vector_clang_auto_fixed src/vector_clang_auto.c"
 )
 
 flags_for() { # name -> extra flags (one per line)
@@ -44,6 +61,9 @@ flags_for() { # name -> extra flags (one per line)
         min_zfh_zbk) printf '%s\n' -march=rv64gc_zfh_zbkb_zbkx ;;
         vector|vector_fp|vector_signal|vector_crypto) printf '%s\n' -march=rv64gcv ;;
         vector_rva23) printf '%s\n' -march=rv64gcv_zbb_zbkb ;;
+        vector_clang_rvv) printf '%s\n' -O2 -lm ;;
+        vector_clang_auto) printf '%s\n' -O3 -ffp-contract=off -mllvm -scalable-vectorization=on ;;
+        vector_clang_auto_fixed) printf '%s\n' -O3 -ffp-contract=off -mllvm -riscv-v-vector-bits-min=128 ;;
         threads|thr_*|proc_ids) printf "%s\n" -pthread ;;
         gdb_*) printf "%s\n" -g -O0 -pthread ;;
         printf_heavy) printf "%s\n" -lm ;;
@@ -68,6 +88,13 @@ build_one() { # src outdir [name extra-flags...]
         return 1
     fi
     case "$name:$ext" in
+        vector_clang_*:c)
+            if ! have_clang; then
+                echo "build.sh: skipping $name: $CLANG is not installed (apt-get install clang)" >&2
+                return 0
+            fi
+            cmd=("$CLANG" "${CLANG_FLAGS[@]}" "${CLANG_WARN[@]}" "${REPRO[@]}"
+                 -o "$out/$name" "src/$base" "${extra[@]}") ;;
         min_*:c|min_*:S)
             cmd=("$CC" "${MINIMAL[@]}" "${WARN[@]}" "${REPRO[@]}"
                  -o "$out/$name" "src/$base" "${extra[@]}" -lgcc) ;;
@@ -135,7 +162,9 @@ if [ "${1:-}" = "--check" ]; then
     for f in bin/*; do
         [ -e "$f" ] || continue
         name="$(basename "$f")"
-        if [ ! -e "$tmp/$name" ]; then
+        if is_clang_prog "$name" && ! have_clang; then
+            echo "build.sh --check: $CLANG is not installed; bin/$name not checked" >&2
+        elif [ ! -e "$tmp/$name" ]; then
             echo "STALE: bin/$name has no source in src/" >&2; status=1
         fi
     done

@@ -184,9 +184,13 @@ fn guest_programs_match_expectations_and_qemu() {
 }
 
 /// The vector programs give the same output at every VLEN from 128 to 1024
-/// (they are written so that it does not depend on VLEN), interpreted and
-/// compiled, and so does qemu-riscv64 at the same VLENs (except for the
-/// `oracle-spec` ones, which use extensions it lacks).
+/// (they are written so that it does not depend on VLEN), interpreted,
+/// compiled, and tiered with compile workers compiling nearly every block
+/// while the program runs, and so does qemu-riscv64 at the same VLENs
+/// (except for the `oracle-spec` ones, which use extensions it lacks). Among
+/// them are the gcc-built inline-assembly programs and the clang-built
+/// `vector_clang_*` ones (RVV intrinsics; auto-vectorized loops, scalable
+/// and fixed-length).
 #[test]
 fn vector_programs_at_every_vlen_under_each_engine() {
     let qemu = have_oracle("qemu-riscv64");
@@ -197,8 +201,12 @@ fn vector_programs_at_every_vlen_under_each_engine() {
         let want = expected(&e.name);
         for vlen in [128, 256, 512, 1024] {
             let v = format!("--vlen={vlen}");
-            for engine in ["interp", "jit"] {
-                let pre = ["run", "--engine", engine, "--isa", "max", v.as_str()];
+            let engines: [&[&str]; 3] =
+                [&["interp"], &["jit"], &["tiered", "--hot-threshold", "2", "--hot-ratio", "0"]];
+            for engine in engines {
+                let mut pre = vec!["run", "--engine"];
+                pre.extend_from_slice(engine);
+                pre.extend_from_slice(&["--isa", "max", v.as_str()]);
                 ran += 1;
                 if let Some(m) =
                     describe(&format!("{} under {}", e.name, pre.join(" ")), &under(ferrovm(), &pre, &e, &bin), &want)
