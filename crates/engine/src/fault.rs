@@ -155,7 +155,7 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             // protection): it runs again and succeeds, and compiled code
             // leaves at its next block boundary to drop what is stale.
             if in_compiled_code(pc) {
-                ferrovm_jit::fault::note_code_write();
+                ferrovm_jit::fault::note_code_write(pc);
             }
             return;
         }

@@ -433,7 +433,9 @@ impl Vm {
         let hot = match kind {
             Kind::Hot => true,
             Kind::FirstRun => false,
-            Kind::Quick | Kind::Baseline => return Flavor { optimize: false, hot_at: Some(QUICK_TIER_UP) },
+            Kind::Quick | Kind::Baseline => {
+                return Flavor { optimize: false, hot_at: Some(QUICK_TIER_UP), checked: false };
+            }
         };
         let (eager, tier_up) = match self.mode {
             EngineMode::Jit { tier_up } => (true, tier_up),
@@ -444,6 +446,7 @@ impl Vm {
             // such code is compiled.
             optimize: hot || !eager,
             hot_at: if eager && !hot { tier_up.map(|t| t.get()) } else { None },
+            checked: false,
         }
     }
 
@@ -573,7 +576,8 @@ impl Vm {
         {
             return Ok(Outcome::Missed);
         }
-        let flavor = self.flavor(kind);
+        // A translation whose stores wrote translated code checks them.
+        let flavor = Flavor { checked: r.checked_memory.load(Ordering::Relaxed), ..self.flavor(kind) };
         let features = Features::of(&region);
         // First-tier code of a single block: the baseline compiler's if
         // it takes the block, else Cranelift's.

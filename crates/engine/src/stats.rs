@@ -108,6 +108,9 @@ stats! {
     /// was asked for: their machine code put something between an
     /// access's limit branch and the access (`ferrovm_jit::fault`).
     checked_fallbacks: count,
+    /// Translations compiled again with inline checks because their
+    /// trap-mode stores wrote translated code (`Vm::demote_code_writer`).
+    code_writers: count,
     /// Translations compiled as hot code (optimized, with the hot loop
     /// around them); included in the compile counts above.
     hot_regions: count,

@@ -66,6 +66,9 @@ pub(crate) struct Record {
     /// The baseline compiler refused its block (FP, CSR, vector ops): not
     /// asked again, the interpreter runs it until it is hot.
     pub(crate) baseline_refused: AtomicBool,
+    /// Its compiled code's stores wrote translated code: it is compiled
+    /// with inline memory checks from then on ([`ferrovm_jit::Flavor::checked`]).
+    pub(crate) checked_memory: AtomicBool,
     /// The `vtype` a vCPU had at the block's entry when it last weighed
     /// compiling it (`vill` until then): what compiled code of the block
     /// guesses before its first `vsetvl*` ([`ferrovm_jit::Linker::vtype`]).
@@ -120,6 +123,7 @@ impl Record {
             reforms: AtomicU32::new(0),
             optimized: AtomicBool::new(false),
             baseline_refused: AtomicBool::new(false),
+            checked_memory: AtomicBool::new(false),
             vtype: AtomicU64::new(ferrovm_ir::vector::VILL),
             state: Mutex::new(State::default()),
         }

@@ -230,6 +230,10 @@ impl Vcpu {
     #[cold]
     pub(crate) fn requests(&mut self) -> Option<Exit> {
         let req = self.shared.ctx.exit_request.swap(0, Ordering::AcqRel);
+        let writer = self.shared.ctx.code_writer.swap(0, Ordering::Relaxed);
+        if writer != 0 {
+            self.vm.demote_code_writer(writer);
+        }
         if req & request::SYNC != 0 {
             self.shared.safepoints.fetch_add(1, Ordering::AcqRel);
         }

@@ -566,6 +566,32 @@ impl Vm {
         }
     }
 
+    /// The trap-mode store at host pc `writer` wrote translated code (a
+    /// JIT writing its code buffer, most likely again and again): its
+    /// translation is dropped and compiled with inline memory checks from
+    /// then on, so those writes take the checked slow path instead of a
+    /// host fault each.
+    pub(crate) fn demote_code_writer(&self, writer: usize) {
+        let Some(store) = &self.store else { return };
+        let Some(r) = store.translation_at(writer).and_then(|pc| self.table.get(pc)) else { return };
+        if r.checked_memory.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let index = self.table.lock_pages();
+        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        let n = self.drop_record(&r);
+        drop(index);
+        self.table.bump_generation();
+        self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
+        self.shared_counters.code_writers.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            target: crate::log::target::CACHE,
+            "{:#x} {} wrote translated code: compiled with inline checks from now on",
+            r.pc,
+            self.describe(r.pc)
+        );
+    }
+
     /// Drops every translation.
     pub fn flush(&self) {
         let mut index = self.table.lock_pages();

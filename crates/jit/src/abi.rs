@@ -165,6 +165,10 @@ pub struct JitContext {
     /// compiled code and the helper; read by the owner.
     pub vector_simd: AtomicU64,
     pub vector_helper: AtomicU64,
+    /// Host pc of the trap-mode store that last wrote translated code
+    /// (set by the fault handler, [`crate::fault::note_code_write`];
+    /// taken by the owner), 0 if none.
+    pub code_writer: AtomicUsize,
 }
 
 // SAFETY: `exit_request` and `current` are the only fields other threads
@@ -203,6 +207,7 @@ impl JitContext {
             mem_faults: AtomicU64::new(0),
             vector_simd: AtomicU64::new(0),
             vector_helper: AtomicU64::new(0),
+            code_writer: AtomicUsize::new(0),
         }
     }
 

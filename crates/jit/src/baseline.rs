@@ -901,7 +901,7 @@ mod tests {
         let cell = Cell::new(block.start, store.stub());
         let counter = AtomicU32::new(0);
         let mut c = store.compiler();
-        let flavor = Flavor { optimize: false, hot_at };
+        let flavor = Flavor { optimize: false, hot_at, checked: false };
         let mut f = store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter))?;
         let code = store.install(&mut f)?;
         store.link(&cell, &code);
@@ -1062,7 +1062,7 @@ mod tests {
             let cell = Cell::new(block.start, store.stub());
             let counter = AtomicU32::new(0);
             let mut c = store.compiler();
-            let flavor = Flavor { optimize: false, hot_at: None };
+            let flavor = Flavor { optimize: false, hot_at: None, checked: false };
             let mut f = store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter)).expect("compiles");
             let code = store.install(&mut f).expect("installs");
             store.link(&cell, &code);

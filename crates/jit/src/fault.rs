@@ -352,11 +352,18 @@ pub unsafe fn redirect(uc: *mut core::ffi::c_void) -> bool {
 /// next block boundary (trap-mode regions that store poll there, see
 /// `translate`), where the dispatcher drops the stale translations. A
 /// store is then seen by instruction fetch from the next guest block on.
-pub fn note_code_write() {
-    let (ctx, _, _) = ACTIVE.with(Cell::get);
+/// A trap-mode store (at host pc `pc`) is noted in the context, so the
+/// engine can compile its translation with inline checks
+/// ([`crate::Flavor::checked`]).
+pub fn note_code_write(pc: usize) {
+    let (ctx, sites, _) = ACTIVE.with(Cell::get);
     // SAFETY: a non-null `ctx` is what `enter` set for this thread, alive
     // while it runs.
     if let Some(ctx) = unsafe { ctx.as_ref() } {
+        // SAFETY: the same for `sites`.
+        if unsafe { sites.as_ref() }.is_some_and(|s| s.is_trap_site(pc)) {
+            ctx.code_writer.store(pc, Ordering::Relaxed);
+        }
         ctx.exit_request.fetch_or(crate::abi::EXIT_CODE_WRITTEN, Ordering::Relaxed);
     }
 }

@@ -171,6 +171,11 @@ pub struct Flavor {
     /// that brings the count to this value, so the engine can recompile it
     /// as hot code.
     pub hot_at: Option<u32>,
+    /// Check loads and stores inline even under [`MemAccess::Trap`]: the
+    /// translation's stores wrote translated code before (a JIT's code
+    /// buffer), and a host fault for each such store costs more than the
+    /// checks (the engine's choice, see `Vm::demote_code_writer`).
+    pub checked: bool,
 }
 
 /// How compiled code stopped (see [`crate::abi::exit`]). `cpu.pc` and every
@@ -726,10 +731,11 @@ impl CodeStore {
         };
         let how = if flavor.optimize { "optimized" } else { "unoptimized" };
         let mut env = self.env;
-        if env.trap && self.precise.load(Ordering::Acquire) {
-            // Precise faults from now on: inline checks (a guest fault
-            // costs no host signal then; programs with a SIGSEGV handler
-            // tend to fault on purpose).
+        if env.trap && (flavor.checked || self.precise.load(Ordering::Acquire)) {
+            // Precise faults from now on, or a writer of translated code:
+            // inline checks (a guest fault or a write to code then costs no
+            // host signal; programs with a SIGSEGV handler tend to fault on
+            // purpose).
             env.trap = false;
             env.direct = false;
         }

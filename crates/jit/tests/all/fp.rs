@@ -45,7 +45,7 @@ impl Compiled {
         let cell = Box::new(Cell::new(0x1000, store.stub()));
         let counter = Box::new(AtomicU32::new(0));
         let mut compiler = store.compiler();
-        let flavor = Flavor { optimize, hot_at: None };
+        let flavor = Flavor { optimize, hot_at: None, checked: false };
         let mut f = store.compile(&mut compiler, &[block], flavor, &mut One(&cell, &counter)).unwrap();
         let code = store.install(&mut f).unwrap();
         store.link(&cell, &code);
@@ -522,7 +522,7 @@ fn loop_invariant_ops_raise_flags_only_where_they_run() {
         let cell = Cell::new(0x1000, store.stub());
         let counter = AtomicU32::new(0);
         let mut compiler = store.compiler();
-        let flavor = Flavor { optimize: true, hot_at: None };
+        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
         let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
         let code = store.install(&mut f).unwrap();
         store.link(&cell, &code);
