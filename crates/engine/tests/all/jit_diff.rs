@@ -262,16 +262,31 @@ fn run_case(
     insn: fn(&mut Rng) -> Vec<u8>,
     config: EngineConfig,
 ) -> Result<Stats, TestCaseError> {
-    let mut rng = Rng(seed | 1);
-    let mut code = Vec::new();
-    for _ in 0..len {
-        code.extend(insn(&mut rng));
+    let case = Case::new(seed, len, insn);
+    compare(&case.code, &case.start, case.code_writable, case.data_seed, config)
+}
+
+/// A random case: `len` instructions from `insn` (then an `ecall`), a
+/// start state, whether the code page is writable, the data's seed.
+struct Case {
+    code: Vec<u8>,
+    start: Cpu,
+    code_writable: bool,
+    data_seed: u64,
+}
+
+impl Case {
+    fn new(seed: u64, len: usize, insn: fn(&mut Rng) -> Vec<u8>) -> Self {
+        let mut rng = Rng(seed | 1);
+        let mut code = Vec::new();
+        for _ in 0..len {
+            code.extend(insn(&mut rng));
+        }
+        code.extend(0x0000_0073u32.to_le_bytes()); // ecall
+        let start = random_cpu(&mut rng);
+        let code_writable = rng.below(4) == 0;
+        Case { code, start, code_writable, data_seed: rng.next() }
     }
-    code.extend(0x0000_0073u32.to_le_bytes()); // ecall
-    let start = random_cpu(&mut rng);
-    let code_writable = rng.below(4) == 0;
-    let data_seed = rng.next();
-    compare(&code, &start, code_writable, data_seed, config)
 }
 
 /// Runs `code` from `start` in the interpreter and under `config` (data
@@ -467,14 +482,8 @@ fn trap_mode_agrees_up_to_the_fault() {
     let (mut faults, mut trapped, mut ran) = (0, 0, 0);
     for _ in 0..300 {
         let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
-        let mut r = Rng(seed | 1);
-        let mut code = Vec::new();
-        for _ in 0..len {
-            code.extend(random_insn(&mut r));
-        }
-        code.extend(0x0000_0073u32.to_le_bytes()); // ecall
-        let start = random_cpu(&mut r);
-        let data_seed = r.next();
+        // The code page read-only whatever the case drew (see above).
+        let Case { code, start, data_seed, .. } = Case::new(seed, len, random_insn);
         let tier_up = (seed % 2 == 1).then_some(1);
         let config = jit(tier_up, JitOptions { mem: MemAccess::Trap, ..JitOptions::default() });
 
