@@ -509,10 +509,23 @@ fn a_guessed_vtype_that_changes_falls_back_to_the_helper() {
 
 /// The same for longer: `FERROVM_DIFF_CASES=100000 cargo test --release
 /// -p ferrovm-engine -- --ignored long_vector_differential`.
+/// `FERROVM_DIFF_SEED` (decimal or `0x` hex) picks another stream, so runs
+/// in parallel with distinct seeds add up to distinct cases.
 #[test]
 #[ignore = "long run; see the doc comment"]
 fn long_vector_differential() {
     let cases: u64 = std::env::var("FERROVM_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let (simd, helper) = run_cases(0x0517_d0c5_eed5_0002, cases);
-    eprintln!("{cases} cases agreed; {simd} vector instructions as SIMD, {helper} in the helper");
+    let seed = std::env::var("FERROVM_DIFF_SEED").ok().map_or(0x0517_d0c5_eed5_0002, |v| {
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => v.parse(),
+        };
+        parsed.unwrap_or_else(|e| panic!("FERROVM_DIFF_SEED={v}: {e}"))
+    });
+    let started = std::time::Instant::now();
+    let (simd, helper) = run_cases(seed, cases);
+    eprintln!(
+        "seed {seed:#x}: {cases} cases agreed in {:.1?}; {simd} vector instructions as SIMD, {helper} in the helper",
+        started.elapsed()
+    );
 }
