@@ -392,7 +392,7 @@ impl Vcpu {
                 BlockExit::Illegal { bits } => return Some(Exit::Illegal { bits }),
                 BlockExit::Fault(f) => return Some(Exit::Fault(f)),
                 BlockExit::FenceI => {
-                    vm.sync_code();
+                    vm.fence_i();
                     None
                 }
             };

@@ -451,8 +451,9 @@ impl Vcpu {
             BlockExit::Fault(f) => Some(Exit::Fault(f)),
             BlockExit::FenceI => {
                 // fence.i: this thread's stores to code (every one is
-                // tracked) are dropped from the translations now.
-                vm.sync_code();
+                // tracked, but on volatile pages) are dropped from the
+                // translations now.
+                vm.fence_i();
                 None
             }
         }
@@ -479,7 +480,7 @@ impl Vcpu {
             NativeExit::Illegal { bits } => Some(Exit::Illegal { bits }),
             NativeExit::Fault(f) => Some(Exit::Fault(f)),
             NativeExit::FenceI => {
-                vm.sync_code();
+                vm.fence_i();
                 None
             }
             NativeExit::Hot => {

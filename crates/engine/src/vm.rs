@@ -638,6 +638,18 @@ impl Vm {
         self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// `fence.i` (or `riscv_flush_icache`): what [`Self::sync_code`] does,
+    /// and the translations of volatile code pages
+    /// ([`ferrovm_mem::page_flags::VOLATILE`]), which stores may have
+    /// changed without notice, are dropped too.
+    pub fn fence_i(&self) {
+        let pages = self.mem.take_volatile_code_pages();
+        if !pages.is_empty() {
+            self.drop_pages(&pages);
+        }
+        self.sync_code();
+    }
+
     fn drop_pages(&self, pages: &[u64]) {
         let mut index = self.table.lock_pages();
         self.table.code_changes.fetch_add(1, Ordering::AcqRel);

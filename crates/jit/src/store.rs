@@ -505,6 +505,12 @@ impl CodeStore {
         let direct = matches!(options.mem, MemAccess::Direct | MemAccess::Trap)
             && crate::fault::SUPPORTED
             && mem.mirror_protection().unwrap_or(false);
+        if direct && options.mem == MemAccess::Trap {
+            // Writers of code are compiled with checks once seen
+            // (`Flavor::checked`): a rewritten code buffer need not stay
+            // write-protected.
+            mem.allow_volatile_code();
+        }
         let isa = host_isa(Effort::Plain, direct, extra)?;
         let isa_quick = host_isa(Effort::Quick, direct, extra)?;
         let isa_opt = host_isa(Effort::Optimize, direct, extra)?;

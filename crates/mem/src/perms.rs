@@ -30,6 +30,15 @@ pub mod page_flags {
     /// bit and records the page, so a restore copies back only the pages
     /// written since.
     pub const TRACK: u8 = 1 << 5;
+    /// Translated code on this page was rewritten many times (a JIT's code
+    /// buffer): with host protection mirrored, the page is no longer
+    /// write-protected for its code (a host fault and two `mprotect`s per
+    /// rewrite cost more than the rewrite), so a store without an inline
+    /// check may change its code unnoticed; its translations are dropped at
+    /// every `fence.i` instead (see
+    /// [`AddressSpace::take_volatile_code_pages`](crate::AddressSpace::take_volatile_code_pages)),
+    /// which is what RISC-V asks a program to run before new code.
+    pub const VOLATILE: u8 = 1 << 6;
     /// The bits that send a store to the slow path (a JIT checking stores
     /// inline tests `flags & (WRITE | WRITE_SLOW) == WRITE`).
     pub const WRITE_SLOW: u8 = CODE | TRACK;

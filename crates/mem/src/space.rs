@@ -37,6 +37,11 @@ pub struct AddressSpace {
     dirty_code: Mutex<Vec<u64>>,
     /// Fast "is `dirty_code` non-empty" flag.
     code_dirty: AtomicBool,
+    /// Times each code page was written (see [`page_flags::VOLATILE`]),
+    /// and the pages that turned volatile.
+    code_writes: Mutex<(std::collections::HashMap<u64, u32>, Vec<u64>)>,
+    /// Pages may turn volatile (see [`Self::allow_volatile_code`]).
+    volatile_code: AtomicBool,
     /// Pages written since they were marked [`page_flags::TRACK`]
     /// (see `snapshot.rs`).
     pub(crate) write_log: Mutex<Vec<u64>>,
@@ -113,6 +118,10 @@ fn page_range(addr: u64, len: u64) -> Result<(u64, u64)> {
     }
 }
 
+/// Writes to a page's translated code after which it turns
+/// [`page_flags::VOLATILE`].
+const VOLATILE_AFTER: u32 = 8;
+
 impl AddressSpace {
     /// Reserves the host address space (`GUEST_LIMIT` bytes plus a
     /// `HOST_GUARD` guard) and an empty permission table. Nothing is mapped.
@@ -125,6 +134,8 @@ impl AddressSpace {
             regions: Mutex::new(Regions::default()),
             dirty_code: Mutex::new(Vec::new()),
             code_dirty: AtomicBool::new(false),
+            code_writes: Mutex::new((std::collections::HashMap::new(), Vec::new())),
+            volatile_code: AtomicBool::new(false),
             write_log: Mutex::new(Vec::new()),
             originals: Mutex::new(None),
             layout_changes: AtomicU64::new(0),
@@ -277,7 +288,10 @@ impl AddressSpace {
     fn host_prot(flags: u8) -> MprotectFlags {
         if flags & page_flags::MAPPED == 0 {
             MprotectFlags::empty()
-        } else if flags & page_flags::WRITE != 0 && flags & page_flags::WRITE_SLOW == 0 {
+        } else if flags & page_flags::WRITE != 0
+            && flags & page_flags::TRACK == 0
+            && (flags & page_flags::CODE == 0 || flags & page_flags::VOLATILE != 0)
+        {
             MprotectFlags::READ | MprotectFlags::WRITE
         } else if flags & (page_flags::READ | page_flags::WRITE | page_flags::EXEC) != 0 {
             MprotectFlags::READ
@@ -526,7 +540,7 @@ impl AddressSpace {
             let old = entry
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
                     // Writes stay tracked.
-                    let mut new = page_flags::MAPPED | perms.bits() | (f & page_flags::TRACK);
+                    let mut new = page_flags::MAPPED | perms.bits() | (f & (page_flags::TRACK | page_flags::VOLATILE));
                     if perms.exec() {
                         new |= f & page_flags::CODE;
                     }
@@ -642,7 +656,7 @@ impl AddressSpace {
             (f & page_flags::MAPPED != 0).then_some(f | page_flags::CODE)
         }) {
             Ok(old) => {
-                if old & (page_flags::WRITE | page_flags::WRITE_SLOW) == page_flags::WRITE {
+                if old & (page_flags::WRITE | page_flags::WRITE_SLOW | page_flags::VOLATILE) == page_flags::WRITE {
                     // Write-protect it in the host: compiled code's stores
                     // then fault there instead of checking every time.
                     let page = addr & !(PAGE_SIZE - 1);
@@ -676,6 +690,13 @@ impl AddressSpace {
     #[must_use]
     pub fn is_code(&self, addr: u64) -> bool {
         addr < GUEST_LIMIT && self.flags(addr) & page_flags::CODE != 0
+    }
+
+    /// Whether the page containing `addr` is volatile
+    /// ([`page_flags::VOLATILE`]).
+    #[must_use]
+    pub fn is_volatile(&self, addr: u64) -> bool {
+        addr < GUEST_LIMIT && self.flags(addr) & page_flags::VOLATILE != 0
     }
 
     /// Whether any code page went stale since the last
@@ -732,8 +753,53 @@ impl AddressSpace {
             }
             if old & page_flags::CODE != 0 {
                 self.push_dirty(vec![page]);
+                self.count_code_write(page, old);
             }
         }
+    }
+
+    /// Translated code on `page` (table entry `old`) was written: after
+    /// [`VOLATILE_AFTER`] times the page turns [`page_flags::VOLATILE`].
+    fn count_code_write(&self, page: u64, old: u8) {
+        if old & page_flags::VOLATILE != 0 || !self.volatile_code.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut w = self.code_writes.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = w.0.entry(page).or_default();
+        *n += 1;
+        if *n >= VOLATILE_AFTER {
+            w.0.remove(&page);
+            w.1.push(page);
+            drop(w);
+            self.page_entry(page).fetch_or(page_flags::VOLATILE, Ordering::Relaxed);
+            let _ = self.sync_host_prot(page, page + PAGE_SIZE);
+        }
+    }
+
+    /// Lets pages whose code is rewritten again and again turn
+    /// [`page_flags::VOLATILE`]. For a user of the address space whose
+    /// unchecked stores into code are rare once seen (the JIT's trap mode
+    /// compiles a translation that wrote code with inline checks), and
+    /// that runs [`Self::take_volatile_code_pages`] at every `fence.i`.
+    pub fn allow_volatile_code(&self) {
+        self.volatile_code.store(true, Ordering::Relaxed);
+    }
+
+    /// For `fence.i`: the volatile pages ([`page_flags::VOLATILE`]) that
+    /// hold translated code, whose code may have changed without notice;
+    /// their code mark is cleared, as for
+    /// [`take_dirty_code_pages`](Self::take_dirty_code_pages): drop their
+    /// translations.
+    pub fn take_volatile_code_pages(&self) -> Vec<u64> {
+        let w = self.code_writes.lock().unwrap_or_else(PoisonError::into_inner);
+        w.1.iter()
+            .copied()
+            .filter(|&page| {
+                let entry = self.page_entry(page);
+                entry.load(Ordering::Relaxed) & page_flags::CODE != 0
+                    && entry.fetch_and(!page_flags::CODE, Ordering::Relaxed) & page_flags::CODE != 0
+            })
+            .collect()
     }
 }
 

@@ -350,7 +350,7 @@ pub(crate) fn dispatch(p: &mut Thread) -> Outcome {
             if a[2] & !1 != 0 {
                 Err(Errno::INVAL)
             } else {
-                p.proc.vm.sync_code();
+                p.proc.vm.fence_i();
                 p.proc.vm.synchronize();
                 Ok(0)
             }

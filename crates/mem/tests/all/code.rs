@@ -131,3 +131,48 @@ fn concurrent_writers_all_reported_once_marked() {
     pages.dedup();
     assert_eq!(pages, (0..16).map(|i| 0x10000 + i * P).collect::<Vec<_>>());
 }
+
+/// A page whose code is rewritten again and again (a JIT's code buffer)
+/// turns volatile: still reported to stores that check, but no longer
+/// write-protected in the host for its code, and handed to `fence.i`
+/// (`take_volatile_code_pages`) whenever it holds code.
+#[test]
+fn rewritten_code_pages_turn_volatile() {
+    let m = space();
+    let mirrored = m.mirror_protection().expect("mirror");
+    m.map(0x10000, 2 * P, Perms::RWX).expect("map");
+    for round in 0..20 {
+        m.mark_code(0x10000);
+        m.store_u32(0x10010, round).expect("code store");
+    }
+    assert!(!m.is_volatile(0x10000), "only when allowed");
+    assert_eq!(m.take_dirty_code_pages().len(), 20);
+    m.allow_volatile_code();
+    let mut rounds = 0;
+    while !m.is_volatile(0x10000) {
+        assert!(rounds < 100, "never turned volatile");
+        m.mark_code(0x10000);
+        m.store_u32(0x10010, rounds).expect("code store");
+        assert_eq!(m.take_dirty_code_pages(), vec![0x10000], "round {rounds}");
+        rounds += 1;
+    }
+    assert!(rounds > 1, "one write is not a code buffer");
+    assert!(!m.is_volatile(0x11000), "only the rewritten page");
+    // Marked again: no write protection (a direct store into it would not
+    // fault), so `fence.i` must drop what it holds.
+    assert!(m.take_volatile_code_pages().is_empty(), "no code on it now");
+    m.mark_code(0x10000);
+    if mirrored {
+        // SAFETY: the page is mapped read-write for the guest; a host write
+        // that faulted here would fail the test with a crash.
+        unsafe { std::ptr::write_volatile(m.host_base().add(0x10020).cast::<u32>(), 7) };
+        assert!(!m.code_dirty(), "an unchecked store is not seen");
+    }
+    assert_eq!(m.take_volatile_code_pages(), vec![0x10000]);
+    assert!(!m.is_code(0x10000), "its code mark is taken");
+    assert!(m.take_volatile_code_pages().is_empty());
+    // A checked store still sees its code.
+    m.mark_code(0x10000);
+    m.store_u32(0x10010, 1).expect("store");
+    assert_eq!(m.take_dirty_code_pages(), vec![0x10000]);
+}
