@@ -140,7 +140,19 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // Only faults the kernel raised for an access (not a kill(2)).
     // SAFETY: as above.
     let from_kernel = unsafe { (*info).si_code } > 0;
-    if from_kernel && let Some(mem) = space_of(addr) {
+    // A SIGBUS for an existing mapping whose file ended under it (a file
+    // truncated after a `MAP_SHARED` mmap): no permission to fix and no
+    // page to retry on. Only a system call's guest copy resolves it (its
+    // fixup, EFAULT); otherwise the process dies of SIGBUS below, which is
+    // what Linux does to a guest without a SIGBUS handler. (A guest
+    // handler does not run: the access cannot be unwound precisely from
+    // the interpreter or a helper; README, the code cache row.)
+    // SAFETY: as above.
+    let past_eof = sig == libc::SIGBUS && unsafe { (*info).si_code } == libc::BUS_ADRERR;
+    if from_kernel
+        && !past_eof
+        && let Some(mem) = space_of(addr)
+    {
         // SAFETY: `uc` is this fault's context; the pc is in compiled code
         // and the address in a guest reservation.
         if in_compiled_code(pc) && unsafe { ferrovm_jit::fault::redirect(uc) } {
@@ -173,7 +185,7 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             return;
         }
     }
-    if in_compiled_code(pc) {
+    if in_compiled_code(pc) && !past_eof {
         // Async-signal-safe: a fixed message through write(2).
         let mut msg = *b"ferrovm: internal error: host fault in compiled code at host address 0x0000000000000000\n";
         let hex = b"0123456789abcdef";

@@ -167,6 +167,22 @@ fn guest_programs_as_hot_regions() {
         .some("compile.count", "compiles timed");
 }
 
+/// The guest suite as hot regions with each way compiled code reaches
+/// guest memory (the default, plain host accesses that fault in the host,
+/// is the test above):
+/// inline checks on every access (`--checked-memory`: no access ever
+/// faults in the host), and a limit branch before a plain host access
+/// (`--direct-memory`).
+#[test]
+fn guest_programs_as_hot_regions_with_checked_and_direct_memory() {
+    let hot = ["--hot-threshold", "2", "--hot-ratio", "0"];
+    let checked = suite_under("tiered", Programs::All, &[&hot[..], &["--checked-memory"]].concat());
+    checked.some("stats.hot_regions", "hot regions compiled with inline checks");
+    assert_eq!(checked.get("stats.host_faults"), 0.0, "an access with an inline check faulted in the host");
+    suite_under("tiered", Programs::All, &[&hot[..], &["--direct-memory"]].concat())
+        .some("stats.hot_regions", "hot regions compiled for direct memory access");
+}
+
 /// Hot regions under constant eviction (the `minimal` tier and `hello`: a
 /// 16 KiB cache cannot hold glibc's printf, so the rest would mostly
 /// measure Cranelift in a debug build).
