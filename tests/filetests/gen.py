@@ -128,14 +128,20 @@ FILES = {
         ".insn 4, 0x4a2720d7 # vcpop.v v1,v2", ".insn 4, 0x4a24a0d7 # vrev8.v v1,v2",
     ]),
     # binutils 2.40 does not know these either: `.insn` words, spec syntax.
-    "vector_crypto": ("Zvkned, Zvknh[ab] and Zvkg: one vector op each; vaeskf* carry uimm as the scalar "
-                      "operand, vsha2* the SHA512 flag (bit 3) under max's Zvknhb", [
+    "vector_crypto": ("Zvkned, Zvknh[ab], Zvkg, Zvbc, Zvksed and Zvksh: one vector op each; vaeskf*, "
+                      "vsm4k and vsm3c carry uimm as the scalar operand, vsha2* the SHA512 flag (bit 3) under "
+                      "max's Zvknhb, vclmul*.vx x[rs1]", [
         ".insn 4, 0xa2912577 # vaesem.vv v10,v9", ".insn 4, 0xa691a577 # vaesef.vs v10,v9",
         ".insn 4, 0xa2902577 # vaesdm.vv v10,v9", ".insn 4, 0xa690a577 # vaesdf.vs v10,v9",
         ".insn 4, 0xa693a577 # vaesz.vs v10,v9", ".insn 4, 0x8a90a577 # vaeskf1.vi v10,v9,1",
         ".insn 4, 0xaa9fa577 # vaeskf2.vi v10,v9,31", ".insn 4, 0xb6942577 # vsha2ms.vv v10,v9,v8",
         ".insn 4, 0xba942577 # vsha2ch.vv v10,v9,v8", ".insn 4, 0xbe942577 # vsha2cl.vv v10,v9,v8",
         ".insn 4, 0xb2942577 # vghsh.vv v10,v9,v8", ".insn 4, 0xa298a577 # vgmul.vv v10,v9",
+        ".insn 4, 0x32942557 # vclmul.vv v10,v9,v8", ".insn 4, 0x36956557 # vclmulh.vx v10,v9,a0",
+        ".insn 4, 0x31eeafd7 # vclmul.vv v31,v30,v29,v0.t",
+        ".insn 4, 0x8693a577 # vsm4k.vi v10,v9,7", ".insn 4, 0xa2982577 # vsm4r.vv v10,v9",
+        ".insn 4, 0xa6982577 # vsm4r.vs v10,v9", ".insn 4, 0x82942577 # vsm3me.vv v10,v9,v8",
+        ".insn 4, 0xae93a577 # vsm3c.vi v10,v9,7",
         "vsetivli zero,4,e32,m1,ta,ma|.insn 4, 0xa693a577 # vaesz.vs v10,v9|.insn 4, 0xa6912577 # vaesem.vs v10,v9",
     ]),
     "rvc": ("C extension: compressed instructions expand to base instructions", [

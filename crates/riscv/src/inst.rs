@@ -135,6 +135,12 @@ pub enum Ext {
     Zvknhb,
     /// Vector GCM/GMAC (`vghsh`, `vgmul`: GHASH multiplies in GF(2^128)).
     Zvkg,
+    /// Vector carry-less multiplication (`vclmul`, `vclmulh` at SEW 64).
+    Zvbc,
+    /// Vector SM4 block cipher (`vsm4k`, `vsm4r`).
+    Zvksed,
+    /// Vector SM3 hash (`vsm3me`, `vsm3c`).
+    Zvksh,
     /// Minimal half-precision vector FP: the binary16 <-> binary32
     /// conversions `vfwcvt.f.f.v` and `vfncvt.f.f.w` at SEW 16 (no opcode of
     /// its own: the V rows at another SEW).
@@ -187,6 +193,9 @@ impl Ext {
             Ext::Zvknha => "zvknha",
             Ext::Zvknhb => "zvknhb",
             Ext::Zvkg => "zvkg",
+            Ext::Zvbc => "zvbc",
+            Ext::Zvksed => "zvksed",
+            Ext::Zvksh => "zvksh",
             Ext::Zvfhmin => "zvfhmin",
             Ext::Zvfh => "zvfh",
         }
@@ -232,6 +241,9 @@ impl Ext {
         Ext::Zvknha,
         Ext::Zvknhb,
         Ext::Zvkg,
+        Ext::Zvbc,
+        Ext::Zvksed,
+        Ext::Zvksh,
         Ext::Zvfhmin,
         Ext::Zvfh,
     ];
@@ -239,7 +251,10 @@ impl Ext {
     /// Whether the extension's opcodes are vector instructions (lifted to
     /// [`ferrovm_ir::Op::Vector`], disassembled by the vector printer).
     pub const fn has_vector_opcodes(self) -> bool {
-        matches!(self, Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha | Ext::Zvkg)
+        matches!(
+            self,
+            Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha | Ext::Zvkg | Ext::Zvbc | Ext::Zvksed | Ext::Zvksh
+        )
     }
 
     /// Looks an extension up by its ISA-string name.

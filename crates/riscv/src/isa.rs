@@ -46,6 +46,9 @@ const VECTOR: u64 = bits(&[
     Ext::Zvknha,
     Ext::Zvknhb,
     Ext::Zvkg,
+    Ext::Zvbc,
+    Ext::Zvksed,
+    Ext::Zvksh,
     Ext::Zvfhmin,
     Ext::Zvfh,
 ]);
@@ -53,6 +56,10 @@ const VECTOR: u64 = bits(&[
 /// `zvkn` (vector cryptography spec 1.0, "Zvkn - NIST Algorithm Suite"):
 /// shorthand for Zvkned, Zvknhb, Zvkb and Zvkt.
 const ZVKN: u64 = bits(&[Ext::Zvkned, Ext::Zvknhb, Ext::Zvkb, Ext::Zvkt]);
+
+/// `zvks` (vector cryptography spec 1.0, "Zvks - ShangMi Algorithm
+/// Suite"): shorthand for Zvksed, Zvksh, Zvkb and Zvkt.
+const ZVKS: u64 = bits(&[Ext::Zvksed, Ext::Zvksh, Ext::Zvkb, Ext::Zvkt]);
 
 const RV64GC: u64 = bits(&[Ext::I, Ext::M, Ext::A, Ext::F, Ext::D, Ext::Zicsr, Ext::Zifencei, Ext::C]);
 
@@ -283,8 +290,10 @@ impl ExtSet {
                     "zk" | "zkn" => bits(&[Ext::Zbkb, Ext::Zbkc, Ext::Zbkx, Ext::Zkt]) | 1 << 63,
                     "zvkn" => ZVKN,
                     "zvkng" => ZVKN | Self::bit(Ext::Zvkg),
-                    // Zvkn plus Zvbc, which ferrovm lacks.
-                    "zvknc" => ZVKN | 1 << 63,
+                    "zvknc" => ZVKN | Self::bit(Ext::Zvbc),
+                    "zvks" => ZVKS,
+                    "zvksc" => ZVKS | Self::bit(Ext::Zvbc),
+                    "zvksg" => ZVKS | Self::bit(Ext::Zvkg),
                     // The embedded vector subsets and VLEN guarantees: V
                     // covers them (VLEN >= 128 unless --vlen 64 says otherwise).
                     _ if name.starts_with("zve") || name.starts_with("zvl") => Self::bit(Ext::V),
@@ -301,8 +310,8 @@ impl ExtSet {
                     },
                 };
                 if known & 1 << 63 != 0 {
-                    // zkn/zk also need the scalar AES/SHA instructions, zvknc
-                    // Zvbc, which ferrovm lacks.
+                    // zkn/zk also need the scalar AES/SHA instructions, which
+                    // ferrovm lacks.
                     unknown.push(name.to_owned());
                 }
                 set |= known & !(1 << 63);
@@ -473,11 +482,17 @@ mod tests {
         assert_eq!(ExtSet::RVA23U64.check_requirements(&format!("{rva23}_zvfhmin1p0_zvkt1p0_zvkb1p0")), Ok(()));
         let err = ExtSet::RVA22U64.check_requirements(rva23).map_err(|m| m.names);
         assert!(err.is_err_and(|n| n.contains(&"v".to_owned()) && n.contains(&"zvbb".to_owned())));
-        // Zvkned/Zvknh* are implemented, Zvkg/Zvks*/Zvbc not: named, not ignored.
+        // Every vector crypto extension is implemented; an unknown one is
+        // named, not ignored.
         assert_eq!(ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvknha1p0_zvkn1p0"), Ok(()));
         assert_eq!(ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvkned1p0_zvkg1p0_zvkng1p0"), Ok(()));
-        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvbc1p0_zvksh1p0_zvknc1p0").map_err(|m| m.names);
-        assert_eq!(err, Err(vec!["zvbc".to_owned(), "zvksh".to_owned(), "zvknc".to_owned()]));
+        assert_eq!(ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvbc1p0_zvknc1p0"), Ok(()));
+        let all_sm = "rv64gcv_zvksed1p0_zvksh1p0_zvks1p0_zvksc1p0_zvksg1p0";
+        assert_eq!(ExtSet::IMPLEMENTED.check_requirements(all_sm), Ok(()));
+        let err = ExtSet::IMPLEMENTED.check_requirements("rv64gcv_zvbc1p0_zvkx1p0").map_err(|m| m.names);
+        assert_eq!(err, Err(vec!["zvkx".to_owned()]));
+        let err = ExtSet::RVA23U64.check_requirements("rv64gcv_zvbc1p0_zvksh1p0").map_err(|m| m.names);
+        assert_eq!(err, Err(vec!["zvbc".to_owned(), "zvksh".to_owned()]));
         let err = ExtSet::RVA23U64.check_requirements("rv64gcv_zvkned1p0").map_err(|m| m.names);
         assert_eq!(err, Err(vec!["zvkned".to_owned()]));
         assert_eq!(
@@ -521,6 +536,34 @@ mod tests {
         assert!(zvkn.is_some_and(|s| {
             s.has(Ext::V) && s.has(Ext::Zvkned) && s.has(Ext::Zvknhb) && s.has(Ext::Zvkb) && !s.has(Ext::Zvbb)
         }));
+        // Zvbc: its own extension, in zvknc and max, not in RVA23U64.
+        let vclmul = decode(0x3294_2557); // vclmul.vv v10,v9,v8
+        let vclmulh_vx = decode(0x3695_6557); // vclmulh.vx v10,v9,a0
+        assert!(!rv64gcv.allows(&vclmul, 0) && !ExtSet::RVA23U64.allows(&vclmulh_vx, 0));
+        assert!(rv64gcv.with(Ext::Zvbc).allows(&vclmul, 0) && rv64gcv.with(Ext::Zvbc).allows(&vclmulh_vx, 0));
+        assert!(ExtSet::IMPLEMENTED.allows(&vclmul, 0) && !rv64gcv.with(Ext::Zbc).allows(&vclmul, 0));
+        let zvknc = ExtSet::from_profile_or_isa("rv64gc_zvknc").ok();
+        assert!(zvknc.is_some_and(|s| s.has(Ext::V) && s.has(Ext::Zvkned) && s.has(Ext::Zvbc) && !s.has(Ext::Zvkg)));
+    }
+
+    #[test]
+    fn shangmi_follows_its_extensions() {
+        let vsm4r = decode(0xa298_2577); // vsm4r.vv v10,v9
+        let vsm3c = decode(0xae93_a577); // vsm3c.vi v10,v9,7
+        let rv64gcv = ExtSet::RV64GC.with(Ext::V);
+        assert!(!rv64gcv.allows(&vsm4r, 0) && !rv64gcv.allows(&vsm3c, 0));
+        assert!(!ExtSet::RVA23U64.allows(&vsm4r, 0) && !ExtSet::DEFAULT.allows(&vsm3c, 0));
+        assert!(rv64gcv.with(Ext::Zvksed).allows(&vsm4r, 0) && !rv64gcv.with(Ext::Zvksed).allows(&vsm3c, 0));
+        assert!(rv64gcv.with(Ext::Zvksh).allows(&vsm3c, 0) && !rv64gcv.with(Ext::Zvksh).allows(&vsm4r, 0));
+        assert!(ExtSet::IMPLEMENTED.allows(&vsm4r, 0) && ExtSet::IMPLEMENTED.allows(&vsm3c, 0));
+        let set = |isa: &str| ExtSet::from_profile_or_isa(isa).ok();
+        let zvks = [Ext::V, Ext::Zvksed, Ext::Zvksh, Ext::Zvkb, Ext::Zvkt];
+        assert!(set("rv64gc_zvks").is_some_and(|s| {
+            zvks.iter().all(|&e| s.has(e)) && !s.has(Ext::Zvbb) && !s.has(Ext::Zvbc) && !s.has(Ext::Zvkg)
+        }));
+        assert!(set("rv64gc_zvksc").is_some_and(|s| zvks.iter().all(|&e| s.has(e)) && s.has(Ext::Zvbc)));
+        assert!(set("rv64gc_zvksg").is_some_and(|s| zvks.iter().all(|&e| s.has(e)) && s.has(Ext::Zvkg)));
+        assert!(set("rv64gc_zvksg").is_some_and(|s| !s.has(Ext::Zvkned) && !s.has(Ext::Zvbc)));
     }
 
     #[test]

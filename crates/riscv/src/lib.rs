@@ -8,8 +8,11 @@
 //! Supported: RV64I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs,
 //! Zicond, Zfa, Zfhmin, Zfh, Zcb, Zcmop, Zimop, Zawrs, Zicbom, Zicboz,
 //! Zbkb, Zbkc, Zbkx, and the hint extensions Zicbop, Zihintpause and
-//! Zihintntl: RVA23U64 without the vector extensions ([`ExtSet`] names the
-//! profiles).
+//! Zihintntl; the vector extension V 1.0 with Zvbb (and its subset Zvkb),
+//! Zvfhmin, Zvfh and Zvkt: all of RVA23U64 ([`ExtSet`] names the
+//! profiles); and the vector crypto Zvkned, Zvknha/Zvknhb, Zvkg, Zvbc,
+//! Zvksed and Zvksh, printed in the vector crypto spec's syntax as binutils
+//! 2.42 prints it (binutils 2.40 knows none of them).
 //! Compressed instructions decode to the [`Inst`] of their 32-bit expansion
 //! (with `len == 2`), so later stages never see RVC.
 //!

@@ -651,6 +651,20 @@ macro_rules! for_each_inst {
             // ---- Zvkg (riscv-opcodes rv_zvkg): OP-P OPMVV, vm fixed to 1.
             VghshVv         "vghsh.vv"           VVNm         Zvkg     "101100 1 ..... ..... 010 ..... 1110111",
             VgmulVv         "vgmul.vv"           VMvR         Zvkg     "101000 1 ..... 10001 010 ..... 1110111",
+            // ---- Zvbc (riscv-opcodes rv_zvbc): OPMVV/OPMVX funct6 001100 and
+            // 001101, which V 1.0 leaves free; masked like any OP-V row.
+            VclmulVv        "vclmul.vv"          VV           Zvbc     "001100 . ..... ..... 010 ..... 1010111",
+            VclmulVx        "vclmul.vx"          VX           Zvbc     "001100 . ..... ..... 110 ..... 1010111",
+            VclmulhVv       "vclmulh.vv"         VV           Zvbc     "001101 . ..... ..... 010 ..... 1010111",
+            VclmulhVx       "vclmulh.vx"         VX           Zvbc     "001101 . ..... ..... 110 ..... 1010111",
+            // ---- Zvksed, Zvksh (riscv-opcodes rv_zvksed, rv_zvksh): OP-P
+            // OPMVV, vm fixed to 1; vsm4r.vv/.vs are funct6 101000/101001
+            // with vs1 = 10000, next to vaes*.vv/.vs.
+            Vsm4kVi         "vsm4k.vi"           VIUNm        Zvksed   "100001 1 ..... ..... 010 ..... 1110111",
+            Vsm4rVv         "vsm4r.vv"           VMvR         Zvksed   "101000 1 ..... 10000 010 ..... 1110111",
+            Vsm4rVs         "vsm4r.vs"           VMvR         Zvksed   "101001 1 ..... 10000 010 ..... 1110111",
+            Vsm3meVv        "vsm3me.vv"          VVNm         Zvksh    "100000 1 ..... ..... 010 ..... 1110111",
+            Vsm3cVi         "vsm3c.vi"           VIUNm        Zvksh    "101011 1 ..... ..... 010 ..... 1110111",
             VfredusumVs     "vfredusum.vs"       VV           V        "000001 . ..... ..... 001 ..... 1010111",
             VfredosumVs     "vfredosum.vs"       VV           V        "000011 . ..... ..... 001 ..... 1010111",
             VfredminVs      "vfredmin.vs"        VV           V        "000101 . ..... ..... 001 ..... 1010111",

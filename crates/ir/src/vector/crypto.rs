@@ -1,14 +1,17 @@
 //! The vector crypto element-group instructions: Zvkned (AES),
-//! Zvknh\[ab\] (SHA-2) and Zvkg (GHASH), as the vector cryptography spec 1.0 defines them
-//! (riscv-crypto `doc/vector/insns/*.adoc`, whose Sail this follows).
+//! Zvknh\[ab\] (SHA-2), Zvkg (GHASH), Zvksed (SM4) and Zvksh (SM3), as the
+//! vector cryptography spec 1.0 defines them (riscv-crypto
+//! `doc/vector/insns/*.adoc`, whose Sail this follows; SM4 and SM3 are in
+//! `shangmi.rs`).
 //!
-//! Each works on element groups of EGS = 4 elements of SEW bits (EGW = 128
-//! for AES and SHA-256, 256 for SHA-512), from group `vstart / 4` to
-//! `vl / 4`, unmasked. Reserved, so an illegal instruction (spec
-//! "Instruction Constraints"): a SEW other than the instruction's, `vl` or
-//! `vstart` not a multiple of EGS, LMUL × VLEN < EGW (even with `vl` = 0),
-//! and a destination that overlaps `vs2` of a `.vs` form or either source
-//! of `vsha2*`. The AES state of an element group is its 16 bytes in
+//! Each works on element groups of EGS elements of SEW bits ([`egs`]: 8
+//! for SM3, 4 for the rest; EGW = 128 for AES, SHA-256, GHASH and SM4, 256
+//! for SHA-512 and SM3), from group `vstart / EGS` to `vl / EGS`, unmasked.
+//! Reserved, so an illegal instruction (spec "Instruction Constraints"): a
+//! SEW other than the instruction's, `vl` or `vstart` not a multiple of
+//! EGS, LMUL × VLEN < EGW (even with `vl` = 0), and a destination that
+//! overlaps `vs2` of a `.vs` form, either source of `vsha2*`, or `vs2` of
+//! `vsm3me`/`vsm3c`. The AES state of an element group is its 16 bytes in
 //! memory order (byte `r + 4c` is row `r` of column `c`, FIPS-197 §3.4),
 //! which is what `vle32.v` of the plaintext leaves in it.
 //!
@@ -18,18 +21,35 @@
 //! SHA-NI (`ferrovm_jit`'s `host_crypto`).
 
 use super::exec::{Cfg, group_ok, overlap};
-use super::{VInst, VOp, VState};
+use super::{VInst, VOp, VState, shangmi};
 
-/// Elements per element group for every instruction here.
-const EGS: usize = 4;
+/// Elements per element group of the crypto instruction `op`: 8 for SM3
+/// (`vsm3me`, `vsm3c`: EGW 256 at SEW 32), 4 for every other one.
+pub const fn egs(op: VOp) -> usize {
+    if matches!(op, VOp::Sm3me | VOp::Sm3c) { 8 } else { 4 }
+}
 
-/// Runs the crypto instruction `inst`; `a` is the `uimm` of `vaeskf1/2`.
-/// `Err(())` is an illegal instruction.
+/// Runs the crypto instruction `inst`; `a` is the `uimm` of `vaeskf1/2`,
+/// `vsm4k` and `vsm3c`. `Err(())` is an illegal instruction.
 pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64, ()> {
-    if !shape_ok(inst, c.sew, c.lmul, v.vlenb) || !c.vl.is_multiple_of(EGS) || !c.vstart.is_multiple_of(EGS) {
+    let egs = egs(inst.op);
+    if !shape_ok(inst, c.sew, c.lmul, v.vlenb) || !c.vl.is_multiple_of(egs) || !c.vstart.is_multiple_of(egs) {
         return Err(());
     }
-    let groups = c.vstart / EGS..c.vl / EGS;
+    let groups = c.vstart / egs..c.vl / egs;
+    if egs == 8 {
+        // SM3: 32-byte groups (`shape_ok` allows SEW 32 only).
+        for g in groups {
+            let s2 = words8(load::<32>(v, inst.vs2, g));
+            let out = if inst.op == VOp::Sm3me {
+                shangmi::sm3_me(words8(load::<32>(v, inst.vs1, g)), s2)
+            } else {
+                shangmi::sm3_c(words8(load::<32>(v, inst.vd, g)), s2, a)
+            };
+            store::<32>(v, inst.vd, g, unwords8(out));
+        }
+        return Ok(0);
+    }
     if c.sew == 4 {
         run_groups32(v, inst, a, groups, group32);
         return Ok(0);
@@ -45,15 +65,16 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
 
 /// Whether the crypto instruction `inst` may run at SEW `sew` bytes,
 /// log2(LMUL) `lmul` and VLEN `vlenb` bytes, `vl` and `vstart` aside
-/// (they must be multiples of EGS): the instruction's SEW (32, or 64 for
-/// `vsha2*` with Zvknhb), LMUL × VLEN >= EGW, aligned register groups, and
-/// a destination that overlaps neither `vs2` of a `.vs` form nor a source
-/// of `vsha2*`.
+/// (they must be multiples of [`egs`]): the instruction's SEW (32, or 64
+/// for `vsha2*` with Zvknhb), LMUL × VLEN >= EGW, aligned register groups,
+/// and a destination that overlaps neither `vs2` of a `.vs` form, nor a
+/// source of `vsha2*`, nor `vs2` of `vsm3me`/`vsm3c`.
 pub fn shape_ok(inst: VInst, sew: usize, lmul: i32, vlenb: u64) -> bool {
     use VOp::*;
     let sha = matches!(inst.op, Sha2ms | Sha2ch | Sha2cl);
+    let sm3 = matches!(inst.op, Sm3me | Sm3c);
     let sew_ok = sew == 4 || (sha && sew == 8 && inst.flags & VInst::SHA512 != 0);
-    let egw_bytes = EGS * sew;
+    let egw_bytes = egs(inst.op) * sew;
     let group_bytes = if lmul >= 0 { (vlenb as usize) << lmul } else { (vlenb as usize) >> -lmul };
     // A `.vs` operand is one element group: one register, or as many as it
     // takes when VLEN < EGW.
@@ -69,15 +90,18 @@ pub fn shape_ok(inst: VInst, sew: usize, lmul: i32, vlenb: u64) -> bool {
         }
         && (!sha || (group_ok(vs1, lm) && !overlap(vd, lm, vs1, lm) && !overlap(vd, lm, vs2, lm)))
         && (inst.op != Ghsh || group_ok(vs1, lm))
+        && (!sm3 || !overlap(vd, lm, vs2, lm))
+        && (inst.op != Sm3me || group_ok(vs1, lm))
 }
 
 /// The `.vs` forms: their round key is element group 0 of `vs2`.
 const fn vs_form(op: VOp) -> bool {
-    matches!(op, VOp::AesdmVs | VOp::AesdfVs | VOp::AesemVs | VOp::AesefVs | VOp::AeszVs)
+    matches!(op, VOp::AesdmVs | VOp::AesdfVs | VOp::AesemVs | VOp::AesefVs | VOp::AeszVs | VOp::Sm4rVs)
 }
 
 /// Runs the element groups `groups` of `inst`, a crypto instruction at
-/// SEW 32 whose shape is legal ([`shape_ok`]), each through `kernel`:
+/// SEW 32 with 4-element groups (all but SM3's) whose shape is legal
+/// ([`shape_ok`]), each through `kernel`:
 /// [`group32`], or a host's AES and SHA instructions computing the same.
 /// `kernel` gets the operation, the groups of `vd`, `vs2` (group 0 for a
 /// `.vs` form) and `vs1` (zeros unless `vsha2*` or `vghsh` read it), and
@@ -99,10 +123,10 @@ pub fn run_groups32(
     }
 }
 
-/// One element group of a crypto instruction at SEW 32: the new group of
-/// `vd` from its old one `d`, that of `vs2` (the round key of the AES
-/// rounds, `{a, b, e, f}` of `vsha2c[hl]`) `s2`, that of `vs1` `s1`, and
-/// `uimm` (`vaeskf1/2`).
+/// One element group of a crypto instruction at SEW 32 with 4-element
+/// groups: the new group of `vd` from its old one `d`, that of `vs2` (the
+/// round key of the AES and SM4 rounds, `{a, b, e, f}` of `vsha2c[hl]`)
+/// `s2`, that of `vs1` `s1`, and `uimm` (`vaeskf1/2`, `vsm4k`).
 pub fn group32(op: VOp, d: [u8; 16], s2: [u8; 16], s1: [u8; 16], uimm: u64) -> [u8; 16] {
     use VOp::*;
     match op {
@@ -115,6 +139,8 @@ pub fn group32(op: VOp, d: [u8; 16], s2: [u8; 16], s1: [u8; 16], uimm: u64) -> [
         Aeskf2 => key_forward_256(d, s2, uimm),
         Ghsh => ghash_mul(xor(d, s1), s2),
         Gmul => ghash_mul(d, s2),
+        Sm4k => unwords(shangmi::sm4_key(words(s2), uimm)),
+        Sm4rVv | Sm4rVs => unwords(shangmi::sm4_rounds(words(d), words(s2))),
         Sha2ms | Sha2ch | Sha2cl => {
             let w = |b: [u8; 16]| words(b).map(u64::from);
             unwords(Sha::<4>::run(op, w(d), w(s2), w(s1)).map(|x| x as u32))
@@ -271,6 +297,19 @@ fn words(s: [u8; 16]) -> [u32; 4] {
 
 fn unwords(w: [u32; 4]) -> [u8; 16] {
     let mut out = [0u8; 16];
+    for (chunk, x) in out.chunks_exact_mut(4).zip(w) {
+        chunk.copy_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+/// The eight words of a 32-byte (SM3) element group.
+fn words8(s: [u8; 32]) -> [u32; 8] {
+    core::array::from_fn(|j| u32::from_le_bytes([s[4 * j], s[4 * j + 1], s[4 * j + 2], s[4 * j + 3]]))
+}
+
+fn unwords8(w: [u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
     for (chunk, x) in out.chunks_exact_mut(4).zip(w) {
         chunk.copy_from_slice(&x.to_le_bytes());
     }

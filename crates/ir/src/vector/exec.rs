@@ -404,6 +404,10 @@ fn binop(op: VOp, x: u64, y: u64, sz: usize, vxrm: u64, sat: &mut bool) -> u64 {
         Ror => rotate_left(x, (bits - sh) & (bits - 1), bits),
         Ssrl => roundoff_u(u128::from(x), sh, vxrm) as u64,
         Ssra => roundoff_s(i128::from(sx), sh, vxrm) as u64,
+        // Zvbc (SEW 64 only, checked by `compute`): the scalar Zbc
+        // clmul/clmulh, the low and high halves of the 128-bit product.
+        Clmul => crate::eval::binary(crate::BinOp::Clmul, x, y),
+        Clmulh => crate::eval::binary(crate::BinOp::ClmulH, x, y),
         _ => 0,
     };
     r & m
@@ -499,8 +503,10 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
     match inst.op {
         Add | Sub | Rsub | Minu | Min | Maxu | Max | And | Or | Xor | Sll | Srl | Sra | Mul | Mulh | Mulhu | Mulhsu
         | Divu | Div | Remu | Rem | Saddu | Sadd | Ssubu | Ssub | Aaddu | Aadd | Asubu | Asub | Smul | Ssrl | Ssra
-        | Andn | Rol | Ror => {
-            check(group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
+        | Andn | Rol | Ror | Clmul | Clmulh => {
+            // Zvbc: SEW other than 64 is reserved (vector crypto spec, vclmul).
+            let sew_ok = sz == 8 || !matches!(inst.op, Clmul | Clmulh);
+            check(sew_ok && group_ok(vd, lm) && group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
             for i in c.vstart..c.vl {
                 if active(v, inst, i) {
                     let r = binop(inst.op, get(v, vs2, i, sz), src1(v, i, sz), sz, vxrm, &mut sat);
@@ -1009,6 +1015,82 @@ mod tests {
         assert_eq!(run(&mut cpu, 1, 4, vi(VOp::Wsll, 5, 2, 3, 1, 0), 0), Err(VTrap::Illegal));
         // The highest-numbered part of the destination may be the source.
         assert_eq!(run(&mut cpu, 1, 4, vi(VOp::Wsll, 4, 5, 3, 1, 0), 0), Ok(0));
+    }
+
+    /// The vector crypto spec's `clmul`/`clmulh` (vclmul, vclmulh),
+    /// bit by bit as its pseudo-code writes them: the low half XORs
+    /// `x << i` for each set bit `i` of `y`, the high half `x >> (64 - i)`
+    /// for `i` in 1..64.
+    fn spec_clmul(x: u64, y: u64) -> (u64, u64) {
+        let (mut lo, mut hi) = (0u64, 0u64);
+        for i in 0..64 {
+            if y >> i & 1 != 0 {
+                lo ^= x << i;
+                if i > 0 {
+                    hi ^= x >> (64 - i);
+                }
+            }
+        }
+        (lo, hi)
+    }
+
+    /// Zvbc at SEW 64: hand-worked products, 500 random pairs against the
+    /// spec's bit-by-bit definition (and the scalar Zbc clmul/clmulh),
+    /// the `.vx` form, masking, and every other SEW reserved.
+    #[test]
+    fn zvbc_carry_less_multiply() {
+        // (x + 1)^2 = x^2 + 1; (sum of x^i, i < 64)^2 = sum of x^2i (every
+        // even bit, in both halves); x^63 * x^63 = x^126 (bit 62 of the
+        // high half); x^63 * (x + 1) = x^64 + x^63.
+        let hand = [
+            (3, 3, 5, 0),
+            (0xff, 0xff, 0x5555, 0),
+            (u64::MAX, u64::MAX, 0x5555_5555_5555_5555, 0x5555_5555_5555_5555),
+            (1 << 63, 1 << 63, 0, 1 << 62),
+            (1 << 63, 3, 1 << 63, 1),
+            (0x8765_4321_0fed_cba9, 0, 0, 0),
+        ];
+        let mut seed = 0x2026_1204_c1a5_5ed5_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let random: Vec<(u64, u64)> = (0..500).map(|_| (next(), next())).collect();
+        for &(x, y, lo, hi) in &hand {
+            assert_eq!(spec_clmul(x, y), (lo, hi), "{x:#x} * {y:#x}");
+        }
+        let pairs: Vec<(u64, u64)> = hand.iter().map(|&(x, y, _, _)| (x, y)).chain(random).collect();
+        let mut cpu = Cpu::default();
+        for &(x, y) in &pairs {
+            let (lo, hi) = spec_clmul(x, y);
+            assert_eq!(crate::eval::binary(crate::BinOp::Clmul, x, y), lo);
+            assert_eq!(crate::eval::binary(crate::BinOp::ClmulH, x, y), hi);
+            // vs2 = x (multiplicand), vs1 = y; and .vx with the roles as
+            // the spec has them (rs1 the multiplier).
+            put(&mut cpu, 2, 8, &[x, y]);
+            put(&mut cpu, 3, 8, &[y, x]);
+            run(&mut cpu, 8, 2, vi(VOp::Clmul, 4, 2, 3, 1, 0), 0).unwrap();
+            run(&mut cpu, 8, 2, vi(VOp::Clmulh, 5, 2, 3, 1, 0), 0).unwrap();
+            assert_eq!(read(&cpu, 4, 8, 2), [lo, lo], "vclmul.vv {x:#x} {y:#x}");
+            assert_eq!(read(&cpu, 5, 8, 2), [hi, hi], "vclmulh.vv {x:#x} {y:#x}");
+            run(&mut cpu, 8, 1, vi(VOp::Clmulh, 6, 2, 0, 1 | VInst::SCALAR, 0), y).unwrap();
+            assert_eq!(read(&cpu, 6, 8, 1), [hi], "vclmulh.vx {x:#x} {y:#x}");
+        }
+        // Masked: element 1 inactive (undisturbed).
+        put(&mut cpu, 2, 8, &[3, 3]);
+        put(&mut cpu, 7, 8, &[0xaa, 0xbb]);
+        cpu.vector.regs[0] = 0b01;
+        run(&mut cpu, 8, 2, vi(VOp::Clmul, 7, 2, 0, VInst::SCALAR, 0), 3).unwrap();
+        assert_eq!(read(&cpu, 7, 8, 2), [5, 0xbb]);
+        // SEW 8, 16 and 32 are reserved; so is masked vd = v0.
+        for sew in [1, 2, 4] {
+            assert_eq!(run(&mut cpu, sew, 1, vi(VOp::Clmul, 4, 2, 3, 1, 0), 0), Err(VTrap::Illegal), "SEW {sew}");
+            let vx = vi(VOp::Clmulh, 4, 2, 0, 1 | VInst::SCALAR, 0);
+            assert_eq!(run(&mut cpu, sew, 1, vx, 1), Err(VTrap::Illegal), "SEW {sew}");
+        }
+        assert_eq!(run(&mut cpu, 8, 1, vi(VOp::Clmul, 0, 2, 3, 0, 0), 0), Err(VTrap::Illegal));
     }
 
     #[test]

@@ -27,6 +27,7 @@
 pub mod crypto;
 mod exec;
 mod fp;
+mod shangmi;
 
 pub use exec::execute;
 
@@ -240,6 +241,11 @@ vops! {
     Sha2ms = "sha2ms", Sha2ch = "sha2ch", Sha2cl = "sha2cl",
     // Zvkg.
     Ghsh = "ghsh", Gmul = "gmul",
+    // Zvbc (element-wise, maskable, SEW 64 only; not `crypto`).
+    Clmul = "clmul", Clmulh = "clmulh",
+    // Zvksed (SM4) and Zvksh (SM3): element-group instructions again
+    // (`crypto`); SM3's groups are 8 elements (EGW 256).
+    Sm4k = "sm4k", Sm4rVv = "sm4r.vv", Sm4rVs = "sm4r.vs", Sm3me = "sm3me", Sm3c = "sm3c",
 }
 
 impl VOp {
@@ -253,10 +259,12 @@ impl VOp {
 
 impl VOp {
     /// Whether this is a vector crypto element-group instruction
-    /// (`crypto`): unmasked, on element groups of 4 (EGS), with the
-    /// vector cryptography spec's constraints on SEW, `vl` and `vstart`.
+    /// (`crypto`): unmasked, on element groups of 4 or 8 elements
+    /// ([`crypto::egs`]), with the vector cryptography spec's constraints
+    /// on SEW, `vl` and `vstart`.
     pub const fn is_crypto(self) -> bool {
-        self as u8 >= VOp::AesdmVv as u8
+        let n = self as u8;
+        (n >= VOp::AesdmVv as u8 && n <= VOp::Gmul as u8) || n >= VOp::Sm4k as u8
     }
 }
 

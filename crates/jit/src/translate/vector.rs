@@ -25,11 +25,14 @@
 //!   reductions `vredsum`, `vredand`, `vredor`, `vredxor`, `vredminu`,
 //!   `vredmin`, `vredmaxu`, `vredmax` (the group folded lane-wise, then
 //!   its lanes and `vs1[0]` into `vd[0]`) when `vl` = VLMAX.
-//! * The vector crypto instructions at SEW 32 (Zvkned, Zvknha, Zvkg) of a
-//!   legal shape ([`crypto::shape_ok`], the executor's own check) and
-//!   with `vl` a multiple of 4 call a helper of their own
-//!   (`helpers::vector_crypto`: the element groups on the host's AES-NI
-//!   and SHA-NI, [`crate::host_crypto`]) instead of the generic one.
+//! * The vector crypto instructions at SEW 32 with 4-element groups
+//!   (Zvkned, Zvknha, Zvkg, Zvksed) of a legal shape
+//!   ([`crypto::shape_ok`], the executor's own check) and with `vl` a
+//!   multiple of 4 call a helper of their own (`helpers::vector_crypto`:
+//!   the element groups on the host's AES-NI and SHA-NI,
+//!   [`crate::host_crypto`], the interpreter's code for the rest) instead
+//!   of the generic one. SM3's (Zvksh, 8-element groups) and Zvbc's take
+//!   the generic helper.
 //! * Those run as SIMD only when a run-time check holds: VLEN is 128
 //!   (`vlenb` = 16), `vstart` = 0, `vtype` the guessed one (if it is a
 //!   guess), and for a load or store the whole
@@ -151,7 +154,8 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
             let lane = [I8, I16, I32, I64][sew_log as usize];
             group(inst.vs2, lmul).then(|| (Plan::Reduce { lane, regs: 1 << lmul }, vlmax))
         }
-        op if op.is_crypto() => {
+        // SM3's 8-element groups (EGS 8) go to the generic helper.
+        op if op.is_crypto() && crypto::egs(op) == 4 => {
             (sew == 4 && crypto::shape_ok(inst, sew, lmul, VLENB as u64)).then_some((Plan::Crypto, vlmax))
         }
         _ => None,
@@ -615,5 +619,12 @@ mod tests {
         assert_eq!(plan(inst(VOp::AesemVs, 4, 17, 2, u, 0), Some(E32MF2)), None);
         // vsha2ch's destination may not overlap a source.
         assert_eq!(plan(inst(VOp::Sha2ch, 2, 2, 8, u, 0), Some(0b010_000)), None);
+        // SM4 takes the crypto helper, SM3 (8-element groups) and Zvbc the
+        // generic one.
+        assert_eq!(plan(inst(VOp::Sm4rVs, 4, 17, 0x10, u, 0), Some(E32M4)), Some((Plan::Crypto, 16)));
+        assert_eq!(plan(inst(VOp::Sm4k, 4, 8, 3, u, 0), Some(E32M4)), Some((Plan::Crypto, 16)));
+        assert_eq!(plan(inst(VOp::Sm3c, 4, 8, 3, u, 0), Some(E32M4)), None);
+        assert_eq!(plan(inst(VOp::Sm3me, 4, 8, 12, u, 0), Some(E32M4)), None);
+        assert_eq!(plan(inst(VOp::Clmul, 4, 8, 12, u, 0), Some(0b011_000)), None);
     }
 }

@@ -415,11 +415,14 @@ const IMA_EXT_0: &[(Ext, u32)] = &[
     (Ext::Zbkx, 10),
     (Ext::Zkt, 16),
     (Ext::Zvbb, 17),
+    (Ext::Zvbc, 18),
     (Ext::Zvkb, 19),
     (Ext::Zvkg, 20),
     (Ext::Zvkned, 21),
     (Ext::Zvknha, 22),
     (Ext::Zvknhb, 23),
+    (Ext::Zvksed, 24),
+    (Ext::Zvksh, 25),
     (Ext::Zvkt, 26),
     (Ext::Zfh, 27),
     (Ext::Zfhmin, 28),
@@ -660,8 +663,9 @@ mod tests {
             assert!(rva23 & 1 << bit != 0, "bit {bit}");
         }
         assert_eq!(rva23 & 1 << 30, 0, "no Zvfh in rva23u64");
-        assert_eq!(rva23 & 15 << 20, 0, "no Zvkg/Zvkned/Zvknh* in rva23u64");
-        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 15 << 20, 15 << 20, "Zvkg, Zvkned, Zvknha, Zvknhb in max");
+        assert_eq!(rva23 & (63 << 20 | 1 << 18), 0, "no Zvbc/Zvkg/Zvkned/Zvknh*/Zvks* in rva23u64");
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 63 << 20, 63 << 20, "Zvkg, Zvkned, Zvknh[ab], Zvksed, Zvksh in max");
+        assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 18, 1 << 18, "Zvbc in max");
         assert_eq!(ext0(ExtSet::IMPLEMENTED) & 1 << 30, 1 << 30, "Zvfh in max");
         assert_eq!(ext0(ExtSet::RVA22U64) & (1 << 2 | 1 << 17 | 0x1f << 37), 0, "no vectors in rva22u64");
         assert_eq!(ext0(ExtSet::IMPLEMENTED) & (1 << 8 | 1 << 9 | 1 << 10), 1 << 8 | 1 << 9 | 1 << 10);

@@ -161,7 +161,9 @@ fn lift_inst(cx: &mut Ctx, inst: &Inst, pc: u64) -> Option<Flow> {
         | Ext::Zvknhb
         | Ext::Zvfhmin
         | Ext::Zvfh => None,
-        Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha | Ext::Zvkg => vector::lift(cx, inst),
+        Ext::V | Ext::Zvbb | Ext::Zvkned | Ext::Zvknha | Ext::Zvkg | Ext::Zvbc | Ext::Zvksed | Ext::Zvksh => {
+            vector::lift(cx, inst)
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! V 1.0, Zvbb, Zvkned and Zvknh[ab]: every vector instruction becomes one `vector` op
+//! V 1.0, Zvbb, Zvbc and the vector crypto: every vector instruction becomes one `vector` op
 //! ([`ferrovm_ir::Op::Vector`]) carrying a [`VInst`]; its scalar operands
 //! (`x[rs1]`, `x[rs2]` or the immediate) are temporaries and a scalar result
 //! (`vsetvl*`, `vmv.x.s`, `vcpop.m`, `vfirst.m`) is written to `x[rd]`.
@@ -109,7 +109,7 @@ fn shape(op: Opcode) -> Option<Shape> {
         | ("mv", "x.s" | "s.x")
         | ("fmv", _)
         | ("cpop", "v")
-        | ("aesdm" | "aesdf" | "aesem" | "aesef" | "aesz", _) => format!("{base}.{suffix}"),
+        | ("aesdm" | "aesdf" | "aesem" | "aesef" | "aesz" | "sm4r", _) => format!("{base}.{suffix}"),
         // vfcvt.xu.f.v → fcvt.xu.f (the operand-shape suffix dropped)
         ("fcvt" | "fwcvt" | "fncvt", _) => format!("{base}.{}", suffix.get(..suffix.len().saturating_sub(2))?),
         _ => base.to_owned(),
@@ -225,5 +225,11 @@ mod tests {
         assert_eq!(f(Opcode::Vsha2clVv), Some((VOp::Sha2cl, 0, 0, false)));
         assert_eq!(f(Opcode::VghshVv), Some((VOp::Ghsh, 0, 0, false)));
         assert_eq!(f(Opcode::VgmulVv), Some((VOp::Gmul, 0, 0, false)));
+        assert_eq!(f(Opcode::VclmulVv), Some((VOp::Clmul, 0, 0, false)));
+        assert_eq!(f(Opcode::VclmulhVx), Some((VOp::Clmulh, 0, 0, true)));
+        assert_eq!(f(Opcode::Vsm4kVi), Some((VOp::Sm4k, 0, 0, true)));
+        assert_eq!(f(Opcode::Vsm4rVs), Some((VOp::Sm4rVs, 0, 0, false)));
+        assert_eq!(f(Opcode::Vsm3meVv), Some((VOp::Sm3me, 0, 0, false)));
+        assert_eq!(f(Opcode::Vsm3cVi), Some((VOp::Sm3c, 0, 0, true)));
     }
 }

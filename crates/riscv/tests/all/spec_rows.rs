@@ -31,7 +31,8 @@ fn spec_rows_decode_disassemble_and_reencode() {
         let base_text = text.split('\t').next().unwrap_or("");
         let is_hint = matches!(base_text, "pause" | "or") || base_text.starts_with(['n', 'p']);
         // The vector crypto beyond Zvkb is optional: in `max`, not RVA23U64.
-        let optional = matches!(inst.op.ext(), Ext::Zvkned | Ext::Zvknha | Ext::Zvkg);
+        let optional =
+            matches!(inst.op.ext(), Ext::Zvkned | Ext::Zvknha | Ext::Zvkg | Ext::Zvbc | Ext::Zvksed | Ext::Zvksh);
         let profile = if optional { ExtSet::IMPLEMENTED } else { ExtSet::RVA23U64 };
         if !profile.allows(&inst, word) || (optional && ExtSet::RVA23U64.allows(&inst, word)) {
             failures.push(format!("{word:#x}: not in rva23u64 (or in it though optional)"));

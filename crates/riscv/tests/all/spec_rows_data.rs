@@ -1,5 +1,6 @@
 //! Spec-derived table rows for the extensions binutils 2.40 does not know
-//! (Zicond, Zimop, Zfa, Zcb, Zcmop, Zihintntl, Zvbb, Zvkned, Zvknh[ab]) and the hint names objdump
+//! (Zicond, Zimop, Zfa, Zcb, Zcmop, Zihintntl, Zvbb, Zvkned, Zvknh[ab], Zvkg, Zvbc, Zvksed,
+//! Zvksh) and the hint names objdump
 //! only prints when the ELF declares the hint extension (Zicbop, Zihintpause).
 //!
 //! Encodings are built from the specifications' bit layouts (Zfa, Zcb and
@@ -186,4 +187,36 @@ pub const SPEC_ROWS: &[(u32, u8, &str, bool)] = &[
     (0xb3eeaff7, 4, "vghsh.vv\tv31,v30,v29", false),
     (0xa228a0f7, 4, "vgmul.vv\tv1,v2", false),
     (0xa3f8a877, 4, "vgmul.vv\tv16,v31", false),
+    // Zvbc, LLVM's MC test encodings (test/MC/RISCV/rvv/zvbc.s), then rows from rv_zvbc
+    // (masked forms too):
+    (0x32942557, 4, "vclmul.vv\tv10,v9,v8", false),
+    (0x32956557, 4, "vclmul.vx\tv10,v9,a0", false),
+    (0x36942557, 4, "vclmulh.vv\tv10,v9,v8", false),
+    (0x36956557, 4, "vclmulh.vx\tv10,v9,a0", false),
+    (0x3221a0d7, 4, "vclmul.vv\tv1,v2,v3", false),
+    (0x31eeafd7, 4, "vclmul.vv\tv31,v30,v29,v0.t", false),
+    (0x3225e0d7, 4, "vclmul.vx\tv1,v2,a1", false),
+    (0x31efefd7, 4, "vclmul.vx\tv31,v30,t6,v0.t", false),
+    (0x3621a0d7, 4, "vclmulh.vv\tv1,v2,v3", false),
+    (0x35eeafd7, 4, "vclmulh.vv\tv31,v30,v29,v0.t", false),
+    (0x3625e0d7, 4, "vclmulh.vx\tv1,v2,a1", false),
+    (0x35efefd7, 4, "vclmulh.vx\tv31,v30,t6,v0.t", false),
+    // Zvksed and Zvksh, LLVM's MC test encodings (test/MC/RISCV/rvv/zvksed.s, zvksh.s), then rows
+    // from rv_zvksed and rv_zvksh:
+    (0x8693a577, 4, "vsm4k.vi\tv10,v9,7", false),
+    (0x869fa577, 4, "vsm4k.vi\tv10,v9,31", false),
+    (0xa2982577, 4, "vsm4r.vv\tv10,v9", false),
+    (0xa6982577, 4, "vsm4r.vs\tv10,v9", false),
+    (0xae93a577, 4, "vsm3c.vi\tv10,v9,7", false),
+    (0x82942577, 4, "vsm3me.vv\tv10,v9,v8", false),
+    (0x862020f7, 4, "vsm4k.vi\tv1,v2,0", false),
+    (0x87872477, 4, "vsm4k.vi\tv8,v24,14", false),
+    (0xa22820f7, 4, "vsm4r.vv\tv1,v2", false),
+    (0xa3f82877, 4, "vsm4r.vv\tv16,v31", false),
+    (0xa62820f7, 4, "vsm4r.vs\tv1,v2", false),
+    (0xa7f82877, 4, "vsm4r.vs\tv16,v31", false),
+    (0x8221a0f7, 4, "vsm3me.vv\tv1,v2,v3", false),
+    (0x83eeaff7, 4, "vsm3me.vv\tv31,v30,v29", false),
+    (0xae2020f7, 4, "vsm3c.vi\tv1,v2,0", false),
+    (0xaf8fa477, 4, "vsm3c.vi\tv8,v24,31", false),
 ];
