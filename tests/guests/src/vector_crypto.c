@@ -1,6 +1,8 @@
-/* The vector crypto extensions Zvkned (AES) and Zvknha/Zvknhb (SHA-256,
- * SHA-512), checked against the known answers of FIPS-197 (Appendix B,
- * C.1, C.3) and FIPS 180-4 (the "abc" and two-block examples). Neither
+/* The vector crypto extensions Zvkned (AES), Zvknha/Zvknhb (SHA-256,
+ * SHA-512), Zvkg (GHASH), Zvbc (carry-less multiply), Zvksed (SM4) and
+ * Zvksh (SM3), checked against the known answers of FIPS-197 (Appendix B,
+ * C.1, C.3), FIPS 180-4 (the "abc" and two-block examples), the GCM spec,
+ * GB/T 32907-2016 and GB/T 32905-2016. Neither
  * qemu-riscv64 7.2 nor binutils 2.40 knows these instructions: they are
  * emitted as words (the `opp` macro: OP-P, OPMVV, vm = 1) from the vector
  * cryptography spec 1.0's encodings, and every result is compared here
@@ -19,8 +21,19 @@
  *     destination overlapping a source, a masked (vm = 0) encoding, and
  *     LMUL * VLEN < 128 (which depends on VLEN: checked against vlenb).
  *   - Zvkg: GHASH of the GCM spec's test case 2 with vghsh.vv, and vgmul.vv;
+ *   - Zvbc: vclmul/vclmulh (.vv, .vx, masked) at SEW 64 against hand-worked
+ *     products, a bit-by-bit C model of the spec's clmul/clmulh, and the
+ *     scalar Zbc clmul/clmulh; SEW 32 and a masked vd = v0 raise SIGILL;
+ *   - Zvksed: GB/T 32907-2016's example 1 (key = plaintext =
+ *     0123456789abcdeffedcba9876543210): the 32 round keys from vsm4k.vi,
+ *     encryption of 4 blocks at LMUL 4 with vsm4r.vs, and the spec's code
+ *     sample arrangement (LMUL 1, vsm4r.vv, keys reversed with vrgather for
+ *     decryption, the output reversed);
+ *   - Zvksh: SM3 of GB/T 32905-2016's "abc" and 64-byte examples with
+ *     vsm3me.vv/vsm3c.vi arranged as the spec's code sample does (LMUL 2,
+ *     slides and vmerge feeding vsm3c the words it consumes);
  * Prints "ok"/"FAIL" lines; the same at every VLEN >= 128. Built with
- * -march=rv64gcv; run with --isa max (ferrovm). */
+ * -march=rv64gcv_zbc; run with --isa max (ferrovm). */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -32,6 +45,11 @@ __asm__(
     /* opp f6, vs2, vs1, vd: an OP-P (1110111) OPMVV word with vm = 1. */
     ".macro opp f6, vs2, vs1, vd\n"
     "  .4byte ((\\f6) << 26) | (1 << 25) | ((\\vs2) << 20) | ((\\vs1) << 15) | (2 << 12) | ((\\vd) << 7) | 0x77\n"
+    ".endm\n"
+    /* opv f6, vm, vs2, vs1, f3, vd: an OP-V (1010111) word (Zvbc's
+     * vclmul/vclmulh: funct6 0x0c/0x0d, OPMVV 2 or OPMVX 6). */
+    ".macro opv f6, vm, vs2, vs1, f3, vd\n"
+    "  .4byte ((\\f6) << 26) | ((\\vm) << 25) | ((\\vs2) << 20) | ((\\vs1) << 15) | ((\\f3) << 12) | ((\\vd) << 7) | 0x57\n"
     ".endm\n"
     /* vrev8.v vd, vs2 (Zvkb: VXUNARY0 01001), as a word. */
     ".macro vrev8 vd, vs2\n"
@@ -215,6 +233,188 @@ __asm__(
     "  vse32.v v2, (a3)\n"
     "  ret\n"
 
+    /* clmul_vv(x, y, n, lo, hi): lo[i], hi[i] = vclmul.vv, vclmulh.vv of
+     * x[i] (vs2) and y[i] (vs1), strip-mined at SEW 64, LMUL 4. */
+    ".globl clmul_vv\nclmul_vv:\n"
+    "1: vsetvli t0, a2, e64, m4, ta, ma\n"
+    "  vle64.v v8, (a0)\n"
+    "  vle64.v v12, (a1)\n"
+    "  opv 0x0c, 1, 8, 12, 2, 16\n" /* vclmul.vv v16, v8, v12 */
+    "  opv 0x0d, 1, 8, 12, 2, 20\n" /* vclmulh.vv v20, v8, v12 */
+    "  vse64.v v16, (a3)\n"
+    "  vse64.v v20, (a4)\n"
+    "  slli t1, t0, 3\n"
+    "  add a0, a0, t1\n"
+    "  add a1, a1, t1\n"
+    "  add a3, a3, t1\n"
+    "  add a4, a4, t1\n"
+    "  sub a2, a2, t0\n"
+    "  bnez a2, 1b\n"
+    "  ret\n"
+
+    /* clmul_vx(x, y, n, lo, hi): the same with the scalar y (.vx). */
+    ".globl clmul_vx\nclmul_vx:\n"
+    "1: vsetvli t0, a2, e64, m4, ta, ma\n"
+    "  vle64.v v8, (a0)\n"
+    "  opv 0x0c, 1, 8, 11, 6, 16\n" /* vclmul.vx v16, v8, a1 */
+    "  opv 0x0d, 1, 8, 11, 6, 20\n" /* vclmulh.vx v20, v8, a1 */
+    "  vse64.v v16, (a3)\n"
+    "  vse64.v v20, (a4)\n"
+    "  slli t1, t0, 3\n"
+    "  add a0, a0, t1\n"
+    "  add a3, a3, t1\n"
+    "  add a4, a4, t1\n"
+    "  sub a2, a2, t0\n"
+    "  bnez a2, 1b\n"
+    "  ret\n"
+
+    /* clmul_masked(x, y, out): vclmul.vx v4, v2, a1, v0.t over 4 elements
+     * with v0 = 0b0101: out[1] and out[3] keep their values. */
+    ".globl clmul_masked\nclmul_masked:\n"
+    "  li t0, 5\n"
+    "  vsetivli zero, 1, e8, m1, ta, ma\n"
+    "  vmv.s.x v0, t0\n"
+    "  vsetivli zero, 4, e64, m2, tu, mu\n"
+    "  vle64.v v2, (a0)\n"
+    "  vle64.v v4, (a2)\n"
+    "  opv 0x0c, 0, 2, 11, 6, 4\n" /* vclmul.vx v4, v2, a1, v0.t */
+    "  vse64.v v4, (a2)\n"
+    "  ret\n"
+
+    /* sm4_keys(mk, fk, rk): the 32 SM4 round keys, vsm4k.vi rnd 0..7 from
+     * MK ^ FK (K[0..4]). */
+    ".globl sm4_keys\nsm4_keys:\n"
+    "  vsetivli zero, 4, e32, m1, ta, ma\n"
+    "  vle32.v v10, (a0)\n"
+    "  vle32.v v11, (a1)\n"
+    "  vxor.vv v10, v10, v11\n"
+    "  .irp r, 0, 1, 2, 3, 4, 5, 6, 7\n"
+    "  opp 0x21, 10, \\r, 11\n" /* vsm4k.vi v11, v10, r */
+    "  vse32.v v11, (a2)\n"
+    "  addi a2, a2, 16\n"
+    "  vmv.v.v v10, v11\n"
+    "  .endr\n"
+    "  ret\n"
+
+    /* sm4_enc_vs(rk, blocks, n): n <= 4 blocks at LMUL 4, each group of 4
+     * round keys in v8 for all of them (vsm4r.vs), then the reverse
+     * transform R (each block's words backwards, vrgather). */
+    ".globl sm4_enc_vs\nsm4_enc_vs:\n"
+    "  slli t1, a2, 2\n"
+    "  vsetvli zero, t1, e32, m4, ta, ma\n"
+    "  vle32.v v4, (a1)\n"
+    "  .rept 8\n"
+    "  vsetivli zero, 4, e32, m1, ta, ma\n"
+    "  vle32.v v8, (a0)\n"
+    "  addi a0, a0, 16\n"
+    "  vsetvli zero, t1, e32, m4, ta, ma\n"
+    "  opp 0x29, 8, 0x10, 4\n" /* vsm4r.vs v4, v8 */
+    "  .endr\n"
+    "  vid.v v12\n"
+    "  vxor.vi v12, v12, 3\n"
+    "  vrgather.vv v16, v4, v12\n"
+    "  vse32.v v16, (a1)\n"
+    "  ret\n"
+
+    /* sm4_crypt_vv(dst, src, n, mk, fk, decrypt): n bytes (whole blocks),
+     * one block at a time at LMUL 1, as the spec's code sample does: the
+     * round keys in v11..v18 (vsm4k.vi), for decryption reversed within
+     * each group (vrgather) and applied from rk[31:28] down; the output
+     * reversed (R). */
+    ".globl sm4_crypt_vv\nsm4_crypt_vv:\n"
+    "  vsetivli zero, 4, e32, m1, ta, ma\n"
+    "  vle32.v v10, (a3)\n"
+    "  vle32.v v11, (a4)\n"
+    "  vxor.vv v10, v10, v11\n"
+    "  opp 0x21, 10, 0, 11\n" /* vsm4k.vi v11, v10, 0 */
+    "  opp 0x21, 11, 1, 12\n" /* vsm4k.vi v12, v11, 1 */
+    "  opp 0x21, 12, 2, 13\n"
+    "  opp 0x21, 13, 3, 14\n"
+    "  opp 0x21, 14, 4, 15\n"
+    "  opp 0x21, 15, 5, 16\n"
+    "  opp 0x21, 16, 6, 17\n"
+    "  opp 0x21, 17, 7, 18\n" /* vsm4k.vi v18, v17, 7 */
+    "  vid.v v3\n"
+    "  vxor.vi v3, v3, 3\n"
+    "  bnez a5, 3f\n"
+    "1: vle32.v v1, (a1)\n"
+    "  .irp k, 11, 12, 13, 14, 15, 16, 17, 18\n"
+    "  opp 0x28, \\k, 0x10, 1\n" /* vsm4r.vv v1, vk */
+    "  .endr\n"
+    "  vrgather.vv v10, v1, v3\n"
+    "  vse32.v v10, (a0)\n"
+    "  addi a2, a2, -16\n"
+    "  addi a1, a1, 16\n"
+    "  addi a0, a0, 16\n"
+    "  bnez a2, 1b\n"
+    "  ret\n"
+    "3: vrgather.vv v4, v11, v3\n" /* rk[3:0] backwards */
+    "  vrgather.vv v5, v12, v3\n"
+    "  vrgather.vv v6, v13, v3\n"
+    "  vrgather.vv v7, v14, v3\n"
+    "  vrgather.vv v8, v15, v3\n"
+    "  vrgather.vv v9, v16, v3\n"
+    "  vrgather.vv v10, v17, v3\n"
+    "  vrgather.vv v11, v18, v3\n" /* rk[31:28] backwards */
+    "2: vle32.v v1, (a1)\n"
+    "  .irp k, 11, 10, 9, 8, 7, 6, 5, 4\n"
+    "  opp 0x28, \\k, 0x10, 1\n" /* vsm4r.vv v1, vk */
+    "  .endr\n"
+    "  vrgather.vv v12, v1, v3\n"
+    "  vse32.v v12, (a0)\n"
+    "  addi a2, a2, -16\n"
+    "  addi a1, a1, 16\n"
+    "  addi a0, a0, 16\n"
+    "  bnez a2, 2b\n"
+    "  ret\n"
+
+    /* SM3 (the spec's code sample's arrangement at LMUL 2). v4: the state
+     * {A..H} (byte-swapped words, i.e. the standard's bytes in memory), v8:
+     * the state at the block's start, v12/v16: 8 message words each, v20
+     * and v24 scratch, v0: elements 0..3. sm3quad lo, hi, r, me: rounds
+     * 2r..2r+7 from W[8k..8k+7] in v<lo> and (after vsm3me when me = 1,
+     * from v<lo> and the older words in v<hi>) W[8k+8..8k+15] in v<hi>.
+     * vsm3c consumes elements 0, 1, 4, 5: {W_j, W_j+1, W_j+4, W_j+5}. */
+    ".macro sm3quad lo, hi, r, me\n"
+    "  vslidedown.vi v20, v\\lo, 2\n"
+    "  opp 0x2b, \\lo, \\r, 4\n" /* vsm3c.vi v4, v<lo>, r */
+    "  opp 0x2b, 20, (\\r + 1), 4\n" /* vsm3c.vi v4, v20, r + 1 */
+    "  .if \\me\n"
+    "  opp 0x20, \\lo, \\hi, \\hi\n" /* vsm3me.vv v<hi>, v<lo>, v<hi> */
+    "  .endif\n"
+    "  vslidedown.vi v20, v20, 2\n"
+    "  vslideup.vi v24, v\\hi, 4\n"
+    "  vmerge.vvm v20, v24, v20, v0\n"
+    "  opp 0x2b, 20, (\\r + 2), 4\n"
+    "  vslidedown.vi v20, v20, 2\n"
+    "  opp 0x2b, 20, (\\r + 3), 4\n"
+    ".endm\n"
+
+    /* sm3_blocks(state, data, n): n padded 64-byte blocks into state. */
+    ".globl sm3_blocks\nsm3_blocks:\n"
+    "  vsetivli zero, 8, e32, m2, ta, ma\n"
+    "  vle32.v v4, (a0)\n"
+    "  vid.v v0\n"
+    "  vmsleu.vi v0, v0, 3\n"
+    "1: vmv.v.v v8, v4\n"
+    "  vle32.v v12, (a1)\n"
+    "  addi a1, a1, 32\n"
+    "  vle32.v v16, (a1)\n"
+    "  addi a1, a1, 32\n"
+    "  sm3quad 12, 16, 0, 0\n"
+    "  sm3quad 16, 12, 4, 1\n"
+    "  sm3quad 12, 16, 8, 1\n"
+    "  sm3quad 16, 12, 12, 1\n"
+    "  sm3quad 12, 16, 16, 1\n"
+    "  sm3quad 16, 12, 20, 1\n"
+    "  sm3quad 12, 16, 24, 1\n"
+    "  sm3quad 16, 12, 28, 1\n"
+    "  vxor.vv v4, v8, v4\n"
+    "  addi a2, a2, -1\n"
+    "  bnez a2, 1b\n"
+    "  vse32.v v4, (a0)\n"
+    "  ret\n"
+
     /* sha512_block(abef, cdgh, data, k): one 128-byte block at SEW 64,
      * LMUL 2 (every group is two registers at VLEN 128). */
     ".globl sha512_block\nsha512_block:\n"
@@ -255,6 +455,13 @@ void aes_dec_vv(const void *rk, long nr, uint8_t *blocks, long n);
 void sha256_block(uint32_t abef[4], uint32_t cdgh[4], const uint8_t *data, const uint32_t *k);
 void sha512_block(uint64_t abef[4], uint64_t cdgh[4], const uint8_t *data, const uint64_t *k);
 void ghash2(const uint8_t h[16], const uint8_t c[16], const uint8_t len[16], uint8_t out[2][16]);
+void clmul_vv(const uint64_t *x, const uint64_t *y, long n, uint64_t *lo, uint64_t *hi);
+void clmul_vx(const uint64_t *x, uint64_t y, long n, uint64_t *lo, uint64_t *hi);
+void clmul_masked(const uint64_t x[4], uint64_t y, uint64_t out[4]);
+void sm4_keys(const uint32_t mk[4], const uint32_t fk[4], uint32_t rk[32]);
+void sm4_enc_vs(const uint32_t rk[32], uint32_t *blocks, long n);
+void sm4_crypt_vv(uint32_t *dst, const uint32_t *src, long n, const uint32_t mk[4], const uint32_t fk[4], long decrypt);
+void sm3_blocks(uint8_t state[32], const uint8_t *data, long n);
 
 
 static int failures;
@@ -447,6 +654,131 @@ static void ghash_tests(void) {
     check("vgmul.vv: C * H is vghsh's first step", memcmp(out[1], once[1], 16) == 0 && memcmp(out[1], zero, 16) != 0);
 }
 
+/* The vector crypto spec's clmul and clmulh (vclmul, vclmulh), bit by bit
+ * as its pseudo-code writes them. */
+static uint64_t model_clmul(uint64_t x, uint64_t y) {
+    uint64_t r = 0;
+    for (int i = 0; i < 64; i++)
+        if (y >> i & 1) r ^= x << i;
+    return r;
+}
+
+static uint64_t model_clmulh(uint64_t x, uint64_t y) {
+    uint64_t r = 0;
+    for (int i = 1; i < 64; i++)
+        if (y >> i & 1) r ^= x >> (64 - i);
+    return r;
+}
+
+static uint64_t zbc_clmul(uint64_t x, uint64_t y) {
+    uint64_t r;
+    __asm__("clmul %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+
+static uint64_t zbc_clmulh(uint64_t x, uint64_t y) {
+    uint64_t r;
+    __asm__("clmulh %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+
+static void clmul_tests(void) {
+    enum { N = 37 };
+    /* Hand-worked: (x + 1)^2 = x^2 + 1; the squares of all-ones masks are
+     * every even bit; x^63 * x^63 = x^126; x^63 * (x + 1) = x^64 + x^63. */
+    static const uint64_t hand[6][4] = {
+        {3, 3, 5, 0},
+        {0xff, 0xff, 0x5555, 0},
+        {~0ull, ~0ull, 0x5555555555555555ull, 0x5555555555555555ull},
+        {1ull << 63, 1ull << 63, 0, 1ull << 62},
+        {1ull << 63, 3, 1ull << 63, 1},
+        {0x876543210fedcba9ull, 0, 0, 0},
+    };
+    static uint64_t x[N], y[N], lo[N], hi[N];
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < N; i++) {
+        if (i < 6) {
+            x[i] = hand[i][0], y[i] = hand[i][1];
+        } else {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            x[i] = s;
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            y[i] = s;
+        }
+    }
+    int ok = 1;
+    for (int i = 0; i < 6; i++)
+        ok &= model_clmul(x[i], y[i]) == hand[i][2] && model_clmulh(x[i], y[i]) == hand[i][3];
+    check("clmul model: hand-worked products", ok);
+    ok = 1;
+    for (int i = 0; i < N; i++)
+        ok &= zbc_clmul(x[i], y[i]) == model_clmul(x[i], y[i]) && zbc_clmulh(x[i], y[i]) == model_clmulh(x[i], y[i]);
+    check("clmul model = scalar Zbc clmul/clmulh", ok);
+    clmul_vv(x, y, N, lo, hi);
+    ok = 1;
+    for (int i = 0; i < N; i++) ok &= lo[i] == model_clmul(x[i], y[i]) && hi[i] == model_clmulh(x[i], y[i]);
+    check("vclmul.vv/vclmulh.vv: 37 products (6 hand-worked) at e64", ok);
+    printf("  x^63 * (x + 1): lo %016llx hi %016llx\n", (unsigned long long)lo[4], (unsigned long long)hi[4]);
+    uint64_t r = 0x87; /* GCM's reduction polynomial's low terms */
+    clmul_vx(x, r, N, lo, hi);
+    ok = 1;
+    for (int i = 0; i < N; i++) ok &= lo[i] == model_clmul(x[i], r) && hi[i] == model_clmulh(x[i], r);
+    check("vclmul.vx/vclmulh.vx: 37 products by 0x87", ok);
+    uint64_t out[4] = {1, 2, 3, 4};
+    clmul_masked(x + 6, y[7], out);
+    check("vclmul.vx masked: active elements only",
+          out[0] == model_clmul(x[6], y[7]) && out[1] == 2 && out[2] == model_clmul(x[8], y[7]) && out[3] == 4);
+}
+
+/* GB/T 32907-2016 Appendix A, example 1; FK from §7.3. */
+static void sm4_tests(void) {
+    static const uint32_t fk[4] = {0xa3b1bac6, 0x56aa3350, 0x677d9197, 0xb27022dc};
+    static const uint32_t mk[4] = {0x01234567, 0x89abcdef, 0xfedcba98, 0x76543210};
+    static const uint32_t cipher[4] = {0x681edf34, 0xd206965e, 0x86b3e94f, 0x536e4246};
+    static const uint32_t want_rk[32] = {
+        0xf12186f9, 0x41662b61, 0x5a6ab19a, 0x7ba92077, 0x367360f4, 0x776a0c61, 0xb6bb89b3, 0x24763151,
+        0xa520307c, 0xb7584dbd, 0xc30753ed, 0x7ee55b57, 0x6988608c, 0x30d895b7, 0x44ba14af, 0x104495a1,
+        0xd120b428, 0x73b55fa3, 0xcc874966, 0x92244439, 0xe89e641f, 0x98ca015a, 0xc7159060, 0x99e1fd2e,
+        0xb79bd80c, 0x1d2115b0, 0x0e228aeb, 0xf1780c81, 0x428d3654, 0x62293496, 0x01cf72e5, 0x9124a012};
+    uint32_t rk[32];
+    sm4_keys(mk, fk, rk);
+    check("vsm4k.vi: GB/T 32907 round keys rk0..rk31", memcmp(rk, want_rk, sizeof rk) == 0);
+    printf("  rk0 %08x rk31 %08x\n", rk[0], rk[31]);
+    uint32_t blocks[16];
+    for (int b = 0; b < 4; b++) memcpy(blocks + 4 * b, mk, 16);
+    sm4_enc_vs(rk, blocks, 4);
+    int same = 1;
+    for (int b = 0; b < 4; b++) same &= memcmp(blocks + 4 * b, cipher, 16) == 0;
+    check("sm4 GB/T 32907 example 1: encrypt 4 blocks (vsm4r.vs, LMUL 4)", same);
+    printf("  ciphertext %08x%08x%08x%08x\n", blocks[0], blocks[1], blocks[2], blocks[3]);
+    uint32_t two[8], out[8];
+    memcpy(two, mk, 16);
+    memcpy(two + 4, cipher, 16);
+    sm4_crypt_vv(out, two, 32, mk, fk, 0);
+    check("sm4: encrypt 2 blocks as the spec's sample (vsm4r.vv)", memcmp(out, cipher, 16) == 0);
+    sm4_crypt_vv(two, out, 32, mk, fk, 1);
+    check("sm4: decrypt them (keys reversed)", memcmp(two, mk, 16) == 0 && memcmp(two + 4, cipher, 16) == 0);
+}
+
+/* GB/T 32905-2016 Appendix A: "abc" and "abcd" x 16. */
+static void sm3_tests(void) {
+    static const char *msgs[] = {"abc", "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd"};
+    static const char *want[] = {"66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
+                                 "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"};
+    static uint8_t buf[128];
+    for (int m = 0; m < 2; m++) {
+        uint8_t state[32], digest[32];
+        unhex("7380166f4914b2b9172442d7da8a0600a96f30bc163138aae38dee4db0fb0e4e", state, 32);
+        size_t n = pad(msgs[m], buf, 64);
+        sm3_blocks(state, buf, (long)n);
+        unhex(want[m], digest, 32);
+        char what[64];
+        snprintf(what, sizeof what, "sm3 GB/T 32905 %s (%zu block%s)", m ? "64-byte" : "\"abc\"", n, n > 1 ? "s" : "");
+        check(what, memcmp(state, digest, 32) == 0);
+        print_hex("  digest", state, 32);
+    }
+}
+
 static volatile sig_atomic_t sigills;
 
 static void on_sigill(int sig, siginfo_t *info, void *uc) {
@@ -485,12 +817,33 @@ static void reserved_tests(void) {
     /* LMUL 1/2: LMUL * VLEN >= EGW = 128 only when VLEN >= 256. */
     int trapped = TRAPS("vsetivli zero, 0, e32, mf2, ta, ma", 0xa281a277);
     check("vaesef.vv at mf2 traps exactly when VLEN/2 < 128 (even at vl 0)", trapped == (vlenb * 8 / 2 < 128));
+    /* Zvbc: vclmul.vv v4, v8, v12 = 0x32862257, masked with vd = v0
+     * 0x30862057, vclmulh.vx v4, v8, t0 0x3682e257. */
+    check("vclmul.vv at e64: legal", !TRAPS("vsetivli zero, 2, e64, m1, ta, ma", 0x32862257));
+    check("vclmul.vv at e32: SIGILL", TRAPS("vsetivli zero, 2, e32, m1, ta, ma", 0x32862257));
+    check("vclmulh.vx at e8: SIGILL", TRAPS("vsetivli zero, 2, e8, m1, ta, ma", 0x3682e257));
+    check("vclmul.vv masked into v0: SIGILL", TRAPS("vsetivli zero, 2, e64, m1, ta, ma", 0x30862057));
+    /* Zvksed/Zvksh: vsm4k.vi v4, v8, 1 = 0x8680a277; vsm4r.vs v4, v5
+     * 0xa6582277 (v4, v8: 0xa6882277); vsm3me.vv v4, v4, v8 0x82442277
+     * (v4, v8, v4: 0x82822277); vsm3c.vi v4, v8, 3 0xae81a277. */
+    check("vsm4k.vi at e32: legal", !TRAPS("vsetivli zero, 4, e32, m1, ta, ma", 0x8680a277));
+    check("vsm4k.vi at e64: SIGILL", TRAPS("vsetivli zero, 4, e64, m2, ta, ma", 0x8680a277));
+    check("vsm4r.vs v4 (LMUL 4) with key v5: SIGILL", TRAPS("vsetivli zero, 4, e32, m4, ta, ma", 0xa6582277));
+    check("vsm4r.vs v4 (LMUL 4) with key v8: legal", !TRAPS("vsetivli zero, 4, e32, m4, ta, ma", 0xa6882277));
+    check("vsm3me.vv v4, v4, v8 (vd = vs2): SIGILL", TRAPS("vsetivli zero, 8, e32, m2, ta, ma", 0x82442277));
+    check("vsm3me.vv v4, v8, v4 (vd = vs1): legal", !TRAPS("vsetivli zero, 8, e32, m2, ta, ma", 0x82822277));
+    check("vsm3c.vi with vl 4: SIGILL", TRAPS("vsetivli zero, 4, e32, m2, ta, ma", 0xae81a277));
+    trapped = TRAPS("vsetivli zero, 0, e32, m1, ta, ma", 0xae81a277);
+    check("vsm3c.vi at m1 traps exactly when VLEN < 256 (even at vl 0)", trapped == (vlenb * 8 < 256));
 }
 
 int main(void) {
     aes_tests();
     sha_tests();
     ghash_tests();
+    clmul_tests();
+    sm4_tests();
+    sm3_tests();
     reserved_tests();
     printf("%s\n", failures ? "FAILED" : "all ok");
     return failures != 0;
