@@ -5,7 +5,8 @@
 //! reductions), at VLEN 128 and 256, with AVLs that leave tails, accesses
 //! that straddle into the read-only and unmapped pages after the data (and
 //! fault there), misaligned register groups (illegal), the vector crypto
-//! instructions (Zvkned, Zvknh[ab], Zvkg; mostly illegal shapes), and half of the
+//! instructions (Zvkned, Zvknh[ab], Zvkg, Zvksed, Zvksh, and Zvbc's
+//! `vclmul[h]`; mostly illegal shapes), and half of the
 //! sequences looping so they run as compiled loops. Both tiers must end
 //! with the same exit, `Cpu` (vector state included) and memory, and the
 //! statistics must show SIMD code and the helper both ran.
@@ -146,13 +147,16 @@ impl Gen {
 }
 
 impl Gen {
-    /// A vector crypto instruction (Zvkned, Zvknh[ab], Zvkg: OP-P, vm = 1)
-    /// on random registers: legal only at SEW 32 (64 for vsha2*) with `vl`
-    /// a multiple of 4 and groups that fit, so most trap as illegal and
-    /// both tiers must agree on which.
+    /// A vector crypto instruction (Zvkned, Zvknh[ab], Zvkg, Zvksed, Zvksh:
+    /// OP-P, vm = 1) on random registers: legal only at SEW 32 (64 for
+    /// vsha2*) with `vl` a multiple of 4 (8 for SM3) and groups that fit, so
+    /// most trap as illegal and both tiers must agree on which.
     fn crypto(&mut self) -> u32 {
+        if self.rng.below(6) == 0 {
+            return self.clmul();
+        }
         // (funct6, vs1: None = a register, Some = the fixed field / uimm)
-        const OPS: [(u32, Option<u32>); 16] = [
+        const OPS: [(u32, Option<u32>); 21] = [
             (0b101000, Some(0)),    // vaesdm.vv
             (0b101001, Some(0)),    // vaesdm.vs
             (0b101000, Some(1)),    // vaesdf.vv
@@ -169,12 +173,33 @@ impl Gen {
             (0b101111, None),       // vsha2cl.vv
             (0b101100, None),       // vghsh.vv
             (0b101000, Some(0x11)), // vgmul.vv
+            (0b100001, None),       // vsm4k.vi (uimm)
+            (0b101000, Some(0x10)), // vsm4r.vv
+            (0b101001, Some(0x10)), // vsm4r.vs
+            (0b100000, None),       // vsm3me.vv (EGS 8)
+            (0b101011, None),       // vsm3c.vi (uimm; EGS 8)
         ];
         let (f6, fixed) = OPS[self.rng.below(OPS.len() as u64) as usize];
         let vd = self.group(self.lmul);
         let vs2 = self.group(self.lmul);
         let vs1 = fixed.unwrap_or_else(|| self.group(self.lmul));
         f6 << 26 | 1 << 25 | vs2 << 20 | vs1 << 15 | MVV << 12 | vd << 7 | 0x77
+    }
+}
+
+impl Gen {
+    /// Zvbc's `vclmul`/`vclmulh` (OP-V, `.vv` or `.vx`, maybe masked):
+    /// legal at SEW 64 only.
+    fn clmul(&mut self) -> u32 {
+        let f6 = if self.rng.below(2) == 0 { 0b001100 } else { 0b001101 };
+        let (vd, vs2, vm) = (self.group(self.lmul), self.group(self.lmul), self.vm());
+        if self.rng.below(2) == 0 {
+            let vs1 = self.group(self.lmul);
+            opv(f6, vm, vs2, vs1, MVV, vd)
+        } else {
+            let rs1 = self.pick(SCALARS);
+            opv(f6, vm, vs2, rs1, MVX, vd)
+        }
     }
 }
 
@@ -467,6 +492,9 @@ fn crypto_instructions_take_the_crypto_helper_and_agree() {
         opp(0b101111, 16, 18, 17),   // vsha2cl.vv v17, v16, v18
         opp(0b101100, 27, 28, 26),   // vghsh.vv v26, v27, v28
         opp(0b101000, 27, 0x11, 29), // vgmul.vv v29, v27
+        opp(0b100001, 25, 5, 30),    // vsm4k.vi v30, v25, 5
+        opp(0b101000, 25, 0x10, 31), // vsm4r.vv v31, v25
+        opp(0b101001, 8, 0x10, 3),   // vsm4r.vs v3, v8
     ];
     let (simd, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0007);
     assert_eq!(helper, 0, "a crypto instruction went to the generic helper");
@@ -476,6 +504,27 @@ fn crypto_instructions_take_the_crypto_helper_and_agree() {
     with_vset.extend(body);
     let (_, helper) = loop_without_vsetvli(&with_vset, 0x0517_d0c5_eed5_0008);
     assert_eq!(helper, 0, "a crypto instruction went to the generic helper");
+}
+
+/// SM3's instructions (8-element groups: EGW 256, so LMUL 2 at VLEN 128)
+/// and Zvbc's in a loop after a `vsetivli`: compiled code runs them in the
+/// generic helper and agrees with the interpreter.
+#[test]
+fn sm3_and_clmul_run_in_the_helper_and_agree() {
+    // vsetivli x0, 8, e32, m2, ta, ma
+    let vset = 3 << 30 | (3 << 6 | (E32M1 as u32 | 1)) << 20 | 8 << 15 | 7 << 12 | OPV;
+    let body = [
+        vset,
+        opp(0b100000, 8, 12, 4),  // vsm3me.vv v4, v8, v12
+        opp(0b101011, 8, 9, 12),  // vsm3c.vi v12, v8, 9
+        opp(0b101011, 4, 22, 16), // vsm3c.vi v16, v4, 22
+        // vsetivli x0, 2, e64, m1, ta, ma; vclmul.vv v20, v21, v22; vclmulh.vx v23, v21, x1
+        3 << 30 | (3 << 6 | 0b011_000) << 20 | 2 << 15 | 7 << 12 | OPV,
+        opv(0b001100, 1, 21, 22, MVV, 20),
+        opv(0b001101, 1, 21, 1, MVX, 23),
+    ];
+    let (_, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0009);
+    assert!(helper >= 7 * 40 * 5, "only {helper} ran in the helper");
 }
 
 /// A loop body without a `vsetvli` (the configuration is set before the
