@@ -664,7 +664,7 @@ impl Vm {
         let mut index = self.table.lock_pages();
         if self.table.code_changes.load(Ordering::Acquire) != changes {
             drop(index);
-            store.retire(code);
+            self.retire(store, code);
             Counters::add(&counters.jit_stale_compiles, 1);
             return Ok(Outcome::Stale);
         }
@@ -702,7 +702,7 @@ impl Vm {
             policy.insert(pc, bytes, benefit, u64::from(tick));
         }
         if let Some(old) = old {
-            store.retire(old);
+            self.retire(store, old);
         } else {
             self.lock_compiled().push(Arc::clone(r));
         }
@@ -850,7 +850,7 @@ impl Vm {
             self.lock_policy().name()
         );
         store.unlink(&r.cell);
-        store.retire(code);
+        self.retire(store, code);
         r.optimized.store(false, Ordering::Relaxed);
         r.evictions.fetch_add(1, Ordering::Relaxed);
         r.next_eval.store(1, Ordering::Relaxed);

@@ -704,7 +704,7 @@ impl Vm {
             n += 1;
             if let Some(store) = &self.store {
                 store.unlink(&r.cell);
-                store.retire(native);
+                self.retire(store, native);
             }
             self.lock_policy().remove(r.pc);
         }
@@ -712,6 +712,19 @@ impl Vm {
         // New code counts its runs from the start.
         r.runs.store(0, Ordering::Relaxed);
         n
+    }
+
+    /// Retires `code` (its bytes are reused once no thread can be running
+    /// it). No cell may lead to it any more: one left leading there would
+    /// send a thread into freed, perhaps reused, code. Debug builds (every
+    /// test) check that against every record.
+    pub(crate) fn retire(&self, store: &ferrovm_jit::CodeStore, code: ferrovm_jit::NativeCode) {
+        #[cfg(debug_assertions)]
+        for r in self.table.all() {
+            let at = r.cell.code.load(Ordering::Acquire);
+            assert!(at != code.entry(), "code retired while the cell of {:#x} still leads to it", r.pc);
+        }
+        store.retire(code);
     }
 
     /// The records whose cells lead into the region entered at `entry`
@@ -739,14 +752,21 @@ impl Vm {
                     true
                 }
                 _ => {
-                    xst.alias = None;
-                    store.unlink(&x.cell);
-                    x.optimized.store(false, Ordering::Relaxed);
-                    x.runs.store(0, Ordering::Relaxed);
+                    Self::leave_region(store, &x, &mut xst);
                     false
                 }
             }
         });
+    }
+
+    /// Record `x` (its state `xst`, locked), whose cell leads into another
+    /// record's region, no longer does: it runs as before it was hot and
+    /// may be compiled again.
+    fn leave_region(store: &ferrovm_jit::CodeStore, x: &Record, xst: &mut crate::table::State) {
+        xst.alias = None;
+        store.unlink(&x.cell);
+        x.optimized.store(false, Ordering::Relaxed);
+        x.runs.store(0, Ordering::Relaxed);
     }
 
     /// Links the cell of `x` into the compiled hot region that holds its
@@ -769,7 +789,7 @@ impl Vm {
         if !region.optimized.load(Ordering::Relaxed) || !rst.region_heads.contains(&x.pc) {
             return false;
         }
-        let old = {
+        let (old, followers) = {
             let mut xst = x.state();
             if xst.alias.is_some() {
                 return false;
@@ -777,13 +797,27 @@ impl Vm {
             store.link(&x.cell, code);
             xst.alias = Some(entry);
             xst.native_insns = rst.native_insns;
-            xst.native.take()
+            xst.region_heads.clear();
+            (xst.native.take(), std::mem::take(&mut xst.aliases))
         };
         rst.aliases.push(x.pc);
         x.optimized.store(true, Ordering::Relaxed);
         drop(rst);
+        // `x`'s own code may be a region that other records entered
+        // inside (its aliases): their cells lead into the code retired
+        // below, so they leave it first (after the region's lock is
+        // released: one of them may be that region's own record, whose
+        // entry in the list is stale).
+        for pc in followers {
+            if let Some(y) = self.table.get(pc) {
+                let mut yst = y.state();
+                if yst.alias == Some(x.pc) {
+                    Self::leave_region(store, &y, &mut yst);
+                }
+            }
+        }
         if let Some(old) = old {
-            store.retire(old);
+            self.retire(store, old);
             self.lock_policy().remove(x.pc);
         }
         Counters::add(&counters.region_aliases, 1);
