@@ -211,6 +211,8 @@ impl Vm {
             config.jit.inline_cache = false;
             config.jit.block_exits = true;
         }
+        // Compiled vector code is specialized to the run's VLEN.
+        config.jit.vlen = config.vlen;
         let profiler = config.profile.map(|p| crate::profile::Profiler::new(p.hz));
         let passes = if config.optimize { PassManager::default_pipeline() } else { PassManager::empty() };
         let mut mode = config.mode;

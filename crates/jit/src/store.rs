@@ -85,6 +85,11 @@ pub struct JitOptions {
     /// module); off, every vector instruction calls the helper (for
     /// measurement).
     pub vector_simd: bool,
+    /// VLEN the vector SIMD code is made for (the engine sets it from its
+    /// own `vlen`, fixed for a run): 128 or 256 lower to host SIMD; at
+    /// any other, or when a `Cpu`'s `vlenb` differs (a run-time check),
+    /// vector instructions call the helper.
+    pub vlen: ferrovm_ir::vector::Vlen,
 }
 
 /// How compiled code loads and stores guest memory. All give the guest
@@ -154,6 +159,7 @@ impl Default for JitOptions {
             fp: FpLowering::default(),
             mem: MemAccess::default(),
             vector_simd: true,
+            vlen: ferrovm_ir::vector::Vlen::DEFAULT,
         }
     }
 }
@@ -557,6 +563,7 @@ impl CodeStore {
                 direct,
                 trap: direct && options.mem == MemAccess::Trap,
                 vector_simd: options.vector_simd,
+                vlenb: options.vlen.bytes(),
             },
             stub: 0,
             trampoline: unreachable_trampoline,

@@ -66,6 +66,8 @@ pub(crate) struct Env {
     /// Common vector shapes as host SIMD ([`vector`]); off: every vector
     /// instruction calls the helper.
     pub(crate) vector_simd: bool,
+    /// `vlenb` the vector SIMD code is made for ([`crate::JitOptions::vlen`]).
+    pub(crate) vlenb: u64,
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):

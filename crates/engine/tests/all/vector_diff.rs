@@ -9,7 +9,10 @@
 //! `vclmul[h]`; mostly illegal shapes), and half of the
 //! sequences looping so they run as compiled loops. Both tiers must end
 //! with the same exit, `Cpu` (vector state included) and memory, and the
-//! statistics must show SIMD code and the helper both ran.
+//! statistics must show SIMD code and the helper both ran, SIMD code at
+//! each VLEN. The engine's VLEN is the start state's, except in one case in
+//! eight, where it is the other one: code made for one VLEN must then
+//! leave every vector instruction to the helper.
 //!
 //! Encodings follow the V 1.0 field layout (§31.10): OP-V is `funct6 vm
 //! vs2 vs1/rs1/imm funct3 vd 1010111`; unit-stride loads and stores are
@@ -273,14 +276,19 @@ fn start(rng: &mut Rng) -> ferrovm_ir::Cpu {
     cpu
 }
 
-/// One case: the interpreter and `config` (with V) from the same start.
-fn one_case(seed: u64, config: EngineConfig) -> Result<Stats, TestCaseError> {
+/// One case: the interpreter and `config` (with V and, mostly, the start
+/// state's VLEN) from the same start. Returns the JIT's statistics and
+/// the VLEN its code was made for, if it was the start state's.
+fn one_case(seed: u64, config: EngineConfig) -> Result<(Stats, Option<u32>), TestCaseError> {
     let mut rng = Rng(seed | 1);
     let looped = rng.below(2) == 0;
     let code = program(&mut rng, looped);
     let cpu = start(&mut rng);
     let data_seed = rng.next();
-    compare(&code, &cpu, data_seed, config)
+    let bits = cpu.vector.vlenb as u32 * 8;
+    let (vlen, matched) = if rng.below(8) == 0 { (384 - bits, None) } else { (bits, Some(bits)) };
+    let config = EngineConfig { vlen: Vlen::new(vlen).expect("a legal VLEN"), ..config };
+    Ok((compare(&code, &cpu, data_seed, config)?, matched))
 }
 
 /// Runs `code` from `cpu` under the interpreter and `config` (with V);
@@ -317,43 +325,62 @@ fn compare(code: &[u8], cpu: &ferrovm_ir::Cpu, data_seed: u64, config: EngineCon
     Ok(jit.stats())
 }
 
+/// What [`run_cases`] counted: vector instructions that ran as SIMD code
+/// (`vsetvli` included), in the helper, and as SIMD code in cases at VLEN
+/// 256 (code made for it).
+#[derive(Debug, Default)]
+struct Counts {
+    simd: u64,
+    helper: u64,
+    simd_256: u64,
+}
+
 /// `cases` random cases from `seed`, each under the next JIT configuration;
-/// panics at the first disagreement. Returns how many vector instructions
-/// ran as SIMD and how many in the helper.
-fn run_cases(seed: u64, cases: u64) -> (u64, u64) {
+/// panics at the first disagreement.
+fn run_cases(seed: u64, cases: u64) -> Counts {
     let mut rng = Rng(seed);
-    let (mut simd, mut helper) = (0, 0);
+    let mut n = Counts::default();
     for i in 0..cases {
         let seed = rng.next();
         match one_case(seed, jit_config(i)) {
-            Ok(s) => {
-                simd += s.vector_simd;
-                helper += s.vector_helper;
+            Ok((s, vlen)) => {
+                n.simd += s.vector_simd;
+                n.helper += s.vector_helper;
+                if vlen == Some(256) {
+                    n.simd_256 += s.vector_simd;
+                }
             }
             Err(e) => panic!("seed {seed:#x} variant {i}: {e}"),
         }
     }
-    (simd, helper)
+    n
 }
 
 /// 600 sequences under every JIT configuration of the differential tests
 /// (first-run code, hot regions, direct memory access, ...): all agree,
-/// and both the SIMD code and the helper ran many times.
+/// and both the SIMD code and the helper ran many times, SIMD code at
+/// VLEN 256 too; code made for another VLEN than the guest's ran no SIMD
+/// code.
 #[test]
 fn vector_sequences_agree_and_run_as_simd() {
-    let (simd, helper) = run_cases(0x0517_d0c5_eed5_0001, 600);
-    assert!(simd > 2000, "only {simd} vector instructions ran as SIMD");
-    assert!(helper > 2000, "only {helper} vector instructions ran in the helper");
+    let n = run_cases(0x0517_d0c5_eed5_0001, 600);
+    eprintln!("{n:?}");
+    assert!(n.simd > 2000, "only {} vector instructions ran as SIMD", n.simd);
+    assert!(n.helper > 2000, "only {} vector instructions ran in the helper", n.helper);
+    assert!(n.simd_256 > 500, "only {} vector instructions ran as SIMD at VLEN 256", n.simd_256);
 }
 
 /// Every single-width integer reduction (`vredsum` .. `vredmax`) at each
-/// SEW with `vl` = VLMAX (LMUL 2, VLEN 128), in a loop: the interpreter and
-/// each JIT configuration agree, and compiled code never called the helper
-/// for them (they ran as SIMD).
+/// SEW with `vl` = VLMAX (LMUL 2, VLEN 128 and 256), in a loop: the
+/// interpreter and each JIT configuration agree, and compiled code never
+/// called the helper for them (they ran as SIMD); and code made for the
+/// other VLEN than the guest's called it for every run it did not
+/// interpret.
 #[test]
 fn reductions_run_as_simd_and_agree() {
     let mut rng = Rng(0x0517_d0c5_eed5_0003);
     let mut case = 0;
+    for (bits, code_bits) in [(128, 128), (256, 256), (128, 256), (256, 128)] {
     for sew in 0..4u32 {
         for f6 in 0..8u32 {
             // vsetvli x5, x0, e<sew>, m2, ta, ma; vred*.vs v1, v2, v4 (vs2 = v2..v3)
@@ -368,27 +395,38 @@ fn reductions_run_as_simd_and_agree() {
             let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
             let mut cpu = random_cpu(&mut rng);
             cpu.regs[COUNTER as usize] = 50;
-            let mut v = VState::new(Vlen::DEFAULT);
+            let mut v = VState::new(Vlen::new(bits).expect("a legal VLEN"));
             for b in v.regs.iter_mut() {
                 *b = rng.next() as u8;
             }
             cpu.vector = v;
-            let stats = compare(&code, &cpu, rng.next(), jit_config(case))
-                .unwrap_or_else(|e| panic!("SEW {} funct6 {f6:#b}: {e}", 8 << sew));
-            assert_eq!(stats.vector_helper, 0, "SEW {} funct6 {f6:#b} went to the helper", 8 << sew);
+            let config = EngineConfig { vlen: Vlen::new(code_bits).expect("a legal VLEN"), ..jit_config(case) };
+            let what = format!("VLEN {bits}, code for {code_bits}, SEW {} funct6 {f6:#b}", 8 << sew);
+            let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+            if bits == code_bits {
+                assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+                assert!(stats.vector_simd >= 2 * 25, "{what}: only {} as SIMD", stats.vector_simd);
+            } else {
+                // Each vsetvli inline, each reduction in the helper.
+                assert_eq!(stats.vector_helper, stats.vector_simd, "{what}");
+                assert!(stats.vector_helper >= 25, "{what}: only {} in the helper", stats.vector_helper);
+            }
             case += 1;
         }
+    }
     }
 }
 
 /// `vrev8.v` and `vmerge.vvm` (what SHA-256 code runs between its
 /// `vsha2*`) at SEW 16, 32 and 64, LMUL 2, with `vl` = VLMAX and with a
-/// tail (`vl` = 3), in a loop: the interpreter and each JIT configuration
-/// agree, and compiled code never called the helper for them.
+/// tail (`vl` = 3), at VLEN 128 and 256, in a loop: the interpreter and
+/// each JIT configuration agree, and compiled code never called the
+/// helper for them.
 #[test]
 fn rev8_and_merge_run_as_simd_and_agree() {
     let mut rng = Rng(0x0517_d0c5_eed5_0006);
     let mut case = 0;
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
     for sew in 1..4u32 {
         for tail in [false, true] {
             let vtype = 3 << 6 | sew << 3 | 1;
@@ -410,25 +448,28 @@ fn rev8_and_merge_run_as_simd_and_agree() {
             let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
             let mut cpu = random_cpu(&mut rng);
             cpu.regs[COUNTER as usize] = 30;
-            let mut v = VState::new(Vlen::DEFAULT);
+            let mut v = VState::new(vlen);
             for b in v.regs.iter_mut() {
                 *b = rng.next() as u8;
             }
             cpu.vector = v;
-            let stats = compare(&code, &cpu, rng.next(), jit_config(case))
-                .unwrap_or_else(|e| panic!("SEW {} tail {tail}: {e}", 8 << sew));
-            assert_eq!(stats.vector_helper, 0, "SEW {} tail {tail} went to the helper", 8 << sew);
-            assert!(stats.vector_simd >= 4 * 30, "SEW {} tail {tail}: {} as SIMD", 8 << sew, stats.vector_simd);
+            let what = format!("VLEN {}, SEW {} tail {tail}", vlen.bits(), 8 << sew);
+            let config = EngineConfig { vlen, ..jit_config(case) };
+            let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+            assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
             case += 1;
         }
+    }
     }
 }
 
 /// A loop of `body` (then `addi x30, x30, -1; bne x30, x0, start;
-/// ecall`) from a start state with `vl` = 4 at e32 m1 and no `vsetvli`
-/// before it, under each JIT configuration: the interpreter and compiled
-/// code agree; their statistics added up.
-fn loop_without_vsetvli(body: &[u32], seed: u64) -> (u64, u64) {
+/// ecall`) from a start state at `vlen` with `vl` = 4 at e32 m1 and no
+/// `vsetvli` before it, under each JIT configuration (code made for
+/// `vlen`): the interpreter and compiled code agree; their statistics
+/// added up.
+fn loop_without_vsetvli(body: &[u32], seed: u64, vlen: Vlen) -> (u64, u64) {
     let mut rng = Rng(seed);
     let mut words = body.to_vec();
     let back = -(4 * words.len() as i32 + 4) as u32;
@@ -449,14 +490,15 @@ fn loop_without_vsetvli(body: &[u32], seed: u64) -> (u64, u64) {
         let mut cpu = random_cpu(&mut rng);
         cpu.regs[COUNTER as usize] = 40;
         (cpu.regs[6], cpu.regs[7]) = (E32M1, 4);
-        let mut v = VState::new(Vlen::DEFAULT);
+        let mut v = VState::new(vlen);
         for b in v.regs.iter_mut() {
             *b = rng.next() as u8;
         }
         v.configure(4, E32M1);
         cpu.vector = v;
-        let stats =
-            compare(&code, &cpu, rng.next(), jit_config(variant)).unwrap_or_else(|e| panic!("variant {variant}: {e}"));
+        let config = EngineConfig { vlen, ..jit_config(variant) };
+        let stats = compare(&code, &cpu, rng.next(), config)
+            .unwrap_or_else(|e| panic!("VLEN {} variant {variant}: {e}", vlen.bits()));
         simd += stats.vector_simd;
         helper += stats.vector_helper;
     }
@@ -496,14 +538,19 @@ fn crypto_instructions_take_the_crypto_helper_and_agree() {
         opp(0b101000, 25, 0x10, 31), // vsm4r.vv v31, v25
         opp(0b101001, 8, 0x10, 3),   // vsm4r.vs v3, v8
     ];
-    let (simd, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0007);
-    assert_eq!(helper, 0, "a crypto instruction went to the generic helper");
-    assert!(simd >= 7 * 40 * body.len() as u64, "only {simd} took the crypto helper");
-    // vsetivli x0, 4, e32, m1, ta, ma first: the vtype is known.
-    let mut with_vset = vec![3 << 30 | (3 << 6 | E32M1 as u32) << 20 | 4 << 15 | 7 << 12 | OPV];
-    with_vset.extend(body);
-    let (_, helper) = loop_without_vsetvli(&with_vset, 0x0517_d0c5_eed5_0008);
-    assert_eq!(helper, 0, "a crypto instruction went to the generic helper");
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
+        let (simd, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0007, vlen);
+        assert_eq!(helper, 0, "a crypto instruction went to the generic helper");
+        assert!(simd >= 7 * 40 * body.len() as u64, "only {simd} took the crypto helper");
+        // vsetivli x0, 4 or 8, e32, m1, ta, ma first: the vtype is known
+        // (at VLEN 256, two element groups per register).
+        let avl = vlen.bits() / 32;
+        let mut with_vset = vec![3 << 30 | (3 << 6 | E32M1 as u32) << 20 | avl << 15 | 7 << 12 | OPV];
+        with_vset.extend(body);
+        let (simd, helper) = loop_without_vsetvli(&with_vset, 0x0517_d0c5_eed5_0008, vlen);
+        assert_eq!(helper, 0, "a crypto instruction went to the generic helper");
+        assert!(simd >= 7 * 40 * body.len() as u64, "only {simd} took the crypto helper");
+    }
 }
 
 /// SM3's instructions (8-element groups: EGW 256, so LMUL 2 at VLEN 128)
@@ -532,7 +579,7 @@ fn sm3_and_clmul_run_in_the_helper_and_agree() {
 /// was entered with, so its `vadd.vv` runs as SIMD, never in the helper.
 #[test]
 fn blocks_without_vsetvli_run_as_simd_on_the_entry_vtype() {
-    let (simd, helper) = loop_without_vsetvli(&[opv(0, 1, 8, 12, IVV, 4)], 0x0517_d0c5_eed5_0004);
+    let (simd, helper) = loop_without_vsetvli(&[opv(0, 1, 8, 12, IVV, 4)], 0x0517_d0c5_eed5_0004, Vlen::DEFAULT);
     assert_eq!(helper, 0, "the vadd.vv went to the helper");
     assert!(simd >= 7 * 40, "only {simd} ran as SIMD");
 }
@@ -549,7 +596,7 @@ fn a_guessed_vtype_that_changes_falls_back_to_the_helper() {
         0x10 << 20 | 6 << 15 | 4 << 12 | 6 << 7 | 0x13,
         0x8000_0000 | 6 << 20 | 7 << 15 | 7 << 12 | OPV,
     ];
-    let (simd, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0005);
+    let (simd, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0005, Vlen::DEFAULT);
     // Each iteration's vsetvl runs in the helper, and so does every other
     // vadd.vv (some configurations interpret the first runs).
     assert!(helper >= 7 * (40 + 10), "only {helper} ran in the helper");
@@ -572,9 +619,12 @@ fn long_vector_differential() {
         parsed.unwrap_or_else(|e| panic!("FERROVM_DIFF_SEED={v}: {e}"))
     });
     let started = std::time::Instant::now();
-    let (simd, helper) = run_cases(seed, cases);
+    let n = run_cases(seed, cases);
     eprintln!(
-        "seed {seed:#x}: {cases} cases agreed in {:.1?}; {simd} vector instructions as SIMD, {helper} in the helper",
-        started.elapsed()
+        "seed {seed:#x}: {cases} cases agreed in {:.1?}; {} vector instructions as SIMD ({} at VLEN 256), {} in the helper",
+        started.elapsed(),
+        n.simd,
+        n.simd_256,
+        n.helper
     );
 }

@@ -10,9 +10,12 @@
 //!   before the loop) it assumes the `vtype` the engine saw at the
 //!   block's entry ([`Linker::vtype`], a [`Vtype::Guessed`]), and the
 //!   SIMD code checks it at run time with the other conditions below.
-//! * With SEW and LMUL >= 1 known, unmasked instructions of these shapes
-//!   ([`plan`]) run as one 128-bit `I8X16`..`I64X2` value per register of
-//!   each group, loaded from and stored back to the register file in the
+//! * With SEW and LMUL >= 1 known and VLEN 128 or 256 (the run's VLEN,
+//!   [`crate::JitOptions::vlen`]: the code is made for it), unmasked
+//!   instructions of these shapes ([`plan`]) run as 128-bit
+//!   `I8X16`..`I64X2` values, one per register of each group at VLEN 128,
+//!   two (its halves) at 256, loaded from and stored back to the register
+//!   file in the
 //!   `Cpu` (nothing stays in host registers between instructions yet):
 //!   unit-stride loads and stores without segments (`vle<eew>.v`,
 //!   `vse<eew>.v`), and in their `.vv`, `.vx` and `.vi` forms `vadd`,
@@ -33,8 +36,9 @@
 //!   [`crate::host_crypto`], the interpreter's code for the rest) instead
 //!   of the generic one. SM3's (Zvksh, 8-element groups) and Zvbc's take
 //!   the generic helper.
-//! * Those run as SIMD only when a run-time check holds: VLEN is 128
-//!   (`vlenb` = 16), `vstart` = 0, `vtype` the guessed one (if it is a
+//! * Those run as SIMD only when a run-time check holds: `vlenb` is the
+//!   one the code was made for (a `Cpu` of another VLEN takes the
+//!   helper), `vstart` = 0, `vtype` the guessed one (if it is a
 //!   guess), and for a load or store the whole
 //!   group's bytes lie below the guest limit in pages (one or two) whose
 //!   permission bytes allow the access (for a store, none holding
@@ -59,8 +63,16 @@ use crate::abi::{exit, offsets as off};
 use crate::helpers::HELPERS;
 use crate::store::Linker;
 
-/// `vlenb` the SIMD code is made for: one host vector per register.
-const VLENB: i64 = 16;
+/// Bytes of one host vector (`I8X16`..`I64X2`): a guest register is
+/// `vlenb / 16` of them, a group of LMUL registers `LMUL * vlenb / 16`,
+/// back to back in the register file.
+const PART: i64 = 16;
+
+/// Whether SIMD code is made for `vlenb` (VLEN 128 or 256, one or two host
+/// vectors per register); at any other VLEN the helper runs everything.
+fn simd_vlenb(vlenb: u64) -> bool {
+    matches!(vlenb, 16 | 32)
+}
 
 /// The `vtype` the translator assumes at a point of a guest block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +98,7 @@ impl Vtype {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Plan {
     /// A unit-stride load or store of `regs` whole registers from or to
-    /// the `16 * regs` bytes at `x[rs1]`, elements of type `lane`.
+    /// the `vlenb * regs` bytes at `x[rs1]`, elements of type `lane`.
     Mem { store: bool, regs: u8, lane: Type },
     /// An element-wise operation on groups of `regs` registers with
     /// elements of type `lane`.
@@ -100,18 +112,22 @@ pub(super) enum Plan {
     Crypto,
 }
 
-/// The lowering of `inst` when the `vtype` in effect is `vtype`, and VLMAX
-/// (what `vl` must be for the SIMD code to run); `None`: the helper runs
-/// it. Mirrors the legality checks of `ferrovm_ir::vector::execute`, so a
-/// planned instruction is never one that traps as illegal there.
-pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
+/// The lowering of `inst` when the `vtype` in effect is `vtype` and
+/// `vlenb` is `vlenb`, and VLMAX (what `vl` must be for the SIMD code to
+/// run); `None`: the helper runs it. Mirrors the legality checks of
+/// `ferrovm_ir::vector::execute`, so a planned instruction is never one
+/// that traps as illegal there.
+pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan, i64)> {
     use VOp::*;
+    if !simd_vlenb(vlenb) {
+        return None;
+    }
     let (sew, lmul) = vtype_shape(vtype?)?;
     // vmerge is masked by definition (its "mask" is what it selects by).
     if (!inst.unmasked() && inst.op != Merge) || lmul < 0 {
         return None;
     }
-    let vlmax = (VLENB << lmul) / sew as i64;
+    let vlmax = ((vlenb as i64) << lmul) / sew as i64;
     let sew_log = sew.trailing_zeros() as i32;
     let group = |reg: u8, emul: i32| {
         let n = 1u32 << emul;
@@ -156,7 +172,7 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
         }
         // SM3's 8-element groups (EGS 8) go to the generic helper.
         op if op.is_crypto() && crypto::egs(op) == 4 => {
-            (sew == 4 && crypto::shape_ok(inst, sew, lmul, VLENB as u64)).then_some((Plan::Crypto, vlmax))
+            (sew == 4 && crypto::shape_ok(inst, sew, lmul, vlenb)).then_some((Plan::Crypto, vlmax))
         }
         _ => None,
     }
@@ -181,9 +197,10 @@ fn vector_type(lane: Type) -> Type {
     }
 }
 
-/// Offset in the `Cpu` of register `v[reg]` when `vlenb` is [`VLENB`].
-fn vreg(reg: u8) -> i32 {
-    off::CPU_VREGS + i32::from(reg) * VLENB as i32
+/// Offset in the `Cpu` of host vector `k` (16 bytes) of the group at
+/// `v[reg]` when `vlenb` is `vlenb`.
+fn vreg(vlenb: u64, reg: u8, k: u8) -> i32 {
+    off::CPU_VREGS + i32::from(reg) * vlenb as i32 + i32::from(k) * PART as i32
 }
 
 impl<L: Linker + ?Sized> Tr<'_, '_, L> {
@@ -208,22 +225,25 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             let v = self.vsetvli(inst, vtype, a)?;
             return self.def(dst, v);
         }
-        let Some((plan, vlmax)) = plan(inst, before.map(Vtype::value)) else {
+        let vlenb = self.env.vlenb;
+        let Some((plan, vlmax)) = plan(inst, before.map(Vtype::value), vlenb) else {
             let v = self.vector_call(inst, a, b)?;
             return self.def(dst, v);
         };
         let (slow, join) = (self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(slow);
         self.b.append_block_param(join, I64);
-        // The shape the SIMD code is for: vlenb = 16, vstart = 0, and vl =
+        // The shape the SIMD code is for: the vlenb it is made for (VLEN
+        // is fixed for a run, but a `Cpu` made for another one may come
+        // through), vstart = 0, and vl =
         // VLMAX for a store (a tail would need a masked store), vl <= VLMAX
         // for the rest (a tail is blended in); and the guessed vtype, if it
         // is one.
         let tails = !matches!(plan, Plan::Mem { store: true, .. } | Plan::Reduce { .. });
-        let vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
+        let live_vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
         let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
         let vstart = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VSTART);
-        let x = self.b.ins().bxor_imm_s(vlenb, VLENB);
+        let x = self.b.ins().bxor_imm_s(live_vlenb, vlenb as i64);
         let y = if tails {
             let over = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, vl, vlmax);
             let over = self.b.ins().uextend(I64, over);
@@ -248,9 +268,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let operand = match plan {
             Plan::Mem { store, regs, .. } => {
                 let addr = self.t(a)?;
-                let bytes = i64::from(regs) * VLENB;
+                let bytes = i64::from(regs) * vlenb as i64;
                 // Below the limit (so the page-table lookups are in
-                // range); the bytes (at most 128) span one page or two,
+                // range); the bytes (at most 256) span one page or two,
                 // and the pages of the first and the last byte allow it.
                 let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, addr, (GUEST_LIMIT as i64) - bytes);
                 self.leave_if(beyond, slow);
@@ -309,22 +329,28 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
 
     /// The SIMD code of `inst` as `plan` says, for `vl` = VLMAX, or with
     /// `vl` (fewer) only the first `vl` elements written.
+    ///
+    /// A group of `regs` registers is `regs * vlenb / 16` host vectors
+    /// (`parts`), the `k`-th holding the group's bytes `16 k..16 k + 16`
+    /// (its elements `k * lanes..`): every shape below works part by part.
     fn simd(&mut self, inst: VInst, plan: Plan, operand: Operand, vl: Option<Value>) {
+        let vlenb = self.env.vlenb;
+        let parts = |regs: u8| regs * (vlenb / PART as u64) as u8;
         match (plan, operand) {
             (Plan::Mem { store: true, regs, .. }, Operand::Host(host)) => {
-                for k in 0..regs {
-                    let v = self.b.ins().load(I8X16, flags(), self.cpu, vreg(inst.vd + k));
-                    self.b.ins().store(flags(), v, host, i32::from(k) * VLENB as i32);
+                for k in 0..parts(regs) {
+                    let v = self.b.ins().load(I8X16, flags(), self.cpu, vreg(vlenb, inst.vd, k));
+                    self.b.ins().store(flags(), v, host, i32::from(k) * PART as i32);
                 }
             }
             (Plan::Mem { store: false, regs, lane }, Operand::Host(host)) => {
                 let ty = vector_type(lane);
-                for k in 0..regs {
+                for k in 0..parts(regs) {
                     // The whole register is read even with a tail: its
                     // bytes are in the page checked readable.
-                    let v = self.b.ins().load(ty, flags(), host, i32::from(k) * VLENB as i32);
+                    let v = self.b.ins().load(ty, flags(), host, i32::from(k) * PART as i32);
                     let v = self.blend(lane, k, v, inst.vd, vl);
-                    self.b.ins().store(flags(), v, self.cpu, vreg(inst.vd + k));
+                    self.b.ins().store(flags(), v, self.cpu, vreg(vlenb, inst.vd, k));
                 }
             }
             (Plan::Lanes { lane, regs }, operand) => {
@@ -333,67 +359,69 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     Operand::Scalar(s, v) => Some((s, v)),
                     _ => None,
                 };
-                for k in 0..regs {
+                for k in 0..parts(regs) {
                     let y = match scalar {
                         Some((_, v)) => v,
-                        None if inst.op == VOp::Rev8 => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k)),
-                        None => self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs1 + k)),
+                        None if inst.op == VOp::Rev8 => {
+                            self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, k))
+                        }
+                        None => self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs1, k)),
                     };
                     let r = if inst.op == VOp::Mv {
                         y
                     } else if inst.op == VOp::Rev8 {
                         self.rev8(lane, y)
                     } else if inst.op == VOp::Merge {
-                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, k));
                         let take = self.merge_mask(lane, k);
                         self.b.ins().bitselect(take, y, x)
                     } else {
-                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                        let x = self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, k));
                         let d = matches!(inst.op, VOp::Macc | VOp::Nmsac | VOp::Madd | VOp::Nmsub)
-                            .then(|| self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vd + k)));
+                            .then(|| self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vd, k)));
                         self.lanes(inst.op, x, y, d, scalar.map(|(s, _)| s))
                     };
                     let r = self.blend(lane, k, r, inst.vd, vl);
-                    self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd + k));
+                    self.b.ins().store(flags(), r, self.cpu, vreg(vlenb, inst.vd, k));
                 }
             }
             (Plan::Reduce { lane, regs }, _) => {
-                // The group folded register by register, then the lanes
-                // and vs1[0]: the operations are associative and
-                // commutative, so any order gives the executor's answer.
+                // The group folded part by part, then the lanes and
+                // vs1[0]: the operations are associative and commutative,
+                // so any order gives the executor's answer.
                 let ty = vector_type(lane);
-                let mut acc = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2));
-                for k in 1..regs {
-                    let x = self.b.ins().load(ty, flags(), self.cpu, vreg(inst.vs2 + k));
+                let mut acc = self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, 0));
+                for k in 1..parts(regs) {
+                    let x = self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, k));
                     acc = self.reduce(inst.op, acc, x);
                 }
-                let mut r = self.b.ins().load(lane, flags(), self.cpu, vreg(inst.vs1));
-                for i in 0..(VLENB as u32 / lane.bytes()) {
+                let mut r = self.b.ins().load(lane, flags(), self.cpu, vreg(vlenb, inst.vs1, 0));
+                for i in 0..(PART as u32 / lane.bytes()) {
                     let x = self.b.ins().extractlane(acc, i as u8);
                     r = self.reduce(inst.op, r, x);
                 }
-                self.b.ins().store(flags(), r, self.cpu, vreg(inst.vd));
+                self.b.ins().store(flags(), r, self.cpu, vreg(vlenb, inst.vd, 0));
             }
             // `vector` makes no other pair.
             _ => {}
         }
     }
 
-    /// The lanes of register `k` of a group whose mask bit in `v0` is set
-    /// (all ones) or clear (zeros), for lanes of 16 bits or more: the
-    /// register's `16 / SEW` <= 8 bits lie in one byte of `v0`.
+    /// The lanes of part `k` (16 bytes) of a group whose mask bit in `v0`
+    /// is set (all ones) or clear (zeros), for lanes of 16 bits or more:
+    /// the part's `16 / SEW` <= 8 bits lie in one byte of `v0`.
     fn merge_mask(&mut self, lane: Type, k: u8) -> Value {
         let ty = vector_type(lane);
-        let n = VLENB as u32 / lane.bytes();
+        let n = PART as u32 / lane.bytes();
         let (byte, shift) = (u32::from(k) * n / 8, u32::from(k) * n % 8);
-        let m = self.b.ins().uload8(lane, flags(), self.cpu, vreg(0) + byte as i32);
+        let m = self.b.ins().uload8(lane, flags(), self.cpu, vreg(self.env.vlenb, 0, 0) + byte as i32);
         let m = self.b.ins().splat(ty, m);
         let bits: Vec<u8> =
             (0..n).flat_map(|i| (1u64 << (shift + i)).to_le_bytes().into_iter().take(lane.bytes() as usize)).collect();
         let c = self.b.func.dfg.constants.insert(bits.into());
         let bits = self.b.ins().vconst(ty, c);
         let m = self.b.ins().band(m, bits);
-        let c = self.b.func.dfg.constants.insert(vec![0u8; VLENB as usize].into());
+        let c = self.b.func.dfg.constants.insert(vec![0u8; PART as usize].into());
         let zero = self.b.ins().vconst(ty, c);
         self.b.ins().icmp(IntCC::NotEqual, m, zero)
     }
@@ -401,7 +429,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// `vrev8.v` (Zvbb): the bytes of each lane reversed, one byte shuffle.
     fn rev8(&mut self, lane: Type, x: Value) -> Value {
         let b = lane.bytes() as u8;
-        let order: Vec<u8> = (0..VLENB as u8).map(|i| i / b * b + (b - 1 - i % b)).collect();
+        let order: Vec<u8> = (0..PART as u8).map(|i| i / b * b + (b - 1 - i % b)).collect();
         let order = self.b.func.dfg.immediates.push(order.into());
         let little = MemFlagsData::new().with_endianness(Endianness::Little);
         let bytes = self.b.ins().bitcast(I8X16, little, x);
@@ -424,15 +452,17 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         }
     }
 
-    /// `new` for register `k` of the group at `vd`, with the elements at
-    /// and past `vl` (when there is a tail) taken from the register's old
-    /// value: tail undisturbed.
+    /// `new` for part `k` (16 bytes) of the group at `vd`, with the
+    /// elements at and past `vl` (when there is a tail) taken from the
+    /// part's old value: tail undisturbed.
     fn blend(&mut self, lane: Type, k: u8, new: Value, vd: u8, vl: Option<Value>) -> Value {
         let Some(vl) = vl else { return new };
         let ty = vector_type(lane);
         let bytes = lane.bytes() as usize;
-        let lanes = VLENB as usize / bytes;
-        // Element indices of this register's lanes, little-endian.
+        let lanes = PART as usize / bytes;
+        // Element indices of this part's lanes, little-endian (at most
+        // 256 elements, at SEW 8: indices up to 255; with a tail vl <
+        // VLMAX, so vl fits a lane too).
         let index: Vec<u8> = (0..lanes)
             .flat_map(|i| ((usize::from(k) * lanes + i) as u64).to_le_bytes().into_iter().take(bytes))
             .collect();
@@ -441,7 +471,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let n = if lane == I64 { vl } else { self.b.ins().ireduce(lane, vl) };
         let n = self.b.ins().splat(ty, n);
         let live = self.b.ins().icmp(IntCC::UnsignedLessThan, index, n);
-        let old = self.b.ins().load(ty, flags(), self.cpu, vreg(vd + k));
+        let old = self.b.ins().load(ty, flags(), self.cpu, vreg(self.env.vlenb, vd, k));
         self.b.ins().bitselect(live, new, old)
     }
 
@@ -558,6 +588,11 @@ mod tests {
         VInst { op, vd, vs1, vs2, flags, imm }
     }
 
+    /// [`super::plan`] at VLEN 128.
+    fn plan(inst: VInst, vtype: Option<u64>) -> Option<(Plan, i64)> {
+        super::plan(inst, vtype, 16)
+    }
+
     const E32M2: u64 = 0b010_001;
     const E8M8: u64 = 0b000_011;
 
@@ -599,6 +634,23 @@ mod tests {
         );
         assert_eq!(plan(inst(VOp::Redsum, 8, 11, 12, u, 0), Some(E32M2)), None, "misaligned vs2");
         assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, 0, 0), Some(E32M2)), None, "masked");
+    }
+
+    #[test]
+    fn plans_at_vlen_256_with_twice_the_elements_and_not_at_other_vlens() {
+        let u = VInst::UNMASKED;
+        let le32 = inst(VOp::Le, 8, 0, 10, u, 2);
+        assert_eq!(super::plan(le32, Some(E32M2), 32), Some((Plan::Mem { store: false, regs: 2, lane: I32 }, 16)));
+        let le8 = inst(VOp::Le, 8, 0, 10, u, 0);
+        assert_eq!(super::plan(le8, Some(E8M8), 32), Some((Plan::Mem { store: false, regs: 8, lane: I8 }, 256)));
+        let sum = inst(VOp::Redsum, 8, 10, 12, u, 0);
+        assert_eq!(super::plan(sum, Some(E32M2), 32), Some((Plan::Reduce { lane: I32, regs: 2 }, 16)));
+        let aes = inst(VOp::AesemVs, 4, 17, 2, u, 0);
+        assert_eq!(super::plan(aes, Some(0b010_000), 32), Some((Plan::Crypto, 8)));
+        for vlenb in [8, 64, 128] {
+            assert_eq!(super::plan(le32, Some(E32M2), vlenb), None, "vlenb {vlenb}");
+            assert_eq!(super::plan(sum, Some(E32M2), vlenb), None, "vlenb {vlenb}");
+        }
     }
 
     #[test]
