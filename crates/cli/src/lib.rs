@@ -657,6 +657,8 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         } else {
             MemAccess::Trap
         },
+        // The engine puts its own `vlen` (`--vlen`, below) here.
+        vlen: Default::default(),
     };
     config.optimize = !args.no_opt;
     config.jit = jit;
