@@ -381,39 +381,39 @@ fn reductions_run_as_simd_and_agree() {
     let mut rng = Rng(0x0517_d0c5_eed5_0003);
     let mut case = 0;
     for (bits, code_bits) in [(128, 128), (256, 256), (128, 256), (256, 128)] {
-    for sew in 0..4u32 {
-        for f6 in 0..8u32 {
-            // vsetvli x5, x0, e<sew>, m2, ta, ma; vred*.vs v1, v2, v4 (vs2 = v2..v3)
-            let words = [
-                (3 << 6 | sew << 3 | 1) << 20 | 7 << 12 | 5 << 7 | OPV,
-                opv(f6, 1, 2, 4, MVV, 1),
-                // addi x30, x30, -1; bne x30, x0, start; ecall
-                0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
-                0xfe0f1ae3,
-                0x73,
-            ];
-            let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-            let mut cpu = random_cpu(&mut rng);
-            cpu.regs[COUNTER as usize] = 50;
-            let mut v = VState::new(Vlen::new(bits).expect("a legal VLEN"));
-            for b in v.regs.iter_mut() {
-                *b = rng.next() as u8;
+        for sew in 0..4u32 {
+            for f6 in 0..8u32 {
+                // vsetvli x5, x0, e<sew>, m2, ta, ma; vred*.vs v1, v2, v4 (vs2 = v2..v3)
+                let words = [
+                    (3 << 6 | sew << 3 | 1) << 20 | 7 << 12 | 5 << 7 | OPV,
+                    opv(f6, 1, 2, 4, MVV, 1),
+                    // addi x30, x30, -1; bne x30, x0, start; ecall
+                    0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                    0xfe0f1ae3,
+                    0x73,
+                ];
+                let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                let mut cpu = random_cpu(&mut rng);
+                cpu.regs[COUNTER as usize] = 50;
+                let mut v = VState::new(Vlen::new(bits).expect("a legal VLEN"));
+                for b in v.regs.iter_mut() {
+                    *b = rng.next() as u8;
+                }
+                cpu.vector = v;
+                let config = EngineConfig { vlen: Vlen::new(code_bits).expect("a legal VLEN"), ..jit_config(case) };
+                let what = format!("VLEN {bits}, code for {code_bits}, SEW {} funct6 {f6:#b}", 8 << sew);
+                let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                if bits == code_bits {
+                    assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+                    assert!(stats.vector_simd >= 2 * 25, "{what}: only {} as SIMD", stats.vector_simd);
+                } else {
+                    // Each vsetvli inline, each reduction in the helper.
+                    assert_eq!(stats.vector_helper, stats.vector_simd, "{what}");
+                    assert!(stats.vector_helper >= 25, "{what}: only {} in the helper", stats.vector_helper);
+                }
+                case += 1;
             }
-            cpu.vector = v;
-            let config = EngineConfig { vlen: Vlen::new(code_bits).expect("a legal VLEN"), ..jit_config(case) };
-            let what = format!("VLEN {bits}, code for {code_bits}, SEW {} funct6 {f6:#b}", 8 << sew);
-            let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
-            if bits == code_bits {
-                assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
-                assert!(stats.vector_simd >= 2 * 25, "{what}: only {} as SIMD", stats.vector_simd);
-            } else {
-                // Each vsetvli inline, each reduction in the helper.
-                assert_eq!(stats.vector_helper, stats.vector_simd, "{what}");
-                assert!(stats.vector_helper >= 25, "{what}: only {} in the helper", stats.vector_helper);
-            }
-            case += 1;
         }
-    }
     }
 }
 
@@ -427,40 +427,40 @@ fn rev8_and_merge_run_as_simd_and_agree() {
     let mut rng = Rng(0x0517_d0c5_eed5_0006);
     let mut case = 0;
     for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
-    for sew in 1..4u32 {
-        for tail in [false, true] {
-            let vtype = 3 << 6 | sew << 3 | 1;
-            let words = [
-                if tail {
-                    // vsetivli x5, 3, e<sew>, m2, ta, ma
-                    3 << 30 | vtype << 20 | 3 << 15 | 7 << 12 | 5 << 7 | OPV
-                } else {
-                    // vsetvli x5, x0, e<sew>, m2, ta, ma
-                    vtype << 20 | 7 << 12 | 5 << 7 | OPV
-                },
-                opv(0b010010, 1, 8, 9, MVV, 4),    // vrev8.v v4, v8
-                opv(0b010111, 0, 16, 20, IVV, 12), // vmerge.vvm v12, v16, v20, v0
-                opv(0b010111, 0, 16, 21, IVX, 14), // vmerge.vxm v14, v16, x21, v0
-                0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
-                0xfe0f16e3, // bne x30, x0, start
-                0x73,
-            ];
-            let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-            let mut cpu = random_cpu(&mut rng);
-            cpu.regs[COUNTER as usize] = 30;
-            let mut v = VState::new(vlen);
-            for b in v.regs.iter_mut() {
-                *b = rng.next() as u8;
+        for sew in 1..4u32 {
+            for tail in [false, true] {
+                let vtype = 3 << 6 | sew << 3 | 1;
+                let words = [
+                    if tail {
+                        // vsetivli x5, 3, e<sew>, m2, ta, ma
+                        3 << 30 | vtype << 20 | 3 << 15 | 7 << 12 | 5 << 7 | OPV
+                    } else {
+                        // vsetvli x5, x0, e<sew>, m2, ta, ma
+                        vtype << 20 | 7 << 12 | 5 << 7 | OPV
+                    },
+                    opv(0b010010, 1, 8, 9, MVV, 4),    // vrev8.v v4, v8
+                    opv(0b010111, 0, 16, 20, IVV, 12), // vmerge.vvm v12, v16, v20, v0
+                    opv(0b010111, 0, 16, 21, IVX, 14), // vmerge.vxm v14, v16, x21, v0
+                    0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                    0xfe0f16e3, // bne x30, x0, start
+                    0x73,
+                ];
+                let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                let mut cpu = random_cpu(&mut rng);
+                cpu.regs[COUNTER as usize] = 30;
+                let mut v = VState::new(vlen);
+                for b in v.regs.iter_mut() {
+                    *b = rng.next() as u8;
+                }
+                cpu.vector = v;
+                let what = format!("VLEN {}, SEW {} tail {tail}", vlen.bits(), 8 << sew);
+                let config = EngineConfig { vlen, ..jit_config(case) };
+                let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+                assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                case += 1;
             }
-            cpu.vector = v;
-            let what = format!("VLEN {}, SEW {} tail {tail}", vlen.bits(), 8 << sew);
-            let config = EngineConfig { vlen, ..jit_config(case) };
-            let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
-            assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
-            assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
-            case += 1;
         }
-    }
     }
 }
 
