@@ -570,7 +570,7 @@ fn sm3_and_clmul_run_in_the_helper_and_agree() {
         opv(0b001100, 1, 21, 22, MVV, 20),
         opv(0b001101, 1, 21, 1, MVX, 23),
     ];
-    let (_, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0009);
+    let (_, helper) = loop_without_vsetvli(&body, 0x0517_d0c5_eed5_0009, Vlen::DEFAULT);
     assert!(helper >= 7 * 40 * 5, "only {helper} ran in the helper");
 }
 
