@@ -507,13 +507,15 @@ const INV_SBOX: [u8; 256] = {
 };
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cpu::Cpu;
     use crate::vector::exec::{get, set};
     use crate::vector::{VMemory, VTrap, execute};
 
-    struct NoMem;
+    /// Memory that faults everywhere (the crypto tests need none; also
+    /// used by `shangmi`'s).
+    pub(crate) struct NoMem;
 
     impl VMemory for NoMem {
         type Fault = ();
@@ -525,17 +527,17 @@ mod tests {
         }
     }
 
-    fn vi(op: VOp, vd: u8, vs2: u8, vs1: u8) -> VInst {
+    pub(crate) fn vi(op: VOp, vd: u8, vs2: u8, vs1: u8) -> VInst {
         VInst { op, vd, vs1, vs2, flags: VInst::UNMASKED, imm: 0 }
     }
 
     /// `vsetvli` to `vl` elements of `vsew` (0..=3) and `vlmul`.
-    fn setvl(cpu: &mut Cpu, vl: u64, vsew: i16, vlmul: i16) {
+    pub(crate) fn setvl(cpu: &mut Cpu, vl: u64, vsew: i16, vlmul: i16) {
         let r = execute(cpu, VInst { imm: vsew << 3 | vlmul, ..vi(VOp::Setvli, 1, 0, 1) }, vl, 0, &mut NoMem);
         assert_eq!(r, Ok(vl));
     }
 
-    fn run(cpu: &mut Cpu, inst: VInst, a: u64) -> Result<u64, VTrap<()>> {
+    pub(crate) fn run(cpu: &mut Cpu, inst: VInst, a: u64) -> Result<u64, VTrap<()>> {
         execute(cpu, inst, a, 0, &mut NoMem)
     }
 

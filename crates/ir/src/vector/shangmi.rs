@@ -138,34 +138,9 @@ pub(super) fn sm3_c(state: [u32; 8], w: [u32; 8], rnds: u64) -> [u32; 8] {
 mod tests {
     use super::*;
     use crate::cpu::Cpu;
+    use crate::vector::crypto::tests::{run, setvl, vi};
     use crate::vector::exec::{get, set};
-    use crate::vector::{VInst, VMemory, VOp, VTrap, execute};
-
-    struct NoMem;
-
-    impl VMemory for NoMem {
-        type Fault = ();
-        fn load(&mut self, _: u64, _: usize) -> Result<u64, ()> {
-            Err(())
-        }
-        fn store(&mut self, _: u64, _: usize, _: u64) -> Result<(), ()> {
-            Err(())
-        }
-    }
-
-    fn vi(op: VOp, vd: u8, vs2: u8, vs1: u8) -> VInst {
-        VInst { op, vd, vs1, vs2, flags: VInst::UNMASKED, imm: 0 }
-    }
-
-    /// `vsetvli` to `vl` elements of `vsew` (0..=3) and `vlmul`.
-    fn setvl(cpu: &mut Cpu, vl: u64, vsew: i16, vlmul: i16) {
-        let r = execute(cpu, VInst { imm: vsew << 3 | vlmul, ..vi(VOp::Setvli, 1, 0, 1) }, vl, 0, &mut NoMem);
-        assert_eq!(r, Ok(vl));
-    }
-
-    fn run(cpu: &mut Cpu, inst: VInst, a: u64) -> Result<u64, VTrap<()>> {
-        execute(cpu, inst, a, 0, &mut NoMem)
-    }
+    use crate::vector::{VOp, VTrap};
 
     /// SEW-32 elements from element 0 of the group at `reg`.
     fn put(cpu: &mut Cpu, reg: u8, words: &[u32]) {
