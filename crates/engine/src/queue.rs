@@ -201,9 +201,10 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferrovm_jit::abi::Unlinked;
 
     fn record(pc: u64) -> Arc<Record> {
-        Arc::new(Record::new(pc, 0))
+        Arc::new(Record::new(pc, Unlinked::default()))
     }
 
     const NOW: Duration = Duration::ZERO;

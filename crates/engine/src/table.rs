@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use ferrovm_interp::Lowered;
 use ferrovm_ir::Block;
 use ferrovm_jit::NativeCode;
-use ferrovm_jit::abi::Cell;
+use ferrovm_jit::abi::{Cell, Unlinked};
 use rustc_hash::FxHashMap;
 
 use crate::cost::Features;
@@ -108,10 +108,10 @@ pub(crate) struct State {
 }
 
 impl Record {
-    pub(crate) fn new(pc: u64, stub: usize) -> Self {
+    pub(crate) fn new(pc: u64, unlinked: Unlinked) -> Self {
         Record {
             pc,
-            cell: Cell::new(pc, stub),
+            cell: Cell::new(pc, unlinked),
             runs: AtomicU32::new(0),
             next_eval: AtomicU32::new(0),
             score: Score::default(),
@@ -166,22 +166,22 @@ pub(crate) struct Table {
     /// hold stale code and is thrown away.
     pub(crate) code_changes: AtomicU64,
     /// What an empty cell leads to.
-    stub: usize,
+    unlinked: Unlinked,
     /// Runs before a new record's first evaluation.
     first_eval: u32,
 }
 
 impl Table {
-    /// An empty table whose cells lead to `stub` when they have no code,
+    /// An empty table whose cells lead where `unlinked` says when they have no code,
     /// whose records are first weighed for compiling after `first_eval`
     /// runs.
-    pub(crate) fn new(stub: usize, first_eval: u32) -> Self {
+    pub(crate) fn new(unlinked: Unlinked, first_eval: u32) -> Self {
         Table {
             records: RwLock::new(FxHashMap::default()),
             by_page: Mutex::new(FxHashMap::default()),
             generation: AtomicU64::new(0),
             code_changes: AtomicU64::new(0),
-            stub,
+            unlinked,
             first_eval,
         }
     }
@@ -198,7 +198,7 @@ impl Table {
         }
         let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(records.entry(pc).or_insert_with(|| {
-            let r = Record::new(pc, self.stub);
+            let r = Record::new(pc, self.unlinked);
             r.next_eval.store(self.first_eval, Ordering::Relaxed);
             Arc::new(r)
         }))

@@ -230,7 +230,7 @@ impl Vm {
         } else {
             None
         };
-        let stub = store.as_ref().map_or(0, CodeStore::stub);
+        let unlinked = store.as_ref().map(CodeStore::unlinked).unwrap_or_default();
         crate::fault::install();
         crate::fault::add_space(&mem);
         if let Some(s) = &store {
@@ -252,7 +252,7 @@ impl Vm {
                 mem,
                 mode,
                 passes: RwLock::new(passes),
-                table: Table::new(stub, config.hotspot.min_runs.get()),
+                table: Table::new(unlinked, config.hotspot.min_runs.get()),
                 store,
                 policy: Mutex::new(config.eviction.build(0x5eed)),
                 compiled: Mutex::new(Vec::new()),
@@ -723,8 +723,11 @@ impl Vm {
     pub(crate) fn retire(&self, store: &ferrovm_jit::CodeStore, code: ferrovm_jit::NativeCode) {
         #[cfg(debug_assertions)]
         for r in self.table.all() {
-            let at = r.cell.code.load(Ordering::Acquire);
-            assert!(at != code.entry(), "code retired while the cell of {:#x} still leads to it", r.pc);
+            assert!(
+                !ferrovm_jit::CodeStore::leads_to(&r.cell, &code),
+                "code retired while the cell of {:#x} still leads to it",
+                r.pc
+            );
         }
         store.retire(code);
     }

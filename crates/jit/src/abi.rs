@@ -74,6 +74,17 @@ pub const EXIT_CODE_WRITTEN: u8 = 1 << 7;
 /// alive as long as any compiled code, jump cache, inline cache or
 /// return-address stack may name them; only what they point at changes, with
 /// single-word atomic stores.
+///
+/// A cell has two ways in. `code` is the entry every caller may use (the
+/// `tail` convention of [`crate::abi`]). `inner` is for baseline code
+/// chaining to the next block with its own frame still set up (callee-saved
+/// registers pushed, `rbx` = cpu, `r12` = ctx, `rbp` the frame): the inner
+/// entry of baseline code, which keeps that frame (no pops and pushes
+/// between two baseline blocks), or, for any other code, the store's shared
+/// stub that takes the frame down and jumps to `code` (`rax` holds the
+/// cell there). [`crate::CodeStore::link`] and
+/// [`crate::CodeStore::unlink`] set both; make cells with
+/// [`crate::CodeStore::new_cell`].
 #[repr(C)]
 #[derive(Debug)]
 pub struct Cell {
@@ -82,14 +93,25 @@ pub struct Cell {
     /// The guest address this cell stands for (never changes; the sentinel
     /// cell holds an odd value no guest target can equal).
     pub pc: u64,
+    /// Where baseline code with its frame set up jumps for `pc` (see above).
+    pub inner: AtomicUsize,
 }
 
 impl Cell {
-    /// A cell for guest `pc` leading to `code` (the dispatcher stub,
-    /// [`crate::CodeStore::stub`], for a pc with no compiled code).
-    pub const fn new(pc: u64, code: usize) -> Self {
-        Cell { code: AtomicUsize::new(code), pc }
+    /// A cell for guest `pc` that leads where `unlinked` says (no code).
+    pub const fn new(pc: u64, unlinked: Unlinked) -> Self {
+        Cell { code: AtomicUsize::new(unlinked.code), pc, inner: AtomicUsize::new(unlinked.inner) }
     }
+}
+
+/// Where a [`Cell`] with no compiled code leads: the dispatcher stub
+/// ([`crate::CodeStore::stub`]) and the stub that takes baseline code's
+/// frame down first ([`crate::CodeStore::unlinked`]). All zero where there
+/// is no code store (nothing runs compiled code).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unlinked {
+    pub code: usize,
+    pub inner: usize,
 }
 
 /// Per-vCPU state shared by compiled code, the helpers and the engine.
@@ -269,4 +291,5 @@ pub(crate) mod offsets {
     pub(crate) const CTX_VECTOR_SIMD: i32 = offset_of!(JitContext, vector_simd) as i32;
     pub(crate) const CELL_CODE: i32 = offset_of!(Cell, code) as i32;
     pub(crate) const CELL_PC: i32 = offset_of!(Cell, pc) as i32;
+    pub(crate) const CELL_INNER: i32 = offset_of!(Cell, inner) as i32;
 }

@@ -8,7 +8,7 @@
 //! Its code follows the same contract as Cranelift's block code
 //! ([`crate::abi`]): the `tail` convention (`cpu` in `rdi`, `ctx` in
 //! `rsi`, `pc` in `rdx`, the exit code in `rax`), chained exits that
-//! tail-call through [`Cell`](crate::abi::Cell)s after polling
+//! go through [`Cell`](crate::abi::Cell)s after polling
 //! `ctx.exit_request`, the shared indirect exits, the return-address
 //! stack, the run counter of [`crate::Flavor::hot_at`], and precise state at
 //! every exit. It is what Cranelift's unoptimized single blocks are
@@ -20,6 +20,14 @@
 //!   `r14` the page-permission table (all callee-saved, pushed on entry);
 //!   IR temporaries live in stack slots (`[rsp + 8 * t]`), constants are
 //!   folded into the ops that use them.
+//! * Two ways in: the entry of the `tail` convention, which pushes the
+//!   callee-saved registers and sets up the frame (`rbp`), and right after
+//!   it the inner entry, where the previous block's baseline code jumps
+//!   (through the cell's `inner`) with that frame still set up. A chain of
+//!   baseline blocks thus pushes and pops once, not at every block: the
+//!   chained exit is the poll and one indirect jump. A cell whose code is
+//!   not baseline code leads `inner` to [`leave_frame`], which takes the
+//!   frame down and enters the code the usual way.
 //! * Loads and stores do exactly the checks Cranelift's do: with
 //!   [`crate::MemAccess::Checked`] the alignment-and-limit test and the
 //!   page's permission byte, leaving with `exit::SLOW` before the
@@ -71,6 +79,8 @@ impl Assembler {
 #[derive(Default)]
 struct Scratch {
     consts: Vec<Option<u64>>,
+    lazy: Vec<Option<u8>>,
+    left: Vec<u32>,
     defined: Vec<bool>,
     uses: Vec<u32>,
     unstored: Vec<bool>,
@@ -83,6 +93,8 @@ impl Scratch {
         let mut s = std::mem::take(self);
         s.consts.clear();
         s.consts.resize(n, None);
+        s.lazy.clear();
+        s.lazy.resize(n, None);
         s.defined.clear();
         s.defined.resize(n, false);
         s.unstored.clear();
@@ -125,6 +137,11 @@ struct Bl<'a, L: Linker + ?Sized> {
     linker: &'a mut L,
     /// Constant temporaries (folded into their uses, never stored).
     consts: Vec<Option<u64>>,
+    /// Temporaries that hold a guest register's value, read from the `Cpu`
+    /// at each use (never stored) until that register is set.
+    lazy: Vec<Option<u8>>,
+    /// Uses of each lazy temporary not yet emitted (of `uses`).
+    left: Vec<u32>,
     defined: Vec<bool>,
     site_pc: u64,
     retired: u32,
@@ -135,9 +152,9 @@ struct Bl<'a, L: Linker + ?Sized> {
     stub_tail: CodeLabel,
     /// Offsets of the direct guest accesses ([`crate::fault::fault_sites`]).
     accesses: Vec<u32>,
-    /// The shared tail of a two-way branch's chained exits: `rax` the
-    /// target's cell, `rdx` its pc.
-    chain_tail: Option<CodeLabel>,
+    /// The exit of a two-way branch's chained exits to the dispatcher (an
+    /// exit requested): `rdx` the pc.
+    chain_leave: Option<CodeLabel>,
     /// Uses of each temporary in the block (its ops and terminator).
     uses: Vec<u32>,
     /// Temporaries whose only use took the value from the register that
@@ -146,6 +163,9 @@ struct Bl<'a, L: Linker + ?Sized> {
     /// The last temporary defined, while its store is the last thing
     /// emitted: (temporary, register, position before the store, after).
     last_def: Option<(Temp, AsmRegister64, Position, Position)>,
+    /// The block's branch condition when the compare that defines it is
+    /// the block's last op: only the flags hold it, for the branch's `jcc`.
+    flags: Option<(Temp, Cc)>,
     frame: i32,
 }
 
@@ -161,20 +181,23 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     linker: &mut L,
     ic_word: u64,
     hot_at: Option<u32>,
-) -> R<(Vec<u8>, Vec<u32>)> {
+) -> R<(Vec<u8>, Vec<u32>, u32)> {
     supports(block)?;
     let Assembler(a, scratch) = asm;
     a.reset();
     let n = block.num_temps as usize;
     let frame = ((8 * n as i32) + 15) & !15;
     let stub_tail = a.create_label();
-    let Scratch { consts, defined, mut uses, unstored, stubs } = scratch.take(n);
+    let Scratch { consts, lazy, mut left, defined, mut uses, unstored, stubs } = scratch.take(n);
     block.use_counts_into(&mut uses);
+    left.clone_from(&uses);
     let mut this = Bl {
         a,
         env,
         linker,
         consts,
+        lazy,
+        left,
         defined,
         site_pc: block.start,
         retired: 0,
@@ -182,40 +205,114 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         stubs,
         stub_tail,
         accesses: Vec::new(),
-        chain_tail: None,
+        chain_leave: None,
         uses,
         unstored,
         last_def: None,
+        flags: None,
         frame,
     };
     let built = this.block(block, ic_word, hot_at);
     let accesses = std::mem::take(&mut this.accesses);
-    let Bl { a, consts, defined, uses, unstored, stubs, .. } = this;
-    *scratch = Scratch { consts, defined, uses, unstored, stubs };
-    if let Err(e) = built {
-        a.reset();
-        return Err(e);
+    let Bl { a, consts, lazy, left, defined, uses, unstored, stubs, .. } = this;
+    *scratch = Scratch { consts, lazy, left, defined, uses, unstored, stubs };
+    match built {
+        Ok(inner) => Ok((a.finish()?, accesses, inner)),
+        Err(e) => {
+            a.reset();
+            Err(e)
+        }
     }
-    Ok((a.finish()?, accesses))
+}
+
+/// The shared stub a cell's `inner` leads to when its code is not baseline
+/// code ([`crate::abi::Cell`]): entered from baseline code's chained exit
+/// with its frame set up, `rax` the cell and `rdx` its pc; takes the frame
+/// down and tail-calls the cell's code (`tail` convention).
+pub(crate) fn leave_frame() -> R<Vec<u8>> {
+    let mut a = X64::new();
+    a.mov(rdi, rbx)?;
+    a.mov(rsi, r12)?;
+    a.lea(rsp, ptr(rbp - 32))?;
+    a.pop(r14)?;
+    a.pop(r13)?;
+    a.pop(r12)?;
+    a.pop(rbx)?;
+    a.pop(rbp)?;
+    a.jmp(qword_ptr(rax + off::CELL_CODE))?;
+    a.finish()
 }
 
 impl<L: Linker + ?Sized> Bl<'_, L> {
-    fn block(&mut self, block: &Block, ic_word: u64, hot_at: Option<u32>) -> R {
-        self.prologue(block)?;
+    /// Compiles `block`; returns the offset of the inner entry.
+    fn block(&mut self, block: &Block, ic_word: u64, hot_at: Option<u32>) -> R<u32> {
+        let inner = self.prologue(block)?;
         // For the sampling profiler: which translation this thread is in.
         self.mov_imm(rax, block.start)?;
         self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), rax)?;
         if let Some(n) = hot_at {
             self.count_run(block.start, n)?;
         }
-        for op in &block.ops {
-            self.op(op)?;
+        let fused = self.fused_compare(block);
+        for (k, op) in block.ops.iter().enumerate() {
+            match (op, fused) {
+                (&Op::Binary { dst, a, b, .. }, Some(cc)) if k + 1 == block.ops.len() => {
+                    self.compare(a, b)?;
+                    // Defined, but only in the flags.
+                    self.def_lazy(dst, 0)?;
+                    self.lazy[dst.index()] = None;
+                    self.unstored[dst.index()] = true;
+                    self.flags = Some((dst, cc));
+                }
+                _ => self.op(op)?,
+            }
         }
         self.terminator(block, ic_word)?;
-        self.emit_stubs()
+        self.emit_stubs()?;
+        Ok(inner)
     }
 
-    fn prologue(&mut self, block: &Block) -> R {
+    /// The condition of the compare that is `block`'s last op, when the
+    /// block's branch is its only use: it then branches on the flags
+    /// (`cmp`, `jcc`) instead of materializing the value (`setcc`,
+    /// `movzx`, `test`, `jcc`).
+    fn fused_compare(&self, block: &Block) -> Option<Cc> {
+        if !self.env.chaining {
+            return None;
+        }
+        let Terminator::Branch { cond, .. } = block.term else { return None };
+        let Some(&Op::Binary { op, dst, .. }) = block.ops.last() else { return None };
+        if dst != cond || self.uses.get(cond.index()) != Some(&1) {
+            return None;
+        }
+        Some(match op {
+            BinOp::Eq => Cc::E,
+            BinOp::Ne => Cc::Ne,
+            BinOp::Lt => Cc::L,
+            BinOp::LtU => Cc::B,
+            BinOp::Ge => Cc::Ge,
+            BinOp::GeU => Cc::Ae,
+            _ => return None,
+        })
+    }
+
+    /// `cmp a, b` (an imm32 `b` folded in).
+    fn compare(&mut self, x: Temp, y: Temp) -> R {
+        let k = self.imm32(y);
+        self.get(rax, x)?;
+        match k {
+            Some(k) => self.a.cmp(rax, k),
+            None => {
+                self.get(rcx, y)?;
+                self.a.cmp(rax, rcx)
+            }
+        }
+    }
+
+    /// The entry of the `tail` convention, then the inner entry (its offset
+    /// returned), which sizes the frame for this block's slots and loads
+    /// the memory registers.
+    fn prologue(&mut self, block: &Block) -> R<u32> {
         let a = &mut self.a;
         // Entered with rsp = 8 mod 16 (a call, or a tail call that left
         // the caller's frame as it found it): five pushes make it 0.
@@ -227,9 +324,11 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         a.push(r14)?;
         a.mov(rbx, rdi)?;
         a.mov(r12, rsi)?;
-        if self.frame > 0 {
-            a.sub(rsp, self.frame)?;
-        }
+        // Inner entry: the frame (rbp, the pushed registers, rbx, r12) is
+        // the previous baseline block's; rsp is this block's (16-aligned:
+        // rbp is, and the frame is a multiple of 16).
+        let inner = a.offset() as u32;
+        a.lea(rsp, ptr(rbp - (32 + self.frame)))?;
         let memory = block.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
         if memory {
             self.mov_imm(r13, self.env.host_base)?;
@@ -237,7 +336,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.mov_imm(r14, self.env.page_table)?;
             }
         }
-        Ok(())
+        Ok(inner)
     }
 
     /// Restores the callee-saved registers and the caller's frame (`rax`,
@@ -275,6 +374,29 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         qword_ptr(rsp + 8 * t.index() as i32)
     }
 
+    /// Guest register `x<g>` in the `Cpu`.
+    fn guest_reg(g: u8) -> Mem {
+        qword_ptr(rbx + (off::CPU_REGS + 8 * i32::from(g)))
+    }
+
+    /// Before guest register `g` is set: the temporaries that read it
+    /// lazily and have uses left get its old value in their slots.
+    fn materialize(&mut self, g: u8) -> R {
+        for i in 0..self.lazy.len() {
+            if self.lazy[i] == Some(g) {
+                self.lazy[i] = None;
+                if self.left[i] == 0 {
+                    // Dead: never read again (and never from its slot).
+                    self.unstored[i] = true;
+                    continue;
+                }
+                self.a.mov(rcx, Self::guest_reg(g))?;
+                self.a.mov(qword_ptr(rsp + 8 * i as i32), rcx)?;
+            }
+        }
+        Ok(())
+    }
+
     fn check_temp(&self, t: Temp) -> R<usize> {
         match self.defined.get(t.index()) {
             Some(true) => Ok(t.index()),
@@ -287,6 +409,10 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         let i = self.check_temp(t)?;
         if let Some(v) = self.consts[i] {
             return self.mov_imm(r, v);
+        }
+        if let Some(g) = self.lazy[i] {
+            self.left[i] = self.left[i].saturating_sub(1);
+            return self.a.mov(r, Self::guest_reg(g));
         }
         // Defined by the instruction just before: the value is still in
         // its register, and a temporary used only here needs no slot.
@@ -322,9 +448,22 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         }
         self.defined[i] = true;
         self.consts[i] = None;
+        self.lazy[i] = None;
         let before = self.a.position();
         self.a.mov(Self::slot(t), r)?;
         self.last_def = Some((t, r, before, self.a.position()));
+        Ok(())
+    }
+
+    /// Defines temporary `t` as guest register `x<g>`'s value now.
+    fn def_lazy(&mut self, t: Temp, g: u8) -> R {
+        let i = t.index();
+        if i >= self.defined.len() {
+            return Err(Unsupported(format!("{t} out of range")));
+        }
+        self.defined[i] = true;
+        self.consts[i] = None;
+        self.lazy[i] = Some(g);
         Ok(())
     }
 
@@ -335,6 +474,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         }
         self.defined[i] = true;
         self.consts[i] = Some(v);
+        self.lazy[i] = None;
         Ok(())
     }
 
@@ -358,17 +498,8 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.a.mov(eax, s.code as u32)?;
             self.a.jmp(self.stub_tail)?;
         }
-        if let Some(mut chain) = self.chain_tail.take() {
-            // `rax` the cell, `rdx` the pc (everything retired already).
-            let mut leave = self.a.create_label();
-            self.a.set_label(&mut chain)?;
-            self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
-            self.a.jne(leave)?;
-            self.a.mov(rax, qword_ptr(rax + off::CELL_CODE))?;
-            self.a.mov(rdi, rbx)?;
-            self.a.mov(rsi, r12)?;
-            self.epilogue()?;
-            self.a.jmp(rax)?;
+        if let Some(mut leave) = self.chain_leave.take() {
+            // `rdx` the pc (everything retired already).
             self.a.set_label(&mut leave)?;
             self.a.mov(ecx, 0u32)?;
             self.a.mov(eax, exit::CONTINUE as u32)?;
@@ -431,9 +562,13 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             Op::Const { dst, value } => self.def_const(dst, value)?,
             Op::Copy { dst, src } => {
                 let i = self.check_temp(src)?;
-                match self.consts[i] {
-                    Some(v) => self.def_const(dst, v)?,
-                    None => {
+                match (self.consts[i], self.lazy[i]) {
+                    (Some(v), _) => self.def_const(dst, v)?,
+                    (None, Some(g)) => {
+                        self.left[i] = self.left[i].saturating_sub(1);
+                        self.def_lazy(dst, g)?;
+                    }
+                    (None, None) => {
                         self.get(rax, src)?;
                         self.def(dst, rax)?;
                     }
@@ -444,18 +579,21 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 if i == 0 {
                     self.def_const(dst, 0)?;
                 } else {
-                    self.a.mov(rax, qword_ptr(rbx + (off::CPU_REGS + 8 * i as i32)))?;
-                    self.def(dst, rax)?;
+                    self.def_lazy(dst, i as u8)?;
                 }
             }
             Op::SetReg { reg, src } => {
                 let i = reg.index() & 63;
                 if i != 0 {
-                    let at = qword_ptr(rbx + (off::CPU_REGS + 8 * i as i32));
+                    let at = Self::guest_reg(i as u8);
                     match self.imm32(src) {
-                        Some(k) => self.a.mov(at, k)?,
+                        Some(k) => {
+                            self.materialize(i as u8)?;
+                            self.a.mov(at, k)?;
+                        }
                         None => {
                             self.get(rax, src)?;
+                            self.materialize(i as u8)?;
                             self.a.mov(at, rax)?;
                         }
                     }
@@ -638,6 +776,10 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.get(rax, x)?;
         // Immediate forms for a constant right operand.
         if let Some(k) = k {
+            if k == 0 && matches!(op, Add | Sub | Or | Xor | Shl | Shr | Sar) {
+                // `mv`, `sext.w`'s first half, `li`: nothing to do.
+                return Ok(());
+            }
             let done = match op {
                 Add => Some(self.a.add(rax, k)),
                 Sub => Some(self.a.sub(rax, k)),
@@ -759,16 +901,13 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         l
     }
 
-    /// Tail-calls the code of `target`'s cell (exit request polled).
+    /// Goes to `target` through its cell's inner way in, with this frame
+    /// (exit request polled).
     fn tail_call(&mut self, target: u64) -> R {
         let cell = self.linker.cell(target) as u64;
         self.mov_imm(rax, cell)?;
-        self.a.mov(rax, qword_ptr(rax + off::CELL_CODE))?;
         self.mov_imm(rdx, target)?;
-        self.a.mov(rdi, rbx)?;
-        self.a.mov(rsi, r12)?;
-        self.epilogue()?;
-        self.a.jmp(rax)?;
+        self.a.jmp(qword_ptr(rax + off::CELL_INNER))?;
         Ok(())
     }
 
@@ -804,9 +943,9 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.chain_direct(target)?;
             }
             Terminator::Branch { cond, taken, fallthrough } => {
-                self.get(rax, cond)?;
-                self.add_instret(n)?;
                 if !self.env.chaining {
+                    self.get(rax, cond)?;
+                    self.add_instret(n)?;
                     self.mov_imm(rcx, fallthrough)?;
                     self.mov_imm(rdx, taken)?;
                     self.a.test(rax, rax)?;
@@ -814,13 +953,21 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                     self.a.mov(qword_ptr(rbx + off::CPU_PC), rcx)?;
                     return self.ret(exit::CONTINUE);
                 }
-                // Each way loads its cell and pc, then one shared tail
-                // polls the exit request and tail-calls.
+                // The condition: in the flags (a fused compare) or a value.
+                let cc = match self.flags.take() {
+                    Some((t, cc)) if t == cond => cc,
+                    _ => {
+                        self.get(rax, cond)?;
+                        self.a.test(rax, rax)?;
+                        Cc::Ne
+                    }
+                };
+                // Each way loads its cell and pc, then one tail counts the
+                // block's instructions, polls the exit request and goes on
+                // through the cell's inner way in.
                 let mut not_taken = self.a.create_label();
-                let tail = self.a.create_label();
-                self.chain_tail = Some(tail);
-                self.a.test(rax, rax)?;
-                self.a.je(not_taken)?;
+                let mut tail = self.a.create_label();
+                self.a.jcc(cc.inverse(), not_taken)?;
                 let (cell_t, cell_f) = (self.linker.cell(taken) as u64, self.linker.cell(fallthrough) as u64);
                 self.mov_imm(rax, cell_t)?;
                 self.mov_imm(rdx, taken)?;
@@ -828,7 +975,13 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.a.set_label(&mut not_taken)?;
                 self.mov_imm(rax, cell_f)?;
                 self.mov_imm(rdx, fallthrough)?;
-                self.a.jmp(tail)?;
+                self.a.set_label(&mut tail)?;
+                self.add_instret(n)?;
+                let leave = self.a.create_label();
+                self.chain_leave = Some(leave);
+                self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
+                self.a.jne(leave)?;
+                self.a.jmp(qword_ptr(rax + off::CELL_INNER))?;
             }
             Terminator::JumpIndirect { target, hint } => {
                 self.get(rdx, target)?;
@@ -898,7 +1051,7 @@ mod tests {
     fn run(text: &str, cpu: &mut Cpu, mem: &Arc<AddressSpace>, hot_at: Option<u32>) -> crate::Result<NativeExit> {
         let block = parse_blocks(text).expect("parses").remove(0);
         let store = CodeStore::new(mem, JitOptions::default())?;
-        let cell = Cell::new(block.start, store.stub());
+        let cell = store.new_cell(block.start);
         let counter = AtomicU32::new(0);
         let mut c = store.compiler();
         let flavor = Flavor { optimize: false, hot_at, checked: false };
@@ -919,7 +1072,7 @@ mod tests {
     fn reused_tables_give_the_same_code() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
-        let cell = Cell::new(0x1000, store.stub());
+        let cell = store.new_cell(0x1000);
         let counter = AtomicU32::new(0);
         let big = parse_blocks(
             "block 0x1000..0x100c {
@@ -1059,7 +1212,7 @@ mod tests {
             );
             let block = parse_blocks(&text).expect("parses").remove(0);
             let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
-            let cell = Cell::new(block.start, store.stub());
+            let cell = store.new_cell(block.start);
             let counter = AtomicU32::new(0);
             let mut c = store.compiler();
             let flavor = Flavor { optimize: false, hot_at: None, checked: false };

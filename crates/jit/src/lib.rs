@@ -58,7 +58,7 @@
 //! let store = CodeStore::new(&mem, JitOptions::default()).unwrap();
 //! // The user owns the cells and counters (the engine keeps them in its
 //! // translation table); this block chains nowhere and counts nothing.
-//! let cell = Cell::new(0x1000, store.stub());
+//! let cell = store.new_cell(0x1000);
 //! let counter = AtomicU32::new(0);
 //! struct One<'a>(&'a Cell, &'a AtomicU32);
 //! impl Linker for One<'_> {

@@ -24,7 +24,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use ferrovm_ir::{Block, Cpu};
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, GUEST_LIMIT};
 
-use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, exit};
+use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, Unlinked, exit};
 use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
 use crate::fault::Trampoline;
 use crate::translate::{self, Env};
@@ -252,6 +252,8 @@ pub struct Function {
     /// Some of its accesses were compiled with inline checks because its
     /// machine code did not allow them direct (see [`crate::fault`]).
     checked_fallback: bool,
+    /// Offset of baseline code's inner entry ([`Cell`]).
+    inner: Option<u32>,
 }
 
 impl Function {
@@ -282,6 +284,7 @@ impl Function {
             sites: Vec::new(),
             traps: Vec::new(),
             checked_fallback: false,
+            inner: None,
         }
     }
 
@@ -306,6 +309,8 @@ impl Function {
 pub struct NativeCode {
     alloc: Allocation,
     entry: usize,
+    /// Baseline code's inner entry ([`Cell`]'s `inner`).
+    inner: Option<usize>,
     /// Inline-cache words referenced by the code.
     data: Box<[AtomicUsize]>,
 }
@@ -394,6 +399,10 @@ pub struct CodeStore {
     epochs: Arc<Epochs>,
     pub(crate) env: Env,
     stub: usize,
+    /// Where a cell's `inner` leads when its code is not baseline code:
+    /// takes baseline code's frame down and jumps to the cell's `code`
+    /// ([`Cell`]).
+    leave_frame: usize,
     trampoline: Trampoline,
     /// The sentinel cell: `pc` odd (matches no target), code = the stub.
     sentinel: Box<Cell>,
@@ -566,8 +575,9 @@ impl CodeStore {
                 vlenb: options.vlen.bytes(),
             },
             stub: 0,
+            leave_frame: 0,
             trampoline: unreachable_trampoline,
-            sentinel: Box::new(Cell::new(1, 0)),
+            sentinel: Box::new(Cell::new(1, Unlinked::default())),
             options,
             mem: Arc::clone(mem),
             symbols: std::sync::OnceLock::new(),
@@ -588,7 +598,15 @@ impl CodeStore {
         // the `Trampoline` signature (System V, four i64 params, one i64
         // result), built just above.
         store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
-        store.sentinel.code.store(store.stub, Ordering::Relaxed);
+        store.leave_frame = {
+            let mut f = Function::permanent(crate::baseline::leave_frame().map_err(|e| Error::Codegen(e.0))?);
+            let code = store.install(&mut f)?;
+            let entry = code.entry;
+            // Permanent: never retired.
+            std::mem::forget(code);
+            entry
+        };
+        store.unlink(&store.sentinel);
         if store.env.fp.is_some() {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
             // cannot name MXCSR).
@@ -644,6 +662,16 @@ impl CodeStore {
     /// The dispatcher stub: where a [`Cell`] with no compiled code leads.
     pub fn stub(&self) -> usize {
         self.stub
+    }
+
+    /// Where a cell with no compiled code leads.
+    pub fn unlinked(&self) -> Unlinked {
+        Unlinked { code: self.stub, inner: self.leave_frame }
+    }
+
+    /// A cell for guest `pc` that leads to the dispatcher (no code yet).
+    pub fn new_cell(&self, pc: u64) -> Cell {
+        Cell::new(pc, self.unlinked())
     }
 
     /// The sentinel cell (matches no guest pc).
@@ -824,6 +852,7 @@ impl CodeStore {
             sites,
             traps,
             checked_fallback,
+            inner: None,
         })
     }
 
@@ -860,8 +889,9 @@ impl CodeStore {
         // and no decoding of its machine code for fault sites.
         let mut env = self.env;
         env.direct &= !env.trap;
-        let (bytes, accesses) = crate::baseline::compile(asm, block, env, linker, data.as_ptr() as u64, flavor.hot_at)
-            .map_err(|e| Error::Unsupported(e.0))?;
+        let (bytes, accesses, inner) =
+            crate::baseline::compile(asm, block, env, linker, data.as_ptr() as u64, flavor.hot_at)
+                .map_err(|e| Error::Unsupported(e.0))?;
         // Its templates put each access right after its branch; checked
         // all the same, as Cranelift's code is.
         let sites = if env.direct {
@@ -885,6 +915,7 @@ impl CodeStore {
             sites,
             traps: Vec::new(),
             checked_fallback: false,
+            inner: Some(inner),
         })
     }
 
@@ -946,18 +977,27 @@ impl CodeStore {
         }
         // The code embeds the words' address: move them, never copy.
         let data = std::mem::take(&mut f.data);
-        Ok(NativeCode { alloc, entry, data })
+        let inner = f.inner.map(|at| entry + at as usize);
+        Ok(NativeCode { alloc, entry, inner, data })
     }
 
     /// Makes `cell` lead to `code` (every chained exit aimed at its pc now
     /// runs it).
     pub fn link(&self, cell: &Cell, code: &NativeCode) {
         cell.code.store(code.entry, Ordering::Release);
+        cell.inner.store(code.inner.unwrap_or(self.leave_frame), Ordering::Release);
     }
 
     /// Makes `cell` lead back to the dispatcher.
     pub fn unlink(&self, cell: &Cell) {
         cell.code.store(self.stub, Ordering::Release);
+        cell.inner.store(self.leave_frame, Ordering::Release);
+    }
+
+    /// Whether `cell` leads into `code` by either of its ways in.
+    pub fn leads_to(cell: &Cell, code: &NativeCode) -> bool {
+        let inside = |at: usize| at == code.entry || code.inner == Some(at);
+        inside(cell.code.load(Ordering::Acquire)) || inside(cell.inner.load(Ordering::Acquire))
     }
 
     /// Frees `code`, which no cell leads to any more: its bytes are reused

@@ -168,16 +168,36 @@ impl From<u64> for Operand {
 pub(crate) struct CodeLabel(u32);
 
 /// Condition codes (the low nibble of `jcc`, `setcc`, `cmovcc`).
-#[derive(Clone, Copy)]
-enum Cc {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cc {
     B = 2,
     Ae = 3,
     E = 4,
     Ne = 5,
+    Be = 6,
     A = 7,
     L = 0xc,
     Ge = 0xd,
+    Le = 0xe,
     G = 0xf,
+}
+
+impl Cc {
+    /// The condition that holds exactly when `self` does not.
+    pub(crate) fn inverse(self) -> Cc {
+        match self {
+            Cc::B => Cc::Ae,
+            Cc::Ae => Cc::B,
+            Cc::E => Cc::Ne,
+            Cc::Ne => Cc::E,
+            Cc::Be => Cc::A,
+            Cc::A => Cc::Be,
+            Cc::L => Cc::Ge,
+            Cc::Ge => Cc::L,
+            Cc::Le => Cc::G,
+            Cc::G => Cc::Le,
+        }
+    }
 }
 
 /// The ALU group's `/digit`s (and opcode rows: `op * 8 + 1` is `r/m, r`).
@@ -576,7 +596,7 @@ impl X64 {
         }
     }
 
-    fn setcc(&mut self, cc: Cc, a: AsmRegister8) -> R {
+    pub(crate) fn setcc(&mut self, cc: Cc, a: AsmRegister8) -> R {
         self.op_rm(8, &[0x0f, 0x90 + cc as u8], 0, a.into(), true)
     }
     pub(crate) fn sete(&mut self, a: AsmRegister8) -> R {
@@ -627,7 +647,7 @@ impl X64 {
         self.fixups.push((self.buf.len() as u32, l));
         Ok(())
     }
-    fn jcc(&mut self, cc: Cc, l: CodeLabel) -> R {
+    pub(crate) fn jcc(&mut self, cc: Cc, l: CodeLabel) -> R {
         self.branch(&[0x0f, 0x80 + cc as u8], l)
     }
     pub(crate) fn je(&mut self, l: CodeLabel) -> R {
@@ -637,11 +657,13 @@ impl X64 {
         self.jcc(Cc::Ne, l)
     }
 
-    /// `jmp label` or `jmp reg`.
+    /// `jmp label`, `jmp reg` or `jmp qword [mem]`.
     pub(crate) fn jmp(&mut self, to: impl Into<Target>) -> R {
         match to.into() {
             Target::Label(l) => self.branch(&[0xe9], l),
             Target::Reg(r) => self.op_rm(32, &[0xff], 4, r.into(), false),
+            // The 64-bit operand size is the default for near jumps.
+            Target::Mem(m) => self.op_rm(32, &[0xff], 4, Mem { addr: m.addr, bits: 64 }.into(), false),
         }
     }
 
@@ -682,6 +704,7 @@ impl X64 {
 pub(crate) enum Target {
     Label(CodeLabel),
     Reg(AsmRegister64),
+    Mem(Mem),
 }
 
 impl From<CodeLabel> for Target {
@@ -692,6 +715,11 @@ impl From<CodeLabel> for Target {
 impl From<AsmRegister64> for Target {
     fn from(r: AsmRegister64) -> Target {
         Target::Reg(r)
+    }
+}
+impl From<Mem> for Target {
+    fn from(m: Mem) -> Target {
+        Target::Mem(m)
     }
 }
 
@@ -1025,6 +1053,7 @@ mod tests {
                     a.movsx(i, sized(iced_addr, 16))?;
                     a.movsxd(i, sized(iced_addr, 32))?;
                     a.lea(i, iced_addr)?;
+                    a.jmp(sized(iced_addr, 64))?;
                     Ok(())
                 });
                 let got = ours(|a| {
@@ -1048,6 +1077,7 @@ mod tests {
                     a.movsx(g, ours_mem(ours_addr, 16))?;
                     a.movsxd(g, ours_mem(ours_addr, 32))?;
                     a.lea(g, ptr(ours_addr))?;
+                    a.jmp(ours_mem(ours_addr, 64))?;
                     Ok(())
                 });
                 assert_eq!(got, expect, "{ours_addr:?} with register {r}");
@@ -1072,6 +1102,25 @@ mod tests {
         // `fwd` is at 0x14, `back` at 0.
         assert_eq!(text(&code), ["je 0x0000000000000014", "jne 0", "jmp 0", "mfence", "ret"]);
         assert_eq!(code.len(), 6 + 6 + 5 + 3 + 1);
+    }
+
+    #[test]
+    fn every_condition_and_its_inverse() {
+        use Cc::*;
+        let all = [B, Ae, E, Ne, Be, A, L, Ge, Le, G];
+        let names = ["jb", "jae", "je", "jne", "jbe", "ja", "jl", "jge", "jle", "jg"];
+        for (i, cc) in all.into_iter().enumerate() {
+            let mut a = X64::new();
+            let mut l = a.create_label();
+            a.jcc(cc, l).unwrap();
+            a.jcc(cc.inverse(), l).unwrap();
+            a.set_label(&mut l).unwrap();
+            let got = text(&a.finish().unwrap());
+            // The inverse of each is its pair (x86 pairs them by the low bit).
+            let inv = names[i ^ 1];
+            assert_eq!(got, [format!("{} 0x000000000000000C", names[i]), format!("{inv} 0x000000000000000C")]);
+            assert_eq!(cc.inverse().inverse(), cc);
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Compiled {
         let block = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}")).remove(0);
         let mem = Arc::new(AddressSpace::new().unwrap());
         let store = CodeStore::new(&mem, JitOptions { fp, ..JitOptions::default() }).unwrap();
-        let cell = Box::new(Cell::new(0x1000, store.stub()));
+        let cell = Box::new(store.new_cell(0x1000));
         let counter = Box::new(AtomicU32::new(0));
         let mut compiler = store.compiler();
         let flavor = Flavor { optimize, hot_at: None, checked: false };
@@ -519,7 +519,7 @@ fn loop_invariant_ops_raise_flags_only_where_they_run() {
         let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
         let mem = Arc::new(AddressSpace::new().unwrap());
         let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
-        let cell = Cell::new(0x1000, store.stub());
+        let cell = store.new_cell(0x1000);
         let counter = AtomicU32::new(0);
         let mut compiler = store.compiler();
         let flavor = Flavor { optimize: true, hot_at: None, checked: false };

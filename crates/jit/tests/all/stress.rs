@@ -206,7 +206,7 @@ fn stress(writes: Writes) {
     let options = JitOptions { code_cache_size: CACHE, code_writes: writes, ..JitOptions::default() };
     let store = CodeStore::new(&mem, options).expect("store");
     let scene = Scene {
-        cells: (0..CELLS).map(|c| Cell::new(pc(c), store.stub())).collect(),
+        cells: (0..CELLS).map(|c| store.new_cell(pc(c))).collect(),
         store,
         native: (0..CELLS).map(|_| Mutex::new(None)).collect(),
         order: Mutex::new(VecDeque::new()),
