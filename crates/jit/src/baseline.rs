@@ -17,7 +17,8 @@
 //! instructions retired before its site and sets `pc`.
 //!
 //! * `rbx` holds `cpu`, `r12` `ctx`, `r13` the host base of guest memory,
-//!   `r14` the page-permission table (all callee-saved, pushed on entry);
+//!   `r14` the page-permission table (all callee-saved, pushed on entry;
+//!   guest registers are read from the `Cpu` where they are used);
 //!   IR temporaries live in stack slots (`[rsp + 8 * t]`), constants are
 //!   folded into the ops that use them.
 //! * Two ways in: the entry of the `tail` convention, which pushes the
@@ -34,7 +35,11 @@
 //!   instruction when either fails; with [`crate::MemAccess::Direct`] the
 //!   limit compare, whose branch goes to that same exit, and right after
 //!   it the plain host access, whose fault resumes at the exit
-//!   ([`crate::fault`]). LR/SC, AMOs and the rare
+//!   ([`crate::fault`]). Under [`crate::MemAccess::Trap`] stores are
+//!   checked (a store into translated code then needs no host fault) and
+//!   loads are trap-mode accesses: the address clamped to the guest
+//!   limit, then the plain access, its offset and guest pc recorded for
+//!   [`crate::fault::abort`]. LR/SC, AMOs and the rare
 //!   integer ops call the same helpers ([`crate::helpers`]).
 //! * Blocks with FP or vector operations or CSR accesses are not compiled here
 //!   ([`Unsupported`]): the caller compiles them with Cranelift.
@@ -152,6 +157,8 @@ struct Bl<'a, L: Linker + ?Sized> {
     stub_tail: CodeLabel,
     /// Offsets of the direct guest accesses ([`crate::fault::fault_sites`]).
     accesses: Vec<u32>,
+    /// Offsets of the trap-mode loads and the guest pc of each.
+    traps: Vec<(u32, u64)>,
     /// The exit of a two-way branch's chained exits to the dispatcher (an
     /// exit requested): `rdx` the pc.
     chain_leave: Option<CodeLabel>,
@@ -169,6 +176,18 @@ struct Bl<'a, L: Linker + ?Sized> {
     frame: i32,
 }
 
+/// A block's machine code.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Compiled {
+    pub(crate) bytes: Vec<u8>,
+    /// Offsets of its direct accesses ([`crate::MemAccess::Direct`]).
+    pub(crate) accesses: Vec<u32>,
+    /// Offsets of its trap-mode loads and the guest pc of each, in order.
+    pub(crate) traps: Vec<(u32, u64)>,
+    /// Offset of the inner entry ([`crate::abi::Cell`]).
+    pub(crate) inner: u32,
+}
+
 /// Compiles `block` into machine code (position independent: every
 /// address outside it is an absolute constant). `ic_word` is the address
 /// of the block's inline-cache word; with `hot_at`, each entry counts a run
@@ -181,7 +200,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     linker: &mut L,
     ic_word: u64,
     hot_at: Option<u32>,
-) -> R<(Vec<u8>, Vec<u32>, u32)> {
+) -> R<Compiled> {
     supports(block)?;
     let Assembler(a, scratch) = asm;
     a.reset();
@@ -205,6 +224,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         stubs,
         stub_tail,
         accesses: Vec::new(),
+        traps: Vec::new(),
         chain_leave: None,
         uses,
         unstored,
@@ -214,10 +234,11 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     };
     let built = this.block(block, ic_word, hot_at);
     let accesses = std::mem::take(&mut this.accesses);
+    let traps = std::mem::take(&mut this.traps);
     let Bl { a, consts, lazy, left, defined, uses, unstored, stubs, .. } = this;
     *scratch = Scratch { consts, lazy, left, defined, uses, unstored, stubs };
     match built {
-        Ok(inner) => Ok((a.finish()?, accesses, inner)),
+        Ok(inner) => Ok(Compiled { bytes: a.finish()?, accesses, traps, inner }),
         Err(e) => {
             a.reset();
             Err(e)
@@ -246,10 +267,15 @@ pub(crate) fn leave_frame() -> R<Vec<u8>> {
 impl<L: Linker + ?Sized> Bl<'_, L> {
     /// Compiles `block`; returns the offset of the inner entry.
     fn block(&mut self, block: &Block, ic_word: u64, hot_at: Option<u32>) -> R<u32> {
-        let inner = self.prologue(block)?;
+        let inner = self.prologue()?;
         // For the sampling profiler: which translation this thread is in.
-        self.mov_imm(rax, block.start)?;
-        self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), rax)?;
+        match i32::try_from(block.start) {
+            Ok(pc) => self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), pc)?,
+            Err(_) => {
+                self.mov_imm(rax, block.start)?;
+                self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), rax)?;
+            }
+        }
         if let Some(n) = hot_at {
             self.count_run(block.start, n)?;
         }
@@ -312,7 +338,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// The entry of the `tail` convention, then the inner entry (its offset
     /// returned), which sizes the frame for this block's slots and loads
     /// the memory registers.
-    fn prologue(&mut self, block: &Block) -> R<u32> {
+    fn prologue(&mut self) -> R<u32> {
         let a = &mut self.a;
         // Entered with rsp = 8 mod 16 (a call, or a tail call that left
         // the caller's frame as it found it): five pushes make it 0.
@@ -324,18 +350,15 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         a.push(r14)?;
         a.mov(rbx, rdi)?;
         a.mov(r12, rsi)?;
-        // Inner entry: the frame (rbp, the pushed registers, rbx, r12) is
-        // the previous baseline block's; rsp is this block's (16-aligned:
-        // rbp is, and the frame is a multiple of 16).
-        let inner = a.offset() as u32;
-        a.lea(rsp, ptr(rbp - (32 + self.frame)))?;
-        let memory = block.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
-        if memory {
-            self.mov_imm(r13, self.env.host_base)?;
-            if !self.env.direct {
-                self.mov_imm(r14, self.env.page_table)?;
-            }
-        }
+        // The same for every block of this store: set here once for a
+        // whole chain of baseline blocks.
+        self.mov_imm(r13, self.env.host_base)?;
+        self.mov_imm(r14, self.env.page_table)?;
+        // Inner entry: the frame (rbp, the pushed registers, rbx, r12, r13,
+        // r14) is the previous baseline block's; rsp is this block's
+        // (16-aligned: rbp is, and the frame is a multiple of 16).
+        let inner = self.a.offset() as u32;
+        self.a.lea(rsp, ptr(rbp - (32 + self.frame)))?;
         Ok(inner)
     }
 
@@ -701,6 +724,17 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.get(rax, addr)?;
         if offset != 0 {
             self.a.add(rax, offset)?;
+        }
+        if self.env.trap && !write {
+            // A trap-mode load ([`crate::MemAccess::Trap`]): the address
+            // clamped to the guest limit (a guard page follows it), then
+            // the plain access, whose host fault leaves compiled code with
+            // the pc of this instruction (`crate::fault::abort`).
+            self.mov_imm(rcx, GUEST_LIMIT)?;
+            self.a.cmp(rax, rcx)?;
+            self.a.cmova(rax, rcx)?;
+            self.traps.push((self.a.offset() as u32, self.site_pc));
+            return Ok(());
         }
         if self.env.direct {
             // The limit compare, its branch to the slow exit, and then

@@ -110,8 +110,8 @@ pub enum MemAccess {
     /// switches to [`Self::Checked`] code for good (the caller drops the
     /// code compiled before). A store into a page holding translated code
     /// faults too; the handler makes the page writable and records the
-    /// code as stale, and the store runs again. Baseline code checks
-    /// inline. `Checked` where this cannot work.
+    /// code as stale, and the store runs again. Baseline code checks its
+    /// stores inline (its loads trap). `Checked` where this cannot work.
     Trap,
     /// A plain host access with no inline check but a compare against the
     /// guest limit: the address space mirrors guest permissions in the
@@ -885,11 +885,15 @@ impl CodeStore {
             None => c.asm.insert(crate::baseline::Assembler::new().map_err(|e| Error::Codegen(e.0))?),
         };
         // Under trap mode, baseline code (short-lived, first-run code)
-        // checks inline: that needs no host fault for a store into code,
-        // and no decoding of its machine code for fault sites.
+        // checks its stores inline (a store into code then needs no host
+        // fault) and traps on loads only, whose sites it knows without
+        // decoding its machine code; with precise faults required, or for
+        // a writer of code, everything is checked.
         let mut env = self.env;
+        let trap_loads = env.trap && !flavor.checked && !self.precise.load(Ordering::Acquire);
         env.direct &= !env.trap;
-        let (bytes, accesses, inner) =
+        env.trap = trap_loads;
+        let crate::baseline::Compiled { bytes, accesses, traps, inner } =
             crate::baseline::compile(asm, block, env, linker, data.as_ptr() as u64, flavor.hot_at)
                 .map_err(|e| Error::Unsupported(e.0))?;
         // Its templates put each access right after its branch; checked
@@ -913,7 +917,7 @@ impl CodeStore {
             baseline: true,
             time: started.elapsed(),
             sites,
-            traps: Vec::new(),
+            traps,
             checked_fallback: false,
             inner: Some(inner),
         })

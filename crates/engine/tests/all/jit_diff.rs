@@ -479,13 +479,21 @@ fn host_faults_in_compiled_code_agree() {
 #[test]
 fn trap_mode_agrees_up_to_the_fault() {
     let mut rng = Rng(0x7a97_a95e_ed00_0001);
-    let (mut faults, mut trapped, mut ran) = (0, 0, 0);
-    for _ in 0..300 {
+    let (mut faults, mut trapped, mut trapped_baseline, mut ran) = (0, 0, 0, 0);
+    for i in 0..300 {
         let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
+        // A third of the cases run baseline code only (its loads trap too),
+        // on integer code (FP blocks go to Cranelift).
+        let baseline = i % 3 == 2;
+        let generate = if baseline { random_int_insn } else { random_insn };
         // The code page read-only whatever the case drew (see above).
-        let Case { code, start, data_seed, .. } = Case::new(seed, len, random_insn);
-        let tier_up = (seed % 2 == 1).then_some(1);
-        let config = jit(tier_up, JitOptions { mem: MemAccess::Trap, ..JitOptions::default() });
+        let Case { code, start, data_seed, .. } = Case::new(seed, len, generate);
+        // (Baseline code is first-run code that counts its runs.)
+        let tier_up = if baseline { Some(1 << 30) } else { (seed % 2 == 1).then_some(1) };
+        let mut config = jit(tier_up, JitOptions { mem: MemAccess::Trap, ..JitOptions::default() });
+        if baseline {
+            config.first_tier = FirstTier::Baseline;
+        }
 
         let mem_i = memory(&code, data_seed, false);
         let mut interp = OneVcpu::new(Arc::clone(&mem_i), interp());
@@ -517,9 +525,13 @@ fn trap_mode_agrees_up_to_the_fault() {
         assert!(snapshot(&mem_i) == snapshot(&mem_j), "{what}: memory differs");
         assert_eq!(jit.stats().jit_errors, 0, "{what}: a block fell back to the interpreter");
         trapped += jit.stats().host_faults;
+        if baseline && jit.stats().baseline_compiles > 0 {
+            trapped_baseline += jit.stats().host_faults;
+        }
     }
     assert!(ran > 200, "{ran} cases ran");
     assert!(faults > 20 && trapped > 10, "{faults} faults, {trapped} from trap-mode code, over {ran} cases");
+    assert!(trapped_baseline > 3, "{trapped_baseline} faults from trap-mode loads of baseline code");
 }
 
 /// The proptest for much longer: `FERROVM_DIFF_CASES=100000 cargo test
