@@ -147,6 +147,8 @@ struct Bl<'a, L: Linker + ?Sized> {
     lazy: Vec<Option<u8>>,
     /// Uses of each lazy temporary not yet emitted (of `uses`).
     left: Vec<u32>,
+    /// Bit `g`: some temporary may read guest register `g` lazily.
+    lazy_regs: u64,
     defined: Vec<bool>,
     site_pc: u64,
     retired: u32,
@@ -217,6 +219,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         consts,
         lazy,
         left,
+        lazy_regs: 0,
         defined,
         site_pc: block.start,
         retired: 0,
@@ -405,6 +408,10 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// Before guest register `g` is set: the temporaries that read it
     /// lazily and have uses left get its old value in their slots.
     fn materialize(&mut self, g: u8) -> R {
+        if self.lazy_regs & 1 << g == 0 {
+            return Ok(());
+        }
+        self.lazy_regs &= !(1 << g);
         for i in 0..self.lazy.len() {
             if self.lazy[i] == Some(g) {
                 self.lazy[i] = None;
@@ -487,6 +494,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.defined[i] = true;
         self.consts[i] = None;
         self.lazy[i] = Some(g);
+        self.lazy_regs |= 1 << g;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
 use criterion::{Criterion, Throughput};
-use ferrovm_jit::abi::Cell;
+use ferrovm_jit::abi::{Cell, Unlinked};
 use ferrovm_jit::{CodeStore, Flavor, JitOptions, Linker};
 use ferrovm_mem::AddressSpace;
 
@@ -15,14 +15,14 @@ use crate::common::{block_starts, guest_text, optimized_blocks};
 
 /// Cells and counters by pc, as the engine's translation table keeps them.
 struct Links {
-    stub: usize,
+    unlinked: Unlinked,
     cells: HashMap<u64, Box<(Cell, AtomicU32)>>,
 }
 
 impl Links {
     fn entry(&mut self, pc: u64) -> &(Cell, AtomicU32) {
-        let stub = self.stub;
-        self.cells.entry(pc).or_insert_with(|| Box::new((Cell::new(pc, stub), AtomicU32::new(0))))
+        let unlinked = self.unlinked;
+        self.cells.entry(pc).or_insert_with(|| Box::new((Cell::new(pc, unlinked), AtomicU32::new(0))))
     }
 }
 
@@ -44,7 +44,7 @@ pub fn bench(c: &mut Criterion) {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
     let store = CodeStore::new(&mem, JitOptions::default()).expect("jit");
     let mut compiler = store.compiler();
-    let mut links = Links { stub: store.stub(), cells: HashMap::new() };
+    let mut links = Links { unlinked: store.unlinked(), cells: HashMap::new() };
 
     let mut compile_all = || {
         let mut bytes = 0usize;

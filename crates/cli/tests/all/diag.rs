@@ -309,7 +309,9 @@ fn jitdump_records(path: &Path) -> Vec<(String, u64)> {
 fn perf_map_and_jitdump_name_compiled_code_by_guest_symbol() {
     let dir = scratch("perf");
     let mut child = Command::new(ferrovm())
-        .args(["run", "--engine", "jit", "--perf-map", "--jitdump"])
+        // Hot code compiled on the guest thread: the program cannot end
+        // before its optimized region exists.
+        .args(["run", "--engine", "jit", "--compile-threads", "0", "--perf-map", "--jitdump"])
         .arg(&dir)
         .arg(guest("prof_hot"))
         .arg("200000")
