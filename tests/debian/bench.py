@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real programs under qemu-riscv64 and ferrovm: how long each one takes.
 
-    tests/debian/bench.py [--ferrovm PATH] [--config NAME='ARGS']... [--runs N]
+    tests/debian/bench.py [--ferrovm PATH] [--config NAME[@PATH]='ARGS']... [--runs N]
                           [--stats] [--json FILE] [--markdown FILE] [CASE...]
 
 Runs Debian's riscv64 programs from the sysroot of tests/debian/sysroot.sh
@@ -27,7 +27,10 @@ run instead (the sysroot has no .pyc files).
 
 Runners: `qemu` is `qemu-riscv64 -L SYSROOT PROGRAM ARGS` ($QEMU_RISCV64
 overrides the binary); `--config NAME='ARGS'` is `FERROVM run ARGS -L SYSROOT
--- PROGRAM ARGS` (default: tiered='--engine tiered' and jit='--engine jit').
+-- PROGRAM ARGS` (default: tiered='--engine tiered' and jit='--engine jit');
+`--config NAME@PATH='ARGS'` runs the ferrovm binary at PATH instead, so two
+builds are compared in one run (`--config before@/tmp/old/ferrovm='' --config
+after='').
 
 Exit status: 0 if every run matched qemu's, 1 if any was WRONG or failed,
 2 for usage errors.
@@ -504,9 +507,10 @@ def main() -> int:
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--ferrovm", default=os.environ.get("FERROVM", str(REPO / "target" / "release" / "ferrovm")),
                     help="the ferrovm binary (default: $FERROVM or target/release/ferrovm)")
-    ap.add_argument("--config", action="append", default=[], metavar="NAME='ARGS'",
-                    help="a ferrovm configuration: `ferrovm run ARGS -L SYSROOT -- ...` (repeatable; "
-                         "default: tiered='--engine tiered' jit='--engine jit')")
+    ap.add_argument("--config", action="append", default=[], metavar="NAME[@PATH]='ARGS'",
+                    help="a ferrovm configuration: `ferrovm run ARGS -L SYSROOT -- ...`, with the ferrovm "
+                         "binary at PATH instead of --ferrovm's if given (to compare builds in one run; "
+                         "repeatable; default: tiered='--engine tiered' jit='--engine jit')")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per case and runner (default 5)")
     ap.add_argument("--stats", action="store_true",
                     help="one more run per case and ferrovm configuration with --stats: compile statistics")
@@ -527,14 +531,17 @@ def main() -> int:
     if args.runs < 1:
         ap.error("--runs must be at least 1")
 
-    configs: list[tuple[str, str]] = []
+    configs: list[tuple[str, str, str]] = []
     for spec in args.config or ["tiered=--engine tiered", "jit=--engine jit"]:
-        name, eq, cargs = spec.partition("=")
-        if not eq or not re.fullmatch(r"[A-Za-z0-9_.+-]+", name) or name == "qemu":
-            ap.error(f"--config {spec!r}: want NAME='ARGS' (NAME: letters, digits, _.+-; not qemu)")
-        if name in (n for n, _ in configs):
+        head, eq, cargs = spec.partition("=")
+        name, at, binary = head.partition("@")
+        if not eq or not re.fullmatch(r"[A-Za-z0-9_.+-]+", name) or name == "qemu" or (at and not binary):
+            ap.error(f"--config {spec!r}: want NAME[@PATH]='ARGS' (NAME: letters, digits, _.+-; not qemu)")
+        if name in (n for n, _, _ in configs):
             ap.error(f"--config {name} given twice")
-        configs.append((name, cargs))
+        if binary and not os.access(binary, os.X_OK):
+            ap.error(f"--config {spec!r}: {binary} is not an executable")
+        configs.append((name, cargs, binary or args.ferrovm))
 
     t_start = time.perf_counter()
     if not args.list and not args.no_sysroot_update:
@@ -550,7 +557,7 @@ def main() -> int:
 
     qemu_prefix = compare.make_runner("qemu", sysroot, args.ferrovm).prefix
     qemu = BenchRunner("qemu", qemu_prefix)
-    runners = [qemu] + [ferrovm_runner(n, a, args.ferrovm, sysroot) for n, a in configs]
+    runners = [qemu] + [ferrovm_runner(n, a, b, sysroot) for n, a, b in configs]
 
     # select
     all_cases = build_cases(inputs, args.size_mb, None)

@@ -48,6 +48,9 @@ while read -r name tags args; do
     [[ ",$tags," == *",stdin,"* ]] && stdin="$here/input/$name.stdin"
     sysroot=()
     [[ ",$tags," == *",dynamic,"* ]] && sysroot=(-L /usr/riscv64-linux-gnu)
+    # Vector programs need the V extension, which the default ISA lacks
+    # (as the tests run them).
+    [[ ",$tags," == *",vector,"* ]] && sysroot+=(--isa max)
     want_out="$here/expected/$name.stdout"
     want_err="$here/expected/$name.stderr"
     want_status="$(cat "$here/expected/$name.status")"
