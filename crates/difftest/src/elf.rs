@@ -2,11 +2,17 @@
 //!
 //! Per case the harness code
 //! 1. points x27 at the case's init block, loads fcsr, f0..f31, x1..x31;
-//! 2. points x27 at the case's 512-byte scratch buffer;
+//! 2. points x27 at the case's scratch buffer (512 bytes, or for a vector
+//!    case [`crate::vector::scratch_bytes`] of its VLEN);
 //! 3. runs the sequence (for a case with `iterations` > 1, that many times:
 //!    see [`LOOP_REG`]);
-//! 4. stores fcsr, x1..x31, f0..f31 right after the scratch buffer and
-//!    `write(1, scratch, RECORD_BYTES)`s scratch + registers as one record.
+//! 4. stores fcsr, x1..x31, f0..f31 into the dump slots right before the
+//!    scratch buffer and `write(1, record, record_bytes(case))`s registers
+//!    + scratch as one record.
+//!
+//! The dump slots come first so that the harness reaches them at fixed
+//! negative offsets from x27 (-512..-8), whatever the scratch buffer's size
+//! (4 KiB for a vector case at VLEN 1024, past a 12-bit offset).
 //!
 //! After the last case: `exit(0)`. Writing per case (instead of once) means a
 //! crash in case k still leaves records 0..k on stdout, which pinpoints it.
@@ -22,13 +28,20 @@ pub const LOAD_ADDR: u64 = 0x10000;
 /// Slots (8 bytes each) of an init block / a register dump:
 /// slot 0 = fcsr, 1..=31 = x1..x31, 32..=63 = f0..f31.
 pub const SLOTS: usize = 64;
-/// Bytes one case writes to stdout: scratch buffer, then the register dump.
-pub const RECORD_BYTES: usize = SCRATCH_BYTES + SLOTS * 8;
+/// Bytes a scalar case writes to stdout: the register dump, then the
+/// scratch buffer ([`record_bytes`] of any case).
+pub const RECORD_BYTES: usize = SLOTS * 8 + SCRATCH_BYTES;
+
+/// Bytes `case` writes to stdout: the register dump, then its scratch
+/// buffer.
+pub fn record_bytes(case: &Case) -> usize {
+    SLOTS * 8 + case.scratch.len()
+}
 
 /// The register the loop of a case with several iterations counts in.
 ///
 /// The loop is the sequence followed by
-/// `csrrwi x0, frm, FRM; ld t, 512(x27); addi t, t, -1; sd t, 512(x27);
+/// `csrrwi x0, frm, FRM; ld t, -512(x27); addi t, t, -1; sd t, -512(x27);
 /// bnez t, start` with `t` = this register: the count lives in the
 /// record's first dump slot (written with fcsr at the end), so the sequence
 /// keeps every register as its input, and `t` is clobbered only between
@@ -79,10 +92,17 @@ impl Code {
         self.op("addi", rd, rd, 0, lo);
     }
 
-    /// `addi rd, x0, v` for a small constant.
+    /// `addi rd, x0, v` for a small constant, `lui rd, hi; addiw rd, rd,
+    /// lo` for any other 32-bit one.
     fn li(&mut self, rd: u8, v: i64) {
-        debug_assert!((-2048..2048).contains(&v));
-        self.op("addi", rd, 0, 0, v);
+        if (-2048..2048).contains(&v) {
+            self.op("addi", rd, 0, 0, v);
+        } else {
+            debug_assert!(i32::try_from(v).is_ok());
+            let hi = (v + 0x800) >> 12;
+            self.op("lui", rd, 0, 0, hi & 0xfffff);
+            self.op("addiw", rd, rd, 0, v - (hi << 12));
+        }
     }
 }
 
@@ -111,12 +131,13 @@ pub fn build(cases: &[Case], side: Side) -> Vec<u8> {
     let data_off = (code_off + code_bound).div_ceil(PAGE) * PAGE;
     let init_addr = LOAD_ADDR + data_off;
     let records_addr = init_addr + (cases.len() * SLOTS * 8) as u64;
+    let records_len: usize = cases.iter().map(record_bytes).sum();
     let layout = Layout { code_off, init_addr, records_addr };
 
     let code = emit_code(cases, &layout, side);
     assert!(code_off + code.len() as u64 <= data_off, "code bound too small");
 
-    let mut data = Vec::with_capacity(cases.len() * (SLOTS * 8 + RECORD_BYTES));
+    let mut data = Vec::with_capacity(cases.len() * SLOTS * 8 + records_len);
     for c in cases {
         let mut slots = [0u64; SLOTS];
         slots[0] = c.fcsr;
@@ -127,10 +148,10 @@ pub fn build(cases: &[Case], side: Side) -> Vec<u8> {
         }
     }
     for c in cases {
-        data.extend_from_slice(&c.scratch);
         // The first dump slot holds the loop count until the dump.
         data.extend_from_slice(&u64::from(c.iterations.max(1)).to_le_bytes());
         data.extend_from_slice(&[0u8; SLOTS * 8 - 8]);
+        data.extend_from_slice(&c.scratch);
     }
 
     let mut elf = Vec::with_capacity((data_off as usize) + data.len());
@@ -165,10 +186,11 @@ pub fn build(cases: &[Case], side: Side) -> Vec<u8> {
 fn emit_code(cases: &[Case], l: &Layout, side: Side) -> Vec<u8> {
     let mut c = Code { base: LOAD_ADDR + l.code_off, bytes: Vec::new() };
     let b = BASE_REG;
+    let mut record = l.records_addr;
     for (k, case) in cases.iter().enumerate() {
         let init = l.init_addr + (k * SLOTS * 8) as u64;
-        let record = l.records_addr + (k * RECORD_BYTES) as u64;
-        let dump = SCRATCH_BYTES as i64;
+        // x27 points at the scratch buffer, the dump slots right before it.
+        let dump = -((SLOTS * 8) as i64);
         // 1. Initial state.
         c.la(b, init);
         c.op("ld", 1, b, 0, 0);
@@ -182,7 +204,7 @@ fn emit_code(cases: &[Case], l: &Layout, side: Side) -> Vec<u8> {
             }
         }
         // 2. Scratch base.
-        c.la(b, record);
+        c.la(b, record + (SLOTS * 8) as u64);
         // 3. The sequence.
         let start = c.pc();
         let code = match side {
@@ -216,10 +238,11 @@ fn emit_code(cases: &[Case], l: &Layout, side: Side) -> Vec<u8> {
         c.op("csrrs", 1, 0, 0, 3); // csrr x1, fcsr
         c.op("sd", 0, b, 1, dump);
         c.li(10, 1); // a0 = stdout
-        c.op("addi", 11, b, 0, 0); // a1 = record
-        c.li(12, RECORD_BYTES as i64); // a2 = length
+        c.op("addi", 11, b, 0, dump); // a1 = record
+        c.li(12, record_bytes(case) as i64); // a2 = length
         c.li(17, SYS_WRITE);
         c.op("ecall", 0, 0, 0, 0);
+        record += record_bytes(case) as u64;
     }
     c.li(10, 0);
     c.li(17, SYS_EXIT);
@@ -273,7 +296,7 @@ mod tests {
         let looped = Case { iterations: 3, ..once.clone() };
         let (a, b) = (build(std::slice::from_ref(&once), Side::Subject), build(&[looped], Side::Subject));
         assert_eq!(a.len(), b.len(), "the data starts at the same page");
-        let count_at = a.len() - RECORD_BYTES + SCRATCH_BYTES;
+        let count_at = a.len() - RECORD_BYTES;
         assert_eq!(a[count_at..count_at + 8], 1u64.to_le_bytes());
         assert_eq!(b[count_at..count_at + 8], 3u64.to_le_bytes());
         let code = (EHDR + 2 * PHDR) as usize;

@@ -3,7 +3,8 @@
 //!
 //! Safety rules (what makes a sequence runnable and deterministic):
 //! - `x27` (s11) is the scratch base pointer; no generated instruction writes
-//!   it. Every load/store/AMO addresses the case's 512-byte scratch buffer,
+//!   it. Every load/store/AMO addresses the case's scratch buffer (512 bytes;
+//!   a vector case's is larger at VLEN > 128, see [`crate::vector`]),
 //!   through `x27` or a temporary set from it just before (`addi t, x27, k`).
 //! - Control flow only jumps forward to the start of a later instruction
 //!   *group* of the same case (or to its end); a group is one instruction or
@@ -24,7 +25,8 @@ use std::sync::OnceLock;
 
 /// The register holding the scratch base; never written by a sequence.
 pub const BASE_REG: u8 = 27;
-/// Bytes of scratch memory per case.
+/// Bytes of scratch memory of a scalar case (and of a vector case at VLEN
+/// 128; see [`crate::vector::scratch_bytes`]).
 pub const SCRATCH_BYTES: usize = 512;
 /// Maximum number of instruction groups in a sequence.
 pub const MAX_GROUPS: usize = 24;
@@ -84,7 +86,9 @@ pub struct Case {
     pub f: [u64; 32],
     /// Initial fcsr: `frm` 0..=4 in bits 7:5, `fflags` in 4:0.
     pub fcsr: u64,
-    pub scratch: [u8; SCRATCH_BYTES],
+    /// The scratch buffer's initial bytes: [`SCRATCH_BYTES`], or for a
+    /// vector case [`crate::vector::scratch_bytes`] of its VLEN.
+    pub scratch: Vec<u8>,
     /// The sequence ferrovm runs.
     pub code: Vec<Insn>,
     /// The sequence QEMU runs, if it differs: the same layout with each
@@ -121,25 +125,29 @@ impl Case {
         }
         let frm = rng.gen_range(0..=4u64);
         let fcsr = (frm << 5) | rng.gen_range(0..32u64);
-        let mut scratch = [0u8; SCRATCH_BYTES];
-        for chunk in scratch.chunks_exact_mut(8) {
-            let v = match rng.gen_range(0..4) {
-                0 | 1 => values::int(&mut rng),
-                2 => values::f64_bits(&mut rng),
-                _ => u64::from(values::f32_bits(&mut rng)) | (u64::from(values::f32_bits(&mut rng)) << 32),
-            };
-            chunk.copy_from_slice(&v.to_le_bytes());
-        }
+        let mut scratch = vec![0u8; SCRATCH_BYTES];
+        fill_scratch(&mut scratch, &mut rng);
         let (code, oracle_code) = SeqGen::new(&mut rng, frm as u8).run();
         Case { seed, x, f, fcsr, scratch, code, oracle_code, iterations: 1 }
     }
 
-    /// The vector-mode case for `seed`: the scalar case's initial state
-    /// with a vector sequence (see [`crate::vector`]).
-    pub fn generate_vector(seed: u64) -> Case {
+    /// The vector-mode case for `seed` at `vlen` (one of
+    /// [`crate::vector::VLENS`]): the scalar case's initial state, its
+    /// scratch buffer grown to [`crate::vector::scratch_bytes`] (the bytes
+    /// past the scalar case's 512 drawn from their own stream, so that at
+    /// VLEN 128 a case is what it always was), with a vector sequence (see
+    /// [`crate::vector`]).
+    pub fn generate_vector(seed: u64, vlen: u32) -> Case {
         let mut case = Case::generate(seed);
+        let bytes = crate::vector::scratch_bytes(vlen);
+        if bytes > case.scratch.len() {
+            let mut more = StdRng::seed_from_u64(seed ^ 0x0073_6372_6174_6368);
+            let old = case.scratch.len();
+            case.scratch.resize(bytes, 0);
+            fill_scratch(&mut case.scratch[old..], &mut more);
+        }
         let mut rng = StdRng::seed_from_u64(seed ^ 0x7665_6374_6f72);
-        crate::vector::prepare(&mut case, &mut rng);
+        crate::vector::prepare(&mut case, &mut rng, vlen);
         case
     }
 
@@ -164,6 +172,19 @@ impl Case {
     /// The sequence run by the oracle (QEMU).
     pub fn oracle_code(&self) -> &[Insn] {
         self.oracle_code.as_deref().unwrap_or(&self.code)
+    }
+}
+
+/// Fills `bytes` (a multiple of 8 long) with the initial values that
+/// matter, 8 bytes at a time: integers, binary64 and pairs of binary32.
+fn fill_scratch(bytes: &mut [u8], rng: &mut StdRng) {
+    for chunk in bytes.chunks_exact_mut(8) {
+        let v = match rng.gen_range(0..4) {
+            0 | 1 => values::int(rng),
+            2 => values::f64_bits(rng),
+            _ => u64::from(values::f32_bits(rng)) | (u64::from(values::f32_bits(rng)) << 32),
+        };
+        chunk.copy_from_slice(&v.to_le_bytes());
     }
 }
 

@@ -25,6 +25,8 @@
 //! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
 //! # V 1.0 integer and FP sequences (VLEN 128) instead of scalar ones
 //! cargo run -p ferrovm-difftest --release -- --vector --cases 100000 --jobs 2
+//! # the same at VLEN 256 (QEMU vlen=256, ferrovm --vlen=256; also 512, 1024)
+//! cargo run -p ferrovm-difftest --release -- --vector --vlen 256 --cases 100000
 //! # every case compiled (first-run code only: a case runs each block once)
 //! cargo run -p ferrovm-difftest --release -- --ferrovm-arg=--engine=jit
 //! # every block compiled as an optimized region before it runs (on the
@@ -67,7 +69,7 @@
 //! let qemu = Subprocess::qemu().expect("qemu-riscv64 installed");
 //! let ferrovm = Subprocess::ferrovm();
 //! let c = Campaign {
-//!     seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: false, iterations: 1,
+//!     seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: None, iterations: 1,
 //! };
 //! let s = run_campaign(&c, &qemu, ferrovm.as_ref().map(|f| f as _))?;
 //! println!("{} cases, {} divergences", s.cases, s.divergences);

@@ -4,24 +4,35 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use ferrovm_difftest::generator::Case;
 use ferrovm_difftest::run::{Campaign, Runner, Subprocess, run_campaign, run_cases};
+use ferrovm_difftest::vector::VLENS;
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let qemu = if args.vector { Subprocess::qemu_vector() } else { Subprocess::qemu() };
+    let Some(vlen) = VLENS.iter().copied().find(|&v| v == args.vlen) else {
+        bail!("--vlen {}: the vector mode runs at VLEN {VLENS:?}", args.vlen)
+    };
+    let vector = args.vector.then_some(vlen);
+    let qemu = match vector {
+        Some(vlen) => Subprocess::qemu_vector(vlen),
+        None => Subprocess::qemu(),
+    };
     let Some(mut qemu) = qemu else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
     let stall = std::time::Duration::from_secs(args.stall_timeout);
     qemu.stall_timeout = stall;
     let mut ferrovm = Subprocess::ferrovm();
     if let Some(f) = &mut ferrovm {
         f.stall_timeout = stall;
-        if args.vector {
-            f.args.extend(["--isa=max".to_string(), format!("--vlen={}", ferrovm_difftest::vector::VLEN)]);
+        if let Some(vlen) = vector {
+            f.args.extend(ferrovm_difftest::vector::ferrovm_args(vlen));
         }
         f.args.extend(args.ferrovm_args.iter().cloned());
     }
     let iterations = args.iterations.max(1);
     let make = move |seed| {
-        let case = if args.vector { Case::generate_vector(seed) } else { Case::generate(seed) };
+        let case = match vector {
+            Some(vlen) => Case::generate_vector(seed, vlen),
+            None => Case::generate(seed),
+        };
         Case { iterations, ..case }
     };
     match &ferrovm {
@@ -44,12 +55,13 @@ fn main() -> Result<()> {
             jobs: args.jobs,
             max_reports: args.max_reports,
             progress: true,
-            vector: args.vector,
+            vector,
             iterations,
         };
         let looped = if iterations > 1 { format!(", each looped {iterations} times") } else { String::new() };
+        let vlen = vector.map(|v| format!(", vector at VLEN {v}")).unwrap_or_default();
         eprintln!(
-            "seed {:#x}: {} cases in batches of {}, {} jobs{looped}",
+            "seed {:#x}: {} cases in batches of {}, {} jobs{looped}{vlen}",
             args.seed, args.cases, args.batch, args.jobs
         );
         run_campaign(&campaign, &qemu, subject)?
@@ -76,10 +88,14 @@ fn main() -> Result<()> {
 #[derive(Parser)]
 #[command(about = "Differential testing of ferrovm against qemu-riscv64 on random instruction sequences")]
 struct Args {
-    /// Random V 1.0 integer and floating-point sequences (VLEN 128; QEMU runs with
-    /// `-cpu rv64,v=true,vlen=128,vext_spec=v1.0`, ferrovm with `--isa=max`).
+    /// Random V 1.0 integer and floating-point sequences (at `--vlen`; QEMU
+    /// runs with `-cpu rv64,v=true,vlen=VLEN,vext_spec=v1.0`, ferrovm with
+    /// `--isa=max --vlen=VLEN`).
     #[arg(long)]
     vector: bool,
+    /// VLEN of the `--vector` cases: 128, 256, 512 or 1024.
+    #[arg(long, default_value_t = ferrovm_difftest::vector::DEFAULT_VLEN, requires = "vector")]
+    vlen: u32,
     /// Number of cases.
     #[arg(long, default_value_t = 100_000)]
     cases: u64,

@@ -1,8 +1,8 @@
 //! Running batches under the oracle (qemu-riscv64) and the subject (ferrovm)
 //! and comparing the dumps.
 
-use crate::elf::{self, RECORD_BYTES, SLOTS, Side};
-use crate::generator::{Case, SCRATCH_BYTES, case_seed};
+use crate::elf::{self, SLOTS, Side};
+use crate::generator::{Case, case_seed};
 use crate::isa::rm_name;
 use crate::known;
 use anyhow::{Context, Result};
@@ -81,10 +81,10 @@ pub struct Subprocess {
 }
 
 impl Subprocess {
-    /// `qemu-riscv64` with V 1.0 at VLEN 128, for vector cases.
-    pub fn qemu_vector() -> Option<Subprocess> {
+    /// `qemu-riscv64` with V 1.0 at `vlen`, for vector cases of that VLEN.
+    pub fn qemu_vector(vlen: u32) -> Option<Subprocess> {
         let mut q = Subprocess::qemu()?;
-        q.args = vec!["-cpu".into(), format!("rv64,v=true,vlen={},vext_spec=v1.0", crate::vector::VLEN)];
+        q.args = vec!["-cpu".into(), format!("rv64,v=true,vlen={vlen},vext_spec=v1.0")];
         Some(q)
     }
 
@@ -199,7 +199,7 @@ impl Runner for Subprocess {
     }
 }
 
-/// One case's dump: scratch memory and registers.
+/// One case's dump: registers and scratch memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub scratch: Vec<u8>,
@@ -207,12 +207,15 @@ pub struct Record {
     pub slots: [u64; SLOTS],
 }
 
-/// The complete records in a run's stdout.
-pub fn parse(stdout: &[u8]) -> Vec<Record> {
+/// The complete records in a run's stdout, each `SLOTS * 8` bytes of
+/// registers and then `scratch_bytes` of scratch memory (every case of a
+/// batch has the same: [`crate::generator::SCRATCH_BYTES`], or
+/// [`crate::vector::scratch_bytes`] of the campaign's VLEN).
+pub fn parse(stdout: &[u8], scratch_bytes: usize) -> Vec<Record> {
     stdout
-        .chunks_exact(RECORD_BYTES)
+        .chunks_exact(SLOTS * 8 + scratch_bytes)
         .map(|r| {
-            let (scratch, regs) = r.split_at(SCRATCH_BYTES);
+            let (regs, scratch) = r.split_at(SLOTS * 8);
             let mut slots = [0u64; SLOTS];
             for (s, b) in slots.iter_mut().zip(regs.chunks_exact(8)) {
                 *s = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
@@ -362,8 +365,9 @@ pub struct Campaign {
     /// Stop collecting divergence reports after this many (still counting).
     pub max_reports: usize,
     pub progress: bool,
-    /// Vector cases ([`Case::generate_vector`]) instead of scalar ones.
-    pub vector: bool,
+    /// Vector cases ([`Case::generate_vector`]) at this VLEN (one of
+    /// [`crate::vector::VLENS`]) instead of scalar ones.
+    pub vector: Option<u32>,
     /// Times each case's sequence runs, in a loop ([`Case::iterations`]).
     pub iterations: u32,
 }
@@ -416,7 +420,10 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
                     }
                     let lo = b * c.batch as u64;
                     let hi = (lo + c.batch as u64).min(c.cases);
-                    let make = if c.vector { Case::generate_vector } else { Case::generate };
+                    let make = |seed| match c.vector {
+                        Some(vlen) => Case::generate_vector(seed, vlen),
+                        None => Case::generate(seed),
+                    };
                     let cases: Vec<Case> =
                         (lo..hi).map(|i| Case { iterations: c.iterations, ..make(case_seed(c.seed, i)) }).collect();
                     let path = dir.join(format!("r{tag}-b{b}.elf"));
@@ -471,13 +478,19 @@ fn run_batch(
     max_reports: usize,
     summary: &Mutex<Summary>,
 ) -> Result<()> {
+    let Some(first) = cases.first() else { return Ok(()) };
+    let scratch_bytes = first.scratch.len();
+    anyhow::ensure!(
+        cases.iter().all(|c| c.scratch.len() == scratch_bytes),
+        "a batch's cases must have scratch buffers of one size (one VLEN)"
+    );
     let mut start = 0;
     while start < cases.len() {
         let rest = &cases[start..];
         let image = elf::build(rest, Side::Oracle);
         write_executable(path, &image)?;
         let q = oracle.run(&Program { elf: &image, path })?;
-        let q_recs = parse(&q.stdout);
+        let q_recs = parse(&q.stdout, scratch_bytes);
         let s = match subject {
             Some(r) if rest.iter().any(|c| c.oracle_code.is_some()) => {
                 let image = elf::build(rest, Side::Subject);
@@ -508,7 +521,7 @@ fn run_batch(
             stop = k;
         }
         if let (Some(s), Some(r)) = (s, subject) {
-            let s_recs = parse(&s.stdout);
+            let s_recs = parse(&s.stdout, scratch_bytes);
             let n = s_recs.len().min(q_done);
             for k in 0..n {
                 sum.compared += 1;
@@ -598,9 +611,11 @@ mod tests {
 
     #[test]
     fn parse_and_compare() {
+        use crate::elf::RECORD_BYTES;
+        use crate::generator::SCRATCH_BYTES;
         let mut bytes = vec![0u8; RECORD_BYTES * 2 + 5];
-        bytes[RECORD_BYTES + SCRATCH_BYTES + 8] = 1; // second record: x1 = 1
-        let recs = parse(&bytes);
+        bytes[RECORD_BYTES + 8] = 1; // second record: x1 = 1
+        let recs = parse(&bytes, SCRATCH_BYTES);
         assert_eq!(recs.len(), 2);
         let d = compare(&recs[0], &recs[1]);
         assert_eq!(d.len(), 1);

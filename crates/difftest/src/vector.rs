@@ -1,12 +1,18 @@
-//! The `--vector` mode: random V 1.0 sequences (VLEN = 128), integer and
-//! floating point.
+//! The `--vector` mode: random V 1.0 sequences, integer and floating
+//! point, at a VLEN of 128 (the default), 256, 512 or 1024 (`--vlen`;
+//! QEMU runs with the same `vlen=`, ferrovm with the same `--vlen`).
 //!
-//! A vector case reuses the scalar harness unchanged: its sequence starts by
-//! loading `v0..v15` from scratch bytes 256..512, runs random `vsetvli`/
-//! `vsetivli` and vector instructions over `v0..v15` whose memory accesses
-//! stay inside scratch bytes 0..256, then stores `vl`, `vtype`, `vxsat` and
-//! `vxrm` into `x28..x31` and `v0..v15` back over scratch bytes 256..512.
-//! The scalar dump then compares everything. The generator models `vl`,
+//! A vector case reuses the scalar harness with a scratch buffer of
+//! [`scratch_bytes`] = 32 vector registers' worth (512 bytes at VLEN 128,
+//! 1 KiB at 256, 4 KiB at 1024): its sequence starts by loading `v0..v15`
+//! from the upper half ([`regs_at`]: 16 registers of VLEN/8 bytes), runs
+//! random `vsetvli`/`vsetivli` and vector instructions over `v0..v15` whose
+//! memory accesses stay inside the lower half, then stores `vl`, `vtype`,
+//! `vxsat` and `vxrm` into `x28..x31` and `v0..v15` back over the upper
+//! half. The scalar dump then compares everything. Every offset and length
+//! bound the generator uses is the VLEN-128 one scaled by VLEN/128, so one
+//! generator serves every VLEN (at 128 it makes exactly the cases it made
+//! before VLEN was a parameter). The generator models `vl`,
 //! SEW and LMUL (AVLs are immediates or VLMAX) so that it only emits legal
 //! instructions: register groups aligned, no forbidden overlaps, masked
 //! destinations other than `v0`, and accesses in bounds. Encodings are built
@@ -42,8 +48,27 @@ macro_rules! push {
     }};
 }
 
-/// VLEN the cases assume (QEMU runs with `vlen=128`).
-pub const VLEN: u32 = 128;
+/// The VLENs the vector mode generates for (QEMU 7.2 takes 128 and up).
+pub const VLENS: [u32; 4] = [128, 256, 512, 1024];
+/// The default VLEN.
+pub const DEFAULT_VLEN: u32 = 128;
+
+/// Bytes of scratch memory of a vector case at `vlen`: room for 16 vector
+/// registers of data below [`regs_at`] and `v0..v15` from there.
+pub fn scratch_bytes(vlen: u32) -> usize {
+    4 * vlen as usize
+}
+
+/// Where in the scratch buffer `v0..v15` start from and are dumped to.
+pub fn regs_at(vlen: u32) -> usize {
+    2 * vlen as usize
+}
+
+/// ferrovm's arguments for vector cases at `vlen`: every extension QEMU
+/// runs (`--isa=max`, see `KNOWN_QEMU_DIFFERENCES.md` on Zvfh) and the VLEN.
+pub fn ferrovm_args(vlen: u32) -> [String; 2] {
+    ["--isa=max".to_string(), format!("--vlen={vlen}")]
+}
 
 const OP_V: u32 = 0x57;
 const LOAD_FP: u32 = 0x07;
@@ -85,15 +110,9 @@ struct Model {
     vl: u32,
 }
 
-impl Model {
-    fn vlmax_of(sew: u32, lmul: i32) -> u32 {
-        let bits = if lmul >= 0 { VLEN << lmul } else { VLEN >> -lmul };
-        bits / (8 << sew)
-    }
-}
-
 struct VGen<'r> {
     rng: &'r mut StdRng,
+    vlen: u32,
     m: Model,
     out: Vec<Insn>,
     /// What QEMU runs, when it differs from `out` (see [`RTZ`]).
@@ -104,6 +123,16 @@ struct VGen<'r> {
 }
 
 impl VGen<'_> {
+    fn vlmax_of(&self, sew: u32, lmul: i32) -> u32 {
+        let bits = if lmul >= 0 { self.vlen << lmul } else { self.vlen >> -lmul };
+        bits / (8 << sew)
+    }
+
+    /// A VLEN-128 byte count or offset scaled to this VLEN.
+    fn scaled(&self, n: u32) -> u32 {
+        n * (self.vlen / 128)
+    }
+
     fn w(&mut self, word: u32) {
         self.out.push(Insn::Word(word));
         self.oracle.push(Insn::Word(word));
@@ -147,7 +176,7 @@ impl VGen<'_> {
                 break l;
             }
         };
-        let vlmax = Model::vlmax_of(sew, lmul);
+        let vlmax = self.vlmax_of(sew, lmul);
         let (ta, ma) = (self.rng.gen_range(0..2u32), self.rng.gen_range(0..2u32));
         let vtype = ma << 7 | ta << 6 | sew << 3 | (lmul as u32 & 7);
         let vl = if self.rng.gen_ratio(1, 2) {
@@ -162,9 +191,16 @@ impl VGen<'_> {
         self.m = Model { sew, lmul, vl };
     }
 
-    /// `addi x26, x27, off`.
+    /// `addi x26, x27, off` (`addi x26, x27, 2047; addi x26, x26,
+    /// off - 2047` past a 12-bit offset: `v0..v15` at VLEN 1024).
     fn base(&mut self, off: u32) {
-        push!(self, itype(off as i32, BASE_REG, 0, T_ADDR, 0x13));
+        if off < 2048 {
+            push!(self, itype(off as i32, BASE_REG, 0, T_ADDR, 0x13));
+        } else {
+            assert!(off < 4095);
+            push!(self, itype(2047, BASE_REG, 0, T_ADDR, 0x13));
+            push!(self, itype(off as i32 - 2047, T_ADDR, 0, T_ADDR, 0x13));
+        }
     }
 
     fn vm(&mut self) -> u32 {
@@ -704,7 +740,8 @@ impl VGen<'_> {
         push!(self, word);
     }
 
-    /// A load or store inside scratch bytes 0..256.
+    /// A load or store inside the lower half of the scratch buffer (bytes
+    /// 0..256 at VLEN 128).
     fn memory(&mut self) {
         let (sew, lm, vl) = (self.m.sew, self.m.lmul, self.m.vl);
         let width = |eew: u32| [0u32, 5, 6, 7][eew as usize];
@@ -725,10 +762,21 @@ impl VGen<'_> {
                 let strided = self.rng.gen_ratio(1, 2);
                 let stride = if strided { [0i32, 1, 2, -1][self.rng.gen_range(0..4)] * (nf << eew) as i32 } else { 0 };
                 let span = vl.max(1) as i32 * stride.abs() + ((vl * nf) << eew) as i32;
-                if span > 200 {
+                let (half, most) = (self.scaled(256) as i32, self.scaled(200) as i32);
+                if span > most {
                     return;
                 }
-                let off = if stride < 0 { 228 } else { self.rng.gen_range(0..(256 - span).clamp(1, 56)) as u32 };
+                // A negative stride goes down from 228 (scaled): the lowest
+                // byte is at 28 (scaled) or above, the highest at most 32
+                // bytes past the start (past the lower half only into the
+                // registers' bytes, all loaded by then and all stored over
+                // at the end).
+                let off = if stride < 0 {
+                    self.scaled(228)
+                } else {
+                    let room = self.scaled(56) as i32;
+                    self.rng.gen_range(0..(half - span).clamp(1, room)) as u32
+                };
                 self.base(off);
                 let mop = if strided {
                     push!(self, itype(stride, 0, 0, 29, 0x13)); // li x29, stride
@@ -752,7 +800,7 @@ impl VGen<'_> {
                 let n = [1u32, 2, 4, 8][self.rng.gen_range(0..4)];
                 let vd = (self.rng.gen_range(0..16 / n) * n) as u8;
                 let eew = if store { 0 } else { self.rng.gen_range(0..4) };
-                let off = self.rng.gen_range(0..(256 - 16 * n).clamp(1, 64));
+                let off = self.rng.gen_range(0..self.scaled(256 - 16 * n).clamp(1, self.scaled(64)));
                 self.base(off);
                 push!(
                     self,
@@ -768,7 +816,7 @@ impl VGen<'_> {
             _ => {
                 // vlm.v / vsm.v
                 let vd = self.rng.gen_range(0..16u8);
-                let off = self.rng.gen_range(0..200);
+                let off = self.rng.gen_range(0..self.scaled(200));
                 self.base(off);
                 push!(self, 1 << 25 | 0b01011 << 20 | u32::from(T_ADDR) << 15 | u32::from(vd) << 7 | opcode);
             }
@@ -797,13 +845,16 @@ pub fn rtz_substitute(word: u32) -> Option<([u32; 3], [u32; 3])> {
     ))
 }
 
-/// Makes `case` (a scalar case's initial state) a vector case: for an FP
+/// Makes `case` (a scalar case's initial state, its scratch buffer
+/// [`scratch_bytes`] of `vlen` long) a vector case at `vlen`: for an FP
 /// case, FP bit patterns in the scratch bytes the vector registers start
 /// from; then the sequence, and QEMU's version of it if that differs.
-pub fn prepare(case: &mut Case, rng: &mut StdRng) {
+pub fn prepare(case: &mut Case, rng: &mut StdRng, vlen: u32) {
+    assert!(VLENS.contains(&vlen), "VLEN {vlen} is not one of {VLENS:?}");
+    assert_eq!(case.scratch.len(), scratch_bytes(vlen));
     let fp = rng.gen_ratio(1, 2);
     if fp {
-        for chunk in case.scratch[256..].chunks_exact_mut(8) {
+        for chunk in case.scratch[regs_at(vlen)..].chunks_exact_mut(8) {
             let v = match rng.gen_range(0..5) {
                 0 | 1 => u64::from(values::f32_bits(rng)) | (u64::from(values::f32_bits(rng)) << 32),
                 2 | 3 => values::f64_bits(rng),
@@ -812,7 +863,7 @@ pub fn prepare(case: &mut Case, rng: &mut StdRng) {
             chunk.copy_from_slice(&v.to_le_bytes());
         }
     }
-    let (code, oracle) = sequence(rng, fp);
+    let (code, oracle) = sequence(rng, fp, vlen);
     case.code = code;
     case.oracle_code = oracle;
 }
@@ -822,33 +873,83 @@ pub fn substitutions(case: &Case) -> Vec<&'static str> {
     if case.oracle_code.is_some() { vec![RTZ] } else { Vec::new() }
 }
 
-/// The sequence of a vector case (see the module docs), and QEMU's if it
-/// differs.
-pub fn sequence(rng: &mut StdRng, fp: bool) -> (Vec<Insn>, Option<Vec<Insn>>) {
-    let mut g =
-        VGen { rng, m: Model { sew: 0, lmul: 0, vl: 0 }, out: Vec::new(), oracle: Vec::new(), substituted: false, fp };
-    // Load v0..v15 from scratch 256..512 (e8, m8: 128 bytes a group).
-    push!(g, itype(0b0000_0011, 0, 7, 28, OP_V)); // vsetvli x28, x0, e8, m8
-    g.base(256);
-    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | LOAD_FP); // v0
-    g.base(384);
-    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | LOAD_FP);
+/// The sequence of a vector case at `vlen` (see the module docs), and
+/// QEMU's if it differs.
+pub fn sequence(rng: &mut StdRng, fp: bool, vlen: u32) -> (Vec<Insn>, Option<Vec<Insn>>) {
+    let mut g = VGen {
+        rng,
+        vlen,
+        m: Model { sew: 0, lmul: 0, vl: 0 },
+        out: Vec::new(),
+        oracle: Vec::new(),
+        substituted: false,
+        fp,
+    };
+    g.load_registers();
     g.vset();
     let n = g.rng.gen_range(4..=20);
     for _ in 0..n {
         g.one();
     }
-    // Scalar view of the vector CSRs, then v0..v15 over scratch 256..512.
-    for (rd, csr) in [(28u8, 0xc20), (29, 0xc21), (30, 0x009), (31, 0x00a)] {
-        push!(g, itype(csr, 0, 2, rd, 0x73));
-    }
-    push!(g, itype(0b0000_0011, 0, 7, 25, OP_V)); // vsetvli x25, x0, e8, m8
-    g.base(256);
-    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | STORE_FP); // v0
-    g.base(384);
-    push!(g, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | STORE_FP);
+    g.dump_registers();
     let oracle = g.substituted.then_some(g.oracle);
     (g.out, oracle)
+}
+
+/// `body` between the prologue and epilogue every vector case at `vlen`
+/// has (`v0..v15` loaded from the scratch buffer's upper half; the vector
+/// CSRs into `x28..x31` and `v0..v15` stored back): a hand-written vector
+/// case, e.g. to check the harness's layout.
+pub fn wrap(body: &[u32], vlen: u32) -> Vec<Insn> {
+    let mut rng = rand::SeedableRng::seed_from_u64(0);
+    let mut g = VGen {
+        rng: &mut rng,
+        vlen,
+        m: Model { sew: 0, lmul: 0, vl: 0 },
+        out: Vec::new(),
+        oracle: Vec::new(),
+        substituted: false,
+        fp: false,
+    };
+    g.load_registers();
+    for &w in body {
+        g.w(w);
+    }
+    g.dump_registers();
+    g.out
+}
+
+impl VGen<'_> {
+    /// Where `v0` and `v8` are loaded from and stored to.
+    fn register_bases(&self) -> (u32, u32) {
+        let at = regs_at(self.vlen) as u32;
+        // e8, m8: a group of 8 registers is VLEN bytes.
+        (at, at + self.vlen)
+    }
+
+    /// `v0..v15` from the upper half of the scratch buffer.
+    fn load_registers(&mut self) {
+        let (v0_at, v8_at) = self.register_bases();
+        push!(self, itype(0b0000_0011, 0, 7, 28, OP_V)); // vsetvli x28, x0, e8, m8
+        self.base(v0_at);
+        push!(self, 1 << 25 | u32::from(T_ADDR) << 15 | LOAD_FP); // v0
+        self.base(v8_at);
+        push!(self, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | LOAD_FP);
+    }
+
+    /// The scalar view of the vector CSRs (`vl`, `vtype`, `vxsat`, `vxrm`
+    /// into `x28..x31`), then `v0..v15` back where they came from.
+    fn dump_registers(&mut self) {
+        for (rd, csr) in [(28u8, 0xc20), (29, 0xc21), (30, 0x009), (31, 0x00a)] {
+            push!(self, itype(csr, 0, 2, rd, 0x73));
+        }
+        let (v0_at, v8_at) = self.register_bases();
+        push!(self, itype(0b0000_0011, 0, 7, 25, OP_V)); // vsetvli x25, x0, e8, m8
+        self.base(v0_at);
+        push!(self, 1 << 25 | u32::from(T_ADDR) << 15 | STORE_FP); // v0
+        self.base(v8_at);
+        push!(self, 1 << 25 | u32::from(T_ADDR) << 15 | 8 << 7 | STORE_FP);
+    }
 }
 
 #[cfg(test)]
@@ -866,7 +967,7 @@ mod tests {
         let mut rtz_substituted = 0;
         for seed in 0..3000u64 {
             let mut rng = StdRng::seed_from_u64(seed);
-            let (code, oracle) = sequence(&mut rng, true);
+            let (code, oracle) = sequence(&mut rng, true, DEFAULT_VLEN);
             for (k, insn) in code.iter().enumerate() {
                 let Insn::Word(w) = *insn else { continue };
                 let (f3, f6, vs1) = ((w >> 12) & 7, w >> 26, (w >> 15) & 31);
@@ -915,7 +1016,7 @@ mod tests {
         let mut per_sew = [0usize; 4];
         for seed in 0..1000u64 {
             let mut rng = StdRng::seed_from_u64(seed);
-            let (code, _) = sequence(&mut rng, true);
+            let (code, _) = sequence(&mut rng, true, DEFAULT_VLEN);
             let mut sew = 0;
             for insn in &code {
                 let Insn::Word(w) = *insn else { continue };
@@ -933,5 +1034,45 @@ mod tests {
             }
         }
         assert!(per_sew.iter().all(|&n| n > 0), "FP instructions per SEW 8/16/32/64: {per_sew:?}");
+    }
+
+    /// The generator is the same at every VLEN, its bounds scaled: loads
+    /// and stores (whose lengths grow with VLEN) are generated at least
+    /// 95% as often at 256, 512 and 1024 as at 128 on the same seeds, not
+    /// thinned out by bounds made for VLEN 128; and every `addi x26, x27, off` (the accesses' base)
+    /// stays inside the case's scratch buffer.
+    #[test]
+    fn memory_accesses_at_every_vlen() {
+        let mut counts = Vec::new();
+        for vlen in VLENS {
+            let mut n = 0;
+            for seed in 0..2000u64 {
+                let mut rng = StdRng::seed_from_u64(seed);
+                let (code, _) = sequence(&mut rng, false, vlen);
+                let words: Vec<u32> =
+                    code.iter().map(|i| if let Insn::Word(w) = *i { w } else { unreachable!() }).collect();
+                // Minus the prologue's and epilogue's two each.
+                n += words.iter().filter(|&&w| w & 0x7f == LOAD_FP || w & 0x7f == STORE_FP).count() - 4;
+                for (k, &w) in words.iter().enumerate() {
+                    let addi = w & 0x707f == 0x13 && (w >> 7) & 31 == u32::from(T_ADDR);
+                    if !addi {
+                        continue;
+                    }
+                    let imm = (w as i32) >> 20;
+                    let off = match (w >> 15) & 31 {
+                        r if r == u32::from(BASE_REG) => imm,
+                        // The second half of a base past 2047.
+                        _ => 2047 + imm,
+                    };
+                    assert!((0..scratch_bytes(vlen) as i32).contains(&off), "VLEN {vlen} seed {seed} word {k}: {off}");
+                }
+            }
+            counts.push(n);
+        }
+        for (vlen, n) in VLENS.iter().zip(&counts) {
+            // (Unscaled bounds give 91%, 85%, 80% of VLEN 128's count.)
+            assert!(*n * 20 >= counts[0] * 19, "VLEN {vlen}: {n} loads/stores, VLEN 128: {}", counts[0]);
+        }
+        eprintln!("loads and stores at VLEN {VLENS:?}: {counts:?}");
     }
 }

@@ -1,8 +1,9 @@
 //! The harness under qemu-riscv64, and ferrovm against qemu-riscv64.
 
 use ferrovm_difftest::elf::{self, RECORD_BYTES};
-use ferrovm_difftest::generator::{Case, case_seed};
+use ferrovm_difftest::generator::{Case, SCRATCH_BYTES, case_seed};
 use ferrovm_difftest::run::{Campaign, Exit, Program, Runner, Subprocess, run_campaign, run_cases};
+use ferrovm_difftest::vector::{self, VLENS};
 
 /// qemu-riscv64, or `None` (skip) — a failure if `FERROVM_REQUIRE_ORACLES=1`.
 fn qemu() -> Option<Subprocess> {
@@ -73,7 +74,7 @@ fn three_thousand_cases() {
         jobs: 2,
         max_reports: 10,
         progress: false,
-        vector: false,
+        vector: None,
         iterations: 1,
     };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
@@ -91,31 +92,105 @@ fn three_thousand_cases() {
     assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64");
 }
 
-/// A small vector campaign (V 1.0 integer and FP sequences at VLEN 128; the long
-/// one is `ferrovm-difftest --vector`).
+/// A small vector campaign at VLEN 128 and 256 (V 1.0 integer and FP
+/// sequences; the long one is `ferrovm-difftest --vector --vlen N`).
 #[test]
-fn two_hundred_vector_cases() {
-    let Some(q) = qemu().and_then(|_| Subprocess::qemu_vector()) else { return };
-    let mut f = ferrovm(&q);
-    if let Some(f) = &mut f {
-        f.args.extend(["--isa=max".to_string(), "--vlen=128".to_string()]);
+fn two_hundred_vector_cases_at_vlen_128_and_256() {
+    let Some(q) = qemu() else { return };
+    for vlen in [128, 256] {
+        let Some(q) = Subprocess::qemu_vector(vlen) else { return };
+        let mut f = ferrovm(&q);
+        if let Some(f) = &mut f {
+            f.args.extend(vector::ferrovm_args(vlen));
+        }
+        let c = Campaign {
+            seed: 0x7ec,
+            cases: 200,
+            batch: 200,
+            jobs: 1,
+            max_reports: 5,
+            progress: false,
+            vector: Some(vlen),
+            iterations: 1,
+        };
+        let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
+        for d in &s.reports {
+            eprintln!("{d}");
+        }
+        assert!(
+            s.harness_errors.is_empty(),
+            "VLEN {vlen}: the oracle rejected vector programs: {:?}",
+            s.harness_errors
+        );
+        assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64 on vector cases at VLEN {vlen}");
     }
-    let c = Campaign {
-        seed: 0x7ec,
-        cases: 200,
-        batch: 200,
-        jobs: 1,
-        max_reports: 5,
-        progress: false,
-        vector: true,
-        iterations: 1,
+    drop(q);
+}
+
+/// The vector harness's layout at every VLEN, under QEMU (with the same
+/// `vlen=`) and ferrovm (with the same `--vlen`): a hand-written case that
+/// sets `v1` to all ones and `v8..v15` (e64, m8) to 0, 1, 2, … must give a
+/// record whose scratch buffer is `scratch_bytes(vlen)` long, with the
+/// lower half and the other registers as they started, `v1`'s VLEN/8 bytes
+/// all 0xff at `regs_at + VLEN/8` and the indices from `regs_at + VLEN`
+/// on; `vl` (x28) the last `vsetvli`'s VLMAX. A layout made for 16-byte
+/// registers fails this at any VLEN but 128.
+#[test]
+fn vector_register_dump_layout_at_every_vlen() {
+    let Some(_) = qemu() else { return };
+    let opv = |f6: u32, vs2: u32, s1: u32, f3: u32, vd: u32| {
+        f6 << 26 | 1 << 25 | vs2 << 20 | s1 << 15 | f3 << 12 | vd << 7 | 0x57
     };
-    let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
-    for d in &s.reports {
-        eprintln!("{d}");
+    let vsetvli = |rd: u32, vtype: u32| vtype << 20 | 7 << 12 | rd << 7 | 0x57;
+    let body = [
+        vsetvli(5, 0b011_011),           // vsetvli x5, x0, e64, m8
+        opv(0b010100, 0, 0b10001, 2, 8), // vid.v v8
+        vsetvli(6, 0b000_000),           // vsetvli x6, x0, e8, m1
+        opv(0b010111, 0, 0b11111, 3, 1), // vmv.v.i v1, -1
+    ];
+    for vlen in VLENS {
+        let Some(q) = Subprocess::qemu_vector(vlen) else { return };
+        let mut case = Case::generate_vector(0x1a40, vlen);
+        case.code = vector::wrap(&body, vlen);
+        case.oracle_code = None;
+        let (bytes, regs, vlenb) = (vector::scratch_bytes(vlen), vector::regs_at(vlen), vlen as usize / 8);
+        assert_eq!(case.scratch.len(), bytes);
+        let image = elf::build(std::slice::from_ref(&case), elf::Side::Oracle);
+        let path = std::env::temp_dir().join(format!("ferrovm-difftest-layout-{}-{vlen}.elf", std::process::id()));
+        std::fs::write(&path, &image).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let out = q.run(&Program { elf: &image, path: &path }).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(out.exit, Exit::Code(0), "VLEN {vlen}: {}", out.stderr);
+        assert_eq!(out.stdout.len(), elf::record_bytes(&case), "VLEN {vlen}");
+        let rec = &ferrovm_difftest::run::parse(&out.stdout, bytes)[0];
+        let (old, new) = (&case.scratch, &rec.scratch);
+        assert_eq!(new[..regs + vlenb], old[..regs + vlenb], "VLEN {vlen}: data and v0 unchanged");
+        assert!(new[regs + vlenb..regs + 2 * vlenb].iter().all(|&b| b == 0xff), "VLEN {vlen}: v1 all ones");
+        assert_eq!(
+            new[regs + 2 * vlenb..regs + 8 * vlenb],
+            old[regs + 2 * vlenb..regs + 8 * vlenb],
+            "VLEN {vlen}: v2..v7"
+        );
+        let ids: Vec<u64> =
+            new[regs + 8 * vlenb..].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(ids, (0..vlen as u64 / 8).collect::<Vec<_>>(), "VLEN {vlen}: v8..v15 = vid.v at e64, m8");
+        assert_eq!([rec.slots[5], rec.slots[6], rec.slots[28]], [vlen as u64 / 8; 3], "VLEN {vlen}: x5, x6, vl");
+        // ferrovm at the same VLEN writes the same record.
+        if let Some(mut f) = ferrovm(&q) {
+            f.args.extend(vector::ferrovm_args(vlen));
+            let s = run_cases(std::slice::from_ref(&case), &q, Some(&f), 1).unwrap();
+            assert!(
+                s.harness_errors.is_empty() && s.divergences == 0,
+                "VLEN {vlen}: {:?}",
+                s.reports.first().map(|d| d.to_string())
+            );
+            assert_eq!(s.compared, 1);
+        }
     }
-    assert!(s.harness_errors.is_empty(), "the oracle rejected generated vector programs: {:?}", s.harness_errors);
-    assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64 on vector cases");
 }
 
 /// A subject that is QEMU with two injected faults on its first run: one
@@ -133,7 +208,7 @@ impl Runner for Faulty<'_> {
     fn run(&self, program: &Program<'_>) -> anyhow::Result<ferrovm_difftest::run::RunOutput> {
         let mut out = self.qemu.run(program)?;
         if self.first.swap(false, std::sync::atomic::Ordering::Relaxed) {
-            out.stdout[3 * RECORD_BYTES + ferrovm_difftest::generator::SCRATCH_BYTES + 5 * 8] ^= 4;
+            out.stdout[3 * RECORD_BYTES + 5 * 8] ^= 4;
             out.stdout.truncate(7 * RECORD_BYTES + 100);
             out.exit = Exit::Signal(11);
         }
@@ -152,7 +227,7 @@ fn divergences_are_reported_and_the_batch_continues() {
         jobs: 1,
         max_reports: 10,
         progress: false,
-        vector: false,
+        vector: None,
         iterations: 1,
     };
     let s = run_campaign(&c, &q, Some(&faulty)).unwrap();
@@ -191,7 +266,7 @@ fn qemu_ctzw_bug_is_worked_around() {
         }
         let out = q.run(&Program { elf: &image, path: &path }).unwrap();
         let _ = std::fs::remove_file(&path);
-        ferrovm_difftest::run::parse(&out.stdout)[0].slots[2]
+        ferrovm_difftest::run::parse(&out.stdout, SCRATCH_BYTES)[0].slots[2]
     };
     assert_eq!(x2(elf::Side::Subject), 63, "QEMU's ctzw bug (fixed in QEMU 8.0)");
     assert_eq!(x2(elf::Side::Oracle), 32, "the spec value via bseti + ctz");
@@ -204,8 +279,8 @@ fn qemu_ctzw_bug_is_worked_around() {
 #[test]
 fn qemu_vector_rtz_bug_is_worked_around() {
     use ferrovm_difftest::generator::Insn;
-    let Some(q) = qemu().and_then(|_| Subprocess::qemu_vector()) else { return };
-    let mut case = Case::generate(1);
+    let Some(q) = qemu().and_then(|_| Subprocess::qemu_vector(128)) else { return };
+    let mut case = Case::generate_vector(1, 128);
     // vsetivli x28, 4, e32, m1; then vfcvt.rtz.x.f.v v1, v2.
     let vset = 0xc000_0000 | 0b010_000 << 20 | 4 << 15 | 7 << 12 | 28 << 7 | 0x57;
     let rtz = 0b010010 << 26 | 1 << 25 | 2 << 20 | 0b00111 << 15 | 1 << 12 | 1 << 7 | 0x57;
@@ -223,7 +298,7 @@ fn qemu_vector_rtz_bug_is_worked_around() {
         }
         let out = q.run(&Program { elf: &image, path: &path }).unwrap();
         let _ = std::fs::remove_file(&path);
-        ferrovm_difftest::run::parse(&out.stdout).len()
+        ferrovm_difftest::run::parse(&out.stdout, SCRATCH_BYTES).len()
     };
     assert_eq!(run(elf::Side::Subject), 0, "QEMU 7.2 aborts on vfcvt.rtz.x.f.v");
     assert_eq!(run(elf::Side::Oracle), 1, "the substitute runs");
@@ -250,7 +325,7 @@ fn looped_cases() {
         let out = q.run(&Program { elf: &image, path: &path }).unwrap();
         let _ = std::fs::remove_file(&path);
         assert_eq!(out.exit, Exit::Code(0), "{}", out.stderr);
-        ferrovm_difftest::run::parse(&out.stdout)
+        ferrovm_difftest::run::parse(&out.stdout, SCRATCH_BYTES)
     };
     let (once, twice) = (records(1), records(2));
     assert_eq!((once.len(), twice.len()), (40, 40));
@@ -268,7 +343,7 @@ fn looped_cases() {
         jobs: 1,
         max_reports: 5,
         progress: false,
-        vector: false,
+        vector: None,
         iterations: 3,
     };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
