@@ -1,8 +1,8 @@
 //! Interpreter vs JIT on random vector sequences: the shapes compiled code
 //! runs as host SIMD (unit-stride loads and stores, element-wise integer
-//! arithmetic after a `vsetvli`) next to ones it leaves to the helper
-//! (masked, segments, fractional LMUL, byte multiplies, `.vv` shifts,
-//! reductions), at VLEN 128 and 256, with AVLs that leave tails, accesses
+//! arithmetic after a `vsetvli`, masked or not) next to ones it leaves to
+//! the helper (masked stores, segments, fractional LMUL, byte multiplies,
+//! `.vv` shifts, masked reductions), at VLEN 128 and 256, with AVLs that leave tails, accesses
 //! that straddle into the read-only and unmapped pages after the data (and
 //! fault there), misaligned register groups (illegal), the vector crypto
 //! instructions (Zvkned, Zvknh[ab], Zvkg, Zvksed, Zvksh, and Zvbc's
@@ -366,7 +366,7 @@ fn vector_sequences_agree_and_run_as_simd() {
     let n = run_cases(0x0517_d0c5_eed5_0001, 600);
     eprintln!("{n:?}");
     assert!(n.simd > 2000, "only {} vector instructions ran as SIMD", n.simd);
-    assert!(n.helper > 2000, "only {} vector instructions ran in the helper", n.helper);
+    assert!(n.helper > 1500, "only {} vector instructions ran in the helper", n.helper);
     assert!(n.simd_256 > 500, "only {} vector instructions ran as SIMD at VLEN 256", n.simd_256);
 }
 
@@ -461,6 +461,97 @@ fn rev8_and_merge_run_as_simd_and_agree() {
                 case += 1;
             }
         }
+    }
+}
+
+/// Masked (`v0.t`) loads and element-wise operations, `vmerge`, and
+/// unit-stride stores with a tail, at SEW 8, 16, 32 and 64, LMUL 1 and 2,
+/// `vl` = VLMAX and a tail (`vl` = 3, or 17 bytes' worth at SEW 8: the
+/// last part's prefix stored as 8 + 1 bytes; at SEW 64 LMUL 2, VLEN 256:
+/// 3 of 8 elements), at VLEN 128 and 256, in a loop: the interpreter and
+/// each JIT configuration agree, and compiled code never called the helper
+/// for them (they ran as SIMD). Then a masked store, which the helper runs.
+#[test]
+fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
+    let mut rng = Rng(0x0517_d0c5_eed5_000a);
+    let mut case = 0;
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
+        for sew in 0..4u32 {
+            for lmul in 0..2u32 {
+                for tail in [false, true] {
+                    // vtype: tu, mu (the policy does not change what the
+                    // executor leaves in inactive and tail elements).
+                    let vtype = sew << 3 | lmul;
+                    let avl = if sew == 0 { 17 } else { 3 };
+                    let width = [0b000, 0b101, 0b110, 0b111][sew as usize];
+                    let g = 1 << lmul;
+                    let words = [
+                        if tail {
+                            // vsetivli x5, avl, vtype
+                            3 << 30 | vtype << 20 | avl << 15 | 7 << 12 | 5 << 7 | OPV
+                        } else {
+                            // vsetvli x5, x0, vtype
+                            vtype << 20 | 7 << 12 | 5 << 7 | OPV
+                        },
+                        // vle<sew>.v v4, (x10), v0.t
+                        10 << 15 | width << 12 | 4 << 7 | 0x07,
+                        opv(0b000000, 0, 4, 12, IVV, 8), // vadd.vv v8, v4, v12, v0.t
+                        opv(0b000010, 0, 8, 21, IVX, 8 + 2 * g), // vsub.vx v8+2g, v8, x21, v0.t
+                        opv(0b000110, 0, 8 + 2 * g, 4, IVV, 16), // vmaxu.vv v16, v8+2g, v4, v0.t
+                        opv(0b101001, 0, 16, 3, IVI, 16 + 2 * g), // vsra.vi v16+2g, v16, 3, v0.t
+                        opv(0b001011, 0, 16 + 2 * g, 21, IVX, 24), // vxor.vx v24, v16+2g, x21, v0.t
+                        if sew == 0 {
+                            opv(0b001010, 0, 24, 4, IVV, 24) // vor.vv v24, v24, v4, v0.t
+                        } else {
+                            opv(0b101101, 0, 24, 8, MVV, 24) // vmacc.vv v24, v8, v24, v0.t
+                        },
+                        opv(0b010111, 0, 24, 4, IVV, 28), // vmerge.vvm v28, v24, v4, v0
+                        // vse<sew>.v v28, (x11)
+                        1 << 25 | 11 << 15 | width << 12 | 28 << 7 | 0x27,
+                        0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                        0xfc0f1ae3, // bne x30, x0, start
+                        0x73,
+                    ];
+                    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let mut cpu = random_cpu(&mut rng);
+                    cpu.regs[COUNTER as usize] = 30;
+                    cpu.regs[10] = DATA + 0x100 + rng.below(0x100);
+                    cpu.regs[11] = DATA + 0x800 + rng.below(0x100);
+                    let mut v = VState::new(vlen);
+                    for b in v.regs.iter_mut() {
+                        *b = rng.next() as u8;
+                    }
+                    cpu.vector = v;
+                    let what = format!("VLEN {}, SEW {}, LMUL {g}, tail {tail}", vlen.bits(), 8 << sew);
+                    let config = EngineConfig { vlen, ..jit_config(case) };
+                    let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+                    assert!(stats.vector_simd >= 10 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                    case += 1;
+                }
+            }
+        }
+    }
+    // A masked store (vse32.v v8, (x11), v0.t) still takes the helper.
+    let words = [
+        0b010_000 << 20 | 7 << 12 | 5 << 7 | OPV, // vsetvli x5, x0, e32, m1, tu, mu
+        10 << 15 | 0b110 << 12 | 8 << 7 | 0x07,   // vle32.v v8, (x10), v0.t
+        11 << 15 | 0b110 << 12 | 8 << 7 | 0x27,   // vse32.v v8, (x11), v0.t
+        0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+        0xfe0f18e3, // bne x30, x0, start
+        0x73,
+    ];
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    for variant in 0..7 {
+        let mut cpu = random_cpu(&mut rng);
+        cpu.regs[COUNTER as usize] = 30;
+        (cpu.regs[10], cpu.regs[11]) = (DATA + 0x100, DATA + 0x800);
+        cpu.vector = VState::new(Vlen::DEFAULT);
+        cpu.vector.regs[..16].fill(0x5a);
+        let stats = compare(&code, &cpu, rng.next(), EngineConfig { vlen: Vlen::DEFAULT, ..jit_config(variant) })
+            .unwrap_or_else(|e| panic!("masked store, variant {variant}: {e}"));
+        assert!(stats.vector_helper >= 30, "variant {variant}: {} masked stores in the helper", stats.vector_helper);
+        assert!(stats.vector_simd >= 2 * 30, "variant {variant}: {} as SIMD", stats.vector_simd);
     }
 }
 

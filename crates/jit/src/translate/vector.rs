@@ -11,8 +11,8 @@
 //!   block's entry ([`Linker::vtype`], a [`Vtype::Guessed`]), and the
 //!   SIMD code checks it at run time with the other conditions below.
 //! * With SEW and LMUL >= 1 known and VLEN 128 or 256 (the run's VLEN,
-//!   [`crate::JitOptions::vlen`]: the code is made for it), unmasked
-//!   instructions of these shapes ([`plan`]) run as 128-bit
+//!   [`crate::JitOptions::vlen`]: the code is made for it), instructions
+//!   of these shapes ([`plan`]) run as 128-bit
 //!   `I8X16`..`I64X2` values, one per register of each group at VLEN 128,
 //!   two (its halves) at 256, loaded from and stored back to the register
 //!   file in the
@@ -21,10 +21,12 @@
 //!   `vse<eew>.v`), and in their `.vv`, `.vx` and `.vi` forms `vadd`,
 //!   `vsub`, `vrsub`, `vand`, `vor`, `vxor`, `vmul` (SEW >= 16: the host has
 //!   no byte multiply), `vminu`, `vmin`, `vmaxu`, `vmax`, `vmacc`, `vnmsac`,
-//!   `vmadd`, `vnmsub`, `vmv.v.*`, `vmerge.v*m` (SEW >= 16: a byte of
-//!   `v0` per register), `vrev8.v` (one byte shuffle), and
-//!   `vsll`/`vsrl`/`vsra` with a scalar
-//!   shift amount (`.vx`, `.vi`); and the single-width integer
+//!   `vmadd`, `vnmsub`, `vmv.v.*`, `vmerge.v*m`, `vrev8.v` (one byte
+//!   shuffle), and `vsll`/`vsrl`/`vsra` with a scalar
+//!   shift amount (`.vx`, `.vi`), the loads and these operations (but
+//!   `vmv.v.*`) unmasked or masked (`v0.t`: `v0`'s bits spread to lane
+//!   masks, [`Tr::mask_lanes`], and the inactive elements blended back
+//!   in: mask undisturbed, what the executor does); and the single-width integer
 //!   reductions `vredsum`, `vredand`, `vredor`, `vredxor`, `vredminu`,
 //!   `vredmin`, `vredmaxu`, `vredmax` (the group folded lane-wise, then
 //!   its lanes and `vs1[0]` into `vd[0]`) when `vl` = VLMAX.
@@ -45,8 +47,9 @@
 //!   translated code). With a tail (`vl` < VLMAX: a loop's last, shorter
 //!   iteration) loads and arithmetic compute whole registers and blend the
 //!   old tail elements back in (tail undisturbed, as the helper leaves
-//!   them); a store with a tail, or an access that may fault, goes to the
-//!   helper, which faults precisely at the element.
+//!   them), and a store writes the active elements' bytes only
+//!   ([`Tr::store_prefix`]); a masked store, or an access that may fault,
+//!   goes to the helper, which faults precisely at the element.
 //!
 //! [`JitContext::vector_simd`](crate::abi::JitContext::vector_simd) and
 //! `vector_helper` count how many ran which way (the crypto helper's
@@ -123,8 +126,39 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
         return None;
     }
     let (sew, lmul) = vtype_shape(vtype?)?;
-    // vmerge is masked by definition (its "mask" is what it selects by).
-    if (!inst.unmasked() && inst.op != Merge) || lmul < 0 {
+    if lmul < 0 {
+        return None;
+    }
+    // Masked (`v0.t`): loads and the element-wise operations, with the
+    // inactive elements left as they were (mask undisturbed, as the
+    // executor does for agnostic ones too); never into v0 (illegal: the
+    // executor traps). vmerge is masked by definition (its "mask" is what
+    // it selects by); vmv.v.* has no masked form (vm = 0 is vmerge);
+    // masked stores stay with the helper.
+    let masked = !inst.unmasked() && inst.op != Merge;
+    let maskable = matches!(
+        inst.op,
+        Le | Add
+            | Sub
+            | Rsub
+            | And
+            | Or
+            | Xor
+            | Mul
+            | Minu
+            | Min
+            | Maxu
+            | Max
+            | Macc
+            | Nmsac
+            | Madd
+            | Nmsub
+            | Sll
+            | Srl
+            | Sra
+            | Rev8
+    );
+    if masked && (inst.vd == 0 || !maskable) {
         return None;
     }
     let vlmax = ((vlenb as i64) << lmul) / sew as i64;
@@ -151,11 +185,10 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
             };
             let byte_mul = sew == 1 && matches!(inst.op, Mul | Macc | Nmsac | Madd | Nmsub);
             let shift_vv = !scalar && matches!(inst.op, Sll | Srl | Sra);
-            // vmerge: SEW >= 16 (one mask byte per register, see
-            // `merge_mask`), and never into v0 (masked: illegal; unmasked,
-            // the executor reads each mask bit after writing the elements
+            // vmerge never into v0 (masked: illegal; unmasked, the
+            // executor reads each mask bit after writing the elements
             // before it).
-            let merge_ok = inst.op != Merge || (sew >= 2 && inst.vd != 0);
+            let merge_ok = inst.op != Merge || inst.vd != 0;
             let ok = !byte_mul
                 && !shift_vv
                 && merge_ok
@@ -235,11 +268,10 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.append_block_param(join, I64);
         // The shape the SIMD code is for: the vlenb it is made for (VLEN
         // is fixed for a run, but a `Cpu` made for another one may come
-        // through), vstart = 0, and vl =
-        // VLMAX for a store (a tail would need a masked store), vl <= VLMAX
-        // for the rest (a tail is blended in); and the guessed vtype, if it
-        // is one.
-        let tails = !matches!(plan, Plan::Mem { store: true, .. } | Plan::Reduce { .. });
+        // through), vstart = 0, and vl = VLMAX for a reduction, vl <= VLMAX
+        // for the rest (a tail is blended in, or for a store not written);
+        // and the guessed vtype, if it is one.
+        let tails = !matches!(plan, Plan::Reduce { .. });
         let live_vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
         let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
         let vstart = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VSTART);
@@ -271,7 +303,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let bytes = i64::from(regs) * vlenb as i64;
                 // Below the limit (so the page-table lookups are in
                 // range); the bytes (at most 256) span one page or two,
-                // and the pages of the first and the last byte allow it.
+                // and the pages of the first and the last byte allow it
+                // (the whole group's, also for a store with a tail that
+                // writes fewer).
                 let beyond = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, addr, (GUEST_LIMIT as i64) - bytes);
                 self.leave_if(beyond, slow);
                 let (mask, want) = if store {
@@ -337,19 +371,23 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let vlenb = self.env.vlenb;
         let parts = |regs: u8| regs * (vlenb / PART as u64) as u8;
         match (plan, operand) {
-            (Plan::Mem { store: true, regs, .. }, Operand::Host(host)) => {
-                for k in 0..parts(regs) {
-                    let v = self.b.ins().load(I8X16, flags(), self.cpu, vreg(vlenb, inst.vd, k));
-                    self.b.ins().store(flags(), v, host, i32::from(k) * PART as i32);
+            (Plan::Mem { store: true, regs, .. }, Operand::Host(host)) => match vl {
+                None => {
+                    for k in 0..parts(regs) {
+                        let v = self.b.ins().load(I8X16, flags(), self.cpu, vreg(vlenb, inst.vd, k));
+                        self.b.ins().store(flags(), v, host, i32::from(k) * PART as i32);
+                    }
                 }
-            }
+                Some(vl) => self.store_prefix(inst, plan, host, vl),
+            },
             (Plan::Mem { store: false, regs, lane }, Operand::Host(host)) => {
                 let ty = vector_type(lane);
                 for k in 0..parts(regs) {
-                    // The whole register is read even with a tail: its
-                    // bytes are in the page checked readable.
+                    // The whole register is read even with a tail or a
+                    // mask: its bytes are in the page checked readable.
                     let v = self.b.ins().load(ty, flags(), host, i32::from(k) * PART as i32);
-                    let v = self.blend(lane, k, v, inst.vd, vl);
+                    let mask = (!inst.unmasked()).then(|| self.mask_lanes(lane, k));
+                    let v = self.blend(lane, k, v, inst.vd, vl, mask);
                     self.b.ins().store(flags(), v, self.cpu, vreg(vlenb, inst.vd, k));
                 }
             }
@@ -373,7 +411,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                         self.rev8(lane, y)
                     } else if inst.op == VOp::Merge {
                         let x = self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, k));
-                        let take = self.merge_mask(lane, k);
+                        let take = self.mask_lanes(lane, k);
                         self.b.ins().bitselect(take, y, x)
                     } else {
                         let x = self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vs2, k));
@@ -381,7 +419,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                             .then(|| self.b.ins().load(ty, flags(), self.cpu, vreg(vlenb, inst.vd, k)));
                         self.lanes(inst.op, x, y, d, scalar.map(|(s, _)| s))
                     };
-                    let r = self.blend(lane, k, r, inst.vd, vl);
+                    let masked = !inst.unmasked() && inst.op != VOp::Merge;
+                    let mask = masked.then(|| self.mask_lanes(lane, k));
+                    let r = self.blend(lane, k, r, inst.vd, vl, mask);
                     self.b.ins().store(flags(), r, self.cpu, vreg(vlenb, inst.vd, k));
                 }
             }
@@ -408,16 +448,30 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     }
 
     /// The lanes of part `k` (16 bytes) of a group whose mask bit in `v0`
-    /// is set (all ones) or clear (zeros), for lanes of 16 bits or more:
-    /// the part's `16 / SEW` <= 8 bits lie in one byte of `v0`.
-    fn merge_mask(&mut self, lane: Type, k: u8) -> Value {
+    /// is set (all ones) or clear (zeros): for lanes of 16 bits or more
+    /// the part's `16 / SEW` <= 8 bits lie in one byte of `v0`, for bytes
+    /// its 16 bits are two bytes, each spread over 8 lanes.
+    fn mask_lanes(&mut self, lane: Type, k: u8) -> Value {
         let ty = vector_type(lane);
         let n = PART as u32 / lane.bytes();
-        let (byte, shift) = (u32::from(k) * n / 8, u32::from(k) * n % 8);
-        let m = self.b.ins().uload8(lane, flags(), self.cpu, vreg(self.env.vlenb, 0, 0) + byte as i32);
-        let m = self.b.ins().splat(ty, m);
-        let bits: Vec<u8> =
-            (0..n).flat_map(|i| (1u64 << (shift + i)).to_le_bytes().into_iter().take(lane.bytes() as usize)).collect();
+        let v0 = vreg(self.env.vlenb, 0, 0);
+        let (m, shift) = if lane == I8 {
+            let m = self.b.ins().load(I16, flags(), self.cpu, v0 + 2 * i32::from(k));
+            let m = self.b.ins().splat(I16X8, m);
+            let little = MemFlagsData::new().with_endianness(Endianness::Little);
+            let m = self.b.ins().bitcast(I8X16, little, m);
+            let order: Vec<u8> = (0..16).map(|i| i / 8).collect();
+            let order = self.b.func.dfg.immediates.push(order.into());
+            (self.b.ins().shuffle(m, m, order), 0)
+        } else {
+            let (byte, shift) = (u32::from(k) * n / 8, u32::from(k) * n % 8);
+            let m = self.b.ins().uload8(lane, flags(), self.cpu, v0 + byte as i32);
+            (self.b.ins().splat(ty, m), shift)
+        };
+        // Lane i tests bit (shift + i) mod 8 of its byte.
+        let bits: Vec<u8> = (0..n)
+            .flat_map(|i| (1u64 << ((shift + i) % 8)).to_le_bytes().into_iter().take(lane.bytes() as usize))
+            .collect();
         let c = self.b.func.dfg.constants.insert(bits.into());
         let bits = self.b.ins().vconst(ty, c);
         let m = self.b.ins().band(m, bits);
@@ -453,10 +507,29 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     }
 
     /// `new` for part `k` (16 bytes) of the group at `vd`, with the
-    /// elements at and past `vl` (when there is a tail) taken from the
-    /// part's old value: tail undisturbed.
-    fn blend(&mut self, lane: Type, k: u8, new: Value, vd: u8, vl: Option<Value>) -> Value {
-        let Some(vl) = vl else { return new };
+    /// elements at and past `vl` (when there is a tail) and those whose
+    /// `mask` lane is clear (when masked) taken from the part's old value:
+    /// tail and mask undisturbed.
+    fn blend(&mut self, lane: Type, k: u8, new: Value, vd: u8, vl: Option<Value>, mask: Option<Value>) -> Value {
+        let ty = vector_type(lane);
+        let live = match (vl, mask) {
+            (None, None) => return new,
+            (None, Some(mask)) => mask,
+            (Some(vl), mask) => {
+                let tail = self.below_vl(lane, k, vl);
+                match mask {
+                    Some(mask) => self.b.ins().band(tail, mask),
+                    None => tail,
+                }
+            }
+        };
+        let old = self.b.ins().load(ty, flags(), self.cpu, vreg(self.env.vlenb, vd, k));
+        self.b.ins().bitselect(live, new, old)
+    }
+
+    /// The lanes of part `k` (16 bytes) of a group whose element index is
+    /// below `vl` (all ones) or not (zeros).
+    fn below_vl(&mut self, lane: Type, k: u8, vl: Value) -> Value {
         let ty = vector_type(lane);
         let bytes = lane.bytes() as usize;
         let lanes = PART as usize / bytes;
@@ -470,9 +543,60 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let index = self.b.ins().vconst(ty, c);
         let n = if lane == I64 { vl } else { self.b.ins().ireduce(lane, vl) };
         let n = self.b.ins().splat(ty, n);
-        let live = self.b.ins().icmp(IntCC::UnsignedLessThan, index, n);
-        let old = self.b.ins().load(ty, flags(), self.cpu, vreg(self.env.vlenb, vd, k));
-        self.b.ins().bitselect(live, new, old)
+        self.b.ins().icmp(IntCC::UnsignedLessThan, index, n)
+    }
+
+    /// A unit-stride store with a tail (`vl` < VLMAX): only the first `vl`
+    /// elements' bytes, `vl * EEW`, go to memory at `host`: the whole
+    /// parts among them as host vectors, then the rest of the part the
+    /// tail starts in (fewer than 16 bytes, a multiple of EEW) as at most
+    /// one store of 8, 4, 2 and 1 bytes each, largest first, so every
+    /// element is written by one store and no byte past the last active
+    /// element is written.
+    fn store_prefix(&mut self, inst: VInst, plan: Plan, host: Value, vl: Value) {
+        let Plan::Mem { regs, lane, .. } = plan else { return };
+        let vlenb = self.env.vlenb;
+        let parts = regs * (vlenb / PART as u64) as u8;
+        let bytes = self.b.ins().ishl_imm_s(vl, i64::from(lane.bytes().trailing_zeros()));
+        let done = self.b.create_block();
+        for k in 0..parts {
+            let (whole, rest) = (self.b.create_block(), self.b.create_block());
+            let at = i64::from(k) * PART;
+            let fits = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, bytes, at + PART);
+            self.b.ins().brif(fits, whole, &[], rest, &[]);
+            self.b.switch_to_block(whole);
+            let v = self.b.ins().load(I8X16, flags(), self.cpu, vreg(vlenb, inst.vd, k));
+            self.b.ins().store(flags(), v, host, at as i32);
+            let next = self.b.create_block();
+            self.b.ins().jump(next, &[]);
+            // The bytes of part k below vl: 0..16, all in this part.
+            self.b.switch_to_block(rest);
+            let left = self.b.ins().iadd_imm_s(bytes, -at);
+            let src = self.b.ins().iadd_imm_s(self.cpu, i64::from(vreg(vlenb, inst.vd, k)));
+            let dst = self.b.ins().iadd_imm_s(host, at);
+            for (size, ty) in [(8, I64), (4, I32), (2, I16), (1, I8)] {
+                if size < lane.bytes() {
+                    // `left` is a multiple of EEW.
+                    break;
+                }
+                let (put, after) = (self.b.create_block(), self.b.create_block());
+                let bit = self.b.ins().band_imm_s(left, i64::from(size));
+                self.b.ins().brif(bit, put, &[], after, &[]);
+                self.b.switch_to_block(put);
+                // The pieces before it: the larger sizes' bits of `left`.
+                let pos = self.b.ins().band_imm_s(left, (PART - 2 * i64::from(size)) & 15);
+                let from = self.b.ins().iadd(src, pos);
+                let to = self.b.ins().iadd(dst, pos);
+                let x = self.b.ins().load(ty, flags(), from, 0);
+                self.b.ins().store(flags(), x, to, 0);
+                self.b.ins().jump(after, &[]);
+                self.b.switch_to_block(after);
+            }
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(next);
+        }
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
     }
 
     /// One element-wise operation on a register's worth of lanes: `x` from
@@ -612,9 +736,13 @@ mod tests {
             plan(inst(VOp::Le, 8, 0, 10, u, 0), Some(E8M8)),
             Some((Plan::Mem { store: false, regs: 8, lane: I8 }, 128))
         );
-        // Misaligned group, masked, segments, unknown vtype, vill.
+        // Masked loads, but not into v0 (illegal) and not masked stores.
+        let le_m2 = Some((Plan::Mem { store: false, regs: 2, lane: I32 }, 8));
+        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, 0, 2), Some(E32M2)), le_m2);
+        assert_eq!(plan(inst(VOp::Le, 0, 0, 10, 0, 2), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Se, 8, 0, 10, 0, 2), Some(E32M2)), None);
+        // Misaligned group, segments, unknown vtype, vill.
         assert_eq!(plan(inst(VOp::Le, 9, 0, 10, u, 2), Some(E32M2)), None);
-        assert_eq!(plan(inst(VOp::Le, 8, 0, 10, 0, 2), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u | 0x10, 2), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 2), None), None);
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u, 2), Some(VILL)), None);
@@ -624,6 +752,13 @@ mod tests {
         assert_eq!(plan(inst(VOp::Mul, 8, 16, 24, u, 0), Some(E8M8)), None);
         assert_eq!(plan(inst(VOp::Sll, 8, 10, 12, u, 0), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Sll, 8, 10, 12, u | s, 0), Some(E32M2)), lanes);
+        // Masked element-wise operations, but not into v0, not vmv.v.*'s
+        // vm = 0 form (vmerge is its own op), not masked reductions.
+        assert_eq!(plan(inst(VOp::Add, 8, 10, 12, 0, 0), Some(E32M2)), lanes);
+        assert_eq!(plan(inst(VOp::Macc, 8, 10, 12, s, 0), Some(E32M2)), lanes);
+        assert_eq!(plan(inst(VOp::Add, 0, 10, 12, 0, 0), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Mv, 8, 0, 12, 0, 0), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Merge, 8, 16, 24, 0, 0), Some(E8M8)), Some((Plan::Lanes { lane: I8, regs: 8 }, 128)));
         // vmv.v.v ignores vs2; reductions are not lowered.
         assert_eq!(plan(inst(VOp::Mv, 8, 1, 12, u, 0), Some(E32M2)), lanes);
         let reduce = Some((Plan::Reduce { lane: I32, regs: 2 }, 8));
