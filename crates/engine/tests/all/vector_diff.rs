@@ -555,6 +555,54 @@ fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
     }
 }
 
+/// `vmv.s.x` and `vmv.x.s` (what code around a reduction runs) at each
+/// SEW, LMUL 2, with `vl` = VLMAX, a tail and `vl` = 0 (`vmv.s.x` writes
+/// nothing; `vmv.x.s` still reads element 0), at VLEN 128 and 256, in a
+/// loop whose sum of the `vmv.x.s` results carries from one iteration to
+/// the next: the interpreter and each JIT configuration agree, and
+/// compiled code never called the helper for them.
+#[test]
+fn scalar_moves_run_as_simd_and_agree() {
+    let mut rng = Rng(0x0517_d0c5_eed5_000c);
+    let mut case = 0;
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
+        for sew in 0..4u32 {
+            for avl in [None, Some(3), Some(0)] {
+                let vtype = sew << 3 | 1;
+                let words = [
+                    match avl {
+                        // vsetivli x5, avl, e<sew>, m2, tu, mu
+                        Some(avl) => 3 << 30 | vtype << 20 | avl << 15 | 7 << 12 | 5 << 7 | OPV,
+                        // vsetvli x5, x0, e<sew>, m2, tu, mu
+                        None => vtype << 20 | 7 << 12 | 5 << 7 | OPV,
+                    },
+                    opv(0b010000, 1, 0, 22, MVX, 3),      // vmv.s.x v3, x22
+                    opv(0b010000, 1, 3, 0, MVV, 22),      // vmv.x.s x22, v3
+                    opv(0b010000, 1, 9, 0, MVV, 23),      // vmv.x.s x23, v9
+                    22 << 20 | 23 << 15 | 22 << 7 | 0x33, // add x22, x22, x23
+                    0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                    0xfe0f14e3, // bne x30, x0, start
+                    0x73,
+                ];
+                let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                let mut cpu = random_cpu(&mut rng);
+                cpu.regs[COUNTER as usize] = 30;
+                let mut v = VState::new(vlen);
+                for b in v.regs.iter_mut() {
+                    *b = rng.next() as u8;
+                }
+                cpu.vector = v;
+                let what = format!("VLEN {}, SEW {}, AVL {avl:?}", vlen.bits(), 8 << sew);
+                let config = EngineConfig { vlen, ..jit_config(case) };
+                let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+                assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                case += 1;
+            }
+        }
+    }
+}
+
 /// A loop of `body` (then `addi x30, x30, -1; bne x30, x0, start;
 /// ecall`) from a start state at `vlen` with `vl` = 4 at e32 m1 and no
 /// `vsetvli` before it, under each JIT configuration (code made for

@@ -29,7 +29,9 @@
 //!   in: mask undisturbed, what the executor does); and the single-width integer
 //!   reductions `vredsum`, `vredand`, `vredor`, `vredxor`, `vredminu`,
 //!   `vredmin`, `vredmaxu`, `vredmax` (the group folded lane-wise, then
-//!   its lanes and `vs1[0]` into `vd[0]`) when `vl` = VLMAX.
+//!   its lanes and `vs1[0]` into `vd[0]`) when `vl` = VLMAX; and the
+//!   scalar moves `vmv.x.s` and `vmv.s.x` (what code around a reduction
+//!   runs) at any `vl`.
 //! * The vector crypto instructions at SEW 32 with 4-element groups
 //!   (Zvkned, Zvknha, Zvkg, Zvksed) of a legal shape
 //!   ([`crypto::shape_ok`], the executor's own check) and with `vl` a
@@ -109,6 +111,10 @@ pub(super) enum Plan {
     /// A single-width integer reduction (`vred*.vs`) of a group of `regs`
     /// registers into element 0 of `vd`, for `vl` = VLMAX only.
     Reduce { lane: Type, regs: u8 },
+    /// `vmv.x.s` (element 0 of `vs2`, sign-extended, is the result) or
+    /// `vmv.s.x` (`x[rs1]` into element 0 of `vd` when `vl` > 0), on
+    /// elements of type `lane`, whatever `vl`.
+    Move { lane: Type },
     /// A vector crypto instruction at SEW 32 (Zvkned, Zvknha, Zvkg) of a
     /// legal shape, for `vl` a multiple of 4: its element groups by the
     /// crypto helper, on the host's AES and SHA instructions.
@@ -203,6 +209,9 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
             let lane = [I8, I16, I32, I64][sew_log as usize];
             group(inst.vs2, lmul).then(|| (Plan::Reduce { lane, regs: 1 << lmul }, vlmax))
         }
+        // Single registers: LMUL and vl do not matter (vmv.s.x writes
+        // nothing when vl = 0).
+        MvXS | MvSX => Some((Plan::Move { lane: [I8, I16, I32, I64][sew_log as usize] }, vlmax)),
         // SM3's 8-element groups (EGS 8) go to the generic helper.
         op if op.is_crypto() && crypto::egs(op) == 4 => {
             (sew == 4 && crypto::shape_ok(inst, sew, lmul, vlenb)).then_some((Plan::Crypto, vlmax))
@@ -271,12 +280,13 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         // through), vstart = 0, and vl = VLMAX for a reduction, vl <= VLMAX
         // for the rest (a tail is blended in, or for a store not written);
         // and the guessed vtype, if it is one.
-        let tails = !matches!(plan, Plan::Reduce { .. });
+        let tails = !matches!(plan, Plan::Reduce { .. } | Plan::Move { .. });
         let live_vlenb = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VLENB);
         let vl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VL);
         let vstart = self.b.ins().load(I64, flags(), self.cpu, off::CPU_VSTART);
         let x = self.b.ins().bxor_imm_s(live_vlenb, vlenb as i64);
-        let y = if tails {
+        let y = if tails || matches!(plan, Plan::Move { .. }) {
+            // (vl <= VLMAX always holds: a vmv.s.x/vmv.x.s needs no check.)
             let over = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, vl, vlmax);
             let over = self.b.ins().uextend(I64, over);
             if plan == Plan::Crypto {
@@ -326,10 +336,14 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
                 Operand::Scalar(s, self.b.ins().splat(vector_type(lane), s))
             }
-            Plan::Lanes { .. } | Plan::Reduce { .. } | Plan::Crypto => Operand::None,
+            Plan::Move { .. } if inst.op == VOp::MvSX => Operand::Scalar(self.t(a)?, vl),
+            Plan::Lanes { .. } | Plan::Reduce { .. } | Plan::Move { .. } | Plan::Crypto => Operand::None,
         };
         let done = self.b.create_block();
-        if plan == Plan::Crypto {
+        let mut result = None;
+        if let Plan::Move { lane } = plan {
+            result = Some(self.scalar_move(inst, lane, operand, vl));
+        } else if plan == Plan::Crypto {
             let (uimm, packed) = (self.t(a)?, self.iconst(inst.pack()));
             self.call(self.sigs.h3_void, HELPERS.vector_crypto, &[self.cpu, packed, uimm]);
         } else if tails {
@@ -349,8 +363,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
         self.bump(off::CTX_VECTOR_SIMD);
-        let zero = self.iconst(0);
-        self.b.ins().jump(join, &[BlockArg::Value(zero)]);
+        let result = result.unwrap_or_else(|| self.iconst(0));
+        self.b.ins().jump(join, &[BlockArg::Value(result)]);
         self.b.switch_to_block(slow);
         let cold = std::mem::replace(&mut self.cold, true);
         let v = self.vector_call(inst, a, b)?;
@@ -478,6 +492,25 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let c = self.b.func.dfg.constants.insert(vec![0u8; PART as usize].into());
         let zero = self.b.ins().vconst(ty, c);
         self.b.ins().icmp(IntCC::NotEqual, m, zero)
+    }
+
+    /// `vmv.x.s`: element 0 of `vs2`, sign-extended (the result); or
+    /// `vmv.s.x` (`operand` the scalar and `vl`): the scalar, narrowed,
+    /// into element 0 of `vd` if `vl` > 0 (`vstart` is 0), the rest of
+    /// `vd` as it was; its result is 0, as the helper's.
+    fn scalar_move(&mut self, inst: VInst, lane: Type, operand: Operand, vl: Value) -> Value {
+        let vlenb = self.env.vlenb;
+        if inst.op == VOp::MvXS {
+            let x = self.b.ins().load(lane, flags(), self.cpu, vreg(vlenb, inst.vs2, 0));
+            return if lane == I64 { x } else { self.b.ins().sextend(I64, x) };
+        }
+        let Operand::Scalar(s, _) = operand else { return self.iconst(0) };
+        let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
+        let at = vreg(vlenb, inst.vd, 0);
+        let old = self.b.ins().load(lane, flags(), self.cpu, at);
+        let new = self.b.ins().select(vl, s, old);
+        self.b.ins().store(flags(), new, self.cpu, at);
+        self.iconst(0)
     }
 
     /// `vrev8.v` (Zvbb): the bytes of each lane reversed, one byte shuffle.
@@ -768,6 +801,11 @@ mod tests {
             Some((Plan::Reduce { lane: I32, regs: 2 }, 8))
         );
         assert_eq!(plan(inst(VOp::Redsum, 8, 11, 12, u, 0), Some(E32M2)), None, "misaligned vs2");
+        // vmv.x.s / vmv.s.x on single registers (any vs2/vd), vm = 1 only.
+        let mv = Some((Plan::Move { lane: I32 }, 8));
+        assert_eq!(plan(inst(VOp::MvXS, 5, 11, 0, u, 0), Some(E32M2)), mv);
+        assert_eq!(plan(inst(VOp::MvSX, 3, 0, 10, u | s, 0), Some(E32M2)), mv);
+        assert_eq!(plan(inst(VOp::MvSX, 3, 0, 10, s, 0), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Redsum, 8, 10, 12, 0, 0), Some(E32M2)), None, "masked");
     }
 
