@@ -469,7 +469,7 @@ def markdown(report: dict, runners: list[BenchRunner]) -> str:
            f"{m['cpu']}, {m['cores']} cores, load average {report['loadavg_start']} at the start, "
            f"{report['loadavg_end']} at the end. ferrovm sha256 {report['ferrovm']['sha256'][:12]} "
            f"(repository {report['repo_commit']}), `{report['command']}`.", ""]
-    out.append("| case | qemu | " + " | ".join(f"{r.name} (`{r.args}`)" for r in ferro) + " |")
+    out.append("| case | qemu | " + " | ".join(f"{r.name} (`{r.args or 'default options'}`)" for r in ferro) + " |")
     out.append("|---|---:|" + "---:|" * len(ferro))
     for c in report["cases"]:
         q = c["results"]["qemu"]
