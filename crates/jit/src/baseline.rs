@@ -288,8 +288,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 (&Op::Binary { dst, a, b, .. }, Some(cc)) if k + 1 == block.ops.len() => {
                     self.compare(a, b)?;
                     // Defined, but only in the flags.
-                    self.def_lazy(dst, 0)?;
-                    self.lazy[dst.index()] = None;
+                    self.define(dst, None, None)?;
                     self.unstored[dst.index()] = true;
                     self.flags = Some((dst, cc));
                 }
@@ -470,15 +469,25 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.consts.get(t.index()).copied().flatten().and_then(|v| i32::try_from(v as i64).ok())
     }
 
-    /// Defines temporary `t` as the value in `r`.
-    fn def(&mut self, t: Temp, r: AsmRegister64) -> R {
+    /// Marks temporary `t` defined: as constant `value`, as a lazy read of
+    /// guest register `reg`, or (both `None`) as a value in its slot.
+    fn define(&mut self, t: Temp, value: Option<u64>, reg: Option<u8>) -> R {
         let i = t.index();
         if i >= self.defined.len() {
             return Err(Unsupported(format!("{t} out of range")));
         }
         self.defined[i] = true;
-        self.consts[i] = None;
-        self.lazy[i] = None;
+        self.consts[i] = value;
+        self.lazy[i] = reg;
+        if let Some(g) = reg {
+            self.lazy_regs |= 1 << g;
+        }
+        Ok(())
+    }
+
+    /// Defines temporary `t` as the value in `r`.
+    fn def(&mut self, t: Temp, r: AsmRegister64) -> R {
+        self.define(t, None, None)?;
         let before = self.a.position();
         self.a.mov(Self::slot(t), r)?;
         self.last_def = Some((t, r, before, self.a.position()));
@@ -487,26 +496,11 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 
     /// Defines temporary `t` as guest register `x<g>`'s value now.
     fn def_lazy(&mut self, t: Temp, g: u8) -> R {
-        let i = t.index();
-        if i >= self.defined.len() {
-            return Err(Unsupported(format!("{t} out of range")));
-        }
-        self.defined[i] = true;
-        self.consts[i] = None;
-        self.lazy[i] = Some(g);
-        self.lazy_regs |= 1 << g;
-        Ok(())
+        self.define(t, None, Some(g))
     }
 
     fn def_const(&mut self, t: Temp, v: u64) -> R {
-        let i = t.index();
-        if i >= self.defined.len() {
-            return Err(Unsupported(format!("{t} out of range")));
-        }
-        self.defined[i] = true;
-        self.consts[i] = Some(v);
-        self.lazy[i] = None;
-        Ok(())
+        self.define(t, Some(v), None)
     }
 
     /// The label of the exit stub leaving with `code` at the current site.
