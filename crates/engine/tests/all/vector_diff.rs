@@ -470,7 +470,7 @@ fn rev8_and_merge_run_as_simd_and_agree() {
 /// last part's prefix stored as 8 + 1 bytes; at SEW 64 LMUL 2, VLEN 256:
 /// 3 of 8 elements), at VLEN 128 and 256, in a loop: the interpreter and
 /// each JIT configuration agree, and compiled code never called the helper
-/// for them (they ran as SIMD). Then a masked store, which the helper runs.
+/// for them (they ran as SIMD). Then the same for masked stores.
 #[test]
 fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
     let mut rng = Rng(0x0517_d0c5_eed5_000a);
@@ -532,26 +532,50 @@ fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
             }
         }
     }
-    // A masked store (vse32.v v8, (x11), v0.t) still takes the helper.
-    let words = [
-        0b010_000 << 20 | 7 << 12 | 5 << 7 | OPV, // vsetvli x5, x0, e32, m1, tu, mu
-        10 << 15 | 0b110 << 12 | 8 << 7 | 0x07,   // vle32.v v8, (x10), v0.t
-        11 << 15 | 0b110 << 12 | 8 << 7 | 0x27,   // vse32.v v8, (x11), v0.t
-        0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
-        0xfe0f18e3, // bne x30, x0, start
-        0x73,
-    ];
-    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    for variant in 0..7 {
-        let mut cpu = random_cpu(&mut rng);
-        cpu.regs[COUNTER as usize] = 30;
-        (cpu.regs[10], cpu.regs[11]) = (DATA + 0x100, DATA + 0x800);
-        cpu.vector = VState::new(Vlen::DEFAULT);
-        cpu.vector.regs[..16].fill(0x5a);
-        let stats = compare(&code, &cpu, rng.next(), EngineConfig { vlen: Vlen::DEFAULT, ..jit_config(variant) })
-            .unwrap_or_else(|e| panic!("masked store, variant {variant}: {e}"));
-        assert!(stats.vector_helper >= 30, "variant {variant}: {} masked stores in the helper", stats.vector_helper);
-        assert!(stats.vector_simd >= 2 * 30, "variant {variant}: {} as SIMD", stats.vector_simd);
+    // Masked stores (vse<sew>.v, v0.t; one of v0's own group), LMUL 2 and
+    // 8 (at SEW 8 and VLEN 256, 256 elements: four 64-bit words of mask),
+    // vl = VLMAX or 70, after a masked load.
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
+        for sew in 0..4u32 {
+            for lmul in [1, 3] {
+                for tail in [false, true] {
+                    let width = [0b000, 0b101, 0b110, 0b111][sew as usize];
+                    let avl = if tail { 16 } else { 0 };
+                    let words = [
+                        (sew << 3 | lmul) << 20 | avl << 15 | 7 << 12 | 5 << 7 | OPV, // vsetvli x5, x16/x0, e<sew>, m<2/8>
+                        10 << 15 | width << 12 | 8 << 7 | 0x07,                       // vle<sew>.v v8, (x10), v0.t
+                        11 << 15 | width << 12 | 8 << 7 | 0x27,                       // vse<sew>.v v8, (x11), v0.t
+                        12 << 15 | width << 12 | 0x27,                                // vse<sew>.v v0, (x12), v0.t
+                        0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
+                        0xfe0f16e3, // bne x30, x0, start
+                        0x73,
+                    ];
+                    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let mut cpu = random_cpu(&mut rng);
+                    cpu.regs[COUNTER as usize] = 30;
+                    cpu.regs[16] = 70;
+                    cpu.regs[10] = DATA + 0x100 + rng.below(0x100);
+                    cpu.regs[11] = DATA + 0x800 + rng.below(0x100);
+                    cpu.regs[12] = DATA + 0xc00 + rng.below(0x100);
+                    let mut v = VState::new(vlen);
+                    for b in v.regs.iter_mut() {
+                        *b = rng.next() as u8;
+                    }
+                    cpu.vector = v;
+                    let what = format!(
+                        "masked stores: VLEN {}, SEW {}, LMUL {}, tail {tail}",
+                        vlen.bits(),
+                        8 << sew,
+                        1 << lmul
+                    );
+                    let config = EngineConfig { vlen, ..jit_config(case) };
+                    let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+                    assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                    case += 1;
+                }
+            }
+        }
     }
 }
 

@@ -23,8 +23,8 @@
 //!   no byte multiply), `vminu`, `vmin`, `vmaxu`, `vmax`, `vmacc`, `vnmsac`,
 //!   `vmadd`, `vnmsub`, `vmv.v.*`, `vmerge.v*m`, `vrev8.v` (one byte
 //!   shuffle), and `vsll`/`vsrl`/`vsra` with a scalar
-//!   shift amount (`.vx`, `.vi`), the loads and these operations (but
-//!   `vmv.v.*`) unmasked or masked (`v0.t`: `v0`'s bits spread to lane
+//!   shift amount (`.vx`, `.vi`), the loads and stores and these
+//!   operations (but `vmv.v.*`) unmasked or masked (`v0.t`: `v0`'s bits spread to lane
 //!   masks, [`Tr::mask_lanes`], and the inactive elements blended back
 //!   in: mask undisturbed, what the executor does); and the single-width integer
 //!   reductions `vredsum`, `vredand`, `vredor`, `vredxor`, `vredminu`,
@@ -50,8 +50,9 @@
 //!   iteration) loads and arithmetic compute whole registers and blend the
 //!   old tail elements back in (tail undisturbed, as the helper leaves
 //!   them), and a store writes the active elements' bytes only
-//!   ([`Tr::store_prefix`]); a masked store, or an access that may fault,
-//!   goes to the helper, which faults precisely at the element.
+//!   ([`Tr::store_prefix`]; masked, [`Tr::store_masked`]: one store per
+//!   active element); an access that may fault goes to the helper, which
+//!   faults precisely at the element.
 //!
 //! [`JitContext::vector_simd`](crate::abi::JitContext::vector_simd) and
 //! `vector_helper` count how many ran which way (the crypto helper's
@@ -137,10 +138,11 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
     }
     // Masked (`v0.t`): loads and the element-wise operations, with the
     // inactive elements left as they were (mask undisturbed, as the
-    // executor does for agnostic ones too); never into v0 (illegal: the
-    // executor traps). vmerge is masked by definition (its "mask" is what
-    // it selects by); vmv.v.* has no masked form (vm = 0 is vmerge);
-    // masked stores stay with the helper.
+    // executor does for agnostic ones too), never into v0 (illegal: the
+    // executor traps); and stores, of the active elements only (their
+    // data may be v0's group). vmerge is masked by definition (its "mask"
+    // is what it selects by); vmv.v.* has no masked form (vm = 0 is
+    // vmerge).
     let masked = !inst.unmasked() && inst.op != Merge;
     let maskable = matches!(
         inst.op,
@@ -164,7 +166,7 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
             | Sra
             | Rev8
     );
-    if masked && (inst.vd == 0 || !maskable) {
+    if masked && !(inst.op == Se || (maskable && inst.vd != 0)) {
         return None;
     }
     let vlmax = ((vlenb as i64) << lmul) / sew as i64;
@@ -385,6 +387,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let vlenb = self.env.vlenb;
         let parts = |regs: u8| regs * (vlenb / PART as u64) as u8;
         match (plan, operand) {
+            (Plan::Mem { store: true, regs, lane }, Operand::Host(host)) if !inst.unmasked() => {
+                // vl = VLMAX when there is no tail: the group's elements.
+                let vl =
+                    vl.unwrap_or_else(|| self.iconst(u64::from(parts(regs)) * PART as u64 / u64::from(lane.bytes())));
+                self.store_masked(inst, plan, host, vl);
+            }
             (Plan::Mem { store: true, regs, .. }, Operand::Host(host)) => match vl {
                 None => {
                     for k in 0..parts(regs) {
@@ -579,6 +587,57 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().icmp(IntCC::UnsignedLessThan, index, n)
     }
 
+    /// A masked unit-stride store: each element below `vl` whose bit in
+    /// `v0` is set, one store of EEW bytes each (none of the others'
+    /// bytes is written), found 64 mask bits at a time with `ctz`.
+    fn store_masked(&mut self, inst: VInst, plan: Plan, host: Value, vl: Value) {
+        let Plan::Mem { regs, lane, .. } = plan else { return };
+        let vlenb = self.env.vlenb;
+        let elements = u64::from(regs) * vlenb / u64::from(lane.bytes());
+        let shift = i64::from(lane.bytes().trailing_zeros());
+        let data = self.b.ins().iadd_imm_s(self.cpu, i64::from(vreg(vlenb, inst.vd, 0)));
+        let done = self.b.create_block();
+        for w in 0..elements.div_ceil(64) {
+            let first = 64 * w as i64;
+            // Elements first.. of this word below vl: none (done), all 64,
+            // or the low n bits.
+            let (some, next_word) = (self.b.create_block(), self.b.create_block());
+            let any = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, vl, first);
+            self.b.ins().brif(any, some, &[], done, &[]);
+            self.b.switch_to_block(some);
+            // v0 is at least 16 bytes: an 8-byte word is always there.
+            let bits = self.b.ins().load(I64, flags(), self.cpu, vreg(vlenb, 0, 0) + 8 * w as i32);
+            let n = self.b.ins().iadd_imm_s(vl, -first);
+            let one = self.iconst(1);
+            let low = self.b.ins().ishl(one, n);
+            let low = self.b.ins().iadd_imm_s(low, -1);
+            let all = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, n, 64);
+            let ones = self.iconst(u64::MAX);
+            let live = self.b.ins().select(all, ones, low);
+            let bits = self.b.ins().band(bits, live);
+            let (head, body) = (self.b.create_block(), self.b.create_block());
+            self.b.append_block_param(head, I64);
+            self.b.ins().jump(head, &[BlockArg::Value(bits)]);
+            self.b.switch_to_block(head);
+            let left = self.b.block_params(head)[0];
+            self.b.ins().brif(left, body, &[], next_word, &[]);
+            self.b.switch_to_block(body);
+            let i = self.b.ins().ctz(left);
+            let at = self.b.ins().iadd_imm_s(i, first);
+            let at = self.b.ins().ishl_imm_s(at, shift);
+            let from = self.b.ins().iadd(data, at);
+            let to = self.b.ins().iadd(host, at);
+            let x = self.b.ins().load(lane, flags(), from, 0);
+            self.b.ins().store(flags(), x, to, 0);
+            let below = self.b.ins().iadd_imm_s(left, -1);
+            let rest = self.b.ins().band(left, below);
+            self.b.ins().jump(head, &[BlockArg::Value(rest)]);
+            self.b.switch_to_block(next_word);
+        }
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
     /// A unit-stride store with a tail (`vl` < VLMAX): only the first `vl`
     /// elements' bytes, `vl * EEW`, go to memory at `host`: the whole
     /// parts among them as host vectors, then the rest of the part the
@@ -769,11 +828,14 @@ mod tests {
             plan(inst(VOp::Le, 8, 0, 10, u, 0), Some(E8M8)),
             Some((Plan::Mem { store: false, regs: 8, lane: I8 }, 128))
         );
-        // Masked loads, but not into v0 (illegal) and not masked stores.
+        // Masked loads, but not into v0 (illegal).
         let le_m2 = Some((Plan::Mem { store: false, regs: 2, lane: I32 }, 8));
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, 0, 2), Some(E32M2)), le_m2);
         assert_eq!(plan(inst(VOp::Le, 0, 0, 10, 0, 2), Some(E32M2)), None);
-        assert_eq!(plan(inst(VOp::Se, 8, 0, 10, 0, 2), Some(E32M2)), None);
+        // Masked stores (their data may be v0's group).
+        let se_m2 = Some((Plan::Mem { store: true, regs: 2, lane: I32 }, 8));
+        assert_eq!(plan(inst(VOp::Se, 8, 0, 10, 0, 2), Some(E32M2)), se_m2);
+        assert_eq!(plan(inst(VOp::Se, 0, 0, 10, 0, 2), Some(E32M2)), se_m2);
         // Misaligned group, segments, unknown vtype, vill.
         assert_eq!(plan(inst(VOp::Le, 9, 0, 10, u, 2), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u | 0x10, 2), Some(E32M2)), None);
