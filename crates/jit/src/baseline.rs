@@ -257,14 +257,21 @@ pub(crate) fn leave_frame() -> R<Vec<u8>> {
     let mut a = X64::new();
     a.mov(rdi, rbx)?;
     a.mov(rsi, r12)?;
+    pop_frame(&mut a)?;
+    a.jmp(qword_ptr(rax + off::CELL_CODE))?;
+    a.finish()
+}
+
+/// Restores the callee-saved registers and the caller's frame, as pushed
+/// by a baseline block's `tail`-convention entry.
+fn pop_frame(a: &mut X64) -> R {
     a.lea(rsp, ptr(rbp - 32))?;
     a.pop(r14)?;
     a.pop(r13)?;
     a.pop(r12)?;
     a.pop(rbx)?;
     a.pop(rbp)?;
-    a.jmp(qword_ptr(rax + off::CELL_CODE))?;
-    a.finish()
+    Ok(())
 }
 
 impl<L: Linker + ?Sized> Bl<'_, L> {
@@ -368,14 +375,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// `rcx`, `rdx`, `rsi`, `rdi` untouched); a `ret` or a tail jump
     /// follows.
     fn epilogue(&mut self) -> R {
-        let a = &mut self.a;
-        a.lea(rsp, ptr(rbp - 32))?;
-        a.pop(r14)?;
-        a.pop(r13)?;
-        a.pop(r12)?;
-        a.pop(rbx)?;
-        a.pop(rbp)?;
-        Ok(())
+        pop_frame(self.a)
     }
 
     /// Returns exit code `code` (registers and `pc` set already).

@@ -291,6 +291,29 @@ fn one_case(seed: u64, config: EngineConfig) -> Result<(Stats, Option<u32>), Tes
     Ok((compare(&code, &cpu, data_seed, config)?, matched))
 }
 
+/// A random `Cpu` for a looped program: the loop counter at `iterations`
+/// and the vector registers (at `vlen`) random bytes.
+fn looping_cpu(rng: &mut Rng, iterations: u64, vlen: Vlen) -> ferrovm_ir::Cpu {
+    let mut cpu = random_cpu(rng);
+    cpu.regs[COUNTER as usize] = iterations;
+    let mut v = VState::new(vlen);
+    for b in v.regs.iter_mut() {
+        *b = rng.next() as u8;
+    }
+    cpu.vector = v;
+    cpu
+}
+
+/// Runs `code` from `cpu` under the interpreter and JIT configuration
+/// `case` at `vlen` ([`compare`]): both end alike, no vector instruction
+/// went to the helper and at least `simd` ran as SIMD.
+fn assert_all_simd(code: &[u8], cpu: &ferrovm_ir::Cpu, data_seed: u64, vlen: Vlen, case: u64, simd: u64, what: &str) {
+    let config = EngineConfig { vlen, ..jit_config(case) };
+    let stats = compare(code, cpu, data_seed, config).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
+    assert!(stats.vector_simd >= simd, "{what}: {} as SIMD", stats.vector_simd);
+}
+
 /// Runs `code` from `cpu` under the interpreter and `config` (with V);
 /// both must end alike.
 fn compare(code: &[u8], cpu: &ferrovm_ir::Cpu, data_seed: u64, config: EngineConfig) -> Result<Stats, TestCaseError> {
@@ -393,13 +416,7 @@ fn reductions_run_as_simd_and_agree() {
                     0x73,
                 ];
                 let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                let mut cpu = random_cpu(&mut rng);
-                cpu.regs[COUNTER as usize] = 50;
-                let mut v = VState::new(Vlen::new(bits).expect("a legal VLEN"));
-                for b in v.regs.iter_mut() {
-                    *b = rng.next() as u8;
-                }
-                cpu.vector = v;
+                let cpu = looping_cpu(&mut rng, 50, Vlen::new(bits).expect("a legal VLEN"));
                 let config = EngineConfig { vlen: Vlen::new(code_bits).expect("a legal VLEN"), ..jit_config(case) };
                 let what = format!("VLEN {bits}, code for {code_bits}, SEW {} funct6 {f6:#b}", 8 << sew);
                 let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -446,18 +463,9 @@ fn rev8_and_merge_run_as_simd_and_agree() {
                     0x73,
                 ];
                 let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                let mut cpu = random_cpu(&mut rng);
-                cpu.regs[COUNTER as usize] = 30;
-                let mut v = VState::new(vlen);
-                for b in v.regs.iter_mut() {
-                    *b = rng.next() as u8;
-                }
-                cpu.vector = v;
+                let cpu = looping_cpu(&mut rng, 30, vlen);
                 let what = format!("VLEN {}, SEW {} tail {tail}", vlen.bits(), 8 << sew);
-                let config = EngineConfig { vlen, ..jit_config(case) };
-                let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
-                assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
-                assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                assert_all_simd(&code, &cpu, rng.next(), vlen, case, 4 * 30, &what);
                 case += 1;
             }
         }
@@ -513,20 +521,11 @@ fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
                         0x73,
                     ];
                     let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    let mut cpu = random_cpu(&mut rng);
-                    cpu.regs[COUNTER as usize] = 30;
+                    let mut cpu = looping_cpu(&mut rng, 30, vlen);
                     cpu.regs[10] = DATA + 0x100 + rng.below(0x100);
                     cpu.regs[11] = DATA + 0x800 + rng.below(0x100);
-                    let mut v = VState::new(vlen);
-                    for b in v.regs.iter_mut() {
-                        *b = rng.next() as u8;
-                    }
-                    cpu.vector = v;
                     let what = format!("VLEN {}, SEW {}, LMUL {g}, tail {tail}", vlen.bits(), 8 << sew);
-                    let config = EngineConfig { vlen, ..jit_config(case) };
-                    let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
-                    assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
-                    assert!(stats.vector_simd >= 10 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                    assert_all_simd(&code, &cpu, rng.next(), vlen, case, 10 * 30, &what);
                     case += 1;
                 }
             }
@@ -551,27 +550,18 @@ fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
                         0x73,
                     ];
                     let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    let mut cpu = random_cpu(&mut rng);
-                    cpu.regs[COUNTER as usize] = 30;
+                    let mut cpu = looping_cpu(&mut rng, 30, vlen);
                     cpu.regs[16] = 70;
                     cpu.regs[10] = DATA + 0x100 + rng.below(0x100);
                     cpu.regs[11] = DATA + 0x800 + rng.below(0x100);
                     cpu.regs[12] = DATA + 0xc00 + rng.below(0x100);
-                    let mut v = VState::new(vlen);
-                    for b in v.regs.iter_mut() {
-                        *b = rng.next() as u8;
-                    }
-                    cpu.vector = v;
                     let what = format!(
                         "masked stores: VLEN {}, SEW {}, LMUL {}, tail {tail}",
                         vlen.bits(),
                         8 << sew,
                         1 << lmul
                     );
-                    let config = EngineConfig { vlen, ..jit_config(case) };
-                    let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
-                    assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
-                    assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                    assert_all_simd(&code, &cpu, rng.next(), vlen, case, 4 * 30, &what);
                     case += 1;
                 }
             }
@@ -609,18 +599,9 @@ fn scalar_moves_run_as_simd_and_agree() {
                     0x73,
                 ];
                 let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                let mut cpu = random_cpu(&mut rng);
-                cpu.regs[COUNTER as usize] = 30;
-                let mut v = VState::new(vlen);
-                for b in v.regs.iter_mut() {
-                    *b = rng.next() as u8;
-                }
-                cpu.vector = v;
+                let cpu = looping_cpu(&mut rng, 30, vlen);
                 let what = format!("VLEN {}, SEW {}, AVL {avl:?}", vlen.bits(), 8 << sew);
-                let config = EngineConfig { vlen, ..jit_config(case) };
-                let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
-                assert_eq!(stats.vector_helper, 0, "{what} went to the helper");
-                assert!(stats.vector_simd >= 4 * 30, "{what}: {} as SIMD", stats.vector_simd);
+                assert_all_simd(&code, &cpu, rng.next(), vlen, case, 4 * 30, &what);
                 case += 1;
             }
         }
