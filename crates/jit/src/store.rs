@@ -598,35 +598,17 @@ impl CodeStore {
         // the `Trampoline` signature (System V, four i64 params, one i64
         // result), built just above.
         store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
-        store.leave_frame = {
-            let mut f = Function::permanent(crate::baseline::leave_frame().map_err(|e| Error::Codegen(e.0))?);
-            let code = store.install(&mut f)?;
-            let entry = code.entry;
-            // Permanent: never retired.
-            std::mem::forget(code);
-            entry
-        };
+        store.leave_frame =
+            store.install_permanent(crate::baseline::leave_frame().map_err(|e| Error::Codegen(e.0))?)?;
         store.unlink(&store.sentinel);
         if store.env.fp.is_some() {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
             // cannot name MXCSR).
-            let [read, clear] = crate::host_fp::stubs().map(|bytes| {
-                let mut f = Function::permanent(bytes);
-                let code = store.install(&mut f)?;
-                let entry = code.entry;
-                // Permanent: never retired.
-                std::mem::forget(code);
-                Ok::<usize, Error>(entry)
-            });
+            let [read, clear] = crate::host_fp::stubs().map(|bytes| store.install_permanent(bytes));
             let (read, clear) = (read?, clear?);
             let mut thunks = [0; 4];
             for kind in translate::SoftKind::ALL {
-                let bytes = crate::host_fp::preserving_thunk(kind.helper());
-                let mut f = Function::permanent(bytes);
-                let code = store.install(&mut f)?;
-                thunks[kind as usize] = code.entry;
-                // Permanent: never retired.
-                std::mem::forget(code);
+                thunks[kind as usize] = store.install_permanent(crate::host_fp::preserving_thunk(kind.helper()))?;
             }
             store.env.fp =
                 store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, thunks, ..fp });
@@ -738,8 +720,13 @@ impl CodeStore {
     /// publishes it; returns its entry.
     fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
         let (bytes, _, _) = c.emit(&self.isa, self.options.dump)?;
-        let mut f = Function::permanent(bytes);
-        let code = self.install(&mut f)?;
+        self.install_permanent(bytes)
+    }
+
+    /// Installs and publishes machine code that is never retired (the
+    /// store's stubs); returns its entry.
+    fn install_permanent(&self, bytes: Vec<u8>) -> Result<usize> {
+        let code = self.install(&mut Function::permanent(bytes))?;
         let entry = code.entry;
         // Permanent: never retired.
         std::mem::forget(code);
