@@ -102,7 +102,10 @@ Environment:
                              CPU's extensions, QEMU_CPU's vlen= still applies)
   FERROVM_JIT_FAULT_RATE=F   make this fraction of compiles fail (testing the fallback)
   FERROVM_CODE_MPROTECT=1    write compiled code by flipping page protections with
-                             mprotect instead of through /proc/self/mem
+                             mprotect instead of through a writable alias (a second
+                             mapping of the same memory; code pages are never writable)
+  FERROVM_CODE_PROC_MEM=1    write compiled code through /proc/self/mem instead of
+                             the writable alias
   FERROVM_PERF_MAP=1         --perf-map
   FERROVM_JIT_DUMP=1         print every compiled function's machine code on stderr
   FERROVM_JIT_CL_FLAGS=k=v,. extra Cranelift settings (an experiment knob)
@@ -581,8 +584,11 @@ mod env {
     /// `max`'s vector crypto).
     pub const ISA: &str = "FERROVM_ISA";
     /// `FERROVM_CODE_MPROTECT=1`: write code by flipping page protections
-    /// with `mprotect` instead of through `/proc/self/mem`.
+    /// with `mprotect` instead of through a writable alias.
     pub const CODE_MPROTECT: &str = "FERROVM_CODE_MPROTECT";
+    /// `FERROVM_CODE_PROC_MEM=1`: write code through `/proc/self/mem`
+    /// instead of through a writable alias.
+    pub const CODE_PROC_MEM: &str = "FERROVM_CODE_PROC_MEM";
     /// `FERROVM_JIT_DUMP=1`: print every compiled function's machine code.
     pub const JIT_DUMP: &str = "FERROVM_JIT_DUMP";
     /// `FERROVM_PERF_MAP=1`: write `/tmp/perf-PID.map` for `perf report`.
@@ -642,7 +648,13 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         vector_simd: !args.no_vector_simd,
         code_cache_size: args.code_cache_size,
         fault_injection: rate.filter(|r| *r > 0.0).map(|rate| FaultInjection { rate, seed: 0x9e37_79b9_7f4a_7c15 }),
-        code_writes: if env::set(env::CODE_MPROTECT) { CodeWrites::Mprotect } else { CodeWrites::Auto },
+        code_writes: if env::set(env::CODE_MPROTECT) {
+            CodeWrites::Mprotect
+        } else if env::set(env::CODE_PROC_MEM) {
+            CodeWrites::ProcMem
+        } else {
+            CodeWrites::Auto
+        },
         dump: env::set(env::JIT_DUMP),
         perf_map: args.profile.perf_map || env::set(env::PERF_MAP),
         jitdump: args.profile.jitdump.clone(),

@@ -881,8 +881,10 @@ impl Vm {
     /// lock, and every lock of the VM and its address space is taken, so
     /// that the child, in which only the forking thread exists, finds
     /// everything consistent. Finish with [`ForkGuard::parent`] or
-    /// [`ForkGuard::child`].
-    pub fn prepare_fork<'a>(&'a self, me: &Vcpu) -> ForkGuard<'a> {
+    /// [`ForkGuard::child`]. Fails (everything going on as before) only
+    /// where the code cache cannot be made private to the process
+    /// ([`CodeStore::lock_for_fork`]).
+    pub fn prepare_fork<'a>(&'a self, me: &Vcpu) -> Result<ForkGuard<'a>, ferrovm_jit::Error> {
         // Compile workers finish what they are doing first (they may wait
         // for locks a running vCPU holds, so before pausing those).
         let gate = self.fork_gate.write().unwrap_or_else(PoisonError::into_inner);
@@ -901,13 +903,21 @@ impl Vm {
         // The order every other path takes them in: the page index before
         // a record's state before the code store.
         let pages = self.table.lock_pages();
-        let store = self.store.as_ref().map(CodeStore::lock_for_fork);
+        let store = match self.store.as_ref().map(CodeStore::lock_for_fork).transpose() {
+            Ok(store) => store,
+            Err(e) => {
+                drop(pages);
+                drop(gate);
+                self.paused.store(false, Ordering::Release);
+                return Err(e);
+            }
+        };
         let queue = self.queue.lock_for_fork();
         let passes = self.passes.write().unwrap_or_else(PoisonError::into_inner);
         let mem = self.mem.lock_for_fork();
         // Last: a leaf lock that compile workers take as they start and end.
         let clocks = self.worker_clocks.lock().unwrap_or_else(PoisonError::into_inner);
-        ForkGuard {
+        Ok(ForkGuard {
             vm: self,
             _pages: pages,
             _store: store,
@@ -916,7 +926,7 @@ impl Vm {
             _mem: mem,
             clocks,
             _gate: gate,
-        }
+        })
     }
 
     /// A vCPU at its safe point while the VM is paused: waits, counted as
@@ -950,9 +960,12 @@ impl Vm {
         // compiling may be asked for again (new workers start then).
         self.queue.clear();
         self.guest_cpu_floor_ns.store(0, Ordering::Relaxed);
-        for r in self.table.all() {
-            r.queued.store(false, Ordering::Relaxed);
-        }
+        // Only the queued ones: a store to each record would copy its page.
+        self.table.for_each(|r| {
+            if r.queued.load(Ordering::Relaxed) {
+                r.queued.store(false, Ordering::Relaxed);
+            }
+        });
     }
 }
 

@@ -4,17 +4,32 @@
 //! * **One region.** [`CodeCache::new`] maps the whole byte budget at once,
 //!   so every translation lies within one contiguous range (relative calls
 //!   and jumps between translations always reach).
-//! * **W^X.** No page is ever both writable and executable. Where the
-//!   kernel allows it, every page is read-execute from the start and never
-//!   writable: [`CodeCache::write`] copies code in through `/proc/self/mem`
-//!   (one `pwrite`; the kernel's forced write, as a debugger's), reopened in
-//!   a forked child. Elsewhere (or with [`Writes::Mprotect`]) `write` makes the
-//!   pages it touches read-write and [`CodeCache::publish`] flips them to
-//!   read-execute with `mprotect`; a page shared with published code is
-//!   then made writable again only while no other thread is executing
-//!   compiled code ([`Epochs::others_quiescent`]), otherwise allocation
-//!   only uses pages that hold no published code. (bigprog, 8,500 blocks
-//!   compiled: 329 ms with `mprotect`, 313 ms through `/proc/self/mem`.)
+//! * **W^X.** No page is ever both writable and executable: the pages
+//!   compiled code runs from are read-execute from the start and never
+//!   writable. Code gets there one of three ways ([`WriteMethod`]):
+//!   - **A writable alias** (the default where the kernel allows it): the
+//!     region is a `memfd` mapped twice, read-execute where code runs and
+//!     read-write at another address, and [`CodeCache::write`] is a
+//!     `memcpy` into the second view, with no system call. The views are
+//!     shared mappings: a host `fork` would share them with the child, and
+//!     each side would write the other's code. So before the first fork
+//!     ([`CodeCache::prepare_fork`], while nothing writes or runs code) the
+//!     region becomes private memory holding the same code, written from
+//!     then on through `/proc/self/mem`: one copy per process, and every
+//!     later fork is copy-on-write, as before. (A copy for the child at
+//!     every fork cost a shell 0.5 ms per subshell.)
+//!   - **Through `/proc/self/mem`**: one `pwrite` per write (the kernel's
+//!     forced write, as a debugger's), reopened in a forked child.
+//!     (`python3 -c pass`, 40,800 blocks: that `pwrite` was 13% of all
+//!     samples, which the alias saves.)
+//!   - **Flipping protections** ([`Writes::Mprotect`], or where neither of
+//!     the above works): `write` makes the pages it touches read-write and
+//!     [`CodeCache::publish`] flips them to read-execute with `mprotect`; a
+//!     page shared with published code is then made writable again only
+//!     while no other thread is executing compiled code
+//!     ([`Epochs::others_quiescent`]), otherwise allocation only uses pages
+//!     that hold no published code. (bigprog, 8,500 blocks compiled: 329 ms
+//!     with `mprotect`, 313 ms through `/proc/self/mem`.)
 //! * **Freeing is deferred** ([`Epochs`]): a freed range goes to a limbo list
 //!   tagged with the current epoch and is reused only once every thread has
 //!   left native code since, so no thread can still be executing it.
@@ -39,17 +54,67 @@ use std::sync::{Arc, PoisonError};
 use crate::sync::{AtomicU64, Mutex, fence};
 use crate::{Error, Result};
 
-/// How code gets into the region.
+/// How code should get into the region (the first that works).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Writes {
-    /// Through `/proc/self/mem` where the kernel allows it (pages stay
-    /// read-execute, never writable: one system call per write), else as
-    /// [`Writes::Mprotect`].
+    /// A writable alias of the region where the kernel allows it, else
+    /// through `/proc/self/mem`, else [`Writes::Mprotect`].
     Auto,
+    /// Through `/proc/self/mem` where the kernel allows it (one system
+    /// call per write), else [`Writes::Mprotect`].
+    ProcMem,
     /// Make pages read-write to write, read-execute to publish (two
     /// `mprotect` calls per translation).
     Mprotect,
 }
+
+/// How a cache writes code (what [`Writes`] came to on this kernel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteMethod {
+    /// A `memcpy` into a second, read-write mapping of the same memory;
+    /// the pages code runs from are never writable.
+    Alias,
+    /// A `pwrite` to `/proc/self/mem`; the pages are never writable.
+    ProcMem,
+    /// Pages flip between read-write and read-execute.
+    Mprotect,
+}
+
+/// The writer of a cache's code.
+#[derive(Debug)]
+enum Writer {
+    /// The read-write view of the region's `memfd` (see the module docs),
+    /// and the pages written through it since they were last dropped from
+    /// it (see [`CodeCache::write`]).
+    Alias {
+        rw: NonNull<u8>,
+        written: Written,
+    },
+    /// `/proc/self/mem`, open for writing, with the mark of the process
+    /// that opened it (a forked child must not write its parent's memory:
+    /// it reopens the file).
+    ProcMem {
+        file: std::fs::File,
+        opener: ProcessMark,
+    },
+    Mprotect,
+}
+
+/// Pages written through the alias, as runs of page numbers, since its
+/// mappings of them were last dropped.
+#[derive(Debug, Default)]
+struct Written {
+    runs: Vec<std::ops::Range<usize>>,
+    pages: usize,
+}
+
+/// How many written pages the alias keeps mapped before it drops them.
+/// Each page mapped in both views counts twice in the process's resident
+/// set (python3 start-up: 95 MB against 84 MB with one view), though the
+/// memory is the same; dropping the writable view's mappings in batches
+/// of this many pages costs one `madvise` per batch and a minor fault when
+/// a page is written again.
+const ALIAS_MAPPED_PAGES: usize = 64;
 
 /// Alignment of every allocation (a cache-line half: good for branch targets).
 pub const ALIGN: usize = 32;
@@ -198,13 +263,7 @@ pub struct CodeCache {
     users: Vec<u32>,
     used: usize,
     epochs: Arc<Epochs>,
-    /// `/proc/self/mem`, open for writing: code is written through it into
-    /// pages that stay read-execute. `None` where the kernel refuses such
-    /// writes; pages are then flipped with `mprotect` instead.
-    mem: Option<std::fs::File>,
-    /// Whether this is still the process that opened `mem` (a forked
-    /// child must not write its parent's memory).
-    opener: ProcessMark,
+    writer: Writer,
     /// With `mprotect` writes: whether a page holding published code may
     /// take new code while no other thread runs compiled code. Off once
     /// several threads may run code (see [`CodeCache::set_shared_pages`]).
@@ -217,9 +276,15 @@ unsafe impl Send for CodeCache {}
 
 impl Drop for CodeCache {
     fn drop(&mut self) {
-        // SAFETY: `base..base + size` is the mapping made in `new`, and no
-        // compiled code can run any more: the JIT owning this cache is gone.
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.size) };
+        // SAFETY: `base..base + size` is the mapping made in `new` (and
+        // `rw..rw + size` its alias), and no compiled code can run any
+        // more: the JIT owning this cache is gone.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.size);
+            if let Writer::Alias { rw, .. } = &self.writer {
+                libc::munmap(rw.as_ptr().cast(), self.size);
+            }
+        }
     }
 }
 
@@ -299,8 +364,8 @@ fn round_up(n: usize, to: usize) -> usize {
 
 impl CodeCache {
     /// Reserves a region of `budget` bytes (rounded up to whole pages, at
-    /// least one page), writing code through `/proc/self/mem` where the
-    /// kernel allows it.
+    /// least one page), writing code the best way the kernel allows
+    /// ([`Writes::Auto`]).
     pub fn new(budget: usize, epochs: Arc<Epochs>) -> Result<Self> {
         Self::with_writes(budget, epochs, Writes::Auto)
     }
@@ -308,6 +373,24 @@ impl CodeCache {
     /// [`CodeCache::new`] with an explicit way of writing code.
     pub fn with_writes(budget: usize, epochs: Arc<Epochs>, writes: Writes) -> Result<Self> {
         let size = round_up(budget.max(PAGE), PAGE);
+        let pages = size / PAGE;
+        let cache = |base, writer, exec| CodeCache {
+            base,
+            size,
+            free: BTreeMap::from([(0, size)]),
+            limbo: Vec::new(),
+            exec: vec![exec; pages],
+            users: vec![0; pages],
+            used: 0,
+            epochs: Arc::clone(&epochs),
+            writer,
+            shared_pages: true,
+        };
+        if writes == Writes::Auto
+            && let Some((base, rw)) = Self::map_alias(size)
+        {
+            return Ok(cache(base, Writer::Alias { rw, written: Written::default() }, true));
+        }
         // SAFETY: an anonymous private mapping at a kernel-chosen address
         // touches no existing memory.
         let p = unsafe {
@@ -324,74 +407,155 @@ impl CodeCache {
             return Err(Error::Mmap(std::io::Error::last_os_error()));
         }
         let base = NonNull::new(p.cast::<u8>()).ok_or(Error::Mmap(std::io::Error::other("null mapping")))?;
-        let pages = size / PAGE;
-        let mut cache = CodeCache {
-            base,
-            size,
-            free: BTreeMap::from([(0, size)]),
-            limbo: Vec::new(),
-            exec: vec![false; pages],
-            users: vec![0; pages],
-            used: 0,
-            epochs,
-            mem: None,
-            opener: ProcessMark::new(),
-            shared_pages: true,
-        };
-        if writes == Writes::Auto && cache.probe_mem_writes() {
-            // Every page read-execute from now on: written only through
-            // /proc/self/mem.
+        let mut cache = cache(base, Writer::Mprotect, false);
+        if writes != Writes::Mprotect {
+            // Every page read-execute from now on, written only through
+            // /proc/self/mem, if the kernel allows that.
             cache.protect(0..pages, true)?;
-        } else {
-            cache.mem = None;
+            match cache.open_mem_writes() {
+                Some(file) => cache.writer = Writer::ProcMem { file, opener: ProcessMark::new() },
+                None => cache.protect(0..pages, false)?,
+            }
         }
         Ok(cache)
     }
 
-    /// Opens `/proc/self/mem` and checks that it can write a read-execute
-    /// page (some kernels refuse: `proc_mem.force_override`).
-    fn probe_mem_writes(&mut self) -> bool {
-        use std::os::unix::fs::FileExt;
-        let Ok(file) = std::fs::OpenOptions::new().write(true).open("/proc/self/mem") else { return false };
-        self.mem = Some(file);
-        self.opener.set();
-        // The last page: read-execute for the probe, then back to normal.
-        let last = self.size / PAGE - 1;
-        if self.protect(last..last + 1, true).is_err() {
-            return false;
-        }
-        let at = self.base.as_ptr() as u64 + (last * PAGE) as u64;
-        let ok = self.mem.as_ref().is_some_and(|f| f.write_all_at(&[0xcc], at).is_ok())
-            // SAFETY: the page is mapped readable; nothing else uses it yet.
-            && unsafe { self.base.as_ptr().add(last * PAGE).read_volatile() } == 0xcc;
-        ok && self.protect(last..last + 1, false).is_ok()
+    /// A new `memfd` of `size` bytes.
+    fn memfd(size: usize) -> std::io::Result<std::fs::File> {
+        let fd = rustix::fs::memfd_create("ferrovm-code", rustix::fs::MemfdFlags::CLOEXEC)?;
+        let file = std::fs::File::from(fd);
+        file.set_len(size as u64)?;
+        Ok(file)
     }
 
-    /// How code gets written: through `/proc/self/mem` (`true`), or by
-    /// making pages writable. Reopens the file in a forked child.
-    fn mem_writes(&mut self) -> bool {
-        if self.mem.is_none() {
-            return false;
+    /// Maps `size` bytes of `fd` shared with protection `prot`, at `at`
+    /// (replacing what is there) or where the kernel chooses.
+    ///
+    /// # Safety
+    ///
+    /// With `at`, `at..at + size` must be a mapping owned by the caller
+    /// that nothing executes or accesses while it is replaced.
+    unsafe fn map_view(
+        fd: &impl std::os::fd::AsRawFd,
+        size: usize,
+        prot: i32,
+        at: Option<NonNull<u8>>,
+    ) -> std::io::Result<NonNull<u8>> {
+        let (addr, fixed) = match at {
+            Some(p) => (p.as_ptr().cast(), libc::MAP_FIXED),
+            None => (std::ptr::null_mut(), 0),
+        };
+        // SAFETY: a shared mapping of the caller's file, at a
+        // kernel-chosen address or over a mapping the caller owns and
+        // nothing uses meanwhile (the function's contract).
+        let p = unsafe { libc::mmap(addr, size, prot, libc::MAP_SHARED | fixed, fd.as_raw_fd(), 0) };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
         }
-        if self.opener.moved() {
-            match std::fs::OpenOptions::new().write(true).open("/proc/self/mem") {
-                Ok(f) => {
-                    self.mem = Some(f);
-                    self.opener.set();
-                }
-                Err(_) => {
-                    self.mem = None;
-                    return false;
-                }
+        NonNull::new(p.cast::<u8>()).ok_or_else(|| std::io::Error::other("null mapping"))
+    }
+
+    /// The region as a `memfd` mapped twice: read-execute (returned first)
+    /// and read-write (the mappings keep the file alive). `None` where the
+    /// kernel refuses (no `memfd`, or no executable mapping of one:
+    /// `vm.memfd_noexec`, a security module).
+    fn map_alias(size: usize) -> Option<(NonNull<u8>, NonNull<u8>)> {
+        let file = Self::memfd(size).ok()?;
+        // SAFETY: new mappings at kernel-chosen addresses.
+        let rx = unsafe { Self::map_view(&file, size, libc::PROT_READ | libc::PROT_EXEC, None) }.ok()?;
+        // SAFETY: as above.
+        match unsafe { Self::map_view(&file, size, libc::PROT_READ | libc::PROT_WRITE, None) } {
+            Ok(rw) => Some((rx, rw)),
+            Err(_) => {
+                // SAFETY: the mapping made above; nothing refers to it.
+                unsafe { libc::munmap(rx.as_ptr().cast(), size) };
+                None
             }
         }
-        true
     }
 
-    /// Whether code is written through `/proc/self/mem` (pages never
-    /// writable) rather than by flipping page protections.
-    pub fn writes_through_proc_mem(&self) -> bool {
-        self.mem.is_some()
+    /// `/proc/self/mem`, open for writing, if the kernel lets it write the
+    /// region's read-execute pages (tried on the last page, rewriting the
+    /// byte there; some kernels refuse: `proc_mem.force_override`).
+    fn open_mem_writes(&self) -> Option<std::fs::File> {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::OpenOptions::new().write(true).open("/proc/self/mem").ok()?;
+        let at = self.size - 1;
+        // SAFETY: the region is mapped readable; nothing writes it meanwhile.
+        let byte = unsafe { self.base.as_ptr().add(at).read_volatile() };
+        file.write_all_at(&[byte], self.base.as_ptr() as u64 + at as u64).is_ok().then_some(file)
+    }
+
+    /// How this cache writes code.
+    pub fn write_method(&self) -> WriteMethod {
+        match self.writer {
+            Writer::Alias { .. } => WriteMethod::Alias,
+            Writer::ProcMem { .. } => WriteMethod::ProcMem,
+            Writer::Mprotect => WriteMethod::Mprotect,
+        }
+    }
+
+    /// Before a host `fork`, while nothing writes or runs code (the caller
+    /// has stopped every thread that could): with a writable alias, the
+    /// region becomes private memory with the same code at the same
+    /// addresses, written through `/proc/self/mem` from now on (or, where
+    /// the kernel refuses that, by flipping protections). The alias's
+    /// shared views would stay shared with the child. On an error nothing
+    /// changed (the fork should fail).
+    pub fn prepare_fork(&mut self) -> Result<()> {
+        let Writer::Alias { rw, .. } = &self.writer else { return Ok(()) };
+        let rw = *rw;
+        // SAFETY: an anonymous private mapping at a kernel-chosen address
+        // touches no existing memory.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                self.size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(Error::Mmap(std::io::Error::last_os_error()));
+        }
+        let fresh = p.cast::<u8>();
+        let mut at = 0;
+        for (&start, &len) in self.free.iter().chain([(&self.size, &0)]) {
+            if start > at {
+                // SAFETY: `at..start` lies in both the alias (readable) and
+                // the fresh mapping (writable), which do not overlap.
+                unsafe { std::ptr::copy_nonoverlapping(rw.as_ptr().add(at), fresh.add(at), start - at) };
+            }
+            at = start + len;
+        }
+        // SAFETY: `fresh` is the mapping made above. It becomes read-execute
+        // and then takes the region's place (`mremap` replaces the shared
+        // view at `base` with it in one step); nothing runs code meanwhile.
+        let moved = unsafe {
+            libc::mprotect(p, self.size, libc::PROT_READ | libc::PROT_EXEC) == 0
+                && libc::mremap(
+                    p,
+                    self.size,
+                    self.size,
+                    libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                    self.base.as_ptr().cast::<libc::c_void>(),
+                ) != libc::MAP_FAILED
+        };
+        if !moved {
+            let e = std::io::Error::last_os_error();
+            // SAFETY: the mapping made above, still where it was made.
+            unsafe { libc::munmap(p, self.size) };
+            return Err(Error::Mmap(e));
+        }
+        // SAFETY: the alias; nothing writes through it any more.
+        unsafe { libc::munmap(rw.as_ptr().cast(), self.size) };
+        self.writer = match self.open_mem_writes() {
+            Some(file) => Writer::ProcMem { file, opener: ProcessMark::new() },
+            None => Writer::Mprotect,
+        };
+        Ok(())
     }
 
     /// With `mprotect` writes, whether a page that holds published code
@@ -399,8 +563,8 @@ impl CodeCache {
     /// (the default). Turn it off when other threads may *start* running
     /// code on such a page between that check and the write (several
     /// vCPUs): pages holding published code then never become writable
-    /// again. Writes through `/proc/self/mem` never make a page writable,
-    /// so they share pages either way.
+    /// again. The other methods never make a page writable, so they share
+    /// pages either way.
     pub fn set_shared_pages(&mut self, shared: bool) {
         self.shared_pages = shared;
     }
@@ -481,9 +645,10 @@ impl CodeCache {
         if !self.limbo.is_empty() {
             self.reclaim();
         }
-        // Writes through /proc/self/mem never change a page's protection,
-        // so pages other threads execute can take new code too.
-        let shared_ok = self.mem.is_some() || self.shared_pages && self.epochs.others_quiescent(me);
+        // The other methods never change a page's protection, so pages
+        // other threads execute can take new code too.
+        let shared_ok =
+            !matches!(self.writer, Writer::Mprotect) || self.shared_pages && self.epochs.others_quiescent(me);
         let mut found = None;
         for (&start, &flen) in &self.free {
             let end = start + flen;
@@ -533,22 +698,65 @@ impl CodeCache {
         Ok(())
     }
 
-    /// Copies `code` to the start of `a` (which must be at least as long):
-    /// through `/proc/self/mem` into pages that stay read-execute, or,
-    /// where the kernel refuses that, making the pages it touches writable
-    /// (and not executable) first.
+    /// Copies `code` to the start of `a` (which must be at least as long)
+    /// the cache's way ([`WriteMethod`]). Where `/proc/self/mem` refuses
+    /// after all, from now on by flipping protections.
     pub fn write(&mut self, a: &Allocation, code: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
         if code.len() > a.len {
             return Err(Error::TooLarge { len: code.len() });
         }
-        if self.mem_writes() {
-            let at = self.base.as_ptr() as u64 + a.offset as u64;
-            match self.mem.as_ref().map(|f| f.write_all_at(code, at)) {
-                Some(Ok(())) => return Ok(()),
-                // Refused after all: from now on, flip pages.
-                _ => self.mem = None,
+        match &mut self.writer {
+            Writer::Alias { rw, written, .. } => {
+                // SAFETY: `a` lies inside the region, whose read-write alias
+                // starts at `rw`; no other allocation overlaps it, and `code`
+                // is host memory outside the region.
+                unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), rw.as_ptr().add(a.offset), code.len()) };
+                let pages = Self::pages(a.offset, code.len());
+                written.pages += pages.len();
+                match written.runs.last_mut() {
+                    Some(last) if last.start <= pages.start && pages.start <= last.end => {
+                        last.end = last.end.max(pages.end);
+                    }
+                    _ => written.runs.push(pages),
+                }
+                if written.pages >= ALIAS_MAPPED_PAGES {
+                    for run in written.runs.drain(..) {
+                        // SAFETY: the pages lie in the alias, a shared
+                        // mapping only this cache writes (under `&mut
+                        // self`): dropping its mappings keeps the bytes in
+                        // the file, and the next write maps them again.
+                        unsafe {
+                            libc::madvise(
+                                rw.as_ptr().add(run.start * PAGE).cast(),
+                                run.len() * PAGE,
+                                libc::MADV_DONTNEED,
+                            )
+                        };
+                    }
+                    written.pages = 0;
+                }
+                return Ok(());
             }
+            Writer::ProcMem { file, opener } => {
+                let mut written = true;
+                if opener.moved() {
+                    // A forked child: its own /proc/self/mem.
+                    match std::fs::OpenOptions::new().write(true).open("/proc/self/mem") {
+                        Ok(f) => {
+                            *file = f;
+                            opener.set();
+                        }
+                        Err(_) => written = false,
+                    }
+                }
+                let at = self.base.as_ptr() as u64 + a.offset as u64;
+                if written && file.write_all_at(code, at).is_ok() {
+                    return Ok(());
+                }
+                self.writer = Writer::Mprotect;
+            }
+            Writer::Mprotect => {}
         }
         let pages = Self::pages(a.offset, a.len);
         if pages.clone().any(|p| self.exec[p]) {
@@ -566,7 +774,8 @@ impl CodeCache {
     pub fn publish(&mut self, a: &Allocation) -> Result<()> {
         std::sync::atomic::fence(Ordering::SeqCst);
         let pages = Self::pages(a.offset, a.len);
-        // Written through /proc/self/mem, they never stopped being so.
+        // Written through the alias or /proc/self/mem, they never stopped
+        // being so.
         if pages.clone().any(|p| !self.exec[p]) {
             self.protect(pages, true)?;
         }
@@ -621,35 +830,50 @@ mod tests {
         assert!(c.alloc(64, None).is_some(), "reclaimed once it left");
     }
 
+    /// The method each [`Writes`] comes to, or `None` where this kernel
+    /// refuses it (a message says so).
+    fn cache_writing(size: usize, epochs: &Arc<Epochs>, method: WriteMethod) -> Option<CodeCache> {
+        let writes = match method {
+            WriteMethod::Alias => Writes::Auto,
+            WriteMethod::ProcMem => Writes::ProcMem,
+            WriteMethod::Mprotect => Writes::Mprotect,
+        };
+        let c = CodeCache::with_writes(size, Arc::clone(epochs), writes).expect("cache");
+        if c.write_method() != method {
+            eprintln!("this kernel refuses {method:?} code writes (got {:?}); nothing to check", c.write_method());
+            return None;
+        }
+        Some(c)
+    }
+
+    const METHODS: [WriteMethod; 3] = [WriteMethod::Alias, WriteMethod::ProcMem, WriteMethod::Mprotect];
+
     /// While another thread runs compiled code, a page holding published
     /// code takes new code only if writing never makes it writable: with
     /// `mprotect` allocation skips to a fresh page (and shares once nobody
-    /// runs code); through `/proc/self/mem` (where this kernel allows it)
-    /// every page stays read-execute and is shared at once.
+    /// runs code); through the alias or `/proc/self/mem` (where this kernel
+    /// allows them) every page stays read-execute and is shared at once.
     #[test]
     fn pages_running_code_take_new_code_only_if_never_made_writable() {
-        for (writes, shared_at) in [(Writes::Mprotect, PAGE), (Writes::Auto, 64)] {
+        for method in METHODS {
+            let shared_at = if method == WriteMethod::Mprotect { PAGE } else { 64 };
             let epochs = Arc::new(Epochs::default());
-            let mut c = CodeCache::with_writes(2 * PAGE, Arc::clone(&epochs), writes).expect("cache");
-            if writes == Writes::Auto && !c.writes_through_proc_mem() {
-                eprintln!("this kernel refuses /proc/self/mem writes to read-execute pages; nothing to check");
-                continue;
-            }
+            let Some(mut c) = cache_writing(2 * PAGE, &epochs, method) else { continue };
             let a = c.alloc(64, None).expect("a");
             c.write(&a, &[0xc3]).expect("write");
             c.publish(&a).expect("publish");
             let other = epochs.register();
             other.enter(&epochs);
             let b = c.alloc(64, None).expect("b");
-            assert_eq!(b.offset, shared_at, "{writes:?}");
+            assert_eq!(b.offset, shared_at, "{method:?}");
             c.write(&b, &[0xc3]).expect("write");
             c.publish(&b).expect("publish");
-            if writes == Writes::Auto {
+            if method != WriteMethod::Mprotect {
                 assert!(c.exec.iter().all(|&x| x), "every page read-execute, always");
             }
             other.leave();
             let d = c.alloc(64, None).expect("d");
-            assert!(d.offset < PAGE, "{writes:?}: shares the first page once nobody runs code");
+            assert!(d.offset < PAGE, "{method:?}: shares the first page once nobody runs code");
         }
     }
 
@@ -684,8 +908,8 @@ mod tests {
 
     #[test]
     fn write_then_publish_runs() {
-        for writes in [Writes::Auto, Writes::Mprotect] {
-            let mut c = CodeCache::with_writes(PAGE, Arc::new(Epochs::default()), writes).expect("cache");
+        for writes in METHODS {
+            let Some(mut c) = cache_writing(PAGE, &Arc::new(Epochs::default()), writes) else { continue };
             for (i, k) in [42u8, 43].into_iter().enumerate() {
                 let a = c.alloc(16, None).expect("a");
                 // mov eax, k ; ret
@@ -726,37 +950,61 @@ mod tests {
         assert!(!mark.moved());
     }
 
-    /// A forked child writes code into its own copy of the cache, not
-    /// through the `/proc/self/mem` its parent opened (which would write
-    /// the parent's memory).
+    /// A forked child writes code into its own copy of the cache, and its
+    /// parent's writes stay out of it, whatever the method: the alias's
+    /// shared views become private memory before the fork
+    /// ([`CodeCache::prepare_fork`]), with the code in place, and
+    /// `/proc/self/mem` is reopened in the child.
     #[test]
-    fn a_forked_child_writes_its_own_memory() {
-        let mut c = CodeCache::with_writes(PAGE, Arc::new(Epochs::default()), Writes::Auto).expect("cache");
-        if !c.writes_through_proc_mem() {
-            eprintln!("this kernel refuses /proc/self/mem writes to read-execute pages; nothing to check");
-            return;
+    fn a_forked_child_and_its_parent_write_their_own_code() {
+        for method in METHODS {
+            let Some(mut c) = cache_writing(PAGE, &Arc::new(Epochs::default()), method) else { continue };
+            let a = c.alloc(16, None).expect("a");
+            // mov eax, 1 ; ret
+            c.write(&a, &[0xb8, 1, 0, 0, 0, 0xc3]).expect("write");
+            c.publish(&a).expect("publish");
+            // SAFETY: a complete x86-64 function with the C ABI, published.
+            let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(c.addr(&a)) };
+            c.prepare_fork().expect("ready for a fork");
+            assert_ne!(c.write_method(), WriteMethod::Alias, "{method:?}: no shared views left");
+            assert_eq!(f(), 1, "{method:?}: the code is where it was");
+            let (from_parent, to_child) = rustix::pipe::pipe().expect("pipe");
+            // SAFETY: the child only maps its copy, runs and rewrites its
+            // code, reads a pipe and leaves with _exit (no unwinding, no
+            // destructors, no locks taken that another thread of the test
+            // harness could hold).
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork");
+            if pid == 0 {
+                let mut ok = f() == 1;
+                // mov eax, 2 ; ret
+                ok &= c.write(&a, &[0xb8, 2, 0, 0, 0, 0xc3]).is_ok() && c.publish(&a).is_ok() && f() == 2;
+                // Wait for the parent's rewrite: the child must not see it.
+                let mut byte = [0u8];
+                ok &= rustix::io::read(&from_parent, &mut byte).is_ok() && f() == 2;
+                // SAFETY: ends the child without running anything of the parent's.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+            }
+            let mut status = 0;
+            let waited = std::thread::spawn(move || {
+                // SAFETY: waits for the child forked above.
+                let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+                (r, status)
+            });
+            // Let the child rewrite its code first: then rewrite ours.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert_eq!(f(), 1, "{method:?}: the child's write stays in the child");
+            // mov eax, 3 ; ret
+            c.write(&a, &[0xb8, 3, 0, 0, 0, 0xc3]).expect("write");
+            c.publish(&a).expect("publish");
+            rustix::io::write(&to_child, &[1]).expect("tell the child");
+            let (r, status) = waited.join().expect("waiter");
+            assert_eq!(r, pid);
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "{method:?}: the child ran its own code, and only its own"
+            );
+            assert_eq!(f(), 3, "{method:?}: the parent runs its own new code");
         }
-        let a = c.alloc(16, None).expect("a");
-        // mov eax, 1 ; ret
-        c.write(&a, &[0xb8, 1, 0, 0, 0, 0xc3]).expect("write");
-        c.publish(&a).expect("publish");
-        // SAFETY: a complete x86-64 function with the C ABI, published.
-        let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(c.addr(&a)) };
-        // SAFETY: the child only rewrites its copy of the cache, calls the
-        // function and leaves with _exit (no unwinding, no destructors, no
-        // locks taken that another thread of the test harness could hold).
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork");
-        if pid == 0 {
-            // mov eax, 2 ; ret
-            let ok = c.write(&a, &[0xb8, 2, 0, 0, 0, 0xc3]).is_ok() && f() == 2;
-            // SAFETY: ends the child without running anything of the parent's.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-        }
-        let mut status = 0;
-        // SAFETY: waits for the child forked above.
-        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the child ran its own new code");
-        assert_eq!(f(), 1, "the parent's code is untouched");
     }
 }

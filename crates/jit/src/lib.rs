@@ -91,7 +91,7 @@ mod store;
 mod sync;
 mod translate;
 
-pub use code_cache::Writes;
+pub use code_cache::{WriteMethod, Writes};
 pub use perf::disassemble;
 pub use store::{
     CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, GuestSymbols,

@@ -675,10 +675,9 @@ impl CodeStore {
         (code.cache.used(), code.cache.capacity())
     }
 
-    /// Whether code is written through `/proc/self/mem` (pages never
-    /// writable) rather than by flipping page protections.
-    pub fn writes_through_proc_mem(&self) -> bool {
-        self.lock().cache.writes_through_proc_mem()
+    /// How the code cache writes code.
+    pub fn write_method(&self) -> crate::WriteMethod {
+        self.lock().cache.write_method()
     }
 
     fn lock(&self) -> MutexGuard<'_, StoreState> {
@@ -1074,9 +1073,14 @@ impl CodeStore {
     }
 
     /// Holds the store's lock across a host `fork`, so the child never
-    /// finds it held by a thread that does not exist there.
-    pub fn lock_for_fork(&self) -> MutexGuard<'_, StoreState> {
-        self.lock()
+    /// finds it held by a thread that does not exist there, with the code
+    /// cache ready for the fork ([`CodeCache::prepare_fork`]: its memory
+    /// private to the process). The caller has stopped every thread that
+    /// writes or runs code but its own, which runs none.
+    pub fn lock_for_fork(&self) -> Result<MutexGuard<'_, StoreState>> {
+        let mut state = self.lock();
+        state.cache.prepare_fork()?;
+        Ok(state)
     }
 
     /// In a forked child, where only the thread of `keep` exists: the other

@@ -504,7 +504,12 @@ impl Thread {
         let proc = Arc::clone(&self.proc);
         let vm = Arc::clone(&proc.vm);
         let locks = proc.lock_for_fork();
-        let guard = vm.prepare_fork(&self.vcpu);
+        // Where the child's copy of the code cache cannot be made, the fork
+        // fails as Linux's does without memory.
+        let guard = vm.prepare_fork(&self.vcpu).map_err(|e| {
+            tracing::warn!("fork: {e}");
+            std::io::Error::from_raw_os_error(libc::ENOMEM)
+        })?;
         let forked = host::fork();
         if let Ok(host::Forked::Child) = forked {
             guard.child(&self.vcpu);
