@@ -59,11 +59,14 @@ pub struct JitOptions {
     pub dump: bool,
     /// Append `START LEN NAME` lines to `/tmp/perf-PID.map`, so `perf
     /// report` names compiled code by guest symbol (see
-    /// [`CodeStore::set_symbols`]).
+    /// [`CodeStore::set_symbols`]). With [`Writes::Auto`], code is then
+    /// written through `/proc/self/mem` (perf reads only anonymous code
+    /// memory through the map; the writable alias is a file mapping).
     pub perf_map: bool,
     /// Write a jitdump file (`DIR/jit-PID.dump`, the format `perf inject
     /// --jit` reads) with every compiled function's name and machine code,
-    /// so `perf annotate` shows the host code of a guest function.
+    /// so `perf annotate` shows the host code of a guest function (code
+    /// then written as with [`JitOptions::perf_map`]).
     pub jitdump: Option<std::path::PathBuf>,
     /// Every guest block boundary leaves compiled code for the dispatcher
     /// (no branch inside a translation, not even a loop back to its own
@@ -531,7 +534,13 @@ impl CodeStore {
         let isa_opt = host_isa(Effort::Optimize, direct, extra)?;
         let fp = translate::HostFp::new(options.fp, &*isa);
         let epochs = Arc::new(Epochs::default());
-        let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), options.code_writes)?;
+        // perf resolves code through /tmp/perf-PID.map or a jitdump only in
+        // anonymous memory: the alias's memfd reads as a deleted file to it.
+        let writes = match options.code_writes {
+            Writes::Auto if options.perf_map || options.jitdump.is_some() => Writes::ProcMem,
+            writes => writes,
+        };
+        let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), writes)?;
         let sites = direct.then(|| {
             let (start, len) = cache.region();
             crate::fault::FaultSites::new(start, len)
