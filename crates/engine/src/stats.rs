@@ -109,8 +109,12 @@ stats! {
     /// access's limit branch and the access (`ferrovm_jit::fault`).
     checked_fallbacks: count,
     /// Translations compiled again with inline checks because their
-    /// trap-mode stores wrote translated code (`Vm::demote_code_writer`).
+    /// trap-mode stores wrote translated code (`Vm::demote_to_checked`).
     code_writers: count,
+    /// Translations compiled again with inline checks because a trap-mode
+    /// access of theirs faulted while the guest had a handler for the
+    /// fault (`Vm::demote_to_checked`).
+    faulting_code: count,
     /// Translations compiled as hot code (optimized, with the hot loop
     /// around them); included in the compile counts above.
     hot_regions: count,

@@ -232,7 +232,7 @@ impl Vcpu {
         let req = self.shared.ctx.exit_request.swap(0, Ordering::AcqRel);
         let writer = self.shared.ctx.code_writer.swap(0, Ordering::Relaxed);
         if writer != 0 {
-            self.vm.demote_code_writer(writer);
+            self.vm.demote_to_checked(writer, crate::vm::Demotion::CodeWriter);
         }
         if req & request::SYNC != 0 {
             self.shared.safepoints.fetch_add(1, Ordering::AcqRel);
@@ -478,7 +478,13 @@ impl Vcpu {
             NativeExit::Ecall => Some(Exit::Ecall),
             NativeExit::Ebreak => Some(Exit::Breakpoint),
             NativeExit::Illegal { bits } => Some(Exit::Illegal { bits }),
-            NativeExit::Fault(f) => Some(Exit::Fault(f)),
+            NativeExit::Fault(f) => {
+                let at = self.shared.ctx.trapped.swap(0, Ordering::Relaxed);
+                if at != 0 {
+                    self.vm.demote_to_checked(at, crate::vm::Demotion::Faulted);
+                }
+                Some(Exit::Fault(f))
+            }
             NativeExit::FenceI => {
                 vm.fence_i();
                 None

@@ -43,6 +43,16 @@ pub(crate) mod request {
     pub(crate) const SAMPLE: u8 = 16;
 }
 
+/// Why a translation is compiled with inline memory checks from now on
+/// ([`Vm::demote_to_checked`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Demotion {
+    /// A trap-mode store of it wrote translated code.
+    CodeWriter,
+    /// A trap-mode access of it faulted while the guest sees its faults.
+    Faulted,
+}
+
 /// What other threads see of a vCPU.
 #[derive(Debug)]
 pub(crate) struct VcpuShared {
@@ -557,9 +567,10 @@ impl Vm {
     /// From now on the guest may see its registers at a memory fault (it
     /// installed a handler for `SIGSEGV` or `SIGBUS`, or a debugger is
     /// attached): compiled code must make them precise there. Under
-    /// [`ferrovm_jit::MemAccess::Trap`] that means no more trap-mode code:
-    /// what exists is dropped, and this returns once no vCPU runs it.
-    /// Cheap when nothing changes.
+    /// [`ferrovm_jit::MemAccess::Trap`] that means code that stores guest
+    /// registers as it sets them ([`CodeStore::require_precise`]): what
+    /// exists is dropped, and this returns once no vCPU runs it. Cheap when
+    /// nothing changes.
     pub fn require_precise_faults(&self) {
         if self.store.as_ref().is_some_and(CodeStore::require_precise) {
             tracing::info!(target: crate::log::target::CACHE, "precise faults needed: trap-mode code dropped");
@@ -568,14 +579,15 @@ impl Vm {
         }
     }
 
-    /// The trap-mode store at host pc `writer` wrote translated code (a
-    /// JIT writing its code buffer, most likely again and again): its
-    /// translation is dropped and compiled with inline memory checks from
-    /// then on, so those writes take the checked slow path instead of a
-    /// host fault each.
-    pub(crate) fn demote_code_writer(&self, writer: usize) {
+    /// The trap-mode access at host pc `at` wrote translated code (a JIT
+    /// writing its code buffer, most likely again and again), or faulted
+    /// while the guest sees its faults (a program that faults on purpose,
+    /// most likely again and again): its translation is dropped and
+    /// compiled with inline memory checks from then on, so those accesses
+    /// take the checked slow path instead of a host fault each.
+    pub(crate) fn demote_to_checked(&self, at: usize, why: Demotion) {
         let Some(store) = &self.store else { return };
-        let Some(r) = store.translation_at(writer).and_then(|pc| self.table.get(pc)) else { return };
+        let Some(r) = store.translation_at(at).and_then(|pc| self.table.get(pc)) else { return };
         if r.checked_memory.swap(true, Ordering::Relaxed) {
             return;
         }
@@ -585,10 +597,14 @@ impl Vm {
         drop(index);
         self.table.bump_generation();
         self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
-        self.shared_counters.code_writers.fetch_add(1, Ordering::Relaxed);
+        let (count, what) = match why {
+            Demotion::CodeWriter => (&self.shared_counters.code_writers, "wrote translated code"),
+            Demotion::Faulted => (&self.shared_counters.faulting_code, "faulted with a handler installed"),
+        };
+        count.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             target: crate::log::target::CACHE,
-            "{:#x} {} wrote translated code: compiled with inline checks from now on",
+            "{:#x} {} {what}: compiled with inline checks from now on",
             r.pc,
             self.describe(r.pc)
         );

@@ -191,6 +191,11 @@ pub struct JitContext {
     /// (set by the fault handler, [`crate::fault::note_code_write`];
     /// taken by the owner), 0 if none.
     pub code_writer: AtomicUsize,
+    /// Host pc of the trap-mode access whose guest fault last left
+    /// compiled code while the guest sees its faults (set by
+    /// [`crate::CodeStore::run`], taken by the owner: the engine compiles
+    /// that translation with inline checks from then on), 0 if none.
+    pub trapped: AtomicUsize,
 }
 
 // SAFETY: `exit_request` and `current` are the only fields other threads
@@ -230,6 +235,7 @@ impl JitContext {
             vector_simd: AtomicU64::new(0),
             vector_helper: AtomicU64::new(0),
             code_writer: AtomicUsize::new(0),
+            trapped: AtomicUsize::new(0),
         }
     }
 

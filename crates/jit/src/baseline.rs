@@ -160,7 +160,7 @@ struct Bl<'a, L: Linker + ?Sized> {
     /// Offsets of the direct guest accesses ([`crate::fault::fault_sites`]).
     accesses: Vec<u32>,
     /// Offsets of the trap-mode loads and the guest pc of each.
-    traps: Vec<(u32, u64)>,
+    traps: Vec<crate::store::TrapSite>,
     /// The exit of a two-way branch's chained exits to the dispatcher (an
     /// exit requested): `rdx` the pc.
     chain_leave: Option<CodeLabel>,
@@ -185,7 +185,7 @@ pub(crate) struct Compiled {
     /// Offsets of its direct accesses ([`crate::MemAccess::Direct`]).
     pub(crate) accesses: Vec<u32>,
     /// Offsets of its trap-mode loads and the guest pc of each, in order.
-    pub(crate) traps: Vec<(u32, u64)>,
+    pub(crate) traps: Vec<crate::store::TrapSite>,
     /// Offset of the inner entry ([`crate::abi::Cell`]).
     pub(crate) inner: u32,
 }
@@ -735,7 +735,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.mov_imm(rcx, GUEST_LIMIT)?;
             self.a.cmp(rax, rcx)?;
             self.a.cmova(rax, rcx)?;
-            self.traps.push((self.a.offset() as u32, self.site_pc));
+            self.traps.push(crate::store::TrapSite { at: self.a.offset() as u32, pc: self.site_pc, retired: 0 });
             return Ok(());
         }
         if self.env.direct {

@@ -63,6 +63,14 @@ pub(crate) struct Env {
     /// Direct loads and stores without their limit branch
     /// ([`crate::MemAccess::Trap`]; only with `direct`).
     pub(crate) trap: bool,
+    /// Guest registers are stored to the `Cpu` as they are set, and
+    /// `instret` at the end of every guest block (with `trap`, once the
+    /// guest can see its registers at a fault): the `Cpu` is then precise
+    /// at every trap-mode access, but for the instructions its block
+    /// retired before it, which the trap table records (see `Tr::pcs`).
+    /// QEMU keeps its guest state so, storing every register before an
+    /// access that may fault.
+    pub(crate) write_through: bool,
     /// Common vector shapes as host SIMD ([`vector`]); off: every vector
     /// instruction calls the helper.
     pub(crate) vector_simd: bool,
@@ -187,8 +195,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     accesses: u32,
     checked: Vec<u32>,
     /// With `env.trap`: the guest pc of each source location set (a
-    /// location is an index into this).
-    pcs: Vec<u64>,
+    /// location is an index into this), and with `env.write_through` the
+    /// instructions its block retired before it (else 0).
+    pcs: Vec<(u64, u32)>,
 }
 
 /// Most direct accesses in one function: each has its own trap code (its
@@ -418,7 +427,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     flavor: crate::Flavor,
     fe: TargetFrontendConfig,
     checked: &[u32],
-) -> Result<Vec<u64>, Untranslatable> {
+) -> Result<Vec<(u64, u32)>, Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
     let mut env = env;
     env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
@@ -467,13 +476,18 @@ pub(crate) fn translate<L: Linker + ?Sized>(
             tr.b.def_var(var, v);
             tr.regs[i] = Some(var);
         }
-        let var = tr.b.declare_var(I64);
-        let v = tr.b.ins().load(I64, flags(), tr.cpu, off::CPU_INSTRET);
-        tr.b.def_var(var, v);
-        tr.instret = Some(var);
+        // Written through, `instret` is stored at every block's end and
+        // no register is ever dirty.
+        if !env.write_through {
+            let var = tr.b.declare_var(I64);
+            let v = tr.b.ins().load(I64, flags(), tr.cpu, off::CPU_INSTRET);
+            tr.b.def_var(var, v);
+            tr.instret = Some(var);
+        }
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
         tr.calls = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
-        tr.dirty_in = dirty_on_entry(blocks, &tr.calls);
+        tr.dirty_in =
+            if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &tr.calls) };
     }
     tr.eager = !flavor.optimize && tr.heads.is_empty();
     if let Some(n) = flavor.hot_at {
@@ -671,7 +685,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         if i >= 32 && self.env.fp.is_some() {
             self.define_shadows(i, v, None);
         }
-        if self.eager {
+        if self.eager || self.env.write_through {
             self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);
         } else {
             self.dirty[i] = true;
@@ -1086,7 +1100,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                     // location of the instructions that follow names their
                     // guest pc (see `CodeStore::compile`).
                     self.b.set_srcloc(SourceLoc::new(self.pcs.len() as u32));
-                    self.pcs.push(pc);
+                    self.pcs.push((pc, if self.env.write_through { self.insns } else { 0 }));
                 }
                 self.retired = self.insns;
                 self.insns += 1;

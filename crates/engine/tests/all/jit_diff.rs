@@ -534,6 +534,76 @@ fn trap_mode_agrees_up_to_the_fault() {
     assert!(trapped_baseline > 3, "{trapped_baseline} faults from trap-mode loads of baseline code");
 }
 
+/// Trap-mode memory access once the guest can see its registers at a fault
+/// (it installed a `SIGSEGV` handler): the code then stores every guest
+/// register as it is set (`write_through`), so at a fault *everything*
+/// agrees with the interpreter, `instret` included, not only the pc; and
+/// the faults really came from trap-mode code (host faults), as first-run
+/// and as hot code.
+#[test]
+fn trap_mode_with_precise_faults_agrees_at_the_fault() {
+    let mut rng = Rng(0x7a97_a95e_ed00_0002);
+    let (mut faults, mut trapped, mut ran) = (0, 0, 0);
+    for _ in 0..300 {
+        let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
+        let Case { code, start, data_seed, .. } = Case::new(seed, len, random_insn);
+        let tier_up = (seed % 2 == 1).then_some(1);
+        let config = jit(tier_up, JitOptions { mem: MemAccess::Trap, ..JitOptions::default() });
+        let mem_i = memory(&code, data_seed, false);
+        let mut interp = OneVcpu::new(Arc::clone(&mem_i), interp());
+        let mut cpu_i = start.clone();
+        let Some(exit_i) = run_bounded(&mut interp, &mut cpu_i, Duration::from_millis(300)) else { continue };
+        let mem_j = memory(&code, data_seed, false);
+        let mut jit = OneVcpu::new(Arc::clone(&mem_j), config);
+        jit.require_precise_faults();
+        let mut cpu_j = start.clone();
+        let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
+        ran += 1;
+        let what = format!("seed {seed:#x} len {len}");
+        // As above: an address clamped to the guest limit is only known to
+        // be beyond it.
+        let exit_i = match (exit_i, exit_j) {
+            (Exit::Fault(f), Some(Exit::Fault(g)))
+                if f.addr >= ferrovm_mem::GUEST_LIMIT && g.addr == ferrovm_mem::GUEST_LIMIT =>
+            {
+                Exit::Fault(ferrovm_mem::Fault { addr: g.addr, ..f })
+            }
+            (e, _) => e,
+        };
+        assert_eq!(Some(exit_i), exit_j, "{what}: exit differs");
+        faults += u32::from(matches!(exit_i, Exit::Fault(_)));
+        assert_eq!(cpu_i, cpu_j, "{what}: cpu differs");
+        assert!(snapshot(&mem_i) == snapshot(&mem_j), "{what}: memory differs");
+        assert_eq!(jit.stats().jit_errors, 0, "{what}: a block fell back to the interpreter");
+        trapped += jit.stats().host_faults;
+    }
+    assert!(ran > 200, "{ran} cases ran");
+    assert!(faults > 20 && trapped > 10, "{faults} faults, {trapped} from trap-mode code, over {ran} cases");
+}
+
+/// A translation whose trap-mode access faults while the guest sees its
+/// faults is compiled again with inline checks (a program that faults on
+/// purpose, again and again, then pays no host signal per fault): the
+/// first fault is a host fault, the next ones at the same place are not,
+/// and each leaves the same precise state.
+#[test]
+fn a_translation_that_faults_with_precise_faults_is_compiled_with_checks() {
+    // addi a0, a0, 1 ; ld a2, 0(a1) (a1: unmapped) ; ecall
+    let code: Vec<u8> = [0x0015_0513_u32, 0x0005_b603, 0x0000_0073].iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mem = memory(&code, 1, false);
+    let mut jit = OneVcpu::new(mem, jit(None, JitOptions { mem: MemAccess::Trap, ..JitOptions::default() }));
+    jit.require_precise_faults();
+    let mut start = Cpu { pc: CODE, ..Cpu::default() };
+    start.regs[11] = 0x10;
+    for round in 1..=3u64 {
+        let mut cpu = start.clone();
+        assert!(matches!(jit.run(&mut cpu), Exit::Fault(f) if f.addr == 0x10), "round {round}");
+        assert_eq!((cpu.pc, cpu.regs[10], cpu.instret), (CODE + 4, 1, 1), "round {round}: precise at the load");
+        let stats = jit.stats();
+        assert_eq!((stats.host_faults, stats.faulting_code), (1, 1), "round {round}: {stats:?}");
+    }
+}
+
 /// The proptest for much longer: `FERROVM_DIFF_CASES=100000 cargo test
 /// --release -p ferrovm-engine -- --ignored long_differential`.
 #[test]

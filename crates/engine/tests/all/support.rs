@@ -47,6 +47,12 @@ impl OneVcpu {
     pub(crate) fn mode(&self) -> EngineMode {
         self.vm.mode()
     }
+
+    /// The guest can see its registers at a fault from now on (as when it
+    /// installs a `SIGSEGV` handler).
+    pub(crate) fn require_precise_faults(&self) {
+        self.vm.require_precise_faults();
+    }
 }
 
 /// `--engine jit`: every block compiled on its first run, recompiled as
