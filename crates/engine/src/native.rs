@@ -223,7 +223,7 @@ impl Vcpu {
             return false;
         }
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
-        let features = r.state().features;
+        let features = r.state().features.as_deref().copied();
         let (interp, native) = vm.rates();
         let cost_ns = vm.region_cost_ns(features.as_ref());
         let baseline_ns = vm.lock_model().baseline_compile_ns();
@@ -331,7 +331,7 @@ impl Vcpu {
         }
         let (insns, features) = {
             let st = r.state();
-            (st.native_insns, st.features)
+            (st.native_insns, st.features.as_deref().copied())
         };
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
         // What optimized code saves over baseline code (estimated; the
@@ -539,7 +539,7 @@ impl Vm {
         // so it is not from code that changed before `changes`.
         let (changes, kept) = if kind == Kind::Baseline {
             let _index = self.table.lock_pages();
-            (self.table.code_changes.load(Ordering::Acquire), r.state().ir.take())
+            (self.table.code_changes.load(Ordering::Acquire), r.state().ir.take().map(|b| *b))
         } else {
             (self.table.code_changes.load(Ordering::Acquire), None)
         };
@@ -680,9 +680,9 @@ impl Vm {
             if kind == Kind::Baseline {
                 // What weighing its optimized region needs (a block
                 // compiled on its first run has no interpreter block).
-                st.features = Some(features);
+                st.features = Some(Box::new(features));
             }
-            st.region_heads = entries;
+            st.region_heads = entries.into_boxed_slice();
             // Records that entered the old code inside follow it if they can.
             self.unlink_aliases(pc, &mut st, Some(&code));
             // If it led into another region, that region's list forgets it
@@ -839,7 +839,7 @@ impl Vm {
             let mut st = r.state();
             let Some(code) = st.native.take() else { return };
             self.unlink_aliases(pc, &mut st, None);
-            st.region_heads.clear();
+            st.region_heads = Box::default();
             code
         };
         tracing::info!(

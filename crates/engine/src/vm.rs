@@ -716,7 +716,7 @@ impl Vm {
             }
             self.unlink_aliases(r.pc, &mut st, None);
         }
-        st.region_heads.clear();
+        st.region_heads = Box::default();
         drop(st);
         if let Some(native) = native {
             n += 1;
@@ -818,7 +818,7 @@ impl Vm {
             store.link(&x.cell, code);
             xst.alias = Some(entry);
             xst.native_insns = rst.native_insns;
-            xst.region_heads.clear();
+            xst.region_heads = Box::default();
             (xst.native.take(), std::mem::take(&mut xst.aliases))
         };
         rst.aliases.push(x.pc);
@@ -1145,8 +1145,8 @@ impl Vm {
             Table::add_pages(&mut index, pc, &pages);
             let mut st = r.state();
             st.block = Some(Arc::clone(&lowered));
-            st.features = Some(features);
-            st.ir = ir;
+            st.features = Some(Box::new(features));
+            st.ir = ir.map(Box::new);
         }
         Ok(lowered)
     }
