@@ -478,13 +478,30 @@ fn host_faults_in_compiled_code_agree() {
 /// tests that).
 #[test]
 fn trap_mode_agrees_up_to_the_fault() {
-    let mut rng = Rng(0x7a97_a95e_ed00_0001);
+    trap_mode_cases(0x7a97_a95e_ed00_0001, false);
+}
+
+/// Trap-mode memory access once the guest can see its registers at a fault
+/// (it installed a `SIGSEGV` handler): the code then stores every guest
+/// register as it is set (`write_through`), so at a fault *everything*
+/// agrees with the interpreter, `instret` included, not only the pc; and
+/// the faults really came from trap-mode code (host faults), as first-run
+/// and as hot code.
+#[test]
+fn trap_mode_with_precise_faults_agrees_at_the_fault() {
+    trap_mode_cases(0x7a97_a95e_ed00_0002, true);
+}
+
+/// The two tests above: 300 random cases from `seed`, with precise faults
+/// required or not (without, a third of the cases run baseline code only:
+/// its loads trap too; with, baseline code checks inline).
+fn trap_mode_cases(seed: u64, precise: bool) {
+    let mut rng = Rng(seed);
     let (mut faults, mut trapped, mut trapped_baseline, mut ran) = (0, 0, 0, 0);
     for i in 0..300 {
         let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
-        // A third of the cases run baseline code only (its loads trap too),
-        // on integer code (FP blocks go to Cranelift).
-        let baseline = i % 3 == 2;
+        // Baseline code only on integer code (FP blocks go to Cranelift).
+        let baseline = !precise && i % 3 == 2;
         let generate = if baseline { random_int_insn } else { random_insn };
         // The code page read-only whatever the case drew (see above).
         let Case { code, start, data_seed, .. } = Case::new(seed, len, generate);
@@ -501,6 +518,9 @@ fn trap_mode_agrees_up_to_the_fault() {
         let Some(exit_i) = run_bounded(&mut interp, &mut cpu_i, Duration::from_millis(300)) else { continue };
         let mem_j = memory(&code, data_seed, false);
         let mut jit = OneVcpu::new(Arc::clone(&mem_j), config);
+        if precise {
+            jit.require_precise_faults();
+        }
         let mut cpu_j = start.clone();
         let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
         ran += 1;
@@ -516,8 +536,9 @@ fn trap_mode_agrees_up_to_the_fault() {
             (e, _) => e,
         };
         assert_eq!(Some(exit_i), exit_j, "{what}: exit differs");
-        if matches!(exit_i, Exit::Fault(_)) {
-            faults += 1;
+        let fault = matches!(exit_i, Exit::Fault(_));
+        faults += u32::from(fault);
+        if fault && !precise {
             assert_eq!(cpu_i.pc, cpu_j.pc, "{what}: pc differs");
         } else {
             assert_eq!(cpu_i, cpu_j, "{what}: cpu differs");
@@ -531,54 +552,9 @@ fn trap_mode_agrees_up_to_the_fault() {
     }
     assert!(ran > 200, "{ran} cases ran");
     assert!(faults > 20 && trapped > 10, "{faults} faults, {trapped} from trap-mode code, over {ran} cases");
-    assert!(trapped_baseline > 3, "{trapped_baseline} faults from trap-mode loads of baseline code");
-}
-
-/// Trap-mode memory access once the guest can see its registers at a fault
-/// (it installed a `SIGSEGV` handler): the code then stores every guest
-/// register as it is set (`write_through`), so at a fault *everything*
-/// agrees with the interpreter, `instret` included, not only the pc; and
-/// the faults really came from trap-mode code (host faults), as first-run
-/// and as hot code.
-#[test]
-fn trap_mode_with_precise_faults_agrees_at_the_fault() {
-    let mut rng = Rng(0x7a97_a95e_ed00_0002);
-    let (mut faults, mut trapped, mut ran) = (0, 0, 0);
-    for _ in 0..300 {
-        let (seed, len) = (rng.next(), 1 + rng.below(40) as usize);
-        let Case { code, start, data_seed, .. } = Case::new(seed, len, random_insn);
-        let tier_up = (seed % 2 == 1).then_some(1);
-        let config = jit(tier_up, JitOptions { mem: MemAccess::Trap, ..JitOptions::default() });
-        let mem_i = memory(&code, data_seed, false);
-        let mut interp = OneVcpu::new(Arc::clone(&mem_i), interp());
-        let mut cpu_i = start.clone();
-        let Some(exit_i) = run_bounded(&mut interp, &mut cpu_i, Duration::from_millis(300)) else { continue };
-        let mem_j = memory(&code, data_seed, false);
-        let mut jit = OneVcpu::new(Arc::clone(&mem_j), config);
-        jit.require_precise_faults();
-        let mut cpu_j = start.clone();
-        let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
-        ran += 1;
-        let what = format!("seed {seed:#x} len {len}");
-        // As above: an address clamped to the guest limit is only known to
-        // be beyond it.
-        let exit_i = match (exit_i, exit_j) {
-            (Exit::Fault(f), Some(Exit::Fault(g)))
-                if f.addr >= ferrovm_mem::GUEST_LIMIT && g.addr == ferrovm_mem::GUEST_LIMIT =>
-            {
-                Exit::Fault(ferrovm_mem::Fault { addr: g.addr, ..f })
-            }
-            (e, _) => e,
-        };
-        assert_eq!(Some(exit_i), exit_j, "{what}: exit differs");
-        faults += u32::from(matches!(exit_i, Exit::Fault(_)));
-        assert_eq!(cpu_i, cpu_j, "{what}: cpu differs");
-        assert!(snapshot(&mem_i) == snapshot(&mem_j), "{what}: memory differs");
-        assert_eq!(jit.stats().jit_errors, 0, "{what}: a block fell back to the interpreter");
-        trapped += jit.stats().host_faults;
+    if !precise {
+        assert!(trapped_baseline > 3, "{trapped_baseline} faults from trap-mode loads of baseline code");
     }
-    assert!(ran > 200, "{ran} cases ran");
-    assert!(faults > 20 && trapped > 10, "{faults} faults, {trapped} from trap-mode code, over {ran} cases");
 }
 
 /// A translation whose trap-mode access faults while the guest sees its
