@@ -26,15 +26,6 @@ use ferrovm_engine::{
 };
 use ferrovm_linux::{ExitStatus, Options, Process};
 
-/// The global allocator of the ferrovm binaries: mimalloc, built without
-/// transparent huge pages. Translating a block allocates (its record, IR
-/// and code buffers), and real programs translate tens of thousands of
-/// blocks: Python's imports took 385-392 ms of CPU time instead of 441-506
-/// ms with the system allocator (`perf stat -r 8`, alternating), at 3 MB
-/// more peak RSS (75 instead of 72). With huge pages a small program's
-/// resident set doubled (hello world 10.7 -> 21.7 MB).
-pub use mimalloc::MiMalloc as Allocator;
-
 /// Which command line a binary takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {

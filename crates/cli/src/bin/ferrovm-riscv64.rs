@@ -2,10 +2,6 @@
 //! qemu-riscv64's command line and no subcommand, to be the binfmt_misc
 //! interpreter for riscv64 programs (`ferrovm binfmt`).
 
-/// The same allocator as `ferrovm`'s.
-#[global_allocator]
-static GLOBAL: ferrovm_cli::Allocator = ferrovm_cli::Allocator;
-
 fn main() -> std::process::ExitCode {
     ferrovm_cli::main(ferrovm_cli::Flavor::Qemu)
 }
