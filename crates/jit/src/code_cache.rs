@@ -112,6 +112,51 @@ struct Written {
     populated: usize,
 }
 
+impl Written {
+    /// Before `pages` are written: maps pages past the highest written
+    /// one in both `views` (the alias, then the code view), as many ahead
+    /// as are written below, from 4 to [`ALIAS_POPULATE_PAGES`], within the
+    /// region's `total` pages: a small program does not map pages it never
+    /// writes (hello world writes 59 pages of code; 64 ahead from the start
+    /// cost it 1.3 ms of its 7).
+    fn populate(&mut self, pages: &std::ops::Range<usize>, views: [NonNull<u8>; 2], total: usize) {
+        if pages.end <= self.populated {
+            return;
+        }
+        let start = self.populated.max(pages.start);
+        let end = (start + start.clamp(4, ALIAS_POPULATE_PAGES)).max(pages.end).min(total);
+        for (view, advice) in views.into_iter().zip([libc::MADV_POPULATE_WRITE, libc::MADV_POPULATE_READ]) {
+            // SAFETY: the pages lie in the view; populating maps them
+            // (allocating the file's pages) and changes no byte. Refused by
+            // kernels before 5.14: then the pages fault in as they are
+            // touched.
+            unsafe { libc::madvise(view.as_ptr().add(start * PAGE).cast(), (end - start) * PAGE, advice) };
+        }
+        self.populated = end;
+    }
+
+    /// After `pages` were written through the alias `rw`: once
+    /// [`ALIAS_MAPPED_PAGES`] pages were, drops the alias's mappings of
+    /// them all.
+    fn note(&mut self, pages: std::ops::Range<usize>, rw: NonNull<u8>) {
+        self.pages += pages.len();
+        match self.runs.last_mut() {
+            Some(last) if last.start <= pages.start && pages.start <= last.end => last.end = last.end.max(pages.end),
+            _ => self.runs.push(pages),
+        }
+        if self.pages < ALIAS_MAPPED_PAGES {
+            return;
+        }
+        for run in self.runs.drain(..) {
+            // SAFETY: the pages lie in the alias, a shared mapping only the
+            // cache writes (under `&mut`): dropping its mappings keeps the
+            // bytes in the file, and the next write maps them again.
+            unsafe { libc::madvise(rw.as_ptr().add(run.start * PAGE).cast(), run.len() * PAGE, libc::MADV_DONTNEED) };
+        }
+        self.pages = 0;
+    }
+}
+
 /// How many written pages the alias keeps mapped before it drops them.
 /// Each page mapped in both views counts twice in the process's resident
 /// set (python3 start-up: 95 MB against 84 MB with one view), though the
@@ -723,54 +768,16 @@ impl CodeCache {
         match &mut self.writer {
             Writer::Alias { rw, written, .. } => {
                 let pages = Self::pages(a.offset, code.len());
-                if pages.end > written.populated {
-                    // As many pages ahead as are written below, from 4 to
-                    // [`ALIAS_POPULATE_PAGES`]: a small program does not map
-                    // pages it never writes (hello world writes 59 pages of
-                    // code; 64 ahead from the start cost it 1.3 ms of its 7).
-                    let start = written.populated.max(pages.start);
-                    let ahead = start.clamp(4, ALIAS_POPULATE_PAGES);
-                    let end = (start + ahead).max(pages.end).min(self.size / PAGE);
-                    for (view, advice) in [(*rw, libc::MADV_POPULATE_WRITE), (self.base, libc::MADV_POPULATE_READ)] {
-                        // SAFETY: the pages lie in the view; populating maps
-                        // them (allocating the file's pages) and changes no
-                        // byte. Refused by kernels before 5.14: then the
-                        // pages fault in as they are touched.
-                        unsafe { libc::madvise(view.as_ptr().add(start * PAGE).cast(), (end - start) * PAGE, advice) };
-                    }
-                    written.populated = end;
-                }
+                written.populate(&pages, [*rw, self.base], self.size / PAGE);
                 // SAFETY: `a` lies inside the region, whose read-write alias
                 // starts at `rw`; no other allocation overlaps it, and `code`
                 // is host memory outside the region.
                 unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), rw.as_ptr().add(a.offset), code.len()) };
-                written.pages += pages.len();
-                match written.runs.last_mut() {
-                    Some(last) if last.start <= pages.start && pages.start <= last.end => {
-                        last.end = last.end.max(pages.end);
-                    }
-                    _ => written.runs.push(pages),
-                }
-                if written.pages >= ALIAS_MAPPED_PAGES {
-                    for run in written.runs.drain(..) {
-                        // SAFETY: the pages lie in the alias, a shared
-                        // mapping only this cache writes (under `&mut
-                        // self`): dropping its mappings keeps the bytes in
-                        // the file, and the next write maps them again.
-                        unsafe {
-                            libc::madvise(
-                                rw.as_ptr().add(run.start * PAGE).cast(),
-                                run.len() * PAGE,
-                                libc::MADV_DONTNEED,
-                            )
-                        };
-                    }
-                    written.pages = 0;
-                }
+                written.note(pages, *rw);
                 return Ok(());
             }
             Writer::ProcMem { file, opener } => {
-                let mut written = true;
+                let mut open = true;
                 if opener.moved() {
                     // A forked child: its own /proc/self/mem.
                     match std::fs::OpenOptions::new().write(true).open("/proc/self/mem") {
@@ -778,11 +785,11 @@ impl CodeCache {
                             *file = f;
                             opener.set();
                         }
-                        Err(_) => written = false,
+                        Err(_) => open = false,
                     }
                 }
                 let at = self.base.as_ptr() as u64 + a.offset as u64;
-                if written && file.write_all_at(code, at).is_ok() {
+                if open && file.write_all_at(code, at).is_ok() {
                     return Ok(());
                 }
                 self.writer = Writer::Mprotect;
