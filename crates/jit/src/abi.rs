@@ -146,8 +146,9 @@ pub struct JitContext {
     pub fp_zero: AtomicU64,
     /// Where the `stmxcsr` stub of host FP stores the host's MXCSR.
     pub fp_mxcsr: AtomicU32,
-    /// The MXCSR the `ldmxcsr` stub of host FP loads: guest mode, no
-    /// flags (see [`crate::host_fp`]).
+    /// The MXCSR the `ldmxcsr` stub of host FP loads: the guest's mode
+    /// (the rounding control of `frm`), no flags (see [`crate::host_fp`]);
+    /// set on entry to compiled code and by compiled code writing `frm`.
     pub fp_guest_mxcsr: AtomicU32,
     /// Number of pushes on the return-address stack (wrapping; the top entry
     /// is `ras[(top - 1) % RAS_ENTRIES]`).

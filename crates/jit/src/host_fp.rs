@@ -2,18 +2,24 @@
 //! host ([`FpLowering::Host`]): the rounding mode it runs in and the sticky
 //! exception flags it accrues, which become the guest's `fflags` lazily.
 //!
-//! Compiled code runs FP operations as SSE/AVX instructions in the host's
-//! default mode (MXCSR `0x1f80`: round to nearest, every exception masked,
-//! no flush-to-zero, no denormals-are-zero). Under masked exceptions the
+//! Compiled code runs FP operations as SSE/AVX instructions in the guest's
+//! mode: MXCSR `0x1f80` (every exception masked, no flush-to-zero, no
+//! denormals-are-zero, the Linux default) with the rounding control set
+//! from `frm` (round to nearest, toward zero, down or up; `rmm` has no x86
+//! equivalent: the host rounds to nearest then, and every op whose mode is
+//! `rmm` goes to SoftFloat). Under masked exceptions the
 //! host raises exactly the IEEE 754 flags RISC-V accrues, with tininess
 //! detected after rounding on both (x86: Intel SDM vol. 1 §4.9.1.5;
 //! RISC-V: spec §20.2), so no operation computes its own flags: the
 //! host's sticky flags collect them, and [`leave`] folds them into
-//! `cpu.fflags` when compiled code returns to the engine. In between,
+//! `cpu.fflags` when compiled code returns to the engine (and puts the
+//! host's own mode back). In between,
 //! compiled code reads MXCSR through a two-instruction stub ([`stubs`]) when
 //! the guest reads `fflags` (the value is `cpu.fflags` with the host's
-//! flags added), and clears the host's flags through the other when the
-//! guest writes `fflags`. The mapping:
+//! flags added), and loads the guest mode with no flags through the other
+//! when the guest writes `fflags` or `frm` (a write of `frm` first folds
+//! the pending flags into `cpu.fflags` and sets the mode the stub loads,
+//! `ctx.fp_guest_mxcsr`, from [`MXCSR_OF_FRM`]). The mapping:
 //!
 //! | MXCSR | bit | `fflags` |
 //! |---|---|---|
@@ -30,18 +36,51 @@
 //! helpers touch no float), and a host signal handler runs with its own
 //! FPU state, which the kernel restores on return. Where the host's result
 //! or flags differ from RISC-V (NaN payloads, `fmin`/`fmax`, compares that
-//! signal on quiet NaNs, out-of-range conversions, rounding modes other than
-//! round to nearest, `fmadd` with invalid products and quiet NaN addends),
+//! signal on quiet NaNs, out-of-range conversions, an op's static rounding
+//! mode other than the one the host runs in, `rmm`, `fmadd` with invalid
+//! products and quiet NaN addends),
 //! the lowering (`translate/fp.rs`) fixes the result up or calls SoftFloat,
 //! and never runs a host instruction whose flags RISC-V would not raise.
 //!
 //! [`FpLowering::Host`]: crate::FpLowering::Host
 
+use std::sync::atomic::Ordering;
+
 use ferrovm_ir::Cpu;
 
-/// MXCSR for guest code: round to nearest, all exceptions masked, flags
-/// clear, no FTZ/DAZ (the Linux default).
+use crate::abi::JitContext;
+
+/// The host's MXCSR outside compiled code, and guest code's with `frm` =
+/// round to nearest: all exceptions masked, flags clear, no FTZ/DAZ (the
+/// Linux default).
 pub(crate) const GUEST_MXCSR: u32 = 0x1f80;
+
+/// The MXCSR compiled code runs in for the guest's `frm`: [`GUEST_MXCSR`]
+/// with the rounding control (bits 13–14: 0 to nearest, 1 down, 2 up, 3
+/// toward zero; Intel SDM vol. 1 §10.2.3) of `rtz` (1), `rdn` (2) or `rup`
+/// (3); round to nearest for `rne`, `rmm` and the reserved values, whose
+/// ops never run on the host.
+pub(crate) const fn mxcsr_for(frm: u64) -> u32 {
+    GUEST_MXCSR
+        | match frm {
+            1 => 3 << 13,
+            2 => 1 << 13,
+            3 => 2 << 13,
+            _ => 0,
+        }
+}
+
+/// [`mxcsr_for`] for every 3-bit `frm`: compiled code that writes `frm`
+/// looks the mode up here.
+pub(crate) static MXCSR_OF_FRM: [u32; 8] = {
+    let mut t = [0u32; 8];
+    let mut i = 0;
+    while i < 8 {
+        t[i] = mxcsr_for(i as u64);
+        i += 1;
+    }
+    t
+};
 /// The sticky flags that map to `fflags` (all but DE).
 const FLAG_BITS: u32 = 0x3d;
 
@@ -202,19 +241,26 @@ fn get() -> u32 {
 #[cfg(not(target_arch = "x86_64"))]
 fn set(_: u32) {}
 
-/// Before compiled code runs: the guest mode, with no flags pending.
-pub(crate) fn enter() {
-    if get() != GUEST_MXCSR {
-        set(GUEST_MXCSR);
+/// Before compiled code runs: the guest mode for `cpu.frm`, with no flags
+/// pending, in the host and in `ctx.fp_guest_mxcsr` (what the clear stub
+/// loads).
+pub(crate) fn enter(ctx: &JitContext, cpu: &Cpu) {
+    let want = mxcsr_for(cpu.frm & 7);
+    ctx.fp_guest_mxcsr.store(want, Ordering::Relaxed);
+    if get() != want {
+        set(want);
     }
 }
 
 /// After compiled code returned: folds the flags it raised since [`enter`]
-/// into `cpu.fflags` and clears them.
+/// into `cpu.fflags`, and puts back the host's mode (no flags, round to
+/// nearest: the engine's own arithmetic is not the guest's).
 pub(crate) fn leave(cpu: &mut Cpu) {
     let m = get();
     if m & FLAG_BITS != 0 {
         cpu.fflags |= fflags_of(m);
+    }
+    if m != GUEST_MXCSR {
         set(GUEST_MXCSR);
     }
 }
@@ -267,9 +313,36 @@ mod tests {
     }
 
     #[test]
+    fn rounding_control_of_each_frm() {
+        let rc = |frm: usize| (MXCSR_OF_FRM[frm] >> 13) & 3;
+        assert_eq!((0..8).map(rc).collect::<Vec<u32>>(), [0, 3, 1, 2, 0, 0, 0, 0]);
+        assert!(MXCSR_OF_FRM.iter().all(|m| m & !0x6000 == GUEST_MXCSR));
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_guest_mode_rounds_as_frm_says_and_leave_restores_the_hosts() {
+        let mem = ferrovm_mem::AddressSpace::new().unwrap();
+        let ctx = JitContext::new(&mem, std::ptr::null());
+        let third = || std::hint::black_box(1.0f64) / std::hint::black_box(3.0f64);
+        let nearest = third();
+        for (frm, want) in [(1, nearest), (2, nearest), (3, f64::from_bits(nearest.to_bits() + 1))] {
+            let mut cpu = Cpu { frm, ..Cpu::default() };
+            enter(&ctx, &cpu);
+            assert_eq!(ctx.fp_guest_mxcsr.load(Ordering::Relaxed), mxcsr_for(frm));
+            // Into black_box before `leave`: LLVM may otherwise sink the
+            // division past it (it does not model MXCSR).
+            let got = std::hint::black_box(third());
+            leave(&mut cpu);
+            assert_eq!((got.to_bits(), cpu.fflags, get()), (want.to_bits(), 1, GUEST_MXCSR), "frm={frm}");
+        }
+    }
+
+    #[test]
     #[cfg(target_arch = "x86_64")]
     fn host_flags_fold_into_fflags() {
-        enter();
+        let mem = ferrovm_mem::AddressSpace::new().unwrap();
+        enter(&JitContext::new(&mem, std::ptr::null()), &Cpu::default());
         let x = std::hint::black_box(1.0f64) / std::hint::black_box(3.0f64);
         std::hint::black_box(x);
         let mut cpu = Cpu::default();

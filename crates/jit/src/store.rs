@@ -1055,7 +1055,7 @@ impl CodeStore {
         }
         let host_fp = self.env.fp.is_some();
         if host_fp {
-            crate::host_fp::enter();
+            crate::host_fp::enter(ctx, cpu);
         }
         // SAFETY: `entry` is the published code of a translation of `pc`
         // built by `translate` for this address space and still allocated

@@ -2,10 +2,12 @@
 //! and `fflags` alike (see [`crate::host_fp`] for how the host's sticky flags
 //! become `fflags`).
 //!
-//! Each op runs as the host instruction when its rounding mode is round to
-//! nearest (static `rne`, or `dyn` with `frm` = 0 at run time: the host runs
-//! in that mode) and its operands are ones the host handles the RISC-V way;
-//! otherwise it calls the SoftFloat helper, on a cold path. What is fixed up
+//! Each op runs as the host instruction when its rounding mode is the one
+//! the host runs in (`dyn` with `frm` one of `rne`, `rtz`, `rdn`, `rup`:
+//! the host's rounding control follows `frm`; a static mode equal to
+//! `frm`'s, or static `rne` with `frm` `rmm`) and its operands are ones the
+//! host handles the RISC-V way; otherwise it calls the SoftFloat helper, on
+//! a cold path. What is fixed up
 //! inline and what goes to SoftFloat:
 //!
 //! * `fadd`/`fsub`/`fmul`/`fdiv`/`fsqrt`, `fcvt.s.d`, `fcvt.d.s`: the host
@@ -25,9 +27,10 @@
 //! * Sign injection: integer ops, no flags.
 //! * float → integer: only when the operand's exponent proves the rounded
 //!   value in range (so no NaN, infinity or saturation: those go to
-//!   SoftFloat, spec §20.7 Table 20.4); `rtz` truncates, `rne`/`dyn`, `rdn`
-//!   and `rup` round first with SSE4.1 `roundsd` (which raises inexact)
-//!   and then convert exactly. `rmm` has no host equivalent: SoftFloat.
+//!   SoftFloat, spec §20.7 Table 20.4); `rtz` truncates, `rne`, `rdn`
+//!   and `rup` round first with SSE4.1 `roundsd` in that mode (which raises
+//!   inexact) and then convert exactly, `dyn` picks the rounding by `frm`.
+//!   `rmm` has no host equivalent: SoftFloat.
 //! * integer → float: the host conversion. Cranelift's optimizer folds a
 //!   conversion of a constant at compile time, where no flag is raised, so
 //!   optimized code also checks exactness with integer ops and accrues
@@ -107,8 +110,11 @@ impl SoftKind {
 pub(super) struct BlockValues {
     /// The zero [`Tr::pin`] ORs in (only with the optimizer).
     zero: Option<Value>,
-    /// `frm != 0`: dynamic rounding is not the host's (until a CSR write).
-    dyn_not_nearest: Option<Value>,
+    /// `frm`, loaded once (until a CSR write).
+    frm: Option<Value>,
+    /// Per rounding mode (by [`Rm`]'s 3-bit code), "the host does not run
+    /// in this mode now" (see [`Tr::host_rm`]), computed once from `frm`.
+    not_host: [Option<Value>; 8],
     /// The zero as an `F64` and an `F32`, for [`Tr::pin_f`].
     zero_d: Option<Value>,
     zero_s: Option<Value>,
@@ -278,21 +284,38 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.join_float(s, prec, r)
     }
 
-    /// Whether the host may round as `rm` says: `Some(None)` always (round
-    /// to nearest), `Some(Some(bad))` unless `bad` (dynamic: `frm` is not
-    /// 0), `None` never.
-    fn nearest_rm(&mut self, rm: Rm) -> Option<Option<Value>> {
-        match rm {
-            Rm::Rne => Some(None),
-            Rm::Dyn => {
-                if self.fp_block.dyn_not_nearest.is_none() {
-                    let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
-                    self.fp_block.dyn_not_nearest = Some(self.b.ins().icmp_imm_s(IntCC::NotEqual, frm, 0));
-                }
-                Some(self.fp_block.dyn_not_nearest)
-            }
-            _ => None,
+    /// Whether the host may round as `rm` says: `Some(bad)` unless `bad`
+    /// (an `i8` truth value computed from `frm`), `None` never (`rmm`).
+    /// The host runs in `frm`'s mode when that is `rne`, `rtz`, `rdn` or
+    /// `rup`, and in `rne` otherwise (see [`crate::host_fp`]): `dyn` is
+    /// bad when `frm` > 3 (`rmm` or reserved: SoftFloat, which raises
+    /// nothing or knows better), a static `rne` when `frm` is 1..=3, any
+    /// other static mode unless `frm` is that mode.
+    fn host_rm(&mut self, rm: Rm) -> Option<Value> {
+        if rm == Rm::Rmm {
+            return None;
         }
+        let code = usize::from(rm.bits());
+        if let Some(bad) = self.fp_block.not_host[code] {
+            return Some(bad);
+        }
+        let frm = match self.fp_block.frm {
+            Some(frm) => frm,
+            None => {
+                let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
+                *self.fp_block.frm.insert(frm)
+            }
+        };
+        let bad = match rm {
+            Rm::Dyn => self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 3),
+            Rm::Rne => {
+                let less = self.b.ins().iadd_imm_s(frm, -1);
+                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, less, 3)
+            }
+            _ => self.b.ins().icmp_imm_s(IntCC::NotEqual, frm, code as i64),
+        };
+        self.fp_block.not_host[code] = Some(bad);
+        Some(bad)
     }
 
     fn bits_of(&mut self, prec: Prec, f: Value) -> Value {
@@ -396,8 +419,8 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     }
 
     /// `CsrRead` of `fflags`, `frm` or `fcsr` with host FP, inline: the
-    /// host's pending flags are added to `cpu.fflags` (MXCSR through the
-    /// read stub, its flag bits mapped by a table). `None` for other CSRs.
+    /// host's pending flags are added to `cpu.fflags`. `None` for other
+    /// CSRs.
     pub(super) fn csr_read_host_fp(&mut self, csr: u16) -> Option<Value> {
         let host = self.env.fp?;
         if !matches!(csr, ferrovm_ir::csr::FFLAGS | ferrovm_ir::csr::FRM | ferrovm_ir::csr::FCSR) {
@@ -408,13 +431,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if csr == ferrovm_ir::csr::FRM {
             return Some(frm);
         }
-        let f = self.iconst(host.read_mxcsr as u64);
-        self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
-        let m = self.b.ins().uload32(flags(), self.ctx, off::CTX_FP_MXCSR);
-        let m = self.b.ins().band_imm_s(m, 63);
-        let table = self.iconst(crate::host_fp::FFLAGS_OF.as_ptr() as u64);
-        let at = self.b.ins().iadd(table, m);
-        let pending = self.b.ins().uload8(I64, flags(), at, 0);
+        let pending = self.pending_flags(host);
         let fl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FFLAGS);
         let fl = self.b.ins().band_imm_s(fl, 0x1f);
         let fl = self.b.ins().bor(fl, pending);
@@ -426,18 +443,35 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         })
     }
 
-    /// `CsrWrite` of `fflags`, `frm` or `fcsr` with host FP, inline: a
-    /// write of `fflags` also clears the host's pending flags (the clear
-    /// stub). False for other CSRs.
+    /// The `fflags` bits of the host's pending flags: MXCSR through the
+    /// read stub, its flag bits mapped by a table.
+    fn pending_flags(&mut self, host: HostFp) -> Value {
+        let f = self.iconst(host.read_mxcsr as u64);
+        self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
+        let m = self.b.ins().uload32(flags(), self.ctx, off::CTX_FP_MXCSR);
+        let m = self.b.ins().band_imm_s(m, 63);
+        let table = self.iconst(crate::host_fp::FFLAGS_OF.as_ptr() as u64);
+        let at = self.b.ins().iadd(table, m);
+        self.b.ins().uload8(I64, flags(), at, 0)
+    }
+
+    /// `CsrWrite` of `fflags`, `frm` or `fcsr` with host FP, inline: the
+    /// host is left in the guest's (new) mode with no flags pending,
+    /// through the clear stub. A write of `fflags` drops the pending
+    /// flags; one of `frm` alone first folds them into `cpu.fflags`, and
+    /// sets the mode the stub loads from `frm`. False for other CSRs.
     pub(super) fn csr_write_host_fp(&mut self, csr: u16, v: Value) -> bool {
         use ferrovm_ir::csr::{FCSR, FFLAGS, FRM};
         let Some(host) = self.env.fp else { return false };
         if !matches!(csr, FFLAGS | FRM | FCSR) {
             return false;
         }
-        if matches!(csr, FFLAGS | FCSR) {
-            let f = self.iconst(host.clear_mxcsr as u64);
-            self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
+        if csr == FRM {
+            let pending = self.pending_flags(host);
+            let fl = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FFLAGS);
+            let fl = self.b.ins().bor(fl, pending);
+            self.b.ins().store(flags(), fl, self.cpu, off::CPU_FFLAGS);
+        } else {
             let fl = self.b.ins().band_imm_s(v, 0x1f);
             self.b.ins().store(flags(), fl, self.cpu, off::CPU_FFLAGS);
         }
@@ -445,8 +479,16 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             let frm = if csr == FCSR { self.b.ins().ushr_imm_s(v, 5) } else { v };
             let frm = self.b.ins().band_imm_s(frm, 7);
             self.b.ins().store(flags(), frm, self.cpu, off::CPU_FRM);
-            self.fp_block.dyn_not_nearest = None;
+            let table = self.iconst(crate::host_fp::MXCSR_OF_FRM.as_ptr() as u64);
+            let offset = self.b.ins().ishl_imm_s(frm, 2);
+            let at = self.b.ins().iadd(table, offset);
+            let mode = self.b.ins().uload32(flags(), at, 0);
+            self.b.ins().istore32(flags(), mode, self.ctx, off::CTX_FP_GUEST_MXCSR);
+            self.fp_block.frm = None;
+            self.fp_block.not_host = [None; 8];
         }
+        let f = self.iconst(host.clear_mxcsr as u64);
+        self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
         true
     }
 
@@ -456,7 +498,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if self.env.fp.is_none() || op != FUnOp::Sqrt || soft_only(prec) {
             return self.soft(soft);
         }
-        let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
+        let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
         let f = self.float_of(prec, x);
         self.fzero(prec);
         let s = self.split(soft, bad);
@@ -497,7 +539,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 }
             }
             FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div => {
-                let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
+                let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
                 self.fzero(prec);
                 let s = self.split(soft, bad);
@@ -574,7 +616,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if !self.env.fp.is_some_and(|f| f.fma) || soft_only(prec) {
             return self.soft(soft);
         }
-        let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
+        let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
         let (a, b, c) = (self.float_of(prec, x), self.float_of(prec, y), self.float_of(prec, z));
         self.fzero(prec);
         let s = self.split(soft, bad);
@@ -609,7 +651,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 self.finish(s, Prec::D, r)
             }
             SD => {
-                let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
+                let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
                 let f = self.float_of(Prec::D, x);
                 self.fzero(Prec::D);
                 let s = self.split(soft, bad);
@@ -631,7 +673,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 bits
             }
             SW | SWu | SL | SLu | DL | DLu => {
-                let Some(bad) = self.nearest_rm(rm) else { return self.soft(soft) };
+                let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
                 let s = self.split(soft, bad);
                 let x = self.pin(x);
                 let (prec, bits) = if matches!(op, SW | SWu | SL | SLu) { (Prec::S, 24) } else { (Prec::D, 53) };
@@ -689,11 +731,13 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         let wide = matches!(op, LS | LuS | LD | LuD);
         // The rounded magnitude is below 2^k: truncation stays below
         // |x| < 2^k; rounding up may reach 2^(k-1) from below 2^(k-1).
+        // Static modes round with their own instruction, whatever the
+        // host's mode; `dyn` picks one by `frm` (SoftFloat for `rmm`).
         let (bad, k) = match rm {
             Rm::Rtz => (None, 0),
-            Rm::Rdn | Rm::Rup if host.round => (None, 1),
-            Rm::Rne | Rm::Dyn if host.round => match self.nearest_rm(rm) {
-                Some(bad) => (bad, 1),
+            Rm::Rne | Rm::Rdn | Rm::Rup if host.round => (None, 1),
+            Rm::Dyn if host.round => match self.host_rm(rm) {
+                Some(bad) => (Some(bad), 1),
                 None => return self.soft(soft),
             },
             _ => return self.soft(soft),
@@ -733,9 +777,25 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let f = self.pin_f(prec, f);
                 self.b.ins().ceil(f)
             }
-            _ => {
+            Rm::Rne => {
                 let f = self.pin_f(prec, f);
                 self.b.ins().nearest(f)
+            }
+            _ => {
+                // `dyn` with `frm` 0..=3: each rounding raises inexact
+                // exactly when the operand is not an integer, so computing
+                // all four raises what the one `frm` picks would.
+                let f = self.pin_f(prec, f);
+                let frm = self.fp_block.frm.expect("loaded by host_rm");
+                let n = self.b.ins().nearest(f);
+                let z = self.b.ins().trunc(f);
+                let d = self.b.ins().floor(f);
+                let u = self.b.ins().ceil(f);
+                let is = |tr: &mut Self, v| tr.b.ins().icmp_imm_s(IntCC::Equal, frm, v);
+                let (up, down, zero) = (is(self, 3), is(self, 2), is(self, 1));
+                let r = self.b.ins().select(up, u, n);
+                let r = self.b.ins().select(down, d, r);
+                self.b.ins().select(zero, z, r)
             }
         };
         let r = match (wide, unsigned) {

@@ -80,9 +80,10 @@ fn resolve(rm: Rm, frm: u64) -> Rm {
     if rm == Rm::Dyn { Rm::from_bits(frm as u8).unwrap() } else { rm }
 }
 
-/// `frm` values to run a block with.
+/// `frm` values to run a block with: the host rounds in `frm`'s mode, so
+/// a static mode runs under each too (on the host when they agree).
 fn frms(rm: Rm) -> &'static [u64] {
-    if rm == Rm::Dyn { &[0, 1, 2, 3, 4] } else { &[0] }
+    if rm == Rm::Dyn { &[0, 1, 2, 3, 4] } else { &[0, 1, 2, 3] }
 }
 
 fn doubles() -> Vec<u64> {
@@ -409,7 +410,7 @@ fn csr_accesses_see_host_flags() {
         );
         // 1/3: inexact; after the write only the second op's (exact)
         // flags, with frm 3 in fcsr; then fcsr = 0x41 (frm 2, NX), and
-        // 3/1 under rdn (SoftFloat: frm is not 0) is exact.
+        // 3/1 under rdn is exact.
         let regs = [(Reg::f(1), 0x3ff0_0000_0000_0000), (Reg::f(2), 0x4008_0000_0000_0000)];
         let mut cpu = Cpu { pc: 0x1000, frm: 3, ..Cpu::default() };
         for &(r, v) in &regs {
@@ -418,6 +419,32 @@ fn csr_accesses_see_host_flags() {
         assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
         let got: Vec<u64> = (10..13).map(|i| cpu.regs[Reg::f(i).index()]).collect();
         assert_eq!((got, cpu.fflags, cpu.frm), (vec![u64::from(fp::NX), 3 << 5, 2], 1, 2), "opt={optimize}");
+    }
+}
+
+/// Compiled code that writes `frm` switches the host's rounding for the
+/// ops after it, in the same block, and keeps the flags raised before the
+/// write; a write of `fflags` keeps the mode. (1/3 rounds down to nearest,
+/// so `rup` gives one ulp more; -1/3 under `rdn` one ulp more in magnitude
+/// than under `rtz`.)
+#[test]
+fn writes_of_frm_switch_the_hosts_rounding_in_the_block() {
+    let third = 0x3fd5_5555_5555_5555u64;
+    let sign = 1u64 << 63;
+    for optimize in [false, true] {
+        let c = Compiled::new(
+            "    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.dyn t0, t1\n    set f10, t2\n    t3 = const 3\n    csrw 0x2, t3\n    t4 = fdiv.d.dyn t0, t1\n    set f11, t4\n    t5 = const 1\n    csrw 0x2, t5\n    t6 = fdiv.d.dyn t0, t1\n    set f12, t6\n    t7 = fdiv.d.rup t0, t1\n    set f13, t7\n    t8 = csrr 0x1\n    set f14, t8\n    t9 = const 0x2\n    csrw 0x2, t9\n    t10 = const 0\n    csrw 0x1, t10\n    t11 = fsgnjn.d.rne t0, t0\n    t12 = fdiv.d.dyn t11, t1\n    set f15, t12\n    t13 = fcvt.l.d.dyn t12\n    set f16, t13",
+            optimize,
+            FpLowering::Host,
+        );
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[Reg::f(1).index()] = 0x3ff0_0000_0000_0000;
+        cpu.regs[Reg::f(2).index()] = 0x4008_0000_0000_0000;
+        assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
+        let got: Vec<u64> = (10..17).map(|i| cpu.regs[Reg::f(i).index()]).collect();
+        // -1/3 rounded down converts to -1 (dyn, frm = rdn), inexact.
+        let want = vec![third, third + 1, third, third + 1, u64::from(fp::NX), sign | (third + 1), u64::MAX];
+        assert_eq!((got, cpu.fflags, cpu.frm), (want, u64::from(fp::NX), 2), "opt={optimize}");
     }
 }
 
