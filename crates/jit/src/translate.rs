@@ -500,7 +500,9 @@ pub(crate) fn translate<L: Linker + ?Sized>(
             // ([`region_entries`]), and the pc it is entered with picks
             // the head. Every register the region touches was loaded
             // above, whichever block that is.
-            let entry = tr.b.current_block().expect("in the entry block");
+            // (Loading the registers may have left the entry block: see
+            // `Tr::load_fp_reg`.)
+            let entry = tr.b.func.layout.entry_block().expect("the entry block");
             let pc = tr.b.block_params(entry)[2];
             let others = tr.b.create_block();
             let at_start = tr.b.ins().icmp_imm_s(IntCC::Equal, pc, start as i64);
@@ -683,7 +685,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         };
         self.b.def_var(var, v);
         if i >= 32 && self.env.fp.is_some() {
-            self.define_shadows(i, v, None);
+            self.define_shadows(i, v, None, None);
         }
         if self.eager || self.env.write_through {
             self.b.ins().store(flags(), v, self.cpu, off::CPU_REGS + 8 * i as i32);

@@ -28,8 +28,9 @@
 
 use std::collections::HashMap;
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{F32, F64, I32, I64};
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::Variable;
 use ferrovm_ir::{Block, CvtOp, Op, Prec, Temp, UnOp};
 
@@ -169,8 +170,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     }
 
     /// Defines the shadows of FP register `r` (a register index, 32..64)
-    /// for its new value `v` (and `f`, its `F64`, when known).
-    pub(super) fn define_shadows(&mut self, r: usize, v: Value, f: Option<Value>) {
+    /// for its new value `v` (and `f`, its `F64`, and `s`, its unboxed
+    /// `F32`, when known).
+    pub(super) fn define_shadows(&mut self, r: usize, v: Value, f: Option<Value>, s: Option<Value>) {
         let i = r - 32;
         let (vd, vs) = self.shadow_vars(i);
         let d = match f.or_else(|| self.known(v, Known::Bits64)) {
@@ -178,7 +180,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             None => self.b.ins().bitcast(F64, MemFlagsData::new(), v),
         };
         self.b.def_var(vd, d);
-        let s = match self.known(v, Known::Unboxed) {
+        let s = match s.or_else(|| self.known(v, Known::Unboxed)) {
             Some(s) => s,
             None => {
                 let u = self.nanunbox_bits(v);
@@ -202,11 +204,33 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if self.double_primary(r) {
             let f = self.b.ins().load(F64, flags(), self.cpu, at);
             let v = self.b.ins().bitcast(I64, MemFlagsData::new(), f);
-            self.define_shadows(r, v, Some(f));
+            self.define_shadows(r, v, Some(f), None);
             v
         } else {
             let v = self.b.ins().load(I64, flags(), self.cpu, at);
-            self.define_shadows(r, v, None);
+            // The unboxed single from memory too (its low word, or the
+            // canonical NaN unless the high word is all ones), as a block
+            // parameter: Cranelift computes a pure value where it is first
+            // used and rematerializes constants, and shifts and masks by
+            // one, in every block that uses them, so unboxing `v`'s bits
+            // (or a select) ran again inside loops that read a register
+            // they never write (a constant such as 4.0f). A branch to a
+            // join block stays on entry.
+            let lo = self.b.ins().load(F32, flags(), self.cpu, at);
+            let hi = self.b.ins().uload32(flags(), self.cpu, at + 4);
+            let boxed = self.b.ins().icmp_imm_s(IntCC::Equal, hi, 0xffff_ffff);
+            let (join, unboxed) = (self.b.create_block(), self.b.create_block());
+            self.b.set_cold_block(unboxed);
+            let s = self.b.append_block_param(join, F32);
+            self.b.ins().brif(boxed, join, &[BlockArg::Value(lo)], unboxed, &[]);
+            self.b.switch_to_block(unboxed);
+            let nan = self.b.ins().f32const(f32::from_bits(ferrovm_ir::fp::CANONICAL_NAN_S as u32));
+            self.b.ins().jump(join, &[BlockArg::Value(nan)]);
+            self.b.switch_to_block(join);
+            // The double too: a bitcast of `v` would be made where it is
+            // used, inside the loop, each time.
+            let d = self.b.ins().load(F64, flags(), self.cpu, at);
+            self.define_shadows(r, v, Some(d), Some(s));
             v
         }
     }

@@ -564,3 +564,46 @@ fn loop_invariant_ops_raise_flags_only_where_they_run() {
         store.retire(code);
     }
 }
+
+/// A loop that reads a single-precision register it never writes (as
+/// compiled code sees a constant such as 4.0f): the register is unboxed on
+/// entry to the region, from memory, and a value that is not a proper NaN
+/// box reads as the canonical NaN (spec §20.2) on every iteration. The
+/// loop adds f1 (unboxed) to f10 three times.
+#[test]
+fn a_loop_reads_an_unwritten_single_register_unboxed() {
+    let text = "block 0x1000..0x1008 {\n    mark 0x1000 4\n    t0 = get f1\n    t1 = nanunbox t0\n    t2 = get f10\n    t3 = nanunbox t2\n    t4 = fadd.s.rne t3, t1\n    t5 = nanbox t4\n    set f10, t5\n    mark 0x1004 4\n    t6 = get x6\n    t7 = const 0xffffffffffffffff\n    t8 = add t6, t7\n    set x6, t8\n    branch t8, 0x1000, 0x1008\n}\n\
+                block 0x1008..0x100c {\n    mark 0x1008 4\n    ecall 0x1008\n}";
+    let blocks = parse_blocks(text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+    let boxed = |bits: u64| bits | 0xffff_ffff_0000_0000;
+    // (f1, what f10 ends as): 0 + 1.5 three times; an unboxed 1.5 (upper
+    // word not all ones) and a double are the canonical NaN.
+    let cases = [
+        (boxed(0x3fc0_0000), boxed(0x4090_0000)),
+        (0x3fc0_0000, boxed(fp::CANONICAL_NAN_S)),
+        (0x3ff8_0000_0000_0000, boxed(fp::CANONICAL_NAN_S)),
+    ];
+    for optimize in [false, true] {
+        let mem = Arc::new(AddressSpace::new().unwrap());
+        let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut compiler = store.compiler();
+        let flavor = Flavor { optimize, hot_at: None, checked: false };
+        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
+        let code = store.install(&mut f).unwrap();
+        store.link(&cell, &code);
+        let thread = store.thread();
+        for (f1, want) in cases {
+            let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+            cpu.regs[Reg::x(6).index()] = 3;
+            cpu.regs[Reg::f(1).index()] = f1;
+            cpu.regs[Reg::f(10).index()] = boxed(0);
+            assert_eq!(store.run(&thread, &mut cpu, &cell), Some(NativeExit::Ecall));
+            let got = (cpu.pc, cpu.regs[Reg::f(10).index()], cpu.regs[Reg::f(1).index()]);
+            assert_eq!(got, (0x1008, want, f1), "f1 = {f1:#x}, optimize = {optimize}");
+        }
+        store.unlink(&cell);
+        store.retire(code);
+    }
+}
