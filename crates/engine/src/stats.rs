@@ -98,7 +98,9 @@ stats! {
     /// while they were being compiled.
     jit_stale_compiles: count,
     /// Loads and stores compiled code handed to the interpreter (inline
-    /// check failed: misaligned, fault, or a store to a code page).
+    /// check failed: misaligned, fault, or a store to a code page), and
+    /// dynamic-rounding FP instructions under `rmm` (the host cannot round
+    /// so; see `ferrovm_jit`'s `check_frm`).
     slow_accesses: count,
     /// Of those, loads and stores without inline checks that faulted in
     /// the host (direct memory access: a guest fault, or a store to a page

@@ -1215,14 +1215,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let v = self.f_convert(op, rm, x);
                 self.def(dst, v)?;
             }
-            Op::CheckFrm => {
-                // Spec §20.2: a dynamic rounding mode with frm in 5..=7 is an
-                // illegal instruction.
-                let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
-                let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 4);
-                let illegal = self.side_exit(exit::ILLEGAL);
-                self.branch_to(bad, illegal);
-            }
+            Op::CheckFrm => self.check_frm(),
             Op::CsrRead { dst, csr } => {
                 let v = match self.csr_read_host_fp(csr) {
                     Some(v) => v,

@@ -115,6 +115,10 @@ pub(super) struct BlockValues {
     /// Per rounding mode (by [`Rm`]'s 3-bit code), "the host does not run
     /// in this mode now" (see [`Tr::host_rm`]), computed once from `frm`.
     not_host: [Option<Value>; 8],
+    /// The block's `checkfrm` left unless the host rounds in `frm`'s mode
+    /// (see [`Tr::check_frm`]): `dyn` ops need no test (until `frm` is
+    /// written).
+    dyn_host: bool,
     /// The zero as an `F64` and an `F32`, for [`Tr::pin_f`].
     zero_d: Option<Value>,
     zero_s: Option<Value>,
@@ -284,20 +288,25 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.join_float(s, prec, r)
     }
 
-    /// Whether the host may round as `rm` says: `Some(bad)` unless `bad`
-    /// (an `i8` truth value computed from `frm`), `None` never (`rmm`).
-    /// The host runs in `frm`'s mode when that is `rne`, `rtz`, `rdn` or
-    /// `rup`, and in `rne` otherwise (see [`crate::host_fp`]): `dyn` is
-    /// bad when `frm` > 3 (`rmm` or reserved: SoftFloat, which raises
-    /// nothing or knows better), a static `rne` when `frm` is 1..=3, any
-    /// other static mode unless `frm` is that mode.
-    fn host_rm(&mut self, rm: Rm) -> Option<Value> {
+    /// Whether the host may round as `rm` says: `Some(None)` always,
+    /// `Some(Some(bad))` unless `bad` (an `i8` truth value computed from
+    /// `frm`), `None` never (`rmm`). The host runs in `frm`'s mode when
+    /// that is `rne`, `rtz`, `rdn` or `rup`, and in `rne` otherwise (see
+    /// [`crate::host_fp`]): `dyn` is bad when `frm` > 3 (`rmm` or
+    /// reserved: SoftFloat, which raises nothing or knows better) unless
+    /// the block's `checkfrm` already left for those ([`Tr::check_frm`]),
+    /// a static `rne` when `frm` is 1..=3, any other static mode unless
+    /// `frm` is that mode.
+    pub(super) fn host_rm(&mut self, rm: Rm) -> Option<Option<Value>> {
         if rm == Rm::Rmm {
             return None;
         }
+        if rm == Rm::Dyn && self.fp_block.dyn_host {
+            return Some(None);
+        }
         let code = usize::from(rm.bits());
         if let Some(bad) = self.fp_block.not_host[code] {
-            return Some(bad);
+            return Some(Some(bad));
         }
         let frm = match self.fp_block.frm {
             Some(frm) => frm,
@@ -315,7 +324,28 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             _ => self.b.ins().icmp_imm_s(IntCC::NotEqual, frm, code as i64),
         };
         self.fp_block.not_host[code] = Some(bad);
-        Some(bad)
+        Some(Some(bad))
+    }
+
+    /// `CheckFrm` (before the first `dyn` op of a guest block, and again
+    /// after a write of `frm`): a reserved `frm` (5..=7) is an illegal
+    /// instruction (spec §20.2). With host FP, `rmm` (4), the one valid
+    /// mode the host cannot round in, leaves for the interpreter before
+    /// this instruction ([`exit::SLOW`](crate::abi::exit::SLOW): the
+    /// engine runs it through SoftFloat), so the block's `dyn` ops run on
+    /// the host with no test of their own.
+    pub(super) fn check_frm(&mut self) {
+        let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
+        let reserved = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 4);
+        let illegal = self.side_exit(crate::abi::exit::ILLEGAL);
+        self.branch_to(reserved, illegal);
+        if self.env.fp.is_some() {
+            let rmm = self.b.ins().icmp_imm_s(IntCC::Equal, frm, 4);
+            let slow = self.side_exit(crate::abi::exit::SLOW);
+            self.branch_to(rmm, slow);
+            self.fp_block.frm = Some(frm);
+            self.fp_block.dyn_host = true;
+        }
     }
 
     fn bits_of(&mut self, prec: Prec, f: Value) -> Value {
@@ -486,6 +516,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             self.b.ins().istore32(flags(), mode, self.ctx, off::CTX_FP_GUEST_MXCSR);
             self.fp_block.frm = None;
             self.fp_block.not_host = [None; 8];
+            self.fp_block.dyn_host = false;
         }
         let f = self.iconst(host.clear_mxcsr as u64);
         self.b.ins().call_indirect(self.sigs.stub, f, &[self.ctx]);
@@ -498,7 +529,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if self.env.fp.is_none() || op != FUnOp::Sqrt || soft_only(prec) {
             return self.soft(soft);
         }
-        let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
+        let Some(bad) = self.host_rm(rm) else { return self.soft(soft) };
         let f = self.float_of(prec, x);
         self.fzero(prec);
         let s = self.split(soft, bad);
@@ -539,7 +570,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 }
             }
             FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div => {
-                let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
+                let Some(bad) = self.host_rm(rm) else { return self.soft(soft) };
                 let (a, b) = (self.float_of(prec, x), self.float_of(prec, y));
                 self.fzero(prec);
                 let s = self.split(soft, bad);
@@ -616,7 +647,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if !self.env.fp.is_some_and(|f| f.fma) || soft_only(prec) {
             return self.soft(soft);
         }
-        let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
+        let Some(bad) = self.host_rm(rm) else { return self.soft(soft) };
         let (a, b, c) = (self.float_of(prec, x), self.float_of(prec, y), self.float_of(prec, z));
         self.fzero(prec);
         let s = self.split(soft, bad);
@@ -651,7 +682,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 self.finish(s, Prec::D, r)
             }
             SD => {
-                let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
+                let Some(bad) = self.host_rm(rm) else { return self.soft(soft) };
                 let f = self.float_of(Prec::D, x);
                 self.fzero(Prec::D);
                 let s = self.split(soft, bad);
@@ -673,7 +704,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 bits
             }
             SW | SWu | SL | SLu | DL | DLu => {
-                let Some(bad) = self.host_rm(rm).map(Some) else { return self.soft(soft) };
+                let Some(bad) = self.host_rm(rm) else { return self.soft(soft) };
                 let s = self.split(soft, bad);
                 let x = self.pin(x);
                 let (prec, bits) = if matches!(op, SW | SWu | SL | SLu) { (Prec::S, 24) } else { (Prec::D, 53) };
@@ -737,7 +768,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             Rm::Rtz => (None, 0),
             Rm::Rne | Rm::Rdn | Rm::Rup if host.round => (None, 1),
             Rm::Dyn if host.round => match self.host_rm(rm) {
-                Some(bad) => (Some(bad), 1),
+                Some(bad) => (bad, 1),
                 None => return self.soft(soft),
             },
             _ => return self.soft(soft),
@@ -786,7 +817,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 // exactly when the operand is not an integer, so computing
                 // all four raises what the one `frm` picks would.
                 let f = self.pin_f(prec, f);
-                let frm = self.fp_block.frm.expect("loaded by host_rm");
+                let frm = self.fp_block.frm.expect("loaded by host_rm or check_frm");
                 let n = self.b.ins().nearest(f);
                 let z = self.b.ins().trunc(f);
                 let d = self.b.ins().floor(f);

@@ -607,3 +607,36 @@ fn a_loop_reads_an_unwritten_single_register_unboxed() {
         store.retire(code);
     }
 }
+
+/// A block's `checkfrm` before its dynamic-mode ops: with `frm` 0..=3 the
+/// ops run on the host in that mode (no test of their own), with `rmm` the
+/// block leaves for the interpreter before the instruction, and a reserved
+/// `frm` is an illegal instruction.
+#[test]
+fn checkfrm_leaves_for_rmm_and_traps_reserved_modes() {
+    let third = 0x3fd5_5555_5555_5555u64;
+    for optimize in [false, true] {
+        let c = Compiled::new(
+            "    checkfrm\n    t0 = get f1\n    t1 = get f2\n    t2 = fdiv.d.dyn t0, t1\n    set f10, t2\n    t3 = fcvt.l.d.dyn t2\n    set x11, t3",
+            optimize,
+            FpLowering::Host,
+        );
+        for frm in 0..8u64 {
+            let mut cpu = Cpu { pc: 0x1000, frm, ..Cpu::default() };
+            cpu.regs[Reg::f(1).index()] = 0x3ff0_0000_0000_0000;
+            cpu.regs[Reg::f(2).index()] = 0x4008_0000_0000_0000;
+            let exit = c.store.run(&c.thread, &mut cpu, &c.cell);
+            let got = (cpu.pc, cpu.regs[Reg::f(10).index()], cpu.regs[Reg::x(11).index()], cpu.fflags);
+            match frm {
+                // 1/3 rounds up only under rup; converting it rounds to 1
+                // only under rup too.
+                0..=3 => {
+                    let (q, l) = if frm == 3 { (third + 1, 1) } else { (third, 0) };
+                    assert_eq!((exit, got), (Some(NativeExit::Ecall), (0x1004, q, l, 1)), "frm={frm} opt={optimize}");
+                }
+                4 => assert_eq!((exit, got), (Some(NativeExit::Slow), (0x1000, 0, 0, 0)), "opt={optimize}"),
+                _ => assert!(matches!(exit, Some(NativeExit::Illegal { .. })) && got == (0x1000, 0, 0, 0), "frm={frm}"),
+            }
+        }
+    }
+}
