@@ -6,8 +6,9 @@
 //! mode: MXCSR `0x1f80` (every exception masked, no flush-to-zero, no
 //! denormals-are-zero, the Linux default) with the rounding control set
 //! from `frm` (round to nearest, toward zero, down or up; `rmm` has no x86
-//! equivalent: the host rounds to nearest then, and every op whose mode is
-//! `rmm` goes to SoftFloat). Under masked exceptions the
+//! equivalent: the host rounds to nearest then, an op with a static `rmm`
+//! goes to SoftFloat, and a block's `frm` check leaves for the interpreter
+//! before a dynamic-mode op would run under it). Under masked exceptions the
 //! host raises exactly the IEEE 754 flags RISC-V accrues, with tininess
 //! detected after rounding on both (x86: Intel SDM vol. 1 §4.9.1.5;
 //! RISC-V: spec §20.2), so no operation computes its own flags: the

@@ -3,8 +3,9 @@
 //! become `fflags`).
 //!
 //! Each op runs as the host instruction when its rounding mode is the one
-//! the host runs in (`dyn` with `frm` one of `rne`, `rtz`, `rdn`, `rup`:
-//! the host's rounding control follows `frm`; a static mode equal to
+//! the host runs in (`dyn`: the host's rounding control follows `frm`, and
+//! the block's `checkfrm` leaves compiled code when `frm` is `rmm`, which
+//! x86 cannot round in, see [`Tr::check_frm`]; a static mode equal to
 //! `frm`'s, or static `rne` with `frm` `rmm`) and its operands are ones the
 //! host handles the RISC-V way; otherwise it calls the SoftFloat helper, on
 //! a cold path. What is fixed up
@@ -30,7 +31,7 @@
 //!   SoftFloat, spec §20.7 Table 20.4); `rtz` truncates, `rne`, `rdn`
 //!   and `rup` round first with SSE4.1 `roundsd` in that mode (which raises
 //!   inexact) and then convert exactly, `dyn` picks the rounding by `frm`.
-//!   `rmm` has no host equivalent: SoftFloat.
+//!   A static `rmm` has no host equivalent: SoftFloat.
 //! * integer → float: the host conversion. Cranelift's optimizer folds a
 //!   conversion of a constant at compile time, where no flag is raised, so
 //!   optimized code also checks exactness with integer ops and accrues
