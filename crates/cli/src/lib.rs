@@ -261,9 +261,10 @@ struct RunArgs {
     /// default needs no branch).
     #[arg(long)]
     direct_memory: bool,
-    /// JIT: code-cache budget in bytes; when full, the eviction policy
-    /// picks translations to evict (never exceeded).
-    #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size)]
+    /// JIT: code-cache budget in bytes, at most 1 GiB; when full, the
+    /// eviction policy picks translations to evict (never exceeded).
+    #[arg(long, value_name = "BYTES", default_value_t = JitOptions::default().code_cache_size,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=ferrovm_engine::MAX_CODE_CACHE_SIZE as u64))]
     code_cache_size: usize,
     #[command(flatten)]
     tuning: Tuning,

@@ -72,7 +72,7 @@ pub use config::{
 };
 pub use debug::{Stop, Watch, WatchKind};
 pub use ferrovm_ir as ir;
-pub use ferrovm_jit::{GuestSymbols, describe_pc};
+pub use ferrovm_jit::{GuestSymbols, MAX_CODE_CACHE_SIZE, describe_pc};
 pub use ferrovm_riscv as riscv;
 pub use hooks::WatchHit;
 pub use report::Report;

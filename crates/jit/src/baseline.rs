@@ -17,7 +17,8 @@
 //! instructions retired before its site and sets `pc`.
 //!
 //! * `rbx` holds `cpu`, `r12` `ctx`, `r13` the host base of guest memory,
-//!   `r14` the page-permission table (all callee-saved, pushed on entry;
+//!   `r14` the page-permission table, `r15` the guest limit (all
+//!   callee-saved, pushed on entry;
 //!   guest registers are read from the `Cpu` where they are used);
 //!   IR temporaries live in stack slots (`[rsp + 8 * t]`), constants are
 //!   folded into the ops that use them.
@@ -35,11 +36,12 @@
 //!   instruction when either fails; with [`crate::MemAccess::Direct`] the
 //!   limit compare, whose branch goes to that same exit, and right after
 //!   it the plain host access, whose fault resumes at the exit
-//!   ([`crate::fault`]). Under [`crate::MemAccess::Trap`] stores are
-//!   checked (a store into translated code then needs no host fault) and
-//!   loads are trap-mode accesses: the address clamped to the guest
-//!   limit, then the plain access, its offset and guest pc recorded for
-//!   [`crate::fault::abort`]. LR/SC, AMOs and the rare
+//!   ([`crate::fault`]). Under [`crate::MemAccess::Trap`] loads and
+//!   stores are trap-mode accesses: the address clamped to the guest
+//!   limit (held in `r15`), then the plain access, its offset, guest pc
+//!   and the instructions retired before it recorded for
+//!   [`crate::fault::abort`] (the state is precise there: guest registers
+//!   are stored as they are set). LR/SC, AMOs and the rare
 //!   integer ops call the same helpers ([`crate::helpers`]).
 //! * Blocks with FP or vector operations or CSR accesses are not compiled here
 //!   ([`Unsupported`]): the caller compiles them with Cranelift.
@@ -59,6 +61,10 @@ use x64::*;
 /// Most IR temporaries a block may have here (its frame holds one slot
 /// each: 4 KiB at most, below a stack guard page).
 const MAX_TEMPS: u32 = 480;
+
+/// Bytes of the callee-saved registers pushed below `rbp` (`rbx`, `r12`
+/// to `r15`).
+const PUSHED: i32 = 40;
 
 /// Why a block was not compiled by the baseline compiler: it holds an op it
 /// does not do (the caller compiles it with Cranelift instead), or the
@@ -85,6 +91,7 @@ impl Assembler {
 struct Scratch {
     consts: Vec<Option<u64>>,
     lazy: Vec<Option<u8>>,
+    lazy_list: Vec<u32>,
     left: Vec<u32>,
     defined: Vec<bool>,
     uses: Vec<u32>,
@@ -100,6 +107,7 @@ impl Scratch {
         s.consts.resize(n, None);
         s.lazy.clear();
         s.lazy.resize(n, None);
+        s.lazy_list.clear();
         s.defined.clear();
         s.defined.resize(n, false);
         s.unstored.clear();
@@ -149,14 +157,15 @@ struct Bl<'a, L: Linker + ?Sized> {
     left: Vec<u32>,
     /// Bit `g`: some temporary may read guest register `g` lazily.
     lazy_regs: u64,
+    /// The temporaries defined as lazy reads and not yet materialized (a
+    /// register's are found without scanning every temporary).
+    lazy_list: Vec<u32>,
     defined: Vec<bool>,
     site_pc: u64,
     retired: u32,
     insns: u32,
     /// Exit stubs, emitted after the main path, and their labels.
     stubs: Vec<(Stub, CodeLabel)>,
-    /// The shared tail of the stubs: `rcx` retired, `rdx` pc, `eax` code.
-    stub_tail: CodeLabel,
     /// Offsets of the direct guest accesses ([`crate::fault::fault_sites`]).
     accesses: Vec<u32>,
     /// Offsets of the trap-mode loads and the guest pc of each.
@@ -175,6 +184,15 @@ struct Bl<'a, L: Linker + ?Sized> {
     /// The block's branch condition when the compare that defines it is
     /// the block's last op: only the flags hold it, for the branch's `jcc`.
     flags: Option<(Temp, Cc)>,
+    /// The guest register last set from a host register, while that store
+    /// is the last thing emitted: (guest register, host register, position
+    /// after the store). A read of it right after takes the host register.
+    held: Option<(u8, AsmRegister64, Position)>,
+    /// Bit `g`: guest register `g` holds the constant `known[g]` (set
+    /// from a constant earlier in the block): reading it reads the
+    /// constant (`auipc`/`lui` then `addi` fold into one value).
+    known_regs: u64,
+    known: [u64; 64],
     frame: i32,
 }
 
@@ -188,6 +206,9 @@ pub(crate) struct Compiled {
     pub(crate) traps: Vec<crate::store::TrapSite>,
     /// Offset of the inner entry ([`crate::abi::Cell`]).
     pub(crate) inner: u32,
+    /// Its jumps to the shared stubs ([`Stubs`]): (end of the rel32
+    /// field, target), resolved where it is installed.
+    pub(crate) far: Vec<(u32, u64)>,
 }
 
 /// Compiles `block` into machine code (position independent: every
@@ -204,12 +225,17 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     hot_at: Option<u32>,
 ) -> R<Compiled> {
     supports(block)?;
+    let Stubs { enter, tail, ret, indirect } = env.baseline;
+    if [enter, tail, ret, indirect[0], indirect[1]].contains(&0) {
+        return Err(Unsupported("the shared baseline stubs are not built".into()));
+    }
     let Assembler(a, scratch) = asm;
     a.reset();
     let n = block.num_temps as usize;
-    let frame = ((8 * n as i32) + 15) & !15;
-    let stub_tail = a.create_label();
-    let Scratch { consts, lazy, mut left, defined, mut uses, unstored, stubs } = scratch.take(n);
+    // Below the six pushed registers (48 bytes with the return address):
+    // a multiple of 16 with them, so that `rsp` is 16-aligned.
+    let frame = ((8 * n as i32 + 8 + 15) & !15) - 8;
+    let Scratch { consts, lazy, lazy_list, mut left, defined, mut uses, unstored, stubs } = scratch.take(n);
     block.use_counts_into(&mut uses);
     left.clone_from(&uses);
     let mut this = Bl {
@@ -220,12 +246,12 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         lazy,
         left,
         lazy_regs: 0,
+        lazy_list,
         defined,
         site_pc: block.start,
         retired: 0,
         insns: 0,
         stubs,
-        stub_tail,
         accesses: Vec::new(),
         traps: Vec::new(),
         chain_leave: None,
@@ -233,15 +259,21 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         unstored,
         last_def: None,
         flags: None,
+        held: None,
+        known_regs: 0,
+        known: [0; 64],
         frame,
     };
     let built = this.block(block, ic_word, hot_at);
     let accesses = std::mem::take(&mut this.accesses);
     let traps = std::mem::take(&mut this.traps);
-    let Bl { a, consts, lazy, left, defined, uses, unstored, stubs, .. } = this;
-    *scratch = Scratch { consts, lazy, left, defined, uses, unstored, stubs };
+    let Bl { a, consts, lazy, lazy_list, left, defined, uses, unstored, stubs, .. } = this;
+    *scratch = Scratch { consts, lazy, lazy_list, left, defined, uses, unstored, stubs };
     match built {
-        Ok(inner) => Ok(Compiled { bytes: a.finish()?, accesses, traps, inner }),
+        Ok(inner) => {
+            let far = a.take_far();
+            Ok(Compiled { bytes: a.finish()?, accesses, traps, inner, far })
+        }
         Err(e) => {
             a.reset();
             Err(e)
@@ -262,10 +294,79 @@ pub(crate) fn leave_frame() -> R<Vec<u8>> {
     a.finish()
 }
 
+/// The store's shared code that every baseline block jumps to (`jmp
+/// rel32`, resolved where the block is installed: the code cache is at
+/// most 2 GiB), so that each block holds only what is its own. 0 until
+/// built ([`Stubs::build`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Stubs {
+    /// The `tail`-convention entry: pushes the callee-saved registers,
+    /// sets up the frame and the fixed registers, then jumps to `r11` (the
+    /// block's inner entry).
+    pub(crate) enter: u64,
+    /// An exit stub's tail: adds `rcx` to `instret`, sets `pc` to `rdx`,
+    /// takes the frame down and returns `eax`.
+    pub(crate) tail: u64,
+    /// Takes the frame down and returns `eax` (`pc` set already).
+    pub(crate) ret: u64,
+    /// Takes the frame down and jumps to the shared indirect exit, plain
+    /// and for returns (arguments in place).
+    pub(crate) indirect: [u64; 2],
+}
+
+impl Stubs {
+    /// The machine code of the shared stubs for the store of `env` (its
+    /// indirect exits built already), in the order of the fields: the
+    /// store installs each and puts its address there.
+    pub(crate) fn code(env: &Env) -> R<[Vec<u8>; 5]> {
+        let mut a = X64::new();
+        // Entered with rsp = 8 mod 16 (a call, or a tail call that left
+        // the caller's frame as it found it): six pushes make it 8, and a
+        // block's frame below them 0 (see `compile`).
+        a.push(rbp)?;
+        a.mov(rbp, rsp)?;
+        a.push(rbx)?;
+        a.push(r12)?;
+        a.push(r13)?;
+        a.push(r14)?;
+        a.push(r15)?;
+        a.mov(rbx, rdi)?;
+        a.mov(r12, rsi)?;
+        // The same for every block of this store: set here once for a
+        // whole chain of baseline blocks.
+        a.mov(r13, env.host_base)?;
+        a.mov(r14, env.page_table)?;
+        a.mov(r15, GUEST_LIMIT)?;
+        a.jmp(r11)?;
+        let enter = a.finish()?;
+        a.add(qword_ptr(rbx + off::CPU_INSTRET), rcx)?;
+        a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
+        pop_frame(&mut a)?;
+        a.ret()?;
+        let tail = a.finish()?;
+        pop_frame(&mut a)?;
+        a.ret()?;
+        let ret = a.finish()?;
+        let mut indirect = [Vec::new(), Vec::new()];
+        for (leave, shared) in indirect.iter_mut().zip(env.indirect) {
+            if shared == 0 {
+                return Err(Unsupported("no shared indirect exit".into()));
+            }
+            pop_frame(&mut a)?;
+            a.mov(rax, shared)?;
+            a.jmp(rax)?;
+            *leave = a.finish()?;
+        }
+        let [plain, ret_exit] = indirect;
+        Ok([enter, tail, ret, plain, ret_exit])
+    }
+}
+
 /// Restores the callee-saved registers and the caller's frame, as pushed
 /// by a baseline block's `tail`-convention entry.
 fn pop_frame(a: &mut X64) -> R {
-    a.lea(rsp, ptr(rbp - 32))?;
+    a.lea(rsp, ptr(rbp - PUSHED))?;
+    a.pop(r15)?;
     a.pop(r14)?;
     a.pop(r13)?;
     a.pop(r12)?;
@@ -348,42 +449,24 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// returned), which sizes the frame for this block's slots and loads
     /// the memory registers.
     fn prologue(&mut self) -> R<u32> {
-        let a = &mut self.a;
-        // Entered with rsp = 8 mod 16 (a call, or a tail call that left
-        // the caller's frame as it found it): five pushes make it 0.
-        a.push(rbp)?;
-        a.mov(rbp, rsp)?;
-        a.push(rbx)?;
-        a.push(r12)?;
-        a.push(r13)?;
-        a.push(r14)?;
-        a.mov(rbx, rdi)?;
-        a.mov(r12, rsi)?;
-        // The same for every block of this store: set here once for a
-        // whole chain of baseline blocks.
-        self.mov_imm(r13, self.env.host_base)?;
-        self.mov_imm(r14, self.env.page_table)?;
+        // The shared entry ([`Stubs::enter`]) sets up the frame and comes
+        // back to the inner entry.
+        let mut inner_label = self.a.create_label();
+        self.a.lea_label(r11, inner_label)?;
+        self.a.jmp_far(self.env.baseline.enter)?;
         // Inner entry: the frame (rbp, the pushed registers, rbx, r12, r13,
-        // r14) is the previous baseline block's; rsp is this block's
-        // (16-aligned: rbp is, and the frame is a multiple of 16).
+        // r14, r15) is the previous baseline block's or the shared entry's;
+        // rsp is this block's (16-aligned with the pushes, see `compile`).
+        self.a.set_label(&mut inner_label)?;
         let inner = self.a.offset() as u32;
-        self.a.lea(rsp, ptr(rbp - (32 + self.frame)))?;
+        self.a.lea(rsp, ptr(rbp - (PUSHED + self.frame)))?;
         Ok(inner)
-    }
-
-    /// Restores the callee-saved registers and the caller's frame (`rax`,
-    /// `rcx`, `rdx`, `rsi`, `rdi` untouched); a `ret` or a tail jump
-    /// follows.
-    fn epilogue(&mut self) -> R {
-        pop_frame(self.a)
     }
 
     /// Returns exit code `code` (registers and `pc` set already).
     fn ret(&mut self, code: u64) -> R {
         self.a.mov(eax, code as u32)?;
-        self.epilogue()?;
-        self.a.ret()?;
-        Ok(())
+        self.a.jmp_far(self.env.baseline.ret)
     }
 
     /// `r = v`, in the shortest form.
@@ -411,17 +494,22 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             return Ok(());
         }
         self.lazy_regs &= !(1 << g);
-        for i in 0..self.lazy.len() {
-            if self.lazy[i] == Some(g) {
-                self.lazy[i] = None;
-                if self.left[i] == 0 {
-                    // Dead: never read again (and never from its slot).
-                    self.unstored[i] = true;
-                    continue;
-                }
-                self.a.mov(rcx, Self::guest_reg(g))?;
-                self.a.mov(qword_ptr(rsp + 8 * i as i32), rcx)?;
+        let mut k = 0;
+        while k < self.lazy_list.len() {
+            let i = self.lazy_list[k] as usize;
+            if self.lazy[i] != Some(g) {
+                k += 1;
+                continue;
             }
+            self.lazy_list.swap_remove(k);
+            self.lazy[i] = None;
+            if self.left[i] == 0 {
+                // Dead: never read again (and never from its slot).
+                self.unstored[i] = true;
+                continue;
+            }
+            self.a.mov(rcx, Self::guest_reg(g))?;
+            self.a.mov(qword_ptr(rsp + 8 * i as i32), rcx)?;
         }
         Ok(())
     }
@@ -441,6 +529,18 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         }
         if let Some(g) = self.lazy[i] {
             self.left[i] = self.left[i].saturating_sub(1);
+            // Set by the instruction just before: still in its register
+            // (nothing emitted since the store).
+            if let Some((held_g, held, after)) = self.held
+                && held_g == g
+                && self.a.position() == after
+            {
+                if held != r {
+                    self.a.mov(r, held)?;
+                    self.held = Some((g, held, self.a.position()));
+                }
+                return Ok(());
+            }
             return self.a.mov(r, Self::guest_reg(g));
         }
         // Defined by the instruction just before: the value is still in
@@ -464,6 +564,11 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.a.mov(r, Self::slot(t))
     }
 
+    /// The constant temporary `t` holds, if any.
+    fn const_of(&self, t: Temp) -> Option<u64> {
+        self.consts.get(t.index()).copied().flatten()
+    }
+
     /// The constant temporary `t` holds, if it fits a sign-extended imm32.
     fn imm32(&self, t: Temp) -> Option<i32> {
         self.consts.get(t.index()).copied().flatten().and_then(|v| i32::try_from(v as i64).ok())
@@ -481,6 +586,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.lazy[i] = reg;
         if let Some(g) = reg {
             self.lazy_regs |= 1 << g;
+            self.lazy_list.push(i as u32);
         }
         Ok(())
     }
@@ -521,21 +627,15 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.a.mov(ecx, s.retired)?;
             self.mov_imm(rdx, s.pc)?;
             self.a.mov(eax, s.code as u32)?;
-            self.a.jmp(self.stub_tail)?;
+            self.a.jmp_far(self.env.baseline.tail)?;
         }
         if let Some(mut leave) = self.chain_leave.take() {
             // `rdx` the pc (everything retired already).
             self.a.set_label(&mut leave)?;
             self.a.mov(ecx, 0u32)?;
             self.a.mov(eax, exit::CONTINUE as u32)?;
-            self.a.jmp(self.stub_tail)?;
+            self.a.jmp_far(self.env.baseline.tail)?;
         }
-        let mut tail = self.stub_tail;
-        self.a.set_label(&mut tail)?;
-        self.a.add(qword_ptr(rbx + off::CPU_INSTRET), rcx)?;
-        self.a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
-        self.epilogue()?;
-        self.a.ret()?;
         Ok(())
     }
 
@@ -603,6 +703,8 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 let i = reg.index() & 63;
                 if i == 0 {
                     self.def_const(dst, 0)?;
+                } else if self.known_regs & 1 << i != 0 {
+                    self.def_const(dst, self.known[i])?;
                 } else {
                     self.def_lazy(dst, i as u8)?;
                 }
@@ -611,6 +713,13 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 let i = reg.index() & 63;
                 if i != 0 {
                     let at = Self::guest_reg(i as u8);
+                    match self.consts.get(src.index()).copied().flatten() {
+                        Some(v) => {
+                            self.known_regs |= 1 << i;
+                            self.known[i] = v;
+                        }
+                        None => self.known_regs &= !(1 << i),
+                    }
                     match self.imm32(src) {
                         Some(k) => {
                             self.materialize(i as u8)?;
@@ -620,16 +729,31 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                             self.get(rax, src)?;
                             self.materialize(i as u8)?;
                             self.a.mov(at, rax)?;
+                            self.held = Some((i as u8, rax, self.a.position()));
                         }
                     }
                 }
             }
             Op::Unary { op, dst, src } => {
+                if let Some(v) = self.consts.get(src.index()).copied().flatten() {
+                    self.check_temp(src)?;
+                    return self.def_const(dst, ferrovm_ir::eval::unary(op, v));
+                }
                 self.get(rax, src)?;
                 self.unary(op)?;
                 self.def(dst, rax)?;
             }
             Op::Binary { op, dst, a, b } => {
+                let (x, y) = (self.const_of(a), self.const_of(b));
+                if let (Some(x), Some(y)) = (x, y) {
+                    self.check_temp(a)?;
+                    self.check_temp(b)?;
+                    return self.def_const(dst, ferrovm_ir::eval::binary(op, x, y));
+                }
+                // A constant on the left of a commutative op goes right,
+                // where it folds into an immediate form.
+                let commutes = matches!(op, BinOp::Add | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul);
+                let (a, b) = if commutes && x.is_some() { (b, a) } else { (a, b) };
                 self.binary(op, a, b)?;
                 self.def(dst, rax)?;
             }
@@ -656,8 +780,9 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.def(dst, rax)?;
             }
             Op::Store { addr, offset, src, size } => {
-                if self.env.direct {
-                    // Nothing between the limit branch and the access.
+                if self.env.direct || self.env.trap {
+                    // Nothing between the limit branch (or the trap site's
+                    // clamp) and the access.
                     self.get(rcx, src)?;
                     self.address(addr, offset, size, true)?;
                 } else {
@@ -727,15 +852,23 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         if offset != 0 {
             self.a.add(rax, offset)?;
         }
-        if self.env.trap && !write {
-            // A trap-mode load ([`crate::MemAccess::Trap`]): the address
-            // clamped to the guest limit (a guard page follows it), then
-            // the plain access, whose host fault leaves compiled code with
-            // the pc of this instruction (`crate::fault::abort`).
-            self.mov_imm(rcx, GUEST_LIMIT)?;
-            self.a.cmp(rax, rcx)?;
-            self.a.cmova(rax, rcx)?;
-            self.traps.push(crate::store::TrapSite { at: self.a.offset() as u32, pc: self.site_pc, retired: 0 });
+        if self.env.trap {
+            // A trap-mode access ([`crate::MemAccess::Trap`]): the address
+            // clamped to the guest limit (in `r15`; a guard page follows
+            // it), then the plain access, whose host fault leaves compiled
+            // code with the pc of this instruction (`crate::fault::abort`;
+            // the registers are in the `Cpu` already, so with the
+            // instructions retired before it the state is precise there),
+            // or, a store into a page of translated code, is made possible
+            // and leaves at the next block edge
+            // (`crate::fault::note_code_write`).
+            self.a.cmp(rax, r15)?;
+            self.a.cmova(rax, r15)?;
+            self.traps.push(crate::store::TrapSite {
+                at: self.a.offset() as u32,
+                pc: self.site_pc,
+                retired: self.retired,
+            });
             return Ok(());
         }
         if self.env.direct {
@@ -1027,17 +1160,12 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                     self.a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
                     return self.ret(exit::CONTINUE);
                 }
-                let shared = self.env.indirect[usize::from(hint == IndirectHint::Return)];
-                if shared == 0 {
-                    return Err(Unsupported("no shared indirect exit".into()));
-                }
-                // The shared lookup: (cpu, ctx, target, ic_word).
+                // The shared lookup: (cpu, ctx, target, ic_word), after
+                // the frame is taken down ([`Stubs::indirect`]).
                 self.a.mov(rdi, rbx)?;
                 self.a.mov(rsi, r12)?;
                 self.mov_imm(rcx, ic_word)?;
-                self.mov_imm(rax, shared)?;
-                self.epilogue()?;
-                self.a.jmp(rax)?;
+                self.a.jmp_far(self.env.baseline.indirect[usize::from(hint == IndirectHint::Return)])?;
             }
             Terminator::Ecall { pc } => self.leave(pc, n, exit::ECALL, None)?,
             Terminator::Ebreak { pc } => self.leave(pc, n.saturating_sub(1), exit::EBREAK, None)?,

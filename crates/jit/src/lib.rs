@@ -95,7 +95,7 @@ pub use code_cache::{WriteMethod, Writes};
 pub use perf::disassemble;
 pub use store::{
     CodeStore, Compiler, DEFAULT_CODE_CACHE_SIZE, FaultInjection, Flavor, FpLowering, Function, GuestSymbols,
-    JitOptions, JitThread, Linker, MemAccess, NativeCode, NativeExit, StoreState, describe_pc,
+    JitOptions, JitThread, Linker, MAX_CODE_CACHE_SIZE, MemAccess, NativeCode, NativeExit, StoreState, describe_pc,
 };
 
 /// Why the JIT could not do something. Every error leaves the JIT usable;

@@ -33,6 +33,11 @@ use crate::{Error, Result};
 /// Default code-cache budget: 64 MiB.
 pub const DEFAULT_CODE_CACHE_SIZE: usize = 64 << 20;
 
+/// Largest code-cache budget: 1 GiB, so that code anywhere in the cache
+/// reaches the store's shared stubs with a `jmp rel32` (QEMU caps its
+/// x86-64 code buffer at 2 GiB for the same reason).
+pub const MAX_CODE_CACHE_SIZE: usize = 1 << 30;
+
 /// Compiles made to fail on purpose, to test the fallback paths.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FaultInjection {
@@ -260,6 +265,9 @@ pub struct Function {
     checked_fallback: bool,
     /// Offset of baseline code's inner entry ([`Cell`]).
     inner: Option<u32>,
+    /// Baseline code's jumps to the store's shared stubs: (end of a rel32
+    /// field, target), resolved where it is installed.
+    far: Vec<(u32, u64)>,
 }
 
 impl Function {
@@ -291,6 +299,7 @@ impl Function {
             traps: Vec::new(),
             checked_fallback: false,
             inner: None,
+            far: Vec::new(),
         }
     }
 
@@ -555,6 +564,12 @@ impl CodeStore {
             Writes::Auto if options.perf_map || options.jitdump.is_some() => Writes::ProcMem,
             writes => writes,
         };
+        if options.code_cache_size > MAX_CODE_CACHE_SIZE {
+            return Err(Error::Setup(format!(
+                "a code cache of {} bytes: at most {MAX_CODE_CACHE_SIZE} (1 GiB)",
+                options.code_cache_size
+            )));
+        }
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), writes)?;
         let sites = direct.then(|| {
             let (start, len) = cache.region();
@@ -588,6 +603,7 @@ impl CodeStore {
                 host_base: mem.host_base() as u64,
                 page_table: mem.page_table_base() as u64,
                 indirect: [0; 2],
+                baseline: crate::baseline::Stubs::default(),
                 chaining: options.chaining,
                 inline_cache: options.inline_cache,
                 block_exits: options.block_exits,
@@ -645,6 +661,13 @@ impl CodeStore {
             translate::build_indirect(&mut c.cl.func, &mut c.fctx, store.env, &mut links, ret, fe);
             store.env.indirect[usize::from(ret)] = store.emit_permanent(&mut c)? as u64;
         }
+        let mut at = [0; 5];
+        for (at, bytes) in at.iter_mut().zip(crate::baseline::Stubs::code(&store.env).map_err(|e| Error::Codegen(e.0))?)
+        {
+            *at = store.install_permanent(bytes)? as u64;
+        }
+        let [enter, tail, ret, plain, ret_exit] = at;
+        store.env.baseline = crate::baseline::Stubs { enter, tail, ret, indirect: [plain, ret_exit] };
         Ok(store)
     }
 
@@ -872,6 +895,7 @@ impl CodeStore {
             traps,
             checked_fallback,
             inner: None,
+            far: Vec::new(),
         })
     }
 
@@ -903,16 +927,15 @@ impl CodeStore {
             Some(asm) => asm,
             None => c.asm.insert(crate::baseline::Assembler::new().map_err(|e| Error::Codegen(e.0))?),
         };
-        // Under trap mode, baseline code (short-lived, first-run code)
-        // checks its stores inline (a store into code then needs no host
-        // fault) and traps on loads only, whose sites it knows without
-        // decoding its machine code; with precise faults required, or for
-        // a writer of code, everything is checked.
+        // Under trap mode, baseline code's loads and stores are trap-mode
+        // accesses, whose sites it knows without decoding its machine
+        // code; it stores guest registers as it sets them, so its state is
+        // precise at each of them. A writer of code checks everything.
         let mut env = self.env;
-        let trap_loads = env.trap && !flavor.checked && !self.precise.load(Ordering::Acquire);
+        let trap = env.trap && !flavor.checked;
         env.direct &= !env.trap;
-        env.trap = trap_loads;
-        let crate::baseline::Compiled { bytes, accesses, traps, inner } =
+        env.trap = trap;
+        let crate::baseline::Compiled { bytes, accesses, traps, inner, far } =
             crate::baseline::compile(asm, block, env, linker, data.as_ptr() as u64, flavor.hot_at)
                 .map_err(|e| Error::Unsupported(e.0))?;
         // Its templates put each access right after its branch; checked
@@ -939,6 +962,7 @@ impl CodeStore {
             traps,
             checked_fallback: false,
             inner: Some(inner),
+            far,
         })
     }
 
@@ -953,6 +977,16 @@ impl CodeStore {
             return Err(Error::CacheFull { len: f.bytes.len() });
         };
         let entry = code.cache.addr(&alloc);
+        // Jumps to the shared stubs: the code cache spans at most 2 GiB
+        // (`new`), so every displacement fits.
+        for &(end, target) in &f.far {
+            let disp = (target as i64).wrapping_sub((entry + end as usize) as i64);
+            let (Ok(disp), Some(field)) = (i32::try_from(disp), f.bytes.get_mut(end as usize - 4..end as usize)) else {
+                code.cache.free(alloc);
+                return Err(Error::Codegen(format!("jump to {target:#x} out of reach at offset {end}")));
+            };
+            field.copy_from_slice(&disp.to_le_bytes());
+        }
         // The range is reused only once no thread can be running what was
         // there; its sites are marked before the code can run.
         if let Some(sites) = &self.sites {
@@ -1161,8 +1195,8 @@ impl CodeStore {
     /// handler for `SIGSEGV` or `SIGBUS`, or a debugger is attached): [`MemAccess::Trap`]
     /// code compiled from now on stores every guest register as it is set
     /// (and `instret` at the end of each guest block), so the state is
-    /// precise at a trap-mode access; baseline code checks its accesses
-    /// inline. Returns whether code that is not precise may exist: the
+    /// precise at a trap-mode access, as baseline code's always is.
+    /// Returns whether code that is not precise may exist: the
     /// caller must then drop every translation and wait until no thread
     /// runs it any more.
     pub fn require_precise(&self) -> bool {

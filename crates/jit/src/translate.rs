@@ -48,6 +48,8 @@ pub(crate) struct Env {
     /// The shared indirect exits ([`build_indirect`]): plain, and for
     /// returns (0 until built).
     pub(crate) indirect: [u64; 2],
+    /// The shared code of baseline blocks (all 0 until built).
+    pub(crate) baseline: crate::baseline::Stubs,
     pub(crate) chaining: bool,
     pub(crate) inline_cache: bool,
     /// Every guest block boundary leaves to the dispatcher, even a branch

@@ -231,6 +231,9 @@ pub(crate) struct X64 {
     fixups: Vec<(u32, CodeLabel)>,
     /// Labels placed so far (part of [`X64::position`]).
     placed: usize,
+    /// Jumps to absolute addresses (the store's shared stubs): (end of a
+    /// rel32 field, target), resolved where the code is installed.
+    far: Vec<(u32, u64)>,
 }
 
 /// Where emission stands: the same [`X64::position`] twice means nothing
@@ -252,7 +255,13 @@ fn fits_i8(v: i32) -> bool {
 
 impl X64 {
     pub(crate) fn new() -> X64 {
-        X64 { buf: Vec::with_capacity(1024), labels: Vec::with_capacity(16), fixups: Vec::with_capacity(16), placed: 0 }
+        X64 {
+            buf: Vec::with_capacity(1024),
+            labels: Vec::with_capacity(16),
+            fixups: Vec::with_capacity(16),
+            placed: 0,
+            far: Vec::with_capacity(8),
+        }
     }
 
     /// Bytes emitted so far (the offset of the next instruction).
@@ -269,7 +278,8 @@ impl X64 {
     pub(crate) fn undo(&mut self, from: Position) -> bool {
         let clean = from.placed == self.placed
             && from.len <= self.buf.len()
-            && self.fixups.last().is_none_or(|&(end, _)| end as usize <= from.len);
+            && self.fixups.last().is_none_or(|&(end, _)| end as usize <= from.len)
+            && self.far.last().is_none_or(|&(end, _)| end as usize <= from.len);
         if clean {
             self.buf.truncate(from.len);
         }
@@ -281,6 +291,7 @@ impl X64 {
         self.buf.clear();
         self.labels.clear();
         self.fixups.clear();
+        self.far.clear();
         self.placed = 0;
     }
 
@@ -301,8 +312,18 @@ impl X64 {
         }
     }
 
+    /// The jumps to absolute addresses emitted so far (see
+    /// [`X64::jmp_far`]), taken out: the caller resolves them where the
+    /// code lands. Before [`X64::finish`], which refuses code with any left.
+    pub(crate) fn take_far(&mut self) -> Vec<(u32, u64)> {
+        std::mem::take(&mut self.far)
+    }
+
     /// The code, every branch patched; the emitter is empty afterwards.
     pub(crate) fn finish(&mut self) -> R<Vec<u8>> {
+        if !self.far.is_empty() {
+            return Err(Unsupported("x64 emitter: jumps to absolute addresses not taken".into()));
+        }
         for &(end, l) in &self.fixups {
             let Some(Some(target)) = self.labels.get(l.0 as usize) else {
                 return Err(Unsupported(format!("x64 emitter: branch to an unplaced label {}", l.0)));
@@ -665,6 +686,26 @@ impl X64 {
             // The 64-bit operand size is the default for near jumps.
             Target::Mem(m) => self.op_rm(32, &[0xff], 4, Mem { addr: m.addr, bits: 64 }.into(), false),
         }
+    }
+
+    /// `jmp rel32` to the absolute address `target`, which must be within
+    /// 2 GiB of where the code is installed: its displacement is left 0
+    /// and recorded for [`X64::take_far`].
+    pub(crate) fn jmp_far(&mut self, target: u64) -> R {
+        self.byte(0xe9);
+        self.imm32(0);
+        self.far.push((self.buf.len() as u32, target));
+        Ok(())
+    }
+
+    /// `lea r, [rip + label]`: the address of a label in this code.
+    pub(crate) fn lea_label(&mut self, r: AsmRegister64, l: CodeLabel) -> R {
+        self.rex(true, r.0, 0, 0, false);
+        // ModRM mod 00, rm 101: RIP-relative, a disp32 after it.
+        self.buf.extend_from_slice(&[0x8d, (r.0 & 7) << 3 | 0b101]);
+        self.imm32(0);
+        self.fixups.push((self.buf.len() as u32, l));
+        Ok(())
     }
 
     pub(crate) fn call(&mut self, r: AsmRegister64) -> R {
