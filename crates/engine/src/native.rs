@@ -205,7 +205,7 @@ impl Vcpu {
                     Ok(Outcome::Unsupported)
                         if !vm.config.optimize_cold && vm.translate(r, &self.shared.counters).is_ok() =>
                     {
-                        self.forget_local(r.pc);
+                        self.forget_local(r.pc());
                     }
                     _ => {}
                 }
@@ -249,8 +249,8 @@ impl Vcpu {
                     tracing::info!(
                         target: crate::log::target::TIER,
                         "baseline {:#x} {}: score {count:.0}, saving {:.0} us",
-                        r.pc,
-                        vm.describe(r.pc),
+                        r.pc(),
+                        vm.describe(r.pc()),
                         saving / 1e3,
                     );
                     return true;
@@ -264,8 +264,8 @@ impl Vcpu {
             tracing::info!(
                 target: crate::log::target::TIER,
                 "wait {:#x} {}: score {count:.0}, saving {:.0} us < cost {:.0} us x ratio {:.2}{}",
-                r.pc,
-                vm.describe(r.pc),
+                r.pc(),
+                vm.describe(r.pc()),
                 saving / 1e3,
                 cost_ns / 1e3,
                 vm.threshold.get(),
@@ -276,7 +276,7 @@ impl Vcpu {
         r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
         // A side exit of a hot region turned hot: re-form the region with
         // it, if that region is compiled and has not been re-formed often.
-        let reform = vm.region_exiting_to(r.pc);
+        let reform = vm.region_exiting_to(r.pc());
         let priority = saving - cost_ns;
         // With workers, a block with no code gets quick first-tier code
         // first (served ahead of everything), then its optimized region:
@@ -287,13 +287,13 @@ impl Vcpu {
         tracing::info!(
             target: crate::log::target::TIER,
             "compile {:#x} {}: score {count:.0}, saving {:.0} us >= cost {:.0} us x ratio {:.2}; {}",
-            r.pc,
-            vm.describe(r.pc),
+            r.pc(),
+            vm.describe(r.pc()),
             saving / 1e3,
             cost_ns / 1e3,
             vm.threshold.get(),
             match (&reform, quick) {
-                (Some(region), _) => format!("re-form the region at {:#x} with it", region.pc),
+                (Some(region), _) => format!("re-form the region at {:#x} with it", region.pc()),
                 (None, true) => "quick first-tier code first, then its optimized region".to_string(),
                 (None, false) => "its optimized region".to_string(),
             }
@@ -343,15 +343,15 @@ impl Vcpu {
         tracing::info!(
             target: crate::log::target::TIER,
             "reweigh {:#x} {}: score {count:.0}, saving {:.0} us {} cost {:.0} us x ratio {:.2}",
-            r.pc,
-            vm.describe(r.pc),
+            r.pc(),
+            vm.describe(r.pc()),
             saving / 1e3,
             if worth { ">=" } else { "<" },
             cost_ns / 1e3,
             vm.threshold.get(),
         );
         if worth {
-            let reform = vm.region_exiting_to(r.pc);
+            let reform = vm.region_exiting_to(r.pc());
             self.submit(Request::new(Arc::clone(r), saving - cost_ns, reform));
         }
     }
@@ -488,7 +488,7 @@ impl Vm {
                 let out = if region.queued.swap(true, Ordering::AcqRel) {
                     Outcome::Missed
                 } else {
-                    let out = self.compile(compiler, who, region, Kind::Hot, Some(req.record.pc));
+                    let out = self.compile(compiler, who, region, Kind::Hot, Some(req.record.pc()));
                     region.queued.store(false, Ordering::Release);
                     out?
                 };
@@ -504,7 +504,7 @@ impl Vm {
             }
             None if req.quick => self.compile(compiler, who, &req.record, Kind::Quick, None)?,
             None if self.alias(counters, &req.record) => Outcome::Compiled,
-            None if self.covered_since(req.record.pc, req.queued_at) => {
+            None if self.covered_since(req.record.pc(), req.queued_at) => {
                 // While it waited, the hot loop around its block got its
                 // region from another block's request (the blocks of a
                 // loop turn hot together, and a big region takes a
@@ -537,7 +537,7 @@ impl Vm {
         let counters = &who.counters;
         let Some(store) = &self.store else { return Ok(Outcome::Failed { kept: false }) };
         let started = Instant::now();
-        let pc = r.pc;
+        let pc = r.pc();
         // A baseline compile takes the IR its interpreter block kept, if
         // any: with the page index locked, as translations are dropped,
         // so it is not from code that changed before `changes`.
@@ -616,7 +616,7 @@ impl Vm {
             let code = loop {
                 match store.install(&mut f) {
                     Err(JitError::CacheFull { .. }) => {
-                        if !self.evict_one(counters, r.pc) {
+                        if !self.evict_one(counters, r.pc()) {
                             return Err(JitError::CacheFull { len: f.code_bytes() });
                         }
                     }

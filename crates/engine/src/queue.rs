@@ -216,12 +216,12 @@ mod tests {
         for (r, p) in [(&a, 1.0), (&b, 5.0), (&c, 3.0), (&d, 5.0)] {
             assert_eq!(q.push(Request::new(Arc::clone(r), p, None)), Pushed::Queued);
         }
-        let order: Vec<u64> = std::iter::from_fn(|| q.pop(NOW).0.map(|r| r.record.pc)).collect();
+        let order: Vec<u64> = std::iter::from_fn(|| q.pop(NOW).0.map(|r| r.record.pc())).collect();
         assert_eq!(order, [0xb, 0xd, 0xc, 0xa]);
         // Quick requests go first whatever their priority.
         q.push(Request::new(record(0x1), 9.0, None));
         q.push(Request::quick(record(0x2), 0.5));
-        assert_eq!(q.pop(NOW).0.map(|r| r.record.pc), Some(0x2));
+        assert_eq!(q.pop(NOW).0.map(|r| r.record.pc()), Some(0x2));
     }
 
     #[test]
@@ -247,7 +247,7 @@ mod tests {
         // a's code changed while it waited.
         a.version.fetch_add(1, Ordering::AcqRel);
         let (req, stale) = q.pop(NOW);
-        assert_eq!((req.map(|r| r.record.pc), stale), (Some(0xb), 1));
+        assert_eq!((req.map(|r| r.record.pc()), stale), (Some(0xb), 1));
         // Dropped means done: it can be asked for again.
         assert_eq!(q.push(Request::new(a, 1.0, None)), Pushed::Queued);
     }
@@ -256,7 +256,7 @@ mod tests {
     fn pop_waits_for_a_push_and_shutdown_wakes_it() {
         let q = Arc::new(CompileQueue::default());
         let q2 = Arc::clone(&q);
-        let t = std::thread::spawn(move || q2.pop(Duration::from_secs(30)).0.map(|r| r.record.pc));
+        let t = std::thread::spawn(move || q2.pop(Duration::from_secs(30)).0.map(|r| r.record.pc()));
         std::thread::sleep(Duration::from_millis(20));
         q.push(Request::new(record(0x42), 1.0, None));
         assert_eq!(t.join().expect("no panic"), Some(0x42));

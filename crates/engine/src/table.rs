@@ -47,8 +47,6 @@ pub(crate) struct Record {
     pub(crate) runs: AtomicU32,
     /// The run count at which the interpreter next weighs compiling it.
     pub(crate) next_eval: AtomicU32,
-    /// The guest pc.
-    pub(crate) pc: u64,
     /// Its hotspot score (decaying run count; see [`crate::hotspot`]).
     pub(crate) score: Score,
     /// Times its compiled code was evicted to make room.
@@ -115,7 +113,6 @@ pub(crate) struct State {
 impl Record {
     pub(crate) fn new(pc: u64, unlinked: Unlinked) -> Self {
         Record {
-            pc,
             cell: Cell::new(pc, unlinked),
             runs: AtomicU32::new(0),
             next_eval: AtomicU32::new(0),
@@ -132,6 +129,11 @@ impl Record {
             vtype: AtomicU64::new(ferrovm_ir::vector::VILL),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The guest pc (its cell's).
+    pub(crate) fn pc(&self) -> u64 {
+        self.cell.pc
     }
 
     /// Its translations, locked.

@@ -605,8 +605,8 @@ impl Vm {
         tracing::info!(
             target: crate::log::target::CACHE,
             "{:#x} {} {what}: compiled with inline checks from now on",
-            r.pc,
-            self.describe(r.pc)
+            r.pc(),
+            self.describe(r.pc())
         );
     }
 
@@ -714,7 +714,7 @@ impl Vm {
             if st.alias.take().is_some() {
                 store.unlink(&r.cell);
             }
-            self.unlink_aliases(r.pc, &mut st, None);
+            self.unlink_aliases(r.pc(), &mut st, None);
         }
         st.region_heads = Box::default();
         drop(st);
@@ -724,7 +724,7 @@ impl Vm {
                 store.unlink(&r.cell);
                 self.retire(store, native);
             }
-            self.lock_policy().remove(r.pc);
+            self.lock_policy().remove(r.pc());
         }
         r.optimized.store(false, Ordering::Relaxed);
         // New code counts its runs from the start.
@@ -742,7 +742,7 @@ impl Vm {
             assert!(
                 !ferrovm_jit::CodeStore::leads_to(&r.cell, &code),
                 "code retired while the cell of {:#x} still leads to it",
-                r.pc
+                r.pc()
             );
         }
         store.retire(code);
@@ -798,8 +798,8 @@ impl Vm {
     /// now leads to optimized code.
     pub(crate) fn alias(&self, counters: &Counters, x: &Arc<Record>) -> bool {
         let Some(store) = &self.store else { return false };
-        let entry = match self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&x.pc) {
-            Some(&(entry, _)) if entry != x.pc => entry,
+        let entry = match self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&x.pc()) {
+            Some(&(entry, _)) if entry != x.pc() => entry,
             _ => return false,
         };
         let Some(region) = self.table.get(entry) else { return false };
@@ -807,7 +807,7 @@ impl Vm {
         let _index = self.table.lock_pages();
         let mut rst = region.state();
         let Some(code) = rst.native.as_ref() else { return false };
-        if !region.optimized.load(Ordering::Relaxed) || !rst.region_heads.contains(&x.pc) {
+        if !region.optimized.load(Ordering::Relaxed) || !rst.region_heads.contains(&x.pc()) {
             return false;
         }
         let (old, followers) = {
@@ -821,7 +821,7 @@ impl Vm {
             xst.region_heads = Box::default();
             (xst.native.take(), std::mem::take(&mut xst.aliases))
         };
-        rst.aliases.push(x.pc);
+        rst.aliases.push(x.pc());
         x.optimized.store(true, Ordering::Relaxed);
         drop(rst);
         // `x`'s own code may be a region that other records entered
@@ -832,21 +832,21 @@ impl Vm {
         for pc in followers {
             if let Some(y) = self.table.get(pc) {
                 let mut yst = y.state();
-                if yst.alias == Some(x.pc) {
+                if yst.alias == Some(x.pc()) {
                     Self::leave_region(store, &y, &mut yst);
                 }
             }
         }
         if let Some(old) = old {
             self.retire(store, old);
-            self.lock_policy().remove(x.pc);
+            self.lock_policy().remove(x.pc());
         }
         Counters::add(&counters.region_aliases, 1);
         tracing::info!(
             target: crate::log::target::TIER,
             "alias {:#x} {}: entered inside the hot region at {entry:#x}",
-            x.pc,
-            self.describe(x.pc)
+            x.pc(),
+            self.describe(x.pc())
         );
         true
     }
@@ -1113,7 +1113,7 @@ impl Vm {
         keep_ir: bool,
     ) -> Result<Arc<Lowered>, LiftError> {
         let started = Instant::now();
-        let pc = r.pc;
+        let pc = r.pc();
         let changes = self.table.code_changes.load(Ordering::Acquire);
         let mut limit = self.config.max_block_insns.max(1);
         // Mark the pages first, so a write racing with the read is noticed.
@@ -1159,17 +1159,17 @@ impl Vm {
             return Ok(Arc::clone(step));
         }
         let changes = self.table.code_changes.load(Ordering::Acquire);
-        self.mem.mark_code(r.pc);
-        let block = self.translate_ir(r.pc, 1)?;
+        self.mem.mark_code(r.pc());
+        let block = self.translate_ir(r.pc(), 1)?;
         let lowered = match lower(&block) {
             Ok(l) => l,
-            Err(e) => unlowerable(r.pc, &e)?,
+            Err(e) => unlowerable(r.pc(), &e)?,
         };
         let pages = self.pages_of(lowered.start, lowered.end);
         let step = Arc::new(lowered);
         let mut index = self.table.lock_pages();
         if self.table.code_changes.load(Ordering::Acquire) == changes {
-            Table::add_pages(&mut index, r.pc, &pages);
+            Table::add_pages(&mut index, r.pc(), &pages);
             r.state().step = Some(Arc::clone(&step));
         }
         Ok(step)

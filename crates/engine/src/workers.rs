@@ -193,9 +193,9 @@ impl Vm {
                 let pc = match alias.and_then(|a| self.table.get(a)) {
                     Some(region) => {
                         region.used.store(tick, Ordering::Relaxed);
-                        region.pc
+                        region.pc()
                     }
-                    None => r.pc,
+                    None => r.pc(),
                 };
                 touched.push((pc, u64::from(uses), benefit));
             }

@@ -95,12 +95,23 @@ pub struct Cell {
     pub pc: u64,
     /// Where baseline code with its frame set up jumps for `pc` (see above).
     pub inner: AtomicUsize,
+    /// The patchable chained exits of baseline code through this cell, as
+    /// a list threaded through that code: the address of the first one's
+    /// rel32 field (0: none), whose code holds the next one's after its
+    /// way through the cell (see `CodeStore::link`). Changed only under
+    /// the code store's lock.
+    pub(crate) sites: AtomicUsize,
 }
 
 impl Cell {
     /// A cell for guest `pc` that leads where `unlinked` says (no code).
     pub const fn new(pc: u64, unlinked: Unlinked) -> Self {
-        Cell { code: AtomicUsize::new(unlinked.code), pc, inner: AtomicUsize::new(unlinked.inner) }
+        Cell {
+            code: AtomicUsize::new(unlinked.code),
+            pc,
+            inner: AtomicUsize::new(unlinked.inner),
+            sites: AtomicUsize::new(0),
+        }
     }
 }
 

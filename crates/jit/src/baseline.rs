@@ -62,6 +62,11 @@ use x64::*;
 /// each: 4 KiB at most, below a stack guard page).
 const MAX_TEMPS: u32 = 480;
 
+/// Offset of a chained exit's next-site word from its rel32 field (the
+/// field, `movabs rax`, `movabs rdx`, `jmp [rax + inner]`; see
+/// `Bl::tail_call`).
+pub(crate) const CHAIN_NEXT: usize = 4 + 10 + 10 + 3;
+
 /// Bytes of the callee-saved registers pushed below `rbp` (`rbx`, `r12`
 /// to `r15`).
 const PUSHED: i32 = 40;
@@ -170,9 +175,8 @@ struct Bl<'a, L: Linker + ?Sized> {
     accesses: Vec<u32>,
     /// Offsets of the trap-mode loads and the guest pc of each.
     traps: Vec<crate::store::TrapSite>,
-    /// The exit of a two-way branch's chained exits to the dispatcher (an
-    /// exit requested): `rdx` the pc.
-    chain_leave: Option<CodeLabel>,
+    /// Its patchable chained exits: (end of the rel32 field, cell).
+    chains: Vec<(u32, u64)>,
     /// Uses of each temporary in the block (its ops and terminator).
     uses: Vec<u32>,
     /// Temporaries whose only use took the value from the register that
@@ -209,6 +213,10 @@ pub(crate) struct Compiled {
     /// Its jumps to the shared stubs ([`Stubs`]): (end of the rel32
     /// field, target), resolved where it is installed.
     pub(crate) far: Vec<(u32, u64)>,
+    /// Its chained exits' patchable jumps (see `Bl::tail_call`): (end of
+    /// the rel32 field, the target's cell); each exit's next-site word is
+    /// [`CHAIN_NEXT`] bytes past its field.
+    pub(crate) chains: Vec<(u32, u64)>,
 }
 
 /// Compiles `block` into machine code (position independent: every
@@ -254,7 +262,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         stubs,
         accesses: Vec::new(),
         traps: Vec::new(),
-        chain_leave: None,
+        chains: Vec::new(),
         uses,
         unstored,
         last_def: None,
@@ -265,6 +273,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         frame,
     };
     let built = this.block(block, ic_word, hot_at);
+    let chains = std::mem::take(&mut this.chains);
     let accesses = std::mem::take(&mut this.accesses);
     let traps = std::mem::take(&mut this.traps);
     let Bl { a, consts, lazy, lazy_list, left, defined, uses, unstored, stubs, .. } = this;
@@ -272,7 +281,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     match built {
         Ok(inner) => {
             let far = a.take_far();
-            Ok(Compiled { bytes: a.finish()?, accesses, traps, inner, far })
+            Ok(Compiled { bytes: a.finish()?, accesses, traps, inner, far, chains })
         }
         Err(e) => {
             a.reset();
@@ -627,13 +636,6 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.a.mov(ecx, s.retired)?;
             self.mov_imm(rdx, s.pc)?;
             self.a.mov(eax, s.code as u32)?;
-            self.a.jmp_far(self.env.baseline.tail)?;
-        }
-        if let Some(mut leave) = self.chain_leave.take() {
-            // `rdx` the pc (everything retired already).
-            self.a.set_label(&mut leave)?;
-            self.a.mov(ecx, 0u32)?;
-            self.a.mov(eax, exit::CONTINUE as u32)?;
             self.a.jmp_far(self.env.baseline.tail)?;
         }
         Ok(())
@@ -1071,12 +1073,24 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     }
 
     /// Goes to `target` through its cell's inner way in, with this frame
-    /// (exit request polled).
+    /// (exit request polled). First a `jmp rel32` to the next instruction,
+    /// which the store patches to lead straight to the inner entry while
+    /// the cell leads to baseline code ([`Compiled::chains`]): no load of
+    /// the cell and no indirect jump, as QEMU chains its blocks.
     fn tail_call(&mut self, target: u64) -> R {
         let cell = self.linker.cell(target) as u64;
-        self.mov_imm(rax, cell)?;
-        self.mov_imm(rdx, target)?;
+        let end = self.a.jmp_patchable()?;
+        // Fixed sizes (`movabs` both), so that the exit's word in its
+        // cell's list of exits (the store's), after the jump and never
+        // executed, is `CHAIN_NEXT` bytes past the rel32 field.
+        self.a.mov(rax, cell)?;
+        self.a.mov(rdx, target)?;
         self.a.jmp(qword_ptr(rax + off::CELL_INNER))?;
+        if self.a.offset() != end as usize + CHAIN_NEXT - 4 {
+            return Err(Unsupported("x64 emitter: a chained exit of an unexpected size".into()));
+        }
+        self.a.data_u64(0);
+        self.chains.push((end, cell));
         Ok(())
     }
 
@@ -1131,26 +1145,16 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                         Cc::Ne
                     }
                 };
-                // Each way loads its cell and pc, then one tail counts the
-                // block's instructions, polls the exit request and goes on
-                // through the cell's inner way in.
+                // Each way counts the block's instructions, polls the exit
+                // request and chains to its target on its own (each has
+                // its own patchable jump).
                 let mut not_taken = self.a.create_label();
-                let mut tail = self.a.create_label();
                 self.a.jcc(cc.inverse(), not_taken)?;
-                let (cell_t, cell_f) = (self.linker.cell(taken) as u64, self.linker.cell(fallthrough) as u64);
-                self.mov_imm(rax, cell_t)?;
-                self.mov_imm(rdx, taken)?;
-                self.a.jmp(tail)?;
-                self.a.set_label(&mut not_taken)?;
-                self.mov_imm(rax, cell_f)?;
-                self.mov_imm(rdx, fallthrough)?;
-                self.a.set_label(&mut tail)?;
                 self.add_instret(n)?;
-                let leave = self.a.create_label();
-                self.chain_leave = Some(leave);
-                self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
-                self.a.jne(leave)?;
-                self.a.jmp(qword_ptr(rax + off::CELL_INNER))?;
+                self.chain_direct(taken)?;
+                self.a.set_label(&mut not_taken)?;
+                self.add_instret(n)?;
+                self.chain_direct(fallthrough)?;
             }
             Terminator::JumpIndirect { target, hint } => {
                 self.get(rdx, target)?;
@@ -1189,7 +1193,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::AtomicU32;
+    use std::sync::atomic::{AtomicU32, Ordering};
 
     use ferrovm_ir::Cpu;
     use ferrovm_ir::text::parse_blocks;
@@ -1399,6 +1403,101 @@ mod tests {
             store.unlink(&cell);
             store.retire(code);
         }
+    }
+
+    /// Cells by pc, for blocks that chain to each other.
+    struct ByPc<'a>(Vec<&'a Cell>, &'a AtomicU32);
+
+    impl Linker for ByPc<'_> {
+        fn cell(&mut self, pc: u64) -> *const Cell {
+            *self.0.iter().find(|c| c.pc == pc).expect("a cell for the pc")
+        }
+
+        fn counter(&mut self, _: u64) -> *const AtomicU32 {
+            self.1
+        }
+    }
+
+    /// The rel32 of the patchable jump whose field is at `at` (in the
+    /// code view), as the address it leads to.
+    fn aimed_at(at: usize) -> usize {
+        // SAFETY: `at` is a listed exit's field in live code (readable).
+        let rel = unsafe { std::ptr::read_unaligned(at as *const i32) };
+        (at as i64 + 4 + i64::from(rel)) as usize
+    }
+
+    /// A chained exit goes straight to the inner entry of the baseline
+    /// code its cell leads to (its jump patched, QEMU's block chaining),
+    /// back through the cell once the cell leads elsewhere; exits are
+    /// listed per cell and leave the list when their code is retired.
+    #[test]
+    fn chained_exits_are_patched_while_their_target_is_baseline_code() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
+        let (a1, a2, b) = (store.new_cell(0x1000), store.new_cell(0x1100), store.new_cell(0x2000));
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
+        let mut compile = |text: &str| {
+            let block = parse_blocks(text).expect("parses").remove(0);
+            let mut f = store.compile_baseline(&mut c, &block, flavor, &mut ByPc(vec![&a1, &a2, &b], &counter))?;
+            store.install(&mut f)
+        };
+        let jump = |pc: u64| format!("block {pc:#x}..{:#x} {{\n mark {pc:#x} 4\n jump 0x2000\n }}", pc + 4);
+        let code_a1 = compile(&jump(0x1000)).expect("compiles");
+        let code_a2 = compile(&jump(0x1100)).expect("compiles");
+        store.link(&a1, &code_a1);
+        store.link(&a2, &code_a2);
+        // Both exits listed under b's cell (the later first), through the
+        // cell while b has no code.
+        let site2 = b.sites.load(Ordering::Relaxed);
+        assert_ne!(site2, 0);
+        let site1 = crate::CodeStore::next_site(site2);
+        assert_ne!(site1, 0);
+        assert_eq!(crate::CodeStore::next_site(site1), 0);
+        for site in [site1, site2] {
+            assert_eq!(aimed_at(site), site + 4, "unpatched: the next instruction");
+        }
+        let code_b = compile(
+            "block 0x2000..0x2004 {
+                mark 0x2000 4
+                t0 = const 0x2a
+                set x10, t0
+                ecall 0x2000
+            }",
+        )
+        .expect("compiles");
+        store.link(&b, &code_b);
+        let inner = b.inner.load(Ordering::Relaxed);
+        assert_ne!(inner, store.unlinked().inner, "baseline code has an inner entry");
+        for site in [site1, site2] {
+            assert_eq!(aimed_at(site), inner, "patched to b's inner entry");
+        }
+        let thread = store.thread();
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        let exit = store.run(&thread, &mut cpu, &a1).expect("compiled code ran");
+        assert_eq!((exit, cpu.pc, cpu.regs[10], cpu.instret), (NativeExit::Ecall, 0x2000, 0x2a, 2));
+        // Unlinked: back through the cell, to the dispatcher.
+        store.unlink(&b);
+        for site in [site1, site2] {
+            assert_eq!(aimed_at(site), site + 4);
+        }
+        let mut cpu = Cpu { pc: 0x1100, ..Cpu::default() };
+        let exit = store.run(&thread, &mut cpu, &a2).expect("compiled code ran");
+        assert_eq!((exit, cpu.pc, cpu.regs[10], cpu.instret), (NativeExit::Continue, 0x2000, 0, 1));
+        // a1's code retired (the exit at the list's tail): a2's alone is
+        // listed and patched again.
+        store.unlink(&a1);
+        store.retire(code_a1);
+        assert_eq!((b.sites.load(Ordering::Relaxed), crate::CodeStore::next_site(site2)), (site2, 0));
+        store.link(&b, &code_b);
+        assert_eq!(aimed_at(site2), inner);
+        // a2's too (the head): the list is empty.
+        store.unlink(&a2);
+        store.retire(code_a2);
+        assert_eq!(b.sites.load(Ordering::Relaxed), 0);
+        store.unlink(&b);
+        store.retire(code_b);
     }
 
     #[test]

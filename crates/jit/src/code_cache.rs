@@ -48,7 +48,7 @@
 
 use std::collections::BTreeMap;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError};
 
 use crate::sync::{AtomicU64, Mutex, fence};
@@ -805,6 +805,52 @@ impl CodeCache {
         // the region.
         unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.base.as_ptr().add(a.offset), code.len()) };
         Ok(())
+    }
+
+    /// Whether published code can be patched ([`CodeCache::patch_rel32`]):
+    /// only through the writable alias, where a patch is one aligned store.
+    pub fn can_patch(&self) -> bool {
+        matches!(self.writer, Writer::Alias { .. })
+    }
+
+    /// Sets the 4-byte aligned rel32 field at host address `at` (a `jmp
+    /// rel32` in published code) to `disp`, with one atomic store, so that
+    /// a thread running the jump meanwhile takes either the old or the new
+    /// displacement (x86-64 keeps instruction fetch coherent with stores,
+    /// as QEMU relies on when it chains its blocks). Whether it could
+    /// ([`CodeCache::can_patch`]; `at` in the region and aligned).
+    pub fn patch_rel32(&mut self, at: usize, disp: i32) -> bool {
+        let Writer::Alias { rw, .. } = &self.writer else { return false };
+        let Some(offset) = at.checked_sub(self.base.as_ptr() as usize).filter(|&o| o + 4 <= self.size && o % 4 == 0)
+        else {
+            return false;
+        };
+        // SAFETY: `offset..offset + 4` lies in the region, whose read-write
+        // alias starts at `rw` (page aligned, so the field is 4-byte aligned
+        // there too); only the cache writes the alias (under `&mut`), and
+        // an `AtomicU32` store is a plain aligned 4-byte store, what the
+        // code view's instruction fetch may observe at any time.
+        unsafe { (*rw.as_ptr().add(offset).cast::<AtomicU32>()).store(disp as u32, Ordering::Release) };
+        // Not noted as written: the page was, when its code was (counting
+        // each patch would drop the alias's mappings, and fault them in
+        // again, several times as often).
+        true
+    }
+
+    /// Sets the 8 bytes at host address `at` in published code to `value`
+    /// (a word of data there, which no code executes or reads, only the
+    /// cache's user under its lock). Whether it could
+    /// ([`CodeCache::can_patch`]; `at` in the region).
+    pub fn patch_word(&mut self, at: usize, value: u64) -> bool {
+        let Writer::Alias { rw, .. } = &self.writer else { return false };
+        let Some(offset) = at.checked_sub(self.base.as_ptr() as usize).filter(|&o| o + 8 <= self.size) else {
+            return false;
+        };
+        // SAFETY: `offset..offset + 8` lies in the region, whose read-write
+        // alias starts at `rw`; only the cache writes the alias (under
+        // `&mut`), and no code executes these bytes.
+        unsafe { std::ptr::write_unaligned(rw.as_ptr().add(offset).cast::<u64>(), value) };
+        true
     }
 
     /// Makes `a` executable (read-execute, no longer writable). x86-64 keeps

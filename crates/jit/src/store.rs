@@ -268,6 +268,9 @@ pub struct Function {
     /// Baseline code's jumps to the store's shared stubs: (end of a rel32
     /// field, target), resolved where it is installed.
     far: Vec<(u32, u64)>,
+    /// Baseline code's patchable chained exits: (end of the rel32 field,
+    /// the cell it goes through).
+    chains: Vec<(u32, u64)>,
 }
 
 impl Function {
@@ -300,6 +303,7 @@ impl Function {
             checked_fallback: false,
             inner: None,
             far: Vec::new(),
+            chains: Vec::new(),
         }
     }
 
@@ -390,6 +394,10 @@ pub struct StoreState {
     live: std::collections::BTreeMap<usize, Live>,
     /// JIT threads made so far (see [`CodeStore::thread`]).
     threads: usize,
+    /// Whether baseline code's chained exits are patched to jump straight
+    /// to the baseline code their cells lead to ([`CodeCache::can_patch`];
+    /// not after a fork). Each cell lists its exits ([`Cell`]'s `sites`).
+    patching: bool,
 }
 
 /// A live translation's machine code, in [`StoreState::live`].
@@ -401,6 +409,9 @@ struct Live {
     pc: u64,
     /// Its trap-mode accesses, by offset from the entry.
     traps: Box<[TrapSite]>,
+    /// Its patchable chained exits, each in its cell's list: (cell,
+    /// address of the rel32 field).
+    chains: Box<[(usize, usize)]>,
 }
 
 /// A trap-mode access ([`MemAccess::Trap`]) in machine code.
@@ -571,6 +582,7 @@ impl CodeStore {
             )));
         }
         let cache = CodeCache::with_writes(options.code_cache_size, Arc::clone(&epochs), writes)?;
+        let can_patch = cache.can_patch();
         let sites = direct.then(|| {
             let (start, len) = cache.region();
             crate::fault::FaultSites::new(start, len)
@@ -597,6 +609,7 @@ impl CodeStore {
                 jitdump,
                 live: std::collections::BTreeMap::new(),
                 threads: 0,
+                patching: can_patch,
             }),
             epochs,
             env: Env {
@@ -896,6 +909,7 @@ impl CodeStore {
             checked_fallback,
             inner: None,
             far: Vec::new(),
+            chains: Vec::new(),
         })
     }
 
@@ -935,7 +949,7 @@ impl CodeStore {
         let trap = env.trap && !flavor.checked;
         env.direct &= !env.trap;
         env.trap = trap;
-        let crate::baseline::Compiled { bytes, accesses, traps, inner, far } =
+        let crate::baseline::Compiled { bytes, accesses, traps, inner, far, chains } =
             crate::baseline::compile(asm, block, env, linker, data.as_ptr() as u64, flavor.hot_at)
                 .map_err(|e| Error::Unsupported(e.0))?;
         // Its templates put each access right after its branch; checked
@@ -963,6 +977,7 @@ impl CodeStore {
             checked_fallback: false,
             inner: Some(inner),
             far,
+            chains,
         })
     }
 
@@ -998,14 +1013,41 @@ impl CodeStore {
                 sites.mark(entry + t.at as usize, true);
             }
         }
+        // Its chained exits go at the head of their cells' lists, each
+        // with its next-site word set in the bytes before they are copied.
+        let mut chains = Vec::new();
+        if code.patching {
+            for &(end, cell) in &f.chains {
+                // SAFETY: the cells compiled code goes through outlive it
+                // (the engine's records are never freed; the sentinel is
+                // the store's own).
+                let head = unsafe { &*(cell as *const Cell) }.sites.load(Ordering::Relaxed);
+                let next = end as usize - 4 + crate::baseline::CHAIN_NEXT;
+                f.bytes[next..next + 8].copy_from_slice(&(head as u64).to_le_bytes());
+                chains.push((cell as usize, entry + end as usize - 4));
+            }
+        }
         let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
         if let Err(e) = written {
             code.cache.free(alloc);
             return Err(e);
         }
+        // Then they lead straight to the baseline code their cells lead
+        // to, from now on as those cells change (`link`). Listed first,
+        // then aimed: a `link` that stored a cell's new inner way in
+        // before the list held the exit is seen here, and one after sees
+        // the exit in the list (see `repatch`).
+        for &(cell, at) in &chains {
+            // SAFETY: as above.
+            let c = unsafe { &*(cell as *const Cell) };
+            c.sites.store(at, Ordering::SeqCst);
+            let inner = c.inner.load(Ordering::SeqCst);
+            code.cache.patch_rel32(at, Self::disp(at, inner, self.leave_frame));
+        }
         if f.blocks > 0 {
             let traps = std::mem::take(&mut f.traps).into_boxed_slice();
-            code.live.insert(entry, Live { end: entry + f.bytes.len(), pc: f.start, traps });
+            let chains = chains.into_boxed_slice();
+            code.live.insert(entry, Live { end: entry + f.bytes.len(), pc: f.start, traps, chains });
             let out_asm = tracing::enabled!(target: "ferrovm::out_asm", tracing::Level::INFO);
             if code.perf_map.is_some() || code.jitdump.is_some() || out_asm {
                 let how = f.how();
@@ -1038,17 +1080,60 @@ impl CodeStore {
         Ok(NativeCode { alloc, entry, inner, data })
     }
 
+    /// The displacement of a patchable chained exit whose rel32 field is at
+    /// `at`, aimed at `inner`, a cell's inner way in: straight there if it
+    /// is baseline code's inner entry, otherwise (`leave_frame`, for code
+    /// of another kind or none) 0, the next instruction, which goes through
+    /// the cell.
+    fn disp(at: usize, inner: usize, leave_frame: usize) -> i32 {
+        if inner == leave_frame { 0 } else { (inner as i64 - (at as i64 + 4)) as i32 }
+    }
+
+    /// After `cell`'s inner way in changed: aims every chained exit through
+    /// it where it now leads, walking its list (the next-site word of each
+    /// is read from the code).
+    fn repatch(&self, cell: &Cell) {
+        // The caller stored `inner` (SeqCst): an exit listed after this
+        // load is aimed by `install`, which loads `inner` after listing it.
+        if cell.sites.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut code = self.lock();
+        if !code.patching {
+            return;
+        }
+        // Read under the lock: of two links racing, the later repatch aims
+        // at the later `inner`.
+        let inner = cell.inner.load(Ordering::SeqCst);
+        let mut at = cell.sites.load(Ordering::Relaxed);
+        while at != 0 {
+            code.cache.patch_rel32(at, Self::disp(at, inner, self.leave_frame));
+            at = Self::next_site(at);
+        }
+    }
+
+    /// The chained exit after the one whose rel32 field is at `at` in its
+    /// cell's list (0: none).
+    pub(crate) fn next_site(at: usize) -> usize {
+        // SAFETY: a listed exit is in live code (its translation takes it
+        // off the list before it is retired), readable in the code view;
+        // its word changes only under the lock, which the caller holds.
+        unsafe { std::ptr::read_unaligned((at + crate::baseline::CHAIN_NEXT) as *const u64) as usize }
+    }
+
     /// Makes `cell` lead to `code` (every chained exit aimed at its pc now
     /// runs it).
     pub fn link(&self, cell: &Cell, code: &NativeCode) {
         cell.code.store(code.entry, Ordering::Release);
-        cell.inner.store(code.inner.unwrap_or(self.leave_frame), Ordering::Release);
+        cell.inner.store(code.inner.unwrap_or(self.leave_frame), Ordering::SeqCst);
+        self.repatch(cell);
     }
 
     /// Makes `cell` lead back to the dispatcher.
     pub fn unlink(&self, cell: &Cell) {
         cell.code.store(self.stub, Ordering::Release);
-        cell.inner.store(self.leave_frame, Ordering::Release);
+        cell.inner.store(self.leave_frame, Ordering::SeqCst);
+        self.repatch(cell);
     }
 
     /// Whether `cell` leads into `code` by either of its ways in.
@@ -1061,6 +1146,33 @@ impl CodeStore {
     /// once every thread has left compiled code since this call.
     pub fn retire(&self, native: NativeCode) {
         let mut code = self.lock();
+        // Its chained exits are patched no more (the bytes are reused):
+        // off their cells' lists.
+        if code.patching
+            && let Some(live) = code.live.get(&native.entry)
+        {
+            let chains = live.chains.clone();
+            for &(cell, at) in &chains {
+                // SAFETY: cells outlive the code that goes through them.
+                let cell = unsafe { &*(cell as *const Cell) };
+                let next = Self::next_site(at);
+                // The exit before it in the list (`None`: it is the head).
+                let mut before = None;
+                let mut cur = cell.sites.load(Ordering::Relaxed);
+                while cur != 0 && cur != at {
+                    before = Some(cur);
+                    cur = Self::next_site(cur);
+                }
+                if cur == at {
+                    match before {
+                        None => cell.sites.store(next, Ordering::SeqCst),
+                        Some(b) => {
+                            code.cache.patch_word(b + crate::baseline::CHAIN_NEXT, next as u64);
+                        }
+                    }
+                }
+            }
+        }
         code.live.remove(&native.entry);
         code.cache.free(native.alloc);
         let tag = self.epochs.advance();
@@ -1153,6 +1265,15 @@ impl CodeStore {
     /// writes or runs code but its own, which runs none.
     pub fn lock_for_fork(&self) -> Result<MutexGuard<'_, StoreState>> {
         let mut state = self.lock();
+        // Published code is not patched after the fork (the alias goes):
+        // every chained exit back to the way through its cell first (the
+        // lists are not used again).
+        if std::mem::replace(&mut state.patching, false) {
+            let StoreState { live, cache, .. } = &mut *state;
+            for &(_, at) in live.values().flat_map(|l| l.chains.iter()) {
+                cache.patch_rel32(at, 0);
+            }
+        }
         state.cache.prepare_fork()?;
         Ok(state)
     }

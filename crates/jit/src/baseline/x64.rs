@@ -698,6 +698,28 @@ impl X64 {
         Ok(())
     }
 
+    /// `jmp rel32` to the next instruction, its rel32 field 4-byte aligned
+    /// (NOPs before it as needed), so that it can be patched with one
+    /// aligned store while other threads run it (code lands at 32-byte
+    /// aligned addresses). Returns the offset of the end of the field.
+    pub(crate) fn jmp_patchable(&mut self) -> R<u32> {
+        match (self.buf.len() + 1) % 4 {
+            0 => {}
+            3 => self.byte(0x90),
+            2 => self.buf.extend_from_slice(&[0x66, 0x90]),
+            _ => self.buf.extend_from_slice(&[0x0f, 0x1f, 0x00]),
+        }
+        self.byte(0xe9);
+        self.imm32(0);
+        Ok(self.buf.len() as u32)
+    }
+
+    /// Eight bytes of data (`value`) where no code runs: after an
+    /// unconditional jump.
+    pub(crate) fn data_u64(&mut self, value: u64) {
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
     /// `lea r, [rip + label]`: the address of a label in this code.
     pub(crate) fn lea_label(&mut self, r: AsmRegister64, l: CodeLabel) -> R {
         self.rex(true, r.0, 0, 0, false);
