@@ -83,8 +83,10 @@ pub const EXIT_CODE_WRITTEN: u8 = 1 << 7;
 /// between two baseline blocks), or, for any other code, the store's shared
 /// stub that takes the frame down and jumps to `code` (`rax` holds the
 /// cell there). [`crate::CodeStore::link`] and
-/// [`crate::CodeStore::unlink`] set both; make cells with
-/// [`crate::CodeStore::new_cell`].
+/// [`crate::CodeStore::unlink`] set both, and re-aim the patchable jumps
+/// of the baseline exits listed in `sites`, which lead straight to `inner`
+/// while it is baseline code's (no load of the cell, no indirect jump: how
+/// QEMU chains its blocks); make cells with [`crate::CodeStore::new_cell`].
 #[repr(C)]
 #[derive(Debug)]
 pub struct Cell {
