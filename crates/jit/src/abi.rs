@@ -54,7 +54,7 @@ pub mod exit {
 }
 
 /// Entries in the return-address stack (a power of two).
-pub const RAS_ENTRIES: usize = 16;
+pub const RAS_ENTRIES: usize = 64;
 
 /// Entries in each vCPU's direct-mapped jump cache (a power of two).
 pub const JUMP_CACHE_ENTRIES: usize = 1 << 12;
