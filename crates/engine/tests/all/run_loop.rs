@@ -255,10 +255,12 @@ fn hot_regions_take_in_the_steady_blocks_of_two_callees() {
     );
 }
 
-/// `a0 = sum of 2 * i for i in 1..=12288`: a hot loop of one block.
+/// `a0 = sum of 2 * i for i in 1..=49152`: a hot loop of one block (three
+/// times `QUICK_TIER_UP`, 16384, the runs of baseline code before its
+/// region is weighed).
 const SUM_LOOP: [u32; 8] = [
     0x00000513, // li a0, 0
-    0x000034b7, // lui s1, 3  (12288 iterations)
+    0x0000c4b7, // lui s1, 12  (49152 iterations)
     0x00048593, // loop: mv a1, s1
     0x00159593, // slli a1, a1, 1
     0x00b50533, // add a0, a0, a1
@@ -278,13 +280,13 @@ fn run_sum_loop(config: EngineConfig) -> (Cpu, Stats) {
 
 /// The baseline first tier under tiered with cold code interpreted: a hot
 /// loop gets baseline code at its first evaluation, and once that code has
-/// run `QUICK_TIER_UP` (4096) times, its optimized region; the result is
+/// run `QUICK_TIER_UP` (16384) times, its optimized region; the result is
 /// the interpreter's.
 #[test]
 fn tiered_loops_get_baseline_code_then_their_region() {
     let run = run_sum_loop;
     let (want, _) = run(interp());
-    assert_eq!(want.regs[10], 12288 * 12289);
+    assert_eq!(want.regs[10], 49152 * 49153);
     let config = EngineConfig {
         first_tier: FirstTier::Baseline,
         cold_code: ColdCode::Interpret,
