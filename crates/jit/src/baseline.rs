@@ -1500,6 +1500,39 @@ mod tests {
         store.retire(code_b);
     }
 
+    /// Before a fork the store stops patching (its writable alias goes):
+    /// every chained exit is aimed back through its cell first, and a link
+    /// after it patches nothing.
+    #[test]
+    fn chained_exits_are_unpatched_for_a_fork() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
+        let (a, b) = (store.new_cell(0x1000), store.new_cell(0x2000));
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
+        let mut compile = |text: &str| {
+            let block = parse_blocks(text).expect("parses").remove(0);
+            let mut f = store.compile_baseline(&mut c, &block, flavor, &mut ByPc(vec![&a, &b], &counter))?;
+            store.install(&mut f)
+        };
+        let code_a = compile("block 0x1000..0x1004 {\n mark 0x1000 4\n jump 0x2000\n }").expect("compiles");
+        let code_b = compile("block 0x2000..0x2004 {\n mark 0x2000 4\n ecall 0x2000\n }").expect("compiles");
+        store.link(&a, &code_a);
+        store.link(&b, &code_b);
+        let site = b.sites.load(Ordering::Relaxed);
+        assert_eq!(aimed_at(site), b.inner.load(Ordering::Relaxed), "patched");
+        drop(store.lock_for_fork().expect("ready for a fork"));
+        assert_eq!(aimed_at(site), site + 4, "back through the cell");
+        store.unlink(&b);
+        store.link(&b, &code_b);
+        assert_eq!(aimed_at(site), site + 4, "not patched again");
+        let thread = store.thread();
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        let exit = store.run(&thread, &mut cpu, &a).expect("compiled code ran");
+        assert_eq!((exit, cpu.pc, cpu.instret), (NativeExit::Ecall, 0x2000, 2), "chained through the cell");
+    }
+
     #[test]
     fn floating_point_is_left_to_cranelift() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
