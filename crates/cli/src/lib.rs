@@ -672,6 +672,8 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<EngineConfig> {
         },
         // The engine puts its own `vlen` (`--vlen`, below) here.
         vlen: Default::default(),
+        // The report's hottest code, sampled from what compiled code notes.
+        track_current: args.stats || args.stats_json.is_some(),
     };
     config.optimize = !args.no_opt;
     config.jit = jit;

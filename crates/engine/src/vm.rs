@@ -554,6 +554,11 @@ impl Vm {
     /// Samples where each running vCPU is (the translation it entered
     /// last), for the report's hottest code.
     pub(crate) fn sample_profile(&self) {
+        // Baseline code notes the blocks it runs only when asked to: the
+        // samples would name the wrong code otherwise.
+        if self.store.as_ref().is_some_and(|s| !s.options().track_current) {
+            return;
+        }
         let vcpus: Vec<Arc<VcpuShared>> = self.lock_vcpus().clone();
         let mut profile = self.profile.lock().unwrap_or_else(PoisonError::into_inner);
         for v in vcpus.iter().filter(|v| !v.worker && v.active.load(Ordering::Relaxed)) {

@@ -388,12 +388,15 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// Compiles `block`; returns the offset of the inner entry.
     fn block(&mut self, block: &Block, ic_word: u64, hot_at: Option<u32>) -> R<u32> {
         let inner = self.prologue()?;
-        // For the sampling profiler: which translation this thread is in.
-        match i32::try_from(block.start) {
-            Ok(pc) => self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), pc)?,
-            Err(_) => {
-                self.mov_imm(rax, block.start)?;
-                self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), rax)?;
+        // For the sampler of the hottest code: which translation this
+        // thread is in.
+        if self.env.track_current {
+            match i32::try_from(block.start) {
+                Ok(pc) => self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), pc)?,
+                Err(_) => {
+                    self.mov_imm(rax, block.start)?;
+                    self.a.mov(qword_ptr(r12 + off::CTX_CURRENT), rax)?;
+                }
             }
         }
         if let Some(n) = hot_at {

@@ -78,6 +78,9 @@ pub(crate) struct Env {
     pub(crate) vector_simd: bool,
     /// `vlenb` the vector SIMD code is made for ([`crate::JitOptions::vlen`]).
     pub(crate) vlenb: u64,
+    /// Baseline code notes each block it enters
+    /// ([`crate::JitOptions::track_current`]).
+    pub(crate) track_current: bool,
 }
 
 /// The signature of the shared indirect exits ([`build_indirect`]):
