@@ -177,6 +177,9 @@ struct Bl<'a, L: Linker + ?Sized> {
     traps: Vec<crate::store::TrapSite>,
     /// Its patchable chained exits: (end of the rel32 field, cell).
     chains: Vec<(u32, u64)>,
+    /// The exit to the dispatcher at `rdx` (everything retired) of an
+    /// inline indirect hit that found an exit request.
+    leave_dynamic: Option<CodeLabel>,
     /// Uses of each temporary in the block (its ops and terminator).
     uses: Vec<u32>,
     /// Temporaries whose only use took the value from the register that
@@ -263,6 +266,7 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         accesses: Vec::new(),
         traps: Vec::new(),
         chains: Vec::new(),
+        leave_dynamic: None,
         uses,
         unstored,
         last_def: None,
@@ -639,6 +643,12 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.a.mov(ecx, s.retired)?;
             self.mov_imm(rdx, s.pc)?;
             self.a.mov(eax, s.code as u32)?;
+            self.a.jmp_far(self.env.baseline.tail)?;
+        }
+        if let Some(mut leave) = self.leave_dynamic.take() {
+            self.a.set_label(&mut leave)?;
+            self.a.mov(ecx, 0u32)?;
+            self.a.mov(eax, exit::CONTINUE as u32)?;
             self.a.jmp_far(self.env.baseline.tail)?;
         }
         Ok(())
@@ -1097,6 +1107,42 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         Ok(())
     }
 
+    /// The hit of an indirect jump to `rdx` (instructions counted, return
+    /// address pushed), here in the block: the top of the return-address
+    /// stack for a return, else the site's inline-cache word; on a hit
+    /// (counted as the shared exit counts it), popped, polled and chained
+    /// through the cell's inner way in with this frame, as a direct exit
+    /// is, from a jump of this site's own (predicted per site, not one
+    /// shared jump for every target). A miss falls through to the shared
+    /// exit, which looks again (the stack not popped yet) and on.
+    fn inline_indirect(&mut self, hint: IndirectHint, ic_word: u64) -> R {
+        let miss = self.a.create_label();
+        if hint == IndirectHint::Return {
+            self.a.mov(rcx, qword_ptr(r12 + off::CTX_RAS_TOP))?;
+            self.a.sub(rcx, 1)?;
+            self.a.mov(esi, ecx)?;
+            self.a.and(esi, (RAS_ENTRIES - 1) as u32)?;
+            self.a.mov(rax, qword_ptr(r12 + rsi * 8 + off::CTX_RAS))?;
+            self.a.cmp(qword_ptr(rax + off::CELL_PC), rdx)?;
+            self.a.jne(miss)?;
+            self.a.mov(qword_ptr(r12 + off::CTX_RAS_TOP), rcx)?;
+            self.a.add(qword_ptr(r12 + off::CTX_RETURNS), 1)?;
+        } else {
+            self.mov_imm(rax, ic_word)?;
+            self.a.mov(rax, qword_ptr(rax))?;
+            self.a.cmp(qword_ptr(rax + off::CELL_PC), rdx)?;
+            self.a.jne(miss)?;
+        }
+        self.a.add(qword_ptr(r12 + off::CTX_INDIRECT), 1)?;
+        // An exit request: to the dispatcher at `rdx`.
+        let leave = *self.leave_dynamic.get_or_insert_with(|| self.a.create_label());
+        self.a.cmp(byte_ptr(r12 + off::CTX_EXIT_REQUEST), 0)?;
+        self.a.jne(leave)?;
+        self.a.jmp(qword_ptr(rax + off::CELL_INNER))?;
+        let mut miss = miss;
+        self.a.set_label(&mut miss)
+    }
+
     /// Pushes the cell of the return address if `block` is a call: a `jal`
     /// linking `ra`, or a `jalr` linking `ra` or `t0` (an indirect call: a
     /// function pointer, a PLT's target; spec §2.5 Table 2.1's push), whose
@@ -1166,6 +1212,9 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 if !self.env.chaining {
                     self.a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
                     return self.ret(exit::CONTINUE);
+                }
+                if self.env.inline_cache {
+                    self.inline_indirect(hint, ic_word)?;
                 }
                 // The shared lookup: (cpu, ctx, target, ic_word), after
                 // the frame is taken down ([`Stubs::indirect`]).
@@ -1404,6 +1453,63 @@ mod tests {
                 assert_eq!(pushed.cast_const(), &raw const cell);
             }
             store.unlink(&cell);
+            store.retire(code);
+        }
+    }
+
+    /// A call and its return chain inside baseline code: the return finds
+    /// its address on the return-address stack and chains there from the
+    /// block (then a second indirect jump to the same place, an inline
+    /// cache hit after the shared exit filled it); the counts are what the
+    /// shared exit counts.
+    #[test]
+    fn returns_and_cached_indirect_jumps_chain_inline() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
+        let cells = [0x1000, 0x1004, 0x1008, 0x2000, 0x100c].map(|pc| store.new_cell(pc));
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
+        let texts = [
+            // A call of 0x2000 returning to 0x1004.
+            "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = const 0x1004\n set x1, t0\n jump 0x2000\n }",
+            // Jumps through x5 (twice: 0x1008 comes back here).
+            "block 0x1004..0x1008 {\n mark 0x1004 4\n t0 = get x5\n jump_indirect t0\n }",
+            "block 0x1008..0x100c {\n mark 0x1008 4\n t0 = get x6\n t1 = const 0x1\n t2 = add t0, t1\n set x6, t2\n t3 = const 0x2\n t4 = ltu t2, t3\n branch t4, 0x1004, 0x100c\n }",
+            "block 0x2000..0x2004 {\n mark 0x2000 4\n t0 = get x1\n jump_indirect t0 return\n }",
+        ];
+        let codes: Vec<_> = texts
+            .iter()
+            .zip(&cells)
+            .map(|(text, cell)| {
+                let block = parse_blocks(text).expect("parses").remove(0);
+                let linker = &mut ByPc(cells.iter().collect(), &counter);
+                let mut f = store.compile_baseline(&mut c, &block, flavor, linker).expect("compiles");
+                let code = store.install(&mut f).expect("installs");
+                store.link(cell, &code);
+                code
+            })
+            .collect();
+        let thread = store.thread();
+        // The vCPU's jump cache knows 0x1008 (the dispatcher fills it): the
+        // shared exit finds it there and fills the site's inline cache.
+        let slot = (0x1008 >> 1) & (crate::abi::JUMP_CACHE_ENTRIES - 1);
+        thread.context().jump_cache[slot].store(std::ptr::from_ref(&cells[2]).cast_mut(), Ordering::Relaxed);
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[5] = 0x1008;
+        let exit = store.run(&thread, &mut cpu, &cells[0]).expect("compiled code ran");
+        // 0x1000, 0x2000, 0x1004, 0x1008, 0x1004, 0x1008, then 0x100c (no code).
+        assert_eq!((exit, cpu.pc, cpu.regs[6], cpu.instret), (NativeExit::Continue, 0x100c, 2, 6));
+        let ctx = thread.context();
+        let count = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        assert_eq!(
+            (count(&ctx.indirect_jumps), count(&ctx.returns), count(&ctx.ras_misses), count(&ctx.ic_misses)),
+            (3, 1, 0, 1),
+            "every indirect jump and return counted once; the first jump through x5 missed its cache"
+        );
+        assert_eq!(ctx.ras_top.load(Ordering::Relaxed), 0, "the return popped its address");
+        for (cell, code) in cells.iter().zip(codes) {
+            store.unlink(cell);
             store.retire(code);
         }
     }
