@@ -1467,9 +1467,7 @@ mod tests {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
         let cells = [0x1000, 0x1004, 0x1008, 0x2000, 0x100c].map(|pc| store.new_cell(pc));
-        let counter = AtomicU32::new(0);
         let mut c = store.compiler();
-        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
         let texts = [
             // A call of 0x2000 returning to 0x1004.
             "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = const 0x1004\n set x1, t0\n jump 0x2000\n }",
@@ -1482,10 +1480,7 @@ mod tests {
             .iter()
             .zip(&cells)
             .map(|(text, cell)| {
-                let block = parse_blocks(text).expect("parses").remove(0);
-                let linker = &mut ByPc(cells.iter().collect(), &counter);
-                let mut f = store.compile_baseline(&mut c, &block, flavor, linker).expect("compiles");
-                let code = store.install(&mut f).expect("installs");
+                let code = install_block(&store, &mut c, &cells.iter().collect::<Vec<_>>(), text);
                 store.link(cell, &code);
                 code
             })
@@ -1527,6 +1522,16 @@ mod tests {
         }
     }
 
+    /// Compiles `text` (one block, no run counter) with the baseline
+    /// compiler, its exits through `cells` (by pc), and installs it.
+    fn install_block(store: &CodeStore, c: &mut crate::Compiler, cells: &[&Cell], text: &str) -> crate::NativeCode {
+        let block = parse_blocks(text).expect("parses").remove(0);
+        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
+        let counter = AtomicU32::new(0);
+        let mut f = store.compile_baseline(c, &block, flavor, &mut ByPc(cells.to_vec(), &counter)).expect("compiles");
+        store.install(&mut f).expect("installs")
+    }
+
     /// The rel32 of the patchable jump whose field is at `at` (in the
     /// code view), as the address it leads to.
     fn aimed_at(at: usize) -> usize {
@@ -1544,17 +1549,11 @@ mod tests {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
         let (a1, a2, b) = (store.new_cell(0x1000), store.new_cell(0x1100), store.new_cell(0x2000));
-        let counter = AtomicU32::new(0);
         let mut c = store.compiler();
-        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
-        let mut compile = |text: &str| {
-            let block = parse_blocks(text).expect("parses").remove(0);
-            let mut f = store.compile_baseline(&mut c, &block, flavor, &mut ByPc(vec![&a1, &a2, &b], &counter))?;
-            store.install(&mut f)
-        };
+        let mut compile = |text: &str| install_block(&store, &mut c, &[&a1, &a2, &b], text);
         let jump = |pc: u64| format!("block {pc:#x}..{:#x} {{\n mark {pc:#x} 4\n jump 0x2000\n }}", pc + 4);
-        let code_a1 = compile(&jump(0x1000)).expect("compiles");
-        let code_a2 = compile(&jump(0x1100)).expect("compiles");
+        let code_a1 = compile(&jump(0x1000));
+        let code_a2 = compile(&jump(0x1100));
         store.link(&a1, &code_a1);
         store.link(&a2, &code_a2);
         // Both exits listed under b's cell (the later first), through the
@@ -1574,8 +1573,7 @@ mod tests {
                 set x10, t0
                 ecall 0x2000
             }",
-        )
-        .expect("compiles");
+        );
         store.link(&b, &code_b);
         let inner = b.inner.load(Ordering::Relaxed);
         assert_ne!(inner, store.unlinked().inner, "baseline code has an inner entry");
@@ -1617,16 +1615,11 @@ mod tests {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
         let (a, b) = (store.new_cell(0x1000), store.new_cell(0x2000));
-        let counter = AtomicU32::new(0);
         let mut c = store.compiler();
-        let flavor = Flavor { optimize: false, hot_at: None, checked: false };
-        let mut compile = |text: &str| {
-            let block = parse_blocks(text).expect("parses").remove(0);
-            let mut f = store.compile_baseline(&mut c, &block, flavor, &mut ByPc(vec![&a, &b], &counter))?;
-            store.install(&mut f)
-        };
-        let code_a = compile("block 0x1000..0x1004 {\n mark 0x1000 4\n jump 0x2000\n }").expect("compiles");
-        let code_b = compile("block 0x2000..0x2004 {\n mark 0x2000 4\n ecall 0x2000\n }").expect("compiles");
+        let code_a =
+            install_block(&store, &mut c, &[&a, &b], "block 0x1000..0x1004 {\n mark 0x1000 4\n jump 0x2000\n }");
+        let code_b =
+            install_block(&store, &mut c, &[&a, &b], "block 0x2000..0x2004 {\n mark 0x2000 4\n ecall 0x2000\n }");
         store.link(&a, &code_a);
         store.link(&b, &code_b);
         let site = b.sites.load(Ordering::Relaxed);
