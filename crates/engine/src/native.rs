@@ -60,9 +60,8 @@ const MAX_REFORMS: u32 = 4;
 /// not worth making when the baseline code was). A loop reaches it in
 /// microseconds; Python's test modules do fewer region compiles at 16384
 /// than at 4096 (8-12% less CPU time, wall time 0-3% less; 1024: 5% more
-/// wall time), the suite's workloads the same
-/// (`benches/results/2026-12-05-baseline-chain-real.md`'s section in the
-/// README).
+/// wall time), the suite's workloads the same (A/B runs of 5 December,
+/// README "Baseline code that chains like QEMU's").
 const QUICK_TIER_UP: u32 = 16384;
 
 /// How much slower than optimized code the tiering policy expects baseline

@@ -309,8 +309,8 @@ pub(crate) fn leave_frame() -> R<Vec<u8>> {
 
 /// The store's shared code that every baseline block jumps to (`jmp
 /// rel32`, resolved where the block is installed: the code cache is at
-/// most 2 GiB), so that each block holds only what is its own. 0 until
-/// built ([`Stubs::build`]).
+/// most 1 GiB), so that each block holds only what is its own. 0 until
+/// the store installs the code of [`Stubs::code`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Stubs {
     /// The `tail`-convention entry: pushes the callee-saved registers,
@@ -587,7 +587,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 
     /// The constant temporary `t` holds, if it fits a sign-extended imm32.
     fn imm32(&self, t: Temp) -> Option<i32> {
-        self.consts.get(t.index()).copied().flatten().and_then(|v| i32::try_from(v as i64).ok())
+        self.const_of(t).and_then(|v| i32::try_from(v as i64).ok())
     }
 
     /// Marks temporary `t` defined: as constant `value`, as a lazy read of
@@ -728,7 +728,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 let i = reg.index() & 63;
                 if i != 0 {
                     let at = Self::guest_reg(i as u8);
-                    match self.consts.get(src.index()).copied().flatten() {
+                    match self.const_of(src) {
                         Some(v) => {
                             self.known_regs |= 1 << i;
                             self.known[i] = v;
@@ -750,7 +750,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 }
             }
             Op::Unary { op, dst, src } => {
-                if let Some(v) = self.consts.get(src.index()).copied().flatten() {
+                if let Some(v) = self.const_of(src) {
                     self.check_temp(src)?;
                     return self.def_const(dst, ferrovm_ir::eval::unary(op, v));
                 }
@@ -1457,11 +1457,13 @@ mod tests {
         }
     }
 
-    /// A call and its return chain inside baseline code: the return finds
-    /// its address on the return-address stack and chains there from the
-    /// block (then a second indirect jump to the same place, an inline
-    /// cache hit after the shared exit filled it); the counts are what the
-    /// shared exit counts.
+    /// A call and its return, and an indirect jump whose cache the shared
+    /// exit filled, run through baseline code with the results and counts
+    /// of the shared exit (indirect jumps, returns, misses) and the return
+    /// popped: what the inline hits must keep (each hit here is taken
+    /// inline first; the test does not see which path ran, only that the
+    /// inline one counts and pops as the shared one does: without its pop
+    /// it fails).
     #[test]
     fn returns_and_cached_indirect_jumps_chain_inline() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));

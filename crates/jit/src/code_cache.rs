@@ -820,17 +820,13 @@ impl CodeCache {
     /// as QEMU relies on when it chains its blocks). Whether it could
     /// ([`CodeCache::can_patch`]; `at` in the region and aligned).
     pub fn patch_rel32(&mut self, at: usize, disp: i32) -> bool {
-        let Writer::Alias { rw, .. } = &self.writer else { return false };
-        let Some(offset) = at.checked_sub(self.base.as_ptr() as usize).filter(|&o| o + 4 <= self.size && o % 4 == 0)
-        else {
-            return false;
-        };
-        // SAFETY: `offset..offset + 4` lies in the region, whose read-write
-        // alias starts at `rw` (page aligned, so the field is 4-byte aligned
-        // there too); only the cache writes the alias (under `&mut`), and
-        // an `AtomicU32` store is a plain aligned 4-byte store, what the
-        // code view's instruction fetch may observe at any time.
-        unsafe { (*rw.as_ptr().add(offset).cast::<AtomicU32>()).store(disp as u32, Ordering::Release) };
+        let Some(field) = self.alias_of(at, 4).filter(|p| p.as_ptr().addr() % 4 == 0) else { return false };
+        // SAFETY: `alias_of` checked the 4 bytes lie in the region's
+        // read-write alias, 4-byte aligned; only the cache writes the alias
+        // (under `&mut`), and an `AtomicU32` store is a plain aligned 4-byte
+        // store, what the code view's instruction fetch may observe at any
+        // time.
+        unsafe { field.cast::<AtomicU32>().as_ref().store(disp as u32, Ordering::Release) };
         // Not noted as written: the page was, when its code was (counting
         // each patch would drop the alias's mappings, and fault them in
         // again, several times as often).
@@ -842,15 +838,21 @@ impl CodeCache {
     /// cache's user under its lock). Whether it could
     /// ([`CodeCache::can_patch`]; `at` in the region).
     pub fn patch_word(&mut self, at: usize, value: u64) -> bool {
-        let Writer::Alias { rw, .. } = &self.writer else { return false };
-        let Some(offset) = at.checked_sub(self.base.as_ptr() as usize).filter(|&o| o + 8 <= self.size) else {
-            return false;
-        };
-        // SAFETY: `offset..offset + 8` lies in the region, whose read-write
-        // alias starts at `rw`; only the cache writes the alias (under
-        // `&mut`), and no code executes these bytes.
-        unsafe { std::ptr::write_unaligned(rw.as_ptr().add(offset).cast::<u64>(), value) };
+        let Some(word) = self.alias_of(at, 8) else { return false };
+        // SAFETY: `alias_of` checked the 8 bytes lie in the region's
+        // read-write alias; only the cache writes the alias (under `&mut`),
+        // and no code executes these bytes.
+        unsafe { word.cast::<u64>().write_unaligned(value) };
         true
+    }
+
+    /// Where the `len` bytes at host address `at` of the region are in the
+    /// writable alias, if the cache has one and they lie in the region.
+    fn alias_of(&self, at: usize, len: usize) -> Option<NonNull<u8>> {
+        let Writer::Alias { rw, .. } = &self.writer else { return None };
+        let offset = at.checked_sub(self.base.as_ptr() as usize).filter(|&o| o + len <= self.size)?;
+        // SAFETY: `offset` lies in the region, whose alias is as large.
+        Some(unsafe { rw.add(offset) })
     }
 
     /// Makes `a` executable (read-execute, no longer writable). x86-64 keeps

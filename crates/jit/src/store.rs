@@ -30,6 +30,15 @@ use crate::fault::Trampoline;
 use crate::translate::{self, Env};
 use crate::{Error, Result};
 
+/// The chaining cell at address `cell`, named by live compiled code (its
+/// exits, their lists); the caller holds it no longer than that code lives.
+fn cell_at<'a>(cell: usize) -> &'a Cell {
+    // SAFETY: the cells compiled code goes through outlive it and stay
+    // where they are (the engine's records are never freed; the sentinel
+    // is the store's own), per `Linker::cell`'s contract.
+    unsafe { &*(cell as *const Cell) }
+}
+
 /// Default code-cache budget: 64 MiB.
 pub const DEFAULT_CODE_CACHE_SIZE: usize = 64 << 20;
 
@@ -999,7 +1008,7 @@ impl CodeStore {
             return Err(Error::CacheFull { len: f.bytes.len() });
         };
         let entry = code.cache.addr(&alloc);
-        // Jumps to the shared stubs: the code cache spans at most 2 GiB
+        // Jumps to the shared stubs: the code cache spans at most 1 GiB
         // (`new`), so every displacement fits.
         for &(end, target) in &f.far {
             let disp = (target as i64).wrapping_sub((entry + end as usize) as i64);
@@ -1025,10 +1034,7 @@ impl CodeStore {
         let mut chains = Vec::new();
         if code.patching {
             for &(end, cell) in &f.chains {
-                // SAFETY: the cells compiled code goes through outlive it
-                // (the engine's records are never freed; the sentinel is
-                // the store's own).
-                let head = unsafe { &*(cell as *const Cell) }.sites.load(Ordering::Relaxed);
+                let head = cell_at(cell as usize).sites.load(Ordering::Relaxed);
                 let next = end as usize - 4 + crate::baseline::CHAIN_NEXT;
                 f.bytes[next..next + 8].copy_from_slice(&(head as u64).to_le_bytes());
                 chains.push((cell as usize, entry + end as usize - 4));
@@ -1045,8 +1051,7 @@ impl CodeStore {
         // before the list held the exit is seen here, and one after sees
         // the exit in the list (see `repatch`).
         for &(cell, at) in &chains {
-            // SAFETY: as above.
-            let c = unsafe { &*(cell as *const Cell) };
+            let c = cell_at(cell);
             c.sites.store(at, Ordering::SeqCst);
             let inner = c.inner.load(Ordering::SeqCst);
             code.cache.patch_rel32(at, Self::disp(at, inner, self.leave_frame));
@@ -1153,15 +1158,14 @@ impl CodeStore {
     /// once every thread has left compiled code since this call.
     pub fn retire(&self, native: NativeCode) {
         let mut code = self.lock();
-        // Its chained exits are patched no more (the bytes are reused):
-        // off their cells' lists.
+        let live = code.live.remove(&native.entry);
+        // Its chained exits are patched no more (the bytes are reused once
+        // freed below): off their cells' lists.
         if code.patching
-            && let Some(live) = code.live.get(&native.entry)
+            && let Some(live) = live
         {
-            let chains = live.chains.clone();
-            for &(cell, at) in &chains {
-                // SAFETY: cells outlive the code that goes through them.
-                let cell = unsafe { &*(cell as *const Cell) };
+            for &(cell, at) in &live.chains {
+                let cell = cell_at(cell);
                 let next = Self::next_site(at);
                 // The exit before it in the list (`None`: it is the head).
                 let mut before = None;
@@ -1180,7 +1184,6 @@ impl CodeStore {
                 }
             }
         }
-        code.live.remove(&native.entry);
         code.cache.free(native.alloc);
         let tag = self.epochs.advance();
         code.dead_data.push((tag, native.data));
