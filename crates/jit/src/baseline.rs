@@ -49,7 +49,7 @@
 use ferrovm_ir::{BinOp, Block, FenceKind, IndirectHint, MemSize, Op, Temp, Terminator, UnOp};
 use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 
-use crate::abi::{RAS_ENTRIES, exit, offsets as off};
+use crate::abi::{JUMP_CACHE_ENTRIES, RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, order_code, size_code};
 use crate::store::Linker;
 use crate::translate::{Env, is_call};
@@ -304,6 +304,97 @@ pub(crate) fn leave_frame() -> R<Vec<u8>> {
     a.mov(rsi, r12)?;
     pop_frame(&mut a)?;
     a.jmp(qword_ptr(rax + off::CELL_CODE))?;
+    a.finish()
+}
+
+/// The dispatcher stub, where every cell without compiled code leads (a
+/// block's `tail` convention: `cpu` in `rdi`, `pc` in `rdx`): stores the
+/// wanted `pc` and returns [`exit::CONTINUE`].
+pub(crate) fn dispatcher() -> R<Vec<u8>> {
+    let mut a = X64::new();
+    a.mov(qword_ptr(rdi + off::CPU_PC), rdx)?;
+    a.mov(eax, exit::CONTINUE as u32)?;
+    a.ret()?;
+    a.finish()
+}
+
+/// The entry trampoline, called from Rust with the C ABI
+/// ([`crate::fault::Trampoline`]: `(cpu, ctx, code, pc) -> exit code`):
+/// calls `code` with the `tail` convention (`cpu`, `ctx`, `pc`), under
+/// which chained blocks replace each other's frames. (The callee-saved
+/// registers are saved around it by [`crate::fault::enter`].)
+pub(crate) fn trampoline() -> R<Vec<u8>> {
+    let mut a = X64::new();
+    // Entered with rsp = 8 mod 16: after the push, the call is aligned.
+    a.push(rbp)?;
+    a.mov(rbp, rsp)?;
+    a.mov(rax, rdx)?;
+    a.mov(rdx, rcx)?;
+    a.call(rax)?;
+    a.mov(rsp, rbp)?;
+    a.pop(rbp)?;
+    a.ret()?;
+    a.finish()
+}
+
+/// A shared indirect exit (`ret`: the one for returns), tail-called with
+/// the `tail` convention as `(cpu, ctx, target, ic_word)` in `rdi`, `rsi`,
+/// `rdx`, `rcx`, guest registers written back already: continues at guest
+/// `target` through the top of the return-address stack (popped; if
+/// `ret`), the inline cache at `ic_word`, the vCPU's jump cache (a hit
+/// there fills the inline cache) or the dispatcher, polling the exit
+/// request before it chains and counting what Cranelift's inline indirect
+/// exit counts (`Tr::chain_indirect` in `translate.rs`, which optimized
+/// regions use). Machine code rather than a Cranelift function: the store
+/// builds it at start-up, where a Cranelift compile costs 100 us.
+pub(crate) fn indirect_exit(env: &Env, ret: bool) -> R<Vec<u8>> {
+    let mut a = X64::new();
+    let (hit, miss, leave) = (a.create_label(), a.create_label(), a.create_label());
+    if env.chaining {
+        a.add(qword_ptr(rsi + off::CTX_INDIRECT), 1)?;
+        if ret {
+            a.add(qword_ptr(rsi + off::CTX_RETURNS), 1)?;
+        }
+        if env.inline_cache && ret {
+            a.mov(rax, qword_ptr(rsi + off::CTX_RAS_TOP))?;
+            a.sub(rax, 1)?;
+            a.mov(qword_ptr(rsi + off::CTX_RAS_TOP), rax)?;
+            a.and(eax, (RAS_ENTRIES - 1) as u32)?;
+            a.mov(rax, qword_ptr(rsi + rax * 8 + off::CTX_RAS))?;
+            a.cmp(qword_ptr(rax + off::CELL_PC), rdx)?;
+            a.je(hit)?;
+            a.add(qword_ptr(rsi + off::CTX_RAS_MISSES), 1)?;
+        }
+        if env.inline_cache {
+            a.mov(rax, qword_ptr(rcx))?;
+            a.cmp(qword_ptr(rax + off::CELL_PC), rdx)?;
+            a.je(hit)?;
+            a.add(qword_ptr(rsi + off::CTX_IC_MISSES), 1)?;
+        }
+        // The jump cache: direct-mapped by `pc >> 1`.
+        a.mov(rax, rdx)?;
+        a.shr(rax, 1)?;
+        a.and(eax, (JUMP_CACHE_ENTRIES - 1) as u32)?;
+        a.mov(rax, qword_ptr(rsi + rax * 8 + off::CTX_JUMP_CACHE))?;
+        a.cmp(qword_ptr(rax + off::CELL_PC), rdx)?;
+        a.jne(miss)?;
+        if env.inline_cache {
+            a.mov(qword_ptr(rcx), rax)?;
+        }
+        let mut hit = hit;
+        a.set_label(&mut hit)?;
+        a.cmp(byte_ptr(rsi + off::CTX_EXIT_REQUEST), 0)?;
+        a.jne(leave)?;
+        a.jmp(qword_ptr(rax + off::CELL_CODE))?;
+        let mut miss = miss;
+        a.set_label(&mut miss)?;
+        a.add(qword_ptr(rsi + off::CTX_JC_MISSES), 1)?;
+    }
+    let mut leave = leave;
+    a.set_label(&mut leave)?;
+    a.mov(qword_ptr(rdi + off::CPU_PC), rdx)?;
+    a.mov(eax, exit::CONTINUE as u32)?;
+    a.ret()?;
     a.finish()
 }
 

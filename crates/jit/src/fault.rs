@@ -77,7 +77,7 @@ pub(crate) struct Trapped {
     pub(crate) write: bool,
 }
 
-/// The trampoline's signature (see `translate::build_trampoline`).
+/// The trampoline's signature (see `baseline::trampoline`).
 pub(crate) type Trampoline = unsafe extern "C" fn(*mut Cpu, *const JitContext, usize, u64) -> u64;
 
 /// Whether this host can leave compiled code from a fault (x86-64 Linux).

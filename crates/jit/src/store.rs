@@ -552,19 +552,6 @@ fn host_isa(effort: Effort, direct: bool, extra: &[(String, String)]) -> Result<
     builder.finish(settings::Flags::new(flags)).map_err(|e| Error::Setup(e.to_string()))
 }
 
-/// A linker for the permanent functions, which link nothing.
-struct NoLinks(*const Cell, *const AtomicU32);
-
-impl Linker for NoLinks {
-    fn cell(&mut self, _: u64) -> *const Cell {
-        self.0
-    }
-
-    fn counter(&mut self, _: u64) -> *const AtomicU32 {
-        self.1
-    }
-}
-
 impl CodeStore {
     /// A JIT for guest memory `mem`.
     pub fn new(mem: &Arc<AddressSpace>, options: JitOptions) -> Result<Self> {
@@ -655,21 +642,17 @@ impl CodeStore {
             precise: AtomicBool::new(false),
         };
         // The stub, the trampoline and the shared indirect exits are
-        // permanent: their code is never retired.
-        let mut c = store.compiler();
-        let fe = store.isa.frontend_config();
-        c.cl.clear();
-        translate::build_stub(&mut c.cl.func, &mut c.fctx, fe);
-        store.stub = store.emit_permanent(&mut c)?;
-        c.cl.clear();
-        translate::build_trampoline(&mut c.cl.func, &mut c.fctx, fe);
-        let tramp = store.emit_permanent(&mut c)?;
-        // SAFETY: `tramp` is the published entry of a function with exactly
-        // the `Trampoline` signature (System V, four i64 params, one i64
-        // result), built just above.
+        // permanent: their code is never retired. (Machine code from the
+        // baseline emitter: Cranelift compiles here would cost a short
+        // program's start-up 0.4 ms.)
+        let codegen = |e: crate::baseline::Unsupported| Error::Codegen(e.0);
+        store.stub = store.install_permanent(crate::baseline::dispatcher().map_err(codegen)?)?;
+        let tramp = store.install_permanent(crate::baseline::trampoline().map_err(codegen)?)?;
+        // SAFETY: `tramp` is the published entry of machine code taking
+        // exactly the `Trampoline` signature (System V, four i64 params,
+        // one i64 result), built just above.
         store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
-        store.leave_frame =
-            store.install_permanent(crate::baseline::leave_frame().map_err(|e| Error::Codegen(e.0))?)?;
+        store.leave_frame = store.install_permanent(crate::baseline::leave_frame().map_err(codegen)?)?;
         store.unlink(&store.sentinel);
         if store.env.fp.is_some() {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
@@ -683,16 +666,12 @@ impl CodeStore {
             store.env.fp =
                 store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, thunks, ..fp });
         }
-        let dummy = AtomicU32::new(0);
         for ret in [false, true] {
-            c.cl.clear();
-            let mut links = NoLinks(&*store.sentinel, &dummy);
-            translate::build_indirect(&mut c.cl.func, &mut c.fctx, store.env, &mut links, ret, fe);
-            store.env.indirect[usize::from(ret)] = store.emit_permanent(&mut c)? as u64;
+            let code = crate::baseline::indirect_exit(&store.env, ret).map_err(codegen)?;
+            store.env.indirect[usize::from(ret)] = store.install_permanent(code)? as u64;
         }
         let mut at = [0; 5];
-        for (at, bytes) in at.iter_mut().zip(crate::baseline::Stubs::code(&store.env).map_err(|e| Error::Codegen(e.0))?)
-        {
+        for (at, bytes) in at.iter_mut().zip(crate::baseline::Stubs::code(&store.env).map_err(codegen)?) {
             *at = store.install_permanent(bytes)? as u64;
         }
         let [enter, tail, ret, plain, ret_exit] = at;
@@ -790,13 +769,6 @@ impl CodeStore {
     /// holding published code may be made writable again.
     pub fn allow_concurrent_installs(&self) {
         self.lock().cache.set_shared_pages(false);
-    }
-
-    /// Compiles the function in `c.cl.func` (a permanent one), installs and
-    /// publishes it; returns its entry.
-    fn emit_permanent(&self, c: &mut Compiler) -> Result<usize> {
-        let (bytes, _, _) = c.emit(&self.isa, self.options.dump)?;
-        self.install_permanent(bytes)
     }
 
     /// Installs and publishes machine code that is never retired (the

@@ -45,7 +45,7 @@ pub(crate) use fp::{HostFp, SoftKind};
 pub(crate) struct Env {
     pub(crate) host_base: u64,
     pub(crate) page_table: u64,
-    /// The shared indirect exits ([`build_indirect`]): plain, and for
+    /// The shared indirect exits ([`crate::baseline::indirect_exit`]): plain, and for
     /// returns (0 until built).
     pub(crate) indirect: [u64; 2],
     /// The shared code of baseline blocks (all 0 until built).
@@ -83,7 +83,8 @@ pub(crate) struct Env {
     pub(crate) track_current: bool,
 }
 
-/// The signature of the shared indirect exits ([`build_indirect`]):
+/// The signature of the shared indirect exits
+/// ([`crate::baseline::indirect_exit`]):
 /// `(cpu, ctx, target, ic_word) -> exit code`, `tail` convention.
 pub(crate) fn indirect_signature() -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
@@ -150,8 +151,8 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     retired: u32,
     insns: u32,
     sigs: Sigs,
-    /// This block's inline-cache word (for an indirect exit).
-    ic_word: IcWord,
+    /// The address of this translation's inline-cache word (for an indirect exit).
+    ic_word: u64,
     pending: Vec<SideExit>,
     /// Heads of the region's blocks, by guest start address (empty for a
     /// single block).
@@ -220,14 +221,6 @@ fn access_tag(n: u32) -> TrapCode {
 pub(crate) fn access_number(code: TrapCode) -> Option<u32> {
     let n = u32::from(code.as_raw().get()) - 1;
     (n < MAX_DIRECT_ACCESSES && access_tag(n) == code).then_some(n)
-}
-
-/// The inline-cache word of an indirect exit: the translation's own (an
-/// address), or a parameter (the shared indirect-exit functions).
-#[derive(Clone, Copy)]
-enum IcWord {
-    Const(u64),
-    Param(Value),
 }
 
 /// Where a failed check leaves: a side-exit block of its own, or (in eager
@@ -437,7 +430,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     let mut env = env;
     env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
-    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(ic_word));
+    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, ic_word);
     tr.checked = checked.to_vec();
     tr.site_pc = first.start;
     // For the sampling profiler: which translation this thread is in.
@@ -553,7 +546,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
 impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// A translator for the function `b` builds, in its entry block (whose
     /// first two params are `cpu` and `ctx`).
-    fn new(mut b: FunctionBuilder<'a>, env: Env, linker: &'b mut L, ic_word: IcWord) -> Self {
+    fn new(mut b: FunctionBuilder<'a>, env: Env, linker: &'b mut L, ic_word: u64) -> Self {
         let sigs = Sigs {
             h2: b.import_signature(helper_sig(2, true)),
             h3: b.import_signature(helper_sig(3, true)),
@@ -614,10 +607,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
 
     /// The address of the inline-cache word, as a value.
     fn ic_word(&mut self) -> Value {
-        match self.ic_word {
-            IcWord::Const(addr) => self.iconst(addr),
-            IcWord::Param(v) => v,
-        }
+        self.iconst(self.ic_word)
     }
 
     fn t(&self, t: ferrovm_ir::Temp) -> Result<Value, Untranslatable> {
@@ -1490,65 +1480,6 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
         self.ret(code);
     }
-}
-
-/// The dispatcher stub: stores the wanted `pc` and returns
-/// [`exit::CONTINUE`]. Every cell starts pointing here.
-pub(crate) fn build_stub(func: &mut Function, fctx: &mut FunctionBuilderContext, fe: TargetFrontendConfig) {
-    *func = Function::with_name_signature(UserFuncName::default(), block_signature());
-    let mut b = FunctionBuilder::new(func, fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let (cpu, pc) = (b.block_params(entry)[0], b.block_params(entry)[2]);
-    b.ins().store(flags(), pc, cpu, off::CPU_PC);
-    let c = b.ins().iconst(I64, exit::CONTINUE as i64);
-    b.ins().return_(&[c]);
-    b.seal_all_blocks();
-    b.finalize(fe);
-}
-
-/// A shared indirect exit: `(cpu, ctx, target, ic_word)`, written back
-/// already, continues at guest `target` through the return-address stack
-/// (if `ret`), the inline cache at `ic_word`, the jump cache or the
-/// dispatcher, exactly like an inline indirect exit.
-pub(crate) fn build_indirect<L: Linker + ?Sized>(
-    func: &mut Function,
-    fctx: &mut FunctionBuilderContext,
-    env: Env,
-    linker: &mut L,
-    ret: bool,
-    fe: TargetFrontendConfig,
-) {
-    *func = Function::with_name_signature(UserFuncName::default(), indirect_signature());
-    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, IcWord::Const(0));
-    let entry = tr.b.current_block().expect("in the entry block");
-    let (target, word) = (tr.b.block_params(entry)[2], tr.b.block_params(entry)[3]);
-    tr.ic_word = IcWord::Param(word);
-    tr.chain_indirect(target, if ret { IndirectHint::Return } else { IndirectHint::None });
-    tr.b.seal_all_blocks();
-    tr.b.finalize(fe);
-}
-
-/// The entry trampoline, callable from Rust with the C ABI:
-/// `extern "C" fn(cpu, ctx, code, pc) -> u64`. It calls `code` with the
-/// `tail` convention, so chained blocks replace each other's frames under it.
-pub(crate) fn build_trampoline(func: &mut Function, fctx: &mut FunctionBuilderContext, fe: TargetFrontendConfig) {
-    let mut sig = Signature::new(CallConv::SystemV);
-    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
-    sig.returns.push(AbiParam::new(I64));
-    *func = Function::with_name_signature(UserFuncName::default(), sig);
-    let mut b = FunctionBuilder::new(func, fctx);
-    let tail = b.import_signature(block_signature());
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let p = b.block_params(entry).to_vec();
-    let call = b.ins().call_indirect(tail, p[2], &[p[0], p[1], p[3]]);
-    let r = b.inst_results(call)[0];
-    b.ins().return_(&[r]);
-    b.seal_all_blocks();
-    b.finalize(fe);
 }
 
 #[cfg(test)]
