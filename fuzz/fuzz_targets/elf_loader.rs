@@ -18,7 +18,7 @@ static MEM: OnceLock<Option<AddressSpace>> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let Some(mem) = MEM.get_or_init(|| AddressSpace::new().ok()).as_ref() else { return };
-    match ferrovm_linux::elf::load(mem, data, Path::new("fuzz.elf"), ferrovm_linux::elf::PIE_BASE) {
+    match ferrovm_linux::elf::load(mem, data, None, Path::new("fuzz.elf"), ferrovm_linux::elf::PIE_BASE) {
         Ok(loaded) => assert!(loaded.end <= GUEST_LIMIT && loaded.start <= loaded.end),
         Err(e) => assert!(!e.to_string().contains('\n'), "multi-line error: {e}"),
     }

@@ -298,7 +298,7 @@ impl Machine {
     /// for Linux wants [`Machine::linux`].
     pub fn load_elf(&mut self, path: &Path) -> Result<LoadedElf> {
         let data = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        let loaded = ferrovm_linux::elf::load(&self.mem, &data, path, ferrovm_linux::elf::PIE_BASE)?;
+        let loaded = ferrovm_linux::elf::load(&self.mem, &data, None, path, ferrovm_linux::elf::PIE_BASE)?;
         if loaded.interp.is_some() {
             return Err(Error::Dynamic(path.to_path_buf()));
         }

@@ -462,9 +462,16 @@ pub fn run_cases(
     subject: Option<&dyn Runner>,
     max_reports: usize,
 ) -> Result<Summary> {
-    let path = std::env::temp_dir().join(format!("ferrovm-difftest-{}-cases.elf", std::process::id()));
+    // A file of this call's own: calls run in parallel (tests), and a
+    // machine may read the program for as long as it runs (ferrovm maps
+    // its segments from the file, as Linux does).
+    static CALL: AtomicUsize = AtomicUsize::new(0);
+    let call = CALL.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("ferrovm-difftest-{}-{call}-cases.elf", std::process::id()));
     let summary = Mutex::new(Summary { cases: cases.len() as u64, ..Summary::default() });
-    run_batch(cases, &path, oracle, subject, max_reports, &summary)?;
+    let ran = run_batch(cases, &path, oracle, subject, max_reports, &summary);
+    let _ = std::fs::remove_file(&path);
+    ran?;
     Ok(summary.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 

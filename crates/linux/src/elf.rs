@@ -4,6 +4,7 @@
 //! uses is checked before use, so a malformed file gives a one-line
 //! [`Error::BadElf`] and never a panic or a host fault.
 
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 use ferrovm_mem::{AddressSpace, GUEST_LIMIT, PAGE_SIZE, Perms};
@@ -78,10 +79,45 @@ fn page_up(x: u64) -> Option<u64> {
     Some(x.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1))
 }
 
+/// Maps segment `s` (checked: its file bytes lie inside the file, its
+/// address and offset agree modulo the page size, its pages are its own)
+/// from the file `fd`: its file pages copy-on-write, the rest of the last
+/// one zeroed if the segment goes on past its file bytes (`.bss`), as
+/// Linux's loader does, then fresh zero pages up to its end. Readable
+/// for now; the caller sets the exact permissions. An error leaves the
+/// range for the caller to map another way.
+fn map_from_file(mem: &AddressSpace, s: &Segment, fd: BorrowedFd<'_>, name: &str) -> Result<()> {
+    let start = page_down(s.vaddr);
+    let file_end = s.vaddr + s.filesz;
+    let (Some(file_pages), Some(end)) = (page_up(file_end), page_up(s.vaddr + s.memsz)) else {
+        return Err(Error::BadElf { path: name.into(), message: "segment end overflows".into() });
+    };
+    mem.map_file(start, file_pages - start, s.perms | Perms::R, Some(name), fd, page_down(s.offset))?;
+    if s.memsz > s.filesz && file_end < file_pages {
+        let zeros = vec![0; (file_pages - file_end) as usize];
+        mem.write_bytes_force(file_end, &zeros)
+            .map_err(|f| Error::BadElf { path: name.into(), message: format!("cannot clear .bss: {f}") })?;
+    }
+    if file_pages < end {
+        mem.map_named(file_pages, end - file_pages, s.perms | Perms::R, Some(name))?;
+    }
+    Ok(())
+}
+
 /// Checks the ELF header and program headers of `data` and maps its
 /// `PT_LOAD` segments into `mem`. `base` is where to put a position
-/// independent (`ET_DYN`) file.
-pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<LoadedElf> {
+/// independent (`ET_DYN`) file. With `file` (the open file `data` was
+/// read from), a segment whose pages it shares with no other segment is
+/// mapped from the file copy-on-write, as Linux maps it (see
+/// [`AddressSpace::map_file`]); the others, or all without `file`, are
+/// copied from `data`.
+pub fn load(
+    mem: &AddressSpace,
+    data: &[u8],
+    file: Option<BorrowedFd<'_>>,
+    path: &Path,
+    base: u64,
+) -> Result<LoadedElf> {
     let r = Reader { data, path };
     if data.len() < 64 {
         return r.bad(format!("truncated ELF header ({} bytes)", data.len()));
@@ -194,10 +230,22 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
         return r.bad(format!("entry point {entry:#x} is not in an executable segment"));
     }
 
-    // Map: pages shared by two segments get the union of their permissions.
+    // Map: from the file where a segment has its pages to itself, else
+    // fresh pages (pages shared by two segments get the union of their
+    // permissions) that the segment's bytes are copied into.
     let name = path.to_string_lossy();
+    let mut from_file = vec![false; segments.len()];
+    if let Some(fd) = file {
+        for (i, s) in segments.iter().enumerate() {
+            let alone = (i == 0 || page_up(segments[i - 1].vaddr + segments[i - 1].memsz) <= Some(page_down(s.vaddr)))
+                && segments.get(i + 1).is_none_or(|n| page_up(s.vaddr + s.memsz) <= Some(page_down(n.vaddr)));
+            if alone && s.filesz > 0 {
+                from_file[i] = map_from_file(mem, s, fd, &name).is_ok();
+            }
+        }
+    }
     let mut mapped_until = 0u64;
-    for s in &segments {
+    for (s, _) in segments.iter().zip(&from_file).filter(|(_, f)| !**f) {
         let start = page_down(s.vaddr);
         let Some(end) = page_up(s.vaddr + s.memsz) else { return r.bad("segment end overflows") };
         let fresh = start.max(mapped_until);
@@ -211,7 +259,7 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
         }
         mapped_until = mapped_until.max(end);
     }
-    for s in &segments {
+    for (s, _) in segments.iter().zip(&from_file).filter(|(_, f)| !**f) {
         let bytes = r.bytes(s.offset, s.filesz, "segment")?;
         mem.write_bytes_force(s.vaddr, bytes)
             .map_err(|f| Error::BadElf { path: path.to_path_buf(), message: format!("cannot write segment: {f}") })?;
@@ -242,4 +290,47 @@ pub fn load(mem: &AddressSpace, data: &[u8], path: &Path, base: u64) -> Result<L
         })
         .unwrap_or(0);
     Ok(LoadedElf { entry, phdr, phnum, phent, bias, end, start, interp })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program's segments read the same whether they were mapped from
+    /// the file or copied: every byte up to each segment's memory size
+    /// (`.bss` zero, also in the page its file bytes end in), with the
+    /// same permissions.
+    #[test]
+    fn segments_mapped_from_the_file_read_as_copied_ones() {
+        for name in ["hello", "dyn_hello", "min_hello"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/guests/bin").join(name);
+            let data = std::fs::read(&path).expect("a committed guest program");
+            let file = std::fs::File::open(&path).expect("open");
+            let (mapped, copied) = (AddressSpace::new().expect("space"), AddressSpace::new().expect("space"));
+            let a = load(&mapped, &data, Some(std::os::fd::AsFd::as_fd(&file)), &path, PIE_BASE).expect("load");
+            let b = load(&copied, &data, None, &path, PIE_BASE).expect("load");
+            assert_eq!(a, b);
+            let maps = |m: &AddressSpace| m.mappings().iter().map(|m| (m.start, m.end, m.perms)).collect::<Vec<_>>();
+            assert_eq!(maps(&mapped), maps(&copied), "{name}");
+            let header = FileHeader64::<LittleEndian>::parse(&*data).expect("header");
+            let mut bss = 0;
+            for h in header.program_headers(LittleEndian, &*data).expect("headers") {
+                if h.p_type(LittleEndian) != elf::PT_LOAD {
+                    continue;
+                }
+                let (vaddr, memsz) = (h.p_vaddr(LittleEndian) + a.bias, h.p_memsz(LittleEndian));
+                bss += memsz - h.p_filesz(LittleEndian);
+                let (mut x, mut y) = (vec![0; memsz as usize], vec![0; memsz as usize]);
+                mapped.read_bytes_force(vaddr, &mut x).expect("read");
+                copied.read_bytes_force(vaddr, &mut y).expect("read");
+                assert!(x == y, "{name}: the segment at {vaddr:#x} differs");
+            }
+            assert!(bss > 0 || name == "min_hello", "{name} has a .bss to check");
+            // And the first really was mapped from the file (the host maps
+            // it into the guest's reservation).
+            let host_maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+            let real = std::fs::canonicalize(&path).expect("path");
+            assert!(host_maps.contains(real.to_str().expect("utf-8")), "{name} is mapped from its file");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::Write;
 use std::ops::Range;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -309,17 +309,57 @@ fn check_isa(data: &[u8], path: &Path, isa: ExtSet) -> Result<()> {
 
 /// Reads the program (or interpreter) at `path`; also the host path of the
 /// file read (for its symbols).
-fn read_program(vfs: &Vfs, path: &Path, interp: bool) -> Result<(Vec<u8>, PathBuf)> {
+fn read_program(vfs: &Vfs, path: &Path, interp: bool) -> Result<Program> {
     let bytes = path.as_os_str().as_encoded_bytes();
     let fd = vfs
         .open_program(bytes, interp)
         .map_err(|e| Error::Read { path: path.to_path_buf(), source: std::io::Error::from(e) })?;
     let host = crate::symbols::fd_path(&fd).unwrap_or_else(|| path.to_path_buf());
     let mut file = std::fs::File::from(fd);
-    let mut data = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut data)
-        .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-    Ok((data, host))
+    let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+    // SAFETY: a private read-only map of the file, read only as a byte
+    // slice by the loader, which checks every field it uses. If another
+    // process changes the file meanwhile, the loader reads other bytes
+    // (and fails its checks or loads them, as a `read` racing the change
+    // would); if one truncates it, a read past the new end kills ferrovm
+    // with SIGBUS instead of failing (Linux forbids writing a program
+    // being executed for the same reason). The map is dropped once loaded.
+    let mapped = regular.then(|| unsafe { memmap2::Mmap::map(&file) }.ok()).flatten();
+    let data = match mapped {
+        Some(m) => Bytes::Mapped(m),
+        None => {
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut data)
+                .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+            Bytes::Read(data)
+        }
+    };
+    Ok(Program { data, file, host })
+}
+
+/// A program file opened for loading: its bytes, the open file (its
+/// segments are mapped from it) and its host path.
+struct Program {
+    data: Bytes,
+    file: std::fs::File,
+    host: PathBuf,
+}
+
+/// A program's bytes: mapped (only the pages the loader reads are ever
+/// read), or read when the file cannot be mapped (not a regular file).
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Read(v) => v,
+        }
+    }
 }
 
 /// The guest memory map as QEMU's `-d page` prints it: `start-end size
@@ -351,17 +391,18 @@ impl Process {
         if let (Some(root), Some(cwd)) = (&mut vfs.root, &options.cwd) {
             root.cwd.clone_from(cwd);
         }
-        let (data, program_host) = read_program(&vfs, path, false)?;
-        check_isa(&data, path, options.engine.isa)?;
+        let program = read_program(&vfs, path, false)?;
+        check_isa(&program.data, path, options.engine.isa)?;
         let mem = Arc::new(AddressSpace::new()?);
-        let loaded = elf::load(&mem, &data, path, elf::PIE_BASE)?;
+        let loaded = elf::load(&mem, &program.data, Some(program.file.as_fd()), path, elf::PIE_BASE)?;
+        let program_host = program.host;
         let mut entry = loaded.entry;
         let mut interp_base = 0;
         let mut interp_module = None;
         if let Some(interp) = &loaded.interp {
             vfs.sysroot.clone_from(&options.sysroot);
             let ipath = PathBuf::from(String::from_utf8_lossy(interp).into_owned());
-            let (idata, ihost) = read_program(&vfs, &ipath, true).map_err(|e| Error::BadElf {
+            let interpreter = read_program(&vfs, &ipath, true).map_err(|e| Error::BadElf {
                 path: path.to_path_buf(),
                 message: format!(
                     "cannot load interpreter {} ({}); give the riscv64 sysroot with -L DIR",
@@ -372,7 +413,8 @@ impl Process {
                     }
                 ),
             })?;
-            let iloaded = elf::load(&mem, &idata, &ipath, INTERP_BASE)?;
+            let iloaded = elf::load(&mem, &interpreter.data, Some(interpreter.file.as_fd()), &ipath, INTERP_BASE)?;
+            let ihost = interpreter.host;
             if iloaded.interp.is_some() {
                 return Err(Error::BadElf {
                     path: ipath,

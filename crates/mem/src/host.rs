@@ -2,7 +2,8 @@
 //!
 //! This is where ferrovm-mem talks to the host kernel. Every `mmap` here is
 //! anonymous and private, except [`HostMapping::map_shared`] (a file or a
-//! System V segment the guest shares); every address passed to the kernel is
+//! System V segment the guest shares) and [`HostMapping::map_private`] (a
+//! file mapped copy-on-write); every address passed to the kernel is
 //! checked to lie inside a mapping this module created.
 
 use core::ffi::c_void;
@@ -166,6 +167,38 @@ impl HostMapping {
                 debug_assert_eq!(got.cast::<u8>(), at);
             }
         }
+        Ok(())
+    }
+
+    /// Replaces `[off, off + len)` with a private, copy-on-write,
+    /// read-write mapping of the file `fd` from `offset` (page-aligned):
+    /// the host reads a page from its page cache when it is first touched,
+    /// and copies it when it is first written. A page wholly past the end
+    /// of the file faults (`SIGBUS`) when touched, as on Linux.
+    ///
+    /// # Safety
+    ///
+    /// As for [`commit`](Self::commit).
+    pub(crate) unsafe fn map_private(&self, off: u64, len: u64, fd: BorrowedFd<'_>, offset: u64) -> Result<()> {
+        let at = self.checked_range(off, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: `[at, at + len)` is page-aligned and inside this mapping,
+        // which we own, so MAP_FIXED replaces only our own pages; the caller
+        // guarantees no Rust reference points into them.
+        let got = unsafe {
+            mmap(
+                at.cast::<c_void>(),
+                len as usize,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::NORESERVE | MapFlags::FIXED,
+                fd,
+                offset,
+            )
+        }
+        .map_err(|source| Error::Host { op: "mmap", source })?;
+        debug_assert_eq!(got.cast::<u8>(), at);
         Ok(())
     }
 

@@ -413,7 +413,37 @@ impl AddressSpace {
         })
     }
 
-    /// The common part of [`Self::map_named`] and [`Self::map_shared`]:
+    /// Maps `[addr, addr + len)` with `perms` onto the file `fd` from
+    /// `offset` (page-aligned), copy-on-write: `mmap(MAP_PRIVATE)` of a
+    /// file, and how the ELF loader maps a program's segments. The host
+    /// maps the file `MAP_PRIVATE | MAP_FIXED` into the reservation, so
+    /// nothing is read before the guest touches a page, pages never
+    /// written stay the host's page cache, and a guest write copies only
+    /// its page (copying the file into fresh memory instead cost a
+    /// program's start-up two page faults a page and the copy). As on
+    /// Linux, the file's later changes show through pages not yet written,
+    /// and a page wholly past the end of the file faults with `SIGBUS`
+    /// (the caller maps only pages the file backs, or records the rest).
+    /// Replaces whatever was mapped there, like [`Self::map`].
+    pub fn map_file(
+        &self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        name: Option<&str>,
+        fd: std::os::fd::BorrowedFd<'_>,
+        offset: u64,
+    ) -> Result<()> {
+        self.map_with(addr, len, perms, name, |start, len| {
+            // SAFETY: the range is inside the reservation (checked by
+            // `map_with`) and guest memory is never referenced by Rust
+            // references.
+            unsafe { self.reservation.map_private(start, len, fd, offset) }
+        })
+    }
+
+    /// The common part of [`Self::map_named`], [`Self::map_shared`] and
+    /// [`Self::map_file`]:
     /// `commit(start, len)` puts fresh host pages at `[start, start + len)`.
     fn map_with(
         &self,
@@ -854,6 +884,44 @@ mod tests {
         // A read-only backing with a bad range is refused cleanly.
         let ro = SharedBacking::File { fd: std::os::fd::AsFd::as_fd(&fd), offset: 1, writable: false };
         assert!(s.map_shared(0x10000, PAGE_SIZE, Perms::R, None, ro).is_err());
+        assert!(!s.page_mapped(0x10000));
+    }
+
+    #[test]
+    fn private_file_mappings_copy_on_write() {
+        let s = AddressSpace::new().expect("new");
+        let fd = rustix::fs::memfd_create(c"ferrovm-mem-test", rustix::fs::MemfdFlags::CLOEXEC).expect("memfd");
+        rustix::io::pwrite(&fd, b"page one", PAGE_SIZE).expect("pwrite");
+        rustix::io::pwrite(&fd, b"page two", 2 * PAGE_SIZE).expect("pwrite");
+        // The file is 2 pages and 8 bytes long; map from its second page,
+        // read-only to the guest.
+        let ro = std::os::fd::AsFd::as_fd(&fd);
+        s.map_file(0x10000, 2 * PAGE_SIZE, Perms::R, Some("file"), ro, PAGE_SIZE).expect("map_file");
+        let mut got = [0u8; 8];
+        s.read_bytes(0x10000, &mut got).expect("load");
+        assert_eq!(&got, b"page one");
+        s.read_bytes(0x10000 + PAGE_SIZE, &mut got).expect("load");
+        assert_eq!(&got, b"page two");
+        // Past the end of the file, in its last page: zeros.
+        s.read_bytes(0x10000 + PAGE_SIZE + 8, &mut got).expect("load");
+        assert_eq!(got, [0; 8]);
+        // The guest's permissions hold; a write the loader forces copies
+        // the page and leaves the file alone.
+        assert_eq!(s.perms(0x10000), Perms::R);
+        assert!(s.write_bytes(0x10000, b"guest").is_err());
+        s.write_bytes_force(0x10000, b"guest").expect("forced store");
+        s.read_bytes(0x10000, &mut got).expect("load");
+        assert_eq!(&got, b"guestone");
+        let mut file = [0u8; 8];
+        rustix::io::pread(&fd, &mut file, PAGE_SIZE).expect("pread");
+        assert_eq!(&file, b"page one");
+        // A page not written yet shows what the file holds now, as on
+        // Linux.
+        rustix::io::pwrite(&fd, b"new two!", 2 * PAGE_SIZE).expect("pwrite");
+        s.read_bytes(0x10000 + PAGE_SIZE, &mut got).expect("load");
+        assert_eq!(&got, b"new two!");
+        // A bad offset is refused cleanly and leaves the range unmapped.
+        assert!(s.map_file(0x10000, PAGE_SIZE, Perms::R, None, ro, 1).is_err());
         assert!(!s.page_mapped(0x10000));
     }
 }

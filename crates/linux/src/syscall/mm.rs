@@ -194,6 +194,12 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
             })?;
             push_shared(p, start..start + backed, writable, SharedKind::Mmap);
         }
+    } else if regular
+        && backed > 0
+        && p.mem.map_file(start, backed, perms(prot), Some(&name), f.as_fd(), offset).is_ok()
+    {
+        // Copy-on-write pages of the file, read when the guest touches
+        // them (a library's code mostly never is).
     } else {
         p.mem.map_named(start, len, Perms::RW, Some(&name)).map_err(|_| Errno::NOMEM)?;
         let mut buf = vec![0u8; usize::try_from(avail).map_err(|_| Errno::NOMEM)?];
