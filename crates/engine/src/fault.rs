@@ -1,5 +1,5 @@
-//! The host `SIGSEGV`/`SIGBUS` handler: a host fault that belongs to the
-//! guest becomes a guest fault, never a ferrovm crash.
+//! The host `SIGSEGV`/`SIGBUS` (and `SIGILL`) handler: a host fault that
+//! belongs to the guest becomes a guest fault, never a ferrovm crash.
 //!
 //! * A fault in a guest-memory copy of a thread that is not running guest
 //!   code (a system call reading a buffer that another guest thread just
@@ -19,7 +19,8 @@
 //!   possible ([`ferrovm_mem::AddressSpace::resolve_host_fault`]) and runs
 //!   again; any other fault there is a guest fault, and the thread leaves
 //!   compiled code at once ([`ferrovm_jit::fault::abort`]) with `pc` at the
-//!   access.
+//!   access. Its limit check traps (`ud2`, a host `SIGILL`) at an access
+//!   whose address is beyond the guest's space: the same way out.
 //! * With mirroring, a checked access (the interpreter, a helper, a system
 //!   call's copy, a vector access in compiled code) can race with another
 //!   thread write-protecting a code page;
@@ -78,10 +79,12 @@ fn space_of(addr: usize) -> Option<&'static ferrovm_mem::AddressSpace> {
     })
 }
 
-/// The actions that were installed before ours.
-static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
+/// The actions that were installed before ours (`SIGSEGV`, `SIGBUS`,
+/// `SIGILL`).
+static PREVIOUS: OnceLock<[libc::sigaction; 3]> = OnceLock::new();
 
-/// Installs the handler for `SIGSEGV` and `SIGBUS` (once per process).
+/// Installs the handler for `SIGSEGV`, `SIGBUS` and `SIGILL` (once per
+/// process).
 pub(crate) fn install() {
     PREVIOUS.get_or_init(|| {
         // SAFETY: sigaction with zeroed, then filled structs; the handler
@@ -92,9 +95,10 @@ pub(crate) fn install() {
             sa.sa_sigaction = on_fault as *const () as usize;
             sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
             libc::sigemptyset(&mut sa.sa_mask);
-            let mut old: [libc::sigaction; 2] = std::mem::zeroed();
+            let mut old: [libc::sigaction; 3] = std::mem::zeroed();
             libc::sigaction(libc::SIGSEGV, &sa, &mut old[0]);
             libc::sigaction(libc::SIGBUS, &sa, &mut old[1]);
+            libc::sigaction(libc::SIGILL, &sa, &mut old[2]);
             old
         }
     });
@@ -140,6 +144,21 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // Only faults the kernel raised for an access (not a kill(2)).
     // SAFETY: as above.
     let from_kernel = unsafe { (*info).si_code } > 0;
+    if sig == libc::SIGILL {
+        // A trap-mode limit check that failed: a `ud2` the code store
+        // marked as an access (`abort` checks the mark), whose guest
+        // address is beyond the guest's space (reported as the limit).
+        if from_kernel && in_compiled_code(pc) {
+            // SAFETY: `pc` is in a code cache (mapped readable) and is the
+            // instruction that raised the signal, so its two bytes are
+            // there.
+            let ud2 = unsafe { std::ptr::read_unaligned(pc as *const [u8; 2]) } == [0x0f, 0x0b];
+            // SAFETY: `uc` is this signal's context, on this thread.
+            if ud2 && unsafe { ferrovm_jit::fault::abort(uc, usize::MAX) } {
+                return;
+            }
+        }
+    }
     // A SIGBUS for an existing mapping whose file ended under it (a file
     // truncated after a `MAP_SHARED` mmap): no permission to fix and no
     // page to retry on. Only a system call's guest copy resolves it (its
@@ -199,7 +218,11 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // Not a guest fault ferrovm can resume: the previous action takes it
     // (Rust's stack-overflow report, or the default: the process dies).
     let Some(previous) = PREVIOUS.get() else { return };
-    let old = if sig == libc::SIGBUS { &previous[1] } else { &previous[0] };
+    let old = match sig {
+        libc::SIGBUS => &previous[1],
+        libc::SIGILL => &previous[2],
+        _ => &previous[0],
+    };
     // SAFETY: restores the previous action for this signal; the faulting
     // instruction runs again on return and raises it under that action.
     unsafe {

@@ -148,6 +148,10 @@ pub struct JitContext {
     pub illegal_bits: AtomicU32,
     /// Scratch result of a helper.
     pub value: AtomicU64,
+    /// [`ferrovm_mem::GUEST_LIMIT`], which compiled code compares guest
+    /// addresses with (as a memory operand: the constant needs no
+    /// register of its own).
+    pub guest_limit: u64,
     /// Where compiled code stores the result of every FP operation it runs
     /// on the host FPU, so Cranelift never drops one whose value is dead
     /// (its flags still count). Never read.
@@ -230,6 +234,7 @@ impl JitContext {
             exit_request: AtomicU8::new(0),
             illegal_bits: AtomicU32::new(0),
             value: AtomicU64::new(0),
+            guest_limit: ferrovm_mem::GUEST_LIMIT,
             fp_sink: AtomicU64::new(0),
             fp_zero: AtomicU64::new(0),
             fp_mxcsr: AtomicU32::new(0),
@@ -292,6 +297,7 @@ pub(crate) mod offsets {
     pub(crate) const CPU_VSTART: i32 = (CPU_VECTOR + offset_of!(VState, vstart)) as i32;
     pub(crate) const CPU_VREGS: i32 = (CPU_VECTOR + offset_of!(VState, regs)) as i32;
     pub(crate) const CTX_EXIT_REQUEST: i32 = offset_of!(JitContext, exit_request) as i32;
+    pub(crate) const CTX_GUEST_LIMIT: i32 = offset_of!(JitContext, guest_limit) as i32;
     pub(crate) const CTX_ILLEGAL_BITS: i32 = offset_of!(JitContext, illegal_bits) as i32;
     pub(crate) const CTX_CURRENT: i32 = offset_of!(JitContext, current) as i32;
 

@@ -974,6 +974,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 at: self.a.offset() as u32,
                 pc: self.site_pc,
                 retired: self.retired,
+                check: None,
             });
             return Ok(());
         }

@@ -377,7 +377,9 @@ pub fn note_code_write(pc: usize) {
 /// pointer and [`exit::TRAP`](crate::abi::exit::TRAP) as the result, and
 /// returns `true`; `enter` hands back the fault. Nothing of the compiled
 /// code's frame is needed again: it is abandoned. `false` (context
-/// untouched) otherwise.
+/// untouched) otherwise. Also for the host `SIGILL` handler, on the `ud2`
+/// of a failed limit check (a trap-mode site too), with `addr`
+/// `usize::MAX`: the access's address is beyond the guest limit.
 ///
 /// # Safety
 ///

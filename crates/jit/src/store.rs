@@ -119,10 +119,15 @@ pub struct JitOptions {
 /// how much of the state is precise when one ends the process.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MemAccess {
-    /// Plain host accesses without a branch: the guest address is clamped
-    /// to [`ferrovm_mem::GUEST_LIMIT`] (one compare and a conditional move;
-    /// beyond it lies the reservation's guard) and added to the host base
-    /// in the pinned register. The host protection mirrors guest
+    /// Plain host accesses without a branch to a side exit: the guest
+    /// address is added to the host base in the pinned register; the first
+    /// access of a block through each base register compares the lowest
+    /// address the block reaches through it with
+    /// [`ferrovm_mem::GUEST_LIMIT`] and traps beyond it (a `ud2`, which the
+    /// host `SIGILL` handler makes that access's fault), which covers the
+    /// block's other accesses through it (beyond the limit lies the
+    /// reservation's guard; baseline code clamps each address to the limit
+    /// instead, a compare and a conditional move). The host protection mirrors guest
     /// permissions, so a guest fault is a host fault at the access, which
     /// leaves compiled code ([`crate::fault::abort`]) with `cpu.pc` at the
     /// faulting access and the other registers where the code last wrote
@@ -136,8 +141,8 @@ pub enum MemAccess {
     /// with inline checks instead, `bzip2 -9` of 16 MiB took 2.82 s, with
     /// registers written through 2.50 s, QEMU 2.41 s.) A store into a page holding translated code
     /// faults too; the handler makes the page writable and records the
-    /// code as stale, and the store runs again. Baseline code checks its
-    /// stores inline (its loads trap). `Checked` where this cannot work.
+    /// code as stale, and the store runs again. `Checked` where this cannot
+    /// work.
     Trap,
     /// A plain host access with no inline check but a compare against the
     /// guest limit: the address space mirrors guest permissions in the
@@ -440,6 +445,10 @@ pub(crate) struct TrapSite {
     /// instructions its guest block retired before the access, which the
     /// `Cpu`'s `instret` does not count yet. 0 elsewhere.
     pub(crate) retired: u32,
+    /// The site is the trap of a failed limit check (a `ud2`, see
+    /// `Tr::trap_check`), not the access: whether the access it checks
+    /// writes (a host fault at the access itself tells that).
+    pub(crate) check: Option<bool>,
 }
 
 /// The JIT state a whole VM shares (see the module docs). `Send + Sync`.
@@ -858,9 +867,9 @@ impl CodeStore {
                 };
                 let traps = accesses
                     .iter()
-                    .map(|&(at, _)| {
+                    .map(|&(at, n)| {
                         let (pc, retired) = pc_at(at).unwrap_or((block.start, 0));
-                        TrapSite { at, pc, retired }
+                        TrapSite { at, pc, retired, check: translate::limit_check(n) }
                     })
                     .collect();
                 break (bytes, Vec::new(), traps);
@@ -1226,7 +1235,8 @@ impl CodeStore {
     /// precise). Otherwise the registers are where the code last wrote them
     /// back (see [`MemAccess::Trap`]).
     fn trap_fault(&self, cpu: &mut Cpu, t: crate::fault::Trapped) -> Fault {
-        if let Some(site) = self.trap_site(t.rip) {
+        let site = self.trap_site(t.rip);
+        if let Some(site) = site {
             cpu.pc = site.pc;
             cpu.instret += u64::from(site.retired);
         }
@@ -1234,7 +1244,8 @@ impl CodeStore {
         // the guest address itself is not known any more, only that it was
         // beyond the limit.
         let addr = (t.addr as u64).wrapping_sub(self.env.host_base).min(GUEST_LIMIT);
-        let access = if t.write { Access::Write } else { Access::Read };
+        let write = site.and_then(|s| s.check).unwrap_or(t.write);
+        let access = if write { Access::Write } else { Access::Read };
         let kind =
             if addr < GUEST_LIMIT && self.mem.page_mapped(addr) { FaultKind::Protection } else { FaultKind::Unmapped };
         Fault::new(addr, access, kind)

@@ -525,8 +525,9 @@ fn trap_mode_cases(seed: u64, precise: bool) {
         let exit_j = run_bounded(&mut jit, &mut cpu_j, Duration::from_secs(20));
         ran += 1;
         let what = format!("seed {seed:#x} len {len}");
-        // A trap-mode access clamped an address beyond the guest limit to
-        // it: only that much of it is known.
+        // A trap-mode access beyond the guest limit (its limit check
+        // trapped, or baseline code clamped the address to the limit):
+        // only that much of its address is known.
         let exit_i = match (exit_i, exit_j) {
             (Exit::Fault(f), Some(Exit::Fault(g)))
                 if f.addr >= ferrovm_mem::GUEST_LIMIT && g.addr == ferrovm_mem::GUEST_LIMIT =>
