@@ -636,6 +636,7 @@ impl CodeStore {
                 direct,
                 trap: direct && options.mem == MemAccess::Trap,
                 write_through: false,
+                group_checks: true,
                 vector_simd: options.vector_simd,
                 track_current: options.track_current,
                 vlenb: options.vlen.bytes(),
@@ -826,6 +827,9 @@ impl CodeStore {
             // are set, so the `Cpu` is precise at a trap-mode access.
             env.write_through = true;
         }
+        // Read before the code is: a first mapping of page 0 after this
+        // drops the code (see `AddressSpace::first_page_mapped`).
+        env.group_checks = !self.mem.first_page_mapped();
         // Direct accesses whose machine code did not put them right after
         // their limit branch (see `crate::fault`): compiled again with
         // those checked inline, a few times, then every access checked.

@@ -79,6 +79,11 @@ pub(crate) struct Env {
     /// QEMU keeps its guest state so, storing every register before an
     /// access that may fault.
     pub(crate) write_through: bool,
+    /// With `trap`: one limit check covers a block's accesses through a
+    /// base (`Tr::trap_check`), which needs the guest's first page never
+    /// mapped ([`ferrovm_mem::AddressSpace::first_page_mapped`]); else
+    /// each access is checked on its own.
+    pub(crate) group_checks: bool,
     /// Common vector shapes as host SIMD ([`vector`]); off: every vector
     /// instruction calls the helper.
     pub(crate) vector_simd: bool,
@@ -1098,14 +1103,15 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
 
     /// The limit check of a trap-mode access through base temporary `addr`
     /// (value `base_value`) at `offset`, if it is the block's first through
-    /// that base: `base + lo < GUEST_LIMIT`, `lo` the lowest offset the
+    /// that base (every access, without `env.group_checks`): `base + lo < GUEST_LIMIT`, `lo` the lowest offset the
     /// block uses it with, else a trap at this access. It covers every
     /// access of the block through the base whose offset is at most
     /// [`TRAP_SPAN`] above `lo` (all of them, with 12-bit immediates; any
     /// other is checked on its own): when it holds they fall below the limit or
     /// in the guard past it (faulting there as the guest access would),
     /// and when it fails every one of them is beyond the limit or, wrapped
-    /// around, in the guest's first 4 KiB, which are never mapped: the
+    /// around, in the guest's first 4 KiB, which are not mapped (or it
+    /// would not group): the
     /// first in program order, this one, faults, as the trap says. QEMU
     /// checks nothing (in user mode a wild address reaches its own
     /// memory); a clamp of every address (`umin`, a `cmov`) made bzip2 -9
@@ -1114,7 +1120,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// The limit is a memory operand (the context's copy): as a constant
     /// it would take a register for a 10-byte `movabs`.
     fn trap_check(&mut self, addr: ferrovm_ir::Temp, base_value: Value, offset: i64, write: bool) {
-        let k = self.trap_bases.iter().position(|(t, ..)| *t == addr);
+        let k = self.trap_bases.iter().position(|(t, ..)| *t == addr).filter(|_| self.env.group_checks);
         let lo = match k.map(|k| self.trap_bases[k]) {
             // Covered by the check done.
             Some((_, lo, true)) if (lo..=lo + TRAP_SPAN).contains(&offset) => return,

@@ -62,6 +62,9 @@ pub struct AddressSpace {
     /// Host protection mirrors guest permissions (see
     /// [`Self::mirrors_protection`]).
     mirror: AtomicBool,
+    /// The guest's first page has been mapped at some time (see
+    /// [`Self::first_page_mapped`]).
+    first_page: AtomicBool,
     /// Serializes host protection changes, so the last `mprotect` of a page
     /// always reflects its latest flags (see [`Self::sync_host_prot`]).
     prot_lock: Mutex<()>,
@@ -142,6 +145,7 @@ impl AddressSpace {
             tracked: Mutex::new(None),
             unmap_barriers: Mutex::new(Vec::new()),
             mirror: AtomicBool::new(false),
+            first_page: AtomicBool::new(false),
             prot_lock: Mutex::new(()),
             reservation,
             table_mapping,
@@ -484,6 +488,12 @@ impl AddressSpace {
         }
         self.push_dirty(dirty);
         regions.insert(start, end, perms, name.map(str::to_owned));
+        if start < PAGE_SIZE && !self.first_page.swap(true, Ordering::SeqCst) {
+            // Code compiled while no address below 4 KiB could be valid
+            // may rely on it (see `first_page_mapped`): all of it goes.
+            let all: Vec<Range<u64>> = regions.mappings().iter().map(|m| m.start..m.end).collect();
+            self.retire_code(&all);
+        }
         if !old.is_empty() && self.mirrors_protection() {
             // As in `protect`: accesses checked against the old pages'
             // permissions complete first.
@@ -620,6 +630,18 @@ impl AddressSpace {
             }
         }
         self.push_dirty(dirty);
+    }
+
+    /// Whether the guest's first page (addresses below 4 KiB) has ever been
+    /// mapped. Linux never maps it (ferrovm's `mmap` and loader keep below
+    /// 64 KiB free, as Linux's `mmap_min_addr` does); an embedder may. Until
+    /// then a compiler may treat an address that wrapped around zero into
+    /// those 4 KiB as one that faults (the JIT's grouped limit checks do);
+    /// the first mapping there marks every page holding translated code as
+    /// dirty, so that such code is compiled again.
+    #[must_use]
+    pub fn first_page_mapped(&self) -> bool {
+        self.first_page.load(Ordering::SeqCst)
     }
 
     /// Guest permissions of the page containing `addr` (`Perms::NONE` if
@@ -923,5 +945,23 @@ mod tests {
         // A bad offset is refused cleanly and leaves the range unmapped.
         assert!(s.map_file(0x10000, PAGE_SIZE, Perms::R, None, ro, 1).is_err());
         assert!(!s.page_mapped(0x10000));
+    }
+
+    #[test]
+    fn a_first_mapping_of_page_zero_drops_translated_code() {
+        let s = AddressSpace::new().expect("new");
+        s.map(0x10000, PAGE_SIZE, Perms::RX).expect("map");
+        assert!(s.mark_code(0x10000));
+        assert!(!s.first_page_mapped());
+        s.map(0x20000, PAGE_SIZE, Perms::RW).expect("map");
+        assert!(!s.first_page_mapped() && s.take_dirty_code_pages().is_empty());
+        s.map(0, PAGE_SIZE, Perms::RW).expect("map page 0");
+        assert!(s.first_page_mapped());
+        assert_eq!(s.take_dirty_code_pages(), [0x10000], "the code page is dirty");
+        // Sticky, and only the first time.
+        s.unmap(0, PAGE_SIZE).expect("unmap");
+        assert!(s.mark_code(0x10000));
+        s.map(0, PAGE_SIZE, Perms::RW).expect("map page 0 again");
+        assert!(s.first_page_mapped() && s.take_dirty_code_pages().is_empty());
     }
 }
