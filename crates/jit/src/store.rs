@@ -656,33 +656,39 @@ impl CodeStore {
         // baseline emitter: Cranelift compiles here would cost a short
         // program's start-up 0.4 ms.)
         let codegen = |e: crate::baseline::Unsupported| Error::Codegen(e.0);
-        store.stub = store.install_permanent(crate::baseline::dispatcher().map_err(codegen)?)?;
-        let tramp = store.install_permanent(crate::baseline::trampoline().map_err(codegen)?)?;
+        store.stub = store.install_permanent("dispatcher", crate::baseline::dispatcher().map_err(codegen)?)?;
+        let tramp = store.install_permanent("trampoline", crate::baseline::trampoline().map_err(codegen)?)?;
         // SAFETY: `tramp` is the published entry of machine code taking
         // exactly the `Trampoline` signature (System V, four i64 params,
         // one i64 result), built just above.
         store.trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp) };
-        store.leave_frame = store.install_permanent(crate::baseline::leave_frame().map_err(codegen)?)?;
+        store.leave_frame = store.install_permanent("leave_frame", crate::baseline::leave_frame().map_err(codegen)?)?;
         store.unlink(&store.sentinel);
         if store.env.fp.is_some() {
             // The MXCSR stubs host FP calls (machine code: Cranelift IR
             // cannot name MXCSR).
-            let [read, clear] = crate::host_fp::stubs().map(|bytes| store.install_permanent(bytes));
-            let (read, clear) = (read?, clear?);
+            let [read, clear] = crate::host_fp::stubs();
+            let (read, clear) =
+                (store.install_permanent("read_mxcsr", read)?, store.install_permanent("clear_mxcsr", clear)?);
             let mut thunks = [0; 4];
             for kind in translate::SoftKind::ALL {
-                thunks[kind as usize] = store.install_permanent(crate::host_fp::preserving_thunk(kind.helper()))?;
+                thunks[kind as usize] =
+                    store.install_permanent(kind.thunk_name(), crate::host_fp::preserving_thunk(kind.helper()))?;
             }
             store.env.fp =
                 store.env.fp.map(|fp| translate::HostFp { read_mxcsr: read, clear_mxcsr: clear, thunks, ..fp });
         }
         for ret in [false, true] {
             let code = crate::baseline::indirect_exit(&store.env, ret).map_err(codegen)?;
-            store.env.indirect[usize::from(ret)] = store.install_permanent(code)? as u64;
+            let name = if ret { "indirect_return" } else { "indirect_exit" };
+            store.env.indirect[usize::from(ret)] = store.install_permanent(name, code)? as u64;
         }
         let mut at = [0; 5];
-        for (at, bytes) in at.iter_mut().zip(crate::baseline::Stubs::code(&store.env).map_err(codegen)?) {
-            *at = store.install_permanent(bytes)? as u64;
+        let names = ["baseline_enter", "baseline_tail", "baseline_ret", "baseline_indirect", "baseline_return"];
+        for ((at, bytes), name) in
+            at.iter_mut().zip(crate::baseline::Stubs::code(&store.env).map_err(codegen)?).zip(names)
+        {
+            *at = store.install_permanent(name, bytes)? as u64;
         }
         let [enter, tail, ret, plain, ret_exit] = at;
         store.env.baseline = crate::baseline::Stubs { enter, tail, ret, indirect: [plain, ret_exit] };
@@ -782,10 +788,26 @@ impl CodeStore {
     }
 
     /// Installs and publishes machine code that is never retired (the
-    /// store's stubs); returns its entry.
-    fn install_permanent(&self, bytes: Vec<u8>) -> Result<usize> {
+    /// store's stubs); returns its entry. `name` is what the perf map and
+    /// the jitdump call it (`ferrovm:NAME`; without them a profile shows a
+    /// bare address there).
+    fn install_permanent(&self, name: &str, bytes: Vec<u8>) -> Result<usize> {
+        let len = bytes.len();
         let code = self.install(&mut Function::permanent(bytes))?;
         let entry = code.entry;
+        let mut state = self.lock();
+        let name = format!("ferrovm:{name}");
+        if let Some(map) = &mut state.perf_map {
+            // Best effort, as for translations.
+            let _ = writeln!(map, "{entry:x} {len:x} {name}");
+        }
+        if let Some(dump) = &mut state.jitdump {
+            // SAFETY: `entry` is the start of the `len` bytes just
+            // installed, published and never retired.
+            let bytes = unsafe { std::slice::from_raw_parts(entry as *const u8, len) };
+            dump.code_load(&name, entry as u64, bytes);
+        }
+        drop(state);
         // Permanent: never retired.
         std::mem::forget(code);
         Ok(entry)

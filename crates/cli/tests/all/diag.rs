@@ -336,5 +336,11 @@ fn perf_map_and_jitdump_name_compiled_code_by_guest_symbol() {
     let records = jitdump_records(&dir.join(format!("jit-{pid}.dump")));
     assert!(records.iter().any(|(n, size)| n.starts_with("riscv64:hot_loop") && *size > 0), "{records:?}");
     assert!(records.iter().any(|(n, _)| n.starts_with("riscv64:main")), "{records:?}");
+    // The store's own code is named too (a profile showed the MXCSR read
+    // stub as a bare address).
+    for stub in ["ferrovm:dispatcher", "ferrovm:indirect_return", "ferrovm:baseline_enter"] {
+        assert!(map.lines().any(|l| l.ends_with(&format!(" {stub}"))), "{stub} in {map}");
+        assert!(records.iter().any(|(n, size)| n == stub && *size > 0), "{stub} in {records:?}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -93,6 +93,16 @@ pub(crate) enum SoftKind {
 impl SoftKind {
     pub(crate) const ALL: [SoftKind; 4] = [SoftKind::Unary, SoftKind::Binary, SoftKind::Ternary, SoftKind::Convert];
 
+    /// The name of its preserving thunk in a profile.
+    pub(crate) fn thunk_name(self) -> &'static str {
+        match self {
+            SoftKind::Unary => "soft_unary",
+            SoftKind::Binary => "soft_binary",
+            SoftKind::Ternary => "soft_ternary",
+            SoftKind::Convert => "soft_convert",
+        }
+    }
+
     /// The helper's address.
     pub(crate) fn helper(self) -> usize {
         match self {
