@@ -291,6 +291,9 @@ pub struct Function {
     /// Baseline code's patchable chained exits: (end of the rel32 field,
     /// the cell it goes through).
     chains: Vec<(u32, u64)>,
+    /// The name of code that is not a translation (the store's stubs), for
+    /// the perf map and the jitdump (`ferrovm:NAME`).
+    stub: Option<&'static str>,
 }
 
 impl Function {
@@ -308,8 +311,8 @@ impl Function {
         }
     }
 
-    /// Code that is not a translation (stubs, trampolines).
-    fn permanent(bytes: Vec<u8>) -> Self {
+    /// Code that is not a translation (stubs, trampolines), named `name`.
+    fn permanent(name: &'static str, bytes: Vec<u8>) -> Self {
         Function {
             bytes,
             data: Box::new([]),
@@ -324,6 +327,7 @@ impl Function {
             inner: None,
             far: Vec::new(),
             chains: Vec::new(),
+            stub: Some(name),
         }
     }
 
@@ -791,23 +795,9 @@ impl CodeStore {
     /// store's stubs); returns its entry. `name` is what the perf map and
     /// the jitdump call it (`ferrovm:NAME`; without them a profile shows a
     /// bare address there).
-    fn install_permanent(&self, name: &str, bytes: Vec<u8>) -> Result<usize> {
-        let len = bytes.len();
-        let code = self.install(&mut Function::permanent(bytes))?;
+    fn install_permanent(&self, name: &'static str, bytes: Vec<u8>) -> Result<usize> {
+        let code = self.install(&mut Function::permanent(name, bytes))?;
         let entry = code.entry;
-        let mut state = self.lock();
-        let name = format!("ferrovm:{name}");
-        if let Some(map) = &mut state.perf_map {
-            // Best effort, as for translations.
-            let _ = writeln!(map, "{entry:x} {len:x} {name}");
-        }
-        if let Some(dump) = &mut state.jitdump {
-            // SAFETY: `entry` is the start of the `len` bytes just
-            // installed, published and never retired.
-            let bytes = unsafe { std::slice::from_raw_parts(entry as *const u8, len) };
-            dump.code_load(&name, entry as u64, bytes);
-        }
-        drop(state);
         // Permanent: never retired.
         std::mem::forget(code);
         Ok(entry)
@@ -933,6 +923,7 @@ impl CodeStore {
             inner: None,
             far: Vec::new(),
             chains: Vec::new(),
+            stub: None,
         })
     }
 
@@ -1001,6 +992,7 @@ impl CodeStore {
             inner: Some(inner),
             far,
             chains,
+            stub: None,
         })
     }
 
@@ -1067,30 +1059,33 @@ impl CodeStore {
             let traps = std::mem::take(&mut f.traps).into_boxed_slice();
             let chains = chains.into_boxed_slice();
             code.live.insert(entry, Live { end: entry + f.bytes.len(), pc: f.start, traps, chains });
-            let out_asm = tracing::enabled!(target: "ferrovm::out_asm", tracing::Level::INFO);
-            if code.perf_map.is_some() || code.jitdump.is_some() || out_asm {
-                let how = f.how();
-                let name = format!(
-                    "riscv64:{} ({} blocks, {how})",
+        }
+        let out_asm = f.stub.is_none() && tracing::enabled!(target: "ferrovm::out_asm", tracing::Level::INFO);
+        if code.perf_map.is_some() || code.jitdump.is_some() || out_asm {
+            let name = match f.stub {
+                Some(stub) => format!("ferrovm:{stub}"),
+                None => format!(
+                    "riscv64:{} ({} blocks, {})",
                     describe_pc(self.symbols.get().map(|s| &**s), f.start),
-                    f.blocks
+                    f.blocks,
+                    f.how()
+                ),
+            };
+            if let Some(map) = &mut code.perf_map {
+                // Best effort: a profile aid, not part of the run.
+                let _ = writeln!(map, "{entry:x} {:x} {name}", f.bytes.len());
+            }
+            if let Some(dump) = &mut code.jitdump {
+                dump.code_load(&name, entry as u64, &f.bytes);
+            }
+            if out_asm {
+                let text = crate::perf::disassemble(&f.bytes, entry as u64);
+                tracing::info!(
+                    target: "ferrovm::out_asm",
+                    "OUT: [size={}] guest {:#x} {name}\n{text}",
+                    f.bytes.len(),
+                    f.start
                 );
-                if let Some(map) = &mut code.perf_map {
-                    // Best effort: a profile aid, not part of the run.
-                    let _ = writeln!(map, "{entry:x} {:x} {name}", f.bytes.len());
-                }
-                if let Some(dump) = &mut code.jitdump {
-                    dump.code_load(&name, entry as u64, &f.bytes);
-                }
-                if out_asm {
-                    let text = crate::perf::disassemble(&f.bytes, entry as u64);
-                    tracing::info!(
-                        target: "ferrovm::out_asm",
-                        "OUT: [size={}] guest {:#x} {name}\n{text}",
-                        f.bytes.len(),
-                        f.start
-                    );
-                }
             }
         }
         // The code embeds the words' address: move them, never copy.

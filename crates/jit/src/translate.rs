@@ -227,7 +227,7 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
 /// access's offset may be for one limit check to cover it (see
 /// `Tr::trap_check`): so that its last byte is at most 4 KiB past the
 /// checked address (the guard past the reservation is far larger, and the
-/// guest's first 4 KiB are never mapped).
+/// guest's first 4 KiB are not mapped while checks are grouped).
 const TRAP_SPAN: i64 = 4096 - 8;
 
 /// Most direct accesses in one function: each has its own trap code (its
@@ -1121,13 +1121,14 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// The limit is a memory operand (the context's copy): as a constant
     /// it would take a register for a 10-byte `movabs`.
     fn trap_check(&mut self, addr: ferrovm_ir::Temp, base_value: Value, offset: i64, write: bool) {
-        let k = self.trap_bases.iter().position(|(t, ..)| *t == addr).filter(|_| self.env.group_checks);
-        let lo = match k.map(|k| self.trap_bases[k]) {
-            // Covered by the check done.
-            Some((_, lo, true)) if (lo..=lo + TRAP_SPAN).contains(&offset) => return,
-            Some((_, lo, false)) if (lo..=lo + TRAP_SPAN).contains(&offset) => {
-                self.trap_bases[k.unwrap_or_default()].2 = true;
-                lo
+        let group = self.trap_bases.iter_mut().find(|(t, ..)| *t == addr).filter(|_| self.env.group_checks);
+        let lo = match group {
+            Some((_, lo, done)) if (*lo..=*lo + TRAP_SPAN).contains(&offset) => {
+                if std::mem::replace(done, true) {
+                    // Covered by the check done.
+                    return;
+                }
+                *lo
             }
             // An offset far from the others (folded in by an IR pass):
             // checked on its own.
