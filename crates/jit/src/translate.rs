@@ -204,6 +204,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     calls: Vec<u64>,
     /// Values of host FP code reused within the current guest block.
     fp_block: fp::BlockValues,
+    /// With host FP, in a region that never writes `frm`: `frm`, loaded
+    /// and checked once on entry (see [`Tr::check_frm_on_entry`]).
+    region_frm: Option<Value>,
     /// Float shadows of the FP registers ([`fregs`]).
     fregs: fregs::Shadows,
     /// The `vtype` in effect, when a `vsetvli` earlier in the current
@@ -542,6 +545,9 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     if let Some(n) = flavor.hot_at {
         tr.count_run(first.start, n);
     }
+    if !tr.heads.is_empty() {
+        tr.check_frm_on_entry(blocks);
+    }
     if let Some(&(start, head)) = tr.heads.first() {
         if !region_entries(&tr.env, blocks, flavor).is_empty() {
             // A hot region is entered at any of its blocks: the engine
@@ -652,6 +658,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             shared: Vec::new(),
             calls: Vec::new(),
             fp_block: fp::BlockValues::default(),
+            region_frm: None,
             fregs: fregs::Shadows::default(),
             vtype: None,
             dirty_in: Vec::new(),

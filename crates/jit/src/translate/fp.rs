@@ -51,7 +51,7 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F64, I32, I64};
 use cranelift_codegen::ir::{Block as ClBlock, BlockArg, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetIsa;
-use ferrovm_ir::{CvtOp, FBinOp, FTernOp, FUnOp, Prec, Rm};
+use ferrovm_ir::{CvtOp, FBinOp, FTernOp, FUnOp, Op, Prec, Rm};
 
 use super::{Tr, flags};
 use crate::FpLowering;
@@ -319,7 +319,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if let Some(bad) = self.fp_block.not_host[code] {
             return Some(Some(bad));
         }
-        let frm = match self.fp_block.frm {
+        let frm = match self.fp_block.frm.or(self.region_frm) {
             Some(frm) => frm,
             None => {
                 let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
@@ -346,6 +346,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// engine runs it through SoftFloat), so the block's `dyn` ops run on
     /// the host with no test of their own.
     pub(super) fn check_frm(&mut self) {
+        if let Some(frm) = self.region_frm {
+            // Checked on entry; nothing in the region writes it.
+            self.fp_block.frm = Some(frm);
+            self.fp_block.dyn_host = true;
+            return;
+        }
         let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
         let reserved = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 4);
         let illegal = self.side_exit(crate::abi::exit::ILLEGAL);
@@ -357,6 +363,41 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             self.fp_block.frm = Some(frm);
             self.fp_block.dyn_host = true;
         }
+    }
+
+    /// With host FP, for a region of several blocks (or a loop) with a
+    /// `CheckFrm` and no write of `frm` or `fcsr`: one check of `frm` on
+    /// entry instead of one in every guest block (a load, two compares and
+    /// two branches per block run: fp32 4% faster, 1.07 -> 1.02 s).
+    /// `frm` cannot change inside the region: only a CSR write changes it
+    /// (a system call, a signal, another helper that could leaves the
+    /// region first), and it is per thread. Unless the host rounds in its
+    /// mode (`frm` 0..=3), the entry leaves with
+    /// [`exit::SLOW`](crate::abi::exit::SLOW) before anything ran: the
+    /// engine interprets one instruction (which raises the illegal
+    /// instruction of a reserved `frm` exactly where a `dyn` op is, or
+    /// rounds `rmm` in SoftFloat), then enters again.
+    pub(super) fn check_frm_on_entry(&mut self, blocks: &[ferrovm_ir::Block]) {
+        use ferrovm_ir::csr::{FCSR, FRM};
+        let ops = || blocks.iter().flat_map(|bl| &bl.ops);
+        if self.env.fp.is_none()
+            || !ops().any(|op| matches!(op, Op::CheckFrm))
+            || ops().any(|op| matches!(op, Op::CsrWrite { csr: FRM | FCSR, .. }))
+        {
+            return;
+        }
+        let frm = self.b.ins().load(I64, flags(), self.cpu, off::CPU_FRM);
+        let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, frm, 3);
+        let (leave, go) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(leave);
+        self.b.ins().brif(bad, leave, &[], go, &[]);
+        self.b.switch_to_block(leave);
+        let entry = self.b.func.layout.entry_block().expect("the entry block");
+        let pc = self.b.block_params(entry)[2];
+        self.set_pc(pc);
+        self.ret(crate::abi::exit::SLOW);
+        self.b.switch_to_block(go);
+        self.region_frm = Some(frm);
     }
 
     fn bits_of(&mut self, prec: Prec, f: Value) -> Value {

@@ -640,3 +640,67 @@ fn checkfrm_leaves_for_rmm_and_traps_reserved_modes() {
         }
     }
 }
+
+/// A region that never writes `frm` checks it once on entry, not in each
+/// block: with `frm` 0..=3 its blocks' dynamic-mode ops run on the host in
+/// that mode; with `rmm` or a reserved `frm` it leaves for the interpreter
+/// at the entry, before anything ran (the interpreter then rounds `rmm`
+/// or raises the illegal instruction where the op is). A region that
+/// writes `frm` keeps the check of each block: the block after the write
+/// leaves at its op. The loop (two blocks, then the exit block) divides f10
+/// by f2 in its second block, twice.
+#[test]
+fn a_region_checks_frm_once_on_entry_unless_it_writes_frm() {
+    let region = |write_frm: bool| {
+        let write = if write_frm { "    t3 = get x7\n    csrw 0x2, t3\n" } else { "" };
+        format!(
+            "block 0x1000..0x1004 {{\n    mark 0x1000 4\n    t0 = get x6\n    t1 = const 0xffffffffffffffff\n    t2 = add t0, t1\n    set x6, t2\n{write}    jump 0x1004\n}}\n\
+             block 0x1004..0x100c {{\n    mark 0x1004 4\n    checkfrm\n    t0 = get f10\n    t1 = get f2\n    t2 = fdiv.d.dyn t0, t1\n    set f10, t2\n    mark 0x1008 4\n    t3 = get x6\n    branch t3, 0x1000, 0x100c\n}}\n\
+             block 0x100c..0x1010 {{\n    mark 0x100c 4\n    ecall 0x100c\n}}"
+        )
+    };
+    let (one, three) = (0x3ff0_0000_0000_0000u64, 0x4008_0000_0000_0000u64);
+    for write_frm in [false, true] {
+        let text = region(write_frm);
+        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+        let mem = Arc::new(AddressSpace::new().unwrap());
+        let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut compiler = store.compiler();
+        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
+        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
+        let code = store.install(&mut f).unwrap();
+        store.link(&cell, &code);
+        let thread = store.thread();
+        for frm in 0..8u64 {
+            let mut cpu = Cpu { pc: 0x1000, frm, ..Cpu::default() };
+            cpu.regs[Reg::x(6).index()] = 2;
+            // The region that writes `frm` writes the same value.
+            cpu.regs[Reg::x(7).index()] = frm;
+            cpu.regs[Reg::f(10).index()] = one;
+            cpu.regs[Reg::f(2).index()] = three;
+            let exit = store.run(&thread, &mut cpu, &cell);
+            let got = (cpu.pc, cpu.regs[Reg::x(6).index()], cpu.regs[Reg::f(10).index()], cpu.instret);
+            let what = format!("frm={frm} write_frm={write_frm}");
+            if frm <= 3 {
+                let rm = Rm::from_bits(frm as u8).unwrap();
+                let (q1, f1) = fp::binary(FBinOp::Div, Prec::D, rm, one, three);
+                let (q2, f2) = fp::binary(FBinOp::Div, Prec::D, rm, q1, three);
+                assert_eq!(exit, Some(NativeExit::Ecall), "{what}");
+                assert_eq!((got, cpu.fflags), ((0x100c, 0, q2, 7), u64::from(f1 | f2)), "{what}");
+            } else if !write_frm {
+                // Left on entry: nothing ran.
+                assert_eq!((exit, got), (Some(NativeExit::Slow), (0x1000, 2, one, 0)), "{what}");
+            } else if frm == 4 {
+                // The first block ran; the second left before its op.
+                assert_eq!((exit, got), (Some(NativeExit::Slow), (0x1004, 1, one, 1)), "{what}");
+            } else {
+                assert!(matches!(exit, Some(NativeExit::Illegal { .. })), "{what}: {exit:?}");
+                assert_eq!(got, (0x1004, 1, one, 1), "{what}");
+            }
+        }
+        store.unlink(&cell);
+        store.retire(code);
+    }
+}
