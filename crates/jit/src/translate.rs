@@ -187,8 +187,10 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     group_ok: HashMap<ferrovm_ir::Temp, Variable>,
     /// With `env.trap`: the lowest offset of the current block's loads and
     /// stores through each base temporary, and the bases whose limit check
-    /// is done (see [`Tr::trap_check`]).
+    /// is done (see [`Tr::trap_check`]); and the block's temporaries that
+    /// are another plus a constant (see [`trap_bases`]).
     trap_bases: Vec<(ferrovm_ir::Temp, i64, bool)>,
+    trap_roots: HashMap<ferrovm_ir::Temp, (ferrovm_ir::Temp, i64)>,
     /// Blocks made now are on a cold path (a group's fallback checks).
     cold: bool,
     /// Guest registers are stored to the `Cpu` as they are set (unoptimized
@@ -327,13 +329,46 @@ fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
 
 /// The base temporaries of `block`'s loads and stores, each with the
 /// lowest offset it is used with (for [`Tr::trap_check`]), none checked.
-fn trap_bases(block: &Block, bases: &mut Vec<(ferrovm_ir::Temp, i64, bool)>) {
+/// A base that is another temporary plus a constant (a pointer bumped by
+/// `addi` between a load and a store: `lw a6, 0(a5); addi a5, a5, 4; sw
+/// a6, -4(a5)`) counts as that one (its root, in `roots` with the
+/// constant) at the offset plus the constant: one check covers both.
+fn trap_bases(
+    block: &Block,
+    bases: &mut Vec<(ferrovm_ir::Temp, i64, bool)>,
+    roots: &mut HashMap<ferrovm_ir::Temp, (ferrovm_ir::Temp, i64)>,
+) {
+    /// Constants this far from zero are not folded in (an address far
+    /// from its root's: checked on its own).
+    const NEAR: u64 = 1 << 20;
     bases.clear();
+    roots.clear();
+    let mut consts = HashMap::new();
     for op in &block.ops {
-        let (Op::Load { addr, offset, .. } | Op::Store { addr, offset, .. }) = *op else { continue };
-        match bases.iter_mut().find(|(t, ..)| *t == addr) {
-            Some((_, lo, _)) => *lo = (*lo).min(i64::from(offset)),
-            None => bases.push((addr, i64::from(offset), false)),
+        match *op {
+            Op::Const { dst, value } if value.wrapping_add(NEAR) < 2 * NEAR => {
+                consts.insert(dst, value as i64);
+            }
+            Op::Binary { op: BinOp::Add, dst, a, b } => {
+                let (t, c) = match (consts.get(&a), consts.get(&b)) {
+                    (None, Some(&c)) => (a, c),
+                    (Some(&c), None) => (b, c),
+                    _ => continue,
+                };
+                let (root, delta) = roots.get(&t).copied().unwrap_or((t, 0));
+                if (delta + c).unsigned_abs() < NEAR {
+                    roots.insert(dst, (root, delta + c));
+                }
+            }
+            Op::Load { addr, offset, .. } | Op::Store { addr, offset, .. } => {
+                let (addr, delta) = roots.get(&addr).copied().unwrap_or((addr, 0));
+                let offset = i64::from(offset) + delta;
+                match bases.iter_mut().find(|(t, ..)| *t == addr) {
+                    Some((_, lo, _)) => *lo = (*lo).min(offset),
+                    None => bases.push((addr, offset, false)),
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -588,7 +623,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.groups = access_groups(block);
         tr.group_ok.clear();
         if env.trap {
-            trap_bases(block, &mut tr.trap_bases);
+            trap_bases(block, &mut tr.trap_bases, &mut tr.trap_roots);
         }
         tr.vtype = tr.linker.vtype(block.start).or_else(|| tr.linker.vtype(first.start)).map(vector::Vtype::Guessed);
         for op in &block.ops {
@@ -653,6 +688,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             groups: HashMap::new(),
             group_ok: HashMap::new(),
             trap_bases: Vec::new(),
+            trap_roots: HashMap::new(),
             cold: false,
             eager: false,
             shared: Vec::new(),
@@ -1128,20 +1164,24 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// The limit is a memory operand (the context's copy): as a constant
     /// it would take a register for a 10-byte `movabs`.
     fn trap_check(&mut self, addr: ferrovm_ir::Temp, base_value: Value, offset: i64, write: bool) {
-        let group = self.trap_bases.iter_mut().find(|(t, ..)| *t == addr).filter(|_| self.env.group_checks);
-        let lo = match group {
-            Some((_, lo, done)) if (*lo..=*lo + TRAP_SPAN).contains(&offset) => {
+        let (root, delta) = self.trap_roots.get(&addr).copied().unwrap_or((addr, 0));
+        let at = offset + delta;
+        let group = self.trap_bases.iter_mut().find(|(t, ..)| *t == root).filter(|_| self.env.group_checks);
+        let (base, lo) = match group {
+            Some((_, lo, done)) if (*lo..=*lo + TRAP_SPAN).contains(&at) => {
                 if std::mem::replace(done, true) {
                     // Covered by the check done.
                     return;
                 }
-                *lo
+                // The root is defined earlier in the block, on its main
+                // line: its value dominates this access.
+                (self.temps[root.index()].expect("a root defined before its use"), *lo)
             }
             // An offset far from the others (folded in by an IR pass):
             // checked on its own.
-            _ => offset,
+            _ => (base_value, offset),
         };
-        let first = self.b.ins().iadd_imm_s(base_value, lo);
+        let first = self.b.ins().iadd_imm_s(base, lo);
         let limit = self.b.ins().load(I64, flags(), self.ctx, off::CTX_GUEST_LIMIT);
         let beyond = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, first, limit);
         // The trap's code marks it as an access (`CodeStore::compile`
@@ -1632,5 +1672,26 @@ mod tests {
         assert_eq!(dirty[4], regs(&[1, 5, 6, 8]));
         assert_eq!(dirty[3], regs(&[1, 5, 6, 7, 8]));
         assert_eq!(dirty[5], regs(&[]));
+    }
+
+    /// `lw a6, 0(a5); addi a5, a5, 4; sw a6, -4(a5)`: the store's base is
+    /// the load's plus 4, so both count as the load's base at offset 0 and
+    /// one limit check covers them. A base far from its root (a constant
+    /// beyond `NEAR`) is a root of its own; so is a sum of two unknowns.
+    #[test]
+    fn a_bumped_pointer_shares_its_roots_limit_check() {
+        let block = parse_blocks(
+            "block 0x0..0xc {\n mark 0x0 4\n t0 = get x15\n t1 = load.32s t0+0\n mark 0x4 4\n t2 = const 0x4\n t3 = add t0, t2\n\
+             mark 0x8 4\n store.32 t3-4, t1\n t4 = const 0x10000000\n t5 = add t3, t4\n store.32 t5+0, t1\n\
+             t6 = add t0, t1\n store.32 t6+0, t1\n jump 0xc\n}\n",
+        )
+        .unwrap()
+        .remove(0);
+        let t = ferrovm_ir::Temp;
+        let (mut bases, mut roots) = (Vec::new(), HashMap::new());
+        trap_bases(&block, &mut bases, &mut roots);
+        assert_eq!(bases, [(t(0), 0, false), (t(5), 0, false), (t(6), 0, false)]);
+        assert_eq!(roots.get(&t(3)), Some(&(t(0), 4)));
+        assert_eq!(roots.get(&t(5)), None);
     }
 }
