@@ -402,10 +402,13 @@ impl Summary {
 /// Runs a campaign: generates, runs and compares all cases, `jobs` batches at
 /// a time. Without a subject only the oracle runs (checking the harness).
 pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runner>) -> Result<Summary> {
-    let dir = std::env::temp_dir().join(format!("ferrovm-difftest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    // A directory of this campaign's own: campaigns run in parallel
+    // (tests), and each removes its directory when done, which would pull
+    // a shared one from under another's next batch.
     static RUN: AtomicUsize = AtomicUsize::new(0);
     let tag = RUN.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ferrovm-difftest-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let batches = c.cases.div_ceil(c.batch as u64);
     let next = AtomicU64::new(0);
     let summary = Mutex::new(Summary { cases: c.cases, ..Summary::default() });
@@ -426,7 +429,7 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
                     };
                     let cases: Vec<Case> =
                         (lo..hi).map(|i| Case { iterations: c.iterations, ..make(case_seed(c.seed, i)) }).collect();
-                    let path = dir.join(format!("r{tag}-b{b}.elf"));
+                    let path = dir.join(format!("b{b}.elf"));
                     if let Err(e) = run_batch(&cases, &path, oracle, subject, c.max_reports, &summary) {
                         *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                         break;
