@@ -52,7 +52,7 @@ use ferrovm_mem::{GUEST_LIMIT, PAGE_SHIFT, page_flags};
 use crate::abi::{JUMP_CACHE_ENTRIES, RAS_ENTRIES, exit, offsets as off};
 use crate::helpers::{HELPERS, order_code, size_code};
 use crate::store::Linker;
-use crate::translate::{Env, is_call};
+use crate::translate::{Env, pushes_return};
 
 mod x64;
 
@@ -1235,15 +1235,12 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.a.set_label(&mut miss)
     }
 
-    /// Pushes the cell of the return address if `block` is a call: a `jal`
-    /// linking `ra`, or a `jalr` linking `ra` or `t0` (an indirect call: a
-    /// function pointer, a PLT's target; spec §2.5 Table 2.1's push), whose
-    /// return address is the instruction after it too. Large programs call
-    /// through pointers all the time: without the indirect ones, half of
-    /// python3's returns missed the stack.
+    /// Pushes the cell of the return address if `block` is a call
+    /// ([`pushes_return`]). Large programs call through pointers all the
+    /// time: without the indirect ones, half of python3's returns missed
+    /// the stack.
     fn push_return(&mut self, block: &Block) -> R {
-        let indirect_call = matches!(block.term, Terminator::JumpIndirect { hint: IndirectHint::Call, .. });
-        if !(self.env.chaining && self.env.inline_cache && (indirect_call || is_call(block))) {
+        if !(self.env.chaining && self.env.inline_cache && pushes_return(block)) {
             return Ok(());
         }
         // `rdx` holds an indirect call's target: not touched here.
@@ -1508,11 +1505,14 @@ mod tests {
 
     /// `jalr ra, a5`, an indirect call, pushes the cell of its return
     /// address as `jal ra` does (the return after it is predicted); an
-    /// indirect jump that links nothing pushes nothing.
+    /// indirect jump that links nothing pushes nothing. In baseline code
+    /// and in Cranelift's optimized code (which pushed nothing for it).
     #[test]
     fn indirect_calls_push_their_return_address() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
-        for (hint, pushes) in [(" call", true), ("", false)] {
+        for (hint, pushes, optimize) in
+            [(" call", true, false), ("", false, false), (" call", true, true), ("", false, true)]
+        {
             let text = format!(
                 "block 0x1000..0x1004 {{
                     mark 0x1000 4
@@ -1527,8 +1527,13 @@ mod tests {
             let cell = store.new_cell(block.start);
             let counter = AtomicU32::new(0);
             let mut c = store.compiler();
-            let flavor = Flavor { optimize: false, hot_at: None, checked: false };
-            let mut f = store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter)).expect("compiles");
+            let flavor = Flavor { optimize, hot_at: None, checked: false };
+            let mut f = if optimize {
+                store.compile(&mut c, std::slice::from_ref(&block), flavor, &mut One(&cell, &counter))
+            } else {
+                store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter))
+            }
+            .expect("compiles");
             let code = store.install(&mut f).expect("installs");
             store.link(&cell, &code);
             let thread = store.thread();
@@ -1538,7 +1543,7 @@ mod tests {
             assert_eq!((exit, cpu.pc, cpu.regs[1]), (NativeExit::Continue, 0x2000, 0x1004));
             let ctx = thread.context();
             let top = ctx.ras_top.load(std::sync::atomic::Ordering::Relaxed);
-            assert_eq!(top, u64::from(pushes), "{hint:?}");
+            assert_eq!(top, u64::from(pushes), "{hint:?} optimize={optimize}");
             if pushes {
                 // The test's linker has one cell for every pc.
                 let pushed = ctx.ras[0].load(std::sync::atomic::Ordering::Relaxed);
