@@ -1410,3 +1410,58 @@ impl Compiler {
 unsafe extern "C" fn unreachable_trampoline(_: *mut Cpu, _: *const JitContext, _: usize, _: u64) -> u64 {
     exit::CONTINUE
 }
+
+#[cfg(test)]
+mod tests {
+    use cranelift_codegen::dominator_tree::DominatorTree;
+    use cranelift_codegen::flowgraph::ControlFlowGraph;
+    use cranelift_codegen::ir::Opcode;
+    use ferrovm_ir::text::parse_blocks;
+
+    use super::*;
+
+    /// One cell and one counter for every pc.
+    struct One<'a>(&'a Cell, &'a AtomicU32);
+
+    impl Linker for One<'_> {
+        fn cell(&mut self, _: u64) -> *const Cell {
+            self.0
+        }
+        fn counter(&mut self, _: u64) -> *const AtomicU32 {
+            self.1
+        }
+    }
+
+    /// A loop whose branch takes its back edge (`branch t2, 0x1000,
+    /// 0x1004`, the taken way first, as the guest's `bnez` has it) gets its
+    /// latch laid out before its exit: Cranelift lowers blocks in the
+    /// order of the dominator tree's reverse postorder, in which the exit
+    /// path (a chained exit to 0x1004) came before the latch when the back
+    /// edge was the branch's first successor, and the latch then followed
+    /// all the code after the loop (see `Tr::loop_rank`).
+    #[test]
+    fn a_loops_latch_is_laid_out_before_its_exit() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let store = CodeStore::new(&mem, crate::JitOptions::default()).expect("store");
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let text = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
+                    t2 = add t0, t1\n set x6, t2\n branch t2, 0x1000, 0x1004\n}";
+        let blocks = parse_blocks(text).expect("parses");
+        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
+        store.compile(&mut c, &blocks, flavor, &mut One(&cell, &counter)).expect("compiles");
+        let func = &c.cl.func;
+        let cfg = ControlFlowGraph::with_function(func);
+        let rpo: Vec<_> = DominatorTree::with_function(func, &cfg).cfg_rpo().copied().collect();
+        let pos = |b| rpo.iter().position(|&x| x == b).expect("reachable");
+        let latch = rpo.iter().position(|&b| cfg.succ_iter(b).any(|s| pos(s) <= pos(b))).expect("a back edge");
+        let exit = rpo
+            .iter()
+            .position(|&b| {
+                func.layout.last_inst(b).is_some_and(|i| func.dfg.insts[i].opcode() == Opcode::ReturnCallIndirect)
+            })
+            .expect("a chained exit");
+        assert!(latch < exit, "latch at {latch}, exit at {exit} in {rpo:?}");
+    }
+}

@@ -1524,6 +1524,28 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         self.chain(target, cell_param);
     }
 
+    /// How likely a branch to `target` stays in a loop of the region: 2
+    /// for an edge back to a block at or before the current one (a loop's
+    /// back edge), 1 for a later block of the region, 0 for an exit. A
+    /// two-way branch names its likelier way second: Cranelift lays blocks
+    /// out in a reverse postorder whose depth-first walk takes a block's
+    /// first successor first, so the second one lands right after the
+    /// block. Else a loop's latch comes after all the code its exit leads
+    /// to (the outer loop's), and the register allocator, which takes
+    /// every block between a back edge's ends for part of the loop, sees
+    /// the outer loop's values as often used as the inner loop's and
+    /// spills the inner loop's, then reloads and stores back outer values
+    /// in the latch on every iteration (vmatmul_scalar 1.22 -> 0.80 s,
+    /// vector_scalar and vcrypto_scalar 7-9% faster, the other steady
+    /// workloads within 3% either way: `ferrovm-bench --runs 5`).
+    fn loop_rank(&self, target: u64) -> u8 {
+        match self.heads.iter().position(|(pc, _)| *pc == target) {
+            Some(k) if k <= self.current => 2,
+            Some(_) => 1,
+            None => 0,
+        }
+    }
+
     /// Adds one to the context's counter at `offset` (statistics; only the
     /// owner thread writes it).
     fn bump(&mut self, offset: i32) {
@@ -1600,7 +1622,13 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                     return Ok(());
                 }
                 let (t, f) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(c, t, &[], f, &[]);
+                if self.loop_rank(taken) > self.loop_rank(fallthrough) {
+                    // The taken way stays in the loop: second successor.
+                    let not = self.b.ins().icmp_imm_s(IntCC::Equal, c, 0);
+                    self.b.ins().brif(not, f, &[], t, &[]);
+                } else {
+                    self.b.ins().brif(c, t, &[], f, &[]);
+                }
                 self.b.switch_to_block(t);
                 self.edge(taken);
                 self.b.switch_to_block(f);
