@@ -1332,7 +1332,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -1343,7 +1343,8 @@ mod tests {
     use crate::abi::Cell;
     use crate::{CodeStore, Error, Flavor, JitOptions, Linker, NativeExit};
 
-    struct One<'a>(&'a Cell, &'a AtomicU32);
+    /// One cell and one counter for every pc (the crate's tests' linker).
+    pub(crate) struct One<'a>(pub(crate) &'a Cell, pub(crate) &'a AtomicU32);
 
     impl Linker for One<'_> {
         fn cell(&mut self, _: u64) -> *const Cell {

@@ -1419,18 +1419,7 @@ mod tests {
     use ferrovm_ir::text::parse_blocks;
 
     use super::*;
-
-    /// One cell and one counter for every pc.
-    struct One<'a>(&'a Cell, &'a AtomicU32);
-
-    impl Linker for One<'_> {
-        fn cell(&mut self, _: u64) -> *const Cell {
-            self.0
-        }
-        fn counter(&mut self, _: u64) -> *const AtomicU32 {
-            self.1
-        }
-    }
+    use crate::baseline::tests::One;
 
     /// A loop whose branch takes its back edge (`branch t2, 0x1000,
     /// 0x1004`, the taken way first, as the guest's `bnez` has it) gets its

@@ -38,15 +38,24 @@ struct Compiled {
 
 impl Compiled {
     fn new(body: &str, optimize: bool, fp: FpLowering) -> Compiled {
-        let text = format!("block 0x1000..0x1004 {{\n    mark 0x1000 4\n{body}\n    ecall 0x1004\n}}");
-        let block = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}")).remove(0);
+        Compiled::region(
+            &format!("block 0x1000..0x1004 {{\n    mark 0x1000 4\n{body}\n    ecall 0x1004\n}}"),
+            optimize,
+            fp,
+        )
+    }
+
+    /// The blocks of `text`, compiled as one translation (a region, if
+    /// several) entered at 0x1000.
+    fn region(text: &str, optimize: bool, fp: FpLowering) -> Compiled {
+        let blocks = parse_blocks(text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
         let mem = Arc::new(AddressSpace::new().unwrap());
         let store = CodeStore::new(&mem, JitOptions { fp, ..JitOptions::default() }).unwrap();
         let cell = Box::new(store.new_cell(0x1000));
         let counter = Box::new(AtomicU32::new(0));
         let mut compiler = store.compiler();
         let flavor = Flavor { optimize, hot_at: None, checked: false };
-        let mut f = store.compile(&mut compiler, &[block], flavor, &mut One(&cell, &counter)).unwrap();
+        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
         let code = store.install(&mut f).unwrap();
         store.link(&cell, &code);
         let thread = store.thread();
@@ -543,25 +552,13 @@ fn loop_invariant_ops_raise_flags_only_where_they_run() {
             "block 0x1000..0x1008 {{\n    mark 0x1000 4\n{read}\n    t1 = {op} t0\n    set x10, t1\n    mark 0x1004 4\n    t2 = get x6\n    t3 = const 0xffffffffffffffff\n    t4 = add t2, t3\n    set x6, t4\n    branch t4, 0x1000, 0x1008\n}}\n\
              block 0x1008..0x100c {{\n    mark 0x1008 4\n    ecall 0x1008\n}}"
         );
-        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
-        let mem = Arc::new(AddressSpace::new().unwrap());
-        let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut compiler = store.compiler();
-        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
-        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
-        let code = store.install(&mut f).unwrap();
-        store.link(&cell, &code);
-        let thread = store.thread();
+        let c = Compiled::region(&text, true, FpLowering::Host);
         let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
         cpu.regs[Reg::x(6).index()] = 3;
         cpu.regs[Reg::f(1).index()] = a;
-        assert_eq!(store.run(&thread, &mut cpu, &cell), Some(NativeExit::Ecall), "{op}");
+        assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall), "{op}");
         let (v, flags) = want(a);
         assert_eq!((cpu.pc, cpu.regs[Reg::x(10).index()], cpu.fflags), (0x1008, v, u64::from(flags)), "{op} of {a:#x}");
-        store.unlink(&cell);
-        store.retire(code);
     }
 }
 
@@ -574,7 +571,6 @@ fn loop_invariant_ops_raise_flags_only_where_they_run() {
 fn a_loop_reads_an_unwritten_single_register_unboxed() {
     let text = "block 0x1000..0x1008 {\n    mark 0x1000 4\n    t0 = get f1\n    t1 = nanunbox t0\n    t2 = get f10\n    t3 = nanunbox t2\n    t4 = fadd.s.rne t3, t1\n    t5 = nanbox t4\n    set f10, t5\n    mark 0x1004 4\n    t6 = get x6\n    t7 = const 0xffffffffffffffff\n    t8 = add t6, t7\n    set x6, t8\n    branch t8, 0x1000, 0x1008\n}\n\
                 block 0x1008..0x100c {\n    mark 0x1008 4\n    ecall 0x1008\n}";
-    let blocks = parse_blocks(text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
     let boxed = |bits: u64| bits | 0xffff_ffff_0000_0000;
     // (f1, what f10 ends as): 0 + 1.5 three times; an unboxed 1.5 (upper
     // word not all ones) and a double are the canonical NaN.
@@ -584,27 +580,16 @@ fn a_loop_reads_an_unwritten_single_register_unboxed() {
         (0x3ff8_0000_0000_0000, boxed(fp::CANONICAL_NAN_S)),
     ];
     for optimize in [false, true] {
-        let mem = Arc::new(AddressSpace::new().unwrap());
-        let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut compiler = store.compiler();
-        let flavor = Flavor { optimize, hot_at: None, checked: false };
-        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
-        let code = store.install(&mut f).unwrap();
-        store.link(&cell, &code);
-        let thread = store.thread();
+        let c = Compiled::region(text, optimize, FpLowering::Host);
         for (f1, want) in cases {
             let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
             cpu.regs[Reg::x(6).index()] = 3;
             cpu.regs[Reg::f(1).index()] = f1;
             cpu.regs[Reg::f(10).index()] = boxed(0);
-            assert_eq!(store.run(&thread, &mut cpu, &cell), Some(NativeExit::Ecall));
+            assert_eq!(c.store.run(&c.thread, &mut cpu, &c.cell), Some(NativeExit::Ecall));
             let got = (cpu.pc, cpu.regs[Reg::f(10).index()], cpu.regs[Reg::f(1).index()]);
             assert_eq!(got, (0x1008, want, f1), "f1 = {f1:#x}, optimize = {optimize}");
         }
-        store.unlink(&cell);
-        store.retire(code);
     }
 }
 
@@ -661,18 +646,7 @@ fn a_region_checks_frm_once_on_entry_unless_it_writes_frm() {
     };
     let (one, three) = (0x3ff0_0000_0000_0000u64, 0x4008_0000_0000_0000u64);
     for write_frm in [false, true] {
-        let text = region(write_frm);
-        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
-        let mem = Arc::new(AddressSpace::new().unwrap());
-        let store = CodeStore::new(&mem, JitOptions { fp: FpLowering::Host, ..JitOptions::default() }).unwrap();
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut compiler = store.compiler();
-        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
-        let mut f = store.compile(&mut compiler, &blocks, flavor, &mut One(&cell, &counter)).unwrap();
-        let code = store.install(&mut f).unwrap();
-        store.link(&cell, &code);
-        let thread = store.thread();
+        let c = Compiled::region(&region(write_frm), true, FpLowering::Host);
         for frm in 0..8u64 {
             let mut cpu = Cpu { pc: 0x1000, frm, ..Cpu::default() };
             cpu.regs[Reg::x(6).index()] = 2;
@@ -680,7 +654,7 @@ fn a_region_checks_frm_once_on_entry_unless_it_writes_frm() {
             cpu.regs[Reg::x(7).index()] = frm;
             cpu.regs[Reg::f(10).index()] = one;
             cpu.regs[Reg::f(2).index()] = three;
-            let exit = store.run(&thread, &mut cpu, &cell);
+            let exit = c.store.run(&c.thread, &mut cpu, &c.cell);
             let got = (cpu.pc, cpu.regs[Reg::x(6).index()], cpu.regs[Reg::f(10).index()], cpu.instret);
             let what = format!("frm={frm} write_frm={write_frm}");
             if frm <= 3 {
@@ -700,7 +674,5 @@ fn a_region_checks_frm_once_on_entry_unless_it_writes_frm() {
                 assert_eq!(got, (0x1004, 1, one, 1), "{what}");
             }
         }
-        store.unlink(&cell);
-        store.retire(code);
     }
 }
