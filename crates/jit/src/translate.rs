@@ -1179,15 +1179,16 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         let (root, delta) = self.trap_roots.get(&addr).copied().unwrap_or((addr, 0));
         let at = offset + delta;
         let group = self.trap_bases.iter_mut().find(|(t, ..)| *t == root).filter(|_| self.env.group_checks);
-        let (base, lo) = match group {
-            Some((_, lo, done)) if (*lo..=*lo + TRAP_SPAN).contains(&at) => {
+        // The root is defined earlier in the block, on its main line: its
+        // value dominates this access (the verifier sees to the order).
+        let root_value = self.temps.get(root.index()).copied().flatten();
+        let (base, lo) = match (group, root_value) {
+            (Some((_, lo, done)), Some(root_value)) if (*lo..=*lo + TRAP_SPAN).contains(&at) => {
                 if std::mem::replace(done, true) {
                     // Covered by the check done.
                     return;
                 }
-                // The root is defined earlier in the block, on its main
-                // line: its value dominates this access.
-                (self.temps[root.index()].expect("a root defined before its use"), *lo)
+                (root_value, *lo)
             }
             // An offset far from the others (folded in by an IR pass):
             // checked on its own.
