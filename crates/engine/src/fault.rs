@@ -144,19 +144,15 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // Only faults the kernel raised for an access (not a kill(2)).
     // SAFETY: as above.
     let from_kernel = unsafe { (*info).si_code } > 0;
-    if sig == libc::SIGILL {
-        // A trap-mode limit check that failed: a `ud2` the code store
-        // marked as an access (`abort` checks the mark), whose guest
-        // address is beyond the guest's space (reported as the limit).
-        if from_kernel && in_compiled_code(pc) {
-            // SAFETY: `pc` is in a code cache (mapped readable) and is the
-            // instruction that raised the signal, so its two bytes are
-            // there.
-            let ud2 = unsafe { std::ptr::read_unaligned(pc as *const [u8; 2]) } == [0x0f, 0x0b];
-            // SAFETY: `uc` is this signal's context, on this thread.
-            if ud2 && unsafe { ferrovm_jit::fault::abort(uc, usize::MAX) } {
-                return;
-            }
+    // A trap-mode limit check that failed: a `ud2` the code store marked
+    // as an access, whose guest address is beyond the guest's space
+    // (reported as the limit). `abort` takes only a marked pc, and the
+    // only marked instructions that can raise `SIGILL` are those `ud2`s
+    // (the others are loads and stores).
+    if sig == libc::SIGILL && from_kernel && in_compiled_code(pc) {
+        // SAFETY: `uc` is this signal's context, on this thread.
+        if unsafe { ferrovm_jit::fault::abort(uc, usize::MAX) } {
+            return;
         }
     }
     // A SIGBUS for an existing mapping whose file ended under it (a file
