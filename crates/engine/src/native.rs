@@ -670,13 +670,13 @@ impl Vm {
         }
         // Publish, unless the code changed while it was compiled.
         let mut index = self.table.lock_pages();
-        if self.table.code_changes.load(Ordering::Acquire) != changes {
+        if !index.unchanged_since(&pages, changes) {
             drop(index);
             self.retire(store, code);
             Counters::add(&counters.jit_stale_compiles, 1);
             return Ok(Outcome::Stale);
         }
-        Table::add_pages(&mut index, pc, &pages);
+        index.add(pc, &pages);
         let insns: u32 = region.iter().map(|b| b.insn_count() as u32).sum();
         let bytes = code.len();
         let entries = store.region_entries(&region, flavor);

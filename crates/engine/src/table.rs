@@ -11,9 +11,9 @@
 //! its code changes, compiled code is evicted for room); the record stays.
 //!
 //! Invalidation is page-granular: every translation is listed under the
-//! guest pages its code came from. Dropping translations bumps
-//! [`Table::generation`], which every vCPU checks before using its local
-//! lookup cache.
+//! guest pages its code came from. Dropping a record's translations bumps
+//! its `version`, which a vCPU checks on every hit in its local lookup
+//! cache, and [`Table::generation`], which the debug loop checks.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -156,6 +156,50 @@ impl Record {
 /// The guest pages a translation's code came from.
 pub(crate) type Pages = Vec<u64>;
 
+/// The page index: which translations came from each guest page, and when
+/// each page's code last changed (so that a compile is thrown away only
+/// when code it read changed, not whenever any code did: a program that
+/// rewrites one buffer 40,000 times had every region compile elsewhere
+/// thrown away).
+#[derive(Debug, Default)]
+pub(crate) struct PageIndex {
+    /// Guest page → pcs of translations whose code lies on it.
+    pcs: FxHashMap<u64, Vec<u64>>,
+    /// Guest page → the [`Table::code_changes`] of its last change.
+    changed: FxHashMap<u64, u64>,
+    /// The [`Table::code_changes`] of the last change of every page (a
+    /// flush) or of one not tied to pages (a translation demoted).
+    all_changed: u64,
+}
+
+impl PageIndex {
+    /// Lists the translation entered at `pc` under each of `pages`.
+    pub(crate) fn add(&mut self, pc: u64, pages: &[u64]) {
+        for &page in pages {
+            let pcs = self.pcs.entry(page).or_default();
+            if !pcs.contains(&pc) {
+                pcs.push(pc);
+            }
+        }
+    }
+
+    /// Takes the pcs listed under `page`.
+    pub(crate) fn take(&mut self, page: u64) -> Vec<u64> {
+        self.pcs.remove(&page).unwrap_or_default()
+    }
+
+    /// Forgets every listed translation.
+    pub(crate) fn clear(&mut self) {
+        self.pcs.clear();
+    }
+
+    /// Whether no code on `pages` changed after [`Table::code_changes`]
+    /// read `changes`: a translation read from them then may be published.
+    pub(crate) fn unchanged_since(&self, pages: &[u64], changes: u64) -> bool {
+        self.all_changed <= changes && pages.iter().all(|p| self.changed.get(p).is_none_or(|&c| c <= changes))
+    }
+}
+
 /// The translation table (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Table {
@@ -163,14 +207,16 @@ pub(crate) struct Table {
     /// choose their pcs adversarially, and SipHash showed in profiles of
     /// large programs.
     records: RwLock<FxHashMap<u64, Arc<Record>>>,
-    /// Guest page → pcs of translations whose code lies on it.
-    by_page: Mutex<FxHashMap<u64, Vec<u64>>>,
-    /// Bumped whenever translations are dropped: vCPUs flush their local
-    /// lookup caches when it changes.
+    /// Guest page → pcs of translations whose code lies on it, and when
+    /// each page's code last changed.
+    by_page: Mutex<PageIndex>,
+    /// Bumped whenever translations are dropped: the debug loop flushes
+    /// its one-instruction translations when it changes.
     pub(crate) generation: AtomicU64,
     /// Bumped whenever guest code changed (dirty code pages processed,
-    /// everything flushed): a compile that started before the change may
-    /// hold stale code and is thrown away.
+    /// everything flushed): a compile that started before a change to one
+    /// of its pages may hold stale code and is thrown away
+    /// ([`PageIndex::unchanged_since`]).
     pub(crate) code_changes: AtomicU64,
     /// What an empty cell leads to.
     unlinked: Unlinked,
@@ -185,7 +231,7 @@ impl Table {
     pub(crate) fn new(unlinked: Unlinked, first_eval: u32) -> Self {
         Table {
             records: RwLock::new(FxHashMap::default()),
-            by_page: Mutex::new(FxHashMap::default()),
+            by_page: Mutex::new(PageIndex::default()),
             generation: AtomicU64::new(0),
             code_changes: AtomicU64::new(0),
             unlinked,
@@ -217,20 +263,27 @@ impl Table {
     }
 
     /// Locks the page index. A translation is published into its record
-    /// with this lock held (after checking [`Table::code_changes`]), and
-    /// dropped with it held, so the two never interleave.
-    pub(crate) fn lock_pages(&self) -> MutexGuard<'_, FxHashMap<u64, Vec<u64>>> {
+    /// with this lock held (after checking
+    /// [`PageIndex::unchanged_since`]), and dropped with it held, so the
+    /// two never interleave.
+    pub(crate) fn lock_pages(&self) -> MutexGuard<'_, PageIndex> {
         self.by_page.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Lists the translation entered at `pc` under each of `pages`.
-    pub(crate) fn add_pages(index: &mut FxHashMap<u64, Vec<u64>>, pc: u64, pages: &[u64]) {
-        for &page in pages {
-            let pcs = index.entry(page).or_default();
-            if !pcs.contains(&pc) {
-                pcs.push(pc);
+    /// Counts a change of guest code in `index` (its lock held): the
+    /// pages in `pages`, or every page with `None`. Returns the new
+    /// [`Table::code_changes`].
+    pub(crate) fn code_changed(&self, index: &mut PageIndex, pages: Option<&[u64]>) -> u64 {
+        let now = self.code_changes.fetch_add(1, Ordering::AcqRel) + 1;
+        match pages {
+            Some(pages) => {
+                for &page in pages {
+                    index.changed.insert(page, now);
+                }
             }
+            None => index.all_changed = now,
         }
+        now
     }
 
     /// Every record, for a flush.
@@ -255,10 +308,37 @@ impl Table {
 }
 
 #[cfg(test)]
+mod page_tests {
+    use super::{PageIndex, Table};
+    use ferrovm_jit::abi::Unlinked;
+
+    /// A translation read before a change may be published unless the
+    /// change was to one of its pages, or to every page.
+    #[test]
+    fn only_a_change_to_its_own_pages_makes_a_translation_stale() {
+        let table = Table::new(Unlinked::default(), 1);
+        let mut index = PageIndex::default();
+        let (a, b) = (0x10000, 0x11000);
+        let before = table.code_changes.load(std::sync::atomic::Ordering::Acquire);
+        assert!(index.unchanged_since(&[a, b], before));
+        let after_a = table.code_changed(&mut index, Some(&[a]));
+        assert!(!index.unchanged_since(&[a], before), "its page changed");
+        assert!(!index.unchanged_since(&[b, a], before), "one of its pages changed");
+        assert!(index.unchanged_since(&[b], before), "another page changed");
+        assert!(index.unchanged_since(&[a, b], after_a), "read after the change");
+        table.code_changed(&mut index, None);
+        assert!(!index.unchanged_since(&[b], after_a), "every page changed");
+    }
+}
+
+#[cfg(test)]
 mod size_tests {
     /// A record takes four cache lines (see [`super::Record`]).
     #[test]
     fn a_record_is_four_cache_lines() {
         assert_eq!(std::mem::size_of::<super::Record>(), 256);
+        // The run loop reads these for every block it dispatches.
+        assert!(std::mem::offset_of!(super::Record, version) + 8 <= 64);
+        assert!(std::mem::offset_of!(super::Record, next_eval) + 4 <= 64);
     }
 }

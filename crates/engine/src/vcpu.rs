@@ -35,10 +35,15 @@ fn slot(pc: u64, len: usize) -> usize {
 }
 
 /// A local lookup-cache entry: the record of `pc` and its interpreter
-/// block when it had one at lookup time.
+/// block when it had one at lookup time, valid while the record's
+/// `version` is the one read then (dropping a record's translations bumps
+/// it). Checked on every hit instead of flushing the whole cache whenever
+/// any translation is dropped: a program that rewrites one code buffer
+/// 40,000 times spent 15% of its time clearing 16,384 entries each time.
 #[derive(Debug)]
 struct Local {
     pc: u64,
+    version: u64,
     record: Arc<Record>,
     block: Option<Arc<Lowered>>,
 }
@@ -63,8 +68,6 @@ pub struct Vcpu {
     local: Vec<Option<Local>>,
     /// Misses of the local cache since it last grew.
     local_misses: usize,
-    /// The table generation the local cache is valid for.
-    generation: u64,
     /// `cpu.instret` when the vCPU was made (statistics count from there).
     instret_base: u64,
     /// Timing samples for the cost model.
@@ -136,7 +139,6 @@ impl Vcpu {
     pub(crate) fn new(vm: Arc<Vm>, cpu: Cpu, shared: Arc<VcpuShared>, jit: Option<JitThread>) -> Self {
         let mut local = Vec::new();
         local.resize_with(LOCAL_ENTRIES_FIRST, || None);
-        let generation = vm.table.generation.load(Ordering::Acquire);
         Vcpu {
             instret_base: cpu.instret,
             cpu,
@@ -149,7 +151,6 @@ impl Vcpu {
             hooks: crate::hooks::VcpuHooks::default(),
             local,
             local_misses: 0,
-            generation,
             samples: Samples::default(),
             timer: None,
         }
@@ -298,17 +299,14 @@ impl Vcpu {
             if mem.code_dirty() {
                 vm.sync_code();
             }
-            let generation = vm.table.generation.load(Ordering::Acquire);
-            if generation != self.generation {
-                self.local.iter_mut().for_each(|e| *e = None);
-                self.generation = generation;
-            }
             let pc = self.cpu.pc;
             if TRACE && self.hooks.block_stops && self.block_boundary() {
                 return Some(crate::hooks::BLOCK);
             }
             let i = slot(pc, self.local.len());
-            let hit = matches!(&self.local[i], Some(l) if l.pc == pc);
+            // Acquire: pairs with the bump of a dropped record's version, so
+            // an entry that passes sees none of the translations it dropped.
+            let hit = matches!(&self.local[i], Some(l) if l.pc == pc && l.record.version.load(Ordering::Acquire) == l.version);
             if !hit && let Err(exit) = self.fill(&vm, pc) {
                 return Some(exit);
             }
@@ -393,6 +391,9 @@ impl Vcpu {
     fn fill(&mut self, vm: &Vm, pc: u64) -> Result<(), Exit> {
         Counters::add(&self.shared.counters.lookup_misses, 1);
         let record = vm.table.record(pc);
+        // Read before the translations: one dropped after this read makes
+        // the entry stale at its first use.
+        let version = record.version.load(Ordering::Acquire);
         let compiled = vm.store.as_ref().is_some_and(|s| record.cell.code.load(Ordering::Acquire) != s.stub());
         let mut block = record.state().block.clone();
         if !compiled && block.is_none() {
@@ -419,7 +420,7 @@ impl Vcpu {
             self.local_misses = 0;
         }
         let i = slot(pc, self.local.len());
-        self.local[i] = Some(Local { pc, record, block });
+        self.local[i] = Some(Local { pc, version, record, block });
         Ok(())
     }
 
@@ -568,5 +569,34 @@ mod tests {
         let last = 0x10000 + 4 * BLOCKS;
         let i = slot(last, vcpu.local.len());
         assert!(matches!(&vcpu.local[i], Some(l) if l.pc == last));
+    }
+
+    /// Dropping one translation leaves the rest of the local cache as it
+    /// is, and the dropped one is not run again: its entry is stale by its
+    /// record's version.
+    #[test]
+    fn an_invalidated_block_is_looked_up_again_and_the_others_stay_cached() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        mem.map(0x10000, 0x2000, Perms::RWX).expect("map");
+        let addi = |imm: u32| (imm << 20 | 10 << 15 | 10 << 7 | 0x13).to_le_bytes(); // addi a0, a0, imm
+        let ecall = 0x0000_0073_u32.to_le_bytes();
+        mem.write_bytes(0x10000, &[addi(1), ecall].concat()).expect("write");
+        mem.write_bytes(0x11010, &[addi(100), ecall].concat()).expect("write");
+        let vm = Vm::new(mem.clone(), EngineConfig { mode: EngineMode::Interp, ..EngineConfig::default() });
+        let mut vcpu = vm.vcpu(Cpu { pc: 0x11010, ..Cpu::default() });
+        assert_eq!(vcpu.run(), Exit::Ecall);
+        vcpu.cpu.pc = 0x10000;
+        assert_eq!(vcpu.run(), Exit::Ecall);
+        assert_eq!(vcpu.cpu.regs[10], 101);
+        mem.write_bytes(0x10000, &addi(5)).expect("write");
+        vm.invalidate(0x10000, 4);
+        vcpu.cpu.pc = 0x10000;
+        assert_eq!(vcpu.run(), Exit::Ecall);
+        assert_eq!(vcpu.cpu.regs[10], 106, "the rewritten block ran");
+        let other = slot(0x11010, vcpu.local.len());
+        assert!(
+            matches!(&vcpu.local[other], Some(l) if l.pc == 0x11010 && l.record.version.load(std::sync::atomic::Ordering::Relaxed) == l.version),
+            "the other block's entry is still there, and valid"
+        );
     }
 }

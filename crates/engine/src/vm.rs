@@ -21,7 +21,7 @@ use crate::hotspot::{Clock, ColdReach, Threshold};
 use crate::queue::CompileQueue;
 use crate::report::{Distribution, Hot, Report, hit_rate};
 use crate::stats::{Counters, Stats};
-use crate::table::{Pages, Record, Table};
+use crate::table::{PageIndex, Pages, Record, Table};
 use crate::vcpu::Vcpu;
 use crate::warn;
 use crate::workers::{Maintenance, Pool};
@@ -596,8 +596,8 @@ impl Vm {
         if r.checked_memory.swap(true, Ordering::Relaxed) {
             return;
         }
-        let index = self.table.lock_pages();
-        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        let mut index = self.table.lock_pages();
+        self.table.code_changed(&mut index, None);
         let n = self.drop_record(&r);
         drop(index);
         self.table.bump_generation();
@@ -618,7 +618,7 @@ impl Vm {
     /// Drops every translation.
     pub fn flush(&self) {
         let mut index = self.table.lock_pages();
-        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        self.table.code_changed(&mut index, None);
         index.clear();
         let mut n = 0;
         for r in self.table.all() {
@@ -654,7 +654,7 @@ impl Vm {
         if pages.is_empty() {
             return;
         }
-        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        self.table.code_changed(&mut index, Some(&pages));
         let n = self.drop_pages_locked(&mut index, &pages);
         drop(index);
         self.table.bump_generation();
@@ -675,18 +675,18 @@ impl Vm {
 
     fn drop_pages(&self, pages: &[u64]) {
         let mut index = self.table.lock_pages();
-        self.table.code_changes.fetch_add(1, Ordering::AcqRel);
+        self.table.code_changed(&mut index, Some(pages));
         let n = self.drop_pages_locked(&mut index, pages);
         drop(index);
         self.table.bump_generation();
         self.shared_counters.invalidations.fetch_add(n, Ordering::Relaxed);
     }
 
-    fn drop_pages_locked(&self, index: &mut rustc_hash::FxHashMap<u64, Vec<u64>>, pages: &[u64]) -> u64 {
+    fn drop_pages_locked(&self, index: &mut PageIndex, pages: &[u64]) -> u64 {
         let mut n = 0;
         for page in pages {
             let mut dropped = Vec::new();
-            for pc in index.remove(page).unwrap_or_default() {
+            for pc in index.take(*page) {
                 if let Some(r) = self.table.get(pc) {
                     let k = self.drop_record(&r);
                     n += k;
@@ -994,7 +994,7 @@ impl Vm {
 #[must_use = "finish with parent() or child()"]
 pub struct ForkGuard<'a> {
     vm: &'a Vm,
-    _pages: MutexGuard<'a, rustc_hash::FxHashMap<u64, Vec<u64>>>,
+    _pages: MutexGuard<'a, PageIndex>,
     _store: Option<MutexGuard<'a, ferrovm_jit::StoreState>>,
     _queue: MutexGuard<'a, crate::queue::Inner>,
     _passes: RwLockWriteGuard<'a, PassManager>,
@@ -1146,8 +1146,8 @@ impl Vm {
         Counters::add_time(&counters.translate_time, started.elapsed());
         let lowered = Arc::new(lowered);
         let mut index = self.table.lock_pages();
-        if self.table.code_changes.load(Ordering::Acquire) == changes {
-            Table::add_pages(&mut index, pc, &pages);
+        if index.unchanged_since(&pages, changes) {
+            index.add(pc, &pages);
             let mut st = r.state();
             st.block = Some(Arc::clone(&lowered));
             st.features = Some(Box::new(features));
@@ -1173,8 +1173,8 @@ impl Vm {
         let pages = self.pages_of(lowered.start, lowered.end);
         let step = Arc::new(lowered);
         let mut index = self.table.lock_pages();
-        if self.table.code_changes.load(Ordering::Acquire) == changes {
-            Table::add_pages(&mut index, r.pc(), &pages);
+        if index.unchanged_since(&pages, changes) {
+            index.add(r.pc(), &pages);
             r.state().step = Some(Arc::clone(&step));
         }
         Ok(step)
