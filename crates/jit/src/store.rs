@@ -1453,4 +1453,34 @@ mod tests {
             .expect("a chained exit");
         assert!(latch < exit, "latch at {latch}, exit at {exit} in {rpo:?}");
     }
+
+    /// In a chain of host FP ops only the first is pinned to its guest
+    /// block (ORed with a zero loaded there, see `Tr::pin_f`): the others
+    /// take an operand that is the previous op's result, which ties them
+    /// to the block already. Three ops, one `bor` of a float.
+    #[test]
+    fn a_chain_of_fp_ops_is_pinned_once() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let store = CodeStore::new(&mem, crate::JitOptions::default()).expect("store");
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let text = "block 0x1000..0x1010 {\n mark 0x1000 4\n t0 = get f1\n t1 = get f2\n t2 = fmul.d.rne t0, t1\n \
+                    set f1, t2\n mark 0x1004 4\n t3 = fadd.d.rne t2, t1\n set f3, t3\n mark 0x1008 4\n \
+                    t4 = fmul.d.rne t3, t3\n set f4, t4\n mark 0x100c 4\n t5 = get x6\n \
+                    t6 = const 0xffffffffffffffff\n t7 = add t5, t6\n set x6, t7\n branch t7, 0x1000, 0x1010\n}";
+        let blocks = parse_blocks(text).expect("parses");
+        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
+        store.compile(&mut c, &blocks, flavor, &mut One(&cell, &counter)).expect("compiles");
+        let func = &c.cl.func;
+        let ops = |op: Opcode| {
+            func.layout
+                .blocks()
+                .flat_map(|b| func.layout.block_insts(b))
+                .filter(|&i| func.dfg.insts[i].opcode() == op && func.dfg.ctrl_typevar(i).is_float())
+                .count()
+        };
+        assert_eq!((ops(Opcode::Fmul), ops(Opcode::Fadd)), (2, 1), "the host ops:\n{}", func.display());
+        assert_eq!(ops(Opcode::Bor), 1, "pins:\n{}", func.display());
+    }
 }

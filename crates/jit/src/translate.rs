@@ -627,7 +627,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.current = k;
         tr.may_write = writes(block);
         tr.temps = vec![None; block.num_temps as usize];
-        tr.fp_block = fp::BlockValues::default();
+        tr.fp_block = fp::BlockValues::starting(tr.b.current_block(), tr.b.func.dfg.num_blocks());
         tr.fregs.new_block();
         tr.site_pc = block.start;
         tr.retired = 0;

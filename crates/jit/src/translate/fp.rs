@@ -117,6 +117,9 @@ impl SoftKind {
 /// Values host FP code computes once per guest block, on the block's main
 /// line (never inside one op's host or SoftFloat path), so they dominate
 /// the rest of the block.
+/// How many pure instructions back [`Tr::tied`] looks for a tie.
+const TIE_DEPTH: u32 = 6;
+
 #[derive(Clone, Copy, Default)]
 pub(super) struct BlockValues {
     /// The zero [`Tr::pin`] ORs in (only with the optimizer).
@@ -133,6 +136,33 @@ pub(super) struct BlockValues {
     /// The zero as an `F64` and an `F32`, for [`Tr::pin_f`].
     zero_d: Option<Value>,
     zero_s: Option<Value>,
+    /// The Cranelift block the guest block starts in and the number of
+    /// blocks made before it: blocks made since are its own (see
+    /// [`Tr::tied`]).
+    start: Option<(ClBlock, usize)>,
+    /// The float results of the block's last host FP ops (a ring).
+    results: [Option<Value>; RESULTS],
+    next_result: usize,
+}
+
+/// How many FP results of a guest block [`BlockValues`] remembers.
+const RESULTS: usize = 16;
+
+impl BlockValues {
+    /// The values of a guest block that starts in Cranelift block `at`,
+    /// `made` blocks made so far.
+    pub(super) fn starting(at: Option<ClBlock>, made: usize) -> Self {
+        BlockValues { start: at.map(|b| (b, made)), ..BlockValues::default() }
+    }
+
+    fn note_result(&mut self, f: Value) {
+        self.results[self.next_result % RESULTS] = Some(f);
+        self.next_result += 1;
+    }
+
+    fn is_result(&self, v: Value) -> bool {
+        self.results.contains(&Some(v))
+    }
 }
 
 impl HostFp {
@@ -282,6 +312,7 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         };
         let bits = self.bits_of(prec, f);
         self.remember(prec, bits, f);
+        self.fp_block.note_result(f);
         bits
     }
 
@@ -423,11 +454,48 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, t, inf as i64)
     }
 
+    /// Whether `v` can only be computed inside the current guest block:
+    /// the float result of one of its host FP ops (see
+    /// [`Tr::join_float`]), the result of an instruction Cranelift does
+    /// not move (a load, a call) in one of its Cranelift blocks, or a pure
+    /// instruction's result with such an argument (up to `depth`
+    /// instructions back). Not any block parameter: one the SSA builder
+    /// made for a variable in a block not yet sealed (a loop's head) may
+    /// turn out to be the value from before the loop. An FP op with such
+    /// an operand stays in the guest block without [`Tr::pin`]: in a chain
+    /// of FP ops only the first needs the OR (an `orps` on the chain's
+    /// critical path each: Mandelbrot's loop is a chain).
+    fn tied(&self, v: Value, depth: u32) -> bool {
+        use cranelift_codegen::entity::EntityRef;
+        use cranelift_codegen::ir::ValueDef;
+        let Some((entry, made)) = self.fp_block.start else { return false };
+        if self.fp_block.is_result(v) {
+            return true;
+        }
+        let own = |b: ClBlock| b == entry || b.index() >= made;
+        let dfg = &self.b.func.dfg;
+        match dfg.value_def(v) {
+            ValueDef::Param(..) => false,
+            ValueDef::Result(inst, _) => {
+                let op = dfg.insts[inst].opcode();
+                if op.can_load() || op.is_call() || op.other_side_effects() || dfg.inst_results(inst).len() != 1 {
+                    return self.b.func.layout.inst_block(inst).is_some_and(own);
+                }
+                depth > 0 && dfg.inst_args(inst).iter().any(|&a| self.tied(a, depth - 1))
+            }
+            ValueDef::Union(..) => false,
+        }
+    }
+
     /// `x`, tied to the current guest block for Cranelift's optimizer: a
     /// host FP instruction is pure to Cranelift, which may hoist one out of
     /// a loop (raising its flags where the guest never ran it); ORing in a
-    /// zero loaded in this block keeps it here.
+    /// zero loaded in this block keeps it here, unless `x` is tied to the
+    /// block already ([`Tr::tied`]).
     fn pin(&mut self, x: Value) -> Value {
+        if self.tied(x, TIE_DEPTH) {
+            return x;
+        }
         match self.zero() {
             Some(z) => self.b.ins().bor(x, z),
             None => x,
@@ -439,6 +507,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// `orps`/`orpd`, exact for every bit pattern). The zero is loaded on
     /// the main line by [`Tr::fzero`], which the op calls before it splits.
     fn pin_f(&mut self, prec: Prec, f: Value) -> Value {
+        if self.tied(f, TIE_DEPTH) {
+            return f;
+        }
         let z = match prec {
             Prec::D => self.fp_block.zero_d,
             Prec::S | Prec::H => self.fp_block.zero_s,
