@@ -869,6 +869,19 @@ impl Vm {
 /// Most blocks [`Vm::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
+/// Without symbols, how far from an indirect jump its guessed targets lie
+/// at most ([`Vm::indirect_targets`]).
+const INDIRECT_WINDOW: u64 = 16 << 10;
+
+/// How many guessed targets of one indirect jump a region takes at most.
+const MAX_INDIRECT_TARGETS: usize = 16;
+
+/// Whether `block` ends in an indirect jump that is neither a call nor a
+/// return.
+fn is_plain_indirect(block: &ferrovm_ir::Block) -> bool {
+    matches!(block.term, Terminator::JumpIndirect { hint: ferrovm_ir::IndirectHint::None, .. })
+}
+
 /// Whether `block` ends in a call (`jal` linking `ra`): a region grows into
 /// the callee only through its hot blocks, and keeps them only if a return
 /// among them leads back into the loop.
@@ -911,8 +924,15 @@ impl Vm {
     /// not folded in yet, under jit the runs of its first translation.
     /// With whether it is counted runs (hot code counts none).
     fn heat(&self, pc: u64, hot: u32, now: u32) -> (u32, bool) {
+        match self.table.get(pc) {
+            Some(r) => self.heat_of(&r, hot, now),
+            None => (0, true),
+        }
+    }
+
+    /// [`Vm::heat`] of record `r`.
+    fn heat_of(&self, r: &Record, hot: u32, now: u32) -> (u32, bool) {
         let Some(store) = &self.store else { return (0, true) };
-        let Some(r) = self.table.get(pc) else { return (0, true) };
         let linked = r.cell.code.load(Ordering::Relaxed) != store.stub();
         // Hot code; first-run and quick code count their runs.
         let compiled = linked && r.optimized.load(Ordering::Relaxed);
@@ -924,6 +944,37 @@ impl Vm {
         } else {
             (runs, true)
         }
+    }
+
+    /// The hot blocks an indirect jump (not a call or a return) at `pc`
+    /// may go to, for [`Vm::grow_region`]: translated blocks at least
+    /// `warm`, in the same guest function as the jump (or, without
+    /// symbols, within [`INDIRECT_WINDOW`] bytes of it), hottest first, at
+    /// most [`MAX_INDIRECT_TARGETS`]: a `switch`'s cases, an interpreter's
+    /// handlers. A guess: compiled code compares the target with the
+    /// region's blocks ([`ferrovm_jit`]'s `Tr::jump_inside`) and leaves
+    /// when it is none of them.
+    fn indirect_targets(&self, pc: u64, hot: u32, warm: u32, now: u32) -> Vec<u64> {
+        let function = |at: u64| self.symbols().and_then(|s| s.lookup(at)).map(|(name, off)| (name, at - off));
+        let home = function(pc);
+        let mut near = Vec::new();
+        self.table.for_each(|r| {
+            let at = r.pc();
+            if at.abs_diff(pc) > INDIRECT_WINDOW && home.is_none() {
+                return;
+            }
+            let (heat, _) = self.heat_of(r, hot, now);
+            if heat >= warm {
+                near.push((heat, at));
+            }
+        });
+        // Hottest first; then the same function (a symbol lookup each).
+        near.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        near.into_iter()
+            .map(|(_, at)| at)
+            .filter(|&at| home.is_none() || function(at) == home)
+            .take(MAX_INDIRECT_TARGETS)
+            .collect()
     }
 
     /// A [`Candidate`] at `pc` for [`Vm::grow_region`].
@@ -964,11 +1015,21 @@ impl Vm {
         let (warm, callee_hot) =
             if hot { ((hot_runs / 32).max(1), (hot_runs / 4).max(1)) } else { (u32::MAX, u32::MAX) };
         let mut stack: Vec<Candidate> = Vec::new();
-        let push = |engine: &Vm, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
+        // The guessed targets of the hot indirect jumps found, by block.
+        let mut jumps: Vec<(u64, Vec<u64>)> = Vec::new();
+        let mut push = |engine: &Vm, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
             let call = is_call(block);
+            let targets = if hot && is_plain_indirect(block) {
+                let t = engine.indirect_targets(block.start, hot_runs, warm, now);
+                jumps.push((block.start, t.clone()));
+                t
+            } else {
+                Vec::new()
+            };
             let mut succ: Vec<Candidate> = successors(block)
                 .into_iter()
                 .flatten()
+                .chain(targets)
                 .map(|pc| engine.candidate(pc, hot_runs, now, from.of_entry, from.in_callee || call))
                 .collect();
             // Popped hottest first.
@@ -1042,10 +1103,12 @@ impl Vm {
                     continue;
                 }
                 let returns: &[(u64, bool)] = if is_return(&explored[i]) { &continuations } else { &[] };
+                let targets = jumps.iter().find(|(pc, _)| *pc == explored[i].start).map_or(&[][..], |(_, t)| &t[..]);
                 let back = successors(&explored[i])
                     .into_iter()
                     .flatten()
                     .chain(returns.iter().map(|&(pc, _)| pc))
+                    .chain(targets.iter().copied())
                     .any(|t| t == head || explored.iter().position(|b| b.start == t).is_some_and(|j| keep[j]));
                 if back {
                     keep[i] = true;

@@ -411,9 +411,10 @@ pub(crate) fn is_call(block: &Block) -> bool {
 /// the value the region loaded on entry, so an exit leaves it alone, and a
 /// loop that only reads a register does not keep a copy of it alive for
 /// the write-back. A forward may-analysis over the region's internal edges
-/// (direct jumps and branches to its blocks, and returns to where a call
-/// of the region comes back, see [`Tr::return_inside`]); nothing is dirty
-/// where the region is entered.
+/// (direct jumps and branches to its blocks, returns to where a call of
+/// the region comes back, see [`Tr::return_inside`], and indirect jumps to
+/// any of its blocks, see [`Tr::jump_inside`]); nothing is dirty where the
+/// region is entered.
 fn dirty_on_entry(blocks: &[Block], calls: &[u64]) -> Vec<[bool; Reg::COUNT]> {
     let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
     let succs: Vec<Vec<usize>> = blocks
@@ -426,6 +427,8 @@ fn dirty_on_entry(blocks: &[Block], calls: &[u64]) -> Vec<[bool; Reg::COUNT]> {
             Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => {
                 calls.iter().filter_map(|&c| index(c)).collect()
             }
+            // May stay inside at any block (`Tr::jump_inside`).
+            Terminator::JumpIndirect { hint: IndirectHint::None, .. } => (0..blocks.len()).collect(),
             _ => Vec::new(),
         })
         .collect();
@@ -1570,6 +1573,33 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
     }
 
+    /// An indirect jump (not a call or a return: a `switch`'s jump table,
+    /// an interpreter's dispatch) to `target` in a region: when that is
+    /// one of the region's blocks, the jump stays inside (a search over
+    /// their pcs, then the block with the guest registers where they
+    /// are), else it takes the exit after this. The engine grows a region
+    /// with a hot indirect jump by its hot targets (`Vm::grow_region`).
+    fn jump_inside(&mut self, target: Value) {
+        if self.heads.is_empty() || self.env.block_exits {
+            return;
+        }
+        let heads: Vec<u64> = self.heads.iter().map(|&(pc, _)| pc).collect();
+        let mut switch = Switch::new();
+        let mut inside = Vec::with_capacity(heads.len());
+        for &pc in &heads {
+            let blk = self.b.create_block();
+            switch.set_entry(u128::from(pc), blk);
+            inside.push((blk, pc));
+        }
+        let out = self.b.create_block();
+        switch.emit(&mut self.b, target, out);
+        for (blk, pc) in inside {
+            self.b.switch_to_block(blk);
+            self.edge(pc);
+        }
+        self.b.switch_to_block(out);
+    }
+
     /// Pushes the cell of the return address if this block is a call
     /// ([`pushes_return`]).
     fn push_return(&mut self, block: &Block) {
@@ -1638,8 +1668,10 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             Terminator::JumpIndirect { target, hint } => {
                 let t = self.t(target)?;
                 self.add_instret(n);
-                if hint == IndirectHint::Return {
-                    self.return_inside(t);
+                match hint {
+                    IndirectHint::Return => self.return_inside(t),
+                    IndirectHint::None => self.jump_inside(t),
+                    IndirectHint::Call => {}
                 }
                 self.write_back();
                 self.push_return(block);
