@@ -71,6 +71,11 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
             (Some(_), true) if o.long == "steady-callee-blocks" => {
                 valued.push((o.long.clone(), format!("--{}=64", o.long)))
             }
+            // No guessed targets of indirect jumps, and as many as found.
+            (Some(_), true) if o.long == "max-indirect-targets" => {
+                valued.push((o.long.clone(), format!("--{}=0", o.long)));
+                valued.push((o.long.clone(), format!("--{}=1000", o.long)));
+            }
             // Compiles on the guest thread, and on more workers than cores.
             (Some(_), true) if o.long.ends_with("-threads") => {
                 valued.push((o.long.clone(), format!("--{}=0", o.long)));

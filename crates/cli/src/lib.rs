@@ -387,6 +387,12 @@ struct Tuning {
     /// entry, on every pass through its loop [default: 0].
     #[arg(long, value_name = "N")]
     steady_callee_blocks: Option<usize>,
+    /// JIT: most guessed targets (hot blocks of the same function) a hot
+    /// region takes in for an indirect jump that is not a call or a
+    /// return, such as a switch's jump table; a jump with more gets none;
+    /// 0: none [default: 16].
+    #[arg(long, value_name = "N")]
+    max_indirect_targets: Option<usize>,
 }
 
 /// `--cost-model` values.
@@ -449,6 +455,7 @@ impl Tuning {
         put("max-region-blocks", self.max_region_blocks.map(|v| v.to_string()));
         put("max-callee-blocks", self.max_callee_blocks.map(|v| v.to_string()));
         put("steady-callee-blocks", self.steady_callee_blocks.map(|v| v.to_string()));
+        put("max-indirect-targets", self.max_indirect_targets.map(|v| v.to_string()));
         if self.no_hot_adaptive {
             out.push("--no-hot-adaptive".into());
         }
@@ -537,6 +544,9 @@ impl Tuning {
         }
         if let Some(v) = self.steady_callee_blocks {
             h.steady_callee_blocks = v;
+        }
+        if let Some(v) = self.max_indirect_targets {
+            h.max_indirect_targets = v;
         }
         h.validate().map_err(|e| anyhow::anyhow!("hotspot settings: {e}"))
     }

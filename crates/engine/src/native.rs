@@ -34,7 +34,10 @@ use crate::warn;
 
 /// Links compiled code to the table's records: their cells and counters
 /// live as long as the VM.
-struct TableLinker<'a>(&'a Table);
+/// The engine's [`Linker`]: the table's cells and counters, and the
+/// guessed targets of a region's indirect jumps (by the jumping block's
+/// pc; see [`Vm::indirect_targets`]).
+struct TableLinker<'a>(&'a Table, &'a [(u64, Vec<u64>)]);
 
 impl Linker for TableLinker<'_> {
     fn cell(&mut self, pc: u64) -> *const Cell {
@@ -49,6 +52,10 @@ impl Linker for TableLinker<'_> {
     fn vtype(&mut self, pc: u64) -> Option<u64> {
         let vtype = self.0.get(pc)?.vtype.load(Ordering::Relaxed);
         (vtype & ferrovm_ir::vector::VILL == 0).then_some(vtype)
+    }
+
+    fn indirect_targets(&mut self, pc: u64) -> Vec<u64> {
+        self.1.iter().find(|(at, _)| *at == pc).map(|(_, t)| t.clone()).unwrap_or_default()
     }
 }
 
@@ -567,18 +574,19 @@ impl Vm {
             };
             let mut pages = self.pages_of(block.start, block.end);
             let mut region = vec![block];
+            let mut jumps = Vec::new();
             // Code compiled on its first run that will be recompiled when
             // hot gets its loop region then; until then a single block is
             // cheaper to compile (growing lifts successors).
             let tier_up = matches!(self.mode, EngineMode::Jit { tier_up: Some(_) });
             if (hot || (kind == Kind::FirstRun && !tier_up)) && store.options().chaining {
-                self.grow_region(&mut region, &mut pages, hot, r);
+                jumps = self.grow_region(&mut region, &mut pages, hot, r);
             }
             pages.sort_unstable();
             pages.dedup();
-            (region, pages)
+            (region, pages, jumps)
         };
-        let (region, pages) = region;
+        let (region, pages, jumps) = region;
         if let Some(want) = must_hold
             && !region.iter().any(|b| b.start == want)
         {
@@ -598,7 +606,7 @@ impl Vm {
         };
         let mut baseline = false;
         let compiled = match first_tier
-            .then(|| store.compile_baseline(compiler, &region[0], flavor, &mut TableLinker(&self.table)))
+            .then(|| store.compile_baseline(compiler, &region[0], flavor, &mut TableLinker(&self.table, &jumps)))
         {
             Some(Err(JitError::Unsupported(why))) => {
                 Counters::add(&counters.baseline_fallbacks, 1);
@@ -606,13 +614,13 @@ impl Vm {
                 if kind == Kind::Baseline {
                     return Ok(Outcome::Unsupported);
                 }
-                store.compile(compiler, &region, flavor, &mut TableLinker(&self.table))
+                store.compile(compiler, &region, flavor, &mut TableLinker(&self.table, &jumps))
             }
             Some(done) => {
                 baseline = done.is_ok();
                 done
             }
-            None => store.compile(compiler, &region, flavor, &mut TableLinker(&self.table)),
+            None => store.compile(compiler, &region, flavor, &mut TableLinker(&self.table, &jumps)),
         };
         let installed = compiled.and_then(|mut f| {
             // Make room as the eviction policy says, so the function is
@@ -869,12 +877,13 @@ impl Vm {
 /// Most blocks [`Vm::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
-/// Without symbols, how far from an indirect jump its guessed targets lie
-/// at most ([`Vm::indirect_targets`]).
+/// How far from an indirect jump its guessed targets lie at most
+/// ([`Vm::indirect_targets`]).
 const INDIRECT_WINDOW: u64 = 16 << 10;
 
-/// How many guessed targets of one indirect jump a region takes at most.
-const MAX_INDIRECT_TARGETS: usize = 16;
+/// How many hot blocks near an indirect jump [`Vm::indirect_targets`]
+/// looks up in the symbols at most.
+const MAX_INDIRECT_LOOKUPS: usize = 256;
 
 /// Whether `block` ends in an indirect jump that is neither a call nor a
 /// return.
@@ -948,33 +957,47 @@ impl Vm {
 
     /// The hot blocks an indirect jump (not a call or a return) at `pc`
     /// may go to, for [`Vm::grow_region`]: translated blocks at least
-    /// `warm`, in the same guest function as the jump (or, without
-    /// symbols, within [`INDIRECT_WINDOW`] bytes of it), hottest first, at
-    /// most [`MAX_INDIRECT_TARGETS`]: a `switch`'s cases, an interpreter's
-    /// handlers. A guess: compiled code compares the target with the
+    /// `warm`, within [`INDIRECT_WINDOW`] bytes of the jump and in the
+    /// same guest function as it (when there are symbols), hottest first, at
+    /// most [`HotspotConfig::max_indirect_targets`](crate::HotspotConfig::max_indirect_targets)
+    /// (none if there are more): a
+    /// `switch`'s cases, a small interpreter's handlers. A guess: compiled code compares the target with the
     /// region's blocks ([`ferrovm_jit`]'s `Tr::jump_inside`) and leaves
     /// when it is none of them.
     fn indirect_targets(&self, pc: u64, hot: u32, warm: u32, now: u32) -> Vec<u64> {
+        let max = self.config.hotspot.max_indirect_targets;
+        if max == 0 {
+            return Vec::new();
+        }
         let function = |at: u64| self.symbols().and_then(|s| s.lookup(at)).map(|(name, off)| (name, at - off));
         let home = function(pc);
-        let mut near = Vec::new();
-        self.table.for_each(|r| {
-            let at = r.pc();
-            if at.abs_diff(pc) > INDIRECT_WINDOW && home.is_none() {
-                return;
-            }
-            let (heat, _) = self.heat_of(r, hot, now);
-            if heat >= warm {
-                near.push((heat, at));
-            }
-        });
+        // The translations on the pages around it (the page index lists
+        // them: no walk over every record of a big program).
+        let around =
+            self.table.lock_pages().pcs_in(pc.saturating_sub(INDIRECT_WINDOW), pc.saturating_add(INDIRECT_WINDOW));
+        let mut near: Vec<(u32, u64)> = around
+            .into_iter()
+            .filter_map(|at| self.table.get(at))
+            .map(|r| (self.heat_of(&r, hot, now).0, r.pc()))
+            .filter(|&(heat, _)| heat >= warm)
+            .collect();
         // Hottest first; then the same function (a symbol lookup each).
         near.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        near.into_iter()
+        let mut targets: Vec<u64> = near
+            .into_iter()
             .map(|(_, at)| at)
+            .take(MAX_INDIRECT_LOOKUPS)
             .filter(|&at| home.is_none() || function(at) == home)
-            .take(MAX_INDIRECT_TARGETS)
-            .collect()
+            .take(max + 1)
+            .collect();
+        if targets.len() > max {
+            // More hot targets than that: an interpreter's big loop
+            // (Python's eval loop has hundreds), whose region would be
+            // slow to compile and whose handlers do enough work each for
+            // the exit not to matter much.
+            targets.clear();
+        }
+        targets
     }
 
     /// A [`Candidate`] at `pc` for [`Vm::grow_region`].
@@ -1001,8 +1024,14 @@ impl Vm {
     /// registers in host registers; blocks off the cycles stay out, so they
     /// add no register pressure to the loop. Code pages of added blocks are
     /// marked and added to `pages`.
-    fn grow_region(&self, region: &mut Vec<ferrovm_ir::Block>, pages: &mut Vec<u64>, hot: bool, r: &Record) {
-        let Some(entry) = region.first() else { return };
+    fn grow_region(
+        &self,
+        region: &mut Vec<ferrovm_ir::Block>,
+        pages: &mut Vec<u64>,
+        hot: bool,
+        r: &Record,
+    ) -> Vec<(u64, Vec<u64>)> {
+        let Some(entry) = region.first() else { return Vec::new() };
         let head = entry.start;
         let now = self.clock.window();
         // Under tiered, hot relative to the entry's own score.
@@ -1126,5 +1155,12 @@ impl Vm {
             pages.extend(self.pages_of(succ.start, succ.end));
             region.push(succ);
         }
+        // The guesses for the region's indirect jumps, of its blocks.
+        jumps.retain(|(pc, _)| region.iter().any(|b| b.start == *pc));
+        for (_, targets) in &mut jumps {
+            targets.retain(|t| region.iter().any(|b| b.start == *t));
+        }
+        jumps.retain(|(_, targets)| !targets.is_empty());
+        jumps
     }
 }

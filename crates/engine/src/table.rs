@@ -188,6 +188,19 @@ impl PageIndex {
         self.pcs.remove(&page).unwrap_or_default()
     }
 
+    /// The pcs of the translations listed under the pages that `[lo,
+    /// hi)` touches.
+    pub(crate) fn pcs_in(&self, lo: u64, hi: u64) -> Vec<u64> {
+        let page = ferrovm_mem::PAGE_SIZE;
+        (lo & !(page - 1)..hi)
+            .step_by(page as usize)
+            .filter_map(|p| self.pcs.get(&p))
+            .flatten()
+            .copied()
+            .filter(|pc| (lo..hi).contains(pc))
+            .collect()
+    }
+
     /// Forgets every listed translation.
     pub(crate) fn clear(&mut self) {
         self.pcs.clear();

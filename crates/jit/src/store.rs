@@ -260,6 +260,14 @@ pub trait Linker {
         let _ = pc;
         None
     }
+    /// Where the indirect jump (not a call or a return) ending the block
+    /// at `pc` may go, as the user guesses: compiled code of a region
+    /// holding blocks at some of them compares the target with those and
+    /// stays inside on a match (else it leaves as usual).
+    fn indirect_targets(&mut self, pc: u64) -> Vec<u64> {
+        let _ = pc;
+        Vec::new()
+    }
 }
 
 /// A compiled function, not yet in the code cache.
@@ -1452,6 +1460,62 @@ mod tests {
             })
             .expect("a chained exit");
         assert!(latch < exit, "latch at {latch}, exit at {exit} in {rpo:?}");
+    }
+
+    /// [`One`], guessing that the indirect jump of the block at 0x1000
+    /// goes to 0x1100 when `guess`.
+    struct Guess<'a>(One<'a>, bool);
+
+    impl Linker for Guess<'_> {
+        fn cell(&mut self, pc: u64) -> *const Cell {
+            self.0.cell(pc)
+        }
+
+        fn counter(&mut self, pc: u64) -> *const AtomicU32 {
+            self.0.counter(pc)
+        }
+
+        fn indirect_targets(&mut self, pc: u64) -> Vec<u64> {
+            if self.1 && pc == 0x1000 { vec![0x1100] } else { Vec::new() }
+        }
+    }
+
+    /// An indirect jump to a block of its region that the linker guessed
+    /// stays inside (`Tr::jump_inside`): a loop through it runs to its end
+    /// with no indirect exit; without the guess the jump leaves the region.
+    #[test]
+    fn an_indirect_jump_to_a_guessed_block_stays_in_the_region() {
+        let text = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = get x5\n jump_indirect t0\n}\n\
+                    block 0x1100..0x1108 {\n mark 0x1100 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
+                    t2 = add t0, t1\n set x6, t2\n mark 0x1104 4\n branch t2, 0x1000, 0x1108\n}\n\
+                    block 0x1108..0x110c {\n mark 0x1108 4\n ecall 0x1108\n}";
+        let blocks = parse_blocks(text).expect("parses");
+        for guess in [true, false] {
+            let mem = Arc::new(AddressSpace::new().expect("address space"));
+            let store = CodeStore::new(&mem, crate::JitOptions::default()).expect("store");
+            let cell = store.new_cell(0x1000);
+            let counter = AtomicU32::new(0);
+            let mut c = store.compiler();
+            let flavor = Flavor { optimize: true, hot_at: None, checked: false };
+            let mut f =
+                store.compile(&mut c, &blocks, flavor, &mut Guess(One(&cell, &counter), guess)).expect("compiles");
+            let code = store.install(&mut f).expect("installs");
+            store.link(&cell, &code);
+            let thread = store.thread();
+            let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+            cpu.regs[5] = 0x1100;
+            cpu.regs[6] = 5;
+            let exit = store.run(&thread, &mut cpu, &cell);
+            let left = thread.context().indirect_jumps.load(Ordering::Relaxed);
+            if guess {
+                assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Ecall), 0x1108, 0, 0));
+                assert_eq!(cpu.instret, 16, "five rounds of three instructions, and the ecall");
+            } else {
+                assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Continue), 0x1100, 5, 1));
+            }
+            store.unlink(&cell);
+            store.retire(code);
+        }
     }
 
     /// In a chain of host FP ops only the first is pinned to its guest

@@ -204,6 +204,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     shared: Vec<(u64, ClBlock)>,
     /// Where the region's calls return to (see [`Tr::return_inside`]).
     calls: Vec<u64>,
+    /// Per block of the region, the indices of the blocks its indirect
+    /// jump may stay inside at ([`Tr::jump_inside`]).
+    jumps: Vec<Vec<usize>>,
     /// Values of host FP code reused within the current guest block.
     fp_block: fp::BlockValues,
     /// With host FP, in a region that never writes `frm`: `frm`, loaded
@@ -405,6 +408,22 @@ pub(crate) fn is_call(block: &Block) -> bool {
     ra_const == Some(block.end)
 }
 
+/// Per block of a region, the indices of the region's blocks its indirect
+/// jump (not a call or a return) may stay inside at: those at the targets
+/// `linker` guesses for it ([`Linker::indirect_targets`]).
+fn indirect_edges<L: Linker + ?Sized>(blocks: &[Block], linker: &mut L) -> Vec<Vec<usize>> {
+    blocks
+        .iter()
+        .map(|bl| match bl.term {
+            Terminator::JumpIndirect { hint: IndirectHint::None, .. } => {
+                let targets = linker.indirect_targets(bl.start);
+                (0..blocks.len()).filter(|&j| targets.contains(&blocks[j].start)).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// For each block of a region, the guest registers that some path from an
 /// entry of the region to the block's head may have set: what an exit
 /// there has to write back. Every other register still holds in the `Cpu`
@@ -415,11 +434,12 @@ pub(crate) fn is_call(block: &Block) -> bool {
 /// the region comes back, see [`Tr::return_inside`], and indirect jumps to
 /// any of its blocks, see [`Tr::jump_inside`]); nothing is dirty where the
 /// region is entered.
-fn dirty_on_entry(blocks: &[Block], calls: &[u64]) -> Vec<[bool; Reg::COUNT]> {
+fn dirty_on_entry(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<[bool; Reg::COUNT]> {
     let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
     let succs: Vec<Vec<usize>> = blocks
         .iter()
-        .map(|bl| match bl.term {
+        .enumerate()
+        .map(|(k, bl)| match bl.term {
             Terminator::Jump { target } => index(target).into_iter().collect(),
             Terminator::Branch { taken, fallthrough, .. } => {
                 index(taken).into_iter().chain(index(fallthrough)).collect()
@@ -427,8 +447,7 @@ fn dirty_on_entry(blocks: &[Block], calls: &[u64]) -> Vec<[bool; Reg::COUNT]> {
             Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => {
                 calls.iter().filter_map(|&c| index(c)).collect()
             }
-            // May stay inside at any block (`Tr::jump_inside`).
-            Terminator::JumpIndirect { hint: IndirectHint::None, .. } => (0..blocks.len()).collect(),
+            Terminator::JumpIndirect { hint: IndirectHint::None, .. } => jumps.get(k).cloned().unwrap_or_default(),
             _ => Vec::new(),
         })
         .collect();
@@ -588,8 +607,12 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         }
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
         tr.calls = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
-        tr.dirty_in =
-            if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &tr.calls) };
+        tr.jumps = indirect_edges(blocks, &mut *tr.linker);
+        tr.dirty_in = if env.write_through {
+            vec![[false; Reg::COUNT]; blocks.len()]
+        } else {
+            dirty_on_entry(blocks, &tr.calls, &tr.jumps)
+        };
     }
     tr.eager = !flavor.optimize && tr.heads.is_empty();
     if let Some(n) = flavor.hot_at {
@@ -697,6 +720,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             ic_word,
             pending: Vec::new(),
             heads: Vec::new(),
+            jumps: Vec::new(),
             may_write: false,
             instret: None,
             current: 0,
@@ -1575,18 +1599,20 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
 
     /// An indirect jump (not a call or a return: a `switch`'s jump table,
     /// an interpreter's dispatch) to `target` in a region: when that is
-    /// one of the region's blocks, the jump stays inside (a search over
-    /// their pcs, then the block with the guest registers where they
+    /// one of the region's blocks the linker guessed for it
+    /// ([`Linker::indirect_targets`]), the jump stays inside (a search
+    /// over their pcs, then the block with the guest registers where they
     /// are), else it takes the exit after this. The engine grows a region
     /// with a hot indirect jump by its hot targets (`Vm::grow_region`).
     fn jump_inside(&mut self, target: Value) {
-        if self.heads.is_empty() || self.env.block_exits {
+        let Some(targets) = self.jumps.get(self.current).filter(|t| !t.is_empty()) else { return };
+        if self.env.block_exits {
             return;
         }
-        let heads: Vec<u64> = self.heads.iter().map(|&(pc, _)| pc).collect();
+        let pcs: Vec<u64> = targets.iter().filter_map(|&j| self.heads.get(j)).map(|&(pc, _)| pc).collect();
         let mut switch = Switch::new();
-        let mut inside = Vec::with_capacity(heads.len());
-        for &pc in &heads {
+        let mut inside = Vec::with_capacity(pcs.len());
+        for &pc in &pcs {
             let blk = self.b.create_block();
             switch.set_entry(u128::from(pc), blk);
             inside.push((blk, pc));
@@ -1736,7 +1762,7 @@ mod tests {
         .unwrap();
         let calls: Vec<u64> = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
         assert_eq!(calls, [0x14]);
-        let dirty = dirty_on_entry(&blocks, &calls);
+        let dirty = dirty_on_entry(&blocks, &calls, &[]);
         // The loop sees x5 (its own) and x8 (from the entry at 0x20), and
         // nothing the code after it sets.
         assert_eq!(dirty[0], regs(&[5, 8]));
