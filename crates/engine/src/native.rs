@@ -32,11 +32,9 @@ use crate::vcpu::Vcpu;
 use crate::vm::{VcpuShared, Vm};
 use crate::warn;
 
-/// Links compiled code to the table's records: their cells and counters
-/// live as long as the VM.
-/// The engine's [`Linker`]: the table's cells and counters, and the
-/// guessed targets of a region's indirect jumps (by the jumping block's
-/// pc; see [`Vm::indirect_targets`]).
+/// Links compiled code to the table's records (their cells and counters
+/// live as long as the VM) and hands it the guessed targets of a region's
+/// indirect jumps, by the jumping block's pc ([`Vm::indirect_targets`]).
 struct TableLinker<'a>(&'a Table, &'a [(u64, Vec<u64>)]);
 
 impl Linker for TableLinker<'_> {
@@ -955,15 +953,15 @@ impl Vm {
         }
     }
 
-    /// The hot blocks an indirect jump (not a call or a return) at `pc`
-    /// may go to, for [`Vm::grow_region`]: translated blocks at least
-    /// `warm`, within [`INDIRECT_WINDOW`] bytes of the jump and in the
-    /// same guest function as it (when there are symbols), hottest first, at
+    /// The hot blocks an indirect jump (not a call or a return) in the
+    /// block at `pc` may go to, for [`Vm::grow_region`]: translated blocks
+    /// at least `warm`, within [`INDIRECT_WINDOW`] bytes of it and in the
+    /// same guest function (when there are symbols), hottest first, at
     /// most [`HotspotConfig::max_indirect_targets`](crate::HotspotConfig::max_indirect_targets)
-    /// (none if there are more): a
-    /// `switch`'s cases, a small interpreter's handlers. A guess: compiled code compares the target with the
-    /// region's blocks ([`ferrovm_jit`]'s `Tr::jump_inside`) and leaves
-    /// when it is none of them.
+    /// (none if there are more): a `switch`'s cases, a small
+    /// interpreter's handlers. A guess: compiled code compares the target
+    /// with the region's blocks among them (`Tr::jump_inside` in
+    /// `ferrovm_jit`) and leaves when it is none of them.
     fn indirect_targets(&self, pc: u64, hot: u32, warm: u32, now: u32) -> Vec<u64> {
         let max = self.config.hotspot.max_indirect_targets;
         if max == 0 {
@@ -1022,8 +1020,11 @@ impl Vm {
     /// successors of the entry that branch straight back to it. Edges
     /// between the region's blocks stay inside one compiled function, guest
     /// registers in host registers; blocks off the cycles stay out, so they
-    /// add no register pressure to the loop. Code pages of added blocks are
-    /// marked and added to `pages`.
+    /// add no register pressure to the loop. An indirect jump that is not
+    /// a call or a return leads to its guessed targets
+    /// ([`Vm::indirect_targets`]); those the region holds are returned, by
+    /// the jumping block's pc, for the [`Linker`]. Code pages of added
+    /// blocks are marked and added to `pages`.
     fn grow_region(
         &self,
         region: &mut Vec<ferrovm_ir::Block>,

@@ -188,17 +188,20 @@ impl PageIndex {
         self.pcs.remove(&page).unwrap_or_default()
     }
 
-    /// The pcs of the translations listed under the pages that `[lo,
-    /// hi)` touches.
+    /// The pcs in `[lo, hi)` of the translations listed under the pages
+    /// that range touches, in order, each once.
     pub(crate) fn pcs_in(&self, lo: u64, hi: u64) -> Vec<u64> {
         let page = ferrovm_mem::PAGE_SIZE;
-        (lo & !(page - 1)..hi)
+        let mut pcs: Vec<u64> = (lo & !(page - 1)..hi)
             .step_by(page as usize)
             .filter_map(|p| self.pcs.get(&p))
             .flatten()
             .copied()
             .filter(|pc| (lo..hi).contains(pc))
-            .collect()
+            .collect();
+        pcs.sort_unstable();
+        pcs.dedup();
+        pcs
     }
 
     /// Forgets every listed translation.
@@ -341,6 +344,18 @@ mod page_tests {
         assert!(index.unchanged_since(&[a, b], after_a), "read after the change");
         table.code_changed(&mut index, None);
         assert!(!index.unchanged_since(&[b], after_a), "every page changed");
+    }
+
+    /// The translations listed around an address: those on the pages the
+    /// range touches, within the range.
+    #[test]
+    fn the_index_finds_the_translations_in_a_range() {
+        let mut index = PageIndex::default();
+        index.add(0x10ff0, &[0x10000, 0x11000]);
+        index.add(0x11010, &[0x11000]);
+        index.add(0x13000, &[0x13000]);
+        assert_eq!(index.pcs_in(0x10800, 0x12000), [0x10ff0, 0x11010], "each once");
+        assert!(index.pcs_in(0x11020, 0x12ff0).is_empty());
     }
 }
 
