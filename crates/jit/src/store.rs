@@ -1429,6 +1429,20 @@ mod tests {
     use super::*;
     use crate::baseline::tests::One;
 
+    /// A store of the default options over a fresh address space.
+    fn store() -> CodeStore {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        CodeStore::new(&mem, crate::JitOptions::default()).expect("store")
+    }
+
+    /// `text`'s blocks compiled by `c` as one optimized region, linked by
+    /// `linker` (the Cranelift function stays in `c`).
+    fn optimized<L: Linker>(store: &CodeStore, c: &mut Compiler, text: &str, linker: &mut L) -> Function {
+        let blocks = parse_blocks(text).expect("parses");
+        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
+        store.compile(c, &blocks, flavor, linker).expect("compiles")
+    }
+
     /// A loop whose branch takes its back edge (`branch t2, 0x1000,
     /// 0x1004`, the taken way first, as the guest's `bnez` has it) gets its
     /// latch laid out before its exit: Cranelift lowers blocks in the
@@ -1438,16 +1452,13 @@ mod tests {
     /// all the code after the loop (see `Tr::loop_rank`).
     #[test]
     fn a_loops_latch_is_laid_out_before_its_exit() {
-        let mem = Arc::new(AddressSpace::new().expect("address space"));
-        let store = CodeStore::new(&mem, crate::JitOptions::default()).expect("store");
+        let store = store();
         let cell = store.new_cell(0x1000);
         let counter = AtomicU32::new(0);
         let mut c = store.compiler();
         let text = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
                     t2 = add t0, t1\n set x6, t2\n branch t2, 0x1000, 0x1004\n}";
-        let blocks = parse_blocks(text).expect("parses");
-        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
-        store.compile(&mut c, &blocks, flavor, &mut One(&cell, &counter)).expect("compiles");
+        optimized(&store, &mut c, text, &mut One(&cell, &counter));
         let func = &c.cl.func;
         let cfg = ControlFlowGraph::with_function(func);
         let rpo: Vec<_> = DominatorTree::with_function(func, &cfg).cfg_rpo().copied().collect();
@@ -1489,16 +1500,12 @@ mod tests {
                     block 0x1100..0x1108 {\n mark 0x1100 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
                     t2 = add t0, t1\n set x6, t2\n mark 0x1104 4\n branch t2, 0x1000, 0x1108\n}\n\
                     block 0x1108..0x110c {\n mark 0x1108 4\n ecall 0x1108\n}";
-        let blocks = parse_blocks(text).expect("parses");
         for guess in [true, false] {
-            let mem = Arc::new(AddressSpace::new().expect("address space"));
-            let store = CodeStore::new(&mem, crate::JitOptions::default()).expect("store");
+            let store = store();
             let cell = store.new_cell(0x1000);
             let counter = AtomicU32::new(0);
             let mut c = store.compiler();
-            let flavor = Flavor { optimize: true, hot_at: None, checked: false };
-            let mut f =
-                store.compile(&mut c, &blocks, flavor, &mut Guess(One(&cell, &counter), guess)).expect("compiles");
+            let mut f = optimized(&store, &mut c, text, &mut Guess(One(&cell, &counter), guess));
             let code = store.install(&mut f).expect("installs");
             store.link(&cell, &code);
             let thread = store.thread();
@@ -1524,8 +1531,7 @@ mod tests {
     /// to the block already. Three ops, one `bor` of a float.
     #[test]
     fn a_chain_of_fp_ops_is_pinned_once() {
-        let mem = Arc::new(AddressSpace::new().expect("address space"));
-        let store = CodeStore::new(&mem, crate::JitOptions::default()).expect("store");
+        let store = store();
         let cell = store.new_cell(0x1000);
         let counter = AtomicU32::new(0);
         let mut c = store.compiler();
@@ -1533,9 +1539,7 @@ mod tests {
                     set f1, t2\n mark 0x1004 4\n t3 = fadd.d.rne t2, t1\n set f3, t3\n mark 0x1008 4\n \
                     t4 = fmul.d.rne t3, t3\n set f4, t4\n mark 0x100c 4\n t5 = get x6\n \
                     t6 = const 0xffffffffffffffff\n t7 = add t5, t6\n set x6, t7\n branch t7, 0x1000, 0x1010\n}";
-        let blocks = parse_blocks(text).expect("parses");
-        let flavor = Flavor { optimize: true, hot_at: None, checked: false };
-        store.compile(&mut c, &blocks, flavor, &mut One(&cell, &counter)).expect("compiles");
+        optimized(&store, &mut c, text, &mut One(&cell, &counter));
         let func = &c.cl.func;
         let ops = |op: Opcode| {
             func.layout
