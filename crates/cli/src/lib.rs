@@ -390,7 +390,8 @@ struct Tuning {
     /// JIT: most guessed targets (hot blocks of the same function) a hot
     /// region takes in for an indirect jump that is not a call or a
     /// return, such as a switch's jump table; a jump with more gets none;
-    /// 0: none [default: 16].
+    /// an indirect call's guess is its last target; 0: no guesses
+    /// [default: 16].
     #[arg(long, value_name = "N")]
     max_indirect_targets: Option<usize>,
 }

@@ -889,6 +889,11 @@ fn is_plain_indirect(block: &ferrovm_ir::Block) -> bool {
     matches!(block.term, Terminator::JumpIndirect { hint: ferrovm_ir::IndirectHint::None, .. })
 }
 
+/// Whether `block` ends in an indirect call (`jalr` linking `ra` or `t0`).
+fn is_indirect_call(block: &ferrovm_ir::Block) -> bool {
+    matches!(block.term, Terminator::JumpIndirect { hint: ferrovm_ir::IndirectHint::Call, .. })
+}
+
 /// Whether `block` ends in a call (`jal` linking `ra`): a region grows into
 /// the callee only through its hot blocks, and keeps them only if a return
 /// among them leads back into the loop.
@@ -998,6 +1003,19 @@ impl Vm {
         targets
     }
 
+    /// Where the indirect call ending the block at `pc` most likely goes,
+    /// for [`Vm::grow_region`]: where it went last through its compiled
+    /// code's inline cache (a `qsort` callback, a virtual call: most call
+    /// sites have one target). A guess, as [`Vm::indirect_targets`]'s;
+    /// none with [`HotspotConfig::max_indirect_targets`](crate::HotspotConfig::max_indirect_targets)
+    /// 0.
+    fn call_target(&self, pc: u64) -> Option<u64> {
+        if self.config.hotspot.max_indirect_targets == 0 {
+            return None;
+        }
+        self.table.get(pc)?.state().native.as_ref()?.ic_target()
+    }
+
     /// A [`Candidate`] at `pc` for [`Vm::grow_region`].
     fn candidate(&self, pc: u64, hot: u32, now: u32, of_entry: bool, in_callee: bool) -> Candidate {
         let (heat, counted) = self.heat(pc, hot, now);
@@ -1048,14 +1066,17 @@ impl Vm {
         // The guessed targets of the hot indirect jumps found, by block.
         let mut jumps: Vec<(u64, Vec<u64>)> = Vec::new();
         let mut push = |engine: &Vm, stack: &mut Vec<Candidate>, block: &ferrovm_ir::Block, from: Candidate| {
-            let call = is_call(block);
+            let call = is_call(block) || is_indirect_call(block);
             let targets = if hot && is_plain_indirect(block) {
-                let t = engine.indirect_targets(block.start, hot_runs, warm, now);
-                jumps.push((block.start, t.clone()));
-                t
+                engine.indirect_targets(block.start, hot_runs, warm, now)
+            } else if hot && is_indirect_call(block) {
+                engine.call_target(block.start).into_iter().collect()
             } else {
                 Vec::new()
             };
+            if !targets.is_empty() {
+                jumps.push((block.start, targets.clone()));
+            }
             let mut succ: Vec<Candidate> = successors(block)
                 .into_iter()
                 .flatten()
@@ -1072,7 +1093,8 @@ impl Vm {
         // whether that is inside a callee): a return found later may come
         // back there (inside the region when the callee's blocks are hot
         // too; compiled code checks the address).
-        let mut continuations: Vec<(u64, bool)> = if is_call(entry) { vec![(entry.end, false)] } else { Vec::new() };
+        let mut continuations: Vec<(u64, bool)> =
+            if is_call(entry) || is_indirect_call(entry) { vec![(entry.end, false)] } else { Vec::new() };
         let mut explored: Vec<ferrovm_ir::Block> = Vec::new();
         let mut callee_blocks = 0;
         let max_callee = self.config.hotspot.max_callee_blocks;
@@ -1106,7 +1128,7 @@ impl Vm {
             if hot {
                 let from = Candidate { of_entry: false, ..c };
                 push(self, &mut stack, &succ, from);
-                if is_call(&succ) {
+                if is_call(&succ) || is_indirect_call(&succ) {
                     continuations.push((succ.end, c.in_callee));
                 }
                 if is_return(&succ) {

@@ -381,6 +381,20 @@ impl NativeCode {
     pub fn is_empty(&self) -> bool {
         self.alloc.is_empty()
     }
+
+    /// The guest pc an indirect jump of this code last went to through
+    /// its inline cache, if any: where its indirect call most likely goes
+    /// (the engine's guess when it forms a region around it).
+    pub fn ic_target(&self) -> Option<u64> {
+        let cell = self.data.first()?.load(Ordering::Relaxed) as *const Cell;
+        // SAFETY: the word holds the store's sentinel or a cell of the
+        // code's linker (filled in from the jump cache), and the linker
+        // keeps its cells valid as long as code that can reach them may
+        // run (`Linker`); this code exists. A cell's `pc` never changes.
+        let pc = unsafe { (*cell).pc };
+        // The sentinel's pc is odd: no guest target.
+        (pc & 1 == 0).then_some(pc)
+    }
 }
 
 /// Cranelift's working memory: one per thread that compiles.
@@ -1491,6 +1505,28 @@ mod tests {
         }
     }
 
+    /// Runs `text`'s blocks, compiled as one region with or without the
+    /// guess of [`Guess`], from 0x1000 with `x5` = 0x1100 and `x6` = 5:
+    /// the exit, the CPU, and the indirect jumps that left the region.
+    fn run_guessed(text: &str, guess: bool) -> (Option<NativeExit>, Cpu, u64) {
+        let store = store();
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        let mut f = optimized(&store, &mut c, text, &mut Guess(One(&cell, &counter), guess));
+        let code = store.install(&mut f).expect("installs");
+        store.link(&cell, &code);
+        let thread = store.thread();
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[5] = 0x1100;
+        cpu.regs[6] = 5;
+        let exit = store.run(&thread, &mut cpu, &cell);
+        let left = thread.context().indirect_jumps.load(Ordering::Relaxed);
+        store.unlink(&cell);
+        store.retire(code);
+        (exit, cpu, left)
+    }
+
     /// An indirect jump to a block of its region that the linker guessed
     /// stays inside (`Tr::jump_inside`): a loop through it runs to its end
     /// with no indirect exit; without the guess the jump leaves the region.
@@ -1500,29 +1536,29 @@ mod tests {
                     block 0x1100..0x1108 {\n mark 0x1100 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
                     t2 = add t0, t1\n set x6, t2\n mark 0x1104 4\n branch t2, 0x1000, 0x1108\n}\n\
                     block 0x1108..0x110c {\n mark 0x1108 4\n ecall 0x1108\n}";
-        for guess in [true, false] {
-            let store = store();
-            let cell = store.new_cell(0x1000);
-            let counter = AtomicU32::new(0);
-            let mut c = store.compiler();
-            let mut f = optimized(&store, &mut c, text, &mut Guess(One(&cell, &counter), guess));
-            let code = store.install(&mut f).expect("installs");
-            store.link(&cell, &code);
-            let thread = store.thread();
-            let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
-            cpu.regs[5] = 0x1100;
-            cpu.regs[6] = 5;
-            let exit = store.run(&thread, &mut cpu, &cell);
-            let left = thread.context().indirect_jumps.load(Ordering::Relaxed);
-            if guess {
-                assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Ecall), 0x1108, 0, 0));
-                assert_eq!(cpu.instret, 16, "five rounds of three instructions, and the ecall");
-            } else {
-                assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Continue), 0x1100, 5, 1));
-            }
-            store.unlink(&cell);
-            store.retire(code);
-        }
+        let (exit, cpu, left) = run_guessed(text, true);
+        assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Ecall), 0x1108, 0, 0));
+        assert_eq!(cpu.instret, 16, "five rounds of three instructions, and the ecall");
+        let (exit, cpu, left) = run_guessed(text, false);
+        assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Continue), 0x1100, 5, 1));
+    }
+
+    /// An indirect call to a guessed callee in the region stays inside,
+    /// and so does the callee's return to the call's continuation
+    /// (`Tr::return_inside`): five calls, no indirect exit.
+    #[test]
+    fn an_indirect_call_to_a_guessed_callee_and_its_return_stay_in_the_region() {
+        let text = "block 0x1000..0x1008 {\n mark 0x1000 4\n t0 = get x5\n mark 0x1004 4\n \
+                    t1 = const 0x1008\n set x1, t1\n jump_indirect t0 call\n}\n\
+                    block 0x1100..0x1108 {\n mark 0x1100 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
+                    t2 = add t0, t1\n set x6, t2\n mark 0x1104 4\n t3 = get x1\n jump_indirect t3 return\n}\n\
+                    block 0x1008..0x100c {\n mark 0x1008 4\n t0 = get x6\n branch t0, 0x1000, 0x100c\n}\n\
+                    block 0x100c..0x1010 {\n mark 0x100c 4\n ecall 0x100c\n}";
+        let (exit, cpu, left) = run_guessed(text, true);
+        assert_eq!((exit, cpu.pc, cpu.regs[6], cpu.regs[1], left), (Some(NativeExit::Ecall), 0x100c, 0, 0x1008, 0));
+        assert_eq!(cpu.instret, 26, "five rounds of five instructions, and the ecall");
+        let (exit, cpu, left) = run_guessed(text, false);
+        assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Continue), 0x1100, 5, 1));
     }
 
     /// In a chain of host FP ops only the first is pinned to its guest

@@ -415,7 +415,7 @@ fn indirect_edges<L: Linker + ?Sized>(blocks: &[Block], linker: &mut L) -> Vec<V
     blocks
         .iter()
         .map(|bl| match bl.term {
-            Terminator::JumpIndirect { hint: IndirectHint::None, .. } => {
+            Terminator::JumpIndirect { hint: IndirectHint::None | IndirectHint::Call, .. } => {
                 let targets = linker.indirect_targets(bl.start);
                 (0..blocks.len()).filter(|&j| targets.contains(&blocks[j].start)).collect()
             }
@@ -447,7 +447,9 @@ fn dirty_on_entry(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<
             Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => {
                 calls.iter().filter_map(|&c| index(c)).collect()
             }
-            Terminator::JumpIndirect { hint: IndirectHint::None, .. } => jumps.get(k).cloned().unwrap_or_default(),
+            Terminator::JumpIndirect { hint: IndirectHint::None | IndirectHint::Call, .. } => {
+                jumps.get(k).cloned().unwrap_or_default()
+            }
             _ => Vec::new(),
         })
         .collect();
@@ -606,7 +608,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
             tr.instret = Some(var);
         }
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
-        tr.calls = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
+        tr.calls = blocks.iter().filter(|bl| pushes_return(bl)).map(|bl| bl.end).collect();
         tr.jumps = indirect_edges(blocks, &mut *tr.linker);
         tr.dirty_in = if env.write_through {
             vec![[false; Reg::COUNT]; blocks.len()]
@@ -1696,8 +1698,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 self.add_instret(n);
                 match hint {
                     IndirectHint::Return => self.return_inside(t),
-                    IndirectHint::None => self.jump_inside(t),
-                    IndirectHint::Call => {}
+                    // A call kept inside pushes no return address, as a
+                    // direct call inside the region does not.
+                    IndirectHint::None | IndirectHint::Call => self.jump_inside(t),
                 }
                 self.write_back();
                 self.push_return(block);
