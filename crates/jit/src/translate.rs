@@ -1589,14 +1589,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// otherwise continue in a new block (the exit path).
     fn return_inside(&mut self, target: Value) {
         let conts: Vec<u64> = self.calls.iter().copied().filter(|c| self.heads.iter().any(|(pc, _)| pc == c)).collect();
-        for c in conts {
-            let (inside, next) = (self.b.create_block(), self.b.create_block());
-            let eq = self.b.ins().icmp_imm_s(IntCC::Equal, target, c as i64);
-            self.b.ins().brif(eq, inside, &[], next, &[]);
-            self.b.switch_to_block(inside);
-            self.edge(c);
-            self.b.switch_to_block(next);
-        }
+        self.stay_inside(target, conts);
     }
 
     /// An indirect jump (not a call or a return: a `switch`'s jump table,
@@ -1607,14 +1600,25 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// are), else it takes the exit after this. The engine grows a region
     /// with a hot indirect jump by its hot targets (`Vm::grow_region`).
     fn jump_inside(&mut self, target: Value) {
-        let Some(targets) = self.jumps.get(self.current).filter(|t| !t.is_empty()) else { return };
-        if self.env.block_exits {
+        let Some(targets) = self.jumps.get(self.current) else { return };
+        let pcs: Vec<u64> = targets.iter().filter_map(|&j| self.heads.get(j)).map(|&(pc, _)| pc).collect();
+        self.stay_inside(target, pcs);
+    }
+
+    /// An indirect transfer to `target` that may stay inside the region:
+    /// when it is one of `pcs` (blocks of the region) it jumps there (a
+    /// search over them, Cranelift's `Switch`); otherwise it continues in
+    /// a new block, the exit path.
+    fn stay_inside(&mut self, target: Value, mut pcs: Vec<u64>) {
+        if pcs.is_empty() || self.env.block_exits {
             return;
         }
-        let pcs: Vec<u64> = targets.iter().filter_map(|&j| self.heads.get(j)).map(|&(pc, _)| pc).collect();
+        // Two calls of the region may come back to one place.
+        pcs.sort_unstable();
+        pcs.dedup();
         let mut switch = Switch::new();
         let mut inside = Vec::with_capacity(pcs.len());
-        for &pc in &pcs {
+        for pc in pcs {
             let blk = self.b.create_block();
             switch.set_entry(u128::from(pc), blk);
             inside.push((blk, pc));
