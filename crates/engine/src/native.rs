@@ -468,8 +468,7 @@ impl Vm {
     fn region_exiting_to(&self, pc: u64) -> Option<Arc<Record>> {
         let store = self.store.as_ref()?;
         let exits = self.exits.lock().unwrap_or_else(PoisonError::into_inner);
-        let entries = exits.get(&pc)?;
-        entries.iter().filter_map(|&e| self.table.get(e)).find(|r| {
+        exits.to(pc).iter().filter_map(|&e| self.table.get(e)).find(|r| {
             r.optimized.load(Ordering::Relaxed)
                 && r.cell.code.load(Ordering::Relaxed) != store.stub()
                 && r.reforms.load(Ordering::Relaxed) < MAX_REFORMS
@@ -501,6 +500,14 @@ impl Vm {
                     region.queued.store(false, Ordering::Release);
                     out?
                 };
+                tracing::info!(
+                    target: crate::log::target::TIER,
+                    "re-form {:#x} {} with its hot exit to {:#x}: {}",
+                    region.pc(),
+                    self.describe(region.pc()),
+                    req.record.pc(),
+                    if out == Outcome::Compiled { "done" } else { "the block is not on its hot cycles" },
+                );
                 if out == Outcome::Compiled {
                     region.reforms.fetch_add(1, Ordering::Relaxed);
                     Counters::add(&counters.regions_reformed, 1);
@@ -729,17 +736,7 @@ impl Vm {
             }
         }
         if flavor.optimize {
-            let mut exits = self.exits.lock().unwrap_or_else(PoisonError::into_inner);
-            for b in &region {
-                for t in successors(b).into_iter().flatten() {
-                    if !region.iter().any(|x| x.start == t) {
-                        let e = exits.entry(t).or_default();
-                        if !e.contains(&pc) {
-                            e.push(pc);
-                        }
-                    }
-                }
-            }
+            self.exits.lock().unwrap_or_else(PoisonError::into_inner).published(pc, &region);
         }
         tracing::info!(
             target: crate::log::target::TIER,
@@ -918,6 +915,45 @@ struct Candidate {
 /// Whether `block` ends in a return (`ret`).
 fn is_return(block: &ferrovm_ir::Block) -> bool {
     matches!(block.term, Terminator::JumpIndirect { hint: ferrovm_ir::IndirectHint::Return, .. })
+}
+
+/// Guest pc → the entries of the optimized regions whose code exits to
+/// it: a block there that turns hot re-forms such a region
+/// ([`Vm::region_exiting_to`]).
+#[derive(Debug, Default)]
+pub(crate) struct RegionExits(std::collections::HashMap<u64, Vec<u64>>);
+
+impl RegionExits {
+    /// The optimized region entered at `pc`, made of `region`, was
+    /// published (first, or re-formed): its direct successors outside it
+    /// are its exits, and what it holds is none (a stale entry would
+    /// re-form it again and again for a block it already holds: up to
+    /// `MAX_REFORMS` identical compiles of a recursive quicksort).
+    pub(crate) fn published(&mut self, pc: u64, region: &[ferrovm_ir::Block]) {
+        for b in region {
+            if let Some(e) = self.0.get_mut(&b.start) {
+                e.retain(|&x| x != pc);
+                if e.is_empty() {
+                    self.0.remove(&b.start);
+                }
+            }
+        }
+        for b in region {
+            for t in successors(b).into_iter().flatten() {
+                if !region.iter().any(|x| x.start == t) {
+                    let e = self.0.entry(t).or_default();
+                    if !e.contains(&pc) {
+                        e.push(pc);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The entries of the regions that exit to `pc`.
+    pub(crate) fn to(&self, pc: u64) -> &[u64] {
+        self.0.get(&pc).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Direct successors of `block`.
@@ -1185,5 +1221,34 @@ impl Vm {
         }
         jumps.retain(|(_, targets)| !targets.is_empty());
         jumps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block at `start` with a two-byte body ending in `term`.
+    fn block(start: u64, term: Terminator) -> ferrovm_ir::Block {
+        ferrovm_ir::Block { start, end: start + 2, ops: Vec::new(), term, num_temps: 0 }
+    }
+
+    #[test]
+    fn a_region_re_formed_with_its_exit_no_longer_exits_there() {
+        let mut exits = RegionExits::default();
+        // A loop 0x100 -> 0x110 -> 0x100 whose 0x110 may leave to 0x120.
+        let lp = |at| block(at, Terminator::Jump { target: 0x100 });
+        let branch = block(0x110, Terminator::Branch { cond: ferrovm_ir::Temp(0), taken: 0x100, fallthrough: 0x120 });
+        exits.published(0x100, &[block(0x100, Terminator::Jump { target: 0x110 }), branch.clone()]);
+        assert_eq!(exits.to(0x120), &[0x100]);
+        assert!(exits.to(0x110).is_empty(), "a block of the region is no exit of it");
+        // 0x120 turned hot: the region is re-formed with it; it exits
+        // there no more (it did, before: and was re-formed over again).
+        exits.published(0x100, &[block(0x100, Terminator::Jump { target: 0x110 }), branch, lp(0x120)]);
+        assert!(exits.to(0x120).is_empty());
+        // Another region's exit to the same block stays.
+        exits.published(0x200, &[block(0x200, Terminator::Jump { target: 0x120 })]);
+        exits.published(0x100, &[block(0x100, Terminator::Jump { target: 0x110 }), lp(0x120)]);
+        assert_eq!(exits.to(0x120), &[0x200]);
     }
 }

@@ -134,8 +134,8 @@ pub struct Vm {
     /// Records with compiled code (and some that lost it since), for
     /// maintenance.
     compiled: Mutex<Vec<Arc<Record>>>,
-    /// Guest pc → entries of the hot regions that exit to it.
-    pub(crate) exits: Mutex<HashMap<u64, Vec<u64>>>,
+    /// Where the optimized regions exit.
+    pub(crate) exits: Mutex<crate::native::RegionExits>,
     /// Guest pc → the entry of the latest optimized region that holds its
     /// block (not as its entry) and when that region was published: a
     /// hot-code request for it enters that region there ([`Vm::alias`]),
@@ -266,7 +266,7 @@ impl Vm {
                 store,
                 policy: Mutex::new(config.eviction.build(0x5eed)),
                 compiled: Mutex::new(Vec::new()),
-                exits: Mutex::new(HashMap::new()),
+                exits: Mutex::new(Default::default()),
                 covered: Mutex::new(HashMap::new()),
                 model: Mutex::new(CostModel::new(config.cost_model)),
                 clock: Clock::new(config.hotspot.window),
