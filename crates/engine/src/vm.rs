@@ -799,9 +799,10 @@ impl Vm {
     /// block, if there is one, instead of compiling a region of its own:
     /// loops are entered at more than one pc (a loop head, the return
     /// point of a call inside it, the blocks after a side exit), and
-    /// without this each entry compiled the same loop again. Whether `x`
-    /// now leads to optimized code.
-    pub(crate) fn alias(&self, counters: &Counters, x: &Arc<Record>) -> bool {
+    /// without this each entry compiled the same loop again. With `also`,
+    /// only into a region that holds that pc too. Whether `x` now leads to
+    /// optimized code.
+    pub(crate) fn alias(&self, counters: &Counters, x: &Arc<Record>, also: Option<u64>) -> bool {
         let Some(store) = &self.store else { return false };
         let entry = match self.covered.lock().unwrap_or_else(PoisonError::into_inner).get(&x.pc()) {
             Some(&(entry, _)) if entry != x.pc() => entry,
@@ -812,7 +813,7 @@ impl Vm {
         let _index = self.table.lock_pages();
         let mut rst = region.state();
         let Some(code) = rst.native.as_ref() else { return false };
-        if !region.optimized.load(Ordering::Relaxed) || !rst.region_heads.contains(&x.pc()) {
+        if !region.optimized.load(Ordering::Relaxed) || !enters_inside(entry, &rst.region_heads, x.pc(), also) {
             return false;
         }
         let (old, followers) = {
@@ -1198,4 +1199,30 @@ pub(crate) fn unlowerable(pc: u64, e: &impl std::fmt::Display) -> Result<Lowered
     let block =
         ferrovm_ir::Builder::new(pc).finish(ferrovm_ir::Terminator::Illegal { pc, bits: 0 }, pc.wrapping_add(4));
     lower(&block).map_err(|_| LiftError::Fetch { addr: pc })
+}
+
+/// Whether code entering at `x` may enter the region at `entry`, whose
+/// other entries are `heads` (its blocks but the first), there: `x` is
+/// one of them, and so is `also` (or it is the entry) if given.
+fn enters_inside(entry: u64, heads: &[u64], x: u64, also: Option<u64>) -> bool {
+    heads.contains(&x) && also.is_none_or(|pc| pc == entry || heads.contains(&pc))
+}
+
+#[cfg(test)]
+mod alias_tests {
+    use super::enters_inside;
+
+    #[test]
+    fn a_hot_exit_enters_another_region_only_if_that_holds_the_exiting_entry_too() {
+        // Region at 0x100 holding 0x110 and 0x120.
+        let heads = [0x110, 0x120];
+        assert!(enters_inside(0x100, &heads, 0x110, None));
+        assert!(!enters_inside(0x100, &heads, 0x130, None), "not a block of it");
+        // 0x120 is a hot exit of the region at 0x110 (held: the cycle
+        // runs here) or of the one at 0x100 (its own entry); not of the
+        // one at 0x200, which is re-formed instead.
+        assert!(enters_inside(0x100, &heads, 0x120, Some(0x110)));
+        assert!(enters_inside(0x100, &heads, 0x120, Some(0x100)));
+        assert!(!enters_inside(0x100, &heads, 0x120, Some(0x200)));
+    }
 }
