@@ -335,7 +335,10 @@ impl Vcpu {
         let runs = r.runs.swap(0, Ordering::Relaxed);
         let count = r.score.add(cfg, runs, vm.clock.window());
         Counters::add(&self.shared.counters.evaluations, 1);
-        if r.queued.load(Ordering::Acquire) {
+        // Queued, or its optimized code came while this vCPU still ran
+        // its baseline code (another vCPU asked first; its cell leads
+        // there now): compiling it again would make the same region.
+        if r.queued.load(Ordering::Acquire) || r.optimized.load(Ordering::Acquire) {
             return;
         }
         let (insns, features) = {
@@ -1241,6 +1244,52 @@ mod tests {
     /// A block at `start` with a two-byte body ending in `term`.
     fn block(start: u64, term: Terminator) -> ferrovm_ir::Block {
         ferrovm_ir::Block { start, end: start + 2, ops: Vec::new(), term, num_temps: 0 }
+    }
+
+    /// A loop's baseline code reaching its count after the loop's
+    /// optimized region came (on another vCPU: the loop started in the
+    /// baseline code before) asks for no second compile of that region.
+    #[test]
+    fn baseline_code_running_on_after_its_region_came_asks_for_no_compile() {
+        use std::num::NonZeroU32;
+
+        use ferrovm_ir::Cpu;
+        use ferrovm_mem::{AddressSpace, Perms};
+
+        use crate::config::{CompileThreads, EngineConfig, FirstTier, HotspotConfig};
+        use crate::{Exit, Vm};
+
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        mem.map(0x10000, 0x1000, Perms::RWX).expect("map");
+        let code: Vec<u8> = [
+            0x0000_c4b7_u32, // lui s1, 12
+            0x0014_8513,     // loop: addi a0, s1, 1
+            0xfff4_8493,     // addi s1, s1, -1
+            0xfe04_9ce3,     // bnez s1, loop
+            0x0000_0073,     // ecall
+        ]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+        mem.write_bytes(0x10000, &code).expect("write");
+        let hotspot = HotspotConfig { min_runs: NonZeroU32::new(10).unwrap(), ratio: 0.0, ..HotspotConfig::default() };
+        let config = EngineConfig {
+            mode: EngineMode::Tiered,
+            hotspot,
+            compile_threads: CompileThreads::Guest,
+            first_tier: FirstTier::Baseline,
+            ..EngineConfig::default()
+        };
+        let vm = Vm::new(mem, config);
+        let mut vcpu = vm.vcpu(Cpu { pc: 0x10000, ..Cpu::default() });
+        assert_eq!(vcpu.run(), Exit::Ecall);
+        let record = vm.table.get(0x10004).expect("the loop's record");
+        assert!(record.optimized.load(Ordering::Acquire), "the loop got its optimized region");
+        let before = vcpu.shared.counters.get();
+        vcpu.reweigh(&record);
+        let after = vcpu.shared.counters.get();
+        assert_eq!(after.evaluations, before.evaluations + 1, "weighed");
+        assert_eq!(after.compile_requests, before.compile_requests, "no second compile asked for");
     }
 
     #[test]
