@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Thread scaling of a threaded workload, with a confidence interval.
+
+    benches/scaling.py [--runs N] [--workload NAME] [--qemu PATH] FERROVM...
+
+Runs `bin/NAME 1` and `bin/NAME 2` (the harness's `NAME@1`, `NAME@2`)
+under each ferrovm binary given and under qemu-riscv64, alternating
+engines and thread counts round by round, and prints each engine's
+median times and its 2-vs-1 speed-up (median / median) with a bootstrap
+90% interval. The harness's `threads` rows come from 3 runs; on a 2-CPU
+machine their spread is as large as the differences between engines.
+"""
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("ferrovm", nargs="+", help="ferrovm binaries to compare")
+    ap.add_argument("--runs", type=int, default=25, help="rounds (default 25)")
+    ap.add_argument("--workload", default="parallel", help="threaded workload in benches/workloads/bin")
+    ap.add_argument("--qemu", default="qemu-riscv64", help="qemu-riscv64 binary ('' to leave it out)")
+    args = ap.parse_args()
+    prog = Path(__file__).resolve().parent / "workloads" / "bin" / args.workload
+    engines = [(f, [f, "run"]) for f in args.ferrovm] + ([("qemu", [args.qemu])] if args.qemu else [])
+    times = {(name, k): [] for name, _ in engines for k in (1, 2)}
+    for _ in range(args.runs):
+        for name, cmd in engines:
+            for k in (1, 2):
+                start = time.perf_counter()
+                r = subprocess.run(cmd + [str(prog), str(k)], stdout=subprocess.DEVNULL)
+                if r.returncode != 0:
+                    print(f"{' '.join(cmd)} {prog} {k}: exit status {r.returncode}", file=sys.stderr)
+                    return 1
+                times[(name, k)].append(time.perf_counter() - start)
+    rng = random.Random(1)
+    med = statistics.median
+    for name, _ in engines:
+        one, two = times[(name, 1)], times[(name, 2)]
+        boots = sorted(med(rng.choices(one, k=len(one))) / med(rng.choices(two, k=len(two))) for _ in range(2000))
+        lo, hi = boots[len(boots) // 20], boots[len(boots) - len(boots) // 20 - 1]
+        print(f"{name}: 1 thread {med(one):.3f} s, 2 threads {med(two):.3f} s, "
+              f"speed-up {med(one) / med(two):.3f}x [{lo:.3f}, {hi:.3f}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
