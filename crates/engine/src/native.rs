@@ -1179,6 +1179,13 @@ impl Vm {
                 push(self, &mut stack, &succ, from);
                 if is_call(&succ) || is_indirect_call(&succ) {
                     continuations.push((succ.end, c.in_callee));
+                    // A return found already may come back here too (a
+                    // recursive function's second call site, found after
+                    // the callee's return: quicksort's return point got
+                    // a region of its own, most of the function again).
+                    if explored.iter().any(is_return) {
+                        stack.push(self.candidate(succ.end, hot_runs, now, false, c.in_callee));
+                    }
                 }
                 if is_return(&succ) {
                     let back: Vec<Candidate> = continuations
