@@ -423,3 +423,54 @@ fn first_run_code_runs_while_its_hot_code_compiles() {
     // again, but nothing fails here).
     assert!(stats.exits_hot <= 3, "{} hot exits for 3 blocks", stats.exits_hot);
 }
+
+/// A recursive function with two call sites (a Fibonacci-shaped count):
+/// its region holds both calls' return points, so the second one gets no
+/// region of its own (the second call site is found after the callee's
+/// return, and its return point was left out: three regions, and in
+/// `parallel`'s quicksort one that copied most of the function). Every
+/// hot block is compiled once, in one region.
+#[test]
+fn a_recursive_function_with_two_call_sites_is_one_region() {
+    let code = [
+        0x01900513,      // li a0, 25
+        jal_ra(4 * 2),   // jal ra, fib
+        0x00000073,      // ecall
+        0xfe010113,      // fib: addi sp, sp, -32
+        0x00113c23,      // sd ra, 24(sp)
+        0x00813823,      // sd s0, 16(sp)
+        0x00913423,      // sd s1, 8(sp)
+        0x00050413,      // mv s0, a0
+        0x00200293,      // li t0, 2
+        0x02554063,      // blt a0, t0, base (+32)
+        0xfff40513,      // addi a0, s0, -1
+        jal_ra(-4 * 8),  // jal ra, fib
+        0x00050493,      // mv s1, a0
+        0xffe40513,      // addi a0, s0, -2
+        jal_ra(-4 * 11), // jal ra, fib
+        0x00950533,      // add a0, a0, s1
+        0x0080006f,      // j out (+8)
+        0x00100513,      // base: li a0, 1
+        0x01813083,      // out: ld ra, 24(sp)
+        0x01013403,      // ld s0, 16(sp)
+        0x00813483,      // ld s1, 8(sp)
+        0x02010113,      // addi sp, sp, 32
+        0x00008067,      // ret
+    ];
+    let run = |config: EngineConfig| {
+        let (engine, mut cpu) = setup(&code);
+        cpu.regs[2] = 0x21000;
+        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
+        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+        (cpu, engine.stats())
+    };
+    let (want, _) = run(interp());
+    assert_eq!(want.regs[10], 121_393, "fib(26)");
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    let (cpu, stats) = run(config);
+    assert_eq!(cpu, want);
+    assert!(stats.hot_regions > 0, "nothing compiled as hot code");
+    // fib's six blocks: entry, first call, second call, the add, base,
+    // the return.
+    assert_eq!((stats.hot_regions, stats.hot_blocks), (1, 6), "one region holding fib's six blocks");
+}
