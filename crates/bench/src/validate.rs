@@ -61,10 +61,12 @@ pub fn configurations(ferrovm: &Ferrovm, engines: &[String], user: &[String]) ->
                 valued.push((o.long.clone(), format!("--{}=1", o.long)));
                 valued.push((o.long.clone(), format!("--{}=2", o.long)));
             }
-            // Regions of one block, and regions that take in no callee.
+            // Regions of one block (by count, and by code: only the entry
+            // fits a budget of one byte), and regions that take in no callee.
             (Some(_), true) if o.long == "max-region-blocks" => {
                 valued.push((o.long.clone(), format!("--{}=1", o.long)))
             }
+            (Some(_), true) if o.long == "max-region-code" => valued.push((o.long.clone(), format!("--{}=1", o.long))),
             (Some(_), true) if o.long == "max-callee-blocks" => {
                 valued.push((o.long.clone(), format!("--{}=0", o.long)))
             }

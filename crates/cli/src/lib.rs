@@ -378,6 +378,12 @@ struct Tuning {
     /// JIT: most blocks a hot region grows to [default: 64].
     #[arg(long, value_name = "N")]
     max_region_blocks: Option<std::num::NonZeroUsize>,
+    /// JIT: most bytes of first-tier code (baseline or quick code, or 32
+    /// per IR op of a block that has none) the blocks of a hot region hold,
+    /// its entry always included: bounds the memory and time of one
+    /// Cranelift compile [default: 24576].
+    #[arg(long, value_name = "BYTES")]
+    max_region_code: Option<usize>,
     /// JIT: most blocks of called functions a hot region takes in
     /// [default: 16].
     #[arg(long, value_name = "N")]
@@ -454,6 +460,7 @@ impl Tuning {
         put("hot-time-weight", self.hot_time_weight.map(|v| v.to_string()));
         put("compile-budget", self.compile_budget.map(|v| v.to_string()));
         put("max-region-blocks", self.max_region_blocks.map(|v| v.to_string()));
+        put("max-region-code", self.max_region_code.map(|v| v.to_string()));
         put("max-callee-blocks", self.max_callee_blocks.map(|v| v.to_string()));
         put("steady-callee-blocks", self.steady_callee_blocks.map(|v| v.to_string()));
         put("max-indirect-targets", self.max_indirect_targets.map(|v| v.to_string()));
@@ -539,6 +546,9 @@ impl Tuning {
         }
         if let Some(v) = self.max_region_blocks {
             h.max_region_blocks = v;
+        }
+        if let Some(v) = self.max_region_code {
+            h.max_region_code = v;
         }
         if let Some(v) = self.max_callee_blocks {
             h.max_callee_blocks = v;

@@ -78,6 +78,17 @@ pub struct HotspotConfig {
     /// costs its own compile and a chained exit per iteration; but
     /// Cranelift's optimizer costs more than linearly in a function's size.
     pub max_region_blocks: NonZeroUsize,
+    /// Most bytes of code a hot region's blocks hold in their first tier
+    /// (the baseline or quick code each has; estimated from the IR of a
+    /// block that has none, or whose code is an optimized region's, vector
+    /// ops by their register groups: see `native::ir_bytes`), its entry
+    /// always included (`--max-region-code`). Cranelift's scratch
+    /// memory grows with the function it compiles, about 160 bytes per byte
+    /// of code made: `vector`'s region of 19 blocks made 62 KB of code in
+    /// 42 ms and took the process's resident set from 12 to 19 MB, above
+    /// `qemu-riscv64`'s 15 MB. The suite's integer regions hold at most
+    /// about 20 KB of baseline code, so the default leaves them whole.
+    pub max_region_code: usize,
     /// Most blocks of called functions a hot region takes in, among its
     /// [`max_region_blocks`](Self::max_region_blocks)
     /// (`--max-callee-blocks`): a big library function would make the
@@ -126,6 +137,7 @@ impl Default for HotspotConfig {
             time_weight: 1.0,
             compile_budget: 0.75,
             max_region_blocks: NonZeroUsize::new(64).expect("non-zero"),
+            max_region_code: 24 << 10,
             max_callee_blocks: 16,
             steady_callee_blocks: 0,
             max_indirect_targets: 16,

@@ -885,6 +885,30 @@ impl Vm {
 /// Most blocks [`Vm::grow_region`] looks at to find the cycles.
 const MAX_EXPLORED: usize = 128;
 
+/// What a block with no first-tier code counts per IR op against
+/// [`HotspotConfig::max_region_code`](crate::HotspotConfig::max_region_code)
+/// (baseline code takes 20 to 60 bytes per op), and per vector register
+/// of a vector op's register group (`vector`'s loops: about 6 KB of
+/// optimized code for 3 vector ops at LMUL 8).
+pub(crate) const IR_OP_BYTES: usize = 32;
+const VECTOR_REG_BYTES: usize = 256;
+
+/// The code [`IR_OP_BYTES`] and [`VECTOR_REG_BYTES`] estimate for
+/// `block`, its vector ops at the LMUL of `vtype` (4 when it is not
+/// known: `VILL`).
+fn ir_bytes(block: &ferrovm_ir::Block, vtype: u64) -> usize {
+    let lmul = match vtype {
+        v if v & ferrovm_ir::vector::VILL != 0 => 4,
+        v if v & 7 < 4 => 1 << (v & 7),
+        _ => 1,
+    };
+    block
+        .ops
+        .iter()
+        .map(|op| if matches!(op, ferrovm_ir::Op::Vector { .. }) { VECTOR_REG_BYTES * lmul } else { IR_OP_BYTES })
+        .sum()
+}
+
 /// How far from an indirect jump its guessed targets lie at most
 /// ([`Vm::indirect_targets`]).
 const INDIRECT_WINDOW: u64 = 16 << 10;
@@ -979,6 +1003,17 @@ fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
 }
 
 impl Vm {
+    /// The bytes of first-tier code (baseline, quick or first-run) record
+    /// `r` holds for `block`; its IR's size when it holds none, or when its
+    /// code is an optimized region's.
+    fn first_tier_bytes(&self, r: &Record, block: &ferrovm_ir::Block) -> usize {
+        let estimate = ir_bytes(block, r.vtype.load(Ordering::Relaxed));
+        if r.optimized.load(Ordering::Relaxed) {
+            return estimate;
+        }
+        r.state().native.as_ref().map_or(estimate, |code| code.len())
+    }
+
     /// How hot the block at `pc` looks for growing a hot region: `hot` if
     /// it was compiled as hot code (under tiered: compiled at all), else
     /// its runs: under tiered its score as of window `now` plus the runs
@@ -1227,8 +1262,16 @@ impl Vm {
                 break;
             }
         }
+        let mut code = self.first_tier_bytes(r, &region[0]);
         for (succ, _) in explored.into_iter().zip(keep).filter(|(_, k)| *k) {
             if region.len() >= self.config.hotspot.max_region_blocks.get() {
+                break;
+            }
+            code += match self.table.get(succ.start) {
+                Some(s) => self.first_tier_bytes(&s, &succ),
+                None => ir_bytes(&succ, ferrovm_ir::vector::VILL),
+            };
+            if code > self.config.hotspot.max_region_code {
                 break;
             }
             pages.extend(self.pages_of(succ.start, succ.end));

@@ -100,13 +100,17 @@ enum Writer {
     Mprotect,
 }
 
-/// Pages written through the alias, as runs of page numbers, since its
-/// mappings of them were last dropped; and how far both views are mapped
-/// ahead of the writes (see [`ALIAS_POPULATE_PAGES`]).
+/// How much was written through the alias since its mappings were last
+/// dropped, and how far both views are mapped ahead of the writes (see
+/// [`ALIAS_POPULATE_PAGES`]).
 #[derive(Debug, Default)]
 struct Written {
-    runs: Vec<std::ops::Range<usize>>,
+    /// Pages written since the last drop (a page once per write to it).
     pages: usize,
+    /// The end of the highest page written: below it lie every page
+    /// written and every page patched ([`CodeCache::patch_rel32`]), which
+    /// the alias maps again when it writes.
+    high: usize,
     /// Pages below this were mapped in both views ahead of their first
     /// write.
     populated: usize,
@@ -135,24 +139,20 @@ impl Written {
         self.populated = end;
     }
 
-    /// After `pages` were written through the alias `rw`: once
-    /// [`ALIAS_MAPPED_PAGES`] pages were, drops the alias's mappings of
-    /// them all.
+    /// After `pages` were written through the alias `rw`: once a quarter
+    /// of the pages in use were (at least [`ALIAS_MIN_MAPPED_PAGES`], at
+    /// most [`ALIAS_MAPPED_PAGES`]), drops the alias's mappings of every
+    /// page below the highest written, patched ones included, in one call.
     fn note(&mut self, pages: std::ops::Range<usize>, rw: NonNull<u8>) {
         self.pages += pages.len();
-        match self.runs.last_mut() {
-            Some(last) if last.start <= pages.start && pages.start <= last.end => last.end = last.end.max(pages.end),
-            _ => self.runs.push(pages),
-        }
-        if self.pages < ALIAS_MAPPED_PAGES {
+        self.high = self.high.max(pages.end);
+        if self.pages < (self.populated / 4).clamp(ALIAS_MIN_MAPPED_PAGES, ALIAS_MAPPED_PAGES) {
             return;
         }
-        for run in self.runs.drain(..) {
-            // SAFETY: the pages lie in the alias, a shared mapping only the
-            // cache writes (under `&mut`): dropping its mappings keeps the
-            // bytes in the file, and the next write maps them again.
-            unsafe { libc::madvise(rw.as_ptr().add(run.start * PAGE).cast(), run.len() * PAGE, libc::MADV_DONTNEED) };
-        }
+        // SAFETY: the pages lie in the alias, a shared mapping only the
+        // cache writes (under `&mut`): dropping its mappings keeps the
+        // bytes in the file, and the next write or patch maps them again.
+        unsafe { libc::madvise(rw.as_ptr().cast(), self.high * PAGE, libc::MADV_DONTNEED) };
         self.pages = 0;
     }
 }
@@ -167,13 +167,21 @@ impl Written {
 /// again.
 const ALIAS_MAPPED_PAGES: usize = 512;
 
+/// Fewer written pages than this stay mapped in the alias whatever the
+/// code's size. A program with less code than 4 x [`ALIAS_MAPPED_PAGES`]
+/// drops them in batches of a quarter of its code: the suite's `bigprog`
+/// (2.8 MB of code, on one thread) kept 2 MB of alias mappings at its peak
+/// (batches of 512, and the pages its chaining patched, which were not
+/// dropped then) and stood 2.5 MB above `qemu-riscv64`'s resident set.
+const ALIAS_MIN_MAPPED_PAGES: usize = 64;
+
 /// Pages past the highest written one are mapped in both views in chunks
 /// of up to this many before they are written (`MADV_POPULATE_WRITE` and
 /// `_READ`): two system calls instead of a fault per page and view
 /// (python3's imports: 23,281 page faults, about 15,000 so). More pages
 /// ahead would count in a small program's resident set (512: 3 MB more
-/// for the suite's hello world).
-const ALIAS_POPULATE_PAGES: usize = 64;
+/// for the suite's hello world; 64: 0.4 MB more for `bigprog`, against 16).
+const ALIAS_POPULATE_PAGES: usize = 16;
 
 /// Alignment of every allocation (a cache-line half: good for branch targets).
 pub const ALIGN: usize = 32;
@@ -827,9 +835,10 @@ impl CodeCache {
         // store, what the code view's instruction fetch may observe at any
         // time.
         unsafe { field.cast::<AtomicU32>().as_ref().store(disp as u32, Ordering::Release) };
-        // Not noted as written: the page was, when its code was (counting
-        // each patch would drop the alias's mappings, and fault them in
-        // again, several times as often).
+        // Not counted as written (counting each patch would drop the
+        // alias's mappings, and fault them in again, several times as
+        // often); the next drop takes the page's mapping too, as it lies
+        // below the highest page written (`Written::note`).
         true
     }
 

@@ -432,6 +432,36 @@ fn first_run_code_runs_while_its_hot_code_compiles() {
 /// hot block is compiled once, in one region.
 #[test]
 fn a_recursive_function_with_two_call_sites_is_one_region() {
+    let (want, _) = run_fib(interp());
+    assert_eq!(want.regs[10], 121_393, "fib(26)");
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    let (cpu, stats) = run_fib(config);
+    assert_eq!(cpu, want);
+    assert!(stats.hot_regions > 0, "nothing compiled as hot code");
+    // fib's six blocks: entry, first call, second call, the add, base,
+    // the return.
+    assert_eq!((stats.hot_regions, stats.hot_blocks), (1, 6), "one region holding fib's six blocks");
+}
+
+/// `--max-region-code`: a region grows only while its blocks' first-tier
+/// code fits the budget, its entry always in. At one byte, fib's blocks
+/// get a region each (one region of six blocks at the default, above);
+/// the result stays the interpreter's.
+#[test]
+fn a_region_grows_only_as_far_as_its_code_budget() {
+    let (want, _) = run_fib(interp());
+    let mut config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    config.hotspot.max_region_code = 1;
+    let (cpu, stats) = run_fib(config);
+    assert_eq!(cpu, want);
+    assert!(stats.hot_regions > 1, "{} hot regions", stats.hot_regions);
+    assert_eq!(stats.hot_blocks, stats.hot_regions, "one block per region: {stats:?}");
+}
+
+/// fib(25) by recursion, from two call sites (see
+/// `a_recursive_function_with_two_call_sites_is_one_region`), run to its
+/// `ecall` under `config`.
+fn run_fib(config: EngineConfig) -> (Cpu, Stats) {
     let code = [
         0x01900513,      // li a0, 25
         jal_ra(4 * 2),   // jal ra, fib
@@ -457,20 +487,9 @@ fn a_recursive_function_with_two_call_sites_is_one_region() {
         0x02010113,      // addi sp, sp, 32
         0x00008067,      // ret
     ];
-    let run = |config: EngineConfig| {
-        let (engine, mut cpu) = setup(&code);
-        cpu.regs[2] = 0x21000;
-        let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
-        assert_eq!(engine.run(&mut cpu), Exit::Ecall);
-        (cpu, engine.stats())
-    };
-    let (want, _) = run(interp());
-    assert_eq!(want.regs[10], 121_393, "fib(26)");
-    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
-    let (cpu, stats) = run(config);
-    assert_eq!(cpu, want);
-    assert!(stats.hot_regions > 0, "nothing compiled as hot code");
-    // fib's six blocks: entry, first call, second call, the add, base,
-    // the return.
-    assert_eq!((stats.hot_regions, stats.hot_blocks), (1, 6), "one region holding fib's six blocks");
+    let (engine, mut cpu) = setup(&code);
+    cpu.regs[2] = 0x21000;
+    let mut engine = OneVcpu::new(Arc::clone(engine.memory()), config);
+    assert_eq!(engine.run(&mut cpu), Exit::Ecall);
+    (cpu, engine.stats())
 }
