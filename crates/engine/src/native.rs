@@ -343,7 +343,7 @@ impl Vcpu {
         }
         let (insns, features) = {
             let st = r.state();
-            (st.native_insns, st.features.as_deref().copied())
+            (r.native_insns.load(Ordering::Relaxed), st.features.as_deref().copied())
         };
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
         // What optimized code saves over baseline code (estimated; the
@@ -710,18 +710,18 @@ impl Vm {
             let mut st = r.state();
             store.link(&r.cell, &code);
             Counters::add(&counters.chain_links, 1);
-            st.native_insns = insns;
+            r.native_insns.store(insns, Ordering::Relaxed);
             if kind == Kind::Baseline {
                 // What weighing its optimized region needs (a block
                 // compiled on its first run has no interpreter block).
                 st.features = Some(Box::new(features));
             }
-            st.region_heads = entries.into_boxed_slice();
+            st.set_heads(entries.into_boxed_slice());
             // Records that entered the old code inside follow it if they can.
             self.unlink_aliases(pc, &mut st, Some(&code));
             // If it led into another region, that region's list forgets it
             // when it next looks (the alias no longer names it).
-            st.alias = None;
+            st.set_alias(None);
             st.native.replace(code)
         };
         drop(index);
@@ -807,7 +807,7 @@ impl Vm {
     fn benefit_at(&self, r: &Record, window: u32) -> f64 {
         let cfg = &self.config.hotspot;
         let count = r.score.at(cfg, window);
-        let insns = r.state().native_insns;
+        let insns = r.native_insns.load(Ordering::Relaxed);
         let (interp, native) = self.rates();
         cfg.saving_per_window(count, insns, interp, native)
     }
@@ -863,7 +863,7 @@ impl Vm {
             let mut st = r.state();
             let Some(code) = st.native.take() else { return };
             self.unlink_aliases(pc, &mut st, None);
-            st.region_heads = Box::default();
+            st.set_heads(Box::default());
             code
         };
         tracing::info!(

@@ -33,9 +33,10 @@ use crate::hotspot::Score;
 /// dispatches, usually from a record that is not in the host cache (large
 /// programs run tens of thousands of blocks): `repr(C)` with those first
 /// and the record aligned to a cache line puts them in one line, one miss.
-/// Four lines in all (a test checks): python3 start-up makes 53,000
-/// records, many for successors that never run (at 384 bytes, 24 MB of
-/// its 44 MB heap).
+/// Three lines in all (a test checks): python3 start-up makes 53,000
+/// records, many for successors that never run (with the `Arc`'s counts,
+/// padded to a line, 320 bytes each at four lines: 17 MB of its 36 MB
+/// heap; 256 bytes at three).
 #[derive(Debug)]
 #[repr(C, align(64))]
 pub(crate) struct Record {
@@ -70,6 +71,9 @@ pub(crate) struct Record {
     /// Its compiled code's stores wrote translated code: it is compiled
     /// with inline memory checks from then on ([`ferrovm_jit::Flavor::checked`]).
     pub(crate) checked_memory: AtomicBool,
+    /// Guest instructions in the blocks of its compiled translation (set
+    /// with [`State::native`], under the lock).
+    pub(crate) native_insns: AtomicU32,
     /// The `vtype` a vCPU had at the block's entry when it last weighed
     /// compiling it (`vill` until then): what compiled code of the block
     /// guesses before its first `vsetvl*` ([`ferrovm_jit::Linker::vtype`]).
@@ -97,17 +101,89 @@ pub(crate) struct State {
     /// interpreted runs first (so it is not lifted twice); taken by that
     /// compile.
     pub(crate) ir: Option<Box<Block>>,
-    /// Guest instructions in the blocks of the compiled translation.
-    pub(crate) native_insns: u32,
+    /// How its compiled region and other records' cells lead into one
+    /// another (boxed: only hot regions and the records entering them have
+    /// any).
+    links: Option<Box<Links>>,
+}
+
+/// A [`State`]'s links between hot regions and the records that enter
+/// them inside.
+#[derive(Debug, Default)]
+struct Links {
     /// The pcs inside its compiled region at which the region's code may
     /// be entered too ([`ferrovm_jit::CodeStore::region_entries`]).
-    pub(crate) region_heads: Box<[u64]>,
+    heads: Box<[u64]>,
     /// Records whose cells lead into its compiled region (each entered at
     /// its own pc; see [`State::alias`]). Unlinked whenever that code goes.
-    pub(crate) aliases: Vec<u64>,
+    aliases: Vec<u64>,
     /// The entry pc of the hot region whose code its cell leads to, when
     /// it has no compiled code of its own but lies inside that region.
-    pub(crate) alias: Option<u64>,
+    alias: Option<u64>,
+}
+
+impl State {
+    /// The entry pc of the hot region whose code its cell leads to, when it
+    /// has no compiled code of its own but lies inside that region.
+    pub(crate) fn alias(&self) -> Option<u64> {
+        self.links.as_ref().and_then(|l| l.alias)
+    }
+
+    /// Sets (or clears) [`State::alias`].
+    pub(crate) fn set_alias(&mut self, entry: Option<u64>) {
+        match (&mut self.links, entry) {
+            (Some(l), _) => l.alias = entry,
+            (None, None) => {}
+            (None, Some(_)) => self.links = Some(Box::new(Links { alias: entry, ..Links::default() })),
+        }
+        self.tidy();
+    }
+
+    /// The pcs inside its compiled region at which the region's code may
+    /// be entered too.
+    pub(crate) fn heads(&self) -> &[u64] {
+        self.links.as_ref().map_or(&[], |l| &l.heads)
+    }
+
+    /// Sets [`State::heads`] (for new code; empty when the code goes).
+    pub(crate) fn set_heads(&mut self, heads: Box<[u64]>) {
+        match &mut self.links {
+            Some(l) => l.heads = heads,
+            None if heads.is_empty() => {}
+            None => self.links = Some(Box::new(Links { heads, ..Links::default() })),
+        }
+        self.tidy();
+    }
+
+    /// Notes that record `pc`'s cell leads into its compiled region.
+    pub(crate) fn add_alias(&mut self, pc: u64) {
+        self.links.get_or_insert_with(Box::default).aliases.push(pc);
+    }
+
+    /// Forgets the records whose cells lead into its compiled region, and
+    /// returns them.
+    pub(crate) fn take_aliases(&mut self) -> Vec<u64> {
+        let taken = self.links.as_mut().map(|l| std::mem::take(&mut l.aliases)).unwrap_or_default();
+        self.tidy();
+        taken
+    }
+
+    /// Keeps the records whose cells lead into its compiled region for
+    /// which `keep(pc, heads)` holds.
+    pub(crate) fn retain_aliases(&mut self, mut keep: impl FnMut(u64, &[u64]) -> bool) {
+        if let Some(l) = &mut self.links {
+            let heads = &l.heads;
+            l.aliases.retain(|&pc| keep(pc, heads));
+        }
+        self.tidy();
+    }
+
+    /// Drops the links once they hold nothing.
+    fn tidy(&mut self) {
+        if self.links.as_ref().is_some_and(|l| l.heads.is_empty() && l.aliases.is_empty() && l.alias.is_none()) {
+            self.links = None;
+        }
+    }
 }
 
 impl Record {
@@ -126,6 +202,7 @@ impl Record {
             optimized: AtomicBool::new(false),
             baseline_refused: AtomicBool::new(false),
             checked_memory: AtomicBool::new(false),
+            native_insns: AtomicU32::new(0),
             vtype: AtomicU64::new(ferrovm_ir::vector::VILL),
             state: Mutex::new(State::default()),
         }
@@ -361,10 +438,10 @@ mod page_tests {
 
 #[cfg(test)]
 mod size_tests {
-    /// A record takes four cache lines (see [`super::Record`]).
+    /// A record takes three cache lines (see [`super::Record`]).
     #[test]
-    fn a_record_is_four_cache_lines() {
-        assert_eq!(std::mem::size_of::<super::Record>(), 256);
+    fn a_record_is_three_cache_lines() {
+        assert_eq!(std::mem::size_of::<super::Record>(), 192);
         // The run loop reads these for every block it dispatches.
         assert!(std::mem::offset_of!(super::Record, version) + 8 <= 64);
         assert!(std::mem::offset_of!(super::Record, next_eval) + 4 <= 64);

@@ -716,12 +716,13 @@ impl Vm {
         st.ir = None;
         let native = st.native.take();
         if let Some(store) = &self.store {
-            if st.alias.take().is_some() {
+            if st.alias().is_some() {
+                st.set_alias(None);
                 store.unlink(&r.cell);
             }
             self.unlink_aliases(r.pc(), &mut st, None);
         }
-        st.region_heads = Box::default();
+        st.set_heads(Box::default());
         drop(st);
         if let Some(native) = native {
             n += 1;
@@ -765,11 +766,10 @@ impl Vm {
         to: Option<&ferrovm_jit::NativeCode>,
     ) {
         let Some(store) = &self.store else { return };
-        let heads = &st.region_heads;
-        st.aliases.retain(|&pc| {
+        st.retain_aliases(|pc, heads| {
             let Some(x) = self.table.get(pc) else { return false };
             let mut xst = x.state();
-            if xst.alias != Some(entry) {
+            if xst.alias() != Some(entry) {
                 return false;
             }
             match to {
@@ -789,7 +789,7 @@ impl Vm {
     /// record's region, no longer does: it runs as before it was hot and
     /// may be compiled again.
     fn leave_region(store: &ferrovm_jit::CodeStore, x: &Record, xst: &mut crate::table::State) {
-        xst.alias = None;
+        xst.set_alias(None);
         store.unlink(&x.cell);
         x.optimized.store(false, Ordering::Relaxed);
         x.runs.store(0, Ordering::Relaxed);
@@ -813,21 +813,21 @@ impl Vm {
         let _index = self.table.lock_pages();
         let mut rst = region.state();
         let Some(code) = rst.native.as_ref() else { return false };
-        if !region.optimized.load(Ordering::Relaxed) || !enters_inside(entry, &rst.region_heads, x.pc(), also) {
+        if !region.optimized.load(Ordering::Relaxed) || !enters_inside(entry, rst.heads(), x.pc(), also) {
             return false;
         }
         let (old, followers) = {
             let mut xst = x.state();
-            if xst.alias.is_some() {
+            if xst.alias().is_some() {
                 return false;
             }
             store.link(&x.cell, code);
-            xst.alias = Some(entry);
-            xst.native_insns = rst.native_insns;
-            xst.region_heads = Box::default();
-            (xst.native.take(), std::mem::take(&mut xst.aliases))
+            xst.set_alias(Some(entry));
+            x.native_insns.store(region.native_insns.load(Ordering::Relaxed), Ordering::Relaxed);
+            xst.set_heads(Box::default());
+            (xst.native.take(), xst.take_aliases())
         };
-        rst.aliases.push(x.pc());
+        rst.add_alias(x.pc());
         x.optimized.store(true, Ordering::Relaxed);
         drop(rst);
         // `x`'s own code may be a region that other records entered
@@ -838,7 +838,7 @@ impl Vm {
         for pc in followers {
             if let Some(y) = self.table.get(pc) {
                 let mut yst = y.state();
-                if yst.alias == Some(x.pc()) {
+                if yst.alias() == Some(x.pc()) {
                     Self::leave_region(store, &y, &mut yst);
                 }
             }

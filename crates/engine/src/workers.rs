@@ -185,7 +185,7 @@ impl Vm {
                 let count = r.score.at(cfg, tick).max(uses as f32);
                 let (insns, alias) = {
                     let st = r.state();
-                    (st.native_insns, st.alias)
+                    (r.native_insns.load(Ordering::Relaxed), st.alias())
                 };
                 let benefit = cfg.saving_per_window(count, insns, interp, native);
                 // Entries into a region at one of its other blocks count

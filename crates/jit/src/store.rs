@@ -360,8 +360,9 @@ impl Function {
 pub struct NativeCode {
     alloc: Allocation,
     entry: usize,
-    /// Baseline code's inner entry ([`Cell`]'s `inner`).
-    inner: Option<usize>,
+    /// Baseline code's inner entry ([`Cell`]'s `inner`; a host address,
+    /// never 0: 8 bytes, not 16, in every translation record).
+    inner: Option<std::num::NonZeroUsize>,
     /// Inline-cache words referenced by the code.
     data: Box<[AtomicUsize]>,
 }
@@ -1112,7 +1113,7 @@ impl CodeStore {
         }
         // The code embeds the words' address: move them, never copy.
         let data = std::mem::take(&mut f.data);
-        let inner = f.inner.map(|at| entry + at as usize);
+        let inner = f.inner.and_then(|at| std::num::NonZeroUsize::new(entry + at as usize));
         Ok(NativeCode { alloc, entry, inner, data })
     }
 
@@ -1161,7 +1162,7 @@ impl CodeStore {
     /// runs it).
     pub fn link(&self, cell: &Cell, code: &NativeCode) {
         cell.code.store(code.entry, Ordering::Release);
-        cell.inner.store(code.inner.unwrap_or(self.leave_frame), Ordering::SeqCst);
+        cell.inner.store(code.inner.map_or(self.leave_frame, std::num::NonZeroUsize::get), Ordering::SeqCst);
         self.repatch(cell);
     }
 
@@ -1174,7 +1175,7 @@ impl CodeStore {
 
     /// Whether `cell` leads into `code` by either of its ways in.
     pub fn leads_to(cell: &Cell, code: &NativeCode) -> bool {
-        let inside = |at: usize| at == code.entry || code.inner == Some(at);
+        let inside = |at: usize| at == code.entry || code.inner.map(std::num::NonZeroUsize::get) == Some(at);
         inside(cell.code.load(Ordering::Acquire)) || inside(cell.inner.load(Ordering::Acquire))
     }
 
