@@ -378,10 +378,11 @@ struct Tuning {
     /// JIT: most blocks a hot region grows to [default: 64].
     #[arg(long, value_name = "N")]
     max_region_blocks: Option<std::num::NonZeroUsize>,
-    /// JIT: most bytes of first-tier code (baseline or quick code, or 32
-    /// per IR op of a block that has none) the blocks of a hot region hold,
-    /// its entry always included: bounds the memory and time of one
-    /// Cranelift compile [default: 24576].
+    /// JIT: most bytes of first-tier code the blocks of a hot region hold,
+    /// its entry always included (each block's baseline or quick code; for
+    /// a block with none, 32 per IR op and 256 per vector register a vector
+    /// op works on): bounds the memory and time of one Cranelift compile
+    /// [default: 24576].
     #[arg(long, value_name = "BYTES")]
     max_region_code: Option<usize>,
     /// JIT: most blocks of called functions a hot region takes in
