@@ -86,8 +86,9 @@ pub struct HotspotConfig {
     /// memory grows with the function it compiles, about 160 bytes per byte
     /// of code made: `vector`'s region of 19 blocks made 62 KB of code in
     /// 42 ms and took the process's resident set from 12 to 19 MB, above
-    /// `qemu-riscv64`'s 15 MB. The suite's integer regions hold at most
-    /// about 20 KB of baseline code, so the default leaves them whole.
+    /// `qemu-riscv64`'s 15 MB. Integer regions of many blocks can reach
+    /// it too: `mixed`'s largest (64 blocks in some runs) stops at about
+    /// 26, with no change in its time measured (alternating runs).
     pub max_region_code: usize,
     /// Most blocks of called functions a hot region takes in, among its
     /// [`max_region_blocks`](Self::max_region_blocks)

@@ -1003,10 +1003,11 @@ fn successors(block: &ferrovm_ir::Block) -> [Option<u64>; 2] {
 }
 
 impl Vm {
-    /// The bytes of first-tier code (baseline, quick or first-run) record
-    /// `r` holds for `block`; its IR's size when it holds none, or when its
-    /// code is an optimized region's.
-    fn first_tier_bytes(&self, r: &Record, block: &ferrovm_ir::Block) -> usize {
+    /// The bytes of first-tier code (baseline, quick or first-run) the
+    /// record of `block` holds; its IR's size when there is no record, no
+    /// code, or only an optimized region's code.
+    fn first_tier_bytes(&self, block: &ferrovm_ir::Block) -> usize {
+        let Some(r) = self.table.get(block.start) else { return ir_bytes(block, ferrovm_ir::vector::VILL) };
         let estimate = ir_bytes(block, r.vtype.load(Ordering::Relaxed));
         if r.optimized.load(Ordering::Relaxed) {
             return estimate;
@@ -1262,15 +1263,12 @@ impl Vm {
                 break;
             }
         }
-        let mut code = self.first_tier_bytes(r, &region[0]);
+        let mut code = self.first_tier_bytes(&region[0]);
         for (succ, _) in explored.into_iter().zip(keep).filter(|(_, k)| *k) {
             if region.len() >= self.config.hotspot.max_region_blocks.get() {
                 break;
             }
-            code += match self.table.get(succ.start) {
-                Some(s) => self.first_tier_bytes(&s, &succ),
-                None => ir_bytes(&succ, ferrovm_ir::vector::VILL),
-            };
+            code += self.first_tier_bytes(&succ);
             if code > self.config.hotspot.max_region_code {
                 break;
             }
