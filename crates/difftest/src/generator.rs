@@ -17,6 +17,7 @@
 //!   right after (fails: an SC invalidates the reservation), and lone `lr`.
 
 use crate::isa::{Class, Ext, Form, Inst, OPS, Op, Reg, op_named};
+use crate::oracle::Oracle;
 use crate::rvc::{CInst, COp};
 use crate::{known, values};
 use rand::rngs::StdRng;
@@ -98,6 +99,8 @@ pub struct Case {
     /// How many times the harness runs the sequence, in a loop (1: once;
     /// see [`crate::elf`]). Not drawn from the seed: a campaign sets it.
     pub iterations: u32,
+    /// The QEMU the case was made for: what the generator could emit.
+    pub oracle: Oracle,
 }
 
 /// The seed of case `index` of a campaign started with `master`
@@ -111,8 +114,18 @@ pub fn case_seed(master: u64, index: u64) -> u64 {
 }
 
 impl Case {
-    /// The case for `seed`; the same seed always gives the same case.
+    /// The case for `seed` for QEMU 7.2; the same seed always gives the
+    /// same case.
     pub fn generate(seed: u64) -> Case {
+        Case::generate_for(seed, Oracle::Qemu72)
+    }
+
+    /// The case for `seed` for `oracle`. For [`Oracle::Qemu72`] it is what
+    /// it always was; for [`Oracle::Qemu10`] one instruction group in six
+    /// is drawn from the extensions only QEMU 10 has (Zicond, Zfa, Zimop,
+    /// Zcmop, Zcb, Zawrs, `cbo.zero`; see [`SeqGen::rva23`]), and no QEMU
+    /// 7.2 workaround is applied.
+    pub fn generate_for(seed: u64, oracle: Oracle) -> Case {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut x = [0u64; 32];
         for v in x.iter_mut().skip(1) {
@@ -127,8 +140,8 @@ impl Case {
         let fcsr = (frm << 5) | rng.gen_range(0..32u64);
         let mut scratch = vec![0u8; SCRATCH_BYTES];
         fill_scratch(&mut scratch, &mut rng);
-        let (code, oracle_code) = SeqGen::new(&mut rng, frm as u8).run();
-        Case { seed, x, f, fcsr, scratch, code, oracle_code, iterations: 1 }
+        let (code, oracle_code) = SeqGen::new(&mut rng, frm as u8, oracle).run();
+        Case { seed, x, f, fcsr, scratch, code, oracle_code, iterations: 1, oracle }
     }
 
     /// The vector-mode case for `seed` at `vlen` (one of
@@ -138,7 +151,17 @@ impl Case {
     /// VLEN 128 a case is what it always was), with a vector sequence (see
     /// [`crate::vector`]).
     pub fn generate_vector(seed: u64, vlen: u32) -> Case {
+        Case::generate_vector_for(seed, vlen, Oracle::Qemu72)
+    }
+
+    /// The vector-mode case for `seed` at `vlen` for `oracle`: for
+    /// [`Oracle::Qemu72`] what [`Case::generate_vector`] always made; for
+    /// [`Oracle::Qemu10`] with Zvbb, Zvbc and vector crypto instructions
+    /// too (see [`crate::vector`]). The initial state is the QEMU 7.2
+    /// scalar case's either way.
+    pub fn generate_vector_for(seed: u64, vlen: u32, oracle: Oracle) -> Case {
         let mut case = Case::generate(seed);
+        case.oracle = oracle;
         let bytes = crate::vector::scratch_bytes(vlen);
         if bytes > case.scratch.len() {
             let mut more = StdRng::seed_from_u64(seed ^ 0x0073_6372_6174_6368);
@@ -147,7 +170,7 @@ impl Case {
             fill_scratch(&mut case.scratch[old..], &mut more);
         }
         let mut rng = StdRng::seed_from_u64(seed ^ 0x7665_6374_6f72);
-        crate::vector::prepare(&mut case, &mut rng, vlen);
+        crate::vector::prepare(&mut case, &mut rng, vlen, oracle);
         case
     }
 
@@ -197,12 +220,18 @@ struct Pools {
     mem: Vec<&'static Op>,
     amo: Vec<&'static Op>,
     branch: Vec<&'static Op>,
+    /// The extensions only QEMU 10 runs ([`Ext::rva23`]), by class.
+    rva23_alu: Vec<&'static Op>,
+    rva23_fp: Vec<&'static Op>,
 }
 
 fn pools() -> &'static Pools {
     static POOLS: OnceLock<Pools> = OnceLock::new();
     POOLS.get_or_init(|| {
-        let of = |f: &dyn Fn(&Op) -> bool| OPS.iter().filter(|o| f(o)).collect::<Vec<_>>();
+        // The QEMU 7.2 pools hold exactly what they held before the QEMU
+        // 10 rows were added, so that its cases stay the same.
+        let of = |f: &dyn Fn(&Op) -> bool| OPS.iter().filter(|o| !o.ext.rva23() && f(o)).collect::<Vec<_>>();
+        let new = |f: &dyn Fn(&Op) -> bool| OPS.iter().filter(|o| o.ext.rva23() && f(o)).collect::<Vec<_>>();
         Pools {
             // lui/auipc are Alu too; auipc results depend only on the pc,
             // which is the same under both machines (same ELF).
@@ -212,6 +241,8 @@ fn pools() -> &'static Pools {
             mem: of(&|o| matches!(o.class, Class::Load(_) | Class::Store(_))),
             amo: of(&|o| matches!(o.class, Class::Amo(_))),
             branch: of(&|o| o.class == Class::Branch),
+            rva23_alu: new(&|o| o.class == Class::Alu),
+            rva23_fp: new(&|o| o.class == Class::Fp),
         }
     })
 }
@@ -256,10 +287,11 @@ struct SeqGen<'r> {
     /// Possible frm values on entry to each group index (from jumps).
     pending_frm: Vec<FrmSet>,
     frm: FrmSet,
+    oracle: Oracle,
 }
 
 impl<'r> SeqGen<'r> {
-    fn new(rng: &'r mut StdRng, frm: u8) -> SeqGen<'r> {
+    fn new(rng: &'r mut StdRng, frm: u8, oracle: Oracle) -> SeqGen<'r> {
         let mut hot_x = [0u8; 6];
         for r in hot_x.iter_mut() {
             *r = loop {
@@ -277,7 +309,7 @@ impl<'r> SeqGen<'r> {
             0 => rng.gen_range(1..=4),
             _ => rng.gen_range(1..=MAX_GROUPS),
         };
-        SeqGen { rng, hot_x, hot_f, n, groups: Vec::new(), pending_frm: vec![0; n + 1], frm: 1 << frm }
+        SeqGen { rng, hot_x, hot_f, n, groups: Vec::new(), pending_frm: vec![0; n + 1], frm: 1 << frm, oracle }
     }
 
     fn run(mut self) -> (Vec<Insn>, Option<Vec<Insn>>) {
@@ -355,11 +387,15 @@ impl<'r> SeqGen<'r> {
 
     fn group(&mut self, g: usize) -> Group {
         let single = |i: Insn| Group { insns: vec![i], fix: Fixup::None, oracle: None };
+        // (No draw at all for QEMU 7.2: its stream is what it always was.)
+        if self.oracle.rva23() && self.rng.gen_ratio(1, 6) {
+            return self.rva23();
+        }
         match self.rng.gen_range(0..100) {
             0..=29 => {
                 let op = pick(self.rng, &pools().int_alu);
                 let i = self.simple(op);
-                match known::oracle_substitute(&i) {
+                match known::oracle_substitute(&i).filter(|_| self.oracle == Oracle::Qemu72) {
                     Some((subject, oracle)) => Group { insns: subject, fix: Fixup::None, oracle: Some(oracle) },
                     None => single(Insn::Full(i)),
                 }
@@ -701,6 +737,90 @@ impl<'r> SeqGen<'r> {
         Group { insns: vec![Insn::Full(i)], fix: Fixup::None, oracle: None }
     }
 
+    /// An instruction group from the extensions only QEMU 10 has: Zicond,
+    /// Zimop, Zfa (`.h` forms too: both machines have Zfh), Zawrs,
+    /// `cbo.clean`/`cbo.flush` and
+    /// `cbo.zero` of a block in the scratch buffer (64-byte blocks in both
+    /// ferrovm and QEMU 10, whose `cboz_blocksize` defaults to 64; the
+    /// buffer is 64-byte aligned), Zcb and Zcmop.
+    fn rva23(&mut self) -> Group {
+        let single = |i: Insn| Group { insns: vec![i], fix: Fixup::None, oracle: None };
+        match self.rng.gen_range(0..100) {
+            0..=29 => {
+                let op = pick(self.rng, &pools().rva23_alu);
+                let mut i = self.simple(op);
+                i.imm = match op.form {
+                    Form::MopR => self.rng.gen_range(0..32),
+                    Form::MopRr => self.rng.gen_range(0..8),
+                    _ => 0,
+                };
+                single(Insn::Full(i))
+            }
+            30..=64 => {
+                let op = pick(self.rng, &pools().rva23_fp);
+                let mut i = self.simple(op);
+                if op.form == Form::Fli {
+                    i.imm = self.rng.gen_range(0..32);
+                }
+                match known::oracle_substitute_for(&i, self.oracle) {
+                    Some((subject, oracle)) => Group { insns: subject, fix: Fixup::None, oracle: Some(oracle) },
+                    None => single(Insn::Full(i)),
+                }
+            }
+            65..=67 => single(Insn::Full(Inst::new(op_named(if self.rng.r#gen() { "wrs.nto" } else { "wrs.sto" })))),
+            68..=74 => {
+                let t = self.temp();
+                let k = self.rng.gen_range(0..SCRATCH_BYTES as i64);
+                let mut i =
+                    Inst::new(op_named(["cbo.zero", "cbo.zero", "cbo.clean", "cbo.flush"][self.rng.gen_range(0..4)]));
+                i.rs1 = t;
+                Group { insns: vec![self.base(t, k), Insn::Full(i)], fix: Fixup::None, oracle: None }
+            }
+            75..=89 => single(Insn::Comp(self.zcb_alu())),
+            _ => self.zcb_mem(),
+        }
+    }
+
+    /// A Zcb computational instruction or a Zcmop `c.mop.n`.
+    fn zcb_alu(&mut self) -> CInst {
+        const OPS_C: &[COp] =
+            &[COp::ZextB, COp::SextB, COp::ZextH, COp::SextH, COp::ZextW, COp::Not, COp::Mul, COp::Mop];
+        let op = OPS_C[self.rng.gen_range(0..OPS_C.len())];
+        let mut c = CInst::new(op);
+        if op == COp::Mop {
+            c.rd = 2 * self.rng.gen_range(0..8) + 1;
+        } else {
+            c.rd = self.xp();
+            c.rs2 = self.xp();
+        }
+        c
+    }
+
+    /// A Zcb load or store: `addi base, x27, k` then the access (its
+    /// offset is 0..=3 for bytes, 0 or 2 for halves), misaligned now and
+    /// then.
+    fn zcb_mem(&mut self) -> Group {
+        const OPS_M: &[COp] = &[COp::Lbu, COp::Lhu, COp::Lh, COp::Sb, COp::Sh];
+        let op = OPS_M[self.rng.gen_range(0..OPS_M.len())];
+        let size = i64::from(op.mem_size());
+        let mut c = CInst::new(op);
+        c.imm = self.rng.gen_range(0..=op.max_offset() / size) * size;
+        let room = SCRATCH_BYTES as i64 - size - c.imm;
+        let k = if size > 1 && self.rng.gen_range(0..10) == 0 {
+            self.rng.gen_range(0..=room)
+        } else {
+            self.rng.gen_range(0..=room / size) * size
+        };
+        c.rs1 = self.xp();
+        let data = self.xp();
+        if op.is_store() {
+            c.rs2 = data;
+        } else {
+            c.rd = data;
+        }
+        Group { insns: vec![self.base(c.rs1, k), Insn::Comp(c)], fix: Fixup::None, oracle: None }
+    }
+
     /// A forward jump to the start of a later group (or the end).
     fn jump(&mut self, g: usize) -> Group {
         let target = (g + 1 + self.rng.gen_range(0..4usize).min(self.rng.gen_range(0..8))).min(self.n);
@@ -850,9 +970,10 @@ fn pick<T: Copy>(rng: &mut StdRng, v: &[T]) -> T {
     v[rng.gen_range(0..v.len())]
 }
 
-/// Every extension with at least one instruction the generator emits.
-pub fn covered_extensions() -> Vec<Ext> {
-    let mut v: Vec<Ext> = OPS.iter().map(|o| o.ext).collect();
+/// Every extension with at least one instruction the generator emits for
+/// `oracle` (Zcb and Zcmop, compressed, are not [`Ext`]s).
+pub fn covered_extensions(oracle: Oracle) -> Vec<Ext> {
+    let mut v: Vec<Ext> = OPS.iter().map(|o| o.ext).filter(|e| oracle.rva23() || !e.rva23()).collect();
     v.push(Ext::C);
     v.sort();
     v.dedup();
@@ -898,6 +1019,54 @@ mod tests {
     #[test]
     fn every_extension_is_covered() {
         use Ext::*;
-        assert_eq!(covered_extensions(), vec![I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs, Zfh, Zbkb, Zbkx]);
+        let old = vec![I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs, Zfh, Zbkb, Zbkx];
+        assert_eq!(covered_extensions(Oracle::Qemu72), old);
+        let new = [old, vec![Zicond, Zimop, Zawrs, Zicbom, Zicboz, Zfa]].concat();
+        assert_eq!(covered_extensions(Oracle::Qemu10), new);
+    }
+
+    /// Adding the QEMU 10 rows and group kinds left the QEMU 7.2 cases as
+    /// they were: digests of the first 300 seeds' listings, registers and
+    /// scratch bytes (scalar, and vector at VLEN 128 and 256), taken with
+    /// the generator of commit 22dc72d, before the QEMU 10 oracle existed.
+    #[test]
+    fn qemu72_cases_are_unchanged() {
+        use std::hash::{Hash, Hasher};
+        let digest = |cases: &mut dyn Iterator<Item = Case>| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for c in cases {
+                c.listing().hash(&mut h);
+                c.x.hash(&mut h);
+                c.scratch.hash(&mut h);
+            }
+            h.finish()
+        };
+        assert_eq!(digest(&mut (0..300).map(Case::generate)), 0x8333_a60d_6750_855e, "scalar");
+        let mut vector = [128, 256].into_iter().flat_map(|vlen| (0..300).map(move |s| Case::generate_vector(s, vlen)));
+        assert_eq!(digest(&mut vector), 0xc486_2249_490f_f941, "vector");
+    }
+
+    /// The QEMU 10 cases emit the new instructions, and only they do.
+    #[test]
+    fn qemu10_cases_use_the_new_extensions() {
+        let mut new = 0;
+        for seed in 0..500 {
+            for (oracle, insns) in Oracle::ALL.map(|o| (o, Case::generate_for(seed, o).code)) {
+                let n = insns
+                    .iter()
+                    .filter(|i| match i {
+                        Insn::Full(i) => i.op.ext.rva23(),
+                        Insn::Comp(c) => c.op.rva23(),
+                        Insn::Word(_) => false,
+                    })
+                    .count();
+                if oracle == Oracle::Qemu72 {
+                    assert_eq!(n, 0, "seed {seed}");
+                } else {
+                    new += n;
+                }
+            }
+        }
+        assert!(new > 500, "{new} new instructions in 500 QEMU 10 cases");
     }
 }

@@ -1,6 +1,11 @@
 //! The 32-bit instructions the generator draws from — RV64 I, M, A, F, D,
-//! Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs — with an encoder and a disassembler
-//! whose text GNU `as` accepts (a unit test assembles it and compares bits).
+//! Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs, Zfh, Zbkb, Zbkx, and for the QEMU 10
+//! oracle ([`Ext::rva23`]) Zicond, Zimop, Zawrs, Zicboz and Zfa — with an
+//! encoder and a disassembler whose text GNU `as` accepts (a unit test
+//! assembles it and compares bits; binutils 2.40 knows none of the QEMU-10
+//! extensions, so their encodings are checked against the spec's in
+//! `known_encodings` here and against ferrovm's decoder in
+//! `tests/all/coverage.rs`).
 //!
 //! This table is deliberately independent of `ferrovm-riscv`: the words a
 //! differential test feeds both machines must not come from the code under
@@ -28,6 +33,21 @@ pub enum Ext {
     Zfh,
     Zbkb,
     Zbkx,
+    Zicond,
+    Zimop,
+    Zawrs,
+    Zicbom,
+    Zicboz,
+    Zfa,
+}
+
+impl Ext {
+    /// Whether only the QEMU 10 oracle runs the extension (QEMU 7.2 has no
+    /// `-cpu` property for it): generated only for
+    /// [`crate::oracle::Oracle::Qemu10`].
+    pub fn rva23(self) -> bool {
+        matches!(self, Ext::Zicond | Ext::Zimop | Ext::Zawrs | Ext::Zicbom | Ext::Zicboz | Ext::Zfa)
+    }
 }
 
 /// Register class of an operand field; `N` means the field is fixed by the
@@ -70,6 +90,13 @@ pub enum Form {
     CsrI,
     /// `fm`, `pred`, `succ` in 31:20.
     Fence,
+    /// `mop.r.n`: `n[4]` in 30, `n[3:2]` in 27:26, `n[1:0]` in 21:20 (`imm`
+    /// holds `n`, 0..=31).
+    MopR,
+    /// `mop.rr.n`: `n[2]` in 30, `n[1:0]` in 27:26 (`imm` holds `n`, 0..=7).
+    MopRr,
+    /// `fli`: the constant's index (`imm`, 0..=31) in the `rs1` field.
+    Fli,
 }
 
 /// What an instruction does, as far as the generator's safety rules care.
@@ -93,6 +120,11 @@ pub enum Class {
     Fence,
     /// `ecall`: used by the harness, never generated.
     System,
+    /// `cbo.zero` (zeroes the 64-byte cache block holding `x[rs1]`),
+    /// `cbo.clean`, `cbo.flush` (no visible effect but a fault check).
+    Cbo,
+    /// `wrs.nto`/`wrs.sto`: a stall that may end at once.
+    Wait,
 }
 
 /// One row of the table.
@@ -400,6 +432,45 @@ pub static OPS: &[Op] = &[
     op("fcvt.h.s",  Ext::Zfh, RRm, Fp, fp2(0x22, 0, 0), F, F, N),
     op("fcvt.d.h",  Ext::Zfh, RRm, Fp, fp2(0x21, 2, 0), F, F, N),
     op("fcvt.h.d",  Ext::Zfh, RRm, Fp, fp2(0x22, 1, 0), F, F, N),
+    // Zicond 1.0
+    op("czero.eqz", Ext::Zicond, R, Alu, r(0x33, 5, 0x07), X, X, X),
+    op("czero.nez", Ext::Zicond, R, Alu, r(0x33, 7, 0x07), X, X, X),
+    // Zimop 1.0: 1 n4 00 n3 n2 0111 n1 n0 | rs1 | 100 | rd | 1110011, and
+    // 1 n2 00 n1 n0 1 | rs2 | rs1 | 100 | rd | 1110011
+    op("mop.r",     Ext::Zimop, Form::MopR, Alu, 0x8000_0000 | (0x7 << 22) | (4 << 12) | 0x73, X, X, N),
+    op("mop.rr",    Ext::Zimop, Form::MopRr, Alu, 0x8000_0000 | (1 << 25) | (4 << 12) | 0x73, X, X, X),
+    // Zawrs 1.01
+    op("wrs.nto",   Ext::Zawrs, R, Class::Wait, 0x00d0_0073, N, N, N),
+    op("wrs.sto",   Ext::Zawrs, R, Class::Wait, 0x01d0_0073, N, N, N),
+    // Zicbom, Zicboz 1.0: funct12 | rs1 | 010 | 00000 | 0001111 (cbo.inval,
+    // funct12 0, is SIGILL in Linux user mode: not generated)
+    op("cbo.clean", Ext::Zicbom, R, Class::Cbo, i(0x0f, 2, 1), N, X, N),
+    op("cbo.flush", Ext::Zicbom, R, Class::Cbo, i(0x0f, 2, 2), N, X, N),
+    op("cbo.zero",  Ext::Zicboz, R, Class::Cbo, i(0x0f, 2, 4), N, X, N),
+    // Zfa 1.0 (fmvh.x.d and fmvp.d.x are RV32-only)
+    op("fli.s",       Ext::Zfa, Form::Fli, Fp, fp2(0x78, 1, 0), F, N, N),
+    op("fli.d",       Ext::Zfa, Form::Fli, Fp, fp2(0x79, 1, 0), F, N, N),
+    op("fli.h",       Ext::Zfa, Form::Fli, Fp, fp2(0x7a, 1, 0), F, N, N),
+    op("fminm.s",     Ext::Zfa, R, Fp, r(0x53, 2, 0x14), F, F, F),
+    op("fmaxm.s",     Ext::Zfa, R, Fp, r(0x53, 3, 0x14), F, F, F),
+    op("fminm.d",     Ext::Zfa, R, Fp, r(0x53, 2, 0x15), F, F, F),
+    op("fmaxm.d",     Ext::Zfa, R, Fp, r(0x53, 3, 0x15), F, F, F),
+    op("fminm.h",     Ext::Zfa, R, Fp, r(0x53, 2, 0x16), F, F, F),
+    op("fmaxm.h",     Ext::Zfa, R, Fp, r(0x53, 3, 0x16), F, F, F),
+    op("fround.s",    Ext::Zfa, RRm, Fp, fp2(0x20, 4, 0), F, F, N),
+    op("froundnx.s",  Ext::Zfa, RRm, Fp, fp2(0x20, 5, 0), F, F, N),
+    op("fround.d",    Ext::Zfa, RRm, Fp, fp2(0x21, 4, 0), F, F, N),
+    op("froundnx.d",  Ext::Zfa, RRm, Fp, fp2(0x21, 5, 0), F, F, N),
+    op("fround.h",    Ext::Zfa, RRm, Fp, fp2(0x22, 4, 0), F, F, N),
+    op("froundnx.h",  Ext::Zfa, RRm, Fp, fp2(0x22, 5, 0), F, F, N),
+    // rm is fixed at rtz (001).
+    op("fcvtmod.w.d", Ext::Zfa, R, Fp, fp2(0x61, 8, 1), X, F, N),
+    op("fleq.s",      Ext::Zfa, R, Fp, r(0x53, 4, 0x50), X, F, F),
+    op("fltq.s",      Ext::Zfa, R, Fp, r(0x53, 5, 0x50), X, F, F),
+    op("fleq.d",      Ext::Zfa, R, Fp, r(0x53, 4, 0x51), X, F, F),
+    op("fltq.d",      Ext::Zfa, R, Fp, r(0x53, 5, 0x51), X, F, F),
+    op("fleq.h",      Ext::Zfa, R, Fp, r(0x53, 4, 0x52), X, F, F),
+    op("fltq.h",      Ext::Zfa, R, Fp, r(0x53, 5, 0x52), X, F, F),
 ];
 
 /// The row named `name`. Panics on a name not in the table: callers pass
@@ -475,6 +546,9 @@ impl Inst {
                     | (((imm >> 12) & 0xff) << 12)
             }
             Amo => (rm & 3) << 25,
+            Form::MopR => (((imm >> 4) & 1) << 30) | (((imm >> 2) & 3) << 26) | ((imm & 3) << 20),
+            Form::MopRr => (((imm >> 2) & 1) << 30) | ((imm & 3) << 26),
+            Form::Fli => (imm & 31) << 15,
         }
     }
 
@@ -500,6 +574,12 @@ impl Inst {
                 }
                 if o.form != R && !(o.rm_ignored() && self.rm == 0) {
                     args.push(rm_name(self.rm).to_string());
+                }
+                if o.name == "fcvtmod.w.d" {
+                    args.push("rtz".to_string());
+                }
+                if o.class == Class::Cbo {
+                    args = vec![format!("(x{})", self.rs1)];
                 }
             }
             Form::I => match o.class {
@@ -558,6 +638,18 @@ impl Inst {
                 args.push(csr_name(self.imm));
                 args.push(self.rs1.to_string());
             }
+            Form::MopR | Form::MopRr => {
+                s.push_str(&format!(".{}", self.imm));
+                for (class, n) in [(o.rd, self.rd), (o.rs1, self.rs1), (o.rs2, self.rs2)] {
+                    if class != N {
+                        args.push(reg(class, n));
+                    }
+                }
+            }
+            Form::Fli => {
+                args.push(reg(F, self.rd));
+                args.push(FLI_NAMES[(self.imm & 31) as usize].to_string());
+            }
             Fence => {
                 if self.imm & 0xfff == 0x833 {
                     return "fence.tso".to_string();
@@ -573,6 +665,14 @@ impl Inst {
         s
     }
 }
+
+/// The `fli` constants by index, as GNU `as` (2.41+) writes them (Zfa,
+/// Table "Immediate values loaded by the FLI instructions").
+pub const FLI_NAMES: [&str; 32] = [
+    "-1.0", "min", "0x1p-16", "0x1p-15", "0x1p-8", "0x1p-7", "0.0625", "0.125", "0.25", "0.3125", "0.375", "0.4375",
+    "0.5", "0.625", "0.75", "0.875", "1.0", "1.25", "1.5", "1.75", "2.0", "2.5", "3.0", "4.0", "8.0", "16.0", "128.0",
+    "256.0", "0x1p15", "0x1p16", "inf", "nan",
+];
 
 /// Assembler name of a rounding mode (`rm` 5 and 6 are reserved).
 pub fn rm_name(rm: u8) -> &'static str {
@@ -627,5 +727,39 @@ mod tests {
         (rev8.rd, rev8.rs1) = (1, 2);
         assert_eq!(rev8.encode(), 0x6b81_5093);
         assert_eq!(rev8.disasm(), "rev8 x1, x2");
+    }
+
+    /// The QEMU-10-only rows, against encodings worked out by hand from
+    /// the specs' field layouts (binutils 2.40 cannot assemble them).
+    #[test]
+    fn rva23_encodings() {
+        let enc = |name: &str, rd: u8, rs1: u8, rs2: u8, imm: i64, rm: u8| {
+            let mut i = Inst::new(op_named(name));
+            (i.rd, i.rs1, i.rs2, i.imm, i.rm) = (rd, rs1, rs2, imm, rm);
+            i.encode()
+        };
+        // czero.eqz a0, a1, a2: 0000111 01100 01011 101 01010 0110011
+        assert_eq!(enc("czero.eqz", 10, 11, 12, 0, 0), 0x0ec5_d533);
+        assert_eq!(enc("czero.nez", 10, 11, 12, 0, 0), 0x0ec5_f533);
+        // mop.r.0 a0, a1: 1000000 11100 01011 100 01010 1110011
+        assert_eq!(enc("mop.r", 10, 11, 0, 0, 0), 0x81c5_c573);
+        // mop.r.31: bit 30, bits 27:26 and 21:20 all set.
+        assert_eq!(enc("mop.r", 10, 11, 0, 31, 0), 0xcdf5_c573);
+        // mop.rr.7 a0, a1, a2: 1100111 01100 01011 100 01010 1110011
+        assert_eq!(enc("mop.rr", 10, 11, 12, 7, 0), 0xcec5_c573);
+        assert_eq!(enc("wrs.nto", 0, 0, 0, 0, 0), 0x00d0_0073);
+        assert_eq!(enc("wrs.sto", 0, 0, 0, 0, 0), 0x01d0_0073);
+        // cbo.zero (a0): 000000000100 01010 010 00000 0001111
+        assert_eq!(enc("cbo.zero", 0, 10, 0, 0, 0), 0x0045_200f);
+        // fli.d fa0, 1.0 (index 16): 1111001 00001 10000 000 01010 1010011
+        assert_eq!(enc("fli.d", 10, 0, 0, 16, 0), 0xf218_0553);
+        // fround.s fa0, fa1, rtz: 0100000 00100 01011 001 01010 1010011
+        assert_eq!(enc("fround.s", 10, 11, 0, 0, 1), 0x4045_9553);
+        // fcvtmod.w.d a0, fa1, rtz: 1100001 01000 01011 001 01010 1010011
+        assert_eq!(enc("fcvtmod.w.d", 10, 11, 0, 0, 0), 0xc285_9553);
+        // fltq.d a0, fa1, fa2: 1010001 01100 01011 101 01010 1010011
+        assert_eq!(enc("fltq.d", 10, 11, 12, 0, 0), 0xa2c5_d553);
+        // fmaxm.h fa0, fa1, fa2: 0010110 01100 01011 011 01010 1010011
+        assert_eq!(enc("fmaxm.h", 10, 11, 12, 0, 0), 0x2cc5_b553);
     }
 }

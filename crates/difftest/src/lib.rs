@@ -65,11 +65,13 @@
 //! every generated program is valid and deterministic.
 //!
 //! ```no_run
+//! use ferrovm_difftest::oracle::Oracle;
 //! use ferrovm_difftest::run::{Campaign, Subprocess, run_campaign};
 //! let qemu = Subprocess::qemu().expect("qemu-riscv64 installed");
 //! let ferrovm = Subprocess::ferrovm();
 //! let c = Campaign {
 //!     seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: None, iterations: 1,
+//!     oracle: Oracle::Qemu72,
 //! };
 //! let s = run_campaign(&c, &qemu, ferrovm.as_ref().map(|f| f as _))?;
 //! println!("{} cases, {} divergences", s.cases, s.divergences);
@@ -80,6 +82,7 @@ pub mod elf;
 pub mod generator;
 pub mod isa;
 pub mod known;
+pub mod oracle;
 pub mod run;
 pub mod rvc;
 pub mod values;

@@ -3,6 +3,7 @@
 use anyhow::{Result, bail};
 use clap::Parser;
 use ferrovm_difftest::generator::Case;
+use ferrovm_difftest::oracle::Oracle;
 use ferrovm_difftest::run::{Campaign, Runner, Subprocess, run_campaign, run_cases};
 use ferrovm_difftest::vector::VLENS;
 
@@ -12,11 +13,15 @@ fn main() -> Result<()> {
         bail!("--vlen {}: the vector mode runs at VLEN {VLENS:?}", args.vlen)
     };
     let vector = args.vector.then_some(vlen);
-    let qemu = match vector {
-        Some(vlen) => Subprocess::qemu_vector(vlen),
-        None => Subprocess::qemu(),
+    let oracle = args.oracle;
+    let Some(mut qemu) = Subprocess::oracle(oracle, vector) else {
+        match oracle {
+            Oracle::Qemu72 => bail!("qemu-riscv64 not found (set FERROVM_QEMU)"),
+            Oracle::Qemu10 => {
+                bail!("QEMU 10 not found (run tests/qemu/fetch.sh, or set FERROVM_QEMU_NEW)")
+            }
+        }
     };
-    let Some(mut qemu) = qemu else { bail!("qemu-riscv64 not found (set FERROVM_QEMU)") };
     let stall = std::time::Duration::from_secs(args.stall_timeout);
     qemu.stall_timeout = stall;
     let mut ferrovm = Subprocess::ferrovm();
@@ -30,14 +35,20 @@ fn main() -> Result<()> {
     let iterations = args.iterations.max(1);
     let make = move |seed| {
         let case = match vector {
-            Some(vlen) => Case::generate_vector(seed, vlen),
-            None => Case::generate(seed),
+            Some(vlen) => Case::generate_vector_for(seed, vlen, oracle),
+            None => Case::generate_for(seed, oracle),
         };
         Case { iterations, ..case }
     };
     match &ferrovm {
         _ if args.qemu_only => eprintln!("oracle {} only", qemu.program.display()),
-        Some(f) => eprintln!("oracle {}, subject {} {}", qemu.program.display(), f.program.display(), f.args.join(" ")),
+        Some(f) => eprintln!(
+            "oracle {} {}, subject {} {}",
+            qemu.program.display(),
+            qemu.args.join(" "),
+            f.program.display(),
+            f.args.join(" ")
+        ),
         None => bail!("no ferrovm binary (build it, set FERROVM_BIN, or pass --qemu-only)"),
     }
     let subject = if args.qemu_only { None } else { ferrovm.as_ref().map(|f| f as &dyn Runner) };
@@ -57,6 +68,7 @@ fn main() -> Result<()> {
             progress: true,
             vector,
             iterations,
+            oracle,
         };
         let looped = if iterations > 1 { format!(", each looped {iterations} times") } else { String::new() };
         let vlen = vector.map(|v| format!(", vector at VLEN {v}")).unwrap_or_default();
@@ -93,6 +105,16 @@ struct Args {
     /// `--isa=max --vlen=VLEN`).
     #[arg(long)]
     vector: bool,
+    /// The QEMU to compare with, and so what the generator emits:
+    /// `qemu7` (Debian 12's `qemu-riscv64` 7.2, or `$FERROVM_QEMU`: RV64GC,
+    /// Zba, Zbb, Zbc, Zbs, Zfh, Zbkb, Zbkx; V 1.0 with `--vector`) or
+    /// `qemu10` (QEMU 10, `-cpu max`: `$FERROVM_QEMU_NEW`, else
+    /// `target/qemu-10/qemu-riscv64` from `tests/qemu/fetch.sh`; adds
+    /// Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs and `cbo.zero`, and with
+    /// `--vector` Zvbb, Zvbc, Zvkned, Zvknhb, Zvkg, Zvksed and Zvksh). The
+    /// same seed gives the same `qemu7` cases as before `qemu10` existed.
+    #[arg(long, default_value = "qemu7", value_name = "qemu7|qemu10")]
+    oracle: Oracle,
     /// VLEN of the `--vector` cases: 128, 256, 512 or 1024.
     #[arg(long, default_value_t = ferrovm_difftest::vector::DEFAULT_VLEN, requires = "vector")]
     vlen: u32,

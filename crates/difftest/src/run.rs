@@ -5,6 +5,7 @@ use crate::elf::{self, SLOTS, Side};
 use crate::generator::{Case, case_seed};
 use crate::isa::rm_name;
 use crate::known;
+use crate::oracle::Oracle;
 use anyhow::{Context, Result};
 use std::fmt;
 use std::io::Read;
@@ -83,22 +84,26 @@ pub struct Subprocess {
 impl Subprocess {
     /// `qemu-riscv64` with V 1.0 at `vlen`, for vector cases of that VLEN.
     pub fn qemu_vector(vlen: u32) -> Option<Subprocess> {
-        let mut q = Subprocess::qemu()?;
-        q.args = vec!["-cpu".into(), format!("rv64,v=true,vlen={vlen},vext_spec=v1.0")];
-        Some(q)
+        Subprocess::oracle(Oracle::Qemu72, Some(vlen))
     }
 
     /// `qemu-riscv64` (or `$FERROVM_QEMU`), with every extension the
     /// generator uses switched on explicitly.
     pub fn qemu() -> Option<Subprocess> {
-        let program = match std::env::var_os("FERROVM_QEMU") {
-            Some(p) => PathBuf::from(p),
-            None => find_in_path("qemu-riscv64")?,
-        };
+        Subprocess::oracle(Oracle::Qemu72, None)
+    }
+
+    /// The QEMU of `oracle` ([`Oracle::binary`]) with its `-cpu` for scalar
+    /// cases (`vlen: None`) or vector cases at `vlen` ([`Oracle::cpu`]);
+    /// `None` if the binary is not there.
+    pub fn oracle(oracle: Oracle, vlen: Option<u32>) -> Option<Subprocess> {
         Some(Subprocess {
-            name: "qemu".to_string(),
-            program,
-            args: vec!["-cpu".into(), "rv64,zba=true,zbb=true,zbc=true,zbs=true,Zfh=true,zbkb=true,zbkx=true".into()],
+            name: match oracle {
+                Oracle::Qemu72 => "qemu".to_string(),
+                Oracle::Qemu10 => "qemu10".to_string(),
+            },
+            program: oracle.binary()?,
+            args: vec!["-cpu".into(), oracle.cpu(vlen)],
             stall_timeout: STALL_TIMEOUT,
         })
     }
@@ -127,10 +132,6 @@ impl Subprocess {
             stall_timeout: STALL_TIMEOUT,
         })
     }
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 impl Runner for Subprocess {
@@ -317,8 +318,17 @@ impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.case;
         writeln!(f, "DIVERGENCE: case seed {:#018x}", c.seed)?;
-        let looped = if c.iterations > 1 { format!(" --loop {}", c.iterations) } else { String::new() };
-        writeln!(f, "replay: cargo run -p ferrovm-difftest --release -- --replay {:#x}{looped}", c.seed)?;
+        let mut flags = String::new();
+        if c.oracle != Oracle::default() {
+            flags.push_str(&format!(" --oracle {}", c.oracle));
+        }
+        if c.code.iter().any(|i| matches!(i, crate::generator::Insn::Word(_))) {
+            flags.push_str(&format!(" --vector --vlen {}", c.scratch.len() / 4));
+        }
+        if c.iterations > 1 {
+            flags.push_str(&format!(" --loop {}", c.iterations));
+        }
+        writeln!(f, "replay: cargo run -p ferrovm-difftest --release -- --replay {:#x}{flags}", c.seed)?;
         writeln!(f, "sequence:")?;
         write!(f, "{}", c.listing())?;
         writeln!(f, "initial state: fcsr = {}", describe_fcsr(c.fcsr))?;
@@ -370,6 +380,9 @@ pub struct Campaign {
     pub vector: Option<u32>,
     /// Times each case's sequence runs, in a loop ([`Case::iterations`]).
     pub iterations: u32,
+    /// The QEMU the cases are made for ([`Case::oracle`]): what the
+    /// generator may emit.
+    pub oracle: Oracle,
 }
 
 /// What a campaign found.
@@ -424,8 +437,8 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
                     let lo = b * c.batch as u64;
                     let hi = (lo + c.batch as u64).min(c.cases);
                     let make = |seed| match c.vector {
-                        Some(vlen) => Case::generate_vector(seed, vlen),
-                        None => Case::generate(seed),
+                        Some(vlen) => Case::generate_vector_for(seed, vlen, c.oracle),
+                        None => Case::generate_for(seed, c.oracle),
                     };
                     let cases: Vec<Case> =
                         (lo..hi).map(|i| Case { iterations: c.iterations, ..make(case_seed(c.seed, i)) }).collect();

@@ -1,6 +1,8 @@
 //! The RV64C (with D) compressed instructions the generator emits, with their
 //! 16-bit encodings and GNU `as` text — independent of `ferrovm-riscv` for the
-//! same reason as [`crate::isa`]. `c.ebreak` is left out on purpose.
+//! same reason as [`crate::isa`]. `c.ebreak` is left out on purpose. Zcb
+//! (code-size reduction 1.0) and Zcmop's `c.mop.n` are emitted only for the
+//! QEMU 10 oracle ([`COp::rva23`]).
 
 /// One compressed instruction kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +43,21 @@ pub enum COp {
     Fsdsp,
     Swsp,
     Sdsp,
+    // Zcb
+    Lbu,
+    Lhu,
+    Lh,
+    Sb,
+    Sh,
+    ZextB,
+    SextB,
+    ZextH,
+    SextH,
+    ZextW,
+    Not,
+    Mul,
+    /// Zcmop `c.mop.n`, `n` (odd, 1..=15) in `rd`.
+    Mop,
 }
 
 impl COp {
@@ -81,7 +98,41 @@ impl COp {
         COp::Fsdsp,
         COp::Swsp,
         COp::Sdsp,
+        COp::Lbu,
+        COp::Lhu,
+        COp::Lh,
+        COp::Sb,
+        COp::Sh,
+        COp::ZextB,
+        COp::SextB,
+        COp::ZextH,
+        COp::SextH,
+        COp::ZextW,
+        COp::Not,
+        COp::Mul,
+        COp::Mop,
     ];
+
+    /// Whether the instruction is Zcb's or Zcmop's, which only the QEMU 10
+    /// oracle runs.
+    pub fn rva23(self) -> bool {
+        matches!(
+            self,
+            COp::Lbu
+                | COp::Lhu
+                | COp::Lh
+                | COp::Sb
+                | COp::Sh
+                | COp::ZextB
+                | COp::SextB
+                | COp::ZextH
+                | COp::SextH
+                | COp::ZextW
+                | COp::Not
+                | COp::Mul
+                | COp::Mop
+        )
+    }
 
     /// The assembler mnemonic.
     pub fn name(self) -> &'static str {
@@ -122,6 +173,19 @@ impl COp {
             COp::Fsdsp => "c.fsdsp",
             COp::Swsp => "c.swsp",
             COp::Sdsp => "c.sdsp",
+            COp::Lbu => "c.lbu",
+            COp::Lhu => "c.lhu",
+            COp::Lh => "c.lh",
+            COp::Sb => "c.sb",
+            COp::Sh => "c.sh",
+            COp::ZextB => "c.zext.b",
+            COp::SextB => "c.sext.b",
+            COp::ZextH => "c.zext.h",
+            COp::SextH => "c.sext.h",
+            COp::ZextW => "c.zext.w",
+            COp::Not => "c.not",
+            COp::Mul => "c.mul",
+            COp::Mop => "c.mop",
         }
     }
 
@@ -131,6 +195,8 @@ impl COp {
             COp::Lw | COp::Sw | COp::Lwsp | COp::Swsp => 4,
             COp::Fld | COp::Ld | COp::Fsd | COp::Sd => 8,
             COp::Fldsp | COp::Ldsp | COp::Fsdsp | COp::Sdsp => 8,
+            COp::Lbu | COp::Sb => 1,
+            COp::Lhu | COp::Lh | COp::Sh => 2,
             _ => 0,
         }
     }
@@ -142,7 +208,7 @@ impl COp {
 
     /// True for stores (the `rs2` operand is the data).
     pub fn is_store(self) -> bool {
-        matches!(self, COp::Fsd | COp::Sw | COp::Sd | COp::Fsdsp | COp::Swsp | COp::Sdsp)
+        matches!(self, COp::Fsd | COp::Sw | COp::Sd | COp::Fsdsp | COp::Swsp | COp::Sdsp | COp::Sb | COp::Sh)
     }
 
     /// True when the data register is an FP register.
@@ -157,6 +223,8 @@ impl COp {
             COp::Fld | COp::Ld | COp::Fsd | COp::Sd => 248,
             COp::Lwsp | COp::Swsp => 252,
             COp::Fldsp | COp::Ldsp | COp::Fsdsp | COp::Sdsp => 504,
+            COp::Lbu | COp::Sb => 3,
+            COp::Lhu | COp::Lh | COp::Sh => 2,
             _ => 0,
         }
     }
@@ -232,6 +300,8 @@ impl CInst {
             |f3: u16| (f3 << 13) | bit(imm, 5, 12) | (full(rd) << 7) | bits(imm, 4, 3, 5) | bits(imm, 8, 6, 2) | 0b10;
         // CSS, 8-byte: funct3 | uimm[5:3|8:6] | rs2 | 10
         let sdsp = |f3: u16| (f3 << 13) | bits(imm, 5, 3, 10) | bits(imm, 8, 6, 7) | (full(rs2) << 2) | 0b10;
+        let zcb_mem = |f3: u16, uimm: u16, r: u8| (0b100 << 13) | (f3 << 10) | (p(rs1) << 7) | uimm | (p(r) << 2);
+        let unary = |f3: u16| (0b100_111 << 10) | (p(rd) << 7) | (0b11 << 5) | (f3 << 2) | 1;
         match self.op {
             // 000 | nzuimm[5:4|9:6|2|3] | rd' | 00
             COp::Addi4spn => bits(imm, 5, 4, 11) | bits(imm, 9, 6, 7) | bit(imm, 2, 6) | bit(imm, 3, 5) | (p(rd) << 2),
@@ -296,6 +366,22 @@ impl CInst {
             // 110 | uimm[5:2|7:6] | rs2 | 10
             COp::Swsp => (0b110 << 13) | bits(imm, 5, 2, 9) | bits(imm, 7, 6, 7) | (full(rs2) << 2) | 0b10,
             COp::Sdsp => sdsp(0b111),
+            // Zcb loads/stores: 100 | f3 | rs1' | uimm[0|1] or f1|uimm[1] | rd'/rs2' | 00
+            COp::Lbu => zcb_mem(0b000, bit(imm, 0, 6) | bit(imm, 1, 5), rd),
+            COp::Lhu => zcb_mem(0b001, bit(imm, 1, 5), rd),
+            COp::Lh => zcb_mem(0b001, (1 << 6) | bit(imm, 1, 5), rd),
+            COp::Sb => zcb_mem(0b010, bit(imm, 0, 6) | bit(imm, 1, 5), rs2),
+            COp::Sh => zcb_mem(0b011, bit(imm, 1, 5), rs2),
+            // 100 | 1 | 11 | rd' | 11 | f3 | 01
+            COp::ZextB => unary(0b000),
+            COp::SextB => unary(0b001),
+            COp::ZextH => unary(0b010),
+            COp::SextH => unary(0b011),
+            COp::ZextW => unary(0b100),
+            COp::Not => unary(0b101),
+            COp::Mul => ca(1, 2),
+            // 011 | 0 | n | 00000 | 01 (c.lui rd = n, odd < 16, nzimm = 0)
+            COp::Mop => (0b011 << 13) | (full(rd) << 7) | 0b01,
         }
     }
 
@@ -324,6 +410,11 @@ impl CInst {
             COp::Fldsp | COp::Lwsp | COp::Ldsp => format!("{n} {}, {imm}(x2)", data(rd)),
             COp::Fsdsp | COp::Swsp | COp::Sdsp => format!("{n} {}, {imm}(x2)", data(rs2)),
             COp::Jr | COp::Jalr => format!("{n} x{rs1}"),
+            COp::Lbu | COp::Lhu | COp::Lh => format!("{n} x{rd}, {imm}(x{rs1})"),
+            COp::Sb | COp::Sh => format!("{n} x{rs2}, {imm}(x{rs1})"),
+            COp::ZextB | COp::SextB | COp::ZextH | COp::SextH | COp::ZextW | COp::Not => format!("{n} x{rd}"),
+            COp::Mul => format!("{n} x{rd}, x{rs2}"),
+            COp::Mop => format!("c.mop.{rd}"),
         }
     }
 }
@@ -339,5 +430,24 @@ mod tests {
         (c.rd, c.imm) = (8, 3);
         assert_eq!(c.encode(), 0x040d);
         assert_eq!(CInst::new(COp::Nop).encode(), 0x0001);
+    }
+
+    /// Zcb and Zcmop, against encodings worked out from the Zcb spec's
+    /// tables (binutils 2.40 cannot assemble them).
+    #[test]
+    fn zcb_encodings() {
+        let enc = |op, rd, rs1, rs2, imm| CInst { op, rd, rs1, rs2, imm }.encode();
+        // c.lbu x9, 3(x8): 100 000 000 11 001 00
+        assert_eq!(enc(COp::Lbu, 9, 8, 0, 3), 0x8064);
+        // c.lh x10, 2(x11): 100 001 011 11 010 00
+        assert_eq!(enc(COp::Lh, 10, 11, 0, 2), 0x85e8);
+        // c.sh x12, 0(x13): 100 011 101 00 100 00
+        assert_eq!(enc(COp::Sh, 0, 13, 12, 0), 0x8e90);
+        // c.not x8: 100 111 000 11 101 01
+        assert_eq!(enc(COp::Not, 8, 0, 0, 0), 0x9c75);
+        // c.mul x9, x10: 100 111 001 10 010 01
+        assert_eq!(enc(COp::Mul, 9, 0, 10, 0), 0x9cc9);
+        // c.mop.1: c.lui x1, 0
+        assert_eq!(enc(COp::Mop, 1, 0, 0, 0), 0x6081);
     }
 }

@@ -38,6 +38,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 
 use crate::generator::{BASE_REG, Case, Insn};
+use crate::oracle::Oracle;
 use crate::values;
 
 /// `$g.w(word)` with the word computed first (it may draw from `$g`).
@@ -71,6 +72,9 @@ pub fn ferrovm_args(vlen: u32) -> [String; 2] {
 }
 
 const OP_V: u32 = 0x57;
+/// OP-VE (1110111): the vector crypto element-group instructions' major
+/// opcode (Zvkned, Zvknh[ab], Zvkg, Zvksed, Zvksh; Zvbb and Zvbc are OP-V).
+const OP_VE: u32 = 0x77;
 const LOAD_FP: u32 = 0x07;
 const STORE_FP: u32 = 0x27;
 const IVV: u32 = 0;
@@ -120,6 +124,10 @@ struct VGen<'r> {
     substituted: bool,
     /// A floating-point case.
     fp: bool,
+    /// The QEMU the case is for: Zvbb, Zvbc and vector crypto only for
+    /// QEMU 10 ([`VGen::rva23_one`]), the [`RTZ`] substitution only for
+    /// QEMU 7.2.
+    target: Oracle,
 }
 
 impl VGen<'_> {
@@ -134,6 +142,11 @@ impl VGen<'_> {
     }
 
     fn w(&mut self, word: u32) {
+        // For QEMU 10, which rejects them as the spec allows, reserved
+        // encodings are left out (see `reads_v0_as_data`).
+        if self.target == Oracle::Qemu10 && (reads_v0_as_data(word) || reads_with_two_eews(word, self.m.lmul)) {
+            return;
+        }
         self.out.push(Insn::Word(word));
         self.oracle.push(Insn::Word(word));
     }
@@ -209,6 +222,10 @@ impl VGen<'_> {
 
     /// One random instruction under the current configuration.
     fn one(&mut self) {
+        // (No draw for QEMU 7.2: its stream is what it always was.)
+        if self.target.rva23() && self.rng.gen_ratio(1, 4) {
+            return self.rva23_one();
+        }
         if self.fp && self.rng.gen_ratio(3, 4) {
             return self.fp_one();
         }
@@ -702,7 +719,7 @@ impl VGen<'_> {
         };
         let vm = self.vm_for(vd);
         let word = opv(0b010010, vm, vs2, code, FVV, vd);
-        match rtz_substitute(word) {
+        match rtz_substitute(word).filter(|_| self.target == Oracle::Qemu72) {
             Some((subject, oracle)) => {
                 for (w, q) in subject.into_iter().zip(oracle) {
                     self.w2(w, q);
@@ -825,6 +842,262 @@ impl VGen<'_> {
     }
 }
 
+/// Whether the masked (`vm` = 0) vector instruction `word` also reads `v0`
+/// as data: a vector source (`vs2`, a `vs1` register, a store's `vs3`) that
+/// is, or is the group starting at, `v0`, with an EEW other than the
+/// mask's. V 1.0 §5.2 "Vector Operands": "A vector register cannot be used
+/// to provide source operands with more than one EEW for a single
+/// instruction. A mask register source is considered to have EEW=1 for
+/// this constraint. An encoding that would result in the same vector
+/// register being read with two or more different EEWs, including when the
+/// vector register appears at different positions within two or more
+/// vector register groups, is reserved." QEMU 10 raises an illegal
+/// instruction there (`require_vm` on sources, "target/riscv: ...
+/// source and destination vector register groups cannot overlap source
+/// mask register", QEMU 10.0); QEMU 7.2 and ferrovm execute them. The
+/// QEMU 7.2 generator still emits them (its cases must not change); for
+/// QEMU 10 they are left out. Mask sources (`vcpop.m`, `vfirst.m`,
+/// `vmsbf.m`, `vmsif.m`, `vmsof.m`, `viota.m`: EEW 1 like `v0`) and the
+/// opcode-in-`vs1` unary forms are not data reads of `vs1`/`vs2`.
+pub fn reads_v0_as_data(word: u32) -> bool {
+    if (word >> 25) & 1 == 1 {
+        return false;
+    }
+    let (opcode, f3, f6) = (word & 0x7f, (word >> 12) & 7, word >> 26);
+    let (vs1, vs2, vd) = ((word >> 15) & 31, (word >> 20) & 31, (word >> 7) & 31);
+    match opcode {
+        OP_V if f3 != 7 => {
+            let unary = (f3 == MVV && matches!(f6, 0b010000 | 0b010010 | 0b010100))
+                || (f3 == FVV && matches!(f6, 0b010000 | 0b010010 | 0b010011));
+            // VWXUNARY0's vcpop.m/vfirst.m, VMUNARY0's vmsbf/vmsof/vmsif/
+            // viota: vs2 is a mask; vid.v has no vs2.
+            let mask_or_none = f3 == MVV && ((f6 == 0b010000 && matches!(vs1, 0b10000 | 0b10001)) || f6 == 0b010100);
+            (vs2 == 0 && !mask_or_none) || (vs1 == 0 && matches!(f3, IVV | MVV | FVV) && !unary)
+        }
+        STORE_FP => vd == 0,
+        _ => false,
+    }
+}
+
+/// Whether the vector instruction `word`, under log2(LMUL) `lmul`, reads
+/// one register as part of two sources with different EEWs — reserved by
+/// the same sentence of V 1.0 §5.2 as [`reads_v0_as_data`], and rejected by
+/// QEMU 10 (QEMU 7.2 and ferrovm execute them): the `.w` forms
+/// (`vwadd[u].w*`, `vwsub[u].w*`, `vfw{add,sub}.w*`) and the narrowing
+/// `.wv` shifts and clips, whose `vs2` (2·SEW) and `vs1` (SEW) overlap;
+/// the widening reductions, whose `vs2` (SEW) and `vs1[0]` (2·SEW)
+/// overlap; `vcompress.vm`, whose `vs2` (SEW) and mask `vs1` (EEW 1)
+/// overlap. The QEMU 7.2 generator emits some; for QEMU 10 they are left
+/// out.
+fn reads_with_two_eews(word: u32, lmul: i32) -> bool {
+    if word & 0x7f != OP_V {
+        return false;
+    }
+    let (f3, f6) = ((word >> 12) & 7, word >> 26);
+    let (vs1, vs2) = (((word >> 15) & 31) as u8, ((word >> 20) & 31) as u8);
+    let (wide, narrow) = match (f3, f6) {
+        (MVV, 0b110100..=0b110111) | (FVV, 0b110100 | 0b110110) | (IVV, 0b101100..=0b101111) => (lmul + 1, lmul),
+        (IVV, 0b110000 | 0b110001) | (FVV, 0b110001 | 0b110011) | (MVV, 0b010111) => (lmul, 0),
+        _ => return false,
+    };
+    !VGen::disjoint(vs2, wide, vs1, narrow)
+}
+
+/// The shape of an element-group instruction (vector crypto spec 1.0):
+/// all are OPMVV in the OP-VE major opcode ([`OP_VE`]), unmasked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EgForm {
+    /// `vd` (also read), `vs2` groups; `vs1` is a fixed code.
+    Vv,
+    /// `vd` group, `vs2` one element group (one register here) that `vd`
+    /// must not overlap.
+    Vs,
+    /// `vd` group, `vs2` group, a 5-bit `uimm` in the `vs1` field.
+    Vi,
+    /// `vd`, `vs2`, `vs1` groups, pairwise disjoint.
+    Vvv,
+}
+
+/// `(name, funct6, vs1 code, form, EGS, SEW 64 allowed)`.
+const EG_OPS: &[(&str, u32, u32, EgForm, u32, bool)] = &[
+    ("vaesdm.vv", 0b101000, 0b00000, EgForm::Vv, 4, false),
+    ("vaesdf.vv", 0b101000, 0b00001, EgForm::Vv, 4, false),
+    ("vaesem.vv", 0b101000, 0b00010, EgForm::Vv, 4, false),
+    ("vaesef.vv", 0b101000, 0b00011, EgForm::Vv, 4, false),
+    ("vaesdm.vs", 0b101001, 0b00000, EgForm::Vs, 4, false),
+    ("vaesdf.vs", 0b101001, 0b00001, EgForm::Vs, 4, false),
+    ("vaesem.vs", 0b101001, 0b00010, EgForm::Vs, 4, false),
+    ("vaesef.vs", 0b101001, 0b00011, EgForm::Vs, 4, false),
+    ("vaesz.vs", 0b101001, 0b00111, EgForm::Vs, 4, false),
+    ("vaeskf1.vi", 0b100010, 0, EgForm::Vi, 4, false),
+    ("vaeskf2.vi", 0b101010, 0, EgForm::Vi, 4, false),
+    ("vsha2ms.vv", 0b101101, 0, EgForm::Vvv, 4, true),
+    ("vsha2ch.vv", 0b101110, 0, EgForm::Vvv, 4, true),
+    ("vsha2cl.vv", 0b101111, 0, EgForm::Vvv, 4, true),
+    ("vghsh.vv", 0b101100, 0, EgForm::Vvv, 4, false),
+    ("vgmul.vv", 0b101000, 0b10001, EgForm::Vv, 4, false),
+    ("vsm4k.vi", 0b100001, 0, EgForm::Vi, 4, false),
+    ("vsm4r.vv", 0b101000, 0b10000, EgForm::Vv, 4, false),
+    ("vsm4r.vs", 0b101001, 0b10000, EgForm::Vs, 4, false),
+    ("vsm3me.vv", 0b100000, 0, EgForm::Vvv, 8, false),
+    ("vsm3c.vi", 0b101011, 0, EgForm::Vi, 8, false),
+];
+
+impl VGen<'_> {
+    /// One instruction of the extensions only QEMU 10 runs: Zvbb (Zvkb
+    /// included) under the current `vtype`, Zvbc at SEW 64, and the vector
+    /// crypto instructions in a `vtype` and `vl` of their own.
+    fn rva23_one(&mut self) {
+        match self.rng.gen_range(0..100) {
+            0..=44 => self.zvbb(),
+            45..=54 => self.zvbc(),
+            _ => self.element_group(),
+        }
+    }
+
+    /// Zvbb: `vandn`, `vrol`, `vror` (`.vv`, `.vx`, `vror.vi`), the
+    /// VXUNARY0 bit counts and reversals, and `vwsll` (widening).
+    fn zvbb(&mut self) {
+        let (sew, lm) = (self.m.sew, self.m.lmul);
+        let x = u32::from(self.xs());
+        match self.rng.gen_range(0..10) {
+            0..=4 => {
+                let (vd, vs2, vs1) = (self.group(lm), self.group(lm), self.group(lm));
+                let vm = self.vm_for(vd);
+                let f6 = [0b000001, 0b010101, 0b010100][self.rng.gen_range(0..3)];
+                let word = match self.rng.gen_range(0..3) {
+                    0 => opv(f6, vm, vs2, u32::from(vs1), IVV, vd),
+                    1 => opv(f6, vm, vs2, x, IVX, vd),
+                    // vror.vi: uimm[5] is bit 26, the low bit of funct6.
+                    _ => {
+                        let imm = self.rng.gen_range(0..64u32);
+                        opv(0b010100 | imm >> 5, vm, vs2, imm, IVI, vd)
+                    }
+                };
+                push!(self, word);
+            }
+            5..=7 => {
+                // vbrev8, vrev8, vbrev, vclz, vctz, vcpop.v
+                let code = [0b01000, 0b01001, 0b01010, 0b01100, 0b01101, 0b01110][self.rng.gen_range(0..6)];
+                let (vd, vs2) = (self.group(lm), self.group(lm));
+                let vm = self.vm_for(vd);
+                push!(self, opv(0b010010, vm, vs2, code, MVV, vd));
+            }
+            _ => {
+                // vwsll.{vv,vx,vi}: 2*SEW destination (SEW <= 32, LMUL <= 4)
+                if sew >= 3 || lm >= 3 {
+                    let s = self.rng.gen_range(0..3);
+                    return self.vset_sew(s);
+                }
+                let vd = self.group(lm + 1);
+                let (vs2, vs1) = loop {
+                    let (a, b) = (self.group(lm), self.group(lm));
+                    if Self::disjoint(a, lm, vd, lm + 1) && Self::disjoint(b, lm, vd, lm + 1) {
+                        break (a, b);
+                    }
+                };
+                let vm = self.vm_for(vd);
+                let word = match self.rng.gen_range(0..3) {
+                    0 => opv(0b110101, vm, vs2, u32::from(vs1), IVV, vd),
+                    1 => opv(0b110101, vm, vs2, x, IVX, vd),
+                    _ => opv(0b110101, vm, vs2, self.rng.gen_range(0..32), IVI, vd),
+                };
+                push!(self, word);
+            }
+        }
+    }
+
+    /// Zvbc: `vclmul`/`vclmulh` `.vv`/`.vx`, at SEW 64 (the only SEW
+    /// they have; a `vsetvli` to it first if needed).
+    fn zvbc(&mut self) {
+        if self.m.sew != 3 {
+            return self.vset_sew(3);
+        }
+        let lm = self.m.lmul;
+        let (vd, vs2, vs1) = (self.group(lm), self.group(lm), self.group(lm));
+        let vm = self.vm_for(vd);
+        let f6 = 0b001100 + self.rng.gen_range(0..2);
+        let word = if self.rng.gen_ratio(1, 2) {
+            opv(f6, vm, vs2, u32::from(vs1), MVV, vd)
+        } else {
+            let x = u32::from(self.xs());
+            opv(f6, vm, vs2, x, MVX, vd)
+        };
+        push!(self, word);
+    }
+
+    /// A `vtype` of SEW 8 << `sew` and an LMUL with LMUL × VLEN >= EGW
+    /// (`egs` elements) and at most 2^`max_lmul`, and a `vl` that is a
+    /// multiple of `egs` (VLMAX, or an immediate AVL `k * egs` <= VLMAX):
+    /// the shapes the vector crypto spec allows ("Instruction
+    /// Constraints"). `false` if there is none.
+    fn vset_element_groups(&mut self, sew: u32, egs: u32, max_lmul: i32) -> bool {
+        let egw = egs * (8 << sew);
+        // SEW <= LMUL * ELEN (64) and LMUL * VLEN >= EGW.
+        let Some(lo) = (-3..=max_lmul).find(|&l| {
+            let bits = if l >= 0 { self.vlen << l } else { self.vlen >> -l };
+            (l >= 0 || (64 >> -l) >= (8 << sew)) && bits >= egw
+        }) else {
+            return false;
+        };
+        let lmul = self.rng.gen_range(lo..=max_lmul);
+        let vlmax = self.vlmax_of(sew, lmul);
+        let (ta, ma) = (self.rng.gen_range(0..2u32), self.rng.gen_range(0..2u32));
+        let vtype = ma << 7 | ta << 6 | sew << 3 | (lmul as u32 & 7);
+        let vl = if self.rng.gen_ratio(1, 2) {
+            push!(self, itype(vtype as i32, 0, 7, 28, OP_V));
+            vlmax
+        } else {
+            let k = self.rng.gen_range(0..=(31 / egs).min(vlmax / egs));
+            push!(self, 0xc000_0000 | vtype << 20 | (k * egs) << 15 | 7 << 12 | 28 << 7 | OP_V);
+            k * egs
+        };
+        self.m = Model { sew, lmul, vl };
+        true
+    }
+
+    /// A vector crypto instruction (Zvkned, Zvknhb, Zvkg, Zvksed, Zvksh)
+    /// in a legal shape: its SEW (32; SHA-2 also 64), vl a multiple of
+    /// EGS, LMUL × VLEN >= EGW, aligned groups, and no overlap of `vd`
+    /// with `vs2` (and `vs1`) where the spec reserves it (we keep them
+    /// apart everywhere but the `.vv` forms' `vd`, which is also a source).
+    fn element_group(&mut self) {
+        let (_, f6, code, form, egs, sha) = EG_OPS[self.rng.gen_range(0..EG_OPS.len())];
+        let sew = if sha && self.rng.gen_ratio(1, 2) { 3 } else { 2 };
+        // Three disjoint groups must fit in v0..v15.
+        let max_lmul = if form == EgForm::Vvv { 2 } else { 3 };
+        if !self.vset_element_groups(sew, egs, max_lmul) {
+            return;
+        }
+        let lm = self.m.lmul;
+        let word = match form {
+            EgForm::Vv => {
+                let (vd, vs2) = self.two_disjoint(lm, lm);
+                opv(f6, 1, vs2, code, MVV, vd)
+            }
+            EgForm::Vs => {
+                let (vd, vs2) = self.two_disjoint(lm, 0);
+                opv(f6, 1, vs2, code, MVV, vd)
+            }
+            EgForm::Vi => {
+                let (vd, vs2) = self.two_disjoint(lm, lm);
+                opv(f6, 1, vs2, self.rng.gen_range(0..32), MVV, vd)
+            }
+            EgForm::Vvv => {
+                let (vd, vs2) = self.two_disjoint(lm, lm);
+                let vs1 = loop {
+                    let r = self.group(lm);
+                    if Self::disjoint(r, lm, vd, lm) && Self::disjoint(r, lm, vs2, lm) {
+                        break r;
+                    }
+                };
+                opv(f6, 1, vs2, u32::from(vs1), MVV, vd)
+            }
+        };
+        push!(self, (word & !0x7f) | OP_VE);
+    }
+}
+
 /// For a `vf[w,n]cvt.rtz.*` word: what ferrovm runs
 /// (`csrr x26, frm; <word>; csrw frm, x26`) and what QEMU runs at the same
 /// addresses (`csrrwi x26, frm, 1; <the conversion without rtz>; csrw frm,
@@ -849,7 +1122,7 @@ pub fn rtz_substitute(word: u32) -> Option<([u32; 3], [u32; 3])> {
 /// [`scratch_bytes`] of `vlen` long) a vector case at `vlen`: for an FP
 /// case, FP bit patterns in the scratch bytes the vector registers start
 /// from; then the sequence, and QEMU's version of it if that differs.
-pub fn prepare(case: &mut Case, rng: &mut StdRng, vlen: u32) {
+pub fn prepare(case: &mut Case, rng: &mut StdRng, vlen: u32, oracle: Oracle) {
     assert!(VLENS.contains(&vlen), "VLEN {vlen} is not one of {VLENS:?}");
     assert_eq!(case.scratch.len(), scratch_bytes(vlen));
     let fp = rng.gen_ratio(1, 2);
@@ -863,9 +1136,9 @@ pub fn prepare(case: &mut Case, rng: &mut StdRng, vlen: u32) {
             chunk.copy_from_slice(&v.to_le_bytes());
         }
     }
-    let (code, oracle) = sequence(rng, fp, vlen);
+    let (code, oracle_code) = sequence_for(rng, fp, vlen, oracle);
     case.code = code;
-    case.oracle_code = oracle;
+    case.oracle_code = oracle_code;
 }
 
 /// Which substitutions a vector case relies on (for the summary).
@@ -876,6 +1149,11 @@ pub fn substitutions(case: &Case) -> Vec<&'static str> {
 /// The sequence of a vector case at `vlen` (see the module docs), and
 /// QEMU's if it differs.
 pub fn sequence(rng: &mut StdRng, fp: bool, vlen: u32) -> (Vec<Insn>, Option<Vec<Insn>>) {
+    sequence_for(rng, fp, vlen, Oracle::Qemu72)
+}
+
+/// [`sequence`] for `oracle`.
+pub fn sequence_for(rng: &mut StdRng, fp: bool, vlen: u32, oracle: Oracle) -> (Vec<Insn>, Option<Vec<Insn>>) {
     let mut g = VGen {
         rng,
         vlen,
@@ -884,6 +1162,7 @@ pub fn sequence(rng: &mut StdRng, fp: bool, vlen: u32) -> (Vec<Insn>, Option<Vec
         oracle: Vec::new(),
         substituted: false,
         fp,
+        target: oracle,
     };
     g.load_registers();
     g.vset();
@@ -910,6 +1189,7 @@ pub fn wrap(body: &[u32], vlen: u32) -> Vec<Insn> {
         oracle: Vec::new(),
         substituted: false,
         fp: false,
+        target: Oracle::Qemu72,
     };
     g.load_registers();
     for &w in body {

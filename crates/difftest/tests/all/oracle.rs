@@ -2,6 +2,7 @@
 
 use ferrovm_difftest::elf::{self, RECORD_BYTES};
 use ferrovm_difftest::generator::{Case, SCRATCH_BYTES, case_seed};
+use ferrovm_difftest::oracle::Oracle;
 use ferrovm_difftest::run::{Campaign, Exit, Program, Runner, Subprocess, run_campaign, run_cases};
 use ferrovm_difftest::vector::{self, VLENS};
 
@@ -76,6 +77,7 @@ fn three_thousand_cases() {
         progress: false,
         vector: None,
         iterations: 1,
+        oracle: Oracle::Qemu72,
     };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
     for e in &s.harness_errors {
@@ -112,6 +114,7 @@ fn two_hundred_vector_cases_at_vlen_128_and_256() {
             progress: false,
             vector: Some(vlen),
             iterations: 1,
+            oracle: Oracle::Qemu72,
         };
         let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
         for d in &s.reports {
@@ -229,6 +232,7 @@ fn divergences_are_reported_and_the_batch_continues() {
         progress: false,
         vector: None,
         iterations: 1,
+        oracle: Oracle::Qemu72,
     };
     let s = run_campaign(&c, &q, Some(&faulty)).unwrap();
     assert!(s.harness_errors.is_empty());
@@ -345,6 +349,7 @@ fn looped_cases() {
         progress: false,
         vector: None,
         iterations: 3,
+        oracle: Oracle::Qemu72,
     };
     let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
     for d in &s.reports {
