@@ -358,3 +358,114 @@ fn looped_cases() {
     assert!(s.harness_errors.is_empty(), "the oracle rejected looped programs: {:?}", s.harness_errors);
     assert_eq!(s.divergences, 0, "ferrovm diverges from qemu-riscv64 on looped cases");
 }
+
+/// QEMU 10 (`--oracle qemu10`: `$FERROVM_QEMU_NEW` or
+/// `target/qemu-10/qemu-riscv64`, from `tests/qemu/fetch.sh`) for scalar
+/// cases (`vlen: None`) or vector cases at `vlen`, or `None` (skip) — a
+/// failure if `FERROVM_REQUIRE_ORACLES=1`.
+fn qemu10(vlen: Option<u32>) -> Option<Subprocess> {
+    let q = Subprocess::oracle(Oracle::Qemu10, vlen);
+    if q.is_none() {
+        assert!(
+            std::env::var("FERROVM_REQUIRE_ORACLES").as_deref() != Ok("1"),
+            "QEMU 10 not found (tests/qemu/fetch.sh, or FERROVM_QEMU_NEW) and FERROVM_REQUIRE_ORACLES=1"
+        );
+        eprintln!("SKIP: QEMU 10 not found (run tests/qemu/fetch.sh, or set FERROVM_QEMU_NEW)");
+    }
+    q
+}
+
+/// Runs `case` (one side of it) under `q`; the records it wrote.
+fn run_one(q: &Subprocess, case: &Case, side: elf::Side, tag: &str) -> Vec<ferrovm_difftest::run::Record> {
+    let image = elf::build(std::slice::from_ref(case), side);
+    let path = std::env::temp_dir().join(format!("ferrovm-difftest-{tag}-{}-{side:?}.elf", std::process::id()));
+    std::fs::write(&path, &image).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = q.run(&Program { elf: &image, path: &path }).unwrap();
+    let _ = std::fs::remove_file(&path);
+    ferrovm_difftest::run::parse(&out.stdout, case.scratch.len())
+}
+
+/// A short campaign against QEMU 10 (`--oracle qemu10`): 1,000 scalar
+/// cases with Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs and the CMOs, and 150
+/// vector cases at VLEN 128 and 256 with Zvbb, Zvbc and vector crypto; the
+/// long ones are `ferrovm-difftest --oracle qemu10 [--vector]`.
+#[test]
+fn qemu10_short_campaign() {
+    let Some(q) = qemu10(None) else { return };
+    for vlen in [None, Some(128), Some(256)] {
+        let Some(q) = qemu10(vlen) else { return };
+        let mut f = ferrovm(&q);
+        if let (Some(f), Some(vlen)) = (&mut f, vlen) {
+            f.args.extend(vector::ferrovm_args(vlen));
+        }
+        let c = Campaign {
+            seed: 0x0010_5eed,
+            cases: if vlen.is_some() { 150 } else { 1000 },
+            batch: 200,
+            jobs: 2,
+            max_reports: 5,
+            progress: false,
+            vector: vlen,
+            iterations: 1,
+            oracle: Oracle::Qemu10,
+        };
+        let s = run_campaign(&c, &q, f.as_ref().map(|f| f as &dyn Runner)).unwrap();
+        for d in &s.reports {
+            eprintln!("{d}");
+        }
+        for (name, n) in &s.known_qemu {
+            eprintln!("known QEMU bug worked around ({name}): {n} cases");
+        }
+        assert!(s.harness_errors.is_empty(), "QEMU 10 rejected generated programs ({vlen:?}): {:?}", s.harness_errors);
+        assert_eq!(s.divergences, 0, "ferrovm diverges from QEMU 10 ({vlen:?})");
+    }
+    drop(q);
+}
+
+/// QEMU 10 drops the flags of `fround`/`froundnx` whose result is dead
+/// (KNOWN_QEMU_DIFFERENCES.md), and the substitute it runs keeps them:
+/// `froundnx.d f1, f2` of 0.3 then `fmv.d.x f1, x0` must leave NX set.
+/// If this fails because QEMU now sets NX, the workaround in `known.rs`
+/// can go.
+#[test]
+fn qemu10_fround_flags_bug_is_worked_around() {
+    use ferrovm_difftest::generator::Insn;
+    use ferrovm_difftest::isa::{Inst, op_named};
+    let Some(q) = qemu10(None) else { return };
+    let mut case = Case::generate_for(1, Oracle::Qemu10);
+    (case.fcsr, case.f[2]) = (0, 0.3f64.to_bits());
+    let mut round = Inst::new(op_named("froundnx.d"));
+    (round.rd, round.rs1) = (1, 2);
+    let mut clobber = Inst::new(op_named("fmv.d.x"));
+    clobber.rd = 1;
+    let (subject, oracle) = ferrovm_difftest::known::oracle_substitute_for(&round, Oracle::Qemu10).unwrap();
+    case.code = [subject, vec![Insn::Full(clobber)]].concat();
+    case.oracle_code = Some([oracle, vec![Insn::Full(clobber)]].concat());
+    let fflags = |side| run_one(&q, &case, side, "fround")[0].slots[0] & 31;
+    assert_eq!(fflags(elf::Side::Subject), 0, "QEMU 10 loses froundnx's NX when its result is dead");
+    assert_eq!(fflags(elf::Side::Oracle), 1, "NX, kept alive by feq.d x0, f1, f1");
+}
+
+/// The reserved vector encodings QEMU 10 rejects (V 1.0 §5.2; see
+/// `vector::reads_v0_as_data`) and the QEMU 7.2 generator still emits:
+/// `vadd.vx v1, v0, x1, v0.t` reads `v0` as a mask and as data. QEMU 10
+/// raises SIGILL (no record); QEMU 7.2 runs it.
+#[test]
+fn qemu10_rejects_v0_as_masked_source() {
+    let Some(q10) = qemu10(Some(128)) else { return };
+    // vsetivli x28, 4, e32, m1; vadd.vx v1, v0, x1, v0.t
+    let vset = 0xc000_0000 | 0b010_000 << 20 | 4 << 15 | 7 << 12 | 28 << 7 | 0x57;
+    let vadd = 1 << 15 | 4 << 12 | 1 << 7 | 0x57;
+    assert!(vector::reads_v0_as_data(vadd));
+    let mut case = Case::generate_vector(1, 128);
+    case.code = vector::wrap(&[vset, vadd], 128);
+    case.oracle_code = None;
+    assert_eq!(run_one(&q10, &case, elf::Side::Oracle, "v0src").len(), 0, "QEMU 10 rejects it");
+    if let Some(q7) = qemu().and_then(|_| Subprocess::qemu_vector(128)) {
+        assert_eq!(run_one(&q7, &case, elf::Side::Oracle, "v0src7").len(), 1, "QEMU 7.2 runs it");
+    }
+}
