@@ -12,6 +12,21 @@
 //! buffer to stdout. [`run`] runs the ELF under QEMU (the oracle) and ferrovm
 //! and compares the dumps location by location.
 //!
+//! # Two oracles
+//!
+//! `--oracle qemu7` (the default) compares with Debian 12's `qemu-riscv64`
+//! 7.2 (`$FERROVM_QEMU`, else `qemu-riscv64` on `PATH`), and generates
+//! what it has. `--oracle qemu10` compares with QEMU 10 `-cpu max`
+//! (`$FERROVM_QEMU_NEW`, else `target/qemu-10/qemu-riscv64`, which
+//! `tests/qemu/fetch.sh` fetches) and generates the RVA23U64 extensions
+//! 7.2 lacks too — Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs, `cbo.clean`,
+//! `cbo.flush`, `cbo.zero` — and with `--vector` Zvbb, Zvbc and the vector
+//! crypto extensions (Zvkned, Zvknhb, Zvkg, Zvksed, Zvksh). The choice is
+//! [`oracle::Oracle`], which the generator takes
+//! ([`generator::Case::generate_for`]); the same seed gives the same QEMU
+//! 7.2 cases it always did. QEMU 10's own bugs and the reserved encodings
+//! it rejects are in `KNOWN_QEMU_DIFFERENCES.md`, section 3.
+//!
 //! # Running
 //!
 //! ```text
@@ -25,6 +40,10 @@
 //! cargo run -p ferrovm-difftest --release -- --replay 0x1234abcd
 //! # V 1.0 integer and FP sequences (VLEN 128) instead of scalar ones
 //! cargo run -p ferrovm-difftest --release -- --vector --cases 100000 --jobs 2
+//! # against QEMU 10 (tests/qemu/fetch.sh first), with RVA23U64's scalar
+//! # extensions, and with Zvbb, Zvbc and vector crypto
+//! cargo run -p ferrovm-difftest --release -- --oracle qemu10 --cases 100000
+//! cargo run -p ferrovm-difftest --release -- --oracle qemu10 --vector --cases 100000
 //! # the same at VLEN 256 (QEMU vlen=256, ferrovm --vlen=256; also 512, 1024)
 //! cargo run -p ferrovm-difftest --release -- --vector --vlen 256 --cases 100000
 //! # every case compiled (first-run code only: a case runs each block once)
@@ -58,8 +77,8 @@
 //! `KNOWN_QEMU_DIFFERENCES.md`, which also lists what is not generated and
 //! why).
 //!
-//! Without `qemu-riscv64` the tests skip (fail with
-//! `FERROVM_REQUIRE_ORACLES=1`). The ferrovm binary is `$FERROVM_BIN`, or the
+//! Without `qemu-riscv64` (or without QEMU 10, for the `qemu10_*` tests)
+//! the tests skip (fail with `FERROVM_REQUIRE_ORACLES=1`). The ferrovm binary is `$FERROVM_BIN`, or the
 //! newer of `target/{release,debug}/ferrovm`; without it (or if it cannot
 //! run the empty probe case yet) only QEMU runs, which still checks that
 //! every generated program is valid and deterministic.
