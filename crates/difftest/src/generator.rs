@@ -123,7 +123,7 @@ impl Case {
     /// The case for `seed` for `oracle`. For [`Oracle::Qemu72`] it is what
     /// it always was; for [`Oracle::Qemu10`] one instruction group in six
     /// is drawn from the extensions only QEMU 10 has (Zicond, Zfa, Zimop,
-    /// Zcmop, Zcb, Zawrs, `cbo.zero`; see [`SeqGen::rva23`]), and no QEMU
+    /// Zcmop, Zcb, Zawrs, the CMOs; see [`SeqGen::rva23`]), and no QEMU
     /// 7.2 workaround is applied.
     pub fn generate_for(seed: u64, oracle: Oracle) -> Case {
         let mut rng = StdRng::seed_from_u64(seed);
@@ -739,10 +739,10 @@ impl<'r> SeqGen<'r> {
 
     /// An instruction group from the extensions only QEMU 10 has: Zicond,
     /// Zimop, Zfa (`.h` forms too: both machines have Zfh), Zawrs,
-    /// `cbo.clean`/`cbo.flush` and
-    /// `cbo.zero` of a block in the scratch buffer (64-byte blocks in both
-    /// ferrovm and QEMU 10, whose `cboz_blocksize` defaults to 64; the
-    /// buffer is 64-byte aligned), Zcb and Zcmop.
+    /// `cbo.clean`, `cbo.flush` and `cbo.zero` of a block in the scratch
+    /// buffer (64-byte blocks in both ferrovm and QEMU 10, whose
+    /// `cboz_blocksize` defaults to 64; the buffer is 64-byte aligned), Zcb
+    /// and Zcmop.
     fn rva23(&mut self) -> Group {
         let single = |i: Insn| Group { insns: vec![i], fix: Fixup::None, oracle: None };
         match self.rng.gen_range(0..100) {

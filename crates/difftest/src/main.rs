@@ -110,7 +110,8 @@ struct Args {
     /// Zba, Zbb, Zbc, Zbs, Zfh, Zbkb, Zbkx; V 1.0 with `--vector`) or
     /// `qemu10` (QEMU 10, `-cpu max`: `$FERROVM_QEMU_NEW`, else
     /// `target/qemu-10/qemu-riscv64` from `tests/qemu/fetch.sh`; adds
-    /// Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs and `cbo.zero`, and with
+    /// Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs, `cbo.clean`, `cbo.flush` and
+    /// `cbo.zero`, and with
     /// `--vector` Zvbb, Zvbc, Zvkned, Zvknhb, Zvkg, Zvksed and Zvksh). The
     /// same seed gives the same `qemu7` cases as before `qemu10` existed.
     #[arg(long, default_value = "qemu7", value_name = "qemu7|qemu10")]

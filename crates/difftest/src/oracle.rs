@@ -9,11 +9,12 @@
 //! - [`Oracle::Qemu10`]: QEMU 10.0 (`tests/qemu/fetch.sh` puts it in
 //!   `target/qemu-10/qemu-riscv64`; or `$FERROVM_QEMU_NEW`), run as
 //!   `-cpu max` (`-cpu max,vlen=N` for vector cases). On top of the above
-//!   the generator emits Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs and
-//!   Zicboz's `cbo.zero` (scalar), and Zvbb, Zvbc and the vector crypto
-//!   extensions Zvkned, Zvknhb, Zvkg, Zvksed and Zvksh (vector); neither
-//!   QEMU 7.2 workaround is applied (both bugs are fixed in QEMU 10, so
-//!   ferrovm's `ctzw` and `rtz` conversions are compared directly).
+//!   the generator emits Zicond, Zfa, Zimop, Zcmop, Zcb, Zawrs,
+//!   `cbo.clean`, `cbo.flush` and `cbo.zero` (scalar), and Zvbb, Zvbc and
+//!   the vector crypto extensions Zvkned, Zvknhb, Zvkg, Zvksed and Zvksh
+//!   (vector), leaving out the reserved vector encodings QEMU 10 rejects;
+//!   neither QEMU 7.2 workaround is applied (both bugs are fixed in QEMU
+//!   10, so ferrovm's `ctzw` and `rtz` conversions are compared directly).
 
 use std::path::{Path, PathBuf};
 
