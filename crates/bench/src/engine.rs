@@ -13,7 +13,7 @@ use crate::measure::{self, Invocation, Scratch, Status};
 use crate::workload::Workload;
 
 /// The engine names `--engines` accepts, in report order.
-pub const ALL: &[&str] = &["native", "qemu", "interp", "jit", "tiered"];
+pub const ALL: &[&str] = &["native", "qemu", "qemu-new", "interp", "jit", "tiered"];
 /// The ones that are ferrovm's own (`ferrovm run --engine NAME`).
 pub const FERROVM: &[&str] = &["interp", "jit", "tiered"];
 
@@ -26,8 +26,11 @@ pub enum Availability {
 /// How an engine runs a workload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Runner {
-    /// `PROGRAM PREFIX... GUEST-ELF ARGS...` (ferrovm, qemu-riscv64).
+    /// `PROGRAM PREFIX... GUEST-ELF ARGS...` (ferrovm).
     Guest { program: PathBuf, prefix: Vec<OsString>, env: Vec<(String, String)> },
+    /// `PROGRAM GUEST-ELF ARGS...`: qemu-riscv64 of that version (which
+    /// says which extensions it has, [`Workload::qemu_lacks`]).
+    Qemu { program: PathBuf, version: QemuVersion },
     /// The native x86-64 build.
     Native,
 }
@@ -46,16 +49,13 @@ impl Engine {
         self.availability == Availability::Available
     }
 
-    /// Whether this is qemu-riscv64 (not ferrovm, not native).
-    pub fn is_qemu(&self) -> bool {
-        matches!(&self.runner, Runner::Guest { program, .. }
-            if program.file_name().is_some_and(|f| f.to_string_lossy().starts_with("qemu")))
-    }
-
-    /// Why the engine cannot run `w` although it is available (qemu and
+    /// Why the engine cannot run `w` although it is available (a qemu and
     /// the extensions it lacks), or `None`.
     pub fn cannot_run(&self, w: &Workload) -> Option<String> {
-        if self.is_qemu() { w.qemu_lacks() } else { None }
+        match self.runner {
+            Runner::Qemu { version, .. } => w.qemu_lacks(version),
+            _ => None,
+        }
     }
 
     /// The command that runs `w` (native build at `native_exe`) with `args`
@@ -68,8 +68,12 @@ impl Engine {
                 let mut all = prefix.clone();
                 all.push(w.guest.clone().into_os_string());
                 all.extend(args);
-                let env = env.iter().cloned().chain(w.guest_env()).collect();
+                let env = env.iter().cloned().chain(w.guest_env(None)).collect();
                 Invocation { program: program.clone(), args: all, env }
+            }
+            Runner::Qemu { program, version } => {
+                let all = std::iter::once(w.guest.clone().into_os_string()).chain(args).collect();
+                Invocation { program: program.clone(), args: all, env: w.guest_env(Some(*version)) }
             }
         }
     }
@@ -162,18 +166,72 @@ impl Ferrovm {
     }
 }
 
-/// `qemu-riscv64` at `path`, or found on PATH.
+/// A qemu-riscv64 release (`qemu-riscv64 --version`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QemuVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl QemuVersion {
+    /// From `qemu-riscv64 version 7.2.22 (Debian ...)`.
+    pub fn parse(text: &str) -> Option<QemuVersion> {
+        let rest = text.split("version ").nth(1)?;
+        let mut nums = rest.split(|c: char| !c.is_ascii_digit()).map(str::parse::<u32>);
+        Some(QemuVersion { major: nums.next()?.ok()?, minor: nums.next()?.ok()? })
+    }
+}
+
+impl std::fmt::Display for QemuVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// `qemu-riscv64` at `path`, or found on PATH: the `qemu` engine.
 pub fn qemu(path: Option<&Path>) -> Engine {
     let found = match path {
         Some(p) if p.exists() => Ok(p.to_path_buf()),
         Some(p) => Err(format!("no qemu-riscv64 at {}", p.display())),
         None => which("qemu-riscv64").ok_or_else(|| "qemu-riscv64 is not on PATH (apt-get install qemu-user)".into()),
     };
-    let (program, availability) = match found {
-        Ok(p) => (p, Availability::Available),
-        Err(why) => (PathBuf::from("qemu-riscv64"), Availability::Missing(why)),
+    qemu_engine("qemu", found)
+}
+
+/// Where `tests/qemu/fetch.sh` puts its newer qemu-riscv64 (QEMU 10) in
+/// the repository at `root`.
+pub fn qemu_new_default(root: &Path) -> PathBuf {
+    root.join("target/qemu-10/qemu-riscv64")
+}
+
+/// The `qemu-new` engine: a newer qemu-riscv64 than Debian 12's 7.2 (one
+/// that has the vector crypto extensions), at `path`.
+pub fn qemu_new(path: &Path) -> Engine {
+    let found = if path.exists() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(format!("no qemu-riscv64 at {} (tests/qemu/fetch.sh fetches QEMU 10 there)", path.display()))
     };
-    Engine { name: "qemu".into(), availability, runner: Runner::Guest { program, prefix: vec![], env: vec![] } }
+    qemu_engine("qemu-new", found)
+}
+
+fn qemu_engine(name: &str, found: Result<PathBuf, String>) -> Engine {
+    let version = found.and_then(|p| {
+        let out = Command::new(&p).arg("--version").output().map_err(|e| format!("{}: {e}", p.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        match QemuVersion::parse(&text) {
+            Some(v) => Ok((p, v)),
+            None => Err(format!("{}: no version in `--version`'s answer", p.display())),
+        }
+    });
+    let (runner, availability) = match version {
+        Ok((program, version)) => (Runner::Qemu { program, version }, Availability::Available),
+        Err(why) => (
+            Runner::Qemu { program: PathBuf::from("qemu-riscv64"), version: QemuVersion { major: 0, minor: 0 } },
+            Availability::Missing(why),
+        ),
+    };
+    Engine { name: name.into(), availability, runner }
 }
 
 pub fn native() -> Engine {
@@ -272,7 +330,10 @@ mod tests {
         let q = Engine {
             name: "qemu".into(),
             availability: Availability::Available,
-            runner: Runner::Guest { program: "/usr/bin/qemu-riscv64".into(), prefix: vec![], env: vec![] },
+            runner: Runner::Qemu {
+                program: "/usr/bin/qemu-riscv64".into(),
+                version: QemuVersion { major: 7, minor: 2 },
+            },
         };
         assert_eq!(q.invocation(&w, Path::new("/n/alu"), &w.args(false)).display(), "/usr/bin/qemu-riscv64 /w/bin/alu");
         let t = parse_manifest(Path::new("/w"), "par@2 5 [no-validate] threads\n").unwrap().remove(0);

@@ -38,7 +38,7 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::engine::Ferrovm;
+use crate::engine::{Engine, Ferrovm};
 use crate::measure::Scratch;
 use crate::report::{Machine, Report};
 use crate::suite::{Plan, Progress};
@@ -48,7 +48,9 @@ use crate::suite::{Plan, Progress};
 #[derive(Parser, Debug)]
 #[command(name = "ferrovm-bench", version, about)]
 struct Args {
-    /// Engines to run, in report order: native, qemu, interp, jit, tiered.
+    /// Engines to run, in report order: native, qemu, qemu-new, interp,
+    /// jit, tiered (`qemu-new`: a newer qemu-riscv64, `--qemu-new`; the
+    /// "vs qemu" ratios are against `qemu`).
     /// A ferrovm engine may carry extra `ferrovm run` arguments after colons
     /// (`tiered:--compile-threads=0`), environment variables of its runs
     /// the same way (`tiered:FERROVM_X=1`), and another ferrovm binary
@@ -81,6 +83,11 @@ struct Args {
     /// The qemu-riscv64 binary (default: from PATH).
     #[arg(long, value_name = "PATH")]
     qemu: Option<PathBuf>,
+    /// The `qemu-new` engine's qemu-riscv64, a newer one than Debian 12's
+    /// 7.2 (default: target/qemu-10/qemu-riscv64, where
+    /// tests/qemu/fetch.sh puts QEMU 10).
+    #[arg(long, value_name = "PATH")]
+    qemu_new: Option<PathBuf>,
     /// Host C compiler for the native builds.
     #[arg(long, default_value = "gcc")]
     cc: String,
@@ -181,7 +188,12 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let probe_dir = workload::load_manifest(&dir)?;
     let probe = probe_dir.iter().find(|w| w.name == "hello").or(probe_dir.first());
     let wants = |n: &str| names.iter().any(|x| x == n);
-    let qemu = wants("qemu").then(|| engine::qemu(args.qemu.as_deref()));
+    let qemu_new = || engine::qemu_new(&args.qemu_new.clone().unwrap_or_else(|| engine::qemu_new_default(&root)));
+    let qemus: Vec<Engine> =
+        [wants("qemu").then(|| engine::qemu(args.qemu.as_deref())), wants("qemu-new").then(qemu_new)]
+            .into_iter()
+            .flatten()
+            .collect();
 
     let (engines, notes) = if args.validate {
         let ferrovm_engines: Vec<String> =
@@ -192,13 +204,14 @@ fn run(args: Args) -> anyhow::Result<bool> {
             );
         }
         let (configs, notes) = validate::configurations(&ferrovm, &ferrovm_engines, &args.configs);
-        (validate::engines(&ferrovm, &configs, qemu, probe, &scratch), notes)
+        (validate::engines(&ferrovm, &configs, qemus, probe, &scratch), notes)
     } else {
         let engines = names
             .iter()
             .map(|n| match n.as_str() {
                 "native" => engine::native(),
                 "qemu" => engine::qemu(args.qemu.as_deref()),
+                "qemu-new" => qemu_new(),
                 spec => {
                     let spec = engine::split_spec(spec);
                     match spec.binary {

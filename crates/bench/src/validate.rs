@@ -138,17 +138,17 @@ pub fn split_config(s: &str) -> (Vec<(String, String)>, Vec<String>) {
     (env, args)
 }
 
-/// Every engine of the validation run: native, qemu (if asked for) and each
+/// Every engine of the validation run: native, the qemus asked for and each
 /// configuration of each ferrovm engine, probed with `probe`.
 pub fn engines(
     ferrovm: &Ferrovm,
     configs: &[Config],
-    with_qemu: Option<Engine>,
+    qemus: Vec<Engine>,
     probe: Option<&Workload>,
     scratch: &Scratch,
 ) -> Vec<Engine> {
     let mut out = vec![engine::native()];
-    out.extend(with_qemu);
+    out.extend(qemus);
     let mut missing: Vec<&str> = Vec::new();
     for c in configs {
         if missing.contains(&c.engine.as_str()) {

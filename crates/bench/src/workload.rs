@@ -7,6 +7,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use crate::engine::QemuVersion;
+
 /// Flags of the native build. Keep in sync with FLAGS in
 /// `benches/workloads/build.sh` (the riscv64 build): same optimization, same
 /// static linking, and no FMA contraction so FP results are bit-identical.
@@ -24,11 +26,17 @@ pub const TAG_VECTOR: &str = "vector";
 /// The CPU vector workloads run on: V 1.0 at VLEN 128.
 pub const VECTOR_CPU: &str = "rv64,v=true,vlen=128,vext_spec=v1.0";
 /// Manifest tag: the program uses the vector crypto extensions (Zvkned,
-/// Zvknha) besides V, which qemu-riscv64 7.2 lacks and no `QEMU_CPU` of
-/// it names. ferrovm runs it with [`VECTOR_CPU`] and `FERROVM_ISA=max`;
-/// qemu is not run (its cell is missing, with the reason): the program's
+/// Zvknha, and Zvkb's `vrev8.v`) besides V, which qemu-riscv64 7.2 lacks
+/// and no `QEMU_CPU` of it names. ferrovm runs it with [`VECTOR_CPU`] and
+/// `FERROVM_ISA=max`; a qemu from [`QEMU_VECTOR_CRYPTO`] on (the
+/// `qemu-new` engine, QEMU 10) with [`VECTOR_CRYPTO_CPU`]; an older qemu
+/// is not run (its cell is missing, with the reason): there the program's
 /// scalar build (`NAME_scalar`) is what qemu's number comes from.
 pub const TAG_VECTOR_CRYPTO: &str = "vector-crypto";
+/// The first QEMU with the vector crypto extensions (8.2).
+pub const QEMU_VECTOR_CRYPTO: QemuVersion = QemuVersion { major: 8, minor: 2 };
+/// [`VECTOR_CPU`] with the vector crypto extensions (QEMU 8.2's names).
+pub const VECTOR_CRYPTO_CPU: &str = "rv64,v=true,vlen=128,vext_spec=v1.0,zvkned=true,zvknha=true,zvkb=true";
 /// The tags a manifest line may carry (`[tag]` words after the quick size).
 pub const TAGS: &[&str] = &[TAG_NO_VALIDATE, TAG_VECTOR, TAG_VECTOR_CRYPTO];
 /// Highest thread count a `NAME@THREADS` manifest entry may ask for.
@@ -74,24 +82,31 @@ impl Workload {
         self.tags.iter().any(|t| t == tag)
     }
 
-    /// Environment variables a guest engine (ferrovm, qemu-riscv64) runs
-    /// the program with besides the engine's own (see [`TAG_VECTOR`]).
-    pub fn guest_env(&self) -> Vec<(String, String)> {
+    /// Environment variables a guest engine runs the program with besides
+    /// the engine's own (see [`TAG_VECTOR`], [`TAG_VECTOR_CRYPTO`]): for
+    /// ferrovm (`qemu` `None`) or a qemu-riscv64 of that version.
+    pub fn guest_env(&self, qemu: Option<QemuVersion>) -> Vec<(String, String)> {
         let mut env = Vec::new();
-        if self.has_tag(TAG_VECTOR) || self.has_tag(TAG_VECTOR_CRYPTO) {
+        let crypto = self.has_tag(TAG_VECTOR_CRYPTO);
+        if crypto && qemu.is_some_and(|v| v >= QEMU_VECTOR_CRYPTO) {
+            env.push(("QEMU_CPU".into(), VECTOR_CRYPTO_CPU.into()));
+        } else if self.has_tag(TAG_VECTOR) || crypto {
             env.push(("QEMU_CPU".into(), VECTOR_CPU.into()));
         }
-        if self.has_tag(TAG_VECTOR_CRYPTO) {
+        if crypto && qemu.is_none() {
             env.push(("FERROVM_ISA".into(), "max".into()));
         }
         env
     }
 
-    /// Why qemu-riscv64 7.2 cannot run the program, if it cannot (see
-    /// [`TAG_VECTOR_CRYPTO`]).
-    pub fn qemu_lacks(&self) -> Option<String> {
-        self.has_tag(TAG_VECTOR_CRYPTO).then(|| {
-            "qemu-riscv64 7.2 lacks the vector crypto extensions (Zvkned, Zvknha); see the _scalar build".into()
+    /// Why qemu-riscv64 of `version` cannot run the program, if it cannot
+    /// (see [`TAG_VECTOR_CRYPTO`]).
+    pub fn qemu_lacks(&self, version: QemuVersion) -> Option<String> {
+        (self.has_tag(TAG_VECTOR_CRYPTO) && version < QEMU_VECTOR_CRYPTO).then(|| {
+            format!(
+                "qemu-riscv64 {version} lacks the vector crypto extensions (Zvkned, Zvknha; from QEMU \
+                 {QEMU_VECTOR_CRYPTO} on, the qemu-new engine); see the _scalar build"
+            )
         })
     }
 
@@ -241,11 +256,15 @@ mod tests {
     fn vector_crypto_workloads_get_max_and_no_qemu() {
         let text = "v 1 [vector] vector: v\nvc 1 [vector-crypto] vector: vc\nvc_scalar 1 vector: its scalar build\n";
         let w = parse_manifest(Path::new("/w"), text).unwrap();
-        assert_eq!(w[0].guest_env(), [("QEMU_CPU".to_string(), VECTOR_CPU.to_string())]);
-        assert!(w[0].qemu_lacks().is_none() && w[2].qemu_lacks().is_none() && w[2].guest_env().is_empty());
-        let env = w[1].guest_env();
-        assert!(env.contains(&("FERROVM_ISA".into(), "max".into())) && env.iter().any(|(k, _)| k == "QEMU_CPU"));
-        assert!(w[1].qemu_lacks().is_some());
+        let (old, new) = (QemuVersion { major: 7, minor: 2 }, QemuVersion { major: 10, minor: 0 });
+        let cpu = |c: &str| ("QEMU_CPU".to_string(), c.to_string());
+        assert_eq!(w[0].guest_env(None), [cpu(VECTOR_CPU)]);
+        assert_eq!(w[0].guest_env(Some(new)), [cpu(VECTOR_CPU)]);
+        assert!(w[0].qemu_lacks(old).is_none() && w[2].qemu_lacks(old).is_none() && w[2].guest_env(None).is_empty());
+        assert_eq!(w[1].guest_env(None), [cpu(VECTOR_CPU), ("FERROVM_ISA".into(), "max".into())]);
+        assert_eq!(w[1].guest_env(Some(new)), [cpu(VECTOR_CRYPTO_CPU)]);
+        assert!(w[1].qemu_lacks(old).is_some_and(|m| m.contains("7.2")));
+        assert!(w[1].qemu_lacks(new).is_none() && w[1].qemu_lacks(QEMU_VECTOR_CRYPTO).is_none());
     }
 
     #[test]
