@@ -19,6 +19,7 @@
 //! | `int_unary` / `int_binary` | op index, operands | result (rare Zbb/Zbc ops) |
 //! | `vector` | ctx, cpu, packed `VInst`, a, b | status ([`ILLEGAL`] too); value in `ctx.value` |
 //! | `vector_crypto` | cpu, packed `VInst`, `uimm` | nothing (a crypto instruction compiled code checked) |
+//! | `host_crypto::kernel(op)` | `vd`, `vs2`, `vs1` group addresses, `vl / 4` | nothing (AES and SHA-256 rounds on AES-NI/SHA-NI) |
 //!
 //! Plain loads and stores have no helper: when their inline check fails,
 //! compiled code leaves with `exit::SLOW` and the engine interprets the

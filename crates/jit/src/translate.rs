@@ -131,6 +131,7 @@ struct Sigs {
     h4: SigRef,
     h5: SigRef,
     h3_void: SigRef,
+    h4_void: SigRef,
     /// The MXCSR stubs of host FP (`preserve_all`: they clobber nothing).
     stub: SigRef,
     /// The preserving thunks of the SoftFloat helpers (`preserve_all`, six
@@ -689,6 +690,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             h4: b.import_signature(helper_sig(4, true)),
             h5: b.import_signature(helper_sig(5, true)),
             h3_void: b.import_signature(helper_sig(3, false)),
+            h4_void: b.import_signature(helper_sig(4, false)),
             stub: b.import_signature({
                 let mut sig = Signature::new(CallConv::PreserveAll);
                 sig.params.push(AbiParam::new(I64));

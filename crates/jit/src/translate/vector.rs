@@ -35,10 +35,13 @@
 //! * The vector crypto instructions at SEW 32 with 4-element groups
 //!   (Zvkned, Zvknha, Zvkg, Zvksed) of a legal shape
 //!   ([`crypto::shape_ok`], the executor's own check) and with `vl` a
-//!   multiple of 4 call a helper of their own (`helpers::vector_crypto`:
-//!   the element groups on the host's AES-NI and SHA-NI,
-//!   [`crate::host_crypto`], the interpreter's code for the rest) instead
-//!   of the generic one. SM3's (Zvksh, 8-element groups) and Zvbc's take
+//!   multiple of 4 call a helper of their own instead of the generic one:
+//!   the AES rounds (`vaes{em,ef,dm,df}.{vv,vs}`, `vaesz.vs`) and SHA-256's
+//!   `vsha2ms`/`vsha2cl`/`vsha2ch` one whose operation is fixed and that
+//!   takes the register groups' addresses ([`crate::host_crypto::kernel`],
+//!   on the host's AES-NI and SHA-NI), the rest `helpers::vector_crypto`
+//!   (the packed instruction; the interpreter's code where the host has no
+//!   instruction). SM3's (Zvksh, 8-element groups) and Zvbc's take
 //!   the generic helper.
 //! * Those run as SIMD only when a run-time check holds: `vlenb` is the
 //!   one the code was made for (a `Cpu` of another VLEN takes the
@@ -346,8 +349,17 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         if let Plan::Move { lane } = plan {
             result = Some(self.scalar_move(inst, lane, operand, vl));
         } else if plan == Plan::Crypto {
-            let (uimm, packed) = (self.t(a)?, self.iconst(inst.pack()));
-            self.call(self.sigs.h3_void, HELPERS.vector_crypto, &[self.cpu, packed, uimm]);
+            if let Some(kernel) = crate::host_crypto::kernel(inst.op) {
+                // The register groups' addresses and vl / 4 (a multiple
+                // of 4 within VLMAX: checked above).
+                let at = |t: &mut Self, reg: u8| t.b.ins().iadd_imm_s(t.cpu, i64::from(vreg(vlenb, reg, 0)));
+                let (vd, vs2, vs1) = (at(self, inst.vd), at(self, inst.vs2), at(self, inst.vs1));
+                let groups = self.b.ins().ushr_imm_u(vl, 2);
+                self.call(self.sigs.h4_void, kernel, &[vd, vs2, vs1, groups]);
+            } else {
+                let (uimm, packed) = (self.t(a)?, self.iconst(inst.pack()));
+                self.call(self.sigs.h3_void, HELPERS.vector_crypto, &[self.cpu, packed, uimm]);
+            }
         } else if tails {
             // The whole group, or (a loop's last iteration) the first vl
             // elements with the tail left as it was.
