@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Outcome, ferrovm, have_oracle, root, run};
+use crate::support::{Outcome, ferrovm, have_oracle, qemu_new, root, run};
 
 /// Tags whose requirements ferrovm meets today.
 pub(crate) const SUPPORTED: &[&str] = &[
@@ -29,6 +29,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "exec",
     "oracle-native",
     "oracle-spec",
+    "qemu-new",
     "qemu-ext",
     "vector",
     "threads",
@@ -125,8 +126,9 @@ pub(crate) fn describe(what: &str, got: &Outcome, want: &Outcome) -> Option<Stri
 #[test]
 fn guest_programs_match_expectations_and_qemu() {
     let qemu = have_oracle("qemu-riscv64");
+    let qemu_new = qemu_new();
     let mut failures = Vec::new();
-    let mut ran = 0;
+    let (mut ran, mut compared_new) = (0, 0);
     for e in manifest() {
         if !e.tags.iter().all(|t| SUPPORTED.contains(&t.as_str())) {
             eprintln!("not yet supported: {} ({})", e.name, e.tags.join(","));
@@ -178,8 +180,16 @@ fn guest_programs_match_expectations_and_qemu() {
                 failures.push(m);
             }
         }
+        if let Some(q) = qemu_new.as_deref().filter(|_| e.tags.iter().any(|t| t == "qemu-new")) {
+            let oracle = under(&q.to_string_lossy(), &["-cpu", "max"], &e, &bin);
+            if let Some(m) = describe(&format!("{} vs qemu-riscv64 10 -cpu max", e.name), &got, &oracle) {
+                failures.push(m);
+            }
+            compared_new += 1;
+        }
     }
     assert!(ran >= 10, "only {ran} guest programs ran");
+    assert!(qemu_new.is_none() || compared_new >= 3, "only {compared_new} programs compared with the newer qemu");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -194,8 +204,9 @@ fn guest_programs_match_expectations_and_qemu() {
 #[test]
 fn vector_programs_at_every_vlen_under_each_engine() {
     let qemu = have_oracle("qemu-riscv64");
+    let qemu_new = qemu_new();
     let mut failures = Vec::new();
-    let mut ran = 0;
+    let (mut ran, mut compared_new) = (0, 0);
     for e in manifest().into_iter().filter(|e| e.tags.iter().any(|t| t == "vector")) {
         let bin = root().join("tests/guests/bin").join(&e.name);
         let want = expected(&e.name);
@@ -222,8 +233,18 @@ fn vector_programs_at_every_vlen_under_each_engine() {
                     failures.push(m);
                 }
             }
+            if let Some(q) = qemu_new.as_deref().filter(|_| e.tags.iter().any(|t| t == "qemu-new")) {
+                let cpu = format!("max,vlen={vlen}");
+                let mut oracle = under(&q.to_string_lossy(), &["-cpu", &cpu], &e, &bin);
+                oracle.stderr.clear();
+                if let Some(m) = describe(&format!("{} under qemu 10 -cpu {cpu}", e.name), &oracle, &want) {
+                    failures.push(m);
+                }
+                compared_new += 1;
+            }
         }
     }
     assert!(ran >= 16, "only {ran} runs");
+    assert!(qemu_new.is_none() || compared_new >= 8, "only {compared_new} runs under the newer qemu");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }

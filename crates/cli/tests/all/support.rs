@@ -36,6 +36,26 @@ pub fn have_oracle(tool: &str) -> bool {
     found
 }
 
+/// The newer qemu-riscv64 (QEMU 10) that `tests/qemu/fetch.sh` puts in
+/// `target/qemu-10`, or `$FERROVM_QEMU_NEW`: the oracle for the
+/// extensions Debian 12's qemu-riscv64 7.2 lacks. `None` (skip, with a
+/// note) when it is not there; if oracles are required, panics.
+pub fn qemu_new() -> Option<PathBuf> {
+    let path = std::env::var_os("FERROVM_QEMU_NEW")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/qemu-10/qemu-riscv64"));
+    let found = Command::new(&path).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    if !found {
+        assert!(
+            !oracles_required(),
+            "{} is missing but FERROVM_REQUIRE_ORACLES=1 (tests/qemu/fetch.sh fetches it)",
+            path.display()
+        );
+        eprintln!("note: no {} (tests/qemu/fetch.sh); skipping its comparisons", path.display());
+    }
+    found.then_some(path)
+}
+
 /// stdout, stderr and shell-style status of a finished command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
