@@ -772,3 +772,171 @@ fn long_vector_differential() {
         n.helper
     );
 }
+
+const OPFVV: u32 = 1;
+const OPFVF: u32 = 5;
+
+/// An element of SEW `sew_bits` (32 or 64): with `specials`, one in four
+/// a NaN (quiet or signalling), an infinity, a zero or a subnormal;
+/// otherwise a finite normal of either sign whose exponent is -70..20
+/// (products and quotients reach the subnormal range, a loop's
+/// `vfmadd` overflows), never a NaN.
+fn fp_element(rng: &mut Rng, sew_bits: u32, specials: bool) -> u64 {
+    let sign = rng.below(2);
+    if specials && rng.below(4) == 0 {
+        let (d, s) = (
+            [0x7ff8_0000_0000_0001u64, 0x7ff0_0000_0000_0001, 0x7ff0_0000_0000_0000, 0, 1],
+            [0x7fc0_0001u64, 0x7f80_0001, 0x7f80_0000, 0, 1],
+        );
+        let i = rng.below(5) as usize;
+        return if sew_bits == 64 { d[i] | sign << 63 } else { s[i] | sign << 31 };
+    }
+    let e = rng.below(91) as i64 - 70;
+    if sew_bits == 64 {
+        sign << 63 | ((1023 + e) as u64) << 52 | (rng.next() & ((1 << 52) - 1))
+    } else {
+        sign << 31 | ((127 + e) as u64) << 23 | (rng.next() & ((1 << 23) - 1))
+    }
+}
+
+/// A loop of element-wise vector FP instructions (`vfadd`, `vfsub`,
+/// `vfrsub`, `vfmul`, `vfdiv`, `vfrdiv`, `vfmacc`, `vfnmacc`, `vfmsac`,
+/// `vfnmsac`, `vfmadd`, `vfnmadd`, `vfmsub`, `vfnmsub`; `.vv` and `.vf`)
+/// at SEW `sew_bits`, LMUL 2, masked or not, `vl` = VLMAX or 3, from
+/// random FP elements: interpreter and JIT end alike (`fflags` too).
+fn fp_loop(
+    rng: &mut Rng,
+    vlen: Vlen,
+    sew_bits: u32,
+    tail: bool,
+    vm: u32,
+    specials: bool,
+) -> (Vec<u8>, ferrovm_ir::Cpu) {
+    let sew = sew_bits.trailing_zeros() - 3;
+    let vtype = 3 << 6 | sew << 3 | 1;
+    let mut words = vec![if tail {
+        3 << 30 | vtype << 20 | 3 << 15 | 7 << 12 | 5 << 7 | OPV // vsetivli x5, 3, e<sew>, m2
+    } else {
+        vtype << 20 | 7 << 12 | 5 << 7 | OPV // vsetvli x5, x0, e<sew>, m2
+    }];
+    // (funct6, .vv, .vf) of each: vfrsub and vfrdiv have .vf only.
+    let ops: [(u32, bool, bool); 14] = [
+        (0b000000, true, true),  // vfadd
+        (0b000010, true, true),  // vfsub
+        (0b100111, false, true), // vfrsub
+        (0b100100, true, true),  // vfmul
+        (0b100000, true, true),  // vfdiv
+        (0b100001, false, true), // vfrdiv
+        (0b101100, true, true),  // vfmacc
+        (0b101101, true, true),  // vfnmacc
+        (0b101110, true, true),  // vfmsac
+        (0b101111, true, true),  // vfnmsac
+        (0b101000, true, true),  // vfmadd
+        (0b101001, true, true),  // vfnmadd
+        (0b101010, true, true),  // vfmsub
+        (0b101011, true, true),  // vfnmsub
+    ];
+    for (i, (f6, vv, vf)) in ops.into_iter().enumerate() {
+        // Destinations v16.. (an aligned pair each, never v0); sources
+        // v8, v10; scalars f1..f3.
+        let vd = 16 + 2 * (i as u32 % 8);
+        if vv {
+            words.push(opv(f6, vm, 8, 10, OPFVV, vd));
+        }
+        if vf {
+            words.push(opv(f6, vm, 10, 1 + i as u32 % 3, OPFVF, vd));
+        }
+    }
+    words.push(0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13); // addi x30, x30, -1
+    let back = -4 * (words.len() as i32 - 1);
+    // bne x30, x0, back to the first instruction after vsetvli
+    let imm = back as u32;
+    words.push(
+        (imm >> 12 & 1) << 31
+            | (imm >> 5 & 0x3f) << 25
+            | COUNTER << 15
+            | 1 << 12
+            | (imm >> 1 & 0xf) << 8
+            | (imm >> 11 & 1) << 7
+            | 0x63,
+    );
+    words.push(0x73);
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut cpu = looping_cpu(rng, 20, vlen);
+    let bytes = sew_bits as usize / 8;
+    for r in 1..32 {
+        let reg = cpu.vector.reg_mut(r);
+        for e in reg.chunks_mut(bytes) {
+            let v = fp_element(rng, sew_bits, specials);
+            e.copy_from_slice(&v.to_le_bytes()[..bytes]);
+        }
+    }
+    for f in 1..4 {
+        let v = fp_element(rng, sew_bits, specials);
+        cpu.regs[32 + f] = if sew_bits == 32 { 0xffff_ffff_0000_0000 | v } else { v };
+    }
+    cpu.frm = rng.below(if specials { 5 } else { 4 });
+    (code, cpu)
+}
+
+/// Element-wise vector FP at SEW 32 and 64, LMUL 2, `vl` = VLMAX and 3,
+/// masked and not, at VLEN 128 and 256, in a loop of 20, every rounding
+/// mode the host rounds in, from finite elements (subnormal and infinite
+/// results, never a NaN): the interpreter and every JIT configuration
+/// agree (registers, `fflags`), and compiled code with host FP never
+/// called the helper for them (they ran as host SIMD, the inactive and
+/// tail elements raising no flag); SoftFloat's configuration leaves them
+/// to the helper.
+#[test]
+fn fp_ops_run_as_simd_and_agree() {
+    let mut rng = Rng(0x0517_d0c5_eed5_00f9);
+    let mut case = 0;
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
+        for sew_bits in [32, 64] {
+            for (tail, vm) in [(false, 1), (true, 1), (false, 0), (true, 0)] {
+                let (code, cpu) = fp_loop(&mut rng, vlen, sew_bits, tail, vm, false);
+                let what = format!("VLEN {}, SEW {sew_bits}, tail {tail}, vm {vm}, frm {}", vlen.bits(), cpu.frm);
+                for variant in 0..crate::jit_diff::VARIANTS {
+                    let config = EngineConfig { vlen, ..jit_config(case + variant) };
+                    let soft = (case + variant) % crate::jit_diff::VARIANTS == 3;
+                    let data = rng.next();
+                    let stats = compare(&code, &cpu, data, config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    if !soft {
+                        assert_eq!(stats.vector_helper, 0, "{what} (variant {variant}) went to the helper");
+                        assert!(stats.vector_simd >= 20 * 22, "{what}: {} as SIMD", stats.vector_simd);
+                    }
+                }
+                case += 1;
+            }
+        }
+    }
+}
+
+/// The same loops from elements that are NaNs (quiet and signalling),
+/// infinities, zeros and subnormals one time in four, and `frm` `rmm`
+/// too: the interpreter and every JIT configuration agree; instructions
+/// with a NaN result (and all of them under `rmm`) leave for the helper,
+/// the rest run as SIMD.
+#[test]
+fn fp_ops_with_special_values_agree() {
+    let mut rng = Rng(0x0517_d0c5_eed5_00fa);
+    let (mut simd, mut helper) = (0, 0);
+    let mut case = 0;
+    for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
+        for sew_bits in [32, 64] {
+            for (tail, vm) in [(false, 1), (true, 1), (false, 0), (true, 0)] {
+                for _ in 0..3 {
+                    let (code, cpu) = fp_loop(&mut rng, vlen, sew_bits, tail, vm, true);
+                    let what = format!("VLEN {}, SEW {sew_bits}, tail {tail}, vm {vm}, frm {}", vlen.bits(), cpu.frm);
+                    let config = EngineConfig { vlen, ..jit_config(case) };
+                    let stats = compare(&code, &cpu, rng.next(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    simd += stats.vector_simd;
+                    helper += stats.vector_helper;
+                    case += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{simd} as SIMD, {helper} in the helper");
+    assert!(simd > 2000 && helper > 2000, "{simd} as SIMD, {helper} in the helper");
+}

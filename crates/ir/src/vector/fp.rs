@@ -59,6 +59,58 @@ fn scalar_operand(prec: Prec, raw: u64) -> u64 {
     }
 }
 
+/// An operand of an element-wise FP instruction: element `i` of `vs1` (or
+/// the scalar `f[rs1]` of a `.vf` form), of `vs2`, or of `vd`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FSrc {
+    Vs1,
+    Vs2,
+    Vd,
+}
+
+/// The scalar operation an element-wise binary FP instruction computes on
+/// each element, and its operands in order (`vfsub`: `vs2 - vs1`, `vfrsub`:
+/// `f[rs1] - vs2`); `None` for other instructions. What the executor and
+/// compiled code's SIMD lowering both compute.
+pub const fn binary_form(op: VOp) -> Option<(FBinOp, FSrc, FSrc)> {
+    use FSrc::{Vs1, Vs2};
+    use VOp::*;
+    Some(match op {
+        Fadd => (FBinOp::Add, Vs2, Vs1),
+        Fsub => (FBinOp::Sub, Vs2, Vs1),
+        Frsub => (FBinOp::Sub, Vs1, Vs2),
+        Fmul => (FBinOp::Mul, Vs2, Vs1),
+        Fdiv => (FBinOp::Div, Vs2, Vs1),
+        Frdiv => (FBinOp::Div, Vs1, Vs2),
+        Fmin => (FBinOp::Min, Vs2, Vs1),
+        Fmax => (FBinOp::Max, Vs2, Vs1),
+        Fsgnj => (FBinOp::Sgnj, Vs2, Vs1),
+        Fsgnjn => (FBinOp::Sgnjn, Vs2, Vs1),
+        Fsgnjx => (FBinOp::Sgnjx, Vs2, Vs1),
+        _ => return None,
+    })
+}
+
+/// The fused multiply-add an FMA instruction computes on each element:
+/// the operation and its multiplicands and addend (§31.13.6: the "acc"
+/// forms overwrite the addend, the "add" forms the multiplicand); `None`
+/// for other instructions.
+pub const fn ternary_form(op: VOp) -> Option<(FTernOp, FSrc, FSrc, FSrc)> {
+    use FSrc::{Vd, Vs1, Vs2};
+    use VOp::*;
+    Some(match op {
+        Fmacc => (FTernOp::Madd, Vs1, Vs2, Vd),
+        Fnmacc => (FTernOp::Nmadd, Vs1, Vs2, Vd),
+        Fmsac => (FTernOp::Msub, Vs1, Vs2, Vd),
+        Fnmsac => (FTernOp::Nmsub, Vs1, Vs2, Vd),
+        Fmadd => (FTernOp::Madd, Vs1, Vd, Vs2),
+        Fnmadd => (FTernOp::Nmadd, Vs1, Vd, Vs2),
+        Fmsub => (FTernOp::Msub, Vs1, Vd, Vs2),
+        Fnmsub => (FTernOp::Nmsub, Vs1, Vd, Vs2),
+        _ => return None,
+    })
+}
+
 /// Runs a vector FP instruction; `a` is the raw `f[rs1]` of the `.vf`
 /// forms. Returns the scalar result (`vfmv.f.s`) and the exception flags
 /// the active elements raised; `Err` for an illegal instruction.
@@ -105,21 +157,14 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
                 if !active(v, inst, i) {
                     continue;
                 }
-                let (x, y) = (get(v, vs2, i, sz), if scalar { f } else { get(v, vs1, i, sz) });
-                let (op, l, r) = match inst.op {
-                    Fadd => (FBinOp::Add, x, y),
-                    Fsub => (FBinOp::Sub, x, y),
-                    Frsub => (FBinOp::Sub, y, x),
-                    Fmul => (FBinOp::Mul, x, y),
-                    Fdiv => (FBinOp::Div, x, y),
-                    Frdiv => (FBinOp::Div, y, x),
-                    Fmin => (FBinOp::Min, x, y),
-                    Fmax => (FBinOp::Max, x, y),
-                    Fsgnj => (FBinOp::Sgnj, x, y),
-                    Fsgnjn => (FBinOp::Sgnjn, x, y),
-                    _ => (FBinOp::Sgnjx, x, y),
+                let src = |s: FSrc| match s {
+                    FSrc::Vs1 if scalar => f,
+                    FSrc::Vs1 => get(v, vs1, i, sz),
+                    FSrc::Vs2 => get(v, vs2, i, sz),
+                    FSrc::Vd => get(v, vd, i, sz),
                 };
-                let r = acc(sf::binary(op, p, rm, l, r));
+                let (op, l, r) = binary_form(inst.op).ok_or(())?;
+                let r = acc(sf::binary(op, p, rm, src(l), src(r)));
                 set(v, vd, i, sz, r);
             }
         }
@@ -131,20 +176,14 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64, frm: u64) -> 
                 if !active(v, inst, i) {
                     continue;
                 }
-                let (x, y, d) = (get(v, vs2, i, sz), if scalar { f } else { get(v, vs1, i, sz) }, get(v, vd, i, sz));
-                // §31.13.6: the "acc" forms overwrite the addend, the "add"
-                // forms the multiplicand.
-                let (op, m1, m2, addend) = match inst.op {
-                    Fmacc => (FTernOp::Madd, y, x, d),
-                    Fnmacc => (FTernOp::Nmadd, y, x, d),
-                    Fmsac => (FTernOp::Msub, y, x, d),
-                    Fnmsac => (FTernOp::Nmsub, y, x, d),
-                    Fmadd => (FTernOp::Madd, y, d, x),
-                    Fnmadd => (FTernOp::Nmadd, y, d, x),
-                    Fmsub => (FTernOp::Msub, y, d, x),
-                    _ => (FTernOp::Nmsub, y, d, x),
+                let src = |s: FSrc| match s {
+                    FSrc::Vs1 if scalar => f,
+                    FSrc::Vs1 => get(v, vs1, i, sz),
+                    FSrc::Vs2 => get(v, vs2, i, sz),
+                    FSrc::Vd => get(v, vd, i, sz),
                 };
-                let r = acc(sf::ternary(op, p, rm, m1, m2, addend));
+                let (op, m1, m2, addend) = ternary_form(inst.op).ok_or(())?;
+                let r = acc(sf::ternary(op, p, rm, src(m1), src(m2), src(addend)));
                 set(v, vd, i, sz, r);
             }
         }

@@ -30,6 +30,7 @@ mod fp;
 mod shangmi;
 
 pub use exec::execute;
+pub use fp::{FSrc, binary_form, ternary_form};
 
 /// The largest VLEN supported, in bytes (VLEN = 1024 bits).
 pub const VLEN_MAX_BYTES: usize = 128;

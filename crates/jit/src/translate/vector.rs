@@ -43,6 +43,13 @@
 //!   (the packed instruction; the interpreter's code where the host has no
 //!   instruction). SM3's (Zvksh, 8-element groups) and Zvbc's take
 //!   the generic helper.
+//! * Element-wise FP at SEW 32 and 64 (`vfadd`, `vfsub`, `vfrsub`,
+//!   `vfmul`, `vfdiv`, `vfrdiv`, and with the host's FMA the eight
+//!   `vfmacc`..`vfnmsub` forms; `.vv` and `.vf`, masked or not) with host
+//!   FP ([`crate::FpLowering::Host`]), on `F32X4`/`F64X2` in the guest's
+//!   `frm` (the helper when it is `rmm` or reserved, or a `.vf` single is
+//!   not NaN-boxed), the host's sticky flags collecting `fflags`, and the
+//!   helper for any instruction with a NaN result ([`Tr::simd_fp`]).
 //! * Those run as SIMD only when a run-time check holds: `vlenb` is the
 //!   one the code was made for (a `Cpu` of another VLEN takes the
 //!   helper), `vstart` = 0, `vtype` the guessed one (if it is a
@@ -63,7 +70,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I8X16, I16, I16X8, I32, I32X4, I64, I64X2};
-use cranelift_codegen::ir::{BlockArg, Endianness, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{Block as ClBlock, BlockArg, Endianness, InstBuilder, MemFlagsData, Type, Value};
 use ferrovm_ir::vector::{VILL, VInst, VOp, crypto, vtype_after, vtype_shape};
 use ferrovm_mem::{GUEST_LIMIT, page_flags};
 
@@ -112,6 +119,10 @@ pub(super) enum Plan {
     /// An element-wise operation on groups of `regs` registers with
     /// elements of type `lane`.
     Lanes { lane: Type, regs: u8 },
+    /// An element-wise FP operation (`vfadd`..`vfrdiv`, the FMA forms) on
+    /// groups of `regs` registers, SEW 32 or 64 (`lane` `I32` or `I64`,
+    /// computed as `F32X4`/`F64X2`), on the host FPU in the guest's mode.
+    FLanes { lane: Type, regs: u8 },
     /// A single-width integer reduction (`vred*.vs`) of a group of `regs`
     /// registers into element 0 of `vd`, for `vl` = VLMAX only.
     Reduce { lane: Type, regs: u8 },
@@ -168,6 +179,20 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
             | Srl
             | Sra
             | Rev8
+            | Fadd
+            | Fsub
+            | Frsub
+            | Fmul
+            | Fdiv
+            | Frdiv
+            | Fmacc
+            | Fnmacc
+            | Fmsac
+            | Fnmsac
+            | Fmadd
+            | Fnmadd
+            | Fmsub
+            | Fnmsub
     );
     if masked && !(inst.op == Se || (maskable && inst.vd != 0)) {
         return None;
@@ -207,6 +232,19 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
                 && (inst.op == Mv || group(inst.vs2, lmul))
                 && (scalar || inst.op == Rev8 || group(inst.vs1, lmul));
             ok.then(|| (Plan::Lanes { lane, regs: 1 << lmul }, vlmax))
+        }
+        // SEW 32 and 64 (binary16 goes to the helper); the executor's
+        // group checks. Whether the host runs them (host FP, FMA) is the
+        // caller's to check.
+        Fadd | Fsub | Frsub | Fmul | Fdiv | Frdiv | Fmacc | Fnmacc | Fmsac | Fnmsac | Fmadd | Fnmadd | Fmsub
+        | Fnmsub => {
+            let lane = match sew {
+                4 => I32,
+                8 => I64,
+                _ => return None,
+            };
+            let ok = group(inst.vd, lmul) && group(inst.vs2, lmul) && (scalar || group(inst.vs1, lmul));
+            ok.then(|| (Plan::FLanes { lane, regs: 1 << lmul }, vlmax))
         }
         // The executor's checks: vstart = 0 (checked at run time) and an
         // aligned vs2 group; vd and vs1 are single registers.
@@ -273,9 +311,25 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             return self.def(dst, v);
         }
         let vlenb = self.env.vlenb;
-        let Some((plan, vlmax)) = plan(inst, before.map(Vtype::value), vlenb) else {
+        let host = |t: &Self| match t.env.fp {
+            Some(fp) => fp.fma || ferrovm_ir::vector::ternary_form(inst.op).is_none(),
+            None => false,
+        };
+        let planned = plan(inst, before.map(Vtype::value), vlenb)
+            .filter(|(p, _)| !matches!(p, Plan::FLanes { .. }) || host(self));
+        let Some((plan, vlmax)) = planned else {
             let v = self.vector_call(inst, a, b)?;
             return self.def(dst, v);
+        };
+        // Vector FP runs in frm's mode (`dyn`): the host's when frm is
+        // rne, rtz, rdn or rup; the helper otherwise (rmm, or a reserved
+        // frm, illegal there).
+        let fp_bad = match plan {
+            Plan::FLanes { .. } => match self.host_rm(ferrovm_ir::Rm::Dyn) {
+                Some(bad) => bad,
+                None => Some(self.b.ins().iconst(cranelift_codegen::ir::types::I8, 1)),
+            },
+            _ => None,
         };
         let (slow, join) = (self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(slow);
@@ -311,6 +365,21 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             let other = self.b.ins().bxor_imm_s(vtype, guess as i64);
             bad = self.b.ins().bor(bad, other);
         }
+        if let Some(fp_bad) = fp_bad {
+            let fp_bad = self.b.ins().uextend(I64, fp_bad);
+            bad = self.b.ins().bor(bad, fp_bad);
+        }
+        if let Plan::FLanes { lane: I32, .. } = plan
+            && inst.scalar()
+        {
+            // A `.vf` single not NaN-boxed is the canonical NaN (§31.10.1):
+            // its results are NaNs, which the helper computes.
+            let f = self.t(a)?;
+            let high = self.b.ins().ushr_imm_u(f, 32);
+            let unboxed = self.b.ins().icmp_imm_s(IntCC::NotEqual, high, 0xffff_ffff);
+            let unboxed = self.b.ins().uextend(I64, unboxed);
+            bad = self.b.ins().bor(bad, unboxed);
+        }
         self.leave_if(bad, slow);
         let operand = match plan {
             Plan::Mem { store, regs, .. } => {
@@ -336,13 +405,15 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 let host = self.host_addr(addr);
                 Operand::Host(host)
             }
-            Plan::Lanes { lane, .. } if inst.scalar() => {
+            Plan::Lanes { lane, .. } | Plan::FLanes { lane, .. } if inst.scalar() => {
                 let s = self.t(a)?;
                 let s = if lane == I64 { s } else { self.b.ins().ireduce(lane, s) };
                 Operand::Scalar(s, self.b.ins().splat(vector_type(lane), s))
             }
             Plan::Move { .. } if inst.op == VOp::MvSX => Operand::Scalar(self.t(a)?, vl),
-            Plan::Lanes { .. } | Plan::Reduce { .. } | Plan::Move { .. } | Plan::Crypto => Operand::None,
+            Plan::Lanes { .. } | Plan::FLanes { .. } | Plan::Reduce { .. } | Plan::Move { .. } | Plan::Crypto => {
+                Operand::None
+            }
         };
         let done = self.b.create_block();
         let mut result = None;
@@ -367,12 +438,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             let is_full = self.b.ins().icmp_imm_s(IntCC::Equal, vl, vlmax);
             self.b.ins().brif(is_full, full, &[], part, &[]);
             self.b.switch_to_block(full);
-            self.simd(inst, plan, operand, None);
+            self.simd(inst, plan, operand, None, slow);
             self.b.ins().jump(done, &[]);
             self.b.switch_to_block(part);
-            self.simd(inst, plan, operand, Some(vl));
+            self.simd(inst, plan, operand, Some(vl), slow);
         } else {
-            self.simd(inst, plan, operand, None);
+            self.simd(inst, plan, operand, None, slow);
         }
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
@@ -390,12 +461,13 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     }
 
     /// The SIMD code of `inst` as `plan` says, for `vl` = VLMAX, or with
-    /// `vl` (fewer) only the first `vl` elements written.
+    /// `vl` (fewer) only the first `vl` elements written; FP code may
+    /// leave for `slow` before it writes anything.
     ///
     /// A group of `regs` registers is `regs * vlenb / 16` host vectors
     /// (`parts`), the `k`-th holding the group's bytes `16 k..16 k + 16`
     /// (its elements `k * lanes..`): every shape below works part by part.
-    fn simd(&mut self, inst: VInst, plan: Plan, operand: Operand, vl: Option<Value>) {
+    fn simd(&mut self, inst: VInst, plan: Plan, operand: Operand, vl: Option<Value>, slow: ClBlock) {
         let vlenb = self.env.vlenb;
         let parts = |regs: u8| regs * (vlenb / PART as u64) as u8;
         match (plan, operand) {
@@ -459,6 +531,13 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     self.b.ins().store(flags(), r, self.cpu, vreg(vlenb, inst.vd, k));
                 }
             }
+            (Plan::FLanes { lane, regs }, operand) => {
+                let scalar = match operand {
+                    Operand::Scalar(_, v) => Some(v),
+                    _ => None,
+                };
+                self.simd_fp(inst, lane, parts(regs), scalar, vl, slow);
+            }
             (Plan::Reduce { lane, regs }, _) => {
                 // The group folded part by part, then the lanes and
                 // vs1[0]: the operations are associative and commutative,
@@ -478,6 +557,109 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             }
             // `vector` makes no other pair.
             _ => {}
+        }
+    }
+
+    /// An element-wise FP instruction on the host FPU, `parts` host vectors
+    /// per group: each part computed as `F32X4`/`F64X2` in the mode the
+    /// host runs in (the guest's `frm`, checked by the caller), its flags
+    /// collected by the host's sticky flags as scalar host FP's are
+    /// ([`crate::host_fp`]). Inactive and tail elements compute 1.0 op 1.0
+    /// (op 1.0), which raises no flag, and keep their old value. If any
+    /// element's result is a NaN, nothing is written and the instruction
+    /// leaves for `slow`, the per-element helper: RISC-V's NaN is the
+    /// canonical one (the host's is not) and SoftFloat raises every flag
+    /// the host raised for it, and for `vfmacc`..`vfnmsub` of ∞ × 0 and
+    /// a quiet NaN the invalid flag the host may not (spec §20.6), as the
+    /// scalar lowering does (`translate/fp.rs`). The host's flags for the
+    /// other elements are the ones the helper raises again.
+    ///
+    /// Cranelift cannot move the host FP instructions away: their operands
+    /// are loads in this block and the NaN test's branch uses each result.
+    fn simd_fp(&mut self, inst: VInst, lane: Type, parts: u8, scalar: Option<Value>, vl: Option<Value>, slow: ClBlock) {
+        use cranelift_codegen::ir::condcodes::FloatCC;
+        use cranelift_codegen::ir::types::{F32X4, F64X2};
+        use ferrovm_ir::vector::{FSrc, binary_form, ternary_form};
+        use ferrovm_ir::{FBinOp, FTernOp};
+        let vlenb = self.env.vlenb;
+        let (ity, fty, one) = match lane {
+            I32 => (I32X4, F32X4, 0x3f80_0000_i64),
+            _ => (I64X2, F64X2, 0x3ff0_0000_0000_0000_i64),
+        };
+        let one = self.b.ins().iconst(lane, one);
+        let one = self.b.ins().splat(ity, one);
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        let mut results = Vec::with_capacity(usize::from(parts));
+        let mut nan: Option<Value> = None;
+        for k in 0..parts {
+            let mask = (!inst.unmasked()).then(|| self.mask_lanes(lane, k));
+            let live = match (vl, mask) {
+                (None, None) => None,
+                (None, Some(m)) => Some(m),
+                (Some(vl), m) => {
+                    let below = self.below_vl(lane, k, vl);
+                    Some(match m {
+                        Some(m) => self.b.ins().band(below, m),
+                        None => below,
+                    })
+                }
+            };
+            let src = |t: &mut Self, s: FSrc| {
+                let v = match (s, scalar) {
+                    (FSrc::Vs1, Some(v)) => v,
+                    (FSrc::Vs1, None) => t.b.ins().load(ity, flags(), t.cpu, vreg(vlenb, inst.vs1, k)),
+                    (FSrc::Vs2, _) => t.b.ins().load(ity, flags(), t.cpu, vreg(vlenb, inst.vs2, k)),
+                    (FSrc::Vd, _) => t.b.ins().load(ity, flags(), t.cpu, vreg(vlenb, inst.vd, k)),
+                };
+                let v = match live {
+                    Some(live) => t.b.ins().bitselect(live, v, one),
+                    None => v,
+                };
+                t.b.ins().bitcast(fty, little, v)
+            };
+            let r = if let Some((op, x, y)) = binary_form(inst.op) {
+                let (x, y) = (src(self, x), src(self, y));
+                match op {
+                    FBinOp::Add => self.b.ins().fadd(x, y),
+                    FBinOp::Sub => self.b.ins().fsub(x, y),
+                    FBinOp::Mul => self.b.ins().fmul(x, y),
+                    _ => self.b.ins().fdiv(x, y),
+                }
+            } else if let Some((op, x, y, z)) = ternary_form(inst.op) {
+                let (x, y, z) = (src(self, x), src(self, y), src(self, z));
+                // Negation flips the sign bit only (no flags, and the
+                // exact x * y + z it rounds is the one the spec's is).
+                let (x, z) = match op {
+                    FTernOp::Madd => (x, z),
+                    FTernOp::Msub => (x, self.b.ins().fneg(z)),
+                    FTernOp::Nmsub => (self.b.ins().fneg(x), z),
+                    FTernOp::Nmadd => (self.b.ins().fneg(x), self.b.ins().fneg(z)),
+                };
+                self.b.ins().fma(x, y, z)
+            } else {
+                return; // `plan` makes FLanes of these only
+            };
+            let unordered = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+            let any = self.b.ins().vany_true(unordered);
+            nan = Some(match nan {
+                Some(n) => self.b.ins().bor(n, any),
+                None => any,
+            });
+            let r = self.b.ins().bitcast(ity, little, r);
+            let r = match live {
+                Some(live) => {
+                    let old = self.b.ins().load(ity, flags(), self.cpu, vreg(vlenb, inst.vd, k));
+                    self.b.ins().bitselect(live, r, old)
+                }
+                None => r,
+            };
+            results.push(r);
+        }
+        if let Some(nan) = nan {
+            self.leave_if(nan, slow);
+        }
+        for (k, r) in results.into_iter().enumerate() {
+            self.b.ins().store(flags(), r, self.cpu, vreg(vlenb, inst.vd, k as u8));
         }
     }
 
