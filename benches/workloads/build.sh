@@ -39,7 +39,7 @@ FLAGS=(-O2 -static -ffp-contract=off -pthread -Wall -Wextra -Wno-unused-paramete
 # with V turned on: its [vector] tag in manifest.txt).
 march() { # name
     case "$1" in
-        vector|vcrypto|vmatmul) printf '%s\n' -march=rv64gcv ;;
+        vector|vcrypto|vmatmul|vfp) printf '%s\n' -march=rv64gcv ;;
     esac
 }
 
