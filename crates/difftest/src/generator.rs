@@ -395,7 +395,7 @@ impl<'r> SeqGen<'r> {
             0..=29 => {
                 let op = pick(self.rng, &pools().int_alu);
                 let i = self.simple(op);
-                match known::oracle_substitute(&i).filter(|_| self.oracle == Oracle::Qemu72) {
+                match known::oracle_substitute_for(&i, self.oracle) {
                     Some((subject, oracle)) => Group { insns: subject, fix: Fixup::None, oracle: Some(oracle) },
                     None => single(Insn::Full(i)),
                 }
