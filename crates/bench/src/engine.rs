@@ -13,7 +13,7 @@ use crate::measure::{self, Invocation, Scratch, Status};
 use crate::workload::Workload;
 
 /// The engine names `--engines` accepts, in report order.
-pub const ALL: &[&str] = &["native", "qemu", "qemu-new", "interp", "jit", "tiered"];
+pub const ALL: &[&str] = &["native", "qemu", "qemu10", "interp", "jit", "tiered"];
 /// The ones that are ferrovm's own (`ferrovm run --engine NAME`).
 pub const FERROVM: &[&str] = &["interp", "jit", "tiered"];
 
@@ -200,19 +200,19 @@ pub fn qemu(path: Option<&Path>) -> Engine {
 
 /// Where `tests/qemu/fetch.sh` puts its newer qemu-riscv64 (QEMU 10) in
 /// the repository at `root`.
-pub fn qemu_new_default(root: &Path) -> PathBuf {
+pub fn qemu10_default(root: &Path) -> PathBuf {
     root.join("target/qemu-10/qemu-riscv64")
 }
 
-/// The `qemu-new` engine: a newer qemu-riscv64 than Debian 12's 7.2 (one
+/// The `qemu10` engine: a newer qemu-riscv64 than Debian 12's 7.2 (one
 /// that has the vector crypto extensions), at `path`.
-pub fn qemu_new(path: &Path) -> Engine {
+pub fn qemu10(path: &Path) -> Engine {
     let found = if path.exists() {
         Ok(path.to_path_buf())
     } else {
         Err(format!("no qemu-riscv64 at {} (tests/qemu/fetch.sh fetches QEMU 10 there)", path.display()))
     };
-    qemu_engine("qemu-new", found)
+    qemu_engine("qemu10", found)
 }
 
 fn qemu_engine(name: &str, found: Result<PathBuf, String>) -> Engine {

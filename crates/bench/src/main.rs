@@ -48,8 +48,8 @@ use crate::suite::{Plan, Progress};
 #[derive(Parser, Debug)]
 #[command(name = "ferrovm-bench", version, about)]
 struct Args {
-    /// Engines to run, in report order: native, qemu, qemu-new, interp,
-    /// jit, tiered (`qemu-new`: a newer qemu-riscv64, `--qemu-new`; the
+    /// Engines to run, in report order: native, qemu, qemu10, interp,
+    /// jit, tiered (`qemu10`: a newer qemu-riscv64, `--qemu10`; the
     /// "vs qemu" ratios are against `qemu`).
     /// A ferrovm engine may carry extra `ferrovm run` arguments after colons
     /// (`tiered:--compile-threads=0`), environment variables of its runs
@@ -83,11 +83,11 @@ struct Args {
     /// The qemu-riscv64 binary (default: from PATH).
     #[arg(long, value_name = "PATH")]
     qemu: Option<PathBuf>,
-    /// The `qemu-new` engine's qemu-riscv64, a newer one than Debian 12's
+    /// The `qemu10` engine's qemu-riscv64, a newer one than Debian 12's
     /// 7.2 (default: target/qemu-10/qemu-riscv64, where
     /// tests/qemu/fetch.sh puts QEMU 10).
     #[arg(long, value_name = "PATH")]
-    qemu_new: Option<PathBuf>,
+    qemu10: Option<PathBuf>,
     /// Host C compiler for the native builds.
     #[arg(long, default_value = "gcc")]
     cc: String,
@@ -188,12 +188,11 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let probe_dir = workload::load_manifest(&dir)?;
     let probe = probe_dir.iter().find(|w| w.name == "hello").or(probe_dir.first());
     let wants = |n: &str| names.iter().any(|x| x == n);
-    let qemu_new = || engine::qemu_new(&args.qemu_new.clone().unwrap_or_else(|| engine::qemu_new_default(&root)));
-    let qemus: Vec<Engine> =
-        [wants("qemu").then(|| engine::qemu(args.qemu.as_deref())), wants("qemu-new").then(qemu_new)]
-            .into_iter()
-            .flatten()
-            .collect();
+    let qemu10 = || engine::qemu10(&args.qemu10.clone().unwrap_or_else(|| engine::qemu10_default(&root)));
+    let qemus: Vec<Engine> = [wants("qemu").then(|| engine::qemu(args.qemu.as_deref())), wants("qemu10").then(qemu10)]
+        .into_iter()
+        .flatten()
+        .collect();
 
     let (engines, notes) = if args.validate {
         let ferrovm_engines: Vec<String> =
@@ -211,7 +210,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
             .map(|n| match n.as_str() {
                 "native" => engine::native(),
                 "qemu" => engine::qemu(args.qemu.as_deref()),
-                "qemu-new" => qemu_new(),
+                "qemu10" => qemu10(),
                 spec => {
                     let spec = engine::split_spec(spec);
                     match spec.binary {

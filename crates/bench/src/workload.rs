@@ -29,7 +29,7 @@ pub const VECTOR_CPU: &str = "rv64,v=true,vlen=128,vext_spec=v1.0";
 /// Zvknha, and Zvkb's `vrev8.v`) besides V, which qemu-riscv64 7.2 lacks
 /// and no `QEMU_CPU` of it names. ferrovm runs it with [`VECTOR_CPU`] and
 /// `FERROVM_ISA=max`; a qemu from [`QEMU_VECTOR_CRYPTO`] on (the
-/// `qemu-new` engine, QEMU 10) with [`VECTOR_CRYPTO_CPU`]; an older qemu
+/// `qemu10` engine, QEMU 10) with [`VECTOR_CRYPTO_CPU`]; an older qemu
 /// is not run (its cell is missing, with the reason): there the program's
 /// scalar build (`NAME_scalar`) is what qemu's number comes from.
 pub const TAG_VECTOR_CRYPTO: &str = "vector-crypto";
@@ -105,7 +105,7 @@ impl Workload {
         (self.has_tag(TAG_VECTOR_CRYPTO) && version < QEMU_VECTOR_CRYPTO).then(|| {
             format!(
                 "qemu-riscv64 {version} lacks the vector crypto extensions (Zvkned, Zvknha; from QEMU \
-                 {QEMU_VECTOR_CRYPTO} on, the qemu-new engine); see the _scalar build"
+                 {QEMU_VECTOR_CRYPTO} on, the qemu10 engine); see the _scalar build"
             )
         })
     }

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Outcome, ferrovm, have_oracle, qemu_new, root, run};
+use crate::support::{Outcome, ferrovm, have_oracle, qemu10, root, run};
 
 /// Tags whose requirements ferrovm meets today.
 pub(crate) const SUPPORTED: &[&str] = &[
@@ -29,7 +29,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "exec",
     "oracle-native",
     "oracle-spec",
-    "qemu-new",
+    "qemu10",
     "qemu-ext",
     "vector",
     "threads",
@@ -126,7 +126,7 @@ pub(crate) fn describe(what: &str, got: &Outcome, want: &Outcome) -> Option<Stri
 #[test]
 fn guest_programs_match_expectations_and_qemu() {
     let qemu = have_oracle("qemu-riscv64");
-    let qemu_new = qemu_new();
+    let qemu10 = qemu10();
     let mut failures = Vec::new();
     let (mut ran, mut compared_new) = (0, 0);
     for e in manifest() {
@@ -180,7 +180,7 @@ fn guest_programs_match_expectations_and_qemu() {
                 failures.push(m);
             }
         }
-        if let Some(q) = qemu_new.as_deref().filter(|_| e.tags.iter().any(|t| t == "qemu-new")) {
+        if let Some(q) = qemu10.as_deref().filter(|_| e.tags.iter().any(|t| t == "qemu10")) {
             let oracle = under(&q.to_string_lossy(), &["-cpu", "max"], &e, &bin);
             if let Some(m) = describe(&format!("{} vs qemu-riscv64 10 -cpu max", e.name), &got, &oracle) {
                 failures.push(m);
@@ -189,7 +189,7 @@ fn guest_programs_match_expectations_and_qemu() {
         }
     }
     assert!(ran >= 10, "only {ran} guest programs ran");
-    assert!(qemu_new.is_none() || compared_new >= 3, "only {compared_new} programs compared with the newer qemu");
+    assert!(qemu10.is_none() || compared_new >= 3, "only {compared_new} programs compared with the newer qemu");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -204,7 +204,7 @@ fn guest_programs_match_expectations_and_qemu() {
 #[test]
 fn vector_programs_at_every_vlen_under_each_engine() {
     let qemu = have_oracle("qemu-riscv64");
-    let qemu_new = qemu_new();
+    let qemu10 = qemu10();
     let mut failures = Vec::new();
     let (mut ran, mut compared_new) = (0, 0);
     for e in manifest().into_iter().filter(|e| e.tags.iter().any(|t| t == "vector")) {
@@ -233,7 +233,7 @@ fn vector_programs_at_every_vlen_under_each_engine() {
                     failures.push(m);
                 }
             }
-            if let Some(q) = qemu_new.as_deref().filter(|_| e.tags.iter().any(|t| t == "qemu-new")) {
+            if let Some(q) = qemu10.as_deref().filter(|_| e.tags.iter().any(|t| t == "qemu10")) {
                 let cpu = format!("max,vlen={vlen}");
                 let mut oracle = under(&q.to_string_lossy(), &["-cpu", &cpu], &e, &bin);
                 oracle.stderr.clear();
@@ -245,6 +245,6 @@ fn vector_programs_at_every_vlen_under_each_engine() {
         }
     }
     assert!(ran >= 16, "only {ran} runs");
-    assert!(qemu_new.is_none() || compared_new >= 8, "only {compared_new} runs under the newer qemu");
+    assert!(qemu10.is_none() || compared_new >= 8, "only {compared_new} runs under the newer qemu");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }

@@ -40,7 +40,7 @@ pub fn have_oracle(tool: &str) -> bool {
 /// `target/qemu-10`, or `$FERROVM_QEMU_NEW`: the oracle for the
 /// extensions Debian 12's qemu-riscv64 7.2 lacks. `None` (skip, with a
 /// note) when it is not there; if oracles are required, panics.
-pub fn qemu_new() -> Option<PathBuf> {
+pub fn qemu10() -> Option<PathBuf> {
     let path = std::env::var_os("FERROVM_QEMU_NEW")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target/qemu-10/qemu-riscv64"));
