@@ -74,36 +74,10 @@ done
 [ -f "$KEYRING" ] || die "$KEYRING missing (apt-get install debian-archive-keyring)"
 
 # --- private apt state -------------------------------------------------------
-# APT_CONFIG is read before /etc/apt/apt.conf.d, and points that at an empty
-# directory: the host's apt configuration (proxies aside, which come from the
-# environment) plays no part, and its state and cache are never written.
-mkdir -p "$APTDIR"/{lists/partial,cache/archives/partial,etc/apt.conf.d,etc/preferences.d,debs}
-touch "$APTDIR/status"
-echo "deb [arch=riscv64 signed-by=$KEYRING] $MIRROR $SUITE main" > "$APTDIR/etc/sources.list"
-cat > "$APTDIR/etc/apt.conf" <<CONF
-Dir::Etc::Parts "$APTDIR/etc/apt.conf.d";
-Dir::Etc::Main "/dev/null";
-Dir::Etc::SourceList "$APTDIR/etc/sources.list";
-Dir::Etc::SourceParts "/dev/null";
-Dir::Etc::Preferences "/dev/null";
-Dir::Etc::PreferencesParts "$APTDIR/etc/preferences.d";
-Dir::State::Lists "$APTDIR/lists";
-Dir::State::Status "$APTDIR/status";
-Dir::Cache "$APTDIR/cache";
-Dir::Cache::pkgcache "pkgcache.bin";
-Dir::Cache::srcpkgcache "srcpkgcache.bin";
-APT::Architecture "riscv64";
-APT::Architectures { "riscv64"; };
-APT::Sandbox::User "$(id -un)";
-Acquire::Languages "none";
-Acquire::GzipIndexes "true";
-Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
-Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
-Debug::NoLocking "$([ "$(id -u)" = 0 ] && echo false || echo true)";
-CONF
-export APT_CONFIG="$APTDIR/etc/apt.conf"
+# shellcheck source=private-apt.sh
+. "$HERE/private-apt.sh"
+private_apt "$APTDIR" riscv64 "deb [arch=riscv64 signed-by=$KEYRING] $MIRROR $SUITE main"
+mkdir -p "$APTDIR/debs"
 
 APT_UPDATED=0
 apt_update() {

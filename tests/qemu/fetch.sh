@@ -61,32 +61,9 @@ done
 [ -f "$KEYRING" ] || die "$KEYRING missing (apt-get install debian-archive-keyring)"
 
 APTDIR="$DIR/apt"
-mkdir -p "$APTDIR"/{lists/partial,cache/archives/partial,etc/apt.conf.d,etc/preferences.d}
-touch "$APTDIR/status"
-echo "deb [arch=amd64 signed-by=$KEYRING] $MIRROR $SUITE main" > "$APTDIR/etc/sources.list"
-cat > "$APTDIR/etc/apt.conf" <<CONF
-Dir::Etc::Parts "$APTDIR/etc/apt.conf.d";
-Dir::Etc::Main "/dev/null";
-Dir::Etc::SourceList "$APTDIR/etc/sources.list";
-Dir::Etc::SourceParts "/dev/null";
-Dir::Etc::Preferences "/dev/null";
-Dir::Etc::PreferencesParts "$APTDIR/etc/preferences.d";
-Dir::State::Lists "$APTDIR/lists";
-Dir::State::Status "$APTDIR/status";
-Dir::Cache "$APTDIR/cache";
-Dir::Cache::pkgcache "pkgcache.bin";
-Dir::Cache::srcpkgcache "srcpkgcache.bin";
-APT::Architecture "amd64";
-APT::Sandbox::User "$(id -un)";
-Acquire::Languages "none";
-Acquire::GzipIndexes "true";
-Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
-Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
-Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
-Debug::NoLocking "$([ "$(id -u)" = 0 ] && echo false || echo true)";
-CONF
-export APT_CONFIG="$APTDIR/etc/apt.conf"
+# shellcheck source=../debian/private-apt.sh
+. "$REPO/tests/debian/private-apt.sh"
+private_apt "$APTDIR" amd64 "deb [arch=amd64 signed-by=$KEYRING] $MIRROR $SUITE main"
 
 log "apt-get update ($SUITE amd64, private state in $APTDIR)"
 apt-get -q update >&2 || die "apt-get update failed"

@@ -236,6 +236,16 @@ mod tests {
     use super::*;
     use ferrovm_ir::vector::crypto;
 
+    /// A xorshift64 generator from `seed` (non-zero).
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// Every SEW-32 crypto operation on 2,000 random groups: the host's
     /// instructions give the interpreter's answer (skipped on a host
     /// without them).
@@ -247,13 +257,7 @@ mod tests {
                 eprintln!("host has no AES-NI/SHA-NI: nothing to compare");
                 return;
             }
-            let mut seed = 0x0517_c0de_2026_1204_u64;
-            let mut next = || {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed
-            };
+            let mut next = xorshift(0x0517_c0de_2026_1204);
             let bytes = |n: &mut dyn FnMut() -> u64| -> [u8; 16] {
                 let (a, b) = (n(), n());
                 let mut out = [0u8; 16];
@@ -283,13 +287,7 @@ mod tests {
                 eprintln!("host has no AES-NI/SHA-NI: nothing to compare");
                 return;
             }
-            let mut seed = 0x6b65_726e_656c_7321_u64;
-            let mut next = || {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed
-            };
+            let mut next = xorshift(0x6b65_726e_656c_7321);
             let mut ran = 0;
             for &op in VOp::ALL.iter().filter(|&&op| kernel(op).is_some()) {
                 for vl in [4u64, 8] {
