@@ -4,8 +4,10 @@
 //! Zihintpause + Zba/Zbb/Zbc/Zbs), then each property turning one on or off.
 //! A model or an extension ferrovm lacks is refused with a message saying
 //! so; properties that only matter to a whole-system emulator are accepted
-//! and change nothing. (QEMU 7.2 has no property for Zicond, Zfa, Zcb,
-//! Zicbom... : those come with `--isa` only.)
+//! and change nothing. QEMU 10's models `max`, `rva22u64` and `rva23u64`
+//! are known too (`max`: everything ferrovm implements), and so are its
+//! extension properties, each named as the extension (`zicond=on`,
+//! `zvkned=true`...), for every extension ferrovm implements.
 
 use anyhow::bail;
 use ferrovm_engine::ExtSet;
@@ -20,6 +22,10 @@ const MODELS: &[(&str, Option<&str>)] = &[
     ("sifive-e51", None),
     ("sifive-u54", None),
     ("x-rv128", Some("ferrovm runs RV64 programs only (x-rv128 is QEMU's experimental 128-bit CPU)")),
+    // QEMU 10's (`qemu-riscv64 -cpu help`).
+    ("max", None),
+    ("rva22u64", None),
+    ("rva23u64", None),
 ];
 
 /// The extensions of QEMU 7.2's model (`target/riscv/cpu.c`: `rv64` and
@@ -31,6 +37,9 @@ fn model_isa(model: &str) -> ExtSet {
     match model {
         "sifive-u54" | "shakti-c" => gc,
         "sifive-e51" => gc.without(IsaExt::F).without(IsaExt::D),
+        "max" => ExtSet::IMPLEMENTED,
+        "rva22u64" => ExtSet::RVA22U64,
+        "rva23u64" => ExtSet::RVA23U64,
         _ => gc.with(IsaExt::Zihintpause).with(IsaExt::Zba).with(IsaExt::Zbb).with(IsaExt::Zbc).with(IsaExt::Zbs),
     }
 }
@@ -150,14 +159,18 @@ pub fn isa(spec: &str) -> anyhow::Result<ExtSet> {
         let Some((key, value)) = prop.split_once('=') else {
             bail!("-cpu: expected PROPERTY=VALUE, found `{prop}`");
         };
-        if model != "rv64" && model != "any" {
-            bail!("-cpu {model}: the model has no property `{key}` (properties apply to rv64)");
+        if !matches!(model, "rv64" | "any" | "max" | "rva22u64" | "rva23u64") {
+            bail!("-cpu {model}: the model has no property `{key}` (properties apply to rv64 and max)");
         }
         if OTHER_PROPS.contains(&key) {
             continue;
         }
-        let Some(&(_, ext)) = BOOL_PROPS.iter().find(|(k, _)| *k == key) else {
-            bail!("-cpu {model}: no property `{key}`");
+        // QEMU 10 names an extension's property as the extension.
+        let named = IsaExt::from_name(key).filter(|e| e.name() == key);
+        let ext = match BOOL_PROPS.iter().find(|(k, _)| *k == key) {
+            Some(&(_, ext)) => ext,
+            None if named.is_some() => Ext::Have,
+            None => bail!("-cpu {model}: no property `{key}`"),
         };
         let Some(on) = boolean(value) else {
             bail!("-cpu {model}: property `{key}` expects on or off, got `{value}`");
@@ -173,7 +186,7 @@ pub fn isa(spec: &str) -> anyhow::Result<ExtSet> {
             for e in [IsaExt::M, IsaExt::A, IsaExt::F, IsaExt::D, IsaExt::Zicsr, IsaExt::Zifencei] {
                 set = if on { set.with(e) } else { set.without(e) };
             }
-        } else if let Some(e) = prop_ext(key) {
+        } else if let Some(e) = prop_ext(key).or(named) {
             set = if on { set.with(e) } else { set.without(e) };
         }
     }
@@ -197,7 +210,7 @@ mod tests {
             ("rv32", "unknown CPU model"),
             ("rv64,v", "PROPERTY=VALUE"),
             ("rv64,v=1", "on or off"),
-            ("rv64,zfh=true", "no property"),
+            ("rv64,zfoo=true", "no property"),
             ("sifive-u54,f=false", "rv64"),
             ("", "empty"),
         ] {
@@ -217,5 +230,22 @@ mod tests {
         assert!(check("rv64,v=true,vlen=256,vext_spec=v1.0").is_ok_and(|e| e.has(Ext::V)));
         assert!(!check("rv64").is_ok_and(|e| e.has(Ext::V)));
         assert_eq!(super::vlen("rv64,v=true,vlen=256").ok(), Some(Some(256)));
+    }
+
+    /// QEMU 10's models and its properties named as the extensions.
+    #[test]
+    fn qemu10_models_and_properties() {
+        assert_eq!(check("max").ok(), Some(ExtSet::IMPLEMENTED));
+        assert_eq!(check("rva23u64").ok(), Some(ExtSet::RVA23U64));
+        assert_eq!(check("rva22u64").ok(), Some(ExtSet::RVA22U64));
+        assert!(check("max,vlen=256").is_ok_and(|e| e.has(Ext::Zvkned)));
+        let crypto = check("rv64,v=true,zvkned=true,zvknha=true,zvkb=true").expect("vector crypto");
+        assert!(crypto.has(Ext::Zvkned) && crypto.has(Ext::Zvknha) && crypto.has(Ext::Zvkb));
+        assert!(check("rv64,zicond=on,zfa=on").is_ok_and(|e| e.has(Ext::Zicond) && e.has(Ext::Zfa)));
+        assert!(check("max,zicond=off").is_ok_and(|e| !e.has(Ext::Zicond)));
+        let err = check("rv64,zvkfoo=on").expect_err("unknown").to_string();
+        assert!(err.contains("no property"), "{err}");
+        // Scalar crypto stays refused, with the reason.
+        assert!(check("max,zkne=on").expect_err("zkne").to_string().contains("AES encryption"));
     }
 }

@@ -249,6 +249,11 @@ fn cpu_accepts_and_rejects() {
         ("x-rv128", false, "RV64"),
         ("cortex-a53", false, "unknown CPU model"),
         ("rv64,nosuch=true", false, "no property"),
+        // QEMU 10's models and extension-named properties.
+        ("max", true, ""),
+        ("rva23u64", true, ""),
+        ("rv64,zicond=on,zvkned=true", true, ""),
+        ("max,zkne=on", false, "Zkne"),
     ] {
         for (args, env) in [(vec!["-cpu", cpu, hello], vec![]), (vec![hello], vec![("QEMU_CPU", cpu)])] {
             for (runner, pre) in runners(false) {
@@ -267,6 +272,7 @@ fn cpu_accepts_and_rejects() {
     }
     let list = run(Command::new(ferrovm_riscv64()).args(["-cpu", "help"]), &[], None);
     assert!(text(&list.stdout).lines().any(|l| l == "rv64"), "{}", text(&list.stdout));
+    assert!(text(&list.stdout).lines().any(|l| l == "rva23u64"), "{}", text(&list.stdout));
 }
 
 /// QEMU_LD_PREFIX is the sysroot of a dynamically linked program; -L wins.
