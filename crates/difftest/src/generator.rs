@@ -1027,8 +1027,12 @@ mod tests {
 
     /// Adding the QEMU 10 rows and group kinds left the QEMU 7.2 cases as
     /// they were: digests of the first 300 seeds' listings, registers and
-    /// scratch bytes (scalar, and vector at VLEN 128 and 256), taken with
-    /// the generator of commit 22dc72d, before the QEMU 10 oracle existed.
+    /// scratch bytes (scalar, and vector at VLEN 128 and 256). The scalar
+    /// one was taken with the generator of commit 22dc72d, before the QEMU
+    /// 10 oracle existed; the vector one after the reserved §5.2 source
+    /// encodings (`vector::reads_v0_as_data`) were left out of the QEMU 7.2
+    /// cases too, once ferrovm rejected them (the only change: those words
+    /// are missing; every draw of the generator is as it was).
     #[test]
     fn qemu72_cases_are_unchanged() {
         use std::hash::{Hash, Hasher};
@@ -1043,7 +1047,7 @@ mod tests {
         };
         assert_eq!(digest(&mut (0..300).map(Case::generate)), 0x8333_a60d_6750_855e, "scalar");
         let mut vector = [128, 256].into_iter().flat_map(|vlen| (0..300).map(move |s| Case::generate_vector(s, vlen)));
-        assert_eq!(digest(&mut vector), 0xc486_2249_490f_f941, "vector");
+        assert_eq!(digest(&mut vector), 0x92f5_c5c8_1e1f_5274, "vector");
     }
 
     /// The QEMU 10 cases emit the new instructions, and only they do.

@@ -24,8 +24,10 @@
 //! crypto extensions (Zvkned, Zvknhb, Zvkg, Zvksed, Zvksh). The choice is
 //! [`oracle::Oracle`], which the generator takes
 //! ([`generator::Case::generate_for`]); the same seed gives the same QEMU
-//! 7.2 cases it always did. QEMU 10's own bugs and the reserved encodings
-//! it rejects are in `KNOWN_QEMU_DIFFERENCES.md`, section 3.
+//! 7.2 cases it always did, less (in vector cases) the reserved encodings
+//! of V 1.0 §5.2 that ferrovm and QEMU 10 reject and QEMU 7.2 runs. QEMU
+//! 10's own bugs and those encodings are in `KNOWN_QEMU_DIFFERENCES.md`,
+//! section 3.
 //!
 //! # Running
 //!

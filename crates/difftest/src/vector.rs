@@ -142,17 +142,25 @@ impl VGen<'_> {
     }
 
     fn w(&mut self, word: u32) {
-        // For QEMU 10, which rejects them as the spec allows, reserved
-        // encodings are left out (see `reads_v0_as_data`).
-        if self.target == Oracle::Qemu10 && (reads_v0_as_data(word) || reads_with_two_eews(word, self.m.lmul)) {
+        // Reserved encodings, which ferrovm and QEMU 10 reject and QEMU 7.2
+        // runs, are left out (see `reads_v0_as_data`).
+        if reads_v0_as_data(word) || reads_with_two_eews(word, self.m.lmul) {
             return;
         }
+        self.raw(word);
+    }
+
+    /// `word` for both sides, whatever it is.
+    fn raw(&mut self, word: u32) {
         self.out.push(Insn::Word(word));
         self.oracle.push(Insn::Word(word));
     }
 
     /// `word` for ferrovm, `oracle` for QEMU, at the same address.
     fn w2(&mut self, word: u32, oracle: u32) {
+        if reads_v0_as_data(word) || reads_with_two_eews(word, self.m.lmul) {
+            return;
+        }
         self.out.push(Insn::Word(word));
         self.oracle.push(Insn::Word(oracle));
         self.substituted |= word != oracle;
@@ -863,12 +871,12 @@ impl VGen<'_> {
 /// this constraint. An encoding that would result in the same vector
 /// register being read with two or more different EEWs, including when the
 /// vector register appears at different positions within two or more
-/// vector register groups, is reserved." QEMU 10 raises an illegal
-/// instruction there (`require_vm` on sources, "target/riscv: ...
-/// source and destination vector register groups cannot overlap source
-/// mask register", QEMU 10.0); QEMU 7.2 and ferrovm execute them. The
-/// QEMU 7.2 generator still emits them (its cases must not change); for
-/// QEMU 10 they are left out. Mask sources (`vcpop.m`, `vfirst.m`,
+/// vector register groups, is reserved." ferrovm and QEMU 10 raise an
+/// illegal instruction there (QEMU: `vext_check_input_eew`, from 10.0.1;
+/// but it runs `vadc.vvm` with `v0` as the carry and `vs2`); QEMU 7.2
+/// executes them. The generator leaves them out for both oracles
+/// (the QEMU 7.2 cases did emit them until ferrovm rejected them too; see
+/// KNOWN_QEMU_DIFFERENCES.md). Mask sources (`vcpop.m`, `vfirst.m`,
 /// `vmsbf.m`, `vmsif.m`, `vmsof.m`, `viota.m`: EEW 1 like `v0`) and the
 /// opcode-in-`vs1` unary forms are not data reads of `vs1`/`vs2`.
 pub fn reads_v0_as_data(word: u32) -> bool {
@@ -894,14 +902,14 @@ pub fn reads_v0_as_data(word: u32) -> bool {
 /// Whether the vector instruction `word`, under log2(LMUL) `lmul`, reads
 /// one register as part of two sources with different EEWs — reserved by
 /// the same sentence of V 1.0 §5.2 as [`reads_v0_as_data`], and rejected by
-/// QEMU 10 (QEMU 7.2 and ferrovm execute them): the `.w` forms
+/// ferrovm (QEMU 7.2 executes them; QEMU 10 rejects all but the widening
+/// reductions and `vcompress.vm`): the `.w` forms
 /// (`vwadd[u].w*`, `vwsub[u].w*`, `vfw{add,sub}.w*`) and the narrowing
 /// `.wv` shifts and clips, whose `vs2` (2·SEW) and `vs1` (SEW) overlap;
 /// the widening reductions, whose `vs2` (SEW) and `vs1[0]` (2·SEW)
 /// overlap; `vcompress.vm`, whose `vs2` (SEW) and mask `vs1` (EEW 1)
-/// overlap. The QEMU 7.2 generator emits some; for QEMU 10 they are left
-/// out.
-fn reads_with_two_eews(word: u32, lmul: i32) -> bool {
+/// overlap. Left out for both oracles.
+pub fn reads_with_two_eews(word: u32, lmul: i32) -> bool {
     if word & 0x7f != OP_V {
         return false;
     }
@@ -1212,7 +1220,7 @@ pub fn wrap(body: &[u32], vlen: u32) -> Vec<Insn> {
     };
     g.load_registers();
     for &w in body {
-        g.w(w);
+        g.raw(w);
     }
     g.dump_registers();
     g.out

@@ -14,7 +14,9 @@
  * Each SEW, masked and unmasked, with tail and inactive elements checked
  * undisturbed; then reserved encodings (vwsll at SEW 64, vwsll's
  * destination overlapping the low part of its source, misaligned groups,
- * a masked vd = v0, FP at SEW 8, widening from SEW 64) raise SIGILL.
+ * a masked vd = v0, FP at SEW 8, widening from SEW 64, one register read
+ * at two element widths: v0 as the mask and as data, a .w source overlapping
+ * the narrow one, V 1.0 section 5.2) raise SIGILL.
  * Prints "ok"/"FAIL" lines; nothing depends on VLEN (>= 128). Built with
  * -march=rv64gcv_zbb_zbkb; run with --isa rva23u64 or max (ferrovm). */
 #define _GNU_SOURCE
@@ -404,6 +406,13 @@ int main(void) {
         "vclz vd=v0 mask", "vclz vd=v0",       "vror m2 vd odd",    "vror.vi e64 63", "vandn vs1 odd m2",
         "vfncvt.rod e16",  "vfadd e16",        "vfwcvt.f.f e16",    "vfncvt.f.f e16", "vcpop e8 mf8",
         "vfadd e8",        "vfwadd e64",
+        /* V 1.0 section 5.2: a register read at two EEWs (v0 as the mask is
+         * EEW 1) is reserved. (QEMU 10 runs three more of these that
+         * ferrovm rejects: v0 as vadc's carry and data, a widening
+         * reduction's vs1 in vs2, vcompress's mask in vs2; see
+         * crates/difftest/KNOWN_QEMU_DIFFERENCES.md.) */
+        "vadd.t vs2=v0",   "vadd.t vs1=v0",    "vadd.t",            "vwadd.wv overlap", "vwadd.wv",
+        "vrgatherei16 e8", "vrgatherei16 e16",
     };
     enum { NT = sizeof names / sizeof names[0] };
     char got[NT + 1];
@@ -435,9 +444,22 @@ int main(void) {
     TRY(14, E(8, mf8), OPV(0x12, 1, 4, 0x0e, MVV, 2));
     TRY(15, E(8, m1), OPV(0x00, 1, 4, 6, 1, 2));
     TRY(16, E(64, m1), OPV(0x30, 1, 4, 6, 1, 2));
+    /* vadd.vv v2, v0, v4, v0.t; vadd.vv v2, v4, v0, v0.t; vadd.vv v2, v4,
+     * v6, v0.t (legal). */
+    TRY(17, E(32, m1), OPV(0x00, 0, 0, 4, IVV, 2));
+    TRY(18, E(32, m1), OPV(0x00, 0, 4, 0, IVV, 2));
+    TRY(19, E(32, m1), OPV(0x00, 0, 4, 6, IVV, 2));
+    /* vwadd.wv v2, v4, v5 at e16: v5 is in vs2's group v4..v5 (32-bit)
+     * and is vs1 (16-bit); vs1 = v6 is legal. */
+    TRY(20, E(16, m1), OPV(0x35, 1, 4, 5, MVV, 2));
+    TRY(21, E(16, m1), OPV(0x35, 1, 4, 6, MVV, 2));
+    /* vrgatherei16.vv v2, v4, v4: the index is 16-bit, the data 8-bit at
+     * e8 (reserved), 16-bit at e16 (legal). */
+    TRY(22, E(8, m1), OPV(0x0e, 1, 4, 4, IVV, 2));
+    TRY(23, E(16, m1), OPV(0x0e, 1, 4, 4, IVV, 2));
     got[NT] = 0;
     for (int k = 0; k < NT; k++) printf("%-18s %c\n", names[k], got[k]);
-    static const char want[] = "11011101010000011";
+    static const char want[] = "110111010100000111101010";
     int ok = strcmp(got, want) == 0;
     failures += !ok;
     printf("%s reserved encodings %s\n", ok ? "ok  " : "FAIL", got);

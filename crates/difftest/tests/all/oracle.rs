@@ -450,10 +450,11 @@ fn qemu10_fround_flags_bug_is_worked_around() {
     assert_eq!(fflags(elf::Side::Oracle), 1, "NX, kept alive by feq.d x0, f1, f1");
 }
 
-/// The reserved vector encodings QEMU 10 rejects (V 1.0 §5.2; see
-/// `vector::reads_v0_as_data`) and the QEMU 7.2 generator still emits:
+/// The reserved vector encodings ferrovm and QEMU 10 reject (V 1.0 §5.2;
+/// see `vector::reads_v0_as_data`) and the generator leaves out:
 /// `vadd.vx v1, v0, x1, v0.t` reads `v0` as a mask and as data. QEMU 10
-/// raises SIGILL (no record); QEMU 7.2 runs it.
+/// and ferrovm (under every engine) raise SIGILL (no record); QEMU 7.2
+/// runs it.
 #[test]
 fn qemu10_rejects_v0_as_masked_source() {
     let Some(q10) = qemu10(Some(128)) else { return };
@@ -465,7 +466,66 @@ fn qemu10_rejects_v0_as_masked_source() {
     case.code = vector::wrap(&[vset, vadd], 128);
     case.oracle_code = None;
     assert_eq!(run_one(&q10, &case, elf::Side::Oracle, "v0src").len(), 0, "QEMU 10 rejects it");
+    if let Some(mut f) = ferrovm(&q10) {
+        f.args.extend(vector::ferrovm_args(128));
+        for engine in ["interp", "jit", "tiered"] {
+            f.args.push(format!("--engine={engine}"));
+            assert_eq!(
+                run_one(&f, &case, elf::Side::Subject, "v0srcf").len(),
+                0,
+                "ferrovm --engine={engine} rejects it"
+            );
+            f.args.pop();
+        }
+    }
     if let Some(q7) = qemu().and_then(|_| Subprocess::qemu_vector(128)) {
         assert_eq!(run_one(&q7, &case, elf::Side::Oracle, "v0src7").len(), 1, "QEMU 7.2 runs it");
+    }
+}
+
+/// Reserved encodings (V 1.0 §5.2: one register read at two EEWs) that
+/// QEMU 10 runs and ferrovm rejects, as the specification reserves them
+/// (KNOWN_QEMU_DIFFERENCES.md): `v0` as `vadc.vvm`'s carry and as its
+/// `vs2`, a widening reduction's `vs1[0]` (2·SEW) inside its `vs2` group,
+/// `vcompress.vm`'s mask inside its `vs2` group. The generator leaves them
+/// out (`reads_v0_as_data`, `reads_with_two_eews`). Fails once QEMU
+/// rejects them too (then the difference can go).
+#[test]
+fn reserved_sources_qemu10_runs_and_ferrovm_rejects() {
+    let Some(q10) = qemu10(Some(128)) else { return };
+    let mut f = ferrovm(&q10);
+    if let Some(f) = f.as_mut() {
+        f.args.extend(vector::ferrovm_args(128));
+    }
+    let vsetivli = |vtype: u32| 0xc000_0000 | vtype << 20 | 4 << 15 | 7 << 12 | 28 << 7 | 0x57;
+    let opv = |f6: u32, vm: u32, vs2: u32, vs1: u32, f3: u32| {
+        f6 << 26 | vm << 25 | vs2 << 20 | vs1 << 15 | f3 << 12 | 2 << 7 | 0x57
+    };
+    // (what, vtype, log2 LMUL, word)
+    let cases = [
+        ("vadc.vvm v2, v0, v4, v0 (e32, m1)", 0b010_000, 0, opv(0b010000, 0, 0, 4, 0)),
+        ("vwredsum.vs v2, v4, v5 (e8, m2)", 0b000_001, 1, opv(0b110001, 1, 4, 5, 0)),
+        ("vcompress.vm v2, v4, v5 (e32, m2)", 0b010_001, 1, opv(0b010111, 1, 4, 5, 2)),
+    ];
+    for (what, vtype, lmul, word) in cases {
+        assert!(
+            vector::reads_v0_as_data(word) || vector::reads_with_two_eews(word, lmul),
+            "the generator leaves out {what}"
+        );
+        let mut case = Case::generate_vector(1, 128);
+        case.code = vector::wrap(&[vsetivli(vtype), word], 128);
+        case.oracle_code = None;
+        assert_eq!(run_one(&q10, &case, elf::Side::Oracle, "rsv10").len(), 1, "QEMU 10 runs {what}");
+        if let Some(f) = f.as_mut() {
+            for engine in ["interp", "jit", "tiered"] {
+                f.args.push(format!("--engine={engine}"));
+                assert_eq!(
+                    run_one(f, &case, elf::Side::Subject, "rsvf").len(),
+                    0,
+                    "ferrovm --engine={engine} rejects {what}"
+                );
+                f.args.pop();
+            }
+        }
     }
 }

@@ -531,9 +531,10 @@ fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
             }
         }
     }
-    // Masked stores (vse<sew>.v, v0.t; one of v0's own group), LMUL 2 and
-    // 8 (at SEW 8 and VLEN 256, 256 elements: four 64-bit words of mask),
-    // vl = VLMAX or 70, after a masked load.
+    // Masked stores (vse<sew>.v, v0.t) and an unmasked one of v0's own
+    // group (masked, it reads v0 at two widths: reserved, V 1.0 §5.2),
+    // LMUL 2 and 8 (at SEW 8 and VLEN 256, 256 elements: four 64-bit
+    // words of mask), vl = VLMAX or 70, after a masked load.
     for vlen in [Vlen::DEFAULT, Vlen::new(256).expect("a legal VLEN")] {
         for sew in 0..4u32 {
             for lmul in [1, 3] {
@@ -544,7 +545,7 @@ fn masked_ops_and_tail_stores_run_as_simd_and_agree() {
                         (sew << 3 | lmul) << 20 | avl << 15 | 7 << 12 | 5 << 7 | OPV, // vsetvli x5, x16/x0, e<sew>, m<2/8>
                         10 << 15 | width << 12 | 8 << 7 | 0x07,                       // vle<sew>.v v8, (x10), v0.t
                         11 << 15 | width << 12 | 8 << 7 | 0x27,                       // vse<sew>.v v8, (x11), v0.t
-                        12 << 15 | width << 12 | 0x27,                                // vse<sew>.v v0, (x12), v0.t
+                        1 << 25 | 12 << 15 | width << 12 | 0x27,                      // vse<sew>.v v0, (x12)
                         0xfff << 20 | COUNTER << 15 | COUNTER << 7 | 0x13,
                         0xfe0f16e3, // bne x30, x0, start
                         0x73,

@@ -155,6 +155,9 @@ pub fn execute<M: VMemory>(cpu: &mut Cpu, inst: VInst, a: u64, b: u64, mem: &mut
         _ => {}
     }
     let Some(c) = cfg(v) else { return Err(VTrap::Illegal) };
+    if !super::sources_ok(inst, c.sew, c.lmul) {
+        return Err(VTrap::Illegal);
+    }
     let mut fflags = 0;
     let r = match inst.op {
         Setvli | Setivli | Setvl | Lr | Sr => Ok(0),

@@ -27,10 +27,12 @@
 pub mod crypto;
 mod exec;
 mod fp;
+mod operands;
 mod shangmi;
 
 pub use exec::execute;
 pub use fp::{FSrc, binary_form, ternary_form};
+pub use operands::sources_ok;
 
 /// The largest VLEN supported, in bytes (VLEN = 1024 bits).
 pub const VLEN_MAX_BYTES: usize = 128;

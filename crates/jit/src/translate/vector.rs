@@ -71,7 +71,8 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I8X16, I16, I16X8, I32, I32X4, I64, I64X2};
 use cranelift_codegen::ir::{Block as ClBlock, BlockArg, Endianness, InstBuilder, MemFlagsData, Type, Value};
-use ferrovm_ir::vector::{VILL, VInst, VOp, crypto, vtype_after, vtype_shape};
+use ferrovm_ir::FBinOp;
+use ferrovm_ir::vector::{FSrc, VILL, VInst, VOp, binary_form, crypto, ternary_form, vtype_after, vtype_shape};
 use ferrovm_mem::{GUEST_LIMIT, page_flags};
 
 use super::{Tr, Untranslatable, flags};
@@ -122,7 +123,7 @@ pub(super) enum Plan {
     /// An element-wise FP operation (`vfadd`..`vfrdiv`, the FMA forms) on
     /// groups of `regs` registers, SEW 32 or 64 (`lane` `I32` or `I64`,
     /// computed as `F32X4`/`F64X2`), on the host FPU in the guest's mode.
-    FLanes { lane: Type, regs: u8 },
+    FLanes { lane: Type, regs: u8, form: FForm },
     /// A single-width integer reduction (`vred*.vs`) of a group of `regs`
     /// registers into element 0 of `vd`, for `vl` = VLMAX only.
     Reduce { lane: Type, regs: u8 },
@@ -136,6 +137,17 @@ pub(super) enum Plan {
     Crypto,
 }
 
+/// The element operation of a [`Plan::FLanes`] instruction and where its
+/// operands come from ([`ferrovm_ir::vector::binary_form`],
+/// [`ferrovm_ir::vector::ternary_form`], the executor's mapping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FForm {
+    /// Add, Sub, Mul or Div.
+    Binary(FBinOp, FSrc, FSrc),
+    /// Fused: needs the host's FMA.
+    Ternary(ferrovm_ir::FTernOp, FSrc, FSrc, FSrc),
+}
+
 /// The lowering of `inst` when the `vtype` in effect is `vtype` and
 /// `vlenb` is `vlenb`, and VLMAX (what `vl` must be for the SIMD code to
 /// run); `None`: the helper runs it. Mirrors the legality checks of
@@ -147,16 +159,17 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
         return None;
     }
     let (sew, lmul) = vtype_shape(vtype?)?;
-    if lmul < 0 {
+    // A register read at two widths (v0 as the mask and as data, among
+    // others) is reserved: the executor traps.
+    if lmul < 0 || !ferrovm_ir::vector::sources_ok(inst, sew, lmul) {
         return None;
     }
     // Masked (`v0.t`): loads and the element-wise operations, with the
     // inactive elements left as they were (mask undisturbed, as the
     // executor does for agnostic ones too), never into v0 (illegal: the
-    // executor traps); and stores, of the active elements only (their
-    // data may be v0's group). vmerge is masked by definition (its "mask"
-    // is what it selects by); vmv.v.* has no masked form (vm = 0 is
-    // vmerge).
+    // executor traps); and stores, of the active elements only. vmerge is
+    // masked by definition (its "mask" is what it selects by); vmv.v.* has
+    // no masked form (vm = 0 is vmerge).
     let masked = !inst.unmasked() && inst.op != Merge;
     let maskable = matches!(
         inst.op,
@@ -243,8 +256,15 @@ pub(super) fn plan(inst: VInst, vtype: Option<u64>, vlenb: u64) -> Option<(Plan,
                 8 => I64,
                 _ => return None,
             };
+            let form = match (binary_form(inst.op), ternary_form(inst.op)) {
+                (Some((op @ (FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div), x, y)), _) => {
+                    FForm::Binary(op, x, y)
+                }
+                (None, Some((op, x, y, z))) => FForm::Ternary(op, x, y, z),
+                _ => return None,
+            };
             let ok = group(inst.vd, lmul) && group(inst.vs2, lmul) && (scalar || group(inst.vs1, lmul));
-            ok.then(|| (Plan::FLanes { lane, regs: 1 << lmul }, vlmax))
+            ok.then_some((Plan::FLanes { lane, regs: 1 << lmul, form }, vlmax))
         }
         // The executor's checks: vstart = 0 (checked at run time) and an
         // aligned vs2 group; vd and vs1 are single registers.
@@ -311,12 +331,14 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             return self.def(dst, v);
         }
         let vlenb = self.env.vlenb;
-        let host = |t: &Self| match t.env.fp {
-            Some(fp) => fp.fma || ferrovm_ir::vector::ternary_form(inst.op).is_none(),
+        let host = |t: &Self, form| match t.env.fp {
+            Some(fp) => fp.fma || !matches!(form, FForm::Ternary(..)),
             None => false,
         };
-        let planned = plan(inst, before.map(Vtype::value), vlenb)
-            .filter(|(p, _)| !matches!(p, Plan::FLanes { .. }) || host(self));
+        let planned = plan(inst, before.map(Vtype::value), vlenb).filter(|(p, _)| match p {
+            Plan::FLanes { form, .. } => host(self, *form),
+            _ => true,
+        });
         let Some((plan, vlmax)) = planned else {
             let v = self.vector_call(inst, a, b)?;
             return self.def(dst, v);
@@ -324,11 +346,9 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         // Vector FP runs in frm's mode (`dyn`): the host's when frm is
         // rne, rtz, rdn or rup; the helper otherwise (rmm, or a reserved
         // frm, illegal there).
+        // (`host_rm` answers `None`, never on the host, only for `rmm`.)
         let fp_bad = match plan {
-            Plan::FLanes { .. } => match self.host_rm(ferrovm_ir::Rm::Dyn) {
-                Some(bad) => bad,
-                None => Some(self.b.ins().iconst(cranelift_codegen::ir::types::I8, 1)),
-            },
+            Plan::FLanes { .. } => self.host_rm(ferrovm_ir::Rm::Dyn).flatten(),
             _ => None,
         };
         let (slow, join) = (self.b.create_block(), self.b.create_block());
@@ -531,12 +551,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                     self.b.ins().store(flags(), r, self.cpu, vreg(vlenb, inst.vd, k));
                 }
             }
-            (Plan::FLanes { lane, regs }, operand) => {
+            (Plan::FLanes { lane, regs, form }, operand) => {
                 let scalar = match operand {
                     Operand::Scalar(_, v) => Some(v),
                     _ => None,
                 };
-                self.simd_fp(inst, lane, parts(regs), scalar, vl, slow);
+                self.simd_fp(inst, form, lane, parts(regs), scalar, vl, slow);
             }
             (Plan::Reduce { lane, regs }, _) => {
                 // The group folded part by part, then the lanes and
@@ -576,11 +596,20 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     ///
     /// Cranelift cannot move the host FP instructions away: their operands
     /// are loads in this block and the NaN test's branch uses each result.
-    fn simd_fp(&mut self, inst: VInst, lane: Type, parts: u8, scalar: Option<Value>, vl: Option<Value>, slow: ClBlock) {
+    #[expect(clippy::too_many_arguments, reason = "the plan's parts, each used")]
+    fn simd_fp(
+        &mut self,
+        inst: VInst,
+        form: FForm,
+        lane: Type,
+        parts: u8,
+        scalar: Option<Value>,
+        vl: Option<Value>,
+        slow: ClBlock,
+    ) {
         use cranelift_codegen::ir::condcodes::FloatCC;
         use cranelift_codegen::ir::types::{F32X4, F64X2};
-        use ferrovm_ir::vector::{FSrc, binary_form, ternary_form};
-        use ferrovm_ir::{FBinOp, FTernOp};
+        use ferrovm_ir::FTernOp;
         let vlenb = self.env.vlenb;
         let (ity, fty, one) = match lane {
             I32 => (I32X4, F32X4, 0x3f80_0000_i64),
@@ -617,27 +646,29 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 };
                 t.b.ins().bitcast(fty, little, v)
             };
-            let r = if let Some((op, x, y)) = binary_form(inst.op) {
-                let (x, y) = (src(self, x), src(self, y));
-                match op {
-                    FBinOp::Add => self.b.ins().fadd(x, y),
-                    FBinOp::Sub => self.b.ins().fsub(x, y),
-                    FBinOp::Mul => self.b.ins().fmul(x, y),
-                    _ => self.b.ins().fdiv(x, y),
+            let r = match form {
+                FForm::Binary(op, x, y) => {
+                    let (x, y) = (src(self, x), src(self, y));
+                    match op {
+                        FBinOp::Add => self.b.ins().fadd(x, y),
+                        FBinOp::Sub => self.b.ins().fsub(x, y),
+                        FBinOp::Mul => self.b.ins().fmul(x, y),
+                        // Div (`plan` makes no other).
+                        _ => self.b.ins().fdiv(x, y),
+                    }
                 }
-            } else if let Some((op, x, y, z)) = ternary_form(inst.op) {
-                let (x, y, z) = (src(self, x), src(self, y), src(self, z));
-                // Negation flips the sign bit only (no flags, and the
-                // exact x * y + z it rounds is the one the spec's is).
-                let (x, z) = match op {
-                    FTernOp::Madd => (x, z),
-                    FTernOp::Msub => (x, self.b.ins().fneg(z)),
-                    FTernOp::Nmsub => (self.b.ins().fneg(x), z),
-                    FTernOp::Nmadd => (self.b.ins().fneg(x), self.b.ins().fneg(z)),
-                };
-                self.b.ins().fma(x, y, z)
-            } else {
-                return; // `plan` makes FLanes of these only
+                FForm::Ternary(op, x, y, z) => {
+                    let (x, y, z) = (src(self, x), src(self, y), src(self, z));
+                    // Negation flips the sign bit only (no flags, and the
+                    // exact x * y + z it rounds is the one the spec's is).
+                    let (x, z) = match op {
+                        FTernOp::Madd => (x, z),
+                        FTernOp::Msub => (x, self.b.ins().fneg(z)),
+                        FTernOp::Nmsub => (self.b.ins().fneg(x), z),
+                        FTernOp::Nmadd => (self.b.ins().fneg(x), self.b.ins().fneg(z)),
+                    };
+                    self.b.ins().fma(x, y, z)
+                }
             };
             let unordered = self.b.ins().fcmp(FloatCC::Unordered, r, r);
             let any = self.b.ins().vany_true(unordered);
@@ -1026,10 +1057,15 @@ mod tests {
         let le_m2 = Some((Plan::Mem { store: false, regs: 2, lane: I32 }, 8));
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, 0, 2), Some(E32M2)), le_m2);
         assert_eq!(plan(inst(VOp::Le, 0, 0, 10, 0, 2), Some(E32M2)), None);
-        // Masked stores (their data may be v0's group).
+        // Masked stores, but not of v0's group (v0 read as the mask and as
+        // data: reserved, V 1.0 §5.2).
         let se_m2 = Some((Plan::Mem { store: true, regs: 2, lane: I32 }, 8));
         assert_eq!(plan(inst(VOp::Se, 8, 0, 10, 0, 2), Some(E32M2)), se_m2);
-        assert_eq!(plan(inst(VOp::Se, 0, 0, 10, 0, 2), Some(E32M2)), se_m2);
+        assert_eq!(plan(inst(VOp::Se, 0, 0, 10, 0, 2), Some(E32M2)), None);
+        assert_eq!(
+            plan(inst(VOp::Se, 0, 0, 10, u, 2), Some(E32M2)),
+            Some((Plan::Mem { store: true, regs: 2, lane: I32 }, 8))
+        );
         // Misaligned group, segments, unknown vtype, vill.
         assert_eq!(plan(inst(VOp::Le, 9, 0, 10, u, 2), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Le, 8, 0, 10, u | 0x10, 2), Some(E32M2)), None);
@@ -1046,6 +1082,10 @@ mod tests {
         assert_eq!(plan(inst(VOp::Add, 8, 10, 12, 0, 0), Some(E32M2)), lanes);
         assert_eq!(plan(inst(VOp::Macc, 8, 10, 12, s, 0), Some(E32M2)), lanes);
         assert_eq!(plan(inst(VOp::Add, 0, 10, 12, 0, 0), Some(E32M2)), None);
+        // ... nor reading v0's group as data (reserved).
+        assert_eq!(plan(inst(VOp::Add, 8, 0, 12, 0, 0), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Add, 8, 10, 0, 0, 0), Some(E32M2)), None);
+        assert_eq!(plan(inst(VOp::Add, 8, 10, 0, u, 0), Some(E32M2)), lanes);
         assert_eq!(plan(inst(VOp::Mv, 8, 0, 12, 0, 0), Some(E32M2)), None);
         assert_eq!(plan(inst(VOp::Merge, 8, 16, 24, 0, 0), Some(E8M8)), Some((Plan::Lanes { lane: I8, regs: 8 }, 128)));
         // vmv.v.v ignores vs2; reductions are not lowered.
