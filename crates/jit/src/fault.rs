@@ -35,7 +35,7 @@
 //! redirects only at a marked address.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use ferrovm_ir::Cpu;
 
@@ -235,6 +235,10 @@ pub struct FaultSites {
     bits: Box<[AtomicU8]>,
     /// The same for trap-mode accesses ([`crate::MemAccess::Trap`]).
     traps: Box<[AtomicU8]>,
+    /// One past the highest address ever marked: nothing above is set, so
+    /// a range there (code installed where none was before, as all of it
+    /// is until the cache evicts) needs no clearing.
+    high: AtomicUsize,
 }
 
 impl std::fmt::Debug for FaultSites {
@@ -254,7 +258,7 @@ impl FaultSites {
             // SAFETY: an all-zero `AtomicU8` is a valid value (0).
             unsafe { bits.assume_init() }
         };
-        FaultSites { start, bits: zeroed(), traps: zeroed() }
+        FaultSites { start, bits: zeroed(), traps: zeroed(), high: AtomicUsize::new(start) }
     }
 
     fn slot<'a>(&self, bits: &'a [AtomicU8], addr: usize) -> Option<(&'a AtomicU8, u8)> {
@@ -267,6 +271,7 @@ impl FaultSites {
     pub(crate) fn mark(&self, addr: usize, trap: bool) {
         if let Some((b, m)) = self.slot(if trap { &self.traps } else { &self.bits }, addr) {
             b.fetch_or(m, Ordering::Release);
+            self.high.fetch_max(addr + 1, Ordering::Relaxed);
         }
     }
 
@@ -276,9 +281,10 @@ impl FaultSites {
     /// page of the map memory of its own (`bigprog`: 1.3 MB of the two
     /// maps resident for 2.8 MB of code, most of it never marked).
     pub(crate) fn clear(&self, addr: usize, len: usize) {
+        // (Marks and clears happen under the code store's lock.)
+        let end = (addr + len).min(self.high.load(Ordering::Relaxed));
         for bits in [&self.bits, &self.traps] {
             let mut a = addr;
-            let end = addr + len;
             while a < end {
                 let Some((b, m)) = self.slot(bits, a) else { break };
                 let whole = m == 1 && end - a >= 8;
@@ -464,5 +470,12 @@ mod tests {
         assert!(!sites.is_site(0x1004) && !sites.is_site(0xfff) && !sites.is_site(0x1000 + 64 * 8));
         sites.clear(0x1000, 8);
         assert!(!sites.is_site(0x1003) && !sites.is_trap_site(0x1005));
+        // Above the highest mark nothing is read; below it, all is cleared.
+        sites.mark(0x1030, false);
+        sites.mark(0x1011, true);
+        sites.clear(0x1031, 0x10);
+        assert!(sites.is_site(0x1030) && sites.is_trap_site(0x1011));
+        sites.clear(0x1010, 0x21);
+        assert!(!sites.is_site(0x1030) && !sites.is_trap_site(0x1011));
     }
 }
