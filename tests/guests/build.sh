@@ -59,7 +59,7 @@ flags_for() { # name -> extra flags (one per line)
     case "$1" in
         min_bitmanip) printf '%s\n' -march=rv64gc_zba_zbb_zbc_zbs ;;
         min_zfh_zbk) printf '%s\n' -march=rv64gc_zfh_zbkb_zbkx ;;
-        vector|vector_fp|vector_signal) printf '%s\n' -march=rv64gcv ;;
+        vector|vector_fp|vector_reserved|vector_signal) printf '%s\n' -march=rv64gcv ;;
         vector_crypto) printf '%s\n' -march=rv64gcv_zbc ;;
         vector_rva23) printf '%s\n' -march=rv64gcv_zbb_zbkb ;;
         vector_clang_rvv) printf '%s\n' -O2 -lm ;;

@@ -487,7 +487,8 @@ fn qemu10_rejects_v0_as_masked_source() {
 /// QEMU 10 runs and ferrovm rejects, as the specification reserves them
 /// (KNOWN_QEMU_DIFFERENCES.md): `v0` as `vadc.vvm`'s carry and as its
 /// `vs2`, a widening reduction's `vs1[0]` (2·SEW) inside its `vs2` group,
-/// `vcompress.vm`'s mask inside its `vs2` group. The generator leaves them
+/// `vcompress.vm`'s mask inside its `vs2` group, a masked unit-stride
+/// store of `v0`'s own group. The generator leaves them
 /// out (`reads_v0_as_data`, `reads_with_two_eews`). Fails once QEMU
 /// rejects them too (then the difference can go).
 #[test]
@@ -506,6 +507,8 @@ fn reserved_sources_qemu10_runs_and_ferrovm_rejects() {
         ("vadc.vvm v2, v0, v4, v0 (e32, m1)", 0b010_000, 0, opv(0b010000, 0, 0, 4, 0)),
         ("vwredsum.vs v2, v4, v5 (e8, m2)", 0b000_001, 1, opv(0b110001, 1, 4, 5, 0)),
         ("vcompress.vm v2, v4, v5 (e32, m2)", 0b010_001, 1, opv(0b010111, 1, 4, 5, 2)),
+        // vse32.v v0, (x26), v0.t: x26 points into the case's buffer.
+        ("vse32.v v0, (x26), v0.t (e32, m1)", 0b010_000, 0, 26 << 15 | 6 << 12 | 0x27),
     ];
     for (what, vtype, lmul, word) in cases {
         assert!(

@@ -256,11 +256,23 @@ fn memory<M: VMemory>(v: &mut VState, c: Cfg, inst: VInst, base: u64, stride: u6
     };
     let evl = if matches!(inst.op, Lm | Sm) { c.vl.div_ceil(8) } else { c.vl };
     let regs_per_field = 1i32 << emul.max(0);
+    // An indexed load's destination (SEW) may share registers with its
+    // index (another EEW) only as §5.2 allows, in each field's group; a
+    // segment load's destinations none at all (§7.8.3).
+    let index_overlap_ok = |f: i32| {
+        let seg = (i32::from(inst.vd) + f * regs_per_field) as u8;
+        if fields > 1 {
+            !overlap(seg, emul, inst.vs2, idx_emul)
+        } else {
+            c.sew == idx_eew || overlap_ok(seg, emul, inst.vs2, idx_emul, c.sew > idx_eew)
+        }
+    };
     if !(-3..=3).contains(&emul)
         || fields as i32 * regs_per_field > 8
         || !group_ok(inst.vd, emul)
         || i32::from(inst.vd) + fields as i32 * regs_per_field > 32
         || (indexed && !group_ok(inst.vs2, idx_emul))
+        || (indexed && load && !(0..fields as i32).all(index_overlap_ok))
         || (!inst.unmasked() && load && inst.vd == 0)
     {
         return Err(VTrap::Illegal);
@@ -931,6 +943,31 @@ mod tests {
         // A store that runs off the end faults at element 2 with vstart = 2.
         let r = execute(&mut cpu, vi(VOp::Se, 2, 0, 0, 1, 2), 56, 0, &mut mem);
         assert_eq!((r, cpu.vector.vstart), (Err(VTrap::Fault(64)), 2));
+    }
+
+    #[test]
+    fn indexed_loads_overlap_their_index_only_as_the_spec_allows() {
+        let mut mem = Flat(vec![0; 64]);
+        let mut at = |vtype: i16, inst: VInst| {
+            let mut cpu = Cpu::default();
+            execute(&mut cpu, vi(VOp::Setivli, 0, 0, 4, 1, vtype), 0, 0, &mut mem).unwrap();
+            execute(&mut cpu, inst, 0, 0, &mut mem).map(|_| ())
+        };
+        // `imm`: the index EEW code (0: 8 bits, 2: 32 bits).
+        let lx = |vd, vs2, imm, nf: u8| VInst { flags: 1 | nf << 4, ..vi(VOp::Luxei, vd, vs2, 0, 1, imm) };
+        let (e32m1, e8m1) = (0b010_000, 0b000_000);
+        // vluxei8.v v4, (a0), v4 at e32: a 32-bit destination over an 8-bit
+        // index of EMUL 1/4 (below 1): reserved; v5 is disjoint.
+        assert_eq!(at(e32m1, lx(4, 4, 0, 0)), Err(VTrap::Illegal));
+        assert_eq!(at(e32m1, lx(4, 5, 0, 0)), Ok(()));
+        // vluxei32.v at e8: an 8-bit destination v4 over the 32-bit index
+        // v4..v7 is its lowest part (legal); v5 is not.
+        assert_eq!(at(e8m1, lx(4, 4, 2, 0)), Ok(()));
+        assert_eq!(at(e8m1, lx(5, 4, 2, 0)), Err(VTrap::Illegal));
+        // Same EEW: any overlap; segments: none.
+        assert_eq!(at(e32m1, lx(4, 4, 2, 0)), Ok(()));
+        assert_eq!(at(e32m1, lx(4, 5, 2, 1)), Err(VTrap::Illegal));
+        assert_eq!(at(e32m1, lx(4, 6, 2, 1)), Ok(()));
     }
 
     /// Runs `vsetivli` for `vl` elements of `sew` bytes (LMUL 1), then
