@@ -15,7 +15,9 @@
 //! before VLEN was a parameter). The generator models `vl`,
 //! SEW and LMUL (AVLs are immediates or VLMAX) so that it only emits legal
 //! instructions: register groups aligned, no forbidden overlaps, masked
-//! destinations other than `v0`, and accesses in bounds. Encodings are built
+//! destinations other than `v0`, and accesses in bounds (unit-stride,
+//! strided, segment, fault-only-first, whole-register, mask, and indexed
+//! ones whose offsets it makes first: `VGen::indexed`). Encodings are built
 //! here from the spec's field layout (V 1.0 §31.10), independently of
 //! ferrovm's table.
 //!
@@ -772,7 +774,8 @@ impl VGen<'_> {
         let width = |eew: u32| [0u32, 5, 6, 7][eew as usize];
         let store = self.rng.gen_ratio(1, 2);
         let opcode = if store { STORE_FP } else { LOAD_FP };
-        match self.rng.gen_range(0..4) {
+        match self.rng.gen_range(0..5) {
+            4 => self.indexed(store),
             0 | 1 => {
                 // unit-stride or strided, maybe segmented
                 let eew = self.rng.gen_range(0..4u32);
@@ -859,6 +862,59 @@ impl VGen<'_> {
             }
         }
         let _ = sew;
+    }
+
+    /// An indexed load or store (`vl[u,o]xseg<nf>ei<eew>.v`,
+    /// `vs[u,o]xseg<nf>ei<eew>.v`), its offsets made first in an index
+    /// group at SEW, above the data groups: `vid.v`, `vxor.vi` with a
+    /// constant below 16 (a permutation of `0..max(2^k, 16)`) and `vsll.vi`
+    /// by the bytes of a segment rounded up to a power of two, so that no
+    /// two elements touch the same byte. The index EEW is at most SEW:
+    /// read narrower, the small offsets give bytes of themselves and
+    /// zeros, all in bounds but no longer distinct, so such stores are the
+    /// ordered ones (an unordered store to one address twice may keep
+    /// either value).
+    fn indexed(&mut self, store: bool) {
+        let (sew, lm, vl) = (self.m.sew, self.m.lmul, self.m.vl);
+        let regs = 1u32 << lm.max(0);
+        let eew = self.rng.gen_range(0..=sew);
+        if !(-3..=3).contains(&(eew as i32 - sew as i32 + lm)) {
+            return;
+        }
+        let nf = self.rng.gen_range(1..=(8 / regs).min(4));
+        if (nf + 1) * regs > 16 {
+            return;
+        }
+        let vi = (16 - regs) as u8;
+        let vd = (self.rng.gen_range(0..=(16 - regs - nf * regs) / regs) * regs) as u8;
+        let vm = if !store && vd == 0 { 1 } else { self.vm() };
+        let shift = sew + nf.next_power_of_two().trailing_zeros();
+        let c = self.rng.gen_range(0..16u32);
+        let last = vl.next_power_of_two().max(16) - 1;
+        let span = (last << shift) + (nf << sew);
+        let (half, room) = (self.scaled(256), self.scaled(56));
+        if span >= half {
+            return;
+        }
+        let ordered = (store && eew < sew) || self.rng.gen_ratio(1, 2);
+        push!(self, opv(0b010100, 1, 0, 0b10001, MVV, vi)); // vid.v vi
+        push!(self, opv(0b001011, 1, vi, c, IVI, vi)); // vxor.vi vi, vi, c
+        push!(self, opv(0b100101, 1, vi, shift, IVI, vi)); // vsll.vi vi, vi, shift
+        let off = self.rng.gen_range(0..(half - span).clamp(1, room));
+        self.base(off);
+        let width = [0u32, 5, 6, 7][eew as usize];
+        let mop = if ordered { 0b11 } else { 0b01 };
+        push!(
+            self,
+            (nf - 1) << 29
+                | mop << 26
+                | vm << 25
+                | u32::from(vi) << 20
+                | u32::from(T_ADDR) << 15
+                | width << 12
+                | u32::from(vd) << 7
+                | if store { STORE_FP } else { LOAD_FP }
+        );
     }
 }
 
@@ -1341,6 +1397,40 @@ mod tests {
             }
         }
         assert!(per_sew.iter().all(|&n| n > 0), "FP instructions per SEW 8/16/32/64: {per_sew:?}");
+    }
+
+    /// Indexed loads and stores are generated at every VLEN: unordered
+    /// and ordered, segmented, with each index width.
+    #[test]
+    fn indexed_accesses_are_generated() {
+        for vlen in VLENS {
+            let (mut loads, mut stores, mut ordered, mut segments, mut widths) = (0, 0, 0, 0, [0; 8]);
+            for seed in 0..2000u64 {
+                let mut rng = StdRng::seed_from_u64(seed);
+                let (code, _) = sequence(&mut rng, false, vlen);
+                for insn in &code {
+                    let Insn::Word(w) = *insn else { continue };
+                    let (op, width, mop) = (w & 0x7f, (w >> 12) & 7, (w >> 26) & 3);
+                    if !matches!(op, LOAD_FP | STORE_FP) || !matches!(width, 0 | 5 | 6 | 7) || mop & 1 == 0 {
+                        continue;
+                    }
+                    if op == LOAD_FP {
+                        loads += 1
+                    } else {
+                        stores += 1
+                    }
+                    ordered += usize::from(mop == 3);
+                    segments += usize::from(w >> 29 != 0);
+                    widths[width as usize] += 1;
+                }
+            }
+            eprintln!(
+                "VLEN {vlen}: {loads} indexed loads, {stores} stores, {ordered} ordered, {segments} segmented, index widths {widths:?}"
+            );
+            assert!(loads > 100 && stores > 100, "VLEN {vlen}: {loads} indexed loads, {stores} stores");
+            assert!(ordered > 100 && segments > 50, "VLEN {vlen}: {ordered} ordered, {segments} segmented");
+            assert!([0, 5, 6, 7].iter().all(|&w| widths[w] > 0), "VLEN {vlen}: index widths {widths:?}");
+        }
     }
 
     /// The generator is the same at every VLEN, its bounds scaled: loads
