@@ -1,12 +1,16 @@
 /* Reserved vector encodings that qemu-riscv64 7.2, QEMU 10 and ferrovm all
- * refuse, next to legal neighbours: indexed loads whose destination shares
- * registers with the index vector (V 1.0 "Vector Operands": a destination
- * group may overlap a source group of another EEW only in the lowest part
- * of a wider source, or the highest part of a wider destination when the
- * source's EMUL is at least 1; "Vector Indexed Segment Loads and Stores":
- * a segment load's destinations may not overlap the index at all). Each
- * load reads buf[0] (the index registers hold 0), so a legal one runs.
- * The SIGILL handler steps over the instruction. One line per encoding:
+ * refuse, next to legal neighbours, all about V 1.0 "Vector Operands": a
+ * destination group may overlap a source group of another EEW only in the
+ * lowest part of a wider source, or in the highest part of a wider
+ * destination when the source's EMUL is at least 1 (mask results have EEW
+ * 1). Indexed loads whose destination shares registers with the index
+ * vector ("Vector Indexed Segment Loads and Stores": a segment load's
+ * destinations may not overlap the index at all; each load reads buf[0],
+ * the index registers holding 0, so a legal one runs); widening,
+ * narrowing, extending and compare instructions.
+ * (vwmacc.vv v2, v3, v4 at e8, where v3 is read as vs1 and as part of the
+ * 16-bit accumulator v2..v3, is reserved too, but qemu-riscv64 7.2 runs
+ * it: vector_rva23 has it.) The SIGILL handler steps over the instruction. One line per encoding:
  * 1 = SIGILL. Nothing depends on VLEN (>= 128). Built with -march=rv64gcv;
  * run with --isa max (ferrovm), -cpu rv64,v=true (qemu). */
 #include <signal.h>
@@ -30,8 +34,9 @@ static unsigned buf[64];
     do {                                                                                              \
         int before = sigills;                                                                         \
         __asm__ volatile("mv a0, %0\n"                                                                \
-                         "vsetivli t0, 4, " vset ", tu, mu\n"                                         \
-                         "vmv.v.i v4, 0\n vmv.v.i v5, 0\n vmv.v.i v6, 0\n vmv.v.i v7, 0\n" insn "\n" \
+                         "vsetivli t0, 4, e32, m1, tu, mu\n"                                         \
+                         "vmv.v.i v4, 0\n vmv.v.i v5, 0\n vmv.v.i v6, 0\n vmv.v.i v7, 0\n"         \
+                         "vsetivli t0, 4, " vset ", tu, mu\n" insn "\n"                               \
                          :                                                                            \
                          : "r"(buf)                                                                   \
                          : "a0", "t0", "memory");                                                     \
@@ -58,5 +63,24 @@ int main(void)
     TRY("vluxseg2ei32.v v4, (a0), v5 at e32", "e32, m1", "vluxseg2ei32.v v4, (a0), v5");
     TRY("vluxseg2ei32.v v4, (a0), v6 at e32", "e32, m1", "vluxseg2ei32.v v4, (a0), v6");
     TRY("vloxseg2ei32.v v4, (a0), v4 at e32", "e32, m1", "vloxseg2ei32.v v4, (a0), v4");
+    /* Widening: the 16-bit v2..v3 over an 8-bit source of EMUL 1 in its
+     * highest part (legal), its lowest (reserved), or of EMUL 1/2
+     * (reserved). */
+    TRY("vwadd.vv v2, v3, v4 at e8", "e8, m1", "vwadd.vv v2, v3, v4");
+    TRY("vwadd.vv v2, v2, v4 at e8", "e8, m1", "vwadd.vv v2, v2, v4");
+    TRY("vwadd.vv v2, v2, v4 at e8 mf2", "e8, mf2", "vwadd.vv v2, v2, v4");
+    TRY("vwmacc.vv v2, v2, v4 at e8", "e8, m1", "vwmacc.vv v2, v2, v4");
+    /* Narrowing: the 8-bit v2 or v3 over the 16-bit v2..v3. */
+    TRY("vnsrl.wv v2, v2, v4 at e8", "e8, m1", "vnsrl.wv v2, v2, v4");
+    TRY("vnsrl.wv v3, v2, v4 at e8", "e8, m1", "vnsrl.wv v3, v2, v4");
+    /* vsext.vf2 at e16 m2: the 8-bit v3 is the highest part of v2..v3. */
+    TRY("vsext.vf2 v2, v3 at e16 m2", "e16, m2", "vsext.vf2 v2, v3");
+    TRY("vsext.vf2 v2, v2 at e16 m2", "e16, m2", "vsext.vf2 v2, v2");
+    /* A mask result over the lowest or the second register of v2..v3. */
+    TRY("vmseq.vv v2, v2, v4 at e8 m2", "e8, m2", "vmseq.vv v2, v2, v4");
+    TRY("vmseq.vv v3, v2, v4 at e8 m2", "e8, m2", "vmseq.vv v3, v2, v4");
+    TRY("vmadc.vv v3, v2, v4 at e8 m2", "e8, m2", "vmadc.vv v3, v2, v4");
+    TRY("vmadc.vv v5, v2, v4 at e8 m2", "e8, m2", "vmadc.vv v5, v2, v4");
+    TRY("vmadc.vv v6, v2, v4 at e8 m2", "e8, m2", "vmadc.vv v6, v2, v4");
     return 0;
 }

@@ -412,7 +412,7 @@ int main(void) {
          * reduction's vs1 in vs2, vcompress's mask in vs2; see
          * crates/difftest/KNOWN_QEMU_DIFFERENCES.md.) */
         "vadd.t vs2=v0",   "vadd.t vs1=v0",    "vadd.t",            "vwadd.wv overlap", "vwadd.wv",
-        "vrgatherei16 e8", "vrgatherei16 e16",
+        "vrgatherei16 e8", "vrgatherei16 e16", "vwmacc vd=vs1 high", "vfwmacc vd=vs2 high",
     };
     enum { NT = sizeof names / sizeof names[0] };
     char got[NT + 1];
@@ -457,9 +457,15 @@ int main(void) {
      * e8 (reserved), 16-bit at e16 (legal). */
     TRY(22, E(8, m1), OPV(0x0e, 1, 4, 4, IVV, 2));
     TRY(23, E(16, m1), OPV(0x0e, 1, 4, 4, IVV, 2));
+    /* vwmacc.vv v2, v3, v4 at e8 and vfwmacc.vv v2, v6, v3 at e32: v3 is a
+     * SEW source and the highest register of the 2*SEW accumulator v2..v3,
+     * read at both widths (vwadd.vv v2, v3, v4 is legal: its destination
+     * is not read). */
+    TRY(24, E(8, m1), OPV(0x3d, 1, 4, 3, MVV, 2));
+    TRY(25, E(32, m1), OPV(0x3c, 1, 3, 6, 1, 2));
     got[NT] = 0;
     for (int k = 0; k < NT; k++) printf("%-18s %c\n", names[k], got[k]);
-    static const char want[] = "110111010100000111101010";
+    static const char want[] = "11011101010000011110101011";
     int ok = strcmp(got, want) == 0;
     failures += !ok;
     printf("%s reserved encodings %s\n", ok ? "ok  " : "FAIL", got);

@@ -476,6 +476,11 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
     let scalar = inst.scalar();
     let src1 = |v: &VState, i: usize, sz: usize| if scalar { a & ones(sz) } else { get(v, vs1, i, sz) };
     let check = |ok: bool| if ok { Ok(()) } else { Err(()) };
+    // A mask result (EEW 1, one register) may share a register with a SEW
+    // source group only as its lowest register (§5.2: mask elements have
+    // EEW 1 for the overlap rules).
+    let mask_result_ok =
+        |vd: u8, lm: i32| overlap_ok(vd, 0, vs2, lm, false) && (scalar || overlap_ok(vd, 0, vs1, lm, false));
     // Masked destinations other than masks may not be v0 (§31.5.3).
     let mask_dest = matches!(
         inst.op,
@@ -565,7 +570,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
             }
         }
         Madc | Msbc => {
-            check(group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
+            check(group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)) && mask_result_ok(vd, lm))?;
             let carry_in = !inst.unmasked();
             let mut out = Vec::with_capacity(c.vl);
             for i in c.vstart..c.vl {
@@ -579,7 +584,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
             }
         }
         Mseq | Msne | Msltu | Mslt | Msleu | Msle | Msgtu | Msgt => {
-            check(group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)))?;
+            check(group_ok(vs2, lm) && (scalar || group_ok(vs1, lm)) && mask_result_ok(vd, lm))?;
             let mut out = Vec::with_capacity(c.vl);
             for i in c.vstart..c.vl {
                 if active(v, inst, i) {
@@ -593,12 +598,17 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
         Waddu | Wadd | Wsubu | Wsub | WadduW | WaddW | WsubuW | WsubW | Wmulu | Wmulsu | Wmul | Wmaccu | Wmacc
         | Wmaccsu | Wmaccus => {
             let wide2 = matches!(inst.op, WadduW | WaddW | WsubuW | WsubW);
+            // The 2·SEW destination may share registers with a SEW source
+            // only in its highest part, for a source EMUL of at least 1
+            // (§5.2); a `.w` form's vs2 has its EEW.
             check(
                 sz <= 4
                     && lm < 3
                     && group_ok(vd, lm + 1)
                     && group_ok(vs2, if wide2 { lm + 1 } else { lm })
-                    && (scalar || group_ok(vs1, lm)),
+                    && (scalar || group_ok(vs1, lm))
+                    && (wide2 || overlap_ok(vd, lm + 1, vs2, lm, true))
+                    && (scalar || overlap_ok(vd, lm + 1, vs1, lm, true)),
             )?;
             let w = sz * 2;
             for i in c.vstart..c.vl {
@@ -657,7 +667,16 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
             }
         }
         Nsrl | Nsra | Nclipu | Nclip => {
-            check(sz <= 4 && lm < 3 && group_ok(vd, lm) && group_ok(vs2, lm + 1) && (scalar || group_ok(vs1, lm)))?;
+            // The SEW destination may share registers with the 2·SEW vs2
+            // only in vs2's lowest part (§5.2).
+            check(
+                sz <= 4
+                    && lm < 3
+                    && group_ok(vd, lm)
+                    && group_ok(vs2, lm + 1)
+                    && (scalar || group_ok(vs1, lm))
+                    && overlap_ok(vd, lm, vs2, lm + 1, false),
+            )?;
             let w = sz * 2;
             let bits = (sz * 8) as u32;
             for i in c.vstart..c.vl {
@@ -702,7 +721,7 @@ pub(super) fn compute(v: &mut VState, c: Cfg, inst: VInst, a: u64) -> Result<u64
                 _ => 3,
             };
             let from = sz >> f;
-            check(from >= 1 && group_ok(vd, lm) && group_ok(vs2, lm - f) && !overlap(vd, lm, vs2, lm - f))?;
+            check(from >= 1 && group_ok(vd, lm) && group_ok(vs2, lm - f) && overlap_ok(vd, lm, vs2, lm - f, true))?;
             for i in c.vstart..c.vl {
                 if active(v, inst, i) {
                     let x = get(v, vs2, i, from);
@@ -968,6 +987,39 @@ mod tests {
         assert_eq!(at(e32m1, lx(4, 4, 2, 0)), Ok(()));
         assert_eq!(at(e32m1, lx(4, 5, 2, 1)), Err(VTrap::Illegal));
         assert_eq!(at(e32m1, lx(4, 6, 2, 1)), Ok(()));
+    }
+
+    #[test]
+    fn destinations_overlap_sources_of_other_widths_only_as_the_spec_allows() {
+        let mut mem = Flat(vec![]);
+        let mut at = |vtype: i16, inst: VInst| {
+            let mut cpu = Cpu::default();
+            execute(&mut cpu, vi(VOp::Setivli, 0, 0, 4, 1, vtype), 0, 0, &mut mem).unwrap();
+            execute(&mut cpu, inst, 0, 0, &mut mem).map(|_| ())
+        };
+        let (e8m1, e8m2, e8mf2, e16m2) = (0b000_000, 0b000_001, 0b000_111, 0b001_001);
+        // Widening: the 16-bit v2..v3 over an 8-bit source of EMUL 1 in
+        // its highest part only; of EMUL 1/2 not at all.
+        assert_eq!(at(e8m1, vi(VOp::Wadd, 2, 3, 4, 1, 0)), Ok(()));
+        assert_eq!(at(e8m1, vi(VOp::Wadd, 2, 2, 4, 1, 0)), Err(VTrap::Illegal));
+        assert_eq!(at(e8m1, vi(VOp::Wadd, 2, 4, 2, 1, 0)), Err(VTrap::Illegal));
+        assert_eq!(at(e8mf2, vi(VOp::Wadd, 2, 2, 4, 1, 0)), Err(VTrap::Illegal));
+        // .w: vs2 has the destination's width.
+        assert_eq!(at(e8m1, vi(VOp::WaddW, 2, 2, 4, 1, 0)), Ok(()));
+        // Narrowing: the 8-bit destination on the 16-bit vs2's lowest part.
+        assert_eq!(at(e8m1, vi(VOp::Nsrl, 2, 2, 4, 1, 0)), Ok(()));
+        assert_eq!(at(e8m1, vi(VOp::Nsrl, 3, 2, 4, 1, 0)), Err(VTrap::Illegal));
+        // vsext.vf2 at e16 m2: the 8-bit v3 is v2..v3's highest part.
+        assert_eq!(at(e16m2, vi(VOp::Sext2, 2, 3, 0, 1, 0)), Ok(()));
+        assert_eq!(at(e16m2, vi(VOp::Sext2, 2, 2, 0, 1, 0)), Err(VTrap::Illegal));
+        // A mask result on a source group's lowest register only.
+        assert_eq!(at(e8m2, vi(VOp::Mseq, 2, 2, 4, 1, 0)), Ok(()));
+        assert_eq!(at(e8m2, vi(VOp::Mseq, 3, 2, 4, 1, 0)), Err(VTrap::Illegal));
+        assert_eq!(at(e8m2, vi(VOp::Madc, 5, 2, 4, 1, 0)), Err(VTrap::Illegal));
+        assert_eq!(at(e8m2, vi(VOp::Madc, 6, 2, 4, 1, 0)), Ok(()));
+        // A widening multiply-add reads its 2·SEW destination: no overlap.
+        assert_eq!(at(e8m1, vi(VOp::Wmacc, 2, 4, 3, 1, 0)), Err(VTrap::Illegal));
+        assert_eq!(at(e8m1, vi(VOp::Wmacc, 2, 4, 6, 1, 0)), Ok(()));
     }
 
     /// Runs `vsetivli` for `vl` elements of `sew` bytes (LMUL 1), then

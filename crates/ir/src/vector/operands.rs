@@ -18,7 +18,10 @@
 //! `vs2`'s group (SEW); `vrgatherei16.vv` at SEW ≠ 16 and `vcompress.vm`
 //! (`vs1` a mask) with overlapping sources; indexed stores whose data and
 //! index groups, at different widths, overlap. The destination's overlap
-//! rules (the rest of §5.2 and §5.3) are checked with each operation.
+//! rules (the rest of §5.2 and §5.3) are checked with each operation. A
+//! widening multiply-add reads its destination as a source too (2·SEW):
+//! it may share no register with `vs1` or `vs2` (QEMU 10 agrees; 7.2 runs
+//! it).
 
 use super::{VInst, VOp};
 
@@ -48,12 +51,12 @@ impl Src {
     }
 }
 
-/// The vector sources of `inst` (`vs2`, `vs1`, a store's `vs3`) under SEW
-/// 2^`sew` bits and LMUL 2^`lmul`; the mask `v0` is added by the caller.
-/// Scalar operands, immediates and `vs1` fields that select the operation
-/// are no sources; neither is the destination that multiply-adds read
-/// (§5.2 and QEMU speak of `vs1`/`vs2`).
-fn sources(inst: VInst, sew: i32, lmul: i32) -> [Option<Src>; 2] {
+/// The vector sources of `inst` (`vs2`, `vs1`, a store's `vs3`, a
+/// widening multiply-add's accumulator `vd`) under SEW 2^`sew` bits and
+/// LMUL 2^`lmul`; the mask `v0` is added by the caller. Scalar operands,
+/// immediates and `vs1` fields that select the operation are no sources;
+/// a single-width multiply-add's `vd` is one, but at the EEW of the others.
+fn sources(inst: VInst, sew: i32, lmul: i32) -> [Option<Src>; 3] {
     use VOp::*;
     let (vs1, vs2, vd) = (inst.vs1, inst.vs2, inst.vd);
     let at = |reg, eew| Some(Src::at(reg, eew, sew, lmul));
@@ -69,45 +72,53 @@ fn sources(inst: VInst, sew: i32, lmul: i32) -> [Option<Src>; 2] {
         | Ssubu | Ssub | Aaddu | Aadd | Asubu | Asub | Smul | Ssrl | Ssra | Mseq | Msne | Msltu | Mslt | Msleu
         | Msle | Msgtu | Msgt | Andn | Rol | Ror | Clmul | Clmulh | Rgather | Fadd | Fsub | Frsub | Fmul | Fdiv
         | Frdiv | Fmin | Fmax | Fsgnj | Fsgnjn | Fsgnjx | Fmacc | Fnmacc | Fmsac | Fnmsac | Fmadd | Fnmadd | Fmsub
-        | Fnmsub | Mfeq | Mfne | Mflt | Mfle | Mfgt | Mfge | Fmerge => [at(vs2, sew), v1(sew)],
-        // Widening from SEW: both sources at SEW.
-        Waddu | Wadd | Wsubu | Wsub | Wmulu | Wmulsu | Wmul | Wmaccu | Wmacc | Wmaccsu | Wmaccus | Wsll | Fwadd
-        | Fwsub | Fwmul | Fwmacc | Fwnmacc | Fwmsac | Fwnmsac => [at(vs2, sew), v1(sew)],
+        | Fnmsub | Mfeq | Mfne | Mflt | Mfle | Mfgt | Mfge | Fmerge => [at(vs2, sew), v1(sew), None],
+        // Widening from SEW: both sources at SEW; a multiply-add reads its
+        // 2·SEW destination too, so it may not share a register with
+        // either (`vwmacc.vv v2, v3, v4` at LMUL 1 reads v3 at both widths).
+        Waddu | Wadd | Wsubu | Wsub | Wmulu | Wmulsu | Wmul | Wsll | Fwadd | Fwsub | Fwmul => {
+            [at(vs2, sew), v1(sew), None]
+        }
+        Wmaccu | Wmacc | Wmaccsu | Wmaccus | Fwmacc | Fwnmacc | Fwmsac | Fwnmsac => {
+            [at(vs2, sew), v1(sew), at(vd, sew + 1)]
+        }
         // `vs2` at 2·SEW, `vs1` at SEW.
-        WadduW | WaddW | WsubuW | WsubW | FwaddW | FwsubW | Nsrl | Nsra | Nclipu | Nclip => [at(vs2, sew + 1), v1(sew)],
-        Mv => [None, v1(sew)],
+        WadduW | WaddW | WsubuW | WsubW | FwaddW | FwsubW | Nsrl | Nsra | Nclipu | Nclip => {
+            [at(vs2, sew + 1), v1(sew), None]
+        }
+        Mv => [None, v1(sew), None],
         // Reductions: `vs2` at SEW, element 0 of the register `vs1`.
         Redsum | Redand | Redor | Redxor | Redminu | Redmin | Redmaxu | Redmax | Fredusum | Fredosum | Fredmin
-        | Fredmax => [at(vs2, sew), one(vs1, sew)],
-        Wredsumu | Wredsum | Fwredusum | Fwredosum => [at(vs2, sew), one(vs1, sew + 1)],
-        Rgatherei16 => [at(vs2, sew), at(vs1, 4)],
-        Compress => [at(vs2, sew), Some(Src::mask(vs1))],
-        Mandn | Mand | Mor | Mxor | Morn | Mnand | Mnor | Mxnor => [Some(Src::mask(vs2)), Some(Src::mask(vs1))],
-        Cpop | First | Msbf | Msof | Msif | Iota => [Some(Src::mask(vs2)), None],
+        | Fredmax => [at(vs2, sew), one(vs1, sew), None],
+        Wredsumu | Wredsum | Fwredusum | Fwredosum => [at(vs2, sew), one(vs1, sew + 1), None],
+        Rgatherei16 => [at(vs2, sew), at(vs1, 4), None],
+        Compress => [at(vs2, sew), Some(Src::mask(vs1)), None],
+        Mandn | Mand | Mor | Mxor | Morn | Mnand | Mnor | Mxnor => [Some(Src::mask(vs2)), Some(Src::mask(vs1)), None],
+        Cpop | First | Msbf | Msof | Msif | Iota => [Some(Src::mask(vs2)), None, None],
         // One source at SEW (`vs1` selects the operation, or is `x[rs1]`).
         Brev | Brev8 | Rev8 | Clz | Ctz | CpopV | Slideup | Slidedown | Slide1up | Slide1down | Fslide1up
         | Fslide1down | Fsqrt | Frsqrt7 | Frec7 | Fclass | FcvtXuF | FcvtXF | FcvtFXu | FcvtFX | FcvtRtzXuF
         | FcvtRtzXF | FwcvtXuF | FwcvtXF | FwcvtFXu | FwcvtFX | FwcvtFF | FwcvtRtzXuF | FwcvtRtzXF => {
-            [at(vs2, sew), None]
+            [at(vs2, sew), None, None]
         }
-        MvXS | FmvFS => [one(vs2, sew), None],
+        MvXS | FmvFS => [one(vs2, sew), None, None],
         FncvtXuF | FncvtXF | FncvtFXu | FncvtFX | FncvtFF | FncvtRodFF | FncvtRtzXuF | FncvtRtzXF => {
-            [at(vs2, sew + 1), None]
+            [at(vs2, sew + 1), None, None]
         }
-        Zext2 | Sext2 => [at(vs2, sew - 1), None],
-        Zext4 | Sext4 => [at(vs2, sew - 2), None],
-        Zext8 | Sext8 => [at(vs2, sew - 3), None],
+        Zext2 | Sext2 => [at(vs2, sew - 1), None, None],
+        Zext4 | Sext4 => [at(vs2, sew - 2), None, None],
+        Zext8 | Sext8 => [at(vs2, sew - 3), None, None],
         // Indexed accesses: the index at its own width; stores' data (`vd`
         // is `vs3`) at the instruction's width, or SEW when indexed, one
         // group per field.
-        Luxei | Loxei => [at(vs2, width), None],
-        Suxei | Soxei => [at(vs2, width), at(vd, sew).map(fields)],
-        Se | Sse => [at(vd, width).map(fields), None],
+        Luxei | Loxei => [at(vs2, width), None, None],
+        Suxei | Soxei => [at(vs2, width), at(vd, sew).map(fields), None],
+        Se | Sse => [at(vd, width).map(fields), None, None],
         // No vector source, a whole-register one, or unmasked element
         // groups (the vector crypto spec's own overlap rules).
         Setvli | Setivli | Setvl | Le | Leff | Lse | Lr | Lm | Sr | Sm | Id | MvSX | Mvr | FmvVF | FmvSF | AesdmVv
         | AesdmVs | AesdfVv | AesdfVs | AesemVv | AesemVs | AesefVv | AesefVs | AeszVs | Aeskf1 | Aeskf2 | Sha2ms
-        | Sha2ch | Sha2cl | Ghsh | Gmul | Sm4k | Sm4rVv | Sm4rVs | Sm3me | Sm3c => [None, None],
+        | Sha2ch | Sha2cl | Ghsh | Gmul | Sm4k | Sm4rVv | Sm4rVs | Sm3me | Sm3c => [None, None, None],
     }
 }
 
@@ -116,9 +127,9 @@ fn sources(inst: VInst, sew: i32, lmul: i32) -> [Option<Src>; 2] {
 /// encoding is reserved and the instruction illegal.
 pub fn sources_ok(inst: VInst, sew: usize, lmul: i32) -> bool {
     let sew = sew.trailing_zeros() as i32 + 3;
-    let [a, b] = sources(inst, sew, lmul);
+    let [a, b, c] = sources(inst, sew, lmul);
     let mask = (!inst.unmasked()).then_some(Src::mask(0));
-    let all = [mask, a, b];
+    let all = [mask, a, b, c];
     all.iter().enumerate().all(|(i, x)| {
         all.iter().skip(i + 1).all(|y| match (x, y) {
             (Some(x), Some(y)) => x.eew == y.eew || !x.overlaps(*y),
@@ -177,6 +188,13 @@ mod tests {
         // vrgatherei16.vv: vs1 at 16 bits; at SEW 16 one width, at SEW 8 two.
         assert!(sources_ok(inst(VOp::Rgatherei16, 8, 4, 4, false), 2, 0));
         assert!(!sources_ok(inst(VOp::Rgatherei16, 8, 4, 4, false), 1, 0));
+        // vwmacc.vv v2, v3, v4 at SEW 8: v3 is vs1 (8-bit) and part of the
+        // 16-bit accumulator v2..v3; vs1 = v6 is apart. vmacc's
+        // accumulator has the sources' EEW.
+        assert!(!sources_ok(inst(VOp::Wmacc, 2, 4, 3, false), 1, 0));
+        assert!(!sources_ok(inst(VOp::Fwmacc, 2, 3, 6, false), 4, 0));
+        assert!(sources_ok(inst(VOp::Wmacc, 2, 4, 6, false), 1, 0));
+        assert!(sources_ok(inst(VOp::Macc, 2, 2, 2, false), 1, 0));
         // vcompress.vm: vs1 is a mask.
         assert!(!sources_ok(inst(VOp::Compress, 8, 4, 5, false), 4, 1));
         assert!(sources_ok(inst(VOp::Compress, 8, 4, 6, false), 4, 1));
