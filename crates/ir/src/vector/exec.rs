@@ -122,7 +122,11 @@ pub(super) fn group_ok(reg: u8, emul: i32) -> bool {
 
 /// Whether the groups `[a, a + 2^ea)` and `[b, b + 2^eb)` share a register.
 pub(super) fn overlap(a: u8, ea: i32, b: u8, eb: i32) -> bool {
-    let (na, nb) = (1u8 << ea.max(0), 1u8 << eb.max(0));
+    spans_overlap(a, 1 << ea.max(0), b, 1 << eb.max(0))
+}
+
+/// Whether the registers `[a, a + na)` and `[b, b + nb)` share one.
+pub(super) fn spans_overlap(a: u8, na: u8, b: u8, nb: u8) -> bool {
     a < b.saturating_add(nb) && b < a.saturating_add(na)
 }
 

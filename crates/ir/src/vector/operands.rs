@@ -46,8 +46,7 @@ impl Src {
     }
 
     fn overlaps(self, o: Src) -> bool {
-        u32::from(self.reg) < u32::from(o.reg) + u32::from(o.regs)
-            && u32::from(o.reg) < u32::from(self.reg) + u32::from(self.regs)
+        super::exec::spans_overlap(self.reg, self.regs, o.reg, o.regs)
     }
 }
 
