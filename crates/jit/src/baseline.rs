@@ -71,6 +71,16 @@ pub(crate) const CHAIN_NEXT: usize = 4 + 10 + 10 + 3;
 /// to `r15`).
 const PUSHED: i32 = 40;
 
+/// Host registers that keep guest registers for reads later in the same
+/// block (none of the emitter's scratch registers, nor `r8`, a helper's
+/// fifth argument; `r11` is free past the inner entry). Write-through: the
+/// `Cpu` is written as each guest register is set, as before, so an exit
+/// writes nothing back and the state stays precise at every access; the
+/// cache only turns a read of a register set earlier in the block (a
+/// store-to-load forwarding round trip on the dependency chain, about five
+/// cycles) into a register move. A helper call forgets them (caller-saved).
+const CACHE: [AsmRegister64; 3] = [r9, r10, r11];
+
 /// Why a block was not compiled by the baseline compiler: it holds an op it
 /// does not do (the caller compiles it with Cranelift instead), or the
 /// assembler failed (a ferrovm bug, degraded around the same way).
@@ -102,6 +112,7 @@ struct Scratch {
     uses: Vec<u32>,
     unstored: Vec<bool>,
     stubs: Vec<(Stub, CodeLabel)>,
+    read_later: Vec<u64>,
 }
 
 impl Scratch {
@@ -201,6 +212,16 @@ struct Bl<'a, L: Linker + ?Sized> {
     known_regs: u64,
     known: [u64; 64],
     frame: i32,
+    /// The guest register each of [`CACHE`] holds, if any.
+    cached: [Option<u8>; CACHE.len()],
+    /// When each of [`CACHE`] was last used (the victim is the oldest).
+    cache_used: [u32; CACHE.len()],
+    clock: u32,
+    /// Per op of the block (and one for its terminator), bit `g`: guest
+    /// register `g` is read by a later op before it is set again.
+    read_later: Vec<u64>,
+    /// Index of the op being compiled.
+    at_op: usize,
 }
 
 /// A block's machine code.
@@ -246,9 +267,11 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     // Below the six pushed registers (48 bytes with the return address):
     // a multiple of 16 with them, so that `rsp` is 16-aligned.
     let frame = ((8 * n as i32 + 8 + 15) & !15) - 8;
-    let Scratch { consts, lazy, lazy_list, mut left, defined, mut uses, unstored, stubs } = scratch.take(n);
+    let Scratch { consts, lazy, lazy_list, mut left, defined, mut uses, unstored, stubs, mut read_later } =
+        scratch.take(n);
     block.use_counts_into(&mut uses);
     left.clone_from(&uses);
+    reads_later_into(block, &mut read_later);
     let mut this = Bl {
         a,
         env,
@@ -275,13 +298,18 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         known_regs: 0,
         known: [0; 64],
         frame,
+        cached: [None; CACHE.len()],
+        cache_used: [0; CACHE.len()],
+        clock: 0,
+        read_later,
+        at_op: 0,
     };
     let built = this.block(block, ic_word, hot_at);
     let chains = std::mem::take(&mut this.chains);
     let accesses = std::mem::take(&mut this.accesses);
     let traps = std::mem::take(&mut this.traps);
-    let Bl { a, consts, lazy, lazy_list, left, defined, uses, unstored, stubs, .. } = this;
-    *scratch = Scratch { consts, lazy, lazy_list, left, defined, uses, unstored, stubs };
+    let Bl { a, consts, lazy, lazy_list, left, defined, uses, unstored, stubs, read_later, .. } = this;
+    *scratch = Scratch { consts, lazy, lazy_list, left, defined, uses, unstored, stubs, read_later };
     match built {
         Ok(inner) => {
             let far = a.take_far();
@@ -290,6 +318,22 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         Err(e) => {
             a.reset();
             Err(e)
+        }
+    }
+}
+
+/// For each op of `block` and then its terminator, bit `g` set if guest
+/// register `g` is read by a later op (a `GetReg`) before one sets it.
+fn reads_later_into(block: &Block, out: &mut Vec<u64>) {
+    out.clear();
+    out.resize(block.ops.len() + 1, 0);
+    let mut live = 0u64;
+    for (k, op) in block.ops.iter().enumerate().rev() {
+        out[k] = live;
+        match *op {
+            Op::GetReg { reg, .. } => live |= 1 << (reg.index() & 63),
+            Op::SetReg { reg, .. } => live &= !(1 << (reg.index() & 63)),
+            _ => {}
         }
     }
 }
@@ -499,6 +543,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         }
         let fused = self.fused_compare(block);
         for (k, op) in block.ops.iter().enumerate() {
+            self.at_op = k;
             match (op, fused) {
                 (&Op::Binary { dst, a, b, .. }, Some(cc)) if k + 1 == block.ops.len() => {
                     self.compare(a, b)?;
@@ -510,6 +555,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 _ => self.op(op)?,
             }
         }
+        self.at_op = block.ops.len();
         self.terminator(block, ic_word)?;
         self.emit_stubs()?;
         Ok(inner)
@@ -615,10 +661,52 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 self.unstored[i] = true;
                 continue;
             }
-            self.a.mov(rcx, Self::guest_reg(g))?;
-            self.a.mov(qword_ptr(rsp + 8 * i as i32), rcx)?;
+            match self.cache_reg(g) {
+                Some(h) => self.a.mov(qword_ptr(rsp + 8 * i as i32), h)?,
+                None => {
+                    self.a.mov(rcx, Self::guest_reg(g))?;
+                    self.a.mov(qword_ptr(rsp + 8 * i as i32), rcx)?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Whether guest register `g` is read by an op after this one before
+    /// one sets it.
+    fn read_later(&self, g: u8) -> bool {
+        self.read_later.get(self.at_op).is_some_and(|&m| m & 1 << g != 0)
+    }
+
+    /// The cache register holding guest register `g`, if one does.
+    fn cache_reg(&mut self, g: u8) -> Option<AsmRegister64> {
+        let k = self.cached.iter().position(|&c| c == Some(g))?;
+        self.clock += 1;
+        self.cache_used[k] = self.clock;
+        Some(CACHE[k])
+    }
+
+    /// A cache register for guest register `g` (the caller puts its value
+    /// there): its own, a free one, one whose register no later op reads,
+    /// or the least recently used.
+    fn cache_for(&mut self, g: u8) -> AsmRegister64 {
+        let k = (self.cached.iter().position(|&c| c == Some(g)))
+            .or_else(|| self.cached.iter().position(Option::is_none))
+            .or_else(|| self.cached.iter().position(|&c| c.is_some_and(|c| !self.read_later(c))))
+            .unwrap_or_else(|| (0..CACHE.len()).min_by_key(|&k| self.cache_used[k]).unwrap_or(0));
+        self.cached[k] = Some(g);
+        self.clock += 1;
+        self.cache_used[k] = self.clock;
+        CACHE[k]
+    }
+
+    /// Guest register `g` changes: no cache register holds it any more.
+    fn uncache(&mut self, g: u8) {
+        for c in &mut self.cached {
+            if *c == Some(g) {
+                *c = None;
+            }
+        }
     }
 
     fn check_temp(&self, t: Temp) -> R<usize> {
@@ -647,6 +735,16 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                     self.held = Some((g, held, self.a.position()));
                 }
                 return Ok(());
+            }
+            if let Some(h) = self.cache_reg(g) {
+                return self.a.mov(r, h);
+            }
+            // Read again later (this temporary, or the register by a
+            // later op): into a cache register first.
+            if self.left[i] > 0 || self.read_later(g) {
+                let h = self.cache_for(g);
+                self.a.mov(h, Self::guest_reg(g))?;
+                return self.a.mov(r, h);
             }
             return self.a.mov(r, Self::guest_reg(g));
         }
@@ -771,6 +869,8 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     fn call(&mut self, f: usize) -> R {
         self.mov_imm(rax, f as u64)?;
         self.a.call(rax)?;
+        // Caller-saved: the cache registers are gone.
+        self.cached = [None; CACHE.len()];
         Ok(())
     }
 
@@ -826,16 +926,25 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                         }
                         None => self.known_regs &= !(1 << i),
                     }
+                    let g = i as u8;
                     match self.imm32(src) {
                         Some(k) => {
-                            self.materialize(i as u8)?;
+                            self.materialize(g)?;
                             self.a.mov(at, k)?;
+                            self.uncache(g);
                         }
                         None => {
                             self.get(rax, src)?;
-                            self.materialize(i as u8)?;
+                            self.materialize(g)?;
                             self.a.mov(at, rax)?;
-                            self.held = Some((i as u8, rax, self.a.position()));
+                            // A constant is read as one (`known`).
+                            if self.read_later(g) && self.const_of(src).is_none() {
+                                let h = self.cache_for(g);
+                                self.a.mov(h, rax)?;
+                            } else {
+                                self.uncache(g);
+                            }
+                            self.held = Some((g, rax, self.a.position()));
                         }
                     }
                 }
@@ -1465,6 +1574,108 @@ pub(crate) mod tests {
         let mut stored = [0; 8];
         mem.read_bytes(0x20008, &mut stored).expect("stored");
         assert_eq!(u64::from_le_bytes(stored), 35);
+    }
+
+    /// Guest registers read again later in the block come from the cache
+    /// registers: more of them live than there are cache registers (so
+    /// some are evicted), a helper call in the middle (which clobbers
+    /// them), and a value read before its register is set and used after
+    /// (materialized from the cache). Every register ends as computed
+    /// here, and the `Cpu` holds each as it is set (write-through).
+    #[test]
+    fn cached_guest_registers_survive_eviction_and_helper_calls() {
+        const BLOCK: &str = "block 0x1000..0x1020 {
+                mark 0x1000 4
+                t0 = get x10
+                t1 = const 0x1
+                t2 = add t0, t1
+                set x10, t2
+                mark 0x1004 4
+                t3 = get x10
+                t4 = get x11
+                t5 = mul t3, t4
+                set x12, t5
+                mark 0x1008 4
+                t6 = get x12
+                t7 = get x10
+                t8 = xor t6, t7
+                set x13, t8
+                mark 0x100c 4
+                t9 = get x13
+                t10 = get x11
+                t11 = add t9, t10
+                set x14, t11
+                mark 0x1010 4
+                t12 = get x14
+                t13 = get x11
+                t14 = div t12, t13
+                set x11, t14
+                mark 0x1014 4
+                t15 = get x10
+                t16 = get x12
+                t17 = add t15, t16
+                t18 = get x13
+                t19 = add t17, t18
+                set x10, t19
+                mark 0x1018 4
+                t20 = get x14
+                t21 = add t20, t15
+                t22 = get x11
+                t23 = sub t21, t22
+                set x15, t23
+                mark 0x101c 4
+                ecall 0x101c
+            }";
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[10] = 100;
+        cpu.regs[11] = 7;
+        let exit = run(BLOCK, &mut cpu, &mem, None).expect("compiles");
+        assert_eq!(exit, NativeExit::Ecall);
+        let (x10, x11) = (101u64, 7u64);
+        let x12 = x10 * x11;
+        let x13 = x12 ^ x10;
+        let x14 = x13 + x11;
+        let x11 = x14 / x11;
+        // `t15` was read before x10 was set again.
+        let x15 = x14 + x10 - x11;
+        let x10 = x10 + x12 + x13;
+        assert_eq!(cpu.regs[10..16], [x10, x11, x12, x13, x14, x15]);
+        assert_eq!((cpu.pc, cpu.instret), (0x101c, 8));
+        // A helper need not clobber the cache registers (this one does
+        // not), so the values alone cannot show they are forgotten at the
+        // call: the code must read none after a call before writing it,
+        // and it must read some (the cache is used at all).
+        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut asm = super::Assembler::new().expect("assembler");
+        let block = parse_blocks(BLOCK).expect("parses").remove(0);
+        let code = super::compile(&mut asm, &block, store.env, &mut One(&cell, &counter), 0, None).expect("compiles");
+        let (mut valid, mut reads, mut calls) = ([false; 3], 0, 0);
+        for ins in super::x64::tests::text(&code.bytes) {
+            if ins.starts_with("call") {
+                valid = [false; 3];
+                calls += 1;
+                continue;
+            }
+            let operands: Vec<&str> = ins.split_once(' ').map_or(vec![], |(_, o)| o.split(',').collect());
+            for (k, name) in ["%r9", "%r10", "%r11"].iter().enumerate() {
+                for (at, o) in operands.iter().enumerate() {
+                    if o.trim() != *name {
+                        continue;
+                    }
+                    if at + 1 == operands.len() && (ins.starts_with("mov ") || ins.starts_with("lea ")) {
+                        valid[k] = true;
+                    } else {
+                        assert!(valid[k], "{ins}: {name} read after a call, before it was set");
+                        reads += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(calls, 1, "the division's helper call");
+        assert!(reads >= 4, "only {reads} reads from cache registers");
     }
 
     #[test]

@@ -787,7 +787,7 @@ impl From<Mem> for Target {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Every form against `iced-x86`: both encode the same instruction,
     //! and the decoded instructions must be the same (the encodings may
     //! differ where x86 has two, e.g. `add eax, imm32`).
@@ -797,7 +797,8 @@ mod tests {
 
     use super::*;
 
-    fn text(bytes: &[u8]) -> Vec<String> {
+    /// `bytes` decoded, one instruction per line in GAS syntax.
+    pub(crate) fn text(bytes: &[u8]) -> Vec<String> {
         let mut d = Decoder::with_ip(64, bytes, 0, DecoderOptions::NONE);
         let mut f = GasFormatter::new();
         let mut out = Vec::new();
