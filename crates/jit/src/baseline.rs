@@ -257,8 +257,8 @@ pub(crate) fn compile<L: Linker + ?Sized>(
     hot_at: Option<u32>,
 ) -> R<Compiled> {
     supports(block)?;
-    let Stubs { enter, tail, ret, indirect } = env.baseline;
-    if [enter, tail, ret, indirect[0], indirect[1]].contains(&0) {
+    let Stubs { enter, tail, ret, indirect, leave } = env.baseline;
+    if [enter, tail, ret, indirect[0], indirect[1], leave[0], leave[1]].contains(&0) {
         return Err(Unsupported("the shared baseline stubs are not built".into()));
     }
     let Assembler(a, scratch) = asm;
@@ -460,13 +460,21 @@ pub(crate) struct Stubs {
     /// Takes the frame down and jumps to the shared indirect exit, plain
     /// and for returns (arguments in place).
     pub(crate) indirect: [u64; 2],
+    /// Sets `pc` to `rdx`, takes the frame down and returns
+    /// [`exit::CONTINUE`], then [`exit::HOT`]: the exits that retire
+    /// nothing more (an exit request at a chained exit, a block's entry
+    /// that made it hot) in two instructions of the block's, not four.
+    pub(crate) leave: [u64; 2],
 }
+
+/// The exit codes of [`Stubs::leave`], in order.
+const LEAVE_CODES: [u64; 2] = [exit::CONTINUE, exit::HOT];
 
 impl Stubs {
     /// The machine code of the shared stubs for the store of `env` (its
     /// indirect exits built already), in the order of the fields: the
     /// store installs each and puts its address there.
-    pub(crate) fn code(env: &Env) -> R<[Vec<u8>; 5]> {
+    pub(crate) fn code(env: &Env) -> R<[Vec<u8>; 7]> {
         let mut a = X64::new();
         // Entered with rsp = 8 mod 16 (a call, or a tail call that left
         // the caller's frame as it found it): six pushes make it 8, and a
@@ -506,7 +514,14 @@ impl Stubs {
             *leave = a.finish()?;
         }
         let [plain, ret_exit] = indirect;
-        Ok([enter, tail, ret, plain, ret_exit])
+        let [cont, hot] = LEAVE_CODES.map(|code| {
+            a.mov(qword_ptr(rbx + off::CPU_PC), rdx)?;
+            a.mov(eax, code as u32)?;
+            pop_frame(&mut a)?;
+            a.ret()?;
+            a.finish()
+        });
+        Ok([enter, tail, ret, plain, ret_exit, cont?, hot?])
     }
 }
 
@@ -546,7 +561,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.at_op = k;
             match (op, fused) {
                 (&Op::Binary { dst, a, b, .. }, Some(cc)) if k + 1 == block.ops.len() => {
-                    self.compare(a, b)?;
+                    self.compare(a, b, self.insns)?;
                     // Defined, but only in the flags.
                     self.define(dst, None, None)?;
                     self.unstored[dst.index()] = true;
@@ -585,15 +600,22 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         })
     }
 
-    /// `cmp a, b` (an imm32 `b` folded in).
-    fn compare(&mut self, x: Temp, y: Temp) -> R {
+    /// `cmp a, b` (an imm32 `b` folded in), after adding the block's
+    /// `insns` to `instret`: both ways of its branch retire them all (the
+    /// `add` sets flags, so it goes between the operands' loads and the
+    /// compare).
+    fn compare(&mut self, x: Temp, y: Temp, insns: u32) -> R {
         let k = self.imm32(y);
         self.get(rax, x)?;
         match k {
-            Some(k) => self.a.cmp(rax, k),
+            Some(k) => {
+                self.add_instret(insns)?;
+                self.a.cmp(rax, k)
+            }
             None => {
-                self.get(rcx, y)?;
-                self.a.cmp(rax, rcx)
+                let y = self.operand(rcx, y)?;
+                self.add_instret(insns)?;
+                self.a.cmp(rax, y)
             }
         }
     }
@@ -769,6 +791,21 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.a.mov(r, Self::slot(t))
     }
 
+    /// Temporary `t` as a register operand: the cache register holding it
+    /// (a lazy read of a cached guest register: no move), else `r`, where
+    /// it is loaded.
+    fn operand(&mut self, r: AsmRegister64, t: Temp) -> R<AsmRegister64> {
+        let i = self.check_temp(t)?;
+        if let Some(g) = self.lazy[i]
+            && let Some(h) = self.cache_reg(g)
+        {
+            self.left[i] = self.left[i].saturating_sub(1);
+            return Ok(h);
+        }
+        self.get(r, t)?;
+        Ok(r)
+    }
+
     /// The constant temporary `t` holds, if any.
     fn const_of(&self, t: Temp) -> Option<u64> {
         self.consts.get(t.index()).copied().flatten()
@@ -829,6 +866,13 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         for i in 0..self.stubs.len() {
             let (s, mut l) = self.stubs[i];
             self.a.set_label(&mut l)?;
+            if s.retired == 0
+                && let Some(k) = LEAVE_CODES.iter().position(|&c| c == s.code)
+            {
+                self.mov_imm(rdx, s.pc)?;
+                self.a.jmp_far(self.env.baseline.leave[k])?;
+                continue;
+            }
             self.a.mov(ecx, s.retired)?;
             self.mov_imm(rdx, s.pc)?;
             self.a.mov(eax, s.code as u32)?;
@@ -836,9 +880,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         }
         if let Some(mut leave) = self.leave_dynamic.take() {
             self.a.set_label(&mut leave)?;
-            self.a.mov(ecx, 0u32)?;
-            self.a.mov(eax, exit::CONTINUE as u32)?;
-            self.a.jmp_far(self.env.baseline.tail)?;
+            self.a.jmp_far(self.env.baseline.leave[0])?;
         }
         Ok(())
     }
@@ -1181,21 +1223,45 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 return Ok(());
             }
         }
-        self.get(rcx, y)?;
+        // Ops that take any register as `y` take a cached one as it is;
+        // the rest want it in `rcx` (shift counts in `cl`).
+        let any = matches!(
+            op,
+            Add | Sub
+                | And
+                | Or
+                | Xor
+                | Mul
+                | Eq
+                | Ne
+                | Lt
+                | LtU
+                | Ge
+                | GeU
+                | AddW
+                | SubW
+                | MulW
+                | Min
+                | MinU
+                | Max
+                | MaxU
+        );
+        let y = if any { self.operand(rcx, y)? } else { self.get(rcx, y).map(|()| rcx)? };
+        let y32 = Gpr::<32>(y.0);
         let a = &mut self.a;
         match op {
-            Add => a.add(rax, rcx)?,
-            Sub => a.sub(rax, rcx)?,
-            And => a.and(rax, rcx)?,
-            Or => a.or(rax, rcx)?,
-            Xor => a.xor(rax, rcx)?,
+            Add => a.add(rax, y)?,
+            Sub => a.sub(rax, y)?,
+            And => a.and(rax, y)?,
+            Or => a.or(rax, y)?,
+            Xor => a.xor(rax, y)?,
             // x86 masks shift and rotate counts to the width, as RISC-V does.
             Shl => a.shl(rax, cl)?,
             Shr => a.shr(rax, cl)?,
             Sar => a.sar(rax, cl)?,
             Rol => a.rol(rax, cl)?,
             Ror => a.ror(rax, cl)?,
-            Mul => a.imul_2(rax, rcx)?,
+            Mul => a.imul_2(rax, y)?,
             MulH => {
                 a.imul(rcx)?;
                 a.mov(rax, rdx)?;
@@ -1205,7 +1271,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 a.mov(rax, rdx)?;
             }
             Eq | Ne | Lt | LtU | Ge | GeU => {
-                a.cmp(rax, rcx)?;
+                a.cmp(rax, y)?;
                 match op {
                     Eq => a.sete(al)?,
                     Ne => a.setne(al)?,
@@ -1218,12 +1284,12 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             }
             AddW | SubW | ShlW | ShrW | SarW | MulW | RolW | RorW => {
                 match op {
-                    AddW => a.add(eax, ecx)?,
-                    SubW => a.sub(eax, ecx)?,
+                    AddW => a.add(eax, y32)?,
+                    SubW => a.sub(eax, y32)?,
                     ShlW => a.shl(eax, cl)?,
                     ShrW => a.shr(eax, cl)?,
                     SarW => a.sar(eax, cl)?,
-                    MulW => a.imul_2(eax, ecx)?,
+                    MulW => a.imul_2(eax, y32)?,
                     RolW => a.rol(eax, cl)?,
                     _ => a.ror(eax, cl)?,
                 }
@@ -1242,12 +1308,12 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 a.not(rax)?;
             }
             Min | MinU | Max | MaxU => {
-                a.cmp(rax, rcx)?;
+                a.cmp(rax, y)?;
                 match op {
-                    Min => a.cmovg(rax, rcx)?,
-                    MinU => a.cmova(rax, rcx)?,
-                    Max => a.cmovl(rax, rcx)?,
-                    _ => a.cmovb(rax, rcx)?,
+                    Min => a.cmovg(rax, y)?,
+                    MinU => a.cmova(rax, y)?,
+                    Max => a.cmovl(rax, y)?,
+                    _ => a.cmovb(rax, y)?,
                 }
             }
             // Division (with RISC-V's results for zero and overflow) and
@@ -1383,24 +1449,23 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                     self.a.mov(qword_ptr(rbx + off::CPU_PC), rcx)?;
                     return self.ret(exit::CONTINUE);
                 }
-                // The condition: in the flags (a fused compare) or a value.
+                // The condition: in the flags (a fused compare, the
+                // block's instructions counted before it) or a value.
                 let cc = match self.flags.take() {
                     Some((t, cc)) if t == cond => cc,
                     _ => {
                         self.get(rax, cond)?;
+                        self.add_instret(n)?;
                         self.a.test(rax, rax)?;
                         Cc::Ne
                     }
                 };
-                // Each way counts the block's instructions, polls the exit
-                // request and chains to its target on its own (each has
-                // its own patchable jump).
+                // Each way polls the exit request and chains to its target
+                // on its own (each has its own patchable jump).
                 let mut not_taken = self.a.create_label();
                 self.a.jcc(cc.inverse(), not_taken)?;
-                self.add_instret(n)?;
                 self.chain_direct(taken)?;
                 self.a.set_label(&mut not_taken)?;
-                self.add_instret(n)?;
                 self.chain_direct(fallthrough)?;
             }
             Terminator::JumpIndirect { target, hint } => {

@@ -710,15 +710,24 @@ impl CodeStore {
             let name = if ret { "indirect_return" } else { "indirect_exit" };
             store.env.indirect[usize::from(ret)] = store.install_permanent(name, code)? as u64;
         }
-        let mut at = [0; 5];
-        let names = ["baseline_enter", "baseline_tail", "baseline_ret", "baseline_indirect", "baseline_return"];
+        let mut at = [0; 7];
+        let names = [
+            "baseline_enter",
+            "baseline_tail",
+            "baseline_ret",
+            "baseline_indirect",
+            "baseline_return",
+            "baseline_continue",
+            "baseline_hot",
+        ];
         for ((at, bytes), name) in
             at.iter_mut().zip(crate::baseline::Stubs::code(&store.env).map_err(codegen)?).zip(names)
         {
             *at = store.install_permanent(name, bytes)? as u64;
         }
-        let [enter, tail, ret, plain, ret_exit] = at;
-        store.env.baseline = crate::baseline::Stubs { enter, tail, ret, indirect: [plain, ret_exit] };
+        let [enter, tail, ret, plain, ret_exit, cont, hot] = at;
+        store.env.baseline =
+            crate::baseline::Stubs { enter, tail, ret, indirect: [plain, ret_exit], leave: [cont, hot] };
         Ok(store)
     }
 
