@@ -1743,6 +1743,59 @@ pub(crate) mod tests {
         assert!(reads >= 4, "only {reads} reads from cache registers");
     }
 
+    /// An exit request found at a chained exit leaves (through the shared
+    /// `leave` stub) at that way's target, the block's instructions
+    /// counted once whichever way the branch went (a fused compare and a
+    /// value condition).
+    #[test]
+    fn an_exit_request_leaves_at_the_branch_target_with_the_block_retired() {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let fused = "block 0x1000..0x1008 {
+            mark 0x1000 4
+            t0 = const 0x9
+            set x5, t0
+            mark 0x1004 4
+            t1 = get x6
+            t2 = get x7
+            t3 = ltu t1, t2
+            branch t3, 0x2000, 0x1008
+        }";
+        let value = "block 0x1000..0x1008 {
+            mark 0x1000 4
+            t0 = const 0x9
+            set x5, t0
+            mark 0x1004 4
+            t1 = get x6
+            t2 = get x7
+            t3 = ltu t1, t2
+            set x8, t3
+            branch t3, 0x2000, 0x1008
+        }";
+        for text in [fused, value] {
+            for (x6, target) in [(1, 0x2000), (5, 0x1008)] {
+                let block = parse_blocks(text).expect("parses").remove(0);
+                let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
+                let cell = store.new_cell(block.start);
+                let counter = AtomicU32::new(0);
+                let mut c = store.compiler();
+                let flavor = Flavor { optimize: false, hot_at: None, checked: false };
+                let mut f =
+                    store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter)).expect("compiles");
+                let code = store.install(&mut f).expect("installs");
+                store.link(&cell, &code);
+                let thread = store.thread();
+                thread.context().exit_request.store(1, Ordering::Relaxed);
+                let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+                (cpu.regs[6], cpu.regs[7]) = (x6, 3);
+                let exit = store.run(&thread, &mut cpu, &cell).expect("compiled code ran");
+                assert_eq!(exit, NativeExit::Continue);
+                assert_eq!((cpu.pc, cpu.instret, cpu.regs[5]), (target, 2, 9), "{text}");
+                store.unlink(&cell);
+                store.retire(code);
+            }
+        }
+    }
+
     #[test]
     fn a_failed_check_leaves_precisely() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
