@@ -19,7 +19,8 @@
 //! * `rbx` holds `cpu`, `r12` `ctx`, `r13` the host base of guest memory,
 //!   `r14` the page-permission table, `r15` the guest limit (all
 //!   callee-saved, pushed on entry;
-//!   guest registers are read from the `Cpu` where they are used);
+//!   guest registers are read from the `Cpu` where they are used, but one
+//!   set earlier in the block is kept in `r9`-`r11` too, see [`CACHE`]);
 //!   IR temporaries live in stack slots (`[rsp + 8 * t]`), constants are
 //!   folded into the ops that use them.
 //! * Two ways in: the entry of the `tail` convention, which pushes the
