@@ -1531,6 +1531,17 @@ pub(crate) mod tests {
     /// Compiles `text` (one block) with the baseline compiler and runs it
     /// once from `cpu`.
     fn run(text: &str, cpu: &mut Cpu, mem: &Arc<AddressSpace>, hot_at: Option<u32>) -> crate::Result<NativeExit> {
+        run_requested(text, cpu, mem, hot_at, false)
+    }
+
+    /// [`run`], with the thread's exit request set first if `request`.
+    fn run_requested(
+        text: &str,
+        cpu: &mut Cpu,
+        mem: &Arc<AddressSpace>,
+        hot_at: Option<u32>,
+        request: bool,
+    ) -> crate::Result<NativeExit> {
         let block = parse_blocks(text).expect("parses").remove(0);
         let store = CodeStore::new(mem, JitOptions::default())?;
         let cell = store.new_cell(block.start);
@@ -1541,6 +1552,7 @@ pub(crate) mod tests {
         let code = store.install(&mut f)?;
         store.link(&cell, &code);
         let thread = store.thread();
+        thread.context().exit_request.store(u8::from(request), Ordering::Relaxed);
         let exit = store.run(&thread, cpu, &cell).expect("compiled code ran");
         store.unlink(&cell);
         store.retire(code);
@@ -1758,38 +1770,15 @@ pub(crate) mod tests {
             t3 = ltu t1, t2
             branch t3, 0x2000, 0x1008
         }";
-        let value = "block 0x1000..0x1008 {
-            mark 0x1000 4
-            t0 = const 0x9
-            set x5, t0
-            mark 0x1004 4
-            t1 = get x6
-            t2 = get x7
-            t3 = ltu t1, t2
-            set x8, t3
-            branch t3, 0x2000, 0x1008
-        }";
-        for text in [fused, value] {
+        // The condition used twice: a value, not the flags.
+        let value = fused.replace("branch", "set x8, t3\n            branch");
+        for text in [fused, &value] {
             for (x6, target) in [(1, 0x2000), (5, 0x1008)] {
-                let block = parse_blocks(text).expect("parses").remove(0);
-                let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
-                let cell = store.new_cell(block.start);
-                let counter = AtomicU32::new(0);
-                let mut c = store.compiler();
-                let flavor = Flavor { optimize: false, hot_at: None, checked: false };
-                let mut f =
-                    store.compile_baseline(&mut c, &block, flavor, &mut One(&cell, &counter)).expect("compiles");
-                let code = store.install(&mut f).expect("installs");
-                store.link(&cell, &code);
-                let thread = store.thread();
-                thread.context().exit_request.store(1, Ordering::Relaxed);
                 let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
                 (cpu.regs[6], cpu.regs[7]) = (x6, 3);
-                let exit = store.run(&thread, &mut cpu, &cell).expect("compiled code ran");
+                let exit = run_requested(text, &mut cpu, &mem, None, true).expect("compiles");
                 assert_eq!(exit, NativeExit::Continue);
                 assert_eq!((cpu.pc, cpu.instret, cpu.regs[5]), (target, 2, 9), "{text}");
-                store.unlink(&cell);
-                store.retire(code);
             }
         }
     }
