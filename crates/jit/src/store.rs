@@ -1497,6 +1497,81 @@ mod tests {
         assert!(latch < exit, "latch at {latch}, exit at {exit} in {rpo:?}");
     }
 
+    /// A loop at 0x1000 with two back edges (0x1008 and 0x100c, picked by
+    /// `x7`), written in an order where its blocks' own edges also went
+    /// backwards (0x100c and 0x1008 before 0x1004), counting `x6` down
+    /// and adding 1 or 2 to `x5` each round; an `ecall` at 0x1010 when
+    /// `x6` reaches 0.
+    const TWO_LATCHES: &str = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
+                               t2 = add t0, t1\n set x6, t2\n branch t2, 0x1004, 0x1010\n}\n\
+                               block 0x100c..0x1010 {\n mark 0x100c 4\n t0 = get x5\n t1 = const 0x2\n \
+                               t2 = add t0, t1\n set x5, t2\n jump 0x1000\n}\n\
+                               block 0x1008..0x100c {\n mark 0x1008 4\n t0 = get x5\n t1 = const 0x1\n \
+                               t2 = add t0, t1\n set x5, t2\n jump 0x1000\n}\n\
+                               block 0x1004..0x1008 {\n mark 0x1004 4\n t0 = get x7\n branch t0, 0x1008, 0x100c\n}\n\
+                               block 0x1010..0x1014 {\n mark 0x1010 4\n ecall 0x1010\n}";
+
+    /// Only a loop's back edges poll the exit request
+    /// (`translation_order`): [`TWO_LATCHES`]'s region reads it on its two
+    /// back edges; in the order its blocks were given, on four edges.
+    #[test]
+    fn only_back_edges_poll() {
+        use cranelift_codegen::ir::InstructionData;
+        let store = store();
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        optimized(&store, &mut c, TWO_LATCHES, &mut One(&cell, &counter));
+        let func = &c.cl.func;
+        let entry = func.layout.entry_block().expect("an entry block");
+        let ctx = func.dfg.block_params(entry)[1];
+        let polls = func
+            .layout
+            .blocks()
+            .flat_map(|b| func.layout.block_insts(b))
+            .filter(|&i| match func.dfg.insts[i] {
+                InstructionData::Load { opcode: Opcode::Uload8, arg, offset, .. } => {
+                    arg == ctx && i32::from(offset) == crate::abi::offsets::CTX_EXIT_REQUEST
+                }
+                _ => false,
+            })
+            .count();
+        assert_eq!(polls, 2, "{}", func.display());
+    }
+
+    /// A back edge's poll leaves with the round it ends retired and its
+    /// registers written back, at the loop's head; without a request the
+    /// loop runs to its end. Both ways round the loop (`x7` set or not).
+    #[test]
+    fn a_back_edges_poll_leaves_at_the_loops_head_with_the_round_written_back() {
+        for (x7, step) in [(1, 1), (0, 2)] {
+            for request in [true, false] {
+                let store = store();
+                let cell = store.new_cell(0x1000);
+                let counter = AtomicU32::new(0);
+                let mut c = store.compiler();
+                let mut f = optimized(&store, &mut c, TWO_LATCHES, &mut One(&cell, &counter));
+                let code = store.install(&mut f).expect("installs");
+                store.link(&cell, &code);
+                let thread = store.thread();
+                thread.context().exit_request.store(u8::from(request), Ordering::Relaxed);
+                let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+                cpu.regs[6] = 5;
+                cpu.regs[7] = x7;
+                let exit = store.run(&thread, &mut cpu, &cell);
+                store.unlink(&cell);
+                store.retire(code);
+                let got = (exit, cpu.pc, cpu.regs[5], cpu.regs[6], cpu.instret);
+                if request {
+                    assert_eq!(got, (Some(NativeExit::Continue), 0x1000, step, 4, 3), "x7 = {x7}");
+                } else {
+                    // Four full rounds, the fifth's head, and the ecall.
+                    assert_eq!(got, (Some(NativeExit::Ecall), 0x1010, 4 * step, 0, 4 * 3 + 2), "x7 = {x7}");
+                }
+            }
+        }
+    }
+
     /// [`One`], guessing that the indirect jump of the block at 0x1000
     /// goes to 0x1100 when `guess`.
     struct Guess<'a>(One<'a>, bool);
