@@ -358,7 +358,8 @@ mod tests {
 
     #[test]
     fn missing_ferrovm_binary_makes_every_ferrovm_engine_missing() {
-        let dir = std::env::temp_dir().join(format!("ferrovm-bench-test-engine-{}", std::process::id()));
+        // Scratch files carry the pid; the directory is shared and stays.
+        let dir = std::env::temp_dir().join("ferrovm-bench-test-scratch");
         let scratch = Scratch::new(&dir).unwrap();
         let f = Ferrovm::probe(Path::new("/nonexistent/ferrovm"));
         let e = f.engine("interp", &[], &[], None, &scratch);
@@ -392,5 +393,6 @@ mod tests {
         );
         let cfg = f.engine("interp", &["--no-opt".into()], &[("A".into(), "1".into())], Some(&w), &scratch);
         assert_eq!(cfg.name, "interp A=1 --no-opt");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -185,7 +185,8 @@ mod tests {
     }
 
     fn scratch() -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ferrovm-bench-test-measure-{}", std::process::id()));
+        // Scratch files carry the pid; the directory is shared and stays.
+        let dir = std::env::temp_dir().join("ferrovm-bench-test-scratch");
         Scratch::new(&dir).unwrap()
     }
 

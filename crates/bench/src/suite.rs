@@ -221,6 +221,12 @@ pub(crate) mod tests {
         pub natives: Vec<PathBuf>,
     }
 
+    impl Drop for Fake {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
     pub(crate) fn fake(tag: &str, guests: &[(&str, &str)]) -> Fake {
         let dir = std::env::temp_dir().join(format!("ferrovm-bench-test-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("bin")).unwrap();
