@@ -1546,21 +1546,10 @@ mod tests {
     fn a_back_edges_poll_leaves_at_the_loops_head_with_the_round_written_back() {
         for (x7, step) in [(1, 1), (0, 2)] {
             for request in [true, false] {
-                let store = store();
-                let cell = store.new_cell(0x1000);
-                let counter = AtomicU32::new(0);
-                let mut c = store.compiler();
-                let mut f = optimized(&store, &mut c, TWO_LATCHES, &mut One(&cell, &counter));
-                let code = store.install(&mut f).expect("installs");
-                store.link(&cell, &code);
-                let thread = store.thread();
-                thread.context().exit_request.store(u8::from(request), Ordering::Relaxed);
                 let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
                 cpu.regs[6] = 5;
                 cpu.regs[7] = x7;
-                let exit = store.run(&thread, &mut cpu, &cell);
-                store.unlink(&cell);
-                store.retire(code);
+                let (exit, _) = run_region(TWO_LATCHES, false, request, &mut cpu);
                 let got = (exit, cpu.pc, cpu.regs[5], cpu.regs[6], cpu.instret);
                 if request {
                     assert_eq!(got, (Some(NativeExit::Continue), 0x1000, step, 4, 3), "x7 = {x7}");
@@ -1590,10 +1579,10 @@ mod tests {
         }
     }
 
-    /// Runs `text`'s blocks, compiled as one region with or without the
-    /// guess of [`Guess`], from 0x1000 with `x5` = 0x1100 and `x6` = 5:
-    /// the exit, the CPU, and the indirect jumps that left the region.
-    fn run_guessed(text: &str, guess: bool) -> (Option<NativeExit>, Cpu, u64) {
+    /// Runs `text`'s blocks, compiled as one region entered at 0x1000 with
+    /// or without the guess of [`Guess`], on `cpu`, with an exit requested
+    /// or not: the exit, and the indirect jumps that left the region.
+    fn run_region(text: &str, guess: bool, request: bool, cpu: &mut Cpu) -> (Option<NativeExit>, u64) {
         let store = store();
         let cell = store.new_cell(0x1000);
         let counter = AtomicU32::new(0);
@@ -1602,13 +1591,21 @@ mod tests {
         let code = store.install(&mut f).expect("installs");
         store.link(&cell, &code);
         let thread = store.thread();
-        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
-        cpu.regs[5] = 0x1100;
-        cpu.regs[6] = 5;
-        let exit = store.run(&thread, &mut cpu, &cell);
+        thread.context().exit_request.store(u8::from(request), Ordering::Relaxed);
+        let exit = store.run(&thread, cpu, &cell);
         let left = thread.context().indirect_jumps.load(Ordering::Relaxed);
         store.unlink(&cell);
         store.retire(code);
+        (exit, left)
+    }
+
+    /// [`run_region`] from 0x1000 with `x5` = 0x1100 and `x6` = 5: the
+    /// exit, the CPU, and the indirect jumps that left the region.
+    fn run_guessed(text: &str, guess: bool) -> (Option<NativeExit>, Cpu, u64) {
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[5] = 0x1100;
+        cpu.regs[6] = 5;
+        let (exit, left) = run_region(text, guess, false, &mut cpu);
         (exit, cpu, left)
     }
 
