@@ -179,7 +179,10 @@ impl Vm {
             if r.cell.code.load(Ordering::Relaxed) == store.stub() {
                 return false;
             }
-            let uses = r.entries.swap(0, Ordering::Relaxed);
+            // Most were not entered through the dispatcher since the last
+            // walk (chained code): read first, so that their lines are not
+            // written (and taken from the guest threads' caches) for nothing.
+            let uses = if r.entries.load(Ordering::Relaxed) == 0 { 0 } else { r.entries.swap(0, Ordering::Relaxed) };
             if uses > 0 {
                 r.used.store(tick, Ordering::Relaxed);
                 let count = r.score.at(cfg, tick).max(uses as f32);
