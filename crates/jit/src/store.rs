@@ -1467,6 +1467,17 @@ mod tests {
         store.compile(c, &blocks, flavor, linker).expect("compiles")
     }
 
+    /// A compiler holding the Cranelift function of `text`'s blocks
+    /// compiled as one optimized region entered at 0x1000.
+    fn optimized_ir(text: &str) -> Compiler {
+        let store = store();
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut c = store.compiler();
+        optimized(&store, &mut c, text, &mut One(&cell, &counter));
+        c
+    }
+
     /// A loop whose branch takes its back edge (`branch t2, 0x1000,
     /// 0x1004`, the taken way first, as the guest's `bnez` has it) gets its
     /// latch laid out before its exit: Cranelift lowers blocks in the
@@ -1476,13 +1487,9 @@ mod tests {
     /// all the code after the loop (see `Tr::loop_rank`).
     #[test]
     fn a_loops_latch_is_laid_out_before_its_exit() {
-        let store = store();
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut c = store.compiler();
         let text = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
                     t2 = add t0, t1\n set x6, t2\n branch t2, 0x1000, 0x1004\n}";
-        optimized(&store, &mut c, text, &mut One(&cell, &counter));
+        let c = optimized_ir(text);
         let func = &c.cl.func;
         let cfg = ControlFlowGraph::with_function(func);
         let rpo: Vec<_> = DominatorTree::with_function(func, &cfg).cfg_rpo().copied().collect();
@@ -1517,11 +1524,7 @@ mod tests {
     #[test]
     fn only_back_edges_poll() {
         use cranelift_codegen::ir::InstructionData;
-        let store = store();
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut c = store.compiler();
-        optimized(&store, &mut c, TWO_LATCHES, &mut One(&cell, &counter));
+        let c = optimized_ir(TWO_LATCHES);
         let func = &c.cl.func;
         let entry = func.layout.entry_block().expect("an entry block");
         let ctx = func.dfg.block_params(entry)[1];
