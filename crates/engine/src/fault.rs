@@ -231,3 +231,45 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
         }
     }
 }
+
+/// The fault of the load or store at `cpu.pc` with its own address, for a
+/// trap-mode fault `f` that reports the guest limit instead (a failed
+/// limit check, which knows only that the address is beyond the guest's
+/// space or wrapped around into its first page: see the JIT's
+/// `Tr::trap_check`), when `cpu`'s registers are precise at that access
+/// (code that writes them through, run while the guest has a handler for
+/// the fault and can see its address). Anything else is left as it is.
+pub(crate) fn with_access_address(
+    mem: &ferrovm_mem::AddressSpace,
+    cpu: &ferrovm_ir::Cpu,
+    f: ferrovm_mem::Fault,
+) -> ferrovm_mem::Fault {
+    use ferrovm_mem::{FaultKind, GUEST_LIMIT};
+    use ferrovm_riscv::Opcode as O;
+    if f.addr != GUEST_LIMIT {
+        return f;
+    }
+    let Ok(half) = mem.fetch_u16(cpu.pc) else { return f };
+    let inst = if half & 3 != 3 {
+        ferrovm_riscv::decode16(half)
+    } else {
+        match mem.fetch_u32(cpu.pc) {
+            Ok(word) => ferrovm_riscv::decode(word),
+            Err(_) => return f,
+        }
+    };
+    let base = cpu.regs[usize::from(inst.rs1)];
+    // What the lifter makes of it: a load or store at `x[rs1] + imm`, a
+    // cache-block operation's access at its block (`lift::cmo`).
+    let addr = match inst.op {
+        O::Lb | O::Lh | O::Lw | O::Ld | O::Lbu | O::Lhu | O::Lwu | O::Sb | O::Sh | O::Sw | O::Sd => {
+            base.wrapping_add(inst.imm as u64)
+        }
+        O::Flh | O::Flw | O::Fld | O::Fsh | O::Fsw | O::Fsd => base.wrapping_add(inst.imm as u64),
+        O::CboClean | O::CboFlush => base,
+        O::CboZero => base & !(ferrovm_riscv::lift::CACHE_BLOCK - 1),
+        _ => return f,
+    };
+    let kind = if addr < GUEST_LIMIT && mem.page_mapped(addr) { FaultKind::Protection } else { FaultKind::Unmapped };
+    ferrovm_mem::Fault { addr, kind, ..f }
+}

@@ -481,10 +481,12 @@ impl Vcpu {
             NativeExit::Illegal { bits } => Some(Exit::Illegal { bits }),
             NativeExit::Fault(f) => {
                 let at = self.shared.ctx.trapped.swap(0, Ordering::Relaxed);
-                if at != 0 {
-                    self.vm.demote_to_checked(at, crate::vm::Demotion::Faulted);
+                if at == 0 {
+                    return Some(Exit::Fault(f));
                 }
-                Some(Exit::Fault(f))
+                self.vm.demote_to_checked(at, crate::vm::Demotion::Faulted);
+                // Registers precise at the access: its address is known.
+                Some(Exit::Fault(crate::fault::with_access_address(&vm.mem, &self.cpu, f)))
             }
             NativeExit::FenceI => {
                 vm.fence_i();

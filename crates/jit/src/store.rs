@@ -1504,6 +1504,56 @@ mod tests {
         assert!(latch < exit, "latch at {latch}, exit at {exit} in {rpo:?}");
     }
 
+    /// The limit checks in an optimized region of `text`'s blocks compiled
+    /// with trap-mode accesses ([`crate::MemAccess::Trap`]).
+    fn limit_checks(text: &str) -> usize {
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let options = crate::JitOptions { mem: crate::MemAccess::Trap, ..crate::JitOptions::default() };
+        let store = CodeStore::new(&mem, options).expect("store");
+        let (cell, counter) = (store.new_cell(0x1000), AtomicU32::new(0));
+        let mut c = store.compiler();
+        optimized(&store, &mut c, text, &mut One(&cell, &counter));
+        let func = &c.cl.func;
+        func.layout
+            .blocks()
+            .flat_map(|b| func.layout.block_insts(b))
+            .filter(|&i| func.dfg.insts[i].opcode() == Opcode::Trapnz)
+            .count()
+    }
+
+    /// An AES round's lookups, `x17 + ((xN & 0xff) << 2)` with four
+    /// indexes at offsets 0, 0x400, 0x800 and 0xc00 (four 1 KiB tables),
+    /// take one limit check (`trap_bases`): the last byte any index reaches
+    /// is 4 KiB - 1 past the tables' address. A fifth at 0xc04 may reach
+    /// past that and is checked on its own. Loads through one sum at
+    /// offsets 0 to 0xc04 take the sum's one check, as before.
+    #[test]
+    fn table_lookups_share_their_tables_limit_check() {
+        // Lookup k at `off`: `x(5 + k) & 0xff`, scaled by 4 and added to
+        // x17, or the sum `t6` of the first index.
+        let lookup = |k: usize, off: u32, own_index: bool| {
+            let t = 10 + 5 * k;
+            let (a, b, c, v) = (t + 1, t + 2, t + 3, t + 4);
+            let sum = if own_index {
+                format!(" t{t} = get x{}\n t{a} = and t{t}, t2\n t{b} = shl t{a}, t4\n t{c} = add t0, t{b}\n", 5 + k)
+            } else {
+                String::new()
+            };
+            let base = if own_index { c } else { 6 };
+            format!("{sum} t{v} = load.32s t{base}+{off}\n set x{}, t{v}\n", 20 + k)
+        };
+        let block = |offsets: &[u32], own_index: bool| {
+            let loads: String = offsets.iter().enumerate().map(|(k, &off)| lookup(k, off, own_index)).collect();
+            format!(
+                "block 0x1000..0x1004 {{\n mark 0x1000 4\n t0 = get x17\n t1 = get x15\n t2 = const 0xff\n \
+                 t3 = and t1, t2\n t4 = const 0x2\n t5 = shl t3, t4\n t6 = add t0, t5\n{loads} jump 0x1004\n}}"
+            )
+        };
+        assert_eq!(limit_checks(&block(&[0, 0x400, 0x800, 0xc00], true)), 1);
+        assert_eq!(limit_checks(&block(&[0, 0x400, 0x800, 0xc00, 0xc04], true)), 2);
+        assert_eq!(limit_checks(&block(&[0, 0x400, 0x800, 0xc00, 0xc04], false)), 1);
+    }
+
     /// A loop at 0x1000 with two back edges (0x1008 and 0x100c, picked by
     /// `x7`), written in an order where its blocks' own edges also went
     /// backwards (0x100c and 0x1008 before 0x1004), counting `x6` down

@@ -189,9 +189,10 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// With `env.trap`: the lowest offset of the current block's loads and
     /// stores through each base temporary, and the bases whose limit check
     /// is done (see [`Tr::trap_check`]); and the block's temporaries that
-    /// are another plus a constant (see [`trap_bases`]).
+    /// are another plus a constant, or plus a small index (see
+    /// [`trap_bases`]).
     trap_bases: Vec<(ferrovm_ir::Temp, i64, bool)>,
-    trap_roots: HashMap<ferrovm_ir::Temp, (ferrovm_ir::Temp, i64)>,
+    trap_roots: HashMap<ferrovm_ir::Temp, Rooted>,
     /// Blocks made now are on a cold path (a group's fallback checks).
     cold: bool,
     /// Guest registers are stored to the `Cpu` as they are set (unoptimized
@@ -232,12 +233,12 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     pcs: Vec<(u64, u32)>,
 }
 
-/// How far above the lowest offset through a base temporary a trap-mode
-/// access's offset may be for one limit check to cover it (see
-/// `Tr::trap_check`): so that its last byte is at most 4 KiB past the
-/// checked address (the guard past the reservation is far larger, and the
-/// guest's first 4 KiB are not mapped while checks are grouped).
-const TRAP_SPAN: i64 = 4096 - 8;
+/// How far past the lowest address through a base temporary a trap-mode
+/// access's bytes may reach for one limit check to cover it (see
+/// `Tr::trap_check`): its last byte at most 4 KiB - 1 past the checked
+/// address (the guard past the reservation is far larger, and the guest's
+/// first 4 KiB are not mapped while checks are grouped).
+const TRAP_REACH: i64 = 4096;
 
 /// Most direct accesses in one function: each has its own trap code (its
 /// number plus one), so that an access whose layout does not allow direct
@@ -331,49 +332,130 @@ fn access_groups(block: &Block) -> HashMap<ferrovm_ir::Temp, AccessGroup> {
     groups
 }
 
+/// A base temporary that is another (its root) plus a constant and plus
+/// a value known to lie in `0..=span` (a table index: `(x & 0xff) << 2`,
+/// a byte loaded unsigned, `x >> 24` of a word), see [`trap_bases`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rooted {
+    root: ferrovm_ir::Temp,
+    delta: i64,
+    span: u64,
+}
+
 /// The base temporaries of `block`'s loads and stores, each with the
 /// lowest offset it is used with (for [`Tr::trap_check`]), none checked.
 /// A base that is another temporary plus a constant (a pointer bumped by
 /// `addi` between a load and a store: `lw a6, 0(a5); addi a5, a5, 4; sw
 /// a6, -4(a5)`) counts as that one (its root, in `roots` with the
-/// constant) at the offset plus the constant: one check covers both.
+/// constant) at the offset plus the constant: one check covers both. So
+/// does a base that is another plus a small value known not to be
+/// negative (an index into a table, `roots` holding its largest value):
+/// the check of the root at its lowest offset covers such an access when
+/// every address the index may give is within the check's reach
+/// ([`TRAP_REACH`]), so an AES round's sixteen lookups in its four 1 KiB
+/// tables take one check instead of sixteen.
 fn trap_bases(
     block: &Block,
     bases: &mut Vec<(ferrovm_ir::Temp, i64, bool)>,
-    roots: &mut HashMap<ferrovm_ir::Temp, (ferrovm_ir::Temp, i64)>,
+    roots: &mut HashMap<ferrovm_ir::Temp, Rooted>,
 ) {
     /// Constants this far from zero are not folded in (an address far
     /// from its root's: checked on its own).
     const NEAR: u64 = 1 << 20;
-    bases.clear();
     roots.clear();
     let mut consts = HashMap::new();
+    // Temporaries known to be at most this (and not negative), for the
+    // ones that may be an index within a check's reach.
+    let mut bounds: HashMap<ferrovm_ir::Temp, u64> = HashMap::new();
+    let small = |b: u64| (b < TRAP_REACH as u64).then_some(b);
+    // Every load and store: base, offset, size.
+    let mut accesses = Vec::new();
     for op in &block.ops {
         match *op {
-            Op::Const { dst, value } if value.wrapping_add(NEAR) < 2 * NEAR => {
-                consts.insert(dst, value as i64);
+            Op::Const { dst, value } => {
+                if value.wrapping_add(NEAR) < 2 * NEAR {
+                    consts.insert(dst, value as i64);
+                }
+                if let Some(b) = small(value) {
+                    bounds.insert(dst, b);
+                }
             }
             Op::Binary { op: BinOp::Add, dst, a, b } => {
-                let (t, c) = match (consts.get(&a), consts.get(&b)) {
-                    (None, Some(&c)) => (a, c),
-                    (Some(&c), None) => (b, c),
+                if let (Some(&x), Some(&y)) = (bounds.get(&a), bounds.get(&b))
+                    && let Some(sum) = small(x + y)
+                {
+                    bounds.insert(dst, sum);
+                }
+                let (t, c, span) = match (consts.get(&a), consts.get(&b), bounds.get(&a), bounds.get(&b)) {
+                    (None, Some(&c), ..) => (a, c, 0),
+                    (Some(&c), None, ..) => (b, c, 0),
+                    (None, None, _, Some(&span)) => (a, 0, span),
+                    (None, None, Some(&span), None) => (b, 0, span),
                     _ => continue,
                 };
-                let (root, delta) = roots.get(&t).copied().unwrap_or((t, 0));
-                if (delta + c).unsigned_abs() < NEAR {
-                    roots.insert(dst, (root, delta + c));
+                let from = roots.get(&t).copied().unwrap_or(Rooted { root: t, delta: 0, span: 0 });
+                if (from.delta + c).unsigned_abs() < NEAR && from.span + span < TRAP_REACH as u64 {
+                    roots.insert(dst, Rooted { root: from.root, delta: from.delta + c, span: from.span + span });
                 }
             }
-            Op::Load { addr, offset, .. } | Op::Store { addr, offset, .. } => {
-                let (addr, delta) = roots.get(&addr).copied().unwrap_or((addr, 0));
-                let offset = i64::from(offset) + delta;
-                match bases.iter_mut().find(|(t, ..)| *t == addr) {
-                    Some((_, lo, _)) => *lo = (*lo).min(offset),
-                    None => bases.push((addr, offset, false)),
+            Op::Binary { op: op @ (BinOp::And | BinOp::Shl | BinOp::Shr | BinOp::ShrW), dst, a, b } => {
+                let (x, y) = (bounds.get(&a).copied(), bounds.get(&b).copied());
+                let k = consts.get(&b).map(|&k| k as u64);
+                let bound = match (op, k) {
+                    (BinOp::And, _) => x.into_iter().chain(y).min(),
+                    (BinOp::Shl, Some(k)) => x.and_then(|x| x.checked_shl((k & 63) as u32)).and_then(small),
+                    (BinOp::Shr, Some(k)) => small(x.unwrap_or(u64::MAX) >> (k & 63)),
+                    // A word shifted right by 1 or more is not negative
+                    // once sign-extended.
+                    (BinOp::ShrW, Some(k)) if k & 31 != 0 => {
+                        small(x.map_or(u64::from(u32::MAX), |x| x.min(u64::from(u32::MAX))) >> (k & 31))
+                    }
+                    _ => None,
+                };
+                if let Some(bound) = bound {
+                    bounds.insert(dst, bound);
                 }
+            }
+            Op::Unary { op: ferrovm_ir::UnOp::ZextB, dst, .. }
+            | Op::Load { dst, size: ferrovm_ir::MemSize::B, signed: false, .. } => {
+                bounds.insert(dst, 0xff);
             }
             _ => {}
         }
+        if let Op::Load { addr, offset, size, .. } | Op::Store { addr, offset, size, .. } = *op {
+            accesses.push((addr, i64::from(offset), i64::from(size.bytes())));
+        }
+    }
+    let base_of = |roots: &HashMap<_, Rooted>, addr| {
+        roots.get(&addr).copied().unwrap_or(Rooted { root: addr, delta: 0, span: 0 })
+    };
+    let lowest = |roots: &HashMap<_, Rooted>, bases: &mut Vec<(ferrovm_ir::Temp, i64, bool)>| {
+        bases.clear();
+        for &(addr, offset, _) in &accesses {
+            let from = base_of(roots, addr);
+            let offset = offset + from.delta;
+            match bases.iter_mut().find(|(t, ..)| *t == from.root) {
+                Some((_, lo, _)) => *lo = (*lo).min(offset),
+                None => bases.push((from.root, offset, false)),
+            }
+        }
+    };
+    lowest(roots, bases);
+    // A sum with an index whose accesses the root's check would not cover
+    // (offsets far apart, which its own check covers) is a root of its
+    // own. Its leaving only raises the others' lowest offset: they stay
+    // covered.
+    let mut apart = Vec::new();
+    for &(addr, offset, size) in &accesses {
+        let from = base_of(roots, addr);
+        let lo = bases.iter().find(|(t, ..)| *t == from.root).map_or(0, |&(_, lo, _)| lo);
+        if from.span > 0 && from.delta + offset + from.span as i64 + size > lo + TRAP_REACH {
+            apart.push(addr);
+        }
+    }
+    if !apart.is_empty() {
+        roots.retain(|t, _| !apart.contains(t));
+        lowest(roots, bases);
     }
 }
 
@@ -1228,6 +1310,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         addr: ferrovm_ir::Temp,
         base_value: Value,
         offset: i32,
+        size: u32,
         write: bool,
     ) -> Value {
         // The host base is in the pinned register (see `store::host_isa`),
@@ -1236,7 +1319,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         // access, between it and its branch.
         let base = self.b.ins().get_pinned_reg(I64);
         if self.env.trap {
-            self.trap_check(addr, base_value, i64::from(offset), write);
+            self.trap_check(addr, base_value, i64::from(offset), size, write);
             return self.b.ins().iadd(base, at);
         }
         let p = self.b.ins().iadd(base, at);
@@ -1251,9 +1334,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// (value `base_value`) at `offset`, if it is the block's first through
     /// that base (every access, without `env.group_checks`): `base + lo < GUEST_LIMIT`, `lo` the lowest offset the
     /// block uses it with, else a trap at this access. It covers every
-    /// access of the block through the base whose offset is at most
-    /// [`TRAP_SPAN`] above `lo` (all of them, with 12-bit immediates; any
-    /// other is checked on its own): when it holds they fall below the limit or
+    /// access of the block through the base (or through the base plus a
+    /// small index, see [`trap_bases`]) whose bytes lie within
+    /// [`TRAP_REACH`] of `base + lo` (all of them, with 12-bit immediates
+    /// and no index; any other is checked on its own): when it holds they
+    /// fall below the limit or
     /// in the guard past it (faulting there as the guest access would),
     /// and when it fails every one of them is beyond the limit or, wrapped
     /// around, in the guest's first 4 KiB, which are not mapped (or it
@@ -1266,15 +1351,18 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     ///
     /// The limit is a memory operand (the context's copy): as a constant
     /// it would take a register for a 10-byte `movabs`.
-    fn trap_check(&mut self, addr: ferrovm_ir::Temp, base_value: Value, offset: i64, write: bool) {
-        let (root, delta) = self.trap_roots.get(&addr).copied().unwrap_or((addr, 0));
+    fn trap_check(&mut self, addr: ferrovm_ir::Temp, base_value: Value, offset: i64, size: u32, write: bool) {
+        let Rooted { root, delta, span } =
+            self.trap_roots.get(&addr).copied().unwrap_or(Rooted { root: addr, delta: 0, span: 0 });
         let at = offset + delta;
+        // Past its last byte, with the largest index.
+        let end = at + span as i64 + i64::from(size);
         let group = self.trap_bases.iter_mut().find(|(t, ..)| *t == root).filter(|_| self.env.group_checks);
         // The root is defined earlier in the block, on its main line: its
         // value dominates this access (the verifier sees to the order).
         let root_value = self.temps.get(root.index()).copied().flatten();
         let (base, lo) = match (group, root_value) {
-            (Some((_, lo, done)), Some(root_value)) if (*lo..=*lo + TRAP_SPAN).contains(&at) => {
+            (Some((_, lo, done)), Some(root_value)) if at >= *lo && end <= *lo + TRAP_REACH => {
                 if std::mem::replace(done, true) {
                     // Covered by the check done.
                     return;
@@ -1397,7 +1485,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
                 let direct = self.next_access();
                 let p = if direct.is_some() {
-                    self.direct_check(a, addr, base, offset, false)
+                    self.direct_check(a, addr, base, offset, size.bytes(), false)
                 } else {
                     self.check(addr, base, a, size.bytes(), false);
                     self.host_addr(a)
@@ -1410,7 +1498,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 let a = self.b.ins().iadd_imm_s(base, i64::from(offset));
                 let direct = self.next_access();
                 let p = if direct.is_some() {
-                    self.direct_check(a, addr, base, offset, true)
+                    self.direct_check(a, addr, base, offset, size.bytes(), true)
                 } else {
                     self.check(addr, base, a, size.bytes(), true);
                     self.host_addr(a)
@@ -1893,7 +1981,40 @@ mod tests {
         let (mut bases, mut roots) = (Vec::new(), HashMap::new());
         trap_bases(&block, &mut bases, &mut roots);
         assert_eq!(bases, [(t(0), 0, false), (t(5), 0, false), (t(6), 0, false)]);
-        assert_eq!(roots.get(&t(3)), Some(&(t(0), 4)));
+        assert_eq!(roots.get(&t(3)), Some(&Rooted { root: t(0), delta: 4, span: 0 }));
         assert_eq!(roots.get(&t(5)), None);
+    }
+
+    /// Table lookups (`andi`, `srliw` by 24 or an unsigned byte, scaled by
+    /// `slli` and added to the table's address) count as the table's
+    /// address plus an index of known range, and so does a bumped pointer
+    /// from such a sum; an index that may be large (a byte shifted by 4 KiB,
+    /// a word shifted by 16, a sum of an unknown) or may be negative (a
+    /// signed byte) makes a root of its own.
+    #[test]
+    fn a_table_lookup_counts_as_its_tables_address_plus_an_index() {
+        let block = parse_blocks(
+            "block 0x0..0x4 {\n mark 0x0 4\n t0 = get x17\n t1 = get x15\n t2 = const 0xff\n t3 = and t1, t2\n \
+             t4 = const 0x2\n t5 = shl t3, t4\n t6 = add t0, t5\n t7 = load.32s t6+1024\n \
+             t8 = const 0x18\n t9 = shrw t1, t8\n t10 = shl t9, t4\n t11 = add t10, t0\n t12 = load.32s t11+0\n \
+             t13 = load.8u t0+0\n t14 = add t0, t13\n t15 = const 0x10\n t16 = add t14, t15\n store.8 t16+0, t13\n \
+             t17 = const 0xc\n t18 = shl t13, t17\n t19 = add t0, t18\n t20 = load.32s t19+0\n \
+             t21 = shrw t1, t15\n t22 = add t0, t21\n t23 = load.32s t22+0\n \
+             t24 = load.8s t0+0\n t25 = add t0, t24\n t26 = load.32s t25+0\n jump 0x4\n}\n",
+        )
+        .unwrap()
+        .remove(0);
+        let t = ferrovm_ir::Temp;
+        let (mut bases, mut roots) = (Vec::new(), HashMap::new());
+        trap_bases(&block, &mut bases, &mut roots);
+        let rooted = |root, delta, span| Some(Rooted { root: t(root), delta, span });
+        assert_eq!(roots.get(&t(6)).copied(), rooted(0, 0, 0x3fc));
+        assert_eq!(roots.get(&t(11)).copied(), rooted(0, 0, 0x3fc));
+        assert_eq!(roots.get(&t(14)).copied(), rooted(0, 0, 0xff));
+        assert_eq!(roots.get(&t(16)).copied(), rooted(0, 0x10, 0xff));
+        for far in [19, 22, 25] {
+            assert_eq!(roots.get(&t(far)), None, "t{far}");
+        }
+        assert_eq!(bases, [(t(0), 0, false), (t(19), 0, false), (t(22), 0, false), (t(25), 0, false)]);
     }
 }
