@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Thread scaling of a threaded workload, with a confidence interval.
 
-    benches/scaling.py [--runs N] [--workload NAME] [--qemu PATH] FERROVM...
+    benches/scaling.py [--runs N] [--workload NAME] [--qemu PATH] [--native PATH] FERROVM...
 
 Runs `bin/NAME 1` and `bin/NAME 2` (the harness's `NAME@1`, `NAME@2`)
 under each ferrovm binary given and under qemu-riscv64, alternating
@@ -9,6 +9,11 @@ engines and thread counts round by round, and prints each engine's
 median times and its 2-vs-1 speed-up (median / median) with a bootstrap
 90% interval. The harness's `threads` rows come from 3 runs; on a 2-CPU
 machine their spread is as large as the differences between engines.
+With --native (the harness's x86-64 build of the workload, for example
+target/ferrovm-bench/native/parallel after a harness run), the native
+program's own scaling is measured in the same rounds: the ceiling an
+emulator whose code comes close to native speed meets (the two threads
+share the host's caches and memory).
 """
 import argparse
 import random
@@ -25,17 +30,20 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=25, help="rounds (default 25)")
     ap.add_argument("--workload", default="parallel", help="threaded workload in benches/workloads/bin")
     ap.add_argument("--qemu", default="qemu-riscv64", help="qemu-riscv64 binary ('' to leave it out)")
+    ap.add_argument("--native", help="the workload built for the host, measured too")
     args = ap.parse_args()
     prog = Path(__file__).resolve().parent / "workloads" / "bin" / args.workload
-    engines = [(f, [f, "run"]) for f in args.ferrovm] + ([("qemu", [args.qemu])] if args.qemu else [])
+    engines = [(f, [f, "run", str(prog)]) for f in args.ferrovm] + ([("qemu", [args.qemu, str(prog)])] if args.qemu else [])
+    if args.native:
+        engines.append(("native", [args.native]))
     times = {(name, k): [] for name, _ in engines for k in (1, 2)}
     for _ in range(args.runs):
         for name, cmd in engines:
             for k in (1, 2):
                 start = time.perf_counter()
-                r = subprocess.run(cmd + [str(prog), str(k)], stdout=subprocess.DEVNULL)
+                r = subprocess.run(cmd + [str(k)], stdout=subprocess.DEVNULL)
                 if r.returncode != 0:
-                    print(f"{' '.join(cmd)} {prog} {k}: exit status {r.returncode}", file=sys.stderr)
+                    print(f"{' '.join(cmd)} {k}: exit status {r.returncode}", file=sys.stderr)
                     return 1
                 times[(name, k)].append(time.perf_counter() - start)
     rng = random.Random(1)

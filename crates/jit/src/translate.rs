@@ -440,23 +440,40 @@ fn trap_bases(
             }
         }
     };
-    lowest(roots, bases);
-    // A sum with an index whose accesses the root's check would not cover
-    // (offsets far apart, which its own check covers) is a root of its
-    // own. Its leaving only raises the others' lowest offset: they stay
-    // covered.
+    // A sum with an index joins its root's check only where that check,
+    // at the lowest offset of the root's other accesses, covers all of
+    // its accesses (it must not lower that offset and leave some of them
+    // uncovered); a root with no other accesses is checked at the lowest
+    // offset of its sums', and a sum that reaches too far from there is
+    // a root of its own (its leaving only raises that offset: the others
+    // stay covered). Otherwise it is a root of its own, as before.
+    let mut plain = HashMap::new();
+    for &(addr, offset, _) in &accesses {
+        let from = base_of(roots, addr);
+        if from.span == 0 {
+            let lo = plain.entry(from.root).or_insert(i64::MAX);
+            *lo = (*lo).min(from.delta + offset);
+        }
+    }
+    let mut indexed: HashMap<ferrovm_ir::Temp, i64> = HashMap::new();
+    for &(addr, offset, _) in &accesses {
+        let from = base_of(roots, addr);
+        if from.span > 0 && !plain.contains_key(&from.root) {
+            let lo = indexed.entry(from.root).or_insert(i64::MAX);
+            *lo = (*lo).min(from.delta + offset);
+        }
+    }
     let mut apart = Vec::new();
     for &(addr, offset, size) in &accesses {
         let from = base_of(roots, addr);
-        let lo = bases.iter().find(|(t, ..)| *t == from.root).map_or(0, |&(_, lo, _)| lo);
-        if from.span > 0 && from.delta + offset + from.span as i64 + size > lo + TRAP_REACH {
+        let lo = plain.get(&from.root).or(indexed.get(&from.root)).copied().unwrap_or(i64::MAX);
+        let at = from.delta + offset;
+        if from.span > 0 && !(at >= lo && at + from.span as i64 + size <= lo + TRAP_REACH) {
             apart.push(addr);
         }
     }
-    if !apart.is_empty() {
-        roots.retain(|t, _| !apart.contains(t));
-        lowest(roots, bases);
-    }
+    roots.retain(|t, _| !apart.contains(t));
+    lowest(roots, bases);
 }
 
 /// Whether compiled code of `block` pushes its return address on the
@@ -2016,5 +2033,26 @@ mod tests {
             assert_eq!(roots.get(&t(far)), None, "t{far}");
         }
         assert_eq!(bases, [(t(0), 0, false), (t(19), 0, false), (t(22), 0, false), (t(25), 0, false)]);
+    }
+
+    /// A table lookup below its base's other accesses (at -0x800, while
+    /// the base is used at 0x800 and 0xff0) would lower the base's check
+    /// and leave the access at 0xff0 uncovered: it keeps its own check.
+    /// One that fits above the lowest of them joins.
+    #[test]
+    fn a_table_lookup_does_not_lower_its_roots_check() {
+        let block = parse_blocks(
+            "block 0x0..0x4 {\n mark 0x0 4\n t0 = get x17\n t1 = get x15\n t2 = const 0xff\n t3 = and t1, t2\n \
+             t4 = load.64s t0+2048\n t5 = load.64s t0+4080\n t6 = add t0, t3\n t7 = load.8u t6-2048\n \
+             t8 = add t3, t0\n t9 = load.8u t8+2304\n jump 0x4\n}\n",
+        )
+        .unwrap()
+        .remove(0);
+        let t = ferrovm_ir::Temp;
+        let (mut bases, mut roots) = (Vec::new(), HashMap::new());
+        trap_bases(&block, &mut bases, &mut roots);
+        assert_eq!(roots.get(&t(6)), None);
+        assert_eq!(roots.get(&t(8)).copied(), Some(Rooted { root: t(0), delta: 0, span: 0xff }));
+        assert_eq!(bases, [(t(0), 2048, false), (t(6), -2048, false)]);
     }
 }
