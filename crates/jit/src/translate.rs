@@ -342,6 +342,13 @@ struct Rooted {
     span: u64,
 }
 
+impl Rooted {
+    /// `t` as its own root.
+    fn of(t: ferrovm_ir::Temp) -> Self {
+        Rooted { root: t, delta: 0, span: 0 }
+    }
+}
+
 /// The base temporaries of `block`'s loads and stores, each with the
 /// lowest offset it is used with (for [`Tr::trap_check`]), none checked.
 /// A base that is another temporary plus a constant (a pointer bumped by
@@ -352,8 +359,8 @@ struct Rooted {
 /// negative (an index into a table, `roots` holding its largest value):
 /// the check of the root at its lowest offset covers such an access when
 /// every address the index may give is within the check's reach
-/// ([`TRAP_REACH`]), so an AES round's sixteen lookups in its four 1 KiB
-/// tables take one check instead of sixteen.
+/// ([`TRAP_REACH`]), so the eight lookups of a block of crypto's AES
+/// round, in four 1 KiB tables, take one check instead of eight.
 fn trap_bases(
     block: &Block,
     bases: &mut Vec<(ferrovm_ir::Temp, i64, bool)>,
@@ -393,7 +400,7 @@ fn trap_bases(
                     (None, None, Some(&span), None) => (b, 0, span),
                     _ => continue,
                 };
-                let from = roots.get(&t).copied().unwrap_or(Rooted { root: t, delta: 0, span: 0 });
+                let from = roots.get(&t).copied().unwrap_or(Rooted::of(t));
                 if (from.delta + c).unsigned_abs() < NEAR && from.span + span < TRAP_REACH as u64 {
                     roots.insert(dst, Rooted { root: from.root, delta: from.delta + c, span: from.span + span });
                 }
@@ -426,20 +433,7 @@ fn trap_bases(
             accesses.push((addr, i64::from(offset), i64::from(size.bytes())));
         }
     }
-    let base_of = |roots: &HashMap<_, Rooted>, addr| {
-        roots.get(&addr).copied().unwrap_or(Rooted { root: addr, delta: 0, span: 0 })
-    };
-    let lowest = |roots: &HashMap<_, Rooted>, bases: &mut Vec<(ferrovm_ir::Temp, i64, bool)>| {
-        bases.clear();
-        for &(addr, offset, _) in &accesses {
-            let from = base_of(roots, addr);
-            let offset = offset + from.delta;
-            match bases.iter_mut().find(|(t, ..)| *t == from.root) {
-                Some((_, lo, _)) => *lo = (*lo).min(offset),
-                None => bases.push((from.root, offset, false)),
-            }
-        }
-    };
+    let base_of = |roots: &HashMap<_, Rooted>, addr| roots.get(&addr).copied().unwrap_or(Rooted::of(addr));
     // A sum with an index joins its root's check only where that check,
     // at the lowest offset of the root's other accesses, covers all of
     // its accesses (it must not lower that offset and leave some of them
@@ -473,7 +467,15 @@ fn trap_bases(
         }
     }
     roots.retain(|t, _| !apart.contains(t));
-    lowest(roots, bases);
+    bases.clear();
+    for &(addr, offset, _) in &accesses {
+        let from = base_of(roots, addr);
+        let offset = offset + from.delta;
+        match bases.iter_mut().find(|(t, ..)| *t == from.root) {
+            Some((_, lo, _)) => *lo = (*lo).min(offset),
+            None => bases.push((from.root, offset, false)),
+        }
+    }
 }
 
 /// Whether compiled code of `block` pushes its return address on the
@@ -1369,8 +1371,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// The limit is a memory operand (the context's copy): as a constant
     /// it would take a register for a 10-byte `movabs`.
     fn trap_check(&mut self, addr: ferrovm_ir::Temp, base_value: Value, offset: i64, size: u32, write: bool) {
-        let Rooted { root, delta, span } =
-            self.trap_roots.get(&addr).copied().unwrap_or(Rooted { root: addr, delta: 0, span: 0 });
+        let Rooted { root, delta, span } = self.trap_roots.get(&addr).copied().unwrap_or(Rooted::of(addr));
         let at = offset + delta;
         // Past its last byte, with the largest index.
         let end = at + span as i64 + i64::from(size);
