@@ -1554,6 +1554,48 @@ mod tests {
         assert_eq!(limit_checks(&block(&[0, 0x400, 0x800, 0xc00, 0xc04], false)), 1);
     }
 
+    /// A loop walking a pointer (`lw a6, 0(a5); addi a5, a5, 4; bnez a6,
+    /// loop`) checks it once on the way in, not on every round: no trap
+    /// in the loop (it had one), one limit compare at the region's entry
+    /// (`translate::limits`). So does the same loop entered through a
+    /// block that sets the pointer (its edge into the loop checks).
+    #[test]
+    fn a_loop_checks_its_pointer_on_the_way_in() {
+        use cranelift_codegen::ir::InstructionData;
+        let counts = |text: &str| {
+            let mem = Arc::new(AddressSpace::new().expect("address space"));
+            let options = crate::JitOptions { mem: crate::MemAccess::Trap, ..crate::JitOptions::default() };
+            let store = CodeStore::new(&mem, options).expect("store");
+            let (cell, counter) = (store.new_cell(0x1000), AtomicU32::new(0));
+            let mut c = store.compiler();
+            optimized(&store, &mut c, text, &mut One(&cell, &counter));
+            let func = &c.cl.func;
+            let insts: Vec<_> = func.layout.blocks().flat_map(|b| func.layout.block_insts(b)).collect();
+            let traps = insts.iter().filter(|&&i| func.dfg.insts[i].opcode() == Opcode::Trapnz).count();
+            let limits = insts
+                .iter()
+                .filter(|&&i| {
+                    matches!(func.dfg.insts[i], InstructionData::Load { opcode: Opcode::Load, offset, .. }
+                        if i32::from(offset) == crate::abi::offsets::CTX_GUEST_LIMIT)
+                })
+                .count();
+            (traps, limits)
+        };
+        const LOOP: &str = "block 0x1000..0x100c {\n mark 0x1000 4\n t0 = get x15\n t1 = load.32s t0+0\n \
+                            set x16, t1\n t2 = const 0x4\n t3 = add t0, t2\n set x15, t3\n \
+                            branch t1, 0x1000, 0x100c\n}";
+        assert_eq!(counts(LOOP), (0, 1));
+        let entered = format!(
+            "block 0x0f00..0x0f08 {{\n mark 0x0f00 4\n t0 = get x10\n set x15, t0\n jump 0x1000\n}}\n{LOOP}\n\
+             block 0x100c..0x1010 {{\n mark 0x100c 4\n jump 0x0f00\n}}"
+        );
+        // A region is entered at any of its blocks: the entries at 0x1000
+        // (the loop's window) and at 0x100c (the window it carries back
+        // to 0x0f00) compare, so does the edge from 0x0f00 into the loop;
+        // 0x0f00's entry does not (it sets x15).
+        assert_eq!(counts(&entered), (0, 3));
+    }
+
     /// A loop at 0x1000 with two back edges (0x1008 and 0x100c, picked by
     /// `x7`), written in an order where its blocks' own edges also went
     /// backwards (0x100c and 0x1008 before 0x1004), counting `x6` down

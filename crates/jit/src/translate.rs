@@ -43,6 +43,7 @@ use crate::store::Linker;
 
 mod fp;
 mod fregs;
+mod limits;
 mod vector;
 pub(crate) use fp::{HostFp, SoftKind};
 
@@ -222,6 +223,12 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Regions: the registers dirty at the head of each block (see
     /// [`dirty_on_entry`]).
     dirty_in: Vec<[bool; Reg::COUNT]>,
+    /// With `env.trap` and grouped checks: per block, what it tells about
+    /// its registers as bases of accesses ([`limits`]); in a region, the
+    /// windows each block assumes on entry and those known at its end.
+    limit_facts: Vec<limits::BlockFacts>,
+    assume: Vec<limits::RegWindows>,
+    known_out: Vec<limits::RegWindows>,
     /// Direct memory access: guest loads and stores so far (their number is
     /// their trap code, see [`access_tag`]), and those to check inline
     /// instead (their machine code did not allow a direct access).
@@ -589,25 +596,7 @@ fn translation_order(blocks: &[Block]) -> Vec<usize> {
 /// the region comes back, see [`Tr::return_inside`], and indirect jumps to
 /// any of its blocks, see [`Tr::jump_inside`]); nothing is dirty where the
 /// region is entered.
-fn dirty_on_entry(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<[bool; Reg::COUNT]> {
-    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
-    let succs: Vec<Vec<usize>> = blocks
-        .iter()
-        .enumerate()
-        .map(|(k, bl)| match bl.term {
-            Terminator::Jump { target } => index(target).into_iter().collect(),
-            Terminator::Branch { taken, fallthrough, .. } => {
-                index(taken).into_iter().chain(index(fallthrough)).collect()
-            }
-            Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => {
-                calls.iter().filter_map(|&c| index(c)).collect()
-            }
-            Terminator::JumpIndirect { hint: IndirectHint::None | IndirectHint::Call, .. } => {
-                jumps.get(k).cloned().unwrap_or_default()
-            }
-            _ => Vec::new(),
-        })
-        .collect();
+fn dirty_on_entry(blocks: &[Block], succs: &[Vec<usize>]) -> Vec<[bool; Reg::COUNT]> {
     let sets: Vec<u64> = blocks
         .iter()
         .map(|bl| {
@@ -632,6 +621,32 @@ fn dirty_on_entry(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<
         }
     }
     dirty_in.into_iter().map(|m| std::array::from_fn(|i| m >> i & 1 != 0)).collect()
+}
+
+/// The internal edges of a region: per block, the indices of the blocks it
+/// may go to inside the region (direct jumps and branches to its blocks,
+/// returns to where a call of the region comes back, see
+/// [`Tr::return_inside`], and indirect jumps to any of its blocks, see
+/// [`Tr::jump_inside`]).
+fn region_succs(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(k, bl)| match bl.term {
+            Terminator::Jump { target } => index(target).into_iter().collect(),
+            Terminator::Branch { taken, fallthrough, .. } => {
+                index(taken).into_iter().chain(index(fallthrough)).collect()
+            }
+            Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => {
+                calls.iter().filter_map(|&c| index(c)).collect()
+            }
+            Terminator::JumpIndirect { hint: IndirectHint::None | IndirectHint::Call, .. } => {
+                jumps.get(k).cloned().unwrap_or_default()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// Why a block could not be translated.
@@ -772,11 +787,18 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.heads = blocks.iter().map(|bl| (bl.start, tr.b.create_block())).collect();
         tr.calls = blocks.iter().filter(|bl| pushes_return(bl)).map(|bl| bl.end).collect();
         tr.jumps = indirect_edges(blocks, &mut *tr.linker);
-        tr.dirty_in = if env.write_through {
-            vec![[false; Reg::COUNT]; blocks.len()]
-        } else {
-            dirty_on_entry(blocks, &tr.calls, &tr.jumps)
-        };
+        let succs = region_succs(blocks, &tr.calls, &tr.jumps);
+        tr.dirty_in =
+            if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &succs) };
+        if env.trap && env.group_checks && !env.block_exits {
+            tr.limit_facts = blocks.iter().map(limits::block_facts).collect();
+            tr.assume = limits::assumptions(&tr.limit_facts, &succs);
+            tr.known_out = tr.limit_facts.iter().zip(&tr.assume).map(|(f, a)| limits::out(f, a)).collect();
+        }
+    }
+    if env.trap && env.group_checks && tr.limit_facts.is_empty() {
+        // Constant addresses, in single blocks too.
+        tr.limit_facts = blocks.iter().map(limits::block_facts).collect();
     }
     tr.eager = !flavor.optimize && tr.heads.is_empty();
     if let Some(n) = flavor.hot_at {
@@ -785,7 +807,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     if !tr.heads.is_empty() {
         tr.check_frm_on_entry(blocks);
     }
-    if let Some(&(start, head)) = tr.heads.first() {
+    if let Some(&(start, _)) = tr.heads.first() {
         if !region_entries(&tr.env, blocks, flavor).is_empty() {
             // A hot region is entered at any of its blocks: the engine
             // links the cells of its other blocks to this code too
@@ -798,15 +820,19 @@ pub(crate) fn translate<L: Linker + ?Sized>(
             let pc = tr.b.block_params(entry)[2];
             let others = tr.b.create_block();
             let at_start = tr.b.ins().icmp_imm_s(IntCC::Equal, pc, start as i64);
-            tr.b.ins().brif(at_start, head, &[], others, &[]);
+            let landings: Vec<ClBlock> = (0..tr.heads.len()).map(|k| tr.landing(k)).collect();
+            tr.b.ins().brif(at_start, landings[0], &[], others, &[]);
             tr.b.switch_to_block(others);
             let mut switch = Switch::new();
-            for &(pc, blk) in &tr.heads[1..] {
+            for (&(pc, _), &blk) in tr.heads[1..].iter().zip(&landings[1..]) {
                 switch.set_entry(u128::from(pc), blk);
             }
-            switch.emit(&mut tr.b, pc, head);
+            switch.emit(&mut tr.b, pc, landings[0]);
+            tr.fill_landings(&landings);
         } else {
-            tr.b.ins().jump(head, &[]);
+            let landings = [tr.landing(0)];
+            tr.b.ins().jump(landings[0], &[]);
+            tr.fill_landings(&landings);
         }
     }
     for (k, block) in blocks.iter().enumerate() {
@@ -902,6 +928,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             fregs: fregs::Shadows::default(),
             vtype: None,
             dirty_in: Vec::new(),
+            limit_facts: Vec::new(),
+            assume: Vec::new(),
+            known_out: Vec::new(),
             accesses: 0,
             checked: Vec::new(),
             pcs: Vec::new(),
@@ -1375,6 +1404,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         let at = offset + delta;
         // Past its last byte, with the largest index.
         let end = at + span as i64 + i64::from(size);
+        if self.known_window(root).is_some_and(|w| w.covers(at, end)) {
+            // A constant address, or a register the block assumes a
+            // window for on entry ([`limits`]).
+            return;
+        }
         let group = self.trap_bases.iter_mut().find(|(t, ..)| *t == root).filter(|_| self.env.group_checks);
         // The root is defined earlier in the block, on its main line: its
         // value dominates this access (the verifier sees to the order).
@@ -1398,6 +1432,18 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         // records it as this instruction's trap-mode site; the host
         // `SIGILL` handler sends it to `fault::abort`).
         self.b.ins().trapnz(beyond, access_tag(LIMIT_CHECK + u32::from(write)));
+    }
+
+    /// What is known about temporary `t` of the current block wherever it
+    /// is defined: a constant's window, or the window the block assumes
+    /// on entry for the register whose value on entry it holds.
+    fn known_window(&self, t: ferrovm_ir::Temp) -> Option<limits::Window> {
+        let facts = self.limit_facts.get(self.current)?;
+        if let Some(&w) = facts.constants.get(&t) {
+            return Some(w);
+        }
+        let &r = facts.entry.get(&t)?;
+        self.assume.get(self.current)?[r]
     }
 
     /// The number of the next guest load or store if it is to be direct
@@ -1628,6 +1674,61 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         go
     }
 
+    /// Where the region is entered at its block `k`: the block's head, or
+    /// a block of its own that first checks the windows `k` assumes
+    /// ([`limits`]; filled by [`Tr::fill_landings`]).
+    fn landing(&mut self, k: usize) -> ClBlock {
+        if self.assume.get(k).is_some_and(|a| a.iter().any(Option::is_some)) {
+            self.b.create_block()
+        } else {
+            self.heads[k].1
+        }
+    }
+
+    /// The checks of the region's entries made by [`Tr::landing`]: nothing
+    /// ran yet, so a failed one leaves at the block's start.
+    fn fill_landings(&mut self, landings: &[ClBlock]) {
+        for (k, &blk) in landings.iter().enumerate() {
+            let (start, head) = self.heads[k];
+            if blk == head {
+                continue;
+            }
+            self.b.switch_to_block(blk);
+            let beyond = self.limit_guard(k, None).expect("a window to check");
+            let leave = self.b.create_block();
+            self.b.set_cold_block(leave);
+            self.b.ins().brif(beyond, leave, &[], head, &[]);
+            self.b.switch_to_block(leave);
+            let pc = self.iconst(start);
+            self.set_pc(pc);
+            self.ret(exit::SLOW);
+        }
+    }
+
+    /// Whether any window region block `k` assumes on entry
+    /// ([`limits::assumptions`]) is not known on the way there (`known`,
+    /// none on an entry): one limit check of each such window's low end,
+    /// `None` if there is nothing to check.
+    fn limit_guard(&mut self, k: usize, known: Option<limits::RegWindows>) -> Option<Value> {
+        let assumed = self.assume.get(k).copied()?;
+        let mut beyond = None;
+        for (r, w) in assumed.iter().enumerate() {
+            let Some(w) = *w else { continue };
+            if known.and_then(|known| known[r]).is_some_and(|o| o.covers(w.lo, w.hi)) {
+                continue;
+            }
+            let v = self.get_reg(Reg::x(r as u8));
+            let first = self.b.ins().iadd_imm_s(v, w.lo);
+            let limit = self.b.ins().load(I64, flags(), self.ctx, off::CTX_GUEST_LIMIT);
+            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, first, limit);
+            beyond = Some(match beyond {
+                Some(b) => self.b.ins().bor(b, out),
+                None => out,
+            });
+        }
+        beyond
+    }
+
     /// Leaves towards guest `target`: a jump inside the function if
     /// `target` starts a block of the region, otherwise a write-back and a
     /// chained exit.
@@ -1640,6 +1741,20 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             && let Some(k) = self.heads.iter().position(|(pc, _)| *pc == target)
         {
             let head = self.heads[k].1;
+            let known = self.known_out.get(self.current).copied();
+            if let Some(beyond) = self.limit_guard(k, known) {
+                // A window `k` assumes that this block does not know: a
+                // failed check leaves for the interpreter at `target`.
+                let (leave, go) = (self.b.create_block(), self.b.create_block());
+                self.b.set_cold_block(leave);
+                self.b.ins().brif(beyond, leave, &[], go, &[]);
+                self.b.switch_to_block(leave);
+                self.write_back();
+                let pc = self.iconst(target);
+                self.set_pc(pc);
+                self.ret(exit::SLOW);
+                self.b.switch_to_block(go);
+            }
             if k <= self.current || self.may_write {
                 // One exit per block shared by the edges that poll on
                 // their way to it (its write-back written once) was tried:
@@ -1943,7 +2058,7 @@ mod tests {
         .unwrap();
         let calls: Vec<u64> = blocks.iter().filter(|bl| is_call(bl)).map(|bl| bl.end).collect();
         assert_eq!(calls, [0x14]);
-        let dirty = dirty_on_entry(&blocks, &calls, &[]);
+        let dirty = dirty_on_entry(&blocks, &region_succs(&blocks, &calls, &[]));
         // The loop sees x5 (its own) and x8 (from the entry at 0x20), and
         // nothing the code after it sets.
         assert_eq!(dirty[0], regs(&[5, 8]));
