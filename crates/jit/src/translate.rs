@@ -792,7 +792,10 @@ pub(crate) fn translate<L: Linker + ?Sized>(
             if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &succs) };
         if env.trap && env.group_checks && !env.block_exits {
             tr.limit_facts = blocks.iter().map(limits::block_facts).collect();
-            tr.assume = limits::assumptions(&tr.limit_facts, &succs);
+            let entries = region_entries(&tr.env, blocks, flavor);
+            let entry: Vec<bool> =
+                blocks.iter().enumerate().map(|(k, bl)| k == 0 || entries.contains(&bl.start)).collect();
+            tr.assume = limits::assumptions(&tr.limit_facts, &succs, &entry);
             tr.known_out = tr.limit_facts.iter().zip(&tr.assume).map(|(f, a)| limits::out(f, a)).collect();
         }
     }

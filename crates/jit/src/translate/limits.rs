@@ -201,15 +201,20 @@ pub(super) fn out(facts: &BlockFacts, assumed: &RegWindows) -> RegWindows {
     })
 }
 
-/// Per block of a region (`blocks`, with the internal edges `succs`), the
-/// windows it assumes on entry. A block assumes a window for a register
-/// it uses as a base when some of the blocks that lead to it know one
-/// covering its accesses (a loop's back edge, when the loop accessed
-/// memory through that register); and for a register it does not use but
-/// the region does, and carries on (unchanged, or plus a constant) to the
-/// blocks after it, what those blocks know. The other ways in check on
-/// their way (see the module).
-pub(super) fn assumptions(all: &[BlockFacts], succs: &[Vec<usize>]) -> Vec<RegWindows> {
+/// Per block of a region (`all`, with the internal edges `succs`; `entry`:
+/// the blocks the region may be entered at), the windows it assumes on
+/// entry. A block assumes a window for a register it uses as a base when
+/// some of the blocks that lead to it know one covering its accesses (a
+/// loop's back edge, when the loop accessed memory through that
+/// register); the other ways in check it on their way (see the module),
+/// which fails only where one of the block's accesses would fault. A
+/// block that does not use a register the region uses, but carries it on
+/// (unchanged, or plus a constant) to the blocks after it, assumes what
+/// the blocks before it know, if all of them know something and the
+/// region is never entered there: a check of such a window on the way in
+/// could fail where nothing faults (the register is no pointer on that
+/// path), and would leave compiled code each time.
+pub(super) fn assumptions(all: &[BlockFacts], succs: &[Vec<usize>], entry: &[bool]) -> Vec<RegWindows> {
     let n = all.len();
     let mut preds = vec![Vec::new(); n];
     for (k, s) in succs.iter().enumerate() {
@@ -252,7 +257,8 @@ pub(super) fn assumptions(all: &[BlockFacts], succs: &[Vec<usize>]) -> Vec<RegWi
                 let m = known.try_fold(first, Window::meet)?;
                 match all[k].needs[r] {
                     Some(need) => m.covers(need.lo, need.hi).then_some(need),
-                    None => carries[k][r].then(|| m.checkable()),
+                    None => (carries[k][r] && !entry[k] && preds[k].iter().all(|&p| outs[p][r].is_some()))
+                        .then(|| m.checkable()),
                 }
             });
             if next != assume[k] {
@@ -296,7 +302,7 @@ mod tests {
         assert_eq!(out[15], window(-4 - PAGE_SIZE as i64, FAR - 4));
         // The loaded value is no address anyone accessed.
         assert_eq!(out[16], None);
-        let assume = assumptions(&f, &[vec![0]]);
+        let assume = assumptions(&f, &[vec![0]], &[true]);
         assert_eq!(assume[0][15], window(0, 4));
         assert!(assume[0].iter().enumerate().all(|(r, w)| r == 15 || w.is_none()), "{:?}", assume[0]);
     }
@@ -310,19 +316,21 @@ mod tests {
             "block 0x1000..0x1008 {\n mark 0x1000 4\n t0 = get x15\n t1 = load.64u t0+8\n set x15, t1\n \
              branch t1, 0x1000, 0x1008\n}",
         );
-        assert_eq!(assumptions(&f, &[vec![0]])[0][15], None);
+        assert_eq!(assumptions(&f, &[vec![0]], &[true])[0][15], None);
         let f = facts(
             "block 0x1000..0x100c {\n mark 0x1000 4\n t0 = get x15\n t1 = load.32s t0+0\n set x16, t1\n \
              t2 = const 0x40000000\n t3 = add t0, t2\n set x15, t3\n branch t1, 0x1000, 0x100c\n}",
         );
-        assert_eq!(assumptions(&f, &[vec![0]])[0][15], None);
+        assert_eq!(assumptions(&f, &[vec![0]], &[true])[0][15], None);
     }
 
     /// A loop of two blocks, the first using `x15` as a base and the
     /// second bumping it: the second assumes what the first's access
     /// tells (carried through it to the first), the first what it needs.
     /// A block that leads into the loop without touching `x15` proves
-    /// nothing (its edge checks, see the module).
+    /// nothing (its edge checks, see the module). Where the region may be
+    /// entered at the second block, it carries nothing, and the first
+    /// block keeps its own check.
     #[test]
     fn a_window_is_carried_through_a_block_that_does_not_use_it() {
         let f = facts(
@@ -332,7 +340,9 @@ mod tests {
              block 0x2000..0x2004 {\n mark 0x2000 4\n t0 = get x16\n set x17, t0\n jump 0x1000\n}",
         );
         let succs = [vec![1], vec![0], vec![0]];
-        let assume = assumptions(&f, &succs);
+        let entered = assumptions(&f, &succs, &[true, true, true]);
+        assert_eq!((entered[0][15], entered[1][15]), (None, None));
+        let assume = assumptions(&f, &succs, &[true, false, false]);
         assert_eq!(assume[0][15], window(16, 24));
         let carried = assume[1][15].expect("carried");
         assert!(carried.covers(16, 24) && carried.hi - carried.lo <= FAR, "{carried:?}");
