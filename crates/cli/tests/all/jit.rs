@@ -297,8 +297,8 @@ fn a_switch_loop_stays_inside_its_region() {
 /// register used as a pointer further on holds something else, runs
 /// without one slow exit (when a block also assumed windows for
 /// registers it only carried on, the quick size took 978 and 7,528 of
-/// them in two runs, the
-/// default 35 million, and four times as long).
+/// them in two runs, the default size 35 million, and four times as
+/// long).
 #[test]
 fn checks_on_the_way_into_a_block_fail_only_before_a_fault() {
     let bin = root().join("benches/workloads/bin/sort");
