@@ -1506,13 +1506,19 @@ mod tests {
 
     /// The limit checks in an optimized region of `text`'s blocks compiled
     /// with trap-mode accesses ([`crate::MemAccess::Trap`]).
-    fn limit_checks(text: &str) -> usize {
+    /// `text` compiled as optimized code with trap-mode memory access.
+    fn trap_mode_ir(text: &str) -> Compiler {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let options = crate::JitOptions { mem: crate::MemAccess::Trap, ..crate::JitOptions::default() };
         let store = CodeStore::new(&mem, options).expect("store");
         let (cell, counter) = (store.new_cell(0x1000), AtomicU32::new(0));
         let mut c = store.compiler();
         optimized(&store, &mut c, text, &mut One(&cell, &counter));
+        c
+    }
+
+    fn limit_checks(text: &str) -> usize {
+        let c = trap_mode_ir(text);
         let func = &c.cl.func;
         func.layout
             .blocks()
@@ -1563,12 +1569,7 @@ mod tests {
     fn a_loop_checks_its_pointer_on_the_way_in() {
         use cranelift_codegen::ir::InstructionData;
         let counts = |text: &str| {
-            let mem = Arc::new(AddressSpace::new().expect("address space"));
-            let options = crate::JitOptions { mem: crate::MemAccess::Trap, ..crate::JitOptions::default() };
-            let store = CodeStore::new(&mem, options).expect("store");
-            let (cell, counter) = (store.new_cell(0x1000), AtomicU32::new(0));
-            let mut c = store.compiler();
-            optimized(&store, &mut c, text, &mut One(&cell, &counter));
+            let c = trap_mode_ir(text);
             let func = &c.cl.func;
             let insts: Vec<_> = func.layout.blocks().flat_map(|b| func.layout.block_insts(b)).collect();
             let traps = insts.iter().filter(|&&i| func.dfg.insts[i].opcode() == Opcode::Trapnz).count();
