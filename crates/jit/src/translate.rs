@@ -750,6 +750,10 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         _ => [None, None],
     };
     let internal = blocks.iter().flat_map(targets).flatten().any(|t| blocks.iter().any(|bl| bl.start == t));
+    if env.trap && env.group_checks {
+        // Constant addresses (single blocks too), and regions' windows.
+        tr.limit_facts = blocks.iter().map(limits::block_facts).collect();
+    }
     if env.fp.is_some() {
         tr.fregs.set_double_registers(fregs::double_registers(blocks));
     }
@@ -791,7 +795,6 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.dirty_in =
             if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &succs) };
         if env.trap && env.group_checks && !env.block_exits {
-            tr.limit_facts = blocks.iter().map(limits::block_facts).collect();
             let entries = region_entries(&tr.env, blocks, flavor);
             let entry: Vec<bool> =
                 blocks.iter().enumerate().map(|(k, bl)| k == 0 || entries.contains(&bl.start)).collect();
@@ -799,10 +802,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
             tr.known_out = tr.limit_facts.iter().zip(&tr.assume).map(|(f, a)| limits::out(f, a)).collect();
         }
     }
-    if env.trap && env.group_checks && tr.limit_facts.is_empty() {
-        // Constant addresses, in single blocks too.
-        tr.limit_facts = blocks.iter().map(limits::block_facts).collect();
-    }
+
     tr.eager = !flavor.optimize && tr.heads.is_empty();
     if let Some(n) = flavor.hot_at {
         tr.count_run(first.start, n);
@@ -1669,12 +1669,18 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         self.b.set_cold_block(leave);
         self.b.ins().brif(any, leave, &[], go, &[]);
         self.b.switch_to_block(leave);
+        self.leave_at(pc, exit::CONTINUE, write_back);
+        go
+    }
+
+    /// Leaves compiled code with `code` at guest `pc` (writing registers
+    /// back first if `write_back`).
+    fn leave_at(&mut self, pc: Value, code: u64, write_back: bool) {
         if write_back {
             self.write_back();
         }
         self.set_pc(pc);
-        self.ret(exit::CONTINUE);
-        go
+        self.ret(code);
     }
 
     /// Where the region is entered at its block `k`: the block's head, or
@@ -1703,8 +1709,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             self.b.ins().brif(beyond, leave, &[], head, &[]);
             self.b.switch_to_block(leave);
             let pc = self.iconst(start);
-            self.set_pc(pc);
-            self.ret(exit::SLOW);
+            self.leave_at(pc, exit::SLOW, false);
         }
     }
 
@@ -1715,6 +1720,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     fn limit_guard(&mut self, k: usize, known: Option<limits::RegWindows>) -> Option<Value> {
         let assumed = self.assume.get(k).copied()?;
         let mut beyond = None;
+        let mut limit = None;
         for (r, w) in assumed.iter().enumerate() {
             let Some(w) = *w else { continue };
             if known.and_then(|known| known[r]).is_some_and(|o| o.covers(w.lo, w.hi)) {
@@ -1722,7 +1728,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             }
             let v = self.get_reg(Reg::x(r as u8));
             let first = self.b.ins().iadd_imm_s(v, w.lo);
-            let limit = self.b.ins().load(I64, flags(), self.ctx, off::CTX_GUEST_LIMIT);
+            let limit = *limit.get_or_insert_with(|| self.b.ins().load(I64, flags(), self.ctx, off::CTX_GUEST_LIMIT));
             let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, first, limit);
             beyond = Some(match beyond {
                 Some(b) => self.b.ins().bor(b, out),
@@ -1752,10 +1758,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 self.b.set_cold_block(leave);
                 self.b.ins().brif(beyond, leave, &[], go, &[]);
                 self.b.switch_to_block(leave);
-                self.write_back();
                 let pc = self.iconst(target);
-                self.set_pc(pc);
-                self.ret(exit::SLOW);
+                self.leave_at(pc, exit::SLOW, true);
                 self.b.switch_to_block(go);
             }
             if k <= self.current || self.may_write {
