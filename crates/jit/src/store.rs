@@ -1445,6 +1445,8 @@ unsafe extern "C" fn unreachable_trampoline(_: *mut Cpu, _: *const JitContext, _
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use cranelift_codegen::dominator_tree::DominatorTree;
     use cranelift_codegen::flowgraph::ControlFlowGraph;
     use cranelift_codegen::ir::Opcode;
@@ -1735,6 +1737,70 @@ mod tests {
         assert_eq!(cpu.instret, 26, "five rounds of five instructions, and the ecall");
         let (exit, cpu, left) = run_guessed(text, false);
         assert_eq!((exit, cpu.pc, cpu.regs[6], left), (Some(NativeExit::Continue), 0x1100, 5, 1));
+    }
+
+    /// A cell per pc (a return's prediction is a cell whose pc is the
+    /// return address).
+    struct Cells<'a>(&'a CodeStore, HashMap<u64, Box<Cell>>, AtomicU32);
+
+    impl Linker for Cells<'_> {
+        fn cell(&mut self, pc: u64) -> *const Cell {
+            let store = self.0;
+            &**self.1.entry(pc).or_insert_with(|| Box::new(store.new_cell(pc)))
+        }
+
+        fn counter(&mut self, _: u64) -> *const AtomicU32 {
+            &self.2
+        }
+    }
+
+    /// A call into the region pushes its return address unless its return
+    /// is expected back inside (`Tr::stays_for_return`): with the callee's
+    /// return and the continuation in the region it pushes nothing and the
+    /// return pops nothing; with the continuation not in the region the
+    /// return leaves through the return-address stack and finds its own
+    /// prediction there; with the callee's return not in the region (the
+    /// region made of a loop in the callee) the return-address stack holds
+    /// the continuation when the callee leaves. Before, a call into the
+    /// region pushed nothing, and such a return popped its caller's entry
+    /// (top -1, a miss).
+    #[test]
+    fn a_call_pushes_unless_its_return_comes_back_inside() {
+        const CALL: &str = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = const 0x1004\n set x1, t0\n jump 0x1100\n}\n\
+                            block 0x1100..0x1108 {\n mark 0x1100 4\n t0 = get x6\n t1 = const 0xffffffffffffffff\n \
+                            t2 = add t0, t1\n set x6, t2\n mark 0x1104 4\n branch t2, 0x1100, 0x1108\n}\n";
+        const RETURN: &str = "block 0x1108..0x110c {\n mark 0x1108 4\n t0 = get x1\n jump_indirect t0 return\n}\n";
+        const BACK: &str = "block 0x1004..0x1008 {\n mark 0x1004 4\n ecall 0x1004\n}";
+        let cases = [
+            (format!("{CALL}{RETURN}"), NativeExit::Continue, 0x1004, 0),
+            (format!("{CALL}{RETURN}{BACK}"), NativeExit::Ecall, 0x1004, 0),
+            (format!("{CALL}{BACK}"), NativeExit::Continue, 0x1108, 1),
+        ];
+        for (text, want_exit, want_pc, want_top) in cases {
+            let store = store();
+            let mut cells = Cells(&store, HashMap::new(), AtomicU32::new(0));
+            let mut c = store.compiler();
+            let mut f = optimized(&store, &mut c, &text, &mut cells);
+            let code = store.install(&mut f).expect("installs");
+            cells.cell(0x1000);
+            let entry = &*cells.1[&0x1000];
+            store.link(entry, &code);
+            let thread = store.thread();
+            let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+            cpu.regs[6] = 3;
+            let exit = store.run(&thread, &mut cpu, entry);
+            let ctx = thread.context();
+            let (top, misses) = (ctx.ras_top.load(Ordering::Relaxed), ctx.ras_misses.load(Ordering::Relaxed));
+            let pushed = ctx.ras[0].load(Ordering::Relaxed).cast_const();
+            store.unlink(entry);
+            store.retire(code);
+            let what = text.lines().filter(|l| l.starts_with("block")).collect::<Vec<_>>().join(" ");
+            assert_eq!((exit, cpu.pc, cpu.regs[6]), (Some(want_exit), want_pc, 0), "{what}");
+            assert_eq!((top, misses), (want_top, 0), "{what}");
+            if want_top == 1 {
+                assert!(std::ptr::eq(pushed, &*cells.1[&0x1004]), "{what}: the continuation's cell is pushed");
+            }
+        }
     }
 
     /// In a chain of host FP ops only the first is pinned to its guest
