@@ -179,8 +179,8 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     may_write: bool,
     /// `cpu.instret` in a variable (regions); `None`: updated in memory.
     instret: Option<Variable>,
-    /// Per block of a region: whether a return of the region is reached
-    /// from it inside the region ([`reaches_return`]).
+    /// Per block of a region: whether the code from there comes back to a
+    /// return of the region without leaving it ([`comes_back`]).
     returns_from: Vec<bool>,
     /// Index in the region of the block being translated.
     current: usize,
@@ -652,28 +652,48 @@ fn region_succs(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<Ve
         .collect()
 }
 
-/// Per block of a region, whether a return of the region is reached from
-/// it without leaving the region (a call taken as coming back to its
-/// continuation, where that is in the region): a call whose callee's block
-/// reaches one is expected to come back inside (see `Tr::stays_for_return`).
-fn reaches_return(blocks: &[Block], succs: &[Vec<usize>]) -> Vec<bool> {
+/// Per block of a region, whether the code from there comes back to a
+/// return of the region without leaving it any other way: a return is
+/// reached from it inside the region (a call taken as coming back to its
+/// continuation), and no way out but a return is (a jump or branch to a
+/// block not in the region, an indirect jump that is not a return, whose
+/// target may be any, a call whose continuation is not in the region, a
+/// system call). A call whose callee's block comes back so is expected
+/// back inside (see `Tr::stays_for_return`).
+fn comes_back(blocks: &[Block], succs: &[Vec<usize>]) -> Vec<bool> {
     let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    let ret = |bl: &Block| matches!(bl.term, Terminator::JumpIndirect { hint: IndirectHint::Return, .. });
     let cont: Vec<Option<usize>> =
         blocks.iter().map(|bl| if pushes_return(bl) { index(bl.end) } else { None }).collect();
-    let mut r: Vec<bool> = blocks
+    let mut reaches: Vec<bool> = blocks.iter().map(ret).collect();
+    let mut escapes: Vec<bool> = blocks
         .iter()
-        .map(|bl| matches!(bl.term, Terminator::JumpIndirect { hint: IndirectHint::Return, .. }))
+        .zip(&cont)
+        .map(|(bl, cont)| {
+            let out = match bl.term {
+                Terminator::Jump { target } => index(target).is_none(),
+                Terminator::Branch { taken, fallthrough, .. } => index(taken).is_none() || index(fallthrough).is_none(),
+                Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => false,
+                _ => true,
+            };
+            out || (pushes_return(bl) && cont.is_none())
+        })
         .collect();
     loop {
         let mut changed = false;
-        for k in 0..blocks.len() {
-            if !r[k] && succs[k].iter().copied().chain(cont[k]).any(|s| r[s]) {
-                r[k] = true;
+        for k in (0..blocks.len()).filter(|&k| !ret(&blocks[k])) {
+            let next = || succs[k].iter().copied().chain(cont[k]);
+            if !reaches[k] && next().any(|s| reaches[s]) {
+                reaches[k] = true;
+                changed = true;
+            }
+            if !escapes[k] && next().any(|s| escapes[s]) {
+                escapes[k] = true;
                 changed = true;
             }
         }
         if !changed {
-            return r;
+            return reaches.iter().zip(&escapes).map(|(&r, &e)| r && !e).collect();
         }
     }
 }
@@ -821,7 +841,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.calls = blocks.iter().filter(|bl| pushes_return(bl)).map(|bl| bl.end).collect();
         tr.jumps = indirect_edges(blocks, &mut *tr.linker);
         let succs = region_succs(blocks, &tr.calls, &tr.jumps);
-        tr.returns_from = reaches_return(blocks, &succs);
+        tr.returns_from = comes_back(blocks, &succs);
         tr.dirty_in =
             if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &succs) };
         if env.trap && env.group_checks && !env.block_exits {
@@ -1961,18 +1981,18 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
 
     /// Whether call `block` (of a region), to one of `callees`, goes
     /// without pushing its return address while it stays in the region:
-    /// its continuation and every callee are blocks of the region, and a
-    /// return of the region is reached from each callee
-    /// ([`reaches_return`]), so the callee is expected to come back inside
-    /// (`return_inside`, which pops nothing). Any other call pushes, and
-    /// its return pops wherever it runs: a call into the region whose
-    /// return left it (its continuation not in the region, or the
-    /// callee's return not: a loop in the callee made the region, or the
-    /// region holds only the callee's first blocks) pushed nothing before,
-    /// and the return popped its caller's entry, so both missed (crypto
-    /// hit the stack on 5% of its returns, lz77 on 45%, strings on 58%).
-    /// A call to a callee in the region that does come back inside
-    /// pushes nothing: a push and a pop there cost recursion 20%.
+    /// its continuation and every callee are blocks of the region, and
+    /// from each callee the code comes back to a return of the region
+    /// without leaving it ([`comes_back`]), so the callee's return comes
+    /// back inside (`return_inside`, which pops nothing). Any other call
+    /// pushes, and its return pops wherever it runs: a call into the
+    /// region whose return left it (its continuation not in the region,
+    /// the callee's return not, or the callee leaving by a tail call)
+    /// pushed nothing before, and the return popped its caller's entry, so
+    /// both missed (crypto hit the stack on 5% of its returns, lz77 on
+    /// 45%, strings on 58%). A call that does come back inside pushes
+    /// nothing: a push and a pop there cost recursion 20% (spills in fib's
+    /// region).
     fn stays_for_return(&self, block: &Block, callees: &[u64]) -> bool {
         let head = |pc: u64| self.heads.iter().position(|&(h, _)| h == pc);
         !callees.is_empty()
