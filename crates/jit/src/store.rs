@@ -853,7 +853,8 @@ impl CodeStore {
         if c.inject_fault(self.options.fault_injection) {
             return Err(Error::Injected);
         }
-        let data: Box<[AtomicUsize]> = Box::new([AtomicUsize::new(self.sentinel() as usize)]);
+        let data: Box<[AtomicUsize]> =
+            (0..translate::ic_words_for(blocks)).map(|_| AtomicUsize::new(self.sentinel() as usize)).collect();
         let isa = match flavor.effort() {
             Effort::Optimize => &self.isa_opt,
             Effort::Plain => &self.isa,
@@ -887,7 +888,7 @@ impl CodeStore {
                 blocks,
                 env,
                 linker,
-                data.as_ptr() as u64,
+                &data,
                 flavor,
                 self.isa.frontend_config(),
                 &checked,
@@ -1801,6 +1802,50 @@ mod tests {
                 assert!(std::ptr::eq(pushed, &*cells.1[&0x1004]), "{what}: the continuation's cell is pushed");
             }
         }
+    }
+
+    /// Each indirect exit of a region has its own inline-cache word: a
+    /// region leaving by two indirect jumps to two targets hits both
+    /// caches after one round through each. With one word for the region
+    /// (before), the second exit's target replaced the first's and every
+    /// switch between them missed.
+    #[test]
+    fn each_indirect_exit_of_a_region_has_its_own_inline_cache() {
+        let text = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = get x6\n branch t0, 0x1100, 0x1200\n}\n\
+                    block 0x1100..0x1104 {\n mark 0x1100 4\n t0 = get x5\n jump_indirect t0\n}\n\
+                    block 0x1200..0x1204 {\n mark 0x1200 4\n t0 = get x7\n jump_indirect t0\n}";
+        let store = store();
+        let mut cells = Cells(&store, HashMap::new(), AtomicU32::new(0));
+        let mut c = store.compiler();
+        let mut f = optimized(&store, &mut c, text, &mut cells);
+        assert_eq!(f.data.len(), 2, "one word per indirect exit");
+        let code = store.install(&mut f).expect("installs");
+        for pc in [0x1000, 0x3010, 0x3020] {
+            cells.cell(pc);
+        }
+        let entry = &*cells.1[&0x1000];
+        store.link(entry, &code);
+        let thread = store.thread();
+        let ctx = thread.context();
+        // The targets in the jump cache, where a missed inline cache
+        // looks next (and fills the word from), in other slots than the
+        // entry's (`CodeStore::run` puts it there).
+        for pc in [0x3010u64, 0x3020] {
+            let slot = (pc as usize >> 1) & (JUMP_CACHE_ENTRIES - 1);
+            ctx.jump_cache[slot].store(std::ptr::from_ref(&*cells.1[&pc]).cast_mut(), Ordering::Relaxed);
+        }
+        let mut run = |way: u64| {
+            let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+            (cpu.regs[5], cpu.regs[6], cpu.regs[7]) = (0x3010, way, 0x3020);
+            let exit = store.run(&thread, &mut cpu, entry);
+            assert_eq!(exit, Some(NativeExit::Continue));
+            cpu.pc
+        };
+        let pcs: Vec<u64> = [1, 0, 1, 0, 1].into_iter().map(&mut run).collect();
+        assert_eq!(pcs, [0x3010, 0x3020, 0x3010, 0x3020, 0x3010]);
+        assert_eq!(ctx.ic_misses.load(Ordering::Relaxed), 2, "one miss per exit, its first run");
+        store.unlink(entry);
+        store.retire(code);
     }
 
     /// In a chain of host FP ops only the first is pinned to its guest

@@ -24,6 +24,7 @@
 //! leaves compiled code with the access's guest pc ([`crate::fault::abort`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I32, I64};
@@ -164,8 +165,11 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     retired: u32,
     insns: u32,
     sigs: Sigs,
-    /// The address of this translation's inline-cache word (for an indirect exit).
-    ic_word: u64,
+    /// This translation's inline-cache words (one per indirect exit):
+    /// the first's address and how many.
+    ic_words: (u64, usize),
+    /// Inline-cache words handed out ([`Tr::next_ic_word`]).
+    ic_used: usize,
     pending: Vec<SideExit>,
     /// Heads of the region's blocks, by guest start address (empty for a
     /// single block).
@@ -698,6 +702,13 @@ fn comes_back(blocks: &[Block], succs: &[Vec<usize>]) -> Vec<bool> {
     }
 }
 
+/// How many inline-cache words the translation of `blocks` uses: one per
+/// indirect exit (at least one: the engine reads the first, see
+/// `NativeCode::ic_target`).
+pub(crate) fn ic_words_for(blocks: &[Block]) -> usize {
+    blocks.iter().filter(|bl| matches!(bl.term, Terminator::JumpIndirect { .. })).count().max(1)
+}
+
 /// Why a block could not be translated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Untranslatable(pub(crate) String);
@@ -762,7 +773,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     blocks: &[Block],
     env: Env,
     linker: &mut L,
-    ic_word: u64,
+    ic_words: &[AtomicUsize],
     flavor: crate::Flavor,
     fe: TargetFrontendConfig,
     checked: &[u32],
@@ -778,7 +789,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     let mut env = env;
     env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
-    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, ic_word);
+    let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, (ic_words.as_ptr() as u64, ic_words.len()));
     tr.checked = checked.to_vec();
     tr.site_pc = first.start;
     // For the sampling profiler: which translation this thread is in.
@@ -923,7 +934,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
 impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// A translator for the function `b` builds, in its entry block (whose
     /// first two params are `cpu` and `ctx`).
-    fn new(mut b: FunctionBuilder<'a>, env: Env, linker: &'b mut L, ic_word: u64) -> Self {
+    fn new(mut b: FunctionBuilder<'a>, env: Env, linker: &'b mut L, ic_words: (u64, usize)) -> Self {
         let sigs = Sigs {
             h2: b.import_signature(helper_sig(2, true)),
             h3: b.import_signature(helper_sig(3, true)),
@@ -961,7 +972,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             retired: 0,
             insns: 0,
             sigs,
-            ic_word,
+            ic_words,
+            ic_used: 0,
             pending: Vec::new(),
             heads: Vec::new(),
             jumps: Vec::new(),
@@ -991,9 +1003,16 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         }
     }
 
-    /// The address of the inline-cache word, as a value.
-    fn ic_word(&mut self) -> Value {
-        self.iconst(self.ic_word)
+    /// The address of the next indirect exit's inline-cache word, as a
+    /// value: each exit of a region has its own (they shared one, and a
+    /// region leaving by several returns and indirect jumps missed where
+    /// each would hit alone), the last one shared if there are more exits
+    /// than words ([`ic_words_for`]).
+    fn next_ic_word(&mut self) -> Value {
+        let (base, len) = self.ic_words;
+        let k = self.ic_used.min(len.saturating_sub(1));
+        self.ic_used += 1;
+        self.iconst(base + 8 * k as u64)
     }
 
     fn t(&self, t: ferrovm_ir::Temp) -> Result<Value, Untranslatable> {
@@ -1867,8 +1886,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             self.b.switch_to_block(next);
             self.bump(off::CTX_RAS_MISSES);
         }
-        if self.env.inline_cache {
-            let word = self.ic_word();
+        let word = self.env.inline_cache.then(|| self.next_ic_word());
+        if let Some(word) = word {
             let cell = self.b.ins().load(I64, flags(), word, 0);
             let cpc = self.b.ins().load(I64, flags(), cell, off::CELL_PC);
             let eq = self.b.ins().icmp(IntCC::Equal, cpc, target);
@@ -1888,8 +1907,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         let (fill, miss) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(eq, fill, &[], miss, &[]);
         self.b.switch_to_block(fill);
-        if self.env.inline_cache {
-            let word = self.ic_word();
+        if let Some(word) = word {
             self.b.ins().store(flags(), cell, word, 0);
         }
         self.b.ins().jump(hit, &[BlockArg::Value(cell)]);
@@ -2095,7 +2113,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                     // shared one keeps this function small (compiled on its
                     // first run, its compile time is what counts).
                     let f = self.iconst(shared);
-                    let word = self.ic_word();
+                    let word = self.next_ic_word();
                     self.b.ins().return_call_indirect(self.sigs.indirect, f, &[self.cpu, self.ctx, t, word]);
                 } else {
                     self.chain_indirect(t, hint);
