@@ -1762,9 +1762,11 @@ mod tests {
     /// return leaves through the return-address stack and finds its own
     /// prediction there; with the callee's return not in the region (the
     /// region made of a loop in the callee) the return-address stack holds
-    /// the continuation when the callee leaves. Before, a call into the
-    /// region pushed nothing, and such a return popped its caller's entry
-    /// (top -1, a miss).
+    /// the continuation when the callee leaves; with a way out of the
+    /// region on the callee's path it pushes, and the return that comes
+    /// back inside all the same pops. Before, a call into the region pushed
+    /// nothing, and such a return popped its caller's entry (top -1, a
+    /// miss).
     #[test]
     fn a_call_pushes_unless_its_return_comes_back_inside() {
         const CALL: &str = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = const 0x1004\n set x1, t0\n jump 0x1100\n}\n\
@@ -1772,10 +1774,16 @@ mod tests {
                             t2 = add t0, t1\n set x6, t2\n mark 0x1104 4\n branch t2, 0x1100, 0x1108\n}\n";
         const RETURN: &str = "block 0x1108..0x110c {\n mark 0x1108 4\n t0 = get x1\n jump_indirect t0 return\n}\n";
         const BACK: &str = "block 0x1004..0x1008 {\n mark 0x1004 4\n ecall 0x1004\n}";
+        // The callee may leave the region on the way to its return (a
+        // branch out, not taken here).
+        const MAY_LEAVE: &str = "block 0x1108..0x110c {\n mark 0x1108 4\n t0 = get x7\n branch t0, 0x2000, 0x110c\n}\n\
+                                 block 0x110c..0x1110 {\n mark 0x110c 4\n t0 = get x1\n jump_indirect t0 return\n}\n";
         let cases = [
             (format!("{CALL}{RETURN}"), NativeExit::Continue, 0x1004, 0),
             (format!("{CALL}{RETURN}{BACK}"), NativeExit::Ecall, 0x1004, 0),
             (format!("{CALL}{BACK}"), NativeExit::Continue, 0x1108, 1),
+            // It pushes, and its return coming back inside pops.
+            (format!("{CALL}{MAY_LEAVE}{BACK}"), NativeExit::Ecall, 0x1004, 0),
         ];
         for (text, want_exit, want_pc, want_top) in cases {
             let store = store();

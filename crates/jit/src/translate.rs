@@ -186,6 +186,10 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Per block of a region: whether the code from there comes back to a
     /// return of the region without leaving it ([`comes_back`]).
     returns_from: Vec<bool>,
+    /// The continuations of the region's calls that push their return
+    /// address (not [`Tr::call_stays`]): a return that comes back inside to
+    /// one pops it.
+    pushed_conts: Vec<u64>,
     /// Index in the region of the block being translated.
     current: usize,
     /// Loads and stores of the current block that share a base temporary,
@@ -853,6 +857,12 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.jumps = indirect_edges(blocks, &mut *tr.linker);
         let succs = region_succs(blocks, &tr.calls, &tr.jumps);
         tr.returns_from = comes_back(blocks, &succs);
+        tr.pushed_conts = blocks
+            .iter()
+            .enumerate()
+            .filter(|&(k, bl)| pushes_return(bl) && !tr.call_stays(k, bl))
+            .map(|(_, bl)| bl.end)
+            .collect();
         tr.dirty_in =
             if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &succs) };
         if env.trap && env.group_checks && !env.block_exits {
@@ -980,6 +990,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             may_write: false,
             instret: None,
             returns_from: Vec::new(),
+            pushed_conts: Vec::new(),
             current: 0,
             groups: HashMap::new(),
             group_ok: HashMap::new(),
@@ -1954,7 +1965,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// otherwise continue in a new block (the exit path).
     fn return_inside(&mut self, target: Value) {
         let conts: Vec<u64> = self.calls.iter().copied().filter(|c| self.heads.iter().any(|(pc, _)| pc == c)).collect();
-        self.stay_inside(target, conts);
+        self.stay_inside(target, conts, true);
     }
 
     /// An indirect jump (not a call or a return: a `switch`'s jump table,
@@ -1967,14 +1978,15 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     fn jump_inside(&mut self, target: Value) {
         let Some(targets) = self.jumps.get(self.current) else { return };
         let pcs: Vec<u64> = targets.iter().filter_map(|&j| self.heads.get(j)).map(|&(pc, _)| pc).collect();
-        self.stay_inside(target, pcs);
+        self.stay_inside(target, pcs, false);
     }
 
     /// An indirect transfer to `target` that may stay inside the region:
     /// when it is one of `pcs` (blocks of the region) it jumps there (a
     /// search over them, Cranelift's `Switch`); otherwise it continues in
-    /// a new block, the exit path.
-    fn stay_inside(&mut self, target: Value, mut pcs: Vec<u64>) {
+    /// a new block, the exit path. A return (`ret`) that comes back to the
+    /// continuation of a call that pushed pops its entry on the way.
+    fn stay_inside(&mut self, target: Value, mut pcs: Vec<u64>, ret: bool) {
         if pcs.is_empty() || self.env.block_exits {
             return;
         }
@@ -1992,6 +2004,11 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         switch.emit(&mut self.b, target, out);
         for (blk, pc) in inside {
             self.b.switch_to_block(blk);
+            if ret && self.env.chaining && self.env.inline_cache && self.pushed_conts.contains(&pc) {
+                let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
+                let top = self.b.ins().iadd_imm_s(top, -1);
+                self.b.ins().store(flags(), top, self.ctx, off::CTX_RAS_TOP);
+            }
             self.edge(pc);
         }
         self.b.switch_to_block(out);
@@ -2018,6 +2035,25 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             && callees.iter().all(|&c| head(c).is_some_and(|k| self.returns_from.get(k).copied().unwrap_or(false)))
     }
 
+    /// [`Self::stays_for_return`] for call `block`, the region's block `k`:
+    /// its callee, or for an indirect call the blocks the linker guessed.
+    fn call_stays(&self, k: usize, block: &Block) -> bool {
+        match block.term {
+            Terminator::Jump { target } => self.stays_for_return(block, &[target]),
+            _ => {
+                let guessed: Vec<u64> = self
+                    .jumps
+                    .get(k)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&j| self.heads.get(j))
+                    .map(|&(pc, _)| pc)
+                    .collect();
+                self.stays_for_return(block, &guessed)
+            }
+        }
+    }
+
     /// Pushes the cell of the return address if this block is a call
     /// ([`pushes_return`]).
     fn push_return(&mut self, block: &Block) {
@@ -2040,7 +2076,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         match block.term {
             Terminator::Jump { target } => {
                 self.add_instret(n);
-                if !self.stays_for_return(block, &[target]) {
+                if !self.call_stays(self.current, block) {
                     self.push_return(block);
                 }
                 self.edge(target);
@@ -2087,15 +2123,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 // A call kept inside pushes no return address where its
                 // return is expected inside (as for a direct call); one
                 // that leaves pushes on its way out.
-                let guessed: Vec<u64> = self
-                    .jumps
-                    .get(self.current)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|&j| self.heads.get(j))
-                    .map(|&(pc, _)| pc)
-                    .collect();
-                let stays = self.stays_for_return(block, &guessed);
+                let stays = self.call_stays(self.current, block);
                 if !stays {
                     self.push_return(block);
                 }
