@@ -1961,8 +1961,10 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     }
 
     /// A return to where a call of the region comes back: if `target` is
-    /// the address after such a call (a block of the region), jump there;
-    /// otherwise continue in a new block (the exit path).
+    /// the address after such a call (a block of the region), jump there,
+    /// popping the return-address stack if that call pushed
+    /// ([`Tr::pushed_conts`]); otherwise continue in a new block (the exit
+    /// path, whose lookup pops).
     fn return_inside(&mut self, target: Value) {
         let conts: Vec<u64> = self.calls.iter().copied().filter(|c| self.heads.iter().any(|(pc, _)| pc == c)).collect();
         self.stay_inside(target, conts, true);
@@ -2019,7 +2021,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// its continuation and every callee are blocks of the region, and
     /// from each callee the code comes back to a return of the region
     /// without leaving it ([`comes_back`]), so the callee's return comes
-    /// back inside (`return_inside`, which pops nothing). Any other call
+    /// back inside (`return_inside`, which pops nothing for it). Any other call
     /// pushes, and its return pops wherever it runs: a call into the
     /// region whose return left it (its continuation not in the region,
     /// the callee's return not, or the callee leaving by a tail call)
