@@ -59,6 +59,13 @@ pub const RAS_ENTRIES: usize = 64;
 /// Entries in each vCPU's direct-mapped jump cache (a power of two).
 pub const JUMP_CACHE_ENTRIES: usize = 1 << 12;
 
+/// The jump-cache slot of guest pc `pc` (compiled code computes the same
+/// index inline: `translate::Tr::chain_indirect`, `baseline`'s shared
+/// indirect exit).
+pub(crate) fn jump_cache_slot(pc: u64) -> usize {
+    (pc >> 1) as usize & (JUMP_CACHE_ENTRIES - 1)
+}
+
 /// The bit a helper sets in [`JitContext::exit_request`] after it wrote to a
 /// page holding translated code, so that chained exits return to the
 /// dispatcher, which drops the stale translations. Other bits belong to

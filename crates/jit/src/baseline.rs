@@ -1904,8 +1904,8 @@ pub(crate) mod tests {
         let thread = store.thread();
         // The vCPU's jump cache knows 0x1008 (the dispatcher fills it): the
         // shared exit finds it there and fills the site's inline cache.
-        let slot = (0x1008 >> 1) & (crate::abi::JUMP_CACHE_ENTRIES - 1);
-        thread.context().jump_cache[slot].store(std::ptr::from_ref(&cells[2]).cast_mut(), Ordering::Relaxed);
+        thread.context().jump_cache[crate::abi::jump_cache_slot(0x1008)]
+            .store(std::ptr::from_ref(&cells[2]).cast_mut(), Ordering::Relaxed);
         let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
         cpu.regs[5] = 0x1008;
         let exit = store.run(&thread, &mut cpu, &cells[0]).expect("compiled code ran");

@@ -24,7 +24,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use ferrovm_ir::{Block, Cpu};
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, GUEST_LIMIT};
 
-use crate::abi::{Cell, JUMP_CACHE_ENTRIES, JitContext, Unlinked, exit};
+use crate::abi::{Cell, JitContext, Unlinked, exit};
 use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
 use crate::fault::Trampoline;
 use crate::translate::{self, Env};
@@ -1241,8 +1241,8 @@ impl CodeStore {
         }
         let ctx = &*th.ctx;
         if self.options.chaining {
-            let slot = ((pc >> 1) as usize) & (JUMP_CACHE_ENTRIES - 1);
-            ctx.jump_cache[slot].store(std::ptr::from_ref(cell).cast_mut(), Ordering::Relaxed);
+            ctx.jump_cache[crate::abi::jump_cache_slot(pc)]
+                .store(std::ptr::from_ref(cell).cast_mut(), Ordering::Relaxed);
         }
         let host_fp = self.env.fp.is_some();
         if host_fp {
@@ -1507,9 +1507,8 @@ mod tests {
         assert!(latch < exit, "latch at {latch}, exit at {exit} in {rpo:?}");
     }
 
-    /// The limit checks in an optimized region of `text`'s blocks compiled
-    /// with trap-mode accesses ([`crate::MemAccess::Trap`]).
-    /// `text` compiled as optimized code with trap-mode memory access.
+    /// `text` compiled as optimized code with trap-mode memory access
+    /// ([`crate::MemAccess::Trap`]).
     fn trap_mode_ir(text: &str) -> Compiler {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let options = crate::JitOptions { mem: crate::MemAccess::Trap, ..crate::JitOptions::default() };
@@ -1520,6 +1519,8 @@ mod tests {
         c
     }
 
+    /// The limit checks in an optimized region of `text`'s blocks compiled
+    /// with trap-mode accesses.
     fn limit_checks(text: &str) -> usize {
         let c = trap_mode_ir(text);
         let func = &c.cl.func;
@@ -1838,9 +1839,9 @@ mod tests {
         // The targets in the jump cache, where a missed inline cache
         // looks next (and fills the word from), in other slots than the
         // entry's (`CodeStore::run` puts it there).
-        for pc in [0x3010u64, 0x3020] {
-            let slot = (pc as usize >> 1) & (JUMP_CACHE_ENTRIES - 1);
-            ctx.jump_cache[slot].store(std::ptr::from_ref(&*cells.1[&pc]).cast_mut(), Ordering::Relaxed);
+        for pc in [0x3010, 0x3020] {
+            let cell = std::ptr::from_ref(&*cells.1[&pc]).cast_mut();
+            ctx.jump_cache[crate::abi::jump_cache_slot(pc)].store(cell, Ordering::Relaxed);
         }
         let mut run = |way: u64| {
             let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };

@@ -186,10 +186,10 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// Per block of a region: whether the code from there comes back to a
     /// return of the region without leaving it ([`comes_back`]).
     returns_from: Vec<bool>,
-    /// The continuations of the region's calls that push their return
-    /// address (not [`Tr::call_stays`]): a return that comes back inside to
-    /// one pops it.
-    pushed_conts: Vec<u64>,
+    /// The continuations of the region's calls that push no return
+    /// address ([`Tr::call_stays`]); every other call pushes, and a return
+    /// that comes back inside to its continuation pops.
+    quiet_conts: Vec<u64>,
     /// Index in the region of the block being translated.
     current: usize,
     /// Loads and stores of the current block that share a base temporary,
@@ -857,10 +857,10 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.jumps = indirect_edges(blocks, &mut *tr.linker);
         let succs = region_succs(blocks, &tr.calls, &tr.jumps);
         tr.returns_from = comes_back(blocks, &succs);
-        tr.pushed_conts = blocks
+        tr.quiet_conts = blocks
             .iter()
             .enumerate()
-            .filter(|&(k, bl)| pushes_return(bl) && !tr.call_stays(k, bl))
+            .filter(|&(k, bl)| pushes_return(bl) && tr.call_stays(k, bl))
             .map(|(_, bl)| bl.end)
             .collect();
         tr.dirty_in =
@@ -990,7 +990,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             may_write: false,
             instret: None,
             returns_from: Vec::new(),
-            pushed_conts: Vec::new(),
+            quiet_conts: Vec::new(),
             current: 0,
             groups: HashMap::new(),
             group_ok: HashMap::new(),
@@ -1883,9 +1883,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             self.bump(off::CTX_RETURNS);
         }
         if self.env.inline_cache && hint == IndirectHint::Return {
-            let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
-            let new_top = self.b.ins().iadd_imm_s(top, -1);
-            self.b.ins().store(flags(), new_top, self.ctx, off::CTX_RAS_TOP);
+            let new_top = self.pop_return();
             let idx = self.b.ins().band_imm_s(new_top, (RAS_ENTRIES - 1) as i64);
             let byte = self.b.ins().ishl_imm_s(idx, 3);
             let at = self.b.ins().iadd(self.ctx, byte);
@@ -1962,8 +1960,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
 
     /// A return to where a call of the region comes back: if `target` is
     /// the address after such a call (a block of the region), jump there,
-    /// popping the return-address stack if that call pushed
-    /// ([`Tr::pushed_conts`]); otherwise continue in a new block (the exit
+    /// popping the return-address stack if that call pushed (its
+    /// continuation not in [`Tr::quiet_conts`]); otherwise continue in a new block (the exit
     /// path, whose lookup pops).
     fn return_inside(&mut self, target: Value) {
         let conts: Vec<u64> = self.calls.iter().copied().filter(|c| self.heads.iter().any(|(pc, _)| pc == c)).collect();
@@ -1978,9 +1976,14 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// are), else it takes the exit after this. The engine grows a region
     /// with a hot indirect jump by its hot targets (`Vm::grow_region`).
     fn jump_inside(&mut self, target: Value) {
-        let Some(targets) = self.jumps.get(self.current) else { return };
-        let pcs: Vec<u64> = targets.iter().filter_map(|&j| self.heads.get(j)).map(|&(pc, _)| pc).collect();
+        let pcs = self.guessed(self.current);
         self.stay_inside(target, pcs, false);
+    }
+
+    /// The blocks of the region the linker guessed for the indirect jump
+    /// ending the region's block `k` ([`Linker::indirect_targets`]).
+    fn guessed(&self, k: usize) -> Vec<u64> {
+        self.jumps.get(k).into_iter().flatten().filter_map(|&j| self.heads.get(j)).map(|&(pc, _)| pc).collect()
     }
 
     /// An indirect transfer to `target` that may stay inside the region:
@@ -2006,10 +2009,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         switch.emit(&mut self.b, target, out);
         for (blk, pc) in inside {
             self.b.switch_to_block(blk);
-            if ret && self.env.chaining && self.env.inline_cache && self.pushed_conts.contains(&pc) {
-                let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
-                let top = self.b.ins().iadd_imm_s(top, -1);
-                self.b.ins().store(flags(), top, self.ctx, off::CTX_RAS_TOP);
+            if ret && self.env.chaining && self.env.inline_cache && !self.quiet_conts.contains(&pc) {
+                self.pop_return();
             }
             self.edge(pc);
         }
@@ -2042,18 +2043,16 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     fn call_stays(&self, k: usize, block: &Block) -> bool {
         match block.term {
             Terminator::Jump { target } => self.stays_for_return(block, &[target]),
-            _ => {
-                let guessed: Vec<u64> = self
-                    .jumps
-                    .get(k)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|&j| self.heads.get(j))
-                    .map(|&(pc, _)| pc)
-                    .collect();
-                self.stays_for_return(block, &guessed)
-            }
+            _ => self.stays_for_return(block, &self.guessed(k)),
         }
+    }
+
+    /// Pops the return-address stack: its new top.
+    fn pop_return(&mut self) -> Value {
+        let top = self.b.ins().load(I64, flags(), self.ctx, off::CTX_RAS_TOP);
+        let top = self.b.ins().iadd_imm_s(top, -1);
+        self.b.ins().store(flags(), top, self.ctx, off::CTX_RAS_TOP);
+        top
     }
 
     /// Pushes the cell of the return address if this block is a call
@@ -2078,7 +2077,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         match block.term {
             Terminator::Jump { target } => {
                 self.add_instret(n);
-                if !self.call_stays(self.current, block) {
+                if !self.quiet_conts.contains(&block.end) {
                     self.push_return(block);
                 }
                 self.edge(target);
@@ -2125,7 +2124,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
                 // A call kept inside pushes no return address where its
                 // return is expected inside (as for a direct call); one
                 // that leaves pushes on its way out.
-                let stays = self.call_stays(self.current, block);
+                let stays = self.quiet_conts.contains(&block.end);
                 if !stays {
                     self.push_return(block);
                 }
