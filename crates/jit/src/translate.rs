@@ -764,10 +764,89 @@ impl RareOps for Rare {
 /// that would hold the same loop again.
 pub(crate) fn region_entries(env: &Env, blocks: &[Block], flavor: crate::Flavor) -> Vec<u64> {
     if env.region_entries && flavor.optimize && flavor.hot_at.is_none() && blocks.len() > 1 {
-        blocks[1..].iter().map(|b| b.start).collect()
+        let safe = entries_keeping_loops(blocks);
+        blocks.iter().zip(safe).skip(1).filter(|(_, safe)| *safe).map(|(b, _)| b.start).collect()
     } else {
         Vec::new()
     }
+}
+
+/// Per block of a region, whether entering the region there leaves every
+/// loop of it with the one way in it had: the block is on no cycle of the
+/// region, or it is the head of its cycles (it dominates, from the first
+/// block, every block of its strongly connected component). An entry in
+/// the middle of a loop makes the loop irreducible: Cranelift then sees no
+/// loop there (no hoisting), and regalloc2, which weighs spills by loop
+/// depth, spilled a loop's induction pointer to the stack (`vmatmul_scalar`'s
+/// inner loop: a load, an add and a store through memory every round, 20%
+/// of its time). The edges are the region's direct jumps and branches, a
+/// call's block to where its callee returns, a return to every such place,
+/// and an indirect jump to every block (its targets are not known here).
+pub(crate) fn entries_keeping_loops(blocks: &[Block]) -> Vec<bool> {
+    let n = blocks.len();
+    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    let conts: Vec<usize> = blocks.iter().filter(|bl| pushes_return(bl)).filter_map(|bl| index(bl.end)).collect();
+    let succs: Vec<Vec<usize>> = blocks
+        .iter()
+        .map(|bl| {
+            let mut s: Vec<usize> = match bl.term {
+                Terminator::Jump { target } => index(target).into_iter().collect(),
+                Terminator::Branch { taken, fallthrough, .. } => {
+                    index(taken).into_iter().chain(index(fallthrough)).collect()
+                }
+                Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => conts.clone(),
+                Terminator::JumpIndirect { .. } => (0..n).collect(),
+                _ => Vec::new(),
+            };
+            if pushes_return(bl) {
+                s.extend(index(bl.end));
+            }
+            s
+        })
+        .collect();
+    // reach[k][j]: j is reachable from k by one edge or more.
+    let mut reach = vec![vec![false; n]; n];
+    for (k, row) in reach.iter_mut().enumerate() {
+        let mut stack = succs[k].clone();
+        while let Some(j) = stack.pop() {
+            if !row[j] {
+                row[j] = true;
+                stack.extend(&succs[j]);
+            }
+        }
+    }
+    // Dominators from block 0, iteratively (a region has tens of blocks).
+    let mut preds = vec![Vec::new(); n];
+    for (k, s) in succs.iter().enumerate() {
+        for &j in s {
+            preds[j].push(k);
+        }
+    }
+    let mut dom: Vec<Vec<bool>> = (0..n).map(|k| (0..n).map(|j| k != 0 || j == 0).collect()).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for k in 1..n {
+            let mut d = vec![true; n];
+            for &p in preds[k].iter().filter(|&&p| p == 0 || reach[0][p]) {
+                for j in 0..n {
+                    d[j] &= dom[p][j];
+                }
+            }
+            d[k] = true;
+            if d != dom[k] {
+                dom[k] = d;
+                changed = true;
+            }
+        }
+    }
+    (0..n)
+        .map(|k| {
+            // The other blocks of k's strongly connected component.
+            let mut scc = (0..n).filter(|&j| j != k && reach[k][j] && reach[j][k]);
+            !reach[k][k] || scc.all(|j| dom[j][k])
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
