@@ -268,8 +268,40 @@ impl Vcpu {
                 _ => return false,
             }
         }
+        // A block the baseline compiler refuses (floating point, CSRs) and
+        // that has no code gets quick first-tier code once that pays for
+        // its own compile (the model's prediction for the block alone, a
+        // few hundred microseconds), not only once its optimized region
+        // would (milliseconds): until then it is interpreted, its FP
+        // through SoftFloat (`fpround`'s `fetestexcept` and `nearbyint`
+        // loops ran interpreted 600,000 times waiting for their regions).
+        // Its region is weighed when the quick code has run
+        // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]), as baseline code's is.
+        let quick_needed = features
+            .filter(|_| {
+                matches!(vm.mode, EngineMode::Tiered)
+                    && vm.config.first_tier == FirstTier::Baseline
+                    && vm.config.compile_threads.on_workers()
+                    && (baseline_refused || r.baseline_refused.load(Ordering::Relaxed))
+                    && vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub())
+            })
+            .map(|f| vm.lock_model().predict_compile_us(&f) * 1000.0 * vm.threshold.get());
+        let needed_first = quick_needed.map_or(needed, |q| q.min(needed));
+        let quick_alone = saving < needed && saving >= needed_first && count >= cfg.min_runs.get() as f32;
+        if quick_alone {
+            r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
+            tracing::info!(
+                target: crate::log::target::TIER,
+                "compile {:#x} {}: score {count:.0}, saving {:.0} us; quick first-tier code alone (its region: cost {:.0} us)",
+                r.pc(),
+                vm.describe(r.pc()),
+                saving / 1e3,
+                cost_ns / 1e3,
+            );
+            return self.submit(Request::quick(Arc::clone(r), saving - cost_ns, false));
+        }
         if saving < needed || count < cfg.min_runs.get() as f32 {
-            r.next_eval.store(cfg.next_evaluation(count, saving, needed), Ordering::Relaxed);
+            r.next_eval.store(cfg.next_evaluation(count, saving, needed_first), Ordering::Relaxed);
             tracing::info!(
                 target: crate::log::target::TIER,
                 "wait {:#x} {}: score {count:.0}, saving {:.0} us < cost {:.0} us x ratio {:.2}{}",
@@ -319,8 +351,11 @@ impl Vcpu {
                 _ => return false,
             }
         }
-        let req =
-            if quick { Request::quick(Arc::clone(r), priority) } else { Request::new(Arc::clone(r), priority, reform) };
+        let req = if quick {
+            Request::quick(Arc::clone(r), priority, true)
+        } else {
+            Request::new(Arc::clone(r), priority, reform)
+        };
         self.submit(req)
     }
 

@@ -34,18 +34,32 @@ pub(crate) struct Request {
     /// Quick first-tier code for the block alone (no optimizer), asked
     /// for ahead of its optimized region: served before every other kind.
     pub(crate) quick: bool,
+    /// With `quick`: its optimized region is queued as soon as the quick
+    /// code is in (otherwise it is weighed when that code has run
+    /// `QUICK_TIER_UP` times, as baseline code is).
+    pub(crate) then_region: bool,
     seq: u64,
 }
 
 impl Request {
     pub(crate) fn new(record: Arc<Record>, priority: f64, reform: Option<Arc<Record>>) -> Self {
         let version = record.version.load(Ordering::Acquire);
-        Request { record, priority, version, queued_at: Instant::now(), reform, quick: false, seq: 0 }
+        Request {
+            record,
+            priority,
+            version,
+            queued_at: Instant::now(),
+            reform,
+            quick: false,
+            then_region: false,
+            seq: 0,
+        }
     }
 
-    /// A request for quick first-tier code (see [`Request::quick`]).
-    pub(crate) fn quick(record: Arc<Record>, priority: f64) -> Self {
-        Request { quick: true, ..Request::new(record, priority, None) }
+    /// A request for quick first-tier code (see [`Request::quick`]), and
+    /// then, if `then_region`, for its optimized region.
+    pub(crate) fn quick(record: Arc<Record>, priority: f64, then_region: bool) -> Self {
+        Request { quick: true, then_region, ..Request::new(record, priority, None) }
     }
 
     /// Whether the translation changed since it was asked for.
@@ -220,7 +234,7 @@ mod tests {
         assert_eq!(order, [0xb, 0xd, 0xc, 0xa]);
         // Quick requests go first whatever their priority.
         q.push(Request::new(record(0x1), 9.0, None));
-        q.push(Request::quick(record(0x2), 0.5));
+        q.push(Request::quick(record(0x2), 0.5, true));
         assert_eq!(q.pop(NOW).0.map(|r| r.record.pc()), Some(0x2));
     }
 

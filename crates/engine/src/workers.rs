@@ -311,7 +311,7 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
                 // anew.
                 req.record.runs.store(0, Ordering::Relaxed);
             }
-            if req.quick && matches!(out, Ok(Outcome::Compiled)) {
+            if req.quick && req.then_region && matches!(out, Ok(Outcome::Compiled)) {
                 // Its optimized region next, in turn.
                 Counters::add(&me.counters.compile_requests, 1);
                 vm.queue.push(Request::new(Arc::clone(&req.record), req.priority, None));
