@@ -1917,6 +1917,12 @@ mod tests {
         ]
         .concat();
         assert_eq!(entries(&before), vec![0x1010, 0x1030]);
+        // A loop that calls a function outside the region: the guest comes
+        // back into the loop at the call's continuation (0x1004) through
+        // its cell, so that block is a way in (the loop closes outside).
+        let call = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = const 0x1004\n set x1, t0\n jump 0x3000\n}\n";
+        let calling = [call, &block(0x1004, "branch t0, 0x1000, 0x1010"), &block(0x1010, "jump 0x2000")].concat();
+        assert_eq!(entries(&calling), vec![0x1004, 0x1010]);
         // With region entries off, none.
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let off = CodeStore::new(&mem, crate::JitOptions { region_entries: false, ..crate::JitOptions::default() })

@@ -779,31 +779,23 @@ pub(crate) fn region_entries(env: &Env, blocks: &[Block], flavor: crate::Flavor)
 /// loop there (no hoisting), and regalloc2, which weighs spills by loop
 /// depth, spilled a loop's induction pointer to the stack (`vmatmul_scalar`'s
 /// inner loop: a load, an add and a store through memory every round, 20%
-/// of its time). The edges are the region's direct jumps and branches, a
-/// call's block to where its callee returns, a return to every such place,
-/// and an indirect jump to every block (its targets are not known here).
+/// of its time). The edges are the region's internal ones ([`region_succs`]),
+/// with an indirect jump that is not a return going to every block (its
+/// guessed targets are not known here). A call's continuation is reached
+/// only by a return of the region: where the callee leaves the region, the
+/// guest comes back into the loop through the continuation's cell, which
+/// is then a way into the region, not a block in the middle of a loop.
 pub(crate) fn entries_keeping_loops(blocks: &[Block]) -> Vec<bool> {
     let n = blocks.len();
-    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
-    let conts: Vec<usize> = blocks.iter().filter(|bl| pushes_return(bl)).filter_map(|bl| index(bl.end)).collect();
-    let succs: Vec<Vec<usize>> = blocks
+    let calls: Vec<u64> = blocks.iter().filter(|bl| pushes_return(bl)).map(|bl| bl.end).collect();
+    let anywhere: Vec<Vec<usize>> = blocks
         .iter()
-        .map(|bl| {
-            let mut s: Vec<usize> = match bl.term {
-                Terminator::Jump { target } => index(target).into_iter().collect(),
-                Terminator::Branch { taken, fallthrough, .. } => {
-                    index(taken).into_iter().chain(index(fallthrough)).collect()
-                }
-                Terminator::JumpIndirect { hint: IndirectHint::Return, .. } => conts.clone(),
-                Terminator::JumpIndirect { .. } => (0..n).collect(),
-                _ => Vec::new(),
-            };
-            if pushes_return(bl) {
-                s.extend(index(bl.end));
-            }
-            s
+        .map(|bl| match bl.term {
+            Terminator::JumpIndirect { hint: IndirectHint::None | IndirectHint::Call, .. } => (0..n).collect(),
+            _ => Vec::new(),
         })
         .collect();
+    let succs = region_succs(blocks, &calls, &anywhere);
     // reach[k][j]: j is reachable from k by one edge or more.
     let mut reach = vec![vec![false; n]; n];
     for (k, row) in reach.iter_mut().enumerate() {
