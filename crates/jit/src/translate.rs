@@ -544,6 +544,12 @@ fn indirect_edges<L: Linker + ?Sized>(blocks: &[Block], linker: &mut L) -> Vec<V
         .collect()
 }
 
+/// The index in `blocks` of the block that starts at a pc, if any: how
+/// the region analyses below map an edge's target to its block.
+fn block_index(blocks: &[Block]) -> impl Fn(u64) -> Option<usize> + '_ {
+    move |pc| blocks.iter().position(|bl| bl.start == pc)
+}
+
 /// The order in which a region's blocks are translated: the entry first,
 /// then a reverse postorder of the region's direct edges (jumps, both ways
 /// of a branch, a call's block to where it comes back), blocks no such edge
@@ -556,7 +562,7 @@ fn indirect_edges<L: Linker + ?Sized>(blocks: &[Block], linker: &mut L) -> Vec<V
 /// back edges do (the region of `parallel`'s quicksort, 27 blocks: 26
 /// polling edges before, 22 now, 11.2 -> 9.8 KB of code).
 fn translation_order(blocks: &[Block]) -> Vec<usize> {
-    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    let index = block_index(blocks);
     let successors = |bl: &Block| -> Vec<usize> {
         let mut s: Vec<u64> = match bl.term {
             Terminator::Jump { target } => vec![target],
@@ -568,7 +574,7 @@ fn translation_order(blocks: &[Block]) -> Vec<usize> {
         if pushes_return(bl) {
             s.push(bl.end);
         }
-        s.into_iter().filter_map(index).collect()
+        s.into_iter().filter_map(&index).collect()
     };
     let mut post = Vec::with_capacity(blocks.len());
     let mut seen = vec![false; blocks.len()];
@@ -640,7 +646,7 @@ fn dirty_on_entry(blocks: &[Block], succs: &[Vec<usize>]) -> Vec<[bool; Reg::COU
 /// [`Tr::return_inside`], and indirect jumps to any of its blocks, see
 /// [`Tr::jump_inside`]).
 fn region_succs(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    let index = block_index(blocks);
     blocks
         .iter()
         .enumerate()
@@ -669,7 +675,7 @@ fn region_succs(blocks: &[Block], calls: &[u64], jumps: &[Vec<usize>]) -> Vec<Ve
 /// system call). A call whose callee's block comes back so is expected
 /// back inside (see `Tr::stays_for_return`).
 fn comes_back(blocks: &[Block], succs: &[Vec<usize>]) -> Vec<bool> {
-    let index = |pc: u64| blocks.iter().position(|bl| bl.start == pc);
+    let index = block_index(blocks);
     let ret = |bl: &Block| matches!(bl.term, Terminator::JumpIndirect { hint: IndirectHint::Return, .. });
     let cont: Vec<Option<usize>> =
         blocks.iter().map(|bl| if pushes_return(bl) { index(bl.end) } else { None }).collect();
@@ -1899,7 +1905,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// may write code ([`Tr::may_write`]).
     fn edge(&mut self, target: u64) {
         if !self.env.block_exits
-            && let Some(k) = self.heads.iter().position(|(pc, _)| *pc == target)
+            && let Some(k) = self.head(target)
         {
             let head = self.heads[k].1;
             let known = self.known_out.get(self.current).copied();
@@ -2014,11 +2020,16 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// vector_scalar and vcrypto_scalar 7-9% faster, the other steady
     /// workloads within 3% either way: `ferrovm-bench --runs 5`).
     fn loop_rank(&self, target: u64) -> u8 {
-        match self.heads.iter().position(|(pc, _)| *pc == target) {
+        match self.head(target) {
             Some(k) if k <= self.current => 2,
             Some(_) => 1,
             None => 0,
         }
+    }
+
+    /// The index of the region's block that starts at `pc`, if any.
+    fn head(&self, pc: u64) -> Option<usize> {
+        self.heads.iter().position(|&(h, _)| h == pc)
     }
 
     /// Adds one to the context's counter at `offset` (statistics; only the
@@ -2035,7 +2046,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// continuation not in [`Tr::quiet_conts`]); otherwise continue in a new block (the exit
     /// path, whose lookup pops).
     fn return_inside(&mut self, target: Value) {
-        let conts: Vec<u64> = self.calls.iter().copied().filter(|c| self.heads.iter().any(|(pc, _)| pc == c)).collect();
+        let conts: Vec<u64> = self.calls.iter().copied().filter(|&c| self.head(c).is_some()).collect();
         self.stay_inside(target, conts, true);
     }
 
@@ -2103,10 +2114,9 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
     /// nothing: a push and a pop there cost recursion 20% (spills in fib's
     /// region).
     fn stays_for_return(&self, block: &Block, callees: &[u64]) -> bool {
-        let head = |pc: u64| self.heads.iter().position(|&(h, _)| h == pc);
         !callees.is_empty()
-            && head(block.end).is_some()
-            && callees.iter().all(|&c| head(c).is_some_and(|k| self.returns_from.get(k).copied().unwrap_or(false)))
+            && self.head(block.end).is_some()
+            && callees.iter().all(|&c| self.head(c).is_some_and(|k| self.returns_from.get(k).copied().unwrap_or(false)))
     }
 
     /// [`Self::stays_for_return`] for call `block`, the region's block `k`:
@@ -2156,7 +2166,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             Terminator::Branch { cond, taken, fallthrough } => {
                 let c = self.t(cond)?;
                 self.add_instret(n);
-                let internal = self.heads.iter().any(|(pc, _)| *pc == taken || *pc == fallthrough);
+                let internal = self.head(taken).is_some() || self.head(fallthrough).is_some();
                 if self.env.chaining && !internal {
                     // Both ways leave: write back and poll once, then pick
                     // the cell.
