@@ -25,7 +25,7 @@ use ferrovm_riscv::lift::LiftError;
 
 use crate::config::{ColdCode, EngineMode, FirstTier};
 use crate::cost::Features;
-use crate::queue::{Pushed, Request};
+use crate::queue::{Ask, Pushed, Request};
 use crate::stats::Counters;
 use crate::table::{Record, Table};
 use crate::vcpu::Vcpu;
@@ -273,8 +273,8 @@ impl Vcpu {
         // its own compile (the model's prediction for the block alone, a
         // few hundred microseconds), not only once its optimized region
         // would (milliseconds): until then it is interpreted, its FP
-        // through SoftFloat (`fpround`'s `fetestexcept` and `nearbyint`
-        // loops ran interpreted 600,000 times waiting for their regions).
+        // through SoftFloat (`fpround` ran 433,933 interpreted blocks,
+        // its `fetestexcept` and `nearbyint` among them, 113,924 now).
         // Its region is weighed when the quick code has run
         // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]), as baseline code's is.
         let quick_needed = features
@@ -298,7 +298,7 @@ impl Vcpu {
                 saving / 1e3,
                 cost_ns / 1e3,
             );
-            return self.submit(Request::quick(Arc::clone(r), saving - cost_ns, false));
+            return self.submit(Request::quick(Arc::clone(r), saving - cost_ns, Ask::Quick));
         }
         if saving < needed || count < cfg.min_runs.get() as f32 {
             r.next_eval.store(cfg.next_evaluation(count, saving, needed_first), Ordering::Relaxed);
@@ -352,7 +352,7 @@ impl Vcpu {
             }
         }
         let req = if quick {
-            Request::quick(Arc::clone(r), priority, true)
+            Request::quick(Arc::clone(r), priority, Ask::QuickThenRegion)
         } else {
             Request::new(Arc::clone(r), priority, reform)
         };
@@ -536,7 +536,7 @@ impl Vm {
             // overlapping regions, each most of it). Otherwise the
             // re-formed region keeps the cycle in one piece of code
             // (sort is 2-3% slower with the alias).
-            _ if !req.quick && self.alias(counters, &req.record, req.reform.as_ref().map(|r| r.pc())) => {
+            _ if !req.ask.quick() && self.alias(counters, &req.record, req.reform.as_ref().map(|r| r.pc())) => {
                 Outcome::Compiled
             }
             Some(region) => {
@@ -567,7 +567,7 @@ impl Vm {
                     self.compile(compiler, who, &req.record, Kind::Hot, None)?
                 }
             }
-            None if req.quick => self.compile(compiler, who, &req.record, Kind::Quick, None)?,
+            None if req.ask.quick() => self.compile(compiler, who, &req.record, Kind::Quick, None)?,
             None if self.covered_since(req.record.pc(), req.queued_at) => {
                 // While it waited, the hot loop around its block got its
                 // region from another block's request (the blocks of a

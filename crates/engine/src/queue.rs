@@ -31,35 +31,43 @@ pub(crate) struct Request {
     /// Re-form the region entered at this pc instead, because this
     /// translation, one of its side exits, turned hot.
     pub(crate) reform: Option<Arc<Record>>,
-    /// Quick first-tier code for the block alone (no optimizer), asked
-    /// for ahead of its optimized region: served before every other kind.
-    pub(crate) quick: bool,
-    /// With `quick`: its optimized region is queued as soon as the quick
-    /// code is in (otherwise it is weighed when that code has run
-    /// `QUICK_TIER_UP` times, as baseline code is).
-    pub(crate) then_region: bool,
+    /// What is asked for.
+    pub(crate) ask: Ask,
     seq: u64,
+}
+
+/// What a [`Request`] asks a worker to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// The optimized region grown from the block (or the re-formed one).
+    Region,
+    /// Quick first-tier code for the block alone (no optimizer), served
+    /// before every other kind; then its optimized region, queued as soon
+    /// as the quick code is in.
+    QuickThenRegion,
+    /// Quick first-tier code alone: its region is weighed when that code
+    /// has run `QUICK_TIER_UP` times, as baseline code's is.
+    Quick,
+}
+
+impl Ask {
+    /// Whether quick first-tier code is asked for.
+    pub(crate) fn quick(self) -> bool {
+        self != Ask::Region
+    }
 }
 
 impl Request {
     pub(crate) fn new(record: Arc<Record>, priority: f64, reform: Option<Arc<Record>>) -> Self {
         let version = record.version.load(Ordering::Acquire);
-        Request {
-            record,
-            priority,
-            version,
-            queued_at: Instant::now(),
-            reform,
-            quick: false,
-            then_region: false,
-            seq: 0,
-        }
+        Request { record, priority, version, queued_at: Instant::now(), reform, ask: Ask::Region, seq: 0 }
     }
 
-    /// A request for quick first-tier code (see [`Request::quick`]), and
-    /// then, if `then_region`, for its optimized region.
-    pub(crate) fn quick(record: Arc<Record>, priority: f64, then_region: bool) -> Self {
-        Request { quick: true, then_region, ..Request::new(record, priority, None) }
+    /// A request for quick first-tier code, `ask` saying whether its
+    /// optimized region follows ([`Ask::QuickThenRegion`]) or not.
+    pub(crate) fn quick(record: Arc<Record>, priority: f64, ask: Ask) -> Self {
+        debug_assert!(ask.quick());
+        Request { ask, ..Request::new(record, priority, None) }
     }
 
     /// Whether the translation changed since it was asked for.
@@ -86,8 +94,9 @@ impl Ord for Request {
     /// Quick requests first; then higher priority first; among equals,
     /// the older first.
     fn cmp(&self, other: &Self) -> CmpOrdering {
-        self.quick
-            .cmp(&other.quick)
+        self.ask
+            .quick()
+            .cmp(&other.ask.quick())
             .then_with(|| self.priority.total_cmp(&other.priority))
             .then_with(|| other.seq.cmp(&self.seq))
     }
@@ -234,7 +243,7 @@ mod tests {
         assert_eq!(order, [0xb, 0xd, 0xc, 0xa]);
         // Quick requests go first whatever their priority.
         q.push(Request::new(record(0x1), 9.0, None));
-        q.push(Request::quick(record(0x2), 0.5, true));
+        q.push(Request::quick(record(0x2), 0.5, Ask::QuickThenRegion));
         assert_eq!(q.pop(NOW).0.map(|r| r.record.pc()), Some(0x2));
     }
 

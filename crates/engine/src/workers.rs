@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::hotspot::Load;
 use crate::native::Outcome;
-use crate::queue::{CompileQueue, Request};
+use crate::queue::{Ask, CompileQueue, Request};
 use crate::stats::Counters;
 use crate::vm::{VcpuShared, Vm};
 
@@ -304,14 +304,14 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
                 None => Ok(Outcome::Failed { kept: false }),
             };
             req.done();
-            if !req.quick && !matches!(out, Ok(Outcome::Compiled)) {
+            if !req.ask.quick() && !matches!(out, Ok(Outcome::Compiled)) {
                 // No hot code came of it: first-run (or quick) code, whose
                 // count went on past the threshold while this was pending
                 // (see `Vcpu::native_exit`), asks again once it reaches it
                 // anew.
                 req.record.runs.store(0, Ordering::Relaxed);
             }
-            if req.quick && req.then_region && matches!(out, Ok(Outcome::Compiled)) {
+            if req.ask == Ask::QuickThenRegion && matches!(out, Ok(Outcome::Compiled)) {
                 // Its optimized region next, in turn.
                 Counters::add(&me.counters.compile_requests, 1);
                 vm.queue.push(Request::new(Arc::clone(&req.record), req.priority, None));
