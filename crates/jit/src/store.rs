@@ -1923,6 +1923,28 @@ mod tests {
         let call = "block 0x1000..0x1004 {\n mark 0x1000 4\n t0 = const 0x1004\n set x1, t0\n jump 0x3000\n}\n";
         let calling = [call, &block(0x1004, "branch t0, 0x1000, 0x1010"), &block(0x1010, "jump 0x2000")].concat();
         assert_eq!(entries(&calling), vec![0x1004, 0x1010]);
+        // The compiled code's graph has no way into the nest's loops but
+        // their heads: every edge back to a block at or before its source
+        // in reverse postorder goes to a block that dominates the source
+        // (the switch on the entry pc leads to 0x1000 and 0x1030 only).
+        let c = optimized_ir(&nest);
+        let func = &c.cl.func;
+        let cfg = ControlFlowGraph::with_function(func);
+        let dt = DominatorTree::with_function(func, &cfg);
+        let rpo: Vec<_> = dt.cfg_rpo().copied().collect();
+        let pos = |b| rpo.iter().position(|&x| x == b).expect("reachable");
+        let mut back_edges = 0;
+        for &b in &rpo {
+            for s in cfg.succ_iter(b).filter(|&s| pos(s) <= pos(b)) {
+                back_edges += 1;
+                assert!(
+                    dt.block_dominates(s, b),
+                    "an edge {b} -> {s} into a loop that {s} does not head:\n{}",
+                    func.display()
+                );
+            }
+        }
+        assert!(back_edges >= 2, "the two loops' back edges");
         // With region entries off, none.
         let mem = Arc::new(AddressSpace::new().expect("address space"));
         let off = CodeStore::new(&mem, crate::JitOptions { region_entries: false, ..crate::JitOptions::default() })

@@ -869,6 +869,8 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     };
     let mut env = env;
     env.fp = env.fp.map(|fp| HostFp { optimized: flavor.optimize, ..fp });
+    // The pcs besides the first block's where the engine enters this code.
+    let entries = region_entries(&env, blocks, flavor);
     *func = Function::with_name_signature(UserFuncName::default(), block_signature());
     let mut tr = Tr::new(FunctionBuilder::new(func, fctx), env, linker, (ic_words.as_ptr() as u64, ic_words.len()));
     tr.checked = checked.to_vec();
@@ -943,7 +945,6 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.dirty_in =
             if env.write_through { vec![[false; Reg::COUNT]; blocks.len()] } else { dirty_on_entry(blocks, &succs) };
         if env.trap && env.group_checks && !env.block_exits {
-            let entries = region_entries(&tr.env, blocks, flavor);
             let entry: Vec<bool> =
                 blocks.iter().enumerate().map(|(k, bl)| k == 0 || entries.contains(&bl.start)).collect();
             tr.assume = limits::assumptions(&tr.limit_facts, &succs, &entry);
@@ -959,30 +960,35 @@ pub(crate) fn translate<L: Linker + ?Sized>(
         tr.check_frm_on_entry(blocks);
     }
     if let Some(&(start, _)) = tr.heads.first() {
-        if !region_entries(&tr.env, blocks, flavor).is_empty() {
-            // A hot region is entered at any of its blocks: the engine
-            // links the cells of its other blocks to this code too
-            // ([`region_entries`]), and the pc it is entered with picks
-            // the head. Every register the region touches was loaded
-            // above, whichever block that is.
+        if !entries.is_empty() {
+            // A hot region is entered at its first block and at the
+            // blocks of `entries` ([`region_entries`]): the engine links
+            // their cells to this code too, and the pc it is entered with
+            // picks the head. Only those heads are targets of the switch:
+            // an edge from here into any other block would give its loop
+            // a second way in, to Cranelift as much as a real entry does.
+            // Every register the region touches was loaded above,
+            // whichever block that is.
             // (Loading the registers may have left the entry block: see
             // `Tr::load_fp_reg`.)
             let entry = tr.b.func.layout.entry_block().expect("the entry block");
             let pc = tr.b.block_params(entry)[2];
             let others = tr.b.create_block();
             let at_start = tr.b.ins().icmp_imm_s(IntCC::Equal, pc, start as i64);
-            let landings: Vec<ClBlock> = (0..tr.heads.len()).map(|k| tr.landing(k)).collect();
-            tr.b.ins().brif(at_start, landings[0], &[], others, &[]);
+            let ways: Vec<usize> =
+                (0..tr.heads.len()).filter(|&k| k == 0 || entries.contains(&tr.heads[k].0)).collect();
+            let landings: Vec<(usize, ClBlock)> = ways.into_iter().map(|k| (k, tr.landing(k))).collect();
+            tr.b.ins().brif(at_start, landings[0].1, &[], others, &[]);
             tr.b.switch_to_block(others);
             let mut switch = Switch::new();
-            for (&(pc, _), &blk) in tr.heads[1..].iter().zip(&landings[1..]) {
-                switch.set_entry(u128::from(pc), blk);
+            for &(k, blk) in &landings[1..] {
+                switch.set_entry(u128::from(tr.heads[k].0), blk);
             }
-            switch.emit(&mut tr.b, pc, landings[0]);
+            switch.emit(&mut tr.b, pc, landings[0].1);
             tr.fill_landings(&landings);
         } else {
-            let landings = [tr.landing(0)];
-            tr.b.ins().jump(landings[0], &[]);
+            let landings = [(0, tr.landing(0))];
+            tr.b.ins().jump(landings[0].1, &[]);
             tr.fill_landings(&landings);
         }
     }
@@ -1854,8 +1860,8 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
 
     /// The checks of the region's entries made by [`Tr::landing`]: nothing
     /// ran yet, so a failed one leaves at the block's start.
-    fn fill_landings(&mut self, landings: &[ClBlock]) {
-        for (k, &blk) in landings.iter().enumerate() {
+    fn fill_landings(&mut self, landings: &[(usize, ClBlock)]) {
+        for &(k, blk) in landings {
             let (start, head) = self.heads[k];
             if blk == head {
                 continue;
