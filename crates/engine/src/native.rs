@@ -241,10 +241,10 @@ impl Vcpu {
         // A block without compiled code gets baseline code as soon as that
         // pays for its own (small) compile; its optimized region only when
         // that pays for Cranelift's.
-        let baseline = vm.config.first_tier == FirstTier::Baseline
-            && matches!(vm.mode, EngineMode::Tiered)
-            && !r.baseline_refused.load(Ordering::Relaxed)
-            && vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub());
+        let no_code = vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub());
+        let first_tier_baseline =
+            vm.config.first_tier == FirstTier::Baseline && matches!(vm.mode, EngineMode::Tiered) && no_code;
+        let baseline = first_tier_baseline && !r.baseline_refused.load(Ordering::Relaxed);
         // Its region is weighed again once the baseline code has run
         // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). The threshold ratio
         // that adapts to the workers' load does not apply: the guest thread
@@ -279,11 +279,9 @@ impl Vcpu {
         // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]), as baseline code's is.
         let quick_needed = features
             .filter(|_| {
-                matches!(vm.mode, EngineMode::Tiered)
-                    && vm.config.first_tier == FirstTier::Baseline
+                first_tier_baseline
                     && vm.config.compile_threads.on_workers()
                     && (baseline_refused || r.baseline_refused.load(Ordering::Relaxed))
-                    && vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub())
             })
             .map(|f| vm.lock_model().predict_compile_us(&f) * 1000.0 * vm.threshold.get());
         let needed_first = quick_needed.map_or(needed, |q| q.min(needed));
@@ -322,9 +320,7 @@ impl Vcpu {
         // With workers, a block with no code gets quick first-tier code
         // first (served ahead of everything), then its optimized region:
         // the guest runs native code long before a big region is ready.
-        let quick = reform.is_none()
-            && vm.config.compile_threads.on_workers()
-            && r.cell.code.load(Ordering::Relaxed) == vm.store.as_ref().map_or(0, |s| s.stub());
+        let quick = reform.is_none() && vm.config.compile_threads.on_workers() && no_code;
         tracing::info!(
             target: crate::log::target::TIER,
             "compile {:#x} {}: score {count:.0}, saving {:.0} us >= cost {:.0} us x ratio {:.2}; {}",
