@@ -1,10 +1,14 @@
 //! Shared set-up of the micro-benchmarks: real guest code from a committed
 //! workload ELF (`benches/workloads/bin/`), decoded and lifted by ferrovm.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::AtomicU32;
 
 use ferrovm_ir::Block;
 use ferrovm_ir::passes::PassManager;
+use ferrovm_jit::Linker;
+use ferrovm_jit::abi::{Cell, Unlinked};
 use object::{Object, ObjectSection};
 
 /// The `.text` section of workload `name`: (address, bytes).
@@ -70,4 +74,37 @@ pub fn optimized_blocks(base: u64, text: &[u8], starts: &[u64]) -> Vec<Block> {
             b
         })
         .collect()
+}
+
+/// The blocks at `starts`, lifted (no passes: as cold blocks are compiled).
+pub fn lifted_blocks(base: u64, text: &[u8], starts: &[u64]) -> Vec<Block> {
+    let mut fetch = fetcher(base, text);
+    starts.iter().map(|&pc| ferrovm_riscv::lift::lift_block(pc, &mut fetch).expect("lifts")).collect()
+}
+
+/// Cells and counters by pc, as the engine's translation table keeps them.
+pub struct Links {
+    unlinked: Unlinked,
+    cells: HashMap<u64, Box<(Cell, AtomicU32)>>,
+}
+
+impl Links {
+    pub fn new(unlinked: Unlinked) -> Self {
+        Links { unlinked, cells: HashMap::new() }
+    }
+
+    fn entry(&mut self, pc: u64) -> &(Cell, AtomicU32) {
+        let unlinked = self.unlinked;
+        self.cells.entry(pc).or_insert_with(|| Box::new((Cell::new(pc, unlinked), AtomicU32::new(0))))
+    }
+}
+
+impl Linker for Links {
+    fn cell(&mut self, pc: u64) -> *const Cell {
+        &self.entry(pc).0
+    }
+
+    fn counter(&mut self, pc: u64) -> *const AtomicU32 {
+        &self.entry(pc).1
+    }
 }

@@ -2,39 +2,13 @@
 //! optimized blocks of a real program), including installing the code in
 //! the code cache and retiring it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
 
 use criterion::{Criterion, Throughput};
-use ferrovm_jit::abi::{Cell, Unlinked};
-use ferrovm_jit::{CodeStore, Flavor, JitOptions, Linker};
+use ferrovm_jit::{CodeStore, Flavor, JitOptions};
 use ferrovm_mem::AddressSpace;
 
-use crate::common::{block_starts, guest_text, optimized_blocks};
-
-/// Cells and counters by pc, as the engine's translation table keeps them.
-struct Links {
-    unlinked: Unlinked,
-    cells: HashMap<u64, Box<(Cell, AtomicU32)>>,
-}
-
-impl Links {
-    fn entry(&mut self, pc: u64) -> &(Cell, AtomicU32) {
-        let unlinked = self.unlinked;
-        self.cells.entry(pc).or_insert_with(|| Box::new((Cell::new(pc, unlinked), AtomicU32::new(0))))
-    }
-}
-
-impl Linker for Links {
-    fn cell(&mut self, pc: u64) -> *const Cell {
-        &self.entry(pc).0
-    }
-
-    fn counter(&mut self, pc: u64) -> *const AtomicU32 {
-        &self.entry(pc).1
-    }
-}
+use crate::common::{Links, block_starts, guest_text, optimized_blocks};
 
 pub fn bench(c: &mut Criterion) {
     let (base, text) = guest_text("bigprog");
@@ -44,7 +18,7 @@ pub fn bench(c: &mut Criterion) {
     let mem = Arc::new(AddressSpace::new().expect("address space"));
     let store = CodeStore::new(&mem, JitOptions::default()).expect("jit");
     let mut compiler = store.compiler();
-    let mut links = Links { unlinked: store.unlinked(), cells: HashMap::new() };
+    let mut links = Links::new(store.unlinked());
 
     let mut compile_all = || {
         let mut bytes = 0usize;

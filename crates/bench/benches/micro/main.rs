@@ -6,6 +6,8 @@
 //!   instruction;
 //! - `interp`: interpreter dispatch — executing a small lowered block, and
 //!   lowering it;
+//! - `baseline`: baseline compile time per block and per guest instruction
+//!   (cold blocks, not optimized);
 //! - `jit`: Cranelift compile time per block and per guest instruction, and
 //!   code-cache lookup by guest pc (hits and misses).
 //!
@@ -13,6 +15,7 @@
 //! (`-- decode`) for one group. Whole-program numbers come from the
 //! `ferrovm-bench` binary, not from here.
 
+mod baseline;
 mod common;
 mod decode;
 mod interp;
@@ -21,5 +24,5 @@ mod lift;
 
 use criterion::{criterion_group, criterion_main};
 
-criterion_group!(benches, decode::bench, lift::bench, interp::bench, jit::bench);
+criterion_group!(benches, baseline::bench, decode::bench, lift::bench, interp::bench, jit::bench);
 criterion_main!(benches);
