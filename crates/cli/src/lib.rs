@@ -313,8 +313,10 @@ struct Tuning {
     #[arg(long, value_enum, value_name = "TIER")]
     cold_code: Option<ColdCodeArg>,
     /// Tiered engine, --cold-code baseline: interpreted runs of a block
-    /// before its baseline code, while at most half the recent cold blocks
-    /// run that often (0: baseline code on the first run) [default: 0].
+    /// before its baseline code, while few recent cold blocks run more
+    /// often (above 45% of them, cold blocks get baseline code on their
+    /// first run, but one in 32 that keeps the share measured, until it
+    /// falls below 25%); 0: baseline code on the first run [default: 2].
     #[arg(long, value_name = "N")]
     cold_runs: Option<u32>,
     /// Tiered engine, --cold-code baseline: run the IR optimization passes

@@ -80,11 +80,11 @@ pub enum FirstTier {
 /// installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColdCode {
-    /// The interpreter for the block's first `interpreted` runs, then the
-    /// baseline compiler, from the IR the interpreter's block was lowered
-    /// from (kept until then, so the block is lifted once), as long as at
-    /// most half of the recent cold blocks ran that often (otherwise, and
-    /// with 0, baseline code on its first run). Blocks the baseline compiler does
+    /// The interpreter for the block's first `interpreted` runs (its IR not
+    /// optimized), then the baseline compiler (the block lifted again: most
+    /// such blocks never get there, and keeping their IR cost more), while
+    /// few recent cold blocks run that often (otherwise, and with 0,
+    /// baseline code on its first run; see `hotspot::ColdReach`). Blocks the baseline compiler does
     /// not compile (FP, CSR accesses, vector) are interpreted. Its code
     /// counts runs, and the block's optimized region is weighed as for
     /// quick first-tier code. Counted in [`crate::Stats::baseline_cold`].
@@ -97,12 +97,11 @@ pub enum ColdCode {
 }
 
 /// Interpreted runs of a block before its baseline code by default (see
-/// [`ColdCode::Baseline`]): none. Two (interpreting blocks first while
-/// most of them do not run a third time) made bigprog 0.106 s of CPU
-/// time instead of 0.143 s (the interpreter alone: 0.091 s), but Python's
-/// imports took 8% more CPU time, in same-run measurements on a host at
-/// load 12 (benches/results/2026-12-03-cold-runs.md).
-pub const DEFAULT_COLD_RUNS: u32 = 0;
+/// [`ColdCode::Baseline`]): two, while few cold blocks run a third time
+/// ([`crate::hotspot`]'s cold reach). bigprog, whose blocks run once or
+/// twice, 0.039 s -> 0.024 s; python3's start-up, most of whose blocks
+/// run on, within noise of none (benches/results/2026-12-07-s46-cold-runs.md).
+pub const DEFAULT_COLD_RUNS: u32 = 2;
 
 impl Default for ColdCode {
     fn default() -> Self {

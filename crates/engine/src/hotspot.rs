@@ -22,7 +22,7 @@
 //! [`IDLE_PERIODS`] maintenance periods in a row.
 
 use std::num::{NonZeroU32, NonZeroUsize};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Knobs of the hotspot detector (each has a `ferrovm run` flag).
@@ -279,9 +279,13 @@ impl Score {
 /// block that runs once or twice costs a lowering instead of baseline
 /// code generation and installation: bigprog, static start-up code) and
 /// costs where most do (the lowering and interpreted runs come on top of
-/// the baseline compile: Python's imports, 9% more CPU time), so above
-/// [`COLD_REACH_MAX`] cold blocks get baseline code on their first run,
-/// all but every [`COLD_REACH_SAMPLE`]-th, which keeps the share measured.
+/// the baseline compile: Python). Cold blocks get baseline code on their
+/// first run once the share rises above [`COLD_REACH_HIGH`], all but every
+/// [`COLD_REACH_SAMPLE`]-th, which keeps the share measured, until it falls
+/// below [`COLD_REACH_LOW`]. The two thresholds keep a program whose share
+/// sits near one of them in one mode: Python's start-up reaches about 57%,
+/// and with one threshold at 50% it went back and forth, interpreting a
+/// block first in seven of the times it paid to compile it at once.
 #[derive(Debug, Default)]
 pub(crate) struct ColdReach {
     /// Cold blocks so far.
@@ -290,14 +294,20 @@ pub(crate) struct ColdReach {
     /// their baseline code (both halved every [`COLD_REACH_WINDOW`]).
     interpreted: AtomicU32,
     reached: AtomicU32,
+    /// Cold blocks get baseline code first (but the sampled ones).
+    baseline_first: AtomicBool,
 }
 
 /// See [`ColdReach`].
-pub(crate) const COLD_REACH_MAX: f64 = 0.5;
+pub(crate) const COLD_REACH_HIGH: f64 = 0.45;
 /// See [`ColdReach`].
-pub(crate) const COLD_REACH_SAMPLE: u32 = 8;
+pub(crate) const COLD_REACH_LOW: f64 = 0.25;
+/// See [`ColdReach`].
+pub(crate) const COLD_REACH_SAMPLE: u32 = 32;
 /// Interpreted cold blocks between two halvings of [`ColdReach`]'s counts.
-const COLD_REACH_WINDOW: u32 = 4096;
+const COLD_REACH_WINDOW: u32 = 256;
+/// Interpreted cold blocks measured before the first switch of mode.
+const COLD_REACH_MIN: u32 = 128;
 
 impl ColdReach {
     /// Whether the next cold block is to be interpreted first (counted if
@@ -307,7 +317,14 @@ impl ColdReach {
         let interpreted = self.interpreted.load(Ordering::Relaxed);
         let reached = self.reached.load(Ordering::Relaxed);
         let share = f64::from(reached) / f64::from(interpreted.max(1));
-        if share > COLD_REACH_MAX && !n.is_multiple_of(COLD_REACH_SAMPLE) {
+        let mut baseline_first = self.baseline_first.load(Ordering::Relaxed);
+        if interpreted >= COLD_REACH_MIN
+            && (if baseline_first { share < COLD_REACH_LOW } else { share > COLD_REACH_HIGH })
+        {
+            baseline_first = !baseline_first;
+            self.baseline_first.store(baseline_first, Ordering::Relaxed);
+        }
+        if baseline_first && !n.is_multiple_of(COLD_REACH_SAMPLE) {
             return false;
         }
         if interpreted >= COLD_REACH_WINDOW {
@@ -574,21 +591,31 @@ mod tests {
                 c.reached();
             }
         }
-        let tail: usize = (0..800)
-            .filter(|_| {
-                c.interpret_next() && {
-                    c.reached();
-                    true
-                }
-            })
-            .count();
+        let tail = |c: &ColdReach, reach: &dyn Fn(usize) -> bool| {
+            (0..3200)
+                .filter(|&k| {
+                    c.interpret_next() && {
+                        if reach(k) {
+                            c.reached();
+                        }
+                        true
+                    }
+                })
+                .count()
+        };
         assert!(first < 10_000, "{first}");
-        assert_eq!(tail, 800 / COLD_REACH_SAMPLE as usize);
+        assert_eq!(tail(&c, &|_| true), 3200 / COLD_REACH_SAMPLE as usize);
+        // A share between the thresholds keeps the mode: a third of the
+        // sampled blocks reaching (under the high threshold) leaves cold
+        // blocks compiled first.
+        assert_eq!(tail(&c, &|k| k % 3 == 0), 3200 / COLD_REACH_SAMPLE as usize);
         // They stop reaching: after a window or so, all are interpreted first again.
         for _ in 0..20_000 {
             c.interpret_next();
         }
         assert!((0..100).all(|_| c.interpret_next()));
+        // A third reaching keeps that mode too.
+        assert_eq!(tail(&c, &|k| k % 3 == 0), 3200);
     }
 
     #[test]

@@ -191,13 +191,13 @@ impl Vcpu {
         let now = vm.clock.window();
         let runs = r.runs.swap(0, Ordering::Relaxed);
         let count = r.score.add(cfg, runs, now);
-        // IR is kept only with interpreted cold runs: no lock otherwise.
+        // Only with interpreted cold runs: no lock otherwise.
         if matches!(vm.config.cold_code, ColdCode::Baseline { interpreted: 1.. })
-            && r.state().ir.is_some()
+            && r.state().interpreted_first
             && !r.queued.load(Ordering::Acquire)
         {
             // Its interpreted runs under [`ColdCode::Baseline`] are over:
-            // baseline code from the kept IR, whatever the score.
+            // baseline code (lifted again), whatever the score.
             let stub = vm.store.as_ref().map_or(0, |s| s.stub());
             if r.cell.code.load(Ordering::Relaxed) == stub {
                 Counters::add(&self.shared.counters.evaluations, 1);
@@ -598,29 +598,21 @@ impl Vm {
         let Some(store) = &self.store else { return Ok(Outcome::Failed { kept: false }) };
         let started = Instant::now();
         let pc = r.pc();
-        // A baseline compile takes the IR its interpreter block kept, if
-        // any: with the page index locked, as translations are dropped,
-        // so it is not from code that changed before `changes`.
-        let (changes, kept) = if kind == Kind::Baseline {
-            let _index = self.table.lock_pages();
-            (self.table.code_changes.load(Ordering::Acquire), r.state().ir.take().map(|b| *b))
-        } else {
-            (self.table.code_changes.load(Ordering::Acquire), None)
-        };
+        let changes = self.table.code_changes.load(Ordering::Acquire);
+        if kind == Kind::Baseline {
+            r.state().interpreted_first = false;
+        }
         // Lifting reads guest memory: take part in `synchronize`, so that
         // no page is unmapped under the read.
         let region = {
             let _reading = self.reading(who);
             // Mark the pages first, so a write racing with the read is noticed.
             self.mem.mark_code(pc);
-            let block = match kept {
-                Some(block) => block,
-                None => self.translate_ir_with(
-                    pc,
-                    self.config.max_block_insns.max(1),
-                    kind != Kind::Baseline || self.config.optimize_cold,
-                )?,
-            };
+            let block = self.translate_ir_with(
+                pc,
+                self.config.max_block_insns.max(1),
+                kind != Kind::Baseline || self.config.optimize_cold,
+            )?;
             let mut pages = self.pages_of(block.start, block.end);
             let mut region = vec![block];
             let mut jumps = Vec::new();

@@ -713,7 +713,7 @@ impl Vm {
         r.version.fetch_add(1, Ordering::AcqRel);
         let mut n = u64::from(st.block.take().is_some()) + u64::from(st.step.take().is_some());
         st.features = None;
-        st.ir = None;
+        st.interpreted_first = false;
         let native = st.native.take();
         if let Some(store) = &self.store {
             if st.alias().is_some() {
@@ -1110,13 +1110,14 @@ impl Vm {
         self.translate_keeping(r, counters, false)
     }
 
-    /// [`Vm::translate`], keeping the block's IR in `r` too if `keep_ir`
-    /// (see [`crate::table::State::ir`]).
+    /// [`Vm::translate`]; with `first_runs`, for the first runs of a cold
+    /// block that gets baseline code after them (see
+    /// [`crate::table::State::interpreted_first`]).
     pub(crate) fn translate_keeping(
         &self,
         r: &Record,
         counters: &Counters,
-        keep_ir: bool,
+        first_runs: bool,
     ) -> Result<Arc<Lowered>, LiftError> {
         let started = Instant::now();
         let pc = r.pc();
@@ -1126,19 +1127,16 @@ impl Vm {
         self.mem.mark_code(pc);
         // A cold block interpreted before its baseline code is optimized
         // as that code would be (see `EngineConfig::optimize_cold`).
-        let optimize = !keep_ir || self.config.optimize_cold;
-        let (lowered, features, ir) = loop {
+        let optimize = !first_runs || self.config.optimize_cold;
+        let (lowered, features) = loop {
             let block = self.translate_ir_with(pc, limit, optimize)?;
             match lower(&block) {
-                Ok(l) => {
-                    let features = Features::of(std::slice::from_ref(&block));
-                    break (l, features, keep_ir.then_some(block));
-                }
+                Ok(l) => break (l, Features::of(std::slice::from_ref(&block))),
                 Err(_) if limit > 1 => {
                     limit /= 2;
                     Counters::add(&counters.split_blocks, 1);
                 }
-                Err(e) => break (unlowerable(pc, &e)?, Features::default(), None),
+                Err(e) => break (unlowerable(pc, &e)?, Features::default()),
             }
         };
         let pages = self.pages_of(lowered.start, lowered.end);
@@ -1152,7 +1150,7 @@ impl Vm {
             let mut st = r.state();
             st.block = Some(Arc::clone(&lowered));
             st.features = Some(Box::new(features));
-            st.ir = ir.map(Box::new);
+            st.interpreted_first = first_runs;
         }
         Ok(lowered)
     }

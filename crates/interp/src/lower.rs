@@ -130,14 +130,13 @@ pub enum LowerError {
 struct Slots {
     of: Vec<Option<Slot>>,
     remaining_uses: Vec<u32>,
+    /// Slots freed, reused last-freed first.
     free: Vec<Slot>,
+    /// Slots never handed out start here (at most [`MAX_SLOTS`]).
+    fresh: usize,
 }
 
 impl Slots {
-    fn new(block: &Block, uses: Vec<u32>) -> Self {
-        Slots { of: vec![None; block.num_temps as usize], remaining_uses: uses, free: (0..=u8::MAX).rev().collect() }
-    }
-
     /// The slot of an operand; frees it after its last use. Frees happen
     /// after all operands of an op are read and before its result is
     /// allocated, so a result may reuse an operand's slot — safe because every
@@ -154,7 +153,14 @@ impl Slots {
     }
 
     fn def(&mut self, t: Temp) -> Result<Slot, LowerError> {
-        let slot = self.free.pop().ok_or(LowerError::TooManyLive)?;
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = Slot::try_from(self.fresh).map_err(|_| LowerError::TooManyLive)?;
+                self.fresh += 1;
+                slot
+            }
+        };
         if let Some(s) = self.of.get_mut(t.index()) {
             *s = Some(slot);
         }
@@ -200,30 +206,60 @@ fn is_commutative(op: BinOp) -> bool {
     )
 }
 
+/// The tables [`lower`] fills for each block, kept per thread so that
+/// lowering a block allocates only what the [`Lowered`] block keeps (a
+/// cold block is lowered to run once or twice: its allocations showed in
+/// profiles of cold code).
+#[derive(Default)]
+struct Scratch {
+    konst: Vec<Option<u64>>,
+    uses: Vec<u32>,
+    of: Vec<Option<Slot>>,
+    free: Vec<Slot>,
+    dying: Vec<Slot>,
+    ops: Vec<IOp>,
+    sites: Vec<Site>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// Lowers an (optimized, verified) IR block.
 pub fn lower(block: &Block) -> Result<Lowered, LowerError> {
-    // Constants: which temps hold one, and how many uses need them in a slot.
-    let mut konst: Vec<Option<u64>> = vec![None; block.num_temps as usize];
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => lower_with(block, &mut scratch),
+        Err(_) => lower_with(block, &mut Scratch::default()),
+    })
+}
+
+fn lower_with(block: &Block, scratch: &mut Scratch) -> Result<Lowered, LowerError> {
+    let n = block.num_temps as usize;
+    // Constants: which temps hold one, and how many uses need them in a
+    // slot (an immediate-folded operand does not count). One pass: in SSA
+    // form every operand's definition comes before its use.
+    let mut konst = std::mem::take(&mut scratch.konst);
+    konst.clear();
+    konst.resize(n, None);
+    let mut uses = std::mem::take(&mut scratch.uses);
+    uses.clear();
+    uses.resize(n, 0);
+    let k = |konst: &[Option<u64>], t: Temp| konst.get(t.index()).copied().flatten();
+    let folds = |konst: &[Option<u64>], op: &Op| match *op {
+        Op::Binary { op, a, b, .. } => {
+            let (ka, kb) = (k(konst, a).is_some(), k(konst, b).is_some());
+            (ka && !kb && is_commutative(op), kb && !ka)
+        }
+        _ => (false, false),
+    };
     for op in &block.ops {
         if let Op::Const { dst, value } = *op
             && let Some(k) = konst.get_mut(dst.index())
         {
             *k = Some(value);
+            continue;
         }
-    }
-    let k = |t: Temp| konst.get(t.index()).copied().flatten();
-    // An immediate-folded operand does not count as a slot use.
-    let folds_b = |op: &Op| match *op {
-        Op::Binary { a, b, .. } => k(b).is_some() && k(a).is_none(),
-        _ => false,
-    };
-    let folds_a = |op: &Op| match *op {
-        Op::Binary { op, a, b, .. } => k(a).is_some() && k(b).is_none() && is_commutative(op),
-        _ => false,
-    };
-    let mut uses = vec![0u32; block.num_temps as usize];
-    for op in &block.ops {
-        let (fa, fb) = (folds_a(op), folds_b(op));
+        let (fa, fb) = folds(&konst, op);
         let mut n = 0;
         op.for_each_use(|t| {
             let folded = (n == 0 && fa) || (n == 1 && fb);
@@ -238,14 +274,24 @@ pub fn lower(block: &Block) -> Result<Lowered, LowerError> {
             *u += 1;
         }
     });
+    let k = |t: Temp| k(&konst, t);
+    let folds_a = |op: &Op| folds(&konst, op).0;
+    let folds_b = |op: &Op| folds(&konst, op).1;
 
-    let mut slots = Slots::new(block, uses.clone());
-    let mut ops = Vec::with_capacity(block.ops.len());
-    let mut sites: Vec<Site> = Vec::new();
+    let mut of = std::mem::take(&mut scratch.of);
+    of.clear();
+    of.resize(n, None);
+    let mut reuse = std::mem::take(&mut scratch.free);
+    reuse.clear();
+    let mut slots = Slots { of, remaining_uses: uses, free: reuse, fresh: 0 };
+    let mut ops = std::mem::take(&mut scratch.ops);
+    ops.clear();
+    let mut sites = std::mem::take(&mut scratch.sites);
+    sites.clear();
     let mut site_pc = block.start;
     let mut retired: u32 = 0;
     let mut insns: u32 = 0;
-    let mut dying = Vec::new();
+    let mut dying = std::mem::take(&mut scratch.dying);
     let site = |sites: &mut Vec<Site>, pc: u64, retired: u32| -> Result<SiteId, LowerError> {
         if sites.last().is_some_and(|s| s.pc == pc) {
             return Ok((sites.len() - 1) as SiteId);
@@ -271,7 +317,8 @@ pub fn lower(block: &Block) -> Result<Lowered, LowerError> {
                 None
             }
             Op::Const { dst, value } => {
-                if uses.get(dst.index()).copied().unwrap_or(0) == 0 {
+                // Its uses all come after it: none is counted off yet.
+                if slots.remaining_uses.get(dst.index()).copied().unwrap_or(0) == 0 {
                     None
                 } else {
                     let d = slots.def(dst)?;
@@ -415,14 +462,12 @@ pub fn lower(block: &Block) -> Result<Lowered, LowerError> {
         Terminator::Illegal { pc, bits } => ITerm::Illegal { pc, bits },
         Terminator::FenceI { pc, next } => ITerm::FenceI { pc, next },
     };
-    Ok(Lowered {
-        start: block.start,
-        end: block.end,
-        ops: ops.into_boxed_slice(),
-        sites: sites.into_boxed_slice(),
-        term,
-        insns,
-    })
+    let lowered =
+        Lowered { start: block.start, end: block.end, ops: ops[..].into(), sites: sites[..].into(), term, insns };
+    // The tables go back for the next block (not after a failure: then
+    // the next block makes new ones).
+    *scratch = Scratch { konst, uses: slots.remaining_uses, of: slots.of, free: slots.free, dying, ops, sites };
+    Ok(lowered)
 }
 
 fn free(slots: &mut Slots, dying: &[Slot]) {

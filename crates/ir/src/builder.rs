@@ -29,7 +29,7 @@ pub struct Builder {
 impl Builder {
     /// Starts a block at guest address `start`.
     pub fn new(start: u64) -> Self {
-        Builder { start, ops: Vec::with_capacity(32), next_temp: 0 }
+        Builder { start, ops: Vec::with_capacity(64), next_temp: 0 }
     }
 
     fn temp(&mut self) -> Temp {

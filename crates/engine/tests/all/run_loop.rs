@@ -301,16 +301,18 @@ fn tiered_loops_get_baseline_code_then_their_region() {
     assert!(stats.hot_regions > 0, "the loop never got its optimized region");
 }
 
-/// The default cold code under tiered: every block gets baseline code on
-/// its first run (none is interpreted), and the loop its optimized region
-/// once that code has run `QUICK_TIER_UP` times; the result is the
-/// interpreter's.
+/// Cold code with no interpreted runs under tiered: every block gets
+/// baseline code on its first run (none is interpreted), and the loop its
+/// optimized region once that code has run `QUICK_TIER_UP` times; the
+/// result is the interpreter's.
 #[test]
 fn tiered_cold_blocks_get_baseline_code_on_their_first_run() {
     let (want, _) = run_sum_loop(interp());
-    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
-    assert_eq!(config.cold_code, ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS }, "the default");
-    assert_eq!(DEFAULT_COLD_RUNS, 0);
+    let config = EngineConfig {
+        first_tier: FirstTier::Baseline,
+        cold_code: ColdCode::Baseline { interpreted: 0 },
+        ..tiered(10, JitOptions::default())
+    };
     let (cpu, stats) = run_sum_loop(config);
     assert_eq!(cpu, want);
     assert_eq!(stats.blocks_executed, 0, "a block was interpreted");
@@ -327,7 +329,11 @@ fn tiered_cold_blocks_get_baseline_code_on_their_first_run() {
 #[test]
 fn cold_blocks_are_not_optimized_unless_asked() {
     let (want, _) = run_sum_loop(interp());
-    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    let config = EngineConfig {
+        first_tier: FirstTier::Baseline,
+        cold_code: ColdCode::Baseline { interpreted: 0 },
+        ..tiered(10, JitOptions::default())
+    };
     assert!(!config.optimize_cold, "the default");
     let (cpu, plain) = run_sum_loop(config.clone());
     assert_eq!(cpu, want);
@@ -343,19 +349,17 @@ fn cold_blocks_are_not_optimized_unless_asked() {
     assert!(plain.hot_regions > 0 && optimized.hot_regions > 0, "the loop never got its optimized region");
 }
 
-/// Cold code with interpreted runs first (`--cold-runs 2`): a block is
-/// interpreted for its first two runs and gets baseline code (from the IR
-/// kept from its translation) at its third; blocks that run fewer times
-/// are only interpreted. The loop gets its optimized region as before; the
-/// result is the interpreter's.
+/// The default cold code (`--cold-runs 2`): a block is interpreted for
+/// its first two runs (the first blocks of a program always are: nothing
+/// is measured yet) and gets baseline code (lifted again) at its third;
+/// blocks that run fewer times are only interpreted. The loop gets its
+/// optimized region as before; the result is the interpreter's.
 #[test]
 fn tiered_cold_blocks_are_interpreted_then_get_baseline_code() {
     let (want, _) = run_sum_loop(interp());
-    let config = EngineConfig {
-        first_tier: FirstTier::Baseline,
-        cold_code: ColdCode::Baseline { interpreted: 2 },
-        ..tiered(10, JitOptions::default())
-    };
+    let config = EngineConfig { first_tier: FirstTier::Baseline, ..tiered(10, JitOptions::default()) };
+    assert_eq!(config.cold_code, ColdCode::Baseline { interpreted: DEFAULT_COLD_RUNS }, "the default");
+    assert_eq!(DEFAULT_COLD_RUNS, 2);
     let (cpu, stats) = run_sum_loop(config);
     assert_eq!(cpu, want);
     // The entry block and the `ecall` block run once, the loop's block
