@@ -232,7 +232,7 @@ impl Vcpu {
             return false;
         }
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
-        let features = r.state().features.as_deref().copied();
+        let features = vm.features(r);
         let (interp, native) = vm.rates();
         let cost_ns = vm.region_cost_ns(features.as_ref());
         let baseline_ns = vm.lock_model().baseline_compile_ns();
@@ -372,10 +372,8 @@ impl Vcpu {
         if r.queued.load(Ordering::Acquire) || r.optimized.load(Ordering::Acquire) {
             return;
         }
-        let (insns, features) = {
-            let st = r.state();
-            (r.native_insns.load(Ordering::Relaxed), st.features.as_deref().copied())
-        };
+        let insns = r.native_insns.load(Ordering::Relaxed);
+        let features = vm.features(r);
         let expected = cfg.expected_runs(count, vm.clock.elapsed());
         // What optimized code saves over baseline code (estimated; the
         // samples do not tell the two kinds of compiled code apart).
@@ -635,7 +633,10 @@ impl Vm {
         }
         // A translation whose stores wrote translated code checks them.
         let flavor = Flavor { checked: r.checked_memory.load(Ordering::Relaxed), ..self.flavor(kind) };
-        let features = Features::of(&region);
+        // The cost model learns from Cranelift's compiles; baseline code's
+        // block has its features taken when its region is weighed
+        // ([`Vm::features`]: most never are).
+        let features = (kind != Kind::Baseline).then(|| Features::of(&region));
         // First-tier code of a single block: the baseline compiler's if
         // it takes the block, else Cranelift's.
         let first_tier = match kind {
@@ -710,9 +711,9 @@ impl Vm {
             // The whole cost of a baseline compile, lifting to install: what
             // the evaluation weighs against a block's saving.
             self.lock_model().observe_baseline_compile((installed_at - started).as_nanos() as u64);
-        } else {
+        } else if let Some(features) = &features {
             // The model predicts Cranelift's compiles (what tiering weighs).
-            self.lock_model().observe_compile(&features, compile_time.as_secs_f64() * 1e6);
+            self.lock_model().observe_compile(features, compile_time.as_secs_f64() * 1e6);
             if kind == Kind::Hot {
                 self.observe_region_compile(compile_time);
             }
@@ -735,9 +736,8 @@ impl Vm {
             Counters::add(&counters.chain_links, 1);
             r.native_insns.store(insns, Ordering::Relaxed);
             if kind == Kind::Baseline {
-                // What weighing its optimized region needs (a block
-                // compiled on its first run has no interpreter block).
-                st.features = Some(Box::new(features));
+                // Its interpreter block's, if any, are not its code's.
+                st.features = None;
             }
             st.set_heads(entries.into_boxed_slice());
             // Records that entered the old code inside follow it if they can.

@@ -1093,6 +1093,22 @@ impl Vm {
         out
     }
 
+    /// The cost model's features of `r`'s block: its interpreter block's,
+    /// else (baseline code keeps none: most such blocks never have their
+    /// region weighed) the block lifted again, kept from then on. `None`
+    /// if it cannot be fetched now.
+    pub(crate) fn features(&self, r: &Record) -> Option<Features> {
+        if let Some(f) = r.state().features.as_deref().copied() {
+            return Some(f);
+        }
+        let mem = &self.mem;
+        let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
+        let block = lift_block_isa(r.pc(), self.config.max_block_insns.max(1), self.config.isa, &mut fetch).ok()?;
+        let f = Features::of(std::slice::from_ref(&block));
+        r.state().features = Some(Box::new(f));
+        Some(f)
+    }
+
     /// The guest pages `block` came from (marking the last as code too).
     pub(crate) fn pages_of(&self, start: u64, end: u64) -> Pages {
         let first = start & !(PAGE_SIZE - 1);
@@ -1131,12 +1147,15 @@ impl Vm {
         let (lowered, features) = loop {
             let block = self.translate_ir_with(pc, limit, optimize)?;
             match lower(&block) {
-                Ok(l) => break (l, Features::of(std::slice::from_ref(&block))),
+                // The cost model's features weigh a block's region; a
+                // block interpreted first gets baseline code (with its
+                // features) before that, or never runs again.
+                Ok(l) => break (l, (!first_runs).then(|| Features::of(std::slice::from_ref(&block)))),
                 Err(_) if limit > 1 => {
                     limit /= 2;
                     Counters::add(&counters.split_blocks, 1);
                 }
-                Err(e) => break (unlowerable(pc, &e)?, Features::default()),
+                Err(e) => break (unlowerable(pc, &e)?, Some(Features::default())),
             }
         };
         let pages = self.pages_of(lowered.start, lowered.end);
@@ -1149,7 +1168,7 @@ impl Vm {
             index.add(pc, &pages);
             let mut st = r.state();
             st.block = Some(Arc::clone(&lowered));
-            st.features = Some(Box::new(features));
+            st.features = features.map(Box::new);
             st.interpreted_first = first_runs;
         }
         Ok(lowered)

@@ -126,8 +126,12 @@ pub enum LowerError {
     Undefined(Temp),
 }
 
-/// Slot allocation: a temporary's slot is freed after its last use.
+/// Slot allocation: a temporary's slot is freed after its last use; in a
+/// block with at most [`MAX_SLOTS`] temporaries (unoptimized cold blocks,
+/// lowered to run once or twice), each temporary's slot is its number,
+/// which costs no bookkeeping per operand.
 struct Slots {
+    identity: bool,
     of: Vec<Option<Slot>>,
     remaining_uses: Vec<u32>,
     /// Slots freed, reused last-freed first.
@@ -143,6 +147,9 @@ impl Slots {
     /// op reads all operands before writing its result.
     fn use_(&mut self, t: Temp, dying: &mut Vec<Slot>) -> Result<Slot, LowerError> {
         let slot = self.of.get(t.index()).copied().flatten().ok_or(LowerError::Undefined(t))?;
+        if self.identity {
+            return Ok(slot);
+        }
         if let Some(n) = self.remaining_uses.get_mut(t.index()) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -153,6 +160,13 @@ impl Slots {
     }
 
     fn def(&mut self, t: Temp) -> Result<Slot, LowerError> {
+        if self.identity {
+            let slot = Slot::try_from(t.index()).map_err(|_| LowerError::TooManyLive)?;
+            if let Some(s) = self.of.get_mut(t.index()) {
+                *s = Some(slot);
+            }
+            return Ok(slot);
+        }
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
@@ -283,7 +297,7 @@ fn lower_with(block: &Block, scratch: &mut Scratch) -> Result<Lowered, LowerErro
     of.resize(n, None);
     let mut reuse = std::mem::take(&mut scratch.free);
     reuse.clear();
-    let mut slots = Slots { of, remaining_uses: uses, free: reuse, fresh: 0 };
+    let mut slots = Slots { identity: n <= MAX_SLOTS, of, remaining_uses: uses, free: reuse, fresh: 0 };
     let mut ops = std::mem::take(&mut scratch.ops);
     ops.clear();
     let mut sites = std::mem::take(&mut scratch.sites);
