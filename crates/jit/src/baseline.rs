@@ -64,9 +64,8 @@ use x64::*;
 const MAX_TEMPS: u32 = 480;
 
 /// Offset of a chained exit's next-site word from its rel32 field (the
-/// field, `movabs rax`, `movabs rdx`, `jmp [rax + inner]`; see
-/// `Bl::tail_call`).
-pub(crate) const CHAIN_NEXT: usize = 4 + 10 + 10 + 3;
+/// field, `movabs rax`, `jmp [rax + inner]`; see `Bl::tail_call`).
+pub(crate) const CHAIN_NEXT: usize = 4 + 10 + 3;
 
 /// Bytes of the callee-saved registers pushed below `rbp` (`rbx`, `r12`
 /// to `r15`).
@@ -341,10 +340,12 @@ fn reads_later_into(block: &Block, out: &mut Vec<u64>) {
 
 /// The shared stub a cell's `inner` leads to when its code is not baseline
 /// code ([`crate::abi::Cell`]): entered from baseline code's chained exit
-/// with its frame set up, `rax` the cell and `rdx` its pc; takes the frame
-/// down and tail-calls the cell's code (`tail` convention).
+/// with its frame set up and `rax` the cell; takes the frame down and
+/// tail-calls the cell's code (`tail` convention) with the cell's pc (a
+/// chained exit does not load it: one `movabs` less in every exit).
 pub(crate) fn leave_frame() -> R<Vec<u8>> {
     let mut a = X64::new();
+    a.mov(rdx, qword_ptr(rax + off::CELL_PC))?;
     a.mov(rdi, rbx)?;
     a.mov(rsi, r12)?;
     pop_frame(&mut a)?;
@@ -895,10 +896,8 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     fn count_run(&mut self, pc: u64, hot_at: u32) -> R {
         let counter = self.linker.counter(pc) as u64;
         self.mov_imm(rax, counter)?;
-        self.a.mov(ecx, dword_ptr(rax))?;
-        self.a.add(ecx, 1)?;
-        self.a.mov(dword_ptr(rax), ecx)?;
-        self.a.cmp(ecx, hot_at as i32)?;
+        self.a.add(dword_ptr(rax), 1)?;
+        self.a.cmp(dword_ptr(rax), hot_at as i32)?;
         let hot = self.stub(exit::HOT);
         self.a.je(hot)?;
         Ok(())
@@ -1358,11 +1357,11 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     fn tail_call(&mut self, target: u64) -> R {
         let cell = self.linker.cell(target) as u64;
         let end = self.a.jmp_patchable()?;
-        // Fixed sizes (`movabs` both), so that the exit's word in its
-        // cell's list of exits (the store's), after the jump and never
-        // executed, is `CHAIN_NEXT` bytes past the rel32 field.
+        // Fixed sizes (`movabs`), so that the exit's word in its cell's
+        // list of exits (the store's), after the jump and never executed,
+        // is `CHAIN_NEXT` bytes past the rel32 field. Where the cell's
+        // `inner` leads takes the pc from the cell.
         self.a.mov(rax, cell)?;
-        self.a.mov(rdx, target)?;
         self.a.jmp(qword_ptr(rax + off::CELL_INNER))?;
         if self.a.offset() != end as usize + CHAIN_NEXT - 4 {
             return Err(Unsupported("x64 emitter: a chained exit of an unexpected size".into()));
