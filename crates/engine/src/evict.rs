@@ -204,12 +204,19 @@ struct Slot<K, D> {
 }
 
 /// Translations ranked by `(key, seq)`, lowest first: the machinery shared
-/// by the ordered policies. Every operation is O(log n); [`Ranked::victim`]
-/// is O(log n + [`SCAN_LIMIT`]).
+/// by the ordered policies. Every operation is O(log n), amortized;
+/// [`Ranked::victim`] is O(log n + [`SCAN_LIMIT`]) plus the entries put
+/// since the last one.
 #[derive(Debug, Clone)]
 struct Ranked<K, D> {
-    /// `(key, seq, pc)` for every held translation.
+    /// `(key, seq, pc)` for every held translation, but those in `pending`.
     order: BTreeSet<(K, u64, u64)>,
+    /// Entries put since `order` was last brought up to date, some stale
+    /// (replaced or removed since): they go into `order` only when a
+    /// victim is wanted, which most runs never need (every compiled block
+    /// is put; the tree insert per block showed in profiles of python3's
+    /// start-up), or when they outnumber the held translations.
+    pending: Vec<(K, u64, u64)>,
     /// Every held translation by pc (Fx hashing: one insert per compiled
     /// block, and SipHash showed in profiles of cold code).
     slots: FxHashMap<u64, Slot<K, D>>,
@@ -220,7 +227,7 @@ struct Ranked<K, D> {
 impl<K: Ord + Copy, D: Copy> Ranked<K, D> {
     /// An empty set.
     fn new() -> Self {
-        Ranked { order: BTreeSet::new(), slots: FxHashMap::default(), next_seq: 0 }
+        Ranked { order: BTreeSet::new(), pending: Vec::new(), slots: FxHashMap::default(), next_seq: 0 }
     }
 
     /// A `seq` greater than every one handed out before.
@@ -240,7 +247,19 @@ impl<K: Ord + Copy, D: Copy> Ranked<K, D> {
         if let Some(old) = self.slots.insert(pc, slot) {
             self.order.remove(&(old.key, old.seq, pc));
         }
-        self.order.insert((slot.key, slot.seq, pc));
+        self.pending.push((slot.key, slot.seq, pc));
+        if self.pending.len() > 2 * self.slots.len() + 64 {
+            self.settle();
+        }
+    }
+
+    /// Brings `order` up to date with the pending entries still held.
+    fn settle(&mut self) {
+        for (key, seq, pc) in std::mem::take(&mut self.pending) {
+            if self.slots.get(&pc).is_some_and(|s| s.key == key && s.seq == seq) {
+                self.order.insert((key, seq, pc));
+            }
+        }
     }
 
     /// Forgets `pc`, if held.
@@ -253,6 +272,7 @@ impl<K: Ord + Copy, D: Copy> Ranked<K, D> {
     /// The first unprotected pc among the first [`SCAN_LIMIT`], else the
     /// first; forgotten.
     fn victim(&mut self, protected: &dyn Fn(u64) -> bool) -> Option<u64> {
+        self.settle();
         let first = self.order.first().map(|&(_, _, pc)| pc)?;
         let pc = self.order.iter().take(SCAN_LIMIT).map(|&(_, _, pc)| pc).find(|&pc| !protected(pc)).unwrap_or(first);
         self.remove(pc);
