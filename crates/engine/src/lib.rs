@@ -11,8 +11,10 @@
 //! [`Vcpu::run`] looks the current pc up; on a miss the front end lifts the
 //! block, the IR passes optimize it and the interpreter lowers it (or the
 //! JIT compiles it, as the [`EngineMode`] and [`ColdCode`] say: by
-//! default the baseline compiler makes code for a block on its first run,
-//! and only blocks it does not compile are interpreted); then it runs it. Under the
+//! default a block is interpreted for its first two runs and the baseline
+//! compiler makes its code at the third, or on its first run while most
+//! cold blocks run that often; blocks it does not compile stay
+//! interpreted); then it runs it. Under the
 //! default [`EngineMode::Tiered`], the hotspot detector ([`hotspot`]) and
 //! the cost model ([`cost`]) decide what is worth compiling; compile
 //! workers ([`CompileThreads`]) compile it in the background, and the
