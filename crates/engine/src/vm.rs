@@ -1148,8 +1148,9 @@ impl Vm {
             let block = self.translate_ir_with(pc, limit, optimize)?;
             match lower(&block) {
                 // The cost model's features weigh a block's region; a
-                // block interpreted first gets baseline code (with its
-                // features) before that, or never runs again.
+                // block interpreted first gets baseline code before that
+                // (whose features are taken when its region is weighed:
+                // `Vm::features`), or never runs again.
                 Ok(l) => break (l, (!first_runs).then(|| Features::of(std::slice::from_ref(&block)))),
                 Err(_) if limit > 1 => {
                     limit /= 2;
