@@ -40,11 +40,11 @@ struct TableLinker<'a>(&'a Table, &'a [(u64, Vec<u64>)]);
 impl Linker for TableLinker<'_> {
     fn cell(&mut self, pc: u64) -> *const Cell {
         // The table keeps the record (and so the cell) for the VM's life.
-        &self.0.record(pc).cell
+        self.0.with_record(pc, |r| &raw const r.cell)
     }
 
     fn counter(&mut self, pc: u64) -> *const AtomicU32 {
-        &self.0.record(pc).runs
+        self.0.with_record(pc, |r| &raw const r.runs)
     }
 
     fn vtype(&mut self, pc: u64) -> Option<u64> {

@@ -340,11 +340,21 @@ impl Table {
 
     /// The record of `pc`, made if there is none.
     pub(crate) fn record(&self, pc: u64) -> Arc<Record> {
-        if let Some(r) = self.get(pc) {
-            return r;
+        self.with_record(pc, Arc::clone)
+    }
+
+    /// What `f` makes of the record of `pc` (made if there is none), with
+    /// the table locked. The address of a field (a cell, a counter) needs
+    /// no reference of its own: the table keeps every record for the VM's
+    /// life, and counting one (`Arc::clone`) touched the record's cache
+    /// line, a miss for most exit targets of a block being compiled (three
+    /// quarters of the time of `record` in python3's start-up).
+    pub(crate) fn with_record<T>(&self, pc: u64, f: impl FnOnce(&Arc<Record>) -> T) -> T {
+        if let Some(r) = self.records.read().unwrap_or_else(PoisonError::into_inner).get(&pc) {
+            return f(r);
         }
         let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(records.entry(pc).or_insert_with(|| {
+        f(records.entry(pc).or_insert_with(|| {
             let r = Record::new(pc, self.unlinked);
             r.next_eval.store(self.first_eval, Ordering::Relaxed);
             Arc::new(r)
