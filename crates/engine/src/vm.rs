@@ -1044,11 +1044,17 @@ impl Vm {
         self.translate_ir_with(pc, max_insns, true)
     }
 
-    /// [`Vm::translate_ir`], without the passes unless `optimize`.
-    pub(crate) fn translate_ir_with(&self, pc: u64, max_insns: usize, optimize: bool) -> Result<Block, LiftError> {
+    /// The guest's block at `pc` (at most `max_insns` instructions), lifted
+    /// from guest memory for this VM's ISA: no passes, no logging.
+    fn lift(&self, pc: u64, max_insns: usize) -> Result<Block, LiftError> {
         let mem = &self.mem;
         let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
-        let mut block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
+        lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)
+    }
+
+    /// [`Vm::translate_ir`], without the passes unless `optimize`.
+    pub(crate) fn translate_ir_with(&self, pc: u64, max_insns: usize, optimize: bool) -> Result<Block, LiftError> {
+        let mut block = self.lift(pc, max_insns)?;
         use crate::log::target;
         if tracing::enabled!(target: target::IN_ASM, tracing::Level::INFO) {
             tracing::info!(target: target::IN_ASM, "{}", self.in_asm(&block));
@@ -1066,7 +1072,7 @@ impl Vm {
             // A broken pass is a ferrovm bug; running the unoptimized block is
             // still correct, so degrade rather than die.
             warn(&e.to_string());
-            block = lift_block_isa(pc, max_insns, self.config.isa, &mut fetch)?;
+            block = self.lift(pc, max_insns)?;
         }
         if tracing::enabled!(target: target::OP_OPT, tracing::Level::INFO) {
             tracing::info!(target: target::OP_OPT, "OP after optimization: {}\n{block}", self.describe(pc));
@@ -1101,9 +1107,7 @@ impl Vm {
         if let Some(f) = r.state().features.as_deref().copied() {
             return Some(f);
         }
-        let mem = &self.mem;
-        let mut fetch = |addr: u64| mem.fetch_u16(addr).ok();
-        let block = lift_block_isa(r.pc(), self.config.max_block_insns.max(1), self.config.isa, &mut fetch).ok()?;
+        let block = self.lift(r.pc(), self.config.max_block_insns.max(1)).ok()?;
         let f = Features::of(std::slice::from_ref(&block));
         r.state().features = Some(Box::new(f));
         Some(f)

@@ -3,23 +3,18 @@
 //! optimized, as the tiered engine's cold path compiles them), including
 //! installing the code in the code cache and retiring it.
 
-use std::sync::Arc;
-
 use criterion::{Criterion, Throughput};
-use ferrovm_jit::{CodeStore, Flavor, JitOptions};
-use ferrovm_mem::AddressSpace;
+use ferrovm_jit::Flavor;
 
-use crate::common::{Links, block_starts, guest_text, lifted_blocks};
+use crate::common::{block_starts, code_store, guest_text, lifted_blocks};
 
 pub fn bench(c: &mut Criterion) {
     let (base, text) = guest_text("bigprog");
     let starts = block_starts(base, &text, 2000);
     let blocks = lifted_blocks(base, &text, &starts);
     let insns: usize = blocks.iter().map(|b| b.insn_count()).sum();
-    let mem = Arc::new(AddressSpace::new().expect("address space"));
-    let store = CodeStore::new(&mem, JitOptions::default()).expect("jit");
+    let (store, mut links) = code_store();
     let mut compiler = store.compiler();
-    let mut links = Links::new(store.unlinked());
     // As the tiered engine's cold blocks: quick code that counts its runs.
     let flavor = Flavor { optimize: false, hot_at: Some(16_384), checked: false };
 

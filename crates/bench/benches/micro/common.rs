@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicU32;
 
 use ferrovm_ir::Block;
 use ferrovm_ir::passes::PassManager;
-use ferrovm_jit::Linker;
 use ferrovm_jit::abi::{Cell, Unlinked};
+use ferrovm_jit::{CodeStore, JitOptions, Linker};
 use object::{Object, ObjectSection};
 
 /// The `.text` section of workload `name`: (address, bytes).
@@ -80,6 +80,15 @@ pub fn optimized_blocks(base: u64, text: &[u8], starts: &[u64]) -> Vec<Block> {
 pub fn lifted_blocks(base: u64, text: &[u8], starts: &[u64]) -> Vec<Block> {
     let mut fetch = fetcher(base, text);
     starts.iter().map(|&pc| ferrovm_riscv::lift::lift_block(pc, &mut fetch).expect("lifts")).collect()
+}
+
+/// A code store with the default options over an empty address space, and
+/// a linker for it.
+pub fn code_store() -> (CodeStore, Links) {
+    let mem = std::sync::Arc::new(ferrovm_mem::AddressSpace::new().expect("address space"));
+    let store = CodeStore::new(&mem, JitOptions::default()).expect("jit");
+    let links = Links::new(store.unlinked());
+    (store, links)
 }
 
 /// Cells and counters by pc, as the engine's translation table keeps them.

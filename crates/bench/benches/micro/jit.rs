@@ -2,23 +2,18 @@
 //! optimized blocks of a real program), including installing the code in
 //! the code cache and retiring it.
 
-use std::sync::Arc;
-
 use criterion::{Criterion, Throughput};
-use ferrovm_jit::{CodeStore, Flavor, JitOptions};
-use ferrovm_mem::AddressSpace;
+use ferrovm_jit::Flavor;
 
-use crate::common::{Links, block_starts, guest_text, optimized_blocks};
+use crate::common::{block_starts, code_store, guest_text, optimized_blocks};
 
 pub fn bench(c: &mut Criterion) {
     let (base, text) = guest_text("bigprog");
     let starts = block_starts(base, &text, 500);
     let blocks = optimized_blocks(base, &text, &starts);
     let insns: usize = blocks.iter().map(|b| b.insn_count()).sum();
-    let mem = Arc::new(AddressSpace::new().expect("address space"));
-    let store = CodeStore::new(&mem, JitOptions::default()).expect("jit");
+    let (store, mut links) = code_store();
     let mut compiler = store.compiler();
-    let mut links = Links::new(store.unlinked());
 
     let mut compile_all = || {
         let mut bytes = 0usize;
