@@ -13,14 +13,16 @@
 //! stack, the run counter of [`crate::Flavor::hot_at`], and precise state at
 //! every exit. It is what Cranelift's unoptimized single blocks are
 //! ("eager" mode in `translate.rs`): guest registers live in the `Cpu`
-//! and are stored as they are set, so every side exit only adds the
-//! instructions retired before its site and sets `pc`.
+//! and are stored there by every sync point (an access that may fault, a
+//! helper call, an exit), so every side exit only adds the instructions
+//! retired before its site and sets `pc`.
 //!
 //! * `rbx` holds `cpu`, `r12` `ctx`, `r13` the host base of guest memory,
 //!   `r14` the page-permission table, `r15` the guest limit (all
 //!   callee-saved, pushed on entry;
 //!   guest registers are read from the `Cpu` where they are used, but one
-//!   set earlier in the block is kept in `r9`-`r11` too, see [`CACHE`]);
+//!   set earlier in the block and read again is kept in `r9`-`r11`, see
+//!   [`CACHE`]);
 //!   IR temporaries live in stack slots (`[rsp + 8 * t]`), constants are
 //!   folded into the ops that use them.
 //! * Two ways in: the entry of the `tail` convention, which pushes the
@@ -42,7 +44,7 @@
 //!   limit (held in `r15`), then the plain access, its offset, guest pc
 //!   and the instructions retired before it recorded for
 //!   [`crate::fault::abort`] (the state is precise there: guest registers
-//!   are stored as they are set). LR/SC, AMOs and the rare
+//!   are stored before every access). LR/SC, AMOs and the rare
 //!   integer ops call the same helpers ([`crate::helpers`]).
 //! * Blocks with FP or vector operations or CSR accesses are not compiled here
 //!   ([`Unsupported`]): the caller compiles them with Cranelift.
@@ -73,12 +75,15 @@ const PUSHED: i32 = 40;
 
 /// Host registers that keep guest registers for reads later in the same
 /// block (none of the emitter's scratch registers, nor `r8`, a helper's
-/// fifth argument; `r11` is free past the inner entry). Write-through: the
-/// `Cpu` is written as each guest register is set, as before, so an exit
-/// writes nothing back and the state stays precise at every access; the
-/// cache only turns a read of a register set earlier in the block (a
+/// fifth argument; `r11` is free past the inner entry). A register set and
+/// read again is kept here and written to the `Cpu` at the next sync point
+/// ([`Bl::sync`]: before an access that may fault, a helper call or an
+/// exit) or when its cache register is taken for another, so the state is
+/// precise wherever it can be seen, and a run of arithmetic on one
+/// register (`a0 = a0 op k`, again and again) stores it once, not at every
+/// instruction. A read of a register set earlier in the block (a
 /// store-to-load forwarding round trip on the dependency chain, about five
-/// cycles) into a register move. A helper call forgets them (caller-saved).
+/// cycles) is a register move. A helper call forgets them (caller-saved).
 const CACHE: [AsmRegister64; 3] = [r9, r10, r11];
 
 /// Why a block was not compiled by the baseline compiler: it holds an op it
@@ -210,10 +215,17 @@ struct Bl<'a, L: Linker + ?Sized> {
     /// from a constant earlier in the block): reading it reads the
     /// constant (`auipc`/`lui` then `addi` fold into one value).
     known_regs: u64,
+    /// Bit `g`: guest register `g` was set to the imm32 `known[g]`, not
+    /// stored in the `Cpu` yet (stored at the next sync point).
+    known_unstored: u64,
     known: [u64; 64],
     frame: i32,
     /// The guest register each of [`CACHE`] holds, if any.
     cached: [Option<u8>; CACHE.len()],
+    /// Each of [`CACHE`] whose guest register is not in the `Cpu` yet: set
+    /// since the last sync point and read again before it is set again
+    /// (see [`Bl::sync`]).
+    dirty: [bool; CACHE.len()],
     /// When each of [`CACHE`] was last used (the victim is the oldest).
     cache_used: [u32; CACHE.len()],
     clock: u32,
@@ -296,9 +308,11 @@ pub(crate) fn compile<L: Linker + ?Sized>(
         flags: None,
         held: None,
         known_regs: 0,
+        known_unstored: 0,
         known: [0; 64],
         frame,
         cached: [None; CACHE.len()],
+        dirty: [false; CACHE.len()],
         cache_used: [0; CACHE.len()],
         clock: 0,
         read_later,
@@ -559,9 +573,20 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             self.count_run(block.start, n)?;
         }
         let fused = self.fused_compare(block);
+        let mut set_already = false;
         for (k, op) in block.ops.iter().enumerate() {
             self.at_op = k;
+            if std::mem::take(&mut set_already) {
+                continue;
+            }
             match (op, fused) {
+                (&Op::Binary { op, dst, a, b }, _)
+                    if let Some(&Op::SetReg { reg, src }) = block.ops.get(k + 1)
+                        && src == dst
+                        && self.in_place(op, dst, a, b, reg.index(), k + 1)? =>
+                {
+                    set_already = true;
+                }
                 (&Op::Binary { dst, a, b, .. }, Some(cc)) if k + 1 == block.ops.len() => {
                     self.compare(a, b, self.insns)?;
                     // Defined, but only in the flags.
@@ -576,6 +601,107 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         self.terminator(block, ic_word)?;
         self.emit_stubs()?;
         Ok(inner)
+    }
+
+    /// `x<g> = a op b` (`dst = a op b`, then the op at `set` sets guest
+    /// register `g` to `dst`) computed in `g`'s cache register when `g` is
+    /// read again later: `add r9, 5` where the templates would move `g`
+    /// into `rax`, add, and move it back (when `a` is `g`'s value read for
+    /// this op alone), or `mov r9, a` and the op (otherwise). Returns
+    /// whether it did (both ops done); otherwise nothing was emitted.
+    fn in_place(&mut self, op: BinOp, dst: Temp, a: Temp, b: Temp, g: usize, set: usize) -> R<bool> {
+        use BinOp::*;
+        let Ok(g) = u8::try_from(g) else { return Ok(false) };
+        let (i, k) = (self.check_temp(a)?, self.imm32(b));
+        self.check_temp(b)?;
+        let shapes = match op {
+            Add | Sub | And | Or | Xor | Mul | AddW | SubW => true,
+            Shl | Shr | Sar => k.is_some(),
+            _ => false,
+        };
+        if !shapes
+            || g == 0
+            || g >= 64
+            || self.uses.get(dst.index()) != Some(&1)
+            || self.read_later.get(set).is_none_or(|&m| m & 1 << g == 0)
+        {
+            return Ok(false);
+        }
+        let h = if self.lazy[i] == Some(g) && self.left[i] == 1 {
+            // This was `a`'s last use; other temporaries reading `g`'s old
+            // value get it in their slots.
+            self.left[i] = 0;
+            self.materialize(g)?;
+            match self.cache_reg(g) {
+                Some(h) => h,
+                None => {
+                    let h = self.cache_for(g)?;
+                    self.a.mov(h, Self::guest_reg(g))?;
+                    h
+                }
+            }
+        } else {
+            // `x<g> = a op b`: `a` copied into `g`'s register first (a
+            // `b` reading `g` is in its slot by then).
+            self.materialize(g)?;
+            let h = self.cache_for(g)?;
+            self.get(h, a)?;
+            h
+        };
+        // After `h` is taken: its victim's value is in the `Cpu` by then.
+        let y = match k {
+            Some(_) => None,
+            None => Some(self.operand(rcx, b)?),
+        };
+        let (h32, y32) = (Gpr::<32>(h.0), y.map(|y| Gpr::<32>(y.0)));
+        let a = &mut self.a;
+        match (op, k, y, y32) {
+            (Add | Sub | Or | Xor | Shl | Shr | Sar, Some(0), ..) => {}
+            (Add, Some(k), ..) => a.add(h, k)?,
+            (Sub, Some(k), ..) => a.sub(h, k)?,
+            (And, Some(k), ..) => a.and(h, k)?,
+            (Or, Some(k), ..) => a.or(h, k)?,
+            (Xor, Some(k), ..) => a.xor(h, k)?,
+            (Mul, Some(k), ..) => a.imul_3(h, h, k)?,
+            (Shl, Some(k), ..) => a.shl(h, k & 63)?,
+            (Shr, Some(k), ..) => a.shr(h, k & 63)?,
+            (Sar, Some(k), ..) => a.sar(h, k & 63)?,
+            (AddW, Some(k), ..) => {
+                a.add(h32, k)?;
+                a.movsxd(h, h32)?;
+            }
+            (SubW, Some(k), ..) => {
+                a.sub(h32, k)?;
+                a.movsxd(h, h32)?;
+            }
+            (Add, None, Some(y), _) => a.add(h, y)?,
+            (Sub, None, Some(y), _) => a.sub(h, y)?,
+            (And, None, Some(y), _) => a.and(h, y)?,
+            (Or, None, Some(y), _) => a.or(h, y)?,
+            (Xor, None, Some(y), _) => a.xor(h, y)?,
+            (Mul, None, Some(y), _) => a.imul_2(h, y)?,
+            (AddW, None, _, Some(y32)) => {
+                a.add(h32, y32)?;
+                a.movsxd(h, h32)?;
+            }
+            (SubW, None, _, Some(y32)) => {
+                a.sub(h32, y32)?;
+                a.movsxd(h, h32)?;
+            }
+            _ => return Err(Unsupported(format!("in-place {op:?}: no form"))),
+        }
+        // `dst` lives in `h` alone and has no use left; the set: `g` is
+        // in `h`, not in the `Cpu` (to the next sync point).
+        self.define(dst, None, None)?;
+        self.unstored[dst.index()] = true;
+        self.known_regs &= !(1 << g);
+        self.known_unstored &= !(1 << g);
+        if let Some(c) = self.cached.iter().position(|&c| c == Some(g)) {
+            self.dirty[c] = true;
+        }
+        self.held = None;
+        self.last_def = None;
+        Ok(true)
     }
 
     /// The condition of the compare that is `block`'s last op, when the
@@ -710,27 +836,66 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         Some(CACHE[k])
     }
 
-    /// A cache register for guest register `g` (the caller puts its value
-    /// there): its own, a free one, one whose register no later op reads,
-    /// or the least recently used.
-    fn cache_for(&mut self, g: u8) -> AsmRegister64 {
+    /// A cache register for guest register `g`, whose new value the caller
+    /// puts there and not in the `Cpu` (stored at the next sync point): its own, a free one,
+    /// one whose register no later op reads (one already in the `Cpu`
+    /// first), or the least recently used; a victim not in the `Cpu` yet
+    /// is stored first.
+    fn cache_for(&mut self, g: u8) -> R<AsmRegister64> {
+        let unread = |this: &Self, k: usize| this.cached[k].is_some_and(|c| !this.read_later(c));
+        let n = CACHE.len();
         let k = (self.cached.iter().position(|&c| c == Some(g)))
             .or_else(|| self.cached.iter().position(Option::is_none))
-            .or_else(|| self.cached.iter().position(|&c| c.is_some_and(|c| !self.read_later(c))))
-            .unwrap_or_else(|| (0..CACHE.len()).min_by_key(|&k| self.cache_used[k]).unwrap_or(0));
+            .or_else(|| (0..n).find(|&k| unread(self, k) && !self.dirty[k]))
+            .or_else(|| (0..n).find(|&k| unread(self, k)))
+            .unwrap_or_else(|| (0..n).min_by_key(|&k| self.cache_used[k]).unwrap_or(0));
+        if self.dirty[k]
+            && let Some(c) = self.cached[k]
+            && c != g
+        {
+            self.a.mov(Self::guest_reg(c), CACHE[k])?;
+        }
         self.cached[k] = Some(g);
+        self.dirty[k] = true;
         self.clock += 1;
         self.cache_used[k] = self.clock;
-        CACHE[k]
+        Ok(CACHE[k])
     }
 
-    /// Guest register `g` changes: no cache register holds it any more.
+    /// Guest register `g` changes (its new value stored in the `Cpu`): no
+    /// cache register holds it any more.
     fn uncache(&mut self, g: u8) {
-        for c in &mut self.cached {
+        for (c, d) in self.cached.iter_mut().zip(&mut self.dirty) {
             if *c == Some(g) {
                 *c = None;
+                *d = false;
             }
         }
+    }
+
+    /// A sync point: an access that may fault, a helper call, an exit. The
+    /// guest registers set since the last one and kept only in a cache
+    /// register are stored in the `Cpu` (the state is precise there, as
+    /// if every register had been stored as it was set). Between sync
+    /// points a register set and read again is not stored (a value set
+    /// again before the next one never is): the straight-line arithmetic
+    /// of a block stores each register once. Stores only: no register or
+    /// flag changes, so it may go anywhere before the access or jump.
+    fn sync(&mut self) -> R {
+        let mut consts = std::mem::take(&mut self.known_unstored);
+        while consts != 0 {
+            let g = consts.trailing_zeros() as u8;
+            consts &= consts - 1;
+            self.a.mov(Self::guest_reg(g), self.known[usize::from(g)] as i32)?;
+        }
+        for (k, &h) in CACHE.iter().enumerate() {
+            if std::mem::take(&mut self.dirty[k])
+                && let Some(c) = self.cached[k]
+            {
+                self.a.mov(Self::guest_reg(c), h)?;
+            }
+        }
+        Ok(())
     }
 
     fn check_temp(&self, t: Temp) -> R<usize> {
@@ -852,6 +1017,12 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 
     /// The label of the exit stub leaving with `code` at the current site.
     fn stub(&mut self, code: u64) -> CodeLabel {
+        // Every jump to an exit stub leaves with the registers in the
+        // `Cpu`; its callers sync before, this only makes sure.
+        debug_assert!(
+            !self.dirty.contains(&true) && self.known_unstored == 0,
+            "an exit with a guest register not stored"
+        );
         let s = Stub { pc: self.site_pc, retired: self.retired, code };
         if let Some((_, l)) = self.stubs.iter().find(|(x, _)| *x == s) {
             return *l;
@@ -906,6 +1077,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// Calls helper `f` with the System V convention; arguments are in
     /// place already. Temporaries live in the frame, so nothing is saved.
     fn call(&mut self, f: usize) -> R {
+        self.sync()?;
         self.mov_imm(rax, f as u64)?;
         self.a.call(rax)?;
         // Caller-saved: the cache registers are gone.
@@ -966,21 +1138,26 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                         None => self.known_regs &= !(1 << i),
                     }
                     let g = i as u8;
+                    self.known_unstored &= !(1 << i);
                     match self.imm32(src) {
-                        Some(k) => {
+                        Some(_) => {
+                            // Read as the constant; stored at the next sync
+                            // point.
                             self.materialize(g)?;
-                            self.a.mov(at, k)?;
+                            self.known_unstored |= 1 << i;
                             self.uncache(g);
                         }
                         None => {
                             self.get(rax, src)?;
                             self.materialize(g)?;
-                            self.a.mov(at, rax)?;
-                            // A constant is read as one (`known`).
+                            // Read again: kept in a cache register, and
+                            // stored at the next sync point. A constant is
+                            // read as one (`known`).
                             if self.read_later(g) && self.const_of(src).is_none() {
-                                let h = self.cache_for(g);
+                                let h = self.cache_for(g)?;
                                 self.a.mov(h, rax)?;
                             } else {
+                                self.a.mov(at, rax)?;
                                 self.uncache(g);
                             }
                             self.held = Some((g, rax, self.a.position()));
@@ -1106,6 +1283,8 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
         if offset != 0 {
             self.a.add(rax, offset)?;
         }
+        // It may fault or leave.
+        self.sync()?;
         if self.env.trap {
             // A trap-mode access ([`crate::MemAccess::Trap`]): the address
             // clamped to the guest limit (in `r15`; a guard page follows
@@ -1210,6 +1389,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                 And => Some(self.a.and(rax, k)),
                 Or => Some(self.a.or(rax, k)),
                 Xor => Some(self.a.xor(rax, k)),
+                Mul => Some(self.a.imul_3(rax, rax, k)),
                 Shl => Some(self.a.shl(rax, k & 63)),
                 Shr => Some(self.a.shr(rax, k & 63)),
                 Sar => Some(self.a.sar(rax, k & 63)),
@@ -1429,6 +1609,13 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 
     fn terminator(&mut self, block: &Block, ic_word: u64) -> R {
         let n = self.insns;
+        // Every way out leaves the registers in the `Cpu`: synced here, or
+        // (a branch on a value, an indirect jump) once the value is loaded.
+        match block.term {
+            Terminator::Branch { cond, .. } if self.flags.is_none_or(|(t, _)| t != cond) => {}
+            Terminator::JumpIndirect { .. } => {}
+            _ => self.sync()?,
+        }
         match block.term {
             Terminator::Jump { target } => {
                 self.add_instret(n)?;
@@ -1438,6 +1625,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             Terminator::Branch { cond, taken, fallthrough } => {
                 if !self.env.chaining {
                     self.get(rax, cond)?;
+                    self.sync()?;
                     self.add_instret(n)?;
                     self.mov_imm(rcx, fallthrough)?;
                     self.mov_imm(rdx, taken)?;
@@ -1452,6 +1640,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
                     Some((t, cc)) if t == cond => cc,
                     _ => {
                         self.get(rax, cond)?;
+                        self.sync()?;
                         self.add_instret(n)?;
                         self.a.test(rax, rax)?;
                         Cc::Ne
@@ -1467,6 +1656,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             }
             Terminator::JumpIndirect { target, hint } => {
                 self.get(rdx, target)?;
+                self.sync()?;
                 self.add_instret(n)?;
                 self.push_return(block)?;
                 if !self.env.chaining {
@@ -1780,6 +1970,61 @@ pub(crate) mod tests {
                 assert_eq!((cpu.pc, cpu.instret, cpu.regs[5]), (target, 2, 9), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn registers_set_again_are_stored_once_by_the_next_sync_point() {
+        // x10 = ((x10 + 1) ^ 5) + ((x10 + 1) ^ 5) >> 3, x5 the shift, then a
+        // load that leaves (unmapped): the state there is precise, and
+        // before it each register was stored once, not at each set.
+        const BLOCK: &str = "block 0x1000..0x1014 {
+                mark 0x1000 4
+                t0 = get x10
+                t1 = const 0x1
+                t2 = add t0, t1
+                set x10, t2
+                mark 0x1004 4
+                t3 = get x10
+                t4 = const 0x5
+                t5 = xor t3, t4
+                set x10, t5
+                mark 0x1008 4
+                t6 = get x10
+                t7 = const 0x3
+                t8 = shr t6, t7
+                set x5, t8
+                mark 0x100c 4
+                t9 = get x10
+                t10 = get x5
+                t11 = add t9, t10
+                set x10, t11
+                mark 0x1010 4
+                t12 = const 0x7
+                t13 = load.64u t12+0
+                set x6, t13
+                ecall 0x1014
+            }";
+        let mem = Arc::new(AddressSpace::new().expect("address space"));
+        let mut cpu = Cpu { pc: 0x1000, ..Cpu::default() };
+        cpu.regs[10] = 100;
+        let exit = run(BLOCK, &mut cpu, &mem, None).expect("compiles");
+        assert_eq!(exit, NativeExit::Slow);
+        let x10 = (100u64 + 1) ^ 5;
+        let x5 = x10 >> 3;
+        assert_eq!((cpu.pc, cpu.instret), (0x1010, 4));
+        assert_eq!((cpu.regs[10], cpu.regs[5], cpu.regs[6]), (x10 + x5, x5, 0));
+
+        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut asm = super::Assembler::new().expect("assembler");
+        let block = parse_blocks(BLOCK).expect("parses").remove(0);
+        let code = super::compile(&mut asm, &block, store.env, &mut One(&cell, &counter), 0, None).expect("compiles");
+        let text = super::x64::tests::text(&code.bytes);
+        let stores = |slot: &str| text.iter().filter(|i| i.starts_with("mov ") && i.ends_with(slot)).count();
+        let (x10_at, x5_at) =
+            (format!(",{:#X}(%rbx)", super::off::CPU_REGS + 80), format!(",{:#X}(%rbx)", super::off::CPU_REGS + 40));
+        assert_eq!((stores(&x10_at), stores(&x5_at)), (1, 1), "{text:#?}");
     }
 
     #[test]

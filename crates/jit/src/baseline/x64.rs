@@ -617,6 +617,18 @@ impl X64 {
         }
     }
 
+    /// `a = b * k` (truncated; the 8-bit immediate form when `k` fits).
+    pub(crate) fn imul_3(&mut self, a: AsmRegister64, b: AsmRegister64, k: i32) -> R {
+        if fits_i8(k) {
+            self.op_rm(64, &[0x6b], a.0, Operand::Reg(64, b.0), false)?;
+            self.byte(k as u8);
+        } else {
+            self.op_rm(64, &[0x69], a.0, Operand::Reg(64, b.0), false)?;
+            self.imm32(k);
+        }
+        Ok(())
+    }
+
     pub(crate) fn setcc(&mut self, cc: Cc, a: AsmRegister8) -> R {
         self.op_rm(8, &[0x0f, 0x90 + cc as u8], 0, a.into(), true)
     }
@@ -945,6 +957,8 @@ pub(crate) mod tests {
                     a.test(id, is)?;
                     a.imul_2(id, is)?;
                     a.imul_2(jd, js)?;
+                    a.imul_3(id, is, 5)?;
+                    a.imul_3(id, is, -0x800)?;
                     a.cmove(id, is)?;
                     a.cmovne(id, is)?;
                     a.cmovl(id, is)?;
@@ -971,6 +985,8 @@ pub(crate) mod tests {
                     a.test(gd, gs)?;
                     a.imul_2(gd, gs)?;
                     a.imul_2(ed, es)?;
+                    a.imul_3(gd, gs, 5)?;
+                    a.imul_3(gd, gs, -0x800)?;
                     a.cmove(gd, gs)?;
                     a.cmovne(gd, gs)?;
                     a.cmovl(gd, gs)?;
