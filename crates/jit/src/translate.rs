@@ -249,6 +249,9 @@ struct Tr<'a, 'b, L: Linker + ?Sized> {
     /// location is an index into this), and with `env.write_through` the
     /// instructions its block retired before it (else 0).
     pcs: Vec<(u64, u32)>,
+    /// Under trap mode: the host base of guest memory (the pinned
+    /// register) as last read, and the Cranelift block it was read in.
+    host_base: Option<(cranelift_codegen::ir::Block, Value)>,
 }
 
 /// How far past the lowest address through a base temporary a trap-mode
@@ -1094,6 +1097,7 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
             accesses: 0,
             checked: Vec::new(),
             pcs: Vec::new(),
+            host_base: None,
         }
     }
 
@@ -1532,7 +1536,17 @@ impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
         // not a constant: the optimizer would fold a constant and the
         // access's offset into a new constant materialized right before the
         // access, between it and its branch.
-        let base = self.b.ins().get_pinned_reg(I64);
+        let here = self.b.current_block();
+        let base = match self.host_base {
+            // Read already in this block (straight-line code: one copy of
+            // the register serves every access of the block).
+            Some((block, base)) if self.env.trap && Some(block) == here => base,
+            _ => {
+                let base = self.b.ins().get_pinned_reg(I64);
+                self.host_base = here.filter(|_| self.env.trap).map(|b| (b, base));
+                base
+            }
+        };
         if self.env.trap {
             self.trap_check(addr, base_value, i64::from(offset), size, write);
             return self.b.ins().iadd(base, at);
