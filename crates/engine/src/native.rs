@@ -107,6 +107,17 @@ pub(crate) enum Outcome {
     Unsupported,
 }
 
+/// The code of its own a block without code may get before its region
+/// (see [`Vcpu::evaluate`]): baseline code, quick first-tier code from
+/// Cranelift (what the cost model predicts that compile costs, scaled), or
+/// none (only its region).
+#[derive(Clone, Copy, PartialEq)]
+enum FirstCode {
+    Baseline,
+    Quick(f64),
+    None,
+}
+
 impl Vcpu {
     /// Whether interpreter runs of `r` count toward compiling it: under
     /// [`EngineMode::Tiered`], and under [`EngineMode::Jit`] for blocks
@@ -244,15 +255,39 @@ impl Vcpu {
         let no_code = vm.store.as_ref().is_some_and(|s| r.cell.code.load(Ordering::Relaxed) == s.stub());
         let first_tier_baseline =
             vm.config.first_tier == FirstTier::Baseline && matches!(vm.mode, EngineMode::Tiered) && no_code;
-        let baseline = first_tier_baseline && !r.baseline_refused.load(Ordering::Relaxed);
-        // Its region is weighed again once the baseline code has run
-        // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). The threshold ratio
-        // that adapts to the workers' load does not apply: the guest thread
-        // compiles baseline code.
-        let first_needed = if baseline { baseline_ns * cfg.ratio } else { needed };
+        // A block with no code may first get code of its own, which must
+        // repay only its own compile (`needed_for`): baseline code
+        // (compiled on the guest thread: the threshold ratio that adapts
+        // to the workers' load does not apply), or, where the baseline
+        // compiler refuses the block (floating point, CSRs), quick
+        // first-tier code from Cranelift (the model's prediction for the
+        // block alone, a few hundred microseconds, not its region's
+        // milliseconds: until then it is interpreted, its FP through
+        // SoftFloat; `fpround` ran 433,933 interpreted blocks, its
+        // `fetestexcept` and `nearbyint` among them, 113,924 now). Either
+        // way its region is weighed again once that code has run
+        // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). Never more than the
+        // region's own cost (`needed`).
+        let quick_needed = |refused: bool| {
+            features
+                .as_ref()
+                .filter(|_| first_tier_baseline && refused && vm.config.compile_threads.on_workers())
+                .map(|f| vm.lock_model().predict_compile_us(f) * 1000.0 * vm.threshold.get())
+        };
+        let refused = r.baseline_refused.load(Ordering::Relaxed);
+        let mut first = match (first_tier_baseline, refused) {
+            (true, false) => FirstCode::Baseline,
+            _ => quick_needed(refused).map_or(FirstCode::None, FirstCode::Quick),
+        };
+        let needed_for = |first: FirstCode| match first {
+            FirstCode::Baseline => (baseline_ns * cfg.ratio).min(needed),
+            FirstCode::Quick(q) => q.min(needed),
+            FirstCode::None => needed,
+        };
+        let enough_runs = count >= cfg.min_runs.get() as f32;
         // Tried (and refused) here: not again below for the same block.
         let mut baseline_refused = false;
-        if baseline && saving >= first_needed && count >= cfg.min_runs.get() as f32 {
+        if first == FirstCode::Baseline && saving >= needed_for(first) && enough_runs {
             match self.compile_baseline(r) {
                 Ok(Outcome::Compiled) => {
                     tracing::info!(
@@ -264,28 +299,17 @@ impl Vcpu {
                     );
                     return true;
                 }
-                Ok(Outcome::Unsupported) => baseline_refused = true,
+                // Refused: quick first-tier code instead, if any.
+                Ok(Outcome::Unsupported) => {
+                    baseline_refused = true;
+                    first = quick_needed(true).map_or(FirstCode::None, FirstCode::Quick);
+                }
                 _ => return false,
             }
         }
-        // A block the baseline compiler refuses (floating point, CSRs) and
-        // that has no code gets quick first-tier code once that pays for
-        // its own compile (the model's prediction for the block alone, a
-        // few hundred microseconds), not only once its optimized region
-        // would (milliseconds): until then it is interpreted, its FP
-        // through SoftFloat (`fpround` ran 433,933 interpreted blocks,
-        // its `fetestexcept` and `nearbyint` among them, 113,924 now).
-        // Its region is weighed when the quick code has run
-        // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]), as baseline code's is.
-        let quick_needed = features
-            .filter(|_| {
-                first_tier_baseline
-                    && vm.config.compile_threads.on_workers()
-                    && (baseline_refused || r.baseline_refused.load(Ordering::Relaxed))
-            })
-            .map(|f| vm.lock_model().predict_compile_us(&f) * 1000.0 * vm.threshold.get());
-        let needed_first = quick_needed.map_or(needed, |q| q.min(needed));
-        let quick_alone = saving < needed && saving >= needed_first && count >= cfg.min_runs.get() as f32;
+        let first_needed = needed_for(first);
+        let quick_alone =
+            matches!(first, FirstCode::Quick(_)) && saving < needed && saving >= first_needed && enough_runs;
         if quick_alone {
             r.next_eval.store(cfg.min_runs.get(), Ordering::Relaxed);
             tracing::info!(
@@ -299,7 +323,7 @@ impl Vcpu {
             return self.submit(Request::quick(Arc::clone(r), saving - cost_ns, Ask::Quick));
         }
         if saving < needed || count < cfg.min_runs.get() as f32 {
-            r.next_eval.store(cfg.next_evaluation(count, saving, needed_first), Ordering::Relaxed);
+            r.next_eval.store(cfg.next_evaluation(count, saving, first_needed), Ordering::Relaxed);
             tracing::info!(
                 target: crate::log::target::TIER,
                 "wait {:#x} {}: score {count:.0}, saving {:.0} us < cost {:.0} us x ratio {:.2}{}",
@@ -682,7 +706,7 @@ impl Vm {
         // One clock read for what follows (each is a `clock_gettime`; a
         // cold block's compile read the clock six times).
         let installed_at = Instant::now();
-        let (f, code) = match installed {
+        let (mut f, code) = match installed {
             Ok(done) => done,
             Err(e) => {
                 let kept = r.cell.code.load(Ordering::Relaxed) != store.stub();
@@ -729,7 +753,7 @@ impl Vm {
         index.add(pc, &pages);
         let insns: u32 = region.iter().map(|b| b.insn_count() as u32).sum();
         let bytes = code.len();
-        let entries = store.region_entries(&region, flavor);
+        let entries = f.take_entries();
         let old = {
             let mut st = r.state();
             store.link(&r.cell, &code);
