@@ -299,6 +299,9 @@ pub struct Function {
     /// Baseline code's patchable chained exits: (end of the rel32 field,
     /// the cell it goes through).
     chains: Vec<(u32, u64)>,
+    /// The pcs besides the first block's where a region's code may be
+    /// entered ([`translate::region_entries`]).
+    entries: Vec<u64>,
     /// The name of code that is not a translation (the store's stubs), for
     /// the perf map and the jitdump (`ferrovm:NAME`).
     stub: Option<&'static str>,
@@ -335,8 +338,16 @@ impl Function {
             inner: None,
             far: Vec::new(),
             chains: Vec::new(),
+            entries: Vec::new(),
             stub: Some(name),
         }
+    }
+
+    /// The pcs besides its first block's where it may be entered (the
+    /// region's code dispatches on the entry pc; see
+    /// [`JitOptions::region_entries`]), taken out (empty afterwards).
+    pub fn take_entries(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.entries)
     }
 
     /// Time spent in Cranelift.
@@ -743,9 +754,11 @@ impl CodeStore {
     }
 
     /// The guest pcs, besides the first block's, at which code compiled
-    /// from `blocks` as `flavor` may be entered: the engine may link those
-    /// blocks' cells to it (see [`JitOptions::region_entries`]).
-    pub fn region_entries(&self, blocks: &[ferrovm_ir::Block], flavor: Flavor) -> Vec<u64> {
+    /// from `blocks` as `flavor` may be entered (see
+    /// [`JitOptions::region_entries`]; a compiled [`Function`] carries its
+    /// own, [`Function::take_entries`]).
+    #[cfg(test)]
+    fn region_entries(&self, blocks: &[ferrovm_ir::Block], flavor: Flavor) -> Vec<u64> {
         crate::translate::region_entries(&self.env, blocks, flavor)
     }
 
@@ -880,9 +893,9 @@ impl CodeStore {
         // those checked inline, a few times, then every access checked.
         let mut checked = Vec::new();
         let mut attempts = 0;
-        let (bytes, sites, traps) = loop {
+        let (bytes, sites, traps, entries) = loop {
             c.cl.clear();
-            let pcs = translate::translate(
+            let (pcs, entries) = translate::translate(
                 &mut c.cl.func,
                 &mut c.fctx,
                 blocks,
@@ -899,7 +912,7 @@ impl CodeStore {
             }
             let (bytes, traps, srclocs) = c.emit(isa, self.options.dump)?;
             if !env.direct {
-                break (bytes, Vec::new(), Vec::new());
+                break (bytes, Vec::new(), Vec::new(), entries);
             }
             // Only guest accesses carry these trap codes.
             let accesses: Vec<(u32, u32)> =
@@ -921,11 +934,11 @@ impl CodeStore {
                         TrapSite { at, pc, retired, check: translate::limit_check(n) }
                     })
                     .collect();
-                break (bytes, Vec::new(), traps);
+                break (bytes, Vec::new(), traps, entries);
             }
             let offsets: Vec<u32> = accesses.iter().map(|&(at, _)| at).collect();
             match crate::fault::fault_sites(&bytes, &offsets) {
-                Ok(sites) => break (bytes, sites, Vec::new()),
+                Ok(sites) => break (bytes, sites, Vec::new(), entries),
                 Err(bad) => {
                     attempts += 1;
                     tracing::debug!(
@@ -956,6 +969,7 @@ impl CodeStore {
             inner: None,
             far: Vec::new(),
             chains: Vec::new(),
+            entries,
             stub: None,
         })
     }
@@ -1025,6 +1039,7 @@ impl CodeStore {
             inner: Some(inner),
             far,
             chains,
+            entries: Vec::new(),
             stub: None,
         })
     }

@@ -850,6 +850,11 @@ pub(crate) fn entries_keeping_loops(blocks: &[Block]) -> Vec<bool> {
         .collect()
 }
 
+/// What [`translate`] returns besides the function: the guest pc of each
+/// source location it set (`Tr::pcs`), and the pcs besides the first
+/// block's where the code may be entered ([`region_entries`]).
+pub(crate) type Translated = (Vec<(u64, u32)>, Vec<u64>);
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn translate<L: Linker + ?Sized>(
     func: &mut Function,
@@ -861,7 +866,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     flavor: crate::Flavor,
     fe: TargetFrontendConfig,
     checked: &[u32],
-) -> Result<Vec<(u64, u32)>, Untranslatable> {
+) -> Result<Translated, Untranslatable> {
     let Some(first) = blocks.first() else { return Err(Untranslatable("empty region".into())) };
     let ordered: Vec<Block>;
     let blocks = if blocks.len() > 2 {
@@ -1024,7 +1029,7 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     // The frontend config only matters for stack-map and pointer-width
     // details this code does not use.
     tr.b.finalize(fe);
-    Ok(tr.pcs)
+    Ok((tr.pcs, entries))
 }
 
 impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
