@@ -1751,6 +1751,17 @@ pub(crate) mod tests {
     /// The emitter's tables are reused from compile to compile: a block
     /// compiled after a larger one (more temporaries, constants, exit
     /// stubs) gets the same code as on a fresh assembler.
+    /// The machine code of the block `text` (its first), compiled for a
+    /// store on `mem` (not installed: for reading its instructions).
+    fn machine_code(text: &str, mem: &Arc<AddressSpace>) -> super::Compiled {
+        let store = CodeStore::new(mem, JitOptions::default()).expect("store");
+        let cell = store.new_cell(0x1000);
+        let counter = AtomicU32::new(0);
+        let mut asm = super::Assembler::new().expect("assembler");
+        let block = parse_blocks(text).expect("parses").remove(0);
+        super::compile(&mut asm, &block, store.env, &mut One(&cell, &counter), 0, None).expect("compiles")
+    }
+
     #[test]
     fn reused_tables_give_the_same_code() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));
@@ -1845,7 +1856,7 @@ pub(crate) mod tests {
     /// some are evicted), a helper call in the middle (which clobbers
     /// them), and a value read before its register is set and used after
     /// (materialized from the cache). Every register ends as computed
-    /// here, and the `Cpu` holds each as it is set (write-through).
+    /// here, stored in the `Cpu` by the exit.
     #[test]
     fn cached_guest_registers_survive_eviction_and_helper_calls() {
         const BLOCK: &str = "block 0x1000..0x1020 {
@@ -1910,12 +1921,7 @@ pub(crate) mod tests {
         // not), so the values alone cannot show they are forgotten at the
         // call: the code must read none after a call before writing it,
         // and it must read some (the cache is used at all).
-        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut asm = super::Assembler::new().expect("assembler");
-        let block = parse_blocks(BLOCK).expect("parses").remove(0);
-        let code = super::compile(&mut asm, &block, store.env, &mut One(&cell, &counter), 0, None).expect("compiles");
+        let code = machine_code(BLOCK, &mem);
         let (mut valid, mut reads, mut calls) = ([false; 3], 0, 0);
         for ins in super::x64::tests::text(&code.bytes) {
             if ins.starts_with("call") {
@@ -2014,12 +2020,7 @@ pub(crate) mod tests {
         assert_eq!((cpu.pc, cpu.instret), (0x1010, 4));
         assert_eq!((cpu.regs[10], cpu.regs[5], cpu.regs[6]), (x10 + x5, x5, 0));
 
-        let store = CodeStore::new(&mem, JitOptions::default()).expect("store");
-        let cell = store.new_cell(0x1000);
-        let counter = AtomicU32::new(0);
-        let mut asm = super::Assembler::new().expect("assembler");
-        let block = parse_blocks(BLOCK).expect("parses").remove(0);
-        let code = super::compile(&mut asm, &block, store.env, &mut One(&cell, &counter), 0, None).expect("compiles");
+        let code = machine_code(BLOCK, &mem);
         let text = super::x64::tests::text(&code.bytes);
         let stores = |slot: &str| text.iter().filter(|i| i.starts_with("mov ") && i.ends_with(slot)).count();
         let (x10_at, x5_at) =
