@@ -113,7 +113,7 @@ pub(crate) struct State {
 #[derive(Debug, Default)]
 struct Links {
     /// The pcs inside its compiled region at which the region's code may
-    /// be entered too ([`ferrovm_jit::CodeStore::region_entries`]).
+    /// be entered too ([`ferrovm_jit::Function::take_entries`]).
     heads: Box<[u64]>,
     /// Records whose cells lead into its compiled region (each entered at
     /// its own pc; see [`State::alias`]). Unlinked whenever that code goes.

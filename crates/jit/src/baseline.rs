@@ -837,10 +837,10 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     }
 
     /// A cache register for guest register `g`, whose new value the caller
-    /// puts there and not in the `Cpu` (stored at the next sync point): its own, a free one,
-    /// one whose register no later op reads (one already in the `Cpu`
-    /// first), or the least recently used; a victim not in the `Cpu` yet
-    /// is stored first.
+    /// puts there and not in the `Cpu` (stored at the next sync point):
+    /// its own, a free one, one whose register no later op reads (one
+    /// already in the `Cpu` first), or the least recently used; a victim
+    /// not in the `Cpu` yet is stored first.
     fn cache_for(&mut self, g: u8) -> R<AsmRegister64> {
         let unread = |this: &Self, k: usize| this.cached[k].is_some_and(|c| !this.read_later(c));
         let n = CACHE.len();
@@ -1018,7 +1018,7 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
     /// The label of the exit stub leaving with `code` at the current site.
     fn stub(&mut self, code: u64) -> CodeLabel {
         // Every jump to an exit stub leaves with the registers in the
-        // `Cpu`; its callers sync before, this only makes sure.
+        // `Cpu`: its callers sync before (checked in debug builds).
         debug_assert!(
             !self.dirty.contains(&true) && self.known_unstored == 0,
             "an exit with a guest register not stored"

@@ -90,7 +90,7 @@ pub struct JitOptions {
     /// compile (an experiment knob).
     pub cranelift_flags: Vec<(String, String)>,
     /// An optimized region may be entered at any of its blocks
-    /// ([`crate::region_entries`]): a block that turns hot inside a
+    /// ([`Function::take_entries`]): a block that turns hot inside a
     /// compiled region is linked to it instead of compiling the same loop
     /// again as a region of its own. Off only for measurement.
     pub region_entries: bool,
