@@ -605,10 +605,11 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
 
     /// `x<g> = a op b` (`dst = a op b`, then the op at `set` sets guest
     /// register `g` to `dst`) computed in `g`'s cache register when `g` is
-    /// read again later: `add r9, 5` where the templates would move `g`
-    /// into `rax`, add, and move it back (when `a` is `g`'s value read for
-    /// this op alone), or `mov r9, a` and the op (otherwise). Returns
-    /// whether it did (both ops done); otherwise nothing was emitted.
+    /// read again later (or is cached and this is its last set, from its
+    /// own value): `add r9, 5` where the templates would move `g` into
+    /// `rax`, add, and move it back (when `a` is `g`'s value read for this
+    /// op alone), or `mov r9, a` and the op (otherwise). Returns whether it
+    /// did (both ops done); otherwise nothing was emitted.
     fn in_place(&mut self, op: BinOp, dst: Temp, a: Temp, b: Temp, g: usize, set: usize) -> R<bool> {
         use BinOp::*;
         let Ok(g) = u8::try_from(g) else { return Ok(false) };
@@ -619,15 +620,17 @@ impl<L: Linker + ?Sized> Bl<'_, L> {
             Shl | Shr | Sar => k.is_some(),
             _ => false,
         };
-        if !shapes
-            || g == 0
-            || g >= 64
-            || self.uses.get(dst.index()) != Some(&1)
-            || self.read_later.get(set).is_none_or(|&m| m & 1 << g == 0)
-        {
+        let own = self.lazy[i] == Some(g) && self.left[i] == 1;
+        // Read again later, or (its last value in the block) already in
+        // a cache register and computed there from its own value: stored
+        // at the next sync point as it would be right away, with no move
+        // through `rax` (`add r9, rcx` and, at the exit, one store).
+        let kept =
+            self.read_later.get(set).is_some_and(|&m| m & 1 << g != 0) || (own && self.cached.contains(&Some(g)));
+        if !shapes || g == 0 || g >= 64 || self.uses.get(dst.index()) != Some(&1) || !kept {
             return Ok(false);
         }
-        let h = if self.lazy[i] == Some(g) && self.left[i] == 1 {
+        let h = if own {
             // This was `a`'s last use; other temporaries reading `g`'s old
             // value get it in their slots.
             self.left[i] = 0;
