@@ -268,16 +268,16 @@ impl Vcpu {
         // way its region is weighed again once that code has run
         // [`QUICK_TIER_UP`] times ([`Vcpu::reweigh`]). Never more than the
         // region's own cost (`needed`).
-        let quick_needed = |refused: bool| {
-            features
-                .as_ref()
-                .filter(|_| first_tier_baseline && refused && vm.config.compile_threads.on_workers())
-                .map(|f| vm.lock_model().predict_compile_us(f) * 1000.0 * vm.threshold.get())
+        let quick = || match &features {
+            Some(f) if vm.config.compile_threads.on_workers() => {
+                FirstCode::Quick(vm.lock_model().predict_compile_us(f) * 1000.0 * vm.threshold.get())
+            }
+            _ => FirstCode::None,
         };
-        let refused = r.baseline_refused.load(Ordering::Relaxed);
-        let mut first = match (first_tier_baseline, refused) {
+        let mut first = match (first_tier_baseline, r.baseline_refused.load(Ordering::Relaxed)) {
             (true, false) => FirstCode::Baseline,
-            _ => quick_needed(refused).map_or(FirstCode::None, FirstCode::Quick),
+            (true, true) => quick(),
+            (false, _) => FirstCode::None,
         };
         let needed_for = |first: FirstCode| match first {
             FirstCode::Baseline => (baseline_ns * cfg.ratio).min(needed),
@@ -302,7 +302,7 @@ impl Vcpu {
                 // Refused: quick first-tier code instead, if any.
                 Ok(Outcome::Unsupported) => {
                     baseline_refused = true;
-                    first = quick_needed(true).map_or(FirstCode::None, FirstCode::Quick);
+                    first = quick();
                 }
                 _ => return false,
             }
