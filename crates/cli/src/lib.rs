@@ -24,7 +24,7 @@ use ferrovm_engine::{
     CodeWrites, ColdCode, CompileThreads, CostModelKind, DEFAULT_COLD_RUNS, DEFAULT_TIER_UP, EngineConfig, EngineMode,
     Eviction, EvictionKind, ExtSet, FaultInjection, FirstTier, FpLowering, JitOptions, MemAccess,
 };
-use ferrovm_linux::{ExitStatus, Options, Process};
+use ferrovm_linux::{ExitStatus, HugePages, Options, Process};
 
 /// Which command line a binary takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +170,14 @@ struct RunArgs {
     /// host's stack limit if larger; at most 136M].
     #[arg(short = 's', long = "stack-size", value_name = "SIZE")]
     stack_size: Option<String>,
+    /// Back the guest's large anonymous memory with 4 KiB host pages only.
+    /// By default private anonymous mappings of 2 MiB or more (not thread
+    /// stacks) and the heap ask the host for transparent huge pages
+    /// (madvise, effective when /sys/kernel/mm/transparent_hugepage/enabled
+    /// is madvise or always), so that a program touching a large table all
+    /// over misses the TLB far less; QEMU asks for none.
+    #[arg(long)]
+    no_huge_pages: bool,
     /// The CPU, as QEMU's -cpu (also $QEMU_CPU): rv64 (or any, sifive-u54,
     /// sifive-e51, shakti-c) with QEMU's extension properties, e.g.
     /// rv64,Zfh=true,zba=false: the guest ISA is the model's (rv64: RV64GC +
@@ -872,6 +880,9 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
     if let Some(size) = &args.stack_size {
         reexec_args.push(format!("--stack-size={size}").into());
     }
+    if args.no_huge_pages {
+        reexec_args.push("--no-huge-pages".into());
+    }
     if let Some(isa) = &args.isa {
         reexec_args.push(format!("--isa={isa}").into());
     }
@@ -905,6 +916,7 @@ fn run(args: RunArgs, matches: &ArgMatches, flavor: Flavor) -> anyhow::Result<Ex
         sigmask,
         sigign,
         stack_size: Some(stack_size),
+        huge_pages: if args.no_huge_pages { HugePages::Off } else { HugePages::Large },
     };
     let gdb_port = match args.gdb {
         Some(port) => Some(port),

@@ -31,7 +31,7 @@ pub mod vfs;
 
 pub use debug::{DebugThread, Debugger};
 pub use error::{Error, Result};
-pub use process::{ExitStatus, MINSIGSTKSZ, Options, Process, default_sysroot};
+pub use process::{ExitStatus, HugePages, MINSIGSTKSZ, Options, Process, default_sysroot};
 pub use signal::Signal;
 pub use stack::MAX_STACK_SIZE;
 pub use symbols::Symbols;

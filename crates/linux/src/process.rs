@@ -97,6 +97,28 @@ pub struct Options {
     /// Size of the initial stack mapping (QEMU's `-s`); `None`: 8 MiB.
     /// At most [`crate::MAX_STACK_SIZE`].
     pub stack_size: Option<u64>,
+    /// Whether large anonymous guest memory gets the host's transparent
+    /// huge pages.
+    pub huge_pages: HugePages,
+}
+
+/// Whether the guest's large anonymous memory is backed by the host's
+/// transparent huge pages (`madvise(MADV_HUGEPAGE)`, which takes effect
+/// when the host's `/sys/kernel/mm/transparent_hugepage/enabled` is
+/// `madvise` or `always`; QEMU's user mode asks for none). A program that
+/// touches a large table all over (a hash table, a compressor's
+/// dictionary) then misses the TLB once per 2 MiB instead of once per
+/// 4 KiB page; a large mapping touched in a few places costs up to 2 MiB
+/// of memory per place instead of 4 KiB.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HugePages {
+    /// Private anonymous `mmap`s and `mremap`s of at least 2 MiB (not
+    /// thread stacks: `MAP_STACK`, `MAP_GROWSDOWN`) and the `brk` heap as
+    /// it grows (the default). Only whole 2 MiB host pages inside them.
+    #[default]
+    Large,
+    /// Never: 4 KiB host pages only.
+    Off,
 }
 
 /// The sysroot to use when none is given (`-L`, `$QEMU_LD_PREFIX`):

@@ -138,6 +138,10 @@ pub const PAGE_SHIFT: u32 = 12;
 /// The guest page size (4 KiB).
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
 
+/// The host's (x86-64's) transparent huge page: 2 MiB
+/// ([`AddressSpace::advise_huge_pages`]).
+pub const HUGE_PAGE: u64 = 2 << 20;
+
 /// Number of guest pages below [`GUEST_LIMIT`]: entries in the permission
 /// table.
 pub const GUEST_PAGES: usize = (GUEST_LIMIT >> PAGE_SHIFT) as usize;

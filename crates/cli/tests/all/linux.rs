@@ -305,6 +305,69 @@ fn proc_self_shows_the_guest() {
     assert_eq!(exe.stdout, std::fs::read(&cat).expect("read"), "/proc/self/exe is not the guest program");
 }
 
+/// Sizes of the host mappings of process `pid` the kernel was advised to
+/// back with transparent huge pages (`hg` in their `VmFlags`).
+fn huge_advised_mappings(pid: u32) -> Vec<u64> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).expect("smaps");
+    let mut sizes = Vec::new();
+    let mut size = 0;
+    for line in smaps.lines() {
+        if let Some((range, _)) = line.split_once(' ')
+            && let Some((a, b)) = range.split_once('-')
+            && let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16))
+        {
+            size = b - a;
+        } else if let Some(flags) = line.strip_prefix("VmFlags:")
+            && flags.split_whitespace().any(|f| f == "hg")
+        {
+            sizes.push(size);
+        }
+    }
+    sizes
+}
+
+#[test]
+fn large_guest_memory_gets_host_huge_pages() {
+    if !Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
+        eprintln!("skipped: this host kernel has no transparent huge pages");
+        return;
+    }
+    const MIB: u64 = 1 << 20;
+    // mem_huge maps 16 MiB of data, grows its heap by 4 MiB with sbrk and
+    // maps an 8 MiB MAP_STACK region, touches them, prints "ready" and
+    // waits for a byte; then it checks its memory (unmapping and
+    // protecting parts of the huge pages) and prints what it found.
+    for (flag, huge) in [(None, true), (Some("--no-huge-pages"), false)] {
+        let mut cmd = Command::new(ferrovm());
+        cmd.arg("run").args(flag).arg(root().join("tests/guests/bin/mem_huge")).arg("wait");
+        let mut child =
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn ferrovm");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut out, &mut line).expect("read");
+        assert_eq!(line, "ready\n");
+        let mut sizes = huge_advised_mappings(child.id());
+        sizes.sort_unstable();
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"x").expect("write");
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).expect("read");
+        assert!(child.wait().expect("wait").success());
+        let expected = std::fs::read_to_string(root().join("tests/guests/expected/mem_huge.stdout")).expect("expected");
+        assert_eq!(rest, expected, "{flag:?}");
+        if !huge {
+            assert!(sizes.is_empty(), "advised with --no-huge-pages: {sizes:?}");
+            continue;
+        }
+        // The 16 MiB mapping's whole huge pages (14 or 16 MiB of it), and
+        // the heap's (1 or 2 of its 4 MiB); not the 8 MiB stack (6 MiB or
+        // more).
+        let (largest, others) = sizes.split_last().expect("nothing advised");
+        assert!((14 * MIB..=16 * MIB).contains(largest), "{sizes:?}");
+        let heap: u64 = others.iter().sum();
+        assert!((2 * MIB..=4 * MIB).contains(&heap), "{sizes:?}");
+    }
+}
+
 #[test]
 fn host_signals_end_the_guest_like_linux() {
     // `j .`: loops forever until a signal arrives.

@@ -41,6 +41,8 @@ const MAP_SHARED_VALIDATE: u64 = linux_raw_sys::general::MAP_SHARED_VALIDATE as 
 const MAP_FIXED: u64 = linux_raw_sys::general::MAP_FIXED as u64;
 const MAP_ANONYMOUS: u64 = linux_raw_sys::general::MAP_ANONYMOUS as u64;
 const MAP_FIXED_NOREPLACE: u64 = linux_raw_sys::general::MAP_FIXED_NOREPLACE as u64;
+const MAP_STACK: u64 = linux_raw_sys::general::MAP_STACK as u64;
+const MAP_GROWSDOWN: u64 = linux_raw_sys::general::MAP_GROWSDOWN as u64;
 
 const MREMAP_MAYMOVE: u64 = linux_raw_sys::general::MREMAP_MAYMOVE as u64;
 const MREMAP_FIXED: u64 = linux_raw_sys::general::MREMAP_FIXED as u64;
@@ -53,6 +55,16 @@ fn page_up(x: u64) -> Option<u64> {
 
 fn perms(prot: u64) -> Perms {
     Perms::from_prot(prot as u32)
+}
+
+/// Backs the new private anonymous guest memory `[start, start + len)`
+/// with host huge pages where the process asks for them
+/// ([`HugePages`](crate::HugePages)).
+fn advise_huge(p: &Thread, start: u64, len: u64) {
+    if p.proc.options.huge_pages == crate::HugePages::Large && len >= ferrovm_mem::HUGE_PAGE {
+        // A hint: failing (no huge pages on this host) changes nothing.
+        let _ = p.mem.advise_huge_pages(start, len);
+    }
 }
 
 /// `brk`: returns the new break, or the old one if it cannot move.
@@ -74,6 +86,10 @@ pub(crate) fn brk(p: &mut Thread, addr: u64) -> u64 {
             return b.current;
         }
         brk.mapped_end = want_end;
+        // The heap grows a few pages at a time: advise from one huge page
+        // back, which covers every huge page this growth completed.
+        let from = b.mapped_end.saturating_sub(ferrovm_mem::HUGE_PAGE).max(b.start);
+        advise_huge(p, from, want_end - from);
     } else if want_end < b.mapped_end {
         if p.mem.unmap(want_end, b.mapped_end - want_end).is_err() {
             return b.current;
@@ -155,6 +171,9 @@ pub(crate) fn mmap(p: &mut Thread, addr: u64, len: u64, prot: u64, flags: u64, f
             push_shared(p, start..start + len, true, SharedKind::Mmap);
         } else {
             p.mem.map_named(start, len, perms(prot), name).map_err(|_| Errno::NOMEM)?;
+            if flags & (MAP_STACK | MAP_GROWSDOWN) == 0 {
+                advise_huge(p, start, len);
+            }
         }
         return Ok(start);
     }
@@ -309,6 +328,7 @@ pub(crate) fn mremap(p: &mut Thread, old: u64, old_len: u64, new_len: u64, flags
         {
             let (perms, name) = region_of(p, old + old_len - PAGE_SIZE);
             p.mem.map_named(old + old_len, new_len - old_len, perms, name.as_deref()).map_err(|_| Errno::NOMEM)?;
+            advise_huge(p, old, new_len);
             return Ok(old);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -327,6 +347,7 @@ pub(crate) fn mremap(p: &mut Thread, old: u64, old_len: u64, new_len: u64, flags
     };
     let (_, name) = region_of(p, old);
     p.mem.map_named(dest, new_len, Perms::RW, name.as_deref()).map_err(|_| Errno::NOMEM)?;
+    advise_huge(p, dest, new_len);
     let keep = old_len.min(new_len);
     let mut buf = vec![0u8; keep as usize];
     p.mem.read_bytes_force(old, &mut buf).map_err(|_| Errno::FAULT)?;
