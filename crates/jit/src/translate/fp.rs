@@ -30,8 +30,10 @@
 //!   value in range (so no NaN, infinity or saturation: those go to
 //!   SoftFloat, spec §20.7 Table 20.4); `rtz` truncates, `rne`, `rdn`
 //!   and `rup` round first with SSE4.1 `roundsd` in that mode (which raises
-//!   inexact) and then convert exactly, `dyn` picks the rounding by `frm`.
-//!   A static `rmm` has no host equivalent: SoftFloat.
+//!   inexact) and then convert exactly; `dyn` rounds in the host's mode
+//!   (`frm`'s) by adding and subtracting 2^52 (2^23) with the operand's
+//!   sign, then converts exactly. A static `rmm` has no host equivalent:
+//!   SoftFloat.
 //! * integer → float: the host conversion. Cranelift's optimizer folds a
 //!   conversion of a constant at compile time, where no flag is raised, so
 //!   optimized code also checks exactness with integer ops and accrues
@@ -936,20 +938,30 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 self.b.ins().nearest(f)
             }
             _ => {
-                // `dyn` with `frm` 0..=3: each rounding raises inexact
-                // exactly when the operand is not an integer, so computing
-                // all four raises what the one `frm` picks would.
+                // `dyn` with `frm` 0..=3, which is the host's rounding mode
+                // here: x + c - c with c = ±2^mant (x's sign) rounds x to
+                // an integer in that mode. |x + c| lies in [2^mant,
+                // 2^(mant+1)], where the representable values are the
+                // integers, and rounding commutes with adding the integer
+                // c (ties to even too: c is even); the subtraction is
+                // exact. The add raises inexact exactly when x is not an
+                // integer, as the conversion must, and nothing else. An
+                // operand of 2^mant or more is an integer already, and
+                // must not reach the add (2^23 + 1 + 2^23 is inexact in
+                // binary32): zero goes there instead.
                 let f = self.pin_f(prec, f);
-                let frm = self.fp_block.frm.expect("loaded by host_rm or check_frm");
-                let n = self.b.ins().nearest(f);
-                let z = self.b.ins().trunc(f);
-                let d = self.b.ins().floor(f);
-                let u = self.b.ins().ceil(f);
-                let is = |tr: &mut Self, v| tr.b.ins().icmp_imm_s(IntCC::Equal, frm, v);
-                let (up, down, zero) = (is(self, 3), is(self, 2), is(self, 1));
-                let r = self.b.ins().select(up, u, n);
-                let r = self.b.ins().select(down, d, r);
-                self.b.ins().select(zero, z, r)
+                // For unsigned targets `e` holds the sign too, but a
+                // negative operand left for SoftFloat above.
+                let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, e, bias + mant);
+                let (c, zero) = match prec {
+                    Prec::D => (self.b.ins().f64const((1u64 << 52) as f64), self.b.ins().f64const(0.0)),
+                    Prec::S | Prec::H => (self.b.ins().f32const((1u32 << 23) as f32), self.b.ins().f32const(0.0)),
+                };
+                let operand = self.b.ins().select(small, f, zero);
+                let c = self.b.ins().fcopysign(c, operand);
+                let sum = self.b.ins().fadd(operand, c);
+                let r = self.b.ins().fsub(sum, c);
+                self.b.ins().select(small, r, f)
             }
         };
         let r = match (wide, unsigned) {

@@ -134,6 +134,9 @@ fn doubles() -> Vec<u64> {
         0x3ca0_0000_0000_0000, // 2^-53
         0x2000_0000_0000_0000, // 2^-511: products underflow
         0x5fe0_0000_0000_0000, // 2^511: products overflow
+        0x432f_ffff_ffff_ffff, // 2^52 - 0.5: rounds up to 2^52
+        0x4330_0000_0000_0001, // 2^52 + 1: an integer, odd
+        0x433f_ffff_ffff_ffff, // 2^53 - 1
     ];
     let neg: Vec<u64> = v.iter().map(|x| x ^ (1 << 63)).collect();
     v.extend(neg);
@@ -171,6 +174,9 @@ fn singles() -> Vec<u64> {
         0x3380_0000, // 2^-24
         0x1f80_0000, // 2^-64: products underflow
         0x5f80_0000, // 2^64: products overflow
+        0x4aff_ffff, // 2^23 - 0.5: rounds up to 2^23
+        0x4b00_0001, // 2^23 + 1: an integer, odd (+ 2^23 is inexact)
+        0x4b7f_ffff, // 2^24 - 1
     ];
     let neg: Vec<u64> = v.iter().map(|x| x ^ (1 << 31)).collect();
     v.extend(neg);
