@@ -26,11 +26,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, AtomicRmwOp, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, MemFlagsData, SigRef,
-    Signature, SourceLoc, TrapCode, UserFuncName, Value,
+    AbiParam, AtomicRmwOp, Block as ClBlock, BlockArg, Endianness, Function, InstBuilder, InstructionData,
+    MemFlagsData, SigRef, Signature, SourceLoc, TrapCode, UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
@@ -1029,7 +1030,41 @@ pub(crate) fn translate<L: Linker + ?Sized>(
     // The frontend config only matters for stack-map and pointer-width
     // details this code does not use.
     tr.b.finalize(fe);
-    Ok((tr.pcs, entries))
+    let pcs = std::mem::take(&mut tr.pcs);
+    remove_dead_loads(func);
+    Ok((pcs, entries))
+}
+
+/// Drops the `notrap` loads whose values nothing uses. Cranelift lowers
+/// every load, used or not (`has_lowering_side_effect` counts any load as
+/// one), and a region loads every guest register it touches on entry, the
+/// ones its blocks set before reading them too (when no exit can store
+/// them first): 15 of the 25 loads on entry to crypto's AES round loop, a
+/// `mov` each into a register the next one overwrites. A `notrap` load
+/// cannot fault, so nothing can tell that it did not run.
+fn remove_dead_loads(func: &mut Function) {
+    use cranelift_codegen::entity::EntityRef;
+    let mut used = vec![false; func.dfg.num_values()];
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            for v in func.dfg.inst_values(inst) {
+                used[func.dfg.resolve_aliases(v).index()] = true;
+            }
+        }
+    }
+    let mut pos = FuncCursor::new(func);
+    while pos.next_block().is_some() {
+        while let Some(inst) = pos.next_inst() {
+            let dfg = &pos.func.dfg;
+            let notrap_load = match dfg.insts[inst] {
+                InstructionData::Load { flags, .. } => dfg.mem_flags[flags].notrap(),
+                _ => false,
+            };
+            if notrap_load && dfg.inst_results(inst).iter().all(|r| !used[r.index()]) {
+                pos.remove_inst_and_step_back();
+            }
+        }
+    }
 }
 
 impl<'a, 'b, L: Linker + ?Sized> Tr<'a, 'b, L> {
