@@ -918,8 +918,15 @@ mod tests {
         let aligned = (base + 64 * huge).next_multiple_of(huge) - base;
         let (start, len) = (aligned - PAGE_SIZE, 3 * huge + 2 * PAGE_SIZE);
         s.map(start, len, Perms::RW).expect("map");
-        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
-            eprintln!("skipped: this host kernel has no transparent huge pages");
+        // Whether this host takes the advice at all (a kernel without
+        // transparent huge pages, or a CPU without them, refuses it).
+        let probe = HostMapping::zeroed(4 << 20).expect("probe");
+        // SAFETY: `probe` is a fresh mapping of our own that nothing refers to.
+        let takes =
+            unsafe { rustix::mm::madvise(probe.ptr().as_ptr().cast(), probe.len(), rustix::mm::Advice::LinuxHugepage) }
+                .is_ok();
+        if !takes {
+            eprintln!("skipped: this host has no transparent huge pages (madvise(MADV_HUGEPAGE) is refused)");
             assert_eq!(s.advise_huge_pages(start, len).expect("advise"), 0);
             return;
         }
