@@ -1751,9 +1751,6 @@ pub(crate) mod tests {
         Ok(exit)
     }
 
-    /// The emitter's tables are reused from compile to compile: a block
-    /// compiled after a larger one (more temporaries, constants, exit
-    /// stubs) gets the same code as on a fresh assembler.
     /// The machine code of the block `text` (its first), compiled for a
     /// store on `mem` (not installed: for reading its instructions).
     fn machine_code(text: &str, mem: &Arc<AddressSpace>) -> super::Compiled {
@@ -1765,6 +1762,9 @@ pub(crate) mod tests {
         super::compile(&mut asm, &block, store.env, &mut One(&cell, &counter), 0, None).expect("compiles")
     }
 
+    /// The emitter's tables are reused from compile to compile: a block
+    /// compiled after a larger one (more temporaries, constants, exit
+    /// stubs) gets the same code as on a fresh assembler.
     #[test]
     fn reused_tables_give_the_same_code() {
         let mem = Arc::new(AddressSpace::new().expect("address space"));

@@ -398,15 +398,12 @@ impl AddressSpace {
     /// accesses TLB misses. Only a hint: the contents and permissions stay,
     /// a page the host mirrors with a narrower protection (code, a guest
     /// `mprotect`) is split back into small pages by the host, and mapping
-    /// over part of the range drops the advice there. `addr` and `len` are
-    /// rounded out to guest pages; returns the bytes advised (0 if none:
-    /// the range holds no whole huge page, or the host has none).
+    /// over part of the range drops the advice there. `addr` must be
+    /// page-aligned; `len` is rounded up to a page. Returns the bytes
+    /// advised (0 if none: the range holds no whole huge page, or the host
+    /// has none).
     pub fn advise_huge_pages(&self, addr: u64, len: u64) -> Result<u64> {
-        let start = addr & !(PAGE_SIZE - 1);
-        let end = addr.checked_add(len).and_then(round_up).ok_or(Error::BadRange { addr, len })?;
-        if end > GUEST_LIMIT {
-            return Err(Error::BadRange { addr, len });
-        }
+        let (start, end) = page_range(addr, len)?;
         self.reservation.advise_huge(start, end - start)
     }
 
@@ -889,9 +886,9 @@ mod tests {
         assert_eq!(page_range(GUEST_LIMIT - PAGE_SIZE, PAGE_SIZE).ok(), Some((GUEST_LIMIT - PAGE_SIZE, GUEST_LIMIT)));
     }
 
-    /// The host's `VmFlags` of the mapping holding host address `at`, from
-    /// `/proc/self/smaps`.
-    fn host_vm_flags(at: u64) -> String {
+    /// Whether the host mapping holding host address `at` was advised
+    /// huge pages (`hg` in its `VmFlags` in `/proc/self/smaps`).
+    fn host_advised(at: u64) -> bool {
         let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
         let mut inside = false;
         for line in smaps.lines() {
@@ -901,7 +898,7 @@ mod tests {
             {
                 inside = (a..b).contains(&at);
             } else if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
-                return flags.trim().to_string();
+                return flags.split_whitespace().any(|f| f == "hg");
             }
         }
         panic!("no mapping at {at:#x} in /proc/self/smaps")
@@ -930,13 +927,13 @@ mod tests {
             assert_eq!(s.advise_huge_pages(start, len).expect("advise"), 0);
             return;
         }
-        assert!(!host_vm_flags(base + aligned).split(' ').any(|f| f == "hg"), "advised before asked");
+        assert!(!host_advised(base + aligned), "advised before asked");
         assert_eq!(s.advise_huge_pages(start, len).expect("advise"), 3 * huge);
-        assert!(host_vm_flags(base + aligned).split(' ').any(|f| f == "hg"));
-        assert!(host_vm_flags(base + aligned + 3 * huge - PAGE_SIZE).split(' ').any(|f| f == "hg"));
+        assert!(host_advised(base + aligned));
+        assert!(host_advised(base + aligned + 3 * huge - PAGE_SIZE));
         // The small pages at either end are not.
-        assert!(!host_vm_flags(base + start).split(' ').any(|f| f == "hg"));
-        assert!(!host_vm_flags(base + aligned + 3 * huge).split(' ').any(|f| f == "hg"));
+        assert!(!host_advised(base + start));
+        assert!(!host_advised(base + aligned + 3 * huge));
         // The memory is what it was: zero, writable, and stays mapped.
         // SAFETY: `[start, start + len)` is mapped read-write in the host
         // and no Rust reference points into guest memory.
