@@ -91,7 +91,7 @@
 //! let qemu = Subprocess::qemu().expect("qemu-riscv64 installed");
 //! let ferrovm = Subprocess::ferrovm();
 //! let c = Campaign {
-//!     seed: 1, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: None, iterations: 1,
+//!     seed: 1, first: 0, cases: 1000, batch: 200, jobs: 2, max_reports: 5, progress: false, vector: None, iterations: 1,
 //!     oracle: Oracle::Qemu72,
 //! };
 //! let s = run_campaign(&c, &qemu, ferrovm.as_ref().map(|f| f as _))?;

@@ -61,6 +61,7 @@ fn main() -> Result<()> {
     } else {
         let campaign = Campaign {
             seed: args.seed,
+            first: args.first_case,
             cases: args.cases,
             batch: args.batch,
             jobs: args.jobs,
@@ -72,9 +73,19 @@ fn main() -> Result<()> {
         };
         let looped = if iterations > 1 { format!(", each looped {iterations} times") } else { String::new() };
         let vlen = vector.map(|v| format!(", vector at VLEN {v}")).unwrap_or_default();
+        if args.first_case >= args.cases {
+            bail!("--first-case {} leaves no case of the {} (it counts from 0)", args.first_case, args.cases);
+        }
+        let from = match args.first_case {
+            0 => String::new(),
+            n => format!(" (cases {n}..{})", args.cases),
+        };
         eprintln!(
-            "seed {:#x}: {} cases in batches of {}, {} jobs{looped}{vlen}",
-            args.seed, args.cases, args.batch, args.jobs
+            "seed {:#x}: {} cases{from} in batches of {}, {} jobs{looped}{vlen}",
+            args.seed,
+            args.cases.saturating_sub(args.first_case),
+            args.batch,
+            args.jobs
         );
         run_campaign(&campaign, &qemu, subject)?
     };
@@ -124,6 +135,11 @@ struct Args {
     /// Number of cases.
     #[arg(long, default_value_t = 100_000)]
     cases: u64,
+    /// Start at case N of the campaign (its cases N..CASES run): finishes
+    /// a campaign that was stopped, on the same seed (a progress line
+    /// "batch K/…" counts K x BATCH cases done, from case 0 or from N).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    first_case: u64,
     /// Campaign seed (case i has seed splitmix(seed, i)).
     #[arg(long, default_value_t = 1, value_parser = parse_u64)]
     seed: u64,

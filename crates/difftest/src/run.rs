@@ -368,6 +368,9 @@ impl fmt::Display for Divergence {
 #[derive(Clone, Debug)]
 pub struct Campaign {
     pub seed: u64,
+    /// The first case run: the campaign runs cases `first..cases`, so a
+    /// campaign stopped part way can be finished on its own seed.
+    pub first: u64,
     /// Number of cases; case `i` has seed `case_seed(seed, i)`.
     pub cases: u64,
     pub batch: usize,
@@ -422,9 +425,9 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
     let tag = RUN.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("ferrovm-difftest-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let batches = c.cases.div_ceil(c.batch as u64);
+    let batches = batch_count(c);
     let next = AtomicU64::new(0);
-    let summary = Mutex::new(Summary { cases: c.cases, ..Summary::default() });
+    let summary = Mutex::new(Summary { cases: c.cases - c.first.min(c.cases), ..Summary::default() });
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..c.jobs.max(1) {
@@ -434,8 +437,7 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
                     if b >= batches {
                         break;
                     }
-                    let lo = b * c.batch as u64;
-                    let hi = (lo + c.batch as u64).min(c.cases);
+                    let (lo, hi) = batch_range(c, b);
                     let make = |seed| match c.vector {
                         Some(vlen) => Case::generate_vector_for(seed, vlen, c.oracle),
                         None => Case::generate_for(seed, c.oracle),
@@ -460,6 +462,17 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
         return Err(e);
     }
     Ok(summary.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// How many batches campaign `c` runs.
+fn batch_count(c: &Campaign) -> u64 {
+    (c.cases - c.first.min(c.cases)).div_ceil(c.batch.max(1) as u64)
+}
+
+/// The cases of batch `b` of campaign `c`: `lo..hi`.
+fn batch_range(c: &Campaign, b: u64) -> (u64, u64) {
+    let lo = c.first + b * c.batch.max(1) as u64;
+    (lo, (lo + c.batch.max(1) as u64).min(c.cases))
 }
 
 /// Writes `image` to `path` with mode 0755 (qemu-user refuses to load a
@@ -643,5 +656,45 @@ mod tests {
         let d = compare(&recs[0], &recs[1]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].what, "x1");
+    }
+}
+
+#[cfg(test)]
+mod campaign_tests {
+    use super::*;
+
+    fn campaign(first: u64, cases: u64, batch: usize) -> Campaign {
+        Campaign {
+            seed: 1,
+            first,
+            cases,
+            batch,
+            jobs: 1,
+            max_reports: 0,
+            progress: false,
+            vector: None,
+            iterations: 1,
+            oracle: Oracle::Qemu72,
+        }
+    }
+
+    fn covered(c: &Campaign) -> Vec<u64> {
+        (0..batch_count(c))
+            .flat_map(|b| {
+                let (lo, hi) = batch_range(c, b);
+                lo..hi
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_campaign_from_a_first_case_runs_exactly_the_rest() {
+        assert_eq!(covered(&campaign(0, 450, 200)), (0..450).collect::<Vec<_>>());
+        // Resumed where a stopped run's 2 batches of 200 ended, and off a
+        // batch boundary: the cases after it, each once.
+        assert_eq!(covered(&campaign(400, 1000, 200)), (400..1000).collect::<Vec<_>>());
+        assert_eq!(covered(&campaign(333, 1000, 200)), (333..1000).collect::<Vec<_>>());
+        assert!(covered(&campaign(1000, 1000, 200)).is_empty());
+        assert!(covered(&campaign(2000, 1000, 200)).is_empty());
     }
 }

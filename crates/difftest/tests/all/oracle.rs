@@ -71,6 +71,7 @@ fn three_thousand_cases() {
     let c = Campaign {
         seed,
         cases: 3000,
+        first: 0,
         batch: 200,
         jobs: 2,
         max_reports: 10,
@@ -108,6 +109,7 @@ fn two_hundred_vector_cases_at_vlen_128_and_256() {
         let c = Campaign {
             seed: 0x7ec,
             cases: 200,
+            first: 0,
             batch: 200,
             jobs: 1,
             max_reports: 5,
@@ -226,6 +228,7 @@ fn divergences_are_reported_and_the_batch_continues() {
     let c = Campaign {
         seed: 3,
         cases: 20,
+        first: 0,
         batch: 20,
         jobs: 1,
         max_reports: 10,
@@ -343,6 +346,7 @@ fn looped_cases() {
     let c = Campaign {
         seed: 0x100b,
         cases: 40,
+        first: 0,
         batch: 40,
         jobs: 1,
         max_reports: 5,
@@ -405,6 +409,7 @@ fn qemu10_short_campaign() {
         let c = Campaign {
             seed: 0x0010_5eed,
             cases: if vlen.is_some() { 150 } else { 1000 },
+            first: 0,
             batch: 200,
             jobs: 2,
             max_reports: 5,
