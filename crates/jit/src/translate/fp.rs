@@ -456,12 +456,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
         self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, t, inf as i64)
     }
 
-    /// Whether `v` can only be computed inside the current guest block:
-    /// the float result of one of its host FP ops (see
-    /// [`Tr::join_float`]), the result of an instruction Cranelift does
-    /// not move (a load, a call) in one of its Cranelift blocks, or a pure
-    /// instruction's result with such an argument (up to `depth`
-    /// instructions back). Not any block parameter: one the SSA builder
+    /// Whether `v` can only be computed inside the current guest block, and
+    /// is no constant to Cranelift's optimizer: the float result of one of
+    /// its host FP ops (see [`Tr::join_float`]), the result of an
+    /// instruction Cranelift does not move (a load, a call) in one of its
+    /// Cranelift blocks, or that of a bitcast or a width change of such a
+    /// value (up to `depth` instructions back). Not any block parameter: one the SSA builder
     /// made for a variable in a block not yet sealed (a loop's head) may
     /// turn out to be the value from before the loop. An FP op with such
     /// an operand stays in the guest block without [`Tr::pin`]: in a chain
@@ -483,21 +483,30 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
                 if op.can_load() || op.is_call() || op.other_side_effects() || dfg.inst_results(inst).len() != 1 {
                     return self.b.func.layout.inst_block(inst).is_some_and(own);
                 }
-                depth > 0 && dfg.inst_args(inst).iter().any(|&a| self.tied(a, depth - 1))
+                // Only through ops whose result is a constant only if their
+                // operand is: the optimizer folds others to constants with
+                // no constant in (`xor x, x`, `select` on a known test,
+                // RISC-V's division by zero), and a host FP op on a folded
+                // constant is folded too, rounded to nearest and raising
+                // no flag.
+                use cranelift_codegen::ir::Opcode;
+                depth > 0
+                    && matches!(op, Opcode::Bitcast | Opcode::Uextend | Opcode::Sextend | Opcode::Ireduce)
+                    && self.tied(dfg.inst_args(inst)[0], depth - 1)
             }
             ValueDef::Union(..) => false,
         }
     }
 
-    /// `x`, tied to the current guest block for Cranelift's optimizer: a
-    /// host FP instruction is pure to Cranelift, which may hoist one out of
-    /// a loop (raising its flags where the guest never ran it); ORing in a
-    /// zero loaded in this block keeps it here, unless `x` is tied to the
-    /// block already ([`Tr::tied`]).
+    /// `x`, tied to the current guest block for Cranelift's optimizer and
+    /// opaque to it: a host FP instruction is pure to Cranelift, which may
+    /// hoist one out of a loop (raising its flags where the guest never
+    /// ran it) or fold it if its operand is a constant (rounding to nearest
+    /// and raising nothing); ORing in a zero loaded in this block prevents
+    /// both, even where `x` is tied to the block already ([`Tr::tied`]:
+    /// an integer the optimizer finds constant can still be). Nothing
+    /// without the optimizer.
     fn pin(&mut self, x: Value) -> Value {
-        if self.tied(x, TIE_DEPTH) {
-            return x;
-        }
         match self.zero() {
             Some(z) => self.b.ins().bor(x, z),
             None => x,
@@ -831,6 +840,12 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
             SW | SWu | SL | SLu | DL | DLu => {
                 let Some(bad) = self.host_rm(rm) else { return self.soft(soft) };
                 let s = self.split(soft, bad);
+                // Opaque even when tied to the block: Cranelift's optimizer
+                // folds a conversion of a constant, rounding to nearest
+                // whatever `frm` says, and an operand that pure integer ops
+                // tie to a load can still fold to one (`divuw x, 0` is all
+                // ones: `ferrovm-difftest` found 0xffff_ffff_ffff_ffff
+                // converted under `rdn` rounding up).
                 let x = self.pin(x);
                 let (prec, bits) = if matches!(op, SW | SWu | SL | SLu) { (Prec::S, 24) } else { (Prec::D, 53) };
                 let ty = float_ty(prec);

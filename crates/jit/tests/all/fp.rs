@@ -381,6 +381,85 @@ fn constant_operands_keep_their_flags() {
     }
 }
 
+/// Integer → float conversions of values Cranelift's optimizer finds
+/// constant though they come from a register (`xor x1, x1` plus a
+/// constant, a division by zero, which RISC-V defines as all ones) round in
+/// the op's mode, static or `frm`'s, not to nearest as a constant folded at
+/// compile time would (`ferrovm-difftest` found `fcvt.d.lu` of a `divuw`
+/// by zero under `rdn`, and `fcvt.s.wu` of a `div` by zero under `rtz`).
+#[test]
+fn conversions_of_values_the_optimizer_folds_round_in_the_guest_mode() {
+    let ops = [CvtOp::SW, CvtOp::SWu, CvtOp::SL, CvtOp::SLu, CvtOp::DL, CvtOp::DLu];
+    let mut operands: Vec<(String, u64)> = ints()
+        .into_iter()
+        .map(|a| (format!("    t3 = xor t2, t2\n    t4 = const {a:#x}\n    t0 = add t3, t4"), a))
+        .collect();
+    operands.push(("    t3 = const 0\n    t0 = divuw t2, t3".into(), u64::MAX));
+    operands.push(("    t3 = const 0\n    t0 = div t2, t3".into(), u64::MAX));
+    for op in ops {
+        for rm in [Rm::Dyn, Rm::Rtz, Rm::Rdn, Rm::Rup] {
+            for (def, a) in &operands {
+                let body = format!("    t2 = get x1\n{def}\n    t1 = fcvt.{}.{rm} t0\n    set f10, t1", op.name());
+                let c = Compiled::new(&body, true, FpLowering::Host);
+                for &frm in frms(rm) {
+                    let got = c.run(&[(Reg::x(1), 0x1234_5678_9abc_def1)], frm);
+                    let want = fp::convert(op, resolve(rm, frm), *a);
+                    check(&format!("fcvt.{}.{rm} of {a:#x} ({def:?}) frm={frm}", op.name()), got, want);
+                }
+            }
+        }
+    }
+}
+
+/// The same for arithmetic on such values once converted exactly
+/// (`fcvt.d.w` of a 32-bit integer): the optimizer folds arithmetic on
+/// float constants, to nearest.
+#[test]
+fn arithmetic_on_values_the_optimizer_folds_rounds_in_the_guest_mode() {
+    let ints = [0x7fff_ffffu64, 0x8000_0001, 3, 0x0123_4567, 0xffff_fffd];
+    for rm in [Rm::Dyn, Rm::Rtz, Rm::Rdn, Rm::Rup] {
+        for &a in &ints {
+            for &b in &ints {
+                let def = |t: u32, v: u64| {
+                    format!(
+                        "    t{t} = xor t2, t2\n    t{} = const {v:#x}\n    t{} = add t{t}, t{}\n",
+                        t + 1,
+                        t + 2,
+                        t + 1
+                    )
+                };
+                for (name, op) in
+                    [("fmul", FBinOp::Mul), ("fdiv", FBinOp::Div), ("fadd", FBinOp::Add), ("fsub", FBinOp::Sub)]
+                {
+                    let body = format!(
+                        "    t2 = get x1\n{}{}    t5 = fcvt.d.w.rne t12\n    t6 = fcvt.d.w.rne t22\n    t7 = {name}.d.{rm} t5, t6\n    set f10, t7",
+                        def(10, a),
+                        def(20, b)
+                    );
+                    let c = Compiled::new(&body, true, FpLowering::Host);
+                    let (fa, fb) = (fp::convert(CvtOp::DW, Rm::Rne, a).0, fp::convert(CvtOp::DW, Rm::Rne, b).0);
+                    for &frm in frms(rm) {
+                        let got = c.run(&[(Reg::x(1), 0x1234_5678_9abc_def1)], frm);
+                        let want = fp::binary(op, Prec::D, resolve(rm, frm), fa, fb);
+                        check(&format!("{name}.d.{rm} of {a:#x}, {b:#x} frm={frm}"), got, want);
+                    }
+                }
+                let body = format!(
+                    "    t2 = get x1\n{}    t5 = fcvt.d.w.rne t12\n    t7 = fsqrt.d.{rm} t5\n    set f10, t7",
+                    def(10, a)
+                );
+                let c = Compiled::new(&body, true, FpLowering::Host);
+                let fa = fp::convert(CvtOp::DW, Rm::Rne, a).0;
+                for &frm in frms(rm) {
+                    let got = c.run(&[(Reg::x(1), 0x1234_5678_9abc_def1)], frm);
+                    let want = fp::unary(FUnOp::Sqrt, Prec::D, resolve(rm, frm), fa);
+                    check(&format!("fsqrt.d.{rm} of {a:#x} frm={frm}"), got, want);
+                }
+            }
+        }
+    }
+}
+
 /// An op whose result nobody uses still raises its flags.
 #[test]
 fn dead_results_still_raise_flags() {
