@@ -106,7 +106,7 @@ impl Vm {
         if let Some(store) = &self.store
             && !pool.workers.is_empty()
         {
-            // The workers drop the code alias's mappings (`worker`).
+            // The workers do the code alias's system calls (`worker`).
             store.defer_alias_drops();
         }
     }
@@ -348,7 +348,7 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
         }
         if let Some(store) = &vm.store {
             // Off the guest threads, which install baseline code.
-            store.drop_alias_pages();
+            store.alias_chores();
         }
         vm.maintain_if_due(&me.counters);
     }
