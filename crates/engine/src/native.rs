@@ -703,8 +703,8 @@ impl Vm {
             };
             Ok((f, code))
         });
-        if store.alias_chores_wanted() && self.config.compile_threads.on_workers() {
-            // A worker does the code alias's system calls, off this thread.
+        if store.alias_drop_wanted() && self.config.compile_threads.on_workers() {
+            // A worker drops the code alias's mappings, off this thread.
             self.queue.wake();
         }
         // One clock read for what follows (each is a `clock_gettime`; a

@@ -106,7 +106,7 @@ impl Vm {
         if let Some(store) = &self.store
             && !pool.workers.is_empty()
         {
-            // The workers do the code alias's system calls (`worker`).
+            // The workers drop the code alias's mappings (`worker`).
             store.defer_alias_drops();
         }
     }
@@ -348,7 +348,7 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
         }
         if let Some(store) = &vm.store {
             // Off the guest threads, which install baseline code.
-            store.alias_chores();
+            store.drop_alias_pages();
         }
         vm.maintain_if_due(&me.counters);
     }

@@ -181,13 +181,6 @@ impl Written {
 /// (Python's start-up: one in 25 drops at 4 batches, none at 8).
 const UNTAKEN_BATCHES: u32 = 8;
 
-/// Pages past the highest written one that the thread taking deferred
-/// alias work maps ahead of the writers ([`CodeCache::take_map_ahead`]),
-/// so that a guest thread installing baseline code rarely maps pages
-/// itself (python3's start-up: 110 pairs of `madvise` calls, 4-5 ms of the
-/// guest thread's time). 512 KB in each view.
-const AHEAD_PAGES: usize = 128;
-
 /// How many written pages the alias keeps mapped before it drops them.
 /// Each page mapped in both views counts twice in the process's resident
 /// set (python3 start-up: 95 MB against 84 MB with one view), though the
@@ -217,8 +210,7 @@ const ALIAS_POPULATE_PAGES: usize = 16;
 /// Alignment of every allocation (a cache-line half: good for branch targets).
 pub const ALIGN: usize = 32;
 
-/// The host page size the cache works in.
-pub(crate) const PAGE: usize = 4096;
+const PAGE: usize = 4096;
 
 /// An epoch value meaning "not executing compiled code".
 const IDLE: u64 = u64::MAX;
@@ -860,37 +852,15 @@ impl CodeCache {
         }
     }
 
-    /// Whether the thread that takes deferred alias work has some: a drop
-    /// of the alias's mappings due ([`CodeCache::take_alias_drop`]), or
-    /// fewer than a quarter of [`AHEAD_PAGES`] mapped past the highest page
-    /// written ([`CodeCache::take_map_ahead`]).
-    pub fn alias_chores_due(&self) -> bool {
-        matches!(&self.writer, Writer::Alias { written, .. }
-            if written.due > 0 || (written.deferred && written.populated < written.high + AHEAD_PAGES / 4))
-    }
-
-    /// With deferred alias work ([`CodeCache::defer_alias_drops`]): the
-    /// two views (the alias, then the code view) and the pages to map in
-    /// them ahead of the writers, up to [`AHEAD_PAGES`] past the highest
-    /// written, if fewer than half that are; they count as mapped from now
-    /// on. A writer that reaches them before the caller has mapped them
-    /// faults them in itself. The caller must keep the alias mapped until
-    /// it is done (see [`crate::CodeStore::alias_chores`]).
-    pub fn take_map_ahead(&mut self) -> Option<([NonNull<u8>; 2], std::ops::Range<usize>)> {
-        let (base, total) = (self.base, self.size / PAGE);
-        let Writer::Alias { rw, written } = &mut self.writer else { return None };
-        let end = (written.high + AHEAD_PAGES).min(total);
-        if !written.deferred || written.populated >= written.high + AHEAD_PAGES / 2 || written.populated >= end {
-            return None;
-        }
-        let start = std::mem::replace(&mut written.populated, end);
-        Some(([*rw, base], start..end))
+    /// Whether a drop of the alias's mappings is due ([`CodeCache::take_alias_drop`]).
+    pub fn alias_drop_due(&self) -> bool {
+        matches!(&self.writer, Writer::Alias { written, .. } if written.due > 0)
     }
 
     /// The alias and the length from its start whose mappings are due to
     /// be dropped (`madvise(MADV_DONTNEED)`), if a drop is due; it is no
     /// longer due. The caller must keep the alias mapped until it is done:
-    /// see [`crate::CodeStore::alias_chores`].
+    /// see [`crate::CodeStore::drop_alias_pages`].
     pub fn take_alias_drop(&mut self) -> Option<(NonNull<u8>, usize)> {
         let Writer::Alias { rw, written } = &mut self.writer else { return None };
         let len = std::mem::take(&mut written.due);
@@ -1112,12 +1082,6 @@ mod tests {
             let Some(mut c) = cache_writing(16 << 20, &epochs, WriteMethod::Alias) else { return };
             if deferred {
                 c.defer_alias_drops();
-                assert!(c.alias_chores_due(), "nothing mapped ahead yet");
-                let (_, ahead) = c.take_map_ahead().expect("pages to map ahead of the first write");
-                assert_eq!(ahead, 0..AHEAD_PAGES);
-                assert!(c.take_map_ahead().is_none() && !c.alias_chores_due(), "already ahead");
-            } else {
-                assert!(c.take_map_ahead().is_none(), "the writer maps its pages itself");
             }
             let mut pages = Vec::new();
             // One page each (mov eax, i ; ret): a batch is 64 pages here.

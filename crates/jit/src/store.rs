@@ -25,7 +25,7 @@ use ferrovm_ir::{Block, Cpu};
 use ferrovm_mem::{Access, AddressSpace, Fault, FaultKind, GUEST_LIMIT};
 
 use crate::abi::{Cell, JitContext, Unlinked, exit};
-use crate::code_cache::{Allocation, CodeCache, Epochs, PAGE, Participant, Writes};
+use crate::code_cache::{Allocation, CodeCache, Epochs, Participant, Writes};
 use crate::fault::Trampoline;
 use crate::translate::{self, Env};
 use crate::{Error, Result};
@@ -518,11 +518,11 @@ pub struct CodeStore {
     /// [`Self::require_precise`]).
     precise: AtomicBool,
     /// Held while the code cache's writable alias must stay mapped outside
-    /// the store's lock ([`Self::alias_chores`]); taken before the
+    /// the store's lock ([`Self::drop_alias_pages`]); taken before the
     /// store's lock where the alias is unmapped ([`Self::lock_for_fork`]).
     alias_mapped: Mutex<()>,
-    /// An install left alias work due, and whoever
-    /// does that work has not been told yet ([`Self::alias_chores_wanted`]).
+    /// An install left a drop of the alias's mappings due, and whoever
+    /// drops them has not been told yet ([`Self::alias_drop_wanted`]).
     alias_due: AtomicBool,
     alias_tell: AtomicBool,
 }
@@ -848,50 +848,37 @@ impl CodeStore {
     }
 
     /// From now on a thread that installs code leaves the periodic drop of
-    /// the writable alias's mappings, and mapping pages ahead of its
-    /// writes, to whoever calls [`Self::alias_chores`] (a compile worker),
-    /// instead of making those system calls itself
-    /// ([`CodeCache::defer_alias_drops`]).
+    /// the writable alias's mappings to whoever calls
+    /// [`Self::drop_alias_pages`] (a compile worker), instead of making
+    /// that system call itself ([`CodeCache::defer_alias_drops`]).
     pub fn defer_alias_drops(&self) {
         self.lock().cache.defer_alias_drops();
     }
 
-    /// Whether an install left alias work due ([`Self::alias_chores`])
-    /// since this was last asked: its caller wakes whoever does it (once
-    /// per time it falls due).
-    pub fn alias_chores_wanted(&self) -> bool {
+    /// Whether an install left a drop of the writable alias's mappings due
+    /// ([`Self::defer_alias_drops`]) since this was last asked: its caller
+    /// wakes whoever calls [`Self::drop_alias_pages`] (once per drop).
+    pub fn alias_drop_wanted(&self) -> bool {
         self.alias_tell.load(Ordering::Relaxed) && self.alias_tell.swap(false, Ordering::Relaxed)
     }
 
-    /// The code alias's deferred work ([`Self::defer_alias_drops`]), with
-    /// the store's lock released for the system calls, so a thread
-    /// installing code meanwhile does not wait for them: drops the alias's
-    /// mappings of written code if a drop is due, and maps pages ahead of
-    /// the writers in both views.
-    pub fn alias_chores(&self) {
+    /// Drops the writable alias's mappings of written code if a drop is
+    /// due ([`Self::defer_alias_drops`]), with the store's lock released
+    /// for the system call, so a thread installing code meanwhile does
+    /// not wait for it.
+    pub fn drop_alias_pages(&self) {
         if !self.alias_due.swap(false, Ordering::Relaxed) {
             return;
         }
         let _mapped = self.alias_mapped.lock().unwrap_or_else(PoisonError::into_inner);
-        let (drop, ahead) = {
-            let mut code = self.lock();
-            (code.cache.take_alias_drop(), code.cache.take_map_ahead())
-        };
-        // SAFETY (both calls): the ranges lie in the cache's views, shared
-        // mappings of its memfd; the code view stays mapped as long as the
-        // store, and the alias while `alias_mapped` is held
-        // (`lock_for_fork` takes it before the alias goes; dropping the
-        // store needs it unshared). Dropping mappings keeps the bytes in
-        // the file, and a thread writing there meanwhile maps its page
-        // again; mapping pages ahead changes no byte.
-        if let Some((rw, len)) = drop {
-            unsafe { libc::madvise(rw.as_ptr().cast(), len, libc::MADV_DONTNEED) };
-        }
-        if let Some((views, pages)) = ahead {
-            for (view, advice) in views.into_iter().zip([libc::MADV_POPULATE_WRITE, libc::MADV_POPULATE_READ]) {
-                unsafe { libc::madvise(view.as_ptr().add(pages.start * PAGE).cast(), pages.len() * PAGE, advice) };
-            }
-        }
+        let Some((rw, len)) = self.lock().cache.take_alias_drop() else { return };
+        // SAFETY: `rw..rw + len` lies in the cache's writable alias, a
+        // shared mapping of its memfd, which stays mapped while
+        // `alias_mapped` is held (`lock_for_fork` takes it before the alias
+        // goes; dropping the store needs it unshared). Dropping mappings
+        // keeps the bytes in the file, and a thread writing there meanwhile
+        // maps its page again.
+        unsafe { libc::madvise(rw.as_ptr().cast(), len, libc::MADV_DONTNEED) };
     }
 
     /// Installs and publishes machine code that is never retired (the
@@ -1146,7 +1133,7 @@ impl CodeStore {
             }
         }
         let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
-        if code.cache.alias_chores_due() && !self.alias_due.swap(true, Ordering::Relaxed) {
+        if code.cache.alias_drop_due() && !self.alias_due.swap(true, Ordering::Relaxed) {
             self.alias_tell.store(true, Ordering::Relaxed);
         }
         if let Err(e) = written {
@@ -1387,7 +1374,7 @@ impl CodeStore {
     /// private to the process). The caller has stopped every thread that
     /// writes or runs code but its own, which runs none.
     pub fn lock_for_fork(&self) -> Result<MutexGuard<'_, StoreState>> {
-        // The alias goes below: not while `alias_chores` uses it.
+        // The alias goes below: not while `drop_alias_pages` uses it.
         let _mapped = self.alias_mapped.lock().unwrap_or_else(PoisonError::into_inner);
         let mut state = self.lock();
         // Published code is not patched after the fork (the alias goes):
