@@ -703,10 +703,6 @@ impl Vm {
             };
             Ok((f, code))
         });
-        if store.alias_drop_wanted() && self.config.compile_threads.on_workers() {
-            // A worker drops the code alias's mappings, off this thread.
-            self.queue.wake();
-        }
         // One clock read for what follows (each is a `clock_gettime`; a
         // cold block's compile read the clock six times).
         let installed_at = Instant::now();

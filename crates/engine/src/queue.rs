@@ -118,8 +118,6 @@ pub(crate) struct Inner {
     heap: BinaryHeap<Request>,
     seq: u64,
     shutdown: bool,
-    /// A worker is wanted for a chore other than a request ([`CompileQueue::wake`]).
-    chores: bool,
 }
 
 /// The queue (see the module docs).
@@ -172,18 +170,11 @@ impl CompileQueue {
                 return (Some(req), stale);
             }
             let now = Instant::now();
-            if inner.shutdown || now >= deadline || std::mem::take(&mut inner.chores) {
+            if inner.shutdown || now >= deadline {
                 return (None, stale);
             }
             inner = self.ready.wait_timeout(inner, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
         }
-    }
-
-    /// Wakes a waiting worker with no request, for its chores (the code
-    /// alias's drop, `Vm::maintain_if_due`).
-    pub(crate) fn wake(&self) {
-        self.lock().chores = true;
-        self.ready.notify_one();
     }
 
     /// Requests waiting.

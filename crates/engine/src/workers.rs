@@ -103,12 +103,6 @@ impl Vm {
                 }
             }
         }
-        if let Some(store) = &self.store
-            && !pool.workers.is_empty()
-        {
-            // The workers drop the code alias's mappings (`worker`).
-            store.defer_alias_drops();
-        }
     }
 
     /// Compile workers running.
@@ -345,10 +339,6 @@ fn worker(vm: &Weak<Vm>, queue: &CompileQueue, me: &Arc<VcpuShared>) {
             Counters::add_time(&me.counters.worker_busy, started.elapsed());
         } else if queue.is_shut_down() {
             return;
-        }
-        if let Some(store) = &vm.store {
-            // Off the guest threads, which install baseline code.
-            store.drop_alias_pages();
         }
         vm.maintain_if_due(&me.counters);
     }

@@ -114,13 +114,6 @@ struct Written {
     /// Pages below this were mapped in both views ahead of their first
     /// write.
     populated: usize,
-    /// Drops are left to another thread ([`CodeCache::defer_alias_drops`]).
-    deferred: bool,
-    /// Bytes from the alias's start whose mappings are due to be dropped
-    /// by that thread (0: none), and the batches written since the last
-    /// drop that happened.
-    due: usize,
-    untaken: u32,
 }
 
 impl Written {
@@ -150,22 +143,12 @@ impl Written {
     /// of the pages in use were (at least [`ALIAS_MIN_MAPPED_PAGES`], at
     /// most [`ALIAS_MAPPED_PAGES`]), drops the alias's mappings of every
     /// page below the highest written, patched ones included, in one call.
-    /// Deferred, the drop is only noted as due ([`CodeCache::take_alias_drop`]),
-    /// unless [`UNTAKEN_BATCHES`] were written since the last one happened.
     fn note(&mut self, pages: std::ops::Range<usize>, rw: NonNull<u8>) {
         self.pages += pages.len();
         self.high = self.high.max(pages.end);
-        let batch = (self.populated / 4).clamp(ALIAS_MIN_MAPPED_PAGES, ALIAS_MAPPED_PAGES);
-        if self.pages < batch {
+        if self.pages < (self.populated / 4).clamp(ALIAS_MIN_MAPPED_PAGES, ALIAS_MAPPED_PAGES) {
             return;
         }
-        self.untaken += 1;
-        if self.deferred && self.untaken < UNTAKEN_BATCHES {
-            self.due = self.high * PAGE;
-            self.pages = 0;
-            return;
-        }
-        (self.due, self.untaken) = (0, 0);
         // SAFETY: the pages lie in the alias, a shared mapping only the
         // cache writes (under `&mut`): dropping its mappings keeps the
         // bytes in the file, and the next write or patch maps them again.
@@ -173,13 +156,6 @@ impl Written {
         self.pages = 0;
     }
 }
-
-/// Batches of writes after which a writer that defers the alias's drops
-/// ([`CodeCache::defer_alias_drops`]) makes one itself, if no other thread
-/// did meanwhile: a compile worker may be inside a region's compile (up
-/// to about 10 ms) while a guest thread writes batches in 1-2 ms each
-/// (Python's start-up: one in 25 drops at 4 batches, none at 8).
-const UNTAKEN_BATCHES: u32 = 8;
 
 /// How many written pages the alias keeps mapped before it drops them.
 /// Each page mapped in both views counts twice in the process's resident
@@ -839,35 +815,6 @@ impl CodeCache {
         Ok(())
     }
 
-    /// Leaves dropping the writable alias's mappings of written code (which
-    /// keeps code from counting twice in the resident set) to another
-    /// thread, which calls [`CodeCache::take_alias_drop`]: with 5 MB of
-    /// code written, one drop takes the writing thread 0.5-1 ms, most of a
-    /// guest thread's longest compile pause in Python's start-up. If that
-    /// thread does not come within [`UNTAKEN_BATCHES`] batches of writes,
-    /// the writer drops them itself.
-    pub fn defer_alias_drops(&mut self) {
-        if let Writer::Alias { written, .. } = &mut self.writer {
-            written.deferred = true;
-        }
-    }
-
-    /// Whether a drop of the alias's mappings is due ([`CodeCache::take_alias_drop`]).
-    pub fn alias_drop_due(&self) -> bool {
-        matches!(&self.writer, Writer::Alias { written, .. } if written.due > 0)
-    }
-
-    /// The alias and the length from its start whose mappings are due to
-    /// be dropped (`madvise(MADV_DONTNEED)`), if a drop is due; it is no
-    /// longer due. The caller must keep the alias mapped until it is done:
-    /// see [`crate::CodeStore::drop_alias_pages`].
-    pub fn take_alias_drop(&mut self) -> Option<(NonNull<u8>, usize)> {
-        let Writer::Alias { rw, written } = &mut self.writer else { return None };
-        let len = std::mem::take(&mut written.due);
-        written.untaken = 0;
-        (len > 0).then_some((*rw, len))
-    }
-
     /// Whether published code can be patched ([`CodeCache::patch_rel32`]):
     /// only through the writable alias, where a patch is one aligned store.
     pub fn can_patch(&self) -> bool {
@@ -1067,77 +1014,6 @@ mod tests {
                 // C ABI, published read-execute.
                 let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(c.addr(&a)) };
                 assert_eq!(f(), u32::from(k), "{writes:?}, function {i}");
-            }
-        }
-    }
-
-    /// Deferred, a due drop of the alias's mappings waits for
-    /// `take_alias_drop` (the code stays intact when another thread makes
-    /// it), and the writer drops them itself once `UNTAKEN_BATCHES` were
-    /// written without one; not deferred, it always drops them itself.
-    #[test]
-    fn deferred_alias_drops_wait_for_the_taker_but_not_forever() {
-        let epochs = Arc::new(Epochs::default());
-        for deferred in [false, true] {
-            let Some(mut c) = cache_writing(16 << 20, &epochs, WriteMethod::Alias) else { return };
-            if deferred {
-                c.defer_alias_drops();
-            }
-            let mut pages = Vec::new();
-            // One page each (mov eax, i ; ret): a batch is 64 pages here.
-            let mut write = |c: &mut CodeCache, i: u32| {
-                let a = c.alloc(PAGE, None).expect("room");
-                let mut code = vec![0xb8];
-                code.extend(i.to_le_bytes());
-                code.push(0xc3);
-                c.write(&a, &code).expect("write");
-                c.publish(&a).expect("publish");
-                pages.push((a, i));
-            };
-            for i in 0..63 {
-                write(&mut c, i);
-            }
-            assert!(c.take_alias_drop().is_none(), "nothing due before a batch");
-            write(&mut c, 63);
-            match c.take_alias_drop() {
-                Some((rw, len)) => {
-                    assert!(deferred, "an inline drop is never left due");
-                    assert_eq!(len, 64 * PAGE, "everything below the highest page written");
-                    // As a compile worker would, on another thread.
-                    let at = rw.as_ptr() as usize;
-                    std::thread::spawn(move || {
-                        // SAFETY: the cache's alias, mapped while `c` lives
-                        // (joined below); its bytes stay in the memfd.
-                        unsafe { libc::madvise(at as *mut libc::c_void, len, libc::MADV_DONTNEED) };
-                    })
-                    .join()
-                    .expect("dropper");
-                }
-                None => assert!(!deferred, "a deferred drop is left due"),
-            }
-            assert!(c.take_alias_drop().is_none(), "taken once");
-            // Deferred and never taken: due after each batch, until the
-            // last, which the writer drops itself.
-            for i in 64..64 * 3 {
-                write(&mut c, i);
-            }
-            assert_eq!(c.take_alias_drop().is_some(), deferred, "two batches untaken stay due");
-            let due = |c: &CodeCache| match &c.writer {
-                Writer::Alias { written, .. } => written.due,
-                _ => 0,
-            };
-            let mut forced = false;
-            for i in 64 * 3..64 * 40 {
-                let before = due(&c);
-                write(&mut c, i);
-                forced |= before > 0 && due(&c) == 0;
-            }
-            assert_eq!(forced, deferred, "the writer dropped a due batch itself");
-            for (a, i) in &pages {
-                // SAFETY: a complete x86-64 function with the C ABI,
-                // published read-execute.
-                let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(c.addr(a)) };
-                assert_eq!(f(), *i, "code intact after the drops (deferred: {deferred})");
             }
         }
     }

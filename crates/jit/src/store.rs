@@ -517,14 +517,6 @@ pub struct CodeStore {
     /// [`MemAccess::Trap`] code is no longer compiled (see
     /// [`Self::require_precise`]).
     precise: AtomicBool,
-    /// Held while the code cache's writable alias must stay mapped outside
-    /// the store's lock ([`Self::drop_alias_pages`]); taken before the
-    /// store's lock where the alias is unmapped ([`Self::lock_for_fork`]).
-    alias_mapped: Mutex<()>,
-    /// An install left a drop of the alias's mappings due, and whoever
-    /// drops them has not been told yet ([`Self::alias_drop_wanted`]).
-    alias_due: AtomicBool,
-    alias_tell: AtomicBool,
 }
 
 /// Names guest addresses (the guest program's and its libraries' symbol
@@ -696,9 +688,6 @@ impl CodeStore {
             symbols: std::sync::OnceLock::new(),
             sites,
             precise: AtomicBool::new(false),
-            alias_mapped: Mutex::new(()),
-            alias_due: AtomicBool::new(false),
-            alias_tell: AtomicBool::new(false),
         };
         // The stub, the trampoline and the shared indirect exits are
         // permanent: their code is never retired. (Machine code from the
@@ -845,40 +834,6 @@ impl CodeStore {
     /// holding published code may be made writable again.
     pub fn allow_concurrent_installs(&self) {
         self.lock().cache.set_shared_pages(false);
-    }
-
-    /// From now on a thread that installs code leaves the periodic drop of
-    /// the writable alias's mappings to whoever calls
-    /// [`Self::drop_alias_pages`] (a compile worker), instead of making
-    /// that system call itself ([`CodeCache::defer_alias_drops`]).
-    pub fn defer_alias_drops(&self) {
-        self.lock().cache.defer_alias_drops();
-    }
-
-    /// Whether an install left a drop of the writable alias's mappings due
-    /// ([`Self::defer_alias_drops`]) since this was last asked: its caller
-    /// wakes whoever calls [`Self::drop_alias_pages`] (once per drop).
-    pub fn alias_drop_wanted(&self) -> bool {
-        self.alias_tell.load(Ordering::Relaxed) && self.alias_tell.swap(false, Ordering::Relaxed)
-    }
-
-    /// Drops the writable alias's mappings of written code if a drop is
-    /// due ([`Self::defer_alias_drops`]), with the store's lock released
-    /// for the system call, so a thread installing code meanwhile does
-    /// not wait for it.
-    pub fn drop_alias_pages(&self) {
-        if !self.alias_due.swap(false, Ordering::Relaxed) {
-            return;
-        }
-        let _mapped = self.alias_mapped.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some((rw, len)) = self.lock().cache.take_alias_drop() else { return };
-        // SAFETY: `rw..rw + len` lies in the cache's writable alias, a
-        // shared mapping of its memfd, which stays mapped while
-        // `alias_mapped` is held (`lock_for_fork` takes it before the alias
-        // goes; dropping the store needs it unshared). Dropping mappings
-        // keeps the bytes in the file, and a thread writing there meanwhile
-        // maps its page again.
-        unsafe { libc::madvise(rw.as_ptr().cast(), len, libc::MADV_DONTNEED) };
     }
 
     /// Installs and publishes machine code that is never retired (the
@@ -1133,9 +1088,6 @@ impl CodeStore {
             }
         }
         let written = code.cache.write(&alloc, &f.bytes).and_then(|()| code.cache.publish(&alloc));
-        if code.cache.alias_drop_due() && !self.alias_due.swap(true, Ordering::Relaxed) {
-            self.alias_tell.store(true, Ordering::Relaxed);
-        }
         if let Err(e) = written {
             code.cache.free(alloc);
             return Err(e);
@@ -1374,8 +1326,6 @@ impl CodeStore {
     /// private to the process). The caller has stopped every thread that
     /// writes or runs code but its own, which runs none.
     pub fn lock_for_fork(&self) -> Result<MutexGuard<'_, StoreState>> {
-        // The alias goes below: not while `drop_alias_pages` uses it.
-        let _mapped = self.alias_mapped.lock().unwrap_or_else(PoisonError::into_inner);
         let mut state = self.lock();
         // Published code is not patched after the fork (the alias goes):
         // every chained exit back to the way through its cell first (the
