@@ -427,7 +427,7 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let batches = batch_count(c);
     let next = AtomicU64::new(0);
-    let summary = Mutex::new(Summary { cases: c.cases - c.first.min(c.cases), ..Summary::default() });
+    let summary = Mutex::new(Summary { cases: c.cases.saturating_sub(c.first), ..Summary::default() });
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..c.jobs.max(1) {
@@ -466,7 +466,7 @@ pub fn run_campaign(c: &Campaign, oracle: &dyn Runner, subject: Option<&dyn Runn
 
 /// How many batches campaign `c` runs.
 fn batch_count(c: &Campaign) -> u64 {
-    (c.cases - c.first.min(c.cases)).div_ceil(c.batch.max(1) as u64)
+    c.cases.saturating_sub(c.first).div_ceil(c.batch.max(1) as u64)
 }
 
 /// The cases of batch `b` of campaign `c`: `lo..hi`.

@@ -461,12 +461,16 @@ impl<L: Linker + ?Sized> Tr<'_, '_, L> {
     /// its host FP ops (see [`Tr::join_float`]), the result of an
     /// instruction Cranelift does not move (a load, a call) in one of its
     /// Cranelift blocks, or that of a bitcast or a width change of such a
-    /// value (up to `depth` instructions back). Not any block parameter: one the SSA builder
-    /// made for a variable in a block not yet sealed (a loop's head) may
-    /// turn out to be the value from before the loop. An FP op with such
-    /// an operand stays in the guest block without [`Tr::pin`]: in a chain
-    /// of FP ops only the first needs the OR (an `orps` on the chain's
-    /// critical path each: Mandelbrot's loop is a chain).
+    /// value (up to `depth` instructions back). Not any block parameter:
+    /// one the SSA builder made for a variable in a block not yet sealed
+    /// (a loop's head) may turn out to be the value from before the loop.
+    /// A float with such an operand stays in the guest block without
+    /// [`Tr::pin_f`]: in a chain of FP ops only the first needs the OR (an
+    /// `orps` on the chain's critical path each: Mandelbrot's loop is a
+    /// chain). (A load may still become a constant stored before it, which
+    /// Cranelift forwards: harmless for a float, which no rule folds from
+    /// an integer's bits, and why a conversion's integer operand is always
+    /// pinned.)
     fn tied(&self, v: Value, depth: u32) -> bool {
         use cranelift_codegen::entity::EntityRef;
         use cranelift_codegen::ir::ValueDef;
